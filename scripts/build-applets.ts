@@ -1,0 +1,2 @@
+// Placeholder until the runtime issue lands its applet build.
+console.log("no applets yet");

@@ -1,0 +1,2 @@
+// Placeholder until the runtime issue lands its demo.
+console.log("machinefi: nothing to start yet");
