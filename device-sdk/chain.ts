@@ -8,7 +8,7 @@
  * values has exactly VALUE_SLOTS integers (unused slots are 0), each in [MIN_VALUE, MAX_VALUE];
  * negative values enter the hash as field elements (toField). circuits/readings.circom mirrors this exactly.
  */
-import { poseidon1, poseidon8 } from "poseidon-lite";
+import { poseidon1, poseidon2, poseidon3, poseidon8 } from "poseidon-lite";
 import { MAX_VALUE, MIN_VALUE, toField } from "./field.ts";
 
 export const VALUE_SLOTS = 4;
@@ -67,4 +67,17 @@ export function hashReading(r: Reading): bigint {
 export function padValues(values: readonly bigint[]): bigint[] {
   if (values.length > VALUE_SLOTS) throw new ReadingShapeError(`at most ${VALUE_SLOTS} values per reading, got ${values.length}`);
   return [...values, ...Array<bigint>(VALUE_SLOTS - values.length).fill(0n)];
+}
+
+/**
+ * What a device signs to register: Poseidon(owner, chainId, registry) with owner and registry as 160-bit addresses.
+ * circuits/register.circom proves a signature over exactly this, for DeviceRegistry.
+ */
+export function registrationMessage(owner: bigint, chainId: bigint, registry: bigint): bigint {
+  return poseidon3([owner, chainId, registry]);
+}
+
+/** deviceId = Poseidon(Ax, Ay) of the device's BabyJubJub public key. */
+export function deviceIdOf(publicKey: { x: bigint; y: bigint }): bigint {
+  return poseidon2([publicKey.x, publicKey.y]);
 }

@@ -1,0 +1,20 @@
+/**
+ * `npm run build`: every build step a fresh clone needs, in order, each cached by its own script.
+ * Steps are separate scripts so each layer owns its build; a missing script is skipped.
+ */
+import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const steps = ["build-applets.ts", "build-crypto.ts", "build-contracts.ts", "build-circuits.ts"];
+for (const s of steps) {
+  const file = join(root, "scripts", s);
+  if (!existsSync(file)) continue;
+  const r = spawnSync(process.execPath, ["--import", "tsx", file, ...process.argv.slice(2)], { stdio: "inherit", cwd: root });
+  if (r.status !== 0) {
+    console.error(`build step ${s} failed (exit ${r.status}); fix it and run \`npm run build\` again.`);
+    process.exit(r.status ?? 1);
+  }
+}
