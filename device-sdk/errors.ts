@@ -1,0 +1,46 @@
+/** The device SDK's one error family (viem style): a short message, details, what to do, and the cause. */
+export interface SdkErrorOptions {
+  details?: string;
+  docsPath?: string;
+  cause?: unknown;
+  metaMessages?: string[];
+}
+
+export class SdkError extends Error {
+  override name = "SdkError";
+  readonly shortMessage: string;
+  readonly details?: string;
+  readonly docsPath?: string;
+  readonly metaMessages?: string[];
+
+  constructor(shortMessage: string, opts: SdkErrorOptions = {}) {
+    const lines = [shortMessage, ...(opts.metaMessages ?? []), ...(opts.details ? [`Details: ${opts.details}`] : []), ...(opts.docsPath ? [`Docs: ${opts.docsPath}`] : [])];
+    super(lines.join("\n"), opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.shortMessage = shortMessage;
+    this.details = opts.details;
+    this.docsPath = opts.docsPath;
+    this.metaMessages = opts.metaMessages;
+  }
+}
+
+/** The private key file or bytes cannot be a device key. */
+export class InvalidKeyError extends SdkError {
+  override name = "InvalidKeyError";
+}
+
+/** The gateway refused a request for a reason retrying will not fix (4xx other than 408/429). */
+export class GatewayRejectedError extends SdkError {
+  override name = "GatewayRejectedError";
+  constructor(
+    readonly status: number,
+    readonly problem: { type?: string; title?: string; detail?: string; [k: string]: unknown },
+    opts: SdkErrorOptions = {},
+  ) {
+    super(`gateway rejected the request with ${status}: ${problem.title ?? "error"}`, { details: problem.detail, ...opts });
+  }
+}
+
+/** The gateway could not be reached (or kept failing) within the retry budget; the readings stay queued. */
+export class GatewayUnavailableError extends SdkError {
+  override name = "GatewayUnavailableError";
+}

@@ -1,0 +1,16 @@
+/**
+ * device-sdk: keys, the signed hash chain, EdDSA-Poseidon backends and the device client. Portable core (fetch, Web
+ * Crypto); Node-only helpers (file storage, key files) are in ./node.ts.
+ */
+export * from "./chain.ts";
+export * from "./epoch.ts";
+export * from "./field.ts";
+export type { EddsaBackend, PublicKey, Signature, VerifyItem } from "./eddsa-api.ts";
+export { buildJsBackend, SUBGROUP_ORDER } from "./eddsa-js.ts";
+export { getDefaultBackend } from "./backend.ts";
+export * from "./errors.ts";
+export * from "./keys.ts";
+export * from "./wire.ts";
+export * from "./signer.ts";
+export * from "./storage.ts";
+export * from "./client.ts";

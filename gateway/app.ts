@@ -1,0 +1,137 @@
+/**
+ * createGateway: the hono app with its store, device directory and verifier pool. No socket here (see server.ts),
+ * so tests call app.request() directly.
+ */
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { Scalar } from "@scalar/hono-api-reference";
+import type { MiddlewareHandler } from "hono";
+import { timingSafeEqual } from "node:crypto";
+import { getDefaultBackend, type EddsaBackend } from "../device-sdk/index.ts";
+import type { GatewayContext } from "./context.ts";
+import { storeDirectory, type DeviceDirectory } from "./directory.ts";
+import { GatewayError, notFound } from "./errors.ts";
+import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { healthRoutes } from "./routes/health.ts";
+import { deviceRoutes } from "./routes/devices.ts";
+import { problemResponse, toGatewayError, validationHook } from "./routes/problem.ts";
+import { readingRoutes } from "./routes/readings.ts";
+import { hashApiKey, openStore, type OpenStoreOptions } from "./store/sqlite.ts";
+import type { Store } from "./store/types.ts";
+import { createVerifier, type Verifier } from "./verify-pool.ts";
+
+export interface GatewayOptions {
+  /** A ready store, or a SQLite path to open (":memory:" for tests). One of the two. */
+  store?: Store;
+  dbPath?: string;
+  storeOptions?: OpenStoreOptions;
+  /** EdDSA backend (default: getDefaultBackend()). */
+  backend?: EddsaBackend;
+  /** Who knows which devices exist (default: the store's own registrations). */
+  directory?: DeviceDirectory;
+  /** Registrations must name this chain and DeviceRegistry (dev defaults: 31337 and the zero address). */
+  chainId?: bigint;
+  registry?: string;
+  /** Verifier worker threads (default: all cores, started as load calls for them); 0 verifies inline. */
+  verifyWorkers?: number;
+  /** Largest |ts - now| in ms (default 5 minutes); null accepts any ts. */
+  maxClockSkewMs?: number | null;
+  now?: () => number;
+  /** Request body limit in bytes (default 1 MiB) and readings per batch (default 1000). */
+  maxBodyBytes?: number;
+  maxBatch?: number;
+  /** Per-device request rate (default 50/s, bursts of 100); false disables. */
+  rateLimit?: RateLimitOptions | false;
+  /** Require an API key on operator endpoints (default true). */
+  operatorAuth?: boolean;
+  /** Extra operator API keys accepted besides those stored (hashed) in the store, e.g. from the environment. */
+  apiKeys?: readonly string[];
+  /** Called with unexpected (500) errors. */
+  onInternalError?: (err: unknown) => void;
+}
+
+export interface Gateway {
+  app: OpenAPIHono;
+  store: Store;
+  directory: DeviceDirectory;
+  verifier: Verifier;
+  backend: EddsaBackend;
+  close(): Promise<void>;
+}
+
+function operatorGuard(store: Store, enabled: boolean, extraKeys: readonly string[]): MiddlewareHandler {
+  const extra = extraKeys.map((k) => Buffer.from(hashApiKey(k), "hex"));
+  return async (c, next) => {
+    if (!enabled) return next();
+    const auth = c.req.header("authorization");
+    const key = auth?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? c.req.header("x-api-key");
+    if (key) {
+      const h = Buffer.from(hashApiKey(key), "hex");
+      if (extra.some((e) => timingSafeEqual(e, h)) || (await store.checkApiKey(key)) !== undefined) return next();
+    }
+    throw new GatewayError(401, "unauthorized", "this endpoint needs an operator API key", {
+      details: "send Authorization: Bearer <key> (create one with `mfi gateway apikey <name>`)",
+      headers: { "www-authenticate": 'Bearer realm="mfi-operator"' },
+    });
+  };
+}
+
+export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway> {
+  if (!opts.store && !opts.dbPath) throw new GatewayError(500, "config", "createGateway needs a store or a dbPath", { details: 'pass dbPath: ":memory:" for a throwaway store' });
+  const store = opts.store ?? openStore(opts.dbPath!, opts.storeOptions);
+  const backend = opts.backend ?? (await getDefaultBackend());
+  const directory = opts.directory ?? storeDirectory(store);
+  const verifier = createVerifier({ backend, workers: opts.verifyWorkers });
+  const now = opts.now ?? Date.now;
+  const rateLimit = opts.rateLimit === undefined ? { perSecond: 50, burst: 100 } : opts.rateLimit;
+  const maxBodyBytes = opts.maxBodyBytes ?? 1 << 20;
+  const ctx: GatewayContext = {
+    store,
+    directory,
+    verifier,
+    backend,
+    chainId: opts.chainId ?? 31337n,
+    registry: (opts.registry ?? "0x0000000000000000000000000000000000000000").toLowerCase(),
+    now,
+    maxBodyBytes,
+    operator: operatorGuard(store, opts.operatorAuth ?? true, opts.apiKeys ?? []),
+    ingest: {
+      store,
+      directory,
+      verifier,
+      now,
+      maxClockSkewMs: opts.maxClockSkewMs === undefined ? 5 * 60_000 : opts.maxClockSkewMs,
+      maxBatch: opts.maxBatch ?? 1000,
+      rateLimiter: rateLimit ? createRateLimiter(rateLimit, now) : undefined,
+    },
+  };
+
+  const app = new OpenAPIHono({ defaultHook: validationHook });
+  app.onError((err, c) => {
+    const g = toGatewayError(err);
+    if (g.status >= 500) opts.onInternalError?.(err);
+    return problemResponse(c, g);
+  });
+  app.notFound((c) => problemResponse(c, notFound(`no route ${c.req.method} ${c.req.path}`, "see /reference for the API")));
+  app.route("/", healthRoutes(ctx));
+  app.route("/v1", deviceRoutes(ctx));
+  app.route("/v1", readingRoutes(ctx));
+  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
+  app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "machinefi gateway", version: "1", description: "Signed device readings in; durably stored; nothing forged or lost." } });
+  app.get("/reference", Scalar({ url: "/openapi.json", pageTitle: "machinefi gateway API" }));
+
+  let closed = false;
+  return {
+    app,
+    store,
+    directory,
+    verifier,
+    backend,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await verifier.close();
+      // A store passed in belongs to the caller.
+      if (!opts.store) await store.close();
+    },
+  };
+}

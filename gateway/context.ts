@@ -1,0 +1,22 @@
+/** What every route file receives: the resolved gateway configuration and its components. */
+import type { MiddlewareHandler } from "hono";
+import type { EddsaBackend } from "../device-sdk/index.ts";
+import type { DeviceDirectory } from "./directory.ts";
+import type { IngestDeps } from "./ingest.ts";
+import type { Store } from "./store/types.ts";
+import type { Verifier } from "./verify-pool.ts";
+
+export interface GatewayContext {
+  store: Store;
+  directory: DeviceDirectory;
+  verifier: Verifier;
+  backend: EddsaBackend;
+  chainId: bigint;
+  /** DeviceRegistry address registrations must name (lower-case 0x…). */
+  registry: string;
+  now: () => number;
+  maxBodyBytes: number;
+  ingest: IngestDeps;
+  /** Guards operator endpoints (API key); a no-op when operator auth is off. */
+  operator: MiddlewareHandler;
+}

@@ -1,0 +1,116 @@
+/**
+ * Accepting readings: range checks, the chain rule, idempotent resends, signature checks, one durable append.
+ * Order of checks is the order of the problem codes a device can act on: 422/404/429 before 409 before 401.
+ * Nothing here writes unless every check passed; the append re-checks the chain head inside its transaction.
+ */
+import { genesisHash, hashReading, MAX_TS, MAX_VALUE, MIN_VALUE, SNARK_FIELD, VALUE_SLOTS, type Signature, type SignedReading, type Receipt } from "../device-sdk/index.ts";
+import type { DeviceDirectory } from "./directory.ts";
+import { chainConflict, GatewayError, notFound, tooLarge, unauthorized, unprocessable } from "./errors.ts";
+import type { RateLimiter } from "./rate-limit.ts";
+import type { WireReadingIn } from "./schemas.ts";
+import type { Store, StoredReading } from "./store/types.ts";
+import type { Verifier } from "./verify-pool.ts";
+
+export interface IngestDeps {
+  store: Store;
+  directory: DeviceDirectory;
+  verifier: Verifier;
+  now: () => number;
+  /** Largest |ts - now| accepted, in ms; null accepts any ts (historical imports, simulations). */
+  maxClockSkewMs: number | null;
+  maxBatch: number;
+  rateLimiter?: RateLimiter;
+}
+
+export const receiptOf = (r: StoredReading): Receipt => ({ deviceId: r.deviceId.toString(), seq: r.seq.toString(), hash: r.hash.toString(), receivedAt: r.receivedAt });
+
+const sameSig = (a: Signature | null, b: Signature | null) => (a === null ? b === null : b !== null && a.R8x === b.R8x && a.R8y === b.R8y && a.S === b.S);
+
+/** Wire reading → reading with hash, or a 422 naming the bad field. `at` is the index in the batch. */
+function decode(deviceId: bigint, w: WireReadingIn, at: number, deps: IngestDeps): SignedReading {
+  const bad = (what: string) => unprocessable(`reading ${at}: ${what}`, undefined, { index: at });
+  if (w.deviceId !== undefined && BigInt(w.deviceId) !== deviceId) throw bad("deviceId differs from the device in the path");
+  const seq = BigInt(w.seq);
+  const ts = BigInt(w.ts);
+  if (seq < 1n || seq > MAX_TS) throw bad(`seq ${seq} is outside [1, 2^48)`);
+  if (ts > MAX_TS) throw bad(`ts ${ts} is outside [0, 2^48) Unix milliseconds`);
+  if (deps.maxClockSkewMs !== null && Math.abs(Number(ts) - deps.now()) > deps.maxClockSkewMs)
+    throw bad(`ts ${ts} is more than ${deps.maxClockSkewMs} ms from the gateway clock (${deps.now()}); fix the device clock`);
+  if (w.values.length > VALUE_SLOTS) throw bad(`at most ${VALUE_SLOTS} values, got ${w.values.length}`);
+  const values = w.values.map((v) => BigInt(v));
+  for (const v of values) if (v < MIN_VALUE || v > MAX_VALUE) throw bad(`value ${v} is outside the i64 range`);
+  while (values.length < VALUE_SLOTS) values.push(0n);
+  const prev = BigInt(w.prev);
+  if (prev >= SNARK_FIELD) throw bad("prev is not a field element");
+  let signature: Signature | null = null;
+  if (w.signature) {
+    signature = { R8x: BigInt(w.signature.R8x), R8y: BigInt(w.signature.R8y), S: BigInt(w.signature.S) };
+    if (signature.R8x >= SNARK_FIELD || signature.R8y >= SNARK_FIELD || signature.S >= SNARK_FIELD) throw bad("a signature component is not a field element");
+  }
+  const r = { deviceId, seq, ts, values, prev };
+  return { ...r, hash: hashReading(r), signature };
+}
+
+/** Accept one reading or a batch. status 201 if anything new was stored, 200 for a pure resend. */
+export async function ingest(deps: IngestDeps, deviceId: bigint, wire: readonly WireReadingIn[]): Promise<{ status: 200 | 201; receipts: Receipt[] }> {
+  if (wire.length > deps.maxBatch) throw tooLarge(`a batch holds at most ${deps.maxBatch} readings, got ${wire.length}`, "split it into smaller batches");
+  if (deviceId >= SNARK_FIELD) throw unprocessable("deviceId is not a field element");
+  const device = await deps.directory.get(deviceId);
+  if (!device) throw notFound(`device ${deviceId} is not registered`, "register it with POST /v1/devices first");
+  if (deps.rateLimiter) {
+    const r = deps.rateLimiter.take(deviceId);
+    if (!r.ok)
+      throw new GatewayError(429, "rate-limited", `device ${deviceId} is over its rate limit`, {
+        details: `retry after ${r.retryAfterMs} ms, or send readings in batches`,
+        headers: { "retry-after": String(Math.ceil(r.retryAfterMs / 1000)) },
+      });
+  }
+  const readings = wire.map((w, i) => decode(deviceId, w, i, deps));
+  const last = readings[readings.length - 1]!;
+  if (!last.signature) throw unprocessable("the last reading of a batch must be signed", "sign at least the last reading; its signature vouches for the chain behind it", { index: readings.length - 1 });
+  for (let i = 1; i < readings.length; i++) {
+    const [a, b] = [readings[i - 1]!, readings[i]!];
+    if (b.seq !== a.seq + 1n || b.prev !== a.hash) throw chainConflict(`reading ${i} does not follow reading ${i - 1} of the batch`, { seq: a.seq + 1n, hash: a.hash }, i);
+  }
+
+  // Exact resends of accepted readings (a prefix of the batch) get their original receipts back.
+  const headRow = await deps.store.lastReading(deviceId);
+  const head = headRow ? { seq: headRow.seq, hash: headRow.hash } : { seq: 0n, hash: genesisHash(deviceId) };
+  const receipts: Receipt[] = [];
+  const toCheck: SignedReading[] = [];
+  let fresh = 0;
+  for (; fresh < readings.length && readings[fresh]!.seq <= head.seq; fresh++) {
+    const r = readings[fresh]!;
+    const stored = r.seq === head.seq ? headRow! : await deps.store.getReading(deviceId, r.seq);
+    if (!stored || stored.hash !== r.hash) throw chainConflict(`seq ${r.seq} is already taken by a different reading (a fork)`, { seq: head.seq + 1n, hash: head.hash }, fresh);
+    // A resend may drop a signature, but one it adds must be genuine.
+    if (r.signature && !sameSig(r.signature, stored.signature)) toCheck.push(r);
+    receipts.push(receiptOf(stored));
+  }
+  const news = readings.slice(fresh);
+  if (news.length > 0) {
+    const first = news[0]!;
+    if (first.seq !== head.seq + 1n || first.prev !== head.hash)
+      throw chainConflict(first.seq !== head.seq + 1n ? `seq ${first.seq} is not the next seq` : `prev of seq ${first.seq} is not the hash of the last accepted reading`, { seq: head.seq + 1n, hash: head.hash }, fresh);
+  }
+  toCheck.push(...news.filter((r) => r.signature));
+
+  const ok = await deps.verifier.verifyBatch(toCheck.map((r) => ({ msg: r.hash, sig: r.signature!, publicKey: device.publicKey })));
+  const badAt = ok.indexOf(false);
+  if (badAt >= 0) {
+    const r = toCheck[badAt]!;
+    throw unauthorized(`the signature on seq ${r.seq} is not by device ${deviceId}`, "sign hashReading(reading) with the device's registered key", { index: readings.indexOf(r) });
+  }
+  if (news.length === 0) return { status: 200, receipts };
+
+  const res = await deps.store.appendReadings(deviceId, news, deps.now());
+  if (!res.ok) {
+    // A concurrent identical request (a client retry) may have stored exactly these readings: that is a resend.
+    const now = await Promise.all(news.map((r) => deps.store.getReading(deviceId, r.seq)));
+    if (now.every((s, i) => s && s.hash === news[i]!.hash)) return { status: 200, receipts: [...receipts, ...now.map((s) => receiptOf(s!))] };
+    const h = res.head ?? { seq: 0n, hash: genesisHash(deviceId) };
+    throw chainConflict("the chain moved while this request was checked (a concurrent post)", { seq: h.seq + 1n, hash: h.hash }, fresh);
+  }
+  receipts.push(...res.readings.map(receiptOf));
+  return { status: 201, receipts };
+}

@@ -1,0 +1,34 @@
+/** Turning errors into application/problem+json, and the zod hook that makes schema failures 400 problems. */
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import { GatewayError } from "../errors.ts";
+
+export function problemResponse(c: Context, err: GatewayError): Response {
+  return new Response(JSON.stringify(err.toProblem(c.req.path)), {
+    status: err.status,
+    headers: { "content-type": "application/problem+json", ...err.headers },
+  });
+}
+
+/** Map anything thrown to a problem; unknown errors are 500 without internals (they are logged by the caller). */
+export function toGatewayError(err: unknown): GatewayError {
+  if (err instanceof GatewayError) return err;
+  if (err instanceof HTTPException) {
+    const type = err.status === 413 ? "too-large" : err.status === 400 ? "bad-request" : "http-error";
+    return new GatewayError(err.status, type, err.message || "request failed");
+  }
+  return new GatewayError(500, "internal", "internal error", { cause: err, details: "the gateway logged it; retry later" });
+}
+
+type ZodLikeResult = { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } };
+
+/** defaultHook for OpenAPIHono: a schema failure becomes a 400 naming the first few bad fields. */
+export function validationHook(result: ZodLikeResult, c: Context): Response | undefined {
+  if (result.success) return undefined;
+  const issues = (result.error?.issues ?? []).slice(0, 5).map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+  const err = new GatewayError(400, "bad-request", "the request does not match the schema", {
+    details: issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; "),
+    extensions: { issues },
+  });
+  return problemResponse(c, err);
+}

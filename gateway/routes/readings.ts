@@ -1,0 +1,83 @@
+/** Reading routes: post one, post a batch (device-authenticated by signature), list a range (operator). */
+import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import type { GatewayContext } from "../context.ts";
+import { tooLarge } from "../errors.ts";
+import { ingest } from "../ingest.ts";
+import { BatchReceiptSchema, BatchSchema, DeviceIdParam, problemResponses, ReadingSchema, ReadingsQuery, ReceiptSchema, StoredReadingSchema } from "../schemas.ts";
+import type { StoredReading } from "../store/types.ts";
+import { validationHook } from "./problem.ts";
+
+const rejections = problemResponses(400, 401, 404, 409, 413, 422, 429);
+
+const postOne = createRoute({
+  method: "post",
+  path: "/devices/{deviceId}/readings",
+  summary: "Post one signed reading",
+  description: "The reading must extend the device's chain (409 says where it stands). An exact resend returns the original receipt with 200.",
+  request: { params: DeviceIdParam, body: { content: { "application/json": { schema: ReadingSchema } }, required: true } },
+  responses: {
+    201: { description: "stored durably", content: { "application/json": { schema: ReceiptSchema } } },
+    200: { description: "exact resend: the original receipt", content: { "application/json": { schema: ReceiptSchema } } },
+    ...rejections,
+  },
+});
+
+const postBatch = createRoute({
+  method: "post",
+  path: "/devices/{deviceId}/readings/batch",
+  summary: "Post consecutive readings in one transaction",
+  description: "At least the last reading is signed; its signature vouches for the chain behind it. All or nothing.",
+  request: { params: DeviceIdParam, body: { content: { "application/json": { schema: BatchSchema } }, required: true } },
+  responses: {
+    201: { description: "stored durably", content: { "application/json": { schema: BatchReceiptSchema } } },
+    200: { description: "exact resend: the original receipts", content: { "application/json": { schema: BatchReceiptSchema } } },
+    ...rejections,
+  },
+});
+
+const list = createRoute({
+  method: "get",
+  path: "/devices/{deviceId}/readings",
+  summary: "List a device's readings by seq and/or time range (operator)",
+  security: [{ apiKey: [] }],
+  request: { params: DeviceIdParam, query: ReadingsQuery },
+  responses: { 200: { description: "ascending seq, with hashes and signatures", content: { "application/json": { schema: StoredReadingSchema.array() } } }, ...problemResponses(400, 401, 404) },
+});
+
+export const storedReadingJson = (r: StoredReading) => ({
+  deviceId: r.deviceId.toString(),
+  seq: r.seq.toString(),
+  ts: r.ts.toString(),
+  values: r.values.map(String),
+  prev: r.prev.toString(),
+  hash: r.hash.toString(),
+  signature: r.signature && { R8x: r.signature.R8x.toString(), R8y: r.signature.R8y.toString(), S: r.signature.S.toString() },
+  receivedAt: r.receivedAt,
+});
+
+export function readingRoutes(ctx: GatewayContext) {
+  const app = new OpenAPIHono({ defaultHook: validationHook });
+  const limit = bodyLimit({ maxSize: ctx.maxBodyBytes, onError: () => { throw tooLarge(`the body is over ${ctx.maxBodyBytes} bytes`, "send smaller batches"); } });
+  app.use("/devices/:deviceId/readings", async (c, next) => (c.req.method === "GET" ? ctx.operator(c, next) : limit(c, next)));
+  app.use("/devices/:deviceId/readings/batch", limit);
+
+  app.openapi(postOne, async (c) => {
+    const { status, receipts } = await ingest(ctx.ingest, BigInt(c.req.valid("param").deviceId), [c.req.valid("json")]);
+    return c.json(receipts[0]!, status);
+  });
+
+  app.openapi(postBatch, async (c) => {
+    const { status, receipts } = await ingest(ctx.ingest, BigInt(c.req.valid("param").deviceId), c.req.valid("json").readings);
+    return c.json({ receipts }, status);
+  });
+
+  app.openapi(list, async (c) => {
+    const deviceId = BigInt(c.req.valid("param").deviceId);
+    const q = c.req.valid("query");
+    const opt = (s: string | undefined) => (s === undefined ? undefined : BigInt(s));
+    const rows = await ctx.store.listReadings({ deviceId, fromSeq: opt(q.fromSeq), toSeq: opt(q.toSeq), fromTs: opt(q.fromTs), toTs: opt(q.toTs), limit: q.limit });
+    return c.json(rows.map(storedReadingJson), 200);
+  });
+  return app;
+}

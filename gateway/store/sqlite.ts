@@ -1,0 +1,219 @@
+/**
+ * SQLite store (better-sqlite3, WAL, synchronous=FULL so a commit is on disk before the gateway acknowledges).
+ * Other layers add tables by passing migrations (ids namespaced by owner) or through the `db` handle.
+ */
+import Database from "better-sqlite3";
+import { createHash, randomBytes } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import type { SignedReading } from "../../device-sdk/index.ts";
+import type { AppendResult, DeviceRecord, ListDevicesQuery, ListReadingsQuery, Migration, Store, StoredReading } from "./types.ts";
+
+export const gatewayMigrations: readonly Migration[] = [
+  {
+    id: "gateway/001-init",
+    sql: `
+      CREATE TABLE devices (
+        n INTEGER PRIMARY KEY AUTOINCREMENT,
+        device_id TEXT NOT NULL UNIQUE,
+        pk_x TEXT NOT NULL, pk_y TEXT NOT NULL,
+        owner TEXT NOT NULL, chain_id TEXT NOT NULL, registry TEXT NOT NULL,
+        sig_r8x TEXT NOT NULL, sig_r8y TEXT NOT NULL, sig_s TEXT NOT NULL,
+        registered_at INTEGER NOT NULL
+      );
+      CREATE TABLE readings (
+        device_id TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        ts INTEGER NOT NULL,
+        vals TEXT NOT NULL,
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        sig_r8x TEXT, sig_r8y TEXT, sig_s TEXT,
+        received_at INTEGER NOT NULL,
+        PRIMARY KEY (device_id, seq)
+      ) WITHOUT ROWID;
+      CREATE INDEX readings_by_ts ON readings (device_id, ts, seq);
+      CREATE TABLE api_keys (
+        name TEXT PRIMARY KEY,
+        key_hash TEXT NOT NULL UNIQUE,
+        created_at INTEGER NOT NULL
+      );
+      -- Readings are append-only: the database itself refuses edits.
+      CREATE TRIGGER readings_no_update BEFORE UPDATE ON readings BEGIN SELECT RAISE(ABORT, 'readings are append-only'); END;
+      CREATE TRIGGER readings_no_delete BEFORE DELETE ON readings BEGIN SELECT RAISE(ABORT, 'readings are append-only'); END;
+    `,
+  },
+];
+
+export interface OpenStoreOptions {
+  /** Appended after the gateway's own migrations (e.g. the epoch worker's tables). */
+  migrations?: readonly Migration[];
+  /** "FULL" (default) survives power loss; "NORMAL" survives process crashes only. */
+  synchronous?: "FULL" | "NORMAL";
+}
+
+export interface SqliteStore extends Store {
+  /** The raw handle, for layers that keep their own tables in the same database file. */
+  readonly db: Database.Database;
+}
+
+type DeviceRow = { device_id: string; pk_x: string; pk_y: string; owner: string; chain_id: string; registry: string; sig_r8x: string; sig_r8y: string; sig_s: string; registered_at: number; n: number };
+type ReadingRow = { device_id: string; seq: number; ts: number; vals: string; prev: string; hash: string; sig_r8x: string | null; sig_r8y: string | null; sig_s: string | null; received_at: number };
+
+const toDevice = (r: DeviceRow): DeviceRecord => ({
+  deviceId: BigInt(r.device_id),
+  publicKey: { x: BigInt(r.pk_x), y: BigInt(r.pk_y) },
+  owner: r.owner,
+  chainId: BigInt(r.chain_id),
+  registry: r.registry,
+  signature: { R8x: BigInt(r.sig_r8x), R8y: BigInt(r.sig_r8y), S: BigInt(r.sig_s) },
+  registeredAt: r.registered_at,
+});
+
+const toReading = (r: ReadingRow): StoredReading => ({
+  deviceId: BigInt(r.device_id),
+  seq: BigInt(r.seq),
+  ts: BigInt(r.ts),
+  values: (JSON.parse(r.vals) as string[]).map((v) => BigInt(v)),
+  prev: BigInt(r.prev),
+  hash: BigInt(r.hash),
+  signature: r.sig_s === null ? null : { R8x: BigInt(r.sig_r8x!), R8y: BigInt(r.sig_r8y!), S: BigInt(r.sig_s) },
+  receivedAt: r.received_at,
+});
+
+export const hashApiKey = (key: string) => createHash("sha256").update(key).digest("hex");
+
+function migrate(db: Database.Database, migrations: readonly Migration[]): void {
+  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
+  const done = new Set((db.prepare("SELECT id FROM schema_migrations").all() as { id: string }[]).map((r) => r.id));
+  const mark = db.prepare("INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)");
+  for (const m of migrations) {
+    if (done.has(m.id)) continue;
+    db.transaction(() => {
+      db.exec(m.sql);
+      mark.run(m.id, Date.now());
+    })();
+  }
+}
+
+/** Open (creating if needed) the SQLite store at `path` (":memory:" for a throwaway one). */
+export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStore {
+  if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
+  db.pragma("busy_timeout = 5000");
+  db.pragma("foreign_keys = ON");
+  migrate(db, [...gatewayMigrations, ...(opts.migrations ?? [])]);
+
+  const q = {
+    insertDevice: db.prepare(
+      `INSERT INTO devices (device_id, pk_x, pk_y, owner, chain_id, registry, sig_r8x, sig_r8y, sig_s, registered_at)
+       VALUES (@device_id, @pk_x, @pk_y, @owner, @chain_id, @registry, @sig_r8x, @sig_r8y, @sig_s, @registered_at)
+       ON CONFLICT (device_id) DO NOTHING`,
+    ),
+    getDevice: db.prepare("SELECT * FROM devices WHERE device_id = ?"),
+    listDevices: db.prepare("SELECT * FROM devices WHERE n > coalesce((SELECT n FROM devices WHERE device_id = @after), 0) ORDER BY n LIMIT @limit"),
+    insertReading: db.prepare(
+      `INSERT INTO readings (device_id, seq, ts, vals, prev, hash, sig_r8x, sig_r8y, sig_s, received_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    getReading: db.prepare("SELECT * FROM readings WHERE device_id = ? AND seq = ?"),
+    last: db.prepare("SELECT * FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT 1"),
+    list: db.prepare(
+      `SELECT * FROM readings WHERE device_id = @d AND seq >= @fromSeq AND seq <= @toSeq AND ts >= @fromTs AND ts <= @toTs
+       ORDER BY seq LIMIT @limit`,
+    ),
+    countAll: db.prepare("SELECT count(*) AS c FROM readings"),
+    countDevice: db.prepare("SELECT count(*) AS c FROM readings WHERE device_id = ?"),
+    insertKey: db.prepare("INSERT INTO api_keys (name, key_hash, created_at) VALUES (?, ?, ?)"),
+    checkKey: db.prepare("SELECT name FROM api_keys WHERE key_hash = ?"),
+  };
+
+  const append = db.transaction((deviceId: bigint, readings: readonly SignedReading[], receivedAt: number): AppendResult => {
+    const d = deviceId.toString();
+    const headRow = q.last.get(d) as ReadingRow | undefined;
+    const head = headRow ? { seq: BigInt(headRow.seq), hash: BigInt(headRow.hash) } : undefined;
+    const first = readings[0]!;
+    const extends_ = head ? first.seq === head.seq + 1n && first.prev === head.hash : first.seq === 1n;
+    if (!extends_) return { ok: false, head };
+    for (const r of readings) {
+      const s = r.signature;
+      q.insertReading.run(d, Number(r.seq), Number(r.ts), JSON.stringify(r.values.map(String)), r.prev.toString(), r.hash.toString(), s ? s.R8x.toString() : null, s ? s.R8y.toString() : null, s ? s.S.toString() : null, receivedAt);
+    }
+    return { ok: true, readings: readings.map((r) => ({ ...r, receivedAt })) };
+  });
+
+  const big = (x: bigint | undefined, dflt: number) => (x === undefined ? dflt : Number(x < 0n ? -1n : x > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : x));
+
+  return {
+    db,
+    async insertDevice(dev) {
+      const info = q.insertDevice.run({
+        device_id: dev.deviceId.toString(),
+        pk_x: dev.publicKey.x.toString(),
+        pk_y: dev.publicKey.y.toString(),
+        owner: dev.owner,
+        chain_id: dev.chainId.toString(),
+        registry: dev.registry,
+        sig_r8x: dev.signature.R8x.toString(),
+        sig_r8y: dev.signature.R8y.toString(),
+        sig_s: dev.signature.S.toString(),
+        registered_at: dev.registeredAt,
+      });
+      const row = q.getDevice.get(dev.deviceId.toString()) as DeviceRow;
+      return { created: info.changes === 1, device: toDevice(row) };
+    },
+    async getDevice(deviceId) {
+      const row = q.getDevice.get(deviceId.toString()) as DeviceRow | undefined;
+      return row && toDevice(row);
+    },
+    async listDevices(query: ListDevicesQuery = {}) {
+      const rows = q.listDevices.all({ after: query.after?.toString() ?? null, limit: query.limit ?? 1000 }) as DeviceRow[];
+      return rows.map(toDevice);
+    },
+    async appendReadings(deviceId, readings, receivedAt) {
+      if (readings.length === 0) return { ok: true, readings: [] };
+      return append.immediate(deviceId, readings, receivedAt);
+    },
+    async getReading(deviceId, seq) {
+      if (seq < 1n || seq > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+      const row = q.getReading.get(deviceId.toString(), Number(seq)) as ReadingRow | undefined;
+      return row && toReading(row);
+    },
+    async lastReading(deviceId) {
+      const row = q.last.get(deviceId.toString()) as ReadingRow | undefined;
+      return row && toReading(row);
+    },
+    async listReadings(query: ListReadingsQuery) {
+      const rows = q.list.all({
+        d: query.deviceId.toString(),
+        fromSeq: big(query.fromSeq, 0),
+        toSeq: big(query.toSeq, Number.MAX_SAFE_INTEGER),
+        fromTs: big(query.fromTs, 0),
+        toTs: big(query.toTs, Number.MAX_SAFE_INTEGER),
+        limit: query.limit ?? 1000,
+      }) as ReadingRow[];
+      return rows.map(toReading);
+    },
+    async countReadings(deviceId) {
+      const row = (deviceId === undefined ? q.countAll.get() : q.countDevice.get(deviceId.toString())) as { c: number };
+      return row.c;
+    },
+    async createApiKey(name) {
+      const key = "mfi_" + randomBytes(24).toString("base64url");
+      q.insertKey.run(name, hashApiKey(key), Date.now());
+      return key;
+    },
+    async checkApiKey(key) {
+      const row = q.checkKey.get(hashApiKey(key)) as { name: string } | undefined;
+      return row?.name;
+    },
+    async ping() {
+      return (db.prepare("SELECT 1 AS one").get() as { one: number }).one === 1;
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}
