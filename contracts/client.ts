@@ -1,0 +1,197 @@
+/**
+ * Typed client (ethers v6) for the deployed contracts, used by the submitter, CLI and tests. Every write waits for
+ * its receipt; every failure becomes a ContractsError, reverts a ContractRevertedError named after the custom error.
+ * Writes from one client are serialised so nonces never race.
+ */
+import { Contract, type ContractTransactionReceipt, type JsonRpcProvider, type Wallet } from "ethers";
+import { getArtifact } from "./artifacts.ts";
+import type { DeploymentManifest } from "./deploy.ts";
+import { ContractsError } from "./errors.ts";
+import { encodeClaimProof, type ClaimProof, type ClaimValues, type Groth16Calldata } from "./proof.ts";
+import { makeProvider, makeWallet } from "./provider.ts";
+import { decodeRevertData, findRevertData, toContractsError } from "./revert.ts";
+
+export interface TxResult {
+  hash: string;
+  blockNumber: number;
+  gasUsed: bigint;
+}
+export interface ClaimInput extends ClaimValues {
+  /** A proof object, or its `encodeClaimProof` hex. */
+  proof: ClaimProof | string;
+}
+export interface PaidClaim extends ClaimValues {
+  owner: string;
+  reward: bigint;
+}
+export interface TxOverrides {
+  gasLimit?: bigint;
+}
+
+export interface MachinefiClient {
+  /** The signer's address. */
+  address: string;
+  chainId: number;
+  manifest: DeploymentManifest;
+  provider: JsonRpcProvider;
+  contracts: { token: Contract; devices: Contract; applets: Contract; vault: Contract };
+  registerDevice(p: { deviceId: bigint; owner?: string; proof: Groth16Calldata }, o?: TxOverrides): Promise<TxResult>;
+  registerDevicesBatch(p: { deviceIds: bigint[]; owners: string[] | string }, o?: TxOverrides): Promise<TxResult>;
+  transferDevice(p: { deviceId: bigint; to: string }): Promise<TxResult>;
+  setDeviceActive(p: { deviceId: bigint; active: boolean }): Promise<TxResult>;
+  /** verifier: an address, `{ reducer }` (a router from the manifest) or `"mock"` (MockVerifier, devnets). */
+  registerApplet(p: { imageId: string; verifier: string | { reducer: string }; rewardPerUnit: bigint; owner?: string; param?: bigint }, o?: TxOverrides): Promise<TxResult>;
+  setAppletPaused(p: { imageId: string; paused: boolean }): Promise<TxResult>;
+  setRewardPerUnit(p: { imageId: string; rewardPerUnit: bigint }): Promise<TxResult>;
+  claim(c: ClaimInput, o?: TxOverrides): Promise<TxResult & { paid: PaidClaim }>;
+  claimBatch(cs: ClaimInput[], o?: TxOverrides): Promise<TxResult & { paid: PaidClaim[] }>;
+  balanceOf(address?: string): Promise<bigint>;
+  isClaimed(p: { imageId: string; deviceId: bigint; epoch: bigint }): Promise<boolean>;
+  factOf(p: { imageId: string; deviceId: bigint; epoch: bigint }): Promise<{ proven: boolean; output: bigint }>;
+  deviceOf(deviceId: bigint): Promise<{ owner: string; active: boolean }>;
+  appletOf(imageId: string): Promise<{ verifier: string; rewardPerUnit: bigint; paused: boolean; hasParam: boolean; owner: string; param: bigint }>;
+  /** Stop polling (the process can exit). */
+  close(): void;
+}
+
+function bytes32(imageId: string): string {
+  const hex = imageId.startsWith("0x") ? imageId : `0x${imageId}`;
+  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new ContractsError(`imageId must be 32 bytes of hex, got ${JSON.stringify(imageId.slice(0, 80))}`);
+  return hex.toLowerCase();
+}
+
+export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string; manifest: DeploymentManifest }): MachinefiClient {
+  const { manifest } = opts;
+  const provider = makeProvider(opts.rpcUrl, manifest.chainId);
+  const wallet: Wallet = makeWallet(opts.privateKey, provider);
+  const at = (name: string, address: string) => new Contract(address, getArtifact(name).abi as never, wallet);
+  const token = at("RewardToken", manifest.contracts.RewardToken);
+  const devices = at("DeviceRegistry", manifest.contracts.DeviceRegistry);
+  const applets = at("AppletRegistry", manifest.contracts.AppletRegistry);
+  const vault = at("PayoutVault", manifest.contracts.PayoutVault);
+
+  let queue: Promise<unknown> = Promise.resolve();
+  /** Sends one transaction after the previous one was mined; decodes any revert (also of a mined, failed tx). */
+  function send(contract: Contract, method: string, args: unknown[], o: TxOverrides = {}): Promise<ContractTransactionReceipt> {
+    const action = `${method}`;
+    const run = async () => {
+      const fn = contract.getFunction(method);
+      const overrides = o.gasLimit === undefined ? {} : { gasLimit: o.gasLimit };
+      let receipt: ContractTransactionReceipt | null;
+      try {
+        const tx = await fn.send(...args, overrides);
+        receipt = await tx.wait();
+      } catch (err) {
+        const mined = (err as { receipt?: { blockNumber: number } }).receipt;
+        if (!findRevertData(err) && mined) {
+          // A mined revert carries no data: replay it on the parent block to learn the custom error.
+          try {
+            await fn.staticCall(...args, { ...overrides, blockTag: mined.blockNumber - 1 });
+          } catch (replayErr) {
+            const data = findRevertData(replayErr);
+            const decoded = data ? decodeRevertData(data, err) : undefined;
+            if (decoded) throw decoded;
+          }
+        }
+        throw toContractsError(err, action);
+      }
+      if (!receipt) throw new ContractsError(`${action}: transaction was dropped`);
+      return receipt;
+    };
+    const p = queue.then(run, run);
+    queue = p.catch(() => undefined);
+    return p;
+  }
+  const result = (r: ContractTransactionReceipt): TxResult => ({ hash: r.hash, blockNumber: r.blockNumber, gasUsed: r.gasUsed });
+  async function read<T>(action: string, f: () => Promise<T>): Promise<T> {
+    try {
+      return await f();
+    } catch (err) {
+      throw toContractsError(err, action);
+    }
+  }
+  const claimArgs = (c: ClaimInput) => [bytes32(c.imageId), c.deviceId, c.epoch, c.output, typeof c.proof === "string" ? c.proof : encodeClaimProof(c.proof)];
+  function paidFrom(r: ContractTransactionReceipt): PaidClaim[] {
+    const out: PaidClaim[] = [];
+    for (const log of r.logs) {
+      if (log.address.toLowerCase() !== manifest.contracts.PayoutVault.toLowerCase()) continue;
+      const parsed = vault.interface.parseLog(log);
+      if (parsed?.name !== "ClaimPaid") continue;
+      const [imageId, deviceId, epoch, owner, output, reward] = parsed.args as unknown as [string, bigint, bigint, string, bigint, bigint];
+      out.push({ imageId, deviceId, epoch, owner, output, reward });
+    }
+    return out;
+  }
+
+  return {
+    address: wallet.address,
+    chainId: manifest.chainId,
+    manifest,
+    provider,
+    contracts: { token, devices, applets, vault },
+    async registerDevice(p, o) {
+      const { a, b, c } = p.proof;
+      return result(await send(devices, "registerDevice", [p.deviceId, p.owner ?? wallet.address, a, b, c], o));
+    },
+    async registerDevicesBatch(p, o) {
+      const owners = typeof p.owners === "string" ? p.deviceIds.map(() => p.owners as string) : p.owners;
+      return result(await send(devices, "registerDevicesBatch", [p.deviceIds, owners], o));
+    },
+    async transferDevice(p) {
+      return result(await send(devices, "transferDevice", [p.deviceId, p.to]));
+    },
+    async setDeviceActive(p) {
+      return result(await send(devices, "setDeviceActive", [p.deviceId, p.active]));
+    },
+    async registerApplet(p, o) {
+      let verifier: string;
+      if (p.verifier === "mock") {
+        if (!manifest.contracts.MockVerifier) throw new ContractsError("this deployment has no MockVerifier (devnets only)");
+        verifier = manifest.contracts.MockVerifier;
+      } else if (typeof p.verifier === "string") verifier = p.verifier;
+      else {
+        const router = manifest.routers[p.verifier.reducer];
+        if (!router) throw new ContractsError(`no verifier router for reducer ${p.verifier.reducer}`, { metaMessages: [`Deployed reducers: ${Object.keys(manifest.routers).join(", ") || "none (no generated verifiers yet)"}`] });
+        verifier = router.address;
+      }
+      const args = [bytes32(p.imageId), verifier, p.rewardPerUnit, p.owner ?? wallet.address, p.param !== undefined, p.param ?? 0n];
+      return result(await send(applets, "registerApplet", args, o));
+    },
+    async setAppletPaused(p) {
+      return result(await send(applets, "setPaused", [bytes32(p.imageId), p.paused]));
+    },
+    async setRewardPerUnit(p) {
+      return result(await send(applets, "setRewardPerUnit", [bytes32(p.imageId), p.rewardPerUnit]));
+    },
+    async claim(c, o) {
+      const r = await send(vault, "claim", claimArgs(c), o);
+      return { ...result(r), paid: paidFrom(r)[0]! };
+    },
+    async claimBatch(cs, o) {
+      const items = cs.map((c) => {
+        const [imageId, deviceId, epoch, output, proof] = claimArgs(c);
+        return { imageId, deviceId, epoch, output, proof };
+      });
+      const r = await send(vault, "claimBatch", [items], o);
+      return { ...result(r), paid: paidFrom(r) };
+    },
+    balanceOf: (address) => read("balanceOf", async () => (await token.getFunction("balanceOf")(address ?? wallet.address)) as bigint),
+    isClaimed: (p) => read("isClaimed", async () => (await vault.getFunction("isClaimed")(bytes32(p.imageId), p.deviceId, p.epoch)) as boolean),
+    factOf: (p) =>
+      read("factOf", async () => {
+        const [proven, output] = (await vault.getFunction("factOf")(bytes32(p.imageId), p.deviceId, p.epoch)) as [boolean, bigint];
+        return { proven, output };
+      }),
+    deviceOf: (deviceId) =>
+      read("deviceOf", async () => {
+        const [owner, active] = (await devices.getFunction("deviceOf")(deviceId)) as [string, boolean];
+        return { owner, active };
+      }),
+    appletOf: (imageId) =>
+      read("appletOf", async () => {
+        const a = (await applets.getFunction("appletOf")(bytes32(imageId))) as unknown as [string, bigint, boolean, boolean, string, bigint];
+        return { verifier: a[0], rewardPerUnit: a[1], paused: a[2], hasParam: a[3], owner: a[4], param: a[5] };
+      }),
+    close: () => provider.destroy(),
+  };
+}

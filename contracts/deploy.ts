@@ -1,0 +1,160 @@
+/**
+ * Deploys every contract to any EVM RPC and writes the deployment manifest `.mfi/deployments/<chainId>.json`.
+ * The same code deploys to anvil and to a public chain (IoTeX testnet, chain id 4690, via MFI_RPC_URL and
+ * MFI_PRIVATE_KEY). MockVerifier is only used for registration on a devnet, or when explicitly allowed.
+ */
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+import { Contract, ContractFactory, id, type Wallet } from "ethers";
+import { generatedVerifierNames, getArtifact, loadArtifacts } from "./artifacts.ts";
+import { ROOT } from "./compile.ts";
+import { ContractsEnvironmentError, ContractsError } from "./errors.ts";
+import { isDevnet, makeProvider, makeWallet } from "./provider.ts";
+
+export interface RouterInfo {
+  address: string;
+  /** Public signals per proof: 4, or 5 when the reducer has a parameter. */
+  arity: number;
+  /** Segment sizes this router has a verifier for. */
+  ks: number[];
+}
+
+export interface DeploymentManifest {
+  chainId: number;
+  deployer: string;
+  /** Block of the first deployment transaction (start indexing events here). */
+  block: number;
+  deployedAt: string;
+  sourceHash: string;
+  evmVersion: string;
+  contracts: {
+    RewardToken: string;
+    DeviceRegistry: string;
+    AppletRegistry: string;
+    PayoutVault: string;
+    MockVerifier?: string;
+  };
+  /** Generated Groth16 verifier per circuit, e.g. `register`, `readings_sum_16`. */
+  verifiers: Record<string, string>;
+  /** Claim verifier per reducer (`sum`, `count_above`, `max`): register applets with these. */
+  routers: Record<string, RouterInfo>;
+  /** Which verifier DeviceRegistry checks registrations with. */
+  registerVerifier: "generated" | "mock";
+}
+
+export interface DeployOptions {
+  rpcUrl: string;
+  privateKey: string;
+  /** Where to write `<chainId>.json`; default `<repo>/.mfi/deployments`; false to skip writing. */
+  manifestDir?: string | false;
+  /** Deploy MockVerifier and use it for registration when no generated register verifier exists (default: devnets only). */
+  allowMockVerifier?: boolean;
+  log?: (msg: string) => void;
+}
+
+/** Parameter arity of each reducer's circuit: count_above carries its threshold as a fifth public signal. */
+export const REDUCER_ARITY: Record<string, number> = { sum: 4, max: 4, count_above: 5 };
+
+export const DEFAULT_MANIFEST_DIR = join(ROOT, ".mfi", "deployments");
+
+/** Deploys one compiled contract by artifact name and returns its address. */
+export async function deployContract(wallet: Wallet, name: string, args: unknown[] = [], log: (m: string) => void = () => {}): Promise<string> {
+  const art = getArtifact(name);
+  const factory = new ContractFactory(art.abi as never, art.bytecode, wallet);
+  const c = await factory.deploy(...args);
+  await c.waitForDeployment();
+  const address = await c.getAddress();
+  log(`deployed ${name} at ${address}`);
+  return address;
+}
+
+export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest> {
+  const log = opts.log ?? (() => {});
+  const artifacts = loadArtifacts();
+  const provider = makeProvider(opts.rpcUrl);
+  let chainId: bigint;
+  try {
+    chainId = (await provider.getNetwork()).chainId;
+  } catch (cause) {
+    provider.destroy();
+    throw new ContractsEnvironmentError(`cannot reach the RPC at ${opts.rpcUrl}`, { cause, metaMessages: ["Check MFI_RPC_URL."] });
+  }
+  const wallet = makeWallet(opts.privateKey, provider);
+  try {
+    const allowMock = opts.allowMockVerifier ?? isDevnet(chainId);
+    const names = generatedVerifierNames();
+    if (!names.includes("register") && !allowMock) {
+      throw new ContractsError("no generated register verifier (contracts/generated/Groth16Verifier_register.sol)", {
+        metaMessages: ["Build the circuits first, or pass allowMockVerifier: true for a throwaway test deployment."],
+      });
+    }
+    const block = await provider.getBlockNumber();
+    const admin = wallet.address;
+    const verifiers: Record<string, string> = {};
+    for (const n of names) verifiers[n] = await deployContract(wallet, `Groth16Verifier_${n}`, [], log);
+    const mock = allowMock ? await deployContract(wallet, "MockVerifier", [], log) : undefined;
+
+    const routers: Record<string, RouterInfo> = {};
+    const byReducer = new Map<string, { k: number; address: string }[]>();
+    for (const n of names) {
+      const m = /^readings_(.+)_(\d+)$/.exec(n);
+      if (!m) continue;
+      byReducer.set(m[1]!, [...(byReducer.get(m[1]!) ?? []), { k: Number(m[2]), address: verifiers[n]! }]);
+    }
+    for (const [reducer, list] of byReducer) {
+      const arity = REDUCER_ARITY[reducer];
+      if (!arity) throw new ContractsError(`unknown reducer ${reducer} in generated verifier names`, { metaMessages: ["Add its arity to REDUCER_ARITY."] });
+      list.sort((x, y) => x.k - y.k).splice(4);
+      const ks = list.map((v) => v.k);
+      const address = await deployContract(wallet, "ReadingsVerifierRouter", [arity, ks, list.map((v) => v.address)], log);
+      routers[reducer] = { address, arity, ks };
+    }
+
+    const registerVerifier = verifiers.register ?? mock!;
+    const token = await deployContract(wallet, "RewardToken", [admin], log);
+    const devices = await deployContract(wallet, "DeviceRegistry", [admin, registerVerifier], log);
+    const applets = await deployContract(wallet, "AppletRegistry", [admin], log);
+    const vault = await deployContract(wallet, "PayoutVault", [devices, applets, token], log);
+    const tokenC = new Contract(token, getArtifact("RewardToken").abi as never, wallet);
+    await (await tokenC.getFunction("grantRole")(id("MINTER_ROLE"), vault)).wait();
+    const devicesC = new Contract(devices, getArtifact("DeviceRegistry").abi as never, wallet);
+    await (await devicesC.getFunction("grantRole")(id("MANUFACTURER_ROLE"), admin)).wait();
+
+    const manifest: DeploymentManifest = {
+      chainId: Number(chainId),
+      deployer: admin,
+      block,
+      deployedAt: new Date().toISOString(),
+      sourceHash: artifacts.sourceHash,
+      evmVersion: artifacts.evmVersion,
+      contracts: { RewardToken: token, DeviceRegistry: devices, AppletRegistry: applets, PayoutVault: vault, ...(mock ? { MockVerifier: mock } : {}) },
+      verifiers,
+      routers,
+      registerVerifier: verifiers.register ? "generated" : "mock",
+    };
+    if (opts.manifestDir !== false) {
+      const file = writeManifest(manifest, opts.manifestDir ?? DEFAULT_MANIFEST_DIR);
+      log(`manifest written to ${file}`);
+    }
+    return manifest;
+  } finally {
+    provider.destroy();
+  }
+}
+
+export function writeManifest(manifest: DeploymentManifest, dir = DEFAULT_MANIFEST_DIR): string {
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${manifest.chainId}.json`);
+  writeFileSync(file, JSON.stringify(manifest, null, 2) + "\n");
+  return file;
+}
+
+export function readManifest(chainId: number | bigint, dir = DEFAULT_MANIFEST_DIR): DeploymentManifest {
+  const file = join(dir, `${chainId}.json`);
+  if (!existsSync(file)) {
+    throw new ContractsEnvironmentError(`no deployment manifest for chain ${chainId} (${file})`, {
+      metaMessages: ["Deploy first: `mfi deploy-contracts` (or deployAll from contracts/index.ts)."],
+    });
+  }
+  return JSON.parse(readFileSync(file, "utf8")) as DeploymentManifest;
+}

@@ -1,0 +1,65 @@
+/**
+ * Test and bench support: a fresh anvil with everything deployed (manifest in a temp dir, so parallel test files
+ * never share `.mfi/`), and one client per funded account. Not part of the public surface.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { randomBytes } from "node:crypto";
+import { startAnvil, type Anvil } from "./anvil.ts";
+import { createMachinefiClient, type MachinefiClient } from "./client.ts";
+import { deployAll, type DeploymentManifest } from "./deploy.ts";
+import { SNARK_FIELD } from "../device-sdk/field.ts";
+import { claimSignals, mockClaimProof, mockRegisterProof, registerSignals } from "./proof.ts";
+
+export interface Devnet {
+  anvil: Anvil;
+  manifest: DeploymentManifest;
+  /** clients[0] is the deployer (admin, registrar, manufacturer); others are plain accounts. */
+  clients: MachinefiClient[];
+  stop(): Promise<void>;
+}
+
+export async function startDevnet(opts: { clients?: number } = {}): Promise<Devnet> {
+  const anvil = await startAnvil();
+  const dir = mkdtempSync(join(tmpdir(), "mfi-deploy-"));
+  try {
+    const manifest = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: dir });
+    const clients = anvil.accounts
+      .slice(0, opts.clients ?? 4)
+      .map((privateKey) => createMachinefiClient({ rpcUrl: anvil.rpcUrl, privateKey, manifest }));
+    return {
+      anvil,
+      manifest,
+      clients,
+      async stop() {
+        for (const c of clients) c.close();
+        await anvil.stop();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (err) {
+    await anvil.stop();
+    throw err;
+  }
+}
+
+export function randomImageId(): string {
+  return "0x" + randomBytes(32).toString("hex");
+}
+
+export function randomDeviceId(): bigint {
+  return BigInt("0x" + randomBytes(32).toString("hex")) % SNARK_FIELD;
+}
+
+/** Registers a device to `client`'s address with a MockVerifier registration proof. */
+export async function registerMockDevice(client: MachinefiClient, deviceId = randomDeviceId()): Promise<bigint> {
+  const signals = registerSignals({ deviceId, owner: client.address, chainId: BigInt(client.chainId), registry: client.manifest.contracts.DeviceRegistry });
+  await client.registerDevice({ deviceId, proof: mockRegisterProof(signals) });
+  return deviceId;
+}
+
+/** A claim with a MockVerifier proof bound to exactly these values. */
+export function mockClaim(v: { imageId: string; deviceId: bigint; epoch: bigint; output: bigint; param?: bigint }) {
+  return { imageId: v.imageId, deviceId: v.deviceId, epoch: v.epoch, output: v.output, proof: mockClaimProof(claimSignals(v)) };
+}

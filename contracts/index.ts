@@ -1,0 +1,21 @@
+/** Public surface of the contracts layer: build output, devnet, deployment, proof encodings and the typed client. */
+export { buildContracts, EVM_VERSION, type Artifact, type ArtifactsFile } from "./compile.ts";
+export { loadArtifacts, getArtifact, generatedVerifierNames } from "./artifacts.ts";
+export { startAnvil, anvilBinary, ANVIL_MNEMONIC, type Anvil, type StartAnvilOptions } from "./anvil.ts";
+export { deployAll, deployContract, readManifest, writeManifest, DEFAULT_MANIFEST_DIR, REDUCER_ARITY, type DeploymentManifest, type DeployOptions, type RouterInfo } from "./deploy.ts";
+export { createMachinefiClient, type MachinefiClient, type ClaimInput, type PaidClaim, type TxResult, type TxOverrides } from "./client.ts";
+export {
+  encodeClaimProof,
+  decodeClaimProof,
+  claimSignals,
+  registerSignals,
+  mockCommitment,
+  mockClaimProof,
+  mockRegisterProof,
+  type ClaimProof,
+  type ClaimValues,
+  type Groth16Calldata,
+} from "./proof.ts";
+export { ContractsError, ContractRevertedError, UnknownRevertError, ContractsEnvironmentError } from "./errors.ts";
+export { decodeRevertData, toContractsError } from "./revert.ts";
+export { makeProvider, isDevnet } from "./provider.ts";

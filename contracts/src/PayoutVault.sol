@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: Apache-2.0
+pragma solidity ^0.8.28;
+
+import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {DeviceRegistry} from "./DeviceRegistry.sol";
+import {AppletRegistry} from "./AppletRegistry.sol";
+import {IClaimVerifier} from "./interfaces/IClaimVerifier.sol";
+import {IRewardMinter} from "./interfaces/IRewardMinter.sol";
+
+/// @title PayoutVault
+/// @notice Pays a device's owner once per (imageId, deviceId, epoch) for a proven applet output.
+/// @dev The vault rebuilds the public signals from its own arguments, so a proof can only pay the claim it was
+/// made for. The nullifier slot also records the proven output (`factOf`), so other contracts can read facts.
+contract PayoutVault is ReentrancyGuard {
+    uint256 internal constant SNARK_FIELD =
+        21888242871839275222246405745257275088548364400416034343698204186575808495617;
+    /// @dev Set in a fact slot next to the output (< 2^254), so a spent nullifier is nonzero even for output 0.
+    uint256 internal constant SPENT = 1 << 255;
+
+    /// @notice Most gas a claim verifier may use; a verifier that needs more is treated as out of gas.
+    uint256 public constant VERIFIER_GAS_CAP = 1_000_000;
+
+    /// @notice Registry of devices and their owners.
+    DeviceRegistry public immutable devices;
+    /// @notice Registry of applets, their verifiers and rewards.
+    AppletRegistry public immutable applets;
+    /// @notice Token minted as reward (this vault must hold its minter role).
+    IRewardMinter public immutable token;
+
+    mapping(bytes32 nullifier => uint256 fact) private _facts;
+
+    /// @notice One claim of a batch.
+    struct Claim {
+        bytes32 imageId;
+        uint256 deviceId;
+        uint256 epoch;
+        uint256 output;
+        bytes proof;
+    }
+
+    /// @notice A proven claim was paid: `reward` tokens went to `owner` for `output` of device `deviceId` in `epoch`.
+    event ClaimPaid(
+        bytes32 indexed imageId, uint256 indexed deviceId, uint256 indexed epoch, address owner, uint256 output, uint256 reward
+    );
+
+    /// @notice This (imageId, deviceId, epoch) was already paid; each device-epoch pays once.
+    error PayoutVault__AlreadyClaimed(bytes32 imageId, uint256 deviceId, uint256 epoch);
+    /// @notice No applet with this imageId is registered in AppletRegistry.
+    error PayoutVault__UnknownApplet(bytes32 imageId);
+    /// @notice The applet is paused; its owner must resume it before claims are paid.
+    error PayoutVault__AppletPaused(bytes32 imageId);
+    /// @notice No device with this deviceId is registered in DeviceRegistry.
+    error PayoutVault__UnknownDevice(uint256 deviceId);
+    /// @notice The device is deactivated; its owner must reactivate it before claims are paid.
+    error PayoutVault__DeviceInactive(uint256 deviceId);
+    /// @notice The proof does not verify for these public signals (imageId, deviceId, epoch, output, param).
+    error PayoutVault__InvalidProof(bytes32 imageId, uint256 deviceId, uint256 epoch);
+    /// @notice The verifier ran out of gas; resend the transaction with a higher gas limit.
+    error PayoutVault__VerifierOutOfGas(bytes32 imageId, uint256 gasForwarded);
+    /// @notice A public value (deviceId, epoch or output) must lie below the BN254 scalar field.
+    error PayoutVault__ValueOutOfField(uint256 value);
+    /// @notice output * rewardPerUnit does not fit in 256 bits.
+    error PayoutVault__RewardOverflow(uint256 output, uint256 rewardPerUnit);
+    /// @notice Item `index` of a batch failed with `reason` (an encoded PayoutVault error); nothing was paid.
+    error PayoutVault__BatchItemFailed(uint256 index, bytes reason);
+    /// @notice A batch needs at least one claim.
+    error PayoutVault__EmptyBatch();
+
+    constructor(DeviceRegistry devices_, AppletRegistry applets_, IRewardMinter token_) {
+        devices = devices_;
+        applets = applets_;
+        token = token_;
+    }
+
+    /// @notice Verifies a claim and pays `output * rewardPerUnit` to the device's owner.
+    /// @param imageId Applet version (sha256 of its Wasm).
+    /// @param deviceId Device that produced the readings.
+    /// @param epoch Packed epoch window (opaque here).
+    /// @param output Applet output the proof binds.
+    /// @param proof `abi.encode(uint256 k, uint256[2] a, uint256[2][2] b, uint256[2] c)`.
+    /// @return reward Tokens minted to the device's owner.
+    function claim(bytes32 imageId, uint256 deviceId, uint256 epoch, uint256 output, bytes calldata proof)
+        external
+        nonReentrant
+        returns (uint256 reward)
+    {
+        bytes memory err;
+        (reward, err) = _claim(imageId, deviceId, epoch, output, proof);
+        if (err.length != 0) _revertWith(err);
+    }
+
+    /// @notice Verifies and pays many claims in one transaction; any bad item reverts the whole batch.
+    /// @dev Reverts with PayoutVault__BatchItemFailed(index, reason) naming the first bad item.
+    /// @return total Tokens minted over all claims.
+    function claimBatch(Claim[] calldata claims) external nonReentrant returns (uint256 total) {
+        if (claims.length == 0) revert PayoutVault__EmptyBatch();
+        for (uint256 i; i < claims.length; ++i) {
+            Claim calldata c = claims[i];
+            (uint256 reward, bytes memory err) = _claim(c.imageId, c.deviceId, c.epoch, c.output, c.proof);
+            if (err.length != 0) revert PayoutVault__BatchItemFailed(i, err);
+            total += reward;
+        }
+    }
+
+    /// @notice Whether this (imageId, deviceId, epoch) was already paid.
+    function isClaimed(bytes32 imageId, uint256 deviceId, uint256 epoch) external view returns (bool) {
+        return _facts[nullifierOf(imageId, deviceId, epoch)] != 0;
+    }
+
+    /// @notice The proven output of a paid claim: a fact other contracts may rely on.
+    /// @return proven True when the claim was paid. @return output The output its proof bound.
+    function factOf(bytes32 imageId, uint256 deviceId, uint256 epoch) external view returns (bool proven, uint256 output) {
+        uint256 f = _facts[nullifierOf(imageId, deviceId, epoch)];
+        return (f != 0, f & ~SPENT);
+    }
+
+    /// @notice The nullifier of a claim: keccak256(imageId, deviceId, epoch).
+    function nullifierOf(bytes32 imageId, uint256 deviceId, uint256 epoch) public pure returns (bytes32 n) {
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, imageId)
+            mstore(add(p, 0x20), deviceId)
+            mstore(add(p, 0x40), epoch)
+            n := keccak256(p, 0x60)
+        }
+    }
+
+    /// @dev Checks, effects, interaction. Returns an encoded error instead of reverting so claimBatch can name
+    /// the failing item; the token call is the only interaction and comes last.
+    function _claim(bytes32 imageId, uint256 deviceId, uint256 epoch, uint256 output, bytes calldata proof)
+        private
+        returns (uint256 reward, bytes memory err)
+    {
+        bytes32 nullifier;
+        (nullifier, err) = _fresh(imageId, deviceId, epoch, output);
+        if (err.length != 0) return (0, err);
+        IClaimVerifier verifier;
+        uint256[] memory signals;
+        (verifier, reward, signals, err) = _applet(imageId, deviceId, epoch, output);
+        if (err.length != 0) return (0, err);
+        address owner;
+        (owner, err) = _owner(deviceId);
+        if (err.length != 0) return (0, err);
+        err = _verify(verifier, proof, signals, imageId);
+        if (err.length != 0) return (0, err);
+        _facts[nullifier] = SPENT | output;
+        emit ClaimPaid(imageId, deviceId, epoch, owner, output, reward);
+        if (reward != 0) token.mint(owner, reward);
+    }
+
+    /// @dev Public values must be field elements (else two epochs could alias in the circuit), and unpaid.
+    function _fresh(bytes32 imageId, uint256 deviceId, uint256 epoch, uint256 output)
+        private
+        view
+        returns (bytes32 nullifier, bytes memory err)
+    {
+        if (deviceId >= SNARK_FIELD) return (0, abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, deviceId));
+        if (epoch >= SNARK_FIELD) return (0, abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, epoch));
+        if (output >= SNARK_FIELD) return (0, abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, output));
+        nullifier = nullifierOf(imageId, deviceId, epoch);
+        if (_facts[nullifier] != 0) {
+            return (0, abi.encodeWithSelector(PayoutVault__AlreadyClaimed.selector, imageId, deviceId, epoch));
+        }
+    }
+
+    /// @dev The applet's verifier, the reward for `output` and the public signals the proof must bind.
+    function _applet(bytes32 imageId, uint256 deviceId, uint256 epoch, uint256 output)
+        private
+        view
+        returns (IClaimVerifier verifier, uint256 reward, uint256[] memory s, bytes memory err)
+    {
+        uint256 rewardPerUnit;
+        bool paused;
+        bool hasParam;
+        uint256 param;
+        (verifier, rewardPerUnit, paused, hasParam, param) = applets.claimConfig(imageId);
+        if (address(verifier) == address(0)) {
+            return (verifier, 0, s, abi.encodeWithSelector(PayoutVault__UnknownApplet.selector, imageId));
+        }
+        if (paused) return (verifier, 0, s, abi.encodeWithSelector(PayoutVault__AppletPaused.selector, imageId));
+        unchecked {
+            reward = output * rewardPerUnit;
+            if (output != 0 && reward / output != rewardPerUnit) {
+                return (verifier, 0, s, abi.encodeWithSelector(PayoutVault__RewardOverflow.selector, output, rewardPerUnit));
+            }
+        }
+        s = new uint256[](hasParam ? 5 : 4);
+        s[0] = uint256(imageId) % SNARK_FIELD;
+        s[1] = deviceId;
+        s[2] = epoch;
+        s[3] = output;
+        if (hasParam) s[4] = param;
+    }
+
+    function _owner(uint256 deviceId) private view returns (address owner, bytes memory err) {
+        bool active;
+        (owner, active) = devices.deviceOf(deviceId);
+        if (owner == address(0)) return (owner, abi.encodeWithSelector(PayoutVault__UnknownDevice.selector, deviceId));
+        if (!active) return (owner, abi.encodeWithSelector(PayoutVault__DeviceInactive.selector, deviceId));
+    }
+
+    /// @dev Calls the verifier with a gas cap and reads at most 32 bytes back (no return-data bomb). snarkjs
+    /// verifiers answer false when a precompile runs out of gas, so a false or failed call that left the verifier
+    /// almost nothing of the gas it was given is reported as out of gas, anything else as an invalid proof.
+    function _verify(IClaimVerifier verifier, bytes calldata proof, uint256[] memory signals, bytes32 imageId)
+        private
+        view
+        returns (bytes memory err)
+    {
+        bytes memory data = abi.encodeCall(IClaimVerifier.verifyClaim, (proof, signals));
+        uint256 g = gasleft();
+        bool ok;
+        uint256 answer;
+        assembly ("memory-safe") {
+            ok := staticcall(VERIFIER_GAS_CAP, verifier, add(data, 0x20), mload(data), 0, 0x20)
+            answer := mload(0)
+            if lt(returndatasize(), 0x20) { ok := 0 }
+        }
+        if (ok && answer == 1) return err;
+        uint256 left = gasleft();
+        uint256 forwarded = g - g / 64;
+        if (forwarded > VERIFIER_GAS_CAP) forwarded = VERIFIER_GAS_CAP;
+        uint256 used = g - left;
+        if (used + forwarded / 16 + 3000 >= forwarded) {
+            return abi.encodeWithSelector(PayoutVault__VerifierOutOfGas.selector, imageId, forwarded);
+        }
+        return abi.encodeWithSelector(PayoutVault__InvalidProof.selector, imageId, signals[1], signals[2]);
+    }
+
+    function _revertWith(bytes memory err) private pure {
+        assembly ("memory-safe") {
+            revert(add(err, 0x20), mload(err))
+        }
+    }
+}
