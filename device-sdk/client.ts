@@ -99,11 +99,11 @@ export class DeviceClient {
     });
   }
 
-  /** Resend whatever is queued (e.g. after a restart or once the network is back). */
+  /** Resend whatever is queued (e.g. after a restart or once the network is back); returns all their receipts. */
   flush(): Promise<SendResult> {
     return this.exclusive(async () => {
       await this.init();
-      return this.drain(0);
+      return this.drain(Infinity);
     });
   }
 
@@ -149,7 +149,7 @@ export class DeviceClient {
     return this.opts.storage.save(s);
   }
 
-  /** Send queued batches oldest first; the receipts of the last `tail` readings are returned. */
+  /** Send queued batches oldest first; the receipts of the last `tail` readings (Infinity: all) are returned. */
   private async drain(tail: number): Promise<SendResult> {
     const receipts: Receipt[] = [];
     while (this.queue.length > 0) {
@@ -166,7 +166,7 @@ export class DeviceClient {
       this.queue.shift();
       await this.persist();
     }
-    return { status: "accepted", receipts: receipts.slice(receipts.length - tail) };
+    return { status: "accepted", receipts: tail >= receipts.length ? receipts : receipts.slice(receipts.length - tail) };
   }
 
   private async request(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -14,7 +14,7 @@ export function problemResponse(c: Context, err: GatewayError): Response {
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   if (err instanceof HTTPException) {
-    const type = err.status === 413 ? "too-large" : err.status === 400 ? "bad-request" : "http-error";
+    const type = ({ 400: "bad-request", 413: "too-large", 415: "unsupported-media-type" } as Record<number, string>)[err.status] ?? "http-error";
     return new GatewayError(err.status, type, err.message || "request failed");
   }
   return new GatewayError(500, "internal", "internal error", { cause: err, details: "the gateway logged it; retry later" });

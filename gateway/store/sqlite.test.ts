@@ -1,0 +1,100 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { genesisHash, hashReading, padValues, type SignedReading } from "../../device-sdk/index.ts";
+import { openStore } from "./sqlite.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "mfi-store-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** An unsigned chain (the store does not verify; ingest does) with a fake signature on every 3rd link. */
+function chain(deviceId: bigint, n: number, from = { seq: 0n, hash: genesisHash(deviceId) }): SignedReading[] {
+  const out: SignedReading[] = [];
+  let prev = from.hash;
+  for (let i = 1; i <= n; i++) {
+    const r = { deviceId, seq: from.seq + BigInt(i), ts: 1000n * (from.seq + BigInt(i)), values: padValues([BigInt(i), -(1n << 62n)]), prev };
+    const hash = hashReading(r);
+    out.push({ ...r, hash, signature: i % 3 === 0 ? { R8x: 1n, R8y: 2n, S: BigInt(i) } : null });
+    prev = hash;
+  }
+  return out;
+}
+
+const device = (id: bigint) => ({ deviceId: id, publicKey: { x: 1n, y: 2n }, owner: "0xabc", chainId: 31337n, registry: "0x0", signature: { R8x: 3n, R8y: 4n, S: 5n }, registeredAt: 42 });
+
+describe("SQLite store", () => {
+  it("appends only extensions of the stored head, in one transaction", async () => {
+    const s = openStore(join(dir, "a.sqlite"));
+    const c = chain(7n, 6);
+    expect((await s.appendReadings(7n, c.slice(1, 3), 1)).ok).toBe(false); // seq 2 on an empty chain
+    const ok = await s.appendReadings(7n, c.slice(0, 3), 100);
+    expect(ok.ok && ok.readings.map((r) => r.receivedAt)).toEqual([100, 100, 100]);
+    expect(await s.appendReadings(7n, c.slice(0, 3), 1)).toEqual({ ok: false, head: { seq: 3n, hash: c[2]!.hash } });
+    expect((await s.appendReadings(7n, chain(7n, 2, { seq: 3n, hash: 1n }), 1)).ok).toBe(false); // wrong prev
+    expect((await s.appendReadings(7n, c.slice(3), 200)).ok).toBe(true);
+    expect(await s.countReadings(7n)).toBe(6);
+    const last = await s.lastReading(7n);
+    expect(last).toEqual({ ...c[5], receivedAt: 200 });
+    expect(await s.getReading(7n, 2n)).toEqual({ ...c[1], receivedAt: 100 });
+    await s.close();
+  });
+
+  it("keeps readings durable and unique across reopen, and refuses edits", async () => {
+    const path = join(dir, "b.sqlite");
+    const s1 = openStore(path);
+    await s1.appendReadings(9n, chain(9n, 4), 1);
+    await s1.close();
+    const s2 = openStore(path);
+    expect(await s2.countReadings()).toBe(4);
+    expect(() => s2.db.prepare("UPDATE readings SET ts = 0").run()).toThrow(/append-only/);
+    expect(() => s2.db.prepare("DELETE FROM readings").run()).toThrow(/append-only/);
+    const r = (await s2.getReading(9n, 1n))!;
+    expect(() => s2.db.prepare("INSERT INTO readings (device_id, seq, ts, vals, prev, hash, received_at) VALUES ('9', 1, 0, '[]', '0', '0', 0)").run()).toThrow(/UNIQUE|PRIMARY/);
+    expect(r.values[1]).toBe(-(1n << 62n));
+    await s2.close();
+  });
+
+  it("lists readings by seq and ts ranges, ascending, with signatures", async () => {
+    const s = openStore(":memory:");
+    const c = chain(5n, 10);
+    await s.appendReadings(5n, c, 1);
+    await s.appendReadings(6n, chain(6n, 3), 1);
+    const seqs = async (q: object) => (await s.listReadings({ deviceId: 5n, ...q })).map((r) => Number(r.seq));
+    expect(await seqs({})).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    expect(await seqs({ fromSeq: 3n, toSeq: 5n })).toEqual([3, 4, 5]);
+    expect(await seqs({ fromTs: 4000n, toTs: 6500n })).toEqual([4, 5, 6]);
+    expect(await seqs({ fromSeq: 8n, limit: 2 })).toEqual([8, 9]);
+    expect(await seqs({ fromSeq: 2n ** 60n })).toEqual([]);
+    const signed = (await s.listReadings({ deviceId: 5n })).filter((r) => r.signature).map((r) => Number(r.seq));
+    expect(signed).toEqual([3, 6, 9]);
+    expect(await s.getReading(5n, 0n)).toBeUndefined();
+    await s.close();
+  });
+
+  it("records devices once, lists them in registration order with keyset paging", async () => {
+    const s = openStore(":memory:");
+    expect((await s.insertDevice(device(30n))).created).toBe(true);
+    expect((await s.insertDevice({ ...device(30n), owner: "0xother" })).created).toBe(false);
+    expect((await s.getDevice(30n))?.owner).toBe("0xabc");
+    await s.insertDevice(device(10n));
+    await s.insertDevice(device(20n));
+    expect((await s.listDevices()).map((d) => d.deviceId)).toEqual([30n, 10n, 20n]);
+    expect((await s.listDevices({ after: 30n, limit: 1 })).map((d) => d.deviceId)).toEqual([10n]);
+    expect(await s.getDevice(99n)).toBeUndefined();
+    await s.close();
+  });
+
+  it("applies extra migrations once, after its own", async () => {
+    const path = join(dir, "c.sqlite");
+    const m = [{ id: "test/001", sql: "CREATE TABLE extra (x INTEGER)" }];
+    const s1 = openStore(path, { migrations: m });
+    s1.db.prepare("INSERT INTO extra VALUES (1)").run();
+    await s1.close();
+    const s2 = openStore(path, { migrations: m });
+    expect(s2.db.prepare("SELECT count(*) AS c FROM extra").get()).toEqual({ c: 1 });
+    expect(s2.db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(await s2.ping()).toBe(true);
+    await s2.close();
+  });
+});
