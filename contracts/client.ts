@@ -43,6 +43,7 @@ export interface MachinefiClient {
   registerApplet(p: { imageId: string; verifier: string | { reducer: string }; rewardPerUnit: bigint; owner?: string; param?: bigint }, o?: TxOverrides): Promise<TxResult>;
   setAppletPaused(p: { imageId: string; paused: boolean }): Promise<TxResult>;
   setRewardPerUnit(p: { imageId: string; rewardPerUnit: bigint }): Promise<TxResult>;
+  transferApplet(p: { imageId: string; to: string }): Promise<TxResult>;
   claim(c: ClaimInput, o?: TxOverrides): Promise<TxResult & { paid: PaidClaim }>;
   claimBatch(cs: ClaimInput[], o?: TxOverrides): Promise<TxResult & { paid: PaidClaim[] }>;
   balanceOf(address?: string): Promise<bigint>;
@@ -162,6 +163,9 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
     },
     async setRewardPerUnit(p) {
       return result(await send(applets, "setRewardPerUnit", [bytes32(p.imageId), p.rewardPerUnit]));
+    },
+    async transferApplet(p) {
+      return result(await send(applets, "transferApplet", [bytes32(p.imageId), p.to]));
     },
     async claim(c, o) {
       const r = await send(vault, "claim", claimArgs(c), o);
