@@ -1,0 +1,65 @@
+/** The worker's tables, appended to the gateway store's migrations (ids namespaced "worker/"). */
+import type { Migration } from "../store/types.ts";
+
+export const workerMigrations: readonly Migration[] = [
+  {
+    id: "worker/001-init",
+    sql: `
+CREATE TABLE IF NOT EXISTS worker_applets (
+     image_id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     wasm BLOB NOT NULL,
+     manifest TEXT NOT NULL,
+     cursor_ms INTEGER NOT NULL,            -- start of the next epoch to close
+     added_at_ms INTEGER NOT NULL
+   );
+CREATE TABLE IF NOT EXISTS worker_state (
+     image_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     state BLOB NOT NULL,
+     state_root TEXT NOT NULL,
+     PRIMARY KEY (image_id, device_id)
+   );
+CREATE TABLE IF NOT EXISTS worker_runs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     image_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     epoch TEXT NOT NULL,
+     from_seq INTEGER NOT NULL,
+     to_seq INTEGER NOT NULL,
+     reading_count INTEGER NOT NULL,
+     state_before BLOB,
+     input_digest TEXT NOT NULL,
+     journal BLOB NOT NULL,
+     journal_digest TEXT NOT NULL,
+     fuel_used INTEGER NOT NULL,
+     state_root TEXT NOT NULL,
+     trap TEXT,
+     created_at_ms INTEGER NOT NULL,
+     UNIQUE (image_id, device_id, epoch)
+   );
+CREATE TABLE IF NOT EXISTS worker_claims (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     run_id INTEGER NOT NULL REFERENCES worker_runs(id),
+     image_id TEXT NOT NULL,
+     device_id TEXT NOT NULL,
+     epoch TEXT NOT NULL,
+     output TEXT NOT NULL,
+     state TEXT NOT NULL CHECK (state IN ('pending','proved','submitted','paid','failed')),
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_attempt_at_ms INTEGER NOT NULL DEFAULT 0,
+     receipt TEXT,
+     calldata TEXT,
+     tx_hash TEXT,
+     reward TEXT,
+     gas_used INTEGER,
+     error TEXT,
+     prove_ms INTEGER,
+     created_at_ms INTEGER NOT NULL,
+     updated_at_ms INTEGER NOT NULL,
+     UNIQUE (image_id, device_id, epoch)
+   );
+CREATE INDEX IF NOT EXISTS worker_claims_state ON worker_claims (state, next_attempt_at_ms);
+`,
+  },
+];

@@ -1,0 +1,151 @@
+/** Prepared statements over the worker's tables; each method is one transaction. */
+import type Database from "better-sqlite3";
+import type { StoredReading } from "../store/types.ts";
+import type { AppletSpec, ProvedClaim, Reducer, RunOutcome } from "./ports.ts";
+import type { ClaimRow, ClaimState, RunRow } from "./schema.ts";
+
+interface AppletRow {
+  image_id: string;
+  name: string;
+  wasm: Buffer;
+  manifest: string;
+  cursor_ms: number;
+}
+
+const manifestOf = (s: AppletSpec) => JSON.stringify({ reducer: s.reducer, param: s.param?.toString(), rewardPerUnit: s.rewardPerUnit.toString() });
+
+function specOf(row: AppletRow): AppletSpec {
+  const m = JSON.parse(row.manifest) as { reducer: Reducer; param?: string; rewardPerUnit: string };
+  return {
+    imageId: row.image_id,
+    name: row.name,
+    wasm: new Uint8Array(row.wasm),
+    reducer: m.reducer,
+    param: m.param === undefined ? undefined : BigInt(m.param),
+    rewardPerUnit: BigInt(m.rewardPerUnit),
+  };
+}
+
+export class WorkerStore {
+  constructor(readonly db: Database.Database) {}
+
+  upsertApplet(spec: AppletSpec, cursorMs: number, now: number): void {
+    this.db
+      .prepare(
+        `INSERT INTO worker_applets (image_id, name, wasm, manifest, cursor_ms, added_at_ms) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (image_id) DO UPDATE SET name = excluded.name, manifest = excluded.manifest`,
+      )
+      .run(spec.imageId, spec.name, Buffer.from(spec.wasm), manifestOf(spec), cursorMs, now);
+  }
+
+  listApplets(): { spec: AppletSpec; cursorMs: number }[] {
+    return (this.db.prepare("SELECT * FROM worker_applets ORDER BY added_at_ms, image_id").all() as AppletRow[]).map((r) => ({ spec: specOf(r), cursorMs: r.cursor_ms }));
+  }
+
+  getApplet(imageId: string): AppletSpec | undefined {
+    const row = this.db.prepare("SELECT * FROM worker_applets WHERE image_id = ?").get(imageId) as AppletRow | undefined;
+    return row && specOf(row);
+  }
+
+  setCursor(imageId: string, cursorMs: number): void {
+    this.db.prepare("UPDATE worker_applets SET cursor_ms = ? WHERE image_id = ? AND cursor_ms < ?").run(cursorMs, imageId, cursorMs);
+  }
+
+  hasRun(imageId: string, deviceId: bigint, epoch: bigint): boolean {
+    return !!this.db.prepare("SELECT 1 FROM worker_runs WHERE image_id = ? AND device_id = ? AND epoch = ?").get(imageId, deviceId.toString(), epoch.toString());
+  }
+
+  getState(imageId: string, deviceId: bigint): Uint8Array | undefined {
+    const row = this.db.prepare("SELECT state FROM worker_state WHERE image_id = ? AND device_id = ?").get(imageId, deviceId.toString()) as { state: Buffer } | undefined;
+    return row ? new Uint8Array(row.state) : undefined;
+  }
+
+  /** Store the run, the applet's new state (unless it trapped) and its claims, atomically. Returns the run id. */
+  recordRun(a: { applet: AppletSpec; deviceId: bigint; epoch: bigint; readings: StoredReading[]; stateBefore: Uint8Array | undefined; outcome: RunOutcome; claims: { deviceId: bigint; output: bigint }[]; now: number }): number {
+    return this.db.transaction(() => {
+      const o = a.outcome;
+      const run = this.db
+        .prepare(
+          `INSERT INTO worker_runs (image_id, device_id, epoch, from_seq, to_seq, reading_count, state_before, input_digest, journal, journal_digest, fuel_used, state_root, trap, created_at_ms)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          a.applet.imageId, a.deviceId.toString(), a.epoch.toString(),
+          Number(a.readings[0]!.seq), Number(a.readings[a.readings.length - 1]!.seq), a.readings.length,
+          a.stateBefore ? Buffer.from(a.stateBefore) : null,
+          o.inputDigest, Buffer.from(o.journal), o.journalDigest, Number(o.fuelUsed), o.stateRoot,
+          o.trap ? `${o.trap.kind}: ${o.trap.message}` : null, a.now,
+        );
+      const runId = Number(run.lastInsertRowid);
+      if (!o.trap) {
+        this.db
+          .prepare("INSERT INTO worker_state (image_id, device_id, state, state_root) VALUES (?, ?, ?, ?) ON CONFLICT (image_id, device_id) DO UPDATE SET state = excluded.state, state_root = excluded.state_root")
+          .run(a.applet.imageId, a.deviceId.toString(), Buffer.from(o.state), o.stateRoot);
+      }
+      const ins = this.db.prepare(
+        `INSERT OR IGNORE INTO worker_claims (run_id, image_id, device_id, epoch, output, state, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
+      );
+      for (const c of a.claims) ins.run(runId, a.applet.imageId, c.deviceId.toString(), a.epoch.toString(), c.output.toString(), a.now, a.now);
+      return runId;
+    })();
+  }
+
+  dueClaims(state: ClaimState, now: number, limit: number): ClaimRow[] {
+    return this.db.prepare("SELECT * FROM worker_claims WHERE state = ? AND next_attempt_at_ms <= ? ORDER BY id LIMIT ?").all(state, now, limit) as ClaimRow[];
+  }
+
+  defer(id: number, untilMs: number, note: string): void {
+    this.db.prepare("UPDATE worker_claims SET next_attempt_at_ms = ?, error = ? WHERE id = ?").run(untilMs, note, id);
+  }
+
+  markProved(id: number, receipt: string, calldata: string, proveMs: number, now: number): void {
+    this.db.prepare("UPDATE worker_claims SET state = 'proved', receipt = ?, calldata = ?, prove_ms = ?, error = NULL, next_attempt_at_ms = 0, updated_at_ms = ? WHERE id = ? AND state = 'pending'").run(receipt, calldata, proveMs, now, id);
+  }
+
+  calldataOf(id: number): ProvedClaim["calldata"] {
+    const row = this.db.prepare("SELECT calldata FROM worker_claims WHERE id = ?").get(id) as { calldata: string };
+    const c = JSON.parse(row.calldata) as Record<string, string>;
+    return { imageId: c.imageId!, deviceId: BigInt(c.deviceId!), epoch: BigInt(c.epoch!), output: BigInt(c.output!), proof: c.proof! };
+  }
+
+  markSubmitted(id: number, txHash: string, now: number): void {
+    this.db.prepare("UPDATE worker_claims SET state = 'submitted', tx_hash = ?, updated_at_ms = ? WHERE id = ?").run(txHash, now, id);
+  }
+
+  markPaid(id: number, r: { reward?: bigint; gasUsed?: bigint; note?: string }, now: number): void {
+    this.db
+      .prepare("UPDATE worker_claims SET state = 'paid', reward = coalesce(?, reward), gas_used = coalesce(?, gas_used), error = ?, updated_at_ms = ? WHERE id = ?")
+      .run(r.reward?.toString() ?? null, r.gasUsed === undefined ? null : Number(r.gasUsed), r.note ?? null, now, id);
+  }
+
+  reschedule(id: number, state: ClaimState, attempts: number, atMs: number, error: string): void {
+    this.db.prepare("UPDATE worker_claims SET state = ?, attempts = ?, next_attempt_at_ms = ?, error = ? WHERE id = ?").run(state, attempts, atMs, error, id);
+  }
+
+  markFailed(id: number, error: string, attempts: number, now: number): void {
+    this.db.prepare("UPDATE worker_claims SET state = 'failed', error = ?, attempts = ?, updated_at_ms = ? WHERE id = ?").run(error, attempts, now, id);
+  }
+
+  getRun(id: number): RunRow | undefined {
+    return this.db.prepare("SELECT * FROM worker_runs WHERE id = ?").get(id) as RunRow | undefined;
+  }
+
+  listRuns(limit = 50): RunRow[] {
+    return this.db.prepare("SELECT * FROM worker_runs ORDER BY id DESC LIMIT ?").all(limit) as RunRow[];
+  }
+
+  listClaims(limit = 100): ClaimRow[] {
+    return this.db.prepare("SELECT * FROM worker_claims ORDER BY id DESC LIMIT ?").all(limit) as ClaimRow[];
+  }
+
+  claimCounts(): Record<ClaimState, number> {
+    const out: Record<ClaimState, number> = { pending: 0, proved: 0, submitted: 0, paid: 0, failed: 0 };
+    for (const r of this.db.prepare("SELECT state, count(*) AS n FROM worker_claims GROUP BY state").all() as { state: ClaimState; n: number }[]) out[r.state] = r.n;
+    return out;
+  }
+
+  runCounts(): { runs: number; trapped: number } {
+    const r = this.db.prepare("SELECT count(*) AS runs, count(trap) AS trapped FROM worker_runs").get() as { runs: number; trapped: number };
+    return r;
+  }
+}

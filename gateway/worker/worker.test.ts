@@ -1,0 +1,173 @@
+/**
+ * Unit tests of the worker's own logic (epochs, runs, the claim state machine, crash recovery) over a real SQLite
+ * store. Runtime, prover and chain are small fakes here; test/ drives the real ones end to end.
+ */
+import { describe, expect, it } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { genesisHash, hashReading, padValues, packEpoch, type SignedReading } from "../../device-sdk/index.ts";
+import { openStore, type SqliteStore } from "../index.ts";
+import { EpochWorker, workerMigrations, type WorkerEvent } from "./worker.ts";
+import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
+
+const EPOCH = 10_000;
+const sig = { R8x: 1n, R8y: 2n, S: 3n };
+
+function chain(deviceId: bigint, points: [ts: number, v: number, signed: boolean][]): SignedReading[] {
+  let prev = genesisHash(deviceId);
+  return points.map(([ts, v, signed], i) => {
+    const r = { deviceId, seq: BigInt(i + 1), ts: BigInt(ts), values: padValues([BigInt(v)]), prev };
+    const hash = hashReading(r);
+    prev = hash;
+    return { ...r, hash, signature: signed ? sig : null };
+  });
+}
+
+async function setup(points: [number, number, boolean][]) {
+  const store = openStore(join(mkdtempSync(join(tmpdir(), "mfi-worker-")), "db.sqlite"), { migrations: workerMigrations });
+  const deviceId = 42n;
+  await store.insertDevice({ deviceId, publicKey: { x: 1n, y: 2n }, owner: "0x" + "11".repeat(20), chainId: 31337n, registry: "0x" + "00".repeat(20), signature: sig, registeredAt: 0 });
+  const r = await store.appendReadings(deviceId, chain(deviceId, points), 0);
+  expect(r.ok).toBe(true);
+  return { store, deviceId };
+}
+
+const applet: AppletSpec = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), reducer: "sum", rewardPerUnit: 10n };
+
+const sumRun: RunPort = async ({ deviceId, readings, state }) => {
+  const total = readings.reduce((a, r) => a + r.values[0]!, 0n);
+  const runs = (state ? state[0]! : 0) + 1;
+  return { inputDigest: "i", journal: new Uint8Array([1]), journalDigest: "j", fuelUsed: 100n, stateRoot: `s${runs}`, state: new Uint8Array([runs]), claims: [{ deviceId, output: total }, { deviceId: 7n, output: 1n }] };
+};
+
+function fakeChain() {
+  const spent = new Set<string>();
+  const txs = new Map<string, string>();
+  let n = 0;
+  const port: ChainPort & { spent: Set<string>; paid: string[]; dropNext: boolean } = {
+    spent,
+    paid: [],
+    dropNext: false,
+    async isClaimed(imageId, deviceId, epoch) {
+      return spent.has(`${imageId}/${deviceId}/${epoch}`);
+    },
+    async submit(c) {
+      const hash = `0x${(++n).toString(16)}`;
+      if (port.dropNext) {
+        port.dropNext = false;
+        return { txHash: hash }; // "sent" but never mined, as after a crash
+      }
+      txs.set(hash, `${c.imageId}/${c.deviceId}/${c.epoch}`);
+      return { txHash: hash };
+    },
+    async waitPaid(txHash) {
+      const key = txs.get(txHash);
+      if (!key) return { status: "unknown", error: "not found" };
+      if (spent.has(key)) return { status: "reverted", alreadyClaimed: true };
+      spent.add(key);
+      port.paid.push(key);
+      return { status: "paid", reward: 1n, gasUsed: 250_000n };
+    },
+  };
+  return port;
+}
+
+const okProve: ProvePort = async (a) => ({ receipt: "{}", calldata: { imageId: a.applet.imageId, deviceId: a.device.deviceId, epoch: packEpoch(a.epoch), output: a.output, proof: "0x" } });
+
+async function drain(w: EpochWorker, rounds = 5) {
+  for (let i = 0; i < rounds; i++) {
+    await w.tick();
+    await w.idle();
+  }
+}
+
+describe("EpochWorker", () => {
+  it("closes an epoch, stores the run and pays each claim once", async () => {
+    const { store, deviceId } = await setup([[9_000, 5, true], [10_500, 3, false], [12_000, 4, true], [21_000, 1, false], [22_000, 1, true]]);
+    const chainPort = fakeChain();
+    const events: WorkerEvent[] = [];
+    let now = 25_000;
+    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, graceMs: 1000, now: () => now, onEvent: (e) => events.push(e) });
+    w.addApplet(applet, 10_000);
+    await drain(w);
+    const epoch = packEpoch({ startMs: 10_000n, lengthMs: 10_000n });
+    const claims = w.db.listClaims();
+    expect(claims).toHaveLength(1); // the claim for another device (7) is dropped
+    expect(claims[0]).toMatchObject({ state: "paid", output: "7", epoch: epoch.toString(), device_id: deviceId.toString() });
+    expect(chainPort.paid).toEqual([`${applet.imageId}/${deviceId}/${epoch}`]);
+    expect(w.db.runCounts()).toEqual({ runs: 1, trapped: 0 });
+    // The next epoch (20s–30s) is not closable before 31s.
+    now = 31_000;
+    await drain(w);
+    expect(w.db.runCounts().runs).toBe(2);
+    expect(w.db.getState(applet.imageId, deviceId)).toEqual(new Uint8Array([2]));
+    store.close();
+  });
+
+  it("waits for a signed reading after the epoch before proving", async () => {
+    const { store } = await setup([[10_500, 3, true], [21_000, 1, false]]);
+    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
+    w.addApplet(applet, 10_000);
+    await drain(w);
+    expect(w.db.listClaims()[0]).toMatchObject({ state: "pending", attempts: 0, error: expect.stringMatching(/waiting for a signed reading/) });
+    store.close();
+  });
+
+  it("a trapped run stores the trap, makes no claim and keeps the state", async () => {
+    const { store, deviceId } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    const trapRun: RunPort = async ({ state }) => ({ inputDigest: "i", journal: new Uint8Array(), journalDigest: "j", fuelUsed: 5n, stateRoot: "s0", state: state ?? new Uint8Array(), trap: { kind: "OutOfFuel", message: "fuel exhausted" }, claims: [{ deviceId, output: 9n }] });
+    const w = new EpochWorker({ store, run: trapRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
+    w.addApplet(applet, 10_000);
+    await drain(w);
+    expect(w.db.listClaims()).toHaveLength(0);
+    expect(w.db.listRuns()[0]!.trap).toMatch(/OutOfFuel/);
+    expect(w.db.getState(applet.imageId, deviceId)).toBeUndefined();
+    store.close();
+  });
+
+  it("after a crash between sending and recording, pays exactly once", async () => {
+    const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    const chainPort = fakeChain();
+    chainPort.dropNext = true; // first transaction vanishes (process killed before it was mined)
+    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => 25_000 });
+    w.addApplet(applet, 10_000);
+    await drain(w, 2);
+    expect(w.db.listClaims()[0]).toMatchObject({ state: "proved", tx_hash: "0x1" }); // sent, never mined
+    expect(chainPort.paid).toHaveLength(0);
+    // A fresh worker over the same database (the restart) settles it.
+    const w2 = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => 99_000 });
+    await drain(w2);
+    expect(w2.db.listClaims().at(-1)!.state).toBe("paid");
+    expect(chainPort.paid).toHaveLength(1);
+    store.close();
+  });
+
+  it("a claim the prover refuses (not retryable) fails; a flaky prover is retried", async () => {
+    const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    const refuse: ProvePort = async () => {
+      throw Object.assign(new Error("circuit output 3 differs from the applet's claim"), { retryable: false });
+    };
+    const w = new EpochWorker({ store, run: sumRun, prove: refuse, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
+    w.addApplet(applet, 10_000);
+    await drain(w);
+    expect(w.db.listClaims()[0]).toMatchObject({ state: "failed", error: expect.stringMatching(/differs/) });
+
+    const { store: s2 } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    let calls = 0;
+    const flaky: ProvePort = async (a) => {
+      if (++calls === 1) throw new Error("worker thread died");
+      return okProve(a);
+    };
+    let now = 25_000;
+    const w2 = new EpochWorker({ store: s2, run: sumRun, prove: flaky, chain: fakeChain(), epochMs: EPOCH, now: () => now });
+    w2.addApplet(applet, 10_000);
+    await drain(w2, 2);
+    expect(w2.db.listClaims()[0]).toMatchObject({ state: "pending", attempts: 1 });
+    now += 60_000;
+    await drain(w2);
+    expect(w2.db.listClaims().at(-1)!.state).toBe("paid");
+    store.close();
+    s2.close();
+  });
+});

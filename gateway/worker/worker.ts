@@ -1,0 +1,233 @@
+/**
+ * The epoch worker: closes epochs, runs every applet over each device's readings of the closed epoch, stores the
+ * run, proves each claim off the main thread and pays it on L1, tracking pending → proved → submitted → paid | failed.
+ *
+ * Crash safety: every state change is one SQLite transaction, runs are unique per (applet, device, epoch), and before
+ * sending a claim the worker asks the vault whether its nullifier is spent; a resend after a crash that the chain
+ * refuses as already claimed is recorded as paid. The nullifier is the backstop, not the only guard.
+ */
+import type { EpochWindow } from "../../device-sdk/index.ts";
+import { packEpoch, unpackEpoch } from "../../device-sdk/index.ts";
+import type { SqliteStore, StoredReading } from "../index.ts";
+import { backoffMs } from "./backoff.ts";
+import { closableEpochs } from "./epochs.ts";
+import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
+import type { ClaimRow, ClaimState } from "./schema.ts";
+import { workerMigrations } from "./migrations.ts";
+import { WorkerStore } from "./store.ts";
+
+export interface WorkerOptions {
+  store: SqliteStore;
+  run: RunPort;
+  prove: ProvePort;
+  chain: ChainPort;
+  epochMs: number;
+  graceMs?: number;
+  now?: () => number;
+  maxAttempts?: number;
+  proverConcurrency?: number;
+  /** Longest tail of readings after an epoch the prover can take (largest circuit K minus the epoch's readings). */
+  maxTrailing?: number;
+  onEvent?: (e: WorkerEvent) => void;
+}
+
+export type WorkerEvent =
+  | { type: "run"; imageId: string; deviceId: bigint; epoch: bigint; runId: number; fuelUsed: bigint; trap?: string; claims: number }
+  | { type: "claim"; claimId: number; state: ClaimState; detail?: string; txHash?: string; reward?: bigint; proveMs?: number };
+
+export { workerMigrations };
+
+export class EpochWorker {
+  readonly db: WorkerStore;
+  private readonly opts: Required<Omit<WorkerOptions, "onEvent">> & Pick<WorkerOptions, "onEvent">;
+  private inflight = new Set<number>();
+  private submitting: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = false;
+
+  constructor(opts: WorkerOptions) {
+    this.opts = { graceMs: 1000, now: Date.now, maxAttempts: 5, proverConcurrency: 1, maxTrailing: 200, ...opts };
+    this.db = new WorkerStore(opts.store.db);
+  }
+
+  /** Register an applet with the worker; epochs are closed from `fromMs` (default: the current epoch) on. */
+  addApplet(spec: AppletSpec, fromMs?: number): void {
+    const start = fromMs ?? this.opts.now();
+    this.db.upsertApplet(spec, start - (start % this.opts.epochMs), this.opts.now());
+  }
+
+  start(intervalMs = 200): void {
+    this.stopped = false;
+    const loop = async () => {
+      if (this.stopped) return;
+      this.ticking = this.tick().catch((err) => this.emit({ type: "claim", claimId: -1, state: "failed", detail: `worker tick failed: ${(err as Error).message}` }));
+      await this.ticking;
+      if (!this.stopped) this.timer = setTimeout(loop, intervalMs);
+    };
+    void loop();
+  }
+
+  /** Stop taking new work and wait for the work under way. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking;
+    await this.idle();
+  }
+
+  /** Resolves when no proof or submission is under way. */
+  async idle(): Promise<void> {
+    while (this.inflight.size > 0 || this.submitting) {
+      await (this.submitting ?? new Promise((r) => setTimeout(r, 20)));
+    }
+  }
+
+  /** One pass: close due epochs, start proofs for due claims, start the submitter. Does not wait for proofs. */
+  async tick(): Promise<void> {
+    await this.closeEpochs();
+    this.startProofs();
+    if (!this.submitting) {
+      this.submitting = this.submitDue().finally(() => (this.submitting = undefined));
+    }
+  }
+
+  // ── epochs and runs ────────────────────────────────────────────────────────────────────────────────────────
+
+  async closeEpochs(): Promise<void> {
+    for (const applet of this.db.listApplets()) {
+      for (const w of closableEpochs(applet.cursorMs, this.opts.now(), this.opts.epochMs, this.opts.graceMs, 100)) {
+        await this.closeEpoch(applet.spec, w);
+        this.db.setCursor(applet.spec.imageId, Number(w.startMs + w.lengthMs));
+      }
+    }
+  }
+
+  private async closeEpoch(applet: AppletSpec, w: EpochWindow): Promise<void> {
+    const epoch = packEpoch(w);
+    for (const device of await this.allDevices()) {
+      if (this.db.hasRun(applet.imageId, device, epoch)) continue;
+      const readings = await this.opts.store.listReadings({ deviceId: device, fromTs: w.startMs, toTs: w.startMs + w.lengthMs - 1n, limit: 100_000 });
+      if (readings.length === 0) continue;
+      const state = this.db.getState(applet.imageId, device);
+      const outcome = await this.opts.run({ applet, epoch: w, deviceId: device, readings, state });
+      // An applet may only claim for the device it ran on: anything else is dropped here, never proved.
+      const claims = outcome.trap ? [] : outcome.claims.filter((c) => c.deviceId === device && c.output > 0n);
+      const runId = this.db.recordRun({ applet, deviceId: device, epoch, readings, stateBefore: state, outcome, claims, now: this.opts.now() });
+      this.emit({ type: "run", imageId: applet.imageId, deviceId: device, epoch, runId, fuelUsed: outcome.fuelUsed, trap: outcome.trap?.kind, claims: claims.length });
+    }
+  }
+
+  private async allDevices(): Promise<bigint[]> {
+    const out: bigint[] = [];
+    let after: bigint | undefined;
+    for (;;) {
+      const page = await this.opts.store.listDevices({ after, limit: 500 });
+      out.push(...page.map((d) => d.deviceId));
+      if (page.length < 500) return out;
+      after = page[page.length - 1]!.deviceId;
+    }
+  }
+
+  // ── proving ────────────────────────────────────────────────────────────────────────────────────────────────
+
+  private startProofs(): void {
+    const free = this.opts.proverConcurrency - this.inflight.size;
+    if (free <= 0) return;
+    for (const claim of this.db.dueClaims("pending", this.opts.now(), free + this.inflight.size)) {
+      if (this.inflight.has(claim.id) || this.inflight.size >= this.opts.proverConcurrency) continue;
+      this.inflight.add(claim.id);
+      void this.proveOne(claim).finally(() => this.inflight.delete(claim.id));
+    }
+  }
+
+  private async proveOne(claim: ClaimRow): Promise<void> {
+    const applet = this.db.getApplet(claim.image_id);
+    const deviceId = BigInt(claim.device_id);
+    const device = await this.opts.store.getDevice(deviceId);
+    if (!applet || !device) return this.fail(claim, `applet or device vanished from the store`);
+    const w = unpackEpoch(BigInt(claim.epoch));
+    const end = w.startMs + w.lengthMs;
+    const inside = await this.opts.store.listReadings({ deviceId, fromTs: w.startMs, toTs: end - 1n, limit: 100_000 });
+    const first = inside[0];
+    const last = inside[inside.length - 1];
+    if (!first || !last) return this.fail(claim, "the epoch's readings are gone from the store");
+    const before = first.seq > 1n ? await this.opts.store.getReading(deviceId, first.seq - 1n) : undefined;
+    const tail = await this.opts.store.listReadings({ deviceId, fromSeq: last.seq + 1n, limit: this.opts.maxTrailing });
+    const signedAt = tail.findIndex((r) => r.signature !== null && r.ts >= end);
+    if (signedAt < 0) {
+      // The epoch is closed only once a signed reading after it exists; until then the claim waits, uncharged.
+      this.db.defer(claim.id, this.opts.now() + 1000, "waiting for a signed reading after the epoch");
+      return;
+    }
+    const after: StoredReading[] = tail.slice(0, signedAt + 1);
+    const t0 = Date.now();
+    try {
+      const proved = await this.opts.prove({ applet, device, epoch: w, output: BigInt(claim.output), before, inside, after });
+      const proveMs = Date.now() - t0;
+      this.db.markProved(claim.id, proved.receipt, JSON.stringify(proved.calldata, (_k, v) => (typeof v === "bigint" ? v.toString() : v)), proveMs, this.opts.now());
+      this.emit({ type: "claim", claimId: claim.id, state: "proved", proveMs });
+    } catch (err) {
+      this.retryOrFail(claim, err as Error, (err as { retryable?: boolean }).retryable !== false);
+    }
+  }
+
+  // ── submitting ─────────────────────────────────────────────────────────────────────────────────────────────
+
+  private async submitDue(): Promise<void> {
+    // Claims left 'submitted' by a crash first: find out what happened to their transaction.
+    for (const claim of this.db.dueClaims("submitted", this.opts.now(), 50)) await this.settle(claim);
+    for (const claim of this.db.dueClaims("proved", this.opts.now(), 50)) {
+      if (this.stopped) return;
+      await this.submitOne(claim);
+    }
+  }
+
+  private async submitOne(claim: ClaimRow): Promise<void> {
+    const calldata = this.db.calldataOf(claim.id);
+    try {
+      if (await this.opts.chain.isClaimed(claim.image_id, calldata.deviceId, calldata.epoch)) {
+        this.db.markPaid(claim.id, { note: "already paid on chain" }, this.opts.now());
+        this.emit({ type: "claim", claimId: claim.id, state: "paid", detail: "already paid on chain" });
+        return;
+      }
+      const { txHash } = await this.opts.chain.submit(calldata);
+      this.db.markSubmitted(claim.id, txHash, this.opts.now());
+      this.emit({ type: "claim", claimId: claim.id, state: "submitted", txHash });
+      await this.settle({ ...claim, tx_hash: txHash, state: "submitted" });
+    } catch (err) {
+      this.retryOrFail(claim, err as Error, true, "proved");
+    }
+  }
+
+  private async settle(claim: ClaimRow): Promise<void> {
+    const result = await this.opts.chain.waitPaid(claim.tx_hash!);
+    if (result.status === "paid" || result.alreadyClaimed) {
+      this.db.markPaid(claim.id, { reward: result.reward, gasUsed: result.gasUsed, note: result.alreadyClaimed ? "nullifier already spent" : undefined }, this.opts.now());
+      this.emit({ type: "claim", claimId: claim.id, state: "paid", txHash: claim.tx_hash ?? undefined, reward: result.reward });
+    } else if (result.status === "reverted") {
+      this.retryOrFail(claim, new Error(result.error ?? "claim transaction reverted"), true, "proved");
+    } else {
+      // Not mined and not known: send again after a pause (the nullifier stops a double payment).
+      this.db.reschedule(claim.id, "proved", claim.attempts, this.opts.now() + backoffMs(claim.attempts + 1), result.error ?? "transaction not found");
+    }
+  }
+
+  // ── bookkeeping ────────────────────────────────────────────────────────────────────────────────────────────
+
+  private retryOrFail(claim: ClaimRow, err: Error, retryable: boolean, back: ClaimState = "pending"): void {
+    const attempts = claim.attempts + 1;
+    if (!retryable || attempts >= this.opts.maxAttempts) return this.fail(claim, err.message, attempts);
+    this.db.reschedule(claim.id, back, attempts, this.opts.now() + backoffMs(attempts), err.message);
+    this.emit({ type: "claim", claimId: claim.id, state: back, detail: `retry ${attempts}: ${err.message}` });
+  }
+
+  private fail(claim: ClaimRow, message: string, attempts = claim.attempts + 1): void {
+    this.db.markFailed(claim.id, message, attempts, this.opts.now());
+    this.emit({ type: "claim", claimId: claim.id, state: "failed", detail: message });
+  }
+
+  private emit(e: WorkerEvent): void {
+    this.opts.onEvent?.(e);
+  }
+}
