@@ -196,6 +196,12 @@ export class EpochWorker {
       this.emit({ type: "claim", claimId: claim.id, state: "submitted", txHash });
       await this.settle({ ...claim, tx_hash: txHash, state: "submitted" });
     } catch (err) {
+      if ((err as { alreadyClaimed?: boolean }).alreadyClaimed) {
+        // The vault refused because the nullifier is spent: this claim was paid before (e.g. by a run before a crash).
+        this.db.markPaid(claim.id, { note: "nullifier already spent" }, this.opts.now());
+        this.emit({ type: "claim", claimId: claim.id, state: "paid", detail: "nullifier already spent" });
+        return;
+      }
       this.retryOrFail(claim, err as Error, true, "proved");
     }
   }
@@ -206,6 +212,11 @@ export class EpochWorker {
       this.db.markPaid(claim.id, { reward: result.reward, gasUsed: result.gasUsed, note: result.alreadyClaimed ? "nullifier already spent" : undefined }, this.opts.now());
       this.emit({ type: "claim", claimId: claim.id, state: "paid", txHash: claim.tx_hash ?? undefined, reward: result.reward });
     } else if (result.status === "reverted") {
+      if (await this.opts.chain.isClaimed(claim.image_id, BigInt(claim.device_id), BigInt(claim.epoch))) {
+        this.db.markPaid(claim.id, { note: "nullifier already spent" }, this.opts.now());
+        this.emit({ type: "claim", claimId: claim.id, state: "paid", detail: "nullifier already spent" });
+        return;
+      }
       this.retryOrFail(claim, new Error(result.error ?? "claim transaction reverted"), true, "proved");
     } else {
       // Not mined and not known: send again after a pause (the nullifier stops a double payment).

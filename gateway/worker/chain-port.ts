@@ -1,0 +1,57 @@
+/**
+ * The worker's ChainPort on the real contracts: sends PayoutVault.claim from the operator's wallet, returns the
+ * transaction hash before waiting (so a crash between the two leaves a hash to look up), and reads the outcome.
+ */
+import type { TransactionReceipt } from "ethers";
+import { ContractRevertedError, toContractsError, type MachinefiClient } from "../../contracts/index.ts";
+import type { ChainPort, PaidResult } from "./ports.ts";
+
+const bytes32 = (imageId: string) => (imageId.startsWith("0x") ? imageId : `0x${imageId}`).toLowerCase();
+
+export function contractsChainPort(client: MachinefiClient, opts: { confirmTimeoutMs?: number } = {}): ChainPort {
+  const vault = client.contracts.vault;
+  const timeout = opts.confirmTimeoutMs ?? 60_000;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  function paidFrom(r: TransactionReceipt): PaidResult {
+    for (const log of r.logs) {
+      if (log.address.toLowerCase() !== client.manifest.contracts.PayoutVault.toLowerCase()) continue;
+      const parsed = vault.interface.parseLog(log);
+      if (parsed?.name === "ClaimPaid") return { status: "paid", reward: parsed.args.getValue("reward") as bigint, gasUsed: r.gasUsed };
+    }
+    return { status: "paid", gasUsed: r.gasUsed };
+  }
+
+  return {
+    isClaimed: (imageId, deviceId, epoch) => client.isClaimed({ imageId, deviceId, epoch }),
+
+    submit(c) {
+      // One transaction at a time from this wallet: the nonce is never raced.
+      const run = async () => {
+        try {
+          const tx = await vault.getFunction("claim").send(bytes32(c.imageId), c.deviceId, c.epoch, c.output, c.proof);
+          return { txHash: tx.hash };
+        } catch (err) {
+          const e = toContractsError(err, "claim");
+          if (e instanceof ContractRevertedError && e.errorName === "PayoutVault__AlreadyClaimed") throw Object.assign(e, { alreadyClaimed: true });
+          throw e;
+        }
+      };
+      const p = queue.then(run, run);
+      queue = p.catch(() => undefined);
+      return p;
+    },
+
+    async waitPaid(txHash) {
+      let receipt: TransactionReceipt | null = null;
+      try {
+        receipt = await client.provider.waitForTransaction(txHash, 1, timeout);
+      } catch (err) {
+        return { status: "unknown", error: (err as Error).message };
+      }
+      if (!receipt) return { status: "unknown", error: `transaction ${txHash} not mined within ${timeout} ms` };
+      if (receipt.status === 1) return paidFrom(receipt);
+      return { status: "reverted", error: `claim transaction ${txHash} reverted`, gasUsed: receipt.gasUsed };
+    },
+  };
+}
