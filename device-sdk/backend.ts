@@ -12,7 +12,7 @@ async function tryWasm(): Promise<EddsaBackend | undefined> {
     // Resolved at run time so the SDK builds and runs before device-sdk/crypto/ lands.
     const spec = "./crypto/index.ts";
     const mod = (await import(/* @vite-ignore */ spec)) as Record<string, unknown>;
-    const make = (mod.buildWasmBackend ?? mod.buildBackend ?? mod.default) as (() => Promise<EddsaBackend>) | undefined;
+    const make = (mod.loadWasmBackend ?? mod.buildWasmBackend ?? mod.buildBackend ?? mod.default) as (() => Promise<EddsaBackend>) | undefined;
     if (typeof make !== "function") return undefined;
     const b = await make();
     // A backend that is not bit-exact with circomlibjs is worse than a slow one.
