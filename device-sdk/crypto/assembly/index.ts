@@ -1,0 +1,197 @@
+// Entry of the crypto Wasm module: EdDSA-Poseidon over BabyJubJub (circomlib-exact) and Poseidon.
+// JS talks to it through fixed buffers (io_ptr, key_ptr, status_ptr) holding 32-byte little-endian integers,
+// so one call does a whole hash, signature, verification or batch: no crossing per field operation.
+import { fp_mul, fp_copy, fp_from_u256, fp_to_u256, fp_is_zero, FP_R2, FP_RAW_ONE } from "./generated/fp";
+import { fl_mul, fl_add, fl_from_u256, fl_to_u256, FL_R2, FL_RAW_ONE, FL_R2_SHL256 } from "./generated/fl";
+import { STATE, poseidonPerm } from "./poseidon";
+import { blake512 } from "./blake512";
+import { FE, PT, NP, combInit, combMulVar, combMulCT, onCurve, ptFromAffine, ptToAffine, ptDbl, ptAddNiels, nielsFromAffine } from "./curve";
+import { WNAF_LEN, TABLE, wnaf, buildTable, straus, ptEq } from "./msm";
+
+/** Most signatures per verify_batch call. */
+export const MAX_BATCH: i32 = 256;
+/** Bytes per batch item: Ax, Ay, R8x, R8y, msg, S, z (the random 128-bit coefficient), 32 bytes each. */
+export const ITEM: i32 = 224;
+
+const IO = memory.data(256 * 224);
+const STATUS = memory.data(256);
+const KEY = memory.data(128);
+const TABLES = memory.data(2 * 256 * 8 * 144);
+const NAFS = memory.data(2 * 256 * 257);
+const LENS = memory.data(2 * 256 * 4);
+
+export function io_ptr(): usize { return IO; }
+export function status_ptr(): usize { return STATUS; }
+export function key_ptr(): usize { return KEY; }
+
+let ready = false;
+/** Builds the fixed-base table (once per instance). */
+export function init(): void {
+  if (ready) return;
+  combInit();
+  ready = true;
+}
+
+function loadFe(dst: usize, src: usize): void {
+  fp_from_u256(dst, src);
+  fp_mul(dst, dst, FP_R2);
+}
+
+function storeFe(dst: usize, fe: usize): void {
+  const t = memory.data(36);
+  fp_mul(t, fe, FP_RAW_ONE);
+  fp_to_u256(dst, t);
+}
+
+/** Poseidon of n inputs (1..16) at IO; the hash replaces the first input. */
+export function poseidon(n: i32): void {
+  memory.fill(STATE, 0, FE);
+  for (let i = 0; i < n; i++) loadFe(STATE + <usize>(i + 1) * FE, IO + <usize>i * 32);
+  poseidonPerm(<usize>n + 1);
+  storeFe(IO, STATE);
+}
+
+const AX = memory.data(36), AY = memory.data(36), RX = memory.data(36), RY = memory.data(36), MSG = memory.data(36);
+const HB = memory.data(40);
+const P8 = memory.data(144);
+
+/** Checks what does not need the scalar multiplications (curve membership, 8A ≠ 0) and hashes h into HB. */
+function prepare(rec: usize): bool {
+  loadFe(AX, rec);
+  loadFe(AY, rec + 32);
+  loadFe(RX, rec + 64);
+  loadFe(RY, rec + 96);
+  loadFe(MSG, rec + 128);
+  if (!onCurve(AX, AY) || !onCurve(RX, RY)) return false;
+  // circomlib's verifier doubles A three times and rejects when that x is 0 (A of small order).
+  ptFromAffine(P8, AX, AY);
+  ptDbl(P8, P8, false);
+  ptDbl(P8, P8, false);
+  ptDbl(P8, P8, true);
+  if (fp_is_zero(P8)) return false;
+  memory.fill(STATE, 0, FE);
+  fp_copy(STATE + FE, RX);
+  fp_copy(STATE + 2 * FE, RY);
+  fp_copy(STATE + 3 * FE, AX);
+  fp_copy(STATE + 4 * FE, AY);
+  fp_copy(STATE + 5 * FE, MSG);
+  poseidonPerm(6);
+  storeFe(HB, STATE);
+  return true;
+}
+
+/** 1 when S·Base8 == R8 + h·(8A) for the item at IO (S < l and coordinates < p are checked by the caller). */
+export function verify(): i32 {
+  if (!prepare(IO)) return 0;
+  const acc = memory.data(144), left = memory.data(144), r8 = memory.data(108);
+  store<i32>(LENS, wnaf(NAFS, HB, 5));
+  buildTable(TABLES, P8);
+  straus(acc, 1, TABLES, NAFS, LENS);
+  nielsFromAffine(r8, RX, RY);
+  ptAddNiels(acc, acc, r8);
+  combMulVar(left, IO + 160);
+  return ptEq(left, acc) ? 1 : 0;
+}
+
+/**
+ * Random linear combination of n items: (Σ z·S)·Base8 == Σ z·R8 + Σ (z·h mod l)·8A. Writes 1/0 per item to STATUS
+ * for the checks done one by one; returns 1 when the combined equation holds over the items that passed them.
+ */
+export function verify_batch(n: i32): i32 {
+  const zl = memory.data(36), tl = memory.data(36), sums = memory.data(36), scal = memory.data(40);
+  const r8p = memory.data(144), acc = memory.data(144), left = memory.data(144);
+  memory.fill(sums, 0, FE);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const rec = IO + <usize>i * ITEM;
+    const ok = prepare(rec);
+    store<u8>(STATUS + <usize>i, ok ? 1 : 0);
+    if (!ok) continue;
+    fl_from_u256(zl, rec + 192);
+    fl_mul(zl, zl, FL_R2);
+    fl_from_u256(tl, HB);
+    fl_mul(tl, zl, tl);
+    fl_to_u256(scal, tl);
+    const k = <usize>(2 * m);
+    store<i32>(LENS + (k << 2), wnaf(NAFS + k * WNAF_LEN, scal, 5));
+    buildTable(TABLES + k * TABLE, P8);
+    store<i32>(LENS + ((k + 1) << 2), wnaf(NAFS + (k + 1) * WNAF_LEN, rec + 192, 5));
+    ptFromAffine(r8p, RX, RY);
+    buildTable(TABLES + (k + 1) * TABLE, r8p);
+    fl_from_u256(tl, rec + 160);
+    fl_mul(tl, zl, tl);
+    fl_add(sums, sums, tl);
+    m++;
+  }
+  if (m == 0) return 1;
+  straus(acc, 2 * m, TABLES, NAFS, LENS);
+  fl_to_u256(scal, sums);
+  combMulVar(left, scal);
+  return ptEq(left, acc) ? 1 : 0;
+}
+
+const H = memory.data(64);
+const S3 = memory.data(40);
+
+/** H = pruned BLAKE-512 of the key at KEY; S3 = (s >> 3), the public key's scalar. */
+function deriveScalar(len: i32): void {
+  blake512(H, KEY, len);
+  store<u8>(H, load<u8>(H) & 0xf8);
+  store<u8>(H + 31, (load<u8>(H + 31) & 0x7f) | 0x40);
+  for (let i: usize = 0; i < 4; i++) {
+    const lo = load<u64>(H + i * 8) >> 3;
+    const hi = i < 3 ? load<u64>(H + (i + 1) * 8) << 61 : 0;
+    store<u64>(S3 + i * 8, lo | hi);
+  }
+}
+
+/** Public key (Ax, Ay) of the private key at KEY[0..len) into IO[0..64). */
+export function public_key(len: i32): void {
+  const pa = memory.data(144);
+  deriveScalar(len);
+  combMulCT(pa, S3);
+  ptToAffine(AX, AY, pa);
+  storeFe(IO, AX);
+  storeFe(IO + 32, AY);
+}
+
+/** circomlibjs signPoseidon: key at KEY[0..len), msg at IO+128; writes R8x, R8y, S to IO[0..96). Constant time. */
+export function sign(len: i32): void {
+  const pa = memory.data(144), pr = memory.data(144), cb = memory.data(64), rb = memory.data(64);
+  const t1 = memory.data(36), t2 = memory.data(36), rs = memory.data(36), rbytes = memory.data(40), hb = memory.data(40);
+  deriveScalar(len);
+  combMulCT(pa, S3);
+  ptToAffine(AX, AY, pa);
+  // r = BLAKE-512(h[32..64) ‖ msg) mod l, reduced as lo·R + hi·2^256·R in Montgomery form, then taken out of it.
+  memory.copy(cb, H + 32, 32);
+  memory.copy(cb + 32, IO + 128, 32);
+  blake512(rb, cb, 64);
+  fl_from_u256(t1, rb);
+  fl_from_u256(t2, rb + 32);
+  fl_mul(t1, t1, FL_R2);
+  fl_mul(t2, t2, FL_R2_SHL256);
+  fl_add(t1, t1, t2);
+  fl_mul(rs, t1, FL_RAW_ONE);
+  fl_to_u256(rbytes, rs);
+  combMulCT(pr, rbytes);
+  ptToAffine(RX, RY, pr);
+  loadFe(MSG, IO + 128);
+  memory.fill(STATE, 0, FE);
+  fp_copy(STATE + FE, RX);
+  fp_copy(STATE + 2 * FE, RY);
+  fp_copy(STATE + 3 * FE, AX);
+  fp_copy(STATE + 4 * FE, AY);
+  fp_copy(STATE + 5 * FE, MSG);
+  poseidonPerm(6);
+  storeFe(hb, STATE);
+  // S = r + h·s mod l with the full pruned s.
+  fl_from_u256(t1, hb);
+  fl_mul(t1, t1, FL_R2);
+  fl_from_u256(t2, H);
+  fl_mul(t1, t1, t2);
+  fl_add(t1, t1, rs);
+  storeFe(IO, RX);
+  storeFe(IO + 32, RY);
+  fl_to_u256(IO + 64, t1);
+}
+
