@@ -66,6 +66,8 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     worker.on("message", (m: { ready?: true; id?: number; results?: boolean[] }) => {
       if (m.ready) {
         slot.busy = false;
+        // An idle worker must not keep the process alive; a busy or starting one must (someone awaits it).
+        worker.unref();
         onReady();
       } else if (m.id !== undefined) {
         const jobs = inflight.get(m.id) ?? [];
@@ -76,6 +78,7 @@ export function createVerifier(opts: VerifierOptions): Verifier {
           at += j.items.length;
         }
         slot.busy = false;
+        worker.unref();
       }
       pump();
     });
@@ -90,7 +93,6 @@ export function createVerifier(opts: VerifierOptions): Verifier {
       slots.splice(slots.indexOf(slot), 1);
       pump();
     });
-    worker.unref();
     slots.push(slot);
     return slot;
   }
@@ -114,6 +116,7 @@ export function createVerifier(opts: VerifierOptions): Verifier {
       inflight.set(id, jobs);
       slot.busy = true;
       slot.current = id;
+      slot.worker.ref();
       slot.worker.postMessage({ id, items: jobs.flatMap((j) => j.items) });
       slot = undefined;
     }

@@ -1,10 +1,9 @@
 /** Worker thread body of the verifier pool: builds the same EdDSA backend as the gateway and verifies batches. */
 import { parentPort, workerData } from "node:worker_threads";
-import { buildJsBackend, getDefaultBackend, type EddsaBackend, type VerifyItem } from "../device-sdk/index.ts";
+import { loadBackendByName, type VerifyItem } from "../device-sdk/index.ts";
 
 const { backendName } = workerData as { backendName: string };
-const backend: EddsaBackend = backendName === "circomlibjs" ? await buildJsBackend() : await getDefaultBackend();
-if (backend.name !== backendName) throw new Error(`worker built backend ${backend.name}, gateway uses ${backendName}`);
+const backend = await loadBackendByName(backendName);
 
 parentPort!.on("message", (msg: { id: number; items: VerifyItem[] }) => {
   let results: boolean[];

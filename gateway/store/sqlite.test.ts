@@ -40,6 +40,22 @@ describe("SQLite store", () => {
     await s.close();
   });
 
+  it("commits concurrent appends as one group, each checked against the head left by the ones before it", async () => {
+    const s = openStore(join(dir, "g.sqlite"));
+    const c = chain(8n, 5);
+    const [a, b, clash, d, other] = await Promise.all([
+      s.appendReadings(8n, c.slice(0, 2), 1),
+      s.appendReadings(8n, c.slice(2, 3), 2),
+      s.appendReadings(8n, c.slice(2, 3), 3), // same seq again: refused alone
+      s.appendReadings(8n, c.slice(3), 4),
+      s.appendReadings(4n, chain(4n, 1), 5),
+    ]);
+    expect([a.ok, b.ok, clash.ok, d.ok, other.ok]).toEqual([true, true, false, true, true]);
+    expect((await s.listReadings({ deviceId: 8n })).map((r) => r.receivedAt)).toEqual([1, 1, 2, 4, 4]);
+    await s.close();
+    await expect(s.appendReadings(8n, c, 1)).rejects.toThrow(/closed/);
+  });
+
   it("keeps readings durable and unique across reopen, and refuses edits", async () => {
     const path = join(dir, "b.sqlite");
     const s1 = openStore(path);
