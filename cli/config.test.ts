@@ -10,7 +10,7 @@ describe("loadConfig", () => {
     const file = join(dir, "c.json");
     writeFileSync(file, JSON.stringify({ devices: 3, epochMs: 5000 }));
     const cfg = loadConfig({ file, env: { MFI_DEVICES: "7" }, overrides: { port: 8080 } });
-    expect(cfg).toMatchObject({ devices: 7, epochMs: 5000, port: 8080, batchSize: 4 });
+    expect(cfg).toMatchObject({ devices: 7, epochMs: 5000, port: 8080, batchSize: 2 });
   });
   it("names the wrong key and where it came from", () => {
     try {

@@ -14,15 +14,15 @@ export const configSchema = z.object({
   /** Gateway port (0 = any free port). */
   port: intish(0).max(65535).default(0),
   /** Epoch length in milliseconds. Short epochs make the demo pay out quickly. */
-  epochMs: intish(1000).max(2 ** 31).default(15_000),
+  epochMs: intish(1000).max(2 ** 31).default(10_000),
   /** Extra wait after an epoch's end before it is closed, for late readings. */
   epochGraceMs: intish(0).default(1000),
   /** Simulated devices in the devnet fleet. */
   devices: intish(0).max(1000).default(10),
   /** Readings each simulated device posts per second. */
-  readingsPerSecond: z.coerce.number().positive().max(1000).default(2),
+  readingsPerSecond: z.coerce.number().positive().max(1000).default(1),
   /** Simulated devices sign only the last reading of each batch of this many (1 = sign every reading). */
-  batchSize: intish(1).max(1000).default(4),
+  batchSize: intish(1).max(1000).default(2),
   /** RPC of the L1 chain; omit to start an embedded anvil. */
   rpcUrl: z.url().optional(),
   /** Operator key (hex) for deploying and submitting claims; required with rpcUrl. */

@@ -1,0 +1,181 @@
+/**
+ * The embedded devnet behind `npm start` / `mfi dev`: anvil, contracts deployed, gateway on a free port, the epoch
+ * worker (runs applets, proves claims, pays them), every applet in applets/ registered on L1, and a simulated fleet.
+ * With stateDir the chain, database, device keys and chain positions survive restarts.
+ */
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Wallet } from "ethers";
+import { getDefaultBackend, type EddsaBackend } from "../../device-sdk/index.ts";
+import { createMachinefiClient, deployAll, readManifest, startAnvil, type Anvil, type DeploymentManifest, type MachinefiClient } from "../../contracts/index.ts";
+import { openStore, startGateway, type RunningGateway, type SqliteStore, type StartGatewayOptions } from "../../gateway/index.ts";
+import { EpochWorker, workerMigrations, type WorkerEvent } from "../../gateway/worker/index.ts";
+import { contractsChainPort } from "../../gateway/worker/chain-port.ts";
+import { runtimeRunPort } from "../../gateway/worker/runtime-port.ts";
+import { circuitsProvePort, type ProverHandle } from "../../gateway/worker/prover-port.ts";
+import { listApplets } from "../../runtime/index.ts";
+import type { Config } from "../config.ts";
+import { createFleet, type Fleet } from "./fleet.ts";
+import { registerApplets } from "./applets.ts";
+
+export interface Devnet {
+  rpcUrl: string;
+  gatewayUrl: string;
+  chainId: bigint;
+  manifest: DeploymentManifest;
+  store: SqliteStore;
+  worker: EpochWorker;
+  fleet?: Fleet;
+  admin: MachinefiClient;
+  owners: string[];
+  backend: EddsaBackend;
+  applets: { name: string; imageId: string; reducer: string }[];
+  /** Keys: [admin (deployer, manufacturer), operator (submits claims), owners…]. */
+  keys: string[];
+  stop(): Promise<void>;
+}
+
+export interface DevnetOptions {
+  config: Config;
+  log?: (msg: string) => void;
+  onEvent?: (e: WorkerEvent) => void;
+  /** Start the fleet (default: config.simulate). */
+  simulate?: boolean;
+  /** Only these applets (names); default all. */
+  applets?: string[];
+  /** Close epochs from this time on (default: the current epoch); tests post historical readings. */
+  fromMs?: number;
+  /** Gateway options to override (tests: maxClockSkewMs null to accept historical readings, rateLimit false). */
+  gateway?: Partial<StartGatewayOptions>;
+  /** Run the worker in this process (default true); false leaves it to a separate process (gateway/worker/main.ts). */
+  startWorker?: boolean;
+}
+
+export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
+  const log = o.log ?? (() => {});
+  const cfg = o.config;
+  const temp = cfg.stateDir ? undefined : mkdtempSync(join(tmpdir(), "mfi-devnet-"));
+  const dir = cfg.stateDir ?? temp!;
+  mkdirSync(dir, { recursive: true });
+  const cleanup: (() => Promise<void> | void)[] = [];
+  const stop = async () => {
+    for (const f of cleanup.reverse()) await f();
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  };
+  try {
+    let anvil: Anvil | undefined;
+    let rpcUrl = cfg.rpcUrl;
+    let keys: string[];
+    if (rpcUrl) {
+      keys = [cfg.privateKey!];
+      log(`using chain at ${rpcUrl}`);
+    } else {
+      log("starting anvil");
+      anvil = await startAnvil({ stateDir: cfg.stateDir ? join(dir, "chain") : undefined });
+      cleanup.push(() => anvil!.stop());
+      rpcUrl = anvil.rpcUrl;
+      keys = anvil.accounts;
+    }
+    const adminKey = keys[0]!;
+    const operatorKey = keys[1] ?? adminKey;
+    const owners = (keys.length > 2 ? keys.slice(2, 6) : [adminKey]).map((k) => new Wallet(k).address);
+
+    const manifestDir = join(dir, "deployments");
+    let manifest = await reuseManifest(rpcUrl, manifestDir);
+    if (manifest) log(`reusing contracts deployed at block ${manifest.block}`);
+    else {
+      log("deploying contracts");
+      manifest = await deployAll({ rpcUrl, privateKey: adminKey, manifestDir, log: (m) => log(`  ${m}`) });
+    }
+    const admin = createMachinefiClient({ rpcUrl, privateKey: adminKey, manifest });
+    const operator = createMachinefiClient({ rpcUrl, privateKey: operatorKey, manifest });
+    cleanup.push(() => {
+      admin.close();
+      operator.close();
+    });
+    const chainId = BigInt(manifest.chainId);
+
+    const store = openStore(join(dir, "machinefi.sqlite"), { migrations: workerMigrations });
+    const backend = await getDefaultBackend();
+    log(`signatures: ${backend.name} backend`);
+    const gw: RunningGateway = await startGateway({ store, backend, port: cfg.port, chainId, registry: manifest.contracts.DeviceRegistry, operatorAuth: false, ...o.gateway });
+    cleanup.push(() => gw.close());
+    log(`gateway listening on ${gw.url}`);
+
+    const prover: ProverHandle = circuitsProvePort({ concurrency: cfg.proverConcurrency });
+    cleanup.push(() => prover.close());
+    const worker = new EpochWorker({
+      store,
+      run: runtimeRunPort(),
+      prove: prover.prove,
+      chain: contractsChainPort(operator),
+      epochMs: cfg.epochMs,
+      graceMs: cfg.epochGraceMs,
+      maxAttempts: cfg.maxClaimAttempts,
+      proverConcurrency: cfg.proverConcurrency,
+      onEvent: o.onEvent,
+    });
+
+    const applets = await registerApplets({ admin, worker, names: o.applets, log, list: listApplets(), fromMs: o.fromMs });
+
+    let fleet: Fleet | undefined;
+    if (o.simulate ?? cfg.simulate) {
+      if (cfg.devices > 0) {
+        fleet = await createFleet({
+          url: gw.url,
+          backend,
+          devices: cfg.devices,
+          readingsPerSecond: cfg.readingsPerSecond,
+          batchSize: cfg.batchSize,
+          owners,
+          chainId,
+          registry: manifest.contracts.DeviceRegistry,
+          stateDir: cfg.stateDir ? dir : undefined,
+        });
+        const missing: bigint[] = [];
+        const missingOwners: string[] = [];
+        for (const d of fleet.devices) {
+          if ((await admin.deviceOf(d.key.deviceId)).owner === "0x0000000000000000000000000000000000000000") {
+            missing.push(d.key.deviceId);
+            missingOwners.push(d.owner);
+          }
+        }
+        if (missing.length) {
+          // The deployer holds the manufacturer role on devnets: one transaction registers the whole fleet.
+          await admin.registerDevicesBatch({ deviceIds: missing, owners: missingOwners });
+          log(`registered ${missing.length} devices on L1 (manufacturer batch)`);
+        }
+        fleet.start();
+        cleanup.push(() => fleet!.stop());
+      }
+    }
+    if (o.startWorker !== false) {
+      worker.start();
+      cleanup.push(() => worker.stop());
+    }
+    return { rpcUrl, gatewayUrl: gw.url, chainId, manifest, store, worker, fleet, admin, owners, backend, applets, keys, stop };
+  } catch (err) {
+    await stop().catch(() => {});
+    throw err;
+  }
+}
+
+/** A manifest from an earlier run whose contracts still exist on this chain (a kept --state), else undefined. */
+async function reuseManifest(rpcUrl: string, dir: string): Promise<DeploymentManifest | undefined> {
+  const { JsonRpcProvider } = await import("ethers");
+  const provider = new JsonRpcProvider(rpcUrl);
+  try {
+    const chainId = (await provider.getNetwork()).chainId;
+    let m: DeploymentManifest;
+    try {
+      m = readManifest(chainId, dir);
+    } catch {
+      return undefined;
+    }
+    const code = await provider.getCode(m.contracts.PayoutVault);
+    return code && code !== "0x" ? m : undefined;
+  } finally {
+    provider.destroy();
+  }
+}

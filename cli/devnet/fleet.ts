@@ -1,0 +1,156 @@
+/**
+ * A simulated device fleet: each device has a key (kept in stateDir so a restart continues its chain), registers at
+ * the gateway and posts batches of readings at a configured rate, signing only the last reading of each batch.
+ * values[0] is energy in Wh for the interval (non-negative, noisy); values[1] temperature in centi-°C.
+ * Faulty devices (a fraction) post readings with a wrong signature now and then; the gateway must refuse them.
+ */
+import { join } from "node:path";
+import {
+  createDeviceClient,
+  generateDeviceKey,
+  loadDeviceKey,
+  memoryStorage,
+  bytesToHex,
+  type DeviceClient,
+  type DeviceKey,
+  type EddsaBackend,
+} from "../../device-sdk/index.ts";
+import { fileStorage } from "../../device-sdk/node.ts";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+
+export interface FleetOptions {
+  url: string;
+  backend: EddsaBackend;
+  devices: number;
+  readingsPerSecond: number;
+  batchSize: number;
+  owners: string[];
+  chainId: bigint;
+  registry: string;
+  /** Persist keys and chain positions here (else in memory). */
+  stateDir?: string;
+  /** Fraction of devices that sometimes send a forged signature. */
+  faultyFraction?: number;
+  /** Deterministic noise (tests); default Math.random. */
+  random?: () => number;
+  now?: () => number;
+  onError?: (deviceId: bigint, err: Error) => void;
+}
+
+export interface FleetDevice {
+  key: DeviceKey;
+  client: DeviceClient;
+  owner: string;
+  faulty: boolean;
+}
+
+export interface Fleet {
+  devices: FleetDevice[];
+  /** Readings acknowledged by the gateway so far. */
+  stats(): { sent: number; accepted: number; rejected: number; queued: number };
+  start(): void;
+  stop(): Promise<void>;
+}
+
+function loadKeys(backend: EddsaBackend, n: number, dir?: string): DeviceKey[] {
+  if (!dir) return Array.from({ length: n }, () => generateDeviceKey(backend));
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, "device-keys.json");
+  const saved: string[] = existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : [];
+  while (saved.length < n) saved.push(bytesToHex(generateDeviceKey(backend).privateKey));
+  writeFileSync(file, JSON.stringify(saved, null, 2), { mode: 0o600 });
+  return saved.slice(0, n).map((hex) => loadDeviceKey(backend, hex));
+}
+
+export async function createFleet(o: FleetOptions): Promise<Fleet> {
+  const random = o.random ?? Math.random;
+  const keys = loadKeys(o.backend, o.devices, o.stateDir && join(o.stateDir, "fleet"));
+  const faultyCount = Math.floor(o.devices * (o.faultyFraction ?? 0));
+  const devices: FleetDevice[] = keys.map((key, i) => ({
+    key,
+    owner: o.owners[i % o.owners.length]!,
+    faulty: i >= o.devices - faultyCount,
+    client: createDeviceClient({
+      url: o.url,
+      key,
+      backend: o.backend,
+      signMode: "last",
+      storage: o.stateDir ? fileStorage(join(o.stateDir, "fleet", `${key.deviceId.toString(16).slice(0, 16)}.json`)) : memoryStorage(),
+      retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 1000 },
+      now: o.now,
+    }),
+  }));
+  for (const d of devices) await d.client.register({ owner: d.owner, chainId: o.chainId, registry: o.registry });
+  // A restart may have left batches queued: send them first.
+  for (const d of devices) await d.client.flush();
+
+  let sent = 0;
+  let accepted = 0;
+  let rejected = 0;
+  let timer: NodeJS.Timeout | undefined;
+  const inflight = new Set<Promise<unknown>>();
+  const periodMs = (1000 * o.batchSize) / o.readingsPerSecond;
+  const now = o.now ?? Date.now;
+
+  async function postBatch(d: FleetDevice): Promise<void> {
+    const t = now();
+    const step = Math.max(1, Math.floor(periodMs / o.batchSize));
+    const inputs = Array.from({ length: o.batchSize }, (_, j) => ({
+      ts: t - (o.batchSize - 1 - j) * step,
+      values: [BigInt(Math.floor(50 + random() * 100)), BigInt(Math.floor(2000 + random() * 500))],
+    }));
+    sent += inputs.length;
+    try {
+      if (d.faulty && random() < 0.3) {
+        // A forged batch: signed by another key. The gateway must answer 401 and store nothing.
+        const forger = devices.find((x) => x !== d)?.key ?? d.key;
+        const res = await fetch(`${o.url}/v1/devices/${d.key.deviceId}/readings`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(forgedReading(d, forger, o.backend, t)),
+        });
+        rejected += inputs.length;
+        await res.arrayBuffer();
+        return;
+      }
+      const r = await d.client.sendBatch(inputs);
+      if (r.status === "accepted") accepted += r.receipts.length;
+    } catch (err) {
+      rejected += inputs.length;
+      o.onError?.(d.key.deviceId, err as Error);
+    }
+  }
+
+  return {
+    devices,
+    stats: () => ({ sent, accepted, rejected, queued: 0 }),
+    start() {
+      const tick = () => {
+        for (const d of devices) {
+          const p = postBatch(d).finally(() => inflight.delete(p));
+          inflight.add(p);
+        }
+        timer = setTimeout(tick, periodMs);
+      };
+      tick();
+    },
+    async stop() {
+      if (timer) clearTimeout(timer);
+      await Promise.allSettled([...inflight]);
+    },
+  };
+}
+
+/** A reading that claims to be d's next link but carries a signature by another key. */
+function forgedReading(d: FleetDevice, forger: DeviceKey, backend: EddsaBackend, ts: number) {
+  const msg = BigInt(ts);
+  const s = backend.sign(forger.privateKey, msg);
+  return {
+    deviceId: d.key.deviceId.toString(),
+    seq: "1",
+    ts: String(ts),
+    values: ["1", "0", "0", "0"],
+    prev: "0",
+    signature: { R8x: s.R8x.toString(), R8y: s.R8y.toString(), S: s.S.toString() },
+  };
+}

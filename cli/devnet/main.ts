@@ -1,0 +1,105 @@
+/**
+ * `npm start` / `mfi devnet`: build what is missing (first run: the dev trusted setup, with progress), start the
+ * devnet, print where to look and a live summary; Ctrl-C shuts everything down cleanly.
+ */
+import { spawnSync } from "node:child_process";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { formatUnits } from "ethers";
+import { ConfigError, loadConfig, type Config } from "../config.ts";
+import { startDevnet, type Devnet } from "./devnet.ts";
+import type { WorkerEvent } from "../../gateway/worker/index.ts";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
+export interface DevnetCliOptions {
+  state?: string;
+  config?: string;
+  devices?: string;
+  epochMs?: string;
+  port?: string;
+  simulate?: boolean;
+  build?: boolean;
+}
+
+export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
+  let cfg: Config;
+  try {
+    cfg = loadConfig({ file: opts.config, overrides: { stateDir: opts.state, devices: opts.devices, epochMs: opts.epochMs, port: opts.port, simulate: opts.simulate } });
+  } catch (err) {
+    console.error(err instanceof ConfigError ? err.message : err);
+    process.exit(2);
+  }
+  if (opts.build !== false) {
+    console.log("▶ building applets, crypto, contracts and circuits (cached; the first run derives the dev trusted setup)");
+    const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "scripts", "build.ts")], { stdio: "inherit", cwd: root });
+    if (r.status !== 0) {
+      console.error("✗ the build failed (see above); fix it and run `npm start` again.");
+      process.exit(3);
+    }
+  }
+  const t0 = Date.now();
+  const events = { runs: 0, trapped: 0, proved: 0, paid: 0, failed: 0 };
+  const onEvent = (e: WorkerEvent) => {
+    if (e.type === "run") {
+      events.runs++;
+      if (e.trap) {
+        events.trapped++;
+        console.log(`  ⚠ run ${e.runId}: applet ${e.imageId.slice(0, 8)} trapped (${e.trap}) on device ${e.deviceId.toString().slice(0, 10)}…, no claim`);
+      }
+    } else if (e.state === "proved") events.proved++;
+    else if (e.state === "paid") {
+      events.paid++;
+      console.log(`  ✓ claim ${e.claimId} paid${e.reward !== undefined ? `: ${formatUnits(e.reward, 18)} MFI` : ""}${e.txHash ? ` (tx ${e.txHash.slice(0, 18)}…)` : ""}`);
+    } else if (e.state === "failed") {
+      events.failed++;
+      console.log(`  ✗ claim ${e.claimId} failed: ${e.detail}`);
+    }
+  };
+  let devnet: Devnet;
+  try {
+    devnet = await startDevnet({ config: cfg, log: (m) => console.log(`▶ ${m}`), onEvent });
+  } catch (err) {
+    console.error(`✗ the devnet did not start: ${(err as Error).message}`);
+    process.exit(1);
+  }
+  console.log(`
+machinefi devnet is up (${((Date.now() - t0) / 1000).toFixed(1)} s)
+  gateway        ${devnet.gatewayUrl}
+  API reference  ${devnet.gatewayUrl}/docs   (OpenAPI: ${devnet.gatewayUrl}/openapi.json)
+  chain (anvil)  ${devnet.rpcUrl}   chain id ${devnet.chainId}
+  PayoutVault    ${devnet.manifest.contracts.PayoutVault}
+  state          ${cfg.stateDir ?? "temporary (use --state <dir> to keep it)"}
+  applets        ${devnet.applets.map((a) => `${a.name} (${a.reducer})`).join(", ")}
+  fleet          ${cfg.devices} devices, ${cfg.readingsPerSecond} readings/s each, epochs of ${cfg.epochMs / 1000} s
+  dev trusted setup: INSECURE, for local use only (see docs/circuits.md)
+Ctrl-C stops everything.
+`);
+  let lastAccepted = 0;
+  let lastT = Date.now();
+  const summary = setInterval(async () => {
+    const s = devnet.fleet?.stats();
+    const now = Date.now();
+    const rate = s ? ((s.accepted - lastAccepted) * 1000) / (now - lastT) : 0;
+    lastAccepted = s?.accepted ?? 0;
+    lastT = now;
+    const claims = devnet.worker.db.claimCounts();
+    let paidTotal = 0n;
+    for (const o of devnet.owners) paidTotal += await devnet.admin.balanceOf(o).catch(() => 0n);
+    console.log(
+      `[${new Date().toISOString().slice(11, 19)}] readings ${s?.accepted ?? 0} (${rate.toFixed(1)}/s) · runs ${devnet.worker.db.runCounts().runs} · claims pending ${claims.pending} proved ${claims.proved} submitted ${claims.submitted} paid ${claims.paid} failed ${claims.failed} · owners hold ${formatUnits(paidTotal, 18)} MFI`,
+    );
+  }, 5000);
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(summary);
+    console.log("\nstopping: fleet, worker, gateway, chain…");
+    await devnet.stop();
+    console.log("stopped cleanly.");
+    process.exit(0);
+  };
+  process.on("SIGINT", shutdown);
+  process.on("SIGTERM", shutdown);
+}
