@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { HEADER, L, P, genCurve, genField, genPoseidon } from "../device-sdk/crypto/codegen.ts";
+import { FL_LAYOUT, FP_LAYOUT, HEADER, L, P, genCurve, genField, genPoseidon } from "../device-sdk/crypto/codegen.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const srcDir = join(root, "device-sdk", "crypto", "assembly");
@@ -25,6 +25,7 @@ const constantsFile = join(circomlibjsRoot, "src", "poseidon_constants_opt.json"
 const inputs = [
   ...readdirSync(srcDir).filter((f) => f.endsWith(".ts")).sort().map((f) => join(srcDir, f)),
   join(root, "device-sdk", "crypto", "codegen.ts"),
+  join(root, "device-sdk", "crypto", "asconfig.json"),
   fileURLToPath(import.meta.url),
   constantsFile,
 ];
@@ -43,8 +44,8 @@ const t0 = Date.now();
 rmSync(gen, { recursive: true, force: true });
 mkdirSync(join(gen, "generated"), { recursive: true });
 for (const f of readdirSync(srcDir).filter((f) => f.endsWith(".ts"))) copyFileSync(join(srcDir, f), join(gen, f));
-writeFileSync(join(gen, "generated", "fp.ts"), HEADER + genField("fp", P));
-writeFileSync(join(gen, "generated", "fl.ts"), HEADER + genField("fl", L));
+writeFileSync(join(gen, "generated", "fp.ts"), HEADER + genField("fp", P, FP_LAYOUT));
+writeFileSync(join(gen, "generated", "fl.ts"), HEADER + genField("fl", L, FL_LAYOUT));
 writeFileSync(join(gen, "generated", "curve.ts"), HEADER + genCurve());
 writeFileSync(join(gen, "generated", "poseidon.ts"), HEADER + genPoseidon(JSON.parse(readFileSync(constantsFile, "utf8"))));
 
@@ -53,11 +54,8 @@ const args = [
   join(gen, "index.ts"),
   "--outFile", wasmFile,
   "--textFile", join(out, "crypto.wat"),
-  "--optimizeLevel", "3",
-  "--shrinkLevel", "0",
-  "--runtime", "stub",
-  "--noAssert",
-  "--use", "abort=",
+  // Our own config, so asc does not pick up the repository's asconfig.json (that one is for applets).
+  "--config", join(root, "device-sdk", "crypto", "asconfig.json"),
 ];
 const { error, stderr } = await asc.main(args, {});
 if (error) {

@@ -9,10 +9,19 @@
  */
 export const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 export const L = 2736030358979909402780800718157159386076813972158567259200215660948447373041n;
-export const LIMBS = 9;
-export const W = 29;
-const MASK = (1n << BigInt(W)) - 1n;
-export const R = 1n << BigInt(W * LIMBS);
+/** Limb layout per field: w bits per limb, n limbs, stored as n u32 words. */
+export interface Layout {
+  w: number;
+  n: number;
+}
+/**
+ * p ≡ 1 (mod 2^28), so with 28-bit limbs the Montgomery quotient digit is just -t mod 2^28: no multiplication on the
+ * carry chain that serialises the reduction. l has no such form; 29-bit limbs (one fewer) serve it best.
+ */
+export const FP_LAYOUT: Layout = { w: 28, n: 10 };
+export const FL_LAYOUT: Layout = { w: 29, n: 9 };
+/** Bytes reserved per field element in the AssemblyScript sources (both layouts fit). */
+export const FE_BYTES = 40;
 
 const mod = (a: bigint, m: bigint) => ((a % m) + m) % m;
 
@@ -26,19 +35,23 @@ function inv(a: bigint, m: bigint): bigint {
   return mod(s0, m);
 }
 
-export function limbs(x: bigint): number[] {
+export function limbs(x: bigint, { w, n }: Layout = FP_LAYOUT): number[] {
   const out: number[] = [];
-  for (let i = 0; i < LIMBS; i++) out.push(Number((x >> BigInt(W * i)) & MASK));
+  const mask = (1n << BigInt(w)) - 1n;
+  for (let i = 0; i < n; i++) out.push(Number((x >> BigInt(w * i)) & mask));
   return out;
 }
 
-const toMont = (x: bigint, m: bigint) => mod(x * R, m);
+const toMont = (x: bigint, m: bigint, { w, n }: Layout = FP_LAYOUT) => mod(x << BigInt(w * n), m);
 
 /** AS source of one Montgomery field: `${pre}_mul/add/sub/neg/eq/is_zero/copy/from_u256/to_u256/cmov`. */
-export function genField(pre: string, m: bigint): string {
-  const n = LIMBS;
-  const pl = limbs(m);
+export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemory?: boolean } = {}): string {
+  const { n, w: W } = lay;
+  const MASK = (1n << BigInt(W)) - 1n;
+  const R = 1n << BigInt(W * n);
+  const pl = limbs(m, lay);
   const mu = Number(mod(-inv(m, 1n << BigInt(W)), 1n << BigInt(W)));
+  const unitLow = pl[0] === 1;
   const o: string[] = [];
   const ld = (v: string, p: string) => Array.from({ length: n }, (_, k) => `const ${v}${k}: u64 = <u64>load<u32>(${p}, ${4 * k});`).join(" ");
   // Conditional subtraction of m from r0..r8 (value < 2m), writing to `out`: branch-free select.
@@ -53,15 +66,18 @@ export function genField(pre: string, m: bigint): string {
     return s.join("\n  ");
   };
 
-  o.push(`// ---- ${pre}: Montgomery arithmetic mod ${m} (R = 2^${W * n})`);
+  o.push(`// ---- ${pre}: Montgomery arithmetic mod ${m}, ${n} limbs of ${W} bits (R = 2^${W * n})`);
   o.push(`export const ${pre.toUpperCase()}_MU: u64 = ${mu};`);
   o.push(`export function ${pre}_mul(out: usize, a: usize, b: usize): void {`);
-  o.push("  " + ld("x", "a"));
+  if (!opts.xFromMemory) o.push("  " + ld("x", "a"));
   o.push("  " + ld("y", "b"));
   o.push("  " + Array.from({ length: n - 1 }, (_, k) => `let t${k}: u64 = 0;`).join(" "));
   o.push("  let tmp: u64 = 0; let q: u64 = 0;");
   for (let i = 0; i < n; i++) {
-    o.push(`  tmp = t0 + x${i} * y0; q = ((tmp & ${MASK}) * ${mu}) & ${MASK}; tmp += q * ${pl[0]};`);
+    if (opts.xFromMemory) o.push(`  const x${i}: u64 = <u64>load<u32>(a, ${4 * i});`);
+    o.push(unitLow
+      ? `  tmp = t0 + x${i} * y0; q = (0 - tmp) & ${MASK}; tmp += q;`
+      : `  tmp = t0 + x${i} * y0; q = ((tmp & ${MASK}) * ${mu}) & ${MASK}; tmp += q * ${pl[0]};`);
     const lines: string[] = [];
     for (let j = 1; j < n; j++) {
       const prev = j < n - 1 ? `t${j} + ` : "";
@@ -76,6 +92,8 @@ export function genField(pre: string, m: bigint): string {
   o.push("  " + cr.join(" "));
   o.push("  " + condSub("out"));
   o.push("}");
+
+  if (unitLow) o.push(genDot(pre, pl, lay, condSub));
 
   o.push(`export function ${pre}_add(out: usize, a: usize, b: usize): void {`);
   o.push("  " + ld("x", "a"));
@@ -140,13 +158,46 @@ export function genField(pre: string, m: bigint): string {
   }
   o.push("}");
 
-  const c = (name: string, v: bigint) => `export const ${pre.toUpperCase()}_${name}: usize = memory.data<u32>([${limbs(v).join(", ")}]);`;
+  const c = (name: string, v: bigint) => `export const ${pre.toUpperCase()}_${name}: usize = memory.data<u32>([${limbs(v, lay).join(", ")}]);`;
   o.push(`export const ${pre.toUpperCase()}_PM2: usize = memory.data<u32>([${Array.from({ length: 8 }, (_, i) => Number(((m - 2n) >> BigInt(32 * i)) & 0xffffffffn)).join(", ")}]);`);
-  o.push(c("ONE", toMont(1n, m)));
+  o.push(c("ONE", toMont(1n, m, lay)));
   o.push(c("R2", mod(R * R, m)));
   o.push(c("RAW_ONE", 1n));
   // (2^256 · R^2) mod m: Montgomery-multiplying the high half of a 512-bit number by this gives hi·2^256·R mod m.
   o.push(c("R2_SHL256", mod((1n << 256n) * R * R, m)));
+  return o.join("\n") + "\n";
+}
+
+/**
+ * `${pre}_dot(out, a, sa, b, sb, k)` = Σ_{i<k} a[i·sa]·b[i·sb] (Montgomery), with one reduction for the whole sum:
+ * the products accumulate unreduced in 2n-1 columns (k ≤ 17 keeps them below 2^64 with 28-bit limbs). This is
+ * Poseidon's matrix-vector product, where it halves the work of k separate multiplications and additions.
+ */
+function genDot(pre: string, pl: number[], { n, w }: Layout, condSub: (out: string) => string): string {
+  const mask = (1n << BigInt(w)) - 1n;
+  const o: string[] = [];
+  o.push(`export function ${pre}_dot(out: usize, a: usize, sa: usize, b: usize, sb: usize, k: i32): void {`);
+  o.push("  " + Array.from({ length: 2 * n }, (_, c) => `let c${c}: u64 = 0;`).join(" "));
+  o.push("  for (let i = 0; i < k; i++) {");
+  o.push("    " + Array.from({ length: n }, (_, j) => `const x${j}: u64 = <u64>load<u32>(a, ${4 * j});`).join(" "));
+  for (let j = 0; j < n; j++) {
+    const row: string[] = [`const y${j}: u64 = <u64>load<u32>(b, ${4 * j});`];
+    for (let i = 0; i < n; i++) row.push(`c${i + j} += x${i} * y${j};`);
+    o.push("    " + row.join(" "));
+  }
+  o.push("    a += sa; b += sb;");
+  o.push("  }");
+  o.push("  let q: u64 = 0;");
+  for (let i = 0; i < n; i++) {
+    const row = [`q = (0 - c${i}) & ${mask}; c${i} += q; c${i + 1} += (c${i} >> ${w}) + q * ${pl[1]};`];
+    for (let j = 2; j < n; j++) row.push(`c${i + j} += q * ${pl[j]};`);
+    o.push("  " + row.join(" "));
+  }
+  const cr: string[] = ["let cc: u64 = 0;"];
+  for (let k = 0; k < n; k++) cr.push(`cc += c${n + k}; const r${k}: u64 = cc & ${mask}; cc >>= ${w};`);
+  o.push("  " + cr.join(" "));
+  o.push("  " + condSub("out"));
+  o.push("}");
   return o.join("\n") + "\n";
 }
 
@@ -163,10 +214,12 @@ const N_ROUNDS_P = [56, 57, 56, 60, 60, 63, 64, 63, 60, 66, 60, 65, 70, 60, 64, 
 export function genPoseidon(opt: PoseidonOpt): string {
   const data: number[] = [];
   const index: number[] = [];
-  const push = (hex: string) => data.push(...limbs(toMont(BigInt(hex), P)));
+  // Every element takes FE_BYTES / 4 words so element i sits at POS_DATA + i·FE_BYTES.
+  const pad = Array<number>(FE_BYTES / 4 - FP_LAYOUT.n).fill(0);
+  const push = (hex: string) => data.push(...limbs(toMont(BigInt(hex), P)), ...pad);
   for (let t = 2; t <= 17; t++) {
     const i = t - 2;
-    const at = () => data.length / LIMBS;
+    const at = () => data.length / (FE_BYTES / 4);
     const offC = at();
     opt.C[i]!.forEach(push);
     const offS = at();
@@ -179,7 +232,7 @@ export function genPoseidon(opt: PoseidonOpt): string {
     index.push(offC, offS, offM, offP, N_ROUNDS_P[i]!);
   }
   return [
-    `// Poseidon (circomlib parameters, circomlibjs poseidon_constants_opt) for t = 2..17, Montgomery form, ${LIMBS} limbs each.`,
+    `// Poseidon (circomlib parameters, circomlibjs poseidon_constants_opt) for t = 2..17, Montgomery form, ${FE_BYTES} bytes each.`,
     `export const POS_DATA: usize = memory.data<u32>([${data.join(",")}]);`,
     `// per t (from 2): offset of C, S, M (transposed), P (transposed) in elements, then the partial round count`,
     `export const POS_INDEX: usize = memory.data<u32>([${index.join(",")}]);`,

@@ -4,27 +4,27 @@
 import { fp_add, fp_sub, fp_mul, fp_copy, fp_cmov, fp_is_zero, FP_ONE, FP_PM2 } from "./generated/fp";
 import { CURVE_A, CURVE_D, BASE8_X, BASE8_Y } from "./generated/curve";
 
-export const FE: usize = 36;
+export const FE: usize = 40;
 /** Extended point: X, Y, Z, T. */
 export const PT: usize = 4 * FE;
 /** Affine "niels" point for mixed additions: x, y, d·x·y. */
 export const NP: usize = 3 * FE;
 
-const A = memory.data(36);
-const B = memory.data(36);
-const C = memory.data(36);
-const D = memory.data(36);
-const E = memory.data(36);
-const F = memory.data(36);
-const G = memory.data(36);
-const H = memory.data(36);
-const U = memory.data(36);
+const A = memory.data(40);
+const B = memory.data(40);
+const C = memory.data(40);
+const D = memory.data(40);
+const E = memory.data(40);
+const F = memory.data(40);
+const G = memory.data(40);
+const H = memory.data(40);
+const U = memory.data(40);
 /** Never written: the field element 0. */
-export const ZERO = memory.data(36);
+export const ZERO = memory.data(40);
 
 export function fpInv(out: usize, a: usize): void {
   // a^(p-2), square-and-multiply over the public exponent: same sequence for every a.
-  const acc = memory.data(36);
+  const acc = memory.data(40);
   fp_copy(acc, FP_ONE);
   for (let i = 253; i >= 0; i--) {
     fp_mul(acc, acc, acc);
@@ -123,7 +123,7 @@ export function ptFromAffine(r: usize, x: usize, y: usize): void {
 
 /** Affine x, y of an extended point (one inversion). */
 export function ptToAffine(x: usize, y: usize, p: usize): void {
-  const zi = memory.data(36);
+  const zi = memory.data(40);
   fpInv(zi, p + 2 * FE);
   fp_mul(x, p, zi);
   fp_mul(y, p + FE, zi);
@@ -151,11 +151,11 @@ export function onCurve(x: usize, y: usize): bool {
 }
 
 // ---- fixed base Base8: 64 windows of radix 16, entries (j+1)·16^i·Base8 for j = 0..7, niels form.
-export const COMB = memory.data(64 * 8 * 108);
+export const COMB = memory.data(64 * 8 * 120);
 
 export function combInit(): void {
-  const base = memory.data(144), cached = memory.data(144), cur = memory.data(144);
-  const x = memory.data(36), y = memory.data(36);
+  const base = memory.data(160), cached = memory.data(160), cur = memory.data(160);
+  const x = memory.data(40), y = memory.data(40);
   ptFromAffine(base, BASE8_X, BASE8_Y);
   for (let i: usize = 0; i < 64; i++) {
     ptToCached(cached, base);
@@ -183,7 +183,7 @@ export function recode16(k: usize): void {
 
 /** r = k·Base8, variable time (k public: verification). */
 export function combMulVar(r: usize, k: usize): void {
-  const neg = memory.data(108);
+  const neg = memory.data(120);
   recode16(k);
   ptIdentity(r);
   for (let i: usize = 0; i < 64; i++) {
@@ -202,7 +202,7 @@ export function combMulVar(r: usize, k: usize): void {
 
 /** r = k·Base8 in constant time: every entry of every window is read and selected with masks. */
 export function combMulCT(r: usize, k: usize): void {
-  const sel = memory.data(108), neg = memory.data(108);
+  const sel = memory.data(120), neg = memory.data(120);
   recode16(k);
   ptIdentity(r);
   for (let i: usize = 0; i < 64; i++) {

@@ -16,7 +16,7 @@ export const ITEM: i32 = 224;
 const IO = memory.data(256 * 224);
 const STATUS = memory.data(256);
 const KEY = memory.data(128);
-const TABLES = memory.data(2 * 256 * 8 * 144);
+const TABLES = memory.data(2 * 256 * 8 * 160);
 const NAFS = memory.data(2 * 256 * 257);
 const LENS = memory.data(2 * 256 * 4);
 
@@ -38,7 +38,7 @@ function loadFe(dst: usize, src: usize): void {
 }
 
 function storeFe(dst: usize, fe: usize): void {
-  const t = memory.data(36);
+  const t = memory.data(40);
   fp_mul(t, fe, FP_RAW_ONE);
   fp_to_u256(dst, t);
 }
@@ -51,9 +51,9 @@ export function poseidon(n: i32): void {
   storeFe(IO, STATE);
 }
 
-const AX = memory.data(36), AY = memory.data(36), RX = memory.data(36), RY = memory.data(36), MSG = memory.data(36);
+const AX = memory.data(40), AY = memory.data(40), RX = memory.data(40), RY = memory.data(40), MSG = memory.data(40);
 const HB = memory.data(40);
-const P8 = memory.data(144);
+const P8 = memory.data(160);
 
 /** Checks what does not need the scalar multiplications (curve membership, 8A ≠ 0) and hashes h into HB. */
 function prepare(rec: usize): bool {
@@ -83,7 +83,7 @@ function prepare(rec: usize): bool {
 /** 1 when S·Base8 == R8 + h·(8A) for the item at IO (S < l and coordinates < p are checked by the caller). */
 export function verify(): i32 {
   if (!prepare(IO)) return 0;
-  const acc = memory.data(144), left = memory.data(144), r8 = memory.data(108);
+  const acc = memory.data(160), left = memory.data(160), r8 = memory.data(120);
   store<i32>(LENS, wnaf(NAFS, HB, 5));
   buildTable(TABLES, P8);
   straus(acc, 1, TABLES, NAFS, LENS);
@@ -98,8 +98,8 @@ export function verify(): i32 {
  * for the checks done one by one; returns 1 when the combined equation holds over the items that passed them.
  */
 export function verify_batch(n: i32): i32 {
-  const zl = memory.data(36), tl = memory.data(36), sums = memory.data(36), scal = memory.data(40);
-  const r8p = memory.data(144), acc = memory.data(144), left = memory.data(144);
+  const zl = memory.data(40), tl = memory.data(40), sums = memory.data(40), scal = memory.data(40);
+  const r8p = memory.data(160), acc = memory.data(160), left = memory.data(160);
   memory.fill(sums, 0, FE);
   let m = 0;
   for (let i = 0; i < n; i++) {
@@ -147,7 +147,7 @@ function deriveScalar(len: i32): void {
 
 /** Public key (Ax, Ay) of the private key at KEY[0..len) into IO[0..64). */
 export function public_key(len: i32): void {
-  const pa = memory.data(144);
+  const pa = memory.data(160);
   deriveScalar(len);
   combMulCT(pa, S3);
   ptToAffine(AX, AY, pa);
@@ -157,8 +157,8 @@ export function public_key(len: i32): void {
 
 /** circomlibjs signPoseidon: key at KEY[0..len), msg at IO+128; writes R8x, R8y, S to IO[0..96). Constant time. */
 export function sign(len: i32): void {
-  const pa = memory.data(144), pr = memory.data(144), cb = memory.data(64), rb = memory.data(64);
-  const t1 = memory.data(36), t2 = memory.data(36), rs = memory.data(36), rbytes = memory.data(40), hb = memory.data(40);
+  const pa = memory.data(160), pr = memory.data(160), cb = memory.data(64), rb = memory.data(64);
+  const t1 = memory.data(40), t2 = memory.data(40), rs = memory.data(40), rbytes = memory.data(40), hb = memory.data(40);
   deriveScalar(len);
   combMulCT(pa, S3);
   ptToAffine(AX, AY, pa);

@@ -34,7 +34,7 @@ export function wnaf(out: usize, scalar: usize, w: i32): i32 {
 
 /** Cached odd multiples of an extended point p (T must be valid). */
 export function buildTable(tbl: usize, p: usize): void {
-  const d = memory.data(144), dc = memory.data(144), cur = memory.data(144);
+  const d = memory.data(160), dc = memory.data(160), cur = memory.data(160);
   ptToCached(tbl, p);
   ptDbl(d, p, true);
   ptToCached(dc, d);
@@ -47,7 +47,7 @@ export function buildTable(tbl: usize, p: usize): void {
 
 /** acc = Σ_k scalar_k·P_k from n tables and their wNAF digits (lens[k] = digits used). */
 export function straus(acc: usize, n: i32, tables: usize, nafs: usize, lens: usize): void {
-  const neg = memory.data(144);
+  const neg = memory.data(160);
   let top = 0;
   for (let k = 0; k < n; k++) top = max(top, load<i32>(lens + (<usize>k << 2)));
   ptIdentity(acc);
@@ -72,7 +72,7 @@ export function straus(acc: usize, n: i32, tables: usize, nafs: usize, lens: usi
 
 /** Projective equality of two extended points. */
 export function ptEq(p: usize, q: usize): bool {
-  const a = memory.data(36), b = memory.data(36);
+  const a = memory.data(40), b = memory.data(40);
   fp_mul(a, p, q + 2 * FE);
   fp_mul(b, q, p + 2 * FE);
   if (!fp_eq(a, b)) return false;

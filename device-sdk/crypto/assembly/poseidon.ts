@@ -1,14 +1,14 @@
 // Poseidon with circomlib's parameters, following circomlibjs' poseidon_opt (sparse partial rounds), in Montgomery form.
-import { fp_add, fp_mul } from "./generated/fp";
+import { fp_add, fp_mul, fp_dot } from "./generated/fp";
 import { POS_DATA, POS_INDEX } from "./generated/poseidon";
 
-const FE: usize = 36;
+const FE: usize = 40;
 /** The permutation state; callers write [0, inputs...] (Montgomery form) and read the hash from STATE[0]. */
-export const STATE = memory.data(17 * 36);
-const NS = memory.data(17 * 36);
-const SQ = memory.data(36);
-const TMP = memory.data(36);
-const S0 = memory.data(36);
+export const STATE = memory.data(17 * 40);
+const NS = memory.data(17 * 40);
+const SQ = memory.data(40);
+const TMP = memory.data(40);
+const S0 = memory.data(40);
 
 @inline function el(off: u32): usize { return POS_DATA + <usize>off * FE; }
 
@@ -26,17 +26,9 @@ function sboxAll(t: usize): void {
   for (let i: usize = 0; i < t; i++) pow5(STATE + i * FE);
 }
 
-/** STATE = mat · STATE, mat stored row-major (already transposed from circomlibjs' M[j][i]). */
+/** STATE = mat · STATE, mat stored row-major (already transposed from circomlibjs' M[j][i]); one reduction per row. */
 function mix(t: usize, mat: usize): void {
-  for (let i: usize = 0; i < t; i++) {
-    const out = NS + i * FE;
-    const row = mat + i * t * FE;
-    fp_mul(out, row, STATE);
-    for (let j: usize = 1; j < t; j++) {
-      fp_mul(TMP, row + j * FE, STATE + j * FE);
-      fp_add(out, out, TMP);
-    }
-  }
+  for (let i: usize = 0; i < t; i++) fp_dot(NS + i * FE, mat + i * t * FE, FE, STATE, FE, <i32>t);
   memory.copy(STATE, NS, t * FE);
 }
 
@@ -57,16 +49,12 @@ export function poseidonPerm(t: usize): void {
   sboxAll(t);
   addConsts(t, C + 4 * t * FE);
   mix(t, Px);
-  const sw = 2 * t - 1;
+  const sw: usize = 2 * t - 1;
   for (let r: usize = 0; r < nP; r++) {
     pow5(STATE);
     fp_add(STATE, STATE, C + (5 * t + r) * FE);
     const srow = S + sw * r * FE;
-    fp_mul(S0, srow, STATE);
-    for (let j: usize = 1; j < t; j++) {
-      fp_mul(TMP, srow + j * FE, STATE + j * FE);
-      fp_add(S0, S0, TMP);
-    }
+    fp_dot(S0, srow, FE, STATE, FE, <i32>t);
     for (let k: usize = 1; k < t; k++) {
       fp_mul(TMP, STATE, srow + (t + k - 1) * FE);
       fp_add(STATE + k * FE, STATE + k * FE, TMP);
