@@ -23,6 +23,8 @@ export interface StartAnvilOptions {
   chainId?: number;
   /** Number of funded accounts (default 10). */
   accounts?: number;
+  /** Record opcode steps so debug_traceTransaction returns geth-style struct logs (gas bench); slower. */
+  stepsTracing?: boolean;
   /** How long to wait for anvil to listen (default 20 s). */
   timeoutMs?: number;
 }
@@ -67,6 +69,7 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<Anvil> {
   const args = ["--host", "127.0.0.1", "--port", String(opts.port ?? 0), "--accounts", String(accounts)];
   args.push("--mnemonic", ANVIL_MNEMONIC);
   if (opts.chainId !== undefined) args.push("--chain-id", String(opts.chainId));
+  if (opts.stepsTracing) args.push("--steps-tracing");
   if (opts.blockTime !== undefined) args.push("--block-time", String(opts.blockTime));
   if (opts.stateDir) {
     mkdirSync(opts.stateDir, { recursive: true });

@@ -39,8 +39,11 @@ export interface MachinefiClient {
   registerDevicesBatch(p: { deviceIds: bigint[]; owners: string[] | string }, o?: TxOverrides): Promise<TxResult>;
   transferDevice(p: { deviceId: bigint; to: string }): Promise<TxResult>;
   setDeviceActive(p: { deviceId: bigint; active: boolean }): Promise<TxResult>;
-  /** verifier: an address, `{ reducer }` (a router from the manifest) or `"mock"` (MockVerifier, devnets). */
-  registerApplet(p: { imageId: string; verifier: string | { reducer: string }; rewardPerUnit: bigint; owner?: string; param?: bigint }, o?: TxOverrides): Promise<TxResult>;
+  /**
+   * verifier: `{ reducer }` (the manifest's generated verifiers for that reducer, every size), `{ verifiers }`
+   * (k → address), or `"mock"` (MockVerifier for k = 16, 64, 256; devnets only). param: count_above's threshold.
+   */
+  registerApplet(p: { imageId: string; verifier: "mock" | { reducer: string } | { verifiers: Record<number | string, string> }; rewardPerUnit: bigint; owner?: string; param?: bigint }, o?: TxOverrides): Promise<TxResult>;
   setAppletPaused(p: { imageId: string; paused: boolean }): Promise<TxResult>;
   setRewardPerUnit(p: { imageId: string; rewardPerUnit: bigint }): Promise<TxResult>;
   transferApplet(p: { imageId: string; to: string }): Promise<TxResult>;
@@ -50,7 +53,8 @@ export interface MachinefiClient {
   isClaimed(p: { imageId: string; deviceId: bigint; epoch: bigint }): Promise<boolean>;
   factOf(p: { imageId: string; deviceId: bigint; epoch: bigint }): Promise<{ proven: boolean; output: bigint }>;
   deviceOf(deviceId: bigint): Promise<{ owner: string; active: boolean }>;
-  appletOf(imageId: string): Promise<{ verifier: string; rewardPerUnit: bigint; paused: boolean; hasParam: boolean; owner: string; param: bigint }>;
+  appletOf(imageId: string): Promise<{ rewardPerUnit: bigint; paused: boolean; hasParam: boolean; owner: string; param: bigint }>;
+  verifierOf(p: { imageId: string; k: number }): Promise<string>;
   /** Stop polling (the process can exit). */
   close(): void;
 }
@@ -145,17 +149,18 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
       return result(await send(devices, "setDeviceActive", [p.deviceId, p.active]));
     },
     async registerApplet(p, o) {
-      let verifier: string;
+      let byK: Record<string, string>;
       if (p.verifier === "mock") {
-        if (!manifest.contracts.MockVerifier) throw new ContractsError("this deployment has no MockVerifier (devnets only)");
-        verifier = manifest.contracts.MockVerifier;
-      } else if (typeof p.verifier === "string") verifier = p.verifier;
-      else {
-        const router = manifest.routers[p.verifier.reducer];
-        if (!router) throw new ContractsError(`no verifier router for reducer ${p.verifier.reducer}`, { metaMessages: [`Deployed reducers: ${Object.keys(manifest.routers).join(", ") || "none (no generated verifiers yet)"}`] });
-        verifier = router.address;
-      }
-      const args = [bytes32(p.imageId), verifier, p.rewardPerUnit, p.owner ?? wallet.address, p.param !== undefined, p.param ?? 0n];
+        const mock = manifest.contracts.MockVerifier;
+        if (!mock) throw new ContractsError("this deployment has no MockVerifier (devnets only)");
+        byK = { 16: mock, 64: mock, 256: mock };
+      } else if ("reducer" in p.verifier) {
+        const r = manifest.reducers[p.verifier.reducer];
+        if (!r) throw new ContractsError(`no generated verifiers for reducer ${p.verifier.reducer}`, { metaMessages: [`Deployed reducers: ${Object.keys(manifest.reducers).join(", ") || "none (build the circuits, then deploy again)"}`] });
+        byK = r.verifiers;
+      } else byK = Object.fromEntries(Object.entries(p.verifier.verifiers));
+      const ks = Object.keys(byK).map((k) => BigInt(k));
+      const args = [bytes32(p.imageId), ks, ks.map((k) => byK[k.toString()]), p.rewardPerUnit, p.owner ?? wallet.address, p.param !== undefined, p.param ?? 0n];
       return result(await send(applets, "registerApplet", args, o));
     },
     async setAppletPaused(p) {
@@ -193,9 +198,10 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
       }),
     appletOf: (imageId) =>
       read("appletOf", async () => {
-        const a = (await applets.getFunction("appletOf")(bytes32(imageId))) as unknown as [string, bigint, boolean, boolean, string, bigint];
-        return { verifier: a[0], rewardPerUnit: a[1], paused: a[2], hasParam: a[3], owner: a[4], param: a[5] };
+        const a = (await applets.getFunction("appletOf")(bytes32(imageId))) as unknown as [bigint, boolean, boolean, string, bigint];
+        return { rewardPerUnit: a[0], paused: a[1], hasParam: a[2], owner: a[3], param: a[4] };
       }),
+    verifierOf: (p) => read("verifierOf", async () => (await applets.getFunction("verifierOf")(bytes32(p.imageId), p.k)) as string),
     close: () => provider.destroy(),
   };
 }

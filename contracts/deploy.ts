@@ -11,12 +11,11 @@ import { ROOT } from "./compile.ts";
 import { ContractsEnvironmentError, ContractsError } from "./errors.ts";
 import { isDevnet, makeProvider, makeWallet } from "./provider.ts";
 
-export interface RouterInfo {
-  address: string;
+export interface ReducerVerifiers {
   /** Public signals per proof: 4, or 5 when the reducer has a parameter. */
   arity: number;
-  /** Segment sizes this router has a verifier for. */
-  ks: number[];
+  /** Segment size k (as a decimal string) → generated verifier address. */
+  verifiers: Record<string, string>;
 }
 
 export interface DeploymentManifest {
@@ -36,8 +35,8 @@ export interface DeploymentManifest {
   };
   /** Generated Groth16 verifier per circuit, e.g. `register`, `readings_sum_16`. */
   verifiers: Record<string, string>;
-  /** Claim verifier per reducer (`sum`, `count_above`, `max`): register applets with these. */
-  routers: Record<string, RouterInfo>;
+  /** Generated readings verifiers per reducer (`sum`, `count_above`, `max`): register applets with `{ reducer }`. */
+  reducers: Record<string, ReducerVerifiers>;
   /** Which verifier DeviceRegistry checks registrations with. */
   registerVerifier: "generated" | "mock";
 }
@@ -94,20 +93,13 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
     for (const n of names) verifiers[n] = await deployContract(wallet, `Groth16Verifier_${n}`, [], log);
     const mock = allowMock ? await deployContract(wallet, "MockVerifier", [], log) : undefined;
 
-    const routers: Record<string, RouterInfo> = {};
-    const byReducer = new Map<string, { k: number; address: string }[]>();
+    const reducers: Record<string, ReducerVerifiers> = {};
     for (const n of names) {
       const m = /^readings_(.+)_(\d+)$/.exec(n);
       if (!m) continue;
-      byReducer.set(m[1]!, [...(byReducer.get(m[1]!) ?? []), { k: Number(m[2]), address: verifiers[n]! }]);
-    }
-    for (const [reducer, list] of byReducer) {
-      const arity = REDUCER_ARITY[reducer];
-      if (!arity) throw new ContractsError(`unknown reducer ${reducer} in generated verifier names`, { metaMessages: ["Add its arity to REDUCER_ARITY."] });
-      list.sort((x, y) => x.k - y.k).splice(4);
-      const ks = list.map((v) => v.k);
-      const address = await deployContract(wallet, "ReadingsVerifierRouter", [arity, ks, list.map((v) => v.address)], log);
-      routers[reducer] = { address, arity, ks };
+      const arity = REDUCER_ARITY[m[1]!];
+      if (!arity) throw new ContractsError(`unknown reducer ${m[1]} in generated verifier ${n}`, { metaMessages: ["Add its arity to REDUCER_ARITY in contracts/deploy.ts."] });
+      (reducers[m[1]!] ??= { arity, verifiers: {} }).verifiers[m[2]!] = verifiers[n]!;
     }
 
     const registerVerifier = verifiers.register ?? mock!;
@@ -129,7 +121,7 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
       evmVersion: artifacts.evmVersion,
       contracts: { RewardToken: token, DeviceRegistry: devices, AppletRegistry: applets, PayoutVault: vault, ...(mock ? { MockVerifier: mock } : {}) },
       verifiers,
-      routers,
+      reducers,
       registerVerifier: verifiers.register ? "generated" : "mock",
     };
     if (opts.manifestDir !== false) {

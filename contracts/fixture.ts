@@ -20,8 +20,8 @@ export interface Devnet {
   stop(): Promise<void>;
 }
 
-export async function startDevnet(opts: { clients?: number } = {}): Promise<Devnet> {
-  const anvil = await startAnvil();
+export async function startDevnet(opts: { clients?: number; stepsTracing?: boolean } = {}): Promise<Devnet> {
+  const anvil = await startAnvil({ stepsTracing: opts.stepsTracing });
   const dir = mkdtempSync(join(tmpdir(), "mfi-deploy-"));
   try {
     const manifest = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: dir });

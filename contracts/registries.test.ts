@@ -91,13 +91,18 @@ describe("AppletRegistry", () => {
   it("registers an applet version and keeps it; the same imageId cannot be registered twice", async () => {
     const imageId = randomImageId();
     await admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 3n, owner: alice.address, param: 9n });
-    expect(await admin.appletOf(imageId)).toMatchObject({ verifier: net.manifest.contracts.MockVerifier, rewardPerUnit: 3n, paused: false, hasParam: true, owner: alice.address, param: 9n });
+    expect(await admin.appletOf(imageId)).toEqual({ rewardPerUnit: 3n, paused: false, hasParam: true, owner: alice.address, param: 9n });
+    expect(await admin.verifierOf({ imageId, k: 64 })).toBe(net.manifest.contracts.MockVerifier);
+    expect(await admin.verifierOf({ imageId, k: 32 })).toBe("0x0000000000000000000000000000000000000000");
     await reverted(admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 1n }), "AppletRegistry__AlreadyRegistered");
   });
 
   it("refuses registration by non-registrars and bad registrations", async () => {
     await reverted(alice.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n }), "AccessControlUnauthorizedAccount");
-    await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: alice.address, rewardPerUnit: 1n }), "AppletRegistry__InvalidVerifier");
+    await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: { verifiers: { 16: alice.address } }, rewardPerUnit: 1n }), "AppletRegistry__InvalidVerifier");
+    const mock = net.manifest.contracts.MockVerifier!;
+    await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: { verifiers: {} }, rewardPerUnit: 1n }), "AppletRegistry__BadSizes");
+    await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: { verifiers: { 0: mock } }, rewardPerUnit: 1n }), "AppletRegistry__BadSizes");
     await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n << 80n }), "AppletRegistry__RewardTooLarge");
     await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n, param: SNARK_FIELD }), "AppletRegistry__ParamOutOfField");
     await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n, owner: "0x0000000000000000000000000000000000000000" }), "AppletRegistry__ZeroOwner");

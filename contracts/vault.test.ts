@@ -86,6 +86,8 @@ describe("PayoutVault.claim", () => {
     const bad = { ...good, proof: { ...good.proof, a: [good.proof.a[0] ^ 1n, 0n] as const } };
     await reverted(alice.claim(bad), "PayoutVault__InvalidProof");
     await reverted(alice.claim({ ...good, proof: "0x1234" }), "PayoutVault__InvalidProof");
+    const err = await reverted(alice.claim({ ...good, proof: { ...good.proof, k: 32 } }), "PayoutVault__NoVerifierForSize");
+    expect(err.args[1]).toBe(32n);
     expect(await alice.isClaimed({ imageId, deviceId, epoch: 9n })).toBe(false);
   });
 
@@ -131,8 +133,10 @@ describe("PayoutVault.claim", () => {
     const deviceId = await registerMockDevice(alice);
     const burner = await deployContract(net.clients[0]!.contracts.vault.runner as never, "GasBurnerVerifier");
     const burnt = randomImageId();
-    await admin.registerApplet({ imageId: burnt, verifier: burner, rewardPerUnit: 1n });
-    const c = mockClaim({ imageId: burnt, deviceId, epoch: 1n, output: 1n });
+    await admin.registerApplet({ imageId: burnt, verifier: { verifiers: { 16: burner } }, rewardPerUnit: 1n });
+    // points at infinity are on the curve, so exhausting the gas cannot be blamed on a malformed proof
+    const zero = { k: 16, a: [0n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] } as const;
+    const c = { imageId: burnt, deviceId, epoch: 1n, output: 1n, proof: zero };
     const err = await reverted(alice.claim(c, { gasLimit: 3_000_000n }), "PayoutVault__VerifierOutOfGas");
     expect(err.args[1]).toBeGreaterThan(900_000n); // it was given the full cap
     // with a low gas limit the cap cannot be reached, and it is still named out of gas rather than paid

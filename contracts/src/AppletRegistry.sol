@@ -2,12 +2,13 @@
 pragma solidity ^0.8.28;
 
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
-import {IClaimVerifier} from "./interfaces/IClaimVerifier.sol";
 
 /// @title AppletRegistry
-/// @notice imageId (sha256 of an applet's Wasm) → verifier, reward per output unit, owner, paused.
-/// @dev A new applet version is a new imageId; old ones stay registered and verifiable. The verifier of an
-/// imageId never changes. Registration and reward changes need REGISTRAR_ROLE because rewards mint a shared
+/// @notice imageId (sha256 of an applet's Wasm) → verifiers, reward per output unit, owner, paused.
+/// @dev A claim proof covers a segment of k readings, and each k has its own generated Groth16 verifier, so an
+/// applet registers one verifier per size k (PayoutVault calls it directly: a routing contract in between would
+/// cost a cold call). A new applet version is a new imageId; old ones stay registered and verifiable, and the
+/// verifiers of an imageId never change. Registration and reward changes need REGISTRAR_ROLE because rewards mint a shared
 /// token: an open registry would let anyone pair an always-true verifier with a huge reward.
 contract AppletRegistry is AccessControl {
     /// @notice Role allowed to register applets and change their rewards.
@@ -16,9 +17,8 @@ contract AppletRegistry is AccessControl {
     uint256 internal constant SNARK_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
-    /// @dev Slot 0 holds everything PayoutVault needs for a claim without a reducer parameter.
+    /// @dev Slot 0 holds everything PayoutVault needs for a claim without a reducer parameter (besides the verifier).
     struct Applet {
-        IClaimVerifier verifier;
         uint80 rewardPerUnit;
         bool paused;
         bool hasParam;
@@ -27,10 +27,11 @@ contract AppletRegistry is AccessControl {
     }
 
     mapping(bytes32 imageId => Applet) private _applets;
+    mapping(bytes32 imageId => mapping(uint256 k => address verifier)) private _verifiers;
 
     /// @notice An applet version was registered.
     event AppletRegistered(
-        bytes32 indexed imageId, address indexed owner, address verifier, uint256 rewardPerUnit, bool hasParam, uint256 param
+        bytes32 indexed imageId, address indexed owner, uint256[] ks, address[] verifiers, uint256 rewardPerUnit, bool hasParam, uint256 param
     );
     /// @notice An applet was paused (no claims paid) or resumed.
     event AppletPausedSet(bytes32 indexed imageId, bool paused, address indexed by);
@@ -45,8 +46,10 @@ contract AppletRegistry is AccessControl {
     error AppletRegistry__UnknownApplet(bytes32 imageId);
     /// @notice Only the applet's owner (or a registrar) may do this.
     error AppletRegistry__NotAppletOwner(bytes32 imageId, address caller);
-    /// @notice The verifier must be a contract address.
+    /// @notice Each verifier must be a contract address.
     error AppletRegistry__InvalidVerifier(address verifier);
+    /// @notice Give between one and eight (k, verifier) pairs, one verifier per distinct nonzero size k.
+    error AppletRegistry__BadSizes(uint256 ks, uint256 verifiers);
     /// @notice The owner must be a nonzero address.
     error AppletRegistry__ZeroOwner();
     /// @notice rewardPerUnit must fit in 80 bits.
@@ -64,27 +67,36 @@ contract AppletRegistry is AccessControl {
 
     /// @notice Registers an applet version.
     /// @param imageId sha256 of the applet's Wasm bytes.
-    /// @param verifier Claim verifier (a ReadingsVerifierRouter for the applet's reducer).
+    /// @param ks Segment sizes the applet's claims may be proven with (e.g. 16, 64, 256).
+    /// @param verifiers Generated Groth16 verifier for each size (4 public signals, 5 with a parameter).
     /// @param rewardPerUnit Tokens minted per unit of proven output (fits in 80 bits).
     /// @param owner Account that may pause the applet and transfer it.
     /// @param hasParam Whether the reducer has a parameter (count_above threshold), appended to the public signals.
     /// @param param The reducer parameter (ignored when hasParam is false).
     function registerApplet(
         bytes32 imageId,
-        IClaimVerifier verifier,
+        uint256[] calldata ks,
+        address[] calldata verifiers,
         uint256 rewardPerUnit,
         address owner,
         bool hasParam,
         uint256 param
     ) external onlyRole(REGISTRAR_ROLE) {
-        if (address(_applets[imageId].verifier) != address(0)) revert AppletRegistry__AlreadyRegistered(imageId);
-        if (address(verifier).code.length == 0) revert AppletRegistry__InvalidVerifier(address(verifier));
+        if (_applets[imageId].owner != address(0)) revert AppletRegistry__AlreadyRegistered(imageId);
+        if (ks.length == 0 || ks.length > 8 || ks.length != verifiers.length) {
+            revert AppletRegistry__BadSizes(ks.length, verifiers.length);
+        }
         if (owner == address(0)) revert AppletRegistry__ZeroOwner();
         if (rewardPerUnit > type(uint80).max) revert AppletRegistry__RewardTooLarge(rewardPerUnit);
         if (!hasParam) param = 0;
         if (param >= SNARK_FIELD) revert AppletRegistry__ParamOutOfField(param);
-        _applets[imageId] = Applet(verifier, uint80(rewardPerUnit), false, hasParam, owner, param);
-        emit AppletRegistered(imageId, owner, address(verifier), rewardPerUnit, hasParam, param);
+        for (uint256 i; i < ks.length; ++i) {
+            if (verifiers[i].code.length == 0) revert AppletRegistry__InvalidVerifier(verifiers[i]);
+            if (ks[i] == 0 || _verifiers[imageId][ks[i]] != address(0)) revert AppletRegistry__BadSizes(ks.length, verifiers.length);
+            _verifiers[imageId][ks[i]] = verifiers[i];
+        }
+        _applets[imageId] = Applet(uint80(rewardPerUnit), false, hasParam, owner, param);
+        emit AppletRegistered(imageId, owner, ks, verifiers, rewardPerUnit, hasParam, param);
     }
 
     /// @notice Pauses (no claims are paid) or resumes an applet. Owner or registrar only.
@@ -115,24 +127,33 @@ contract AppletRegistry is AccessControl {
         emit AppletTransferred(imageId, msg.sender, to);
     }
 
-    /// @notice Everything stored for an applet (verifier is zero when unknown).
+    /// @notice Everything stored for an applet (owner is zero when unknown).
     function appletOf(bytes32 imageId) external view returns (Applet memory) {
         return _applets[imageId];
     }
 
-    /// @notice What PayoutVault needs to pay a claim, read with one SLOAD (two with a reducer parameter).
-    function claimConfig(bytes32 imageId)
+    /// @notice The verifier of an applet's proofs over k readings (zero when none).
+    function verifierOf(bytes32 imageId, uint256 k) external view returns (address) {
+        return _verifiers[imageId][k];
+    }
+
+    /// @notice What PayoutVault needs to pay a claim proven over k readings: two SLOADs (three with a parameter).
+    /// @return verifier Zero when the applet is unknown or has no verifier for k.
+    /// @return known False when no applet has this imageId.
+    function claimConfig(bytes32 imageId, uint256 k)
         external
         view
-        returns (IClaimVerifier verifier, uint256 rewardPerUnit, bool paused, bool hasParam, uint256 param)
+        returns (address verifier, bool known, uint256 rewardPerUnit, bool paused, bool hasParam, uint256 param)
     {
         Applet storage app = _applets[imageId];
-        (verifier, rewardPerUnit, paused, hasParam) = (app.verifier, app.rewardPerUnit, app.paused, app.hasParam);
+        known = app.owner != address(0);
+        (rewardPerUnit, paused, hasParam) = (app.rewardPerUnit, app.paused, app.hasParam);
         if (hasParam) param = app.param;
+        verifier = _verifiers[imageId][k];
     }
 
     function _known(bytes32 imageId) private view returns (Applet storage app) {
         app = _applets[imageId];
-        if (address(app.verifier) == address(0)) revert AppletRegistry__UnknownApplet(imageId);
+        if (app.owner == address(0)) revert AppletRegistry__UnknownApplet(imageId);
     }
 }

@@ -4,7 +4,7 @@ pragma solidity ^0.8.28;
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {DeviceRegistry} from "./DeviceRegistry.sol";
 import {AppletRegistry} from "./AppletRegistry.sol";
-import {IClaimVerifier} from "./interfaces/IClaimVerifier.sol";
+import {Groth16Points} from "./Groth16Points.sol";
 import {IRewardMinter} from "./interfaces/IRewardMinter.sol";
 
 /// @title PayoutVault
@@ -19,6 +19,13 @@ contract PayoutVault is ReentrancyGuard {
 
     /// @notice Most gas a claim verifier may use; a verifier that needs more is treated as out of gas.
     uint256 public constant VERIFIER_GAS_CAP = 1_000_000;
+    /// @dev Gas held back from the verifier call: enough to check the proof's points and revert with a named error.
+    uint256 internal constant VERIFY_RESERVE = 20_000;
+    /// @notice Length of a claim proof: abi.encode(uint256 k, uint256[2] a, uint256[2][2] b, uint256[2] c).
+    uint256 public constant PROOF_LENGTH = 288;
+    /// @dev Selectors of snarkjs verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[N]) for N = 4 and 5.
+    bytes4 internal constant VERIFY4 = 0x5fe8c13b;
+    bytes4 internal constant VERIFY5 = 0x34baeab9;
 
     /// @notice Registry of devices and their owners.
     DeviceRegistry public immutable devices;
@@ -53,9 +60,12 @@ contract PayoutVault is ReentrancyGuard {
     error PayoutVault__UnknownDevice(uint256 deviceId);
     /// @notice The device is deactivated; its owner must reactivate it before claims are paid.
     error PayoutVault__DeviceInactive(uint256 deviceId);
+    /// @notice The applet has no verifier for proofs over this many readings (k); prove with a registered size.
+    error PayoutVault__NoVerifierForSize(bytes32 imageId, uint256 k);
     /// @notice The proof does not verify for these public signals (imageId, deviceId, epoch, output, param).
     error PayoutVault__InvalidProof(bytes32 imageId, uint256 deviceId, uint256 epoch);
-    /// @notice The verifier ran out of gas; resend the transaction with a higher gas limit.
+    /// @notice The verifier used up all the gas it was given: resend with a higher gas limit (if it was given the
+    /// full VERIFIER_GAS_CAP, the proof holds a point the pairing precompile rejects).
     error PayoutVault__VerifierOutOfGas(bytes32 imageId, uint256 gasForwarded);
     /// @notice A public value (deviceId, epoch or output) must lie below the BN254 scalar field.
     error PayoutVault__ValueOutOfField(uint256 value);
@@ -134,15 +144,18 @@ contract PayoutVault is ReentrancyGuard {
         bytes32 nullifier;
         (nullifier, err) = _fresh(imageId, deviceId, epoch, output);
         if (err.length != 0) return (0, err);
-        IClaimVerifier verifier;
-        uint256[] memory signals;
-        (verifier, reward, signals, err) = _applet(imageId, deviceId, epoch, output);
+        address verifier;
+        uint256[5] memory signals;
+        bool hasParam;
+        (verifier, reward, hasParam, err) = _applet(imageId, output, proof, signals);
         if (err.length != 0) return (0, err);
         address owner;
         (owner, err) = _owner(deviceId);
         if (err.length != 0) return (0, err);
-        err = _verify(verifier, proof, signals, imageId);
-        if (err.length != 0) return (0, err);
+        (signals[0], signals[1], signals[2], signals[3]) = (uint256(imageId) % SNARK_FIELD, deviceId, epoch, output);
+        (uint256 status, uint256 forwarded) = _verify(verifier, proof, signals, hasParam);
+        if (status == 1) return (0, abi.encodeWithSelector(PayoutVault__InvalidProof.selector, imageId, deviceId, epoch));
+        if (status == 2) return (0, abi.encodeWithSelector(PayoutVault__VerifierOutOfGas.selector, imageId, forwarded));
         _facts[nullifier] = SPENT | output;
         emit ClaimPaid(imageId, deviceId, epoch, owner, output, reward);
         if (reward != 0) token.mint(owner, reward);
@@ -163,33 +176,31 @@ contract PayoutVault is ReentrancyGuard {
         }
     }
 
-    /// @dev The applet's verifier, the reward for `output` and the public signals the proof must bind.
-    function _applet(bytes32 imageId, uint256 deviceId, uint256 epoch, uint256 output)
+    /// @dev The verifier for the proof's size k, the reward for `output`, and the reducer parameter (in signals[4]).
+    function _applet(bytes32 imageId, uint256 output, bytes calldata proof, uint256[5] memory signals)
         private
         view
-        returns (IClaimVerifier verifier, uint256 reward, uint256[] memory s, bytes memory err)
+        returns (address verifier, uint256 reward, bool hasParam, bytes memory err)
     {
-        uint256 rewardPerUnit;
-        bool paused;
-        bool hasParam;
-        uint256 param;
-        (verifier, rewardPerUnit, paused, hasParam, param) = applets.claimConfig(imageId);
-        if (address(verifier) == address(0)) {
-            return (verifier, 0, s, abi.encodeWithSelector(PayoutVault__UnknownApplet.selector, imageId));
+        if (proof.length != PROOF_LENGTH) {
+            return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__InvalidProof.selector, imageId, 0, 0));
         }
-        if (paused) return (verifier, 0, s, abi.encodeWithSelector(PayoutVault__AppletPaused.selector, imageId));
+        uint256 k = uint256(bytes32(proof[0:32]));
+        bool known;
+        bool paused;
+        uint256 rewardPerUnit;
+        (verifier, known, rewardPerUnit, paused, hasParam, signals[4]) = applets.claimConfig(imageId, k);
+        if (!known) return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__UnknownApplet.selector, imageId));
+        if (paused) return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__AppletPaused.selector, imageId));
+        if (verifier == address(0)) {
+            return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__NoVerifierForSize.selector, imageId, k));
+        }
         unchecked {
             reward = output * rewardPerUnit;
             if (output != 0 && reward / output != rewardPerUnit) {
-                return (verifier, 0, s, abi.encodeWithSelector(PayoutVault__RewardOverflow.selector, output, rewardPerUnit));
+                return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__RewardOverflow.selector, output, rewardPerUnit));
             }
         }
-        s = new uint256[](hasParam ? 5 : 4);
-        s[0] = uint256(imageId) % SNARK_FIELD;
-        s[1] = deviceId;
-        s[2] = epoch;
-        s[3] = output;
-        if (hasParam) s[4] = param;
     }
 
     function _owner(uint256 deviceId) private view returns (address owner, bytes memory err) {
@@ -199,32 +210,39 @@ contract PayoutVault is ReentrancyGuard {
         if (!active) return (owner, abi.encodeWithSelector(PayoutVault__DeviceInactive.selector, deviceId));
     }
 
-    /// @dev Calls the verifier with a gas cap and reads at most 32 bytes back (no return-data bomb). snarkjs
-    /// verifiers answer false when a precompile runs out of gas, so a false or failed call that left the verifier
-    /// almost nothing of the gas it was given is reported as out of gas, anything else as an invalid proof.
-    function _verify(IClaimVerifier verifier, bytes calldata proof, uint256[] memory signals, bytes32 imageId)
+    /// @dev Calls the snarkjs verifier directly: its calldata is the proof's a, b, c words (already in snarkjs
+    /// order) followed by the signals this contract rebuilt. Gas is capped and at most 32 bytes are read back.
+    /// snarkjs verifiers answer false when a precompile runs out of gas, and a precompile given an off-curve point
+    /// also eats all its gas; so when the call used nearly all it was given, the points decide: on the curve means
+    /// out of gas (status 2), off it means an invalid proof (status 1).
+    function _verify(address verifier, bytes calldata proof, uint256[5] memory signals, bool hasParam)
         private
         view
-        returns (bytes memory err)
+        returns (uint256 status, uint256 forwarded)
     {
-        bytes memory data = abi.encodeCall(IClaimVerifier.verifyClaim, (proof, signals));
+        bytes4 sel = hasParam ? VERIFY5 : VERIFY4;
+        uint256 len = hasParam ? 420 : 388;
         uint256 g = gasleft();
-        bool ok;
-        uint256 answer;
-        assembly ("memory-safe") {
-            ok := staticcall(VERIFIER_GAS_CAP, verifier, add(data, 0x20), mload(data), 0, 0x20)
-            answer := mload(0)
-            if lt(returndatasize(), 0x20) { ok := 0 }
-        }
-        if (ok && answer == 1) return err;
-        uint256 left = gasleft();
-        uint256 forwarded = g - g / 64;
+        // keep VERIFY_RESERVE back so a verifier that exhausts its gas still leaves enough to name the failure
+        forwarded = g > VERIFY_RESERVE ? g - VERIFY_RESERVE : 0;
         if (forwarded > VERIFIER_GAS_CAP) forwarded = VERIFIER_GAS_CAP;
-        uint256 used = g - left;
-        if (used + forwarded / 16 + 3000 >= forwarded) {
-            return abi.encodeWithSelector(PayoutVault__VerifierOutOfGas.selector, imageId, forwarded);
+        bool ok;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, sel)
+            calldatacopy(add(p, 4), add(proof.offset, 32), 256)
+            mcopy_(add(p, 260), signals, 160)
+            function mcopy_(dst, src, n) {
+                for { let i := 0 } lt(i, n) { i := add(i, 32) } { mstore(add(dst, i), mload(add(src, i))) }
+            }
+            ok := staticcall(forwarded, verifier, p, len, 0, 0x20)
+            ok := and(ok, and(iszero(lt(returndatasize(), 0x20)), eq(mload(0), 1)))
         }
-        return abi.encodeWithSelector(PayoutVault__InvalidProof.selector, imageId, signals[1], signals[2]);
+        if (ok) return (0, 0);
+        if (g - gasleft() + forwarded / 16 + 3000 < forwarded) return (1, forwarded);
+        uint256[8] memory w;
+        for (uint256 i; i < 8; ++i) w[i] = uint256(bytes32(proof[32 + 32 * i:64 + 32 * i]));
+        return (Groth16Points.onCurve(w) ? 2 : 1, forwarded);
     }
 
     function _revertWith(bytes memory err) private pure {
