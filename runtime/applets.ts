@@ -1,0 +1,85 @@
+/**
+ * Applet folders and manifests: applets/<name>/applet.json declares the reducer the circuits prove
+ * (docs/abi.md#manifest); the built Wasm lives in build/applets/<name>.wasm (scripts/build-applets.ts).
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import { z } from "zod";
+import { REPO_ROOT } from "./compile.ts";
+import { ManifestError } from "./errors.ts";
+import { paramConfig, type AppletReading, type InputEpoch } from "./input.ts";
+
+export const APPLETS_DIR = join(REPO_ROOT, "applets");
+export const APPLET_BUILD_DIR = join(REPO_ROOT, "build", "applets");
+
+const decimal = z.string().regex(/^-?[0-9]+$/, "a decimal integer string");
+export const manifestSchema = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and dashes"),
+  reducer: z.enum(["sum", "count_above", "max"]),
+  param: decimal.optional(),
+  rewardPerUnit: decimal,
+  description: z.string(),
+});
+export type AppletManifest = z.infer<typeof manifestSchema>;
+export type Reducer = AppletManifest["reducer"];
+
+export interface AppletEntry {
+  name: string;
+  dir: string;
+  manifest: AppletManifest;
+  /** build/applets/<name>.wasm (exists after `npm run build:applets`). */
+  wasmPath: string;
+  /** The applet's entry source. */
+  entry: string;
+}
+
+export function loadAppletManifest(dir: string): AppletManifest {
+  const file = join(resolve(dir), "applet.json");
+  if (!existsSync(file)) throw new ManifestError(`no applet.json in ${dir}`, { details: "each applet folder holds applet.json: { name, reducer, param?, rewardPerUnit, description }" });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new ManifestError(`${file} is not valid JSON`, { cause: err });
+  }
+  const parsed = manifestSchema.safeParse(raw);
+  if (!parsed.success) throw new ManifestError(`${file} is not a valid applet manifest`, { details: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
+  if (parsed.data.name !== basename(resolve(dir))) throw new ManifestError(`${file}: name "${parsed.data.name}" must match the folder name`);
+  if (parsed.data.reducer === "count_above" && parsed.data.param === undefined) throw new ManifestError(`${file}: reducer count_above needs a param (the threshold)`);
+  return parsed.data;
+}
+
+/** Every applet folder (one with applet.json and assembly/index.ts) under applets/, by name. */
+export function listApplets(root: string = APPLETS_DIR): AppletEntry[] {
+  return readdirSync(root, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && existsSync(join(root, d.name, "applet.json")))
+    .map((d) => d.name)
+    .sort()
+    .map((name) => {
+      const dir = join(root, name);
+      return { name, dir, manifest: loadAppletManifest(dir), wasmPath: join(APPLET_BUILD_DIR, `${name}.wasm`), entry: join(dir, "assembly", "index.ts") };
+    });
+}
+
+/** The config blob an applet of this manifest receives (its param as one i64). */
+export function manifestConfig(m: AppletManifest): Uint8Array {
+  return paramConfig(m.param === undefined ? undefined : BigInt(m.param));
+}
+
+/**
+ * The tier-1 reducer in plain TypeScript, over values[0] of each device's readings inside the epoch: what the
+ * circuit proves and what the applet must claim. A device with no reading in the epoch has no claim.
+ */
+export function referenceClaims(reducer: Reducer, param: bigint | undefined, readings: readonly AppletReading[], epoch?: InputEpoch): Map<bigint, bigint> {
+  const out = new Map<bigint, bigint>();
+  for (const r of readings) {
+    if (epoch && (r.ts < epoch.startMs || r.ts >= epoch.startMs + epoch.lengthMs)) continue;
+    const v = r.values[0] ?? 0n;
+    const prev = out.get(r.deviceId);
+    if (reducer === "sum") out.set(r.deviceId, (prev ?? 0n) + v);
+    else if (reducer === "count_above") out.set(r.deviceId, (prev ?? 0n) + (v > (param ?? 0n) ? 1n : 0n));
+    else out.set(r.deviceId, prev === undefined || v > prev ? (v > 0n ? v : 0n) : prev);
+  }
+  for (const [k, v] of out) out.set(k, BigInt.asUintN(64, v));
+  return out;
+}

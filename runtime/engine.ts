@@ -1,0 +1,74 @@
+/**
+ * Engine (shared configuration) and Module (validated + metered code with its imageId), in wasmtime's words.
+ * A Module is immutable and cacheable: compile once, instantiate per run.
+ */
+import { imageIdOf } from "./digest.ts";
+import { RuntimeInputError } from "./errors.ts";
+import { meterModule } from "./meter.ts";
+import { validateModule, type ModuleInfo } from "./validate.ts";
+
+export interface EngineConfig {
+  /** Fuel per run (see docs/fuel.md). */
+  fuel?: number;
+  /** Memory cap in 64 KiB pages; a module declaring a larger maximum is refused. */
+  memoryPages?: number;
+  /** Journal size cap in bytes; an applet writing more gets Trap.HostError. */
+  journalBytes?: number;
+  /** Wall-clock watchdog for runs in a worker thread (a second line of defence; fuel is the normal limit). */
+  watchdogMs?: number;
+}
+
+export const DEFAULT_ENGINE_CONFIG: Required<EngineConfig> = {
+  fuel: 100_000_000,
+  memoryPages: 64,
+  journalBytes: 1 << 20,
+  watchdogMs: 10_000,
+};
+
+export class Engine {
+  readonly config: Required<EngineConfig>;
+  private cache = new Map<string, Module>();
+
+  constructor(config: EngineConfig = {}) {
+    this.config = { ...DEFAULT_ENGINE_CONFIG, ...stripUndefined(config) };
+    const c = this.config;
+    if (!Number.isSafeInteger(c.fuel) || c.fuel <= 0) throw new RuntimeInputError(`fuel must be a positive integer, got ${c.fuel}`);
+    if (!Number.isInteger(c.memoryPages) || c.memoryPages < 1 || c.memoryPages > 65536) throw new RuntimeInputError(`memoryPages must be in [1, 65536], got ${c.memoryPages}`);
+    if (!Number.isInteger(c.journalBytes) || c.journalBytes < 0) throw new RuntimeInputError(`journalBytes must be a non-negative integer, got ${c.journalBytes}`);
+  }
+
+  /** Validate, meter and compile Wasm bytes (cached by imageId). Throws ValidationError for a refused module. */
+  compile(wasm: Uint8Array): Module {
+    const id = imageIdOf(wasm);
+    let m = this.cache.get(id);
+    if (!m) {
+      m = Module.fromBytes(this, wasm);
+      this.cache.set(id, m);
+    }
+    return m;
+  }
+}
+
+export class Module {
+  private constructor(
+    /** sha256 of the original (unmetered) Wasm bytes, hex without 0x. */
+    readonly imageId: string,
+    /** The original bytes, exactly as uploaded. */
+    readonly wasm: Uint8Array,
+    /** The metered bytes the runtime actually instantiates. */
+    readonly metered: Uint8Array,
+    readonly compiled: WebAssembly.Module,
+    readonly info: ModuleInfo,
+  ) {}
+
+  static fromBytes(engine: Engine, wasm: Uint8Array): Module {
+    const bytes = new Uint8Array(wasm) as Uint8Array<ArrayBuffer>;
+    const info = validateModule(bytes, { memoryCapPages: engine.config.memoryPages });
+    const metered = meterModule(bytes, info.memoryMaxPages);
+    return new Module(imageIdOf(bytes), bytes, metered, new WebAssembly.Module(metered as Uint8Array<ArrayBuffer>), info);
+  }
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
