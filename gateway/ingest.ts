@@ -3,7 +3,7 @@
  * Order of checks is the order of the problem codes a device can act on: 422/404/429 before 409 before 401.
  * Nothing here writes unless every check passed; the append re-checks the chain head inside its transaction.
  */
-import { genesisHash, hashReading, MAX_TS, MAX_VALUE, MIN_VALUE, SNARK_FIELD, VALUE_SLOTS, type Signature, type SignedReading, type Receipt } from "../device-sdk/index.ts";
+import { genesisHash, MAX_TS, MAX_VALUE, MIN_VALUE, SNARK_FIELD, VALUE_SLOTS, type Reading, type Signature, type SignedReading, type Receipt } from "../device-sdk/index.ts";
 import type { DeviceDirectory } from "./directory.ts";
 import { chainConflict, GatewayError, notFound, tooLarge, unauthorized, unprocessable } from "./errors.ts";
 import type { RateLimiter } from "./rate-limit.ts";
@@ -24,10 +24,8 @@ export interface IngestDeps {
 
 export const receiptOf = (r: StoredReading): Receipt => ({ deviceId: r.deviceId.toString(), seq: r.seq.toString(), hash: r.hash.toString(), receivedAt: r.receivedAt });
 
-const sameSig = (a: Signature | null, b: Signature | null) => (a === null ? b === null : b !== null && a.R8x === b.R8x && a.R8y === b.R8y && a.S === b.S);
-
-/** Wire reading → reading with hash, or a 422 naming the bad field. `at` is the index in the batch. */
-function decode(deviceId: bigint, w: WireReadingIn, at: number, deps: IngestDeps): SignedReading {
+/** Wire reading → reading (not yet hashed), or a 422 naming the bad field. `at` is the index in the batch. */
+function decode(deviceId: bigint, w: WireReadingIn, at: number, deps: IngestDeps): Reading & { signature: Signature | null } {
   const bad = (what: string) => unprocessable(`reading ${at}: ${what}`, undefined, { index: at });
   if (w.deviceId !== undefined && BigInt(w.deviceId) !== deviceId) throw bad("deviceId differs from the device in the path");
   const seq = BigInt(w.seq);
@@ -47,8 +45,7 @@ function decode(deviceId: bigint, w: WireReadingIn, at: number, deps: IngestDeps
     signature = { R8x: BigInt(w.signature.R8x), R8y: BigInt(w.signature.R8y), S: BigInt(w.signature.S) };
     if (signature.R8x >= SNARK_FIELD || signature.R8y >= SNARK_FIELD || signature.S >= SNARK_FIELD) throw bad("a signature component is not a field element");
   }
-  const r = { deviceId, seq, ts, values, prev };
-  return { ...r, hash: hashReading(r), signature };
+  return { deviceId, seq, ts, values, prev, signature };
 }
 
 /** Accept one reading or a batch. status 201 if anything new was stored, 200 for a pure resend. */
@@ -65,9 +62,12 @@ export async function ingest(deps: IngestDeps, deviceId: bigint, wire: readonly 
         headers: { "retry-after": String(Math.ceil(r.retryAfterMs / 1000)) },
       });
   }
-  const readings = wire.map((w, i) => decode(deviceId, w, i, deps));
-  const last = readings[readings.length - 1]!;
-  if (!last.signature) throw unprocessable("the last reading of a batch must be signed", "sign at least the last reading; its signature vouches for the chain behind it", { index: readings.length - 1 });
+  const decoded = wire.map((w, i) => decode(deviceId, w, i, deps));
+  if (!decoded[decoded.length - 1]!.signature) throw unprocessable("the last reading of a batch must be signed", "sign at least the last reading; its signature vouches for the chain behind it", { index: decoded.length - 1 });
+
+  // Hashes and signature checks in one trip to the verifier pool (the CPU-heavy part, off the event loop).
+  const checked = await deps.verifier.checkReadings(decoded.map((r) => ({ reading: r, signature: r.signature, publicKey: device.publicKey })));
+  const readings: SignedReading[] = decoded.map((r, i) => ({ ...r, hash: checked[i]!.hash }));
   for (let i = 1; i < readings.length; i++) {
     const [a, b] = [readings[i - 1]!, readings[i]!];
     if (b.seq !== a.seq + 1n || b.prev !== a.hash) throw chainConflict(`reading ${i} does not follow reading ${i - 1} of the batch`, { seq: a.seq + 1n, hash: a.hash }, i);
@@ -77,14 +77,11 @@ export async function ingest(deps: IngestDeps, deviceId: bigint, wire: readonly 
   const headRow = await deps.store.lastReading(deviceId);
   const head = headRow ? { seq: headRow.seq, hash: headRow.hash } : { seq: 0n, hash: genesisHash(deviceId) };
   const receipts: Receipt[] = [];
-  const toCheck: SignedReading[] = [];
   let fresh = 0;
   for (; fresh < readings.length && readings[fresh]!.seq <= head.seq; fresh++) {
     const r = readings[fresh]!;
     const stored = r.seq === head.seq ? headRow! : await deps.store.getReading(deviceId, r.seq);
     if (!stored || stored.hash !== r.hash) throw chainConflict(`seq ${r.seq} is already taken by a different reading (a fork)`, { seq: head.seq + 1n, hash: head.hash }, fresh);
-    // A resend may drop a signature, but one it adds must be genuine.
-    if (r.signature && !sameSig(r.signature, stored.signature)) toCheck.push(r);
     receipts.push(receiptOf(stored));
   }
   const news = readings.slice(fresh);
@@ -93,14 +90,9 @@ export async function ingest(deps: IngestDeps, deviceId: bigint, wire: readonly 
     if (first.seq !== head.seq + 1n || first.prev !== head.hash)
       throw chainConflict(first.seq !== head.seq + 1n ? `seq ${first.seq} is not the next seq` : `prev of seq ${first.seq} is not the hash of the last accepted reading`, { seq: head.seq + 1n, hash: head.hash }, fresh);
   }
-  toCheck.push(...news.filter((r) => r.signature));
-
-  const ok = await deps.verifier.verifyBatch(toCheck.map((r) => ({ msg: r.hash, sig: r.signature!, publicKey: device.publicKey })));
-  const badAt = ok.indexOf(false);
-  if (badAt >= 0) {
-    const r = toCheck[badAt]!;
-    throw unauthorized(`the signature on seq ${r.seq} is not by device ${deviceId}`, "sign hashReading(reading) with the device's registered key", { index: readings.indexOf(r) });
-  }
+  // Every signature present must be the device's, on resends too (a resend may drop a signature, not forge one).
+  const badAt = checked.findIndex((c) => c.valid === false);
+  if (badAt >= 0) throw unauthorized(`the signature on seq ${readings[badAt]!.seq} is not by device ${deviceId}`, "sign hashReading(reading) with the device's registered key", { index: badAt });
   if (news.length === 0) return { status: 200, receipts };
 
   const res = await deps.store.appendReadings(deviceId, news, deps.now());

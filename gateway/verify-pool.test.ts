@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { buildJsBackend, type VerifyItem } from "../device-sdk/index.ts";
-import { testKey } from "./testing.ts";
+import { buildJsBackend, hashReading, type VerifyItem } from "../device-sdk/index.ts";
+import { makeChain, testKey } from "./testing.ts";
 import { createVerifier } from "./verify-pool.ts";
 
 describe("verifier pool", async () => {
@@ -25,6 +25,13 @@ describe("verifier pool", async () => {
       await pool.ready();
       const answers = await Promise.all([pool.verifyBatch(mixed), pool.verifyBatch(mixed.slice(0, 2)), pool.verifyBatch([bad[1]!]), pool.verifyBatch([])]);
       expect(answers).toEqual([expected, expected.slice(0, 2), [false], []]);
+      // Readings: hashed on the worker exactly as hashReading does; signed ones verified, unsigned ones null.
+      const { readings } = makeChain(backend, a, 3, { signMode: "last" });
+      const forged = { ...readings[2]!, signature: backend.sign(b.privateKey, readings[2]!.hash) };
+      const checks = [...readings, forged].map((r) => ({ reading: r, signature: r.signature, publicKey: a.publicKey }));
+      const [checked, inline] = await Promise.all([pool.checkReadings(checks), createVerifier({ backend, workers: 0 }).checkReadings(checks)]);
+      expect(checked).toEqual([...readings.map((r) => ({ hash: hashReading(r), valid: r.signature ? true : null })), { hash: readings[2]!.hash, valid: false }]);
+      expect(inline).toEqual(checked);
     } finally {
       await pool.close();
     }

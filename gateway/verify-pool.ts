@@ -1,14 +1,17 @@
 /**
- * Signature verification off the event loop: a pool of worker threads that grows with load (a second worker starts
- * only when the first is busy and work is waiting) and coalesces waiting requests into one verifyBatch call, so a
- * batch-verifying backend amortises across concurrent posts. workers: 0 verifies inline (tests, tiny boards).
+ * Hashing and signature verification off the event loop: a pool of worker threads that grows with load (a second
+ * worker starts only when the first is busy and work is waiting) and coalesces waiting requests into one message,
+ * so a batch-verifying backend amortises across concurrent posts. workers: 0 runs inline (tests, tiny boards).
  */
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { EddsaBackend, VerifyItem } from "../device-sdk/index.ts";
+import { checkItems, type CheckItem, type CheckResult, type ReadingCheck } from "./check.ts";
 
 export interface Verifier {
   verifyBatch(items: readonly VerifyItem[]): Promise<boolean[]>;
+  /** Hash readings and verify the signatures they carry: one { hash, valid } per reading (valid null if unsigned). */
+  checkReadings(items: readonly ReadingCheck[]): Promise<{ hash: bigint; valid: boolean | null }[]>;
   /** Resolves when at least one worker (or the inline backend) is ready. */
   ready(): Promise<void>;
   close(): Promise<void>;
@@ -23,8 +26,8 @@ export interface VerifierOptions {
 }
 
 interface Job {
-  items: readonly VerifyItem[];
-  resolve(r: boolean[]): void;
+  items: readonly CheckItem[];
+  resolve(r: CheckResult[]): void;
   reject(e: unknown): void;
 }
 
@@ -41,7 +44,8 @@ export function createVerifier(opts: VerifierOptions): Verifier {
   const perMessage = opts.maxItemsPerMessage ?? 512;
   if (max === 0) {
     return {
-      verifyBatch: async (items) => opts.backend.verifyBatch(items),
+      verifyBatch: async (items) => checkItems(opts.backend, items) as boolean[],
+      checkReadings: async (items) => checkItems(opts.backend, items) as { hash: bigint; valid: boolean | null }[],
       ready: async () => {},
       close: async () => {},
     };
@@ -54,16 +58,16 @@ export function createVerifier(opts: VerifierOptions): Verifier {
   let closed = false;
 
   function spawn(): Slot {
-    const worker = new Worker(new URL("./verify-worker-boot.mjs", import.meta.url), {
+    const worker = new Worker(new URL("./thread-boot.mjs", import.meta.url), {
       // `mod`: circomlibjs pulls in the web-worker package, which treats every worker thread as one of its own and
       // loads workerData.mod; an empty script keeps it quiet.
-      workerData: { backendName: opts.backend.name, mod: "data:text/javascript,", name: "mfi-verify" },
+      workerData: { entry: new URL("./verify-worker.ts", import.meta.url).href, backendName: opts.backend.name, mod: "data:text/javascript,", name: "mfi-verify" },
       execArgv: [],
     });
     let onReady!: () => void;
     let onFail!: (e: unknown) => void;
     const slot: Slot = { worker, busy: true, ready: new Promise((res, rej) => ((onReady = res), (onFail = rej))) };
-    worker.on("message", (m: { ready?: true; id?: number; results?: boolean[] }) => {
+    worker.on("message", (m: { ready?: true; id?: number; results?: CheckResult[]; error?: string }) => {
       if (m.ready) {
         slot.busy = false;
         // An idle worker must not keep the process alive; a busy or starting one must (someone awaits it).
@@ -74,7 +78,8 @@ export function createVerifier(opts: VerifierOptions): Verifier {
         inflight.delete(m.id);
         let at = 0;
         for (const j of jobs) {
-          j.resolve(m.results!.slice(at, at + j.items.length));
+          if (m.results) j.resolve(m.results.slice(at, at + j.items.length));
+          else j.reject(new Error(`verifier worker: ${m.error}`));
           at += j.items.length;
         }
         slot.busy = false;
@@ -122,16 +127,19 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     }
   }
 
+  function submit(items: readonly CheckItem[]): Promise<CheckResult[]> {
+    if (closed) return Promise.reject(new Error("verifier is closed"));
+    if (items.length === 0) return Promise.resolve([]);
+    return new Promise((resolve, reject) => {
+      queue.push({ items, resolve, reject });
+      pump();
+    });
+  }
+
   spawn();
   return {
-    verifyBatch(items) {
-      if (closed) return Promise.reject(new Error("verifier is closed"));
-      if (items.length === 0) return Promise.resolve([]);
-      return new Promise((resolve, reject) => {
-        queue.push({ items, resolve, reject });
-        pump();
-      });
-    },
+    verifyBatch: (items) => submit(items) as Promise<boolean[]>,
+    checkReadings: (items) => submit(items) as Promise<{ hash: bigint; valid: boolean | null }[]>,
     async ready() {
       if (slots.length === 0) spawn();
       await Promise.race(slots.map((s) => s.ready));

@@ -1,18 +1,19 @@
-/** Worker thread body of the verifier pool: builds the same EdDSA backend as the gateway and verifies batches. */
+/** Worker thread body of the verifier pool: builds the gateway's EdDSA backend by name, then hashes and verifies. */
 import { parentPort, workerData } from "node:worker_threads";
-import { loadBackendByName, type VerifyItem } from "../device-sdk/index.ts";
+import { loadBackendByName } from "../device-sdk/index.ts";
+import { checkItems, type CheckItem, type CheckResult } from "./check.ts";
 
 const { backendName } = workerData as { backendName: string };
 const backend = await loadBackendByName(backendName);
 
-parentPort!.on("message", (msg: { id: number; items: VerifyItem[] }) => {
-  let results: boolean[];
+parentPort!.on("message", (msg: { id: number; items: CheckItem[] }) => {
+  let results: CheckResult[] | undefined;
+  let error: string | undefined;
   try {
-    results = backend.verifyBatch(msg.items);
-  } catch {
-    // A backend must not throw, but if one does, nothing it was given counts as verified.
-    results = msg.items.map(() => false);
+    results = checkItems(backend, msg.items);
+  } catch (e) {
+    error = (e as Error).message;
   }
-  parentPort!.postMessage({ id: msg.id, results });
+  parentPort!.postMessage({ id: msg.id, results, error });
 });
 parentPort!.postMessage({ ready: true });

@@ -7,6 +7,8 @@ import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import type { SignedReading } from "../../device-sdk/index.ts";
+import type { AppendJob } from "./append.ts";
+import { inlineWriter, threadWriter } from "./writer.ts";
 import type { AppendResult, DeviceRecord, ListDevicesQuery, ListReadingsQuery, Migration, Store, StoredReading } from "./types.ts";
 
 export const gatewayMigrations: readonly Migration[] = [
@@ -50,6 +52,8 @@ export interface OpenStoreOptions {
   migrations?: readonly Migration[];
   /** "FULL" (default) survives power loss; "NORMAL" survives process crashes only. */
   synchronous?: "FULL" | "NORMAL";
+  /** Commit readings on a writer thread (default for files) so fsync does not block the event loop. */
+  writerThread?: boolean;
 }
 
 export interface SqliteStore extends Store {
@@ -114,10 +118,6 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStor
     ),
     getDevice: db.prepare("SELECT * FROM devices WHERE device_id = ?"),
     listDevices: db.prepare("SELECT * FROM devices WHERE n > coalesce((SELECT n FROM devices WHERE device_id = @after), 0) ORDER BY n LIMIT @limit"),
-    insertReading: db.prepare(
-      `INSERT INTO readings (device_id, seq, ts, vals, prev, hash, sig_r8x, sig_r8y, sig_s, received_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
     getReading: db.prepare("SELECT * FROM readings WHERE device_id = ? AND seq = ?"),
     last: db.prepare("SELECT * FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT 1"),
     list: db.prepare(
@@ -130,55 +130,41 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStor
     checkKey: db.prepare("SELECT name FROM api_keys WHERE key_hash = ?"),
   };
 
-  /** One append (inside the group's transaction): writes only if the first reading extends the stored head. */
-  const appendOne = (deviceId: bigint, readings: readonly SignedReading[], receivedAt: number): AppendResult => {
-    const d = deviceId.toString();
-    const headRow = q.last.get(d) as ReadingRow | undefined;
-    const head = headRow ? { seq: BigInt(headRow.seq), hash: BigInt(headRow.hash) } : undefined;
-    const first = readings[0]!;
-    const extends_ = head ? first.seq === head.seq + 1n && first.prev === head.hash : first.seq === 1n;
-    if (!extends_) return { ok: false, head };
-    for (const r of readings) {
-      const s = r.signature;
-      q.insertReading.run(d, Number(r.seq), Number(r.ts), JSON.stringify(r.values.map(String)), r.prev.toString(), r.hash.toString(), s ? s.R8x.toString() : null, s ? s.R8y.toString() : null, s ? s.S.toString() : null, receivedAt);
-    }
-    return { ok: true, readings: readings.map((r) => ({ ...r, receivedAt })) };
-  };
-  // Nested better-sqlite3 transactions are savepoints: one failing append rolls back alone.
-  const appendSavepoint = db.transaction(appendOne);
+  const writer = (opts.writerThread ?? path !== ":memory:") ? threadWriter(path, opts.synchronous ?? "FULL") : inlineWriter(db);
 
-  // Group commit: appends that arrive in the same event-loop turn share one transaction and so one fsync, which
-  // is what bounds single-reading ingest with synchronous=FULL (about 2 ms per commit here). Every promise
-  // resolves only after the shared commit, so an acknowledged reading is durable.
-  interface Job {
-    deviceId: bigint;
-    readings: readonly SignedReading[];
-    receivedAt: number;
+  // Group commit: appends queue while the writer commits the previous group; each group is one transaction and so
+  // one fsync, which is what bounds ingest with synchronous=FULL (about 2 ms per commit here). Every promise
+  // resolves only after its group's commit, so an acknowledged reading is durable.
+  interface Job extends AppendJob {
     resolve(r: AppendResult): void;
     reject(e: unknown): void;
   }
   let pending: Job[] = [];
-  const commitGroup = db.transaction((jobs: Job[]) =>
-    jobs.map((j) => {
-      try {
-        return { ok: true as const, value: appendSavepoint(j.deviceId, j.readings, j.receivedAt) };
-      } catch (error) {
-        return { ok: false as const, error };
-      }
-    }),
-  );
-  const flush = () => {
+  let busy = false;
+  let idle: (() => void) | undefined;
+  const pump = () => {
+    if (busy || pending.length === 0) return idle?.();
+    busy = true;
     const jobs = pending;
     pending = [];
-    let results;
-    try {
-      results = commitGroup.immediate(jobs);
-    } catch (e) {
-      for (const j of jobs) j.reject(e);
-      return;
-    }
-    results.forEach((r, i) => (r.ok ? jobs[i]!.resolve(r.value) : jobs[i]!.reject(r.error)));
+    writer.run(jobs.map(({ deviceId, readings, receivedAt }) => ({ deviceId, readings, receivedAt }))).then(
+      (outcomes) => {
+        outcomes.forEach((o, i) => {
+          const j = jobs[i]!;
+          if ("error" in o) j.reject(new Error(o.error));
+          else j.resolve(o.ok ? { ok: true, readings: j.readings.map((r) => ({ ...r, receivedAt: j.receivedAt })) } : o);
+        });
+        busy = false;
+        pump();
+      },
+      (e) => {
+        for (const j of jobs) j.reject(e);
+        busy = false;
+        pump();
+      },
+    );
   };
+  let closed = false;
 
   const big = (x: bigint | undefined, dflt: number) => (x === undefined ? dflt : Number(x < 0n ? -1n : x > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : x));
 
@@ -210,10 +196,11 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStor
     },
     async appendReadings(deviceId, readings, receivedAt) {
       if (readings.length === 0) return { ok: true, readings: [] };
-      if (!db.open) throw new Error("the store is closed");
+      if (closed) throw new Error("the store is closed");
       return new Promise<AppendResult>((resolve, reject) => {
-        if (pending.length === 0) setImmediate(flush);
         pending.push({ deviceId, readings, receivedAt, resolve, reject });
+        // Let the rest of this event-loop turn's appends join the group.
+        if (pending.length === 1) setImmediate(pump);
       });
     },
     async getReading(deviceId, seq) {
@@ -253,7 +240,13 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStor
       return (db.prepare("SELECT 1 AS one").get() as { one: number }).one === 1;
     },
     async close() {
-      if (pending.length > 0) flush();
+      if (closed) return;
+      closed = true;
+      await new Promise<void>((resolve) => {
+        idle = resolve;
+        pump();
+      });
+      await writer.close();
       if (db.open) db.close();
     },
   };

@@ -1,0 +1,151 @@
+/**
+ * `npm run bench -- ingest` → build/bench/ingest.json. One run, real HTTP on loopback with keep-alive:
+ *   ingest.verify.raw_per_s         signature verifications per second through the verifier pool (all cores)
+ *   ingest.single.per_s / .ratio    accepted readings per second, one signed reading per request; ratio to raw
+ *   ingest.batch100.per_s / .vs_single_ratio   batches of 100 with only the last signed; ratio to single
+ *   ingest.single.p99_ms            p99 latency of single posts at half the single peak rate
+ * Readings are signed before the clock starts: the bench measures the gateway, not the devices.
+ */
+import { Agent, request } from "node:http";
+import { availableParallelism, tmpdir } from "node:os";
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { getDefaultBackend, type EddsaBackend, type VerifyItem, type WireReading } from "../device-sdk/index.ts";
+import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
+import { percentile } from "../scripts/bench-lib.ts";
+import { startGateway } from "./server.ts";
+import { makeChain, registrationBody, testKey } from "./testing.ts";
+import { createVerifier } from "./verify-pool.ts";
+
+const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+
+function post(url: URL, path: string, body: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: url.hostname, port: url.port, path, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+      res.resume();
+      res.on("end", () => resolve(res.statusCode ?? 0));
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+async function rawVerifyRate(backend: EddsaBackend, workers: number, log: (m: string) => void): Promise<number> {
+  const key = testKey(backend, 0);
+  const items: VerifyItem[] = Array.from({ length: 32 }, (_, i) => ({ msg: BigInt(i + 1), sig: backend.sign(key.privateKey, BigInt(i + 1)), publicKey: key.publicKey }));
+  const pool = createVerifier({ backend, workers });
+  await pool.ready();
+  // Warm every worker, then keep two jobs per worker in flight for the measuring window.
+  await Promise.all(Array.from({ length: workers * 2 }, () => pool.verifyBatch(items)));
+  const t0 = performance.now();
+  let done = 0;
+  const windowMs = 3000;
+  await Promise.all(
+    Array.from({ length: workers * 2 }, async () => {
+      while (performance.now() - t0 < windowMs) {
+        const ok = await pool.verifyBatch(items);
+        if (!ok.every(Boolean)) throw new Error("a valid signature failed to verify");
+        done += items.length;
+      }
+    }),
+  );
+  const rate = (done * 1000) / (performance.now() - t0);
+  await pool.close();
+  log(`raw verify: ${rate.toFixed(0)}/s on ${workers} workers`);
+  return rate;
+}
+
+/** Post each device's pre-made bodies in order, devices concurrently; returns accepted readings/s and latencies. */
+async function drive(url: URL, streams: { path: string; bodies: string[]; readings: number }[], opts: { intervalMs?: number } = {}) {
+  const latencies: number[] = [];
+  let accepted = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    streams.map(async (s, d) => {
+      for (let i = 0; i < s.bodies.length; i++) {
+        if (opts.intervalMs) {
+          // Open-loop pacing: request i of device d is due at a fixed time, whatever the previous latency.
+          const due = t0 + (i + d / streams.length) * opts.intervalMs;
+          const wait = due - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+        const t = performance.now();
+        const status = await post(url, s.path, s.bodies[i]!);
+        latencies.push(performance.now() - t);
+        if (status !== 201) throw new Error(`ingest answered ${status}`);
+        accepted += s.readings;
+      }
+    }),
+  );
+  return { perS: (accepted * 1000) / (performance.now() - t0), latencies };
+}
+
+const bench: Bench = {
+  name: "ingest",
+  async run(log) {
+    const backend = await getDefaultBackend();
+    const workers = availableParallelism();
+    log(`backend ${backend.name}, ${workers} cores`);
+    const raw = await rawVerifyRate(backend, workers, log);
+
+    const dir = mkdtempSync(join(tmpdir(), "mfi-bench-"));
+    const gw = await startGateway({ dbPath: join(dir, "bench.sqlite"), backend, verifyWorkers: workers, rateLimit: false, maxClockSkewMs: null, operatorAuth: false });
+    try {
+      const url = new URL(gw.url);
+      const DEVICES = 32;
+      const keys = Array.from({ length: DEVICES * 3 }, (_, i) => testKey(backend, 1000 + i));
+      for (const k of keys) if ((await post(url, "/v1/devices", JSON.stringify(registrationBody(backend, k)))) !== 201) throw new Error("registration failed");
+      const readingsPath = (id: bigint) => `/v1/devices/${id}/readings`;
+
+      // Single readings: enough pre-signed for ~3 s at the raw rate.
+      const perDevice = Math.max(4, Math.ceil((raw * 3) / DEVICES));
+      log(`signing ${perDevice * DEVICES} single readings…`);
+      const single = keys.slice(0, DEVICES).map((k) => ({ path: readingsPath(k.deviceId), bodies: makeChain(backend, k, perDevice).wire.map((w) => JSON.stringify(w)), readings: 1 }));
+      const s = await drive(url, single);
+      log(`single: ${s.perS.toFixed(0)} readings/s`);
+
+      // Batches of 100, last reading signed: as many readings as ~20× the single rate for ~3 s would need.
+      const batches = Math.max(2, Math.ceil((s.perS * 20 * 3) / 100 / DEVICES));
+      log(`building ${batches * DEVICES} batches of 100…`);
+      const batched = keys.slice(DEVICES, 2 * DEVICES).map((k) => {
+        let state;
+        const bodies: string[] = [];
+        for (let b = 0; b < batches; b++) {
+          const c = makeChain(backend, k, 100, { state, signMode: "last", ts0: 1_700_000_000_000 + b * 100_000 });
+          state = c.state;
+          bodies.push(JSON.stringify({ readings: c.wire satisfies WireReading[] }));
+        }
+        return { path: readingsPath(k.deviceId) + "/batch", bodies, readings: 100 };
+      });
+      const b = await drive(url, batched);
+      log(`batch100: ${b.perS.toFixed(0)} readings/s`);
+
+      // Latency at half the single peak: paced (open loop) posts from fresh devices.
+      const rate = s.perS / 2;
+      const count = Math.max(40, Math.min(3000, Math.ceil(rate * 3)));
+      const pacedPer = Math.ceil(count / DEVICES);
+      log(`signing ${pacedPer * DEVICES} readings for the latency run at ${rate.toFixed(0)}/s…`);
+      const paced = keys.slice(2 * DEVICES).map((k) => ({ path: readingsPath(k.deviceId), bodies: makeChain(backend, k, pacedPer).wire.map((w) => JSON.stringify(w)), readings: 1 }));
+      const p = await drive(url, paced, { intervalMs: (DEVICES * 1000) / rate });
+      const p99 = percentile(p.latencies, 99);
+      log(`p99 at ${p.perS.toFixed(0)}/s: ${p99.toFixed(2)} ms`);
+
+      const note = `backend ${backend.name}; ${workers} cores; ${DEVICES} concurrent devices; client in the same process`;
+      const results: BenchResult[] = [
+        { id: "ingest.verify.raw_per_s", value: raw, unit: "verifications/s", note },
+        { id: "ingest.single.per_s", value: s.perS, unit: "readings/s", note },
+        { id: "ingest.single.ratio", value: s.perS / raw, unit: "×", baseline: raw, ratio: s.perS / raw, note: "goal ≥ 0.7 of raw verification" },
+        { id: "ingest.batch100.per_s", value: b.perS, unit: "readings/s", note },
+        { id: "ingest.batch100.vs_single_ratio", value: b.perS / s.perS, unit: "×", baseline: s.perS, ratio: b.perS / s.perS, note: "goal ≥ 20× single" },
+        { id: "ingest.single.p99_ms", value: p99, unit: "ms", note: `at ${p.perS.toFixed(0)} readings/s (half the single peak)` },
+      ];
+      return results;
+    } finally {
+      await gw.close();
+      agent.destroy();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default bench;

@@ -1,0 +1,27 @@
+/**
+ * The store's writer thread: group commits with synchronous=FULL fsync here, off the event loop, so the gateway
+ * keeps parsing, hashing and verifying while the disk works, and the next group grows meanwhile.
+ */
+import Database from "better-sqlite3";
+import { parentPort, workerData } from "node:worker_threads";
+import { groupAppender, type AppendJob } from "./append.ts";
+
+const { path, synchronous } = workerData as { path: string; synchronous: string };
+const db = new Database(path);
+db.pragma("journal_mode = WAL");
+db.pragma(`synchronous = ${synchronous}`);
+db.pragma("busy_timeout = 5000");
+const append = groupAppender(db);
+
+parentPort!.on("message", (m: { id: number; jobs: AppendJob[] } | { close: true }) => {
+  if ("close" in m) {
+    db.close();
+    parentPort!.postMessage({ closed: true });
+    return;
+  }
+  try {
+    parentPort!.postMessage({ id: m.id, outcomes: append(m.jobs) });
+  } catch (e) {
+    parentPort!.postMessage({ id: m.id, fatal: (e as Error).message });
+  }
+});
