@@ -245,14 +245,50 @@ export const BASE8: [bigint, bigint] = [
   16950150798460657717958625567821834550301663161624707787222815936182638968203n,
 ];
 
+function powmod(b: bigint, e: bigint, m: bigint): bigint {
+  let r = 1n;
+  b = mod(b, m);
+  for (; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
+  return r;
+}
+
+/** Tonelli–Shanks square root modulo the prime m (throws when a is not a square). */
+export function sqrtMod(a: bigint, m: bigint): bigint {
+  a = mod(a, m);
+  if (a === 0n) return 0n;
+  if (powmod(a, (m - 1n) / 2n, m) !== 1n) throw new Error("not a square");
+  let q = m - 1n, s = 0n;
+  while ((q & 1n) === 0n) { q >>= 1n; s++; }
+  let z = 2n;
+  while (powmod(z, (m - 1n) / 2n, m) !== m - 1n) z++;
+  let [mm, c, t, r] = [s, powmod(z, q, m), powmod(a, q, m), powmod(a, (q + 1n) / 2n, m)];
+  while (t !== 1n) {
+    let i = 0n, t2 = t;
+    while (t2 !== 1n) { t2 = (t2 * t2) % m; i++; }
+    const b = powmod(c, 1n << (mm - i - 1n), m);
+    [mm, c, t, r] = [i, (b * b) % m, (t * b * b) % m, (r * b) % m];
+  }
+  return r;
+}
+
+/**
+ * BabyJubJub is a·x² + y² = 1 + d·x²·y² with a = 168700. With c = √(-a) the map (x, y) ↦ (c·x, y) sends it to
+ * -u² + y² = 1 + d'·u²·y², d' = -d/a, where the a = -1 formulas (8M additions, 4M+4S doublings) apply and remain
+ * complete (d' is a non-square). Points enter and leave through c and 1/c; everything else runs on the a = -1 curve.
+ */
 export function genCurve(): string {
-  const c = (name: string, v: bigint) => `export const ${name}: usize = memory.data<u32>([${limbs(v).join(", ")}]);`;
+  const A = 168700n, D = 168696n;
+  const c = sqrtMod(-A, P);
+  const d2 = mod(-D * inv(A, P), P);
+  if (mod(c * c + A, P) !== 0n) throw new Error("sqrt(-a) is wrong");
+  const k = (name: string, v: bigint) => `export const ${name}: usize = memory.data<u32>([${limbs(v).join(", ")}]);`;
   return [
-    "// BabyJubJub: a·x² + y² = 1 + d·x²·y² over the BN254 scalar field; constants in Montgomery form.",
-    c("CURVE_A", toMont(168700n, P)),
-    c("CURVE_D", toMont(168696n, P)),
-    c("BASE8_X", toMont(BASE8[0], P)),
-    c("BASE8_Y", toMont(BASE8[1], P)),
+    "// BabyJubJub moved to the a = -1 curve -u² + y² = 1 + d'·u²·y² by u = c·x (c = √-a); Montgomery form.",
+    k("ISO_C", toMont(c, P)),
+    k("ISO_C_INV", toMont(inv(c, P), P)),
+    k("CURVE_D2", toMont(2n * d2, P)),
+    k("BASE8_U", toMont(mod(c * BASE8[0], P), P)),
+    k("BASE8_Y", toMont(BASE8[1], P)),
     "",
   ].join("\n");
 }

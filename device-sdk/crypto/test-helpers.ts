@@ -22,7 +22,8 @@ export type RawPoseidon = ((inputs: bigint[]) => unknown) & { F: { toObject(x: u
 let lib: Promise<{ eddsa: RawEddsa; poseidon: RawPoseidon }> | undefined;
 export function circomlib(): Promise<{ eddsa: RawEddsa; poseidon: RawPoseidon }> {
   lib ??= (async () => {
-    const m = (await import("circomlibjs")) as unknown as { buildEddsa(): Promise<RawEddsa>; buildPoseidon(): Promise<RawPoseidon> };
+    const spec = "circomlibjs"; // untyped package: a variable specifier keeps tsc from demanding declarations
+    const m = (await import(spec)) as unknown as { buildEddsa(): Promise<RawEddsa>; buildPoseidon(): Promise<RawPoseidon> };
     const [eddsa, poseidon] = await Promise.all([m.buildEddsa(), m.buildPoseidon()]);
     return { eddsa, poseidon };
   })();

@@ -1,13 +1,15 @@
-// BabyJubJub points in extended twisted-Edwards coordinates (X:Y:Z:T), x = X/Z, y = Y/Z, T = XY/Z.
-// The hwcd formulas are complete on this curve (a square, d non-square), so they need no special cases:
-// that keeps the constant-time signing path branch-free and lets the identity take part in additions.
+// BabyJubJub points in extended coordinates (X:Y:Z:T) on the isomorphic a = -1 curve -u² + y² = 1 + d'·u²·y²
+// (u = √-a · x, see codegen.ts), u = X/Z, y = Y/Z, T = XY/Z. The hwcd formulas are complete here (d' non-square),
+// so they need no special cases: the constant-time signing path stays branch-free and the identity can be added.
 import { fp_add, fp_sub, fp_mul, fp_copy, fp_cmov, fp_is_zero, FP_ONE, FP_PM2 } from "./generated/fp";
-import { CURVE_A, CURVE_D, BASE8_X, BASE8_Y } from "./generated/curve";
+import { CURVE_D2, BASE8_U, BASE8_Y } from "./generated/curve";
 
 export const FE: usize = 40;
 /** Extended point: X, Y, Z, T. */
 export const PT: usize = 4 * FE;
-/** Affine "niels" point for mixed additions: x, y, d·x·y. */
+/** Cached point for additions: Y-X, Y+X, 2Z, 2d'·T. */
+export const CP: usize = 4 * FE;
+/** Affine "niels" point for mixed additions: y-u, y+u, 2d'·u·y. */
 export const NP: usize = 3 * FE;
 
 const A = memory.data(40);
@@ -39,78 +41,81 @@ export function ptIdentity(r: usize): void {
   fp_copy(r + 2 * FE, FP_ONE);
 }
 
-/** r = p + q (q in niels form). r may alias p. */
-export function ptAddNiels(r: usize, p: usize, q: usize): void {
-  fp_mul(A, p, q);
-  fp_mul(B, p + FE, q + FE);
-  fp_mul(C, p + 3 * FE, q + 2 * FE);
-  fp_add(E, p, p + FE);
-  fp_add(U, q, q + FE);
-  fp_mul(E, E, U);
-  fp_sub(E, E, A);
-  fp_sub(E, E, B);
-  fp_sub(F, p + 2 * FE, C);
-  fp_add(G, p + 2 * FE, C);
-  fp_mul(H, A, CURVE_A);
-  fp_sub(H, B, H);
-  fp_mul(r, E, F);
-  fp_mul(r + FE, G, H);
-  fp_mul(r + 3 * FE, E, H);
-  fp_mul(r + 2 * FE, F, G);
-}
-
-/** r = p + q with q a cached point (X, Y, Z, d·T). r may alias p. */
-export function ptAddCached(r: usize, p: usize, q: usize): void {
-  fp_mul(A, p, q);
-  fp_mul(B, p + FE, q + FE);
-  fp_mul(C, p + 3 * FE, q + 3 * FE);
-  fp_mul(D, p + 2 * FE, q + 2 * FE);
-  fp_add(E, p, p + FE);
-  fp_add(U, q, q + FE);
-  fp_mul(E, E, U);
-  fp_sub(E, E, A);
-  fp_sub(E, E, B);
+/** Shared tail of the additions: from A = (Y1-X1)(Y2-X2), B = (Y1+X1)(Y2+X2), C = T1·2d'T2, D = 2·Z1Z2. */
+@inline function addTail(r: usize): void {
+  fp_sub(E, B, A);
   fp_sub(F, D, C);
   fp_add(G, D, C);
-  fp_mul(H, A, CURVE_A);
-  fp_sub(H, B, H);
+  fp_add(H, B, A);
   fp_mul(r, E, F);
   fp_mul(r + FE, G, H);
   fp_mul(r + 3 * FE, E, H);
   fp_mul(r + 2 * FE, F, G);
 }
 
-/** r = 2p; T is computed only when withT (a doubling followed by another doubling does not need it). */
+/** r = p + q with q in niels form (7M). r may alias p. */
+export function ptAddNiels(r: usize, p: usize, q: usize): void {
+  fp_sub(U, p + FE, p);
+  fp_mul(A, U, q);
+  fp_add(U, p + FE, p);
+  fp_mul(B, U, q + FE);
+  fp_mul(C, p + 3 * FE, q + 2 * FE);
+  fp_add(D, p + 2 * FE, p + 2 * FE);
+  addTail(r);
+}
+
+/** r = p + q with q in cached form (8M). r may alias p. */
+export function ptAddCached(r: usize, p: usize, q: usize): void {
+  fp_sub(U, p + FE, p);
+  fp_mul(A, U, q);
+  fp_add(U, p + FE, p);
+  fp_mul(B, U, q + FE);
+  fp_mul(C, p + 3 * FE, q + 3 * FE);
+  fp_mul(D, p + 2 * FE, q + 2 * FE);
+  addTail(r);
+}
+
+/** r = 2p (4M + 4S); T is computed only when withT (a doubling followed by a doubling does not need it). */
 export function ptDbl(r: usize, p: usize, withT: bool): void {
   fp_mul(A, p, p);
   fp_mul(B, p + FE, p + FE);
   fp_mul(C, p + 2 * FE, p + 2 * FE);
   fp_add(C, C, C);
-  fp_mul(D, A, CURVE_A);
   fp_add(E, p, p + FE);
   fp_mul(E, E, E);
   fp_sub(E, E, A);
   fp_sub(E, E, B);
-  fp_add(G, D, B);
+  fp_sub(G, B, A); // D + B with D = -A
   fp_sub(F, G, C);
-  fp_sub(H, D, B);
+  fp_add(H, A, B);
+  fp_sub(H, ZERO, H); // D - B
   fp_mul(r, E, F);
   fp_mul(r + FE, G, H);
   if (withT) fp_mul(r + 3 * FE, E, H);
   fp_mul(r + 2 * FE, F, G);
 }
 
-/** Cached form of an extended point: T multiplied by d. */
+/** Cached form of an extended point. */
 export function ptToCached(r: usize, p: usize): void {
-  memory.copy(r, p, 3 * FE);
-  fp_mul(r + 3 * FE, p + 3 * FE, CURVE_D);
+  fp_sub(r, p + FE, p);
+  fp_add(r + FE, p + FE, p);
+  fp_add(r + 2 * FE, p + 2 * FE, p + 2 * FE);
+  fp_mul(r + 3 * FE, p + 3 * FE, CURVE_D2);
 }
 
-/** Negation of a cached/extended point: (-X, Y, Z, -T). */
+/** Negation of a cached point: -(u, y) = (-u, y) swaps Y-X with Y+X and negates T. */
 export function ptNeg(r: usize, p: usize): void {
-  memory.copy(r, p, PT);
-  fp_sub(r, ZERO, p);
+  fp_copy(r, p + FE);
+  fp_copy(r + FE, p);
+  fp_copy(r + 2 * FE, p + 2 * FE);
   fp_sub(r + 3 * FE, ZERO, p + 3 * FE);
+}
+
+/** Negation of a niels point (same shape as the cached one without Z). */
+export function nielsNeg(r: usize, p: usize): void {
+  fp_copy(r, p + FE);
+  fp_copy(r + FE, p);
+  fp_sub(r + 2 * FE, ZERO, p + 2 * FE);
 }
 
 /** Extended point from affine (Montgomery-form) x, y. */
@@ -129,24 +134,25 @@ export function ptToAffine(x: usize, y: usize, p: usize): void {
   fp_mul(y, p + FE, zi);
 }
 
-/** Niels form (x, y, d·x·y) of affine x, y. */
-export function nielsFromAffine(r: usize, x: usize, y: usize): void {
-  fp_copy(r, x);
-  fp_copy(r + FE, y);
-  fp_mul(r + 2 * FE, x, y);
-  fp_mul(r + 2 * FE, r + 2 * FE, CURVE_D);
+/** Niels form of affine (u, y). */
+export function nielsFromAffine(r: usize, u: usize, y: usize): void {
+  fp_mul(r + 2 * FE, u, y);
+  fp_mul(r + 2 * FE, r + 2 * FE, CURVE_D2);
+  fp_sub(r, y, u);
+  fp_add(r + FE, y, u);
 }
 
-/** a·x² + y² == 1 + d·x²·y² for affine Montgomery-form x, y. */
-export function onCurve(x: usize, y: usize): bool {
-  fp_mul(A, x, x);
+/** -u² + y² == 1 + d'·u²·y² for affine Montgomery-form (u, y); d' = CURVE_D2 / 2. */
+export function onCurve(u: usize, y: usize): bool {
+  fp_mul(A, u, u);
   fp_mul(B, y, y);
-  fp_mul(C, A, CURVE_A);
-  fp_add(C, C, B);
+  fp_sub(C, B, A);
   fp_mul(D, A, B);
-  fp_mul(D, D, CURVE_D);
-  fp_add(D, D, FP_ONE);
-  fp_sub(C, C, D);
+  fp_mul(D, D, CURVE_D2);
+  fp_add(C, C, C);
+  fp_add(E, FP_ONE, FP_ONE);
+  fp_add(D, D, E);
+  fp_sub(C, C, D); // 2·(y² - u²) - (2 + 2d'u²y²)
   return fp_is_zero(C);
 }
 
@@ -156,7 +162,7 @@ export const COMB = memory.data(64 * 8 * 120);
 export function combInit(): void {
   const base = memory.data(160), cached = memory.data(160), cur = memory.data(160);
   const x = memory.data(40), y = memory.data(40);
-  ptFromAffine(base, BASE8_X, BASE8_Y);
+  ptFromAffine(base, BASE8_U, BASE8_Y);
   for (let i: usize = 0; i < 64; i++) {
     ptToCached(cached, base);
     memory.copy(cur, base, PT);
@@ -192,9 +198,7 @@ export function combMulVar(r: usize, k: usize): void {
     const ent = COMB + (i * 8 + <usize>(e > 0 ? e - 1 : -e - 1)) * NP;
     if (e > 0) ptAddNiels(r, r, ent);
     else {
-      fp_sub(neg, ZERO, ent);
-      fp_copy(neg + FE, ent + FE);
-      fp_sub(neg + 2 * FE, ZERO, ent + 2 * FE);
+      nielsNeg(neg, ent);
       ptAddNiels(r, r, neg);
     }
   }
@@ -209,8 +213,10 @@ export function combMulCT(r: usize, k: usize): void {
     const e = load<i32>(DIGITS + (i << 2));
     const sgn = <u32>(e >> 31); // all ones when negative
     const abs = <u32>((e ^ (e >> 31)) - (e >> 31));
-    memory.fill(sel, 0, NP);
+    // The identity in niels form: y-u = 1, y+u = 1, 2d'uy = 0.
+    fp_copy(sel, FP_ONE);
     fp_copy(sel + FE, FP_ONE);
+    memory.fill(sel + 2 * FE, 0, FE);
     for (let j: u32 = 1; j <= 8; j++) {
       const x = abs ^ j;
       const mask = ((x | (0 - x)) >> 31) - 1; // all ones when abs == j
@@ -219,9 +225,9 @@ export function combMulCT(r: usize, k: usize): void {
       fp_cmov(sel + FE, ent + FE, mask);
       fp_cmov(sel + 2 * FE, ent + 2 * FE, mask);
     }
-    fp_sub(neg, ZERO, sel);
-    fp_sub(neg + 2 * FE, ZERO, sel + 2 * FE);
+    nielsNeg(neg, sel);
     fp_cmov(sel, neg, sgn);
+    fp_cmov(sel + FE, neg + FE, sgn);
     fp_cmov(sel + 2 * FE, neg + 2 * FE, sgn);
     ptAddNiels(r, r, sel);
   }

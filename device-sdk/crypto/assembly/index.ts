@@ -4,6 +4,7 @@
 import { fp_mul, fp_copy, fp_from_u256, fp_to_u256, fp_is_zero, FP_R2, FP_RAW_ONE } from "./generated/fp";
 import { fl_mul, fl_add, fl_from_u256, fl_to_u256, FL_R2, FL_RAW_ONE, FL_R2_SHL256 } from "./generated/fl";
 import { STATE, poseidonPerm } from "./poseidon";
+import { ISO_C, ISO_C_INV } from "./generated/curve";
 import { blake512 } from "./blake512";
 import { FE, PT, NP, combInit, combMulVar, combMulCT, onCurve, ptFromAffine, ptToAffine, ptDbl, ptAddNiels, nielsFromAffine } from "./curve";
 import { WNAF_LEN, TABLE, wnaf, buildTable, straus, ptEq } from "./msm";
@@ -52,6 +53,8 @@ export function poseidon(n: i32): void {
 }
 
 const AX = memory.data(40), AY = memory.data(40), RX = memory.data(40), RY = memory.data(40), MSG = memory.data(40);
+// u-coordinates on the a = -1 model of the curve (u = √-a · x).
+const AU = memory.data(40), RU = memory.data(40);
 const HB = memory.data(40);
 const P8 = memory.data(160);
 
@@ -62,9 +65,11 @@ function prepare(rec: usize): bool {
   loadFe(RX, rec + 64);
   loadFe(RY, rec + 96);
   loadFe(MSG, rec + 128);
-  if (!onCurve(AX, AY) || !onCurve(RX, RY)) return false;
+  fp_mul(AU, AX, ISO_C);
+  fp_mul(RU, RX, ISO_C);
+  if (!onCurve(AU, AY) || !onCurve(RU, RY)) return false;
   // circomlib's verifier doubles A three times and rejects when that x is 0 (A of small order).
-  ptFromAffine(P8, AX, AY);
+  ptFromAffine(P8, AU, AY);
   ptDbl(P8, P8, false);
   ptDbl(P8, P8, false);
   ptDbl(P8, P8, true);
@@ -87,7 +92,7 @@ export function verify(): i32 {
   store<i32>(LENS, wnaf(NAFS, HB, 5));
   buildTable(TABLES, P8);
   straus(acc, 1, TABLES, NAFS, LENS);
-  nielsFromAffine(r8, RX, RY);
+  nielsFromAffine(r8, RU, RY);
   ptAddNiels(acc, acc, r8);
   combMulVar(left, IO + 160);
   return ptEq(left, acc) ? 1 : 0;
@@ -116,7 +121,7 @@ export function verify_batch(n: i32): i32 {
     store<i32>(LENS + (k << 2), wnaf(NAFS + k * WNAF_LEN, scal, 5));
     buildTable(TABLES + k * TABLE, P8);
     store<i32>(LENS + ((k + 1) << 2), wnaf(NAFS + (k + 1) * WNAF_LEN, rec + 192, 5));
-    ptFromAffine(r8p, RX, RY);
+    ptFromAffine(r8p, RU, RY);
     buildTable(TABLES + (k + 1) * TABLE, r8p);
     fl_from_u256(tl, rec + 160);
     fl_mul(tl, zl, tl);
@@ -150,7 +155,8 @@ export function public_key(len: i32): void {
   const pa = memory.data(160);
   deriveScalar(len);
   combMulCT(pa, S3);
-  ptToAffine(AX, AY, pa);
+  ptToAffine(AU, AY, pa);
+  fp_mul(AX, AU, ISO_C_INV);
   storeFe(IO, AX);
   storeFe(IO + 32, AY);
 }
@@ -161,7 +167,8 @@ export function sign(len: i32): void {
   const t1 = memory.data(40), t2 = memory.data(40), rs = memory.data(40), rbytes = memory.data(40), hb = memory.data(40);
   deriveScalar(len);
   combMulCT(pa, S3);
-  ptToAffine(AX, AY, pa);
+  ptToAffine(AU, AY, pa);
+  fp_mul(AX, AU, ISO_C_INV);
   // r = BLAKE-512(h[32..64) ‖ msg) mod l, reduced as lo·R + hi·2^256·R in Montgomery form, then taken out of it.
   memory.copy(cb, H + 32, 32);
   memory.copy(cb + 32, IO + 128, 32);
@@ -174,7 +181,8 @@ export function sign(len: i32): void {
   fl_mul(rs, t1, FL_RAW_ONE);
   fl_to_u256(rbytes, rs);
   combMulCT(pr, rbytes);
-  ptToAffine(RX, RY, pr);
+  ptToAffine(RU, RY, pr);
+  fp_mul(RX, RU, ISO_C_INV);
   loadFe(MSG, IO + 128);
   memory.fill(STATE, 0, FE);
   fp_copy(STATE + FE, RX);
