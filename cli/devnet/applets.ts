@@ -13,7 +13,7 @@ export interface AppletListing {
 
 const ZERO = "0x0000000000000000000000000000000000000000";
 
-export async function registerApplets(o: { admin: MachinefiClient; worker: EpochWorker; list: AppletListing[]; names?: string[]; log: (m: string) => void; fromMs?: number }) {
+export async function registerApplets(o: { admin: MachinefiClient; worker: EpochWorker; list: AppletListing[]; names?: string[]; log: (m: string) => void; fromMs?: number; mock?: boolean }) {
   const out: { name: string; imageId: string; reducer: string }[] = [];
   for (const a of o.list) {
     if (o.names && !o.names.includes(a.name)) continue;
@@ -24,8 +24,8 @@ export async function registerApplets(o: { admin: MachinefiClient; worker: Epoch
     const param = a.manifest.param === undefined ? undefined : BigInt(a.manifest.param);
     const rewardPerUnit = BigInt(a.manifest.rewardPerUnit);
     const onChain = await o.admin.appletOf(imageId);
-    if (onChain.verifier === ZERO) {
-      await o.admin.registerApplet({ imageId, verifier: { reducer }, rewardPerUnit, param });
+    if (onChain.owner === ZERO) {
+      await o.admin.registerApplet({ imageId, verifier: o.mock ? "mock" : { reducer }, rewardPerUnit, param });
       o.log(`applet ${a.name} registered on L1: imageId ${imageId.slice(0, 16)}…, reducer ${reducer}${param !== undefined ? `(${param})` : ""}, ${rewardPerUnit} wei per unit`);
     } else o.log(`applet ${a.name} already registered (imageId ${imageId.slice(0, 16)}…)`);
     o.worker.addApplet({ imageId, name: a.name, wasm, reducer, param, rewardPerUnit }, o.fromMs);

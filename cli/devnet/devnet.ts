@@ -50,6 +50,8 @@ export interface DevnetOptions {
   gateway?: Partial<StartGatewayOptions>;
   /** Run the worker in this process (default true); false leaves it to a separate process (gateway/worker/main.ts). */
   startWorker?: boolean;
+  /** MockVerifier proofs instead of Groth16 (fast local iteration; devnets only, proves nothing). */
+  mockProofs?: boolean;
 }
 
 export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
@@ -103,7 +105,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     cleanup.push(() => gw.close());
     log(`gateway listening on ${gw.url}`);
 
-    const prover: ProverHandle = circuitsProvePort({ concurrency: cfg.proverConcurrency });
+    const prover: ProverHandle = circuitsProvePort({ concurrency: cfg.proverConcurrency, mode: o.mockProofs ? "mock" : "groth16" });
     cleanup.push(() => prover.close());
     const worker = new EpochWorker({
       store,
@@ -117,7 +119,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       onEvent: o.onEvent,
     });
 
-    const applets = await registerApplets({ admin, worker, names: o.applets, log, list: listApplets(), fromMs: o.fromMs });
+    const applets = await registerApplets({ admin, worker, names: o.applets, log, list: listApplets(), fromMs: o.fromMs, mock: o.mockProofs });
 
     let fleet: Fleet | undefined;
     if (o.simulate ?? cfg.simulate) {

@@ -20,6 +20,7 @@ export interface DevnetCliOptions {
   port?: string;
   simulate?: boolean;
   build?: boolean;
+  mockProofs?: boolean;
 }
 
 export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
@@ -58,7 +59,7 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
   };
   let devnet: Devnet;
   try {
-    devnet = await startDevnet({ config: cfg, log: (m) => console.log(`▶ ${m}`), onEvent });
+    devnet = await startDevnet({ config: cfg, log: (m) => console.log(`▶ ${m}`), onEvent, mockProofs: opts.mockProofs });
   } catch (err) {
     console.error(`✗ the devnet did not start: ${(err as Error).message}`);
     process.exit(1);
@@ -72,7 +73,7 @@ machinefi devnet is up (${((Date.now() - t0) / 1000).toFixed(1)} s)
   state          ${cfg.stateDir ?? "temporary (use --state <dir> to keep it)"}
   applets        ${devnet.applets.map((a) => `${a.name} (${a.reducer})`).join(", ")}
   fleet          ${cfg.devices} devices, ${cfg.readingsPerSecond} readings/s each, epochs of ${cfg.epochMs / 1000} s
-  dev trusted setup: INSECURE, for local use only (see docs/circuits.md)
+  proofs         ${opts.mockProofs ? "MOCK (MockVerifier; nothing is proven)" : "Groth16, dev trusted setup: INSECURE, for local use only (docs/circuits.md)"}
 Ctrl-C stops everything.
 `);
   let lastAccepted = 0;

@@ -1,0 +1,19 @@
+/** `mfi devnet` (what `npm start` runs): the whole local system in one process. */
+import type { Command } from "commander";
+import { runDevnetCli } from "../devnet/main.ts";
+
+export function register(program: Command): void {
+  program
+    .command("devnet")
+    .description("run the embedded devnet: anvil, contracts, gateway, worker, applets and a simulated device fleet")
+    .option("--state <dir>", "keep chain, database and device keys here across restarts")
+    .option("--config <file>", "configuration file (JSON; see docs/configuration.md)")
+    .option("--devices <n>", "simulated devices")
+    .option("--epoch-ms <ms>", "epoch length in milliseconds")
+    .option("--port <port>", "gateway port (0 = any free port)")
+    .option("--no-simulate", "do not run the simulated fleet")
+    .option("--no-build", "skip the build step")
+    .option("--mock-proofs", "use MockVerifier proofs instead of Groth16 (fast iteration; proves nothing)")
+    .addHelpText("after", "\nExamples:\n  $ mfi devnet\n  $ mfi devnet --state .mfi/devnet --devices 20 --epoch-ms 30000\n\nEnvironment: MFI_* variables (docs/configuration.md). Exit codes: 0 stopped, 1 failed to start, 2 bad configuration, 3 build failed.")
+    .action((opts) => runDevnetCli(opts));
+}

@@ -1,0 +1,31 @@
+/**
+ * The worker's ProvePort. "groth16" (default) proves with circuits/ (real circom + snarkjs proofs, off the main
+ * thread); "mock" makes MockVerifier proofs for fast local iteration (`mfi dev --mock-proofs`, devnets only: the
+ * applets must then be registered with the mock verifier, and nothing about the claim is proven).
+ */
+import { claimSignals, encodeClaimProof, mockClaimProof } from "../../contracts/index.ts";
+import { packEpoch } from "../../device-sdk/index.ts";
+import type { ProvePort, ProvedClaim } from "./ports.ts";
+
+export interface ProverHandle {
+  prove: ProvePort;
+  mode: "groth16" | "mock";
+  close(): Promise<void>;
+}
+
+export function circuitsProvePort(opts: { concurrency?: number; mode?: "groth16" | "mock" } = {}): ProverHandle {
+  const mode = opts.mode ?? "groth16";
+  if (mode === "mock") {
+    return {
+      mode,
+      async prove(a) {
+        const epoch = packEpoch(a.epoch);
+        const signals = claimSignals({ imageId: a.applet.imageId, deviceId: a.device.deviceId, epoch, output: a.output, param: a.applet.param });
+        const calldata: ProvedClaim["calldata"] = { imageId: a.applet.imageId, deviceId: a.device.deviceId, epoch, output: a.output, proof: encodeClaimProof(mockClaimProof(signals, 16)) };
+        return { receipt: JSON.stringify({ mock: true, signals: signals.map(String) }), calldata };
+      },
+      close: async () => {},
+    };
+  }
+  throw new Error("groth16 prover port: waiting for circuits/index.ts");
+}

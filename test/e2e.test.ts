@@ -1,0 +1,117 @@
+/**
+ * End to end, all real: anvil, contracts, SQLite, the HTTP gateway, the Wasm runtime, circom/snarkjs proofs.
+ * Devices register and post signed readings (historical timestamps, so epochs are already closed); the worker
+ * runs every applet per device and epoch, proves each claim and pays it; owners' balances grow by exactly the
+ * rewards computed from the readings, independently of the applets.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDeviceClient, generateDeviceKey, type DeviceClient, type DeviceKey } from "../device-sdk/index.ts";
+import { ContractRevertedError } from "../contracts/index.ts";
+import { replayRun } from "../gateway/worker/index.ts";
+import { verifyReceipt, parseReceipt } from "../circuits/index.ts";
+import { loadConfig } from "../cli/config.ts";
+import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
+import { expectedOutput, trapAppletWasm, waitFor } from "./helpers.ts";
+import { listApplets } from "../runtime/index.ts";
+
+const EPOCH = 10_000;
+let net: Devnet;
+let base: number;
+const devices: { key: DeviceKey; client: DeviceClient; values: bigint[] }[] = [];
+
+beforeAll(async () => {
+  base = Math.floor((Date.now() - 3_600_000) / EPOCH) * EPOCH;
+  net = await startDevnet({
+    config: loadConfig({ env: {}, overrides: { devices: 0, epochMs: EPOCH, epochGraceMs: 0, simulate: false } }),
+    fromMs: base,
+    gateway: { maxClockSkewMs: null, rateLimit: false },
+    startWorker: false,
+  });
+  for (let d = 0; d < 2; d++) {
+    const key = generateDeviceKey(net.backend);
+    const client = createDeviceClient({ url: net.gatewayUrl, key, backend: net.backend, signMode: "last" });
+    await client.register({ owner: net.owners[d]!, chainId: net.chainId, registry: net.manifest.contracts.DeviceRegistry });
+    devices.push({ key, client, values: [] });
+  }
+  await net.admin.registerDevicesBatch({ deviceIds: devices.map((d) => d.key.deviceId), owners: devices.map((_, i) => net.owners[i]!) });
+}, 600_000);
+
+afterAll(async () => {
+  await net?.stop();
+});
+
+describe("device → gateway → applet → proof → paid", () => {
+  it("pays each owner exactly the reward computed from its device's readings", async () => {
+    // Epoch 0: 6 readings per device (values differ per device), then 2 readings after the epoch (the last signed).
+    for (const [i, d] of devices.entries()) {
+      const inside = Array.from({ length: 6 }, (_, j) => ({ ts: base + 500 + j * 1000, values: [BigInt(40 + 17 * j + 5 * i), 2100n] }));
+      d.values = inside.map((r) => r.values[0]!);
+      expect((await d.client.sendBatch(inside.slice(0, 3))).status).toBe("accepted");
+      expect((await d.client.sendBatch(inside.slice(3))).status).toBe("accepted");
+      expect((await d.client.sendBatch([{ ts: base + EPOCH + 200, values: [1n] }, { ts: base + EPOCH + 900, values: [2n] }])).status).toBe("accepted");
+    }
+    const before = await Promise.all(net.owners.slice(0, 2).map((o) => net.admin.balanceOf(o)));
+    net.worker.start(100);
+    const claimsExpected = net.applets.length * devices.length;
+    await waitFor(() => net.worker.db.claimCounts().paid >= claimsExpected || net.worker.db.claimCounts().failed > 0, 300_000);
+    expect(net.worker.db.claimCounts()).toMatchObject({ paid: claimsExpected, failed: 0 });
+
+    const manifests = new Map(listApplets().map((a) => [a.name, a.manifest]));
+    for (const [i, d] of devices.entries()) {
+      let expected = 0n;
+      for (const a of net.applets) {
+        const m = manifests.get(a.name)!;
+        expected += expectedOutput(m.reducer, m.param === undefined ? undefined : BigInt(m.param), d.values) * BigInt(m.rewardPerUnit);
+      }
+      expect(await net.admin.balanceOf(net.owners[i]!)).toBe(before[i]! + expected);
+    }
+  });
+
+  it("stores runs that replay exactly and receipts that verify off-chain", async () => {
+    const runs = net.worker.db.listRuns(100);
+    expect(runs.length).toBeGreaterThanOrEqual(net.applets.length * devices.length);
+    for (const run of runs.slice(0, 4)) {
+      const report = await replayRun({ runId: run.id, worker: net.worker.db, store: net.store });
+      expect(report.mismatches).toEqual([]);
+    }
+    const paid = net.worker.db.listClaims(100).filter((c) => c.state === "paid");
+    for (const c of paid.slice(0, 2)) expect(await verifyReceipt(parseReceipt(c.receipt!))).toBe(true);
+  });
+
+  it("never pays a device-epoch twice", async () => {
+    const claim = net.worker.db.listClaims(100).find((c) => c.state === "paid")!;
+    const calldata = net.worker.db.calldataOf(claim.id);
+    const owner = net.owners[0]!;
+    const balance = await net.admin.balanceOf(owner);
+    await expect(net.admin.claim(calldata)).rejects.toSatisfy((e: unknown) => e instanceof ContractRevertedError && e.errorName === "PayoutVault__AlreadyClaimed");
+    expect(await net.admin.balanceOf(owner)).toBe(balance);
+  });
+
+  it("refuses forged and replayed readings before they can reach a proof", async () => {
+    const [a, b] = devices;
+    const count = await net.store.countReadings(a!.key.deviceId);
+    const head = (await a!.client.chainState());
+    // A reading for device A signed with device B's key.
+    const forged = { deviceId: a!.key.deviceId.toString(), seq: (head.seq + 1n).toString(), ts: String(base + 2 * EPOCH + 100), values: ["999", "0", "0", "0"], prev: head.lastHash.toString() };
+    const { hashReading } = await import("../device-sdk/index.ts");
+    const h = hashReading({ deviceId: a!.key.deviceId, seq: head.seq + 1n, ts: BigInt(forged.ts), values: [999n, 0n, 0n, 0n], prev: head.lastHash });
+    const s = net.backend.sign(b!.key.privateKey, h);
+    const post = (body: unknown) => fetch(`${net.gatewayUrl}/v1/devices/${a!.key.deviceId}/readings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const r1 = await post({ ...forged, signature: { R8x: s.R8x.toString(), R8y: s.R8y.toString(), S: s.S.toString() } });
+    expect(r1.status).toBe(401);
+    // A replay of an accepted reading with other content: refused as a fork.
+    const old = (await net.store.listReadings({ deviceId: a!.key.deviceId, limit: 1 }))[0]!;
+    const r2 = await post({ deviceId: old.deviceId.toString(), seq: old.seq.toString(), ts: old.ts.toString(), values: ["12345", "0", "0", "0"], prev: old.prev.toString(), signature: old.signature && { R8x: old.signature.R8x.toString(), R8y: old.signature.R8y.toString(), S: old.signature.S.toString() } });
+    expect([401, 409]).toContain(r2.status);
+    expect(await net.store.countReadings(a!.key.deviceId)).toBe(count);
+  });
+
+  it("a trapping applet yields a failed run and no claim while other applets go on", async () => {
+    const imageId = (await import("node:crypto")).createHash("sha256").update(trapAppletWasm()).digest("hex");
+    net.worker.addApplet({ imageId, name: "trap", wasm: trapAppletWasm(), reducer: "sum", rewardPerUnit: 1n }, base);
+    await waitFor(() => net.worker.db.listRuns(500).filter((r) => r.image_id === imageId).length >= devices.length, 60_000);
+    const runs = net.worker.db.listRuns(500).filter((r) => r.image_id === imageId);
+    for (const r of runs) expect(r.trap).toMatch(/OutOfFuel/);
+    expect(net.worker.db.listClaims(500).filter((c) => c.image_id === imageId)).toEqual([]);
+  });
+});
