@@ -1,0 +1,61 @@
+/** The circuits layer's one error family (viem style): what went wrong, what to do, and the cause. */
+export interface CircuitsErrorOptions {
+  details?: string;
+  docsPath?: string;
+  cause?: unknown;
+  metaMessages?: string[];
+}
+
+export class CircuitsError extends Error {
+  override name = "CircuitsError";
+  readonly shortMessage: string;
+  readonly details?: string;
+  readonly docsPath?: string;
+  readonly metaMessages?: string[];
+
+  constructor(shortMessage: string, opts: CircuitsErrorOptions = {}) {
+    const lines = [shortMessage, ...(opts.metaMessages ?? []), ...(opts.details ? [`Details: ${opts.details}`] : []), ...(opts.docsPath ? [`Docs: ${opts.docsPath}`] : [])];
+    super(lines.join("\n"), opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.shortMessage = shortMessage;
+    this.details = opts.details;
+    this.docsPath = opts.docsPath;
+    this.metaMessages = opts.metaMessages;
+  }
+}
+
+/** The segment needs more slots than the largest built circuit has. */
+export class TooManyReadingsError extends CircuitsError {
+  override name = "TooManyReadingsError";
+}
+/** The applet's claimed output is not what the circuit computes from the signed readings. */
+export class ClaimMismatchError extends CircuitsError {
+  override name = "ClaimMismatchError";
+}
+/** The readings cannot form a provable segment: a gap, a fork, a foreign reading, a missing before/after reading. */
+export class SegmentError extends CircuitsError {
+  override name = "SegmentError";
+}
+/** The epoch holds no reading of the device: there is nothing to claim. */
+export class EmptyEpochError extends CircuitsError {
+  override name = "EmptyEpochError";
+}
+/** A value the reducer compares is negative or too large (reducers take 0 <= values[0] < 2^63). */
+export class ValueRangeError extends CircuitsError {
+  override name = "ValueRangeError";
+}
+/** Bad options: unknown reducer, missing or out-of-range parameter, malformed imageId or epoch. */
+export class InvalidProveOptionsError extends CircuitsError {
+  override name = "InvalidProveOptionsError";
+}
+/** The circuit's keys are not built. */
+export class CircuitNotBuiltError extends CircuitsError {
+  override name = "CircuitNotBuiltError";
+}
+/** A receipt is malformed (JSON shape, field ranges, unknown circuit). */
+export class ReceiptFormatError extends CircuitsError {
+  override name = "ReceiptFormatError";
+}
+/** Witness generation or proving failed (the inputs violate the circuit's constraints). */
+export class ProvingError extends CircuitsError {
+  override name = "ProvingError";
+}

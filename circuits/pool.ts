@@ -1,0 +1,90 @@
+/**
+ * Proving off the main thread: a pool of child processes (prove-worker.mjs), one proof at a time each, so several
+ * proofs run on both cores. Child processes rather than worker threads because snarkjs's ffjavascript starts its
+ * own worker threads through a web-worker shim that breaks inside a worker thread.
+ */
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { CircuitInput } from "./witness.ts";
+import { ProvingError } from "./errors.ts";
+
+export interface RawProof {
+  proof: { pi_a: string[]; pi_b: string[][]; pi_c: string[] };
+  publicSignals: string[];
+  witnessMs: number;
+  totalMs: number;
+  /** [stage, ms since start] as snarkjs reported them. */
+  stages: [string, number][];
+  /** Peak RSS of the proving process so far (KiB). */
+  maxRssKb: number;
+}
+
+interface Job {
+  id: number;
+  msg: { id: number; input: CircuitInput; wasm: string; zkey: string };
+  resolve: (r: RawProof) => void;
+  reject: (e: Error) => void;
+  onProgress?: (stage: string) => void;
+}
+
+export class ProverPool {
+  private idle: ChildProcess[] = [];
+  private all: ChildProcess[] = [];
+  private queue: Job[] = [];
+  private running = new Map<ChildProcess, Job>();
+  private nextId = 0;
+  private closed = false;
+
+  constructor(readonly concurrency = 1) {}
+
+  private spawn(): ChildProcess {
+    const child = fork(fileURLToPath(new URL("./prove-worker.mjs", import.meta.url)), [], { serialization: "advanced", execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    child.on("message", (m: { id?: number; ready?: boolean; progress?: string; error?: string } & Partial<RawProof>) => {
+      const job = this.running.get(child);
+      if (m.ready || !job || m.id !== job.id) return;
+      if (m.progress) return job.onProgress?.(m.progress);
+      this.running.delete(child);
+      this.idle.push(child);
+      if (m.error) job.reject(new ProvingError(`proving failed: ${m.error.split("\n")[0]}`, { details: "the inputs violate the circuit's constraints (witness) or the keys are unreadable", cause: m.error }));
+      else job.resolve(m as RawProof);
+      this.pump();
+    });
+    child.on("exit", (code) => {
+      this.all = this.all.filter((c) => c !== child);
+      this.idle = this.idle.filter((c) => c !== child);
+      const job = this.running.get(child);
+      this.running.delete(child);
+      if (job) job.reject(new ProvingError(`the proving process exited (code ${code}) before finishing`, { details: "out of memory? try a smaller K or fewer concurrent proofs" }));
+      if (!this.closed) this.pump();
+    });
+    this.all.push(child);
+    return child;
+  }
+
+  private pump(): void {
+    while (this.queue.length) {
+      let child = this.idle.pop();
+      if (!child && this.all.length < this.concurrency) child = this.spawn();
+      if (!child) return;
+      const job = this.queue.shift()!;
+      this.running.set(child, job);
+      child.send(job.msg);
+    }
+  }
+
+  prove(input: CircuitInput, wasm: string, zkey: string, onProgress?: (stage: string) => void): Promise<RawProof> {
+    if (this.closed) return Promise.reject(new ProvingError("the prover pool is closed"));
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      this.queue.push({ id, msg: { id, input, wasm, zkey }, resolve, reject, onProgress });
+      this.pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const j of this.queue) j.reject(new ProvingError("the prover pool was closed"));
+    this.queue = [];
+    await Promise.all(this.all.map((c) => new Promise<void>((res) => (c.exitCode !== null ? res() : (c.once("exit", () => res()), c.disconnect())))));
+  }
+}

@@ -1,0 +1,28 @@
+// Child process for circuits/prover.ts: generates the witness and the Groth16 proof with snarkjs off the parent's
+// event loop, reporting progress (snarkjs's own stages) and timings. Plain JS: starts without a TypeScript loader.
+import * as snarkjs from "snarkjs";
+
+const send = (m) => process.send(m);
+
+process.on("message", async (msg) => {
+  const t0 = performance.now();
+  const stages = [];
+  const stage = (name) => {
+    stages.push([name, performance.now() - t0]);
+    send({ id: msg.id, progress: name });
+  };
+  try {
+    stage("witness");
+    const wtns = { type: "mem" };
+    await snarkjs.wtns.calculate(msg.input, msg.wasm, wtns);
+    const witnessMs = performance.now() - t0;
+    stage("prove");
+    const logger = { debug: (m) => (/^(Reading|Building|QAP|Multiexp|Construct)/.test(m) ? stage(m) : undefined), info() {}, warn() {}, error() {} };
+    const { proof, publicSignals } = await snarkjs.groth16.prove(msg.zkey, wtns, logger);
+    send({ id: msg.id, proof, publicSignals, witnessMs, totalMs: performance.now() - t0, stages, maxRssKb: process.resourceUsage().maxRSS });
+  } catch (err) {
+    send({ id: msg.id, error: String((err && err.message) || err) });
+  }
+});
+process.on("disconnect", () => process.exit(0));
+send({ ready: true });

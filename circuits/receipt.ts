@@ -1,0 +1,114 @@
+/**
+ * Receipt { seal, claim, journal, publicSignals }: the Groth16 proof, the claim it binds, and how the segment looked.
+ * JSON with bigints as decimal strings; toCalldata() gives what PayoutVault.claim takes.
+ */
+import { AbiCoder } from "ethers";
+import { imageIdToField } from "../device-sdk/index.ts";
+import { specOf, REDUCERS, type CircuitName, type Reducer } from "./catalog.ts";
+import { ReceiptFormatError } from "./errors.ts";
+
+export type G1 = [bigint, bigint];
+export type G2 = [[bigint, bigint], [bigint, bigint]];
+
+export interface Seal {
+  protocol: "groth16";
+  curve: "bn128";
+  circuit: CircuitName;
+  /** Slots of the circuit (its K); the vault routes the proof to that K's verifier. */
+  k: number;
+  a: G1;
+  /** snarkjs order (c0, c1) per coordinate; toCalldata swaps for Solidity. */
+  b: G2;
+  c: G1;
+}
+
+export interface Claim {
+  /** sha256 of the applet's Wasm, 0x + 64 hex (the public signal is this reduced mod r). */
+  imageId: string;
+  deviceId: bigint;
+  /** packEpoch({startMs, lengthMs}). */
+  epoch: bigint;
+  output: bigint;
+  reducer: Reducer;
+  param?: bigint;
+}
+
+export interface Journal {
+  firstSeq: bigint;
+  /** The signed reading that closes the segment. */
+  signedSeq: bigint;
+  insideCount: number;
+  /** The applet run's journal digest, when the caller passed it. */
+  journalDigest?: string;
+}
+
+export interface Receipt {
+  seal: Seal;
+  claim: Claim;
+  journal: Journal;
+  publicSignals: bigint[];
+}
+
+/** The public signals in the circuit's (and the vault's) order. */
+export function claimPublicSignals(c: Claim): bigint[] {
+  return [imageIdToField(c.imageId), c.deviceId, c.epoch, c.output, ...(c.param !== undefined ? [c.param] : [])];
+}
+
+const big = (v: unknown, what: string): bigint => {
+  if (typeof v === "bigint") return v;
+  if (typeof v === "string" && /^(0|[1-9][0-9]*)$/.test(v)) return BigInt(v);
+  throw new ReceiptFormatError(`receipt field ${what} must be a non-negative decimal string, got ${JSON.stringify(v)?.slice(0, 80)}`);
+};
+
+export function receiptToJSON(r: Receipt): string {
+  return JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+}
+
+export function receiptFromJSON(json: string | unknown): Receipt {
+  let o: any;
+  try {
+    o = typeof json === "string" ? JSON.parse(json) : json;
+  } catch (e) {
+    throw new ReceiptFormatError("receipt is not valid JSON", { cause: e });
+  }
+  if (!o || typeof o !== "object" || !o.seal || !o.claim || !o.journal || !Array.isArray(o.publicSignals)) throw new ReceiptFormatError("receipt needs seal, claim, journal and publicSignals");
+  const s = o.seal;
+  let spec;
+  try {
+    spec = specOf(String(s.circuit));
+  } catch (e) {
+    throw new ReceiptFormatError(`receipt names an unknown circuit ${JSON.stringify(s.circuit)}`, { cause: e });
+  }
+  if (s.protocol !== "groth16" || s.curve !== "bn128") throw new ReceiptFormatError("only groth16 over bn128 receipts are supported");
+  const pair = (p: unknown, w: string): G1 => {
+    if (!Array.isArray(p) || p.length !== 2) throw new ReceiptFormatError(`receipt field ${w} must be a pair`);
+    return [big(p[0], w), big(p[1], w)];
+  };
+  const c = o.claim;
+  if (typeof c.imageId !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(c.imageId)) throw new ReceiptFormatError("claim.imageId must be 0x + 64 hex digits");
+  if (!REDUCERS.includes(c.reducer)) throw new ReceiptFormatError(`claim.reducer must be one of ${REDUCERS.join(", ")}`);
+  const bArr = Array.isArray(s.b) && s.b.length === 2 ? s.b : [];
+  const receipt: Receipt = {
+    seal: { protocol: "groth16", curve: "bn128", circuit: spec.name, k: Number(s.k), a: pair(s.a, "seal.a"), b: [pair(bArr[0], "seal.b[0]"), pair(bArr[1], "seal.b[1]")], c: pair(s.c, "seal.c") },
+    claim: { imageId: c.imageId.toLowerCase(), deviceId: big(c.deviceId, "claim.deviceId"), epoch: big(c.epoch, "claim.epoch"), output: big(c.output, "claim.output"), reducer: c.reducer, ...(c.param !== undefined ? { param: big(c.param, "claim.param") } : {}) },
+    journal: { firstSeq: big(o.journal.firstSeq, "journal.firstSeq"), signedSeq: big(o.journal.signedSeq, "journal.signedSeq"), insideCount: Number(o.journal.insideCount), ...(o.journal.journalDigest !== undefined ? { journalDigest: String(o.journal.journalDigest) } : {}) },
+    publicSignals: (o.publicSignals as unknown[]).map((v, i) => big(v, `publicSignals[${i}]`)),
+  };
+  if (spec.k !== undefined && receipt.seal.k !== spec.k) throw new ReceiptFormatError(`seal.k ${receipt.seal.k} does not match circuit ${spec.name}`);
+  return receipt;
+}
+
+export interface Calldata {
+  imageId: string;
+  deviceId: bigint;
+  epoch: bigint;
+  output: bigint;
+  /** abi.encode(uint256 k, uint256[2] a, uint256[2][2] b, uint256[2] c), b in the verifier's (c1, c0) order. */
+  proof: string;
+}
+
+export function toCalldata(r: Receipt): Calldata {
+  const { a, b, c, k } = r.seal;
+  const proof = AbiCoder.defaultAbiCoder().encode(["uint256", "uint256[2]", "uint256[2][2]", "uint256[2]"], [BigInt(k), a, [[b[0][1], b[0][0]], [b[1][1], b[1][0]]], c]);
+  return { imageId: r.claim.imageId, deviceId: r.claim.deviceId, epoch: r.claim.epoch, output: r.claim.output, proof };
+}
