@@ -14,8 +14,8 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..");
 export const BUILD_DIR = join(ROOT, "build", "contracts");
 /** Pinned so bytecode runs on IoTeX (Shanghai EVM) and any newer chain. */
 export const EVM_VERSION = "shanghai";
-const SETTINGS = {
-  optimizer: { enabled: true, runs: 1000 },
+export const SETTINGS = {
+  optimizer: { enabled: true, runs: 100_000 },
   viaIR: true,
   evmVersion: EVM_VERSION,
   outputSelection: { "*": { "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "userdoc"] } },

@@ -8,8 +8,8 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
-import { randomBytes } from "node:crypto";
-import { ROOT } from "./compile.ts";
+import { createHash, randomBytes } from "node:crypto";
+import { ROOT, SETTINGS } from "./compile.ts";
 import { ContractsError } from "./errors.ts";
 import type { Groth16Calldata } from "./proof.ts";
 
@@ -41,7 +41,7 @@ function circuitSource(n: number): string {
 
 /** Builds (or loads from cache) the stand-in for `nPublic` public signals. Takes a few seconds the first time. */
 export async function loadStandin(nPublic = 4): Promise<Standin> {
-  const dir = join(DIR, `n${nPublic}`);
+  const dir = join(DIR, `n${nPublic}-${createHash("sha256").update(JSON.stringify(SETTINGS)).digest("hex").slice(0, 8)}`);
   const files = { circom: join(dir, "standin.circom"), r1cs: join(dir, "standin.r1cs"), wasm: join(dir, "standin_js", "standin.wasm"), zkey: join(dir, "standin.zkey"), sol: join(dir, "Groth16Verifier_standin.sol"), art: join(dir, "artifact.json") };
   const snarkjs = await snark();
   if (!existsSync(files.art)) {
@@ -65,7 +65,8 @@ export async function loadStandin(nPublic = 4): Promise<Standin> {
       solc.compile(JSON.stringify({
         language: "Solidity",
         sources: { "standin.sol": { content: sol } },
-        settings: { optimizer: { enabled: true, runs: 1000 }, evmVersion: "shanghai", outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } },
+        // the same settings as contracts/generated, so its gas is theirs
+        settings: { ...SETTINGS, outputSelection: { "*": { "*": ["abi", "evm.bytecode.object"] } } },
       })),
     );
     const c = out.contracts?.["standin.sol"]?.Groth16Verifier;
