@@ -33,6 +33,8 @@ export interface Devnet {
   applets: { name: string; imageId: string; reducer: string }[];
   /** Keys: [admin (deployer, manufacturer), operator (submits claims), owners…]. */
   keys: string[];
+  /** Where database, chain state, keys and the deployment manifest live. */
+  dir: string;
   stop(): Promise<void>;
 }
 
@@ -156,7 +158,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       worker.start();
       cleanup.push(() => worker.stop());
     }
-    return { rpcUrl, gatewayUrl: gw.url, chainId, manifest, store, worker, fleet, admin, owners, backend, applets, keys, stop };
+    return { rpcUrl, gatewayUrl: gw.url, chainId, manifest, store, worker, fleet, admin, owners, backend, applets, keys, dir, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw err;

@@ -4,6 +4,17 @@
  * applets must then be registered with the mock verifier, and nothing about the claim is proven).
  */
 import { claimSignals, encodeClaimProof, mockClaimProof } from "../../contracts/index.ts";
+import {
+  ClaimMismatchError,
+  EmptyEpochError,
+  InvalidProveOptionsError,
+  ProverPool,
+  proveClaim,
+  receiptToJSON,
+  TooManyReadingsError,
+  toCalldata,
+  ValueRangeError,
+} from "../../circuits/index.ts";
 import { packEpoch } from "../../device-sdk/index.ts";
 import type { ProvePort, ProvedClaim } from "./ports.ts";
 
@@ -27,5 +38,29 @@ export function circuitsProvePort(opts: { concurrency?: number; mode?: "groth16"
       close: async () => {},
     };
   }
-  throw new Error("groth16 prover port: waiting for circuits/index.ts");
+  // Each proof runs in a child process of the pool; `concurrency` of them at once (both cores with 2).
+  const pool = new ProverPool(opts.concurrency ?? 1);
+  return {
+    mode,
+    async prove(a) {
+      try {
+        const receipt = await proveClaim({
+          readings: [...(a.before ? [a.before] : []), ...a.inside, ...a.after],
+          devicePublicKey: a.device.publicKey,
+          epoch: a.epoch,
+          imageId: a.applet.imageId,
+          reducer: a.applet.reducer,
+          params: a.applet.param === undefined ? undefined : { threshold: a.applet.param },
+          claim: a.output,
+          pool,
+        });
+        return { receipt: receiptToJSON(receipt), calldata: toCalldata(receipt) };
+      } catch (err) {
+        // These will fail the same way on every attempt: mark the claim failed at once instead of retrying.
+        const permanent = [ClaimMismatchError, TooManyReadingsError, EmptyEpochError, ValueRangeError, InvalidProveOptionsError].some((E) => err instanceof E);
+        throw Object.assign(err as Error, { retryable: !permanent });
+      }
+    },
+    close: () => pool.close(),
+  };
 }
