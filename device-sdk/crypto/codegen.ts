@@ -93,7 +93,7 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
   o.push("  " + condSub("out"));
   o.push("}");
 
-  if (unitLow) o.push(genDot(pre, pl, lay, condSub));
+  if (unitLow) o.push(genDot(pre, pl, lay, condSub), genSqr(pre, pl, lay, condSub));
 
   o.push(`export function ${pre}_add(out: usize, a: usize, b: usize): void {`);
   o.push("  " + ld("x", "a"));
@@ -174,7 +174,6 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
  * Poseidon's matrix-vector product, where it halves the work of k separate multiplications and additions.
  */
 function genDot(pre: string, pl: number[], { n, w }: Layout, condSub: (out: string) => string): string {
-  const mask = (1n << BigInt(w)) - 1n;
   const o: string[] = [];
   o.push(`export function ${pre}_dot(out: usize, a: usize, sa: usize, b: usize, sb: usize, k: i32): void {`);
   o.push("  " + Array.from({ length: 2 * n }, (_, c) => `let c${c}: u64 = 0;`).join(" "));
@@ -187,6 +186,15 @@ function genDot(pre: string, pl: number[], { n, w }: Layout, condSub: (out: stri
   }
   o.push("    a += sa; b += sb;");
   o.push("  }");
+  o.push(redc(pl, { n, w }, condSub));
+  o.push("}");
+  return o.join("\n") + "\n";
+}
+
+/** Montgomery reduction of 2n columns c0..c(2n-1) (p ≡ 1 mod 2^w) into `out`, branch-free. */
+function redc(pl: number[], { n, w }: Layout, condSub: (out: string) => string): string {
+  const mask = (1n << BigInt(w)) - 1n;
+  const o: string[] = [];
   o.push("  let q: u64 = 0;");
   for (let i = 0; i < n; i++) {
     const row = [`q = (0 - c${i}) & ${mask}; c${i} += q; c${i + 1} += (c${i} >> ${w}) + q * ${pl[1]};`];
@@ -197,6 +205,26 @@ function genDot(pre: string, pl: number[], { n, w }: Layout, condSub: (out: stri
   for (let k = 0; k < n; k++) cr.push(`cc += c${n + k}; const r${k}: u64 = cc & ${mask}; cc >>= ${w};`);
   o.push("  " + cr.join(" "));
   o.push("  " + condSub("out"));
+  return o.join("\n");
+}
+
+/** `${pre}_sqr(out, a)`: squaring with each cross product computed once (2·a_i·a_j), then one reduction. */
+function genSqr(pre: string, pl: number[], lay: Layout, condSub: (out: string) => string): string {
+  const { n } = lay;
+  const o: string[] = [];
+  o.push(`export function ${pre}_sqr(out: usize, a: usize): void {`);
+  o.push("  " + Array.from({ length: n }, (_, j) => `const x${j}: u64 = <u64>load<u32>(a, ${4 * j});`).join(" "));
+  o.push("  " + Array.from({ length: n - 1 }, (_, j) => `const d${j}: u64 = x${j} << 1;`).join(" "));
+  for (let k = 0; k < 2 * n; k++) {
+    const terms: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const j = k - i;
+      if (j < i || j >= n) continue;
+      terms.push(i === j ? `x${i} * x${i}` : `d${i} * x${j}`);
+    }
+    o.push(`  let c${k}: u64 = ${terms.length ? terms.join(" + ") : "0"};`);
+  }
+  o.push(redc(pl, lay, condSub));
   o.push("}");
   return o.join("\n") + "\n";
 }

@@ -1,7 +1,7 @@
 // BabyJubJub points in extended coordinates (X:Y:Z:T) on the isomorphic a = -1 curve -u² + y² = 1 + d'·u²·y²
 // (u = √-a · x, see codegen.ts), u = X/Z, y = Y/Z, T = XY/Z. The hwcd formulas are complete here (d' non-square),
 // so they need no special cases: the constant-time signing path stays branch-free and the identity can be added.
-import { fp_add, fp_sub, fp_mul, fp_copy, fp_cmov, fp_is_zero, FP_ONE, FP_PM2 } from "./generated/fp";
+import { fp_add, fp_sub, fp_mul, fp_sqr, fp_copy, fp_cmov, fp_is_zero, FP_ONE, FP_PM2 } from "./generated/fp";
 import { CURVE_D2, BASE8_U, BASE8_Y } from "./generated/curve";
 
 export const FE: usize = 40;
@@ -29,7 +29,7 @@ export function fpInv(out: usize, a: usize): void {
   const acc = memory.data(40);
   fp_copy(acc, FP_ONE);
   for (let i = 253; i >= 0; i--) {
-    fp_mul(acc, acc, acc);
+    fp_sqr(acc, acc);
     if ((load<u32>(FP_PM2 + (<usize>(i >> 5) << 2)) >> (i & 31)) & 1) fp_mul(acc, acc, a);
   }
   fp_copy(out, acc);
@@ -77,12 +77,12 @@ export function ptAddCached(r: usize, p: usize, q: usize): void {
 
 /** r = 2p (4M + 4S); T is computed only when withT (a doubling followed by a doubling does not need it). */
 export function ptDbl(r: usize, p: usize, withT: bool): void {
-  fp_mul(A, p, p);
-  fp_mul(B, p + FE, p + FE);
-  fp_mul(C, p + 2 * FE, p + 2 * FE);
+  fp_sqr(A, p);
+  fp_sqr(B, p + FE);
+  fp_sqr(C, p + 2 * FE);
   fp_add(C, C, C);
   fp_add(E, p, p + FE);
-  fp_mul(E, E, E);
+  fp_sqr(E, E);
   fp_sub(E, E, A);
   fp_sub(E, E, B);
   fp_sub(G, B, A); // D + B with D = -A
@@ -144,8 +144,8 @@ export function nielsFromAffine(r: usize, u: usize, y: usize): void {
 
 /** -u² + y² == 1 + d'·u²·y² for affine Montgomery-form (u, y); d' = CURVE_D2 / 2. */
 export function onCurve(u: usize, y: usize): bool {
-  fp_mul(A, u, u);
-  fp_mul(B, y, y);
+  fp_sqr(A, u);
+  fp_sqr(B, y);
   fp_sub(C, B, A);
   fp_mul(D, A, B);
   fp_mul(D, D, CURVE_D2);

@@ -1,7 +1,8 @@
 // Variable-base scalar multiplication for verification (public scalars, so variable time is fine):
 // width-5 wNAF digits and Straus' interleaving, so n points share one chain of doublings.
 import { fp_mul, fp_eq } from "./generated/fp";
-import { FE, PT, ptIdentity, ptDbl, ptAddCached, ptToCached, ptNeg } from "./curve";
+import { FE, PT, NP, ptIdentity, ptDbl, ptAddCached, ptAddNiels, ptToCached, ptToAffine, ptNeg, nielsNeg, nielsFromAffine, ptFromAffine } from "./curve";
+import { BASE8_U, BASE8_Y } from "./generated/curve";
 
 export const WNAF_LEN: usize = 257;
 /** Eight cached odd multiples P, 3P, ..., 15P. */
@@ -79,4 +80,58 @@ export function ptEq(p: usize, q: usize): bool {
   fp_mul(a, p + FE, q + 2 * FE);
   fp_mul(b, q + FE, p + 2 * FE);
   return fp_eq(a, b);
+}
+
+// ---- verification's S·Base8 joins the same doubling chain: width-8 wNAF over 64 odd multiples of Base8 (niels).
+export const BASE_W: i32 = 8;
+const BASE_TBL = memory.data(64 * 120);
+
+export function baseTableInit(): void {
+  const p = memory.data(160), d = memory.data(160), dc = memory.data(160), u = memory.data(40), y = memory.data(40);
+  ptFromAffine(p, BASE8_U, BASE8_Y);
+  ptDbl(d, p, true);
+  ptToCached(dc, d);
+  for (let j: usize = 0; j < 64; j++) {
+    ptToAffine(u, y, p);
+    nielsFromAffine(BASE_TBL + j * NP, u, y);
+    ptAddCached(p, p, dc);
+  }
+}
+
+/** acc = s·Base8 - h·P from P's table (width 5) and the wNAF digits of h and s (width BASE_W). */
+export function strausVerify(acc: usize, tbl: usize, nafH: usize, lenH: i32, nafS: usize, lenS: i32): void {
+  const neg = memory.data(160);
+  const top = max(lenH, lenS);
+  ptIdentity(acc);
+  for (let bit = top - 1; bit >= 0; bit--) {
+    const dh = <i32>load<i8>(nafH + <usize>bit);
+    const ds = <i32>load<i8>(nafS + <usize>bit);
+    if (bit != top - 1) ptDbl(acc, acc, dh != 0 || ds != 0 || bit == 0);
+    if (dh != 0) {
+      const ent = tbl + <usize>((dh > 0 ? dh - 1 : -dh - 1) >> 1) * PT;
+      // subtracting h·P: a positive digit adds the negated entry
+      if (dh < 0) ptAddCached(acc, acc, ent);
+      else {
+        ptNeg(neg, ent);
+        ptAddCached(acc, acc, neg);
+      }
+    }
+    if (ds != 0) {
+      const ent = BASE_TBL + <usize>((ds > 0 ? ds - 1 : -ds - 1) >> 1) * NP;
+      if (ds > 0) ptAddNiels(acc, acc, ent);
+      else {
+        nielsNeg(neg, ent);
+        ptAddNiels(acc, acc, neg);
+      }
+    }
+  }
+}
+
+/** acc == (u, y) affine, projectively. */
+export function ptEqAffine(p: usize, u: usize, y: usize): bool {
+  const a = memory.data(40);
+  fp_mul(a, u, p + 2 * FE);
+  if (!fp_eq(a, p)) return false;
+  fp_mul(a, y, p + 2 * FE);
+  return fp_eq(a, p + FE);
 }

@@ -1,5 +1,5 @@
 // Poseidon with circomlib's parameters, following circomlibjs' poseidon_opt (sparse partial rounds), in Montgomery form.
-import { fp_add, fp_mul, fp_dot } from "./generated/fp";
+import { fp_add, fp_mul, fp_sqr, fp_dot } from "./generated/fp";
 import { POS_DATA, POS_INDEX } from "./generated/poseidon";
 
 const FE: usize = 40;
@@ -13,8 +13,8 @@ const S0 = memory.data(40);
 @inline function el(off: u32): usize { return POS_DATA + <usize>off * FE; }
 
 function pow5(x: usize): void {
-  fp_mul(SQ, x, x);
-  fp_mul(SQ, SQ, SQ);
+  fp_sqr(SQ, x);
+  fp_sqr(SQ, SQ);
   fp_mul(x, SQ, x);
 }
 
