@@ -32,8 +32,9 @@ export class Linker {
 
     const host: Record<ImportName, HostFn> = {
       log: (ptr, len) => {
-        fuel(HOST_FUEL.call, Number(len) >>> 0);
-        journal(JOURNAL_KIND.log, store.view(Number(ptr), Number(len), "log").slice());
+        const text = store.view(Number(ptr), Number(len), "log");
+        fuel(HOST_FUEL.call, text.length);
+        journal(JOURNAL_KIND.log, text.slice());
       },
       input_len: () => {
         fuel(HOST_FUEL.call, 0);
@@ -71,8 +72,9 @@ export class Linker {
         store.state.set(id, key, store.view(Number(valPtr), l, "state_set value").slice());
       },
       emit: (ptr, len) => {
-        fuel(HOST_FUEL.call, Number(len) >>> 0);
-        journal(JOURNAL_KIND.record, store.view(Number(ptr), Number(len), "emit").slice());
+        const record = store.view(Number(ptr), Number(len), "emit");
+        fuel(HOST_FUEL.call, record.length);
+        journal(JOURNAL_KIND.record, record.slice());
       },
       claim: (dev, output) => {
         fuel(HOST_FUEL.call, 40);

@@ -50,7 +50,8 @@ const FEATURES =
   binaryen.Features.BulkMemory |
   binaryen.Features.BulkMemoryOpt |
   binaryen.Features.Multivalue |
-  binaryen.Features.CallIndirectOverlong;
+  binaryen.Features.CallIndirectOverlong |
+  binaryen.Features.ReferenceTypes;
 
 const DIVREM = new Set([
   binaryen.DivSInt32, binaryen.DivUInt32, binaryen.RemSInt32, binaryen.RemUInt32,
@@ -151,6 +152,8 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
           return FUEL_COSTS["memory.copy/fill/init"] + visit(E.MemoryFill.getDest(expr)) + visit(E.MemoryFill.getValue(expr)) + visit(E.MemoryFill.getSize(expr));
         case binaryen.MemoryInitId:
           return FUEL_COSTS["memory.copy/fill/init"] + visit(E.MemoryInit.getDest(expr)) + visit(E.MemoryInit.getOffset(expr)) + visit(E.MemoryInit.getSize(expr));
+        case binaryen.RefNullId:
+          return 1;
         case binaryen.NopId:
         case binaryen.UnreachableId:
         case binaryen.DataDropId:

@@ -32,12 +32,25 @@ export function validateModule(bytes: Uint8Array, opts: { memoryCapPages: number
   if (bytes[4] !== 1 || bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) {
     fail("only core WebAssembly modules (version 1) are accepted; this looks like a component or another version", { code: "NotWasm" });
   }
+  let compileError: Error | undefined;
   try {
     new WebAssembly.Module(bytes as Uint8Array<ArrayBuffer>);
   } catch (err) {
-    fail("the WebAssembly module does not compile", { code: "InvalidWasm" }, (err as Error).message);
+    compileError = err as Error;
   }
+  // Our own rules first even when V8 refuses the module: "two memories" is a clearer answer than V8's message.
+  let info: ModuleInfo;
+  try {
+    info = scan(bytes, opts);
+  } catch (err) {
+    if (err instanceof ValidationError && (err.code !== "InvalidWasm" || !compileError)) throw err;
+    fail("the WebAssembly module does not compile", { code: "InvalidWasm" }, compileError?.message);
+  }
+  if (compileError) fail("the WebAssembly module does not compile", { code: "InvalidWasm" }, compileError.message);
+  return info!;
+}
 
+function scan(bytes: Uint8Array, opts: { memoryCapPages: number }): ModuleInfo {
   const types: FuncType[] = [];
   const funcTypes: number[] = [];
   let importedFunctions = 0;
@@ -47,8 +60,10 @@ export function validateModule(bytes: Uint8Array, opts: { memoryCapPages: number
   const exports = new Map<string, { kind: number; index: number }>();
   const r = new Reader(bytes, 8);
 
+  const pendingTypeCheck: (() => void)[] = [];
   while (!r.done) {
     const id = r.u8();
+    if (id !== 1 && id !== 2 && id !== 0) pendingTypeCheck.splice(0).forEach((f) => f());
     const size = r.u32();
     const start = r.pos;
     const s = new Reader(bytes, start, start + size);
@@ -60,7 +75,8 @@ export function validateModule(bytes: Uint8Array, opts: { memoryCapPages: number
           if (form !== 0x60) fail(`type ${i} is not a function type (GC types are not supported)`, { code: "UnsupportedInstruction", offset: s.pos });
           const params = Array.from({ length: s.u32() }, () => s.u8());
           const results = Array.from({ length: s.u32() }, () => s.u8());
-          for (const t of [...params, ...results]) checkValType(t, { offset: s.pos }, `function type ${i}`);
+          // Reported after the imports, so an asc import such as env.seed (-> f64) is named as the import it is.
+          for (const t of [...params, ...results]) pendingTypeCheck.push(() => checkValType(t, {}, `function type ${i}`));
           types.push({ params, results });
         }
         break;
@@ -174,6 +190,7 @@ export function validateModule(bytes: Uint8Array, opts: { memoryCapPages: number
     r.pos = start + size;
   }
 
+  pendingTypeCheck.splice(0).forEach((f) => f());
   if (memories === 0) fail("the module has no memory", { code: "MissingMemory" }, `export one memory named "${MEMORY_EXPORT}"`);
   const mem = exports.get(MEMORY_EXPORT);
   if (!mem || mem.kind !== 2) fail(`the module does not export its memory as "${MEMORY_EXPORT}"`, { code: "MissingExport" });
@@ -279,6 +296,10 @@ function checkCode(s: Reader, functionIndex: number): void {
       continue;
     }
     if ((op >= 0x45 && op <= 0x5a) || (op >= 0x67 && op <= 0x8a) || op === 0xa7 || op === 0xac || op === 0xad || (op >= 0xc0 && op <= 0xc4)) continue;
+    if (op === 0xd0) {
+      s.u8(); // ref.null alone is harmless; what could use it (table ops, ref.is_null) is refused below
+      continue;
+    }
     if (op === 0xfc) {
       const sub = s.u32();
       if (sub <= 7) reject("FloatInstruction", fcOpName(sub), "floating point is not deterministic across hosts");

@@ -1,0 +1,130 @@
+/**
+ * The hostile-applet suite: every attack ends in a typed validation error or a trap, and the same Engine then
+ * runs a good applet correctly.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import { Engine } from "./engine.ts";
+import { ValidationError } from "./errors.ts";
+import { decodeJournal } from "./journal.ts";
+import { runModule } from "./run.ts";
+import { Trap } from "./trap.ts";
+import { appletWat, wat } from "./wat.ts";
+
+const engine = new Engine({ fuel: 2_000_000, memoryPages: 16, journalBytes: 4096 });
+const readings = [{ deviceId: 5n, seq: 1n, ts: 1n, values: [3n] }];
+
+// A good applet: claims 42 for the 32-byte device id it writes at address 0.
+const good = appletWat({ main: `(i64.store (i32.const 0) (i64.const 5)) (call $claim (i32.const 0) (i64.const 42))` });
+afterEach(() => {
+  const r = runModule(engine, engine.compile(good), { readings });
+  expect(r.trap).toBeNull();
+  expect(decodeJournal(r.journal).claims).toEqual([{ deviceId: 5n, output: 42n }]);
+});
+
+function run(main: string, extra = "", fuel?: number) {
+  return runModule(engine, engine.compile(appletWat({ main, extra })), { readings, fuel });
+}
+
+describe("hostile applets", () => {
+  it("infinite loop → OutOfFuel with the fuel used", () => {
+    const r = run(`(loop $l (br $l))`);
+    expect(r.trap?.kind).toBe(Trap.OutOfFuel);
+    expect(r.fuelUsed).toBe(2_000_000);
+    expect(r.journal.length).toBe(0);
+  });
+
+  it("a loop without a back-edge to its header still pays per iteration (nested blocks)", () => {
+    const r = run(`(local $i i32) (block $out (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.ne (local.get $i) (i32.const -1)))))`);
+    expect(r.trap?.kind).toBe(Trap.OutOfFuel);
+  });
+
+  it("unbounded recursion → StackOverflow (or OutOfFuel), never a host crash", () => {
+    const r = run(`(call $rec (i32.const 0))`, `(func $rec (param i32) (call $rec (i32.add (local.get 0) (i32.const 1))))`);
+    expect([Trap.StackOverflow, Trap.OutOfFuel]).toContain(r.trap?.kind);
+    const small = run(`(call $rec (i32.const 0))`, `(func $rec (param i32) (call $rec (i32.add (local.get 0) (i32.const 1))))`, 10_000);
+    expect(small.trap?.kind).toBe(Trap.OutOfFuel);
+  });
+
+  it("memory.grow bomb → MemoryLimit", () => {
+    const r = run(`(loop $l (drop (memory.grow (i32.const 1))) (br $l))`);
+    expect(r.trap?.kind).toBe(Trap.MemoryLimit);
+  });
+
+  it("a single huge memory.grow → MemoryLimit", () => {
+    expect(run(`(drop (memory.grow (i32.const 65536)))`).trap?.kind).toBe(Trap.MemoryLimit);
+    expect(run(`(drop (memory.grow (i32.const -1)))`).trap?.kind).toBe(Trap.MemoryLimit);
+  });
+
+  it("growing within the maximum works", () => {
+    const r = run(`(if (i32.ne (memory.grow (i32.const 1)) (i32.const 1)) (then unreachable)) (i64.store (i32.const 70000) (i64.const 5)) (call $claim (i32.const 70000) (i64.const 1))`);
+    expect(r.trap).toBeNull();
+  });
+
+  it("float arithmetic → ValidationError", () => {
+    expect(() => engine.compile(appletWat({ main: `(drop (f64.mul (f64.const 2) (f64.const 3)))` }))).toThrow(ValidationError);
+  });
+
+  it("unknown import, start function and a huge data segment → ValidationError", () => {
+    const codes = [
+      () => engine.compile(wat(`(module (import "env" "seed" (func (result f64))) (memory (export "memory") 1 2) (func (export "mfi_main")))`)),
+      () => engine.compile(appletWat({ main: "", extra: `(func $s) (start $s)` })),
+      () => engine.compile(appletWat({ main: "", extra: `(data (i32.const 0) "${"\\00".repeat(70_000)}")` })),
+    ].map((f) => {
+      try {
+        f();
+        return "accepted";
+      } catch (err) {
+        return (err as ValidationError).code;
+      }
+    });
+    expect(codes).toEqual(["ForbiddenImport", "StartFunction", "DataSegmentOutOfBounds"]);
+  });
+
+  it("out-of-bounds pointers to every host function → HostError", () => {
+    const oob = "(i32.const 131072)"; // memory max is 2 pages = 131072 bytes: the first byte outside
+    const calls = [
+      `(call $log ${oob} (i32.const 1))`,
+      `(drop (call $input_read ${oob} (i32.const 0) (i32.const 8)))`,
+      `(drop (call $state_get ${oob} (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 8)))`,
+      `(drop (call $state_get (i32.const 0) ${oob} (i32.const 1) (i32.const 0) (i32.const 8)))`,
+      `(drop (call $state_get (i32.const 0) (i32.const 0) (i32.const 1) ${oob} (i32.const 8)))`,
+      `(call $state_set ${oob} (i32.const 0) (i32.const 1) (i32.const 0) (i32.const 8))`,
+      `(call $state_set (i32.const 0) (i32.const 0) (i32.const 1) ${oob} (i32.const 8))`,
+      `(call $emit ${oob} (i32.const 1))`,
+      `(call $emit (i32.const 0) (i32.const -1))`,
+      `(call $claim ${oob} (i64.const 1))`,
+      `(call $claim (i32.const 65530) (i64.const 1))`,
+      `(call $abort ${oob} (i32.const 4))`,
+    ];
+    for (const c of calls) {
+      const r = run(c);
+      expect(r.trap?.kind, c).toBe(Trap.HostError);
+      expect(r.trap?.message, c).toMatch(/outside the applet's memory/);
+    }
+  });
+
+  it("a journal larger than the cap → HostError, and the trapped journal keeps no records", () => {
+    const r = run(`(loop $l (call $emit (i32.const 0) (i32.const 1000)) (br $l))`);
+    expect(r.trap?.kind).toBe(Trap.HostError);
+    expect(r.trap?.message).toMatch(/journal/);
+    expect(decodeJournal(r.journal).records).toEqual([]);
+  });
+
+  it("abort with a message → AppletAbort carrying it", () => {
+    const r = run(`(call $log (i32.const 0) (i32.const 5)) (call $abort (i32.const 0) (i32.const 5))`, `(data (i32.const 0) "boom!")`);
+    expect(r.trap).toEqual({ kind: Trap.AppletAbort, message: "boom!" });
+    expect(decodeJournal(r.journal).logs).toEqual(["boom!"]);
+  });
+
+  it("Wasm traps (unreachable, division by zero, out-of-bounds load) → Unreachable", () => {
+    expect(run(`unreachable`).trap?.kind).toBe(Trap.Unreachable);
+    expect(run(`(drop (i32.div_u (i32.const 1) (i32.const 0)))`).trap?.kind).toBe(Trap.Unreachable);
+    expect(run(`(drop (i64.load (i32.const 131070)))`).trap?.kind).toBe(Trap.Unreachable);
+  });
+
+  it("a second claim for the same device → HostError", () => {
+    const r = run(`(call $claim (i32.const 0) (i64.const 1)) (call $claim (i32.const 0) (i64.const 2))`);
+    expect(r.trap?.kind).toBe(Trap.HostError);
+    expect(r.trap?.message).toMatch(/already has a claim/);
+  });
+});
