@@ -5,7 +5,7 @@
  * generated verifiers. Everything is built into build/contracts-standin/ (cached) and never committed.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { createHash, randomBytes } from "node:crypto";
@@ -41,10 +41,14 @@ function circuitSource(n: number): string {
 
 /** Builds (or loads from cache) the stand-in for `nPublic` public signals. Takes a few seconds the first time. */
 export async function loadStandin(nPublic = 4): Promise<Standin> {
-  const dir = join(DIR, `n${nPublic}-${createHash("sha256").update(JSON.stringify(SETTINGS)).digest("hex").slice(0, 8)}`);
-  const files = { circom: join(dir, "standin.circom"), r1cs: join(dir, "standin.r1cs"), wasm: join(dir, "standin_js", "standin.wasm"), zkey: join(dir, "standin.zkey"), sol: join(dir, "Groth16Verifier_standin.sol"), art: join(dir, "artifact.json") };
+  const final = join(DIR, `n${nPublic}-${createHash("sha256").update(JSON.stringify(SETTINGS)).digest("hex").slice(0, 8)}`);
+  const paths = (dir: string) => ({ circom: join(dir, "standin.circom"), r1cs: join(dir, "standin.r1cs"), wasm: join(dir, "standin_js", "standin.wasm"), zkey: join(dir, "standin.zkey"), sol: join(dir, "Groth16Verifier_standin.sol"), art: join(dir, "artifact.json") });
   const snarkjs = await snark();
-  if (!existsSync(files.art)) {
+  if (!existsSync(paths(final).art)) {
+    // built in a private directory and renamed into place, so concurrent builds (bench and tests) never mix files
+    const dir = `${final}.tmp-${process.pid}`;
+    const files = paths(dir);
+    rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     writeFileSync(files.circom, circuitSource(nPublic));
     const cli = join(require.resolve("circom2/package.json"), "..", "cli.js");
@@ -72,7 +76,13 @@ export async function loadStandin(nPublic = 4): Promise<Standin> {
     const c = out.contracts?.["standin.sol"]?.Groth16Verifier;
     if (!c) throw new ContractsError("solc failed on the stand-in verifier", { details: JSON.stringify(out.errors ?? []).slice(0, 2000) });
     writeFileSync(files.art, JSON.stringify({ abi: c.abi, bytecode: "0x" + c.evm.bytecode.object }));
+    try {
+      renameSync(dir, final);
+    } catch {
+      rmSync(dir, { recursive: true, force: true }); // another process finished first: use theirs
+    }
   }
+  const files = paths(final);
   const art = JSON.parse(readFileSync(files.art, "utf8")) as { abi: Record<string, unknown>[]; bytecode: string };
   return {
     nPublic,

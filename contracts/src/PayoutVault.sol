@@ -76,6 +76,9 @@ contract PayoutVault is ReentrancyGuard {
     /// @notice A batch needs at least one claim.
     error PayoutVault__EmptyBatch();
 
+    /// @param devices_ Registry the vault reads device owners and active flags from.
+    /// @param applets_ Registry the vault reads verifiers, rewards and pauses from.
+    /// @param token_ Reward token; grant this vault its minter role after deployment.
     constructor(DeviceRegistry devices_, AppletRegistry applets_, IRewardMinter token_) {
         devices = devices_;
         applets = applets_;
