@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -104,11 +104,49 @@ function compile(spec: CircuitSpec, a: CircuitArtifacts): Promise<void> {
   });
 }
 
+/**
+ * One build at a time per checkout (several engineers, CI steps or tests may start one): a lock file holding the
+ * builder's pid; a lock whose process is gone is taken over.
+ */
+async function withLock<T>(log: Log, fn: () => Promise<T>): Promise<T> {
+  mkdirSync(BUILD_DIR, { recursive: true });
+  const lock = join(BUILD_DIR, ".lock");
+  let waited = false;
+  for (;;) {
+    try {
+      writeFileSync(lock, String(process.pid), { flag: "wx" });
+      break;
+    } catch {
+      const pid = Number(readFileSync(lock, "utf8") || "0");
+      let alive = false;
+      try {
+        alive = pid > 0 && pid !== process.pid && (process.kill(pid, 0), true);
+      } catch {}
+      if (!alive) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      if (!waited) log(`… waiting for the circuits build of process ${pid} to finish`);
+      waited = true;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
 /** Builds (or finds cached) every named circuit; returns their manifests. */
 export async function buildCircuits(names: string[], opts: { log?: Log; force?: boolean } = {}): Promise<Manifest[]> {
   const log = opts.log ?? ((m) => process.stderr.write(m + "\n"));
+  return withLock(log, () => buildLocked(names, opts.force ?? false, log));
+}
+
+async function buildLocked(names: string[], force: boolean, log: Log): Promise<Manifest[]> {
   const specs = names.map(specOf);
-  const todo = specs.filter((s) => opts.force || !isBuilt(s.name));
+  const todo = specs.filter((s) => force || !isBuilt(s.name));
   for (const s of specs) if (!todo.includes(s)) log(`✓ ${s.name}: cache hit (${relative(ROOT, artifactsOf(s.name).dir)})`);
   if (todo.length) log(`⚠ building ${todo.length} circuit(s) with the INSECURE dev trusted setup (public seed; see docs/circuits.md)`);
   // Compile two at a time (circom2 is single-threaded); set up in order as compiles finish.
