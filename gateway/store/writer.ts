@@ -17,48 +17,56 @@ export function inlineWriter(db: Database.Database): Writer {
 }
 
 export function threadWriter(path: string, synchronous: string): Writer {
-  const worker = new Worker(new URL("../thread-boot.mjs", import.meta.url), {
-    workerData: { entry: new URL("./writer-thread.ts", import.meta.url).href, path, synchronous },
-    execArgv: [],
-  });
-  worker.unref();
+  // Started on the first append, so read-only users of the store (CLI commands, the worker) never pay for it.
+  let worker: Worker | undefined;
   const waiting = new Map<number, { resolve(o: AppendOutcome[]): void; reject(e: unknown): void }>();
   let nextId = 1;
   let failed: Error | undefined;
-  worker.on("message", (m: { id: number; outcomes?: AppendOutcome[]; fatal?: string }) => {
-    const w = waiting.get(m.id);
-    if (!w) return;
-    waiting.delete(m.id);
-    if (waiting.size === 0) worker.unref();
-    if (m.outcomes) w.resolve(m.outcomes);
-    else w.reject(new Error(`store writer: ${m.fatal}`));
-  });
-  worker.on("error", (e) => {
-    failed = e;
-    for (const w of waiting.values()) w.reject(e);
-    waiting.clear();
-  });
+  const start = (): Worker => {
+    const w = new Worker(new URL("../thread-boot.mjs", import.meta.url), {
+      workerData: { entry: new URL("./writer-thread.ts", import.meta.url).href, path, synchronous },
+      execArgv: [],
+    });
+    w.on("message", (m: { id: number; outcomes?: AppendOutcome[]; fatal?: string }) => {
+      const job = waiting.get(m.id);
+      if (!job) return;
+      waiting.delete(m.id);
+      if (waiting.size === 0) w.unref();
+      if (m.outcomes) job.resolve(m.outcomes);
+      else job.reject(new Error(`store writer: ${m.fatal}`));
+    });
+    w.on("error", (e) => {
+      failed = e;
+      for (const job of waiting.values()) job.reject(e);
+      waiting.clear();
+    });
+    return w;
+  };
   return {
     run(jobs) {
       if (failed) return Promise.reject(failed);
+      worker ??= start();
+      const w = worker;
       return new Promise((resolve, reject) => {
         const id = nextId++;
         waiting.set(id, { resolve, reject });
-        worker.ref();
-        worker.postMessage({ id, jobs });
+        // A worker with work outstanding keeps the process alive; an idle one must not.
+        w.ref();
+        w.postMessage({ id, jobs });
       });
     },
     async close() {
+      const w = worker;
+      if (!w) return;
       if (!failed) {
-        worker.ref();
+        w.ref();
         await new Promise<void>((resolve) => {
-          worker.once("message", () => resolve());
-          worker.once("exit", () => resolve());
-          worker.postMessage({ close: true });
+          w.once("message", () => resolve());
+          w.once("exit", () => resolve());
+          w.postMessage({ close: true });
         });
       }
-      await worker.terminate();
+      await w.terminate();
     },
   };
 }
-
