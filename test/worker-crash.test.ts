@@ -52,7 +52,7 @@ beforeAll(async () => {
     startWorker: false,
     applets: ["energy-sum"],
   });
-  for (let d = 0; d < 3; d++) {
+  for (let d = 0; d < 2; d++) {
     const key = generateDeviceKey(net.backend);
     const client = createDeviceClient({ url: net.gatewayUrl, key, backend: net.backend, signMode: "last" });
     await client.register({ owner: net.owners[0]!, chainId: net.chainId, registry: net.manifest.contracts.DeviceRegistry });
@@ -80,15 +80,15 @@ describe("worker crash safety", () => {
     await exited(w2);
     // 3rd life: runs to the end.
     const w3 = startWorkerProcess(() => {});
-    // 3 devices × epochs 0 and 1 are payable; epoch 2 waits for a signed reading after it, which never comes.
-    await waitFor(() => net.worker.db.claimCounts().paid >= 6, 300_000, 250);
+    // 2 devices × epochs 0 and 1 are payable; epoch 2 waits for a signed reading after it, which never comes.
+    await waitFor(() => net.worker.db.claimCounts().paid >= 4, 300_000, 250);
     w3.kill("SIGTERM");
     await exited(w3);
 
     const claims = net.worker.db.listClaims(100);
     const paid = claims.filter((c) => c.state === "paid");
-    expect(paid.length).toBe(6);
-    expect(claims.filter((c) => c.state === "pending")).toHaveLength(3);
+    expect(paid.length).toBe(4);
+    expect(claims.filter((c) => c.state === "pending")).toHaveLength(2);
     const events = await net.admin.contracts.vault.queryFilter("ClaimPaid", net.manifest.block);
     const keys = events.map((ev) => {
       const a = (ev as unknown as { args: unknown[] }).args;
@@ -102,5 +102,5 @@ describe("worker crash safety", () => {
     const expectedReward = paid.reduce((a, c) => a + BigInt(c.output), 0n) * perUnit;
     expect(rewards).toBe(expectedReward);
     expect(await net.admin.balanceOf(net.owners[0]!)).toBe(before + rewards);
-  });
+  }, 600_000);
 });
