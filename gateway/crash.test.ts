@@ -112,5 +112,5 @@ describe("gateway crash safety", () => {
     } finally {
       await store.close();
     }
-  });
+  }, 300_000); // two process start-ups on a shared 2-core machine: generous, never a timing assertion
 });

@@ -93,5 +93,5 @@ describe("fuzzed requests", () => {
     );
     // The valid pre-made readings did get in along the way, so accepting paths were exercised too.
     expect(await gw.store.countReadings()).toBeGreaterThan(0);
-  });
+  }, 180_000);
 });

@@ -36,5 +36,5 @@ describe("verifier pool", async () => {
       await pool.close();
     }
     await expect(pool.verifyBatch(items)).rejects.toThrow(/closed/);
-  });
+  }, 180_000); // worker start-up (tsx + circomlibjs) is slow on a loaded machine
 });
