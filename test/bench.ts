@@ -1,0 +1,80 @@
+/**
+ * End-to-end numbers (build/bench/e2e.json), on the real stack (anvil, SQLite, HTTP, Wasm, Groth16):
+ * - e2e.epoch_to_paid.k16_s: from the moment an epoch can be closed to the payout confirmed on anvil, one device,
+ *   a 14-reading epoch (segment of 16 with the reading before and the signed one after). Baseline: the bare proving
+ *   time of that claim measured in the same run (ratio = pipeline ÷ proof alone).
+ * - e2e.claims_per_min.10dev: 10 devices, 3 closed epochs each, 2 provers; claims paid per minute. Baseline: the
+ *   proving rate alone (2 ÷ proof time), so the ratio shows what the rest of the pipeline costs.
+ */
+import { createDeviceClient, generateDeviceKey } from "../device-sdk/index.ts";
+import { closeProver } from "../circuits/index.ts";
+import { loadConfig } from "../cli/config.ts";
+import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
+import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
+import { waitFor } from "./helpers.ts";
+
+const EPOCH = 20_000;
+
+async function devnet(devices: number, provers: number): Promise<{ net: Devnet; base: number }> {
+  const base = Math.floor((Date.now() - 3_600_000) / EPOCH) * EPOCH;
+  const net = await startDevnet({
+    config: loadConfig({ env: {}, overrides: { devices: 0, epochMs: EPOCH, epochGraceMs: 0, simulate: false, proverConcurrency: provers } }),
+    fromMs: base,
+    gateway: { maxClockSkewMs: null, rateLimit: false },
+    startWorker: false,
+    applets: ["energy-sum"],
+  });
+  const owners: string[] = [];
+  const ids: bigint[] = [];
+  for (let d = 0; d < devices; d++) {
+    const key = generateDeviceKey(net.backend);
+    const client = createDeviceClient({ url: net.gatewayUrl, key, backend: net.backend, signMode: "last" });
+    await client.register({ owner: net.owners[0]!, chainId: net.chainId, registry: net.manifest.contracts.DeviceRegistry });
+    ids.push(key.deviceId);
+    owners.push(net.owners[0]!);
+    const epochs = devices === 1 ? 1 : 3;
+    const perEpoch = devices === 1 ? 14 : 5;
+    const inputs = [];
+    for (let e = 0; e < epochs; e++) for (let j = 0; j < perEpoch; j++) inputs.push({ ts: base + e * EPOCH + 100 + j * 1000, values: [BigInt(10 + j)] });
+    inputs.push({ ts: base + epochs * EPOCH + 100, values: [1n] });
+    await client.sendBatch(inputs);
+  }
+  await net.admin.registerDevicesBatch({ deviceIds: ids, owners });
+  return { net, base };
+}
+
+const bench: Bench = {
+  name: "e2e",
+  async run(log) {
+    const out: BenchResult[] = [];
+    {
+      const { net } = await devnet(1, 1);
+      const t0 = performance.now();
+      net.worker.start(50);
+      await waitFor(() => net.worker.db.claimCounts().paid >= 1, 600_000, 20);
+      const total = (performance.now() - t0) / 1000;
+      const claim = net.worker.db.listClaims(10).find((c) => c.state === "paid")!;
+      const proveS = (claim.prove_ms ?? 0) / 1000;
+      log(`epoch → paid ${total.toFixed(2)} s (proof alone ${proveS.toFixed(2)} s, circuit ${JSON.parse(claim.receipt!).seal.circuit})`);
+      out.push({ id: "e2e.epoch_to_paid.k16_s", value: total, unit: "s", baseline: proveS, ratio: total / proveS, note: "baseline: proving time of the same claim" });
+      await net.stop();
+    }
+    {
+      const { net } = await devnet(10, 2);
+      const t0 = performance.now();
+      net.worker.start(50);
+      await waitFor(() => net.worker.db.claimCounts().paid >= 30, 1_800_000, 50);
+      const minutes = (performance.now() - t0) / 60_000;
+      const rate = 30 / minutes;
+      const proofs = net.worker.db.listClaims(100).map((c) => c.prove_ms ?? 0).filter((x) => x > 0);
+      const meanProve = proofs.reduce((a, x) => a + x, 0) / proofs.length / 1000;
+      const proveRate = (2 * 60) / meanProve;
+      log(`30 claims in ${(minutes * 60).toFixed(1)} s: ${rate.toFixed(1)}/min (mean proof ${meanProve.toFixed(2)} s with 2 provers)`);
+      out.push({ id: "e2e.claims_per_min.10dev", value: rate, unit: "claims/min", baseline: proveRate, ratio: rate / proveRate, note: "baseline: 2 provers' rate at the measured mean proof time" });
+      await net.stop();
+    }
+    await closeProver();
+    return out;
+  },
+};
+export default bench;
