@@ -3,9 +3,9 @@
  * circuits layer (proveClaim, toCalldata), checked on chain by the generated Groth16Verifier_readings_sum_16.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildJsBackend, genesisHash, hashReading, loadDeviceKey, padValues } from "../device-sdk/index.ts";
-import { closeProver, isBuilt, proveClaim, toCalldata, type ChainReading } from "../circuits/index.ts";
-import { startDevnet, randomImageId, type Devnet } from "./fixture.ts";
+import { buildJsBackend, loadDeviceKey } from "../device-sdk/index.ts";
+import { closeProver, isBuilt, proveClaim, toCalldata } from "../circuits/index.ts";
+import { startDevnet, randomImageId, signedEpochChain, type Devnet } from "./fixture.ts";
 import { ContractRevertedError } from "./index.ts";
 import type { MachinefiClient } from "./client.ts";
 
@@ -38,19 +38,7 @@ describe("a readings_sum_16 proof from the circuits layer", () => {
     const backend = await buildJsBackend();
     const key = await loadDeviceKey(backend, new Uint8Array(32).fill(42));
     const epoch = { startMs: 1_764_000_000_000n, lengthMs: 60_000n };
-    const points = [
-      { ts: epoch.startMs - 5_000n, v: 9n },
-      { ts: epoch.startMs, v: 5n },
-      { ts: epoch.startMs + 1_000n, v: 7n },
-      { ts: epoch.startMs + 2_000n, v: 11n },
-      { ts: epoch.startMs + epoch.lengthMs + 10n, v: 1n },
-    ];
-    let prev = genesisHash(key.deviceId);
-    const readings: ChainReading[] = points.map((p, i) => {
-      const r = { deviceId: key.deviceId, seq: BigInt(i + 1), ts: p.ts, values: padValues([p.v]), prev };
-      prev = hashReading(r);
-      return { ...r, signature: i === points.length - 1 ? backend.sign(key.privateKey, prev) : null };
-    });
+    const readings = signedEpochChain({ backend, key, epoch, inside: [5n, 7n, 11n] });
 
     const imageId = randomImageId();
     await admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: alice.address });

@@ -10,6 +10,8 @@ import { startAnvil, type Anvil } from "./anvil.ts";
 import { createMachinefiClient, type MachinefiClient } from "./client.ts";
 import { deployAll, type DeploymentManifest } from "./deploy.ts";
 import { SNARK_FIELD } from "../device-sdk/field.ts";
+import { genesisHash, hashReading, padValues, type EddsaBackend } from "../device-sdk/index.ts";
+import type { ChainReading } from "../circuits/index.ts";
 import { claimSignals, mockClaimProof, mockRegisterProof, registerSignals } from "./proof.ts";
 
 export interface Devnet {
@@ -62,4 +64,22 @@ export async function registerMockDevice(client: MachinefiClient, deviceId = ran
 /** A claim with a MockVerifier proof bound to exactly these values. */
 export function mockClaim(v: { imageId: string; deviceId: bigint; epoch: bigint; output: bigint; param?: bigint }) {
   return { imageId: v.imageId, deviceId: v.deviceId, epoch: v.epoch, output: v.output, proof: mockClaimProof(claimSignals(v)) };
+}
+
+/**
+ * A signed chain around one epoch: a reading before it, `inside` readings 1 s apart from its start, and one after
+ * its end; only the last reading is signed (one signature vouches for the chain behind it).
+ */
+export function signedEpochChain(o: { backend: EddsaBackend; key: { deviceId: bigint; privateKey: Uint8Array }; epoch: { startMs: bigint; lengthMs: bigint }; inside: bigint[] }): ChainReading[] {
+  const points = [
+    { ts: o.epoch.startMs - 5_000n, v: 9n },
+    ...o.inside.map((v, i) => ({ ts: o.epoch.startMs + BigInt(i) * 1_000n, v })),
+    { ts: o.epoch.startMs + o.epoch.lengthMs + 10n, v: 1n },
+  ];
+  let prev = genesisHash(o.key.deviceId);
+  return points.map((p, i) => {
+    const r = { deviceId: o.key.deviceId, seq: BigInt(i + 1), ts: p.ts, values: padValues([p.v]), prev };
+    prev = hashReading(r);
+    return { ...r, signature: i === points.length - 1 ? o.backend.sign(o.key.privateKey, prev) : null };
+  });
 }
