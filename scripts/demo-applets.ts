@@ -1,5 +1,5 @@
 /**
- * `npm start` (interim, until the devnet lands): build the applets if needed, then run each example applet over
+ * `npm run demo:applets`: build the applets if needed, then run each example applet over
  * its bundled sample readings (applets/<name>/fixtures/*.json) and print claims, journals and fuel.
  */
 import { buildApplets } from "./build-applets.ts";
