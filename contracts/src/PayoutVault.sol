@@ -64,8 +64,8 @@ contract PayoutVault is ReentrancyGuard {
     error PayoutVault__NoVerifierForSize(bytes32 imageId, uint256 k);
     /// @notice The proof does not verify for these public signals (imageId, deviceId, epoch, output, param).
     error PayoutVault__InvalidProof(bytes32 imageId, uint256 deviceId, uint256 epoch);
-    /// @notice The verifier used up all the gas it was given: resend with a higher gas limit (if it was given the
-    /// full VERIFIER_GAS_CAP, the proof holds a point the pairing precompile rejects).
+    /// @notice The verifier used up all the gas it was given: resend with a higher gas limit. (Given the full
+    /// VERIFIER_GAS_CAP, the proof more likely holds a G2 point outside the subgroup, which the precompile rejects.)
     error PayoutVault__VerifierOutOfGas(bytes32 imageId, uint256 gasForwarded);
     /// @notice A public value (deviceId, epoch or output) must lie below the BN254 scalar field.
     error PayoutVault__ValueOutOfField(uint256 value);
