@@ -1,11 +1,14 @@
 /**
  * Engine (shared configuration) and Module (validated + metered code with its imageId), in wasmtime's words.
- * A Module is immutable and cacheable: compile once, instantiate per run.
+ * A Module is immutable and cacheable: compile once, instantiate per run (module.ts).
  */
 import { imageIdOf } from "./digest.ts";
 import { RuntimeInputError } from "./errors.ts";
 import { meterModule } from "./meter.ts";
-import { validateModule, type ModuleInfo } from "./validate.ts";
+import { Module } from "./module.ts";
+import { validateModule } from "./validate.ts";
+
+export { Module };
 
 export interface EngineConfig {
   /** Fuel per run (see docs/fuel.md). */
@@ -42,30 +45,13 @@ export class Engine {
     const id = imageIdOf(wasm);
     let m = this.cache.get(id);
     if (!m) {
-      m = Module.fromBytes(this, wasm);
+      const bytes = new Uint8Array(wasm) as Uint8Array<ArrayBuffer>;
+      const info = validateModule(bytes, { memoryCapPages: this.config.memoryPages });
+      const metered = meterModule(bytes, info.memoryMaxPages);
+      m = new Module({ imageId: id, wasm: bytes, metered, compiled: new WebAssembly.Module(metered as Uint8Array<ArrayBuffer>), info });
       this.cache.set(id, m);
     }
     return m;
-  }
-}
-
-export class Module {
-  private constructor(
-    /** sha256 of the original (unmetered) Wasm bytes, hex without 0x. */
-    readonly imageId: string,
-    /** The original bytes, exactly as uploaded. */
-    readonly wasm: Uint8Array,
-    /** The metered bytes the runtime actually instantiates. */
-    readonly metered: Uint8Array,
-    readonly compiled: WebAssembly.Module,
-    readonly info: ModuleInfo,
-  ) {}
-
-  static fromBytes(engine: Engine, wasm: Uint8Array): Module {
-    const bytes = new Uint8Array(wasm) as Uint8Array<ArrayBuffer>;
-    const info = validateModule(bytes, { memoryCapPages: engine.config.memoryPages });
-    const metered = meterModule(bytes, info.memoryMaxPages);
-    return new Module(imageIdOf(bytes), bytes, metered, new WebAssembly.Module(metered as Uint8Array<ArrayBuffer>), info);
   }
 }
 

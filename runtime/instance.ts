@@ -4,9 +4,9 @@
  */
 import { DOMAIN, ENTRY_EXPORT, INIT_EXPORT, MEMORY_EXPORT } from "./abi.ts";
 import { taggedDigest } from "./digest.ts";
-import type { Module } from "./engine.ts";
+import type { Module } from "./module.ts";
 import { Linker } from "./linker.ts";
-import { FUEL_GLOBAL, TRAP_CODE, TRAP_GLOBAL } from "./meter.ts";
+import { FUEL_GLOBAL, TRAP_CODE, TRAP_GLOBAL } from "./fuel.ts";
 import { stateRoot, type AppletState } from "./state.ts";
 import type { Store } from "./store.ts";
 import { HostTrap, Trap, type TrapInfo } from "./trap.ts";

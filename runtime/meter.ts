@@ -11,37 +11,9 @@
  */
 import binaryen from "binaryen";
 
-/** Fuel per instruction, by binaryen expression kind. Anything not listed costs DEFAULT_COST. */
-export const FUEL_COSTS = {
-  block: 0,
-  nop: 0,
-  unreachable: 0,
-  loop: 1,
-  if: 1,
-  br: 1,
-  const: 1,
-  "local.get/set": 1,
-  "global.get/set": 1,
-  "unary/binary": 1,
-  "div/rem": 4,
-  "load/store": 2,
-  select: 1,
-  drop: 1,
-  return: 1,
-  call: 5,
-  call_indirect: 10,
-  "memory.size": 1,
-  "memory.grow": 1000,
-  "memory.copy/fill/init": 50,
-} as const;
-export const DEFAULT_COST = 1;
-/** If-arms at or below this cost are charged (as the larger arm) with the enclosing region. */
-export const IF_FOLD = 8;
+import { DEFAULT_COST, FUEL_COSTS, FUEL_GLOBAL, IF_FOLD, TRAP_CODE, TRAP_GLOBAL } from "./fuel.ts";
 
-export const FUEL_GLOBAL = "__mfi_fuel";
-export const TRAP_GLOBAL = "__mfi_trap";
-/** Values of the trap global: why the metered code executed `unreachable`. */
-export const TRAP_CODE = { none: 0, memoryLimit: 2 } as const;
+export { DEFAULT_COST, FUEL_COSTS, IF_FOLD };
 const GROW_HELPER = "__mfi_grow";
 
 const FEATURES =

@@ -1,5 +1,6 @@
 /** One call from readings to a RunResult: encode the input, make a Store, instantiate, run. */
-import type { Engine, Module } from "./engine.ts";
+import type { Engine } from "./engine.ts";
+import type { Module } from "./module.ts";
 import { encodeInput, type AppletReading, type InputEpoch } from "./input.ts";
 import { Instance, type RunResult } from "./instance.ts";
 import type { AppletState } from "./state.ts";
@@ -17,7 +18,7 @@ export interface RunOptions {
   fuel?: number;
 }
 
-export function runModule(engine: Engine, module: Module, opts: RunOptions): RunResult {
+export function runModule(engine: Pick<Engine, "config">, module: Module, opts: RunOptions): RunResult {
   const input = opts.input ?? encodeInput({ readings: opts.readings ?? [], epoch: opts.epoch, config: opts.config });
   const store = new Store(engine, { input, state: opts.state, fuel: opts.fuel });
   return Instance.instantiate(module, store).run();

@@ -32,7 +32,7 @@ export class Store {
   private rng: bigint;
 
   constructor(
-    readonly engine: Engine,
+    readonly engine: Pick<Engine, "config">,
     opts: StoreOptions,
   ) {
     this.input = opts.input;

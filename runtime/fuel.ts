@@ -1,0 +1,33 @@
+/** The fuel table and the names the metering pass adds to a module (published in docs/fuel.md). */
+
+/** Fuel per instruction, by binaryen expression kind. Anything not listed costs DEFAULT_COST. */
+export const FUEL_COSTS = {
+  block: 0,
+  nop: 0,
+  unreachable: 0,
+  loop: 1,
+  if: 1,
+  br: 1,
+  const: 1,
+  "local.get/set": 1,
+  "global.get/set": 1,
+  "unary/binary": 1,
+  "div/rem": 4,
+  "load/store": 2,
+  select: 1,
+  drop: 1,
+  return: 1,
+  call: 5,
+  call_indirect: 10,
+  "memory.size": 1,
+  "memory.grow": 1000,
+  "memory.copy/fill/init": 50,
+} as const;
+export const DEFAULT_COST = 1;
+/** If-arms at or below this cost are charged (as the larger arm) with the enclosing region. */
+export const IF_FOLD = 8;
+
+export const FUEL_GLOBAL = "__mfi_fuel";
+export const TRAP_GLOBAL = "__mfi_trap";
+/** Values of the trap global: why the metered code executed `unreachable`. */
+export const TRAP_CODE = { none: 0, memoryLimit: 2 } as const;
