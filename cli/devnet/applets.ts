@@ -23,6 +23,11 @@ export async function registerApplets(o: { admin: MachinefiClient; worker: Epoch
     const reducer = a.manifest.reducer as Reducer;
     const param = a.manifest.param === undefined ? undefined : BigInt(a.manifest.param);
     const rewardPerUnit = BigInt(a.manifest.rewardPerUnit);
+    if (!o.mock && !o.admin.manifest.reducers[reducer]) {
+      // No generated verifier for this reducer on this deployment: the applet could never be paid, so leave it out.
+      o.log(`⚠ applet ${a.name} skipped: no ${reducer} verifiers deployed (build them: npm run build:circuits -- --circuits readings_${reducer}_16, then redeploy)`);
+      continue;
+    }
     const onChain = await o.admin.appletOf(imageId);
     if (onChain.owner === ZERO) {
       await o.admin.registerApplet({ imageId, verifier: o.mock ? "mock" : { reducer }, rewardPerUnit, param });
