@@ -4,7 +4,7 @@
  * Writes artifacts.json (ABI, bytecode, NatSpec error notices per contract) and abis.ts (typed `as const` ABIs).
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -114,8 +114,13 @@ export function buildContracts(opts: { force?: boolean; log?: (m: string) => voi
   }
   const file: ArtifactsFile = { solcVersion: solc.version(), evmVersion: EVM_VERSION, sourceHash: hash, contracts };
   mkdirSync(BUILD_DIR, { recursive: true });
-  writeFileSync(outFile, JSON.stringify(file, null, 1) + "\n");
-  writeFileSync(join(BUILD_DIR, "abis.ts"), renderAbis(file));
+  // write-then-rename: a reader (another test worker) never sees a half-written file
+  const put = (path: string, text: string) => {
+    writeFileSync(`${path}.${process.pid}.tmp`, text);
+    renameSync(`${path}.${process.pid}.tmp`, path);
+  };
+  put(join(BUILD_DIR, "abis.ts"), renderAbis(file));
+  put(outFile, JSON.stringify(file, null, 1) + "\n");
   log(`contracts: compiled ${Object.keys(contracts).length} contracts with solc ${solc.version()} in ${Date.now() - t0} ms`);
   return file;
 }
