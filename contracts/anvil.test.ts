@@ -88,6 +88,8 @@ describe("deployAll", () => {
       const onDisk = JSON.parse(readFileSync(join(dir, "31337.json"), "utf8"));
       expect(onDisk).toEqual(manifest);
       expect(manifest.chainId).toBe(31337);
+      // real registrations whenever the register circuit's verifier was generated
+      expect(manifest.registerVerifier).toBe(manifest.verifiers.register ? "generated" : "mock");
       for (const v of Object.values(manifest.verifiers)) expect(v).toMatch(/^0x[0-9a-fA-F]{40}$/);
       const client = createMachinefiClient({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[1]!, manifest });
       expect(await client.balanceOf()).toBe(0n);
@@ -112,6 +114,7 @@ describe("deployAll", () => {
       } else {
         await expect(p).rejects.toBeInstanceOf(ContractsError);
       }
+      await expect(deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: false, mockRegistration: true })).rejects.toBeInstanceOf(ContractsError);
     } finally {
       await anvil.stop();
     }

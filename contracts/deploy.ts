@@ -48,6 +48,8 @@ export interface DeployOptions {
   manifestDir?: string | false;
   /** Deploy MockVerifier and use it for registration when no generated register verifier exists (default: devnets only). */
   allowMockVerifier?: boolean;
+  /** Register devices through MockVerifier even when the generated register verifier exists (tests; needs allowMockVerifier on non-devnets). */
+  mockRegistration?: boolean;
   log?: (msg: string) => void;
 }
 
@@ -81,6 +83,9 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
   const wallet = makeWallet(opts.privateKey, provider);
   try {
     const allowMock = opts.allowMockVerifier ?? isDevnet(chainId);
+    if (opts.mockRegistration && !allowMock) {
+      throw new ContractsError(`mockRegistration on chain ${chainId} needs allowMockVerifier: true`, { metaMessages: ["MockVerifier proofs can be forged by anyone: never use it on a shared chain."] });
+    }
     const names = generatedVerifierNames();
     if (!names.includes("register") && !allowMock) {
       throw new ContractsError("no generated register verifier (contracts/generated/Groth16Verifier_register.sol)", {
@@ -102,7 +107,8 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
       (reducers[m[1]!] ??= { arity, verifiers: {} }).verifiers[m[2]!] = verifiers[n]!;
     }
 
-    const registerVerifier = verifiers.register ?? mock!;
+    const useMock = opts.mockRegistration || !verifiers.register;
+    const registerVerifier = useMock ? mock! : verifiers.register!;
     const token = await deployContract(wallet, "RewardToken", [admin], log);
     const devices = await deployContract(wallet, "DeviceRegistry", [admin, registerVerifier], log);
     const applets = await deployContract(wallet, "AppletRegistry", [admin], log);
@@ -122,7 +128,7 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
       contracts: { RewardToken: token, DeviceRegistry: devices, AppletRegistry: applets, PayoutVault: vault, ...(mock ? { MockVerifier: mock } : {}) },
       verifiers,
       reducers,
-      registerVerifier: verifiers.register ? "generated" : "mock",
+      registerVerifier: useMock ? "mock" : "generated",
     };
     if (opts.manifestDir !== false) {
       const file = writeManifest(manifest, opts.manifestDir ?? DEFAULT_MANIFEST_DIR);

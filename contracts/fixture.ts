@@ -22,11 +22,13 @@ export interface Devnet {
   stop(): Promise<void>;
 }
 
-export async function startDevnet(opts: { clients?: number; stepsTracing?: boolean } = {}): Promise<Devnet> {
+export async function startDevnet(opts: { clients?: number; stepsTracing?: boolean; mockRegistration?: boolean } = {}): Promise<Devnet> {
   const anvil = await startAnvil({ stepsTracing: opts.stepsTracing });
   const dir = mkdtempSync(join(tmpdir(), "mfi-deploy-"));
   try {
-    const manifest = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: dir });
+    // MockVerifier registrations keep these tests independent of the register circuit (circuits-proof.test.ts
+    // covers the generated register verifier)
+    const manifest = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: dir, mockRegistration: opts.mockRegistration ?? true });
     const clients = anvil.accounts
       .slice(0, opts.clients ?? 4)
       .map((privateKey) => createMachinefiClient({ rpcUrl: anvil.rpcUrl, privateKey, manifest }));
