@@ -25,4 +25,6 @@ process.on("message", async (msg) => {
   }
 });
 process.on("disconnect", () => process.exit(0));
+// The parent went away mid-reply: nothing left to do.
+process.on("error", () => process.exit(0));
 send({ ready: true });

@@ -20,6 +20,7 @@ const require = createRequire(import.meta.url);
 export interface CircuitArtifacts {
   name: string;
   dir: string;
+  main: string;
   r1cs: string;
   wasm: string;
   zkey: string;
@@ -28,13 +29,18 @@ export interface CircuitArtifacts {
   manifest: string;
 }
 
+/** circom resolves includes next to the main file first, so a main file must not share a source file's name. */
+const mainBase = (name: string) => (existsSync(join(ROOT, "circuits", `${name}.circom`)) ? `${name}_main` : name);
+
 export function artifactsOf(name: string, buildDir = BUILD_DIR): CircuitArtifacts {
   const dir = join(buildDir, name);
+  const base = mainBase(name);
   return {
     name,
     dir,
-    r1cs: join(dir, `${name}.r1cs`),
-    wasm: join(dir, `${name}_js`, `${name}.wasm`),
+    main: join(dir, `${base}.circom`),
+    r1cs: join(dir, `${base}.r1cs`),
+    wasm: join(dir, `${base}_js`, `${base}.wasm`),
     zkey: join(dir, `${name}.zkey`),
     vkey: join(dir, "verification_key.json"),
     solidity: join(dir, `Groth16Verifier_${name}.sol`),
@@ -88,8 +94,10 @@ export function isBuilt(name: string, buildDir = BUILD_DIR): boolean {
 export type Log = (msg: string) => void;
 
 function compile(spec: CircuitSpec, a: CircuitArtifacts): Promise<void> {
+  // Start clean: a stale .circom left here would be found by circom's include lookup.
+  rmSync(a.dir, { recursive: true, force: true });
   mkdirSync(a.dir, { recursive: true });
-  const mainFile = join(a.dir, `${spec.name}.circom`);
+  const mainFile = a.main;
   writeFileSync(mainFile, spec.main);
   // circom2 runs under WASI with the working directory and its parents preopened: pass paths relative to ROOT.
   const rel = (p: string) => relative(ROOT, p);

@@ -1,0 +1,100 @@
+/**
+ * `mfi prove`: a Groth16 receipt that a device's signed readings reduce to an output over an epoch.
+ * `mfi verify <receipt>`: checks a receipt off-chain against the built verification key.
+ */
+import type { Command } from "commander";
+import { readFileSync, writeFileSync } from "node:fs";
+import { proveClaim, verifyReceipt, closeProver, receiptToJSON, receiptFromJSON, toCalldata, CircuitsError, CircuitNotBuiltError, ReceiptFormatError, InvalidProveOptionsError, INSECURE_WARNING, REDUCERS, type ChainReading, type Reducer } from "../../circuits/index.ts";
+import { packEpoch } from "../../device-sdk/index.ts";
+
+interface WireLike {
+  deviceId: string;
+  seq: string;
+  ts: string;
+  values: string[];
+  prev: string;
+  signature?: { R8x: string; R8y: string; S: string } | null;
+}
+
+function readReadingsFile(path: string): { readings: ChainReading[]; publicKey?: { x: bigint; y: bigint } } {
+  const raw = JSON.parse(readFileSync(path, "utf8")) as WireLike[] | { readings: WireLike[]; publicKey?: { x: string; y: string } };
+  const list = Array.isArray(raw) ? raw : raw.readings;
+  if (!Array.isArray(list)) throw new InvalidProveOptionsError(`${path} must hold an array of readings or { readings, publicKey }`);
+  const readings = list.map((r) => ({
+    deviceId: BigInt(r.deviceId),
+    seq: BigInt(r.seq),
+    ts: BigInt(r.ts),
+    values: r.values.map((v) => BigInt(v)),
+    prev: BigInt(r.prev),
+    signature: r.signature ? { R8x: BigInt(r.signature.R8x), R8y: BigInt(r.signature.R8y), S: BigInt(r.signature.S) } : null,
+  }));
+  const pk = Array.isArray(raw) ? undefined : raw.publicKey;
+  return { readings, publicKey: pk ? { x: BigInt(pk.x), y: BigInt(pk.y) } : undefined };
+}
+
+const exitFor = (err: unknown) => (err instanceof CircuitNotBuiltError ? 3 : err instanceof InvalidProveOptionsError || err instanceof ReceiptFormatError || err instanceof SyntaxError ? 2 : 1);
+
+export function register(program: Command): void {
+  program
+    .command("prove")
+    .description("prove that a device's signed readings reduce to an output over an epoch (writes a receipt)")
+    .requiredOption("--readings <file>", "JSON: the device's readings (wire format, bigints as decimal strings), or { readings, publicKey }")
+    .option("--public-key <x,y>", "the device's public key (decimal), unless the readings file has publicKey")
+    .requiredOption("--epoch-start <ms>", "epoch start, Unix ms")
+    .requiredOption("--epoch-length <ms>", "epoch length in ms")
+    .requiredOption("--image-id <hex>", "sha256 of the applet's Wasm")
+    .option("--reducer <name>", `one of ${REDUCERS.join(", ")}`, "sum")
+    .option("--threshold <n>", "count_above's threshold")
+    .option("--claim <n>", "the applet's claimed output: refuse to prove when the circuit computes another")
+    .option("--out <file>", "where to write the receipt JSON", "receipt.json")
+    .addHelpText("after", "\nUses the keys in build/circuits/ (npm run build:circuits). Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.")
+    .action(async (o: { readings: string; publicKey?: string; epochStart: string; epochLength: string; imageId: string; reducer: string; threshold?: string; claim?: string; out: string }) => {
+      console.error(`⚠ ${INSECURE_WARNING}`);
+      try {
+        const { readings, publicKey: filePk } = readReadingsFile(o.readings);
+        const pk = o.publicKey ? (([x, y]) => ({ x: BigInt(x!), y: BigInt(y!) }))(o.publicKey.split(",")) : filePk;
+        if (!pk) throw new InvalidProveOptionsError("no public key: pass --public-key x,y or put publicKey in the readings file");
+        const epoch = packEpoch({ startMs: BigInt(o.epochStart), lengthMs: BigInt(o.epochLength) });
+        const t0 = performance.now();
+        const r = await proveClaim({
+          readings,
+          devicePublicKey: pk,
+          epoch,
+          imageId: o.imageId,
+          reducer: o.reducer as Reducer,
+          params: o.threshold !== undefined ? { threshold: BigInt(o.threshold) } : undefined,
+          claim: o.claim !== undefined ? BigInt(o.claim) : undefined,
+          onProgress: (e) => console.error(`  ${e.circuit}: ${e.stage}`),
+        });
+        writeFileSync(o.out, receiptToJSON(r) + "\n");
+        console.log(`proved ${r.claim.reducer} = ${r.claim.output} for device ${r.claim.deviceId} over ${r.journal.insideCount} reading(s) with ${r.seal.circuit} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        console.log(`receipt: ${o.out}`);
+      } catch (err) {
+        console.error(err instanceof CircuitsError ? `${err.name}: ${err.message}` : `error: ${(err as Error).message}`);
+        process.exitCode = exitFor(err);
+      } finally {
+        await closeProver();
+      }
+    });
+
+  program
+    .command("verify <receipt>")
+    .description("verify a receipt off-chain (rebuilds the public signals from its claim)")
+    .option("--calldata", "also print the PayoutVault calldata")
+    .addHelpText("after", "\nExit codes: 0 valid, 1 invalid proof, 2 malformed receipt, 3 circuits not built.")
+    .action(async (file: string, o: { calldata?: boolean }) => {
+      try {
+        const r = receiptFromJSON(readFileSync(file, "utf8"));
+        const ok = await verifyReceipt(r);
+        console.log(`${ok ? "valid" : "INVALID"}: ${r.seal.circuit} claim ${r.claim.reducer} = ${r.claim.output} for device ${r.claim.deviceId}, epoch ${r.claim.epoch}, image ${r.claim.imageId}`);
+        if (ok) console.error(`⚠ ${INSECURE_WARNING}`);
+        if (ok && o.calldata) console.log(JSON.stringify(toCalldata(r), (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
+        process.exitCode = ok ? 0 : 1;
+      } catch (err) {
+        console.error(err instanceof CircuitsError ? `${err.name}: ${err.message}` : `error: ${(err as Error).message}`);
+        process.exitCode = exitFor(err);
+      } finally {
+        await closeProver();
+      }
+    });
+}
