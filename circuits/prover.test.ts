@@ -1,21 +1,85 @@
 import { describe, it, expect, afterAll } from "vitest";
-import { proveClaim, verifyReceipt, closeProver, toCalldata, receiptToJSON, receiptFromJSON } from "./index.ts";
-import { deviceKey, makeChain, epochPoints, EPOCH, EPOCH_PACKED, IMAGE_ID } from "./fixtures.ts";
+// @ts-expect-error snarkjs ships no types
+import * as snarkjs from "snarkjs";
+import { AbiCoder } from "ethers";
+import { registrationMessage } from "../device-sdk/index.ts";
+import { proveClaim, verifyReceipt, closeProver, toCalldata, receiptToJSON, receiptFromJSON, ProverPool, proveRegistration, verifyRegistration, verificationKey } from "./index.ts";
+import { snarkjsProof } from "./prover.ts";
+import { deviceKey, makeChain, epochPoints, backend, EPOCH, EPOCH_PACKED, IMAGE_ID } from "./fixtures.ts";
 
 afterAll(closeProver);
 
-describe("proveClaim / verifyReceipt (real Groth16, readings_sum_16)", () => {
-  it("proves the sum of an epoch's readings and the receipt verifies", async () => {
+describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
+  it("proves the sum of an epoch's readings; the receipt round-trips JSON and binds every public signal", async () => {
     const key = await deviceKey(1);
-    const readings = await makeChain(key, epochPoints([5n, 7n, 11n]));
-    const r = await proveClaim({ readings, devicePublicKey: key.publicKey, epoch: EPOCH, imageId: IMAGE_ID, reducer: "sum", claim: 23n });
+    const readings = await makeChain(key, epochPoints([5n, 7n, 11n], { after: 2 }));
+    const stages: string[] = [];
+    const r = await proveClaim({ readings, devicePublicKey: key.publicKey, epoch: EPOCH, imageId: IMAGE_ID, reducer: "sum", claim: 23n, onProgress: (e) => stages.push(e.stage) });
+    expect(stages[0]).toBe("queued");
+    expect(stages).toContain("witness");
     expect(r.seal.circuit).toBe("readings_sum_16");
-    expect(r.claim.output).toBe(23n);
-    expect(r.claim.epoch).toBe(EPOCH_PACKED);
+    expect(r.claim).toMatchObject({ output: 23n, epoch: EPOCH_PACKED, deviceId: key.deviceId, imageId: IMAGE_ID });
+    expect(r.journal).toMatchObject({ firstSeq: 2n, signedSeq: 6n, insideCount: 3 });
     expect(await verifyReceipt(r)).toBe(true);
     const back = receiptFromJSON(receiptToJSON(r));
     expect(await verifyReceipt(back)).toBe(true);
-    expect(await verifyReceipt({ ...back, claim: { ...back.claim, output: 24n }, publicSignals: [...back.publicSignals.slice(0, 3), 24n] })).toBe(false);
-    expect(toCalldata(r).proof).toMatch(/^0x[0-9a-f]{576}$/);
+
+    // The claim is rebuilt into signals: changing any field breaks verification.
+    for (const claim of [{ output: 24n }, { deviceId: key.deviceId + 1n }, { epoch: EPOCH_PACKED + 1n }, { imageId: "0x" + "cd".repeat(32) }]) {
+      expect(await verifyReceipt({ ...back, claim: { ...back.claim, ...claim }, publicSignals: [] })).toBe(false);
+    }
+    // And snarkjs itself rejects each tampered public signal.
+    const vk = verificationKey("readings_sum_16");
+    for (let i = 0; i < 4; i++) {
+      const signals = r.publicSignals.map((s, j) => String(j === i ? s + 1n : s));
+      expect(await snarkjs.groth16.verify(vk, signals, snarkjsProof(r.seal))).toBe(false);
+    }
+
+    // Calldata: abi.encode(k, a, b (swapped for Solidity), c), the same numbers snarkjs's own calldata export gives.
+    const cd = toCalldata(r);
+    expect(cd).toMatchObject({ imageId: IMAGE_ID, deviceId: key.deviceId, epoch: EPOCH_PACKED, output: 23n });
+    const [k, a, b, c] = AbiCoder.defaultAbiCoder().decode(["uint256", "uint256[2]", "uint256[2][2]", "uint256[2]"], cd.proof);
+    const ref = JSON.parse("[" + (await snarkjs.groth16.exportSolidityCallData(snarkjsProof(r.seal), r.publicSignals.map(String))) + "]");
+    expect(k).toBe(16n);
+    expect([a, b, c].map((x) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v)))).toEqual(ref.slice(0, 3).map((x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === "string" ? BigInt(v).toString() : v))));
+  });
+
+  it("proves count_above and max, and a chain that starts inside the epoch (genesis), two proofs at once", async () => {
+    const key = await deviceKey(4);
+    const withBefore = await makeChain(key, epochPoints([3n, 9n, 10n, 2n]));
+    const fromGenesis = await makeChain(key, epochPoints([8n, 1n], { before: 0 }));
+    const pool = new ProverPool(2);
+    try {
+      const common = { devicePublicKey: key.publicKey, epoch: EPOCH_PACKED, imageId: IMAGE_ID, pool };
+      const [count, max, genesis] = await Promise.all([
+        proveClaim({ ...common, readings: withBefore, reducer: "count_above", params: { threshold: 3n }, claim: 2n }),
+        proveClaim({ ...common, readings: withBefore, reducer: "max", claim: 10n }),
+        proveClaim({ ...common, readings: fromGenesis, reducer: "sum", claim: 9n }),
+      ]);
+      expect(count.seal.circuit).toBe("readings_count_above_16");
+      expect(count.publicSignals).toHaveLength(5);
+      expect(count.publicSignals[4]).toBe(3n);
+      expect(max.claim.output).toBe(10n);
+      expect(genesis.journal.firstSeq).toBe(1n);
+      for (const r of [count, max, genesis]) expect(await verifyReceipt(r)).toBe(true);
+      // A receipt cannot be re-labelled with another parameter or reducer.
+      expect(await verifyReceipt({ ...count, claim: { ...count.claim, param: 4n } })).toBe(false);
+      expect(await verifyReceipt({ ...max, claim: { ...max.claim, reducer: "sum" } })).toBe(false);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  it("proves a registration that DeviceRegistry's signals verify, and rejects another owner", async () => {
+    const key = await deviceKey(5);
+    const owner = "0x" + "11".repeat(20);
+    const registry = "0x" + "22".repeat(20);
+    const signature = (await backend()).sign(key.privateKey, registrationMessage(BigInt(owner), 31337n, BigInt(registry)));
+    const p = await proveRegistration({ publicKey: key.publicKey, signature, owner, chainId: 31337n, registry });
+    expect(p.publicSignals).toEqual([key.deviceId, BigInt(owner), 31337n, BigInt(registry)]);
+    expect(await verifyRegistration(p)).toBe(true);
+    expect(await verifyRegistration({ ...p, publicSignals: [key.deviceId, BigInt(owner) + 1n, 31337n, BigInt(registry)] })).toBe(false);
+    expect(p.calldata.b[0]).toEqual([p.b[0][1], p.b[0][0]]);
+    await expect(proveRegistration({ publicKey: key.publicKey, signature, owner: "0x" + "33".repeat(20), chainId: 31337n, registry })).rejects.toThrow(/proving failed/);
   });
 });
