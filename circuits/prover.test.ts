@@ -42,7 +42,7 @@ describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
     const ref = JSON.parse("[" + (await snarkjs.groth16.exportSolidityCallData(snarkjsProof(r.seal), r.publicSignals.map(String))) + "]");
     expect(k).toBe(16n);
     expect([a, b, c].map((x) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v)))).toEqual(ref.slice(0, 3).map((x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === "string" ? BigInt(v).toString() : v))));
-  });
+  }, 240_000);
 
   it("proves count_above and max, and a chain that starts inside the epoch (genesis), two proofs at once", async () => {
     const key = await deviceKey(4);
@@ -68,7 +68,7 @@ describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
     } finally {
       await pool.close();
     }
-  });
+  }, 240_000);
 
   it("proves a registration that DeviceRegistry's signals verify, and rejects another owner", async () => {
     const key = await deviceKey(5);
@@ -81,5 +81,5 @@ describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
     expect(await verifyRegistration({ ...p, publicSignals: [key.deviceId, BigInt(owner) + 1n, 31337n, BigInt(registry)] })).toBe(false);
     expect(p.calldata.b[0]).toEqual([p.b[0][1], p.b[0][0]]);
     await expect(proveRegistration({ publicKey: key.publicKey, signature, owner: "0x" + "33".repeat(20), chainId: 31337n, registry })).rejects.toThrow(/proving failed/);
-  });
+  }, 240_000);
 });

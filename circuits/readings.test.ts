@@ -56,7 +56,7 @@ async function signedChain(k: DeviceKey, links: { seq: bigint; ts: bigint; v: bi
   });
 }
 
-describe("Readings(16) with the sum reducer", () => {
+describe("Readings(16) with the sum reducer", { timeout: 120_000 }, () => {
   it("accepts the honest segment (so every rejection below is the attack's doing)", async () => {
     expect(await witnessOk(honest)).toBe(true);
   });

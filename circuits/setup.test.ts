@@ -15,6 +15,7 @@ import { FixedBasePool } from "./setup/fixed-base.ts";
 import { writeInitialZkey } from "./setup/zkey-writer.ts";
 import { writePtau } from "./setup/ptau-writer.ts";
 import { devSetup } from "./setup/dev-setup.ts";
+import { prodSetup } from "./setup/prod-setup.ts";
 import { devToxic, seedScalar } from "./setup/seed.ts";
 import { rootOfUnity, lagrangeAt, mod, pow, R } from "./setup/field.ts";
 import { closeProver } from "./prover.ts";
@@ -64,7 +65,7 @@ describe("field helpers", () => {
   });
 });
 
-describe("direct dev setup vs snarkjs", () => {
+describe("direct dev setup vs snarkjs", { timeout: 240_000 }, () => {
   it("writes the same initial zkey as snarkjs zkey new from an equivalent ptau", async () => {
     const toxic = devToxic();
     await writePtau({ path: join(dir, "toy.ptau"), power: 4, toxic, pool });
@@ -91,5 +92,15 @@ describe("direct dev setup vs snarkjs", () => {
     // A different seed gives different keys: the seed really is the setup.
     await devSetup({ name: "toy", files: files("other"), pool, seed: "another seed" });
     expect(readFileSync(files("other").zkey).equals(readFileSync(files("one").zkey))).toBe(false);
+  });
+
+  it("production keys: a ceremony-style ptau plus a random phase-2 contribution (not reproducible, by design)", async () => {
+    const files = (p: string) => ({ r1cs: join(dir, "toy.r1cs"), zkey: join(dir, `${p}.zkey`), vkey: join(dir, `${p}.vkey.json`), solidity: join(dir, `${p}.sol`) });
+    await prodSetup({ name: "toy", ptau: join(dir, "toy.ptau"), files: files("prod") });
+    expect(await snarkjs.zKey.verifyFromR1cs(join(dir, "toy.r1cs"), join(dir, "toy.ptau"), files("prod").zkey)).toBe(true);
+    const { proof, publicSignals } = await snarkjs.groth16.fullProve({ a: 1n, b: 2n, c: 8n, x: 1n, y: 3n }, join(dir, "toy_js", "toy.wasm"), files("prod").zkey);
+    expect(await snarkjs.groth16.verify(JSON.parse(readFileSync(files("prod").vkey, "utf8")), publicSignals, proof)).toBe(true);
+    expect(readFileSync(files("prod").solidity, "utf8")).not.toContain("DEV KEYS");
+    await expect(prodSetup({ name: "toy", ptau: join(dir, "missing.ptau"), files: files("bad") })).rejects.toThrow();
   });
 });

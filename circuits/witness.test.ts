@@ -17,7 +17,7 @@ beforeAll(async () => {
   chain = await makeChain(key, epochPoints([5n, 7n, 11n], { after: 2 }));
 });
 
-describe("proveClaim refuses bad segments with typed errors", () => {
+describe("proveClaim refuses bad segments with typed errors", { timeout: 120_000 }, () => {
   it("another device's reading", async () => {
     const other = await deviceKey(2);
     const foreign = (await makeChain(other, epochPoints([1n])))[1]!;
