@@ -1,0 +1,29 @@
+/** `mfi build <applet>`: compile an applet under applets/ (or a folder with applet.json) to build/applets/<name>.wasm. */
+import type { Command } from "commander";
+import { buildApplets } from "../../scripts/build-applets.ts";
+import { RuntimeBaseError } from "../../runtime/index.ts";
+import { componentize } from "../../runtime/component.ts";
+
+export function register(program: Command): void {
+  program
+    .command("build [applets...]")
+    .description("compile applets (all by default) with asc into build/applets/<name>.wasm, cached by content hash")
+    .option("--force", "rebuild even if the sources did not change")
+    .option("--component", "also wrap each applet as a Wasm component (WIT world runtime/wit/applet.wit) with jco")
+    .addHelpText("after", "\nExit codes: 0 built, 1 a compile or validation error.")
+    .action(async (names: string[], opts: { force?: boolean; component?: boolean }) => {
+      try {
+        const built = await buildApplets({ names: names.map((n) => n.replace(/\/+$/, "").split("/").pop()!), force: opts.force, log: (m) => console.log(m) });
+        if (names.length && built.length < names.length) throw new RuntimeBaseError(`unknown applet: ${names.join(", ")}`, { details: "applets live in applets/<name>/ with an applet.json" });
+        if (opts.component) {
+          for (const b of built) {
+            const out = await componentize({ wasmPath: b.wasmPath });
+            console.log(`component ${b.name}: ${out}`);
+          }
+        }
+      } catch (err) {
+        console.error((err as Error).message);
+        process.exitCode = 1;
+      }
+    });
+}
