@@ -3,10 +3,11 @@
  * circuits layer (proveClaim, toCalldata), checked on chain by the generated Groth16Verifier_readings_sum_16.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildJsBackend, loadDeviceKey } from "../device-sdk/index.ts";
-import { closeProver, isBuilt, proveClaim, toCalldata } from "../circuits/index.ts";
+import { buildJsBackend, loadDeviceKey, registrationMessage } from "../device-sdk/index.ts";
+import { closeProver, isBuilt, proveClaim, proveRegistration, toCalldata } from "../circuits/index.ts";
 import { startDevnet, randomImageId, signedEpochChain, type Devnet } from "./fixture.ts";
-import { ContractRevertedError } from "./index.ts";
+import { ContractRevertedError, createMachinefiClient, deployContract } from "./index.ts";
+import type { Wallet } from "ethers";
 import type { MachinefiClient } from "./client.ts";
 
 let net: Devnet;
@@ -54,5 +55,54 @@ describe("a readings_sum_16 proof from the circuits layer", () => {
     expect(await alice.balanceOf()).toBe(before + 46n);
     expect(await alice.factOf(calldata)).toEqual({ proven: true, output: 23n });
     await reverted(alice.claim(calldata), "PayoutVault__AlreadyClaimed");
+  });
+});
+
+describe("a readings_count_above_16 proof (five public signals: the threshold is bound)", () => {
+  it("is paid for the applet with that threshold and refused for an applet with another", async () => {
+    expect(isBuilt("readings_count_above_16"), "circuit readings_count_above_16 is not built: run npm run build").toBe(true);
+    const backend = await buildJsBackend();
+    const key = await loadDeviceKey(backend, new Uint8Array(32).fill(44));
+    const epoch = { startMs: 1_764_000_000_000n, lengthMs: 60_000n };
+    const readings = signedEpochChain({ backend, key, epoch, inside: [5n, 7n, 11n, 6n] });
+    const [above6, above5] = [randomImageId(), randomImageId()];
+    await admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: alice.address });
+    await admin.registerApplet({ imageId: above6, verifier: { reducer: "count_above" }, rewardPerUnit: 10n, param: 6n });
+    await admin.registerApplet({ imageId: above5, verifier: { reducer: "count_above" }, rewardPerUnit: 10n, param: 5n });
+    const receipt = await proveClaim({ readings, devicePublicKey: key.publicKey, epoch, imageId: above6, reducer: "count_above", params: { threshold: 6n }, sizes: [16] });
+    const calldata = toCalldata(receipt);
+    // same proof presented for the threshold-5 applet: different imageId and param, refused
+    await reverted(alice.claim({ ...calldata, imageId: above5 }), "PayoutVault__InvalidProof");
+    const paid = await alice.claim(calldata);
+    expect(paid.paid.output).toBe(receipt.claim.output);
+    expect(paid.paid.reward).toBe(receipt.claim.output * 10n);
+  });
+});
+
+describe("a register proof from the circuits layer", () => {
+  it("registers the device behind the key to the owner it signed; a proof for another owner is refused", async () => {
+    expect(isBuilt("register"), "circuit register is not built: run npm run build").toBe(true);
+    const verifier = net.manifest.verifiers.register;
+    expect(verifier, "contracts/generated/Groth16Verifier_register.sol was not deployed").toMatch(/^0x/);
+    // a registry that checks the generated verifier (the shared fixture registers through MockVerifier)
+    const registry = await deployContract(admin.contracts.vault.runner as Wallet, "DeviceRegistry", [admin.address, verifier]);
+    const manifest = { ...net.manifest, contracts: { ...net.manifest.contracts, DeviceRegistry: registry } };
+    const client = createMachinefiClient({ rpcUrl: net.anvil.rpcUrl, privateKey: net.anvil.accounts[1]!, manifest });
+    try {
+      const backend = await buildJsBackend();
+      const key = await loadDeviceKey(backend, new Uint8Array(32).fill(43));
+      const chainId = BigInt(client.chainId);
+      const proveFor = async (owner: string) => {
+        const signature = backend.sign(key.privateKey, registrationMessage(BigInt(owner), chainId, BigInt(registry)));
+        return (await proveRegistration({ publicKey: key.publicKey, signature, owner, chainId, registry })).calldata;
+      };
+      // the device signed for admin: client cannot take it over with that proof
+      const forAdmin = await proveFor(admin.address);
+      await reverted(client.registerDevice({ deviceId: key.deviceId, proof: forAdmin }), "DeviceRegistry__InvalidProof");
+      await client.registerDevice({ deviceId: key.deviceId, owner: admin.address, proof: forAdmin }); // relayed for admin
+      expect(await client.deviceOf(key.deviceId)).toEqual({ owner: admin.address, active: true });
+    } finally {
+      client.close();
+    }
   });
 });
