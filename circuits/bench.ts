@@ -5,7 +5,7 @@
  * compile times come from the build manifests).
  */
 import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, loadavg } from "node:os";
 import { join } from "node:path";
 import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
 import { median } from "../scripts/bench-lib.ts";
@@ -56,9 +56,11 @@ const bench: Bench = {
       const parts = runs.map(breakdown);
       const b = { witness: median(parts.map((p) => p.witness)), fft: median(parts.map((p) => p.fft)), msm: median(parts.map((p) => p.msm)) };
       const m = readManifest(`readings_sum_${k}`)!;
-      const note = `witness ${b.witness.toFixed(2)} s, QAP/FFT ${b.fft.toFixed(2)} s, MSM ${b.msm.toFixed(2)} s; ${m.constraints} constraints, 2^${m.domainPower}`;
+      const cpu = median(runs.map((s) => s.cpuMs)) / 1000;
+      const note = `load avg ${loadavg()[0]!.toFixed(1)}; CPU ${cpu.toFixed(2)} s; witness ${b.witness.toFixed(2)} s, QAP/FFT ${b.fft.toFixed(2)} s, MSM ${b.msm.toFixed(2)} s; ${m.constraints} constraints, 2^${m.domainPower}`;
       log(`K=${k}: median ${med.toFixed(2)} s (${note}), peak RSS ${(Math.max(...runs.map((s) => s.maxRssKb)) / 1024).toFixed(0)} MiB`);
       out.push({ id: `prove.k${k}.median_s`, value: med, unit: "s", note });
+      out.push({ id: `prove.k${k}.cpu_s`, value: cpu, unit: "s", note: "CPU seconds of the proving process (all threads): about twice the wall time on two idle cores" });
       out.push({ id: `prove.k${k}.constraints`, value: m.constraints, unit: "constraints" });
       out.push({ id: `prove.k${k}.peak_rss_mb`, value: Math.max(...runs.map((s) => s.maxRssKb)) / 1024, unit: "MiB" });
     }
@@ -112,7 +114,7 @@ const bench: Bench = {
         rmSync(dir, { recursive: true, force: true });
       }
       const compile = DEFAULT_CIRCUITS.reduce((s, n) => s + (readManifest(n)?.compileSeconds ?? 0), 0);
-      out.push({ id: "setup.dev.first_run_s", value: (performance.now() - t0) / 1000, unit: "s", note: `keys for ${DEFAULT_CIRCUITS.length} circuits; circom2 compile adds ${compile.toFixed(0)} s (from the build manifests)` });
+      out.push({ id: "setup.dev.first_run_s", value: (performance.now() - t0) / 1000, unit: "s", note: `load avg ${loadavg()[0]!.toFixed(1)}; keys for ${DEFAULT_CIRCUITS.length} circuits; circom2 compile adds ${compile.toFixed(0)} s (from the build manifests)` });
       out.push({ id: "setup.compile_s", value: compile, unit: "s", note: "circom2 (Wasm) --O2, all default circuits, as measured by the last build" });
     }
     return out;

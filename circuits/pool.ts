@@ -13,6 +13,8 @@ export interface RawProof {
   publicSignals: string[];
   witnessMs: number;
   totalMs: number;
+  /** CPU time of the proving process, all its threads (a load-independent measure next to wall time). */
+  cpuMs: number;
   /** [stage, ms since start] as snarkjs reported them. */
   stages: [string, number][];
   /** Peak RSS of the proving process so far (KiB). */

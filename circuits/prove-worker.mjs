@@ -6,6 +6,7 @@ const send = (m) => process.send(m);
 
 process.on("message", async (msg) => {
   const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
   const stages = [];
   const stage = (name) => {
     stages.push([name, performance.now() - t0]);
@@ -19,7 +20,8 @@ process.on("message", async (msg) => {
     stage("prove");
     const logger = { debug: (m) => (/^(Reading|Building|QAP|Multiexp|Construct)/.test(m) ? stage(m) : undefined), info() {}, warn() {}, error() {} };
     const { proof, publicSignals } = await snarkjs.groth16.prove(msg.zkey, wtns, logger);
-    send({ id: msg.id, proof, publicSignals, witnessMs, totalMs: performance.now() - t0, stages, maxRssKb: process.resourceUsage().maxRSS });
+    const cpu = process.cpuUsage(cpu0);
+    send({ id: msg.id, proof, publicSignals, witnessMs, totalMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, stages, maxRssKb: process.resourceUsage().maxRSS });
   } catch (err) {
     send({ id: msg.id, error: String((err && err.message) || err) });
   }
