@@ -3,8 +3,11 @@
 import * as snarkjs from "snarkjs";
 
 const send = (m) => process.send(m);
+// Build the curve (Wasm + its worker threads) at start, not during the first proof; snarkjs reuses it.
+const warm = snarkjs.curves.getCurveFromName("bn128");
 
 process.on("message", async (msg) => {
+  await warm;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
   const stages = [];

@@ -21,6 +21,7 @@ describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
     expect(r.claim).toMatchObject({ output: 23n, epoch: EPOCH_PACKED, deviceId: key.deviceId, imageId: IMAGE_ID });
     expect(r.journal).toMatchObject({ firstSeq: 2n, signedSeq: 6n, insideCount: 3 });
     expect(await verifyReceipt(r)).toBe(true);
+    expect(Object.keys(JSON.parse(receiptToJSON(r))).sort()).toEqual(["claim", "journal", "publicSignals", "seal"]);
     const back = receiptFromJSON(receiptToJSON(r));
     expect(await verifyReceipt(back)).toBe(true);
 

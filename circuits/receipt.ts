@@ -60,8 +60,10 @@ const big = (v: unknown, what: string): bigint => {
   throw new ReceiptFormatError(`receipt field ${what} must be a non-negative decimal string, got ${JSON.stringify(v)?.slice(0, 80)}`);
 };
 
+/** The four receipt fields only (a ProveResult's stats stay out), bigints as decimal strings. */
 export function receiptToJSON(r: Receipt): string {
-  return JSON.stringify(r, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  const { seal, claim, journal, publicSignals } = r;
+  return JSON.stringify({ seal, claim, journal, publicSignals }, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 }
 
 export function receiptFromJSON(json: string | unknown): Receipt {
