@@ -8,8 +8,8 @@ import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
 import { median } from "../scripts/bench-lib.ts";
 import { startDevnet, randomDeviceId, randomImageId, signedEpochChain, type Devnet } from "./fixture.ts";
 import type { MachinefiClient } from "./client.ts";
-import { buildJsBackend, loadDeviceKey } from "../device-sdk/index.ts";
-import { closeProver, isBuilt, proveClaim, toCalldata } from "../circuits/index.ts";
+import { buildJsBackend, loadDeviceKey, registrationMessage } from "../device-sdk/index.ts";
+import { closeProver, isBuilt, proveClaim, proveRegistration, toCalldata } from "../circuits/index.ts";
 import { claimSignals, createMachinefiClient, deployContract, registerSignals } from "./index.ts";
 import { loadStandin } from "./standin.ts";
 import { callGas, groth16PrecompileFloor } from "./gas.ts";
@@ -68,6 +68,7 @@ const bench: Bench = {
       }
       log(`claim: first payout ${first.gasUsed}, then ${claimGas.join(", ")}; verifier share ${verifierGas.join(", ")}`);
       const real = await realCircuitClaim(net, alice, log);
+      const realReg = await realRegistration(net, log);
 
       const items = await Promise.all(Array.from({ length: 10 }, (_, i) => claimOf(batchIds[10 + i]!, 500n + BigInt(i))));
       const b = await alice.claimBatch(items);
@@ -81,7 +82,7 @@ const bench: Bench = {
         { id: "gas.claim.verifier", value: v, unit: "gas", baseline: 215_000, ratio: v / 215_000, note: `goal ≤ 215,000; the vault's call to the snarkjs verifier, incl. cold access and calldata building${real ? `; Groth16Verifier_readings_sum_16 with a real circuit proof: ${real.verifier}` : ""}` },
         { id: "gas.claim.verifier_floor_ratio", value: v / floor, unit: "x", baseline: floor, note: `verifier share / BN254 precompile floor (pairing 4 pairs + 4 ecMul + 4 ecAdd = ${floor})` },
         { id: "gas.claimBatch10.per_claim", value: perClaim, unit: "gas", baseline: 270_000, ratio: perClaim / 270_000, note: "goal ≤ 270,000 per claim" },
-        { id: "gas.register.proof", value: median(regGas), unit: "gas", note: "registerDevice with a real Groth16 proof (4 public signals)" },
+        { id: "gas.register.proof", value: median(regGas), unit: "gas", note: `registerDevice with a real Groth16 proof (stand-in, 4 public signals)${realReg ? `; with a real register-circuit proof: ${realReg}` : ""}` },
         { id: "gas.register.batch100.per_device", value: Number(batch.gasUsed) / 100, unit: "gas", note: "manufacturer registerDevicesBatch of 100" },
         { id: "gas.applet.register", value: median(appletGas), unit: "gas" },
       ];
@@ -115,6 +116,32 @@ async function realCircuitClaim(net: Devnet, owner: MachinefiClient, log: (m: st
     log(`real readings_sum_16 claim: ${r.gasUsed}, verifier share ${v}`);
     return { total: Number(r.gasUsed), verifier: v };
   } finally {
+    await closeProver();
+  }
+}
+
+/** One registration with a real `register` proof through the committed generated verifier, when it is built. */
+async function realRegistration(net: Devnet, log: (m: string) => void): Promise<number | undefined> {
+  const verifier = net.manifest.verifiers.register;
+  if (!verifier || !isBuilt("register")) {
+    log("register is not built or not generated: real registration skipped");
+    return undefined;
+  }
+  const admin = net.clients[0]!;
+  const registry = await deployContract(admin.contracts.vault.runner as Wallet, "DeviceRegistry", [admin.address, verifier]);
+  const backend = await buildJsBackend();
+  const key = await loadDeviceKey(backend, new Uint8Array(32).fill(8));
+  const chainId = BigInt(admin.chainId);
+  const owner = net.clients[1]!.address;
+  const signature = backend.sign(key.privateKey, registrationMessage(BigInt(owner), chainId, BigInt(registry)));
+  const client = createMachinefiClient({ rpcUrl: net.anvil.rpcUrl, privateKey: net.anvil.accounts[1]!, manifest: { ...net.manifest, contracts: { ...net.manifest.contracts, DeviceRegistry: registry } } });
+  try {
+    const proof = await proveRegistration({ publicKey: key.publicKey, signature, owner, chainId, registry });
+    const r = await client.registerDevice({ deviceId: key.deviceId, proof: proof.calldata });
+    log(`real register-circuit registration: ${r.gasUsed}`);
+    return Number(r.gasUsed);
+  } finally {
+    client.close();
     await closeProver();
   }
 }
