@@ -31,3 +31,21 @@ export const FUEL_GLOBAL = "__mfi_fuel";
 export const TRAP_GLOBAL = "__mfi_trap";
 /** Values of the trap global: why the metered code executed `unreachable`. */
 export const TRAP_CODE = { none: 0, memoryLimit: 2 } as const;
+
+/** The host's handle on a metered instance's fuel counter (exported as __mfi_fuel_get / __mfi_fuel_set). */
+export interface FuelCell {
+  value: bigint;
+}
+
+export function fuelCell(exports: WebAssembly.Exports): FuelCell {
+  const get = exports[FUEL_GLOBAL + "_get"] as () => bigint;
+  const set = exports[FUEL_GLOBAL + "_set"] as (v: bigint) => void;
+  return {
+    get value() {
+      return get();
+    },
+    set value(v: bigint) {
+      set(v);
+    },
+  };
+}

@@ -6,7 +6,7 @@ import { DOMAIN, ENTRY_EXPORT, INIT_EXPORT, MEMORY_EXPORT } from "./abi.ts";
 import { taggedDigest } from "./digest.ts";
 import type { Module } from "./module.ts";
 import { Linker } from "./linker.ts";
-import { FUEL_GLOBAL, TRAP_CODE, TRAP_GLOBAL } from "./fuel.ts";
+import { TRAP_CODE, TRAP_GLOBAL, fuelCell } from "./fuel.ts";
 import { stateRoot, type AppletState } from "./state.ts";
 import type { Store } from "./store.ts";
 import { HostTrap, Trap, type TrapInfo } from "./trap.ts";
@@ -36,7 +36,7 @@ export class Instance {
   static instantiate(module: Module, store: Store, linker: Linker = defaultLinker): Instance {
     const wasm = new WebAssembly.Instance(module.compiled, linker.imports(store));
     store.memory = wasm.exports[MEMORY_EXPORT] as WebAssembly.Memory;
-    store.fuelGlobal = wasm.exports[FUEL_GLOBAL] as WebAssembly.Global;
+    store.fuelGlobal = fuelCell(wasm.exports);
     return new Instance(module, store, wasm.exports);
   }
 

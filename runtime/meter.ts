@@ -31,8 +31,9 @@ const DIVREM = new Set([
 ]);
 
 // binaryen.js has per-expression accessor classes (binaryen.Loop.getBody, ...) that its .d.ts does not declare.
-const E = binaryen as unknown as Record<string, Record<string, (expr: number, value?: number) => number>>;
-const L = binaryen as unknown as Record<string, Record<string, (expr: number) => number[]>>;
+const E = binaryen as unknown as Record<string, Record<string, (expr: number, value?: number) => number> | undefined>;
+const addVar = (binaryen as unknown as { _BinaryenFunctionAddVar: (func: number, type: number) => number })._BinaryenFunctionAddVar;
+const L = binaryen as unknown as Record<string, Record<string, (expr: number) => number[]> | undefined>;
 
 export class MeterError extends Error {
   override name = "MeterError";
@@ -44,96 +45,130 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
   try {
     m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, m.i64.const(0n));
     m.addGlobal(TRAP_GLOBAL, binaryen.i32, true, m.i32.const(0));
-    m.addGlobalExport(FUEL_GLOBAL, FUEL_GLOBAL);
     m.addGlobalExport(TRAP_GLOBAL, TRAP_GLOBAL);
 
-    const charge = (cost: number, check: boolean): binaryen.ExpressionRef[] => {
-      const out = [m.global.set(FUEL_GLOBAL, m.i64.sub(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.const(BigInt(cost))))];
-      if (check) out.push(m.if(m.i64.lt_s(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.const(0n)), m.unreachable()));
+    // Per function, the counter lives in a local ($f): every charge computes it locally and stores it to the global
+    // (a store, no load, so a tight loop carries no dependency through memory), and only a call reloads it, since
+    // the callee (or a host function) charged the global. The global therefore always equals $f at a charge point.
+    let fuelLocal = 0;
+    let temps = new Map<number, number>();
+    let func = 0;
+    const tempOf = (type: number) => {
+      let t = temps.get(type);
+      if (t === undefined) temps.set(type, (t = addVar(func, type)));
+      return t;
+    };
+    const charge = (cost: number, check: boolean, fromGlobal: boolean): binaryen.ExpressionRef[] => {
+      const base = fromGlobal ? m.global.get(FUEL_GLOBAL, binaryen.i64) : m.local.get(fuelLocal, binaryen.i64);
+      const out = [m.local.set(fuelLocal, m.i64.sub(base, m.i64.const(BigInt(cost)))), m.global.set(FUEL_GLOBAL, m.local.get(fuelLocal, binaryen.i64))];
+      if (check) out.push(m.if(m.i64.lt_s(m.local.get(fuelLocal, binaryen.i64), m.i64.const(0n)), m.unreachable()));
       return out;
     };
-    const prepend = (expr: binaryen.ExpressionRef, cost: number, check: boolean): binaryen.ExpressionRef =>
-      cost === 0 && !check ? expr : m.block(null, [...charge(cost, check), expr], binaryen.getExpressionType(expr));
+    const prepend = (expr: binaryen.ExpressionRef, cost: number, check: boolean, fromGlobal = false): binaryen.ExpressionRef =>
+      m.block(null, [...charge(cost, check, fromGlobal), expr], binaryen.getExpressionType(expr));
+    const isCall = (e: binaryen.ExpressionRef) => {
+      const id = binaryen.getExpressionId(e);
+      return id === binaryen.CallId || id === binaryen.CallIndirectId;
+    };
+    /** A call, followed by reloading $f from the global the callee charged. */
+    const reloadAfter = (call: binaryen.ExpressionRef): binaryen.ExpressionRef => {
+      const type = binaryen.getExpressionType(call);
+      const reload = m.local.set(fuelLocal, m.global.get(FUEL_GLOBAL, binaryen.i64));
+      if (type === binaryen.unreachable) return call;
+      if (type === binaryen.none) return m.block(null, [call, reload], binaryen.none);
+      if (type !== binaryen.i32 && type !== binaryen.i64) throw new MeterError("the metering pass supports only i32/i64 call results");
+      const t = tempOf(type);
+      return m.block(null, [m.local.set(t, call), reload, m.local.get(t, type)], type);
+    };
+    /** Visit a child, then re-seat it (wrapped) if it is a call. */
+    const child = (c: binaryen.ExpressionRef, set: (e: binaryen.ExpressionRef) => void): number => {
+      if (!c) return 0;
+      const cost = visit(c);
+      if (isCall(c)) set(reloadAfter(c));
+      return cost;
+    };
+    const region = (c: binaryen.ExpressionRef): [number, binaryen.ExpressionRef] => {
+      const cost = visit(c);
+      return [cost, isCall(c) ? reloadAfter(c) : c];
+    };
+    const slots = (expr: binaryen.ExpressionRef, cls: string, names: string[]) =>
+      names.reduce((acc, n) => acc + child(E[cls]![`get${n}`]!(expr), (v) => E[cls]![`set${n}`]!(expr, v)), 0);
+    const list = (expr: binaryen.ExpressionRef, cls: string, getAll: string, setAt: string) =>
+      L[cls]![getAll]!(expr).reduce((acc, c, i) => acc + child(c, (v) => (E[cls]![setAt] as (e: number, i: number, v: number) => number)(expr, i, v)), 0);
 
-    /** Static cost of `expr` in its region; loops and large if-arms are instrumented as their own regions. */
-    const sum = (xs: number[]) => xs.reduce((a, c) => a + visit(c), 0);
     /** Static cost of `expr` in its region; loops and large if-arms are instrumented as their own regions. */
     const visit = (expr: binaryen.ExpressionRef): number => {
       if (!expr) return 0;
       const id = binaryen.getExpressionId(expr);
       switch (id) {
         case binaryen.BlockId:
-          return sum(L.Block.getChildren(expr));
+          return list(expr, "Block", "getChildren", "setChildAt");
         case binaryen.LoopId: {
-          const body = E.Loop.getBody(expr);
-          const cost = visit(body) + FUEL_COSTS.loop;
-          E.Loop.setBody(expr, prepend(body, cost, true));
+          const [cost, body] = region(E.Loop!.getBody!(expr));
+          E.Loop!.setBody!(expr, prepend(body, cost + FUEL_COSTS.loop, true));
           return 0;
         }
         case binaryen.IfId: {
-          const ifTrue = E.If.getIfTrue(expr);
-          const ifFalse = E.If.getIfFalse(expr);
-          const cond = visit(E.If.getCondition(expr));
-          const t = visit(ifTrue);
-          const f = visit(ifFalse);
-          if (t <= IF_FOLD && f <= IF_FOLD) return cond + FUEL_COSTS.if + Math.max(t, f);
-          if (t) E.If.setIfTrue(expr, prepend(ifTrue, t, false));
-          if (f) E.If.setIfFalse(expr, prepend(ifFalse, f, false));
-          return cond + FUEL_COSTS.if;
+          const cond = child(E.If!.getCondition!(expr), (v) => E.If!.setCondition!(expr, v));
+          const [t, ifTrue] = region(E.If!.getIfTrue!(expr));
+          const falseExpr = E.If!.getIfFalse!(expr);
+          const [f, ifFalse] = falseExpr ? region(falseExpr) : [0, 0];
+          const fold = t <= IF_FOLD && f <= IF_FOLD;
+          E.If!.setIfTrue!(expr, fold || !t ? ifTrue : prepend(ifTrue, t, false));
+          if (falseExpr) E.If!.setIfFalse!(expr, fold || !f ? ifFalse : prepend(ifFalse, f, false));
+          return cond + FUEL_COSTS.if + (fold ? Math.max(t, f) : 0);
         }
         case binaryen.BreakId:
-          return FUEL_COSTS.br + visit(E.Break.getCondition(expr)) + visit(E.Break.getValue(expr));
+          return FUEL_COSTS.br + slots(expr, "Break", ["Condition", "Value"]);
         case binaryen.SwitchId:
-          return FUEL_COSTS.br + visit(E.Switch.getCondition(expr)) + visit(E.Switch.getValue(expr));
+          return FUEL_COSTS.br + slots(expr, "Switch", ["Condition", "Value"]);
         case binaryen.CallId:
-          return FUEL_COSTS.call + sum(L.Call.getOperands(expr));
+          return FUEL_COSTS.call + list(expr, "Call", "getOperands", "setOperandAt");
         case binaryen.CallIndirectId:
-          return FUEL_COSTS.call_indirect + visit(E.CallIndirect.getTarget(expr)) + sum(L.CallIndirect.getOperands(expr));
+          return FUEL_COSTS.call_indirect + slots(expr, "CallIndirect", ["Target"]) + list(expr, "CallIndirect", "getOperands", "setOperandAt");
         case binaryen.LocalGetId:
         case binaryen.GlobalGetId:
         case binaryen.ConstId:
         case binaryen.MemorySizeId:
+        case binaryen.RefNullId:
           return 1;
         case binaryen.LocalSetId:
-          return 1 + visit(E.LocalSet.getValue(expr));
+          return 1 + slots(expr, "LocalSet", ["Value"]);
         case binaryen.GlobalSetId:
-          return 1 + visit(E.GlobalSet.getValue(expr));
+          return 1 + slots(expr, "GlobalSet", ["Value"]);
         case binaryen.UnaryId:
-          return 1 + visit(E.Unary.getValue(expr));
+          return 1 + slots(expr, "Unary", ["Value"]);
         case binaryen.DropId:
-          return FUEL_COSTS.drop + visit(E.Drop.getValue(expr));
+          return FUEL_COSTS.drop + slots(expr, "Drop", ["Value"]);
         case binaryen.ReturnId:
-          return FUEL_COSTS.return + visit(E.Return.getValue(expr));
+          return FUEL_COSTS.return + slots(expr, "Return", ["Value"]);
         case binaryen.LoadId:
-          return FUEL_COSTS["load/store"] + visit(E.Load.getPtr(expr));
+          return FUEL_COSTS["load/store"] + slots(expr, "Load", ["Ptr"]);
         case binaryen.StoreId:
-          return FUEL_COSTS["load/store"] + visit(E.Store.getPtr(expr)) + visit(E.Store.getValue(expr));
+          return FUEL_COSTS["load/store"] + slots(expr, "Store", ["Ptr", "Value"]);
         case binaryen.BinaryId:
-          return (DIVREM.has(E.Binary.getOp(expr)) ? FUEL_COSTS["div/rem"] : 1) + visit(E.Binary.getLeft(expr)) + visit(E.Binary.getRight(expr));
+          return (DIVREM.has(E.Binary!.getOp!(expr)) ? FUEL_COSTS["div/rem"] : 1) + slots(expr, "Binary", ["Left", "Right"]);
         case binaryen.SelectId:
-          return FUEL_COSTS.select + visit(E.Select.getIfTrue(expr)) + visit(E.Select.getIfFalse(expr)) + visit(E.Select.getCondition(expr));
+          return FUEL_COSTS.select + slots(expr, "Select", ["IfTrue", "IfFalse", "Condition"]);
         case binaryen.MemoryGrowId: {
-          const delta = E.MemoryGrow.getDelta(expr);
-          const cost = FUEL_COSTS["memory.grow"] + visit(delta);
-          E.MemoryGrow.setDelta(expr, m.call(GROW_HELPER, [delta], binaryen.i32));
+          const cost = FUEL_COSTS["memory.grow"] + slots(expr, "MemoryGrow", ["Delta"]);
+          E.MemoryGrow!.setDelta!(expr, m.call(GROW_HELPER, [E.MemoryGrow!.getDelta!(expr)], binaryen.i32));
           return cost;
         }
         case binaryen.MemoryCopyId:
-          return FUEL_COSTS["memory.copy/fill/init"] + visit(E.MemoryCopy.getDest(expr)) + visit(E.MemoryCopy.getSource(expr)) + visit(E.MemoryCopy.getSize(expr));
+          return FUEL_COSTS["memory.copy/fill/init"] + slots(expr, "MemoryCopy", ["Dest", "Source", "Size"]);
         case binaryen.MemoryFillId:
-          return FUEL_COSTS["memory.copy/fill/init"] + visit(E.MemoryFill.getDest(expr)) + visit(E.MemoryFill.getValue(expr)) + visit(E.MemoryFill.getSize(expr));
+          return FUEL_COSTS["memory.copy/fill/init"] + slots(expr, "MemoryFill", ["Dest", "Value", "Size"]);
         case binaryen.MemoryInitId:
-          return FUEL_COSTS["memory.copy/fill/init"] + visit(E.MemoryInit.getDest(expr)) + visit(E.MemoryInit.getOffset(expr)) + visit(E.MemoryInit.getSize(expr));
-        case binaryen.RefNullId:
-          return 1;
+          return FUEL_COSTS["memory.copy/fill/init"] + slots(expr, "MemoryInit", ["Dest", "Offset", "Size"]);
         case binaryen.NopId:
         case binaryen.UnreachableId:
         case binaryen.DataDropId:
           return 0;
         case binaryen.TupleMakeId:
-          return sum(L.TupleMake.getOperands(expr));
+          return list(expr, "TupleMake", "getOperands", "setOperandAt");
         case binaryen.TupleExtractId:
-          return visit(E.TupleExtract.getTuple(expr));
+          return slots(expr, "TupleExtract", ["Tuple"]);
         default:
           throw new MeterError(`the metering pass does not know binaryen expression id ${id}`);
       }
@@ -145,9 +180,11 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
     for (const f of funcs) {
       const fi = binaryen.getFunctionInfo(f);
       if (fi.module !== "") continue; // imports have no body
-      const body = fi.body;
-      const cost = visit(body) + 1;
-      E.Function.setBody(f, prepend(body, cost, true));
+      func = f;
+      temps = new Map();
+      fuelLocal = addVar(f, binaryen.i64);
+      const [cost, body] = region(fi.body);
+      E.Function!.setBody!(f, prepend(body, cost + 1, true, true));
     }
 
     // Added after the walk so the helper itself is not metered (its cost is in FUEL_COSTS["memory.grow"]).
@@ -164,6 +201,11 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
         m.local.get(0, binaryen.i32),
       ], binaryen.i32),
     );
+    // The fuel counter is a private global; the host reads and writes it through these two (unmetered) functions.
+    m.addFunction(FUEL_GLOBAL + "_get", binaryen.none, binaryen.i64, [], m.global.get(FUEL_GLOBAL, binaryen.i64));
+    m.addFunction(FUEL_GLOBAL + "_set", binaryen.createType([binaryen.i64]), binaryen.none, [], m.global.set(FUEL_GLOBAL, m.local.get(0, binaryen.i64)));
+    m.addFunctionExport(FUEL_GLOBAL + "_get", FUEL_GLOBAL + "_get");
+    m.addFunctionExport(FUEL_GLOBAL + "_set", FUEL_GLOBAL + "_set");
     if (!m.validate()) throw new MeterError("the metered module did not validate (a bug in runtime/meter.ts)");
     return m.emitBinary();
   } finally {

@@ -8,6 +8,7 @@ import { RuntimeInputError } from "./errors.ts";
 import { JournalWriter } from "./journal.ts";
 import { StateView, type AppletState } from "./state.ts";
 import { HostTrap, Trap } from "./trap.ts";
+import type { FuelCell } from "./fuel.ts";
 
 export interface StoreOptions {
   /** The encoded input (runtime/input.ts encodeInput). */
@@ -28,7 +29,7 @@ export class Store {
   readonly journal: JournalWriter;
   /** Set by Instance once the applet is instantiated. */
   memory: WebAssembly.Memory | null = null;
-  fuelGlobal: WebAssembly.Global | null = null;
+  fuelGlobal: FuelCell | null = null;
   private rng: bigint;
 
   constructor(
@@ -49,7 +50,7 @@ export class Store {
   consumeFuel(amount: number): void {
     const g = this.fuelGlobal;
     if (!g) return;
-    const left = (g.value as bigint) - BigInt(amount);
+    const left = g.value - BigInt(amount);
     g.value = left;
     if (left < 0n) throw new HostTrap(Trap.OutOfFuel, `out of fuel in a host call (limit ${this.fuelLimit})`);
   }

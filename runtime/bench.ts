@@ -1,0 +1,144 @@
+/**
+ * `npm run bench runtime`: metering overhead, instantiation latency, and energy-sum throughput against a plain
+ * TypeScript reducer. Every ratio compares two things measured in this same run.
+ */
+import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
+import { geomean, median } from "../scripts/bench-lib.ts";
+import { Engine } from "./engine.ts";
+import { loadBuiltApplet } from "./harness.ts";
+import { encodeInput, type AppletReading } from "./input.ts";
+import { Instance } from "./instance.ts";
+import { Linker } from "./linker.ts";
+import { runModule } from "./run.ts";
+import { Store } from "./store.ts";
+import { fuelCell } from "./fuel.ts";
+import { appletWat } from "./wat.ts";
+
+/** Workloads export bench(n) -> i64 next to mfi_main, so metered and unmetered code run the very same function. */
+const WORKLOADS: Record<string, { extra: string; n: number }> = {
+  "integer compute loop": {
+    n: 2_000_000,
+    extra: `(func (export "bench") (param $n i32) (result i64) (local $x i64) (local $acc i64) (local $i i32)
+      (local.set $x (i64.const 88172645463325252))
+      (loop $l
+        (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 13))))
+        (local.set $x (i64.xor (local.get $x) (i64.shr_u (local.get $x) (i64.const 7))))
+        (local.set $x (i64.xor (local.get $x) (i64.shl (local.get $x) (i64.const 17))))
+        (local.set $acc (i64.add (local.get $acc) (i64.rem_u (local.get $x) (i64.const 1000003))))
+        (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+      (local.get $acc))`,
+  },
+  "array loop": {
+    n: 200,
+    extra: `(func (export "bench") (param $n i32) (result i64) (local $i i32) (local $r i32) (local $acc i64)
+      (loop $rounds
+        (local.set $i (i32.const 0))
+        (loop $fill
+          (i64.store (i32.shl (local.get $i) (i32.const 3)) (i64.extend_i32_u (i32.mul (local.get $i) (local.get $r))))
+          (br_if $fill (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 8192))))
+        (local.set $i (i32.const 0))
+        (loop $sum
+          (local.set $acc (i64.add (local.get $acc) (i64.load (i32.shl (local.get $i) (i32.const 3)))))
+          (br_if $sum (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 8192))))
+        (br_if $rounds (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $n))))
+      (local.get $acc))`,
+  },
+  recursion: {
+    n: 25,
+    extra: `(func $fib (param $n i32) (result i64)
+        (if (result i64) (i32.lt_u (local.get $n) (i32.const 2))
+          (then (i64.extend_i32_u (local.get $n)))
+          (else (i64.add (call $fib (i32.sub (local.get $n) (i32.const 1))) (call $fib (i32.sub (local.get $n) (i32.const 2)))))))
+      (func (export "bench") (param $n i32) (result i64) (call $fib (local.get $n)))`,
+  },
+};
+
+function timeIt(fn: () => void, reps: number): number {
+  const xs: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = process.hrtime.bigint();
+    fn();
+    xs.push(Number(process.hrtime.bigint() - t0) / 1e6);
+  }
+  return median(xs);
+}
+
+/** A 1,000-reading epoch: 10 devices × 100 readings. */
+export function sampleEpoch(): AppletReading[] {
+  const out: AppletReading[] = [];
+  for (let d = 0; d < 10; d++) {
+    const deviceId = 10n ** 70n + BigInt(d) * 7919n;
+    for (let s = 1; s <= 100; s++) out.push({ deviceId, seq: BigInt(s), ts: 1_764_000_000_000n + BigInt(s) * 1000n, values: [BigInt((s * 37 + d) % 500), 230n, 0n, 0n] });
+  }
+  return out;
+}
+
+/** The same reducer as energy-sum, in plain TypeScript over the same readings. */
+export function energySumTs(readings: readonly AppletReading[], epoch: { startMs: bigint; lengthMs: bigint }): Map<bigint, bigint> {
+  const out = new Map<bigint, bigint>();
+  for (const r of readings) {
+    if (r.ts < epoch.startMs || r.ts - epoch.startMs >= epoch.lengthMs) continue;
+    out.set(r.deviceId, (out.get(r.deviceId) ?? 0n) + (r.values[0] ?? 0n));
+  }
+  return out;
+}
+
+const bench: Bench = {
+  name: "runtime",
+  async run(log) {
+    const results: BenchResult[] = [];
+    const engine = new Engine({ fuel: Number.MAX_SAFE_INTEGER });
+    const stubs = { mfi: Object.fromEntries(["log", "input_len", "input_read", "state_get", "state_set", "emit", "claim", "random", "abort"].map((n) => [n, () => 0])) };
+
+    const ratios: number[] = [];
+    for (const [name, w] of Object.entries(WORKLOADS)) {
+      const wasm = appletWat({ main: "", extra: w.extra, memory: "2 2" });
+      const plain = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), stubs as WebAssembly.Imports).exports.bench as (n: number) => bigint;
+      const module = engine.compile(wasm);
+      const inst = new WebAssembly.Instance(module.compiled, new Linker().imports(new Store(engine, { input: new Uint8Array(0) })));
+      const fuel = fuelCell(inst.exports);
+      const metered = inst.exports.bench as (n: number) => bigint;
+      fuel.value = BigInt(Number.MAX_SAFE_INTEGER);
+      if (plain(w.n) !== metered(w.n)) throw new Error(`${name}: metered and unmetered results differ`);
+      for (let i = 0; i < 3; i++) (plain(w.n), metered(w.n)); // warm both tiers
+      const tPlain = timeIt(() => plain(w.n), 15);
+      const tMetered = timeIt(() => {
+        fuel.value = BigInt(Number.MAX_SAFE_INTEGER);
+        metered(w.n);
+      }, 15);
+      const ratio = tMetered / tPlain;
+      ratios.push(ratio);
+      log(`metering ${name}: ${tPlain.toFixed(2)} ms unmetered, ${tMetered.toFixed(2)} ms metered → ${ratio.toFixed(3)}×`);
+    }
+    results.push({ id: "runtime.metering.geomean_ratio", value: geomean(ratios), unit: "×", note: "metered ÷ unmetered time; goal ≤ 1.25" });
+    results.push({ id: "runtime.metering.max_ratio", value: Math.max(...ratios), unit: "×", note: `worst of ${Object.keys(WORKLOADS).join(", ")}; goal ≤ 1.5` });
+
+    const es = engine.compile(loadBuiltApplet("energy-sum"));
+    const input = encodeInput({ readings: sampleEpoch() });
+    const inst: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const store = new Store(engine, { input });
+      const t0 = process.hrtime.bigint();
+      Instance.instantiate(es, store);
+      if (i >= 500) inst.push(Number(process.hrtime.bigint() - t0) / 1e3);
+    }
+    const instUs = median(inst);
+    log(`instantiate energy-sum from a cached Module: median ${instUs.toFixed(1)} µs`);
+    results.push({ id: "runtime.instantiate.median_us", value: instUs, unit: "µs", note: "Instance from a cached Module (Linker imports + WebAssembly.Instance); goal ≤ 50" });
+
+    const readings = sampleEpoch();
+    const epoch = { startMs: 1_764_000_000_000n, lengthMs: 3_600_000n };
+    const want = energySumTs(readings, epoch);
+    const check = runModule(engine, es, { readings, epoch });
+    if (check.trap) throw new Error(`energy-sum trapped: ${check.trap.message}`);
+    for (let i = 0; i < 20; i++) (runModule(engine, es, { readings, epoch }), energySumTs(readings, epoch));
+    const tWasm = timeIt(() => runModule(engine, es, { readings, epoch }), 200);
+    const tTs = timeIt(() => energySumTs(readings, epoch), 200);
+    log(`energy-sum over 1,000 readings: Wasm path ${tWasm.toFixed(3)} ms (encode + instantiate + run + journal), TypeScript ${tTs.toFixed(3)} ms; ${want.size} devices`);
+    results.push({ id: "runtime.energy_sum.readings_per_second", value: 1000 / (tWasm / 1000), unit: "readings/s", note: "per core, full Wasm path" });
+    results.push({ id: "runtime.energy_sum.wasm_vs_ts_ratio", value: tWasm / tTs, unit: "×", baseline: tTs, ratio: tWasm / tTs, note: "Wasm time ÷ TypeScript time; goal ≤ 2" });
+    return results;
+  },
+};
+
+export default bench;
