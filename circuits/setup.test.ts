@@ -16,7 +16,7 @@ import { writeInitialZkey } from "./setup/zkey-writer.ts";
 import { writePtau } from "./setup/ptau-writer.ts";
 import { devSetup } from "./setup/dev-setup.ts";
 import { prodSetup } from "./setup/prod-setup.ts";
-import { devToxic, seedScalar } from "./setup/seed.ts";
+import { devToxic, seedScalar, devBeaconHash, DEV_BEACON_ITERATIONS_EXP } from "./setup/seed.ts";
 import { rootOfUnity, lagrangeAt, mod, pow, R } from "./setup/field.ts";
 import { closeProver } from "./prover.ts";
 
@@ -81,6 +81,10 @@ describe("direct dev setup vs snarkjs", { timeout: 240_000 }, () => {
     for (const f of ["zkey", "vkey", "solidity"] as const) expect(readFileSync(files("one")[f]).equals(readFileSync(files("two")[f]))).toBe(true);
     expect(readFileSync(files("one").solidity, "utf8")).toContain("contract Groth16Verifier_toy");
     expect(await snarkjs.zKey.verifyFromR1cs(join(dir, "toy.r1cs"), join(dir, "toy.ptau"), files("one").zkey)).toBe(true);
+    // Splicing pre-divided C and H into the beacon's output equals running the beacon over the full zkey.
+    await writeInitialZkey({ r1csPath: join(dir, "toy.r1cs"), zkeyPath: join(dir, "full.init"), toxic: devToxic(), pool });
+    await snarkjs.zKey.beacon(join(dir, "full.init"), join(dir, "full.zkey"), "machinefi dev beacon (INSECURE) toy", devBeaconHash("toy"), DEV_BEACON_ITERATIONS_EXP);
+    expect(readFileSync(files("one").zkey).equals(readFileSync(join(dir, "full.zkey")))).toBe(true);
 
     const vk = JSON.parse(readFileSync(files("one").vkey, "utf8"));
     const x = 3n, y = 5n, a = 7n, b = 11n;

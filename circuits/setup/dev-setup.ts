@@ -6,9 +6,11 @@
 import { readFileSync, writeFileSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { pathToFileURL } from "node:url";
 // @ts-expect-error snarkjs ships no types
 import * as snarkjs from "snarkjs";
-import { writeInitialZkey, type ZkeyInfo, type Progress } from "./zkey-writer.ts";
+import { writeInitialZkey, readBinSections, binFile, type ZkeyInfo, type Progress } from "./zkey-writer.ts";
+import { inv } from "./field.ts";
 import { devToxic, devBeaconHash, DEV_BEACON_ITERATIONS_EXP, DEV_SEED } from "./seed.ts";
 import type { FixedBasePool } from "./fixed-base.ts";
 
@@ -22,13 +24,27 @@ export interface DevKeyFiles {
   solidity: string;
 }
 
+/** The delta `snarkjs zkey beacon` derives from a beacon hash: the first field element of its ChaCha stream. */
+export async function beaconDelta(beaconHashHex: string, numIterationsExp: number): Promise<bigint> {
+  const misc = await import(pathToFileURL(join(dirname(require.resolve("snarkjs")), "..", "src", "misc.js")).href);
+  const rng = await misc.rngFromBeaconParams(Buffer.from(beaconHashHex, "hex"), numIterationsExp);
+  const curve = await snarkjs.curves.getCurveFromName("bn128");
+  return BigInt(curve.Fr.toObject(curve.Fr.fromRng(rng)));
+}
+
 export async function devSetup(opts: { name: string; files: DevKeyFiles; pool: FixedBasePool; seed?: string; onProgress?: Progress }): Promise<ZkeyInfo> {
   const seed = opts.seed ?? DEV_SEED;
   const initial = opts.files.zkey + ".init";
-  const info = await writeInitialZkey({ r1csPath: opts.files.r1cs, zkeyPath: initial, toxic: devToxic(seed), pool: opts.pool, onProgress: opts.onProgress });
+  const beaconHash = devBeaconHash(opts.name, seed);
+  // C and H come out of the fixed-base pass already divided by the beacon's delta; the beacon runs on a zkey whose
+  // C and H sections are empty (so it only writes the header and its contribution), and they are spliced back in.
+  const invDelta = inv(await beaconDelta(beaconHash, DEV_BEACON_ITERATIONS_EXP));
+  const info = await writeInitialZkey({ r1csPath: opts.files.r1cs, zkeyPath: initial, toxic: devToxic(seed), pool: opts.pool, onProgress: opts.onProgress, invDelta });
   opts.onProgress?.("beacon", 0, 1);
-  await snarkjs.zKey.beacon(initial, opts.files.zkey, `machinefi dev beacon (INSECURE) ${opts.name}`, devBeaconHash(opts.name, seed), DEV_BEACON_ITERATIONS_EXP);
+  await snarkjs.zKey.beacon(initial, opts.files.zkey, `machinefi dev beacon (INSECURE) ${opts.name}`, beaconHash, DEV_BEACON_ITERATIONS_EXP);
   rmSync(initial, { force: true });
+  const sections = readBinSections(readFileSync(opts.files.zkey), "zkey").map(([id, data]): [number, Buffer[]] => [id, id === 8 ? [info.c!] : id === 9 ? [info.h!] : data]);
+  writeFileSync(opts.files.zkey, binFile("zkey", sections));
   opts.onProgress?.("export", 0, 1);
   const vkey = await snarkjs.zKey.exportVerificationKey(opts.files.zkey);
   writeFileSync(opts.files.vkey, JSON.stringify(vkey, null, 1) + "\n");

@@ -40,6 +40,21 @@ export function le(x: bigint, n = 32): Buffer {
   }
   return b;
 }
+/** Sections of a snarkjs binfile, in file order. */
+export function readBinSections(buf: Buffer, type: string): [number, Buffer[]][] {
+  if (buf.subarray(0, 4).toString("latin1") !== type) throw new Error(`not a ${type} file`);
+  const n = buf.readUInt32LE(8);
+  const out: [number, Buffer[]][] = [];
+  let p = 12;
+  for (let i = 0; i < n; i++) {
+    const id = buf.readUInt32LE(p);
+    const size = Number(buf.readBigUInt64LE(p + 4));
+    out.push([id, [buf.subarray(p + 12, p + 12 + size)]]);
+    p += 12 + size;
+  }
+  return out;
+}
+
 /** snarkjs's binfile container: magic, version, then (id, size, bytes) sections. */
 export function binFile(type: string, sections: [number, Buffer[]][]): Buffer {
   const parts: Buffer[] = [Buffer.from(type, "latin1"), u32(1), u32(sections.length)];
@@ -60,7 +75,12 @@ export function domainPowerOf(r1cs: Pick<R1cs, "nConstraints" | "nPubInputs" | "
   return Math.floor(Math.log2(m)) + 1;
 }
 
-export async function writeInitialZkey(opts: { r1csPath: string; zkeyPath: string; toxic: Toxic; pool: FixedBasePool; onProgress?: Progress }): Promise<ZkeyInfo> {
+/**
+ * With `invDelta` (the inverse of the phase-2 delta a beacon will apply), sections C (8) and H (9) are left empty and
+ * returned already divided by delta, for splicing into the beacon's output: snarkjs's beacon then only rewrites the
+ * header and the contribution record instead of re-multiplying every C and H point (its slowest step).
+ */
+export async function writeInitialZkey(opts: { r1csPath: string; zkeyPath: string; toxic: Toxic; pool: FixedBasePool; onProgress?: Progress; invDelta?: bigint }): Promise<ZkeyInfo & { c?: Buffer; h?: Buffer }> {
   const { toxic, pool } = opts;
   const progress = opts.onProgress ?? (() => {});
   const r1cs = readR1cs(opts.r1csPath);
@@ -119,7 +139,8 @@ export async function writeInitialZkey(opts: { r1csPath: string; zkeyPath: strin
   const hashH: bigint[] = new Array(n - 1);
   for (let i = 0, t = 1n; i < n - 1; i++, t = (t * toxic.tau) % R) hashH[i] = (t * zn) % R;
 
-  const total = 3 + 2 + (nPublic + 1) + n + (n - 1) + (nVars - nPublic - 1) + 3 * nVars;
+  const inv = opts.invDelta;
+  const total = 3 + 2 + (nPublic + 1) + n + (n - 1) + (nVars - nPublic - 1) * (inv ? 2 : 1) + 3 * nVars;
   let done = 0;
   const mul = async (group: "G1" | "G2", scalars: bigint[], wantU = true) => {
     const base = done;
@@ -130,9 +151,10 @@ export async function writeInitialZkey(opts: { r1csPath: string; zkeyPath: strin
   const g1 = await mul("G1", [toxic.alpha, toxic.beta, 1n]);
   const g2 = await mul("G2", [toxic.beta, 1n]);
   const ic = await mul("G1", k.slice(0, nPublic + 1));
-  const h = await mul("G1", H, false);
+  const h = await mul("G1", inv ? H.map((x) => (x * inv) % R) : H, false);
   const hh = await mul("G1", hashH);
   const cc = await mul("G1", k.slice(nPublic + 1));
+  const cDiv = inv ? await mul("G1", k.slice(nPublic + 1).map((x) => (x * inv) % R), false) : undefined;
   const aa = await mul("G1", a);
   const b1 = await mul("G1", b);
   const b2 = await mul("G2", b);
@@ -156,13 +178,13 @@ export async function writeInitialZkey(opts: { r1csPath: string; zkeyPath: strin
     [2, [...header, ...gens]],
     [4, [coefs]],
     [3, [Buffer.from(ic.lem)]],
-    [9, [Buffer.from(h.lem)]],
-    [8, [Buffer.from(cc.lem)]],
+    [9, inv ? [] : [Buffer.from(h.lem)]],
+    [8, inv ? [] : [Buffer.from(cc.lem)]],
     [5, [Buffer.from(aa.lem)]],
     [6, [Buffer.from(b1.lem)]],
     [7, [Buffer.from(b2.lem)]],
     [10, [csHash, u32(0)]],
   ]);
   writeFileSync(opts.zkeyPath, file);
-  return { nConstraints, nVars, nPublic, domainPower: power };
+  return { nConstraints, nVars, nPublic, domainPower: power, ...(cDiv ? { c: Buffer.from(cDiv.lem), h: Buffer.from(h.lem) } : {}) };
 }
