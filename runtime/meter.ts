@@ -47,9 +47,10 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
     m.addGlobal(TRAP_GLOBAL, binaryen.i32, true, m.i32.const(0));
     m.addGlobalExport(TRAP_GLOBAL, TRAP_GLOBAL);
 
-    // Per function, the counter lives in a local ($f): every charge computes it locally and stores it to the global
-    // (a store, no load, so a tight loop carries no dependency through memory), and only a call reloads it, since
-    // the callee (or a host function) charged the global. The global therefore always equals $f at a charge point.
+    // Per function, the counter lives in a local ($f), so a tight loop touches no memory for it. The global is
+    // brought up to date only where someone else looks: before every call (the callee, or a host function, charges
+    // the global; $f is reloaded after it), at every return and fallthrough, and before an out-of-fuel trap. After a
+    // Wasm trap (unreachable, out-of-bounds) fuelUsed is therefore as of the last such point: still deterministic.
     let fuelLocal = 0;
     let temps = new Map<number, number>();
     let func = 0;
@@ -58,38 +59,51 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       if (t === undefined) temps.set(type, (t = addVar(func, type)));
       return t;
     };
+    const sync = () => m.global.set(FUEL_GLOBAL, m.local.get(fuelLocal, binaryen.i64));
     const charge = (cost: number, check: boolean, fromGlobal: boolean): binaryen.ExpressionRef[] => {
       const base = fromGlobal ? m.global.get(FUEL_GLOBAL, binaryen.i64) : m.local.get(fuelLocal, binaryen.i64);
-      const out = [m.local.set(fuelLocal, m.i64.sub(base, m.i64.const(BigInt(cost)))), m.global.set(FUEL_GLOBAL, m.local.get(fuelLocal, binaryen.i64))];
-      if (check) out.push(m.if(m.i64.lt_s(m.local.get(fuelLocal, binaryen.i64), m.i64.const(0n)), m.unreachable()));
+      const out = [m.local.set(fuelLocal, m.i64.sub(base, m.i64.const(BigInt(cost))))];
+      if (check) out.push(m.if(m.i64.lt_s(m.local.get(fuelLocal, binaryen.i64), m.i64.const(0n)), m.block(null, [sync(), m.unreachable()])));
       return out;
     };
     const prepend = (expr: binaryen.ExpressionRef, cost: number, check: boolean, fromGlobal = false): binaryen.ExpressionRef =>
       m.block(null, [...charge(cost, check, fromGlobal), expr], binaryen.getExpressionType(expr));
+    /** `expr` then a sync, keeping expr's value. */
+    const syncAfter = (expr: binaryen.ExpressionRef): binaryen.ExpressionRef => {
+      const type = binaryen.getExpressionType(expr);
+      if (type === binaryen.unreachable) return expr;
+      if (type === binaryen.none) return m.block(null, [expr, sync()], binaryen.none);
+      if (type !== binaryen.i32 && type !== binaryen.i64) throw new MeterError("the metering pass supports only i32/i64 values here");
+      const t = tempOf(type);
+      return m.block(null, [m.local.set(t, expr), sync(), m.local.get(t, type)], type);
+    };
     const isCall = (e: binaryen.ExpressionRef) => {
       const id = binaryen.getExpressionId(e);
       return id === binaryen.CallId || id === binaryen.CallIndirectId;
     };
-    /** A call, followed by reloading $f from the global the callee charged. */
+    /** A call between a sync and a reload of $f from the global the callee charged. */
     const reloadAfter = (call: binaryen.ExpressionRef): binaryen.ExpressionRef => {
       const type = binaryen.getExpressionType(call);
       const reload = m.local.set(fuelLocal, m.global.get(FUEL_GLOBAL, binaryen.i64));
-      if (type === binaryen.unreachable) return call;
-      if (type === binaryen.none) return m.block(null, [call, reload], binaryen.none);
+      if (type === binaryen.unreachable) return m.block(null, [sync(), call]);
+      if (type === binaryen.none) return m.block(null, [sync(), call, reload], binaryen.none);
       if (type !== binaryen.i32 && type !== binaryen.i64) throw new MeterError("the metering pass supports only i32/i64 call results");
       const t = tempOf(type);
-      return m.block(null, [m.local.set(t, call), reload, m.local.get(t, type)], type);
+      return m.block(null, [sync(), m.local.set(t, call), reload, m.local.get(t, type)], type);
     };
+    const isVoidReturn = (e: binaryen.ExpressionRef) => binaryen.getExpressionId(e) === binaryen.ReturnId && !E.Return!.getValue!(e);
+    const reseat = (c: binaryen.ExpressionRef) => (isCall(c) ? reloadAfter(c) : isVoidReturn(c) ? m.block(null, [sync(), c]) : c);
     /** Visit a child, then re-seat it (wrapped) if it is a call. */
     const child = (c: binaryen.ExpressionRef, set: (e: binaryen.ExpressionRef) => void): number => {
       if (!c) return 0;
       const cost = visit(c);
-      if (isCall(c)) set(reloadAfter(c));
+      const r = reseat(c);
+      if (r !== c) set(r);
       return cost;
     };
     const region = (c: binaryen.ExpressionRef): [number, binaryen.ExpressionRef] => {
       const cost = visit(c);
-      return [cost, isCall(c) ? reloadAfter(c) : c];
+      return [cost, reseat(c)];
     };
     const slots = (expr: binaryen.ExpressionRef, cls: string, names: string[]) =>
       names.reduce((acc, n) => acc + child(E[cls]![`get${n}`]!(expr), (v) => E[cls]![`set${n}`]!(expr, v)), 0);
@@ -140,8 +154,12 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
           return 1 + slots(expr, "Unary", ["Value"]);
         case binaryen.DropId:
           return FUEL_COSTS.drop + slots(expr, "Drop", ["Value"]);
-        case binaryen.ReturnId:
-          return FUEL_COSTS.return + slots(expr, "Return", ["Value"]);
+        case binaryen.ReturnId: {
+          const cost = FUEL_COSTS.return + slots(expr, "Return", ["Value"]);
+          const value = E.Return!.getValue!(expr);
+          if (value) E.Return!.setValue!(expr, syncAfter(value));
+          return cost;
+        }
         case binaryen.LoadId:
           return FUEL_COSTS["load/store"] + slots(expr, "Load", ["Ptr"]);
         case binaryen.StoreId:
@@ -184,7 +202,7 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       temps = new Map();
       fuelLocal = addVar(f, binaryen.i64);
       const [cost, body] = region(fi.body);
-      E.Function!.setBody!(f, prepend(body, cost + 1, true, true));
+      E.Function!.setBody!(f, syncAfter(prepend(body, cost + 1, true, true)));
     }
 
     // Added after the walk so the helper itself is not metered (its cost is in FUEL_COSTS["memory.grow"]).
