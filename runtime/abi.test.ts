@@ -1,0 +1,112 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { IMPORTS, INPUT } from "./abi.ts";
+import { Engine } from "./engine.ts";
+import { encodeInput, paramConfig } from "./input.ts";
+import { decodeJournal } from "./journal.ts";
+import { RuntimeInputError } from "./errors.ts";
+import { runModule } from "./run.ts";
+import { stateRoot } from "./state.ts";
+import { appletWat } from "./wat.ts";
+import { FUEL_COSTS } from "./fuel.ts";
+
+describe("ABI v1", () => {
+  it("the AssemblyScript SDK declares exactly the imports of abi.ts", () => {
+    const env = readFileSync(join(import.meta.dirname, "../applets/sdk/assembly/env.ts"), "utf8");
+    const declared = [...env.matchAll(/@external\("mfi", "(\w+)"\)/g)].map((m) => m[1]);
+    expect(declared.sort()).toEqual(Object.keys(IMPORTS).sort());
+  });
+
+  it("encodes the input canonically with the documented layout", () => {
+    const readings = [
+      { deviceId: 2n ** 200n + 5n, seq: 2n, ts: 2000n, values: [-7n, 1n] },
+      { deviceId: 3n, seq: 1n, ts: 1000n, values: [9n, 0n, 0n, 4n] },
+      { deviceId: 2n ** 200n + 5n, seq: 1n, ts: 1500n, values: [1n] },
+    ];
+    const bytes = encodeInput({ readings, epoch: { startMs: 1000n, lengthMs: 5000n }, config: paramConfig(42n) });
+    expect(Buffer.from(encodeInput({ readings: [...readings].reverse(), epoch: { startMs: 1000n, lengthMs: 5000n }, config: paramConfig(42n) }))).toEqual(Buffer.from(bytes));
+    const dv = new DataView(bytes.buffer);
+    expect([dv.getUint32(0, true), dv.getUint32(4, true), dv.getUint32(8, true), dv.getUint32(12, true)]).toEqual([1, 3, 2, 8]);
+    expect([dv.getBigUint64(16, true), dv.getBigUint64(24, true)]).toEqual([1000n, 5000n]);
+    // Device 3 sorts first; the big device has two readings starting at index 1.
+    expect(bytes[32]).toBe(3);
+    expect([dv.getUint32(32 + 32, true), dv.getUint32(32 + 36, true)]).toEqual([0, 1]);
+    expect([dv.getUint32(72 + 32, true), dv.getUint32(72 + 36, true)]).toEqual([1, 2]);
+    expect(dv.getBigInt64(112, true)).toBe(42n);
+    const r2 = 120 + 2 * INPUT.readingBytes;
+    expect([dv.getUint32(r2, true), dv.getBigUint64(r2 + 8, true), dv.getBigUint64(r2 + 16, true), dv.getBigInt64(r2 + 24, true)]).toEqual([1, 2n, 2000n, -7n]);
+    expect(bytes.length).toBe(120 + 3 * INPUT.readingBytes);
+  });
+
+  it("refuses readings it cannot encode", () => {
+    expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 1n, ts: 0n, values: [2n ** 63n] }] })).toThrow(RuntimeInputError);
+    expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 1n, ts: 0n, values: [0n, 0n, 0n, 0n, 0n] }] })).toThrow(RuntimeInputError);
+    expect(() => encodeInput({ readings: [{ deviceId: 2n ** 256n, seq: 1n, ts: 0n, values: [] }] })).toThrow(RuntimeInputError);
+    const dup = { deviceId: 1n, seq: 1n, ts: 0n, values: [] };
+    expect(() => encodeInput({ readings: [dup, { ...dup }] })).toThrow(/duplicate/);
+  });
+
+  it("refuses a malformed journal", () => {
+    expect(() => decodeJournal(new Uint8Array([1, 10, 0, 0, 0, 65]))).toThrow(RuntimeInputError);
+    expect(() => decodeJournal(new Uint8Array([9, 0, 0, 0, 0]))).toThrow(/unknown journal entry kind/);
+    expect(() => decodeJournal(new Uint8Array([3, 1, 0, 0, 0, 0]))).toThrow(/40/);
+  });
+
+  it("stateRoot does not depend on key order and changes with any value", () => {
+    const a = stateRoot({ "7": { "61": "01", "62": "02" } });
+    expect(stateRoot({ "7": { "62": "02", "61": "01" } })).toBe(a);
+    expect(stateRoot({ "7": { "61": "01", "62": "03" } })).not.toBe(a);
+    expect(stateRoot({})).toBe(stateRoot({ "9": {} }));
+  });
+
+  it("random is seeded from the input digest: same input, same numbers; other input, other numbers", () => {
+    const engine = new Engine();
+    const m = engine.compile(appletWat({ main: `(i64.store (i32.const 0) (call $random)) (i64.store (i32.const 8) (call $random)) (call $emit (i32.const 0) (i32.const 16))` }));
+    const run = (ts: bigint) => decodeJournal(runModule(engine, m, { readings: [{ deviceId: 1n, seq: 1n, ts, values: [] }] }).journal).records[0]!;
+    expect(Buffer.from(run(1n))).toEqual(Buffer.from(run(1n)));
+    expect(Buffer.from(run(1n))).not.toEqual(Buffer.from(run(2n)));
+  });
+
+  it("state_get / state_set round-trip per device and delete with length -1", () => {
+    const engine = new Engine();
+    const m = engine.compile(
+      appletWat({
+        main: `(call $state_set (i32.const 0) (i32.const 32) (i32.const 1) (i32.const 40) (i32.const 3))
+               (call $state_set (i32.const 0) (i32.const 33) (i32.const 1) (i32.const 40) (i32.const -1))
+               (call $emit (i32.const 100) (i32.const 4))
+               (i32.store (i32.const 100) (call $state_get (i32.const 0) (i32.const 32) (i32.const 1) (i32.const 200) (i32.const 8)))
+               (call $emit (i32.const 100) (i32.const 4))`,
+        extra: `(data (i32.const 0) "\\07") (data (i32.const 32) "kx") (data (i32.const 40) "abc")`,
+      }),
+    );
+    const r = runModule(engine, m, { readings: [], state: { "7": { "78": "ff" } } });
+    expect(r.trap).toBeNull();
+    expect(r.state).toEqual({ "7": { "6b": "616263" } });
+    expect(Buffer.from(decodeJournal(r.journal).records[1]!).readInt32LE(0)).toBe(3);
+  });
+});
+
+describe("fuel", () => {
+  const loop = (n: number) =>
+    appletWat({ main: `(local $i i32) (loop $l (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const ${n}))))` });
+  const engine = new Engine();
+  const fuelOf = (wasm: Uint8Array) => runModule(engine, engine.compile(wasm), { readings: [] }).fuelUsed;
+
+  it("is charged per loop iteration by the block's instruction cost, not per function", () => {
+    const f10 = fuelOf(loop(10));
+    const f1010 = fuelOf(loop(1010));
+    // Loop body: loop + br_if + lt_u + tee + add + get + two consts = 8 units per iteration.
+    const perIteration = FUEL_COSTS.loop + FUEL_COSTS.br + 6;
+    expect(f1010 - f10).toBe(1000 * perIteration);
+  });
+
+  it("is the same on every run of the same input", () => {
+    expect(fuelOf(loop(500))).toBe(fuelOf(loop(500)));
+  });
+
+  it("includes host calls, by bytes moved", () => {
+    const emit = (len: number) => fuelOf(appletWat({ main: `(call $emit (i32.const 0) (i32.const ${len}))` }));
+    expect(emit(800) - emit(0)).toBe(100);
+  });
+});
