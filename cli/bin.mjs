@@ -1,5 +1,4 @@
 #!/usr/bin/env node
 // The `mfi` command. TypeScript sources run through tsx so a fresh clone needs no build step.
-import { register } from "tsx/esm/api";
-register();
+import "./register.mjs";
 await import("./main.ts");

@@ -63,7 +63,7 @@ describe("startAnvil", () => {
   it("leaves no anvil behind when its parent is killed", async () => {
     const script = `import { startAnvil } from ${JSON.stringify(join(import.meta.dirname, "anvil.ts"))};
       const a = await startAnvil(); console.log("PID " + a.pid); setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "./cli/register.mjs", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
     const pid = await new Promise<number>((resolve, reject) => {
       let out = "";
       child.stdout!.on("data", (b: Buffer) => {

@@ -21,7 +21,7 @@ afterAll(() => {
 });
 
 async function startChild(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "gateway/main.ts"], {
+  const child = spawn(process.execPath, ["--import", "./cli/register.mjs", "gateway/main.ts"], {
     cwd: join(import.meta.dirname, ".."),
     env: { ...process.env, MFI_GATEWAY_DB: dbPath, MFI_GATEWAY_PORT: "0", MFI_GATEWAY_VERIFY_WORKERS: "0", MFI_GATEWAY_MAX_SKEW_MS: "off", MFI_GATEWAY_RATE: "off", MFI_EDDSA: "js" },
     stdio: ["ignore", "pipe", "inherit"],

@@ -64,6 +64,7 @@ describe("device → gateway → applet → proof → paid", () => {
     const claimsExpected = net.applets.reduce((n, a) => n + devices.filter((d) => outputOf(a.name, d.values) > 0n).length, 0);
     expect(claimsExpected).toBeGreaterThanOrEqual(devices.length);
     await waitFor(() => net.worker.db.claimCounts().paid >= claimsExpected || net.worker.db.claimCounts().failed > 0, 300_000);
+    expect(net.worker.db.listClaims(100).filter((c) => c.state === "failed").map((c) => c.error)).toEqual([]);
     expect(net.worker.db.claimCounts()).toMatchObject({ paid: claimsExpected, failed: 0 });
 
     for (const [i, d] of devices.entries()) {
@@ -71,7 +72,7 @@ describe("device → gateway → applet → proof → paid", () => {
       for (const a of net.applets) expected += outputOf(a.name, d.values) * BigInt(manifests.get(a.name)!.rewardPerUnit);
       expect(await net.admin.balanceOf(net.owners[i]!)).toBe(before[i]! + expected);
     }
-  });
+  }, 600_000);
 
   it("stores runs that replay exactly and receipts that verify off-chain", async () => {
     const runs = net.worker.db.listRuns(100);

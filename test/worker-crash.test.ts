@@ -20,7 +20,7 @@ const children: ChildProcess[] = [];
 function startWorkerProcess(onEvent: (e: { type: string; state?: string }) => void): ChildProcess {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", "gateway/worker/main.ts", "--db", join(net.dir, "machinefi.sqlite"), "--rpc", net.rpcUrl, "--manifest", join(net.dir, "deployments", `${net.chainId}.json`), "--epoch-ms", String(EPOCH), "--grace-ms", "0"],
+    ["--import", "./cli/register.mjs", "gateway/worker/main.ts", "--db", join(net.dir, "machinefi.sqlite"), "--rpc", net.rpcUrl, "--manifest", join(net.dir, "deployments", `${net.chainId}.json`), "--epoch-ms", String(EPOCH), "--grace-ms", "0"],
     { env: { ...process.env, MFI_PRIVATE_KEY: net.keys[1] }, stdio: ["ignore", "pipe", "inherit"] },
   );
   children.push(child);

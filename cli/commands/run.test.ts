@@ -48,7 +48,7 @@ describe("mfi run / validate", () => {
       const e = new Engine();
       const r = runModule(e, e.compile(readFileSync("build/applets/threshold-alert.wasm")), { readings: parseReadingsJson(readFileSync("applets/threshold-alert/fixtures/epoch-1.json", "utf8")), config: paramConfig(300n) });
       console.log(JSON.stringify({ ...r, journal: Buffer.from(r.journal).toString("hex") }));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { cwd: root });
+    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "./cli/register.mjs", "--input-type=module", "-e", script], { cwd: root });
     const child = JSON.parse(stdout);
     const local = await runApplet({ applet: "threshold-alert", readings: parseReadingsJson(readFileSync(join(root, "applets/threshold-alert/fixtures/epoch-1.json"), "utf8")) });
     expect(child).toEqual({ ...local, decoded: undefined, journal: Buffer.from(local.journal).toString("hex") } as never);

@@ -33,7 +33,7 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
   }
   if (opts.build !== false) {
     console.log("▶ building applets, crypto, contracts and circuits (cached; the first run derives the dev trusted setup)");
-    const r = spawnSync(process.execPath, ["--import", "tsx", join(root, "scripts", "build.ts")], { stdio: "inherit", cwd: root });
+    const r = spawnSync(process.execPath, ["--import", join(root, "cli", "register.mjs"), join(root, "scripts", "build.ts")], { stdio: "inherit", cwd: root });
     if (r.status !== 0) {
       console.error("✗ the build failed (see above); fix it and run `npm start` again.");
       process.exit(3);
