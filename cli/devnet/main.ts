@@ -67,7 +67,7 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
   console.log(`
 machinefi devnet is up (${((Date.now() - t0) / 1000).toFixed(1)} s)
   gateway        ${devnet.gatewayUrl}
-  API reference  ${devnet.gatewayUrl}/docs   (OpenAPI: ${devnet.gatewayUrl}/openapi.json)
+  API reference  ${devnet.gatewayUrl}/reference   (OpenAPI: ${devnet.gatewayUrl}/openapi.json)
   chain (anvil)  ${devnet.rpcUrl}   chain id ${devnet.chainId}
   PayoutVault    ${devnet.manifest.contracts.PayoutVault}
   state          ${cfg.stateDir ?? "temporary (use --state <dir> to keep it)"}
