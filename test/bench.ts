@@ -7,7 +7,6 @@
  *   proving rate alone (2 ÷ proof time), so the ratio shows what the rest of the pipeline costs.
  */
 import { createDeviceClient, generateDeviceKey } from "../device-sdk/index.ts";
-import { closeProver } from "../circuits/index.ts";
 import { loadConfig } from "../cli/config.ts";
 import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
 import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
@@ -73,7 +72,6 @@ const bench: Bench = {
       out.push({ id: "e2e.claims_per_min.10dev", value: rate, unit: "claims/min", baseline: proveRate, ratio: rate / proveRate, note: "baseline: 2 provers' rate at the measured mean proof time" });
       await net.stop();
     }
-    await closeProver();
     return out;
   },
 };

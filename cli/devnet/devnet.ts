@@ -100,7 +100,9 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     });
     const chainId = BigInt(manifest.chainId);
 
-    const store = openStore(join(dir, "machinefi.sqlite"), { migrations: workerMigrations });
+    // The gateway's writer thread crashed natively (free(): invalid next size / segfault) when a devnet with real provers
+    // stopped; until that is understood, the devnet commits on the main connection (MFI_WRITER_THREAD=1 opts in).
+    const store = openStore(join(dir, "machinefi.sqlite"), { migrations: workerMigrations, writerThread: process.env.MFI_WRITER_THREAD === "1" });
     const backend = await getDefaultBackend();
     log(`signatures: ${backend.name} backend`);
     const gw: RunningGateway = await startGateway({ store, backend, port: cfg.port, chainId, registry: manifest.contracts.DeviceRegistry, operatorAuth: false, ...o.gateway });
