@@ -85,6 +85,7 @@ async function drain(w: EpochWorker, rounds = 5) {
 describe("EpochWorker", () => {
   it("closes an epoch, stores the run and pays each claim once", async () => {
     const { store, deviceId } = await setup([[9_000, 5, true], [10_500, 3, false], [12_000, 4, true], [21_000, 1, false], [22_000, 1, true]]);
+    const full = chain(deviceId, [[9_000, 5, true], [10_500, 3, false], [12_000, 4, true], [21_000, 1, false], [22_000, 1, true], [31_500, 2, true]]);
     const chainPort = fakeChain();
     const events: WorkerEvent[] = [];
     let now = 25_000;
@@ -97,8 +98,11 @@ describe("EpochWorker", () => {
     expect(claims[0]).toMatchObject({ state: "paid", output: "7", epoch: epoch.toString(), device_id: deviceId.toString() });
     expect(chainPort.paid).toEqual([`${applet.imageId}/${deviceId}/${epoch}`]);
     expect(w.db.runCounts()).toEqual({ runs: 1, trapped: 0 });
-    // The next epoch (20s–30s) is not closable before 31s.
+    // The next epoch (20s–30s) closes only once the device's chain has passed it (a reading at or after 30s).
     now = 31_000;
+    await drain(w);
+    expect(w.db.runCounts().runs).toBe(1);
+    expect((await store.appendReadings(deviceId, [full[5]!], 0)).ok).toBe(true);
     await drain(w);
     expect(w.db.runCounts().runs).toBe(2);
     expect(w.db.getState(applet.imageId, deviceId)).toEqual(new Uint8Array([2]));

@@ -28,6 +28,12 @@ export interface WorkerOptions {
   proverConcurrency?: number;
   /** Longest tail of readings after an epoch the prover can take (largest circuit K minus the epoch's readings). */
   maxTrailing?: number;
+  /**
+   * How long after an epoch's end to wait for a device's chain to pass it. A device's run waits until it has stored
+   * a reading at or after the epoch's end (ts never decreases along a chain, so no reading can then still arrive for
+   * the epoch: the applet and the proof see the same readings). Past this, devices still short of it are skipped.
+   */
+  sealTimeoutMs?: number;
   onEvent?: (e: WorkerEvent) => void;
 }
 
@@ -47,7 +53,7 @@ export class EpochWorker {
   private stopped = false;
 
   constructor(opts: WorkerOptions) {
-    this.opts = { graceMs: 1000, now: Date.now, maxAttempts: 5, proverConcurrency: 1, maxTrailing: 200, ...opts };
+    this.opts = { graceMs: 1000, now: Date.now, maxAttempts: 5, proverConcurrency: 1, maxTrailing: 200, sealTimeoutMs: Math.max(60_000, 5 * opts.epochMs), ...opts };
     this.db = new WorkerStore(opts.store.db);
   }
 
@@ -97,18 +103,30 @@ export class EpochWorker {
   async closeEpochs(): Promise<void> {
     for (const applet of this.db.listApplets()) {
       for (const w of closableEpochs(applet.cursorMs, this.opts.now(), this.opts.epochMs, this.opts.graceMs, 100)) {
-        await this.closeEpoch(applet.spec, w);
-        this.db.setCursor(applet.spec.imageId, Number(w.startMs + w.lengthMs));
+        const end = Number(w.startMs + w.lengthMs);
+        const timedOut = this.opts.now() >= end + this.opts.sealTimeoutMs;
+        const complete = await this.closeEpoch(applet.spec, w, timedOut);
+        // Later epochs wait too: a device's state must see its epochs in order.
+        if (!complete) break;
+        this.db.setCursor(applet.spec.imageId, end);
       }
     }
   }
 
-  private async closeEpoch(applet: AppletSpec, w: EpochWindow): Promise<void> {
+  /** Runs every sealed device of the epoch; false while some device's chain has not yet passed the epoch's end. */
+  private async closeEpoch(applet: AppletSpec, w: EpochWindow, timedOut: boolean): Promise<boolean> {
     const epoch = packEpoch(w);
+    const end = w.startMs + w.lengthMs;
+    let complete = true;
     for (const device of await this.allDevices()) {
       if (this.db.hasRun(applet.imageId, device, epoch)) continue;
-      const readings = await this.opts.store.listReadings({ deviceId: device, fromTs: w.startMs, toTs: w.startMs + w.lengthMs - 1n, limit: 100_000 });
+      const readings = await this.opts.store.listReadings({ deviceId: device, fromTs: w.startMs, toTs: end - 1n, limit: 100_000 });
       if (readings.length === 0) continue;
+      const last = await this.opts.store.lastReading(device);
+      if (!last || last.ts < end) {
+        if (!timedOut) complete = false;
+        continue;
+      }
       const state = this.db.getState(applet.imageId, device);
       const outcome = await this.opts.run({ applet, epoch: w, deviceId: device, readings, state });
       // An applet may only claim for the device it ran on: anything else is dropped here, never proved.
@@ -116,6 +134,7 @@ export class EpochWorker {
       const runId = this.db.recordRun({ applet, deviceId: device, epoch, readings, stateBefore: state, outcome, claims, now: this.opts.now() });
       this.emit({ type: "run", imageId: applet.imageId, deviceId: device, epoch, runId, fuelUsed: outcome.fuelUsed, trap: outcome.trap?.kind, claims: claims.length });
     }
+    return complete;
   }
 
   private async allDevices(): Promise<bigint[]> {
