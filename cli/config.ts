@@ -13,14 +13,15 @@ export const configSchema = z.object({
   stateDir: z.string().min(1).optional(),
   /** Gateway port (0 = any free port). */
   port: intish(0).max(65535).default(0),
-  /** Epoch length in milliseconds. Short epochs make the demo pay out quickly. */
-  epochMs: intish(1000).max(2 ** 31).default(10_000),
+  /** Epoch length in milliseconds. With the default fleet (10 devices, a reading every 5 s, 3 applets) every epoch
+   * fits the 16-reading circuits and two provers keep up with the claims. */
+  epochMs: intish(1000).max(2 ** 31).default(60_000),
   /** Extra wait after an epoch's end before it is closed, for late readings. */
   epochGraceMs: intish(0).default(1000),
   /** Simulated devices in the devnet fleet. */
   devices: intish(0).max(1000).default(10),
   /** Readings each simulated device posts per second. */
-  readingsPerSecond: z.coerce.number().positive().max(1000).default(1),
+  readingsPerSecond: z.coerce.number().positive().max(1000).default(0.2),
   /** Simulated devices sign only the last reading of each batch of this many (1 = sign every reading). */
   batchSize: intish(1).max(1000).default(2),
   /** RPC of the L1 chain; omit to start an embedded anvil. */
@@ -28,7 +29,7 @@ export const configSchema = z.object({
   /** Operator key (hex) for deploying and submitting claims; required with rpcUrl. */
   privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 0x-prefixed 32-byte hex private key").optional(),
   /** Proofs proved at once (each uses snarkjs worker threads). */
-  proverConcurrency: intish(1).max(8).default(1),
+  proverConcurrency: intish(1).max(8).default(2),
   /** Attempts before a claim is marked failed. */
   maxClaimAttempts: intish(1).max(100).default(5),
   /** Run the simulated fleet in the devnet. */
