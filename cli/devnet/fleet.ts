@@ -97,7 +97,8 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
     const step = Math.max(1, Math.floor(periodMs / o.batchSize));
     const inputs = Array.from({ length: o.batchSize }, (_, j) => ({
       ts: t - (o.batchSize - 1 - j) * step,
-      values: [BigInt(Math.floor(50 + random() * 100)), BigInt(Math.floor(2000 + random() * 500))],
+      // values[0]: energy (Wh) with an occasional spike above threshold-alert's 300; values[1]: temperature (centi-°C).
+      values: [BigInt(Math.floor(random() < 0.15 ? 300 + random() * 200 : 50 + random() * 100)), BigInt(Math.floor(2000 + random() * 500))],
     }));
     sent += inputs.length;
     try {
