@@ -1,0 +1,48 @@
+/** `mfi status`: devices, runs and claims of a devnet's (or gateway's) database. */
+import type { Command } from "commander";
+import { openStore } from "../../gateway/index.ts";
+import { workerMigrations, WorkerStore } from "../../gateway/worker/index.ts";
+import { dbPathFrom } from "./replay.ts";
+
+export function register(program: Command): void {
+  program
+    .command("status")
+    .description("devices, applet runs and claims (with their state and transaction) from the database")
+    .option("--state <dir>", "devnet state directory")
+    .option("--db <file>", "SQLite database file")
+    .option("--limit <n>", "rows per section", "10")
+    .option("--json", "print JSON")
+    .addHelpText("after", "\nExample:\n  $ mfi status --state .mfi/devnet\n\nExit codes: 0 ok, 2 bad usage or no database.")
+    .action(async (opts: { state?: string; db?: string; limit: string; json?: boolean }) => {
+      let path: string;
+      try {
+        path = dbPathFrom(opts);
+      } catch (err) {
+        console.error((err as Error).message);
+        process.exit(2);
+      }
+      const limit = Math.max(1, Number(opts.limit) || 10);
+      const store = openStore(path, { migrations: workerMigrations, writerThread: false });
+      try {
+        const w = new WorkerStore(store.db);
+        const devices = await store.listDevices({ limit: 1000 });
+        const status = {
+          devices: devices.length,
+          readings: await store.countReadings(),
+          runs: w.runCounts(),
+          claims: w.claimCounts(),
+          recentRuns: w.listRuns(limit).map((r) => ({ id: r.id, imageId: r.image_id, deviceId: r.device_id, epoch: r.epoch, readings: r.reading_count, fuelUsed: r.fuel_used, trap: r.trap })),
+          recentClaims: w.listClaims(limit).map((c) => ({ id: c.id, runId: c.run_id, imageId: c.image_id, deviceId: c.device_id, output: c.output, state: c.state, attempts: c.attempts, txHash: c.tx_hash, reward: c.reward, error: c.error })),
+        };
+        if (opts.json) return console.log(JSON.stringify(status, null, 2));
+        console.log(`devices ${status.devices} · readings ${status.readings} · runs ${status.runs.runs} (${status.runs.trapped} trapped)`);
+        console.log(`claims  ${Object.entries(status.claims).map(([k, v]) => `${k} ${v}`).join(" · ")}\n`);
+        console.log("recent runs");
+        for (const r of status.recentRuns) console.log(`  #${r.id}  applet ${r.imageId.slice(0, 10)}…  device ${r.deviceId.slice(0, 10)}…  ${r.readings} readings  fuel ${r.fuelUsed}${r.trap ? `  TRAP ${r.trap}` : ""}`);
+        console.log("\nrecent claims");
+        for (const c of status.recentClaims) console.log(`  #${c.id}  run ${c.runId}  output ${c.output}  ${c.state}${c.txHash ? `  tx ${c.txHash.slice(0, 14)}…` : ""}${c.error && c.state !== "paid" ? `  (${c.error.split("\n")[0]})` : ""}`);
+      } finally {
+        await store.close();
+      }
+    });
+}
