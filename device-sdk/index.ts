@@ -14,3 +14,4 @@ export * from "./wire.ts";
 export * from "./signer.ts";
 export * from "./storage.ts";
 export * from "./client.ts";
+export { verifyReading, ReadingVerificationError, type ServedReading } from "./verify-reading.ts";
