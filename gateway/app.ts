@@ -18,6 +18,9 @@ import { readingRoutes } from "./routes/readings.ts";
 import { hashApiKey, openStore, type OpenStoreOptions } from "./store/sqlite.ts";
 import type { Store } from "./store/types.ts";
 import { createVerifier, type Verifier } from "./verify-pool.ts";
+import { createMetrics, type GatewayMetrics } from "./metrics.ts";
+import { dashboardRoutes } from "./dashboard/index.tsx";
+import type { WorkerStore } from "./worker/store.ts";
 
 export interface GatewayOptions {
   /** A ready store, or a SQLite path to open (":memory:" for tests). One of the two. */
@@ -47,6 +50,10 @@ export interface GatewayOptions {
   apiKeys?: readonly string[];
   /** Called with unexpected (500) errors. */
   onInternalError?: (err: unknown) => void;
+  /** The epoch worker's tables (same database): mounts /dashboard and adds worker figures to /metrics. */
+  workerStore?: WorkerStore;
+  /** Prometheus registry for /metrics (default: a fresh one); false serves no /metrics. */
+  metrics?: GatewayMetrics | false;
 }
 
 export interface Gateway {
@@ -55,6 +62,7 @@ export interface Gateway {
   directory: DeviceDirectory;
   verifier: Verifier;
   backend: EddsaBackend;
+  metrics?: GatewayMetrics;
   close(): Promise<void>;
 }
 
@@ -106,6 +114,12 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   };
 
   const app = new OpenAPIHono({ defaultHook: validationHook });
+  const metrics = opts.metrics === false ? undefined : (opts.metrics ?? createMetrics({ workerStore: opts.workerStore }));
+  if (metrics) {
+    app.use("*", metrics.middleware);
+    app.get("/metrics", async (c) => c.text(await metrics.render(), 200, { "content-type": metrics.registry.contentType }));
+  }
+  if (opts.workerStore) app.route("/", dashboardRoutes(opts.workerStore));
   app.onError((err, c) => {
     const g = toGatewayError(err);
     if (g.status >= 500) opts.onInternalError?.(err);
@@ -126,6 +140,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
     directory,
     verifier,
     backend,
+    metrics,
     async close() {
       if (closed) return;
       closed = true;

@@ -1,0 +1,112 @@
+/**
+ * The dashboard and /metrics against a running devnet (real anvil, SQLite, gateway, Wasm runtime; MockVerifier proofs
+ * to stay fast), checked over HTTP and in a real browser (Debian's chromium via playwright-core). The browser part
+ * skips, saying so, only where /usr/bin/chromium is missing.
+ */
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createDeviceClient, generateDeviceKey, type DeviceKey } from "../device-sdk/index.ts";
+import { loadConfig } from "../cli/config.ts";
+import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
+import { waitFor } from "./helpers.ts";
+
+const EPOCH = 10_000;
+const CHROMIUM = "/usr/bin/chromium";
+let net: Devnet;
+const keys: DeviceKey[] = [];
+
+beforeAll(async () => {
+  const base = Math.floor((Date.now() - 3_600_000) / EPOCH) * EPOCH;
+  net = await startDevnet({
+    config: loadConfig({ env: {}, overrides: { devices: 0, epochMs: EPOCH, epochGraceMs: 0, simulate: false } }),
+    fromMs: base,
+    gateway: { maxClockSkewMs: null, rateLimit: false },
+    startWorker: false,
+    applets: ["energy-sum"],
+    mockProofs: true,
+  });
+  for (let d = 0; d < 2; d++) {
+    const key = generateDeviceKey(net.backend);
+    const client = createDeviceClient({ url: net.gatewayUrl, key, backend: net.backend, signMode: "last" });
+    await client.register({ owner: net.owners[d]!, chainId: net.chainId, registry: net.manifest.contracts.DeviceRegistry });
+    keys.push(key);
+    const inside = [10n, 20n, 30n].map((v, j) => ({ ts: base + 500 + j * 1000, values: [v + BigInt(d), 2100n] }));
+    expect((await client.sendBatch(inside)).status).toBe("accepted");
+    expect((await client.sendBatch([{ ts: base + EPOCH + 300, values: [1n] }])).status).toBe("accepted");
+  }
+  await net.admin.registerDevicesBatch({ deviceIds: keys.map((k) => k.deviceId), owners: net.owners.slice(0, 2) });
+  net.worker.start(100);
+  await waitFor(async () => {
+    const d = (await (await fetch(`${net.gatewayUrl}/dashboard.json`)).json()) as { claimCounts: Record<string, number> };
+    return d.claimCounts.paid === 2;
+  }, 120_000, 250);
+}, 300_000);
+
+afterAll(async () => {
+  await net?.stop();
+});
+
+describe("dashboard", () => {
+  it("serves JSON with devices, runs, claims and payouts from the database", async () => {
+    const d = (await (await fetch(`${net.gatewayUrl}/dashboard.json`)).json()) as Record<string, any>;
+    expect(d.devices.map((x: { deviceId: string }) => x.deviceId).sort()).toEqual(keys.map((k) => k.deviceId.toString()).sort());
+    expect(d.devices.every((x: { readings: number; lastSeq: number }) => x.readings === 4 && x.lastSeq === 4)).toBe(true);
+    expect(d.readingsTotal).toBe(8);
+    expect(d.runs.length).toBe(2);
+    expect(d.runs.every((r: { fuelUsed: number; trap: string | null }) => r.fuelUsed > 0 && r.trap === null)).toBe(true);
+    expect(d.claims.every((c: { state: string; txHash: string }) => c.state === "paid" && /^0x[0-9a-f]{64}$/.test(c.txHash))).toBe(true);
+    expect(d.payouts.map((p: { owner: string }) => p.owner.toLowerCase()).sort()).toEqual(net.owners.slice(0, 2).map((o) => o.toLowerCase()).sort());
+    // Each owner is paid at least once; the reward series ends at the total paid.
+    const total = d.payouts.reduce((a: bigint, p: { reward: string }) => a + BigInt(p.reward), 0n);
+    expect(total > 0n).toBe(true);
+    expect(BigInt(d.rewardSeries.at(-1).total)).toBe(total);
+  });
+
+  it("exposes Prometheus metrics for ingest, runs, fuel and claims", async () => {
+    const res = await fetch(`${net.gatewayUrl}/metrics`);
+    expect(res.status).toBe(200);
+    const text = await res.text();
+    const value = (name: string) => Number(text.match(new RegExp(`^${name} (\\S+)$`, "m"))?.[1]);
+    expect(value("mfi_ingest_readings_total")).toBe(8);
+    expect(value("mfi_worker_runs_total")).toBe(2);
+    expect(value("mfi_worker_fuel_used_total")).toBeGreaterThan(0);
+    expect(text).toMatch(/^mfi_worker_claims\{state="paid"\} 2$/m);
+    expect(value("mfi_worker_gas_used_total")).toBeGreaterThan(0);
+    expect(text).toMatch(/^mfi_ingest_duration_seconds_count 4$/m);
+    // A forged batch is refused and counted by reason.
+    const bad = await fetch(`${net.gatewayUrl}/v1/devices/${keys[0]!.deviceId}/readings/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    expect(bad.status).toBe(400);
+    const after = await (await fetch(`${net.gatewayUrl}/metrics`)).text();
+    expect(after).toMatch(/^mfi_ingest_rejections_total\{reason="[a-z-]+"\} 1$/m);
+  });
+
+  it.skipIf(!existsSync(CHROMIUM))(`shows devices, runs and claims in a real browser${existsSync(CHROMIUM) ? "" : ` (skipped: ${CHROMIUM} missing; apt-get install chromium)`}`, async () => {
+    const { chromium } = await import("playwright-core");
+    const profile = mkdtempSync(join(tmpdir(), "mfi-chromium-"));
+    // A fresh profile dir per run (playwright passes it as --user-data-dir).
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${net.gatewayUrl}/dashboard`);
+      expect(await page.title()).toBe("machinefi dashboard");
+      expect(await page.textContent("#kpi-devices")).toBe("2");
+      expect(await page.textContent("#kpi-paid")).toBe("2");
+      for (const k of keys) expect(await page.locator(`#devices tr[data-device="${k.deviceId}"]`).count()).toBe(1);
+      expect(await page.locator("#runs tbody tr").count()).toBe(2);
+      expect(await page.locator('#claims tbody tr[data-state="paid"]').count()).toBe(2);
+      expect(await page.locator("#payouts tbody tr").count()).toBe(2);
+      // The charts are drawn: a polyline with one point per minute.
+      const points = await page.getAttribute("#chart-readings polyline", "points");
+      expect(points?.split(" ").length).toBe(60);
+    } finally {
+      await browser.close();
+      rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});
