@@ -1,0 +1,69 @@
+/** `mfi init` then `mfi test` on the scaffold, through the real `mfi` binary (no npm install: machinefi is linked). */
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, describe, expect, it } from "vitest";
+import { REPO } from "./init.ts";
+
+const run = promisify(execFile);
+const tmp = mkdtempSync(join(tmpdir(), "mfi-init-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+async function mfi(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [join(REPO, "cli", "bin.mjs"), ...args], { cwd, maxBuffer: 1 << 24 });
+    return { code: 0, stdout, stderr };
+  } catch (err) {
+    const e = err as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe("mfi init + mfi test", () => {
+  it("scaffolds a project whose applet compiles, runs on its fixtures and matches its reducer", async () => {
+    const init = await mfi(["init", "my-meter", "--json"], tmp);
+    expect(init.code).toBe(0);
+    const made = JSON.parse(init.stdout) as { dir: string; files: string[] };
+    expect(made.files).toEqual(expect.arrayContaining(["applet.json", "assembly/index.ts", "fixtures/epoch-1.json", "package.json", "test/applet.test.ts"]));
+    const pkg = JSON.parse(readFileSync(join(made.dir, "package.json"), "utf8")) as { name: string; devDependencies: Record<string, string> };
+    expect(pkg.name).toBe("my-meter");
+    expect(pkg.devDependencies.machinefi).toBe(`file:${REPO}`);
+
+    const ok = await mfi(["test", "--json"], made.dir);
+    expect(ok.stderr).toBe("");
+    expect(ok.code).toBe(0);
+    const out = JSON.parse(ok.stdout) as { name: string; imageId: string; results: { ok: boolean; fuelUsed: number; claims: { deviceId: string; output: string }[] }[] };
+    expect(out.name).toBe("my-meter");
+    expect(out.imageId).toMatch(/^(0x)?[0-9a-f]{64}$/);
+    expect(out.results).toHaveLength(1);
+    expect(out.results[0]!.ok).toBe(true);
+    expect(out.results[0]!.fuelUsed).toBeGreaterThan(0);
+    // fixtures/epoch-1.json: device 101 sums 13+9+21, device 202 sums 40+2.
+    expect(out.results[0]!.claims.sort((a, b) => a.deviceId.localeCompare(b.deviceId))).toEqual([{ deviceId: "101", output: "43" }, { deviceId: "202", output: "42" }]);
+
+    // Declaring a reducer the applet does not compute is a mismatch: exit 1, with what to fix.
+    const manifest = JSON.parse(readFileSync(join(made.dir, "applet.json"), "utf8")) as Record<string, unknown>;
+    writeFileSync(join(made.dir, "applet.json"), JSON.stringify({ ...manifest, reducer: "max" }));
+    const bad = await mfi(["test"], made.dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/MISMATCH device 101: applet 43, reducer 21/);
+  }, 180_000);
+
+  it("refuses a bad name and a non-empty directory (exit 2)", async () => {
+    const badName = await mfi(["init", "My Meter"], tmp);
+    expect(badName.code).toBe(2);
+    expect(badName.stderr).toMatch(/bad applet name/);
+    writeFileSync(join(tmp, "keep.txt"), "x");
+    const notEmpty = await mfi(["init", "x", "--dir", tmp], tmp);
+    expect(notEmpty.code).toBe(2);
+    expect(notEmpty.stderr).toMatch(/not empty/);
+  }, 60_000);
+
+  it("says what to do when there is no applet (exit 2)", async () => {
+    const r = await mfi(["test"], tmpdir());
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/no applet.json/);
+  }, 60_000);
+});

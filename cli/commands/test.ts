@@ -1,0 +1,101 @@
+/**
+ * `mfi test [dir]`: compile an applet project (or applets/<name>), run it on its fixtures (or a readings file) exactly
+ * as the network does, print journal, fuel and claims, and check the claims against the declared tier-1 reducer.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { basename, join, resolve } from "node:path";
+import type { Command } from "commander";
+import { APPLETS_DIR, compileApplet, loadAppletManifest, manifestConfig, parseReadingsJson, referenceClaims, runApplet, toJsonText } from "../../runtime/index.ts";
+
+export interface FixtureResult {
+  fixture: string;
+  fuelUsed: number;
+  trap: string | null;
+  claims: { deviceId: string; output: string }[];
+  logs: string[];
+  journalDigest: string;
+  /** Claims the declared reducer computes but the applet did not make (or made differently). */
+  mismatches: { deviceId: string; applet: string | null; reducer: string | null }[];
+  ok: boolean;
+}
+
+/** A project dir, or the name of an applet under applets/. */
+export function appletDir(target: string): string {
+  if (existsSync(join(target, "applet.json"))) return resolve(target);
+  if (existsSync(join(APPLETS_DIR, target, "applet.json"))) return join(APPLETS_DIR, target);
+  throw new Error(`no applet.json in ${target} (nor applets/${target}): run this in a project made by \`mfi init\`, or name an applet under applets/`);
+}
+
+export async function testApplet(dir: string, readingsFiles?: string[]): Promise<{ name: string; imageId: string; wasmBytes: number; results: FixtureResult[] }> {
+  const manifest = loadAppletManifest(dir);
+  const entry = join(dir, "assembly", "index.ts");
+  if (!existsSync(entry)) throw new Error(`no ${entry}: an applet's source is assembly/index.ts`);
+  const { wasm } = await compileApplet({ entry });
+  const fixtures = readingsFiles ?? (existsSync(join(dir, "fixtures")) ? readdirSync(join(dir, "fixtures")).filter((f) => f.endsWith(".json")).sort().map((f) => join(dir, "fixtures", f)) : []);
+  const param = manifest.param === undefined ? undefined : BigInt(manifest.param);
+  const results: FixtureResult[] = [];
+  let imageId = "";
+  for (const file of fixtures) {
+    const readings = parseReadingsJson(readFileSync(file, "utf8"), file);
+    const r = await runApplet({ wasm, readings, config: manifestConfig(manifest) });
+    imageId = r.imageId;
+    const got = new Map(r.decoded.claims.map((c) => [c.deviceId, c.output]));
+    const want = referenceClaims(manifest.reducer, param, readings);
+    const mismatches = [...new Set([...got.keys(), ...want.keys()])]
+      .filter((d) => got.get(d) !== want.get(d))
+      .map((d) => ({ deviceId: d.toString(), applet: got.get(d)?.toString() ?? null, reducer: want.get(d)?.toString() ?? null }));
+    results.push({
+      fixture: file,
+      fuelUsed: Number(r.fuelUsed),
+      trap: r.trap ? `${r.trap.kind}: ${r.trap.message}` : null,
+      claims: r.decoded.claims.map((c) => ({ deviceId: c.deviceId.toString(), output: c.output.toString() })),
+      logs: r.decoded.logs,
+      journalDigest: r.journalDigest,
+      mismatches,
+      ok: !r.trap && mismatches.length === 0,
+    });
+  }
+  if (!imageId) imageId = (await runApplet({ wasm, readings: [], config: manifestConfig(manifest) })).imageId;
+  return { name: manifest.name, imageId, wasmBytes: wasm.length, results };
+}
+
+export function register(program: Command): void {
+  program
+    .command("test [dir]")
+    .description("compile an applet and run it on its fixtures (or --readings files): journal, fuel, claims, and a check against its declared reducer")
+    .option("--readings <files...>", "readings files instead of fixtures/*.json (e.g. recorded with GET /v1/devices/:id/readings)")
+    .option("--json", "print the results as JSON")
+    .addHelpText("after", "\nExamples:\n  $ mfi test                 # in a project made by mfi init\n  $ mfi test energy-sum --readings recorded.json\n\nExit codes: 0 every fixture ran and matched the reducer, 1 a trap or a claim mismatch, 2 no applet or bad readings file, 3 compile error.")
+    .action(async (target: string | undefined, opts: { readings?: string[]; json?: boolean }) => {
+      let dir: string;
+      try {
+        dir = appletDir(target ?? ".");
+        for (const f of opts.readings ?? []) if (!existsSync(f)) throw new Error(`no such readings file: ${f}`);
+      } catch (err) {
+        console.error((err as Error).message);
+        return void (process.exitCode = 2);
+      }
+      let out;
+      try {
+        out = await testApplet(dir, opts.readings);
+      } catch (err) {
+        const e = err as Error & { details?: string; name: string };
+        if (opts.json) console.log(JSON.stringify({ error: { name: e.name, message: e.message, details: e.details } }));
+        else console.error(`${e.message}${e.details ? `\n${e.details}` : ""}`);
+        return void (process.exitCode = e.name === "CompileError" ? 3 : 2);
+      }
+      if (opts.json) console.log(toJsonText(out));
+      else {
+        console.log(`${out.name}  imageId ${out.imageId}  (${out.wasmBytes} bytes)`);
+        if (out.results.length === 0) console.log("  no fixtures: add fixtures/*.json or pass --readings");
+        for (const r of out.results) {
+          console.log(`\n${basename(r.fixture)}  fuel ${r.fuelUsed}  journal ${r.journalDigest}${r.trap ? `\n  TRAP ${r.trap}` : ""}`);
+          for (const l of r.logs) console.log(`  log   ${l}`);
+          for (const c of r.claims) console.log(`  claim device ${c.deviceId} output ${c.output}`);
+          for (const m of r.mismatches) console.log(`  MISMATCH device ${m.deviceId}: applet ${m.applet ?? "no claim"}, reducer ${m.reducer ?? "no claim"} (fix the applet or the reducer in applet.json)`);
+          console.log(r.ok ? "  ok" : "  FAILED");
+        }
+      }
+      if (out.results.some((r) => !r.ok)) process.exitCode = 1;
+    });
+}
