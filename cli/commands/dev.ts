@@ -1,0 +1,83 @@
+/**
+ * `mfi dev [dir]`: the local devnet with one applet under watch. On save the applet is recompiled; its new imageId is
+ * registered on L1 and with the worker (old versions stay registered, so their claims stay verifiable).
+ */
+import { mkdirSync, watch, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { compileApplet, imageIdOf, loadAppletManifest } from "../../runtime/index.ts";
+import { loadConfig } from "../config.ts";
+import { registerApplets } from "../devnet/applets.ts";
+import { startDevnet, type Devnet } from "../devnet/devnet.ts";
+import { appletDir } from "./test.ts";
+
+/** Compile dir's applet to dir/build/<name>-<imageId prefix>.wasm and register it (idempotent per imageId). */
+export async function buildAndRegister(net: Devnet, dir: string, mock: boolean, log: (m: string) => void): Promise<string> {
+  const manifest = loadAppletManifest(dir);
+  const { wasm } = await compileApplet({ entry: join(dir, "assembly", "index.ts") });
+  const imageId = imageIdOf(wasm).replace(/^0x/, "");
+  const wasmPath = join(dir, "build", `${manifest.name}-${imageId.slice(0, 12)}.wasm`);
+  mkdirSync(join(dir, "build"), { recursive: true });
+  writeFileSync(wasmPath, wasm);
+  await registerApplets({ admin: net.admin, worker: net.worker, list: [{ name: manifest.name, wasmPath, manifest }], log, mock });
+  return imageId;
+}
+
+export function register(program: Command): void {
+  program
+    .command("dev [dir]")
+    .description("start the devnet with an applet under watch: rebuild and re-register it on L1 and with the worker on every save")
+    .option("--mock-proofs", "MockVerifier proofs instead of Groth16 (fast iteration; proves nothing)")
+    .option("--state <dir>", "keep chain, database and keys here between runs")
+    .option("--port <n>", "gateway port (0 = any free port)")
+    .option("--no-simulate", "do not start the simulated fleet")
+    .addHelpText("after", "\nExample:\n  $ mfi init my-meter && mfi dev my-meter --mock-proofs\n\nExit codes: 0 stopped with Ctrl-C, 2 no applet, 3 the devnet could not start (see the message).")
+    .action(async (target: string | undefined, opts: { mockProofs?: boolean; state?: string; port?: string; simulate: boolean }) => {
+      let dir: string;
+      try {
+        dir = appletDir(target ?? ".");
+      } catch (err) {
+        console.error((err as Error).message);
+        return void (process.exitCode = 2);
+      }
+      const log = (m: string) => console.log(`[dev] ${m}`);
+      let net: Devnet;
+      try {
+        const config = loadConfig({ overrides: { ...(opts.state ? { stateDir: opts.state } : {}), ...(opts.port ? { port: opts.port } : {}) } });
+        net = await startDevnet({ config, log, applets: [], simulate: opts.simulate, mockProofs: opts.mockProofs });
+        await buildAndRegister(net, dir, !!opts.mockProofs, log);
+      } catch (err) {
+        console.error(`${(err as Error).message}${(err as { details?: string }).details ? `\n${(err as { details?: string }).details}` : ""}`);
+        return void (process.exitCode = 3);
+      }
+      log(`dashboard ${net.gatewayUrl}/dashboard · metrics ${net.gatewayUrl}/metrics · rpc ${net.rpcUrl}`);
+      log(`watching ${join(dir, "assembly")} and applet.json (Ctrl-C to stop)`);
+      let timer: NodeJS.Timeout | undefined;
+      let busy = Promise.resolve();
+      const rebuild = () => {
+        busy = busy.then(async () => {
+          try {
+            const id = await buildAndRegister(net, dir, !!opts.mockProofs, log);
+            log(`rebuilt: imageId ${id.slice(0, 16)}…`);
+          } catch (err) {
+            log(`build failed, keeping the previous version: ${(err as Error).message}\n${(err as { details?: string }).details ?? ""}`);
+          }
+        });
+      };
+      const onChange = (_: string, file: string | null) => {
+        if (file && !/\.(ts|json)$/.test(file)) return;
+        clearTimeout(timer);
+        timer = setTimeout(rebuild, 300); // editors write in bursts
+      };
+      const watchers = [watch(join(dir, "assembly"), { recursive: true }, onChange), watch(join(dir, "applet.json"), onChange)];
+      await new Promise<void>((resolve) => {
+        process.once("SIGINT", resolve);
+        process.once("SIGTERM", resolve);
+      });
+      for (const w of watchers) w.close();
+      clearTimeout(timer);
+      await busy;
+      log("stopping");
+      await net.stop();
+    });
+}
