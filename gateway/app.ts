@@ -21,6 +21,7 @@ import { createVerifier, type Verifier } from "./verify-pool.ts";
 import { createMetrics, type GatewayMetrics } from "./metrics.ts";
 import { dashboardRoutes } from "./dashboard/index.tsx";
 import type { WorkerStore } from "./worker/store.ts";
+import { requestLogger, type Logger } from "./logger.ts";
 
 export interface GatewayOptions {
   /** A ready store, or a SQLite path to open (":memory:" for tests). One of the two. */
@@ -54,6 +55,8 @@ export interface GatewayOptions {
   workerStore?: WorkerStore;
   /** Prometheus registry for /metrics (default: a fresh one); false serves no /metrics. */
   metrics?: GatewayMetrics | false;
+  /** pino logger (gateway/logger.ts): one structured line per request. */
+  logger?: Logger;
 }
 
 export interface Gateway {
@@ -115,6 +118,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
 
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const metrics = opts.metrics === false ? undefined : (opts.metrics ?? createMetrics({ workerStore: opts.workerStore }));
+  if (opts.logger) app.use("*", requestLogger(opts.logger));
   if (metrics) {
     app.use("*", metrics.middleware);
     app.get("/metrics", async (c) => c.text(await metrics.render(), 200, { "content-type": metrics.registry.contentType }));

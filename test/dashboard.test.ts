@@ -11,6 +11,9 @@ import { createDeviceClient, generateDeviceKey, type DeviceKey } from "../device
 import { loadConfig } from "../cli/config.ts";
 import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
 import { waitFor } from "./helpers.ts";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { scaffold } from "../cli/commands/init.ts";
 
 const EPOCH = 10_000;
 const CHROMIUM = "/usr/bin/chromium";
@@ -109,4 +112,26 @@ describe("dashboard", () => {
       rmSync(profile, { recursive: true, force: true });
     }
   });
+
+  it("mfi deploy registers a new applet's imageId on the devnet's chain", async () => {
+    const parent = mkdtempSync(join(tmpdir(), "mfi-deploy-"));
+    const dir = join(parent, "deploy-probe");
+    try {
+      scaffold({ name: "deploy-probe", dir });
+      const { stdout } = await promisify(execFile)(process.execPath, [
+        join(import.meta.dirname, "..", "cli", "bin.mjs"), "deploy", dir, "--json", "--mock-verifier", "--reward", "7",
+        "--rpc", net.rpcUrl, "--key", net.keys[0]!, "--deployments", join(net.dir, "deployments"),
+      ]).catch((err: { stdout: string; stderr: string }) => {
+        throw new Error(`mfi deploy failed:\n${err.stdout}\n${err.stderr}`);
+      });
+      const out = JSON.parse(stdout) as { imageId: string; txHash: string | null; alreadyRegistered: boolean };
+      expect(out.alreadyRegistered).toBe(false);
+      expect(out.txHash).toMatch(/^0x[0-9a-f]{64}$/);
+      const onChain = await net.admin.appletOf(out.imageId);
+      expect(onChain.owner.toLowerCase()).toBe((await import("ethers")).computeAddress(net.keys[0]!).toLowerCase());
+      expect(onChain.rewardPerUnit).toBe(7n);
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
+  }, 180_000);
 });

@@ -1,6 +1,6 @@
 /** `mfi init` then `mfi test` on the scaffold, through the real `mfi` binary (no npm install: machinefi is linked). */
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -55,8 +55,12 @@ describe("mfi init + mfi test", () => {
     const badName = await mfi(["init", "My Meter"], tmp);
     expect(badName.code).toBe(2);
     expect(badName.stderr).toMatch(/bad applet name/);
-    writeFileSync(join(tmp, "keep.txt"), "x");
-    const notEmpty = await mfi(["init", "x", "--dir", tmp], tmp);
+    mkdirSync(join(tmp, "keep"));
+    writeFileSync(join(tmp, "keep", "keep.txt"), "x");
+    const misnamed = await mfi(["init", "x", "--dir", join(tmp, "y")], tmp);
+    expect(misnamed.code).toBe(2);
+    expect(misnamed.stderr).toMatch(/named after the applet/);
+    const notEmpty = await mfi(["init", "keep"], tmp);
     expect(notEmpty.code).toBe(2);
     expect(notEmpty.stderr).toMatch(/not empty/);
   }, 60_000);

@@ -1,6 +1,6 @@
 /** `mfi init <name>`: scaffold a self-contained applet project (SDK import, applet.json, fixtures, a vitest test). */
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Command } from "commander";
 
@@ -15,6 +15,7 @@ function templateFiles(dir = TEMPLATE): string[] {
 
 export function scaffold(o: { name: string; dir: string; machinefi?: string; link?: boolean }): string[] {
   if (!NAME.test(o.name)) throw new Error(`bad applet name "${o.name}": use lower-case letters, digits and dashes, starting with a letter (e.g. my-meter)`);
+  if (basename(resolve(o.dir)) !== o.name) throw new Error(`the folder must be named after the applet (applet.json's name): use --dir <parent>/${o.name}`);
   if (existsSync(o.dir) && readdirSync(o.dir).length > 0) throw new Error(`${o.dir} exists and is not empty: pick another name or --dir`);
   const spec = o.machinefi ?? `file:${REPO}`;
   const written: string[] = [];
