@@ -1,0 +1,34 @@
+/** /metrics on a bare gateway (no worker tables): request and rejection counters move; no dashboard is mounted. */
+import { afterAll, describe, expect, it } from "vitest";
+import { createGateway, type Gateway } from "./app.ts";
+
+let gw: Gateway;
+afterAll(async () => gw?.close());
+
+describe("metrics on a bare gateway", () => {
+  it("counts requests and refused ingest by reason, and serves no dashboard without worker tables", async () => {
+    gw = await createGateway({ dbPath: ":memory:", verifyWorkers: 0 });
+    expect((await gw.app.request("/dashboard")).status).toBe(404);
+    const bad = await gw.app.request("/v1/devices/123/readings/batch", { method: "POST", headers: { "content-type": "application/json" }, body: '{"readings": "no"}' });
+    expect(bad.status).toBe(400);
+    await gw.app.request("/healthz");
+    const res = await gw.app.request("/metrics");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await res.text();
+    expect(text).toMatch(/^mfi_ingest_rejections_total\{reason="bad-request"\} 1$/m);
+    expect(text).toMatch(/^mfi_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1$/m);
+    expect(text).toMatch(/^mfi_http_requests_total\{method="GET",route="[^"]*",status="404"\} 1$/m);
+    expect(text).not.toMatch(/mfi_worker_/);
+    expect(text).toMatch(/^mfi_process_cpu_user_seconds_total /m);
+  });
+
+  it("is off with metrics: false", async () => {
+    const bare = await createGateway({ dbPath: ":memory:", verifyWorkers: 0, metrics: false });
+    try {
+      expect((await bare.app.request("/metrics")).status).toBe(404);
+    } finally {
+      await bare.close();
+    }
+  });
+});
