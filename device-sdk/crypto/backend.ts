@@ -60,7 +60,14 @@ export function makeWasmBackend(w: CryptoInstance): EddsaBackend {
   const batchOnce = (items: readonly VerifyItem[], idx: readonly number[], ok: boolean[]): boolean => {
     const z = coefficients(idx.length);
     const u64 = new BigUint64Array(w.x.memory.buffer);
+    const group = new Int32Array(w.x.memory.buffer, w.group, idx.length);
+    const firstOfKey = new Map<string, number>();
     idx.forEach((k, j) => {
+      const { x, y } = items[k]!.publicKey;
+      const id = `${x.toString(36)}.${y.toString(36)}`;
+      const first = firstOfKey.get(id);
+      if (first === undefined) firstOfKey.set(id, j);
+      group[j] = first ?? j;
       const at = io + j * item;
       putItem(at, items[k]!);
       const zi = (at + 192) >>> 3;

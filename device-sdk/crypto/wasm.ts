@@ -11,6 +11,7 @@ export interface CryptoExports {
   io_ptr(): number;
   status_ptr(): number;
   key_ptr(): number;
+  group_ptr(): number;
   poseidon(n: number): void;
   verify(): number;
   verify_batch(n: number): number;
@@ -48,6 +49,7 @@ export class CryptoInstance {
   readonly io: number;
   readonly status: number;
   readonly key: number;
+  readonly group: number;
   readonly maxBatch: number;
   readonly itemBytes: number;
   private u64!: BigUint64Array;
@@ -60,6 +62,7 @@ export class CryptoInstance {
     this.io = this.x.io_ptr();
     this.status = this.x.status_ptr();
     this.key = this.x.key_ptr();
+    this.group = this.x.group_ptr();
     this.maxBatch = this.x.MAX_BATCH.value as number;
     this.itemBytes = this.x.ITEM.value as number;
     this.views();
