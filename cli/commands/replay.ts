@@ -5,11 +5,19 @@ import { existsSync } from "node:fs";
 import { openStore } from "../../gateway/index.ts";
 import { replayRun, workerMigrations, WorkerStore } from "../../gateway/worker/index.ts";
 
+/** The database a command reads: --db, or <--state>/machinefi.sqlite. Bad usage prints what to do and exits 2. */
 export function dbPathFrom(opts: { db?: string; state?: string }): string {
   const path = opts.db ?? (opts.state ? join(opts.state, "machinefi.sqlite") : undefined);
-  if (!path) throw Object.assign(new Error("say which database: --state <dir> (as given to `npm start -- --state <dir>`) or --db <file>"), { exitCode: 2 });
-  if (!existsSync(path)) throw Object.assign(new Error(`no database at ${path}: start the devnet with --state <dir> first`), { exitCode: 2 });
-  return path;
+  const problem = !path
+    ? "say which database: --state <dir> (as given to `npm start -- --state <dir>`) or --db <file>"
+    : !existsSync(path)
+      ? `no database at ${path}: start the devnet with --state <dir> first`
+      : undefined;
+  if (problem) {
+    console.error(problem);
+    process.exit(2);
+  }
+  return path!;
 }
 
 export function register(program: Command): void {
@@ -27,13 +35,7 @@ export function register(program: Command): void {
         console.error(`run must be a positive integer id, got ${JSON.stringify(run)}`);
         process.exit(2);
       }
-      let path: string;
-      try {
-        path = dbPathFrom(opts);
-      } catch (err) {
-        console.error((err as Error).message);
-        process.exit(2);
-      }
+      const path = dbPathFrom(opts);
       const store = openStore(path, { migrations: workerMigrations });
       try {
         const report = await replayRun({ runId, worker: new WorkerStore(store.db), store });

@@ -14,13 +14,7 @@ export function register(program: Command): void {
     .option("--json", "print JSON")
     .addHelpText("after", "\nExample:\n  $ mfi status --state .mfi/devnet\n\nExit codes: 0 ok, 2 bad usage or no database.")
     .action(async (opts: { state?: string; db?: string; limit: string; json?: boolean }) => {
-      let path: string;
-      try {
-        path = dbPathFrom(opts);
-      } catch (err) {
-        console.error((err as Error).message);
-        process.exit(2);
-      }
+      const path = dbPathFrom(opts);
       const limit = Math.max(1, Number(opts.limit) || 10);
       const store = openStore(path, { migrations: workerMigrations, writerThread: false });
       try {
