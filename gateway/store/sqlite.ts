@@ -9,6 +9,7 @@ import { dirname } from "node:path";
 import type { SignedReading } from "../../device-sdk/index.ts";
 import type { AppendJob } from "./append.ts";
 import { inlineWriter, threadWriter } from "./writer.ts";
+import { marketNonceMigration } from "../market/nonces.ts";
 import type { AppendResult, DeviceRecord, ListDevicesQuery, ListReadingsQuery, Migration, Store, StoredReading } from "./types.ts";
 
 export const gatewayMigrations: readonly Migration[] = [
@@ -45,6 +46,7 @@ export const gatewayMigrations: readonly Migration[] = [
       CREATE TRIGGER readings_no_delete BEFORE DELETE ON readings BEGIN SELECT RAISE(ABORT, 'readings are append-only'); END;
     `,
   },
+  marketNonceMigration,
 ];
 
 export interface OpenStoreOptions {
