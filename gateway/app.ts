@@ -19,7 +19,7 @@ import { hashApiKey, openStore, type OpenStoreOptions } from "./store/sqlite.ts"
 import type { Store } from "./store/types.ts";
 import { createVerifier, type Verifier } from "./verify-pool.ts";
 import { createMetrics, type GatewayMetrics } from "./metrics.ts";
-import { dashboardRoutes } from "./dashboard/index.tsx";
+import { dashboardGuard, dashboardRoutes, type DashboardAuthOptions } from "./dashboard/index.tsx";
 import type { WorkerStore } from "./worker/store.ts";
 import { requestLogger, type Logger } from "./logger.ts";
 
@@ -57,6 +57,10 @@ export interface GatewayOptions {
   metrics?: GatewayMetrics | false;
   /** pino logger (gateway/logger.ts): one structured line per request. */
   logger?: Logger;
+  /** JSON-RPC URL of the chain: /readyz then also checks it answers (eth_chainId) with chainId. */
+  rpcUrl?: string;
+  /** Protect /dashboard(.json) (and optionally /metrics) with a token or operator API key; default off. */
+  dashboardAuth?: DashboardAuthOptions;
 }
 
 export interface Gateway {
@@ -105,6 +109,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
     now,
     maxBodyBytes,
     operator: operatorGuard(store, opts.operatorAuth ?? true, opts.apiKeys ?? []),
+    rpcUrl: opts.rpcUrl,
     ingest: {
       store,
       directory,
@@ -119,11 +124,13 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   const app = new OpenAPIHono({ defaultHook: validationHook });
   const metrics = opts.metrics === false ? undefined : (opts.metrics ?? createMetrics({ workerStore: opts.workerStore }));
   if (opts.logger) app.use("*", requestLogger(opts.logger));
+  const viewer = opts.dashboardAuth ? dashboardGuard(store, opts.dashboardAuth, opts.apiKeys) : undefined;
   if (metrics) {
     app.use("*", metrics.middleware);
+    if (viewer && opts.dashboardAuth?.metrics) app.use("/metrics", viewer);
     app.get("/metrics", async (c) => c.text(await metrics.render(), 200, { "content-type": metrics.registry.contentType }));
   }
-  if (opts.workerStore) app.route("/", dashboardRoutes(opts.workerStore));
+  if (opts.workerStore) app.route("/", dashboardRoutes(opts.workerStore, { guard: viewer }));
   app.onError((err, c) => {
     const g = toGatewayError(err);
     if (g.status >= 500) opts.onInternalError?.(err);

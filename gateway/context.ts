@@ -19,4 +19,6 @@ export interface GatewayContext {
   ingest: IngestDeps;
   /** Guards operator endpoints (API key); a no-op when operator auth is off. */
   operator: MiddlewareHandler;
+  /** The chain's JSON-RPC URL, when configured: /readyz checks it. */
+  rpcUrl?: string;
 }
