@@ -1,11 +1,12 @@
 /**
  * Deploys every contract to any EVM RPC and writes the deployment manifest `.mfi/deployments/<chainId>.json`.
  * The same code deploys to anvil and to a public chain (IoTeX testnet, chain id 4690, via MFI_RPC_URL and
- * MFI_PRIVATE_KEY). MockVerifier is only used for registration on a devnet, or when explicitly allowed.
+ * MFI_PRIVATE_KEY). MockVerifier is only used for registration on a devnet, or when explicitly allowed; DevToken (free mint) only
+ * on a devnet.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
-import { Contract, ContractFactory, id, type Wallet } from "ethers";
+import { Contract, ContractFactory, ZeroHash as ZERO_HASH, id, type Wallet } from "ethers";
 import { generatedVerifierNames, getArtifact, loadArtifacts } from "./artifacts.ts";
 import { ROOT } from "./compile.ts";
 import { ContractsEnvironmentError, ContractsError } from "./errors.ts";
@@ -31,7 +32,11 @@ export interface DeploymentManifest {
     DeviceRegistry: string;
     AppletRegistry: string;
     PayoutVault: string;
+    /** Data streams for sale (list, subscribe, fee); bound to DeviceRegistry. */
+    DataMarket: string;
     MockVerifier?: string;
+    /** Devnets only: a worthless ERC-20 anyone may mint, for buyers and example consumers to pay with. */
+    DevToken?: string;
   };
   /** Generated Groth16 verifier per circuit, e.g. `register`, `readings_sum_16`. */
   verifiers: Record<string, string>;
@@ -50,7 +55,20 @@ export interface DeployOptions {
   allowMockVerifier?: boolean;
   /** Register devices through MockVerifier even when the generated register verifier exists (tests; needs allowMockVerifier on non-devnets). */
   mockRegistration?: boolean;
+  /** DataMarket governance; default: the deployer governs, no protocol fee, fees (if set later) to the deployer. */
+  market?: MarketGovernance;
+  /** Deploy DevToken, a free-mint test stablecoin (default: devnets only; refused elsewhere). */
+  devToken?: boolean;
   log?: (msg: string) => void;
+}
+
+export interface MarketGovernance {
+  /** Account holding DEFAULT_ADMIN_ROLE and GOVERNANCE_ROLE on DataMarket (default: the deployer). */
+  governance?: string;
+  /** Protocol fee in basis points, at most DataMarket.MAX_FEE_BPS = 1000 (default 0). */
+  feeBps?: number;
+  /** Who receives the fee (default: the governance account). */
+  feeRecipient?: string;
 }
 
 /** Parameter arity of each reducer's circuit: count_above carries its threshold as a fifth public signal. */
@@ -86,6 +104,14 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
     if (opts.mockRegistration && !allowMock) {
       throw new ContractsError(`mockRegistration on chain ${chainId} needs allowMockVerifier: true`, { metaMessages: ["MockVerifier proofs can be forged by anyone: never use it on a shared chain."] });
     }
+    const withDevToken = opts.devToken ?? isDevnet(chainId);
+    if (withDevToken && !isDevnet(chainId)) {
+      throw new ContractsError(`devToken on chain ${chainId}: DevToken is a free-mint test token for devnets only`, { metaMessages: ["Let listings use a real ERC-20 on this chain."] });
+    }
+    const feeBps = opts.market?.feeBps ?? 0;
+    if (!Number.isInteger(feeBps) || feeBps < 0 || feeBps > 1_000) {
+      throw new ContractsError(`market.feeBps must be an integer in 0..1000 (10%), got ${feeBps}`, { metaMessages: ["DataMarket caps the protocol fee at MAX_FEE_BPS = 1000."] });
+    }
     const names = generatedVerifierNames();
     if (!names.includes("register") && !allowMock) {
       throw new ContractsError("no generated register verifier (contracts/generated/Groth16Verifier_register.sol)", {
@@ -117,6 +143,8 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
     await (await tokenC.getFunction("grantRole")(id("MINTER_ROLE"), vault)).wait();
     const devicesC = new Contract(devices, getArtifact("DeviceRegistry").abi as never, wallet);
     await (await devicesC.getFunction("grantRole")(id("MANUFACTURER_ROLE"), admin)).wait();
+    const market = await deployMarket(wallet, devices, opts.market, log);
+    const devToken = withDevToken ? await deployContract(wallet, "DevToken", [], log) : undefined;
 
     const manifest: DeploymentManifest = {
       chainId: Number(chainId),
@@ -125,7 +153,7 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
       deployedAt: new Date().toISOString(),
       sourceHash: artifacts.sourceHash,
       evmVersion: artifacts.evmVersion,
-      contracts: { RewardToken: token, DeviceRegistry: devices, AppletRegistry: applets, PayoutVault: vault, ...(mock ? { MockVerifier: mock } : {}) },
+      contracts: { RewardToken: token, DeviceRegistry: devices, AppletRegistry: applets, PayoutVault: vault, DataMarket: market, ...(mock ? { MockVerifier: mock } : {}), ...(devToken ? { DevToken: devToken } : {}) },
       verifiers,
       reducers,
       registerVerifier: useMock ? "mock" : "generated",
@@ -138,6 +166,23 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
   } finally {
     provider.destroy();
   }
+}
+
+/**
+ * Deploys DataMarket with the deployer as temporary governor (so it can set the fee in the same run), then hands
+ * both roles to `governance` when that is another account.
+ */
+async function deployMarket(wallet: Wallet, devices: string, g: MarketGovernance = {}, log: (m: string) => void): Promise<string> {
+  const governance = g.governance ?? wallet.address;
+  const recipient = g.feeRecipient ?? governance;
+  const address = await deployContract(wallet, "DataMarket", [wallet.address, devices, recipient], log);
+  const market = new Contract(address, getArtifact("DataMarket").abi as never, wallet);
+  if (g.feeBps) await (await market.getFunction("setFee")(g.feeBps, recipient)).wait();
+  if (governance.toLowerCase() !== wallet.address.toLowerCase()) {
+    for (const role of [id("GOVERNANCE_ROLE"), ZERO_HASH]) await (await market.getFunction("grantRole")(role, governance)).wait();
+    for (const role of [id("GOVERNANCE_ROLE"), ZERO_HASH]) await (await market.getFunction("renounceRole")(role, wallet.address)).wait();
+  }
+  return address;
 }
 
 export function writeManifest(manifest: DeploymentManifest, dir = DEFAULT_MANIFEST_DIR): string {

@@ -6,6 +6,7 @@ import { Contract, ContractFactory, type ContractTransactionReceipt } from "ethe
 import { getArtifact } from "./artifacts.ts";
 import { toContractsError } from "./revert.ts";
 import type { MachinefiClient } from "./client.ts";
+import { ContractsError } from "./errors.ts";
 
 export interface StreamInfo {
   streamId: bigint;
@@ -31,7 +32,7 @@ export interface MarketClient {
   stream(streamId: bigint): Promise<StreamInfo>;
 }
 
-/** Deploys DataMarket bound to the client's DeviceRegistry; the deployer is governance and fee recipient. */
+/** Deploys another DataMarket bound to the client's DeviceRegistry (deployAll already deploys one); the deployer is governance and fee recipient. */
 export async function deployDataMarket(admin: MachinefiClient): Promise<string> {
   const art = getArtifact("DataMarket");
   const signer = admin.contracts.devices.runner as never;
@@ -40,7 +41,25 @@ export async function deployDataMarket(admin: MachinefiClient): Promise<string> 
   return c.getAddress();
 }
 
-export function createMarketClient(client: MachinefiClient, address: string): MarketClient {
+/**
+ * Mints DevToken (the devnet's free test stablecoin, manifest `contracts.DevToken`) to `to` (default: the client).
+ * Throws when the manifest has no DevToken (not a devnet).
+ */
+export async function mintDevToken(client: MachinefiClient, amount: bigint, to: string = client.address): Promise<void> {
+  const address = client.manifest.contracts.DevToken;
+  if (!address) {
+    throw new ContractsError(`no DevToken on chain ${client.chainId}`, { metaMessages: ["DevToken is deployed on devnets only; on other chains pay with a real ERC-20."] });
+  }
+  const token = new Contract(address, getArtifact("DevToken").abi as never, client.contracts.devices.runner as never);
+  try {
+    await (await token.getFunction("mint")(to, amount)).wait();
+  } catch (err) {
+    throw toContractsError(err, "DevToken.mint");
+  }
+}
+
+/** A client for the DataMarket at `address` (default: the manifest's `contracts.DataMarket`). */
+export function createMarketClient(client: MachinefiClient, address: string = client.manifest.contracts.DataMarket): MarketClient {
   const signer = client.contracts.devices.runner as never;
   const market = new Contract(address, getArtifact("DataMarket").abi as never, signer);
   const tokenAbi = getArtifact("RewardToken").abi as never;
