@@ -179,7 +179,7 @@ async function reuseManifest(rpcUrl: string, dir: string): Promise<DeploymentMan
     } catch {
       return undefined;
     }
-    const code = await provider.getCode(m.contracts.PayoutVault);
+    const code = m.contracts.DataMarket ? await provider.getCode(m.contracts.DataMarket) : "0x"; // manifests from before DataMarket: redeploy
     return code && code !== "0x" ? m : undefined;
   } finally {
     provider.destroy();
