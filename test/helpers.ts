@@ -26,3 +26,18 @@ export function trapAppletWasm(): Uint8Array {
   trap = new Uint8Array(m.toBinary({}).buffer);
   return trap;
 }
+
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+
+/** The real `mfi` binary. */
+export const mfiBin = join(import.meta.dirname, "..", "cli", "bin.mjs");
+
+/** Run `mfi …` to completion; never throws on a non-zero exit. */
+export function mfi(args: string[], o: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [mfiBin, ...args], { cwd: o.cwd, env: { ...process.env, ...o.env }, maxBuffer: 1 << 24, timeout: o.timeoutMs ?? 120_000 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0, stdout, stderr });
+    });
+  });
+}

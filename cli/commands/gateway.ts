@@ -1,10 +1,16 @@
 /**
- * `mfi gateway start`: run the ingest gateway on its own. `mfi gateway apikey <name>`: create an operator API key
- * (printed once; the database keeps only its sha256).
+ * `mfi gateway start`: run the ingest gateway on its own, wired like the devnet's: pino request logs (JSON lines on
+ * stdout), /metrics, /dashboard over the worker's tables in the same database, /readyz checking the chain when --rpc
+ * names it. `mfi gateway apikey <name>`: create an operator API key (printed once; the database keeps only its sha256).
  */
 import type { Command } from "commander";
 import { join } from "node:path";
-import { openStore, startGateway } from "../../gateway/index.ts";
+import { openStore, startGateway, type RunningGateway, type SqliteStore } from "../../gateway/index.ts";
+import { createLogger } from "../../gateway/logger.ts";
+import { createMetrics } from "../../gateway/metrics.ts";
+import { WorkerStore, workerMigrations } from "../../gateway/worker/index.ts";
+
+const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 interface DbOpts {
   db?: string;
@@ -41,8 +47,28 @@ export function register(program: Command): void {
     .option("--max-skew <ms|off>", "largest |ts - now| accepted, in ms, or off for historical data", "300000")
     .option("--rate <n|off>", "requests per second per device (bursts of 2n), or off", "50")
     .option("--no-operator-auth", "serve operator endpoints without an API key (local development only)")
-    .addHelpText("after", "\nExample:\n  $ mfi gateway start --db .mfi/gw.sqlite --port 8787 --max-skew off\n  $ curl localhost:8787/readyz\n\nExit codes: 0 stopped, 2 bad usage, 3 cannot listen or open the database.")
-    .action(async (o: DbOpts & { port: string; host: string; chainId: string; registry: string; workers?: string; maxSkew: string; rate: string; operatorAuth: boolean }) => {
+    .option("--rpc <url>", "the chain's JSON-RPC URL: /readyz then checks it answers with --chain-id (default MFI_RPC_URL)")
+    .option("--log-level <level>", `pino level: ${LEVELS.join(", ")} (default MFI_LOG_LEVEL or info)`)
+    .option("--no-dashboard", "do not serve /dashboard and /dashboard.json")
+    .option("--no-metrics", "do not serve /metrics")
+    .option("--dashboard-token <token>", "protect /dashboard(.json) with this token; operator API keys work too (default MFI_DASHBOARD_TOKEN; unset: open)")
+    .option("--protect-metrics", "/metrics needs the dashboard token or an operator API key as well")
+    .addHelpText(
+      "after",
+      `
+Logs are JSON lines on stdout (one per request; health probes and scrapes at debug); the first is
+{"msg":"gateway listening","url":…}. The dashboard shows the epoch worker's tables when a worker
+(gateway/worker/main.ts) shares the database.
+
+Examples:
+  $ mfi gateway start --db .mfi/gw.sqlite --port 8787 --max-skew off --rpc http://127.0.0.1:8545
+  $ curl localhost:8787/readyz      # 503 names what is down: database, verifier or chain
+  $ MFI_DASHBOARD_TOKEN=s3cret mfi gateway start --log-level warn --protect-metrics
+  $ curl -H "Authorization: Bearer s3cret" localhost:8787/dashboard.json
+
+Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the database.`,
+    )
+    .action(async (o: DbOpts & { port: string; host: string; chainId: string; registry: string; workers?: string; maxSkew: string; rate: string; operatorAuth: boolean; rpc?: string; logLevel?: string; dashboard: boolean; metrics: boolean; dashboardToken?: string; protectMetrics?: boolean }) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be 0..65535, got ${o.port}`);
       if (!/^[0-9]+$/.test(o.chainId)) usage(`--chain-id must be a decimal integer, got ${o.chainId}`);
@@ -51,10 +77,26 @@ export function register(program: Command): void {
       if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) usage(`--workers must be a whole number, got ${o.workers}`);
       const skew = offOr("max-skew", o.maxSkew);
       const rate = offOr("rate", o.rate);
-      let running;
+      const level = o.logLevel ?? process.env.MFI_LOG_LEVEL ?? "info";
+      if (!LEVELS.includes(level)) usage(`--log-level must be one of ${LEVELS.join(", ")}, got ${level}`);
+      const rpcUrl = o.rpc ?? (process.env.MFI_RPC_URL || undefined);
+      if (rpcUrl !== undefined && !/^https?:\/\//.test(rpcUrl)) usage(`--rpc must be an http(s) URL, got ${rpcUrl}`);
+      const token = o.dashboardToken ?? (process.env.MFI_DASHBOARD_TOKEN || undefined);
+      if (o.protectMetrics && !token) usage("--protect-metrics needs --dashboard-token (or MFI_DASHBOARD_TOKEN)");
+      const log = createLogger({ level });
+      let running: RunningGateway;
+      let store: SqliteStore | undefined;
       try {
+        // The worker's tables (created if missing) feed the dashboard and the worker figures in /metrics.
+        store = openStore(dbPath(o), o.dashboard || o.metrics ? { migrations: workerMigrations } : {});
+        const ws = o.dashboard || o.metrics ? new WorkerStore(store.db) : undefined;
         running = await startGateway({
-          dbPath: dbPath(o),
+          store,
+          logger: log,
+          rpcUrl,
+          metrics: o.metrics ? createMetrics({ workerStore: ws }) : false,
+          workerStore: o.dashboard ? ws : undefined,
+          dashboardAuth: token ? { token, metrics: !!o.protectMetrics } : undefined,
           port,
           hostname: o.host,
           chainId: BigInt(o.chainId),
@@ -63,16 +105,23 @@ export function register(program: Command): void {
           maxClockSkewMs: skew === "off" ? null : skew,
           rateLimit: rate === "off" ? false : rate === undefined ? undefined : { perSecond: rate, burst: 2 * rate },
           operatorAuth: o.operatorAuth,
-          onInternalError: (e) => console.error("internal error:", e),
+          onInternalError: (e) => log.error({ err: e }, "internal error"),
         });
       } catch (err) {
+        await store?.close().catch(() => {});
         console.error(`cannot start the gateway: ${(err as Error).message}`);
         process.exit(3);
       }
-      console.log(`gateway listening on ${running.url} (EdDSA backend ${running.gateway.backend.name}, database ${dbPath(o)})`);
-      console.log(`  API reference: ${running.url}/reference   OpenAPI: ${running.url}/openapi.json`);
+      const url = running.url;
+      log.info({ url, backend: running.gateway.backend.name, db: dbPath(o), chain: rpcUrl ?? null, dashboard: o.dashboard ? (token ? "token" : "open") : "off", metrics: o.metrics ? (o.protectMetrics ? "token" : "open") : "off" }, "gateway listening");
+      if (process.stderr.isTTY) {
+        console.error(`gateway listening on ${url}\n  API reference ${url}/reference · readiness ${url}/readyz${o.metrics ? ` · metrics ${url}/metrics` : ""}${o.dashboard ? ` · dashboard ${url}/dashboard` : ""}`);
+      }
       const stop = async () => {
+        log.info("stopping");
         await running.close();
+        await store!.close();
+        log.flush();
         process.exit(0);
       };
       process.once("SIGINT", stop);

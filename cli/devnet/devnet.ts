@@ -105,7 +105,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     const store = openStore(join(dir, "machinefi.sqlite"), { migrations: workerMigrations, writerThread: process.env.MFI_WRITER_THREAD === "1" });
     const backend = await getDefaultBackend();
     log(`signatures: ${backend.name} backend`);
-    const gw: RunningGateway = await startGateway({ store, backend, port: cfg.port, chainId, registry: manifest.contracts.DeviceRegistry, operatorAuth: false, workerStore: new WorkerStore(store.db), ...o.gateway });
+    const gw: RunningGateway = await startGateway({ store, backend, port: cfg.port, chainId, registry: manifest.contracts.DeviceRegistry, operatorAuth: false, workerStore: new WorkerStore(store.db), rpcUrl, dashboardAuth: dashboardAuthFromEnv(), ...o.gateway });
     cleanup.push(() => gw.close());
     log(`gateway listening on ${gw.url}`);
 
@@ -165,6 +165,11 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     await stop().catch(() => {});
     throw err;
   }
+}
+
+/** MFI_DASHBOARD_TOKEN protects /dashboard (and /metrics with MFI_DASHBOARD_PROTECT_METRICS=1); unset: open, as on a laptop. */
+export function dashboardAuthFromEnv(env: NodeJS.ProcessEnv = process.env): StartGatewayOptions["dashboardAuth"] {
+  return env.MFI_DASHBOARD_TOKEN ? { token: env.MFI_DASHBOARD_TOKEN, metrics: env.MFI_DASHBOARD_PROTECT_METRICS === "1" } : undefined;
 }
 
 /** A manifest from an earlier run whose contracts still exist on this chain (a kept --state), else undefined. */

@@ -1,0 +1,104 @@
+/**
+ * `mfi gateway start` through the real binary: pino logs on stdout, /healthz, /readyz naming an unreachable chain,
+ * /metrics with worker figures, /dashboard behind a token; --no-dashboard / --no-metrics / --log-level; clean stop.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { mfiBin, mfi } from "./helpers.ts";
+
+const tmp = mkdtempSync(join(tmpdir(), "mfi-gw-"));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  rmSync(tmp, { recursive: true, force: true });
+});
+
+/** Start `mfi gateway start …`; resolves once `ready(stdout)` holds. */
+function start(args: string[], ready: (out: string) => boolean, env: Record<string, string> = {}) {
+  const child = spawn(process.execPath, [mfiBin, "gateway", "start", ...args], { env: { ...process.env, MFI_LOG_LEVEL: "", MFI_DASHBOARD_TOKEN: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  children.push(child);
+  const io = { out: "", err: "" };
+  child.stdout!.on("data", (b) => (io.out += b));
+  child.stderr!.on("data", (b) => (io.err += b));
+  const up = new Promise<void>((resolve, reject) => {
+    child.stdout!.on("data", () => ready(io.out) && resolve());
+    child.once("exit", (code) => reject(new Error(`mfi gateway start exited ${code}:\n${io.out}\n${io.err}`)));
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  return { child, io, up, exited };
+}
+
+const lines = (out: string) => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, any>);
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+describe("mfi gateway start", () => {
+  it("serves health, readiness, metrics and a token-protected dashboard, logging JSON lines", async () => {
+    const g = start(["--db", join(tmp, "a.sqlite"), "--port", "0", "--rpc", "http://127.0.0.1:9", "--log-level", "debug", "--dashboard-token", "tok"], (out) => lines(out).some((l) => l.msg === "gateway listening"));
+    await g.up;
+    const listening = lines(g.io.out).find((l) => l.msg === "gateway listening")!;
+    expect(listening).toMatchObject({ dashboard: "token", metrics: "open", chain: "http://127.0.0.1:9" });
+    const url = listening.url as string;
+
+    expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    const body = (await ready.json()) as { down: string[]; checks: Record<string, string> };
+    expect(body.down).toEqual(["chain"]);
+    expect(body.checks.chain).toMatch(/^unreachable/);
+
+    const metrics = await fetch(`${url}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/^mfi_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1$/m);
+    expect(text).toMatch(/^mfi_worker_claims\{state="paid"\} 0$/m);
+
+    expect((await fetch(`${url}/dashboard`)).status).toBe(401);
+    const dash = await fetch(`${url}/dashboard.json`, { headers: { authorization: "Bearer tok" } });
+    expect(dash.status).toBe(200);
+    expect(await dash.json()).toMatchObject({ readingsTotal: 0 });
+
+    g.child.kill("SIGTERM");
+    expect(await g.exited).toBe(0);
+    const logged = lines(g.io.out);
+    expect(logged.find((l) => l.path === "/dashboard")).toMatchObject({ level: 30, status: 401, msg: "request" });
+    expect(logged.find((l) => l.path === "/healthz")).toMatchObject({ level: 20, msg: "probe" });
+    expect(logged.every((l) => l.name === "mfi-gateway")).toBe(true);
+  }, 60_000);
+
+  it("turns the dashboard and metrics off and logs only warnings with --log-level warn", async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const g = start(["--db", join(tmp, "b.sqlite"), "--port", String(port), "--no-dashboard", "--no-metrics", "--log-level", "warn"], () => false);
+    g.up.catch(() => {});
+    const t0 = Date.now();
+    while (!(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) {
+      if (Date.now() - t0 > 45_000 || g.child.exitCode !== null) throw new Error(`gateway did not come up:\n${g.io.out}\n${g.io.err}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${url}/dashboard`)).status).toBe(404);
+    expect((await fetch(`${url}/metrics`)).status).toBe(404);
+    g.child.kill("SIGINT");
+    expect(await g.exited).toBe(0);
+    expect(lines(g.io.out)).toEqual([]);
+  }, 60_000);
+
+  it("refuses bad usage with exit 2", async () => {
+    const [level, protect] = await Promise.all([mfi(["gateway", "start", "--log-level", "loud"]), mfi(["gateway", "start", "--protect-metrics"], { env: { MFI_DASHBOARD_TOKEN: "" } })]);
+    expect(level.code).toBe(2);
+    expect(level.stderr).toMatch(/--log-level must be one of/);
+    expect(protect.code).toBe(2);
+    expect(protect.stderr).toMatch(/--protect-metrics needs --dashboard-token/);
+  }, 60_000);
+});
