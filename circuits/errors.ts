@@ -1,26 +1,10 @@
 /** The circuits layer's one error family (viem style): what went wrong, what to do, and the cause. */
-export interface CircuitsErrorOptions {
-  details?: string;
-  docsPath?: string;
-  cause?: unknown;
-  metaMessages?: string[];
-}
+import { BaseError, type BaseErrorOptions } from "../device-sdk/base-error.ts";
 
-export class CircuitsError extends Error {
+export type CircuitsErrorOptions = BaseErrorOptions;
+
+export class CircuitsError extends BaseError {
   override name = "CircuitsError";
-  readonly shortMessage: string;
-  readonly details?: string;
-  readonly docsPath?: string;
-  readonly metaMessages?: string[];
-
-  constructor(shortMessage: string, opts: CircuitsErrorOptions = {}) {
-    const lines = [shortMessage, ...(opts.metaMessages ?? []), ...(opts.details ? [`Details: ${opts.details}`] : []), ...(opts.docsPath ? [`Docs: ${opts.docsPath}`] : [])];
-    super(lines.join("\n"), opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.shortMessage = shortMessage;
-    this.details = opts.details;
-    this.docsPath = opts.docsPath;
-    this.metaMessages = opts.metaMessages;
-  }
 }
 
 /** The segment needs more slots than the largest built circuit has. */

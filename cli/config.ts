@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
+import { BaseError } from "../device-sdk/index.ts";
 
 const intish = (min: number) => z.coerce.number().int().min(min);
 
@@ -55,14 +56,13 @@ const ENV: Record<string, keyof Config> = {
   MFI_LOG_LEVEL: "logLevel",
 };
 
-export class ConfigError extends Error {
+export class ConfigError extends BaseError {
   override name = "ConfigError";
   constructor(readonly issues: { key: string; message: string; source: string }[]) {
-    super(
-      "invalid machinefi configuration:\n" +
-        issues.map((i) => `  - ${i.key} (${i.source}): ${i.message}`).join("\n") +
-        "\nFix the value (see docs/configuration.md for every key) and start again.",
-    );
+    super(`invalid machinefi configuration:\n${issues.map((i) => `  - ${i.key} (${i.source}): ${i.message}`).join("\n")}`, {
+      metaMessages: ["Fix the value (see docs/configuration.md for every key) and start again."],
+      docsPath: "docs/configuration.md",
+    });
   }
 }
 

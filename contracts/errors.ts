@@ -3,30 +3,12 @@
  * `docsPath` points at docs/contracts.md. ContractRevertedError carries a decoded custom error with the contract's
  * own NatSpec notice, so callers switch on `errorName` and users read the contract's words.
  */
-export interface ContractsErrorOptions {
-  details?: string;
-  docsPath?: string;
-  metaMessages?: string[];
-  cause?: unknown;
-}
+import { BaseError, type BaseErrorOptions } from "../device-sdk/base-error.ts";
 
-export class ContractsError extends Error {
+export type ContractsErrorOptions = BaseErrorOptions;
+
+export class ContractsError extends BaseError {
   override name = "ContractsError";
-  readonly shortMessage: string;
-  readonly details?: string;
-  readonly docsPath?: string;
-  readonly metaMessages?: string[];
-
-  constructor(shortMessage: string, opts: ContractsErrorOptions = {}) {
-    const lines = [shortMessage, ...(opts.metaMessages ?? [])];
-    if (opts.details) lines.push(`Details: ${opts.details}`);
-    if (opts.docsPath) lines.push(`Docs: ${opts.docsPath}`);
-    super(lines.join("\n"), opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.shortMessage = shortMessage;
-    this.details = opts.details;
-    this.docsPath = opts.docsPath;
-    this.metaMessages = opts.metaMessages;
-  }
 }
 
 /** A transaction or call reverted with a custom error that was decoded from the contracts' ABIs. */

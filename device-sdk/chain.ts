@@ -10,6 +10,7 @@
  */
 import { poseidon1, poseidon2, poseidon3, poseidon8 } from "poseidon-lite";
 import { MAX_VALUE, MIN_VALUE, toField } from "./field.ts";
+import { SdkError } from "./errors.ts";
 
 export const VALUE_SLOTS = 4;
 export const MAX_TS = (1n << 48n) - 1n;
@@ -45,7 +46,7 @@ export function genesisHash(deviceId: bigint): bigint {
   return active.hash1(deviceId);
 }
 
-export class ReadingShapeError extends Error {
+export class ReadingShapeError extends SdkError {
   override name = "ReadingShapeError";
 }
 

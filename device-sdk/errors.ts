@@ -1,26 +1,11 @@
 /** The device SDK's one error family (viem style): a short message, details, what to do, and the cause. */
-export interface SdkErrorOptions {
-  details?: string;
-  docsPath?: string;
-  cause?: unknown;
-  metaMessages?: string[];
-}
+import { BaseError, type BaseErrorOptions } from "./base-error.ts";
 
-export class SdkError extends Error {
+export { BaseError, type BaseErrorOptions } from "./base-error.ts";
+export type SdkErrorOptions = BaseErrorOptions;
+
+export class SdkError extends BaseError {
   override name = "SdkError";
-  readonly shortMessage: string;
-  readonly details?: string;
-  readonly docsPath?: string;
-  readonly metaMessages?: string[];
-
-  constructor(shortMessage: string, opts: SdkErrorOptions = {}) {
-    const lines = [shortMessage, ...(opts.metaMessages ?? []), ...(opts.details ? [`Details: ${opts.details}`] : []), ...(opts.docsPath ? [`Docs: ${opts.docsPath}`] : [])];
-    super(lines.join("\n"), opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.shortMessage = shortMessage;
-    this.details = opts.details;
-    this.docsPath = opts.docsPath;
-    this.metaMessages = opts.metaMessages;
-  }
 }
 
 /** The private key file or bytes cannot be a device key. */

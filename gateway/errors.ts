@@ -2,20 +2,16 @@
  * The gateway's one error family. Every rejection is a GatewayError carrying its HTTP status and RFC 9457 problem
  * type; app.onError turns it into application/problem+json.
  */
-export interface GatewayErrorOptions {
-  details?: string;
-  docsPath?: string;
-  cause?: unknown;
+import { BaseError, type BaseErrorOptions } from "../device-sdk/index.ts";
+
+export interface GatewayErrorOptions extends BaseErrorOptions {
   /** Extra problem members (e.g. expectedSeq for a chain conflict). */
   extensions?: Record<string, unknown>;
   headers?: Record<string, string>;
 }
 
-export class GatewayError extends Error {
+export class GatewayError extends BaseError {
   override name = "GatewayError";
-  readonly shortMessage: string;
-  readonly details?: string;
-  readonly docsPath?: string;
   readonly extensions: Record<string, unknown>;
   readonly headers: Record<string, string>;
 
@@ -26,10 +22,7 @@ export class GatewayError extends Error {
     shortMessage: string,
     opts: GatewayErrorOptions = {},
   ) {
-    super(opts.details ? `${shortMessage}\nDetails: ${opts.details}` : shortMessage, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.shortMessage = shortMessage;
-    this.details = opts.details;
-    this.docsPath = opts.docsPath;
+    super(shortMessage, opts);
     this.extensions = opts.extensions ?? {};
     this.headers = opts.headers ?? {};
   }

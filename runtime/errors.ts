@@ -3,31 +3,15 @@
  * Validation errors are thrown (the Wasm is never run); traps are returned in the run result (a trap is an
  * outcome of a run, deterministic and replayable, not a host failure).
  */
-export interface RuntimeErrorOptions {
-  details?: string;
-  docsPath?: string;
-  cause?: unknown;
-  metaMessages?: string[];
-}
+import { BaseError, type BaseErrorOptions } from "../device-sdk/base-error.ts";
 
-export class RuntimeBaseError extends Error {
+export type RuntimeErrorOptions = BaseErrorOptions;
+
+export class RuntimeBaseError extends BaseError {
   override name = "RuntimeBaseError";
-  readonly shortMessage: string;
-  readonly details?: string;
-  readonly docsPath?: string;
-  readonly metaMessages?: string[];
-
-  constructor(shortMessage: string, opts: RuntimeErrorOptions = {}) {
-    const lines = [shortMessage, ...(opts.metaMessages ?? []), ...(opts.details ? [`Details: ${opts.details}`] : []), ...(opts.docsPath ? [`Docs: ${opts.docsPath}`] : [])];
-    super(lines.join("\n"), opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.shortMessage = shortMessage;
-    this.details = opts.details;
-    this.docsPath = opts.docsPath;
-    this.metaMessages = opts.metaMessages;
-  }
 
   /** A plain object for `--json` output and worker messages. */
-  toJSON(): Record<string, unknown> {
+  override toJSON(): Record<string, unknown> {
     return { name: this.name, shortMessage: this.shortMessage, details: this.details, docsPath: this.docsPath };
   }
 }

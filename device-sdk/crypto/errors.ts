@@ -1,16 +1,8 @@
 /** The crypto layer's one error class (viem style): what went wrong, what to do, and the cause when there is one. */
-export class CryptoError extends Error {
-  override name = "CryptoError";
-  readonly shortMessage: string;
-  readonly details?: string;
-  override readonly cause?: unknown;
+import { BaseError } from "../base-error.ts";
 
-  constructor(shortMessage: string, opts: { details?: string; cause?: unknown } = {}) {
-    super([shortMessage, opts.details].filter(Boolean).join("\n\n"));
-    this.shortMessage = shortMessage;
-    this.details = opts.details;
-    this.cause = opts.cause;
-  }
+export class CryptoError extends BaseError {
+  override name = "CryptoError";
 }
 
 /** The Wasm module is missing or failed to load. */

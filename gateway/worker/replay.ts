@@ -3,7 +3,7 @@
  * digest, fuel and state root match what the worker recorded. This is what makes the L2 computation checkable.
  */
 import { Engine } from "../../runtime/index.ts";
-import { unpackEpoch } from "../../device-sdk/index.ts";
+import { BaseError, unpackEpoch } from "../../device-sdk/index.ts";
 import type { Store } from "../store/types.ts";
 import { runAppletFor } from "./runtime-port.ts";
 import type { WorkerStore } from "./store.ts";
@@ -20,7 +20,7 @@ export interface ReplayReport {
   mismatches: string[];
 }
 
-export class ReplayError extends Error {
+export class ReplayError extends BaseError {
   override name = "ReplayError";
 }
 
