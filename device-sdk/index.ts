@@ -15,3 +15,5 @@ export * from "./signer.ts";
 export * from "./storage.ts";
 export * from "./client.ts";
 export { verifyReading, ReadingVerificationError, type ServedReading } from "./verify-reading.ts";
+export * from "./market-request.ts";
+export { requestAccess, readHistory, subscribeLive, ServedRangeError, type TypedDataSigner, type MarketTarget, type RangeQuery, type SignedAccessRequest, type BuyerReading, type HistoryResult, type LiveEvent } from "./market.ts";

@@ -22,6 +22,7 @@ import { createMetrics, type GatewayMetrics } from "./metrics.ts";
 import { dashboardGuard, dashboardRoutes, type DashboardAuthOptions } from "./dashboard/index.tsx";
 import type { WorkerStore } from "./worker/store.ts";
 import { requestLogger, type Logger } from "./logger.ts";
+import { marketApp, type MarketOptions } from "./market/index.ts";
 
 export interface GatewayOptions {
   /** A ready store, or a SQLite path to open (":memory:" for tests). One of the two. */
@@ -53,6 +54,8 @@ export interface GatewayOptions {
   onInternalError?: (err: unknown) => void;
   /** The epoch worker's tables (same database): mounts /dashboard and adds worker figures to /metrics. */
   workerStore?: WorkerStore;
+  /** Serve subscribed data-market streams (/v1/market, docs/market.md): a DataMarket reader and address. */
+  market?: MarketOptions;
   /** Prometheus registry for /metrics (default: a fresh one); false serves no /metrics. */
   metrics?: GatewayMetrics | false;
   /** pino logger (gateway/logger.ts): one structured line per request. */
@@ -140,6 +143,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   app.route("/", healthRoutes(ctx));
   app.route("/v1", deviceRoutes(ctx));
   app.route("/v1", readingRoutes(ctx));
+  if (opts.market) app.route("/v1", marketApp(ctx, opts.market));
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "machinefi gateway", version: "1", description: "Signed device readings in; durably stored; nothing forged or lost." } });
   app.get("/reference", Scalar({ url: "/openapi.json", pageTitle: "machinefi gateway API" }));

@@ -1,0 +1,45 @@
+/** The gateway's data-market feature: options and the sub-app createGateway mounts when given a chain reader. */
+import type Database from "better-sqlite3";
+import { getAddress } from "ethers";
+import type { GatewayContext } from "../context.ts";
+import { GatewayError } from "../errors.ts";
+import { marketRoutes } from "../routes/market.ts";
+import type { MarketChainReader } from "./chain-reader.ts";
+import { sqliteNonceStore, type NonceStore } from "./nonces.ts";
+
+export { ethersMarketReader, type MarketChainReader, type MarketStream } from "./chain-reader.ts";
+export { sqliteNonceStore, marketNonceMigration, type NonceStore } from "./nonces.ts";
+export { authorise, recoverBuyer, type Authorised, type MarketDeps } from "./access.ts";
+
+export interface MarketOptions {
+  /** Reads DataMarket (stream devices, subscription expiry, chain time). */
+  reader: MarketChainReader;
+  /** DataMarket address: the EIP-712 domain's verifyingContract. */
+  address: string;
+  /** The domain's chainId (default: the gateway's chainId). */
+  chainId?: bigint;
+  /** Spent nonces (default: the SQLite store's market_nonces table). */
+  nonces?: NonceStore;
+  /** Longest access-request lifetime in seconds (default 600). */
+  maxTtlSeconds?: number;
+  /** Live feed: store poll (default 250 ms) and chain poll (default 1000 ms) intervals. */
+  pollMs?: number;
+  chainPollMs?: number;
+  /** Readings per history response (default 1000). */
+  pageLimit?: number;
+}
+
+export function marketApp(ctx: GatewayContext, o: MarketOptions) {
+  const db = (ctx.store as { db?: Database.Database }).db;
+  if (!o.nonces && !db) throw new GatewayError(500, "config", "the data market needs a nonce store", { details: "pass market.nonces, or use the SQLite store" });
+  return marketRoutes(ctx, {
+    reader: o.reader,
+    nonces: o.nonces ?? sqliteNonceStore(db!),
+    chainId: o.chainId ?? ctx.chainId,
+    market: getAddress(o.address.toLowerCase()),
+    now: ctx.now,
+    maxTtlSeconds: o.maxTtlSeconds ?? 600,
+    live: { pollMs: o.pollMs ?? 250, chainPollMs: o.chainPollMs ?? 1000 },
+    pageLimit: o.pageLimit ?? 1000,
+  });
+}

@@ -1,0 +1,131 @@
+/**
+ * Data-market routes: a buyer reads a subscribed stream (history by seq/time range, or a live SSE feed) by sending an
+ * EIP-712 access request signed with the subscribing address's key. No API keys, no shared secrets: authorisation
+ * is the signature plus the buyer's subscription on DataMarket (gateway/market/access.ts).
+ */
+import { createRoute, OpenAPIHono, z } from "@hono/zod-openapi";
+import { bodyLimit } from "hono/body-limit";
+import { streamSSE } from "hono/streaming";
+import { ACCESS_REQUEST_TYPES, accessDomain } from "../../device-sdk/index.ts";
+import type { GatewayContext } from "../context.ts";
+import { GatewayError, tooLarge } from "../errors.ts";
+import { authorise, type MarketDeps } from "../market/access.ts";
+import { servedRange } from "../market/history.ts";
+import { runLiveFeed, type LiveOptions } from "../market/live.ts";
+import { problemResponses, PublicKeySchema, StoredReadingSchema } from "../schemas.ts";
+import { storedReadingJson } from "./readings.ts";
+import { validationHook } from "./problem.ts";
+
+const uint = z.string().regex(/^(0|[1-9][0-9]{0,77})$/, "a non-negative decimal integer string");
+const u64 = z.string().regex(/^(0|[1-9][0-9]{0,19})$/, "a non-negative decimal integer string (uint64)");
+
+export const AccessRequestSchema = z
+  .object({
+    streamId: uint,
+    buyer: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an EVM address"),
+    deviceId: uint,
+    live: z.boolean(),
+    fromSeq: u64.openapi({ description: "first seq (0: from the start; live: from the current head on)" }),
+    toSeq: u64.openapi({ description: "last seq, inclusive (0: no bound)" }),
+    fromTs: u64.openapi({ description: "first reading ts, Unix ms" }),
+    toTs: u64.openapi({ description: "last reading ts, inclusive (0: no bound)" }),
+    nonce: uint.openapi({ description: "random, single use" }),
+    expiry: u64.openapi({ description: "Unix seconds (gateway clock); at most maxTtlSeconds ahead" }),
+  })
+  .strict()
+  .openapi("AccessRequest", { description: "EIP-712 typed data `AccessRequest`, domain { name: 'machinefi DataMarket', version: '1', chainId, verifyingContract: DataMarket }" });
+
+export const SignedAccessRequestSchema = z
+  .object({ request: AccessRequestSchema, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a 65-byte ECDSA signature, 0x-hex") })
+  .strict()
+  .openapi("SignedAccessRequest");
+
+const StreamIdParam = z.object({ streamId: uint.openapi({ param: { name: "streamId", in: "path" }, description: "DataMarket stream id" }) });
+
+const HistorySchema = z
+  .object({
+    streamId: uint,
+    deviceId: uint,
+    publicKey: PublicKeySchema.openapi({ description: "the device key; Poseidon(x, y) must equal deviceId (verifyReading checks)" }),
+    readings: z.array(StoredReadingSchema).openapi({ description: "in-range readings, then the tail up to the next signed reading" }),
+    inRange: z.number().int().openapi({ description: "how many leading readings lie in the requested range" }),
+    next: uint.nullable().openapi({ description: "fromSeq to continue from when the range was cut at the page limit" }),
+    expiresAt: uint.openapi({ description: "subscription end, unix seconds (chain time)" }),
+  })
+  .openapi("ServedHistory");
+
+const refusals = problemResponses(400, 401, 402, 403, 404, 409, 413, 422, 503);
+
+const infoRoute = createRoute({
+  method: "get",
+  path: "/market",
+  summary: "What a buyer signs: the EIP-712 domain and types of an access request",
+  responses: { 200: { description: "domain and types", content: { "application/json": { schema: z.object({ chainId: uint, market: z.string(), maxTtlSeconds: z.number().int(), domain: z.object({ name: z.string(), version: z.string(), chainId: uint, verifyingContract: z.string() }), types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))) }) } } } },
+});
+
+const historyRoute = createRoute({
+  method: "post",
+  path: "/market/streams/{streamId}/history",
+  summary: "Read a subscribed device's readings by seq/time range (signed access request)",
+  description: "Served only to the buyer whose EIP-712 signature the request carries, while their subscription is active on chain time. A replayed nonce is 409 nonce-replayed.",
+  request: { params: StreamIdParam, body: { content: { "application/json": { schema: SignedAccessRequestSchema } }, required: true } },
+  responses: { 200: { description: "the readings, each with its hash and signature data", content: { "application/json": { schema: HistorySchema } } }, ...refusals },
+});
+
+const liveRoute = createRoute({
+  method: "post",
+  path: "/market/streams/{streamId}/live",
+  summary: "Live feed of a subscribed device (Server-Sent Events)",
+  description: "Events: `ready` (device key, fromSeq, expiresAt), `readings` (consecutive readings ending in a signed one), `end` (reason: expired | chain-unavailable). Ends when the subscription expires.",
+  request: { params: StreamIdParam, body: { content: { "application/json": { schema: SignedAccessRequestSchema } }, required: true } },
+  responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...refusals },
+});
+
+export interface MarketRouteOptions extends MarketDeps {
+  live: LiveOptions;
+  /** Readings per history response (default 1000). */
+  pageLimit: number;
+}
+
+export function marketRoutes(ctx: GatewayContext, m: MarketRouteOptions) {
+  const app = new OpenAPIHono({ defaultHook: validationHook });
+  app.use("/market/streams/*", bodyLimit({ maxSize: 16 * 1024, onError: () => { throw tooLarge("an access request is at most 16 KiB"); } }));
+
+  async function deviceKey(deviceId: bigint) {
+    const d = await ctx.store.getDevice(deviceId);
+    if (!d) throw new GatewayError(404, "unknown-device", `device ${deviceId} has not registered at this gateway`, { details: "it has no readings here yet; ask the stream owner" });
+    return d.publicKey;
+  }
+
+  app.openapi(infoRoute, (c) =>
+    c.json({ chainId: m.chainId.toString(), market: m.market, maxTtlSeconds: m.maxTtlSeconds, domain: { ...accessDomain(m.chainId, m.market), chainId: m.chainId.toString() }, types: ACCESS_REQUEST_TYPES as unknown as Record<string, { name: string; type: string }[]> }, 200),
+  );
+
+  app.openapi(historyRoute, async (c) => {
+    const body = c.req.valid("json");
+    const auth = await authorise(m, { streamId: BigInt(c.req.valid("param").streamId), live: false, request: body.request, signature: body.signature });
+    const r = auth.request;
+    const publicKey = await deviceKey(r.deviceId);
+    const served = await servedRange(ctx.store, { deviceId: r.deviceId, fromSeq: r.fromSeq, toSeq: r.toSeq, fromTs: r.fromTs, toTs: r.toTs, limit: m.pageLimit });
+    return c.json(
+      {
+        streamId: r.streamId.toString(),
+        deviceId: r.deviceId.toString(),
+        publicKey: { x: publicKey.x.toString(), y: publicKey.y.toString() },
+        readings: served.readings.map(storedReadingJson),
+        inRange: served.inRange,
+        next: served.next === undefined ? null : served.next.toString(),
+        expiresAt: auth.expiresAt.toString(),
+      },
+      200,
+    );
+  });
+
+  app.openapi(liveRoute, async (c) => {
+    const body = c.req.valid("json");
+    const auth = await authorise(m, { streamId: BigInt(c.req.valid("param").streamId), live: true, request: body.request, signature: body.signature });
+    const publicKey = await deviceKey(auth.request.deviceId);
+    return streamSSE(c, (stream) => runLiveFeed(stream, { store: ctx.store, deps: m, auth, publicKey, live: m.live })) as never;
+  });
+  return app;
+}
