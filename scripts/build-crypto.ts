@@ -9,6 +9,7 @@ import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { FL_LAYOUT, FP_LAYOUT, HEADER, L, P, genCurve, genField, genPoseidon } from "../device-sdk/crypto/codegen.ts";
+import { genTorsion } from "../device-sdk/crypto/codegen-torsion.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const srcDir = join(root, "device-sdk", "crypto", "assembly");
@@ -25,6 +26,7 @@ const constantsFile = join(circomlibjsRoot, "src", "poseidon_constants_opt.json"
 const inputs = [
   ...readdirSync(srcDir).filter((f) => f.endsWith(".ts")).sort().map((f) => join(srcDir, f)),
   join(root, "device-sdk", "crypto", "codegen.ts"),
+  join(root, "device-sdk", "crypto", "codegen-torsion.ts"),
   join(root, "device-sdk", "crypto", "asconfig.json"),
   fileURLToPath(import.meta.url),
   constantsFile,
@@ -47,6 +49,7 @@ for (const f of readdirSync(srcDir).filter((f) => f.endsWith(".ts"))) copyFileSy
 writeFileSync(join(gen, "generated", "fp.ts"), HEADER + genField("fp", P, FP_LAYOUT));
 writeFileSync(join(gen, "generated", "fl.ts"), HEADER + genField("fl", L, FL_LAYOUT));
 writeFileSync(join(gen, "generated", "curve.ts"), HEADER + genCurve());
+writeFileSync(join(gen, "generated", "torsion.ts"), HEADER + genTorsion());
 writeFileSync(join(gen, "generated", "poseidon.ts"), HEADER + genPoseidon(JSON.parse(readFileSync(constantsFile, "utf8"))));
 
 const asc = (await import("assemblyscript/asc")).default;

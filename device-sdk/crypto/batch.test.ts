@@ -77,6 +77,44 @@ describe("Wasm batch verification", async () => {
     expect(wasm.verifyBatch(items)).toEqual(items.map((_, i) => i !== 13));
   });
 
+  /** A signature made like an honest one but with R8 = k·Base8 + T (only the key holder can make it). */
+  const withTorsion = (key: Uint8Array, k: bigint, T: unknown, msg: bigint): VerifyItem => {
+    const A = wasm.publicKey(key);
+    const R = bj.addPoint(bj.mulPointEscalar(bj.Base8, k), T);
+    const R8x = F.toObject(R[0]), R8y = F.toObject(R[1]);
+    const S = (k + wasm.poseidon([R8x, R8y, A.x, A.y, msg]) * scalarOf(key)) % L;
+    return { msg, sig: { R8x, R8y, S }, publicKey: A };
+  };
+
+  it("rejects a crafted pair whose R8 small-order parts cancel in the combination", () => {
+    // With odd coefficients z1·T2 + z2·T2 = 0 for the point T2 of order 2, and z·T4 + z'·(-T4) = 0 when z ≡ z' mod 4:
+    // without the subgroup test on R8 such pairs passed the batch while each fails alone (and in the circuit).
+    const g8 = bj.mulPointEscalar(bj.Generator, L);
+    const t2 = bj.mulPointEscalar(g8, 4n), t4 = bj.mulPointEscalar(g8, 2n), t4n = bj.mulPointEscalar(g8, 6n);
+    for (const [T1, T2] of [[t2, t2], [t4, t4n], [g8, bj.mulPointEscalar(g8, 7n)]]) {
+      const a = withTorsion(keys[1]!, 1234n, T1, 5n), b = withTorsion(keys[1]!, 98765n, T2, 6n);
+      expect([wasm.verify(a), wasm.verify(b)]).toEqual([false, false]);
+      expect(wasm.verifyBatch([a, b])).toEqual([false, false]);
+      const items = make(20);
+      items.splice(3, 0, a);
+      items.splice(17, 0, b);
+      expect(wasm.verifyBatch(items)).toEqual(items.map((_, i) => i !== 3 && i !== 17));
+    }
+  });
+
+  it("settles R8 of small order exactly: the identity can verify, the point of order 2 cannot", () => {
+    // R8 = identity (k = 0) is a valid signature for the circuit; the pairing test is undefined there.
+    const zero = bj.mulPointEscalar(bj.Base8, 0n);
+    const id = withTorsion(keys[2]!, 0n, zero, 77n);
+    const t2 = bj.mulPointEscalar(bj.mulPointEscalar(bj.Generator, L), 4n);
+    const ord2 = withTorsion(keys[2]!, 0n, t2, 78n);
+    expect([id.sig.R8x, id.sig.R8y]).toEqual([0n, 1n]);
+    expect([wasm.verify(id), wasm.verify(ord2)]).toEqual([true, false]);
+    const items = make(10);
+    items.splice(4, 0, id, ord2);
+    expect(wasm.verifyBatch(items)).toEqual(items.map((_, i) => i !== 5));
+  });
+
   it("treats malformed items as false without disturbing the rest, across the 256-item chunking", () => {
     const items = make(300);
     items[0] = { ...items[0]!, msg: P };

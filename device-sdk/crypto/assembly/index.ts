@@ -8,6 +8,7 @@ import { ISO_C, ISO_C_INV } from "./generated/curve";
 import { blake512 } from "./blake512";
 import { FE, combInit, combMulVar, combMulCT, onCurve, ptFromAffine, ptToAffine, ptDbl } from "./curve";
 import { WNAF_LEN, TABLE, BASE_W, wnaf, buildTable, straus, strausVerify, baseTableInit, ptEq, ptEqAffine } from "./msm";
+import { subgroupCheck } from "./torsion";
 
 /** Most signatures per verify_batch call. */
 export const MAX_BATCH: i32 = 256;
@@ -25,6 +26,9 @@ const GROUP = memory.data(256 * 4);
 const SLOT = memory.data(256 * 4);
 const ASLOTS = memory.data(256 * 4);
 const USUM = memory.data(256 * 40);
+/** Single verifications inside a batch use their own table and digits, not the batch's. */
+const ONE_TABLE = memory.data(8 * 160);
+const ONE_NAFS = memory.data(2 * 257);
 
 export function io_ptr(): usize { return IO; }
 export function status_ptr(): usize { return STATUS; }
@@ -92,16 +96,21 @@ function prepare(rec: usize): bool {
   return true;
 }
 
-/** 1 when S·Base8 == R8 + h·(8A) for the item at IO (S < l and coordinates < p are checked by the caller). */
-export function verify(): i32 {
-  if (!prepare(IO)) return 0;
+/** 1 when S·Base8 == R8 + h·(8A) for the item at rec (S < l and coordinates < p are checked by the caller). */
+function verifyAt(rec: usize, tables: usize, nafs: usize): i32 {
+  if (!prepare(rec)) return 0;
   const acc = memory.data(160);
-  const lenH = wnaf(NAFS, HB, 5);
-  const lenS = wnaf(NAFS + WNAF_LEN, IO + 160, BASE_W);
-  buildTable(TABLES, P8);
+  const lenH = wnaf(nafs, HB, 5);
+  const lenS = wnaf(nafs + WNAF_LEN, rec + 160, BASE_W);
+  buildTable(tables, P8);
   // S·Base8 - h·8A must be R8 exactly (no cofactor clearing, as in the circuit).
-  strausVerify(acc, TABLES, NAFS, lenH, NAFS + WNAF_LEN, lenS);
+  strausVerify(acc, tables, nafs, lenH, nafs + WNAF_LEN, lenS);
   return ptEqAffine(acc, RU, RY) ? 1 : 0;
+}
+
+/** The item at IO, verified alone. */
+export function verify(): i32 {
+  return verifyAt(IO, TABLES, NAFS);
 }
 
 /**
@@ -118,9 +127,19 @@ export function verify_batch(n: i32): i32 {
   let m = 0, na = 0;
   for (let i = 0; i < n; i++) {
     const rec = IO + <usize>i * ITEM;
-    const ok = prepare(rec);
-    store<u8>(STATUS + <usize>i, ok ? 1 : 0);
-    if (!ok) continue;
+    if (!prepare(rec)) {
+      store<u8>(STATUS + <usize>i, 0);
+      continue;
+    }
+    // R8 outside the prime-order subgroup can never verify alone; such items must not enter the combination,
+    // where small-order parts of two of them could cancel (see torsion.ts). The rare points where the test is
+    // undefined (small-order R8, e.g. the identity) are settled exactly, on their own.
+    const sub = subgroupCheck(RX, RY);
+    if (sub != 1) {
+      store<u8>(STATUS + <usize>i, sub == 0 ? 0 : <u8>verifyAt(rec, ONE_TABLE, ONE_NAFS));
+      continue;
+    }
+    store<u8>(STATUS + <usize>i, 1);
     fl_from_u256(zl, rec + 192);
     fl_mul(zl, zl, FL_R2);
     fl_from_u256(tl, HB);
@@ -225,3 +244,4 @@ export function sign(len: i32): void {
   fl_to_u256(IO + 64, t1);
 }
 
+export { probe_mul, probe_sqr, probe_perm } from "./probe";
