@@ -9,18 +9,10 @@ import { startDevnet, randomImageId, signedEpochChain, type Devnet } from "./fix
 import { ContractRevertedError, createMachinefiClient, deployContract } from "./index.ts";
 import type { Wallet } from "ethers";
 import type { MachinefiClient } from "./client.ts";
+import { reverted } from "./expect-revert.ts";
 
 let net: Devnet;
 let admin: MachinefiClient, alice: MachinefiClient;
-
-async function reverted(p: Promise<unknown>, name: string): Promise<void> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, `expected ${name}`).toBeInstanceOf(ContractRevertedError);
-  expect((err as ContractRevertedError).errorName).toBe(name);
-}
 
 beforeAll(async () => {
   net = await startDevnet();

@@ -6,18 +6,12 @@ import { ContractRevertedError, getArtifact } from "./index.ts";
 import { toContractsError } from "./revert.ts";
 import { createMarketClient, deployDataMarket, type MarketClient } from "./market.ts";
 import type { MachinefiClient } from "./client.ts";
+import { reverted } from "./expect-revert.ts";
 
 let net: Devnet;
 let admin: MachinefiClient, owner: MachinefiClient, buyer: MachinefiClient, other: MachinefiClient;
 let mAdmin: MarketClient, mOwner: MarketClient, mBuyer: MarketClient, mOther: MarketClient;
 const PERIOD = 3_600n;
-
-async function reverted(p: Promise<unknown>, name: string): Promise<ContractRevertedError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err, `expected ${name}`).toBeInstanceOf(ContractRevertedError);
-  expect((err as ContractRevertedError).errorName).toBe(name);
-  return err as ContractRevertedError;
-}
 
 async function advance(seconds: bigint): Promise<void> {
   await admin.provider.send("evm_increaseTime", [Number(seconds)]);

@@ -8,21 +8,12 @@ import { startDevnet, registerMockDevice, randomImageId, randomDeviceId, type De
 import { ContractRevertedError, claimSignals, deployContract, registerSignals, createMachinefiClient } from "./index.ts";
 import { loadStandin, type Standin } from "./standin.ts";
 import type { MachinefiClient } from "./client.ts";
+import { reverted } from "./expect-revert.ts";
 
 let net: Devnet;
 let admin: MachinefiClient, alice: MachinefiClient;
 let standin: Standin;
 let verifier: string, imageId: string;
-
-async function reverted(p: Promise<unknown>, name: string): Promise<ContractRevertedError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, `expected ${name}`).toBeInstanceOf(ContractRevertedError);
-  expect((err as ContractRevertedError).errorName).toBe(name);
-  return err as ContractRevertedError;
-}
 
 beforeAll(async () => {
   [net, standin] = await Promise.all([startDevnet(), loadStandin(4)]);

@@ -4,19 +4,10 @@ import { startDevnet, registerMockDevice, randomImageId, randomDeviceId, mockCla
 import { ContractRevertedError, mockRegisterProof, registerSignals } from "./index.ts";
 import { SNARK_FIELD } from "../device-sdk/field.ts";
 import type { MachinefiClient } from "./client.ts";
+import { reverted } from "./expect-revert.ts";
 
 let net: Devnet;
 let admin: MachinefiClient, alice: MachinefiClient, bob: MachinefiClient;
-
-async function reverted(p: Promise<unknown>, name: string): Promise<ContractRevertedError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, `expected ${name}`).toBeInstanceOf(ContractRevertedError);
-  expect((err as ContractRevertedError).errorName).toBe(name);
-  return err as ContractRevertedError;
-}
 
 function proofFor(c: MachinefiClient, deviceId: bigint, over: Partial<{ owner: string; chainId: bigint; registry: string }> = {}) {
   return mockRegisterProof(

@@ -5,21 +5,12 @@ import { startDevnet, registerMockDevice, randomImageId, randomDeviceId, mockCla
 import { ContractRevertedError, claimSignals, mockClaimProof, encodeClaimProof, getArtifact, deployContract } from "./index.ts";
 import { SNARK_FIELD } from "../device-sdk/field.ts";
 import type { MachinefiClient } from "./client.ts";
+import { reverted } from "./expect-revert.ts";
 
 let net: Devnet;
 let admin: MachinefiClient, alice: MachinefiClient, bob: MachinefiClient;
 let imageId: string;
 const REWARD = 1_000n;
-
-async function reverted(p: Promise<unknown>, name: string): Promise<ContractRevertedError> {
-  const err = await p.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(err, `expected ${name}`).toBeInstanceOf(ContractRevertedError);
-  expect((err as ContractRevertedError).errorName).toBe(name);
-  return err as ContractRevertedError;
-}
 
 beforeAll(async () => {
   net = await startDevnet();
