@@ -11,3 +11,4 @@ export { GatewayError, type GatewayErrorOptions } from "./errors.ts";
 export { ingest, receiptOf, type IngestDeps } from "./ingest.ts";
 export { storedReadingJson } from "./routes/readings.ts";
 export type { RateLimitOptions } from "./rate-limit.ts";
+export { ethersMarketReader, sqliteNonceStore, type MarketChainReader, type MarketOptions, type MarketStream, type NonceStore } from "./market/index.ts";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Wallet } from "ethers";
 import { getDefaultBackend, type EddsaBackend } from "../../device-sdk/index.ts";
 import { createMachinefiClient, deployAll, readManifest, startAnvil, type Anvil, type DeploymentManifest, type MachinefiClient } from "../../contracts/index.ts";
-import { openStore, startGateway, type RunningGateway, type SqliteStore, type StartGatewayOptions } from "../../gateway/index.ts";
+import { ethersMarketReader, openStore, startGateway, type RunningGateway, type SqliteStore, type StartGatewayOptions } from "../../gateway/index.ts";
 import { EpochWorker, workerMigrations, WorkerStore, type WorkerEvent } from "../../gateway/worker/index.ts";
 import { contractsChainPort } from "../../gateway/worker/chain-port.ts";
 import { runtimeRunPort } from "../../gateway/worker/runtime-port.ts";
@@ -105,7 +105,11 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     const store = openStore(join(dir, "machinefi.sqlite"), { migrations: workerMigrations, writerThread: process.env.MFI_WRITER_THREAD === "1" });
     const backend = await getDefaultBackend();
     log(`signatures: ${backend.name} backend`);
-    const gw: RunningGateway = await startGateway({ store, backend, port: cfg.port, chainId, registry: manifest.contracts.DeviceRegistry, operatorAuth: false, workerStore: new WorkerStore(store.db), rpcUrl, dashboardAuth: dashboardAuthFromEnv(), ...o.gateway });
+    // Data-market streams (/v1/market): buyers prove their DataMarket subscription with a signed request.
+    const marketReader = ethersMarketReader({ rpcUrl, address: manifest.contracts.DataMarket });
+    cleanup.push(() => marketReader.close());
+    const market = { reader: marketReader, address: manifest.contracts.DataMarket };
+    const gw: RunningGateway = await startGateway({ store, backend, port: cfg.port, chainId, registry: manifest.contracts.DeviceRegistry, operatorAuth: false, workerStore: new WorkerStore(store.db), rpcUrl, dashboardAuth: dashboardAuthFromEnv(), market, ...o.gateway });
     cleanup.push(() => gw.close());
     log(`gateway listening on ${gw.url}`);
 
