@@ -78,7 +78,7 @@ describe("Wasm batch verification", async () => {
   });
 
   /** A signature made like an honest one but with R8 = k·Base8 + T (only the key holder can make it). */
-  const withTorsion = (key: Uint8Array, k: bigint, T: unknown, msg: bigint): VerifyItem => {
+  const withTorsion = (key: Uint8Array, k: bigint, T: [unknown, unknown], msg: bigint): VerifyItem => {
     const A = wasm.publicKey(key);
     const R = bj.addPoint(bj.mulPointEscalar(bj.Base8, k), T);
     const R8x = F.toObject(R[0]), R8y = F.toObject(R[1]);
