@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { IMPORTS, INPUT } from "./abi.ts";
 import { Engine } from "./engine.ts";
-import { encodeInput, paramConfig } from "./input.ts";
+import { encodeInput, encodeInputTransient, paramConfig } from "./input.ts";
 import { decodeJournal } from "./journal.ts";
 import { RuntimeInputError } from "./errors.ts";
 import { runModule } from "./run.ts";
@@ -39,12 +39,32 @@ describe("ABI v1", () => {
     expect(bytes.length).toBe(120 + 3 * INPUT.readingBytes);
   });
 
+  it("ordered input (fast path), shuffled input and the reused transient buffer give the same bytes", () => {
+    const readings = [];
+    for (let d = 0; d < 5; d++) for (let s = 1; s <= 20; s++) readings.push({ deviceId: 2n ** 250n + BigInt(d), seq: BigInt(s), ts: BigInt(s * 1000), values: [BigInt(-s), BigInt(d)] });
+    const shuffled = readings.map((r, i) => ({ r, k: (i * 7919) % 101 })).sort((a, b) => a.k - b.k).map((x) => x.r);
+    const epoch = { startMs: 0n, lengthMs: 10n ** 6n };
+    const want = Buffer.from(encodeInput({ readings, epoch, config: paramConfig(-1n) }));
+    expect(Buffer.from(encodeInput({ readings: shuffled, epoch, config: paramConfig(-1n) }))).toEqual(want);
+    // The transient buffer is reused: a smaller input after a larger one (and a shorter config) must leave no trace.
+    expect(Buffer.from(encodeInputTransient({ readings: shuffled, epoch, config: new Uint8Array(13).fill(0xff) })).length).toBeGreaterThan(want.length);
+    expect(Buffer.from(encodeInputTransient({ readings, epoch, config: paramConfig(-1n) }))).toEqual(want);
+    const small = readings.slice(0, 3).map((r) => ({ ...r, values: [] }));
+    expect(Buffer.from(encodeInputTransient({ readings: small, config: new Uint8Array([1]) }))).toEqual(Buffer.from(encodeInput({ readings: small, config: new Uint8Array([1]) })));
+  });
+
   it("refuses readings it cannot encode", () => {
     expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 1n, ts: 0n, values: [2n ** 63n] }] })).toThrow(RuntimeInputError);
     expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 1n, ts: 0n, values: [0n, 0n, 0n, 0n, 0n] }] })).toThrow(RuntimeInputError);
     expect(() => encodeInput({ readings: [{ deviceId: 2n ** 256n, seq: 1n, ts: 0n, values: [] }] })).toThrow(RuntimeInputError);
     const dup = { deviceId: 1n, seq: 1n, ts: 0n, values: [] };
     expect(() => encodeInput({ readings: [dup, { ...dup }] })).toThrow(/duplicate/);
+    expect(() => encodeInput({ readings: [{ deviceId: -1n, seq: 1n, ts: 0n, values: [] }] })).toThrow(RuntimeInputError);
+    expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 2n ** 64n, ts: 0n, values: [] }] })).toThrow(/seq/);
+    expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 1n, ts: -1n, values: [] }] })).toThrow(/ts/);
+    expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 1n, ts: 0n, values: [-(2n ** 63n) - 1n] }] })).toThrow(/i64/);
+    // A bad deviceId is caught on a later reading too (ids are checked where they change).
+    expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 1n, ts: 0n, values: [] }, { deviceId: 2n ** 256n, seq: 1n, ts: 0n, values: [] }] })).toThrow(/256 bits/);
   });
 
   it("refuses a malformed journal", () => {

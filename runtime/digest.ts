@@ -22,13 +22,14 @@ export function fromHex(s: string): Uint8Array {
   return new Uint8Array(Buffer.from(h, "hex"));
 }
 
-/** A field element / deviceId as 32 little-endian bytes. */
+/** A field element / deviceId as 32 little-endian bytes (in four 64-bit limbs: 8× fewer bigint operations). */
 export function u256ToLE(x: bigint): Uint8Array {
   const out = new Uint8Array(32);
-  let v = x;
-  for (let i = 0; i < 32; i++) {
-    out[i] = Number(v & 0xffn);
-    v >>= 8n;
+  const dv = new DataView(out.buffer);
+  let v = BigInt.asUintN(256, x);
+  for (let i = 0; i < 32; i += 8) {
+    dv.setBigUint64(i, BigInt.asUintN(64, v), true);
+    v >>= 64n;
   }
   return out;
 }

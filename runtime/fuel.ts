@@ -29,6 +29,8 @@ export const IF_FOLD = 8;
 
 export const FUEL_GLOBAL = "__mfi_fuel";
 export const TRAP_GLOBAL = "__mfi_trap";
+/** The metered module imports its (only) memory from here, so the runtime can recycle memories (memory-pool.ts). */
+export const MEMORY_IMPORT = { module: "__mfi", name: "memory" } as const;
 /** Values of the trap global: why the metered code executed `unreachable`. */
 export const TRAP_CODE = { none: 0, memoryLimit: 2 } as const;
 

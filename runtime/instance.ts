@@ -2,8 +2,9 @@
  * Instance: one instantiation of a Module in a Store, and the run that turns it into a RunResult.
  * Every way a run can end is mapped here to either a result or a trap inside the result; only host bugs throw.
  */
-import { DOMAIN, ENTRY_EXPORT, INIT_EXPORT, MEMORY_EXPORT } from "./abi.ts";
+import { DOMAIN, ENTRY_EXPORT, INIT_EXPORT } from "./abi.ts";
 import { taggedDigest } from "./digest.ts";
+import { giveMemory, takeMemory } from "./memory-pool.ts";
 import type { Module } from "./module.ts";
 import { Linker } from "./linker.ts";
 import { TRAP_CODE, TRAP_GLOBAL, fuelCell } from "./fuel.ts";
@@ -27,22 +28,41 @@ export interface RunResult {
 const defaultLinker = new Linker();
 
 export class Instance {
+  private memory: WebAssembly.Memory | null;
+
   private constructor(
     readonly module: Module,
     readonly store: Store,
+    private readonly linker: Linker,
     private readonly exports: WebAssembly.Exports,
-  ) {}
-
-  static instantiate(module: Module, store: Store, linker: Linker = defaultLinker): Instance {
-    const wasm = new WebAssembly.Instance(module.compiled, linker.imports(store));
-    store.memory = wasm.exports[MEMORY_EXPORT] as WebAssembly.Memory;
-    store.fuelGlobal = fuelCell(wasm.exports);
-    return new Instance(module, store, wasm.exports);
+  ) {
+    this.memory = store.memory;
   }
 
-  /** Run `_initialize` (if exported) then `mfi_main`. Call once. */
+  static instantiate(module: Module, store: Store, linker: Linker = defaultLinker): Instance {
+    const { memoryMinPages: min, memoryMaxPages: max } = module.info;
+    // If instantiation throws, the memory may hold part of the data segments: it is simply not returned.
+    const memory = takeMemory(min, max);
+    const wasm = new WebAssembly.Instance(module.compiled, linker.imports(store, memory));
+    store.memory = memory;
+    store.fuelGlobal = fuelCell(wasm.exports);
+    return new Instance(module, store, linker, wasm.exports);
+  }
+
+  /** Give the memory back to the pool without running (run() does this itself). */
+  dispose(): void {
+    const m = this.memory;
+    if (!m) return;
+    this.memory = null;
+    this.store.memory = null;
+    giveMemory(m, this.module.info.memoryMinPages, this.module.info.memoryMaxPages);
+  }
+
+  /** Run `_initialize` (if exported) then `mfi_main`. Call once: the memory goes back to the pool at the end. */
   run(): RunResult {
     const { store } = this;
+    if (!this.memory) throw new Error("Instance.run called twice (an Instance runs once)");
+    this.linker.bind(store);
     const fuel = store.fuelGlobal!;
     const trapGlobal = this.exports[TRAP_GLOBAL] as WebAssembly.Global;
     fuel.value = BigInt(store.fuelLimit);
@@ -58,6 +78,7 @@ export class Instance {
     const fuelUsed = trap?.kind === Trap.OutOfFuel || left < 0n ? store.fuelLimit : store.fuelLimit - Number(left);
     const journal = store.journal.finish(trap !== null);
     const state = trap ? store.baseState : store.state.commit();
+    this.dispose();
     return {
       imageId: this.module.imageId,
       inputDigest: store.inputDigest,

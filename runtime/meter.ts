@@ -11,7 +11,8 @@
  */
 import binaryen from "binaryen";
 
-import { DEFAULT_COST, FUEL_COSTS, FUEL_GLOBAL, IF_FOLD, TRAP_CODE, TRAP_GLOBAL } from "./fuel.ts";
+import { MEMORY_EXPORT } from "./abi.ts";
+import { DEFAULT_COST, FUEL_COSTS, FUEL_GLOBAL, IF_FOLD, MEMORY_IMPORT, TRAP_CODE, TRAP_GLOBAL } from "./fuel.ts";
 
 export { DEFAULT_COST, FUEL_COSTS, IF_FOLD };
 const GROW_HELPER = "__mfi_grow";
@@ -224,6 +225,9 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
     m.addFunction(FUEL_GLOBAL + "_set", binaryen.createType([binaryen.i64]), binaryen.none, [], m.global.set(FUEL_GLOBAL, m.local.get(0, binaryen.i64)));
     m.addFunctionExport(FUEL_GLOBAL + "_get", FUEL_GLOBAL + "_get");
     m.addFunctionExport(FUEL_GLOBAL + "_set", FUEL_GLOBAL + "_set");
+    // The memory (limits and data segments unchanged) becomes an import the host fills from its pool.
+    // (The validator made sure the one memory is exported as MEMORY_EXPORT, which gives its internal name.)
+    m.addMemoryImport(binaryen.getExportInfo(m.getExport(MEMORY_EXPORT)).value, MEMORY_IMPORT.module, MEMORY_IMPORT.name);
     if (!m.validate()) throw new MeterError("the metered module did not validate (a bug in runtime/meter.ts)");
     return m.emitBinary();
   } finally {

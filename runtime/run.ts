@@ -1,7 +1,7 @@
 /** One call from readings to a RunResult: encode the input, make a Store, instantiate, run. */
 import type { Engine } from "./engine.ts";
 import type { Module } from "./module.ts";
-import { encodeInput, type AppletReading, type InputEpoch } from "./input.ts";
+import { encodeInputTransient, type AppletReading, type InputEpoch } from "./input.ts";
 import { Instance, type RunResult } from "./instance.ts";
 import type { AppletState } from "./state.ts";
 import { Store } from "./store.ts";
@@ -19,7 +19,8 @@ export interface RunOptions {
 }
 
 export function runModule(engine: Pick<Engine, "config">, module: Module, opts: RunOptions): RunResult {
-  const input = opts.input ?? encodeInput({ readings: opts.readings ?? [], epoch: opts.epoch, config: opts.config });
+  // The transient buffer is safe here: the run is synchronous and nothing of it outlives the call.
+  const input = opts.input ?? encodeInputTransient({ readings: opts.readings ?? [], epoch: opts.epoch, config: opts.config });
   const store = new Store(engine, { input, state: opts.state, fuel: opts.fuel });
   return Instance.instantiate(module, store).run();
 }

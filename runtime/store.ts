@@ -30,7 +30,7 @@ export class Store {
   /** Set by Instance once the applet is instantiated. */
   memory: WebAssembly.Memory | null = null;
   fuelGlobal: FuelCell | null = null;
-  private rng: bigint;
+  private rng: bigint | null = null;
 
   constructor(
     readonly engine: Pick<Engine, "config">,
@@ -43,7 +43,6 @@ export class Store {
     this.baseState = opts.state ?? {};
     this.state = new StateView(this.baseState);
     this.journal = new JournalWriter(engine.config.journalBytes);
-    this.rng = BigInt("0x" + taggedDigest(DOMAIN.random, Buffer.from(this.inputDigest, "hex")).slice(0, 16));
   }
 
   /** Charge fuel for host work; the applet's own code charges itself through the metered global. */
@@ -66,6 +65,8 @@ export class Store {
 
   /** splitmix64: tiny, well-mixed and fully determined by the input digest. */
   nextRandom(): bigint {
+    // Seeded on first use: most applets never call random, and the seed is one more sha256.
+    this.rng ??= BigInt("0x" + taggedDigest(DOMAIN.random, Buffer.from(this.inputDigest, "hex")).slice(0, 16));
     this.rng = (this.rng + 0x9e3779b97f4a7c15n) & MASK64;
     let z = this.rng;
     z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
