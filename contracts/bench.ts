@@ -13,6 +13,7 @@ import { closeProver, isBuilt, proveClaim, proveRegistration, toCalldata } from 
 import { claimSignals, createMachinefiClient, deployContract, registerSignals } from "./index.ts";
 import { loadStandin } from "./standin.ts";
 import { callGas, groth16PrecompileFloor } from "./gas.ts";
+import { marketAndInsuranceGas } from "./examples/gas.ts";
 
 const bench: Bench = {
   name: "gas",
@@ -85,6 +86,7 @@ const bench: Bench = {
         { id: "gas.register.proof", value: median(regGas), unit: "gas", note: `registerDevice with a real Groth16 proof (stand-in, 4 public signals)${realReg ? `; with a real register-circuit proof: ${realReg}` : ""}` },
         { id: "gas.register.batch100.per_device", value: Number(batch.gasUsed) / 100, unit: "gas", note: "manufacturer registerDevicesBatch of 100" },
         { id: "gas.applet.register", value: median(appletGas), unit: "gas" },
+        ...(await marketAndInsuranceGas(net, log)),
       ];
       return results;
     } finally {
