@@ -5,14 +5,16 @@
 import { mkdirSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
+import type { WorkerEvent } from "../../gateway/worker/index.ts";
 import { compileApplet, imageIdOf, loadAppletManifest } from "../../runtime/index.ts";
 import { loadConfig } from "../config.ts";
 import { registerApplets } from "../devnet/applets.ts";
 import { startDevnet, type Devnet } from "../devnet/devnet.ts";
+import { eventLine } from "../devnet/events.ts";
 import { appletDir } from "./test.ts";
 
 /** Compile dir's applet to dir/build/<name>-<imageId prefix>.wasm and register it (idempotent per imageId). */
-export async function buildAndRegister(net: Devnet, dir: string, mock: boolean, log: (m: string) => void): Promise<string> {
+export async function buildAndRegister(net: Devnet, dir: string, mock: boolean, log: (m: string) => void, names?: Map<string, string>): Promise<string> {
   const manifest = loadAppletManifest(dir);
   const { wasm } = await compileApplet({ entry: join(dir, "assembly", "index.ts") });
   const imageId = imageIdOf(wasm).replace(/^0x/, "");
@@ -20,6 +22,7 @@ export async function buildAndRegister(net: Devnet, dir: string, mock: boolean, 
   mkdirSync(join(dir, "build"), { recursive: true });
   writeFileSync(wasmPath, wasm);
   await registerApplets({ admin: net.admin, worker: net.worker, list: [{ name: manifest.name, wasmPath, manifest }], log, mock });
+  names?.set(imageId, `${manifest.name}@${imageId.slice(0, 8)}`);
   return imageId;
 }
 
@@ -42,10 +45,16 @@ export function register(program: Command): void {
       }
       const log = (m: string) => console.log(`[dev] ${m}`);
       let net: Devnet;
+      const names = new Map<string, string>();
+      // The worker's stages, one line each: run → proved (time) → submitted → paid.
+      const onEvent = (e: WorkerEvent) => {
+        const line = eventLine(e, { names });
+        if (line) console.log(`[dev] ${line.trimStart()}`);
+      };
       try {
         const config = loadConfig({ overrides: { ...(opts.state ? { stateDir: opts.state } : {}), ...(opts.port ? { port: opts.port } : {}) } });
-        net = await startDevnet({ config, log, applets: [], simulate: opts.simulate, mockProofs: opts.mockProofs });
-        await buildAndRegister(net, dir, !!opts.mockProofs, log);
+        net = await startDevnet({ config, log, applets: [], simulate: opts.simulate, mockProofs: opts.mockProofs, onEvent });
+        await buildAndRegister(net, dir, !!opts.mockProofs, log, names);
       } catch (err) {
         console.error(`${(err as Error).message}${(err as { details?: string }).details ? `\n${(err as { details?: string }).details}` : ""}`);
         return void (process.exitCode = 3);
@@ -57,7 +66,7 @@ export function register(program: Command): void {
       const rebuild = () => {
         busy = busy.then(async () => {
           try {
-            const id = await buildAndRegister(net, dir, !!opts.mockProofs, log);
+            const id = await buildAndRegister(net, dir, !!opts.mockProofs, log, names);
             log(`rebuilt: imageId ${id.slice(0, 16)}…`);
           } catch (err) {
             log(`build failed, keeping the previous version: ${(err as Error).message}\n${(err as { details?: string }).details ?? ""}`);

@@ -6,6 +6,7 @@ import type { Command } from "commander";
 import { readFileSync, writeFileSync } from "node:fs";
 import { proveClaim, verifyReceipt, closeProver, receiptToJSON, receiptFromJSON, toCalldata, CircuitsError, CircuitNotBuiltError, ReceiptFormatError, InvalidProveOptionsError, INSECURE_WARNING, REDUCERS, type ChainReading, type Reducer } from "../../circuits/index.ts";
 import { packEpoch } from "../../device-sdk/index.ts";
+import { stageProgress } from "../progress.ts";
 
 interface WireLike {
   deviceId: string;
@@ -47,7 +48,18 @@ export function register(program: Command): void {
     .option("--threshold <n>", "count_above's threshold")
     .option("--claim <n>", "the applet's claimed output: refuse to prove when the circuit computes another")
     .option("--out <file>", "where to write the receipt JSON", "receipt.json")
-    .addHelpText("after", "\nUses the keys in build/circuits/ (npm run build:circuits). Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.")
+    .addHelpText(
+      "after",
+      `
+Uses the keys in build/circuits/ (npm run build:circuits). Shows witness → prove → verify with their times on stderr
+(a progress bar on a terminal, one line per stage otherwise); the receipt is written only once it verifies.
+
+Example:
+  $ mfi prove --readings readings.json --epoch-start 1700000000000 --epoch-length 60000 --image-id 0xab… --claim 10
+  $ mfi verify receipt.json && mfi claim receipt.json --state .mfi/devnet
+
+Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.`,
+    )
     .action(async (o: { readings: string; publicKey?: string; epochStart: string; epochLength: string; imageId: string; reducer: string; threshold?: string; claim?: string; out: string }) => {
       console.error(`⚠ ${INSECURE_WARNING}`);
       try {
@@ -56,16 +68,27 @@ export function register(program: Command): void {
         if (!pk) throw new InvalidProveOptionsError("no public key: pass --public-key x,y or put publicKey in the readings file");
         const epoch = packEpoch({ startMs: BigInt(o.epochStart), lengthMs: BigInt(o.epochLength) });
         const t0 = performance.now();
-        const r = await proveClaim({
-          readings,
-          devicePublicKey: pk,
-          epoch,
-          imageId: o.imageId,
-          reducer: o.reducer as Reducer,
-          params: o.threshold !== undefined ? { threshold: BigInt(o.threshold) } : undefined,
-          claim: o.claim !== undefined ? BigInt(o.claim) : undefined,
-          onProgress: (e) => console.error(`  ${e.circuit}: ${e.stage}`),
-        });
+        // witness → prove (snarkjs's steps shown inside it on a TTY) → verify (off-chain, before writing the receipt).
+        const progress = stageProgress({ stages: ["witness", "prove", "verify"], label: "proving" });
+        let r;
+        try {
+          r = await proveClaim({
+            readings,
+            devicePublicKey: pk,
+            epoch,
+            imageId: o.imageId,
+            reducer: o.reducer as Reducer,
+            params: o.threshold !== undefined ? { threshold: BigInt(o.threshold) } : undefined,
+            claim: o.claim !== undefined ? BigInt(o.claim) : undefined,
+            onProgress: (e) => progress.stage(e.stage),
+          });
+          progress.stage("verify");
+          if (!(await verifyReceipt(r))) throw new CircuitsError("the new proof does not verify against the built verification key", { details: "the keys in build/circuits/ are inconsistent: rebuild them with `npm run build:circuits`" });
+          progress.done();
+        } catch (err) {
+          progress.fail();
+          throw err;
+        }
         writeFileSync(o.out, receiptToJSON(r) + "\n");
         console.log(`proved ${r.claim.reducer} = ${r.claim.output} for device ${r.claim.deviceId} over ${r.journal.insideCount} reading(s) with ${r.seal.circuit} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         console.log(`receipt: ${o.out}`);

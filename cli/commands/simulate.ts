@@ -1,4 +1,7 @@
-/** `mfi simulate`: a fleet of simulated devices posting signed readings to a gateway (rate, batch, faulty devices). */
+/**
+ * `mfi simulate`: a fleet of simulated devices posting signed readings to a gateway (rate, batch, seeded noise, faulty
+ * devices). Noise is deterministic: the same --seed gives every device the same values on every run.
+ */
 import type { Command } from "commander";
 import { getDefaultBackend } from "../../device-sdk/index.ts";
 import { createFleet } from "../devnet/fleet.ts";
@@ -9,6 +12,8 @@ interface SimFlags {
   rate: string;
   batch: string;
   faulty: string;
+  noise: string;
+  seed: string;
   duration: string;
   chainId: string;
   registry: string;
@@ -25,6 +30,8 @@ export function register(program: Command): void {
     .option("--devices <n>", "devices in the fleet", "10")
     .option("--rate <r>", "readings per second per device", "1")
     .option("--batch <n>", "sign only the last reading of each batch of n (1 = sign every reading)", "1")
+    .option("--noise <amount>", "values[0] (energy, Wh) is 100 ± amount, uniform; 15% of readings spike to 300..500", "50")
+    .option("--seed <n|random>", "seed of the per-device noise generators (same seed, same values every run)", "1")
     .option("--faulty <fraction>", "fraction of devices that sometimes send a forged signature (the gateway must refuse them)", "0")
     .option("--duration <s>", "stop after this many seconds (0 = until Ctrl-C)", "30")
     .option("--chain-id <id>", "chain id registrations name (the gateway's)", "31337")
@@ -32,7 +39,17 @@ export function register(program: Command): void {
     .option("--owner <address>", "owner address of every device", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
     .option("--state <dir>", "keep device keys and chain positions here (a restart continues the chains)")
     .option("--json", "print the final counts as JSON")
-    .addHelpText("after", "\nExample:\n  $ mfi simulate --url http://127.0.0.1:8080 --devices 50 --rate 2 --faulty 0.1 --duration 60\n\nExit codes: 0 ran, 1 the gateway refused every reading, 2 bad usage, 3 gateway unreachable.")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ mfi simulate --url http://127.0.0.1:8080 --devices 50 --rate 2 --faulty 0.1 --duration 60
+  $ mfi simulate --devices 5 --noise 10 --seed 42 --state .mfi/sim   # values 90..110 Wh (plus spikes), repeatable
+  $ mfi simulate --noise 0 --seed random --json                      # flat 100 Wh, a fresh seed
+
+The devices register with the gateway only; register them on L1 (DeviceRegistry) for their claims to be paid.
+Exit codes: 0 ran, 1 the gateway refused every reading, 2 bad usage, 3 gateway unreachable.`,
+    )
     .action(async (f: SimFlags) => {
       const num = (name: string, v: string, min: number, max: number) => {
         const n = Number(v);
@@ -46,6 +63,12 @@ export function register(program: Command): void {
       const rate = num("rate", f.rate, 0.001, 1000);
       const batch = num("batch", f.batch, 1, 1000);
       const faulty = num("faulty", f.faulty, 0, 1);
+      const noise = num("noise", f.noise, 0, 1e12);
+      const seed = f.seed === "random" ? Math.floor(Math.random() * 2 ** 32) : /^[0-9]+$/.test(f.seed) && Number(f.seed) < 2 ** 32 ? Number(f.seed) : undefined;
+      if (seed === undefined) {
+        console.error(`--seed must be a whole number below 2^32 or "random", got ${f.seed}`);
+        process.exit(2);
+      }
       const duration = num("duration", f.duration, 0, 1e9);
       try {
         await fetch(`${f.url}/healthz`);
@@ -65,14 +88,21 @@ export function register(program: Command): void {
         registry: f.registry,
         stateDir: f.state,
         faultyFraction: faulty,
+        noise,
+        seed,
         onError: (_d, err) => errors.set(err.message.split("\n")[0]!.slice(0, 80), (errors.get(err.message.split("\n")[0]!.slice(0, 80)) ?? 0) + 1),
       });
       fleet.start();
       const t0 = Date.now();
+      // A status line redrawn each second on a terminal; a plain line every 10 s otherwise (logs, pipes).
+      const tty = !!process.stderr.isTTY;
+      let ticks = 0;
       const tick = setInterval(() => {
-        if (f.json) return;
+        ticks++;
+        if (f.json || (!tty && ticks % 10 !== 0)) return;
         const s = fleet.stats();
-        process.stderr.write(`\r${((Date.now() - t0) / 1000).toFixed(0)} s  sent ${s.sent}  accepted ${s.accepted}  rejected ${s.rejected}  queued ${s.queued}   `);
+        const line = `${((Date.now() - t0) / 1000).toFixed(0)} s  sent ${s.sent}  accepted ${s.accepted}  rejected ${s.rejected}  queued ${s.queued}`;
+        process.stderr.write(tty ? `\r${line}   ` : `${line}\n`);
       }, 1000);
       await new Promise<void>((resolve) => {
         process.once("SIGINT", resolve);
@@ -81,11 +111,11 @@ export function register(program: Command): void {
       clearInterval(tick);
       await fleet.stop();
       const s = fleet.stats();
-      const out = { devices, seconds: (Date.now() - t0) / 1000, ...s, acceptedPerSecond: s.accepted / ((Date.now() - t0) / 1000), errors: Object.fromEntries(errors) };
+      const out = { devices, seed, noise, seconds: (Date.now() - t0) / 1000, ...s, acceptedPerSecond: s.accepted / ((Date.now() - t0) / 1000), errors: Object.fromEntries(errors) };
       if (f.json) console.log(JSON.stringify(out, null, 2));
       else {
-        console.error("");
-        console.log(`${devices} devices, ${out.seconds.toFixed(1)} s: sent ${s.sent}, accepted ${s.accepted} (${out.acceptedPerSecond.toFixed(1)}/s), rejected ${s.rejected}`);
+        if (tty) console.error("");
+        console.log(`${devices} devices (seed ${seed}, noise ±${noise}), ${out.seconds.toFixed(1)} s: sent ${s.sent}, accepted ${s.accepted} (${out.acceptedPerSecond.toFixed(1)}/s), rejected ${s.rejected}`);
         for (const [m, n] of errors) console.log(`  ${n}× ${m}`);
       }
       if (s.sent > 0 && s.accepted === 0) process.exitCode = 1;

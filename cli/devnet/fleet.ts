@@ -1,7 +1,9 @@
 /**
  * A simulated device fleet: each device has a key (kept in stateDir so a restart continues its chain), registers at
  * the gateway and posts batches of readings at a configured rate, signing only the last reading of each batch.
- * values[0] is energy in Wh for the interval (non-negative, noisy); values[1] temperature in centi-°C.
+ * values[0] is energy in Wh for the interval (100 ± noise, non-negative, with an occasional spike of 300..500 so
+ * threshold-alert has something to claim); values[1] temperature in centi-°C (2250 ± 250). With a seed, each device
+ * draws from its own PRNG (seed, device index), so a run's values repeat exactly on the next run with that seed.
  * Faulty devices (a fraction) post readings with a wrong signature now and then; the gateway must refuse them.
  */
 import { join } from "node:path";
@@ -31,8 +33,12 @@ export interface FleetOptions {
   stateDir?: string;
   /** Fraction of devices that sometimes send a forged signature. */
   faultyFraction?: number;
-  /** Deterministic noise (tests); default Math.random. */
+  /** Noise source shared by all devices; default Math.random (or the seeded PRNGs when seed is set). */
   random?: () => number;
+  /** Seed per-device PRNGs: the same seed gives every device the same value sequence on every run. */
+  seed?: number;
+  /** Half-width of the uniform noise on values[0] around 100 Wh (default 50). */
+  noise?: number;
   now?: () => number;
   onError?: (deviceId: bigint, err: Error) => void;
 }
@@ -62,12 +68,34 @@ function loadKeys(backend: EddsaBackend, n: number, dir?: string): DeviceKey[] {
   return saved.slice(0, n).map((hex) => loadDeviceKey(backend, hex));
 }
 
+/** mulberry32: a small, fast, well-mixed 32-bit PRNG; enough for simulated noise (not for keys). */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** One reading's values from three draws of random: [energy Wh, temperature centi-°C]. */
+export function simulatedValues(random: () => number, noise: number): bigint[] {
+  const spike = random() < 0.15;
+  const u = random();
+  const energy = spike ? 300 + u * 200 : Math.max(0, 100 + (2 * u - 1) * noise);
+  return [BigInt(Math.floor(energy)), BigInt(Math.floor(2000 + random() * 500))];
+}
+
 export async function createFleet(o: FleetOptions): Promise<Fleet> {
-  const random = o.random ?? Math.random;
+  const shared = o.random ?? Math.random;
+  const noise = o.noise ?? 50;
   const keys = loadKeys(o.backend, o.devices, o.stateDir && join(o.stateDir, "fleet"));
   const faultyCount = Math.floor(o.devices * (o.faultyFraction ?? 0));
-  const devices: FleetDevice[] = keys.map((key, i) => ({
+  const devices: (FleetDevice & { random: () => number })[] = keys.map((key, i) => ({
     key,
+    random: o.seed === undefined ? shared : seededRandom((Math.imul(o.seed, 0x9e3779b1) + i) >>> 0),
     owner: o.owners[i % o.owners.length]!,
     faulty: i >= o.devices - faultyCount,
     client: createDeviceClient({
@@ -92,14 +120,11 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
   const periodMs = (1000 * o.batchSize) / o.readingsPerSecond;
   const now = o.now ?? Date.now;
 
-  async function postBatch(d: FleetDevice): Promise<void> {
+  async function postBatch(d: FleetDevice & { random: () => number }): Promise<void> {
+    const random = d.random;
     const t = now();
     const step = Math.max(1, Math.floor(periodMs / o.batchSize));
-    const inputs = Array.from({ length: o.batchSize }, (_, j) => ({
-      ts: t - (o.batchSize - 1 - j) * step,
-      // values[0]: energy (Wh) with an occasional spike above threshold-alert's 300; values[1]: temperature (centi-°C).
-      values: [BigInt(Math.floor(random() < 0.15 ? 300 + random() * 200 : 50 + random() * 100)), BigInt(Math.floor(2000 + random() * 500))],
-    }));
+    const inputs = Array.from({ length: o.batchSize }, (_, j) => ({ ts: t - (o.batchSize - 1 - j) * step, values: simulatedValues(random, noise) }));
     sent += inputs.length;
     try {
       if (d.faulty && random() < 0.3) {

@@ -9,6 +9,7 @@ import { formatUnits } from "ethers";
 import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { startDevnet, type Devnet } from "./devnet.ts";
 import type { WorkerEvent } from "../../gateway/worker/index.ts";
+import { eventLine } from "./events.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -41,21 +42,16 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
   }
   const t0 = Date.now();
   const events = { runs: 0, trapped: 0, proved: 0, paid: 0, failed: 0 };
+  const names = new Map<string, string>();
   const onEvent = (e: WorkerEvent) => {
     if (e.type === "run") {
       events.runs++;
-      if (e.trap) {
-        events.trapped++;
-        console.log(`  ⚠ run ${e.runId}: applet ${e.imageId.slice(0, 8)} trapped (${e.trap}) on device ${e.deviceId.toString().slice(0, 10)}…, no claim`);
-      }
+      if (e.trap) events.trapped++;
     } else if (e.state === "proved") events.proved++;
-    else if (e.state === "paid") {
-      events.paid++;
-      console.log(`  ✓ claim ${e.claimId} paid${e.reward !== undefined ? `: ${formatUnits(e.reward, 18)} MFI` : ""}${e.txHash ? ` (tx ${e.txHash.slice(0, 18)}…)` : ""}`);
-    } else if (e.state === "failed") {
-      events.failed++;
-      console.log(`  ✗ claim ${e.claimId} failed: ${e.detail}`);
-    }
+    else if (e.state === "paid") events.paid++;
+    else if (e.state === "failed") events.failed++;
+    const line = eventLine(e, { names });
+    if (line) console.log(line);
   };
   let devnet: Devnet;
   try {
@@ -64,6 +60,7 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
     console.error(`✗ the devnet did not start: ${(err as Error).message}`);
     process.exit(1);
   }
+  for (const a of devnet.applets) names.set(a.imageId.replace(/^0x/, ""), a.name);
   console.log(`
 machinefi devnet is up (${((Date.now() - t0) / 1000).toFixed(1)} s)
   gateway        ${devnet.gatewayUrl}
