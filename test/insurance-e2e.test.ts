@@ -74,22 +74,23 @@ describe("readings → proof → vault fact → insurance payout", () => {
     const total = async () => (await Promise.all(accounts.map(balance))).reduce((a, b) => a + b, 0n);
     const totalBefore = await total();
 
-    // cover: three epochs from the next epoch boundary at least 1.5 s ahead of both clocks
+    // cover: three epochs from the next epoch boundary at least 4 s ahead of both clocks (time to post and buy)
     const chainMs = (await net.admin.provider.getBlock("latest"))!.timestamp * 1000;
-    const startMs = Math.ceil((Math.max(Date.now(), chainMs) + 1_500) / EPOCH) * EPOCH;
-    const policies = [];
-    for (const d of devices) policies.push((await d.policy.buy({ deviceId: d.key.deviceId, startMs: BigInt(startMs), epochs: 3 })).policyId);
+    const startMs = Math.ceil((Math.max(Date.now(), chainMs) + 4_000) / EPOCH) * EPOCH;
     const epoch = packEpoch({ startMs: BigInt(startMs), lengthMs: BigInt(EPOCH) });
 
     // device 0 runs hot (3 readings above the threshold), device 1 only once; then two readings after the epoch seal it
     const hot = [threshold + 50n, threshold + 120n, 90n, threshold + 1n, 40n];
     const mild = [threshold + 10n, 120n, 90n, threshold, 40n];
+    // posted ahead of their epoch, so the worker (which closes it once it has ended) cannot miss them
     for (const [i, d] of devices.entries()) {
       d.values = i === 0 ? hot : mild;
       const inside = d.values.map((v, j) => ({ ts: startMs + 200 + j * 600, values: [v, 2_100n] }));
       expect((await d.client.sendBatch(inside)).status).toBe("accepted");
       expect((await d.client.sendBatch([{ ts: startMs + EPOCH + 100, values: [1n] }, { ts: startMs + EPOCH + 300, values: [2n] }])).status).toBe("accepted");
     }
+    const policies: bigint[] = [];
+    for (const d of devices) policies.push((await d.policy.buy({ deviceId: d.key.deviceId, startMs: BigInt(startMs), epochs: 3 })).policyId);
     // nothing is proven yet: the insurance refuses (it reads the vault, not the gateway)
     await reverted(devices[0]!.policy.claim({ policyId: policies[0]!, epoch }), "ParametricInsurance__FactNotProven");
 
