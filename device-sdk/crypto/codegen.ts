@@ -54,44 +54,70 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
   const unitLow = pl[0] === 1;
   const o: string[] = [];
   const ld = (v: string, p: string) => Array.from({ length: n }, (_, k) => `const ${v}${k}: u64 = <u64>load<u32>(${p}, ${4 * k});`).join(" ");
-  // Conditional subtraction of m from r0..r8 (value < 2m), writing to `out`: branch-free select.
-  const condSub = (out: string) => {
+  // Conditional subtraction of a modulus (m, or 2m for the lazy forms) from r0..r(n-1) (value < 2·modulus), writing
+  // to `out`: branch-free select.
+  const condSubBy = (ml: number[]) => (out: string) => {
     const s: string[] = ["let d: i64 = 0;"];
     for (let k = 0; k < n; k++) {
-      s.push(`d += <i64>r${k} - ${pl[k]}; const s${k}: u64 = <u64>d & ${MASK}; d >>= ${W};`);
+      s.push(`d += <i64>r${k} - ${ml[k]}; const s${k}: u64 = <u64>d & ${MASK}; d >>= ${W};`);
     }
-    // d == -1 ⇔ r < m ⇒ keep r; else take s.
+    // d == -1 ⇔ r < modulus ⇒ keep r; else take s.
     s.push("const keep: u64 = <u64>d;");
     for (let k = 0; k < n; k++) s.push(`store<u32>(${out}, <u32>((r${k} & keep) | (s${k} & ~keep)), ${4 * k});`);
     return s.join("\n  ");
   };
+  const condSub = condSubBy(pl);
+  const condSub2 = condSubBy(limbs(2n * m, lay));
+  // Lazy forms leave results in [0, 2m) unreduced: with R = 2^280 far above 4m², Montgomery products of inputs
+  // below 2m stay below 2m, so Poseidon can skip almost every final subtraction (its output is reduced once).
+  const rawStore = (out: string) => Array.from({ length: n }, (_, k) => `store<u32>(${out}, <u32>r${k}, ${4 * k});`).join(" ");
 
   o.push(`// ---- ${pre}: Montgomery arithmetic mod ${m}, ${n} limbs of ${W} bits (R = 2^${W * n})`);
   o.push(`export const ${pre.toUpperCase()}_MU: u64 = ${mu};`);
-  o.push(`export function ${pre}_mul(out: usize, a: usize, b: usize): void {`);
-  if (!opts.xFromMemory) o.push("  " + ld("x", "a"));
-  o.push("  " + ld("y", "b"));
-  o.push("  " + Array.from({ length: n - 1 }, (_, k) => `let t${k}: u64 = 0;`).join(" "));
-  o.push("  let tmp: u64 = 0; let q: u64 = 0;");
-  for (let i = 0; i < n; i++) {
-    if (opts.xFromMemory) o.push(`  const x${i}: u64 = <u64>load<u32>(a, ${4 * i});`);
-    o.push(unitLow
-      ? `  tmp = t0 + x${i} * y0; q = (0 - tmp) & ${MASK}; tmp += q;`
-      : `  tmp = t0 + x${i} * y0; q = ((tmp & ${MASK}) * ${mu}) & ${MASK}; tmp += q * ${pl[0]};`);
-    const lines: string[] = [];
-    for (let j = 1; j < n; j++) {
-      const prev = j < n - 1 ? `t${j} + ` : "";
-      const carry = j === 1 ? ` + (tmp >> ${W})` : "";
-      lines.push(`t${j - 1} = ${prev}x${i} * y${j} + q * ${pl[j]}${carry};`);
+  // Operand scanning with the reduction interleaved; `addend` adds c (< 2m) to the result (lazy a·b + c).
+  const mulFn = (name: string, final: (out: string) => string, addend = false) => {
+    o.push(`export function ${name}(out: usize, a: usize, b: usize${addend ? ", ad: usize" : ""}): void {`);
+    if (!opts.xFromMemory) o.push("  " + ld("x", "a"));
+    o.push("  " + ld("y", "b"));
+    if (addend) o.push("  " + ld("z", "ad"));
+    o.push("  " + Array.from({ length: n - 1 }, (_, k) => `let t${k}: u64 = 0;`).join(" "));
+    o.push("  let tmp: u64 = 0; let q: u64 = 0;");
+    for (let i = 0; i < n; i++) {
+      if (opts.xFromMemory) o.push(`  const x${i}: u64 = <u64>load<u32>(a, ${4 * i});`);
+      o.push(unitLow
+        ? `  tmp = t0 + x${i} * y0; q = (0 - tmp) & ${MASK}; tmp += q;`
+        : `  tmp = t0 + x${i} * y0; q = ((tmp & ${MASK}) * ${mu}) & ${MASK}; tmp += q * ${pl[0]};`);
+      const lines: string[] = [];
+      for (let j = 1; j < n; j++) {
+        const prev = j < n - 1 ? `t${j} + ` : "";
+        const carry = j === 1 ? ` + (tmp >> ${W})` : "";
+        lines.push(`t${j - 1} = ${prev}x${i} * y${j} + q * ${pl[j]}${carry};`);
+      }
+      o.push("  " + lines.join(" "));
     }
-    o.push("  " + lines.join(" "));
+    const z = (k: number) => (addend ? ` + z${k}` : "");
+    const cr: string[] = ["let c: u64 = 0;"];
+    for (let k = 0; k < n - 1; k++) cr.push(`c += t${k}${z(k)}; const r${k}: u64 = c & ${MASK}; c >>= ${W};`);
+    cr.push(`const r${n - 1}: u64 = c${z(n - 1)};`);
+    o.push("  " + cr.join(" "));
+    o.push("  " + final("out"));
+    o.push("}");
+  };
+  mulFn(`${pre}_mul`, condSub);
+  if (unitLow) {
+    mulFn(`${pre}_mul_lazy`, rawStore);
+    mulFn(`${pre}_muladd_lazy`, condSub2, true);
+    o.push(genDot(pre, pl, lay, rawStore, `${pre}_dot_lazy`), genSqr(pre, pl, lay, rawStore, `${pre}_sqr_lazy`));
+    // a + b (< 2m + m) back below 2m.
+    o.push(`export function ${pre}_add_lazy(out: usize, a: usize, b: usize): void {`);
+    o.push("  " + ld("x", "a"));
+    o.push("  " + ld("y", "b"));
+    const al: string[] = ["let c: u64 = 0;"];
+    for (let k = 0; k < n; k++) al.push(`c += x${k} + y${k}; const r${k}: u64 = c & ${MASK}; c >>= ${W};`);
+    o.push("  " + al.join(" "));
+    o.push("  " + condSub2("out"));
+    o.push("}");
   }
-  const cr: string[] = ["let c: u64 = 0;"];
-  for (let k = 0; k < n - 1; k++) cr.push(`c += t${k}; const r${k}: u64 = c & ${MASK}; c >>= ${W};`);
-  cr.push(`const r${n - 1}: u64 = c;`);
-  o.push("  " + cr.join(" "));
-  o.push("  " + condSub("out"));
-  o.push("}");
 
   if (unitLow) o.push(genDot(pre, pl, lay, condSub), genSqr(pre, pl, lay, condSub));
 
@@ -173,9 +199,9 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
  * the products accumulate unreduced in 2n-1 columns (k ≤ 17 keeps them below 2^64 with 28-bit limbs). This is
  * Poseidon's matrix-vector product, where it halves the work of k separate multiplications and additions.
  */
-function genDot(pre: string, pl: number[], { n, w }: Layout, condSub: (out: string) => string): string {
+function genDot(pre: string, pl: number[], { n, w }: Layout, condSub: (out: string) => string, name = `${pre}_dot`): string {
   const o: string[] = [];
-  o.push(`export function ${pre}_dot(out: usize, a: usize, sa: usize, b: usize, sb: usize, k: i32): void {`);
+  o.push(`export function ${name}(out: usize, a: usize, sa: usize, b: usize, sb: usize, k: i32): void {`);
   o.push("  " + Array.from({ length: 2 * n }, (_, c) => `let c${c}: u64 = 0;`).join(" "));
   o.push("  for (let i = 0; i < k; i++) {");
   o.push("    " + Array.from({ length: n }, (_, j) => `const x${j}: u64 = <u64>load<u32>(a, ${4 * j});`).join(" "));
@@ -209,10 +235,10 @@ function redc(pl: number[], { n, w }: Layout, condSub: (out: string) => string):
 }
 
 /** `${pre}_sqr(out, a)`: squaring with each cross product computed once (2·a_i·a_j), then one reduction. */
-function genSqr(pre: string, pl: number[], lay: Layout, condSub: (out: string) => string): string {
+function genSqr(pre: string, pl: number[], lay: Layout, condSub: (out: string) => string, name = `${pre}_sqr`): string {
   const { n } = lay;
   const o: string[] = [];
-  o.push(`export function ${pre}_sqr(out: usize, a: usize): void {`);
+  o.push(`export function ${name}(out: usize, a: usize): void {`);
   o.push("  " + Array.from({ length: n }, (_, j) => `const x${j}: u64 = <u64>load<u32>(a, ${4 * j});`).join(" "));
   o.push("  " + Array.from({ length: n - 1 }, (_, j) => `const d${j}: u64 = x${j} << 1;`).join(" "));
   for (let k = 0; k < 2 * n; k++) {

@@ -244,4 +244,4 @@ export function sign(len: i32): void {
   fl_to_u256(IO + 64, t1);
 }
 
-export { probe_mul, probe_sqr, probe_perm } from "./probe";
+export { probe_mul, probe_sqr, probe_perm, probe_mul_lazy } from "./probe";

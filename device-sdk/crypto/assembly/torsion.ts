@@ -3,27 +3,32 @@
 // such signatures whose small-order parts cancel would pass a random linear combination (z·T summed over the batch).
 // When every R8 of the batch is in the prime-order subgroup, each S·Base8 - h·8A - R8 is too, and the combination
 // is sound again. The test costs one exponentiation (~320 field operations) per signature.
-import { fp_add, fp_sub, fp_mul, fp_sqr, fp_copy, fp_eq, fp_is_zero, FP_ONE } from "./generated/fp";
+import { fp_add, fp_sub, fp_mul, fp_sqr, fp_copy, fp_eq, fp_is_zero, fp_mul_lazy, fp_sqr_lazy, FP_ONE } from "./generated/fp";
 import { TOR_LAM1, TOR_C1, TOR_LAM2, TOR_C2, TOR_U2, TOR_EXP, TOR_EXP_BITS } from "./generated/torsion";
 
 const FE: usize = 40;
 const U = memory.data(40), Z = memory.data(40), W = memory.data(40), UX = memory.data(40);
 const L1 = memory.data(40), L2 = memory.data(40), V2 = memory.data(40), T = memory.data(40), X = memory.data(40);
 const POW = memory.data(16 * 40);
+const ZERO_FE = memory.data(40);
 
-/** out = a^e for the public exponent TOR_EXP, fixed 4-bit windows (variable time is fine: public inputs). */
+/**
+ * out = a^e for the public exponent TOR_EXP, fixed 4-bit windows (variable time is fine: public inputs). Lazily
+ * reduced products (in [0, 2p)); out is reduced fully at the end.
+ */
 function powExp(out: usize, a: usize): void {
   fp_copy(POW, FP_ONE);
-  for (let i: usize = 1; i < 16; i++) fp_mul(POW + i * FE, POW + (i - 1) * FE, a);
+  for (let i: usize = 1; i < 16; i++) fp_mul_lazy(POW + i * FE, POW + (i - 1) * FE, a);
   const top = (TOR_EXP_BITS + 3) & ~3;
   fp_copy(out, FP_ONE);
   for (let b = top - 4; b >= 0; b -= 4) {
     if (b != top - 4) {
-      fp_sqr(out, out); fp_sqr(out, out); fp_sqr(out, out); fp_sqr(out, out);
+      fp_sqr_lazy(out, out); fp_sqr_lazy(out, out); fp_sqr_lazy(out, out); fp_sqr_lazy(out, out);
     }
     const nib = (load<u32>(TOR_EXP + (<usize>(b >> 5) << 2)) >> (b & 31)) & 15;
-    if (nib != 0) fp_mul(out, out, POW + <usize>nib * FE);
+    if (nib != 0) fp_mul_lazy(out, out, POW + <usize>nib * FE);
   }
+  fp_add(out, out, ZERO_FE); // < 2p → canonical
 }
 
 /**
