@@ -156,5 +156,11 @@ describe("ParametricInsurance (example consumer of PayoutVault facts)", () => {
     await uw.withdraw(1_010n);
     expect(await balance(address)).toBe(0n);
     expect(await balance(admin.address)).toBe(adminBefore + 1_010n);
+    const logs = async (name: string) => (await uw.contract.queryFilter(uw.contract.filters[name]!())).map((l) => [...(l as unknown as { args: unknown[] }).args]);
+    expect(await logs("CapitalAdded")).toEqual([[admin.address, 1_000n]]);
+    expect(await logs("PolicyBought")).toEqual([[policyId, alice.address, device, startMs, startMs + MINUTE, 10n]]);
+    expect(await logs("PolicyReleased")).toEqual([[policyId]]);
+    expect(await logs("CapitalWithdrawn")).toEqual([[admin.address, 1_010n]]);
+    expect(await logs("PolicyPaidOut")).toEqual([]);
   });
 });
