@@ -7,13 +7,14 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract } from "ethers";
 import { createDeviceClient, generateDeviceKey, packEpoch, type DeviceClient, type DeviceKey } from "../device-sdk/index.ts";
-import { ContractRevertedError, createMachinefiClient, getArtifact, mintDevToken, type MachinefiClient } from "../contracts/index.ts";
+import { createMachinefiClient, getArtifact, mintDevToken, type MachinefiClient } from "../contracts/index.ts";
 import { createInsuranceClient, deployInsurance, Trigger, type InsuranceClient } from "../contracts/examples/insurance.ts";
 import { closeProver } from "../circuits/index.ts";
 import { loadConfig } from "../cli/config.ts";
 import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
 import { listApplets } from "../runtime/index.ts";
 import { expectedOutput, waitFor } from "./helpers.ts";
+import { reverted } from "../contracts/expect-revert.ts";
 
 const EPOCH = 4_000;
 const LINE = 3n; // pays when at least 3 readings of the epoch are above threshold-alert's threshold
@@ -22,13 +23,6 @@ let net: Devnet;
 let imageId: string, threshold: bigint;
 let insurer: InsuranceClient;
 const devices: { key: DeviceKey; client: DeviceClient; holder: MachinefiClient; policy: InsuranceClient; values: bigint[] }[] = [];
-
-async function reverted(p: Promise<unknown>, name: string): Promise<ContractRevertedError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err, `expected ${name}`).toBeInstanceOf(ContractRevertedError);
-  expect((err as ContractRevertedError).errorName).toBe(name);
-  return err as ContractRevertedError;
-}
 
 beforeAll(async () => {
   net = await startDevnet({

@@ -2,8 +2,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract } from "ethers";
 import { startDevnet, registerMockDevice, randomImageId, mockClaim, type Devnet } from "../fixture.ts";
-import { ContractRevertedError, getArtifact, mintDevToken, type MachinefiClient } from "../index.ts";
+import { getArtifact, mintDevToken, type MachinefiClient } from "../index.ts";
 import { createInsuranceClient, deployInsurance, Trigger, type InsuranceClient, type InsuranceTerms } from "./insurance.ts";
+import { reverted } from "../expect-revert.ts";
 
 let net: Devnet;
 let admin: MachinefiClient, alice: MachinefiClient, bob: MachinefiClient;
@@ -17,12 +18,6 @@ const terms = (o: Partial<InsuranceTerms> = {}): InsuranceTerms => ({
 const epochOf = (startMs: bigint, lengthMs = MINUTE) => (startMs << 32n) | lengthMs;
 const balance = (who: string) => token.getFunction("balanceOf")(who) as Promise<bigint>;
 
-async function reverted(p: Promise<unknown>, name: string): Promise<ContractRevertedError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
-  expect(err, `expected ${name}`).toBeInstanceOf(ContractRevertedError);
-  expect((err as ContractRevertedError).errorName).toBe(name);
-  return err as ContractRevertedError;
-}
 async function chainNowMs(): Promise<bigint> {
   return BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n;
 }
