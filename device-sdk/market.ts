@@ -113,6 +113,8 @@ export interface HistoryResult {
   expiresAt: bigint;
   /** Readings whose provenance was checked (in range plus the signed tails); 0 with verify: false. */
   verified: number;
+  /** Everything served, in range and tails, one consecutive chain ending in a signed reading: verifyReading input. */
+  served: BuyerReading[];
 }
 
 function checkRange(o: MarketTarget & RangeQuery, rs: readonly Reading[]): void {
@@ -132,6 +134,7 @@ export async function readHistory(o: MarketTarget & RangeQuery & { backend?: Edd
   if (verify && !o.backend) throw new SdkError("readHistory needs an EdDSA backend to verify readings", { metaMessages: ["Pass backend: await getDefaultBackend(), or verify: false."] });
   const target = { ...o, ...(await domainOf(o)) };
   const out: BuyerReading[] = [];
+  const served = new Map<bigint, BuyerReading>();
   let verified = 0;
   let fromSeq = o.fromSeq;
   for (let page = 0; page < (o.maxPages ?? 100); page++) {
@@ -145,7 +148,8 @@ export async function readHistory(o: MarketTarget & RangeQuery & { backend?: Edd
     if (readings.some((r) => r.deviceId !== o.deviceId)) throw new ServedRangeError(`the gateway served readings of another device than ${o.deviceId}`);
     if (verify && readings.length) verified += verifyReading(o.backend!, publicKey, readings).verified;
     out.push(...inRange);
-    if (body.next === null) return { deviceId: o.deviceId, publicKey, readings: out, expiresAt: BigInt(body.expiresAt), verified };
+    for (const r of readings) served.set(r.seq, r);
+    if (body.next === null) return { deviceId: o.deviceId, publicKey, readings: out, expiresAt: BigInt(body.expiresAt), verified, served: [...served.values()].sort((a, b) => (a.seq < b.seq ? -1 : 1)) };
     fromSeq = BigInt(body.next);
   }
   throw new ServedRangeError(`the range has more than ${o.maxPages ?? 100} pages`, { metaMessages: ["Narrow the range or raise maxPages."] });

@@ -4,12 +4,14 @@
  * the buyer gets exactly the readings in range and each verifies; the live feed (SSE) delivers a reading posted after
  * subscribing and ends when the subscription expires on chain time (evm_increaseTime); afterwards history is refused.
  */
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { Command } from "commander";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createMarketClient, mintDevToken, type MachinefiClient, type MarketClient } from "../contracts/index.ts";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { register as registerMarket } from "../cli/commands/market.ts";
+import { createMarketClient, mintDevToken, writeManifest, type MachinefiClient, type MarketClient } from "../contracts/index.ts";
 import { registerMockDevice, startDevnet, type Devnet } from "../contracts/fixture.ts";
 import { DeviceClient, generateDeviceKey, getDefaultBackend, GatewayRejectedError, readHistory, subscribeLive, verifyReading, type DeviceKey, type EddsaBackend, type LiveEvent } from "../device-sdk/index.ts";
 import { ethersMarketReader, startGateway, type RunningGateway } from "../gateway/index.ts";
@@ -26,6 +28,25 @@ let market: MarketClient;
 let streamId: bigint;
 let d1: { key: DeviceKey; client: DeviceClient }, d2: { key: DeviceKey; client: DeviceClient };
 const T0 = 1_700_000_000_000;
+/** `mfi …` in this process (cli/commands/market.test.ts runs the real binary; spawning costs seconds per call). */
+async function mfi(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const program = new Command("mfi").exitOverride();
+  registerMarket(program);
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
+  const error = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
+  process.exitCode = undefined;
+  try {
+    await program.parseAsync(["node", "mfi", ...args]);
+  } finally {
+    log.mockRestore();
+    error.mockRestore();
+  }
+  const code = Number(process.exitCode ?? 0);
+  process.exitCode = undefined;
+  return { code, stdout: out.join("\n"), stderr: err.join("\n") };
+}
 
 async function refusal(p: Promise<unknown>): Promise<GatewayRejectedError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
@@ -101,6 +122,30 @@ describe("data market end to end (anvil + gateway + SQLite)", () => {
     const [r2, r3] = h.readings as [(typeof h.readings)[number], (typeof h.readings)[number]];
     expect(verifyReading(backend, h.publicKey, [r2, r3]).verified).toBe(2);
     expect(() => verifyReading(backend, h.publicKey, [{ ...r2, values: [99n, 0n, 0n, 0n] }, r3])).toThrow(/does not extend/);
+  });
+
+  it("mfi market list / read --out / verify", async () => {
+    const deployments = join(dir, "deployments");
+    writeManifest(net.manifest, deployments);
+    const chain = ["--rpc", net.anvil.rpcUrl, "--key", net.anvil.accounts[2]!, "--deployments", deployments];
+    const file = join(dir, "range.json");
+    const list = await mfi(["market", "list", "--json", ...chain]);
+    const read = await mfi(["market", "read", String(streamId), "--device", d1.key.deviceId.toString(), "--gateway", gw.url, "--from-seq", "1", "--to-seq", "4", "--out", file, "--json", ...chain]);
+    expect([list.code, read.code], list.stderr + read.stderr).toEqual([0, 0]);
+    const streams = JSON.parse(list.stdout) as { streamId: string; deviceIds: string[]; yourExpiry: string }[];
+    expect(streams.find((s) => s.streamId === String(streamId))).toMatchObject({ deviceIds: [d1.key.deviceId.toString()] });
+    expect(BigInt(streams.find((s) => s.streamId === String(streamId))!.yourExpiry)).toBeGreaterThan(0n);
+    const got = JSON.parse(read.stdout) as { verified: number; readings: { seq: string }[] };
+    expect(got.readings.map((r) => r.seq)).toEqual(["1", "2", "3", "4"]);
+    expect(got.verified).toBe(6); // 1..3 end signed; 4 needs the tail to 6
+    const tampered = join(dir, "tampered.json");
+    const saved = JSON.parse(readFileSync(file, "utf8")) as { readings: { values: string[] }[] };
+    saved.readings[1]!.values[0] = "99";
+    writeFileSync(tampered, JSON.stringify(saved));
+    const ok = await mfi(["market", "verify", file]);
+    const bad = await mfi(["market", "verify", tampered]);
+    expect(ok).toMatchObject({ code: 0, stdout: expect.stringMatching(/ok: 6 reading\(s\)/) });
+    expect(bad).toMatchObject({ code: 1, stderr: expect.stringMatching(/does not extend/) });
   });
 
   it("another buyer cannot ride on the subscription (401 signed by someone else, 402 on their own)", async () => {
