@@ -32,7 +32,20 @@ export const TRAP_GLOBAL = "__mfi_trap";
 /** The metered module imports its (only) memory from here, so the runtime can recycle memories (memory-pool.ts). */
 export const MEMORY_IMPORT = { module: "__mfi", name: "memory" } as const;
 /** Values of the trap global: why the metered code executed `unreachable`. */
-export const TRAP_CODE = { none: 0, memoryLimit: 2 } as const;
+export const TRAP_CODE = { none: 0, memoryLimit: 2, stackOverflow: 3 } as const;
+
+/**
+ * Call depth, counted by the metered code itself so StackOverflow happens at the same call on every host (the V8
+ * stack depends on the embedder, the thread and what is below the entry). Each function weighs an estimate of its
+ * frame in 64-byte units, 1 + ceil((params + locals) / 8); a call that would take the total above STACK_BUDGET traps.
+ * 4,096 units ≈ 256 KiB of frames by the estimate: far inside Node's default stack (~984 KiB) even for
+ * spill-heavy frames, so the host stack is never what runs out.
+ */
+export const DEPTH_GLOBAL = "__mfi_depth";
+export const STACK_BUDGET = 4096;
+export function frameWeight(paramsAndLocals: number): number {
+  return 1 + Math.ceil(paramsAndLocals / 8);
+}
 
 /** The host's handle on a metered instance's fuel counter (exported as __mfi_fuel_get / __mfi_fuel_set). */
 export interface FuelCell {

@@ -7,6 +7,7 @@ import { Engine } from "./engine.ts";
 import { ValidationError } from "./errors.ts";
 import { decodeJournal } from "./journal.ts";
 import { runModule } from "./run.ts";
+import { STACK_BUDGET, frameWeight } from "./fuel.ts";
 import { Trap } from "./trap.ts";
 import { appletWat, wat } from "./wat.ts";
 
@@ -40,9 +41,25 @@ describe("hostile applets", () => {
 
   it("unbounded recursion → StackOverflow (or OutOfFuel), never a host crash", () => {
     const r = run(`(call $rec (i32.const 0))`, `(func $rec (param i32) (call $rec (i32.add (local.get 0) (i32.const 1))))`);
-    expect([Trap.StackOverflow, Trap.OutOfFuel]).toContain(r.trap?.kind);
+    expect(r.trap?.kind).toBe(Trap.StackOverflow);
     const small = run(`(call $rec (i32.const 0))`, `(func $rec (param i32) (call $rec (i32.add (local.get 0) (i32.const 1))))`, 10_000);
     expect(small.trap?.kind).toBe(Trap.OutOfFuel);
+  });
+
+  it("StackOverflow comes at a fixed call depth, whatever the host stack below the entry", () => {
+    // $down(n) recurses n times: frames of weight frameWeight(1 param), under mfi_main's frameWeight(0).
+    const most = Math.floor((STACK_BUDGET - frameWeight(0)) / frameWeight(1));
+    const down = `(func $down (param i32) (if (local.get 0) (then (call $down (i32.sub (local.get 0) (i32.const 1))))))`;
+    const depth = (n: number) => run(`(call $down (i32.const ${n - 1}))`, down);
+    expect(depth(most).trap).toBeNull();
+    const over = depth(most + 1);
+    expect(over.trap?.kind).toBe(Trap.StackOverflow);
+    expect(over.trap?.message).toMatch(/call depth/);
+    // The same run entered from a deep JS stack: the same trap after the same fuel (V8's own limit is never hit).
+    const deep = (k: number): ReturnType<typeof depth> => (k === 0 ? depth(most + 1) : deep(k - 1));
+    const fromDeep = deep(3000);
+    expect(fromDeep.trap).toEqual(over.trap);
+    expect(fromDeep.fuelUsed).toBe(over.fuelUsed);
   });
 
   it("memory.grow bomb → MemoryLimit", () => {

@@ -7,7 +7,7 @@ import { taggedDigest } from "./digest.ts";
 import { giveMemory, takeMemory } from "./memory-pool.ts";
 import type { Module } from "./module.ts";
 import { Linker } from "./linker.ts";
-import { TRAP_CODE, TRAP_GLOBAL, fuelCell } from "./fuel.ts";
+import { STACK_BUDGET, TRAP_CODE, TRAP_GLOBAL, fuelCell } from "./fuel.ts";
 import { stateRoot, type AppletState } from "./state.ts";
 import type { Store } from "./store.ts";
 import { HostTrap, Trap, type TrapInfo } from "./trap.ts";
@@ -95,6 +95,7 @@ export class Instance {
 function classify(err: unknown, fuelLeft: bigint, trapCode: number, limit: number): TrapInfo {
   if (err instanceof HostTrap) return { kind: err.kind, message: err.message };
   if (trapCode === TRAP_CODE.memoryLimit) return { kind: Trap.MemoryLimit, message: "memory.grow asked for more pages than the applet's memory maximum" };
+  if (trapCode === TRAP_CODE.stackOverflow) return { kind: Trap.StackOverflow, message: `the call depth went over the budget of ${STACK_BUDGET} frame units (unbounded recursion?)` };
   if (fuelLeft < 0n) return { kind: Trap.OutOfFuel, message: `out of fuel (limit ${limit})` };
   if (err instanceof RangeError && /call stack/i.test(err.message)) return { kind: Trap.StackOverflow, message: "the call stack is exhausted (unbounded recursion?)" };
   if (err instanceof WebAssembly.RuntimeError) return { kind: Trap.Unreachable, message: err.message };

@@ -12,7 +12,7 @@
 import binaryen from "binaryen";
 
 import { MEMORY_EXPORT } from "./abi.ts";
-import { DEFAULT_COST, FUEL_COSTS, FUEL_GLOBAL, IF_FOLD, MEMORY_IMPORT, TRAP_CODE, TRAP_GLOBAL } from "./fuel.ts";
+import { DEFAULT_COST, DEPTH_GLOBAL, FUEL_COSTS, FUEL_GLOBAL, IF_FOLD, MEMORY_IMPORT, STACK_BUDGET, TRAP_CODE, TRAP_GLOBAL, frameWeight } from "./fuel.ts";
 
 export { DEFAULT_COST, FUEL_COSTS, IF_FOLD };
 const GROW_HELPER = "__mfi_grow";
@@ -46,6 +46,7 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
   try {
     m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, m.i64.const(0n));
     m.addGlobal(TRAP_GLOBAL, binaryen.i32, true, m.i32.const(0));
+    m.addGlobal(DEPTH_GLOBAL, binaryen.i32, true, m.i32.const(0));
     m.addGlobalExport(TRAP_GLOBAL, TRAP_GLOBAL);
 
     // Per function, the counter lives in a local ($f), so a tight loop touches no memory for it. The global is
@@ -61,6 +62,18 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       return t;
     };
     const sync = () => m.global.set(FUEL_GLOBAL, m.local.get(fuelLocal, binaryen.i64));
+    // Call depth (fuel.ts STACK_BUDGET): the function's weight is added on entry and taken off at every exit.
+    let weight = 1;
+    const depth = (op: "add" | "sub") => m.global.set(DEPTH_GLOBAL, m.i32[op](m.global.get(DEPTH_GLOBAL, binaryen.i32), m.i32.const(weight)));
+    const enter = () => [
+      depth("add"),
+      m.if(
+        m.i32.gt_u(m.global.get(DEPTH_GLOBAL, binaryen.i32), m.i32.const(STACK_BUDGET)),
+        m.block(null, [m.global.set(TRAP_GLOBAL, m.i32.const(TRAP_CODE.stackOverflow)), m.unreachable()]),
+      ),
+    ];
+    /** Leaving the function: bring the fuel global up to date and give back the frame's depth. */
+    const leave = () => m.block(null, [sync(), depth("sub")]);
     const charge = (cost: number, check: boolean, fromGlobal: boolean): binaryen.ExpressionRef[] => {
       const base = fromGlobal ? m.global.get(FUEL_GLOBAL, binaryen.i64) : m.local.get(fuelLocal, binaryen.i64);
       const out = [m.local.set(fuelLocal, m.i64.sub(base, m.i64.const(BigInt(cost))))];
@@ -69,14 +82,14 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
     };
     const prepend = (expr: binaryen.ExpressionRef, cost: number, check: boolean, fromGlobal = false): binaryen.ExpressionRef =>
       m.block(null, [...charge(cost, check, fromGlobal), expr], binaryen.getExpressionType(expr));
-    /** `expr` then a sync, keeping expr's value. */
-    const syncAfter = (expr: binaryen.ExpressionRef): binaryen.ExpressionRef => {
+    /** `expr` then leave(), keeping expr's value (a return value or the function's fallthrough). */
+    const leaveAfter = (expr: binaryen.ExpressionRef): binaryen.ExpressionRef => {
       const type = binaryen.getExpressionType(expr);
       if (type === binaryen.unreachable) return expr;
-      if (type === binaryen.none) return m.block(null, [expr, sync()], binaryen.none);
+      if (type === binaryen.none) return m.block(null, [expr, leave()], binaryen.none);
       if (type !== binaryen.i32 && type !== binaryen.i64) throw new MeterError("the metering pass supports only i32/i64 values here");
       const t = tempOf(type);
-      return m.block(null, [m.local.set(t, expr), sync(), m.local.get(t, type)], type);
+      return m.block(null, [m.local.set(t, expr), leave(), m.local.get(t, type)], type);
     };
     const isCall = (e: binaryen.ExpressionRef) => {
       const id = binaryen.getExpressionId(e);
@@ -93,7 +106,7 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       return m.block(null, [sync(), m.local.set(t, call), reload, m.local.get(t, type)], type);
     };
     const isVoidReturn = (e: binaryen.ExpressionRef) => binaryen.getExpressionId(e) === binaryen.ReturnId && !E.Return!.getValue!(e);
-    const reseat = (c: binaryen.ExpressionRef) => (isCall(c) ? reloadAfter(c) : isVoidReturn(c) ? m.block(null, [sync(), c]) : c);
+    const reseat = (c: binaryen.ExpressionRef) => (isCall(c) ? reloadAfter(c) : isVoidReturn(c) ? m.block(null, [leave(), c]) : c);
     /** Visit a child, then re-seat it (wrapped) if it is a call. */
     const child = (c: binaryen.ExpressionRef, set: (e: binaryen.ExpressionRef) => void): number => {
       if (!c) return 0;
@@ -158,7 +171,7 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
         case binaryen.ReturnId: {
           const cost = FUEL_COSTS.return + slots(expr, "Return", ["Value"]);
           const value = E.Return!.getValue!(expr);
-          if (value) E.Return!.setValue!(expr, syncAfter(value));
+          if (value) E.Return!.setValue!(expr, leaveAfter(value));
           return cost;
         }
         case binaryen.LoadId:
@@ -201,9 +214,12 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       if (fi.module !== "") continue; // imports have no body
       func = f;
       temps = new Map();
+      weight = frameWeight(binaryen.expandType(fi.params).length + fi.vars.length);
       fuelLocal = addVar(f, binaryen.i64);
       const [cost, body] = region(fi.body);
-      E.Function!.setBody!(f, syncAfter(prepend(body, cost + 1, true, true)));
+      const charged = prepend(body, cost + 1, true, true);
+      const type = binaryen.getExpressionType(charged);
+      E.Function!.setBody!(f, leaveAfter(m.block(null, [...enter(), charged], type === binaryen.unreachable ? undefined : type)));
     }
 
     // Added after the walk so the helper itself is not metered (its cost is in FUEL_COSTS["memory.grow"]).

@@ -6,7 +6,7 @@ export const Trap = {
   MemoryLimit: "MemoryLimit",
   /** A Wasm trap: unreachable, out-of-bounds memory access, division by zero, integer overflow, bad indirect call. */
   Unreachable: "Unreachable",
-  /** The call stack ran out (unbounded recursion). */
+  /** The call depth went over STACK_BUDGET (unbounded recursion); exact on every host, see docs/fuel.md. */
   StackOverflow: "StackOverflow",
   /** The applet called mfi.abort (an AssemblyScript abort/assert/throw lands here). */
   AppletAbort: "AppletAbort",
