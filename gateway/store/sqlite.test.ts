@@ -113,4 +113,41 @@ describe("SQLite store", () => {
     expect(await s2.ping()).toBe(true);
     await s2.close();
   });
+
+  it("close() with appends in flight on the writer thread: waits for the group, acknowledged = stored, later ones refused", async () => {
+    const path = join(dir, "close.sqlite");
+    const s = openStore(path, { writerThread: true });
+    // Fake hashes are fine here: the store checks links (seq, prev), not hashes.
+    const fake = (d: bigint, n: number): SignedReading[] => {
+      let prev = genesisHash(d);
+      return Array.from({ length: n }, (_, i) => {
+        const r = { deviceId: d, seq: BigInt(i + 1), ts: BigInt(i), values: padValues([1n]), prev, hash: d * 1000n + BigInt(i + 1), signature: null };
+        prev = r.hash;
+        return r;
+      });
+    };
+    let acked = 0;
+    let refused = 0;
+    const streams = Array.from({ length: 40 }, async (_, k) => {
+      const d = BigInt(k + 1);
+      const c = fake(d, 50);
+      for (let i = 0; i < 50; i += 5) {
+        try {
+          if ((await s.appendReadings(d, c.slice(i, i + 5), 1)).ok) acked += 5;
+        } catch (e) {
+          expect(String(e)).toMatch(/closed/);
+          refused++;
+          return;
+        }
+      }
+    });
+    // Close as soon as the first group has committed, while the next ones are queued or in flight.
+    await s.appendReadings(999n, fake(999n, 1), 1);
+    await s.close();
+    await Promise.all(streams);
+    expect(refused).toBeGreaterThan(0);
+    const again = openStore(path, { writerThread: false });
+    expect(await again.countReadings()).toBe(acked + 1);
+    await again.close();
+  });
 });

@@ -145,7 +145,10 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStor
   let busy = false;
   let idle: (() => void) | undefined;
   const pump = () => {
-    if (busy || pending.length === 0) return idle?.();
+    if (busy) return;
+    // Only when no group is in flight and none is waiting may close() go on (it used to be told "idle" while a group
+    // was still committing on the writer thread, then closed that thread under it).
+    if (pending.length === 0) return idle?.();
     busy = true;
     const jobs = pending;
     pending = [];

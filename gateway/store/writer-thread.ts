@@ -15,8 +15,10 @@ const append = groupAppender(db);
 
 parentPort!.on("message", (m: { id: number; jobs: AppendJob[] } | { close: true }) => {
   if ("close" in m) {
+    // Messages are handled in order, so every group sent before close has committed. Close the connection, then
+    // let the thread end by itself (no terminate() while native code may run).
     db.close();
-    parentPort!.postMessage({ closed: true });
+    parentPort!.close();
     return;
   }
   try {

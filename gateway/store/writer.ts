@@ -22,6 +22,7 @@ export function threadWriter(path: string, synchronous: string): Writer {
   const waiting = new Map<number, { resolve(o: AppendOutcome[]): void; reject(e: unknown): void }>();
   let nextId = 1;
   let failed: Error | undefined;
+  let exited = false;
   const start = (): Worker => {
     const w = new Worker(new URL("../thread-boot.mjs", import.meta.url), {
       workerData: { entry: new URL("./writer-thread.ts", import.meta.url).href, path, synchronous },
@@ -35,6 +36,12 @@ export function threadWriter(path: string, synchronous: string): Writer {
       if (m.outcomes) job.resolve(m.outcomes);
       else job.reject(new Error(`store writer: ${m.fatal}`));
     });
+    w.once("exit", () => {
+      exited = true;
+      const e = failed ?? new Error("store writer thread exited");
+      for (const job of waiting.values()) job.reject(e);
+      waiting.clear();
+    });
     w.on("error", (e) => {
       failed = e;
       for (const job of waiting.values()) job.reject(e);
@@ -44,7 +51,7 @@ export function threadWriter(path: string, synchronous: string): Writer {
   };
   return {
     run(jobs) {
-      if (failed) return Promise.reject(failed);
+      if (failed || exited) return Promise.reject(failed ?? new Error("store writer thread has exited"));
       worker ??= start();
       const w = worker;
       return new Promise((resolve, reject) => {
@@ -57,16 +64,17 @@ export function threadWriter(path: string, synchronous: string): Writer {
     },
     async close() {
       const w = worker;
-      if (!w) return;
-      if (!failed) {
-        w.ref();
-        await new Promise<void>((resolve) => {
-          w.once("message", () => resolve());
-          w.once("exit", () => resolve());
-          w.postMessage({ close: true });
-        });
-      }
-      await w.terminate();
+      if (!w || exited) return;
+      // Never terminate() a thread that may be inside SQLite: terminating (or process.exit) while the writer runs
+      // native code (a commit, or the WAL checkpoint of db.close()) tears the isolate down under better-sqlite3 —
+      // the "free(): invalid next size" / segfault seen at devnet stop. The thread closes its connection, then
+      // leaves on its own; we wait for its exit.
+      w.ref();
+      await new Promise<void>((resolve) => {
+        w.once("exit", () => resolve());
+        if (!failed) w.postMessage({ close: true });
+        else void w.terminate();
+      });
     },
   };
 }
