@@ -10,6 +10,8 @@ import type { Store } from "../store/types.ts";
 import type { Authorised, MarketDeps } from "./access.ts";
 import { signedSince } from "./history.ts";
 
+const HEARTBEAT_MS = 15_000;
+
 export interface LiveOptions {
   /** How often to look for new readings (default 250 ms). */
   pollMs: number;
@@ -30,31 +32,46 @@ export async function runLiveFeed(stream: SSEStreamingApi, o: { store: Store; de
     data: JSON.stringify({ streamId: request.streamId.toString(), deviceId: request.deviceId.toString(), publicKey: { x: o.publicKey.x.toString(), y: o.publicKey.y.toString() }, fromSeq: next.toString(), expiresAt: expiresAt.toString() }),
   });
   let lastChainCheck = Date.now();
+  let lastWrite = Date.now();
+  let chainFailures = 0;
   let id = 0;
-  while (!aborted) {
-    if (Date.now() - lastChainCheck >= o.live.chainPollMs) {
-      lastChainCheck = Date.now();
-      let reason: string | undefined;
-      try {
-        const t = await o.deps.reader.chainTime();
-        if (t >= expiresAt) {
-          expiresAt = await o.deps.reader.expiresAt(request.streamId, request.buyer);
-          if (t >= expiresAt) reason = "expired";
+  try {
+    while (!aborted) {
+      if (Date.now() - lastChainCheck >= o.live.chainPollMs) {
+        lastChainCheck = Date.now();
+        let reason: string | undefined;
+        try {
+          const t = await o.deps.reader.chainTime();
+          if (t >= expiresAt) {
+            expiresAt = await o.deps.reader.expiresAt(request.streamId, request.buyer);
+            if (t >= expiresAt) reason = "expired";
+          }
+          chainFailures = 0;
+        } catch {
+          // one failed RPC call does not end a paid feed; a node that stays down does
+          if (++chainFailures >= 3) reason = "chain-unavailable";
         }
-      } catch {
-        reason = "chain-unavailable";
+        if (reason) {
+          await stream.writeSSE({ event: "end", data: JSON.stringify({ reason, expiresAt: expiresAt.toString() }) });
+          return;
+        }
       }
-      if (reason) {
-        await stream.writeSSE({ event: "end", data: JSON.stringify({ reason, expiresAt: expiresAt.toString() }) });
-        return;
+      const rows = await signedSince(o.store, request.deviceId, next);
+      if (rows.length) {
+        await stream.writeSSE({ event: "readings", id: String(++id), data: JSON.stringify({ deviceId: request.deviceId.toString(), readings: rows.map(storedReadingJson) }) });
+        next = rows[rows.length - 1]!.seq + 1n;
+        lastWrite = Date.now();
+        continue;
       }
+      // a comment now and then keeps proxies from closing a quiet feed
+      if (Date.now() - lastWrite >= HEARTBEAT_MS) {
+        await stream.write(": ping\n\n");
+        lastWrite = Date.now();
+      }
+      await stream.sleep(o.live.pollMs);
     }
-    const rows = await signedSince(o.store, request.deviceId, next);
-    if (rows.length) {
-      await stream.writeSSE({ event: "readings", id: String(++id), data: JSON.stringify({ deviceId: request.deviceId.toString(), readings: rows.map(storedReadingJson) }) });
-      next = rows[rows.length - 1]!.seq + 1n;
-      continue;
-    }
-    await stream.sleep(o.live.pollMs);
+  } catch (err) {
+    // the buyer left or the gateway is shutting down (store closed): nothing to tell anyone
+    if (!aborted && !stream.closed) throw err;
   }
 }

@@ -76,7 +76,7 @@ const liveRoute = createRoute({
   method: "post",
   path: "/market/streams/{streamId}/live",
   summary: "Live feed of a subscribed device (Server-Sent Events)",
-  description: "Events: `ready` (device key, fromSeq, expiresAt), `readings` (consecutive readings ending in a signed one), `end` (reason: expired | chain-unavailable). Ends when the subscription expires.",
+  description: "Events: `ready` (device key, fromSeq, expiresAt), `readings` (consecutive readings ending in a signed one), `end` (reason: expired, or chain-unavailable after three failed chain reads in a row). Ends when the subscription expires.",
   request: { params: StreamIdParam, body: { content: { "application/json": { schema: SignedAccessRequestSchema } }, required: true } },
   responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...refusals },
 });
