@@ -61,12 +61,14 @@ export function makeWasmBackend(w: CryptoInstance): EddsaBackend {
     const z = coefficients(idx.length);
     const u64 = new BigUint64Array(w.x.memory.buffer);
     const group = new Int32Array(w.x.memory.buffer, w.group, idx.length);
-    const firstOfKey = new Map<string, number>();
+    // bigint Map keys compare by value: x finds the candidates, y tells them apart (no string conversions).
+    const firstOfKey = new Map<bigint, { y: bigint; j: number }[]>();
     idx.forEach((k, j) => {
       const { x, y } = items[k]!.publicKey;
-      const id = `${x.toString(36)}.${y.toString(36)}`;
-      const first = firstOfKey.get(id);
-      if (first === undefined) firstOfKey.set(id, j);
+      const seen = firstOfKey.get(x);
+      const first = seen?.find((e) => e.y === y)?.j;
+      if (!seen) firstOfKey.set(x, [{ y, j }]);
+      else if (first === undefined) seen.push({ y, j });
       group[j] = first ?? j;
       const at = io + j * item;
       putItem(at, items[k]!);

@@ -117,7 +117,9 @@ export function verify(): i32 {
  * Random linear combination of n items: (Σ z·S)·Base8 == Σ z·R8 + Σ_keys (Σ z·h mod l)·8A. Items that share a
  * public key (GROUP[i] = index of the first item with that key) share one 8A term, so a device's many signatures
  * cost little more than their R8 terms. Writes 1/0 per item to STATUS for the checks done one by one; returns 1
- * when the combined equation holds over the items that passed them.
+ * when the combined equation holds over the items that passed them. Sound against the exact (cofactorless) check
+ * of the circuit because every R8 entering the combination is first shown to lie in the prime-order subgroup
+ * (torsion.ts); without that, a key holder could craft two signatures whose R8 small-order parts cancel.
  */
 export function verify_batch(n: i32): i32 {
   const zl = memory.data(40), tl = memory.data(40), sums = memory.data(40), scal = memory.data(40);
