@@ -49,7 +49,7 @@ describe("mfi init + mfi test", () => {
     const bad = await mfi(["test"], made.dir);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/MISMATCH device 101: applet 43, reducer 21/);
-  }, 180_000);
+  }, 600_000);
 
   it("refuses a bad name and a non-empty directory (exit 2)", async () => {
     const badName = await mfi(["init", "My Meter"], tmp);
@@ -63,11 +63,11 @@ describe("mfi init + mfi test", () => {
     const notEmpty = await mfi(["init", "keep"], tmp);
     expect(notEmpty.code).toBe(2);
     expect(notEmpty.stderr).toMatch(/not empty/);
-  }, 60_000);
+  }, 240_000);
 
   it("says what to do when there is no applet (exit 2)", async () => {
     const r = await mfi(["test"], tmpdir());
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no applet.json/);
-  }, 60_000);
+  }, 240_000);
 });
