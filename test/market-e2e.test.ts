@@ -178,5 +178,13 @@ describe("data market end to end (anvil + gateway + SQLite)", () => {
     expect(expired.status).toBe(402);
     expect(expired.problem.type).toBe("https://machinefi.dev/problems/subscription-expired");
     expect(await market.isSubscribed(streamId, buyer.address)).toBe(false);
+
+    // renewing through the CLI (mints DevToken, approves, subscribes) opens the stream again
+    const deployments = join(dir, "deployments");
+    const renew = await mfi(["market", "subscribe", String(streamId), "--periods", "2", "--mint", "500", "--json", "--rpc", net.anvil.rpcUrl, "--key", net.anvil.accounts[2]!, "--deployments", deployments]);
+    expect(renew.code, renew.stderr).toBe(0);
+    expect(JSON.parse(renew.stdout)).toMatchObject({ paid: "200", buyer: buyer.address });
+    const again = await readHistory({ ...target(d1.key.deviceId), fromSeq: 10n });
+    expect(again.readings.map((r) => r.values[0])).toEqual([42n]);
   });
 });

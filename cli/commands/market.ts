@@ -50,7 +50,10 @@ async function withClient(opts: ChainFlags & { json?: boolean }, fn: (c: Machine
 type ReadFlags = ChainFlags & { device: string; gateway?: string; fromSeq?: string; toSeq?: string; fromTs?: string; toTs?: string; live?: boolean; out?: string; json?: boolean; verify: boolean };
 
 export function register(program: Command): void {
-  const market = program.command("market").description("data streams: list, subscribe (pay on DataMarket), read from a gateway, verify provenance");
+  const market = program
+    .command("market")
+    .description("data streams: list, subscribe (pay on DataMarket), read from a gateway, verify provenance")
+    .addHelpText("after", "\nExample (devnet; --key a funded account):\n  $ mfi market list --state .mfi/devnet --rpc http://127.0.0.1:8545 --key 0x5de4…\n  $ mfi market subscribe 1 --mint 1000 --state .mfi/devnet --rpc http://127.0.0.1:8545 --key 0x5de4…\n  $ mfi market read 1 --device <deviceId> --gateway <url> --out range.json --state .mfi/devnet --rpc http://127.0.0.1:8545 --key 0x5de4…\n  $ mfi market verify range.json\n\nSee docs/market.md.");
 
   chainOptions(market.command("list").description("list DataMarket streams (price, period, devices) and your subscriptions"))
     .option("--json", "print the streams as JSON")
