@@ -1,6 +1,6 @@
 /** The journal: what a run commits (layout in abi.ts JOURNAL). The writer enforces the engine's size cap. */
 import { JOURNAL_ENTRY_HEADER, JOURNAL_KIND } from "./abi.ts";
-import { leToU256 } from "./digest.ts";
+import { leToU256, toHex } from "./digest.ts";
 import { RuntimeInputError } from "./errors.ts";
 
 export interface JournalClaim {
@@ -43,7 +43,7 @@ export class JournalWriter {
 
   /** Returns false when the device already has a claim in this run (one claim per device per epoch). */
   claim(deviceIdLE: Uint8Array, output: bigint): boolean {
-    const key = Buffer.from(deviceIdLE).toString("hex");
+    const key = toHex(deviceIdLE);
     if (this.claimed.has(key)) return false;
     const payload = new Uint8Array(40);
     payload.set(deviceIdLE, 0);
