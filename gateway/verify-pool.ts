@@ -56,6 +56,7 @@ export function createVerifier(opts: VerifierOptions): Verifier {
   const inflight = new Map<number, Job[]>();
   let nextId = 1;
   let closed = false;
+  let scheduled = false;
 
   function spawn(): Slot {
     const worker = new Worker(new URL("./thread-boot.mjs", import.meta.url), {
@@ -110,9 +111,15 @@ export function createVerifier(opts: VerifierOptions): Verifier {
         if (slots.length < max) spawn();
         return;
       }
+      // Share what is queued among the idle workers (batches from several devices spread over both cores) instead of
+      // handing everything up to perMessage to the first one.
+      const idleSlots = slots.filter((s) => !s.busy).length;
+      let queued = 0;
+      for (const j of queue) queued += j.items.length;
+      const share = Math.min(perMessage, Math.ceil(queued / idleSlots));
       const jobs: Job[] = [];
       let n = 0;
-      while (queue.length > 0 && (n === 0 || n + queue[0]!.items.length <= perMessage)) {
+      while (queue.length > 0 && (n === 0 || n + queue[0]!.items.length <= share)) {
         const j = queue.shift()!;
         jobs.push(j);
         n += j.items.length;
@@ -132,7 +139,15 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     if (items.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
       queue.push({ items, resolve, reject });
-      pump();
+      // Requests parsed in the same turn of the event loop go to the workers as one message (one structured clone
+      // and one batch verification instead of one each).
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(() => {
+          scheduled = false;
+          pump();
+        });
+      }
     });
   }
 
