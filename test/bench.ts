@@ -6,31 +6,15 @@
  * - e2e.claims_per_min.10dev: 10 devices, 3 closed epochs each, 2 provers; claims paid per minute. Baseline: the
  *   proving rate alone (2 ÷ proof time), so the ratio shows what the rest of the pipeline costs.
  */
-import { createDeviceClient, generateDeviceKey } from "../device-sdk/index.ts";
-import { loadConfig } from "../cli/config.ts";
-import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
+import type { Devnet } from "../cli/devnet/devnet.ts";
 import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
-import { waitFor } from "./helpers.ts";
+import { startHistoricalDevnet, waitFor } from "./helpers.ts";
 
 const EPOCH = 20_000;
 
 async function devnet(devices: number, provers: number): Promise<{ net: Devnet; base: number }> {
-  const base = Math.floor((Date.now() - 3_600_000) / EPOCH) * EPOCH;
-  const net = await startDevnet({
-    config: loadConfig({ env: {}, overrides: { devices: 0, epochMs: EPOCH, epochGraceMs: 0, simulate: false, proverConcurrency: provers } }),
-    fromMs: base,
-    gateway: { maxClockSkewMs: null, rateLimit: false },
-    startWorker: false,
-    applets: ["energy-sum"],
-  });
-  const owners: string[] = [];
-  const ids: bigint[] = [];
-  for (let d = 0; d < devices; d++) {
-    const key = generateDeviceKey(net.backend);
-    const client = createDeviceClient({ url: net.gatewayUrl, key, backend: net.backend, signMode: "last" });
-    await client.register({ owner: net.owners[0]!, chainId: net.chainId, registry: net.manifest.contracts.DeviceRegistry });
-    ids.push(key.deviceId);
-    owners.push(net.owners[0]!);
+  const { net, base, devices: registered } = await startHistoricalDevnet({ epochMs: EPOCH, devices, owner: () => 0, applets: ["energy-sum"], proverConcurrency: provers });
+  for (const { client } of registered) {
     const epochs = devices === 1 ? 1 : 3;
     const perEpoch = devices === 1 ? 14 : 5;
     const inputs = [];
@@ -38,7 +22,6 @@ async function devnet(devices: number, provers: number): Promise<{ net: Devnet; 
     inputs.push({ ts: base + epochs * EPOCH + 100, values: [1n] });
     await client.sendBatch(inputs);
   }
-  await net.admin.registerDevicesBatch({ deviceIds: ids, owners });
   return { net, base };
 }
 

@@ -56,5 +56,5 @@ describe("mfi dev", () => {
     const r = await mfi(["dev", join(tmp, "nothing-here")]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/applet\.json/);
-  }, 60_000);
+  }, 120_000);
 });

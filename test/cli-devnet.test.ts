@@ -66,7 +66,7 @@ describe("mfi prove + mfi claim", () => {
     expect(noChain.stderr).toMatch(/cannot reach http:\/\/127\.0\.0\.1:9/);
     expect(noArgs.code).toBe(2);
     expect(noArgs.stderr).toMatch(/pass --rpc <url> --key/);
-  }, 180_000);
+  }, 300_000);
 });
 
 describe("mfi simulate", () => {
@@ -100,7 +100,7 @@ describe("mfi simulate", () => {
       expect(n).toBeGreaterThan(0);
       expect(again.slice(0, n)).toEqual(v1[d]!.slice(0, n));
     }
-  }, 120_000);
+  }, 240_000);
 
   it("refuses bad usage (2) and an unreachable gateway (3)", async () => {
     const [noise, seed, down] = await Promise.all([
@@ -114,5 +114,5 @@ describe("mfi simulate", () => {
     expect(seed.stderr).toMatch(/--seed must be a whole number/);
     expect(down.code).toBe(3);
     expect(down.stderr).toMatch(/cannot reach the gateway at http:\/\/127\.0\.0\.1:9/);
-  }, 60_000);
+  }, 120_000);
 });

@@ -44,7 +44,7 @@ async function freePort(): Promise<number> {
 
 describe("mfi gateway start", () => {
   it("serves health, readiness, metrics and a token-protected dashboard, logging JSON lines", async () => {
-    const g = start(["--db", join(tmp, "a.sqlite"), "--port", "0", "--rpc", "http://127.0.0.1:9", "--log-level", "debug", "--dashboard-token", "tok"], (out) => lines(out).some((l) => l.msg === "gateway listening"));
+    const g = start(["--db", join(tmp, "a.sqlite"), "--port", "0", "--workers", "0", "--rpc", "http://127.0.0.1:9", "--log-level", "debug", "--dashboard-token", "tok"], (out) => lines(out).some((l) => l.msg === "gateway listening"), { MFI_GATEWAY_API_KEYS: "env-key" });
     await g.up;
     const listening = lines(g.io.out).find((l) => l.msg === "gateway listening")!;
     expect(listening).toMatchObject({ dashboard: "token", metrics: "open", chain: "http://127.0.0.1:9" });
@@ -67,6 +67,7 @@ describe("mfi gateway start", () => {
     const dash = await fetch(`${url}/dashboard.json`, { headers: { authorization: "Bearer tok" } });
     expect(dash.status).toBe(200);
     expect(await dash.json()).toMatchObject({ readingsTotal: 0 });
+    expect((await fetch(`${url}/dashboard?token=env-key`)).status).toBe(200);
 
     g.child.kill("SIGTERM");
     expect(await g.exited).toBe(0);
@@ -74,16 +75,16 @@ describe("mfi gateway start", () => {
     expect(logged.find((l) => l.path === "/dashboard")).toMatchObject({ level: 30, status: 401, msg: "request" });
     expect(logged.find((l) => l.path === "/healthz")).toMatchObject({ level: 20, msg: "probe" });
     expect(logged.every((l) => l.name === "mfi-gateway")).toBe(true);
-  }, 60_000);
+  }, 180_000);
 
   it("turns the dashboard and metrics off and logs only warnings with --log-level warn", async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const g = start(["--db", join(tmp, "b.sqlite"), "--port", String(port), "--no-dashboard", "--no-metrics", "--log-level", "warn"], () => false);
+    const g = start(["--db", join(tmp, "b.sqlite"), "--port", String(port), "--workers", "0", "--no-dashboard", "--no-metrics", "--log-level", "warn"], () => false);
     g.up.catch(() => {});
     const t0 = Date.now();
     while (!(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) {
-      if (Date.now() - t0 > 45_000 || g.child.exitCode !== null) throw new Error(`gateway did not come up:\n${g.io.out}\n${g.io.err}`);
+      if (Date.now() - t0 > 150_000 || g.child.exitCode !== null) throw new Error(`gateway did not come up:\n${g.io.out}\n${g.io.err}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
@@ -92,7 +93,7 @@ describe("mfi gateway start", () => {
     g.child.kill("SIGINT");
     expect(await g.exited).toBe(0);
     expect(lines(g.io.out)).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("refuses bad usage with exit 2", async () => {
     const [level, protect] = await Promise.all([mfi(["gateway", "start", "--log-level", "loud"]), mfi(["gateway", "start", "--protect-metrics"], { env: { MFI_DASHBOARD_TOKEN: "" } })]);
@@ -100,5 +101,5 @@ describe("mfi gateway start", () => {
     expect(level.stderr).toMatch(/--log-level must be one of/);
     expect(protect.code).toBe(2);
     expect(protect.stderr).toMatch(/--protect-metrics needs --dashboard-token/);
-  }, 60_000);
+  }, 180_000);
 });

@@ -7,10 +7,9 @@ import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDeviceClient, generateDeviceKey, type DeviceKey } from "../device-sdk/index.ts";
-import { loadConfig } from "../cli/config.ts";
-import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
-import { waitFor } from "./helpers.ts";
+import type { DeviceKey } from "../device-sdk/index.ts";
+import type { Devnet } from "../cli/devnet/devnet.ts";
+import { startHistoricalDevnet, waitFor, type HistoricalDevnet } from "./helpers.ts";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { scaffold } from "../cli/commands/init.ts";
@@ -18,28 +17,18 @@ import { scaffold } from "../cli/commands/init.ts";
 const EPOCH = 10_000;
 const CHROMIUM = "/usr/bin/chromium";
 let net: Devnet;
+let base: number;
 const keys: DeviceKey[] = [];
 
 beforeAll(async () => {
-  const base = Math.floor((Date.now() - 3_600_000) / EPOCH) * EPOCH;
-  net = await startDevnet({
-    config: loadConfig({ env: {}, overrides: { devices: 0, epochMs: EPOCH, epochGraceMs: 0, simulate: false } }),
-    fromMs: base,
-    gateway: { maxClockSkewMs: null, rateLimit: false },
-    startWorker: false,
-    applets: ["energy-sum"],
-    mockProofs: true,
-  });
-  for (let d = 0; d < 2; d++) {
-    const key = generateDeviceKey(net.backend);
-    const client = createDeviceClient({ url: net.gatewayUrl, key, backend: net.backend, signMode: "last" });
-    await client.register({ owner: net.owners[d]!, chainId: net.chainId, registry: net.manifest.contracts.DeviceRegistry });
+  let devices: HistoricalDevnet["devices"];
+  ({ net, base, devices } = await startHistoricalDevnet({ epochMs: EPOCH, devices: 2, applets: ["energy-sum"], mockProofs: true }));
+  for (const [d, { key, client }] of devices.entries()) {
     keys.push(key);
     const inside = [10n, 20n, 30n].map((v, j) => ({ ts: base + 500 + j * 1000, values: [v + BigInt(d), 2100n] }));
     expect((await client.sendBatch(inside)).status).toBe("accepted");
     expect((await client.sendBatch([{ ts: base + EPOCH + 300, values: [1n] }])).status).toBe("accepted");
   }
-  await net.admin.registerDevicesBatch({ deviceIds: keys.map((k) => k.deviceId), owners: net.owners.slice(0, 2) });
   net.worker.start(100);
   await waitFor(async () => {
     const d = (await (await fetch(`${net.gatewayUrl}/dashboard.json`)).json()) as { claimCounts: Record<string, number> };
@@ -133,5 +122,5 @@ describe("dashboard", () => {
     } finally {
       rmSync(parent, { recursive: true, force: true });
     }
-  }, 180_000);
+  }, 300_000);
 });

@@ -5,13 +5,12 @@
  * rewards computed from the readings, independently of the applets.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createDeviceClient, generateDeviceKey, type DeviceClient, type DeviceKey } from "../device-sdk/index.ts";
+import type { DeviceClient, DeviceKey } from "../device-sdk/index.ts";
 import { ContractRevertedError } from "../contracts/index.ts";
 import { replayRun } from "../gateway/worker/index.ts";
 import { verifyReceipt, receiptFromJSON, closeProver } from "../circuits/index.ts";
-import { loadConfig } from "../cli/config.ts";
-import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
-import { expectedOutput, trapAppletWasm, waitFor } from "./helpers.ts";
+import type { Devnet } from "../cli/devnet/devnet.ts";
+import { expectedOutput, startHistoricalDevnet, trapAppletWasm, waitFor, type HistoricalDevnet } from "./helpers.ts";
 import { listApplets } from "../runtime/index.ts";
 
 const EPOCH = 10_000;
@@ -20,21 +19,9 @@ let base: number;
 const devices: { key: DeviceKey; client: DeviceClient; values: bigint[] }[] = [];
 
 beforeAll(async () => {
-  base = Math.floor((Date.now() - 3_600_000) / EPOCH) * EPOCH;
-  net = await startDevnet({
-    config: loadConfig({ env: {}, overrides: { devices: 0, epochMs: EPOCH, epochGraceMs: 0, simulate: false } }),
-    fromMs: base,
-    gateway: { maxClockSkewMs: null, rateLimit: false },
-    startWorker: false,
-    applets: process.env.MFI_E2E_APPLETS?.split(","),
-  });
-  for (let d = 0; d < 2; d++) {
-    const key = generateDeviceKey(net.backend);
-    const client = createDeviceClient({ url: net.gatewayUrl, key, backend: net.backend, signMode: "last" });
-    await client.register({ owner: net.owners[d]!, chainId: net.chainId, registry: net.manifest.contracts.DeviceRegistry });
-    devices.push({ key, client, values: [] });
-  }
-  await net.admin.registerDevicesBatch({ deviceIds: devices.map((d) => d.key.deviceId), owners: devices.map((_, i) => net.owners[i]!) });
+  let registered: HistoricalDevnet["devices"];
+  ({ net, base, devices: registered } = await startHistoricalDevnet({ epochMs: EPOCH, devices: 2, applets: process.env.MFI_E2E_APPLETS?.split(",") }));
+  for (const d of registered) devices.push({ ...d, values: [] });
 }, 600_000);
 
 afterAll(async () => {

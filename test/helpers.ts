@@ -1,5 +1,10 @@
 /** Shared helpers for end-to-end tests. */
 import wabtInit from "wabt";
+import { execFile } from "node:child_process";
+import { join } from "node:path";
+import { createDeviceClient, generateDeviceKey, type DeviceClient, type DeviceKey } from "../device-sdk/index.ts";
+import { loadConfig } from "../cli/config.ts";
+import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, pollMs = 100): Promise<void> {
   const t0 = Date.now();
@@ -27,17 +32,55 @@ export function trapAppletWasm(): Uint8Array {
   return trap;
 }
 
-import { execFile } from "node:child_process";
-import { join } from "node:path";
-
 /** The real `mfi` binary. */
 export const mfiBin = join(import.meta.dirname, "..", "cli", "bin.mjs");
 
 /** Run `mfi …` to completion; never throws on a non-zero exit. */
 export function mfi(args: string[], o: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [mfiBin, ...args], { cwd: o.cwd, env: { ...process.env, ...o.env }, maxBuffer: 1 << 24, timeout: o.timeoutMs ?? 120_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [mfiBin, ...args], { cwd: o.cwd, env: { ...process.env, ...o.env }, maxBuffer: 1 << 24, timeout: o.timeoutMs ?? 240_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof (err as { code?: unknown }).code === "number" ? (err as { code: number }).code : 1) : 0, stdout, stderr });
     });
   });
+}
+
+export interface HistoricalDevnet {
+  net: Devnet;
+  /** Start of the first epoch the worker closes: an hour ago, on an epoch boundary. */
+  base: number;
+  devices: { key: DeviceKey; client: DeviceClient }[];
+}
+
+/**
+ * A devnet for posting historical readings (epochs long closed, so no waiting): no fleet, no grace, any timestamp,
+ * no rate limit, the worker not started (start it with net.worker.start once the readings are in). `devices` devices
+ * are registered at the gateway and on L1 (one manufacturer batch), device i owned by net.owners[owner(i)].
+ */
+export async function startHistoricalDevnet(o: { epochMs: number; devices: number; owner?: (i: number) => number; applets?: string[]; mockProofs?: boolean; proverConcurrency?: number }): Promise<HistoricalDevnet> {
+  const base = Math.floor((Date.now() - 3_600_000) / o.epochMs) * o.epochMs;
+  const net = await startDevnet({
+    config: loadConfig({ env: {}, overrides: { devices: 0, epochMs: o.epochMs, epochGraceMs: 0, simulate: false, ...(o.proverConcurrency ? { proverConcurrency: o.proverConcurrency } : {}) } }),
+    fromMs: base,
+    gateway: { maxClockSkewMs: null, rateLimit: false },
+    startWorker: false,
+    applets: o.applets,
+    mockProofs: o.mockProofs,
+  });
+  try {
+    const devices: HistoricalDevnet["devices"] = [];
+    const owners: string[] = [];
+    for (let i = 0; i < o.devices; i++) {
+      const key = generateDeviceKey(net.backend);
+      const client = createDeviceClient({ url: net.gatewayUrl, key, backend: net.backend, signMode: "last" });
+      const owner = net.owners[o.owner ? o.owner(i) : i % net.owners.length]!;
+      await client.register({ owner, chainId: net.chainId, registry: net.manifest.contracts.DeviceRegistry });
+      devices.push({ key, client });
+      owners.push(owner);
+    }
+    if (devices.length) await net.admin.registerDevicesBatch({ deviceIds: devices.map((d) => d.key.deviceId), owners });
+    return { net, base, devices };
+  } catch (err) {
+    await net.stop();
+    throw err;
+  }
 }

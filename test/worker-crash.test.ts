@@ -6,10 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
-import { createDeviceClient, generateDeviceKey } from "../device-sdk/index.ts";
-import { loadConfig } from "../cli/config.ts";
-import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
-import { waitFor } from "./helpers.ts";
+import type { Devnet } from "../cli/devnet/devnet.ts";
+import { startHistoricalDevnet, waitFor, type HistoricalDevnet } from "./helpers.ts";
 import { listApplets } from "../runtime/index.ts";
 
 const EPOCH = 10_000;
@@ -44,19 +42,9 @@ function startWorkerProcess(onEvent: (e: { type: string; state?: string }) => vo
 const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
 
 beforeAll(async () => {
-  base = Math.floor((Date.now() - 3_600_000) / EPOCH) * EPOCH;
-  net = await startDevnet({
-    config: loadConfig({ env: {}, overrides: { devices: 0, epochMs: EPOCH, epochGraceMs: 0, simulate: false } }),
-    fromMs: base,
-    gateway: { maxClockSkewMs: null, rateLimit: false },
-    startWorker: false,
-    applets: ["energy-sum"],
-  });
-  for (let d = 0; d < 2; d++) {
-    const key = generateDeviceKey(net.backend);
-    const client = createDeviceClient({ url: net.gatewayUrl, key, backend: net.backend, signMode: "last" });
-    await client.register({ owner: net.owners[0]!, chainId: net.chainId, registry: net.manifest.contracts.DeviceRegistry });
-    await net.admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: net.owners[0]! });
+  let devices: HistoricalDevnet["devices"];
+  ({ net, base, devices } = await startHistoricalDevnet({ epochMs: EPOCH, devices: 2, owner: () => 0, applets: ["energy-sum"] }));
+  for (const [d, { client }] of devices.entries()) {
     // Two epochs of readings, then one signed reading after them.
     const inputs = [0, 3000, 6000, EPOCH + 1000, EPOCH + 4000].map((t, j) => ({ ts: base + t, values: [BigInt(10 + j + d)] }));
     await client.sendBatch(inputs);

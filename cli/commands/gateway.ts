@@ -105,6 +105,8 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
           maxClockSkewMs: skew === "off" ? null : skew,
           rateLimit: rate === "off" ? false : rate === undefined ? undefined : { perSecond: rate, burst: 2 * rate },
           operatorAuth: o.operatorAuth,
+          // Keys from the environment (comma-separated) work beside the stored ones, for operator endpoints and dashboard.
+          apiKeys: process.env.MFI_GATEWAY_API_KEYS ? process.env.MFI_GATEWAY_API_KEYS.split(",").filter(Boolean) : undefined,
           onInternalError: (e) => log.error({ err: e }, "internal error"),
         });
       } catch (err) {
