@@ -51,11 +51,14 @@ export function encodeInput(opts: EncodeOptions): Uint8Array {
 // A run copies its input into the applet's memory and keeps nothing of it, so runModule encodes into one reused
 // buffer: a fresh 56 KB array per run cost more (zeroing, first-touch page faults) than encoding 1,000 readings.
 let scratch = new ArrayBuffer(0);
+const SCRATCH_MAX = 8 << 20;
 
 /** Like encodeInput, but the bytes live in a buffer the next call overwrites (runModule: encode → run → done). */
 export function encodeInputTransient(opts: EncodeOptions): Uint8Array {
   return encode(opts, (size) => {
-    if (scratch.byteLength < size) scratch = new ArrayBuffer(Math.max(size, scratch.byteLength * 2, 4096));
+    // A rare huge epoch gets its own array rather than pinning a huge scratch buffer for the process's life.
+    if (size > SCRATCH_MAX) return new Uint8Array(size);
+    if (scratch.byteLength < size) scratch = new ArrayBuffer(Math.min(SCRATCH_MAX, Math.max(size, scratch.byteLength * 2, 4096)));
     return new Uint8Array(scratch, 0, size);
   });
 }
