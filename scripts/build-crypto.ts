@@ -8,7 +8,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { FL_LAYOUT, FP_LAYOUT, HEADER, L, P, genCurve, genField, genPoseidon } from "../device-sdk/crypto/codegen.ts";
+import { FL_LAYOUT, FP_LAYOUT, HEADER, L, P, genField, genPoseidon } from "../device-sdk/crypto/codegen.ts";
+import { genCurve } from "../device-sdk/crypto/codegen-curve.ts";
 import { genTorsion } from "../device-sdk/crypto/codegen-torsion.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -27,6 +28,7 @@ const inputs = [
   ...readdirSync(srcDir).filter((f) => f.endsWith(".ts")).sort().map((f) => join(srcDir, f)),
   join(root, "device-sdk", "crypto", "codegen.ts"),
   join(root, "device-sdk", "crypto", "codegen-torsion.ts"),
+  join(root, "device-sdk", "crypto", "codegen-curve.ts"),
   join(root, "device-sdk", "crypto", "asconfig.json"),
   fileURLToPath(import.meta.url),
   constantsFile,

@@ -23,9 +23,9 @@ export const FL_LAYOUT: Layout = { w: 29, n: 9 };
 /** Bytes reserved per field element in the AssemblyScript sources (both layouts fit). */
 export const FE_BYTES = 40;
 
-const mod = (a: bigint, m: bigint) => ((a % m) + m) % m;
+export const mod = (a: bigint, m: bigint) => ((a % m) + m) % m;
 
-function inv(a: bigint, m: bigint): bigint {
+export function inv(a: bigint, m: bigint): bigint {
   let [r0, r1, s0, s1] = [mod(a, m), m, 1n, 0n];
   while (r1 !== 0n) {
     const q = r0 / r1;
@@ -42,7 +42,7 @@ export function limbs(x: bigint, { w, n }: Layout = FP_LAYOUT): number[] {
   return out;
 }
 
-const toMont = (x: bigint, m: bigint, { w, n }: Layout = FP_LAYOUT) => mod(x << BigInt(w * n), m);
+export const toMont = (x: bigint, m: bigint, { w, n }: Layout = FP_LAYOUT) => mod(x << BigInt(w * n), m);
 
 /** AS source of one Montgomery field: `${pre}_mul/add/sub/neg/eq/is_zero/copy/from_u256/to_u256/cmov`. */
 export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemory?: boolean } = {}): string {
@@ -290,59 +290,6 @@ export function genPoseidon(opt: PoseidonOpt): string {
     `export const POS_DATA: usize = memory.data<u32>([${data.join(",")}]);`,
     `// per t (from 2): offset of C, S, M (transposed), P (transposed) in elements, then the partial round count`,
     `export const POS_INDEX: usize = memory.data<u32>([${index.join(",")}]);`,
-    "",
-  ].join("\n");
-}
-
-export const BASE8: [bigint, bigint] = [
-  5299619240641551281634865583518297030282874472190772894086521144482721001553n,
-  16950150798460657717958625567821834550301663161624707787222815936182638968203n,
-];
-
-function powmod(b: bigint, e: bigint, m: bigint): bigint {
-  let r = 1n;
-  b = mod(b, m);
-  for (; e > 0n; e >>= 1n, b = (b * b) % m) if (e & 1n) r = (r * b) % m;
-  return r;
-}
-
-/** Tonelli–Shanks square root modulo the prime m (throws when a is not a square). */
-export function sqrtMod(a: bigint, m: bigint): bigint {
-  a = mod(a, m);
-  if (a === 0n) return 0n;
-  if (powmod(a, (m - 1n) / 2n, m) !== 1n) throw new Error("not a square");
-  let q = m - 1n, s = 0n;
-  while ((q & 1n) === 0n) { q >>= 1n; s++; }
-  let z = 2n;
-  while (powmod(z, (m - 1n) / 2n, m) !== m - 1n) z++;
-  let [mm, c, t, r] = [s, powmod(z, q, m), powmod(a, q, m), powmod(a, (q + 1n) / 2n, m)];
-  while (t !== 1n) {
-    let i = 0n, t2 = t;
-    while (t2 !== 1n) { t2 = (t2 * t2) % m; i++; }
-    const b = powmod(c, 1n << (mm - i - 1n), m);
-    [mm, c, t, r] = [i, (b * b) % m, (t * b * b) % m, (r * b) % m];
-  }
-  return r;
-}
-
-/**
- * BabyJubJub is a·x² + y² = 1 + d·x²·y² with a = 168700. With c = √(-a) the map (x, y) ↦ (c·x, y) sends it to
- * -u² + y² = 1 + d'·u²·y², d' = -d/a, where the a = -1 formulas (8M additions, 4M+4S doublings) apply and remain
- * complete (d' is a non-square). Points enter and leave through c and 1/c; everything else runs on the a = -1 curve.
- */
-export function genCurve(): string {
-  const A = 168700n, D = 168696n;
-  const c = sqrtMod(-A, P);
-  const d2 = mod(-D * inv(A, P), P);
-  if (mod(c * c + A, P) !== 0n) throw new Error("sqrt(-a) is wrong");
-  const k = (name: string, v: bigint) => `export const ${name}: usize = memory.data<u32>([${limbs(v).join(", ")}]);`;
-  return [
-    "// BabyJubJub moved to the a = -1 curve -u² + y² = 1 + d'·u²·y² by u = c·x (c = √-a); Montgomery form.",
-    k("ISO_C", toMont(c, P)),
-    k("ISO_C_INV", toMont(inv(c, P), P)),
-    k("CURVE_D2", toMont(2n * d2, P)),
-    k("BASE8_U", toMont(mod(c * BASE8[0], P), P)),
-    k("BASE8_Y", toMont(BASE8[1], P)),
     "",
   ].join("\n");
 }
