@@ -22,8 +22,10 @@ export function stageProgress(o: { stages: readonly string[]; label: string; str
   const t0 = performance.now();
   const took: Record<string, number> = {};
   let current: { name: string; start: number } | undefined;
-  const bar = tty ? new SingleBar({ stream, format: `${o.label} [{bar}] {stage} {step} {duration}s`, hideCursor: true, clearOnComplete: false, barsize: 20 }, Presets.shades_classic) : undefined;
-  bar?.start(o.stages.length, 0, { stage: "starting", step: "" });
+  const bar = tty ? new SingleBar({ stream, format: `${o.label} [{bar}] {stage} {step} {duration}s {times}`, hideCursor: true, clearOnComplete: false, barsize: 20 }, Presets.shades_classic) : undefined;
+  bar?.start(o.stages.length, 0, { stage: "starting", step: "", times: "" });
+  // Finished stages with their times, kept on the bar's line: "(witness 0.31 s, prove 1.42 s)".
+  const times = () => (Object.keys(took).length ? `(${Object.entries(took).map(([k, v]) => `${k} ${secs(v * 1000)} s`).join(", ")})` : "");
 
   const finish = (now: number) => {
     if (!current) return;
@@ -37,12 +39,12 @@ export function stageProgress(o: { stages: readonly string[]; label: string; str
       if (o.stages.includes(name)) {
         finish(now);
         current = { name, start: now };
-        bar?.update(o.stages.indexOf(name), { stage: name, step: "" });
+        bar?.update(o.stages.indexOf(name), { stage: name, step: "", times: times() });
       } else bar?.update({ step: `· ${name.split(/[:(]/)[0]!.trim().toLowerCase()}` });
     },
     done() {
       finish(performance.now());
-      bar?.update(o.stages.length, { stage: "done", step: `(${secs(performance.now() - t0)} s)` });
+      bar?.update(o.stages.length, { stage: "done", step: `in ${secs(performance.now() - t0)} s`, times: times() });
       bar?.stop();
       return took;
     },
