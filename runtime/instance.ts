@@ -4,6 +4,7 @@
  */
 import { DOMAIN, ENTRY_EXPORT, INIT_EXPORT } from "./abi.ts";
 import { taggedDigest } from "./digest.ts";
+import { RuntimeInputError } from "./errors.ts";
 import { giveMemory, takeMemory } from "./memory-pool.ts";
 import type { Module } from "./module.ts";
 import { Linker } from "./linker.ts";
@@ -61,7 +62,7 @@ export class Instance {
   /** Run `_initialize` (if exported) then `mfi_main`. Call once: the memory goes back to the pool at the end. */
   run(): RunResult {
     const { store } = this;
-    if (!this.memory) throw new Error("Instance.run called twice (an Instance runs once)");
+    if (!this.memory) throw new RuntimeInputError("Instance.run was called twice", { details: "an Instance runs once (its memory went back to the pool); instantiate the Module again for another run" });
     this.linker.bind(store);
     const fuel = store.fuelGlobal!;
     const trapGlobal = this.exports[TRAP_GLOBAL] as WebAssembly.Global;

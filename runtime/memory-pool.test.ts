@@ -1,6 +1,7 @@
 /** Recycled memories must be indistinguishable from new ones: no bytes, no size left over from an earlier run. */
 import { describe, expect, it } from "vitest";
 import { Engine } from "./engine.ts";
+import { RuntimeInputError } from "./errors.ts";
 import { decodeJournal } from "./journal.ts";
 import { runModule } from "./run.ts";
 import { appletWat } from "./wat.ts";
@@ -45,6 +46,7 @@ describe("memory pool", () => {
     const engine = new Engine();
     const inst = Instance.instantiate(engine.compile(probe("")), new Store(engine, { input: new Uint8Array(0) }));
     expect(inst.run().trap).toBeNull();
+    expect(() => inst.run()).toThrow(RuntimeInputError);
     expect(() => inst.run()).toThrow(/twice/);
   });
 });
