@@ -5,11 +5,16 @@ import { bodyLimit } from "hono/body-limit";
 import type { IncomingMessage } from "node:http";
 import type { GatewayContext } from "../context.ts";
 import { tooLarge } from "../errors.ts";
+import { fastReading } from "../fast-json.ts";
 import { ingest } from "../ingest.ts";
 import { INGESTED } from "../metrics.ts";
 import { BatchReceiptSchema, BatchSchema, DeviceIdParam, problemResponses, ReadingSchema, ReadingsQuery, ReceiptSchema, StoredReadingSchema } from "../schemas.ts";
 import type { StoredReading } from "../store/types.ts";
 import { validationHook } from "./problem.ts";
+
+/** What hono's json validator accepts as JSON, and the path's deviceId shape (schemas.ts). */
+const JSON_TYPE = /^application\/([\w.-]+\+)?json\s*(;|$)/i;
+const DIGITS = /^(0|[1-9][0-9]{0,99})$/;
 
 const rejections = problemResponses(400, 401, 404, 409, 413, 422, 429);
 
@@ -74,6 +79,23 @@ export function readingRoutes(ctx: GatewayContext) {
   };
   app.use("/devices/:deviceId/readings", async (c, next) => (c.req.method === "GET" ? ctx.operator(c, next) : limit(c, next)));
   app.use("/devices/:deviceId/readings/batch", limit);
+  // Exact JSON of one well-formed reading skips zod (fast-json.ts); the body stays cached for zod otherwise.
+  app.use("/devices/:deviceId/readings", async (c, next) => {
+    if (c.req.method !== "POST" || !JSON_TYPE.test(c.req.header("content-type") ?? "")) return next();
+    const deviceId = c.req.param("deviceId");
+    if (!deviceId || !DIGITS.test(deviceId)) return next();
+    let body: unknown;
+    try {
+      body = JSON.parse(await c.req.text());
+    } catch {
+      return next();
+    }
+    const reading = fastReading(body);
+    if (!reading) return next();
+    const { status, receipts } = await ingest(ctx.ingest, BigInt(deviceId), [reading]);
+    c.set(INGESTED, receipts.length);
+    return c.json(receipts[0]!, status);
+  });
 
   app.openapi(postOne, async (c) => {
     const { status, receipts } = await ingest(ctx.ingest, BigInt(c.req.valid("param").deviceId), [c.req.valid("json")]);

@@ -1,0 +1,38 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { fastReading } from "./fast-json.ts";
+import { ReadingSchema } from "./schemas.ts";
+
+const num = fc.oneof(fc.integer(), fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String), fc.constantFrom("01", "-0", "1.5", "", " 1", "1e3", "-", 1.5, -1, Number.MAX_SAFE_INTEGER + 2, NaN));
+const anyVal = fc.oneof(num, fc.constant(null), fc.boolean(), fc.array(num, { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+const sig = fc.oneof(fc.record({ R8x: num, R8y: num, S: num }, { requiredKeys: [] }), fc.constant(null), anyVal);
+const reading = fc.record(
+  { deviceId: num, seq: num, ts: num, values: fc.oneof(fc.array(num, { maxLength: 6 }), anyVal), prev: num, signature: sig, extra: anyVal },
+  { requiredKeys: [] },
+);
+
+describe("fast JSON path", () => {
+  it("accepts only what ReadingSchema accepts, unchanged", () => {
+    fc.assert(
+      fc.property(fc.oneof(reading, anyVal), (body) => {
+        const parsed = JSON.parse(JSON.stringify(body ?? null)) as unknown;
+        const fast = fastReading(parsed);
+        if (fast !== undefined) {
+          const z = ReadingSchema.safeParse(parsed);
+          expect(z.success).toBe(true);
+          expect(z.data).toEqual(fast);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it("takes a typical signed reading and leaves odd ones to zod", () => {
+    const r = { seq: "3", ts: 1700000000000, values: ["-5", 7], prev: "12", signature: { R8x: "1", R8y: "2", S: "3" } };
+    expect(fastReading(r)).toBe(r);
+    expect(fastReading({ ...r, signature: { R8x: "1", R8y: "2" } })).toBeUndefined();
+    expect(fastReading({ ...r, seq: "03" })).toBeUndefined();
+    expect(fastReading({ ...r, more: 1 })).toBeUndefined();
+    expect(fastReading([r])).toBeUndefined();
+  });
+});

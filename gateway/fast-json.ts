@@ -1,0 +1,40 @@
+/**
+ * Fast path for the common case of a post: a body that is exactly a well-formed reading. A hand-written check that
+ * accepts a strict subset of what ReadingSchema (zod) accepts, returning the same value; anything else (even a body
+ * zod would accept) answers undefined and goes through zod, which produces the 400 problems. fast-json.test.ts checks
+ * the subset property on random bodies.
+ */
+import type { WireReadingIn } from "./schemas.ts";
+
+const DIGITS = /^(0|[1-9][0-9]{0,99})$/;
+const INT = /^-?(0|[1-9][0-9]{0,99})$/;
+const READING_KEYS = new Set(["deviceId", "seq", "ts", "values", "prev", "signature"]);
+
+const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+const digits = (x: unknown) => typeof x === "string" && DIGITS.test(x);
+const uintLike = (x: unknown) => digits(x) || (typeof x === "number" && Number.isSafeInteger(x) && x >= 0);
+const intLike = (x: unknown) => (typeof x === "string" && INT.test(x)) || (typeof x === "number" && Number.isSafeInteger(x));
+
+function signatureOk(s: unknown): boolean {
+  if (s === undefined || s === null) return true;
+  if (!isObject(s)) return false;
+  let n = 0;
+  for (const k in s) {
+    if (k !== "R8x" && k !== "R8y" && k !== "S") return false;
+    n++;
+  }
+  return n === 3 && digits(s.R8x) && digits(s.R8y) && digits(s.S);
+}
+
+/** The reading if `x` certainly passes ReadingSchema unchanged, else undefined (then ask zod). */
+export function fastReading(x: unknown): WireReadingIn | undefined {
+  if (!isObject(x)) return undefined;
+  for (const k in x) if (!READING_KEYS.has(k)) return undefined;
+  const { deviceId, seq, ts, values, prev, signature } = x;
+  if (deviceId !== undefined && !digits(deviceId)) return undefined;
+  if (!uintLike(seq) || !uintLike(ts) || !digits(prev)) return undefined;
+  if (!Array.isArray(values) || values.length > 64) return undefined;
+  for (const v of values) if (!intLike(v)) return undefined;
+  if (!signatureOk(signature)) return undefined;
+  return x as WireReadingIn;
+}
