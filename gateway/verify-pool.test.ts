@@ -32,6 +32,10 @@ describe("verifier pool", async () => {
       const [checked, inline] = await Promise.all([pool.checkReadings(checks), createVerifier({ backend, workers: 0 }).checkReadings(checks)]);
       expect(checked).toEqual([...readings.map((r) => ({ hash: hashReading(r), valid: r.signature ? true : null })), { hash: readings[2]!.hash, valid: false }]);
       expect(inline).toEqual(checked);
+      // Extreme values survive the packed trip to the worker (i64 ends, field edge): same hashes as inline.
+      const edge = makeChain(backend, b, 2, { values: (i) => (i ? [-(2n ** 63n), 2n ** 63n - 1n, -1n, 0n] : [-5n]) }).readings;
+      const edgeChecks = edge.map((r) => ({ reading: r, signature: r.signature, publicKey: b.publicKey }));
+      expect(await pool.checkReadings(edgeChecks)).toEqual(edge.map((r) => ({ hash: hashReading(r), valid: true })));
     } finally {
       await pool.close();
     }

@@ -6,7 +6,7 @@
 import { availableParallelism } from "node:os";
 import { Worker } from "node:worker_threads";
 import type { EddsaBackend, VerifyItem } from "../device-sdk/index.ts";
-import { checkItems, type CheckItem, type CheckResult, type ReadingCheck } from "./check.ts";
+import { checkItems, packChecks, unpackResults, type CheckItem, type CheckResult, type ReadingCheck } from "./check.ts";
 
 export interface Verifier {
   verifyBatch(items: readonly VerifyItem[]): Promise<boolean[]>;
@@ -68,7 +68,8 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     let onReady!: () => void;
     let onFail!: (e: unknown) => void;
     const slot: Slot = { worker, busy: true, ready: new Promise((res, rej) => ((onReady = res), (onFail = rej))) };
-    worker.on("message", (m: { ready?: true; id?: number; results?: CheckResult[]; error?: string }) => {
+    worker.on("message", (m: { ready?: true; id?: number; results?: CheckResult[]; packed?: BigUint64Array; error?: string }) => {
+      if (m.packed) m.results = unpackResults(m.packed);
       if (m.ready) {
         slot.busy = false;
         // An idle worker must not keep the process alive; a busy or starting one must (someone awaits it).
@@ -129,7 +130,10 @@ export function createVerifier(opts: VerifierOptions): Verifier {
       slot.busy = true;
       slot.current = id;
       slot.worker.ref();
-      slot.worker.postMessage({ id, items: jobs.flatMap((j) => j.items) });
+      const items = jobs.flatMap((j) => j.items);
+      const packed = packChecks(items);
+      if (packed) slot.worker.postMessage({ id, packed }, [packed.buffer as ArrayBuffer]);
+      else slot.worker.postMessage({ id, items });
       slot = undefined;
     }
   }
