@@ -1,6 +1,7 @@
 /**
  * `mfi gateway start` through the real binary: pino logs on stdout, /healthz, /readyz naming an unreachable chain,
- * /metrics with worker figures, /dashboard behind a token; --no-dashboard / --no-metrics / --log-level; clean stop.
+ * /metrics with worker figures, /dashboard behind a token; --no-dashboard / --no-metrics / --log-level; clean stop;
+ * /v1/market from the deployment manifest of a real anvil (--rpc --state), and no /v1/market without a chain.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -8,18 +9,21 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { deployAll, startAnvil, type Anvil } from "../contracts/index.ts";
 import { mfiBin, mfi } from "./helpers.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "mfi-gw-"));
 const children: ChildProcess[] = [];
-afterAll(() => {
+let anvil: Anvil | undefined;
+afterAll(async () => {
+  await anvil?.stop();
   for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
   rmSync(tmp, { recursive: true, force: true });
 });
 
 /** Start `mfi gateway start …`; resolves once `ready(stdout)` holds. */
 function start(args: string[], ready: (out: string) => boolean, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [mfiBin, "gateway", "start", ...args], { env: { ...process.env, MFI_LOG_LEVEL: "", MFI_DASHBOARD_TOKEN: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [mfiBin, "gateway", "start", ...args], { env: { ...process.env, MFI_LOG_LEVEL: "", MFI_DASHBOARD_TOKEN: "", MFI_RPC_URL: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
   children.push(child);
   const io = { out: "", err: "" };
   child.stdout!.on("data", (b) => (io.out += b));
@@ -90,13 +94,43 @@ describe("mfi gateway start", () => {
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     expect((await fetch(`${url}/dashboard`)).status).toBe(404);
     expect((await fetch(`${url}/metrics`)).status).toBe(404);
+    expect((await fetch(`${url}/v1/market`)).status).toBe(404); // no chain, no market
     g.child.kill("SIGINT");
     expect(await g.exited).toBe(0);
     expect(lines(g.io.out)).toEqual([]);
   }, 180_000);
 
+  it("serves /v1/market for the DataMarket of the deployment manifest when --rpc names the chain", async () => {
+    anvil = await startAnvil();
+    const state = join(tmp, "state");
+    const manifest = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: join(state, "deployments"), mockRegistration: true });
+    const g = start(["--state", state, "--rpc", anvil.rpcUrl, "--port", "0", "--workers", "0", "--no-dashboard", "--no-metrics"], (out) => lines(out).some((l) => l.msg === "gateway listening"));
+    await g.up;
+    const listening = lines(g.io.out).find((l) => l.msg === "gateway listening")!;
+    expect(listening.market).toBe(manifest.contracts.DataMarket);
+    const url = listening.url as string;
+    const res = await fetch(`${url}/v1/market`);
+    expect(res.status).toBe(200);
+    const info = (await res.json()) as { market: string; domain: { verifyingContract: string; chainId: string | number } };
+    expect(info.market.toLowerCase()).toBe(manifest.contracts.DataMarket.toLowerCase());
+    expect(info.domain.verifyingContract.toLowerCase()).toBe(manifest.contracts.DataMarket.toLowerCase());
+    expect(String(info.domain.chainId)).toBe("31337");
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    g.child.kill("SIGTERM");
+    expect(await g.exited).toBe(0);
+  }, 180_000);
+
   it("refuses bad usage with exit 2", async () => {
-    const [level, protect] = await Promise.all([mfi(["gateway", "start", "--log-level", "loud"]), mfi(["gateway", "start", "--protect-metrics"], { env: { MFI_DASHBOARD_TOKEN: "" } })]);
+    const [level, protect, market, marketNoRpc] = await Promise.all([
+      mfi(["gateway", "start", "--log-level", "loud"]),
+      mfi(["gateway", "start", "--protect-metrics"], { env: { MFI_DASHBOARD_TOKEN: "" } }),
+      mfi(["gateway", "start", "--rpc", "http://127.0.0.1:9", "--market", "0x12"]),
+      mfi(["gateway", "start", "--market", "0x" + "ab".repeat(20)], { env: { MFI_RPC_URL: "" } }),
+    ]);
+    expect(market.code).toBe(2);
+    expect(market.stderr).toMatch(/--market must be an address/);
+    expect(marketNoRpc.code).toBe(2);
+    expect(marketNoRpc.stderr).toMatch(/--market needs --rpc/);
     expect(level.code).toBe(2);
     expect(level.stderr).toMatch(/--log-level must be one of/);
     expect(protect.code).toBe(2);

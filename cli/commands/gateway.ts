@@ -5,7 +5,8 @@
  */
 import type { Command } from "commander";
 import { join } from "node:path";
-import { openStore, startGateway, type RunningGateway, type SqliteStore } from "../../gateway/index.ts";
+import { existsSync } from "node:fs";
+import { ethersMarketReader, openStore, startGateway, type RunningGateway, type SqliteStore } from "../../gateway/index.ts";
 import { createLogger } from "../../gateway/logger.ts";
 import { createMetrics } from "../../gateway/metrics.ts";
 import { WorkerStore, workerMigrations } from "../../gateway/worker/index.ts";
@@ -32,6 +33,15 @@ const offOr = (name: string, v: string | undefined): number | "off" | undefined 
   return n;
 };
 
+/** Without --market: DataMarket from the deployment manifest for --chain-id (<state>/deployments with --state, as the devnet keeps it). */
+async function manifestMarket(state: string | undefined, chainId: string): Promise<string | undefined> {
+  // Loaded only here: the contracts layer is not needed to serve readings.
+  const { DEFAULT_MANIFEST_DIR, readManifest } = await import("../../contracts/index.ts");
+  const dir = state ? join(state, "deployments") : DEFAULT_MANIFEST_DIR;
+  if (!existsSync(join(dir, `${chainId}.json`))) return undefined;
+  return readManifest(BigInt(chainId), dir).contracts.DataMarket || undefined;
+}
+
 export function register(program: Command): void {
   const gw = program.command("gateway").description("the ingest gateway: signed device readings in, durably stored");
 
@@ -48,6 +58,7 @@ export function register(program: Command): void {
     .option("--rate <n|off>", "requests per second per device (bursts of 2n), or off", "50")
     .option("--no-operator-auth", "serve operator endpoints without an API key (local development only)")
     .option("--rpc <url>", "the chain's JSON-RPC URL: /readyz then checks it answers with --chain-id (default MFI_RPC_URL)")
+    .option("--market <address>", "DataMarket address: serve /v1/market streams, read through --rpc (default: the deployment manifest's, when --rpc is given)")
     .option("--log-level <level>", `pino level: ${LEVELS.join(", ")} (default MFI_LOG_LEVEL or info)`)
     .option("--no-dashboard", "do not serve /dashboard and /dashboard.json")
     .option("--no-metrics", "do not serve /metrics")
@@ -63,12 +74,14 @@ Logs are JSON lines on stdout (one per request; health probes and scrapes at deb
 Examples:
   $ mfi gateway start --db .mfi/gw.sqlite --port 8787 --max-skew off --rpc http://127.0.0.1:8545
   $ curl localhost:8787/readyz      # 503 names what is down: database, verifier or chain
+  $ curl localhost:8787/v1/market   # with --rpc and a deployment manifest (.mfi/deployments/<chainId>.json,
+                                    # <state>/deployments with --state) or --market: what buyers sign
   $ MFI_DASHBOARD_TOKEN=s3cret mfi gateway start --log-level warn --protect-metrics
   $ curl -H "Authorization: Bearer s3cret" localhost:8787/dashboard.json
 
 Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the database.`,
     )
-    .action(async (o: DbOpts & { port: string; host: string; chainId: string; registry: string; workers?: string; maxSkew: string; rate: string; operatorAuth: boolean; rpc?: string; logLevel?: string; dashboard: boolean; metrics: boolean; dashboardToken?: string; protectMetrics?: boolean }) => {
+    .action(async (o: DbOpts & { port: string; host: string; chainId: string; registry: string; workers?: string; maxSkew: string; rate: string; operatorAuth: boolean; rpc?: string; market?: string; logLevel?: string; dashboard: boolean; metrics: boolean; dashboardToken?: string; protectMetrics?: boolean }) => {
       const port = Number(o.port);
       if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be 0..65535, got ${o.port}`);
       if (!/^[0-9]+$/.test(o.chainId)) usage(`--chain-id must be a decimal integer, got ${o.chainId}`);
@@ -77,12 +90,16 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
       if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) usage(`--workers must be a whole number, got ${o.workers}`);
       const skew = offOr("max-skew", o.maxSkew);
       const rate = offOr("rate", o.rate);
-      const level = o.logLevel ?? process.env.MFI_LOG_LEVEL ?? "info";
+      const level = o.logLevel ?? (process.env.MFI_LOG_LEVEL || "info");
       if (!LEVELS.includes(level)) usage(`--log-level must be one of ${LEVELS.join(", ")}, got ${level}`);
       const rpcUrl = o.rpc ?? (process.env.MFI_RPC_URL || undefined);
       if (rpcUrl !== undefined && !/^https?:\/\//.test(rpcUrl)) usage(`--rpc must be an http(s) URL, got ${rpcUrl}`);
       const token = o.dashboardToken ?? (process.env.MFI_DASHBOARD_TOKEN || undefined);
       if (o.protectMetrics && !token) usage("--protect-metrics needs --dashboard-token (or MFI_DASHBOARD_TOKEN)");
+      if (o.market !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(o.market)) usage(`--market must be an address (0x + 40 hex digits), got ${o.market}`);
+      if (o.market !== undefined && rpcUrl === undefined) usage("--market needs --rpc (or MFI_RPC_URL) to read DataMarket");
+      const marketAddress = o.market ?? (rpcUrl !== undefined ? await manifestMarket(o.state, o.chainId) : undefined);
+      const marketReader = marketAddress ? ethersMarketReader({ rpcUrl, address: marketAddress }) : undefined;
       const log = createLogger({ level });
       let running: RunningGateway;
       let store: SqliteStore | undefined;
@@ -97,6 +114,7 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
           metrics: o.metrics ? createMetrics({ workerStore: ws }) : false,
           workerStore: o.dashboard ? ws : undefined,
           dashboardAuth: token ? { token, metrics: !!o.protectMetrics } : undefined,
+          market: marketReader ? { reader: marketReader, address: marketAddress! } : undefined,
           port,
           hostname: o.host,
           chainId: BigInt(o.chainId),
@@ -111,11 +129,12 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
         });
       } catch (err) {
         await store?.close().catch(() => {});
+        marketReader?.close();
         console.error(`cannot start the gateway: ${(err as Error).message}`);
         process.exit(3);
       }
       const url = running.url;
-      log.info({ url, backend: running.gateway.backend.name, db: dbPath(o), chain: rpcUrl ?? null, dashboard: o.dashboard ? (token ? "token" : "open") : "off", metrics: o.metrics ? (o.protectMetrics ? "token" : "open") : "off" }, "gateway listening");
+      log.info({ url, backend: running.gateway.backend.name, db: dbPath(o), chain: rpcUrl ?? null, market: marketAddress ?? null, dashboard: o.dashboard ? (token ? "token" : "open") : "off", metrics: o.metrics ? (o.protectMetrics ? "token" : "open") : "off" }, "gateway listening");
       if (process.stderr.isTTY) {
         console.error(`gateway listening on ${url}\n  API reference ${url}/reference · readiness ${url}/readyz${o.metrics ? ` · metrics ${url}/metrics` : ""}${o.dashboard ? ` · dashboard ${url}/dashboard` : ""}`);
       }
@@ -123,6 +142,7 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
         log.info("stopping");
         await running.close();
         await store!.close();
+        marketReader?.close();
         log.flush();
         process.exit(0);
       };
