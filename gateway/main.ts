@@ -1,30 +1,41 @@
 /**
- * The gateway as its own process: `tsx gateway/main.ts`. Configured by environment (MFI_GATEWAY_*), prints one JSON
- * line `{"event":"listening","url":…}` on stdout when ready, so parents (devnet, crash tests) can wait for it.
+ * The gateway as its own process: `node --import ./cli/register.mjs gateway/main.ts`. Configured by environment
+ * (MFI_GATEWAY_*, and MFI_LOG_LEVEL, MFI_RPC_URL, MFI_DASHBOARD_TOKEN, MFI_DASHBOARD_PROTECT_METRICS as `mfi gateway
+ * start` reads them; docs/configuration.md). Starts through serveGateway, as `mfi gateway start` does, so both have the
+ * same logs, /metrics, dashboard, chain readiness and market. Besides the pino lines it prints one JSON line
+ * `{"event":"listening","url":…}` on stdout when ready, so parents (crash tests, supervisors) can wait for it.
  */
-import { startGateway } from "./server.ts";
+import { serveGateway } from "./server.ts";
 
 const env = process.env;
-const num = (k: string) => (env[k] === undefined || env[k] === "" ? undefined : Number(env[k]));
-const skew = env.MFI_GATEWAY_MAX_SKEW_MS;
+const str = (k: string) => (env[k] === undefined || env[k] === "" ? undefined : env[k]);
+const num = (k: string) => (str(k) === undefined ? undefined : Number(env[k]));
+const skew = str("MFI_GATEWAY_MAX_SKEW_MS");
+const rate = str("MFI_GATEWAY_RATE");
 
-const running = await startGateway({
+const served = await serveGateway({
+  dbPath: str("MFI_GATEWAY_DB") ?? ".mfi/gateway.sqlite",
+  logLevel: str("MFI_LOG_LEVEL"),
+  dashboard: env.MFI_GATEWAY_DASHBOARD !== "off",
+  metrics: env.MFI_GATEWAY_METRICS !== "off",
+  dashboardToken: str("MFI_DASHBOARD_TOKEN"),
+  protectMetrics: env.MFI_DASHBOARD_PROTECT_METRICS === "1",
+  rpcUrl: str("MFI_RPC_URL"),
+  marketAddress: str("MFI_GATEWAY_MARKET"),
   port: num("MFI_GATEWAY_PORT") ?? 0,
-  hostname: env.MFI_GATEWAY_HOST ?? "127.0.0.1",
-  dbPath: env.MFI_GATEWAY_DB ?? ".mfi/gateway.sqlite",
-  chainId: env.MFI_GATEWAY_CHAIN_ID ? BigInt(env.MFI_GATEWAY_CHAIN_ID) : undefined,
-  registry: env.MFI_GATEWAY_REGISTRY,
+  hostname: str("MFI_GATEWAY_HOST") ?? "127.0.0.1",
+  chainId: str("MFI_GATEWAY_CHAIN_ID") ? BigInt(env.MFI_GATEWAY_CHAIN_ID!) : undefined,
+  registry: str("MFI_GATEWAY_REGISTRY"),
   verifyWorkers: num("MFI_GATEWAY_VERIFY_WORKERS"),
   maxClockSkewMs: skew === "off" ? null : skew ? Number(skew) : undefined,
-  rateLimit: env.MFI_GATEWAY_RATE === "off" ? false : env.MFI_GATEWAY_RATE ? { perSecond: Number(env.MFI_GATEWAY_RATE), burst: 2 * Number(env.MFI_GATEWAY_RATE) } : undefined,
+  rateLimit: rate === "off" ? false : rate ? { perSecond: Number(rate), burst: 2 * Number(rate) } : undefined,
   operatorAuth: env.MFI_GATEWAY_OPERATOR_AUTH !== "off",
-  apiKeys: env.MFI_GATEWAY_API_KEYS ? env.MFI_GATEWAY_API_KEYS.split(",") : undefined,
-  onInternalError: (e) => console.error(JSON.stringify({ event: "internal-error", error: String((e as Error)?.stack ?? e) })),
+  apiKeys: str("MFI_GATEWAY_API_KEYS")?.split(",").filter(Boolean),
 });
-console.log(JSON.stringify({ event: "listening", url: running.url, backend: running.gateway.backend.name }));
+console.log(JSON.stringify({ event: "listening", url: served.running.url, backend: served.running.gateway.backend.name }));
 
 const stop = async () => {
-  await running.close();
+  await served.close();
   process.exit(0);
 };
 process.once("SIGINT", stop);

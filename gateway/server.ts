@@ -2,12 +2,20 @@
  * startGateway: createGateway on a real socket (@hono/node-server), keep-alive on. close() shuts down gracefully:
  * stop accepting, answer requests that arrive meanwhile with a clean 503, let the requests in flight finish (each is
  * acknowledged only after its commit, so a 201 means durable), then close the verifier and the store.
+ * serveGateway: the operator's gateway from plain settings (database file, log level, dashboard, metrics, chain,
+ * market), the one start-up path of `mfi gateway start` and gateway/main.ts so the two cannot drift apart.
  */
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
 import { createGateway, type Gateway, type GatewayOptions } from "./app.ts";
 import { GatewayError } from "./errors.ts";
+import { createLogger, type Logger } from "./logger.ts";
+import { ethersMarketReader } from "./market/chain-reader.ts";
+import { createMetrics } from "./metrics.ts";
+import { openStore, type SqliteStore } from "./store/sqlite.ts";
+import { workerMigrations } from "./worker/migrations.ts";
+import { WorkerStore } from "./worker/store.ts";
 
 export interface StartGatewayOptions extends GatewayOptions {
   /** 0 picks a free port. */
@@ -77,6 +85,70 @@ export async function startGateway(opts: StartGatewayOptions = {}): Promise<Runn
         await gateway.close();
       })();
       return closing;
+    },
+  };
+}
+
+export interface ServeGatewayConfig extends Omit<StartGatewayOptions, "store" | "dbPath" | "storeOptions" | "logger" | "metrics" | "workerStore" | "dashboardAuth" | "market" | "onInternalError"> {
+  dbPath: string;
+  /** pino level (default info). */
+  logLevel?: string;
+  /** /dashboard(.json) over the epoch worker's tables in the same database (default true). */
+  dashboard?: boolean;
+  /** /metrics, with the worker's figures (default true). */
+  metrics?: boolean;
+  /** Protect the dashboard with this token (operator API keys work too); unset: open. */
+  dashboardToken?: string;
+  /** /metrics needs the token or an operator API key as well. */
+  protectMetrics?: boolean;
+  /** DataMarket address: serve /v1/market streams, reading the chain through rpcUrl. */
+  marketAddress?: string;
+}
+
+export interface ServedGateway {
+  running: RunningGateway;
+  log: Logger;
+  /** Graceful stop: the gateway (drained), then the store and the chain client; flushes the log. */
+  close(): Promise<void>;
+}
+
+/** Opens the store (with the worker's tables when dashboard or metrics need them), starts the gateway, logs "gateway listening". */
+export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGateway> {
+  const { dbPath, logLevel, dashboard = true, metrics = true, dashboardToken, protectMetrics, marketAddress, ...rest } = cfg;
+  if (marketAddress && !rest.rpcUrl) throw new GatewayError(500, "config", "a market needs the chain's JSON-RPC URL", { details: "set rpcUrl (--rpc, MFI_RPC_URL) with the DataMarket address" });
+  if (protectMetrics && !dashboardToken) throw new GatewayError(500, "config", "protecting /metrics needs a dashboard token", { details: "set dashboardToken (--dashboard-token, MFI_DASHBOARD_TOKEN)" });
+  const log = createLogger({ level: logLevel ?? "info" });
+  const store: SqliteStore = openStore(dbPath, dashboard || metrics ? { migrations: workerMigrations } : {});
+  const ws = dashboard || metrics ? new WorkerStore(store.db) : undefined;
+  const reader = marketAddress ? ethersMarketReader({ rpcUrl: rest.rpcUrl, address: marketAddress }) : undefined;
+  let running: RunningGateway;
+  try {
+    running = await startGateway({
+      ...rest,
+      store,
+      logger: log,
+      metrics: metrics ? createMetrics({ workerStore: ws }) : false,
+      workerStore: dashboard ? ws : undefined,
+      dashboardAuth: dashboardToken ? { token: dashboardToken, metrics: !!protectMetrics } : undefined,
+      market: reader ? { reader, address: marketAddress! } : undefined,
+      onInternalError: (e) => log.error({ err: e }, "internal error"),
+    });
+  } catch (err) {
+    reader?.close();
+    await store.close().catch(() => {});
+    throw err;
+  }
+  const shown = (on: boolean, protect: boolean) => (on ? (protect ? "token" : "open") : "off");
+  log.info({ url: running.url, backend: running.gateway.backend.name, db: dbPath, chain: rest.rpcUrl ?? null, market: marketAddress ?? null, dashboard: shown(dashboard, !!dashboardToken), metrics: shown(metrics, !!protectMetrics) }, "gateway listening");
+  return {
+    running,
+    log,
+    async close() {
+      log.info("stopping");
+      await running.close();
+      await store.close();
+      reader?.close();
+      log.flush();
     },
   };
 }

@@ -1,7 +1,8 @@
 /**
  * `mfi gateway start` through the real binary: pino logs on stdout, /healthz, /readyz naming an unreachable chain,
  * /metrics with worker figures, /dashboard behind a token; --no-dashboard / --no-metrics / --log-level; clean stop;
- * /v1/market from the deployment manifest of a real anvil (--rpc --state), and no /v1/market without a chain.
+ * /v1/market from the deployment manifest of a real anvil (--rpc --state), and no /v1/market without a chain;
+ * gateway/main.ts (environment-configured) shares the start-up (serveGateway): same logs, dashboard, readiness.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -118,6 +119,32 @@ describe("mfi gateway start", () => {
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     g.child.kill("SIGTERM");
     expect(await g.exited).toBe(0);
+  }, 180_000);
+
+  it("gateway/main.ts (configured by environment) starts the same way: logs, dashboard token, chain readiness", async () => {
+    const child = spawn(process.execPath, ["--import", "./cli/register.mjs", "gateway/main.ts"], {
+      cwd: join(import.meta.dirname, ".."),
+      env: { ...process.env, MFI_GATEWAY_DB: join(tmp, "main.sqlite"), MFI_GATEWAY_VERIFY_WORKERS: "0", MFI_LOG_LEVEL: "", MFI_RPC_URL: "http://127.0.0.1:9", MFI_DASHBOARD_TOKEN: "tok", MFI_GATEWAY_MARKET: "" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    children.push(child);
+    let out = "";
+    child.stdout!.on("data", (b) => (out += b));
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on("data", () => lines(out).some((l) => l.event === "listening") && resolve());
+      child.once("exit", (code) => reject(new Error(`gateway/main.ts exited ${code}:\n${out}`)));
+    });
+    const url = lines(out).find((l) => l.event === "listening")!.url as string;
+    expect(lines(out).find((l) => l.msg === "gateway listening")).toMatchObject({ url, dashboard: "token", metrics: "open", chain: "http://127.0.0.1:9", market: null });
+    const ready = await fetch(`${url}/readyz`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { down: string[] }).down).toEqual(["chain"]);
+    expect((await fetch(`${url}/dashboard`)).status).toBe(401);
+    expect((await fetch(`${url}/dashboard.json?token=tok`)).status).toBe(200);
+    const exited = new Promise<number | null>((r) => child.once("exit", r));
+    child.kill("SIGTERM");
+    expect(await exited).toBe(0);
+    expect(lines(out).find((l) => l.path === "/dashboard")).toMatchObject({ status: 401, msg: "request" });
   }, 180_000);
 
   it("refuses bad usage with exit 2", async () => {

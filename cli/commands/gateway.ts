@@ -6,10 +6,8 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
-import { ethersMarketReader, openStore, startGateway, type RunningGateway, type SqliteStore } from "../../gateway/index.ts";
-import { createLogger } from "../../gateway/logger.ts";
-import { createMetrics } from "../../gateway/metrics.ts";
-import { WorkerStore, workerMigrations } from "../../gateway/worker/index.ts";
+import { openStore } from "../../gateway/index.ts";
+import { serveGateway, type ServedGateway } from "../../gateway/server.ts";
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -99,22 +97,17 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
       if (o.market !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(o.market)) usage(`--market must be an address (0x + 40 hex digits), got ${o.market}`);
       if (o.market !== undefined && rpcUrl === undefined) usage("--market needs --rpc (or MFI_RPC_URL) to read DataMarket");
       const marketAddress = o.market ?? (rpcUrl !== undefined ? await manifestMarket(o.state, o.chainId) : undefined);
-      const marketReader = marketAddress ? ethersMarketReader({ rpcUrl, address: marketAddress }) : undefined;
-      const log = createLogger({ level });
-      let running: RunningGateway;
-      let store: SqliteStore | undefined;
+      let served: ServedGateway;
       try {
-        // The worker's tables (created if missing) feed the dashboard and the worker figures in /metrics.
-        store = openStore(dbPath(o), o.dashboard || o.metrics ? { migrations: workerMigrations } : {});
-        const ws = o.dashboard || o.metrics ? new WorkerStore(store.db) : undefined;
-        running = await startGateway({
-          store,
-          logger: log,
+        served = await serveGateway({
+          dbPath: dbPath(o),
+          logLevel: level,
+          dashboard: o.dashboard,
+          metrics: o.metrics,
+          dashboardToken: token,
+          protectMetrics: !!o.protectMetrics,
           rpcUrl,
-          metrics: o.metrics ? createMetrics({ workerStore: ws }) : false,
-          workerStore: o.dashboard ? ws : undefined,
-          dashboardAuth: token ? { token, metrics: !!o.protectMetrics } : undefined,
-          market: marketReader ? { reader: marketReader, address: marketAddress! } : undefined,
+          marketAddress,
           port,
           hostname: o.host,
           chainId: BigInt(o.chainId),
@@ -125,25 +118,17 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
           operatorAuth: o.operatorAuth,
           // Keys from the environment (comma-separated) work beside the stored ones, for operator endpoints and dashboard.
           apiKeys: process.env.MFI_GATEWAY_API_KEYS ? process.env.MFI_GATEWAY_API_KEYS.split(",").filter(Boolean) : undefined,
-          onInternalError: (e) => log.error({ err: e }, "internal error"),
         });
       } catch (err) {
-        await store?.close().catch(() => {});
-        marketReader?.close();
         console.error(`cannot start the gateway: ${(err as Error).message}`);
         process.exit(3);
       }
-      const url = running.url;
-      log.info({ url, backend: running.gateway.backend.name, db: dbPath(o), chain: rpcUrl ?? null, market: marketAddress ?? null, dashboard: o.dashboard ? (token ? "token" : "open") : "off", metrics: o.metrics ? (o.protectMetrics ? "token" : "open") : "off" }, "gateway listening");
+      const url = served.running.url;
       if (process.stderr.isTTY) {
         console.error(`gateway listening on ${url}\n  API reference ${url}/reference · readiness ${url}/readyz${o.metrics ? ` · metrics ${url}/metrics` : ""}${o.dashboard ? ` · dashboard ${url}/dashboard` : ""}`);
       }
       const stop = async () => {
-        log.info("stopping");
-        await running.close();
-        await store!.close();
-        marketReader?.close();
-        log.flush();
+        await served.close();
         process.exit(0);
       };
       process.once("SIGINT", stop);
