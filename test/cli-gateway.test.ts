@@ -2,7 +2,7 @@
  * `mfi gateway start` through the real binary: pino logs on stdout, /healthz, /readyz naming an unreachable chain,
  * /metrics with worker figures, /dashboard behind a token; --no-dashboard / --no-metrics / --log-level; clean stop;
  * /v1/market from the deployment manifest of a real anvil (--rpc --state), and no /v1/market without a chain;
- * gateway/main.ts (environment-configured) shares the start-up (serveGateway): same logs, dashboard, readiness.
+ * `mfi market read --live` against that gateway; gateway/main.ts (environment-configured) shares the start-up (serveGateway): same logs, dashboard, readiness.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -10,7 +10,9 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { deployAll, startAnvil, type Anvil } from "../contracts/index.ts";
+import { createMachinefiClient, createMarketClient, deployAll, mintDevToken, startAnvil, type Anvil } from "../contracts/index.ts";
+import { registerMockDevice } from "../contracts/fixture.ts";
+import { DeviceClient, generateDeviceKey, getDefaultBackend } from "../device-sdk/index.ts";
 import { mfiBin, mfi } from "./helpers.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "mfi-gw-"));
@@ -101,7 +103,7 @@ describe("mfi gateway start", () => {
     expect(lines(g.io.out)).toEqual([]);
   }, 180_000);
 
-  it("serves /v1/market for the DataMarket of the deployment manifest when --rpc names the chain", async () => {
+  it("serves /v1/market for the DataMarket of the deployment manifest when --rpc names the chain; mfi market read --live follows it", async () => {
     anvil = await startAnvil();
     const state = join(tmp, "state");
     const manifest = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: join(state, "deployments"), mockRegistration: true });
@@ -117,6 +119,39 @@ describe("mfi gateway start", () => {
     expect(info.domain.verifyingContract.toLowerCase()).toBe(manifest.contracts.DataMarket.toLowerCase());
     expect(String(info.domain.chainId)).toBe("31337");
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
+
+    // mfi market read --live through the binary: a listed stream, a paying buyer, a reading posted after the feed opened.
+    const backend = await getDefaultBackend();
+    const owner = createMachinefiClient({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[1]!, manifest });
+    const buyer = createMachinefiClient({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[2]!, manifest });
+    const key = generateDeviceKey(backend);
+    const device = new DeviceClient({ url, key, backend });
+    await device.register({ owner: owner.address, chainId: 31337n, registry: "0x0000000000000000000000000000000000000000" });
+    await registerMockDevice(owner, key.deviceId);
+    const streamId = await createMarketClient(owner).list({ deviceIds: [key.deviceId], pricePerPeriod: 100n, periodSeconds: 3600n, token: manifest.contracts.DevToken });
+    await mintDevToken(buyer, 1_000n);
+    await createMarketClient(buyer).subscribe({ streamId, periods: 1n });
+    const live = spawn(process.execPath, [mfiBin, "market", "read", String(streamId), "--device", String(key.deviceId), "--gateway", url, "--live", "--state", state, "--rpc", anvil.rpcUrl, "--key", anvil.accounts[2]!], { env: { ...process.env, MFI_RPC_URL: "", MFI_PRIVATE_KEY: "", MFI_GATEWAY_URL: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    children.push(live);
+    const io = { out: "", err: "" };
+    live.stdout!.on("data", (b) => (io.out += b));
+    live.stderr!.on("data", (b) => (io.err += b));
+    const liveExit = new Promise<number | null>((r) => live.once("exit", r));
+    const until = async (cond: () => boolean, what: string) => {
+      const t0 = Date.now();
+      while (!cond()) {
+        if (Date.now() - t0 > 120_000 || live.exitCode !== null) throw new Error(`mfi market read --live: no ${what}:\n${io.out}\n${io.err}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    };
+    await until(() => /live from seq 1;/.test(io.err), "ready line");
+    expect((await device.send({ ts: Date.now(), values: [42] })).status).toBe("accepted");
+    await until(() => /^seq 1 .*values 42(,0)*\s+\(signed\)$/m.test(io.out), "reading");
+    live.kill("SIGINT");
+    expect(await liveExit).toBe(0);
+    owner.close();
+    buyer.close();
+
     g.child.kill("SIGTERM");
     expect(await g.exited).toBe(0);
   }, 180_000);
