@@ -10,7 +10,7 @@ export type { Logger };
 export function createLogger(opts: LoggerOptions & { name?: string } = {}): Logger {
   return pino({
     name: opts.name ?? "mfi-gateway",
-    level: opts.level ?? process.env.MFI_LOG_LEVEL ?? "info",
+    level: opts.level || process.env.MFI_LOG_LEVEL || "info", // an empty MFI_LOG_LEVEL counts as unset
     redact: { paths: ["req.headers.authorization", "req.headers[\"x-api-key\"]"], remove: true },
     ...opts,
   });
