@@ -51,12 +51,19 @@ export class ProverPool {
       else job.resolve(m as RawProof);
       this.pump();
     });
-    child.on("exit", (code) => {
+    child.on("exit", (code, signal) => {
       this.all = this.all.filter((c) => c !== child);
       this.idle = this.idle.filter((c) => c !== child);
       const job = this.running.get(child);
       this.running.delete(child);
-      if (job) job.reject(new ProvingError(`the proving process exited (code ${code}) before finishing`, { details: "out of memory? try a smaller K or fewer concurrent proofs" }));
+      // Ctrl-C reaches the whole process group, provers included: say so instead of guessing at memory.
+      const stopped = signal === "SIGINT" || signal === "SIGTERM" || this.closed;
+      if (job)
+        job.reject(
+          stopped
+            ? new ProvingError(`the proving process was stopped (${signal ?? "pool closed"}) before finishing`, { details: "the proof is retried when the worker runs again" })
+            : new ProvingError(`the proving process exited (${signal ?? `code ${code}`}) before finishing`, { details: "out of memory? try a smaller K or fewer concurrent proofs" }),
+        );
       if (!this.closed) this.pump();
     });
     this.all.push(child);

@@ -64,9 +64,11 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
   console.log(`
 machinefi devnet is up (${((Date.now() - t0) / 1000).toFixed(1)} s)
   gateway        ${devnet.gatewayUrl}
+  dashboard      ${devnet.gatewayUrl}/dashboard${process.env.MFI_DASHBOARD_TOKEN ? "   (token: MFI_DASHBOARD_TOKEN)" : ""}
+  metrics        ${devnet.gatewayUrl}/metrics   (Prometheus)
   API reference  ${devnet.gatewayUrl}/reference   (OpenAPI: ${devnet.gatewayUrl}/openapi.json)
   chain (anvil)  ${devnet.rpcUrl}   chain id ${devnet.chainId}
-  PayoutVault    ${devnet.manifest.contracts.PayoutVault}
+  PayoutVault    ${devnet.manifest.contracts.PayoutVault}${devnet.manifest.contracts.DataMarket ? `\n  DataMarket     ${devnet.manifest.contracts.DataMarket}   (streams: mfi market --help)` : ""}
   state          ${cfg.stateDir ?? "temporary (use --state <dir> to keep it)"}
   applets        ${devnet.applets.map((a) => `${a.name} (${a.reducer})`).join(", ")}
   fleet          ${cfg.devices} devices, ${cfg.readingsPerSecond} readings/s each, epochs of ${cfg.epochMs / 1000} s
