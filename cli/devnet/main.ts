@@ -10,6 +10,7 @@ import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { startDevnet, type Devnet } from "./devnet.ts";
 import type { WorkerEvent } from "../../gateway/worker/index.ts";
 import { eventLine } from "./events.ts";
+import { watchBacklog } from "./backlog.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 
@@ -77,6 +78,7 @@ Ctrl-C stops everything.
 `);
   let lastAccepted = 0;
   let lastT = Date.now();
+  const backlog = watchBacklog({ epochMs: cfg.epochMs, claimsPerEpoch: Math.max(1, (cfg.simulate ? cfg.devices : 0) * devnet.applets.length) });
   const summary = setInterval(async () => {
     const s = devnet.fleet?.stats();
     const now = Date.now();
@@ -84,6 +86,8 @@ Ctrl-C stops everything.
     lastAccepted = s?.accepted ?? 0;
     lastT = now;
     const claims = devnet.worker.db.claimCounts();
+    const hint = backlog.sample(claims.pending, now);
+    if (hint) console.log(`⚠ ${hint}`);
     let paidTotal = 0n;
     for (const o of devnet.owners) paidTotal += await devnet.admin.balanceOf(o).catch(() => 0n);
     console.log(
