@@ -5,11 +5,11 @@
  * subscribing and ends when the subscription expires on chain time (evm_increaseTime); afterwards history is refused.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { Command } from "commander";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runInProcess } from "../cli/run-in-process.ts";
 import { register as registerMarket } from "../cli/commands/market.ts";
 import { createMarketClient, mintDevToken, writeManifest, type MachinefiClient, type MarketClient } from "../contracts/index.ts";
 import { registerMockDevice, startDevnet, type Devnet } from "../contracts/fixture.ts";
@@ -28,25 +28,8 @@ let market: MarketClient;
 let streamId: bigint;
 let d1: { key: DeviceKey; client: DeviceClient }, d2: { key: DeviceKey; client: DeviceClient };
 const T0 = 1_700_000_000_000;
-/** `mfi …` in this process (cli/commands/market.test.ts runs the real binary; spawning costs seconds per call). */
-async function mfi(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const program = new Command("mfi").exitOverride();
-  registerMarket(program);
-  const out: string[] = [];
-  const err: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void out.push(a.join(" ")));
-  const error = vi.spyOn(console, "error").mockImplementation((...a: unknown[]) => void err.push(a.join(" ")));
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(["node", "mfi", ...args]);
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, stdout: out.join("\n"), stderr: err.join("\n") };
-}
+/** `mfi market …` in this process (cli/commands/market.test.ts runs the real binary; spawning costs seconds per call). */
+const mfi = (args: string[]) => runInProcess([registerMarket], args);
 
 async function refusal(p: Promise<unknown>): Promise<GatewayRejectedError> {
   const err = await p.then(() => undefined, (e: unknown) => e);

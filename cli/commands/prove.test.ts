@@ -1,6 +1,6 @@
 /** `mfi prove` and `mfi verify` (the command's real action, in-process), with a real readings_sum_16 proof. */
-import { describe, it, expect, beforeAll, afterAll, vi } from "vitest";
-import { Command } from "commander";
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { runInProcess } from "../run-in-process.ts";
 import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -9,24 +9,7 @@ import { deviceKey, makeChain, epochPoints, EPOCH, IMAGE_ID } from "../../circui
 
 const s = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 
-async function mfi(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const program = new Command("mfi").exitOverride();
-  register(program);
-  let out = "";
-  let err = "";
-  const log = vi.spyOn(console, "log").mockImplementation((...a) => void (out += a.join(" ") + "\n"));
-  const error = vi.spyOn(console, "error").mockImplementation((...a) => void (err += a.join(" ") + "\n"));
-  process.exitCode = undefined;
-  try {
-    await program.parseAsync(["node", "mfi", ...args]);
-  } finally {
-    log.mockRestore();
-    error.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = undefined;
-  return { code, out, err };
-}
+const mfi = (...args: string[]) => runInProcess([register], args);
 
 let dir: string;
 beforeAll(async () => {
@@ -43,19 +26,19 @@ describe("mfi prove / mfi verify", () => {
     const common = ["--readings", join(dir, "readings.json"), "--epoch-start", String(EPOCH.startMs), "--epoch-length", String(EPOCH.lengthMs), "--image-id", IMAGE_ID];
     const bad = await mfi("prove", ...common, "--claim", "11", "--out", receipt);
     expect(bad.code).toBe(1);
-    expect(bad.err).toContain("ClaimMismatchError");
+    expect(bad.stderr).toContain("ClaimMismatchError");
     const noKey = await mfi("prove", ...common.map((a) => (a.endsWith("readings.json") ? join(dir, "missing.json") : a)));
     expect(noKey.code).toBe(1);
 
     const p = await mfi("prove", ...common, "--claim", "10", "--out", receipt);
-    expect(p.err).toContain("INSECURE");
-    expect(p.code, p.err).toBe(0);
-    expect(p.out).toContain("sum = 10");
+    expect(p.stderr).toContain("INSECURE");
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toContain("sum = 10");
 
     const v = await mfi("verify", receipt, "--calldata");
-    expect(v.code, v.err).toBe(0);
-    expect(v.out).toMatch(/^valid/);
-    expect(v.out).toContain('"proof": "0x');
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/^valid/);
+    expect(v.stdout).toContain('"proof": "0x');
 
     const r = JSON.parse(readFileSync(receipt, "utf8"));
     r.claim.output = "11";
@@ -63,11 +46,11 @@ describe("mfi prove / mfi verify", () => {
     writeFileSync(join(dir, "tampered.json"), JSON.stringify(r));
     const t = await mfi("verify", join(dir, "tampered.json"));
     expect(t.code).toBe(1);
-    expect(t.out).toMatch(/^INVALID/);
+    expect(t.stdout).toMatch(/^INVALID/);
 
     writeFileSync(join(dir, "malformed.json"), JSON.stringify({ seal: {} }));
     const m = await mfi("verify", join(dir, "malformed.json"));
     expect(m.code).toBe(2);
-    expect(m.err).toContain("ReceiptFormatError");
+    expect(m.stderr).toContain("ReceiptFormatError");
   }, 300_000);
 });

@@ -7,8 +7,8 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { Command } from "commander";
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
+import { runInProcess } from "../run-in-process.ts";
 import { parseReadingsJson, runApplet } from "../../runtime/index.ts";
 import { appletWat } from "../../runtime/wat.ts";
 import { register as registerRun } from "./run.ts";
@@ -18,24 +18,8 @@ const root = join(import.meta.dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "mfi-run-"));
 
 /** Run the commands in-process (the full CLI loads every layer, too slow to spawn per test on two cores). */
-async function mfi(args: string[]): Promise<{ code: number; stdout: string }> {
-  const program = new Command("mfi").exitOverride();
-  registerRun(program);
-  registerValidate(program);
-  const lines: string[] = [];
-  const log = vi.spyOn(console, "log").mockImplementation((...a: unknown[]) => void lines.push(a.join(" ")));
-  const err = vi.spyOn(console, "error").mockImplementation(() => {});
-  process.exitCode = 0;
-  try {
-    await program.parseAsync(["node", "mfi", ...args]);
-  } finally {
-    log.mockRestore();
-    err.mockRestore();
-  }
-  const code = Number(process.exitCode ?? 0);
-  process.exitCode = 0;
-  return { code, stdout: lines.join("\n") };
-}
+const mfi = (args: string[]) => runInProcess([registerRun, registerValidate], args);
+
 afterEach(() => {
   process.exitCode = 0;
 });
