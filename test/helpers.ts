@@ -52,6 +52,22 @@ export interface HistoricalDevnet {
 }
 
 /**
+ * `n` new devices (signing the last reading of each batch), registered at the gateway and on L1 in one manufacturer
+ * batch; device i is owned by `owner(i)`.
+ */
+export async function registerDevices(net: Devnet, n: number, owner: (i: number) => string): Promise<{ key: DeviceKey; client: DeviceClient }[]> {
+  const devices: { key: DeviceKey; client: DeviceClient }[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = generateDeviceKey(net.backend);
+    const client = createDeviceClient({ url: net.gatewayUrl, key, backend: net.backend, signMode: "last" });
+    await client.register({ owner: owner(i), chainId: net.chainId, registry: net.manifest.contracts.DeviceRegistry });
+    devices.push({ key, client });
+  }
+  if (n) await net.admin.registerDevicesBatch({ deviceIds: devices.map((d) => d.key.deviceId), owners: devices.map((_, i) => owner(i)) });
+  return devices;
+}
+
+/**
  * A devnet for posting historical readings (epochs long closed, so no waiting): no fleet, no grace, any timestamp,
  * no rate limit, the worker not started (start it with net.worker.start once the readings are in). `devices` devices
  * are registered at the gateway and on L1 (one manufacturer batch), device i owned by net.owners[owner(i)].
@@ -67,17 +83,7 @@ export async function startHistoricalDevnet(o: { epochMs: number; devices: numbe
     mockProofs: o.mockProofs,
   });
   try {
-    const devices: HistoricalDevnet["devices"] = [];
-    const owners: string[] = [];
-    for (let i = 0; i < o.devices; i++) {
-      const key = generateDeviceKey(net.backend);
-      const client = createDeviceClient({ url: net.gatewayUrl, key, backend: net.backend, signMode: "last" });
-      const owner = net.owners[o.owner ? o.owner(i) : i % net.owners.length]!;
-      await client.register({ owner, chainId: net.chainId, registry: net.manifest.contracts.DeviceRegistry });
-      devices.push({ key, client });
-      owners.push(owner);
-    }
-    if (devices.length) await net.admin.registerDevicesBatch({ deviceIds: devices.map((d) => d.key.deviceId), owners });
+    const devices = await registerDevices(net, o.devices, (i) => net.owners[o.owner ? o.owner(i) : i % net.owners.length]!);
     return { net, base, devices };
   } catch (err) {
     await net.stop();

@@ -6,14 +6,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract } from "ethers";
-import { createDeviceClient, generateDeviceKey, packEpoch, type DeviceClient, type DeviceKey } from "../device-sdk/index.ts";
+import { packEpoch, type DeviceClient, type DeviceKey } from "../device-sdk/index.ts";
 import { createMachinefiClient, getArtifact, mintDevToken, type MachinefiClient } from "../contracts/index.ts";
 import { createInsuranceClient, deployInsurance, Trigger, type InsuranceClient } from "../contracts/examples/insurance.ts";
 import { closeProver } from "../circuits/index.ts";
 import { loadConfig } from "../cli/config.ts";
 import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
 import { listApplets } from "../runtime/index.ts";
-import { expectedOutput, waitFor } from "./helpers.ts";
+import { expectedOutput, registerDevices, waitFor } from "./helpers.ts";
 import { reverted } from "../contracts/expect-revert.ts";
 
 const EPOCH = 4_000;
@@ -41,15 +41,11 @@ beforeAll(async () => {
   insurer = createInsuranceClient(net.admin, address);
   await mintDevToken(net.admin, 2n * PAYOUT);
   await insurer.fund(2n * PAYOUT);
-  for (let d = 0; d < 2; d++) {
-    const key = generateDeviceKey(net.backend);
-    const client = createDeviceClient({ url: net.gatewayUrl, key, backend: net.backend, signMode: "last" });
-    await client.register({ owner: net.owners[d]!, chainId: net.chainId, registry: net.manifest.contracts.DeviceRegistry });
+  for (const [d, { key, client }] of (await registerDevices(net, 2, (i) => net.owners[i]!)).entries()) {
     const holder = createMachinefiClient({ rpcUrl: net.rpcUrl, privateKey: net.keys[2 + d]!, manifest: net.manifest });
     await mintDevToken(holder, 100n);
     devices.push({ key, client, holder, policy: createInsuranceClient(holder, address), values: [] });
   }
-  await net.admin.registerDevicesBatch({ deviceIds: devices.map((d) => d.key.deviceId), owners: devices.map((_, i) => net.owners[i]!) });
 }, 300_000);
 
 afterAll(async () => {
