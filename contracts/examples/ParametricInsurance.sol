@@ -4,6 +4,7 @@ pragma solidity ^0.8.28;
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {AppletRegistry} from "../src/AppletRegistry.sol";
 
 /// @notice What this example reads from PayoutVault: a fact exists only once a Groth16 proof of it was verified.
 interface IProvenFacts {
@@ -11,16 +12,9 @@ interface IProvenFacts {
 }
 
 /// @notice What this example reads from AppletRegistry: the reducer parameter an applet's proofs are bound to.
+/// @dev Uses the registry's own Applet struct, so the decoded layout cannot drift from the contract that returns it.
 interface IAppletParams {
-    struct Applet {
-        uint80 rewardPerUnit;
-        bool paused;
-        bool hasParam;
-        address owner;
-        uint256 param;
-    }
-
-    function appletOf(bytes32 imageId) external view returns (Applet memory);
+    function appletOf(bytes32 imageId) external view returns (AppletRegistry.Applet memory);
 }
 
 /// @title ParametricInsurance (example consumer of proven facts)
@@ -124,7 +118,7 @@ contract ParametricInsurance is ReentrancyGuard {
             address(vault) == address(0) || address(token_) == address(0) || t.payout == 0 || t.epochLengthMs == 0
                 || t.epochLengthMs > type(uint32).max || t.maxEpochs == 0
         ) revert ParametricInsurance__BadTerms();
-        IAppletParams.Applet memory a = applets.appletOf(t.imageId);
+        AppletRegistry.Applet memory a = applets.appletOf(t.imageId);
         if (a.owner == address(0) || a.param != expectedParam) revert ParametricInsurance__WrongApplet(t.imageId, expectedParam, a.param);
         facts = vault;
         token = token_;
