@@ -75,6 +75,17 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
   o.push(`// ---- ${pre}: Montgomery arithmetic mod ${m}, ${n} limbs of ${W} bits (R = 2^${W * n})`);
   o.push(`export const ${pre.toUpperCase()}_MU: u64 = ${mu};`);
   // Operand scanning with the reduction interleaved; `addend` adds c (< 2m) to the result (lazy a·b + c).
+  /** a + b limb by limb with carries, then `final` brings the sum back into range. */
+  const addFn = (name: string, final: (out: string) => string) => {
+    o.push(`export function ${name}(out: usize, a: usize, b: usize): void {`);
+    o.push("  " + ld("x", "a"));
+    o.push("  " + ld("y", "b"));
+    const add: string[] = ["let c: u64 = 0;"];
+    for (let k = 0; k < n; k++) add.push(`c += x${k} + y${k}; const r${k}: u64 = c & ${MASK}; c >>= ${W};`);
+    o.push("  " + add.join(" "));
+    o.push("  " + final("out"));
+    o.push("}");
+  };
   const mulFn = (name: string, final: (out: string) => string, addend = false) => {
     o.push(`export function ${name}(out: usize, a: usize, b: usize${addend ? ", ad: usize" : ""}): void {`);
     if (!opts.xFromMemory) o.push("  " + ld("x", "a"));
@@ -109,26 +120,12 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
     mulFn(`${pre}_muladd_lazy`, condSub2, true);
     o.push(genDot(pre, pl, lay, rawStore, `${pre}_dot_lazy`), genSqr(pre, pl, lay, rawStore, `${pre}_sqr_lazy`));
     // a + b (< 2m + m) back below 2m.
-    o.push(`export function ${pre}_add_lazy(out: usize, a: usize, b: usize): void {`);
-    o.push("  " + ld("x", "a"));
-    o.push("  " + ld("y", "b"));
-    const al: string[] = ["let c: u64 = 0;"];
-    for (let k = 0; k < n; k++) al.push(`c += x${k} + y${k}; const r${k}: u64 = c & ${MASK}; c >>= ${W};`);
-    o.push("  " + al.join(" "));
-    o.push("  " + condSub2("out"));
-    o.push("}");
+    addFn(`${pre}_add_lazy`, condSub2);
   }
 
   if (unitLow) o.push(genDot(pre, pl, lay, condSub), genSqr(pre, pl, lay, condSub));
 
-  o.push(`export function ${pre}_add(out: usize, a: usize, b: usize): void {`);
-  o.push("  " + ld("x", "a"));
-  o.push("  " + ld("y", "b"));
-  const ad: string[] = ["let c: u64 = 0;"];
-  for (let k = 0; k < n; k++) ad.push(`c += x${k} + y${k}; const r${k}: u64 = c & ${MASK}; c >>= ${W};`);
-  o.push("  " + ad.join(" "));
-  o.push("  " + condSub("out"));
-  o.push("}");
+  addFn(`${pre}_add`, condSub);
 
   o.push(`export function ${pre}_sub(out: usize, a: usize, b: usize): void {`);
   o.push("  " + ld("x", "a"));
