@@ -63,12 +63,15 @@ const infoRoute = createRoute({
   responses: { 200: { description: "domain and types", content: { "application/json": { schema: z.object({ chainId: uint, market: z.string(), maxTtlSeconds: z.number().int(), domain: z.object({ name: z.string(), version: z.string(), chainId: uint, verifyingContract: z.string() }), types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))) }) } } } },
 });
 
+/** Both stream routes take the stream id in the path and the buyer's signed access request as the body. */
+const signedAccessRequest = { params: StreamIdParam, body: { content: { "application/json": { schema: SignedAccessRequestSchema } }, required: true } };
+
 const historyRoute = createRoute({
   method: "post",
   path: "/market/streams/{streamId}/history",
   summary: "Read a subscribed device's readings by seq/time range (signed access request)",
   description: "Served only to the buyer whose EIP-712 signature the request carries, while their subscription is active on chain time. A replayed nonce is 409 nonce-replayed.",
-  request: { params: StreamIdParam, body: { content: { "application/json": { schema: SignedAccessRequestSchema } }, required: true } },
+  request: signedAccessRequest,
   responses: { 200: { description: "the readings, each with its hash and signature data", content: { "application/json": { schema: HistorySchema } } }, ...refusals },
 });
 
@@ -77,7 +80,7 @@ const liveRoute = createRoute({
   path: "/market/streams/{streamId}/live",
   summary: "Live feed of a subscribed device (Server-Sent Events)",
   description: "Events: `ready` (device key, fromSeq, expiresAt), `readings` (consecutive readings ending in a signed one), `end` (reason: expired, or chain-unavailable after three failed chain reads in a row). Ends when the subscription expires.",
-  request: { params: StreamIdParam, body: { content: { "application/json": { schema: SignedAccessRequestSchema } }, required: true } },
+  request: signedAccessRequest,
   responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...refusals },
 });
 
