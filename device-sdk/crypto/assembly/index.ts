@@ -85,6 +85,12 @@ function prepare(rec: usize): bool {
   ptDbl(P8, P8, false);
   ptDbl(P8, P8, true);
   if (fp_is_zero(P8)) return false;
+  challengeHash(HB);
+  return true;
+}
+
+/** The EdDSA-Poseidon challenge h = Poseidon(R8x, R8y, Ax, Ay, msg) of the points in RX/RY, AX/AY and MSG, stored at out. */
+function challengeHash(out: usize): void {
   memory.fill(STATE, 0, FE);
   fp_copy(STATE + FE, RX);
   fp_copy(STATE + 2 * FE, RY);
@@ -92,8 +98,7 @@ function prepare(rec: usize): bool {
   fp_copy(STATE + 4 * FE, AY);
   fp_copy(STATE + 5 * FE, MSG);
   poseidonPerm(6);
-  storeFe(HB, STATE);
-  return true;
+  storeFe(out, STATE);
 }
 
 /** 1 when S·Base8 == R8 + h·(8A) for the item at rec (S < l and coordinates < p are checked by the caller). */
@@ -227,14 +232,7 @@ export function sign(len: i32): void {
   ptToAffine(RU, RY, pr);
   fp_mul(RX, RU, ISO_C_INV);
   loadFe(MSG, IO + 128);
-  memory.fill(STATE, 0, FE);
-  fp_copy(STATE + FE, RX);
-  fp_copy(STATE + 2 * FE, RY);
-  fp_copy(STATE + 3 * FE, AX);
-  fp_copy(STATE + 4 * FE, AY);
-  fp_copy(STATE + 5 * FE, MSG);
-  poseidonPerm(6);
-  storeFe(hb, STATE);
+  challengeHash(hb);
   // S = r + h·s mod l with the full pruned s.
   fl_from_u256(t1, hb);
   fl_mul(t1, t1, FL_R2);
