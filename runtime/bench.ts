@@ -11,7 +11,7 @@ import { Instance } from "./instance.ts";
 import { Linker } from "./linker.ts";
 import { runModule } from "./run.ts";
 import { Store } from "./store.ts";
-import { fuelCell } from "./fuel.ts";
+import { MAX_FUEL, fuelCell } from "./fuel.ts";
 import { appletWat } from "./wat.ts";
 
 /** Workloads export bench(n) -> i64 next to mfi_main, so metered and unmetered code run the very same function. */
@@ -100,7 +100,7 @@ const bench: Bench = {
   name: "runtime",
   async run(log) {
     const results: BenchResult[] = [];
-    const engine = new Engine({ fuel: Number.MAX_SAFE_INTEGER });
+    const engine = new Engine({ fuel: MAX_FUEL });
     const stubs = { mfi: Object.fromEntries(["log", "input_len", "input_read", "state_get", "state_set", "emit", "claim", "random", "abort"].map((n) => [n, () => 0])) };
 
     const ratios: number[] = [];
@@ -111,7 +111,7 @@ const bench: Bench = {
       const inst = new WebAssembly.Instance(module.compiled, new Linker().imports(new Store(engine, { input: new Uint8Array(0) }), new WebAssembly.Memory({ initial: 2, maximum: 2 })));
       const fuel = fuelCell(inst.exports);
       const metered = inst.exports.bench as (n: number) => bigint;
-      fuel.value = BigInt(Number.MAX_SAFE_INTEGER);
+      fuel.value = BigInt(MAX_FUEL);
       if (plain(w.n) !== metered(w.n)) throw new Error(`${name}: metered and unmetered results differ`);
       // Warm both past V8's baseline tier: tier-up compiles in the background (slowly on a loaded machine), so
       // call, wait, call again until neither gets faster any more (at least 3 rounds, at most 20).
@@ -126,7 +126,7 @@ const bench: Bench = {
         [
           () => plain(w.n),
           () => {
-            fuel.value = BigInt(Number.MAX_SAFE_INTEGER);
+            fuel.value = BigInt(MAX_FUEL);
             metered(w.n);
           },
         ],

@@ -12,7 +12,7 @@
 import binaryen from "binaryen";
 
 import { MEMORY_EXPORT } from "./abi.ts";
-import { DEFAULT_COST, DEPTH_GLOBAL, FUEL_COSTS, FUEL_GLOBAL, IF_FOLD, MEMORY_IMPORT, STACK_BUDGET, TRAP_CODE, TRAP_GLOBAL, frameWeight } from "./fuel.ts";
+import { DEFAULT_COST, DEPTH_GUARD, FUEL_COSTS, FUEL_COUNTER_INIT, FUEL_GLOBAL, FUEL_SHIFT, IF_FOLD, MAX_FUEL, MEMORY_IMPORT, TRAP_CODE, TRAP_GLOBAL, frameWeight } from "./fuel.ts";
 
 export { DEFAULT_COST, FUEL_COSTS, IF_FOLD };
 const GROW_HELPER = "__mfi_grow";
@@ -44,9 +44,9 @@ export class MeterError extends Error {
 export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Array {
   const m = (binaryen.readBinary as (b: Uint8Array, f: number) => binaryen.Module)(wasm, FEATURES);
   try {
-    m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, m.i64.const(0n));
+    // One counter for fuel and call depth (layout in fuel.ts): an entry adds cost and frame weight in one go.
+    m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, m.i64.const(FUEL_COUNTER_INIT));
     m.addGlobal(TRAP_GLOBAL, binaryen.i32, true, m.i32.const(0));
-    m.addGlobal(DEPTH_GLOBAL, binaryen.i32, true, m.i32.const(0));
     m.addGlobalExport(TRAP_GLOBAL, TRAP_GLOBAL);
 
     // Per function, the counter lives in a local ($f), so a tight loop touches no memory for it. The global is
@@ -62,26 +62,30 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       return t;
     };
     const sync = () => m.global.set(FUEL_GLOBAL, m.local.get(fuelLocal, binaryen.i64));
-    // Call depth (fuel.ts STACK_BUDGET): the function's weight is added on entry and taken off at every exit.
+    // Call depth (fuel.ts STACK_BUDGET): the function's weight is added with its entry charge, taken off at every exit.
     let weight = 1;
-    const depth = (op: "add" | "sub") => m.global.set(DEPTH_GLOBAL, m.i32[op](m.global.get(DEPTH_GLOBAL, binaryen.i32), m.i32.const(weight)));
-    const enter = () => [
-      depth("add"),
-      m.if(
-        m.i32.gt_u(m.global.get(DEPTH_GLOBAL, binaryen.i32), m.i32.const(STACK_BUDGET)),
-        m.block(null, [m.global.set(TRAP_GLOBAL, m.i32.const(TRAP_CODE.stackOverflow)), m.unreachable()]),
-      ),
-    ];
-    /** Leaving the function: bring the fuel global up to date and give back the frame's depth. */
-    const leave = () => m.block(null, [sync(), depth("sub")]);
-    const charge = (cost: number, check: boolean, fromGlobal: boolean): binaryen.ExpressionRef[] => {
-      const base = fromGlobal ? m.global.get(FUEL_GLOBAL, binaryen.i64) : m.local.get(fuelLocal, binaryen.i64);
-      const out = [m.local.set(fuelLocal, m.i64.sub(base, m.i64.const(BigInt(cost))))];
-      if (check) out.push(m.if(m.i64.lt_s(m.local.get(fuelLocal, binaryen.i64), m.i64.const(0n)), m.block(null, [sync(), m.unreachable()])));
+    const fuelOf = (cost: number) => BigInt(cost) << FUEL_SHIFT;
+    const trapIf = (cond: binaryen.ExpressionRef, ...before: binaryen.ExpressionRef[]) => m.if(cond, m.block(null, [...before, sync(), m.unreachable()]));
+    /** Entry: charge the first region and the frame at once; one test catches both fuel (sign) and depth (guard). */
+    const enter = (cost: number): binaryen.ExpressionRef[] => {
+      const f = () => m.local.get(fuelLocal, binaryen.i64);
+      return [
+        m.local.set(fuelLocal, m.i64.add(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.const(fuelOf(cost) + BigInt(weight)))),
+        trapIf(
+          m.i64.ne(m.i64.and(f(), m.i64.const(BigInt.asIntN(64, DEPTH_GUARD | (1n << 63n)))), m.i64.const(0n)),
+          m.if(m.i64.ne(m.i64.and(f(), m.i64.const(DEPTH_GUARD)), m.i64.const(0n)), m.global.set(TRAP_GLOBAL, m.i32.const(TRAP_CODE.stackOverflow))),
+        ),
+      ];
+    };
+    /** Leaving the function: bring the counter global up to date, giving back the frame's depth. */
+    const leave = () => m.global.set(FUEL_GLOBAL, m.i64.sub(m.local.get(fuelLocal, binaryen.i64), m.i64.const(BigInt(weight))));
+    const charge = (cost: number, check: boolean): binaryen.ExpressionRef[] => {
+      const out = [m.local.set(fuelLocal, m.i64.add(m.local.get(fuelLocal, binaryen.i64), m.i64.const(fuelOf(cost))))];
+      if (check) out.push(trapIf(m.i64.lt_s(m.local.get(fuelLocal, binaryen.i64), m.i64.const(0n))));
       return out;
     };
-    const prepend = (expr: binaryen.ExpressionRef, cost: number, check: boolean, fromGlobal = false): binaryen.ExpressionRef =>
-      m.block(null, [...charge(cost, check, fromGlobal), expr], binaryen.getExpressionType(expr));
+    const prepend = (expr: binaryen.ExpressionRef, cost: number, check: boolean): binaryen.ExpressionRef =>
+      m.block(null, [...charge(cost, check), expr], binaryen.getExpressionType(expr));
     /** `expr` then leave(), keeping expr's value (a return value or the function's fallthrough). */
     const leaveAfter = (expr: binaryen.ExpressionRef): binaryen.ExpressionRef => {
       const type = binaryen.getExpressionType(expr);
@@ -217,9 +221,8 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       weight = frameWeight(binaryen.expandType(fi.params).length + fi.vars.length);
       fuelLocal = addVar(f, binaryen.i64);
       const [cost, body] = region(fi.body);
-      const charged = prepend(body, cost + 1, true, true);
-      const type = binaryen.getExpressionType(charged);
-      E.Function!.setBody!(f, leaveAfter(m.block(null, [...enter(), charged], type === binaryen.unreachable ? undefined : type)));
+      const type = binaryen.getExpressionType(body);
+      E.Function!.setBody!(f, leaveAfter(m.block(null, [...enter(cost + 1), body], type === binaryen.unreachable ? undefined : type)));
     }
 
     // Added after the walk so the helper itself is not metered (its cost is in FUEL_COSTS["memory.grow"]).
@@ -237,8 +240,23 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       ], binaryen.i32),
     );
     // The fuel counter is a private global; the host reads and writes it through these two (unmetered) functions.
-    m.addFunction(FUEL_GLOBAL + "_get", binaryen.none, binaryen.i64, [], m.global.get(FUEL_GLOBAL, binaryen.i64));
-    m.addFunction(FUEL_GLOBAL + "_set", binaryen.createType([binaryen.i64]), binaryen.none, [], m.global.set(FUEL_GLOBAL, m.local.get(0, binaryen.i64)));
+    // They speak remaining fuel; the counter's encoding (fuel.ts) stays inside the module, depth bits untouched.
+    const maxFuel = () => m.i64.const(BigInt(MAX_FUEL));
+    const fuelField = m.i64.shr_u(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.const(FUEL_SHIFT));
+    m.addFunction(FUEL_GLOBAL + "_get", binaryen.none, binaryen.i64, [], m.i64.sub(maxFuel(), fuelField));
+    m.addFunction(
+      FUEL_GLOBAL + "_set",
+      binaryen.createType([binaryen.i64]),
+      binaryen.none,
+      [],
+      m.global.set(
+        FUEL_GLOBAL,
+        m.i64.or(
+          m.i64.shl(m.i64.sub(maxFuel(), m.local.get(0, binaryen.i64)), m.i64.const(FUEL_SHIFT)),
+          m.i64.and(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.const((1n << FUEL_SHIFT) - 1n)),
+        ),
+      ),
+    );
     m.addFunctionExport(FUEL_GLOBAL + "_get", FUEL_GLOBAL + "_get");
     m.addFunctionExport(FUEL_GLOBAL + "_set", FUEL_GLOBAL + "_set");
     // The memory (limits and data segments unchanged) becomes an import the host fills from its pool.

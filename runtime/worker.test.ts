@@ -2,6 +2,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Engine } from "./engine.ts";
 import { ValidationError } from "./errors.ts";
 import { runModule } from "./run.ts";
+import { MAX_FUEL } from "./fuel.ts";
 import { Trap } from "./trap.ts";
 import { appletWat } from "./wat.ts";
 import { WorkerRunner } from "./worker.ts";
@@ -25,7 +26,7 @@ describe("WorkerRunner (watchdog)", () => {
   it("kills a run that outlives the wall-clock watchdog and keeps working", async () => {
     // A host bug stand-in: enough fuel that only the watchdog can stop this loop in time.
     const spin = appletWat({ main: `(loop $l (br $l))` });
-    const r = await runner.run(spin, { readings, fuel: Number.MAX_SAFE_INTEGER }, 300);
+    const r = await runner.run(spin, { readings, fuel: MAX_FUEL }, 300);
     expect(r.trap?.kind).toBe(Trap.HostError);
     expect(r.trap?.message).toMatch(/watchdog/);
     const after = await runner.run(good, { readings });
