@@ -40,6 +40,19 @@ describe("startAnvil", () => {
     expect(await waitGone(b.pid)).toBe(true);
   });
 
+  it("runs in a process group of its own, so a Ctrl-C to ours does not reach it (the devnet stops it last)", async () => {
+    const a = await startAnvil();
+    try {
+      // Signal 0 to the group led by anvil's guard: throws ESRCH unless it leads a group of its own.
+      expect(() => process.kill(-a.pid, 0)).not.toThrow();
+      const ours = readFileSync("/proc/self/stat", "utf8").split(") ")[1]!.split(" ")[2];
+      expect(readFileSync(`/proc/${a.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[2]).not.toBe(ours);
+    } finally {
+      await a.stop();
+    }
+    expect(await waitGone(a.pid)).toBe(true);
+  });
+
   it("persists the chain in stateDir across restarts", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mfi-anvil-state-"));
     try {

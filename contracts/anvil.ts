@@ -1,6 +1,6 @@
 /**
  * Local devnet: anvil from the @foundry-rs/anvil npm package on a free port, ready when it listens, stopped with
- * its parent. A tiny /bin/sh guard holds anvil's lifetime to our stdin pipe, so even a SIGKILLed parent (a crashed
+ * its parent (and only then: it runs in its own process group, out of reach of the terminal's Ctrl-C). A tiny /bin/sh guard holds anvil's lifetime to our stdin pipe, so even a SIGKILLed parent (a crashed
  * test worker) leaves no anvil behind: the pipe closes, the guard sends SIGTERM, anvil dumps --state and exits.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -75,7 +75,9 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<Anvil> {
     mkdirSync(opts.stateDir, { recursive: true });
     args.push("--state", join(opts.stateDir, "anvil-state.json"), "--state-interval", "10");
   }
-  const child = spawn("/bin/sh", ["-c", GUARD, anvilBinary(), ...args], { stdio: ["pipe", "pipe", "pipe"] });
+  // A process group of its own: a Ctrl-C in the terminal (SIGINT to the whole foreground group) must not kill the
+  // chain under the devnet's orderly shutdown, which stops anvil last (stop() below, or the pipe closing).
+  const child = spawn("/bin/sh", ["-c", GUARD, anvilBinary(), ...args], { stdio: ["pipe", "pipe", "pipe"], detached: true });
   running.add(child);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.once("exit", () => running.delete(child));

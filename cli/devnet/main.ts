@@ -96,11 +96,20 @@ Ctrl-C stops everything.
   }, 5000);
   let stopping = false;
   const shutdown = async () => {
-    if (stopping) return;
+    if (stopping) {
+      // A second Ctrl-C: the user does not want to wait for the proofs and transactions under way.
+      console.error("✗ stopped without waiting (work under way is picked up again on the next start with --state).");
+      process.exit(130);
+    }
     stopping = true;
     clearInterval(summary);
-    console.log("\nstopping: fleet, worker, gateway, chain…");
-    await devnet.stop();
+    console.log("\nstopping: fleet, worker, gateway, chain… (Ctrl-C again to stop at once)");
+    try {
+      await devnet.stop();
+    } catch (err) {
+      console.error(`✗ the devnet did not stop cleanly: ${(err as Error).message}`);
+      process.exit(1);
+    }
     console.log("stopped cleanly.");
     process.exit(0);
   };

@@ -147,6 +147,38 @@ describe("EpochWorker", () => {
     store.close();
   });
 
+  it("a submission pass that fails (chain gone while settling) is reported and retried, never an unhandled rejection", async () => {
+    const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    const chainPort = fakeChain();
+    chainPort.dropNext = true;
+    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => 25_000 });
+    w.addApplet(applet, 10_000);
+    await drain(w, 2);
+    const claim = w.db.listClaims()[0]!;
+    w.db.markSubmitted(claim.id, "0x1", 25_000); // as if the process died right after recording the send
+    // The restart finds the transaction reverted, then cannot ask the vault whether it was paid: the chain is gone.
+    const down: ChainPort = {
+      ...chainPort,
+      waitPaid: async () => ({ status: "reverted", error: "claim transaction 0x1 reverted" }),
+      isClaimed: async () => {
+        throw new Error("connect ECONNREFUSED 127.0.0.1:8545");
+      },
+    };
+    const events: WorkerEvent[] = [];
+    const w2 = new EpochWorker({ store, run: sumRun, prove: okProve, chain: down, epochMs: EPOCH, now: () => 99_000, onEvent: (e) => events.push(e) });
+    await drain(w2, 2); // vitest fails the run on an unhandled rejection
+    expect(events.some((e) => e.type === "claim" && /submission pass failed .*ECONNREFUSED/.test(e.detail ?? ""))).toBe(true);
+    expect(w2.db.listClaims()[0]!.state).toBe("submitted"); // left for a later pass, nothing lost
+    let now = 199_000;
+    const w3 = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => now });
+    await drain(w3, 1); // 0x1 was never mined: back to proved, sent again after the backoff
+    now += 600_000;
+    await drain(w3);
+    expect(w3.db.listClaims()[0]!.state).toBe("paid");
+    expect(chainPort.paid).toHaveLength(1);
+    store.close();
+  });
+
   it("a claim the prover refuses (not retryable) fails; a flaky prover is retried", async () => {
     const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
     const refuse: ProvePort = async () => {

@@ -94,7 +94,10 @@ export class EpochWorker {
     await this.closeEpochs();
     this.startProofs();
     if (!this.submitting) {
-      this.submitting = this.submitDue().finally(() => (this.submitting = undefined));
+      // Nobody may be awaiting this pass (idle() only does at stop): a failure must not become an unhandled rejection.
+      this.submitting = this.submitDue()
+        .catch((err) => this.emit({ type: "claim", claimId: -1, state: "failed", detail: `claim submission pass failed (retried next pass): ${(err as Error).message}` }))
+        .finally(() => (this.submitting = undefined));
     }
   }
 
