@@ -33,7 +33,6 @@ const DIVREM = new Set([
 
 // binaryen.js has per-expression accessor classes (binaryen.Loop.getBody, ...) that its .d.ts does not declare.
 const E = binaryen as unknown as Record<string, Record<string, (expr: number, value?: number) => number> | undefined>;
-const addVar = (binaryen as unknown as { _BinaryenFunctionAddVar: (func: number, type: number) => number })._BinaryenFunctionAddVar;
 const L = binaryen as unknown as Record<string, Record<string, (expr: number) => number[]> | undefined>;
 
 export class MeterError extends Error {
@@ -49,16 +48,23 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
     m.addGlobal(TRAP_GLOBAL, binaryen.i32, true, m.i32.const(0));
     m.addGlobalExport(TRAP_GLOBAL, TRAP_GLOBAL);
 
-    // Per function, the counter lives in a local ($f), so a tight loop touches no memory for it. The global is
-    // brought up to date only where someone else looks: before every call (the callee, or a host function, charges
-    // the global; $f is reloaded after it), at every return and fallthrough, and before an out-of-fuel trap. After a
-    // Wasm trap (unreachable, out-of-bounds) fuelUsed is therefore as of the last such point: still deterministic.
+    // The counter travels with the calls: every defined function f becomes f$m with one more parameter (the counter
+    // on entry) and one more result (the counter on exit), and inside it lives in that parameter ($f), so neither a
+    // tight loop nor a call touches memory for it. The global is brought up to date only where someone else looks:
+    // around calls to host functions and call_indirect (they charge the global; $f is reloaded after them), before
+    // an out-of-fuel trap, and when an export returns. f itself stays, under its name, as a thin wrapper from the
+    // global (what exports, the table and the host call), so the module's interface is unchanged. After a Wasm trap
+    // (unreachable, out-of-bounds) fuelUsed is therefore as of the last such point: still deterministic.
     let fuelLocal = 0;
+    let nParams = 0;
+    let varTypes: number[] = [];
     let temps = new Map<number, number>();
-    let func = 0;
     const tempOf = (type: number) => {
       let t = temps.get(type);
-      if (t === undefined) temps.set(type, (t = addVar(func, type)));
+      if (t === undefined) {
+        temps.set(type, (t = nParams + 1 + varTypes.length));
+        varTypes.push(type);
+      }
       return t;
     };
     const sync = () => m.global.set(FUEL_GLOBAL, m.local.get(fuelLocal, binaryen.i64));
@@ -70,15 +76,15 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
     const enter = (cost: number): binaryen.ExpressionRef[] => {
       const f = () => m.local.get(fuelLocal, binaryen.i64);
       return [
-        m.local.set(fuelLocal, m.i64.add(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.const(fuelOf(cost) + BigInt(weight)))),
+        m.local.set(fuelLocal, m.i64.add(f(), m.i64.const(fuelOf(cost) + BigInt(weight)))),
         trapIf(
           m.i64.ne(m.i64.and(f(), m.i64.const(BigInt.asIntN(64, DEPTH_GUARD | (1n << 63n)))), m.i64.const(0n)),
           m.if(m.i64.ne(m.i64.and(f(), m.i64.const(DEPTH_GUARD)), m.i64.const(0n)), m.global.set(TRAP_GLOBAL, m.i32.const(TRAP_CODE.stackOverflow))),
         ),
       ];
     };
-    /** Leaving the function: bring the counter global up to date, giving back the frame's depth. */
-    const leave = () => m.global.set(FUEL_GLOBAL, m.i64.sub(m.local.get(fuelLocal, binaryen.i64), m.i64.const(BigInt(weight))));
+    /** The counter a function hands back to its caller: its own, with the frame's depth given back. */
+    const exitCounter = () => m.i64.sub(m.local.get(fuelLocal, binaryen.i64), m.i64.const(BigInt(weight)));
     const charge = (cost: number, check: boolean): binaryen.ExpressionRef[] => {
       const out = [m.local.set(fuelLocal, m.i64.add(m.local.get(fuelLocal, binaryen.i64), m.i64.const(fuelOf(cost))))];
       if (check) out.push(trapIf(m.i64.lt_s(m.local.get(fuelLocal, binaryen.i64), m.i64.const(0n))));
@@ -86,22 +92,43 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
     };
     const prepend = (expr: binaryen.ExpressionRef, cost: number, check: boolean): binaryen.ExpressionRef =>
       m.block(null, [...charge(cost, check), expr], binaryen.getExpressionType(expr));
-    /** `expr` then leave(), keeping expr's value (a return value or the function's fallthrough). */
-    const leaveAfter = (expr: binaryen.ExpressionRef): binaryen.ExpressionRef => {
+    /** What a metered function returns for `expr` (a return value or its fallthrough): the value and the counter. */
+    const withCounter = (expr: binaryen.ExpressionRef | 0): binaryen.ExpressionRef => {
+      if (!expr) return exitCounter();
       const type = binaryen.getExpressionType(expr);
       if (type === binaryen.unreachable) return expr;
-      if (type === binaryen.none) return m.block(null, [expr, leave()], binaryen.none);
+      if (type === binaryen.none) return m.block(null, [expr, exitCounter()], binaryen.i64);
       if (type !== binaryen.i32 && type !== binaryen.i64) throw new MeterError("the metering pass supports only i32/i64 values here");
-      const t = tempOf(type);
-      return m.block(null, [m.local.set(t, expr), leave(), m.local.get(t, type)], type);
+      return m.tuple.make([expr, exitCounter()]);
+    };
+    /** Metered functions by their original name: the metered twin's name and its result type (value, counter). */
+    const twins = new Map<string, { name: string; results: number }>();
+    const withCounterType = (results: number) => {
+      if (results === binaryen.none) return binaryen.i64;
+      if (results !== binaryen.i32 && results !== binaryen.i64) throw new MeterError("the metering pass supports only i32/i64 results");
+      return binaryen.createType([results, binaryen.i64]);
+    };
+    /** A direct call to a metered function, as a call to its twin that passes $f and takes the counter back. */
+    const callTwin = (call: binaryen.ExpressionRef, twin: { name: string; results: number }): binaryen.ExpressionRef => {
+      const args = [...L.Call!.getOperands!(call), m.local.get(fuelLocal, binaryen.i64)];
+      const c = m.call(twin.name, args, twin.results);
+      if (twin.results === binaryen.i64) return m.local.set(fuelLocal, c);
+      const t = tempOf(twin.results);
+      return m.block(null, [
+        m.local.set(t, c),
+        m.local.set(fuelLocal, m.tuple.extract(m.local.get(t, twin.results), 1)),
+        m.tuple.extract(m.local.get(t, twin.results), 0),
+      ], binaryen.expandType(twin.results)[0]);
     };
     const isCall = (e: binaryen.ExpressionRef) => {
       const id = binaryen.getExpressionId(e);
       return id === binaryen.CallId || id === binaryen.CallIndirectId;
     };
-    /** A call between a sync and a reload of $f from the global the callee charged. */
+    /** A call to a host function or through the table: between a sync and a reload of $f from the global. */
     const reloadAfter = (call: binaryen.ExpressionRef): binaryen.ExpressionRef => {
       const type = binaryen.getExpressionType(call);
+      const twin = binaryen.getExpressionId(call) === binaryen.CallId ? twins.get(E.Call!.getTarget!(call) as unknown as string) : undefined;
+      if (twin && type !== binaryen.unreachable) return callTwin(call, twin);
       const reload = m.local.set(fuelLocal, m.global.get(FUEL_GLOBAL, binaryen.i64));
       if (type === binaryen.unreachable) return m.block(null, [sync(), call]);
       if (type === binaryen.none) return m.block(null, [sync(), call, reload], binaryen.none);
@@ -109,8 +136,7 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       const t = tempOf(type);
       return m.block(null, [sync(), m.local.set(t, call), reload, m.local.get(t, type)], type);
     };
-    const isVoidReturn = (e: binaryen.ExpressionRef) => binaryen.getExpressionId(e) === binaryen.ReturnId && !E.Return!.getValue!(e);
-    const reseat = (c: binaryen.ExpressionRef) => (isCall(c) ? reloadAfter(c) : isVoidReturn(c) ? m.block(null, [leave(), c]) : c);
+    const reseat = (c: binaryen.ExpressionRef) => (isCall(c) ? reloadAfter(c) : c);
     /** Visit a child, then re-seat it (wrapped) if it is a call. */
     const child = (c: binaryen.ExpressionRef, set: (e: binaryen.ExpressionRef) => void): number => {
       if (!c) return 0;
@@ -159,12 +185,16 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
         case binaryen.CallIndirectId:
           return FUEL_COSTS.call_indirect + slots(expr, "CallIndirect", ["Target"]) + list(expr, "CallIndirect", "getOperands", "setOperandAt");
         case binaryen.LocalGetId:
+          // The counter parameter goes after the original ones: locals from there on move up by one.
+          if (E.LocalGet!.getIndex!(expr) >= nParams) E.LocalGet!.setIndex!(expr, E.LocalGet!.getIndex!(expr) + 1);
+          return 1;
         case binaryen.GlobalGetId:
         case binaryen.ConstId:
         case binaryen.MemorySizeId:
         case binaryen.RefNullId:
           return 1;
         case binaryen.LocalSetId:
+          if (E.LocalSet!.getIndex!(expr) >= nParams) E.LocalSet!.setIndex!(expr, E.LocalSet!.getIndex!(expr) + 1);
           return 1 + slots(expr, "LocalSet", ["Value"]);
         case binaryen.GlobalSetId:
           return 1 + slots(expr, "GlobalSet", ["Value"]);
@@ -174,8 +204,7 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
           return FUEL_COSTS.drop + slots(expr, "Drop", ["Value"]);
         case binaryen.ReturnId: {
           const cost = FUEL_COSTS.return + slots(expr, "Return", ["Value"]);
-          const value = E.Return!.getValue!(expr);
-          if (value) E.Return!.setValue!(expr, leaveAfter(value));
+          E.Return!.setValue!(expr, withCounter(E.Return!.getValue!(expr)));
           return cost;
         }
         case binaryen.LoadId:
@@ -211,18 +240,41 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
     };
 
     const n = m.getNumFunctions();
-    const funcs: binaryen.FunctionRef[] = [];
-    for (let i = 0; i < n; i++) funcs.push(m.getFunctionByIndex(i));
-    for (const f of funcs) {
-      const fi = binaryen.getFunctionInfo(f);
+    const defined: binaryen.FunctionInfo[] = [];
+    for (let i = 0; i < n; i++) {
+      const fi = binaryen.getFunctionInfo(m.getFunctionByIndex(i));
       if (fi.module !== "") continue; // imports have no body
-      func = f;
+      defined.push(fi);
+      twins.set(fi.name, { name: `${fi.name}$m`, results: withCounterType(fi.results) });
+    }
+    for (const fi of defined) {
+      const params = binaryen.expandType(fi.params);
+      nParams = params.length;
+      fuelLocal = nParams;
+      varTypes = [...fi.vars];
       temps = new Map();
-      weight = frameWeight(binaryen.expandType(fi.params).length + fi.vars.length);
-      fuelLocal = addVar(f, binaryen.i64);
+      weight = frameWeight(params.length + fi.vars.length);
       const [cost, body] = region(fi.body);
       const type = binaryen.getExpressionType(body);
-      E.Function!.setBody!(f, leaveAfter(m.block(null, [...enter(cost + 1), body], type === binaryen.unreachable ? undefined : type)));
+      const twin = twins.get(fi.name)!;
+      m.addFunction(twin.name, binaryen.createType([...params, binaryen.i64]), twin.results, varTypes, withCounter(m.block(null, [...enter(cost + 1), body], type === binaryen.unreachable ? undefined : type)));
+      // The original becomes the wrapper: counter from the global in, back to the global out (not metered itself).
+      m.removeFunction(fi.name);
+      const args = [...params.map((t, i) => m.local.get(i, t)), m.global.get(FUEL_GLOBAL, binaryen.i64)];
+      const call = m.call(twin.name, args, twin.results);
+      m.addFunction(
+        fi.name,
+        fi.params,
+        fi.results,
+        fi.results === binaryen.none ? [] : [twin.results],
+        fi.results === binaryen.none
+          ? m.global.set(FUEL_GLOBAL, call)
+          : m.block(null, [
+              m.local.set(nParams, call),
+              m.global.set(FUEL_GLOBAL, m.tuple.extract(m.local.get(nParams, twin.results), 1)),
+              m.tuple.extract(m.local.get(nParams, twin.results), 0),
+            ], fi.results),
+      );
     }
 
     // Added after the walk so the helper itself is not metered (its cost is in FUEL_COSTS["memory.grow"]).
