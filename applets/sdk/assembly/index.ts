@@ -9,38 +9,36 @@ const DEVICE_ENTRY: u32 = 40;
 const READING: u32 = 56;
 export const ABI_VERSION: u32 = 1;
 
+// The input is copied into the applet's memory once, when the module initialises (the host runs `_initialize`
+// before `mfi_main`; this top-level code is part of it), so every accessor below is a plain load from `base` or
+// `rbase` with no "loaded yet?" test: that test, repeated in every accessor of a hot loop, cost more than the loop.
 let base: usize = 0;
 let rbase: usize = 0;
-let loaded = false;
 
-function input(): usize {
-  if (!loaded) {
-    const len = env.input_len();
-    const buf = new ArrayBuffer(len);
-    base = changetype<usize>(buf);
-    env.input_read(base, 0, <u32>len);
-    loaded = true;
-    if (load<u32>(base) != ABI_VERSION) abortWith("input ABI version mismatch");
-    rbase = base + HEADER + <usize>load<u32>(base, 8) * DEVICE_ENTRY + ((<usize>load<u32>(base, 12) + 7) & ~7);
-  }
+function loadInput(): void {
+  const len = env.input_len();
+  const buf = new ArrayBuffer(len);
+  base = changetype<usize>(buf);
+  env.input_read(base, 0, <u32>len);
+  if (<u32>len < HEADER || load<u32>(base) != ABI_VERSION) abortWith("input ABI version mismatch");
+  rbase = base + HEADER + <usize>load<u32>(base, 8) * DEVICE_ENTRY + ((<usize>load<u32>(base, 12) + 7) & ~7);
+}
+loadInput();
+
+@inline function input(): usize {
   return base;
 }
 
-function readingsBase(): usize {
-  input();
-  return rbase;
-}
-
 /** Allocation-free accessors by reading index (for hot loops). */
-export function readingTs(i: u32): u64 {
-  return load<u64>(readingsBase() + <usize>i * READING, 16);
+@inline export function readingTs(i: u32): u64 {
+  return load<u64>(rbase + <usize>i * READING, 16);
 }
-export function readingValue(i: u32, slot: u32): i64 {
-  return load<i64>(readingsBase() + <usize>i * READING + 24 + (<usize>(slot & 3) << 3));
+@inline export function readingValue(i: u32, slot: u32): i64 {
+  return load<i64>(rbase + <usize>i * READING + 24 + (<usize>(slot & 3) << 3));
 }
-export function inEpoch(ts: u64): bool {
-  const start = epochStart();
-  return ts >= start && ts - start < epochLength();
+@inline export function inEpoch(ts: u64): bool {
+  const start = load<u64>(base, 16);
+  return ts >= start && ts - start < load<u64>(base, 24);
 }
 
 /** A device of this epoch's input: its 32-byte id (little-endian) and its readings, in seq order. */
@@ -68,7 +66,6 @@ export class Device {
 /** One reading, read straight from the input bytes (no copies). */
 export class Reading {
   constructor(public index: u32) {}
-  // A Reading only exists after the input was loaded (devices()/readings()/device().reading()), so rbase is set.
   @inline get ptr(): usize {
     return rbase + <usize>this.index * READING;
   }
