@@ -62,6 +62,31 @@ describe("hostile applets", () => {
     expect(fromDeep.fuelUsed).toBe(over.fuelUsed);
   });
 
+  it("recursion through the function table is metered and bounded too (StackOverflow, or OutOfFuel when short)", () => {
+    const table = `(type $t (func (param i32))) (table 1 1 funcref) (elem (i32.const 0) $rec)
+      (func $rec (param i32) (call_indirect (type $t) (i32.add (local.get 0) (i32.const 1)) (i32.const 0)))`;
+    const deep = run(`(call $rec (i32.const 0))`, table);
+    expect(deep.trap?.kind).toBe(Trap.StackOverflow);
+    expect(deep.trap?.message).toMatch(/call depth/); // the metered counter, not V8's own stack limit
+    const short = run(`(call $rec (i32.const 0))`, table, 5_000);
+    expect(short.trap?.kind).toBe(Trap.OutOfFuel);
+    expect(short.fuelUsed).toBe(5_000);
+    // A bounded indirect recursion returns its value and charges the same fuel on every run.
+    const sum = `(type $s (func (param i32) (result i64))) (table 1 1 funcref) (elem (i32.const 0) $sum)
+      (func $sum (param i32) (result i64) (if (result i64) (i32.eqz (local.get 0)) (then (i64.const 0))
+        (else (i64.add (i64.extend_i32_u (local.get 0)) (call_indirect (type $s) (i32.sub (local.get 0) (i32.const 1)) (i32.const 0))))))`;
+    const a = run(`(i64.store (i32.const 0) (i64.const 5)) (call $claim (i32.const 0) (call $sum (i32.const 100)))`, sum);
+    expect(a.trap).toBeNull();
+    expect(decodeJournal(a.journal).claims).toEqual([{ deviceId: 5n, output: 5050n }]);
+    expect(run(`(i64.store (i32.const 0) (i64.const 5)) (call $claim (i32.const 0) (call $sum (i32.const 100)))`, sum).fuelUsed).toBe(a.fuelUsed);
+  });
+
+  it("a function returning several values → ValidationError (the metering pass returns the fuel counter as one more)", () => {
+    const mv = () => engine.compile(appletWat({ main: `(drop (call $two)) (drop)`, extra: `(func $two (result i32 i32) (i32.const 1) (i32.const 2))` }));
+    expect(mv).toThrow(ValidationError);
+    expect(mv).toThrow(/returns 2 values/);
+  });
+
   it("memory.grow bomb → MemoryLimit", () => {
     const r = run(`(loop $l (drop (memory.grow (i32.const 1))) (br $l))`);
     expect(r.trap?.kind).toBe(Trap.MemoryLimit);

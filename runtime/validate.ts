@@ -77,6 +77,8 @@ function scan(bytes: Uint8Array, opts: { memoryCapPages: number }): ModuleInfo {
           const results = Array.from({ length: s.u32() }, () => s.u8());
           // Reported after the imports, so an asc import such as env.seed (-> f64) is named as the import it is.
           for (const t of [...params, ...results]) pendingTypeCheck.push(() => checkValType(t, {}, `function type ${i}`));
+          // The metering pass hands the fuel counter back as one more result: functions return at most one value.
+          if (results.length > 1) pendingTypeCheck.push(() => fail(`function type ${i} returns ${results.length} values (multi-value results are not supported)`, { code: "UnsupportedInstruction", offset: s.pos }, "return one i32/i64, or write the values to memory"));
           types.push({ params, results });
         }
         break;
