@@ -62,6 +62,22 @@ describe("ABI v1", () => {
     expect(() => encodeInput({ readings: [{ deviceId: -1n, seq: 1n, ts: 0n, values: [] }] })).toThrow(RuntimeInputError);
     expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 2n ** 64n, ts: 0n, values: [] }] })).toThrow(/seq/);
     expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 1n, ts: -1n, values: [] }] })).toThrow(/ts/);
+    // Every field of a reading in the middle of an epoch, in either order (sorted and unsorted paths), ±1 past its range.
+    const ok = (seq: bigint) => ({ deviceId: 1n, seq, ts: 5n, values: [1n, 2n, 3n, 4n] as bigint[] });
+    const bad: [Partial<ReturnType<typeof ok>>, RegExp][] = [
+      [{ seq: 2n ** 64n }, /seq/], [{ ts: 2n ** 64n }, /ts/], [{ ts: -1n }, /ts/],
+      ...[0, 1, 2, 3].flatMap((k): [Partial<ReturnType<typeof ok>>, RegExp][] => [
+        [{ values: Object.assign([1n, 2n, 3n, 4n], { [k]: 2n ** 63n }) }, /not an i64/],
+        [{ values: Object.assign([1n, 2n, 3n, 4n], { [k]: -(2n ** 63n) - 1n }) }, /not an i64/],
+      ]),
+    ];
+    for (const [patch, re] of bad) {
+      const rs = [ok(1n), { ...ok(2n), ...patch, seq: patch.seq ?? 2n }, ok(3n)];
+      expect(() => encodeInputTransient({ readings: rs })).toThrow(re);
+      expect(() => encodeInput({ readings: [...rs].reverse() })).toThrow(re);
+    }
+    // The extremes themselves encode.
+    expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 2n ** 64n - 1n, ts: 2n ** 64n - 1n, values: [2n ** 63n - 1n, -(2n ** 63n), 0n, -1n] }] })).not.toThrow();
     expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 1n, ts: 0n, values: [-(2n ** 63n) - 1n] }] })).toThrow(/i64/);
     // A bad deviceId is caught on a later reading too (ids are checked where they change).
     expect(() => encodeInput({ readings: [{ deviceId: 1n, seq: 1n, ts: 0n, values: [] }, { deviceId: 2n ** 256n, seq: 1n, ts: 0n, values: [] }] })).toThrow(/256 bits/);

@@ -86,7 +86,7 @@ function encode(opts: EncodeOptions, alloc: (size: number) => Uint8Array): Uint8
       if (typeof r.deviceId !== "bigint" || r.deviceId < 0n || r.deviceId > U256) throw readingError(r, "deviceId must fit in 256 bits");
       if (p && p.deviceId > r.deviceId) ordered = false;
     }
-    checkReading(r);
+    if (r.values.length > INPUT.valueSlots) throw readingError(r, `at most ${INPUT.valueSlots} values, got ${r.values.length}`);
   }
   let sorted = given;
   if (!ordered) {
@@ -144,10 +144,17 @@ function writeReadingsLE(out: Uint8Array, at: number, sorted: readonly AppletRea
       u64[w + 1] = r.seq;
       u64[w + 2] = r.ts;
       const v = r.values;
-      i64[w + 3] = v.length > 0 ? v[0]! : 0n;
-      i64[w + 4] = v.length > 1 ? v[1]! : 0n;
-      i64[w + 5] = v.length > 2 ? v[2]! : 0n;
-      i64[w + 6] = v.length > 3 ? v[3]! : 0n;
+      const v0 = v.length > 0 ? v[0]! : 0n;
+      const v1 = v.length > 1 ? v[1]! : 0n;
+      const v2 = v.length > 2 ? v[2]! : 0n;
+      const v3 = v.length > 3 ? v[3]! : 0n;
+      i64[w + 3] = v0;
+      i64[w + 4] = v1;
+      i64[w + 5] = v2;
+      i64[w + 6] = v3;
+      // The range check is the typed arrays' own conversion: a value outside u64/i64 wraps, so reading it back
+      // differs (cheaper than BigInt.asUintN per field). checkReading then names the field.
+      if (u64[w + 1] !== r.seq || u64[w + 2] !== r.ts || i64[w + 3] !== v0 || i64[w + 4] !== v1 || i64[w + 5] !== v2 || i64[w + 6] !== v3) checkReading(r);
     }
   }
 }
@@ -158,6 +165,7 @@ function writeReadingsDV(dv: DataView, at: number, sorted: readonly AppletReadin
   for (let d = 0; d < devices.length; d++) {
     for (let end = i + devices[d]!.count; i < end; i++, o += INPUT.readingBytes) {
       const r = sorted[i]!;
+      checkReading(r);
       dv.setUint32(o, d, true);
       dv.setUint32(o + 4, 0, true);
       dv.setBigUint64(o + 8, r.seq, true);
@@ -172,7 +180,7 @@ function cmp(a: bigint, b: bigint): number {
 }
 
 // asUintN/asIntN round trips: about twice as fast as two comparisons against bigint bounds.
-/** Everything but the deviceId (checked by the caller). */
+/** Everything but the deviceId (checked by the caller). Throws for a bad reading; returns for a good one. */
 function checkReading(r: AppletReading): void {
   if (BigInt.asUintN(64, r.seq) !== r.seq) throw readingError(r, "seq must be a u64");
   if (BigInt.asUintN(64, r.ts) !== r.ts) throw readingError(r, "ts must be u64 milliseconds");
