@@ -33,7 +33,7 @@ export function register(program: Command): void {
     .command("run <applet.wasm>")
     .description("run an applet over a readings file and print its journal, claims, fuel and digests")
     .requiredOption("--readings <file.json>", "array of { deviceId, seq, ts, values } (integers as decimal strings or numbers)")
-    .option("--fuel <n>", "fuel for this run")
+    .option("--fuel <n>", "fuel for this run (1 to 2^49 - 1; default: the engine's 100,000,000)")
     .option("--param <n>", "the config param (e.g. threshold); default: the manifest's, for build/applets/<name>.wasm")
     .option("--epoch-start <ms>", "epoch start (Unix ms); default: all readings are in the epoch")
     .option("--epoch-length <ms>", "epoch length in ms (with --epoch-start)")
