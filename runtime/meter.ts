@@ -3,8 +3,9 @@
  * once when the region is entered: at function entry, at every loop header (so every back-edge pays for the next
  * iteration) and at if-arms whose cost is above IF_FOLD. Small if-arms are folded into the enclosing region at
  * the cost of the larger arm, so a region may be overcharged, never undercharged, and the charge is the same on
- * every host. The fuel counter is an i64 global; only function entries and loop headers test it (every unbounded
- * execution passes through one), and the host tests it once more when the run ends. docs/fuel.md is the table.
+ * every host. The counter (fuel and call depth in one i64, layout in fuel.ts) is passed along the calls, see below;
+ * only function entries and loop headers test it (every unbounded execution passes through one), and the host tests
+ * it once more when the run ends. docs/fuel.md is the table.
  *
  * memory.grow is routed through a helper that traps with Trap.MemoryLimit instead of returning -1, so an applet
  * that asks for more memory than its cap stops cleanly and deterministically.
@@ -124,8 +125,11 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       const id = binaryen.getExpressionId(e);
       return id === binaryen.CallId || id === binaryen.CallIndirectId;
     };
-    /** A call to a host function or through the table: between a sync and a reload of $f from the global. */
-    const reloadAfter = (call: binaryen.ExpressionRef): binaryen.ExpressionRef => {
+    /**
+     * A call, metered: a direct call to a defined function goes to its twin (counter passed and handed back); a call
+     * to a host function or through the table goes between a sync and a reload of $f from the global.
+     */
+    const meterCall = (call: binaryen.ExpressionRef): binaryen.ExpressionRef => {
       const type = binaryen.getExpressionType(call);
       const twin = binaryen.getExpressionId(call) === binaryen.CallId ? twins.get(E.Call!.getTarget!(call) as unknown as string) : undefined;
       if (twin && type !== binaryen.unreachable) return callTwin(call, twin);
@@ -136,7 +140,7 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       const t = tempOf(type);
       return m.block(null, [sync(), m.local.set(t, call), reload, m.local.get(t, type)], type);
     };
-    const reseat = (c: binaryen.ExpressionRef) => (isCall(c) ? reloadAfter(c) : c);
+    const reseat = (c: binaryen.ExpressionRef) => (isCall(c) ? meterCall(c) : c);
     /** Visit a child, then re-seat it (wrapped) if it is a call. */
     const child = (c: binaryen.ExpressionRef, set: (e: binaryen.ExpressionRef) => void): number => {
       if (!c) return 0;
