@@ -4,7 +4,7 @@
  */
 import { imageIdOf } from "./digest.ts";
 import { RuntimeInputError } from "./errors.ts";
-import { MAX_FUEL } from "./fuel.ts";
+import { checkFuelBudget } from "./fuel.ts";
 import { meterModule } from "./meter.ts";
 import { Module } from "./module.ts";
 import { validateModule } from "./validate.ts";
@@ -36,7 +36,7 @@ export class Engine {
   constructor(config: EngineConfig = {}) {
     this.config = { ...DEFAULT_ENGINE_CONFIG, ...stripUndefined(config) };
     const c = this.config;
-    if (!Number.isSafeInteger(c.fuel) || c.fuel <= 0 || c.fuel > MAX_FUEL) throw new RuntimeInputError(`fuel must be an integer from 1 to ${MAX_FUEL} (MAX_FUEL), got ${c.fuel}`);
+    checkFuelBudget(c.fuel);
     if (!Number.isInteger(c.memoryPages) || c.memoryPages < 1 || c.memoryPages > 65536) throw new RuntimeInputError(`memoryPages must be in [1, 65536], got ${c.memoryPages}`);
     if (!Number.isInteger(c.journalBytes) || c.journalBytes < 0) throw new RuntimeInputError(`journalBytes must be a non-negative integer, got ${c.journalBytes}`);
   }

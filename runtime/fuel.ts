@@ -1,4 +1,5 @@
 /** The fuel table and the names the metering pass adds to a module (published in docs/fuel.md). */
+import { RuntimeInputError } from "./errors.ts";
 
 /** Fuel per instruction, by binaryen expression kind. Anything not listed costs DEFAULT_COST. */
 export const FUEL_COSTS = {
@@ -61,6 +62,10 @@ export const DEPTH_GUARD = 1n << 13n;
 export const DEPTH_BIAS = DEPTH_GUARD - 1n - BigInt(STACK_BUDGET);
 /** The most fuel a run can have: 2^49 - 1 ≈ 5.6·10^14 (days of compute; the watchdog stops runs long before). */
 export const MAX_FUEL = Number((1n << 49n) - 1n);
+/** A fuel budget a run can have is an integer from 1 to MAX_FUEL; anything else is a RuntimeInputError. */
+export function checkFuelBudget(fuel: number): void {
+  if (!Number.isSafeInteger(fuel) || fuel <= 0 || fuel > MAX_FUEL) throw new RuntimeInputError(`fuel must be an integer from 1 to ${MAX_FUEL} (MAX_FUEL), got ${fuel}`);
+}
 /** The counter of a fresh instance: no fuel, no frames. */
 export const FUEL_COUNTER_INIT = (BigInt(MAX_FUEL) << FUEL_SHIFT) | DEPTH_BIAS;
 

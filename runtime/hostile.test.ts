@@ -4,10 +4,10 @@
  */
 import { afterEach, describe, expect, it } from "vitest";
 import { Engine } from "./engine.ts";
-import { ValidationError } from "./errors.ts";
+import { RuntimeInputError, ValidationError } from "./errors.ts";
 import { decodeJournal } from "./journal.ts";
 import { runModule } from "./run.ts";
-import { STACK_BUDGET, frameWeight } from "./fuel.ts";
+import { MAX_FUEL, STACK_BUDGET, frameWeight } from "./fuel.ts";
 import { Trap } from "./trap.ts";
 import { appletWat, wat } from "./wat.ts";
 
@@ -85,6 +85,14 @@ describe("hostile applets", () => {
     const mv = () => engine.compile(appletWat({ main: `(drop (call $two)) (drop)`, extra: `(func $two (result i32 i32) (i32.const 1) (i32.const 2))` }));
     expect(mv).toThrow(ValidationError);
     expect(mv).toThrow(/returns 2 values/);
+  });
+
+  it("a fuel budget outside 1..MAX_FUEL → RuntimeInputError, from the Engine and per run", () => {
+    for (const fuel of [0, -1, 1.5, MAX_FUEL + 1, Number.MAX_SAFE_INTEGER]) {
+      expect(() => new Engine({ fuel }), String(fuel)).toThrow(RuntimeInputError);
+      expect(() => run("", "", fuel), String(fuel)).toThrow(/fuel must be an integer from 1 to/);
+    }
+    expect(run("", "", MAX_FUEL).trap).toBeNull();
   });
 
   it("memory.grow bomb → MemoryLimit", () => {

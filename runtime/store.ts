@@ -8,7 +8,7 @@ import { RuntimeInputError } from "./errors.ts";
 import { JournalWriter } from "./journal.ts";
 import { StateView, type AppletState } from "./state.ts";
 import { HostTrap, Trap } from "./trap.ts";
-import { MAX_FUEL, type FuelCell } from "./fuel.ts";
+import { checkFuelBudget, type FuelCell } from "./fuel.ts";
 
 export interface StoreOptions {
   /** The encoded input (runtime/input.ts encodeInput). */
@@ -39,7 +39,7 @@ export class Store {
     this.input = opts.input;
     this.inputDigest = taggedDigest(DOMAIN.input, opts.input);
     this.fuelLimit = opts.fuel ?? engine.config.fuel;
-    if (!Number.isSafeInteger(this.fuelLimit) || this.fuelLimit <= 0 || this.fuelLimit > MAX_FUEL) throw new RuntimeInputError(`fuel must be an integer from 1 to ${MAX_FUEL} (MAX_FUEL), got ${this.fuelLimit}`);
+    checkFuelBudget(this.fuelLimit);
     this.baseState = opts.state ?? {};
     this.state = new StateView(this.baseState);
     this.journal = new JournalWriter(engine.config.journalBytes);
