@@ -1,7 +1,8 @@
 /**
  * Local devnet: anvil from the @foundry-rs/anvil npm package on a free port, ready when it listens, stopped with
- * its parent (and only then: it runs in its own process group, out of reach of the terminal's Ctrl-C). A tiny /bin/sh guard holds anvil's lifetime to our stdin pipe, so even a SIGKILLed parent (a crashed
- * test worker) leaves no anvil behind: the pipe closes, the guard sends SIGTERM, anvil dumps --state and exits.
+ * its parent (and only then: it runs in its own process group, out of reach of the terminal's Ctrl-C). A tiny
+ * /bin/sh guard holds anvil's lifetime to our stdin pipe, so even a SIGKILLed parent (a crashed test worker) leaves
+ * no anvil behind: the pipe closes, the guard sends SIGTERM, anvil dumps --state and exits.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync } from "node:fs";

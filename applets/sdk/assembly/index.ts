@@ -25,10 +25,6 @@ function loadInput(): void {
 }
 loadInput();
 
-@inline function input(): usize {
-  return base;
-}
-
 /** Allocation-free accessors by reading index (for hot loops). */
 @inline export function readingTs(i: u32): u64 {
   return load<u64>(rbase + <usize>i * READING, 16);
@@ -37,8 +33,8 @@ loadInput();
   return load<i64>(rbase + <usize>i * READING + 24 + (<usize>(slot & 3) << 3));
 }
 @inline export function inEpoch(ts: u64): bool {
-  const start = load<u64>(base, 16);
-  return ts >= start && ts - start < load<u64>(base, 24);
+  const start = epochStart();
+  return ts >= start && ts - start < epochLength();
 }
 
 /** A device of this epoch's input: its 32-byte id (little-endian) and its readings, in seq order. */
@@ -46,7 +42,7 @@ export class Device {
   constructor(public index: u32) {}
   /** Pointer to the 32-byte little-endian deviceId in memory (what claim/state take). */
   get idPtr(): usize {
-    return input() + HEADER + <usize>this.index * DEVICE_ENTRY;
+    return base + HEADER + <usize>this.index * DEVICE_ENTRY;
   }
   /** A compact id for logs: the low 64 bits of the deviceId. */
   get shortId(): u64 {
@@ -91,16 +87,16 @@ export class Reading {
 }
 
 export function readingCount(): u32 {
-  return load<u32>(input(), 4);
+  return load<u32>(base, 4);
 }
 export function deviceCount(): u32 {
-  return load<u32>(input(), 8);
+  return load<u32>(base, 8);
 }
-export function epochStart(): u64 {
-  return load<u64>(input(), 16);
+@inline export function epochStart(): u64 {
+  return load<u64>(base, 16);
 }
-export function epochLength(): u64 {
-  return load<u64>(input(), 24);
+@inline export function epochLength(): u64 {
+  return load<u64>(base, 24);
 }
 export function device(i: u32): Device {
   return new Device(i);
@@ -120,11 +116,11 @@ export function readings(): Reading[] {
 
 /** The config blob's length and its first i64 (a manifest `param`, e.g. a threshold), or `fallback`. */
 export function configLength(): u32 {
-  return load<u32>(input(), 12);
+  return load<u32>(base, 12);
 }
 export function configParam(fallback: i64): i64 {
   if (configLength() < 8) return fallback;
-  return load<i64>(input() + HEADER + <usize>deviceCount() * DEVICE_ENTRY);
+  return load<i64>(base + HEADER + <usize>deviceCount() * DEVICE_ENTRY);
 }
 
 export function log(message: string): void {
