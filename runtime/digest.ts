@@ -25,13 +25,28 @@ export function fromHex(s: string): Uint8Array {
 /** A field element / deviceId as 32 little-endian bytes (in four 64-bit limbs: 8× fewer bigint operations). */
 export function u256ToLE(x: bigint): Uint8Array {
   const out = new Uint8Array(32);
-  const dv = new DataView(out.buffer);
-  let v = BigInt.asUintN(256, x);
-  for (let i = 0; i < 32; i += 8) {
-    dv.setBigUint64(i, BigInt.asUintN(64, v), true);
-    v >>= 64n;
-  }
+  u256IntoLE(x, out, 0);
   return out;
+}
+
+const limbs = new BigUint64Array(4);
+const limbBytes = new Uint8Array(limbs.buffer);
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+/**
+ * x mod 2^256 as 32 little-endian bytes at out[at]. A BigUint64Array store keeps its value mod 2^64 and `>>` on a
+ * bigint is two's-complement, so four stores are the four limbs (a tenth of the cost of DataView + asUintN).
+ */
+export function u256IntoLE(x: bigint, out: Uint8Array, at: number): void {
+  limbs[0] = x;
+  limbs[1] = x >> 64n;
+  limbs[2] = x >> 128n;
+  limbs[3] = x >> 192n;
+  if (!LITTLE_ENDIAN) {
+    const dv = new DataView(limbs.buffer);
+    for (let i = 0; i < 4; i++) dv.setBigUint64(8 * i, limbs[i]!, true);
+  }
+  out.set(limbBytes, at);
 }
 
 export function leToU256(b: Uint8Array): bigint {

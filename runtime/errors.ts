@@ -37,6 +37,7 @@ export type ValidationCode =
   | "TableGrowth"
   | "UnsupportedTable"
   | "MissingExport"
+  | "ReservedName"
   | "EntrySignatureMismatch"
   | "DataSegmentOutOfBounds"
   | "UnsupportedSection";

@@ -30,6 +30,8 @@ export const IF_FOLD = 8;
 
 export const FUEL_GLOBAL = "__mfi_fuel";
 export const TRAP_GLOBAL = "__mfi_trap";
+/** Exported by the metered module: sets every mutable global back to its initial value (instance-pool.ts). */
+export const RESET_EXPORT = "__mfi_reset";
 /** The metered module imports its (only) memory from here, so the runtime can recycle memories (memory-pool.ts). */
 export const MEMORY_IMPORT = { module: "__mfi", name: "memory" } as const;
 /** Values of the trap global: why the metered code executed `unreachable`. */

@@ -3,7 +3,7 @@
  * epoch and config always encode to the same bytes, whatever order the caller passes them in.
  */
 import { ABI_VERSION, INPUT } from "./abi.ts";
-import { u256ToLE } from "./digest.ts";
+import { u256IntoLE } from "./digest.ts";
 import { RuntimeInputError } from "./errors.ts";
 
 /** What an applet sees of a reading (the chain's `prev` hash is not part of the input). */
@@ -75,16 +75,20 @@ function encode(opts: EncodeOptions, alloc: (size: number) => Uint8Array): Uint8
   }
   const given = opts.readings;
   // Readings usually arrive in (device, seq) order already (a chain is stored that way): check, sort only if not.
-  // One pass checks ranges and order; a deviceId is range-checked only where it changes (it is 256 bits wide).
+  // One pass checks ranges and order and groups the readings by device (the groups hold only if the order does);
+  // a deviceId is range-checked only where it changes (it is 256 bits wide).
   let ordered = true;
+  let devices: DeviceGroup[] = [];
+  let last: DeviceGroup | undefined;
   for (let i = 0; i < given.length; i++) {
     const r = given[i]!;
-    const p = i > 0 ? given[i - 1]! : undefined;
-    if (p && p.deviceId === r.deviceId) {
-      if (p.seq >= r.seq) ordered = false;
+    if (last !== undefined && last.id === r.deviceId) {
+      if (given[i - 1]!.seq >= r.seq) ordered = false;
+      last.count++;
     } else {
       if (typeof r.deviceId !== "bigint" || r.deviceId < 0n || r.deviceId > U256) throw readingError(r, "deviceId must fit in 256 bits");
-      if (p && p.deviceId > r.deviceId) ordered = false;
+      if (last !== undefined && last.id > r.deviceId) ordered = false;
+      devices.push((last = { id: r.deviceId, first: i, count: 1 }));
     }
     if (r.values.length > INPUT.valueSlots) throw readingError(r, `at most ${INPUT.valueSlots} values, got ${r.values.length}`);
   }
@@ -96,13 +100,13 @@ function encode(opts: EncodeOptions, alloc: (size: number) => Uint8Array): Uint8
         throw new RuntimeInputError(`duplicate reading: device ${sorted[i]!.deviceId} seq ${sorted[i]!.seq}`, { details: "each (deviceId, seq) may appear once in an input" });
       }
     }
-  }
-  const devices: { id: bigint; first: number; count: number }[] = [];
-  let last: { id: bigint; first: number; count: number } | undefined;
-  for (let i = 0; i < sorted.length; i++) {
-    const id = sorted[i]!.deviceId;
-    if (last && last.id === id) last.count++;
-    else devices.push((last = { id, first: i, count: 1 }));
+    devices = [];
+    last = undefined;
+    for (let i = 0; i < sorted.length; i++) {
+      const id = sorted[i]!.deviceId;
+      if (last !== undefined && last.id === id) last.count++;
+      else devices.push((last = { id, first: i, count: 1 }));
+    }
   }
   const configPadded = (config.length + 7) & ~7;
   const readingsAt = INPUT.headerBytes + devices.length * INPUT.deviceEntryBytes + configPadded;
@@ -116,7 +120,7 @@ function encode(opts: EncodeOptions, alloc: (size: number) => Uint8Array): Uint8
   dv.setBigUint64(24, epoch.lengthMs, true);
   let o = INPUT.headerBytes;
   for (const d of devices) {
-    out.set(u256ToLE(d.id), o);
+    u256IntoLE(d.id, out, o);
     dv.setUint32(o + 32, d.first, true);
     dv.setUint32(o + 36, d.count, true);
     o += INPUT.deviceEntryBytes;
@@ -173,6 +177,12 @@ function writeReadingsDV(dv: DataView, at: number, sorted: readonly AppletReadin
       for (let s = 0; s < INPUT.valueSlots; s++) dv.setBigInt64(o + 24 + 8 * s, r.values[s] ?? 0n, true);
     }
   }
+}
+
+interface DeviceGroup {
+  id: bigint;
+  first: number;
+  count: number;
 }
 
 function cmp(a: bigint, b: bigint): number {

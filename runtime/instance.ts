@@ -8,7 +8,8 @@ import { RuntimeInputError } from "./errors.ts";
 import { giveMemory, takeMemory } from "./memory-pool.ts";
 import type { Module } from "./module.ts";
 import { Linker } from "./linker.ts";
-import { STACK_BUDGET, TRAP_CODE, TRAP_GLOBAL, fuelCell } from "./fuel.ts";
+import { STACK_BUDGET, TRAP_CODE, TRAP_GLOBAL } from "./fuel.ts";
+import { adopt, giveInstance, takeInstance, type PooledInstance } from "./instance-pool.ts";
 import { stateRoot, type AppletState } from "./state.ts";
 import type { Store } from "./store.ts";
 import { HostTrap, Trap, type TrapInfo } from "./trap.ts";
@@ -29,48 +30,53 @@ export interface RunResult {
 const defaultLinker = new Linker();
 
 export class Instance {
-  private memory: WebAssembly.Memory | null;
+  private pooled: PooledInstance | null;
 
   private constructor(
     readonly module: Module,
     readonly store: Store,
     private readonly linker: Linker,
-    private readonly exports: WebAssembly.Exports,
+    pooled: PooledInstance,
   ) {
-    this.memory = store.memory;
+    this.pooled = pooled;
   }
 
+  /** An instance of `module` for one run in `store`: an idle one reset to its initial state (instance-pool.ts), or a new one. */
   static instantiate(module: Module, store: Store, linker: Linker = defaultLinker): Instance {
-    const { memoryMinPages: min, memoryMaxPages: max } = module.info;
-    // If instantiation throws, the memory may hold part of the data segments: it is simply not returned.
-    const memory = takeMemory(min, max);
-    const wasm = new WebAssembly.Instance(module.compiled, linker.imports(store, memory));
-    store.memory = memory;
-    store.fuelGlobal = fuelCell(wasm.exports);
-    return new Instance(module, store, linker, wasm.exports);
+    let p = takeInstance(module, linker);
+    if (!p) {
+      // If instantiation throws, the memory may hold part of the data segments: it is simply not returned.
+      const memory = takeMemory(module.info.memoryMinPages, module.info.memoryMaxPages);
+      p = adopt(module, new WebAssembly.Instance(module.compiled, linker.imports(store, memory)), memory);
+    }
+    store.memory = p.memory;
+    store.fuelGlobal = p.fuel;
+    return new Instance(module, store, linker, p);
   }
 
-  /** Give the memory back to the pool without running (run() does this itself). */
+  /** End the instance's use without running (run() does this itself): it goes back to the pool, or its memory does. */
   dispose(): void {
-    const m = this.memory;
-    if (!m) return;
-    this.memory = null;
+    const p = this.pooled;
+    if (!p) return;
+    this.pooled = null;
     this.store.memory = null;
-    giveMemory(m, this.module.info.memoryMinPages, this.module.info.memoryMaxPages);
+    if (!giveInstance(this.module, this.linker, p)) giveMemory(p.memory, this.module.info.memoryMinPages, this.module.info.memoryMaxPages);
   }
 
-  /** Run `_initialize` (if exported) then `mfi_main`. Call once: the memory goes back to the pool at the end. */
+  /** Run `_initialize` (if exported) then `mfi_main`. Call once: the instance goes back to the pool at the end. */
   run(): RunResult {
     const { store } = this;
-    if (!this.memory) throw new RuntimeInputError("Instance.run was called twice", { details: "an Instance runs once (its memory went back to the pool); instantiate the Module again for another run" });
+    const p = this.pooled;
+    if (!p) throw new RuntimeInputError("Instance.run was called twice", { details: "an Instance runs once (it went back to the pool); instantiate the Module again for another run" });
     this.linker.bind(store);
-    const fuel = store.fuelGlobal!;
-    const trapGlobal = this.exports[TRAP_GLOBAL] as WebAssembly.Global;
+    const fuel = p.fuel;
+    const exports = p.wasm.exports;
+    const trapGlobal = exports[TRAP_GLOBAL] as WebAssembly.Global;
     fuel.value = BigInt(store.fuelLimit);
     let trap: TrapInfo | null = null;
     try {
-      if (this.module.info.hasInit) (this.exports[INIT_EXPORT] as () => void)();
-      (this.exports[ENTRY_EXPORT] as () => void)();
+      if (this.module.info.hasInit) (exports[INIT_EXPORT] as () => void)();
+      (exports[ENTRY_EXPORT] as () => void)();
       if ((fuel.value as bigint) < 0n) trap = { kind: Trap.OutOfFuel, message: `out of fuel (limit ${store.fuelLimit})` };
     } catch (err) {
       trap = classify(err, fuel.value as bigint, trapGlobal.value as number, store.fuelLimit);

@@ -13,7 +13,7 @@
 import binaryen from "binaryen";
 
 import { MEMORY_EXPORT } from "./abi.ts";
-import { DEFAULT_COST, DEPTH_GUARD, FUEL_COSTS, FUEL_COUNTER_INIT, FUEL_GLOBAL, FUEL_SHIFT, IF_FOLD, MAX_FUEL, MEMORY_IMPORT, TRAP_CODE, TRAP_GLOBAL, frameWeight } from "./fuel.ts";
+import { DEFAULT_COST, DEPTH_GUARD, FUEL_COSTS, FUEL_COUNTER_INIT, FUEL_GLOBAL, FUEL_SHIFT, IF_FOLD, MAX_FUEL, MEMORY_IMPORT, RESET_EXPORT, TRAP_CODE, TRAP_GLOBAL, frameWeight } from "./fuel.ts";
 
 export { DEFAULT_COST, FUEL_COSTS, IF_FOLD };
 const GROW_HELPER = "__mfi_grow";
@@ -315,6 +315,16 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
     );
     m.addFunctionExport(FUEL_GLOBAL + "_get", FUEL_GLOBAL + "_get");
     m.addFunctionExport(FUEL_GLOBAL + "_set", FUEL_GLOBAL + "_set");
+    // __mfi_reset puts every mutable global (ours included) back to its initial value, so the host can run an
+    // instance again instead of instantiating anew (instance-pool.ts; the memory it resets itself). Initialisers
+    // are constant expressions, so copying them gives exactly the values a new instance starts with.
+    const resets: binaryen.ExpressionRef[] = [];
+    for (let i = 0; i < m.getNumGlobals(); i++) {
+      const g = binaryen.getGlobalInfo(m.getGlobalByIndex(i));
+      if (g.mutable && !g.module) resets.push(m.global.set(g.name, m.copyExpression(g.init)));
+    }
+    m.addFunction(RESET_EXPORT, binaryen.none, binaryen.none, [], m.block(null, resets));
+    m.addFunctionExport(RESET_EXPORT, RESET_EXPORT);
     // The memory (limits and data segments unchanged) becomes an import the host fills from its pool.
     // (The validator made sure the one memory is exported as MEMORY_EXPORT, which gives its internal name.)
     m.addMemoryImport(binaryen.getExportInfo(m.getExport(MEMORY_EXPORT)).value, MEMORY_IMPORT.module, MEMORY_IMPORT.name);

@@ -94,6 +94,14 @@ describe("validation", () => {
     expect(rejected(mod(`(memory (export "memory") 1 2) (func (export "mfi_main") (param i32))`)).code).toBe("EntrySignatureMismatch");
   });
 
+  it("rejects exports under the runtime's reserved __mfi prefix (the metering pass adds its own)", () => {
+    for (const name of ["__mfi_reset", "__mfi_fuel_get", "__mfi_trap", "__mfi"]) {
+      const e = rejected(shell(`(func (export "${name}"))`));
+      expect(e.code).toBe("ReservedName");
+      expect(e.message).toContain(name);
+    }
+  });
+
   it("rejects bytes that are not Wasm with a typed error, not a stack trace", () => {
     expect(rejected(new TextEncoder().encode("(module)")).code).toBe("NotWasm");
     expect(rejected(new Uint8Array(0)).code).toBe("NotWasm");

@@ -2,7 +2,8 @@
  * Load-time validation: the gate that keeps everything non-deterministic or unbounded out of the runtime.
  * Rules (docs/abi.md#validation): integer-only core Wasm (plus sign-extension and bulk memory), exactly one memory
  * with a maximum no larger than the engine's cap, imports only from `mfi` with the ABI's signatures, no start
- * section, at most one funcref table that never grows, exports `memory` and `mfi_main: [] -> []`.
+ * section, at most one funcref table that never grows, exports `memory` and `mfi_main: [] -> []`, no export named
+ * `__mfi…` (the metering pass's own).
  */
 import { ENTRY_EXPORT, IMPORT_MODULE, IMPORTS, INIT_EXPORT, MEMORY_EXPORT, type ImportName } from "./abi.ts";
 import { ValidationError, type ValidationErrorInfo } from "./errors.ts";
@@ -14,7 +15,12 @@ export interface ModuleInfo {
   /** The applet exports `_initialize` (asc --exportStart), which the host runs before `mfi_main`. */
   hasInit: boolean;
   importedFunctions: number;
+  /** The module has passive data segments (memory.init/data.drop change them at run time: no instance reuse). */
+  passiveData: boolean;
 }
+
+/** Export names the metering pass adds (fuel.ts FUEL_GLOBAL, TRAP_GLOBAL, RESET_EXPORT) start with this. */
+const RESERVED_PREFIX = "__mfi";
 
 interface FuncType {
   params: number[];
@@ -57,6 +63,7 @@ function scan(bytes: Uint8Array, opts: { memoryCapPages: number }): ModuleInfo {
   let memories = 0;
   let memoryMin = 0;
   let memoryMax = -1;
+  let passiveData = false;
   const exports = new Map<string, { kind: number; index: number }>();
   const r = new Reader(bytes, 8);
 
@@ -146,6 +153,7 @@ function scan(bytes: Uint8Array, opts: { memoryCapPages: number }): ModuleInfo {
         for (let n = s.u32(), i = 0; i < n; i++) {
           const name = s.name();
           const kind = s.u8();
+          if (name.startsWith(RESERVED_PREFIX)) fail(`the export "${name}" uses the runtime's reserved prefix ${RESERVED_PREFIX}`, { code: "ReservedName" }, "rename the export; the metering pass adds its own __mfi_* exports");
           exports.set(name, { kind, index: s.u32() });
         }
         break;
@@ -170,7 +178,7 @@ function scan(bytes: Uint8Array, opts: { memoryCapPages: number }): ModuleInfo {
           const flags = s.u32();
           let offset: number | undefined;
           if (flags === 1) {
-            /* passive */
+            passiveData = true;
           } else {
             if (flags === 2) s.u32();
             offset = constI32(s);
@@ -204,7 +212,7 @@ function scan(bytes: Uint8Array, opts: { memoryCapPages: number }): ModuleInfo {
     const t = types[funcTypes[e.index]!];
     if (!t || t.params.length || t.results.length) fail(`"${name}" must take no arguments and return nothing`, { code: "EntrySignatureMismatch", functionIndex: e.index });
   }
-  return { memoryMinPages: memoryMin, memoryMaxPages: memoryMax, hasInit: exports.get(INIT_EXPORT)?.kind === 0, importedFunctions };
+  return { memoryMinPages: memoryMin, memoryMaxPages: memoryMax, hasInit: exports.get(INIT_EXPORT)?.kind === 0, importedFunctions, passiveData };
 }
 
 function checkValType(t: number, info: Omit<ValidationErrorInfo, "code">, where: string): void {

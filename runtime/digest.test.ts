@@ -1,0 +1,30 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { leToU256, u256IntoLE, u256ToLE } from "./digest.ts";
+
+/** The definition: byte i of x mod 2^256. */
+function reference(x: bigint): Uint8Array {
+  const v = BigInt.asUintN(256, x);
+  return Uint8Array.from({ length: 32 }, (_, i) => Number((v >> BigInt(8 * i)) & 0xffn));
+}
+
+describe("u256ToLE", () => {
+  it("gives the 32 little-endian bytes of x mod 2^256, for any bigint", () => {
+    for (const x of [0n, 1n, 255n, 256n, (1n << 64n) - 1n, 1n << 64n, (1n << 256n) - 1n, 1n << 256n, -1n, -(1n << 255n), 10n ** 70n]) {
+      expect(u256ToLE(x)).toEqual(reference(x));
+    }
+    fc.assert(fc.property(fc.bigInt({ min: -(1n << 300n), max: 1n << 300n }), (x) => {
+      expect(u256ToLE(x)).toEqual(reference(x));
+    }));
+  });
+
+  it("round-trips with leToU256 in [0, 2^256) and writes only its 32 bytes", () => {
+    fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }), (x) => {
+      expect(leToU256(u256ToLE(x))).toBe(x);
+    }));
+    const out = new Uint8Array(40).fill(0xaa);
+    u256IntoLE(1n, out, 4);
+    expect([...out.subarray(0, 4), ...out.subarray(36)]).toEqual(Array(8).fill(0xaa));
+    expect([...out.subarray(4, 36)]).toEqual([1, ...Array(31).fill(0)]);
+  });
+});
