@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { IMPORTS, INPUT } from "./abi.ts";
 import { Engine } from "./engine.ts";
-import { encodeInput, encodeInputTransient, paramConfig } from "./input.ts";
+import fc from "fast-check";
+import { encodeInput, encodeInputTransient, paramConfig, type AppletReading } from "./input.ts";
 import { decodeJournal } from "./journal.ts";
 import { RuntimeInputError } from "./errors.ts";
 import { runModule } from "./run.ts";
@@ -51,6 +52,48 @@ describe("ABI v1", () => {
     expect(Buffer.from(encodeInputTransient({ readings, epoch, config: paramConfig(-1n) }))).toEqual(want);
     const small = readings.slice(0, 3).map((r) => ({ ...r, values: [] }));
     expect(Buffer.from(encodeInputTransient({ readings: small, config: new Uint8Array([1]) }))).toEqual(Buffer.from(encodeInput({ readings: small, config: new Uint8Array([1]) })));
+  });
+
+  it("any readings, in any order, encode as the layout says (a reference encoder), or fail as duplicates", () => {
+    // Reference: sort by (deviceId, seq), then write every field with a DataView, exactly as docs/abi.md lays out.
+    const reference = (rs: AppletReading[], epoch: { startMs: bigint; lengthMs: bigint }) => {
+      const s = [...rs].sort((a, b) => (a.deviceId !== b.deviceId ? (a.deviceId < b.deviceId ? -1 : 1) : a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
+      const ids = [...new Set(s.map((r) => r.deviceId))];
+      const out = new DataView(new ArrayBuffer(INPUT.headerBytes + ids.length * INPUT.deviceEntryBytes + s.length * INPUT.readingBytes));
+      [1, s.length, ids.length, 0].forEach((v, k) => out.setUint32(4 * k, v, true));
+      out.setBigUint64(16, epoch.startMs, true);
+      out.setBigUint64(24, epoch.lengthMs, true);
+      ids.forEach((id, k) => {
+        for (let b = 0; b < 32; b++) out.setUint8(32 + 40 * k + b, Number((id >> BigInt(8 * b)) & 0xffn));
+        out.setUint32(32 + 40 * k + 32, s.findIndex((r) => r.deviceId === id), true);
+        out.setUint32(32 + 40 * k + 36, s.filter((r) => r.deviceId === id).length, true);
+      });
+      s.forEach((r, i) => {
+        const o = INPUT.headerBytes + ids.length * INPUT.deviceEntryBytes + i * INPUT.readingBytes;
+        out.setUint32(o, ids.indexOf(r.deviceId), true);
+        out.setBigUint64(o + 8, r.seq, true);
+        out.setBigUint64(o + 16, r.ts, true);
+        for (let k = 0; k < 4; k++) out.setBigInt64(o + 24 + 8 * k, r.values[k] ?? 0n, true);
+      });
+      return Buffer.from(out.buffer);
+    };
+    // Seqs that differ only in their high or low 32 bits, so the fast path's order check sees both halves.
+    const seq = fc.constantFrom(0n, 1n, 2n, 0xffffffffn, 1n << 32n, (1n << 32n) + 1n, 5n << 40n, (1n << 64n) - 1n, (1n << 64n) - 2n);
+    const reading = fc.record({ deviceId: fc.constantFrom(0n, 3n, 2n ** 200n, 2n ** 256n - 1n), seq, ts: fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), values: fc.array(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), { maxLength: 4 }) });
+    fc.assert(
+      fc.property(fc.array(reading, { maxLength: 12 }), fc.boolean(), (rs, sortFirst) => {
+        const given = sortFirst ? [...rs].sort((a, b) => (a.deviceId !== b.deviceId ? (a.deviceId < b.deviceId ? -1 : 1) : a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0)) : rs;
+        const epoch = { startMs: 7n, lengthMs: 9n };
+        const dups = new Set(rs.map((r) => `${r.deviceId}/${r.seq}`)).size !== rs.length;
+        if (dups) {
+          expect(() => encodeInputTransient({ readings: given, epoch })).toThrow(/duplicate/);
+          return;
+        }
+        expect(Buffer.from(encodeInputTransient({ readings: given, epoch }))).toEqual(reference(rs, epoch));
+        expect(Buffer.from(encodeInput({ readings: given, epoch }))).toEqual(reference(rs, epoch));
+      }),
+      { numRuns: 400 },
+    );
   });
 
   it("refuses readings it cannot encode", () => {

@@ -28,3 +28,18 @@ describe("u256ToLE", () => {
     expect([...out.subarray(4, 36)]).toEqual([1, ...Array(31).fill(0)]);
   });
 });
+
+describe("taggedDigest", () => {
+  it("is sha256(tag ‖ parts) whether it hashes in one shot (small) or streams (large)", async () => {
+    const { createHash } = await import("node:crypto");
+    const { taggedDigest } = await import("./digest.ts");
+    for (const sizes of [[], [0], [3, 40], [4000], [4090, 10], [70_000], [1, 2, 3, 5000]]) {
+      const parts = sizes.map((n, k) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + k) & 0xff));
+      for (const tag of ["mfi.input.v1", "tag-é"]) {
+        const h = createHash("sha256").update(tag);
+        parts.forEach((p) => h.update(p));
+        expect(taggedDigest(tag, ...parts), `${tag} ${sizes}`).toBe(h.digest("hex"));
+      }
+    }
+  });
+});

@@ -32,9 +32,9 @@ const U256 = (1n << 256n) - 1n;
 export function paramConfig(param: bigint | undefined): Uint8Array {
   if (param === undefined) return new Uint8Array(0);
   if (param < I64_MIN || param > I64_MAX) throw new RuntimeInputError(`param ${param} does not fit in an i64`);
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigInt64(0, param, true);
-  return b;
+  const b = new ArrayBuffer(8);
+  new DataView(b).setBigInt64(0, param, true);
+  return new Uint8Array(b);
 }
 
 export interface EncodeOptions {
@@ -74,40 +74,45 @@ function encode(opts: EncodeOptions, alloc: (size: number) => Uint8Array): Uint8
     throw new RuntimeInputError(`epoch ${epoch.startMs}+${epoch.lengthMs} does not fit in u64 milliseconds`);
   }
   const given = opts.readings;
-  // Readings usually arrive in (device, seq) order already (a chain is stored that way): check, sort only if not.
-  // One pass checks ranges and order and groups the readings by device (the groups hold only if the order does);
-  // a deviceId is range-checked only where it changes (it is 256 bits wide).
+  // Readings usually arrive in (device, seq) order already (a chain is stored that way): they are written in the
+  // order given, and sorted (then written again) only if that order turns out wrong. This pass groups them by
+  // device, checking the device order; the write checks each device's seqs (as numbers, cheaper than bigints).
+  // A deviceId is range-checked only where it changes (it is 256 bits wide).
   let ordered = true;
-  let devices: DeviceGroup[] = [];
+  const devices: DeviceGroup[] = [];
   let last: DeviceGroup | undefined;
   for (let i = 0; i < given.length; i++) {
     const r = given[i]!;
-    if (last !== undefined && last.id === r.deviceId) {
-      if (given[i - 1]!.seq >= r.seq) ordered = false;
-      last.count++;
-    } else {
+    if (last !== undefined && last.id === r.deviceId) last.count++;
+    else {
       if (typeof r.deviceId !== "bigint" || r.deviceId < 0n || r.deviceId > U256) throw readingError(r, "deviceId must fit in 256 bits");
       if (last !== undefined && last.id > r.deviceId) ordered = false;
       devices.push((last = { id: r.deviceId, first: i, count: 1 }));
     }
     if (r.values.length > INPUT.valueSlots) throw readingError(r, `at most ${INPUT.valueSlots} values, got ${r.values.length}`);
   }
-  let sorted = given;
-  if (!ordered) {
-    sorted = [...given].sort((a, b) => cmp(a.deviceId, b.deviceId) || cmp(a.seq, b.seq));
-    for (let i = 1; i < sorted.length; i++) {
-      if (sorted[i]!.deviceId === sorted[i - 1]!.deviceId && sorted[i]!.seq === sorted[i - 1]!.seq) {
-        throw new RuntimeInputError(`duplicate reading: device ${sorted[i]!.deviceId} seq ${sorted[i]!.seq}`, { details: "each (deviceId, seq) may appear once in an input" });
-      }
-    }
-    devices = [];
-    last = undefined;
-    for (let i = 0; i < sorted.length; i++) {
-      const id = sorted[i]!.deviceId;
-      if (last !== undefined && last.id === id) last.count++;
-      else devices.push((last = { id, first: i, count: 1 }));
+  if (ordered) {
+    const out = write(alloc, epoch, config, given, devices);
+    if (out) return out;
+  }
+  const sorted = [...given].sort((a, b) => cmp(a.deviceId, b.deviceId) || cmp(a.seq, b.seq));
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i]!.deviceId === sorted[i - 1]!.deviceId && sorted[i]!.seq === sorted[i - 1]!.seq) {
+      throw new RuntimeInputError(`duplicate reading: device ${sorted[i]!.deviceId} seq ${sorted[i]!.seq}`, { details: "each (deviceId, seq) may appear once in an input" });
     }
   }
+  const groups: DeviceGroup[] = [];
+  last = undefined;
+  for (let i = 0; i < sorted.length; i++) {
+    const id = sorted[i]!.deviceId;
+    if (last !== undefined && last.id === id) last.count++;
+    else groups.push((last = { id, first: i, count: 1 }));
+  }
+  return write(alloc, epoch, config, sorted, groups)!;
+}
+
+/** The whole encoding of readings grouped by device; null if some device's seqs are not strictly increasing. */
+function write(alloc: (size: number) => Uint8Array, epoch: InputEpoch, config: Uint8Array, sorted: readonly AppletReading[], devices: readonly DeviceGroup[]): Uint8Array | null {
   const configPadded = (config.length + 7) & ~7;
   const readingsAt = INPUT.headerBytes + devices.length * INPUT.deviceEntryBytes + configPadded;
   const out = alloc(readingsAt + sorted.length * INPUT.readingBytes);
@@ -127,19 +132,24 @@ function encode(opts: EncodeOptions, alloc: (size: number) => Uint8Array): Uint8
   }
   out.set(config, o);
   out.fill(0, o + config.length, o + configPadded);
-  if (LITTLE_ENDIAN && out.byteOffset % 8 === 0) writeReadingsLE(out, readingsAt, sorted, devices);
-  else writeReadingsDV(dv, readingsAt, sorted, devices);
-  return out;
+  const inOrder = LITTLE_ENDIAN && out.byteOffset % 8 === 0 ? writeReadingsLE(out, readingsAt, sorted, devices) : writeReadingsDV(dv, readingsAt, sorted, devices);
+  return inOrder ? out : null;
 }
 
-/** Every byte of the readings area is written (the buffer may be reused). Offsets are multiples of 8. */
-function writeReadingsLE(out: Uint8Array, at: number, sorted: readonly AppletReading[], devices: readonly { count: number }[]): void {
+/**
+ * Every byte of the readings area is written (the buffer may be reused). Offsets are multiples of 8. Returns false
+ * if some device's seqs are not strictly increasing (compared as u32 halves once stored: numbers, not bigints).
+ */
+function writeReadingsLE(out: Uint8Array, at: number, sorted: readonly AppletReading[], devices: readonly { count: number }[]): boolean {
   const n = sorted.length;
   const u32 = new Uint32Array(out.buffer, out.byteOffset + at, n * 14);
   const u64 = new BigUint64Array(out.buffer, out.byteOffset + at, n * 7);
   const i64 = new BigInt64Array(out.buffer, out.byteOffset + at, n * 7);
+  let inOrder = true;
   let i = 0;
   for (let d = 0; d < devices.length; d++) {
+    let prevHi = -1;
+    let prevLo = -1;
     for (let end = i + devices[d]!.count; i < end; i++) {
       const r = sorted[i]!;
       const w = i * 7;
@@ -159,17 +169,25 @@ function writeReadingsLE(out: Uint8Array, at: number, sorted: readonly AppletRea
       // The range check is the typed arrays' own conversion: a value outside u64/i64 wraps, so reading it back
       // differs (cheaper than BigInt.asUintN per field). checkReading then names the field.
       if (u64[w + 1] !== r.seq || u64[w + 2] !== r.ts || i64[w + 3] !== v0 || i64[w + 4] !== v1 || i64[w + 5] !== v2 || i64[w + 6] !== v3) checkReading(r);
+      const lo = u32[2 * w + 2]!;
+      const hi = u32[2 * w + 3]!;
+      if (hi < prevHi || (hi === prevHi && lo <= prevLo)) inOrder = false;
+      prevHi = hi;
+      prevLo = lo;
     }
   }
+  return inOrder;
 }
 
-function writeReadingsDV(dv: DataView, at: number, sorted: readonly AppletReading[], devices: readonly { count: number }[]): void {
+function writeReadingsDV(dv: DataView, at: number, sorted: readonly AppletReading[], devices: readonly { count: number }[]): boolean {
+  let inOrder = true;
   let i = 0;
   let o = at;
   for (let d = 0; d < devices.length; d++) {
-    for (let end = i + devices[d]!.count; i < end; i++, o += INPUT.readingBytes) {
+    for (let end = i + devices[d]!.count, first = i; i < end; i++, o += INPUT.readingBytes) {
       const r = sorted[i]!;
       checkReading(r);
+      if (i > first && sorted[i - 1]!.seq >= r.seq) inOrder = false;
       dv.setUint32(o, d, true);
       dv.setUint32(o + 4, 0, true);
       dv.setBigUint64(o + 8, r.seq, true);
@@ -177,6 +195,7 @@ function writeReadingsDV(dv: DataView, at: number, sorted: readonly AppletReadin
       for (let s = 0; s < INPUT.valueSlots; s++) dv.setBigInt64(o + 24 + 8 * s, r.values[s] ?? 0n, true);
     }
   }
+  return inOrder;
 }
 
 interface DeviceGroup {

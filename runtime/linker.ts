@@ -52,7 +52,7 @@ export class Linker {
         const store = cur();
         const text = store.view(Number(ptr), Number(len), "log");
         fuel(store, HOST_FUEL.call, text.length);
-        journal(store, JOURNAL_KIND.log, text.slice());
+        journal(store, JOURNAL_KIND.log, text);
       },
       input_len: () => {
         const store = cur();
@@ -97,12 +97,12 @@ export class Linker {
         const store = cur();
         const record = store.view(Number(ptr), Number(len), "emit");
         fuel(store, HOST_FUEL.call, record.length);
-        journal(store, JOURNAL_KIND.record, record.slice());
+        journal(store, JOURNAL_KIND.record, record);
       },
       claim: (dev, output) => {
         const store = cur();
         fuel(store, HOST_FUEL.call, 40);
-        const id = store.view(Number(dev), 32, "claim device").slice();
+        const id = store.view(Number(dev), 32, "claim device");
         let fresh: boolean;
         try {
           fresh = store.journal.claim(id, output as bigint);

@@ -10,11 +10,7 @@ export type AppletState = Record<string, Record<string, string>>;
 
 export function stateRoot(state: AppletState): string {
   const parts: Uint8Array[] = [];
-  const u32 = (n: number) => {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, n, true);
-    return b;
-  };
+  const u32 = (n: number) => Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
   const devices = Object.keys(state)
     .map((d) => BigInt(d))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
