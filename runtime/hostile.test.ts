@@ -9,7 +9,7 @@ import { decodeJournal } from "./journal.ts";
 import { runModule } from "./run.ts";
 import { MAX_FUEL, STACK_BUDGET, frameWeight } from "./fuel.ts";
 import { Trap } from "./trap.ts";
-import { appletWat, wat } from "./wat.ts";
+import { MFI_IMPORTS, appletWat, wat } from "./wat.ts";
 
 const engine = new Engine({ fuel: 2_000_000, memoryPages: 16, journalBytes: 4096 });
 const readings = [{ deviceId: 5n, seq: 1n, ts: 1n, values: [3n] }];
@@ -27,6 +27,27 @@ function run(main: string, extra = "", fuel?: number) {
 }
 
 describe("hostile applets", () => {
+  it("functions and globals named like the metering pass's own (__mfi_*) in the name section are metered like any", () => {
+    // Without the name section binaryen would take these names and abort on adding its own.
+    const named = (names: boolean) =>
+      wat(
+        `(module ${MFI_IMPORTS} (memory (export "memory") 1 2)
+          (global $__mfi_fuel (mut i64) (i64.const 7)) (global $__mfi_trap (mut i32) (i32.const 1))
+          (func $__mfi_reset (param $n i64) (i64.store (i32.const 64) (local.get $n)) (call $emit (i32.const 64) (i32.const 8)))
+          (func $__mfi_fuel_get (if (i32.eqz (global.get $__mfi_trap)) (then (loop $l (br $l)))))
+          (func (export "mfi_main") (global.set $__mfi_fuel (i64.add (global.get $__mfi_fuel) (i64.const 1)))
+            (call $__mfi_reset (global.get $__mfi_fuel)) (call $__mfi_fuel_get)))`,
+        { names },
+      );
+    const a = runModule(engine, engine.compile(named(true)), { readings });
+    const b = runModule(engine, engine.compile(named(false)), { readings });
+    expect(a.trap).toBeNull();
+    expect(decodeJournal(a.journal).records.map((r) => Buffer.from(r).readBigInt64LE())).toEqual([8n]);
+    expect({ ...a, imageId: "" }).toEqual({ ...b, imageId: "" });
+    // Run again on the reused instance: the applet's own globals start over too.
+    expect(runModule(engine, engine.compile(named(true)), { readings }).journalDigest).toBe(a.journalDigest);
+  });
+
   it("infinite loop → OutOfFuel with the fuel used", () => {
     const r = run(`(loop $l (br $l))`);
     expect(r.trap?.kind).toBe(Trap.OutOfFuel);

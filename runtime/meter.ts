@@ -11,6 +11,7 @@
  * that asks for more memory than its cap stops cleanly and deterministically.
  */
 import binaryen from "binaryen";
+import { Reader } from "./wasm-reader.ts";
 
 import { MEMORY_EXPORT } from "./abi.ts";
 import { DEFAULT_COST, DEPTH_GUARD, FUEL_COSTS, FUEL_COUNTER_INIT, FUEL_GLOBAL, FUEL_SHIFT, IF_FOLD, MAX_FUEL, MEMORY_IMPORT, RESET_EXPORT, TRAP_CODE, TRAP_GLOBAL, frameWeight } from "./fuel.ts";
@@ -42,7 +43,7 @@ export class MeterError extends Error {
 
 /** Returns the metered module bytes. `memoryMaxPages` is the module's own (validated) maximum. */
 export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Array {
-  const m = (binaryen.readBinary as (b: Uint8Array, f: number) => binaryen.Module)(wasm, FEATURES);
+  const m = (binaryen.readBinary as (b: Uint8Array, f: number) => binaryen.Module)(withoutReservedNames(wasm), FEATURES);
   try {
     // One counter for fuel and call depth (layout in fuel.ts): an entry adds cost and frame weight in one go.
     m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, m.i64.const(FUEL_COUNTER_INIT));
@@ -333,4 +334,39 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
   } finally {
     m.dispose();
   }
+}
+
+/**
+ * The module without its "name" custom section if that names anything `__mfi…`: binaryen takes internal names
+ * from it, and a function or global of the applet named like one this pass adds would make binaryen abort instead
+ * of metering. Names are only debug information; without them binaryen numbers functions and globals.
+ */
+function withoutReservedNames(wasm: Uint8Array): Uint8Array {
+  const reserved = new TextEncoder().encode("__mfi");
+  const contains = (a: Uint8Array) => {
+    outer: for (let i = 0; i + reserved.length <= a.length; i++) {
+      for (let k = 0; k < reserved.length; k++) if (a[i + k] !== reserved[k]) continue outer;
+      return true;
+    }
+    return false;
+  };
+  const kept: Uint8Array[] = [wasm.subarray(0, 8)];
+  let dropped = false;
+  for (const r = new Reader(wasm, 8); !r.done; ) {
+    const start = r.pos;
+    const id = r.u8();
+    const size = r.u32();
+    const body = r.pos;
+    r.pos = body + size;
+    if (id === 0) {
+      const name = new Reader(wasm, body, body + size);
+      const len = name.u32();
+      if (new TextDecoder().decode(wasm.subarray(name.pos, name.pos + len)) === "name" && contains(wasm.subarray(body, body + size))) {
+        dropped = true;
+        continue;
+      }
+    }
+    kept.push(wasm.subarray(start, body + size));
+  }
+  return dropped ? Buffer.concat(kept) : wasm;
 }
