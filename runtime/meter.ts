@@ -331,6 +331,10 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
     m.addMemoryImport(binaryen.getExportInfo(m.getExport(MEMORY_EXPORT)).value, MEMORY_IMPORT.module, MEMORY_IMPORT.name);
     if (!m.validate()) throw new MeterError("the metered module did not validate (a bug in runtime/meter.ts)");
     return m.emitBinary();
+  } catch (err) {
+    // binaryen reports a fatal error by throwing a non-Error: make it a typed one (a bug here, not the applet's).
+    if (err instanceof Error) throw err;
+    throw new MeterError(`binaryen failed while metering the module: ${JSON.stringify(err)?.slice(0, 300)}`);
   } finally {
     m.dispose();
   }
