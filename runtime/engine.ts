@@ -1,6 +1,6 @@
 /**
  * Engine (shared configuration) and Module (validated + metered code with its imageId), in wasmtime's words.
- * A Module is immutable and cacheable: compile once, instantiate per run (module.ts).
+ * A Module is immutable and cacheable: compile once, then each run gets an instance (new, or an idle one reset).
  */
 import { imageIdOf } from "./digest.ts";
 import { RuntimeInputError } from "./errors.ts";

@@ -1,6 +1,7 @@
 /**
- * Module: validated + metered code with its imageId, compiled once and instantiated per run. Made by
- * Engine.compile; kept free of the compiler (binaryen) so a worker thread can run Modules it is sent.
+ * Module: validated + metered code with its imageId, compiled once; each run gets a new instance or an idle one
+ * reset (instance-pool.ts). Made by Engine.compile; kept free of the compiler (binaryen) so a worker thread can run
+ * Modules it is sent.
  */
 import type { ModuleInfo } from "./validate.ts";
 
