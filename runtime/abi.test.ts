@@ -188,4 +188,17 @@ describe("fuel", () => {
     const emit = (len: number) => fuelOf(appletWat({ main: `(call $emit (i32.const 0) (i32.const ${len}))` }));
     expect(emit(800) - emit(0)).toBe(100);
   });
+
+  it("a host call that takes the last unit passes; one unit short traps in the host call", () => {
+    const engine = new Engine();
+    const m = engine.compile(appletWat({ main: `(call $emit (i32.const 0) (i32.const 800))` }));
+    const need = runModule(engine, m, { readings: [] }).fuelUsed;
+    const exact = runModule(engine, m, { readings: [], fuel: need });
+    expect(exact.trap).toBeNull();
+    expect(exact.fuelUsed).toBe(need);
+    const short = runModule(engine, m, { readings: [], fuel: need - 1 });
+    expect(short.trap).toEqual({ kind: "OutOfFuel", message: `out of fuel in a host call (limit ${need - 1})` });
+    expect(short.fuelUsed).toBe(need - 1);
+    expect(decodeJournal(short.journal).records).toEqual([]);
+  });
 });

@@ -71,14 +71,18 @@ export function checkFuelBudget(fuel: number): void {
 /** The counter of a fresh instance: no fuel, no frames. */
 export const FUEL_COUNTER_INIT = (BigInt(MAX_FUEL) << FUEL_SHIFT) | DEPTH_BIAS;
 
-/** The host's handle on a metered instance's fuel counter (exported as __mfi_fuel_get / __mfi_fuel_set). */
+/** The host's handle on a metered instance's fuel counter (exported as __mfi_fuel_get / _set / _charge). */
 export interface FuelCell {
+  /** Remaining fuel (negative once exhausted). */
   value: bigint;
+  /** Take `units` of fuel for host work; true if the fuel is now exhausted. */
+  charge(units: number): boolean;
 }
 
 export function fuelCell(exports: WebAssembly.Exports): FuelCell {
   const get = exports[FUEL_GLOBAL + "_get"] as () => bigint;
   const set = exports[FUEL_GLOBAL + "_set"] as (v: bigint) => void;
+  const charge = exports[FUEL_GLOBAL + "_charge"] as (units: number) => number;
   return {
     get value() {
       return get();
@@ -86,5 +90,6 @@ export function fuelCell(exports: WebAssembly.Exports): FuelCell {
     set value(v: bigint) {
       set(v);
     },
+    charge: (units) => charge(units) !== 0,
   };
 }

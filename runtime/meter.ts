@@ -314,6 +314,23 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
         ),
       ),
     );
+    // Host calls charge through _charge(units) -> exhausted?: one call with a number instead of a get and a set of
+    // bigints. Units are at most a memory's bytes / 8, far below what could carry out of the fuel field.
+    m.addFunction(
+      FUEL_GLOBAL + "_charge",
+      binaryen.createType([binaryen.i32]),
+      binaryen.i32,
+      [],
+      m.block(
+        null,
+        [
+          m.global.set(FUEL_GLOBAL, m.i64.add(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.shl(m.i64.extend_u(m.local.get(0, binaryen.i32)), m.i64.const(FUEL_SHIFT)))),
+          m.i64.lt_s(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.const(0n)),
+        ],
+        binaryen.i32,
+      ),
+    );
+    m.addFunctionExport(FUEL_GLOBAL + "_charge", FUEL_GLOBAL + "_charge");
     m.addFunctionExport(FUEL_GLOBAL + "_get", FUEL_GLOBAL + "_get");
     m.addFunctionExport(FUEL_GLOBAL + "_set", FUEL_GLOBAL + "_set");
     // __mfi_reset puts every mutable global (ours included) back to its initial value, so the host can run an

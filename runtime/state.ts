@@ -8,15 +8,19 @@ import { fromHex, taggedDigest, u256ToLE } from "./digest.ts";
 
 export type AppletState = Record<string, Record<string, string>>;
 
+// Helpers live at module level: closures made inside stateRoot would be re-created (and, under tsx, re-named) per run.
+const u32 = (n: number) => Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
+const byId = (a: [bigint, Record<string, string>], b: [bigint, Record<string, string>]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+const byKeyBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
+const EMPTY_ROOT = taggedDigest(DOMAIN.state);
+
 export function stateRoot(state: AppletState): string {
+  const entries = Object.entries(state);
+  if (entries.length === 0) return EMPTY_ROOT;
   const parts: Uint8Array[] = [];
-  const u32 = (n: number) => Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
-  const devices = Object.keys(state)
-    .map((d) => BigInt(d))
-    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  for (const d of devices) {
-    const kv = state[d.toString()]!;
-    const keys = Object.keys(kv).sort((a, b) => Buffer.compare(Buffer.from(a, "hex"), Buffer.from(b, "hex")));
+  const devices = entries.map(([d, kv]): [bigint, Record<string, string>] => [BigInt(d), kv]).sort(byId);
+  for (const [d, kv] of devices) {
+    const keys = Object.keys(kv).sort(byKeyBytes);
     if (!keys.length) continue;
     parts.push(u256ToLE(d), u32(keys.length));
     for (const k of keys) {

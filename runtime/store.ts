@@ -49,9 +49,7 @@ export class Store {
   consumeFuel(amount: number): void {
     const g = this.fuelGlobal;
     if (!g) return;
-    const left = g.value - BigInt(amount);
-    g.value = left;
-    if (left < 0n) throw new HostTrap(Trap.OutOfFuel, `out of fuel in a host call (limit ${this.fuelLimit})`);
+    if (g.charge(amount)) throw new HostTrap(Trap.OutOfFuel, `out of fuel in a host call (limit ${this.fuelLimit})`);
   }
 
   /** The applet's memory as bytes, after checking [ptr, ptr+len) is inside it. */
