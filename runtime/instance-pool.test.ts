@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { Engine } from "./engine.ts";
 import { encodeInput } from "./input.ts";
 import { Instance, type RunResult } from "./instance.ts";
-import { takeInstance } from "./instance-pool.ts";
+import { idleInstanceBytes, setIdleInstanceLimit, takeInstance } from "./instance-pool.ts";
 import { Linker } from "./linker.ts";
 import { loadBuiltApplet } from "./harness.ts";
 import type { Module } from "./module.ts";
@@ -118,6 +118,26 @@ describe("instance pool", () => {
         state = reused.state;
         freshState = brandNew.state;
       }
+    }
+  });
+
+  it("keeps the idle instances' memories under the limit, and runs the same with reuse off", () => {
+    const engine = new Engine({ fuel: 5_000 });
+    const linker = new Linker();
+    // Ten distinct Modules (their data differs) with 4-page memories: 256 KiB each idle instance.
+    const modules = Array.from({ length: 10 }, (_, i) => engine.compile(appletWat({ memory: "4 4", extra: `(data (i32.const 8) "m${i}")`, main: `(call $emit (i32.const 8) (i32.const 2))` })));
+    const before = setIdleInstanceLimit(idleInstanceBytes().bytes + 3 * 4 * 65536);
+    try {
+      const runs = () => modules.map((m) => Buffer.from(Instance.instantiate(m, new Store(engine, { input: encodeInput({ readings: [] }) }), linker).run().journal).toString());
+      const first = runs();
+      expect(idleInstanceBytes().bytes).toBeLessThanOrEqual(idleInstanceBytes().limit);
+      expect(modules.filter((m) => takeInstance(m, linker)).length).toBe(3);
+      setIdleInstanceLimit(0);
+      expect(runs()).toEqual(first);
+      expect(modules.filter((m) => takeInstance(m, linker)).length).toBe(0);
+      expect(first.map((j) => j.slice(-2))).toEqual(modules.map((_, i) => `m${i}`));
+    } finally {
+      setIdleInstanceLimit(before);
     }
   });
 });

@@ -19,8 +19,15 @@ import { RESET_EXPORT, fuelCell, type FuelCell } from "./fuel.ts";
 import type { Module } from "./module.ts";
 
 const PAGE = 65536;
-/** Idle instances kept per (Module, Linker): runs on one thread are sequential, so one or two are ever in use. */
+/** Idle instances kept per Module: runs on one thread are sequential, so one or two are ever in use. */
 const KEEP = 2;
+/**
+ * The memories of all idle instances together stay under this (Engines cache every Module they compile, so without
+ * a cap a worker with many applets would keep two memories of each); past it an instance's memory goes back to the
+ * memory pool instead.
+ */
+let idleLimitBytes = 64 << 20;
+let idleBytes = 0;
 
 export interface PooledInstance {
   wasm: WebAssembly.Instance;
@@ -31,8 +38,15 @@ export interface PooledInstance {
 /** The non-zero bytes of a new instance's memory (the data segments), as runs merged across short gaps. */
 type MemoryImage = { offset: number; bytes: Uint8Array }[];
 
-// Keyed by object so an idle instance never outlives its Module or Linker.
-const idle = new WeakMap<Module, WeakMap<object, PooledInstance[]>>();
+/** A Module's idle instances (with the Linker each was linked by) and the bytes their memories hold. */
+interface Idle {
+  list: { linker: object; p: PooledInstance }[];
+  held: { bytes: number };
+}
+
+// Keyed by the Module so idle instances never outlive it; when a Module is collected, its idle bytes are released.
+const idle = new WeakMap<Module, Idle>();
+const released = new FinalizationRegistry<{ bytes: number }>((held) => (idleBytes -= held.bytes));
 const images = new WeakMap<Module, MemoryImage>();
 
 /** An instance for a new one's caller: a new instance's parts, recording the Module's initial memory image once. */
@@ -43,8 +57,12 @@ export function adopt(module: Module, wasm: WebAssembly.Instance, memory: WebAss
 
 /** An idle instance of `module` linked by `linker`, already reset to the initial state; undefined if none. */
 export function takeInstance(module: Module, linker: object): PooledInstance | undefined {
-  const p = idle.get(module)?.get(linker)?.pop();
-  if (!p) return undefined;
+  const pool = idle.get(module);
+  const k = pool ? pool.list.findLastIndex((e) => e.linker === linker) : -1;
+  if (k < 0) return undefined;
+  const { p } = pool!.list.splice(k, 1)[0]!;
+  pool!.held.bytes -= p.memory.buffer.byteLength;
+  idleBytes -= p.memory.buffer.byteLength;
   const mem = new Uint8Array(p.memory.buffer);
   mem.fill(0);
   for (const run of images.get(module)!) mem.set(run.bytes, run.offset);
@@ -54,17 +72,34 @@ export function takeInstance(module: Module, linker: object): PooledInstance | u
 
 /**
  * Keep an instance after its run for the next one. Returns false when it cannot be reused (its memory grew, the
- * Module has passive data, or enough are idle already): the caller then owns its memory again.
+ * Module has passive data, enough are idle already, or the idle memories are at their limit): the caller then owns
+ * its memory again.
  */
 export function giveInstance(module: Module, linker: object, p: PooledInstance): boolean {
-  if (module.info.passiveData || p.memory.buffer.byteLength !== module.info.memoryMinPages * PAGE || !images.has(module)) return false;
-  let byLinker = idle.get(module);
-  if (!byLinker) idle.set(module, (byLinker = new WeakMap()));
-  let list = byLinker.get(linker);
-  if (!list) byLinker.set(linker, (list = []));
-  if (list.length >= KEEP) return false;
-  list.push(p);
+  const bytes = p.memory.buffer.byteLength;
+  if (module.info.passiveData || bytes !== module.info.memoryMinPages * PAGE || !images.has(module)) return false;
+  let pool = idle.get(module);
+  if (!pool) {
+    idle.set(module, (pool = { list: [], held: { bytes: 0 } }));
+    released.register(module, pool.held);
+  }
+  if (pool.list.length >= KEEP || idleBytes + bytes > idleLimitBytes) return false;
+  pool.list.push({ linker, p });
+  pool.held.bytes += bytes;
+  idleBytes += bytes;
   return true;
+}
+
+/** Bytes held by idle instances' memories, and the limit (tests and operators' diagnostics). */
+export function idleInstanceBytes(): { bytes: number; limit: number } {
+  return { bytes: idleBytes, limit: idleLimitBytes };
+}
+
+/** Change the limit on idle instances' memory (tests; 0 turns reuse off). Returns the previous limit. */
+export function setIdleInstanceLimit(bytes: number): number {
+  const before = idleLimitBytes;
+  idleLimitBytes = bytes;
+  return before;
 }
 
 function imageOf(memory: WebAssembly.Memory): MemoryImage {
