@@ -144,28 +144,26 @@ const bench: Bench = {
 
     const es = engine.compile(loadBuiltApplet("energy-sum"));
     const input = encodeInput({ readings: sampleEpoch() });
-    const inst: number[] = [];
     const defaultLinker = new Linker();
-    for (let i = 0; i < 3000; i++) {
-      const store = new Store(engine, { input });
-      const t0 = process.hrtime.bigint();
-      const instance = Instance.instantiate(es, store, defaultLinker);
-      if (i >= 500) inst.push(Number(process.hrtime.bigint() - t0) / 1e3);
-      // As at the end of a run: the instance goes back to the pool (resetting it is part of the next instantiate).
-      instance.dispose();
-    }
-    const instUs = median(inst);
+    /** Median µs of Instance.instantiate over `n` runs after `skip` warm-up ones; `before` runs untimed first. */
+    const instantiateUs = (n: number, skip: number, before = () => {}) => {
+      const us: number[] = [];
+      for (let i = 0; i < n; i++) {
+        before();
+        const store = new Store(engine, { input });
+        const t0 = process.hrtime.bigint();
+        const instance = Instance.instantiate(es, store, defaultLinker);
+        if (i >= skip) us.push(Number(process.hrtime.bigint() - t0) / 1e3);
+        // As at the end of a run: the instance goes back to the pool (resetting it is part of the next instantiate).
+        instance.dispose();
+      }
+      return median(us);
+    };
+    const instUs = instantiateUs(3000, 500);
     // The same with the pool emptied first: a new WebAssembly.Instance (the first run of a Module, or after a grown one).
-    const fresh: number[] = [];
-    for (let i = 0; i < 1500; i++) {
+    const freshUs = instantiateUs(1500, 300, () => {
       for (let p; (p = takeInstance(es, defaultLinker)); ) giveMemory(p.memory, es.info.memoryMinPages, es.info.memoryMaxPages);
-      const store = new Store(engine, { input });
-      const t0 = process.hrtime.bigint();
-      const instance = Instance.instantiate(es, store, defaultLinker);
-      if (i >= 300) fresh.push(Number(process.hrtime.bigint() - t0) / 1e3);
-      instance.dispose();
-    }
-    const freshUs = median(fresh);
+    });
     const stores = Array.from({ length: 20 }, () => new Store(engine, { input }));
     const instCpuUs = (timeIt(() => stores.forEach((s) => Instance.instantiate(es, s).dispose()), 50) / stores.length) * 1000;
     log(`instantiate energy-sum from a cached Module: median ${instUs.toFixed(1)} µs wall; ${instCpuUs.toFixed(1)} µs CPU (median of batches of 20); a new WebAssembly.Instance (pool empty) ${freshUs.toFixed(1)} µs`);

@@ -1,5 +1,4 @@
 import * as crypto from "node:crypto";
-import { createHash } from "node:crypto";
 
 // One-shot hashing (Node ≥ 20.12) skips the Hash object, half the cost of a small digest; older Nodes stream.
 const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: "hex") => string }).hash;
@@ -13,14 +12,14 @@ export function taggedDigest(tag: string, ...parts: Uint8Array[]): string {
     for (const p of parts) n += p.length;
     if (n <= ONE_SHOT_MAX) return oneShot("sha256", Buffer.concat([t, ...parts], n), "hex");
   }
-  const h = createHash("sha256").update(tag);
+  const h = crypto.createHash("sha256").update(tag);
   for (const p of parts) h.update(p);
   return h.digest("hex");
 }
 
 /** imageId: plain sha256 of the original (unmetered) Wasm bytes, hex without 0x (the contracts' bytes32). */
 export function imageIdOf(wasm: Uint8Array): string {
-  return createHash("sha256").update(wasm).digest("hex");
+  return crypto.createHash("sha256").update(wasm).digest("hex");
 }
 
 export function toHex(b: Uint8Array): string {
@@ -44,7 +43,8 @@ export function u256ToLE(x: bigint): Uint8Array {
 const limbs = new BigUint64Array(4);
 const limbBytes = new Uint8Array(limbs.buffer);
 const limb0Bytes = new Uint8Array(limbs.buffer, 0, 8);
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+/** Typed arrays store in platform byte order; the encodings here are little-endian. */
+export const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 /**
  * x mod 2^256 as 32 little-endian bytes at out[at]. A BigUint64Array store keeps its value mod 2^64 and `>>` on a

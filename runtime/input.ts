@@ -3,7 +3,7 @@
  * epoch and config always encode to the same bytes, whatever order the caller passes them in.
  */
 import { ABI_VERSION, INPUT } from "./abi.ts";
-import { u256IntoLE } from "./digest.ts";
+import { LITTLE_ENDIAN, u256IntoLE } from "./digest.ts";
 import { RuntimeInputError } from "./errors.ts";
 
 /** What an applet sees of a reading (the chain's `prev` hash is not part of the input). */
@@ -65,7 +65,6 @@ export function encodeInputTransient(opts: EncodeOptions): Uint8Array {
 
 // Readings are written through 64-bit typed arrays (an order of magnitude faster than DataView.setBigInt64 on
 // Node 20); they store in platform byte order, so a big-endian host takes the DataView path.
-const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function encode(opts: EncodeOptions, alloc: (size: number) => Uint8Array): Uint8Array {
   const epoch = opts.epoch ?? WHOLE_TIME;
@@ -75,22 +74,9 @@ function encode(opts: EncodeOptions, alloc: (size: number) => Uint8Array): Uint8
   }
   const given = opts.readings;
   // Readings usually arrive in (device, seq) order already (a chain is stored that way): they are written in the
-  // order given, and sorted (then written again) only if that order turns out wrong. This pass groups them by
-  // device, checking the device order; the write checks each device's seqs (as numbers, cheaper than bigints).
-  // A deviceId is range-checked only where it changes (it is 256 bits wide).
-  let ordered = true;
-  const devices: DeviceGroup[] = [];
-  let last: DeviceGroup | undefined;
-  for (let i = 0; i < given.length; i++) {
-    const r = given[i]!;
-    if (last !== undefined && last.id === r.deviceId) last.count++;
-    else {
-      if (typeof r.deviceId !== "bigint" || r.deviceId < 0n || r.deviceId > U256) throw readingError(r, "deviceId must fit in 256 bits");
-      if (last !== undefined && last.id > r.deviceId) ordered = false;
-      devices.push((last = { id: r.deviceId, first: i, count: 1 }));
-    }
-    if (r.values.length > INPUT.valueSlots) throw readingError(r, `at most ${INPUT.valueSlots} values, got ${r.values.length}`);
-  }
+  // order given, and sorted (then written again) only if that order turns out wrong: the grouping checks the device
+  // order, the write each device's seqs (as numbers, cheaper than bigints).
+  const { devices, ordered } = groupByDevice(given);
   if (ordered) {
     const out = write(alloc, epoch, config, given, devices);
     if (out) return out;
@@ -101,14 +87,29 @@ function encode(opts: EncodeOptions, alloc: (size: number) => Uint8Array): Uint8
       throw new RuntimeInputError(`duplicate reading: device ${sorted[i]!.deviceId} seq ${sorted[i]!.seq}`, { details: "each (deviceId, seq) may appear once in an input" });
     }
   }
-  const groups: DeviceGroup[] = [];
-  last = undefined;
-  for (let i = 0; i < sorted.length; i++) {
-    const id = sorted[i]!.deviceId;
-    if (last !== undefined && last.id === id) last.count++;
-    else groups.push((last = { id, first: i, count: 1 }));
+  return write(alloc, epoch, config, sorted, groupByDevice(sorted).devices)!;
+}
+
+/**
+ * Runs of readings with the same deviceId, and whether those runs are in increasing deviceId order (the groups
+ * describe the readings only if so). Checks each deviceId's range where it changes (it is 256 bits wide) and the
+ * number of values of every reading.
+ */
+function groupByDevice(readings: readonly AppletReading[]): { devices: DeviceGroup[]; ordered: boolean } {
+  let ordered = true;
+  const devices: DeviceGroup[] = [];
+  let last: DeviceGroup | undefined;
+  for (let i = 0; i < readings.length; i++) {
+    const r = readings[i]!;
+    if (last !== undefined && last.id === r.deviceId) last.count++;
+    else {
+      if (typeof r.deviceId !== "bigint" || r.deviceId < 0n || r.deviceId > U256) throw readingError(r, "deviceId must fit in 256 bits");
+      if (last !== undefined && last.id > r.deviceId) ordered = false;
+      devices.push((last = { id: r.deviceId, first: i, count: 1 }));
+    }
+    if (r.values.length > INPUT.valueSlots) throw readingError(r, `at most ${INPUT.valueSlots} values, got ${r.values.length}`);
   }
-  return write(alloc, epoch, config, sorted, groups)!;
+  return { devices, ordered };
 }
 
 /** The whole encoding of readings grouped by device; null if some device's seqs are not strictly increasing. */

@@ -38,7 +38,10 @@ export interface PooledInstance {
 /** The non-zero bytes of a new instance's memory (the data segments), as runs merged across short gaps. */
 type MemoryImage = { offset: number; bytes: Uint8Array }[];
 
-/** A Module's idle instances (with the Linker each was linked by) and the bytes their memories hold. */
+/**
+ * A Module's idle instances (with the Linker each was linked by) and the bytes their memories hold. The count is
+ * its own object because it is what the FinalizationRegistry holds: holding the list would keep the instances alive.
+ */
 interface Idle {
   list: { linker: object; p: PooledInstance }[];
   held: { bytes: number };

@@ -363,14 +363,7 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
  * of metering. Names are only debug information; without them binaryen numbers functions and globals.
  */
 function withoutReservedNames(wasm: Uint8Array): Uint8Array {
-  const reserved = new TextEncoder().encode("__mfi");
-  const contains = (a: Uint8Array) => {
-    outer: for (let i = 0; i + reserved.length <= a.length; i++) {
-      for (let k = 0; k < reserved.length; k++) if (a[i + k] !== reserved[k]) continue outer;
-      return true;
-    }
-    return false;
-  };
+  const bytes = Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength);
   const kept: Uint8Array[] = [wasm.subarray(0, 8)];
   let dropped = false;
   for (const r = new Reader(wasm, 8); !r.done; ) {
@@ -382,7 +375,7 @@ function withoutReservedNames(wasm: Uint8Array): Uint8Array {
     if (id === 0) {
       const name = new Reader(wasm, body, body + size);
       const len = name.u32();
-      if (new TextDecoder().decode(wasm.subarray(name.pos, name.pos + len)) === "name" && contains(wasm.subarray(body, body + size))) {
+      if (bytes.toString("latin1", name.pos, name.pos + len) === "name" && bytes.subarray(body, body + size).includes("__mfi")) {
         dropped = true;
         continue;
       }
