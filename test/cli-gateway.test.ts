@@ -166,7 +166,8 @@ describe("mfi gateway start", () => {
     let out = "";
     child.stdout!.on("data", (b) => (out += b));
     await new Promise<void>((resolve, reject) => {
-      child.stdout!.on("data", () => lines(out).some((l) => l.event === "listening") && resolve());
+      // Both lines: the "listening" event and the "gateway listening" log can arrive in different stdout chunks.
+      child.stdout!.on("data", () => lines(out).some((l) => l.event === "listening") && lines(out).some((l) => l.msg === "gateway listening") && resolve());
       child.once("exit", (code) => reject(new Error(`gateway/main.ts exited ${code}:\n${out}`)));
     });
     const url = lines(out).find((l) => l.event === "listening")!.url as string;
