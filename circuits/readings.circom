@@ -75,6 +75,7 @@ template ReadingsChain(K) {
     // The chain itself: seq is not an input (seq0 + i), so a repeated, skipped or decreasing seq breaks the hash.
     component link[K];
     component mono[K];
+    component inRange[K];
     signal signedAcc[K + 1];
     signedAcc[0] <== 0;
     signal firstOutAcc[K];
@@ -95,6 +96,10 @@ template ReadingsChain(K) {
         }
         // A disabled slot carries nothing.
         (1 - enabled[i]) * values[i][0] === 0;
+        // Every value a reducer reads lies in [0, 2^63), in every circuit: a negative i64 enters the chain as r - |v|,
+        // and the field sum of such values would let a hand-built witness claim output = r - |sum| (issue 16).
+        inRange[i] = InRange(63);
+        inRange[i].in <== inside[i] * values[i][0];
 
         link[i] = Poseidon(8);
         link[i].inputs[0] <== deviceId;
@@ -183,7 +188,7 @@ template ReadingsSum(K) {
 
     signal imageSq <== imageId * imageId;  // binds imageId in the R1CS too (snarkjs binds public inputs anyway)
 
-    // sum of values[0] over the inside readings (field sum; the prover refuses negative values).
+    // sum of values[0] over the inside readings: K values in [0, 2^63) (ReadingsChain) sum below r, so no wrap.
     signal acc[K + 1];
     acc[0] <== 0;
     for (var i = 0; i < K; i++) acc[i + 1] <== acc[i] + inside[i] * values[i][0];

@@ -182,3 +182,32 @@ describe("Readings(16) with the sum reducer", { timeout: 120_000 }, () => {
     expect(await witnessOk(i)).toBe(false);
   });
 });
+
+// A negative i64 enters the chain as r - |v|; before every reduced value was range-checked, the sum circuit had a
+// witness claiming output = r - |sum| (issue 16). R is the BN254 scalar field modulus.
+describe("Readings(16): reduced values lie in [0, 2^63) in every circuit", { timeout: 120_000 }, () => {
+  const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+  const negInput = async (values: bigint[], output: bigint, param?: bigint) => {
+    const c = await makeChain(key, epochPoints(values));
+    const segment = { before: c[0], slots: c.slice(1), insideCount: values.length };
+    return readingsInput({ segment, k: 16, publicKey: key.publicKey, imageIdField: imageIdToField(IMAGE_ID), epoch: EPOCH_PACKED, output, param });
+  };
+
+  it("sum: a signed chain with a negative inside value has no witness for the wrapped sum r - 5, nor for any small output", async () => {
+    expect(await witnessOk(await negInput([3n, -8n], R - 5n))).toBe(false);
+    expect(await witnessOk(await negInput([-5n], R - 5n))).toBe(false);
+    expect(await witnessOk(await negInput([3n, -8n], 0n))).toBe(false);
+    expect(await witnessOk(await negInput([3n, 8n], 11n))).toBe(true); // the same chain shape, honest values
+  });
+
+  it("sum: the largest i64 still has a witness (the check is [0, 2^63), not narrower)", async () => {
+    expect(await witnessOk(await negInput([(1n << 63n) - 1n, 1n], 1n << 63n))).toBe(true);
+  });
+
+  it("count_above and max: a negative inside value has no witness (it used to count as below every threshold)", async () => {
+    expect(await witnessOk(await negInput([3n, -1n], 1n, 2n), "readings_count_above_16")).toBe(false);
+    expect(await witnessOk(await negInput([3n, 1n], 1n, 2n), "readings_count_above_16")).toBe(true);
+    expect(await witnessOk(await negInput([3n, -1n], 3n), "readings_max_16")).toBe(false);
+    expect(await witnessOk(await negInput([3n, 1n], 3n), "readings_max_16")).toBe(true);
+  });
+});
