@@ -39,6 +39,14 @@ export class CircuitNotBuiltError extends CircuitsError {
 export class ReceiptFormatError extends CircuitsError {
   override name = "ReceiptFormatError";
 }
+/** A receipt is for another circuit, reducer, imageId or parameter than the applet it is checked against. */
+export class ReceiptMismatchError extends CircuitsError {
+  override name = "ReceiptMismatchError";
+}
+/** The expected applet given to verifyReceipt is malformed (reducer, imageId, missing or extra parameter). */
+export class InvalidVerifyOptionsError extends CircuitsError {
+  override name = "InvalidVerifyOptionsError";
+}
 /** Witness generation or proving failed (the inputs violate the circuit's constraints). */
 export class ProvingError extends CircuitsError {
   override name = "ProvingError";

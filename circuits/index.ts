@@ -2,7 +2,8 @@
  * circuits/: Groth16 proofs (circom 2 + snarkjs) that a device's signed readings reduce to a claimed output, and that
  * a device key signed its registration. The only module other layers import.
  */
-export { proveClaim, verifyReceipt, closeProver, getDefaultPool, verificationKey, type ProveClaimOptions, type ProveResult } from "./prover.ts";
+export { proveClaim, closeProver, getDefaultPool, verificationKey, type ProveClaimOptions, type ProveResult } from "./prover.ts";
+export { verifyReceipt, verifyGroth16, type ExpectedApplet, type VerifyReceiptOptions } from "./verify.ts";
 export { proveRegistration, verifyRegistration, type RegistrationProof } from "./register.ts";
 export { ProverPool } from "./pool.ts";
 export { toCalldata, receiptToJSON, receiptFromJSON, claimPublicSignals, type Receipt, type Seal, type Claim, type Journal, type Calldata } from "./receipt.ts";

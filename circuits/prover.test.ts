@@ -3,7 +3,8 @@ import { describe, it, expect, afterAll } from "vitest";
 import * as snarkjs from "snarkjs";
 import { AbiCoder } from "ethers";
 import { registrationMessage } from "../device-sdk/index.ts";
-import { proveClaim, verifyReceipt, closeProver, toCalldata, receiptToJSON, receiptFromJSON, ProverPool, proveRegistration, verifyRegistration, verificationKey } from "./index.ts";
+import { proveClaim, verifyReceipt, closeProver, toCalldata, receiptToJSON, receiptFromJSON, ProverPool, proveRegistration, verifyRegistration, verificationKey, claimPublicSignals, ReceiptMismatchError, InvalidVerifyOptionsError } from "./index.ts";
+import { R } from "./setup/field.ts";
 import { snarkjsProof } from "./prover.ts";
 import { deviceKey, makeChain, epochPoints, backend, EPOCH, EPOCH_PACKED, IMAGE_ID } from "./fixtures.ts";
 
@@ -20,15 +21,20 @@ describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
     expect(r.seal.circuit).toBe("readings_sum_16");
     expect(r.claim).toMatchObject({ output: 23n, epoch: EPOCH_PACKED, deviceId: key.deviceId, imageId: IMAGE_ID });
     expect(r.journal).toMatchObject({ firstSeq: 2n, signedSeq: 6n, insideCount: 3 });
-    expect(await verifyReceipt(r)).toBe(true);
+    const applet = { imageId: IMAGE_ID, reducer: "sum" as const };
+    expect(await verifyReceipt(r, { applet })).toBe(true);
     expect(Object.keys(JSON.parse(receiptToJSON(r))).sort()).toEqual(["claim", "journal", "publicSignals", "seal"]);
     const back = receiptFromJSON(receiptToJSON(r));
-    expect(await verifyReceipt(back)).toBe(true);
+    expect(await verifyReceipt(back, { applet })).toBe(true);
 
     // The claim is rebuilt into signals: changing any field breaks verification.
     for (const claim of [{ output: 24n }, { deviceId: key.deviceId + 1n }, { epoch: EPOCH_PACKED + 1n }, { imageId: "0x" + "cd".repeat(32) }]) {
-      expect(await verifyReceipt({ ...back, claim: { ...back.claim, ...claim }, publicSignals: [] })).toBe(false);
+      const c = { ...back.claim, ...claim };
+      expect(await verifyReceipt({ ...back, claim: c, publicSignals: claimPublicSignals(c) }, { applet: { ...applet, imageId: c.imageId } })).toBe(false);
     }
+    // An output at or above the field modulus is refused (snarkjs alone would reduce it mod r; the vault refuses it).
+    const wrapped = { ...back.claim, output: 23n + R };
+    expect(await verifyReceipt({ ...back, claim: wrapped, publicSignals: claimPublicSignals(wrapped) }, { applet })).toBe(false);
     // And snarkjs itself rejects each tampered public signal.
     const vk = verificationKey("readings_sum_16");
     for (let i = 0; i < 4; i++) {
@@ -62,10 +68,17 @@ describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
       expect(count.publicSignals[4]).toBe(3n);
       expect(max.claim.output).toBe(10n);
       expect(genesis.journal.firstSeq).toBe(1n);
-      for (const r of [count, max, genesis]) expect(await verifyReceipt(r)).toBe(true);
+      const applets = { count: { imageId: IMAGE_ID, reducer: "count_above" as const, param: 3n }, max: { imageId: IMAGE_ID, reducer: "max" as const }, sum: { imageId: IMAGE_ID, reducer: "sum" as const } };
+      expect(await verifyReceipt(count, { applet: applets.count })).toBe(true);
+      expect(await verifyReceipt(max, { applet: applets.max })).toBe(true);
+      expect(await verifyReceipt(genesis, { applet: applets.sum })).toBe(true);
       // A receipt cannot be re-labelled with another parameter or reducer.
-      expect(await verifyReceipt({ ...count, claim: { ...count.claim, param: 4n } })).toBe(false);
-      expect(await verifyReceipt({ ...max, claim: { ...max.claim, reducer: "sum" } })).toBe(false);
+      await expect(verifyReceipt({ ...count, claim: { ...count.claim, param: 4n } }, { applet: applets.count })).rejects.toBeInstanceOf(ReceiptMismatchError);
+      await expect(verifyReceipt({ ...max, claim: { ...max.claim, reducer: "sum" } }, { applet: applets.max })).rejects.toBeInstanceOf(ReceiptMismatchError);
+      // A malformed expected applet is a typed error, not a verdict.
+      await expect(verifyReceipt(count, { applet: { imageId: IMAGE_ID, reducer: "count_above" } })).rejects.toBeInstanceOf(InvalidVerifyOptionsError);
+      await expect(verifyReceipt(max, { applet: { imageId: "0x12", reducer: "max" } })).rejects.toBeInstanceOf(InvalidVerifyOptionsError);
+      await expect(verifyReceipt(max, { applet: { imageId: IMAGE_ID, reducer: "max", param: 1n } })).rejects.toBeInstanceOf(InvalidVerifyOptionsError);
     } finally {
       await pool.close();
     }

@@ -1,14 +1,12 @@
 /**
- * proveClaim / verifyReceipt: from signed readings to a Groth16 receipt the vault accepts, and back.
+ * proveClaim: from signed readings to a Groth16 receipt the vault accepts (verify.ts checks one against an applet).
  * Proving runs in child processes (pool.ts); verifying is a pairing check in-process (tens of milliseconds).
  */
 import { readFileSync, existsSync } from "node:fs";
-// @ts-expect-error snarkjs ships no types
-import * as snarkjs from "snarkjs";
 import { imageIdToField, packEpoch, unpackEpoch, deviceIdOf, type EpochWindow, type PublicKey } from "../device-sdk/index.ts";
 import { SIZES, REDUCERS, REDUCER_PARAM, readingsName, type Reducer } from "./catalog.ts";
 import { artifactsOf, isBuilt, BUILD_DIR } from "./setup/build.ts";
-import { TooManyReadingsError, ClaimMismatchError, InvalidProveOptionsError, CircuitNotBuiltError, ProvingError, ReceiptFormatError } from "./errors.ts";
+import { TooManyReadingsError, ClaimMismatchError, InvalidProveOptionsError, CircuitNotBuiltError, ProvingError } from "./errors.ts";
 import { selectSegment, readingsInput, type ChainReading } from "./witness.ts";
 import { reduce } from "./reduce.ts";
 import { claimPublicSignals, type Receipt, type G1, type G2 } from "./receipt.ts";
@@ -149,20 +147,4 @@ export function snarkjsProof(s: { a: G1; b: G2; c: G1 }) {
     pi_b: [[s.b[0][0].toString(), s.b[0][1].toString()], [s.b[1][0].toString(), s.b[1][1].toString()], ["1", "0"]],
     pi_c: [s.c[0].toString(), s.c[1].toString(), "1"],
   };
-}
-
-/**
- * Off-chain verification: rebuilds the public signals from the claim (never trusts receipt.publicSignals alone) and
- * checks the proof against the circuit's verification key. false for a proof that does not verify.
- */
-export async function verifyReceipt(receipt: Receipt, opts: { buildDir?: string } = {}): Promise<boolean> {
-  const expected = claimPublicSignals(receipt.claim);
-  if (receipt.publicSignals.length !== expected.length || receipt.publicSignals.some((s, i) => s !== expected[i])) return false;
-  if (receipt.seal.circuit.startsWith("readings_") && !receipt.seal.circuit.startsWith(`readings_${receipt.claim.reducer}_`)) return false;
-  const vk = verificationKey(receipt.seal.circuit, opts.buildDir);
-  try {
-    return (await snarkjs.groth16.verify(vk, expected.map(String), snarkjsProof(receipt.seal))) === true;
-  } catch (e) {
-    throw new ReceiptFormatError("the receipt's proof is malformed (points off the curve?)", { cause: e });
-  }
 }

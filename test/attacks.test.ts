@@ -4,3 +4,4 @@
  * with real circuits, real anvil and real proofs where the attack needs one.
  */
 import "./attacks/values.ts";
+import "./attacks/verify.ts";

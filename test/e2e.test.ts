@@ -9,9 +9,11 @@ import type { DeviceClient, DeviceKey } from "../device-sdk/index.ts";
 import { ContractRevertedError } from "../contracts/index.ts";
 import { replayRun } from "../gateway/worker/index.ts";
 import { verifyReceipt, receiptFromJSON, closeProver } from "../circuits/index.ts";
+import { appletFromPath } from "../cli/verify-applet.ts";
 import type { Devnet } from "../cli/devnet/devnet.ts";
 import { expectedOutput, startHistoricalDevnet, trapAppletWasm, waitFor, type HistoricalDevnet } from "./helpers.ts";
-import { listApplets } from "../runtime/index.ts";
+import { listApplets, APPLETS_DIR } from "../runtime/index.ts";
+import { join } from "node:path";
 
 const EPOCH = 10_000;
 let net: Devnet;
@@ -69,7 +71,14 @@ describe("device → gateway → applet → proof → paid", () => {
       expect(report.mismatches).toEqual([]);
     }
     const paid = net.worker.db.listClaims(100).filter((c) => c.state === "paid");
-    for (const c of paid.slice(0, 2)) expect(await verifyReceipt(receiptFromJSON(c.receipt!))).toBe(true);
+    // Each receipt against the applet it pays for (its built Wasm and applet.json), never against itself.
+    const expected = net.applets.map((a) => appletFromPath(join(APPLETS_DIR, a.name)));
+    for (const c of paid.slice(0, 2)) {
+      const r = receiptFromJSON(c.receipt!);
+      const applet = expected.find((a) => a.imageId === r.claim.imageId);
+      expect(applet, r.claim.imageId).toBeDefined();
+      expect(await verifyReceipt(r, { applet: applet! })).toBe(true);
+    }
   });
 
   it("never pays a device-epoch twice", async () => {

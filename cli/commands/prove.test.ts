@@ -5,11 +5,17 @@ import { mkdtempSync, readFileSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { register } from "./prove.ts";
-import { deviceKey, makeChain, epochPoints, EPOCH, IMAGE_ID } from "../../circuits/fixtures.ts";
+import { register as registerVerify } from "./verify.ts";
+import { appletFromPath } from "../verify-applet.ts";
+import { APPLETS_DIR } from "../../runtime/index.ts";
+import { deviceKey, makeChain, epochPoints, EPOCH } from "../../circuits/fixtures.ts";
 
 const s = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 
-const mfi = (...args: string[]) => runInProcess([register], args);
+const mfi = (...args: string[]) => runInProcess([register, registerVerify], args);
+// The receipt is for energy-sum (a sum applet): its imageId is the sha256 of the built Wasm.
+const ENERGY_SUM = join(APPLETS_DIR, "energy-sum");
+const IMAGE_ID = appletFromPath(ENERGY_SUM).imageId;
 
 let dir: string;
 beforeAll(async () => {
@@ -35,7 +41,7 @@ describe("mfi prove / mfi verify", () => {
     expect(p.code, p.stderr).toBe(0);
     expect(p.stdout).toContain("sum = 10");
 
-    const v = await mfi("verify", receipt, "--calldata");
+    const v = await mfi("verify", receipt, "--applet", ENERGY_SUM, "--calldata");
     expect(v.code, v.stderr).toBe(0);
     expect(v.stdout).toMatch(/^valid/);
     expect(v.stdout).toContain('"proof": "0x');
@@ -44,12 +50,12 @@ describe("mfi prove / mfi verify", () => {
     r.claim.output = "11";
     r.publicSignals[3] = "11";
     writeFileSync(join(dir, "tampered.json"), JSON.stringify(r));
-    const t = await mfi("verify", join(dir, "tampered.json"));
+    const t = await mfi("verify", join(dir, "tampered.json"), "--applet", ENERGY_SUM);
     expect(t.code).toBe(1);
     expect(t.stdout).toMatch(/^INVALID/);
 
     writeFileSync(join(dir, "malformed.json"), JSON.stringify({ seal: {} }));
-    const m = await mfi("verify", join(dir, "malformed.json"));
+    const m = await mfi("verify", join(dir, "malformed.json"), "--applet", ENERGY_SUM);
     expect(m.code).toBe(2);
     expect(m.stderr).toContain("ReceiptFormatError");
   }, 300_000);

@@ -1,10 +1,10 @@
 /**
  * `mfi prove`: a Groth16 receipt that a device's signed readings reduce to an output over an epoch.
- * `mfi verify <receipt>`: checks a receipt off-chain against the built verification key.
+ * (`mfi verify` is in verify.ts: it checks a receipt against the applet it claims for.)
  */
 import type { Command } from "commander";
 import { readFileSync, writeFileSync } from "node:fs";
-import { proveClaim, verifyReceipt, closeProver, receiptToJSON, receiptFromJSON, toCalldata, CircuitsError, CircuitNotBuiltError, ReceiptFormatError, InvalidProveOptionsError, INSECURE_WARNING, REDUCERS, type ChainReading, type Reducer } from "../../circuits/index.ts";
+import { proveClaim, verifyReceipt, closeProver, receiptToJSON, CircuitsError, CircuitNotBuiltError, ReceiptFormatError, InvalidProveOptionsError, INSECURE_WARNING, REDUCERS, type ChainReading, type Reducer } from "../../circuits/index.ts";
 import { packEpoch } from "../../device-sdk/index.ts";
 import { stageProgress } from "../progress.ts";
 
@@ -56,7 +56,7 @@ Uses the keys in build/circuits/ (npm run build:circuits). Shows witness → pro
 
 Example:
   $ mfi prove --readings readings.json --epoch-start 1700000000000 --epoch-length 60000 --image-id 0xab… --claim 10
-  $ mfi verify receipt.json && mfi claim receipt.json --state .mfi/devnet
+  $ mfi verify receipt.json --applet applets/energy-sum && mfi claim receipt.json --state .mfi/devnet
 
 Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.`,
     )
@@ -83,7 +83,7 @@ Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.`,
             onProgress: (e) => progress.stage(e.stage),
           });
           progress.stage("verify");
-          if (!(await verifyReceipt(r))) throw new CircuitsError("the new proof does not verify against the built verification key", { details: "the keys in build/circuits/ are inconsistent: rebuild them with `npm run build:circuits`" });
+          if (!(await verifyReceipt(r, { applet: { imageId: o.imageId, reducer: o.reducer as Reducer, param: r.claim.param } }))) throw new CircuitsError("the new proof does not verify against the built verification key", { details: "the keys in build/circuits/ are inconsistent: rebuild them with `npm run build:circuits`" });
           progress.done();
         } catch (err) {
           progress.fail();
@@ -92,27 +92,6 @@ Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.`,
         writeFileSync(o.out, receiptToJSON(r) + "\n");
         console.log(`proved ${r.claim.reducer} = ${r.claim.output} for device ${r.claim.deviceId} over ${r.journal.insideCount} reading(s) with ${r.seal.circuit} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         console.log(`receipt: ${o.out}`);
-      } catch (err) {
-        console.error(err instanceof CircuitsError ? `${err.name}: ${err.message}` : `error: ${(err as Error).message}`);
-        process.exitCode = exitFor(err);
-      } finally {
-        await closeProver();
-      }
-    });
-
-  program
-    .command("verify <receipt>")
-    .description("verify a receipt off-chain (rebuilds the public signals from its claim)")
-    .option("--calldata", "also print the PayoutVault calldata")
-    .addHelpText("after", "\nExit codes: 0 valid, 1 invalid proof, 2 malformed receipt, 3 circuits not built.")
-    .action(async (file: string, o: { calldata?: boolean }) => {
-      try {
-        const r = receiptFromJSON(readFileSync(file, "utf8"));
-        const ok = await verifyReceipt(r);
-        console.log(`${ok ? "valid" : "INVALID"}: ${r.seal.circuit} claim ${r.claim.reducer} = ${r.claim.output} for device ${r.claim.deviceId}, epoch ${r.claim.epoch}, image ${r.claim.imageId}`);
-        if (ok) console.error(`⚠ ${INSECURE_WARNING}`);
-        if (ok && o.calldata) console.log(JSON.stringify(toCalldata(r), (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
-        process.exitCode = ok ? 0 : 1;
       } catch (err) {
         console.error(err instanceof CircuitsError ? `${err.name}: ${err.message}` : `error: ${(err as Error).message}`);
         process.exitCode = exitFor(err);

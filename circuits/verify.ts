@@ -1,0 +1,87 @@
+/**
+ * verifyReceipt: checks a receipt against the applet the caller expects, never against what the receipt says about
+ * itself. A receipt names its circuit, reducer and parameter; trusting them let a `register` proof pass as a claim
+ * (its four signals line up with a claim's), a `sum` proof pass for a `max` applet's imageId, and a `count_above`
+ * proof be checked with its threshold left out (snarkjs folds only the signals it is given, so a missing threshold
+ * is a threshold of 0). The vault rebuilds its signals from AppletRegistry; this rebuilds them from the expected
+ * applet (its Wasm's sha256 and applet.json, or its registry entry) the same way.
+ */
+// @ts-expect-error snarkjs ships no types
+import * as snarkjs from "snarkjs";
+import { imageIdToField } from "../device-sdk/index.ts";
+import { specOf, readingsName, REDUCERS, REDUCER_PARAM, type Reducer } from "./catalog.ts";
+import { BUILD_DIR } from "./setup/build.ts";
+import { R } from "./setup/field.ts";
+import { ReceiptFormatError, ReceiptMismatchError, InvalidVerifyOptionsError } from "./errors.ts";
+import { verificationKey, snarkjsProof } from "./prover.ts";
+import type { Receipt, G1, G2 } from "./receipt.ts";
+
+/** The applet a receipt must be for: what the vault would check it against. */
+export interface ExpectedApplet {
+  /** sha256 of the applet's Wasm, hex (0x optional). */
+  imageId: string;
+  reducer: Reducer;
+  /** The reducer's parameter (count_above's threshold); required exactly when the reducer has one. */
+  param?: bigint;
+}
+
+export interface VerifyReceiptOptions {
+  applet: ExpectedApplet;
+  /** Where the verification keys are: build/circuits (dev, default) or build/circuits-prod (production). */
+  buildDir?: string;
+}
+
+function checkApplet(a: ExpectedApplet): { imageId: string; reducer: Reducer; param?: bigint } {
+  if (!a || !REDUCERS.includes(a.reducer)) throw new InvalidVerifyOptionsError(`expected applet needs a reducer, one of ${REDUCERS.join(", ")}; got ${JSON.stringify(a?.reducer)}`);
+  const hex = String(a.imageId).replace(/^0x/, "").toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(hex)) throw new InvalidVerifyOptionsError(`expected applet's imageId must be 32 bytes of hex, got ${JSON.stringify(String(a.imageId).slice(0, 80))}`);
+  const paramName = REDUCER_PARAM[a.reducer];
+  if (paramName && a.param === undefined) throw new InvalidVerifyOptionsError(`reducer ${a.reducer} needs the applet's ${paramName} (applet.json param)`);
+  if (!paramName && a.param !== undefined) throw new InvalidVerifyOptionsError(`reducer ${a.reducer} takes no parameter, got ${a.param}`);
+  return { imageId: "0x" + hex, reducer: a.reducer, ...(paramName ? { param: a.param } : {}) };
+}
+
+const mismatch = (what: string) => new ReceiptMismatchError(`the receipt is not for the expected applet: ${what}`, { details: "a receipt is checked against the applet it claims for, as the vault checks it against AppletRegistry", docsPath: "docs/security.md" });
+
+/**
+ * true when the receipt's proof verifies for the expected applet; false when the proof or the claim's deviceId,
+ * epoch or output do not verify. Throws ReceiptMismatchError when the receipt is for another circuit, reducer,
+ * imageId or parameter, InvalidVerifyOptionsError for a malformed expected applet.
+ */
+export async function verifyReceipt(receipt: Receipt, opts: VerifyReceiptOptions): Promise<boolean> {
+  const applet = checkApplet(opts?.applet);
+  let kind: string;
+  try {
+    kind = specOf(receipt.seal.circuit).kind;
+  } catch (e) {
+    throw new ReceiptFormatError(`receipt names an unknown circuit ${JSON.stringify(receipt.seal.circuit)}`, { cause: e });
+  }
+  if (kind !== "readings") throw mismatch(`its proof is from the ${receipt.seal.circuit} circuit, not a readings circuit (a ${kind} proof is no claim)`);
+  // The circuit follows from the applet's reducer and the receipt's size, never from the receipt's own label.
+  const circuit = readingsName(applet.reducer, receipt.seal.k);
+  if (receipt.seal.circuit !== circuit) throw mismatch(`its proof is from ${receipt.seal.circuit} but the applet's reducer ${applet.reducer} is proven by ${circuit}`);
+  if (receipt.claim.reducer !== applet.reducer) throw mismatch(`it claims reducer ${receipt.claim.reducer}, the applet's is ${applet.reducer}`);
+  if (receipt.claim.imageId.toLowerCase() !== applet.imageId) throw mismatch(`it claims imageId ${receipt.claim.imageId}, the applet's is ${applet.imageId}`);
+  if (receipt.claim.param !== applet.param) throw mismatch(`it claims ${REDUCER_PARAM[applet.reducer] ?? "param"} ${receipt.claim.param ?? "(none)"}, the applet's is ${applet.param ?? "(none)"}`);
+
+  const { deviceId, epoch, output } = receipt.claim;
+  const signals = [imageIdToField(applet.imageId), deviceId, epoch, output, ...(applet.param !== undefined ? [applet.param] : [])];
+  if (receipt.publicSignals.length !== signals.length || receipt.publicSignals.some((s, i) => s !== signals[i])) return false;
+  return verifyGroth16({ vk: verificationKey(circuit, opts.buildDir ?? BUILD_DIR), signals, proof: receipt.seal, circuit });
+}
+
+/**
+ * snarkjs's groth16.verify after checking what it does not: one signal per public input of the key (it folds only
+ * the signals it is given, so a short list verifies as if the missing ones were 0), each below the field modulus.
+ */
+export async function verifyGroth16(o: { vk: unknown; signals: readonly bigint[]; proof: { a: G1; b: G2; c: G1 }; circuit: string }): Promise<boolean> {
+  const nPublic = (o.vk as { nPublic?: unknown }).nPublic;
+  if (o.signals.length !== nPublic) throw mismatch(`${o.signals.length} public signals for ${o.circuit}, whose verification key has nPublic = ${String(nPublic)}`);
+  // snarkjs reduces a signal mod r (so output r + 5 would verify as 5); the Solidity verifier refuses it.
+  if (o.signals.some((s) => s < 0n || s >= R)) return false;
+  try {
+    return (await snarkjs.groth16.verify(o.vk, o.signals.map(String), snarkjsProof(o.proof))) === true;
+  } catch (e) {
+    throw new ReceiptFormatError("the receipt's proof is malformed (points off the curve?)", { cause: e });
+  }
+}

@@ -1,0 +1,109 @@
+/** `mfi verify` against an expected applet (--applet, --rpc), with real proofs, real keys and a real anvil. */
+import { describe, it, expect, beforeAll, afterAll } from "vitest";
+import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runInProcess } from "../run-in-process.ts";
+import { register } from "./verify.ts";
+import { appletFromPath } from "../verify-applet.ts";
+import { APPLETS_DIR, APPLET_BUILD_DIR } from "../../runtime/index.ts";
+import { proveClaim, receiptToJSON, closeProver } from "../../circuits/index.ts";
+import { buildContracts, startAnvil, deployAll, createMachinefiClient, type Anvil } from "../../contracts/index.ts";
+import { deviceKey, makeChain, epochPoints, EPOCH } from "../../circuits/fixtures.ts";
+import { prodLikeKeys } from "../../test/prod-keys.ts";
+
+const mfi = (...args: string[]) => runInProcess([register], args);
+const ENERGY_SUM = join(APPLETS_DIR, "energy-sum");
+const THRESHOLD_ALERT = join(APPLETS_DIR, "threshold-alert");
+const MAX_APPLET = "0x" + "3a".repeat(32);
+
+let dir: string;
+let receipt: string;
+let sumAsMax: string;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), "mfi-verify-"));
+  const key = await deviceKey(7);
+  const readings = await makeChain(key, epochPoints([4n, 6n]));
+  const common = { readings, devicePublicKey: key.publicKey, epoch: EPOCH, reducer: "sum" as const, claim: 10n };
+  receipt = join(dir, "receipt.json");
+  writeFileSync(receipt, receiptToJSON(await proveClaim({ ...common, imageId: appletFromPath(ENERGY_SUM).imageId })));
+  sumAsMax = join(dir, "sum-as-max.json");
+  writeFileSync(sumAsMax, receiptToJSON(await proveClaim({ ...common, imageId: MAX_APPLET })));
+}, 240_000);
+afterAll(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await closeProver();
+});
+
+describe("mfi verify --applet", () => {
+  it("refuses to verify without an expected applet (exit 2): the receipt cannot vouch for itself", async () => {
+    const r = await mfi("verify", receipt);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("InvalidVerifyOptionsError");
+    expect((await mfi("verify", receipt, "--applet", join(dir, "nope"))).code).toBe(2);
+    expect((await mfi("verify", receipt, "--applet", dir)).code).toBe(2); // a folder without applet.json
+  });
+
+  it("accepts the receipt for its applet given as a folder or as the built .wasm", async () => {
+    for (const applet of [ENERGY_SUM, join(APPLET_BUILD_DIR, "energy-sum.wasm")]) {
+      const r = await mfi("verify", receipt, "--applet", applet);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^valid/);
+    }
+  }, 60_000);
+
+  it("refuses the receipt for another applet (exit 1), naming why", async () => {
+    const r = await mfi("verify", receipt, "--applet", THRESHOLD_ALERT);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^INVALID: the receipt is not for the expected applet/);
+  });
+
+  it("--build-dir selects other keys: missing keys exit 3, production keys reject a dev-key receipt", async () => {
+    const empty = join(dir, "empty");
+    mkdirSync(empty);
+    const missing = await mfi("verify", receipt, "--applet", ENERGY_SUM, "--build-dir", empty);
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain("CircuitNotBuiltError");
+    const prod = join(dir, "prod");
+    await prodLikeKeys("readings_sum_16", prod);
+    const r = await mfi("verify", receipt, "--applet", ENERGY_SUM, "--build-dir", prod);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^INVALID/);
+  }, 60_000);
+});
+
+describe("mfi verify --rpc (AppletRegistry on anvil)", () => {
+  let anvil: Anvil;
+  let manifestDir: string;
+  beforeAll(async () => {
+    buildContracts(); // the generated verifiers change with the circuits: deploy what contracts/generated holds now
+    anvil = await startAnvil();
+    manifestDir = join(dir, "deployments");
+    const manifest = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir });
+    const client = createMachinefiClient({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifest });
+    await client.registerApplet({ imageId: appletFromPath(ENERGY_SUM).imageId, verifier: { reducer: "sum" }, rewardPerUnit: 1n });
+    await client.registerApplet({ imageId: MAX_APPLET, verifier: { reducer: "max" }, rewardPerUnit: 1n });
+  }, 120_000);
+  afterAll(async () => {
+    await anvil?.stop();
+  });
+
+  it("accepts a receipt the applet's registered verifier accepts", async () => {
+    const r = await mfi("verify", receipt, "--rpc", anvil.rpcUrl, "--manifest-dir", manifestDir);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^valid: .*AppletRegistry/);
+  });
+
+  it("rejects a sum proof for an applet registered with max verifiers, and an unknown applet", async () => {
+    const r = await mfi("verify", sumAsMax, "--rpc", anvil.rpcUrl, "--manifest-dir", manifestDir);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^INVALID/);
+    const other = await mfi("verify", receipt, "--rpc", anvil.rpcUrl, "--registry", "0x" + "99".repeat(20));
+    expect(other.code, other.stdout + other.stderr).not.toBe(0);
+  });
+
+  it("an unreachable RPC exits 3", async () => {
+    const r = await mfi("verify", receipt, "--rpc", "http://127.0.0.1:9", "--manifest-dir", manifestDir);
+    expect(r.code).toBe(3);
+  });
+});
