@@ -136,10 +136,36 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       if (twin && type !== binaryen.unreachable) return callTwin(call, twin);
       const reload = m.local.set(fuelLocal, m.global.get(FUEL_GLOBAL, binaryen.i64));
       if (type === binaryen.unreachable) return m.block(null, [sync(), call]);
-      if (type === binaryen.none) return m.block(null, [sync(), call, reload], binaryen.none);
+      const synced = syncAfterOperands(call);
+      if (type === binaryen.none) return m.block(null, [synced, reload], binaryen.none);
       if (type !== binaryen.i32 && type !== binaryen.i64) throw new MeterError("the metering pass supports only i32/i64 call results");
       const t = tempOf(type);
-      return m.block(null, [sync(), m.local.set(t, call), reload, m.local.get(t, type)], type);
+      return m.block(null, [m.local.set(t, synced), reload, m.local.get(t, type)], type);
+    };
+    /**
+     * The call with the global synced after its operands are evaluated, not before: an operand can charge $f (a call
+     * to a metered function, a loop, a large if-arm: AssemblyScript's `input_read(__alloc(n), …)` grows memory
+     * there), and a sync placed first let the reload after the call drop those charges from the count while the
+     * limit had been tested against them (fuelUsed far below the least fuel that finishes: issue 16). The sync goes
+     * into the operand evaluated last (the table index for call_indirect), around a temp unless it is a plain read.
+     */
+    const syncAfterOperands = (call: binaryen.ExpressionRef): binaryen.ExpressionRef => {
+      const indirect = binaryen.getExpressionId(call) === binaryen.CallIndirectId;
+      const ops = L[indirect ? "CallIndirect" : "Call"]!.getOperands!(call);
+      const last = indirect ? E.CallIndirect!.getTarget!(call) : ops[ops.length - 1];
+      if (last === undefined) return m.block(null, [sync(), call], binaryen.getExpressionType(call));
+      const type = binaryen.getExpressionType(last);
+      let synced: binaryen.ExpressionRef;
+      const id = binaryen.getExpressionId(last);
+      if (id === binaryen.ConstId || id === binaryen.LocalGetId || id === binaryen.GlobalGetId) synced = m.block(null, [sync(), last], type);
+      else {
+        if (type !== binaryen.i32 && type !== binaryen.i64) throw new MeterError("the metering pass supports only i32/i64 call operands");
+        const t = tempOf(type);
+        synced = m.block(null, [m.local.set(t, last), sync(), m.local.get(t, type)], type);
+      }
+      if (indirect) E.CallIndirect!.setTarget!(call, synced);
+      else (E.Call!.setOperandAt as unknown as (e: number, i: number, v: number) => void)(call, ops.length - 1, synced);
+      return call;
     };
     const reseat = (c: binaryen.ExpressionRef) => (isCall(c) ? meterCall(c) : c);
     /** Visit a child, then re-seat it (wrapped) if it is a call. */

@@ -1,0 +1,74 @@
+/**
+ * The fuel rule (docs/fuel.md): a run with fuel N finishes iff N ≥ its fuelUsed, with the same journal and state
+ * root as with unlimited fuel. Checked on hand-written modules that charge fuel where the meter once lost it (inside
+ * the operands of host calls and call_indirect) and on generated ones (recursion, loops, host calls, the table).
+ */
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { Engine } from "./engine.ts";
+import { fuelRuns, outcome } from "./fuel-exact.ts";
+import { Trap } from "./trap.ts";
+import { appletWat } from "./wat.ts";
+
+const engine = new Engine({ fuel: 50_000_000, memoryPages: 16, journalBytes: 1 << 16 });
+const readings = [{ deviceId: 5n, seq: 1n, ts: 1n, values: [3n] }];
+
+/** Functions the generated mains call: a loop, a recursion with a large if-arm, both reachable through the table. */
+const LIB = `
+  (type $t (func (param i32) (result i32)))
+  (table 2 2 funcref) (elem (i32.const 0) $work $rec)
+  (func $work (param $n i32) (result i32) (local $i i32)
+    (block $done (loop $l
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $l)))
+    (i32.const 0))
+  (func $rec (param $n i32) (result i32)
+    (if (result i32) (i32.eqz (local.get $n)) (then (i32.const 0))
+      (else (i32.mul (i32.const 0) (i32.add (call $rec (i32.sub (local.get $n) (i32.const 1)))
+        (i32.add (i32.add (local.get $n) (local.get $n)) (i32.add (local.get $n) (local.get $n))))))))`;
+
+function expectExact(main: string) {
+  const { n, free, exact, short } = fuelRuns(engine, engine.compile(appletWat({ main, extra: LIB })), { readings });
+  expect(free.trap).toBeNull();
+  expect(outcome(exact)).toEqual(outcome(free));
+  expect(short?.trap?.kind).toBe(Trap.OutOfFuel);
+  expect(short?.fuelUsed).toBe(n - 1);
+  return n;
+}
+
+describe("fuel is exact", () => {
+  it("counts what a host call's operand charges (a call, a loop): the same fuel as when computed beforehand", () => {
+    // The meter synced the counter to the host before the operands ran and reloaded it after the call: the
+    // operand's charges were tested against the limit but dropped from fuelUsed (issue 16).
+    const inline = expectExact(`(call $emit (call $work (i32.const 200)) (i32.const 8))`);
+    const before = expectExact(`(local $p i32) (local.set $p (call $work (i32.const 200))) (call $emit (local.get $p) (i32.const 8))`);
+    expect(inline).toBe(before - 2); // the local.set and local.get cost one unit each
+    const loopArg = expectExact(`(local $i i32) (call $log (i32.const 0) (loop $l (result i32) (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 300))) (i32.const 4)))`);
+    expect(loopArg).toBeGreaterThan(300 * 8);
+  });
+
+  it("counts what the table index and arguments of call_indirect charge", () => {
+    const inline = expectExact(`(drop (call_indirect (type $t) (call $rec (i32.const 50)) (call $work (i32.const 100))))`);
+    const before = expectExact(`(local $a i32) (local $b i32) (local.set $a (call $rec (i32.const 50))) (local.set $b (call $work (i32.const 100)))
+      (drop (call_indirect (type $t) (local.get $a) (local.get $b)))`);
+    expect(inline).toBe(before - 4);
+  });
+
+  it("holds for generated modules: loops, recursion, host calls and the table, in any order and nesting", () => {
+    const stmt = fc.oneof(
+      fc.nat(300).map((k) => `(call $emit (call $work (i32.const ${k})) (i32.const 8))`),
+      fc.nat(60).map((d) => `(call $log (i32.const 0) (call $rec (i32.const ${d})))`),
+      fc.tuple(fc.nat(1), fc.nat(100)).map(([f, k]) => `(drop (call_indirect (type $t) (i32.const ${k}) (i32.const ${f})))`),
+      fc.tuple(fc.nat(40), fc.nat(100)).map(([d, k]) => `(drop (call $input_read (i32.const 64) (call $rec (i32.const ${d})) (call $work (i32.const ${k}))))`),
+      fc.nat(20).map((k) => `(drop (call $state_get (i32.const 0) (i32.const 0) (i32.add (i32.const 8) (call $work (i32.const ${k}))) (i32.const 64) (i32.const 8)))`),
+      fc.nat(100).map((k) => `(drop (call $work (i32.const ${k})))`),
+    );
+    fc.assert(
+      fc.property(fc.array(stmt, { minLength: 1, maxLength: 6 }), (stmts) => {
+        expectExact(stmts.join("\n"));
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
