@@ -5,8 +5,11 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { listApplets, manifestConfig } from "./applets.ts";
 import { Engine } from "./engine.ts";
 import { fuelRuns, outcome } from "./fuel-exact.ts";
+import { loadBuiltApplet } from "./harness.ts";
+import type { AppletReading } from "./input.ts";
 import { Trap } from "./trap.ts";
 import { appletWat } from "./wat.ts";
 
@@ -71,4 +74,43 @@ describe("fuel is exact", () => {
       { numRuns: 40 },
     );
   });
+});
+
+describe("fuel is exact for the example applets", () => {
+  const applets = listApplets();
+  const appEngine = new Engine();
+  const device = fc.bigInt({ min: 1n, max: (1n << 254n) - 1n });
+  /** One device's chain: consecutive seq, non-decreasing ts, values[0] mostly around the applets' thresholds. */
+  const chain = (id: bigint) =>
+    fc.array(fc.tuple(fc.nat(120_000), fc.bigInt({ min: -50n, max: 1_000n }), fc.bigInt({ min: 0n, max: 500n })), { maxLength: 40 }).map((steps) => {
+      let ts = 1_764_000_000_000n;
+      return steps.map(([dt, v0, v1], i): AppletReading => ({ deviceId: id, seq: BigInt(i + 1), ts: (ts += BigInt(dt)), values: [v0, v1, 0n, 0n] }));
+    });
+  const input = fc.uniqueArray(device, { minLength: 1, maxLength: 4 }).chain((ids) =>
+    fc.record({
+      readings: fc.tuple(...ids.map(chain)).map((chains) => chains.flat()),
+      epoch: fc.option(fc.record({ startMs: fc.bigInt({ min: 1_763_999_000_000n, max: 1_764_001_000_000n }), lengthMs: fc.bigInt({ min: 1n, max: 3_600_000n }) }), { nil: undefined }),
+    }),
+  );
+
+  for (const a of applets) {
+    it(`${a.name}: fuel N = fuelUsed finishes with the same journal and state root, N − 1 traps OutOfFuel (random epochs, 1–4 devices)`, () => {
+      const module = appEngine.compile(loadBuiltApplet(a.name));
+      const config = manifestConfig(a.manifest);
+      fc.assert(
+        fc.property(input, input, ({ readings, epoch }, second) => {
+          // Two epochs in a row: the second starts from the first one's state (uptime-streak keeps a streak there).
+          const first = fuelRuns(appEngine, module, { readings, epoch, config });
+          const then = fuelRuns(appEngine, module, { ...second, config, state: first.free.state });
+          for (const { free, exact, short, n } of [first, then]) {
+            expect(free.trap).toBeNull();
+            expect(outcome(exact)).toEqual(outcome(free));
+            expect(short?.trap?.kind).toBe(Trap.OutOfFuel);
+            expect(short?.fuelUsed).toBe(n - 1);
+          }
+        }),
+        { numRuns: 60 },
+      );
+    });
+  }
 });

@@ -5,3 +5,4 @@
  */
 import "./attacks/values.ts";
 import "./attacks/verify.ts";
+import "./attacks/fuel.ts";
