@@ -119,7 +119,8 @@ describe("deployAll", () => {
     const anvil = await startAnvil({ chainId: 4690 });
     try {
       const { generatedVerifierNames } = await import("./artifacts.ts");
-      const p = deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: false });
+      // (dev verifiers off 31337 need the opt-in: test/attacks/dev-keys.ts covers that refusal)
+      const p = deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: false, devKeysIKnowTheyAreInsecure: true });
       if (generatedVerifierNames().includes("register")) {
         const m = await p;
         expect(m.registerVerifier).toBe("generated");
@@ -127,7 +128,7 @@ describe("deployAll", () => {
       } else {
         await expect(p).rejects.toBeInstanceOf(ContractsError);
       }
-      await expect(deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: false, mockRegistration: true })).rejects.toBeInstanceOf(ContractsError);
+      await expect(deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: false, mockRegistration: true, devKeysIKnowTheyAreInsecure: true })).rejects.toThrow(/mockRegistration on chain 4690 needs allowMockVerifier/);
     } finally {
       await anvil.stop();
     }

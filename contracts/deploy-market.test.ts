@@ -71,7 +71,7 @@ describe("deployAll: DataMarket and DevToken", () => {
   it("never deploys DevToken off a devnet, and the contract itself refuses such a chain", async () => {
     const other = await startAnvil({ chainId: 4690 });
     try {
-      const opts = { rpcUrl: other.rpcUrl, privateKey: other.accounts[0]!, manifestDir: false as const, allowMockVerifier: true, mockRegistration: true };
+      const opts = { rpcUrl: other.rpcUrl, privateKey: other.accounts[0]!, manifestDir: false as const, allowMockVerifier: true, mockRegistration: true, devKeysIKnowTheyAreInsecure: true };
       const m = await deployAll(opts);
       expect(m.contracts.DevToken).toBeUndefined();
       expect(m.contracts.DataMarket).toMatch(/^0x[0-9a-fA-F]{40}$/);

@@ -2,7 +2,8 @@
  * Deploys every contract to any EVM RPC and writes the deployment manifest `.mfi/deployments/<chainId>.json`.
  * The same code deploys to anvil and to a public chain (IoTeX testnet, chain id 4690, via MFI_RPC_URL and
  * MFI_PRIVATE_KEY). MockVerifier is only used for registration on a devnet, or when explicitly allowed; DevToken (free mint) only
- * on a devnet.
+ * on a devnet. The dev Groth16 verifiers only go to chain 31337 (verifier-keys.ts says why); other chains get a
+ * production build's verifiers, with each zkey's sha256 in the manifest.
  */
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
@@ -11,6 +12,7 @@ import { generatedVerifierNames, getArtifact, loadArtifacts } from "./artifacts.
 import { ROOT } from "./compile.ts";
 import { ContractsEnvironmentError, ContractsError } from "./errors.ts";
 import { isDevnet, makeProvider, makeWallet } from "./provider.ts";
+import { DEV_KEYS_CHAIN_ID, DEV_KEYS_OPT_IN, DevVerifiersRefusedError, loadProductionVerifiers, PROD_BUILD_DIR, type ProductionVerifier } from "./verifier-keys.ts";
 
 export interface ReducerVerifiers {
   /** Public signals per proof: 4, or 5 when the reducer has a parameter. */
@@ -44,6 +46,10 @@ export interface DeploymentManifest {
   reducers: Record<string, ReducerVerifiers>;
   /** Which verifier DeviceRegistry checks registrations with. */
   registerVerifier: "generated" | "mock";
+  /** Where the Groth16 verifiers' keys come from: the public-seed dev setup (forgeable) or a production build. */
+  verifierKeys: "dev" | "production";
+  /** Production deployments: sha256 (hex) of the zkey each verifier was exported from, by circuit name. */
+  zkeys?: Record<string, string>;
 }
 
 export interface DeployOptions {
@@ -59,6 +65,13 @@ export interface DeployOptions {
   market?: MarketGovernance;
   /** Deploy DevToken, a free-mint test stablecoin (default: devnets only; refused elsewhere). */
   devToken?: boolean;
+  /**
+   * Deploy the dev verifiers (contracts/generated/, keys from a public seed: anyone can forge proofs) to a chain other
+   * than 31337. Off by default: other chains get the verifiers of `productionKeys`. CLI: --dev-keys-i-know-they-are-insecure.
+   */
+  devKeysIKnowTheyAreInsecure?: boolean;
+  /** A production build's directory (default build/circuits-prod/): its verifiers replace the dev ones. Off 31337 it is required. */
+  productionKeys?: string;
   log?: (msg: string) => void;
 }
 
@@ -78,7 +91,10 @@ export const DEFAULT_MANIFEST_DIR = join(ROOT, ".mfi", "deployments");
 
 /** Deploys one compiled contract by artifact name and returns its address. */
 export async function deployContract(wallet: Wallet, name: string, args: unknown[] = [], log: (m: string) => void = () => {}): Promise<string> {
-  const art = getArtifact(name);
+  return deployArtifact(wallet, getArtifact(name), name, log, args);
+}
+
+async function deployArtifact(wallet: Wallet, art: { abi: readonly unknown[]; bytecode: string }, name: string, log: (m: string) => void, args: unknown[] = []): Promise<string> {
   const factory = new ContractFactory(art.abi as never, art.bytecode, wallet);
   const c = await factory.deploy(...args);
   await c.waitForDeployment();
@@ -112,7 +128,22 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
     if (!Number.isInteger(feeBps) || feeBps < 0 || feeBps > 1_000) {
       throw new ContractsError(`market.feeBps must be an integer in 0..1000 (10%), got ${feeBps}`, { metaMessages: ["DataMarket caps the protocol fee at MAX_FEE_BPS = 1000."] });
     }
-    const names = generatedVerifierNames();
+    // Dev verifiers are forgeable by anyone who reads the seed: only the local devnet gets them without the opt-in.
+    const useDevKeys = opts.productionKeys === undefined && (chainId === DEV_KEYS_CHAIN_ID || opts.devKeysIKnowTheyAreInsecure === true);
+    let production: ProductionVerifier[] | undefined;
+    if (!useDevKeys) {
+      try {
+        production = loadProductionVerifiers(opts.productionKeys ?? PROD_BUILD_DIR);
+      } catch (cause) {
+        if (opts.productionKeys !== undefined || !(cause instanceof DevVerifiersRefusedError)) throw cause;
+        throw new DevVerifiersRefusedError(`refusing to deploy the dev verifiers to chain ${chainId}: their keys come from a public seed, so anyone can forge registrations and claims`, {
+          cause,
+          metaMessages: [`Build production keys (\`npm run build:circuits -- --ptau <ceremony.ptau>\`, writes ${PROD_BUILD_DIR}) and deploy again, or pass ${DEV_KEYS_OPT_IN} for a throwaway test chain.`],
+        });
+      }
+    }
+    if (useDevKeys && chainId !== DEV_KEYS_CHAIN_ID) log(`WARNING: deploying the INSECURE dev verifiers to chain ${chainId} (${DEV_KEYS_OPT_IN}): anyone can forge proofs against them`);
+    const names = production ? production.map((v) => v.name) : generatedVerifierNames();
     if (!names.includes("register") && !allowMock) {
       throw new ContractsError("no generated register verifier (contracts/generated/Groth16Verifier_register.sol)", {
         metaMessages: ["Build the circuits first, or pass allowMockVerifier: true for a throwaway test deployment."],
@@ -121,7 +152,10 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
     const block = await provider.getBlockNumber();
     const admin = wallet.address;
     const verifiers: Record<string, string> = {};
-    for (const n of names) verifiers[n] = await deployContract(wallet, `Groth16Verifier_${n}`, [], log);
+    for (const n of names) {
+      const prod = production?.find((v) => v.name === n);
+      verifiers[n] = prod ? await deployArtifact(wallet, prod.artifact, `Groth16Verifier_${n} (production keys)`, log) : await deployContract(wallet, `Groth16Verifier_${n}`, [], log);
+    }
     const mock = allowMock ? await deployContract(wallet, "MockVerifier", [], log) : undefined;
 
     const reducers: Record<string, ReducerVerifiers> = {};
@@ -157,6 +191,8 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
       verifiers,
       reducers,
       registerVerifier: useMock ? "mock" : "generated",
+      verifierKeys: production ? "production" : "dev",
+      ...(production ? { zkeys: Object.fromEntries(production.map((v) => [v.name, v.zkeySha256])) } : {}),
     };
     if (opts.manifestDir !== false) {
       const file = writeManifest(manifest, opts.manifestDir ?? DEFAULT_MANIFEST_DIR);

@@ -20,3 +20,4 @@ export {
 export { ContractsError, ContractRevertedError, UnknownRevertError, ContractsEnvironmentError } from "./errors.ts";
 export { decodeRevertData, toContractsError } from "./revert.ts";
 export { makeProvider, isDevnet } from "./provider.ts";
+export { DevVerifiersRefusedError, loadProductionVerifiers, DEV_KEYS_CHAIN_ID, DEV_KEYS_OPT_IN, PROD_BUILD_DIR, type ProductionVerifier } from "./verifier-keys.ts";

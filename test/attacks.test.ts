@@ -6,3 +6,4 @@
 import "./attacks/values.ts";
 import "./attacks/verify.ts";
 import "./attacks/fuel.ts";
+import "./attacks/dev-keys.ts";
