@@ -31,9 +31,9 @@ const LIB = `
       (else (i32.mul (i32.const 0) (i32.add (call $rec (i32.sub (local.get $n) (i32.const 1)))
         (i32.add (i32.add (local.get $n) (local.get $n)) (i32.add (local.get $n) (local.get $n))))))))`;
 
-function expectExact(main: string) {
+function expectExact(main: string, trap: string | null = null) {
   const { n, free, exact, short } = fuelRuns(engine, engine.compile(appletWat({ main, extra: LIB })), { readings });
-  expect(free.trap).toBeNull();
+  expect(free.trap?.kind ?? null).toBe(trap);
   expect(outcome(exact)).toEqual(outcome(free));
   expect(short?.trap?.kind).toBe(Trap.OutOfFuel);
   expect(short?.fuelUsed).toBe(n - 1);
@@ -70,6 +70,29 @@ describe("fuel is exact", () => {
     fc.assert(
       fc.property(fc.array(stmt, { minLength: 1, maxLength: 6 }), (stmts) => {
         expectExact(stmts.join("\n"));
+      }),
+      { numRuns: 40 },
+    );
+  });
+});
+
+describe("fuel is exact for runs that trap", () => {
+  // Deep enough for StackOverflow: $rec weighs 2 frame units (1 parameter) and the budget is 4,096.
+  const ENDS: Record<string, string> = {
+    [Trap.AppletAbort]: `(call $abort (i32.const 0) (call $work (i32.const 30)))`,
+    [Trap.Unreachable]: `(if (i32.eqz (call $work (i32.const 30))) (then (drop (call $rec (i32.const 3))) unreachable))`,
+    [Trap.MemoryLimit]: `(loop $g (br_if $g (i32.ge_s (memory.grow (i32.add (i32.const 1) (call $work (i32.const 9)))) (i32.const 0))))`,
+    [Trap.StackOverflow]: `(drop (call $rec (i32.const 5000)))`,
+    [Trap.HostError]: `(call $emit (i32.const 131072) (i32.add (i32.const 1) (call $work (i32.const 30))))`,
+  };
+  it("the trap comes with the fuel used up to it: N gives the same trap and journal, N − 1 traps OutOfFuel", () => {
+    const before = fc.oneof(
+      fc.nat(200).map((k) => `(call $emit (call $work (i32.const ${k})) (i32.const 8))`),
+      fc.nat(60).map((d) => `(call $log (i32.const 0) (call $rec (i32.const ${d})))`),
+    );
+    fc.assert(
+      fc.property(fc.array(before, { maxLength: 3 }), fc.constantFrom(...Object.keys(ENDS)), (stmts, trap) => {
+        expectExact([...stmts, ENDS[trap]!].join("\n"), trap);
       }),
       { numRuns: 40 },
     );

@@ -100,10 +100,13 @@ export class Instance {
 }
 
 function classify(err: unknown, fuelLeft: bigint, trapCode: number, limit: number): TrapInfo {
-  if (err instanceof HostTrap) return { kind: err.kind, message: err.message };
+  // A run that went over its fuel traps OutOfFuel, whatever stopped it after that (a host refusal, the depth limit
+  // at the same entry, a trap in an if-arm whose charge no test had seen yet): so with fuel N − 1 every run whose
+  // fuelUsed is N traps OutOfFuel, as docs/fuel.md states.
+  if (err instanceof HostTrap && (err.kind === Trap.OutOfFuel || fuelLeft >= 0n)) return { kind: err.kind, message: err.message };
+  if (fuelLeft < 0n) return { kind: Trap.OutOfFuel, message: `out of fuel (limit ${limit})` };
   if (trapCode === TRAP_CODE.memoryLimit) return { kind: Trap.MemoryLimit, message: "memory.grow asked for more pages than the applet's memory maximum" };
   if (trapCode === TRAP_CODE.stackOverflow) return { kind: Trap.StackOverflow, message: `the call depth went over the budget of ${STACK_BUDGET} frame units (unbounded recursion?)` };
-  if (fuelLeft < 0n) return { kind: Trap.OutOfFuel, message: `out of fuel (limit ${limit})` };
   if (err instanceof RangeError && /call stack/i.test(err.message)) return { kind: Trap.StackOverflow, message: "the call stack is exhausted (unbounded recursion?)" };
   if (err instanceof WebAssembly.RuntimeError) return { kind: Trap.Unreachable, message: err.message };
   return { kind: Trap.HostError, message: `host error: ${(err as Error)?.message ?? String(err)}` };

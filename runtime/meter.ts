@@ -167,7 +167,12 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       else (E.Call!.setOperandAt as unknown as (e: number, i: number, v: number) => void)(call, ops.length - 1, synced);
       return call;
     };
-    const reseat = (c: binaryen.ExpressionRef) => (isCall(c) ? meterCall(c) : c);
+    /**
+     * Calls are re-seated (metered); an `unreachable` of the applet's own gets a sync first, so a run that stops
+     * there reports every unit it was charged (the N / N−1 rule holds for it too; only Wasm's own faults, such as an
+     * out-of-bounds access, report fuel as of the last sync). It costs nothing on paths that do not trap.
+     */
+    const reseat = (c: binaryen.ExpressionRef) => (isCall(c) ? meterCall(c) : binaryen.getExpressionId(c) === binaryen.UnreachableId ? m.block(null, [sync(), c]) : c);
     /** Visit a child, then re-seat it (wrapped) if it is a call. */
     const child = (c: binaryen.ExpressionRef, set: (e: binaryen.ExpressionRef) => void): number => {
       if (!c) return 0;
@@ -248,7 +253,9 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
           return FUEL_COSTS.select + slots(expr, "Select", ["IfTrue", "IfFalse", "Condition"]);
         case binaryen.MemoryGrowId: {
           const cost = FUEL_COSTS["memory.grow"] + slots(expr, "MemoryGrow", ["Delta"]);
-          E.MemoryGrow!.setDelta!(expr, m.call(GROW_HELPER, [E.MemoryGrow!.getDelta!(expr)], binaryen.i32));
+          // Synced before the helper (after the delta ran), so a MemoryLimit trap reports the exact fuel used.
+          const t = tempOf(binaryen.i32);
+          E.MemoryGrow!.setDelta!(expr, m.block(null, [m.local.set(t, E.MemoryGrow!.getDelta!(expr)), sync(), m.call(GROW_HELPER, [m.local.get(t, binaryen.i32)], binaryen.i32)], binaryen.i32));
           return cost;
         }
         case binaryen.MemoryCopyId:
