@@ -1,6 +1,8 @@
-/** The reducers' reference semantics (what the circuits compute), used to check the applet's claim before proving. */
+/** The reducers' semantics as the circuits compute them (runtime/reducers.ts on [0, 2^63)), checked before proving. */
 import type { Reducer } from "./catalog.ts";
 import { ValueRangeError, InvalidProveOptionsError } from "./errors.ts";
+// The runtime's reference and the circuits share one definition; this file adds the circuits' value range.
+import { foldReducer } from "../runtime/reducers.ts";
 
 export const MAX_REDUCED = (1n << 63n) - 1n;
 
@@ -11,12 +13,5 @@ export function reduce(reducer: Reducer, values: readonly bigint[], param?: bigi
   values.forEach((v, i) => {
     if (v < 0n || v > MAX_REDUCED) throw new ValueRangeError(`reading ${i} of the epoch has values[0] = ${v}, outside [0, 2^63)`, { details: "reducers take non-negative i64 values; shift or scale the applet's fixed-point encoding", docsPath: "docs/circuits.md#reducers" });
   });
-  switch (reducer) {
-    case "sum":
-      return values.reduce((a, v) => a + v, 0n);
-    case "count_above":
-      return BigInt(values.filter((v) => v > param!).length);
-    case "max":
-      return values.reduce((a, v) => (v > a ? v : a), 0n);
-  }
+  return foldReducer(reducer, param, values);
 }

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { REPO_ROOT } from "./compile.ts";
 import { ManifestError } from "./errors.ts";
 import { paramConfig, type AppletReading, type InputEpoch } from "./input.ts";
+import { foldReducer } from "./reducers.ts";
 
 export const APPLETS_DIR = join(REPO_ROOT, "applets");
 export const APPLET_BUILD_DIR = join(REPO_ROOT, "build", "applets");
@@ -71,15 +72,12 @@ export function manifestConfig(m: AppletManifest): Uint8Array {
  * circuit proves and what the applet must claim. A device with no reading in the epoch has no claim.
  */
 export function referenceClaims(reducer: Reducer, param: bigint | undefined, readings: readonly AppletReading[], epoch?: InputEpoch): Map<bigint, bigint> {
-  const out = new Map<bigint, bigint>();
+  const byDevice = new Map<bigint, bigint[]>();
   for (const r of readings) {
     if (epoch && (r.ts < epoch.startMs || r.ts >= epoch.startMs + epoch.lengthMs)) continue;
-    const v = r.values[0] ?? 0n;
-    const prev = out.get(r.deviceId);
-    if (reducer === "sum") out.set(r.deviceId, (prev ?? 0n) + v);
-    else if (reducer === "count_above") out.set(r.deviceId, (prev ?? 0n) + (v > (param ?? 0n) ? 1n : 0n));
-    else out.set(r.deviceId, prev === undefined || v > prev ? (v > 0n ? v : 0n) : prev);
+    const list = byDevice.get(r.deviceId) ?? byDevice.set(r.deviceId, []).get(r.deviceId)!;
+    list.push(r.values[0] ?? 0n);
   }
-  for (const [k, v] of out) out.set(k, BigInt.asUintN(64, v));
-  return out;
+  // One definition with the circuits (reducers.ts); the applet's output is a u64, so the sum wraps as it does.
+  return new Map([...byDevice].map(([id, values]) => [id, BigInt.asUintN(64, foldReducer(reducer, param, values))]));
 }
