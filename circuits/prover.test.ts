@@ -93,6 +93,7 @@ describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
     expect(p.publicSignals).toEqual([key.deviceId, BigInt(owner), 31337n, BigInt(registry)]);
     expect(await verifyRegistration(p)).toBe(true);
     expect(await verifyRegistration({ ...p, publicSignals: [key.deviceId, BigInt(owner) + 1n, 31337n, BigInt(registry)] })).toBe(false);
+    await expect(verifyRegistration({ ...p, publicSignals: p.publicSignals.slice(0, 3) })).rejects.toThrow(/3 public signals for register, whose verification key has nPublic = 4/);
     expect(p.calldata.b[0]).toEqual([p.b[0][1], p.b[0][0]]);
     await expect(proveRegistration({ publicKey: key.publicKey, signature, owner: "0x" + "33".repeat(20), chainId: 31337n, registry })).rejects.toThrow(/proving failed/);
   }, 240_000);

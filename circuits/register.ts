@@ -3,12 +3,11 @@
  * with the `register` circuit so DeviceRegistry.registerDevice needs no on-chain EdDSA.
  */
 import { existsSync } from "node:fs";
-// @ts-expect-error snarkjs ships no types
-import * as snarkjs from "snarkjs";
 import { deviceIdOf, type PublicKey, type Signature } from "../device-sdk/index.ts";
 import { artifactsOf, isBuilt, BUILD_DIR } from "./setup/build.ts";
 import { CircuitNotBuiltError, InvalidProveOptionsError, ProvingError } from "./errors.ts";
-import { getDefaultPool, snarkjsProof, verificationKey } from "./prover.ts";
+import { getDefaultPool, verificationKey } from "./prover.ts";
+import { verifyGroth16 } from "./verify.ts";
 import type { ProverPool, RawProof } from "./pool.ts";
 import type { G1, G2 } from "./receipt.ts";
 
@@ -53,5 +52,6 @@ export async function proveRegistration(opts: { publicKey: PublicKey; signature:
 }
 
 export async function verifyRegistration(p: Pick<RegistrationProof, "publicSignals" | "a" | "b" | "c">, opts: { buildDir?: string } = {}): Promise<boolean> {
-  return (await snarkjs.groth16.verify(verificationKey("register", opts.buildDir), p.publicSignals.map(String), snarkjsProof(p))) === true;
+  // Through verifyGroth16: exactly four signals (snarkjs alone would verify three as if the registry were 0).
+  return verifyGroth16({ vk: verificationKey("register", opts.buildDir), signals: p.publicSignals, proof: p, circuit: "register" });
 }

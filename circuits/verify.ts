@@ -76,7 +76,7 @@ export async function verifyReceipt(receipt: Receipt, opts: VerifyReceiptOptions
  */
 export async function verifyGroth16(o: { vk: unknown; signals: readonly bigint[]; proof: { a: G1; b: G2; c: G1 }; circuit: string }): Promise<boolean> {
   const nPublic = (o.vk as { nPublic?: unknown }).nPublic;
-  if (o.signals.length !== nPublic) throw mismatch(`${o.signals.length} public signals for ${o.circuit}, whose verification key has nPublic = ${String(nPublic)}`);
+  if (o.signals.length !== nPublic) throw new ReceiptMismatchError(`${o.signals.length} public signals for ${o.circuit}, whose verification key has nPublic = ${String(nPublic)}`, { details: "snarkjs would verify a short list as if the missing signals were 0" });
   // snarkjs reduces a signal mod r (so output r + 5 would verify as 5); the Solidity verifier refuses it.
   if (o.signals.some((s) => s < 0n || s >= R)) return false;
   try {
