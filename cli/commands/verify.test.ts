@@ -1,6 +1,6 @@
 /** `mfi verify` against an expected applet (--applet, --rpc), with real proofs, real keys and a real anvil. */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from "node:fs";
+import { mkdtempSync, writeFileSync, readFileSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runInProcess } from "../run-in-process.ts";
@@ -100,6 +100,15 @@ describe("mfi verify --rpc (AppletRegistry on anvil)", () => {
     expect(r.stdout).toMatch(/^INVALID/);
     const other = await mfi("verify", receipt, "--rpc", anvil.rpcUrl, "--registry", "0x" + "99".repeat(20));
     expect(other.code, other.stdout + other.stderr).not.toBe(0);
+  });
+
+  it("rejects a proof labelled with the register circuit before asking the chain", async () => {
+    const r = JSON.parse(readFileSync(receipt, "utf8"));
+    r.seal.circuit = "register";
+    writeFileSync(join(dir, "register-label.json"), JSON.stringify(r));
+    const v = await mfi("verify", join(dir, "register-label.json"), "--rpc", anvil.rpcUrl, "--manifest-dir", manifestDir);
+    expect(v.code).toBe(1);
+    expect(v.stdout).toMatch(/^INVALID: .*not a readings circuit/);
   });
 
   it("an unreachable RPC exits 3", async () => {
