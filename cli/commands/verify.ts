@@ -20,10 +20,10 @@ export function register(program: Command): void {
     .command("verify <receipt>")
     .description("verify a receipt off-chain against the applet it claims for (--applet or --rpc)")
     .option("--applet <path>", "the applet: its built .wasm (imageId = sha256) or its folder; reducer and param from its applet.json")
-    .option("--rpc <url>", "read the applet (reducer, param) from AppletRegistry on this chain instead")
+    .option("--rpc <url>", "instead: check with the verifier and param AppletRegistry holds for the receipt's imageId and size (as PayoutVault does)")
     .option("--registry <address>", "AppletRegistry address (default: the chain's deployment manifest)")
     .option("--manifest-dir <dir>", "where deployment manifests are (with --rpc)")
-    .option("--build-dir <dir>", `verification keys: ${BUILD_DIR} (dev, default) or build/circuits-prod (production)`)
+    .option("--build-dir <dir>", `with --applet, the verification keys: ${BUILD_DIR} (dev, default) or build/circuits-prod (production)`)
     .option("--calldata", "also print the PayoutVault calldata")
     .addHelpText(
       "after",
