@@ -8,8 +8,10 @@ import { describe, expect, it } from "vitest";
 import { listApplets, manifestConfig } from "./applets.ts";
 import { Engine } from "./engine.ts";
 import { fuelRuns, outcome } from "./fuel-exact.ts";
+import { STACK_BUDGET, frameWeight } from "./fuel.ts";
 import { loadBuiltApplet } from "./harness.ts";
 import type { AppletReading } from "./input.ts";
+import { runModule } from "./run.ts";
 import { Trap } from "./trap.ts";
 import { appletWat } from "./wat.ts";
 
@@ -136,4 +138,40 @@ describe("fuel is exact for the example applets", () => {
       );
     });
   }
+});
+
+describe("call depth is its own limit, apart from fuel", () => {
+  const base = frameWeight(0); // mfi_main
+  const rec = frameWeight(1); // $down
+  /** $down(n) recurses n times, then calls $leaf (a frame of `locals` i64 locals, calling nothing) at the bottom. */
+  const module = (n: number, locals: number) =>
+    engine.compile(
+      appletWat({
+        main: `(call $down (i32.const ${n}))`,
+        extra: `(func $leaf ${"(local i64)".repeat(locals)} (local.set 0 (i64.const 1)))
+          (func $down (param i32) (if (local.get 0) (then (call $down (i32.sub (local.get 0) (i32.const 1)))) (else (call $leaf))))`,
+      }),
+    );
+  const run = (n: number, locals: number, fuel?: number) => runModule(engine, module(n, locals), { readings, fuel });
+
+  it("fuelUsed does not depend on frame weights: the same code with heavier frames uses the same fuel", () => {
+    // 1 local vs 200 (frame weight 2 vs 27): unused locals cost no fuel, and depth bookkeeping costs none either.
+    expect(frameWeight(200)).toBeGreaterThan(frameWeight(1));
+    expect(run(100, 200).fuelUsed).toBe(run(100, 1).fuelUsed);
+    expect(run(100, 1).trap).toBeNull();
+  });
+
+  it("StackOverflow comes at the exact depth (a leaf's frame counted too), whatever fuel is left", () => {
+    for (const locals of [1, 200]) {
+      const most = Math.floor((STACK_BUDGET - base - frameWeight(locals)) / rec) - 1; // $down(most) has most + 1 frames
+      const fits = run(most, locals);
+      expect(fits.trap, `locals ${locals}`).toBeNull();
+      expect(run(most, locals, fits.fuelUsed).trap).toBeNull(); // exactly its fuel: the depth limit is not looser or tighter
+      const over = run(most + 1, locals);
+      expect(over.trap?.kind).toBe(Trap.StackOverflow);
+      const tight = run(most + 1, locals, over.fuelUsed);
+      expect(outcome(tight)).toEqual(outcome(over));
+      expect(run(most + 1, locals, over.fuelUsed - 1).trap?.kind).toBe(Trap.OutOfFuel);
+    }
+  });
 });

@@ -46,30 +46,23 @@ export const TRAP_CODE = { none: 0, memoryLimit: 2, stackOverflow: 3 } as const;
  */
 export const STACK_BUDGET = 4096;
 export function frameWeight(paramsAndLocals: number): number {
-  // A frame heavier than the whole budget traps on entry anyway; the cap keeps the depth field from carrying.
+  // A frame heavier than the whole budget traps on entry anyway; the cap keeps the depth global far from wrapping.
   return Math.min(STACK_BUDGET + 1, 1 + Math.ceil(paramsAndLocals / 8));
 }
 
 /**
- * Fuel and depth share one i64 counter, so a function entry pays one add and one test for both (and an exit one
- * subtraction), which is most of the metering cost of small recursive functions:
- *   bits 0..12   depth field: DEPTH_BIAS + depth (in frame units); bit 13 (DEPTH_GUARD) is set once depth > STACK_BUDGET
- *   bits 14..63  fuel field: MAX_FUEL - remaining fuel; it reaches the sign bit once remaining < 0
- * Fuel is charged by adding cost << FUEL_SHIFT, a frame by adding its weight. Loop headers test the sign only
- * (`< 0`, as a plain down-counter would); function entries test sign | DEPTH_GUARD. The depth field never carries
- * into the fuel field: it holds at most 2^13 - 1 + (STACK_BUDGET + 1) < 2^14.
+ * Fuel and depth are counted apart: fuel in FUEL_GLOBAL (remaining units, negative once exhausted; inside a metered
+ * function it travels in a parameter, see meter.ts) and depth in DEPTH_GLOBAL (frame units in use). No fuel is
+ * charged for depth and the depth limit does not look at fuel, so a run's fuelUsed is the same whatever its depth
+ * and StackOverflow comes at the same call whatever fuel is left.
  */
-export const FUEL_SHIFT = 14n;
-export const DEPTH_GUARD = 1n << 13n;
-export const DEPTH_BIAS = DEPTH_GUARD - 1n - BigInt(STACK_BUDGET);
+export const DEPTH_GLOBAL = "__mfi_depth";
 /** The most fuel a run can have: 2^49 - 1 ≈ 5.6·10^14 (days of compute; the watchdog stops runs long before). */
 export const MAX_FUEL = Number((1n << 49n) - 1n);
 /** A fuel budget a run can have is an integer from 1 to MAX_FUEL; anything else is a RuntimeInputError. */
 export function checkFuelBudget(fuel: number): void {
   if (!Number.isSafeInteger(fuel) || fuel <= 0 || fuel > MAX_FUEL) throw new RuntimeInputError(`fuel must be an integer from 1 to ${MAX_FUEL} (MAX_FUEL), got ${fuel}`);
 }
-/** The counter of a fresh instance: no fuel, no frames. */
-export const FUEL_COUNTER_INIT = (BigInt(MAX_FUEL) << FUEL_SHIFT) | DEPTH_BIAS;
 
 /** The host's handle on a metered instance's fuel counter (exported as __mfi_fuel_get / _set / _charge). */
 export interface FuelCell {

@@ -14,7 +14,7 @@ import binaryen from "binaryen";
 import { Reader } from "./wasm-reader.ts";
 
 import { MEMORY_EXPORT } from "./abi.ts";
-import { DEFAULT_COST, DEPTH_GUARD, FUEL_COSTS, FUEL_COUNTER_INIT, FUEL_GLOBAL, FUEL_SHIFT, IF_FOLD, MAX_FUEL, MEMORY_IMPORT, RESET_EXPORT, TRAP_CODE, TRAP_GLOBAL, frameWeight } from "./fuel.ts";
+import { DEFAULT_COST, DEPTH_GLOBAL, FUEL_COSTS, FUEL_GLOBAL, IF_FOLD, MEMORY_IMPORT, RESET_EXPORT, STACK_BUDGET, TRAP_CODE, TRAP_GLOBAL, frameWeight } from "./fuel.ts";
 
 export { DEFAULT_COST, FUEL_COSTS, IF_FOLD };
 const GROW_HELPER = "__mfi_grow";
@@ -45,18 +45,21 @@ export class MeterError extends Error {
 export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Array {
   const m = (binaryen.readBinary as (b: Uint8Array, f: number) => binaryen.Module)(withoutReservedNames(wasm), FEATURES);
   try {
-    // One counter for fuel and call depth (layout in fuel.ts): an entry adds cost and frame weight in one go.
-    m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, m.i64.const(FUEL_COUNTER_INIT));
+    // Fuel is a plain down-counter of remaining units (negative once exhausted); call depth has its own global
+    // (fuel.ts STACK_BUDGET), so neither one's bookkeeping can move the other.
+    m.addGlobal(FUEL_GLOBAL, binaryen.i64, true, m.i64.const(0n));
+    m.addGlobal(DEPTH_GLOBAL, binaryen.i32, true, m.i32.const(0));
     m.addGlobal(TRAP_GLOBAL, binaryen.i32, true, m.i32.const(0));
     m.addGlobalExport(TRAP_GLOBAL, TRAP_GLOBAL);
 
     // The counter travels with the calls: every defined function f becomes f$m with one more parameter (the counter
     // on entry) and one more result (the counter on exit), and inside it lives in that parameter ($f), so neither a
     // tight loop nor a call touches memory for it. The global is brought up to date only where someone else looks:
-    // around calls to host functions and call_indirect (they charge the global; $f is reloaded after them), before
-    // an out-of-fuel trap, and when an export returns. f itself stays, under its name, as a thin wrapper from the
-    // global (what exports, the table and the host call), so the module's interface is unchanged. After a Wasm trap
-    // (unreachable, out-of-bounds) fuelUsed is therefore as of the last such point: still deterministic.
+    // around calls to host functions and call_indirect (after their operands ran: they charge the global; $f is
+    // reloaded after them), before a trap of the pass's own or the applet's `unreachable`, and when an export
+    // returns. f itself stays, under its name, as a thin wrapper from the global (what exports, the table and the
+    // host call), so the module's interface is unchanged. After a Wasm fault (out-of-bounds, division by zero)
+    // fuelUsed is therefore as of the last such point: still deterministic.
     let fuelLocal = 0;
     let nParams = 0;
     let varTypes: number[] = [];
@@ -70,25 +73,39 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       return t;
     };
     const sync = () => m.global.set(FUEL_GLOBAL, m.local.get(fuelLocal, binaryen.i64));
-    // Call depth (fuel.ts STACK_BUDGET): the function's weight is added with its entry charge, taken off at every exit.
+    // Call depth (fuel.ts STACK_BUDGET): a function that calls others adds its weight to the depth global on entry
+    // and takes it off at every exit; a leaf (it calls only host functions) only tests that its frame fits, since
+    // nothing can run above it. `calls` is found during the walk, so the exits of `return`s are emitted as blocks
+    // that are emptied afterwards if the function turns out to be a leaf.
     let weight = 1;
-    const fuelOf = (cost: number) => BigInt(cost) << FUEL_SHIFT;
+    let calls = false;
+    let exits: binaryen.ExpressionRef[] = [];
+    const depth = () => m.global.get(DEPTH_GLOBAL, binaryen.i32);
     const trapIf = (cond: binaryen.ExpressionRef, ...before: binaryen.ExpressionRef[]) => m.if(cond, m.block(null, [...before, sync(), m.unreachable()]));
-    /** Entry: charge the first region and the frame at once; one test catches both fuel (sign) and depth (guard). */
+    /** Entry: charge the first region and push the frame; one branch tests both, the trap code says which. */
     const enter = (cost: number): binaryen.ExpressionRef[] => {
       const f = () => m.local.get(fuelLocal, binaryen.i64);
+      // (A leaf heavier than the whole budget overflows on entry whatever the depth.)
+      const over = (d: binaryen.ExpressionRef) => (calls ? m.i32.gt_u(d, m.i32.const(STACK_BUDGET)) : weight > STACK_BUDGET ? m.i32.const(1) : m.i32.gt_u(d, m.i32.const(STACK_BUDGET - weight)));
       return [
-        m.local.set(fuelLocal, m.i64.add(f(), m.i64.const(fuelOf(cost) + BigInt(weight)))),
+        m.local.set(fuelLocal, m.i64.sub(f(), m.i64.const(BigInt(cost)))),
+        ...(calls ? [m.global.set(DEPTH_GLOBAL, m.i32.add(depth(), m.i32.const(weight)))] : []),
         trapIf(
-          m.i64.ne(m.i64.and(f(), m.i64.const(BigInt.asIntN(64, DEPTH_GUARD | (1n << 63n)))), m.i64.const(0n)),
-          m.if(m.i64.ne(m.i64.and(f(), m.i64.const(DEPTH_GUARD)), m.i64.const(0n)), m.global.set(TRAP_GLOBAL, m.i32.const(TRAP_CODE.stackOverflow))),
+          m.i32.or(m.i64.lt_s(f(), m.i64.const(0n)), over(depth())),
+          m.if(over(depth()), m.global.set(TRAP_GLOBAL, m.i32.const(TRAP_CODE.stackOverflow))),
         ),
       ];
     };
-    /** The counter a function hands back to its caller: its own, with the frame's depth given back. */
-    const exitCounter = () => m.i64.sub(m.local.get(fuelLocal, binaryen.i64), m.i64.const(BigInt(weight)));
+    /** Pops the frame (a block, so a leaf's can be emptied once the walk has shown it is one). */
+    const popFrame = () => {
+      const b = m.block(null, [m.global.set(DEPTH_GLOBAL, m.i32.sub(depth(), m.i32.const(weight)))], binaryen.none);
+      exits.push(b);
+      return b;
+    };
+    /** The counter a function hands back to its caller, with its frame popped. */
+    const exitCounter = () => m.block(null, [popFrame(), m.local.get(fuelLocal, binaryen.i64)], binaryen.i64);
     const charge = (cost: number, check: boolean): binaryen.ExpressionRef[] => {
-      const out = [m.local.set(fuelLocal, m.i64.add(m.local.get(fuelLocal, binaryen.i64), m.i64.const(fuelOf(cost))))];
+      const out = [m.local.set(fuelLocal, m.i64.sub(m.local.get(fuelLocal, binaryen.i64), m.i64.const(BigInt(cost))))];
       if (check) out.push(trapIf(m.i64.lt_s(m.local.get(fuelLocal, binaryen.i64), m.i64.const(0n))));
       return out;
     };
@@ -217,8 +234,10 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
         case binaryen.SwitchId:
           return FUEL_COSTS.br + slots(expr, "Switch", ["Condition", "Value"]);
         case binaryen.CallId:
+          if (twins.has(E.Call!.getTarget!(expr) as unknown as string)) calls = true;
           return FUEL_COSTS.call + list(expr, "Call", "getOperands", "setOperandAt");
         case binaryen.CallIndirectId:
+          calls = true;
           return FUEL_COSTS.call_indirect + slots(expr, "CallIndirect", ["Target"]) + list(expr, "CallIndirect", "getOperands", "setOperandAt");
         case binaryen.LocalGetId:
           // The counter parameter goes after the original ones: locals from there on move up by one.
@@ -292,10 +311,15 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       varTypes = [...fi.vars];
       temps = new Map();
       weight = frameWeight(params.length + fi.vars.length);
+      calls = false;
+      exits = [];
       const [cost, body] = region(fi.body);
       const type = binaryen.getExpressionType(body);
       const twin = twins.get(fi.name)!;
-      m.addFunction(twin.name, binaryen.createType([...params, binaryen.i64]), twin.results, varTypes, withCounter(m.block(null, [...enter(cost + 1), body], type === binaryen.unreachable ? undefined : type)));
+      const metered = withCounter(m.block(null, [...enter(cost + 1), body], type === binaryen.unreachable ? undefined : type));
+      // A leaf pushed no frame (enter only tested that it fits), so it pops none.
+      if (!calls) for (const b of exits) (E.Block!.removeChildAt as unknown as (e: number, i: number) => number)(b, 0);
+      m.addFunction(twin.name, binaryen.createType([...params, binaryen.i64]), twin.results, varTypes, metered);
       // The original becomes the wrapper: counter from the global in, back to the global out (not metered itself).
       m.removeFunction(fi.name);
       const args = [...params.map((t, i) => m.local.get(i, t)), m.global.get(FUEL_GLOBAL, binaryen.i64)];
@@ -329,26 +353,11 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
         m.local.get(0, binaryen.i32),
       ], binaryen.i32),
     );
-    // The fuel counter is a private global; the host reads and writes it through these two (unmetered) functions.
-    // They speak remaining fuel; the counter's encoding (fuel.ts) stays inside the module, depth bits untouched.
-    const maxFuel = () => m.i64.const(BigInt(MAX_FUEL));
-    const fuelField = m.i64.shr_u(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.const(FUEL_SHIFT));
-    m.addFunction(FUEL_GLOBAL + "_get", binaryen.none, binaryen.i64, [], m.i64.sub(maxFuel(), fuelField));
-    m.addFunction(
-      FUEL_GLOBAL + "_set",
-      binaryen.createType([binaryen.i64]),
-      binaryen.none,
-      [],
-      m.global.set(
-        FUEL_GLOBAL,
-        m.i64.or(
-          m.i64.shl(m.i64.sub(maxFuel(), m.local.get(0, binaryen.i64)), m.i64.const(FUEL_SHIFT)),
-          m.i64.and(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.const((1n << FUEL_SHIFT) - 1n)),
-        ),
-      ),
-    );
+    // The fuel counter is a private global; the host reads and writes it through these (unmetered) functions.
+    m.addFunction(FUEL_GLOBAL + "_get", binaryen.none, binaryen.i64, [], m.global.get(FUEL_GLOBAL, binaryen.i64));
+    m.addFunction(FUEL_GLOBAL + "_set", binaryen.createType([binaryen.i64]), binaryen.none, [], m.global.set(FUEL_GLOBAL, m.local.get(0, binaryen.i64)));
     // Host calls charge through _charge(units) -> exhausted?: one call with a number instead of a get and a set of
-    // bigints. Units are at most a memory's bytes / 8, far below what could carry out of the fuel field.
+    // bigints. Units are at most a memory's bytes / 8, far from what could overflow the counter.
     m.addFunction(
       FUEL_GLOBAL + "_charge",
       binaryen.createType([binaryen.i32]),
@@ -357,7 +366,7 @@ export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Arra
       m.block(
         null,
         [
-          m.global.set(FUEL_GLOBAL, m.i64.add(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.shl(m.i64.extend_u(m.local.get(0, binaryen.i32)), m.i64.const(FUEL_SHIFT)))),
+          m.global.set(FUEL_GLOBAL, m.i64.sub(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.extend_u(m.local.get(0, binaryen.i32)))),
           m.i64.lt_s(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.const(0n)),
         ],
         binaryen.i32,
