@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createDeviceClient, generateDeviceKey, type DeviceClient, type DeviceKey } from "../device-sdk/index.ts";
 import { loadConfig } from "../cli/config.ts";
 import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
+import { foldReducer } from "../runtime/reducers.ts";
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, pollMs = 100): Promise<void> {
   const t0 = Date.now();
@@ -16,10 +17,8 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs:
 
 /** The claim each tier-1 reducer makes over values[0] of an epoch's readings, computed without the applet. */
 export function expectedOutput(reducer: string, param: bigint | undefined, values: bigint[]): bigint {
-  if (reducer === "sum") return values.reduce((a, v) => a + v, 0n);
-  if (reducer === "count_above") return BigInt(values.filter((v) => v > param!).length);
-  if (reducer === "max") return values.reduce((a, v) => (v > a ? v : a), 0n);
-  throw new Error(`unknown reducer ${reducer}`);
+  if (reducer !== "sum" && reducer !== "count_above" && reducer !== "max") throw new Error(`unknown reducer ${reducer}`);
+  return foldReducer(reducer, param, values);
 }
 
 let trap: Uint8Array | undefined;
