@@ -1,0 +1,68 @@
+/**
+ * Compiles generated circom text with circom2 (cached under build/compile/<sha256 of the text>/) and computes
+ * witnesses with circom's own witness calculator: the real toolchain, used by the compiler's tests and measurements.
+ */
+import { createHash } from "node:crypto";
+import { spawn } from "node:child_process";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join, relative } from "node:path";
+import { ROOT } from "../setup/build.ts";
+
+const require = createRequire(import.meta.url);
+
+export interface CircomBuild {
+  dir: string;
+  wasm: string;
+  r1cs: string;
+  /** Constraints after circom --O2 (non-linear + linear), as circom reports them. */
+  constraints: number;
+}
+
+export async function buildCircom(text: string, opts: { r1cs?: boolean } = {}): Promise<CircomBuild> {
+  const hash = createHash("sha256").update(text).digest("hex").slice(0, 24);
+  const dir = join(ROOT, "build", "compile", hash);
+  const file = join(dir, "applet.circom");
+  const info = join(dir, "info.json");
+  const out = { dir, wasm: join(dir, "applet_js", "applet.wasm"), r1cs: join(dir, "applet.r1cs") };
+  if (existsSync(info)) return { ...out, ...(JSON.parse(readFileSync(info, "utf8")) as { constraints: number }) };
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(file, text);
+  const rel = (p: string) => relative(ROOT, p);
+  const args = [require.resolve("circom2/cli.js"), rel(file), "--wasm", "--O2", "-l", "node_modules", "-l", "circuits", "-o", rel(dir), ...(opts.r1cs === false ? [] : ["--r1cs"])];
+  const log = await new Promise<string>((resolve, reject) => {
+    const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    let s = "";
+    p.stdout.on("data", (d) => (s += d));
+    p.stderr.on("data", (d) => (s += d));
+    p.on("error", reject);
+    p.on("exit", (code) => (code === 0 && existsSync(out.wasm) ? resolve(s) : reject(new Error(`circom2 failed (exit ${code}):\n${s.slice(0, 4000)}`))));
+  });
+  const plain = log.replace(/\x1b\[[0-9;]*m/g, "");
+  const num = (re: RegExp) => Number(re.exec(plain)?.[1] ?? "0");
+  const constraints = num(/non-linear constraints: (\d+)/) + num(/(?<!non-)linear constraints: (\d+)/);
+  writeFileSync(info, JSON.stringify({ constraints }));
+  return { ...out, constraints };
+}
+
+type Calculator = { calculateWitness(input: Record<string, unknown>, sanity: boolean): Promise<bigint[]> };
+const calculators = new Map<string, Promise<Calculator>>();
+
+/** The witness for `input` (throws when the constraints cannot be met: no witness). */
+export async function computeWitness(build: CircomBuild, input: Record<string, unknown>): Promise<bigint[]> {
+  let calc = calculators.get(build.wasm);
+  if (!calc) {
+    // circom writes CommonJS with a .js name; this package is ESM, so load it as .cjs.
+    const cjs = join(build.dir, "applet_js", "witness_calculator.cjs");
+    if (!existsSync(cjs)) copyFileSync(join(build.dir, "applet_js", "witness_calculator.js"), cjs);
+    const builder = require(cjs) as (code: Buffer) => Promise<Calculator>;
+    calculators.set(build.wasm, (calc = builder(readFileSync(build.wasm))));
+  }
+  try {
+    return await (await calc).calculateWitness(input, true);
+  } catch (e) {
+    // A failed assertion leaves circom's Wasm instance mid-computation: the next witness needs a fresh one.
+    calculators.delete(build.wasm);
+    throw e;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * The compiled claim against the runtime, on the same readings: the test oracle of the applet compiler. One device,
+ * n readings in K slots; the claim template's witness output must equal runApplet's claim, and where the run makes
+ * no claim (a trap, or no claim call) the template must have no witness.
+ */
+import fc from "fast-check";
+import { runApplet, paramConfig } from "../../runtime/index.ts";
+import { SNARK_FIELD } from "./builder.ts";
+import { computeWitness, type CircomBuild } from "./circom-run.ts";
+
+export interface Case {
+  deviceId: bigint;
+  seq0: bigint;
+  start: bigint;
+  length: bigint;
+  ts: bigint[];
+  values: bigint[][];
+  param?: bigint;
+}
+
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+const field = (v: bigint) => ((v % SNARK_FIELD) + SNARK_FIELD) % SNARK_FIELD;
+
+/** Values biased to the i64 extremes and to small numbers, where wrap-around and sign bugs live. */
+export const i64 = () => fc.oneof(fc.bigInt({ min: I64_MIN, max: I64_MAX }), fc.constantFrom(I64_MIN, I64_MAX, -1n, 0n, 1n), fc.bigInt({ min: -20n, max: 20n }));
+
+export function caseArb(K: number, withParam = false): fc.Arbitrary<Case> {
+  return fc
+    .record({
+      n: fc.integer({ min: 1, max: K }),
+      start: fc.bigInt({ min: 0n, max: 1n << 40n }),
+      length: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
+      seq0: fc.bigInt({ min: 1n, max: 1n << 40n }),
+      deviceId: fc.bigInt({ min: 1n, max: SNARK_FIELD - 1n }),
+      offs: fc.array(fc.bigInt({ min: -(1n << 20n), max: 1n << 33n }), { minLength: K, maxLength: K }),
+      values: fc.array(fc.array(i64(), { minLength: 4, maxLength: 4 }), { minLength: K, maxLength: K }),
+      param: i64(),
+    })
+    .map((r) => {
+      // ts non-decreasing (as a chain guarantees), starting near the epoch so that some readings fall inside it.
+      let t = r.start + r.offs[0]! < 0n ? 0n : r.start + r.offs[0]!;
+      const ts: bigint[] = [];
+      for (let i = 0; i < r.n; i++) {
+        ts.push(t);
+        t += (r.offs[i]! < 0n ? -r.offs[i]! : r.offs[i]!) >> 4n;
+      }
+      return { deviceId: r.deviceId, seq0: r.seq0, start: r.start, length: r.length, ts, values: r.values.slice(0, r.n), ...(withParam ? { param: r.param } : {}) };
+    });
+}
+
+/** What the runtime claims for the case (undefined: no claim). */
+export async function runtimeClaim(wasm: Uint8Array, c: Case): Promise<bigint | undefined> {
+  const readings = c.ts.map((ts, i) => ({ deviceId: c.deviceId, seq: c.seq0 + BigInt(i), ts, values: c.values[i]! }));
+  const r = await runApplet({ wasm, readings, epoch: { startMs: c.start, lengthMs: c.length }, config: paramConfig(c.param) });
+  if (r.trap) return undefined;
+  const claims = r.decoded.claims.filter((x) => x.deviceId === c.deviceId);
+  return claims.length === 1 ? claims[0]!.output : undefined;
+}
+
+export function claimInput(c: Case, K: number): Record<string, unknown> {
+  const s = (x: bigint) => x.toString();
+  return {
+    inside: Array.from({ length: K }, (_, i) => (i < c.ts.length ? "1" : "0")),
+    ts: Array.from({ length: K }, (_, i) => s(c.ts[i] ?? 0n)),
+    values: Array.from({ length: K }, (_, i) => [0, 1, 2, 3].map((j) => s(field(c.values[i]?.[j] ?? 0n)))),
+    epochStart: s(c.start),
+    epochLength: s(c.length),
+    seq0: s(c.seq0),
+    ...(c.param !== undefined ? { param: s(field(c.param)) } : {}),
+  };
+}
+
+/** The claim template's output for the case (undefined: no witness). */
+export async function circuitClaim(build: CircomBuild, c: Case, K: number): Promise<bigint | undefined> {
+  try {
+    const w = await computeWitness(build, claimInput(c, K));
+    return w[1]!;
+  } catch (e) {
+    if (process.env.MFI_DEBUG) console.log(String(e).slice(0, 300));
+    return undefined;
+  }
+}

@@ -1,0 +1,161 @@
+/**
+ * The `mfi` host functions and bulk memory, as the compiled circuit sees them. The input buffer (docs/abi.md) for
+ * one device and n readings is bound to the claim template's signals: header and counts are known per n, the epoch,
+ * param, seq, ts and values are the slots' signals, range-checked once on first read. `claim` becomes the claim
+ * output; `log` and `emit` are not part of the statement and are skipped.
+ */
+import type { Builder } from "./builder.ts";
+import type { Executor } from "./exec.ts";
+import type { InputByte, Overlay } from "./memory.ts";
+import { Refuse } from "./ops.ts";
+import { pathCondition, type State } from "./state.ts";
+import { lcAdd, lcConst, lcSig, sym, type Val } from "./value.ts";
+
+export interface InputSignals {
+  epochStart: number;
+  epochLength: number;
+  seq0: number;
+  param?: number;
+  ts: number[];
+  values: number[][];
+}
+
+const I64_MIN = -(1n << 63n);
+const I64_MAX = (1n << 63n) - 1n;
+const U64_MAX = (1n << 64n) - 1n;
+
+export class Host {
+  private fields = new Map<string, Val>();
+  readonly configLen: number;
+  constructor(
+    readonly b: Builder,
+    readonly sig: InputSignals,
+  ) {
+    this.configLen = sig.param === undefined ? 0 : 8;
+  }
+
+  get readingsAt(): number {
+    return 72 + this.configLen;
+  }
+  inputLen(n: number): number {
+    return this.readingsAt + 56 * n;
+  }
+
+  /** A symbolic input field, range-checked the first time the applet reads it. */
+  private field(name: string, make: () => Val): Val {
+    let v = this.fields.get(name);
+    if (!v) this.fields.set(name, (v = make()));
+    return v;
+  }
+  private checked(name: string, lc: ReturnType<typeof lcSig>, lo: bigint, hi: bigint): Val {
+    return this.field(name, () => {
+      this.b.range(lc, lo, hi);
+      return sym(lc, lo, hi);
+    });
+  }
+
+  byteAt(rel: number, n: number): InputByte {
+    const le = (words: number[], o: number) => ({ b: (words[o >> 2]! >>> (8 * (o & 3))) & 0xff });
+    const s = this.sig;
+    if (rel < 16) return le([1, n, 1, this.configLen], rel);
+    if (rel < 24) return { field: "epochStart", start: 16, w: 8, v: () => sym(lcSig(s.epochStart), 0n, (1n << 48n) - 1n) };
+    if (rel < 32) return { field: "epochLength", start: 24, w: 8, v: () => sym(lcSig(s.epochLength), 0n, (1n << 32n) - 1n) };
+    if (rel < 64) return undefined;
+    if (rel < 72) return le([0, n], rel - 64);
+    if (rel < this.readingsAt) return { field: "param", start: 72, w: 8, v: () => this.checked("param", lcSig(s.param!), I64_MIN, I64_MAX) };
+    const r = Math.floor((rel - this.readingsAt) / 56);
+    const f = (rel - this.readingsAt) % 56;
+    const at = this.readingsAt + 56 * r;
+    if (f < 8) return { b: 0 };
+    if (f < 16) return { field: `seq${r}`, start: at + 8, w: 8, v: () => this.checked(`seq${r}`, lcAdd(lcSig(s.seq0), lcConst(BigInt(r))), 0n, U64_MAX) };
+    if (f < 24) return { field: `ts${r}`, start: at + 16, w: 8, v: () => this.checked(`ts${r}`, lcSig(s.ts[r]!), 0n, U64_MAX) };
+    const j = (f - 24) >> 3;
+    return { field: `v${r}.${j}`, start: at + 24 + 8 * j, w: 8, v: () => this.checked(`v${r}.${j}`, lcSig(s.values[r]![j]!), I64_MIN, I64_MAX) };
+  }
+
+  call(ex: Executor, name: string, args: Val[], s: State, at: number): State | null {
+    const st = s.frames[s.frames.length - 1]!.stack;
+    const K = this.b.K;
+    switch (name) {
+      case "input_len":
+        st.push({ kind: "n", t: Array.from({ length: K }, (_, i) => BigInt(this.inputLen(i + 1))) });
+        return s;
+      case "input_read": {
+        const [dst, off, len] = args as [Val, Val, Val];
+        const full = Array.from({ length: K }, (_, i) => BigInt(this.inputLen(i + 1)));
+        if (dst.kind !== "c" || off.kind !== "c" || off.c !== 0n || len.kind !== "n" || len.t.some((x, i) => x !== full[i]) || s.mem.overlay) {
+          throw new Refuse("UnsupportedInput", "input_read must copy the whole input once, to a fixed address", "use the SDK's loadInput (it reads the input once at start)");
+        }
+        const base = Number(dst.c);
+        for (const n of s.ns) for (let a = base; a < base + this.inputLen(n); a += 8) if (s.mem.load({ kind: "c", c: BigInt(a) }, 0, 8, [n]).kind !== "c") throw new Refuse("MemoryAlias", "the input buffer overlaps memory written before", "read the input into a fresh buffer");
+        const ov: Overlay = { base, len: full.map(Number), byteAt: (rel, n) => this.byteAt(rel, n) };
+        s.mem.overlay = ov;
+        st.push(len);
+        return ex.bounds(s, dst, 0, this.inputLen(K), at);
+      }
+      case "claim": {
+        const [dev, out] = args as [Val, Val];
+        if (dev.kind !== "c" || !s.mem.overlay || Number(dev.c) !== s.mem.overlay.base + 32) throw new Refuse("ClaimDevice", "claim's device pointer is not the input's device entry", "claim with the Device the SDK gives (device(0).idPtr)");
+        if (this.b.prunedUnclaimed) throw new Refuse("ClaimDevice", "a claim after paths that had not claimed were joined", "claim once, at the end of the device's computation");
+        // A second claim for the device is a HostError trap.
+        const again = ex.trapIf(s, this.b.lcOf(s.claimed).lc, at, "a second claim for the device");
+        if (!again) return null;
+        s.claimed = { kind: "c", c: 1n };
+        s.out = out.kind === "s" ? ((u) => sym(u.lc, u.lo, u.hi))(ex.arith.toU(out, 64)) : out;
+        return s;
+      }
+      case "log":
+      case "emit":
+        return s;
+      case "abort":
+        return ex.trap(s, at, "abort");
+    }
+    throw new Refuse("UnsupportedHostCall", `host call ${name} is not provable yet`, name.startsWith("state") ? "stateful applets are the next milestone (state enters and leaves as a commitment)" : "remove the call from the claim's path");
+  }
+
+  /** memory.fill: known sizes write bytes; a count-dependent size is accepted only where it changes nothing. */
+  fill(ex: Executor, len: Val, val: Val, dst: Val, s: State, at: number): State | null {
+    if (val.kind !== "c" || dst.kind !== "c") throw new Refuse("DataDependentAddress", "memory.fill of a value or at an address that depends on the readings", "fill with constants at known addresses");
+    if (len.kind === "c") {
+      const s2 = ex.bounds(s, dst, Number(len.c) - 1, 1, at);
+      if (!s2 || len.c === 0n) return s2;
+      for (let i = 0; i < Number(len.c); i++) s.mem.store(dst, i, 1, { kind: "c", c: val.c & 0xffn }, s.ns);
+      return s2;
+    }
+    if (len.kind === "n") {
+      for (const n of s.ns) for (let i = 0; i < Number(len.t[n - 1]); i++) {
+        const v = s.mem.load(dst, i, 1, [n]);
+        if (v.kind !== "c" || v.c !== (val.c & 0xffn)) throw new Refuse("DataDependentMemorySize", "memory.fill of a count-dependent length over memory that is not already filled", "fill known lengths only");
+      }
+      return s;
+    }
+    throw new Refuse("DataDependentMemorySize", "memory.fill of a length that depends on the readings", "fill known lengths only");
+  }
+
+  /** memory.copy of a known length: cell by cell (symbolic values keep their width), read all, then write. */
+  copy(ex: Executor, len: Val, src: Val, dst: Val, s: State, at: number): State | null {
+    if (len.kind !== "c") throw new Refuse("DataDependentMemorySize", "memory.copy of a length that depends on the readings", "copy known lengths only");
+    const L = Number(len.c);
+    if (L === 0) return s;
+    if (!ex.bounds(s, src, L - 1, 1, at) || !ex.bounds(s, dst, L - 1, 1, at)) return null;
+    const pieces: { i: number; w: number; v: Val }[] = [];
+    for (let i = 0; i < L; ) {
+      let done = false;
+      for (const w of [1, 2, 4, 8]) {
+        if (i + w > L) break;
+        try {
+          pieces.push({ i, w, v: s.mem.load(src, i, w, s.ns) });
+          i += w;
+          done = true;
+          break;
+        } catch (e) {
+          if (!(e instanceof Refuse) || e.reason !== "PartialRead") throw e;
+        }
+      }
+      if (!done) throw new Refuse("PartialRead", "memory.copy splits a value that depends on the readings", "copy whole values");
+    }
+    for (const p of pieces) s.mem.store(dst, p.i, p.w, p.v, s.ns);
+    void pathCondition;
+    return s;
+  }
+}
