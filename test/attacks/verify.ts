@@ -4,19 +4,23 @@
  * test below builds the receipt an attacker would hand over and checks it against the applet it must be for.
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 // @ts-expect-error snarkjs ships no types
 import * as snarkjs from "snarkjs";
 import { registrationMessage, type DeviceKey } from "../../device-sdk/index.ts";
-import { proveClaim, proveRegistration, verifyRegistration, verifyReceipt, verifyGroth16, verificationKey, closeProver, claimPublicSignals, ReceiptMismatchError, type Receipt } from "../../circuits/index.ts";
+import { proveClaim, proveRegistration, verifyRegistration, verifyReceipt, verifyGroth16, verificationKey, closeProver, claimPublicSignals, receiptToJSON, ReceiptMismatchError, type Receipt } from "../../circuits/index.ts";
 import { snarkjsProof } from "../../circuits/prover.ts";
 import { deviceKey, makeChain, epochPoints, backend, EPOCH, EPOCH_PACKED } from "../../circuits/fixtures.ts";
 import { forgeDevProof } from "../forge.ts";
+import { runInProcess } from "../../cli/run-in-process.ts";
+import { register as registerVerify } from "../../cli/commands/verify.ts";
+import { appletFromPath } from "../../cli/verify-applet.ts";
+import { APPLETS_DIR } from "../../runtime/index.ts";
 import { prodLikeKeys } from "../prod-keys.ts";
 
-const SUM_APPLET = "0x" + "51".repeat(32);
+const ENERGY_SUM = join(APPLETS_DIR, "energy-sum");
 const MAX_APPLET = "0x" + "3a".repeat(32);
 const COUNT_APPLET = "0x" + "c0".repeat(32);
 
@@ -71,15 +75,25 @@ describe("attack: the off-chain verifier trusts the receipt's own circuit, reduc
     const prodDir = mkdtempSync(join(tmpdir(), "mfi-prod-keys-"));
     try {
       await prodLikeKeys("readings_sum_16", prodDir);
-      const applet = { imageId: SUM_APPLET, reducer: "sum" as const };
+      // energy-sum (a sum applet) as built here: `mfi verify --applet` derives the same imageId from its Wasm.
+      const applet = appletFromPath(ENERGY_SUM);
       // A claim of 10^18 units no device ever signed, forged from the public seed: valid under the dev keys only.
-      const claim = { imageId: SUM_APPLET, deviceId: key.deviceId, epoch: EPOCH_PACKED, output: 10n ** 18n, reducer: "sum" as const };
+      const claim = { imageId: applet.imageId, deviceId: key.deviceId, epoch: EPOCH_PACKED, output: 10n ** 18n, reducer: "sum" as const };
       const signals = claimPublicSignals(claim);
       const forged: Receipt = { seal: { protocol: "groth16", curve: "bn128", circuit: "readings_sum_16", k: 16, ...(await forgeDevProof("readings_sum_16", signals)) }, claim, journal: { firstSeq: 1n, signedSeq: 1n, insideCount: 1 }, publicSignals: signals };
       expect(await verifyReceipt(forged, { applet })).toBe(true);
       expect(await verifyReceipt(forged, { applet, buildDir: prodDir })).toBe(false);
+      // The same through the CLI: dev keys by default (with the INSECURE warning), --build-dir for production.
+      const file = join(prodDir, "forged.json");
+      writeFileSync(file, receiptToJSON(forged));
+      const dev = await runInProcess([registerVerify], ["verify", file, "--applet", ENERGY_SUM]);
+      expect(dev.code, dev.stderr).toBe(0);
+      expect(dev.stderr).toContain("INSECURE");
+      const prod = await runInProcess([registerVerify], ["verify", file, "--applet", ENERGY_SUM, "--build-dir", prodDir]);
+      expect(prod.code, prod.stderr).toBe(1);
+      expect(prod.stdout).toMatch(/^INVALID/);
       // An honest proof made with the production keys verifies with them, and not with the dev keys.
-      const honest = await proveClaim({ readings, devicePublicKey: key.publicKey, epoch: EPOCH, imageId: SUM_APPLET, reducer: "sum", claim: 23n, buildDir: prodDir, sizes: [16] });
+      const honest = await proveClaim({ readings, devicePublicKey: key.publicKey, epoch: EPOCH, imageId: applet.imageId, reducer: "sum", claim: 23n, buildDir: prodDir, sizes: [16] });
       expect(await verifyReceipt(honest, { applet, buildDir: prodDir })).toBe(true);
       expect(await verifyReceipt(honest, { applet })).toBe(false);
     } finally {
