@@ -19,7 +19,7 @@ export interface CircomBuild {
   constraints: number;
 }
 
-export async function buildCircom(text: string, opts: { r1cs?: boolean } = {}): Promise<CircomBuild> {
+export async function buildCircom(text: string): Promise<CircomBuild> {
   const hash = createHash("sha256").update(text).digest("hex").slice(0, 24);
   const dir = join(ROOT, "build", "compile", hash);
   const file = join(dir, "applet.circom");
@@ -29,7 +29,7 @@ export async function buildCircom(text: string, opts: { r1cs?: boolean } = {}): 
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, text);
   const rel = (p: string) => relative(ROOT, p);
-  const args = [require.resolve("circom2/cli.js"), rel(file), "--wasm", "--O2", "-l", "node_modules", "-l", "circuits", "-o", rel(dir), ...(opts.r1cs === false ? [] : ["--r1cs"])];
+  const args = [require.resolve("circom2/cli.js"), rel(file), "--wasm", "--O2", "-l", "node_modules", "-l", "circuits", "-o", rel(dir), "--r1cs"];
   const log = await new Promise<string>((resolve, reject) => {
     const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let s = "";

@@ -25,7 +25,7 @@ describe("compileApplet on energy-sum", { timeout: 300_000 }, () => {
   it("computes the runtime's claim for random readings and epochs (K = 4)", async () => {
     const K = 4;
     const wasm = energySum();
-    const build = await buildCircom(compileApplet({ wasm, k: K }).claimOnlyMain, { r1cs: false });
+    const build = await buildCircom(compileApplet({ wasm, k: K }).claimOnlyMain);
     let claimed = 0;
     await fc.assert(
       fc.asyncProperty(caseArb(K), async (c) => {
