@@ -60,7 +60,7 @@ export class Arith {
     if (s.lo >= -P2(w - 1) && s.hi < P2(w - 1)) return s;
     const bits = this.ubits(v, w);
     const u = this.toU(v, w);
-    return { lc: lcAdd(u.lc, lcScale(bits[w - 1]!, P2(w))), lo: -P2(w - 1), hi: P2(w - 1) - 1n };
+    return { lc: lcAdd(u.lc, lcScale(bits[w - 1]!, -P2(w))), lo: -P2(w - 1), hi: P2(w - 1) - 1n };
   }
 
   /** 1 if a < b as integers (a, b in their ranges). */
