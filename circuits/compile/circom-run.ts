@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { join, relative } from "node:path";
+import { basename, join, relative } from "node:path";
 import { ROOT } from "../setup/build.ts";
 
 const require = createRequire(import.meta.url);
@@ -28,21 +28,33 @@ export async function buildCircom(text: string): Promise<CircomBuild> {
   if (existsSync(info)) return { ...out, ...(JSON.parse(readFileSync(info, "utf8")) as { constraints: number }) };
   mkdirSync(dir, { recursive: true });
   writeFileSync(file, text);
+  const log = await runCircom(file, dir);
+  const constraints = constraintsOf(log);
+  writeFileSync(info, JSON.stringify({ constraints }));
+  return { ...out, constraints };
+}
+
+/** circom2 on one main file (r1cs and witness Wasm into outDir); resolves with circom's log, rejects on failure. */
+export function runCircom(file: string, outDir: string): Promise<string> {
+  // circom2 runs under WASI with the working directory and its parents preopened: pass paths relative to ROOT.
   const rel = (p: string) => relative(ROOT, p);
-  const args = [require.resolve("circom2/cli.js"), rel(file), "--wasm", "--O2", "-l", "node_modules", "-l", "circuits", "-o", rel(dir), "--r1cs"];
-  const log = await new Promise<string>((resolve, reject) => {
+  const args = [require.resolve("circom2/cli.js"), rel(file), "--wasm", "--O2", "-l", "node_modules", "-l", "circuits", "-o", rel(outDir), "--r1cs"];
+  const base = basename(file, ".circom");
+  return new Promise<string>((resolve, reject) => {
     const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let s = "";
     p.stdout.on("data", (d) => (s += d));
     p.stderr.on("data", (d) => (s += d));
     p.on("error", reject);
-    p.on("exit", (code) => (code === 0 && existsSync(out.wasm) ? resolve(s) : reject(new Error(`circom2 failed (exit ${code}):\n${s.slice(0, 4000)}`))));
+    p.on("exit", (code) => (code === 0 && existsSync(join(outDir, `${base}_js`, `${base}.wasm`)) ? resolve(s) : reject(new Error(`circom2 failed (exit ${code}):\n${s.slice(0, 4000)}`))));
   });
+}
+
+/** Constraints after circom --O2 (non-linear + linear) from circom's log. */
+export function constraintsOf(log: string): number {
   const plain = log.replace(/\x1b\[[0-9;]*m/g, "");
   const num = (re: RegExp) => Number(re.exec(plain)?.[1] ?? "0");
-  const constraints = num(/non-linear constraints: (\d+)/) + num(/(?<!non-)linear constraints: (\d+)/);
-  writeFileSync(info, JSON.stringify({ constraints }));
-  return { ...out, constraints };
+  return num(/non-linear constraints: (\d+)/) + num(/(?<!non-)linear constraints: (\d+)/);
 }
 
 type Calculator = { calculateWitness(input: Record<string, unknown>, sanity: boolean): Promise<bigint[]> };

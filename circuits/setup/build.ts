@@ -63,7 +63,7 @@ export interface Manifest {
 const version = (pkg: string) => (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
 
 /** What changes the R1CS and witness generator: circuit sources, the main file, circom2 and circomlib. */
-export function compileKey(spec: CircuitSpec): string {
+export function compileKey(spec: Pick<CircuitSpec, "main">): string {
   const h = createHash("sha256");
   const circuitsDir = join(ROOT, "circuits");
   for (const f of readdirSync(circuitsDir).filter((f) => f.endsWith(".circom")).sort()) h.update(f).update(readFileSync(join(circuitsDir, f)));
@@ -72,7 +72,7 @@ export function compileKey(spec: CircuitSpec): string {
 }
 
 /** Everything that changes the keys: the compile key, the setup code, snarkjs and the seed. */
-export function cacheKey(spec: CircuitSpec, seed = DEV_SEED): string {
+export function cacheKey(spec: Pick<CircuitSpec, "main">, seed = DEV_SEED): string {
   const h = createHash("sha256").update(compileKey(spec));
   const setupDir = join(ROOT, "circuits", "setup");
   for (const f of ["zkey-writer.ts", "field.ts", "r1cs.ts", "fixed-base-worker.mjs", "seed.ts", "dev-setup.ts"]) h.update(f).update(readFileSync(join(setupDir, f)));

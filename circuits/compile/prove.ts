@@ -1,0 +1,109 @@
+/**
+ * Proving and verifying a compiled applet's claim (circuits/compile/keys.ts builds the circuit and its keys). The
+ * output is what the runtime computes for the applet on the epoch's readings; the circuit recomputes it from the
+ * signed chain, so a prover who passes another output, leaves a reading out or uses another applet finds no
+ * witness. Verification rebuilds the public signals from the applet the caller expects, never from the proof.
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { deviceIdOf, imageIdToField, packEpoch, type EpochWindow, type PublicKey } from "../../device-sdk/index.ts";
+import { paramConfig, runApplet } from "../../runtime/index.ts";
+import { ClaimMismatchError, InvalidProveOptionsError, TooManyReadingsError } from "../errors.ts";
+import { getDefaultPool } from "../prover.ts";
+import type { ProverPool, RawProof } from "../pool.ts";
+import type { G1, G2 } from "../receipt.ts";
+import { R } from "../setup/field.ts";
+import { verifyGroth16 } from "../verify.ts";
+import { readingsInput, selectSegment, type ChainReading, type CircuitInput } from "../witness.ts";
+import type { AppletCircuit } from "./keys.ts";
+
+export interface AppletClaim {
+  /** 0x + sha256 of the applet's Wasm. */
+  imageId: string;
+  deviceId: bigint;
+  /** packEpoch({startMs, lengthMs}). */
+  epoch: bigint;
+  output: bigint;
+  /** The applet's param as the field element the circuit takes (an i64, negative values as r − |p|). */
+  param?: bigint;
+}
+
+export interface AppletProof {
+  circuit: string;
+  k: number;
+  claim: AppletClaim;
+  proof: { a: G1; b: G2; c: G1 };
+  publicSignals: bigint[];
+  stats: Omit<RawProof, "proof" | "publicSignals">;
+}
+
+export interface ProveAppletOptions {
+  circuit: AppletCircuit;
+  /** The applet's Wasm: must be the circuit's imageId. */
+  wasm: Uint8Array;
+  readings: readonly ChainReading[];
+  devicePublicKey: PublicKey;
+  epoch: EpochWindow;
+  /** The applet's config param (required exactly when the circuit was compiled with one). */
+  param?: bigint;
+  pool?: ProverPool;
+}
+
+const toField = (v: bigint) => ((v % R) + R) % R;
+
+/** The witness input of a compiled main: the readings circuit's layout, with the param under its own name. */
+export function appletInput(o: { circuit: AppletCircuit; segment: ReturnType<typeof selectSegment>; publicKey: PublicKey; epoch: bigint; output: bigint; param?: bigint }): CircuitInput {
+  const input = readingsInput({ segment: o.segment, k: o.circuit.k, publicKey: o.publicKey, imageIdField: imageIdToField(o.circuit.imageId), epoch: o.epoch, output: o.output });
+  if (o.param !== undefined) input.param = toField(o.param).toString();
+  return input;
+}
+
+export async function proveAppletClaim(opts: ProveAppletOptions): Promise<AppletProof> {
+  const { circuit } = opts;
+  const imageId = createHash("sha256").update(opts.wasm).digest("hex");
+  if (imageId !== circuit.imageId) throw new InvalidProveOptionsError(`the Wasm (imageId ${imageId}) is not the circuit's applet (${circuit.imageId})`, { details: "set up the circuit for this Wasm (setupAppletCircuit)" });
+  if ((opts.param !== undefined) !== circuit.hasParam) throw new InvalidProveOptionsError(circuit.hasParam ? `circuit ${circuit.name} takes the applet's param: pass param` : `circuit ${circuit.name} was compiled without a param, got ${opts.param}`);
+  const epoch = packEpoch(opts.epoch);
+  const segment = selectSegment(opts.readings, opts.devicePublicKey, opts.epoch);
+  if (segment.slots.length > circuit.k) {
+    throw new TooManyReadingsError(`the segment needs ${segment.slots.length} slots (${segment.insideCount} in the epoch) but ${circuit.name} has K = ${circuit.k}`, { details: "set up the applet's circuit for a larger K" });
+  }
+  const deviceId = deviceIdOf(opts.devicePublicKey);
+  const inside = segment.slots.slice(0, segment.insideCount).map((r) => ({ deviceId, seq: r.seq, ts: r.ts, values: r.values }));
+  const run = await runApplet({ wasm: opts.wasm, readings: inside, epoch: { startMs: opts.epoch.startMs, lengthMs: opts.epoch.lengthMs }, config: paramConfig(opts.param) });
+  const claims = run.trap ? [] : run.decoded.claims.filter((c) => c.deviceId === deviceId);
+  if (claims.length !== 1) {
+    throw new ClaimMismatchError(`the applet makes ${run.trap ? `no claim (trap ${run.trap.kind})` : `${claims.length} claims`} for device ${deviceId} in this epoch`, { details: "a proof states the one claim a run that does not trap makes; there is nothing to prove" });
+  }
+  const output = claims[0]!.output;
+  const param = opts.param !== undefined ? toField(opts.param) : undefined;
+  const input = appletInput({ circuit, segment, publicKey: opts.devicePublicKey, epoch, output, param: opts.param });
+  const raw = await (opts.pool ?? getDefaultPool()).prove(input, circuit.wasm, circuit.zkey);
+  const { proof: p, publicSignals, ...stats } = raw;
+  return {
+    circuit: circuit.name,
+    k: circuit.k,
+    claim: { imageId: "0x" + imageId, deviceId, epoch, output, ...(param !== undefined ? { param } : {}) },
+    proof: {
+      a: [BigInt(p.pi_a[0]!), BigInt(p.pi_a[1]!)],
+      b: [
+        [BigInt(p.pi_b[0]![0]!), BigInt(p.pi_b[0]![1]!)],
+        [BigInt(p.pi_b[1]![0]!), BigInt(p.pi_b[1]![1]!)],
+      ],
+      c: [BigInt(p.pi_c[0]!), BigInt(p.pi_c[1]!)],
+    },
+    publicSignals: publicSignals.map(BigInt),
+    stats,
+  };
+}
+
+/**
+ * true when `proof` verifies for `claim` under the circuit's verification key. The signals come from the claim the
+ * caller expects (its imageId, deviceId, epoch, output, param), in the order the compiled main declares them.
+ */
+export async function verifyAppletProof(o: { circuit: AppletCircuit; claim: AppletClaim; proof: { a: G1; b: G2; c: G1 } }): Promise<boolean> {
+  const vk = JSON.parse(readFileSync(o.circuit.vkey, "utf8")) as unknown;
+  const c = o.claim;
+  const signals = [imageIdToField(c.imageId), c.deviceId, c.epoch, c.output, ...(c.param !== undefined ? [c.param] : [])];
+  return verifyGroth16({ vk, signals, proof: o.proof, circuit: o.circuit.name });
+}

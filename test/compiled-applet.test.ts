@@ -1,0 +1,77 @@
+/**
+ * A compiled applet end to end (issue 18): energy-sum's own Wasm compiled at K=16, its dev keys set up (cached under
+ * build/applet-circuits/), a real Groth16 proof from a signed chain that verifies, and the ways it must not: a
+ * tampered output, another applet's imageId, a reading left out of the chain.
+ */
+import { createHash } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { packEpoch } from "../device-sdk/index.ts";
+import { EPOCH, deviceKey, epochPoints, makeChain } from "../circuits/fixtures.ts";
+import { closeProver, getDefaultPool } from "../circuits/prover.ts";
+import { ProvingError, SegmentError } from "../circuits/errors.ts";
+import { selectSegment } from "../circuits/witness.ts";
+import { setupAppletCircuit, type AppletCircuit } from "../circuits/compile/keys.ts";
+import { appletInput, proveAppletClaim, verifyAppletProof, type AppletProof } from "../circuits/compile/prove.ts";
+import { loadBuiltApplet } from "../runtime/index.ts";
+
+const K = 16;
+// values[0] of inside readings must lie in [0, 2^63): ReadingsChain checks it for the reducers (issue 16), and the
+// compiled main reuses ReadingsChain unchanged (docs/circuits.md, "Compiled applets").
+const inside = [120n, 7n, 0n, 1n << 40n, 55n];
+
+describe("a compiled applet's real proof (energy-sum, K = 16)", { timeout: 600_000 }, () => {
+  const wasm = loadBuiltApplet("energy-sum");
+  let circuit: AppletCircuit;
+  let proof: AppletProof;
+
+  beforeAll(async () => {
+    const t0 = performance.now();
+    circuit = await setupAppletCircuit({ wasm, k: K, log: (m) => console.log(m) });
+    console.log(`energy-sum K=${K}: ${circuit.constraints} constraints; ${((performance.now() - t0) / 1000).toFixed(1)} s this run (${circuit.cacheHit ? "cache hit" : "built"}); first build: applet compiler ${circuit.compileAppletSeconds.toFixed(2)} s, circom ${circuit.circomSeconds.toFixed(1)} s, setup ${circuit.setupSeconds.toFixed(1)} s`);
+  }, 600_000);
+  afterAll(() => closeProver());
+
+  it("has the claim's four public signals and a second setup is a cache hit", async () => {
+    expect(circuit.nPublic).toBe(4);
+    expect(circuit.imageId).toBe(createHash("sha256").update(wasm).digest("hex"));
+    const again = await setupAppletCircuit({ wasm, k: K, log: () => {} });
+    expect(again.cacheHit).toBe(true);
+    expect(again.key).toBe(circuit.key);
+  });
+
+  it("proves the runtime's claim from a signed chain, and the proof verifies", async () => {
+    const key = await deviceKey(18);
+    const chain = await makeChain(key, epochPoints(inside));
+    proof = await proveAppletClaim({ circuit, wasm, readings: chain, devicePublicKey: key.publicKey, epoch: EPOCH });
+    console.log(`energy-sum K=${K} proof: ${(proof.stats.totalMs / 1000).toFixed(2)} s (witness ${proof.stats.witnessMs.toFixed(0)} ms)`);
+    expect(proof.claim.output).toBe(inside.reduce((a, b) => a + b));
+    expect(proof.publicSignals.slice(1)).toEqual([key.deviceId, packEpoch(EPOCH), proof.claim.output]);
+    expect(await verifyAppletProof({ circuit, claim: proof.claim, proof: proof.proof })).toBe(true);
+  });
+
+  it("a tampered output does not verify, and the prover finds no witness for it", async () => {
+    expect(await verifyAppletProof({ circuit, claim: { ...proof.claim, output: proof.claim.output + 1n }, proof: proof.proof })).toBe(false);
+    const key = await deviceKey(18);
+    const chain = await makeChain(key, epochPoints(inside));
+    const segment = selectSegment(chain, key.publicKey, EPOCH);
+    const input = appletInput({ circuit, segment, publicKey: key.publicKey, epoch: packEpoch(EPOCH), output: proof.claim.output + 1n });
+    await expect(getDefaultPool().prove(input, circuit.wasm, circuit.zkey)).rejects.toThrow(ProvingError);
+  });
+
+  it("the proof does not verify as another applet's (threshold-alert's imageId)", async () => {
+    const other = "0x" + createHash("sha256").update(loadBuiltApplet("threshold-alert")).digest("hex");
+    expect(await verifyAppletProof({ circuit, claim: { ...proof.claim, imageId: other }, proof: proof.proof })).toBe(false);
+  });
+
+  it("a reading left out: the segment is refused, and a witness without it does not exist", async () => {
+    const key = await deviceKey(18);
+    const chain = await makeChain(key, epochPoints(inside));
+    // chain[0] is the reading before the epoch; chain[2] is the second inside one (7).
+    const gap = chain.filter((_, i) => i !== 2);
+    expect(() => selectSegment(gap, key.publicKey, EPOCH)).toThrow(SegmentError);
+    const full = selectSegment(chain, key.publicKey, EPOCH);
+    const segment = { ...full, slots: full.slots.filter((r) => r.seq !== chain[2]!.seq), insideCount: full.insideCount - 1 };
+    const input = appletInput({ circuit, segment, publicKey: key.publicKey, epoch: packEpoch(EPOCH), output: proof.claim.output - 7n });
+    await expect(getDefaultPool().prove(input, circuit.wasm, circuit.zkey)).rejects.toThrow(ProvingError);
+  });
+});
