@@ -6,7 +6,7 @@
 import { ContractFactory, type Wallet } from "ethers";
 import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
 import { median } from "../scripts/bench-lib.ts";
-import { startDevnet, randomDeviceId, randomImageId, signedEpochChain, type Devnet } from "./fixture.ts";
+import { startDevnet, randomDeviceId, randomImageId, signedEpochChain, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import type { MachinefiClient } from "./client.ts";
 import { buildJsBackend, loadDeviceKey, registrationMessage } from "../device-sdk/index.ts";
 import { closeProver, isBuilt, proveClaim, proveRegistration, toCalldata } from "../circuits/index.ts";
@@ -27,9 +27,9 @@ const bench: Bench = {
       const verifiers = { verifiers: { 16: verifier, 64: verifier, 256: verifier } };
 
       const appletGas: number[] = [];
-      for (let i = 0; i < 3; i++) appletGas.push(Number((await admin.registerApplet({ imageId: randomImageId(), verifier: verifiers, rewardPerUnit: 10n ** 15n })).gasUsed));
+      for (let i = 0; i < 3; i++) appletGas.push(Number((await admin.registerApplet({ imageId: randomImageId(), verifier: verifiers, rewardPerUnit: 10n ** 15n, genesisMs: TEST_GENESIS_MS })).gasUsed));
       const imageId = randomImageId();
-      await admin.registerApplet({ imageId, verifier: verifiers, rewardPerUnit: 10n ** 15n });
+      await admin.registerApplet({ imageId, verifier: verifiers, rewardPerUnit: 10n ** 15n, genesisMs: TEST_GENESIS_MS });
       log(`applet registration: ${appletGas.join(", ")}`);
 
       const batchIds = Array.from({ length: 100 }, randomDeviceId);
@@ -109,7 +109,7 @@ async function realCircuitClaim(net: Devnet, owner: MachinefiClient, log: (m: st
   const imageId = randomImageId();
   const admin = net.clients[0]!;
   await admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: owner.address });
-  await admin.registerApplet({ imageId, verifier: { reducer: "sum" }, rewardPerUnit: 10n ** 15n });
+  await admin.registerApplet({ imageId, verifier: { reducer: "sum" }, rewardPerUnit: 10n ** 15n, epochLengthMs: 60_000n, genesisMs: TEST_GENESIS_MS });
   try {
     const readings = signedEpochChain({ backend, key, epoch, inside: [5n, 7n, 11n] });
     const receipt = await proveClaim({ readings, devicePublicKey: key.publicKey, epoch, imageId, reducer: "sum", sizes: [16] });

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildJsBackend, loadDeviceKey, registrationMessage } from "../device-sdk/index.ts";
 import { closeProver, isBuilt, proveClaim, proveRegistration, toCalldata } from "../circuits/index.ts";
-import { startDevnet, randomImageId, signedEpochChain, type Devnet } from "./fixture.ts";
+import { startDevnet, randomImageId, signedEpochChain, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import { ContractRevertedError, createMachinefiClient, deployContract } from "./index.ts";
 import type { Wallet } from "ethers";
 import type { MachinefiClient } from "./client.ts";
@@ -35,12 +35,12 @@ describe("a readings_sum_16 proof from the circuits layer", () => {
 
     const imageId = randomImageId();
     await admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: alice.address });
-    await admin.registerApplet({ imageId, verifier: { reducer: "sum" }, rewardPerUnit: 2n });
+    await admin.registerApplet({ imageId, verifier: { reducer: "sum" }, rewardPerUnit: 2n, epochLengthMs: 60_000n, genesisMs: TEST_GENESIS_MS });
     const receipt = await proveClaim({ readings, devicePublicKey: key.publicKey, epoch, imageId, reducer: "sum", claim: 23n, sizes: [16] });
     const calldata = toCalldata(receipt);
 
     await reverted(alice.claim({ ...calldata, output: 24n }), "PayoutVault__InvalidProof");
-    await reverted(alice.claim({ ...calldata, epoch: calldata.epoch + 1n }), "PayoutVault__InvalidProof");
+    await reverted(alice.claim({ ...calldata, epoch: calldata.epoch + (60_000n << 32n) }), "PayoutVault__InvalidProof");
     const before = await alice.balanceOf();
     const paid = await alice.claim(calldata);
     expect(paid.paid).toMatchObject({ deviceId: key.deviceId, output: 23n, reward: 46n, owner: alice.address });
@@ -59,8 +59,8 @@ describe("a readings_count_above_16 proof (five public signals: the threshold is
     const readings = signedEpochChain({ backend, key, epoch, inside: [5n, 7n, 11n, 6n] });
     const [above6, above5] = [randomImageId(), randomImageId()];
     await admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: alice.address });
-    await admin.registerApplet({ imageId: above6, verifier: { reducer: "count_above" }, rewardPerUnit: 10n, param: 6n });
-    await admin.registerApplet({ imageId: above5, verifier: { reducer: "count_above" }, rewardPerUnit: 10n, param: 5n });
+    await admin.registerApplet({ imageId: above6, verifier: { reducer: "count_above" }, rewardPerUnit: 10n, param: 6n, epochLengthMs: 60_000n, genesisMs: TEST_GENESIS_MS });
+    await admin.registerApplet({ imageId: above5, verifier: { reducer: "count_above" }, rewardPerUnit: 10n, param: 5n, epochLengthMs: 60_000n, genesisMs: TEST_GENESIS_MS });
     const receipt = await proveClaim({ readings, devicePublicKey: key.publicKey, epoch, imageId: above6, reducer: "count_above", params: { threshold: 6n }, sizes: [16] });
     const calldata = toCalldata(receipt);
     // same proof presented for the threshold-5 applet: different imageId and param, refused

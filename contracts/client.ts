@@ -9,6 +9,7 @@ import type { DeploymentManifest } from "./deploy.ts";
 import { ContractsError } from "./errors.ts";
 import { encodeClaimProof, type ClaimProof, type ClaimValues, type Groth16Calldata } from "./proof.ts";
 import { makeProvider, makeWallet } from "./provider.ts";
+import { DEFAULT_EPOCH_LENGTH_MS } from "../device-sdk/schedule.ts";
 import { decodeRevertData, findRevertData, toContractsError } from "./revert.ts";
 
 export interface TxResult {
@@ -23,6 +24,21 @@ export interface ClaimInput extends ClaimValues {
 export interface PaidClaim extends ClaimValues {
   owner: string;
   reward: bigint;
+}
+/** An applet as AppletRegistry stores it (owner is the zero address and epochLengthMs 0 when unknown). */
+export interface AppletInfo {
+  rewardPerUnit: bigint;
+  paused: boolean;
+  hasParam: boolean;
+  epochLengthMs: bigint;
+  genesisMs: bigint;
+  owner: string;
+  param: bigint;
+}
+export interface SkippedClaim {
+  imageId: string;
+  deviceId: bigint;
+  epoch: bigint;
 }
 export interface TxOverrides {
   gasLimit?: bigint;
@@ -42,18 +58,21 @@ export interface MachinefiClient {
   /**
    * verifier: `{ reducer }` (the manifest's generated verifiers for that reducer, every size), `{ verifiers }`
    * (k → address), or `"mock"` (MockVerifier for k = 16, 64, 256; devnets only). param: count_above's threshold.
+   * The epoch schedule is fixed here for good: epochLengthMs (default one hour) and genesisMs (a multiple of the
+   * length; default 0 = the registration block's time rounded down to one).
    */
-  registerApplet(p: { imageId: string; verifier: "mock" | { reducer: string } | { verifiers: Record<number | string, string> }; rewardPerUnit: bigint; owner?: string; param?: bigint }, o?: TxOverrides): Promise<TxResult>;
+  registerApplet(p: { imageId: string; verifier: "mock" | { reducer: string } | { verifiers: Record<number | string, string> }; rewardPerUnit: bigint; owner?: string; param?: bigint; epochLengthMs?: bigint; genesisMs?: bigint }, o?: TxOverrides): Promise<TxResult>;
   setAppletPaused(p: { imageId: string; paused: boolean }): Promise<TxResult>;
   setRewardPerUnit(p: { imageId: string; rewardPerUnit: bigint }): Promise<TxResult>;
   transferApplet(p: { imageId: string; to: string }): Promise<TxResult>;
   claim(c: ClaimInput, o?: TxOverrides): Promise<TxResult & { paid: PaidClaim }>;
-  claimBatch(cs: ClaimInput[], o?: TxOverrides): Promise<TxResult & { paid: PaidClaim[] }>;
+  /** Items already paid (by anyone) are skipped, not reverted: they come back in `skipped`. */
+  claimBatch(cs: ClaimInput[], o?: TxOverrides): Promise<TxResult & { paid: PaidClaim[]; skipped: SkippedClaim[] }>;
   balanceOf(address?: string): Promise<bigint>;
   isClaimed(p: { imageId: string; deviceId: bigint; epoch: bigint }): Promise<boolean>;
   factOf(p: { imageId: string; deviceId: bigint; epoch: bigint }): Promise<{ proven: boolean; output: bigint }>;
   deviceOf(deviceId: bigint): Promise<{ owner: string; active: boolean }>;
-  appletOf(imageId: string): Promise<{ rewardPerUnit: bigint; paused: boolean; hasParam: boolean; owner: string; param: bigint }>;
+  appletOf(imageId: string): Promise<AppletInfo>;
   verifierOf(p: { imageId: string; k: number }): Promise<string>;
   /** Stop polling (the process can exit). */
   close(): void;
@@ -116,6 +135,17 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
     }
   }
   const claimArgs = (c: ClaimInput) => [bytes32(c.imageId), c.deviceId, c.epoch, c.output, typeof c.proof === "string" ? c.proof : encodeClaimProof(c.proof)];
+  function skippedFrom(r: ContractTransactionReceipt): SkippedClaim[] {
+    const out: SkippedClaim[] = [];
+    for (const log of r.logs) {
+      if (log.address.toLowerCase() !== manifest.contracts.PayoutVault.toLowerCase()) continue;
+      const parsed = vault.interface.parseLog(log);
+      if (parsed?.name !== "ClaimSkipped") continue;
+      const [imageId, deviceId, epoch] = parsed.args as unknown as [string, bigint, bigint];
+      out.push({ imageId, deviceId, epoch });
+    }
+    return out;
+  }
   function paidFrom(r: ContractTransactionReceipt): PaidClaim[] {
     const out: PaidClaim[] = [];
     for (const log of r.logs) {
@@ -160,7 +190,7 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
         byK = r.verifiers;
       } else byK = Object.fromEntries(Object.entries(p.verifier.verifiers));
       const ks = Object.keys(byK).map((k) => BigInt(k));
-      const args = [bytes32(p.imageId), ks, ks.map((k) => byK[k.toString()]), p.rewardPerUnit, p.owner ?? wallet.address, p.param !== undefined, p.param ?? 0n];
+      const args = [bytes32(p.imageId), ks, ks.map((k) => byK[k.toString()]), p.rewardPerUnit, p.owner ?? wallet.address, p.param !== undefined, p.param ?? 0n, p.epochLengthMs ?? DEFAULT_EPOCH_LENGTH_MS, p.genesisMs ?? 0n];
       return result(await send(applets, "registerApplet", args, o));
     },
     async setAppletPaused(p) {
@@ -182,7 +212,7 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
         return { imageId, deviceId, epoch, output, proof };
       });
       const r = await send(vault, "claimBatch", [items], o);
-      return { ...result(r), paid: paidFrom(r) };
+      return { ...result(r), paid: paidFrom(r), skipped: skippedFrom(r) };
     },
     balanceOf: (address) => read("balanceOf", async () => (await token.getFunction("balanceOf")(address ?? wallet.address)) as bigint),
     isClaimed: (p) => read("isClaimed", async () => (await vault.getFunction("isClaimed")(bytes32(p.imageId), p.deviceId, p.epoch)) as boolean),
@@ -198,8 +228,8 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
       }),
     appletOf: (imageId) =>
       read("appletOf", async () => {
-        const a = (await applets.getFunction("appletOf")(bytes32(imageId))) as unknown as [bigint, boolean, boolean, string, bigint];
-        return { rewardPerUnit: a[0], paused: a[1], hasParam: a[2], owner: a[3], param: a[4] };
+        const a = (await applets.getFunction("appletOf")(bytes32(imageId))) as unknown as [bigint, boolean, boolean, bigint, bigint, string, bigint];
+        return { rewardPerUnit: a[0], paused: a[1], hasParam: a[2], epochLengthMs: a[3], genesisMs: a[4], owner: a[5], param: a[6] };
       }),
     verifierOf: (p) => read("verifierOf", async () => (await applets.getFunction("verifierOf")(bytes32(p.imageId), p.k)) as string),
     close: () => provider.destroy(),

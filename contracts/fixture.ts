@@ -10,7 +10,7 @@ import { startAnvil, type Anvil } from "./anvil.ts";
 import { createMachinefiClient, type MachinefiClient } from "./client.ts";
 import { deployAll, type DeploymentManifest } from "./deploy.ts";
 import { SNARK_FIELD } from "../device-sdk/field.ts";
-import { genesisHash, hashReading, padValues, type EddsaBackend } from "../device-sdk/index.ts";
+import { genesisHash, hashReading, packEpoch, padValues, type EddsaBackend } from "../device-sdk/index.ts";
 import type { ChainReading } from "../circuits/index.ts";
 import { claimSignals, mockClaimProof, mockRegisterProof, registerSignals } from "./proof.ts";
 
@@ -61,6 +61,16 @@ export async function registerMockDevice(client: MachinefiClient, deviceId = ran
   const signals = registerSignals({ deviceId, owner: client.address, chainId: BigInt(client.chainId), registry: client.manifest.contracts.DeviceRegistry });
   await client.registerDevice({ deviceId, proof: mockRegisterProof(signals) });
   return deviceId;
+}
+
+/** Genesis tests register applets with (via `genesisMs`): long past, so the schedule's early epochs have ended. */
+export const TEST_GENESIS_MS = 1_764_000_000_000n;
+export const HOUR_MS = 3_600_000n;
+
+/** The packed epoch number `i` of a schedule (default: one-hour epochs from TEST_GENESIS_MS): on it, and ended. */
+export function scheduledEpoch(i: bigint, s: { genesisMs?: bigint; lengthMs?: bigint } = {}): bigint {
+  const lengthMs = s.lengthMs ?? HOUR_MS;
+  return packEpoch({ startMs: (s.genesisMs ?? TEST_GENESIS_MS) + i * lengthMs, lengthMs });
 }
 
 /** A claim with a MockVerifier proof bound to exactly these values. */

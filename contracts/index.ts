@@ -4,7 +4,7 @@ export { loadArtifacts, getArtifact, generatedVerifierNames } from "./artifacts.
 export { startAnvil, anvilBinary, ANVIL_MNEMONIC, type Anvil, type StartAnvilOptions } from "./anvil.ts";
 export { deployAll, deployContract, readManifest, writeManifest, DEFAULT_MANIFEST_DIR, REDUCER_ARITY, type DeploymentManifest, type DeployOptions, type MarketGovernance, type ReducerVerifiers } from "./deploy.ts";
 export { createMarketClient, deployDataMarket, mintDevToken, type MarketClient, type StreamInfo } from "./market.ts";
-export { createMachinefiClient, type MachinefiClient, type ClaimInput, type PaidClaim, type TxResult, type TxOverrides } from "./client.ts";
+export { createMachinefiClient, type MachinefiClient, type AppletInfo, type SkippedClaim, type ClaimInput, type PaidClaim, type TxResult, type TxOverrides } from "./client.ts";
 export {
   encodeClaimProof,
   decodeClaimProof,

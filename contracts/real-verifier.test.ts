@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContractFactory, type Wallet } from "ethers";
-import { startDevnet, registerMockDevice, randomImageId, randomDeviceId, type Devnet } from "./fixture.ts";
+import { startDevnet, registerMockDevice, randomImageId, randomDeviceId, scheduledEpoch, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import { ContractRevertedError, claimSignals, deployContract, registerSignals, createMachinefiClient } from "./index.ts";
 import { loadStandin, type Standin } from "./standin.ts";
 import type { MachinefiClient } from "./client.ts";
@@ -22,7 +22,7 @@ beforeAll(async () => {
   const f = new ContractFactory(standin.abi as never, standin.bytecode, wallet);
   verifier = await (await (await f.deploy()).waitForDeployment()).getAddress();
   imageId = randomImageId();
-  await admin.registerApplet({ imageId, verifier: { verifiers: { 16: verifier, 64: verifier } }, rewardPerUnit: 3n });
+  await admin.registerApplet({ imageId, verifier: { verifiers: { 16: verifier, 64: verifier } }, rewardPerUnit: 3n, epochLengthMs: 60_000n, genesisMs: TEST_GENESIS_MS });
 });
 afterAll(async () => {
   await standin?.close();
@@ -33,10 +33,10 @@ describe("claims with real Groth16 proofs", () => {
   it("pays a valid proof and refuses every tampered public value", async () => {
     const deviceId = await registerMockDevice(alice);
     const other = await registerMockDevice(alice);
-    const values = { imageId, deviceId, epoch: (1_700_000_000_000n << 32n) + 60_000n, output: 123n };
+    const values = { imageId, deviceId, epoch: scheduledEpoch(0n, { lengthMs: 60_000n }), output: 123n };
     const proof = { k: 16, ...(await standin.prove(claimSignals(values))) };
     await reverted(alice.claim({ ...values, output: 124n, proof }), "PayoutVault__InvalidProof");
-    await reverted(alice.claim({ ...values, epoch: values.epoch + 1n, proof }), "PayoutVault__InvalidProof");
+    await reverted(alice.claim({ ...values, epoch: scheduledEpoch(1n, { lengthMs: 60_000n }), proof }), "PayoutVault__InvalidProof");
     await reverted(alice.claim({ ...values, deviceId: other, proof }), "PayoutVault__InvalidProof");
     await reverted(alice.claim({ ...values, proof: { ...proof, a: [proof.c[0], proof.c[1]] } }), "PayoutVault__InvalidProof"); // on the curve, wrong
     // off the curve: the pairing precompile fails and eats the gas cap; the vault still calls it an invalid proof
@@ -49,7 +49,7 @@ describe("claims with real Groth16 proofs", () => {
 
   it("names a real verifier starved of gas instead of calling the proof invalid", async () => {
     const deviceId = await registerMockDevice(alice);
-    const values = { imageId, deviceId, epoch: 5n, output: 1n };
+    const values = { imageId, deviceId, epoch: scheduledEpoch(5n, { lengthMs: 60_000n }), output: 1n };
     const proof = { k: 64, ...(await standin.prove(claimSignals(values))) };
     // enough to reach the verifier, too little for the pairing: snarkjs answers false, the vault says out of gas
     await reverted(alice.claim({ ...values, proof }, { gasLimit: 190_000n }), "PayoutVault__VerifierOutOfGas");

@@ -1,6 +1,6 @@
 /** DeviceRegistry, AppletRegistry and RewardToken on real anvil: registration proofs, roles, owner-only calls. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevnet, registerMockDevice, randomImageId, randomDeviceId, mockClaim, type Devnet } from "./fixture.ts";
+import { startDevnet, registerMockDevice, randomImageId, randomDeviceId, mockClaim, scheduledEpoch, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import { ContractRevertedError, mockRegisterProof, registerSignals } from "./index.ts";
 import { SNARK_FIELD } from "../device-sdk/field.ts";
 import type { MachinefiClient } from "./client.ts";
@@ -70,9 +70,9 @@ describe("DeviceRegistry", () => {
     await reverted(alice.setDeviceActive({ deviceId, active: true }), "DeviceRegistry__ActiveUnchanged");
     await alice.transferDevice({ deviceId, to: bob.address });
     const imageId = randomImageId();
-    await admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 5n });
+    await admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 5n, genesisMs: TEST_GENESIS_MS });
     const before = await bob.balanceOf();
-    await alice.claim(mockClaim({ imageId, deviceId, epoch: 1n, output: 2n }));
+    await alice.claim(mockClaim({ imageId, deviceId, epoch: scheduledEpoch(1n), output: 2n }));
     expect(await bob.balanceOf()).toBe(before + 10n);
     await reverted(alice.setDeviceActive({ deviceId, active: false }), "DeviceRegistry__NotDeviceOwner");
   });
@@ -81,8 +81,8 @@ describe("DeviceRegistry", () => {
 describe("AppletRegistry", () => {
   it("registers an applet version and keeps it; the same imageId cannot be registered twice", async () => {
     const imageId = randomImageId();
-    await admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 3n, owner: alice.address, param: 9n });
-    expect(await admin.appletOf(imageId)).toEqual({ rewardPerUnit: 3n, paused: false, hasParam: true, owner: alice.address, param: 9n });
+    await admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 3n, owner: alice.address, param: 9n, epochLengthMs: 60_000n, genesisMs: TEST_GENESIS_MS });
+    expect(await admin.appletOf(imageId)).toEqual({ rewardPerUnit: 3n, paused: false, hasParam: true, epochLengthMs: 60_000n, genesisMs: TEST_GENESIS_MS, owner: alice.address, param: 9n });
     expect(await admin.verifierOf({ imageId, k: 64 })).toBe(net.manifest.contracts.MockVerifier);
     expect(await admin.verifierOf({ imageId, k: 32 })).toBe("0x0000000000000000000000000000000000000000");
     await reverted(admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 1n }), "AppletRegistry__AlreadyRegistered");

@@ -4,6 +4,7 @@
  */
 export * from "./chain.ts";
 export * from "./epoch.ts";
+export * from "./schedule.ts";
 export * from "./field.ts";
 export type { EddsaBackend, PublicKey, Signature, VerifyItem } from "./eddsa-api.ts";
 export { buildJsBackend, SUBGROUP_ORDER } from "./eddsa-js.ts";

@@ -19,6 +19,11 @@ export const manifestSchema = z.object({
   reducer: z.enum(["sum", "count_above", "max"]),
   param: decimal.optional(),
   rewardPerUnit: decimal,
+  /**
+   * Length of the applet's epochs, fixed on L1 at registration (default one hour, DEFAULT_EPOCH_LENGTH_MS): only
+   * these windows are paid. A devnet's `--epoch-ms` overrides it for the devnet's own applets.
+   */
+  epochLengthMs: z.number().int().min(1).max(2 ** 32 - 1).optional(),
   description: z.string(),
 });
 export type AppletManifest = z.infer<typeof manifestSchema>;

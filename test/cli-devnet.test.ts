@@ -8,7 +8,15 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../cli/config.ts";
 import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
-import { deviceKey, epochPoints, EPOCH, IMAGE_ID, makeChain } from "../circuits/fixtures.ts";
+import { deviceKey, IMAGE_ID, makeChain } from "../circuits/fixtures.ts";
+
+/** A minute on the applet's schedule (registered below with one-minute epochs from this genesis). */
+const EPOCH = { startMs: 1_764_000_000_000n, lengthMs: 60_000n };
+const epochPoints = (inside: bigint[]) => [
+  { ts: EPOCH.startMs - 5000n, v: 1000n },
+  ...inside.map((v, i) => ({ ts: EPOCH.startMs + BigInt(i) * 1000n, v })),
+  { ts: EPOCH.startMs + EPOCH.lengthMs, v: 7n },
+];
 import { mfi } from "./helpers.ts";
 
 const s = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
@@ -40,7 +48,7 @@ describe("mfi prove + mfi claim", () => {
     expect(proved.stdout).toContain("sum = 19");
 
     // The applet (reducer sum, real verifier) and the device exist on L1.
-    await net.admin.registerApplet({ imageId: IMAGE_ID, verifier: { reducer: "sum" }, rewardPerUnit: 3n });
+    await net.admin.registerApplet({ imageId: IMAGE_ID, verifier: { reducer: "sum" }, rewardPerUnit: 3n, epochLengthMs: EPOCH.lengthMs, genesisMs: EPOCH.startMs });
     await net.admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: [net.owners[1]!] });
     const before = await net.admin.balanceOf(net.owners[1]!);
     const chain = ["--rpc", net.rpcUrl, "--key", net.keys[1]!, "--deployments", join(net.dir, "deployments")];

@@ -69,7 +69,7 @@ export function register(program: Command): void {
         const existing = await client.appletOf(imageId);
         let tx: string | undefined;
         if (existing.owner === "0x0000000000000000000000000000000000000000") {
-          const r = await client.registerApplet({ imageId, verifier: opts.mockVerifier ? "mock" : { reducer: m.reducer }, rewardPerUnit: BigInt(opts.reward ?? m.rewardPerUnit), param: m.param === undefined ? undefined : BigInt(m.param) });
+          const r = await client.registerApplet({ imageId, verifier: opts.mockVerifier ? "mock" : { reducer: m.reducer }, rewardPerUnit: BigInt(opts.reward ?? m.rewardPerUnit), param: m.param === undefined ? undefined : BigInt(m.param), epochLengthMs: m.epochLengthMs === undefined ? undefined : BigInt(m.epochLengthMs) });
           tx = r.hash;
         }
         bar?.update(3, { step: "done" });

@@ -21,7 +21,7 @@ export async function buildAndRegister(net: Devnet, dir: string, mock: boolean, 
   const wasmPath = join(dir, "build", `${manifest.name}-${imageId.slice(0, 12)}.wasm`);
   mkdirSync(join(dir, "build"), { recursive: true });
   writeFileSync(wasmPath, wasm);
-  await registerApplets({ admin: net.admin, worker: net.worker, list: [{ name: manifest.name, wasmPath, manifest }], log, mock });
+  await registerApplets({ admin: net.admin, worker: net.worker, list: [{ name: manifest.name, wasmPath, manifest }], log, mock, epochMs: net.epochMs });
   names?.set(imageId, `${manifest.name}@${imageId.slice(0, 8)}`);
   return imageId;
 }

@@ -31,6 +31,8 @@ export interface Devnet {
   owners: string[];
   backend: EddsaBackend;
   applets: { name: string; imageId: string; reducer: string }[];
+  /** Epoch length the devnet registers its own applets with (--epoch-ms; overrides applet.json). */
+  epochMs: number;
   /** Keys: [admin (deployer, manufacturer), operator (submits claims), owners…]. */
   keys: string[];
   /** Where database, chain state, keys and the deployment manifest live. */
@@ -127,7 +129,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       onEvent: o.onEvent,
     });
 
-    const applets = await registerApplets({ admin, worker, names: o.applets, log, list: listApplets(), fromMs: o.fromMs, mock: o.mockProofs });
+    const applets = await registerApplets({ admin, worker, names: o.applets, log, list: listApplets(), fromMs: o.fromMs, mock: o.mockProofs, epochMs: cfg.epochMs });
 
     let fleet: Fleet | undefined;
     if (o.simulate ?? cfg.simulate) {
@@ -164,7 +166,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       worker.start();
       cleanup.push(() => worker.stop());
     }
-    return { rpcUrl, gatewayUrl: gw.url, chainId, manifest, store, worker, fleet, admin, owners, backend, applets, keys, dir, stop };
+    return { rpcUrl, gatewayUrl: gw.url, chainId, manifest, store, worker, fleet, admin, owners, backend, applets, epochMs: cfg.epochMs, keys, dir, stop };
   } catch (err) {
     await stop().catch(() => {});
     throw err;

@@ -95,7 +95,7 @@ contract ParametricInsurance is ReentrancyGuard {
     error ParametricInsurance__PolicyExpired(uint256 policyId, uint256 deadline);
     /// @notice The policy can only be released after its claim window.
     error ParametricInsurance__StillClaimable(uint256 policyId, uint256 deadline);
-    /// @notice The epoch is not of the insured length or not inside the policy's cover.
+    /// @notice The epoch is not of the insured length, not aligned to the policy's start, or not inside its cover.
     error ParametricInsurance__EpochNotCovered(uint256 policyId, uint256 epoch);
     /// @notice PayoutVault holds no proven fact for (imageId, deviceId, epoch): prove and claim it there first.
     error ParametricInsurance__FactNotProven(bytes32 imageId, uint256 deviceId, uint256 epoch);
@@ -149,7 +149,8 @@ contract ParametricInsurance is ReentrancyGuard {
     }
 
     /// @notice Buys cover for `deviceId` over `epochs` epochs from `startMs` (unix ms, not before now).
-    /// Pays premiumPerEpoch × epochs (needs an allowance) and reserves the payout.
+    /// Pays premiumPerEpoch × epochs (needs an allowance) and reserves the payout. Only epochs aligned to `startMs`
+    /// are covered: choose a start on the applet's epoch schedule (AppletRegistry), or no fact can ever pay.
     function buy(uint256 deviceId, uint64 startMs, uint256 epochs) external nonReentrant returns (uint256 policyId) {
         if (epochs == 0 || epochs > maxEpochs) revert ParametricInsurance__BadCover(epochs, maxEpochs);
         if (startMs < block.timestamp * 1000) revert ParametricInsurance__CoverStartsInPast(startMs, block.timestamp * 1000);
@@ -171,7 +172,13 @@ contract ParametricInsurance is ReentrancyGuard {
         uint256 deadline = claimDeadline(policyId);
         if (block.timestamp > deadline) revert ParametricInsurance__PolicyExpired(policyId, deadline);
         uint256 startMs = epoch >> 32;
-        if (epoch & type(uint32).max != epochLengthMs || startMs < p.startMs || startMs + epochLengthMs > p.endMs) {
+        // Aligned to the policy's start, not only of the right length: otherwise a holder slides the window over the
+        // readings to wherever the output crosses the line (PayoutVault pays only its applet's schedule, so cover
+        // bought on that schedule is the cover that can pay).
+        if (
+            epoch & type(uint32).max != epochLengthMs || startMs < p.startMs
+                || (startMs - p.startMs) % epochLengthMs != 0 || startMs + epochLengthMs > p.endMs
+        ) {
             revert ParametricInsurance__EpochNotCovered(policyId, epoch);
         }
         (bool proven, uint256 output) = facts.factOf(imageId, p.deviceId, epoch);

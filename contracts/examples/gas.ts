@@ -31,7 +31,7 @@ export async function marketAndInsuranceGas(net: Devnet, log: (m: string) => voi
   log(`market: list ${listGas}, subscribe ${subGas.join(", ")} (first one creates the subscription slot)`);
 
   const imageId = randomImageId();
-  await admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 1n, param: 300n });
+  await admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 1n, param: 300n, epochLengthMs: 60_000n });
   const address = await deployInsurance(admin, {
     token,
     terms: { imageId, trigger: Trigger.AtLeast, line: 3n, epochLengthMs: 60_000n, premiumPerEpoch: 10n, payout: 1_000n, maxEpochs: 24, claimWindow: 3_600n },
@@ -42,12 +42,17 @@ export async function marketAndInsuranceGas(net: Devnet, log: (m: string) => voi
   const holder = createInsuranceClient(buyer, address);
   const buyGas: number[] = [];
   const claimGas: number[] = [];
-  const nowMs = BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n + 60_000n;
   for (let i = 0; i < 3; i++) {
+    // cover on the applet's one-minute schedule (its genesis is the registration's minute), from the next minute
+    const chainMs = BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n;
+    const nowMs = chainMs - (chainMs % 60_000n) + 60_000n;
     const deviceId = await registerMockDevice(owner);
     const { policyId } = await holder.buy({ deviceId, startMs: nowMs, epochs: 2 });
     buyGas.push(await gasOf(await lastTx(buyer)));
     const epoch = (nowMs << 32n) | 60_000n;
+    // the vault pays an epoch once it has ended: move chain time past it
+    await admin.provider.send("evm_setNextBlockTimestamp", [Number((nowMs + 60_000n) / 1000n)]);
+    await admin.provider.send("evm_mine", []);
     await admin.claim(mockClaim({ imageId, deviceId, epoch, output: 5n, param: 300n }));
     claimGas.push(Number((await holder.claim({ policyId, epoch })).gasUsed));
   }

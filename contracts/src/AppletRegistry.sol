@@ -4,12 +4,16 @@ pragma solidity ^0.8.28;
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 
 /// @title AppletRegistry
-/// @notice imageId (sha256 of an applet's Wasm) → verifiers, reward per output unit, owner, paused.
+/// @notice imageId (sha256 of an applet's Wasm) → verifiers, reward per output unit, epoch schedule, owner, paused.
 /// @dev A claim proof covers a segment of k readings, and each k has its own generated Groth16 verifier, so an
 /// applet registers one verifier per size k (PayoutVault calls it directly: a routing contract in between would
 /// cost a cold call). A new applet version is a new imageId; old ones stay registered and verifiable, and the
 /// verifiers of an imageId never change. Registration and reward changes need REGISTRAR_ROLE because rewards mint a shared
 /// token: an open registry would let anyone pair an always-true verifier with a huge reward.
+/// Each applet has an epoch schedule fixed at registration (`epochLengthMs`, `genesisMs`): PayoutVault pays only
+/// epochs on it, because a proof holds for any window around the same readings and a claimer free to pick the window
+/// would be paid again and again for them. The genesis is a multiple of the length, so the schedule's epochs are the
+/// ones device-sdk's `epochOf` computes (aligned to multiples of their length).
 contract AppletRegistry is AccessControl {
     /// @notice Role allowed to register applets and change their rewards.
     bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
@@ -17,11 +21,14 @@ contract AppletRegistry is AccessControl {
     uint256 internal constant SNARK_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
 
-    /// @dev Slot 0 holds everything PayoutVault needs for a claim without a reducer parameter (besides the verifier).
+    /// @dev Slot 0 holds everything PayoutVault needs for a claim without a reducer parameter (besides the verifier);
+    /// a registered applet has a nonzero epochLengthMs. Lengths fit packed epochs (< 2^32), starts are < 2^48.
     struct Applet {
         uint80 rewardPerUnit;
         bool paused;
         bool hasParam;
+        uint32 epochLengthMs;
+        uint48 genesisMs;
         address owner;
         uint256 param;
     }
@@ -33,6 +40,8 @@ contract AppletRegistry is AccessControl {
     event AppletRegistered(
         bytes32 indexed imageId, address indexed owner, uint256[] ks, address[] verifiers, uint256 rewardPerUnit, bool hasParam, uint256 param
     );
+    /// @notice The applet's epoch schedule was fixed: epochs are [genesisMs + i·epochLengthMs, + epochLengthMs), i ≥ 0.
+    event AppletScheduleSet(bytes32 indexed imageId, uint256 epochLengthMs, uint256 genesisMs);
     /// @notice An applet was paused (no claims paid) or resumed.
     event AppletPausedSet(bytes32 indexed imageId, bool paused, address indexed by);
     /// @notice The reward per output unit of an applet changed.
@@ -56,6 +65,10 @@ contract AppletRegistry is AccessControl {
     error AppletRegistry__RewardTooLarge(uint256 rewardPerUnit);
     /// @notice The reducer parameter is a public signal, so it must lie below the BN254 scalar field.
     error AppletRegistry__ParamOutOfField(uint256 param);
+    /// @notice An epoch length must be in (0, 2^32) ms, as packed epochs require.
+    error AppletRegistry__BadEpochLength(uint256 epochLengthMs);
+    /// @notice An explicit genesis must be a multiple of the epoch length and below 2^48 ms.
+    error AppletRegistry__BadGenesis(uint256 genesisMs, uint256 epochLengthMs);
     /// @notice The applet is already in the requested paused state.
     error AppletRegistry__PausedUnchanged(bytes32 imageId, bool paused);
 
@@ -73,6 +86,10 @@ contract AppletRegistry is AccessControl {
     /// @param owner Account that may pause the applet and transfer it.
     /// @param hasParam Whether the reducer has a parameter (count_above threshold), appended to the public signals.
     /// @param param The reducer parameter (ignored when hasParam is false).
+    /// @param epochLengthMs Length of every epoch the applet's claims may cover, in (0, 2^32) ms.
+    /// @param genesisMs Start of the first payable epoch, a multiple of epochLengthMs; 0 means this block's time
+    /// rounded down to a multiple of the length (no epoch before the applet existed is paid). A registrar may pass
+    /// an earlier genesis to pay readings from before registration (a devnet's backlog); it never changes later.
     function registerApplet(
         bytes32 imageId,
         uint256[] calldata ks,
@@ -80,7 +97,9 @@ contract AppletRegistry is AccessControl {
         uint256 rewardPerUnit,
         address owner,
         bool hasParam,
-        uint256 param
+        uint256 param,
+        uint256 epochLengthMs,
+        uint256 genesisMs
     ) external onlyRole(REGISTRAR_ROLE) {
         if (_applets[imageId].owner != address(0)) revert AppletRegistry__AlreadyRegistered(imageId);
         if (ks.length == 0 || ks.length > 8 || ks.length != verifiers.length) {
@@ -90,13 +109,18 @@ contract AppletRegistry is AccessControl {
         if (rewardPerUnit > type(uint80).max) revert AppletRegistry__RewardTooLarge(rewardPerUnit);
         if (!hasParam) param = 0;
         if (param >= SNARK_FIELD) revert AppletRegistry__ParamOutOfField(param);
+        if (epochLengthMs == 0 || epochLengthMs > type(uint32).max) revert AppletRegistry__BadEpochLength(epochLengthMs);
+        if (genesisMs == 0) genesisMs = block.timestamp * 1000 - (block.timestamp * 1000) % epochLengthMs;
+        if (genesisMs % epochLengthMs != 0 || genesisMs > type(uint48).max) revert AppletRegistry__BadGenesis(genesisMs, epochLengthMs);
         for (uint256 i; i < ks.length; ++i) {
             if (verifiers[i].code.length == 0) revert AppletRegistry__InvalidVerifier(verifiers[i]);
             if (ks[i] == 0 || _verifiers[imageId][ks[i]] != address(0)) revert AppletRegistry__BadSizes(ks.length, verifiers.length);
             _verifiers[imageId][ks[i]] = verifiers[i];
         }
-        _applets[imageId] = Applet(uint80(rewardPerUnit), false, hasParam, owner, param);
+        _applets[imageId] =
+            Applet(uint80(rewardPerUnit), false, hasParam, uint32(epochLengthMs), uint48(genesisMs), owner, param);
         emit AppletRegistered(imageId, owner, ks, verifiers, rewardPerUnit, hasParam, param);
+        emit AppletScheduleSet(imageId, epochLengthMs, genesisMs);
     }
 
     /// @notice Pauses (no claims are paid) or resumes an applet. Owner or registrar only.
@@ -140,13 +164,30 @@ contract AppletRegistry is AccessControl {
     /// @notice What PayoutVault needs to pay a claim proven over k readings: two SLOADs (three with a parameter).
     /// @return verifier Zero when the applet is unknown or has no verifier for k.
     /// @return known False when no applet has this imageId.
+    /// @return rewardPerUnit Tokens per output unit.
+    /// @return paused Whether claims are paused.
+    /// @return hasParam Whether the reducer parameter is a public signal.
+    /// @return param The reducer parameter (read only when hasParam).
+    /// @return epochLengthMs The schedule's epoch length (ms).
+    /// @return genesisMs The schedule's first epoch start (ms).
     function claimConfig(bytes32 imageId, uint256 k)
         external
         view
-        returns (address verifier, bool known, uint256 rewardPerUnit, bool paused, bool hasParam, uint256 param)
+        returns (
+            address verifier,
+            bool known,
+            uint256 rewardPerUnit,
+            bool paused,
+            bool hasParam,
+            uint256 param,
+            uint256 epochLengthMs,
+            uint256 genesisMs
+        )
     {
         Applet storage app = _applets[imageId];
-        known = app.owner != address(0);
+        // epochLengthMs is nonzero for every registered applet and shares slot 0, so `known` costs no extra SLOAD
+        (epochLengthMs, genesisMs) = (app.epochLengthMs, app.genesisMs);
+        known = epochLengthMs != 0;
         (rewardPerUnit, paused, hasParam) = (app.rewardPerUnit, app.paused, app.hasParam);
         if (hasParam) param = app.param;
         verifier = _verifiers[imageId][k];

@@ -11,6 +11,8 @@ import {IRewardMinter} from "./interfaces/IRewardMinter.sol";
 /// @notice Pays a device's owner once per (imageId, deviceId, epoch) for a proven applet output.
 /// @dev The vault rebuilds the public signals from its own arguments, so a proof can only pay the claim it was
 /// made for. The nullifier slot also records the proven output (`factOf`), so other contracts can read facts.
+/// Only epochs on the applet's schedule (AppletRegistry) that have ended by chain time are paid: a proof holds for
+/// every window around the same readings, so without a schedule each shifted window would be a fresh nullifier.
 contract PayoutVault is ReentrancyGuard {
     uint256 internal constant SNARK_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -50,6 +52,9 @@ contract PayoutVault is ReentrancyGuard {
         bytes32 indexed imageId, uint256 indexed deviceId, uint256 indexed epoch, address owner, uint256 output, uint256 reward
     );
 
+    /// @notice A batch item was already paid (e.g. someone submitted it first): it was skipped, the rest were paid.
+    event ClaimSkipped(bytes32 indexed imageId, uint256 indexed deviceId, uint256 indexed epoch);
+
     /// @notice This (imageId, deviceId, epoch) was already paid; each device-epoch pays once.
     error PayoutVault__AlreadyClaimed(bytes32 imageId, uint256 deviceId, uint256 epoch);
     /// @notice No applet with this imageId is registered in AppletRegistry.
@@ -73,6 +78,14 @@ contract PayoutVault is ReentrancyGuard {
     error PayoutVault__RewardOverflow(uint256 output, uint256 rewardPerUnit);
     /// @notice Item `index` of a batch failed with `reason` (an encoded PayoutVault error); nothing was paid.
     error PayoutVault__BatchItemFailed(uint256 index, bytes reason);
+    /// @notice The epoch's length is not the applet's epochLengthMs: only windows on the applet's schedule pay.
+    error PayoutVault__WrongEpochLength(bytes32 imageId, uint256 lengthMs, uint256 epochLengthMs);
+    /// @notice The epoch starts before the applet's genesis (its first scheduled epoch).
+    error PayoutVault__EpochBeforeGenesis(bytes32 imageId, uint256 startMs, uint256 genesisMs);
+    /// @notice The epoch's start is not genesisMs + i·epochLengthMs: a shifted window over the same readings.
+    error PayoutVault__EpochMisaligned(bytes32 imageId, uint256 startMs, uint256 genesisMs, uint256 epochLengthMs);
+    /// @notice The epoch ends after the current block's time (ms): it is paid once it has ended.
+    error PayoutVault__EpochNotEnded(bytes32 imageId, uint256 endMs, uint256 nowMs);
     /// @notice A batch needs at least one claim.
     error PayoutVault__EmptyBatch();
 
@@ -88,7 +101,7 @@ contract PayoutVault is ReentrancyGuard {
     /// @notice Verifies a claim and pays `output * rewardPerUnit` to the device's owner.
     /// @param imageId Applet version (sha256 of its Wasm).
     /// @param deviceId Device that produced the readings.
-    /// @param epoch Packed epoch window (opaque here).
+    /// @param epoch Packed epoch window `startMs·2^32 + lengthMs`, on the applet's schedule and ended.
     /// @param output Applet output the proof binds.
     /// @param proof `abi.encode(uint256 k, uint256[2] a, uint256[2][2] b, uint256[2] c)`.
     /// @return reward Tokens minted to the device's owner.
@@ -102,7 +115,9 @@ contract PayoutVault is ReentrancyGuard {
         if (err.length != 0) _revertWith(err);
     }
 
-    /// @notice Verifies and pays many claims in one transaction; any bad item reverts the whole batch.
+    /// @notice Verifies and pays many claims in one transaction. Items already paid are skipped with ClaimSkipped
+    /// (anyone may front-run one item from the mempool; that must not block the rest); any other bad item reverts
+    /// the whole batch.
     /// @dev Reverts with PayoutVault__BatchItemFailed(index, reason) naming the first bad item.
     /// @return total Tokens minted over all claims.
     function claimBatch(Claim[] calldata claims) external nonReentrant returns (uint256 total) {
@@ -110,7 +125,10 @@ contract PayoutVault is ReentrancyGuard {
         for (uint256 i; i < claims.length; ++i) {
             Claim calldata c = claims[i];
             (uint256 reward, bytes memory err) = _claim(c.imageId, c.deviceId, c.epoch, c.output, c.proof);
-            if (err.length != 0) revert PayoutVault__BatchItemFailed(i, err);
+            if (err.length != 0) {
+                if (bytes4(err) != PayoutVault__AlreadyClaimed.selector) revert PayoutVault__BatchItemFailed(i, err);
+                emit ClaimSkipped(c.imageId, c.deviceId, c.epoch);
+            }
             total += reward;
         }
     }
@@ -150,7 +168,7 @@ contract PayoutVault is ReentrancyGuard {
         address verifier;
         uint256[5] memory signals;
         bool hasParam;
-        (verifier, reward, hasParam, err) = _applet(imageId, output, proof, signals);
+        (verifier, reward, hasParam, err) = _applet(imageId, epoch, output, proof, signals);
         if (err.length != 0) return (0, err);
         address owner;
         (owner, err) = _owner(deviceId);
@@ -179,8 +197,9 @@ contract PayoutVault is ReentrancyGuard {
         }
     }
 
-    /// @dev The verifier for the proof's size k, the reward for `output`, and the reducer parameter (in signals[4]).
-    function _applet(bytes32 imageId, uint256 output, bytes calldata proof, uint256[5] memory signals)
+    /// @dev The verifier for the proof's size k, the reward for `output`, and the reducer parameter (in signals[4]);
+    /// refuses an epoch off the applet's schedule or not yet ended.
+    function _applet(bytes32 imageId, uint256 epoch, uint256 output, bytes calldata proof, uint256[5] memory signals)
         private
         view
         returns (address verifier, uint256 reward, bool hasParam, bytes memory err)
@@ -192,9 +211,13 @@ contract PayoutVault is ReentrancyGuard {
         bool known;
         bool paused;
         uint256 rewardPerUnit;
-        (verifier, known, rewardPerUnit, paused, hasParam, signals[4]) = applets.claimConfig(imageId, k);
+        uint256 lengthMs;
+        uint256 genesisMs;
+        (verifier, known, rewardPerUnit, paused, hasParam, signals[4], lengthMs, genesisMs) = applets.claimConfig(imageId, k);
         if (!known) return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__UnknownApplet.selector, imageId));
         if (paused) return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__AppletPaused.selector, imageId));
+        err = _onSchedule(imageId, epoch, lengthMs, genesisMs);
+        if (err.length != 0) return (verifier, 0, false, err);
         if (verifier == address(0)) {
             return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__NoVerifierForSize.selector, imageId, k));
         }
@@ -203,6 +226,28 @@ contract PayoutVault is ReentrancyGuard {
             if (output != 0 && reward / output != rewardPerUnit) {
                 return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__RewardOverflow.selector, output, rewardPerUnit));
             }
+        }
+    }
+
+    /// @dev epoch = startMs·2^32 + lengthMs (device-sdk/epoch.ts). epoch < SNARK_FIELD (checked first), so the
+    /// sums below cannot overflow.
+    function _onSchedule(bytes32 imageId, uint256 epoch, uint256 lengthMs, uint256 genesisMs)
+        private
+        view
+        returns (bytes memory err)
+    {
+        uint256 startMs = epoch >> 32;
+        uint256 len = epoch & 0xffffffff;
+        if (len != lengthMs) return abi.encodeWithSelector(PayoutVault__WrongEpochLength.selector, imageId, len, lengthMs);
+        if (startMs < genesisMs) {
+            return abi.encodeWithSelector(PayoutVault__EpochBeforeGenesis.selector, imageId, startMs, genesisMs);
+        }
+        if ((startMs - genesisMs) % lengthMs != 0) {
+            return abi.encodeWithSelector(PayoutVault__EpochMisaligned.selector, imageId, startMs, genesisMs, lengthMs);
+        }
+        uint256 nowMs = block.timestamp * 1000;
+        if (startMs + lengthMs > nowMs) {
+            return abi.encodeWithSelector(PayoutVault__EpochNotEnded.selector, imageId, startMs + lengthMs, nowMs);
         }
     }
 

@@ -8,6 +8,12 @@ describe("closableEpochs", () => {
     expect(closableEpochs(10_000, 31_000, 10_000, 1000).map((w) => w.startMs)).toEqual([10_000n, 20_000n]);
     expect(closableEpochs(10_000, 20_999, 10_000, 1000)).toEqual([]);
   });
+  it("closes the applet's schedule: epochs from genesis on, aligned to it, none before it", () => {
+    // genesis 5,000 with 10 s epochs: 5,000, 15,000, … (a cursor before genesis starts at genesis)
+    expect(closableEpochs(0, 26_000, 10_000, 1000, 100, 5_000).map((w) => w.startMs)).toEqual([5_000n, 15_000n]);
+    expect(closableEpochs(17_000, 36_000, 10_000, 1000, 100, 5_000).map((w) => w.startMs)).toEqual([15_000n, 25_000n]);
+    expect(closableEpochs(0, 14_999, 10_000, 0, 100, 5_000)).toEqual([]);
+  });
   it("bounds the catch-up after a long pause", () => {
     expect(closableEpochs(0, 10_000_000, 1000, 0, 5)).toHaveLength(5);
   });

@@ -15,6 +15,11 @@ export interface AppletSpec {
   reducer: Reducer;
   param?: bigint;
   rewardPerUnit: bigint;
+  /**
+   * The applet's epoch schedule on L1 (AppletRegistry): the worker closes exactly these epochs, since the vault pays
+   * no other window. Absent: epochs of the worker's `epochMs` aligned to multiples of it.
+   */
+  schedule?: { lengthMs: number; genesisMs: number };
 }
 
 export interface RunOutcome {

@@ -12,10 +12,10 @@ interface AppletRow {
   cursor_ms: number;
 }
 
-const manifestOf = (s: AppletSpec) => JSON.stringify({ reducer: s.reducer, param: s.param?.toString(), rewardPerUnit: s.rewardPerUnit.toString() });
+const manifestOf = (s: AppletSpec) => JSON.stringify({ reducer: s.reducer, param: s.param?.toString(), rewardPerUnit: s.rewardPerUnit.toString(), schedule: s.schedule });
 
 function specOf(row: AppletRow): AppletSpec {
-  const m = JSON.parse(row.manifest) as { reducer: Reducer; param?: string; rewardPerUnit: string };
+  const m = JSON.parse(row.manifest) as { reducer: Reducer; param?: string; rewardPerUnit: string; schedule?: AppletSpec["schedule"] };
   return {
     imageId: row.image_id,
     name: row.name,
@@ -23,6 +23,7 @@ function specOf(row: AppletRow): AppletSpec {
     reducer: m.reducer,
     param: m.param === undefined ? undefined : BigInt(m.param),
     rewardPerUnit: BigInt(m.rewardPerUnit),
+    ...(m.schedule ? { schedule: m.schedule } : {}),
   };
 }
 

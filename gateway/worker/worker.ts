@@ -10,7 +10,7 @@ import type { EpochWindow } from "../../device-sdk/index.ts";
 import { packEpoch, unpackEpoch } from "../../device-sdk/index.ts";
 import type { SqliteStore, StoredReading } from "../index.ts";
 import { backoffMs } from "./backoff.ts";
-import { closableEpochs } from "./epochs.ts";
+import { alignToSchedule, closableEpochs } from "./epochs.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
 import type { ClaimRow, ClaimState } from "./schema.ts";
 import { workerMigrations } from "./migrations.ts";
@@ -57,10 +57,10 @@ export class EpochWorker {
     this.db = new WorkerStore(opts.store.db);
   }
 
-  /** Register an applet with the worker; epochs are closed from `fromMs` (default: the current epoch) on. */
+  /** Register an applet with the worker; epochs on its schedule are closed from `fromMs` (default: now) on. */
   addApplet(spec: AppletSpec, fromMs?: number): void {
     const start = fromMs ?? this.opts.now();
-    this.db.upsertApplet(spec, start - (start % this.opts.epochMs), this.opts.now());
+    this.db.upsertApplet(spec, alignToSchedule(start, spec.schedule?.lengthMs ?? this.opts.epochMs, spec.schedule?.genesisMs), this.opts.now());
   }
 
   start(intervalMs = 200): void {
@@ -105,7 +105,8 @@ export class EpochWorker {
 
   async closeEpochs(): Promise<void> {
     for (const applet of this.db.listApplets()) {
-      for (const w of closableEpochs(applet.cursorMs, this.opts.now(), this.opts.epochMs, this.opts.graceMs, 100)) {
+      const s = applet.spec.schedule;
+      for (const w of closableEpochs(applet.cursorMs, this.opts.now(), s?.lengthMs ?? this.opts.epochMs, this.opts.graceMs, 100, s?.genesisMs)) {
         const end = Number(w.startMs + w.lengthMs);
         const timedOut = this.opts.now() >= end + this.opts.sealTimeoutMs;
         const complete = await this.closeEpoch(applet.spec, w, timedOut);
