@@ -7,3 +7,4 @@ import "./attacks/values.ts";
 import "./attacks/verify.ts";
 import "./attacks/fuel.ts";
 import "./attacks/dev-keys.ts";
+import "./attacks/schedule.ts";
