@@ -19,6 +19,8 @@ export class Builder {
   private zeroCache = new Map<string, LC>();
   private constraints = 0;
   readonly insideIds: number[] = [];
+  /** Known integer ranges of linear forms (keyed by lcKey with k = 0) that intervals alone cannot express. */
+  private known = new Map<string, [bigint, bigint]>();
   /** A join dropped paths that had not claimed (see mergeStates): a later claim would make that unsound to assume. */
   prunedUnclaimed = false;
 
@@ -67,6 +69,22 @@ export class Builder {
     for (let m = 1; m < this.K; m++) if (t[m] !== t[m - 1]) lc = lcAdd(lc, lcSig(this.insideIds[m]!, t[m]! - t[m - 1]!));
     return lc;
   }
+  /**
+   * Records that the linear form `a` (its constant included) lies in [lo, hi] on every path. Only for facts the
+   * template's inputs guarantee for every witness (the host's epoch window), never for facts of one path.
+   */
+  know(a: LC, lo: bigint, hi: bigint): void {
+    this.known.set(lcKey({ terms: a.terms, k: 0n }), [lo - a.k, hi - a.k]);
+  }
+  /** The range of `a` from the recorded facts (as is or negated, plus a constant), if any. */
+  knownRange(a: LC): [bigint, bigint] | undefined {
+    const r = this.known.get(lcKey({ terms: a.terms, k: 0n }));
+    if (r) return [r[0] + a.k, r[1] + a.k];
+    const n = this.known.get(lcKey({ terms: lcScale(a, -1n).terms, k: 0n }));
+    if (n) return [a.k - n[1], a.k - n[0]];
+    return undefined;
+  }
+
   /** Any value as an LC with its integer range. */
   lcOf(v: Val): { lc: LC; lo: bigint; hi: bigint } {
     if (v.kind === "c") return { lc: lcConst(v.c), lo: v.c, hi: v.c };

@@ -25,27 +25,30 @@ const field = (v: bigint) => ((v % SNARK_FIELD) + SNARK_FIELD) % SNARK_FIELD;
 /** Values biased to the i64 extremes and to small numbers, where wrap-around and sign bugs live. */
 export const i64 = () => fc.oneof(fc.bigInt({ min: I64_MIN, max: I64_MAX }), fc.constantFrom(I64_MIN, I64_MAX, -1n, 0n, 1n), fc.bigInt({ min: -20n, max: 20n }));
 
+/**
+ * A device's epoch: n readings, all inside the epoch [start, start + length) as the chain proves for the inside
+ * slots (the claim template's precondition), ts non-decreasing, start up to near 2^48 and length below 2^32.
+ */
 export function caseArb(K: number, withParam = false): fc.Arbitrary<Case> {
+  const stepMax = (1n << 31n) / BigInt(K);
   return fc
     .record({
       n: fc.integer({ min: 1, max: K }),
-      start: fc.bigInt({ min: 0n, max: 1n << 40n }),
-      length: fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }),
+      first: fc.oneof(fc.bigInt({ min: 0n, max: 1n << 41n }), fc.bigInt({ min: (1n << 48n) - (1n << 33n), max: (1n << 48n) - (1n << 32n) })),
+      lead: fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 1n << 20n })),
+      tail: fc.oneof(fc.constant(1n), fc.bigInt({ min: 1n, max: 1n << 31n })),
       seq0: fc.bigInt({ min: 1n, max: 1n << 40n }),
       deviceId: fc.bigInt({ min: 1n, max: SNARK_FIELD - 1n }),
-      offs: fc.array(fc.bigInt({ min: -(1n << 20n), max: 1n << 33n }), { minLength: K, maxLength: K }),
+      steps: fc.array(fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: stepMax })), { minLength: K, maxLength: K }),
       values: fc.array(fc.array(i64(), { minLength: 4, maxLength: 4 }), { minLength: K, maxLength: K }),
       param: i64(),
     })
     .map((r) => {
-      // ts non-decreasing (as a chain guarantees), starting near the epoch so that some readings fall inside it.
-      let t = r.start + r.offs[0]! < 0n ? 0n : r.start + r.offs[0]!;
       const ts: bigint[] = [];
-      for (let i = 0; i < r.n; i++) {
-        ts.push(t);
-        t += (r.offs[i]! < 0n ? -r.offs[i]! : r.offs[i]!) >> 4n;
-      }
-      return { deviceId: r.deviceId, seq0: r.seq0, start: r.start, length: r.length, ts, values: r.values.slice(0, r.n), ...(withParam ? { param: r.param } : {}) };
+      let t = r.first;
+      for (let i = 0; i < r.n; i++) ts.push((t += i === 0 ? 0n : r.steps[i]!));
+      const start = r.first - (r.lead > r.first ? r.first : r.lead);
+      return { deviceId: r.deviceId, seq0: r.seq0, start, length: t - start + r.tail, ts, values: r.values.slice(0, r.n), ...(withParam ? { param: r.param } : {}) };
     });
 }
 

@@ -68,11 +68,28 @@ export class Host {
     const at = this.readingsAt + 56 * r;
     if (f < 8) return { b: 0 };
     if (f < 16) return { field: `seq${r}`, start: at + 8, w: 8, v: () => this.checked(`seq${r}`, lcAdd(lcSig(s.seq0), lcConst(BigInt(r))), 0n, U64_MAX) };
-    // ts is not range-checked here: for a slot the applet can read (inside), ReadingsChain already bounds it far
-    // below 2^64 (ts[0] - start < 2^50, steps < 2^48), and a slot read on a path not taken never reaches the claim.
-    if (f < 24) return { field: `ts${r}`, start: at + 16, w: 8, v: () => sym(lcSig(s.ts[r]!), 0n, U64_MAX) };
+    if (f < 24) return { field: `ts${r}`, start: at + 16, w: 8, v: () => this.field(`ts${r}`, () => this.windowTs(r)) };
     const j = (f - 24) >> 3;
     return { field: `v${r}.${j}`, start: at + 24 + 8 * j, w: 8, v: () => this.checked(`v${r}.${j}`, lcSig(s.values[r]![j]!), I64_MIN, I64_MAX) };
+  }
+
+  /**
+   * Slot r's ts as the applet reads it: start + inside[r]·(ts[r] − start), one product per slot read. For an inside
+   * slot that is ts[r], which the caller guarantees lies in [start, start + length) (ReadingsChain proves it); for
+   * any other slot it is start, which lies there too because length ≥ 1 (ReadingsChain: slot 0 is inside). So on
+   * every path, taken or not, start ≤ ts < start + length: the builder records it, comparisons against the window
+   * (the SDK's inEpoch) become constants and ts − start stays in [0, 2^32) without a bit decomposition, and no
+   * decomposition on a path not taken can fail for a trailing slot's ts.
+   */
+  private windowTs(r: number): Val {
+    const s = this.sig;
+    const start = lcSig(s.epochStart);
+    const d = this.b.mul(lcSig(this.b.insideIds[r]!), lcAdd(lcSig(s.ts[r]!), start, -1n));
+    const LEN_MAX = (1n << 32n) - 1n;
+    // d = ts − start ∈ [0, length − 1] and start + length − 1 − ts = length − 1 − d ≥ 0.
+    this.b.know(d, 0n, LEN_MAX - 1n);
+    this.b.know(lcAdd(lcSig(s.epochLength), d, -1n), 1n, LEN_MAX);
+    return sym(lcAdd(start, d), 0n, (1n << 48n) - 1n + LEN_MAX - 1n);
   }
 
   call(ex: Executor, name: string, args: Val[], s: State, at: number): State | null {

@@ -65,8 +65,9 @@ export class Arith {
 
   /** 1 if a < b as integers (a, b in their ranges). */
   private less(a: S, b: S): LC {
-    const lo = a.lo - b.hi;
-    const hi = a.hi - b.lo;
+    const known = this.b.knownRange(lcAdd(a.lc, b.lc, -1n));
+    const lo = known && known[0] > a.lo - b.hi ? known[0] : a.lo - b.hi;
+    const hi = known && known[1] < a.hi - b.lo ? known[1] : a.hi - b.lo;
     if (hi < 0n) return lcConst(1n);
     if (lo >= 0n) return lcConst(0n);
     const m = Math.max(bitLength(-lo), bitLength(hi));
@@ -88,9 +89,11 @@ export class Arith {
         let y = B.lcOf(c);
         if (tooBig(x.lo - y.hi - y.lo, x.hi + y.hi - y.lo)) [x, y] = [this.toU(a, w), this.toU(c, w)];
         const sign = op === "add" ? 1n : -1n;
-        const lo = op === "add" ? x.lo + y.lo : x.lo - y.hi;
-        const hi = op === "add" ? x.hi + y.hi : x.hi - y.lo;
-        return { v: sym(lcAdd(x.lc, y.lc, sign), lo, hi) };
+        const lc = lcAdd(x.lc, y.lc, sign);
+        const known = B.knownRange(lc);
+        const lo = max(op === "add" ? x.lo + y.lo : x.lo - y.hi, known?.[0] ?? -(1n << 400n));
+        const hi = min(op === "add" ? x.hi + y.hi : x.hi - y.lo, known?.[1] ?? 1n << 400n);
+        return { v: sym(lc, lo, hi) };
       }
       case "mul": {
         let x = B.lcOf(a);
