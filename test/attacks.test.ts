@@ -8,3 +8,4 @@ import "./attacks/verify.ts";
 import "./attacks/fuel.ts";
 import "./attacks/dev-keys.ts";
 import "./attacks/schedule.ts";
+import "./attacks/market.ts";

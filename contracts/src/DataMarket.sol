@@ -5,6 +5,7 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 
 interface IDeviceOwners {
     function deviceOf(uint256 deviceId) external view returns (address owner, bool active);
@@ -14,7 +15,8 @@ interface IDeviceOwners {
 /// @notice Device owners list data streams (one or more of their devices) at a price per period in an ERC-20;
 /// buyers subscribe by paying for whole periods; the owner is paid at once minus an optional protocol fee set
 /// by governance. The gateway asks `isSubscribed` before serving a stream. Nothing is held by this contract:
-/// every payment is forwarded in the same transaction, so no funds can be stuck.
+/// every payment is forwarded in the same transaction, so no funds can be stuck. A stream sells only while its
+/// lister still owns every listed device: a transferred device's data belongs to its new owner.
 contract DataMarket is AccessControl, ReentrancyGuard {
     using SafeERC20 for IERC20;
 
@@ -49,6 +51,8 @@ contract DataMarket is AccessControl, ReentrancyGuard {
     error DataMarket__PriceExceeded(uint256 streamId, uint256 price, uint256 maxPrice);
     error DataMarket__FeeTooHigh(uint16 feeBps, uint16 maxFeeBps);
     error DataMarket__ZeroAddress();
+    /// @notice A listed device now belongs to someone else than the stream's owner: the stream no longer sells.
+    error DataMarket__DeviceTransferred(uint256 streamId, uint256 deviceId, address currentOwner);
 
     event StreamListed(uint256 indexed streamId, address indexed owner, address token, uint256 pricePerPeriod, uint64 periodSeconds, uint256[] deviceIds);
     event PriceChanged(uint256 indexed streamId, uint256 oldPrice, uint256 newPrice);
@@ -99,17 +103,25 @@ contract DataMarket is AccessControl, ReentrancyGuard {
 
     /// @notice Buys `periods` periods, extending a running subscription. `maxPricePerPeriod` guards against a
     /// price raised between quote and transaction. Needs an allowance of `price × periods` on the stream's token.
+    /// Refused once any listed device was transferred away from the stream's owner. `periods` must fit in 64 bits
+    /// (SafeCast): it was truncated while the full `price × periods` was charged.
     function subscribe(uint256 streamId, uint256 periods, uint256 maxPricePerPeriod) external nonReentrant returns (uint64 until) {
         Stream storage s = _streams[streamId];
         if (s.owner == address(0)) revert DataMarket__UnknownStream(streamId);
         if (!s.listed) revert DataMarket__StreamDelisted(streamId);
         if (periods == 0) revert DataMarket__ZeroPeriods();
         if (s.pricePerPeriod > maxPricePerPeriod) revert DataMarket__PriceExceeded(streamId, s.pricePerPeriod, maxPricePerPeriod);
+        uint256[] storage ids = _streamDevices[streamId];
+        for (uint256 i; i < ids.length; ++i) {
+            (address current,) = devices.deviceOf(ids[i]);
+            if (current != s.owner) revert DataMarket__DeviceTransferred(streamId, ids[i], current);
+        }
+        uint64 periods64 = SafeCast.toUint64(periods);
         uint256 total = s.pricePerPeriod * periods;
         uint256 fee = (total * feeBps) / 10_000;
         uint64 start = expiresAt[streamId][msg.sender];
         if (start < block.timestamp) start = uint64(block.timestamp);
-        until = start + uint64(periods) * s.periodSeconds;
+        until = start + periods64 * s.periodSeconds;
         expiresAt[streamId][msg.sender] = until;
         emit Subscribed(streamId, msg.sender, periods, total, fee, until);
         // interactions last; tokens go straight from the buyer, so the market never holds a balance

@@ -53,7 +53,7 @@ export function recoverBuyer(deps: Pick<MarketDeps, "chainId" | "market">, wire:
   return { ...request, buyer };
 }
 
-/** Every check, in order: 400, 401, 403 (route/stream), 422 (expired), 404/403/402 (chain), 409 (spent nonce). */
+/** Every check, in order: 400, 401, 403 (route/stream), 422 (expired), 404/403/402 (chain; 403 also for a device transferred away from the lister), 409 (spent nonce). */
 export async function authorise(deps: MarketDeps, o: { streamId: bigint; live: boolean; request: WireAccessRequest; signature: string }): Promise<Authorised> {
   const request = recoverBuyer(deps, o.request, o.signature);
   if (request.streamId !== o.streamId)
@@ -76,6 +76,15 @@ export async function authorise(deps: MarketDeps, o: { streamId: bigint; live: b
   if (!stream) throw problem(404, "unknown-stream", `stream ${request.streamId} does not exist`, "list streams with `mfi market list`");
   if (!stream.deviceIds.includes(request.deviceId))
     throw problem(403, "device-not-in-stream", `device ${request.deviceId} is not part of stream ${request.streamId}`, `the stream's devices: ${stream.deviceIds.join(", ")}`);
+  let deviceOwner: string;
+  try {
+    deviceOwner = await deps.reader.deviceOwner(request.deviceId);
+  } catch (err) {
+    throw new GatewayError(503, "chain-unavailable", "the gateway cannot read DeviceRegistry", { cause: err, details: "retry later; the operator should check the RPC node", headers: { "retry-after": "5" } });
+  }
+  // A transferred device's data is its new owner's: the lister's stream no longer covers it (as DataMarket.subscribe).
+  if (deviceOwner.toLowerCase() !== stream.owner.toLowerCase())
+    throw problem(403, "device-transferred", `device ${request.deviceId} no longer belongs to the owner of stream ${request.streamId}`, `it is now owned by ${deviceOwner}; the stream's lister (${stream.owner}) can no longer sell its data`);
   if (expiresAt === 0n)
     throw problem(402, "subscription-required", `${request.buyer} has no subscription to stream ${request.streamId}`, "subscribe on DataMarket first: `mfi market subscribe <streamId>`");
   if (expiresAt <= chainTime)

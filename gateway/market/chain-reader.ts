@@ -18,12 +18,19 @@ export interface MarketChainReader {
   expiresAt(streamId: bigint, buyer: string): Promise<bigint>;
   /** Timestamp of the latest block: subscriptions expire on chain time, not on the gateway's clock. */
   chainTime(): Promise<bigint>;
+  /**
+   * The device's current owner in DeviceRegistry (the zero address when unknown): a stream serves a device only
+   * while its lister still owns it, as DataMarket.subscribe requires.
+   */
+  deviceOwner(deviceId: bigint): Promise<string>;
 }
 
 const ABI = [
   "function streamOf(uint256 streamId) view returns (tuple(address owner, address token, uint256 pricePerPeriod, uint64 periodSeconds, bool listed) stream, uint256[] deviceIds)",
   "function expiresAt(uint256 streamId, address buyer) view returns (uint64)",
+  "function devices() view returns (address)",
 ];
+const DEVICES_ABI = ["function deviceOf(uint256 deviceId) view returns (address owner, bool active)"];
 const ZERO = "0x0000000000000000000000000000000000000000";
 
 /** Reads DataMarket at `address` through a JSON-RPC URL or an ethers provider (the caller then owns it). */
@@ -31,6 +38,7 @@ export function ethersMarketReader(o: { rpcUrl?: string; provider?: Provider; ad
   const own = o.provider ? undefined : new JsonRpcProvider(o.rpcUrl, undefined, { staticNetwork: true });
   const provider = o.provider ?? own!;
   const market = new Contract(o.address, ABI, provider);
+  let registry: Promise<Contract> | undefined; // DataMarket.devices is immutable: read it once
   return {
     async streamOf(streamId) {
       const [s, ids] = (await market.getFunction("streamOf").staticCall(streamId)) as [[string, string, bigint, bigint, boolean], bigint[]];
@@ -44,6 +52,14 @@ export function ethersMarketReader(o: { rpcUrl?: string; provider?: Provider; ad
       const block = await provider.getBlock("latest");
       if (!block) throw new Error("the node returned no latest block");
       return BigInt(block.timestamp);
+    },
+    async deviceOwner(deviceId) {
+      registry ??= market
+        .getFunction("devices")
+        .staticCall()
+        .then((a: string) => new Contract(a, DEVICES_ABI, provider));
+      const [owner] = (await (await registry).getFunction("deviceOf").staticCall(deviceId)) as [string, boolean];
+      return owner;
     },
     close() {
       own?.destroy();

@@ -15,7 +15,8 @@ import { makeChain, registrationBody, testKey } from "../testing.ts";
 
 const MARKET = "0x5fbdb2315678afcc367f0d3f2e37c57e4b6a1e2f";
 const CHAIN_ID = 31337n;
-const chain = { time: 1_000n, streams: new Map<bigint, MarketStream>(), subs: new Map<string, bigint>() };
+const LISTER = "0x1111111111111111111111111111111111111111";
+const chain = { time: 1_000n, streams: new Map<bigint, MarketStream>(), subs: new Map<string, bigint>(), owners: new Map<bigint, string>() };
 const reader: MarketChainReader = {
   async streamOf(id) {
     return chain.streams.get(id);
@@ -25,6 +26,9 @@ const reader: MarketChainReader = {
   },
   async chainTime() {
     return chain.time;
+  },
+  async deviceOwner(deviceId) {
+    return chain.owners.get(deviceId) ?? LISTER;
   },
 };
 const wallet = () => new Wallet(hexlify(randomBytes(32)));
@@ -134,6 +138,17 @@ describe("market history", () => {
     await refused(1n, await requestAccess({ ...target(), deviceId: C.deviceId }), 403, "device-not-in-stream");
     await refused(1n, await requestAccess(target()), 403, "wrong-feed", "live");
     await refused(3n, await requestAccess({ ...target(), streamId: 3n }), 404, "unknown-stream");
+  });
+
+  it("market: serves nothing for a device transferred away from the stream's lister (403 device-transferred)", async () => {
+    chain.owners.set(B.deviceId, "0x2222222222222222222222222222222222222222");
+    try {
+      const body = await refused(1n, await requestAccess({ ...target(), deviceId: B.deviceId }), 403, "device-transferred");
+      expect(body.detail).toMatch(/0x2222/);
+      expect((await send(1n, await requestAccess(target()))).status).toBe(200); // A is still the lister's
+    } finally {
+      chain.owners.delete(B.deviceId);
+    }
   });
 
   it("refuses a buyer without a subscription or with an expired one, on chain time (402)", async () => {
