@@ -1,0 +1,67 @@
+/**
+ * `npm run bench -- applet` → build/bench/applet.json: compiled applets (issue 18). The first-run cost of a new
+ * applet's circuit at K=16 (applet compiler + circom2 + dev setup, in a fresh directory), energy-sum's compiled
+ * main at K=16 (constraints, median proving time over 3 full-segment proofs) and its overhead against the
+ * hand-written readings_sum_16 (the issue's 12,674 constraints).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { loadavg, tmpdir } from "node:os";
+import type { Bench, BenchResult } from "../../scripts/bench-lib.ts";
+import { median } from "../../scripts/bench-lib.ts";
+import { compileApplet as compileAs } from "../../runtime/compile.ts";
+import { loadBuiltApplet } from "../../runtime/index.ts";
+import { EPOCH, deviceKey, makeChain, type Point } from "../fixtures.ts";
+import { ProverPool } from "../pool.ts";
+import { closeProver } from "../prover.ts";
+import { readManifest } from "../setup/build.ts";
+import { setupAppletCircuit } from "./keys.ts";
+import { proveAppletClaim } from "./prove.ts";
+
+/** The issue's baseline: readings_sum_16 before the issue-16 value range check. */
+const HAND_WRITTEN_SUM_16 = 12_674;
+const K = 16;
+
+const bench: Bench = {
+  name: "applet",
+  async run(log) {
+    const out: BenchResult[] = [];
+    {
+      // A new applet (a compiler fixture no build has cached) in a fresh directory: everything a first use costs.
+      const wasm = (await compileAs({ entry: join(import.meta.dirname, "fixtures", "assembly", "peak-energy.ts") })).wasm;
+      const dir = mkdtempSync(join(tmpdir(), "mfi-applet-setup-"));
+      try {
+        const t0 = performance.now();
+        const c = await setupAppletCircuit({ wasm, k: K, buildDir: dir, log });
+        const s = (performance.now() - t0) / 1000;
+        out.push({ id: "setup.applet.first_run_s", value: s, unit: "s", note: `peak-energy K=${K}, ${c.constraints} constraints, 2^${c.domainPower}; compiler ${c.compileAppletSeconds.toFixed(2)} s, circom2 ${c.circomSeconds.toFixed(1)} s, setup ${c.setupSeconds.toFixed(1)} s; load avg ${loadavg()[0]!.toFixed(1)}; goal ≤ 60 s` });
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+    {
+      const wasm = loadBuiltApplet("energy-sum");
+      const circuit = await setupAppletCircuit({ wasm, k: K, log });
+      const key = await deviceKey(9);
+      // Worst case for K slots: one reading before the epoch, K − 1 inside, one signed after it.
+      const pts: Point[] = [{ ts: EPOCH.startMs - 1n, v: 1n }];
+      for (let i = 0; i < K - 1; i++) pts.push({ ts: EPOCH.startMs + BigInt(i) * 100n, v: BigInt(1000 + i) });
+      pts.push({ ts: EPOCH.startMs + EPOCH.lengthMs, v: 0n, sign: true });
+      const readings = await makeChain(key, pts);
+      const pool = new ProverPool(1);
+      const times: number[] = [];
+      try {
+        for (let i = 0; i < 3; i++) times.push((await proveAppletClaim({ circuit, wasm, readings, devicePublicKey: key.publicKey, epoch: EPOCH, pool })).stats.totalMs / 1000);
+      } finally {
+        await pool.close();
+        await closeProver();
+      }
+      const sum16 = readManifest("readings_sum_16")?.constraints;
+      out.push({ id: "prove.applet.energy_sum.k16_s", value: median(times), unit: "s", note: `median of 3, ${circuit.constraints} constraints, 2^${circuit.domainPower}; load avg ${loadavg()[0]!.toFixed(1)}` });
+      out.push({ id: "prove.applet.energy_sum.constraints", value: circuit.constraints, unit: "constraints", note: "ReadingsChain(16) + the compiled claim + the epoch's bits" });
+      out.push({ id: "prove.applet.overhead_ratio", value: circuit.constraints / HAND_WRITTEN_SUM_16, unit: "×", baseline: HAND_WRITTEN_SUM_16, ratio: circuit.constraints / HAND_WRITTEN_SUM_16, note: `compiled energy-sum ÷ the issue's readings_sum_16 (goal ≤ 1.4)${sum16 ? `; today's readings_sum_16 (with the value range check) has ${sum16}: ${(circuit.constraints / sum16).toFixed(2)}×` : ""}` });
+    }
+    return out;
+  },
+};
+export default bench;
