@@ -2,7 +2,7 @@
  * `mfi prove` → `mfi claim` and `mfi simulate` through the real binary against a devnet (real anvil, SQLite, gateway;
  * the claim carries a real Groth16 proof checked by the deployed verifier).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -52,6 +52,21 @@ describe("mfi prove + mfi claim", () => {
     await net.admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: [net.owners[1]!] });
     const before = await net.admin.balanceOf(net.owners[1]!);
     const chain = ["--rpc", net.rpcUrl, "--key", net.keys[1]!, "--deployments", join(net.dir, "deployments")];
+
+    // A window off the applet's schedule is refused before any proving (exit 2, no receipt): shifted by 1 ms on
+    // chain, and of the wrong length for energy-sum's applet.json (one-hour epochs).
+    const shiftedOut = join(tmp, "shifted.json");
+    const at = (startMs: bigint) => args.map((a) => (a === String(EPOCH.startMs) ? String(startMs) : a));
+    const [shifted, wrongLength] = await Promise.all([
+      mfi(["prove", ...at(EPOCH.startMs + 1n), "--out", shiftedOut, "--rpc", net.rpcUrl, "--deployments", join(net.dir, "deployments")]),
+      mfi(["prove", ...args, "--out", shiftedOut, "--applet", "applets/energy-sum"]),
+    ]);
+    expect(shifted.code, shifted.stderr).toBe(2);
+    expect(shifted.stderr).toMatch(/EpochScheduleError|not 1764000000000 \+ i·60000/);
+    expect(shifted.stderr).not.toMatch(/witness/);
+    expect(wrongLength.code, wrongLength.stderr).toBe(2);
+    expect(wrongLength.stderr).toMatch(/the applet's epochs are 3600000 ms/);
+    expect(existsSync(shiftedOut)).toBe(false);
     const paid = await mfi(["claim", receipt, ...chain, "--json"]);
     expect(paid.code, paid.stderr).toBe(0);
     const out = JSON.parse(paid.stdout) as { txHash: string; reward: string; owner: string };

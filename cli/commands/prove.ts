@@ -5,7 +5,8 @@
 import type { Command } from "commander";
 import { readFileSync, writeFileSync } from "node:fs";
 import { proveClaim, verifyReceipt, closeProver, receiptToJSON, CircuitsError, CircuitNotBuiltError, ReceiptFormatError, InvalidProveOptionsError, INSECURE_WARNING, REDUCERS, type ChainReading, type Reducer } from "../../circuits/index.ts";
-import { packEpoch } from "../../device-sdk/index.ts";
+import { assertOnSchedule, EpochScheduleError, packEpoch } from "../../device-sdk/index.ts";
+import { proveSchedule } from "../prove-schedule.ts";
 import { stageProgress } from "../progress.ts";
 
 interface WireLike {
@@ -33,7 +34,7 @@ function readReadingsFile(path: string): { readings: ChainReading[]; publicKey?:
   return { readings, publicKey: pk ? { x: BigInt(pk.x), y: BigInt(pk.y) } : undefined };
 }
 
-const exitFor = (err: unknown) => (err instanceof CircuitNotBuiltError ? 3 : err instanceof InvalidProveOptionsError || err instanceof ReceiptFormatError || err instanceof SyntaxError ? 2 : 1);
+const exitFor = (err: unknown) => (err instanceof CircuitNotBuiltError ? 3 : err instanceof InvalidProveOptionsError || err instanceof ReceiptFormatError || err instanceof SyntaxError || err instanceof EpochScheduleError ? 2 : 1);
 
 export function register(program: Command): void {
   program
@@ -48,6 +49,9 @@ export function register(program: Command): void {
     .option("--threshold <n>", "count_above's threshold")
     .option("--claim <n>", "the applet's claimed output: refuse to prove when the circuit computes another")
     .option("--out <file>", "where to write the receipt JSON", "receipt.json")
+    .option("--applet <dir>", "check the window against the applet's epoch length (applet.json) before proving")
+    .option("--rpc <url>", "check the window against the applet's schedule on chain (AppletRegistry) and chain time before proving")
+    .option("--deployments <dir>", "with --rpc: where the deployment manifest <chainId>.json is (default deployments/)")
     .addHelpText(
       "after",
       `
@@ -60,13 +64,17 @@ Example:
 
 Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.`,
     )
-    .action(async (o: { readings: string; publicKey?: string; epochStart: string; epochLength: string; imageId: string; reducer: string; threshold?: string; claim?: string; out: string }) => {
+    .action(async (o: { readings: string; publicKey?: string; epochStart: string; epochLength: string; imageId: string; reducer: string; threshold?: string; claim?: string; out: string; applet?: string; rpc?: string; deployments?: string }) => {
       console.error(`⚠ ${INSECURE_WARNING}`);
       try {
         const { readings, publicKey: filePk } = readReadingsFile(o.readings);
         const pk = o.publicKey ? (([x, y]) => ({ x: BigInt(x!), y: BigInt(y!) }))(o.publicKey.split(",")) : filePk;
         if (!pk) throw new InvalidProveOptionsError("no public key: pass --public-key x,y or put publicKey in the readings file");
         const epoch = packEpoch({ startMs: BigInt(o.epochStart), lengthMs: BigInt(o.epochLength) });
+        // The vault pays only the applet's schedule: refuse any other window before minutes of proving.
+        const sched = await proveSchedule({ imageId: o.imageId, applet: o.applet, rpcUrl: o.rpc, manifestDir: o.deployments });
+        if (sched) assertOnSchedule({ startMs: BigInt(o.epochStart), lengthMs: BigInt(o.epochLength) }, sched.schedule, sched.nowMs);
+        else console.error("⚠ the window is not checked against the applet's epoch schedule (pass --applet <dir> or --rpc <url>): the vault pays only epochs on it");
         const t0 = performance.now();
         // witness → prove (snarkjs's steps shown inside it on a TTY) → verify (off-chain, before writing the receipt).
         const progress = stageProgress({ stages: ["witness", "prove", "verify"], label: "proving" });
