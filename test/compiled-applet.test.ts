@@ -5,8 +5,11 @@
  */
 import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packEpoch } from "../device-sdk/index.ts";
-import { EPOCH, deviceKey, epochPoints, makeChain } from "../circuits/fixtures.ts";
+import { join } from "node:path";
+import { genesisHash, hashReading, packEpoch, type DeviceKey } from "../device-sdk/index.ts";
+import { EPOCH, backend, deviceKey, epochPoints, makeChain } from "../circuits/fixtures.ts";
+import type { ChainReading } from "../circuits/witness.ts";
+import { compileApplet as compileAs } from "../runtime/compile.ts";
 import { closeProver, getDefaultPool } from "../circuits/prover.ts";
 import { ProvingError, SegmentError } from "../circuits/errors.ts";
 import { selectSegment } from "../circuits/witness.ts";
@@ -73,5 +76,36 @@ describe("a compiled applet's real proof (energy-sum, K = 16)", { timeout: 600_0
     const segment = { ...full, slots: full.slots.filter((r) => r.seq !== chain[2]!.seq), insideCount: full.insideCount - 1 };
     const input = appletInput({ circuit, segment, publicKey: key.publicKey, epoch: packEpoch(EPOCH), output: proof.claim.output - 7n });
     await expect(getDefaultPool().prove(input, circuit.wasm, circuit.zkey)).rejects.toThrow(ProvingError);
+  });
+});
+
+/** A chain whose readings carry humidity in values[1]: one before the epoch, the inside ones, one signed after it. */
+async function humidityChain(key: DeviceKey, humidity: bigint[]): Promise<ChainReading[]> {
+  const b = await backend();
+  const ts = [EPOCH.startMs - 5000n, ...humidity.map((_, i) => EPOCH.startMs + BigInt(i) * 1000n), EPOCH.startMs + EPOCH.lengthMs];
+  const hs = [0n, ...humidity, 0n];
+  let prev = genesisHash(key.deviceId);
+  return ts.map((t, i) => {
+    const r = { deviceId: key.deviceId, seq: BigInt(i + 1), ts: t, values: [0n, hs[i]!, 0n, 0n], prev };
+    prev = hashReading(r);
+    return { ...r, signature: i === ts.length - 1 ? b.sign(key.privateKey, prev) : null };
+  });
+}
+
+describe("a compiled applet with a param: humidity-band (K = 16)", { timeout: 600_000 }, () => {
+  afterAll(() => closeProver());
+
+  it("proves with the param as a public signal; another param does not verify", async () => {
+    const wasm = (await compileAs({ entry: join(import.meta.dirname, "..", "circuits", "compile", "fixtures", "assembly", "humidity-band.ts") })).wasm;
+    const circuit = await setupAppletCircuit({ wasm, k: K, hasParam: true, log: (m) => console.log(m) });
+    expect(circuit.nPublic).toBe(5);
+    const key = await deviceKey(19);
+    // Target 500 (50.0 %RH): 430 and 600 are in the band [400, 600], 399 and 601 are not; 4 of 6, no bonus.
+    const chain = await humidityChain(key, [430n, 399n, 600n, 601n, 500n, 455n]);
+    const p = await proveAppletClaim({ circuit, wasm, readings: chain, devicePublicKey: key.publicKey, epoch: EPOCH, param: 500n });
+    expect(p.claim.output).toBe(4n);
+    expect(p.publicSignals[4]).toBe(500n);
+    expect(await verifyAppletProof({ circuit, claim: p.claim, proof: p.proof })).toBe(true);
+    expect(await verifyAppletProof({ circuit, claim: { ...p.claim, param: 501n }, proof: p.proof })).toBe(false);
   });
 });
