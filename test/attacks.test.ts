@@ -9,3 +9,4 @@ import "./attacks/fuel.ts";
 import "./attacks/dev-keys.ts";
 import "./attacks/schedule.ts";
 import "./attacks/market.ts";
+import "./attacks/batch.ts";
