@@ -71,6 +71,19 @@ const APPLETS: Record<string, string> = {
   }
   claim(d, q + <u64>configParam(3));
 }`,
+  // A checked lookup: 8 buckets in a static segment indexed by data (loads and stores at a data-dependent address).
+  buckets: `const BUCKETS = memory.data(32);
+@inline function at(v: i64): usize { return BUCKETS + (<usize>(v & 7) << 2); }
+export function mfi_main(): void {
+  const d = device(0);
+  for (let r = d.firstReading; r < d.firstReading + d.readingCount; r++) {
+    const p = at(readingValue(r, 0));
+    store<u32>(p, load<u32>(p) + 1 + <u32>(readingValue(r, 1) & 3));
+  }
+  let best: u32 = 0; let score: u64 = 0;
+  for (let i: usize = 0; i < 8; i++) { const b = load<u32>(BUCKETS + (i << 2)); if (b > best) best = b; score = score * 7 + b; }
+  claim(d, score * 100 + <u64>best + <u64>load<u32>(at(readingValue(d.firstReading, 2))));
+}`,
 };
 
 describe("compileApplet on hand-written applets", { timeout: 300_000 }, () => {

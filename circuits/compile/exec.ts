@@ -4,6 +4,7 @@
  * branches on the readings' count split the feasible counts, and branches on data run both arms and merge. Traps on
  * a path become "this path's condition is 0" (a path that traps produces no claim, so it has no witness).
  */
+import { lookupLoad, lookupStore } from "./lookup.ts";
 import type { Builder } from "./builder.ts";
 import { decodeBody, LOADS, NUMERIC, STORES, type Instr } from "./decode.ts";
 import { NotProvableError } from "./errors.ts";
@@ -241,9 +242,9 @@ export class Executor {
       case "load": {
         const [bytes, signed, rw] = LOADS[ins.a!]!;
         const addr = st.pop()!;
-        const s2 = this.bounds(s, addr, ins.b!, bytes, ins.at);
+        const s2 = addr.kind === "s" ? s : this.bounds(s, addr, ins.b!, bytes, ins.at);
         if (!s2) return null;
-        let v = s.mem.load(addr, ins.b!, bytes, s.ns);
+        let v = addr.kind === "s" ? lookupLoad(this.b, this.arith, s.mem, addr, ins.b!, bytes, s.ns) : s.mem.load(addr, ins.b!, bytes, s.ns);
         if (bytes * 8 < rw) v = this.extend(v, bytes * 8, signed, rw);
         st.push(v);
         return s2;
@@ -252,6 +253,7 @@ export class Executor {
         const [bytes] = STORES[ins.a!]!;
         const v = st.pop()!;
         const addr = st.pop()!;
+        if (addr.kind === "s") return (lookupStore(this.b, this.arith, s.mem, addr, ins.b!, bytes, v, s.ns), s);
         const s2 = this.bounds(s, addr, ins.b!, bytes, ins.at);
         if (!s2) return null;
         s.mem.store(addr, ins.b!, bytes, v, s.ns);

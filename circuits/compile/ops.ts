@@ -212,7 +212,9 @@ export class Arith {
       }
       out = lcAdd(out, lcScale(bit, P2(i)));
     }
-    return sym(out, 0n, mask(w));
+    // x & k ≤ k: a masked index keeps its small range (a checked lookup's candidates come from it).
+    const k = op === "and" ? (a.kind === "c" ? a.c : c.kind === "c" ? c.c : undefined) : undefined;
+    return sym(out, 0n, k !== undefined ? k & mask(w) : mask(w));
   }
   private bitOp(op: string, p: LC, k: bigint): LC {
     if (op === "and") return k ? p : lcConst(0n);
