@@ -140,12 +140,15 @@ export class DeviceClient {
     if (saved && saved.deviceId !== this.deviceId.toString()) {
       throw new SdkError("the device storage belongs to another device", { details: `stored ${saved.deviceId}, key is ${this.deviceId}`, metaMessages: ["Use one storage location per device key."] });
     }
-    this.state = saved ? { seq: BigInt(saved.seq), lastHash: BigInt(saved.lastHash) } : initialChainState(this.deviceId);
+    this.state = saved
+      ? { seq: BigInt(saved.seq), lastHash: BigInt(saved.lastHash), ...(saved.lastTs === undefined ? {} : { lastTs: BigInt(saved.lastTs) }) }
+      : initialChainState(this.deviceId);
     this.queue = saved?.queue ?? [];
   }
 
   private persist(): Promise<void> {
-    const s: PersistedState = { version: 1, deviceId: this.deviceId.toString(), seq: this.state!.seq.toString(), lastHash: this.state!.lastHash.toString(), queue: this.queue };
+    const { seq, lastHash, lastTs } = this.state!;
+    const s: PersistedState = { version: 1, deviceId: this.deviceId.toString(), seq: seq.toString(), lastHash: lastHash.toString(), ...(lastTs === undefined ? {} : { lastTs: lastTs.toString() }), queue: this.queue };
     return this.opts.storage.save(s);
   }
 

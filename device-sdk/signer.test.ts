@@ -23,7 +23,7 @@ describe("extendChain", async () => {
     expect(b.readings.map((r) => r.signature !== null)).toEqual([false, false, true]);
     expect(b.readings[0]!.prev).toBe(a.state.lastHash);
     expect(b.readings[0]!.ts).toBe(1234n);
-    expect(b.state).toEqual({ seq: 5n, lastHash: b.readings[2]!.hash });
+    expect(b.state).toEqual({ seq: 5n, lastHash: b.readings[2]!.hash, lastTs: b.readings[2]!.ts });
   });
 
   it("round-trips the wire format", () => {

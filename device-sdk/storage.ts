@@ -10,6 +10,8 @@ export interface PersistedState {
   /** Last seq used. */
   seq: string;
   lastHash: string;
+  /** ts of the last reading (absent in state saved by older SDKs): the next reading may not be older. */
+  lastTs?: string;
   /** Batches built but not yet acknowledged, oldest first; each is sent as one request. */
   queue: WireReading[][];
 }

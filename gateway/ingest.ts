@@ -48,6 +48,10 @@ function decode(deviceId: bigint, w: WireReadingIn, at: number, deps: IngestDeps
   return { deviceId, seq, ts, values, prev, signature };
 }
 
+function tsOrder(msg: string, index: number): GatewayError {
+  return unprocessable(msg, "timestamps must never decrease along a device's chain: fix the device clock and re-sign from the last accepted reading", { index });
+}
+
 /** Accept one reading or a batch. status 201 if anything new was stored, 200 for a pure resend. */
 export async function ingest(deps: IngestDeps, deviceId: bigint, wire: readonly WireReadingIn[]): Promise<{ status: 200 | 201; receipts: Receipt[] }> {
   if (wire.length > deps.maxBatch) throw tooLarge(`a batch holds at most ${deps.maxBatch} readings, got ${wire.length}`, "split it into smaller batches");
@@ -64,6 +68,10 @@ export async function ingest(deps: IngestDeps, deviceId: bigint, wire: readonly 
   }
   const decoded = wire.map((w, i) => decode(deviceId, w, i, deps));
   if (!decoded[decoded.length - 1]!.signature) throw unprocessable("the last reading of a batch must be signed", "sign at least the last reading; its signature vouches for the chain behind it", { index: decoded.length - 1 });
+  // The circuits assume ts never decreases along a chain (docs/security.md); checked before any hashing.
+  for (let i = 1; i < decoded.length; i++) {
+    if (decoded[i]!.ts < decoded[i - 1]!.ts) throw tsOrder(`reading ${i} has ts ${decoded[i]!.ts}, below reading ${i - 1}'s ${decoded[i - 1]!.ts}`, i);
+  }
 
   // Hashes and signature checks in one trip to the verifier pool (the CPU-heavy part, off the event loop).
   const checked = await deps.verifier.checkReadings(decoded.map((r) => ({ reading: r, signature: r.signature, publicKey: device.publicKey })));
@@ -89,6 +97,8 @@ export async function ingest(deps: IngestDeps, deviceId: bigint, wire: readonly 
     const first = news[0]!;
     if (first.seq !== head.seq + 1n || first.prev !== head.hash)
       throw chainConflict(first.seq !== head.seq + 1n ? `seq ${first.seq} is not the next seq` : `prev of seq ${first.seq} is not the hash of the last accepted reading`, { seq: head.seq + 1n, hash: head.hash }, fresh);
+    // prev = the head's hash, so the head is this reading's predecessor (the append re-checks it atomically).
+    if (headRow && first.ts < headRow.ts) throw tsOrder(`seq ${first.seq} has ts ${first.ts}, below the ts ${headRow.ts} of seq ${headRow.seq} before it`, fresh);
   }
   // Every signature present must be the device's, on resends too (a resend may drop a signature, not forge one).
   const badAt = checked.findIndex((c) => c.valid === false);

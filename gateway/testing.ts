@@ -43,7 +43,8 @@ export function makeChain(
   count: number,
   opts: { state?: ChainState; ts0?: number; signMode?: SignMode; values?: (i: number) => (bigint | number)[] } = {},
 ): { readings: SignedReading[]; wire: WireReading[]; state: ChainState } {
-  const ts0 = opts.ts0 ?? 1_700_000_000_000;
+  // Continuing a chain: by default one second after its last reading (ts never decreases along a chain).
+  const ts0 = opts.ts0 ?? (opts.state?.lastTs !== undefined ? Number(opts.state.lastTs) + 1000 : 1_700_000_000_000);
   const inputs = Array.from({ length: count }, (_, i) => ({ ts: ts0 + i * 1000, values: opts.values?.(i) ?? [i, -i, 1000 + i] }));
   const { readings, state } = extendChain({ backend, key, state: opts.state ?? initialChainState(key.deviceId), inputs, signMode: opts.signMode ?? "every" });
   return { readings, wire: readings.map(encodeReading), state };

@@ -9,4 +9,5 @@ import "./attacks/fuel.ts";
 import "./attacks/dev-keys.ts";
 import "./attacks/schedule.ts";
 import "./attacks/market.ts";
+import "./attacks/timestamps.ts";
 import "./attacks/batch.ts";
