@@ -109,6 +109,18 @@ describe("EpochWorker", () => {
     store.close();
   });
 
+  it("closes each applet's own L1 schedule: its length, aligned to its genesis, none before genesis", async () => {
+    const { store, deviceId } = await setup([[9_000, 5, true], [10_500, 3, false], [12_000, 4, true], [21_000, 1, false], [22_000, 1, true], [31_500, 2, true]]);
+    const chainPort = fakeChain();
+    // the worker's own epochMs (5 s) is not the applet's: the vault pays only its 10 s epochs from 20 s on
+    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: 5_000, graceMs: 0, now: () => 45_000 });
+    w.addApplet({ ...applet, schedule: { lengthMs: 10_000, genesisMs: 20_000 } }, 0);
+    await drain(w);
+    expect(w.db.listClaims().map((c) => c.epoch)).toEqual([packEpoch({ startMs: 20_000n, lengthMs: 10_000n }).toString()]);
+    expect(w.db.runCounts().runs).toBe(1); // 10–20 s is before genesis; 30–40 s waits for the chain to pass 40 s
+    store.close();
+  });
+
   it("waits for a signed reading after the epoch before proving", async () => {
     const { store } = await setup([[10_500, 3, true], [21_000, 1, false]]);
     const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
