@@ -3,7 +3,7 @@
  * to stay fast), checked over HTTP and in a real browser (Debian's chromium via playwright-core). The browser part
  * skips, saying so, only where /usr/bin/chromium is missing.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -107,6 +107,9 @@ describe("dashboard", () => {
     const dir = join(parent, "deploy-probe");
     try {
       scaffold({ name: "deploy-probe", dir });
+      // the manifest's epoch length goes on chain with the registration (the vault pays only that schedule)
+      const manifestFile = join(dir, "applet.json");
+      writeFileSync(manifestFile, JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, "utf8")), epochLengthMs: 120_000 }));
       const { stdout } = await promisify(execFile)(process.execPath, [
         join(import.meta.dirname, "..", "cli", "bin.mjs"), "deploy", dir, "--json", "--mock-verifier", "--reward", "7",
         "--rpc", net.rpcUrl, "--key", net.keys[0]!, "--deployments", join(net.dir, "deployments"),
@@ -119,6 +122,8 @@ describe("dashboard", () => {
       const onChain = await net.admin.appletOf(out.imageId);
       expect(onChain.owner.toLowerCase()).toBe((await import("ethers")).computeAddress(net.keys[0]!).toLowerCase());
       expect(onChain.rewardPerUnit).toBe(7n);
+      expect(onChain.epochLengthMs).toBe(120_000n);
+      expect(onChain.genesisMs % 120_000n).toBe(0n);
     } finally {
       rmSync(parent, { recursive: true, force: true });
     }
