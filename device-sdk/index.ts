@@ -15,6 +15,7 @@ export * from "./wire.ts";
 export * from "./signer.ts";
 export * from "./storage.ts";
 export * from "./client.ts";
+export * from "./mqtt-topics.ts";
 export { verifyReading, ReadingVerificationError, type ServedReading } from "./verify-reading.ts";
 export * from "./market-request.ts";
 export { requestAccess, readHistory, subscribeLive, ServedRangeError, type TypedDataSigner, type MarketTarget, type RangeQuery, type SignedAccessRequest, type BuyerReading, type HistoryResult, type LiveEvent } from "./market.ts";

@@ -73,6 +73,8 @@ export interface Gateway {
   verifier: Verifier;
   backend: EddsaBackend;
   metrics?: GatewayMetrics;
+  /** What non-HTTP ingest (gateway/mqtt) needs to apply the same rules and share the same budgets. */
+  ingestContext: Pick<GatewayContext, "ingest" | "maxBodyBytes">;
   close(): Promise<void>;
 }
 
@@ -156,6 +158,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
     verifier,
     backend,
     metrics,
+    ingestContext: { ingest: ctx.ingest, maxBodyBytes },
     async close() {
       if (closed) return;
       closed = true;

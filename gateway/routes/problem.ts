@@ -22,13 +22,17 @@ export function toGatewayError(err: unknown): GatewayError {
 
 type ZodLikeResult = { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } };
 
-/** defaultHook for OpenAPIHono: a schema failure becomes a 400 naming the first few bad fields. */
-export function validationHook(result: ZodLikeResult, c: Context): Response | undefined {
-  if (result.success) return undefined;
+/** A schema failure as a 400 naming the first few bad fields; shared by HTTP (below) and MQTT (gateway/mqtt). */
+export function schemaError(result: ZodLikeResult): GatewayError {
   const issues = (result.error?.issues ?? []).slice(0, 5).map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
-  const err = new GatewayError(400, "bad-request", "the request does not match the schema", {
+  return new GatewayError(400, "bad-request", "the request does not match the schema", {
     details: issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; "),
     extensions: { issues },
   });
-  return problemResponse(c, err);
+}
+
+/** defaultHook for OpenAPIHono: a schema failure becomes a 400 naming the first few bad fields. */
+export function validationHook(result: ZodLikeResult, c: Context): Response | undefined {
+  if (result.success) return undefined;
+  return problemResponse(c, schemaError(result));
 }
