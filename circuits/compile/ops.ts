@@ -251,10 +251,17 @@ export class Arith {
     const q = this.hint(`(${B.text(x.lc)}) \\ (${B.text(d)})`);
     const r = this.hint(`(${B.text(x.lc)}) % (${B.text(d)})`);
     B.assertZero(lcAdd(lcAdd(B.mul(d, q), r), x.lc, -1n));
-    B.range(q, 0n, x.hi);
-    B.range(r, 0n, mask(w));
-    B.range(lcAdd(lcAdd(d, r, -1n), lcConst(-1n)), 0n, mask(w)); // r < d
-    return { v: op === "div_u" ? sym(q, 0n, x.hi) : sym(r, 0n, y.hi - 1n), trap: zero.terms.size || zero.k ? zero : undefined };
+    if (y.lo === y.hi) {
+      // A constant divisor c (a time-of-day, a unit conversion): r ∈ [0, c) and q ≤ x.hi / c pin the integer
+      // division (x = c·q + r stays far below the field), with bits for c and x.hi / c instead of three w-bit checks.
+      B.range(q, 0n, x.hi / y.lo);
+      B.range(r, 0n, y.lo - 1n);
+    } else {
+      B.range(q, 0n, x.hi);
+      B.range(r, 0n, mask(w));
+      B.range(lcAdd(lcAdd(d, r, -1n), lcConst(-1n)), 0n, mask(w)); // r < d
+    }
+    return { v: op === "div_u" ? sym(q, 0n, y.lo === y.hi ? x.hi / y.lo : x.hi) : sym(r, 0n, y.hi - 1n), trap: zero.terms.size || zero.k ? zero : undefined };
   }
 
   private hint(expr: string): LC {
