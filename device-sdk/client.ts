@@ -20,9 +20,29 @@ export interface RetryOptions {
   timeoutMs?: number;
 }
 
+/** One attempt's answer from the gateway: an HTTP-like status and the JSON body (ack or problem). */
+export interface TransportReply {
+  status: number;
+  body: Record<string, unknown>;
+  /** the problem's retry-after, when it gave one */
+  retryAfterMs?: number;
+}
+
+/**
+ * Another way to deliver readings than HTTP POST (e.g. mqttTransport in mqtt-transport.ts). One call is one attempt:
+ * it resolves with the gateway's answer, or rejects (unreachable, no answer within timeoutMs) and the client retries.
+ * The answer's body is the batch route's: {receipts} or a problem.
+ */
+export interface ReadingsTransport {
+  sendReadings(deviceId: string, readings: readonly WireReading[], timeoutMs: number): Promise<TransportReply>;
+  close?(): Promise<void>;
+}
+
 export interface DeviceClientOptions {
-  /** Gateway base URL, e.g. http://127.0.0.1:8787 */
+  /** Gateway base URL, e.g. http://127.0.0.1:8787 (registration always uses it; readings too unless `transport`) */
   url: string;
+  /** Deliver readings through this transport instead of HTTP POST (same signing, queue and retries). */
+  transport?: ReadingsTransport;
   key: DeviceKey;
   backend: EddsaBackend;
   storage?: DeviceStorage;
@@ -46,7 +66,7 @@ const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 export class DeviceClient {
   readonly deviceId: bigint;
-  private readonly opts: Required<Omit<DeviceClientOptions, "retry">> & { retry: Required<RetryOptions> };
+  private readonly opts: Required<Omit<DeviceClientOptions, "retry" | "transport">> & { retry: Required<RetryOptions>; transport?: ReadingsTransport };
   private state: ChainState | undefined;
   private queue: WireReading[][] = [];
   private lock: Promise<unknown> = Promise.resolve();
@@ -158,37 +178,30 @@ export class DeviceClient {
     while (this.queue.length > 0) {
       const batch = this.queue[0]!;
       const id = this.deviceId.toString();
+      const transport = this.opts.transport;
       let res;
       try {
-        res = batch.length === 1 ? await this.request(`/v1/devices/${id}/readings`, batch[0]) : await this.request(`/v1/devices/${id}/readings/batch`, { readings: batch });
+        if (transport) res = await this.withRetry("the gateway's readings transport", () => transport.sendReadings(id, batch, this.opts.retry.timeoutMs));
+        else res = batch.length === 1 ? await this.request(`/v1/devices/${id}/readings`, batch[0]) : await this.request(`/v1/devices/${id}/readings/batch`, { readings: batch });
       } catch (e) {
         if (e instanceof GatewayUnavailableError) return { status: "queued", queued: this.queue.length, error: e };
         throw e;
       }
-      receipts.push(...(batch.length === 1 ? [res.body as unknown as Receipt] : (res.body.receipts as Receipt[])));
+      receipts.push(...(batch.length === 1 && !transport ? [res.body as unknown as Receipt] : (res.body.receipts as Receipt[])));
       this.queue.shift();
       await this.persist();
     }
     return { status: "accepted", receipts: tail >= receipts.length ? receipts : receipts.slice(receipts.length - tail) };
   }
 
-  private async request(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
-    const { attempts, baseDelayMs, maxDelayMs, timeoutMs } = this.opts.retry;
-    let last: unknown;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await this.opts.sleep(this.opts.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
-      let res: Response;
-      try {
-        res = await this.opts.fetch(this.opts.url + path, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body: JSON.stringify(body),
-          signal: AbortSignal.timeout(timeoutMs),
-        });
-      } catch (e) {
-        last = e;
-        continue;
-      }
+  private request(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {
+    return this.withRetry(`gateway at ${this.opts.url}`, async () => {
+      const res = await this.opts.fetch(this.opts.url + path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.opts.retry.timeoutMs),
+      });
       const text = await res.text();
       let parsed: Record<string, unknown> = {};
       try {
@@ -196,13 +209,30 @@ export class DeviceClient {
       } catch {
         parsed = { title: text.slice(0, 200) };
       }
-      if (res.ok) return { status: res.status, body: parsed };
-      if (!RETRYABLE.has(res.status)) throw new GatewayRejectedError(res.status, parsed);
-      last = new GatewayRejectedError(res.status, parsed);
       const retryAfter = Number(res.headers.get("retry-after"));
-      if (retryAfter > 0) await this.opts.sleep(Math.min(maxDelayMs, retryAfter * 1000));
+      return { status: res.status, body: parsed, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) };
+    });
+  }
+
+  /** Attempts with exponential backoff and full jitter; a thrown attempt (network, timeout) is retried too. */
+  private async withRetry(target: string, once: () => Promise<TransportReply>): Promise<{ status: number; body: Record<string, unknown> }> {
+    const { attempts, baseDelayMs, maxDelayMs } = this.opts.retry;
+    let last: unknown;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      if (attempt > 0) await this.opts.sleep(this.opts.random() * Math.min(maxDelayMs, baseDelayMs * 2 ** attempt));
+      let res: TransportReply;
+      try {
+        res = await once();
+      } catch (e) {
+        last = e;
+        continue;
+      }
+      if (res.status >= 200 && res.status < 300) return { status: res.status, body: res.body };
+      if (!RETRYABLE.has(res.status)) throw new GatewayRejectedError(res.status, res.body);
+      last = new GatewayRejectedError(res.status, res.body);
+      if (res.retryAfterMs !== undefined && res.retryAfterMs > 0) await this.opts.sleep(Math.min(maxDelayMs, res.retryAfterMs));
     }
-    throw new GatewayUnavailableError(`gateway at ${this.opts.url} unavailable after ${attempts} attempts`, {
+    throw new GatewayUnavailableError(`${target} unavailable after ${attempts} attempts`, {
       cause: last,
       details: last instanceof Error ? last.message : String(last),
       metaMessages: ["The readings stay queued; call flush() or send again later."],
