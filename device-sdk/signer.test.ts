@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { genesisHash, hashReading } from "./chain.ts";
 import { buildJsBackend } from "./eddsa-js.ts";
 import { loadDeviceKey } from "./keys.ts";
-import { extendChain, initialChainState } from "./signer.ts";
+import { extendChain, initialChainState, TimestampOrderError } from "./signer.ts";
 import { decodeReading, encodeReading } from "./wire.ts";
 
 describe("extendChain", async () => {
@@ -24,6 +24,18 @@ describe("extendChain", async () => {
     expect(b.readings[0]!.prev).toBe(a.state.lastHash);
     expect(b.readings[0]!.ts).toBe(1234n);
     expect(b.state).toEqual({ seq: 5n, lastHash: b.readings[2]!.hash, lastTs: b.readings[2]!.ts });
+  });
+
+  it("refuses a ts below its predecessor's (TimestampOrderError, nothing signed), accepts an equal one", () => {
+    const a = extendChain({ backend, key, state: initialChainState(key.deviceId), inputs: [{ ts: 500, values: [1] }] });
+    let signed = 0;
+    const counting = { ...backend, sign: (...args: Parameters<typeof backend.sign>) => (signed++, backend.sign(...args)) };
+    const err = (() => { try { extendChain({ backend: counting, key, state: a.state, inputs: [{ ts: 600, values: [] }, { ts: 599, values: [] }] }); } catch (e) { return e; } })();
+    expect(err).toBeInstanceOf(TimestampOrderError);
+    expect(err).toMatchObject({ ts: 599n, previousTs: 600n });
+    expect(() => extendChain({ backend: counting, key, state: a.state, inputs: [{ ts: 499, values: [] }] })).toThrow(TimestampOrderError);
+    expect(signed).toBe(0);
+    expect(extendChain({ backend, key, state: a.state, inputs: [{ ts: 500, values: [] }] }).state).toMatchObject({ seq: 2n, lastTs: 500n });
   });
 
   it("round-trips the wire format", () => {
