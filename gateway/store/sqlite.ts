@@ -56,6 +56,13 @@ export interface OpenStoreOptions {
   synchronous?: "FULL" | "NORMAL";
   /** Commit readings on a writer thread (default for files) so fsync does not block the event loop. */
   writerThread?: boolean;
+  /**
+   * Cache chain heads in memory (default true). Exact only while this is the one process appending to the file;
+   * gateway processes sharing a file (several MQTT gateways on one shared subscription) turn it off, else a stale
+   * head answers 409 to a reading another process made the next one. The append's own head check keeps the chain
+   * correct either way.
+   */
+  headCache?: boolean;
 }
 
 export interface SqliteStore extends Store {
@@ -147,6 +154,7 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStor
   const heads = new Map<string, StoredReading>();
   const maxHeads = 100_000;
   const rememberHead = (r: StoredReading) => {
+    if (opts.headCache === false) return;
     if (heads.size >= maxHeads) heads.clear();
     heads.set(r.deviceId.toString(), r);
   };
