@@ -46,6 +46,10 @@ export interface GatewayOptions {
   maxBatch?: number;
   /** Per-device request rate (default 50/s, bursts of 100); false disables. */
   rateLimit?: RateLimitOptions | false;
+  /** Refused requests per client address (default 5/s, bursts of 50); false disables. */
+  failureLimit?: RateLimitOptions | false;
+  /** Device registrations per client address (default 2/s, bursts of 20); false disables. */
+  registrationLimit?: RateLimitOptions | false;
   /** Require an API key on operator endpoints (default true). */
   operatorAuth?: boolean;
   /** Extra operator API keys accepted besides those stored (hashed) in the store, e.g. from the environment. */
@@ -114,6 +118,8 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
     now,
     maxBodyBytes,
     operator: operatorGuard(store, opts.operatorAuth ?? true, opts.apiKeys ?? []),
+    failures: opts.failureLimit === false ? undefined : createRateLimiter<string>(opts.failureLimit ?? { perSecond: 5, burst: 50 }, now),
+    registrations: opts.registrationLimit === false ? undefined : createRateLimiter<string>(opts.registrationLimit ?? { perSecond: 2, burst: 20 }, now),
     rpcUrl: opts.rpcUrl,
     ingest: {
       store,

@@ -3,6 +3,7 @@ import type { MiddlewareHandler } from "hono";
 import type { EddsaBackend } from "../device-sdk/index.ts";
 import type { DeviceDirectory } from "./directory.ts";
 import type { IngestDeps } from "./ingest.ts";
+import type { RateLimiter } from "./rate-limit.ts";
 import type { Store } from "./store/types.ts";
 import type { Verifier } from "./verify-pool.ts";
 
@@ -19,6 +20,10 @@ export interface GatewayContext {
   ingest: IngestDeps;
   /** Guards operator endpoints (API key); a no-op when operator auth is off. */
   operator: MiddlewareHandler;
+  /** Refused requests per client address (client-budget.ts); undefined: unlimited. */
+  failures?: RateLimiter<string>;
+  /** Registrations per client address; undefined: unlimited. */
+  registrations?: RateLimiter<string>;
   /** The chain's JSON-RPC URL, when configured: /readyz checks it. */
   rpcUrl?: string;
 }

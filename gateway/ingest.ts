@@ -6,7 +6,7 @@
 import { genesisHash, MAX_TS, MAX_VALUE, MIN_VALUE, SNARK_FIELD, VALUE_SLOTS, type Reading, type Signature, type SignedReading, type Receipt } from "../device-sdk/index.ts";
 import type { DeviceDirectory } from "./directory.ts";
 import { chainConflict, GatewayError, notFound, tooLarge, unauthorized, unprocessable } from "./errors.ts";
-import type { RateLimiter } from "./rate-limit.ts";
+import { rateLimited, type RateLimiter } from "./rate-limit.ts";
 import type { WireReadingIn } from "./schemas.ts";
 import type { Store, StoredReading } from "./store/types.ts";
 import type { Verifier } from "./verify-pool.ts";
@@ -48,6 +48,11 @@ function decode(deviceId: bigint, w: WireReadingIn, at: number, deps: IngestDeps
   return { deviceId, seq, ts, values, prev, signature };
 }
 
+/** Same seq, ts, values and prev (the hashed fields besides deviceId), so the same hash. */
+function sameFields(s: StoredReading, r: Reading): boolean {
+  return s.seq === r.seq && s.ts === r.ts && s.prev === r.prev && s.values.length === r.values.length && s.values.every((v, i) => v === r.values[i]);
+}
+
 function tsOrder(msg: string, index: number): GatewayError {
   return unprocessable(msg, "timestamps must never decrease along a device's chain: fix the device clock and re-sign from the last accepted reading", { index });
 }
@@ -58,13 +63,11 @@ export async function ingest(deps: IngestDeps, deviceId: bigint, wire: readonly 
   if (deviceId >= SNARK_FIELD) throw unprocessable("deviceId is not a field element");
   const device = await deps.directory.get(deviceId);
   if (!device) throw notFound(`device ${deviceId} is not registered`, "register it with POST /v1/devices first");
+  // The device's budget is charged only below, once signatures verified: a stranger's junk for this device must not
+  // use it up (failures count against the sender's address, routes/readings.ts). Here it is only read.
   if (deps.rateLimiter) {
-    const r = deps.rateLimiter.take(deviceId);
-    if (!r.ok)
-      throw new GatewayError(429, "rate-limited", `device ${deviceId} is over its rate limit`, {
-        details: `retry after ${r.retryAfterMs} ms, or send readings in batches`,
-        headers: { "retry-after": String(Math.ceil(r.retryAfterMs / 1000)) },
-      });
+    const r = deps.rateLimiter.check(deviceId);
+    if (!r.ok) throw rateLimited("rate-limited", `device ${deviceId} is over its rate limit`, r.retryAfterMs, "or send readings in batches");
   }
   const decoded = wire.map((w, i) => decode(deviceId, w, i, deps));
   if (!decoded[decoded.length - 1]!.signature) throw unprocessable("the last reading of a batch must be signed", "sign at least the last reading; its signature vouches for the chain behind it", { index: decoded.length - 1 });
@@ -73,36 +76,44 @@ export async function ingest(deps: IngestDeps, deviceId: bigint, wire: readonly 
     if (decoded[i]!.ts < decoded[i - 1]!.ts) throw tsOrder(`reading ${i} has ts ${decoded[i]!.ts}, below reading ${i - 1}'s ${decoded[i - 1]!.ts}`, i);
   }
 
-  // Hashes and signature checks in one trip to the verifier pool (the CPU-heavy part, off the event loop).
-  const checked = await deps.verifier.checkReadings(decoded.map((r) => ({ reading: r, signature: r.signature, publicKey: device.publicKey })));
-  const readings: SignedReading[] = decoded.map((r, i) => ({ ...r, hash: checked[i]!.hash }));
-  for (let i = 1; i < readings.length; i++) {
-    const [a, b] = [readings[i - 1]!, readings[i]!];
-    if (b.seq !== a.seq + 1n || b.prev !== a.hash) throw chainConflict(`reading ${i} does not follow reading ${i - 1} of the batch`, { seq: a.seq + 1n, hash: a.hash }, i);
-  }
-
-  // Exact resends of accepted readings (a prefix of the batch) get their original receipts back.
+  // Cheap checks before any hashing or signature work (a wrong-prev batch must cost a lookup, not a thousand
+  // Poseidon hashes and signature checks): seq links inside the batch, then the stored head. A resent prefix is
+  // compared field by field with what is stored (equal fields give an equal hash); only then does the verifier run.
   const headRow = await deps.store.lastReading(deviceId);
   const head = headRow ? { seq: headRow.seq, hash: headRow.hash } : { seq: 0n, hash: genesisHash(deviceId) };
-  const receipts: Receipt[] = [];
-  let fresh = 0;
-  for (; fresh < readings.length && readings[fresh]!.seq <= head.seq; fresh++) {
-    const r = readings[fresh]!;
-    const stored = r.seq === head.seq ? headRow! : await deps.store.getReading(deviceId, r.seq);
-    if (!stored || stored.hash !== r.hash) throw chainConflict(`seq ${r.seq} is already taken by a different reading (a fork)`, { seq: head.seq + 1n, hash: head.hash }, fresh);
-    receipts.push(receiptOf(stored));
+  for (let i = 1; i < decoded.length; i++) {
+    if (decoded[i]!.seq !== decoded[i - 1]!.seq + 1n) throw chainConflict(`reading ${i} does not follow reading ${i - 1} of the batch`, { seq: head.seq + 1n, hash: head.hash }, i);
   }
-  const news = readings.slice(fresh);
-  if (news.length > 0) {
-    const first = news[0]!;
+  const stored: StoredReading[] = [];
+  let fresh = 0;
+  for (; fresh < decoded.length && decoded[fresh]!.seq <= head.seq; fresh++) {
+    const r = decoded[fresh]!;
+    const s = r.seq === head.seq ? headRow! : await deps.store.getReading(deviceId, r.seq);
+    if (!s || !sameFields(s, r)) throw chainConflict(`seq ${r.seq} is already taken by a different reading (a fork)`, { seq: head.seq + 1n, hash: head.hash }, fresh);
+    stored.push(s);
+  }
+  if (fresh < decoded.length) {
+    const first = decoded[fresh]!;
     if (first.seq !== head.seq + 1n || first.prev !== head.hash)
       throw chainConflict(first.seq !== head.seq + 1n ? `seq ${first.seq} is not the next seq` : `prev of seq ${first.seq} is not the hash of the last accepted reading`, { seq: head.seq + 1n, hash: head.hash }, fresh);
     // prev = the head's hash, so the head is this reading's predecessor (the append re-checks it atomically).
     if (headRow && first.ts < headRow.ts) throw tsOrder(`seq ${first.seq} has ts ${first.ts}, below the ts ${headRow.ts} of seq ${headRow.seq} before it`, fresh);
   }
+
+  // Hashes and signature checks in one trip to the verifier pool (the CPU-heavy part, off the event loop).
+  const checked = await deps.verifier.checkReadings(decoded.map((r) => ({ reading: r, signature: r.signature, publicKey: device.publicKey })));
+  const readings: SignedReading[] = decoded.map((r, i) => ({ ...r, hash: checked[i]!.hash }));
+  for (let i = Math.max(1, fresh); i < readings.length; i++) {
+    const [a, b] = [readings[i - 1]!, readings[i]!];
+    if (b.prev !== a.hash) throw chainConflict(`reading ${i} does not follow reading ${i - 1} of the batch`, { seq: a.seq + 1n, hash: a.hash }, i);
+  }
+  if (stored.some((s, i) => s.hash !== readings[i]!.hash)) throw new Error("a stored reading's hash does not match its fields");
+  const receipts: Receipt[] = stored.map(receiptOf);
+  const news = readings.slice(fresh);
   // Every signature present must be the device's, on resends too (a resend may drop a signature, not forge one).
   const badAt = checked.findIndex((c) => c.valid === false);
   if (badAt >= 0) throw unauthorized(`the signature on seq ${readings[badAt]!.seq} is not by device ${deviceId}`, "sign hashReading(reading) with the device's registered key", { index: badAt });
+  deps.rateLimiter?.charge(deviceId);
   if (news.length === 0) return { status: 200, receipts };
 
   const res = await deps.store.appendReadings(deviceId, news, deps.now());

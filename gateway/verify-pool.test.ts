@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { buildJsBackend, hashReading, type VerifyItem } from "../device-sdk/index.ts";
 import { makeChain, testKey } from "./testing.ts";
+import { GatewayError } from "./errors.ts";
+import { createGateway } from "./index.ts";
 import { createVerifier } from "./verify-pool.ts";
 
 describe("verifier pool", async () => {
@@ -41,4 +43,44 @@ describe("verifier pool", async () => {
     }
     await expect(pool.verifyBatch(items)).rejects.toThrow(/closed/);
   }, 180_000); // worker start-up (tsx + circomlibjs) is slow on a loaded machine
+
+  it("refuses work beyond its queue bound with 503 and Retry-After instead of making every request wait", async () => {
+    const pool = createVerifier({ backend, workers: 1, maxQueuedItems: 4 });
+    try {
+      // Both in the same turn, before the (lazily starting) thread can take anything: the second would overflow.
+      const first = pool.verifyBatch(items.slice(0, 3));
+      const second = pool.verifyBatch(items.slice(0, 3)).catch((e: unknown) => e);
+      const err = (await second) as GatewayError;
+      expect(err).toBeInstanceOf(GatewayError);
+      expect(err.status).toBe(503);
+      expect(err.headers["retry-after"]).toBe("1");
+      expect(await first).toEqual([true, true, true]);
+      // A single request larger than the bound is still taken when nothing waits.
+      expect(await pool.verifyBatch(mixed)).toEqual(expected);
+    } finally {
+      await pool.close();
+    }
+  }, 180_000);
+
+  it("a verifier thread that cannot load its backend: requests get 503, the process stays up", async () => {
+    // The main thread has this backend; the thread looks it up by a name it does not know and fails to start.
+    const broken = { ...backend, name: "no-such-backend" };
+    const gw = await createGateway({ dbPath: ":memory:", backend: broken, verifyWorkers: 1, maxClockSkewMs: null, rateLimit: false });
+    try {
+      await expect(gw.verifier.ready()).rejects.toThrow(/no-such-backend/);
+      const key = testKey(backend, 9);
+      const { wire } = makeChain(backend, key, 1);
+      const { registrationBody } = await import("./testing.ts");
+      const reg = await gw.app.request("/v1/devices", { method: "POST", body: JSON.stringify(registrationBody(backend, key)), headers: { "content-type": "application/json" } });
+      expect(reg.status).toBe(503);
+      expect(reg.headers.get("retry-after")).toBe("1");
+      expect(await gw.store.getDevice(key.deviceId)).toBeUndefined();
+      await gw.store.insertDevice({ deviceId: key.deviceId, publicKey: key.publicKey, owner: "0x1111111111111111111111111111111111111111", chainId: 31337n, registry: "0x0000000000000000000000000000000000000000", signature: { R8x: 0n, R8y: 0n, S: 0n }, registeredAt: 0 });
+      const res = await gw.app.request(`/v1/devices/${key.deviceId}/readings`, { method: "POST", body: JSON.stringify(wire[0]), headers: { "content-type": "application/json" } });
+      expect(res.status).toBe(503);
+      expect(await gw.store.countReadings()).toBe(0);
+    } finally {
+      await gw.close();
+    }
+  }, 180_000);
 });

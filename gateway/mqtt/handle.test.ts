@@ -112,11 +112,15 @@ describe("handleReadingsMessage: the HTTP batch rules over MQTT", () => {
     await refused(readingsTopic(testKey(backend, 9).deviceId), chainB.wire, 404);
   });
 
-  it("charges the HTTP per-device budget: over it, 429 with retry-after", async () => {
+  it("charges the HTTP per-device budget for verified work only: junk does not spend it; over it, 429 with retry-after", async () => {
+    // A stranger's junk for B (another key's signature) is refused without touching B's budget (issue 19, finding 2).
+    const forged = [{ ...chainB.wire[0]!, signature: chainA.wire[0]!.signature }];
+    for (let i = 0; i < 15; i++) expect((await send(readingsTopic(B.deviceId), forged)).status).toBe(401);
+    expect((await send(readingsTopic(B.deviceId), chainB.wire)).status).toBe(201);
     let last;
-    for (let i = 0; i < 20 && (last = await send(readingsTopic(B.deviceId), [{ ...chainB.wire[0]!, signature: chainA.wire[0]!.signature }])).status !== 429; i++);
+    for (let i = 0; i < 20 && (last = await send(readingsTopic(B.deviceId), chainB.wire)).status !== 429; i++) expect(last.status).toBe(200);
     expect(last!.status).toBe(429);
     expect(Number(last!.headers["retry-after"])).toBeGreaterThan(0);
-    expect(await gw.store.lastReading(B.deviceId)).toBeUndefined();
+    expect(await gw.store.countReadings(B.deviceId)).toBe(1);
   });
 });

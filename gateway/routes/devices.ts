@@ -2,6 +2,7 @@
 import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import { bodyLimit } from "hono/body-limit";
 import { deviceIdOf, genesisHash, registrationMessage, SNARK_FIELD, type Signature } from "../../device-sdk/index.ts";
+import { failureBudget, requestBudget } from "../client-budget.ts";
 import type { GatewayContext } from "../context.ts";
 import { notFound, tooLarge, unauthorized, unprocessable, GatewayError } from "../errors.ts";
 import { DeviceIdParam, DeviceSchema, DevicesQuery, problemResponses, RegistrationSchema } from "../schemas.ts";
@@ -57,6 +58,11 @@ const listRoute = createRoute({
 
 export function deviceRoutes(ctx: GatewayContext) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
+  // A registration costs a signature check and an fsync: limited per address, and its failures count like ingest's.
+  const failures = failureBudget(ctx.failures);
+  const registrations = requestBudget(ctx.registrations, "registrations");
+  app.use("/devices", async (c, next) => (c.req.method === "POST" ? failures(c, next) : next()));
+  app.use("/devices", async (c, next) => (c.req.method === "POST" ? registrations(c, next) : next()));
   app.use("/devices", bodyLimit({ maxSize: ctx.maxBodyBytes, onError: () => { throw tooLarge(`the body is over ${ctx.maxBodyBytes} bytes`); } }));
 
   app.openapi(registerRoute, async (c) => {
@@ -84,7 +90,8 @@ export function deviceRoutes(ctx: GatewayContext) {
     return c.json(await deviceJson(ctx, d), 200);
   });
 
-  app.use("/devices", async (c, next) => (c.req.method === "GET" ? ctx.operator(c, next) : next()));
+  // Every method but POST (registration) lists devices: HEAD too (hono answers it through the GET handler).
+  app.use("/devices", async (c, next) => (c.req.method !== "POST" ? ctx.operator(c, next) : next()));
   app.openapi(listRoute, async (c) => {
     const q = c.req.valid("query");
     const list = await ctx.directory.list({ after: q.after === undefined ? undefined : BigInt(q.after), limit: q.limit });

@@ -3,6 +3,7 @@ import { createRoute, OpenAPIHono } from "@hono/zod-openapi";
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import type { IncomingMessage } from "node:http";
+import { failureBudget } from "../client-budget.ts";
 import type { GatewayContext } from "../context.ts";
 import { tooLarge } from "../errors.ts";
 import { fastReading } from "../fast-json.ts";
@@ -77,7 +78,12 @@ export function readingRoutes(ctx: GatewayContext) {
     if (incoming && len !== undefined && incoming.headers["transfer-encoding"] === undefined) return Number(len) > ctx.maxBodyBytes ? tooBig() : next();
     return streamed(c, next);
   };
-  app.use("/devices/:deviceId/readings", async (c, next) => (c.req.method === "GET" ? ctx.operator(c, next) : limit(c, next)));
+  // Failures are charged to the sender's address before anything else runs, so a spent budget costs no parsing.
+  const failures = failureBudget(ctx.failures);
+  app.use("/devices/:deviceId/readings", failures);
+  app.use("/devices/:deviceId/readings/batch", failures);
+  // Every method but POST reads stored data: HEAD too (hono answers it through the GET handler).
+  app.use("/devices/:deviceId/readings", async (c, next) => (c.req.method !== "POST" ? ctx.operator(c, next) : limit(c, next)));
   app.use("/devices/:deviceId/readings/batch", limit);
   // Exact JSON of one well-formed reading skips zod (fast-json.ts); the body stays cached for zod otherwise.
   app.use("/devices/:deviceId/readings", async (c, next) => {
