@@ -23,6 +23,10 @@ export interface StartGatewayOptions extends GatewayOptions {
   hostname?: string;
   /** How long close() lets requests in flight finish before cutting their connections (default 10 s). */
   drainTimeoutMs?: number;
+  /** Most open sockets; beyond it new connections are dropped (default 10,000). */
+  maxConnections?: number;
+  /** A request must arrive whole within this many ms (default 30 s); its headers within min(this, 10 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface RunningGateway {
@@ -57,6 +61,12 @@ export async function startGateway(opts: StartGatewayOptions = {}): Promise<Runn
     const s = serve({ fetch, port: opts.port ?? 0, hostname }, () => resolve(s as Server));
   });
   server.keepAliveTimeout = 30_000;
+  // Slow or idle clients must not hold sockets and memory for ever (Node's defaults: unlimited connections, 5 min to
+  // send a request). A 1,000-reading batch is about 400 kB: 30 s is ample on any link a device uses.
+  const requestTimeout = opts.requestTimeoutMs ?? 30_000;
+  server.maxConnections = opts.maxConnections ?? 10_000;
+  server.requestTimeout = requestTimeout;
+  server.headersTimeout = Math.min(requestTimeout, 10_000);
   const port = (server.address() as AddressInfo).port;
   let closing: Promise<void> | undefined;
   return {

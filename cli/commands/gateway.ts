@@ -88,6 +88,8 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
       if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) usage(`--workers must be a whole number, got ${o.workers}`);
       const skew = offOr("max-skew", o.maxSkew);
       const rate = offOr("rate", o.rate);
+      // 0 would refuse every post with Retry-After: Infinity; "off" is how to disable the limit.
+      if (rate === 0) usage('--rate must be above 0, or "off"');
       const level = o.logLevel ?? (process.env.MFI_LOG_LEVEL || "info");
       if (!LEVELS.includes(level)) usage(`--log-level must be one of ${LEVELS.join(", ")}, got ${level}`);
       const rpcUrl = o.rpc ?? (process.env.MFI_RPC_URL || undefined);

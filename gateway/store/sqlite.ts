@@ -272,6 +272,8 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStor
       return row?.name;
     },
     async ping() {
+      // Reads working is not enough: with the writer thread dead every append fails, so the gateway is not ready.
+      if (!writer.healthy()) return false;
       return (db.prepare("SELECT 1 AS one").get() as { one: number }).one === 1;
     },
     async close() {

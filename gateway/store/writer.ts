@@ -8,12 +8,14 @@ import { groupAppender, type AppendJob, type AppendOutcome } from "./append.ts";
 
 export interface Writer {
   run(jobs: AppendJob[]): Promise<AppendOutcome[]>;
+  /** false once a writer thread failed or exited: appends can no longer succeed. */
+  healthy(): boolean;
   close(): Promise<void>;
 }
 
 export function inlineWriter(db: Database.Database): Writer {
   const append = groupAppender(db);
-  return { run: async (jobs) => append(jobs), close: async () => {} };
+  return { run: async (jobs) => append(jobs), healthy: () => true, close: async () => {} };
 }
 
 export function threadWriter(path: string, synchronous: string): Writer {
@@ -50,6 +52,7 @@ export function threadWriter(path: string, synchronous: string): Writer {
     return w;
   };
   return {
+    healthy: () => !failed && !exited,
     run(jobs) {
       if (failed || exited) return Promise.reject(failed ?? new Error("store writer thread has exited"));
       worker ??= start();
