@@ -92,7 +92,8 @@ export class WorkerStore {
   }
 
   dueClaims(state: ClaimState, now: number, limit: number): ClaimRow[] {
-    return this.db.prepare("SELECT * FROM worker_claims WHERE state = ? AND next_attempt_at_ms <= ? ORDER BY id LIMIT ?").all(state, now, limit) as ClaimRow[];
+    // Longest-waiting first: by id, a few claims retried every pass would take every slot and starve the rest.
+    return this.db.prepare("SELECT * FROM worker_claims WHERE state = ? AND next_attempt_at_ms <= ? ORDER BY next_attempt_at_ms, id LIMIT ?").all(state, now, limit) as ClaimRow[];
   }
 
   defer(id: number, untilMs: number, note: string): void {

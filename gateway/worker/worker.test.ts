@@ -126,7 +126,8 @@ describe("EpochWorker", () => {
     const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
     w.addApplet(applet, 10_000);
     await drain(w);
-    expect(w.db.listClaims()[0]).toMatchObject({ state: "pending", attempts: 0, error: expect.stringMatching(/waiting for a signed reading/) });
+    // Counted (and so bounded by maxAttempts), retried after a backoff.
+    expect(w.db.listClaims()[0]).toMatchObject({ state: "pending", attempts: 1, error: expect.stringMatching(/waiting for a signed reading/) });
     store.close();
   });
 
@@ -217,5 +218,53 @@ describe("EpochWorker", () => {
     expect(w2.db.listClaims().at(-1)!.state).toBe("paid");
     store.close();
     s2.close();
+  });
+
+  it("claims that can never be proved do not stall the others: 12 backlog devices signed too rarely, 1 normal one is paid", async () => {
+    const store = openStore(join(mkdtempSync(join(tmpdir(), "mfi-worker-")), "db.sqlite"), { migrations: workerMigrations });
+    const register = (deviceId: bigint) => store.insertDevice({ deviceId, publicKey: { x: 1n, y: deviceId }, owner: "0x" + "11".repeat(20), chainId: 31337n, registry: "0x" + "00".repeat(20), signature: sig, registeredAt: 0 });
+    // An offline backlog uploaded as one batch signed only at its end: 6 unsigned readings after the epoch (> maxTrailing 5).
+    const backlog: [number, number, boolean][] = [[10_500, 3, false], ...Array.from({ length: 6 }, (_, i) => [21_000 + i, 1, false] as [number, number, boolean]), [30_000, 1, true]];
+    for (let d = 1n; d <= 12n; d++) {
+      await register(d);
+      expect((await store.appendReadings(d, chain(d, backlog), 0)).ok).toBe(true);
+    }
+    await register(100n);
+    expect((await store.appendReadings(100n, chain(100n, [[10_500, 3, true], [21_000, 1, true]]), 0)).ok).toBe(true);
+    const chainPort = fakeChain();
+    let now = 31_000;
+    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, maxTrailing: 5, now: () => now });
+    w.addApplet(applet, 10_000);
+    for (let i = 0; i < 30; i++, now += 1000) {
+      await w.tick();
+      await w.idle();
+    }
+    const first = packEpoch({ startMs: 10_000n, lengthMs: 10_000n }).toString();
+    const claims = w.db.listClaims().filter((c) => c.epoch === first); // the backlog's next epoch is provable (and paid)
+    expect(claims).toHaveLength(13);
+    expect(claims.find((c) => c.device_id === "100")).toMatchObject({ state: "paid" });
+    for (const c of claims.filter((c) => c.device_id !== "100")) expect(c).toMatchObject({ state: "failed", error: expect.stringMatching(/not provable: no signed reading within 5 readings/) });
+    store.close();
+  });
+
+  it("one failed database call while a proof starts (SQLITE_BUSY) does not crash the worker; the claim is paid later", async () => {
+    const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    const getDevice = store.getDevice.bind(store);
+    let busy = 1;
+    store.getDevice = async (id) => {
+      if (busy-- > 0) throw Object.assign(new Error("database is locked"), { code: "SQLITE_BUSY" });
+      return getDevice(id);
+    };
+    const events: WorkerEvent[] = [];
+    let now = 25_000;
+    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => now, onEvent: (e) => events.push(e) });
+    w.addApplet(applet, 10_000);
+    await drain(w, 2); // vitest fails the run on an unhandled rejection
+    expect(w.db.listClaims()[0]).toMatchObject({ state: "pending", attempts: 1, error: expect.stringMatching(/database is locked/) });
+    expect(events.some((e) => e.type === "claim" && /retry 1: database is locked/.test(e.detail ?? ""))).toBe(true);
+    now += 60_000;
+    await drain(w);
+    expect(w.db.listClaims()[0]!.state).toBe("paid");
+    store.close();
   });
 });

@@ -160,7 +160,17 @@ export class EpochWorker {
     for (const claim of this.db.dueClaims("pending", this.opts.now(), free + this.inflight.size)) {
       if (this.inflight.has(claim.id) || this.inflight.size >= this.opts.proverConcurrency) continue;
       this.inflight.add(claim.id);
-      void this.proveOne(claim).finally(() => this.inflight.delete(claim.id));
+      // A failed database call while a proof starts (SQLITE_BUSY, a closed store) must not become an unhandled
+      // rejection that kills the worker: it is reported and the claim retried (counted) like a failed proof.
+      void this.proveOne(claim)
+        .catch((err) => {
+          try {
+            this.retryOrFail(claim, err as Error, true);
+          } catch (e) {
+            this.emit({ type: "claim", claimId: claim.id, state: "pending", detail: `could not record the failure (retried next pass): ${(e as Error).message}` });
+          }
+        })
+        .finally(() => this.inflight.delete(claim.id));
     }
   }
 
@@ -179,9 +189,12 @@ export class EpochWorker {
     const tail = await this.opts.store.listReadings({ deviceId, fromSeq: last.seq + 1n, limit: this.opts.maxTrailing });
     const signedAt = tail.findIndex((r) => r.signature !== null && r.ts >= end);
     if (signedAt < 0) {
-      // The epoch is closed only once a signed reading after it exists; until then the claim waits, uncharged.
-      this.db.defer(claim.id, this.opts.now() + 1000, "waiting for a signed reading after the epoch");
-      return;
+      // The proof needs a signed reading within maxTrailing readings after the epoch. A full tail without one can never
+      // be proved (an offline backlog uploaded as one batch signed only at its end): fail it now with the reason, so it
+      // does not come back every tick. A shorter tail is a chain still being written: retry, counted and bounded.
+      if (tail.length >= this.opts.maxTrailing)
+        return this.fail(claim, `not provable: no signed reading within ${this.opts.maxTrailing} readings after the epoch (the device must sign at least every ${this.opts.maxTrailing} readings)`);
+      return this.retryOrFail(claim, new Error("waiting for a signed reading after the epoch"), true);
     }
     const after: StoredReading[] = tail.slice(0, signedAt + 1);
     const t0 = Date.now();
