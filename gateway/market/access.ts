@@ -54,7 +54,10 @@ export function recoverBuyer(deps: Pick<MarketDeps, "chainId" | "market">, wire:
 }
 
 /** Every check, in order: 400, 401, 403 (route/stream), 422 (expired), 404/403/402 (chain; 403 also for a device transferred away from the lister), 409 (spent nonce). */
-export async function authorise(deps: MarketDeps, o: { streamId: bigint; live: boolean; request: WireAccessRequest; signature: string }): Promise<Authorised> {
+export async function authorise(
+  deps: MarketDeps,
+  o: { streamId: bigint; live: boolean; request: WireAccessRequest; signature: string; /** Last refusals before the nonce is spent (e.g. 404 for a device unknown here). */ beforeConsume?: (r: AccessRequest) => Promise<void> },
+): Promise<Authorised> {
   const request = recoverBuyer(deps, o.request, o.signature);
   if (request.streamId !== o.streamId)
     throw problem(403, "wrong-stream", "the access request was signed for another stream", `signed for stream ${request.streamId}, sent to stream ${o.streamId}`);
@@ -92,6 +95,8 @@ export async function authorise(deps: MarketDeps, o: { streamId: bigint; live: b
       expiresAt: expiresAt.toString(),
       chainTime: chainTime.toString(),
     });
+  // A refused request does not spend its nonce (docs/market.md): every check that can refuse runs before this.
+  await o.beforeConsume?.(request);
   if (!(await deps.nonces.consume(request.buyer, request.nonce, request.expiry, deps.now())))
     throw problem(409, "nonce-replayed", "this access request was used before", "every request is single use: sign a new one with a fresh nonce");
   return { request, stream, expiresAt };

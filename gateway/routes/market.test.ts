@@ -174,6 +174,18 @@ describe("market history", () => {
     expect((await send(1n, early)).status).toBe(200);
   });
 
+  it("a 404 for a device not registered here does not spend the nonce", async () => {
+    const D = testKey(backend, 14);
+    chain.streams.set(4n, { owner: LISTER, listed: true, deviceIds: [D.deviceId] });
+    chain.subs.set(`4:${buyer.address.toLowerCase()}`, 5_000n);
+    const signed = await requestAccess({ ...target(), streamId: 4n, deviceId: D.deviceId });
+    await refused(4n, signed, 404, "unknown-device");
+    expect((await gw.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(registrationBody(backend, D)) })).status).toBe(201);
+    const r = await send(4n, signed);
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    expect(r.body.readings).toEqual([]);
+  });
+
   it("describes what to sign at GET /v1/market and in /openapi.json", async () => {
     const info = (await (await gw.app.request("/v1/market")).json()) as Record<string, any>;
     expect(info).toMatchObject({ chainId: "31337", market: getAddress(MARKET), domain: { name: "machinefi DataMarket", version: "1" } });

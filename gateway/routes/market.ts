@@ -106,9 +106,9 @@ export function marketRoutes(ctx: GatewayContext, m: MarketRouteOptions) {
 
   app.openapi(historyRoute, async (c) => {
     const body = c.req.valid("json");
-    const auth = await authorise(m, { streamId: BigInt(c.req.valid("param").streamId), live: false, request: body.request, signature: body.signature });
+    let publicKey!: Awaited<ReturnType<typeof deviceKey>>;
+    const auth = await authorise(m, { streamId: BigInt(c.req.valid("param").streamId), live: false, request: body.request, signature: body.signature, beforeConsume: async (r) => void (publicKey = await deviceKey(r.deviceId)) });
     const r = auth.request;
-    const publicKey = await deviceKey(r.deviceId);
     const served = await servedRange(ctx.store, { deviceId: r.deviceId, fromSeq: r.fromSeq, toSeq: r.toSeq, fromTs: r.fromTs, toTs: r.toTs, limit: m.pageLimit });
     return c.json(
       {
@@ -126,8 +126,8 @@ export function marketRoutes(ctx: GatewayContext, m: MarketRouteOptions) {
 
   app.openapi(liveRoute, async (c) => {
     const body = c.req.valid("json");
-    const auth = await authorise(m, { streamId: BigInt(c.req.valid("param").streamId), live: true, request: body.request, signature: body.signature });
-    const publicKey = await deviceKey(auth.request.deviceId);
+    let publicKey!: Awaited<ReturnType<typeof deviceKey>>;
+    const auth = await authorise(m, { streamId: BigInt(c.req.valid("param").streamId), live: true, request: body.request, signature: body.signature, beforeConsume: async (r) => void (publicKey = await deviceKey(r.deviceId)) });
     return streamSSE(c, (stream) => runLiveFeed(stream, { store: ctx.store, deps: m, auth, publicKey, live: m.live })) as never;
   });
   return app;
