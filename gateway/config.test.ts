@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseGatewayEnv } from "./config.ts";
+import { serveGateway } from "./server.ts";
 
 const refused = (env: Record<string, string>) => {
   try {
@@ -40,4 +41,8 @@ describe("gateway configuration from the environment", () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("MFI_GATEWAY_MAX_SKEW_MS");
   }, 60_000);
+
+  it("refuses to serve an open dashboard beyond loopback (it lists every device, owner and payout)", async () => {
+    await expect(serveGateway({ dbPath: ":memory:", hostname: "0.0.0.0", verifyWorkers: 0 })).rejects.toThrow(/dashboard needs a token/);
+  });
 });

@@ -126,6 +126,10 @@ export interface ServedGateway {
 export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGateway> {
   const { dbPath, logLevel, dashboard = true, metrics = true, dashboardToken, protectMetrics, marketAddress, ...rest } = cfg;
   if (marketAddress && !rest.rpcUrl) throw new GatewayError(500, "config", "a market needs the chain's JSON-RPC URL", { details: "set rpcUrl (--rpc, MFI_RPC_URL) with the DataMarket address" });
+  // The dashboard shows every device, owner and payout: beyond loopback it is served only behind a token.
+  const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(rest.hostname ?? "127.0.0.1");
+  if (dashboard && !dashboardToken && !loopback)
+    throw new GatewayError(500, "config", `the dashboard needs a token when the gateway listens on ${rest.hostname}`, { details: "set dashboardToken (--dashboard-token, MFI_DASHBOARD_TOKEN), or turn the dashboard off (--no-dashboard, MFI_GATEWAY_DASHBOARD=off)" });
   if (protectMetrics && !dashboardToken) throw new GatewayError(500, "config", "protecting /metrics needs a dashboard token", { details: "set dashboardToken (--dashboard-token, MFI_DASHBOARD_TOKEN)" });
   const log = createLogger({ level: logLevel ?? "info" });
   const store: SqliteStore = openStore(dbPath, dashboard || metrics ? { migrations: workerMigrations } : {});

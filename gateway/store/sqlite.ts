@@ -10,6 +10,7 @@ import type { SignedReading } from "../../device-sdk/index.ts";
 import type { AppendJob } from "./append.ts";
 import { inlineWriter, threadWriter } from "./writer.ts";
 import { marketNonceMigration } from "../market/nonces.ts";
+import { readingCountsMigration } from "./counters.ts";
 import type { AppendResult, DeviceRecord, ListDevicesQuery, ListReadingsQuery, Migration, Store, StoredReading } from "./types.ts";
 
 export const gatewayMigrations: readonly Migration[] = [
@@ -47,6 +48,7 @@ export const gatewayMigrations: readonly Migration[] = [
     `,
   },
   marketNonceMigration,
+  readingCountsMigration,
 ];
 
 export interface OpenStoreOptions {
