@@ -27,6 +27,8 @@ export interface MarketOptions {
   chainPollMs?: number;
   /** Readings per history response (default 1000). */
   pageLimit?: number;
+  /** Live feeds one buyer may hold open at once (default 4). */
+  maxFeedsPerBuyer?: number;
 }
 
 export function marketApp(ctx: GatewayContext, o: MarketOptions) {
@@ -41,5 +43,6 @@ export function marketApp(ctx: GatewayContext, o: MarketOptions) {
     maxTtlSeconds: o.maxTtlSeconds ?? 600,
     live: { pollMs: o.pollMs ?? 250, chainPollMs: o.chainPollMs ?? 1000 },
     pageLimit: o.pageLimit ?? 1000,
+    maxFeedsPerBuyer: o.maxFeedsPerBuyer,
   });
 }

@@ -218,4 +218,30 @@ describe("market live feed (SSE)", () => {
     expect(verifyReading(backend, A.publicKey, batch.readings).verified).toBe(2);
     expect(events[2]).toMatchObject({ type: "end", reason: "expired", expiresAt: 5_000n });
   });
+
+  it("caps the live feeds one buyer holds open (429 too-many-feeds, nonce unspent); a closed feed frees its place", async () => {
+    const openFeed = async (signed: unknown) => {
+      const res = await gw.app.request("/v1/market/streams/1/live", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
+      return res;
+    };
+    const feeds: Response[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await openFeed(await requestAccess({ ...target(), live: true }));
+      expect(res.status).toBe(200);
+      feeds.push(res);
+    }
+    const fifth = await requestAccess({ ...target(), live: true });
+    const refusedRes = await openFeed(fifth);
+    expect(refusedRes.status).toBe(429);
+    expect(((await refusedRes.json()) as { type: string }).type).toBe("https://machinefi.dev/problems/too-many-feeds");
+    // Another buyer is not affected by this one's feeds.
+    chain.subs.set(`1:${other.address.toLowerCase()}`, 5_000n);
+    const others = await openFeed(await requestAccess({ ...target({ signer: other }), live: true }));
+    expect(others.status).toBe(200);
+    for (const f of [...feeds, others]) await f.body!.cancel();
+    let again: Response | undefined;
+    for (let i = 0; i < 100 && (again = await openFeed(fifth)).status === 429; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(again!.status).toBe(200);
+    await again!.body!.cancel();
+  });
 });

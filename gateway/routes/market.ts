@@ -88,6 +88,8 @@ export interface MarketRouteOptions extends MarketDeps {
   live: LiveOptions;
   /** Readings per history response (default 1000). */
   pageLimit: number;
+  /** Live feeds one buyer may hold open at once (default 4): each polls the store and the chain. */
+  maxFeedsPerBuyer?: number;
 }
 
 export function marketRoutes(ctx: GatewayContext, m: MarketRouteOptions) {
@@ -124,11 +126,26 @@ export function marketRoutes(ctx: GatewayContext, m: MarketRouteOptions) {
     );
   });
 
+  const feeds = new Map<string, number>();
+  const maxFeeds = m.maxFeedsPerBuyer ?? 4;
   app.openapi(liveRoute, async (c) => {
     const body = c.req.valid("json");
     let publicKey!: Awaited<ReturnType<typeof deviceKey>>;
-    const auth = await authorise(m, { streamId: BigInt(c.req.valid("param").streamId), live: true, request: body.request, signature: body.signature, beforeConsume: async (r) => void (publicKey = await deviceKey(r.deviceId)) });
-    return streamSSE(c, (stream) => runLiveFeed(stream, { store: ctx.store, deps: m, auth, publicKey, live: m.live })) as never;
+    const beforeConsume = async (r: { buyer: string; deviceId: bigint }) => {
+      // Checked before the nonce is spent, so the buyer can send the same request once a feed closes.
+      if ((feeds.get(r.buyer) ?? 0) >= maxFeeds)
+        throw new GatewayError(429, "too-many-feeds", `${r.buyer} already has ${maxFeeds} live feeds open`, { details: "close one first; one feed per device is enough", headers: { "retry-after": "5" } });
+      publicKey = await deviceKey(r.deviceId);
+    };
+    const auth = await authorise(m, { streamId: BigInt(c.req.valid("param").streamId), live: true, request: body.request, signature: body.signature, beforeConsume });
+    const buyer = auth.request.buyer;
+    feeds.set(buyer, (feeds.get(buyer) ?? 0) + 1);
+    const release = () => {
+      const n = (feeds.get(buyer) ?? 1) - 1;
+      if (n > 0) feeds.set(buyer, n);
+      else feeds.delete(buyer);
+    };
+    return streamSSE(c, (stream) => runLiveFeed(stream, { store: ctx.store, deps: m, auth, publicKey, live: m.live }).finally(release)) as never;
   });
   return app;
 }
