@@ -48,7 +48,7 @@ export interface GatewayOptions {
   rateLimit?: RateLimitOptions | false;
   /** Refused requests per client address (default 5/s, bursts of 50); false disables. */
   failureLimit?: RateLimitOptions | false;
-  /** Device registrations per client address (default 2/s, bursts of 20); false disables. */
+  /** Device registrations per client address (default 10/s, bursts of 100: a fleet behind one NAT registers at start); false disables. */
   registrationLimit?: RateLimitOptions | false;
   /** Require an API key on operator endpoints (default true). */
   operatorAuth?: boolean;
@@ -119,7 +119,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
     maxBodyBytes,
     operator: operatorGuard(store, opts.operatorAuth ?? true, opts.apiKeys ?? []),
     failures: opts.failureLimit === false ? undefined : createRateLimiter<string>(opts.failureLimit ?? { perSecond: 5, burst: 50 }, now),
-    registrations: opts.registrationLimit === false ? undefined : createRateLimiter<string>(opts.registrationLimit ?? { perSecond: 2, burst: 20 }, now),
+    registrations: opts.registrationLimit === false ? undefined : createRateLimiter<string>(opts.registrationLimit ?? { perSecond: 10, burst: 100 }, now),
     rpcUrl: opts.rpcUrl,
     ingest: {
       store,
