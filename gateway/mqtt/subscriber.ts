@@ -120,15 +120,19 @@ export async function startMqttIngest(opts: MqttIngestOptions): Promise<MqttInge
     }
     const target = replyTarget(packet);
     if (target) {
-      const body = JSON.stringify(reply.body);
-      await client
-        .publishAsync(target.topic, body, {
+      // Not awaited: the answer's PUBACK arrives on the connection whose reading this slot may be holding up (at the
+      // cap), so waiting for it here would deadlock. A lost answer costs a republish, answered from the store.
+      client.publish(
+        target.topic,
+        JSON.stringify(reply.body),
+        {
           qos: 1,
           ...(v5
             ? { properties: { contentType: reply.contentType, ...(target.correlationData ? { correlationData: target.correlationData } : {}), userProperties: { status: String(reply.status), ...reply.headers } } }
             : {}),
-        })
-        .catch(() => undefined); // the device republishes when no answer comes; the reading is stored either way
+        },
+        () => undefined,
+      );
     }
     opts.onReply?.(reply, { topic: packet.topic, ms: performance.now() - started, answered: target !== undefined });
   }
