@@ -12,3 +12,5 @@ export { ingest, receiptOf, type IngestDeps } from "./ingest.ts";
 export { storedReadingJson } from "./routes/readings.ts";
 export type { RateLimitOptions } from "./rate-limit.ts";
 export { ethersMarketReader, sqliteNonceStore, type MarketChainReader, type MarketOptions, type MarketStream, type NonceStore } from "./market/index.ts";
+export { startMqttIngest, type MqttIngest, type MqttIngestOptions } from "./mqtt/subscriber.ts";
+export { startEmbeddedBroker, type EmbeddedBroker } from "./mqtt/broker.ts";

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Wallet } from "ethers";
 import { getDefaultBackend, type EddsaBackend } from "../../device-sdk/index.ts";
 import { createMachinefiClient, deployAll, readManifest, startAnvil, type Anvil, type DeploymentManifest, type MachinefiClient } from "../../contracts/index.ts";
-import { ethersMarketReader, openStore, startGateway, type RunningGateway, type SqliteStore, type StartGatewayOptions } from "../../gateway/index.ts";
+import { ethersMarketReader, openStore, startEmbeddedBroker, startGateway, startMqttIngest, type RunningGateway, type SqliteStore, type StartGatewayOptions } from "../../gateway/index.ts";
 import { EpochWorker, workerMigrations, WorkerStore, type WorkerEvent } from "../../gateway/worker/index.ts";
 import { contractsChainPort } from "../../gateway/worker/chain-port.ts";
 import { runtimeRunPort } from "../../gateway/worker/runtime-port.ts";
@@ -114,6 +114,17 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     const gw: RunningGateway = await startGateway({ store, backend, port: cfg.port, chainId, registry: manifest.contracts.DeviceRegistry, operatorAuth: false, workerStore: new WorkerStore(store.db), rpcUrl, dashboardAuth: dashboardAuthFromEnv(), market, ...o.gateway });
     cleanup.push(() => gw.close());
     log(`gateway listening on ${gw.url}`);
+    // An embedded MQTT broker (aedes, MQTT 3.1.1) the gateway ingests from, so half the fleet posts over MQTT (issue 24).
+    // MFI_MQTT=0 turns it off; MFI_MQTT_PORT picks its port (default: a free one).
+    let mqtt: { url: string; protocolVersion: 4 } | undefined;
+    if (process.env.MFI_MQTT !== "0") {
+      const broker = await startEmbeddedBroker({ port: Number(process.env.MFI_MQTT_PORT ?? 0) });
+      cleanup.push(() => broker.close());
+      const ingest = await startMqttIngest({ url: broker.url, ctx: gw.gateway.ingestContext, protocolVersion: broker.protocolVersion, shareGroup: false });
+      cleanup.push(() => ingest.close());
+      mqtt = { url: broker.url, protocolVersion: broker.protocolVersion };
+      log(`MQTT broker on ${broker.url} (3.1.1): publish to mfi/v1/devices/{deviceId}/readings/{correlation}, answers on …/acks/{correlation}`);
+    }
 
     const prover: ProverHandle = circuitsProvePort({ concurrency: cfg.proverConcurrency, mode: o.mockProofs ? "mock" : "groth16" });
     cleanup.push(() => prover.close());
@@ -144,6 +155,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
           chainId,
           registry: manifest.contracts.DeviceRegistry,
           stateDir: cfg.stateDir ? dir : undefined,
+          mqtt,
         });
         const missing: bigint[] = [];
         const missingOwners: string[] = [];

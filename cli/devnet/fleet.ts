@@ -9,6 +9,8 @@
 import { join } from "node:path";
 import {
   createDeviceClient,
+  mqttTransport,
+  type MqttTransport,
   generateDeviceKey,
   loadDeviceKey,
   memoryStorage,
@@ -41,6 +43,8 @@ export interface FleetOptions {
   noise?: number;
   now?: () => number;
   onError?: (deviceId: bigint, err: Error) => void;
+  /** A broker the gateway ingests from: every second device then posts its readings over MQTT (issue 24). */
+  mqtt?: { url: string; protocolVersion: 4 | 5 };
 }
 
 export interface FleetDevice {
@@ -48,6 +52,8 @@ export interface FleetDevice {
   client: DeviceClient;
   owner: string;
   faulty: boolean;
+  /** "mqtt" when this device's readings go through the broker */
+  transport: "http" | "mqtt";
 }
 
 export interface Fleet {
@@ -93,13 +99,22 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
   const noise = o.noise ?? 50;
   const keys = loadKeys(o.backend, o.devices, o.stateDir && join(o.stateDir, "fleet"));
   const faultyCount = Math.floor(o.devices * (o.faultyFraction ?? 0));
+  const transports: MqttTransport[] = [];
+  const mqttFor = (i: number) => {
+    if (!o.mqtt || i % 2 === 0) return undefined;
+    const t = mqttTransport(o.mqtt);
+    transports.push(t);
+    return t;
+  };
   const devices: (FleetDevice & { random: () => number })[] = keys.map((key, i) => ({
     key,
     random: o.seed === undefined ? shared : seededRandom((Math.imul(o.seed, 0x9e3779b1) + i) >>> 0),
     owner: o.owners[i % o.owners.length]!,
     faulty: i >= o.devices - faultyCount,
+    transport: o.mqtt && i % 2 === 1 ? "mqtt" : "http",
     client: createDeviceClient({
       url: o.url,
+      transport: mqttFor(i),
       key,
       backend: o.backend,
       signMode: "last",
@@ -163,6 +178,7 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
     async stop() {
       if (timer) clearTimeout(timer);
       await Promise.allSettled([...inflight]);
+      await Promise.allSettled(transports.map((t) => t.close()));
     },
   };
 }
