@@ -14,3 +14,4 @@ export type { RateLimitOptions } from "./rate-limit.ts";
 export { ethersMarketReader, sqliteNonceStore, type MarketChainReader, type MarketOptions, type MarketStream, type NonceStore } from "./market/index.ts";
 export { startMqttIngest, type MqttIngest, type MqttIngestOptions } from "./mqtt/subscriber.ts";
 export { startEmbeddedBroker, type EmbeddedBroker } from "./mqtt/broker.ts";
+export { mqttIngestMetrics } from "./mqtt/metrics.ts";

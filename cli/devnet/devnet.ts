@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Wallet } from "ethers";
 import { getDefaultBackend, type EddsaBackend } from "../../device-sdk/index.ts";
 import { createMachinefiClient, deployAll, readManifest, startAnvil, type Anvil, type DeploymentManifest, type MachinefiClient } from "../../contracts/index.ts";
-import { ethersMarketReader, openStore, startEmbeddedBroker, startGateway, startMqttIngest, type RunningGateway, type SqliteStore, type StartGatewayOptions } from "../../gateway/index.ts";
+import { ethersMarketReader, mqttIngestMetrics, openStore, startEmbeddedBroker, startGateway, startMqttIngest, type RunningGateway, type SqliteStore, type StartGatewayOptions } from "../../gateway/index.ts";
 import { EpochWorker, workerMigrations, WorkerStore, type WorkerEvent } from "../../gateway/worker/index.ts";
 import { contractsChainPort } from "../../gateway/worker/chain-port.ts";
 import { runtimeRunPort } from "../../gateway/worker/runtime-port.ts";
@@ -120,7 +120,8 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     if (process.env.MFI_MQTT !== "0") {
       const broker = await startEmbeddedBroker({ port: Number(process.env.MFI_MQTT_PORT ?? 0) });
       cleanup.push(() => broker.close());
-      const ingest = await startMqttIngest({ url: broker.url, ctx: gw.gateway.ingestContext, protocolVersion: broker.protocolVersion, shareGroup: false });
+      const registry = gw.gateway.metrics?.registry;
+      const ingest = await startMqttIngest({ url: broker.url, ctx: gw.gateway.ingestContext, protocolVersion: broker.protocolVersion, shareGroup: false, onReply: registry && mqttIngestMetrics(registry) });
       cleanup.push(() => ingest.close());
       mqtt = { url: broker.url, protocolVersion: broker.protocolVersion };
       log(`MQTT broker on ${broker.url} (3.1.1): publish to mfi/v1/devices/{deviceId}/readings/{correlation}, answers on …/acks/{correlation}`);
