@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Bench, BenchResult } from "./bench-lib.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const candidates = ["runtime", "device-sdk/crypto", "gateway", "circuits", "circuits/compile", "contracts", "test"].map((d) => join(root, d, "bench.ts"));
+const candidates = ["runtime", "device-sdk/crypto", "gateway", "gateway/mqtt", "circuits", "circuits/compile", "contracts", "test"].map((d) => join(root, d, "bench.ts"));
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const out = join(root, "build", "bench");
 mkdirSync(out, { recursive: true });

@@ -1,0 +1,129 @@
+/**
+ * `npm run bench -- mqtt` → build/bench/mqtt.json. One run:
+ *   ingest.crypto_floor.per_s            hash each reading into its chain + verify its signature, one thread per core
+ *   ingest.mqtt.single.per_s             readings/s acknowledged after commit, one signed reading per MQTT message
+ *   ingest.mqtt.single.vs_floor_ratio    ÷ the floor (goal ≥ 0.6)
+ *   ingest.mqtt.p99_ms                   p99 publish → after-commit answer at half the single peak
+ * Broker: Debian mosquitto (MQTT 5) when installed, else aedes in-process (MQTT 3.1.1, sharing the CPU with us).
+ * Readings are signed before the clock starts; the publisher is one client in this process, like a device fleet
+ * behind one broker connection.
+ */
+import { mkdtempSync } from "node:fs";
+import { availableParallelism, tmpdir } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { connectAsync } from "mqtt";
+import { ackTopic, getDefaultBackend, readingsTopic, type EddsaBackend } from "../../device-sdk/index.ts";
+import type { Bench, BenchResult } from "../../scripts/bench-lib.ts";
+import { percentile } from "../../scripts/bench-lib.ts";
+import { mosquittoBin, startAedes, startMosquitto, type TestBroker } from "../../test/mqtt-brokers.ts";
+import { createGateway } from "../app.ts";
+import { makeChain, registrationBody, testKey } from "../testing.ts";
+import { startMqttIngest } from "./subscriber.ts";
+
+async function cryptoFloor(backend: EddsaBackend, workers: number): Promise<number> {
+  const threads = Array.from({ length: workers }, (_, t) => {
+    const w = new Worker(new URL("../thread-boot.mjs", import.meta.url), {
+      workerData: { entry: new URL("./bench-floor-worker.ts", import.meta.url).href, backendName: backend.name, seed: 70_000 + t * 16, name: "mfi-bench-floor" },
+      execArgv: [],
+    });
+    return { w, ready: new Promise<void>((res, rej) => (w.once("message", () => res()), w.once("error", rej))) };
+  });
+  await Promise.all(threads.map((t) => t.ready));
+  const windowMs = 3000;
+  const at = performance.timeOrigin + performance.now() + 100;
+  const counts = await Promise.all(threads.map((t) => new Promise<number>((res, rej) => (t.w.once("message", (m: { done: number }) => res(m.done)), t.w.once("error", rej), t.w.postMessage({ windowMs, at })))));
+  await Promise.all(threads.map((t) => t.w.terminate()));
+  return (counts.reduce((a, b) => a + b, 0) * 1000) / windowMs;
+}
+
+/** Publish each device's readings in order (next after the previous answer), devices concurrently. */
+async function drive(broker: TestBroker, streams: { deviceId: bigint; payloads: string[] }[], intervalMs?: number) {
+  const v5 = broker.protocolVersion === 5;
+  const client = await connectAsync(broker.url, { protocolVersion: broker.protocolVersion, clean: true, reconnectPeriod: 0 });
+  const waiting = new Map<string, (status: number) => void>();
+  client.on("message", (topic, payload, packet) => {
+    const corr = v5 ? packet.properties?.correlationData?.toString() : topic.slice(topic.lastIndexOf("/") + 1);
+    const body = JSON.parse(payload.toString()) as { receipts?: unknown; status?: number };
+    waiting.get(corr!)?.(body.receipts ? 201 : (body.status ?? 0));
+    waiting.delete(corr!);
+  });
+  await client.subscribeAsync(ackTopic("+", v5 ? "bench" : "+"), { qos: 1 });
+  const latencies: number[] = [];
+  let accepted = 0;
+  let n = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    streams.map(async (s, d) => {
+      for (let i = 0; i < s.payloads.length; i++) {
+        if (intervalMs) {
+          const wait = t0 + (i + d / streams.length) * intervalMs - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+        const corr = `b${++n}`;
+        const t = performance.now();
+        const answered = new Promise<number>((r) => waiting.set(corr, r));
+        if (v5) client.publish(readingsTopic(s.deviceId), s.payloads[i]!, { qos: 1, properties: { responseTopic: ackTopic(s.deviceId, "bench"), correlationData: Buffer.from(corr) } });
+        else client.publish(readingsTopic(s.deviceId, corr), s.payloads[i]!, { qos: 1 });
+        const status = await answered;
+        latencies.push(performance.now() - t);
+        if (status !== 201) throw new Error(`MQTT ingest answered ${status}`);
+        accepted++;
+      }
+    }),
+  );
+  const perS = (accepted * 1000) / (performance.now() - t0);
+  await client.endAsync();
+  return { perS, latencies };
+}
+
+const bench: Bench = {
+  name: "mqtt",
+  async run(log) {
+    const backend = await getDefaultBackend();
+    const workers = availableParallelism();
+    const floor = await cryptoFloor(backend, workers);
+    log(`crypto floor: ${floor.toFixed(0)} readings/s on ${workers} threads (hash + verify, no I/O)`);
+
+    const broker = mosquittoBin ? await startMosquitto() : await startAedes();
+    const dir = mkdtempSync(join(tmpdir(), "mfi-bench-mqtt-"));
+    const gw = await createGateway({ dbPath: join(dir, "bench.sqlite"), backend, verifyWorkers: workers, rateLimit: false, maxClockSkewMs: null, metrics: false });
+    const ingest = await startMqttIngest({ url: broker.url, ctx: gw.ingestContext, protocolVersion: broker.protocolVersion, shareGroup: broker.shared ? "gateways" : false, maxInFlight: 256 });
+    try {
+      const DEVICES = 128;
+      const PACED = 32;
+      const keys = Array.from({ length: DEVICES + PACED }, (_, i) => testKey(backend, 5000 + i));
+      for (const k of keys) {
+        const res = await gw.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(registrationBody(backend, k)) });
+        if (res.status !== 201) throw new Error("registration failed");
+      }
+      const perDevice = Math.max(2, Math.min(60, Math.ceil((floor * 3) / DEVICES)));
+      log(`signing ${perDevice * DEVICES} single readings…`);
+      const single = keys.slice(0, DEVICES).map((k) => ({ deviceId: k.deviceId, payloads: makeChain(backend, k, perDevice).wire.map((w) => JSON.stringify([w])) }));
+      const s = await drive(broker, single);
+      log(`mqtt single (${broker.name}): ${s.perS.toFixed(0)} readings/s`);
+
+      const rate = s.perS / 2;
+      const pacedPer = Math.ceil(Math.max(40, Math.min(3000, Math.ceil(rate * 3))) / PACED);
+      const paced = keys.slice(DEVICES).map((k) => ({ deviceId: k.deviceId, payloads: makeChain(backend, k, pacedPer).wire.map((w) => JSON.stringify([w])) }));
+      const p = await drive(broker, paced, (PACED * 1000) / rate);
+      const p99 = percentile(p.latencies, 99);
+      log(`p99 at ${p.perS.toFixed(0)}/s: ${p99.toFixed(2)} ms`);
+
+      const note = `backend ${backend.name}; ${workers} cores; broker ${broker.name} (MQTT ${broker.protocolVersion === 5 ? "5" : "3.1.1"}); ${DEVICES} devices on one publisher connection in this process`;
+      const results: BenchResult[] = [
+        { id: "ingest.crypto_floor.per_s", value: floor, unit: "readings/s", note: `Poseidon hash of the reading + EdDSA verify, ${workers} threads, no I/O or parsing` },
+        { id: "ingest.mqtt.single.per_s", value: s.perS, unit: "readings/s", note },
+        { id: "ingest.mqtt.single.vs_floor_ratio", value: s.perS / floor, unit: "×", baseline: floor, ratio: s.perS / floor, note: "goal ≥ 0.6 of the crypto floor" },
+        { id: "ingest.mqtt.p99_ms", value: p99, unit: "ms", note: `publish → after-commit answer at ${p.perS.toFixed(0)} readings/s (half the single peak)` },
+      ];
+      return results;
+    } finally {
+      await ingest.close();
+      await gw.close();
+      await broker.close();
+    }
+  },
+};
+
+export default bench;
