@@ -46,6 +46,8 @@ const VARS = {
   MFI_GATEWAY_API_KEYS: [z.string().regex(/^[^,\s]+(,[^,\s]+)*,?$/), "comma-separated keys without spaces"],
   MFI_GATEWAY_MAX_CONNECTIONS: [int(1, 1_000_000), "a whole number of sockets"],
   MFI_GATEWAY_REQUEST_TIMEOUT_MS: [int(1000, 3_600_000), "milliseconds, 1000..3600000"],
+  MFI_GATEWAY_MQTT_URL: [z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/), "a broker URL: mqtt://, mqtts://, ws:// or wss://"],
+  MFI_GATEWAY_MQTT_PROTOCOL: [z.enum(["4", "5"]).transform((v) => Number(v) as 4 | 5), "4 (MQTT 3.1.1) or 5"],
 } as const satisfies Record<string, readonly [z.ZodType, string]>;
 
 type Parsed = { [K in keyof typeof VARS]?: z.output<(typeof VARS)[K][0]> };
@@ -84,5 +86,7 @@ export function parseGatewayEnv(env: Record<string, string | undefined>): ServeG
     apiKeys: v.MFI_GATEWAY_API_KEYS?.split(",").filter(Boolean),
     maxConnections: v.MFI_GATEWAY_MAX_CONNECTIONS,
     requestTimeoutMs: v.MFI_GATEWAY_REQUEST_TIMEOUT_MS,
+    mqttUrl: v.MFI_GATEWAY_MQTT_URL,
+    mqttProtocol: v.MFI_GATEWAY_MQTT_PROTOCOL,
   };
 }

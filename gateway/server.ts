@@ -13,6 +13,8 @@ import { GatewayError } from "./errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
 import { ethersMarketReader } from "./market/chain-reader.ts";
 import { createMetrics } from "./metrics.ts";
+import { mqttIngestMetrics } from "./mqtt/metrics.ts";
+import { startMqttIngest, type MqttIngest } from "./mqtt/subscriber.ts";
 import { openStore, type SqliteStore } from "./store/sqlite.ts";
 import { workerMigrations } from "./worker/migrations.ts";
 import { WorkerStore } from "./worker/store.ts";
@@ -113,6 +115,9 @@ export interface ServeGatewayConfig extends Omit<StartGatewayOptions, "store" | 
   protectMetrics?: boolean;
   /** DataMarket address: serve /v1/market streams, reading the chain through rpcUrl. */
   marketAddress?: string;
+  /** Also ingest readings from this MQTT broker (docs/mqtt.md), MQTT 5 (default) or 4 (3.1.1, no shared subscription). */
+  mqttUrl?: string;
+  mqttProtocol?: 4 | 5;
 }
 
 export interface ServedGateway {
@@ -124,7 +129,7 @@ export interface ServedGateway {
 
 /** Opens the store (with the worker's tables when dashboard or metrics need them), starts the gateway, logs "gateway listening". */
 export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGateway> {
-  const { dbPath, logLevel, dashboard = true, metrics = true, dashboardToken, protectMetrics, marketAddress, ...rest } = cfg;
+  const { dbPath, logLevel, dashboard = true, metrics = true, dashboardToken, protectMetrics, marketAddress, mqttUrl, mqttProtocol, ...rest } = cfg;
   if (marketAddress && !rest.rpcUrl) throw new GatewayError(500, "config", "a market needs the chain's JSON-RPC URL", { details: "set rpcUrl (--rpc, MFI_RPC_URL) with the DataMarket address" });
   // The dashboard shows every device, owner and payout: beyond loopback it is served only behind a token.
   const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(rest.hostname ?? "127.0.0.1");
@@ -152,13 +157,27 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
     await store.close().catch(() => {});
     throw err;
   }
+  let mqtt: MqttIngest | undefined;
+  if (mqttUrl) {
+    try {
+      const registry = running.gateway.metrics?.registry;
+      const v = mqttProtocol ?? 5;
+      mqtt = await startMqttIngest({ url: mqttUrl, protocolVersion: v, shareGroup: v === 5 ? "gateways" : false, ctx: running.gateway.ingestContext, onReply: registry && mqttIngestMetrics(registry) });
+    } catch (err) {
+      await running.close();
+      await store.close().catch(() => {});
+      reader?.close();
+      throw err;
+    }
+  }
   const shown = (on: boolean, protect: boolean) => (on ? (protect ? "token" : "open") : "off");
-  log.info({ url: running.url, backend: running.gateway.backend.name, db: dbPath, chain: rest.rpcUrl ?? null, market: marketAddress ?? null, dashboard: shown(dashboard, !!dashboardToken), metrics: shown(metrics, !!protectMetrics) }, "gateway listening");
+  log.info({ url: running.url, backend: running.gateway.backend.name, db: dbPath, chain: rest.rpcUrl ?? null, market: marketAddress ?? null, mqtt: mqttUrl ?? null, dashboard: shown(dashboard, !!dashboardToken), metrics: shown(metrics, !!protectMetrics) }, "gateway listening");
   return {
     running,
     log,
     async close() {
       log.info("stopping");
+      await mqtt?.close();
       await running.close();
       await store.close();
       reader?.close();
