@@ -88,6 +88,31 @@ describe("startMqttIngest", () => {
     expect(readingsTopic(good.deviceId)).not.toBe(readingsTopic(bad.deviceId));
   });
 
+  it("resubscribes after the broker restarts, and ingests again", async () => {
+    const { gw: g, keys, chains } = await gatewayWith(1);
+    await sub?.close();
+    await gw.close();
+    gw = g;
+    const own = await startEmbeddedBroker();
+    const restarted: EmbeddedBroker[] = [];
+    try {
+      sub = await startMqttIngest({ url: own.url, ctx: gw.ingestContext, protocolVersion: 4, shareGroup: false });
+      const reconnected = new Promise<void>((r) => sub!.client.once("connect", () => r()));
+      await own.close();
+      restarted.push(await startEmbeddedBroker({ port: own.port }));
+      await reconnected;
+      // the subscription is renewed right after the reconnect: retry the first publish until it is answered
+      let r;
+      for (let i = 0; i < 50 && !r; i++) r = await publishRaw({ url: own.url, protocolVersion: 4, deviceId: keys[0]!.deviceId, payload: JSON.stringify(chains[0]!.wire), timeoutMs: 500 }).catch(() => undefined);
+      expect(r?.status).toBe(201);
+      expect(await gw.store.countReadings()).toBe(1);
+    } finally {
+      await sub?.close();
+      sub = undefined;
+      for (const b of restarted) await b.close();
+    }
+  });
+
   it("close() lets messages in flight finish and answers them", async () => {
     const { gw: g, keys, chains } = await gatewayWith(1);
     await sub?.close();
