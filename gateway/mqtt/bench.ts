@@ -4,11 +4,13 @@
  *   ingest.mqtt.single.per_s             readings/s acknowledged after commit, one signed reading per MQTT message
  *   ingest.mqtt.single.vs_floor_ratio    ÷ the floor (goal ≥ 0.6)
  *   ingest.mqtt.p99_ms                   p99 publish → after-commit answer at half the single peak
+ *   ingest.single.vs_floor_ratio         HTTP single-reading ingest (keep-alive, same devices count) ÷ the same floor
  * Broker: Debian mosquitto (MQTT 5) when installed, else aedes in-process (MQTT 3.1.1, sharing the CPU with us).
  * Readings are signed before the clock starts; the publisher is one client in this process, like a device fleet
  * behind one broker connection.
  */
 import { mkdtempSync } from "node:fs";
+import { Agent, request } from "node:http";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
@@ -19,7 +21,36 @@ import { percentile } from "../../scripts/bench-lib.ts";
 import { mosquittoBin, startAedes, startMosquitto, type TestBroker } from "../../test/mqtt-brokers.ts";
 import { createGateway } from "../app.ts";
 import { makeChain, registrationBody, testKey } from "../testing.ts";
+import { startGateway } from "../server.ts";
 import { startMqttIngest } from "./subscriber.ts";
+
+/** HTTP single-reading ingest for the same comparison: each device posts its readings in order, devices concurrently. */
+async function httpSingle(url: string, streams: { deviceId: bigint; bodies: string[] }[]): Promise<number> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const u = new URL(url);
+  const post = (path: string, body: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request({ host: u.hostname, port: u.port, path, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      });
+      req.on("error", reject);
+      req.end(body);
+    });
+  let accepted = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    streams.map(async (s) => {
+      for (const b of s.bodies) {
+        const status = await post(`/v1/devices/${s.deviceId}/readings`, b);
+        if (status !== 201) throw new Error(`HTTP ingest answered ${status}`);
+        accepted++;
+      }
+    }),
+  );
+  agent.destroy();
+  return (accepted * 1000) / (performance.now() - t0);
+}
 
 async function cryptoFloor(backend: EddsaBackend, workers: number): Promise<number> {
   const threads = Array.from({ length: workers }, (_, t) => {
@@ -110,11 +141,28 @@ const bench: Bench = {
       const p99 = percentile(p.latencies, 99);
       log(`p99 at ${p.perS.toFixed(0)}/s: ${p99.toFixed(2)} ms`);
 
+      // HTTP on the same machine in the same run, fresh devices and database, for ingest.single.vs_floor_ratio.
+      const http = await startGateway({ dbPath: join(dir, "bench-http.sqlite"), backend, verifyWorkers: workers, rateLimit: false, maxClockSkewMs: null, operatorAuth: false, metrics: false });
+      let httpPerS: number;
+      try {
+        const hk = Array.from({ length: DEVICES }, (_, i) => testKey(backend, 9000 + i));
+        // registered without a socket: the per-address registration budget is not what this measures
+        for (const k of hk) {
+          const res = await http.gateway.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(registrationBody(backend, k)) });
+          if (res.status !== 201) throw new Error(`registration answered ${res.status}`);
+        }
+        httpPerS = await httpSingle(http.url, hk.map((k) => ({ deviceId: k.deviceId, bodies: makeChain(backend, k, perDevice).wire.map((w) => JSON.stringify(w)) })));
+        log(`http single: ${httpPerS.toFixed(0)} readings/s`);
+      } finally {
+        await http.close();
+      }
+
       const note = `backend ${backend.name}; ${workers} cores; broker ${broker.name} (MQTT ${broker.protocolVersion === 5 ? "5" : "3.1.1"}); ${DEVICES} devices on one publisher connection in this process`;
       const results: BenchResult[] = [
         { id: "ingest.crypto_floor.per_s", value: floor, unit: "readings/s", note: `Poseidon hash of the reading + EdDSA verify, ${workers} threads, no I/O or parsing` },
         { id: "ingest.mqtt.single.per_s", value: s.perS, unit: "readings/s", note },
         { id: "ingest.mqtt.single.vs_floor_ratio", value: s.perS / floor, unit: "×", baseline: floor, ratio: s.perS / floor, note: "goal ≥ 0.6 of the crypto floor" },
+        { id: "ingest.single.vs_floor_ratio", value: httpPerS / floor, unit: "×", baseline: floor, ratio: httpPerS / floor, note: `HTTP single-reading ingest ${httpPerS.toFixed(0)}/s, same run, for comparison` },
         { id: "ingest.mqtt.p99_ms", value: p99, unit: "ms", note: `publish → after-commit answer at ${p.perS.toFixed(0)} readings/s (half the single peak)` },
       ];
       return results;
