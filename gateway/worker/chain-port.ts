@@ -45,7 +45,7 @@ export function contractsChainPort(client: MachinefiClient, opts: { confirmTimeo
     async waitPaid(txHash) {
       let receipt: TransactionReceipt | null = null;
       try {
-        receipt = await client.provider.waitForTransaction(txHash, 1, timeout);
+        receipt = await pollReceipt(client, txHash, timeout);
       } catch (err) {
         return { status: "unknown", error: (err as Error).message };
       }
@@ -54,4 +54,20 @@ export function contractsChainPort(client: MachinefiClient, opts: { confirmTimeo
       return { status: "reverted", error: `claim transaction ${txHash} reverted`, gasUsed: receipt.gasUsed };
     },
   };
+}
+
+/**
+ * Asks for the receipt directly until it exists or the time is up. ethers' waitForTransaction waits for the next
+ * block event when the first lookup misses; on an automining chain (anvil) whose only transactions are ours, a
+ * block mined between that lookup and the subscription is never announced and the next block comes only with our
+ * next claim, which waits for this one: submissions stalled for the whole timeout (seen on the devnet under load).
+ */
+async function pollReceipt(client: MachinefiClient, txHash: string, timeoutMs: number): Promise<TransactionReceipt | null> {
+  const until = Date.now() + timeoutMs;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    const r = await client.provider.getTransactionReceipt(txHash);
+    if (r) return r;
+    if (Date.now() + delay > until) return null;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+  }
 }
