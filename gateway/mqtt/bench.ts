@@ -72,6 +72,7 @@ async function cryptoFloor(backend: EddsaBackend, workers: number): Promise<numb
 async function drive(broker: TestBroker, streams: { deviceId: bigint; payloads: string[] }[], intervalMs?: number) {
   const v5 = broker.protocolVersion === 5;
   const client = await connectAsync(broker.url, { protocolVersion: broker.protocolVersion, clean: true, reconnectPeriod: 0 });
+  (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   const waiting = new Map<string, (status: number) => void>();
   client.on("message", (topic, payload, packet) => {
     const corr = v5 ? packet.properties?.correlationData?.toString() : topic.slice(topic.lastIndexOf("/") + 1);

@@ -76,6 +76,11 @@ export async function startMqttIngest(opts: MqttIngestOptions): Promise<MqttInge
     ...opts.mqtt,
   });
 
+  // Answers are small and latency is the product: no Nagle delay on the broker connection (mqtt.js leaves it on).
+  const noDelay = () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+  noDelay();
+  client.on("connect", noDelay);
+
   let inFlight = 0;
   let closing = false;
   const waiting: (() => void)[] = [];
