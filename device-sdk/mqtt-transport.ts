@@ -67,6 +67,10 @@ export function mqttTransport(opts: MqttTransportOptions): MqttTransport {
         queueQoSZero: false,
         ...opts.mqtt,
       });
+      // Small messages waiting on an answer: no Nagle delay where the stream is a TCP socket (Node; not in browsers).
+      const noDelay = () => (client.stream as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+      noDelay();
+      client.on("connect", noDelay);
       client.on("message", (topic, payload, packet) => {
         const corr = v5 ? packet.properties?.correlationData?.toString("utf8") : topic.slice(topic.lastIndexOf("/") + 1);
         const p = corr === undefined ? undefined : pending.get(corr);
