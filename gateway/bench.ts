@@ -100,7 +100,7 @@ const bench: Bench = {
     const { perS: raw, cpuUs: verifyCpuUs } = await rawVerifyRate(backend, workers, log);
 
     const dir = mkdtempSync(join(tmpdir(), "mfi-bench-"));
-    const gw = await startGateway({ dbPath: join(dir, "bench.sqlite"), backend, verifyWorkers: workers, rateLimit: false, maxClockSkewMs: null, operatorAuth: false });
+    const gw = await startGateway({ dbPath: join(dir, "bench.sqlite"), backend, verifyWorkers: workers, rateLimit: false, registrationLimit: false, maxClockSkewMs: null, operatorAuth: false });
     try {
       const url = new URL(gw.url);
       // Many devices in flight, as a fleet would have: per-device posts are sequential (each extends the chain), so
