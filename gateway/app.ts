@@ -38,6 +38,8 @@ export interface GatewayOptions {
   registry?: string;
   /** Verifier worker threads (default: all cores, started as load calls for them); 0 verifies inline. */
   verifyWorkers?: number;
+  /** Readings waiting for the verifier beyond which requests get 503 (default: 4 messages' worth per thread). */
+  verifyQueueItems?: number;
   /** Largest |ts - now| in ms (default 5 minutes); null accepts any ts. */
   maxClockSkewMs?: number | null;
   now?: () => number;
@@ -104,7 +106,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   const store = opts.store ?? openStore(opts.dbPath!, opts.storeOptions);
   const backend = opts.backend ?? (await getDefaultBackend());
   const directory = opts.directory ?? storeDirectory(store);
-  const verifier = createVerifier({ backend, workers: opts.verifyWorkers });
+  const verifier = createVerifier({ backend, workers: opts.verifyWorkers, ...(opts.verifyQueueItems === undefined ? {} : { maxQueuedItems: opts.verifyQueueItems }) });
   const now = opts.now ?? Date.now;
   const rateLimit = opts.rateLimit === undefined ? { perSecond: 50, burst: 100 } : opts.rateLimit;
   const maxBodyBytes = opts.maxBodyBytes ?? 1 << 20;
