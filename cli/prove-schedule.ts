@@ -6,12 +6,10 @@
  *   multiple of the length, so length and alignment are checked; "before genesis" only with --rpc. A devnet registers
  *   its own applets with its --epoch-ms instead: use --rpc for those.
  */
-import { Contract } from "ethers";
 import { InvalidProveOptionsError } from "../circuits/index.ts";
-import { getArtifact, makeProvider, readManifest } from "../contracts/index.ts";
-import { ContractsEnvironmentError } from "../contracts/errors.ts";
 import { DEFAULT_EPOCH_LENGTH_MS, type EpochSchedule } from "../device-sdk/index.ts";
 import { loadAppletManifest } from "../runtime/index.ts";
+import { withAppletRegistry } from "./applet-registry.ts";
 
 export interface ScheduleSource {
   schedule: EpochSchedule;
@@ -30,23 +28,13 @@ export async function proveSchedule(o: { imageId: string; applet?: string; rpcUr
 }
 
 async function onChain(o: { imageId: string; rpcUrl: string; manifestDir?: string }): Promise<ScheduleSource> {
-  const provider = makeProvider(o.rpcUrl);
-  try {
-    let chainId: bigint;
-    try {
-      chainId = (await provider.getNetwork()).chainId;
-    } catch (cause) {
-      throw new ContractsEnvironmentError(`cannot reach the RPC at ${o.rpcUrl}`, { cause });
-    }
-    const registry = readManifest(chainId, ...(o.manifestDir ? [o.manifestDir] : [])).contracts.AppletRegistry;
+  return withAppletRegistry(o, async ({ provider, chainId, registry, applets }) => {
     const imageId = `0x${o.imageId.replace(/^0x/, "").toLowerCase()}`;
-    const app = (await new Contract(registry, getArtifact("AppletRegistry").abi as never, provider).getFunction("appletOf")(imageId)) as unknown as { owner: string; epochLengthMs: bigint; genesisMs: bigint };
+    const app = (await applets.getFunction("appletOf")(imageId)) as unknown as { owner: string; epochLengthMs: bigint; genesisMs: bigint };
     if (/^0x0{40}$/i.test(app.owner)) throw new InvalidProveOptionsError(`applet ${imageId} is not registered in AppletRegistry ${registry} on chain ${chainId}: the vault would pay no proof for it`);
     const block = await provider.getBlock("latest");
     // The claim is mined in a later block: at least the latest block's time, and not before now on this machine.
     const nowMs = BigInt(Math.max((block?.timestamp ?? 0) * 1000, Date.now()));
     return { schedule: { lengthMs: BigInt(app.epochLengthMs), genesisMs: BigInt(app.genesisMs) }, nowMs, source: `AppletRegistry ${registry} on chain ${chainId}` };
-  } finally {
-    provider.destroy();
-  }
+  });
 }

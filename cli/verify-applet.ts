@@ -8,8 +8,7 @@ import { basename, dirname, join } from "node:path";
 import { Contract } from "ethers";
 import { InvalidVerifyOptionsError, ReceiptMismatchError, REDUCER_PARAM, specOf, claimPublicSignals, type ExpectedApplet, type Receipt } from "../circuits/index.ts";
 import { imageIdOf, loadAppletManifest, APPLETS_DIR, APPLET_BUILD_DIR, type AppletManifest } from "../runtime/index.ts";
-import { makeProvider, readManifest, getArtifact } from "../contracts/index.ts";
-import { ContractsEnvironmentError } from "../contracts/errors.ts";
+import { withAppletRegistry } from "./applet-registry.ts";
 
 function expectedOf(manifest: AppletManifest, wasm: Uint8Array): ExpectedApplet {
   const param = REDUCER_PARAM[manifest.reducer] ? BigInt(manifest.param!) : undefined;
@@ -42,16 +41,7 @@ export async function verifyOnChain(o: { rpcUrl: string; receipt: Receipt; regis
   const r = o.receipt;
   const spec = specOf(r.seal.circuit);
   if (spec.kind !== "readings") throw new ReceiptMismatchError(`the receipt is not for the expected applet: its proof is from the ${r.seal.circuit} circuit, not a readings circuit (a ${spec.kind} proof is no claim)`);
-  const provider = makeProvider(o.rpcUrl);
-  try {
-    let chainId: bigint;
-    try {
-      chainId = (await provider.getNetwork()).chainId;
-    } catch (cause) {
-      throw new ContractsEnvironmentError(`cannot reach the RPC at ${o.rpcUrl}`, { cause });
-    }
-    const registry = o.registry ?? readManifest(chainId, ...(o.manifestDir ? [o.manifestDir] : [])).contracts.AppletRegistry;
-    const applets = new Contract(registry, getArtifact("AppletRegistry").abi as never, provider);
+  return withAppletRegistry(o, async ({ provider, chainId, registry, applets }) => {
     const app = (await applets.getFunction("appletOf")(r.claim.imageId)) as unknown as { owner: string; hasParam: boolean; param: bigint };
     if (/^0x0{40}$/i.test(app.owner)) throw new ReceiptMismatchError(`the receipt is not for a registered applet: AppletRegistry ${registry} on chain ${chainId} has no imageId ${r.claim.imageId}`);
     const verifier = (await applets.getFunction("verifierOf")(r.claim.imageId, r.seal.k)) as string;
@@ -65,7 +55,5 @@ export async function verifyOnChain(o: { rpcUrl: string; receipt: Receipt; regis
     // b in the verifier's (c1, c0) order, as toCalldata encodes it for the vault.
     const ok = (await new Contract(verifier, abi, provider).getFunction("verifyProof")(a, [[b[0][1], b[0][0]], [b[1][1], b[1][0]]], c, signals)) as boolean;
     return { ok, verifier, param };
-  } finally {
-    provider.destroy();
-  }
+  });
 }
