@@ -7,13 +7,13 @@
  * Readings are signed before the clock starts: the bench measures the gateway, not the devices.
  */
 import { Agent, request } from "node:http";
-import { Worker } from "node:worker_threads";
 import { availableParallelism, tmpdir } from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { getDefaultBackend, type EddsaBackend, type VerifyItem, type WireReading } from "../device-sdk/index.ts";
 import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
 import { percentile } from "../scripts/bench-lib.ts";
+import { threadRate } from "./bench-threads.ts";
 import { startGateway } from "./server.ts";
 import { makeChain, registrationBody, testKey } from "./testing.ts";
 
@@ -36,19 +36,10 @@ function post(url: URL, path: string, body: string): Promise<number> {
  * independent: other processes' load shows in wall-clock rates, not in CPU time).
  */
 async function rawVerifyRate(backend: EddsaBackend, workers: number, log: (m: string) => void): Promise<{ perS: number; cpuUs: number }> {
-  const threads = Array.from({ length: workers }, (_, t) => {
-    const w = new Worker(new URL("./thread-boot.mjs", import.meta.url), {
-      workerData: { entry: new URL("./bench-raw-worker.ts", import.meta.url).href, backendName: backend.name, keys: 64, seed: 50_000 + t * 64, mod: "data:text/javascript,", name: "mfi-bench-raw" },
-      execArgv: [],
-    });
-    return { w, ready: new Promise<void>((res, rej) => (w.once("message", () => res()), w.once("error", rej))) };
-  });
-  await Promise.all(threads.map((t) => t.ready));
-  const windowMs = 3000;
-  const at = performance.timeOrigin + performance.now() + 100;
-  const counts = await Promise.all(threads.map((t) => new Promise<number>((res, rej) => (t.w.once("message", (m: { done: number }) => res(m.done)), t.w.once("error", rej), t.w.postMessage({ windowMs, at })))));
-  await Promise.all(threads.map((t) => t.w.terminate()));
-  const perS = (counts.reduce((a, b) => a + b, 0) * 1000) / windowMs;
+  const perS = await threadRate(
+    new URL("./bench-raw-worker.ts", import.meta.url),
+    Array.from({ length: workers }, (_, t) => ({ backendName: backend.name, keys: 64, seed: 50_000 + t * 64, mod: "data:text/javascript,", name: "mfi-bench-raw" })),
+  );
 
   const items: VerifyItem[] = Array.from({ length: 16 }, (_, i) => {
     const k = testKey(backend, 60_000 + i);

@@ -13,13 +13,13 @@ import { mkdtempSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
-import { Worker } from "node:worker_threads";
 import { connectAsync } from "mqtt";
 import { ackTopic, getDefaultBackend, readingsTopic, type EddsaBackend } from "../../device-sdk/index.ts";
 import type { Bench, BenchResult } from "../../scripts/bench-lib.ts";
 import { percentile } from "../../scripts/bench-lib.ts";
 import { mosquittoBin, startAedes, startMosquitto, type TestBroker } from "../../test/mqtt-brokers.ts";
 import { createGateway } from "../app.ts";
+import { threadRate } from "../bench-threads.ts";
 import { makeChain, registrationBody, testKey } from "../testing.ts";
 import { startGateway } from "../server.ts";
 import { startMqttIngest } from "./subscriber.ts";
@@ -53,19 +53,10 @@ async function httpSingle(url: string, streams: { deviceId: bigint; bodies: stri
 }
 
 async function cryptoFloor(backend: EddsaBackend, workers: number): Promise<number> {
-  const threads = Array.from({ length: workers }, (_, t) => {
-    const w = new Worker(new URL("../thread-boot.mjs", import.meta.url), {
-      workerData: { entry: new URL("./bench-floor-worker.ts", import.meta.url).href, backendName: backend.name, seed: 70_000 + t * 16, name: "mfi-bench-floor" },
-      execArgv: [],
-    });
-    return { w, ready: new Promise<void>((res, rej) => (w.once("message", () => res()), w.once("error", rej))) };
-  });
-  await Promise.all(threads.map((t) => t.ready));
-  const windowMs = 3000;
-  const at = performance.timeOrigin + performance.now() + 100;
-  const counts = await Promise.all(threads.map((t) => new Promise<number>((res, rej) => (t.w.once("message", (m: { done: number }) => res(m.done)), t.w.once("error", rej), t.w.postMessage({ windowMs, at })))));
-  await Promise.all(threads.map((t) => t.w.terminate()));
-  return (counts.reduce((a, b) => a + b, 0) * 1000) / windowMs;
+  return threadRate(
+    new URL("./bench-floor-worker.ts", import.meta.url),
+    Array.from({ length: workers }, (_, t) => ({ backendName: backend.name, seed: 70_000 + t * 16, name: "mfi-bench-floor" })),
+  );
 }
 
 /** Publish each device's readings in order (next after the previous answer), devices concurrently. */
