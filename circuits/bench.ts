@@ -7,8 +7,8 @@
 import { mkdtempSync, rmSync, mkdirSync } from "node:fs";
 import { tmpdir, loadavg } from "node:os";
 import { join } from "node:path";
-import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
-import { median } from "../scripts/bench-lib.ts";
+import type { Bench, BenchResult } from "../core/index.ts";
+import { median } from "../core/index.ts";
 import { registrationMessage } from "../device-sdk/index.ts";
 import { proveClaim, verifyReceipt, closeProver, ProverPool, proveRegistration, DEFAULT_CIRCUITS, buildCircuits, artifactsOf, type ProveResult } from "./index.ts";
 import { readManifest } from "./setup/build.ts";

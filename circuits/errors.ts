@@ -1,5 +1,5 @@
 /** The circuits layer's one error family (viem style): what went wrong, what to do, and the cause. */
-import { BaseError, type BaseErrorOptions } from "../device-sdk/base-error.ts";
+import { BaseError, type BaseErrorOptions } from "../core/index.ts";
 
 export type CircuitsErrorOptions = BaseErrorOptions;
 

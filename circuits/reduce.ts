@@ -1,8 +1,8 @@
-/** The reducers' semantics as the circuits compute them (runtime/reducers.ts on [0, 2^63)), checked before proving. */
+/** The reducers' semantics as the circuits compute them (core/reducers.ts on [0, 2^63)), checked before proving. */
 import type { Reducer } from "./catalog.ts";
 import { ValueRangeError, InvalidProveOptionsError } from "./errors.ts";
 // The runtime's reference and the circuits share one definition; this file adds the circuits' value range.
-import { foldReducer } from "../runtime/reducers.ts";
+import { foldReducer } from "../core/index.ts";
 
 export const MAX_REDUCED = (1n << 63n) - 1n;
 

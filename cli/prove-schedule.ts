@@ -8,7 +8,7 @@
  */
 import { InvalidProveOptionsError } from "../circuits/index.ts";
 import { DEFAULT_EPOCH_LENGTH_MS, type EpochSchedule } from "../device-sdk/index.ts";
-import { loadAppletManifest } from "../runtime/index.ts";
+import { loadAppletManifest } from "../toolchain/index.ts";
 import { withAppletRegistry } from "./applet-registry.ts";
 
 export interface ScheduleSource {

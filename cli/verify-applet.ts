@@ -7,7 +7,8 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { Contract } from "ethers";
 import { InvalidVerifyOptionsError, ReceiptMismatchError, REDUCER_PARAM, specOf, claimPublicSignals, type ExpectedApplet, type Receipt } from "../circuits/index.ts";
-import { imageIdOf, loadAppletManifest, APPLETS_DIR, APPLET_BUILD_DIR, type AppletManifest } from "../runtime/index.ts";
+import { imageIdOf } from "../runtime/index.ts";
+import { loadAppletManifest, APPLETS_DIR, APPLET_BUILD_DIR, type AppletManifest } from "../toolchain/index.ts";
 import { withAppletRegistry } from "./applet-registry.ts";
 
 function expectedOf(manifest: AppletManifest, wasm: Uint8Array): ExpectedApplet {

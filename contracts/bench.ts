@@ -4,8 +4,8 @@
  * on the public-signal count, so it equals the readings circuits' generated verifiers), called by the vault directly.
  */
 import { ContractFactory, type Wallet } from "ethers";
-import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
-import { median } from "../scripts/bench-lib.ts";
+import type { Bench, BenchResult } from "../core/index.ts";
+import { median } from "../core/index.ts";
 import { startDevnet, randomDeviceId, randomImageId, signedEpochChain, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import type { MachinefiClient } from "./client.ts";
 import { buildJsBackend, loadDeviceKey, registrationMessage } from "../device-sdk/index.ts";

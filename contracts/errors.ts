@@ -3,7 +3,7 @@
  * `docsPath` points at docs/contracts.md. ContractRevertedError carries a decoded custom error with the contract's
  * own NatSpec notice, so callers switch on `errorName` and users read the contract's words.
  */
-import { BaseError, type BaseErrorOptions } from "../device-sdk/base-error.ts";
+import { BaseError, type BaseErrorOptions } from "../core/index.ts";
 
 export type ContractsErrorOptions = BaseErrorOptions;
 

@@ -1,7 +1,7 @@
 /** The device SDK's one error family (viem style): a short message, details, what to do, and the cause. */
-import { BaseError, type BaseErrorOptions } from "./base-error.ts";
+import { BaseError, type BaseErrorOptions } from "../core/index.ts";
 
-export { BaseError, type BaseErrorOptions } from "./base-error.ts";
+export { BaseError, type BaseErrorOptions } from "../core/index.ts";
 export type SdkErrorOptions = BaseErrorOptions;
 
 export class SdkError extends BaseError {

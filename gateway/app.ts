@@ -15,12 +15,12 @@ import { healthRoutes } from "./routes/health.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { problemResponse, toGatewayError, validationHook } from "./routes/problem.ts";
 import { readingRoutes } from "./routes/readings.ts";
-import { hashApiKey, openStore, type OpenStoreOptions } from "./store/sqlite.ts";
-import type { Store } from "./store/types.ts";
+import { hashApiKey, openStore, type OpenStoreOptions } from "../store/sqlite.ts";
+import type { Store } from "../store/types.ts";
 import { createVerifier, type Verifier } from "./verify-pool.ts";
 import { createMetrics, type GatewayMetrics } from "./metrics.ts";
 import { dashboardGuard, dashboardRoutes, type DashboardAuthOptions } from "./dashboard/index.tsx";
-import type { WorkerStore } from "./worker/store.ts";
+import type { WorkerStore } from "../worker/store.ts";
 import { requestLogger, type Logger } from "./logger.ts";
 import { marketApp, type MarketOptions } from "./market/index.ts";
 

@@ -4,7 +4,7 @@ import type { EddsaBackend } from "../device-sdk/index.ts";
 import type { DeviceDirectory } from "./directory.ts";
 import type { IngestDeps } from "./ingest.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import type { Store } from "./store/types.ts";
+import type { Store } from "../store/types.ts";
 import type { Verifier } from "./verify-pool.ts";
 
 export interface GatewayContext {

@@ -2,7 +2,7 @@
  * The gateway's view of which devices exist and with which keys. Local (the gateway's own store, from signed
  * registrations) for now; an on-chain DeviceRegistry follower implements the same interface later.
  */
-import type { DeviceRecord, Store } from "./store/types.ts";
+import type { DeviceRecord, Store } from "../store/types.ts";
 
 export interface DeviceDirectory {
   get(deviceId: bigint): Promise<DeviceRecord | undefined>;

@@ -3,8 +3,8 @@
  */
 export { createGateway, type Gateway, type GatewayOptions } from "./app.ts";
 export { startGateway, type RunningGateway, type StartGatewayOptions } from "./server.ts";
-export { openStore, gatewayMigrations, hashApiKey, type OpenStoreOptions, type SqliteStore } from "./store/sqlite.ts";
-export type { AppendResult, DeviceRecord, ListDevicesQuery, ListReadingsQuery, Migration, Store, StoredReading } from "./store/types.ts";
+export { openStore, gatewayMigrations, hashApiKey, type OpenStoreOptions, type SqliteStore } from "../store/sqlite.ts";
+export type { AppendResult, DeviceRecord, ListDevicesQuery, ListReadingsQuery, Migration, Store, StoredReading } from "../store/types.ts";
 export { storeDirectory, type DeviceDirectory } from "./directory.ts";
 export { createVerifier, type Verifier, type VerifierOptions } from "./verify-pool.ts";
 export { GatewayError, type GatewayErrorOptions } from "./errors.ts";

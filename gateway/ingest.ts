@@ -8,7 +8,7 @@ import type { DeviceDirectory } from "./directory.ts";
 import { chainConflict, GatewayError, notFound, tooLarge, unauthorized, unprocessable } from "./errors.ts";
 import { rateLimited, type RateLimiter } from "./rate-limit.ts";
 import type { WireReadingIn } from "./schemas.ts";
-import type { Store, StoredReading } from "./store/types.ts";
+import type { Store, StoredReading } from "../store/types.ts";
 import type { Verifier } from "./verify-pool.ts";
 
 export interface IngestDeps {

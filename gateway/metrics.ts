@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { WorkerStore } from "./worker/store.ts";
+import type { WorkerStore } from "../worker/store.ts";
 
 export interface GatewayMetrics {
   registry: Registry;

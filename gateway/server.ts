@@ -15,9 +15,9 @@ import { ethersMarketReader } from "./market/chain-reader.ts";
 import { createMetrics } from "./metrics.ts";
 import { mqttIngestMetrics } from "./mqtt/metrics.ts";
 import { startMqttIngest, type MqttIngest } from "./mqtt/subscriber.ts";
-import { openStore, type SqliteStore } from "./store/sqlite.ts";
-import { workerMigrations } from "./worker/migrations.ts";
-import { WorkerStore } from "./worker/store.ts";
+import { openStore, type SqliteStore } from "../store/sqlite.ts";
+import { workerMigrations } from "../worker/migrations.ts";
+import { WorkerStore } from "../worker/store.ts";
 
 export interface StartGatewayOptions extends GatewayOptions {
   /** 0 picks a free port. */

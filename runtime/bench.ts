@@ -2,10 +2,10 @@
  * `npm run bench runtime`: metering overhead, instantiation latency, and energy-sum throughput against a plain
  * TypeScript reducer. Every ratio compares two things measured in this same run.
  */
-import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
-import { geomean, median } from "../scripts/bench-lib.ts";
+import type { Bench, BenchResult } from "../core/index.ts";
+import { geomean, median } from "../core/index.ts";
 import { Engine } from "./engine.ts";
-import { loadBuiltApplet } from "./harness.ts";
+import { loadBuiltApplet } from "../toolchain/index.ts";
 import { encodeInput, encodeInputTransient, type AppletReading } from "./input.ts";
 import { Instance } from "./instance.ts";
 import { takeInstance } from "./instance-pool.ts";

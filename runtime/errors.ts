@@ -3,7 +3,7 @@
  * Validation errors are thrown (the Wasm is never run); traps are returned in the run result (a trap is an
  * outcome of a run, deterministic and replayable, not a host failure).
  */
-import { BaseError, type BaseErrorOptions } from "../device-sdk/base-error.ts";
+import { BaseError, type BaseErrorOptions } from "../core/index.ts";
 
 export type RuntimeErrorOptions = BaseErrorOptions;
 
@@ -80,14 +80,4 @@ export class ValidationError extends RuntimeBaseError {
 /** Bad arguments to the runtime itself (readings that cannot be encoded, a bad config). */
 export class RuntimeInputError extends RuntimeBaseError {
   override name = "RuntimeInputError";
-}
-
-/** An applet source did not compile with asc. */
-export class CompileError extends RuntimeBaseError {
-  override name = "CompileError";
-}
-
-/** An applet folder or manifest is missing or malformed. */
-export class ManifestError extends RuntimeBaseError {
-  override name = "ManifestError";
 }

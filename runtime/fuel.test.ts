@@ -5,11 +5,11 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { listApplets, manifestConfig } from "./applets.ts";
+import { listApplets, manifestConfig } from "../toolchain/index.ts";
 import { Engine } from "./engine.ts";
 import { fuelRuns, outcome } from "./fuel-exact.ts";
 import { STACK_BUDGET, frameWeight } from "./fuel.ts";
-import { loadBuiltApplet } from "./harness.ts";
+import { loadBuiltApplet } from "../toolchain/index.ts";
 import type { AppletReading } from "./input.ts";
 import { runModule } from "./run.ts";
 import { Trap } from "./trap.ts";

@@ -5,7 +5,7 @@ import { encodeInput } from "./input.ts";
 import { Instance, type RunResult } from "./instance.ts";
 import { idleInstanceBytes, setIdleInstanceLimit, takeInstance } from "./instance-pool.ts";
 import { Linker } from "./linker.ts";
-import { loadBuiltApplet } from "./harness.ts";
+import { loadBuiltApplet } from "../toolchain/index.ts";
 import type { Module } from "./module.ts";
 import { runModule, type RunOptions } from "./run.ts";
 import { Store } from "./store.ts";

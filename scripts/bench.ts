@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import type { Bench, BenchResult } from "./bench-lib.ts";
+import type { Bench, BenchResult } from "../core/index.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const candidates = ["runtime", "device-sdk/crypto", "gateway", "gateway/mqtt", "circuits", "circuits/compile", "contracts", "test"].map((d) => join(root, d, "bench.ts"));

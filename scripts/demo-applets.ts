@@ -2,8 +2,7 @@
  * `npm run demo:applets`: build the applets if needed, then run each example applet over
  * its bundled sample readings (applets/<name>/fixtures/*.json) and print claims, journals and fuel.
  */
-import { buildApplets } from "./build-applets.ts";
-import { runAppletFixtures } from "../runtime/demo.ts";
+import { buildApplets, runAppletFixtures } from "../toolchain/index.ts";
 
 await buildApplets({ log: (m) => console.log(m) });
 const runs = runAppletFixtures({ log: (l) => console.log(l) });

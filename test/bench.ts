@@ -7,7 +7,7 @@
  *   proving rate alone (2 ÷ proof time), so the ratio shows what the rest of the pipeline costs.
  */
 import type { Devnet } from "../cli/devnet/devnet.ts";
-import type { Bench, BenchResult } from "../scripts/bench-lib.ts";
+import type { Bench, BenchResult } from "../core/index.ts";
 import { startHistoricalDevnet, waitFor } from "./helpers.ts";
 
 const EPOCH = 20_000;

@@ -9,13 +9,13 @@ import { join } from "node:path";
 import { genesisHash, hashReading, packEpoch, type DeviceKey } from "../device-sdk/index.ts";
 import { EPOCH, backend, deviceKey, epochPoints, makeChain } from "../circuits/fixtures.ts";
 import type { ChainReading } from "../circuits/witness.ts";
-import { compileApplet as compileAs } from "../runtime/compile.ts";
+import { compileApplet as compileAs } from "../toolchain/index.ts";
 import { closeProver, getDefaultPool } from "../circuits/prover.ts";
 import { ProvingError, SegmentError } from "../circuits/errors.ts";
 import { selectSegment } from "../circuits/witness.ts";
 import { setupAppletCircuit, type AppletCircuit } from "../circuits/compile/keys.ts";
 import { appletInput, proveAppletClaim, verifyAppletProof, type AppletProof } from "../circuits/compile/prove.ts";
-import { loadBuiltApplet } from "../runtime/index.ts";
+import { loadBuiltApplet } from "../toolchain/index.ts";
 
 const K = 16;
 // values[0] of inside readings must lie in [0, 2^63): ReadingsChain checks it for the reducers (issue 16), and the

@@ -7,12 +7,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DeviceClient, DeviceKey } from "../device-sdk/index.ts";
 import { ContractRevertedError } from "../contracts/index.ts";
-import { replayRun } from "../gateway/worker/index.ts";
+import { replayRun } from "../worker/index.ts";
 import { verifyReceipt, receiptFromJSON, closeProver } from "../circuits/index.ts";
 import { appletFromPath } from "../cli/verify-applet.ts";
 import type { Devnet } from "../cli/devnet/devnet.ts";
 import { expectedOutput, startHistoricalDevnet, trapAppletWasm, waitFor, type HistoricalDevnet } from "./helpers.ts";
-import { listApplets, APPLETS_DIR } from "../runtime/index.ts";
+import { listApplets, APPLETS_DIR } from "../toolchain/index.ts";
 import { join } from "node:path";
 
 const EPOCH = 10_000;

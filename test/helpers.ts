@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { createDeviceClient, generateDeviceKey, type DeviceClient, type DeviceKey } from "../device-sdk/index.ts";
 import { loadConfig } from "../cli/config.ts";
 import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
-import { foldReducer } from "../runtime/reducers.ts";
+import { foldReducer } from "../core/index.ts";
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs: number, pollMs = 100): Promise<void> {
   const t0 = Date.now();

@@ -12,7 +12,7 @@ import { createInsuranceClient, deployInsurance, Trigger, type InsuranceClient }
 import { closeProver } from "../circuits/index.ts";
 import { loadConfig } from "../cli/config.ts";
 import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
-import { listApplets } from "../runtime/index.ts";
+import { listApplets } from "../toolchain/index.ts";
 import { expectedOutput, registerDevices, waitFor } from "./helpers.ts";
 import { reverted } from "../contracts/expect-revert.ts";
 

@@ -8,7 +8,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { join } from "node:path";
 import type { Devnet } from "../cli/devnet/devnet.ts";
 import { startHistoricalDevnet, waitFor, type HistoricalDevnet } from "./helpers.ts";
-import { listApplets } from "../runtime/index.ts";
+import { listApplets } from "../toolchain/index.ts";
 
 const EPOCH = 10_000;
 let net: Devnet;
@@ -18,7 +18,7 @@ const children: ChildProcess[] = [];
 function startWorkerProcess(onEvent: (e: { type: string; state?: string }) => void): ChildProcess {
   const child = spawn(
     process.execPath,
-    ["--import", "./cli/register.mjs", "gateway/worker/main.ts", "--db", join(net.dir, "machinefi.sqlite"), "--rpc", net.rpcUrl, "--manifest", join(net.dir, "deployments", `${net.chainId}.json`), "--epoch-ms", String(EPOCH), "--grace-ms", "0"],
+    ["--import", "./cli/register.mjs", "worker/main.ts", "--db", join(net.dir, "machinefi.sqlite"), "--rpc", net.rpcUrl, "--manifest", join(net.dir, "deployments", `${net.chainId}.json`), "--epoch-ms", String(EPOCH), "--grace-ms", "0"],
     { env: { ...process.env, MFI_PRIVATE_KEY: net.keys[1] }, stdio: ["ignore", "pipe", "inherit"] },
   );
   children.push(child);

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseReadingsJson, referenceClaims, runApplet, type AppletReading } from "../../runtime/index.ts";
+import { type AppletReading } from "../../runtime/index.ts";
+import { parseReadingsJson, referenceClaims, runApplet } from "../../toolchain/index.ts";
 
 const fixture = parseReadingsJson(readFileSync(join(import.meta.dirname, "fixtures", "epoch-1.json"), "utf8"));
 

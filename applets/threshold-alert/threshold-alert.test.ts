@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { loadAppletManifest, paramConfig, parseReadingsJson, referenceClaims, runApplet } from "../../runtime/index.ts";
+import { paramConfig } from "../../runtime/index.ts";
+import { loadAppletManifest, parseReadingsJson, referenceClaims, runApplet } from "../../toolchain/index.ts";
 
 const fixture = parseReadingsJson(readFileSync(join(import.meta.dirname, "fixtures", "epoch-1.json"), "utf8"));
 const manifest = loadAppletManifest(import.meta.dirname);

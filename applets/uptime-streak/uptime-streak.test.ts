@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseReadingsJson, referenceClaims, runApplet, stateRoot, type AppletState } from "../../runtime/index.ts";
+import { stateRoot, type AppletState } from "../../runtime/index.ts";
+import { parseReadingsJson, referenceClaims, runApplet } from "../../toolchain/index.ts";
 
 const epochs = [1, 2, 3].map((e) => parseReadingsJson(readFileSync(join(import.meta.dirname, "fixtures", `epoch-${e}.json`), "utf8")));
 const streakOf = (state: AppletState, device: bigint) => {

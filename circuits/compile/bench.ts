@@ -7,10 +7,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { loadavg, tmpdir } from "node:os";
-import type { Bench, BenchResult } from "../../scripts/bench-lib.ts";
-import { median } from "../../scripts/bench-lib.ts";
-import { compileApplet as compileAs } from "../../runtime/compile.ts";
-import { loadBuiltApplet } from "../../runtime/index.ts";
+import type { Bench, BenchResult } from "../../core/index.ts";
+import { median } from "../../core/index.ts";
+import { compileApplet as compileAs } from "../../toolchain/index.ts";
+import { loadBuiltApplet } from "../../toolchain/index.ts";
 import { EPOCH, deviceKey, makeChain, type Point } from "../fixtures.ts";
 import { ProverPool } from "../pool.ts";
 import { closeProver } from "../prover.ts";

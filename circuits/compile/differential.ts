@@ -4,7 +4,8 @@
  * no claim (a trap, or no claim call) the template must have no witness.
  */
 import fc from "fast-check";
-import { runApplet, paramConfig } from "../../runtime/index.ts";
+import { paramConfig } from "../../runtime/index.ts";
+import { runApplet } from "../../toolchain/index.ts";
 import { SNARK_FIELD } from "./builder.ts";
 import { computeWitness, type CircomBuild } from "./circom-run.ts";
 

@@ -8,8 +8,8 @@
 import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileApplet as compileAs } from "../../runtime/compile.ts";
-import { loadBuiltApplet } from "../../runtime/index.ts";
+import { compileApplet as compileAs } from "../../toolchain/index.ts";
+import { loadBuiltApplet } from "../../toolchain/index.ts";
 import { buildCircom } from "./circom-run.ts";
 import { caseArb, circuitClaim, runtimeClaim, type Case } from "./differential.ts";
 import { NotProvableError, compileApplet } from "./index.ts";

@@ -1,7 +1,7 @@
 /** Every NotProvableError reason the compiler raises, each triggered by a small applet (AssemblyScript or WAT). */
 import { describe, expect, it } from "vitest";
-import { compileApplet as compileAs } from "../../runtime/compile.ts";
-import { appletWat } from "../../runtime/wat.ts";
+import { compileApplet as compileAs } from "../../toolchain/index.ts";
+import { appletWat } from "../../runtime/testing.ts";
 import { compileApplet, NotProvableError, type NotProvableReason } from "./index.ts";
 
 const SDK = `import { claim, device, readingValue, random } from "../../sdk/assembly/index";`;

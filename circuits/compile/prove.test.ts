@@ -7,8 +7,8 @@ import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { EPOCH, deviceKey, epochPoints, makeChain } from "../fixtures.ts";
 import { ClaimMismatchError, InvalidProveOptionsError, TooManyReadingsError } from "../errors.ts";
-import { loadBuiltApplet } from "../../runtime/index.ts";
-import { compileApplet as compileAs } from "../../runtime/compile.ts";
+import { loadBuiltApplet } from "../../toolchain/index.ts";
+import { compileApplet as compileAs } from "../../toolchain/index.ts";
 import type { AppletCircuit } from "./keys.ts";
 import { proveAppletClaim } from "./prove.ts";
 

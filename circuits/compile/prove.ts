@@ -7,7 +7,8 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { deviceIdOf, imageIdToField, packEpoch, type EpochWindow, type PublicKey } from "../../device-sdk/index.ts";
-import { paramConfig, runApplet } from "../../runtime/index.ts";
+import { paramConfig } from "../../runtime/index.ts";
+import { runApplet } from "../../toolchain/index.ts";
 import { ClaimMismatchError, InvalidProveOptionsError, TooManyReadingsError } from "../errors.ts";
 import { getDefaultPool } from "../prover.ts";
 import type { ProverPool, RawProof } from "../pool.ts";

@@ -2,16 +2,16 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { relative } from "node:path";
 import type { Command } from "commander";
-import { buildApplets } from "../../scripts/build-applets.ts";
+import { buildApplets } from "../../toolchain/index.ts";
 import { RuntimeBaseError } from "../../runtime/index.ts";
-import { componentize } from "../../runtime/component.ts";
+import { componentize } from "../../toolchain/index.ts";
 
 export function register(program: Command): void {
   program
     .command("build [applets...]")
     .description("compile applets (all by default) with asc into build/applets/<name>.wasm, cached by content hash")
     .option("--force", "rebuild even if the sources did not change")
-    .option("--component", "also wrap each applet as a Wasm component (WIT world runtime/wit/applet.wit) with jco: build/applets/<name>.component.wasm")
+    .option("--component", "also wrap each applet as a Wasm component (WIT world toolchain/wit/applet.wit) with jco: build/applets/<name>.component.wasm")
     .addHelpText("after", "\nExit codes: 0 built, 1 a compile or validation error.")
     .action(async (names: string[], opts: { force?: boolean; component?: boolean }) => {
       try {
@@ -22,7 +22,7 @@ export function register(program: Command): void {
             const component = await componentize({ wasm: new Uint8Array(readFileSync(b.wasmPath)) });
             const out = b.wasmPath.replace(/\.wasm$/, ".component.wasm");
             writeFileSync(out, component);
-            console.log(`component ${b.name}: ${relative(process.cwd(), out)} (${component.length} bytes, world mfi:applet/applet in runtime/wit/applet.wit)`);
+            console.log(`component ${b.name}: ${relative(process.cwd(), out)} (${component.length} bytes, world mfi:applet/applet in toolchain/wit/applet.wit)`);
           }
         }
       } catch (err) {

@@ -5,7 +5,8 @@ import { SingleBar, Presets } from "cli-progress";
 import type { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
 import { createMachinefiClient, readManifest, type MachinefiClient } from "../../contracts/index.ts";
-import { compileApplet, imageIdOf, loadAppletManifest } from "../../runtime/index.ts";
+import { imageIdOf } from "../../runtime/index.ts";
+import { compileApplet, loadAppletManifest } from "../../toolchain/index.ts";
 import { loadConfig } from "../config.ts";
 import { appletDir } from "./test.ts";
 

@@ -5,8 +5,9 @@
 import { mkdirSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { WorkerEvent } from "../../gateway/worker/index.ts";
-import { compileApplet, imageIdOf, loadAppletManifest } from "../../runtime/index.ts";
+import type { WorkerEvent } from "../../worker/index.ts";
+import { imageIdOf } from "../../runtime/index.ts";
+import { compileApplet, loadAppletManifest } from "../../toolchain/index.ts";
 import { loadConfig } from "../config.ts";
 import { registerApplets } from "../devnet/applets.ts";
 import { startDevnet, type Devnet } from "../devnet/devnet.ts";

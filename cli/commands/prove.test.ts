@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { register } from "./prove.ts";
 import { register as registerVerify } from "./verify.ts";
 import { appletFromPath } from "../verify-applet.ts";
-import { APPLETS_DIR } from "../../runtime/index.ts";
+import { APPLETS_DIR } from "../../toolchain/index.ts";
 import { deviceKey, makeChain, epochPoints, EPOCH } from "../../circuits/fixtures.ts";
 
 const s = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v));

@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { openStore } from "../../gateway/index.ts";
-import { replayRun, workerMigrations, WorkerStore } from "../../gateway/worker/index.ts";
+import { replayRun, workerMigrations, WorkerStore } from "../../worker/index.ts";
 
 /** The database a command reads: --db, or <--state>/machinefi.sqlite. Bad usage prints what to do and exits 2. */
 export function dbPathFrom(opts: { db?: string; state?: string }): string {

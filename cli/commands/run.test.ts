@@ -9,8 +9,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterEach, describe, expect, it } from "vitest";
 import { runInProcess } from "../run-in-process.ts";
-import { parseReadingsJson, runApplet } from "../../runtime/index.ts";
-import { appletWat } from "../../runtime/wat.ts";
+import { parseReadingsJson, runApplet } from "../../toolchain/index.ts";
+import { appletWat } from "../../runtime/testing.ts";
 import { register as registerRun } from "./run.ts";
 import { register as registerValidate } from "./validate.ts";
 
@@ -28,7 +28,8 @@ describe("mfi run / validate", () => {
   it("gives byte-identical results in another process", async () => {
     const script = `
       import { readFileSync } from "node:fs";
-      import { Engine, runModule, parseReadingsJson, paramConfig } from "./runtime/index.ts";
+      import { Engine, runModule, paramConfig } from "./runtime/index.ts";
+import { parseReadingsJson } from "./toolchain/index.ts";
       const e = new Engine();
       const r = runModule(e, e.compile(readFileSync("build/applets/threshold-alert.wasm")), { readings: parseReadingsJson(readFileSync("applets/threshold-alert/fixtures/epoch-1.json", "utf8")), config: paramConfig(300n) });
       console.log(JSON.stringify({ ...r, journal: Buffer.from(r.journal).toString("hex") }));`;

@@ -2,20 +2,8 @@
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import type { Command } from "commander";
-import {
-  APPLETS_DIR,
-  Engine,
-  RuntimeBaseError,
-  ValidationError,
-  decodeJournal,
-  loadAppletManifest,
-  manifestConfig,
-  paramConfig,
-  parseReadingsJson,
-  runModule,
-  toJsonText,
-  type AppletState,
-} from "../../runtime/index.ts";
+import { Engine, RuntimeBaseError, ValidationError, decodeJournal, paramConfig, runModule, type AppletState } from "../../runtime/index.ts";
+import { APPLETS_DIR, loadAppletManifest, manifestConfig, parseReadingsJson, toJsonText } from "../../toolchain/index.ts";
 
 interface RunFlags {
   readings: string;

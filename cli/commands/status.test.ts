@@ -5,7 +5,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../../gateway/index.ts";
-import { workerMigrations } from "../../gateway/worker/index.ts";
+import { workerMigrations } from "../../worker/index.ts";
 
 const run = (args: string[]) => promisify(execFile)(process.execPath, ["cli/bin.mjs", ...args], { cwd: join(import.meta.dirname, "..", "..") });
 

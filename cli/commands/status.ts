@@ -1,7 +1,7 @@
 /** `mfi status`: devices, runs and claims of a devnet's (or gateway's) database. */
 import type { Command } from "commander";
 import { openStore } from "../../gateway/index.ts";
-import { workerMigrations, WorkerStore } from "../../gateway/worker/index.ts";
+import { workerMigrations, WorkerStore } from "../../worker/index.ts";
 import { dbPathFrom } from "./replay.ts";
 
 export function register(program: Command): void {

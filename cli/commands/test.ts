@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { APPLETS_DIR, compileApplet, loadAppletManifest, manifestConfig, parseReadingsJson, referenceClaims, runApplet, toJsonText } from "../../runtime/index.ts";
+import { APPLETS_DIR, compileApplet, loadAppletManifest, manifestConfig, parseReadingsJson, referenceClaims, runApplet, toJsonText } from "../../toolchain/index.ts";
 
 export interface FixtureResult {
   fixture: string;

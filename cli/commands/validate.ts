@@ -1,7 +1,8 @@
 /** `mfi validate <applet.wasm>`: check an applet against the runtime's rules (docs/abi.md#validation) without running it. */
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { Engine, ValidationError, toJsonText } from "../../runtime/index.ts";
+import { Engine, ValidationError } from "../../runtime/index.ts";
+import { toJsonText } from "../../toolchain/index.ts";
 
 export function register(program: Command): void {
   program

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { runInProcess } from "../run-in-process.ts";
 import { register } from "./verify.ts";
 import { appletFromPath } from "../verify-applet.ts";
-import { APPLETS_DIR, APPLET_BUILD_DIR } from "../../runtime/index.ts";
+import { APPLETS_DIR, APPLET_BUILD_DIR } from "../../toolchain/index.ts";
 import { proveClaim, receiptToJSON, closeProver } from "../../circuits/index.ts";
 import { buildContracts, startAnvil, deployAll, createMachinefiClient, type Anvil } from "../../contracts/index.ts";
 import { deviceKey, makeChain, epochPoints, EPOCH } from "../../circuits/fixtures.ts";

@@ -9,7 +9,7 @@ import type { Command } from "commander";
 import { readFileSync } from "node:fs";
 import { BUILD_DIR, verifyReceipt, closeProver, receiptFromJSON, toCalldata, CircuitsError, CircuitNotBuiltError, ReceiptFormatError, ReceiptMismatchError, InvalidVerifyOptionsError, INSECURE_WARNING } from "../../circuits/index.ts";
 import { ContractsEnvironmentError } from "../../contracts/index.ts";
-import { ManifestError } from "../../runtime/index.ts";
+import { ManifestError } from "../../toolchain/index.ts";
 import { appletFromPath, verifyOnChain } from "../verify-applet.ts";
 
 const exitFor = (err: unknown) =>

@@ -7,8 +7,8 @@
 import { readFileSync, existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import type { MachinefiClient } from "../../contracts/index.ts";
-import type { EpochWorker } from "../../gateway/worker/index.ts";
-import type { Reducer } from "../../gateway/worker/ports.ts";
+import type { EpochWorker } from "../../worker/index.ts";
+import type { Reducer } from "../../worker/ports.ts";
 import { DEFAULT_EPOCH_LENGTH_MS } from "../../device-sdk/index.ts";
 
 export interface AppletListing {

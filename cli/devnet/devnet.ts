@@ -10,11 +10,11 @@ import { Wallet } from "ethers";
 import { getDefaultBackend, type EddsaBackend } from "../../device-sdk/index.ts";
 import { createMachinefiClient, deployAll, readManifest, startAnvil, type Anvil, type DeploymentManifest, type MachinefiClient } from "../../contracts/index.ts";
 import { ethersMarketReader, mqttIngestMetrics, openStore, startEmbeddedBroker, startGateway, startMqttIngest, type RunningGateway, type SqliteStore, type StartGatewayOptions } from "../../gateway/index.ts";
-import { EpochWorker, workerMigrations, WorkerStore, type WorkerEvent } from "../../gateway/worker/index.ts";
-import { contractsChainPort } from "../../gateway/worker/chain-port.ts";
-import { runtimeRunPort } from "../../gateway/worker/runtime-port.ts";
-import { circuitsProvePort, type ProverHandle } from "../../gateway/worker/prover-port.ts";
-import { listApplets } from "../../runtime/index.ts";
+import { EpochWorker, workerMigrations, WorkerStore, type WorkerEvent } from "../../worker/index.ts";
+import { contractsChainPort } from "../../worker/chain-port.ts";
+import { runtimeRunPort } from "../../worker/runtime-port.ts";
+import { circuitsProvePort, type ProverHandle } from "../../worker/prover-port.ts";
+import { listApplets } from "../../toolchain/index.ts";
 import type { Config } from "../config.ts";
 import { createFleet, type Fleet } from "./fleet.ts";
 import { registerApplets } from "./applets.ts";
@@ -52,7 +52,7 @@ export interface DevnetOptions {
   fromMs?: number;
   /** Gateway options to override (tests: maxClockSkewMs null to accept historical readings, rateLimit false). */
   gateway?: Partial<StartGatewayOptions>;
-  /** Run the worker in this process (default true); false leaves it to a separate process (gateway/worker/main.ts). */
+  /** Run the worker in this process (default true); false leaves it to a separate process (worker/main.ts). */
   startWorker?: boolean;
   /** MockVerifier proofs instead of Groth16 (fast local iteration; devnets only, proves nothing). */
   mockProofs?: boolean;

@@ -4,7 +4,7 @@
  * terminal and a log file alike; the devnet's 5 s summary line carries the totals.
  */
 import { formatUnits } from "ethers";
-import type { WorkerEvent } from "../../gateway/worker/index.ts";
+import type { WorkerEvent } from "../../worker/index.ts";
 
 export interface EventLineOptions {
   /** Also describe runs that made no claim and did not trap (default: only runs with claims or a trap). */

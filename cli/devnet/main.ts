@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { formatUnits } from "ethers";
 import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { startDevnet, type Devnet } from "./devnet.ts";
-import type { WorkerEvent } from "../../gateway/worker/index.ts";
+import type { WorkerEvent } from "../../worker/index.ts";
 import { eventLine } from "./events.ts";
 import { watchBacklog } from "./backlog.ts";
 

@@ -2,8 +2,8 @@
  * Gas of the data market and the example insurance, for contracts/bench.ts (ids gas.market.*, gas.insurance.*).
  * Facts come from MockVerifier claims: the insurance only reads factOf, so its gas does not depend on the proof.
  */
-import type { BenchResult } from "../../scripts/bench-lib.ts";
-import { median } from "../../scripts/bench-lib.ts";
+import type { BenchResult } from "../../core/index.ts";
+import { median } from "../../core/index.ts";
 import { mockClaim, randomImageId, registerMockDevice, type Devnet } from "../fixture.ts";
 import { createMarketClient, mintDevToken, type MachinefiClient } from "../index.ts";
 import { createInsuranceClient, deployInsurance, Trigger } from "./insurance.ts";

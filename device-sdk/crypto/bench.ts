@@ -3,8 +3,8 @@
  * run (circomlibjs for EdDSA, poseidon-lite for Poseidon), so the ratios hold on any machine. One core, one thread.
  */
 import { poseidon5 } from "poseidon-lite";
-import type { Bench, BenchResult } from "../../scripts/bench-lib.ts";
-import { opsPerSecond } from "../../scripts/bench-lib.ts";
+import type { Bench, BenchResult } from "../../core/index.ts";
+import { opsPerSecond } from "../../core/index.ts";
 import { buildJsBackend } from "../eddsa-js.ts";
 import type { VerifyItem } from "../eddsa-api.ts";
 import { loadWasmBackend } from "./index.ts";

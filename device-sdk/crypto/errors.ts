@@ -1,5 +1,5 @@
 /** The crypto layer's one error class (viem style): what went wrong, what to do, and the cause when there is one. */
-import { BaseError } from "../base-error.ts";
+import { BaseError } from "../../core/index.ts";
 
 export class CryptoError extends BaseError {
   override name = "CryptoError";

@@ -1,9 +1,9 @@
 /** Dashboard protection: off by default; when configured, 401 without a token, 200 with the token or an operator key. */
 import { afterAll, describe, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../app.ts";
-import { openStore } from "../store/sqlite.ts";
-import { WorkerStore } from "../worker/store.ts";
-import { workerMigrations } from "../worker/index.ts";
+import { openStore } from "../../store/sqlite.ts";
+import { WorkerStore } from "../../worker/store.ts";
+import { workerMigrations } from "../../worker/index.ts";
 
 const open: Gateway[] = [];
 afterAll(async () => {

@@ -7,8 +7,8 @@
 import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "node:crypto";
 import { GatewayError } from "../errors.ts";
-import { hashApiKey } from "../store/sqlite.ts";
-import type { Store } from "../store/types.ts";
+import { hashApiKey } from "../../store/sqlite.ts";
+import type { Store } from "../../store/types.ts";
 
 export interface DashboardAuthOptions {
   /** A shared viewer token (e.g. from MFI_DASHBOARD_TOKEN); operator API keys are accepted as well. */

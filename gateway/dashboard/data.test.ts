@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { genesisHash, hashReading, padValues, type SignedReading } from "../../device-sdk/index.ts";
-import { openStore } from "../store/sqlite.ts";
-import { workerMigrations } from "../worker/migrations.ts";
-import { WorkerStore } from "../worker/store.ts";
+import { openStore } from "../../store/sqlite.ts";
+import { workerMigrations } from "../../worker/migrations.ts";
+import { WorkerStore } from "../../worker/store.ts";
 import { DASHBOARD_SQL, loadDashboard } from "./data.ts";
 
 function chain(deviceId: bigint, n: number, seq0 = 1, prev = genesisHash(deviceId)): SignedReading[] {

@@ -1,5 +1,5 @@
 /** What the dashboard shows, read straight from the gateway's and the worker's tables (one SQLite database). */
-import type { WorkerStore } from "../worker/store.ts";
+import type { WorkerStore } from "../../worker/store.ts";
 
 export interface DashboardData {
   now: number;

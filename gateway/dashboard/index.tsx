@@ -1,6 +1,6 @@
 /** The operator dashboard sub-app: GET /dashboard (HTML) and /dashboard.json; mounted when the worker's tables exist. */
 import { Hono, type MiddlewareHandler } from "hono";
-import type { WorkerStore } from "../worker/store.ts";
+import type { WorkerStore } from "../../worker/store.ts";
 import { loadDashboard } from "./data.ts";
 import { DashboardPage } from "./page.tsx";
 

@@ -1,7 +1,7 @@
 /** servedRange / signedSince on real SQLite, including a chain whose head is unsigned (ingest never stores one). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { genesisHash, hashReading, padValues, type SignedReading } from "../../device-sdk/index.ts";
-import { openStore, type SqliteStore } from "../store/sqlite.ts";
+import { openStore, type SqliteStore } from "../../store/sqlite.ts";
 import { servedRange, signedSince } from "./history.ts";
 import { sqliteNonceStore } from "./nonces.ts";
 

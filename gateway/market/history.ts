@@ -2,7 +2,7 @@
  * The readings a buyer is served: a seq / time range of one device, extended past its end up to the next signed
  * reading, because only a signature vouches for the unsigned links before it (verifyReading needs a signed end).
  */
-import type { Store, StoredReading } from "../store/types.ts";
+import type { Store, StoredReading } from "../../store/types.ts";
 
 export interface ServedRange {
   /** The in-range readings first, then the tail up to the next signed reading. */

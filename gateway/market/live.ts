@@ -6,7 +6,7 @@
  */
 import type { SSEStreamingApi } from "hono/streaming";
 import { storedReadingJson } from "../routes/readings.ts";
-import type { Store } from "../store/types.ts";
+import type { Store } from "../../store/types.ts";
 import type { Authorised, MarketDeps } from "./access.ts";
 import { signedSince } from "./history.ts";
 

@@ -10,8 +10,9 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { Engine, Trap, listApplets, loadBuiltApplet, manifestConfig, parseReadingsJson, type AppletReading, type AppletState } from "../../runtime/index.ts";
-import { fuelRuns, outcome } from "../../runtime/fuel-exact.ts";
+import { Engine, Trap, type AppletReading, type AppletState } from "../../runtime/index.ts";
+import { listApplets, loadBuiltApplet, manifestConfig, parseReadingsJson } from "../../toolchain/index.ts";
+import { fuelRuns, outcome } from "../../runtime/testing.ts";
 
 describe("fuel is exact", () => {
   const engine = new Engine();

@@ -17,7 +17,7 @@ import { forgeDevProof } from "../forge.ts";
 import { runInProcess } from "../../cli/run-in-process.ts";
 import { register as registerVerify } from "../../cli/commands/verify.ts";
 import { appletFromPath } from "../../cli/verify-applet.ts";
-import { APPLETS_DIR } from "../../runtime/index.ts";
+import { APPLETS_DIR } from "../../toolchain/index.ts";
 import { prodLikeKeys } from "../prod-keys.ts";
 
 const ENERGY_SUM = join(APPLETS_DIR, "energy-sum");

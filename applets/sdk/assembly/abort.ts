@@ -1,5 +1,5 @@
 // asc routes every abort (assert, throw, bounds checks) here through `--use abort=...` in asconfig.json, so the
-// module never imports env.abort. runtime/compile.ts adds this file to every build; it exports nothing.
+// module never imports env.abort. toolchain/compile.ts adds this file to every build; it exports nothing.
 import { abort } from "./env";
 
 function mfiAbort(message: string | null, fileName: string | null, line: u32, column: u32): void {

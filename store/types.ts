@@ -2,7 +2,7 @@
  * The gateway's storage interface: devices, append-only readings (unique per deviceId + seq) and operator API keys.
  * Async so a Postgres adapter fits behind it unchanged; SQLite (./sqlite.ts) is the embedded default.
  */
-import type { PublicKey, Signature, SignedReading } from "../../device-sdk/index.ts";
+import type { PublicKey, Signature, SignedReading } from "../device-sdk/index.ts";
 
 export interface DeviceRecord {
   deviceId: bigint;

@@ -1,13 +1,13 @@
 /**
- * The host side of the applet world (runtime/wit/applet.wit) for a component transpiled by jco, over a runtime
+ * The host side of the applet world (toolchain/wit/applet.wit) for a component transpiled by jco, over a runtime
  * Store: the same input bytes, state view, journal format and PRNG as the core Linker, so a component run can be
  * compared byte for byte with a core run. No fuel: a component host bounds execution its own way.
  */
-import { JOURNAL_KIND, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES } from "./abi.ts";
-import { leToU256, toHex } from "./digest.ts";
-import { JournalLimitExceeded } from "./journal.ts";
-import type { Store } from "./store.ts";
-import { HostTrap, Trap } from "./trap.ts";
+import { JOURNAL_KIND, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES } from "../runtime/index.ts";
+import { leToU256, toHex } from "../runtime/index.ts";
+import { JournalLimitExceeded } from "../runtime/index.ts";
+import type { Store } from "../runtime/index.ts";
+import { HostTrap, Trap } from "../runtime/index.ts";
 
 /** jco's JS shape of `interface host` (camelCase names; u64 as bigint; option as value | undefined). */
 export interface AppletHostImports {

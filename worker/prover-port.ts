@@ -3,7 +3,7 @@
  * thread); "mock" makes MockVerifier proofs for fast local iteration (`mfi dev --mock-proofs`, devnets only: the
  * applets must then be registered with the mock verifier, and nothing about the claim is proven).
  */
-import { claimSignals, encodeClaimProof, mockClaimProof } from "../../contracts/index.ts";
+import { claimSignals, encodeClaimProof, mockClaimProof } from "../contracts/index.ts";
 import {
   ClaimMismatchError,
   EmptyEpochError,
@@ -14,8 +14,8 @@ import {
   TooManyReadingsError,
   toCalldata,
   ValueRangeError,
-} from "../../circuits/index.ts";
-import { packEpoch } from "../../device-sdk/index.ts";
+} from "../circuits/index.ts";
+import { packEpoch } from "../device-sdk/index.ts";
 import type { ProvePort, ProvedClaim } from "./ports.ts";
 
 export interface ProverHandle {

@@ -3,7 +3,7 @@
  * transaction hash before waiting (so a crash between the two leaves a hash to look up), and reads the outcome.
  */
 import type { TransactionReceipt } from "ethers";
-import { ContractRevertedError, toContractsError, type MachinefiClient } from "../../contracts/index.ts";
+import { ContractRevertedError, toContractsError, type MachinefiClient } from "../contracts/index.ts";
 import type { ChainPort, PaidResult } from "./ports.ts";
 
 const bytes32 = (imageId: string) => (imageId.startsWith("0x") ? imageId : `0x${imageId}`).toLowerCase();

@@ -3,8 +3,8 @@
  * epoch, with the applet's state for that device carried between epochs (stored as the runtime's canonical JSON).
  * Replay (replay.ts) rebuilds exactly the same input from the stored readings, so anyone can re-check a run.
  */
-import { decodeJournal, Engine, paramConfig, runModule, type AppletState, type RunResult } from "../../runtime/index.ts";
-import type { EpochWindow } from "../../device-sdk/index.ts";
+import { decodeJournal, Engine, paramConfig, runModule, type AppletState, type RunResult } from "../runtime/index.ts";
+import type { EpochWindow } from "../device-sdk/index.ts";
 import type { StoredReading } from "../store/types.ts";
 import type { AppletSpec, RunOutcome, RunPort } from "./ports.ts";
 

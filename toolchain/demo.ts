@@ -5,11 +5,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { listApplets, manifestConfig } from "./applets.ts";
-import { Engine } from "./engine.ts";
-import type { AppletState } from "./state.ts";
-import { decodeJournal } from "./journal.ts";
+import { Engine } from "../runtime/index.ts";
+import type { AppletState } from "../runtime/index.ts";
+import { decodeJournal } from "../runtime/index.ts";
 import { parseReadingsJson } from "./readings-json.ts";
-import { runModule } from "./run.ts";
+import { runModule } from "../runtime/index.ts";
 import { loadBuiltApplet } from "./harness.ts";
 
 export interface DemoRun {

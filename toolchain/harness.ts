@@ -7,11 +7,11 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { APPLETS_DIR, APPLET_BUILD_DIR, loadAppletManifest, manifestConfig } from "./applets.ts";
 import { compileApplet } from "./compile.ts";
-import { Engine, type EngineConfig } from "./engine.ts";
-import { RuntimeInputError } from "./errors.ts";
-import type { RunResult } from "./instance.ts";
-import { decodeJournal, type DecodedJournal } from "./journal.ts";
-import { runModule, type RunOptions } from "./run.ts";
+import { Engine, type EngineConfig } from "../runtime/index.ts";
+import { RuntimeInputError } from "../runtime/index.ts";
+import type { RunResult } from "../runtime/index.ts";
+import { decodeJournal, type DecodedJournal } from "../runtime/index.ts";
+import { runModule, type RunOptions } from "../runtime/index.ts";
 
 export interface RunAppletOptions extends Omit<RunOptions, "input"> {
   /** Wasm bytes of the applet. */

@@ -1,5 +1,5 @@
 /**
- * `mfi build --component`: wrap an applet as a Wasm component of the world in runtime/wit/applet.wit, for hosts
+ * `mfi build --component`: wrap an applet as a Wasm component of the world in toolchain/wit/applet.wit, for hosts
  * that speak the component model (an export, not the runtime's own path: the core runtime runs the core module).
  *
  * The core ABI passes host-filled buffers by pointer (input_read, state_get) and a deviceId as a pointer to 32
@@ -17,9 +17,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import binaryen from "binaryen";
-import { ENTRY_EXPORT, IMPORT_MODULE, IMPORTS, INIT_EXPORT, MEMORY_EXPORT, type ImportName } from "./abi.ts";
-import { RuntimeBaseError } from "./errors.ts";
-import { validateModule } from "./validate.ts";
+import { ENTRY_EXPORT, IMPORT_MODULE, IMPORTS, INIT_EXPORT, MEMORY_EXPORT, type ImportName } from "../runtime/index.ts";
+import { RuntimeBaseError } from "../runtime/index.ts";
+import { validateModule } from "../runtime/index.ts";
 
 export class ComponentError extends RuntimeBaseError {
   override name = "ComponentError";
@@ -148,14 +148,14 @@ export function adaptCoreModule(wasm: Uint8Array): Uint8Array {
     m.addFunction("__mfi_run", none, none, [], m.block(null, [...(init ? [m.call(init, [], none)] : []), m.call(entry, [], none)]));
     m.addFunctionExport("__mfi_run", RUN_EXPORT);
     m.addFunctionExport("cabi_realloc", "cabi_realloc");
-    if (!m.validate()) throw new ComponentError("the adapted core module did not validate (a bug in runtime/component.ts)");
+    if (!m.validate()) throw new ComponentError("the adapted core module did not validate (a bug in toolchain/component.ts)");
     return m.emitBinary();
   } finally {
     m.dispose();
   }
 }
 
-/** The applet as a component: adapted core module + the world of runtime/wit/applet.wit, made by jco. */
+/** The applet as a component: adapted core module + the world of toolchain/wit/applet.wit, made by jco. */
 export async function componentize(opts: { wasm: Uint8Array }): Promise<Uint8Array> {
   const core = adaptCoreModule(opts.wasm);
   const { componentEmbed, componentNew } = await import("@bytecodealliance/jco");

@@ -1,8 +1,8 @@
 /** The readings file format of `mfi run --readings`: an array of { deviceId, seq, ts, values } with integers as
  *  decimal strings or numbers (deviceId may also be 0x-hex). */
 import { z } from "zod";
-import { RuntimeInputError } from "./errors.ts";
-import type { AppletReading } from "./input.ts";
+import { RuntimeInputError } from "../runtime/index.ts";
+import type { AppletReading } from "../runtime/index.ts";
 
 const int = z.union([z.string().regex(/^(-?[0-9]+|0x[0-9a-fA-F]+)$/, "an integer as a decimal string"), z.number().int().refine(Number.isSafeInteger, "a safe integer (use a string above 2^53)")]);
 const readingSchema = z.object({ deviceId: int, seq: int, ts: int, values: z.array(int).max(4) });

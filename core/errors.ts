@@ -4,8 +4,8 @@
  * Each layer extends it once (RuntimeBaseError, SdkError, CryptoError, CircuitsError, ContractsError, GatewayError)
  * and names its errors below that, so callers can catch a whole layer or one error by class.
  *
- * It lives in device-sdk because that is the one layer every other imports and it must stay dependency-free and
- * portable (browsers, Deno, Bun); other layers import this file directly so the runtime does not load the SDK.
+ * It lives in core/ (no other layer, no npm package, no Node built-in) so every layer, the portable device SDK
+ * included (browsers, Deno, Bun), imports it without loading anything else.
  */
 export interface BaseErrorOptions {
   details?: string;

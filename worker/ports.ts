@@ -3,7 +3,7 @@
  * (circuits/) and paying it on L1 (contracts/). wire.ts binds them to the real layers; tests may bind fakes only
  * for units of the worker itself (the end-to-end tests in test/ use the real ones).
  */
-import type { EpochWindow } from "../../device-sdk/index.ts";
+import type { EpochWindow } from "../device-sdk/index.ts";
 import type { DeviceRecord, StoredReading } from "../store/types.ts";
 
 export type Reducer = "sum" | "count_above" | "max";

@@ -6,10 +6,10 @@ import Database from "better-sqlite3";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { SignedReading } from "../../device-sdk/index.ts";
+import type { SignedReading } from "../device-sdk/index.ts";
 import type { AppendJob } from "./append.ts";
 import { inlineWriter, threadWriter } from "./writer.ts";
-import { marketNonceMigration } from "../market/nonces.ts";
+import { marketNonceMigration } from "../gateway/market/nonces.ts";
 import { readingCountsMigration } from "./counters.ts";
 import type { AppendResult, DeviceRecord, ListDevicesQuery, ListReadingsQuery, Migration, Store, StoredReading } from "./types.ts";
 

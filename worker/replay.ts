@@ -2,8 +2,8 @@
  * Replay: re-execute a stored run from the stored readings, state and applet bytes, and check that the journal
  * digest, fuel and state root match what the worker recorded. This is what makes the L2 computation checkable.
  */
-import { Engine } from "../../runtime/index.ts";
-import { BaseError, unpackEpoch } from "../../device-sdk/index.ts";
+import { Engine } from "../runtime/index.ts";
+import { BaseError, unpackEpoch } from "../device-sdk/index.ts";
 import type { Store } from "../store/types.ts";
 import { runAppletFor } from "./runtime-port.ts";
 import type { WorkerStore } from "./store.ts";

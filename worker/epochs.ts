@@ -2,7 +2,7 @@
  * Which epochs can be closed: those of the applet's schedule (genesisMs + i·epochMs, i ≥ 0; device-sdk/schedule.ts)
  * whose window ended at least `graceMs` ago. None before genesis: the vault would not pay them.
  */
-import { packEpoch, type EpochWindow } from "../../device-sdk/index.ts";
+import { packEpoch, type EpochWindow } from "../device-sdk/index.ts";
 
 export function closableEpochs(cursorMs: number, nowMs: number, epochMs: number, graceMs: number, max = 1000, genesisMs = 0): EpochWindow[] {
   const out: EpochWindow[] = [];

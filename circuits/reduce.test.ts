@@ -1,9 +1,9 @@
 /** One reducer definition: the runtime's reference claims and the circuits' reduce agree, and differ only in range. */
 import { describe, it, expect } from "vitest";
-import { foldReducer } from "./reducers.ts";
-import { referenceClaims } from "./applets.ts";
-import { reduce } from "../circuits/reduce.ts";
-import { ValueRangeError } from "../circuits/errors.ts";
+import { foldReducer } from "../core/index.ts";
+import { referenceClaims } from "../toolchain/index.ts";
+import { reduce } from "./reduce.ts";
+import { ValueRangeError } from "./errors.ts";
 
 const readings = (values: bigint[]) => values.map((v, i) => ({ deviceId: 7n, seq: BigInt(i + 1), ts: BigInt(i), values: [v, 0n, 0n, 0n] }));
 

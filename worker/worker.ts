@@ -6,9 +6,9 @@
  * sending a claim the worker asks the vault whether its nullifier is spent; a resend after a crash that the chain
  * refuses as already claimed is recorded as paid. The nullifier is the backstop, not the only guard.
  */
-import type { EpochWindow } from "../../device-sdk/index.ts";
-import { packEpoch, unpackEpoch } from "../../device-sdk/index.ts";
-import type { SqliteStore, StoredReading } from "../index.ts";
+import type { EpochWindow } from "../device-sdk/index.ts";
+import { packEpoch, unpackEpoch } from "../device-sdk/index.ts";
+import type { SqliteStore, StoredReading } from "../gateway/index.ts";
 import { backoffMs } from "./backoff.ts";
 import { alignToSchedule, closableEpochs } from "./epochs.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";

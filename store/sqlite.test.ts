@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { genesisHash, hashReading, padValues, type SignedReading } from "../../device-sdk/index.ts";
+import { genesisHash, hashReading, padValues, type SignedReading } from "../device-sdk/index.ts";
 import { openStore } from "./sqlite.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mfi-store-"));

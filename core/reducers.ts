@@ -1,8 +1,8 @@
 /**
  * The tier-1 reducers over values[0] of a device's epoch readings: ONE definition, used by the runtime's reference
- * (applets.ts referenceClaims: what an applet must claim) and by the circuits' (circuits/reduce.ts: what a proof
- * states). They used to be written twice and disagreed on negative values for max. Dependency-free on purpose, so
- * circuits/ imports this file directly without loading the runtime (as every layer does with base-error.ts).
+ * (toolchain/applets.ts referenceClaims: what an applet must claim) and by the circuits' (circuits/reduce.ts: what a proof
+ * states). They used to be written twice and disagreed on negative values for max. In core/ (dependency-free) so both
+ * import it without loading each other.
  * The circuits accept only values in [0, 2^63) and refuse the rest; on that range both sides compute this.
  */
 export type ReducerName = "sum" | "count_above" | "max";

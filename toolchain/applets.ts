@@ -1,14 +1,14 @@
 /**
  * Applet folders and manifests: applets/<name>/applet.json declares the reducer the circuits prove
- * (docs/abi.md#manifest); the built Wasm lives in build/applets/<name>.wasm (scripts/build-applets.ts).
+ * (docs/abi.md#manifest); the built Wasm lives in build/applets/<name>.wasm (toolchain/build.ts).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { z } from "zod";
 import { REPO_ROOT } from "./compile.ts";
 import { ManifestError } from "./errors.ts";
-import { paramConfig, type AppletReading, type InputEpoch } from "./input.ts";
-import { foldReducer } from "./reducers.ts";
+import { paramConfig, type AppletReading, type InputEpoch } from "../runtime/index.ts";
+import { foldReducer } from "../core/index.ts";
 
 export const APPLETS_DIR = join(REPO_ROOT, "applets");
 export const APPLET_BUILD_DIR = join(REPO_ROOT, "build", "applets");

@@ -1,12 +1,12 @@
 /**
- * The worker as its own process: `tsx gateway/worker/main.ts --db <file> --rpc <url> --manifest <file>` with the
+ * The worker as its own process: `tsx worker/main.ts --db <file> --rpc <url> --manifest <file>` with the
  * operator key in MFI_PRIVATE_KEY. Operators run it beside the gateway (same SQLite file, WAL); the crash tests
  * SIGKILL it. Prints one JSON line per event.
  */
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createMachinefiClient, type DeploymentManifest } from "../../contracts/index.ts";
-import { openStore } from "../index.ts";
+import { createMachinefiClient, type DeploymentManifest } from "../contracts/index.ts";
+import { openStore } from "../gateway/index.ts";
 import { contractsChainPort } from "./chain-port.ts";
 import { circuitsProvePort } from "./prover-port.ts";
 import { runtimeRunPort } from "./runtime-port.ts";
@@ -24,7 +24,7 @@ const { values } = parseArgs({
 });
 const key = process.env.MFI_PRIVATE_KEY;
 if (!values.db || !values.rpc || !values.manifest || !key) {
-  console.error("usage: MFI_PRIVATE_KEY=0x… tsx gateway/worker/main.ts --db <sqlite file> --rpc <url> --manifest <deployment json> [--epoch-ms N] [--grace-ms N]");
+  console.error("usage: MFI_PRIVATE_KEY=0x… tsx worker/main.ts --db <sqlite file> --rpc <url> --manifest <deployment json> [--epoch-ms N] [--grace-ms N]");
   process.exit(2);
 }
 const manifest = JSON.parse(readFileSync(values.manifest, "utf8")) as DeploymentManifest;

@@ -6,8 +6,8 @@ import { describe, expect, it } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { genesisHash, hashReading, padValues, packEpoch, type SignedReading } from "../../device-sdk/index.ts";
-import { openStore, type SqliteStore } from "../index.ts";
+import { genesisHash, hashReading, padValues, packEpoch, type SignedReading } from "../device-sdk/index.ts";
+import { openStore, type SqliteStore } from "../gateway/index.ts";
 import { EpochWorker, workerMigrations, type WorkerEvent } from "./worker.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
 

@@ -1,6 +1,6 @@
 /**
  * Compiling AssemblyScript applets with asc (in-process, through its JS API) and the repository's asconfig.json,
- * so every applet gets the same float-free, start-free, memory-capped build. Used by scripts/build-applets.ts,
+ * so every applet gets the same float-free, start-free, memory-capped build. Used by toolchain/build.ts,
  * `mfi build` and runApplet({ source }).
  */
 import { readFileSync } from "node:fs";

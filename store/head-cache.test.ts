@@ -2,8 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildJsBackend } from "../../device-sdk/index.ts";
-import { makeChain, testKey } from "../testing.ts";
+import { buildJsBackend } from "../device-sdk/index.ts";
+import { makeChain, testKey } from "../gateway/testing.ts";
 import { openStore } from "./sqlite.ts";
 
 describe("SQLite head cache and a second appender on the same file", () => {
