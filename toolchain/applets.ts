@@ -55,6 +55,12 @@ export function loadAppletManifest(dir: string): AppletManifest {
   return parsed.data;
 }
 
+/** The applet in a project folder outside applets/ (made by `mfi init`): it builds into <dir>/build/<name>.wasm. */
+export function appletEntryAt(dir: string): AppletEntry {
+  const manifest = loadAppletManifest(dir);
+  return { name: manifest.name, dir, manifest, wasmPath: join(dir, "build", `${manifest.name}.wasm`), entry: join(dir, "assembly", "index.ts") };
+}
+
 /** Every applet folder (one with applet.json and assembly/index.ts) under applets/, by name. */
 export function listApplets(root: string = APPLETS_DIR): AppletEntry[] {
   return readdirSync(root, { withFileTypes: true })

@@ -1,16 +1,16 @@
 /**
- * Builds every applet under applets/ (folders with applet.json) with asc into build/applets/<name>.wasm, cached by
+ * Builds applets with asc: those under applets/ into build/applets/<name>.wasm, a project folder made by `mfi init`
+ * into its own build/<name>.wasm. Cached by
  * a content hash of its sources, the SDK, asconfig.json and the asc version: an unchanged applet is not rebuilt.
  * Each build is checked by the runtime's validator so a float or a stray import fails here, not at deploy.
  * Run by scripts/build-applets.ts (npm run build:applets, postinstall), `mfi build` and the bench.
  */
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
-import { APPLETS_DIR, APPLET_BUILD_DIR, listApplets } from "./applets.ts";
+import { dirname, join, relative, resolve } from "node:path";
+import { APPLETS_DIR, appletEntryAt, listApplets } from "./applets.ts";
 import { ASCONFIG, REPO_ROOT, compileApplet } from "./compile.ts";
-import { DEFAULT_ENGINE_CONFIG } from "../runtime/index.ts";
-import { validateModule } from "../runtime/index.ts";
+import { DEFAULT_ENGINE_CONFIG, validateModule } from "../runtime/index.ts";
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -32,15 +32,21 @@ function sourceHash(appletDir: string): string {
   return h.digest("hex");
 }
 
-/** Build (or reuse) the named applets (all by default). Returns what happened to each. */
-export async function buildApplets(opts: { names?: string[]; force?: boolean; log?: (m: string) => void } = {}): Promise<{ name: string; wasmPath: string; built: boolean }[]> {
+/**
+ * Build (or reuse) applets: the named ones under applets/ (all of them when neither names nor dirs is given), and
+ * project folders with an applet.json anywhere (`dirs`, built into <dir>/build/). Returns what happened to each.
+ */
+export async function buildApplets(
+  opts: { names?: string[]; dirs?: string[]; force?: boolean; log?: (m: string) => void } = {},
+): Promise<{ name: string; wasmPath: string; built: boolean }[]> {
   const log = opts.log ?? (() => {});
-  mkdirSync(APPLET_BUILD_DIR, { recursive: true });
+  const named = opts.dirs?.length && !opts.names?.length ? [] : listApplets().filter((a) => !opts.names?.length || opts.names.includes(a.name));
   const out = [];
-  for (const a of listApplets()) {
-    if (opts.names?.length && !opts.names.includes(a.name)) continue;
+  for (const a of [...named, ...(opts.dirs ?? []).map((d) => appletEntryAt(resolve(d)))]) {
+    const buildDir = dirname(a.wasmPath);
+    mkdirSync(buildDir, { recursive: true });
     const hash = sourceHash(a.dir);
-    const hashFile = join(APPLET_BUILD_DIR, `${a.name}.hash`);
+    const hashFile = join(buildDir, `${a.name}.hash`);
     if (!opts.force && existsSync(a.wasmPath) && existsSync(hashFile) && readFileSync(hashFile, "utf8") === hash) {
       log(`applet ${a.name}: up to date`);
       out.push({ name: a.name, wasmPath: a.wasmPath, built: false });
@@ -51,7 +57,7 @@ export async function buildApplets(opts: { names?: string[]; force?: boolean; lo
     validateModule(wasm, { memoryCapPages: DEFAULT_ENGINE_CONFIG.memoryPages });
     writeFileSync(a.wasmPath, wasm);
     writeFileSync(hashFile, hash);
-    log(`applet ${a.name}: built ${relative(REPO_ROOT, a.wasmPath)} (${wasm.length} bytes, ${Date.now() - t0} ms)`);
+    log(`applet ${a.name}: built ${relative(process.cwd(), a.wasmPath)} (${wasm.length} bytes, ${Date.now() - t0} ms)`);
     out.push({ name: a.name, wasmPath: a.wasmPath, built: true });
   }
   return out;

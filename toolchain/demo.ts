@@ -1,6 +1,6 @@
 /**
- * The interim demo behind `npm start`: every example applet over its bundled fixtures, printing claims, journal
- * and fuel. Kept as a function so the devnet can reuse it (e.g. as a self-check before it starts).
+ * `npm run demo:applets` (scripts/demo-applets.ts): every example applet over its bundled fixtures, printing claims,
+ * journal and fuel, with no chain, gateway or prover.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";

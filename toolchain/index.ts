@@ -11,6 +11,7 @@ export { compileApplet, REPO_ROOT, ASCONFIG, type CompileOptions } from "./compi
 export {
   loadAppletManifest,
   listApplets,
+  appletEntryAt,
   manifestConfig,
   referenceClaims,
   manifestSchema,

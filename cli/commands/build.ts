@@ -1,22 +1,33 @@
-/** `mfi build <applet>`: compile an applet under applets/ (or a folder with applet.json) to build/applets/<name>.wasm. */
-import { readFileSync, writeFileSync } from "node:fs";
-import { relative } from "node:path";
+/**
+ * `mfi build [applets...]`: compile applets under applets/ (by name) to build/applets/<name>.wasm, or a project
+ * folder with an applet.json (made by `mfi init`) to <folder>/build/<name>.wasm.
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
 import type { Command } from "commander";
-import { buildApplets } from "../../toolchain/index.ts";
 import { RuntimeBaseError } from "../../runtime/index.ts";
-import { componentize } from "../../toolchain/index.ts";
+import { buildApplets, componentize, listApplets } from "../../toolchain/index.ts";
 
 export function register(program: Command): void {
   program
     .command("build [applets...]")
-    .description("compile applets (all by default) with asc into build/applets/<name>.wasm, cached by content hash")
+    .description(
+      "compile applets with asc, cached by content hash: names under applets/ (all by default) into build/applets/<name>.wasm, a project folder with applet.json into <folder>/build/<name>.wasm",
+    )
     .option("--force", "rebuild even if the sources did not change")
     .option("--component", "also wrap each applet as a Wasm component (WIT world toolchain/wit/applet.wit) with jco: build/applets/<name>.component.wasm")
     .addHelpText("after", "\nExit codes: 0 built, 1 a compile or validation error.")
     .action(async (names: string[], opts: { force?: boolean; component?: boolean }) => {
       try {
-        const built = await buildApplets({ names: names.map((n) => n.replace(/\/+$/, "").split("/").pop()!), force: opts.force, log: (m) => console.log(m) });
-        if (names.length && built.length < names.length) throw new RuntimeBaseError(`unknown applet: ${names.join(", ")}`, { details: "applets live in applets/<name>/ with an applet.json" });
+        const dirs = names.filter((n) => existsSync(join(n, "applet.json")));
+        const known = new Set(listApplets().map((a) => a.name));
+        const unknown = names.filter((n) => !dirs.includes(n) && !known.has(n));
+        if (unknown.length) {
+          throw new RuntimeBaseError(`unknown applet: ${unknown.join(", ")}`, {
+            details: `name an applet under applets/ (${[...known].join(", ")}) or a folder with an applet.json`,
+          });
+        }
+        const built = await buildApplets({ names: names.filter((n) => !dirs.includes(n)), dirs, force: opts.force, log: (m) => console.log(m) });
         if (opts.component) {
           for (const b of built) {
             const component = await componentize({ wasm: new Uint8Array(readFileSync(b.wasmPath)) });

@@ -43,6 +43,14 @@ describe("mfi init + mfi test", () => {
     // fixtures/epoch-1.json: device 101 sums 13+9+21, device 202 sums 40+2.
     expect(out.results[0]!.claims.sort((a, b) => a.deviceId.localeCompare(b.deviceId))).toEqual([{ deviceId: "101", output: "43" }, { deviceId: "202", output: "42" }]);
 
+    // `mfi build .` builds the project folder into its own build/, then finds it up to date.
+    const built = await mfi(["build", "."], made.dir);
+    expect(built.code).toBe(0);
+    expect(built.stdout).toMatch(/applet my-meter: built build\/my-meter\.wasm/);
+    expect(readFileSync(join(made.dir, "build", "my-meter.wasm")).subarray(0, 4)).toEqual(Buffer.from([0, 0x61, 0x73, 0x6d]));
+    expect((await mfi(["build", "."], made.dir)).stdout).toMatch(/applet my-meter: up to date/);
+    expect((await mfi(["build", "no-such-applet"], made.dir)).code).toBe(1);
+
     // Declaring a reducer the applet does not compute is a mismatch: exit 1, with what to fix.
     const manifest = JSON.parse(readFileSync(join(made.dir, "applet.json"), "utf8")) as Record<string, unknown>;
     writeFileSync(join(made.dir, "applet.json"), JSON.stringify({ ...manifest, reducer: "max" }));
