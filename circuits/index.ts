@@ -10,6 +10,7 @@ export { toCalldata, receiptToJSON, receiptFromJSON, claimPublicSignals, type Re
 export { selectSegment, type ChainReading, type Segment } from "./witness.ts";
 export { reduce } from "./reduce.ts";
 export { REDUCERS, SIZES, DEFAULT_CIRCUITS, REDUCER_PARAM, readingsName, specOf, type Reducer, type CircuitName } from "./catalog.ts";
-export { artifactsOf, isBuilt, buildCircuits, BUILD_DIR } from "./setup/build.ts";
+export { artifactsOf, isBuilt, buildCircuits, BUILD_DIR, ROOT } from "./setup/build.ts";
+export { prodSetup } from "./setup/prod-setup.ts";
 export { DEV_SEED, INSECURE_WARNING } from "./setup/seed.ts";
 export * from "./errors.ts";

@@ -8,9 +8,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync, cpSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { DEFAULT_CIRCUITS } from "../circuits/catalog.ts";
-import { buildCircuits, artifactsOf, ROOT } from "../circuits/setup/build.ts";
-import { prodSetup } from "../circuits/setup/prod-setup.ts";
+import { DEFAULT_CIRCUITS, buildCircuits, artifactsOf, prodSetup, ROOT } from "../circuits/index.ts";
 
 const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
