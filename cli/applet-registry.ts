@@ -5,7 +5,7 @@
  */
 import { Contract, type JsonRpcProvider } from "ethers";
 import { getArtifact, makeProvider, readManifest } from "../contracts/index.ts";
-import { ContractsEnvironmentError } from "../contracts/errors.ts";
+import { ContractsEnvironmentError } from "../contracts/index.ts";
 
 export interface RegistryContext {
   provider: JsonRpcProvider;

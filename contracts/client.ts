@@ -9,7 +9,7 @@ import type { DeploymentManifest } from "./deploy.ts";
 import { ContractsError } from "./errors.ts";
 import { encodeClaimProof, type ClaimProof, type ClaimValues, type Groth16Calldata } from "./proof.ts";
 import { makeProvider, makeWallet } from "./provider.ts";
-import { DEFAULT_EPOCH_LENGTH_MS } from "../device-sdk/schedule.ts";
+import { DEFAULT_EPOCH_LENGTH_MS } from "../device-sdk/index.ts";
 import { decodeRevertData, findRevertData, toContractsError } from "./revert.ts";
 
 export interface TxResult {

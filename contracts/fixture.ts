@@ -9,7 +9,7 @@ import { randomBytes } from "node:crypto";
 import { startAnvil, type Anvil } from "./anvil.ts";
 import { createMachinefiClient, type MachinefiClient } from "./client.ts";
 import { deployAll, type DeploymentManifest } from "./deploy.ts";
-import { SNARK_FIELD } from "../device-sdk/field.ts";
+import { SNARK_FIELD } from "../device-sdk/index.ts";
 import { genesisHash, hashReading, packEpoch, padValues, type EddsaBackend } from "../device-sdk/index.ts";
 import type { ChainReading } from "../circuits/index.ts";
 import { claimSignals, mockClaimProof, mockRegisterProof, registerSignals } from "./proof.ts";

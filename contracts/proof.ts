@@ -4,7 +4,7 @@
  * order (b's coordinate pairs already swapped, as `snarkjs zkey export soliditycalldata` prints them).
  */
 import { AbiCoder, keccak256, solidityPacked } from "ethers";
-import { imageIdToField, SNARK_FIELD } from "../device-sdk/field.ts";
+import { imageIdToField, SNARK_FIELD } from "../device-sdk/index.ts";
 
 export interface Groth16Calldata {
   a: readonly [bigint, bigint];

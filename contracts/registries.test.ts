@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevnet, registerMockDevice, randomImageId, randomDeviceId, mockClaim, scheduledEpoch, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import { ContractRevertedError, mockRegisterProof, registerSignals } from "./index.ts";
-import { SNARK_FIELD } from "../device-sdk/field.ts";
+import { SNARK_FIELD } from "../device-sdk/index.ts";
 import type { MachinefiClient } from "./client.ts";
 import { reverted } from "./expect-revert.ts";
 

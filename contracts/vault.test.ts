@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract } from "ethers";
 import { startDevnet, registerMockDevice, randomImageId, randomDeviceId, mockClaim, scheduledEpoch as E, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import { ContractRevertedError, claimSignals, mockClaimProof, encodeClaimProof, getArtifact, deployContract } from "./index.ts";
-import { SNARK_FIELD } from "../device-sdk/field.ts";
+import { SNARK_FIELD } from "../device-sdk/index.ts";
 import type { MachinefiClient } from "./client.ts";
 import { reverted } from "./expect-revert.ts";
 

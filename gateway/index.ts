@@ -2,7 +2,7 @@
  * gateway: signed readings in, durably stored. Public surface for other layers (the epoch worker, the devnet, the CLI).
  */
 export { createGateway, type Gateway, type GatewayOptions } from "./app.ts";
-export { startGateway, type RunningGateway, type StartGatewayOptions } from "./server.ts";
+export { startGateway, serveGateway, type RunningGateway, type StartGatewayOptions, type ServedGateway, type ServeGatewayConfig } from "./server.ts";
 export { openStore, gatewayMigrations, hashApiKey, type OpenStoreOptions, type SqliteStore } from "../store/sqlite.ts";
 export type { AppendResult, DeviceRecord, ListDevicesQuery, ListReadingsQuery, Migration, Store, StoredReading } from "../store/types.ts";
 export { storeDirectory, type DeviceDirectory } from "./directory.ts";

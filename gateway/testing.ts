@@ -49,3 +49,7 @@ export function makeChain(
   const { readings, state } = extendChain({ backend, key, state: opts.state ?? initialChainState(key.deviceId), inputs, signMode: opts.signMode ?? "every" });
   return { readings, wire: readings.map(encodeReading), state };
 }
+
+// MQTT test support: a bare publisher that bypasses the SDK's checks, and the brokers the MQTT tests run against.
+export { publishRaw, subscribeOnce, type Answer } from "./mqtt/raw-client.ts";
+export { mosquittoBin, mosquittoSkipReason, startAedes, startMosquitto, type TestBroker } from "./mqtt/test-brokers.ts";

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { buildJsBackend, createDeviceClient, memoryStorage, mqttTransport, type EddsaBackend } from "../device-sdk/index.ts";
 import { createGateway, type Gateway } from "../gateway/index.ts";
 import { registrationBody, testKey } from "../gateway/testing.ts";
-import { mosquittoSkipReason, startAedes, startMosquitto, type TestBroker } from "./mqtt-brokers.ts";
+import { mosquittoSkipReason, startAedes, startMosquitto, type TestBroker } from "../gateway/testing.ts";
 
 const ROOT = join(import.meta.dirname, "..");
 

@@ -8,8 +8,8 @@ import { ackTopic, buildJsBackend, createDeviceClient, memoryStorage, mqttTransp
 import { createGateway, type Gateway } from "../gateway/index.ts";
 import { startMqttIngest, type MqttIngest } from "../gateway/mqtt/subscriber.ts";
 import { makeChain, registrationBody, testKey } from "../gateway/testing.ts";
-import { mosquittoSkipReason, startAedes, startMosquitto, type TestBroker } from "./mqtt-brokers.ts";
-import { publishRaw, type Answer } from "./mqtt-raw.ts";
+import { mosquittoSkipReason, startAedes, startMosquitto, type TestBroker } from "../gateway/testing.ts";
+import { publishRaw, type Answer } from "../gateway/testing.ts";
 
 const MAX_BODY = 8 * 1024;
 let backend: EddsaBackend;
@@ -153,7 +153,7 @@ describe.each(ways)("ingest behaviour: $name", (way) => {
   });
 
   it.skipIf(way === http)("answers only inside the device's own acks subtree", async () => {
-    const { subscribeOnce } = await import("./mqtt-raw.ts");
+    const { subscribeOnce } = await import("../gateway/testing.ts");
     const broker = io.broker!;
     // A response topic in another device's acks must get no answer (and the message is still ingested).
     if (broker.protocolVersion !== 5) return;

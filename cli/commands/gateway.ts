@@ -6,8 +6,7 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
-import { openStore } from "../../gateway/index.ts";
-import { serveGateway, type ServedGateway } from "../../gateway/server.ts";
+import { openStore, serveGateway, type ServedGateway } from "../../gateway/index.ts";
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 

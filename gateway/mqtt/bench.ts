@@ -17,7 +17,7 @@ import { connectAsync } from "mqtt";
 import { ackTopic, getDefaultBackend, readingsTopic, type EddsaBackend } from "../../device-sdk/index.ts";
 import type { Bench, BenchResult } from "../../core/index.ts";
 import { percentile } from "../../core/index.ts";
-import { mosquittoBin, startAedes, startMosquitto, type TestBroker } from "../../test/mqtt-brokers.ts";
+import { mosquittoBin, startAedes, startMosquitto, type TestBroker } from "./test-brokers.ts";
 import { createGateway } from "../app.ts";
 import { threadRate } from "../bench-threads.ts";
 import { makeChain, registrationBody, testKey } from "../testing.ts";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildJsBackend, type EddsaBackend } from "../../device-sdk/index.ts";
-import { publishRaw } from "../../test/mqtt-raw.ts";
+import { publishRaw } from "./raw-client.ts";
 import { ConfigError, parseGatewayEnv } from "../config.ts";
 import { serveGateway } from "../server.ts";
 import { makeChain, registrationBody, testKey } from "../testing.ts";

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildJsBackend, readingsTopic, type EddsaBackend } from "../../device-sdk/index.ts";
-import { publishRaw } from "../../test/mqtt-raw.ts";
+import { publishRaw } from "./raw-client.ts";
 import { createGateway, type Gateway } from "../index.ts";
 import { makeChain, registrationBody, testKey } from "../testing.ts";
 import { startEmbeddedBroker, type EmbeddedBroker } from "./broker.ts";

@@ -3,7 +3,7 @@
  * readings topic and returns the gateway's answer from the response topic, without the SDK's checks in between.
  */
 import { connectAsync } from "mqtt";
-import { ackTopic, readingsTopic } from "../device-sdk/index.ts";
+import { ackTopic, readingsTopic } from "../../device-sdk/index.ts";
 
 export interface Answer {
   status: number;

@@ -74,7 +74,7 @@ export async function startMosquitto(): Promise<TestBroker> {
 }
 
 export async function startAedes(): Promise<TestBroker> {
-  const { startEmbeddedBroker } = await import("../gateway/mqtt/broker.ts");
+  const { startEmbeddedBroker } = await import("./broker.ts");
   const b = await startEmbeddedBroker();
   return { name: "aedes", url: b.url, protocolVersion: 4, shared: false, close: () => b.close() };
 }
