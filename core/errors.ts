@@ -37,6 +37,21 @@ export class BaseError extends Error {
     return lines.join("\n");
   }
 
+  /**
+   * The first error in this error's cause chain (itself included) for which `fn` is true, or without `fn` the deepest
+   * cause. Catch a layer's error and still find what went wrong underneath: `err.walk((e) => e instanceof X)`.
+   */
+  walk(fn?: (err: unknown) => boolean): unknown {
+    let err: unknown = this;
+    for (let depth = 0; depth < 100; depth++) {
+      if (fn?.(err)) return err;
+      const cause = err instanceof Error ? err.cause : undefined;
+      if (cause === undefined || cause === null) return fn ? null : err;
+      err = cause;
+    }
+    return fn ? null : err;
+  }
+
   /** A plain object for `--json` output, worker messages and logs. */
   toJSON(): Record<string, unknown> {
     return { name: this.name, shortMessage: this.shortMessage, details: this.details, docsPath: this.docsPath, metaMessages: this.metaMessages };

@@ -15,18 +15,16 @@ import { healthRoutes } from "./routes/health.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { problemResponse, toGatewayError, validationHook } from "./routes/problem.ts";
 import { readingRoutes } from "./routes/readings.ts";
-import { hashApiKey, openStore, type OpenStoreOptions } from "../store/sqlite.ts";
-import type { Store } from "../store/types.ts";
+import { hashApiKey, openStore, type NonceStore, type OpenStoreOptions, type ReadingStore, type SqliteStore, type WorkerStatus } from "../store/index.ts";
 import { createVerifier, type Verifier } from "./verify-pool.ts";
 import { createMetrics, type GatewayMetrics } from "./metrics.ts";
 import { dashboardGuard, dashboardRoutes, type DashboardAuthOptions } from "./dashboard/index.tsx";
-import type { WorkerStore } from "../worker/store.ts";
 import { requestLogger, type Logger } from "./logger.ts";
 import { marketApp, type MarketOptions } from "./market/index.ts";
 
 export interface GatewayOptions {
   /** A ready store, or a SQLite path to open (":memory:" for tests). One of the two. */
-  store?: Store;
+  store?: ReadingStore | SqliteStore;
   dbPath?: string;
   storeOptions?: OpenStoreOptions;
   /** EdDSA backend (default: getDefaultBackend()). */
@@ -58,8 +56,8 @@ export interface GatewayOptions {
   apiKeys?: readonly string[];
   /** Called with unexpected (500) errors. */
   onInternalError?: (err: unknown) => void;
-  /** The epoch worker's tables (same database): mounts /dashboard and adds worker figures to /metrics. */
-  workerStore?: WorkerStore;
+  /** The epoch worker's status (its store's read-only view): mounts /dashboard and adds worker figures to /metrics. */
+  workerStatus?: WorkerStatus;
   /** Serve subscribed data-market streams (/v1/market, docs/market.md): a DataMarket reader and address. */
   market?: MarketOptions;
   /** Prometheus registry for /metrics (default: a fresh one); false serves no /metrics. */
@@ -74,7 +72,7 @@ export interface GatewayOptions {
 
 export interface Gateway {
   app: OpenAPIHono;
-  store: Store;
+  store: ReadingStore;
   directory: DeviceDirectory;
   verifier: Verifier;
   backend: EddsaBackend;
@@ -84,7 +82,7 @@ export interface Gateway {
   close(): Promise<void>;
 }
 
-function operatorGuard(store: Store, enabled: boolean, extraKeys: readonly string[]): MiddlewareHandler {
+function operatorGuard(store: ReadingStore, enabled: boolean, extraKeys: readonly string[]): MiddlewareHandler {
   const extra = extraKeys.map((k) => Buffer.from(hashApiKey(k), "hex"));
   return async (c, next) => {
     if (!enabled) return next();
@@ -101,9 +99,13 @@ function operatorGuard(store: Store, enabled: boolean, extraKeys: readonly strin
   };
 }
 
+const keepsNonces = (s: ReadingStore | SqliteStore): s is SqliteStore => "nonces" in s;
+
 export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway> {
   if (!opts.store && !opts.dbPath) throw new GatewayError(500, "config", "createGateway needs a store or a dbPath", { details: 'pass dbPath: ":memory:" for a throwaway store' });
   const store = opts.store ?? openStore(opts.dbPath!, opts.storeOptions);
+  // The market's spent nonces: given, or the store's own when it keeps them (a SqliteStore does).
+  const nonces: NonceStore | undefined = opts.market?.nonces ?? (keepsNonces(store) ? store.nonces : undefined);
   const backend = opts.backend ?? (await getDefaultBackend());
   const directory = opts.directory ?? storeDirectory(store);
   const verifier = createVerifier({ backend, workers: opts.verifyWorkers, ...(opts.verifyQueueItems === undefined ? {} : { maxQueuedItems: opts.verifyQueueItems }) });
@@ -135,7 +137,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   };
 
   const app = new OpenAPIHono({ defaultHook: validationHook });
-  const metrics = opts.metrics === false ? undefined : (opts.metrics ?? createMetrics({ workerStore: opts.workerStore }));
+  const metrics = opts.metrics === false ? undefined : (opts.metrics ?? createMetrics({ workerStatus: opts.workerStatus }));
   if (opts.logger) app.use("*", requestLogger(opts.logger));
   const viewer = opts.dashboardAuth ? dashboardGuard(store, opts.dashboardAuth, opts.apiKeys) : undefined;
   if (metrics) {
@@ -143,7 +145,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
     if (viewer && opts.dashboardAuth?.metrics) app.use("/metrics", viewer);
     app.get("/metrics", async (c) => c.text(await metrics.render(), 200, { "content-type": metrics.registry.contentType }));
   }
-  if (opts.workerStore) app.route("/", dashboardRoutes(opts.workerStore, { guard: viewer }));
+  if (opts.workerStatus) app.route("/", dashboardRoutes({ readings: store, worker: opts.workerStatus }, { guard: viewer }));
   app.onError((err, c) => {
     const g = toGatewayError(err);
     if (g.status >= 500) opts.onInternalError?.(err);
@@ -153,7 +155,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   app.route("/", healthRoutes(ctx));
   app.route("/v1", deviceRoutes(ctx));
   app.route("/v1", readingRoutes(ctx));
-  if (opts.market) app.route("/v1", marketApp(ctx, opts.market));
+  if (opts.market) app.route("/v1", marketApp(ctx, { ...opts.market, nonces }));
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
   app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "machinefi gateway", version: "1", description: "Signed device readings in; durably stored; nothing forged or lost." } });
   app.get("/reference", Scalar({ url: "/openapi.json", pageTitle: "machinefi gateway API" }));

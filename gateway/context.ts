@@ -4,11 +4,11 @@ import type { EddsaBackend } from "../device-sdk/index.ts";
 import type { DeviceDirectory } from "./directory.ts";
 import type { IngestDeps } from "./ingest.ts";
 import type { RateLimiter } from "./rate-limit.ts";
-import type { Store } from "../store/types.ts";
+import type { ReadingStore } from "../store/index.ts";
 import type { Verifier } from "./verify-pool.ts";
 
 export interface GatewayContext {
-  store: Store;
+  store: ReadingStore;
   directory: DeviceDirectory;
   verifier: Verifier;
   backend: EddsaBackend;

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
 import { buildJsBackend, type Receipt, type WireReading } from "../device-sdk/index.ts";
-import { openStore } from "./index.ts";
+import { openStore } from "../store/index.ts";
 import { makeChain, registrationBody, testKey } from "./testing.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mfi-crash-"));

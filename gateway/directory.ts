@@ -2,7 +2,7 @@
  * The gateway's view of which devices exist and with which keys. Local (the gateway's own store, from signed
  * registrations) for now; an on-chain DeviceRegistry follower implements the same interface later.
  */
-import type { DeviceRecord, Store } from "../store/types.ts";
+import type { DeviceRecord, ReadingStore } from "../store/index.ts";
 
 export interface DeviceDirectory {
   get(deviceId: bigint): Promise<DeviceRecord | undefined>;
@@ -17,7 +17,7 @@ export interface DeviceDirectory {
  * Directory backed by the store, with a cache: device keys never change once registered. The cache holds at most
  * `maxCached` devices (default 100,000), dropping the least recently used, so registration spam cannot grow it.
  */
-export function storeDirectory(store: Store, opts: { maxCached?: number } = {}): DeviceDirectory {
+export function storeDirectory(store: ReadingStore, opts: { maxCached?: number } = {}): DeviceDirectory {
   const max = opts.maxCached ?? 100_000;
   const cache = new Map<bigint, DeviceRecord>();
   const remember = (d: DeviceRecord) => {

@@ -3,15 +3,13 @@
  */
 export { createGateway, type Gateway, type GatewayOptions } from "./app.ts";
 export { startGateway, serveGateway, type RunningGateway, type StartGatewayOptions, type ServedGateway, type ServeGatewayConfig } from "./server.ts";
-export { openStore, gatewayMigrations, hashApiKey, type OpenStoreOptions, type SqliteStore } from "../store/sqlite.ts";
-export type { AppendResult, DeviceRecord, ListDevicesQuery, ListReadingsQuery, Migration, Store, StoredReading } from "../store/types.ts";
 export { storeDirectory, type DeviceDirectory } from "./directory.ts";
 export { createVerifier, type Verifier, type VerifierOptions } from "./verify-pool.ts";
 export { GatewayError, type GatewayErrorOptions } from "./errors.ts";
 export { ingest, receiptOf, type IngestDeps } from "./ingest.ts";
 export { storedReadingJson } from "./routes/readings.ts";
 export type { RateLimitOptions } from "./rate-limit.ts";
-export { ethersMarketReader, sqliteNonceStore, type MarketChainReader, type MarketOptions, type MarketStream, type NonceStore } from "./market/index.ts";
+export { ethersMarketReader, type MarketChainReader, type MarketOptions, type MarketStream } from "./market/index.ts";
 export { startMqttIngest, type MqttIngest, type MqttIngestOptions } from "./mqtt/subscriber.ts";
 export { startEmbeddedBroker, type EmbeddedBroker } from "./mqtt/broker.ts";
 export { mqttIngestMetrics } from "./mqtt/metrics.ts";

@@ -8,11 +8,11 @@ import type { DeviceDirectory } from "./directory.ts";
 import { chainConflict, GatewayError, notFound, tooLarge, unauthorized, unprocessable } from "./errors.ts";
 import { rateLimited, type RateLimiter } from "./rate-limit.ts";
 import type { WireReadingIn } from "./schemas.ts";
-import type { Store, StoredReading } from "../store/types.ts";
+import type { ReadingStore, StoredReading } from "../store/index.ts";
 import type { Verifier } from "./verify-pool.ts";
 
 export interface IngestDeps {
-  store: Store;
+  store: ReadingStore;
   directory: DeviceDirectory;
   verifier: Verifier;
   now: () => number;

@@ -5,7 +5,7 @@
  */
 import type { MiddlewareHandler } from "hono";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { WorkerStore } from "../worker/store.ts";
+import type { WorkerStatus } from "../store/index.ts";
 
 export interface GatewayMetrics {
   registry: Registry;
@@ -15,7 +15,7 @@ export interface GatewayMetrics {
 }
 
 export interface MetricsOptions {
-  workerStore?: WorkerStore;
+  workerStatus?: WorkerStatus;
   /** Node process metrics (default true); collected once per process into a shared registry, appended to render(). */
   defaults?: boolean;
 }
@@ -59,28 +59,32 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
   const ingestLatency = new Histogram({ name: "mfi_ingest_duration_seconds", help: "Latency of the ingest endpoints (verify + durable append)", buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });
   const rejections = new Counter({ name: "mfi_ingest_rejections_total", help: "Refused ingest requests by reason (problem type)", labelNames: ["reason"], registers: [registry] });
 
-  const w = opts.workerStore;
+  const w = opts.workerStatus;
   if (w) {
-    const db = w.db;
     new Gauge({
       name: "mfi_worker_claims",
       help: "Claims by state",
       labelNames: ["state"],
       registers: [registry],
-      collect() {
-        for (const [state, n] of Object.entries(w.claimCounts())) this.set({ state }, n);
+      async collect() {
+        for (const [state, n] of Object.entries(await w.claimCounts())) this.set({ state }, n);
       },
     });
-    const one = <T>(sql: string) => db.prepare(sql).get() as T;
-    new Gauge({ name: "mfi_worker_runs_total", help: "Applet runs recorded", registers: [registry], collect() { this.set(w.runCounts().runs); } });
-    new Gauge({ name: "mfi_worker_traps_total", help: "Applet runs that trapped, by trap kind", labelNames: ["kind"], registers: [registry], collect() {
+    const status = w;
+    const totals = (pick: (t: Awaited<ReturnType<WorkerStatus["totals"]>>) => number) =>
+      async function (this: Gauge) {
+        this.set(pick(await status.totals()));
+      };
+    new Gauge({ name: "mfi_worker_runs_total", help: "Applet runs recorded", registers: [registry], async collect() { this.set((await w.runCounts()).runs); } });
+    new Gauge({ name: "mfi_worker_traps_total", help: "Applet runs that trapped, by trap kind", labelNames: ["kind"], registers: [registry], async collect() {
+      const kinds = await w.trapCounts();
       this.reset();
-      for (const r of db.prepare("SELECT substr(trap, 1, instr(trap, ':') - 1) AS kind, count(*) AS n FROM worker_runs WHERE trap IS NOT NULL GROUP BY kind").all() as { kind: string; n: number }[]) this.set({ kind: r.kind || "unknown" }, r.n);
+      for (const r of kinds) this.set({ kind: r.kind }, r.n);
     } });
-    new Gauge({ name: "mfi_worker_fuel_used_total", help: "Fuel used by all recorded runs", registers: [registry], collect() { this.set(one<{ f: number | null }>("SELECT sum(fuel_used) AS f FROM worker_runs").f ?? 0); } });
-    new Gauge({ name: "mfi_worker_prove_seconds_total", help: "Time spent proving claims", registers: [registry], collect() { this.set((one<{ t: number | null }>("SELECT sum(prove_ms) AS t FROM worker_claims").t ?? 0) / 1000); } });
-    new Gauge({ name: "mfi_worker_proofs_total", help: "Claims proved (and timed)", registers: [registry], collect() { this.set(one<{ n: number }>("SELECT count(prove_ms) AS n FROM worker_claims").n); } });
-    new Gauge({ name: "mfi_worker_gas_used_total", help: "Gas used by paid claims' transactions", registers: [registry], collect() { this.set(one<{ g: number | null }>("SELECT sum(gas_used) AS g FROM worker_claims").g ?? 0); } });
+    new Gauge({ name: "mfi_worker_fuel_used_total", help: "Fuel used by all recorded runs", registers: [registry], collect: totals((t) => t.fuelUsed) });
+    new Gauge({ name: "mfi_worker_prove_seconds_total", help: "Time spent proving claims", registers: [registry], collect: totals((t) => t.proveMs / 1000) });
+    new Gauge({ name: "mfi_worker_proofs_total", help: "Claims proved (and timed)", registers: [registry], collect: totals((t) => t.proofs) });
+    new Gauge({ name: "mfi_worker_gas_used_total", help: "Gas used by paid claims' transactions", registers: [registry], collect: totals((t) => t.gasUsed) });
   }
 
   const middleware: MiddlewareHandler = async (c, next) => {

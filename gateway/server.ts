@@ -15,9 +15,7 @@ import { ethersMarketReader } from "./market/chain-reader.ts";
 import { createMetrics } from "./metrics.ts";
 import { mqttIngestMetrics } from "./mqtt/metrics.ts";
 import { startMqttIngest, type MqttIngest } from "./mqtt/subscriber.ts";
-import { openStore, type SqliteStore } from "../store/sqlite.ts";
-import { workerMigrations } from "../worker/migrations.ts";
-import { WorkerStore } from "../worker/store.ts";
+import { openStore, type SqliteStore } from "../store/index.ts";
 
 export interface StartGatewayOptions extends GatewayOptions {
   /** 0 picks a free port. */
@@ -101,7 +99,7 @@ export async function startGateway(opts: StartGatewayOptions = {}): Promise<Runn
   };
 }
 
-export interface ServeGatewayConfig extends Omit<StartGatewayOptions, "store" | "dbPath" | "storeOptions" | "logger" | "metrics" | "workerStore" | "dashboardAuth" | "market" | "onInternalError"> {
+export interface ServeGatewayConfig extends Omit<StartGatewayOptions, "store" | "dbPath" | "storeOptions" | "logger" | "metrics" | "workerStatus" | "dashboardAuth" | "market" | "onInternalError"> {
   dbPath: string;
   /** pino level (default info). */
   logLevel?: string;
@@ -127,7 +125,7 @@ export interface ServedGateway {
   close(): Promise<void>;
 }
 
-/** Opens the store (with the worker's tables when dashboard or metrics need them), starts the gateway, logs "gateway listening". */
+/** Opens the store (its worker view feeds the dashboard and metrics), starts the gateway, logs "gateway listening". */
 export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGateway> {
   const { dbPath, logLevel, dashboard = true, metrics = true, dashboardToken, protectMetrics, marketAddress, mqttUrl, mqttProtocol, ...rest } = cfg;
   if (marketAddress && !rest.rpcUrl) throw new GatewayError(500, "config", "a market needs the chain's JSON-RPC URL", { details: "set rpcUrl (--rpc, MFI_RPC_URL) with the DataMarket address" });
@@ -137,8 +135,8 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
     throw new GatewayError(500, "config", `the dashboard needs a token when the gateway listens on ${rest.hostname}`, { details: "set dashboardToken (--dashboard-token, MFI_DASHBOARD_TOKEN), or turn the dashboard off (--no-dashboard, MFI_GATEWAY_DASHBOARD=off)" });
   if (protectMetrics && !dashboardToken) throw new GatewayError(500, "config", "protecting /metrics needs a dashboard token", { details: "set dashboardToken (--dashboard-token, MFI_DASHBOARD_TOKEN)" });
   const log = createLogger({ level: logLevel ?? "info" });
-  const store: SqliteStore = openStore(dbPath, dashboard || metrics ? { migrations: workerMigrations } : {});
-  const ws = dashboard || metrics ? new WorkerStore(store.db) : undefined;
+  const store: SqliteStore = openStore(dbPath);
+  const ws = store.worker;
   const reader = marketAddress ? ethersMarketReader({ rpcUrl: rest.rpcUrl, address: marketAddress }) : undefined;
   let running: RunningGateway;
   try {
@@ -146,8 +144,8 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
       ...rest,
       store,
       logger: log,
-      metrics: metrics ? createMetrics({ workerStore: ws }) : false,
-      workerStore: dashboard ? ws : undefined,
+      metrics: metrics ? createMetrics({ workerStatus: ws }) : false,
+      workerStatus: dashboard ? ws : undefined,
       dashboardAuth: dashboardToken ? { token: dashboardToken, metrics: !!protectMetrics } : undefined,
       market: reader ? { reader, address: marketAddress! } : undefined,
       onInternalError: (e) => log.error({ err: e }, "internal error"),

@@ -1,6 +1,8 @@
 /**
- * The gateway's storage interface: devices, append-only readings (unique per deviceId + seq) and operator API keys.
- * Async so a Postgres adapter fits behind it unchanged; SQLite (./sqlite.ts) is the embedded default.
+ * The storage interfaces of every layer (persistence lives only behind these): `ReadingStore` (devices, append-only
+ * readings unique per deviceId + seq, operator API keys), `NonceStore` (single-use market request nonces) and, in
+ * ./worker-types.ts, `WorkerStore`. All async, so a Postgres implementation fits behind them unchanged; SQLite
+ * (./sqlite/) is the embedded one.
  */
 import type { PublicKey, Signature, SignedReading } from "../device-sdk/index.ts";
 
@@ -49,7 +51,7 @@ export interface Migration {
   sql: string;
 }
 
-export interface Store {
+export interface ReadingStore {
   insertDevice(device: DeviceRecord): Promise<{ created: boolean; device: DeviceRecord }>;
   getDevice(deviceId: bigint): Promise<DeviceRecord | undefined>;
   listDevices(query?: ListDevicesQuery): Promise<DeviceRecord[]>;
@@ -70,7 +72,27 @@ export interface Store {
   /** The key's name if the key is known. */
   checkApiKey(key: string): Promise<string | undefined>;
 
+  /** The first `limit` devices (registration order) with their chain head: what the dashboard lists. */
+  listDeviceHeads(limit: number): Promise<DeviceHead[]>;
+  /** Readings stored in all, and per minute (minute = floor(ms / 60000)) from `sinceMinute` on. */
+  readingActivity(sinceMinute: number): Promise<{ total: number; minutes: { minute: number; n: number }[] }>;
+
   /** Readiness probe: the database answers. */
   ping(): Promise<boolean>;
   close(): Promise<void>;
+}
+
+export interface DeviceHead {
+  deviceId: string;
+  owner: string;
+  lastSeq: number | null;
+  lastTs: number | null;
+  /** values of the head reading, as decimal strings. */
+  lastValues: string[];
+}
+
+/** Spent access-request nonces of the data market. */
+export interface NonceStore {
+  /** Marks (buyer, nonce) spent; false when it was spent before. */
+  consume(buyer: string, nonce: bigint, expirySeconds: bigint, nowMs: number): Promise<boolean>;
 }

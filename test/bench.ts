@@ -33,9 +33,9 @@ const bench: Bench = {
       const { net } = await devnet(1, 1);
       const t0 = performance.now();
       net.worker.start(50);
-      await waitFor(() => net.worker.db.claimCounts().paid >= 1, 600_000, 20);
+      await waitFor(async () => (await net.store.worker.claimCounts()).paid >= 1, 600_000, 20);
       const total = (performance.now() - t0) / 1000;
-      const claim = net.worker.db.listClaims(10).find((c) => c.state === "paid")!;
+      const claim = (await net.store.worker.listClaims(10)).find((c) => c.state === "paid")!;
       const proveS = (claim.prove_ms ?? 0) / 1000;
       log(`epoch → paid ${total.toFixed(2)} s (proof alone ${proveS.toFixed(2)} s, circuit ${JSON.parse(claim.receipt!).seal.circuit})`);
       out.push({ id: "e2e.epoch_to_paid.k16_s", value: total, unit: "s", baseline: proveS, ratio: total / proveS, note: "baseline: proving time of the same claim" });
@@ -45,10 +45,10 @@ const bench: Bench = {
       const { net } = await devnet(10, 2);
       const t0 = performance.now();
       net.worker.start(50);
-      await waitFor(() => net.worker.db.claimCounts().paid >= 30, 1_800_000, 50);
+      await waitFor(async () => (await net.store.worker.claimCounts()).paid >= 30, 1_800_000, 50);
       const minutes = (performance.now() - t0) / 60_000;
       const rate = 30 / minutes;
-      const proofs = net.worker.db.listClaims(100).map((c) => c.prove_ms ?? 0).filter((x) => x > 0);
+      const proofs = (await net.store.worker.listClaims(100)).map((c) => c.prove_ms ?? 0).filter((x) => x > 0);
       const meanProve = proofs.reduce((a, x) => a + x, 0) / proofs.length / 1000;
       const proveRate = (2 * 60) / meanProve;
       log(`30 claims in ${(minutes * 60).toFixed(1)} s: ${rate.toFixed(1)}/min (mean proof ${meanProve.toFixed(2)} s with 2 provers)`);

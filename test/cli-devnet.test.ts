@@ -94,7 +94,7 @@ describe("mfi prove + mfi claim", () => {
 
 describe("mfi simulate", () => {
   const values = (deviceIds: string[]) =>
-    deviceIds.map((id) => (net.store.db.prepare("SELECT vals FROM readings WHERE device_id = ? ORDER BY seq").all(id) as { vals: string }[]).map((r) => BigInt((JSON.parse(r.vals) as string[])[0]!)));
+    Promise.all(deviceIds.map(async (id) => (await net.store.listReadings({ deviceId: BigInt(id), limit: 100_000 })).map((r) => r.values[0]!)));
 
   it("runs a seeded fleet: noise within bounds, forged batches refused, the same values again with the same seed", async () => {
     const state = join(tmp, "sim");
@@ -109,14 +109,14 @@ describe("mfi simulate", () => {
     expect(r1.rejected).toBeGreaterThan(0);
     const ids = (JSON.parse(readFileSync(join(state, "fleet", "device-keys.json"), "utf8")) as string[]).length;
     expect(ids).toBe(3);
-    const devices = (net.store.db.prepare("SELECT device_id FROM devices ORDER BY n").all() as { device_id: string }[]).map((d) => d.device_id).slice(-3);
-    const v1 = values(devices);
+    const devices = (await net.store.listDevices({ limit: 100_000 })).map((d) => d.deviceId.toString()).slice(-3);
+    const v1 = await values(devices);
     expect(v1.flat().length).toBe(r1.accepted);
     for (const v of v1.flat()) expect((v >= 90n && v <= 110n) || (v >= 300n && v < 500n), `value ${v}`).toBe(true);
 
     const second = await mfi([...args, ...reg]);
     expect(second.code, second.stderr).toBe(0);
-    const v2 = values(devices);
+    const v2 = await values(devices);
     for (let d = 0; d < 3; d++) {
       const again = v2[d]!.slice(v1[d]!.length);
       const n = Math.min(again.length, v1[d]!.length);

@@ -52,9 +52,9 @@ describe("device → gateway → applet → proof → paid", () => {
     };
     const claimsExpected = net.applets.reduce((n, a) => n + devices.filter((d) => outputOf(a.name, d.values) > 0n).length, 0);
     expect(claimsExpected).toBeGreaterThanOrEqual(devices.length);
-    await waitFor(() => net.worker.db.claimCounts().paid >= claimsExpected || net.worker.db.claimCounts().failed > 0, 300_000);
-    expect(net.worker.db.listClaims(100).filter((c) => c.state === "failed").map((c) => c.error)).toEqual([]);
-    expect(net.worker.db.claimCounts()).toMatchObject({ paid: claimsExpected, failed: 0 });
+    await waitFor(async () => (await net.store.worker.claimCounts()).paid >= claimsExpected || (await net.store.worker.claimCounts()).failed > 0, 300_000);
+    expect((await net.store.worker.listClaims(100)).filter((c) => c.state === "failed").map((c) => c.error)).toEqual([]);
+    expect((await net.store.worker.claimCounts())).toMatchObject({ paid: claimsExpected, failed: 0 });
 
     for (const [i, d] of devices.entries()) {
       let expected = 0n;
@@ -64,13 +64,13 @@ describe("device → gateway → applet → proof → paid", () => {
   }, 600_000);
 
   it("stores runs that replay exactly and receipts that verify off-chain", async () => {
-    const runs = net.worker.db.listRuns(100);
+    const runs = (await net.store.worker.listRuns(100));
     expect(runs.length).toBeGreaterThanOrEqual(net.applets.length * devices.length);
     for (const run of runs.slice(0, 4)) {
-      const report = await replayRun({ runId: run.id, worker: net.worker.db, store: net.store });
+      const report = await replayRun({ runId: run.id, worker: net.store.worker, store: net.store });
       expect(report.mismatches).toEqual([]);
     }
-    const paid = net.worker.db.listClaims(100).filter((c) => c.state === "paid");
+    const paid = (await net.store.worker.listClaims(100)).filter((c) => c.state === "paid");
     // Each receipt against the applet it pays for (its built Wasm and applet.json), never against itself.
     const expected = net.applets.map((a) => appletFromPath(join(APPLETS_DIR, a.name)));
     for (const c of paid.slice(0, 2)) {
@@ -82,8 +82,8 @@ describe("device → gateway → applet → proof → paid", () => {
   });
 
   it("never pays a device-epoch twice", async () => {
-    const claim = net.worker.db.listClaims(100).find((c) => c.state === "paid")!;
-    const calldata = net.worker.db.calldataOf(claim.id);
+    const claim = (await net.store.worker.listClaims(100)).find((c) => c.state === "paid")!;
+    const calldata = (await net.store.worker.calldataOf(claim.id));
     const owner = net.owners[0]!;
     const balance = await net.admin.balanceOf(owner);
     await expect(net.admin.claim(calldata)).rejects.toSatisfy((e: unknown) => e instanceof ContractRevertedError && e.errorName === "PayoutVault__AlreadyClaimed");
@@ -112,9 +112,9 @@ describe("device → gateway → applet → proof → paid", () => {
   it("a trapping applet yields a failed run and no claim while other applets go on", async () => {
     const imageId = (await import("node:crypto")).createHash("sha256").update(trapAppletWasm()).digest("hex");
     net.worker.addApplet({ imageId, name: "trap", wasm: trapAppletWasm(), reducer: "sum", rewardPerUnit: 1n }, base);
-    await waitFor(() => net.worker.db.listRuns(500).filter((r) => r.image_id === imageId).length >= devices.length, 60_000);
-    const runs = net.worker.db.listRuns(500).filter((r) => r.image_id === imageId);
+    await waitFor(async () => (await net.store.worker.listRuns(500)).filter((r) => r.image_id === imageId).length >= devices.length, 60_000);
+    const runs = (await net.store.worker.listRuns(500)).filter((r) => r.image_id === imageId);
     for (const r of runs) expect(r.trap).toMatch(/OutOfFuel/);
-    expect(net.worker.db.listClaims(500).filter((c) => c.image_id === imageId)).toEqual([]);
+    expect((await net.store.worker.listClaims(500)).filter((c) => c.image_id === imageId)).toEqual([]);
   });
 });

@@ -84,8 +84,8 @@ describe("readings → proof → vault fact → insurance payout", () => {
     // nothing is proven yet: the insurance refuses (it reads the vault, not the gateway)
     await reverted(devices[0]!.policy.claim({ policyId: policies[0]!, epoch }), "ParametricInsurance__FactNotProven");
 
-    await waitFor(() => net.worker.db.claimCounts().paid >= 2 || net.worker.db.claimCounts().failed > 0, 120_000, 200);
-    expect(net.worker.db.listClaims(10).filter((c) => c.state === "failed").map((c) => c.error)).toEqual([]);
+    await waitFor(async () => (await net.store.worker.claimCounts()).paid >= 2 || (await net.store.worker.claimCounts()).failed > 0, 120_000, 200);
+    expect((await net.store.worker.listClaims(10)).filter((c) => c.state === "failed").map((c) => c.error)).toEqual([]);
 
     for (const d of devices) {
       const fact = await net.admin.factOf({ imageId, deviceId: d.key.deviceId, epoch });

@@ -69,11 +69,11 @@ describe("worker crash safety", () => {
     // 3rd life: runs to the end.
     const w3 = startWorkerProcess(() => {});
     // 2 devices × epochs 0 and 1 are payable; epoch 2 never closes for them (no reading after it, and it is long past).
-    await waitFor(() => net.worker.db.claimCounts().paid >= 4, 300_000, 250);
+    await waitFor(async () => (await net.store.worker.claimCounts()).paid >= 4, 300_000, 250);
     w3.kill("SIGTERM");
     await exited(w3);
 
-    const claims = net.worker.db.listClaims(100);
+    const claims = (await net.store.worker.listClaims(100));
     const paid = claims.filter((c) => c.state === "paid");
     expect(paid.length).toBe(4);
     expect(claims).toHaveLength(4);

@@ -4,6 +4,7 @@
  */
 import type { TransactionReceipt } from "ethers";
 import { ContractRevertedError, toContractsError, type MachinefiClient } from "../contracts/index.ts";
+import { AlreadyClaimedError } from "./errors.ts";
 import type { ChainPort, PaidResult } from "./ports.ts";
 
 const bytes32 = (imageId: string) => (imageId.startsWith("0x") ? imageId : `0x${imageId}`).toLowerCase();
@@ -33,7 +34,7 @@ export function contractsChainPort(client: MachinefiClient, opts: { confirmTimeo
           return { txHash: tx.hash };
         } catch (err) {
           const e = toContractsError(err, "claim");
-          if (e instanceof ContractRevertedError && e.errorName === "PayoutVault__AlreadyClaimed") throw Object.assign(e, { alreadyClaimed: true });
+          if (e instanceof ContractRevertedError && e.errorName === "PayoutVault__AlreadyClaimed") throw new AlreadyClaimedError(c, { cause: e });
           throw e;
         }
       };

@@ -6,11 +6,8 @@
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { createMachinefiClient, type DeploymentManifest } from "../contracts/index.ts";
-import { openStore } from "../gateway/index.ts";
-import { contractsChainPort } from "./chain-port.ts";
-import { circuitsProvePort } from "./prover-port.ts";
-import { runtimeRunPort } from "./runtime-port.ts";
-import { EpochWorker, workerMigrations } from "./worker.ts";
+import { openStore } from "../store/index.ts";
+import { startWorker } from "./start.ts";
 
 const { values } = parseArgs({
   options: {
@@ -23,28 +20,26 @@ const { values } = parseArgs({
   },
 });
 const key = process.env.MFI_PRIVATE_KEY;
-if (!values.db || !values.rpc || !values.manifest || !key) {
+const { db: dbFile } = values;
+if (!dbFile || !values.rpc || !values.manifest || !key) {
   console.error("usage: MFI_PRIVATE_KEY=0x… tsx worker/main.ts --db <sqlite file> --rpc <url> --manifest <deployment json> [--epoch-ms N] [--grace-ms N]");
   process.exit(2);
 }
 const manifest = JSON.parse(readFileSync(values.manifest, "utf8")) as DeploymentManifest;
-const store = openStore(values.db, { migrations: workerMigrations });
+const store = openStore(dbFile);
 const client = createMachinefiClient({ rpcUrl: values.rpc, privateKey: key, manifest });
-const prover = circuitsProvePort({ concurrency: Number(values.concurrency) });
-const worker = new EpochWorker({
+const worker = startWorker({
   store,
-  run: runtimeRunPort(),
-  prove: prover.prove,
-  chain: contractsChainPort(client),
+  workerStore: store.worker,
+  client,
   epochMs: Number(values["epoch-ms"]),
   graceMs: Number(values["grace-ms"]),
   proverConcurrency: Number(values.concurrency),
+  intervalMs: 100,
   onEvent: (e) => console.log(JSON.stringify(e, (_k, v) => (typeof v === "bigint" ? v.toString() : v))),
 });
-worker.start(100);
 const shutdown = async () => {
   await worker.stop();
-  await prover.close();
   client.close();
   await store.close();
   process.exit(0);

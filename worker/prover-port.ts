@@ -16,6 +16,7 @@ import {
   ValueRangeError,
 } from "../circuits/index.ts";
 import { packEpoch } from "../device-sdk/index.ts";
+import { ProofRefusedError } from "./errors.ts";
 import type { ProvePort, ProvedClaim } from "./ports.ts";
 
 export interface ProverHandle {
@@ -58,7 +59,8 @@ export function circuitsProvePort(opts: { concurrency?: number; mode?: "groth16"
       } catch (err) {
         // These will fail the same way on every attempt: mark the claim failed at once instead of retrying.
         const permanent = [ClaimMismatchError, TooManyReadingsError, EmptyEpochError, ValueRangeError, InvalidProveOptionsError].some((E) => err instanceof E);
-        throw Object.assign(err as Error, { retryable: !permanent });
+        if (permanent) throw new ProofRefusedError((err as Error).message, { cause: err });
+        throw err;
       }
     },
     close: () => pool.close(),

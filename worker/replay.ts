@@ -4,9 +4,9 @@
  */
 import { Engine } from "../runtime/index.ts";
 import { BaseError, unpackEpoch } from "../device-sdk/index.ts";
-import type { Store } from "../store/types.ts";
+import type { ReadingStore } from "../store/index.ts";
 import { runAppletFor } from "./runtime-port.ts";
-import type { WorkerStore } from "./store.ts";
+import type { WorkerStore } from "../store/index.ts";
 
 export interface ReplayReport {
   runId: number;
@@ -24,10 +24,10 @@ export class ReplayError extends BaseError {
   override name = "ReplayError";
 }
 
-export async function replayRun(o: { runId: number; worker: WorkerStore; store: Store; engine?: Engine }): Promise<ReplayReport> {
-  const run = o.worker.getRun(o.runId);
+export async function replayRun(o: { runId: number; worker: WorkerStore; store: ReadingStore; engine?: Engine }): Promise<ReplayReport> {
+  const run = await o.worker.getRun(o.runId);
   if (!run) throw new ReplayError(`no run ${o.runId} in this database: list runs with \`mfi status\``);
-  const applet = o.worker.getApplet(run.image_id);
+  const applet = await o.worker.getApplet(run.image_id);
   if (!applet) throw new ReplayError(`run ${o.runId} names applet ${run.image_id}, which this database does not hold`);
   const deviceId = BigInt(run.device_id);
   const readings = await o.store.listReadings({ deviceId, fromSeq: BigInt(run.from_seq), toSeq: BigInt(run.to_seq), limit: 1_000_000 });

@@ -5,7 +5,7 @@
  */
 import { decodeJournal, Engine, paramConfig, runModule, type AppletState, type RunResult } from "../runtime/index.ts";
 import type { EpochWindow } from "../device-sdk/index.ts";
-import type { StoredReading } from "../store/types.ts";
+import type { StoredReading } from "../store/index.ts";
 import type { AppletSpec, RunOutcome, RunPort } from "./ports.ts";
 
 const text = new TextEncoder();

@@ -7,8 +7,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { genesisHash, hashReading, padValues, packEpoch, type SignedReading } from "../device-sdk/index.ts";
-import { openStore, type SqliteStore } from "../gateway/index.ts";
-import { EpochWorker, workerMigrations, type WorkerEvent } from "./worker.ts";
+import { openStore, type SqliteStore } from "../store/index.ts";
+import { EpochWorker, type WorkerEvent } from "./worker.ts";
+import { AlreadyClaimedError, ProofRefusedError } from "./errors.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
 
 const EPOCH = 10_000;
@@ -25,7 +26,7 @@ function chain(deviceId: bigint, points: [ts: number, v: number, signed: boolean
 }
 
 async function setup(points: [number, number, boolean][]) {
-  const store = openStore(join(mkdtempSync(join(tmpdir(), "mfi-worker-")), "db.sqlite"), { migrations: workerMigrations });
+  const store = openStore(join(mkdtempSync(join(tmpdir(), "mfi-worker-")), "db.sqlite"));
   const deviceId = 42n;
   await store.insertDevice({ deviceId, publicKey: { x: 1n, y: 2n }, owner: "0x" + "11".repeat(20), chainId: 31337n, registry: "0x" + "00".repeat(20), signature: sig, registeredAt: 0 });
   const r = await store.appendReadings(deviceId, chain(deviceId, points), 0);
@@ -64,7 +65,7 @@ function fakeChain() {
     async waitPaid(txHash) {
       const key = txs.get(txHash);
       if (!key) return { status: "unknown", error: "not found" };
-      if (spent.has(key)) return { status: "reverted", alreadyClaimed: true };
+      if (spent.has(key)) return { status: "reverted" };
       spent.add(key);
       port.paid.push(key);
       return { status: "paid", reward: 1n, gasUsed: 250_000n };
@@ -89,23 +90,23 @@ describe("EpochWorker", () => {
     const chainPort = fakeChain();
     const events: WorkerEvent[] = [];
     let now = 25_000;
-    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, graceMs: 1000, now: () => now, onEvent: (e) => events.push(e) });
-    w.addApplet(applet, 10_000);
+    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, graceMs: 1000, now: () => now, onEvent: (e) => events.push(e) });
+    await w.addApplet(applet, 10_000);
     await drain(w);
     const epoch = packEpoch({ startMs: 10_000n, lengthMs: 10_000n });
-    const claims = w.db.listClaims();
+    const claims = (await w.workerStore.listClaims());
     expect(claims).toHaveLength(1); // the claim for another device (7) is dropped
     expect(claims[0]).toMatchObject({ state: "paid", output: "7", epoch: epoch.toString(), device_id: deviceId.toString() });
     expect(chainPort.paid).toEqual([`${applet.imageId}/${deviceId}/${epoch}`]);
-    expect(w.db.runCounts()).toEqual({ runs: 1, trapped: 0 });
+    expect((await w.workerStore.runCounts())).toEqual({ runs: 1, trapped: 0 });
     // The next epoch (20s–30s) closes only once the device's chain has passed it (a reading at or after 30s).
     now = 31_000;
     await drain(w);
-    expect(w.db.runCounts().runs).toBe(1);
+    expect((await w.workerStore.runCounts()).runs).toBe(1);
     expect((await store.appendReadings(deviceId, [full[5]!], 0)).ok).toBe(true);
     await drain(w);
-    expect(w.db.runCounts().runs).toBe(2);
-    expect(w.db.getState(applet.imageId, deviceId)).toEqual(new Uint8Array([2]));
+    expect((await w.workerStore.runCounts()).runs).toBe(2);
+    expect((await w.workerStore.getState(applet.imageId, deviceId))).toEqual(new Uint8Array([2]));
     store.close();
   });
 
@@ -113,33 +114,33 @@ describe("EpochWorker", () => {
     const { store, deviceId } = await setup([[9_000, 5, true], [10_500, 3, false], [12_000, 4, true], [21_000, 1, false], [22_000, 1, true], [31_500, 2, true]]);
     const chainPort = fakeChain();
     // the worker's own epochMs (5 s) is not the applet's: the vault pays only its 10 s epochs from 20 s on
-    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: 5_000, graceMs: 0, now: () => 45_000 });
-    w.addApplet({ ...applet, schedule: { lengthMs: 10_000, genesisMs: 20_000 } }, 0);
+    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: 5_000, graceMs: 0, now: () => 45_000 });
+    await w.addApplet({ ...applet, schedule: { lengthMs: 10_000, genesisMs: 20_000 } }, 0);
     await drain(w);
-    expect(w.db.listClaims().map((c) => c.epoch)).toEqual([packEpoch({ startMs: 20_000n, lengthMs: 10_000n }).toString()]);
-    expect(w.db.runCounts().runs).toBe(1); // 10–20 s is before genesis; 30–40 s waits for the chain to pass 40 s
+    expect((await w.workerStore.listClaims()).map((c) => c.epoch)).toEqual([packEpoch({ startMs: 20_000n, lengthMs: 10_000n }).toString()]);
+    expect((await w.workerStore.runCounts()).runs).toBe(1); // 10–20 s is before genesis; 30–40 s waits for the chain to pass 40 s
     store.close();
   });
 
   it("waits for a signed reading after the epoch before proving", async () => {
     const { store } = await setup([[10_500, 3, true], [21_000, 1, false]]);
-    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
-    w.addApplet(applet, 10_000);
+    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
+    await w.addApplet(applet, 10_000);
     await drain(w);
     // Counted (and so bounded by maxAttempts), retried after a backoff.
-    expect(w.db.listClaims()[0]).toMatchObject({ state: "pending", attempts: 1, error: expect.stringMatching(/waiting for a signed reading/) });
+    expect((await w.workerStore.listClaims())[0]).toMatchObject({ state: "pending", attempts: 1, error: expect.stringMatching(/waiting for a signed reading/) });
     store.close();
   });
 
   it("a trapped run stores the trap, makes no claim and keeps the state", async () => {
     const { store, deviceId } = await setup([[10_500, 3, true], [21_000, 1, true]]);
     const trapRun: RunPort = async ({ state }) => ({ inputDigest: "i", journal: new Uint8Array(), journalDigest: "j", fuelUsed: 5n, stateRoot: "s0", state: state ?? new Uint8Array(), trap: { kind: "OutOfFuel", message: "fuel exhausted" }, claims: [{ deviceId, output: 9n }] });
-    const w = new EpochWorker({ store, run: trapRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
-    w.addApplet(applet, 10_000);
+    const w = new EpochWorker({ store, workerStore: store.worker, run: trapRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
+    await w.addApplet(applet, 10_000);
     await drain(w);
-    expect(w.db.listClaims()).toHaveLength(0);
-    expect(w.db.listRuns()[0]!.trap).toMatch(/OutOfFuel/);
-    expect(w.db.getState(applet.imageId, deviceId)).toBeUndefined();
+    expect((await w.workerStore.listClaims())).toHaveLength(0);
+    expect((await w.workerStore.listRuns())[0]!.trap).toMatch(/OutOfFuel/);
+    expect((await w.workerStore.getState(applet.imageId, deviceId))).toBeUndefined();
     store.close();
   });
 
@@ -147,15 +148,15 @@ describe("EpochWorker", () => {
     const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
     const chainPort = fakeChain();
     chainPort.dropNext = true; // first transaction vanishes (process killed before it was mined)
-    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => 25_000 });
-    w.addApplet(applet, 10_000);
+    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => 25_000 });
+    await w.addApplet(applet, 10_000);
     await drain(w, 2);
-    expect(w.db.listClaims()[0]).toMatchObject({ state: "proved", tx_hash: "0x1" }); // sent, never mined
+    expect((await w.workerStore.listClaims())[0]).toMatchObject({ state: "proved", tx_hash: "0x1" }); // sent, never mined
     expect(chainPort.paid).toHaveLength(0);
     // A fresh worker over the same database (the restart) settles it.
-    const w2 = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => 99_000 });
+    const w2 = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => 99_000 });
     await drain(w2);
-    expect(w2.db.listClaims().at(-1)!.state).toBe("paid");
+    expect((await w2.workerStore.listClaims()).at(-1)!.state).toBe("paid");
     expect(chainPort.paid).toHaveLength(1);
     store.close();
   });
@@ -164,11 +165,11 @@ describe("EpochWorker", () => {
     const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
     const chainPort = fakeChain();
     chainPort.dropNext = true;
-    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => 25_000 });
-    w.addApplet(applet, 10_000);
+    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => 25_000 });
+    await w.addApplet(applet, 10_000);
     await drain(w, 2);
-    const claim = w.db.listClaims()[0]!;
-    w.db.markSubmitted(claim.id, "0x1", 25_000); // as if the process died right after recording the send
+    const claim = (await w.workerStore.listClaims())[0]!;
+    (await w.workerStore.markSubmitted(claim.id, "0x1", 25_000)); // as if the process died right after recording the send
     // The restart finds the transaction reverted, then cannot ask the vault whether it was paid: the chain is gone.
     const down: ChainPort = {
       ...chainPort,
@@ -178,29 +179,45 @@ describe("EpochWorker", () => {
       },
     };
     const events: WorkerEvent[] = [];
-    const w2 = new EpochWorker({ store, run: sumRun, prove: okProve, chain: down, epochMs: EPOCH, now: () => 99_000, onEvent: (e) => events.push(e) });
+    const w2 = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: down, epochMs: EPOCH, now: () => 99_000, onEvent: (e) => events.push(e) });
     await drain(w2, 2); // vitest fails the run on an unhandled rejection
     expect(events.some((e) => e.type === "claim" && /submission pass failed .*ECONNREFUSED/.test(e.detail ?? ""))).toBe(true);
-    expect(w2.db.listClaims()[0]!.state).toBe("submitted"); // left for a later pass, nothing lost
+    expect((await w2.workerStore.listClaims())[0]!.state).toBe("submitted"); // left for a later pass, nothing lost
     let now = 199_000;
-    const w3 = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => now });
+    const w3 = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => now });
     await drain(w3, 1); // 0x1 was never mined: back to proved, sent again after the backoff
     now += 600_000;
     await drain(w3);
-    expect(w3.db.listClaims()[0]!.state).toBe("paid");
+    expect((await w3.workerStore.listClaims())[0]!.state).toBe("paid");
     expect(chainPort.paid).toHaveLength(1);
+    store.close();
+  });
+
+  it("a send the vault refuses as already claimed (AlreadyClaimedError) is recorded as paid, not retried", async () => {
+    const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    const chain = fakeChain();
+    let sends = 0;
+    chain.submit = async (c) => {
+      sends++;
+      throw new AlreadyClaimedError(c);
+    };
+    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain, epochMs: EPOCH, now: () => 25_000 });
+    await w.addApplet(applet, 10_000);
+    await drain(w);
+    expect((await w.workerStore.listClaims())[0]).toMatchObject({ state: "paid", error: "nullifier already spent" });
+    expect(sends).toBe(1);
     store.close();
   });
 
   it("a claim the prover refuses (not retryable) fails; a flaky prover is retried", async () => {
     const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
     const refuse: ProvePort = async () => {
-      throw Object.assign(new Error("circuit output 3 differs from the applet's claim"), { retryable: false });
+      throw new ProofRefusedError("circuit output 3 differs from the applet's claim");
     };
-    const w = new EpochWorker({ store, run: sumRun, prove: refuse, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
-    w.addApplet(applet, 10_000);
+    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: refuse, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
+    await w.addApplet(applet, 10_000);
     await drain(w);
-    expect(w.db.listClaims()[0]).toMatchObject({ state: "failed", error: expect.stringMatching(/differs/) });
+    expect((await w.workerStore.listClaims())[0]).toMatchObject({ state: "failed", error: expect.stringMatching(/differs/) });
 
     const { store: s2 } = await setup([[10_500, 3, true], [21_000, 1, true]]);
     let calls = 0;
@@ -209,19 +226,19 @@ describe("EpochWorker", () => {
       return okProve(a);
     };
     let now = 25_000;
-    const w2 = new EpochWorker({ store: s2, run: sumRun, prove: flaky, chain: fakeChain(), epochMs: EPOCH, now: () => now });
-    w2.addApplet(applet, 10_000);
+    const w2 = new EpochWorker({ store: s2, workerStore: s2.worker, run: sumRun, prove: flaky, chain: fakeChain(), epochMs: EPOCH, now: () => now });
+    await w2.addApplet(applet, 10_000);
     await drain(w2, 2);
-    expect(w2.db.listClaims()[0]).toMatchObject({ state: "pending", attempts: 1 });
+    expect((await w2.workerStore.listClaims())[0]).toMatchObject({ state: "pending", attempts: 1 });
     now += 60_000;
     await drain(w2);
-    expect(w2.db.listClaims().at(-1)!.state).toBe("paid");
+    expect((await w2.workerStore.listClaims()).at(-1)!.state).toBe("paid");
     store.close();
     s2.close();
   });
 
   it("claims that can never be proved do not stall the others: 12 backlog devices signed too rarely, 1 normal one is paid", async () => {
-    const store = openStore(join(mkdtempSync(join(tmpdir(), "mfi-worker-")), "db.sqlite"), { migrations: workerMigrations });
+    const store = openStore(join(mkdtempSync(join(tmpdir(), "mfi-worker-")), "db.sqlite"));
     const register = (deviceId: bigint) => store.insertDevice({ deviceId, publicKey: { x: 1n, y: deviceId }, owner: "0x" + "11".repeat(20), chainId: 31337n, registry: "0x" + "00".repeat(20), signature: sig, registeredAt: 0 });
     // An offline backlog uploaded as one batch signed only at its end: 6 unsigned readings after the epoch (> maxTrailing 5).
     const backlog: [number, number, boolean][] = [[10_500, 3, false], ...Array.from({ length: 6 }, (_, i) => [21_000 + i, 1, false] as [number, number, boolean]), [30_000, 1, true]];
@@ -233,14 +250,14 @@ describe("EpochWorker", () => {
     expect((await store.appendReadings(100n, chain(100n, [[10_500, 3, true], [21_000, 1, true]]), 0)).ok).toBe(true);
     const chainPort = fakeChain();
     let now = 31_000;
-    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, maxTrailing: 5, now: () => now });
-    w.addApplet(applet, 10_000);
+    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, maxTrailing: 5, now: () => now });
+    await w.addApplet(applet, 10_000);
     for (let i = 0; i < 30; i++, now += 1000) {
       await w.tick();
       await w.idle();
     }
     const first = packEpoch({ startMs: 10_000n, lengthMs: 10_000n }).toString();
-    const claims = w.db.listClaims().filter((c) => c.epoch === first); // the backlog's next epoch is provable (and paid)
+    const claims = (await w.workerStore.listClaims()).filter((c) => c.epoch === first); // the backlog's next epoch is provable (and paid)
     expect(claims).toHaveLength(13);
     expect(claims.find((c) => c.device_id === "100")).toMatchObject({ state: "paid" });
     for (const c of claims.filter((c) => c.device_id !== "100")) expect(c).toMatchObject({ state: "failed", error: expect.stringMatching(/not provable: no signed reading within 5 readings/) });
@@ -257,14 +274,14 @@ describe("EpochWorker", () => {
     };
     const events: WorkerEvent[] = [];
     let now = 25_000;
-    const w = new EpochWorker({ store, run: sumRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => now, onEvent: (e) => events.push(e) });
-    w.addApplet(applet, 10_000);
+    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => now, onEvent: (e) => events.push(e) });
+    await w.addApplet(applet, 10_000);
     await drain(w, 2); // vitest fails the run on an unhandled rejection
-    expect(w.db.listClaims()[0]).toMatchObject({ state: "pending", attempts: 1, error: expect.stringMatching(/database is locked/) });
+    expect((await w.workerStore.listClaims())[0]).toMatchObject({ state: "pending", attempts: 1, error: expect.stringMatching(/database is locked/) });
     expect(events.some((e) => e.type === "claim" && /retry 1: database is locked/.test(e.detail ?? ""))).toBe(true);
     now += 60_000;
     await drain(w);
-    expect(w.db.listClaims()[0]!.state).toBe("paid");
+    expect((await w.workerStore.listClaims())[0]!.state).toBe("paid");
     store.close();
   });
 });

@@ -8,16 +8,17 @@
  */
 import type { EpochWindow } from "../device-sdk/index.ts";
 import { packEpoch, unpackEpoch } from "../device-sdk/index.ts";
-import type { SqliteStore, StoredReading } from "../gateway/index.ts";
+import type { ClaimRow, ClaimState, ReadingStore, StoredReading, WorkerStore } from "../store/index.ts";
 import { backoffMs } from "./backoff.ts";
+import { AlreadyClaimedError, ProofRefusedError } from "./errors.ts";
 import { alignToSchedule, closableEpochs } from "./epochs.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
-import type { ClaimRow, ClaimState } from "./schema.ts";
-import { workerMigrations } from "./migrations.ts";
-import { WorkerStore } from "./store.ts";
 
 export interface WorkerOptions {
-  store: SqliteStore;
+  /** The readings and devices the worker runs applets on. */
+  store: ReadingStore;
+  /** Where the worker keeps its applets, runs and claims (openStore(…).worker on SQLite). */
+  workerStore: WorkerStore;
   run: RunPort;
   prove: ProvePort;
   chain: ChainPort;
@@ -41,10 +42,8 @@ export type WorkerEvent =
   | { type: "run"; imageId: string; deviceId: bigint; epoch: bigint; runId: number; fuelUsed: bigint; trap?: string; claims: number }
   | { type: "claim"; claimId: number; state: ClaimState; detail?: string; txHash?: string; reward?: bigint; proveMs?: number };
 
-export { workerMigrations };
-
 export class EpochWorker {
-  readonly db: WorkerStore;
+  readonly workerStore: WorkerStore;
   private readonly opts: Required<Omit<WorkerOptions, "onEvent">> & Pick<WorkerOptions, "onEvent">;
   private inflight = new Set<number>();
   private submitting: Promise<void> | undefined;
@@ -54,13 +53,13 @@ export class EpochWorker {
 
   constructor(opts: WorkerOptions) {
     this.opts = { graceMs: 1000, now: Date.now, maxAttempts: 5, proverConcurrency: 1, maxTrailing: 200, sealTimeoutMs: Math.max(60_000, 5 * opts.epochMs), ...opts };
-    this.db = new WorkerStore(opts.store.db);
+    this.workerStore = opts.workerStore;
   }
 
   /** Register an applet with the worker; epochs on its schedule are closed from `fromMs` (default: now) on. */
-  addApplet(spec: AppletSpec, fromMs?: number): void {
+  async addApplet(spec: AppletSpec, fromMs?: number): Promise<void> {
     const start = fromMs ?? this.opts.now();
-    this.db.upsertApplet(spec, alignToSchedule(start, spec.schedule?.lengthMs ?? this.opts.epochMs, spec.schedule?.genesisMs), this.opts.now());
+    await this.workerStore.upsertApplet(spec, alignToSchedule(start, spec.schedule?.lengthMs ?? this.opts.epochMs, spec.schedule?.genesisMs), this.opts.now());
   }
 
   start(intervalMs = 200): void {
@@ -92,7 +91,7 @@ export class EpochWorker {
   /** One pass: close due epochs, start proofs for due claims, start the submitter. Does not wait for proofs. */
   async tick(): Promise<void> {
     await this.closeEpochs();
-    this.startProofs();
+    await this.startProofs();
     if (!this.submitting) {
       // Nobody may be awaiting this pass (idle() only does at stop): a failure must not become an unhandled rejection.
       this.submitting = this.submitDue()
@@ -104,7 +103,7 @@ export class EpochWorker {
   // ── epochs and runs ────────────────────────────────────────────────────────────────────────────────────────
 
   async closeEpochs(): Promise<void> {
-    for (const applet of this.db.listApplets()) {
+    for (const applet of await this.workerStore.listApplets()) {
       const s = applet.spec.schedule;
       for (const w of closableEpochs(applet.cursorMs, this.opts.now(), s?.lengthMs ?? this.opts.epochMs, this.opts.graceMs, 100, s?.genesisMs)) {
         const end = Number(w.startMs + w.lengthMs);
@@ -112,7 +111,7 @@ export class EpochWorker {
         const complete = await this.closeEpoch(applet.spec, w, timedOut);
         // Later epochs wait too: a device's state must see its epochs in order.
         if (!complete) break;
-        this.db.setCursor(applet.spec.imageId, end);
+        await this.workerStore.setCursor(applet.spec.imageId, end);
       }
     }
   }
@@ -123,7 +122,7 @@ export class EpochWorker {
     const end = w.startMs + w.lengthMs;
     let complete = true;
     for (const device of await this.allDevices()) {
-      if (this.db.hasRun(applet.imageId, device, epoch)) continue;
+      if (await this.workerStore.hasRun(applet.imageId, device, epoch)) continue;
       const readings = await this.opts.store.listReadings({ deviceId: device, fromTs: w.startMs, toTs: end - 1n, limit: 100_000 });
       if (readings.length === 0) continue;
       const last = await this.opts.store.lastReading(device);
@@ -131,11 +130,11 @@ export class EpochWorker {
         if (!timedOut) complete = false;
         continue;
       }
-      const state = this.db.getState(applet.imageId, device);
+      const state = await this.workerStore.getState(applet.imageId, device);
       const outcome = await this.opts.run({ applet, epoch: w, deviceId: device, readings, state });
       // An applet may only claim for the device it ran on: anything else is dropped here, never proved.
       const claims = outcome.trap ? [] : outcome.claims.filter((c) => c.deviceId === device && c.output > 0n);
-      const runId = this.db.recordRun({ applet, deviceId: device, epoch, readings, stateBefore: state, outcome, claims, now: this.opts.now() });
+      const runId = await this.workerStore.recordRun({ applet, deviceId: device, epoch, readings, stateBefore: state, outcome, claims, now: this.opts.now() });
       this.emit({ type: "run", imageId: applet.imageId, deviceId: device, epoch, runId, fuelUsed: outcome.fuelUsed, trap: outcome.trap?.kind, claims: claims.length });
     }
     return complete;
@@ -154,18 +153,18 @@ export class EpochWorker {
 
   // ── proving ────────────────────────────────────────────────────────────────────────────────────────────────
 
-  private startProofs(): void {
+  private async startProofs(): Promise<void> {
     const free = this.opts.proverConcurrency - this.inflight.size;
     if (free <= 0) return;
-    for (const claim of this.db.dueClaims("pending", this.opts.now(), free + this.inflight.size)) {
+    for (const claim of await this.workerStore.dueClaims("pending", this.opts.now(), free + this.inflight.size)) {
       if (this.inflight.has(claim.id) || this.inflight.size >= this.opts.proverConcurrency) continue;
       this.inflight.add(claim.id);
       // A failed database call while a proof starts (SQLITE_BUSY, a closed store) must not become an unhandled
       // rejection that kills the worker: it is reported and the claim retried (counted) like a failed proof.
       void this.proveOne(claim)
-        .catch((err) => {
+        .catch(async (err) => {
           try {
-            this.retryOrFail(claim, err as Error, true);
+            await this.retryOrFail(claim, err as Error, true);
           } catch (e) {
             this.emit({ type: "claim", claimId: claim.id, state: "pending", detail: `could not record the failure (retried next pass): ${(e as Error).message}` });
           }
@@ -175,7 +174,7 @@ export class EpochWorker {
   }
 
   private async proveOne(claim: ClaimRow): Promise<void> {
-    const applet = this.db.getApplet(claim.image_id);
+    const applet = await this.workerStore.getApplet(claim.image_id);
     const deviceId = BigInt(claim.device_id);
     const device = await this.opts.store.getDevice(deviceId);
     if (!applet || !device) return this.fail(claim, `applet or device vanished from the store`);
@@ -201,10 +200,10 @@ export class EpochWorker {
     try {
       const proved = await this.opts.prove({ applet, device, epoch: w, output: BigInt(claim.output), before, inside, after });
       const proveMs = Date.now() - t0;
-      this.db.markProved(claim.id, proved.receipt, JSON.stringify(proved.calldata, (_k, v) => (typeof v === "bigint" ? v.toString() : v)), proveMs, this.opts.now());
+      await this.workerStore.markProved(claim.id, proved.receipt, JSON.stringify(proved.calldata, (_k, v) => (typeof v === "bigint" ? v.toString() : v)), proveMs, this.opts.now());
       this.emit({ type: "claim", claimId: claim.id, state: "proved", proveMs });
     } catch (err) {
-      this.retryOrFail(claim, err as Error, (err as { retryable?: boolean }).retryable !== false);
+      await this.retryOrFail(claim, err as Error, !(err instanceof ProofRefusedError));
     }
   }
 
@@ -212,65 +211,65 @@ export class EpochWorker {
 
   private async submitDue(): Promise<void> {
     // Claims left 'submitted' by a crash first: find out what happened to their transaction.
-    for (const claim of this.db.dueClaims("submitted", this.opts.now(), 50)) await this.settle(claim);
-    for (const claim of this.db.dueClaims("proved", this.opts.now(), 50)) {
+    for (const claim of await this.workerStore.dueClaims("submitted", this.opts.now(), 50)) await this.settle(claim);
+    for (const claim of await this.workerStore.dueClaims("proved", this.opts.now(), 50)) {
       if (this.stopped) return;
       await this.submitOne(claim);
     }
   }
 
   private async submitOne(claim: ClaimRow): Promise<void> {
-    const calldata = this.db.calldataOf(claim.id);
+    const calldata = await this.workerStore.calldataOf(claim.id);
     try {
       if (await this.opts.chain.isClaimed(claim.image_id, calldata.deviceId, calldata.epoch)) {
-        this.db.markPaid(claim.id, { note: "already paid on chain" }, this.opts.now());
+        await this.workerStore.markPaid(claim.id, { note: "already paid on chain" }, this.opts.now());
         this.emit({ type: "claim", claimId: claim.id, state: "paid", detail: "already paid on chain" });
         return;
       }
       const { txHash } = await this.opts.chain.submit(calldata);
-      this.db.markSubmitted(claim.id, txHash, this.opts.now());
+      await this.workerStore.markSubmitted(claim.id, txHash, this.opts.now());
       this.emit({ type: "claim", claimId: claim.id, state: "submitted", txHash });
       await this.settle({ ...claim, tx_hash: txHash, state: "submitted" });
     } catch (err) {
-      if ((err as { alreadyClaimed?: boolean }).alreadyClaimed) {
+      if (err instanceof AlreadyClaimedError) {
         // The vault refused because the nullifier is spent: this claim was paid before (e.g. by a run before a crash).
-        this.db.markPaid(claim.id, { note: "nullifier already spent" }, this.opts.now());
+        await this.workerStore.markPaid(claim.id, { note: "nullifier already spent" }, this.opts.now());
         this.emit({ type: "claim", claimId: claim.id, state: "paid", detail: "nullifier already spent" });
         return;
       }
-      this.retryOrFail(claim, err as Error, true, "proved");
+      await this.retryOrFail(claim, err as Error, true, "proved");
     }
   }
 
   private async settle(claim: ClaimRow): Promise<void> {
     const result = await this.opts.chain.waitPaid(claim.tx_hash!);
-    if (result.status === "paid" || result.alreadyClaimed) {
-      this.db.markPaid(claim.id, { reward: result.reward, gasUsed: result.gasUsed, note: result.alreadyClaimed ? "nullifier already spent" : undefined }, this.opts.now());
+    if (result.status === "paid") {
+      await this.workerStore.markPaid(claim.id, { reward: result.reward, gasUsed: result.gasUsed }, this.opts.now());
       this.emit({ type: "claim", claimId: claim.id, state: "paid", txHash: claim.tx_hash ?? undefined, reward: result.reward });
     } else if (result.status === "reverted") {
       if (await this.opts.chain.isClaimed(claim.image_id, BigInt(claim.device_id), BigInt(claim.epoch))) {
-        this.db.markPaid(claim.id, { note: "nullifier already spent" }, this.opts.now());
+        await this.workerStore.markPaid(claim.id, { note: "nullifier already spent" }, this.opts.now());
         this.emit({ type: "claim", claimId: claim.id, state: "paid", detail: "nullifier already spent" });
         return;
       }
-      this.retryOrFail(claim, new Error(result.error ?? "claim transaction reverted"), true, "proved");
+      await this.retryOrFail(claim, new Error(result.error ?? "claim transaction reverted"), true, "proved");
     } else {
       // Not mined and not known: send again after a pause (the nullifier stops a double payment).
-      this.db.reschedule(claim.id, "proved", claim.attempts, this.opts.now() + backoffMs(claim.attempts + 1), result.error ?? "transaction not found");
+      await this.workerStore.reschedule(claim.id, "proved", claim.attempts, this.opts.now() + backoffMs(claim.attempts + 1), result.error ?? "transaction not found");
     }
   }
 
   // ── bookkeeping ────────────────────────────────────────────────────────────────────────────────────────────
 
-  private retryOrFail(claim: ClaimRow, err: Error, retryable: boolean, back: ClaimState = "pending"): void {
+  private async retryOrFail(claim: ClaimRow, err: Error, retryable: boolean, back: ClaimState = "pending"): Promise<void> {
     const attempts = claim.attempts + 1;
     if (!retryable || attempts >= this.opts.maxAttempts) return this.fail(claim, err.message, attempts);
-    this.db.reschedule(claim.id, back, attempts, this.opts.now() + backoffMs(attempts), err.message);
+    await this.workerStore.reschedule(claim.id, back, attempts, this.opts.now() + backoffMs(attempts), err.message);
     this.emit({ type: "claim", claimId: claim.id, state: back, detail: `retry ${attempts}: ${err.message}` });
   }
 
-  private fail(claim: ClaimRow, message: string, attempts = claim.attempts + 1): void {
-    this.db.markFailed(claim.id, message, attempts, this.opts.now());
+  private async fail(claim: ClaimRow, message: string, attempts = claim.attempts + 1): Promise<void> {
+    await this.workerStore.markFailed(claim.id, message, attempts, this.opts.now());
     this.emit({ type: "claim", claimId: claim.id, state: "failed", detail: message });
   }
 

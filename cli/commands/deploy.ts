@@ -8,6 +8,7 @@ import { createMachinefiClient, readManifest, type MachinefiClient } from "../..
 import { imageIdOf } from "../../runtime/index.ts";
 import { compileApplet, loadAppletManifest } from "../../toolchain/index.ts";
 import { loadConfig } from "../config.ts";
+import { exitCodeOf, UnreachableError, UsageError } from "../errors.ts";
 import { appletDir } from "./test.ts";
 
 export interface ChainFlags {
@@ -20,13 +21,13 @@ export interface ChainFlags {
 /** A client for the chain named by flags, else MFI_RPC_URL / MFI_PRIVATE_KEY, with the manifest deployed there. */
 export async function connect(flags: ChainFlags): Promise<MachinefiClient> {
   const cfg = loadConfig({ overrides: { ...(flags.rpc ? { rpcUrl: flags.rpc } : {}), ...(flags.key ? { privateKey: flags.key } : {}) } });
-  if (!cfg.rpcUrl || !cfg.privateKey) throw Object.assign(new Error("no chain: pass --rpc <url> --key <0x…> (or set MFI_RPC_URL and MFI_PRIVATE_KEY)"), { exitCode: 2 });
+  if (!cfg.rpcUrl || !cfg.privateKey) throw new UsageError("no chain: pass --rpc <url> --key <0x…> (or set MFI_RPC_URL and MFI_PRIVATE_KEY)");
   const provider = new JsonRpcProvider(cfg.rpcUrl);
   let chainId: bigint;
   try {
     chainId = (await provider.getNetwork()).chainId;
   } catch (err) {
-    throw Object.assign(new Error(`cannot reach ${cfg.rpcUrl}: ${(err as Error).message} (is the node or \`mfi devnet\` running?)`), { exitCode: 3 });
+    throw new UnreachableError(`${cfg.rpcUrl}: ${(err as Error).message}`, { hint: "is the node or `mfi devnet` running?", cause: err });
   } finally {
     provider.destroy();
   }
@@ -80,10 +81,10 @@ export function register(program: Command): void {
         else console.log(tx ? `registered ${m.name}: imageId ${imageId} (tx ${tx})` : `${m.name} is already registered: imageId ${imageId} (a changed source gets a new imageId)`);
       } catch (err) {
         bar?.stop();
-        const e = err as Error & { exitCode?: number; details?: string };
+        const e = err as Error & { details?: string };
         if (opts.json) console.log(JSON.stringify({ error: e.message, details: e.details }));
-        else console.error(`${e.message}${e.details ? `\n${e.details}` : ""}`);
-        process.exitCode = e.exitCode ?? (e.name.startsWith("Contract") && e.name.includes("Environment") ? 3 : 1);
+        else console.error(`${e.message}${e.details && !e.message.includes(e.details) ? `\n${e.details}` : ""}`);
+        process.exitCode = exitCodeOf(err);
       } finally {
         client?.close();
       }

@@ -6,7 +6,8 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
-import { openStore, serveGateway, type ServedGateway } from "../../gateway/index.ts";
+import { serveGateway, type ServedGateway } from "../../gateway/index.ts";
+import { openStore } from "../../store/index.ts";
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -15,7 +16,7 @@ interface DbOpts {
   state?: string;
 }
 
-const dbPath = (o: DbOpts) => o.db ?? (o.state ? join(o.state, "machinefi.sqlite") : join(".mfi", "gateway.sqlite"));
+const dbPath = ({ db: dbFile, state }: DbOpts) => dbFile ?? (state ? join(state, "machinefi.sqlite") : join(".mfi", "gateway.sqlite"));
 
 function usage(msg: string): never {
   console.error(msg);

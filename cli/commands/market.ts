@@ -7,12 +7,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import { Wallet } from "ethers";
 import { createMarketClient, mintDevToken, type MachinefiClient } from "../../contracts/index.ts";
-import { decodeSignature, encodeSignature, getDefaultBackend, GatewayRejectedError, GatewayUnavailableError, readHistory, subscribeLive, verifyReading, type BuyerReading, type ServedReading } from "../../device-sdk/index.ts";
+import { decodeSignature, encodeSignature, getDefaultBackend, GatewayRejectedError, readHistory, subscribeLive, verifyReading, type BuyerReading, type ServedReading } from "../../device-sdk/index.ts";
 import { loadConfig } from "../config.ts";
+import { exitCodeOf, UsageError } from "../errors.ts";
 import { chainOptions, connect, type ChainFlags } from "./deploy.ts";
 
 const big = (v: string, name: string): bigint => {
-  if (!/^(0|[1-9][0-9]*)$/.test(v)) throw Object.assign(new Error(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`), { exitCode: 2 });
+  if (!/^(0|[1-9][0-9]*)$/.test(v)) throw new UsageError(`${name} must be a non-negative integer, got ${JSON.stringify(v)}`);
   return BigInt(v);
 };
 const json = (v: unknown) => JSON.stringify(v, (_, x) => (typeof x === "bigint" ? x.toString() : x), 2);
@@ -21,15 +22,14 @@ const line = (r: BuyerReading) => `seq ${r.seq}  ts ${new Date(Number(r.ts)).toI
 
 /** Refusals and failures → a message saying what to do, and the exit code of docs/cli.md. */
 function fail(err: unknown, asJson?: boolean): void {
-  const e = err as Error & { exitCode?: number; shortMessage?: string; details?: string };
-  let code = e.exitCode ?? 1;
+  const e = err as Error & { shortMessage?: string; details?: string };
+  const code = exitCodeOf(err);
   let msg = e.shortMessage ?? e.message;
   if (err instanceof GatewayRejectedError) {
     const type = String(err.problem.type ?? "").split("/").pop();
     msg = `gateway refused (${err.status} ${type}): ${err.problem.title}${err.problem.detail ? `\n${err.problem.detail}` : ""}`;
     if (err.status === 402) msg += "\nnext: `mfi market subscribe <streamId>` (pays for a period)";
-  } else if (err instanceof GatewayUnavailableError) code = 3;
-  else if (e.name?.startsWith("Contract") && e.name.includes("Environment")) code = 3;
+  }
   if (asJson) console.log(JSON.stringify({ error: msg, details: e.details }));
   else console.error(`${msg}${e.details && !msg.includes(e.details) ? `\n${e.details}` : ""}`);
   process.exitCode = code;
@@ -110,7 +110,7 @@ export function register(program: Command): void {
     .action((id: string, opts: ReadFlags) =>
       withClient(opts, async (client) => {
         const url = opts.gateway ?? process.env.MFI_GATEWAY_URL;
-        if (!url) throw Object.assign(new Error("no gateway: pass --gateway <url> (or set MFI_GATEWAY_URL); `mfi devnet` prints it"), { exitCode: 2 });
+        if (!url) throw new UsageError("no gateway: pass --gateway <url> (or set MFI_GATEWAY_URL); `mfi devnet` prints it");
         const cfg = loadConfig({ overrides: opts.key ? { privateKey: opts.key } : {} });
         const target = {
           url,

@@ -2,12 +2,13 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
-import { openStore } from "../../gateway/index.ts";
-import { replayRun, workerMigrations, WorkerStore } from "../../worker/index.ts";
+import { openStore } from "../../store/index.ts";
+import { replayRun } from "../../worker/index.ts";
 
 /** The database a command reads: --db, or <--state>/machinefi.sqlite. Bad usage prints what to do and exits 2. */
 export function dbPathFrom(opts: { db?: string; state?: string }): string {
-  const path = opts.db ?? (opts.state ? join(opts.state, "machinefi.sqlite") : undefined);
+  const { db: dbFile, state } = opts;
+  const path = dbFile ?? (state ? join(state, "machinefi.sqlite") : undefined);
   const problem = !path
     ? "say which database: --state <dir> (as given to `npm start -- --state <dir>`) or --db <file>"
     : !existsSync(path)
@@ -36,9 +37,9 @@ export function register(program: Command): void {
         process.exit(2);
       }
       const path = dbPathFrom(opts);
-      const store = openStore(path, { migrations: workerMigrations });
+      const store = openStore(path);
       try {
-        const report = await replayRun({ runId, worker: new WorkerStore(store.db), store });
+        const report = await replayRun({ runId, worker: store.worker, store });
         if (opts.json) console.log(JSON.stringify(report, null, 2));
         else {
           console.log(`run ${report.runId}: applet ${report.imageId.slice(0, 16)}…, device ${report.deviceId.slice(0, 16)}…, ${report.readings} readings`);

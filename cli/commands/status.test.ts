@@ -4,15 +4,14 @@ import { promisify } from "node:util";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { openStore } from "../../gateway/index.ts";
-import { workerMigrations } from "../../worker/index.ts";
+import { openStore } from "../../store/index.ts";
 
 const run = (args: string[]) => promisify(execFile)(process.execPath, ["cli/bin.mjs", ...args], { cwd: join(import.meta.dirname, "..", "..") });
 
 describe("mfi status", () => {
   it("reports devices, runs and claims as JSON", async () => {
     const db = join(mkdtempSync(join(tmpdir(), "mfi-status-")), "db.sqlite");
-    const store = openStore(db, { migrations: workerMigrations, writerThread: false });
+    const store = openStore(db, { writerThread: false });
     const sig = { R8x: 1n, R8y: 2n, S: 3n };
     await store.insertDevice({ deviceId: 5n, publicKey: { x: 1n, y: 2n }, owner: "0x" + "11".repeat(20), chainId: 31337n, registry: "0x" + "00".repeat(20), signature: sig, registeredAt: 0 });
     await store.close();

@@ -1,7 +1,6 @@
 /** `mfi status`: devices, runs and claims of a devnet's (or gateway's) database. */
 import type { Command } from "commander";
-import { openStore } from "../../gateway/index.ts";
-import { workerMigrations, WorkerStore } from "../../worker/index.ts";
+import { openStore } from "../../store/index.ts";
 import { dbPathFrom } from "./replay.ts";
 
 export function register(program: Command): void {
@@ -16,17 +15,17 @@ export function register(program: Command): void {
     .action(async (opts: { state?: string; db?: string; limit: string; json?: boolean }) => {
       const path = dbPathFrom(opts);
       const limit = Math.max(1, Number(opts.limit) || 10);
-      const store = openStore(path, { migrations: workerMigrations, writerThread: false });
+      const store = openStore(path);
       try {
-        const w = new WorkerStore(store.db);
+        const w = store.worker;
         const devices = await store.listDevices({ limit: 1000 });
         const status = {
           devices: devices.length,
           readings: await store.countReadings(),
-          runs: w.runCounts(),
-          claims: w.claimCounts(),
-          recentRuns: w.listRuns(limit).map((r) => ({ id: r.id, imageId: r.image_id, deviceId: r.device_id, epoch: r.epoch, readings: r.reading_count, fuelUsed: r.fuel_used, trap: r.trap })),
-          recentClaims: w.listClaims(limit).map((c) => ({ id: c.id, runId: c.run_id, imageId: c.image_id, deviceId: c.device_id, output: c.output, state: c.state, attempts: c.attempts, txHash: c.tx_hash, reward: c.reward, error: c.error })),
+          runs: await w.runCounts(),
+          claims: await w.claimCounts(),
+          recentRuns: (await w.listRuns(limit)).map((r) => ({ id: r.id, imageId: r.image_id, deviceId: r.device_id, epoch: r.epoch, readings: r.reading_count, fuelUsed: r.fuel_used, trap: r.trap })),
+          recentClaims: (await w.listClaims(limit)).map((c) => ({ id: c.id, runId: c.run_id, imageId: c.image_id, deviceId: c.device_id, output: c.output, state: c.state, attempts: c.attempts, txHash: c.tx_hash, reward: c.reward, error: c.error })),
         };
         if (opts.json) return console.log(JSON.stringify(status, null, 2));
         console.log(`devices ${status.devices} · readings ${status.readings} · runs ${status.runs.runs} (${status.runs.trapped} trapped)`);

@@ -7,13 +7,11 @@
  */
 import type { Command } from "commander";
 import { readFileSync } from "node:fs";
-import { BUILD_DIR, verifyReceipt, closeProver, receiptFromJSON, toCalldata, CircuitsError, CircuitNotBuiltError, ReceiptFormatError, ReceiptMismatchError, InvalidVerifyOptionsError, INSECURE_WARNING } from "../../circuits/index.ts";
-import { ContractsEnvironmentError } from "../../contracts/index.ts";
-import { ManifestError } from "../../toolchain/index.ts";
+import { BUILD_DIR, verifyReceipt, closeProver, receiptFromJSON, toCalldata, CircuitsError, ReceiptMismatchError, InvalidVerifyOptionsError, INSECURE_WARNING } from "../../circuits/index.ts";
 import { appletFromPath, verifyOnChain } from "../verify-applet.ts";
+import { exitCodeOf } from "../errors.ts";
 
-const exitFor = (err: unknown) =>
-  err instanceof ReceiptMismatchError ? 1 : err instanceof CircuitNotBuiltError || err instanceof ContractsEnvironmentError ? 3 : err instanceof InvalidVerifyOptionsError || err instanceof ManifestError || err instanceof ReceiptFormatError || err instanceof SyntaxError ? 2 : (err as { exitCode?: number }).exitCode ?? 1;
+const exitFor = exitCodeOf;
 
 export function register(program: Command): void {
   program

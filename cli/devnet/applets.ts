@@ -8,7 +8,7 @@ import { readFileSync, existsSync } from "node:fs";
 import { createHash } from "node:crypto";
 import type { MachinefiClient } from "../../contracts/index.ts";
 import type { EpochWorker } from "../../worker/index.ts";
-import type { Reducer } from "../../worker/ports.ts";
+import type { Reducer } from "../../worker/index.ts";
 import { DEFAULT_EPOCH_LENGTH_MS } from "../../device-sdk/index.ts";
 
 export interface AppletListing {
@@ -46,7 +46,7 @@ export async function registerApplets(o: { admin: MachinefiClient; worker: Epoch
       if (o.epochMs !== undefined && onChain.epochLengthMs !== BigInt(o.epochMs)) o.log(`⚠ applet ${a.name}: its L1 schedule (${onChain.epochLengthMs} ms epochs) differs from --epoch-ms ${o.epochMs}; the worker follows L1`);
     }
     const schedule = { lengthMs: Number(onChain.epochLengthMs), genesisMs: Number(onChain.genesisMs) };
-    o.worker.addApplet({ imageId, name: a.name, wasm, reducer, param, rewardPerUnit, schedule }, o.fromMs);
+    await o.worker.addApplet({ imageId, name: a.name, wasm, reducer, param, rewardPerUnit, schedule }, o.fromMs);
     out.push({ name: a.name, imageId, reducer });
   }
   return out;

@@ -9,11 +9,9 @@ import { join } from "node:path";
 import { Wallet } from "ethers";
 import { getDefaultBackend, type EddsaBackend } from "../../device-sdk/index.ts";
 import { createMachinefiClient, deployAll, readManifest, startAnvil, type Anvil, type DeploymentManifest, type MachinefiClient } from "../../contracts/index.ts";
-import { ethersMarketReader, mqttIngestMetrics, openStore, startEmbeddedBroker, startGateway, startMqttIngest, type RunningGateway, type SqliteStore, type StartGatewayOptions } from "../../gateway/index.ts";
-import { EpochWorker, workerMigrations, WorkerStore, type WorkerEvent } from "../../worker/index.ts";
-import { contractsChainPort } from "../../worker/chain-port.ts";
-import { runtimeRunPort } from "../../worker/runtime-port.ts";
-import { circuitsProvePort, type ProverHandle } from "../../worker/prover-port.ts";
+import { ethersMarketReader, mqttIngestMetrics, startEmbeddedBroker, startGateway, startMqttIngest, type RunningGateway, type StartGatewayOptions } from "../../gateway/index.ts";
+import { openStore, type SqliteStore } from "../../store/index.ts";
+import { startWorker, type EpochWorker, type WorkerEvent } from "../../worker/index.ts";
 import { listApplets } from "../../toolchain/index.ts";
 import type { Config } from "../config.ts";
 import { createFleet, type Fleet } from "./fleet.ts";
@@ -102,16 +100,17 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     });
     const chainId = BigInt(manifest.chainId);
 
-    // The gateway's writer thread crashed natively (free(): invalid next size / segfault) when a devnet with real provers
-    // stopped; until that is understood, the devnet commits on the main connection (MFI_WRITER_THREAD=1 opts in).
-    const store = openStore(join(dir, "machinefi.sqlite"), { migrations: workerMigrations, writerThread: process.env.MFI_WRITER_THREAD === "1" });
+    // Readings commit on the store's writer thread, as in production. (It once crashed natively at stop: the thread was
+    // terminated while better-sqlite3 committed; close() now waits for the group in flight and the thread exits by itself,
+    // store/sqlite/open.test.ts "close() with appends in flight".)
+    const store = openStore(join(dir, "machinefi.sqlite"));
     const backend = await getDefaultBackend();
     log(`signatures: ${backend.name} backend`);
     // Data-market streams (/v1/market): buyers prove their DataMarket subscription with a signed request.
     const marketReader = ethersMarketReader({ rpcUrl, address: manifest.contracts.DataMarket });
     cleanup.push(() => marketReader.close());
     const market = { reader: marketReader, address: manifest.contracts.DataMarket };
-    const gw: RunningGateway = await startGateway({ store, backend, port: cfg.port, chainId, registry: manifest.contracts.DeviceRegistry, operatorAuth: false, workerStore: new WorkerStore(store.db), rpcUrl, dashboardAuth: dashboardAuthFromEnv(), market, ...o.gateway });
+    const gw: RunningGateway = await startGateway({ store, backend, port: cfg.port, chainId, registry: manifest.contracts.DeviceRegistry, operatorAuth: false, workerStatus: store.worker, rpcUrl, dashboardAuth: dashboardAuthFromEnv(), market, ...o.gateway });
     cleanup.push(() => gw.close());
     log(`gateway listening on ${gw.url}`);
     // An embedded MQTT broker (aedes, MQTT 3.1.1) the gateway ingests from, so half the fleet posts over MQTT (issue 24).
@@ -127,19 +126,20 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       log(`MQTT broker on ${broker.url} (3.1.1): publish to mfi/v1/devices/{deviceId}/readings/{correlation}, answers on …/acks/{correlation}`);
     }
 
-    const prover: ProverHandle = circuitsProvePort({ concurrency: cfg.proverConcurrency, mode: o.mockProofs ? "mock" : "groth16" });
-    cleanup.push(() => prover.close());
-    const worker = new EpochWorker({
+    const running = startWorker({
       store,
-      run: runtimeRunPort(),
-      prove: prover.prove,
-      chain: contractsChainPort(operator),
+      workerStore: store.worker,
+      client: operator,
       epochMs: cfg.epochMs,
       graceMs: cfg.epochGraceMs,
       maxAttempts: cfg.maxClaimAttempts,
       proverConcurrency: cfg.proverConcurrency,
+      proofs: o.mockProofs ? "mock" : "groth16",
       onEvent: o.onEvent,
+      autostart: false,
     });
+    cleanup.push(() => running.stop());
+    const worker = running.worker;
 
     const applets = await registerApplets({ admin, worker, names: o.applets, log, list: listApplets(), fromMs: o.fromMs, mock: o.mockProofs, epochMs: cfg.epochMs });
 
@@ -175,10 +175,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
         cleanup.push(() => fleet!.stop());
       }
     }
-    if (o.startWorker !== false) {
-      worker.start();
-      cleanup.push(() => worker.stop());
-    }
+    if (o.startWorker !== false) running.start();
     return { rpcUrl, gatewayUrl: gw.url, chainId, manifest, store, worker, fleet, admin, owners, backend, applets, epochMs: cfg.epochMs, keys, dir, stop };
   } catch (err) {
     await stop().catch(() => {});

@@ -85,13 +85,14 @@ Ctrl-C stops everything.
     const rate = s ? ((s.accepted - lastAccepted) * 1000) / (now - lastT) : 0;
     lastAccepted = s?.accepted ?? 0;
     lastT = now;
-    const claims = devnet.worker.db.claimCounts();
+    const claims = await devnet.store.worker.claimCounts();
+    const runs = await devnet.store.worker.runCounts();
     const hint = backlog.sample(claims.pending, now);
     if (hint) console.log(`⚠ ${hint}`);
     let paidTotal = 0n;
     for (const o of devnet.owners) paidTotal += await devnet.admin.balanceOf(o).catch(() => 0n);
     console.log(
-      `[${new Date().toISOString().slice(11, 19)}] readings ${s?.accepted ?? 0} (${rate.toFixed(1)}/s) · runs ${devnet.worker.db.runCounts().runs} · claims pending ${claims.pending} proved ${claims.proved} submitted ${claims.submitted} paid ${claims.paid} failed ${claims.failed} · owners hold ${formatUnits(paidTotal, 18)} MFI`,
+      `[${new Date().toISOString().slice(11, 19)}] readings ${s?.accepted ?? 0} (${rate.toFixed(1)}/s) · runs ${runs.runs} · claims pending ${claims.pending} proved ${claims.proved} submitted ${claims.submitted} paid ${claims.paid} failed ${claims.failed} · owners hold ${formatUnits(paidTotal, 18)} MFI`,
     );
   }, 5000);
   let stopping = false;

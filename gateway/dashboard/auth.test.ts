@@ -1,9 +1,7 @@
 /** Dashboard protection: off by default; when configured, 401 without a token, 200 with the token or an operator key. */
 import { afterAll, describe, expect, it } from "vitest";
 import { createGateway, type Gateway } from "../app.ts";
-import { openStore } from "../../store/sqlite.ts";
-import { WorkerStore } from "../../worker/store.ts";
-import { workerMigrations } from "../../worker/index.ts";
+import { openStore } from "../../store/index.ts";
 
 const open: Gateway[] = [];
 afterAll(async () => {
@@ -11,8 +9,8 @@ afterAll(async () => {
 });
 
 async function gateway(dashboardAuth?: { token?: string; metrics?: boolean }, apiKeys?: string[]) {
-  const store = openStore(":memory:", { migrations: workerMigrations });
-  const g = await createGateway({ store, verifyWorkers: 0, workerStore: new WorkerStore(store.db), dashboardAuth, apiKeys });
+  const store = openStore(":memory:");
+  const g = await createGateway({ store, verifyWorkers: 0, workerStatus: store.worker, dashboardAuth, apiKeys });
   open.push({ ...g, close: async () => (await g.close(), await store.close()) });
   return g;
 }

@@ -7,8 +7,8 @@
 import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "node:crypto";
 import { GatewayError } from "../errors.ts";
-import { hashApiKey } from "../../store/sqlite.ts";
-import type { Store } from "../../store/types.ts";
+import { hashApiKey } from "../../store/index.ts";
+import type { ReadingStore } from "../../store/index.ts";
 
 export interface DashboardAuthOptions {
   /** A shared viewer token (e.g. from MFI_DASHBOARD_TOKEN); operator API keys are accepted as well. */
@@ -19,7 +19,7 @@ export interface DashboardAuthOptions {
 
 const digest = (s: string) => Buffer.from(hashApiKey(s), "hex");
 
-export function dashboardGuard(store: Store, opts: DashboardAuthOptions, extraKeys: readonly string[] = []): MiddlewareHandler {
+export function dashboardGuard(store: ReadingStore, opts: DashboardAuthOptions, extraKeys: readonly string[] = []): MiddlewareHandler {
   // Compared as sha256 digests, so every comparison has the same length and timing.
   const accepted = [...(opts.token ? [opts.token] : []), ...extraKeys].map(digest);
   return async (c, next) => {

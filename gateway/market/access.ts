@@ -7,7 +7,7 @@ import { getAddress, verifyTypedData } from "ethers";
 import { ACCESS_REQUEST_TYPES, accessDomain, decodeAccessRequest, type AccessRequest, type WireAccessRequest } from "../../device-sdk/index.ts";
 import { GatewayError } from "../errors.ts";
 import type { MarketChainReader, MarketStream } from "./chain-reader.ts";
-import type { NonceStore } from "./nonces.ts";
+import type { NonceStore } from "../../store/index.ts";
 
 export interface MarketDeps {
   reader: MarketChainReader;

@@ -1,9 +1,8 @@
 /** servedRange / signedSince on real SQLite, including a chain whose head is unsigned (ingest never stores one). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { genesisHash, hashReading, padValues, type SignedReading } from "../../device-sdk/index.ts";
-import { openStore, type SqliteStore } from "../../store/sqlite.ts";
+import { openStore, type SqliteStore } from "../../store/index.ts";
 import { servedRange, signedSince } from "./history.ts";
-import { sqliteNonceStore } from "./nonces.ts";
 
 const DEVICE = 77n;
 const SIG = { R8x: 1n, R8y: 2n, S: 3n }; // the store does not verify; only signed / unsigned matters here
@@ -55,20 +54,5 @@ describe("servedRange", () => {
   it("signedSince returns only what a signature already covers", async () => {
     expect(seqs(await signedSince(store, DEVICE, 1n))).toEqual([1, 2, 3, 4, 5, 6, 7]);
     expect(seqs(await signedSince(store, DEVICE, 8n))).toEqual([]);
-  });
-});
-
-describe("sqliteNonceStore", () => {
-  it("spends a nonce once per buyer (case-insensitive) and prunes expired ones", async () => {
-    const nonces = sqliteNonceStore(store.db);
-    const a = "0xAbCd000000000000000000000000000000000001";
-    expect(await nonces.consume(a, 5n, 100n, 10_000)).toBe(true);
-    expect(await nonces.consume(a.toLowerCase(), 5n, 100n, 10_000)).toBe(false);
-    expect(await nonces.consume("0x0000000000000000000000000000000000000002", 5n, 100n, 10_000)).toBe(true);
-    const count = () => (store.db.prepare("SELECT count(*) AS c FROM market_nonces").get() as { c: number }).c;
-    expect(count()).toBe(2);
-    // a minute later, both requests (expiry 100 s) have expired: the next consume prunes them
-    expect(await nonces.consume(a, 6n, 10_000n, 200_000)).toBe(true);
-    expect(count()).toBe(1);
   });
 });

@@ -2,7 +2,7 @@
  * The readings a buyer is served: a seq / time range of one device, extended past its end up to the next signed
  * reading, because only a signature vouches for the unsigned links before it (verifyReading needs a signed end).
  */
-import type { Store, StoredReading } from "../../store/types.ts";
+import type { ReadingStore, StoredReading } from "../../store/index.ts";
 
 export interface ServedRange {
   /** The in-range readings first, then the tail up to the next signed reading. */
@@ -15,7 +15,7 @@ export interface ServedRange {
 
 const TAIL_PAGE = 256;
 
-export async function servedRange(store: Store, q: { deviceId: bigint; fromSeq: bigint; toSeq: bigint; fromTs: bigint; toTs: bigint; limit: number }): Promise<ServedRange> {
+export async function servedRange(store: ReadingStore, q: { deviceId: bigint; fromSeq: bigint; toSeq: bigint; fromTs: bigint; toTs: bigint; limit: number }): Promise<ServedRange> {
   const open = (x: bigint) => (x === 0n ? undefined : x);
   const rows = await store.listReadings({ deviceId: q.deviceId, fromSeq: open(q.fromSeq), toSeq: open(q.toSeq), fromTs: open(q.fromTs), toTs: open(q.toTs), limit: q.limit + 1 });
   const more = rows.length > q.limit;
@@ -43,7 +43,7 @@ export async function servedRange(store: Store, q: { deviceId: bigint; fromSeq: 
 }
 
 /** The readings after `fromSeq - 1` that a signature already covers (for the live feed); [] when none yet. */
-export async function signedSince(store: Store, deviceId: bigint, fromSeq: bigint, limit = 1000): Promise<StoredReading[]> {
+export async function signedSince(store: ReadingStore, deviceId: bigint, fromSeq: bigint, limit = 1000): Promise<StoredReading[]> {
   const rows = await store.listReadings({ deviceId, fromSeq, limit });
   let end = rows.length - 1;
   while (end >= 0 && !rows[end]!.signature) end--;

@@ -1,14 +1,12 @@
 /** The gateway's data-market feature: options and the sub-app createGateway mounts when given a chain reader. */
-import type Database from "better-sqlite3";
 import { getAddress } from "ethers";
 import type { GatewayContext } from "../context.ts";
 import { GatewayError } from "../errors.ts";
 import { marketRoutes } from "../routes/market.ts";
 import type { MarketChainReader } from "./chain-reader.ts";
-import { sqliteNonceStore, type NonceStore } from "./nonces.ts";
+import type { NonceStore } from "../../store/index.ts";
 
 export { ethersMarketReader, type MarketChainReader, type MarketStream } from "./chain-reader.ts";
-export { sqliteNonceStore, marketNonceMigration, type NonceStore } from "./nonces.ts";
 export { authorise, recoverBuyer, type Authorised, type MarketDeps } from "./access.ts";
 
 export interface MarketOptions {
@@ -18,7 +16,7 @@ export interface MarketOptions {
   address: string;
   /** The domain's chainId (default: the gateway's chainId). */
   chainId?: bigint;
-  /** Spent nonces (default: the SQLite store's market_nonces table). */
+  /** Spent nonces (default: the store's, when the gateway opened or was given a SqliteStore). */
   nonces?: NonceStore;
   /** Longest access-request lifetime in seconds (default 600). */
   maxTtlSeconds?: number;
@@ -32,11 +30,10 @@ export interface MarketOptions {
 }
 
 export function marketApp(ctx: GatewayContext, o: MarketOptions) {
-  const db = (ctx.store as { db?: Database.Database }).db;
-  if (!o.nonces && !db) throw new GatewayError(500, "config", "the data market needs a nonce store", { details: "pass market.nonces, or use the SQLite store" });
+  if (!o.nonces) throw new GatewayError(500, "config", "the data market needs a nonce store", { details: "pass market.nonces, or a store that has one (openStore)" });
   return marketRoutes(ctx, {
     reader: o.reader,
-    nonces: o.nonces ?? sqliteNonceStore(db!),
+    nonces: o.nonces,
     chainId: o.chainId ?? ctx.chainId,
     market: getAddress(o.address.toLowerCase()),
     now: ctx.now,

@@ -6,7 +6,7 @@
  */
 import type { SSEStreamingApi } from "hono/streaming";
 import { storedReadingJson } from "../routes/readings.ts";
-import type { Store } from "../../store/types.ts";
+import type { ReadingStore } from "../../store/index.ts";
 import type { Authorised, MarketDeps } from "./access.ts";
 import { signedSince } from "./history.ts";
 
@@ -19,7 +19,7 @@ export interface LiveOptions {
   chainPollMs: number;
 }
 
-export async function runLiveFeed(stream: SSEStreamingApi, o: { store: Store; deps: MarketDeps; auth: Authorised; publicKey: { x: bigint; y: bigint }; live: LiveOptions }): Promise<void> {
+export async function runLiveFeed(stream: SSEStreamingApi, o: { store: ReadingStore; deps: MarketDeps; auth: Authorised; publicKey: { x: bigint; y: bigint }; live: LiveOptions }): Promise<void> {
   const { request } = o.auth;
   let expiresAt = o.auth.expiresAt;
   let next = request.fromSeq > 0n ? request.fromSeq : ((await o.store.lastReading(request.deviceId))?.seq ?? 0n) + 1n;

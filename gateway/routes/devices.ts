@@ -6,7 +6,7 @@ import { failureBudget, requestBudget } from "../client-budget.ts";
 import type { GatewayContext } from "../context.ts";
 import { notFound, tooLarge, unauthorized, unprocessable, GatewayError } from "../errors.ts";
 import { DeviceIdParam, DeviceSchema, DevicesQuery, problemResponses, RegistrationSchema } from "../schemas.ts";
-import type { DeviceRecord } from "../../store/types.ts";
+import type { DeviceRecord } from "../../store/index.ts";
 import { validationHook } from "./problem.ts";
 
 

@@ -10,7 +10,7 @@ import { fastReading } from "../fast-json.ts";
 import { ingest } from "../ingest.ts";
 import { INGESTED } from "../metrics.ts";
 import { BatchReceiptSchema, BatchSchema, DeviceIdParam, problemResponses, ReadingSchema, ReadingsQuery, ReceiptSchema, StoredReadingSchema } from "../schemas.ts";
-import type { StoredReading } from "../../store/types.ts";
+import type { StoredReading } from "../../store/index.ts";
 import { validationHook } from "./problem.ts";
 
 /** What hono's json validator accepts as JSON, and the path's deviceId shape (schemas.ts). */

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { genesisHash, hashReading, padValues, type SignedReading } from "../device-sdk/index.ts";
-import { openStore } from "./sqlite.ts";
+import { genesisHash, hashReading, padValues, type SignedReading } from "../../device-sdk/index.ts";
+import { DASHBOARD_SQL, openStore, sqliteHandleOf } from "./open.ts";
+import { PAID_CLAIMS_SQL } from "./worker-store.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mfi-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -63,10 +64,10 @@ describe("SQLite store", () => {
     await s1.close();
     const s2 = openStore(path);
     expect(await s2.countReadings()).toBe(4);
-    expect(() => s2.db.prepare("UPDATE readings SET ts = 0").run()).toThrow(/append-only/);
-    expect(() => s2.db.prepare("DELETE FROM readings").run()).toThrow(/append-only/);
+    expect(() => sqliteHandleOf(s2).prepare("UPDATE readings SET ts = 0").run()).toThrow(/append-only/);
+    expect(() => sqliteHandleOf(s2).prepare("DELETE FROM readings").run()).toThrow(/append-only/);
     const r = (await s2.getReading(9n, 1n))!;
-    expect(() => s2.db.prepare("INSERT INTO readings (device_id, seq, ts, vals, prev, hash, received_at) VALUES ('9', 1, 0, '[]', '0', '0', 0)").run()).toThrow(/UNIQUE|PRIMARY/);
+    expect(() => sqliteHandleOf(s2).prepare("INSERT INTO readings (device_id, seq, ts, vals, prev, hash, received_at) VALUES ('9', 1, 0, '[]', '0', '0', 0)").run()).toThrow(/UNIQUE|PRIMARY/);
     expect(r.values[1]).toBe(-(1n << 62n));
     await s2.close();
   });
@@ -105,11 +106,11 @@ describe("SQLite store", () => {
     const path = join(dir, "c.sqlite");
     const m = [{ id: "test/001", sql: "CREATE TABLE extra (x INTEGER)" }];
     const s1 = openStore(path, { migrations: m });
-    s1.db.prepare("INSERT INTO extra VALUES (1)").run();
+    sqliteHandleOf(s1).prepare("INSERT INTO extra VALUES (1)").run();
     await s1.close();
     const s2 = openStore(path, { migrations: m });
-    expect(s2.db.prepare("SELECT count(*) AS c FROM extra").get()).toEqual({ c: 1 });
-    expect(s2.db.pragma("journal_mode", { simple: true })).toBe("wal");
+    expect(sqliteHandleOf(s2).prepare("SELECT count(*) AS c FROM extra").get()).toEqual({ c: 1 });
+    expect(sqliteHandleOf(s2).pragma("journal_mode", { simple: true })).toBe("wal");
     expect(await s2.ping()).toBe(true);
     await s2.close();
   });
@@ -149,5 +150,34 @@ describe("SQLite store", () => {
     const again = openStore(path, { writerThread: false });
     expect(await again.countReadings()).toBe(acked + 1);
     await again.close();
+  });
+});
+
+describe("dashboard reads", () => {
+  it("no query scans readings: counts come from trigger-kept counters, heads from primary-key lookups", () => {
+    const store = openStore(":memory:");
+    const db = sqliteHandleOf(store);
+    for (const sql of [...Object.values(DASHBOARD_SQL), PAID_CLAIMS_SQL]) {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(sql.includes("?") ? [0] : [])) as { detail: string }[]).map((p) => p.detail);
+      // readings appears as itself or under the aliases l and m: only SEARCHes (index lookups) are allowed on it.
+      for (const d of plan) expect(d, `${sql}\n${plan.join("\n")}`).not.toMatch(/^SCAN (readings|l|m)\b/);
+      if (sql !== DASHBOARD_SQL.devices) expect(plan.join("\n")).not.toMatch(/readings\b/);
+    }
+  });
+});
+
+describe("nonces (SQLite)", () => {
+  it("spends a nonce once per buyer (case-insensitive) and prunes expired ones", async () => {
+    const store = openStore(":memory:");
+    const nonces = store.nonces;
+    const a = "0xAbCd000000000000000000000000000000000001";
+    expect(await nonces.consume(a, 5n, 100n, 10_000)).toBe(true);
+    expect(await nonces.consume(a.toLowerCase(), 5n, 100n, 10_000)).toBe(false);
+    expect(await nonces.consume("0x0000000000000000000000000000000000000002", 5n, 100n, 10_000)).toBe(true);
+    const count = () => (sqliteHandleOf(store).prepare("SELECT count(*) AS c FROM market_nonces").get() as { c: number }).c;
+    expect(count()).toBe(2);
+    // a minute later, both requests (expiry 100 s) have expired: the next consume prunes them
+    expect(await nonces.consume(a, 6n, 10_000n, 200_000)).toBe(true);
+    expect(count()).toBe(1);
   });
 });

@@ -1,19 +1,23 @@
 /**
- * SQLite store (better-sqlite3, WAL, synchronous=FULL so a commit is on disk before the gateway acknowledges).
- * Other layers add tables by passing migrations (ids namespaced by owner) or through the `db` handle.
+ * The SQLite implementation of the store interfaces (better-sqlite3, WAL, synchronous=FULL so a commit is on disk
+ * before the gateway acknowledges): one database file holds the readings (ReadingStore), the worker's runs and
+ * claims (`.worker`, a WorkerStore) and the market's nonces (`.nonces`, a NonceStore).
  */
 import Database from "better-sqlite3";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
-import type { SignedReading } from "../device-sdk/index.ts";
+import type { SignedReading } from "../../device-sdk/index.ts";
 import type { AppendJob } from "./append.ts";
 import { inlineWriter, threadWriter } from "./writer.ts";
-import { marketNonceMigration } from "../gateway/market/nonces.ts";
+import { marketNonceMigration, sqliteNonceStore } from "./nonces.ts";
 import { readingCountsMigration } from "./counters.ts";
-import type { AppendResult, DeviceRecord, ListDevicesQuery, ListReadingsQuery, Migration, Store, StoredReading } from "./types.ts";
+import { SqliteWorkerStore } from "./worker-store.ts";
+import { workerMigrations } from "./worker-migrations.ts";
+import type { AppendResult, DeviceHead, DeviceRecord, ListDevicesQuery, ListReadingsQuery, Migration, NonceStore, ReadingStore, StoredReading } from "../types.ts";
+import type { WorkerStore } from "../worker-types.ts";
 
-export const gatewayMigrations: readonly Migration[] = [
+export const storeMigrations: readonly Migration[] = [
   {
     id: "gateway/001-init",
     sql: `
@@ -49,10 +53,11 @@ export const gatewayMigrations: readonly Migration[] = [
   },
   marketNonceMigration,
   readingCountsMigration,
+  ...workerMigrations,
 ];
 
 export interface OpenStoreOptions {
-  /** Appended after the gateway's own migrations (e.g. the epoch worker's tables). */
+  /** Appended after the store's own migrations (ids namespaced by owner). */
   migrations?: readonly Migration[];
   /** "FULL" (default) survives power loss; "NORMAL" survives process crashes only. */
   synchronous?: "FULL" | "NORMAL";
@@ -67,10 +72,28 @@ export interface OpenStoreOptions {
   headCache?: boolean;
 }
 
-export interface SqliteStore extends Store {
-  /** The raw handle, for layers that keep their own tables in the same database file. */
-  readonly db: Database.Database;
+export interface SqliteStore extends ReadingStore {
+  /** The worker's runs and claims, in the same database file. */
+  readonly worker: WorkerStore;
+  /** The data market's spent nonces, in the same database file. */
+  readonly nonces: NonceStore;
 }
+
+const handles = new WeakMap<SqliteStore, Database.Database>();
+/** The raw handle, for this implementation's own tests (query plans) only: no other code may write SQL. */
+export const sqliteHandleOf = (store: SqliteStore): Database.Database => handles.get(store)!;
+
+/**
+ * The dashboard's reads. None may scan `readings` (a test checks the plans): a device's head is one primary-key
+ * lookup, totals and per-minute counts come from the trigger-kept counters (./counters.ts).
+ */
+export const DASHBOARD_SQL = {
+  devices: `SELECT d.device_id AS deviceId, d.owner, l.seq AS lastSeq, l.ts AS lastTs, l.vals AS vals
+            FROM devices d LEFT JOIN readings l ON l.device_id = d.device_id AND l.seq = (SELECT max(seq) FROM readings m WHERE m.device_id = d.device_id)
+            ORDER BY d.n LIMIT ?`,
+  total: "SELECT n FROM reading_total WHERE id = 0",
+  minutes: "SELECT minute, n FROM reading_minutes WHERE minute >= ?",
+} as const;
 
 type DeviceRow = { device_id: string; pk_x: string; pk_y: string; owner: string; chain_id: string; registry: string; sig_r8x: string; sig_r8y: string; sig_s: string; registered_at: number; n: number };
 type ReadingRow = { device_id: string; seq: number; ts: number; vals: string; prev: string; hash: string; sig_r8x: string | null; sig_r8y: string | null; sig_s: string | null; received_at: number };
@@ -119,7 +142,7 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStor
   db.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
-  migrate(db, [...gatewayMigrations, ...(opts.migrations ?? [])]);
+  migrate(db, [...storeMigrations, ...(opts.migrations ?? [])]);
 
   const q = {
     insertDevice: db.prepare(
@@ -200,8 +223,9 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStor
 
   const big = (x: bigint | undefined, dflt: number) => (x === undefined ? dflt : Number(x < 0n ? -1n : x > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : x));
 
-  return {
-    db,
+  const store: SqliteStore = {
+    worker: new SqliteWorkerStore(db),
+    nonces: sqliteNonceStore(db),
     async insertDevice(dev) {
       const info = q.insertDevice.run({
         device_id: dev.deviceId.toString(),
@@ -273,6 +297,14 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStor
       const row = q.checkKey.get(hashApiKey(key)) as { name: string } | undefined;
       return row?.name;
     },
+    async listDeviceHeads(limit) {
+      const rows = db.prepare(DASHBOARD_SQL.devices).all(limit) as (Omit<DeviceHead, "lastValues"> & { vals: string | null })[];
+      return rows.map(({ vals, ...d }) => ({ ...d, lastValues: vals ? (JSON.parse(vals) as unknown[]).map(String) : [] }));
+    },
+    async readingActivity(sinceMinute) {
+      const total = (db.prepare(DASHBOARD_SQL.total).get() as { n: number } | undefined)?.n ?? 0;
+      return { total, minutes: db.prepare(DASHBOARD_SQL.minutes).all(sinceMinute) as { minute: number; n: number }[] };
+    },
     async ping() {
       // Reads working is not enough: with the writer thread dead every append fails, so the gateway is not ready.
       if (!writer.healthy()) return false;
@@ -289,4 +321,6 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStor
       if (db.open) db.close();
     },
   };
+  handles.set(store, db);
+  return store;
 }

@@ -1,10 +1,10 @@
 /**
  * Spent access-request nonces, so a captured request cannot be replayed, also not after a gateway restart. Kept in
- * the gateway's SQLite database (migration gateway/002-market-nonces); a nonce is spent only when a request is
+ * the store's SQLite database (migration gateway/002-market-nonces, id kept as first applied); a nonce is spent only when a request is
  * served. Rows whose request expired are pruned: an expired request is refused before its nonce is looked at.
  */
 import type Database from "better-sqlite3";
-import type { Migration } from "../../store/types.ts";
+import type { Migration, NonceStore } from "../types.ts";
 
 export const marketNonceMigration: Migration = {
   id: "gateway/002-market-nonces",
@@ -19,11 +19,6 @@ export const marketNonceMigration: Migration = {
     CREATE INDEX market_nonces_by_expiry ON market_nonces (expiry);
   `,
 };
-
-export interface NonceStore {
-  /** Marks (buyer, nonce) spent; false when it was spent before. */
-  consume(buyer: string, nonce: bigint, expirySeconds: bigint, nowMs: number): Promise<boolean>;
-}
 
 export function sqliteNonceStore(db: Database.Database): NonceStore {
   const insert = db.prepare("INSERT OR IGNORE INTO market_nonces (buyer, nonce, expiry, used_at) VALUES (?, ?, ?, ?)");

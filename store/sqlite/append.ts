@@ -4,7 +4,7 @@
  * connection (inline) or on the writer thread's (./writer-thread.ts), so the two can never disagree.
  */
 import type Database from "better-sqlite3";
-import type { SignedReading } from "../device-sdk/index.ts";
+import type { SignedReading } from "../../device-sdk/index.ts";
 
 export interface AppendJob {
   deviceId: bigint;

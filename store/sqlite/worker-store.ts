@@ -1,8 +1,7 @@
-/** Prepared statements over the worker's tables; each method is one transaction. */
+/** The worker's store on SQLite: statements over its tables (./worker-migrations.ts); each method is one transaction. */
 import type Database from "better-sqlite3";
-import type { StoredReading } from "../store/types.ts";
-import type { AppletSpec, ProvedClaim, Reducer, RunOutcome } from "./ports.ts";
-import type { ClaimRow, ClaimState, RunRow } from "./schema.ts";
+import type { StoredReading } from "../types.ts";
+import type { AppletSpec, ClaimCalldata, ClaimRow, ClaimState, Reducer, RunOutcome, RunRow, WorkerStore } from "../worker-types.ts";
 
 interface AppletRow {
   image_id: string;
@@ -27,10 +26,10 @@ function specOf(row: AppletRow): AppletSpec {
   };
 }
 
-export class WorkerStore {
-  constructor(readonly db: Database.Database) {}
+export class SqliteWorkerStore implements WorkerStore {
+  constructor(private readonly db: Database.Database) {}
 
-  upsertApplet(spec: AppletSpec, cursorMs: number, now: number): void {
+  async upsertApplet(spec: AppletSpec, cursorMs: number, now: number): Promise<void> {
     this.db
       .prepare(
         `INSERT INTO worker_applets (image_id, name, wasm, manifest, cursor_ms, added_at_ms) VALUES (?, ?, ?, ?, ?, ?)
@@ -39,30 +38,30 @@ export class WorkerStore {
       .run(spec.imageId, spec.name, Buffer.from(spec.wasm), manifestOf(spec), cursorMs, now);
   }
 
-  listApplets(): { spec: AppletSpec; cursorMs: number }[] {
+  async listApplets(): Promise<{ spec: AppletSpec; cursorMs: number }[]> {
     return (this.db.prepare("SELECT * FROM worker_applets ORDER BY added_at_ms, image_id").all() as AppletRow[]).map((r) => ({ spec: specOf(r), cursorMs: r.cursor_ms }));
   }
 
-  getApplet(imageId: string): AppletSpec | undefined {
+  async getApplet(imageId: string): Promise<AppletSpec | undefined> {
     const row = this.db.prepare("SELECT * FROM worker_applets WHERE image_id = ?").get(imageId) as AppletRow | undefined;
     return row && specOf(row);
   }
 
-  setCursor(imageId: string, cursorMs: number): void {
+  async setCursor(imageId: string, cursorMs: number): Promise<void> {
     this.db.prepare("UPDATE worker_applets SET cursor_ms = ? WHERE image_id = ? AND cursor_ms < ?").run(cursorMs, imageId, cursorMs);
   }
 
-  hasRun(imageId: string, deviceId: bigint, epoch: bigint): boolean {
+  async hasRun(imageId: string, deviceId: bigint, epoch: bigint): Promise<boolean> {
     return !!this.db.prepare("SELECT 1 FROM worker_runs WHERE image_id = ? AND device_id = ? AND epoch = ?").get(imageId, deviceId.toString(), epoch.toString());
   }
 
-  getState(imageId: string, deviceId: bigint): Uint8Array | undefined {
+  async getState(imageId: string, deviceId: bigint): Promise<Uint8Array | undefined> {
     const row = this.db.prepare("SELECT state FROM worker_state WHERE image_id = ? AND device_id = ?").get(imageId, deviceId.toString()) as { state: Buffer } | undefined;
     return row ? new Uint8Array(row.state) : undefined;
   }
 
   /** Store the run, the applet's new state (unless it trapped) and its claims, atomically. Returns the run id. */
-  recordRun(a: { applet: AppletSpec; deviceId: bigint; epoch: bigint; readings: StoredReading[]; stateBefore: Uint8Array | undefined; outcome: RunOutcome; claims: { deviceId: bigint; output: bigint }[]; now: number }): number {
+  async recordRun(a: { applet: AppletSpec; deviceId: bigint; epoch: bigint; readings: StoredReading[]; stateBefore: Uint8Array | undefined; outcome: RunOutcome; claims: { deviceId: bigint; output: bigint }[]; now: number }): Promise<number> {
     return this.db.transaction(() => {
       const o = a.outcome;
       const run = this.db
@@ -91,63 +90,84 @@ export class WorkerStore {
     })();
   }
 
-  dueClaims(state: ClaimState, now: number, limit: number): ClaimRow[] {
+  async dueClaims(state: ClaimState, now: number, limit: number): Promise<ClaimRow[]> {
     // Longest-waiting first: by id, a few claims retried every pass would take every slot and starve the rest.
     return this.db.prepare("SELECT * FROM worker_claims WHERE state = ? AND next_attempt_at_ms <= ? ORDER BY next_attempt_at_ms, id LIMIT ?").all(state, now, limit) as ClaimRow[];
   }
 
-  defer(id: number, untilMs: number, note: string): void {
+  async defer(id: number, untilMs: number, note: string): Promise<void> {
     this.db.prepare("UPDATE worker_claims SET next_attempt_at_ms = ?, error = ? WHERE id = ?").run(untilMs, note, id);
   }
 
-  markProved(id: number, receipt: string, calldata: string, proveMs: number, now: number): void {
+  async markProved(id: number, receipt: string, calldata: string, proveMs: number, now: number): Promise<void> {
     this.db.prepare("UPDATE worker_claims SET state = 'proved', receipt = ?, calldata = ?, prove_ms = ?, error = NULL, next_attempt_at_ms = 0, updated_at_ms = ? WHERE id = ? AND state = 'pending'").run(receipt, calldata, proveMs, now, id);
   }
 
-  calldataOf(id: number): ProvedClaim["calldata"] {
+  async calldataOf(id: number): Promise<ClaimCalldata> {
     const row = this.db.prepare("SELECT calldata FROM worker_claims WHERE id = ?").get(id) as { calldata: string };
     const c = JSON.parse(row.calldata) as Record<string, string>;
     return { imageId: c.imageId!, deviceId: BigInt(c.deviceId!), epoch: BigInt(c.epoch!), output: BigInt(c.output!), proof: c.proof! };
   }
 
-  markSubmitted(id: number, txHash: string, now: number): void {
+  async markSubmitted(id: number, txHash: string, now: number): Promise<void> {
     this.db.prepare("UPDATE worker_claims SET state = 'submitted', tx_hash = ?, updated_at_ms = ? WHERE id = ?").run(txHash, now, id);
   }
 
-  markPaid(id: number, r: { reward?: bigint; gasUsed?: bigint; note?: string }, now: number): void {
+  async markPaid(id: number, r: { reward?: bigint; gasUsed?: bigint; note?: string }, now: number): Promise<void> {
     this.db
       .prepare("UPDATE worker_claims SET state = 'paid', reward = coalesce(?, reward), gas_used = coalesce(?, gas_used), error = ?, updated_at_ms = ? WHERE id = ?")
       .run(r.reward?.toString() ?? null, r.gasUsed === undefined ? null : Number(r.gasUsed), r.note ?? null, now, id);
   }
 
-  reschedule(id: number, state: ClaimState, attempts: number, atMs: number, error: string): void {
+  async reschedule(id: number, state: ClaimState, attempts: number, atMs: number, error: string): Promise<void> {
     this.db.prepare("UPDATE worker_claims SET state = ?, attempts = ?, next_attempt_at_ms = ?, error = ? WHERE id = ?").run(state, attempts, atMs, error, id);
   }
 
-  markFailed(id: number, error: string, attempts: number, now: number): void {
+  async markFailed(id: number, error: string, attempts: number, now: number): Promise<void> {
     this.db.prepare("UPDATE worker_claims SET state = 'failed', error = ?, attempts = ?, updated_at_ms = ? WHERE id = ?").run(error, attempts, now, id);
   }
 
-  getRun(id: number): RunRow | undefined {
+  async getRun(id: number): Promise<RunRow | undefined> {
     return this.db.prepare("SELECT * FROM worker_runs WHERE id = ?").get(id) as RunRow | undefined;
   }
 
-  listRuns(limit = 50): RunRow[] {
+  async listRuns(limit = 50): Promise<RunRow[]> {
     return this.db.prepare("SELECT * FROM worker_runs ORDER BY id DESC LIMIT ?").all(limit) as RunRow[];
   }
 
-  listClaims(limit = 100): ClaimRow[] {
+  async listClaims(limit = 100): Promise<ClaimRow[]> {
     return this.db.prepare("SELECT * FROM worker_claims ORDER BY id DESC LIMIT ?").all(limit) as ClaimRow[];
   }
 
-  claimCounts(): Record<ClaimState, number> {
+  async claimCounts(): Promise<Record<ClaimState, number>> {
     const out: Record<ClaimState, number> = { pending: 0, proved: 0, submitted: 0, paid: 0, failed: 0 };
     for (const r of this.db.prepare("SELECT state, count(*) AS n FROM worker_claims GROUP BY state").all() as { state: ClaimState; n: number }[]) out[r.state] = r.n;
     return out;
   }
 
-  runCounts(): { runs: number; trapped: number } {
+  async runCounts(): Promise<{ runs: number; trapped: number }> {
     const r = this.db.prepare("SELECT count(*) AS runs, count(trap) AS trapped FROM worker_runs").get() as { runs: number; trapped: number };
     return r;
   }
+
+  async trapCounts(): Promise<{ kind: string; n: number }[]> {
+    const rows = this.db
+      .prepare("SELECT substr(trap, 1, instr(trap, ':') - 1) AS kind, count(*) AS n FROM worker_runs WHERE trap IS NOT NULL GROUP BY kind")
+      .all() as { kind: string; n: number }[];
+    return rows.map((r) => ({ kind: r.kind || "unknown", n: r.n }));
+  }
+
+  async totals(): Promise<{ fuelUsed: number; proveMs: number; proofs: number; gasUsed: number }> {
+    const runs = this.db.prepare("SELECT sum(fuel_used) AS f FROM worker_runs").get() as { f: number | null };
+    const claims = this.db.prepare("SELECT sum(prove_ms) AS t, count(prove_ms) AS n, sum(gas_used) AS g FROM worker_claims").get() as { t: number | null; n: number; g: number | null };
+    return { fuelUsed: runs.f ?? 0, proveMs: claims.t ?? 0, proofs: claims.n, gasUsed: claims.g ?? 0 };
+  }
+
+  async paidClaims(): Promise<{ owner: string | null; reward: string | null; at: number }[]> {
+    return this.db.prepare(PAID_CLAIMS_SQL).all() as { owner: string | null; reward: string | null; at: number }[];
+  }
 }
+
+/** Paid claims with their device's owner (the dashboard's payouts); a test checks its plan does not scan readings. */
+export const PAID_CLAIMS_SQL =
+  "SELECT d.owner AS owner, c.reward AS reward, c.updated_at_ms AS at FROM worker_claims c LEFT JOIN devices d ON d.device_id = c.device_id WHERE c.state = 'paid' ORDER BY c.updated_at_ms";

@@ -1,5 +1,5 @@
-/** The worker's tables, appended to the gateway store's migrations (ids namespaced "worker/"). */
-import type { Migration } from "../store/types.ts";
+/** The worker's tables (WorkerStore), applied after the readings' own (ids namespaced "worker/"). */
+import type { Migration } from "../types.ts";
 
 export const workerMigrations: readonly Migration[] = [
   {

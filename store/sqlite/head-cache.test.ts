@@ -2,9 +2,9 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { buildJsBackend } from "../device-sdk/index.ts";
-import { makeChain, testKey } from "../gateway/testing.ts";
-import { openStore } from "./sqlite.ts";
+import { buildJsBackend } from "../../device-sdk/index.ts";
+import { makeChain, testKey } from "../../gateway/testing.ts";
+import { openStore } from "./open.ts";
 
 describe("SQLite head cache and a second appender on the same file", () => {
   it("with headCache false, a store sees the head another store appended; with the cache it keeps the stale one", async () => {

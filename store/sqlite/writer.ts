@@ -26,7 +26,7 @@ export function threadWriter(path: string, synchronous: string): Writer {
   let failed: Error | undefined;
   let exited = false;
   const start = (): Worker => {
-    const w = new Worker(new URL("../gateway/thread-boot.mjs", import.meta.url), {
+    const w = new Worker(new URL("../../gateway/thread-boot.mjs", import.meta.url), {
       workerData: { entry: new URL("./writer-thread.ts", import.meta.url).href, path, synchronous },
       execArgv: [],
     });

@@ -1,0 +1,129 @@
+/**
+ * The epoch worker's persistence: its applets, runs, applet state and claims, as the `WorkerStore` interface and the
+ * shapes it stores. Claims move pending → proved → submitted → paid | failed; every transition is one transaction,
+ * so a SIGKILL leaves each claim in exactly one state. SQLite implements it in ./sqlite/worker-store.ts.
+ */
+import type { StoredReading } from "./types.ts";
+
+export type Reducer = "sum" | "count_above" | "max";
+
+/** An applet as the worker runs it (and as it is stored). */
+export interface AppletSpec {
+  imageId: string;
+  name: string;
+  wasm: Uint8Array;
+  reducer: Reducer;
+  param?: bigint;
+  rewardPerUnit: bigint;
+  /**
+   * The applet's epoch schedule on L1 (AppletRegistry): the worker closes exactly these epochs, since the vault pays
+   * no other window. Absent: epochs of the worker's `epochMs` aligned to multiples of it.
+   */
+  schedule?: { lengthMs: number; genesisMs: number };
+}
+
+/** What one run of an applet produced. */
+export interface RunOutcome {
+  inputDigest: string;
+  journal: Uint8Array;
+  journalDigest: string;
+  fuelUsed: bigint;
+  stateRoot: string;
+  /** State after the run (unchanged input state when trapped). */
+  state: Uint8Array;
+  trap?: { kind: string; message: string };
+  claims: { deviceId: bigint; output: bigint }[];
+}
+
+/** The arguments of PayoutVault.claim, as stored once a claim is proved. */
+export interface ClaimCalldata {
+  imageId: string;
+  deviceId: bigint;
+  epoch: bigint;
+  output: bigint;
+  proof: string;
+}
+export type ClaimState = "pending" | "proved" | "submitted" | "paid" | "failed";
+
+export interface ClaimRow {
+  id: number;
+  run_id: number;
+  image_id: string;
+  device_id: string;
+  epoch: string;
+  output: string;
+  state: ClaimState;
+  attempts: number;
+  next_attempt_at_ms: number;
+  receipt: string | null;
+  calldata: string | null;
+  tx_hash: string | null;
+  reward: string | null;
+  gas_used: number | null;
+  error: string | null;
+  prove_ms: number | null;
+}
+
+export interface RunRow {
+  id: number;
+  image_id: string;
+  device_id: string;
+  epoch: string;
+  from_seq: number;
+  to_seq: number;
+  reading_count: number;
+  state_before: Buffer | null;
+  input_digest: string;
+  journal: Buffer;
+  journal_digest: string;
+  fuel_used: number;
+  state_root: string;
+  trap: string | null;
+  created_at_ms: number;
+}
+
+/** What the dashboard and metrics read of the worker: counts and recent rows, never a write. */
+export interface WorkerStatus {
+  getRun(id: number): Promise<RunRow | undefined>;
+  listRuns(limit?: number): Promise<RunRow[]>;
+  listClaims(limit?: number): Promise<ClaimRow[]>;
+  claimCounts(): Promise<Record<ClaimState, number>>;
+  runCounts(): Promise<{ runs: number; trapped: number }>;
+  /** Trapped runs by trap kind. */
+  trapCounts(): Promise<{ kind: string; n: number }[]>;
+  /** Totals over every run and claim: fuel used, proving time, proofs timed, gas of paid claims. */
+  totals(): Promise<{ fuelUsed: number; proveMs: number; proofs: number; gasUsed: number }>;
+  /** Paid claims, oldest first, with the owner their device had when registered (rewards as decimal strings). */
+  paidClaims(): Promise<{ owner: string | null; reward: string | null; at: number }[]>;
+}
+
+/** The worker's persistence. Every method is one transaction. */
+export interface WorkerStore extends WorkerStatus {
+  upsertApplet(spec: AppletSpec, cursorMs: number, now: number): Promise<void>;
+  listApplets(): Promise<{ spec: AppletSpec; cursorMs: number }[]>;
+  getApplet(imageId: string): Promise<AppletSpec | undefined>;
+  /** Move the applet's next epoch start forward (never back). */
+  setCursor(imageId: string, cursorMs: number): Promise<void>;
+  hasRun(imageId: string, deviceId: bigint, epoch: bigint): Promise<boolean>;
+  getState(imageId: string, deviceId: bigint): Promise<Uint8Array | undefined>;
+  /** Store the run, the applet's new state (unless it trapped) and its claims, atomically. Returns the run id. */
+  recordRun(a: {
+    applet: AppletSpec;
+    deviceId: bigint;
+    epoch: bigint;
+    readings: StoredReading[];
+    stateBefore: Uint8Array | undefined;
+    outcome: RunOutcome;
+    claims: { deviceId: bigint; output: bigint }[];
+    now: number;
+  }): Promise<number>;
+  /** Claims in `state` whose next attempt is due, longest-waiting first. */
+  dueClaims(state: ClaimState, now: number, limit: number): Promise<ClaimRow[]>;
+  defer(id: number, untilMs: number, note: string): Promise<void>;
+  markProved(id: number, receipt: string, calldata: string, proveMs: number, now: number): Promise<void>;
+  calldataOf(id: number): Promise<ClaimCalldata>;
+  markSubmitted(id: number, txHash: string, now: number): Promise<void>;
+  markPaid(id: number, r: { reward?: bigint; gasUsed?: bigint; note?: string }, now: number): Promise<void>;
+  reschedule(id: number, state: ClaimState, attempts: number, atMs: number, error: string): Promise<void>;
+  markFailed(id: number, error: string, attempts: number, now: number): Promise<void>;
+}

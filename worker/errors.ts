@@ -1,0 +1,34 @@
+/**
+ * The worker's errors. A port tells the worker how to treat a failure by its class: a `ProofRefusedError` fails the
+ * claim at once (it fails the same way on every attempt), an `AlreadyClaimedError` means the vault had already paid
+ * it (recorded as paid); anything else is retried with backoff, a bounded number of times.
+ */
+import { BaseError, type BaseErrorOptions } from "../core/index.ts";
+
+export class WorkerError extends BaseError {
+  override name = "WorkerError";
+}
+
+/** The prover refuses this claim for good (the circuit computes another output, too many readings, …). */
+export class ProofRefusedError extends WorkerError {
+  override name = "ProofRefusedError";
+
+  constructor(reason: string, opts: BaseErrorOptions = {}) {
+    super(reason, opts);
+  }
+}
+
+/** The vault refused the claim because its nullifier is spent: the device-epoch was paid before. */
+export class AlreadyClaimedError extends WorkerError {
+  override name = "AlreadyClaimedError";
+  readonly imageId: string;
+  readonly deviceId: bigint;
+  readonly epoch: bigint;
+
+  constructor(claim: { imageId: string; deviceId: bigint; epoch: bigint }, opts: BaseErrorOptions = {}) {
+    super(`device ${claim.deviceId} epoch ${claim.epoch} of applet ${claim.imageId} is already paid`, opts);
+    this.imageId = claim.imageId;
+    this.deviceId = claim.deviceId;
+    this.epoch = claim.epoch;
+  }
+}
