@@ -18,15 +18,12 @@ export interface EngineConfig {
   memoryPages?: number;
   /** Journal size cap in bytes; an applet writing more gets Trap.HostError. */
   journalBytes?: number;
-  /** Wall-clock watchdog for runs in a worker thread (a second line of defence; fuel is the normal limit). */
-  watchdogMs?: number;
 }
 
 export const DEFAULT_ENGINE_CONFIG: Required<EngineConfig> = {
   fuel: 100_000_000,
   memoryPages: 64,
   journalBytes: 1 << 20,
-  watchdogMs: 10_000,
 };
 
 export class Engine {

@@ -57,7 +57,7 @@ export function frameWeight(paramsAndLocals: number): number {
  * and StackOverflow comes at the same call whatever fuel is left.
  */
 export const DEPTH_GLOBAL = "__mfi_depth";
-/** The most fuel a run can have: 2^49 - 1 ≈ 5.6·10^14 (days of compute; the watchdog stops runs long before). */
+/** The most fuel a run can have: 2^49 - 1 ≈ 5.6·10^14 (days of compute; the default budget per run is 10^8). */
 export const MAX_FUEL = Number((1n << 49n) - 1n);
 /** A fuel budget a run can have is an integer from 1 to MAX_FUEL; anything else is a RuntimeInputError. */
 export function checkFuelBudget(fuel: number): void {

@@ -15,7 +15,6 @@ export { Linker, HOST_FUEL } from "./linker.ts";
 export { Store, type StoreOptions } from "./store.ts";
 export { Instance, type RunResult } from "./instance.ts";
 export { runModule, type RunOptions } from "./run.ts";
-export { WorkerRunner } from "./worker.ts";
 export { Trap, HostTrap, type TrapKind, type TrapInfo } from "./trap.ts";
 export { encodeInput, paramConfig, WHOLE_TIME, type AppletReading, type InputEpoch } from "./input.ts";
 export { decodeJournal, JournalLimitExceeded, type DecodedJournal, type JournalClaim } from "./journal.ts";

@@ -10,7 +10,7 @@ export const Trap = {
   StackOverflow: "StackOverflow",
   /** The applet called mfi.abort (an AssemblyScript abort/assert/throw lands here). */
   AppletAbort: "AppletAbort",
-  /** The host refused a call: out-of-bounds pointer, journal over its cap, bad argument, watchdog. */
+  /** The host refused a call: out-of-bounds pointer, journal over its cap, bad argument. */
   HostError: "HostError",
 } as const;
 export type TrapKind = (typeof Trap)[keyof typeof Trap];
