@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { z } from "zod";
-import { BaseError } from "../device-sdk/index.ts";
+import { BaseError } from "../core/index.ts";
 
 const intish = (min: number) => z.coerce.number().int().min(min);
 

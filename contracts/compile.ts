@@ -71,6 +71,21 @@ export class ContractsBuildError extends ContractsError {
   override name = "ContractsBuildError";
 }
 
+type SolcOutput = {
+  errors?: { severity: string; formattedMessage: string }[];
+  contracts?: Record<string, Record<string, { abi: Artifact["abi"]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } }; userdoc?: { errors?: Record<string, { notice?: string }[]> } }>>;
+};
+
+/** solc's standard JSON output for these sources with the project's settings; a compile error is a ContractsBuildError. */
+export function compileSources(sources: Record<string, { content: string }>): SolcOutput {
+  const solc = require("solc") as { compile(input: string, cb: { import: typeof findImport }): string };
+  const input = { language: "Solidity", sources, settings: SETTINGS };
+  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as SolcOutput;
+  const errors = (out.errors ?? []).filter((e) => e.severity === "error");
+  if (errors.length) throw new ContractsBuildError(`solc failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
+  return out;
+}
+
 /** Compiles (or returns the cached build). `force` ignores the cache. */
 export function buildContracts(opts: { force?: boolean; log?: (m: string) => void } = {}): ArtifactsFile {
   const log = opts.log ?? (() => {});
@@ -89,13 +104,7 @@ export function buildContracts(opts: { force?: boolean; log?: (m: string) => voi
     }
   }
   const t0 = Date.now();
-  const input = { language: "Solidity", sources, settings: SETTINGS };
-  const out = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport })) as {
-    errors?: { severity: string; formattedMessage: string }[];
-    contracts?: Record<string, Record<string, { abi: Artifact["abi"]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } }; userdoc?: { errors?: Record<string, { notice?: string }[]> } }>>;
-  };
-  const errors = (out.errors ?? []).filter((e) => e.severity === "error");
-  if (errors.length) throw new ContractsBuildError(`solc failed:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
+  const out = compileSources(sources);
   for (const w of out.errors ?? []) if (w.severity !== "error" && !w.formattedMessage.includes("node_modules")) log(w.formattedMessage.trim());
   const contracts: Record<string, Artifact> = {};
   for (const [sourceName, units] of Object.entries(out.contracts ?? {})) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { assertReadingShape, genesisHash, hashReading, padValues, VALUE_SLOTS } from "./chain.ts";
+import { assertReadingShape, genesisHash, hashReading, padValues, ReadingShapeError, VALUE_SLOTS } from "./chain.ts";
 import { packEpoch, unpackEpoch, epochOf, inEpoch } from "./epoch.ts";
 import { imageIdToField, SNARK_FIELD } from "./field.ts";
 
@@ -35,5 +35,17 @@ describe("epochs", () => {
   it("reduces imageIds into the field", () => {
     expect(imageIdToField("ff".repeat(32))).toBe(BigInt("0x" + "ff".repeat(32)) % SNARK_FIELD);
     expect(() => imageIdToField("abc")).toThrow(TypeError);
+  });
+});
+
+describe("ReadingShapeError", () => {
+  it("a reading of the wrong shape is refused before it is hashed or signed", () => {
+    const deviceId = 5n;
+    const base = { deviceId, seq: 1n, ts: 1000n, values: padValues([1n]), prev: genesisHash(deviceId) };
+    expect(() => assertReadingShape(base)).not.toThrow();
+    expect(() => assertReadingShape({ ...base, values: [1n, 2n, 3n] })).toThrow(ReadingShapeError);
+    expect(() => assertReadingShape({ ...base, seq: 0n })).toThrow(/seq 0 must be in \[1, 2\^48\)/);
+    expect(() => assertReadingShape({ ...base, values: padValues([1n << 70n]) })).toThrow(ReadingShapeError);
+    expect(() => padValues([1n, 2n, 3n, 4n, 5n])).toThrow(/at most 4 values/);
   });
 });

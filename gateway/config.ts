@@ -4,7 +4,7 @@
  * clock-skew check off, and a rate of "abc" or 0 made every post 429 with Retry-After NaN or Infinity.
  */
 import { z } from "zod";
-import { BaseError } from "../device-sdk/index.ts";
+import { BaseError } from "../core/index.ts";
 import type { ServeGatewayConfig } from "./server.ts";
 
 export class ConfigError extends BaseError {

@@ -2,7 +2,7 @@
  * The gateway's one error family. Every rejection is a GatewayError carrying its HTTP status and RFC 9457 problem
  * type; app.onError turns it into application/problem+json.
  */
-import { BaseError, type BaseErrorOptions } from "../device-sdk/index.ts";
+import { BaseError, type BaseErrorOptions } from "../core/index.ts";
 
 export interface GatewayErrorOptions extends BaseErrorOptions {
   /** Extra problem members (e.g. expectedSeq for a chain conflict). */

@@ -14,6 +14,7 @@ import binaryen from "binaryen";
 import { Reader } from "./wasm-reader.ts";
 
 import { MEMORY_EXPORT } from "./abi.ts";
+import { RuntimeBaseError } from "./errors.ts";
 import { DEFAULT_COST, DEPTH_GLOBAL, FUEL_COSTS, FUEL_GLOBAL, IF_FOLD, MEMORY_IMPORT, RESET_EXPORT, STACK_BUDGET, TRAP_CODE, TRAP_GLOBAL, frameWeight } from "./fuel.ts";
 
 export { DEFAULT_COST, FUEL_COSTS, IF_FOLD };
@@ -37,7 +38,8 @@ const DIVREM = new Set([
 const E = binaryen as unknown as Record<string, Record<string, (expr: number, value?: number) => number> | undefined>;
 const L = binaryen as unknown as Record<string, Record<string, (expr: number) => number[]> | undefined>;
 
-export class MeterError extends Error {
+/** The metering pass met something it cannot meter (validation refuses such modules first: reaching this is a bug). */
+export class MeterError extends RuntimeBaseError {
   override name = "MeterError";
 }
 

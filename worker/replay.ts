@@ -3,7 +3,8 @@
  * digest, fuel and state root match what the worker recorded. This is what makes the L2 computation checkable.
  */
 import { Engine } from "../runtime/index.ts";
-import { BaseError, unpackEpoch } from "../device-sdk/index.ts";
+import { unpackEpoch } from "../device-sdk/index.ts";
+import { WorkerError } from "./errors.ts";
 import type { ReadingStore } from "../store/index.ts";
 import { runAppletFor } from "./runtime-port.ts";
 import type { WorkerStore } from "../store/index.ts";
@@ -20,7 +21,7 @@ export interface ReplayReport {
   mismatches: string[];
 }
 
-export class ReplayError extends BaseError {
+export class ReplayError extends WorkerError {
   override name = "ReplayError";
 }
 

@@ -10,6 +10,7 @@ import { genesisHash, hashReading, padValues, packEpoch, type SignedReading } fr
 import { openStore, type SqliteStore } from "../store/index.ts";
 import { EpochWorker, type WorkerEvent } from "./worker.ts";
 import { AlreadyClaimedError, ProofRefusedError } from "./errors.ts";
+import { replayRun, ReplayError } from "./replay.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
 
 const EPOCH = 10_000;
@@ -191,6 +192,14 @@ describe("EpochWorker", () => {
     expect((await w3.workerStore.listClaims())[0]!.state).toBe("paid");
     expect(chainPort.paid).toHaveLength(1);
     store.close();
+  });
+
+  it("replaying a run the database does not hold is a ReplayError that says how to list runs", async () => {
+    const { store } = await setup([[10_500, 3, true]]);
+    const err = await replayRun({ runId: 999, worker: store.worker, store }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ReplayError);
+    expect((err as ReplayError).shortMessage).toMatch(/no run 999 .*mfi status/);
+    await store.close();
   });
 
   it("a send the vault refuses as already claimed (AlreadyClaimedError) is recorded as paid, not retried", async () => {

@@ -2,7 +2,8 @@
 import { describe, expect, it } from "vitest";
 import { compileApplet as compileAs } from "../../toolchain/index.ts";
 import { appletWat } from "../../runtime/testing.ts";
-import { compileApplet, NotProvableError, type NotProvableReason } from "./index.ts";
+import { compileApplet, CompileInputError, NotProvableError, type NotProvableReason } from "./index.ts";
+import { parseModule } from "./wasm.ts";
 
 const SDK = `import { claim, device, readingValue, random } from "../../sdk/assembly/index";`;
 const as = async (body: string) => (await compileAs({ source: `${SDK}\nexport function mfi_main(): void {\n  const d = device(0);\n  const v = readingValue(d.firstReading, 0);\n${body}\n}\n` })).wasm;
@@ -46,4 +47,11 @@ describe("NotProvableError", { timeout: 120_000 }, () => {
       expect(e.message).toContain(reason);
     });
   }
+});
+
+describe("CompileInputError", () => {
+  it("bytes that are not a Wasm module are refused before any circuit is built", () => {
+    expect(() => parseModule(new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]))).toThrow(CompileInputError);
+    expect(() => parseModule(new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1]))).toThrow(/truncated/);
+  });
 });

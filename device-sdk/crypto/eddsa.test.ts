@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Signature, VerifyItem } from "../eddsa-api.ts";
-import { CryptoInputError, loadWasmBackend } from "./index.ts";
+import { CryptoInputError, CryptoWasmLoadError, loadWasmBackend } from "./index.ts";
+import { readWasmBytes } from "./wasm.ts";
 import { L, P } from "./backend.ts";
 import { circomlib, rng } from "./test-helpers.ts";
 
@@ -106,5 +107,13 @@ describe("Wasm EdDSA-Poseidon against circomlibjs", async () => {
     expect(() => wasm.publicKey("00" as unknown as Uint8Array)).toThrow(CryptoInputError);
     expect(() => wasm.sign(new Uint8Array(32), P)).toThrow(/not a field element/);
     expect(() => wasm.sign(new Uint8Array(32), -1n)).toThrow(CryptoInputError);
+  });
+});
+
+describe("CryptoWasmLoadError", () => {
+  it("a missing crypto module is a CryptoWasmLoadError that says how to build it", async () => {
+    const err = await readWasmBytes(new URL("file:///nonexistent/crypto.wasm")).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(CryptoWasmLoadError);
+    expect((err as Error).message).toMatch(/cannot read the crypto Wasm module[\s\S]*npm run build/);
   });
 });
