@@ -6,8 +6,8 @@ export { proveClaim, closeProver, getDefaultPool, verificationKey, type ProveCla
 export { verifyReceipt, verifyGroth16, type ExpectedApplet, type VerifyReceiptOptions } from "./verify.ts";
 export { proveRegistration, verifyRegistration, type RegistrationProof } from "./register.ts";
 export { ProverPool } from "./pool.ts";
-export { toCalldata, receiptToJSON, receiptFromJSON, claimPublicSignals, type Receipt, type Seal, type Claim, type Journal, type Calldata } from "./receipt.ts";
-export { selectSegment, type ChainReading, type Segment } from "./witness.ts";
+export { toCalldata, receiptToJSON, receiptFromJSON, claimPublicSignals, type Receipt, type Seal, type Claim, type Segment, type Calldata } from "./receipt.ts";
+export { selectSegment, type ChainReading, type ChainSegment } from "./witness.ts";
 export { reduce } from "./reduce.ts";
 export { REDUCERS, SIZES, DEFAULT_CIRCUITS, REDUCER_PARAM, readingsName, specOf, type Reducer, type CircuitName } from "./catalog.ts";
 export { artifactsOf, isBuilt, buildCircuits, BUILD_DIR, ROOT } from "./setup/build.ts";

@@ -20,10 +20,10 @@ describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
     expect(stages).toContain("witness");
     expect(r.seal.circuit).toBe("readings_sum_16");
     expect(r.claim).toMatchObject({ output: 23n, epoch: EPOCH_PACKED, deviceId: key.deviceId, imageId: IMAGE_ID });
-    expect(r.journal).toMatchObject({ firstSeq: 2n, signedSeq: 6n, insideCount: 3 });
+    expect(r.segment).toMatchObject({ firstSeq: 2n, signedSeq: 6n, insideCount: 3 });
     const applet = { imageId: IMAGE_ID, reducer: "sum" as const };
     expect(await verifyReceipt(r, { applet })).toBe(true);
-    expect(Object.keys(JSON.parse(receiptToJSON(r))).sort()).toEqual(["claim", "journal", "publicSignals", "seal"]);
+    expect(Object.keys(JSON.parse(receiptToJSON(r))).sort()).toEqual(["claim", "publicSignals", "seal", "segment"]);
     const back = receiptFromJSON(receiptToJSON(r));
     expect(await verifyReceipt(back, { applet })).toBe(true);
 
@@ -67,7 +67,7 @@ describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
       expect(count.publicSignals).toHaveLength(5);
       expect(count.publicSignals[4]).toBe(3n);
       expect(max.claim.output).toBe(10n);
-      expect(genesis.journal.firstSeq).toBe(1n);
+      expect(genesis.segment.firstSeq).toBe(1n);
       const applets = { count: { imageId: IMAGE_ID, reducer: "count_above" as const, param: 3n }, max: { imageId: IMAGE_ID, reducer: "max" as const }, sum: { imageId: IMAGE_ID, reducer: "sum" as const } };
       expect(await verifyReceipt(count, { applet: applets.count })).toBe(true);
       expect(await verifyReceipt(max, { applet: applets.max })).toBe(true);

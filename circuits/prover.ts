@@ -4,6 +4,7 @@
  */
 import { readFileSync, existsSync } from "node:fs";
 import { imageIdToField, packEpoch, unpackEpoch, deviceIdOf, type EpochWindow, type PublicKey } from "../device-sdk/index.ts";
+import { parseImageId, type ImageId } from "../core/index.ts";
 import { SIZES, REDUCERS, REDUCER_PARAM, readingsName, type Reducer } from "./catalog.ts";
 import { artifactsOf, isBuilt, BUILD_DIR } from "./setup/build.ts";
 import { TooManyReadingsError, ClaimMismatchError, InvalidProveOptionsError, CircuitNotBuiltError, ProvingError } from "./errors.ts";
@@ -51,10 +52,12 @@ export async function closeProver(): Promise<void> {
   delete g.curve_bn128;
 }
 
-function normalizeImageId(id: string): string {
-  const hex = id.replace(/^0x/, "").toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new InvalidProveOptionsError(`imageId must be 32 bytes of hex (sha256 of the applet's Wasm), got ${JSON.stringify(id.slice(0, 80))}`);
-  return "0x" + hex;
+function normalizeImageId(id: string): ImageId {
+  try {
+    return parseImageId(id);
+  } catch (e) {
+    throw new InvalidProveOptionsError((e as Error).message, { cause: e });
+  }
 }
 
 export async function proveClaim(opts: ProveClaimOptions): Promise<ProveResult> {
@@ -122,7 +125,8 @@ export async function proveClaim(opts: ProveClaimOptions): Promise<ProveResult> 
       c: [BigInt(p.pi_c[0]!), BigInt(p.pi_c[1]!)],
     },
     claim,
-    journal: { firstSeq: segment.slots[0]!.seq, signedSeq: segment.slots[segment.slots.length - 1]!.seq, insideCount: segment.insideCount, ...(opts.journalDigest ? { journalDigest: opts.journalDigest } : {}) },
+    ...(opts.journalDigest ? { journalDigest: opts.journalDigest } : {}),
+    segment: { firstSeq: segment.slots[0]!.seq, signedSeq: segment.slots[segment.slots.length - 1]!.seq, insideCount: segment.insideCount },
     publicSignals,
     stats,
   };

@@ -1,7 +1,9 @@
 /**
- * Receipt { seal, claim, journal, publicSignals }: the Groth16 proof, the claim it binds, and how the segment looked.
+ * Receipt { seal, claim, journalDigest, segment, publicSignals }: the Groth16 proof, the claim it binds, the digest of
+ * the applet run that made the claim, and which part of the device's chain the proof covers.
  * JSON with bigints as decimal strings; toCalldata() gives what PayoutVault.claim takes.
  */
+import { isImageId, parseImageId } from "../core/index.ts";
 import { AbiCoder } from "ethers";
 import { imageIdToField } from "../device-sdk/index.ts";
 import { specOf, REDUCERS, type CircuitName, type Reducer } from "./catalog.ts";
@@ -33,19 +35,20 @@ export interface Claim {
   param?: bigint;
 }
 
-export interface Journal {
+/** The part of the device's chain a proof covers. */
+export interface Segment {
   firstSeq: bigint;
   /** The signed reading that closes the segment. */
   signedSeq: bigint;
   insideCount: number;
-  /** The applet run's journal digest, when the caller passed it. */
-  journalDigest?: string;
 }
 
 export interface Receipt {
   seal: Seal;
   claim: Claim;
-  journal: Journal;
+  /** The journal digest of the applet run that made the claim (the worker always passes it; `mfi prove` has no run). */
+  journalDigest?: string;
+  segment: Segment;
   publicSignals: bigint[];
 }
 
@@ -62,8 +65,8 @@ const big = (v: unknown, what: string): bigint => {
 
 /** The four receipt fields only (a ProveResult's stats stay out), bigints as decimal strings. */
 export function receiptToJSON(r: Receipt): string {
-  const { seal, claim, journal, publicSignals } = r;
-  return JSON.stringify({ seal, claim, journal, publicSignals }, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  const { seal, claim, journalDigest, segment, publicSignals } = r;
+  return JSON.stringify({ seal, claim, ...(journalDigest ? { journalDigest } : {}), segment, publicSignals }, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 }
 
 export function receiptFromJSON(json: string | unknown): Receipt {
@@ -73,7 +76,11 @@ export function receiptFromJSON(json: string | unknown): Receipt {
   } catch (e) {
     throw new ReceiptFormatError("receipt is not valid JSON", { cause: e });
   }
-  if (!o || typeof o !== "object" || !o.seal || !o.claim || !o.journal || !Array.isArray(o.publicSignals)) throw new ReceiptFormatError("receipt needs seal, claim, journal and publicSignals");
+  // Receipts written before the vocabulary change call the segment `journal` and keep the run's digest inside it.
+  const seg = o?.segment ?? o?.journal;
+  if (!o || typeof o !== "object" || !o.seal || !o.claim || !seg || !Array.isArray(o.publicSignals)) throw new ReceiptFormatError("receipt needs seal, claim, segment and publicSignals");
+  const journalDigest = o.journalDigest ?? o.journal?.journalDigest;
+  if (journalDigest !== undefined && !/^(0x)?[0-9a-f]{64}$/.test(String(journalDigest))) throw new ReceiptFormatError("journalDigest must be 64 hex digits");
   const s = o.seal;
   let spec;
   try {
@@ -87,13 +94,14 @@ export function receiptFromJSON(json: string | unknown): Receipt {
     return [big(p[0], w), big(p[1], w)];
   };
   const c = o.claim;
-  if (typeof c.imageId !== "string" || !/^0x[0-9a-fA-F]{64}$/.test(c.imageId)) throw new ReceiptFormatError("claim.imageId must be 0x + 64 hex digits");
+  if (typeof c.imageId !== "string" || !isImageId(c.imageId.toLowerCase())) throw new ReceiptFormatError("claim.imageId must be 0x + 64 hex digits");
   if (!REDUCERS.includes(c.reducer)) throw new ReceiptFormatError(`claim.reducer must be one of ${REDUCERS.join(", ")}`);
   const bArr = Array.isArray(s.b) && s.b.length === 2 ? s.b : [];
   const receipt: Receipt = {
     seal: { protocol: "groth16", curve: "bn128", circuit: spec.name, k: Number(s.k), a: pair(s.a, "seal.a"), b: [pair(bArr[0], "seal.b[0]"), pair(bArr[1], "seal.b[1]")], c: pair(s.c, "seal.c") },
-    claim: { imageId: c.imageId.toLowerCase(), deviceId: big(c.deviceId, "claim.deviceId"), epoch: big(c.epoch, "claim.epoch"), output: big(c.output, "claim.output"), reducer: c.reducer, ...(c.param !== undefined ? { param: big(c.param, "claim.param") } : {}) },
-    journal: { firstSeq: big(o.journal.firstSeq, "journal.firstSeq"), signedSeq: big(o.journal.signedSeq, "journal.signedSeq"), insideCount: Number(o.journal.insideCount), ...(o.journal.journalDigest !== undefined ? { journalDigest: String(o.journal.journalDigest) } : {}) },
+    claim: { imageId: parseImageId(c.imageId), deviceId: big(c.deviceId, "claim.deviceId"), epoch: big(c.epoch, "claim.epoch"), output: big(c.output, "claim.output"), reducer: c.reducer, ...(c.param !== undefined ? { param: big(c.param, "claim.param") } : {}) },
+    ...(journalDigest !== undefined ? { journalDigest: String(journalDigest) } : {}),
+    segment: { firstSeq: big(seg.firstSeq, "segment.firstSeq"), signedSeq: big(seg.signedSeq, "segment.signedSeq"), insideCount: Number(seg.insideCount) },
     publicSignals: (o.publicSignals as unknown[]).map((v, i) => big(v, `publicSignals[${i}]`)),
   };
   if (spec.k !== undefined && receipt.seal.k !== spec.k) throw new ReceiptFormatError(`seal.k ${receipt.seal.k} does not match circuit ${spec.name}`);

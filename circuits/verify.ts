@@ -9,6 +9,7 @@
 // @ts-expect-error snarkjs ships no types
 import * as snarkjs from "snarkjs";
 import { imageIdToField } from "../device-sdk/index.ts";
+import { parseImageId, type ImageId } from "../core/index.ts";
 import { specOf, readingsName, REDUCERS, REDUCER_PARAM, type Reducer } from "./catalog.ts";
 import { BUILD_DIR } from "./setup/build.ts";
 import { R } from "./setup/field.ts";
@@ -33,12 +34,16 @@ export interface VerifyReceiptOptions {
 
 function checkApplet(a: ExpectedApplet): { imageId: string; reducer: Reducer; param?: bigint } {
   if (!a || !REDUCERS.includes(a.reducer)) throw new InvalidVerifyOptionsError(`expected applet needs a reducer, one of ${REDUCERS.join(", ")}; got ${JSON.stringify(a?.reducer)}`);
-  const hex = String(a.imageId).replace(/^0x/, "").toLowerCase();
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new InvalidVerifyOptionsError(`expected applet's imageId must be 32 bytes of hex, got ${JSON.stringify(String(a.imageId).slice(0, 80))}`);
+  let imageId: ImageId;
+  try {
+    imageId = parseImageId(String(a.imageId));
+  } catch (e) {
+    throw new InvalidVerifyOptionsError(`expected applet's imageId must be 32 bytes of hex, got ${JSON.stringify(String(a.imageId).slice(0, 80))}`, { cause: e });
+  }
   const paramName = REDUCER_PARAM[a.reducer];
   if (paramName && a.param === undefined) throw new InvalidVerifyOptionsError(`reducer ${a.reducer} needs the applet's ${paramName} (applet.json param)`);
   if (!paramName && a.param !== undefined) throw new InvalidVerifyOptionsError(`reducer ${a.reducer} takes no parameter, got ${a.param}`);
-  return { imageId: "0x" + hex, reducer: a.reducer, ...(paramName ? { param: a.param } : {}) };
+  return { imageId, reducer: a.reducer, ...(paramName ? { param: a.param } : {}) };
 }
 
 const mismatch = (what: string) => new ReceiptMismatchError(`the receipt is not for the expected applet: ${what}`, { details: "a receipt is checked against the applet it claims for, as the vault checks it against AppletRegistry", docsPath: "docs/security.md" });

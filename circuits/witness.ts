@@ -11,7 +11,7 @@ export interface ChainReading extends Reading {
   signature?: Signature | null;
 }
 
-export interface Segment {
+export interface ChainSegment {
   before?: ChainReading;
   /** Inside readings, then trailing ones up to and including the signed reading at or after the epoch's end. */
   slots: ChainReading[];
@@ -20,7 +20,7 @@ export interface Segment {
 
 const fmt = (r: Reading) => `seq ${r.seq} (ts ${r.ts})`;
 
-export function selectSegment(readings: readonly ChainReading[], publicKey: PublicKey, w: EpochWindow): Segment {
+export function selectSegment(readings: readonly ChainReading[], publicKey: PublicKey, w: EpochWindow): ChainSegment {
   const deviceId = deviceIdOf(publicKey);
   const sorted = [...readings].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
   for (const r of sorted) {
@@ -63,7 +63,7 @@ export type CircuitInput = Record<string, string | string[] | string[][]>;
 
 /** The witness input of readings_<reducer>_<k>, all values as decimal strings. */
 export function readingsInput(opts: {
-  segment: Segment;
+  segment: ChainSegment;
   k: number;
   publicKey: PublicKey;
   imageIdField: bigint;

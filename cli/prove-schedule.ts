@@ -6,6 +6,7 @@
  *   multiple of the length, so length and alignment are checked; "before genesis" only with --rpc. A devnet registers
  *   its own applets with its --epoch-ms instead: use --rpc for those.
  */
+import { parseImageId } from "../core/index.ts";
 import { InvalidProveOptionsError } from "../circuits/index.ts";
 import { DEFAULT_EPOCH_LENGTH_MS, type EpochSchedule } from "../device-sdk/index.ts";
 import { loadAppletManifest } from "../toolchain/index.ts";
@@ -29,7 +30,7 @@ export async function proveSchedule(o: { imageId: string; applet?: string; rpcUr
 
 async function onChain(o: { imageId: string; rpcUrl: string; manifestDir?: string }): Promise<ScheduleSource> {
   return withAppletRegistry(o, async ({ provider, chainId, registry, applets }) => {
-    const imageId = `0x${o.imageId.replace(/^0x/, "").toLowerCase()}`;
+    const imageId = parseImageId(o.imageId);
     const app = (await applets.getFunction("appletOf")(imageId)) as unknown as { owner: string; epochLengthMs: bigint; genesisMs: bigint };
     if (/^0x0{40}$/i.test(app.owner)) throw new InvalidProveOptionsError(`applet ${imageId} is not registered in AppletRegistry ${registry} on chain ${chainId}: the vault would pay no proof for it`);
     const block = await provider.getBlock("latest");

@@ -3,6 +3,7 @@
  * its receipt; every failure becomes a ContractsError, reverts a ContractRevertedError named after the custom error.
  * Writes from one client are serialised so nonces never race.
  */
+import { parseImageId, type ImageId } from "../core/index.ts";
 import { Contract, type ContractTransactionReceipt, type JsonRpcProvider, type Wallet } from "ethers";
 import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
@@ -78,10 +79,12 @@ export interface MachinefiClient {
   close(): void;
 }
 
-function bytes32(imageId: string): string {
-  const hex = imageId.startsWith("0x") ? imageId : `0x${imageId}`;
-  if (!/^0x[0-9a-fA-F]{64}$/.test(hex)) throw new ContractsError(`imageId must be 32 bytes of hex, got ${JSON.stringify(imageId.slice(0, 80))}`);
-  return hex.toLowerCase();
+function bytes32(imageId: string): ImageId {
+  try {
+    return parseImageId(imageId);
+  } catch (e) {
+    throw new ContractsError((e as Error).message, { cause: e });
+  }
 }
 
 export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string; manifest: DeploymentManifest }): MachinefiClient {

@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { assertReadingShape, genesisHash, hashReading, padValues, ReadingShapeError, VALUE_SLOTS } from "./chain.ts";
 import { packEpoch, unpackEpoch, epochOf, inEpoch } from "./epoch.ts";
 import { imageIdToField, SNARK_FIELD } from "./field.ts";
+import { InvalidImageIdError } from "../core/index.ts";
 
 describe("signed hash chain", () => {
   it("links readings: changing any field changes the hash", () => {
@@ -34,7 +35,7 @@ describe("epochs", () => {
   });
   it("reduces imageIds into the field", () => {
     expect(imageIdToField("ff".repeat(32))).toBe(BigInt("0x" + "ff".repeat(32)) % SNARK_FIELD);
-    expect(() => imageIdToField("abc")).toThrow(TypeError);
+    expect(() => imageIdToField("abc")).toThrow(InvalidImageIdError);
   });
 });
 

@@ -49,7 +49,7 @@ describe("device client", () => {
     const one = await d.send({ values: [7] });
     expect(one.status).toBe("accepted");
     const batch = await d.sendBatch([{ values: [1] }, { values: [2] }, { values: [3] }]);
-    expect(batch.status === "accepted" && batch.receipts.map((r) => r.seq)).toEqual(["2", "3", "4"]);
+    expect(batch.status === "accepted" && batch.acks.map((r) => r.seq)).toEqual(["2", "3", "4"]);
     const stored = await gw.store.listReadings({ deviceId: key.deviceId });
     expect(stored.map((r) => r.signature !== null)).toEqual([true, false, false, true]);
     expect(storage.current()).toMatchObject({ seq: "4", queue: [] });
@@ -90,7 +90,7 @@ describe("device client", () => {
     const after = client({ storage: fileStorage(path) });
     expect(await after.queued()).toBe(1);
     const r = await after.send({ values: [12] });
-    expect(r.status === "accepted" && r.receipts.map((x) => x.seq)).toEqual(["10"]);
+    expect(r.status === "accepted" && r.acks.map((x) => x.seq)).toEqual(["10"]);
     expect((await gw.store.getReading(key.deviceId, 9n))!.values[0]).toBe(11n);
     expect(JSON.parse((await import("node:fs")).readFileSync(path, "utf8")).queue).toEqual([]);
   });

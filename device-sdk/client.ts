@@ -1,7 +1,7 @@
 /**
  * The device client: register, send, sendBatch. Every reading is made durable (chain position + offline queue) before
  * it is sent; sending retries with exponential backoff and full jitter; a restart resends the queue, and the gateway
- * answers an exact resend with the original receipt, so resending is always safe. Uses only `fetch` (no Node APIs).
+ * answers an exact resend with the original ack, so resending is always safe. Uses only `fetch` (no Node APIs).
  */
 import { registrationMessage } from "./chain.ts";
 import type { EddsaBackend } from "./eddsa-api.ts";
@@ -9,7 +9,7 @@ import { GatewayRejectedError, GatewayUnavailableError, SdkError } from "./error
 import { addressToBigInt, type DeviceKey } from "./keys.ts";
 import { extendChain, initialChainState, type ChainState, type ReadingInput, type SignMode } from "./signer.ts";
 import { memoryStorage, type DeviceStorage, type PersistedState } from "./storage.ts";
-import { encodePublicKey, encodeReading, encodeSignature, type Receipt, type WireReading } from "./wire.ts";
+import { encodePublicKey, encodeReading, encodeSignature, type IngestAck, type WireReading } from "./wire.ts";
 
 export interface RetryOptions {
   /** Attempts per request before the batch is left queued (default 5). */
@@ -31,7 +31,7 @@ export interface TransportReply {
 /**
  * Another way to deliver readings than HTTP POST (e.g. mqttTransport in mqtt-transport.ts). One call is one attempt:
  * it resolves with the gateway's answer, or rejects (unreachable, no answer within timeoutMs) and the client retries.
- * The answer's body is the batch route's: {receipts} or a problem.
+ * The answer's body is the batch route's: {acks} or a problem.
  */
 export interface ReadingsTransport {
   sendReadings(deviceId: string, readings: readonly WireReading[], timeoutMs: number): Promise<TransportReply>;
@@ -54,7 +54,7 @@ export interface DeviceClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export type SendResult = { status: "accepted"; receipts: Receipt[] } | { status: "queued"; queued: number; error: SdkError };
+export type SendResult = { status: "accepted"; acks: IngestAck[] } | { status: "queued"; queued: number; error: SdkError };
 
 export interface RegisterOptions {
   owner: string;
@@ -119,7 +119,7 @@ export class DeviceClient {
     });
   }
 
-  /** Resend whatever is queued (e.g. after a restart or once the network is back); returns all their receipts. */
+  /** Resend whatever is queued (e.g. after a restart or once the network is back); returns all their acks. */
   flush(): Promise<SendResult> {
     return this.exclusive(async () => {
       await this.init();
@@ -172,9 +172,9 @@ export class DeviceClient {
     return this.opts.storage.save(s);
   }
 
-  /** Send queued batches oldest first; the receipts of the last `tail` readings (Infinity: all) are returned. */
+  /** Send queued batches oldest first; the acks of the last `tail` readings (Infinity: all) are returned. */
   private async drain(tail: number): Promise<SendResult> {
-    const receipts: Receipt[] = [];
+    const acks: IngestAck[] = [];
     while (this.queue.length > 0) {
       const batch = this.queue[0]!;
       const id = this.deviceId.toString();
@@ -187,11 +187,11 @@ export class DeviceClient {
         if (e instanceof GatewayUnavailableError) return { status: "queued", queued: this.queue.length, error: e };
         throw e;
       }
-      receipts.push(...(batch.length === 1 && !transport ? [res.body as unknown as Receipt] : (res.body.receipts as Receipt[])));
+      acks.push(...(batch.length === 1 && !transport ? [res.body as unknown as IngestAck] : ((res.body.acks ?? res.body.receipts) as IngestAck[]))); // `receipts`: gateways before the rename
       this.queue.shift();
       await this.persist();
     }
-    return { status: "accepted", receipts: tail >= receipts.length ? receipts : receipts.slice(receipts.length - tail) };
+    return { status: "accepted", acks: tail >= acks.length ? acks : acks.slice(acks.length - tail) };
   }
 
   private request(path: string, body: unknown): Promise<{ status: number; body: Record<string, unknown> }> {

@@ -1,4 +1,5 @@
 /** BN254 scalar field (the BabyJubJub base field): every chain value and public signal lives below it. */
+import { imageIdToBigInt, parseImageId } from "../core/index.ts";
 export const SNARK_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
 /** Largest value a reading slot may hold: values are signed i64 in the runtime, non-negative below 2^63 on the chain. */
@@ -13,7 +14,5 @@ export function toField(x: bigint): bigint {
 
 /** imageId (sha256 of the applet's Wasm, 32 bytes) reduced into the field, as the circuits and PayoutVault use it. */
 export function imageIdToField(imageId: Uint8Array | string): bigint {
-  const hex = typeof imageId === "string" ? imageId.replace(/^0x/, "") : Array.from(imageId, (b) => b.toString(16).padStart(2, "0")).join("");
-  if (!/^[0-9a-fA-F]{64}$/.test(hex)) throw new TypeError(`imageId must be 32 bytes of hex, got ${JSON.stringify(String(imageId).slice(0, 80))}`);
-  return BigInt("0x" + hex) % SNARK_FIELD;
+  return imageIdToBigInt(parseImageId(imageId)) % SNARK_FIELD;
 }

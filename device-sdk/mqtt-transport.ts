@@ -3,7 +3,7 @@
  * retry loop: it resolves only with the gateway's answer on the response topic, which the gateway sends after the
  * reading is durable. The broker's PUBACK says nothing about storage, so a publish without an answer within the
  * timeout rejects and the client republishes (with fresh correlation); a reading that was stored meanwhile is
- * answered with its original receipt, as over HTTP.
+ * answered with its original ack, as over HTTP.
  *
  * MQTT 5 (default): publish on …/readings with responseTopic …/acks/{session} and correlationData.
  * MQTT 3.1.1 (protocolVersion 4, for brokers such as aedes 1.x): the correlation is a topic level,
@@ -42,7 +42,7 @@ function replyOf(payload: Uint8Array, packet: IPublishPacket): TransportReply {
   }
   const props = packet.properties?.userProperties as Record<string, string | string[]> | undefined;
   const one = (k: string) => (Array.isArray(props?.[k]) ? props![k]![0] : (props?.[k] as string | undefined));
-  const status = Number(one("status") ?? (typeof body.status === "number" ? body.status : Array.isArray(body.receipts) ? 201 : 502));
+  const status = Number(one("status") ?? (typeof body.status === "number" ? body.status : Array.isArray(body.acks ?? body.receipts) ? 201 : 502)); // `receipts`: gateways before the rename
   const retryAfter = Number(one("retry-after"));
   return { status, body, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) };
 }

@@ -26,8 +26,8 @@ export interface WireReading {
   signature: WireSignature | null;
 }
 
-/** What the gateway answers for an accepted reading (the same receipt again for an exact resend). */
-export interface Receipt {
+/** What the gateway answers for an accepted reading (the same ack again for an exact resend). */
+export interface IngestAck {
   deviceId: string;
   seq: string;
   hash: string;

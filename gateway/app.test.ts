@@ -60,7 +60,7 @@ describe("registration", () => {
 });
 
 describe("one reading at a time", () => {
-  it("accepts the chain and answers an exact resend with the original receipt", async () => {
+  it("accepts the chain and answers an exact resend with the original ack", async () => {
     const r1 = await post(gw, pathOf(A.deviceId), chainA.wire[0]);
     expect(r1.status).toBe(201);
     expect(r1.body).toMatchObject({ seq: "1", hash: chainA.readings[0]!.hash.toString() });
@@ -138,7 +138,7 @@ describe("batches", () => {
   it("accepts a batch signed only at the end, in one go, and is idempotent on resend", async () => {
     const r = await post(gw, pathOf(A.deviceId, true), batch(batchA.wire));
     expect(r.status).toBe(201);
-    expect(r.body.receipts.map((x: { seq: string }) => x.seq)).toEqual(["4", "5", "6", "7"]);
+    expect(r.body.acks.map((x: { seq: string }) => x.seq)).toEqual(["4", "5", "6", "7"]);
     const again = await post(gw, pathOf(A.deviceId, true), batch(batchA.wire));
     expect(again.status).toBe(200);
     expect(again.body).toEqual(r.body);
@@ -150,7 +150,7 @@ describe("batches", () => {
     const more = makeChain(backend, A, 2, { state: batchA.state, signMode: "last", ts0: 1_700_000_200_000 });
     const r = await post(gw, pathOf(A.deviceId, true), batch([...batchA.wire.slice(2), ...more.wire]));
     expect(r.status).toBe(201);
-    expect(r.body.receipts.map((x: { seq: string }) => x.seq)).toEqual(["6", "7", "8", "9"]);
+    expect(r.body.acks.map((x: { seq: string }) => x.seq)).toEqual(["6", "7", "8", "9"]);
     expect(await gw.store.countReadings(A.deviceId)).toBe(9);
   });
 });

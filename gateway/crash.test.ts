@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, describe, expect, it } from "vitest";
-import { buildJsBackend, type Receipt, type WireReading } from "../device-sdk/index.ts";
+import { buildJsBackend, type IngestAck, type WireReading } from "../device-sdk/index.ts";
 import { openStore } from "../store/index.ts";
 import { makeChain, registrationBody, testKey } from "./testing.ts";
 
@@ -59,7 +59,7 @@ describe("gateway crash safety", () => {
     const first = await startChild();
     for (const k of keys) expect((await post(`${first.url}/v1/devices`, registrationBody(backend, k))).status).toBe(201);
 
-    const acked: Receipt[] = [];
+    const acked: IngestAck[] = [];
     const sentUpTo = keys.map(() => 0);
     let killed = false;
     const killAt = Math.floor((DEVICES * BATCHES) / 3);
@@ -70,7 +70,7 @@ describe("gateway crash safety", () => {
           try {
             const res = await post(`${first.url}/v1/devices/${k.deviceId}/readings/batch`, { readings: streams[d]![b] });
             if (res.status !== 201) throw new Error(`status ${res.status}: ${await res.text()}`);
-            acked.push(...((await res.json()) as { receipts: Receipt[] }).receipts);
+            acked.push(...((await res.json()) as { acks: IngestAck[] }).acks);
           } catch (e) {
             if (!killed) throw e;
             return; // the connection died with the process: not acknowledged

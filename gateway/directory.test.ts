@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { storeDirectory } from "./directory.ts";
-import { openStore } from "../store/sqlite/open.ts";
+import { openStore } from "../store/index.ts";
 
 describe("storeDirectory", () => {
   it("holds at most maxCached devices (registration spam cannot grow it); an evicted device is read from the store again", async () => {

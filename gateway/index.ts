@@ -6,7 +6,7 @@ export { startGateway, serveGateway, type RunningGateway, type StartGatewayOptio
 export { storeDirectory, type DeviceDirectory } from "./directory.ts";
 export { createVerifier, type Verifier, type VerifierOptions } from "./verify-pool.ts";
 export { GatewayError, type GatewayErrorOptions } from "./errors.ts";
-export { ingest, receiptOf, type IngestDeps } from "./ingest.ts";
+export { ingest, ingestAckOf, type IngestDeps } from "./ingest.ts";
 export { storedReadingJson } from "./routes/readings.ts";
 export type { RateLimitOptions } from "./rate-limit.ts";
 export { ethersMarketReader, type MarketChainReader, type MarketOptions, type MarketStream } from "./market/index.ts";

@@ -57,7 +57,7 @@ describe("cheap checks before signature work", () => {
     // An exact resend of the prefix plus the rest still goes through (200 for the prefix part, 201 overall).
     const rest = await post(gw, batchPath(key.deviceId), { readings: chain.wire });
     expect(rest.status).toBe(201);
-    expect((rest.body.receipts as unknown[]).length).toBe(6);
+    expect((rest.body.acks as unknown[]).length).toBe(6);
     await gw.close();
   });
 });

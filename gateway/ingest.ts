@@ -3,7 +3,7 @@
  * Order of checks is the order of the problem codes a device can act on: 422/404/429 before 409 before 401.
  * Nothing here writes unless every check passed; the append re-checks the chain head inside its transaction.
  */
-import { genesisHash, MAX_TS, MAX_VALUE, MIN_VALUE, SNARK_FIELD, VALUE_SLOTS, type Reading, type Signature, type SignedReading, type Receipt } from "../device-sdk/index.ts";
+import { genesisHash, MAX_TS, MAX_VALUE, MIN_VALUE, SNARK_FIELD, VALUE_SLOTS, type Reading, type Signature, type SignedReading, type IngestAck } from "../device-sdk/index.ts";
 import type { DeviceDirectory } from "./directory.ts";
 import { chainConflict, GatewayError, notFound, tooLarge, unauthorized, unprocessable } from "./errors.ts";
 import { rateLimited, type RateLimiter } from "./rate-limit.ts";
@@ -22,7 +22,7 @@ export interface IngestDeps {
   rateLimiter?: RateLimiter;
 }
 
-export const receiptOf = (r: StoredReading): Receipt => ({ deviceId: r.deviceId.toString(), seq: r.seq.toString(), hash: r.hash.toString(), receivedAt: r.receivedAt });
+export const ingestAckOf = (r: StoredReading): IngestAck => ({ deviceId: r.deviceId.toString(), seq: r.seq.toString(), hash: r.hash.toString(), receivedAt: r.receivedAt });
 
 /** Wire reading → reading (not yet hashed), or a 422 naming the bad field. `at` is the index in the batch. */
 function decode(deviceId: bigint, w: WireReadingIn, at: number, deps: IngestDeps): Reading & { signature: Signature | null } {
@@ -58,7 +58,7 @@ function tsOrder(msg: string, index: number): GatewayError {
 }
 
 /** Accept one reading or a batch. status 201 if anything new was stored, 200 for a pure resend. */
-export async function ingest(deps: IngestDeps, deviceId: bigint, wire: readonly WireReadingIn[]): Promise<{ status: 200 | 201; receipts: Receipt[] }> {
+export async function ingest(deps: IngestDeps, deviceId: bigint, wire: readonly WireReadingIn[]): Promise<{ status: 200 | 201; acks: IngestAck[] }> {
   if (wire.length > deps.maxBatch) throw tooLarge(`a batch holds at most ${deps.maxBatch} readings, got ${wire.length}`, "split it into smaller batches");
   if (deviceId >= SNARK_FIELD) throw unprocessable("deviceId is not a field element");
   const device = await deps.directory.get(deviceId);
@@ -108,22 +108,22 @@ export async function ingest(deps: IngestDeps, deviceId: bigint, wire: readonly 
     if (b.prev !== a.hash) throw chainConflict(`reading ${i} does not follow reading ${i - 1} of the batch`, { seq: a.seq + 1n, hash: a.hash }, i);
   }
   if (stored.some((s, i) => s.hash !== readings[i]!.hash)) throw new Error("a stored reading's hash does not match its fields");
-  const receipts: Receipt[] = stored.map(receiptOf);
+  const acks: IngestAck[] = stored.map(ingestAckOf);
   const news = readings.slice(fresh);
   // Every signature present must be the device's, on resends too (a resend may drop a signature, not forge one).
   const badAt = checked.findIndex((c) => c.valid === false);
   if (badAt >= 0) throw unauthorized(`the signature on seq ${readings[badAt]!.seq} is not by device ${deviceId}`, "sign hashReading(reading) with the device's registered key", { index: badAt });
   deps.rateLimiter?.charge(deviceId);
-  if (news.length === 0) return { status: 200, receipts };
+  if (news.length === 0) return { status: 200, acks };
 
   const res = await deps.store.appendReadings(deviceId, news, deps.now());
   if (!res.ok) {
     // A concurrent identical request (a client retry) may have stored exactly these readings: that is a resend.
     const now = await Promise.all(news.map((r) => deps.store.getReading(deviceId, r.seq)));
-    if (now.every((s, i) => s && s.hash === news[i]!.hash)) return { status: 200, receipts: [...receipts, ...now.map((s) => receiptOf(s!))] };
+    if (now.every((s, i) => s && s.hash === news[i]!.hash)) return { status: 200, acks: [...acks, ...now.map((s) => ingestAckOf(s!))] };
     const h = res.head ?? { seq: 0n, hash: genesisHash(deviceId) };
     throw chainConflict("the chain moved while this request was checked (a concurrent post)", { seq: h.seq + 1n, hash: h.hash }, fresh);
   }
-  receipts.push(...res.readings.map(receiptOf));
-  return { status: 201, receipts };
+  acks.push(...res.readings.map(ingestAckOf));
+  return { status: 201, acks };
 }

@@ -34,11 +34,11 @@ export const ReadingSchema = z
 
 export const BatchSchema = z.object({ readings: z.array(ReadingSchema).min(1) }).strict().openapi("ReadingBatch");
 
-export const ReceiptSchema = z
+export const IngestAckSchema = z
   .object({ deviceId: digits, seq: digits, hash: digits, receivedAt: z.number().int() })
-  .openapi("Receipt", { description: "the same receipt is returned again for an exact resend" });
+  .openapi("IngestAck", { description: "the same ack is returned again for an exact resend" });
 
-export const BatchReceiptSchema = z.object({ receipts: z.array(ReceiptSchema) }).openapi("BatchReceipt");
+export const BatchAckSchema = z.object({ acks: z.array(IngestAckSchema) }).openapi("BatchIngestAck");
 
 export const RegistrationSchema = z
   .object({

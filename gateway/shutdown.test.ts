@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { getDefaultBackend } from "../device-sdk/index.ts";
 import { startGateway } from "./server.ts";
-import { openStore } from "../store/sqlite/open.ts";
+import { openStore } from "../store/index.ts";
 import { makeChain, registrationBody, testKey } from "./testing.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mfi-shutdown-"));

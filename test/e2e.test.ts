@@ -78,6 +78,8 @@ describe("device → gateway → applet → proof → paid", () => {
       const applet = expected.find((a) => a.imageId === r.claim.imageId);
       expect(applet, r.claim.imageId).toBeDefined();
       expect(await verifyReceipt(r, { applet: applet! })).toBe(true);
+      // The receipt traces back to the run that made its claim.
+      expect(r.journalDigest).toBe((await net.store.worker.getRun(c.run_id))!.journal_digest);
     }
   });
 

@@ -150,9 +150,9 @@ describe.each(brokers)("gateway processes over $name", (b) => {
       expect(res.status).toBe("accepted");
       const rows = await gw.store.listReadings({ deviceId: d.key.deviceId, limit: 10 });
       expect(rows.map((r) => r.seq)).toEqual([1n]);
-      // the answer is the stored reading's receipt (the original one when the killed gateway had committed it)
-      expect(res.status === "accepted" && res.receipts[0]).toEqual({ deviceId: d.key.deviceId.toString(), seq: "1", hash: rows[0]!.hash.toString(), receivedAt: rows[0]!.receivedAt });
-      // killed after commit: the republish is a duplicate, answered 200 with the original receipt; before: stored fresh (201)
+      // the answer is the stored reading's ack (the original one when the killed gateway had committed it)
+      expect(res.status === "accepted" && res.acks[0]).toEqual({ deviceId: d.key.deviceId.toString(), seq: "1", hash: rows[0]!.hash.toString(), receivedAt: rows[0]!.receivedAt });
+      // killed after commit: the republish is a duplicate, answered 200 with the original ack; before: stored fresh (201)
       expect((await healthy.waitFor(/^answered /)).split(" ")[1]).toBe(when === "after" ? "200" : "201");
     } finally {
       await d.transport.close();

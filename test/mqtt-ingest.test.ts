@@ -94,20 +94,20 @@ describe.each(ways)("ingest behaviour: $name", (way) => {
     await gw?.close();
   });
 
-  it("valid: acked after commit with the receipts", async () => {
+  it("valid: acked after commit with the acks", async () => {
     const r = await io.post(A.deviceId, json(chainA.wire.slice(0, 1)));
     expect(r.status).toBe(201);
-    expect(r.body.receipts).toHaveLength(1);
+    expect(r.body.acks).toHaveLength(1);
     const stored = (await gw.store.getReading(A.deviceId, 1n))!;
-    expect(r.body.receipts[0]).toEqual({ deviceId: A.deviceId.toString(), seq: "1", hash: stored.hash.toString(), receivedAt: stored.receivedAt });
+    expect(r.body.acks[0]).toEqual({ deviceId: A.deviceId.toString(), seq: "1", hash: stored.hash.toString(), receivedAt: stored.receivedAt });
   });
 
   it("duplicate: the original ack, nothing stored", async () => {
     const first = (await gw.store.getReading(A.deviceId, 1n))!;
     const r = await io.post(A.deviceId, json(chainA.wire.slice(0, 1)));
-    // MQTT 3.1.1 has no properties to carry 200 beside the body: an ack reads as accepted, the receipts tell.
+    // MQTT 3.1.1 has no properties to carry 200 beside the body: an ack reads as accepted, the acks tell.
     expect(r.status).toBe(io.broker?.protocolVersion === 4 ? 201 : 200);
-    expect(r.body.receipts[0].receivedAt).toBe(first.receivedAt);
+    expect(r.body.acks[0].receivedAt).toBe(first.receivedAt);
     expect(await gw.store.countReadings()).toBe(1);
   });
 

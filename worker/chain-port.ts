@@ -2,12 +2,13 @@
  * The worker's ChainPort on the real contracts: sends PayoutVault.claim from the operator's wallet, returns the
  * transaction hash before waiting (so a crash between the two leaves a hash to look up), and reads the outcome.
  */
+import { parseImageId } from "../core/index.ts";
 import type { TransactionReceipt } from "ethers";
 import { ContractRevertedError, toContractsError, type MachinefiClient } from "../contracts/index.ts";
 import { AlreadyClaimedError } from "./errors.ts";
 import type { ChainPort, PaidResult } from "./ports.ts";
 
-const bytes32 = (imageId: string) => (imageId.startsWith("0x") ? imageId : `0x${imageId}`).toLowerCase();
+const bytes32 = parseImageId;
 
 export function contractsChainPort(client: MachinefiClient, opts: { confirmTimeoutMs?: number } = {}): ChainPort {
   const vault = client.contracts.vault;

@@ -22,6 +22,8 @@ export interface ProveArgs {
   inside: StoredReading[];
   /** Readings after the epoch, up to and including the first signed one. */
   after: StoredReading[];
+  /** The journal digest of the run that made the claim: the receipt carries it, so it traces back to that run. */
+  journalDigest: string;
 }
 
 export interface ProvedClaim {

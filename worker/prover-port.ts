@@ -34,7 +34,7 @@ export function circuitsProvePort(opts: { concurrency?: number; mode?: "groth16"
         const epoch = packEpoch(a.epoch);
         const signals = claimSignals({ imageId: a.applet.imageId, deviceId: a.device.deviceId, epoch, output: a.output, param: a.applet.param });
         const calldata: ProvedClaim["calldata"] = { imageId: a.applet.imageId, deviceId: a.device.deviceId, epoch, output: a.output, proof: encodeClaimProof(mockClaimProof(signals, 16)) };
-        return { receipt: JSON.stringify({ mock: true, signals: signals.map(String) }), calldata };
+        return { receipt: JSON.stringify({ mock: true, signals: signals.map(String), journalDigest: a.journalDigest }), calldata };
       },
       close: async () => {},
     };
@@ -53,6 +53,7 @@ export function circuitsProvePort(opts: { concurrency?: number; mode?: "groth16"
           reducer: a.applet.reducer,
           params: a.applet.param === undefined ? undefined : { threshold: a.applet.param },
           claim: a.output,
+          journalDigest: a.journalDigest,
           pool,
         });
         return { receipt: receiptToJSON(receipt), calldata: toCalldata(receipt) };

@@ -196,9 +196,11 @@ export class EpochWorker {
       return this.retryOrFail(claim, new Error("waiting for a signed reading after the epoch"), true);
     }
     const after: StoredReading[] = tail.slice(0, signedAt + 1);
+    const run = await this.workerStore.getRun(claim.run_id);
+    if (!run) return this.fail(claim, `run ${claim.run_id} of this claim is gone from the store`);
     const t0 = Date.now();
     try {
-      const proved = await this.opts.prove({ applet, device, epoch: w, output: BigInt(claim.output), before, inside, after });
+      const proved = await this.opts.prove({ applet, device, epoch: w, output: BigInt(claim.output), before, inside, after, journalDigest: run.journal_digest });
       const proveMs = Date.now() - t0;
       await this.workerStore.markProved(claim.id, proved.receipt, JSON.stringify(proved.calldata, (_k, v) => (typeof v === "bigint" ? v.toString() : v)), proveMs, this.opts.now());
       this.emit({ type: "claim", claimId: claim.id, state: "proved", proveMs });

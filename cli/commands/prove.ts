@@ -98,7 +98,7 @@ Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.`,
           throw err;
         }
         writeFileSync(o.out, receiptToJSON(r) + "\n");
-        console.log(`proved ${r.claim.reducer} = ${r.claim.output} for device ${r.claim.deviceId} over ${r.journal.insideCount} reading(s) with ${r.seal.circuit} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        console.log(`proved ${r.claim.reducer} = ${r.claim.output} for device ${r.claim.deviceId} over ${r.segment.insideCount} reading(s) with ${r.seal.circuit} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
         console.log(`receipt: ${o.out}`);
       } catch (err) {
         console.error(err instanceof CircuitsError ? `${err.name}: ${err.message}` : `error: ${(err as Error).message}`);

@@ -43,6 +43,8 @@ Exit codes: 0 valid, 1 invalid proof or a receipt for another applet, 2 malforme
           : (await verifyOnChain({ rpcUrl: o.rpc!, receipt: r, registry: o.registry, manifestDir: o.manifestDir })).ok;
         const by = o.applet ? `keys in ${o.buildDir ?? BUILD_DIR}` : `the verifier in AppletRegistry at ${o.rpc}`;
         console.log(`${ok ? "valid" : "INVALID"}: ${r.seal.circuit} claim ${r.claim.reducer} = ${r.claim.output} for device ${r.claim.deviceId}, epoch ${r.claim.epoch}, image ${r.claim.imageId} (${by})`);
+        // The run that made the claim: `mfi replay` re-executes it and must give this journal digest.
+        if (r.journalDigest) console.log(`  from the applet run with journal digest ${r.journalDigest}`);
         if (ok && o.applet && !o.buildDir) console.error(`⚠ ${INSECURE_WARNING}`);
         if (ok && o.calldata) console.log(JSON.stringify(toCalldata(r), (_k, v) => (typeof v === "bigint" ? v.toString() : v), 2));
         process.exitCode = ok ? 0 : 1;

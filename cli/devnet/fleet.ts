@@ -155,7 +155,7 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
         return;
       }
       const r = await d.client.sendBatch(inputs);
-      if (r.status === "accepted") accepted += r.receipts.length;
+      if (r.status === "accepted") accepted += r.acks.length;
     } catch (err) {
       rejected += inputs.length;
       o.onError?.(d.key.deviceId, err as Error);

@@ -67,8 +67,8 @@ async function drive(broker: TestBroker, streams: { deviceId: bigint; payloads: 
   const waiting = new Map<string, (status: number) => void>();
   client.on("message", (topic, payload, packet) => {
     const corr = v5 ? packet.properties?.correlationData?.toString() : topic.slice(topic.lastIndexOf("/") + 1);
-    const body = JSON.parse(payload.toString()) as { receipts?: unknown; status?: number };
-    waiting.get(corr!)?.(body.receipts ? 201 : (body.status ?? 0));
+    const body = JSON.parse(payload.toString()) as { acks?: unknown; status?: number };
+    waiting.get(corr!)?.(body.acks ? 201 : (body.status ?? 0));
     waiting.delete(corr!);
   });
   await client.subscribeAsync(ackTopic("+", v5 ? "bench" : "+"), { qos: 1 });

@@ -45,17 +45,17 @@ describe("handleReadingsMessage: the HTTP batch rules over MQTT", () => {
     const r = await send(readingsTopic(A.deviceId), chainA.wire.slice(0, 2));
     expect(r.status).toBe(201);
     expect(r.contentType).toBe("application/json");
-    const receipts = r.body.receipts as { seq: string; hash: string }[];
-    expect(receipts.map((x) => x.seq)).toEqual(["1", "2"]);
-    expect(receipts[1]!.hash).toBe(chainA.wire[1]!.signature && (await gw.store.getReading(A.deviceId, 2n))!.hash.toString());
+    const acks = r.body.acks as { seq: string; hash: string }[];
+    expect(acks.map((x) => x.seq)).toEqual(["1", "2"]);
+    expect(acks[1]!.hash).toBe(chainA.wire[1]!.signature && (await gw.store.getReading(A.deviceId, 2n))!.hash.toString());
     expect(await gw.store.countReadings()).toBe(2);
   });
 
-  it("answers an exact duplicate with the original receipts (200) and stores nothing", async () => {
+  it("answers an exact duplicate with the original acks (200) and stores nothing", async () => {
     const first = (await gw.store.getReading(A.deviceId, 2n))!;
     const r = await send(readingsTopic(A.deviceId, "c1"), chainA.wire.slice(1, 2));
     expect(r.status).toBe(200);
-    expect(r.body.receipts).toEqual([{ deviceId: A.deviceId.toString(), seq: "2", hash: first.hash.toString(), receivedAt: first.receivedAt }]);
+    expect(r.body.acks).toEqual([{ deviceId: A.deviceId.toString(), seq: "2", hash: first.hash.toString(), receivedAt: first.receivedAt }]);
     expect(await gw.store.countReadings()).toBe(2);
   });
 

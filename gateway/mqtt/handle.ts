@@ -14,7 +14,7 @@ import { ReadingSchema, type WireReadingIn } from "../schemas.ts";
 
 export type MqttIngestContext = Pick<GatewayContext, "ingest" | "maxBodyBytes">;
 
-/** What goes back on the response topic: an ack ({receipts}, as the batch route) or a problem. */
+/** What goes back on the response topic: an ack ({acks}, as the batch route) or a problem. */
 export interface MqttReply {
   status: number;
   contentType: "application/json" | "application/problem+json";
@@ -54,8 +54,8 @@ export async function handleReadingsMessage(ctx: MqttIngestContext, topic: strin
       // hono's json validator words it the same way (HTTPException 400 → bad-request)
       throw badRequest("Malformed JSON in request body");
     }
-    const { status, receipts } = await ingest(ctx.ingest, BigInt(t.deviceId), readingsOf(body));
-    return { status, contentType: "application/json", body: { receipts }, headers: {}, ingested: receipts.length };
+    const { status, acks } = await ingest(ctx.ingest, BigInt(t.deviceId), readingsOf(body));
+    return { status, contentType: "application/json", body: { acks }, headers: {}, ingested: acks.length };
   } catch (e) {
     const err = toGatewayError(e);
     return { status: err.status, contentType: "application/problem+json", body: err.toProblem(topic), headers: err.headers, ingested: 0, error: err };

@@ -34,7 +34,7 @@ export async function publishRaw(opts: {
         clearTimeout(timer);
         const body = JSON.parse(payload.toString()) as Record<string, any>;
         const status = v5 ? Number(packet.properties?.userProperties?.status) : typeof body.status === "number" ? body.status : 201;
-        const contentType = v5 ? (packet.properties?.contentType ?? "") : body.receipts ? "application/json" : "application/problem+json";
+        const contentType = v5 ? (packet.properties?.contentType ?? "") : body.acks ? "application/json" : "application/problem+json";
         resolve({ status, body, contentType });
       });
     });

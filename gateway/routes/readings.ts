@@ -9,7 +9,7 @@ import { tooLarge } from "../errors.ts";
 import { fastReading } from "../fast-json.ts";
 import { ingest } from "../ingest.ts";
 import { INGESTED } from "../metrics.ts";
-import { BatchReceiptSchema, BatchSchema, DeviceIdParam, problemResponses, ReadingSchema, ReadingsQuery, ReceiptSchema, StoredReadingSchema } from "../schemas.ts";
+import { BatchAckSchema, BatchSchema, DeviceIdParam, problemResponses, ReadingSchema, ReadingsQuery, IngestAckSchema, StoredReadingSchema } from "../schemas.ts";
 import type { StoredReading } from "../../store/index.ts";
 import { validationHook } from "./problem.ts";
 
@@ -23,11 +23,11 @@ const postOne = createRoute({
   method: "post",
   path: "/devices/{deviceId}/readings",
   summary: "Post one signed reading",
-  description: "The reading must extend the device's chain (409 says where it stands). An exact resend returns the original receipt with 200.",
+  description: "The reading must extend the device's chain (409 says where it stands). An exact resend returns the original ack with 200.",
   request: { params: DeviceIdParam, body: { content: { "application/json": { schema: ReadingSchema } }, required: true } },
   responses: {
-    201: { description: "stored durably", content: { "application/json": { schema: ReceiptSchema } } },
-    200: { description: "exact resend: the original receipt", content: { "application/json": { schema: ReceiptSchema } } },
+    201: { description: "stored durably", content: { "application/json": { schema: IngestAckSchema } } },
+    200: { description: "exact resend: the original ack", content: { "application/json": { schema: IngestAckSchema } } },
     ...rejections,
   },
 });
@@ -39,8 +39,8 @@ const postBatch = createRoute({
   description: "At least the last reading is signed; its signature vouches for the chain behind it. All or nothing.",
   request: { params: DeviceIdParam, body: { content: { "application/json": { schema: BatchSchema } }, required: true } },
   responses: {
-    201: { description: "stored durably", content: { "application/json": { schema: BatchReceiptSchema } } },
-    200: { description: "exact resend: the original receipts", content: { "application/json": { schema: BatchReceiptSchema } } },
+    201: { description: "stored durably", content: { "application/json": { schema: BatchAckSchema } } },
+    200: { description: "exact resend: the original acks", content: { "application/json": { schema: BatchAckSchema } } },
     ...rejections,
   },
 });
@@ -98,21 +98,21 @@ export function readingRoutes(ctx: GatewayContext) {
     }
     const reading = fastReading(body);
     if (!reading) return next();
-    const { status, receipts } = await ingest(ctx.ingest, BigInt(deviceId), [reading]);
-    c.set(INGESTED, receipts.length);
-    return c.json(receipts[0]!, status);
+    const { status, acks } = await ingest(ctx.ingest, BigInt(deviceId), [reading]);
+    c.set(INGESTED, acks.length);
+    return c.json(acks[0]!, status);
   });
 
   app.openapi(postOne, async (c) => {
-    const { status, receipts } = await ingest(ctx.ingest, BigInt(c.req.valid("param").deviceId), [c.req.valid("json")]);
-    c.set(INGESTED, receipts.length);
-    return c.json(receipts[0]!, status);
+    const { status, acks } = await ingest(ctx.ingest, BigInt(c.req.valid("param").deviceId), [c.req.valid("json")]);
+    c.set(INGESTED, acks.length);
+    return c.json(acks[0]!, status);
   });
 
   app.openapi(postBatch, async (c) => {
-    const { status, receipts } = await ingest(ctx.ingest, BigInt(c.req.valid("param").deviceId), c.req.valid("json").readings);
-    c.set(INGESTED, receipts.length);
-    return c.json({ receipts }, status);
+    const { status, acks } = await ingest(ctx.ingest, BigInt(c.req.valid("param").deviceId), c.req.valid("json").readings);
+    c.set(INGESTED, acks.length);
+    return c.json({ acks }, status);
   });
 
   app.openapi(list, async (c) => {

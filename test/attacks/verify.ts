@@ -43,7 +43,7 @@ describe("attack: the off-chain verifier trusts the receipt's own circuit, reduc
     // field is the device's id would pay `registry` (a 160-bit number) units to device `owner`.
     const imageId = "0x" + key.deviceId.toString(16).padStart(64, "0");
     const claim = { imageId, deviceId: BigInt(owner), epoch: 31337n, output: BigInt(registry), reducer: "sum" as const };
-    const forged: Receipt = { seal: { protocol: "groth16", curve: "bn128", circuit: "register", k: 16, a: reg.a, b: reg.b, c: reg.c }, claim, journal: { firstSeq: 1n, signedSeq: 1n, insideCount: 1 }, publicSignals: claimPublicSignals(claim) };
+    const forged: Receipt = { seal: { protocol: "groth16", curve: "bn128", circuit: "register", k: 16, a: reg.a, b: reg.b, c: reg.c }, claim, segment: { firstSeq: 1n, signedSeq: 1n, insideCount: 1 }, publicSignals: claimPublicSignals(claim) };
     expect(forged.publicSignals).toEqual(reg.publicSignals);
     await expect(verifyReceipt(forged, { applet: { imageId, reducer: "sum" } })).rejects.toThrow(ReceiptMismatchError);
     await expect(verifyReceipt(forged, { applet: { imageId, reducer: "sum" } })).rejects.toThrow(/not a readings circuit/);
@@ -80,7 +80,7 @@ describe("attack: the off-chain verifier trusts the receipt's own circuit, reduc
       // A claim of 10^18 units no device ever signed, forged from the public seed: valid under the dev keys only.
       const claim = { imageId: applet.imageId, deviceId: key.deviceId, epoch: EPOCH_PACKED, output: 10n ** 18n, reducer: "sum" as const };
       const signals = claimPublicSignals(claim);
-      const forged: Receipt = { seal: { protocol: "groth16", curve: "bn128", circuit: "readings_sum_16", k: 16, ...(await forgeDevProof("readings_sum_16", signals)) }, claim, journal: { firstSeq: 1n, signedSeq: 1n, insideCount: 1 }, publicSignals: signals };
+      const forged: Receipt = { seal: { protocol: "groth16", curve: "bn128", circuit: "readings_sum_16", k: 16, ...(await forgeDevProof("readings_sum_16", signals)) }, claim, segment: { firstSeq: 1n, signedSeq: 1n, insideCount: 1 }, publicSignals: signals };
       expect(await verifyReceipt(forged, { applet })).toBe(true);
       expect(await verifyReceipt(forged, { applet, buildDir: prodDir })).toBe(false);
       // The same through the CLI: dev keys by default (with the INSECURE warning), --build-dir for production.
