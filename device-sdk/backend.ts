@@ -1,36 +1,43 @@
 /**
- * Which EdDSA backend the SDK and gateway use by default: the Wasm one from ./crypto/ once it exists and passes its
- * self-check, else the circomlibjs reference. The switch is the one `import()` below.
+ * Which EdDSA backend the SDK and gateway use by default: the Wasm one from ./crypto/ (about 100× the JS libraries)
+ * once it passes its self-check, else the circomlibjs reference. Falling back is never silent: `backendStatus()`
+ * says which backend runs and why, the gateway exports it as a metric and warns at start.
  */
 import { jsPoseidon, setPoseidon } from "./chain.ts";
+import { loadWasmBackend } from "./crypto/index.ts";
 import type { EddsaBackend } from "./eddsa-api.ts";
 import { buildJsBackend } from "./eddsa-js.ts";
 
 let chosen: Promise<EddsaBackend> | undefined;
 
-/** The Wasm backend without the self-check (for worker threads whose parent already checked it). */
-async function loadWasm(): Promise<EddsaBackend | undefined> {
-  // Resolved at run time so the SDK builds and runs before device-sdk/crypto/ lands.
-  const spec = "./crypto/index.ts";
-  const mod = (await import(/* @vite-ignore */ spec)) as Record<string, unknown>;
-  const make = (mod.loadWasmBackend ?? mod.buildWasmBackend ?? mod.buildBackend ?? mod.default) as (() => Promise<EddsaBackend>) | undefined;
-  return typeof make === "function" ? make() : undefined;
+export interface BackendStatus {
+  name: string;
+  /** True when the Wasm backend was wanted but could not be used. */
+  fallback: boolean;
+  /** Why the Wasm backend is not used (missing build/crypto/crypto.wasm, failed self-check, MFI_EDDSA=js). */
+  reason?: string;
+}
+let status: BackendStatus | undefined;
+
+/** Which backend getDefaultBackend() chose and why (undefined before it has been asked). */
+export function backendStatus(): BackendStatus | undefined {
+  return status;
 }
 
-async function tryWasm(): Promise<EddsaBackend | undefined> {
+async function tryWasm(): Promise<{ backend?: EddsaBackend; reason?: string }> {
   try {
-    const b = await loadWasm();
-    if (!b) return undefined;
+    const b = await loadWasmBackend();
     // A backend that is not bit-exact with circomlibjs is worse than a slow one.
     const ref = await buildJsBackend();
     const k = new Uint8Array(32).fill(3);
     const sig = b.sign(k, 42n);
     const pk = b.publicKey(k);
     const rs = ref.sign(k, 42n);
-    if (sig.S !== rs.S || sig.R8x !== rs.R8x || !b.verify({ msg: 42n, sig: rs, publicKey: pk }) || b.verify({ msg: 43n, sig: rs, publicKey: pk })) return undefined;
-    return b;
-  } catch {
-    return undefined;
+    if (sig.S !== rs.S || sig.R8x !== rs.R8x || !b.verify({ msg: 42n, sig: rs, publicKey: pk }) || b.verify({ msg: 43n, sig: rs, publicKey: pk }))
+      return { reason: "the Wasm backend failed its self-check against circomlibjs" };
+    return { backend: b };
+  } catch (err) {
+    return { reason: (err as Error).message.split("\n").join(" ") };
   }
 }
 
@@ -48,7 +55,20 @@ export function usePoseidonOf(backend: EddsaBackend): boolean {
  */
 export function getDefaultBackend(): Promise<EddsaBackend> {
   chosen ??= (async () => {
-    const b = (globalThis.process?.env?.MFI_EDDSA === "js" ? undefined : await tryWasm()) ?? (await buildJsBackend());
+    if (globalThis.process?.env?.MFI_EDDSA === "js") {
+      const b = await buildJsBackend();
+      status = { name: b.name, fallback: false, reason: "MFI_EDDSA=js" };
+      usePoseidonOf(b);
+      return b;
+    }
+    const wasm = await tryWasm();
+    const b = wasm.backend ?? (await buildJsBackend());
+    status = { name: b.name, fallback: !wasm.backend, ...(wasm.reason ? { reason: wasm.reason } : {}) };
+    if (status.fallback) {
+      console.warn(
+        `⚠ machinefi: signatures on the slow JS backend (${b.name}, ~100× slower): ${status.reason}. Run \`npm run build\` (build/crypto/crypto.wasm) and restart.`,
+      );
+    }
     usePoseidonOf(b);
     return b;
   })();
@@ -57,7 +77,7 @@ export function getDefaultBackend(): Promise<EddsaBackend> {
 
 /** Build the backend called `name` (as reported by EddsaBackend.name), e.g. in a worker thread. */
 export async function loadBackendByName(name: string): Promise<EddsaBackend> {
-  const b = name === "circomlibjs" ? await buildJsBackend() : await loadWasm();
+  const b = name === "circomlibjs" ? await buildJsBackend() : await loadWasmBackend();
   if (!b || b.name !== name) throw new Error(`no EdDSA backend named ${name} here (got ${b?.name ?? "none"})`);
   usePoseidonOf(b);
   return b;

@@ -8,7 +8,7 @@ export * from "./schedule.ts";
 export * from "./field.ts";
 export type { EddsaBackend, PublicKey, Signature, VerifyItem } from "./eddsa-api.ts";
 export { buildJsBackend, SUBGROUP_ORDER } from "./eddsa-js.ts";
-export { getDefaultBackend, loadBackendByName, usePoseidonOf } from "./backend.ts";
+export { getDefaultBackend, loadBackendByName, usePoseidonOf, backendStatus, type BackendStatus } from "./backend.ts";
 export * from "./errors.ts";
 export * from "./keys.ts";
 export * from "./wire.ts";

@@ -6,6 +6,7 @@ import { OpenAPIHono } from "@hono/zod-openapi";
 import { Scalar } from "@scalar/hono-api-reference";
 import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "node:crypto";
+import { backendStatus } from "../device-sdk/index.ts";
 import { getDefaultBackend, type EddsaBackend } from "../device-sdk/index.ts";
 import type { GatewayContext } from "./context.ts";
 import { storeDirectory, type DeviceDirectory } from "./directory.ts";
@@ -17,7 +18,7 @@ import { problemResponse, toGatewayError, validationHook } from "./routes/proble
 import { readingRoutes } from "./routes/readings.ts";
 import { hashApiKey, openStore, type NonceStore, type OpenStoreOptions, type ReadingStore, type SqliteStore, type WorkerStatus } from "../store/index.ts";
 import { createVerifier, type Verifier } from "./verify-pool.ts";
-import { createMetrics, type GatewayMetrics } from "./metrics.ts";
+import { createMetrics, recordCryptoBackend, type GatewayMetrics } from "./metrics.ts";
 import { dashboardGuard, dashboardRoutes, type DashboardAuthOptions } from "./dashboard/index.tsx";
 import { requestLogger, type Logger } from "./logger.ts";
 import { marketApp, type MarketOptions } from "./market/index.ts";
@@ -141,6 +142,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   if (opts.logger) app.use("*", requestLogger(opts.logger));
   const viewer = opts.dashboardAuth ? dashboardGuard(store, opts.dashboardAuth, opts.apiKeys) : undefined;
   if (metrics) {
+    recordCryptoBackend(metrics.registry, { name: backend.name, fallback: backendStatus()?.fallback ?? false });
     app.use("*", metrics.middleware);
     if (viewer && opts.dashboardAuth?.metrics) app.use("/metrics", viewer);
     app.get("/metrics", async (c) => c.text(await metrics.render(), 200, { "content-type": metrics.registry.contentType }));

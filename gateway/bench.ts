@@ -10,7 +10,7 @@ import { Agent, request } from "node:http";
 import { availableParallelism, tmpdir } from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { getDefaultBackend, type EddsaBackend, type VerifyItem, type WireReading } from "../device-sdk/index.ts";
+import { backendStatus, getDefaultBackend, type EddsaBackend, type VerifyItem, type WireReading } from "../device-sdk/index.ts";
 import type { Bench, BenchResult } from "../core/index.ts";
 import { percentile } from "../core/index.ts";
 import { threadRate } from "./bench-threads.ts";
@@ -86,6 +86,8 @@ const bench: Bench = {
   name: "ingest",
   async run(log) {
     const backend = await getDefaultBackend();
+    // Ingest figures on the JS fallback (~100× slower) would be meaningless: refuse rather than report them.
+    if (backendStatus()?.fallback) throw new Error(`ingest is not measured on the fallback backend ${backend.name} (${backendStatus()?.reason}): run \`npm run build\``);
     const workers = availableParallelism();
     log(`backend ${backend.name}, ${workers} cores`);
     const { perS: raw, cpuUs: verifyCpuUs } = await rawVerifyRate(backend, workers, log);

@@ -1,6 +1,8 @@
 /** /metrics on a bare gateway (no worker tables): request and rejection counters move; no dashboard is mounted. */
 import { afterAll, describe, expect, it } from "vitest";
+import { Registry } from "prom-client";
 import { createGateway, type Gateway } from "./app.ts";
+import { recordCryptoBackend } from "./metrics.ts";
 
 let gw: Gateway;
 afterAll(async () => gw?.close());
@@ -30,5 +32,21 @@ describe("metrics on a bare gateway", () => {
     } finally {
       await bare.close();
     }
+  });
+});
+
+describe("mfi_crypto_backend", () => {
+  it("names the backend verifying signatures, and says when it is the slow fallback", async () => {
+    const g = await createGateway({ dbPath: ":memory:", verifyWorkers: 0 });
+    try {
+      const text = await (await g.app.request("/metrics")).text();
+      expect(text).toMatch(new RegExp(`mfi_crypto_backend\\{backend="${g.backend.name}",fallback="false"\\} 1`));
+      expect(g.backend.name).not.toBe("circomlibjs"); // a built tree verifies on the Wasm backend
+    } finally {
+      await g.close();
+    }
+    const registry = new Registry();
+    recordCryptoBackend(registry, { name: "circomlibjs", fallback: true });
+    expect(await registry.metrics()).toMatch(/mfi_crypto_backend\{backend="circomlibjs",fallback="true"\} 1/);
   });
 });

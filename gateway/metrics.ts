@@ -107,3 +107,14 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
   const withProcess = opts.defaults ?? true;
   return { registry, middleware, render: async () => (await registry.metrics()) + (withProcess ? await processMetrics().metrics() : "") };
 }
+
+/**
+ * `mfi_crypto_backend{backend, fallback}` = 1: which EdDSA backend verifies signatures. fallback="true" means the
+ * Wasm backend could not be used and ingest runs ~100× slower: alert on it.
+ */
+export function recordCryptoBackend(registry: Registry, backend: { name: string; fallback: boolean }): void {
+  const existing = registry.getSingleMetric("mfi_crypto_backend") as Gauge | undefined;
+  const g = existing ?? new Gauge({ name: "mfi_crypto_backend", help: "The EdDSA backend verifying signatures (1); fallback=true: the slow JS one because the Wasm one failed", labelNames: ["backend", "fallback"], registers: [registry] });
+  g.reset();
+  g.set({ backend: backend.name, fallback: String(backend.fallback) }, 1);
+}

@@ -5,6 +5,7 @@
  * serveGateway: the operator's gateway from plain settings (database file, log level, dashboard, metrics, chain,
  * market), the one start-up path of `mfi gateway start` and gateway/main.ts so the two cannot drift apart.
  */
+import { backendStatus } from "../device-sdk/index.ts";
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
 import type { Server } from "node:http";
@@ -169,6 +170,8 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
     }
   }
   const shown = (on: boolean, protect: boolean) => (on ? (protect ? "token" : "open") : "off");
+  const crypto = backendStatus();
+  if (crypto?.fallback) log.warn({ backend: crypto.name, reason: crypto.reason }, "signatures on the slow JS backend (~100x slower): run `npm run build` (build/crypto/crypto.wasm) and restart");
   log.info({ url: running.url, backend: running.gateway.backend.name, db: dbPath, chain: rest.rpcUrl ?? null, market: marketAddress ?? null, mqtt: mqttUrl ?? null, dashboard: shown(dashboard, !!dashboardToken), metrics: shown(metrics, !!protectMetrics) }, "gateway listening");
   return {
     running,

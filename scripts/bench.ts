@@ -2,12 +2,21 @@
  * `npm run bench [-- <name>...]`: runs every layer's bench.ts (or only the named ones), prints a table and writes
  * build/bench/<name>.json. Each layer owns its numbers; this file only finds, runs and reports them.
  */
+import { spawnSync } from "node:child_process";
 import { mkdirSync, writeFileSync, existsSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type { Bench, BenchResult } from "../core/index.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+
+// Build what the benches measure first (applets, the Wasm crypto, contracts, circuits; each cached), so a fresh clone
+// never measures a stale or missing artefact, e.g. ingest on the JS fallback backend.
+const built = spawnSync(process.execPath, ["--import", "./cli/register.mjs", join(root, "scripts", "build.ts")], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+if (built.status !== 0) {
+  process.stderr.write("bench: the build failed (see above); nothing was measured\n");
+  process.exit(1);
+}
 const candidates = ["runtime", "device-sdk/crypto", "gateway", "gateway/mqtt", "circuits", "circuits/compile", "contracts", "test"].map((d) => join(root, d, "bench.ts"));
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const out = join(root, "build", "bench");

@@ -1,8 +1,15 @@
-// Runs after `npm install` / `npm ci`: builds the example applets so a fresh clone needs nothing else.
-// Never fails the install: a build problem is reported and `npm test` / `npm start` rebuild anyway.
+// Runs after `npm install` / `npm ci`: builds the example applets and the Wasm crypto (build/crypto/crypto.wasm, the
+// fast EdDSA backend), so a fresh clone verifies signatures at full speed without another step.
+// Never fails the install: a build problem is reported loudly and `npm test` / `npm start` rebuild anyway.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 
-if (!existsSync("node_modules/tsx") || !existsSync("scripts/build-applets.ts")) process.exit(0);
-const r = spawnSync(process.execPath, ["--import", "./cli/register.mjs", "scripts/build-applets.ts", "--quiet"], { stdio: "inherit" });
-if (r.status !== 0) console.warn("machinefi: building the applets failed; run `npm run build:applets` to see why.");
+if (!existsSync("node_modules/tsx")) process.exit(0);
+for (const [script, what] of [
+  ["scripts/build-crypto.ts", "the Wasm crypto (signatures fall back to the ~100× slower JS backend until it is built)"],
+  ["scripts/build-applets.ts", "the applets"],
+]) {
+  if (!existsSync(script)) continue;
+  const r = spawnSync(process.execPath, ["--import", "./cli/register.mjs", script, "--quiet"], { stdio: "inherit" });
+  if (r.status !== 0) console.warn(`⚠ machinefi: building ${what} failed; run \`npm run build\` to see why.`);
+}

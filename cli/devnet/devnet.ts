@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
-import { getDefaultBackend, type EddsaBackend } from "../../device-sdk/index.ts";
+import { backendStatus, getDefaultBackend, type EddsaBackend } from "../../device-sdk/index.ts";
 import { createMachinefiClient, deployAll, readManifest, startAnvil, type Anvil, type DeploymentManifest, type MachinefiClient } from "../../contracts/index.ts";
 import { ethersMarketReader, mqttIngestMetrics, startEmbeddedBroker, startGateway, startMqttIngest, type RunningGateway, type StartGatewayOptions } from "../../gateway/index.ts";
 import { openStore, type SqliteStore } from "../../store/index.ts";
@@ -105,7 +105,8 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     // store/sqlite/open.test.ts "close() with appends in flight".)
     const store = openStore(join(dir, "machinefi.sqlite"));
     const backend = await getDefaultBackend();
-    log(`signatures: ${backend.name} backend`);
+    const crypto = backendStatus();
+    log(`signatures: ${backend.name} backend${crypto?.fallback ? ` ⚠ the slow fallback (${crypto.reason}); run \`npm run build\` and restart` : ""}`);
     // Data-market streams (/v1/market): buyers prove their DataMarket subscription with a signed request.
     const marketReader = ethersMarketReader({ rpcUrl, address: manifest.contracts.DataMarket });
     cleanup.push(() => marketReader.close());

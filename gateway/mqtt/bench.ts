@@ -14,7 +14,7 @@ import { Agent, request } from "node:http";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectAsync } from "mqtt";
-import { ackTopic, getDefaultBackend, readingsTopic, type EddsaBackend } from "../../device-sdk/index.ts";
+import { ackTopic, backendStatus, getDefaultBackend, readingsTopic, type EddsaBackend } from "../../device-sdk/index.ts";
 import type { Bench, BenchResult } from "../../core/index.ts";
 import { percentile } from "../../core/index.ts";
 import { mosquittoBin, startAedes, startMosquitto, type TestBroker } from "./test-brokers.ts";
@@ -104,6 +104,8 @@ const bench: Bench = {
   name: "mqtt",
   async run(log) {
     const backend = await getDefaultBackend();
+    // Ingest figures on the JS fallback (~100× slower) would be meaningless: refuse rather than report them.
+    if (backendStatus()?.fallback) throw new Error(`ingest is not measured on the fallback backend ${backend.name} (${backendStatus()?.reason}): run \`npm run build\``);
     const workers = availableParallelism();
     const floor = await cryptoFloor(backend, workers);
     log(`crypto floor: ${floor.toFixed(0)} readings/s on ${workers} threads (hash + verify, no I/O)`);
