@@ -1,5 +1,24 @@
-import { describe, expect, it } from "vitest";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { afterAll, describe, expect, it, vi } from "vitest";
+import { genesisHash, padValues, type SignedReading } from "../../device-sdk/index.ts";
+import { openStore } from "./open.ts";
 import { threadWriter } from "./writer.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "mfi-writer-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const chain = (d: bigint, n: number): SignedReading[] => {
+  let prev = genesisHash(d);
+  return Array.from({ length: n }, (_, i) => {
+    const r = { deviceId: d, seq: BigInt(i + 1), ts: BigInt(i), values: padValues([1n]), prev, hash: d * 1000n + BigInt(i + 1), signature: null };
+    prev = r.hash;
+    return r;
+  });
+};
 
 describe("threadWriter", () => {
   it("reports unhealthy once its thread failed, so /readyz says not ready instead of accepting posts it cannot store", async () => {
@@ -11,4 +30,42 @@ describe("threadWriter", () => {
     await expect(w.run([])).rejects.toThrow();
     await w.close();
   }, 60_000);
+
+  it("close() with groups in flight: both are answered, the thread closes its connection and exits by itself, never terminate()d", async () => {
+    // terminate() (or exit) while the thread runs SQLite's native code (a commit, the checkpoint of db.close()) tore
+    // better-sqlite3 down under it: the devnet-stop crash. close() used to resolve on whichever message came next,
+    // often a group's answer rather than the thread's goodbye, and then terminate() it mid-close.
+    const path = join(dir, "in-flight.sqlite");
+    await openStore(path, { writerThread: false }).close(); // the schema
+    const terminate = vi.spyOn(Worker.prototype, "terminate");
+    try {
+      const w = threadWriter(path, "FULL");
+      const first = w.run([{ deviceId: 1n, readings: chain(1n, 50), receivedAt: 1 }]);
+      const second = w.run([{ deviceId: 2n, readings: chain(2n, 50), receivedAt: 1 }]);
+      await w.close();
+      expect(await first).toEqual([{ ok: true }]);
+      expect(await second).toEqual([{ ok: true }]);
+      expect(terminate).not.toHaveBeenCalled();
+      expect(w.healthy()).toBe(false);
+      await expect(w.run([])).rejects.toThrow(/exited/);
+    } finally {
+      terminate.mockRestore();
+    }
+    const again = openStore(path, { writerThread: false });
+    expect(await again.countReadings()).toBe(100);
+    await again.close();
+  }, 30_000);
+
+  // The production write path end to end in its own process, because a native crash takes the process down with it.
+  for (const mode of ["close", "exit"] as const) {
+    it(`a process that ${mode === "close" ? "closes the store while appends are in flight" : "exits while groups are in flight"} on the writer thread exits cleanly${mode === "close" ? ", every acknowledged reading stored" : ""}`, async () => {
+      const path = join(dir, `exit-${mode}.sqlite`);
+      const r = spawnSync(process.execPath, ["--import", "./cli/register.mjs", "store/sqlite/writer-exit.fixture.ts", path, mode], { encoding: "utf8", timeout: 60_000 });
+      expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: "" });
+      const again = openStore(path, { writerThread: false });
+      if (mode === "close") expect(await again.countReadings()).toBe(Number(r.stdout.trim()));
+      else expect(await again.countReadings()).toBeGreaterThan(0);
+      await again.close();
+    }, 60_000);
+  }
 });
