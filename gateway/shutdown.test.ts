@@ -62,7 +62,7 @@ describe("graceful shutdown", () => {
     expect(inFlightAtClose).toBeGreaterThan(0);
     expect(outcomes.filter((o) => o === "201").length).toBeGreaterThan(keys.length * 3);
     expect(outcomes.every((o) => o === "201" || o === "503" || o === "refused")).toBe(true);
-    const store = openStore(dbPath, { writerThread: false });
+    const store = openStore(dbPath);
     for (const k of keys) expect(await store.countReadings(k.deviceId)).toBe(acked.get(k.deviceId));
     await store.close();
   });

@@ -81,3 +81,8 @@ export class ValidationError extends RuntimeBaseError {
 export class RuntimeInputError extends RuntimeBaseError {
   override name = "RuntimeInputError";
 }
+
+/** The metering pass met something it cannot meter (validation refuses such modules first: reaching this is a bug). */
+export class MeterError extends RuntimeBaseError {
+  override name = "MeterError";
+}

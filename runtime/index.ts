@@ -23,4 +23,4 @@ export { imageIdOf, taggedDigest, toHex, leToU256 } from "./digest.ts";
 export { validateModule, type ModuleInfo } from "./validate.ts";
 export { FUEL_COSTS, IF_FOLD, DEFAULT_COST } from "./fuel.ts";
 export { RuntimeBaseError, ValidationError, RuntimeInputError, type ValidationCode } from "./errors.ts";
-export { MeterError } from "./meter.ts";
+export { MeterError } from "./errors.ts";

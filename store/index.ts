@@ -11,7 +11,6 @@ export type {
   DeviceRecord,
   ListDevicesQuery,
   ListReadingsQuery,
-  Migration,
   NonceStore,
   ReadingStore,
   StoredReading,
@@ -27,4 +26,5 @@ export type {
   WorkerStatus,
   WorkerStore,
 } from "./worker-types.ts";
-export { openStore, storeMigrations, hashApiKey, type OpenStoreOptions, type SqliteStore } from "./sqlite/open.ts";
+export { openStore, hashApiKey, type OpenStoreOptions, type SqliteStore } from "./sqlite/open.ts";
+export type { Migration } from "./sqlite/migrations.ts";

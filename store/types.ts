@@ -45,12 +45,6 @@ export type AppendResult =
   /** The chain moved under us (a concurrent append): nothing was written; the device's head is given. */
   | { ok: false; head: { seq: bigint; hash: bigint } | undefined };
 
-export interface Migration {
-  /** Unique, namespaced by owner: "gateway/001-init", "worker/001-epochs". Applied once, in list order. */
-  id: string;
-  sql: string;
-}
-
 export interface ReadingStore {
   insertDevice(device: DeviceRecord): Promise<{ created: boolean; device: DeviceRecord }>;
   getDevice(deviceId: bigint): Promise<DeviceRecord | undefined>;

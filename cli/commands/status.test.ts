@@ -11,7 +11,7 @@ const run = (args: string[]) => promisify(execFile)(process.execPath, ["cli/bin.
 describe("mfi status", () => {
   it("reports devices, runs and claims as JSON", async () => {
     const db = join(mkdtempSync(join(tmpdir(), "mfi-status-")), "db.sqlite");
-    const store = openStore(db, { writerThread: false });
+    const store = openStore(db);
     const sig = { R8x: 1n, R8y: 2n, S: 3n };
     await store.insertDevice({ deviceId: 5n, publicKey: { x: 1n, y: 2n }, owner: "0x" + "11".repeat(20), chainId: 31337n, registry: "0x" + "00".repeat(20), signature: sig, registeredAt: 0 });
     await store.close();

@@ -40,7 +40,7 @@ let buyer: Wallet, other: Wallet;
 let A: ReturnType<typeof testKey>, B: ReturnType<typeof testKey>, C: ReturnType<typeof testKey>;
 
 const open = () =>
-  createGateway({ dbPath: join(dir, "gw.sqlite"), storeOptions: { writerThread: false }, backend, verifyWorkers: 0, maxClockSkewMs: null, rateLimit: false, market: { reader, address: MARKET, pollMs: 20, chainPollMs: 50, pageLimit: 4 } });
+  createGateway({ dbPath: join(dir, "gw.sqlite"), backend, verifyWorkers: 0, maxClockSkewMs: null, rateLimit: false, market: { reader, address: MARKET, pollMs: 20, chainPollMs: 50, pageLimit: 4 } });
 const target = (o: { signer?: Wallet; streamId?: bigint; deviceId?: bigint } = {}) => ({
   url: "http://gw",
   fetch: ((input: string, init?: RequestInit) => gw.app.request(input, init)) as typeof fetch,

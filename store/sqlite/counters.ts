@@ -3,7 +3,7 @@
  * dashboard, polled every few seconds) never count(*) or scan `readings`: at a million readings those scans blocked
  * the event loop for 274–365 ms per request. One row per minute of receipt, and one total row.
  */
-import type { Migration } from "../types.ts";
+import type { Migration } from "./migrations.ts";
 
 export const readingCountsMigration: Migration = {
   id: "gateway/003-reading-counts",

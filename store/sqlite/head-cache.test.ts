@@ -12,9 +12,9 @@ describe("SQLite head cache and a second appender on the same file", () => {
     const key = testKey(backend, 1);
     const { readings } = makeChain(backend, key, 2);
     const path = join(mkdtempSync(join(tmpdir(), "mfi-heads-")), "g.sqlite");
-    const a = openStore(path, { writerThread: false });
-    const cached = openStore(path, { writerThread: false });
-    const fresh = openStore(path, { writerThread: false, headCache: false });
+    const a = openStore(path);
+    const cached = openStore(path);
+    const fresh = openStore(path, { headCache: false });
     try {
       // the registration signature is not checked by the store: any signature fills the row
       await a.insertDevice({ deviceId: key.deviceId, publicKey: key.publicKey, owner: "0x1111111111111111111111111111111111111111", chainId: 31337n, registry: "0x0000000000000000000000000000000000000000", signature: readings[0]!.signature!, registeredAt: 1 });

@@ -4,7 +4,8 @@
  * served. Rows whose request expired are pruned: an expired request is refused before its nonce is looked at.
  */
 import type Database from "better-sqlite3";
-import type { Migration, NonceStore } from "../types.ts";
+import type { NonceStore } from "../types.ts";
+import type { Migration } from "./migrations.ts";
 
 export const marketNonceMigration: Migration = {
   id: "gateway/002-market-nonces",

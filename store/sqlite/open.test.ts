@@ -117,7 +117,7 @@ describe("SQLite store", () => {
 
   it("close() with appends in flight on the writer thread: waits for the group, acknowledged = stored, later ones refused", async () => {
     const path = join(dir, "close.sqlite");
-    const s = openStore(path, { writerThread: true });
+    const s = openStore(path);
     // Fake hashes are fine here: the store checks links (seq, prev), not hashes.
     const fake = (d: bigint, n: number): SignedReading[] => {
       let prev = genesisHash(d);
@@ -147,7 +147,7 @@ describe("SQLite store", () => {
     await s.close();
     await Promise.all(streams);
     expect(refused).toBeGreaterThan(0);
-    const again = openStore(path, { writerThread: false });
+    const again = openStore(path);
     expect(await again.countReadings()).toBe(acked + 1);
     await again.close();
   });

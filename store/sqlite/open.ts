@@ -10,59 +10,17 @@ import { dirname } from "node:path";
 import type { SignedReading } from "../../device-sdk/index.ts";
 import type { AppendJob } from "./append.ts";
 import { inlineWriter, threadWriter } from "./writer.ts";
-import { marketNonceMigration, sqliteNonceStore } from "./nonces.ts";
-import { readingCountsMigration } from "./counters.ts";
+import { sqliteNonceStore } from "./nonces.ts";
 import { SqliteWorkerStore } from "./worker-store.ts";
-import { workerMigrations } from "./worker-migrations.ts";
-import type { AppendResult, DeviceHead, DeviceRecord, ListDevicesQuery, ListReadingsQuery, Migration, NonceStore, ReadingStore, StoredReading } from "../types.ts";
+import { migrate, storeMigrations, type Migration } from "./migrations.ts";
+import type { AppendResult, DeviceHead, DeviceRecord, ListDevicesQuery, ListReadingsQuery, NonceStore, ReadingStore, StoredReading } from "../types.ts";
 import type { WorkerStore } from "../worker-types.ts";
-
-export const storeMigrations: readonly Migration[] = [
-  {
-    id: "gateway/001-init",
-    sql: `
-      CREATE TABLE devices (
-        n INTEGER PRIMARY KEY AUTOINCREMENT,
-        device_id TEXT NOT NULL UNIQUE,
-        pk_x TEXT NOT NULL, pk_y TEXT NOT NULL,
-        owner TEXT NOT NULL, chain_id TEXT NOT NULL, registry TEXT NOT NULL,
-        sig_r8x TEXT NOT NULL, sig_r8y TEXT NOT NULL, sig_s TEXT NOT NULL,
-        registered_at INTEGER NOT NULL
-      );
-      CREATE TABLE readings (
-        device_id TEXT NOT NULL,
-        seq INTEGER NOT NULL,
-        ts INTEGER NOT NULL,
-        vals TEXT NOT NULL,
-        prev TEXT NOT NULL,
-        hash TEXT NOT NULL,
-        sig_r8x TEXT, sig_r8y TEXT, sig_s TEXT,
-        received_at INTEGER NOT NULL,
-        PRIMARY KEY (device_id, seq)
-      ) WITHOUT ROWID;
-      CREATE INDEX readings_by_ts ON readings (device_id, ts, seq);
-      CREATE TABLE api_keys (
-        name TEXT PRIMARY KEY,
-        key_hash TEXT NOT NULL UNIQUE,
-        created_at INTEGER NOT NULL
-      );
-      -- Readings are append-only: the database itself refuses edits.
-      CREATE TRIGGER readings_no_update BEFORE UPDATE ON readings BEGIN SELECT RAISE(ABORT, 'readings are append-only'); END;
-      CREATE TRIGGER readings_no_delete BEFORE DELETE ON readings BEGIN SELECT RAISE(ABORT, 'readings are append-only'); END;
-    `,
-  },
-  marketNonceMigration,
-  readingCountsMigration,
-  ...workerMigrations,
-];
 
 export interface OpenStoreOptions {
   /** Appended after the store's own migrations (ids namespaced by owner). */
   migrations?: readonly Migration[];
   /** "FULL" (default) survives power loss; "NORMAL" survives process crashes only. */
   synchronous?: "FULL" | "NORMAL";
-  /** Commit readings on a writer thread (default for files) so fsync does not block the event loop. */
-  writerThread?: boolean;
   /**
    * Cache chain heads in memory (default true). Exact only while this is the one process appending to the file;
    * gateway processes sharing a file (several MQTT gateways on one shared subscription) turn it off, else a stale
@@ -121,19 +79,6 @@ const toReading = (r: ReadingRow): StoredReading => ({
 
 export const hashApiKey = (key: string) => createHash("sha256").update(key).digest("hex");
 
-function migrate(db: Database.Database, migrations: readonly Migration[]): void {
-  db.exec("CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)");
-  const done = new Set((db.prepare("SELECT id FROM schema_migrations").all() as { id: string }[]).map((r) => r.id));
-  const mark = db.prepare("INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)");
-  for (const m of migrations) {
-    if (done.has(m.id)) continue;
-    db.transaction(() => {
-      db.exec(m.sql);
-      mark.run(m.id, Date.now());
-    })();
-  }
-}
-
 /** Open (creating if needed) the SQLite store at `path` (":memory:" for a throwaway one). */
 export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStore {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
@@ -164,7 +109,9 @@ export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStor
     checkKey: db.prepare("SELECT name FROM api_keys WHERE key_hash = ?"),
   };
 
-  const writer = (opts.writerThread ?? path !== ":memory:") ? threadWriter(path, opts.synchronous ?? "FULL") : inlineWriter(db);
+  // One write path: readings commit on a writer thread with its own connection, so fsync never blocks the event loop;
+  // only ":memory:" (a connection of its own, no file to share) commits inline.
+  const writer = path === ":memory:" ? inlineWriter(db) : threadWriter(path, opts.synchronous ?? "FULL");
 
   // Group commit: appends queue while the writer commits the previous group; each group is one transaction and so
   // one fsync, which is what bounds ingest with synchronous=FULL (about 2 ms per commit here). Every promise

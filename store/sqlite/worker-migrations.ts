@@ -1,5 +1,5 @@
 /** The worker's tables (WorkerStore), applied after the readings' own (ids namespaced "worker/"). */
-import type { Migration } from "../types.ts";
+import type { Migration } from "./migrations.ts";
 
 export const workerMigrations: readonly Migration[] = [
   {

@@ -1,5 +1,5 @@
 /**
- * Where group commits run: inline on the store's connection (":memory:" and tests) or on a writer thread with its
+ * Where group commits run: inline on the store's connection (":memory:" only) or on a writer thread with its
  * own connection (files), so that fsync never blocks the event loop.
  */
 import type Database from "better-sqlite3";
