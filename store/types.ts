@@ -5,6 +5,7 @@
  * (./sqlite/) is the embedded one.
  */
 import type { PublicKey, Signature, SignedReading } from "../device-sdk/index.ts";
+import type { WorkerStore } from "./worker-types.ts";
 
 export interface DeviceRecord {
   deviceId: bigint;
@@ -89,4 +90,13 @@ export interface DeviceHead {
 export interface NonceStore {
   /** Marks (buyer, nonce) spent; false when it was spent before. */
   consume(buyer: string, nonce: bigint, expirySeconds: bigint, nowMs: number): Promise<boolean>;
+}
+
+/**
+ * The three stores of one database, as `openStore` gives them: the readings (the object itself), the worker's runs and
+ * claims, the market's nonces. Layers type against this, never against an implementation.
+ */
+export interface StoreSet extends ReadingStore {
+  readonly worker: WorkerStore;
+  readonly nonces: NonceStore;
 }

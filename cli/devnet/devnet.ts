@@ -201,7 +201,8 @@ async function reuseManifest(rpcUrl: string, dir: string): Promise<DeploymentMan
     } catch {
       return undefined;
     }
-    const code = m.contracts.DataMarket ? await provider.getCode(m.contracts.DataMarket) : "0x"; // manifests from before DataMarket: redeploy
+    // The last contract deployed must still have code here: a reset chain (or an older manifest without it) redeploys.
+    const code = m.contracts.DataMarket ? await provider.getCode(m.contracts.DataMarket) : "0x";
     return code && code !== "0x" ? m : undefined;
   } finally {
     provider.destroy();

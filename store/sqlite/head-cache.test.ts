@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildJsBackend } from "../../device-sdk/index.ts";
 import { makeChain, testKey } from "../../gateway/testing.ts";
-import { openStore } from "./open.ts";
+import { openSqliteStore } from "./open.ts";
 
 describe("SQLite head cache and a second appender on the same file", () => {
   it("with headCache false, a store sees the head another store appended; with the cache it keeps the stale one", async () => {
@@ -12,9 +12,9 @@ describe("SQLite head cache and a second appender on the same file", () => {
     const key = testKey(backend, 1);
     const { readings } = makeChain(backend, key, 2);
     const path = join(mkdtempSync(join(tmpdir(), "mfi-heads-")), "g.sqlite");
-    const a = openStore(path);
-    const cached = openStore(path);
-    const fresh = openStore(path, { headCache: false });
+    const a = openSqliteStore(path);
+    const cached = openSqliteStore(path);
+    const fresh = openSqliteStore(path, { headCache: false });
     try {
       // the registration signature is not checked by the store: any signature fills the row
       await a.insertDevice({ deviceId: key.deviceId, publicKey: key.publicKey, owner: "0x1111111111111111111111111111111111111111", chainId: 31337n, registry: "0x0000000000000000000000000000000000000000", signature: readings[0]!.signature!, registeredAt: 1 });

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { genesisHash, hashReading, padValues, type SignedReading } from "../../device-sdk/index.ts";
-import { DASHBOARD_SQL, openStore, sqliteHandleOf } from "./open.ts";
+import { DASHBOARD_SQL, openSqliteStore, sqliteHandleOf } from "./open.ts";
 import { PAID_CLAIMS_SQL } from "./worker-store.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mfi-store-"));
@@ -26,7 +26,7 @@ const device = (id: bigint) => ({ deviceId: id, publicKey: { x: 1n, y: 2n }, own
 
 describe("SQLite store", () => {
   it("appends only extensions of the stored head, in one transaction", async () => {
-    const s = openStore(join(dir, "a.sqlite"));
+    const s = openSqliteStore(join(dir, "a.sqlite"));
     const c = chain(7n, 6);
     expect((await s.appendReadings(7n, c.slice(1, 3), 1)).ok).toBe(false); // seq 2 on an empty chain
     const ok = await s.appendReadings(7n, c.slice(0, 3), 100);
@@ -42,7 +42,7 @@ describe("SQLite store", () => {
   });
 
   it("commits concurrent appends as one group, each checked against the head left by the ones before it", async () => {
-    const s = openStore(join(dir, "g.sqlite"));
+    const s = openSqliteStore(join(dir, "g.sqlite"));
     const c = chain(8n, 5);
     const [a, b, clash, d, other] = await Promise.all([
       s.appendReadings(8n, c.slice(0, 2), 1),
@@ -59,10 +59,10 @@ describe("SQLite store", () => {
 
   it("keeps readings durable and unique across reopen, and refuses edits", async () => {
     const path = join(dir, "b.sqlite");
-    const s1 = openStore(path);
+    const s1 = openSqliteStore(path);
     await s1.appendReadings(9n, chain(9n, 4), 1);
     await s1.close();
-    const s2 = openStore(path);
+    const s2 = openSqliteStore(path);
     expect(await s2.countReadings()).toBe(4);
     expect(() => sqliteHandleOf(s2).prepare("UPDATE readings SET ts = 0").run()).toThrow(/append-only/);
     expect(() => sqliteHandleOf(s2).prepare("DELETE FROM readings").run()).toThrow(/append-only/);
@@ -73,7 +73,7 @@ describe("SQLite store", () => {
   });
 
   it("lists readings by seq and ts ranges, ascending, with signatures", async () => {
-    const s = openStore(":memory:");
+    const s = openSqliteStore(":memory:");
     const c = chain(5n, 10);
     await s.appendReadings(5n, c, 1);
     await s.appendReadings(6n, chain(6n, 3), 1);
@@ -90,7 +90,7 @@ describe("SQLite store", () => {
   });
 
   it("records devices once, lists them in registration order with keyset paging", async () => {
-    const s = openStore(":memory:");
+    const s = openSqliteStore(":memory:");
     expect((await s.insertDevice(device(30n))).created).toBe(true);
     expect((await s.insertDevice({ ...device(30n), owner: "0xother" })).created).toBe(false);
     expect((await s.getDevice(30n))?.owner).toBe("0xabc");
@@ -105,10 +105,10 @@ describe("SQLite store", () => {
   it("applies extra migrations once, after its own", async () => {
     const path = join(dir, "c.sqlite");
     const m = [{ id: "test/001", sql: "CREATE TABLE extra (x INTEGER)" }];
-    const s1 = openStore(path, { migrations: m });
+    const s1 = openSqliteStore(path, { migrations: m });
     sqliteHandleOf(s1).prepare("INSERT INTO extra VALUES (1)").run();
     await s1.close();
-    const s2 = openStore(path, { migrations: m });
+    const s2 = openSqliteStore(path, { migrations: m });
     expect(sqliteHandleOf(s2).prepare("SELECT count(*) AS c FROM extra").get()).toEqual({ c: 1 });
     expect(sqliteHandleOf(s2).pragma("journal_mode", { simple: true })).toBe("wal");
     expect(await s2.ping()).toBe(true);
@@ -117,7 +117,7 @@ describe("SQLite store", () => {
 
   it("close() with appends in flight on the writer thread: waits for the group, acknowledged = stored, later ones refused", async () => {
     const path = join(dir, "close.sqlite");
-    const s = openStore(path);
+    const s = openSqliteStore(path);
     // Fake hashes are fine here: the store checks links (seq, prev), not hashes.
     const fake = (d: bigint, n: number): SignedReading[] => {
       let prev = genesisHash(d);
@@ -147,7 +147,7 @@ describe("SQLite store", () => {
     await s.close();
     await Promise.all(streams);
     expect(refused).toBeGreaterThan(0);
-    const again = openStore(path);
+    const again = openSqliteStore(path);
     expect(await again.countReadings()).toBe(acked + 1);
     await again.close();
   });
@@ -155,7 +155,7 @@ describe("SQLite store", () => {
 
 describe("dashboard reads", () => {
   it("no query scans readings: counts come from trigger-kept counters, heads from primary-key lookups", () => {
-    const store = openStore(":memory:");
+    const store = openSqliteStore(":memory:");
     const db = sqliteHandleOf(store);
     for (const sql of [...Object.values(DASHBOARD_SQL), PAID_CLAIMS_SQL]) {
       const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(sql.includes("?") ? [0] : [])) as { detail: string }[]).map((p) => p.detail);
@@ -168,7 +168,7 @@ describe("dashboard reads", () => {
 
 describe("nonces (SQLite)", () => {
   it("spends a nonce once per buyer (case-insensitive) and prunes expired ones", async () => {
-    const store = openStore(":memory:");
+    const store = openSqliteStore(":memory:");
     const nonces = store.nonces;
     const a = "0xAbCd000000000000000000000000000000000001";
     expect(await nonces.consume(a, 5n, 100n, 10_000)).toBe(true);

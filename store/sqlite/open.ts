@@ -13,7 +13,7 @@ import { inlineWriter, threadWriter } from "./writer.ts";
 import { sqliteNonceStore } from "./nonces.ts";
 import { SqliteWorkerStore } from "./worker-store.ts";
 import { migrate, storeMigrations, type Migration } from "./migrations.ts";
-import type { AppendResult, DeviceHead, DeviceRecord, ListDevicesQuery, ListReadingsQuery, NonceStore, ReadingStore, StoredReading } from "../types.ts";
+import type { AppendResult, DeviceHead, DeviceRecord, ListDevicesQuery, ListReadingsQuery, NonceStore, ReadingStore, StoreSet, StoredReading } from "../types.ts";
 import type { WorkerStore } from "../worker-types.ts";
 
 export interface OpenStoreOptions {
@@ -30,10 +30,9 @@ export interface OpenStoreOptions {
   headCache?: boolean;
 }
 
-export interface SqliteStore extends ReadingStore {
-  /** The worker's runs and claims, in the same database file. */
+/** The store set on one SQLite file: `.worker` and `.nonces` live in the same database as the readings. */
+export interface SqliteStore extends StoreSet {
   readonly worker: WorkerStore;
-  /** The data market's spent nonces, in the same database file. */
   readonly nonces: NonceStore;
 }
 
@@ -80,7 +79,7 @@ const toReading = (r: ReadingRow): StoredReading => ({
 export const hashApiKey = (key: string) => createHash("sha256").update(key).digest("hex");
 
 /** Open (creating if needed) the SQLite store at `path` (":memory:" for a throwaway one). */
-export function openStore(path: string, opts: OpenStoreOptions = {}): SqliteStore {
+export function openSqliteStore(path: string, opts: OpenStoreOptions = {}): SqliteStore {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma("journal_mode = WAL");

@@ -4,10 +4,10 @@
  * how many readings were acknowledged; a native crash at exit shows as a signal or a non-zero exit code.
  */
 import { genesisHash, padValues, type SignedReading } from "../../device-sdk/index.ts";
-import { openStore } from "./open.ts";
+import { openSqliteStore } from "./open.ts";
 
 const [path, mode] = process.argv.slice(2) as [string, "close" | "exit"];
-const store = openStore(path);
+const store = openSqliteStore(path);
 // Fake hashes are fine: the store checks links (seq, prev), not hashes.
 const chain = (d: bigint, n: number): SignedReading[] => {
   let prev = genesisHash(d);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { genesisHash, padValues, type SignedReading } from "../../device-sdk/index.ts";
-import { openStore } from "./open.ts";
+import { openSqliteStore } from "./open.ts";
 import { threadWriter } from "./writer.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mfi-writer-"));
@@ -36,7 +36,7 @@ describe("threadWriter", () => {
     // better-sqlite3 down under it: the devnet-stop crash. close() used to resolve on whichever message came next,
     // often a group's answer rather than the thread's goodbye, and then terminate() it mid-close.
     const path = join(dir, "in-flight.sqlite");
-    await openStore(path).close(); // the schema
+    await openSqliteStore(path).close(); // the schema
     const terminate = vi.spyOn(Worker.prototype, "terminate");
     try {
       const w = threadWriter(path, "FULL");
@@ -51,7 +51,7 @@ describe("threadWriter", () => {
     } finally {
       terminate.mockRestore();
     }
-    const again = openStore(path);
+    const again = openSqliteStore(path);
     expect(await again.countReadings()).toBe(100);
     await again.close();
   }, 30_000);
@@ -62,7 +62,7 @@ describe("threadWriter", () => {
       const path = join(dir, `exit-${mode}.sqlite`);
       const r = spawnSync(process.execPath, ["--import", "./cli/register.mjs", "store/sqlite/writer-exit.fixture.ts", path, mode], { encoding: "utf8", timeout: 60_000 });
       expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: "" });
-      const again = openStore(path);
+      const again = openSqliteStore(path);
       if (mode === "close") expect(await again.countReadings()).toBe(Number(r.stdout.trim()));
       else expect(await again.countReadings()).toBeGreaterThan(0);
       await again.close();
