@@ -16,7 +16,15 @@ import { healthRoutes } from "./routes/health.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { problemResponse, toGatewayError, validationHook } from "./routes/problem.ts";
 import { readingRoutes } from "./routes/readings.ts";
-import { hashApiKey, openStore, type NonceStore, type OpenStoreOptions, type ReadingStore, type SqliteStore, type WorkerStatus } from "../store/index.ts";
+import {
+  hashApiKey,
+  openStore,
+  type NonceStore,
+  type OpenStoreOptions,
+  type ReadingStore,
+  type StoreSet,
+  type WorkerStatus,
+} from "../store/index.ts";
 import { createVerifier, type Verifier } from "./verify-pool.ts";
 import { createMetrics, recordCryptoBackend, type GatewayMetrics } from "./metrics.ts";
 import { dashboardGuard, dashboardRoutes, type DashboardAuthOptions } from "./dashboard/index.tsx";
@@ -25,7 +33,7 @@ import { marketApp, type MarketOptions } from "./market/index.ts";
 
 export interface GatewayOptions {
   /** A ready store, or a SQLite path to open (":memory:" for tests). One of the two. */
-  store?: ReadingStore | SqliteStore;
+  store?: ReadingStore | StoreSet;
   dbPath?: string;
   storeOptions?: OpenStoreOptions;
   /** EdDSA backend (default: getDefaultBackend()). */
@@ -100,16 +108,23 @@ function operatorGuard(store: ReadingStore, enabled: boolean, extraKeys: readonl
   };
 }
 
-const keepsNonces = (s: ReadingStore | SqliteStore): s is SqliteStore => "nonces" in s;
+const keepsNonces = (s: ReadingStore | StoreSet): s is StoreSet => "nonces" in s;
 
 export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway> {
-  if (!opts.store && !opts.dbPath) throw new GatewayError(500, "config", "createGateway needs a store or a dbPath", { details: 'pass dbPath: ":memory:" for a throwaway store' });
+  if (!opts.store && !opts.dbPath)
+    throw new GatewayError(500, "config", "createGateway needs a store or a dbPath", {
+      details: 'pass dbPath: ":memory:" for a throwaway store',
+    });
   const store = opts.store ?? openStore(opts.dbPath!, opts.storeOptions);
-  // The market's spent nonces: given, or the store's own when it keeps them (a SqliteStore does).
+  // The market's spent nonces: given, or the store's own when it keeps them (a StoreSet does).
   const nonces: NonceStore | undefined = opts.market?.nonces ?? (keepsNonces(store) ? store.nonces : undefined);
   const backend = opts.backend ?? (await getDefaultBackend());
   const directory = opts.directory ?? storeDirectory(store);
-  const verifier = createVerifier({ backend, workers: opts.verifyWorkers, ...(opts.verifyQueueItems === undefined ? {} : { maxQueuedItems: opts.verifyQueueItems }) });
+  const verifier = createVerifier({
+    backend,
+    workers: opts.verifyWorkers,
+    ...(opts.verifyQueueItems === undefined ? {} : { maxQueuedItems: opts.verifyQueueItems }),
+  });
   const now = opts.now ?? Date.now;
   const rateLimit = opts.rateLimit === undefined ? { perSecond: 50, burst: 100 } : opts.rateLimit;
   const maxBodyBytes = opts.maxBodyBytes ?? 1 << 20;
@@ -123,8 +138,14 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
     now,
     maxBodyBytes,
     operator: operatorGuard(store, opts.operatorAuth ?? true, opts.apiKeys ?? []),
-    failures: opts.failureLimit === false ? undefined : createRateLimiter<string>(opts.failureLimit ?? { perSecond: 5, burst: 50 }, now),
-    registrations: opts.registrationLimit === false ? undefined : createRateLimiter<string>(opts.registrationLimit ?? { perSecond: 10, burst: 100 }, now),
+    failures:
+      opts.failureLimit === false
+        ? undefined
+        : createRateLimiter<string>(opts.failureLimit ?? { perSecond: 5, burst: 50 }, now),
+    registrations:
+      opts.registrationLimit === false
+        ? undefined
+        : createRateLimiter<string>(opts.registrationLimit ?? { perSecond: 10, burst: 100 }, now),
     rpcUrl: opts.rpcUrl,
     ingest: {
       store,
@@ -138,28 +159,41 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   };
 
   const app = new OpenAPIHono({ defaultHook: validationHook });
-  const metrics = opts.metrics === false ? undefined : (opts.metrics ?? createMetrics({ workerStatus: opts.workerStatus }));
+  const metrics =
+    opts.metrics === false ? undefined : (opts.metrics ?? createMetrics({ workerStatus: opts.workerStatus }));
   if (opts.logger) app.use("*", requestLogger(opts.logger));
   const viewer = opts.dashboardAuth ? dashboardGuard(store, opts.dashboardAuth, opts.apiKeys) : undefined;
   if (metrics) {
     recordCryptoBackend(metrics.registry, { name: backend.name, fallback: backendStatus()?.fallback ?? false });
     app.use("*", metrics.middleware);
     if (viewer && opts.dashboardAuth?.metrics) app.use("/metrics", viewer);
-    app.get("/metrics", async (c) => c.text(await metrics.render(), 200, { "content-type": metrics.registry.contentType }));
+    app.get("/metrics", async (c) =>
+      c.text(await metrics.render(), 200, { "content-type": metrics.registry.contentType }),
+    );
   }
-  if (opts.workerStatus) app.route("/", dashboardRoutes({ readings: store, worker: opts.workerStatus }, { guard: viewer }));
+  if (opts.workerStatus)
+    app.route("/", dashboardRoutes({ readings: store, worker: opts.workerStatus }, { guard: viewer }));
   app.onError((err, c) => {
     const g = toGatewayError(err);
     if (g.status >= 500) opts.onInternalError?.(err);
     return problemResponse(c, g);
   });
-  app.notFound((c) => problemResponse(c, notFound(`no route ${c.req.method} ${c.req.path}`, "see /reference for the API")));
+  app.notFound((c) =>
+    problemResponse(c, notFound(`no route ${c.req.method} ${c.req.path}`, "see /reference for the API")),
+  );
   app.route("/", healthRoutes(ctx));
   app.route("/v1", deviceRoutes(ctx));
   app.route("/v1", readingRoutes(ctx));
   if (opts.market) app.route("/v1", marketApp(ctx, { ...opts.market, nonces }));
   app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
-  app.doc31("/openapi.json", { openapi: "3.1.0", info: { title: "machinefi gateway", version: "1", description: "Signed device readings in; durably stored; nothing forged or lost." } });
+  app.doc31("/openapi.json", {
+    openapi: "3.1.0",
+    info: {
+      title: "machinefi gateway",
+      version: "1",
+      description: "Signed device readings in; durably stored; nothing forged or lost.",
+    },
+  });
   app.get("/reference", Scalar({ url: "/openapi.json", pageTitle: "machinefi gateway API" }));
 
   let closed = false;

@@ -16,7 +16,7 @@ import { ethersMarketReader } from "./market/chain-reader.ts";
 import { createMetrics } from "./metrics.ts";
 import { mqttIngestMetrics } from "./mqtt/metrics.ts";
 import { startMqttIngest, type MqttIngest } from "./mqtt/subscriber.ts";
-import { openStore, type SqliteStore } from "../store/index.ts";
+import { openStore, type StoreSet } from "../store/index.ts";
 
 export interface StartGatewayOptions extends GatewayOptions {
   /** 0 picks a free port. */
@@ -48,8 +48,14 @@ export async function startGateway(opts: StartGatewayOptions = {}): Promise<Runn
   const fetch = async (req: Request, env: Parameters<typeof gateway.app.fetch>[1]): Promise<Response> => {
     if (draining) {
       // A request on a kept-alive connection after close(): refused before it touches anything, so nothing changes.
-      const err = new GatewayError(503, "shutting-down", "the gateway is shutting down", { details: "nothing was stored; retry against the restarted gateway", headers: { "retry-after": "1" } });
-      return new Response(JSON.stringify(err.toProblem(new URL(req.url).pathname)), { status: 503, headers: { "content-type": "application/problem+json", connection: "close", ...err.headers } });
+      const err = new GatewayError(503, "shutting-down", "the gateway is shutting down", {
+        details: "nothing was stored; retry against the restarted gateway",
+        headers: { "retry-after": "1" },
+      });
+      return new Response(JSON.stringify(err.toProblem(new URL(req.url).pathname)), {
+        status: 503,
+        headers: { "content-type": "application/problem+json", connection: "close", ...err.headers },
+      });
     }
     inFlight++;
     try {
@@ -100,7 +106,18 @@ export async function startGateway(opts: StartGatewayOptions = {}): Promise<Runn
   };
 }
 
-export interface ServeGatewayConfig extends Omit<StartGatewayOptions, "store" | "dbPath" | "storeOptions" | "logger" | "metrics" | "workerStatus" | "dashboardAuth" | "market" | "onInternalError"> {
+export interface ServeGatewayConfig extends Omit<
+  StartGatewayOptions,
+  | "store"
+  | "dbPath"
+  | "storeOptions"
+  | "logger"
+  | "metrics"
+  | "workerStatus"
+  | "dashboardAuth"
+  | "market"
+  | "onInternalError"
+> {
   dbPath: string;
   /** pino level (default info). */
   logLevel?: string;
@@ -128,15 +145,35 @@ export interface ServedGateway {
 
 /** Opens the store (its worker view feeds the dashboard and metrics), starts the gateway, logs "gateway listening". */
 export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGateway> {
-  const { dbPath, logLevel, dashboard = true, metrics = true, dashboardToken, protectMetrics, marketAddress, mqttUrl, mqttProtocol, ...rest } = cfg;
-  if (marketAddress && !rest.rpcUrl) throw new GatewayError(500, "config", "a market needs the chain's JSON-RPC URL", { details: "set rpcUrl (--rpc, MFI_RPC_URL) with the DataMarket address" });
+  const {
+    dbPath,
+    logLevel,
+    dashboard = true,
+    metrics = true,
+    dashboardToken,
+    protectMetrics,
+    marketAddress,
+    mqttUrl,
+    mqttProtocol,
+    ...rest
+  } = cfg;
+  if (marketAddress && !rest.rpcUrl)
+    throw new GatewayError(500, "config", "a market needs the chain's JSON-RPC URL", {
+      details: "set rpcUrl (--rpc, MFI_RPC_URL) with the DataMarket address",
+    });
   // The dashboard shows every device, owner and payout: beyond loopback it is served only behind a token.
   const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(rest.hostname ?? "127.0.0.1");
   if (dashboard && !dashboardToken && !loopback)
-    throw new GatewayError(500, "config", `the dashboard needs a token when the gateway listens on ${rest.hostname}`, { details: "set dashboardToken (--dashboard-token, MFI_DASHBOARD_TOKEN), or turn the dashboard off (--no-dashboard, MFI_GATEWAY_DASHBOARD=off)" });
-  if (protectMetrics && !dashboardToken) throw new GatewayError(500, "config", "protecting /metrics needs a dashboard token", { details: "set dashboardToken (--dashboard-token, MFI_DASHBOARD_TOKEN)" });
+    throw new GatewayError(500, "config", `the dashboard needs a token when the gateway listens on ${rest.hostname}`, {
+      details:
+        "set dashboardToken (--dashboard-token, MFI_DASHBOARD_TOKEN), or turn the dashboard off (--no-dashboard, MFI_GATEWAY_DASHBOARD=off)",
+    });
+  if (protectMetrics && !dashboardToken)
+    throw new GatewayError(500, "config", "protecting /metrics needs a dashboard token", {
+      details: "set dashboardToken (--dashboard-token, MFI_DASHBOARD_TOKEN)",
+    });
   const log = createLogger({ level: logLevel ?? "info" });
-  const store: SqliteStore = openStore(dbPath);
+  const store: StoreSet = openStore(dbPath);
   const ws = store.worker;
   const reader = marketAddress ? ethersMarketReader({ rpcUrl: rest.rpcUrl, address: marketAddress }) : undefined;
   let running: RunningGateway;
@@ -161,7 +198,13 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
     try {
       const registry = running.gateway.metrics?.registry;
       const v = mqttProtocol ?? 5;
-      mqtt = await startMqttIngest({ url: mqttUrl, protocolVersion: v, shareGroup: v === 5 ? "gateways" : false, ctx: running.gateway.ingestContext, onReply: registry && mqttIngestMetrics(registry) });
+      mqtt = await startMqttIngest({
+        url: mqttUrl,
+        protocolVersion: v,
+        shareGroup: v === 5 ? "gateways" : false,
+        ctx: running.gateway.ingestContext,
+        onReply: registry && mqttIngestMetrics(registry),
+      });
     } catch (err) {
       await running.close();
       await store.close().catch(() => {});
@@ -171,8 +214,24 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
   }
   const shown = (on: boolean, protect: boolean) => (on ? (protect ? "token" : "open") : "off");
   const crypto = backendStatus();
-  if (crypto?.fallback) log.warn({ backend: crypto.name, reason: crypto.reason }, "signatures on the slow JS backend (~100x slower): run `npm run build` (build/crypto/crypto.wasm) and restart");
-  log.info({ url: running.url, backend: running.gateway.backend.name, db: dbPath, chain: rest.rpcUrl ?? null, market: marketAddress ?? null, mqtt: mqttUrl ?? null, dashboard: shown(dashboard, !!dashboardToken), metrics: shown(metrics, !!protectMetrics) }, "gateway listening");
+  if (crypto?.fallback)
+    log.warn(
+      { backend: crypto.name, reason: crypto.reason },
+      "signatures on the slow JS backend (~100x slower): run `npm run build` (build/crypto/crypto.wasm) and restart",
+    );
+  log.info(
+    {
+      url: running.url,
+      backend: running.gateway.backend.name,
+      db: dbPath,
+      chain: rest.rpcUrl ?? null,
+      market: marketAddress ?? null,
+      mqtt: mqttUrl ?? null,
+      dashboard: shown(dashboard, !!dashboardToken),
+      metrics: shown(metrics, !!protectMetrics),
+    },
+    "gateway listening",
+  );
   return {
     running,
     log,

@@ -7,7 +7,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { genesisHash, hashReading, padValues, packEpoch, type SignedReading } from "../device-sdk/index.ts";
-import { openStore, type SqliteStore } from "../store/index.ts";
+import { openStore, type StoreSet } from "../store/index.ts";
 import { EpochWorker, type WorkerEvent } from "./worker.ts";
 import { AlreadyClaimedError, ProofRefusedError } from "./errors.ts";
 import { replayRun, ReplayError } from "./replay.ts";
@@ -29,18 +29,43 @@ function chain(deviceId: bigint, points: [ts: number, v: number, signed: boolean
 async function setup(points: [number, number, boolean][]) {
   const store = openStore(join(mkdtempSync(join(tmpdir(), "mfi-worker-")), "db.sqlite"));
   const deviceId = 42n;
-  await store.insertDevice({ deviceId, publicKey: { x: 1n, y: 2n }, owner: "0x" + "11".repeat(20), chainId: 31337n, registry: "0x" + "00".repeat(20), signature: sig, registeredAt: 0 });
+  await store.insertDevice({
+    deviceId,
+    publicKey: { x: 1n, y: 2n },
+    owner: "0x" + "11".repeat(20),
+    chainId: 31337n,
+    registry: "0x" + "00".repeat(20),
+    signature: sig,
+    registeredAt: 0,
+  });
   const r = await store.appendReadings(deviceId, chain(deviceId, points), 0);
   expect(r.ok).toBe(true);
   return { store, deviceId };
 }
 
-const applet: AppletSpec = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), reducer: "sum", rewardPerUnit: 10n };
+const applet: AppletSpec = {
+  imageId: "ab".repeat(32),
+  name: "sum",
+  wasm: new Uint8Array([0, 97, 115, 109]),
+  reducer: "sum",
+  rewardPerUnit: 10n,
+};
 
 const sumRun: RunPort = async ({ deviceId, readings, state }) => {
   const total = readings.reduce((a, r) => a + r.values[0]!, 0n);
   const runs = (state ? state[0]! : 0) + 1;
-  return { inputDigest: "i", journal: new Uint8Array([1]), journalDigest: "j", fuelUsed: 100n, stateRoot: `s${runs}`, state: new Uint8Array([runs]), claims: [{ deviceId, output: total }, { deviceId: 7n, output: 1n }] };
+  return {
+    inputDigest: "i",
+    journal: new Uint8Array([1]),
+    journalDigest: "j",
+    fuelUsed: 100n,
+    stateRoot: `s${runs}`,
+    state: new Uint8Array([runs]),
+    claims: [
+      { deviceId, output: total },
+      { deviceId: 7n, output: 1n },
+    ],
+  };
 };
 
 function fakeChain() {
@@ -75,7 +100,16 @@ function fakeChain() {
   return port;
 }
 
-const okProve: ProvePort = async (a) => ({ receipt: "{}", calldata: { imageId: a.applet.imageId, deviceId: a.device.deviceId, epoch: packEpoch(a.epoch), output: a.output, proof: "0x" } });
+const okProve: ProvePort = async (a) => ({
+  receipt: "{}",
+  calldata: {
+    imageId: a.applet.imageId,
+    deviceId: a.device.deviceId,
+    epoch: packEpoch(a.epoch),
+    output: a.output,
+    proof: "0x",
+  },
+});
 
 async function drain(w: EpochWorker, rounds = 5) {
   for (let i = 0; i < rounds; i++) {
@@ -86,20 +120,48 @@ async function drain(w: EpochWorker, rounds = 5) {
 
 describe("EpochWorker", () => {
   it("closes an epoch, stores the run and pays each claim once", async () => {
-    const { store, deviceId } = await setup([[9_000, 5, true], [10_500, 3, false], [12_000, 4, true], [21_000, 1, false], [22_000, 1, true]]);
-    const full = chain(deviceId, [[9_000, 5, true], [10_500, 3, false], [12_000, 4, true], [21_000, 1, false], [22_000, 1, true], [31_500, 2, true]]);
+    const { store, deviceId } = await setup([
+      [9_000, 5, true],
+      [10_500, 3, false],
+      [12_000, 4, true],
+      [21_000, 1, false],
+      [22_000, 1, true],
+    ]);
+    const full = chain(deviceId, [
+      [9_000, 5, true],
+      [10_500, 3, false],
+      [12_000, 4, true],
+      [21_000, 1, false],
+      [22_000, 1, true],
+      [31_500, 2, true],
+    ]);
     const chainPort = fakeChain();
     const events: WorkerEvent[] = [];
     let now = 25_000;
-    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, graceMs: 1000, now: () => now, onEvent: (e) => events.push(e) });
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: chainPort,
+      epochMs: EPOCH,
+      graceMs: 1000,
+      now: () => now,
+      onEvent: (e) => events.push(e),
+    });
     await w.addApplet(applet, 10_000);
     await drain(w);
     const epoch = packEpoch({ startMs: 10_000n, lengthMs: 10_000n });
-    const claims = (await w.workerStore.listClaims());
+    const claims = await w.workerStore.listClaims();
     expect(claims).toHaveLength(1); // the claim for another device (7) is dropped
-    expect(claims[0]).toMatchObject({ state: "paid", output: "7", epoch: epoch.toString(), device_id: deviceId.toString() });
+    expect(claims[0]).toMatchObject({
+      state: "paid",
+      output: "7",
+      epoch: epoch.toString(),
+      device_id: deviceId.toString(),
+    });
     expect(chainPort.paid).toEqual([`${applet.imageId}/${deviceId}/${epoch}`]);
-    expect((await w.workerStore.runCounts())).toEqual({ runs: 1, trapped: 0 });
+    expect(await w.workerStore.runCounts()).toEqual({ runs: 1, trapped: 0 });
     // The next epoch (20s–30s) closes only once the device's chain has passed it (a reading at or after 30s).
     now = 31_000;
     await drain(w);
@@ -107,55 +169,127 @@ describe("EpochWorker", () => {
     expect((await store.appendReadings(deviceId, [full[5]!], 0)).ok).toBe(true);
     await drain(w);
     expect((await w.workerStore.runCounts()).runs).toBe(2);
-    expect((await w.workerStore.getState(applet.imageId, deviceId))).toEqual(new Uint8Array([2]));
+    expect(await w.workerStore.getState(applet.imageId, deviceId)).toEqual(new Uint8Array([2]));
     store.close();
   });
 
   it("closes each applet's own L1 schedule: its length, aligned to its genesis, none before genesis", async () => {
-    const { store, deviceId } = await setup([[9_000, 5, true], [10_500, 3, false], [12_000, 4, true], [21_000, 1, false], [22_000, 1, true], [31_500, 2, true]]);
+    const { store, deviceId } = await setup([
+      [9_000, 5, true],
+      [10_500, 3, false],
+      [12_000, 4, true],
+      [21_000, 1, false],
+      [22_000, 1, true],
+      [31_500, 2, true],
+    ]);
     const chainPort = fakeChain();
     // the worker's own epochMs (5 s) is not the applet's: the vault pays only its 10 s epochs from 20 s on
-    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: 5_000, graceMs: 0, now: () => 45_000 });
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: chainPort,
+      epochMs: 5_000,
+      graceMs: 0,
+      now: () => 45_000,
+    });
     await w.addApplet({ ...applet, schedule: { lengthMs: 10_000, genesisMs: 20_000 } }, 0);
     await drain(w);
-    expect((await w.workerStore.listClaims()).map((c) => c.epoch)).toEqual([packEpoch({ startMs: 20_000n, lengthMs: 10_000n }).toString()]);
+    expect((await w.workerStore.listClaims()).map((c) => c.epoch)).toEqual([
+      packEpoch({ startMs: 20_000n, lengthMs: 10_000n }).toString(),
+    ]);
     expect((await w.workerStore.runCounts()).runs).toBe(1); // 10–20 s is before genesis; 30–40 s waits for the chain to pass 40 s
     store.close();
   });
 
   it("waits for a signed reading after the epoch before proving", async () => {
-    const { store } = await setup([[10_500, 3, true], [21_000, 1, false]]);
-    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
+    const { store } = await setup([
+      [10_500, 3, true],
+      [21_000, 1, false],
+    ]);
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: fakeChain(),
+      epochMs: EPOCH,
+      now: () => 25_000,
+    });
     await w.addApplet(applet, 10_000);
     await drain(w);
     // Counted (and so bounded by maxAttempts), retried after a backoff.
-    expect((await w.workerStore.listClaims())[0]).toMatchObject({ state: "pending", attempts: 1, error: expect.stringMatching(/waiting for a signed reading/) });
+    expect((await w.workerStore.listClaims())[0]).toMatchObject({
+      state: "pending",
+      attempts: 1,
+      error: expect.stringMatching(/waiting for a signed reading/),
+    });
     store.close();
   });
 
   it("a trapped run stores the trap, makes no claim and keeps the state", async () => {
-    const { store, deviceId } = await setup([[10_500, 3, true], [21_000, 1, true]]);
-    const trapRun: RunPort = async ({ state }) => ({ inputDigest: "i", journal: new Uint8Array(), journalDigest: "j", fuelUsed: 5n, stateRoot: "s0", state: state ?? new Uint8Array(), trap: { kind: "OutOfFuel", message: "fuel exhausted" }, claims: [{ deviceId, output: 9n }] });
-    const w = new EpochWorker({ store, workerStore: store.worker, run: trapRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
+    const { store, deviceId } = await setup([
+      [10_500, 3, true],
+      [21_000, 1, true],
+    ]);
+    const trapRun: RunPort = async ({ state }) => ({
+      inputDigest: "i",
+      journal: new Uint8Array(),
+      journalDigest: "j",
+      fuelUsed: 5n,
+      stateRoot: "s0",
+      state: state ?? new Uint8Array(),
+      trap: { kind: "OutOfFuel", message: "fuel exhausted" },
+      claims: [{ deviceId, output: 9n }],
+    });
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: trapRun,
+      prove: okProve,
+      chain: fakeChain(),
+      epochMs: EPOCH,
+      now: () => 25_000,
+    });
     await w.addApplet(applet, 10_000);
     await drain(w);
-    expect((await w.workerStore.listClaims())).toHaveLength(0);
+    expect(await w.workerStore.listClaims()).toHaveLength(0);
     expect((await w.workerStore.listRuns())[0]!.trap).toMatch(/OutOfFuel/);
-    expect((await w.workerStore.getState(applet.imageId, deviceId))).toBeUndefined();
+    expect(await w.workerStore.getState(applet.imageId, deviceId)).toBeUndefined();
     store.close();
   });
 
   it("after a crash between sending and recording, pays exactly once", async () => {
-    const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    const { store } = await setup([
+      [10_500, 3, true],
+      [21_000, 1, true],
+    ]);
     const chainPort = fakeChain();
     chainPort.dropNext = true; // first transaction vanishes (process killed before it was mined)
-    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => 25_000 });
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: chainPort,
+      epochMs: EPOCH,
+      now: () => 25_000,
+    });
     await w.addApplet(applet, 10_000);
     await drain(w, 2);
     expect((await w.workerStore.listClaims())[0]).toMatchObject({ state: "proved", tx_hash: "0x1" }); // sent, never mined
     expect(chainPort.paid).toHaveLength(0);
     // A fresh worker over the same database (the restart) settles it.
-    const w2 = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => 99_000 });
+    const w2 = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: chainPort,
+      epochMs: EPOCH,
+      now: () => 99_000,
+    });
     await drain(w2);
     expect((await w2.workerStore.listClaims()).at(-1)!.state).toBe("paid");
     expect(chainPort.paid).toHaveLength(1);
@@ -163,14 +297,25 @@ describe("EpochWorker", () => {
   });
 
   it("a submission pass that fails (chain gone while settling) is reported and retried, never an unhandled rejection", async () => {
-    const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    const { store } = await setup([
+      [10_500, 3, true],
+      [21_000, 1, true],
+    ]);
     const chainPort = fakeChain();
     chainPort.dropNext = true;
-    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => 25_000 });
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: chainPort,
+      epochMs: EPOCH,
+      now: () => 25_000,
+    });
     await w.addApplet(applet, 10_000);
     await drain(w, 2);
     const claim = (await w.workerStore.listClaims())[0]!;
-    (await w.workerStore.markSubmitted(claim.id, "0x1", 25_000)); // as if the process died right after recording the send
+    await w.workerStore.markSubmitted(claim.id, "0x1", 25_000); // as if the process died right after recording the send
     // The restart finds the transaction reverted, then cannot ask the vault whether it was paid: the chain is gone.
     const down: ChainPort = {
       ...chainPort,
@@ -180,12 +325,31 @@ describe("EpochWorker", () => {
       },
     };
     const events: WorkerEvent[] = [];
-    const w2 = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: down, epochMs: EPOCH, now: () => 99_000, onEvent: (e) => events.push(e) });
+    const w2 = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: down,
+      epochMs: EPOCH,
+      now: () => 99_000,
+      onEvent: (e) => events.push(e),
+    });
     await drain(w2, 2); // vitest fails the run on an unhandled rejection
-    expect(events.some((e) => e.type === "claim" && /submission pass failed .*ECONNREFUSED/.test(e.detail ?? ""))).toBe(true);
+    expect(events.some((e) => e.type === "claim" && /submission pass failed .*ECONNREFUSED/.test(e.detail ?? ""))).toBe(
+      true,
+    );
     expect((await w2.workerStore.listClaims())[0]!.state).toBe("submitted"); // left for a later pass, nothing lost
     let now = 199_000;
-    const w3 = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, now: () => now });
+    const w3 = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: chainPort,
+      epochMs: EPOCH,
+      now: () => now,
+    });
     await drain(w3, 1); // 0x1 was never mined: back to proved, sent again after the backoff
     now += 600_000;
     await drain(w3);
@@ -203,14 +367,25 @@ describe("EpochWorker", () => {
   });
 
   it("a send the vault refuses as already claimed (AlreadyClaimedError) is recorded as paid, not retried", async () => {
-    const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    const { store } = await setup([
+      [10_500, 3, true],
+      [21_000, 1, true],
+    ]);
     const chain = fakeChain();
     let sends = 0;
     chain.submit = async (c) => {
       sends++;
       throw new AlreadyClaimedError(c);
     };
-    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain, epochMs: EPOCH, now: () => 25_000 });
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain,
+      epochMs: EPOCH,
+      now: () => 25_000,
+    });
     await w.addApplet(applet, 10_000);
     await drain(w);
     expect((await w.workerStore.listClaims())[0]).toMatchObject({ state: "paid", error: "nullifier already spent" });
@@ -219,23 +394,48 @@ describe("EpochWorker", () => {
   });
 
   it("a claim the prover refuses (not retryable) fails; a flaky prover is retried", async () => {
-    const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    const { store } = await setup([
+      [10_500, 3, true],
+      [21_000, 1, true],
+    ]);
     const refuse: ProvePort = async () => {
       throw new ProofRefusedError("circuit output 3 differs from the applet's claim");
     };
-    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: refuse, chain: fakeChain(), epochMs: EPOCH, now: () => 25_000 });
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: refuse,
+      chain: fakeChain(),
+      epochMs: EPOCH,
+      now: () => 25_000,
+    });
     await w.addApplet(applet, 10_000);
     await drain(w);
-    expect((await w.workerStore.listClaims())[0]).toMatchObject({ state: "failed", error: expect.stringMatching(/differs/) });
+    expect((await w.workerStore.listClaims())[0]).toMatchObject({
+      state: "failed",
+      error: expect.stringMatching(/differs/),
+    });
 
-    const { store: s2 } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    const { store: s2 } = await setup([
+      [10_500, 3, true],
+      [21_000, 1, true],
+    ]);
     let calls = 0;
     const flaky: ProvePort = async (a) => {
       if (++calls === 1) throw new Error("worker thread died");
       return okProve(a);
     };
     let now = 25_000;
-    const w2 = new EpochWorker({ store: s2, workerStore: s2.worker, run: sumRun, prove: flaky, chain: fakeChain(), epochMs: EPOCH, now: () => now });
+    const w2 = new EpochWorker({
+      store: s2,
+      workerStore: s2.worker,
+      run: sumRun,
+      prove: flaky,
+      chain: fakeChain(),
+      epochMs: EPOCH,
+      now: () => now,
+    });
     await w2.addApplet(applet, 10_000);
     await drain(w2, 2);
     expect((await w2.workerStore.listClaims())[0]).toMatchObject({ state: "pending", attempts: 1 });
@@ -248,18 +448,51 @@ describe("EpochWorker", () => {
 
   it("claims that can never be proved do not stall the others: 12 backlog devices signed too rarely, 1 normal one is paid", async () => {
     const store = openStore(join(mkdtempSync(join(tmpdir(), "mfi-worker-")), "db.sqlite"));
-    const register = (deviceId: bigint) => store.insertDevice({ deviceId, publicKey: { x: 1n, y: deviceId }, owner: "0x" + "11".repeat(20), chainId: 31337n, registry: "0x" + "00".repeat(20), signature: sig, registeredAt: 0 });
+    const register = (deviceId: bigint) =>
+      store.insertDevice({
+        deviceId,
+        publicKey: { x: 1n, y: deviceId },
+        owner: "0x" + "11".repeat(20),
+        chainId: 31337n,
+        registry: "0x" + "00".repeat(20),
+        signature: sig,
+        registeredAt: 0,
+      });
     // An offline backlog uploaded as one batch signed only at its end: 6 unsigned readings after the epoch (> maxTrailing 5).
-    const backlog: [number, number, boolean][] = [[10_500, 3, false], ...Array.from({ length: 6 }, (_, i) => [21_000 + i, 1, false] as [number, number, boolean]), [30_000, 1, true]];
+    const backlog: [number, number, boolean][] = [
+      [10_500, 3, false],
+      ...Array.from({ length: 6 }, (_, i) => [21_000 + i, 1, false] as [number, number, boolean]),
+      [30_000, 1, true],
+    ];
     for (let d = 1n; d <= 12n; d++) {
       await register(d);
       expect((await store.appendReadings(d, chain(d, backlog), 0)).ok).toBe(true);
     }
     await register(100n);
-    expect((await store.appendReadings(100n, chain(100n, [[10_500, 3, true], [21_000, 1, true]]), 0)).ok).toBe(true);
+    expect(
+      (
+        await store.appendReadings(
+          100n,
+          chain(100n, [
+            [10_500, 3, true],
+            [21_000, 1, true],
+          ]),
+          0,
+        )
+      ).ok,
+    ).toBe(true);
     const chainPort = fakeChain();
     let now = 31_000;
-    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: chainPort, epochMs: EPOCH, maxTrailing: 5, now: () => now });
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: chainPort,
+      epochMs: EPOCH,
+      maxTrailing: 5,
+      now: () => now,
+    });
     await w.addApplet(applet, 10_000);
     for (let i = 0; i < 30; i++, now += 1000) {
       await w.tick();
@@ -269,12 +502,19 @@ describe("EpochWorker", () => {
     const claims = (await w.workerStore.listClaims()).filter((c) => c.epoch === first); // the backlog's next epoch is provable (and paid)
     expect(claims).toHaveLength(13);
     expect(claims.find((c) => c.device_id === "100")).toMatchObject({ state: "paid" });
-    for (const c of claims.filter((c) => c.device_id !== "100")) expect(c).toMatchObject({ state: "failed", error: expect.stringMatching(/not provable: no signed reading within 5 readings/) });
+    for (const c of claims.filter((c) => c.device_id !== "100"))
+      expect(c).toMatchObject({
+        state: "failed",
+        error: expect.stringMatching(/not provable: no signed reading within 5 readings/),
+      });
     store.close();
   });
 
   it("one failed database call while a proof starts (SQLITE_BUSY) does not crash the worker; the claim is paid later", async () => {
-    const { store } = await setup([[10_500, 3, true], [21_000, 1, true]]);
+    const { store } = await setup([
+      [10_500, 3, true],
+      [21_000, 1, true],
+    ]);
     const getDevice = store.getDevice.bind(store);
     let busy = 1;
     store.getDevice = async (id) => {
@@ -283,10 +523,23 @@ describe("EpochWorker", () => {
     };
     const events: WorkerEvent[] = [];
     let now = 25_000;
-    const w = new EpochWorker({ store, workerStore: store.worker, run: sumRun, prove: okProve, chain: fakeChain(), epochMs: EPOCH, now: () => now, onEvent: (e) => events.push(e) });
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: fakeChain(),
+      epochMs: EPOCH,
+      now: () => now,
+      onEvent: (e) => events.push(e),
+    });
     await w.addApplet(applet, 10_000);
     await drain(w, 2); // vitest fails the run on an unhandled rejection
-    expect((await w.workerStore.listClaims())[0]).toMatchObject({ state: "pending", attempts: 1, error: expect.stringMatching(/database is locked/) });
+    expect((await w.workerStore.listClaims())[0]).toMatchObject({
+      state: "pending",
+      attempts: 1,
+      error: expect.stringMatching(/database is locked/),
+    });
     expect(events.some((e) => e.type === "claim" && /retry 1: database is locked/.test(e.detail ?? ""))).toBe(true);
     now += 60_000;
     await drain(w);

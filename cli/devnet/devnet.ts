@@ -8,9 +8,25 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { backendStatus, getDefaultBackend, type EddsaBackend } from "../../device-sdk/index.ts";
-import { createMachinefiClient, deployAll, readManifest, startAnvil, type Anvil, type DeploymentManifest, type MachinefiClient } from "../../contracts/index.ts";
-import { ethersMarketReader, mqttIngestMetrics, startEmbeddedBroker, startGateway, startMqttIngest, type RunningGateway, type StartGatewayOptions } from "../../gateway/index.ts";
-import { openStore, type SqliteStore } from "../../store/index.ts";
+import {
+  createMachinefiClient,
+  deployAll,
+  readManifest,
+  startAnvil,
+  type Anvil,
+  type DeploymentManifest,
+  type MachinefiClient,
+} from "../../contracts/index.ts";
+import {
+  ethersMarketReader,
+  mqttIngestMetrics,
+  startEmbeddedBroker,
+  startGateway,
+  startMqttIngest,
+  type RunningGateway,
+  type StartGatewayOptions,
+} from "../../gateway/index.ts";
+import { openStore, type StoreSet } from "../../store/index.ts";
 import { startWorker, type EpochWorker, type WorkerEvent } from "../../worker/index.ts";
 import { listApplets } from "../../toolchain/index.ts";
 import type { Config } from "../config.ts";
@@ -22,7 +38,7 @@ export interface Devnet {
   gatewayUrl: string;
   chainId: bigint;
   manifest: DeploymentManifest;
-  store: SqliteStore;
+  store: StoreSet;
   worker: EpochWorker;
   fleet?: Fleet;
   admin: MachinefiClient;
@@ -101,17 +117,31 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     const chainId = BigInt(manifest.chainId);
 
     // Readings commit on the store's writer thread, as in production. (It once crashed natively at stop: the thread was
-    // terminated while better-sqlite3 committed; close() now waits for the group in flight and the thread exits by itself,
-    // store/sqlite/open.test.ts "close() with appends in flight".)
+    // terminate()d while better-sqlite3 ran native code; close() now waits for the groups in flight and the thread exits
+    // by itself, tested in store/sqlite/writer.test.ts.)
     const store = openStore(join(dir, "machinefi.sqlite"));
     const backend = await getDefaultBackend();
     const crypto = backendStatus();
-    log(`signatures: ${backend.name} backend${crypto?.fallback ? ` ⚠ the slow fallback (${crypto.reason}); run \`npm run build\` and restart` : ""}`);
+    log(
+      `signatures: ${backend.name} backend${crypto?.fallback ? ` ⚠ the slow fallback (${crypto.reason}); run \`npm run build\` and restart` : ""}`,
+    );
     // Data-market streams (/v1/market): buyers prove their DataMarket subscription with a signed request.
     const marketReader = ethersMarketReader({ rpcUrl, address: manifest.contracts.DataMarket });
     cleanup.push(() => marketReader.close());
     const market = { reader: marketReader, address: manifest.contracts.DataMarket };
-    const gw: RunningGateway = await startGateway({ store, backend, port: cfg.port, chainId, registry: manifest.contracts.DeviceRegistry, operatorAuth: false, workerStatus: store.worker, rpcUrl, dashboardAuth: dashboardAuthFromEnv(), market, ...o.gateway });
+    const gw: RunningGateway = await startGateway({
+      store,
+      backend,
+      port: cfg.port,
+      chainId,
+      registry: manifest.contracts.DeviceRegistry,
+      operatorAuth: false,
+      workerStatus: store.worker,
+      rpcUrl,
+      dashboardAuth: dashboardAuthFromEnv(),
+      market,
+      ...o.gateway,
+    });
     cleanup.push(() => gw.close());
     log(`gateway listening on ${gw.url}`);
     // An embedded MQTT broker (aedes, MQTT 3.1.1) the gateway ingests from, so half the fleet posts over MQTT (issue 24).
@@ -121,10 +151,18 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       const broker = await startEmbeddedBroker({ port: Number(process.env.MFI_MQTT_PORT ?? 0) });
       cleanup.push(() => broker.close());
       const registry = gw.gateway.metrics?.registry;
-      const ingest = await startMqttIngest({ url: broker.url, ctx: gw.gateway.ingestContext, protocolVersion: broker.protocolVersion, shareGroup: false, onReply: registry && mqttIngestMetrics(registry) });
+      const ingest = await startMqttIngest({
+        url: broker.url,
+        ctx: gw.gateway.ingestContext,
+        protocolVersion: broker.protocolVersion,
+        shareGroup: false,
+        onReply: registry && mqttIngestMetrics(registry),
+      });
       cleanup.push(() => ingest.close());
       mqtt = { url: broker.url, protocolVersion: broker.protocolVersion };
-      log(`MQTT broker on ${broker.url} (3.1.1): publish to mfi/v1/devices/{deviceId}/readings/{correlation}, answers on …/acks/{correlation}`);
+      log(
+        `MQTT broker on ${broker.url} (3.1.1): publish to mfi/v1/devices/{deviceId}/readings/{correlation}, answers on …/acks/{correlation}`,
+      );
     }
 
     const running = startWorker({
@@ -142,7 +180,16 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     cleanup.push(() => running.stop());
     const worker = running.worker;
 
-    const applets = await registerApplets({ admin, worker, names: o.applets, log, list: listApplets(), fromMs: o.fromMs, mock: o.mockProofs, epochMs: cfg.epochMs });
+    const applets = await registerApplets({
+      admin,
+      worker,
+      names: o.applets,
+      log,
+      list: listApplets(),
+      fromMs: o.fromMs,
+      mock: o.mockProofs,
+      epochMs: cfg.epochMs,
+    });
 
     let fleet: Fleet | undefined;
     if (o.simulate ?? cfg.simulate) {
@@ -177,7 +224,23 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       }
     }
     if (o.startWorker !== false) running.start();
-    return { rpcUrl, gatewayUrl: gw.url, chainId, manifest, store, worker, fleet, admin, owners, backend, applets, epochMs: cfg.epochMs, keys, dir, stop };
+    return {
+      rpcUrl,
+      gatewayUrl: gw.url,
+      chainId,
+      manifest,
+      store,
+      worker,
+      fleet,
+      admin,
+      owners,
+      backend,
+      applets,
+      epochMs: cfg.epochMs,
+      keys,
+      dir,
+      stop,
+    };
   } catch (err) {
     await stop().catch(() => {});
     throw err;
@@ -186,7 +249,9 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
 
 /** MFI_DASHBOARD_TOKEN protects /dashboard (and /metrics with MFI_DASHBOARD_PROTECT_METRICS=1); unset: open, as on a laptop. */
 export function dashboardAuthFromEnv(env: NodeJS.ProcessEnv = process.env): StartGatewayOptions["dashboardAuth"] {
-  return env.MFI_DASHBOARD_TOKEN ? { token: env.MFI_DASHBOARD_TOKEN, metrics: env.MFI_DASHBOARD_PROTECT_METRICS === "1" } : undefined;
+  return env.MFI_DASHBOARD_TOKEN
+    ? { token: env.MFI_DASHBOARD_TOKEN, metrics: env.MFI_DASHBOARD_PROTECT_METRICS === "1" }
+    : undefined;
 }
 
 /** A manifest from an earlier run whose contracts still exist on this chain (a kept --state), else undefined. */

@@ -1,24 +1,38 @@
 /** servedRange / signedSince on real SQLite, including a chain whose head is unsigned (ingest never stores one). */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { genesisHash, hashReading, padValues, type SignedReading } from "../../device-sdk/index.ts";
-import { openStore, type SqliteStore } from "../../store/index.ts";
+import { openStore, type StoreSet } from "../../store/index.ts";
 import { servedRange, signedSince } from "./history.ts";
 
 const DEVICE = 77n;
 const SIG = { R8x: 1n, R8y: 2n, S: 3n }; // the store does not verify; only signed / unsigned matters here
-let store: SqliteStore;
+let store: StoreSet;
 
 /** seq 1..n at ts 1000·seq; `signed` lists the signed seqs. */
 function chain(n: number, signed: number[]): SignedReading[] {
   let prev = genesisHash(DEVICE);
   return Array.from({ length: n }, (_, i) => {
-    const r = { deviceId: DEVICE, seq: BigInt(i + 1), ts: BigInt((i + 1) * 1000), values: padValues([BigInt(i)]), prev };
+    const r = {
+      deviceId: DEVICE,
+      seq: BigInt(i + 1),
+      ts: BigInt((i + 1) * 1000),
+      values: padValues([BigInt(i)]),
+      prev,
+    };
     prev = hashReading(r);
     return { ...r, hash: prev, signature: signed.includes(i + 1) ? SIG : null };
   });
 }
 const seqs = (rs: { seq: bigint }[]) => rs.map((r) => Number(r.seq));
-const q = (o: Partial<Record<"fromSeq" | "toSeq" | "fromTs" | "toTs", bigint>> & { limit?: number }) => ({ deviceId: DEVICE, fromSeq: 0n, toSeq: 0n, fromTs: 0n, toTs: 0n, limit: 100, ...o });
+const q = (o: Partial<Record<"fromSeq" | "toSeq" | "fromTs" | "toTs", bigint>> & { limit?: number }) => ({
+  deviceId: DEVICE,
+  fromSeq: 0n,
+  toSeq: 0n,
+  fromTs: 0n,
+  toTs: 0n,
+  limit: 100,
+  ...o,
+});
 
 beforeAll(async () => {
   store = openStore(":memory:");

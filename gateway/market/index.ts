@@ -16,7 +16,7 @@ export interface MarketOptions {
   address: string;
   /** The domain's chainId (default: the gateway's chainId). */
   chainId?: bigint;
-  /** Spent nonces (default: the store's, when the gateway opened or was given a SqliteStore). */
+  /** Spent nonces (default: the store's, when the gateway opened or was given a StoreSet). */
   nonces?: NonceStore;
   /** Longest access-request lifetime in seconds (default 600). */
   maxTtlSeconds?: number;
@@ -30,7 +30,10 @@ export interface MarketOptions {
 }
 
 export function marketApp(ctx: GatewayContext, o: MarketOptions) {
-  if (!o.nonces) throw new GatewayError(500, "config", "the data market needs a nonce store", { details: "pass market.nonces, or a store that has one (openStore)" });
+  if (!o.nonces)
+    throw new GatewayError(500, "config", "the data market needs a nonce store", {
+      details: "pass market.nonces, or a store that has one (openStore)",
+    });
   return marketRoutes(ctx, {
     reader: o.reader,
     nonces: o.nonces,
