@@ -10,7 +10,17 @@ import { join } from "node:path";
 import type { Bench, BenchResult } from "../core/index.ts";
 import { median } from "../core/index.ts";
 import { registrationMessage } from "../device-sdk/index.ts";
-import { proveClaim, verifyReceipt, closeProver, ProverPool, proveRegistration, DEFAULT_CIRCUITS, buildCircuits, artifactsOf, type ProveResult } from "./index.ts";
+import {
+  proveClaim,
+  verifyReceipt,
+  closeProver,
+  ProverPool,
+  proveRegistration,
+  DEFAULT_CIRCUITS,
+  buildCircuits,
+  artifactsOf,
+  type ProveResult,
+} from "./index.ts";
 import { readManifest } from "./setup/build.ts";
 import { FixedBasePool } from "./setup/fixed-base.ts";
 import { devSetup } from "./setup/dev-setup.ts";
@@ -20,7 +30,11 @@ type Stats = ProveResult["stats"];
 /** Seconds spent in witness generation, QAP (FFTs), and the multi-exponentiations, from snarkjs's stage log. */
 function breakdown(s: Stats): { witness: number; fft: number; msm: number } {
   const at = (name: string) => s.stages.find(([n]) => n.startsWith(name))?.[1] ?? NaN;
-  return { witness: s.witnessMs / 1000, fft: (at("Reading A Points") - at("Building ABC")) / 1000, msm: (s.totalMs - at("Reading A Points")) / 1000 };
+  return {
+    witness: s.witnessMs / 1000,
+    fft: (at("Reading A Points") - at("Building ABC")) / 1000,
+    msm: (s.totalMs - at("Reading A Points")) / 1000,
+  };
 }
 
 /** A worst-case segment for K slots: one reading before the epoch, K - 1 inside, one signed after it. */
@@ -44,7 +58,14 @@ const bench: Bench = {
       const runs: Stats[] = [];
       try {
         for (let i = 0; i < 3; i++) {
-          const r = await proveClaim({ readings, devicePublicKey: key.publicKey, epoch: EPOCH, imageId: IMAGE_ID, reducer: "sum", pool });
+          const r = await proveClaim({
+            readings,
+            devicePublicKey: key.publicKey,
+            epoch: EPOCH,
+            imageId: IMAGE_ID,
+            reducer: "sum",
+            pool,
+          });
           if (r.seal.k !== k) throw new Error(`expected K=${k}, the prover chose ${r.seal.k}`);
           runs.push(r.stats);
           sample = r;
@@ -54,13 +75,24 @@ const bench: Bench = {
       }
       const med = median(runs.map((s) => s.totalMs)) / 1000;
       const parts = runs.map(breakdown);
-      const b = { witness: median(parts.map((p) => p.witness)), fft: median(parts.map((p) => p.fft)), msm: median(parts.map((p) => p.msm)) };
+      const b = {
+        witness: median(parts.map((p) => p.witness)),
+        fft: median(parts.map((p) => p.fft)),
+        msm: median(parts.map((p) => p.msm)),
+      };
       const m = readManifest(`readings_sum_${k}`)!;
       const cpu = median(runs.map((s) => s.cpuMs)) / 1000;
       const note = `load avg ${loadavg()[0]!.toFixed(1)}; CPU ${cpu.toFixed(2)} s; witness ${b.witness.toFixed(2)} s, QAP/FFT ${b.fft.toFixed(2)} s, MSM ${b.msm.toFixed(2)} s; ${m.constraints} constraints, 2^${m.domainPower}`;
-      log(`K=${k}: median ${med.toFixed(2)} s (${note}), peak RSS ${(Math.max(...runs.map((s) => s.maxRssKb)) / 1024).toFixed(0)} MiB`);
+      log(
+        `K=${k}: median ${med.toFixed(2)} s (${note}), peak RSS ${(Math.max(...runs.map((s) => s.maxRssKb)) / 1024).toFixed(0)} MiB`,
+      );
       out.push({ id: `prove.k${k}.median_s`, value: med, unit: "s", note });
-      out.push({ id: `prove.k${k}.cpu_s`, value: cpu, unit: "s", note: "CPU seconds of the proving process (all threads): about twice the wall time on two idle cores" });
+      out.push({
+        id: `prove.k${k}.cpu_s`,
+        value: cpu,
+        unit: "s",
+        note: "CPU seconds of the proving process (all threads): about twice the wall time on two idle cores",
+      });
       out.push({ id: `prove.k${k}.constraints`, value: m.constraints, unit: "constraints" });
       out.push({ id: `prove.k${k}.peak_rss_mb`, value: Math.max(...runs.map((s) => s.maxRssKb)) / 1024, unit: "MiB" });
     }
@@ -69,15 +101,27 @@ const bench: Bench = {
     {
       const owner = "0x" + "11".repeat(20);
       const registry = "0x" + "22".repeat(20);
-      const signature = (await backend()).sign(key.privateKey, registrationMessage(BigInt(owner), 1n, BigInt(registry)));
+      const signature = (await backend()).sign(
+        key.privateKey,
+        registrationMessage(BigInt(owner), 1n, BigInt(registry)),
+      );
       const pool = new ProverPool(1);
       const times: number[] = [];
       try {
-        for (let i = 0; i < 3; i++) times.push((await proveRegistration({ publicKey: key.publicKey, signature, owner, chainId: 1n, registry, pool })).stats.totalMs / 1000);
+        for (let i = 0; i < 3; i++)
+          times.push(
+            (await proveRegistration({ publicKey: key.publicKey, signature, owner, chainId: 1n, registry, pool })).stats
+              .totalMs / 1000,
+          );
       } finally {
         await pool.close();
       }
-      out.push({ id: "prove.register.median_s", value: median(times), unit: "s", note: `${readManifest("register")!.constraints} constraints` });
+      out.push({
+        id: "prove.register.median_s",
+        value: median(times),
+        unit: "s",
+        note: `${readManifest("register")!.constraints} constraints`,
+      });
       out.push({ id: "prove.register.constraints", value: readManifest("register")!.constraints, unit: "constraints" });
     }
 
@@ -91,7 +135,12 @@ const bench: Bench = {
         if (!(await verifyReceipt(sample!, { applet }))) throw new Error("a benchmark receipt failed to verify");
         times.push(performance.now() - t0);
       }
-      out.push({ id: "verify.offchain.median_ms", value: median(times), unit: "ms", note: "snarkjs groth16.verify, K=256 receipt" });
+      out.push({
+        id: "verify.offchain.median_ms",
+        value: median(times),
+        unit: "ms",
+        note: "snarkjs groth16.verify, K=256 receipt",
+      });
     }
     await closeProver();
 
@@ -106,7 +155,11 @@ const bench: Bench = {
           const d = join(dir, name);
           mkdirSync(d);
           const t = performance.now();
-          await devSetup({ name, pool, files: { r1cs: a.r1cs, zkey: join(d, "k.zkey"), vkey: join(d, "vk.json"), solidity: join(d, "v.sol") } });
+          await devSetup({
+            name,
+            pool,
+            files: { r1cs: a.r1cs, zkey: join(d, "k.zkey"), vkey: join(d, "vk.json"), solidity: join(d, "v.sol") },
+          });
           log(`setup ${name}: ${((performance.now() - t) / 1000).toFixed(1)} s`);
         }
       } finally {
@@ -115,8 +168,18 @@ const bench: Bench = {
         rmSync(dir, { recursive: true, force: true });
       }
       const compile = DEFAULT_CIRCUITS.reduce((s, n) => s + (readManifest(n)?.compileSeconds ?? 0), 0);
-      out.push({ id: "setup.dev.first_run_s", value: (performance.now() - t0) / 1000, unit: "s", note: `load avg ${loadavg()[0]!.toFixed(1)}; keys for ${DEFAULT_CIRCUITS.length} circuits; circom2 compile adds ${compile.toFixed(0)} s (from the build manifests)` });
-      out.push({ id: "setup.compile_s", value: compile, unit: "s", note: "circom2 (Wasm) --O2, all default circuits, as measured by the last build" });
+      out.push({
+        id: "setup.dev.first_run_s",
+        value: (performance.now() - t0) / 1000,
+        unit: "s",
+        note: `load avg ${loadavg()[0]!.toFixed(1)}; keys for ${DEFAULT_CIRCUITS.length} circuits; circom2 compile adds ${compile.toFixed(0)} s (from the build manifests)`,
+      });
+      out.push({
+        id: "setup.compile_s",
+        value: compile,
+        unit: "s",
+        note: "circom2 (Wasm) --O2, all default circuits, as measured by the last build",
+      });
     }
     return out;
   },

@@ -7,7 +7,11 @@ export type Reducer = (typeof REDUCERS)[number];
 export const SIZES = [16, 64, 256] as const;
 
 /** Reducers with a public parameter: count_above's threshold. */
-export const REDUCER_PARAM: Record<Reducer, string | undefined> = { sum: undefined, count_above: "threshold", max: undefined };
+export const REDUCER_PARAM: Record<Reducer, string | undefined> = {
+  sum: undefined,
+  count_above: "threshold",
+  max: undefined,
+};
 const TEMPLATE: Record<Reducer, string> = { sum: "ReadingsSum", count_above: "ReadingsCountAbove", max: "ReadingsMax" };
 
 export type CircuitName = `readings_${Reducer}_${number}` | "register";
@@ -25,7 +29,13 @@ export interface CircuitSpec {
 export const readingsName = (reducer: Reducer, k: number): CircuitName => `readings_${reducer}_${k}`;
 
 export function readingsSpec(reducer: Reducer, k: number): CircuitSpec {
-  const pub = ["imageId", "deviceId", "epoch", "claimOutput", ...(REDUCER_PARAM[reducer] ? [REDUCER_PARAM[reducer]!] : [])];
+  const pub = [
+    "imageId",
+    "deviceId",
+    "epoch",
+    "claimOutput",
+    ...(REDUCER_PARAM[reducer] ? [REDUCER_PARAM[reducer]!] : []),
+  ];
   return {
     name: readingsName(reducer, k),
     kind: "readings",
@@ -44,11 +54,19 @@ export const registerSpec: CircuitSpec = {
 };
 
 /** Built by default: sum at every size (the devnet's applets), the other reducers at K=16, and registration. */
-export const DEFAULT_CIRCUITS: CircuitName[] = ["readings_sum_16", "readings_sum_64", "readings_sum_256", "readings_count_above_16", "readings_max_16", "register"];
+export const DEFAULT_CIRCUITS: CircuitName[] = [
+  "readings_sum_16",
+  "readings_sum_64",
+  "readings_sum_256",
+  "readings_count_above_16",
+  "readings_max_16",
+  "register",
+];
 
 export function specOf(name: string): CircuitSpec {
   if (name === "register") return registerSpec;
   const m = /^readings_(sum|count_above|max)_(\d+)$/.exec(name);
-  if (!m || !(Number(m[2]) >= 1)) throw new RangeError(`unknown circuit ${JSON.stringify(name)}: use readings_<sum|count_above|max>_<K> or register`);
+  if (!m || !(Number(m[2]) >= 1))
+    throw new RangeError(`unknown circuit ${JSON.stringify(name)}: use readings_<sum|count_above|max>_<K> or register`);
   return readingsSpec(m[1] as Reducer, Number(m[2]));
 }

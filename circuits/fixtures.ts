@@ -1,5 +1,14 @@
 /** Test fixtures: deterministic device keys and signed chains (device-sdk's JS reference backend signs). */
-import { buildJsBackend, loadDeviceKey, genesisHash, hashReading, padValues, packEpoch, type DeviceKey, type EddsaBackend } from "../device-sdk/index.ts";
+import {
+  buildJsBackend,
+  loadDeviceKey,
+  genesisHash,
+  hashReading,
+  padValues,
+  packEpoch,
+  type DeviceKey,
+  type EddsaBackend,
+} from "../device-sdk/index.ts";
 import type { ChainReading } from "./witness.ts";
 
 export const IMAGE_ID = "0x" + "ab".repeat(32);
@@ -37,8 +46,10 @@ export async function makeChain(key: DeviceKey, points: Point[]): Promise<ChainR
 /** before (ts < start), `inside` readings spaced 1 s apart from the epoch start, one signed reading after the end. */
 export function epochPoints(inside: bigint[], opts: { before?: number; after?: number } = {}): Point[] {
   const pts: Point[] = [];
-  for (let i = 0; i < (opts.before ?? 1); i++) pts.push({ ts: EPOCH.startMs - 5000n + BigInt(i), v: 1000n + BigInt(i) });
+  for (let i = 0; i < (opts.before ?? 1); i++)
+    pts.push({ ts: EPOCH.startMs - 5000n + BigInt(i), v: 1000n + BigInt(i) });
   inside.forEach((v, i) => pts.push({ ts: EPOCH.startMs + BigInt(i) * 1000n, v }));
-  for (let i = 0; i < (opts.after ?? 1); i++) pts.push({ ts: EPOCH.startMs + EPOCH.lengthMs + BigInt(i) * 10n, v: 7n, sign: i === (opts.after ?? 1) - 1 });
+  for (let i = 0; i < (opts.after ?? 1); i++)
+    pts.push({ ts: EPOCH.startMs + EPOCH.lengthMs + BigInt(i) * 10n, v: 7n, sign: i === (opts.after ?? 1) - 1 });
   return pts;
 }

@@ -2,14 +2,40 @@
  * circuits/: Groth16 proofs (circom 2 + snarkjs) that a device's signed readings reduce to a claimed output, and that
  * a device key signed its registration. The only module other layers import.
  */
-export { proveClaim, closeProver, getDefaultPool, verificationKey, type ProveClaimOptions, type ProveResult } from "./prover.ts";
+export {
+  proveClaim,
+  closeProver,
+  getDefaultPool,
+  verificationKey,
+  type ProveClaimOptions,
+  type ProveResult,
+} from "./prover.ts";
 export { verifyReceipt, verifyGroth16, type ExpectedApplet, type VerifyReceiptOptions } from "./verify.ts";
 export { proveRegistration, verifyRegistration, type RegistrationProof } from "./register.ts";
 export { ProverPool } from "./pool.ts";
-export { toCalldata, receiptToJSON, receiptFromJSON, claimPublicSignals, type Receipt, type Seal, type Claim, type Segment, type Calldata } from "./receipt.ts";
+export {
+  toCalldata,
+  receiptToJSON,
+  receiptFromJSON,
+  claimPublicSignals,
+  type Receipt,
+  type Seal,
+  type Claim,
+  type Segment,
+  type Calldata,
+} from "./receipt.ts";
 export { selectSegment, type ChainReading, type ChainSegment } from "./witness.ts";
 export { reduce } from "./reduce.ts";
-export { REDUCERS, SIZES, DEFAULT_CIRCUITS, REDUCER_PARAM, readingsName, specOf, type Reducer, type CircuitName } from "./catalog.ts";
+export {
+  REDUCERS,
+  SIZES,
+  DEFAULT_CIRCUITS,
+  REDUCER_PARAM,
+  readingsName,
+  specOf,
+  type Reducer,
+  type CircuitName,
+} from "./catalog.ts";
 export { artifactsOf, isBuilt, buildCircuits, BUILD_DIR, ROOT } from "./setup/build.ts";
 export { prodSetup } from "./setup/prod-setup.ts";
 export { DEV_SEED, INSECURE_WARNING } from "./setup/seed.ts";

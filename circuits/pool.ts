@@ -40,17 +40,30 @@ export class ProverPool {
   constructor(readonly concurrency = 1) {}
 
   private spawn(): ChildProcess {
-    const child = fork(fileURLToPath(new URL("./prove-worker.mjs", import.meta.url)), [], { serialization: "advanced", execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
-    child.on("message", (m: { id?: number; ready?: boolean; progress?: string; error?: string } & Partial<RawProof>) => {
-      const job = this.running.get(child);
-      if (m.ready || !job || m.id !== job.id) return;
-      if (m.progress) return job.onProgress?.(m.progress);
-      this.running.delete(child);
-      this.idle.push(child);
-      if (m.error) job.reject(new ProvingError(`proving failed: ${m.error.split("\n")[0]}`, { details: "the inputs violate the circuit's constraints (witness) or the keys are unreadable", cause: m.error }));
-      else job.resolve(m as RawProof);
-      this.pump();
+    const child = fork(fileURLToPath(new URL("./prove-worker.mjs", import.meta.url)), [], {
+      serialization: "advanced",
+      execArgv: [],
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
+    child.on(
+      "message",
+      (m: { id?: number; ready?: boolean; progress?: string; error?: string } & Partial<RawProof>) => {
+        const job = this.running.get(child);
+        if (m.ready || !job || m.id !== job.id) return;
+        if (m.progress) return job.onProgress?.(m.progress);
+        this.running.delete(child);
+        this.idle.push(child);
+        if (m.error)
+          job.reject(
+            new ProvingError(`proving failed: ${m.error.split("\n")[0]}`, {
+              details: "the inputs violate the circuit's constraints (witness) or the keys are unreadable",
+              cause: m.error,
+            }),
+          );
+        else job.resolve(m as RawProof);
+        this.pump();
+      },
+    );
     child.on("exit", (code, signal) => {
       this.all = this.all.filter((c) => c !== child);
       this.idle = this.idle.filter((c) => c !== child);
@@ -61,8 +74,12 @@ export class ProverPool {
       if (job)
         job.reject(
           stopped
-            ? new ProvingError(`the proving process was stopped (${signal ?? "pool closed"}) before finishing`, { details: "the proof is retried when the worker runs again" })
-            : new ProvingError(`the proving process exited (${signal ?? `code ${code}`}) before finishing`, { details: "out of memory? try a smaller K or fewer concurrent proofs" }),
+            ? new ProvingError(`the proving process was stopped (${signal ?? "pool closed"}) before finishing`, {
+                details: "the proof is retried when the worker runs again",
+              })
+            : new ProvingError(`the proving process exited (${signal ?? `code ${code}`}) before finishing`, {
+                details: "out of memory? try a smaller K or fewer concurrent proofs",
+              }),
         );
       if (!this.closed) this.pump();
     });
@@ -94,6 +111,11 @@ export class ProverPool {
     this.closed = true;
     for (const j of this.queue) j.reject(new ProvingError("the prover pool was closed"));
     this.queue = [];
-    await Promise.all(this.all.map((c) => new Promise<void>((res) => (c.exitCode !== null ? res() : (c.once("exit", () => res()), c.disconnect())))));
+    await Promise.all(
+      this.all.map(
+        (c) =>
+          new Promise<void>((res) => (c.exitCode !== null ? res() : (c.once("exit", () => res()), c.disconnect()))),
+      ),
+    );
   }
 }

@@ -21,10 +21,24 @@ process.on("message", async (msg) => {
     await snarkjs.wtns.calculate(msg.input, msg.wasm, wtns);
     const witnessMs = performance.now() - t0;
     stage("prove");
-    const logger = { debug: (m) => (/^(Reading|Building|QAP|Multiexp|Construct)/.test(m) ? stage(m) : undefined), info() {}, warn() {}, error() {} };
+    const logger = {
+      debug: (m) => (/^(Reading|Building|QAP|Multiexp|Construct)/.test(m) ? stage(m) : undefined),
+      info() {},
+      warn() {},
+      error() {},
+    };
     const { proof, publicSignals } = await snarkjs.groth16.prove(msg.zkey, wtns, logger);
     const cpu = process.cpuUsage(cpu0);
-    send({ id: msg.id, proof, publicSignals, witnessMs, totalMs: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000, stages, maxRssKb: process.resourceUsage().maxRSS });
+    send({
+      id: msg.id,
+      proof,
+      publicSignals,
+      witnessMs,
+      totalMs: performance.now() - t0,
+      cpuMs: (cpu.user + cpu.system) / 1000,
+      stages,
+      maxRssKb: process.resourceUsage().maxRSS,
+    });
   } catch (err) {
     send({ id: msg.id, error: String((err && err.message) || err) });
   }

@@ -3,11 +3,24 @@
  * Proving runs in child processes (pool.ts); verifying is a pairing check in-process (tens of milliseconds).
  */
 import { readFileSync, existsSync } from "node:fs";
-import { imageIdToField, packEpoch, unpackEpoch, deviceIdOf, type EpochWindow, type PublicKey } from "../device-sdk/index.ts";
+import {
+  imageIdToField,
+  packEpoch,
+  unpackEpoch,
+  deviceIdOf,
+  type EpochWindow,
+  type PublicKey,
+} from "../device-sdk/index.ts";
 import { parseImageId, type ImageId } from "../core/index.ts";
 import { SIZES, REDUCERS, REDUCER_PARAM, readingsName, type Reducer } from "./catalog.ts";
 import { artifactsOf, isBuilt, BUILD_DIR } from "./setup/build.ts";
-import { TooManyReadingsError, ClaimMismatchError, InvalidProveOptionsError, CircuitNotBuiltError, ProvingError } from "./errors.ts";
+import {
+  TooManyReadingsError,
+  ClaimMismatchError,
+  InvalidProveOptionsError,
+  CircuitNotBuiltError,
+  ProvingError,
+} from "./errors.ts";
 import { selectSegment, readingsInput, type ChainReading } from "./witness.ts";
 import { reduce } from "./reduce.ts";
 import { claimPublicSignals, type Receipt, type G1, type G2 } from "./receipt.ts";
@@ -61,7 +74,10 @@ function normalizeImageId(id: string): ImageId {
 }
 
 export async function proveClaim(opts: ProveClaimOptions): Promise<ProveResult> {
-  if (!REDUCERS.includes(opts.reducer)) throw new InvalidProveOptionsError(`unknown reducer ${JSON.stringify(opts.reducer)}: use one of ${REDUCERS.join(", ")}`);
+  if (!REDUCERS.includes(opts.reducer))
+    throw new InvalidProveOptionsError(
+      `unknown reducer ${JSON.stringify(opts.reducer)}: use one of ${REDUCERS.join(", ")}`,
+    );
   const imageId = normalizeImageId(opts.imageId);
   let window: EpochWindow;
   let epoch: bigint;
@@ -73,41 +89,71 @@ export async function proveClaim(opts: ProveClaimOptions): Promise<ProveResult> 
   }
   const paramName = REDUCER_PARAM[opts.reducer];
   const param = paramName ? opts.params?.threshold : undefined;
-  if (paramName && param === undefined) throw new InvalidProveOptionsError(`reducer ${opts.reducer} needs params.${paramName}`);
+  if (paramName && param === undefined)
+    throw new InvalidProveOptionsError(`reducer ${opts.reducer} needs params.${paramName}`);
 
   const segment = selectSegment(opts.readings, opts.devicePublicKey, window);
   const insideValues = segment.slots.slice(0, segment.insideCount).map((r) => r.values[0] ?? 0n);
   const output = reduce(opts.reducer, insideValues, param);
   if (opts.claim !== undefined && opts.claim !== output) {
-    throw new ClaimMismatchError(`the applet claims ${opts.claim} but the ${opts.reducer} of the epoch's ${segment.insideCount} reading(s) is ${output}`, {
-      details: "the applet's declared reducer does not match what it computes; fix the applet or its declared reducer",
-      docsPath: "docs/circuits.md#reducers",
-    });
+    throw new ClaimMismatchError(
+      `the applet claims ${opts.claim} but the ${opts.reducer} of the epoch's ${segment.insideCount} reading(s) is ${output}`,
+      {
+        details:
+          "the applet's declared reducer does not match what it computes; fix the applet or its declared reducer",
+        docsPath: "docs/circuits.md#reducers",
+      },
+    );
   }
 
   const sizes = [...(opts.sizes ?? SIZES)].sort((a, b) => a - b);
   const needed = segment.slots.length;
   const k = sizes.find((s) => s >= needed);
   if (k === undefined) {
-    throw new TooManyReadingsError(`the segment needs ${needed} slots (${segment.insideCount} in the epoch, ${needed - segment.insideCount} after it up to the first signed reading) but the largest circuit has ${sizes[sizes.length - 1]}`, {
-      details: "use shorter epochs, have the device sign a reading soon after each epoch ends, or build a larger circuit (npm run build:circuits -- --circuits readings_<reducer>_<K>) and pass it in sizes",
-      docsPath: "docs/circuits.md#sizes",
-    });
+    throw new TooManyReadingsError(
+      `the segment needs ${needed} slots (${segment.insideCount} in the epoch, ${needed - segment.insideCount} after it up to the first signed reading) but the largest circuit has ${sizes[sizes.length - 1]}`,
+      {
+        details:
+          "use shorter epochs, have the device sign a reading soon after each epoch ends, or build a larger circuit (npm run build:circuits -- --circuits readings_<reducer>_<K>) and pass it in sizes",
+        docsPath: "docs/circuits.md#sizes",
+      },
+    );
   }
   const name = readingsName(opts.reducer, k);
   const buildDir = opts.buildDir ?? BUILD_DIR;
   const files = artifactsOf(name, buildDir);
   if (!(opts.buildDir ? existsSync(files.zkey) && existsSync(files.wasm) : isBuilt(name))) {
-    throw new CircuitNotBuiltError(`circuit ${name} is not built (or its keys are stale)`, { details: `run \`npm run build:circuits -- --circuits ${name}\`` });
+    throw new CircuitNotBuiltError(`circuit ${name} is not built (or its keys are stale)`, {
+      details: `run \`npm run build:circuits -- --circuits ${name}\``,
+    });
   }
-  const input = readingsInput({ segment, k, publicKey: opts.devicePublicKey, imageIdField: imageIdToField(imageId), epoch, output, param });
+  const input = readingsInput({
+    segment,
+    k,
+    publicKey: opts.devicePublicKey,
+    imageIdField: imageIdToField(imageId),
+    epoch,
+    output,
+    param,
+  });
   opts.onProgress?.({ stage: "queued", circuit: name });
-  const raw = await (opts.pool ?? getDefaultPool()).prove(input, files.wasm, files.zkey, (stage) => opts.onProgress?.({ stage, circuit: name }));
-  const claim = { imageId, deviceId: deviceIdOf(opts.devicePublicKey), epoch, output, reducer: opts.reducer, ...(param !== undefined ? { param } : {}) };
+  const raw = await (opts.pool ?? getDefaultPool()).prove(input, files.wasm, files.zkey, (stage) =>
+    opts.onProgress?.({ stage, circuit: name }),
+  );
+  const claim = {
+    imageId,
+    deviceId: deviceIdOf(opts.devicePublicKey),
+    epoch,
+    output,
+    reducer: opts.reducer,
+    ...(param !== undefined ? { param } : {}),
+  };
   const publicSignals = raw.publicSignals.map(BigInt);
   const expected = claimPublicSignals(claim);
   if (publicSignals.length !== expected.length || publicSignals.some((s, i) => s !== expected[i])) {
-    throw new ProvingError(`circuit ${name} produced public signals [${publicSignals}] instead of [${expected}]`, { details: "the circuit and circuits/catalog.ts disagree on the public signal order" });
+    throw new ProvingError(`circuit ${name} produced public signals [${publicSignals}] instead of [${expected}]`, {
+      details: "the circuit and circuits/catalog.ts disagree on the public signal order",
+    });
   }
   const { proof, publicSignals: _p, ...stats } = raw;
   const p = proof;
@@ -126,7 +172,11 @@ export async function proveClaim(opts: ProveClaimOptions): Promise<ProveResult> 
     },
     claim,
     ...(opts.journalDigest ? { journalDigest: opts.journalDigest } : {}),
-    segment: { firstSeq: segment.slots[0]!.seq, signedSeq: segment.slots[segment.slots.length - 1]!.seq, insideCount: segment.insideCount },
+    segment: {
+      firstSeq: segment.slots[0]!.seq,
+      signedSeq: segment.slots[segment.slots.length - 1]!.seq,
+      insideCount: segment.insideCount,
+    },
     publicSignals,
     stats,
   };
@@ -137,7 +187,10 @@ export function verificationKey(circuit: string, buildDir = BUILD_DIR): unknown 
   const key = `${buildDir}\0${circuit}`;
   if (!vkeys.has(key)) {
     const file = artifactsOf(circuit, buildDir).vkey;
-    if (!existsSync(file)) throw new CircuitNotBuiltError(`no verification key for ${circuit} at ${file}`, { details: `run \`npm run build:circuits -- --circuits ${circuit}\`` });
+    if (!existsSync(file))
+      throw new CircuitNotBuiltError(`no verification key for ${circuit} at ${file}`, {
+        details: `run \`npm run build:circuits -- --circuits ${circuit}\``,
+      });
     vkeys.set(key, JSON.parse(readFileSync(file, "utf8")));
   }
   return vkeys.get(key);
@@ -148,7 +201,11 @@ export function snarkjsProof(s: { a: G1; b: G2; c: G1 }) {
     protocol: "groth16",
     curve: "bn128",
     pi_a: [s.a[0].toString(), s.a[1].toString(), "1"],
-    pi_b: [[s.b[0][0].toString(), s.b[0][1].toString()], [s.b[1][0].toString(), s.b[1][1].toString()], ["1", "0"]],
+    pi_b: [
+      [s.b[0][0].toString(), s.b[0][1].toString()],
+      [s.b[1][0].toString(), s.b[1][1].toString()],
+      ["1", "0"],
+    ],
     pi_c: [s.c[0].toString(), s.c[1].toString(), "1"],
   };
 }

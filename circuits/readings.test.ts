@@ -26,7 +26,14 @@ async function witnessOk(input: CircuitInput, name = "readings_sum_16"): Promise
 
 function inputFor(key: DeviceKey, readings: ChainReading[], output: bigint, k = 16): CircuitInput {
   const segment = selectSegment(readings, key.publicKey, EPOCH);
-  return readingsInput({ segment, k, publicKey: key.publicKey, imageIdField: imageIdToField(IMAGE_ID), epoch: EPOCH_PACKED, output });
+  return readingsInput({
+    segment,
+    k,
+    publicKey: key.publicKey,
+    imageIdField: imageIdToField(IMAGE_ID),
+    epoch: EPOCH_PACKED,
+    output,
+  });
 }
 
 const clone = (i: CircuitInput): CircuitInput => JSON.parse(JSON.stringify(i));
@@ -105,7 +112,8 @@ describe("Readings(16) with the sum reducer", { timeout: 120_000 }, () => {
     i.beforeTs = r1.ts.toString();
     i.beforeValues = r1.values.map(String);
     i.beforePrev = r1.prev.toString();
-    for (const f of ["ts", "values", "enabled", "inside"] as const) (i[f] as unknown[]).splice(0, 1), (i[f] as unknown[]).push(f === "values" ? ["0", "0", "0", "0"] : "0");
+    for (const f of ["ts", "values", "enabled", "inside"] as const)
+      ((i[f] as unknown[]).splice(0, 1), (i[f] as unknown[]).push(f === "values" ? ["0", "0", "0", "0"] : "0"));
     i.claimOutput = "18";
     expect(await witnessOk(i)).toBe(false);
     // Or start from genesis while the chain has a before reading: the seq and prev no longer match.
@@ -137,11 +145,24 @@ describe("Readings(16) with the sum reducer", { timeout: 120_000 }, () => {
   });
 
   it("rejects a repeated or decreasing seq, even when the device signed it", async () => {
-    for (const seqs of [[1n, 2n, 2n, 3n, 4n], [1n, 3n, 2n, 4n, 5n]]) {
+    for (const seqs of [
+      [1n, 2n, 2n, 3n, 4n],
+      [1n, 3n, 2n, 4n, 5n],
+    ]) {
       const pts = epochPoints(VALUES);
-      const c = await signedChain(key, pts.map((p, n) => ({ seq: seqs[n]!, ts: p.ts, v: p.v })));
+      const c = await signedChain(
+        key,
+        pts.map((p, n) => ({ seq: seqs[n]!, ts: p.ts, v: p.v })),
+      );
       const seg = { before: c[0], slots: c.slice(1), insideCount: 3 };
-      const i = readingsInput({ segment: seg, k: 16, publicKey: key.publicKey, imageIdField: imageIdToField(IMAGE_ID), epoch: EPOCH_PACKED, output: 23n });
+      const i = readingsInput({
+        segment: seg,
+        k: 16,
+        publicKey: key.publicKey,
+        imageIdField: imageIdToField(IMAGE_ID),
+        epoch: EPOCH_PACKED,
+        output: 23n,
+      });
       expect(await witnessOk(i)).toBe(false);
     }
   });
@@ -156,8 +177,18 @@ describe("Readings(16) with the sum reducer", { timeout: 120_000 }, () => {
   it("rejects decreasing ts inside the segment, even when the device signed it", async () => {
     const pts = epochPoints(VALUES);
     [pts[2]!.ts, pts[3]!.ts] = [pts[3]!.ts, pts[2]!.ts];
-    const c = await signedChain(key, pts.map((p, n) => ({ seq: BigInt(n + 1), ts: p.ts, v: p.v })));
-    const i = readingsInput({ segment: { before: c[0], slots: c.slice(1), insideCount: 3 }, k: 16, publicKey: key.publicKey, imageIdField: imageIdToField(IMAGE_ID), epoch: EPOCH_PACKED, output: 23n });
+    const c = await signedChain(
+      key,
+      pts.map((p, n) => ({ seq: BigInt(n + 1), ts: p.ts, v: p.v })),
+    );
+    const i = readingsInput({
+      segment: { before: c[0], slots: c.slice(1), insideCount: 3 },
+      k: 16,
+      publicKey: key.publicKey,
+      imageIdField: imageIdToField(IMAGE_ID),
+      epoch: EPOCH_PACKED,
+      output: 23n,
+    });
     expect(await witnessOk(i)).toBe(false);
   });
 
@@ -190,7 +221,15 @@ describe("Readings(16): reduced values lie in [0, 2^63) in every circuit", { tim
   const negInput = async (values: bigint[], output: bigint, param?: bigint) => {
     const c = await makeChain(key, epochPoints(values));
     const segment = { before: c[0], slots: c.slice(1), insideCount: values.length };
-    return readingsInput({ segment, k: 16, publicKey: key.publicKey, imageIdField: imageIdToField(IMAGE_ID), epoch: EPOCH_PACKED, output, param });
+    return readingsInput({
+      segment,
+      k: 16,
+      publicKey: key.publicKey,
+      imageIdField: imageIdToField(IMAGE_ID),
+      epoch: EPOCH_PACKED,
+      output,
+      param,
+    });
   };
 
   it("sum: a signed chain with a negative inside value has no witness for the wrapped sum r - 5, nor for any small output", async () => {

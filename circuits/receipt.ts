@@ -60,13 +60,18 @@ export function claimPublicSignals(c: Claim): bigint[] {
 const big = (v: unknown, what: string): bigint => {
   if (typeof v === "bigint") return v;
   if (typeof v === "string" && /^(0|[1-9][0-9]*)$/.test(v)) return BigInt(v);
-  throw new ReceiptFormatError(`receipt field ${what} must be a non-negative decimal string, got ${JSON.stringify(v)?.slice(0, 80)}`);
+  throw new ReceiptFormatError(
+    `receipt field ${what} must be a non-negative decimal string, got ${JSON.stringify(v)?.slice(0, 80)}`,
+  );
 };
 
 /** The four receipt fields only (a ProveResult's stats stay out), bigints as decimal strings. */
 export function receiptToJSON(r: Receipt): string {
   const { seal, claim, journalDigest, segment, publicSignals } = r;
-  return JSON.stringify({ seal, claim, ...(journalDigest ? { journalDigest } : {}), segment, publicSignals }, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
+  return JSON.stringify(
+    { seal, claim, ...(journalDigest ? { journalDigest } : {}), segment, publicSignals },
+    (_k, v) => (typeof v === "bigint" ? v.toString() : v),
+  );
 }
 
 export function receiptFromJSON(json: string | unknown): Receipt {
@@ -78,9 +83,11 @@ export function receiptFromJSON(json: string | unknown): Receipt {
   }
   // Receipts written before the vocabulary change call the segment `journal` and keep the run's digest inside it.
   const seg = o?.segment ?? o?.journal;
-  if (!o || typeof o !== "object" || !o.seal || !o.claim || !seg || !Array.isArray(o.publicSignals)) throw new ReceiptFormatError("receipt needs seal, claim, segment and publicSignals");
+  if (!o || typeof o !== "object" || !o.seal || !o.claim || !seg || !Array.isArray(o.publicSignals))
+    throw new ReceiptFormatError("receipt needs seal, claim, segment and publicSignals");
   const journalDigest = o.journalDigest ?? o.journal?.journalDigest;
-  if (journalDigest !== undefined && !/^(0x)?[0-9a-f]{64}$/.test(String(journalDigest))) throw new ReceiptFormatError("journalDigest must be 64 hex digits");
+  if (journalDigest !== undefined && !/^(0x)?[0-9a-f]{64}$/.test(String(journalDigest)))
+    throw new ReceiptFormatError("journalDigest must be 64 hex digits");
   const s = o.seal;
   let spec;
   try {
@@ -88,23 +95,46 @@ export function receiptFromJSON(json: string | unknown): Receipt {
   } catch (e) {
     throw new ReceiptFormatError(`receipt names an unknown circuit ${JSON.stringify(s.circuit)}`, { cause: e });
   }
-  if (s.protocol !== "groth16" || s.curve !== "bn128") throw new ReceiptFormatError("only groth16 over bn128 receipts are supported");
+  if (s.protocol !== "groth16" || s.curve !== "bn128")
+    throw new ReceiptFormatError("only groth16 over bn128 receipts are supported");
   const pair = (p: unknown, w: string): G1 => {
     if (!Array.isArray(p) || p.length !== 2) throw new ReceiptFormatError(`receipt field ${w} must be a pair`);
     return [big(p[0], w), big(p[1], w)];
   };
   const c = o.claim;
-  if (typeof c.imageId !== "string" || !isImageId(c.imageId.toLowerCase())) throw new ReceiptFormatError("claim.imageId must be 0x + 64 hex digits");
-  if (!REDUCERS.includes(c.reducer)) throw new ReceiptFormatError(`claim.reducer must be one of ${REDUCERS.join(", ")}`);
+  if (typeof c.imageId !== "string" || !isImageId(c.imageId.toLowerCase()))
+    throw new ReceiptFormatError("claim.imageId must be 0x + 64 hex digits");
+  if (!REDUCERS.includes(c.reducer))
+    throw new ReceiptFormatError(`claim.reducer must be one of ${REDUCERS.join(", ")}`);
   const bArr = Array.isArray(s.b) && s.b.length === 2 ? s.b : [];
   const receipt: Receipt = {
-    seal: { protocol: "groth16", curve: "bn128", circuit: spec.name, k: Number(s.k), a: pair(s.a, "seal.a"), b: [pair(bArr[0], "seal.b[0]"), pair(bArr[1], "seal.b[1]")], c: pair(s.c, "seal.c") },
-    claim: { imageId: parseImageId(c.imageId), deviceId: big(c.deviceId, "claim.deviceId"), epoch: big(c.epoch, "claim.epoch"), output: big(c.output, "claim.output"), reducer: c.reducer, ...(c.param !== undefined ? { param: big(c.param, "claim.param") } : {}) },
+    seal: {
+      protocol: "groth16",
+      curve: "bn128",
+      circuit: spec.name,
+      k: Number(s.k),
+      a: pair(s.a, "seal.a"),
+      b: [pair(bArr[0], "seal.b[0]"), pair(bArr[1], "seal.b[1]")],
+      c: pair(s.c, "seal.c"),
+    },
+    claim: {
+      imageId: parseImageId(c.imageId),
+      deviceId: big(c.deviceId, "claim.deviceId"),
+      epoch: big(c.epoch, "claim.epoch"),
+      output: big(c.output, "claim.output"),
+      reducer: c.reducer,
+      ...(c.param !== undefined ? { param: big(c.param, "claim.param") } : {}),
+    },
     ...(journalDigest !== undefined ? { journalDigest: String(journalDigest) } : {}),
-    segment: { firstSeq: big(seg.firstSeq, "segment.firstSeq"), signedSeq: big(seg.signedSeq, "segment.signedSeq"), insideCount: Number(seg.insideCount) },
+    segment: {
+      firstSeq: big(seg.firstSeq, "segment.firstSeq"),
+      signedSeq: big(seg.signedSeq, "segment.signedSeq"),
+      insideCount: Number(seg.insideCount),
+    },
     publicSignals: (o.publicSignals as unknown[]).map((v, i) => big(v, `publicSignals[${i}]`)),
   };
-  if (spec.k !== undefined && receipt.seal.k !== spec.k) throw new ReceiptFormatError(`seal.k ${receipt.seal.k} does not match circuit ${spec.name}`);
+  if (spec.k !== undefined && receipt.seal.k !== spec.k)
+    throw new ReceiptFormatError(`seal.k ${receipt.seal.k} does not match circuit ${spec.name}`);
   return receipt;
 }
 
@@ -119,6 +149,17 @@ export interface Calldata {
 
 export function toCalldata(r: Receipt): Calldata {
   const { a, b, c, k } = r.seal;
-  const proof = AbiCoder.defaultAbiCoder().encode(["uint256", "uint256[2]", "uint256[2][2]", "uint256[2]"], [BigInt(k), a, [[b[0][1], b[0][0]], [b[1][1], b[1][0]]], c]);
+  const proof = AbiCoder.defaultAbiCoder().encode(
+    ["uint256", "uint256[2]", "uint256[2][2]", "uint256[2]"],
+    [
+      BigInt(k),
+      a,
+      [
+        [b[0][1], b[0][0]],
+        [b[1][1], b[1][0]],
+      ],
+      c,
+    ],
+  );
   return { imageId: r.claim.imageId, deviceId: r.claim.deviceId, epoch: r.claim.epoch, output: r.claim.output, proof };
 }

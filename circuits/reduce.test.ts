@@ -5,7 +5,8 @@ import { referenceClaims } from "../toolchain/index.ts";
 import { reduce } from "./reduce.ts";
 import { ValueRangeError } from "./errors.ts";
 
-const readings = (values: bigint[]) => values.map((v, i) => ({ deviceId: 7n, seq: BigInt(i + 1), ts: BigInt(i), values: [v, 0n, 0n, 0n] }));
+const readings = (values: bigint[]) =>
+  values.map((v, i) => ({ deviceId: 7n, seq: BigInt(i + 1), ts: BigInt(i), values: [v, 0n, 0n, 0n] }));
 
 describe("reducers: one definition for the runtime and the circuits", () => {
   it("sum, count_above (strict) and max (from 0)", () => {
@@ -16,7 +17,11 @@ describe("reducers: one definition for the runtime and the circuits", () => {
   });
 
   it("referenceClaims and the circuits' reduce give the same output on [0, 2^63)", () => {
-    const cases: [("sum" | "count_above" | "max"), bigint | undefined][] = [["sum", undefined], ["count_above", 6n], ["max", undefined]];
+    const cases: ["sum" | "count_above" | "max", bigint | undefined][] = [
+      ["sum", undefined],
+      ["count_above", 6n],
+      ["max", undefined],
+    ];
     for (const values of [[5n, 7n, 11n], [0n], [(1n << 63n) - 1n, 1n, 3n], [9n, 9n, 2n, 6n]]) {
       for (const [r, p] of cases) expect(referenceClaims(r, p, readings(values)).get(7n)).toBe(reduce(r, values, p));
     }

@@ -39,7 +39,11 @@ let pool: FixedBasePool;
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), "mfi-setup-"));
   writeFileSync(join(dir, "toy.circom"), TOY);
-  const r = spawnSync(process.execPath, [require.resolve("circom2/cli.js"), "toy.circom", "--r1cs", "--wasm", "--O2", "-o", "."], { cwd: dir, encoding: "utf8" });
+  const r = spawnSync(
+    process.execPath,
+    [require.resolve("circom2/cli.js"), "toy.circom", "--r1cs", "--wasm", "--O2", "-o", "."],
+    { cwd: dir, encoding: "utf8" },
+  );
   if (r.status !== 0) throw new Error(r.stdout + r.stderr);
   pool = new FixedBasePool(2);
 });
@@ -75,21 +79,47 @@ describe("direct dev setup vs snarkjs", { timeout: 240_000 }, () => {
   });
 
   it("produces a phase-2 key snarkjs zkey verify accepts, that proves and verifies, reproducibly", async () => {
-    const files = (p: string) => ({ r1cs: join(dir, "toy.r1cs"), zkey: join(dir, `${p}.zkey`), vkey: join(dir, `${p}.vkey.json`), solidity: join(dir, `${p}.sol`) });
+    const files = (p: string) => ({
+      r1cs: join(dir, "toy.r1cs"),
+      zkey: join(dir, `${p}.zkey`),
+      vkey: join(dir, `${p}.vkey.json`),
+      solidity: join(dir, `${p}.sol`),
+    });
     await devSetup({ name: "toy", files: files("one"), pool });
     await devSetup({ name: "toy", files: files("two"), pool });
-    for (const f of ["zkey", "vkey", "solidity"] as const) expect(readFileSync(files("one")[f]).equals(readFileSync(files("two")[f]))).toBe(true);
+    for (const f of ["zkey", "vkey", "solidity"] as const)
+      expect(readFileSync(files("one")[f]).equals(readFileSync(files("two")[f]))).toBe(true);
     expect(readFileSync(files("one").solidity, "utf8")).toContain("contract Groth16Verifier_toy");
-    expect(await snarkjs.zKey.verifyFromR1cs(join(dir, "toy.r1cs"), join(dir, "toy.ptau"), files("one").zkey)).toBe(true);
+    expect(await snarkjs.zKey.verifyFromR1cs(join(dir, "toy.r1cs"), join(dir, "toy.ptau"), files("one").zkey)).toBe(
+      true,
+    );
     // Splicing pre-divided C and H into the beacon's output equals running the beacon over the full zkey.
-    await writeInitialZkey({ r1csPath: join(dir, "toy.r1cs"), zkeyPath: join(dir, "full.init"), toxic: devToxic(), pool });
-    await snarkjs.zKey.beacon(join(dir, "full.init"), join(dir, "full.zkey"), "machinefi dev beacon (INSECURE) toy", devBeaconHash("toy"), DEV_BEACON_ITERATIONS_EXP);
+    await writeInitialZkey({
+      r1csPath: join(dir, "toy.r1cs"),
+      zkeyPath: join(dir, "full.init"),
+      toxic: devToxic(),
+      pool,
+    });
+    await snarkjs.zKey.beacon(
+      join(dir, "full.init"),
+      join(dir, "full.zkey"),
+      "machinefi dev beacon (INSECURE) toy",
+      devBeaconHash("toy"),
+      DEV_BEACON_ITERATIONS_EXP,
+    );
     expect(readFileSync(files("one").zkey).equals(readFileSync(join(dir, "full.zkey")))).toBe(true);
 
     const vk = JSON.parse(readFileSync(files("one").vkey, "utf8"));
-    const x = 3n, y = 5n, a = 7n, b = 11n;
+    const x = 3n,
+      y = 5n,
+      a = 7n,
+      b = 11n;
     const c = (x * y * x + a) * b;
-    const { proof, publicSignals } = await snarkjs.groth16.fullProve({ a, b, c, x, y }, join(dir, "toy_js", "toy.wasm"), files("one").zkey);
+    const { proof, publicSignals } = await snarkjs.groth16.fullProve(
+      { a, b, c, x, y },
+      join(dir, "toy_js", "toy.wasm"),
+      files("one").zkey,
+    );
     expect(publicSignals).toEqual([a, b, c].map(String));
     expect(await snarkjs.groth16.verify(vk, publicSignals, proof)).toBe(true);
     expect(await snarkjs.groth16.verify(vk, [a, b, c + 1n].map(String), proof)).toBe(false);
@@ -99,11 +129,24 @@ describe("direct dev setup vs snarkjs", { timeout: 240_000 }, () => {
   });
 
   it("production keys: a ceremony-style ptau plus a random phase-2 contribution (not reproducible, by design)", async () => {
-    const files = (p: string) => ({ r1cs: join(dir, "toy.r1cs"), zkey: join(dir, `${p}.zkey`), vkey: join(dir, `${p}.vkey.json`), solidity: join(dir, `${p}.sol`) });
+    const files = (p: string) => ({
+      r1cs: join(dir, "toy.r1cs"),
+      zkey: join(dir, `${p}.zkey`),
+      vkey: join(dir, `${p}.vkey.json`),
+      solidity: join(dir, `${p}.sol`),
+    });
     await prodSetup({ name: "toy", ptau: join(dir, "toy.ptau"), files: files("prod") });
-    expect(await snarkjs.zKey.verifyFromR1cs(join(dir, "toy.r1cs"), join(dir, "toy.ptau"), files("prod").zkey)).toBe(true);
-    const { proof, publicSignals } = await snarkjs.groth16.fullProve({ a: 1n, b: 2n, c: 8n, x: 1n, y: 3n }, join(dir, "toy_js", "toy.wasm"), files("prod").zkey);
-    expect(await snarkjs.groth16.verify(JSON.parse(readFileSync(files("prod").vkey, "utf8")), publicSignals, proof)).toBe(true);
+    expect(await snarkjs.zKey.verifyFromR1cs(join(dir, "toy.r1cs"), join(dir, "toy.ptau"), files("prod").zkey)).toBe(
+      true,
+    );
+    const { proof, publicSignals } = await snarkjs.groth16.fullProve(
+      { a: 1n, b: 2n, c: 8n, x: 1n, y: 3n },
+      join(dir, "toy_js", "toy.wasm"),
+      files("prod").zkey,
+    );
+    expect(
+      await snarkjs.groth16.verify(JSON.parse(readFileSync(files("prod").vkey, "utf8")), publicSignals, proof),
+    ).toBe(true);
     expect(readFileSync(files("prod").solidity, "utf8")).not.toContain("DEV KEYS");
     await expect(prodSetup({ name: "toy", ptau: join(dir, "missing.ptau"), files: files("bad") })).rejects.toThrow();
   });

@@ -9,10 +9,13 @@ import { DEFAULT_CIRCUITS } from "./catalog.ts";
 import { artifactsOf, ROOT } from "./setup/build.ts";
 
 describe("committed verifiers", () => {
-  it.each(DEFAULT_CIRCUITS)("contracts/generated/Groth16Verifier_%s.sol equals the freshly generated verifier", (name) => {
-    const fresh = artifactsOf(name).solidity;
-    expect(existsSync(fresh), `${fresh} missing: run npm run build:circuits`).toBe(true);
-    const committed = join(ROOT, "contracts", "generated", `Groth16Verifier_${name}.sol`);
-    expect(readFileSync(committed, "utf8")).toBe(readFileSync(fresh, "utf8"));
-  });
+  it.each(DEFAULT_CIRCUITS)(
+    "contracts/generated/Groth16Verifier_%s.sol equals the freshly generated verifier",
+    (name) => {
+      const fresh = artifactsOf(name).solidity;
+      expect(existsSync(fresh), `${fresh} missing: run npm run build:circuits`).toBe(true);
+      const committed = join(ROOT, "contracts", "generated", `Groth16Verifier_${name}.sol`);
+      expect(readFileSync(committed, "utf8")).toBe(readFileSync(fresh, "utf8"));
+    },
+  );
 });

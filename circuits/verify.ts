@@ -33,20 +33,32 @@ export interface VerifyReceiptOptions {
 }
 
 function checkApplet(a: ExpectedApplet): { imageId: string; reducer: Reducer; param?: bigint } {
-  if (!a || !REDUCERS.includes(a.reducer)) throw new InvalidVerifyOptionsError(`expected applet needs a reducer, one of ${REDUCERS.join(", ")}; got ${JSON.stringify(a?.reducer)}`);
+  if (!a || !REDUCERS.includes(a.reducer))
+    throw new InvalidVerifyOptionsError(
+      `expected applet needs a reducer, one of ${REDUCERS.join(", ")}; got ${JSON.stringify(a?.reducer)}`,
+    );
   let imageId: ImageId;
   try {
     imageId = parseImageId(String(a.imageId));
   } catch (e) {
-    throw new InvalidVerifyOptionsError(`expected applet's imageId must be 32 bytes of hex, got ${JSON.stringify(String(a.imageId).slice(0, 80))}`, { cause: e });
+    throw new InvalidVerifyOptionsError(
+      `expected applet's imageId must be 32 bytes of hex, got ${JSON.stringify(String(a.imageId).slice(0, 80))}`,
+      { cause: e },
+    );
   }
   const paramName = REDUCER_PARAM[a.reducer];
-  if (paramName && a.param === undefined) throw new InvalidVerifyOptionsError(`reducer ${a.reducer} needs the applet's ${paramName} (applet.json param)`);
-  if (!paramName && a.param !== undefined) throw new InvalidVerifyOptionsError(`reducer ${a.reducer} takes no parameter, got ${a.param}`);
+  if (paramName && a.param === undefined)
+    throw new InvalidVerifyOptionsError(`reducer ${a.reducer} needs the applet's ${paramName} (applet.json param)`);
+  if (!paramName && a.param !== undefined)
+    throw new InvalidVerifyOptionsError(`reducer ${a.reducer} takes no parameter, got ${a.param}`);
   return { imageId, reducer: a.reducer, ...(paramName ? { param: a.param } : {}) };
 }
 
-const mismatch = (what: string) => new ReceiptMismatchError(`the receipt is not for the expected applet: ${what}`, { details: "a receipt is checked against the applet it claims for, as the vault checks it against AppletRegistry", docsPath: "docs/security.md" });
+const mismatch = (what: string) =>
+  new ReceiptMismatchError(`the receipt is not for the expected applet: ${what}`, {
+    details: "a receipt is checked against the applet it claims for, as the vault checks it against AppletRegistry",
+    docsPath: "docs/security.md",
+  });
 
 /**
  * true when the receipt's proof verifies for the expected applet; false when the proof or the claim's deviceId,
@@ -59,29 +71,63 @@ export async function verifyReceipt(receipt: Receipt, opts: VerifyReceiptOptions
   try {
     kind = specOf(receipt.seal.circuit).kind;
   } catch (e) {
-    throw new ReceiptFormatError(`receipt names an unknown circuit ${JSON.stringify(receipt.seal.circuit)}`, { cause: e });
+    throw new ReceiptFormatError(`receipt names an unknown circuit ${JSON.stringify(receipt.seal.circuit)}`, {
+      cause: e,
+    });
   }
-  if (kind !== "readings") throw mismatch(`its proof is from the ${receipt.seal.circuit} circuit, not a readings circuit (a ${kind} proof is no claim)`);
+  if (kind !== "readings")
+    throw mismatch(
+      `its proof is from the ${receipt.seal.circuit} circuit, not a readings circuit (a ${kind} proof is no claim)`,
+    );
   // The circuit follows from the applet's reducer and the receipt's size, never from the receipt's own label.
   const circuit = readingsName(applet.reducer, receipt.seal.k);
-  if (receipt.seal.circuit !== circuit) throw mismatch(`its proof is from ${receipt.seal.circuit} but the applet's reducer ${applet.reducer} is proven by ${circuit}`);
-  if (receipt.claim.reducer !== applet.reducer) throw mismatch(`it claims reducer ${receipt.claim.reducer}, the applet's is ${applet.reducer}`);
-  if (receipt.claim.imageId.toLowerCase() !== applet.imageId) throw mismatch(`it claims imageId ${receipt.claim.imageId}, the applet's is ${applet.imageId}`);
-  if (receipt.claim.param !== applet.param) throw mismatch(`it claims ${REDUCER_PARAM[applet.reducer] ?? "param"} ${receipt.claim.param ?? "(none)"}, the applet's is ${applet.param ?? "(none)"}`);
+  if (receipt.seal.circuit !== circuit)
+    throw mismatch(
+      `its proof is from ${receipt.seal.circuit} but the applet's reducer ${applet.reducer} is proven by ${circuit}`,
+    );
+  if (receipt.claim.reducer !== applet.reducer)
+    throw mismatch(`it claims reducer ${receipt.claim.reducer}, the applet's is ${applet.reducer}`);
+  if (receipt.claim.imageId.toLowerCase() !== applet.imageId)
+    throw mismatch(`it claims imageId ${receipt.claim.imageId}, the applet's is ${applet.imageId}`);
+  if (receipt.claim.param !== applet.param)
+    throw mismatch(
+      `it claims ${REDUCER_PARAM[applet.reducer] ?? "param"} ${receipt.claim.param ?? "(none)"}, the applet's is ${applet.param ?? "(none)"}`,
+    );
 
   const { deviceId, epoch, output } = receipt.claim;
-  const signals = [imageIdToField(applet.imageId), deviceId, epoch, output, ...(applet.param !== undefined ? [applet.param] : [])];
-  if (receipt.publicSignals.length !== signals.length || receipt.publicSignals.some((s, i) => s !== signals[i])) return false;
-  return verifyGroth16({ vk: verificationKey(circuit, opts.buildDir ?? BUILD_DIR), signals, proof: receipt.seal, circuit });
+  const signals = [
+    imageIdToField(applet.imageId),
+    deviceId,
+    epoch,
+    output,
+    ...(applet.param !== undefined ? [applet.param] : []),
+  ];
+  if (receipt.publicSignals.length !== signals.length || receipt.publicSignals.some((s, i) => s !== signals[i]))
+    return false;
+  return verifyGroth16({
+    vk: verificationKey(circuit, opts.buildDir ?? BUILD_DIR),
+    signals,
+    proof: receipt.seal,
+    circuit,
+  });
 }
 
 /**
  * snarkjs's groth16.verify after checking what it does not: one signal per public input of the key (it folds only
  * the signals it is given, so a short list verifies as if the missing ones were 0), each below the field modulus.
  */
-export async function verifyGroth16(o: { vk: unknown; signals: readonly bigint[]; proof: { a: G1; b: G2; c: G1 }; circuit: string }): Promise<boolean> {
+export async function verifyGroth16(o: {
+  vk: unknown;
+  signals: readonly bigint[];
+  proof: { a: G1; b: G2; c: G1 };
+  circuit: string;
+}): Promise<boolean> {
   const nPublic = (o.vk as { nPublic?: unknown }).nPublic;
-  if (o.signals.length !== nPublic) throw new ReceiptMismatchError(`${o.signals.length} public signals for ${o.circuit}, whose verification key has nPublic = ${String(nPublic)}`, { details: "snarkjs would verify a short list as if the missing signals were 0" });
+  if (o.signals.length !== nPublic)
+    throw new ReceiptMismatchError(
+      `${o.signals.length} public signals for ${o.circuit}, whose verification key has nPublic = ${String(nPublic)}`,
+      { details: "snarkjs would verify a short list as if the missing signals were 0" },
+    );
   // snarkjs reduces a signal mod r (so output r + 5 would verify as 5); the Solidity verifier refuses it.
   if (o.signals.some((s) => s < 0n || s >= R)) return false;
   try {

@@ -4,7 +4,19 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { hashReading, padValues } from "../device-sdk/index.ts";
-import { proveClaim, receiptFromJSON, SegmentError, EmptyEpochError, TooManyReadingsError, ClaimMismatchError, ValueRangeError, InvalidProveOptionsError, CircuitNotBuiltError, ReceiptFormatError, type ChainReading } from "./index.ts";
+import {
+  proveClaim,
+  receiptFromJSON,
+  SegmentError,
+  EmptyEpochError,
+  TooManyReadingsError,
+  ClaimMismatchError,
+  ValueRangeError,
+  InvalidProveOptionsError,
+  CircuitNotBuiltError,
+  ReceiptFormatError,
+  type ChainReading,
+} from "./index.ts";
 import { deviceKey, makeChain, epochPoints, EPOCH, IMAGE_ID, backend } from "./fixtures.ts";
 import type { DeviceKey } from "../device-sdk/index.ts";
 
@@ -21,7 +33,9 @@ describe("proveClaim refuses bad segments with typed errors", { timeout: 120_000
   it("another device's reading", async () => {
     const other = await deviceKey(2);
     const foreign = (await makeChain(other, epochPoints([1n])))[1]!;
-    await expect(proveClaim({ ...base(), readings: [...chain, { ...foreign, seq: 99n }] })).rejects.toBeInstanceOf(SegmentError);
+    await expect(proveClaim({ ...base(), readings: [...chain, { ...foreign, seq: 99n }] })).rejects.toBeInstanceOf(
+      SegmentError,
+    );
   });
   it("a gap in the chain", async () => {
     await expect(proveClaim({ ...base(), readings: chain.filter((r) => r.seq !== 3n) })).rejects.toThrow(/gap/);
@@ -31,7 +45,9 @@ describe("proveClaim refuses bad segments with typed errors", { timeout: 120_000
   });
   it("an epoch not yet closed by a signed reading", async () => {
     const unsignedTail = chain.map((r, i) => (i === chain.length - 1 ? { ...r, signature: null } : r));
-    await expect(proveClaim({ ...base(), readings: unsignedTail })).rejects.toThrow(/no signed reading at or after the epoch end/);
+    await expect(proveClaim({ ...base(), readings: unsignedTail })).rejects.toThrow(
+      /no signed reading at or after the epoch end/,
+    );
     await expect(proveClaim({ ...base(), readings: chain.slice(0, 4) })).rejects.toBeInstanceOf(SegmentError);
   });
   it("a fork (a reading whose prev is not the previous hash)", async () => {
@@ -39,7 +55,9 @@ describe("proveClaim refuses bad segments with typed errors", { timeout: 120_000
     await expect(proveClaim({ ...base(), readings: forked })).rejects.toThrow(/does not extend the chain/);
   });
   it("an empty epoch", async () => {
-    await expect(proveClaim({ ...base(), epoch: { startMs: 1n << 40n, lengthMs: 1000n }, readings: chain })).rejects.toBeInstanceOf(EmptyEpochError);
+    await expect(
+      proveClaim({ ...base(), epoch: { startMs: 1n << 40n, lengthMs: 1000n }, readings: chain }),
+    ).rejects.toBeInstanceOf(EmptyEpochError);
   });
   it("more slots than the largest circuit, saying what to change", async () => {
     const err = await proveClaim({ ...base(), readings: chain, sizes: [4] }).catch((e) => e);
@@ -49,7 +67,9 @@ describe("proveClaim refuses bad segments with typed errors", { timeout: 120_000
   });
   it("an applet claim the circuit would not compute", async () => {
     await expect(proveClaim({ ...base(), readings: chain, claim: 24n })).rejects.toBeInstanceOf(ClaimMismatchError);
-    await expect(proveClaim({ ...base(), readings: chain, reducer: "max", claim: 23n })).rejects.toThrow(/max of the epoch's 3 reading\(s\) is 11/);
+    await expect(proveClaim({ ...base(), readings: chain, reducer: "max", claim: 23n })).rejects.toThrow(
+      /max of the epoch's 3 reading\(s\) is 11/,
+    );
   });
   it("a negative value inside the epoch", async () => {
     const b = await backend();
@@ -58,15 +78,27 @@ describe("proveClaim refuses bad segments with typed errors", { timeout: 120_000
     await expect(proveClaim({ ...base(), readings: neg })).rejects.toBeInstanceOf(ValueRangeError);
   });
   it("bad options", async () => {
-    await expect(proveClaim({ ...base(), readings: chain, reducer: "count_above" })).rejects.toBeInstanceOf(InvalidProveOptionsError);
-    await expect(proveClaim({ ...base(), readings: chain, reducer: "count_above", params: { threshold: -1n } })).rejects.toBeInstanceOf(InvalidProveOptionsError);
-    await expect(proveClaim({ ...base(), readings: chain, reducer: "median" as never })).rejects.toBeInstanceOf(InvalidProveOptionsError);
-    await expect(proveClaim({ ...base(), readings: chain, imageId: "0x1234" })).rejects.toBeInstanceOf(InvalidProveOptionsError);
-    await expect(proveClaim({ ...base(), readings: chain, epoch: { startMs: 0n, lengthMs: 0n } })).rejects.toBeInstanceOf(InvalidProveOptionsError);
+    await expect(proveClaim({ ...base(), readings: chain, reducer: "count_above" })).rejects.toBeInstanceOf(
+      InvalidProveOptionsError,
+    );
+    await expect(
+      proveClaim({ ...base(), readings: chain, reducer: "count_above", params: { threshold: -1n } }),
+    ).rejects.toBeInstanceOf(InvalidProveOptionsError);
+    await expect(proveClaim({ ...base(), readings: chain, reducer: "median" as never })).rejects.toBeInstanceOf(
+      InvalidProveOptionsError,
+    );
+    await expect(proveClaim({ ...base(), readings: chain, imageId: "0x1234" })).rejects.toBeInstanceOf(
+      InvalidProveOptionsError,
+    );
+    await expect(
+      proveClaim({ ...base(), readings: chain, epoch: { startMs: 0n, lengthMs: 0n } }),
+    ).rejects.toBeInstanceOf(InvalidProveOptionsError);
   });
   it("a circuit that is not built", async () => {
     const empty = mkdtempSync(join(tmpdir(), "mfi-nobuild-"));
-    await expect(proveClaim({ ...base(), readings: chain, buildDir: empty })).rejects.toBeInstanceOf(CircuitNotBuiltError);
+    await expect(proveClaim({ ...base(), readings: chain, buildDir: empty })).rejects.toBeInstanceOf(
+      CircuitNotBuiltError,
+    );
   });
   it("accepts unsigned readings inside the epoch (one signature after it vouches for them)", () => {
     expect(chain.filter((r) => r.signature).length).toBe(1);
@@ -75,7 +107,23 @@ describe("proveClaim refuses bad segments with typed errors", { timeout: 120_000
 });
 
 describe("receiptFromJSON refuses malformed receipts", () => {
-  const good = { seal: { protocol: "groth16", curve: "bn128", circuit: "readings_sum_16", k: 16, a: ["1", "2"], b: [["1", "2"], ["3", "4"]], c: ["5", "6"] }, claim: { imageId: IMAGE_ID, deviceId: "1", epoch: "2", output: "3", reducer: "sum" }, journal: { firstSeq: "1", signedSeq: "2", insideCount: 1 }, publicSignals: ["1", "1", "2", "3"] };
+  const good = {
+    seal: {
+      protocol: "groth16",
+      curve: "bn128",
+      circuit: "readings_sum_16",
+      k: 16,
+      a: ["1", "2"],
+      b: [
+        ["1", "2"],
+        ["3", "4"],
+      ],
+      c: ["5", "6"],
+    },
+    claim: { imageId: IMAGE_ID, deviceId: "1", epoch: "2", output: "3", reducer: "sum" },
+    journal: { firstSeq: "1", signedSeq: "2", insideCount: 1 },
+    publicSignals: ["1", "1", "2", "3"],
+  };
   it("parses a well-formed one", () => {
     expect(receiptFromJSON(JSON.stringify(good)).claim.output).toBe(3n);
   });

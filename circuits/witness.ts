@@ -3,7 +3,17 @@
  * it, and the readings after it up to the first signed one), checks it is one unbroken chain, and lays it out in K
  * slots. The layout mirrors circuits/readings.circom; docs/circuits.md explains why it is sound.
  */
-import { hashReading, genesisHash, deviceIdOf, padValues, toField, type Reading, type PublicKey, type Signature, type EpochWindow } from "../device-sdk/index.ts";
+import {
+  hashReading,
+  genesisHash,
+  deviceIdOf,
+  padValues,
+  toField,
+  type Reading,
+  type PublicKey,
+  type Signature,
+  type EpochWindow,
+} from "../device-sdk/index.ts";
 import { SegmentError, EmptyEpochError } from "./errors.ts";
 
 /** A chain link as stored: the signature is present only where the device signed. */
@@ -24,28 +34,52 @@ export function selectSegment(readings: readonly ChainReading[], publicKey: Publ
   const deviceId = deviceIdOf(publicKey);
   const sorted = [...readings].sort((a, b) => (a.seq < b.seq ? -1 : a.seq > b.seq ? 1 : 0));
   for (const r of sorted) {
-    if (r.deviceId !== deviceId) throw new SegmentError(`reading ${fmt(r)} belongs to device ${r.deviceId}, not to the key's device ${deviceId}`, { details: "pass only the proving device's readings" });
+    if (r.deviceId !== deviceId)
+      throw new SegmentError(`reading ${fmt(r)} belongs to device ${r.deviceId}, not to the key's device ${deviceId}`, {
+        details: "pass only the proving device's readings",
+      });
   }
   const end = w.startMs + w.lengthMs;
   const first = sorted.findIndex((r) => r.ts >= w.startMs && r.ts < end);
-  if (first < 0) throw new EmptyEpochError(`device ${deviceId} has no reading in [${w.startMs}, ${end}): an empty epoch makes no claim`);
+  if (first < 0)
+    throw new EmptyEpochError(
+      `device ${deviceId} has no reading in [${w.startMs}, ${end}): an empty epoch makes no claim`,
+    );
   const bySeq = new Map(sorted.map((r) => [r.seq, r]));
   const head = sorted[first]!;
   let before: ChainReading | undefined;
   if (head.seq > 1n) {
     before = bySeq.get(head.seq - 1n);
-    if (!before) throw new SegmentError(`the reading before the epoch (seq ${head.seq - 1n}) is missing`, { details: "the proof shows that reading lies before the epoch, so nothing was left out: include it" });
-    if (before.ts >= w.startMs) throw new SegmentError(`reading ${fmt(before)} precedes the epoch's first reading but is not before the epoch start ${w.startMs}`, { details: "ts must be non-decreasing along the chain" });
+    if (!before)
+      throw new SegmentError(`the reading before the epoch (seq ${head.seq - 1n}) is missing`, {
+        details: "the proof shows that reading lies before the epoch, so nothing was left out: include it",
+      });
+    if (before.ts >= w.startMs)
+      throw new SegmentError(
+        `reading ${fmt(before)} precedes the epoch's first reading but is not before the epoch start ${w.startMs}`,
+        { details: "ts must be non-decreasing along the chain" },
+      );
   }
   const slots: ChainReading[] = [];
   let insideCount = 0;
   for (let seq = head.seq; ; seq++) {
     const r = bySeq.get(seq);
     if (!r) {
-      if (slots.length && slots[slots.length - 1]!.ts >= end) throw new SegmentError(`no signed reading at or after the epoch end ${end} yet (chain stops at seq ${seq - 1n} without a signature)`, { details: "the epoch is proven only once the device has signed a reading after it: wait for it, then prove" });
-      throw new SegmentError(`the chain has a gap or stops at seq ${seq} before the epoch is closed`, { details: `pass every reading from seq ${head.seq} up to the first signed reading at or after ${end}` });
+      if (slots.length && slots[slots.length - 1]!.ts >= end)
+        throw new SegmentError(
+          `no signed reading at or after the epoch end ${end} yet (chain stops at seq ${seq - 1n} without a signature)`,
+          {
+            details: "the epoch is proven only once the device has signed a reading after it: wait for it, then prove",
+          },
+        );
+      throw new SegmentError(`the chain has a gap or stops at seq ${seq} before the epoch is closed`, {
+        details: `pass every reading from seq ${head.seq} up to the first signed reading at or after ${end}`,
+      });
     }
-    if (r.ts < w.startMs || (r.ts < end && slots.length > insideCount)) throw new SegmentError(`reading ${fmt(r)} breaks the non-decreasing ts order around the epoch`, { details: "ts must be non-decreasing along the chain" });
+    if (r.ts < w.startMs || (r.ts < end && slots.length > insideCount))
+      throw new SegmentError(`reading ${fmt(r)} breaks the non-decreasing ts order around the epoch`, {
+        details: "ts must be non-decreasing along the chain",
+      });
     slots.push(r);
     if (r.ts < end) insideCount++;
     else if (r.signature) break;
@@ -53,7 +87,11 @@ export function selectSegment(readings: readonly ChainReading[], publicKey: Publ
   // Every link must hash to the next one's prev (a fork or a tampered reading shows up here, before proving).
   let prev = before ? hashReading(before) : genesisHash(deviceId);
   for (const r of slots) {
-    if (r.prev !== prev) throw new SegmentError(`reading ${fmt(r)} does not extend the chain (its prev is not the previous reading's hash)`, { details: "a fork or a tampered reading: prove from the readings the gateway stored" });
+    if (r.prev !== prev)
+      throw new SegmentError(
+        `reading ${fmt(r)} does not extend the chain (its prev is not the previous reading's hash)`,
+        { details: "a fork or a tampered reading: prove from the readings the gateway stored" },
+      );
     prev = hashReading(r);
   }
   return { before, slots, insideCount };

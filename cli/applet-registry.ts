@@ -14,7 +14,10 @@ export interface RegistryContext {
   applets: Contract;
 }
 
-export async function withAppletRegistry<T>(o: { rpcUrl: string; registry?: string; manifestDir?: string }, read: (ctx: RegistryContext) => Promise<T>): Promise<T> {
+export async function withAppletRegistry<T>(
+  o: { rpcUrl: string; registry?: string; manifestDir?: string },
+  read: (ctx: RegistryContext) => Promise<T>,
+): Promise<T> {
   const provider = makeProvider(o.rpcUrl);
   try {
     let chainId: bigint;
@@ -23,7 +26,8 @@ export async function withAppletRegistry<T>(o: { rpcUrl: string; registry?: stri
     } catch (cause) {
       throw new ContractsEnvironmentError(`cannot reach the RPC at ${o.rpcUrl}`, { cause });
     }
-    const registry = o.registry ?? readManifest(chainId, ...(o.manifestDir ? [o.manifestDir] : [])).contracts.AppletRegistry;
+    const registry =
+      o.registry ?? readManifest(chainId, ...(o.manifestDir ? [o.manifestDir] : [])).contracts.AppletRegistry;
     const applets = new Contract(registry, getArtifact("AppletRegistry").abi as never, provider);
     return await read({ provider, chainId, registry, applets });
   } finally {

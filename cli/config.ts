@@ -16,7 +16,9 @@ export const configSchema = z.object({
   port: intish(0).max(65535).default(0),
   /** Epoch length in milliseconds. With the default fleet (10 devices, a reading every 5 s, 3 applets) every epoch
    * fits the 16-reading circuits and two provers keep up with the claims. */
-  epochMs: intish(1000).max(2 ** 31).default(60_000),
+  epochMs: intish(1000)
+    .max(2 ** 31)
+    .default(60_000),
   /** Extra wait after an epoch's end before it is closed, for late readings. */
   epochGraceMs: intish(0).default(1000),
   /** Simulated devices in the devnet fleet. */
@@ -28,7 +30,10 @@ export const configSchema = z.object({
   /** RPC of the L1 chain; omit to start an embedded anvil. */
   rpcUrl: z.url().optional(),
   /** Operator key (hex) for deploying and submitting claims; required with rpcUrl. */
-  privateKey: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "a 0x-prefixed 32-byte hex private key").optional(),
+  privateKey: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]{64}$/, "a 0x-prefixed 32-byte hex private key")
+    .optional(),
   /** Proofs proved at once (each uses snarkjs worker threads). */
   proverConcurrency: intish(1).max(8).default(2),
   /** Attempts before a claim is marked failed. */
@@ -59,26 +64,34 @@ const ENV: Record<string, keyof Config> = {
 export class ConfigError extends BaseError {
   override name = "ConfigError";
   constructor(readonly issues: { key: string; message: string; source: string }[]) {
-    super(`invalid machinefi configuration:\n${issues.map((i) => `  - ${i.key} (${i.source}): ${i.message}`).join("\n")}`, {
-      metaMessages: ["Fix the value (see docs/configuration.md for every key) and start again."],
-      docsPath: "docs/configuration.md",
-    });
+    super(
+      `invalid machinefi configuration:\n${issues.map((i) => `  - ${i.key} (${i.source}): ${i.message}`).join("\n")}`,
+      {
+        metaMessages: ["Fix the value (see docs/configuration.md for every key) and start again."],
+        docsPath: "docs/configuration.md",
+      },
+    );
   }
 }
 
 /** Read and validate configuration: defaults < file < environment < explicit overrides (CLI flags). */
-export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Partial<Record<keyof Config, unknown>> } = {}): Config {
+export function loadConfig(
+  opts: { file?: string; env?: NodeJS.ProcessEnv; overrides?: Partial<Record<keyof Config, unknown>> } = {},
+): Config {
   const env = opts.env ?? process.env;
   const sources: Record<string, string> = {};
   let fromFile: Record<string, unknown> = {};
   const file = opts.file ?? (existsSync("mfi.config.json") ? "mfi.config.json" : undefined);
   if (file) {
     const path = resolve(file);
-    if (!existsSync(path)) throw new ConfigError([{ key: "config", message: `file ${path} does not exist`, source: "--config" }]);
+    if (!existsSync(path))
+      throw new ConfigError([{ key: "config", message: `file ${path} does not exist`, source: "--config" }]);
     try {
       fromFile = JSON.parse(readFileSync(path, "utf8"));
     } catch (err) {
-      throw new ConfigError([{ key: "config", message: `${path} is not valid JSON: ${(err as Error).message}`, source: path }]);
+      throw new ConfigError([
+        { key: "config", message: `${path} is not valid JSON: ${(err as Error).message}`, source: path },
+      ]);
     }
     const unknown = Object.keys(fromFile).filter((k) => !(k in configSchema.shape));
     if (unknown.length) throw new ConfigError(unknown.map((k) => ({ key: k, message: "unknown key", source: path })));
@@ -104,6 +117,13 @@ export function loadConfig(opts: { file?: string; env?: NodeJS.ProcessEnv; overr
     );
   }
   const cfg = parsed.data;
-  if (cfg.rpcUrl && !cfg.privateKey) throw new ConfigError([{ key: "privateKey", message: "required when rpcUrl is set (MFI_PRIVATE_KEY)", source: sources.rpcUrl ?? "default" }]);
+  if (cfg.rpcUrl && !cfg.privateKey)
+    throw new ConfigError([
+      {
+        key: "privateKey",
+        message: "required when rpcUrl is set (MFI_PRIVATE_KEY)",
+        source: sources.rpcUrl ?? "default",
+      },
+    ]);
   return cfg;
 }

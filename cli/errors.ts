@@ -33,7 +33,18 @@ export class UnreachableError extends CliError {
 
 export function exitCodeOf(err: unknown): number {
   if (err instanceof CliError) return err.exitCode;
-  if (err instanceof ContractsEnvironmentError || err instanceof GatewayUnavailableError || err instanceof CircuitNotBuiltError) return 3;
-  if (err instanceof InvalidVerifyOptionsError || err instanceof ManifestError || err instanceof ReceiptFormatError || err instanceof SyntaxError) return 2;
+  if (
+    err instanceof ContractsEnvironmentError ||
+    err instanceof GatewayUnavailableError ||
+    err instanceof CircuitNotBuiltError
+  )
+    return 3;
+  if (
+    err instanceof InvalidVerifyOptionsError ||
+    err instanceof ManifestError ||
+    err instanceof ReceiptFormatError ||
+    err instanceof SyntaxError
+  )
+    return 2;
   return 1;
 }

@@ -13,7 +13,12 @@ const program = new Command("mfi")
   .showHelpAfterError("(run with --help for usage)");
 
 const dir = join(dirname(fileURLToPath(import.meta.url)), "commands");
-for (const f of ((all) => (all.includes(`${process.argv[2]}.ts`) ? [`${process.argv[2]}.ts`] : all))(readdirSync(dir).filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts")).sort())) { // `mfi <cmd>` loads only cmd.ts (startup time)
+for (const f of ((all) => (all.includes(`${process.argv[2]}.ts`) ? [`${process.argv[2]}.ts`] : all))(
+  readdirSync(dir)
+    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
+    .sort(),
+)) {
+  // `mfi <cmd>` loads only cmd.ts (startup time)
   const mod = (await import(pathToFileURL(join(dir, f)).href)) as { register?: (p: Command) => void };
   mod.register?.(program);
 }

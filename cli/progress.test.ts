@@ -4,7 +4,10 @@ import { stageProgress } from "./progress.ts";
 
 function sink() {
   let text = "";
-  return { stream: { write: (s: string) => ((text += s), true), isTTY: false } as unknown as NodeJS.WriteStream, text: () => text };
+  return {
+    stream: { write: (s: string) => ((text += s), true), isTTY: false } as unknown as NodeJS.WriteStream,
+    text: () => text,
+  };
 }
 
 describe("stageProgress (plain output)", () => {

@@ -16,16 +16,37 @@ export interface StageProgress {
 
 const secs = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 2 : 1);
 
-export function stageProgress(o: { stages: readonly string[]; label: string; stream?: NodeJS.WriteStream; tty?: boolean }): StageProgress {
+export function stageProgress(o: {
+  stages: readonly string[];
+  label: string;
+  stream?: NodeJS.WriteStream;
+  tty?: boolean;
+}): StageProgress {
   const stream = o.stream ?? process.stderr;
   const tty = o.tty ?? !!stream.isTTY;
   const t0 = performance.now();
   const took: Record<string, number> = {};
   let current: { name: string; start: number } | undefined;
-  const bar = tty ? new SingleBar({ stream, format: `${o.label} [{bar}] {stage} {step} {duration}s {times}`, hideCursor: true, clearOnComplete: false, barsize: 20 }, Presets.shades_classic) : undefined;
+  const bar = tty
+    ? new SingleBar(
+        {
+          stream,
+          format: `${o.label} [{bar}] {stage} {step} {duration}s {times}`,
+          hideCursor: true,
+          clearOnComplete: false,
+          barsize: 20,
+        },
+        Presets.shades_classic,
+      )
+    : undefined;
   bar?.start(o.stages.length, 0, { stage: "starting", step: "", times: "" });
   // Finished stages with their times, kept on the bar's line: "(witness 0.31 s, prove 1.42 s)".
-  const times = () => (Object.keys(took).length ? `(${Object.entries(took).map(([k, v]) => `${k} ${secs(v * 1000)} s`).join(", ")})` : "");
+  const times = () =>
+    Object.keys(took).length
+      ? `(${Object.entries(took)
+          .map(([k, v]) => `${k} ${secs(v * 1000)} s`)
+          .join(", ")})`
+      : "";
 
   const finish = (now: number) => {
     if (!current) return;
@@ -49,7 +70,10 @@ export function stageProgress(o: { stages: readonly string[]; label: string; str
       return took;
     },
     fail() {
-      if (current && !bar) stream.write(`  ${o.label}: ${current.name.padEnd(8)} failed after ${secs(performance.now() - current.start)} s\n`);
+      if (current && !bar)
+        stream.write(
+          `  ${o.label}: ${current.name.padEnd(8)} failed after ${secs(performance.now() - current.start)} s\n`,
+        );
       current = undefined;
       bar?.stop();
     },

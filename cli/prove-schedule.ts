@@ -20,7 +20,12 @@ export interface ScheduleSource {
   source: string;
 }
 
-export async function proveSchedule(o: { imageId: string; applet?: string; rpcUrl?: string; manifestDir?: string }): Promise<ScheduleSource | undefined> {
+export async function proveSchedule(o: {
+  imageId: string;
+  applet?: string;
+  rpcUrl?: string;
+  manifestDir?: string;
+}): Promise<ScheduleSource | undefined> {
   if (o.rpcUrl) return onChain({ imageId: o.imageId, rpcUrl: o.rpcUrl, manifestDir: o.manifestDir });
   if (!o.applet) return undefined;
   const m = loadAppletManifest(o.applet);
@@ -31,11 +36,22 @@ export async function proveSchedule(o: { imageId: string; applet?: string; rpcUr
 async function onChain(o: { imageId: string; rpcUrl: string; manifestDir?: string }): Promise<ScheduleSource> {
   return withAppletRegistry(o, async ({ provider, chainId, registry, applets }) => {
     const imageId = parseImageId(o.imageId);
-    const app = (await applets.getFunction("appletOf")(imageId)) as unknown as { owner: string; epochLengthMs: bigint; genesisMs: bigint };
-    if (/^0x0{40}$/i.test(app.owner)) throw new InvalidProveOptionsError(`applet ${imageId} is not registered in AppletRegistry ${registry} on chain ${chainId}: the vault would pay no proof for it`);
+    const app = (await applets.getFunction("appletOf")(imageId)) as unknown as {
+      owner: string;
+      epochLengthMs: bigint;
+      genesisMs: bigint;
+    };
+    if (/^0x0{40}$/i.test(app.owner))
+      throw new InvalidProveOptionsError(
+        `applet ${imageId} is not registered in AppletRegistry ${registry} on chain ${chainId}: the vault would pay no proof for it`,
+      );
     const block = await provider.getBlock("latest");
     // The claim is mined in a later block: at least the latest block's time, and not before now on this machine.
     const nowMs = BigInt(Math.max((block?.timestamp ?? 0) * 1000, Date.now()));
-    return { schedule: { lengthMs: BigInt(app.epochLengthMs), genesisMs: BigInt(app.genesisMs) }, nowMs, source: `AppletRegistry ${registry} on chain ${chainId}` };
+    return {
+      schedule: { lengthMs: BigInt(app.epochLengthMs), genesisMs: BigInt(app.genesisMs) },
+      nowMs,
+      source: `AppletRegistry ${registry} on chain ${chainId}`,
+    };
   });
 }

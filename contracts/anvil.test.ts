@@ -5,7 +5,14 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { JsonRpcProvider } from "ethers";
-import { startAnvil, deployAll, readManifest, createMachinefiClient, ContractsError, ContractsEnvironmentError } from "./index.ts";
+import {
+  startAnvil,
+  deployAll,
+  readManifest,
+  createMachinefiClient,
+  ContractsError,
+  ContractsEnvironmentError,
+} from "./index.ts";
 
 const alive = (pid: number) => {
   try {
@@ -76,7 +83,9 @@ describe("startAnvil", () => {
   it("leaves no anvil behind when its parent is killed", async () => {
     const script = `import { startAnvil } from ${JSON.stringify(join(import.meta.dirname, "anvil.ts"))};
       const a = await startAnvil(); console.log("PID " + a.pid); setInterval(() => {}, 1000);`;
-    const child = spawn(process.execPath, ["--import", "./cli/register.mjs", "--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, ["--import", "./cli/register.mjs", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
     const pid = await new Promise<number>((resolve, reject) => {
       let out = "";
       child.stdout!.on("data", (b: Buffer) => {
@@ -106,7 +115,10 @@ describe("deployAll", () => {
       for (const v of Object.values(manifest.verifiers)) expect(v).toMatch(/^0x[0-9a-fA-F]{40}$/);
       const client = createMachinefiClient({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[1]!, manifest });
       expect(await client.balanceOf()).toBe(0n);
-      const vault = await client.contracts.token.getFunction("hasRole")(await client.contracts.token.getFunction("MINTER_ROLE")(), manifest.contracts.PayoutVault);
+      const vault = await client.contracts.token.getFunction("hasRole")(
+        await client.contracts.token.getFunction("MINTER_ROLE")(),
+        manifest.contracts.PayoutVault,
+      );
       expect(vault).toBe(true);
       client.close();
     } finally {
@@ -120,7 +132,12 @@ describe("deployAll", () => {
     try {
       const { generatedVerifierNames } = await import("./artifacts.ts");
       // (dev verifiers off 31337 need the opt-in: test/attacks/dev-keys.ts covers that refusal)
-      const p = deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: false, devKeysIKnowTheyAreInsecure: true });
+      const p = deployAll({
+        rpcUrl: anvil.rpcUrl,
+        privateKey: anvil.accounts[0]!,
+        manifestDir: false,
+        devKeysIKnowTheyAreInsecure: true,
+      });
       if (generatedVerifierNames().includes("register")) {
         const m = await p;
         expect(m.registerVerifier).toBe("generated");
@@ -128,13 +145,23 @@ describe("deployAll", () => {
       } else {
         await expect(p).rejects.toBeInstanceOf(ContractsError);
       }
-      await expect(deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: false, mockRegistration: true, devKeysIKnowTheyAreInsecure: true })).rejects.toThrow(/mockRegistration on chain 4690 needs allowMockVerifier/);
+      await expect(
+        deployAll({
+          rpcUrl: anvil.rpcUrl,
+          privateKey: anvil.accounts[0]!,
+          manifestDir: false,
+          mockRegistration: true,
+          devKeysIKnowTheyAreInsecure: true,
+        }),
+      ).rejects.toThrow(/mockRegistration on chain 4690 needs allowMockVerifier/);
     } finally {
       await anvil.stop();
     }
   });
 
   it("names an unreachable RPC", async () => {
-    await expect(deployAll({ rpcUrl: "http://127.0.0.1:9", privateKey: "0x" + "11".repeat(32), manifestDir: false })).rejects.toBeInstanceOf(ContractsEnvironmentError);
+    await expect(
+      deployAll({ rpcUrl: "http://127.0.0.1:9", privateKey: "0x" + "11".repeat(32), manifestDir: false }),
+    ).rejects.toBeInstanceOf(ContractsEnvironmentError);
   });
 });

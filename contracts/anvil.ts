@@ -58,7 +58,8 @@ export function anvilBinary(): string {
 }
 
 // $0 is anvil; the guard kills it when our end of stdin closes (stop(), exit or crash of the parent).
-const GUARD = 'exec 3<&0; "$0" "$@" </dev/null & pid=$!; trap \'kill -TERM $pid 2>/dev/null\' TERM INT; read -r _ <&3; kill -TERM $pid 2>/dev/null; wait $pid';
+const GUARD =
+  'exec 3<&0; "$0" "$@" </dev/null & pid=$!; trap \'kill -TERM $pid 2>/dev/null\' TERM INT; read -r _ <&3; kill -TERM $pid 2>/dev/null; wait $pid';
 
 const running = new Set<ChildProcess>();
 process.once("exit", () => {
@@ -78,7 +79,10 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<Anvil> {
   }
   // A process group of its own: a Ctrl-C in the terminal (SIGINT to the whole foreground group) must not kill the
   // chain under the devnet's orderly shutdown, which stops anvil last (stop() below, or the pipe closing).
-  const child = spawn("/bin/sh", ["-c", GUARD, anvilBinary(), ...args], { stdio: ["pipe", "pipe", "pipe"], detached: true });
+  const child = spawn("/bin/sh", ["-c", GUARD, anvilBinary(), ...args], {
+    stdio: ["pipe", "pipe", "pipe"],
+    detached: true,
+  });
   running.add(child);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   child.once("exit", () => running.delete(child));
@@ -86,7 +90,10 @@ export async function startAnvil(opts: StartAnvilOptions = {}): Promise<Anvil> {
   let out = "";
   let listening = () => {};
   const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => fail(`anvil did not listen within ${opts.timeoutMs ?? 20_000} ms`), opts.timeoutMs ?? 20_000);
+    const timer = setTimeout(
+      () => fail(`anvil did not listen within ${opts.timeoutMs ?? 20_000} ms`),
+      opts.timeoutMs ?? 20_000,
+    );
     const onData = (b: Buffer) => {
       out += b.toString();
       const m = /Listening on [\d.]+:(\d+)/.exec(out);

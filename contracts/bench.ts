@@ -6,7 +6,14 @@
 import { ContractFactory, type Wallet } from "ethers";
 import type { Bench, BenchResult } from "../core/index.ts";
 import { median } from "../core/index.ts";
-import { startDevnet, randomDeviceId, randomImageId, signedEpochChain, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
+import {
+  startDevnet,
+  randomDeviceId,
+  randomImageId,
+  signedEpochChain,
+  TEST_GENESIS_MS,
+  type Devnet,
+} from "./fixture.ts";
 import type { MachinefiClient } from "./client.ts";
 import { buildJsBackend, loadDeviceKey, registrationMessage } from "../device-sdk/index.ts";
 import { closeProver, isBuilt, proveClaim, proveRegistration, toCalldata } from "../circuits/index.ts";
@@ -20,16 +27,36 @@ const bench: Bench = {
   async run(log) {
     const [net, standin] = await Promise.all([startDevnet({ stepsTracing: true }), loadStandin(4)]);
     try {
-      const [admin, alice] = net.clients as [NonNullable<(typeof net.clients)[0]>, NonNullable<(typeof net.clients)[0]>];
+      const [admin, alice] = net.clients as [
+        NonNullable<(typeof net.clients)[0]>,
+        NonNullable<(typeof net.clients)[0]>,
+      ];
       const wallet = admin.contracts.vault.runner as Wallet;
       const f = new ContractFactory(standin.abi as never, standin.bytecode, wallet);
       const verifier = await (await (await f.deploy()).waitForDeployment()).getAddress();
       const verifiers = { verifiers: { 16: verifier, 64: verifier, 256: verifier } };
 
       const appletGas: number[] = [];
-      for (let i = 0; i < 3; i++) appletGas.push(Number((await admin.registerApplet({ imageId: randomImageId(), verifier: verifiers, rewardPerUnit: 10n ** 15n, genesisMs: TEST_GENESIS_MS })).gasUsed));
+      for (let i = 0; i < 3; i++)
+        appletGas.push(
+          Number(
+            (
+              await admin.registerApplet({
+                imageId: randomImageId(),
+                verifier: verifiers,
+                rewardPerUnit: 10n ** 15n,
+                genesisMs: TEST_GENESIS_MS,
+              })
+            ).gasUsed,
+          ),
+        );
       const imageId = randomImageId();
-      await admin.registerApplet({ imageId, verifier: verifiers, rewardPerUnit: 10n ** 15n, genesisMs: TEST_GENESIS_MS });
+      await admin.registerApplet({
+        imageId,
+        verifier: verifiers,
+        rewardPerUnit: 10n ** 15n,
+        genesisMs: TEST_GENESIS_MS,
+      });
       log(`applet registration: ${appletGas.join(", ")}`);
 
       const batchIds = Array.from({ length: 100 }, randomDeviceId);
@@ -38,11 +65,17 @@ const bench: Bench = {
 
       // registration proofs go to a DeviceRegistry that checks them with the real verifier
       const registry = await deployContract(wallet, "DeviceRegistry", [admin.address, verifier]);
-      const regClient = createMachinefiClient({ rpcUrl: net.anvil.rpcUrl, privateKey: net.anvil.accounts[1]!, manifest: { ...net.manifest, contracts: { ...net.manifest.contracts, DeviceRegistry: registry } } });
+      const regClient = createMachinefiClient({
+        rpcUrl: net.anvil.rpcUrl,
+        privateKey: net.anvil.accounts[1]!,
+        manifest: { ...net.manifest, contracts: { ...net.manifest.contracts, DeviceRegistry: registry } },
+      });
       const regGas: number[] = [];
       for (let i = 0; i < 3; i++) {
         const deviceId = randomDeviceId();
-        const proof = await standin.prove(registerSignals({ deviceId, owner: regClient.address, chainId: BigInt(regClient.chainId), registry }));
+        const proof = await standin.prove(
+          registerSignals({ deviceId, owner: regClient.address, chainId: BigInt(regClient.chainId), registry }),
+        );
         regGas.push(Number((await regClient.registerDevice({ deviceId, proof })).gasUsed));
       }
       regClient.close();
@@ -67,11 +100,15 @@ const bench: Bench = {
         claimGas.push(Number(r.gasUsed));
         verifierGas.push((await callGas(admin.provider, r.hash, verifier)).total);
       }
-      log(`claim: first payout ${first.gasUsed}, then ${claimGas.join(", ")}; verifier share ${verifierGas.join(", ")}`);
+      log(
+        `claim: first payout ${first.gasUsed}, then ${claimGas.join(", ")}; verifier share ${verifierGas.join(", ")}`,
+      );
       const real = await realCircuitClaim(net, alice, log);
       const realReg = await realRegistration(net, log);
 
-      const items = await Promise.all(Array.from({ length: 10 }, (_, i) => claimOf(batchIds[10 + i]!, 500n + BigInt(i))));
+      const items = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => claimOf(batchIds[10 + i]!, 500n + BigInt(i))),
+      );
       const b = await alice.claimBatch(items);
       const perClaim = Number(b.gasUsed) / 10;
       log(`claimBatch of 10: ${b.gasUsed} (${perClaim} per claim)`);
@@ -79,12 +116,49 @@ const bench: Bench = {
       const floor = groth16PrecompileFloor(4);
       const v = median(verifierGas);
       const results: BenchResult[] = [
-        { id: "gas.claim.total", value: median(claimGas), unit: "gas", baseline: 300_000, ratio: median(claimGas) / 300_000, note: `goal ≤ 300,000 (ratio to goal); a new owner's first payout (creates their balance) ${first.gasUsed}${real ? `; a real readings_sum_16 claim: ${real.total}` : ""}` },
-        { id: "gas.claim.verifier", value: v, unit: "gas", baseline: 215_000, ratio: v / 215_000, note: `goal ≤ 215,000; the vault's call to the snarkjs verifier, incl. cold access and calldata building${real ? `; Groth16Verifier_readings_sum_16 with a real circuit proof: ${real.verifier}` : ""}` },
-        { id: "gas.claim.verifier_floor_ratio", value: v / floor, unit: "x", baseline: floor, note: `verifier share / BN254 precompile floor (pairing 4 pairs + 4 ecMul + 4 ecAdd = ${floor})` },
-        { id: "gas.claimBatch10.per_claim", value: perClaim, unit: "gas", baseline: 270_000, ratio: perClaim / 270_000, note: "goal ≤ 270,000 per claim" },
-        { id: "gas.register.proof", value: median(regGas), unit: "gas", note: `registerDevice with a real Groth16 proof (stand-in, 4 public signals)${realReg ? `; with a real register-circuit proof: ${realReg}` : ""}` },
-        { id: "gas.register.batch100.per_device", value: Number(batch.gasUsed) / 100, unit: "gas", note: "manufacturer registerDevicesBatch of 100" },
+        {
+          id: "gas.claim.total",
+          value: median(claimGas),
+          unit: "gas",
+          baseline: 300_000,
+          ratio: median(claimGas) / 300_000,
+          note: `goal ≤ 300,000 (ratio to goal); a new owner's first payout (creates their balance) ${first.gasUsed}${real ? `; a real readings_sum_16 claim: ${real.total}` : ""}`,
+        },
+        {
+          id: "gas.claim.verifier",
+          value: v,
+          unit: "gas",
+          baseline: 215_000,
+          ratio: v / 215_000,
+          note: `goal ≤ 215,000; the vault's call to the snarkjs verifier, incl. cold access and calldata building${real ? `; Groth16Verifier_readings_sum_16 with a real circuit proof: ${real.verifier}` : ""}`,
+        },
+        {
+          id: "gas.claim.verifier_floor_ratio",
+          value: v / floor,
+          unit: "x",
+          baseline: floor,
+          note: `verifier share / BN254 precompile floor (pairing 4 pairs + 4 ecMul + 4 ecAdd = ${floor})`,
+        },
+        {
+          id: "gas.claimBatch10.per_claim",
+          value: perClaim,
+          unit: "gas",
+          baseline: 270_000,
+          ratio: perClaim / 270_000,
+          note: "goal ≤ 270,000 per claim",
+        },
+        {
+          id: "gas.register.proof",
+          value: median(regGas),
+          unit: "gas",
+          note: `registerDevice with a real Groth16 proof (stand-in, 4 public signals)${realReg ? `; with a real register-circuit proof: ${realReg}` : ""}`,
+        },
+        {
+          id: "gas.register.batch100.per_device",
+          value: Number(batch.gasUsed) / 100,
+          unit: "gas",
+          note: "manufacturer registerDevicesBatch of 100",
+        },
         { id: "gas.applet.register", value: median(appletGas), unit: "gas" },
         ...(await marketAndInsuranceGas(net, log)),
       ];
@@ -97,7 +171,11 @@ const bench: Bench = {
 };
 
 /** One claim with a real readings_sum_16 proof through the committed generated verifier, when the circuit is built. */
-async function realCircuitClaim(net: Devnet, owner: MachinefiClient, log: (m: string) => void): Promise<{ total: number; verifier: number } | undefined> {
+async function realCircuitClaim(
+  net: Devnet,
+  owner: MachinefiClient,
+  log: (m: string) => void,
+): Promise<{ total: number; verifier: number } | undefined> {
   const verifier = net.manifest.reducers.sum?.verifiers["16"];
   if (!verifier || !isBuilt("readings_sum_16")) {
     log("readings_sum_16 is not built or not generated: real-circuit claim skipped");
@@ -109,10 +187,23 @@ async function realCircuitClaim(net: Devnet, owner: MachinefiClient, log: (m: st
   const imageId = randomImageId();
   const admin = net.clients[0]!;
   await admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: owner.address });
-  await admin.registerApplet({ imageId, verifier: { reducer: "sum" }, rewardPerUnit: 10n ** 15n, epochLengthMs: 60_000n, genesisMs: TEST_GENESIS_MS });
+  await admin.registerApplet({
+    imageId,
+    verifier: { reducer: "sum" },
+    rewardPerUnit: 10n ** 15n,
+    epochLengthMs: 60_000n,
+    genesisMs: TEST_GENESIS_MS,
+  });
   try {
     const readings = signedEpochChain({ backend, key, epoch, inside: [5n, 7n, 11n] });
-    const receipt = await proveClaim({ readings, devicePublicKey: key.publicKey, epoch, imageId, reducer: "sum", sizes: [16] });
+    const receipt = await proveClaim({
+      readings,
+      devicePublicKey: key.publicKey,
+      epoch,
+      imageId,
+      reducer: "sum",
+      sizes: [16],
+    });
     const r = await owner.claim(toCalldata(receipt));
     const v = (await callGas(admin.provider, r.hash, verifier)).total;
     log(`real readings_sum_16 claim: ${r.gasUsed}, verifier share ${v}`);
@@ -130,13 +221,20 @@ async function realRegistration(net: Devnet, log: (m: string) => void): Promise<
     return undefined;
   }
   const admin = net.clients[0]!;
-  const registry = await deployContract(admin.contracts.vault.runner as Wallet, "DeviceRegistry", [admin.address, verifier]);
+  const registry = await deployContract(admin.contracts.vault.runner as Wallet, "DeviceRegistry", [
+    admin.address,
+    verifier,
+  ]);
   const backend = await buildJsBackend();
   const key = await loadDeviceKey(backend, new Uint8Array(32).fill(8));
   const chainId = BigInt(admin.chainId);
   const owner = net.clients[1]!.address;
   const signature = backend.sign(key.privateKey, registrationMessage(BigInt(owner), chainId, BigInt(registry)));
-  const client = createMachinefiClient({ rpcUrl: net.anvil.rpcUrl, privateKey: net.anvil.accounts[1]!, manifest: { ...net.manifest, contracts: { ...net.manifest.contracts, DeviceRegistry: registry } } });
+  const client = createMachinefiClient({
+    rpcUrl: net.anvil.rpcUrl,
+    privateKey: net.anvil.accounts[1]!,
+    manifest: { ...net.manifest, contracts: { ...net.manifest.contracts, DeviceRegistry: registry } },
+  });
   try {
     const proof = await proveRegistration({ publicKey: key.publicKey, signature, owner, chainId, registry });
     const r = await client.registerDevice({ deviceId: key.deviceId, proof: proof.calldata });

@@ -62,7 +62,18 @@ export interface MachinefiClient {
    * The epoch schedule is fixed here for good: epochLengthMs (default one hour) and genesisMs (a multiple of the
    * length; default 0 = the registration block's time rounded down to one).
    */
-  registerApplet(p: { imageId: string; verifier: "mock" | { reducer: string } | { verifiers: Record<number | string, string> }; rewardPerUnit: bigint; owner?: string; param?: bigint; epochLengthMs?: bigint; genesisMs?: bigint }, o?: TxOverrides): Promise<TxResult>;
+  registerApplet(
+    p: {
+      imageId: string;
+      verifier: "mock" | { reducer: string } | { verifiers: Record<number | string, string> };
+      rewardPerUnit: bigint;
+      owner?: string;
+      param?: bigint;
+      epochLengthMs?: bigint;
+      genesisMs?: bigint;
+    },
+    o?: TxOverrides,
+  ): Promise<TxResult>;
   setAppletPaused(p: { imageId: string; paused: boolean }): Promise<TxResult>;
   setRewardPerUnit(p: { imageId: string; rewardPerUnit: bigint }): Promise<TxResult>;
   transferApplet(p: { imageId: string; to: string }): Promise<TxResult>;
@@ -87,7 +98,11 @@ function bytes32(imageId: string): ImageId {
   }
 }
 
-export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string; manifest: DeploymentManifest }): MachinefiClient {
+export function createMachinefiClient(opts: {
+  rpcUrl: string;
+  privateKey: string;
+  manifest: DeploymentManifest;
+}): MachinefiClient {
   const { manifest } = opts;
   const provider = makeProvider(opts.rpcUrl, manifest.chainId);
   const wallet: Wallet = makeWallet(opts.privateKey, provider);
@@ -99,7 +114,12 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
 
   let queue: Promise<unknown> = Promise.resolve();
   /** Sends one transaction after the previous one was mined; decodes any revert (also of a mined, failed tx). */
-  function send(contract: Contract, method: string, args: unknown[], o: TxOverrides = {}): Promise<ContractTransactionReceipt> {
+  function send(
+    contract: Contract,
+    method: string,
+    args: unknown[],
+    o: TxOverrides = {},
+  ): Promise<ContractTransactionReceipt> {
     const action = `${method}`;
     const run = async () => {
       const fn = contract.getFunction(method);
@@ -129,7 +149,11 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
     queue = p.catch(() => undefined);
     return p;
   }
-  const result = (r: ContractTransactionReceipt): TxResult => ({ hash: r.hash, blockNumber: r.blockNumber, gasUsed: r.gasUsed });
+  const result = (r: ContractTransactionReceipt): TxResult => ({
+    hash: r.hash,
+    blockNumber: r.blockNumber,
+    gasUsed: r.gasUsed,
+  });
   async function read<T>(action: string, f: () => Promise<T>): Promise<T> {
     try {
       return await f();
@@ -137,7 +161,13 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
       throw toContractsError(err, action);
     }
   }
-  const claimArgs = (c: ClaimInput) => [bytes32(c.imageId), c.deviceId, c.epoch, c.output, typeof c.proof === "string" ? c.proof : encodeClaimProof(c.proof)];
+  const claimArgs = (c: ClaimInput) => [
+    bytes32(c.imageId),
+    c.deviceId,
+    c.epoch,
+    c.output,
+    typeof c.proof === "string" ? c.proof : encodeClaimProof(c.proof),
+  ];
   function skippedFrom(r: ContractTransactionReceipt): SkippedClaim[] {
     const out: SkippedClaim[] = [];
     for (const log of r.logs) {
@@ -155,7 +185,14 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
       if (log.address.toLowerCase() !== manifest.contracts.PayoutVault.toLowerCase()) continue;
       const parsed = vault.interface.parseLog(log);
       if (parsed?.name !== "ClaimPaid") continue;
-      const [imageId, deviceId, epoch, owner, output, reward] = parsed.args as unknown as [string, bigint, bigint, string, bigint, bigint];
+      const [imageId, deviceId, epoch, owner, output, reward] = parsed.args as unknown as [
+        string,
+        bigint,
+        bigint,
+        string,
+        bigint,
+        bigint,
+      ];
       out.push({ imageId, deviceId, epoch, owner, output, reward });
     }
     return out;
@@ -189,11 +226,26 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
         byK = { 16: mock, 64: mock, 256: mock };
       } else if ("reducer" in p.verifier) {
         const r = manifest.reducers[p.verifier.reducer];
-        if (!r) throw new ContractsError(`no generated verifiers for reducer ${p.verifier.reducer}`, { metaMessages: [`Deployed reducers: ${Object.keys(manifest.reducers).join(", ") || "none (build the circuits, then deploy again)"}`] });
+        if (!r)
+          throw new ContractsError(`no generated verifiers for reducer ${p.verifier.reducer}`, {
+            metaMessages: [
+              `Deployed reducers: ${Object.keys(manifest.reducers).join(", ") || "none (build the circuits, then deploy again)"}`,
+            ],
+          });
         byK = r.verifiers;
       } else byK = Object.fromEntries(Object.entries(p.verifier.verifiers));
       const ks = Object.keys(byK).map((k) => BigInt(k));
-      const args = [bytes32(p.imageId), ks, ks.map((k) => byK[k.toString()]), p.rewardPerUnit, p.owner ?? wallet.address, p.param !== undefined, p.param ?? 0n, p.epochLengthMs ?? DEFAULT_EPOCH_LENGTH_MS, p.genesisMs ?? 0n];
+      const args = [
+        bytes32(p.imageId),
+        ks,
+        ks.map((k) => byK[k.toString()]),
+        p.rewardPerUnit,
+        p.owner ?? wallet.address,
+        p.param !== undefined,
+        p.param ?? 0n,
+        p.epochLengthMs ?? DEFAULT_EPOCH_LENGTH_MS,
+        p.genesisMs ?? 0n,
+      ];
       return result(await send(applets, "registerApplet", args, o));
     },
     async setAppletPaused(p) {
@@ -217,11 +269,19 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
       const r = await send(vault, "claimBatch", [items], o);
       return { ...result(r), paid: paidFrom(r), skipped: skippedFrom(r) };
     },
-    balanceOf: (address) => read("balanceOf", async () => (await token.getFunction("balanceOf")(address ?? wallet.address)) as bigint),
-    isClaimed: (p) => read("isClaimed", async () => (await vault.getFunction("isClaimed")(bytes32(p.imageId), p.deviceId, p.epoch)) as boolean),
+    balanceOf: (address) =>
+      read("balanceOf", async () => (await token.getFunction("balanceOf")(address ?? wallet.address)) as bigint),
+    isClaimed: (p) =>
+      read(
+        "isClaimed",
+        async () => (await vault.getFunction("isClaimed")(bytes32(p.imageId), p.deviceId, p.epoch)) as boolean,
+      ),
     factOf: (p) =>
       read("factOf", async () => {
-        const [proven, output] = (await vault.getFunction("factOf")(bytes32(p.imageId), p.deviceId, p.epoch)) as [boolean, bigint];
+        const [proven, output] = (await vault.getFunction("factOf")(bytes32(p.imageId), p.deviceId, p.epoch)) as [
+          boolean,
+          bigint,
+        ];
         return { proven, output };
       }),
     deviceOf: (deviceId) =>
@@ -231,10 +291,27 @@ export function createMachinefiClient(opts: { rpcUrl: string; privateKey: string
       }),
     appletOf: (imageId) =>
       read("appletOf", async () => {
-        const a = (await applets.getFunction("appletOf")(bytes32(imageId))) as unknown as [bigint, boolean, boolean, bigint, bigint, string, bigint];
-        return { rewardPerUnit: a[0], paused: a[1], hasParam: a[2], epochLengthMs: a[3], genesisMs: a[4], owner: a[5], param: a[6] };
+        const a = (await applets.getFunction("appletOf")(bytes32(imageId))) as unknown as [
+          bigint,
+          boolean,
+          boolean,
+          bigint,
+          bigint,
+          string,
+          bigint,
+        ];
+        return {
+          rewardPerUnit: a[0],
+          paused: a[1],
+          hasParam: a[2],
+          epochLengthMs: a[3],
+          genesisMs: a[4],
+          owner: a[5],
+          param: a[6],
+        };
       }),
-    verifierOf: (p) => read("verifierOf", async () => (await applets.getFunction("verifierOf")(bytes32(p.imageId), p.k)) as string),
+    verifierOf: (p) =>
+      read("verifierOf", async () => (await applets.getFunction("verifierOf")(bytes32(p.imageId), p.k)) as string),
     close: () => provider.destroy(),
   };
 }

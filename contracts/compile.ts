@@ -73,7 +73,17 @@ export class ContractsBuildError extends ContractsError {
 
 type SolcOutput = {
   errors?: { severity: string; formattedMessage: string }[];
-  contracts?: Record<string, Record<string, { abi: Artifact["abi"]; evm: { bytecode: { object: string }; deployedBytecode: { object: string } }; userdoc?: { errors?: Record<string, { notice?: string }[]> } }>>;
+  contracts?: Record<
+    string,
+    Record<
+      string,
+      {
+        abi: Artifact["abi"];
+        evm: { bytecode: { object: string }; deployedBytecode: { object: string } };
+        userdoc?: { errors?: Record<string, { notice?: string }[]> };
+      }
+    >
+  >;
 };
 
 /** solc's standard JSON output for these sources with the project's settings; a compile error is a ContractsBuildError. */
@@ -89,7 +99,10 @@ export function compileSources(sources: Record<string, { content: string }>): So
 /** Compiles (or returns the cached build). `force` ignores the cache. */
 export function buildContracts(opts: { force?: boolean; log?: (m: string) => void } = {}): ArtifactsFile {
   const log = opts.log ?? (() => {});
-  const solc = require("solc") as { version(): string; compile(input: string, cb: { import: typeof findImport }): string };
+  const solc = require("solc") as {
+    version(): string;
+    compile(input: string, cb: { import: typeof findImport }): string;
+  };
   const sources = collectSources();
   const ozVersion = (require("@openzeppelin/contracts/package.json") as { version: string }).version;
   const hash = createHash("sha256")
@@ -105,14 +118,16 @@ export function buildContracts(opts: { force?: boolean; log?: (m: string) => voi
   }
   const t0 = Date.now();
   const out = compileSources(sources);
-  for (const w of out.errors ?? []) if (w.severity !== "error" && !w.formattedMessage.includes("node_modules")) log(w.formattedMessage.trim());
+  for (const w of out.errors ?? [])
+    if (w.severity !== "error" && !w.formattedMessage.includes("node_modules")) log(w.formattedMessage.trim());
   const contracts: Record<string, Artifact> = {};
   for (const [sourceName, units] of Object.entries(out.contracts ?? {})) {
     if (!sourceName.startsWith("contracts/")) continue;
     for (const [contractName, c] of Object.entries(units)) {
       const name = artifactName(sourceName, contractName);
       const errorNotices: Record<string, string> = {};
-      for (const [sig, docs] of Object.entries(c.userdoc?.errors ?? {})) if (docs[0]?.notice) errorNotices[sig] = docs[0].notice;
+      for (const [sig, docs] of Object.entries(c.userdoc?.errors ?? {}))
+        if (docs[0]?.notice) errorNotices[sig] = docs[0].notice;
       contracts[name] = {
         contractName,
         sourceName,
@@ -132,7 +147,9 @@ export function buildContracts(opts: { force?: boolean; log?: (m: string) => voi
   };
   put(join(BUILD_DIR, "abis.ts"), renderAbis(file));
   put(outFile, JSON.stringify(file, null, 1) + "\n");
-  log(`contracts: compiled ${Object.keys(contracts).length} contracts with solc ${solc.version()} in ${Date.now() - t0} ms`);
+  log(
+    `contracts: compiled ${Object.keys(contracts).length} contracts with solc ${solc.version()} in ${Date.now() - t0} ms`,
+  );
   return file;
 }
 

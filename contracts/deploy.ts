@@ -12,7 +12,14 @@ import { generatedVerifierNames, getArtifact, loadArtifacts } from "./artifacts.
 import { ROOT } from "./compile.ts";
 import { ContractsEnvironmentError, ContractsError } from "./errors.ts";
 import { isDevnet, makeProvider, makeWallet } from "./provider.ts";
-import { DEV_KEYS_CHAIN_ID, DEV_KEYS_OPT_IN, DevVerifiersRefusedError, loadProductionVerifiers, PROD_BUILD_DIR, type ProductionVerifier } from "./verifier-keys.ts";
+import {
+  DEV_KEYS_CHAIN_ID,
+  DEV_KEYS_OPT_IN,
+  DevVerifiersRefusedError,
+  loadProductionVerifiers,
+  PROD_BUILD_DIR,
+  type ProductionVerifier,
+} from "./verifier-keys.ts";
 
 export interface ReducerVerifiers {
   /** Public signals per proof: 4, or 5 when the reducer has a parameter. */
@@ -90,11 +97,22 @@ export const REDUCER_ARITY: Record<string, number> = { sum: 4, max: 4, count_abo
 export const DEFAULT_MANIFEST_DIR = join(ROOT, ".mfi", "deployments");
 
 /** Deploys one compiled contract by artifact name and returns its address. */
-export async function deployContract(wallet: Wallet, name: string, args: unknown[] = [], log: (m: string) => void = () => {}): Promise<string> {
+export async function deployContract(
+  wallet: Wallet,
+  name: string,
+  args: unknown[] = [],
+  log: (m: string) => void = () => {},
+): Promise<string> {
   return deployArtifact(wallet, getArtifact(name), name, log, args);
 }
 
-async function deployArtifact(wallet: Wallet, art: { abi: readonly unknown[]; bytecode: string }, name: string, log: (m: string) => void, args: unknown[] = []): Promise<string> {
+async function deployArtifact(
+  wallet: Wallet,
+  art: { abi: readonly unknown[]; bytecode: string },
+  name: string,
+  log: (m: string) => void,
+  args: unknown[] = [],
+): Promise<string> {
   const factory = new ContractFactory(art.abi as never, art.bytecode, wallet);
   const c = await factory.deploy(...args);
   await c.waitForDeployment();
@@ -112,37 +130,55 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
     chainId = (await provider.getNetwork()).chainId;
   } catch (cause) {
     provider.destroy();
-    throw new ContractsEnvironmentError(`cannot reach the RPC at ${opts.rpcUrl}`, { cause, metaMessages: ["Check MFI_RPC_URL."] });
+    throw new ContractsEnvironmentError(`cannot reach the RPC at ${opts.rpcUrl}`, {
+      cause,
+      metaMessages: ["Check MFI_RPC_URL."],
+    });
   }
   const wallet = makeWallet(opts.privateKey, provider);
   try {
     const allowMock = opts.allowMockVerifier ?? isDevnet(chainId);
     if (opts.mockRegistration && !allowMock) {
-      throw new ContractsError(`mockRegistration on chain ${chainId} needs allowMockVerifier: true`, { metaMessages: ["MockVerifier proofs can be forged by anyone: never use it on a shared chain."] });
+      throw new ContractsError(`mockRegistration on chain ${chainId} needs allowMockVerifier: true`, {
+        metaMessages: ["MockVerifier proofs can be forged by anyone: never use it on a shared chain."],
+      });
     }
     const withDevToken = opts.devToken ?? isDevnet(chainId);
     if (withDevToken && !isDevnet(chainId)) {
-      throw new ContractsError(`devToken on chain ${chainId}: DevToken is a free-mint test token for devnets only`, { metaMessages: ["Let listings use a real ERC-20 on this chain."] });
+      throw new ContractsError(`devToken on chain ${chainId}: DevToken is a free-mint test token for devnets only`, {
+        metaMessages: ["Let listings use a real ERC-20 on this chain."],
+      });
     }
     const feeBps = opts.market?.feeBps ?? 0;
     if (!Number.isInteger(feeBps) || feeBps < 0 || feeBps > 1_000) {
-      throw new ContractsError(`market.feeBps must be an integer in 0..1000 (10%), got ${feeBps}`, { metaMessages: ["DataMarket caps the protocol fee at MAX_FEE_BPS = 1000."] });
+      throw new ContractsError(`market.feeBps must be an integer in 0..1000 (10%), got ${feeBps}`, {
+        metaMessages: ["DataMarket caps the protocol fee at MAX_FEE_BPS = 1000."],
+      });
     }
     // Dev verifiers are forgeable by anyone who reads the seed: only the local devnet gets them without the opt-in.
-    const useDevKeys = opts.productionKeys === undefined && (chainId === DEV_KEYS_CHAIN_ID || opts.devKeysIKnowTheyAreInsecure === true);
+    const useDevKeys =
+      opts.productionKeys === undefined && (chainId === DEV_KEYS_CHAIN_ID || opts.devKeysIKnowTheyAreInsecure === true);
     let production: ProductionVerifier[] | undefined;
     if (!useDevKeys) {
       try {
         production = loadProductionVerifiers(opts.productionKeys ?? PROD_BUILD_DIR);
       } catch (cause) {
         if (opts.productionKeys !== undefined || !(cause instanceof DevVerifiersRefusedError)) throw cause;
-        throw new DevVerifiersRefusedError(`refusing to deploy the dev verifiers to chain ${chainId}: their keys come from a public seed, so anyone can forge registrations and claims`, {
-          cause,
-          metaMessages: [`Build production keys (\`npm run build:circuits -- --ptau <ceremony.ptau>\`, writes ${PROD_BUILD_DIR}) and deploy again, or pass ${DEV_KEYS_OPT_IN} for a throwaway test chain.`],
-        });
+        throw new DevVerifiersRefusedError(
+          `refusing to deploy the dev verifiers to chain ${chainId}: their keys come from a public seed, so anyone can forge registrations and claims`,
+          {
+            cause,
+            metaMessages: [
+              `Build production keys (\`npm run build:circuits -- --ptau <ceremony.ptau>\`, writes ${PROD_BUILD_DIR}) and deploy again, or pass ${DEV_KEYS_OPT_IN} for a throwaway test chain.`,
+            ],
+          },
+        );
       }
     }
-    if (useDevKeys && chainId !== DEV_KEYS_CHAIN_ID) log(`WARNING: deploying the INSECURE dev verifiers to chain ${chainId} (${DEV_KEYS_OPT_IN}): anyone can forge proofs against them`);
+    if (useDevKeys && chainId !== DEV_KEYS_CHAIN_ID)
+      log(
+        `WARNING: deploying the INSECURE dev verifiers to chain ${chainId} (${DEV_KEYS_OPT_IN}): anyone can forge proofs against them`,
+      );
     const names = production ? production.map((v) => v.name) : generatedVerifierNames();
     if (!names.includes("register") && !allowMock) {
       throw new ContractsError("no generated register verifier (contracts/generated/Groth16Verifier_register.sol)", {
@@ -154,7 +190,9 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
     const verifiers: Record<string, string> = {};
     for (const n of names) {
       const prod = production?.find((v) => v.name === n);
-      verifiers[n] = prod ? await deployArtifact(wallet, prod.artifact, `Groth16Verifier_${n} (production keys)`, log) : await deployContract(wallet, `Groth16Verifier_${n}`, [], log);
+      verifiers[n] = prod
+        ? await deployArtifact(wallet, prod.artifact, `Groth16Verifier_${n} (production keys)`, log)
+        : await deployContract(wallet, `Groth16Verifier_${n}`, [], log);
     }
     const mock = allowMock ? await deployContract(wallet, "MockVerifier", [], log) : undefined;
 
@@ -163,7 +201,10 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
       const m = /^readings_(.+)_(\d+)$/.exec(n);
       if (!m) continue;
       const arity = REDUCER_ARITY[m[1]!];
-      if (!arity) throw new ContractsError(`unknown reducer ${m[1]} in generated verifier ${n}`, { metaMessages: ["Add its arity to REDUCER_ARITY in contracts/deploy.ts."] });
+      if (!arity)
+        throw new ContractsError(`unknown reducer ${m[1]} in generated verifier ${n}`, {
+          metaMessages: ["Add its arity to REDUCER_ARITY in contracts/deploy.ts."],
+        });
       (reducers[m[1]!] ??= { arity, verifiers: {} }).verifiers[m[2]!] = verifiers[n]!;
     }
 
@@ -187,7 +228,15 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
       deployedAt: new Date().toISOString(),
       sourceHash: artifacts.sourceHash,
       evmVersion: artifacts.evmVersion,
-      contracts: { RewardToken: token, DeviceRegistry: devices, AppletRegistry: applets, PayoutVault: vault, DataMarket: market, ...(mock ? { MockVerifier: mock } : {}), ...(devToken ? { DevToken: devToken } : {}) },
+      contracts: {
+        RewardToken: token,
+        DeviceRegistry: devices,
+        AppletRegistry: applets,
+        PayoutVault: vault,
+        DataMarket: market,
+        ...(mock ? { MockVerifier: mock } : {}),
+        ...(devToken ? { DevToken: devToken } : {}),
+      },
       verifiers,
       reducers,
       registerVerifier: useMock ? "mock" : "generated",
@@ -208,15 +257,22 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
  * Deploys DataMarket with the deployer as temporary governor (so it can set the fee in the same run), then hands
  * both roles to `governance` when that is another account.
  */
-async function deployMarket(wallet: Wallet, devices: string, g: MarketGovernance = {}, log: (m: string) => void): Promise<string> {
+async function deployMarket(
+  wallet: Wallet,
+  devices: string,
+  g: MarketGovernance = {},
+  log: (m: string) => void,
+): Promise<string> {
   const governance = g.governance ?? wallet.address;
   const recipient = g.feeRecipient ?? governance;
   const address = await deployContract(wallet, "DataMarket", [wallet.address, devices, recipient], log);
   const market = new Contract(address, getArtifact("DataMarket").abi as never, wallet);
   if (g.feeBps) await (await market.getFunction("setFee")(g.feeBps, recipient)).wait();
   if (governance.toLowerCase() !== wallet.address.toLowerCase()) {
-    for (const role of [id("GOVERNANCE_ROLE"), ZERO_HASH]) await (await market.getFunction("grantRole")(role, governance)).wait();
-    for (const role of [id("GOVERNANCE_ROLE"), ZERO_HASH]) await (await market.getFunction("renounceRole")(role, wallet.address)).wait();
+    for (const role of [id("GOVERNANCE_ROLE"), ZERO_HASH])
+      await (await market.getFunction("grantRole")(role, governance)).wait();
+    for (const role of [id("GOVERNANCE_ROLE"), ZERO_HASH])
+      await (await market.getFunction("renounceRole")(role, wallet.address)).wait();
   }
   return address;
 }

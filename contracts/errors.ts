@@ -25,7 +25,15 @@ export class ContractRevertedError extends ContractsError {
   /** Raw revert data. */
   readonly data: string;
 
-  constructor(p: { errorName: string; signature: string; args: readonly unknown[]; notice?: string; data: string; inner?: ContractRevertedError; cause?: unknown }) {
+  constructor(p: {
+    errorName: string;
+    signature: string;
+    args: readonly unknown[];
+    notice?: string;
+    data: string;
+    inner?: ContractRevertedError;
+    cause?: unknown;
+  }) {
     const args = p.args.map((a) => (typeof a === "bigint" ? a.toString() : String(a))).join(", ");
     const notice = p.notice ?? "the contract gave no description for this error";
     super(`${p.errorName}(${args}): ${notice}${p.inner ? ` — ${p.inner.shortMessage}` : ""}`, {

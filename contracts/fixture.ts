@@ -22,13 +22,20 @@ export interface Devnet {
   stop(): Promise<void>;
 }
 
-export async function startDevnet(opts: { clients?: number; stepsTracing?: boolean; mockRegistration?: boolean } = {}): Promise<Devnet> {
+export async function startDevnet(
+  opts: { clients?: number; stepsTracing?: boolean; mockRegistration?: boolean } = {},
+): Promise<Devnet> {
   const anvil = await startAnvil({ stepsTracing: opts.stepsTracing });
   const dir = mkdtempSync(join(tmpdir(), "mfi-deploy-"));
   try {
     // MockVerifier registrations keep these tests independent of the register circuit (circuits-proof.test.ts
     // covers the generated register verifier)
-    const manifest = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: dir, mockRegistration: opts.mockRegistration ?? true });
+    const manifest = await deployAll({
+      rpcUrl: anvil.rpcUrl,
+      privateKey: anvil.accounts[0]!,
+      manifestDir: dir,
+      mockRegistration: opts.mockRegistration ?? true,
+    });
     const clients = anvil.accounts
       .slice(0, opts.clients ?? 4)
       .map((privateKey) => createMachinefiClient({ rpcUrl: anvil.rpcUrl, privateKey, manifest }));
@@ -58,7 +65,12 @@ export function randomDeviceId(): bigint {
 
 /** Registers a device to `client`'s address with a MockVerifier registration proof. */
 export async function registerMockDevice(client: MachinefiClient, deviceId = randomDeviceId()): Promise<bigint> {
-  const signals = registerSignals({ deviceId, owner: client.address, chainId: BigInt(client.chainId), registry: client.manifest.contracts.DeviceRegistry });
+  const signals = registerSignals({
+    deviceId,
+    owner: client.address,
+    chainId: BigInt(client.chainId),
+    registry: client.manifest.contracts.DeviceRegistry,
+  });
   await client.registerDevice({ deviceId, proof: mockRegisterProof(signals) });
   return deviceId;
 }
@@ -75,14 +87,25 @@ export function scheduledEpoch(i: bigint, s: { genesisMs?: bigint; lengthMs?: bi
 
 /** A claim with a MockVerifier proof bound to exactly these values. */
 export function mockClaim(v: { imageId: string; deviceId: bigint; epoch: bigint; output: bigint; param?: bigint }) {
-  return { imageId: v.imageId, deviceId: v.deviceId, epoch: v.epoch, output: v.output, proof: mockClaimProof(claimSignals(v)) };
+  return {
+    imageId: v.imageId,
+    deviceId: v.deviceId,
+    epoch: v.epoch,
+    output: v.output,
+    proof: mockClaimProof(claimSignals(v)),
+  };
 }
 
 /**
  * A signed chain around one epoch: a reading before it, `inside` readings 1 s apart from its start, and one after
  * its end; only the last reading is signed (one signature vouches for the chain behind it).
  */
-export function signedEpochChain(o: { backend: EddsaBackend; key: { deviceId: bigint; privateKey: Uint8Array }; epoch: { startMs: bigint; lengthMs: bigint }; inside: bigint[] }): ChainReading[] {
+export function signedEpochChain(o: {
+  backend: EddsaBackend;
+  key: { deviceId: bigint; privateKey: Uint8Array };
+  epoch: { startMs: bigint; lengthMs: bigint };
+  inside: bigint[];
+}): ChainReading[] {
   const points = [
     { ts: o.epoch.startMs - 5_000n, v: 9n },
     ...o.inside.map((v, i) => ({ ts: o.epoch.startMs + BigInt(i) * 1_000n, v })),

@@ -12,8 +12,16 @@ interface Step {
  * Gas each call from a frame at `depth` to `target` cost that frame, summed: from just before the CALL/STATICCALL
  * (so the cold-account charge and memory expansion are included) to the next step back at that depth.
  */
-export async function callGas(provider: JsonRpcProvider, txHash: string, target: string, depth?: number): Promise<{ total: number; calls: number[] }> {
-  const trace = (await provider.send("debug_traceTransaction", [txHash, { disableStorage: true, disableMemory: true, enableReturnData: false }])) as { structLogs: Step[] };
+export async function callGas(
+  provider: JsonRpcProvider,
+  txHash: string,
+  target: string,
+  depth?: number,
+): Promise<{ total: number; calls: number[] }> {
+  const trace = (await provider.send("debug_traceTransaction", [
+    txHash,
+    { disableStorage: true, disableMemory: true, enableReturnData: false },
+  ])) as { structLogs: Step[] };
   const steps = trace.structLogs;
   const want = BigInt(target);
   const calls: number[] = [];

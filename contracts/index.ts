@@ -2,9 +2,29 @@
 export { buildContracts, EVM_VERSION, type Artifact, type ArtifactsFile } from "./compile.ts";
 export { loadArtifacts, getArtifact, generatedVerifierNames } from "./artifacts.ts";
 export { startAnvil, anvilBinary, ANVIL_MNEMONIC, type Anvil, type StartAnvilOptions } from "./anvil.ts";
-export { deployAll, deployContract, readManifest, writeManifest, DEFAULT_MANIFEST_DIR, REDUCER_ARITY, type DeploymentManifest, type DeployOptions, type MarketGovernance, type ReducerVerifiers } from "./deploy.ts";
+export {
+  deployAll,
+  deployContract,
+  readManifest,
+  writeManifest,
+  DEFAULT_MANIFEST_DIR,
+  REDUCER_ARITY,
+  type DeploymentManifest,
+  type DeployOptions,
+  type MarketGovernance,
+  type ReducerVerifiers,
+} from "./deploy.ts";
 export { createMarketClient, deployDataMarket, mintDevToken, type MarketClient, type StreamInfo } from "./market.ts";
-export { createMachinefiClient, type MachinefiClient, type AppletInfo, type SkippedClaim, type ClaimInput, type PaidClaim, type TxResult, type TxOverrides } from "./client.ts";
+export {
+  createMachinefiClient,
+  type MachinefiClient,
+  type AppletInfo,
+  type SkippedClaim,
+  type ClaimInput,
+  type PaidClaim,
+  type TxResult,
+  type TxOverrides,
+} from "./client.ts";
 export {
   encodeClaimProof,
   decodeClaimProof,
@@ -20,4 +40,11 @@ export {
 export { ContractsError, ContractRevertedError, UnknownRevertError, ContractsEnvironmentError } from "./errors.ts";
 export { decodeRevertData, toContractsError } from "./revert.ts";
 export { makeProvider, isDevnet } from "./provider.ts";
-export { DevVerifiersRefusedError, loadProductionVerifiers, DEV_KEYS_CHAIN_ID, DEV_KEYS_OPT_IN, PROD_BUILD_DIR, type ProductionVerifier } from "./verifier-keys.ts";
+export {
+  DevVerifiersRefusedError,
+  loadProductionVerifiers,
+  DEV_KEYS_CHAIN_ID,
+  DEV_KEYS_OPT_IN,
+  PROD_BUILD_DIR,
+  type ProductionVerifier,
+} from "./verifier-keys.ts";

@@ -22,9 +22,18 @@ beforeAll(async () => {
   net = await startDevnet();
   [admin, owner, buyer, other] = net.clients as [MachinefiClient, MachinefiClient, MachinefiClient, MachinefiClient];
   const address = await deployDataMarket(admin);
-  [mAdmin, mOwner, mBuyer, mOther] = [admin, owner, buyer, other].map((c) => createMarketClient(c, address)) as [MarketClient, MarketClient, MarketClient, MarketClient];
+  [mAdmin, mOwner, mBuyer, mOther] = [admin, owner, buyer, other].map((c) => createMarketClient(c, address)) as [
+    MarketClient,
+    MarketClient,
+    MarketClient,
+    MarketClient,
+  ];
   // fund the buyers with reward tokens (the deployer, as token admin, makes itself a minter for the test)
-  const token = new Contract(admin.manifest.contracts.RewardToken, getArtifact("RewardToken").abi as never, admin.contracts.token.runner as never);
+  const token = new Contract(
+    admin.manifest.contracts.RewardToken,
+    getArtifact("RewardToken").abi as never,
+    admin.contracts.token.runner as never,
+  );
   await (await token.getFunction("grantRole")(id("MINTER_ROLE"), admin.address)).wait();
   for (const c of [buyer, other]) await (await token.getFunction("mint")(c.address, 1_000_000n)).wait();
 });
@@ -43,16 +52,27 @@ describe("DataMarket", () => {
     expect(s).toMatchObject({ owner: owner.address, pricePerPeriod: 100n, periodSeconds: PERIOD, listed: true });
     expect(s.deviceIds).toHaveLength(2);
     const foreign = await registerMockDevice(other);
-    const err = await reverted(mOwner.list({ deviceIds: [foreign], pricePerPeriod: 1n, periodSeconds: PERIOD }), "DataMarket__NotDeviceOwner");
+    const err = await reverted(
+      mOwner.list({ deviceIds: [foreign], pricePerPeriod: 1n, periodSeconds: PERIOD }),
+      "DataMarket__NotDeviceOwner",
+    );
     expect(err.args[0]).toBe(foreign);
     await reverted(mOwner.list({ deviceIds: [], pricePerPeriod: 1n, periodSeconds: PERIOD }), "DataMarket__NoDevices");
-    await reverted(mOwner.list({ deviceIds: [foreign], pricePerPeriod: 1n, periodSeconds: 0n }), "DataMarket__ZeroPeriod");
+    await reverted(
+      mOwner.list({ deviceIds: [foreign], pricePerPeriod: 1n, periodSeconds: 0n }),
+      "DataMarket__ZeroPeriod",
+    );
   });
 
   it("subscribes, pays the owner minus the protocol fee, and balances add up", async () => {
     const streamId = await listedStream(250n);
     await mAdmin.setFee(500, other.address); // 5% to `other`
-    const before = { buyer: await buyer.balanceOf(), owner: await owner.balanceOf(), fee: await other.balanceOf(), market: await buyer.balanceOf(mBuyer.address) };
+    const before = {
+      buyer: await buyer.balanceOf(),
+      owner: await owner.balanceOf(),
+      fee: await other.balanceOf(),
+      market: await buyer.balanceOf(mBuyer.address),
+    };
     const r = await mBuyer.subscribe({ streamId, periods: 3n });
     expect(r.paid).toBe(750n);
     expect(r.fee).toBe(37n); // floor(750 × 5%)
@@ -68,14 +88,29 @@ describe("DataMarket", () => {
   it("refuses paying less than the price (price raised after the quote) and a zero-period subscription", async () => {
     const streamId = await listedStream(100n);
     await mOwner.setPrice(streamId, 120n);
-    const err = await reverted(mBuyer.subscribe({ streamId, periods: 1n, maxPricePerPeriod: 100n }), "DataMarket__PriceExceeded");
+    const err = await reverted(
+      mBuyer.subscribe({ streamId, periods: 1n, maxPricePerPeriod: 100n }),
+      "DataMarket__PriceExceeded",
+    );
     expect(err.args[1]).toBe(120n);
     await reverted(mBuyer.subscribe({ streamId, periods: 0n }), "DataMarket__ZeroPeriods");
     // an allowance short of the price fails in the token, and the buyer keeps the funds
     const before = await buyer.balanceOf();
-    const token = new Contract(buyer.manifest.contracts.RewardToken, getArtifact("RewardToken").abi as never, buyer.contracts.token.runner as never);
+    const token = new Contract(
+      buyer.manifest.contracts.RewardToken,
+      getArtifact("RewardToken").abi as never,
+      buyer.contracts.token.runner as never,
+    );
     await (await token.getFunction("approve")(mBuyer.address, 50n)).wait();
-    await reverted(mBuyer.contract.getFunction("subscribe").send(streamId, 1n, 120n).catch((e) => { throw toErr(e); }), "ERC20InsufficientAllowance");
+    await reverted(
+      mBuyer.contract
+        .getFunction("subscribe")
+        .send(streamId, 1n, 120n)
+        .catch((e) => {
+          throw toErr(e);
+        }),
+      "ERC20InsufficientAllowance",
+    );
     expect(await buyer.balanceOf()).toBe(before);
     expect(await mBuyer.isSubscribed(streamId, buyer.address)).toBe(false);
   });
@@ -101,7 +136,10 @@ describe("DataMarket", () => {
     await reverted(mOther.subscribe({ streamId, periods: 1n }), "DataMarket__StreamDelisted");
     await reverted(mOwner.delist(streamId), "DataMarket__StreamDelisted");
     expect(await mBuyer.isSubscribed(streamId, buyer.address)).toBe(true);
-    await reverted(mBuyer.subscribe({ streamId: 999n, periods: 1n, maxPricePerPeriod: 0n }), "DataMarket__UnknownStream");
+    await reverted(
+      mBuyer.subscribe({ streamId: 999n, periods: 1n, maxPricePerPeriod: 0n }),
+      "DataMarket__UnknownStream",
+    );
   });
 
   it("caps the protocol fee and reserves it to governance", async () => {

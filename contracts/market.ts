@@ -23,7 +23,11 @@ export interface MarketClient {
   contract: Contract;
   list(p: { deviceIds: bigint[]; pricePerPeriod: bigint; periodSeconds: bigint; token?: string }): Promise<bigint>;
   /** Approves the exact amount, then subscribes; `maxPricePerPeriod` defaults to the price read just before. */
-  subscribe(p: { streamId: bigint; periods: bigint; maxPricePerPeriod?: bigint }): Promise<{ expiresAt: bigint; paid: bigint; fee: bigint }>;
+  subscribe(p: {
+    streamId: bigint;
+    periods: bigint;
+    maxPricePerPeriod?: bigint;
+  }): Promise<{ expiresAt: bigint; paid: bigint; fee: bigint }>;
   setPrice(streamId: bigint, price: bigint): Promise<void>;
   delist(streamId: bigint): Promise<void>;
   setFee(feeBps: number, recipient: string): Promise<void>;
@@ -36,7 +40,11 @@ export interface MarketClient {
 export async function deployDataMarket(admin: MachinefiClient): Promise<string> {
   const art = getArtifact("DataMarket");
   const signer = admin.contracts.devices.runner as never;
-  const c = await new ContractFactory(art.abi as never, art.bytecode, signer).deploy(admin.address, admin.manifest.contracts.DeviceRegistry, admin.address);
+  const c = await new ContractFactory(art.abi as never, art.bytecode, signer).deploy(
+    admin.address,
+    admin.manifest.contracts.DeviceRegistry,
+    admin.address,
+  );
   await c.waitForDeployment();
   return c.getAddress();
 }
@@ -45,10 +53,16 @@ export async function deployDataMarket(admin: MachinefiClient): Promise<string> 
  * Mints DevToken (the devnet's free test stablecoin, manifest `contracts.DevToken`) to `to` (default: the client).
  * Throws when the manifest has no DevToken (not a devnet).
  */
-export async function mintDevToken(client: MachinefiClient, amount: bigint, to: string = client.address): Promise<void> {
+export async function mintDevToken(
+  client: MachinefiClient,
+  amount: bigint,
+  to: string = client.address,
+): Promise<void> {
   const address = client.manifest.contracts.DevToken;
   if (!address) {
-    throw new ContractsError(`no DevToken on chain ${client.chainId}`, { metaMessages: ["DevToken is deployed on devnets only; on other chains pay with a real ERC-20."] });
+    throw new ContractsError(`no DevToken on chain ${client.chainId}`, {
+      metaMessages: ["DevToken is deployed on devnets only; on other chains pay with a real ERC-20."],
+    });
   }
   const token = new Contract(address, getArtifact("DevToken").abi as never, client.contracts.devices.runner as never);
   try {
@@ -59,7 +73,10 @@ export async function mintDevToken(client: MachinefiClient, amount: bigint, to: 
 }
 
 /** A client for the DataMarket at `address` (default: the manifest's `contracts.DataMarket`). */
-export function createMarketClient(client: MachinefiClient, address: string = client.manifest.contracts.DataMarket): MarketClient {
+export function createMarketClient(
+  client: MachinefiClient,
+  address: string = client.manifest.contracts.DataMarket,
+): MarketClient {
   const signer = client.contracts.devices.runner as never;
   const market = new Contract(address, getArtifact("DataMarket").abi as never, signer);
   const tokenAbi = getArtifact("RewardToken").abi as never;
@@ -82,7 +99,12 @@ export function createMarketClient(client: MachinefiClient, address: string = cl
     address,
     contract: market,
     async list(p) {
-      const r = await tx("list", [p.deviceIds, p.token ?? client.manifest.contracts.RewardToken, p.pricePerPeriod, p.periodSeconds]);
+      const r = await tx("list", [
+        p.deviceIds,
+        p.token ?? client.manifest.contracts.RewardToken,
+        p.pricePerPeriod,
+        p.periodSeconds,
+      ]);
       for (const log of r.logs) {
         const parsed = market.interface.parseLog(log);
         if (parsed?.name === "StreamListed") return parsed.args[0] as bigint;
@@ -92,7 +114,11 @@ export function createMarketClient(client: MachinefiClient, address: string = cl
     async subscribe(p) {
       const s = await self.stream(p.streamId);
       const max = p.maxPricePerPeriod ?? s.pricePerPeriod;
-      const token = new Contract(s.token === "0x0000000000000000000000000000000000000000" ? client.manifest.contracts.RewardToken : s.token, tokenAbi, signer);
+      const token = new Contract(
+        s.token === "0x0000000000000000000000000000000000000000" ? client.manifest.contracts.RewardToken : s.token,
+        tokenAbi,
+        signer,
+      );
       try {
         await (await token.getFunction("approve")(address, max * p.periods)).wait();
       } catch (err) {
@@ -102,7 +128,8 @@ export function createMarketClient(client: MachinefiClient, address: string = cl
       for (const log of r.logs) {
         if (log.address.toLowerCase() !== address.toLowerCase()) continue;
         const parsed = market.interface.parseLog(log);
-        if (parsed?.name === "Subscribed") return { paid: parsed.args[3] as bigint, fee: parsed.args[4] as bigint, expiresAt: parsed.args[5] as bigint };
+        if (parsed?.name === "Subscribed")
+          return { paid: parsed.args[3] as bigint, fee: parsed.args[4] as bigint, expiresAt: parsed.args[5] as bigint };
       }
       throw new Error("Subscribed event missing from the subscribe transaction");
     },
@@ -119,7 +146,15 @@ export function createMarketClient(client: MachinefiClient, address: string = cl
     expiresAt: (streamId, buyer) => call<bigint>("expiresAt", [streamId, buyer]),
     async stream(streamId) {
       const [s, ids] = await call<[[string, string, bigint, bigint, boolean], bigint[]]>("streamOf", [streamId]);
-      return { streamId, owner: s[0], token: s[1], pricePerPeriod: s[2], periodSeconds: s[3], listed: s[4], deviceIds: [...ids] };
+      return {
+        streamId,
+        owner: s[0],
+        token: s[1],
+        pricePerPeriod: s[2],
+        periodSeconds: s[3],
+        listed: s[4],
+        deviceIds: [...ids],
+      };
     },
   };
   return self;

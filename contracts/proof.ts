@@ -32,8 +32,21 @@ export function encodeClaimProof(p: ClaimProof): string {
 }
 
 export function decodeClaimProof(hex: string): ClaimProof {
-  const [k, a, b, c] = coder.decode(["uint256", "uint256[2]", "uint256[2][2]", "uint256[2]"], hex) as unknown as [bigint, bigint[], bigint[][], bigint[]];
-  return { k, a: [a[0]!, a[1]!], b: [[b[0]![0]!, b[0]![1]!], [b[1]![0]!, b[1]![1]!]], c: [c[0]!, c[1]!] };
+  const [k, a, b, c] = coder.decode(["uint256", "uint256[2]", "uint256[2][2]", "uint256[2]"], hex) as unknown as [
+    bigint,
+    bigint[],
+    bigint[][],
+    bigint[],
+  ];
+  return {
+    k,
+    a: [a[0]!, a[1]!],
+    b: [
+      [b[0]![0]!, b[0]![1]!],
+      [b[1]![0]!, b[1]![1]!],
+    ],
+    c: [c[0]!, c[1]!],
+  };
 }
 
 /** The public signals PayoutVault rebuilds: [imageIdField, deviceId, epoch, output] (+ [param]). */
@@ -50,15 +63,39 @@ export function registerSignals(v: { deviceId: bigint; owner: string; chainId: b
 
 /** What MockVerifier accepts as a[0]: keccak256 of the signals as 32-byte words, mod r. */
 export function mockCommitment(signals: readonly bigint[]): bigint {
-  return BigInt(keccak256(solidityPacked(signals.map(() => "uint256"), signals))) % SNARK_FIELD;
+  return (
+    BigInt(
+      keccak256(
+        solidityPacked(
+          signals.map(() => "uint256"),
+          signals,
+        ),
+      ),
+    ) % SNARK_FIELD
+  );
 }
 
 /** A MockVerifier claim proof (TESTS AND DEVNETS ONLY). */
 export function mockClaimProof(signals: readonly bigint[], k: number = 16): ClaimProof {
-  return { k, a: [mockCommitment(signals), 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] };
+  return {
+    k,
+    a: [mockCommitment(signals), 0n],
+    b: [
+      [0n, 0n],
+      [0n, 0n],
+    ],
+    c: [0n, 0n],
+  };
 }
 
 /** A MockVerifier registration proof (TESTS AND DEVNETS ONLY). */
 export function mockRegisterProof(signals: readonly bigint[]): Groth16Calldata {
-  return { a: [mockCommitment(signals), 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] };
+  return {
+    a: [mockCommitment(signals), 0n],
+    b: [
+      [0n, 0n],
+      [0n, 0n],
+    ],
+    c: [0n, 0n],
+  };
 }

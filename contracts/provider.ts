@@ -12,7 +12,8 @@ export function isDevnet(chainId: bigint | number): boolean {
  * off: a balance read right after a payout must see it.
  */
 export function makeProvider(rpcUrl: string, chainId?: bigint | number): JsonRpcProvider {
-  const local = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])/.test(rpcUrl) || (chainId !== undefined && isDevnet(chainId));
+  const local =
+    /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])/.test(rpcUrl) || (chainId !== undefined && isDevnet(chainId));
   const provider = new JsonRpcProvider(rpcUrl, chainId === undefined ? undefined : Network.from(BigInt(chainId)), {
     staticNetwork: chainId !== undefined,
     pollingInterval: local ? 15 : 2000,

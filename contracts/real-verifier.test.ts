@@ -4,8 +4,22 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContractFactory, type Wallet } from "ethers";
-import { startDevnet, registerMockDevice, randomImageId, randomDeviceId, scheduledEpoch, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
-import { ContractRevertedError, claimSignals, deployContract, registerSignals, createMachinefiClient } from "./index.ts";
+import {
+  startDevnet,
+  registerMockDevice,
+  randomImageId,
+  randomDeviceId,
+  scheduledEpoch,
+  TEST_GENESIS_MS,
+  type Devnet,
+} from "./fixture.ts";
+import {
+  ContractRevertedError,
+  claimSignals,
+  deployContract,
+  registerSignals,
+  createMachinefiClient,
+} from "./index.ts";
 import { loadStandin, type Standin } from "./standin.ts";
 import type { MachinefiClient } from "./client.ts";
 import { reverted } from "./expect-revert.ts";
@@ -22,7 +36,13 @@ beforeAll(async () => {
   const f = new ContractFactory(standin.abi as never, standin.bytecode, wallet);
   verifier = await (await (await f.deploy()).waitForDeployment()).getAddress();
   imageId = randomImageId();
-  await admin.registerApplet({ imageId, verifier: { verifiers: { 16: verifier, 64: verifier } }, rewardPerUnit: 3n, epochLengthMs: 60_000n, genesisMs: TEST_GENESIS_MS });
+  await admin.registerApplet({
+    imageId,
+    verifier: { verifiers: { 16: verifier, 64: verifier } },
+    rewardPerUnit: 3n,
+    epochLengthMs: 60_000n,
+    genesisMs: TEST_GENESIS_MS,
+  });
 });
 afterAll(async () => {
   await standin?.close();
@@ -36,11 +56,20 @@ describe("claims with real Groth16 proofs", () => {
     const values = { imageId, deviceId, epoch: scheduledEpoch(0n, { lengthMs: 60_000n }), output: 123n };
     const proof = { k: 16, ...(await standin.prove(claimSignals(values))) };
     await reverted(alice.claim({ ...values, output: 124n, proof }), "PayoutVault__InvalidProof");
-    await reverted(alice.claim({ ...values, epoch: scheduledEpoch(1n, { lengthMs: 60_000n }), proof }), "PayoutVault__InvalidProof");
+    await reverted(
+      alice.claim({ ...values, epoch: scheduledEpoch(1n, { lengthMs: 60_000n }), proof }),
+      "PayoutVault__InvalidProof",
+    );
     await reverted(alice.claim({ ...values, deviceId: other, proof }), "PayoutVault__InvalidProof");
-    await reverted(alice.claim({ ...values, proof: { ...proof, a: [proof.c[0], proof.c[1]] } }), "PayoutVault__InvalidProof"); // on the curve, wrong
+    await reverted(
+      alice.claim({ ...values, proof: { ...proof, a: [proof.c[0], proof.c[1]] } }),
+      "PayoutVault__InvalidProof",
+    ); // on the curve, wrong
     // off the curve: the pairing precompile fails and eats the gas cap; the vault still calls it an invalid proof
-    await reverted(alice.claim({ ...values, proof: { ...proof, c: [proof.c[0], proof.c[1] ^ 1n] } }), "PayoutVault__InvalidProof");
+    await reverted(
+      alice.claim({ ...values, proof: { ...proof, c: [proof.c[0], proof.c[1] ^ 1n] } }),
+      "PayoutVault__InvalidProof",
+    );
     await reverted(alice.claim({ ...values, proof: { ...proof, k: 256 } }), "PayoutVault__NoVerifierForSize");
     const r = await alice.claim({ ...values, proof });
     expect(r.paid.reward).toBe(369n);

@@ -1,6 +1,15 @@
 /** DeviceRegistry, AppletRegistry and RewardToken on real anvil: registration proofs, roles, owner-only calls. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevnet, registerMockDevice, randomImageId, randomDeviceId, mockClaim, scheduledEpoch, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
+import {
+  startDevnet,
+  registerMockDevice,
+  randomImageId,
+  randomDeviceId,
+  mockClaim,
+  scheduledEpoch,
+  TEST_GENESIS_MS,
+  type Devnet,
+} from "./fixture.ts";
 import { ContractRevertedError, mockRegisterProof, registerSignals } from "./index.ts";
 import { SNARK_FIELD } from "../device-sdk/index.ts";
 import type { MachinefiClient } from "./client.ts";
@@ -9,9 +18,18 @@ import { reverted } from "./expect-revert.ts";
 let net: Devnet;
 let admin: MachinefiClient, alice: MachinefiClient, bob: MachinefiClient;
 
-function proofFor(c: MachinefiClient, deviceId: bigint, over: Partial<{ owner: string; chainId: bigint; registry: string }> = {}) {
+function proofFor(
+  c: MachinefiClient,
+  deviceId: bigint,
+  over: Partial<{ owner: string; chainId: bigint; registry: string }> = {},
+) {
   return mockRegisterProof(
-    registerSignals({ deviceId, owner: over.owner ?? c.address, chainId: over.chainId ?? BigInt(c.chainId), registry: over.registry ?? c.manifest.contracts.DeviceRegistry }),
+    registerSignals({
+      deviceId,
+      owner: over.owner ?? c.address,
+      chainId: over.chainId ?? BigInt(c.chainId),
+      registry: over.registry ?? c.manifest.contracts.DeviceRegistry,
+    }),
   );
 }
 
@@ -32,32 +50,65 @@ describe("DeviceRegistry", () => {
     const deviceId = randomDeviceId();
     // a proof made for alice cannot register the device to bob
     await reverted(bob.registerDevice({ deviceId, proof: proofFor(alice, deviceId) }), "DeviceRegistry__InvalidProof");
-    await reverted(alice.registerDevice({ deviceId, proof: proofFor(alice, deviceId, { chainId: 4690n }) }), "DeviceRegistry__InvalidProof");
-    await reverted(alice.registerDevice({ deviceId, proof: proofFor(alice, deviceId, { registry: bob.address }) }), "DeviceRegistry__InvalidProof");
-    await reverted(alice.registerDevice({ deviceId, proof: proofFor(alice, deviceId + 1n) }), "DeviceRegistry__InvalidProof");
+    await reverted(
+      alice.registerDevice({ deviceId, proof: proofFor(alice, deviceId, { chainId: 4690n }) }),
+      "DeviceRegistry__InvalidProof",
+    );
+    await reverted(
+      alice.registerDevice({ deviceId, proof: proofFor(alice, deviceId, { registry: bob.address }) }),
+      "DeviceRegistry__InvalidProof",
+    );
+    await reverted(
+      alice.registerDevice({ deviceId, proof: proofFor(alice, deviceId + 1n) }),
+      "DeviceRegistry__InvalidProof",
+    );
     expect((await alice.deviceOf(deviceId)).owner).toBe("0x0000000000000000000000000000000000000000");
   });
 
   it("refuses a second registration, a zero or out-of-field deviceId and a zero owner", async () => {
     const deviceId = await registerMockDevice(alice);
-    await reverted(alice.registerDevice({ deviceId, proof: proofFor(alice, deviceId) }), "DeviceRegistry__AlreadyRegistered");
-    await reverted(alice.registerDevice({ deviceId: 0n, proof: proofFor(alice, 0n) }), "DeviceRegistry__InvalidDeviceId");
-    await reverted(alice.registerDevice({ deviceId: SNARK_FIELD, proof: proofFor(alice, SNARK_FIELD) }), "DeviceRegistry__InvalidDeviceId");
+    await reverted(
+      alice.registerDevice({ deviceId, proof: proofFor(alice, deviceId) }),
+      "DeviceRegistry__AlreadyRegistered",
+    );
+    await reverted(
+      alice.registerDevice({ deviceId: 0n, proof: proofFor(alice, 0n) }),
+      "DeviceRegistry__InvalidDeviceId",
+    );
+    await reverted(
+      alice.registerDevice({ deviceId: SNARK_FIELD, proof: proofFor(alice, SNARK_FIELD) }),
+      "DeviceRegistry__InvalidDeviceId",
+    );
     const zero = "0x0000000000000000000000000000000000000000";
-    await reverted(alice.registerDevice({ deviceId: 5n, owner: zero, proof: proofFor(alice, 5n, { owner: zero }) }), "DeviceRegistry__ZeroOwner");
+    await reverted(
+      alice.registerDevice({ deviceId: 5n, owner: zero, proof: proofFor(alice, 5n, { owner: zero }) }),
+      "DeviceRegistry__ZeroOwner",
+    );
   });
 
   it("lets a manufacturer register a batch; others are refused", async () => {
     const ids = Array.from({ length: 5 }, randomDeviceId);
-    await admin.registerDevicesBatch({ deviceIds: ids, owners: ids.map((_, i) => (i % 2 ? alice.address : bob.address)) });
+    await admin.registerDevicesBatch({
+      deviceIds: ids,
+      owners: ids.map((_, i) => (i % 2 ? alice.address : bob.address)),
+    });
     expect((await admin.deviceOf(ids[1]!)).owner).toBe(alice.address);
     expect((await admin.deviceOf(ids[4]!)).owner).toBe(bob.address);
-    const err = await reverted(alice.registerDevicesBatch({ deviceIds: [randomDeviceId()], owners: alice.address }), "AccessControlUnauthorizedAccount");
+    const err = await reverted(
+      alice.registerDevicesBatch({ deviceIds: [randomDeviceId()], owners: alice.address }),
+      "AccessControlUnauthorizedAccount",
+    );
     expect(err.args[0]).toBe(alice.address);
-    await reverted(admin.registerDevicesBatch({ deviceIds: [randomDeviceId(), randomDeviceId()], owners: [alice.address] }), "DeviceRegistry__LengthMismatch");
+    await reverted(
+      admin.registerDevicesBatch({ deviceIds: [randomDeviceId(), randomDeviceId()], owners: [alice.address] }),
+      "DeviceRegistry__LengthMismatch",
+    );
     // one already-registered id fails the whole batch
     const fresh = randomDeviceId();
-    await reverted(admin.registerDevicesBatch({ deviceIds: [fresh, ids[0]!], owners: alice.address }), "DeviceRegistry__AlreadyRegistered");
+    await reverted(
+      admin.registerDevicesBatch({ deviceIds: [fresh, ids[0]!], owners: alice.address }),
+      "DeviceRegistry__AlreadyRegistered",
+    );
     expect((await admin.deviceOf(fresh)).owner).toBe("0x0000000000000000000000000000000000000000");
   });
 
@@ -65,8 +116,14 @@ describe("DeviceRegistry", () => {
     const deviceId = await registerMockDevice(alice);
     await reverted(bob.transferDevice({ deviceId, to: bob.address }), "DeviceRegistry__NotDeviceOwner");
     await reverted(bob.setDeviceActive({ deviceId, active: false }), "DeviceRegistry__NotDeviceOwner");
-    await reverted(alice.transferDevice({ deviceId: randomDeviceId(), to: bob.address }), "DeviceRegistry__UnknownDevice");
-    await reverted(alice.transferDevice({ deviceId, to: "0x0000000000000000000000000000000000000000" }), "DeviceRegistry__ZeroOwner");
+    await reverted(
+      alice.transferDevice({ deviceId: randomDeviceId(), to: bob.address }),
+      "DeviceRegistry__UnknownDevice",
+    );
+    await reverted(
+      alice.transferDevice({ deviceId, to: "0x0000000000000000000000000000000000000000" }),
+      "DeviceRegistry__ZeroOwner",
+    );
     await reverted(alice.setDeviceActive({ deviceId, active: true }), "DeviceRegistry__ActiveUnchanged");
     await alice.transferDevice({ deviceId, to: bob.address });
     const imageId = randomImageId();
@@ -81,22 +138,71 @@ describe("DeviceRegistry", () => {
 describe("AppletRegistry", () => {
   it("registers an applet version and keeps it; the same imageId cannot be registered twice", async () => {
     const imageId = randomImageId();
-    await admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 3n, owner: alice.address, param: 9n, epochLengthMs: 60_000n, genesisMs: TEST_GENESIS_MS });
-    expect(await admin.appletOf(imageId)).toEqual({ rewardPerUnit: 3n, paused: false, hasParam: true, epochLengthMs: 60_000n, genesisMs: TEST_GENESIS_MS, owner: alice.address, param: 9n });
+    await admin.registerApplet({
+      imageId,
+      verifier: "mock",
+      rewardPerUnit: 3n,
+      owner: alice.address,
+      param: 9n,
+      epochLengthMs: 60_000n,
+      genesisMs: TEST_GENESIS_MS,
+    });
+    expect(await admin.appletOf(imageId)).toEqual({
+      rewardPerUnit: 3n,
+      paused: false,
+      hasParam: true,
+      epochLengthMs: 60_000n,
+      genesisMs: TEST_GENESIS_MS,
+      owner: alice.address,
+      param: 9n,
+    });
     expect(await admin.verifierOf({ imageId, k: 64 })).toBe(net.manifest.contracts.MockVerifier);
     expect(await admin.verifierOf({ imageId, k: 32 })).toBe("0x0000000000000000000000000000000000000000");
-    await reverted(admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 1n }), "AppletRegistry__AlreadyRegistered");
+    await reverted(
+      admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 1n }),
+      "AppletRegistry__AlreadyRegistered",
+    );
   });
 
   it("refuses registration by non-registrars and bad registrations", async () => {
-    await reverted(alice.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n }), "AccessControlUnauthorizedAccount");
-    await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: { verifiers: { 16: alice.address } }, rewardPerUnit: 1n }), "AppletRegistry__InvalidVerifier");
+    await reverted(
+      alice.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n }),
+      "AccessControlUnauthorizedAccount",
+    );
+    await reverted(
+      admin.registerApplet({
+        imageId: randomImageId(),
+        verifier: { verifiers: { 16: alice.address } },
+        rewardPerUnit: 1n,
+      }),
+      "AppletRegistry__InvalidVerifier",
+    );
     const mock = net.manifest.contracts.MockVerifier!;
-    await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: { verifiers: {} }, rewardPerUnit: 1n }), "AppletRegistry__BadSizes");
-    await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: { verifiers: { 0: mock } }, rewardPerUnit: 1n }), "AppletRegistry__BadSizes");
-    await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n << 80n }), "AppletRegistry__RewardTooLarge");
-    await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n, param: SNARK_FIELD }), "AppletRegistry__ParamOutOfField");
-    await reverted(admin.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n, owner: "0x0000000000000000000000000000000000000000" }), "AppletRegistry__ZeroOwner");
+    await reverted(
+      admin.registerApplet({ imageId: randomImageId(), verifier: { verifiers: {} }, rewardPerUnit: 1n }),
+      "AppletRegistry__BadSizes",
+    );
+    await reverted(
+      admin.registerApplet({ imageId: randomImageId(), verifier: { verifiers: { 0: mock } }, rewardPerUnit: 1n }),
+      "AppletRegistry__BadSizes",
+    );
+    await reverted(
+      admin.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n << 80n }),
+      "AppletRegistry__RewardTooLarge",
+    );
+    await reverted(
+      admin.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n, param: SNARK_FIELD }),
+      "AppletRegistry__ParamOutOfField",
+    );
+    await reverted(
+      admin.registerApplet({
+        imageId: randomImageId(),
+        verifier: "mock",
+        rewardPerUnit: 1n,
+        owner: "0x0000000000000000000000000000000000000000",
+      }),
+      "AppletRegistry__ZeroOwner",
+    );
   });
 
   it("lets only the owner (or a registrar) pause, only the owner transfer, only a registrar change rewards", async () => {
@@ -124,7 +230,13 @@ describe("RewardToken", () => {
   it("only the vault mints", async () => {
     const mint = alice.contracts.token.getFunction("mint")(alice.address, 1n);
     const { toContractsError } = await import("./revert.ts");
-    const err = toContractsError(await mint.then(() => undefined, (e: unknown) => e), "mint");
+    const err = toContractsError(
+      await mint.then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      "mint",
+    );
     expect(err).toBeInstanceOf(ContractRevertedError);
     expect((err as ContractRevertedError).errorName).toBe("AccessControlUnauthorizedAccount");
   });

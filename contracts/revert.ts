@@ -45,7 +45,8 @@ export function decodeRevertData(data: string, cause?: unknown): ContractReverte
   const iface = new Interface([known.fragment]);
   const args = [...iface.decodeErrorResult(known.fragment, data)];
   let inner: ContractRevertedError | undefined;
-  if (known.fragment.name === "PayoutVault__BatchItemFailed" && typeof args[1] === "string") inner = decodeRevertData(args[1]);
+  if (known.fragment.name === "PayoutVault__BatchItemFailed" && typeof args[1] === "string")
+    inner = decodeRevertData(args[1]);
   return new ContractRevertedError({
     errorName: known.fragment.name,
     signature: known.fragment.format("sighash"),

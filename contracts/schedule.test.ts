@@ -4,7 +4,16 @@
  * window attack with real ones.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevnet, registerMockDevice, randomImageId, mockClaim, scheduledEpoch, TEST_GENESIS_MS, HOUR_MS, type Devnet } from "./fixture.ts";
+import {
+  startDevnet,
+  registerMockDevice,
+  randomImageId,
+  mockClaim,
+  scheduledEpoch,
+  TEST_GENESIS_MS,
+  HOUR_MS,
+  type Devnet,
+} from "./fixture.ts";
 import { packEpoch } from "../device-sdk/index.ts";
 import type { MachinefiClient } from "./client.ts";
 import { reverted } from "./expect-revert.ts";
@@ -32,12 +41,19 @@ describe("AppletRegistry epoch schedule", () => {
 
   it("stores an explicit schedule", async () => {
     const imageId = randomImageId();
-    await admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 1n, epochLengthMs: 60_000n, genesisMs: 120_000n });
+    await admin.registerApplet({
+      imageId,
+      verifier: "mock",
+      rewardPerUnit: 1n,
+      epochLengthMs: 60_000n,
+      genesisMs: 120_000n,
+    });
     expect(await admin.appletOf(imageId)).toMatchObject({ epochLengthMs: 60_000n, genesisMs: 120_000n });
   });
 
   it("refuses a zero or too long epoch, and a genesis off the length's multiples or past 2^48", async () => {
-    const reg = (epochLengthMs: bigint, genesisMs?: bigint) => admin.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n, epochLengthMs, genesisMs });
+    const reg = (epochLengthMs: bigint, genesisMs?: bigint) =>
+      admin.registerApplet({ imageId: randomImageId(), verifier: "mock", rewardPerUnit: 1n, epochLengthMs, genesisMs });
     await reverted(reg(0n), "AppletRegistry__BadEpochLength");
     await reverted(reg(1n << 32n), "AppletRegistry__BadEpochLength");
     await reverted(reg(60_000n, 90_000n), "AppletRegistry__BadGenesis");
@@ -59,14 +75,20 @@ describe("PayoutVault pays only epochs on the applet's schedule", () => {
 
   it("schedule: a window shifted by 1 ms reverts PayoutVault__EpochMisaligned (the aligned one pays)", async () => {
     const startMs = TEST_GENESIS_MS + 5n * L;
-    const err = await reverted(claim(packEpoch({ startMs: startMs - 1n, lengthMs: L })), "PayoutVault__EpochMisaligned");
+    const err = await reverted(
+      claim(packEpoch({ startMs: startMs - 1n, lengthMs: L })),
+      "PayoutVault__EpochMisaligned",
+    );
     expect(err.args.slice(1)).toEqual([startMs - 1n, TEST_GENESIS_MS, L]);
     await reverted(claim(packEpoch({ startMs: startMs + 1n, lengthMs: L })), "PayoutVault__EpochMisaligned");
     expect((await claim(packEpoch({ startMs, lengthMs: L }))).paid.epoch).toBe(scheduledEpoch(5n));
   });
 
   it("schedule: a window of another length reverts PayoutVault__WrongEpochLength", async () => {
-    const err = await reverted(claim(packEpoch({ startMs: TEST_GENESIS_MS, lengthMs: 2n * L })), "PayoutVault__WrongEpochLength");
+    const err = await reverted(
+      claim(packEpoch({ startMs: TEST_GENESIS_MS, lengthMs: 2n * L })),
+      "PayoutVault__WrongEpochLength",
+    );
     expect(err.args.slice(1)).toEqual([2n * L, L]);
     await reverted(claim(packEpoch({ startMs: TEST_GENESIS_MS, lengthMs: L - 1n })), "PayoutVault__WrongEpochLength");
   });

@@ -1,8 +1,24 @@
 /** PayoutVault on real anvil: payouts, facts, and every bad-input path the issue lists. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract } from "ethers";
-import { startDevnet, registerMockDevice, randomImageId, randomDeviceId, mockClaim, scheduledEpoch as E, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
-import { ContractRevertedError, claimSignals, mockClaimProof, encodeClaimProof, getArtifact, deployContract } from "./index.ts";
+import {
+  startDevnet,
+  registerMockDevice,
+  randomImageId,
+  randomDeviceId,
+  mockClaim,
+  scheduledEpoch as E,
+  TEST_GENESIS_MS,
+  type Devnet,
+} from "./fixture.ts";
+import {
+  ContractRevertedError,
+  claimSignals,
+  mockClaimProof,
+  encodeClaimProof,
+  getArtifact,
+  deployContract,
+} from "./index.ts";
 import { SNARK_FIELD } from "../device-sdk/index.ts";
 import type { MachinefiClient } from "./client.ts";
 import { reverted } from "./expect-revert.ts";
@@ -40,22 +56,34 @@ describe("PayoutVault.claim", () => {
     const r = await alice.claim(mockClaim({ imageId, deviceId, epoch: E(1n), output: 0n }));
     expect(r.paid.reward).toBe(0n);
     expect(await alice.factOf({ imageId, deviceId, epoch: E(1n) })).toEqual({ proven: true, output: 0n });
-    await reverted(alice.claim(mockClaim({ imageId, deviceId, epoch: E(1n), output: 0n })), "PayoutVault__AlreadyClaimed");
+    await reverted(
+      alice.claim(mockClaim({ imageId, deviceId, epoch: E(1n), output: 0n })),
+      "PayoutVault__AlreadyClaimed",
+    );
   });
 
   it("refuses a double claim, even with a different output", async () => {
     const deviceId = await registerMockDevice(alice);
     await alice.claim(mockClaim({ imageId, deviceId, epoch: E(7n), output: 3n }));
-    const err = await reverted(alice.claim(mockClaim({ imageId, deviceId, epoch: E(7n), output: 4n })), "PayoutVault__AlreadyClaimed");
+    const err = await reverted(
+      alice.claim(mockClaim({ imageId, deviceId, epoch: E(7n), output: 4n })),
+      "PayoutVault__AlreadyClaimed",
+    );
     expect(err.args[1]).toBe(deviceId);
     expect(err.message).toMatch(/already paid/);
   });
 
   it("refuses an unknown device and an inactive one (until reactivated)", async () => {
-    await reverted(alice.claim(mockClaim({ imageId, deviceId: randomDeviceId(), epoch: E(1n), output: 1n })), "PayoutVault__UnknownDevice");
+    await reverted(
+      alice.claim(mockClaim({ imageId, deviceId: randomDeviceId(), epoch: E(1n), output: 1n })),
+      "PayoutVault__UnknownDevice",
+    );
     const deviceId = await registerMockDevice(alice);
     await alice.setDeviceActive({ deviceId, active: false });
-    await reverted(alice.claim(mockClaim({ imageId, deviceId, epoch: E(1n), output: 1n })), "PayoutVault__DeviceInactive");
+    await reverted(
+      alice.claim(mockClaim({ imageId, deviceId, epoch: E(1n), output: 1n })),
+      "PayoutVault__DeviceInactive",
+    );
     await alice.setDeviceActive({ deviceId, active: true });
     await alice.claim(mockClaim({ imageId, deviceId, epoch: E(1n), output: 1n }));
   });
@@ -63,10 +91,22 @@ describe("PayoutVault.claim", () => {
   it("refuses an unknown applet and a paused one (until resumed)", async () => {
     const deviceId = await registerMockDevice(alice);
     const other = randomImageId();
-    await reverted(alice.claim(mockClaim({ imageId: other, deviceId, epoch: E(1n), output: 1n })), "PayoutVault__UnknownApplet");
-    await admin.registerApplet({ genesisMs: TEST_GENESIS_MS, imageId: other, verifier: "mock", rewardPerUnit: 1n, owner: bob.address });
+    await reverted(
+      alice.claim(mockClaim({ imageId: other, deviceId, epoch: E(1n), output: 1n })),
+      "PayoutVault__UnknownApplet",
+    );
+    await admin.registerApplet({
+      genesisMs: TEST_GENESIS_MS,
+      imageId: other,
+      verifier: "mock",
+      rewardPerUnit: 1n,
+      owner: bob.address,
+    });
     await bob.setAppletPaused({ imageId: other, paused: true });
-    await reverted(alice.claim(mockClaim({ imageId: other, deviceId, epoch: E(1n), output: 1n })), "PayoutVault__AppletPaused");
+    await reverted(
+      alice.claim(mockClaim({ imageId: other, deviceId, epoch: E(1n), output: 1n })),
+      "PayoutVault__AppletPaused",
+    );
     await bob.setAppletPaused({ imageId: other, paused: false });
     expect((await alice.claim(mockClaim({ imageId: other, deviceId, epoch: E(1n), output: 1n }))).paid.reward).toBe(1n);
   });
@@ -77,7 +117,10 @@ describe("PayoutVault.claim", () => {
     const bad = { ...good, proof: { ...good.proof, a: [good.proof.a[0] ^ 1n, 0n] as const } };
     await reverted(alice.claim(bad), "PayoutVault__InvalidProof");
     await reverted(alice.claim({ ...good, proof: "0x1234" }), "PayoutVault__InvalidProof");
-    const err = await reverted(alice.claim({ ...good, proof: { ...good.proof, k: 32 } }), "PayoutVault__NoVerifierForSize");
+    const err = await reverted(
+      alice.claim({ ...good, proof: { ...good.proof, k: 32 } }),
+      "PayoutVault__NoVerifierForSize",
+    );
     expect(err.args[1]).toBe(32n);
     expect(await alice.isClaimed({ imageId, deviceId, epoch: E(9n) })).toBe(false);
   });
@@ -86,7 +129,12 @@ describe("PayoutVault.claim", () => {
     const deviceId = await registerMockDevice(alice);
     const otherDevice = await registerMockDevice(alice);
     const otherApplet = randomImageId();
-    await admin.registerApplet({ genesisMs: TEST_GENESIS_MS, imageId: otherApplet, verifier: "mock", rewardPerUnit: REWARD });
+    await admin.registerApplet({
+      genesisMs: TEST_GENESIS_MS,
+      imageId: otherApplet,
+      verifier: "mock",
+      rewardPerUnit: REWARD,
+    });
     const good = mockClaim({ imageId, deviceId, epoch: E(11n), output: 5n });
     await reverted(alice.claim({ ...good, output: 500n }), "PayoutVault__InvalidProof");
     await reverted(alice.claim({ ...good, epoch: E(12n) }), "PayoutVault__InvalidProof");
@@ -100,13 +148,22 @@ describe("PayoutVault.claim", () => {
     const c = mockClaim({ imageId, deviceId, epoch: 3n + SNARK_FIELD, output: 1n });
     const err = await reverted(alice.claim(c), "PayoutVault__ValueOutOfField");
     expect(err.args[0]).toBe(3n + SNARK_FIELD);
-    await reverted(alice.claim(mockClaim({ imageId, deviceId, epoch: E(3n), output: SNARK_FIELD })), "PayoutVault__ValueOutOfField");
+    await reverted(
+      alice.claim(mockClaim({ imageId, deviceId, epoch: E(3n), output: SNARK_FIELD })),
+      "PayoutVault__ValueOutOfField",
+    );
   });
 
   it("appends the reducer parameter to the public signals", async () => {
     const deviceId = await registerMockDevice(alice);
     const withParam = randomImageId();
-    await admin.registerApplet({ genesisMs: TEST_GENESIS_MS, imageId: withParam, verifier: "mock", rewardPerUnit: 2n, param: 250n });
+    await admin.registerApplet({
+      genesisMs: TEST_GENESIS_MS,
+      imageId: withParam,
+      verifier: "mock",
+      rewardPerUnit: 2n,
+      param: 250n,
+    });
     const base = { imageId: withParam, deviceId, epoch: E(5n), output: 6n };
     await reverted(alice.claim(mockClaim(base)), "PayoutVault__InvalidProof");
     await reverted(alice.claim(mockClaim({ ...base, param: 251n })), "PayoutVault__InvalidProof");
@@ -116,17 +173,38 @@ describe("PayoutVault.claim", () => {
   it("refuses a reward that overflows", async () => {
     const deviceId = await registerMockDevice(alice);
     const rich = randomImageId();
-    await admin.registerApplet({ genesisMs: TEST_GENESIS_MS, imageId: rich, verifier: "mock", rewardPerUnit: (1n << 80n) - 1n });
-    await reverted(alice.claim(mockClaim({ imageId: rich, deviceId, epoch: E(1n), output: SNARK_FIELD - 1n })), "PayoutVault__RewardOverflow");
+    await admin.registerApplet({
+      genesisMs: TEST_GENESIS_MS,
+      imageId: rich,
+      verifier: "mock",
+      rewardPerUnit: (1n << 80n) - 1n,
+    });
+    await reverted(
+      alice.claim(mockClaim({ imageId: rich, deviceId, epoch: E(1n), output: SNARK_FIELD - 1n })),
+      "PayoutVault__RewardOverflow",
+    );
   });
 
   it("names a verifier that runs out of gas", async () => {
     const deviceId = await registerMockDevice(alice);
     const burner = await deployContract(net.clients[0]!.contracts.vault.runner as never, "GasBurnerVerifier");
     const burnt = randomImageId();
-    await admin.registerApplet({ genesisMs: TEST_GENESIS_MS, imageId: burnt, verifier: { verifiers: { 16: burner } }, rewardPerUnit: 1n });
+    await admin.registerApplet({
+      genesisMs: TEST_GENESIS_MS,
+      imageId: burnt,
+      verifier: { verifiers: { 16: burner } },
+      rewardPerUnit: 1n,
+    });
     // points at infinity are on the curve, so exhausting the gas cannot be blamed on a malformed proof
-    const zero = { k: 16, a: [0n, 0n], b: [[0n, 0n], [0n, 0n]], c: [0n, 0n] } as const;
+    const zero = {
+      k: 16,
+      a: [0n, 0n],
+      b: [
+        [0n, 0n],
+        [0n, 0n],
+      ],
+      c: [0n, 0n],
+    } as const;
     const c = { imageId: burnt, deviceId, epoch: E(1n), output: 1n, proof: zero };
     const err = await reverted(alice.claim(c, { gasLimit: 3_000_000n }), "PayoutVault__VerifierOutOfGas");
     expect(err.args[1]).toBeGreaterThan(900_000n); // it was given the full cap
@@ -146,7 +224,13 @@ describe("PayoutVault.claim", () => {
     const hook = new Contract(minter, getArtifact("ReentrantMinter").abi as never, wallet);
     await (await hook.getFunction("arm")(vault2, imageId, deviceId, E(2n), 1n, encodeClaimProof(second.proof))).wait();
     const v2 = new Contract(vault2, getArtifact("PayoutVault").abi as never, wallet);
-    const err = await v2.getFunction("claim").staticCall(imageId, deviceId, E(1n), 1n, encodeClaimProof(first.proof)).then(() => undefined, (e: unknown) => e);
+    const err = await v2
+      .getFunction("claim")
+      .staticCall(imageId, deviceId, E(1n), 1n, encodeClaimProof(first.proof))
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      );
     const { toContractsError } = await import("./revert.ts");
     const decoded = toContractsError(err, "claim");
     expect(decoded).toBeInstanceOf(ContractRevertedError);
@@ -177,7 +261,10 @@ describe("PayoutVault.claimBatch", () => {
     const err = await reverted(admin.claimBatch([items[0]!, items[1]!, tampered]), "PayoutVault__BatchItemFailed");
     expect(err.args[0]).toBe(2n);
     expect(err.inner?.errorName).toBe("PayoutVault__InvalidProof");
-    const offSchedule = await reverted(admin.claimBatch([items[0]!, mockClaim({ imageId, deviceId, epoch: E(209n) + 1n, output: 1n })]), "PayoutVault__BatchItemFailed");
+    const offSchedule = await reverted(
+      admin.claimBatch([items[0]!, mockClaim({ imageId, deviceId, epoch: E(209n) + 1n, output: 1n })]),
+      "PayoutVault__BatchItemFailed",
+    );
     expect(offSchedule.args[0]).toBe(1n);
     expect(offSchedule.inner?.errorName).toBe("PayoutVault__WrongEpochLength");
     await reverted(admin.claimBatch([]), "PayoutVault__EmptyBatch");

@@ -41,19 +41,29 @@ const sha256File = (path: string) => createHash("sha256").update(readFileSync(pa
 export function loadProductionVerifiers(dir: string = PROD_BUILD_DIR): ProductionVerifier[] {
   const names = existsSync(dir)
     ? readdirSync(dir, { withFileTypes: true })
-        .filter((e) => e.isDirectory() && existsSync(join(dir, e.name, `Groth16Verifier_${e.name}.sol`)) && existsSync(join(dir, e.name, `${e.name}.zkey`)))
+        .filter(
+          (e) =>
+            e.isDirectory() &&
+            existsSync(join(dir, e.name, `Groth16Verifier_${e.name}.sol`)) &&
+            existsSync(join(dir, e.name, `${e.name}.zkey`)),
+        )
         .map((e) => e.name)
         .sort()
     : [];
   if (!names.length) {
     throw new DevVerifiersRefusedError(`no production verifiers in ${dir}`, {
-      metaMessages: ["Build them from a ceremony ptau: `npm run build:circuits -- --ptau <powersOfTau…final.ptau>` (docs/circuits.md, \"Production setup\")."],
+      metaMessages: [
+        'Build them from a ceremony ptau: `npm run build:circuits -- --ptau <powersOfTau…final.ptau>` (docs/circuits.md, "Production setup").',
+      ],
     });
   }
   const sources: Record<string, { content: string }> = {};
   for (const n of names) {
     const content = readFileSync(join(dir, n, `Groth16Verifier_${n}.sol`), "utf8");
-    if (/DEV KEYS/.test(content)) throw new DevVerifiersRefusedError(`${join(dir, n)} holds a verifier made with the dev keys`, { metaMessages: ["Rebuild it with --ptau from a ceremony."] });
+    if (/DEV KEYS/.test(content))
+      throw new DevVerifiersRefusedError(`${join(dir, n)} holds a verifier made with the dev keys`, {
+        metaMessages: ["Rebuild it with --ptau from a ceremony."],
+      });
     sources[`${n}.sol`] = { content };
   }
   const solc = require("solc") as { compile(input: string): string };
@@ -62,10 +72,17 @@ export function loadProductionVerifiers(dir: string = PROD_BUILD_DIR): Productio
     contracts?: Record<string, Record<string, { abi: Artifact["abi"]; evm: { bytecode: { object: string } } }>>;
   };
   const errors = (out.errors ?? []).filter((e) => e.severity === "error");
-  if (errors.length) throw new ContractsError(`solc failed on the production verifiers:\n${errors.map((e) => e.formattedMessage).join("\n")}`);
+  if (errors.length)
+    throw new ContractsError(
+      `solc failed on the production verifiers:\n${errors.map((e) => e.formattedMessage).join("\n")}`,
+    );
   return names.map((n) => {
     const unit = Object.values(out.contracts?.[`${n}.sol`] ?? {})[0];
     if (!unit) throw new ContractsError(`${n}.sol compiled to no contract`);
-    return { name: n, artifact: { abi: unit.abi, bytecode: `0x${unit.evm.bytecode.object}` }, zkeySha256: sha256File(join(dir, n, `${n}.zkey`)) };
+    return {
+      name: n,
+      artifact: { abi: unit.abi, bytecode: `0x${unit.evm.bytecode.object}` },
+      zkeySha256: sha256File(join(dir, n, `${n}.zkey`)),
+    };
   });
 }

@@ -41,7 +41,10 @@ export async function timeMs(fn: () => unknown | Promise<unknown>): Promise<numb
 }
 
 /** Run fn repeatedly for at least minMs (after warmup) and return operations per second. */
-export async function opsPerSecond(fn: () => unknown | Promise<unknown>, opts: { minMs?: number; warmup?: number; batch?: number } = {}): Promise<number> {
+export async function opsPerSecond(
+  fn: () => unknown | Promise<unknown>,
+  opts: { minMs?: number; warmup?: number; batch?: number } = {},
+): Promise<number> {
   const { minMs = 1000, warmup = 3, batch = 1 } = opts;
   for (let i = 0; i < warmup; i++) await fn();
   let n = 0;

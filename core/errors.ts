@@ -54,6 +54,12 @@ export class BaseError extends Error {
 
   /** A plain object for `--json` output, worker messages and logs. */
   toJSON(): Record<string, unknown> {
-    return { name: this.name, shortMessage: this.shortMessage, details: this.details, docsPath: this.docsPath, metaMessages: this.metaMessages };
+    return {
+      name: this.name,
+      shortMessage: this.shortMessage,
+      details: this.details,
+      docsPath: this.docsPath,
+      metaMessages: this.metaMessages,
+    };
   }
 }

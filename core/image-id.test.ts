@@ -5,7 +5,8 @@ const HEX = "ab".repeat(31) + "0f";
 
 describe("parseImageId", () => {
   it("normalises every spelling of one imageId to 0x + lowercase hex", () => {
-    for (const s of [HEX, `0x${HEX}`, `0X${HEX.toUpperCase()}`, HEX.toUpperCase()]) expect(parseImageId(s)).toBe(`0x${HEX}`);
+    for (const s of [HEX, `0x${HEX}`, `0X${HEX.toUpperCase()}`, HEX.toUpperCase()])
+      expect(parseImageId(s)).toBe(`0x${HEX}`);
     expect(parseImageId(Uint8Array.from(Buffer.from(HEX, "hex")))).toBe(`0x${HEX}`);
     expect(isImageId(`0x${HEX}`)).toBe(true);
     expect(isImageId(HEX)).toBe(false);
@@ -13,7 +14,8 @@ describe("parseImageId", () => {
   });
 
   it("refuses anything that is not 32 bytes of hex, with a typed error", () => {
-    for (const bad of ["", "0x", HEX.slice(2), HEX + "00", "zz".repeat(32), ` ${HEX}`]) expect(() => parseImageId(bad)).toThrow(InvalidImageIdError);
+    for (const bad of ["", "0x", HEX.slice(2), HEX + "00", "zz".repeat(32), ` ${HEX}`])
+      expect(() => parseImageId(bad)).toThrow(InvalidImageIdError);
     expect(() => parseImageId(new Uint8Array(31))).toThrow(/31 bytes/);
   });
 });

@@ -33,7 +33,12 @@ async function tryWasm(): Promise<{ backend?: EddsaBackend; reason?: string }> {
     const sig = b.sign(k, 42n);
     const pk = b.publicKey(k);
     const rs = ref.sign(k, 42n);
-    if (sig.S !== rs.S || sig.R8x !== rs.R8x || !b.verify({ msg: 42n, sig: rs, publicKey: pk }) || b.verify({ msg: 43n, sig: rs, publicKey: pk }))
+    if (
+      sig.S !== rs.S ||
+      sig.R8x !== rs.R8x ||
+      !b.verify({ msg: 42n, sig: rs, publicKey: pk }) ||
+      b.verify({ msg: 43n, sig: rs, publicKey: pk })
+    )
       return { reason: "the Wasm backend failed its self-check against circomlibjs" };
     return { backend: b };
   } catch (err) {
@@ -43,8 +48,14 @@ async function tryWasm(): Promise<{ backend?: EddsaBackend; reason?: string }> {
 
 /** Hash the chain with the backend's Poseidon (poseidon-lite is the slowest of the three) once it agrees on samples. */
 export function usePoseidonOf(backend: EddsaBackend): boolean {
-  const samples = [[1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n], [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n], [21888242871839275222246405745257275088548364400416034343698204186575808495616n, 1n, 2n, 3n, 4n, 5n, 6n, 7n]];
-  const agrees = samples.every((s) => backend.poseidon(s) === jsPoseidon.hash8(s)) && backend.poseidon([42n]) === jsPoseidon.hash1(42n);
+  const samples = [
+    [1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n],
+    [0n, 0n, 0n, 0n, 0n, 0n, 0n, 0n],
+    [21888242871839275222246405745257275088548364400416034343698204186575808495616n, 1n, 2n, 3n, 4n, 5n, 6n, 7n],
+  ];
+  const agrees =
+    samples.every((s) => backend.poseidon(s) === jsPoseidon.hash8(s)) &&
+    backend.poseidon([42n]) === jsPoseidon.hash1(42n);
   if (agrees) setPoseidon({ hash1: (a) => backend.poseidon([a]), hash8: (inputs) => backend.poseidon(inputs) });
   return agrees;
 }

@@ -10,7 +10,13 @@ describe("signed hash chain", () => {
     const r1 = { deviceId, seq: 1n, ts: 1_700_000_000_000n, values: padValues([7n]), prev: genesisHash(deviceId) };
     const h1 = hashReading(r1);
     expect(h1).toBeLessThan(SNARK_FIELD);
-    for (const tweak of [{ seq: 2n }, { ts: r1.ts + 1n }, { values: padValues([8n]) }, { prev: h1 }, { deviceId: 1n }]) {
+    for (const tweak of [
+      { seq: 2n },
+      { ts: r1.ts + 1n },
+      { values: padValues([8n]) },
+      { prev: h1 },
+      { deviceId: 1n },
+    ]) {
       expect(hashReading({ ...r1, ...tweak })).not.toBe(h1);
     }
     expect(hashReading({ ...r1 })).toBe(h1);

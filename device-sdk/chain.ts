@@ -52,8 +52,10 @@ export class ReadingShapeError extends SdkError {
 
 /** Throws ReadingShapeError when a reading cannot be a chain link (bad slot count, range, seq or ts). */
 export function assertReadingShape(r: Reading): void {
-  if (r.values.length !== VALUE_SLOTS) throw new ReadingShapeError(`a reading has exactly ${VALUE_SLOTS} values (pad with 0), got ${r.values.length}`);
-  for (const v of r.values) if (v < MIN_VALUE || v > MAX_VALUE) throw new ReadingShapeError(`value ${v} is outside the i64 range`);
+  if (r.values.length !== VALUE_SLOTS)
+    throw new ReadingShapeError(`a reading has exactly ${VALUE_SLOTS} values (pad with 0), got ${r.values.length}`);
+  for (const v of r.values)
+    if (v < MIN_VALUE || v > MAX_VALUE) throw new ReadingShapeError(`value ${v} is outside the i64 range`);
   if (r.seq < 1n || r.seq > MAX_TS) throw new ReadingShapeError(`seq ${r.seq} must be in [1, 2^48)`);
   if (r.ts < 0n || r.ts > MAX_TS) throw new ReadingShapeError(`ts ${r.ts} must be Unix milliseconds in [0, 2^48)`);
 }
@@ -66,7 +68,8 @@ export function hashReading(r: Reading): bigint {
 
 /** Pad or check values to VALUE_SLOTS. */
 export function padValues(values: readonly bigint[]): bigint[] {
-  if (values.length > VALUE_SLOTS) throw new ReadingShapeError(`at most ${VALUE_SLOTS} values per reading, got ${values.length}`);
+  if (values.length > VALUE_SLOTS)
+    throw new ReadingShapeError(`at most ${VALUE_SLOTS} values per reading, got ${values.length}`);
   return [...values, ...Array<bigint>(VALUE_SLOTS - values.length).fill(0n)];
 }
 

@@ -11,7 +11,11 @@ import { loadDeviceKey, type DeviceKey } from "./keys.ts";
 import { fileStorage, loadOrCreateKeyFile } from "./node.ts";
 import { memoryStorage, type PersistedState } from "./storage.ts";
 
-const REG = { owner: "0x1111111111111111111111111111111111111111", chainId: 31337, registry: "0x0000000000000000000000000000000000000000" };
+const REG = {
+  owner: "0x1111111111111111111111111111111111111111",
+  chainId: 31337,
+  registry: "0x0000000000000000000000000000000000000000",
+};
 const dir = mkdtempSync(join(tmpdir(), "mfi-sdk-"));
 let backend: EddsaBackend;
 let gw: Gateway;
@@ -29,7 +33,8 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const client = (o: Partial<DeviceClientOptions> = {}) => createDeviceClient({ url: "http://gw.test", key, backend, fetch: viaApp, ...noSleep, ...o });
+const client = (o: Partial<DeviceClientOptions> = {}) =>
+  createDeviceClient({ url: "http://gw.test", key, backend, fetch: viaApp, ...noSleep, ...o });
 
 describe("device client", () => {
   it("refuses to send before registration with a typed error and keeps the reading queued", async () => {
@@ -58,12 +63,25 @@ describe("device client", () => {
   it("retries with exponential backoff and full jitter, then queues when the gateway stays away", async () => {
     const delays: number[] = [];
     let failures = 2;
-    const flaky: typeof fetch = (i, init) => (failures-- > 0 ? Promise.reject(new TypeError("fetch failed")) : viaApp(i, init));
+    const flaky: typeof fetch = (i, init) =>
+      failures-- > 0 ? Promise.reject(new TypeError("fetch failed")) : viaApp(i, init);
     const storage = memoryStorage();
-    const c = client({ fetch: flaky, storage, random: () => 0.5, sleep: async (ms) => void delays.push(ms), retry: { baseDelayMs: 100, maxDelayMs: 250, attempts: 4 } });
+    const c = client({
+      fetch: flaky,
+      storage,
+      random: () => 0.5,
+      sleep: async (ms) => void delays.push(ms),
+      retry: { baseDelayMs: 100, maxDelayMs: 250, attempts: 4 },
+    });
     // Continue this device's chain from the gateway's head (a fresh storage starts at seq 1 otherwise).
     const head = (await gw.store.lastReading(key.deviceId))!;
-    await storage.save({ version: 1, deviceId: key.deviceId.toString(), seq: head.seq.toString(), lastHash: head.hash.toString(), queue: [] });
+    await storage.save({
+      version: 1,
+      deviceId: key.deviceId.toString(),
+      seq: head.seq.toString(),
+      lastHash: head.hash.toString(),
+      queue: [],
+    });
     const r = await c.send({ values: [5] });
     expect(r.status).toBe("accepted");
     expect(delays).toEqual([100, 125]); // 0.5 × min(250, 100·2^1), 0.5 × min(250, 100·2^2)
@@ -82,7 +100,13 @@ describe("device client", () => {
   it("survives a restart: the file-backed queue and chain position carry over", async () => {
     const path = join(dir, "state.json");
     const head = (await gw.store.lastReading(key.deviceId))!;
-    await fileStorage(path).save({ version: 1, deviceId: key.deviceId.toString(), seq: head.seq.toString(), lastHash: head.hash.toString(), queue: [] });
+    await fileStorage(path).save({
+      version: 1,
+      deviceId: key.deviceId.toString(),
+      seq: head.seq.toString(),
+      lastHash: head.hash.toString(),
+      queue: [],
+    });
     const down: typeof fetch = () => Promise.reject(new TypeError("offline"));
     const before = client({ storage: fileStorage(path), fetch: down, retry: { attempts: 1 } });
     expect((await before.send({ values: [11] })).status).toBe("queued");
@@ -98,8 +122,17 @@ describe("device client", () => {
   it("resends idempotently when an acknowledgement was lost", async () => {
     const saves: PersistedState[] = [];
     const head = (await gw.store.lastReading(key.deviceId))!;
-    const base = memoryStorage({ version: 1, deviceId: key.deviceId.toString(), seq: head.seq.toString(), lastHash: head.hash.toString(), queue: [] });
-    const recording = { load: base.load, save: async (s: PersistedState) => (saves.push(structuredClone(s)), base.save(s)) };
+    const base = memoryStorage({
+      version: 1,
+      deviceId: key.deviceId.toString(),
+      seq: head.seq.toString(),
+      lastHash: head.hash.toString(),
+      queue: [],
+    });
+    const recording = {
+      load: base.load,
+      save: async (s: PersistedState) => (saves.push(structuredClone(s)), base.save(s)),
+    };
     const first = await client({ storage: recording }).sendBatch([{ values: [1] }, { values: [2] }]);
     expect(first.status).toBe("accepted");
     // Crash between the gateway's ack and the client's save: restart from the state saved before sending.
@@ -112,7 +145,9 @@ describe("device client", () => {
   it("will not mix two devices in one storage; the key file is created once with mode 0600", async () => {
     const other = loadDeviceKey(backend, new Uint8Array(32).fill(43));
     const storage = memoryStorage({ version: 1, deviceId: "1", seq: "0", lastHash: "0", queue: [] });
-    await expect(createDeviceClient({ url: "http://x", key: other, backend, storage }).queued()).rejects.toBeInstanceOf(SdkError);
+    await expect(createDeviceClient({ url: "http://x", key: other, backend, storage }).queued()).rejects.toBeInstanceOf(
+      SdkError,
+    );
     const kp = join(dir, "keys", "device.key");
     const k1 = await loadOrCreateKeyFile(kp, backend);
     const k2 = await loadOrCreateKeyFile(kp, backend);

@@ -54,7 +54,8 @@ export interface DeviceClientOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export type SendResult = { status: "accepted"; acks: IngestAck[] } | { status: "queued"; queued: number; error: SdkError };
+export type SendResult =
+  { status: "accepted"; acks: IngestAck[] } | { status: "queued"; queued: number; error: SdkError };
 
 export interface RegisterOptions {
   owner: string;
@@ -66,7 +67,10 @@ const RETRYABLE = new Set([408, 425, 429, 500, 502, 503, 504]);
 
 export class DeviceClient {
   readonly deviceId: bigint;
-  private readonly opts: Required<Omit<DeviceClientOptions, "retry" | "transport">> & { retry: Required<RetryOptions>; transport?: ReadingsTransport };
+  private readonly opts: Required<Omit<DeviceClientOptions, "retry" | "transport">> & {
+    retry: Required<RetryOptions>;
+    transport?: ReadingsTransport;
+  };
   private state: ChainState | undefined;
   private queue: WireReading[][] = [];
   private lock: Promise<unknown> = Promise.resolve();
@@ -111,7 +115,12 @@ export class DeviceClient {
     if (readings.length === 0) throw new SdkError("sendBatch needs at least one reading");
     return this.exclusive(async () => {
       await this.init();
-      const { readings: signed, state } = extendChain({ ...this.opts, key: this.opts.key, state: this.state!, inputs: readings });
+      const { readings: signed, state } = extendChain({
+        ...this.opts,
+        key: this.opts.key,
+        state: this.state!,
+        inputs: readings,
+      });
       this.state = state;
       this.queue.push(signed.map(encodeReading));
       await this.persist();
@@ -158,17 +167,31 @@ export class DeviceClient {
     if (this.state) return;
     const saved = await this.opts.storage.load();
     if (saved && saved.deviceId !== this.deviceId.toString()) {
-      throw new SdkError("the device storage belongs to another device", { details: `stored ${saved.deviceId}, key is ${this.deviceId}`, metaMessages: ["Use one storage location per device key."] });
+      throw new SdkError("the device storage belongs to another device", {
+        details: `stored ${saved.deviceId}, key is ${this.deviceId}`,
+        metaMessages: ["Use one storage location per device key."],
+      });
     }
     this.state = saved
-      ? { seq: BigInt(saved.seq), lastHash: BigInt(saved.lastHash), ...(saved.lastTs === undefined ? {} : { lastTs: BigInt(saved.lastTs) }) }
+      ? {
+          seq: BigInt(saved.seq),
+          lastHash: BigInt(saved.lastHash),
+          ...(saved.lastTs === undefined ? {} : { lastTs: BigInt(saved.lastTs) }),
+        }
       : initialChainState(this.deviceId);
     this.queue = saved?.queue ?? [];
   }
 
   private persist(): Promise<void> {
     const { seq, lastHash, lastTs } = this.state!;
-    const s: PersistedState = { version: 1, deviceId: this.deviceId.toString(), seq: seq.toString(), lastHash: lastHash.toString(), ...(lastTs === undefined ? {} : { lastTs: lastTs.toString() }), queue: this.queue };
+    const s: PersistedState = {
+      version: 1,
+      deviceId: this.deviceId.toString(),
+      seq: seq.toString(),
+      lastHash: lastHash.toString(),
+      ...(lastTs === undefined ? {} : { lastTs: lastTs.toString() }),
+      queue: this.queue,
+    };
     return this.opts.storage.save(s);
   }
 
@@ -181,13 +204,24 @@ export class DeviceClient {
       const transport = this.opts.transport;
       let res;
       try {
-        if (transport) res = await this.withRetry("the gateway's readings transport", () => transport.sendReadings(id, batch, this.opts.retry.timeoutMs));
-        else res = batch.length === 1 ? await this.request(`/v1/devices/${id}/readings`, batch[0]) : await this.request(`/v1/devices/${id}/readings/batch`, { readings: batch });
+        if (transport)
+          res = await this.withRetry("the gateway's readings transport", () =>
+            transport.sendReadings(id, batch, this.opts.retry.timeoutMs),
+          );
+        else
+          res =
+            batch.length === 1
+              ? await this.request(`/v1/devices/${id}/readings`, batch[0])
+              : await this.request(`/v1/devices/${id}/readings/batch`, { readings: batch });
       } catch (e) {
         if (e instanceof GatewayUnavailableError) return { status: "queued", queued: this.queue.length, error: e };
         throw e;
       }
-      acks.push(...(batch.length === 1 && !transport ? [res.body as unknown as IngestAck] : ((res.body.acks ?? res.body.receipts) as IngestAck[]))); // `receipts`: gateways before the rename
+      acks.push(
+        ...(batch.length === 1 && !transport
+          ? [res.body as unknown as IngestAck]
+          : ((res.body.acks ?? res.body.receipts) as IngestAck[])),
+      ); // `receipts`: gateways before the rename
       this.queue.shift();
       await this.persist();
     }
@@ -215,7 +249,10 @@ export class DeviceClient {
   }
 
   /** Attempts with exponential backoff and full jitter; a thrown attempt (network, timeout) is retried too. */
-  private async withRetry(target: string, once: () => Promise<TransportReply>): Promise<{ status: number; body: Record<string, unknown> }> {
+  private async withRetry(
+    target: string,
+    once: () => Promise<TransportReply>,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
     const { attempts, baseDelayMs, maxDelayMs } = this.opts.retry;
     let last: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
@@ -230,7 +267,8 @@ export class DeviceClient {
       if (res.status >= 200 && res.status < 300) return { status: res.status, body: res.body };
       if (!RETRYABLE.has(res.status)) throw new GatewayRejectedError(res.status, res.body);
       last = new GatewayRejectedError(res.status, res.body);
-      if (res.retryAfterMs !== undefined && res.retryAfterMs > 0) await this.opts.sleep(Math.min(maxDelayMs, res.retryAfterMs));
+      if (res.retryAfterMs !== undefined && res.retryAfterMs > 0)
+        await this.opts.sleep(Math.min(maxDelayMs, res.retryAfterMs));
     }
     throw new GatewayUnavailableError(`${target} unavailable after ${attempts} attempts`, {
       cause: last,

@@ -15,7 +15,13 @@ describe("circomlibjs backend and keys", async () => {
     const sig = b.sign(key.privateKey, msg);
     const other = generateDeviceKey(b);
     expect(b.verify({ msg, sig, publicKey: key.publicKey })).toBe(true);
-    expect(b.verifyBatch([{ msg, sig, publicKey: key.publicKey }, { msg: msg + 1n, sig, publicKey: key.publicKey }, { msg, sig, publicKey: other.publicKey }])).toEqual([true, false, false]);
+    expect(
+      b.verifyBatch([
+        { msg, sig, publicKey: key.publicKey },
+        { msg: msg + 1n, sig, publicKey: key.publicKey },
+        { msg, sig, publicKey: other.publicKey },
+      ]),
+    ).toEqual([true, false, false]);
     expect(b.verify({ msg, sig: { ...sig, S: sig.S + SUBGROUP_ORDER }, publicKey: key.publicKey })).toBe(false);
     expect(b.verify({ msg, sig: { ...sig, R8x: sig.R8x + SNARK_FIELD }, publicKey: key.publicKey })).toBe(false);
     expect(b.verify({ msg, sig: { ...sig, R8x: 1n, R8y: 1n }, publicKey: key.publicKey })).toBe(false); // off the curve

@@ -41,10 +41,14 @@ function makeBackend(eddsa: CircomEddsa, poseidon: CircomPoseidon): EddsaBackend
   const F = eddsa.babyJub.F;
   const verify = ({ msg, sig, publicKey }: VerifyItem): boolean => {
     // circomlibjs reduces coordinates modulo p silently; a non-canonical encoding must not verify.
-    if (!inField(msg) || !inField(sig.R8x) || !inField(sig.R8y) || !inField(publicKey.x) || !inField(publicKey.y)) return false;
+    if (!inField(msg) || !inField(sig.R8x) || !inField(sig.R8y) || !inField(publicKey.x) || !inField(publicKey.y))
+      return false;
     if (typeof sig.S !== "bigint" || sig.S < 0n || sig.S >= SUBGROUP_ORDER) return false;
     try {
-      return eddsa.verifyPoseidon(F.e(msg), { R8: [F.e(sig.R8x), F.e(sig.R8y)], S: sig.S }, [F.e(publicKey.x), F.e(publicKey.y)]);
+      return eddsa.verifyPoseidon(F.e(msg), { R8: [F.e(sig.R8x), F.e(sig.R8y)], S: sig.S }, [
+        F.e(publicKey.x),
+        F.e(publicKey.y),
+      ]);
     } catch {
       return false;
     }
@@ -63,7 +67,8 @@ function makeBackend(eddsa: CircomEddsa, poseidon: CircomPoseidon): EddsaBackend
     verify,
     verifyBatch: (items) => items.map(verify),
     poseidon(inputs: readonly bigint[]): bigint {
-      if (inputs.length < 1 || inputs.length > 16) throw new RangeError(`Poseidon takes 1 to 16 inputs, got ${inputs.length}`);
+      if (inputs.length < 1 || inputs.length > 16)
+        throw new RangeError(`Poseidon takes 1 to 16 inputs, got ${inputs.length}`);
       return poseidon.F.toObject(poseidon([...inputs]));
     },
   };

@@ -9,8 +9,10 @@ export interface EpochWindow {
 }
 
 export function packEpoch(w: EpochWindow): bigint {
-  if (w.lengthMs <= 0n || w.lengthMs >= 1n << 32n) throw new RangeError(`epoch length ${w.lengthMs} ms must be in (0, 2^32)`);
-  if (w.startMs < 0n || w.startMs >= 1n << 48n) throw new RangeError(`epoch start ${w.startMs} ms must be in [0, 2^48)`);
+  if (w.lengthMs <= 0n || w.lengthMs >= 1n << 32n)
+    throw new RangeError(`epoch length ${w.lengthMs} ms must be in (0, 2^32)`);
+  if (w.startMs < 0n || w.startMs >= 1n << 48n)
+    throw new RangeError(`epoch start ${w.startMs} ms must be in [0, 2^48)`);
   return (w.startMs << 32n) | w.lengthMs;
 }
 

@@ -21,7 +21,10 @@ export class GatewayRejectedError extends SdkError {
     readonly problem: { type?: string; title?: string; detail?: string; [k: string]: unknown },
     opts: SdkErrorOptions = {},
   ) {
-    super(`gateway rejected the request with ${status}: ${problem.title ?? "error"}`, { details: problem.detail, ...opts });
+    super(`gateway rejected the request with ${status}: ${problem.title ?? "error"}`, {
+      details: problem.detail,
+      ...opts,
+    });
   }
 }
 

@@ -19,4 +19,16 @@ export * from "./mqtt-topics.ts";
 export { mqttTransport, type MqttTransport, type MqttTransportOptions } from "./mqtt-transport.ts";
 export { verifyReading, ReadingVerificationError, type ServedReading } from "./verify-reading.ts";
 export * from "./market-request.ts";
-export { requestAccess, readHistory, subscribeLive, ServedRangeError, type TypedDataSigner, type MarketTarget, type RangeQuery, type SignedAccessRequest, type BuyerReading, type HistoryResult, type LiveEvent } from "./market.ts";
+export {
+  requestAccess,
+  readHistory,
+  subscribeLive,
+  ServedRangeError,
+  type TypedDataSigner,
+  type MarketTarget,
+  type RangeQuery,
+  type SignedAccessRequest,
+  type BuyerReading,
+  type HistoryResult,
+  type LiveEvent,
+} from "./market.ts";

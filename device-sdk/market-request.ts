@@ -65,7 +65,12 @@ export interface AccessDomain {
 }
 
 export function accessDomain(chainId: bigint, market: string): AccessDomain {
-  return { name: ACCESS_REQUEST_DOMAIN_NAME, version: ACCESS_REQUEST_DOMAIN_VERSION, chainId, verifyingContract: market };
+  return {
+    name: ACCESS_REQUEST_DOMAIN_NAME,
+    version: ACCESS_REQUEST_DOMAIN_VERSION,
+    chainId,
+    verifyingContract: market,
+  };
 }
 
 export function encodeAccessRequest(r: AccessRequest): WireAccessRequest {

@@ -7,14 +7,25 @@
 import type { Reading } from "./chain.ts";
 import type { EddsaBackend, PublicKey } from "./eddsa-api.ts";
 import { GatewayRejectedError, GatewayUnavailableError, SdkError } from "./errors.ts";
-import { ACCESS_REQUEST_TYPES, accessDomain, encodeAccessRequest, randomNonce, type AccessDomain, type WireAccessRequest } from "./market-request.ts";
+import {
+  ACCESS_REQUEST_TYPES,
+  accessDomain,
+  encodeAccessRequest,
+  randomNonce,
+  type AccessDomain,
+  type WireAccessRequest,
+} from "./market-request.ts";
 import { verifyReading, ReadingVerificationError, type ServedReading } from "./verify-reading.ts";
 import { decodeSignature, type WireSignature } from "./wire.ts";
 
 /** What signs access requests: ethers' Signer shape (Wallet, JsonRpcSigner) fits as is. */
 export interface TypedDataSigner {
   getAddress(): Promise<string>;
-  signTypedData(domain: AccessDomain, types: Record<string, { name: string; type: string }[]>, value: Record<string, unknown>): Promise<string>;
+  signTypedData(
+    domain: AccessDomain,
+    types: Record<string, { name: string; type: string }[]>,
+    value: Record<string, unknown>,
+  ): Promise<string>;
 }
 
 export interface MarketTarget {
@@ -51,7 +62,16 @@ export class ServedRangeError extends SdkError {
   override name = "ServedRangeError";
 }
 
-type WireStored = { deviceId: string; seq: string; ts: string; values: string[]; prev: string; hash: string; signature: WireSignature | null; receivedAt: number };
+type WireStored = {
+  deviceId: string;
+  seq: string;
+  ts: string;
+  values: string[];
+  prev: string;
+  hash: string;
+  signature: WireSignature | null;
+  receivedAt: number;
+};
 const decodeStored = (w: WireStored): BuyerReading => ({
   deviceId: BigInt(w.deviceId),
   seq: BigInt(w.seq),
@@ -69,7 +89,10 @@ async function call(o: MarketTarget, path: string, init?: RequestInit): Promise<
   try {
     res = await f(o.url.replace(/\/$/, "") + path, init);
   } catch (err) {
-    throw new GatewayUnavailableError(`cannot reach the gateway at ${o.url}`, { cause: err, metaMessages: ["Check the URL and that the gateway runs (`mfi devnet`)."] });
+    throw new GatewayUnavailableError(`cannot reach the gateway at ${o.url}`, {
+      cause: err,
+      metaMessages: ["Check the URL and that the gateway runs (`mfi devnet`)."],
+    });
   }
   if (!res.ok) {
     const problem = (await res.json().catch(() => ({ title: res.statusText }))) as { title?: string; detail?: string };
@@ -85,7 +108,9 @@ async function domainOf(o: MarketTarget): Promise<{ chainId: bigint; market: str
 }
 
 /** Signs a single-use access request for one device of a stream (history, or the live feed with `live`). */
-export async function requestAccess(o: MarketTarget & RangeQuery & { live?: boolean; nonce?: bigint }): Promise<SignedAccessRequest> {
+export async function requestAccess(
+  o: MarketTarget & RangeQuery & { live?: boolean; nonce?: bigint },
+): Promise<SignedAccessRequest> {
   const { chainId, market } = await domainOf(o);
   const nowS = BigInt(Math.floor((o.now ?? Date.now)() / 1000));
   const value = {
@@ -100,7 +125,11 @@ export async function requestAccess(o: MarketTarget & RangeQuery & { live?: bool
     nonce: o.nonce ?? randomNonce(),
     expiry: nowS + BigInt(o.ttlSeconds ?? 60),
   };
-  const signature = await o.signer.signTypedData(accessDomain(chainId, market), ACCESS_REQUEST_TYPES as unknown as Record<string, { name: string; type: string }[]>, value);
+  const signature = await o.signer.signTypedData(
+    accessDomain(chainId, market),
+    ACCESS_REQUEST_TYPES as unknown as Record<string, { name: string; type: string }[]>,
+    value,
+  );
   return { request: encodeAccessRequest(value), signature };
 }
 
@@ -119,8 +148,17 @@ export interface HistoryResult {
 
 function checkRange(o: MarketTarget & RangeQuery, rs: readonly Reading[]): void {
   for (const r of rs) {
-    const out = r.deviceId !== o.deviceId || (o.fromSeq && r.seq < o.fromSeq) || (o.toSeq && r.seq > o.toSeq) || (o.fromTs && r.ts < o.fromTs) || (o.toTs && r.ts > o.toTs);
-    if (out) throw new ServedRangeError(`the gateway served reading seq ${r.seq} of device ${r.deviceId}, outside the requested range`, { metaMessages: ["Do not use this response; report the gateway."] });
+    const out =
+      r.deviceId !== o.deviceId ||
+      (o.fromSeq && r.seq < o.fromSeq) ||
+      (o.toSeq && r.seq > o.toSeq) ||
+      (o.fromTs && r.ts < o.fromTs) ||
+      (o.toTs && r.ts > o.toTs);
+    if (out)
+      throw new ServedRangeError(
+        `the gateway served reading seq ${r.seq} of device ${r.deviceId}, outside the requested range`,
+        { metaMessages: ["Do not use this response; report the gateway."] },
+      );
   }
 }
 
@@ -129,9 +167,14 @@ function checkRange(o: MarketTarget & RangeQuery, rs: readonly Reading[]): void 
  * request each). With verify (default) every page must prove itself with verifyReading under a key that hashes to
  * the requested deviceId; pass the EdDSA backend for that.
  */
-export async function readHistory(o: MarketTarget & RangeQuery & { backend?: EddsaBackend; verify?: boolean; maxPages?: number }): Promise<HistoryResult> {
+export async function readHistory(
+  o: MarketTarget & RangeQuery & { backend?: EddsaBackend; verify?: boolean; maxPages?: number },
+): Promise<HistoryResult> {
   const verify = o.verify ?? true;
-  if (verify && !o.backend) throw new SdkError("readHistory needs an EdDSA backend to verify readings", { metaMessages: ["Pass backend: await getDefaultBackend(), or verify: false."] });
+  if (verify && !o.backend)
+    throw new SdkError("readHistory needs an EdDSA backend to verify readings", {
+      metaMessages: ["Pass backend: await getDefaultBackend(), or verify: false."],
+    });
   const target = { ...o, ...(await domainOf(o)) };
   const out: BuyerReading[] = [];
   const served = new Map<bigint, BuyerReading>();
@@ -139,20 +182,42 @@ export async function readHistory(o: MarketTarget & RangeQuery & { backend?: Edd
   let fromSeq = o.fromSeq;
   for (let page = 0; page < (o.maxPages ?? 100); page++) {
     const signed = await requestAccess({ ...target, fromSeq });
-    const res = await call(o, `/v1/market/streams/${o.streamId}/history`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
-    const body = (await res.json()) as { deviceId: string; publicKey: { x: string; y: string }; readings: WireStored[]; inRange: number; next: string | null; expiresAt: string };
+    const res = await call(o, `/v1/market/streams/${o.streamId}/history`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(signed),
+    });
+    const body = (await res.json()) as {
+      deviceId: string;
+      publicKey: { x: string; y: string };
+      readings: WireStored[];
+      inRange: number;
+      next: string | null;
+      expiresAt: string;
+    };
     const publicKey = { x: BigInt(body.publicKey.x), y: BigInt(body.publicKey.y) };
     const readings = body.readings.map(decodeStored);
     const inRange = readings.slice(0, body.inRange);
     checkRange({ ...o, fromSeq }, inRange);
-    if (readings.some((r) => r.deviceId !== o.deviceId)) throw new ServedRangeError(`the gateway served readings of another device than ${o.deviceId}`);
+    if (readings.some((r) => r.deviceId !== o.deviceId))
+      throw new ServedRangeError(`the gateway served readings of another device than ${o.deviceId}`);
     if (verify && readings.length) verified += verifyReading(o.backend!, publicKey, readings).verified;
     out.push(...inRange);
     for (const r of readings) served.set(r.seq, r);
-    if (body.next === null) return { deviceId: o.deviceId, publicKey, readings: out, expiresAt: BigInt(body.expiresAt), verified, served: [...served.values()].sort((a, b) => (a.seq < b.seq ? -1 : 1)) };
+    if (body.next === null)
+      return {
+        deviceId: o.deviceId,
+        publicKey,
+        readings: out,
+        expiresAt: BigInt(body.expiresAt),
+        verified,
+        served: [...served.values()].sort((a, b) => (a.seq < b.seq ? -1 : 1)),
+      };
     fromSeq = BigInt(body.next);
   }
-  throw new ServedRangeError(`the range has more than ${o.maxPages ?? 100} pages`, { metaMessages: ["Narrow the range or raise maxPages."] });
+  throw new ServedRangeError(`the range has more than ${o.maxPages ?? 100} pages`, {
+    metaMessages: ["Narrow the range or raise maxPages."],
+  });
 }
 
 export type LiveEvent =
@@ -192,11 +257,21 @@ async function* sseMessages(body: ReadableStream<Uint8Array>): AsyncGenerator<{ 
  * Follows a subscribed device's live feed until the subscription ends (an `end` event) or `signal` aborts. Each
  * `readings` event is verified (verifyReading) and must continue the previous one (seq and prev hash).
  */
-export async function* subscribeLive(o: MarketTarget & { fromSeq?: bigint; backend?: EddsaBackend; verify?: boolean; signal?: AbortSignal }): AsyncGenerator<LiveEvent> {
+export async function* subscribeLive(
+  o: MarketTarget & { fromSeq?: bigint; backend?: EddsaBackend; verify?: boolean; signal?: AbortSignal },
+): AsyncGenerator<LiveEvent> {
   const verify = o.verify ?? true;
-  if (verify && !o.backend) throw new SdkError("subscribeLive needs an EdDSA backend to verify readings", { metaMessages: ["Pass backend: await getDefaultBackend(), or verify: false."] });
+  if (verify && !o.backend)
+    throw new SdkError("subscribeLive needs an EdDSA backend to verify readings", {
+      metaMessages: ["Pass backend: await getDefaultBackend(), or verify: false."],
+    });
   const signed = await requestAccess({ ...o, live: true, fromSeq: o.fromSeq });
-  const res = await call(o, `/v1/market/streams/${o.streamId}/live`, { method: "POST", headers: { "content-type": "application/json", accept: "text/event-stream" }, body: JSON.stringify(signed), signal: o.signal });
+  const res = await call(o, `/v1/market/streams/${o.streamId}/live`, {
+    method: "POST",
+    headers: { "content-type": "application/json", accept: "text/event-stream" },
+    body: JSON.stringify(signed),
+    signal: o.signal,
+  });
   if (!res.body) throw new GatewayUnavailableError("the gateway sent no live feed body");
   let publicKey: PublicKey | undefined;
   let last: { seq: bigint; hash: bigint } | undefined;
@@ -209,7 +284,12 @@ export async function* subscribeLive(o: MarketTarget & { fromSeq?: bigint; backe
       } else if (m.event === "readings") {
         const readings = (d.readings as WireStored[]).map(decodeStored);
         checkRange(o, readings);
-        if (last && (readings[0]!.seq !== last.seq + 1n || readings[0]!.prev !== last.hash)) throw new ReadingVerificationError("BrokenChain", 0, `live event starting at seq ${readings[0]!.seq} does not continue seq ${last.seq}`);
+        if (last && (readings[0]!.seq !== last.seq + 1n || readings[0]!.prev !== last.hash))
+          throw new ReadingVerificationError(
+            "BrokenChain",
+            0,
+            `live event starting at seq ${readings[0]!.seq} does not continue seq ${last.seq}`,
+          );
         const v = verify ? verifyReading(o.backend!, publicKey!, readings) : undefined;
         last = { seq: readings[readings.length - 1]!.seq, hash: v?.lastHash ?? readings[readings.length - 1]!.hash };
         yield { type: "readings", readings, verified: v?.verified ?? 0 };

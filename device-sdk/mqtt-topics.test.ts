@@ -34,7 +34,10 @@ describe("MQTT topic layout", () => {
   });
 
   it("shares the subscription unless told the broker cannot", () => {
-    expect(ingestFilters("gateways")).toEqual(["$share/gateways/mfi/v1/devices/+/readings", "$share/gateways/mfi/v1/devices/+/readings/+"]);
+    expect(ingestFilters("gateways")).toEqual([
+      "$share/gateways/mfi/v1/devices/+/readings",
+      "$share/gateways/mfi/v1/devices/+/readings/+",
+    ]);
     expect(ingestFilters(false)).toEqual(["mfi/v1/devices/+/readings", "mfi/v1/devices/+/readings/+"]);
   });
 });

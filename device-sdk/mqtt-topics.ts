@@ -14,8 +14,10 @@ const DIGITS = /^(0|[1-9][0-9]{0,99})$/;
 const CORR = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_REPLY_TOPIC = 256;
 
-export const readingsTopic = (deviceId: string | bigint, corr?: string) => `${TOPIC_ROOT}/${deviceId}/readings${corr === undefined ? "" : `/${corr}`}`;
-export const ackTopic = (deviceId: string | bigint, sub?: string) => `${TOPIC_ROOT}/${deviceId}/acks${sub === undefined ? "" : `/${sub}`}`;
+export const readingsTopic = (deviceId: string | bigint, corr?: string) =>
+  `${TOPIC_ROOT}/${deviceId}/readings${corr === undefined ? "" : `/${corr}`}`;
+export const ackTopic = (deviceId: string | bigint, sub?: string) =>
+  `${TOPIC_ROOT}/${deviceId}/acks${sub === undefined ? "" : `/${sub}`}`;
 
 /** The filters a gateway subscribes to; `$share/{group}/…` splits messages across the gateways of one group. */
 export function ingestFilters(shareGroup: string | false): string[] {
@@ -24,18 +26,24 @@ export function ingestFilters(shareGroup: string | false): string[] {
 }
 
 export type ParsedTopic =
-  | { ok: true; deviceId: string; corr?: string }
-  | { ok: false; segment: string; reason: string };
+  { ok: true; deviceId: string; corr?: string } | { ok: false; segment: string; reason: string };
 
 /** Split a readings topic. `segment` (the device level, whatever it holds) keys the failure budget even when invalid. */
 export function parseReadingsTopic(topic: string): ParsedTopic {
   const parts = topic.split("/");
   const segment = parts[3] ?? "";
-  if (parts.length < 5 || parts.length > 6 || `${parts[0]}/${parts[1]}/${parts[2]}` !== TOPIC_ROOT || parts[4] !== "readings")
+  if (
+    parts.length < 5 ||
+    parts.length > 6 ||
+    `${parts[0]}/${parts[1]}/${parts[2]}` !== TOPIC_ROOT ||
+    parts[4] !== "readings"
+  )
     return { ok: false, segment, reason: `the topic is not ${TOPIC_ROOT}/{deviceId}/readings[/{correlation}]` };
-  if (!DIGITS.test(segment)) return { ok: false, segment, reason: "the topic's deviceId is not a non-negative decimal integer" };
+  if (!DIGITS.test(segment))
+    return { ok: false, segment, reason: "the topic's deviceId is not a non-negative decimal integer" };
   if (parts.length === 6) {
-    if (!CORR.test(parts[5]!)) return { ok: false, segment, reason: "the topic's correlation level must be 1-64 characters of [A-Za-z0-9_-]" };
+    if (!CORR.test(parts[5]!))
+      return { ok: false, segment, reason: "the topic's correlation level must be 1-64 characters of [A-Za-z0-9_-]" };
     return { ok: true, deviceId: segment, corr: parts[5] };
   }
   return { ok: true, deviceId: segment };
@@ -45,5 +53,12 @@ export function parseReadingsTopic(topic: string): ParsedTopic {
 export function replyTopicAllowed(responseTopic: string, deviceId: string): boolean {
   const own = ackTopic(deviceId);
   if (responseTopic.length > MAX_REPLY_TOPIC || /[+#\u0000]/.test(responseTopic)) return false;
-  return responseTopic === own || (responseTopic.startsWith(`${own}/`) && !responseTopic.slice(own.length + 1).split("/").includes(""));
+  return (
+    responseTopic === own ||
+    (responseTopic.startsWith(`${own}/`) &&
+      !responseTopic
+        .slice(own.length + 1)
+        .split("/")
+        .includes(""))
+  );
 }

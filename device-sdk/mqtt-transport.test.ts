@@ -1,5 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createGateway, startEmbeddedBroker, startMqttIngest, type EmbeddedBroker, type Gateway, type MqttIngest } from "../gateway/index.ts";
+import {
+  createGateway,
+  startEmbeddedBroker,
+  startMqttIngest,
+  type EmbeddedBroker,
+  type Gateway,
+  type MqttIngest,
+} from "../gateway/index.ts";
 import { registrationBody, testKey } from "../gateway/testing.ts";
 import { createDeviceClient } from "./client.ts";
 import type { EddsaBackend } from "./eddsa-api.ts";
@@ -23,9 +30,21 @@ afterAll(async () => {
 describe("mqttTransport in the device client", () => {
   it("keeps readings queued while no gateway answers, and delivers them once when one does", async () => {
     const key = testKey(backend, 5);
-    await gw.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(registrationBody(backend, key)) });
+    await gw.app.request("/v1/devices", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(registrationBody(backend, key)),
+    });
     const transport = mqttTransport({ url: broker.url, protocolVersion: 4 });
-    const client = createDeviceClient({ url: "http://unused.invalid", key, backend, storage: memoryStorage(), transport, retry: { attempts: 2, timeoutMs: 300 }, sleep: async () => undefined });
+    const client = createDeviceClient({
+      url: "http://unused.invalid",
+      key,
+      backend,
+      storage: memoryStorage(),
+      transport,
+      retry: { attempts: 2, timeoutMs: 300 },
+      sleep: async () => undefined,
+    });
     let ingest: MqttIngest | undefined;
     try {
       // The broker takes the publishes (PUBACK) but no gateway is subscribed: no answer, so nothing counts as stored.
@@ -49,7 +68,15 @@ describe("mqttTransport in the device client", () => {
   it("rejects an attempt that the broker cannot take (no broker): the client retries, then queues", async () => {
     const key = testKey(backend, 6);
     const transport = mqttTransport({ url: "mqtt://127.0.0.1:1", protocolVersion: 4, mqtt: { reconnectPeriod: 0 } });
-    const client = createDeviceClient({ url: "http://unused.invalid", key, backend, storage: memoryStorage(), transport, retry: { attempts: 2, timeoutMs: 300 }, sleep: async () => undefined });
+    const client = createDeviceClient({
+      url: "http://unused.invalid",
+      key,
+      backend,
+      storage: memoryStorage(),
+      transport,
+      retry: { attempts: 2, timeoutMs: 300 },
+      sleep: async () => undefined,
+    });
     try {
       const r = await client.send({ ts: 1_700_000_000_000, values: [1] });
       expect(r.status).toBe("queued");

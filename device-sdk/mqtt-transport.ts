@@ -30,7 +30,8 @@ export interface MqttTransport extends ReadingsTransport {
 
 type Pending = { resolve: (r: TransportReply) => void; timer: ReturnType<typeof setTimeout> };
 
-const randomHex = (bytes: number) => Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
+const randomHex = (bytes: number) =>
+  Array.from(crypto.getRandomValues(new Uint8Array(bytes)), (b) => b.toString(16).padStart(2, "0")).join("");
 
 /** The gateway's answer → status: the MQTT 5 user property, else the problem's own status, else an ack (201). */
 function replyOf(payload: Uint8Array, packet: IPublishPacket): TransportReply {
@@ -42,7 +43,10 @@ function replyOf(payload: Uint8Array, packet: IPublishPacket): TransportReply {
   }
   const props = packet.properties?.userProperties as Record<string, string | string[]> | undefined;
   const one = (k: string) => (Array.isArray(props?.[k]) ? props![k]![0] : (props?.[k] as string | undefined));
-  const status = Number(one("status") ?? (typeof body.status === "number" ? body.status : Array.isArray(body.acks ?? body.receipts) ? 201 : 502)); // `receipts`: gateways before the rename
+  const status = Number(
+    one("status") ??
+      (typeof body.status === "number" ? body.status : Array.isArray(body.acks ?? body.receipts) ? 201 : 502),
+  ); // `receipts`: gateways before the rename
   const retryAfter = Number(one("retry-after"));
   return { status, body, ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}) };
 }
@@ -72,7 +76,9 @@ export function mqttTransport(opts: MqttTransportOptions): MqttTransport {
       noDelay();
       client.on("connect", noDelay);
       client.on("message", (topic, payload, packet) => {
-        const corr = v5 ? packet.properties?.correlationData?.toString("utf8") : topic.slice(topic.lastIndexOf("/") + 1);
+        const corr = v5
+          ? packet.properties?.correlationData?.toString("utf8")
+          : topic.slice(topic.lastIndexOf("/") + 1);
         const p = corr === undefined ? undefined : pending.get(corr);
         if (!p) return; // a late answer to an attempt we gave up on: the retry's answer will say the same
         pending.delete(corr!);
@@ -109,13 +115,24 @@ export function mqttTransport(opts: MqttTransportOptions): MqttTransport {
       const answer = new Promise<TransportReply>((resolve, reject) => {
         const timer = setTimeout(() => {
           pending.delete(corr);
-          reject(new SdkError(`no answer from a gateway within ${timeoutMs} ms`, { details: "the broker took the message, but no gateway confirmed storing it; the client republishes" }));
+          reject(
+            new SdkError(`no answer from a gateway within ${timeoutMs} ms`, {
+              details: "the broker took the message, but no gateway confirmed storing it; the client republishes",
+            }),
+          );
         }, timeoutMs);
         pending.set(corr, { resolve, timer });
       });
       const payload = JSON.stringify(readings);
       const publish = v5
-        ? client.publishAsync(readingsTopic(deviceId), payload, { qos: 1, properties: { responseTopic: ackTopic(deviceId, session), correlationData: Buffer.from(corr), contentType: "application/json" } })
+        ? client.publishAsync(readingsTopic(deviceId), payload, {
+            qos: 1,
+            properties: {
+              responseTopic: ackTopic(deviceId, session),
+              correlationData: Buffer.from(corr),
+              contentType: "application/json",
+            },
+          })
         : client.publishAsync(readingsTopic(deviceId, corr), payload, { qos: 1 });
       publish.catch(() => undefined); // a failed publish shows up as no answer (timeout), which the client retries
       return answer;

@@ -46,7 +46,13 @@ export function fileStorage(path: string): DeviceStorage {
         if (s.version !== 1) throw new Error(`unknown version ${String(s.version)}`);
         return s;
       } catch (e) {
-        throw new SdkError(`device state file ${path} is corrupt`, { cause: e, details: (e as Error).message, metaMessages: ["Restore it from a backup; deleting it restarts the chain at seq 1, which the gateway will refuse."] });
+        throw new SdkError(`device state file ${path} is corrupt`, {
+          cause: e,
+          details: (e as Error).message,
+          metaMessages: [
+            "Restore it from a backup; deleting it restarts the chain at seq 1, which the gateway will refuse.",
+          ],
+        });
       }
     },
     save: (state: PersistedState) => writeDurably(path, JSON.stringify(state)),

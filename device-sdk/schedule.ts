@@ -29,7 +29,10 @@ export class EpochScheduleError extends SdkError {
     readonly schedule: EpochSchedule,
   ) {
     super(message, {
-      metaMessages: [`The applet's schedule: epochs of ${schedule.lengthMs} ms from ${schedule.genesisMs} (Unix ms).`, "Pick a window with scheduledEpochOf(ts, schedule)."],
+      metaMessages: [
+        `The applet's schedule: epochs of ${schedule.lengthMs} ms from ${schedule.genesisMs} (Unix ms).`,
+        "Pick a window with scheduledEpochOf(ts, schedule).",
+      ],
       docsPath: "docs/contracts.md#epoch-schedule",
     });
   }

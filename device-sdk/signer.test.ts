@@ -10,7 +10,16 @@ describe("extendChain", async () => {
   const key = loadDeviceKey(backend, new Uint8Array(32).fill(9));
 
   it("links seq, prev and hash, signing every reading or only the last", () => {
-    const a = extendChain({ backend, key, state: initialChainState(key.deviceId), inputs: [{ ts: 10, values: [1] }, { ts: 20, values: [2n, -3n] }], now: () => 0 });
+    const a = extendChain({
+      backend,
+      key,
+      state: initialChainState(key.deviceId),
+      inputs: [
+        { ts: 10, values: [1] },
+        { ts: 20, values: [2n, -3n] },
+      ],
+      now: () => 0,
+    });
     expect(a.readings.map((r) => r.seq)).toEqual([1n, 2n]);
     expect(a.readings[0]!.prev).toBe(genesisHash(key.deviceId));
     expect(a.readings[1]!.prev).toBe(a.readings[0]!.hash);
@@ -19,7 +28,14 @@ describe("extendChain", async () => {
       expect(r.hash).toBe(hashReading(r));
       expect(backend.verify({ msg: r.hash, sig: r.signature!, publicKey: key.publicKey })).toBe(true);
     }
-    const b = extendChain({ backend, key, state: a.state, inputs: [{ values: [] }, { values: [] }, { values: [4] }], signMode: "last", now: () => 1234 });
+    const b = extendChain({
+      backend,
+      key,
+      state: a.state,
+      inputs: [{ values: [] }, { values: [] }, { values: [4] }],
+      signMode: "last",
+      now: () => 1234,
+    });
     expect(b.readings.map((r) => r.signature !== null)).toEqual([false, false, true]);
     expect(b.readings[0]!.prev).toBe(a.state.lastHash);
     expect(b.readings[0]!.ts).toBe(1234n);
@@ -29,17 +45,44 @@ describe("extendChain", async () => {
   it("refuses a ts below its predecessor's (TimestampOrderError, nothing signed), accepts an equal one", () => {
     const a = extendChain({ backend, key, state: initialChainState(key.deviceId), inputs: [{ ts: 500, values: [1] }] });
     let signed = 0;
-    const counting = { ...backend, sign: (...args: Parameters<typeof backend.sign>) => (signed++, backend.sign(...args)) };
-    const err = (() => { try { extendChain({ backend: counting, key, state: a.state, inputs: [{ ts: 600, values: [] }, { ts: 599, values: [] }] }); } catch (e) { return e; } })();
+    const counting = {
+      ...backend,
+      sign: (...args: Parameters<typeof backend.sign>) => (signed++, backend.sign(...args)),
+    };
+    const err = (() => {
+      try {
+        extendChain({
+          backend: counting,
+          key,
+          state: a.state,
+          inputs: [
+            { ts: 600, values: [] },
+            { ts: 599, values: [] },
+          ],
+        });
+      } catch (e) {
+        return e;
+      }
+    })();
     expect(err).toBeInstanceOf(TimestampOrderError);
     expect(err).toMatchObject({ ts: 599n, previousTs: 600n });
-    expect(() => extendChain({ backend: counting, key, state: a.state, inputs: [{ ts: 499, values: [] }] })).toThrow(TimestampOrderError);
+    expect(() => extendChain({ backend: counting, key, state: a.state, inputs: [{ ts: 499, values: [] }] })).toThrow(
+      TimestampOrderError,
+    );
     expect(signed).toBe(0);
-    expect(extendChain({ backend, key, state: a.state, inputs: [{ ts: 500, values: [] }] }).state).toMatchObject({ seq: 2n, lastTs: 500n });
+    expect(extendChain({ backend, key, state: a.state, inputs: [{ ts: 500, values: [] }] }).state).toMatchObject({
+      seq: 2n,
+      lastTs: 500n,
+    });
   });
 
   it("round-trips the wire format", () => {
-    const { readings } = extendChain({ backend, key, state: initialChainState(key.deviceId), inputs: [{ ts: 1, values: [-(1n << 63n)] }] });
+    const { readings } = extendChain({
+      backend,
+      key,
+      state: initialChainState(key.deviceId),
+      inputs: [{ ts: 1, values: [-(1n << 63n)] }],
+    });
     const w = JSON.parse(JSON.stringify(encodeReading(readings[0]!)));
     const back = decodeReading(w);
     expect(back.values[0]).toBe(-(1n << 63n));

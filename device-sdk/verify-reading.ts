@@ -20,7 +20,11 @@ export class ReadingVerificationError extends SdkError {
     readonly index: number,
     shortMessage: string,
   ) {
-    super(shortMessage, { metaMessages: ["Do not use these readings: the gateway (or the path to it) altered or truncated them. Re-fetch the range; if it persists, report the gateway."] });
+    super(shortMessage, {
+      metaMessages: [
+        "Do not use these readings: the gateway (or the path to it) altered or truncated them. Re-fetch the range; if it persists, report the gateway.",
+      ],
+    });
   }
 }
 
@@ -29,18 +33,39 @@ export class ReadingVerificationError extends SdkError {
  * first broken link. Readings after the last signed one are not vouched for, so the range must end signed
  * (the gateway extends each served range up to the next signed reading).
  */
-export function verifyReading(backend: EddsaBackend, publicKey: PublicKey, readings: readonly ServedReading[]): { verified: number; lastHash: bigint } {
+export function verifyReading(
+  backend: EddsaBackend,
+  publicKey: PublicKey,
+  readings: readonly ServedReading[],
+): { verified: number; lastHash: bigint } {
   if (readings.length === 0) throw new ReadingVerificationError("EmptyRange", 0, "No readings to verify");
   const deviceId = deviceIdOf(publicKey);
-  if (deviceId !== readings[0]!.deviceId) throw new ReadingVerificationError("KeyMismatch", 0, `Public key belongs to device ${deviceId}, not ${readings[0]!.deviceId}`);
+  if (deviceId !== readings[0]!.deviceId)
+    throw new ReadingVerificationError(
+      "KeyMismatch",
+      0,
+      `Public key belongs to device ${deviceId}, not ${readings[0]!.deviceId}`,
+    );
   let hash = 0n;
   for (let i = 0; i < readings.length; i++) {
     const r = readings[i]!;
-    if (r.deviceId !== deviceId) throw new ReadingVerificationError("WrongDevice", i, `Reading ${i} belongs to device ${r.deviceId}`);
-    if (i > 0 && (r.prev !== hash || r.seq !== readings[i - 1]!.seq + 1n)) throw new ReadingVerificationError("BrokenChain", i, `Reading ${i} (seq ${r.seq}) does not extend reading ${i - 1}`);
+    if (r.deviceId !== deviceId)
+      throw new ReadingVerificationError("WrongDevice", i, `Reading ${i} belongs to device ${r.deviceId}`);
+    if (i > 0 && (r.prev !== hash || r.seq !== readings[i - 1]!.seq + 1n))
+      throw new ReadingVerificationError(
+        "BrokenChain",
+        i,
+        `Reading ${i} (seq ${r.seq}) does not extend reading ${i - 1}`,
+      );
     hash = hashReading(r);
-    if (r.signature && !backend.verify({ msg: hash, sig: r.signature, publicKey })) throw new ReadingVerificationError("BadSignature", i, `Signature of reading ${i} (seq ${r.seq}) does not verify`);
+    if (r.signature && !backend.verify({ msg: hash, sig: r.signature, publicKey }))
+      throw new ReadingVerificationError("BadSignature", i, `Signature of reading ${i} (seq ${r.seq}) does not verify`);
   }
-  if (!readings[readings.length - 1]!.signature) throw new ReadingVerificationError("Unsigned", readings.length - 1, "The range does not end in a signed reading, so nothing vouches for it");
+  if (!readings[readings.length - 1]!.signature)
+    throw new ReadingVerificationError(
+      "Unsigned",
+      readings.length - 1,
+      "The range does not end in a signed reading, so nothing vouches for it",
+    );
   return { verified: readings.length, lastHash: hash };
 }

@@ -43,8 +43,16 @@ export interface WireRegistration {
   signature: WireSignature;
 }
 
-export const encodeSignature = (s: Signature): WireSignature => ({ R8x: s.R8x.toString(), R8y: s.R8y.toString(), S: s.S.toString() });
-export const decodeSignature = (s: WireSignature): Signature => ({ R8x: BigInt(s.R8x), R8y: BigInt(s.R8y), S: BigInt(s.S) });
+export const encodeSignature = (s: Signature): WireSignature => ({
+  R8x: s.R8x.toString(),
+  R8y: s.R8y.toString(),
+  S: s.S.toString(),
+});
+export const decodeSignature = (s: WireSignature): Signature => ({
+  R8x: BigInt(s.R8x),
+  R8y: BigInt(s.R8y),
+  S: BigInt(s.S),
+});
 export const encodePublicKey = (k: PublicKey) => ({ x: k.x.toString(), y: k.y.toString() });
 
 export function encodeReading(r: Reading & { signature?: Signature | null }): WireReading {

@@ -1,15 +1,30 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { buildJsBackend, encodeReading, encodeSignature, type EddsaBackend, type WireReading } from "../device-sdk/index.ts";
+import {
+  buildJsBackend,
+  encodeReading,
+  encodeSignature,
+  type EddsaBackend,
+  type WireReading,
+} from "../device-sdk/index.ts";
 import { createGateway, type Gateway } from "./index.ts";
 import { DEV_OWNER, makeChain, registrationBody, testKey } from "./testing.ts";
 
 let backend: EddsaBackend;
 let gw: Gateway;
-const json = (body: unknown, headers: Record<string, string> = {}) => ({ method: "POST", body: typeof body === "string" ? body : JSON.stringify(body), headers: { "content-type": "application/json", ...headers } });
+const json = (body: unknown, headers: Record<string, string> = {}) => ({
+  method: "POST",
+  body: typeof body === "string" ? body : JSON.stringify(body),
+  headers: { "content-type": "application/json", ...headers },
+});
 
 async function post(g: Gateway, path: string, body: unknown, headers?: Record<string, string>) {
   const res = await g.app.request(path, json(body, headers));
-  return { status: res.status, type: res.headers.get("content-type"), headers: res.headers, body: (await res.json()) as Record<string, any> };
+  return {
+    status: res.status,
+    type: res.headers.get("content-type"),
+    headers: res.headers,
+    body: (await res.json()) as Record<string, any>,
+  };
 }
 
 /** Run a request that must be refused, and check it left the store exactly as it was. */
@@ -31,7 +46,15 @@ const pathOf = (id: bigint, batch = false) => `/v1/devices/${id}/readings${batch
 
 beforeAll(async () => {
   backend = await buildJsBackend();
-  gw = await createGateway({ dbPath: ":memory:", backend, verifyWorkers: 0, maxClockSkewMs: null, rateLimit: false, maxBatch: 8, maxBodyBytes: 16 * 1024 });
+  gw = await createGateway({
+    dbPath: ":memory:",
+    backend,
+    verifyWorkers: 0,
+    maxClockSkewMs: null,
+    rateLimit: false,
+    maxBatch: 8,
+    maxBodyBytes: 16 * 1024,
+  });
   A = testKey(backend, 1);
   B = testKey(backend, 2);
   chainA = makeChain(backend, A, 3);
@@ -49,11 +72,21 @@ describe("registration", () => {
     expect((await post(gw, "/v1/devices", registrationBody(backend, B))).status).toBe(201);
   });
   it("refuses another owner (409), another chain (422), a forged signature (401), a bad body (400)", async () => {
-    expect((await post(gw, "/v1/devices", registrationBody(backend, A, "0x2222222222222222222222222222222222222222"))).status).toBe(409);
+    expect(
+      (await post(gw, "/v1/devices", registrationBody(backend, A, "0x2222222222222222222222222222222222222222")))
+        .status,
+    ).toBe(409);
     expect((await post(gw, "/v1/devices", registrationBody(backend, A, DEV_OWNER, 1n))).status).toBe(422);
     const forged = { ...registrationBody(backend, B), publicKey: registrationBody(backend, A).publicKey };
     const C = testKey(backend, 3);
-    expect((await post(gw, "/v1/devices", { ...forged, publicKey: { x: C.publicKey.x.toString(), y: C.publicKey.y.toString() } })).status).toBe(401);
+    expect(
+      (
+        await post(gw, "/v1/devices", {
+          ...forged,
+          publicKey: { x: C.publicKey.x.toString(), y: C.publicKey.y.toString() },
+        })
+      ).status,
+    ).toBe(401);
     expect((await post(gw, "/v1/devices", { owner: DEV_OWNER })).status).toBe(400);
     expect(await gw.store.getDevice(C.deviceId)).toBeUndefined();
   });
@@ -82,10 +115,20 @@ describe("one reading at a time", () => {
     const byB = { ...chainA.wire[1]!, signature: encodeSignature(backend.sign(B.privateKey, r2.hash)) };
     await rejected(gw, pathOf(A.deviceId), byB, 401);
     const s = chainA.wire[1]!.signature!;
-    await rejected(gw, pathOf(A.deviceId), { ...chainA.wire[1], signature: { ...s, S: (BigInt(s.S) + 1n).toString() } }, 401);
+    await rejected(
+      gw,
+      pathOf(A.deviceId),
+      { ...chainA.wire[1], signature: { ...s, S: (BigInt(s.S) + 1n).toString() } },
+      401,
+    );
     // Same point, non-canonical encoding (x + p): must not verify.
     const p = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
-    await rejected(gw, pathOf(A.deviceId), { ...chainA.wire[1], signature: { ...s, R8x: (BigInt(s.R8x) + p).toString() } }, 422);
+    await rejected(
+      gw,
+      pathOf(A.deviceId),
+      { ...chainA.wire[1], signature: { ...s, R8x: (BigInt(s.R8x) + p).toString() } },
+      422,
+    );
   });
   it("422 for out-of-range values, an unsigned single reading, a foreign deviceId, and ts far from the clock", async () => {
     const w = chainA.wire[1]!;
@@ -97,7 +140,14 @@ describe("one reading at a time", () => {
     await rejected(gw, pathOf(A.deviceId), { ...w, ts: (1n << 48n).toString() }, 422);
     await rejected(gw, pathOf(A.deviceId), { ...w, signature: null }, 422);
     await rejected(gw, pathOf(A.deviceId), { ...w, deviceId: B.deviceId.toString() }, 422);
-    const clocked = await createGateway({ store: gw.store, backend, verifyWorkers: 0, rateLimit: false, now: () => 1_700_000_000_000 + 3_600_000, maxClockSkewMs: 60_000 });
+    const clocked = await createGateway({
+      store: gw.store,
+      backend,
+      verifyWorkers: 0,
+      rateLimit: false,
+      now: () => 1_700_000_000_000 + 3_600_000,
+      maxClockSkewMs: 60_000,
+    });
     const body = await rejected(clocked, pathOf(A.deviceId), w, 422);
     expect(body.title).toMatch(/from the gateway clock/);
     await clocked.close();
@@ -109,7 +159,11 @@ describe("one reading at a time", () => {
     await rejected(gw, pathOf(A.deviceId), { ...chainA.wire[1], extra: 1 }, 400);
     await rejected(gw, pathOf(A.deviceId), [chainA.wire[1]], 400);
     await rejected(gw, "/v1/devices/0x12/readings", chainA.wire[1], 400);
-    const res = await gw.app.request(pathOf(A.deviceId), { method: "POST", body: JSON.stringify(chainA.wire[1]), headers: { "content-type": "text/plain" } });
+    const res = await gw.app.request(pathOf(A.deviceId), {
+      method: "POST",
+      body: JSON.stringify(chainA.wire[1]),
+      headers: { "content-type": "text/plain" },
+    });
     expect(res.status).toBe(415);
     expect(res.headers.get("content-type")).toBe("application/problem+json");
   });
@@ -132,7 +186,9 @@ describe("batches", () => {
     await rejected(gw, pathOf(A.deviceId, true), { readings: [] }, 400);
   });
   it("401 if any signature present is bad, even in the middle", async () => {
-    const bad = batchA.wire.map((w, i) => (i === 1 ? { ...w, signature: encodeSignature(backend.sign(B.privateKey, batchA.readings[1]!.hash)) } : w));
+    const bad = batchA.wire.map((w, i) =>
+      i === 1 ? { ...w, signature: encodeSignature(backend.sign(B.privateKey, batchA.readings[1]!.hash)) } : w,
+    );
     await rejected(gw, pathOf(A.deviceId, true), batch(bad), 401);
   });
   it("accepts a batch signed only at the end, in one go, and is idempotent on resend", async () => {
@@ -158,7 +214,14 @@ describe("batches", () => {
 describe("rate limits and operator endpoints", () => {
   it("429 once a device is over its rate, with Retry-After", async () => {
     let t = 1_000_000;
-    const g = await createGateway({ store: gw.store, backend, verifyWorkers: 0, maxClockSkewMs: null, rateLimit: { perSecond: 1, burst: 2 }, now: () => t });
+    const g = await createGateway({
+      store: gw.store,
+      backend,
+      verifyWorkers: 0,
+      maxClockSkewMs: null,
+      rateLimit: { perSecond: 1, burst: 2 },
+      now: () => t,
+    });
     expect((await post(g, pathOf(A.deviceId), chainA.wire[0])).status).toBe(200);
     expect((await post(g, pathOf(A.deviceId), chainA.wire[0])).status).toBe(200);
     const r = await post(g, pathOf(A.deviceId), chainA.wire[0]);
@@ -176,7 +239,10 @@ describe("rate limits and operator endpoints", () => {
     const auth = { headers: { authorization: `Bearer ${key}` } };
     const devices = (await (await gw.app.request("/v1/devices", auth)).json()) as { deviceId: string }[];
     expect(devices.map((d) => d.deviceId)).toEqual([A.deviceId.toString(), B.deviceId.toString()]);
-    const res = await gw.app.request(`/v1/devices/${A.deviceId}/readings?fromSeq=2&toSeq=8&fromTs=1700000001000&toTs=1700000102000`, auth);
+    const res = await gw.app.request(
+      `/v1/devices/${A.deviceId}/readings?fromSeq=2&toSeq=8&fromTs=1700000001000&toTs=1700000102000`,
+      auth,
+    );
     const rows = (await res.json()) as { seq: string }[];
     expect(rows.map((r) => r.seq)).toEqual(["2", "3", "4", "5", "6"]);
     expect((await gw.app.request(`/v1/devices/${A.deviceId}/readings?limit=0`, auth)).status).toBe(400);
@@ -188,7 +254,13 @@ describe("rate limits and operator endpoints", () => {
     expect((await gw.app.request("/healthz")).status).toBe(200);
     expect((await gw.app.request("/readyz")).status).toBe(200);
     const doc = (await (await gw.app.request("/openapi.json")).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/devices", "/v1/devices/{deviceId}/readings", "/v1/devices/{deviceId}/readings/batch"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/devices",
+        "/v1/devices/{deviceId}/readings",
+        "/v1/devices/{deviceId}/readings/batch",
+      ]),
+    );
     expect(await (await gw.app.request("/reference")).text()).toMatch(/openapi\.json/);
     const nf = await gw.app.request("/nope");
     expect(nf.status).toBe(404);

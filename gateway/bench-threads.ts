@@ -7,13 +7,27 @@ import { Worker } from "node:worker_threads";
 
 export async function threadRate(entry: URL, workerData: readonly Record<string, unknown>[]): Promise<number> {
   const threads = workerData.map((data) => {
-    const w = new Worker(new URL("./thread-boot.mjs", import.meta.url), { workerData: { ...data, entry: entry.href }, execArgv: [] });
+    const w = new Worker(new URL("./thread-boot.mjs", import.meta.url), {
+      workerData: { ...data, entry: entry.href },
+      execArgv: [],
+    });
     return { w, ready: new Promise<void>((res, rej) => (w.once("message", () => res()), w.once("error", rej))) };
   });
   await Promise.all(threads.map((t) => t.ready));
   const windowMs = 3000;
   const at = performance.timeOrigin + performance.now() + 100;
-  const counts = await Promise.all(threads.map((t) => new Promise<number>((res, rej) => (t.w.once("message", (m: { done: number }) => res(m.done)), t.w.once("error", rej), t.w.postMessage({ windowMs, at })))));
+  const counts = await Promise.all(
+    threads.map(
+      (t) =>
+        new Promise<number>(
+          (res, rej) => (
+            t.w.once("message", (m: { done: number }) => res(m.done)),
+            t.w.once("error", rej),
+            t.w.postMessage({ windowMs, at })
+          ),
+        ),
+    ),
+  );
   await Promise.all(threads.map((t) => t.w.terminate()));
   return (counts.reduce((a, b) => a + b, 0) * 1000) / windowMs;
 }

@@ -10,7 +10,13 @@ import { Agent, request } from "node:http";
 import { availableParallelism, tmpdir } from "node:os";
 import { mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { backendStatus, getDefaultBackend, type EddsaBackend, type VerifyItem, type WireReading } from "../device-sdk/index.ts";
+import {
+  backendStatus,
+  getDefaultBackend,
+  type EddsaBackend,
+  type VerifyItem,
+  type WireReading,
+} from "../device-sdk/index.ts";
 import type { Bench, BenchResult } from "../core/index.ts";
 import { percentile } from "../core/index.ts";
 import { threadRate } from "./bench-threads.ts";
@@ -21,10 +27,20 @@ const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 function post(url: URL, path: string, body: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: url.hostname, port: url.port, path, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-      res.resume();
-      res.on("end", () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path,
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        res.resume();
+        res.on("end", () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on("error", reject);
     req.end(body);
   });
@@ -35,10 +51,20 @@ function post(url: URL, path: string, body: string): Promise<number> {
  * verification), all in the same time window. Also the CPU time of one verification, measured on this thread (load-
  * independent: other processes' load shows in wall-clock rates, not in CPU time).
  */
-async function rawVerifyRate(backend: EddsaBackend, workers: number, log: (m: string) => void): Promise<{ perS: number; cpuUs: number }> {
+async function rawVerifyRate(
+  backend: EddsaBackend,
+  workers: number,
+  log: (m: string) => void,
+): Promise<{ perS: number; cpuUs: number }> {
   const perS = await threadRate(
     new URL("./bench-raw-worker.ts", import.meta.url),
-    Array.from({ length: workers }, (_, t) => ({ backendName: backend.name, keys: 64, seed: 50_000 + t * 64, mod: "data:text/javascript,", name: "mfi-bench-raw" })),
+    Array.from({ length: workers }, (_, t) => ({
+      backendName: backend.name,
+      keys: 64,
+      seed: 50_000 + t * 64,
+      mod: "data:text/javascript,",
+      name: "mfi-bench-raw",
+    })),
   );
 
   const items: VerifyItem[] = Array.from({ length: 16 }, (_, i) => {
@@ -47,15 +73,22 @@ async function rawVerifyRate(backend: EddsaBackend, workers: number, log: (m: st
   });
   const n = 400;
   const c0 = process.cpuUsage();
-  for (let i = 0; i < n; i++) if (!backend.verify(items[i % items.length]!)) throw new Error("a valid signature failed to verify");
+  for (let i = 0; i < n; i++)
+    if (!backend.verify(items[i % items.length]!)) throw new Error("a valid signature failed to verify");
   const c = process.cpuUsage(c0);
   const cpuUs = (c.user + c.system) / n;
-  log(`raw verify: ${perS.toFixed(0)}/s on ${workers} threads (plain single verifications, distinct keys); ${cpuUs.toFixed(0)} CPU-µs each`);
+  log(
+    `raw verify: ${perS.toFixed(0)}/s on ${workers} threads (plain single verifications, distinct keys); ${cpuUs.toFixed(0)} CPU-µs each`,
+  );
   return { perS, cpuUs };
 }
 
 /** Post each device's pre-made bodies in order, devices concurrently; returns accepted readings/s and latencies. */
-async function drive(url: URL, streams: { path: string; bodies: string[]; readings: number }[], opts: { intervalMs?: number } = {}) {
+async function drive(
+  url: URL,
+  streams: { path: string; bodies: string[]; readings: number }[],
+  opts: { intervalMs?: number } = {},
+) {
   const latencies: number[] = [];
   let accepted = 0;
   const c0 = process.cpuUsage();
@@ -79,7 +112,11 @@ async function drive(url: URL, streams: { path: string; bodies: string[]; readin
   );
   const c = process.cpuUsage(c0);
   // CPU time of the whole process (gateway, its worker threads and the in-process client) per accepted reading.
-  return { perS: (accepted * 1000) / (performance.now() - t0), latencies, cpuUsPerReading: (c.user + c.system) / accepted };
+  return {
+    perS: (accepted * 1000) / (performance.now() - t0),
+    latencies,
+    cpuUsPerReading: (c.user + c.system) / accepted,
+  };
 }
 
 const bench: Bench = {
@@ -87,7 +124,10 @@ const bench: Bench = {
   async run(log) {
     const backend = await getDefaultBackend();
     // Ingest figures on the JS fallback (~100× slower) would be meaningless: refuse rather than report them.
-    if (backendStatus()?.fallback) throw new Error(`ingest is not measured on the fallback backend ${backend.name} (${backendStatus()?.reason}): run \`npm run build\``);
+    if (backendStatus()?.fallback)
+      throw new Error(
+        `ingest is not measured on the fallback backend ${backend.name} (${backendStatus()?.reason}): run \`npm run build\``,
+      );
     const workers = availableParallelism();
     log(`backend ${backend.name}, ${workers} cores`);
     const { perS: raw, cpuUs: verifyCpuUs } = await rawVerifyRate(backend, workers, log);
@@ -95,7 +135,17 @@ const bench: Bench = {
     const dir = mkdtempSync(join(tmpdir(), "mfi-bench-"));
     // Peak throughput: budgets off and the verifier queue unbounded, as the closed-loop client keeps 288 requests in
     // flight (the bound's 503 path is tested in verify-pool.test.ts; behaviour under overload is a separate bench).
-    const gw = await startGateway({ dbPath: join(dir, "bench.sqlite"), backend, verifyWorkers: workers, rateLimit: false, registrationLimit: false, failureLimit: false, verifyQueueItems: 1_000_000, maxClockSkewMs: null, operatorAuth: false });
+    const gw = await startGateway({
+      dbPath: join(dir, "bench.sqlite"),
+      backend,
+      verifyWorkers: workers,
+      rateLimit: false,
+      registrationLimit: false,
+      failureLimit: false,
+      verifyQueueItems: 1_000_000,
+      maxClockSkewMs: null,
+      operatorAuth: false,
+    });
     try {
       const url = new URL(gw.url);
       // Many devices in flight, as a fleet would have: per-device posts are sequential (each extends the chain), so
@@ -103,15 +153,23 @@ const bench: Bench = {
       const DEVICES = 128;
       const PACED = 32;
       const keys = Array.from({ length: DEVICES * 2 + PACED }, (_, i) => testKey(backend, 1000 + i));
-      for (const k of keys) if ((await post(url, "/v1/devices", JSON.stringify(registrationBody(backend, k)))) !== 201) throw new Error("registration failed");
+      for (const k of keys)
+        if ((await post(url, "/v1/devices", JSON.stringify(registrationBody(backend, k)))) !== 201)
+          throw new Error("registration failed");
       const readingsPath = (id: bigint) => `/v1/devices/${id}/readings`;
 
       // Single readings: enough pre-signed for ~3 s at the raw rate.
       const perDevice = Math.max(2, Math.min(60, Math.ceil((raw * 3) / DEVICES)));
       log(`signing ${perDevice * DEVICES} single readings…`);
-      const single = keys.slice(0, DEVICES).map((k) => ({ path: readingsPath(k.deviceId), bodies: makeChain(backend, k, perDevice).wire.map((w) => JSON.stringify(w)), readings: 1 }));
+      const single = keys.slice(0, DEVICES).map((k) => ({
+        path: readingsPath(k.deviceId),
+        bodies: makeChain(backend, k, perDevice).wire.map((w) => JSON.stringify(w)),
+        readings: 1,
+      }));
       const s = await drive(url, single);
-      log(`single: ${s.perS.toFixed(0)} readings/s, ${s.cpuUsPerReading.toFixed(0)} CPU-µs per reading (gateway + client)`);
+      log(
+        `single: ${s.perS.toFixed(0)} readings/s, ${s.cpuUsPerReading.toFixed(0)} CPU-µs per reading (gateway + client)`,
+      );
 
       // Batches of 100, last reading signed: as many readings as ~20× the single rate for ~3 s would need.
       const batches = Math.max(2, Math.ceil((s.perS * 20 * 3) / 100 / DEVICES));
@@ -127,14 +185,20 @@ const bench: Bench = {
         return { path: readingsPath(k.deviceId) + "/batch", bodies, readings: 100 };
       });
       const b = await drive(url, batched);
-      log(`batch100: ${b.perS.toFixed(0)} readings/s, ${b.cpuUsPerReading.toFixed(0)} CPU-µs per reading (gateway + client)`);
+      log(
+        `batch100: ${b.perS.toFixed(0)} readings/s, ${b.cpuUsPerReading.toFixed(0)} CPU-µs per reading (gateway + client)`,
+      );
 
       // Latency at half the single peak: paced (open loop) posts from fresh devices.
       const rate = s.perS / 2;
       const count = Math.max(40, Math.min(3000, Math.ceil(rate * 3)));
       const pacedPer = Math.ceil(count / PACED);
       log(`signing ${pacedPer * PACED} readings for the latency run at ${rate.toFixed(0)}/s…`);
-      const paced = keys.slice(2 * DEVICES).map((k) => ({ path: readingsPath(k.deviceId), bodies: makeChain(backend, k, pacedPer).wire.map((w) => JSON.stringify(w)), readings: 1 }));
+      const paced = keys.slice(2 * DEVICES).map((k) => ({
+        path: readingsPath(k.deviceId),
+        bodies: makeChain(backend, k, pacedPer).wire.map((w) => JSON.stringify(w)),
+        readings: 1,
+      }));
       const p = await drive(url, paced, { intervalMs: (PACED * 1000) / rate });
       const p99 = percentile(p.latencies, 99);
       log(`p99 at ${p.perS.toFixed(0)}/s: ${p99.toFixed(2)} ms`);
@@ -143,14 +207,47 @@ const bench: Bench = {
       const results: BenchResult[] = [
         { id: "ingest.verify.raw_per_s", value: raw, unit: "verifications/s", note },
         { id: "ingest.single.per_s", value: s.perS, unit: "readings/s", note },
-        { id: "ingest.single.ratio", value: s.perS / raw, unit: "×", baseline: raw, ratio: s.perS / raw, note: "goal ≥ 0.7 of raw verification" },
+        {
+          id: "ingest.single.ratio",
+          value: s.perS / raw,
+          unit: "×",
+          baseline: raw,
+          ratio: s.perS / raw,
+          note: "goal ≥ 0.7 of raw verification",
+        },
         { id: "ingest.batch100.per_s", value: b.perS, unit: "readings/s", note },
-        { id: "ingest.batch100.vs_single_ratio", value: b.perS / s.perS, unit: "×", baseline: s.perS, ratio: b.perS / s.perS, note: "goal ≥ 20× single" },
-        { id: "ingest.single.p99_ms", value: p99, unit: "ms", note: `at ${p.perS.toFixed(0)} readings/s (half the single peak)` },
+        {
+          id: "ingest.batch100.vs_single_ratio",
+          value: b.perS / s.perS,
+          unit: "×",
+          baseline: s.perS,
+          ratio: b.perS / s.perS,
+          note: "goal ≥ 20× single",
+        },
+        {
+          id: "ingest.single.p99_ms",
+          value: p99,
+          unit: "ms",
+          note: `at ${p.perS.toFixed(0)} readings/s (half the single peak)`,
+        },
         // CPU-time figures: the same ratios without the other processes' load (wall-clock rates above carry it).
         { id: "ingest.verify.cpu_us", value: verifyCpuUs, unit: "CPU-µs", note: "one plain verification, one thread" },
-        { id: "ingest.single.cpu_us_per_reading", value: s.cpuUsPerReading, unit: "CPU-µs", baseline: verifyCpuUs, ratio: verifyCpuUs / s.cpuUsPerReading, note: "whole process (gateway + workers + client); ratio = CPU-time analogue of ingest.single.ratio" },
-        { id: "ingest.batch100.cpu_us_per_reading", value: b.cpuUsPerReading, unit: "CPU-µs", baseline: s.cpuUsPerReading, ratio: s.cpuUsPerReading / b.cpuUsPerReading, note: "ratio = CPU-time analogue of vs_single_ratio" },
+        {
+          id: "ingest.single.cpu_us_per_reading",
+          value: s.cpuUsPerReading,
+          unit: "CPU-µs",
+          baseline: verifyCpuUs,
+          ratio: verifyCpuUs / s.cpuUsPerReading,
+          note: "whole process (gateway + workers + client); ratio = CPU-time analogue of ingest.single.ratio",
+        },
+        {
+          id: "ingest.batch100.cpu_us_per_reading",
+          value: b.cpuUsPerReading,
+          unit: "CPU-µs",
+          baseline: s.cpuUsPerReading,
+          ratio: s.cpuUsPerReading / b.cpuUsPerReading,
+          note: "ratio = CPU-time analogue of vs_single_ratio",
+        },
       ];
       return results;
     } finally {

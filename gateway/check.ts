@@ -2,7 +2,14 @@
  * The CPU-heavy part of ingest, in one function that runs inline or on a pool worker: hash each reading (its h_seq)
  * and verify every signature present, all signatures of a message in one verifyBatch call.
  */
-import { hashReading, type EddsaBackend, type PublicKey, type Reading, type Signature, type VerifyItem } from "../device-sdk/index.ts";
+import {
+  hashReading,
+  type EddsaBackend,
+  type PublicKey,
+  type Reading,
+  type Signature,
+  type VerifyItem,
+} from "../device-sdk/index.ts";
 
 /** A reading to hash, and to verify against publicKey when it carries a signature. */
 export interface ReadingCheck {
@@ -77,7 +84,21 @@ export function packChecks(items: readonly CheckItem[]): BigUint64Array | undefi
     const r = it.reading;
     const s = it.signature;
     const at = i * WORDS;
-    const nums = [r.deviceId, r.seq, r.ts, r.values[0]!, r.values[1]!, r.values[2]!, r.values[3]!, r.prev, s?.R8x ?? 0n, s?.R8y ?? 0n, s?.S ?? 0n, it.publicKey.x, it.publicKey.y];
+    const nums = [
+      r.deviceId,
+      r.seq,
+      r.ts,
+      r.values[0]!,
+      r.values[1]!,
+      r.values[2]!,
+      r.values[3]!,
+      r.prev,
+      s?.R8x ?? 0n,
+      s?.R8y ?? 0n,
+      s?.S ?? 0n,
+      it.publicKey.x,
+      it.publicKey.y,
+    ];
     for (let k = 0; k < nums.length; k++) put(u, at + 4 * k, nums[k]!);
     u[at + 56] = s ? 1n : 0n;
   }
@@ -110,6 +131,7 @@ export function packResults(results: readonly CheckResult[]): BigUint64Array {
 
 export function unpackResults(u: BigUint64Array): CheckResult[] {
   const out: CheckResult[] = [];
-  for (let at = 0; at < u.length; at += 5) out.push({ hash: get(u, at), valid: u[at + 4] === 2n ? null : u[at + 4] === 1n });
+  for (let at = 0; at < u.length; at += 5)
+    out.push({ hash: get(u, at), valid: u[at + 4] === 2n ? null : u[at + 4] === 1n });
   return out;
 }

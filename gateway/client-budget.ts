@@ -26,7 +26,13 @@ export function failureBudget(limiter: RateLimiter<string> | undefined): Middlew
     const addr = limiter && clientAddress(c);
     if (!limiter || !addr) return next();
     const d = limiter.check(addr);
-    if (!d.ok) throw rateLimited("too-many-failures", `too many refused requests from ${addr}`, d.retryAfterMs, "the problems of the refused requests say what to fix");
+    if (!d.ok)
+      throw rateLimited(
+        "too-many-failures",
+        `too many refused requests from ${addr}`,
+        d.retryAfterMs,
+        "the problems of the refused requests say what to fix",
+      );
     try {
       await next();
     } catch (e) {

@@ -30,19 +30,53 @@ describe("gateway configuration from the environment", () => {
   });
 
   it("parses good values, with unset and empty variables taking the defaults", () => {
-    expect(parseGatewayEnv({ MFI_GATEWAY_DB: "" })).toMatchObject({ dbPath: ".mfi/gateway.sqlite", port: 0, hostname: "127.0.0.1", dashboard: true, metrics: true, operatorAuth: true, rateLimit: undefined, maxClockSkewMs: undefined });
-    const c = parseGatewayEnv({ MFI_GATEWAY_MAX_SKEW_MS: "off", MFI_GATEWAY_RATE: "2.5", MFI_GATEWAY_CHAIN_ID: "31337", MFI_GATEWAY_PORT: "8787", MFI_GATEWAY_DASHBOARD: "off", MFI_GATEWAY_API_KEYS: "a,b", MFI_GATEWAY_VERIFY_WORKERS: "0" });
-    expect(c).toMatchObject({ maxClockSkewMs: null, rateLimit: { perSecond: 2.5, burst: 5 }, chainId: 31337n, port: 8787, dashboard: false, apiKeys: ["a", "b"], verifyWorkers: 0 });
-    expect(parseGatewayEnv({ MFI_GATEWAY_MAX_SKEW_MS: "60000", MFI_GATEWAY_RATE: "off" })).toMatchObject({ maxClockSkewMs: 60000, rateLimit: false });
+    expect(parseGatewayEnv({ MFI_GATEWAY_DB: "" })).toMatchObject({
+      dbPath: ".mfi/gateway.sqlite",
+      port: 0,
+      hostname: "127.0.0.1",
+      dashboard: true,
+      metrics: true,
+      operatorAuth: true,
+      rateLimit: undefined,
+      maxClockSkewMs: undefined,
+    });
+    const c = parseGatewayEnv({
+      MFI_GATEWAY_MAX_SKEW_MS: "off",
+      MFI_GATEWAY_RATE: "2.5",
+      MFI_GATEWAY_CHAIN_ID: "31337",
+      MFI_GATEWAY_PORT: "8787",
+      MFI_GATEWAY_DASHBOARD: "off",
+      MFI_GATEWAY_API_KEYS: "a,b",
+      MFI_GATEWAY_VERIFY_WORKERS: "0",
+    });
+    expect(c).toMatchObject({
+      maxClockSkewMs: null,
+      rateLimit: { perSecond: 2.5, burst: 5 },
+      chainId: 31337n,
+      port: 8787,
+      dashboard: false,
+      apiKeys: ["a", "b"],
+      verifyWorkers: 0,
+    });
+    expect(parseGatewayEnv({ MFI_GATEWAY_MAX_SKEW_MS: "60000", MFI_GATEWAY_RATE: "off" })).toMatchObject({
+      maxClockSkewMs: 60000,
+      rateLimit: false,
+    });
   });
 
   it("gateway/main.ts stops at start-up with exit 2 and the variable's name", () => {
-    const r = spawnSync(process.execPath, ["--import", "./cli/register.mjs", "gateway/main.ts"], { env: { ...process.env, MFI_GATEWAY_DB: ":memory:", MFI_GATEWAY_MAX_SKEW_MS: "5m" }, encoding: "utf8", timeout: 60_000 });
+    const r = spawnSync(process.execPath, ["--import", "./cli/register.mjs", "gateway/main.ts"], {
+      env: { ...process.env, MFI_GATEWAY_DB: ":memory:", MFI_GATEWAY_MAX_SKEW_MS: "5m" },
+      encoding: "utf8",
+      timeout: 60_000,
+    });
     expect(r.status).toBe(2);
     expect(r.stderr).toContain("MFI_GATEWAY_MAX_SKEW_MS");
   }, 60_000);
 
   it("refuses to serve an open dashboard beyond loopback (it lists every device, owner and payout)", async () => {
-    await expect(serveGateway({ dbPath: ":memory:", hostname: "0.0.0.0", verifyWorkers: 0 })).rejects.toThrow(/dashboard needs a token/);
+    await expect(serveGateway({ dbPath: ":memory:", hostname: "0.0.0.0", verifyWorkers: 0 })).rejects.toThrow(
+      /dashboard needs a token/,
+    );
   });
 });

@@ -15,14 +15,23 @@ export class ConfigError extends BaseError {
     value: string,
     expected: string,
   ) {
-    super(`${variable}=${JSON.stringify(value)} is not valid: expected ${expected}`, { details: "fix or unset it (docs/configuration.md)" });
+    super(`${variable}=${JSON.stringify(value)} is not valid: expected ${expected}`, {
+      details: "fix or unset it (docs/configuration.md)",
+    });
   }
 }
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-const int = (min: number, max: number) => z.string().regex(/^[0-9]+$/).transform(Number).pipe(z.number().int().min(min).max(max));
+const int = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[0-9]+$/)
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/);
-const onOff = z.enum(["on", "off", "1", "0", "true", "false"]).transform((v) => v === "on" || v === "1" || v === "true");
+const onOff = z
+  .enum(["on", "off", "1", "0", "true", "false"])
+  .transform((v) => v === "on" || v === "1" || v === "true");
 const orOff = <T extends z.ZodType>(t: T) => z.union([z.literal("off").transform(() => "off" as const), t]);
 
 /** Each variable: its schema and what the error says it expects. */
@@ -37,16 +46,34 @@ const VARS = {
   MFI_GATEWAY_MARKET: [address, "an address (0x + 40 hex digits)"],
   MFI_GATEWAY_PORT: [int(0, 65535), "a port 0..65535"],
   MFI_GATEWAY_HOST: [z.string().regex(/^[\w.:-]+$/), "a host name or IP address"],
-  MFI_GATEWAY_CHAIN_ID: [z.string().regex(/^[0-9]{1,78}$/).transform(BigInt), "a decimal chain id"],
+  MFI_GATEWAY_CHAIN_ID: [
+    z
+      .string()
+      .regex(/^[0-9]{1,78}$/)
+      .transform(BigInt),
+    "a decimal chain id",
+  ],
   MFI_GATEWAY_REGISTRY: [address, "an address (0x + 40 hex digits)"],
   MFI_GATEWAY_VERIFY_WORKERS: [int(0, 256), "a whole number of threads, 0..256"],
   MFI_GATEWAY_MAX_SKEW_MS: [orOff(int(0, 2 ** 48)), 'whole milliseconds or "off"'],
-  MFI_GATEWAY_RATE: [orOff(z.string().regex(/^[0-9]+(\.[0-9]+)?$/).transform(Number).pipe(z.number().positive().max(1e6))), 'requests per second (> 0) or "off"'],
+  MFI_GATEWAY_RATE: [
+    orOff(
+      z
+        .string()
+        .regex(/^[0-9]+(\.[0-9]+)?$/)
+        .transform(Number)
+        .pipe(z.number().positive().max(1e6)),
+    ),
+    'requests per second (> 0) or "off"',
+  ],
   MFI_GATEWAY_OPERATOR_AUTH: [onOff, "on or off"],
   MFI_GATEWAY_API_KEYS: [z.string().regex(/^[^,\s]+(,[^,\s]+)*,?$/), "comma-separated keys without spaces"],
   MFI_GATEWAY_MAX_CONNECTIONS: [int(1, 1_000_000), "a whole number of sockets"],
   MFI_GATEWAY_REQUEST_TIMEOUT_MS: [int(1000, 3_600_000), "milliseconds, 1000..3600000"],
-  MFI_GATEWAY_MQTT_URL: [z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/), "a broker URL: mqtt://, mqtts://, ws:// or wss://"],
+  MFI_GATEWAY_MQTT_URL: [
+    z.string().regex(/^(mqtts?|wss?):\/\/[^\s]+$/),
+    "a broker URL: mqtt://, mqtts://, ws:// or wss://",
+  ],
   MFI_GATEWAY_MQTT_PROTOCOL: [z.enum(["4", "5"]).transform((v) => Number(v) as 4 | 5), "4 (MQTT 3.1.1) or 5"],
 } as const satisfies Record<string, readonly [z.ZodType, string]>;
 
@@ -55,15 +82,20 @@ type Parsed = { [K in keyof typeof VARS]?: z.output<(typeof VARS)[K][0]> };
 /** Parse every gateway variable that is set (empty counts as unset); throws ConfigError for the first bad one. */
 export function parseGatewayEnv(env: Record<string, string | undefined>): ServeGatewayConfig {
   const v: Parsed = {};
-  for (const [name, [schema, expected]] of Object.entries(VARS) as [keyof typeof VARS, readonly [z.ZodType, string]][]) {
+  for (const [name, [schema, expected]] of Object.entries(VARS) as [
+    keyof typeof VARS,
+    readonly [z.ZodType, string],
+  ][]) {
     const raw = env[name];
     if (raw === undefined || raw === "") continue;
     const r = schema.safeParse(raw);
     if (!r.success) throw new ConfigError(name, raw, expected);
     (v as Record<string, unknown>)[name] = r.data;
   }
-  if (v.MFI_DASHBOARD_PROTECT_METRICS && !v.MFI_DASHBOARD_TOKEN) throw new ConfigError("MFI_DASHBOARD_PROTECT_METRICS", "1", "MFI_DASHBOARD_TOKEN to be set as well");
-  if (v.MFI_GATEWAY_MARKET && !v.MFI_RPC_URL) throw new ConfigError("MFI_GATEWAY_MARKET", v.MFI_GATEWAY_MARKET, "MFI_RPC_URL to be set as well");
+  if (v.MFI_DASHBOARD_PROTECT_METRICS && !v.MFI_DASHBOARD_TOKEN)
+    throw new ConfigError("MFI_DASHBOARD_PROTECT_METRICS", "1", "MFI_DASHBOARD_TOKEN to be set as well");
+  if (v.MFI_GATEWAY_MARKET && !v.MFI_RPC_URL)
+    throw new ConfigError("MFI_GATEWAY_MARKET", v.MFI_GATEWAY_MARKET, "MFI_RPC_URL to be set as well");
   const skew = v.MFI_GATEWAY_MAX_SKEW_MS;
   const rate = v.MFI_GATEWAY_RATE;
   return {
@@ -81,7 +113,8 @@ export function parseGatewayEnv(env: Record<string, string | undefined>): ServeG
     registry: v.MFI_GATEWAY_REGISTRY,
     verifyWorkers: v.MFI_GATEWAY_VERIFY_WORKERS,
     maxClockSkewMs: skew === "off" ? null : skew,
-    rateLimit: rate === "off" ? false : rate === undefined ? undefined : { perSecond: rate, burst: Math.max(1, 2 * rate) },
+    rateLimit:
+      rate === "off" ? false : rate === undefined ? undefined : { perSecond: rate, burst: Math.max(1, 2 * rate) },
     operatorAuth: v.MFI_GATEWAY_OPERATOR_AUTH ?? true,
     apiKeys: v.MFI_GATEWAY_API_KEYS?.split(",").filter(Boolean),
     maxConnections: v.MFI_GATEWAY_MAX_CONNECTIONS,

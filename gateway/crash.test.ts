@@ -23,7 +23,15 @@ afterAll(() => {
 async function startChild(): Promise<{ child: ChildProcess; url: string }> {
   const child = spawn(process.execPath, ["--import", "./cli/register.mjs", "gateway/main.ts"], {
     cwd: join(import.meta.dirname, ".."),
-    env: { ...process.env, MFI_GATEWAY_DB: dbPath, MFI_GATEWAY_PORT: "0", MFI_GATEWAY_VERIFY_WORKERS: "0", MFI_GATEWAY_MAX_SKEW_MS: "off", MFI_GATEWAY_RATE: "off", MFI_EDDSA: "js" },
+    env: {
+      ...process.env,
+      MFI_GATEWAY_DB: dbPath,
+      MFI_GATEWAY_PORT: "0",
+      MFI_GATEWAY_VERIFY_WORKERS: "0",
+      MFI_GATEWAY_MAX_SKEW_MS: "off",
+      MFI_GATEWAY_RATE: "off",
+      MFI_EDDSA: "js",
+    },
     stdio: ["ignore", "pipe", "inherit"],
   });
   children.push(child);
@@ -36,7 +44,8 @@ async function startChild(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url };
 }
 
-const post = (url: string, body: unknown) => fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+const post = (url: string, body: unknown) =>
+  fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
 
 describe("gateway crash safety", () => {
   it("keeps every acknowledged reading exactly once across a SIGKILL", async () => {
@@ -57,7 +66,8 @@ describe("gateway crash safety", () => {
     });
 
     const first = await startChild();
-    for (const k of keys) expect((await post(`${first.url}/v1/devices`, registrationBody(backend, k))).status).toBe(201);
+    for (const k of keys)
+      expect((await post(`${first.url}/v1/devices`, registrationBody(backend, k))).status).toBe(201);
 
     const acked: IngestAck[] = [];
     const sentUpTo = keys.map(() => 0);
@@ -68,7 +78,9 @@ describe("gateway crash safety", () => {
         for (let b = 0; b < BATCHES && !killed; b++) {
           sentUpTo[d] = b + 1;
           try {
-            const res = await post(`${first.url}/v1/devices/${k.deviceId}/readings/batch`, { readings: streams[d]![b] });
+            const res = await post(`${first.url}/v1/devices/${k.deviceId}/readings/batch`, {
+              readings: streams[d]![b],
+            });
             if (res.status !== 201) throw new Error(`status ${res.status}: ${await res.text()}`);
             acked.push(...((await res.json()) as { acks: IngestAck[] }).acks);
           } catch (e) {
@@ -83,7 +95,9 @@ describe("gateway crash safety", () => {
       }),
     );
     expect(killed).toBe(true);
-    await new Promise((r) => (first.child.exitCode !== null || first.child.signalCode !== null ? r(null) : first.child.once("exit", r)));
+    await new Promise((r) =>
+      first.child.exitCode !== null || first.child.signalCode !== null ? r(null) : first.child.once("exit", r),
+    );
 
     const second = await startChild();
     // Devices resend from their first unacknowledged batch: committed-but-unacked ones come back 200, the rest 201.

@@ -39,16 +39,23 @@ export class GatewayError extends BaseError {
   }
 }
 
-export const badRequest = (msg: string, details?: string, extensions?: Record<string, unknown>) => new GatewayError(400, "bad-request", msg, { details, extensions });
-export const unauthorized = (msg: string, details?: string, extensions?: Record<string, unknown>) => new GatewayError(401, "unauthorized", msg, { details, extensions });
+export const badRequest = (msg: string, details?: string, extensions?: Record<string, unknown>) =>
+  new GatewayError(400, "bad-request", msg, { details, extensions });
+export const unauthorized = (msg: string, details?: string, extensions?: Record<string, unknown>) =>
+  new GatewayError(401, "unauthorized", msg, { details, extensions });
 export const notFound = (msg: string, details?: string) => new GatewayError(404, "not-found", msg, { details });
 export const tooLarge = (msg: string, details?: string) => new GatewayError(413, "too-large", msg, { details });
-export const unprocessable = (msg: string, details?: string, extensions?: Record<string, unknown>) => new GatewayError(422, "unprocessable", msg, { details, extensions });
+export const unprocessable = (msg: string, details?: string, extensions?: Record<string, unknown>) =>
+  new GatewayError(422, "unprocessable", msg, { details, extensions });
 
 /** 409: the reading does not extend the stored chain; says where the chain stands. */
 export function chainConflict(details: string, expected: { seq: bigint; hash: bigint }, index?: number): GatewayError {
   return new GatewayError(409, "chain-conflict", "the reading does not extend the device's chain", {
     details: `${details}; resend from seq ${expected.seq} with prev ${expected.hash}`,
-    extensions: { expectedSeq: expected.seq.toString(), expectedPrev: expected.hash.toString(), ...(index === undefined ? {} : { index }) },
+    extensions: {
+      expectedSeq: expected.seq.toString(),
+      expectedPrev: expected.hash.toString(),
+      ...(index === undefined ? {} : { index }),
+    },
   });
 }

@@ -3,11 +3,29 @@ import { describe, expect, it } from "vitest";
 import { fastReading } from "./fast-json.ts";
 import { ReadingSchema } from "./schemas.ts";
 
-const num = fc.oneof(fc.integer(), fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String), fc.constantFrom("01", "-0", "1.5", "", " 1", "1e3", "-", 1.5, -1, Number.MAX_SAFE_INTEGER + 2, NaN));
-const anyVal = fc.oneof(num, fc.constant(null), fc.boolean(), fc.array(num, { maxLength: 3 }), fc.object({ maxDepth: 1 }));
+const num = fc.oneof(
+  fc.integer(),
+  fc.bigInt({ min: -(2n ** 70n), max: 2n ** 70n }).map(String),
+  fc.constantFrom("01", "-0", "1.5", "", " 1", "1e3", "-", 1.5, -1, Number.MAX_SAFE_INTEGER + 2, NaN),
+);
+const anyVal = fc.oneof(
+  num,
+  fc.constant(null),
+  fc.boolean(),
+  fc.array(num, { maxLength: 3 }),
+  fc.object({ maxDepth: 1 }),
+);
 const sig = fc.oneof(fc.record({ R8x: num, R8y: num, S: num }, { requiredKeys: [] }), fc.constant(null), anyVal);
 const reading = fc.record(
-  { deviceId: num, seq: num, ts: num, values: fc.oneof(fc.array(num, { maxLength: 6 }), anyVal), prev: num, signature: sig, extra: anyVal },
+  {
+    deviceId: num,
+    seq: num,
+    ts: num,
+    values: fc.oneof(fc.array(num, { maxLength: 6 }), anyVal),
+    prev: num,
+    signature: sig,
+    extra: anyVal,
+  },
   { requiredKeys: [] },
 );
 

@@ -10,10 +10,12 @@ const DIGITS = /^(0|[1-9][0-9]{0,99})$/;
 const INT = /^-?(0|[1-9][0-9]{0,99})$/;
 const READING_KEYS = new Set(["deviceId", "seq", "ts", "values", "prev", "signature"]);
 
-const isObject = (x: unknown): x is Record<string, unknown> => typeof x === "object" && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  typeof x === "object" && x !== null && !Array.isArray(x) && Object.getPrototypeOf(x) === Object.prototype;
 const digits = (x: unknown) => typeof x === "string" && DIGITS.test(x);
 const uintLike = (x: unknown) => digits(x) || (typeof x === "number" && Number.isSafeInteger(x) && x >= 0);
-const intLike = (x: unknown) => (typeof x === "string" && INT.test(x)) || (typeof x === "number" && Number.isSafeInteger(x));
+const intLike = (x: unknown) =>
+  (typeof x === "string" && INT.test(x)) || (typeof x === "number" && Number.isSafeInteger(x));
 
 function signatureOk(s: unknown): boolean {
   if (s === undefined || s === null) return true;

@@ -2,7 +2,14 @@
  * gateway: signed readings in, durably stored. Public surface for other layers (the epoch worker, the devnet, the CLI).
  */
 export { createGateway, type Gateway, type GatewayOptions } from "./app.ts";
-export { startGateway, serveGateway, type RunningGateway, type StartGatewayOptions, type ServedGateway, type ServeGatewayConfig } from "./server.ts";
+export {
+  startGateway,
+  serveGateway,
+  type RunningGateway,
+  type StartGatewayOptions,
+  type ServedGateway,
+  type ServeGatewayConfig,
+} from "./server.ts";
 export { storeDirectory, type DeviceDirectory } from "./directory.ts";
 export { createVerifier, type Verifier, type VerifierOptions } from "./verify-pool.ts";
 export { GatewayError, type GatewayErrorOptions } from "./errors.ts";

@@ -16,13 +16,24 @@ beforeAll(async () => {
 const from = (remoteAddress: string) => ({ incoming: { socket: { remoteAddress }, headers: {} } });
 
 async function post(gw: Gateway, path: string, body: unknown, env?: object) {
-  const res = await gw.app.request(path, { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } }, env);
+  const res = await gw.app.request(
+    path,
+    { method: "POST", body: JSON.stringify(body), headers: { "content-type": "application/json" } },
+    env,
+  );
   return { status: res.status, headers: res.headers, body: (await res.json()) as Record<string, unknown> };
 }
 const batchPath = (id: bigint) => `/v1/devices/${id}/readings/batch`;
 
 async function gatewayWith(opts: Partial<GatewayOptions> = {}) {
-  const gw = await createGateway({ dbPath: ":memory:", backend, verifyWorkers: 0, maxClockSkewMs: null, rateLimit: false, ...opts });
+  const gw = await createGateway({
+    dbPath: ":memory:",
+    backend,
+    verifyWorkers: 0,
+    maxClockSkewMs: null,
+    rateLimit: false,
+    ...opts,
+  });
   // Count trips to the verifier (the CPU-heavy part) without changing what it answers.
   let trips = 0;
   const check = gw.verifier.checkReadings;
@@ -44,8 +55,13 @@ describe("cheap checks before signature work", () => {
     expect((await post(gw, batchPath(key.deviceId), { readings: chain.wire.slice(0, 3) })).status).toBe(201);
     expect(trips()).toBe(1);
     // A wrong prev on the first new reading, a fork in a resent prefix, a seq gap inside the batch: all 409, no trip.
-    const wrongPrev = makeChain(backend, key, 3, { state: { seq: 3n, lastHash: 12345n, lastTs: chain.readings[2]!.ts } }).wire;
-    const forked = makeChain(backend, key, 2, { state: { seq: 2n, lastHash: chain.readings[1]!.hash, lastTs: 0n }, ts0: 1 }).wire;
+    const wrongPrev = makeChain(backend, key, 3, {
+      state: { seq: 3n, lastHash: 12345n, lastTs: chain.readings[2]!.ts },
+    }).wire;
+    const forked = makeChain(backend, key, 2, {
+      state: { seq: 2n, lastHash: chain.readings[1]!.hash, lastTs: 0n },
+      ts0: 1,
+    }).wire;
     for (const readings of [wrongPrev, forked, [chain.wire[3]!, chain.wire[5]!]]) {
       const before = await gw.store.countReadings();
       const r = await post(gw, batchPath(key.deviceId), { readings });
@@ -70,9 +86,15 @@ describe("budgets", () => {
     expect((await post(gw, "/v1/devices", registrationBody(backend, B))).status).toBe(201);
     const good = makeChain(backend, B, 1);
     const other = testKey(backend, 63);
-    const forgedSig: WireReading = { ...good.wire[0]!, signature: encodeSignature(backend.sign(other.privateKey, good.readings[0]!.hash)) };
+    const forgedSig: WireReading = {
+      ...good.wire[0]!,
+      signature: encodeSignature(backend.sign(other.privateKey, good.readings[0]!.hash)),
+    };
     const badValue = { ...good.wire[0]!, values: ["99999999999999999999"] };
-    for (let i = 0; i < 10; i++) expect((await post(gw, batchPath(B.deviceId), { readings: [i % 2 ? forgedSig : badValue] })).status).toBe(i % 2 ? 401 : 422);
+    for (let i = 0; i < 10; i++)
+      expect((await post(gw, batchPath(B.deviceId), { readings: [i % 2 ? forgedSig : badValue] })).status).toBe(
+        i % 2 ? 401 : 422,
+      );
     expect((await post(gw, batchPath(B.deviceId), { readings: good.wire })).status).toBe(201);
     // Verified work is charged: resends spend the rest of the burst, then B is told to wait.
     expect((await post(gw, batchPath(B.deviceId), { readings: good.wire })).status).toBe(200);
@@ -90,9 +112,13 @@ describe("budgets", () => {
     expect((await post(gw, "/v1/devices", registrationBody(backend, key))).status).toBe(201);
     const good = makeChain(backend, key, 1);
     const other = testKey(backend, 65);
-    const forged: WireReading = { ...good.wire[0]!, signature: encodeSignature(backend.sign(other.privateKey, good.readings[0]!.hash)) };
+    const forged: WireReading = {
+      ...good.wire[0]!,
+      signature: encodeSignature(backend.sign(other.privateKey, good.readings[0]!.hash)),
+    };
     const attacker = from("203.0.113.7");
-    for (let i = 0; i < 4; i++) expect((await post(gw, batchPath(key.deviceId), { readings: [forged] }, attacker)).status).toBe(401);
+    for (let i = 0; i < 4; i++)
+      expect((await post(gw, batchPath(key.deviceId), { readings: [forged] }, attacker)).status).toBe(401);
     expect(trips()).toBe(4);
     for (const body of [{ readings: [forged] }, { readings: good.wire }, "not json"]) {
       const r = await post(gw, batchPath(key.deviceId), body, attacker);
@@ -118,7 +144,9 @@ describe("budgets", () => {
     const r = await post(gw, "/v1/devices", registrationBody(backend, testKey(backend, 72)), spammer);
     expect(r.status).toBe(429);
     expect(await gw.store.getDevice(testKey(backend, 72).deviceId)).toBeUndefined();
-    expect((await post(gw, "/v1/devices", registrationBody(backend, testKey(backend, 72)), from("198.51.100.2"))).status).toBe(201);
+    expect(
+      (await post(gw, "/v1/devices", registrationBody(backend, testKey(backend, 72)), from("198.51.100.2"))).status,
+    ).toBe(201);
     await gw.close();
   });
 });
@@ -131,7 +159,10 @@ describe("operator endpoints", () => {
     for (const path of ["/v1/devices", `/v1/devices/${key.deviceId}/readings`]) {
       for (const method of ["GET", "HEAD"]) {
         expect((await gw.app.request(path, { method })).status, `${method} ${path}`).toBe(401);
-        expect((await gw.app.request(path, { method, headers: { authorization: "Bearer sekret" } })).status, `${method} ${path} with key`).toBe(200);
+        expect(
+          (await gw.app.request(path, { method, headers: { authorization: "Bearer sekret" } })).status,
+          `${method} ${path} with key`,
+        ).toBe(200);
       }
     }
     await gw.close();

@@ -11,7 +11,7 @@ export function createLogger(opts: LoggerOptions & { name?: string } = {}): Logg
   return pino({
     name: opts.name ?? "mfi-gateway",
     level: opts.level || process.env.MFI_LOG_LEVEL || "info", // an empty MFI_LOG_LEVEL counts as unset
-    redact: { paths: ["req.headers.authorization", "req.headers[\"x-api-key\"]"], remove: true },
+    redact: { paths: ["req.headers.authorization", 'req.headers["x-api-key"]'], remove: true },
     ...opts,
   });
 }
@@ -21,7 +21,13 @@ export function requestLogger(log: Logger): MiddlewareHandler {
   return async (c, next) => {
     const start = performance.now();
     await next();
-    const entry = { method: c.req.method, path: c.req.path, route: c.req.routePath, status: c.res.status, ms: Math.round((performance.now() - start) * 100) / 100 };
+    const entry = {
+      method: c.req.method,
+      path: c.req.path,
+      route: c.req.routePath,
+      status: c.res.status,
+      ms: Math.round((performance.now() - start) * 100) / 100,
+    };
     if (c.res.status >= 500) log.error(entry, "request failed");
     else if (/^\/(healthz|readyz|metrics)$/.test(c.req.path)) log.debug(entry, "probe");
     else log.info(entry, "request");

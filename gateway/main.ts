@@ -19,7 +19,9 @@ try {
   process.exit(2);
 }
 const served = await serveGateway(config);
-console.log(JSON.stringify({ event: "listening", url: served.running.url, backend: served.running.gateway.backend.name }));
+console.log(
+  JSON.stringify({ event: "listening", url: served.running.url, backend: served.running.gateway.backend.name }),
+);
 
 const stop = async () => {
   await served.close();

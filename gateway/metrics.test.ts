@@ -11,7 +11,11 @@ describe("metrics on a bare gateway", () => {
   it("counts requests and refused ingest by reason, and serves no dashboard without worker tables", async () => {
     gw = await createGateway({ dbPath: ":memory:", verifyWorkers: 0 });
     expect((await gw.app.request("/dashboard")).status).toBe(404);
-    const bad = await gw.app.request("/v1/devices/123/readings/batch", { method: "POST", headers: { "content-type": "application/json" }, body: '{"readings": "no"}' });
+    const bad = await gw.app.request("/v1/devices/123/readings/batch", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"readings": "no"}',
+    });
     expect(bad.status).toBe(400);
     await gw.app.request("/healthz");
     const res = await gw.app.request("/metrics");

@@ -47,7 +47,12 @@ function processMetrics(): Registry {
 
 export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
   const registry = new Registry();
-  const requests = new Counter({ name: "mfi_http_requests_total", help: "HTTP requests by route and status", labelNames: ["method", "route", "status"], registers: [registry] });
+  const requests = new Counter({
+    name: "mfi_http_requests_total",
+    help: "HTTP requests by route and status",
+    labelNames: ["method", "route", "status"],
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: "mfi_http_request_duration_seconds",
     help: "HTTP request latency by route",
@@ -55,9 +60,23 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  const ingested = new Counter({ name: "mfi_ingest_readings_total", help: "Readings acknowledged by the ingest endpoints", registers: [registry] });
-  const ingestLatency = new Histogram({ name: "mfi_ingest_duration_seconds", help: "Latency of the ingest endpoints (verify + durable append)", buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry] });
-  const rejections = new Counter({ name: "mfi_ingest_rejections_total", help: "Refused ingest requests by reason (problem type)", labelNames: ["reason"], registers: [registry] });
+  const ingested = new Counter({
+    name: "mfi_ingest_readings_total",
+    help: "Readings acknowledged by the ingest endpoints",
+    registers: [registry],
+  });
+  const ingestLatency = new Histogram({
+    name: "mfi_ingest_duration_seconds",
+    help: "Latency of the ingest endpoints (verify + durable append)",
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  });
+  const rejections = new Counter({
+    name: "mfi_ingest_rejections_total",
+    help: "Refused ingest requests by reason (problem type)",
+    labelNames: ["reason"],
+    registers: [registry],
+  });
 
   const w = opts.workerStatus;
   if (w) {
@@ -75,16 +94,49 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
       async function (this: Gauge) {
         this.set(pick(await status.totals()));
       };
-    new Gauge({ name: "mfi_worker_runs_total", help: "Applet runs recorded", registers: [registry], async collect() { this.set((await w.runCounts()).runs); } });
-    new Gauge({ name: "mfi_worker_traps_total", help: "Applet runs that trapped, by trap kind", labelNames: ["kind"], registers: [registry], async collect() {
-      const kinds = await w.trapCounts();
-      this.reset();
-      for (const r of kinds) this.set({ kind: r.kind }, r.n);
-    } });
-    new Gauge({ name: "mfi_worker_fuel_used_total", help: "Fuel used by all recorded runs", registers: [registry], collect: totals((t) => t.fuelUsed) });
-    new Gauge({ name: "mfi_worker_prove_seconds_total", help: "Time spent proving claims", registers: [registry], collect: totals((t) => t.proveMs / 1000) });
-    new Gauge({ name: "mfi_worker_proofs_total", help: "Claims proved (and timed)", registers: [registry], collect: totals((t) => t.proofs) });
-    new Gauge({ name: "mfi_worker_gas_used_total", help: "Gas used by paid claims' transactions", registers: [registry], collect: totals((t) => t.gasUsed) });
+    new Gauge({
+      name: "mfi_worker_runs_total",
+      help: "Applet runs recorded",
+      registers: [registry],
+      async collect() {
+        this.set((await w.runCounts()).runs);
+      },
+    });
+    new Gauge({
+      name: "mfi_worker_traps_total",
+      help: "Applet runs that trapped, by trap kind",
+      labelNames: ["kind"],
+      registers: [registry],
+      async collect() {
+        const kinds = await w.trapCounts();
+        this.reset();
+        for (const r of kinds) this.set({ kind: r.kind }, r.n);
+      },
+    });
+    new Gauge({
+      name: "mfi_worker_fuel_used_total",
+      help: "Fuel used by all recorded runs",
+      registers: [registry],
+      collect: totals((t) => t.fuelUsed),
+    });
+    new Gauge({
+      name: "mfi_worker_prove_seconds_total",
+      help: "Time spent proving claims",
+      registers: [registry],
+      collect: totals((t) => t.proveMs / 1000),
+    });
+    new Gauge({
+      name: "mfi_worker_proofs_total",
+      help: "Claims proved (and timed)",
+      registers: [registry],
+      collect: totals((t) => t.proofs),
+    });
+    new Gauge({
+      name: "mfi_worker_gas_used_total",
+      help: "Gas used by paid claims' transactions",
+      registers: [registry],
+      collect: totals((t) => t.gasUsed),
+    });
   }
 
   const middleware: MiddlewareHandler = async (c, next) => {
@@ -105,7 +157,11 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
   };
 
   const withProcess = opts.defaults ?? true;
-  return { registry, middleware, render: async () => (await registry.metrics()) + (withProcess ? await processMetrics().metrics() : "") };
+  return {
+    registry,
+    middleware,
+    render: async () => (await registry.metrics()) + (withProcess ? await processMetrics().metrics() : ""),
+  };
 }
 
 /**
@@ -114,7 +170,14 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
  */
 export function recordCryptoBackend(registry: Registry, backend: { name: string; fallback: boolean }): void {
   const existing = registry.getSingleMetric("mfi_crypto_backend") as Gauge | undefined;
-  const g = existing ?? new Gauge({ name: "mfi_crypto_backend", help: "The EdDSA backend verifying signatures (1); fallback=true: the slow JS one because the Wasm one failed", labelNames: ["backend", "fallback"], registers: [registry] });
+  const g =
+    existing ??
+    new Gauge({
+      name: "mfi_crypto_backend",
+      help: "The EdDSA backend verifying signatures (1); fallback=true: the slow JS one because the Wasm one failed",
+      labelNames: ["backend", "fallback"],
+      registers: [registry],
+    });
   g.reset();
   g.set({ backend: backend.name, fallback: String(backend.fallback) }, 1);
 }

@@ -36,7 +36,11 @@ describe("rate limiter", () => {
   });
 
   it("refuses a rate that would make Retry-After Infinity or NaN", () => {
-    for (const bad of [{ perSecond: 0, burst: 1 }, { perSecond: Number.NaN, burst: 1 }, { perSecond: 1, burst: 0 }])
+    for (const bad of [
+      { perSecond: 0, burst: 1 },
+      { perSecond: Number.NaN, burst: 1 },
+      { perSecond: 1, burst: 0 },
+    ])
       expect(() => createRateLimiter(bad, Date.now)).toThrow(GatewayError);
   });
 });

@@ -28,7 +28,10 @@ export interface RateLimiter<K = bigint> {
 
 /** A 429 with Retry-After in whole seconds (at least 1). */
 export function rateLimited(type: string, msg: string, retryAfterMs: number, details: string): GatewayError {
-  return new GatewayError(429, type, msg, { details: `retry after ${retryAfterMs} ms; ${details}`, headers: { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) } });
+  return new GatewayError(429, type, msg, {
+    details: `retry after ${retryAfterMs} ms; ${details}`,
+    headers: { "retry-after": String(Math.max(1, Math.ceil(retryAfterMs / 1000))) },
+  });
 }
 
 export function createRateLimiter<K = bigint>(opts: RateLimitOptions, now: () => number): RateLimiter<K> {
@@ -36,12 +39,16 @@ export function createRateLimiter<K = bigint>(opts: RateLimitOptions, now: () =>
   const maxKeys = opts.maxKeys ?? 100_000;
   // A zero or NaN rate made every post 429 with Retry-After: Infinity/NaN; refuse the configuration instead.
   if (!(Number.isFinite(perSecond) && perSecond > 0) || !(Number.isFinite(burst) && burst >= 1) || !(maxKeys >= 1))
-    throw new GatewayError(500, "config", `invalid rate limit: ${perSecond}/s, burst ${burst}, maxKeys ${maxKeys}`, { details: "perSecond > 0, burst ≥ 1, maxKeys ≥ 1" });
+    throw new GatewayError(500, "config", `invalid rate limit: ${perSecond}/s, burst ${burst}, maxKeys ${maxKeys}`, {
+      details: "perSecond > 0, burst ≥ 1, maxKeys ≥ 1",
+    });
   const buckets = new Map<K, { tokens: number; at: number }>();
 
   function touch(key: K, t: number) {
     const b = buckets.get(key);
-    const bucket = b ? { tokens: Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond), at: t } : { tokens: burst, at: t };
+    const bucket = b
+      ? { tokens: Math.min(burst, b.tokens + ((t - b.at) / 1000) * perSecond), at: t }
+      : { tokens: burst, at: t };
     // Delete and re-insert: the map's order is the order of last touch, stalest first.
     buckets.delete(key);
     buckets.set(key, bucket);
@@ -52,7 +59,8 @@ export function createRateLimiter<K = bigint>(opts: RateLimitOptions, now: () =>
     }
     return bucket;
   }
-  const decide = (tokens: number): RateDecision => (tokens >= 1 ? { ok: true } : { ok: false, retryAfterMs: Math.ceil(((1 - tokens) / perSecond) * 1000) });
+  const decide = (tokens: number): RateDecision =>
+    tokens >= 1 ? { ok: true } : { ok: false, retryAfterMs: Math.ceil(((1 - tokens) / perSecond) * 1000) };
 
   return {
     take(key) {

@@ -11,7 +11,10 @@ const uintLike = z.union([digits, z.number().int().min(0).max(Number.MAX_SAFE_IN
 const intLike = z.union([intString, z.number().int().min(Number.MIN_SAFE_INTEGER).max(Number.MAX_SAFE_INTEGER)]);
 const address = z.string().regex(/^0x[0-9a-fA-F]{40}$/, "an EVM address: 0x and 40 hex digits");
 
-export const FieldString = digits.openapi({ example: "1234567890123456789", description: "field element as a decimal string" });
+export const FieldString = digits.openapi({
+  example: "1234567890123456789",
+  description: "field element as a decimal string",
+});
 
 export const SignatureSchema = z
   .object({ R8x: digits, R8y: digits, S: digits })
@@ -25,14 +28,22 @@ export const ReadingSchema = z
     deviceId: digits.optional().openapi({ description: "must equal the path's deviceId when present" }),
     seq: uintLike.openapi({ description: "1 for the first reading, then +1" }),
     ts: uintLike.openapi({ description: "Unix milliseconds" }),
-    values: z.array(intLike).max(64).openapi({ description: "up to 4 signed i64 values (fixed-point); missing slots are 0" }),
+    values: z
+      .array(intLike)
+      .max(64)
+      .openapi({ description: "up to 4 signed i64 values (fixed-point); missing slots are 0" }),
     prev: digits.openapi({ description: "hash of the previous reading, or Poseidon(deviceId) for seq 1" }),
-    signature: SignatureSchema.nullable().optional().openapi({ description: "signature over this reading's hash; may be omitted in the middle of a batch" }),
+    signature: SignatureSchema.nullable()
+      .optional()
+      .openapi({ description: "signature over this reading's hash; may be omitted in the middle of a batch" }),
   })
   .strict()
   .openapi("Reading");
 
-export const BatchSchema = z.object({ readings: z.array(ReadingSchema).min(1) }).strict().openapi("ReadingBatch");
+export const BatchSchema = z
+  .object({ readings: z.array(ReadingSchema).min(1) })
+  .strict()
+  .openapi("ReadingBatch");
 
 export const IngestAckSchema = z
   .object({ deviceId: digits, seq: digits, hash: digits, receivedAt: z.number().int() })
@@ -60,7 +71,9 @@ export const DeviceSchema = z
     registry: address,
     signature: SignatureSchema,
     registeredAt: z.number().int(),
-    head: z.object({ seq: digits, hash: digits }).openapi({ description: "last accepted reading (seq 0 and the genesis hash before any)" }),
+    head: z
+      .object({ seq: digits, hash: digits })
+      .openapi({ description: "last accepted reading (seq 0 and the genesis hash before any)" }),
   })
   .openapi("Device");
 
@@ -97,15 +110,34 @@ export const ReadingsQuery = z.object({
   toSeq: digits.optional().openapi({ param: { name: "toSeq", in: "query" } }),
   fromTs: digits.optional().openapi({ param: { name: "fromTs", in: "query" } }),
   toTs: digits.optional().openapi({ param: { name: "toTs", in: "query" } }),
-  limit: z.coerce.number().int().min(1).max(10_000).default(1000).openapi({ param: { name: "limit", in: "query" } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(1000)
+    .openapi({ param: { name: "limit", in: "query" } }),
 });
 
 export const DevicesQuery = z.object({
-  after: digits.optional().openapi({ param: { name: "after", in: "query" }, description: "deviceId to continue after" }),
-  limit: z.coerce.number().int().min(1).max(10_000).default(1000).openapi({ param: { name: "limit", in: "query" } }),
+  after: digits
+    .optional()
+    .openapi({ param: { name: "after", in: "query" }, description: "deviceId to continue after" }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(1000)
+    .openapi({ param: { name: "limit", in: "query" } }),
 });
 
 export const problemResponses = (...codes: number[]) =>
-  Object.fromEntries(codes.map((c) => [c, { description: `problem ${c}`, content: { "application/problem+json": { schema: ProblemSchema } } }]));
+  Object.fromEntries(
+    codes.map((c) => [
+      c,
+      { description: `problem ${c}`, content: { "application/problem+json": { schema: ProblemSchema } } },
+    ]),
+  );
 
 export type WireReadingIn = z.infer<typeof ReadingSchema>;

@@ -19,9 +19,21 @@ describe("graceful shutdown", () => {
     const backend = await getDefaultBackend();
     const dbPath = join(dir, "g.sqlite");
     // A file store: commits go through the writer thread, as in production.
-    const gw = await startGateway({ dbPath, backend, verifyWorkers: 1, rateLimit: false, maxClockSkewMs: null, operatorAuth: false });
+    const gw = await startGateway({
+      dbPath,
+      backend,
+      verifyWorkers: 1,
+      rateLimit: false,
+      maxClockSkewMs: null,
+      operatorAuth: false,
+    });
     const keys = Array.from({ length: 6 }, (_, i) => testKey(backend, 700 + i));
-    const post = (path: string, body: unknown) => fetch(gw.url + path, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const post = (path: string, body: unknown) =>
+      fetch(gw.url + path, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     for (const k of keys) expect((await post("/v1/devices", registrationBody(backend, k))).status).toBe(201);
 
     const N = 40;
@@ -69,18 +81,43 @@ describe("graceful shutdown", () => {
 
   it("over real HTTP (Content-Length limit, fast JSON path, zod fallback) answers like app.request", async () => {
     const backend = await getDefaultBackend();
-    const gw = await startGateway({ dbPath: ":memory:", backend, verifyWorkers: 0, rateLimit: false, maxClockSkewMs: null, operatorAuth: false, maxBodyBytes: 1000 });
+    const gw = await startGateway({
+      dbPath: ":memory:",
+      backend,
+      verifyWorkers: 0,
+      rateLimit: false,
+      maxClockSkewMs: null,
+      operatorAuth: false,
+      maxBodyBytes: 1000,
+    });
     try {
       const k = testKey(backend, 800);
-      const send = (path: string, body: string, type = "application/json") => fetch(gw.url + path, { method: "POST", headers: { "content-type": type }, body });
+      const send = (path: string, body: string, type = "application/json") =>
+        fetch(gw.url + path, { method: "POST", headers: { "content-type": type }, body });
       expect((await send("/v1/devices", JSON.stringify(registrationBody(backend, k)))).status).toBe(201);
       const path = `/v1/devices/${k.deviceId}/readings`;
       const [r1, r2] = makeChain(backend, k, 2).wire;
-      const problem = async (res: Response) => [res.status, res.headers.get("content-type"), ((await res.json()) as { type: string }).type.split("/").pop()];
-      expect(await problem(await send(path, JSON.stringify({ ...r1, values: Array(200).fill("123456789") })))).toEqual([413, "application/problem+json", "too-large"]);
+      const problem = async (res: Response) => [
+        res.status,
+        res.headers.get("content-type"),
+        ((await res.json()) as { type: string }).type.split("/").pop(),
+      ];
+      expect(await problem(await send(path, JSON.stringify({ ...r1, values: Array(200).fill("123456789") })))).toEqual([
+        413,
+        "application/problem+json",
+        "too-large",
+      ]);
       expect(await problem(await send(path, "{"))).toEqual([400, "application/problem+json", "bad-request"]);
-      expect(await problem(await send(path, JSON.stringify({ ...r1, extra: 1 })))).toEqual([400, "application/problem+json", "bad-request"]);
-      expect(await problem(await send(path, JSON.stringify(r2)))).toEqual([409, "application/problem+json", "chain-conflict"]);
+      expect(await problem(await send(path, JSON.stringify({ ...r1, extra: 1 })))).toEqual([
+        400,
+        "application/problem+json",
+        "bad-request",
+      ]);
+      expect(await problem(await send(path, JSON.stringify(r2)))).toEqual([
+        409,
+        "application/problem+json",
+        "chain-conflict",
+      ]);
       expect((await send(path, JSON.stringify(r1))).status).toBe(201);
       // Exact resend (fast path) and the same reading with seq as a number (fast path) are both idempotent.
       expect((await send(path, JSON.stringify(r1))).status).toBe(200);

@@ -31,9 +31,24 @@ export function testKey(backend: EddsaBackend, n: number): DeviceKey {
   return loadDeviceKey(backend, bytes);
 }
 
-export function registrationBody(backend: EddsaBackend, key: DeviceKey, owner = DEV_OWNER, chainId = DEV_CHAIN_ID, registry = DEV_REGISTRY) {
-  const sig = backend.sign(key.privateKey, registrationMessage(addressToBigInt(owner), chainId, addressToBigInt(registry)));
-  return { publicKey: encodePublicKey(key.publicKey), owner, chainId: chainId.toString(), registry, signature: encodeSignature(sig) };
+export function registrationBody(
+  backend: EddsaBackend,
+  key: DeviceKey,
+  owner = DEV_OWNER,
+  chainId = DEV_CHAIN_ID,
+  registry = DEV_REGISTRY,
+) {
+  const sig = backend.sign(
+    key.privateKey,
+    registrationMessage(addressToBigInt(owner), chainId, addressToBigInt(registry)),
+  );
+  return {
+    publicKey: encodePublicKey(key.publicKey),
+    owner,
+    chainId: chainId.toString(),
+    registry,
+    signature: encodeSignature(sig),
+  };
 }
 
 /** `count` readings continuing `state`, ts from ts0 one second apart; signMode "last" signs only the final one. */
@@ -45,8 +60,17 @@ export function makeChain(
 ): { readings: SignedReading[]; wire: WireReading[]; state: ChainState } {
   // Continuing a chain: by default one second after its last reading (ts never decreases along a chain).
   const ts0 = opts.ts0 ?? (opts.state?.lastTs !== undefined ? Number(opts.state.lastTs) + 1000 : 1_700_000_000_000);
-  const inputs = Array.from({ length: count }, (_, i) => ({ ts: ts0 + i * 1000, values: opts.values?.(i) ?? [i, -i, 1000 + i] }));
-  const { readings, state } = extendChain({ backend, key, state: opts.state ?? initialChainState(key.deviceId), inputs, signMode: opts.signMode ?? "every" });
+  const inputs = Array.from({ length: count }, (_, i) => ({
+    ts: ts0 + i * 1000,
+    values: opts.values?.(i) ?? [i, -i, 1000 + i],
+  }));
+  const { readings, state } = extendChain({
+    backend,
+    key,
+    state: opts.state ?? initialChainState(key.deviceId),
+    inputs,
+    signMode: opts.signMode ?? "every",
+  });
   return { readings, wire: readings.map(encodeReading), state };
 }
 

@@ -33,7 +33,8 @@ export interface VerifierOptions {
 }
 
 /** 503s: the device keeps its readings and retries after Retry-After; nothing was stored. */
-const busy = (msg: string, details: string) => new GatewayError(503, "overloaded", msg, { details, headers: { "retry-after": "1" } });
+const busy = (msg: string, details: string) =>
+  new GatewayError(503, "overloaded", msg, { details, headers: { "retry-after": "1" } });
 
 interface Job {
   items: readonly CheckItem[];
@@ -84,38 +85,53 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     const worker = new Worker(new URL("./thread-boot.mjs", import.meta.url), {
       // `mod`: circomlibjs pulls in the web-worker package, which treats every worker thread as one of its own and
       // loads workerData.mod; an empty script keeps it quiet.
-      workerData: { entry: new URL("./verify-worker.ts", import.meta.url).href, backendName: opts.backend.name, mod: "data:text/javascript,", name: "mfi-verify" },
+      workerData: {
+        entry: new URL("./verify-worker.ts", import.meta.url).href,
+        backendName: opts.backend.name,
+        mod: "data:text/javascript,",
+        name: "mfi-verify",
+      },
       execArgv: [],
     });
     let onReady!: () => void;
     let onFail!: (e: unknown) => void;
-    const slot: Slot = { worker, busy: true, started: false, dead: false, ready: new Promise((res, rej) => ((onReady = res), (onFail = rej))), failed: (e) => onFail(e) };
+    const slot: Slot = {
+      worker,
+      busy: true,
+      started: false,
+      dead: false,
+      ready: new Promise((res, rej) => ((onReady = res), (onFail = rej))),
+      failed: (e) => onFail(e),
+    };
     // Threads start lazily under load; a start-up failure must not become an unhandled rejection (a crash).
     slot.ready.catch(() => {});
-    worker.on("message", (m: { ready?: true; id?: number; results?: CheckResult[]; packed?: BigUint64Array; error?: string }) => {
-      if (m.packed) m.results = unpackResults(m.packed);
-      if (m.ready) {
-        slot.busy = false;
-        slot.started = true;
-        startError = undefined;
-        // An idle worker must not keep the process alive; a busy or starting one must (someone awaits it).
-        worker.unref();
-        onReady();
-      } else if (m.id !== undefined) {
-        clearTimeout(slot.timer);
-        const jobs = inflight.get(m.id) ?? [];
-        inflight.delete(m.id);
-        let at = 0;
-        for (const j of jobs) {
-          if (m.results) j.resolve(m.results.slice(at, at + j.items.length));
-          else j.reject(new Error(`verifier worker: ${m.error}`));
-          at += j.items.length;
+    worker.on(
+      "message",
+      (m: { ready?: true; id?: number; results?: CheckResult[]; packed?: BigUint64Array; error?: string }) => {
+        if (m.packed) m.results = unpackResults(m.packed);
+        if (m.ready) {
+          slot.busy = false;
+          slot.started = true;
+          startError = undefined;
+          // An idle worker must not keep the process alive; a busy or starting one must (someone awaits it).
+          worker.unref();
+          onReady();
+        } else if (m.id !== undefined) {
+          clearTimeout(slot.timer);
+          const jobs = inflight.get(m.id) ?? [];
+          inflight.delete(m.id);
+          let at = 0;
+          for (const j of jobs) {
+            if (m.results) j.resolve(m.results.slice(at, at + j.items.length));
+            else j.reject(new Error(`verifier worker: ${m.error}`));
+            at += j.items.length;
+          }
+          slot.busy = false;
+          worker.unref();
         }
-        slot.busy = false;
-        worker.unref();
-      }
-      pump();
-    });
+        pump();
+      },
+    );
     worker.on("error", (e) => fail(slot, e));
     // A thread that exits without an error event (process.exit in a backend, an OOM kill) would leave its jobs hanging.
     worker.on("exit", (code) => fail(slot, new Error(`verifier thread exited with code ${code}`)));
@@ -133,7 +149,13 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     const jobs = slot.current === undefined ? undefined : inflight.get(slot.current);
     if (jobs) {
       inflight.delete(slot.current!);
-      for (const j of jobs) j.reject(busy("a verifier thread failed while checking this request", `nothing was stored; retry (${(e as Error)?.message ?? e})`));
+      for (const j of jobs)
+        j.reject(
+          busy(
+            "a verifier thread failed while checking this request",
+            `nothing was stored; retry (${(e as Error)?.message ?? e})`,
+          ),
+        );
     }
     slots.splice(slots.indexOf(slot), 1);
     if (!closed) void slot.worker.terminate();
@@ -199,8 +221,16 @@ export function createVerifier(opts: VerifierOptions): Verifier {
     // Bounded: work beyond what the threads clear in about a second is refused at once instead of making every
     // request (honest ones too) wait behind it. One request alone is always taken, whatever its size.
     if (queuedItems > 0 && queuedItems + items.length > maxQueued)
-      return Promise.reject(busy("the gateway is verifying as much as it can", `${queuedItems} items are waiting; nothing was stored, retry after a second`));
-    if (slots.length === 0 && Date.now() < restartAt) return Promise.reject(busy("no verifier thread is running", `the last one failed to start (${startError}); retry later`));
+      return Promise.reject(
+        busy(
+          "the gateway is verifying as much as it can",
+          `${queuedItems} items are waiting; nothing was stored, retry after a second`,
+        ),
+      );
+    if (slots.length === 0 && Date.now() < restartAt)
+      return Promise.reject(
+        busy("no verifier thread is running", `the last one failed to start (${startError}); retry later`),
+      );
     return new Promise((resolve, reject) => {
       queue.push({ items, resolve, reject });
       queuedItems += items.length;

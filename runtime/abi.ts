@@ -28,13 +28,37 @@ export interface ImportSpec {
 export const IMPORTS = {
   log: { params: ["i32", "i32"], results: [], doc: "log(ptr, len): append UTF-8 text to the journal as a log entry" },
   input_len: { params: [], results: ["i32"], doc: "input_len(): byte length of the run's input (layout: INPUT below)" },
-  input_read: { params: ["i32", "i32", "i32"], results: ["i32"], doc: "input_read(dst, offset, len): copy input[offset, offset+len) to dst; returns bytes copied (short at the end)" },
-  state_get: { params: ["i32", "i32", "i32", "i32", "i32"], results: ["i32"], doc: "state_get(device, keyPtr, keyLen, dst, cap): value length, or -1 if absent; copies min(len, cap) bytes" },
-  state_set: { params: ["i32", "i32", "i32", "i32", "i32"], results: [], doc: "state_set(device, keyPtr, keyLen, valPtr, valLen): store a value; valLen = -1 deletes the key" },
+  input_read: {
+    params: ["i32", "i32", "i32"],
+    results: ["i32"],
+    doc: "input_read(dst, offset, len): copy input[offset, offset+len) to dst; returns bytes copied (short at the end)",
+  },
+  state_get: {
+    params: ["i32", "i32", "i32", "i32", "i32"],
+    results: ["i32"],
+    doc: "state_get(device, keyPtr, keyLen, dst, cap): value length, or -1 if absent; copies min(len, cap) bytes",
+  },
+  state_set: {
+    params: ["i32", "i32", "i32", "i32", "i32"],
+    results: [],
+    doc: "state_set(device, keyPtr, keyLen, valPtr, valLen): store a value; valLen = -1 deletes the key",
+  },
   emit: { params: ["i32", "i32"], results: [], doc: "emit(ptr, len): append an opaque record to the journal" },
-  claim: { params: ["i32", "i64"], results: [], doc: "claim(device, output): the device earned `output` (u64) this epoch; at most one claim per device" },
-  random: { params: [], results: ["i64"], doc: "random(): next 64 bits of a PRNG seeded from the input digest (deterministic)" },
-  abort: { params: ["i32", "i32"], results: [], doc: "abort(ptr, len): stop the run with Trap.AppletAbort and this UTF-8 message" },
+  claim: {
+    params: ["i32", "i64"],
+    results: [],
+    doc: "claim(device, output): the device earned `output` (u64) this epoch; at most one claim per device",
+  },
+  random: {
+    params: [],
+    results: ["i64"],
+    doc: "random(): next 64 bits of a PRNG seeded from the input digest (deterministic)",
+  },
+  abort: {
+    params: ["i32", "i32"],
+    results: [],
+    doc: "abort(ptr, len): stop the run with Trap.AppletAbort and this UTF-8 message",
+  },
 } as const satisfies Record<string, ImportSpec>;
 export type ImportName = keyof typeof IMPORTS;
 

@@ -83,13 +83,22 @@ export function sampleEpoch(): AppletReading[] {
   const out: AppletReading[] = [];
   for (let d = 0; d < 10; d++) {
     const deviceId = 10n ** 70n + BigInt(d) * 7919n;
-    for (let s = 1; s <= 100; s++) out.push({ deviceId, seq: BigInt(s), ts: 1_764_000_000_000n + BigInt(s) * 1000n, values: [BigInt((s * 37 + d) % 500), 230n, 0n, 0n] });
+    for (let s = 1; s <= 100; s++)
+      out.push({
+        deviceId,
+        seq: BigInt(s),
+        ts: 1_764_000_000_000n + BigInt(s) * 1000n,
+        values: [BigInt((s * 37 + d) % 500), 230n, 0n, 0n],
+      });
   }
   return out;
 }
 
 /** The same reducer as energy-sum, in plain TypeScript over the same readings. */
-export function energySumTs(readings: readonly AppletReading[], epoch: { startMs: bigint; lengthMs: bigint }): Map<bigint, bigint> {
+export function energySumTs(
+  readings: readonly AppletReading[],
+  epoch: { startMs: bigint; lengthMs: bigint },
+): Map<bigint, bigint> {
   const out = new Map<bigint, bigint>();
   for (const r of readings) {
     if (r.ts < epoch.startMs || r.ts - epoch.startMs >= epoch.lengthMs) continue;
@@ -103,14 +112,30 @@ const bench: Bench = {
   async run(log) {
     const results: BenchResult[] = [];
     const engine = new Engine({ fuel: MAX_FUEL });
-    const stubs = { mfi: Object.fromEntries(["log", "input_len", "input_read", "state_get", "state_set", "emit", "claim", "random", "abort"].map((n) => [n, () => 0])) };
+    const stubs = {
+      mfi: Object.fromEntries(
+        ["log", "input_len", "input_read", "state_get", "state_set", "emit", "claim", "random", "abort"].map((n) => [
+          n,
+          () => 0,
+        ]),
+      ),
+    };
 
     const ratios: number[] = [];
     for (const [name, w] of Object.entries(WORKLOADS)) {
       const wasm = appletWat({ main: "", extra: w.extra, memory: "2 2" });
-      const plain = new WebAssembly.Instance(new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>), stubs as WebAssembly.Imports).exports.bench as (n: number) => bigint;
+      const plain = new WebAssembly.Instance(
+        new WebAssembly.Module(wasm as Uint8Array<ArrayBuffer>),
+        stubs as WebAssembly.Imports,
+      ).exports.bench as (n: number) => bigint;
       const module = engine.compile(wasm);
-      const inst = new WebAssembly.Instance(module.compiled, new Linker().imports(new Store(engine, { input: new Uint8Array(0) }), new WebAssembly.Memory({ initial: 2, maximum: 2 })));
+      const inst = new WebAssembly.Instance(
+        module.compiled,
+        new Linker().imports(
+          new Store(engine, { input: new Uint8Array(0) }),
+          new WebAssembly.Memory({ initial: 2, maximum: 2 }),
+        ),
+      );
       const fuel = fuelCell(inst.exports);
       const metered = inst.exports.bench as (n: number) => bigint;
       fuel.value = BigInt(MAX_FUEL);
@@ -137,10 +162,22 @@ const bench: Bench = {
       ) as [number, number];
       const ratio = tMetered / tPlain;
       ratios.push(ratio);
-      log(`metering ${name}: ${tPlain.toFixed(2)} ms unmetered, ${tMetered.toFixed(2)} ms metered → ${ratio.toFixed(3)}×`);
+      log(
+        `metering ${name}: ${tPlain.toFixed(2)} ms unmetered, ${tMetered.toFixed(2)} ms metered → ${ratio.toFixed(3)}×`,
+      );
     }
-    results.push({ id: "runtime.metering.geomean_ratio", value: geomean(ratios), unit: "×", note: "metered ÷ unmetered time; goal ≤ 1.25" });
-    results.push({ id: "runtime.metering.max_ratio", value: Math.max(...ratios), unit: "×", note: `worst of ${Object.keys(WORKLOADS).join(", ")}; goal ≤ 1.5` });
+    results.push({
+      id: "runtime.metering.geomean_ratio",
+      value: geomean(ratios),
+      unit: "×",
+      note: "metered ÷ unmetered time; goal ≤ 1.25",
+    });
+    results.push({
+      id: "runtime.metering.max_ratio",
+      value: Math.max(...ratios),
+      unit: "×",
+      note: `worst of ${Object.keys(WORKLOADS).join(", ")}; goal ≤ 1.5`,
+    });
 
     const es = engine.compile(loadBuiltApplet("energy-sum"));
     const input = encodeInput({ readings: sampleEpoch() });
@@ -162,13 +199,27 @@ const bench: Bench = {
     const instUs = instantiateUs(3000, 500);
     // The same with the pool emptied first: a new WebAssembly.Instance (the first run of a Module, or after a grown one).
     const freshUs = instantiateUs(1500, 300, () => {
-      for (let p; (p = takeInstance(es, defaultLinker)); ) giveMemory(p.memory, es.info.memoryMinPages, es.info.memoryMaxPages);
+      for (let p; (p = takeInstance(es, defaultLinker));)
+        giveMemory(p.memory, es.info.memoryMinPages, es.info.memoryMaxPages);
     });
     const stores = Array.from({ length: 20 }, () => new Store(engine, { input }));
-    const instCpuUs = (timeIt(() => stores.forEach((s) => Instance.instantiate(es, s).dispose()), 50) / stores.length) * 1000;
-    log(`instantiate energy-sum from a cached Module: median ${instUs.toFixed(1)} µs wall; ${instCpuUs.toFixed(1)} µs CPU (median of batches of 20); a new WebAssembly.Instance (pool empty) ${freshUs.toFixed(1)} µs`);
-    results.push({ id: "runtime.instantiate.median_us", value: instUs, unit: "µs", note: "Instance.instantiate from a cached Module (an idle instance reset: memory zeroed + image + globals); goal ≤ 50" });
-    results.push({ id: "runtime.instantiate.new_median_us", value: freshUs, unit: "µs", note: "the same when no instance is idle (pooled memory zeroed + new WebAssembly.Instance)" });
+    const instCpuUs =
+      (timeIt(() => stores.forEach((s) => Instance.instantiate(es, s).dispose()), 50) / stores.length) * 1000;
+    log(
+      `instantiate energy-sum from a cached Module: median ${instUs.toFixed(1)} µs wall; ${instCpuUs.toFixed(1)} µs CPU (median of batches of 20); a new WebAssembly.Instance (pool empty) ${freshUs.toFixed(1)} µs`,
+    );
+    results.push({
+      id: "runtime.instantiate.median_us",
+      value: instUs,
+      unit: "µs",
+      note: "Instance.instantiate from a cached Module (an idle instance reset: memory zeroed + image + globals); goal ≤ 50",
+    });
+    results.push({
+      id: "runtime.instantiate.new_median_us",
+      value: freshUs,
+      unit: "µs",
+      note: "the same when no instance is idle (pooled memory zeroed + new WebAssembly.Instance)",
+    });
 
     const readings = sampleEpoch();
     const epoch = { startMs: 1_764_000_000_000n, lengthMs: 3_600_000n };
@@ -185,17 +236,42 @@ const bench: Bench = {
       best = [Math.min(best[0]!, now[0]!), Math.min(best[1]!, now[1]!)];
       await new Promise((r) => setTimeout(r, 50));
     }
-    const rounds = [0, 1, 2].map(() => timeEach(pair, 30, 20) as [number, number]).sort((a, b) => a[0] / a[1] - b[0] / b[1]);
+    const rounds = [0, 1, 2]
+      .map(() => timeEach(pair, 30, 20) as [number, number])
+      .sort((a, b) => a[0] / a[1] - b[0] / b[1]);
     const [tWasm, tTs] = rounds[1]!;
     log(`energy-sum rounds (Wasm ÷ TS): ${rounds.map(([w, t]) => (w / t).toFixed(2)).join(", ")}`);
     const pre = encodeInput({ readings, epoch });
     const tEncode = timeIt(() => encodeInputTransient({ readings, epoch }), 25, 20);
     const tRunOnly = timeIt(() => runModule(engine, es, { input: pre }), 25, 20);
-    log(`  of which: encode ${tEncode.toFixed(3)} ms (into the reused buffer runModule uses); instantiate + run + digests on stored input bytes ${tRunOnly.toFixed(3)} ms`);
-    log(`energy-sum over 1,000 readings: Wasm path ${tWasm.toFixed(3)} ms (encode + instantiate + run + journal), TypeScript ${tTs.toFixed(3)} ms; ${want.size} devices`);
-    results.push({ id: "runtime.energy_sum.readings_per_second", value: 1000 / (tWasm / 1000), unit: "readings/s", note: "per core, full Wasm path" });
-    results.push({ id: "runtime.energy_sum.run_only_vs_ts_ratio", value: tRunOnly / tTs, unit: "×", baseline: tTs, ratio: tRunOnly / tTs, note: "input already encoded (replay path)" });
-    results.push({ id: "runtime.energy_sum.wasm_vs_ts_ratio", value: tWasm / tTs, unit: "×", baseline: tTs, ratio: tWasm / tTs, note: "Wasm time ÷ TypeScript time; goal ≤ 2" });
+    log(
+      `  of which: encode ${tEncode.toFixed(3)} ms (into the reused buffer runModule uses); instantiate + run + digests on stored input bytes ${tRunOnly.toFixed(3)} ms`,
+    );
+    log(
+      `energy-sum over 1,000 readings: Wasm path ${tWasm.toFixed(3)} ms (encode + instantiate + run + journal), TypeScript ${tTs.toFixed(3)} ms; ${want.size} devices`,
+    );
+    results.push({
+      id: "runtime.energy_sum.readings_per_second",
+      value: 1000 / (tWasm / 1000),
+      unit: "readings/s",
+      note: "per core, full Wasm path",
+    });
+    results.push({
+      id: "runtime.energy_sum.run_only_vs_ts_ratio",
+      value: tRunOnly / tTs,
+      unit: "×",
+      baseline: tTs,
+      ratio: tRunOnly / tTs,
+      note: "input already encoded (replay path)",
+    });
+    results.push({
+      id: "runtime.energy_sum.wasm_vs_ts_ratio",
+      value: tWasm / tTs,
+      unit: "×",
+      baseline: tTs,
+      ratio: tWasm / tTs,
+      note: "Wasm time ÷ TypeScript time; goal ≤ 2",
+    });
     return results;
   },
 };

@@ -10,18 +10,34 @@ function reference(x: bigint): Uint8Array {
 
 describe("u256ToLE", () => {
   it("gives the 32 little-endian bytes of x mod 2^256, for any bigint", () => {
-    for (const x of [0n, 1n, 255n, 256n, (1n << 64n) - 1n, 1n << 64n, (1n << 256n) - 1n, 1n << 256n, -1n, -(1n << 255n), 10n ** 70n]) {
+    for (const x of [
+      0n,
+      1n,
+      255n,
+      256n,
+      (1n << 64n) - 1n,
+      1n << 64n,
+      (1n << 256n) - 1n,
+      1n << 256n,
+      -1n,
+      -(1n << 255n),
+      10n ** 70n,
+    ]) {
       expect(u256ToLE(x)).toEqual(reference(x));
     }
-    fc.assert(fc.property(fc.bigInt({ min: -(1n << 300n), max: 1n << 300n }), (x) => {
-      expect(u256ToLE(x)).toEqual(reference(x));
-    }));
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(1n << 300n), max: 1n << 300n }), (x) => {
+        expect(u256ToLE(x)).toEqual(reference(x));
+      }),
+    );
   });
 
   it("round-trips with leToU256 in [0, 2^256) and writes only its 32 bytes", () => {
-    fc.assert(fc.property(fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }), (x) => {
-      expect(leToU256(u256ToLE(x))).toBe(x);
-    }));
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: (1n << 256n) - 1n }), (x) => {
+        expect(leToU256(u256ToLE(x))).toBe(x);
+      }),
+    );
     const out = new Uint8Array(40).fill(0xaa);
     u256IntoLE(1n, out, 4);
     expect([...out.subarray(0, 4), ...out.subarray(36)]).toEqual(Array(8).fill(0xaa));

@@ -34,8 +34,10 @@ export class Engine {
     this.config = { ...DEFAULT_ENGINE_CONFIG, ...stripUndefined(config) };
     const c = this.config;
     checkFuelBudget(c.fuel);
-    if (!Number.isInteger(c.memoryPages) || c.memoryPages < 1 || c.memoryPages > 65536) throw new RuntimeInputError(`memoryPages must be in [1, 65536], got ${c.memoryPages}`);
-    if (!Number.isInteger(c.journalBytes) || c.journalBytes < 0) throw new RuntimeInputError(`journalBytes must be a non-negative integer, got ${c.journalBytes}`);
+    if (!Number.isInteger(c.memoryPages) || c.memoryPages < 1 || c.memoryPages > 65536)
+      throw new RuntimeInputError(`memoryPages must be in [1, 65536], got ${c.memoryPages}`);
+    if (!Number.isInteger(c.journalBytes) || c.journalBytes < 0)
+      throw new RuntimeInputError(`journalBytes must be a non-negative integer, got ${c.journalBytes}`);
   }
 
   /** Validate, meter and compile Wasm bytes (cached by imageId). Throws ValidationError for a refused module. */
@@ -46,7 +48,13 @@ export class Engine {
       const bytes = new Uint8Array(wasm) as Uint8Array<ArrayBuffer>;
       const info = validateModule(bytes, { memoryCapPages: this.config.memoryPages });
       const metered = meterModule(bytes, info.memoryMaxPages);
-      m = new Module({ imageId: id, wasm: bytes, metered, compiled: new WebAssembly.Module(metered as Uint8Array<ArrayBuffer>), info });
+      m = new Module({
+        imageId: id,
+        wasm: bytes,
+        metered,
+        compiled: new WebAssembly.Module(metered as Uint8Array<ArrayBuffer>),
+        info,
+      });
       this.cache.set(id, m);
     }
     return m;

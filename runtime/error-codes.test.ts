@@ -46,9 +46,13 @@ describe("validation codes without a hostile-module test elsewhere", () => {
   });
 
   it("every code of ValidationCode is produced by some test", () => {
-    const codes = [...readFileSync(join(import.meta.dirname, "errors.ts"), "utf8").matchAll(/\| "(\w+)"/g)].map((m) => m[1]!);
+    const codes = [...readFileSync(join(import.meta.dirname, "errors.ts"), "utf8").matchAll(/\| "(\w+)"/g)].map(
+      (m) => m[1]!,
+    );
     expect(codes.length).toBeGreaterThan(20);
-    const tests = ["validate.test.ts", "hostile.test.ts", "error-codes.test.ts", "abi.test.ts"].map((f) => readFileSync(join(import.meta.dirname, f), "utf8")).join("\n");
+    const tests = ["validate.test.ts", "hostile.test.ts", "error-codes.test.ts", "abi.test.ts"]
+      .map((f) => readFileSync(join(import.meta.dirname, f), "utf8"))
+      .join("\n");
     expect(codes.filter((c) => !tests.includes(`"${c}"`))).toEqual([]);
   });
 });
@@ -67,6 +71,8 @@ describe("MeterError", () => {
   });
 
   it("is never reached through the Engine: validation refuses the same module first", () => {
-    expect(() => new Engine().compile(wat(`(module (memory 1 1) (func (export "f") (result f64) (f64.const 1)))`))).toThrow(ValidationError);
+    expect(() =>
+      new Engine().compile(wat(`(module (memory 1 1) (func (export "f") (result f64) (f64.const 1)))`)),
+    ).toThrow(ValidationError);
   });
 });

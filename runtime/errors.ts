@@ -73,7 +73,14 @@ export class ValidationError extends RuntimeBaseError {
   }
 
   override toJSON(): Record<string, unknown> {
-    return { ...super.toJSON(), code: this.code, opcode: this.opcode, import: this.import, functionIndex: this.functionIndex, offset: this.offset };
+    return {
+      ...super.toJSON(),
+      code: this.code,
+      opcode: this.opcode,
+      import: this.import,
+      functionIndex: this.functionIndex,
+      offset: this.offset,
+    };
   }
 }
 

@@ -9,7 +9,12 @@ import { runModule, type RunOptions } from "./run.ts";
 
 /** What a test compares between runs: everything a run commits to. */
 export function outcome(r: RunResult) {
-  return { journal: Buffer.from(r.journal).toString("hex"), stateRoot: r.stateRoot, fuelUsed: r.fuelUsed, trap: r.trap };
+  return {
+    journal: Buffer.from(r.journal).toString("hex"),
+    stateRoot: r.stateRoot,
+    fuelUsed: r.fuelUsed,
+    trap: r.trap,
+  };
 }
 
 /**

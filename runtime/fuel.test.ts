@@ -47,15 +47,22 @@ describe("fuel is exact", () => {
     // The meter synced the counter to the host before the operands ran and reloaded it after the call: the
     // operand's charges were tested against the limit but dropped from fuelUsed (issue 16).
     const inline = expectExact(`(call $emit (call $work (i32.const 200)) (i32.const 8))`);
-    const before = expectExact(`(local $p i32) (local.set $p (call $work (i32.const 200))) (call $emit (local.get $p) (i32.const 8))`);
+    const before = expectExact(
+      `(local $p i32) (local.set $p (call $work (i32.const 200))) (call $emit (local.get $p) (i32.const 8))`,
+    );
     expect(inline).toBe(before - 2); // the local.set and local.get cost one unit each
-    const loopArg = expectExact(`(local $i i32) (call $log (i32.const 0) (loop $l (result i32) (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 300))) (i32.const 4)))`);
+    const loopArg = expectExact(
+      `(local $i i32) (call $log (i32.const 0) (loop $l (result i32) (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (i32.const 300))) (i32.const 4)))`,
+    );
     expect(loopArg).toBeGreaterThan(300 * 8);
   });
 
   it("counts what the table index and arguments of call_indirect charge", () => {
-    const inline = expectExact(`(drop (call_indirect (type $t) (call $rec (i32.const 50)) (call $work (i32.const 100))))`);
-    const before = expectExact(`(local $a i32) (local $b i32) (local.set $a (call $rec (i32.const 50))) (local.set $b (call $work (i32.const 100)))
+    const inline = expectExact(
+      `(drop (call_indirect (type $t) (call $rec (i32.const 50)) (call $work (i32.const 100))))`,
+    );
+    const before =
+      expectExact(`(local $a i32) (local $b i32) (local.set $a (call $rec (i32.const 50))) (local.set $b (call $work (i32.const 100)))
       (drop (call_indirect (type $t) (local.get $a) (local.get $b)))`);
     expect(inline).toBe(before - 4);
   });
@@ -64,9 +71,21 @@ describe("fuel is exact", () => {
     const stmt = fc.oneof(
       fc.nat(300).map((k) => `(call $emit (call $work (i32.const ${k})) (i32.const 8))`),
       fc.nat(60).map((d) => `(call $log (i32.const 0) (call $rec (i32.const ${d})))`),
-      fc.tuple(fc.nat(1), fc.nat(100)).map(([f, k]) => `(drop (call_indirect (type $t) (i32.const ${k}) (i32.const ${f})))`),
-      fc.tuple(fc.nat(40), fc.nat(100)).map(([d, k]) => `(drop (call $input_read (i32.const 64) (call $rec (i32.const ${d})) (call $work (i32.const ${k}))))`),
-      fc.nat(20).map((k) => `(drop (call $state_get (i32.const 0) (i32.const 0) (i32.add (i32.const 8) (call $work (i32.const ${k}))) (i32.const 64) (i32.const 8)))`),
+      fc
+        .tuple(fc.nat(1), fc.nat(100))
+        .map(([f, k]) => `(drop (call_indirect (type $t) (i32.const ${k}) (i32.const ${f})))`),
+      fc
+        .tuple(fc.nat(40), fc.nat(100))
+        .map(
+          ([d, k]) =>
+            `(drop (call $input_read (i32.const 64) (call $rec (i32.const ${d})) (call $work (i32.const ${k}))))`,
+        ),
+      fc
+        .nat(20)
+        .map(
+          (k) =>
+            `(drop (call $state_get (i32.const 0) (i32.const 0) (i32.add (i32.const 8) (call $work (i32.const ${k}))) (i32.const 64) (i32.const 8)))`,
+        ),
       fc.nat(100).map((k) => `(drop (call $work (i32.const ${k})))`),
     );
     fc.assert(
@@ -107,14 +126,29 @@ describe("fuel is exact for the example applets", () => {
   const device = fc.bigInt({ min: 1n, max: (1n << 254n) - 1n });
   /** One device's chain: consecutive seq, non-decreasing ts, values[0] mostly around the applets' thresholds. */
   const chain = (id: bigint) =>
-    fc.array(fc.tuple(fc.nat(120_000), fc.bigInt({ min: -50n, max: 1_000n }), fc.bigInt({ min: 0n, max: 500n })), { maxLength: 40 }).map((steps) => {
-      let ts = 1_764_000_000_000n;
-      return steps.map(([dt, v0, v1], i): AppletReading => ({ deviceId: id, seq: BigInt(i + 1), ts: (ts += BigInt(dt)), values: [v0, v1, 0n, 0n] }));
-    });
+    fc
+      .array(fc.tuple(fc.nat(120_000), fc.bigInt({ min: -50n, max: 1_000n }), fc.bigInt({ min: 0n, max: 500n })), {
+        maxLength: 40,
+      })
+      .map((steps) => {
+        let ts = 1_764_000_000_000n;
+        return steps.map(([dt, v0, v1], i): AppletReading => ({
+          deviceId: id,
+          seq: BigInt(i + 1),
+          ts: (ts += BigInt(dt)),
+          values: [v0, v1, 0n, 0n],
+        }));
+      });
   const input = fc.uniqueArray(device, { minLength: 1, maxLength: 4 }).chain((ids) =>
     fc.record({
       readings: fc.tuple(...ids.map(chain)).map((chains) => chains.flat()),
-      epoch: fc.option(fc.record({ startMs: fc.bigInt({ min: 1_763_999_000_000n, max: 1_764_001_000_000n }), lengthMs: fc.bigInt({ min: 1n, max: 3_600_000n }) }), { nil: undefined }),
+      epoch: fc.option(
+        fc.record({
+          startMs: fc.bigInt({ min: 1_763_999_000_000n, max: 1_764_001_000_000n }),
+          lengthMs: fc.bigInt({ min: 1n, max: 3_600_000n }),
+        }),
+        { nil: undefined },
+      ),
     }),
   );
 

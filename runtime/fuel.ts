@@ -61,7 +61,8 @@ export const DEPTH_GLOBAL = "__mfi_depth";
 export const MAX_FUEL = Number((1n << 49n) - 1n);
 /** A fuel budget a run can have is an integer from 1 to MAX_FUEL; anything else is a RuntimeInputError. */
 export function checkFuelBudget(fuel: number): void {
-  if (!Number.isSafeInteger(fuel) || fuel <= 0 || fuel > MAX_FUEL) throw new RuntimeInputError(`fuel must be an integer from 1 to ${MAX_FUEL} (MAX_FUEL), got ${fuel}`);
+  if (!Number.isSafeInteger(fuel) || fuel <= 0 || fuel > MAX_FUEL)
+    throw new RuntimeInputError(`fuel must be an integer from 1 to ${MAX_FUEL} (MAX_FUEL), got ${fuel}`);
 }
 
 /** The host's handle on a metered instance's fuel counter (exported as __mfi_fuel_get / _set / _charge). */

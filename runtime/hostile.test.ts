@@ -56,14 +56,23 @@ describe("hostile applets", () => {
   });
 
   it("a loop without a back-edge to its header still pays per iteration (nested blocks)", () => {
-    const r = run(`(local $i i32) (block $out (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.ne (local.get $i) (i32.const -1)))))`);
+    const r = run(
+      `(local $i i32) (block $out (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.ne (local.get $i) (i32.const -1)))))`,
+    );
     expect(r.trap?.kind).toBe(Trap.OutOfFuel);
   });
 
   it("unbounded recursion → StackOverflow (or OutOfFuel), never a host crash", () => {
-    const r = run(`(call $rec (i32.const 0))`, `(func $rec (param i32) (call $rec (i32.add (local.get 0) (i32.const 1))))`);
+    const r = run(
+      `(call $rec (i32.const 0))`,
+      `(func $rec (param i32) (call $rec (i32.add (local.get 0) (i32.const 1))))`,
+    );
     expect(r.trap?.kind).toBe(Trap.StackOverflow);
-    const small = run(`(call $rec (i32.const 0))`, `(func $rec (param i32) (call $rec (i32.add (local.get 0) (i32.const 1))))`, 10_000);
+    const small = run(
+      `(call $rec (i32.const 0))`,
+      `(func $rec (param i32) (call $rec (i32.add (local.get 0) (i32.const 1))))`,
+      10_000,
+    );
     expect(small.trap?.kind).toBe(Trap.OutOfFuel);
   });
 
@@ -96,14 +105,26 @@ describe("hostile applets", () => {
     const sum = `(type $s (func (param i32) (result i64))) (table 1 1 funcref) (elem (i32.const 0) $sum)
       (func $sum (param i32) (result i64) (if (result i64) (i32.eqz (local.get 0)) (then (i64.const 0))
         (else (i64.add (i64.extend_i32_u (local.get 0)) (call_indirect (type $s) (i32.sub (local.get 0) (i32.const 1)) (i32.const 0))))))`;
-    const a = run(`(i64.store (i32.const 0) (i64.const 5)) (call $claim (i32.const 0) (call $sum (i32.const 100)))`, sum);
+    const a = run(
+      `(i64.store (i32.const 0) (i64.const 5)) (call $claim (i32.const 0) (call $sum (i32.const 100)))`,
+      sum,
+    );
     expect(a.trap).toBeNull();
     expect(decodeJournal(a.journal).claims).toEqual([{ deviceId: 5n, output: 5050n }]);
-    expect(run(`(i64.store (i32.const 0) (i64.const 5)) (call $claim (i32.const 0) (call $sum (i32.const 100)))`, sum).fuelUsed).toBe(a.fuelUsed);
+    expect(
+      run(`(i64.store (i32.const 0) (i64.const 5)) (call $claim (i32.const 0) (call $sum (i32.const 100)))`, sum)
+        .fuelUsed,
+    ).toBe(a.fuelUsed);
   });
 
   it("a function returning several values → ValidationError (the metering pass returns the fuel counter as one more)", () => {
-    const mv = () => engine.compile(appletWat({ main: `(drop (call $two)) (drop)`, extra: `(func $two (result i32 i32) (i32.const 1) (i32.const 2))` }));
+    const mv = () =>
+      engine.compile(
+        appletWat({
+          main: `(drop (call $two)) (drop)`,
+          extra: `(func $two (result i32 i32) (i32.const 1) (i32.const 2))`,
+        }),
+      );
     expect(mv).toThrow(ValidationError);
     expect(mv).toThrow(/returns 2 values/);
   });
@@ -127,17 +148,26 @@ describe("hostile applets", () => {
   });
 
   it("growing within the maximum works", () => {
-    const r = run(`(if (i32.ne (memory.grow (i32.const 1)) (i32.const 1)) (then unreachable)) (i64.store (i32.const 70000) (i64.const 5)) (call $claim (i32.const 70000) (i64.const 1))`);
+    const r = run(
+      `(if (i32.ne (memory.grow (i32.const 1)) (i32.const 1)) (then unreachable)) (i64.store (i32.const 70000) (i64.const 5)) (call $claim (i32.const 70000) (i64.const 1))`,
+    );
     expect(r.trap).toBeNull();
   });
 
   it("float arithmetic → ValidationError", () => {
-    expect(() => engine.compile(appletWat({ main: `(drop (f64.mul (f64.const 2) (f64.const 3)))` }))).toThrow(ValidationError);
+    expect(() => engine.compile(appletWat({ main: `(drop (f64.mul (f64.const 2) (f64.const 3)))` }))).toThrow(
+      ValidationError,
+    );
   });
 
   it("unknown import, start function and a huge data segment → ValidationError", () => {
     const codes = [
-      () => engine.compile(wat(`(module (import "env" "seed" (func (result f64))) (memory (export "memory") 1 2) (func (export "mfi_main")))`)),
+      () =>
+        engine.compile(
+          wat(
+            `(module (import "env" "seed" (func (result f64))) (memory (export "memory") 1 2) (func (export "mfi_main")))`,
+          ),
+        ),
       () => engine.compile(appletWat({ main: "", extra: `(func $s) (start $s)` })),
       () => engine.compile(appletWat({ main: "", extra: `(data (i32.const 0) "${"\\00".repeat(70_000)}")` })),
     ].map((f) => {
@@ -182,7 +212,10 @@ describe("hostile applets", () => {
   });
 
   it("abort with a message → AppletAbort carrying it", () => {
-    const r = run(`(call $log (i32.const 0) (i32.const 5)) (call $abort (i32.const 0) (i32.const 5))`, `(data (i32.const 0) "boom!")`);
+    const r = run(
+      `(call $log (i32.const 0) (i32.const 5)) (call $abort (i32.const 0) (i32.const 5))`,
+      `(data (i32.const 0) "boom!")`,
+    );
     expect(r.trap).toEqual({ kind: Trap.AppletAbort, message: "boom!" });
     expect(decodeJournal(r.journal).logs).toEqual(["boom!"]);
   });

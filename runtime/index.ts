@@ -8,7 +8,20 @@
  *
  * The applet toolchain (manifests, asc, the test harness) is in toolchain/; it runs applets through this surface.
  */
-export { ABI_VERSION, DOMAIN, IMPORTS, IMPORT_MODULE, INPUT, JOURNAL_KIND, ENTRY_EXPORT, INIT_EXPORT, MEMORY_EXPORT, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES, type ImportName } from "./abi.ts";
+export {
+  ABI_VERSION,
+  DOMAIN,
+  IMPORTS,
+  IMPORT_MODULE,
+  INPUT,
+  JOURNAL_KIND,
+  ENTRY_EXPORT,
+  INIT_EXPORT,
+  MEMORY_EXPORT,
+  MAX_STATE_KEY_BYTES,
+  MAX_STATE_VALUE_BYTES,
+  type ImportName,
+} from "./abi.ts";
 export { Engine, DEFAULT_ENGINE_CONFIG, type EngineConfig } from "./engine.ts";
 export { Module } from "./module.ts";
 export { Linker, HOST_FUEL } from "./linker.ts";

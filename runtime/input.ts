@@ -58,7 +58,8 @@ export function encodeInputTransient(opts: EncodeOptions): Uint8Array {
   return encode(opts, (size) => {
     // A rare huge epoch gets its own array rather than pinning a huge scratch buffer for the process's life.
     if (size > SCRATCH_MAX) return new Uint8Array(size);
-    if (scratch.byteLength < size) scratch = new ArrayBuffer(Math.min(SCRATCH_MAX, Math.max(size, scratch.byteLength * 2, 4096)));
+    if (scratch.byteLength < size)
+      scratch = new ArrayBuffer(Math.min(SCRATCH_MAX, Math.max(size, scratch.byteLength * 2, 4096)));
     return new Uint8Array(scratch, 0, size);
   });
 }
@@ -84,7 +85,9 @@ function encode(opts: EncodeOptions, alloc: (size: number) => Uint8Array): Uint8
   const sorted = [...given].sort((a, b) => cmp(a.deviceId, b.deviceId) || cmp(a.seq, b.seq));
   for (let i = 1; i < sorted.length; i++) {
     if (sorted[i]!.deviceId === sorted[i - 1]!.deviceId && sorted[i]!.seq === sorted[i - 1]!.seq) {
-      throw new RuntimeInputError(`duplicate reading: device ${sorted[i]!.deviceId} seq ${sorted[i]!.seq}`, { details: "each (deviceId, seq) may appear once in an input" });
+      throw new RuntimeInputError(`duplicate reading: device ${sorted[i]!.deviceId} seq ${sorted[i]!.seq}`, {
+        details: "each (deviceId, seq) may appear once in an input",
+      });
     }
   }
   return write(alloc, epoch, config, sorted, groupByDevice(sorted).devices)!;
@@ -103,17 +106,25 @@ function groupByDevice(readings: readonly AppletReading[]): { devices: DeviceGro
     const r = readings[i]!;
     if (last !== undefined && last.id === r.deviceId) last.count++;
     else {
-      if (typeof r.deviceId !== "bigint" || r.deviceId < 0n || r.deviceId > U256) throw readingError(r, "deviceId must fit in 256 bits");
+      if (typeof r.deviceId !== "bigint" || r.deviceId < 0n || r.deviceId > U256)
+        throw readingError(r, "deviceId must fit in 256 bits");
       if (last !== undefined && last.id > r.deviceId) ordered = false;
       devices.push((last = { id: r.deviceId, first: i, count: 1 }));
     }
-    if (r.values.length > INPUT.valueSlots) throw readingError(r, `at most ${INPUT.valueSlots} values, got ${r.values.length}`);
+    if (r.values.length > INPUT.valueSlots)
+      throw readingError(r, `at most ${INPUT.valueSlots} values, got ${r.values.length}`);
   }
   return { devices, ordered };
 }
 
 /** The whole encoding of readings grouped by device; null if some device's seqs are not strictly increasing. */
-function write(alloc: (size: number) => Uint8Array, epoch: InputEpoch, config: Uint8Array, sorted: readonly AppletReading[], devices: readonly DeviceGroup[]): Uint8Array | null {
+function write(
+  alloc: (size: number) => Uint8Array,
+  epoch: InputEpoch,
+  config: Uint8Array,
+  sorted: readonly AppletReading[],
+  devices: readonly DeviceGroup[],
+): Uint8Array | null {
   const configPadded = (config.length + 7) & ~7;
   const readingsAt = INPUT.headerBytes + devices.length * INPUT.deviceEntryBytes + configPadded;
   const out = alloc(readingsAt + sorted.length * INPUT.readingBytes);
@@ -133,7 +144,10 @@ function write(alloc: (size: number) => Uint8Array, epoch: InputEpoch, config: U
   }
   out.set(config, o);
   out.fill(0, o + config.length, o + configPadded);
-  const inOrder = LITTLE_ENDIAN && out.byteOffset % 8 === 0 ? writeReadingsLE(out, readingsAt, sorted, devices) : writeReadingsDV(dv, readingsAt, sorted, devices);
+  const inOrder =
+    LITTLE_ENDIAN && out.byteOffset % 8 === 0
+      ? writeReadingsLE(out, readingsAt, sorted, devices)
+      : writeReadingsDV(dv, readingsAt, sorted, devices);
   return inOrder ? out : null;
 }
 
@@ -141,7 +155,12 @@ function write(alloc: (size: number) => Uint8Array, epoch: InputEpoch, config: U
  * Every byte of the readings area is written (the buffer may be reused). Offsets are multiples of 8. Returns false
  * if some device's seqs are not strictly increasing (compared as u32 halves once stored: numbers, not bigints).
  */
-function writeReadingsLE(out: Uint8Array, at: number, sorted: readonly AppletReading[], devices: readonly { count: number }[]): boolean {
+function writeReadingsLE(
+  out: Uint8Array,
+  at: number,
+  sorted: readonly AppletReading[],
+  devices: readonly { count: number }[],
+): boolean {
   const n = sorted.length;
   const u32 = new Uint32Array(out.buffer, out.byteOffset + at, n * 14);
   const u64 = new BigUint64Array(out.buffer, out.byteOffset + at, n * 7);
@@ -169,7 +188,15 @@ function writeReadingsLE(out: Uint8Array, at: number, sorted: readonly AppletRea
       i64[w + 6] = v3;
       // The range check is the typed arrays' own conversion: a value outside u64/i64 wraps, so reading it back
       // differs (cheaper than BigInt.asUintN per field). checkReading then names the field.
-      if (u64[w + 1] !== r.seq || u64[w + 2] !== r.ts || i64[w + 3] !== v0 || i64[w + 4] !== v1 || i64[w + 5] !== v2 || i64[w + 6] !== v3) checkReading(r);
+      if (
+        u64[w + 1] !== r.seq ||
+        u64[w + 2] !== r.ts ||
+        i64[w + 3] !== v0 ||
+        i64[w + 4] !== v1 ||
+        i64[w + 5] !== v2 ||
+        i64[w + 6] !== v3
+      )
+        checkReading(r);
       const lo = u32[2 * w + 2]!;
       const hi = u32[2 * w + 3]!;
       if (hi < prevHi || (hi === prevHi && lo <= prevLo)) inOrder = false;
@@ -180,7 +207,12 @@ function writeReadingsLE(out: Uint8Array, at: number, sorted: readonly AppletRea
   return inOrder;
 }
 
-function writeReadingsDV(dv: DataView, at: number, sorted: readonly AppletReading[], devices: readonly { count: number }[]): boolean {
+function writeReadingsDV(
+  dv: DataView,
+  at: number,
+  sorted: readonly AppletReading[],
+  devices: readonly { count: number }[],
+): boolean {
   let inOrder = true;
   let i = 0;
   let o = at;
@@ -215,7 +247,8 @@ function checkReading(r: AppletReading): void {
   if (BigInt.asUintN(64, r.seq) !== r.seq) throw readingError(r, "seq must be a u64");
   if (BigInt.asUintN(64, r.ts) !== r.ts) throw readingError(r, "ts must be u64 milliseconds");
   const v = r.values;
-  for (let s = 0; s < v.length; s++) if (BigInt.asIntN(64, v[s]!) !== v[s]) throw readingError(r, `value ${v[s]} is not an i64`);
+  for (let s = 0; s < v.length; s++)
+    if (BigInt.asIntN(64, v[s]!) !== v[s]) throw readingError(r, `value ${v[s]} is not an i64`);
 }
 
 function readingError(r: AppletReading, what: string): RuntimeInputError {

@@ -36,7 +36,13 @@ const probe = (after = "", fields = "") =>
       ${after}`,
   });
 
-const SAME = (r: RunResult) => ({ journal: Buffer.from(r.journal).toString("hex"), fuelUsed: r.fuelUsed, trap: r.trap, stateRoot: r.stateRoot, inputDigest: r.inputDigest });
+const SAME = (r: RunResult) => ({
+  journal: Buffer.from(r.journal).toString("hex"),
+  fuelUsed: r.fuelUsed,
+  trap: r.trap,
+  stateRoot: r.stateRoot,
+  inputDigest: r.inputDigest,
+});
 
 /** The run a brand-new Engine (new Module, so certainly a new instance) gives. */
 function fresh(wasm: Uint8Array, opts: RunOptions): ReturnType<typeof SAME> {
@@ -50,7 +56,8 @@ describe("instance pool", () => {
     const wasm = probe();
     const module = engine.compile(wasm);
     const linker = new Linker();
-    const run = () => Instance.instantiate(module, new Store(engine, { input: encodeInput({ readings: [] }) }), linker).run();
+    const run = () =>
+      Instance.instantiate(module, new Store(engine, { input: encodeInput({ readings: [] }) }), linker).run();
     const first = run();
     expect(first.trap).toBeNull();
     const p = takeInstance(module, linker);
@@ -70,12 +77,27 @@ describe("instance pool", () => {
       grows: probe("(drop (memory.grow (i32.const 2)))"),
       recursion: probe("(call $deep)", "(func $deep (call $deep))"),
     };
-    const modules = Object.fromEntries(Object.entries(variants).map(([k, w]) => [k, engine.compile(w)])) as Record<keyof typeof variants, Module>;
+    const modules = Object.fromEntries(Object.entries(variants).map(([k, w]) => [k, engine.compile(w)])) as Record<
+      keyof typeof variants,
+      Module
+    >;
     const want = Object.fromEntries(Object.entries(variants).map(([k, w]) => [k, fresh(w, { readings: [] })]));
     expect(want.unreachable!.trap?.kind).toBe("Unreachable");
     expect(want.outOfFuel!.trap?.kind).toBe("OutOfFuel");
     expect(want.recursion!.trap?.kind).toMatch(/StackOverflow|OutOfFuel/);
-    const order: (keyof typeof variants)[] = ["plain", "unreachable", "unreachable", "plain", "outOfFuel", "outOfFuel", "grows", "grows", "recursion", "recursion", "plain"];
+    const order: (keyof typeof variants)[] = [
+      "plain",
+      "unreachable",
+      "unreachable",
+      "plain",
+      "outOfFuel",
+      "outOfFuel",
+      "grows",
+      "grows",
+      "recursion",
+      "recursion",
+      "plain",
+    ];
     for (const k of order) expect(SAME(runModule(engine, modules[k], { readings: [] })), k).toEqual(want[k]);
   });
 
@@ -99,7 +121,12 @@ describe("instance pool", () => {
 
   it("the example applets give byte-identical results on reused and new instances, state carried across epochs", () => {
     const readings = (epoch: number) =>
-      Array.from({ length: 30 }, (_, i) => ({ deviceId: 1000n + BigInt(i % 3), seq: BigInt(epoch * 100 + i), ts: BigInt(epoch * 60_000 + i * 1000), values: [BigInt((i * 37) % 90), 1n] }));
+      Array.from({ length: 30 }, (_, i) => ({
+        deviceId: 1000n + BigInt(i % 3),
+        seq: BigInt(epoch * 100 + i),
+        ts: BigInt(epoch * 60_000 + i * 1000),
+        values: [BigInt((i * 37) % 90), 1n],
+      }));
     for (const name of ["energy-sum", "threshold-alert", "uptime-streak"]) {
       const wasm = loadBuiltApplet(name);
       const engine = new Engine();
@@ -125,10 +152,23 @@ describe("instance pool", () => {
     const engine = new Engine({ fuel: 5_000 });
     const linker = new Linker();
     // Ten distinct Modules (their data differs) with 4-page memories: 256 KiB each idle instance.
-    const modules = Array.from({ length: 10 }, (_, i) => engine.compile(appletWat({ memory: "4 4", extra: `(data (i32.const 8) "m${i}")`, main: `(call $emit (i32.const 8) (i32.const 2))` })));
+    const modules = Array.from({ length: 10 }, (_, i) =>
+      engine.compile(
+        appletWat({
+          memory: "4 4",
+          extra: `(data (i32.const 8) "m${i}")`,
+          main: `(call $emit (i32.const 8) (i32.const 2))`,
+        }),
+      ),
+    );
     const before = setIdleInstanceLimit(idleInstanceBytes().bytes + 3 * 4 * 65536);
     try {
-      const runs = () => modules.map((m) => Buffer.from(Instance.instantiate(m, new Store(engine, { input: encodeInput({ readings: [] }) }), linker).run().journal).toString());
+      const runs = () =>
+        modules.map((m) =>
+          Buffer.from(
+            Instance.instantiate(m, new Store(engine, { input: encodeInput({ readings: [] }) }), linker).run().journal,
+          ).toString(),
+        );
       const first = runs();
       expect(idleInstanceBytes().bytes).toBeLessThanOrEqual(idleInstanceBytes().limit);
       expect(modules.filter((m) => takeInstance(m, linker)).length).toBe(3);

@@ -116,7 +116,7 @@ function imageOf(memory: WebAssembly.Memory): MemoryImage {
     let end = w + 1;
     for (let zeros = 0, k = end; k < words.length && zeros < GAP; k++) {
       if (words[k] === 0) zeros++;
-      else (zeros = 0), (end = k + 1);
+      else ((zeros = 0), (end = k + 1));
     }
     out.push({ offset: w * 4, bytes: bytes.slice(w * 4, end * 4) });
     w = end;

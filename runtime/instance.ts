@@ -60,14 +60,18 @@ export class Instance {
     if (!p) return;
     this.pooled = null;
     this.store.memory = null;
-    if (!giveInstance(this.module, this.linker, p)) giveMemory(p.memory, this.module.info.memoryMinPages, this.module.info.memoryMaxPages);
+    if (!giveInstance(this.module, this.linker, p))
+      giveMemory(p.memory, this.module.info.memoryMinPages, this.module.info.memoryMaxPages);
   }
 
   /** Run `_initialize` (if exported) then `mfi_main`. Call once: the instance goes back to the pool at the end. */
   run(): RunResult {
     const { store } = this;
     const p = this.pooled;
-    if (!p) throw new RuntimeInputError("Instance.run was called twice", { details: "an Instance runs once (it went back to the pool); instantiate the Module again for another run" });
+    if (!p)
+      throw new RuntimeInputError("Instance.run was called twice", {
+        details: "an Instance runs once (it went back to the pool); instantiate the Module again for another run",
+      });
     this.linker.bind(store);
     const fuel = p.fuel;
     const exports = p.wasm.exports;
@@ -77,7 +81,8 @@ export class Instance {
     try {
       if (this.module.info.hasInit) (exports[INIT_EXPORT] as () => void)();
       (exports[ENTRY_EXPORT] as () => void)();
-      if ((fuel.value as bigint) < 0n) trap = { kind: Trap.OutOfFuel, message: `out of fuel (limit ${store.fuelLimit})` };
+      if ((fuel.value as bigint) < 0n)
+        trap = { kind: Trap.OutOfFuel, message: `out of fuel (limit ${store.fuelLimit})` };
     } catch (err) {
       trap = classify(err, fuel.value as bigint, trapGlobal.value as number, store.fuelLimit);
     }
@@ -103,11 +108,18 @@ function classify(err: unknown, fuelLeft: bigint, trapCode: number, limit: numbe
   // A run that went over its fuel traps OutOfFuel, whatever stopped it after that (a host refusal, the depth limit
   // at the same entry, a trap in an if-arm whose charge no test had seen yet): so with fuel N − 1 every run whose
   // fuelUsed is N traps OutOfFuel, as docs/fuel.md states.
-  if (err instanceof HostTrap && (err.kind === Trap.OutOfFuel || fuelLeft >= 0n)) return { kind: err.kind, message: err.message };
+  if (err instanceof HostTrap && (err.kind === Trap.OutOfFuel || fuelLeft >= 0n))
+    return { kind: err.kind, message: err.message };
   if (fuelLeft < 0n) return { kind: Trap.OutOfFuel, message: `out of fuel (limit ${limit})` };
-  if (trapCode === TRAP_CODE.memoryLimit) return { kind: Trap.MemoryLimit, message: "memory.grow asked for more pages than the applet's memory maximum" };
-  if (trapCode === TRAP_CODE.stackOverflow) return { kind: Trap.StackOverflow, message: `the call depth went over the budget of ${STACK_BUDGET} frame units (unbounded recursion?)` };
-  if (err instanceof RangeError && /call stack/i.test(err.message)) return { kind: Trap.StackOverflow, message: "the call stack is exhausted (unbounded recursion?)" };
+  if (trapCode === TRAP_CODE.memoryLimit)
+    return { kind: Trap.MemoryLimit, message: "memory.grow asked for more pages than the applet's memory maximum" };
+  if (trapCode === TRAP_CODE.stackOverflow)
+    return {
+      kind: Trap.StackOverflow,
+      message: `the call depth went over the budget of ${STACK_BUDGET} frame units (unbounded recursion?)`,
+    };
+  if (err instanceof RangeError && /call stack/i.test(err.message))
+    return { kind: Trap.StackOverflow, message: "the call stack is exhausted (unbounded recursion?)" };
   if (err instanceof WebAssembly.RuntimeError) return { kind: Trap.Unreachable, message: err.message };
   return { kind: Trap.HostError, message: `host error: ${(err as Error)?.message ?? String(err)}` };
 }

@@ -8,7 +8,11 @@ const text = new TextEncoder();
 describe("JournalWriter", () => {
   it("keeps every entry in order across buffer growth; a trapped run keeps only the logs", () => {
     const j = new JournalWriter(1 << 20);
-    const want = { logs: [] as string[], records: [] as string[], claims: [] as { deviceId: bigint; output: bigint }[] };
+    const want = {
+      logs: [] as string[],
+      records: [] as string[],
+      claims: [] as { deviceId: bigint; output: bigint }[],
+    };
     for (let i = 0; i < 200; i++) {
       const log = `log ${i} ${"x".repeat(i % 17)}`;
       j.append(JOURNAL_KIND.log, text.encode(log));

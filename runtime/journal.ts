@@ -60,7 +60,7 @@ export class JournalWriter {
   finish(logsOnly: boolean): Uint8Array {
     if (!logsOnly || this.onlyLogs) return this.buf.slice(0, this.size);
     const parts: Uint8Array[] = [];
-    for (let o = 0; o < this.size; ) {
+    for (let o = 0; o < this.size;) {
       const end = o + JOURNAL_ENTRY_HEADER + readU32(this.buf, o + 1);
       if (this.buf[o] === JOURNAL_KIND.log) parts.push(this.buf.subarray(o, end));
       o = end;
@@ -73,7 +73,8 @@ export class JournalWriter {
   /** Writes an entry header for `len` payload bytes (after the cap check) and returns where the payload goes. */
   private entry(kind: number, len: number): number {
     const next = this.size + JOURNAL_ENTRY_HEADER + len;
-    if (next > this.capBytes) throw new JournalLimitExceeded(`the journal would grow to ${next} bytes, above the cap of ${this.capBytes}`);
+    if (next > this.capBytes)
+      throw new JournalLimitExceeded(`the journal would grow to ${next} bytes, above the cap of ${this.capBytes}`);
     if (next > this.buf.length) {
       const grown = new Uint8Array(new ArrayBuffer(Math.max(next, this.buf.length * 2)));
       grown.set(this.buf.subarray(0, this.size));

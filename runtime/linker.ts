@@ -3,7 +3,14 @@
  * (HOST_FUEL, published in docs/fuel.md) and bounds-checks every pointer it is given. Anything wrong stops the
  * run with a trap; the host never reads or writes outside the applet's memory.
  */
-import { IMPORT_MODULE, IMPORTS, JOURNAL_KIND, MAX_STATE_KEY_BYTES, MAX_STATE_VALUE_BYTES, type ImportName } from "./abi.ts";
+import {
+  IMPORT_MODULE,
+  IMPORTS,
+  JOURNAL_KIND,
+  MAX_STATE_KEY_BYTES,
+  MAX_STATE_VALUE_BYTES,
+  type ImportName,
+} from "./abi.ts";
 import { toHex } from "./digest.ts";
 import { JournalLimitExceeded } from "./journal.ts";
 import { MEMORY_IMPORT } from "./fuel.ts";
@@ -36,7 +43,8 @@ export class Linker {
 
   private hostFunctions(): WebAssembly.ModuleImports {
     const cur = (): Store => this.store!;
-    const fuel = (store: Store, base: number, bytes: number) => store.consumeFuel(base + Math.ceil(bytes / HOST_FUEL.bytesPerUnit));
+    const fuel = (store: Store, base: number, bytes: number) =>
+      store.consumeFuel(base + Math.ceil(bytes / HOST_FUEL.bytesPerUnit));
     const journal = (store: Store, kind: number, payload: Uint8Array) => {
       try {
         store.journal.append(kind, payload);
@@ -89,7 +97,11 @@ export class Linker {
           return;
         }
         const l = Number(valLen) >>> 0;
-        if (l > MAX_STATE_VALUE_BYTES) throw new HostTrap(Trap.HostError, `state_set: value of ${l} bytes is above the limit of ${MAX_STATE_VALUE_BYTES}`);
+        if (l > MAX_STATE_VALUE_BYTES)
+          throw new HostTrap(
+            Trap.HostError,
+            `state_set: value of ${l} bytes is above the limit of ${MAX_STATE_VALUE_BYTES}`,
+          );
         fuel(store, HOST_FUEL.stateCall, l + key.length / 2);
         store.state.set(id, key, store.view(Number(valPtr), l, "state_set value").slice());
       },
@@ -110,7 +122,11 @@ export class Linker {
           if (err instanceof JournalLimitExceeded) throw new HostTrap(Trap.HostError, err.message);
           throw err;
         }
-        if (!fresh) throw new HostTrap(Trap.HostError, `claim: device ${toDeviceKey(id)} already has a claim in this run (one claim per device per epoch)`);
+        if (!fresh)
+          throw new HostTrap(
+            Trap.HostError,
+            `claim: device ${toDeviceKey(id)} already has a claim in this run (one claim per device per epoch)`,
+          );
       },
       random: () => {
         const store = cur();
@@ -123,7 +139,8 @@ export class Linker {
       },
     };
     // The ABI table is the source of truth: a host function without an import spec (or the reverse) is a bug.
-    for (const name of Object.keys(IMPORTS)) if (!(name in host)) throw new Error(`Linker is missing host function ${name}`);
+    for (const name of Object.keys(IMPORTS))
+      if (!(name in host)) throw new Error(`Linker is missing host function ${name}`);
     return host as unknown as WebAssembly.ModuleImports;
   }
 }
@@ -137,6 +154,7 @@ function toDeviceKey(le: Uint8Array): string {
 
 function stateKey(store: Store, ptr: number, len: number, what: string): string {
   const l = len >>> 0;
-  if (l === 0 || l > MAX_STATE_KEY_BYTES) throw new HostTrap(Trap.HostError, `${what}: key length ${l} must be in [1, ${MAX_STATE_KEY_BYTES}]`);
+  if (l === 0 || l > MAX_STATE_KEY_BYTES)
+    throw new HostTrap(Trap.HostError, `${what}: key length ${l} must be in [1, ${MAX_STATE_KEY_BYTES}]`);
   return toHex(store.view(ptr, l, `${what} key`));
 }

@@ -21,7 +21,8 @@ const probe = (after: string) =>
       ${after}`,
   });
 
-const records = (r: { journal: Uint8Array }) => decodeJournal(r.journal).records.map((b) => Buffer.from(b).toString("hex"));
+const records = (r: { journal: Uint8Array }) =>
+  decodeJournal(r.journal).records.map((b) => Buffer.from(b).toString("hex"));
 const FRESH = ["0100000000000000", "0000000000000000", Buffer.from("seed").toString("hex")];
 
 describe("memory pool", () => {

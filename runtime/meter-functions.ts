@@ -5,14 +5,30 @@
  */
 import binaryen from "binaryen";
 import { MeterError } from "./errors.ts";
-import { DEFAULT_COST, DEPTH_GLOBAL, FUEL_COSTS, FUEL_GLOBAL, IF_FOLD, STACK_BUDGET, TRAP_CODE, TRAP_GLOBAL, frameWeight } from "./fuel.ts";
+import {
+  DEFAULT_COST,
+  DEPTH_GLOBAL,
+  FUEL_COSTS,
+  FUEL_GLOBAL,
+  IF_FOLD,
+  STACK_BUDGET,
+  TRAP_CODE,
+  TRAP_GLOBAL,
+  frameWeight,
+} from "./fuel.ts";
 
 /** memory.grow goes through this helper (meter-host.ts adds it), which traps MemoryLimit past the cap. */
 export const GROW_HELPER = "__mfi_grow";
 
 const DIVREM = new Set([
-  binaryen.DivSInt32, binaryen.DivUInt32, binaryen.RemSInt32, binaryen.RemUInt32,
-  binaryen.DivSInt64, binaryen.DivUInt64, binaryen.RemSInt64, binaryen.RemUInt64,
+  binaryen.DivSInt32,
+  binaryen.DivUInt32,
+  binaryen.RemSInt32,
+  binaryen.RemUInt32,
+  binaryen.DivSInt64,
+  binaryen.DivUInt64,
+  binaryen.RemSInt64,
+  binaryen.RemUInt64,
 ]);
 
 // binaryen.js has per-expression accessor classes (binaryen.Loop.getBody, ...) that its .d.ts does not declare.
@@ -50,12 +66,18 @@ export function meterFunctions(m: binaryen.Module): void {
   let calls = false;
   let exits: binaryen.ExpressionRef[] = [];
   const depth = () => m.global.get(DEPTH_GLOBAL, binaryen.i32);
-  const trapIf = (cond: binaryen.ExpressionRef, ...before: binaryen.ExpressionRef[]) => m.if(cond, m.block(null, [...before, sync(), m.unreachable()]));
+  const trapIf = (cond: binaryen.ExpressionRef, ...before: binaryen.ExpressionRef[]) =>
+    m.if(cond, m.block(null, [...before, sync(), m.unreachable()]));
   /** Entry: charge the first region and push the frame; one branch tests both, the trap code says which. */
   const enter = (cost: number): binaryen.ExpressionRef[] => {
     const f = () => m.local.get(fuelLocal, binaryen.i64);
     // (A leaf heavier than the whole budget overflows on entry whatever the depth.)
-    const over = (d: binaryen.ExpressionRef) => (calls ? m.i32.gt_u(d, m.i32.const(STACK_BUDGET)) : weight > STACK_BUDGET ? m.i32.const(1) : m.i32.gt_u(d, m.i32.const(STACK_BUDGET - weight)));
+    const over = (d: binaryen.ExpressionRef) =>
+      calls
+        ? m.i32.gt_u(d, m.i32.const(STACK_BUDGET))
+        : weight > STACK_BUDGET
+          ? m.i32.const(1)
+          : m.i32.gt_u(d, m.i32.const(STACK_BUDGET - weight));
     return [
       m.local.set(fuelLocal, m.i64.sub(f(), m.i64.const(BigInt(cost)))),
       ...(calls ? [m.global.set(DEPTH_GLOBAL, m.i32.add(depth(), m.i32.const(weight)))] : []),
@@ -86,14 +108,16 @@ export function meterFunctions(m: binaryen.Module): void {
     const type = binaryen.getExpressionType(expr);
     if (type === binaryen.unreachable) return expr;
     if (type === binaryen.none) return m.block(null, [expr, exitCounter()], binaryen.i64);
-    if (type !== binaryen.i32 && type !== binaryen.i64) throw new MeterError("the metering pass supports only i32/i64 values here");
+    if (type !== binaryen.i32 && type !== binaryen.i64)
+      throw new MeterError("the metering pass supports only i32/i64 values here");
     return m.tuple.make([expr, exitCounter()]);
   };
   /** Metered functions by their original name: the metered twin's name and its result type (value, counter). */
   const twins = new Map<string, { name: string; results: number }>();
   const withCounterType = (results: number) => {
     if (results === binaryen.none) return binaryen.i64;
-    if (results !== binaryen.i32 && results !== binaryen.i64) throw new MeterError("the metering pass supports only i32/i64 results");
+    if (results !== binaryen.i32 && results !== binaryen.i64)
+      throw new MeterError("the metering pass supports only i32/i64 results");
     return binaryen.createType([results, binaryen.i64]);
   };
   /** A direct call to a metered function, as a call to its twin that passes $f and takes the counter back. */
@@ -102,11 +126,15 @@ export function meterFunctions(m: binaryen.Module): void {
     const c = m.call(twin.name, args, twin.results);
     if (twin.results === binaryen.i64) return m.local.set(fuelLocal, c);
     const t = tempOf(twin.results);
-    return m.block(null, [
-      m.local.set(t, c),
-      m.local.set(fuelLocal, m.tuple.extract(m.local.get(t, twin.results), 1)),
-      m.tuple.extract(m.local.get(t, twin.results), 0),
-    ], binaryen.expandType(twin.results)[0]);
+    return m.block(
+      null,
+      [
+        m.local.set(t, c),
+        m.local.set(fuelLocal, m.tuple.extract(m.local.get(t, twin.results), 1)),
+        m.tuple.extract(m.local.get(t, twin.results), 0),
+      ],
+      binaryen.expandType(twin.results)[0],
+    );
   };
   const isCall = (e: binaryen.ExpressionRef) => {
     const id = binaryen.getExpressionId(e);
@@ -118,13 +146,17 @@ export function meterFunctions(m: binaryen.Module): void {
    */
   const meterCall = (call: binaryen.ExpressionRef): binaryen.ExpressionRef => {
     const type = binaryen.getExpressionType(call);
-    const twin = binaryen.getExpressionId(call) === binaryen.CallId ? twins.get(E.Call!.getTarget!(call) as unknown as string) : undefined;
+    const twin =
+      binaryen.getExpressionId(call) === binaryen.CallId
+        ? twins.get(E.Call!.getTarget!(call) as unknown as string)
+        : undefined;
     if (twin && type !== binaryen.unreachable) return callTwin(call, twin);
     const reload = m.local.set(fuelLocal, m.global.get(FUEL_GLOBAL, binaryen.i64));
     if (type === binaryen.unreachable) return m.block(null, [sync(), call]);
     const synced = syncAfterOperands(call);
     if (type === binaryen.none) return m.block(null, [synced, reload], binaryen.none);
-    if (type !== binaryen.i32 && type !== binaryen.i64) throw new MeterError("the metering pass supports only i32/i64 call results");
+    if (type !== binaryen.i32 && type !== binaryen.i64)
+      throw new MeterError("the metering pass supports only i32/i64 call results");
     const t = tempOf(type);
     return m.block(null, [m.local.set(t, synced), reload, m.local.get(t, type)], type);
   };
@@ -143,9 +175,11 @@ export function meterFunctions(m: binaryen.Module): void {
     const type = binaryen.getExpressionType(last);
     let synced: binaryen.ExpressionRef;
     const id = binaryen.getExpressionId(last);
-    if (id === binaryen.ConstId || id === binaryen.LocalGetId || id === binaryen.GlobalGetId) synced = m.block(null, [sync(), last], type);
+    if (id === binaryen.ConstId || id === binaryen.LocalGetId || id === binaryen.GlobalGetId)
+      synced = m.block(null, [sync(), last], type);
     else {
-      if (type !== binaryen.i32 && type !== binaryen.i64) throw new MeterError("the metering pass supports only i32/i64 call operands");
+      if (type !== binaryen.i32 && type !== binaryen.i64)
+        throw new MeterError("the metering pass supports only i32/i64 call operands");
       const t = tempOf(type);
       synced = m.block(null, [m.local.set(t, last), sync(), m.local.get(t, type)], type);
     }
@@ -158,7 +192,8 @@ export function meterFunctions(m: binaryen.Module): void {
    * there reports every unit it was charged (the N / N−1 rule holds for it too; only Wasm's own faults, such as an
    * out-of-bounds access, report fuel as of the last sync). It costs nothing on paths that do not trap.
    */
-  const reseat = (c: binaryen.ExpressionRef) => (isCall(c) ? meterCall(c) : binaryen.getExpressionId(c) === binaryen.UnreachableId ? m.block(null, [sync(), c]) : c);
+  const reseat = (c: binaryen.ExpressionRef) =>
+    isCall(c) ? meterCall(c) : binaryen.getExpressionId(c) === binaryen.UnreachableId ? m.block(null, [sync(), c]) : c;
   /** Visit a child, then re-seat it (wrapped) if it is a call. */
   const child = (c: binaryen.ExpressionRef, set: (e: binaryen.ExpressionRef) => void): number => {
     if (!c) return 0;
@@ -174,7 +209,10 @@ export function meterFunctions(m: binaryen.Module): void {
   const slots = (expr: binaryen.ExpressionRef, cls: string, names: string[]) =>
     names.reduce((acc, n) => acc + child(E[cls]![`get${n}`]!(expr), (v) => E[cls]![`set${n}`]!(expr, v)), 0);
   const list = (expr: binaryen.ExpressionRef, cls: string, getAll: string, setAt: string) =>
-    L[cls]![getAll]!(expr).reduce((acc, c, i) => acc + child(c, (v) => (E[cls]![setAt] as (e: number, i: number, v: number) => number)(expr, i, v)), 0);
+    L[cls]![getAll]!(expr).reduce(
+      (acc, c, i) => acc + child(c, (v) => (E[cls]![setAt] as (e: number, i: number, v: number) => number)(expr, i, v)),
+      0,
+    );
 
   /** Static cost of `expr` in its region; loops and large if-arms are instrumented as their own regions. */
   const visit = (expr: binaryen.ExpressionRef): number => {
@@ -207,7 +245,11 @@ export function meterFunctions(m: binaryen.Module): void {
         return FUEL_COSTS.call + list(expr, "Call", "getOperands", "setOperandAt");
       case binaryen.CallIndirectId:
         calls = true;
-        return FUEL_COSTS.call_indirect + slots(expr, "CallIndirect", ["Target"]) + list(expr, "CallIndirect", "getOperands", "setOperandAt");
+        return (
+          FUEL_COSTS.call_indirect +
+          slots(expr, "CallIndirect", ["Target"]) +
+          list(expr, "CallIndirect", "getOperands", "setOperandAt")
+        );
       case binaryen.LocalGetId:
         // The counter parameter goes after the original ones: locals from there on move up by one.
         if (E.LocalGet!.getIndex!(expr) >= nParams) E.LocalGet!.setIndex!(expr, E.LocalGet!.getIndex!(expr) + 1);
@@ -236,14 +278,27 @@ export function meterFunctions(m: binaryen.Module): void {
       case binaryen.StoreId:
         return FUEL_COSTS["load/store"] + slots(expr, "Store", ["Ptr", "Value"]);
       case binaryen.BinaryId:
-        return (DIVREM.has(E.Binary!.getOp!(expr)) ? FUEL_COSTS["div/rem"] : 1) + slots(expr, "Binary", ["Left", "Right"]);
+        return (
+          (DIVREM.has(E.Binary!.getOp!(expr)) ? FUEL_COSTS["div/rem"] : 1) + slots(expr, "Binary", ["Left", "Right"])
+        );
       case binaryen.SelectId:
         return FUEL_COSTS.select + slots(expr, "Select", ["IfTrue", "IfFalse", "Condition"]);
       case binaryen.MemoryGrowId: {
         const cost = FUEL_COSTS["memory.grow"] + slots(expr, "MemoryGrow", ["Delta"]);
         // Synced before the helper (after the delta ran), so a MemoryLimit trap reports the exact fuel used.
         const t = tempOf(binaryen.i32);
-        E.MemoryGrow!.setDelta!(expr, m.block(null, [m.local.set(t, E.MemoryGrow!.getDelta!(expr)), sync(), m.call(GROW_HELPER, [m.local.get(t, binaryen.i32)], binaryen.i32)], binaryen.i32));
+        E.MemoryGrow!.setDelta!(
+          expr,
+          m.block(
+            null,
+            [
+              m.local.set(t, E.MemoryGrow!.getDelta!(expr)),
+              sync(),
+              m.call(GROW_HELPER, [m.local.get(t, binaryen.i32)], binaryen.i32),
+            ],
+            binaryen.i32,
+          ),
+        );
         return cost;
       }
       case binaryen.MemoryCopyId:
@@ -285,7 +340,9 @@ export function meterFunctions(m: binaryen.Module): void {
     const [cost, body] = region(fi.body);
     const type = binaryen.getExpressionType(body);
     const twin = twins.get(fi.name)!;
-    const metered = withCounter(m.block(null, [...enter(cost + 1), body], type === binaryen.unreachable ? undefined : type));
+    const metered = withCounter(
+      m.block(null, [...enter(cost + 1), body], type === binaryen.unreachable ? undefined : type),
+    );
     // A leaf pushed no frame (enter only tested that it fits), so it pops none.
     if (!calls) for (const b of exits) (E.Block!.removeChildAt as unknown as (e: number, i: number) => number)(b, 0);
     m.addFunction(twin.name, binaryen.createType([...params, binaryen.i64]), twin.results, varTypes, metered);
@@ -300,11 +357,15 @@ export function meterFunctions(m: binaryen.Module): void {
       fi.results === binaryen.none ? [] : [twin.results],
       fi.results === binaryen.none
         ? m.global.set(FUEL_GLOBAL, call)
-        : m.block(null, [
-            m.local.set(nParams, call),
-            m.global.set(FUEL_GLOBAL, m.tuple.extract(m.local.get(nParams, twin.results), 1)),
-            m.tuple.extract(m.local.get(nParams, twin.results), 0),
-          ], fi.results),
+        : m.block(
+            null,
+            [
+              m.local.set(nParams, call),
+              m.global.set(FUEL_GLOBAL, m.tuple.extract(m.local.get(nParams, twin.results), 1)),
+              m.tuple.extract(m.local.get(nParams, twin.results), 0),
+            ],
+            fi.results,
+          ),
     );
   }
 }

@@ -14,17 +14,27 @@ export function addHostInterface(m: binaryen.Module, memoryMaxPages: number): vo
     binaryen.createType([binaryen.i32]),
     binaryen.i32,
     [],
-    m.block(null, [
-      m.if(
-        m.i32.gt_u(m.local.get(0, binaryen.i32), m.i32.sub(m.i32.const(memoryMaxPages), m.memory.size())),
-        m.block(null, [m.global.set(TRAP_GLOBAL, m.i32.const(TRAP_CODE.memoryLimit)), m.unreachable()]),
-      ),
-      m.local.get(0, binaryen.i32),
-    ], binaryen.i32),
+    m.block(
+      null,
+      [
+        m.if(
+          m.i32.gt_u(m.local.get(0, binaryen.i32), m.i32.sub(m.i32.const(memoryMaxPages), m.memory.size())),
+          m.block(null, [m.global.set(TRAP_GLOBAL, m.i32.const(TRAP_CODE.memoryLimit)), m.unreachable()]),
+        ),
+        m.local.get(0, binaryen.i32),
+      ],
+      binaryen.i32,
+    ),
   );
   // The fuel counter is a private global; the host reads and writes it through these (unmetered) functions.
   m.addFunction(FUEL_GLOBAL + "_get", binaryen.none, binaryen.i64, [], m.global.get(FUEL_GLOBAL, binaryen.i64));
-  m.addFunction(FUEL_GLOBAL + "_set", binaryen.createType([binaryen.i64]), binaryen.none, [], m.global.set(FUEL_GLOBAL, m.local.get(0, binaryen.i64)));
+  m.addFunction(
+    FUEL_GLOBAL + "_set",
+    binaryen.createType([binaryen.i64]),
+    binaryen.none,
+    [],
+    m.global.set(FUEL_GLOBAL, m.local.get(0, binaryen.i64)),
+  );
   // Host calls charge through _charge(units) -> exhausted?: one call with a number instead of a get and a set of
   // bigints. Units are at most a memory's bytes / 8, far from what could overflow the counter.
   m.addFunction(
@@ -35,7 +45,10 @@ export function addHostInterface(m: binaryen.Module, memoryMaxPages: number): vo
     m.block(
       null,
       [
-        m.global.set(FUEL_GLOBAL, m.i64.sub(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.extend_u(m.local.get(0, binaryen.i32)))),
+        m.global.set(
+          FUEL_GLOBAL,
+          m.i64.sub(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.extend_u(m.local.get(0, binaryen.i32))),
+        ),
         m.i64.lt_s(m.global.get(FUEL_GLOBAL, binaryen.i64), m.i64.const(0n)),
       ],
       binaryen.i32,

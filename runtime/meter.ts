@@ -40,7 +40,10 @@ function addMeterGlobals(m: binaryen.Module): void {
 
 /** Returns the metered module bytes. `memoryMaxPages` is the module's own (validated) maximum. */
 export function meterModule(wasm: Uint8Array, memoryMaxPages: number): Uint8Array {
-  const m = (binaryen.readBinary as (b: Uint8Array, f: number) => binaryen.Module)(withoutReservedNames(wasm), FEATURES);
+  const m = (binaryen.readBinary as (b: Uint8Array, f: number) => binaryen.Module)(
+    withoutReservedNames(wasm),
+    FEATURES,
+  );
   try {
     addMeterGlobals(m);
     meterFunctions(m);
@@ -65,7 +68,7 @@ function withoutReservedNames(wasm: Uint8Array): Uint8Array {
   const bytes = Buffer.from(wasm.buffer, wasm.byteOffset, wasm.byteLength);
   const kept: Uint8Array[] = [wasm.subarray(0, 8)];
   let dropped = false;
-  for (const r = new Reader(wasm, 8); !r.done; ) {
+  for (const r = new Reader(wasm, 8); !r.done;) {
     const start = r.pos;
     const id = r.u8();
     const size = r.u32();
@@ -74,7 +77,10 @@ function withoutReservedNames(wasm: Uint8Array): Uint8Array {
     if (id === 0) {
       const name = new Reader(wasm, body, body + size);
       const len = name.u32();
-      if (bytes.toString("latin1", name.pos, name.pos + len) === "name" && bytes.subarray(body, body + size).includes("__mfi")) {
+      if (
+        bytes.toString("latin1", name.pos, name.pos + len) === "name" &&
+        bytes.subarray(body, body + size).includes("__mfi")
+      ) {
         dropped = true;
         continue;
       }

@@ -20,7 +20,8 @@ export interface RunOptions {
 
 export function runModule(engine: Pick<Engine, "config">, module: Module, opts: RunOptions): RunResult {
   // The transient buffer is safe here: the run is synchronous and nothing of it outlives the call.
-  const input = opts.input ?? encodeInputTransient({ readings: opts.readings ?? [], epoch: opts.epoch, config: opts.config });
+  const input =
+    opts.input ?? encodeInputTransient({ readings: opts.readings ?? [], epoch: opts.epoch, config: opts.config });
   const store = new Store(engine, { input, state: opts.state, fuel: opts.fuel });
   return Instance.instantiate(module, store).run();
 }

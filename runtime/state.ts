@@ -10,7 +10,8 @@ export type AppletState = Record<string, Record<string, string>>;
 
 // Helpers live at module level: closures made inside stateRoot would be re-created (and, under tsx, re-named) per run.
 const u32 = (n: number) => Uint8Array.of(n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24);
-const byId = (a: [bigint, Record<string, string>], b: [bigint, Record<string, string>]) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0);
+const byId = (a: [bigint, Record<string, string>], b: [bigint, Record<string, string>]) =>
+  a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
 const byKeyBytes = (a: string, b: string) => Buffer.compare(Buffer.from(a, "hex"), Buffer.from(b, "hex"));
 const EMPTY_ROOT = taggedDigest(DOMAIN.state);
 

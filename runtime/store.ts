@@ -57,7 +57,11 @@ export class Store {
     const buf = this.memory!.buffer;
     const p = ptr >>> 0;
     const l = len >>> 0;
-    if (p + l > buf.byteLength) throw new HostTrap(Trap.HostError, `${what}: range [${p}, ${p + l}) is outside the applet's memory of ${buf.byteLength} bytes`);
+    if (p + l > buf.byteLength)
+      throw new HostTrap(
+        Trap.HostError,
+        `${what}: range [${p}, ${p + l}) is outside the applet's memory of ${buf.byteLength} bytes`,
+      );
     return new Uint8Array(buf, p, l);
   }
 

@@ -17,11 +17,15 @@ export const fail = (msg: string, info: ValidationErrorInfo, details?: string): 
   throw new ValidationError(msg, info, { details });
 };
 
-
 export function checkValType(t: number, info: Omit<ValidationErrorInfo, "code">, where: string): void {
-  if (t === 0x7d || t === 0x7c) fail(`${where} uses the float type ${VALTYPE_NAMES[t]}`, { code: "FloatType", opcode: VALTYPE_NAMES[t], ...info });
+  if (t === 0x7d || t === 0x7c)
+    fail(`${where} uses the float type ${VALTYPE_NAMES[t]}`, { code: "FloatType", opcode: VALTYPE_NAMES[t], ...info });
   if (t === 0x7b) fail(`${where} uses the SIMD type v128`, { code: "SimdInstruction", opcode: "v128", ...info });
-  if (t !== 0x7f && t !== 0x7e) fail(`${where} uses the unsupported type ${VALTYPE_NAMES[t] ?? "0x" + t.toString(16)}`, { code: "UnsupportedInstruction", ...info });
+  if (t !== 0x7f && t !== 0x7e)
+    fail(`${where} uses the unsupported type ${VALTYPE_NAMES[t] ?? "0x" + t.toString(16)}`, {
+      code: "UnsupportedInstruction",
+      ...info,
+    });
 }
 
 export function readLimits(s: Reader): void {
@@ -53,8 +57,17 @@ export function checkConstExpr(s: Reader): void {
     if (op === 0x0b) return;
     if (op === 0x41 || op === 0x42) s.sleb();
     else if (op === 0x23 || op === 0xd2) s.u32();
-    else if (op === 0x43 || op === 0x44) fail(`a global initializer uses ${floatOpName(op)}`, { code: "FloatInstruction", opcode: floatOpName(op), offset: s.pos });
-    else fail(`unsupported constant expression opcode 0x${op.toString(16)}`, { code: "UnsupportedInstruction", offset: s.pos });
+    else if (op === 0x43 || op === 0x44)
+      fail(`a global initializer uses ${floatOpName(op)}`, {
+        code: "FloatInstruction",
+        opcode: floatOpName(op),
+        offset: s.pos,
+      });
+    else
+      fail(`unsupported constant expression opcode 0x${op.toString(16)}`, {
+        code: "UnsupportedInstruction",
+        offset: s.pos,
+      });
   }
 }
 
@@ -69,7 +82,12 @@ export function checkCode(s: Reader, functionIndex: number): void {
   while (!s.done) {
     const op = s.u8();
     const float = floatOpName(op);
-    if (float) reject("FloatInstruction", float, "floating point is not deterministic across hosts; use integers or fixed point");
+    if (float)
+      reject(
+        "FloatInstruction",
+        float,
+        "floating point is not deterministic across hosts; use integers or fixed point",
+      );
     if (op <= 0x01 || op === 0x05 || op === 0x0b || op === 0x0f || op === 0x1a || op === 0x1b) continue;
     if (op >= 0x02 && op <= 0x04) {
       const bt = s.blockType();
@@ -91,7 +109,8 @@ export function checkCode(s: Reader, functionIndex: number): void {
       continue;
     }
     if (op === 0x1c) {
-      for (let k = s.u32(); k > 0; k--) checkValType(s.u8(), { functionIndex, offset: s.pos }, `select in function ${functionIndex}`);
+      for (let k = s.u32(); k > 0; k--)
+        checkValType(s.u8(), { functionIndex, offset: s.pos }, `select in function ${functionIndex}`);
       continue;
     }
     if (op >= 0x28 && op <= 0x3e) {
@@ -108,7 +127,15 @@ export function checkCode(s: Reader, functionIndex: number): void {
       s.sleb();
       continue;
     }
-    if ((op >= 0x45 && op <= 0x5a) || (op >= 0x67 && op <= 0x8a) || op === 0xa7 || op === 0xac || op === 0xad || (op >= 0xc0 && op <= 0xc4)) continue;
+    if (
+      (op >= 0x45 && op <= 0x5a) ||
+      (op >= 0x67 && op <= 0x8a) ||
+      op === 0xa7 ||
+      op === 0xac ||
+      op === 0xad ||
+      (op >= 0xc0 && op <= 0xc4)
+    )
+      continue;
     if (op === 0xd0) {
       s.u8(); // ref.null alone is harmless; what could use it (table ops, ref.is_null) is refused below
       continue;
@@ -137,9 +164,26 @@ export function checkCode(s: Reader, functionIndex: number): void {
       if (sub === 15) reject("TableGrowth", "table.grow", "the function table must not grow");
       reject("UnsupportedInstruction", fcOpName(sub), "table operations other than call_indirect are not supported");
     }
-    if (op === 0xfd) reject("SimdInstruction", `simd op ${s.u32()}`, "SIMD is not allowed (build without --enable simd)");
+    if (op === 0xfd)
+      reject("SimdInstruction", `simd op ${s.u32()}`, "SIMD is not allowed (build without --enable simd)");
     if (op === 0xfe) reject("AtomicInstruction", atomicOpName(s.u32()), "threads and atomics are not allowed");
-    const names: Record<number, string> = { 0x06: "try", 0x08: "throw", 0x12: "return_call", 0x13: "return_call_indirect", 0x1f: "try_table", 0x25: "table.get", 0x26: "table.set", 0xd0: "ref.null", 0xd1: "ref.is_null", 0xd2: "ref.func", 0xfb: "gc op" };
-    reject("UnsupportedInstruction", names[op] ?? `opcode 0x${op.toString(16)}`, "only integer core Wasm, sign-extension and bulk memory are supported");
+    const names: Record<number, string> = {
+      0x06: "try",
+      0x08: "throw",
+      0x12: "return_call",
+      0x13: "return_call_indirect",
+      0x1f: "try_table",
+      0x25: "table.get",
+      0x26: "table.set",
+      0xd0: "ref.null",
+      0xd1: "ref.is_null",
+      0xd2: "ref.func",
+      0xfb: "gc op",
+    };
+    reject(
+      "UnsupportedInstruction",
+      names[op] ?? `opcode 0x${op.toString(16)}`,
+      "only integer core Wasm, sign-extension and bulk memory are supported",
+    );
   }
 }

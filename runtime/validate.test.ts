@@ -17,7 +17,8 @@ function rejected(bytes: Uint8Array): ValidationError {
 }
 
 const mod = (fields: string) => wat(`(module ${fields})`);
-const shell = (fields: string, memory = `(memory (export "memory") 1 2)`) => mod(`${memory} ${fields} (func (export "mfi_main"))`);
+const shell = (fields: string, memory = `(memory (export "memory") 1 2)`) =>
+  mod(`${memory} ${fields} (func (export "mfi_main"))`);
 
 describe("validation", () => {
   it("accepts a minimal ABI-shaped module", () => {
@@ -25,14 +26,29 @@ describe("validation", () => {
   });
 
   it.each([
-    ["f64 arithmetic", `(func (result i64) (i64.trunc_f64_s (f64.add (f64.const 1) (f64.const 2))))`, "FloatInstruction", "f64.const"],
+    [
+      "f64 arithmetic",
+      `(func (result i64) (i64.trunc_f64_s (f64.add (f64.const 1) (f64.const 2))))`,
+      "FloatInstruction",
+      "f64.const",
+    ],
     ["an f64 parameter", `(func (param f64))`, "FloatType", "f64"],
     ["an f32 local", `(func (local f32))`, "FloatType", "f32"],
-    ["an f64 instruction in an i32 function", `(func (result i32) (i32.trunc_f64_s (f64.const 1.5)))`, "FloatInstruction", "f64.const"],
+    [
+      "an f64 instruction in an i32 function",
+      `(func (result i32) (i32.trunc_f64_s (f64.const 1.5)))`,
+      "FloatInstruction",
+      "f64.const",
+    ],
     ["a float reinterpret", `(func (result i32) (i32.reinterpret_f32 (f32.const 1)))`, "FloatInstruction", "f32.const"],
     ["SIMD", `(func (drop (i32x4.splat (i32.const 1))))`, "SimdInstruction", undefined],
     ["atomics", `(func (drop (i32.atomic.load (i32.const 0))))`, "AtomicInstruction", "i32/i64.atomic.load"],
-    ["table growth", `(table 1 funcref) (func (drop (table.grow (ref.null func) (i32.const 1))))`, "TableGrowth", "table.grow"],
+    [
+      "table growth",
+      `(table 1 funcref) (func (drop (table.grow (ref.null func) (i32.const 1))))`,
+      "TableGrowth",
+      "table.grow",
+    ],
   ])("rejects %s naming the opcode and function", (_what, fields, code, opcode) => {
     const e = rejected(shell(fields));
     expect(e.code).toBe(code);
@@ -42,7 +58,11 @@ describe("validation", () => {
   });
 
   it("names the function index of the offending code (imports first)", () => {
-    const e = rejected(mod(`${MFI_IMPORTS} (memory (export "memory") 1 2) (func) (func (result i32) (i32.trunc_f64_u (f64.const 1))) (func (export "mfi_main"))`));
+    const e = rejected(
+      mod(
+        `${MFI_IMPORTS} (memory (export "memory") 1 2) (func) (func (result i32) (i32.trunc_f64_u (f64.const 1))) (func (export "mfi_main"))`,
+      ),
+    );
     expect(e.code).toBe("FloatInstruction");
     expect(e.functionIndex).toBe(9 + 1);
     expect(e.message).toContain("function 10 uses f64.const");
@@ -72,7 +92,9 @@ describe("validation", () => {
   });
 
   it("rejects an mfi import with the wrong signature", () => {
-    const e = rejected(mod(`(import "mfi" "claim" (func (param i32 i32))) (memory (export "memory") 1 2) (func (export "mfi_main"))`));
+    const e = rejected(
+      mod(`(import "mfi" "claim" (func (param i32 i32))) (memory (export "memory") 1 2) (func (export "mfi_main"))`),
+    );
     expect(e.code).toBe("ImportSignatureMismatch");
     expect(e.import).toBe("mfi.claim");
   });
@@ -91,7 +113,9 @@ describe("validation", () => {
   it("rejects missing exports and a wrong entry signature", () => {
     expect(rejected(mod(`(memory (export "memory") 1 2)`)).code).toBe("MissingExport");
     expect(rejected(mod(`(memory 1 2) (func (export "mfi_main"))`)).code).toBe("MissingExport");
-    expect(rejected(mod(`(memory (export "memory") 1 2) (func (export "mfi_main") (param i32))`)).code).toBe("EntrySignatureMismatch");
+    expect(rejected(mod(`(memory (export "memory") 1 2) (func (export "mfi_main") (param i32))`)).code).toBe(
+      "EntrySignatureMismatch",
+    );
   });
 
   it("rejects exports under the runtime's reserved __mfi prefix (the metering pass adds its own)", () => {

@@ -22,11 +22,24 @@ export interface ModuleInfo {
 }
 
 export function validateModule(bytes: Uint8Array, opts: { memoryCapPages: number }): ModuleInfo {
-  if (!(bytes instanceof Uint8Array) || bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) {
-    fail("these bytes are not a WebAssembly module (no \\0asm header)", { code: "NotWasm" }, "pass the .wasm file asc produced (build/applets/<name>.wasm), not its text or a component");
+  if (
+    !(bytes instanceof Uint8Array) ||
+    bytes.length < 8 ||
+    bytes[0] !== 0 ||
+    bytes[1] !== 0x61 ||
+    bytes[2] !== 0x73 ||
+    bytes[3] !== 0x6d
+  ) {
+    fail(
+      "these bytes are not a WebAssembly module (no \\0asm header)",
+      { code: "NotWasm" },
+      "pass the .wasm file asc produced (build/applets/<name>.wasm), not its text or a component",
+    );
   }
   if (bytes[4] !== 1 || bytes[5] !== 0 || bytes[6] !== 0 || bytes[7] !== 0) {
-    fail("only core WebAssembly modules (version 1) are accepted; this looks like a component or another version", { code: "NotWasm" });
+    fail("only core WebAssembly modules (version 1) are accepted; this looks like a component or another version", {
+      code: "NotWasm",
+    });
   }
   let compileError: Error | undefined;
   try {
@@ -61,7 +74,7 @@ function scan(bytes: Uint8Array, opts: { memoryCapPages: number }): ModuleInfo {
     exports: new Map(),
     pendingTypeCheck: [],
   };
-  for (const r = new Reader(bytes, 8); !r.done; ) {
+  for (const r = new Reader(bytes, 8); !r.done;) {
     const id = r.u8();
     if (id !== 1 && id !== 2 && id !== 0) st.pendingTypeCheck.splice(0).forEach((f) => f());
     const size = r.u32();
@@ -70,7 +83,8 @@ function scan(bytes: Uint8Array, opts: { memoryCapPages: number }): ModuleInfo {
     if (read) read(st, new Reader(bytes, start, start + size));
     else if (id === 13) fail("exception tags are not allowed", { code: "UnsupportedSection" });
     // 0: custom sections carry names/debug info only; 9, 12: element segments reference functions only, data count is a number.
-    else if (id !== 0 && id !== 9 && id !== 12) fail(`unknown section id ${id}`, { code: "UnsupportedSection", offset: start });
+    else if (id !== 0 && id !== 9 && id !== 12)
+      fail(`unknown section id ${id}`, { code: "UnsupportedSection", offset: start });
     r.pos = start + size;
   }
   st.pendingTypeCheck.splice(0).forEach((f) => f());
@@ -80,17 +94,33 @@ function scan(bytes: Uint8Array, opts: { memoryCapPages: number }): ModuleInfo {
 /** The applet's interface: one memory exported as memory, mfi_main (and _initialize) taking and returning nothing. */
 function checkInterface(st: ScanState): ModuleInfo {
   const { exports, types, funcTypes } = st;
-  if (st.memories === 0) fail("the module has no memory", { code: "MissingMemory" }, `export one memory named "${MEMORY_EXPORT}"`);
+  if (st.memories === 0)
+    fail("the module has no memory", { code: "MissingMemory" }, `export one memory named "${MEMORY_EXPORT}"`);
   const mem = exports.get(MEMORY_EXPORT);
-  if (!mem || mem.kind !== 2) fail(`the module does not export its memory as "${MEMORY_EXPORT}"`, { code: "MissingExport" });
+  if (!mem || mem.kind !== 2)
+    fail(`the module does not export its memory as "${MEMORY_EXPORT}"`, { code: "MissingExport" });
   const entry = exports.get(ENTRY_EXPORT);
-  if (!entry || entry.kind !== 0) fail(`the module does not export the entry function "${ENTRY_EXPORT}"`, { code: "MissingExport" }, "export function mfi_main(): void from the applet's index.ts (the SDK's run() helper does this)");
+  if (!entry || entry.kind !== 0)
+    fail(
+      `the module does not export the entry function "${ENTRY_EXPORT}"`,
+      { code: "MissingExport" },
+      "export function mfi_main(): void from the applet's index.ts (the SDK's run() helper does this)",
+    );
   for (const name of [ENTRY_EXPORT, INIT_EXPORT]) {
     const e = exports.get(name);
     if (!e || e.kind !== 0) continue;
     const t = types[funcTypes[e.index]!];
-    if (!t || t.params.length || t.results.length) fail(`"${name}" must take no arguments and return nothing`, { code: "EntrySignatureMismatch", functionIndex: e.index });
+    if (!t || t.params.length || t.results.length)
+      fail(`"${name}" must take no arguments and return nothing`, {
+        code: "EntrySignatureMismatch",
+        functionIndex: e.index,
+      });
   }
-  return { memoryMinPages: st.memoryMin, memoryMaxPages: st.memoryMax, hasInit: exports.get(INIT_EXPORT)?.kind === 0, importedFunctions: st.importedFunctions, passiveData: st.passiveData };
+  return {
+    memoryMinPages: st.memoryMin,
+    memoryMaxPages: st.memoryMax,
+    hasInit: exports.get(INIT_EXPORT)?.kind === 0,
+    importedFunctions: st.importedFunctions,
+    passiveData: st.passiveData,
+  };
 }
-

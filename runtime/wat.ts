@@ -8,7 +8,16 @@ const wabt = await wabtInit();
 
 /** `names`: keep the function/global/local names in a "name" custom section (as asc's debug builds do). */
 export function wat(text: string, opts: { names?: boolean } = {}): Uint8Array {
-  const mod = wabt.parseWat("test.wat", text, { simd: true, threads: true, multi_memory: true, bulk_memory: true, sign_extension: true, mutable_globals: true, sat_float_to_int: true, reference_types: true } as never);
+  const mod = wabt.parseWat("test.wat", text, {
+    simd: true,
+    threads: true,
+    multi_memory: true,
+    bulk_memory: true,
+    sign_extension: true,
+    mutable_globals: true,
+    sat_float_to_int: true,
+    reference_types: true,
+  } as never);
   try {
     mod.resolveNames();
     return mod.toBinary({ write_debug_names: opts.names ?? false }).buffer;

@@ -12,12 +12,24 @@ const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 
 // Build what the benches measure first (applets, the Wasm crypto, contracts, circuits; each cached), so a fresh clone
 // never measures a stale or missing artefact, e.g. ingest on the JS fallback backend.
-const built = spawnSync(process.execPath, ["--import", "./cli/register.mjs", join(root, "scripts", "build.ts")], { cwd: root, stdio: ["ignore", "inherit", "inherit"] });
+const built = spawnSync(process.execPath, ["--import", "./cli/register.mjs", join(root, "scripts", "build.ts")], {
+  cwd: root,
+  stdio: ["ignore", "inherit", "inherit"],
+});
 if (built.status !== 0) {
   process.stderr.write("bench: the build failed (see above); nothing was measured\n");
   process.exit(1);
 }
-const candidates = ["runtime", "device-sdk/crypto", "gateway", "gateway/mqtt", "circuits", "circuits/compile", "contracts", "test"].map((d) => join(root, d, "bench.ts"));
+const candidates = [
+  "runtime",
+  "device-sdk/crypto",
+  "gateway",
+  "gateway/mqtt",
+  "circuits",
+  "circuits/compile",
+  "contracts",
+  "test",
+].map((d) => join(root, d, "bench.ts"));
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const out = join(root, "build", "bench");
 mkdirSync(out, { recursive: true });

@@ -7,7 +7,11 @@ import { buildApplets } from "../toolchain/index.ts";
 const args = process.argv.slice(2);
 const quiet = args.includes("--quiet");
 try {
-  await buildApplets({ names: args.filter((a) => !a.startsWith("--")), force: args.includes("--force"), log: quiet ? undefined : (m) => console.log(m) });
+  await buildApplets({
+    names: args.filter((a) => !a.startsWith("--")),
+    force: args.includes("--force"),
+    log: quiet ? undefined : (m) => console.log(m),
+  });
 } catch (err) {
   console.error(`build-applets: ${(err as Error).message}`);
   process.exit(1);

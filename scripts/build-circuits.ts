@@ -12,8 +12,13 @@ import { DEFAULT_CIRCUITS, buildCircuits, artifactsOf, prodSetup, ROOT } from ".
 
 const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
-const listArg = argv.find((a) => a.startsWith("--circuits="))?.slice(11) ?? (argv.includes("--circuits") ? argv[argv.indexOf("--circuits") + 1] : undefined);
-const names = (listArg ?? process.env.MFI_CIRCUITS ?? DEFAULT_CIRCUITS.join(",")).split(",").map((s) => s.trim()).filter(Boolean);
+const listArg =
+  argv.find((a) => a.startsWith("--circuits="))?.slice(11) ??
+  (argv.includes("--circuits") ? argv[argv.indexOf("--circuits") + 1] : undefined);
+const names = (listArg ?? process.env.MFI_CIRCUITS ?? DEFAULT_CIRCUITS.join(","))
+  .split(",")
+  .map((s) => s.trim())
+  .filter(Boolean);
 
 const t0 = performance.now();
 await buildCircuits(names, { force: flag("--force") });
@@ -27,7 +32,9 @@ for (const name of names) {
   if (!existsSync(committed) || flag("--update-verifiers")) writeFileSync(committed, fresh);
   else if (readFileSync(committed, "utf8") !== fresh) {
     stale++;
-    console.error(`✗ contracts/generated/Groth16Verifier_${name}.sol differs from the freshly generated verifier: run \`npm run build:circuits -- --update-verifiers\` and commit it`);
+    console.error(
+      `✗ contracts/generated/Groth16Verifier_${name}.sol differs from the freshly generated verifier: run \`npm run build:circuits -- --update-verifiers\` and commit it`,
+    );
   }
 }
 const ptauIdx = argv.indexOf("--ptau");
@@ -47,7 +54,9 @@ if (ptauIdx >= 0) {
     console.error(`… ${name}: production keys from ${ptau} (snarkjs zkey new + one random contribution)`);
     await prodSetup({ name, ptau, files: prod });
   }
-  console.error(`production keys in ${prodDir}: add independent contributions and a final beacon before real use (docs/circuits.md)`);
+  console.error(
+    `production keys in ${prodDir}: add independent contributions and a final beacon before real use (docs/circuits.md)`,
+  );
 }
 console.error(`circuits ready in ${((performance.now() - t0) / 1000).toFixed(1)} s (build/circuits/)`);
 // snarkjs keeps its curve's worker threads alive; end explicitly.

@@ -25,7 +25,10 @@ const circomlibjsRoot = dirname(dirname(require.resolve("circomlibjs")));
 const constantsFile = join(circomlibjsRoot, "src", "poseidon_constants_opt.json");
 
 const inputs = [
-  ...readdirSync(srcDir).filter((f) => f.endsWith(".ts")).sort().map((f) => join(srcDir, f)),
+  ...readdirSync(srcDir)
+    .filter((f) => f.endsWith(".ts"))
+    .sort()
+    .map((f) => join(srcDir, f)),
   join(root, "device-sdk", "crypto", "codegen.ts"),
   join(root, "device-sdk", "crypto", "codegen-torsion.ts"),
   join(root, "device-sdk", "crypto", "codegen-curve.ts"),
@@ -52,15 +55,21 @@ writeFileSync(join(gen, "generated", "fp.ts"), HEADER + genField("fp", P, FP_LAY
 writeFileSync(join(gen, "generated", "fl.ts"), HEADER + genField("fl", L, FL_LAYOUT));
 writeFileSync(join(gen, "generated", "curve.ts"), HEADER + genCurve());
 writeFileSync(join(gen, "generated", "torsion.ts"), HEADER + genTorsion());
-writeFileSync(join(gen, "generated", "poseidon.ts"), HEADER + genPoseidon(JSON.parse(readFileSync(constantsFile, "utf8"))));
+writeFileSync(
+  join(gen, "generated", "poseidon.ts"),
+  HEADER + genPoseidon(JSON.parse(readFileSync(constantsFile, "utf8"))),
+);
 
 const asc = (await import("assemblyscript/asc")).default;
 const args = [
   join(gen, "index.ts"),
-  "--outFile", wasmFile,
-  "--textFile", join(out, "crypto.wat"),
+  "--outFile",
+  wasmFile,
+  "--textFile",
+  join(out, "crypto.wat"),
   // Our own config, so asc does not pick up the repository's asconfig.json (that one is for applets).
-  "--config", join(root, "device-sdk", "crypto", "asconfig.json"),
+  "--config",
+  join(root, "device-sdk", "crypto", "asconfig.json"),
 ];
 const { error, stderr } = await asc.main(args, {});
 if (error) {

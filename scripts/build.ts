@@ -12,7 +12,11 @@ const steps = ["build-applets.ts", "build-crypto.ts", "build-contracts.ts", "bui
 for (const s of steps) {
   const file = join(root, "scripts", s);
   if (!existsSync(file)) continue;
-  const r = spawnSync(process.execPath, ["--import", join(root, "cli", "register.mjs"), file, ...process.argv.slice(2)], { stdio: "inherit", cwd: root });
+  const r = spawnSync(
+    process.execPath,
+    ["--import", join(root, "cli", "register.mjs"), file, ...process.argv.slice(2)],
+    { stdio: "inherit", cwd: root },
+  );
   if (r.status !== 0) {
     console.error(`build step ${s} failed (exit ${r.status}); fix it and run \`npm run build\` again.`);
     process.exit(r.status ?? 1);

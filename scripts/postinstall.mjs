@@ -6,7 +6,10 @@ import { existsSync } from "node:fs";
 
 if (!existsSync("node_modules/tsx")) process.exit(0);
 for (const [script, what] of [
-  ["scripts/build-crypto.ts", "the Wasm crypto (signatures fall back to the ~100× slower JS backend until it is built)"],
+  [
+    "scripts/build-crypto.ts",
+    "the Wasm crypto (signatures fall back to the ~100× slower JS backend until it is built)",
+  ],
   ["scripts/build-applets.ts", "the applets"],
 ]) {
   if (!existsSync(script)) continue;

@@ -13,12 +13,24 @@ import { startHistoricalDevnet, waitFor } from "./helpers.ts";
 const EPOCH = 20_000;
 
 async function devnet(devices: number, provers: number): Promise<{ net: Devnet; base: number }> {
-  const { net, base, devices: registered } = await startHistoricalDevnet({ epochMs: EPOCH, devices, owner: () => 0, applets: ["energy-sum"], proverConcurrency: provers });
+  const {
+    net,
+    base,
+    devices: registered,
+  } = await startHistoricalDevnet({
+    epochMs: EPOCH,
+    devices,
+    owner: () => 0,
+    applets: ["energy-sum"],
+    proverConcurrency: provers,
+  });
   for (const { client } of registered) {
     const epochs = devices === 1 ? 1 : 3;
     const perEpoch = devices === 1 ? 14 : 5;
     const inputs = [];
-    for (let e = 0; e < epochs; e++) for (let j = 0; j < perEpoch; j++) inputs.push({ ts: base + e * EPOCH + 100 + j * 1000, values: [BigInt(10 + j)] });
+    for (let e = 0; e < epochs; e++)
+      for (let j = 0; j < perEpoch; j++)
+        inputs.push({ ts: base + e * EPOCH + 100 + j * 1000, values: [BigInt(10 + j)] });
     inputs.push({ ts: base + epochs * EPOCH + 100, values: [1n] });
     await client.sendBatch(inputs);
   }
@@ -37,8 +49,17 @@ const bench: Bench = {
       const total = (performance.now() - t0) / 1000;
       const claim = (await net.store.worker.listClaims(10)).find((c) => c.state === "paid")!;
       const proveS = (claim.prove_ms ?? 0) / 1000;
-      log(`epoch → paid ${total.toFixed(2)} s (proof alone ${proveS.toFixed(2)} s, circuit ${JSON.parse(claim.receipt!).seal.circuit})`);
-      out.push({ id: "e2e.epoch_to_paid.k16_s", value: total, unit: "s", baseline: proveS, ratio: total / proveS, note: "baseline: proving time of the same claim" });
+      log(
+        `epoch → paid ${total.toFixed(2)} s (proof alone ${proveS.toFixed(2)} s, circuit ${JSON.parse(claim.receipt!).seal.circuit})`,
+      );
+      out.push({
+        id: "e2e.epoch_to_paid.k16_s",
+        value: total,
+        unit: "s",
+        baseline: proveS,
+        ratio: total / proveS,
+        note: "baseline: proving time of the same claim",
+      });
       await net.stop();
     }
     {
@@ -51,8 +72,17 @@ const bench: Bench = {
       const proofs = (await net.store.worker.listClaims(100)).map((c) => c.prove_ms ?? 0).filter((x) => x > 0);
       const meanProve = proofs.reduce((a, x) => a + x, 0) / proofs.length / 1000;
       const proveRate = (2 * 60) / meanProve;
-      log(`30 claims in ${(minutes * 60).toFixed(1)} s: ${rate.toFixed(1)}/min (mean proof ${meanProve.toFixed(2)} s with 2 provers)`);
-      out.push({ id: "e2e.claims_per_min.10dev", value: rate, unit: "claims/min", baseline: proveRate, ratio: rate / proveRate, note: "baseline: 2 provers' rate at the measured mean proof time" });
+      log(
+        `30 claims in ${(minutes * 60).toFixed(1)} s: ${rate.toFixed(1)}/min (mean proof ${meanProve.toFixed(2)} s with 2 provers)`,
+      );
+      out.push({
+        id: "e2e.claims_per_min.10dev",
+        value: rate,
+        unit: "claims/min",
+        baseline: proveRate,
+        ratio: rate / proveRate,
+        note: "baseline: 2 provers' rate at the measured mean proof time",
+      });
       await net.stop();
     }
     return out;

@@ -22,14 +22,21 @@ describe("mfi dev", () => {
     const dir = join(tmp, "dev-probe");
     scaffold({ name: "dev-probe", dir });
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MFI_")));
-    child = spawn(process.execPath, [mfiBin, "dev", dir, "--mock-proofs", "--no-simulate", "--port", "0"], { env, stdio: ["ignore", "pipe", "pipe"] });
+    child = spawn(process.execPath, [mfiBin, "dev", dir, "--mock-proofs", "--no-simulate", "--port", "0"], {
+      env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout!.on("data", (b) => (out += b));
     child.stderr!.on("data", (b) => (err += b));
     const exited = new Promise<number | null>((r) => child!.once("exit", (code) => r(code)));
-    const until = (re: RegExp, ms: number) => waitFor(() => re.test(out) || child!.exitCode !== null, ms, 100).then(() => expect(out, `${out}\n${err}`).toMatch(re));
-    const registered = () => [...out.matchAll(/applet dev-probe registered on L1: imageId ([0-9a-f]{16})/g)].map((m) => m[1]);
+    const until = (re: RegExp, ms: number) =>
+      waitFor(() => re.test(out) || child!.exitCode !== null, ms, 100).then(() =>
+        expect(out, `${out}\n${err}`).toMatch(re),
+      );
+    const registered = () =>
+      [...out.matchAll(/applet dev-probe registered on L1: imageId ([0-9a-f]{16})/g)].map((m) => m[1]);
 
     await until(/\[dev\] watching /, 150_000);
     expect(out).toMatch(/\[dev\] dashboard http:\/\/127\.0\.0\.1:\d+\/dashboard/);
@@ -44,7 +51,13 @@ describe("mfi dev", () => {
     expect(ids).toHaveLength(2);
     expect(ids[1]).not.toBe(ids[0]);
 
-    writeFileSync(src, code.replace("export function mfi_main(): void {", "export function mfi_main(): void { this is not AssemblyScript"));
+    writeFileSync(
+      src,
+      code.replace(
+        "export function mfi_main(): void {",
+        "export function mfi_main(): void { this is not AssemblyScript",
+      ),
+    );
     await until(/\[dev\] build failed, keeping the previous version/, 120_000);
 
     child.kill("SIGINT");

@@ -24,7 +24,12 @@ const tmp = mkdtempSync(join(tmpdir(), "mfi-cli-devnet-"));
 let net: Devnet;
 
 beforeAll(async () => {
-  net = await startDevnet({ config: loadConfig({ env: {}, overrides: { devices: 0, simulate: false } }), startWorker: false, applets: [], mockProofs: true });
+  net = await startDevnet({
+    config: loadConfig({ env: {}, overrides: { devices: 0, simulate: false } }),
+    startWorker: false,
+    applets: [],
+    mockProofs: true,
+  });
 }, 300_000);
 afterAll(async () => {
   await net?.stop();
@@ -37,7 +42,16 @@ describe("mfi prove + mfi claim", () => {
     const readings = await makeChain(key, epochPoints([4n, 6n, 9n]));
     writeFileSync(join(tmp, "readings.json"), s({ readings, publicKey: key.publicKey }));
     const receipt = join(tmp, "receipt.json");
-    const args = ["--readings", join(tmp, "readings.json"), "--epoch-start", String(EPOCH.startMs), "--epoch-length", String(EPOCH.lengthMs), "--image-id", IMAGE_ID];
+    const args = [
+      "--readings",
+      join(tmp, "readings.json"),
+      "--epoch-start",
+      String(EPOCH.startMs),
+      "--epoch-length",
+      String(EPOCH.lengthMs),
+      "--image-id",
+      IMAGE_ID,
+    ];
     const proved = await mfi(["prove", ...args, "--claim", "19", "--out", receipt]);
     expect(proved.code, proved.stderr).toBe(0);
     // Not a TTY: plain stage lines with times, then the total.
@@ -48,7 +62,13 @@ describe("mfi prove + mfi claim", () => {
     expect(proved.stdout).toContain("sum = 19");
 
     // The applet (reducer sum, real verifier) and the device exist on L1.
-    await net.admin.registerApplet({ imageId: IMAGE_ID, verifier: { reducer: "sum" }, rewardPerUnit: 3n, epochLengthMs: EPOCH.lengthMs, genesisMs: EPOCH.startMs });
+    await net.admin.registerApplet({
+      imageId: IMAGE_ID,
+      verifier: { reducer: "sum" },
+      rewardPerUnit: 3n,
+      epochLengthMs: EPOCH.lengthMs,
+      genesisMs: EPOCH.startMs,
+    });
     await net.admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: [net.owners[1]!] });
     const before = await net.admin.balanceOf(net.owners[1]!);
     const chain = ["--rpc", net.rpcUrl, "--key", net.keys[1]!, "--deployments", join(net.dir, "deployments")];
@@ -58,7 +78,16 @@ describe("mfi prove + mfi claim", () => {
     const shiftedOut = join(tmp, "shifted.json");
     const at = (startMs: bigint) => args.map((a) => (a === String(EPOCH.startMs) ? String(startMs) : a));
     const [shifted, wrongLength] = await Promise.all([
-      mfi(["prove", ...at(EPOCH.startMs + 1n), "--out", shiftedOut, "--rpc", net.rpcUrl, "--deployments", join(net.dir, "deployments")]),
+      mfi([
+        "prove",
+        ...at(EPOCH.startMs + 1n),
+        "--out",
+        shiftedOut,
+        "--rpc",
+        net.rpcUrl,
+        "--deployments",
+        join(net.dir, "deployments"),
+      ]),
       mfi(["prove", ...args, "--out", shiftedOut, "--applet", "applets/energy-sum"]),
     ]);
     expect(shifted.code, shifted.stderr).toBe(2);
@@ -94,15 +123,51 @@ describe("mfi prove + mfi claim", () => {
 
 describe("mfi simulate", () => {
   const values = (deviceIds: string[]) =>
-    Promise.all(deviceIds.map(async (id) => (await net.store.listReadings({ deviceId: BigInt(id), limit: 100_000 })).map((r) => r.values[0]!)));
+    Promise.all(
+      deviceIds.map(async (id) =>
+        (await net.store.listReadings({ deviceId: BigInt(id), limit: 100_000 })).map((r) => r.values[0]!),
+      ),
+    );
 
   it("runs a seeded fleet: noise within bounds, forged batches refused, the same values again with the same seed", async () => {
     const state = join(tmp, "sim");
-    const args = ["simulate", "--url", net.gatewayUrl, "--devices", "3", "--rate", "4", "--duration", "2.5", "--faulty", "0.34", "--noise", "10", "--seed", "6", "--state", state];
-    const reg = ["--chain-id", String(net.chainId), "--registry", net.manifest.contracts.DeviceRegistry, "--owner", net.owners[0]!, "--json"];
+    const args = [
+      "simulate",
+      "--url",
+      net.gatewayUrl,
+      "--devices",
+      "3",
+      "--rate",
+      "4",
+      "--duration",
+      "2.5",
+      "--faulty",
+      "0.34",
+      "--noise",
+      "10",
+      "--seed",
+      "6",
+      "--state",
+      state,
+    ];
+    const reg = [
+      "--chain-id",
+      String(net.chainId),
+      "--registry",
+      net.manifest.contracts.DeviceRegistry,
+      "--owner",
+      net.owners[0]!,
+      "--json",
+    ];
     const first = await mfi([...args, ...reg]);
     expect(first.code, first.stderr).toBe(0);
-    const r1 = JSON.parse(first.stdout) as { seed: number; noise: number; accepted: number; rejected: number; sent: number };
+    const r1 = JSON.parse(first.stdout) as {
+      seed: number;
+      noise: number;
+      accepted: number;
+      rejected: number;
+      sent: number;
+    };
     expect(r1).toMatchObject({ seed: 6, noise: 10 });
     expect(r1.accepted).toBeGreaterThan(0);
     // Seed 6 makes the faulty third device forge its first batches: the gateway refuses them.

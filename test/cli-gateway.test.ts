@@ -10,7 +10,14 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { createMachinefiClient, createMarketClient, deployAll, mintDevToken, startAnvil, type Anvil } from "../contracts/index.ts";
+import {
+  createMachinefiClient,
+  createMarketClient,
+  deployAll,
+  mintDevToken,
+  startAnvil,
+  type Anvil,
+} from "../contracts/index.ts";
 import { registerMockDevice } from "../contracts/fixture.ts";
 import { DeviceClient, generateDeviceKey, getDefaultBackend } from "../device-sdk/index.ts";
 import { mfiBin, mfi } from "./helpers.ts";
@@ -26,7 +33,10 @@ afterAll(async () => {
 
 /** Start `mfi gateway start …`; resolves once `ready(stdout)` holds. */
 function start(args: string[], ready: (out: string) => boolean, env: Record<string, string> = {}) {
-  const child = spawn(process.execPath, [mfiBin, "gateway", "start", ...args], { env: { ...process.env, MFI_LOG_LEVEL: "", MFI_DASHBOARD_TOKEN: "", MFI_RPC_URL: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, [mfiBin, "gateway", "start", ...args], {
+    env: { ...process.env, MFI_LOG_LEVEL: "", MFI_DASHBOARD_TOKEN: "", MFI_RPC_URL: "", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   children.push(child);
   const io = { out: "", err: "" };
   child.stdout!.on("data", (b) => (io.out += b));
@@ -39,7 +49,11 @@ function start(args: string[], ready: (out: string) => boolean, env: Record<stri
   return { child, io, up, exited };
 }
 
-const lines = (out: string) => out.split("\n").filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, any>);
+const lines = (out: string) =>
+  out
+    .split("\n")
+    .filter((l) => l.startsWith("{"))
+    .map((l) => JSON.parse(l) as Record<string, any>);
 
 async function freePort(): Promise<number> {
   const s = createServer();
@@ -51,7 +65,24 @@ async function freePort(): Promise<number> {
 
 describe("mfi gateway start", () => {
   it("serves health, readiness, metrics and a token-protected dashboard, logging JSON lines", async () => {
-    const g = start(["--db", join(tmp, "a.sqlite"), "--port", "0", "--workers", "0", "--rpc", "http://127.0.0.1:9", "--log-level", "debug", "--dashboard-token", "tok"], (out) => lines(out).some((l) => l.msg === "gateway listening"), { MFI_GATEWAY_API_KEYS: "env-key" });
+    const g = start(
+      [
+        "--db",
+        join(tmp, "a.sqlite"),
+        "--port",
+        "0",
+        "--workers",
+        "0",
+        "--rpc",
+        "http://127.0.0.1:9",
+        "--log-level",
+        "debug",
+        "--dashboard-token",
+        "tok",
+      ],
+      (out) => lines(out).some((l) => l.msg === "gateway listening"),
+      { MFI_GATEWAY_API_KEYS: "env-key" },
+    );
     await g.up;
     const listening = lines(g.io.out).find((l) => l.msg === "gateway listening")!;
     expect(listening).toMatchObject({ dashboard: "token", metrics: "open", chain: "http://127.0.0.1:9" });
@@ -87,11 +118,31 @@ describe("mfi gateway start", () => {
   it("turns the dashboard and metrics off and logs only warnings with --log-level warn", async () => {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const g = start(["--db", join(tmp, "b.sqlite"), "--port", String(port), "--workers", "0", "--no-dashboard", "--no-metrics", "--log-level", "warn"], () => false);
+    const g = start(
+      [
+        "--db",
+        join(tmp, "b.sqlite"),
+        "--port",
+        String(port),
+        "--workers",
+        "0",
+        "--no-dashboard",
+        "--no-metrics",
+        "--log-level",
+        "warn",
+      ],
+      () => false,
+    );
     g.up.catch(() => {});
     const t0 = Date.now();
-    while (!(await fetch(`${url}/healthz`).then((r) => r.ok, () => false))) {
-      if (Date.now() - t0 > 150_000 || g.child.exitCode !== null) throw new Error(`gateway did not come up:\n${g.io.out}\n${g.io.err}`);
+    while (
+      !(await fetch(`${url}/healthz`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
+      if (Date.now() - t0 > 150_000 || g.child.exitCode !== null)
+        throw new Error(`gateway did not come up:\n${g.io.out}\n${g.io.err}`);
       await new Promise((r) => setTimeout(r, 200));
     }
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
@@ -106,15 +157,26 @@ describe("mfi gateway start", () => {
   it("serves /v1/market for the DataMarket of the deployment manifest when --rpc names the chain; mfi market read --live follows it", async () => {
     anvil = await startAnvil();
     const state = join(tmp, "state");
-    const manifest = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir: join(state, "deployments"), mockRegistration: true });
-    const g = start(["--state", state, "--rpc", anvil.rpcUrl, "--port", "0", "--workers", "0", "--no-dashboard", "--no-metrics"], (out) => lines(out).some((l) => l.msg === "gateway listening"));
+    const manifest = await deployAll({
+      rpcUrl: anvil.rpcUrl,
+      privateKey: anvil.accounts[0]!,
+      manifestDir: join(state, "deployments"),
+      mockRegistration: true,
+    });
+    const g = start(
+      ["--state", state, "--rpc", anvil.rpcUrl, "--port", "0", "--workers", "0", "--no-dashboard", "--no-metrics"],
+      (out) => lines(out).some((l) => l.msg === "gateway listening"),
+    );
     await g.up;
     const listening = lines(g.io.out).find((l) => l.msg === "gateway listening")!;
     expect(listening.market).toBe(manifest.contracts.DataMarket);
     const url = listening.url as string;
     const res = await fetch(`${url}/v1/market`);
     expect(res.status).toBe(200);
-    const info = (await res.json()) as { market: string; domain: { verifyingContract: string; chainId: string | number } };
+    const info = (await res.json()) as {
+      market: string;
+      domain: { verifyingContract: string; chainId: string | number };
+    };
     expect(info.market.toLowerCase()).toBe(manifest.contracts.DataMarket.toLowerCase());
     expect(info.domain.verifyingContract.toLowerCase()).toBe(manifest.contracts.DataMarket.toLowerCase());
     expect(String(info.domain.chainId)).toBe("31337");
@@ -126,12 +188,44 @@ describe("mfi gateway start", () => {
     const buyer = createMachinefiClient({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[2]!, manifest });
     const key = generateDeviceKey(backend);
     const device = new DeviceClient({ url, key, backend });
-    await device.register({ owner: owner.address, chainId: 31337n, registry: "0x0000000000000000000000000000000000000000" });
+    await device.register({
+      owner: owner.address,
+      chainId: 31337n,
+      registry: "0x0000000000000000000000000000000000000000",
+    });
     await registerMockDevice(owner, key.deviceId);
-    const streamId = await createMarketClient(owner).list({ deviceIds: [key.deviceId], pricePerPeriod: 100n, periodSeconds: 3600n, token: manifest.contracts.DevToken });
+    const streamId = await createMarketClient(owner).list({
+      deviceIds: [key.deviceId],
+      pricePerPeriod: 100n,
+      periodSeconds: 3600n,
+      token: manifest.contracts.DevToken,
+    });
     await mintDevToken(buyer, 1_000n);
     await createMarketClient(buyer).subscribe({ streamId, periods: 1n });
-    const live = spawn(process.execPath, [mfiBin, "market", "read", String(streamId), "--device", String(key.deviceId), "--gateway", url, "--live", "--state", state, "--rpc", anvil.rpcUrl, "--key", anvil.accounts[2]!], { env: { ...process.env, MFI_RPC_URL: "", MFI_PRIVATE_KEY: "", MFI_GATEWAY_URL: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    const live = spawn(
+      process.execPath,
+      [
+        mfiBin,
+        "market",
+        "read",
+        String(streamId),
+        "--device",
+        String(key.deviceId),
+        "--gateway",
+        url,
+        "--live",
+        "--state",
+        state,
+        "--rpc",
+        anvil.rpcUrl,
+        "--key",
+        anvil.accounts[2]!,
+      ],
+      {
+        env: { ...process.env, MFI_RPC_URL: "", MFI_PRIVATE_KEY: "", MFI_GATEWAY_URL: "" },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     children.push(live);
     const io = { out: "", err: "" };
     live.stdout!.on("data", (b) => (io.out += b));
@@ -140,7 +234,8 @@ describe("mfi gateway start", () => {
     const until = async (cond: () => boolean, what: string) => {
       const t0 = Date.now();
       while (!cond()) {
-        if (Date.now() - t0 > 120_000 || live.exitCode !== null) throw new Error(`mfi market read --live: no ${what}:\n${io.out}\n${io.err}`);
+        if (Date.now() - t0 > 120_000 || live.exitCode !== null)
+          throw new Error(`mfi market read --live: no ${what}:\n${io.out}\n${io.err}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     };
@@ -159,7 +254,15 @@ describe("mfi gateway start", () => {
   it("gateway/main.ts (configured by environment) starts the same way: logs, dashboard token, chain readiness", async () => {
     const child = spawn(process.execPath, ["--import", "./cli/register.mjs", "gateway/main.ts"], {
       cwd: join(import.meta.dirname, ".."),
-      env: { ...process.env, MFI_GATEWAY_DB: join(tmp, "main.sqlite"), MFI_GATEWAY_VERIFY_WORKERS: "0", MFI_LOG_LEVEL: "", MFI_RPC_URL: "http://127.0.0.1:9", MFI_DASHBOARD_TOKEN: "tok", MFI_GATEWAY_MARKET: "" },
+      env: {
+        ...process.env,
+        MFI_GATEWAY_DB: join(tmp, "main.sqlite"),
+        MFI_GATEWAY_VERIFY_WORKERS: "0",
+        MFI_LOG_LEVEL: "",
+        MFI_RPC_URL: "http://127.0.0.1:9",
+        MFI_DASHBOARD_TOKEN: "tok",
+        MFI_GATEWAY_MARKET: "",
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     children.push(child);
@@ -167,11 +270,23 @@ describe("mfi gateway start", () => {
     child.stdout!.on("data", (b) => (out += b));
     await new Promise<void>((resolve, reject) => {
       // Both lines: the "listening" event and the "gateway listening" log can arrive in different stdout chunks.
-      child.stdout!.on("data", () => lines(out).some((l) => l.event === "listening") && lines(out).some((l) => l.msg === "gateway listening") && resolve());
+      child.stdout!.on(
+        "data",
+        () =>
+          lines(out).some((l) => l.event === "listening") &&
+          lines(out).some((l) => l.msg === "gateway listening") &&
+          resolve(),
+      );
       child.once("exit", (code) => reject(new Error(`gateway/main.ts exited ${code}:\n${out}`)));
     });
     const url = lines(out).find((l) => l.event === "listening")!.url as string;
-    expect(lines(out).find((l) => l.msg === "gateway listening")).toMatchObject({ url, dashboard: "token", metrics: "open", chain: "http://127.0.0.1:9", market: null });
+    expect(lines(out).find((l) => l.msg === "gateway listening")).toMatchObject({
+      url,
+      dashboard: "token",
+      metrics: "open",
+      chain: "http://127.0.0.1:9",
+      market: null,
+    });
     const ready = await fetch(`${url}/readyz`);
     expect(ready.status).toBe(503);
     expect(((await ready.json()) as { down: string[] }).down).toEqual(["chain"]);

@@ -20,8 +20,19 @@ afterAll(() => {
 
 describe("mfi devnet (npm start)", () => {
   it("runs the pipeline to paid claims and stops cleanly on Ctrl-C to its process group, chain included", async () => {
-    const env = { ...process.env, MFI_DEVICES: "4", MFI_READINGS_PER_SECOND: "4", MFI_BATCH_SIZE: "2", MFI_EPOCH_MS: "2000", MFI_EPOCH_GRACE_MS: "300" };
-    const child = spawn(process.execPath, [mfiBin, "devnet", "--no-build", "--mock-proofs"], { env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const env = {
+      ...process.env,
+      MFI_DEVICES: "4",
+      MFI_READINGS_PER_SECOND: "4",
+      MFI_BATCH_SIZE: "2",
+      MFI_EPOCH_MS: "2000",
+      MFI_EPOCH_GRACE_MS: "300",
+    };
+    const child = spawn(process.execPath, [mfiBin, "devnet", "--no-build", "--mock-proofs"], {
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     pgid = child.pid;
     let out = "";
     let err = "";
@@ -31,7 +42,8 @@ describe("mfi devnet (npm start)", () => {
     const until = async (re: RegExp, ms: number) => {
       const t0 = Date.now();
       while (!re.test(out)) {
-        if (Date.now() - t0 > ms || child.exitCode !== null) throw new Error(`no ${re} within ${ms} ms\n--- stdout\n${out.slice(-3000)}\n--- stderr\n${err.slice(-3000)}`);
+        if (Date.now() - t0 > ms || child.exitCode !== null)
+          throw new Error(`no ${re} within ${ms} ms\n--- stdout\n${out.slice(-3000)}\n--- stderr\n${err.slice(-3000)}`);
         await new Promise((r) => setTimeout(r, 100));
       }
     };
@@ -46,7 +58,11 @@ describe("mfi devnet (npm start)", () => {
     expect(out).toContain("stopped cleanly.");
     expect(code, `${out.slice(-2000)}\n${err}`).toBe(0);
     // The chain went down with it (last, after the worker's transactions), not left running.
-    const alive = await fetch(rpc, { method: "POST", headers: { "content-type": "application/json" }, body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}' }).then(
+    const alive = await fetch(rpc, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"jsonrpc":"2.0","id":1,"method":"eth_chainId","params":[]}',
+    }).then(
       () => true,
       () => false,
     );

@@ -30,7 +30,9 @@ describe("a compiled applet's real proof (energy-sum, K = 16)", { timeout: 600_0
   beforeAll(async () => {
     const t0 = performance.now();
     circuit = await setupAppletCircuit({ wasm, k: K, log: (m) => console.log(m) });
-    console.log(`energy-sum K=${K}: ${circuit.constraints} constraints; ${((performance.now() - t0) / 1000).toFixed(1)} s this run (${circuit.cacheHit ? "cache hit" : "built"}); first build: applet compiler ${circuit.compileAppletSeconds.toFixed(2)} s, circom ${circuit.circomSeconds.toFixed(1)} s, setup ${circuit.setupSeconds.toFixed(1)} s`);
+    console.log(
+      `energy-sum K=${K}: ${circuit.constraints} constraints; ${((performance.now() - t0) / 1000).toFixed(1)} s this run (${circuit.cacheHit ? "cache hit" : "built"}); first build: applet compiler ${circuit.compileAppletSeconds.toFixed(2)} s, circom ${circuit.circomSeconds.toFixed(1)} s, setup ${circuit.setupSeconds.toFixed(1)} s`,
+    );
   }, 600_000);
   afterAll(() => closeProver());
 
@@ -46,24 +48,40 @@ describe("a compiled applet's real proof (energy-sum, K = 16)", { timeout: 600_0
     const key = await deviceKey(18);
     const chain = await makeChain(key, epochPoints(inside));
     proof = await proveAppletClaim({ circuit, wasm, readings: chain, devicePublicKey: key.publicKey, epoch: EPOCH });
-    console.log(`energy-sum K=${K} proof: ${(proof.stats.totalMs / 1000).toFixed(2)} s (witness ${proof.stats.witnessMs.toFixed(0)} ms)`);
+    console.log(
+      `energy-sum K=${K} proof: ${(proof.stats.totalMs / 1000).toFixed(2)} s (witness ${proof.stats.witnessMs.toFixed(0)} ms)`,
+    );
     expect(proof.claim.output).toBe(inside.reduce((a, b) => a + b));
     expect(proof.publicSignals.slice(1)).toEqual([key.deviceId, packEpoch(EPOCH), proof.claim.output]);
     expect(await verifyAppletProof({ circuit, claim: proof.claim, proof: proof.proof })).toBe(true);
   });
 
   it("a tampered output does not verify, and the prover finds no witness for it", async () => {
-    expect(await verifyAppletProof({ circuit, claim: { ...proof.claim, output: proof.claim.output + 1n }, proof: proof.proof })).toBe(false);
+    expect(
+      await verifyAppletProof({
+        circuit,
+        claim: { ...proof.claim, output: proof.claim.output + 1n },
+        proof: proof.proof,
+      }),
+    ).toBe(false);
     const key = await deviceKey(18);
     const chain = await makeChain(key, epochPoints(inside));
     const segment = selectSegment(chain, key.publicKey, EPOCH);
-    const input = appletInput({ circuit, segment, publicKey: key.publicKey, epoch: packEpoch(EPOCH), output: proof.claim.output + 1n });
+    const input = appletInput({
+      circuit,
+      segment,
+      publicKey: key.publicKey,
+      epoch: packEpoch(EPOCH),
+      output: proof.claim.output + 1n,
+    });
     await expect(getDefaultPool().prove(input, circuit.wasm, circuit.zkey)).rejects.toThrow(ProvingError);
   });
 
   it("the proof does not verify as another applet's (threshold-alert's imageId)", async () => {
     const other = "0x" + createHash("sha256").update(loadBuiltApplet("threshold-alert")).digest("hex");
-    expect(await verifyAppletProof({ circuit, claim: { ...proof.claim, imageId: other }, proof: proof.proof })).toBe(false);
+    expect(await verifyAppletProof({ circuit, claim: { ...proof.claim, imageId: other }, proof: proof.proof })).toBe(
+      false,
+    );
   });
 
   it("a reading left out: the segment is refused, and a witness without it does not exist", async () => {
@@ -73,8 +91,18 @@ describe("a compiled applet's real proof (energy-sum, K = 16)", { timeout: 600_0
     const gap = chain.filter((_, i) => i !== 2);
     expect(() => selectSegment(gap, key.publicKey, EPOCH)).toThrow(SegmentError);
     const full = selectSegment(chain, key.publicKey, EPOCH);
-    const segment = { ...full, slots: full.slots.filter((r) => r.seq !== chain[2]!.seq), insideCount: full.insideCount - 1 };
-    const input = appletInput({ circuit, segment, publicKey: key.publicKey, epoch: packEpoch(EPOCH), output: proof.claim.output - 7n });
+    const segment = {
+      ...full,
+      slots: full.slots.filter((r) => r.seq !== chain[2]!.seq),
+      insideCount: full.insideCount - 1,
+    };
+    const input = appletInput({
+      circuit,
+      segment,
+      publicKey: key.publicKey,
+      epoch: packEpoch(EPOCH),
+      output: proof.claim.output - 7n,
+    });
     await expect(getDefaultPool().prove(input, circuit.wasm, circuit.zkey)).rejects.toThrow(ProvingError);
   });
 });
@@ -82,7 +110,11 @@ describe("a compiled applet's real proof (energy-sum, K = 16)", { timeout: 600_0
 /** A chain whose readings carry humidity in values[1]: one before the epoch, the inside ones, one signed after it. */
 async function humidityChain(key: DeviceKey, humidity: bigint[]): Promise<ChainReading[]> {
   const b = await backend();
-  const ts = [EPOCH.startMs - 5000n, ...humidity.map((_, i) => EPOCH.startMs + BigInt(i) * 1000n), EPOCH.startMs + EPOCH.lengthMs];
+  const ts = [
+    EPOCH.startMs - 5000n,
+    ...humidity.map((_, i) => EPOCH.startMs + BigInt(i) * 1000n),
+    EPOCH.startMs + EPOCH.lengthMs,
+  ];
   const hs = [0n, ...humidity, 0n];
   let prev = genesisHash(key.deviceId);
   return ts.map((t, i) => {
@@ -96,13 +128,24 @@ describe("a compiled applet with a param: humidity-band (K = 16)", { timeout: 60
   afterAll(() => closeProver());
 
   it("proves with the param as a public signal; another param does not verify", async () => {
-    const wasm = (await compileAs({ entry: join(import.meta.dirname, "..", "circuits", "compile", "fixtures", "assembly", "humidity-band.ts") })).wasm;
+    const wasm = (
+      await compileAs({
+        entry: join(import.meta.dirname, "..", "circuits", "compile", "fixtures", "assembly", "humidity-band.ts"),
+      })
+    ).wasm;
     const circuit = await setupAppletCircuit({ wasm, k: K, hasParam: true, log: (m) => console.log(m) });
     expect(circuit.nPublic).toBe(5);
     const key = await deviceKey(19);
     // Target 500 (50.0 %RH): 430 and 600 are in the band [400, 600], 399 and 601 are not; 4 of 6, no bonus.
     const chain = await humidityChain(key, [430n, 399n, 600n, 601n, 500n, 455n]);
-    const p = await proveAppletClaim({ circuit, wasm, readings: chain, devicePublicKey: key.publicKey, epoch: EPOCH, param: 500n });
+    const p = await proveAppletClaim({
+      circuit,
+      wasm,
+      readings: chain,
+      devicePublicKey: key.publicKey,
+      epoch: EPOCH,
+      param: 500n,
+    });
     expect(p.claim.output).toBe(4n);
     expect(p.publicSignals[4]).toBe(500n);
     expect(await verifyAppletProof({ circuit, claim: p.claim, proof: p.proof })).toBe(true);

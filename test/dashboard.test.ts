@@ -22,7 +22,12 @@ const keys: DeviceKey[] = [];
 
 beforeAll(async () => {
   let devices: HistoricalDevnet["devices"];
-  ({ net, base, devices } = await startHistoricalDevnet({ epochMs: EPOCH, devices: 2, applets: ["energy-sum"], mockProofs: true }));
+  ({ net, base, devices } = await startHistoricalDevnet({
+    epochMs: EPOCH,
+    devices: 2,
+    applets: ["energy-sum"],
+    mockProofs: true,
+  }));
   for (const [d, { key, client }] of devices.entries()) {
     keys.push(key);
     const inside = [10n, 20n, 30n].map((v, j) => ({ ts: base + 500 + j * 1000, values: [v + BigInt(d), 2100n] }));
@@ -30,10 +35,16 @@ beforeAll(async () => {
     expect((await client.sendBatch([{ ts: base + EPOCH + 300, values: [1n] }])).status).toBe("accepted");
   }
   net.worker.start(100);
-  await waitFor(async () => {
-    const d = (await (await fetch(`${net.gatewayUrl}/dashboard.json`)).json()) as { claimCounts: Record<string, number> };
-    return d.claimCounts.paid === 2;
-  }, 120_000, 250);
+  await waitFor(
+    async () => {
+      const d = (await (await fetch(`${net.gatewayUrl}/dashboard.json`)).json()) as {
+        claimCounts: Record<string, number>;
+      };
+      return d.claimCounts.paid === 2;
+    },
+    120_000,
+    250,
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -43,13 +54,26 @@ afterAll(async () => {
 describe("dashboard", () => {
   it("serves JSON with devices, runs, claims and payouts from the database", async () => {
     const d = (await (await fetch(`${net.gatewayUrl}/dashboard.json`)).json()) as Record<string, any>;
-    expect(d.devices.map((x: { deviceId: string }) => x.deviceId).sort()).toEqual(keys.map((k) => k.deviceId.toString()).sort());
-    expect(d.devices.every((x: { readings: number; lastSeq: number }) => x.readings === 4 && x.lastSeq === 4)).toBe(true);
+    expect(d.devices.map((x: { deviceId: string }) => x.deviceId).sort()).toEqual(
+      keys.map((k) => k.deviceId.toString()).sort(),
+    );
+    expect(d.devices.every((x: { readings: number; lastSeq: number }) => x.readings === 4 && x.lastSeq === 4)).toBe(
+      true,
+    );
     expect(d.readingsTotal).toBe(8);
     expect(d.runs.length).toBe(2);
-    expect(d.runs.every((r: { fuelUsed: number; trap: string | null }) => r.fuelUsed > 0 && r.trap === null)).toBe(true);
-    expect(d.claims.every((c: { state: string; txHash: string }) => c.state === "paid" && /^0x[0-9a-f]{64}$/.test(c.txHash))).toBe(true);
-    expect(d.payouts.map((p: { owner: string }) => p.owner.toLowerCase()).sort()).toEqual(net.owners.slice(0, 2).map((o) => o.toLowerCase()).sort());
+    expect(d.runs.every((r: { fuelUsed: number; trap: string | null }) => r.fuelUsed > 0 && r.trap === null)).toBe(
+      true,
+    );
+    expect(
+      d.claims.every((c: { state: string; txHash: string }) => c.state === "paid" && /^0x[0-9a-f]{64}$/.test(c.txHash)),
+    ).toBe(true);
+    expect(d.payouts.map((p: { owner: string }) => p.owner.toLowerCase()).sort()).toEqual(
+      net.owners
+        .slice(0, 2)
+        .map((o) => o.toLowerCase())
+        .sort(),
+    );
     // Each owner is paid at least once; the reward series ends at the total paid.
     const total = d.payouts.reduce((a: bigint, p: { reward: string }) => a + BigInt(p.reward), 0n);
     expect(total > 0n).toBe(true);
@@ -68,39 +92,55 @@ describe("dashboard", () => {
     expect(value("mfi_worker_gas_used_total")).toBeGreaterThan(0);
     expect(text).toMatch(/^mfi_ingest_duration_seconds_count 4$/m);
     // A forged batch is refused and counted by reason.
-    const bad = await fetch(`${net.gatewayUrl}/v1/devices/${keys[0]!.deviceId}/readings/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    const bad = await fetch(`${net.gatewayUrl}/v1/devices/${keys[0]!.deviceId}/readings/batch`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{}",
+    });
     expect(bad.status).toBe(400);
     const after = await (await fetch(`${net.gatewayUrl}/metrics`)).text();
     expect(after).toMatch(/^mfi_ingest_rejections_total\{reason="[a-z-]+"\} 1$/m);
   });
 
-  it.skipIf(!existsSync(CHROMIUM))(`shows devices, runs and claims in a real browser${existsSync(CHROMIUM) ? "" : ` (skipped: ${CHROMIUM} missing; apt-get install chromium)`}`, async () => {
-    const { chromium } = await import("playwright-core");
-    const profile = mkdtempSync(join(tmpdir(), "mfi-chromium-"));
-    // A fresh profile dir per run (playwright passes it as --user-data-dir).
-    const browser = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-    try {
-      const page = await browser.newPage();
-      await page.goto(`${net.gatewayUrl}/dashboard`);
-      expect(await page.title()).toBe("machinefi dashboard");
-      expect(await page.textContent("#kpi-devices")).toBe("2");
-      expect(await page.textContent("#kpi-paid")).toBe("2");
-      for (const k of keys) expect(await page.locator(`#devices tr[data-device="${k.deviceId}"]`).count()).toBe(1);
-      expect(await page.locator("#runs tbody tr").count()).toBe(2);
-      expect(await page.locator('#claims tbody tr[data-state="paid"]').count()).toBe(2);
-      expect(await page.locator("#payouts tbody tr").count()).toBe(2);
-      // The charts are drawn: a polyline with one point per minute.
-      const points = await page.getAttribute("#chart-readings polyline", "points");
-      expect(points?.split(" ").length).toBe(60);
-    } finally {
-      await browser.close();
-      rmSync(profile, { recursive: true, force: true });
-    }
-  });
+  it.skipIf(!existsSync(CHROMIUM))(
+    `shows devices, runs and claims in a real browser${existsSync(CHROMIUM) ? "" : ` (skipped: ${CHROMIUM} missing; apt-get install chromium)`}`,
+    async () => {
+      const { chromium } = await import("playwright-core");
+      const profile = mkdtempSync(join(tmpdir(), "mfi-chromium-"));
+      // A fresh profile dir per run (playwright passes it as --user-data-dir).
+      const browser = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      });
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${net.gatewayUrl}/dashboard`);
+        expect(await page.title()).toBe("machinefi dashboard");
+        expect(await page.textContent("#kpi-devices")).toBe("2");
+        expect(await page.textContent("#kpi-paid")).toBe("2");
+        for (const k of keys) expect(await page.locator(`#devices tr[data-device="${k.deviceId}"]`).count()).toBe(1);
+        expect(await page.locator("#runs tbody tr").count()).toBe(2);
+        expect(await page.locator('#claims tbody tr[data-state="paid"]').count()).toBe(2);
+        expect(await page.locator("#payouts tbody tr").count()).toBe(2);
+        // The charts are drawn: a polyline with one point per minute.
+        const points = await page.getAttribute("#chart-readings polyline", "points");
+        expect(points?.split(" ").length).toBe(60);
+      } finally {
+        await browser.close();
+        rmSync(profile, { recursive: true, force: true });
+      }
+    },
+  );
 
   it("mfi deploy registers a new applet's imageId on the devnet's chain", async () => {
     const parent = mkdtempSync(join(tmpdir(), "mfi-deploy-"));
@@ -109,10 +149,24 @@ describe("dashboard", () => {
       scaffold({ name: "deploy-probe", dir });
       // the manifest's epoch length goes on chain with the registration (the vault pays only that schedule)
       const manifestFile = join(dir, "applet.json");
-      writeFileSync(manifestFile, JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, "utf8")), epochLengthMs: 120_000 }));
+      writeFileSync(
+        manifestFile,
+        JSON.stringify({ ...JSON.parse(readFileSync(manifestFile, "utf8")), epochLengthMs: 120_000 }),
+      );
       const { stdout } = await promisify(execFile)(process.execPath, [
-        join(import.meta.dirname, "..", "cli", "bin.mjs"), "deploy", dir, "--json", "--mock-verifier", "--reward", "7",
-        "--rpc", net.rpcUrl, "--key", net.keys[0]!, "--deployments", join(net.dir, "deployments"),
+        join(import.meta.dirname, "..", "cli", "bin.mjs"),
+        "deploy",
+        dir,
+        "--json",
+        "--mock-verifier",
+        "--reward",
+        "7",
+        "--rpc",
+        net.rpcUrl,
+        "--key",
+        net.keys[0]!,
+        "--deployments",
+        join(net.dir, "deployments"),
       ]).catch((err: { stdout: string; stderr: string }) => {
         throw new Error(`mfi deploy failed:\n${err.stdout}\n${err.stderr}`);
       });

@@ -22,7 +22,11 @@ const devices: { key: DeviceKey; client: DeviceClient; values: bigint[] }[] = []
 
 beforeAll(async () => {
   let registered: HistoricalDevnet["devices"];
-  ({ net, base, devices: registered } = await startHistoricalDevnet({ epochMs: EPOCH, devices: 2, applets: process.env.MFI_E2E_APPLETS?.split(",") }));
+  ({
+    net,
+    base,
+    devices: registered,
+  } = await startHistoricalDevnet({ epochMs: EPOCH, devices: 2, applets: process.env.MFI_E2E_APPLETS?.split(",") }));
   for (const d of registered) devices.push({ ...d, values: [] });
 }, 600_000);
 
@@ -41,7 +45,14 @@ describe("device → gateway → applet → proof → paid", () => {
       d.values = inside.map((r) => r.values[0]!);
       expect((await d.client.sendBatch(inside.slice(0, 3))).status).toBe("accepted");
       expect((await d.client.sendBatch(inside.slice(3))).status).toBe("accepted");
-      expect((await d.client.sendBatch([{ ts: base + EPOCH + 200, values: [1n] }, { ts: base + EPOCH + 900, values: [2n] }])).status).toBe("accepted");
+      expect(
+        (
+          await d.client.sendBatch([
+            { ts: base + EPOCH + 200, values: [1n] },
+            { ts: base + EPOCH + 900, values: [2n] },
+          ])
+        ).status,
+      ).toBe("accepted");
     }
     const before = await Promise.all(net.owners.slice(0, 2).map((o) => net.admin.balanceOf(o)));
     net.worker.start(100);
@@ -50,21 +61,32 @@ describe("device → gateway → applet → proof → paid", () => {
       const m = manifests.get(name)!;
       return expectedOutput(m.reducer, m.param === undefined ? undefined : BigInt(m.param), values);
     };
-    const claimsExpected = net.applets.reduce((n, a) => n + devices.filter((d) => outputOf(a.name, d.values) > 0n).length, 0);
+    const claimsExpected = net.applets.reduce(
+      (n, a) => n + devices.filter((d) => outputOf(a.name, d.values) > 0n).length,
+      0,
+    );
     expect(claimsExpected).toBeGreaterThanOrEqual(devices.length);
-    await waitFor(async () => (await net.store.worker.claimCounts()).paid >= claimsExpected || (await net.store.worker.claimCounts()).failed > 0, 300_000);
-    expect((await net.store.worker.listClaims(100)).filter((c) => c.state === "failed").map((c) => c.error)).toEqual([]);
-    expect((await net.store.worker.claimCounts())).toMatchObject({ paid: claimsExpected, failed: 0 });
+    await waitFor(
+      async () =>
+        (await net.store.worker.claimCounts()).paid >= claimsExpected ||
+        (await net.store.worker.claimCounts()).failed > 0,
+      300_000,
+    );
+    expect((await net.store.worker.listClaims(100)).filter((c) => c.state === "failed").map((c) => c.error)).toEqual(
+      [],
+    );
+    expect(await net.store.worker.claimCounts()).toMatchObject({ paid: claimsExpected, failed: 0 });
 
     for (const [i, d] of devices.entries()) {
       let expected = 0n;
-      for (const a of net.applets) expected += outputOf(a.name, d.values) * BigInt(manifests.get(a.name)!.rewardPerUnit);
+      for (const a of net.applets)
+        expected += outputOf(a.name, d.values) * BigInt(manifests.get(a.name)!.rewardPerUnit);
       expect(await net.admin.balanceOf(net.owners[i]!)).toBe(before[i]! + expected);
     }
   }, 600_000);
 
   it("stores runs that replay exactly and receipts that verify off-chain", async () => {
-    const runs = (await net.store.worker.listRuns(100));
+    const runs = await net.store.worker.listRuns(100);
     expect(runs.length).toBeGreaterThanOrEqual(net.applets.length * devices.length);
     for (const run of runs.slice(0, 4)) {
       const report = await replayRun({ runId: run.id, worker: net.store.worker, store: net.store });
@@ -85,28 +107,61 @@ describe("device → gateway → applet → proof → paid", () => {
 
   it("never pays a device-epoch twice", async () => {
     const claim = (await net.store.worker.listClaims(100)).find((c) => c.state === "paid")!;
-    const calldata = (await net.store.worker.calldataOf(claim.id));
+    const calldata = await net.store.worker.calldataOf(claim.id);
     const owner = net.owners[0]!;
     const balance = await net.admin.balanceOf(owner);
-    await expect(net.admin.claim(calldata)).rejects.toSatisfy((e: unknown) => e instanceof ContractRevertedError && e.errorName === "PayoutVault__AlreadyClaimed");
+    await expect(net.admin.claim(calldata)).rejects.toSatisfy(
+      (e: unknown) => e instanceof ContractRevertedError && e.errorName === "PayoutVault__AlreadyClaimed",
+    );
     expect(await net.admin.balanceOf(owner)).toBe(balance);
   });
 
   it("refuses forged and replayed readings before they can reach a proof", async () => {
     const [a, b] = devices;
     const count = await net.store.countReadings(a!.key.deviceId);
-    const head = (await a!.client.chainState());
+    const head = await a!.client.chainState();
     // A reading for device A signed with device B's key.
-    const forged = { deviceId: a!.key.deviceId.toString(), seq: (head.seq + 1n).toString(), ts: String(base + 2 * EPOCH + 100), values: ["999", "0", "0", "0"], prev: head.lastHash.toString() };
+    const forged = {
+      deviceId: a!.key.deviceId.toString(),
+      seq: (head.seq + 1n).toString(),
+      ts: String(base + 2 * EPOCH + 100),
+      values: ["999", "0", "0", "0"],
+      prev: head.lastHash.toString(),
+    };
     const { hashReading } = await import("../device-sdk/index.ts");
-    const h = hashReading({ deviceId: a!.key.deviceId, seq: head.seq + 1n, ts: BigInt(forged.ts), values: [999n, 0n, 0n, 0n], prev: head.lastHash });
+    const h = hashReading({
+      deviceId: a!.key.deviceId,
+      seq: head.seq + 1n,
+      ts: BigInt(forged.ts),
+      values: [999n, 0n, 0n, 0n],
+      prev: head.lastHash,
+    });
     const s = net.backend.sign(b!.key.privateKey, h);
-    const post = (body: unknown) => fetch(`${net.gatewayUrl}/v1/devices/${a!.key.deviceId}/readings`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-    const r1 = await post({ ...forged, signature: { R8x: s.R8x.toString(), R8y: s.R8y.toString(), S: s.S.toString() } });
+    const post = (body: unknown) =>
+      fetch(`${net.gatewayUrl}/v1/devices/${a!.key.deviceId}/readings`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const r1 = await post({
+      ...forged,
+      signature: { R8x: s.R8x.toString(), R8y: s.R8y.toString(), S: s.S.toString() },
+    });
     expect(r1.status).toBe(401);
     // A replay of an accepted reading with other content: refused as a fork.
     const old = (await net.store.listReadings({ deviceId: a!.key.deviceId, limit: 100 })).find((r) => r.signature)!;
-    const r2 = await post({ deviceId: old.deviceId.toString(), seq: old.seq.toString(), ts: old.ts.toString(), values: ["12345", "0", "0", "0"], prev: old.prev.toString(), signature: old.signature && { R8x: old.signature.R8x.toString(), R8y: old.signature.R8y.toString(), S: old.signature.S.toString() } });
+    const r2 = await post({
+      deviceId: old.deviceId.toString(),
+      seq: old.seq.toString(),
+      ts: old.ts.toString(),
+      values: ["12345", "0", "0", "0"],
+      prev: old.prev.toString(),
+      signature: old.signature && {
+        R8x: old.signature.R8x.toString(),
+        R8y: old.signature.R8y.toString(),
+        S: old.signature.S.toString(),
+      },
+    });
     expect([401, 409]).toContain(r2.status);
     expect(await net.store.countReadings(a!.key.deviceId)).toBe(count);
   });
@@ -114,7 +169,10 @@ describe("device → gateway → applet → proof → paid", () => {
   it("a trapping applet yields a failed run and no claim while other applets go on", async () => {
     const imageId = (await import("node:crypto")).createHash("sha256").update(trapAppletWasm()).digest("hex");
     net.worker.addApplet({ imageId, name: "trap", wasm: trapAppletWasm(), reducer: "sum", rewardPerUnit: 1n }, base);
-    await waitFor(async () => (await net.store.worker.listRuns(500)).filter((r) => r.image_id === imageId).length >= devices.length, 60_000);
+    await waitFor(
+      async () => (await net.store.worker.listRuns(500)).filter((r) => r.image_id === imageId).length >= devices.length,
+      60_000,
+    );
     const runs = (await net.store.worker.listRuns(500)).filter((r) => r.image_id === imageId);
     for (const r of runs) expect(r.trap).toMatch(/OutOfFuel/);
     expect((await net.store.worker.listClaims(500)).filter((c) => c.image_id === imageId)).toEqual([]);

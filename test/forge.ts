@@ -13,17 +13,30 @@ import { devBeaconHash, DEV_BEACON_ITERATIONS_EXP } from "../circuits/setup/seed
 import { inv } from "../circuits/setup/field.ts";
 import type { G1, G2 } from "../circuits/receipt.ts";
 
-type Vk = { vk_alpha_1: string[]; vk_beta_2: string[][]; vk_gamma_2: string[][]; vk_delta_2: string[][]; IC: string[][]; nPublic: number };
+type Vk = {
+  vk_alpha_1: string[];
+  vk_beta_2: string[][];
+  vk_gamma_2: string[][];
+  vk_delta_2: string[][];
+  IC: string[][];
+  nPublic: number;
+};
 
 /** a, b, c in snarkjs order (b's coordinates (c0, c1)), as a receipt's seal or RegistrationProof holds them. */
-export async function forgeDevProof(circuit: string, signals: readonly bigint[], vk = verificationKey(circuit) as Vk): Promise<{ a: G1; b: G2; c: G1 }> {
-  if (signals.length !== vk.nPublic) throw new Error(`${circuit} has ${vk.nPublic} public signals, got ${signals.length}`);
+export async function forgeDevProof(
+  circuit: string,
+  signals: readonly bigint[],
+  vk = verificationKey(circuit) as Vk,
+): Promise<{ a: G1; b: G2; c: G1 }> {
+  if (signals.length !== vk.nPublic)
+    throw new Error(`${circuit} has ${vk.nPublic} public signals, got ${signals.length}`);
   const curve = await snarkjs.curves.getCurveFromName("bn128");
   const { G1: g1, G2: g2 } = curve;
   const delta = await beaconDelta(devBeaconHash(circuit), DEV_BEACON_ITERATIONS_EXP);
   // Check the key really is the dev setup's: γ = [1]₂ and δ = [delta]₂.
   const p2 = (p: string[][]) => g2.fromObject(p.map((c) => c.map(BigInt)));
-  if (!g2.eq(p2(vk.vk_gamma_2), g2.g) || !g2.eq(p2(vk.vk_delta_2), g2.timesScalar(g2.g, delta))) throw new Error(`${circuit}'s verification key is not from the dev setup: its δ is not the seed's`);
+  if (!g2.eq(p2(vk.vk_gamma_2), g2.g) || !g2.eq(p2(vk.vk_delta_2), g2.timesScalar(g2.g, delta)))
+    throw new Error(`${circuit}'s verification key is not from the dev setup: its δ is not the seed's`);
   const p1 = (p: string[]) => g1.fromObject(p.map(BigInt));
   let l = p1(vk.IC[0]!);
   signals.forEach((x, i) => (l = g1.add(l, g1.timesScalar(p1(vk.IC[i + 1]!), x))));

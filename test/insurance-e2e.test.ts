@@ -8,7 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract } from "ethers";
 import { packEpoch, type DeviceClient, type DeviceKey } from "../device-sdk/index.ts";
 import { createMachinefiClient, getArtifact, mintDevToken, type MachinefiClient } from "../contracts/index.ts";
-import { createInsuranceClient, deployInsurance, Trigger, type InsuranceClient } from "../contracts/examples/insurance.ts";
+import {
+  createInsuranceClient,
+  deployInsurance,
+  Trigger,
+  type InsuranceClient,
+} from "../contracts/examples/insurance.ts";
 import { closeProver } from "../circuits/index.ts";
 import { loadConfig } from "../cli/config.ts";
 import { startDevnet, type Devnet } from "../cli/devnet/devnet.ts";
@@ -22,7 +27,13 @@ const PAYOUT = 5_000n;
 let net: Devnet;
 let imageId: string, threshold: bigint;
 let insurer: InsuranceClient;
-const devices: { key: DeviceKey; client: DeviceClient; holder: MachinefiClient; policy: InsuranceClient; values: bigint[] }[] = [];
+const devices: {
+  key: DeviceKey;
+  client: DeviceClient;
+  holder: MachinefiClient;
+  policy: InsuranceClient;
+  values: bigint[];
+}[] = [];
 
 beforeAll(async () => {
   net = await startDevnet({
@@ -35,7 +46,16 @@ beforeAll(async () => {
   threshold = BigInt(listApplets().find((a) => a.name === "threshold-alert")!.manifest.param!);
   const address = await deployInsurance(net.admin, {
     token: net.manifest.contracts.DevToken!,
-    terms: { imageId, trigger: Trigger.AtLeast, line: LINE, epochLengthMs: BigInt(EPOCH), premiumPerEpoch: 7n, payout: PAYOUT, maxEpochs: 10, claimWindow: 3_600n },
+    terms: {
+      imageId,
+      trigger: Trigger.AtLeast,
+      line: LINE,
+      epochLengthMs: BigInt(EPOCH),
+      premiumPerEpoch: 7n,
+      payout: PAYOUT,
+      maxEpochs: 10,
+      claimWindow: 3_600n,
+    },
     expectedParam: threshold,
   });
   insurer = createInsuranceClient(net.admin, address);
@@ -58,7 +78,11 @@ describe("readings → proof → vault fact → insurance payout", () => {
   it("pays the policy of the device whose proven count of hot readings reaches the line, and only that one", async () => {
     // the fact must come from a real Groth16 verifier, not MockVerifier
     expect(await net.admin.verifierOf({ imageId, k: 16 })).toBe(net.manifest.reducers.count_above!.verifiers["16"]);
-    const token = new Contract(net.manifest.contracts.DevToken!, getArtifact("DevToken").abi as never, net.admin.provider);
+    const token = new Contract(
+      net.manifest.contracts.DevToken!,
+      getArtifact("DevToken").abi as never,
+      net.admin.provider,
+    );
     const balance = (a: string) => token.getFunction("balanceOf")(a) as Promise<bigint>;
     const accounts = [net.admin.address, insurer.address, ...devices.map((d) => d.holder.address)];
     const total = async () => (await Promise.all(accounts.map(balance))).reduce((a, b) => a + b, 0n);
@@ -77,14 +101,26 @@ describe("readings → proof → vault fact → insurance payout", () => {
       d.values = i === 0 ? hot : mild;
       const inside = d.values.map((v, j) => ({ ts: startMs + 200 + j * 600, values: [v, 2_100n] }));
       expect((await d.client.sendBatch(inside)).status).toBe("accepted");
-      expect((await d.client.sendBatch([{ ts: startMs + EPOCH + 100, values: [1n] }, { ts: startMs + EPOCH + 300, values: [2n] }])).status).toBe("accepted");
+      expect(
+        (
+          await d.client.sendBatch([
+            { ts: startMs + EPOCH + 100, values: [1n] },
+            { ts: startMs + EPOCH + 300, values: [2n] },
+          ])
+        ).status,
+      ).toBe("accepted");
     }
     const policies: bigint[] = [];
-    for (const d of devices) policies.push((await d.policy.buy({ deviceId: d.key.deviceId, startMs: BigInt(startMs), epochs: 3 })).policyId);
+    for (const d of devices)
+      policies.push((await d.policy.buy({ deviceId: d.key.deviceId, startMs: BigInt(startMs), epochs: 3 })).policyId);
     // nothing is proven yet: the insurance refuses (it reads the vault, not the gateway)
     await reverted(devices[0]!.policy.claim({ policyId: policies[0]!, epoch }), "ParametricInsurance__FactNotProven");
 
-    await waitFor(async () => (await net.store.worker.claimCounts()).paid >= 2 || (await net.store.worker.claimCounts()).failed > 0, 120_000, 200);
+    await waitFor(
+      async () => (await net.store.worker.claimCounts()).paid >= 2 || (await net.store.worker.claimCounts()).failed > 0,
+      120_000,
+      200,
+    );
     expect((await net.store.worker.listClaims(10)).filter((c) => c.state === "failed").map((c) => c.error)).toEqual([]);
 
     for (const d of devices) {
@@ -98,7 +134,10 @@ describe("readings → proof → vault fact → insurance payout", () => {
     expect(paid).toMatchObject({ output: 3n, payout: PAYOUT });
     expect(await balance(hotDev.holder.address)).toBe(hotBefore + PAYOUT);
     await reverted(hotDev.policy.claim({ policyId: policies[0]!, epoch }), "ParametricInsurance__PolicyClosed");
-    const miss = await reverted(mildDev.policy.claim({ policyId: policies[1]!, epoch }), "ParametricInsurance__TriggerNotMet");
+    const miss = await reverted(
+      mildDev.policy.claim({ policyId: policies[1]!, epoch }),
+      "ParametricInsurance__TriggerNotMet",
+    );
     expect([...miss.args]).toEqual([1n, LINE]);
     expect(await mildDev.policy.policyOf(policies[1]!)).toMatchObject({ status: "Active" });
 

@@ -11,9 +11,26 @@ import { Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runInProcess } from "../cli/run-in-process.ts";
 import { register as registerMarket } from "../cli/commands/market.ts";
-import { createMarketClient, mintDevToken, writeManifest, type MachinefiClient, type MarketClient } from "../contracts/index.ts";
+import {
+  createMarketClient,
+  mintDevToken,
+  writeManifest,
+  type MachinefiClient,
+  type MarketClient,
+} from "../contracts/index.ts";
 import { registerMockDevice, startDevnet, type Devnet } from "../contracts/fixture.ts";
-import { DeviceClient, generateDeviceKey, getDefaultBackend, GatewayRejectedError, readHistory, subscribeLive, verifyReading, type DeviceKey, type EddsaBackend, type LiveEvent } from "../device-sdk/index.ts";
+import {
+  DeviceClient,
+  generateDeviceKey,
+  getDefaultBackend,
+  GatewayRejectedError,
+  readHistory,
+  subscribeLive,
+  verifyReading,
+  type DeviceKey,
+  type EddsaBackend,
+  type LiveEvent,
+} from "../device-sdk/index.ts";
 import { ethersMarketReader, startGateway, type RunningGateway } from "../gateway/index.ts";
 
 const PERIOD = 3_600n;
@@ -32,7 +49,10 @@ const T0 = 1_700_000_000_000;
 const mfi = (args: string[]) => runInProcess([registerMarket], args);
 
 async function refusal(p: Promise<unknown>): Promise<GatewayRejectedError> {
-  const err = await p.then(() => undefined, (e: unknown) => e);
+  const err = await p.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(err).toBeInstanceOf(GatewayRejectedError);
   return err as GatewayRejectedError;
 }
@@ -59,19 +79,30 @@ beforeAll(async () => {
   const device = async () => {
     const key = generateDeviceKey(backend);
     const client = new DeviceClient({ url: gw.url, key, backend, signMode: "last" });
-    await client.register({ owner: owner.address, chainId: BigInt(net.manifest.chainId), registry: net.manifest.contracts.DeviceRegistry });
+    await client.register({
+      owner: owner.address,
+      chainId: BigInt(net.manifest.chainId),
+      registry: net.manifest.contracts.DeviceRegistry,
+    });
     await registerMockDevice(owner, key.deviceId);
     return { key, client };
   };
   [d1, d2] = [await device(), await device()];
   // d1: seq 1..9 in three batches, only each batch's last reading signed; d2 stays outside the stream
   for (let b = 0; b < 3; b++) {
-    const r = await d1.client.sendBatch([0, 1, 2].map((i) => ({ ts: T0 + (b * 3 + i) * 1000, values: [b * 3 + i + 1] })));
+    const r = await d1.client.sendBatch(
+      [0, 1, 2].map((i) => ({ ts: T0 + (b * 3 + i) * 1000, values: [b * 3 + i + 1] })),
+    );
     expect(r.status).toBe("accepted");
   }
   expect((await d2.client.send({ ts: T0, values: [7] })).status).toBe("accepted");
   market = createMarketClient(owner);
-  streamId = await market.list({ deviceIds: [d1.key.deviceId], pricePerPeriod: 100n, periodSeconds: PERIOD, token: net.manifest.contracts.DevToken });
+  streamId = await market.list({
+    deviceIds: [d1.key.deviceId],
+    pricePerPeriod: 100n,
+    periodSeconds: PERIOD,
+    token: net.manifest.contracts.DevToken,
+  });
 });
 
 afterAll(async () => {
@@ -99,12 +130,18 @@ describe("data market end to end (anvil + gateway + SQLite)", () => {
     expect(h.readings.map((r) => r.seq)).toEqual([2n, 3n, 4n, 5n]);
     expect(h.readings.map((r) => r.values[0])).toEqual([2n, 3n, 4n, 5n]);
     expect(h.verified).toBe(5); // seq 5 is unsigned: the gateway adds seq 6, whose signature covers 2..6
-    const byTime = await readHistory({ ...target(d1.key.deviceId), fromTs: BigInt(T0 + 6_000), toTs: BigInt(T0 + 8_000) });
+    const byTime = await readHistory({
+      ...target(d1.key.deviceId),
+      fromTs: BigInt(T0 + 6_000),
+      toTs: BigInt(T0 + 8_000),
+    });
     expect(byTime.readings.map((r) => r.seq)).toEqual([7n, 8n, 9n]);
     // seq 2..3 end in a signed reading: they verify on their own, and a changed value does not
     const [r2, r3] = h.readings as [(typeof h.readings)[number], (typeof h.readings)[number]];
     expect(verifyReading(backend, h.publicKey, [r2, r3]).verified).toBe(2);
-    expect(() => verifyReading(backend, h.publicKey, [{ ...r2, values: [99n, 0n, 0n, 0n] }, r3])).toThrow(/does not extend/);
+    expect(() => verifyReading(backend, h.publicKey, [{ ...r2, values: [99n, 0n, 0n, 0n] }, r3])).toThrow(
+      /does not extend/,
+    );
   });
 
   it("mfi market list / read --out / verify", async () => {
@@ -113,10 +150,28 @@ describe("data market end to end (anvil + gateway + SQLite)", () => {
     const chain = ["--rpc", net.anvil.rpcUrl, "--key", net.anvil.accounts[2]!, "--deployments", deployments];
     const file = join(dir, "range.json");
     const list = await mfi(["market", "list", "--json", ...chain]);
-    const read = await mfi(["market", "read", String(streamId), "--device", d1.key.deviceId.toString(), "--gateway", gw.url, "--from-seq", "1", "--to-seq", "4", "--out", file, "--json", ...chain]);
+    const read = await mfi([
+      "market",
+      "read",
+      String(streamId),
+      "--device",
+      d1.key.deviceId.toString(),
+      "--gateway",
+      gw.url,
+      "--from-seq",
+      "1",
+      "--to-seq",
+      "4",
+      "--out",
+      file,
+      "--json",
+      ...chain,
+    ]);
     expect([list.code, read.code], list.stderr + read.stderr).toEqual([0, 0]);
     const streams = JSON.parse(list.stdout) as { streamId: string; deviceIds: string[]; yourExpiry: string }[];
-    expect(streams.find((s) => s.streamId === String(streamId))).toMatchObject({ deviceIds: [d1.key.deviceId.toString()] });
+    expect(streams.find((s) => s.streamId === String(streamId))).toMatchObject({
+      deviceIds: [d1.key.deviceId.toString()],
+    });
     expect(BigInt(streams.find((s) => s.streamId === String(streamId))!.yourExpiry)).toBeGreaterThan(0n);
     const got = JSON.parse(read.stdout) as { verified: number; readings: { seq: string }[] };
     expect(got.readings.map((r) => r.seq)).toEqual(["1", "2", "3", "4"]);
@@ -135,7 +190,10 @@ describe("data market end to end (anvil + gateway + SQLite)", () => {
     const other = new Wallet(net.anvil.accounts[3]!);
     const own = await refusal(readHistory(target(d1.key.deviceId, other)));
     expect(own.status).toBe(402);
-    const thief = Object.assign(Object.create(other) as Wallet, { getAddress: async () => buyer.address, signTypedData: other.signTypedData.bind(other) });
+    const thief = Object.assign(Object.create(other) as Wallet, {
+      getAddress: async () => buyer.address,
+      signTypedData: other.signTypedData.bind(other),
+    });
     const stolen = await refusal(readHistory(target(d1.key.deviceId, thief)));
     expect(stolen.status).toBe(401);
     expect(stolen.problem.type).toBe("https://machinefi.dev/problems/signer-mismatch");
@@ -164,7 +222,22 @@ describe("data market end to end (anvil + gateway + SQLite)", () => {
 
     // renewing through the CLI (mints DevToken, approves, subscribes) opens the stream again
     const deployments = join(dir, "deployments");
-    const renew = await mfi(["market", "subscribe", String(streamId), "--periods", "2", "--mint", "500", "--json", "--rpc", net.anvil.rpcUrl, "--key", net.anvil.accounts[2]!, "--deployments", deployments]);
+    const renew = await mfi([
+      "market",
+      "subscribe",
+      String(streamId),
+      "--periods",
+      "2",
+      "--mint",
+      "500",
+      "--json",
+      "--rpc",
+      net.anvil.rpcUrl,
+      "--key",
+      net.anvil.accounts[2]!,
+      "--deployments",
+      deployments,
+    ]);
     expect(renew.code, renew.stderr).toBe(0);
     expect(JSON.parse(renew.stdout)).toMatchObject({ paid: "200", buyer: buyer.address });
     const again = await readHistory({ ...target(d1.key.deviceId), fromSeq: 10n });

@@ -11,7 +11,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { buildJsBackend, createDeviceClient, memoryStorage, mqttTransport, type EddsaBackend } from "../device-sdk/index.ts";
+import {
+  buildJsBackend,
+  createDeviceClient,
+  memoryStorage,
+  mqttTransport,
+  type EddsaBackend,
+} from "../device-sdk/index.ts";
 import { createGateway, type Gateway } from "../gateway/index.ts";
 import { registrationBody, testKey } from "../gateway/testing.ts";
 import { mosquittoSkipReason, startAedes, startMosquitto, type TestBroker } from "../gateway/testing.ts";
@@ -26,15 +32,19 @@ interface Child {
 }
 
 function startChild(args: string[]): Child {
-  const proc = spawn(process.execPath, ["--import", "./cli/register.mjs", "test/mqtt-gateway-child.ts", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const proc = spawn(process.execPath, ["--import", "./cli/register.mjs", "test/mqtt-gateway-child.ts", ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   const lines: string[] = [];
   const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
   let stderr = "";
   proc.stderr!.on("data", (d) => (stderr += d));
   createInterface({ input: proc.stdout! }).on("line", (l) => {
     lines.push(l);
-    for (const w of waiters.splice(0)) if (w.re.test(l)) w.resolve(l);
-    else waiters.push(w);
+    for (const w of waiters.splice(0))
+      if (w.re.test(l)) w.resolve(l);
+      else waiters.push(w);
   });
   return {
     proc,
@@ -44,7 +54,9 @@ function startChild(args: string[]): Child {
       if (seen) return Promise.resolve(seen);
       return new Promise((resolve, reject) => {
         waiters.push({ re, resolve });
-        proc.once("exit", (code) => reject(new Error(`gateway child exited (${code}) before "${re}": ${stderr.slice(-2000)}`)));
+        proc.once("exit", (code) =>
+          reject(new Error(`gateway child exited (${code}) before "${re}": ${stderr.slice(-2000)}`)),
+        );
       });
     },
   };
@@ -77,22 +89,50 @@ describe.each(brokers)("gateway processes over $name", (b) => {
   let gw: Gateway; // the test's own view of the same SQLite file (registrations, counts)
   const children: Child[] = [];
   const child = (extra: string[] = []) => {
-    const c = startChild(["--db", db, "--url", broker.url, "--protocol", String(broker.protocolVersion), "--share", broker.shared ? "gateways" : "none", ...extra]);
+    const c = startChild([
+      "--db",
+      db,
+      "--url",
+      broker.url,
+      "--protocol",
+      String(broker.protocolVersion),
+      "--share",
+      broker.shared ? "gateways" : "none",
+      ...extra,
+    ]);
     children.push(c);
     return c;
   };
   const device = async (n: number) => {
     const key = testKey(backend, n);
-    await gw.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(registrationBody(backend, key)) });
+    await gw.app.request("/v1/devices", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(registrationBody(backend, key)),
+    });
     const transport = mqttTransport({ url: broker.url, protocolVersion: broker.protocolVersion });
-    const client = createDeviceClient({ url: "http://unused.invalid", key, backend, storage: memoryStorage(), transport, retry: { attempts: 40, timeoutMs: 1500, baseDelayMs: 20, maxDelayMs: 100 } });
+    const client = createDeviceClient({
+      url: "http://unused.invalid",
+      key,
+      backend,
+      storage: memoryStorage(),
+      transport,
+      retry: { attempts: 40, timeoutMs: 1500, baseDelayMs: 20, maxDelayMs: 100 },
+    });
     return { key, client, transport };
   };
 
   beforeAll(async () => {
     broker = await b.start();
     db = join(mkdtempSync(join(tmpdir(), "mfi-mqtt-crash-")), "gateway.sqlite");
-    gw = await createGateway({ dbPath: db, storeOptions: { headCache: false }, backend, verifyWorkers: 0, maxClockSkewMs: null, rateLimit: false });
+    gw = await createGateway({
+      dbPath: db,
+      storeOptions: { headCache: false },
+      backend,
+      verifyWorkers: 0,
+      maxClockSkewMs: null,
+      rateLimit: false,
+    });
   }, 30_000);
   afterEach(async () => {
     for (const c of children.splice(0)) await stop(c);
@@ -110,7 +150,8 @@ describe.each(brokers)("gateway processes over $name", (b) => {
     try {
       await Promise.all(
         devices.map(async (d) => {
-          for (let i = 0; i < PER; i++) expect((await d.client.send({ ts: 1_700_000_000_000 + i * 1000, values: [i] })).status).toBe("accepted");
+          for (let i = 0; i < PER; i++)
+            expect((await d.client.send({ ts: 1_700_000_000_000 + i * 1000, values: [i] })).status).toBe("accepted");
         }),
       );
     } finally {
@@ -123,7 +164,8 @@ describe.each(brokers)("gateway processes over $name", (b) => {
     const answered = (c: Child) => c.lines.filter((l) => l.startsWith("answered ")).length;
     // a child logs after it published its answer: the last lines may trail the device's acks
     const total = devices.length * PER;
-    while (answered(g1) + answered(g2) < (broker.shared ? total : 2 * total)) await new Promise((r) => setTimeout(r, 20));
+    while (answered(g1) + answered(g2) < (broker.shared ? total : 2 * total))
+      await new Promise((r) => setTimeout(r, 20));
     if (broker.shared) {
       // each publish went to exactly one member of the group, and both members took part
       expect(answered(g1) + answered(g2)).toBe(devices.length * PER);
@@ -135,27 +177,38 @@ describe.each(brokers)("gateway processes over $name", (b) => {
     }
   }, 120_000);
 
-  it.each(["before", "after"])("a gateway killed -9 %s commit: the device republishes, the reading is stored once", async (when) => {
-    const hung = child(["--hang", when]);
-    await hung.waitFor(/^ready$/);
-    const d = await device(when === "before" ? 20 : 21);
-    try {
-      const sent = d.client.send({ ts: 1_700_000_000_000, values: [42] });
-      await hung.waitFor(when === "before" ? /^delivered$/ : /^committed$/);
-      await stop(hung);
-      expect((await gw.store.listReadings({ deviceId: d.key.deviceId, limit: 10 })).length).toBe(when === "before" ? 0 : 1);
-      const healthy = child();
-      await healthy.waitFor(/^ready$/);
-      const res = await sent;
-      expect(res.status).toBe("accepted");
-      const rows = await gw.store.listReadings({ deviceId: d.key.deviceId, limit: 10 });
-      expect(rows.map((r) => r.seq)).toEqual([1n]);
-      // the answer is the stored reading's ack (the original one when the killed gateway had committed it)
-      expect(res.status === "accepted" && res.acks[0]).toEqual({ deviceId: d.key.deviceId.toString(), seq: "1", hash: rows[0]!.hash.toString(), receivedAt: rows[0]!.receivedAt });
-      // killed after commit: the republish is a duplicate, answered 200 with the original ack; before: stored fresh (201)
-      expect((await healthy.waitFor(/^answered /)).split(" ")[1]).toBe(when === "after" ? "200" : "201");
-    } finally {
-      await d.transport.close();
-    }
-  }, 120_000);
+  it.each(["before", "after"])(
+    "a gateway killed -9 %s commit: the device republishes, the reading is stored once",
+    async (when) => {
+      const hung = child(["--hang", when]);
+      await hung.waitFor(/^ready$/);
+      const d = await device(when === "before" ? 20 : 21);
+      try {
+        const sent = d.client.send({ ts: 1_700_000_000_000, values: [42] });
+        await hung.waitFor(when === "before" ? /^delivered$/ : /^committed$/);
+        await stop(hung);
+        expect((await gw.store.listReadings({ deviceId: d.key.deviceId, limit: 10 })).length).toBe(
+          when === "before" ? 0 : 1,
+        );
+        const healthy = child();
+        await healthy.waitFor(/^ready$/);
+        const res = await sent;
+        expect(res.status).toBe("accepted");
+        const rows = await gw.store.listReadings({ deviceId: d.key.deviceId, limit: 10 });
+        expect(rows.map((r) => r.seq)).toEqual([1n]);
+        // the answer is the stored reading's ack (the original one when the killed gateway had committed it)
+        expect(res.status === "accepted" && res.acks[0]).toEqual({
+          deviceId: d.key.deviceId.toString(),
+          seq: "1",
+          hash: rows[0]!.hash.toString(),
+          receivedAt: rows[0]!.receivedAt,
+        });
+        // killed after commit: the republish is a duplicate, answered 200 with the original ack; before: stored fresh (201)
+        expect((await healthy.waitFor(/^answered /)).split(" ")[1]).toBe(when === "after" ? "200" : "201");
+      } finally {
+        await d.transport.close();
+      }
+    },
+    120_000,
+  );
 });

@@ -14,7 +14,14 @@ const arg = (name: string) => {
 const say = (line: string) => process.stdout.write(`${line}\n`);
 
 // Several of these processes append to one file: no per-process head cache (see OpenStoreOptions.headCache).
-const gw = await createGateway({ dbPath: arg("db")!, storeOptions: { headCache: false }, backend: await buildJsBackend(), verifyWorkers: 0, maxClockSkewMs: null, rateLimit: false });
+const gw = await createGateway({
+  dbPath: arg("db")!,
+  storeOptions: { headCache: false },
+  backend: await buildJsBackend(),
+  verifyWorkers: 0,
+  maxClockSkewMs: null,
+  rateLimit: false,
+});
 const hang = arg("hang");
 if (hang) {
   const store = gw.ingestContext.ingest.store;

@@ -4,7 +4,15 @@
  * device gets (ack or problem, on the response topic for MQTT) and that a refusal left the store unchanged.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ackTopic, buildJsBackend, createDeviceClient, memoryStorage, mqttTransport, readingsTopic, type EddsaBackend } from "../device-sdk/index.ts";
+import {
+  ackTopic,
+  buildJsBackend,
+  createDeviceClient,
+  memoryStorage,
+  mqttTransport,
+  readingsTopic,
+  type EddsaBackend,
+} from "../device-sdk/index.ts";
 import { createGateway, type Gateway } from "../gateway/index.ts";
 import { startMqttIngest, type MqttIngest } from "../gateway/mqtt/subscriber.ts";
 import { makeChain, registrationBody, testKey } from "../gateway/testing.ts";
@@ -21,7 +29,9 @@ interface Way {
   name: string;
   skip?: string;
   /** start what this way needs; returns how to post a raw payload (the readings array's JSON) for a device */
-  setup(gw: Gateway): Promise<{ post(deviceId: bigint, payload: string): Promise<Answer>; broker?: TestBroker; close(): Promise<void> }>;
+  setup(
+    gw: Gateway,
+  ): Promise<{ post(deviceId: bigint, payload: string): Promise<Answer>; broker?: TestBroker; close(): Promise<void> }>;
 }
 
 const http: Way = {
@@ -29,8 +39,16 @@ const http: Way = {
   async setup(gw) {
     return {
       async post(deviceId, payload) {
-        const res = await gw.app.request(`/v1/devices/${deviceId}/readings/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: `{"readings":${payload}}` });
-        return { status: res.status, body: (await res.json()) as Record<string, any>, contentType: res.headers.get("content-type") ?? "" };
+        const res = await gw.app.request(`/v1/devices/${deviceId}/readings/batch`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: `{"readings":${payload}}`,
+        });
+        return {
+          status: res.status,
+          body: (await res.json()) as Record<string, any>,
+          contentType: res.headers.get("content-type") ?? "",
+        };
       },
       close: async () => undefined,
     };
@@ -43,10 +61,16 @@ function mqttWay(name: string, start: () => Promise<TestBroker>, skip?: string):
     skip,
     async setup(gw) {
       const broker = await start();
-      const sub: MqttIngest = await startMqttIngest({ url: broker.url, ctx: gw.ingestContext, protocolVersion: broker.protocolVersion, shareGroup: broker.shared ? "gateways" : false });
+      const sub: MqttIngest = await startMqttIngest({
+        url: broker.url,
+        ctx: gw.ingestContext,
+        protocolVersion: broker.protocolVersion,
+        shareGroup: broker.shared ? "gateways" : false,
+      });
       return {
         broker,
-        post: (deviceId, payload) => publishRaw({ url: broker.url, protocolVersion: broker.protocolVersion, deviceId, payload }),
+        post: (deviceId, payload) =>
+          publishRaw({ url: broker.url, protocolVersion: broker.protocolVersion, deviceId, payload }),
         async close() {
           await sub.close();
           await broker.close();
@@ -56,7 +80,11 @@ function mqttWay(name: string, start: () => Promise<TestBroker>, skip?: string):
   };
 }
 
-const ways: Way[] = [http, mqttWay("MQTT 3.1.1 via aedes", startAedes), mqttWay("MQTT 5 via mosquitto", startMosquitto, mosquittoSkipReason)];
+const ways: Way[] = [
+  http,
+  mqttWay("MQTT 3.1.1 via aedes", startAedes),
+  mqttWay("MQTT 5 via mosquitto", startMosquitto, mosquittoSkipReason),
+];
 
 describe.each(ways)("ingest behaviour: $name", (way) => {
   if (way.skip) {
@@ -81,11 +109,23 @@ describe.each(ways)("ingest behaviour: $name", (way) => {
   }
 
   beforeAll(async () => {
-    gw = await createGateway({ dbPath: ":memory:", backend, verifyWorkers: 0, maxClockSkewMs: null, rateLimit: false, maxBodyBytes: MAX_BODY });
+    gw = await createGateway({
+      dbPath: ":memory:",
+      backend,
+      verifyWorkers: 0,
+      maxClockSkewMs: null,
+      rateLimit: false,
+      maxBodyBytes: MAX_BODY,
+    });
     io = await way.setup(gw);
     A = testKey(backend, 1);
     B = testKey(backend, 2);
-    for (const k of [A, B]) await gw.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: json(registrationBody(backend, k)) });
+    for (const k of [A, B])
+      await gw.app.request("/v1/devices", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: json(registrationBody(backend, k)),
+      });
     chainA = makeChain(backend, A, 2);
     chainB = makeChain(backend, B, 1);
   }, 30_000);
@@ -99,7 +139,12 @@ describe.each(ways)("ingest behaviour: $name", (way) => {
     expect(r.status).toBe(201);
     expect(r.body.acks).toHaveLength(1);
     const stored = (await gw.store.getReading(A.deviceId, 1n))!;
-    expect(r.body.acks[0]).toEqual({ deviceId: A.deviceId.toString(), seq: "1", hash: stored.hash.toString(), receivedAt: stored.receivedAt });
+    expect(r.body.acks[0]).toEqual({
+      deviceId: A.deviceId.toString(),
+      seq: "1",
+      hash: stored.hash.toString(),
+      receivedAt: stored.receivedAt,
+    });
   });
 
   it("duplicate: the original ack, nothing stored", async () => {
@@ -133,24 +178,48 @@ describe.each(ways)("ingest behaviour: $name", (way) => {
     await refused(B.deviceId, "[{]", 400);
   });
 
-  it.skipIf(way === http)("the device client over the MQTT transport: accepted after commit; a fork is a typed GatewayRejectedError", async () => {
-    const broker = io.broker!;
-    const C = testKey(backend, 3);
-    await gw.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: json(registrationBody(backend, C)) });
-    const transport = mqttTransport({ url: broker.url, protocolVersion: broker.protocolVersion });
-    const client = createDeviceClient({ url: "http://unused.invalid", key: C, backend, storage: memoryStorage(), transport, retry: { attempts: 3, timeoutMs: 2000 }, sleep: async () => undefined });
-    try {
-      const ok = await client.send({ ts: 1_700_000_000_000, values: [1, 2] });
-      expect(ok.status).toBe("accepted");
-      expect((await gw.store.lastReading(C.deviceId))!.seq).toBe(1n);
-      // A refusal comes back typed, like over HTTP.
-      const fwd = createDeviceClient({ url: "http://unused.invalid", key: C, backend, transport, retry: { attempts: 1, timeoutMs: 2000 } });
-      await expect(fwd.send({ ts: 1_700_000_000_000, values: [9] })).rejects.toMatchObject({ name: "GatewayRejectedError", status: 409 });
-      expect(await gw.store.countReadings()).toBeGreaterThan(0);
-    } finally {
-      await transport.close();
-    }
-  });
+  it.skipIf(way === http)(
+    "the device client over the MQTT transport: accepted after commit; a fork is a typed GatewayRejectedError",
+    async () => {
+      const broker = io.broker!;
+      const C = testKey(backend, 3);
+      await gw.app.request("/v1/devices", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: json(registrationBody(backend, C)),
+      });
+      const transport = mqttTransport({ url: broker.url, protocolVersion: broker.protocolVersion });
+      const client = createDeviceClient({
+        url: "http://unused.invalid",
+        key: C,
+        backend,
+        storage: memoryStorage(),
+        transport,
+        retry: { attempts: 3, timeoutMs: 2000 },
+        sleep: async () => undefined,
+      });
+      try {
+        const ok = await client.send({ ts: 1_700_000_000_000, values: [1, 2] });
+        expect(ok.status).toBe("accepted");
+        expect((await gw.store.lastReading(C.deviceId))!.seq).toBe(1n);
+        // A refusal comes back typed, like over HTTP.
+        const fwd = createDeviceClient({
+          url: "http://unused.invalid",
+          key: C,
+          backend,
+          transport,
+          retry: { attempts: 1, timeoutMs: 2000 },
+        });
+        await expect(fwd.send({ ts: 1_700_000_000_000, values: [9] })).rejects.toMatchObject({
+          name: "GatewayRejectedError",
+          status: 409,
+        });
+        expect(await gw.store.countReadings()).toBeGreaterThan(0);
+      } finally {
+        await transport.close();
+      }
+    },
+  );
 
   it.skipIf(way === http)("answers only inside the device's own acks subtree", async () => {
     const { subscribeOnce } = await import("../gateway/testing.ts");
@@ -158,7 +227,14 @@ describe.each(ways)("ingest behaviour: $name", (way) => {
     // A response topic in another device's acks must get no answer (and the message is still ingested).
     if (broker.protocolVersion !== 5) return;
     const heard = subscribeOnce({ url: broker.url, filter: ackTopic(B.deviceId, "#"), ms: 1500 });
-    await publishRaw({ url: broker.url, protocolVersion: 5, deviceId: A.deviceId, payload: json(chainA.wire.slice(0, 1)), responseTopic: ackTopic(B.deviceId, "x"), expectAnswer: false });
+    await publishRaw({
+      url: broker.url,
+      protocolVersion: 5,
+      deviceId: A.deviceId,
+      payload: json(chainA.wire.slice(0, 1)),
+      responseTopic: ackTopic(B.deviceId, "x"),
+      expectAnswer: false,
+    });
     expect(await heard).toBeUndefined();
     expect(readingsTopic(A.deviceId)).toContain(A.deviceId.toString());
   });

@@ -19,6 +19,12 @@ export async function prodLikeKeys(name: string, buildDir: string): Promise<void
   cpSync(dev.dir, prod.dir, { recursive: true });
   await snarkjs.zKey.contribute(dev.zkey, prod.zkey, "test operator", randomBytes(64).toString("hex"));
   writeFileSync(prod.vkey, JSON.stringify(await snarkjs.zKey.exportVerificationKey(prod.zkey), null, 1) + "\n");
-  writeFileSync(prod.solidity, (await solidityVerifier(prod.zkey, name)).replace(/\/\/ DEV KEYS[^\n]*\n/, "// Test keys: dev keys plus one random phase-2 contribution.\n"));
+  writeFileSync(
+    prod.solidity,
+    (await solidityVerifier(prod.zkey, name)).replace(
+      /\/\/ DEV KEYS[^\n]*\n/,
+      "// Test keys: dev keys plus one random phase-2 contribution.\n",
+    ),
+  );
   writeFileSync(join(prod.dir, "manifest.json"), JSON.stringify({ name, insecureDevSetup: false }) + "\n");
 }

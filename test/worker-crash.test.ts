@@ -18,7 +18,21 @@ const children: ChildProcess[] = [];
 function startWorkerProcess(onEvent: (e: { type: string; state?: string }) => void): ChildProcess {
   const child = spawn(
     process.execPath,
-    ["--import", "./cli/register.mjs", "worker/main.ts", "--db", join(net.dir, "machinefi.sqlite"), "--rpc", net.rpcUrl, "--manifest", join(net.dir, "deployments", `${net.chainId}.json`), "--epoch-ms", String(EPOCH), "--grace-ms", "0"],
+    [
+      "--import",
+      "./cli/register.mjs",
+      "worker/main.ts",
+      "--db",
+      join(net.dir, "machinefi.sqlite"),
+      "--rpc",
+      net.rpcUrl,
+      "--manifest",
+      join(net.dir, "deployments", `${net.chainId}.json`),
+      "--epoch-ms",
+      String(EPOCH),
+      "--grace-ms",
+      "0",
+    ],
     { env: { ...process.env, MFI_PRIVATE_KEY: net.keys[1] }, stdio: ["ignore", "pipe", "inherit"] },
   );
   children.push(child);
@@ -39,14 +53,23 @@ function startWorkerProcess(onEvent: (e: { type: string; state?: string }) => vo
   return child;
 }
 
-const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
+const exited = (c: ChildProcess) =>
+  new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once("exit", () => r())));
 
 beforeAll(async () => {
   let devices: HistoricalDevnet["devices"];
-  ({ net, base, devices } = await startHistoricalDevnet({ epochMs: EPOCH, devices: 2, owner: () => 0, applets: ["energy-sum"] }));
+  ({ net, base, devices } = await startHistoricalDevnet({
+    epochMs: EPOCH,
+    devices: 2,
+    owner: () => 0,
+    applets: ["energy-sum"],
+  }));
   for (const [d, { client }] of devices.entries()) {
     // Two epochs of readings, then one signed reading after them.
-    const inputs = [0, 3000, 6000, EPOCH + 1000, EPOCH + 4000].map((t, j) => ({ ts: base + t, values: [BigInt(10 + j + d)] }));
+    const inputs = [0, 3000, 6000, EPOCH + 1000, EPOCH + 4000].map((t, j) => ({
+      ts: base + t,
+      values: [BigInt(10 + j + d)],
+    }));
     await client.sendBatch(inputs);
     await client.sendBatch([{ ts: base + 2 * EPOCH + 500, values: [1n] }]);
   }
@@ -73,7 +96,7 @@ describe("worker crash safety", () => {
     w3.kill("SIGTERM");
     await exited(w3);
 
-    const claims = (await net.store.worker.listClaims(100));
+    const claims = await net.store.worker.listClaims(100);
     const paid = claims.filter((c) => c.state === "paid");
     expect(paid.length).toBe(4);
     expect(claims).toHaveLength(4);

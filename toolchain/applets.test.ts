@@ -9,7 +9,10 @@ import { ManifestError } from "./errors.ts";
 function manifestDir(extra: Record<string, unknown>): string {
   const dir = join(mkdtempSync(join(tmpdir(), "mfi-manifest-")), "probe");
   mkdirSync(dir);
-  writeFileSync(join(dir, "applet.json"), JSON.stringify({ name: "probe", reducer: "sum", rewardPerUnit: "1", description: "d", ...extra }));
+  writeFileSync(
+    join(dir, "applet.json"),
+    JSON.stringify({ name: "probe", reducer: "sum", rewardPerUnit: "1", description: "d", ...extra }),
+  );
   return dir;
 }
 

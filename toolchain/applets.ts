@@ -23,7 +23,12 @@ export const manifestSchema = z.object({
    * Length of the applet's epochs, fixed on L1 at registration (default one hour, DEFAULT_EPOCH_LENGTH_MS): only
    * these windows are paid. A devnet's `--epoch-ms` overrides it for the devnet's own applets.
    */
-  epochLengthMs: z.number().int().min(1).max(2 ** 32 - 1).optional(),
+  epochLengthMs: z
+    .number()
+    .int()
+    .min(1)
+    .max(2 ** 32 - 1)
+    .optional(),
   description: z.string(),
 });
 export type AppletManifest = z.infer<typeof manifestSchema>;
@@ -41,7 +46,10 @@ export interface AppletEntry {
 
 export function loadAppletManifest(dir: string): AppletManifest {
   const file = join(resolve(dir), "applet.json");
-  if (!existsSync(file)) throw new ManifestError(`no applet.json in ${dir}`, { details: "each applet folder holds applet.json: { name, reducer, param?, rewardPerUnit, description }" });
+  if (!existsSync(file))
+    throw new ManifestError(`no applet.json in ${dir}`, {
+      details: "each applet folder holds applet.json: { name, reducer, param?, rewardPerUnit, description }",
+    });
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(file, "utf8"));
@@ -49,16 +57,27 @@ export function loadAppletManifest(dir: string): AppletManifest {
     throw new ManifestError(`${file} is not valid JSON`, { cause: err });
   }
   const parsed = manifestSchema.safeParse(raw);
-  if (!parsed.success) throw new ManifestError(`${file} is not a valid applet manifest`, { details: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ") });
-  if (parsed.data.name !== basename(resolve(dir))) throw new ManifestError(`${file}: name "${parsed.data.name}" must match the folder name`);
-  if (parsed.data.reducer === "count_above" && parsed.data.param === undefined) throw new ManifestError(`${file}: reducer count_above needs a param (the threshold)`);
+  if (!parsed.success)
+    throw new ManifestError(`${file} is not a valid applet manifest`, {
+      details: parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; "),
+    });
+  if (parsed.data.name !== basename(resolve(dir)))
+    throw new ManifestError(`${file}: name "${parsed.data.name}" must match the folder name`);
+  if (parsed.data.reducer === "count_above" && parsed.data.param === undefined)
+    throw new ManifestError(`${file}: reducer count_above needs a param (the threshold)`);
   return parsed.data;
 }
 
 /** The applet in a project folder outside applets/ (made by `mfi init`): it builds into <dir>/build/<name>.wasm. */
 export function appletEntryAt(dir: string): AppletEntry {
   const manifest = loadAppletManifest(dir);
-  return { name: manifest.name, dir, manifest, wasmPath: join(dir, "build", `${manifest.name}.wasm`), entry: join(dir, "assembly", "index.ts") };
+  return {
+    name: manifest.name,
+    dir,
+    manifest,
+    wasmPath: join(dir, "build", `${manifest.name}.wasm`),
+    entry: join(dir, "assembly", "index.ts"),
+  };
 }
 
 /** Every applet folder (one with applet.json and assembly/index.ts) under applets/, by name. */
@@ -69,7 +88,13 @@ export function listApplets(root: string = APPLETS_DIR): AppletEntry[] {
     .sort()
     .map((name) => {
       const dir = join(root, name);
-      return { name, dir, manifest: loadAppletManifest(dir), wasmPath: join(APPLET_BUILD_DIR, `${name}.wasm`), entry: join(dir, "assembly", "index.ts") };
+      return {
+        name,
+        dir,
+        manifest: loadAppletManifest(dir),
+        wasmPath: join(APPLET_BUILD_DIR, `${name}.wasm`),
+        entry: join(dir, "assembly", "index.ts"),
+      };
     });
 }
 
@@ -82,7 +107,12 @@ export function manifestConfig(m: AppletManifest): Uint8Array {
  * The tier-1 reducer in plain TypeScript, over values[0] of each device's readings inside the epoch: what the
  * circuit proves and what the applet must claim. A device with no reading in the epoch has no claim.
  */
-export function referenceClaims(reducer: Reducer, param: bigint | undefined, readings: readonly AppletReading[], epoch?: InputEpoch): Map<bigint, bigint> {
+export function referenceClaims(
+  reducer: Reducer,
+  param: bigint | undefined,
+  readings: readonly AppletReading[],
+  epoch?: InputEpoch,
+): Map<bigint, bigint> {
   const byDevice = new Map<bigint, bigint[]>();
   for (const r of readings) {
     if (epoch && (r.ts < epoch.startMs || r.ts >= epoch.startMs + epoch.lengthMs)) continue;

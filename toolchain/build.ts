@@ -24,9 +24,14 @@ function filesUnder(dir: string): string[] {
 
 function sourceHash(appletDir: string): string {
   const h = createHash("sha256");
-  const ascVersion = JSON.parse(readFileSync(join(REPO_ROOT, "node_modules/assemblyscript/package.json"), "utf8")).version as string;
+  const ascVersion = JSON.parse(readFileSync(join(REPO_ROOT, "node_modules/assemblyscript/package.json"), "utf8"))
+    .version as string;
   h.update(`asc ${ascVersion}\n`);
-  for (const f of [ASCONFIG, ...filesUnder(join(APPLETS_DIR, "sdk", "assembly")), ...filesUnder(join(appletDir, "assembly"))]) {
+  for (const f of [
+    ASCONFIG,
+    ...filesUnder(join(APPLETS_DIR, "sdk", "assembly")),
+    ...filesUnder(join(appletDir, "assembly")),
+  ]) {
     h.update(relative(REPO_ROOT, f) + "\n").update(readFileSync(f));
   }
   return h.digest("hex");
@@ -40,7 +45,10 @@ export async function buildApplets(
   opts: { names?: string[]; dirs?: string[]; force?: boolean; log?: (m: string) => void } = {},
 ): Promise<{ name: string; wasmPath: string; built: boolean }[]> {
   const log = opts.log ?? (() => {});
-  const named = opts.dirs?.length && !opts.names?.length ? [] : listApplets().filter((a) => !opts.names?.length || opts.names.includes(a.name));
+  const named =
+    opts.dirs?.length && !opts.names?.length
+      ? []
+      : listApplets().filter((a) => !opts.names?.length || opts.names.includes(a.name));
   const out = [];
   for (const a of [...named, ...(opts.dirs ?? []).map((d) => appletEntryAt(resolve(d)))]) {
     const buildDir = dirname(a.wasmPath);

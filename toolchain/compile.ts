@@ -31,7 +31,18 @@ export async function compileApplet(opts: CompileOptions): Promise<{ wasm: Uint8
   let wasm: Uint8Array | undefined;
   let text: string | undefined;
   const errors: string[] = [];
-  const args = [entry, SDK_ABORT, "--baseDir", REPO_ROOT, "--config", relative(REPO_ROOT, ASCONFIG), "--outFile", "out.wasm", ...(opts.text ? ["--textFile", "out.wat"] : []), "--noColors"];
+  const args = [
+    entry,
+    SDK_ABORT,
+    "--baseDir",
+    REPO_ROOT,
+    "--config",
+    relative(REPO_ROOT, ASCONFIG),
+    "--outFile",
+    "out.wasm",
+    ...(opts.text ? ["--textFile", "out.wat"] : []),
+    "--noColors",
+  ];
   const { error } = await asc.main(args, {
     readFile: (file: string, baseDir: string) => {
       const path = resolve(baseDir, file);
@@ -52,7 +63,10 @@ export async function compileApplet(opts: CompileOptions): Promise<{ wasm: Uint8
   });
   // asc resolves relative to the process cwd, so it must run from the repository root.
   if (error || !wasm) {
-    throw new CompileError(`asc could not compile ${opts.entry ?? "the applet source"}`, { details: errors.join("").trim() || error?.message, cause: error ?? undefined });
+    throw new CompileError(`asc could not compile ${opts.entry ?? "the applet source"}`, {
+      details: errors.join("").trim() || error?.message,
+      cause: error ?? undefined,
+    });
   }
   return { wasm: new Uint8Array(wasm), text };
 }

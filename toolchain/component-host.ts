@@ -38,7 +38,8 @@ export function componentHost(store: Store): AppletHostImports {
     return leToU256(d).toString();
   };
   const key = (k: Uint8Array, what: string) => {
-    if (k.length === 0 || k.length > MAX_STATE_KEY_BYTES) throw new HostTrap(Trap.HostError, `${what}: key length ${k.length} must be in [1, ${MAX_STATE_KEY_BYTES}]`);
+    if (k.length === 0 || k.length > MAX_STATE_KEY_BYTES)
+      throw new HostTrap(Trap.HostError, `${what}: key length ${k.length} must be in [1, ${MAX_STATE_KEY_BYTES}]`);
     return toHex(k);
   };
   return {
@@ -50,7 +51,11 @@ export function componentHost(store: Store): AppletHostImports {
       return v ? [v.length, v.slice(0, cap)] : undefined;
     },
     stateSet: (d, k, value) => {
-      if (value && value.length > MAX_STATE_VALUE_BYTES) throw new HostTrap(Trap.HostError, `state-set: value of ${value.length} bytes is above the limit of ${MAX_STATE_VALUE_BYTES}`);
+      if (value && value.length > MAX_STATE_VALUE_BYTES)
+        throw new HostTrap(
+          Trap.HostError,
+          `state-set: value of ${value.length} bytes is above the limit of ${MAX_STATE_VALUE_BYTES}`,
+        );
       store.state.set(device(d, "state-set"), key(k, "state-set"), value ? value.slice() : null);
     },
     emit: (record) => journal(JOURNAL_KIND.record, record.slice()),
@@ -64,7 +69,11 @@ export function componentHost(store: Store): AppletHostImports {
         if (err instanceof JournalLimitExceeded) throw new HostTrap(Trap.HostError, err.message);
         throw err;
       }
-      if (!fresh) throw new HostTrap(Trap.HostError, `claim: device ${leToU256(id)} already has a claim in this run (one claim per device per epoch)`);
+      if (!fresh)
+        throw new HostTrap(
+          Trap.HostError,
+          `claim: device ${leToU256(id)} already has a claim in this run (one claim per device per epoch)`,
+        );
     },
     random: () => store.nextRandom(),
     abort: (msg) => {

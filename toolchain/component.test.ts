@@ -31,7 +31,12 @@ type Run = () => void;
 async function loadComponent(name: string, wasm: Uint8Array): Promise<(store: Store) => Promise<Run>> {
   const component = await componentize({ wasm });
   const { transpile } = await import("@bytecodealliance/jco");
-  const { files, imports, exports } = await transpile(component, { name: "applet", instantiation: "async", noTypescript: true, quiet: true });
+  const { files, imports, exports } = await transpile(component, {
+    name: "applet",
+    instantiation: "async",
+    noTypescript: true,
+    quiet: true,
+  });
   expect(imports).toEqual(["mfi:applet/host"]);
   expect(exports).toEqual([["run", "function"]]);
   const dir = join(work, name);
@@ -40,13 +45,26 @@ async function loadComponent(name: string, wasm: Uint8Array): Promise<(store: St
     writeFileSync(join(dir, file), bytes);
   }
   const js = (await import(pathToFileURL(join(dir, "applet.js")).href)) as {
-    instantiate(getCore: (path: string) => Promise<WebAssembly.Module>, imports: Record<string, unknown>): Promise<{ run: Run }>;
+    instantiate(
+      getCore: (path: string) => Promise<WebAssembly.Module>,
+      imports: Record<string, unknown>,
+    ): Promise<{ run: Run }>;
   };
-  return async (store) => (await js.instantiate((p) => WebAssembly.compile(readFileSync(join(dir, p))), { "mfi:applet/host": componentHost(store) })).run;
+  return async (store) =>
+    (
+      await js.instantiate((p) => WebAssembly.compile(readFileSync(join(dir, p))), {
+        "mfi:applet/host": componentHost(store),
+      })
+    ).run;
 }
 
 /** One component run on exactly the input bytes a core run gets. */
-async function runBoth(instantiate: (store: Store) => Promise<Run>, wasm: Uint8Array, input: Uint8Array, state: AppletState = {}) {
+async function runBoth(
+  instantiate: (store: Store) => Promise<Run>,
+  wasm: Uint8Array,
+  input: Uint8Array,
+  state: AppletState = {},
+) {
   const core = runModule(engine, engine.compile(wasm), { input, state });
   const store = new Store(engine, { input, state });
   (await instantiate(store))();
@@ -118,7 +136,10 @@ describe("applet as a Wasm component (jco)", () => {
   }, 120_000);
 
   it("an abort reaches the JS host as AppletAbort with its message", async () => {
-    const wasm = appletWat({ extra: `(data (i32.const 0) "bad input")`, main: `(call $abort (i32.const 0) (i32.const 9))` });
+    const wasm = appletWat({
+      extra: `(data (i32.const 0) "bad input")`,
+      main: `(call $abort (i32.const 0) (i32.const 9))`,
+    });
     const instantiate = await loadComponent("abort", wasm);
     const run = await instantiate(new Store(engine, { input: new Uint8Array(0) }));
     let caught: unknown;

@@ -31,7 +31,11 @@ export const WIT_WORLD = "applet";
 export const HOST_INTERFACE = "mfi:applet/host@0.1.0";
 export const RUN_EXPORT = "run";
 
-const FEATURES = binaryen.Features.MutableGlobals | binaryen.Features.SignExt | binaryen.Features.BulkMemory | binaryen.Features.BulkMemoryOpt;
+const FEATURES =
+  binaryen.Features.MutableGlobals |
+  binaryen.Features.SignExt |
+  binaryen.Features.BulkMemory |
+  binaryen.Features.BulkMemoryOpt;
 const { i32, i64, none } = binaryen;
 
 /** The adapted core module (WIT imports, `run` and `cabi_realloc` exports), before jco embeds the world. */
@@ -51,7 +55,14 @@ export function adaptCoreModule(wasm: Uint8Array): Uint8Array {
     const p = (i: number) => m.local.get(i, i32);
     const lg = (i: number, t = i32) => m.local.get(i, t);
     /** Borrow 16 bytes at `a` for a return area: save, call, read, restore (locals s0, s1 are i64). */
-    const borrow = (a: number, s0: number, s1: number, call: binaryen.ExpressionRef, read: binaryen.ExpressionRef[], result: binaryen.ExpressionRef | null) => [
+    const borrow = (
+      a: number,
+      s0: number,
+      s1: number,
+      call: binaryen.ExpressionRef,
+      read: binaryen.ExpressionRef[],
+      result: binaryen.ExpressionRef | null,
+    ) => [
       m.local.set(s0, m.i64.load(0, 8, lg(a))),
       m.local.set(s1, m.i64.load(8, 8, lg(a))),
       call,
@@ -63,7 +74,14 @@ export function adaptCoreModule(wasm: Uint8Array): Uint8Array {
     ];
     /** a = dst >= 16 ? 0 : align16(dst + len): 16 bytes that do not overlap the destination buffer. */
     const returnArea = (a: number, dst: number, len: number) =>
-      m.local.set(a, m.select(m.i32.ge_u(p(dst), m.i32.const(16)), m.i32.const(0), m.i32.and(m.i32.add(m.i32.add(p(dst), p(len)), m.i32.const(15)), m.i32.const(-16))));
+      m.local.set(
+        a,
+        m.select(
+          m.i32.ge_u(p(dst), m.i32.const(16)),
+          m.i32.const(0),
+          m.i32.and(m.i32.add(m.i32.add(p(dst), p(len)), m.i32.const(15)), m.i32.const(-16)),
+        ),
+      );
     const lend = (dst: number, cap: number) => [m.global.set(dstG, p(dst)), m.global.set(capG, p(cap))];
 
     const bodies: Record<ImportName, () => { vars: number[]; body: binaryen.ExpressionRef }> = {
@@ -75,7 +93,14 @@ export function adaptCoreModule(wasm: Uint8Array): Uint8Array {
         body: m.block(null, [
           ...lend(0, 2),
           returnArea(3, 0, 2),
-          ...borrow(3, 4, 5, m.call(wit("input_read", [i32, i32, i32], none), [p(1), p(2), p(3)], none), [m.local.set(6, m.i32.load(4, 4, p(3)))], p(6)),
+          ...borrow(
+            3,
+            4,
+            5,
+            m.call(wit("input_read", [i32, i32, i32], none), [p(1), p(2), p(3)], none),
+            [m.local.set(6, m.i32.load(4, 4, p(3)))],
+            p(6),
+          ),
         ]),
       }),
       // (device, keyPtr, keyLen, dst, cap) -> len | -1; WIT state-get(device, key, cap) -> option<tuple<u32, list<u8>>>.
@@ -85,8 +110,14 @@ export function adaptCoreModule(wasm: Uint8Array): Uint8Array {
           ...lend(3, 4),
           returnArea(5, 3, 4),
           ...borrow(
-            5, 6, 7,
-            m.call(wit("state_get", [i32, i32, i32, i32, i32, i32], none), [p(0), m.i32.const(32), p(1), p(2), p(4), p(5)], none),
+            5,
+            6,
+            7,
+            m.call(
+              wit("state_get", [i32, i32, i32, i32, i32, i32], none),
+              [p(0), m.i32.const(32), p(1), p(2), p(4), p(5)],
+              none,
+            ),
             [m.local.set(8, m.select(m.i32.load8_u(0, 1, p(5)), m.i32.load(4, 4, p(5)), m.i32.const(-1)))],
             p(8),
           ),
@@ -99,15 +130,29 @@ export function adaptCoreModule(wasm: Uint8Array): Uint8Array {
           vars: [],
           body: m.call(
             wit("state_set", [i32, i32, i32, i32, i32, i32, i32], none),
-            [p(0), m.i32.const(32), p(1), p(2), m.select(del(), m.i32.const(0), m.i32.const(1)), p(3), m.select(del(), m.i32.const(0), p(4))],
+            [
+              p(0),
+              m.i32.const(32),
+              p(1),
+              p(2),
+              m.select(del(), m.i32.const(0), m.i32.const(1)),
+              p(3),
+              m.select(del(), m.i32.const(0), p(4)),
+            ],
             none,
           ),
         };
       },
       emit: () => ({ vars: [], body: m.call(wit("emit", [i32, i32], none), [p(0), p(1)], none) }),
-      claim: () => ({ vars: [], body: m.call(wit("claim", [i32, i32, i64], none), [p(0), m.i32.const(32), lg(1, i64)], none) }),
+      claim: () => ({
+        vars: [],
+        body: m.call(wit("claim", [i32, i32, i64], none), [p(0), m.i32.const(32), lg(1, i64)], none),
+      }),
       random: () => ({ vars: [], body: m.call(wit("random", [], i64), [], i64) }),
-      abort: () => ({ vars: [], body: m.block(null, [m.call(wit("abort", [i32, i32], none), [p(0), p(1)], none), m.unreachable()]) }),
+      abort: () => ({
+        vars: [],
+        body: m.block(null, [m.call(wit("abort", [i32, i32], none), [p(0), p(1)], none), m.unreachable()]),
+      }),
     };
 
     // Replace every mfi.* import by a defined function of the same internal name, so call sites stay as they are.
@@ -145,10 +190,17 @@ export function adaptCoreModule(wasm: Uint8Array): Uint8Array {
     const entry = exportsOf.get(ENTRY_EXPORT)!;
     const init = info.hasInit ? exportsOf.get(INIT_EXPORT) : undefined;
     for (const name of exportsOf.keys()) if (name !== MEMORY_EXPORT) m.removeExport(name);
-    m.addFunction("__mfi_run", none, none, [], m.block(null, [...(init ? [m.call(init, [], none)] : []), m.call(entry, [], none)]));
+    m.addFunction(
+      "__mfi_run",
+      none,
+      none,
+      [],
+      m.block(null, [...(init ? [m.call(init, [], none)] : []), m.call(entry, [], none)]),
+    );
     m.addFunctionExport("__mfi_run", RUN_EXPORT);
     m.addFunctionExport("cabi_realloc", "cabi_realloc");
-    if (!m.validate()) throw new ComponentError("the adapted core module did not validate (a bug in toolchain/component.ts)");
+    if (!m.validate())
+      throw new ComponentError("the adapted core module did not validate (a bug in toolchain/component.ts)");
     return m.emitBinary();
   } finally {
     m.dispose();
@@ -160,9 +212,16 @@ export async function componentize(opts: { wasm: Uint8Array }): Promise<Uint8Arr
   const core = adaptCoreModule(opts.wasm);
   const { componentEmbed, componentNew } = await import("@bytecodealliance/jco");
   try {
-    const embedded = await componentEmbed({ binary: core, witSource: readFileSync(WIT_PATH, "utf8"), world: WIT_WORLD });
+    const embedded = await componentEmbed({
+      binary: core,
+      witSource: readFileSync(WIT_PATH, "utf8"),
+      world: WIT_WORLD,
+    });
     return await componentNew(embedded);
   } catch (err) {
-    throw new ComponentError("jco could not make a component of the adapted applet", { cause: err, details: String((err as Error)?.message ?? err) });
+    throw new ComponentError("jco could not make a component of the adapted applet", {
+      cause: err,
+      details: String((err as Error)?.message ?? err),
+    });
   }
 }

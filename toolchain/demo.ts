@@ -28,15 +28,21 @@ export function runAppletFixtures(opts: { log?: (line: string) => void; engine?:
   for (const a of listApplets()) {
     const module = engine.compile(loadBuiltApplet(a.name));
     log(`\n▶ ${a.name} — ${a.manifest.description}`);
-    log(`  imageId ${module.imageId}  reducer ${a.manifest.reducer}${a.manifest.param !== undefined ? `(${a.manifest.param})` : ""}`);
+    log(
+      `  imageId ${module.imageId}  reducer ${a.manifest.reducer}${a.manifest.param !== undefined ? `(${a.manifest.param})` : ""}`,
+    );
     let state: AppletState = {};
-    const fixtures = readdirSync(join(a.dir, "fixtures")).filter((f) => f.endsWith(".json")).sort();
+    const fixtures = readdirSync(join(a.dir, "fixtures"))
+      .filter((f) => f.endsWith(".json"))
+      .sort();
     for (const f of fixtures) {
       const readings = parseReadingsJson(readFileSync(join(a.dir, "fixtures", f), "utf8"), f);
       const r = runModule(engine, module, { readings, config: manifestConfig(a.manifest), state });
       const j = decodeJournal(r.journal);
       state = r.state;
-      log(`  ${f}: ${readings.length} readings → ${j.claims.length} claims, fuel ${r.fuelUsed}${r.trap ? `, TRAP ${r.trap.kind}: ${r.trap.message}` : ""}`);
+      log(
+        `  ${f}: ${readings.length} readings → ${j.claims.length} claims, fuel ${r.fuelUsed}${r.trap ? `, TRAP ${r.trap.kind}: ${r.trap.message}` : ""}`,
+      );
       for (const c of j.claims) log(`    claim device ${short(c.deviceId)} output ${c.output}`);
       for (const l of j.logs) log(`    log    ${l}`);
       for (const rec of j.records) log(`    record ${new TextDecoder().decode(rec)}`);

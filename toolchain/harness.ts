@@ -55,6 +55,9 @@ export async function runApplet(opts: RunAppletOptions): Promise<AppletRunResult
 /** The built Wasm of applets/<name> (run `npm run build:applets` first; `npm test` does). */
 export function loadBuiltApplet(name: string): Uint8Array {
   const file = join(APPLET_BUILD_DIR, `${name}.wasm`);
-  if (!existsSync(file)) throw new RuntimeInputError(`applet ${name} is not built (${file} is missing)`, { details: "run `npm run build:applets`" });
+  if (!existsSync(file))
+    throw new RuntimeInputError(`applet ${name} is not built (${file} is missing)`, {
+      details: "run `npm run build:applets`",
+    });
   return new Uint8Array(readFileSync(file));
 }

@@ -25,5 +25,13 @@ export { buildApplets } from "./build.ts";
 export { runApplet, loadBuiltApplet, type RunAppletOptions, type AppletRunResult } from "./harness.ts";
 export { parseReadingsJson, toJsonText, readingsFileSchema } from "./readings-json.ts";
 export { runAppletFixtures, type DemoRun } from "./demo.ts";
-export { componentize, adaptCoreModule, ComponentError, WIT_PATH, WIT_WORLD, HOST_INTERFACE, RUN_EXPORT } from "./component.ts";
+export {
+  componentize,
+  adaptCoreModule,
+  ComponentError,
+  WIT_PATH,
+  WIT_WORLD,
+  HOST_INTERFACE,
+  RUN_EXPORT,
+} from "./component.ts";
 export { componentHost, type AppletHostImports } from "./component-host.ts";

@@ -19,7 +19,8 @@ export function contractsChainPort(client: MachinefiClient, opts: { confirmTimeo
     for (const log of r.logs) {
       if (log.address.toLowerCase() !== client.manifest.contracts.PayoutVault.toLowerCase()) continue;
       const parsed = vault.interface.parseLog(log);
-      if (parsed?.name === "ClaimPaid") return { status: "paid", reward: parsed.args.getValue("reward") as bigint, gasUsed: r.gasUsed };
+      if (parsed?.name === "ClaimPaid")
+        return { status: "paid", reward: parsed.args.getValue("reward") as bigint, gasUsed: r.gasUsed };
     }
     return { status: "paid", gasUsed: r.gasUsed };
   }
@@ -35,7 +36,8 @@ export function contractsChainPort(client: MachinefiClient, opts: { confirmTimeo
           return { txHash: tx.hash };
         } catch (err) {
           const e = toContractsError(err, "claim");
-          if (e instanceof ContractRevertedError && e.errorName === "PayoutVault__AlreadyClaimed") throw new AlreadyClaimedError(c, { cause: e });
+          if (e instanceof ContractRevertedError && e.errorName === "PayoutVault__AlreadyClaimed")
+            throw new AlreadyClaimedError(c, { cause: e });
           throw e;
         }
       };
@@ -64,7 +66,11 @@ export function contractsChainPort(client: MachinefiClient, opts: { confirmTimeo
  * block mined between that lookup and the subscription is never announced and the next block comes only with our
  * next claim, which waits for this one: submissions stalled for the whole timeout (seen on the devnet under load).
  */
-async function pollReceipt(client: MachinefiClient, txHash: string, timeoutMs: number): Promise<TransactionReceipt | null> {
+async function pollReceipt(
+  client: MachinefiClient,
+  txHash: string,
+  timeoutMs: number,
+): Promise<TransactionReceipt | null> {
   const until = Date.now() + timeoutMs;
   for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
     const r = await client.provider.getTransactionReceipt(txHash);

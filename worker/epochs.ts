@@ -4,7 +4,14 @@
  */
 import { packEpoch, type EpochWindow } from "../device-sdk/index.ts";
 
-export function closableEpochs(cursorMs: number, nowMs: number, epochMs: number, graceMs: number, max = 1000, genesisMs = 0): EpochWindow[] {
+export function closableEpochs(
+  cursorMs: number,
+  nowMs: number,
+  epochMs: number,
+  graceMs: number,
+  max = 1000,
+  genesisMs = 0,
+): EpochWindow[] {
   const out: EpochWindow[] = [];
   let start = alignToSchedule(cursorMs, epochMs, genesisMs);
   while (start + epochMs + graceMs <= nowMs && out.length < max) {

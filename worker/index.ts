@@ -6,7 +6,17 @@
  */
 export { startWorker, type WorkerConfig, type RunningWorker } from "./start.ts";
 export { EpochWorker, type WorkerEvent, type WorkerOptions } from "./worker.ts";
-export type { AppletSpec, ChainPort, PaidResult, ProveArgs, ProvePort, ProvedClaim, Reducer, RunOutcome, RunPort } from "./ports.ts";
+export type {
+  AppletSpec,
+  ChainPort,
+  PaidResult,
+  ProveArgs,
+  ProvePort,
+  ProvedClaim,
+  Reducer,
+  RunOutcome,
+  RunPort,
+} from "./ports.ts";
 export { contractsChainPort } from "./chain-port.ts";
 export { circuitsProvePort, type ProverHandle } from "./prover-port.ts";
 export { runtimeRunPort, encodeState, decodeState } from "./runtime-port.ts";

@@ -22,7 +22,9 @@ const { values } = parseArgs({
 const key = process.env.MFI_PRIVATE_KEY;
 const { db: dbFile } = values;
 if (!dbFile || !values.rpc || !values.manifest || !key) {
-  console.error("usage: MFI_PRIVATE_KEY=0x… tsx worker/main.ts --db <sqlite file> --rpc <url> --manifest <deployment json> [--epoch-ms N] [--grace-ms N]");
+  console.error(
+    "usage: MFI_PRIVATE_KEY=0x… tsx worker/main.ts --db <sqlite file> --rpc <url> --manifest <deployment json> [--epoch-ms N] [--grace-ms N]",
+  );
   process.exit(2);
 }
 const manifest = JSON.parse(readFileSync(values.manifest, "utf8")) as DeploymentManifest;

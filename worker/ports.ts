@@ -9,7 +9,13 @@ import type { AppletSpec, ClaimCalldata, DeviceRecord, RunOutcome, StoredReading
 
 export type { AppletSpec, Reducer, RunOutcome } from "../store/index.ts";
 
-export type RunPort = (args: { applet: AppletSpec; epoch: EpochWindow; deviceId: bigint; readings: StoredReading[]; state: Uint8Array | undefined }) => Promise<RunOutcome>;
+export type RunPort = (args: {
+  applet: AppletSpec;
+  epoch: EpochWindow;
+  deviceId: bigint;
+  readings: StoredReading[];
+  state: Uint8Array | undefined;
+}) => Promise<RunOutcome>;
 
 export interface ProveArgs {
   applet: AppletSpec;

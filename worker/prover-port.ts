@@ -32,9 +32,24 @@ export function circuitsProvePort(opts: { concurrency?: number; mode?: "groth16"
       mode,
       async prove(a) {
         const epoch = packEpoch(a.epoch);
-        const signals = claimSignals({ imageId: a.applet.imageId, deviceId: a.device.deviceId, epoch, output: a.output, param: a.applet.param });
-        const calldata: ProvedClaim["calldata"] = { imageId: a.applet.imageId, deviceId: a.device.deviceId, epoch, output: a.output, proof: encodeClaimProof(mockClaimProof(signals, 16)) };
-        return { receipt: JSON.stringify({ mock: true, signals: signals.map(String), journalDigest: a.journalDigest }), calldata };
+        const signals = claimSignals({
+          imageId: a.applet.imageId,
+          deviceId: a.device.deviceId,
+          epoch,
+          output: a.output,
+          param: a.applet.param,
+        });
+        const calldata: ProvedClaim["calldata"] = {
+          imageId: a.applet.imageId,
+          deviceId: a.device.deviceId,
+          epoch,
+          output: a.output,
+          proof: encodeClaimProof(mockClaimProof(signals, 16)),
+        };
+        return {
+          receipt: JSON.stringify({ mock: true, signals: signals.map(String), journalDigest: a.journalDigest }),
+          calldata,
+        };
       },
       close: async () => {},
     };
@@ -59,7 +74,13 @@ export function circuitsProvePort(opts: { concurrency?: number; mode?: "groth16"
         return { receipt: receiptToJSON(receipt), calldata: toCalldata(receipt) };
       } catch (err) {
         // These will fail the same way on every attempt: mark the claim failed at once instead of retrying.
-        const permanent = [ClaimMismatchError, TooManyReadingsError, EmptyEpochError, ValueRangeError, InvalidProveOptionsError].some((E) => err instanceof E);
+        const permanent = [
+          ClaimMismatchError,
+          TooManyReadingsError,
+          EmptyEpochError,
+          ValueRangeError,
+          InvalidProveOptionsError,
+        ].some((E) => err instanceof E);
         if (permanent) throw new ProofRefusedError((err as Error).message, { cause: err });
         throw err;
       }

@@ -20,7 +20,15 @@ export function decodeState(bytes: Uint8Array | undefined): AppletState | undefi
 }
 
 /** Run one applet exactly as the worker does (used by the RunPort and by replay). */
-export function runAppletFor(engine: Engine, a: { applet: Pick<AppletSpec, "wasm" | "param">; epoch: EpochWindow; readings: readonly StoredReading[]; state: Uint8Array | undefined }): RunResult {
+export function runAppletFor(
+  engine: Engine,
+  a: {
+    applet: Pick<AppletSpec, "wasm" | "param">;
+    epoch: EpochWindow;
+    readings: readonly StoredReading[];
+    state: Uint8Array | undefined;
+  },
+): RunResult {
   const module = engine.compile(a.applet.wasm);
   return runModule(engine, module, {
     readings: a.readings.map((r) => ({ deviceId: r.deviceId, seq: r.seq, ts: r.ts, values: r.values })),
@@ -33,7 +41,9 @@ export function runAppletFor(engine: Engine, a: { applet: Pick<AppletSpec, "wasm
 export function runtimeRunPort(engine = new Engine()): RunPort {
   return async (a) => {
     const r = runAppletFor(engine, a);
-    const claims = r.trap ? [] : decodeJournal(r.journal).claims.map((c) => ({ deviceId: c.deviceId, output: c.output }));
+    const claims = r.trap
+      ? []
+      : decodeJournal(r.journal).claims.map((c) => ({ deviceId: c.deviceId, output: c.output }));
     const outcome: RunOutcome = {
       inputDigest: r.inputDigest,
       journal: r.journal,

@@ -39,8 +39,25 @@ export interface WorkerOptions {
 }
 
 export type WorkerEvent =
-  | { type: "run"; imageId: string; deviceId: bigint; epoch: bigint; runId: number; fuelUsed: bigint; trap?: string; claims: number }
-  | { type: "claim"; claimId: number; state: ClaimState; detail?: string; txHash?: string; reward?: bigint; proveMs?: number };
+  | {
+      type: "run";
+      imageId: string;
+      deviceId: bigint;
+      epoch: bigint;
+      runId: number;
+      fuelUsed: bigint;
+      trap?: string;
+      claims: number;
+    }
+  | {
+      type: "claim";
+      claimId: number;
+      state: ClaimState;
+      detail?: string;
+      txHash?: string;
+      reward?: bigint;
+      proveMs?: number;
+    };
 
 export class EpochWorker {
   readonly workerStore: WorkerStore;
@@ -52,21 +69,40 @@ export class EpochWorker {
   private stopped = false;
 
   constructor(opts: WorkerOptions) {
-    this.opts = { graceMs: 1000, now: Date.now, maxAttempts: 5, proverConcurrency: 1, maxTrailing: 200, sealTimeoutMs: Math.max(60_000, 5 * opts.epochMs), ...opts };
+    this.opts = {
+      graceMs: 1000,
+      now: Date.now,
+      maxAttempts: 5,
+      proverConcurrency: 1,
+      maxTrailing: 200,
+      sealTimeoutMs: Math.max(60_000, 5 * opts.epochMs),
+      ...opts,
+    };
     this.workerStore = opts.workerStore;
   }
 
   /** Register an applet with the worker; epochs on its schedule are closed from `fromMs` (default: now) on. */
   async addApplet(spec: AppletSpec, fromMs?: number): Promise<void> {
     const start = fromMs ?? this.opts.now();
-    await this.workerStore.upsertApplet(spec, alignToSchedule(start, spec.schedule?.lengthMs ?? this.opts.epochMs, spec.schedule?.genesisMs), this.opts.now());
+    await this.workerStore.upsertApplet(
+      spec,
+      alignToSchedule(start, spec.schedule?.lengthMs ?? this.opts.epochMs, spec.schedule?.genesisMs),
+      this.opts.now(),
+    );
   }
 
   start(intervalMs = 200): void {
     this.stopped = false;
     const loop = async () => {
       if (this.stopped) return;
-      this.ticking = this.tick().catch((err) => this.emit({ type: "claim", claimId: -1, state: "failed", detail: `worker tick failed: ${(err as Error).message}` }));
+      this.ticking = this.tick().catch((err) =>
+        this.emit({
+          type: "claim",
+          claimId: -1,
+          state: "failed",
+          detail: `worker tick failed: ${(err as Error).message}`,
+        }),
+      );
       await this.ticking;
       if (!this.stopped) this.timer = setTimeout(loop, intervalMs);
     };
@@ -95,7 +131,14 @@ export class EpochWorker {
     if (!this.submitting) {
       // Nobody may be awaiting this pass (idle() only does at stop): a failure must not become an unhandled rejection.
       this.submitting = this.submitDue()
-        .catch((err) => this.emit({ type: "claim", claimId: -1, state: "failed", detail: `claim submission pass failed (retried next pass): ${(err as Error).message}` }))
+        .catch((err) =>
+          this.emit({
+            type: "claim",
+            claimId: -1,
+            state: "failed",
+            detail: `claim submission pass failed (retried next pass): ${(err as Error).message}`,
+          }),
+        )
         .finally(() => (this.submitting = undefined));
     }
   }
@@ -105,7 +148,14 @@ export class EpochWorker {
   async closeEpochs(): Promise<void> {
     for (const applet of await this.workerStore.listApplets()) {
       const s = applet.spec.schedule;
-      for (const w of closableEpochs(applet.cursorMs, this.opts.now(), s?.lengthMs ?? this.opts.epochMs, this.opts.graceMs, 100, s?.genesisMs)) {
+      for (const w of closableEpochs(
+        applet.cursorMs,
+        this.opts.now(),
+        s?.lengthMs ?? this.opts.epochMs,
+        this.opts.graceMs,
+        100,
+        s?.genesisMs,
+      )) {
         const end = Number(w.startMs + w.lengthMs);
         const timedOut = this.opts.now() >= end + this.opts.sealTimeoutMs;
         const complete = await this.closeEpoch(applet.spec, w, timedOut);
@@ -123,7 +173,12 @@ export class EpochWorker {
     let complete = true;
     for (const device of await this.allDevices()) {
       if (await this.workerStore.hasRun(applet.imageId, device, epoch)) continue;
-      const readings = await this.opts.store.listReadings({ deviceId: device, fromTs: w.startMs, toTs: end - 1n, limit: 100_000 });
+      const readings = await this.opts.store.listReadings({
+        deviceId: device,
+        fromTs: w.startMs,
+        toTs: end - 1n,
+        limit: 100_000,
+      });
       if (readings.length === 0) continue;
       const last = await this.opts.store.lastReading(device);
       if (!last || last.ts < end) {
@@ -134,8 +189,26 @@ export class EpochWorker {
       const outcome = await this.opts.run({ applet, epoch: w, deviceId: device, readings, state });
       // An applet may only claim for the device it ran on: anything else is dropped here, never proved.
       const claims = outcome.trap ? [] : outcome.claims.filter((c) => c.deviceId === device && c.output > 0n);
-      const runId = await this.workerStore.recordRun({ applet, deviceId: device, epoch, readings, stateBefore: state, outcome, claims, now: this.opts.now() });
-      this.emit({ type: "run", imageId: applet.imageId, deviceId: device, epoch, runId, fuelUsed: outcome.fuelUsed, trap: outcome.trap?.kind, claims: claims.length });
+      const runId = await this.workerStore.recordRun({
+        applet,
+        deviceId: device,
+        epoch,
+        readings,
+        stateBefore: state,
+        outcome,
+        claims,
+        now: this.opts.now(),
+      });
+      this.emit({
+        type: "run",
+        imageId: applet.imageId,
+        deviceId: device,
+        epoch,
+        runId,
+        fuelUsed: outcome.fuelUsed,
+        trap: outcome.trap?.kind,
+        claims: claims.length,
+      });
     }
     return complete;
   }
@@ -166,7 +239,12 @@ export class EpochWorker {
           try {
             await this.retryOrFail(claim, err as Error, true);
           } catch (e) {
-            this.emit({ type: "claim", claimId: claim.id, state: "pending", detail: `could not record the failure (retried next pass): ${(e as Error).message}` });
+            this.emit({
+              type: "claim",
+              claimId: claim.id,
+              state: "pending",
+              detail: `could not record the failure (retried next pass): ${(e as Error).message}`,
+            });
           }
         })
         .finally(() => this.inflight.delete(claim.id));
@@ -192,7 +270,10 @@ export class EpochWorker {
       // be proved (an offline backlog uploaded as one batch signed only at its end): fail it now with the reason, so it
       // does not come back every tick. A shorter tail is a chain still being written: retry, counted and bounded.
       if (tail.length >= this.opts.maxTrailing)
-        return this.fail(claim, `not provable: no signed reading within ${this.opts.maxTrailing} readings after the epoch (the device must sign at least every ${this.opts.maxTrailing} readings)`);
+        return this.fail(
+          claim,
+          `not provable: no signed reading within ${this.opts.maxTrailing} readings after the epoch (the device must sign at least every ${this.opts.maxTrailing} readings)`,
+        );
       return this.retryOrFail(claim, new Error("waiting for a signed reading after the epoch"), true);
     }
     const after: StoredReading[] = tail.slice(0, signedAt + 1);
@@ -200,9 +281,24 @@ export class EpochWorker {
     if (!run) return this.fail(claim, `run ${claim.run_id} of this claim is gone from the store`);
     const t0 = Date.now();
     try {
-      const proved = await this.opts.prove({ applet, device, epoch: w, output: BigInt(claim.output), before, inside, after, journalDigest: run.journal_digest });
+      const proved = await this.opts.prove({
+        applet,
+        device,
+        epoch: w,
+        output: BigInt(claim.output),
+        before,
+        inside,
+        after,
+        journalDigest: run.journal_digest,
+      });
       const proveMs = Date.now() - t0;
-      await this.workerStore.markProved(claim.id, proved.receipt, JSON.stringify(proved.calldata, (_k, v) => (typeof v === "bigint" ? v.toString() : v)), proveMs, this.opts.now());
+      await this.workerStore.markProved(
+        claim.id,
+        proved.receipt,
+        JSON.stringify(proved.calldata, (_k, v) => (typeof v === "bigint" ? v.toString() : v)),
+        proveMs,
+        this.opts.now(),
+      );
       this.emit({ type: "claim", claimId: claim.id, state: "proved", proveMs });
     } catch (err) {
       await this.retryOrFail(claim, err as Error, !(err instanceof ProofRefusedError));
@@ -247,7 +343,13 @@ export class EpochWorker {
     const result = await this.opts.chain.waitPaid(claim.tx_hash!);
     if (result.status === "paid") {
       await this.workerStore.markPaid(claim.id, { reward: result.reward, gasUsed: result.gasUsed }, this.opts.now());
-      this.emit({ type: "claim", claimId: claim.id, state: "paid", txHash: claim.tx_hash ?? undefined, reward: result.reward });
+      this.emit({
+        type: "claim",
+        claimId: claim.id,
+        state: "paid",
+        txHash: claim.tx_hash ?? undefined,
+        reward: result.reward,
+      });
     } else if (result.status === "reverted") {
       if (await this.opts.chain.isClaimed(claim.image_id, BigInt(claim.device_id), BigInt(claim.epoch))) {
         await this.workerStore.markPaid(claim.id, { note: "nullifier already spent" }, this.opts.now());
@@ -257,13 +359,24 @@ export class EpochWorker {
       await this.retryOrFail(claim, new Error(result.error ?? "claim transaction reverted"), true, "proved");
     } else {
       // Not mined and not known: send again after a pause (the nullifier stops a double payment).
-      await this.workerStore.reschedule(claim.id, "proved", claim.attempts, this.opts.now() + backoffMs(claim.attempts + 1), result.error ?? "transaction not found");
+      await this.workerStore.reschedule(
+        claim.id,
+        "proved",
+        claim.attempts,
+        this.opts.now() + backoffMs(claim.attempts + 1),
+        result.error ?? "transaction not found",
+      );
     }
   }
 
   // ── bookkeeping ────────────────────────────────────────────────────────────────────────────────────────────
 
-  private async retryOrFail(claim: ClaimRow, err: Error, retryable: boolean, back: ClaimState = "pending"): Promise<void> {
+  private async retryOrFail(
+    claim: ClaimRow,
+    err: Error,
+    retryable: boolean,
+    back: ClaimState = "pending",
+  ): Promise<void> {
     const attempts = claim.attempts + 1;
     if (!retryable || attempts >= this.opts.maxAttempts) return this.fail(claim, err.message, attempts);
     await this.workerStore.reschedule(claim.id, back, attempts, this.opts.now() + backoffMs(attempts), err.message);

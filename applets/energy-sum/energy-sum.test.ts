@@ -28,7 +28,9 @@ describe("energy-sum", () => {
     const epoch = { startMs: 1000n, lengthMs: 1000n };
     const r = await runApplet({ applet: "energy-sum", readings, epoch });
     expect(r.decoded.claims).toEqual([{ deviceId: a, output: 12n }]);
-    expect(new Map(r.decoded.claims.map((c) => [c.deviceId, c.output]))).toEqual(referenceClaims("sum", undefined, readings, epoch));
+    expect(new Map(r.decoded.claims.map((c) => [c.deviceId, c.output]))).toEqual(
+      referenceClaims("sum", undefined, readings, epoch),
+    );
   });
 
   it("gives byte-identical results for the same readings in any order", async () => {

@@ -16,11 +16,18 @@ describe("threshold-alert", () => {
     const total = [...want.values()].reduce((a, b) => a + b, 0n);
     expect(total).toBeGreaterThan(0n);
     expect(BigInt(r.decoded.records.length)).toBe(total);
-    expect(new TextDecoder().decode(r.decoded.records[0])).toMatch(/^alert device=[0-9a-f]+ seq=\d+ value=\d+ threshold=300$/);
+    expect(new TextDecoder().decode(r.decoded.records[0])).toMatch(
+      /^alert device=[0-9a-f]+ seq=\d+ value=\d+ threshold=300$/,
+    );
   });
 
   it("uses the threshold from the config blob, strictly above", async () => {
-    const readings = [250n, 300n, 301n, -5n].map((v, i) => ({ deviceId: 7n, seq: BigInt(i + 1), ts: 10n, values: [v] }));
+    const readings = [250n, 300n, 301n, -5n].map((v, i) => ({
+      deviceId: 7n,
+      seq: BigInt(i + 1),
+      ts: 10n,
+      values: [v],
+    }));
     const at300 = await runApplet({ applet: "threshold-alert", readings });
     expect(at300.decoded.claims).toEqual([{ deviceId: 7n, output: 1n }]);
     const at0 = await runApplet({ applet: "threshold-alert", readings, config: paramConfig(-10n) });

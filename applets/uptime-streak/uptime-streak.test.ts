@@ -4,7 +4,9 @@ import { describe, expect, it } from "vitest";
 import { stateRoot, type AppletState } from "../../runtime/index.ts";
 import { parseReadingsJson, referenceClaims, runApplet } from "../../toolchain/index.ts";
 
-const epochs = [1, 2, 3].map((e) => parseReadingsJson(readFileSync(join(import.meta.dirname, "fixtures", `epoch-${e}.json`), "utf8")));
+const epochs = [1, 2, 3].map((e) =>
+  parseReadingsJson(readFileSync(join(import.meta.dirname, "fixtures", `epoch-${e}.json`), "utf8")),
+);
 const streakOf = (state: AppletState, device: bigint) => {
   const hex = state[device.toString()]?.[Buffer.from("streak").toString("hex")];
   return hex === undefined ? undefined : Buffer.from(hex, "hex").readBigUInt64LE(0);
@@ -18,7 +20,9 @@ describe("uptime-streak", () => {
     for (const readings of epochs) {
       const r = await runApplet({ applet: "uptime-streak", readings, state });
       expect(r.trap).toBeNull();
-      expect(new Map(r.decoded.claims.map((c) => [c.deviceId, c.output]))).toEqual(referenceClaims("count_above", 0n, readings));
+      expect(new Map(r.decoded.claims.map((c) => [c.deviceId, c.output]))).toEqual(
+        referenceClaims("count_above", 0n, readings),
+      );
       expect(r.stateRoot).toBe(stateRoot(r.state));
       state = r.state;
       streaks.push(devices.map((d) => streakOf(state, d)));

@@ -28,13 +28,19 @@ const bench: Bench = {
     const out: BenchResult[] = [];
     {
       // A new applet (a compiler fixture no build has cached) in a fresh directory: everything a first use costs.
-      const wasm = (await compileAs({ entry: join(import.meta.dirname, "fixtures", "assembly", "peak-energy.ts") })).wasm;
+      const wasm = (await compileAs({ entry: join(import.meta.dirname, "fixtures", "assembly", "peak-energy.ts") }))
+        .wasm;
       const dir = mkdtempSync(join(tmpdir(), "mfi-applet-setup-"));
       try {
         const t0 = performance.now();
         const c = await setupAppletCircuit({ wasm, k: K, buildDir: dir, log });
         const s = (performance.now() - t0) / 1000;
-        out.push({ id: "setup.applet.first_run_s", value: s, unit: "s", note: `peak-energy K=${K}, ${c.constraints} constraints, 2^${c.domainPower}; compiler ${c.compileAppletSeconds.toFixed(2)} s, circom2 ${c.circomSeconds.toFixed(1)} s, setup ${c.setupSeconds.toFixed(1)} s; load avg ${loadavg()[0]!.toFixed(1)}; goal ≤ 60 s` });
+        out.push({
+          id: "setup.applet.first_run_s",
+          value: s,
+          unit: "s",
+          note: `peak-energy K=${K}, ${c.constraints} constraints, 2^${c.domainPower}; compiler ${c.compileAppletSeconds.toFixed(2)} s, circom2 ${c.circomSeconds.toFixed(1)} s, setup ${c.setupSeconds.toFixed(1)} s; load avg ${loadavg()[0]!.toFixed(1)}; goal ≤ 60 s`,
+        });
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
@@ -51,19 +57,45 @@ const bench: Bench = {
       const pool = new ProverPool(1);
       const times: number[] = [];
       try {
-        for (let i = 0; i < 3; i++) times.push((await proveAppletClaim({ circuit, wasm, readings, devicePublicKey: key.publicKey, epoch: EPOCH, pool })).stats.totalMs / 1000);
+        for (let i = 0; i < 3; i++)
+          times.push(
+            (await proveAppletClaim({ circuit, wasm, readings, devicePublicKey: key.publicKey, epoch: EPOCH, pool }))
+              .stats.totalMs / 1000,
+          );
       } finally {
         await pool.close();
         await closeProver();
       }
-      out.push({ id: `prove.applet.energy_sum.k${k}_s`, value: median(times), unit: "s", note: `median of 3, ${circuit.constraints} constraints, 2^${circuit.domainPower}; load avg ${loadavg()[0]!.toFixed(1)}` });
+      out.push({
+        id: `prove.applet.energy_sum.k${k}_s`,
+        value: median(times),
+        unit: "s",
+        note: `median of 3, ${circuit.constraints} constraints, 2^${circuit.domainPower}; load avg ${loadavg()[0]!.toFixed(1)}`,
+      });
       if (k !== K) {
-        out.push({ id: `prove.applet.energy_sum.k${k}_constraints`, value: circuit.constraints, unit: "constraints", note: `readings_sum_${k} for comparison: ${readManifest(`readings_sum_${k}`)?.constraints ?? "not built"}` });
+        out.push({
+          id: `prove.applet.energy_sum.k${k}_constraints`,
+          value: circuit.constraints,
+          unit: "constraints",
+          note: `readings_sum_${k} for comparison: ${readManifest(`readings_sum_${k}`)?.constraints ?? "not built"}`,
+        });
         continue;
       }
       const sum16 = readManifest("readings_sum_16")?.constraints;
-      out.push({ id: "prove.applet.energy_sum.constraints", value: circuit.constraints, unit: "constraints", note: "K=16: ReadingsChain(16) + the compiled claim + the epoch's bits" });
-      out.push({ id: "prove.applet.overhead_ratio", value: circuit.constraints / HAND_WRITTEN_SUM_16, unit: "×", baseline: HAND_WRITTEN_SUM_16, ratio: circuit.constraints / HAND_WRITTEN_SUM_16, note: `compiled energy-sum ÷ the issue's readings_sum_16 (goal ≤ 1.4)${sum16 ? `; today's readings_sum_16 (with the value range check) has ${sum16}: ${(circuit.constraints / sum16).toFixed(2)}×` : ""}` });
+      out.push({
+        id: "prove.applet.energy_sum.constraints",
+        value: circuit.constraints,
+        unit: "constraints",
+        note: "K=16: ReadingsChain(16) + the compiled claim + the epoch's bits",
+      });
+      out.push({
+        id: "prove.applet.overhead_ratio",
+        value: circuit.constraints / HAND_WRITTEN_SUM_16,
+        unit: "×",
+        baseline: HAND_WRITTEN_SUM_16,
+        ratio: circuit.constraints / HAND_WRITTEN_SUM_16,
+        note: `compiled energy-sum ÷ the issue's readings_sum_16 (goal ≤ 1.4)${sum16 ? `; today's readings_sum_16 (with the value range check) has ${sum16}: ${(circuit.constraints / sum16).toFixed(2)}×` : ""}`,
+      });
     }
     return out;
   },

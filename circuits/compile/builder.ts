@@ -52,7 +52,8 @@ export class Builder {
       const term = mag === 1n ? n : `${mag}*${n}`;
       parts.push(parts.length === 0 ? (c < 0n ? `-${term}` : term) : c < 0n ? ` - ${term}` : ` + ${term}`);
     }
-    if (a.k !== 0n || parts.length === 0) parts.push(parts.length === 0 ? `${a.k}` : a.k < 0n ? ` - ${-a.k}` : ` + ${a.k}`);
+    if (a.k !== 0n || parts.length === 0)
+      parts.push(parts.length === 0 ? `${a.k}` : a.k < 0n ? ` - ${-a.k}` : ` + ${a.k}`);
     return parts.join("");
   }
 
@@ -66,7 +67,8 @@ export class Builder {
     let lc = lcConst(0n);
     // Telescoped: Σ_m (inside[m-1] - inside[m])·t[m-1] = t[0] + Σ_{m>=1} inside[m]·(t[m] - t[m-1]).
     lc = lcConst(t[0]!);
-    for (let m = 1; m < this.K; m++) if (t[m] !== t[m - 1]) lc = lcAdd(lc, lcSig(this.insideIds[m]!, t[m]! - t[m - 1]!));
+    for (let m = 1; m < this.K; m++)
+      if (t[m] !== t[m - 1]) lc = lcAdd(lc, lcSig(this.insideIds[m]!, t[m]! - t[m - 1]!));
     return lc;
   }
   /**
@@ -146,7 +148,11 @@ export class Builder {
     const inv = this.fresh();
     const out = this.fresh();
     const t = this.text(d);
-    this.lines.push(`    ${this.names[inv]} <-- (${t}) != 0 ? 1 / (${t}) : 0;`, `    ${this.names[out]} <== 1 - (${t}) * ${this.names[inv]};`, `    (${t}) * ${this.names[out]} === 0;`);
+    this.lines.push(
+      `    ${this.names[inv]} <-- (${t}) != 0 ? 1 / (${t}) : 0;`,
+      `    ${this.names[out]} <== 1 - (${t}) * ${this.names[inv]};`,
+      `    (${t}) * ${this.names[out]} === 0;`,
+    );
     this.constraints += 2;
     const r = lcSig(out);
     this.zeroCache.set(key, r);

@@ -38,7 +38,19 @@ export async function buildCircom(text: string): Promise<CircomBuild> {
 export function runCircom(file: string, outDir: string): Promise<string> {
   // circom2 runs under WASI with the working directory and its parents preopened: pass paths relative to ROOT.
   const rel = (p: string) => relative(ROOT, p);
-  const args = [require.resolve("circom2/cli.js"), rel(file), "--wasm", "--O2", "-l", "node_modules", "-l", "circuits", "-o", rel(outDir), "--r1cs"];
+  const args = [
+    require.resolve("circom2/cli.js"),
+    rel(file),
+    "--wasm",
+    "--O2",
+    "-l",
+    "node_modules",
+    "-l",
+    "circuits",
+    "-o",
+    rel(outDir),
+    "--r1cs",
+  ];
   const base = basename(file, ".circom");
   return new Promise<string>((resolve, reject) => {
     const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
@@ -46,7 +58,11 @@ export function runCircom(file: string, outDir: string): Promise<string> {
     p.stdout.on("data", (d) => (s += d));
     p.stderr.on("data", (d) => (s += d));
     p.on("error", reject);
-    p.on("exit", (code) => (code === 0 && existsSync(join(outDir, `${base}_js`, `${base}.wasm`)) ? resolve(s) : reject(new Error(`circom2 failed (exit ${code}):\n${s.slice(0, 4000)}`))));
+    p.on("exit", (code) =>
+      code === 0 && existsSync(join(outDir, `${base}_js`, `${base}.wasm`))
+        ? resolve(s)
+        : reject(new Error(`circom2 failed (exit ${code}):\n${s.slice(0, 4000)}`)),
+    );
   });
 }
 

@@ -24,7 +24,12 @@ const I64_MAX = (1n << 63n) - 1n;
 const field = (v: bigint) => ((v % SNARK_FIELD) + SNARK_FIELD) % SNARK_FIELD;
 
 /** Values biased to the i64 extremes and to small numbers, where wrap-around and sign bugs live. */
-export const i64 = () => fc.oneof(fc.bigInt({ min: I64_MIN, max: I64_MAX }), fc.constantFrom(I64_MIN, I64_MAX, -1n, 0n, 1n), fc.bigInt({ min: -20n, max: 20n }));
+export const i64 = () =>
+  fc.oneof(
+    fc.bigInt({ min: I64_MIN, max: I64_MAX }),
+    fc.constantFrom(I64_MIN, I64_MAX, -1n, 0n, 1n),
+    fc.bigInt({ min: -20n, max: 20n }),
+  );
 
 /**
  * A device's epoch: n readings, all inside the epoch [start, start + length) as the chain proves for the inside
@@ -35,7 +40,10 @@ export function caseArb(K: number, withParam = false): fc.Arbitrary<Case> {
   return fc
     .record({
       n: fc.integer({ min: 1, max: K }),
-      first: fc.oneof(fc.bigInt({ min: 0n, max: 1n << 41n }), fc.bigInt({ min: (1n << 48n) - (1n << 33n), max: (1n << 48n) - (1n << 32n) })),
+      first: fc.oneof(
+        fc.bigInt({ min: 0n, max: 1n << 41n }),
+        fc.bigInt({ min: (1n << 48n) - (1n << 33n), max: (1n << 48n) - (1n << 32n) }),
+      ),
       lead: fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 1n << 20n })),
       tail: fc.oneof(fc.constant(1n), fc.bigInt({ min: 1n, max: 1n << 31n })),
       seq0: fc.bigInt({ min: 1n, max: 1n << 40n }),
@@ -49,14 +57,27 @@ export function caseArb(K: number, withParam = false): fc.Arbitrary<Case> {
       let t = r.first;
       for (let i = 0; i < r.n; i++) ts.push((t += i === 0 ? 0n : r.steps[i]!));
       const start = r.first - (r.lead > r.first ? r.first : r.lead);
-      return { deviceId: r.deviceId, seq0: r.seq0, start, length: t - start + r.tail, ts, values: r.values.slice(0, r.n), ...(withParam ? { param: r.param } : {}) };
+      return {
+        deviceId: r.deviceId,
+        seq0: r.seq0,
+        start,
+        length: t - start + r.tail,
+        ts,
+        values: r.values.slice(0, r.n),
+        ...(withParam ? { param: r.param } : {}),
+      };
     });
 }
 
 /** What the runtime claims for the case (undefined: no claim). */
 export async function runtimeClaim(wasm: Uint8Array, c: Case): Promise<bigint | undefined> {
   const readings = c.ts.map((ts, i) => ({ deviceId: c.deviceId, seq: c.seq0 + BigInt(i), ts, values: c.values[i]! }));
-  const r = await runApplet({ wasm, readings, epoch: { startMs: c.start, lengthMs: c.length }, config: paramConfig(c.param) });
+  const r = await runApplet({
+    wasm,
+    readings,
+    epoch: { startMs: c.start, lengthMs: c.length },
+    config: paramConfig(c.param),
+  });
   if (r.trap) return undefined;
   const claims = r.decoded.claims.filter((x) => x.deviceId === c.deviceId);
   return claims.length === 1 ? claims[0]!.output : undefined;

@@ -34,7 +34,10 @@ export class NotProvableError extends CircuitsError {
   readonly offset: number;
   readonly hint: string;
   constructor(message: string, d: NotProvableDetail) {
-    super(`${message} (${d.reason} in ${d.func} at offset 0x${d.offset.toString(16)})`, { metaMessages: [d.hint], docsPath: "docs/circuits.md#compiled-applets" });
+    super(`${message} (${d.reason} in ${d.func} at offset 0x${d.offset.toString(16)})`, {
+      metaMessages: [d.hint],
+      docsPath: "docs/circuits.md#compiled-applets",
+    });
     this.reason = d.reason;
     this.func = d.func;
     this.offset = d.offset;

@@ -14,26 +14,35 @@ import { buildCircom } from "./circom-run.ts";
 import { caseArb, circuitClaim, runtimeClaim, type Case } from "./differential.ts";
 import { NotProvableError, compileApplet } from "./index.ts";
 
-const fixture = async (name: string) => (await compileAs({ entry: join(import.meta.dirname, "fixtures", "assembly", `${name}.ts`) })).wasm;
+const fixture = async (name: string) =>
+  (await compileAs({ entry: join(import.meta.dirname, "fixtures", "assembly", `${name}.ts`) })).wasm;
 
 const HOUR = 3_600_000n;
 /** Readings up to two hours apart from 15:00 on some day, so that some fall in the 17:00–21:00 peak and some not. */
 const hourly = (K: number): fc.Arbitrary<Case> =>
-  fc.tuple(caseArb(K), fc.array(fc.bigInt({ min: 0n, max: 2n * HOUR }), { minLength: K, maxLength: K }), fc.bigInt({ min: 0n, max: 1n << 20n })).map(([c, gaps, day]) => {
-    let t = day * 24n * HOUR + 15n * HOUR;
-    const ts = c.ts.map((_, i) => (t += gaps[i]!));
-    const start = ts[0]! - (c.length & 1n ? 0n : HOUR);
-    return { ...c, ts, start, length: ts[ts.length - 1]! - start + 1n + (c.length % HOUR) };
-  });
+  fc
+    .tuple(
+      caseArb(K),
+      fc.array(fc.bigInt({ min: 0n, max: 2n * HOUR }), { minLength: K, maxLength: K }),
+      fc.bigInt({ min: 0n, max: 1n << 20n }),
+    )
+    .map(([c, gaps, day]) => {
+      let t = day * 24n * HOUR + 15n * HOUR;
+      const ts = c.ts.map((_, i) => (t += gaps[i]!));
+      const start = ts[0]! - (c.length & 1n ? 0n : HOUR);
+      return { ...c, ts, start, length: ts[ts.length - 1]! - start + 1n + (c.length % HOUR) };
+    });
 
 const clampI64 = (v: bigint) => (v > (1n << 63n) - 1n ? (1n << 63n) - 1n : v < -(1n << 63n) ? -(1n << 63n) : v);
 
 /** Humidity near the target, so that the band's edges and the all-in-band bonus are reached. */
 const nearTarget = (K: number): fc.Arbitrary<Case> =>
-  fc.tuple(caseArb(K, true), fc.array(fc.integer({ min: -130, max: 130 }), { minLength: K, maxLength: K })).map(([c, offs]) => ({
-    ...c,
-    values: c.values.map((v, i) => [v[0]!, clampI64(c.param! + BigInt(offs[i]!)), v[2]!, v[3]!]),
-  }));
+  fc
+    .tuple(caseArb(K, true), fc.array(fc.integer({ min: -130, max: 130 }), { minLength: K, maxLength: K }))
+    .map(([c, offs]) => ({
+      ...c,
+      values: c.values.map((v, i) => [v[0]!, clampI64(c.param! + BigInt(offs[i]!)), v[2]!, v[3]!]),
+    }));
 
 const EXAMPLES: { name: string; hasParam: boolean; arb: (K: number) => fc.Arbitrary<Case> }[] = [
   { name: "peak-energy", hasParam: false, arb: (K) => fc.oneof(hourly(K), caseArb(K)) },

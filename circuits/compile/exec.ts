@@ -48,7 +48,12 @@ export class Executor {
     const pc = pathCondition(this.b, s);
     if (lcIsConst(pc)) {
       if (pc.k === 0n) return null;
-      throw new NotProvableError(`the applet always traps (${why})`, { reason: "NeverClaims", func: this.func, offset: at, hint: "an applet that traps on every input never claims" });
+      throw new NotProvableError(`the applet always traps (${why})`, {
+        reason: "NeverClaims",
+        func: this.func,
+        offset: at,
+        hint: "an applet that traps on every input never claims",
+      });
     }
     this.b.assertZero(pc);
     return null;
@@ -93,7 +98,13 @@ export class Executor {
     const type = fi < nImports ? this.m.imports[fi]!.type : this.m.funcs[fi - nImports]!.type;
     const args = frame.stack.splice(frame.stack.length - type.params.length);
     if (fi < nImports) return this.host.call(this, this.m.imports[fi]!.name, args, s, at);
-    if (++this.depth > 64) throw new NotProvableError("calls nest deeper than 64 (recursion?)", { reason: "UnboundedLoop", func: this.func, offset: at, hint: "recursion is not provable: use loops with a bound" });
+    if (++this.depth > 64)
+      throw new NotProvableError("calls nest deeper than 64 (recursion?)", {
+        reason: "UnboundedLoop",
+        func: this.func,
+        offset: at,
+        hint: "recursion is not provable: use loops with a bound",
+      });
     const f = this.m.funcs[fi - nImports]!;
     let body = this.bodies.get(fi);
     if (!body) this.bodies.set(fi, (body = decodeBody(this.m, fi - nImports)));
@@ -136,7 +147,13 @@ export class Executor {
       const outs: (State | null)[] = [];
       let entry: State | null = s;
       for (let i = 0; entry; i++) {
-        if (i > MAX_ITERATIONS) throw new NotProvableError(`a loop runs more than ${MAX_ITERATIONS} times or has no bound`, { reason: "UnboundedLoop", func: this.func, offset: ins.at, hint: "bound loops by the reading count, a constant or the config param" });
+        if (i > MAX_ITERATIONS)
+          throw new NotProvableError(`a loop runs more than ${MAX_ITERATIONS} times or has no bound`, {
+            reason: "UnboundedLoop",
+            func: this.func,
+            offset: ins.at,
+            hint: "bound loops by the reading count, a constant or the config param",
+          });
         label.pending = [];
         outs.push(this.seq(ins.body!, entry));
         entry = mergeStates(this.b, label.pending);
@@ -154,7 +171,13 @@ export class Executor {
     let s = start;
     for (const ins of body) {
       if (!s) return null;
-      if (++this.steps > MAX_STEPS) throw new NotProvableError(`the applet executes more than ${MAX_STEPS} instructions for K slots`, { reason: "TooLarge", func: this.func, offset: ins.at, hint: "use a smaller K or a simpler applet" });
+      if (++this.steps > MAX_STEPS)
+        throw new NotProvableError(`the applet executes more than ${MAX_STEPS} instructions for K slots`, {
+          reason: "TooLarge",
+          func: this.func,
+          offset: ins.at,
+          hint: "use a smaller K or a simpler applet",
+        });
       try {
         s = this.step(ins, s);
       } catch (e) {
@@ -169,11 +192,17 @@ export class Executor {
     const f = s.frames[s.frames.length - 1]!;
     const st = f.stack;
     switch (ins.op) {
-      case "block": return this.block(ins, s, false);
-      case "loop": return this.block(ins, s, true);
+      case "block":
+        return this.block(ins, s, false);
+      case "loop":
+        return this.block(ins, s, true);
       case "if": {
         const [t, e] = this.fork(s, st.pop()!);
-        const label = (): Label => ({ arity: ins.arity!, height: (t ?? e)!.frames[(t ?? e)!.frames.length - 1]!.stack.length, pending: [] });
+        const label = (): Label => ({
+          arity: ins.arity!,
+          height: (t ?? e)!.frames[(t ?? e)!.frames.length - 1]!.stack.length,
+          pending: [],
+        });
         const arm = (x: State | null, body: Instr[]) => {
           if (!x) return [] as (State | null)[];
           const l = label();
@@ -186,7 +215,8 @@ export class Executor {
         };
         return mergeStates(this.b, [...arm(t, ins.body!), ...arm(e, ins.else!)]);
       }
-      case "br": return this.branch(s, ins.a!);
+      case "br":
+        return this.branch(s, ins.a!);
       case "br_if": {
         const [t, e] = this.fork(s, st.pop()!);
         if (t) this.branch(t, ins.a!);
@@ -204,17 +234,27 @@ export class Executor {
         if (rest) this.branch(rest, ins.a!);
         return null;
       }
-      case "return": return this.branch(s, this.labels.length - 1);
-      case "unreachable": return this.trap(s, ins.at, "unreachable");
-      case "call": return this.call(ins.a!, s, ins.at);
+      case "return":
+        return this.branch(s, this.labels.length - 1);
+      case "unreachable":
+        return this.trap(s, ins.at, "unreachable");
+      case "call":
+        return this.call(ins.a!, s, ins.at);
       case "call_indirect": {
         const i = st.pop()!;
-        if (i.kind !== "c") throw new Refuse("DataDependentCall", "an indirect call whose target depends on the readings", "call functions directly, or through a constant table index");
+        if (i.kind !== "c")
+          throw new Refuse(
+            "DataDependentCall",
+            "an indirect call whose target depends on the readings",
+            "call functions directly, or through a constant table index",
+          );
         const fi = this.m.table[Number(i.c)];
         if (fi === undefined) return this.trap(s, ins.at, "call_indirect to an empty table slot");
         return this.call(fi, s, ins.at);
       }
-      case "drop": st.pop(); return s;
+      case "drop":
+        st.pop();
+        return s;
       case "select": {
         const c = st.pop()!;
         const no = st.pop()!;
@@ -222,12 +262,24 @@ export class Executor {
         st.push(this.select(c, yes, no, s));
         return s;
       }
-      case "local.get": st.push(f.locals[ins.a!]!); return s;
-      case "local.set": f.locals[ins.a!] = st.pop()!; return s;
-      case "local.tee": f.locals[ins.a!] = st[st.length - 1]!; return s;
-      case "global.get": st.push(s.globals[ins.a!]!); return s;
-      case "global.set": s.globals[ins.a!] = st.pop()!; return s;
-      case "const": st.push({ kind: "c", c: ins.c! }); return s;
+      case "local.get":
+        st.push(f.locals[ins.a!]!);
+        return s;
+      case "local.set":
+        f.locals[ins.a!] = st.pop()!;
+        return s;
+      case "local.tee":
+        f.locals[ins.a!] = st[st.length - 1]!;
+        return s;
+      case "global.get":
+        st.push(s.globals[ins.a!]!);
+        return s;
+      case "global.set":
+        s.globals[ins.a!] = st.pop()!;
+        return s;
+      case "const":
+        st.push({ kind: "c", c: ins.c! });
+        return s;
       case "num": {
         const [name, w, kind] = NUMERIC[ins.a!]!;
         if (kind === "un") {
@@ -244,7 +296,10 @@ export class Executor {
         const addr = st.pop()!;
         const s2 = addr.kind === "s" ? s : this.bounds(s, addr, ins.b!, bytes, ins.at);
         if (!s2) return null;
-        let v = addr.kind === "s" ? lookupLoad(this.b, this.arith, s.mem, addr, ins.b!, bytes, s.ns) : s.mem.load(addr, ins.b!, bytes, s.ns);
+        let v =
+          addr.kind === "s"
+            ? lookupLoad(this.b, this.arith, s.mem, addr, ins.b!, bytes, s.ns)
+            : s.mem.load(addr, ins.b!, bytes, s.ns);
         if (bytes * 8 < rw) v = this.extend(v, bytes * 8, signed, rw);
         st.push(v);
         return s2;
@@ -259,18 +314,31 @@ export class Executor {
         s.mem.store(addr, ins.b!, bytes, v, s.ns);
         return s2;
       }
-      case "memory.size": st.push({ kind: "c", c: BigInt(s.mem.pages) }); return s;
+      case "memory.size":
+        st.push({ kind: "c", c: BigInt(s.mem.pages) });
+        return s;
       case "memory.grow": {
         const d = st.pop()!;
-        if (d.kind !== "c") throw new Refuse("DataDependentMemorySize", "memory.grow by a size that depends on the readings", "grow memory by constant amounts (or allocate a fixed-size buffer)");
+        if (d.kind !== "c")
+          throw new Refuse(
+            "DataDependentMemorySize",
+            "memory.grow by a size that depends on the readings",
+            "grow memory by constant amounts (or allocate a fixed-size buffer)",
+          );
         if (s.mem.pages + Number(d.c) > this.m.memoryMaxPages) st.push({ kind: "c", c: 0xffffffffn });
         else (st.push({ kind: "c", c: BigInt(s.mem.pages) }), (s.mem.pages += Number(d.c)));
         return s;
       }
-      case "memory.fill": return this.host.fill(this, st.pop()!, st.pop()!, st.pop()!, s, ins.at);
-      case "memory.copy": return this.host.copy(this, st.pop()!, st.pop()!, st.pop()!, s, ins.at);
+      case "memory.fill":
+        return this.host.fill(this, st.pop()!, st.pop()!, st.pop()!, s, ins.at);
+      case "memory.copy":
+        return this.host.copy(this, st.pop()!, st.pop()!, st.pop()!, s, ins.at);
     }
-    throw new Refuse("UnsupportedInstruction", `instruction ${ins.op} is outside the provable subset`, "use integer core Wasm only");
+    throw new Refuse(
+      "UnsupportedInstruction",
+      `instruction ${ins.op} is outside the provable subset`,
+      "use integer core Wasm only",
+    );
   }
 
   /** An access past the end of memory traps (for the counts where it would). */
@@ -304,7 +372,11 @@ export class Executor {
     const bit = c.kind === "n" ? this.b.tableLC(c.t.map((x) => (x !== 0n ? 1n : 0n))) : this.truth(c);
     const y = this.b.lcOf(yes);
     const n = this.b.lcOf(no);
-    return sym(lcAdd(n.lc, this.b.mul(bit, lcAdd(y.lc, n.lc, -1n))), y.lo < n.lo ? y.lo : n.lo, y.hi > n.hi ? y.hi : n.hi);
+    return sym(
+      lcAdd(n.lc, this.b.mul(bit, lcAdd(y.lc, n.lc, -1n))),
+      y.lo < n.lo ? y.lo : n.lo,
+      y.hi > n.hi ? y.hi : n.hi,
+    );
   }
 
   /** Runs an exported function (no params) from the given state. */

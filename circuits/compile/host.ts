@@ -58,19 +58,33 @@ export class Host {
     const le = (words: number[], o: number) => ({ b: (words[o >> 2]! >>> (8 * (o & 3))) & 0xff });
     const s = this.sig;
     if (rel < 16) return le([1, n, 1, this.configLen], rel);
-    if (rel < 24) return { field: "epochStart", start: 16, w: 8, v: () => sym(lcSig(s.epochStart), 0n, (1n << 48n) - 1n) };
-    if (rel < 32) return { field: "epochLength", start: 24, w: 8, v: () => sym(lcSig(s.epochLength), 0n, (1n << 32n) - 1n) };
+    if (rel < 24)
+      return { field: "epochStart", start: 16, w: 8, v: () => sym(lcSig(s.epochStart), 0n, (1n << 48n) - 1n) };
+    if (rel < 32)
+      return { field: "epochLength", start: 24, w: 8, v: () => sym(lcSig(s.epochLength), 0n, (1n << 32n) - 1n) };
     if (rel < 64) return undefined;
     if (rel < 72) return le([0, n], rel - 64);
-    if (rel < this.readingsAt) return { field: "param", start: 72, w: 8, v: () => this.checked("param", lcSig(s.param!), I64_MIN, I64_MAX) };
+    if (rel < this.readingsAt)
+      return { field: "param", start: 72, w: 8, v: () => this.checked("param", lcSig(s.param!), I64_MIN, I64_MAX) };
     const r = Math.floor((rel - this.readingsAt) / 56);
     const f = (rel - this.readingsAt) % 56;
     const at = this.readingsAt + 56 * r;
     if (f < 8) return { b: 0 };
-    if (f < 16) return { field: `seq${r}`, start: at + 8, w: 8, v: () => this.checked(`seq${r}`, lcAdd(lcSig(s.seq0), lcConst(BigInt(r))), 0n, U64_MAX) };
+    if (f < 16)
+      return {
+        field: `seq${r}`,
+        start: at + 8,
+        w: 8,
+        v: () => this.checked(`seq${r}`, lcAdd(lcSig(s.seq0), lcConst(BigInt(r))), 0n, U64_MAX),
+      };
     if (f < 24) return { field: `ts${r}`, start: at + 16, w: 8, v: () => this.field(`ts${r}`, () => this.windowTs(r)) };
     const j = (f - 24) >> 3;
-    return { field: `v${r}.${j}`, start: at + 24 + 8 * j, w: 8, v: () => this.checked(`v${r}.${j}`, lcSig(s.values[r]![j]!), I64_MIN, I64_MAX) };
+    return {
+      field: `v${r}.${j}`,
+      start: at + 24 + 8 * j,
+      w: 8,
+      v: () => this.checked(`v${r}.${j}`, lcSig(s.values[r]![j]!), I64_MIN, I64_MAX),
+    };
   }
 
   /**
@@ -102,11 +116,29 @@ export class Host {
       case "input_read": {
         const [dst, off, len] = args as [Val, Val, Val];
         const full = Array.from({ length: K }, (_, i) => BigInt(this.inputLen(i + 1)));
-        if (dst.kind !== "c" || off.kind !== "c" || off.c !== 0n || len.kind !== "n" || len.t.some((x, i) => x !== full[i]) || s.mem.overlay) {
-          throw new Refuse("UnsupportedInput", "input_read must copy the whole input once, to a fixed address", "use the SDK's loadInput (it reads the input once at start)");
+        if (
+          dst.kind !== "c" ||
+          off.kind !== "c" ||
+          off.c !== 0n ||
+          len.kind !== "n" ||
+          len.t.some((x, i) => x !== full[i]) ||
+          s.mem.overlay
+        ) {
+          throw new Refuse(
+            "UnsupportedInput",
+            "input_read must copy the whole input once, to a fixed address",
+            "use the SDK's loadInput (it reads the input once at start)",
+          );
         }
         const base = Number(dst.c);
-        for (const n of s.ns) for (let a = base; a < base + this.inputLen(n); a += 8) if (s.mem.load({ kind: "c", c: BigInt(a) }, 0, 8, [n]).kind !== "c") throw new Refuse("MemoryAlias", "the input buffer overlaps memory written before", "read the input into a fresh buffer");
+        for (const n of s.ns)
+          for (let a = base; a < base + this.inputLen(n); a += 8)
+            if (s.mem.load({ kind: "c", c: BigInt(a) }, 0, 8, [n]).kind !== "c")
+              throw new Refuse(
+                "MemoryAlias",
+                "the input buffer overlaps memory written before",
+                "read the input into a fresh buffer",
+              );
         const ov: Overlay = { base, len: full.map(Number), byteAt: (rel, n) => this.byteAt(rel, n) };
         s.mem.overlay = ov;
         st.push(len);
@@ -114,8 +146,18 @@ export class Host {
       }
       case "claim": {
         const [dev, out] = args as [Val, Val];
-        if (dev.kind !== "c" || !s.mem.overlay || Number(dev.c) !== s.mem.overlay.base + 32) throw new Refuse("ClaimDevice", "claim's device pointer is not the input's device entry", "claim with the Device the SDK gives (device(0).idPtr)");
-        if (this.b.prunedUnclaimed) throw new Refuse("ClaimDevice", "a claim after paths that had not claimed were joined", "claim once, at the end of the device's computation");
+        if (dev.kind !== "c" || !s.mem.overlay || Number(dev.c) !== s.mem.overlay.base + 32)
+          throw new Refuse(
+            "ClaimDevice",
+            "claim's device pointer is not the input's device entry",
+            "claim with the Device the SDK gives (device(0).idPtr)",
+          );
+        if (this.b.prunedUnclaimed)
+          throw new Refuse(
+            "ClaimDevice",
+            "a claim after paths that had not claimed were joined",
+            "claim once, at the end of the device's computation",
+          );
         // A second claim for the device is a HostError trap.
         const again = ex.trapIf(s, this.b.lcOf(s.claimed).lc, at, "a second claim for the device");
         if (!again) return null;
@@ -129,12 +171,23 @@ export class Host {
       case "abort":
         return ex.trap(s, at, "abort");
     }
-    throw new Refuse("UnsupportedHostCall", `host call ${name} is not provable yet`, name.startsWith("state") ? "stateful applets are the next milestone (state enters and leaves as a commitment)" : "remove the call from the claim's path");
+    throw new Refuse(
+      "UnsupportedHostCall",
+      `host call ${name} is not provable yet`,
+      name.startsWith("state")
+        ? "stateful applets are the next milestone (state enters and leaves as a commitment)"
+        : "remove the call from the claim's path",
+    );
   }
 
   /** memory.fill: known sizes write bytes; a count-dependent size is accepted only where it changes nothing. */
   fill(ex: Executor, len: Val, val: Val, dst: Val, s: State, at: number): State | null {
-    if (val.kind !== "c" || dst.kind !== "c") throw new Refuse("DataDependentAddress", "memory.fill of a value or at an address that depends on the readings", "fill with constants at known addresses");
+    if (val.kind !== "c" || dst.kind !== "c")
+      throw new Refuse(
+        "DataDependentAddress",
+        "memory.fill of a value or at an address that depends on the readings",
+        "fill with constants at known addresses",
+      );
     if (len.kind === "c") {
       const s2 = ex.bounds(s, dst, Number(len.c) - 1, 1, at);
       if (!s2 || len.c === 0n) return s2;
@@ -142,23 +195,38 @@ export class Host {
       return s2;
     }
     if (len.kind === "n") {
-      for (const n of s.ns) for (let i = 0; i < Number(len.t[n - 1]); i++) {
-        const v = s.mem.load(dst, i, 1, [n]);
-        if (v.kind !== "c" || v.c !== (val.c & 0xffn)) throw new Refuse("DataDependentMemorySize", "memory.fill of a count-dependent length over memory that is not already filled", "fill known lengths only");
-      }
+      for (const n of s.ns)
+        for (let i = 0; i < Number(len.t[n - 1]); i++) {
+          const v = s.mem.load(dst, i, 1, [n]);
+          if (v.kind !== "c" || v.c !== (val.c & 0xffn))
+            throw new Refuse(
+              "DataDependentMemorySize",
+              "memory.fill of a count-dependent length over memory that is not already filled",
+              "fill known lengths only",
+            );
+        }
       return s;
     }
-    throw new Refuse("DataDependentMemorySize", "memory.fill of a length that depends on the readings", "fill known lengths only");
+    throw new Refuse(
+      "DataDependentMemorySize",
+      "memory.fill of a length that depends on the readings",
+      "fill known lengths only",
+    );
   }
 
   /** memory.copy of a known length: cell by cell (symbolic values keep their width), read all, then write. */
   copy(ex: Executor, len: Val, src: Val, dst: Val, s: State, at: number): State | null {
-    if (len.kind !== "c") throw new Refuse("DataDependentMemorySize", "memory.copy of a length that depends on the readings", "copy known lengths only");
+    if (len.kind !== "c")
+      throw new Refuse(
+        "DataDependentMemorySize",
+        "memory.copy of a length that depends on the readings",
+        "copy known lengths only",
+      );
     const L = Number(len.c);
     if (L === 0) return s;
     if (!ex.bounds(s, src, L - 1, 1, at) || !ex.bounds(s, dst, L - 1, 1, at)) return null;
     const pieces: { i: number; w: number; v: Val }[] = [];
-    for (let i = 0; i < L; ) {
+    for (let i = 0; i < L;) {
       let done = false;
       for (const w of [1, 2, 4, 8]) {
         if (i + w > L) break;
@@ -171,7 +239,8 @@ export class Host {
           if (!(e instanceof Refuse) || e.reason !== "PartialRead") throw e;
         }
       }
-      if (!done) throw new Refuse("PartialRead", "memory.copy splits a value that depends on the readings", "copy whole values");
+      if (!done)
+        throw new Refuse("PartialRead", "memory.copy splits a value that depends on the readings", "copy whole values");
     }
     for (const p of pieces) s.mem.store(dst, p.i, p.w, p.v, s.ns);
     void pathCondition;

@@ -39,7 +39,13 @@ export interface CompiledApplet {
 
 export function compileApplet(opts: CompileAppletOptions): CompiledApplet {
   const { wasm, k: K } = opts;
-  if (!Number.isInteger(K) || K < 1 || K > 4096) throw new NotProvableError(`K = ${K} is not a slot count (1..4096)`, { reason: "TooLarge", func: "-", offset: 0, hint: "use K in 1..4096" });
+  if (!Number.isInteger(K) || K < 1 || K > 4096)
+    throw new NotProvableError(`K = ${K} is not a slot count (1..4096)`, {
+      reason: "TooLarge",
+      func: "-",
+      offset: 0,
+      hint: "use K in 1..4096",
+    });
   const imageId = createHash("sha256").update(wasm).digest("hex");
   const m = parseModule(wasm);
   const b = new Builder(K);
@@ -71,9 +77,21 @@ export function compileApplet(opts: CompileAppletOptions): CompiledApplet {
   };
   s = ex.runExport("_initialize", s);
   if (s) s = ex.runExport("mfi_main", s);
-  if (!s) throw new NotProvableError("the applet traps on every input", { reason: "NeverClaims", func: "mfi_main", offset: 0, hint: "an applet that always traps never claims" });
+  if (!s)
+    throw new NotProvableError("the applet traps on every input", {
+      reason: "NeverClaims",
+      func: "mfi_main",
+      offset: 0,
+      hint: "an applet that always traps never claims",
+    });
   const claimed = b.lcOf(s.claimed);
-  if (claimed.lo === 0n && claimed.hi === 0n) throw new NotProvableError("the applet never calls claim", { reason: "NeverClaims", func: "mfi_main", offset: 0, hint: "call claim(device, output) for the device" });
+  if (claimed.lo === 0n && claimed.hi === 0n)
+    throw new NotProvableError("the applet never calls claim", {
+      reason: "NeverClaims",
+      func: "mfi_main",
+      offset: 0,
+      hint: "call claim(device, output) for the device",
+    });
   // Every witness is a run that did not trap (traps are excluded above) and claimed exactly once.
   b.assertZero({ terms: claimed.lc.terms, k: claimed.lc.k - 1n });
   const out = b.lcOf(s.out);

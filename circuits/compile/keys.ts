@@ -41,7 +41,9 @@ export interface AppletCircuit {
   cacheHit: boolean;
 }
 
-type Manifest = Omit<AppletCircuit, "dir" | "r1cs" | "wasm" | "zkey" | "vkey" | "solidity" | "cacheHit"> & { insecureDevSetup: true };
+type Manifest = Omit<AppletCircuit, "dir" | "r1cs" | "wasm" | "zkey" | "vkey" | "solidity" | "cacheHit"> & {
+  insecureDevSetup: true;
+};
 
 export interface SetupAppletOptions extends CompileAppletOptions {
   log?: (msg: string) => void;
@@ -88,7 +90,9 @@ export async function setupAppletCircuit(opts: SetupAppletOptions): Promise<Appl
   writeFileSync(join(tmp, "applet.circom"), compiled.main);
   const constraints = constraintsOf(await runCircom(join(tmp, "applet.circom"), tmp));
   const circomSeconds = (performance.now() - t1) / 1000;
-  log(`  ${name}: ${constraints.toLocaleString("en-US")} constraints, circom ${circomSeconds.toFixed(1)} s; ⚠ INSECURE dev setup (public seed)`);
+  log(
+    `  ${name}: ${constraints.toLocaleString("en-US")} constraints, circom ${circomSeconds.toFixed(1)} s; ⚠ INSECURE dev setup (public seed)`,
+  );
   const t2 = performance.now();
   const pool = new FixedBasePool(2);
   let info;

@@ -25,20 +25,37 @@ function candidates(arith: Arith, addr: Val, offset: number, bytes: number, mem:
   const first = u.lo + ((r - (u.lo % g) + g) % g);
   const count = first > u.hi ? 0n : (u.hi - first) / g + 1n;
   if (count > BigInt(LOOKUP_MAX)) {
-    throw new Refuse("DataDependentAddress", `a memory address depends on the readings' values and may take ${count} values (a checked lookup covers up to ${LOOKUP_MAX})`, `index memory with constants and loop counters, or with a data-dependent index into a small array (at most ${LOOKUP_MAX} entries, e.g. buckets[v & 7])`);
+    throw new Refuse(
+      "DataDependentAddress",
+      `a memory address depends on the readings' values and may take ${count} values (a checked lookup covers up to ${LOOKUP_MAX})`,
+      `index memory with constants and loop counters, or with a data-dependent index into a small array (at most ${LOOKUP_MAX} entries, e.g. buckets[v & 7])`,
+    );
   }
   const cands: number[] = [];
   const size = mem.pages * 65536;
   for (let a = first; a <= u.hi; a += g) {
     // An access past the end traps in the runtime; only in-bounds candidates are supported (the range is tracked, so
     // a candidate out of bounds is usually an index the applet never forms: mask the index to the array's size).
-    if (a + BigInt(offset) + BigInt(bytes) > BigInt(size)) throw new Refuse("DataDependentAddress", `a data-dependent address may reach ${a + BigInt(offset)}, past the end of memory`, "mask the index to the array's size");
+    if (a + BigInt(offset) + BigInt(bytes) > BigInt(size))
+      throw new Refuse(
+        "DataDependentAddress",
+        `a data-dependent address may reach ${a + BigInt(offset)}, past the end of memory`,
+        "mask the index to the array's size",
+      );
     cands.push(Number(a));
   }
   return { lc: u.lc, cands };
 }
 
-export function lookupLoad(b: Builder, arith: Arith, mem: Memory, addr: Val, offset: number, bytes: number, ns: number[]): Val {
+export function lookupLoad(
+  b: Builder,
+  arith: Arith,
+  mem: Memory,
+  addr: Val,
+  offset: number,
+  bytes: number,
+  ns: number[],
+): Val {
   const { lc, cands } = candidates(arith, addr, offset, bytes, mem);
   let out = lcConst(0n);
   let lo: bigint | undefined;
@@ -55,7 +72,16 @@ export function lookupLoad(b: Builder, arith: Arith, mem: Memory, addr: Val, off
   return sym(b.name(out), lo ?? 0n, hi ?? 0n);
 }
 
-export function lookupStore(b: Builder, arith: Arith, mem: Memory, addr: Val, offset: number, bytes: number, v: Val, ns: number[]): void {
+export function lookupStore(
+  b: Builder,
+  arith: Arith,
+  mem: Memory,
+  addr: Val,
+  offset: number,
+  bytes: number,
+  v: Val,
+  ns: number[],
+): void {
   const { lc, cands } = candidates(arith, addr, offset, bytes, mem);
   const x = b.lcOf(v);
   for (const a of cands) {

@@ -52,7 +52,11 @@ export class Memory {
       const delta = addr.t.map((x) => Number(x) - t0);
       return { key: delta.join(","), delta, off: t0 + offset };
     }
-    throw new Refuse("DataDependentAddress", "a memory address depends on the readings' values", "index memory with constants and loop counters only (a fixed-size bucket array indexed by data is not supported yet)");
+    throw new Refuse(
+      "DataDependentAddress",
+      "a memory address depends on the readings' values",
+      "index memory with constants and loop counters only (a fixed-size bucket array indexed by data is not supported yet)",
+    );
   }
 
   private region(key: string, delta: number[]): Region {
@@ -70,7 +74,13 @@ export class Memory {
         const c = r.cells.get(s);
         if (c && s + c.w > o) {
           const v = c.v;
-          out.push({ region: key, src: v.kind === "s" ? { sym: c, start: s + r.delta[n - 1]!, w: c.w, v: () => v } : { b: Number(((v.kind === "c" ? v.c : v.t[n - 1]!) >> BigInt(8 * (o - s))) & 0xffn) } });
+          out.push({
+            region: key,
+            src:
+              v.kind === "s"
+                ? { sym: c, start: s + r.delta[n - 1]!, w: c.w, v: () => v }
+                : { b: Number(((v.kind === "c" ? v.c : v.t[n - 1]!) >> BigInt(8 * (o - s))) & 0xffn) },
+          });
           break;
         }
       }
@@ -78,7 +88,12 @@ export class Memory {
     const ov = this.overlay;
     if (ov && a >= ov.base && a < ov.base + ov.len[n - 1]!) {
       const ib = ov.byteAt(a - ov.base, n);
-      if (!ib) throw new Refuse("UnsupportedInput", `reads input byte ${a - ov.base}, which the compiler does not bind (e.g. the deviceId bytes)`, "read readings, the epoch, the counts and the config param only");
+      if (!ib)
+        throw new Refuse(
+          "UnsupportedInput",
+          `reads input byte ${a - ov.base}, which the compiler does not bind (e.g. the deviceId bytes)`,
+          "read readings, the epoch, the counts and the config param only",
+        );
       out.push({ src: "b" in ib ? ib : { sym: ib.field, start: ov.base + ib.start, w: ib.w, v: ib.v } });
     }
     if (out.length === 0) out.push({ src: { b: a < this.image.length ? this.image[a]! : 0 } });
@@ -95,11 +110,21 @@ export class Memory {
       let x = 0n;
       for (let i = 0; i < w; i++) {
         const s = this.sources(base + i, n);
-        if (s.length > 1) throw new Refuse("MemoryAlias", `memory at ${base + i} (reading count ${n}) may hold either of two writes`, "keep data written at count-dependent addresses apart from fixed addresses");
+        if (s.length > 1)
+          throw new Refuse(
+            "MemoryAlias",
+            `memory at ${base + i} (reading count ${n}) may hold either of two writes`,
+            "keep data written at count-dependent addresses apart from fixed addresses",
+          );
         const src = s[0]!.src;
         if ("b" in src) x |= BigInt(src.b) << BigInt(8 * i);
         else {
-          if (src.start !== base || src.w !== w || (symbolic && symbolic.sym !== src.sym)) throw new Refuse("PartialRead", `a load of ${w} bytes at ${base} reads part of a value that depends on the readings`, "load reading fields and stored values with the width they were written with");
+          if (src.start !== base || src.w !== w || (symbolic && symbolic.sym !== src.sym))
+            throw new Refuse(
+              "PartialRead",
+              `a load of ${w} bytes at ${base} reads part of a value that depends on the readings`,
+              "load reading fields and stored values with the width they were written with",
+            );
           symbolic = src;
           known = false;
           break;
@@ -109,7 +134,12 @@ export class Memory {
       t[n - 1] = x;
     }
     if (symbolic) {
-      if (feasible.some((n) => t[n - 1] !== 0n)) throw new Refuse("PartialRead", "a load mixes known bytes and a value that depends on the readings", "load values with the width they were written with");
+      if (feasible.some((n) => t[n - 1] !== 0n))
+        throw new Refuse(
+          "PartialRead",
+          "a load mixes known bytes and a value that depends on the readings",
+          "load values with the width they were written with",
+        );
       return symbolic.v();
     }
     const f = feasible.length ? t[feasible[0]! - 1]! : 0n;
@@ -121,12 +151,22 @@ export class Memory {
     const ov = this.overlay;
     for (const n of feasible) {
       const a = delta[n - 1]! + off;
-      if (ov && a + w > ov.base && a < ov.base + ov.len[n - 1]!) throw new Refuse("UnsupportedInput", "the applet writes into its input buffer", "copy what you need out of the input instead of modifying it");
+      if (ov && a + w > ov.base && a < ov.base + ov.len[n - 1]!)
+        throw new Refuse(
+          "UnsupportedInput",
+          "the applet writes into its input buffer",
+          "copy what you need out of the input instead of modifying it",
+        );
       for (const [k, r] of this.regions) {
         if (k === key) continue;
         for (let s = a - r.delta[n - 1]! - 7; s < a - r.delta[n - 1]! + w; s++) {
           const c = r.cells.get(s);
-          if (c && s + c.w > a - r.delta[n - 1]!) throw new Refuse("MemoryAlias", `a store at ${a} (reading count ${n}) may overwrite memory written at another address`, "keep data written at count-dependent addresses apart from fixed addresses");
+          if (c && s + c.w > a - r.delta[n - 1]!)
+            throw new Refuse(
+              "MemoryAlias",
+              `a store at ${a} (reading count ${n}) may overwrite memory written at another address`,
+              "keep data written at count-dependent addresses apart from fixed addresses",
+            );
         }
       }
     }
@@ -135,14 +175,23 @@ export class Memory {
     for (let s = off - 7; s < off + w; s++) {
       const c = r.cells.get(s);
       if (!c || s + c.w <= off || (s === off && c.w === w)) continue;
-      if (c.v.kind === "s") throw new Refuse("PartialRead", `a store of ${w} bytes at offset ${off} overwrites part of a value that depends on the readings`, "store values with the width they were written with");
+      if (c.v.kind === "s")
+        throw new Refuse(
+          "PartialRead",
+          `a store of ${w} bytes at offset ${off} overwrites part of a value that depends on the readings`,
+          "store values with the width they were written with",
+        );
       r.cells.delete(s);
       for (let i = 0; i < c.w; i++) {
         const o = s + i;
         if (o >= off && o < off + w) continue;
         const cv = c.v;
         const byte = (x: bigint) => (x >> BigInt(8 * i)) & 0xffn;
-        r.cells.set(o, { off: o, w: 1, v: cv.kind === "c" ? { kind: "c", c: byte(cv.c) } : { kind: "n", t: (cv as { t: bigint[] }).t.map(byte) } });
+        r.cells.set(o, {
+          off: o,
+          w: 1,
+          v: cv.kind === "c" ? { kind: "c", c: byte(cv.c) } : { kind: "n", t: (cv as { t: bigint[] }).t.map(byte) },
+        });
       }
     }
     r.cells.set(off, { off, w, v });
@@ -151,7 +200,8 @@ export class Memory {
   /** Every cell, as (region, offset, width), for merging states. */
   keys(): { key: string; delta: number[]; off: number; w: number }[] {
     const out: { key: string; delta: number[]; off: number; w: number }[] = [];
-    for (const [key, r] of this.regions) for (const c of r.cells.values()) out.push({ key, delta: r.delta, off: c.off, w: c.w });
+    for (const [key, r] of this.regions)
+      for (const c of r.cells.values()) out.push({ key, delta: r.delta, off: c.off, w: c.w });
     return out;
   }
   /** Put a merged cell (no checks: the merge read every state's value at exactly this place). */

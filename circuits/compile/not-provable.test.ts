@@ -6,11 +6,19 @@ import { compileApplet, CompileInputError, NotProvableError, type NotProvableRea
 import { parseModule } from "./wasm.ts";
 
 const SDK = `import { claim, device, readingValue, random } from "../../sdk/assembly/index";`;
-const as = async (body: string) => (await compileAs({ source: `${SDK}\nexport function mfi_main(): void {\n  const d = device(0);\n  const v = readingValue(d.firstReading, 0);\n${body}\n}\n` })).wasm;
+const as = async (body: string) =>
+  (
+    await compileAs({
+      source: `${SDK}\nexport function mfi_main(): void {\n  const d = device(0);\n  const v = readingValue(d.firstReading, 0);\n${body}\n}\n`,
+    })
+  ).wasm;
 
 /** A WAT applet that reads the input to 1024 (so slot 0's values[0] is at 1024 + 72 + 24) before `body`. */
 const watApplet = (body: string, extra = "") =>
-  appletWat({ main: `(local $len i32) (local.set $len (call $input_len)) (drop (call $input_read (i32.const 1024) (i32.const 0) (local.get $len))) ${body}`, extra });
+  appletWat({
+    main: `(local $len i32) (local.set $len (call $input_len)) (drop (call $input_read (i32.const 1024) (i32.const 0) (local.get $len))) ${body}`,
+    extra,
+  });
 
 function refusal(wasm: Uint8Array): NotProvableError {
   try {
@@ -27,13 +35,29 @@ const cases: [NotProvableReason, () => Promise<Uint8Array>][] = [
   ["DataDependentAddress", () => as(`  claim(d, <u64>load<u8>(<usize>(v & 255)));`)],
   ["UnsupportedHostCall", () => as(`  claim(d, <u64>(v + random()));`)],
   ["UnboundedLoop", () => as(`  let x = <u64>v;\n  while (x != 7) x = x * 3 + 1;\n  claim(d, x);`)],
-  ["DataDependentCall", async () => watApplet(`(call_indirect (type $t) (i32.and (i32.wrap_i64 (i64.load (i32.const 1120))) (i32.const 1))) (call $claim (i32.const 1056) (i64.const 1))`, `(type $t (func)) (table 2 funcref) (elem (i32.const 0) $a $a) (func $a)`)],
-  ["DataDependentMemorySize", async () => watApplet(`(drop (memory.grow (i32.and (i32.wrap_i64 (i64.load (i32.const 1120))) (i32.const 1)))) (call $claim (i32.const 1056) (i64.const 1))`)],
+  [
+    "DataDependentCall",
+    async () =>
+      watApplet(
+        `(call_indirect (type $t) (i32.and (i32.wrap_i64 (i64.load (i32.const 1120))) (i32.const 1))) (call $claim (i32.const 1056) (i64.const 1))`,
+        `(type $t (func)) (table 2 funcref) (elem (i32.const 0) $a $a) (func $a)`,
+      ),
+  ],
+  [
+    "DataDependentMemorySize",
+    async () =>
+      watApplet(
+        `(drop (memory.grow (i32.and (i32.wrap_i64 (i64.load (i32.const 1120))) (i32.const 1)))) (call $claim (i32.const 1056) (i64.const 1))`,
+      ),
+  ],
   ["ClaimDevice", async () => watApplet(`(call $claim (i32.const 0) (i64.load (i32.const 1120)))`)],
   ["NeverClaims", async () => watApplet(`(drop (i64.load (i32.const 1120)))`)],
   ["UnsupportedInput", async () => watApplet(`(call $claim (i32.const 1056) (i64.load (i32.const 1056)))`)],
   ["PartialRead", async () => watApplet(`(call $claim (i32.const 1056) (i64.load32_u (i32.const 1120)))`)],
-  ["UnsupportedInstruction", async () => watApplet(`(call $claim (i32.const 1056) (i64.clz (i64.load (i32.const 1120))))`)],
+  [
+    "UnsupportedInstruction",
+    async () => watApplet(`(call $claim (i32.const 1056) (i64.clz (i64.load (i32.const 1120))))`),
+  ],
 ];
 
 describe("NotProvableError", { timeout: 120_000 }, () => {

@@ -120,19 +120,31 @@ export class Arith {
         const z = x.hi < y.lo || y.hi < x.lo ? lcConst(0n) : B.isZero(lcAdd(x.lc, y.lc, -1n));
         return { v: this.boolV(op === "eq" ? z : lcAdd(lcConst(1n), z, -1n)) };
       }
-      case "lt_u": return { v: this.boolV(this.less(this.toU(a, w), this.toU(c, w))) };
-      case "gt_u": return { v: this.boolV(this.less(this.toU(c, w), this.toU(a, w))) };
-      case "le_u": return { v: this.boolV(lcAdd(lcConst(1n), this.less(this.toU(c, w), this.toU(a, w)), -1n)) };
-      case "ge_u": return { v: this.boolV(lcAdd(lcConst(1n), this.less(this.toU(a, w), this.toU(c, w)), -1n)) };
-      case "lt_s": return { v: this.boolV(this.less(this.toS(a, w), this.toS(c, w))) };
-      case "gt_s": return { v: this.boolV(this.less(this.toS(c, w), this.toS(a, w))) };
-      case "le_s": return { v: this.boolV(lcAdd(lcConst(1n), this.less(this.toS(c, w), this.toS(a, w)), -1n)) };
-      case "ge_s": return { v: this.boolV(lcAdd(lcConst(1n), this.less(this.toS(a, w), this.toS(c, w)), -1n)) };
+      case "lt_u":
+        return { v: this.boolV(this.less(this.toU(a, w), this.toU(c, w))) };
+      case "gt_u":
+        return { v: this.boolV(this.less(this.toU(c, w), this.toU(a, w))) };
+      case "le_u":
+        return { v: this.boolV(lcAdd(lcConst(1n), this.less(this.toU(c, w), this.toU(a, w)), -1n)) };
+      case "ge_u":
+        return { v: this.boolV(lcAdd(lcConst(1n), this.less(this.toU(a, w), this.toU(c, w)), -1n)) };
+      case "lt_s":
+        return { v: this.boolV(this.less(this.toS(a, w), this.toS(c, w))) };
+      case "gt_s":
+        return { v: this.boolV(this.less(this.toS(c, w), this.toS(a, w))) };
+      case "le_s":
+        return { v: this.boolV(lcAdd(lcConst(1n), this.less(this.toS(c, w), this.toS(a, w)), -1n)) };
+      case "ge_s":
+        return { v: this.boolV(lcAdd(lcConst(1n), this.less(this.toS(a, w), this.toS(c, w)), -1n)) };
       case "div_u":
       case "rem_u":
         return this.divU(op, a, c, w);
     }
-    throw new Refuse("UnsupportedInstruction", `${op} of a value that depends on the readings is not supported yet`, "compute it on known values only, or use unsigned division (div_u/rem_u) on data");
+    throw new Refuse(
+      "UnsupportedInstruction",
+      `${op} of a value that depends on the readings is not supported yet`,
+      "compute it on known values only, or use unsigned division (div_u/rem_u) on data",
+    );
   }
 
   private binKnown(op: string, a: Val, c: Val, w: number): OpResult {
@@ -149,7 +161,10 @@ export class Arith {
       if (r === "trap") trap = lcAdd(trap, this.b.countIs(i + 1));
       t.push(r === "trap" ? 0n : r);
     }
-    return { v: t.every((x) => x === t[0]) ? { kind: "c", c: t[0]! } : { kind: "n", t }, trap: trap.terms.size ? trap : undefined };
+    return {
+      v: t.every((x) => x === t[0]) ? { kind: "c", c: t[0]! } : { kind: "n", t },
+      trap: trap.terms.size ? trap : undefined,
+    };
   }
 
   un(op: string, a: Val, w: number): Val {
@@ -163,9 +178,16 @@ export class Arith {
         const x = this.toU(a, w);
         return this.boolV(x.lo > 0n ? lcConst(0n) : this.b.isZero(x.lc));
       }
-      case "wrap": return a; // x mod 2^64 mod 2^32 = x mod 2^32: the same unreduced integer serves
-      case "extend_u": { const u = this.toU(a, 32); return sym(u.lc, u.lo, u.hi); }
-      case "extend_s": { const s = this.toS(a, 32); return sym(s.lc, s.lo, s.hi); }
+      case "wrap":
+        return a; // x mod 2^64 mod 2^32 = x mod 2^32: the same unreduced integer serves
+      case "extend_u": {
+        const u = this.toU(a, 32);
+        return sym(u.lc, u.lo, u.hi);
+      }
+      case "extend_s": {
+        const s = this.toS(a, 32);
+        return sym(s.lc, s.lo, s.hi);
+      }
       case "extend8_s":
       case "extend16_s":
       case "extend32_s": {
@@ -181,7 +203,11 @@ export class Arith {
         return sym(s, 0n, BigInt(w));
       }
     }
-    throw new Refuse("UnsupportedInstruction", `${op} of a value that depends on the readings is not supported yet`, "avoid clz/ctz on reading values");
+    throw new Refuse(
+      "UnsupportedInstruction",
+      `${op} of a value that depends on the readings is not supported yet`,
+      "avoid clz/ctz on reading values",
+    );
   }
 
   private bitwise(op: string, a: Val, c: Val, w: number): Val {
@@ -197,8 +223,14 @@ export class Arith {
     const yb = c.kind === "s" ? this.ubits(c, w) : undefined;
     let out = lcConst(0n);
     for (let i = 0; i < w; i++) {
-      const bitOf = (v: Val, bits: LC[] | undefined, j: number): LC | bigint => (bits ? bits[j]! : ((v.kind === "c" ? v.c : 0n) >> BigInt(j)) & 1n);
-      if (a.kind === "n" || c.kind === "n") throw new Refuse("UnsupportedInstruction", `${op} of a count-dependent value with reading data`, "keep bitwise operations on reading values or on constants");
+      const bitOf = (v: Val, bits: LC[] | undefined, j: number): LC | bigint =>
+        bits ? bits[j]! : ((v.kind === "c" ? v.c : 0n) >> BigInt(j)) & 1n;
+      if (a.kind === "n" || c.kind === "n")
+        throw new Refuse(
+          "UnsupportedInstruction",
+          `${op} of a count-dependent value with reading data`,
+          "keep bitwise operations on reading values or on constants",
+        );
       const p = bitOf(a, xb, i);
       const q = bitOf(c, yb, i);
       let bit: LC;
@@ -223,7 +255,12 @@ export class Arith {
   }
 
   private shift(op: string, a: Val, c: Val, w: number): Val {
-    if (c.kind !== "c") throw new Refuse("DataDependentShift", `${op} by an amount that depends on the readings`, "shift by constants only (multiply or divide by a power of two chosen from a constant table instead)");
+    if (c.kind !== "c")
+      throw new Refuse(
+        "DataDependentShift",
+        `${op} by an amount that depends on the readings`,
+        "shift by constants only (multiply or divide by a power of two chosen from a constant table instead)",
+      );
     const k = Number(c.c % BigInt(w));
     if (op === "shl") {
       const x = this.b.lcOf(a);
@@ -234,7 +271,16 @@ export class Arith {
       return sym(lcScale(x.lc, P2(k)), x.lo * P2(k), x.hi * P2(k));
     }
     const bits = this.ubits(a, w);
-    const src = (i: number) => (op === "shr_u" ? (i < w ? bits[i]! : lcConst(0n)) : op === "shr_s" ? bits[Math.min(i, w - 1)]! : op === "rotr" ? bits[i % w]! : bits[(i - k + 2 * w) % w]!);
+    const src = (i: number) =>
+      op === "shr_u"
+        ? i < w
+          ? bits[i]!
+          : lcConst(0n)
+        : op === "shr_s"
+          ? bits[Math.min(i, w - 1)]!
+          : op === "rotr"
+            ? bits[i % w]!
+            : bits[(i - k + 2 * w) % w]!;
     let out = lcConst(0n);
     for (let i = 0; i < w; i++) out = lcAdd(out, lcScale(op === "rotl" ? src(i) : src(i + k), P2(i)));
     return sym(out, 0n, mask(w));
@@ -261,7 +307,10 @@ export class Arith {
       B.range(r, 0n, mask(w));
       B.range(lcAdd(lcAdd(d, r, -1n), lcConst(-1n)), 0n, mask(w)); // r < d
     }
-    return { v: op === "div_u" ? sym(q, 0n, y.lo === y.hi ? x.hi / y.lo : x.hi) : sym(r, 0n, y.hi - 1n), trap: zero.terms.size || zero.k ? zero : undefined };
+    return {
+      v: op === "div_u" ? sym(q, 0n, y.lo === y.hi ? x.hi / y.lo : x.hi) : sym(r, 0n, y.hi - 1n),
+      trap: zero.terms.size || zero.k ? zero : undefined,
+    };
   }
 
   private hint(expr: string): LC {

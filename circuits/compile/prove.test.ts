@@ -15,7 +15,26 @@ import { proveAppletClaim } from "./prove.ts";
 const circuitFor = (wasm: Uint8Array, o: { k?: number; hasParam?: boolean } = {}): AppletCircuit => {
   const imageId = createHash("sha256").update(wasm).digest("hex");
   const none = "/nonexistent";
-  return { name: `applet_${imageId.slice(0, 16)}_k${o.k ?? 16}`, imageId, k: o.k ?? 16, hasParam: !!o.hasParam, key: "", dir: none, r1cs: none, wasm: none, zkey: none, vkey: none, solidity: none, constraints: 0, domainPower: 0, nPublic: 4, compileAppletSeconds: 0, circomSeconds: 0, setupSeconds: 0, cacheHit: true };
+  return {
+    name: `applet_${imageId.slice(0, 16)}_k${o.k ?? 16}`,
+    imageId,
+    k: o.k ?? 16,
+    hasParam: !!o.hasParam,
+    key: "",
+    dir: none,
+    r1cs: none,
+    wasm: none,
+    zkey: none,
+    vkey: none,
+    solidity: none,
+    constraints: 0,
+    domainPower: 0,
+    nPublic: 4,
+    compileAppletSeconds: 0,
+    circomSeconds: 0,
+    setupSeconds: 0,
+    cacheHit: true,
+  };
 };
 
 describe("proveAppletClaim refuses", () => {
@@ -28,24 +47,53 @@ describe("proveAppletClaim refuses", () => {
   it("a Wasm that is not the circuit's applet", async () => {
     const { key, readings } = await setup();
     const circuit = circuitFor(loadBuiltApplet("threshold-alert"));
-    await expect(proveAppletClaim({ circuit, wasm: energySum, readings, devicePublicKey: key.publicKey, epoch: EPOCH })).rejects.toThrow(InvalidProveOptionsError);
+    await expect(
+      proveAppletClaim({ circuit, wasm: energySum, readings, devicePublicKey: key.publicKey, epoch: EPOCH }),
+    ).rejects.toThrow(InvalidProveOptionsError);
   });
 
   it("a param for a circuit without one, and no param for a circuit with one", async () => {
     const { key, readings } = await setup();
-    await expect(proveAppletClaim({ circuit: circuitFor(energySum), wasm: energySum, readings, devicePublicKey: key.publicKey, epoch: EPOCH, param: 3n })).rejects.toThrow(/compiled without a param/);
-    await expect(proveAppletClaim({ circuit: circuitFor(energySum, { hasParam: true }), wasm: energySum, readings, devicePublicKey: key.publicKey, epoch: EPOCH })).rejects.toThrow(/pass param/);
+    await expect(
+      proveAppletClaim({
+        circuit: circuitFor(energySum),
+        wasm: energySum,
+        readings,
+        devicePublicKey: key.publicKey,
+        epoch: EPOCH,
+        param: 3n,
+      }),
+    ).rejects.toThrow(/compiled without a param/);
+    await expect(
+      proveAppletClaim({
+        circuit: circuitFor(energySum, { hasParam: true }),
+        wasm: energySum,
+        readings,
+        devicePublicKey: key.publicKey,
+        epoch: EPOCH,
+      }),
+    ).rejects.toThrow(/pass param/);
   });
 
   it("a segment longer than the circuit's K", async () => {
     const { key, readings } = await setup();
     // One before, three inside, one after: the segment needs four slots.
-    await expect(proveAppletClaim({ circuit: circuitFor(energySum, { k: 3 }), wasm: energySum, readings, devicePublicKey: key.publicKey, epoch: EPOCH })).rejects.toThrow(TooManyReadingsError);
+    await expect(
+      proveAppletClaim({
+        circuit: circuitFor(energySum, { k: 3 }),
+        wasm: energySum,
+        readings,
+        devicePublicKey: key.publicKey,
+        epoch: EPOCH,
+      }),
+    ).rejects.toThrow(TooManyReadingsError);
   });
 
   it("an epoch whose run makes no claim (the applet traps)", async () => {
     const { key, readings } = await setup();
     const wasm = (await compileAs({ source: `export function mfi_main(): void { unreachable(); }` })).wasm;
-    await expect(proveAppletClaim({ circuit: circuitFor(wasm), wasm, readings, devicePublicKey: key.publicKey, epoch: EPOCH })).rejects.toThrow(ClaimMismatchError);
+    await expect(
+      proveAppletClaim({ circuit: circuitFor(wasm), wasm, readings, devicePublicKey: key.publicKey, epoch: EPOCH }),
+    ).rejects.toThrow(ClaimMismatchError);
   });
 });

@@ -53,8 +53,22 @@ export interface ProveAppletOptions {
 const toField = (v: bigint) => ((v % R) + R) % R;
 
 /** The witness input of a compiled main: the readings circuit's layout, with the param under its own name. */
-export function appletInput(o: { circuit: AppletCircuit; segment: ReturnType<typeof selectSegment>; publicKey: PublicKey; epoch: bigint; output: bigint; param?: bigint }): CircuitInput {
-  const input = readingsInput({ segment: o.segment, k: o.circuit.k, publicKey: o.publicKey, imageIdField: imageIdToField(o.circuit.imageId), epoch: o.epoch, output: o.output });
+export function appletInput(o: {
+  circuit: AppletCircuit;
+  segment: ReturnType<typeof selectSegment>;
+  publicKey: PublicKey;
+  epoch: bigint;
+  output: bigint;
+  param?: bigint;
+}): CircuitInput {
+  const input = readingsInput({
+    segment: o.segment,
+    k: o.circuit.k,
+    publicKey: o.publicKey,
+    imageIdField: imageIdToField(o.circuit.imageId),
+    epoch: o.epoch,
+    output: o.output,
+  });
   if (o.param !== undefined) input.param = toField(o.param).toString();
   return input;
 }
@@ -62,19 +76,41 @@ export function appletInput(o: { circuit: AppletCircuit; segment: ReturnType<typ
 export async function proveAppletClaim(opts: ProveAppletOptions): Promise<AppletProof> {
   const { circuit } = opts;
   const imageId = createHash("sha256").update(opts.wasm).digest("hex");
-  if (imageId !== circuit.imageId) throw new InvalidProveOptionsError(`the Wasm (imageId ${imageId}) is not the circuit's applet (${circuit.imageId})`, { details: "set up the circuit for this Wasm (setupAppletCircuit)" });
-  if ((opts.param !== undefined) !== circuit.hasParam) throw new InvalidProveOptionsError(circuit.hasParam ? `circuit ${circuit.name} takes the applet's param: pass param` : `circuit ${circuit.name} was compiled without a param, got ${opts.param}`);
+  if (imageId !== circuit.imageId)
+    throw new InvalidProveOptionsError(
+      `the Wasm (imageId ${imageId}) is not the circuit's applet (${circuit.imageId})`,
+      { details: "set up the circuit for this Wasm (setupAppletCircuit)" },
+    );
+  if ((opts.param !== undefined) !== circuit.hasParam)
+    throw new InvalidProveOptionsError(
+      circuit.hasParam
+        ? `circuit ${circuit.name} takes the applet's param: pass param`
+        : `circuit ${circuit.name} was compiled without a param, got ${opts.param}`,
+    );
   const epoch = packEpoch(opts.epoch);
   const segment = selectSegment(opts.readings, opts.devicePublicKey, opts.epoch);
   if (segment.slots.length > circuit.k) {
-    throw new TooManyReadingsError(`the segment needs ${segment.slots.length} slots (${segment.insideCount} in the epoch) but ${circuit.name} has K = ${circuit.k}`, { details: "set up the applet's circuit for a larger K" });
+    throw new TooManyReadingsError(
+      `the segment needs ${segment.slots.length} slots (${segment.insideCount} in the epoch) but ${circuit.name} has K = ${circuit.k}`,
+      { details: "set up the applet's circuit for a larger K" },
+    );
   }
   const deviceId = deviceIdOf(opts.devicePublicKey);
-  const inside = segment.slots.slice(0, segment.insideCount).map((r) => ({ deviceId, seq: r.seq, ts: r.ts, values: r.values }));
-  const run = await runApplet({ wasm: opts.wasm, readings: inside, epoch: { startMs: opts.epoch.startMs, lengthMs: opts.epoch.lengthMs }, config: paramConfig(opts.param) });
+  const inside = segment.slots
+    .slice(0, segment.insideCount)
+    .map((r) => ({ deviceId, seq: r.seq, ts: r.ts, values: r.values }));
+  const run = await runApplet({
+    wasm: opts.wasm,
+    readings: inside,
+    epoch: { startMs: opts.epoch.startMs, lengthMs: opts.epoch.lengthMs },
+    config: paramConfig(opts.param),
+  });
   const claims = run.trap ? [] : run.decoded.claims.filter((c) => c.deviceId === deviceId);
   if (claims.length !== 1) {
-    throw new ClaimMismatchError(`the applet makes ${run.trap ? `no claim (trap ${run.trap.kind})` : `${claims.length} claims`} for device ${deviceId} in this epoch`, { details: "a proof states the one claim a run that does not trap makes; there is nothing to prove" });
+    throw new ClaimMismatchError(
+      `the applet makes ${run.trap ? `no claim (trap ${run.trap.kind})` : `${claims.length} claims`} for device ${deviceId} in this epoch`,
+      { details: "a proof states the one claim a run that does not trap makes; there is nothing to prove" },
+    );
   }
   const output = claims[0]!.output;
   const param = opts.param !== undefined ? toField(opts.param) : undefined;
@@ -102,9 +138,19 @@ export async function proveAppletClaim(opts: ProveAppletOptions): Promise<Applet
  * true when `proof` verifies for `claim` under the circuit's verification key. The signals come from the claim the
  * caller expects (its imageId, deviceId, epoch, output, param), in the order the compiled main declares them.
  */
-export async function verifyAppletProof(o: { circuit: AppletCircuit; claim: AppletClaim; proof: { a: G1; b: G2; c: G1 } }): Promise<boolean> {
+export async function verifyAppletProof(o: {
+  circuit: AppletCircuit;
+  claim: AppletClaim;
+  proof: { a: G1; b: G2; c: G1 };
+}): Promise<boolean> {
   const vk = JSON.parse(readFileSync(o.circuit.vkey, "utf8")) as unknown;
   const c = o.claim;
-  const signals = [imageIdToField(c.imageId), c.deviceId, c.epoch, c.output, ...(c.param !== undefined ? [c.param] : [])];
+  const signals = [
+    imageIdToField(c.imageId),
+    c.deviceId,
+    c.epoch,
+    c.output,
+    ...(c.param !== undefined ? [c.param] : []),
+  ];
   return verifyGroth16({ vk, signals, proof: o.proof, circuit: o.circuit.name });
 }

@@ -24,7 +24,13 @@ export interface State {
 }
 
 export function cloneState(s: State): State {
-  return { ...s, facts: [...s.facts], globals: [...s.globals], mem: s.mem.clone(), frames: s.frames.map((f) => ({ locals: [...f.locals], stack: [...f.stack] })) };
+  return {
+    ...s,
+    facts: [...s.facts],
+    globals: [...s.globals],
+    mem: s.mem.clone(),
+    frames: s.frames.map((f) => ({ locals: [...f.locals], stack: [...f.stack] })),
+  };
 }
 
 export function indicator(b: Builder, ns: number[]): LC {
@@ -49,7 +55,10 @@ export function mergeStates(b: Builder, states: (State | null)[]): State | null 
   let live = states.filter((s): s is State => s !== null);
   // A path that has not claimed, joining paths that have, is taken to be one that never claims: it has no witness,
   // so its condition is constrained to 0. (Sound; the host refuses any later claim, which would make it incomplete.)
-  if (live.some((s) => s.claimed.kind === "c" && s.claimed.c === 1n) && live.some((s) => s.claimed.kind === "c" && s.claimed.c === 0n)) {
+  if (
+    live.some((s) => s.claimed.kind === "c" && s.claimed.c === 1n) &&
+    live.some((s) => s.claimed.kind === "c" && s.claimed.c === 0n)
+  ) {
     for (const s of live) if (s.claimed.kind === "c" && s.claimed.c === 0n) b.assertZero(pathCondition(b, s));
     live = live.filter((s) => !(s.claimed.kind === "c" && s.claimed.c === 0n));
     b.prunedUnclaimed = true;
@@ -60,7 +69,9 @@ export function mergeStates(b: Builder, states: (State | null)[]): State | null 
   while (live.every((s) => s.facts.length > prefix && s.facts[prefix] === live[0]!.facts[prefix])) prefix++;
   const disjoint = live.reduce((n, s) => n + s.ns.length, 0) === all.length;
   const onlyCounts = disjoint && live.every((s) => s.facts.length === prefix);
-  const q = live.map((s) => b.mul(s.ns.length === all.length ? lcConst(1n) : indicator(b, s.ns), product(b, s.facts.slice(prefix))));
+  const q = live.map((s) =>
+    b.mul(s.ns.length === all.length ? lcConst(1n) : indicator(b, s.ns), product(b, s.facts.slice(prefix))),
+  );
   const facts = live[0]!.facts.slice(0, prefix);
   if (!onlyCounts) {
     const sum = q.reduce((a, x) => lcAdd(a, x), lcConst(0n));
@@ -90,8 +101,16 @@ export function mergeStates(b: Builder, states: (State | null)[]): State | null 
     return sym(b.name(lc), lo, hi);
   };
   const s0 = live[0]!;
-  if (live.some((s) => s.mem.pages !== s0.mem.pages || s.mem.overlay !== s0.mem.overlay || s.frames.length !== s0.frames.length)) {
-    throw new Refuse("DataDependentMemorySize", "paths that join have grown memory differently or read the input differently", "grow memory and read the input unconditionally");
+  if (
+    live.some(
+      (s) => s.mem.pages !== s0.mem.pages || s.mem.overlay !== s0.mem.overlay || s.frames.length !== s0.frames.length,
+    )
+  ) {
+    throw new Refuse(
+      "DataDependentMemorySize",
+      "paths that join have grown memory differently or read the input differently",
+      "grow memory and read the input unconditionally",
+    );
   }
   const frames = s0.frames.map((f, fi) => ({
     locals: f.locals.map((_, i) => merge(live.map((s) => s.frames[fi]!.locals[i]!))),
@@ -105,10 +124,16 @@ export function mergeStates(b: Builder, states: (State | null)[]): State | null 
   for (let i = 1; i < sorted.length; i++) {
     const p = sorted[i - 1]!;
     const c = sorted[i]!;
-    if (p.key === c.key && p.off + p.w > c.off) throw new Refuse("MemoryAlias", `paths that join wrote overlapping memory at offset ${c.off} with different widths`, "write each memory cell with one width on every path");
+    if (p.key === c.key && p.off + p.w > c.off)
+      throw new Refuse(
+        "MemoryAlias",
+        `paths that join wrote overlapping memory at offset ${c.off} with different widths`,
+        "write each memory cell with one width on every path",
+      );
   }
   for (const k of sorted) {
-    const addr: Val = k.key === "" ? { kind: "c", c: BigInt(k.off) } : { kind: "n", t: k.delta.map((d) => BigInt(d + k.off)) };
+    const addr: Val =
+      k.key === "" ? { kind: "c", c: BigInt(k.off) } : { kind: "n", t: k.delta.map((d) => BigInt(d + k.off)) };
     const vals = live.map((s) => s.mem.load(addr, 0, k.w, s.ns));
     mem.put(k.key, k.delta, k.off, k.w, merge(vals));
   }

@@ -16,10 +16,7 @@ export interface LC {
   k: bigint;
 }
 
-export type Val =
-  | { kind: "c"; c: bigint }
-  | { kind: "n"; t: bigint[] }
-  | { kind: "s"; lc: LC; lo: bigint; hi: bigint };
+export type Val = { kind: "c"; c: bigint } | { kind: "n"; t: bigint[] } | { kind: "s"; lc: LC; lo: bigint; hi: bigint };
 
 export const mask = (w: number) => (1n << BigInt(w)) - 1n;
 export const konst = (c: bigint, w: number): Val => ({ kind: "c", c: c & mask(w) });
@@ -54,7 +51,8 @@ export function lcKey(a: LC): string {
   return ids.map((id) => `${a.terms.get(id)}*${id}`).join("+") + "+" + a.k;
 }
 
-export const sym = (lc: LC, lo: bigint, hi: bigint): Val => (lcIsConst(lc) ? { kind: "c", c: lc.k } : { kind: "s", lc, lo, hi });
+export const sym = (lc: LC, lo: bigint, hi: bigint): Val =>
+  lcIsConst(lc) ? { kind: "c", c: lc.k } : { kind: "s", lc, lo, hi };
 
 /** Values equal as Wasm values for sure (same constant, same table, same integer expression). */
 export function sameVal(a: Val, b: Val, w: number): boolean {

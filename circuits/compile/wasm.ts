@@ -95,9 +95,20 @@ function constExpr(c: Cursor): bigint {
 
 export function parseModule(bytes: Uint8Array): WasmModule {
   const c = new Cursor(bytes, 8);
-  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d) throw new CompileInputError("not a Wasm module");
+  if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d)
+    throw new CompileInputError("not a Wasm module");
   const types: FuncType[] = [];
-  const m: WasmModule = { bytes, imports: [], funcs: [], globals: [], memoryPages: 0, memoryMaxPages: 0, table: [], data: [], exports: new Map() };
+  const m: WasmModule = {
+    bytes,
+    imports: [],
+    funcs: [],
+    globals: [],
+    memoryPages: 0,
+    memoryMaxPages: 0,
+    table: [],
+    data: [],
+    exports: new Map(),
+  };
   const funcTypes: number[] = [];
   const names = new Map<number, string>();
   while (c.pos < bytes.length) {
@@ -163,7 +174,14 @@ export function parseModule(bytes: Uint8Array): WasmModule {
           for (let k = 0; k < count; k++) locals.push(t);
         }
         const index = m.imports.length + i;
-        m.funcs.push({ index, name: `func[${index}]`, type: types[funcTypes[i]!]!, locals, start: c.pos, end: bodyEnd });
+        m.funcs.push({
+          index,
+          name: `func[${index}]`,
+          type: types[funcTypes[i]!]!,
+          locals,
+          start: c.pos,
+          end: bodyEnd,
+        });
         c.pos = bodyEnd;
       }
     } else if (id === 11) {

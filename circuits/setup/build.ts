@@ -60,13 +60,17 @@ export interface Manifest {
   insecureDevSetup: true;
 }
 
-const version = (pkg: string) => (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
+const version = (pkg: string) =>
+  (JSON.parse(readFileSync(join(ROOT, "node_modules", pkg, "package.json"), "utf8")) as { version: string }).version;
 
 /** What changes the R1CS and witness generator: circuit sources, the main file, circom2 and circomlib. */
 export function compileKey(spec: Pick<CircuitSpec, "main">): string {
   const h = createHash("sha256");
   const circuitsDir = join(ROOT, "circuits");
-  for (const f of readdirSync(circuitsDir).filter((f) => f.endsWith(".circom")).sort()) h.update(f).update(readFileSync(join(circuitsDir, f)));
+  for (const f of readdirSync(circuitsDir)
+    .filter((f) => f.endsWith(".circom"))
+    .sort())
+    h.update(f).update(readFileSync(join(circuitsDir, f)));
   for (const pkg of ["circom2", "circomlib"]) h.update(pkg).update(version(pkg));
   return h.update(spec.main).digest("hex");
 }
@@ -75,7 +79,8 @@ export function compileKey(spec: Pick<CircuitSpec, "main">): string {
 export function cacheKey(spec: Pick<CircuitSpec, "main">, seed = DEV_SEED): string {
   const h = createHash("sha256").update(compileKey(spec));
   const setupDir = join(ROOT, "circuits", "setup");
-  for (const f of ["zkey-writer.ts", "field.ts", "r1cs.ts", "fixed-base-worker.mjs", "seed.ts", "dev-setup.ts"]) h.update(f).update(readFileSync(join(setupDir, f)));
+  for (const f of ["zkey-writer.ts", "field.ts", "r1cs.ts", "fixed-base-worker.mjs", "seed.ts", "dev-setup.ts"])
+    h.update(f).update(readFileSync(join(setupDir, f)));
   return h.update("snarkjs").update(version("snarkjs")).update(seed).digest("hex");
 }
 
@@ -88,7 +93,9 @@ export function readManifest(name: string, buildDir = BUILD_DIR): Manifest | und
 export function isBuilt(name: string, buildDir = BUILD_DIR): boolean {
   const a = artifactsOf(name, buildDir);
   const m = readManifest(name, buildDir);
-  return !!m && m.key === cacheKey(specOf(name)) && [a.r1cs, a.wasm, a.zkey, a.vkey, a.solidity].every((f) => existsSync(f));
+  return (
+    !!m && m.key === cacheKey(specOf(name)) && [a.r1cs, a.wasm, a.zkey, a.vkey, a.solidity].every((f) => existsSync(f))
+  );
 }
 
 export type Log = (msg: string) => void;
@@ -101,14 +108,36 @@ function compile(spec: CircuitSpec, a: CircuitArtifacts): Promise<void> {
   writeFileSync(mainFile, spec.main);
   // circom2 runs under WASI with the working directory and its parents preopened: pass paths relative to ROOT.
   const rel = (p: string) => relative(ROOT, p);
-  const args = [require.resolve("circom2/cli.js"), rel(mainFile), "--r1cs", "--wasm", "--O2", "-l", "node_modules", "-l", "circuits", "-o", rel(a.dir)];
+  const args = [
+    require.resolve("circom2/cli.js"),
+    rel(mainFile),
+    "--r1cs",
+    "--wasm",
+    "--O2",
+    "-l",
+    "node_modules",
+    "-l",
+    "circuits",
+    "-o",
+    rel(a.dir),
+  ];
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     p.stdout.on("data", (d) => (out += d));
     p.stderr.on("data", (d) => (out += d));
     p.on("error", reject);
-    p.on("exit", (code) => (code === 0 && !/error/i.test(out.replace(/\x1b\[[0-9;]*m/g, "").split("Written successfully")[0]!.replace(/everything went okay/i, "")) ? resolve() : reject(new Error(`circom2 failed for ${spec.name} (exit ${code}):\n${out}`))));
+    p.on("exit", (code) =>
+      code === 0 &&
+      !/error/i.test(
+        out
+          .replace(/\x1b\[[0-9;]*m/g, "")
+          .split("Written successfully")[0]!
+          .replace(/everything went okay/i, ""),
+      )
+        ? resolve()
+        : reject(new Error(`circom2 failed for ${spec.name} (exit ${code}):\n${out}`)),
+    );
   });
 }
 
@@ -155,8 +184,10 @@ export async function buildCircuits(names: string[], opts: { log?: Log; force?: 
 async function buildLocked(names: string[], force: boolean, log: Log): Promise<Manifest[]> {
   const specs = names.map(specOf);
   const todo = specs.filter((s) => force || !isBuilt(s.name));
-  for (const s of specs) if (!todo.includes(s)) log(`✓ ${s.name}: cache hit (${relative(ROOT, artifactsOf(s.name).dir)})`);
-  if (todo.length) log(`⚠ building ${todo.length} circuit(s) with the INSECURE dev trusted setup (public seed; see docs/circuits.md)`);
+  for (const s of specs)
+    if (!todo.includes(s)) log(`✓ ${s.name}: cache hit (${relative(ROOT, artifactsOf(s.name).dir)})`);
+  if (todo.length)
+    log(`⚠ building ${todo.length} circuit(s) with the INSECURE dev trusted setup (public seed; see docs/circuits.md)`);
   // Compile two at a time (circom2 is single-threaded); set up in order as compiles finish.
   const compiled = new Map<string, Promise<number>>();
   const slots = [Promise.resolve(), Promise.resolve()];
@@ -164,7 +195,8 @@ async function buildLocked(names: string[], force: boolean, log: Log): Promise<M
     const slot = i % 2;
     const p = slots[slot]!.then(async () => {
       const a = artifactsOf(s.name);
-      if (existsSync(a.r1cs) && existsSync(a.wasm) && readManifest(s.name)?.compileKey === compileKey(s)) return readManifest(s.name)!.compileSeconds;
+      if (existsSync(a.r1cs) && existsSync(a.wasm) && readManifest(s.name)?.compileKey === compileKey(s))
+        return readManifest(s.name)!.compileSeconds;
       const t0 = performance.now();
       log(`… ${s.name}: compiling with circom2`);
       await compile(s, artifactsOf(s.name));
@@ -172,7 +204,10 @@ async function buildLocked(names: string[], force: boolean, log: Log): Promise<M
       log(`  ${s.name}: compiled in ${secs.toFixed(1)} s`);
       return secs;
     });
-    slots[slot] = p.then(() => undefined, () => undefined);
+    slots[slot] = p.then(
+      () => undefined,
+      () => undefined,
+    );
     compiled.set(s.name, p);
   });
   const pool = todo.length ? new FixedBasePool(2) : undefined;
@@ -184,13 +219,17 @@ async function buildLocked(names: string[], force: boolean, log: Log): Promise<M
       const t0 = performance.now();
       let lastPct = -1;
       // Written before setup so a failed setup does not force a recompile.
-      writeFileSync(a.manifest, JSON.stringify({ name: s.name, key: "", compileKey: compileKey(s), compileSeconds }) + "\n");
+      writeFileSync(
+        a.manifest,
+        JSON.stringify({ name: s.name, key: "", compileKey: compileKey(s), compileSeconds }) + "\n",
+      );
       const info = await devSetup({
         name: s.name,
         files: a,
         pool: pool!,
         onProgress: (stage, done, total) => {
-          if (process.env.MFI_SETUP_TRACE) log(`    [${((performance.now() - t0) / 1000).toFixed(2)} s] ${stage} ${done}/${total}`);
+          if (process.env.MFI_SETUP_TRACE)
+            log(`    [${((performance.now() - t0) / 1000).toFixed(2)} s] ${stage} ${done}/${total}`);
           const pct = Math.floor((100 * done) / total / 20) * 20;
           if (stage === "points" && pct !== lastPct) {
             lastPct = pct;
@@ -198,9 +237,21 @@ async function buildLocked(names: string[], force: boolean, log: Log): Promise<M
           } else if (stage !== "points") log(`  ${s.name}: setup ${stage}`);
         },
       });
-      const m: Manifest = { name: s.name, key: cacheKey(s), compileKey: compileKey(s), constraints: info.nConstraints, domainPower: info.domainPower, nPublic: info.nPublic, compileSeconds, setupSeconds: (performance.now() - t0) / 1000, insecureDevSetup: true };
+      const m: Manifest = {
+        name: s.name,
+        key: cacheKey(s),
+        compileKey: compileKey(s),
+        constraints: info.nConstraints,
+        domainPower: info.domainPower,
+        nPublic: info.nPublic,
+        compileSeconds,
+        setupSeconds: (performance.now() - t0) / 1000,
+        insecureDevSetup: true,
+      };
       writeFileSync(a.manifest, JSON.stringify(m, null, 2) + "\n");
-      log(`✓ ${s.name}: ${m.constraints.toLocaleString("en-US")} constraints, 2^${m.domainPower} domain, setup ${m.setupSeconds.toFixed(1)} s`);
+      log(
+        `✓ ${s.name}: ${m.constraints.toLocaleString("en-US")} constraints, 2^${m.domainPower} domain, setup ${m.setupSeconds.toFixed(1)} s`,
+      );
     }
   } finally {
     await pool?.close();

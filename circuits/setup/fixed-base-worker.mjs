@@ -25,7 +25,7 @@ function reserve(bytes) {
   const at = (top + 7) & ~7;
   top = at + bytes;
   // Headroom above top: the library's batch functions use it as scratch.
-  const need = top + (T * 192 * 2) - tm.memory.buffer.byteLength;
+  const need = top + T * 192 * 2 - tm.memory.buffer.byteLength;
   if (need > 0) tm.memory.grow(Math.ceil(need / 65536) + 16);
   setTop(top);
   return at;

@@ -27,7 +27,11 @@ export class FixedBasePool {
 
   constructor(size = Math.max(1, Math.min(availableParallelism(), 4))) {
     for (let i = 0; i < size; i++) {
-      const w = fork(fileURLToPath(new URL("./fixed-base-worker.mjs", import.meta.url)), [], { serialization: "advanced", execArgv: [], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+      const w = fork(fileURLToPath(new URL("./fixed-base-worker.mjs", import.meta.url)), [], {
+        serialization: "advanced",
+        execArgv: [],
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+      });
       w.on("message", (m: { id: number; ready?: boolean; lem?: Uint8Array; u?: Uint8Array; error?: string }) => {
         if (m.ready) return;
         const job = this.pending.get(m.id)!;
@@ -65,7 +69,11 @@ export class FixedBasePool {
   }
 
   /** [s_i]G for every scalar (any bigint, reduced by the caller into [0, r)), in order. */
-  async multiply(group: Group, scalars: readonly bigint[], opts: { wantU?: boolean; onProgress?: (done: number) => void } = {}): Promise<{ lem: Uint8Array; u?: Uint8Array }> {
+  async multiply(
+    group: Group,
+    scalars: readonly bigint[],
+    opts: { wantU?: boolean; onProgress?: (done: number) => void } = {},
+  ): Promise<{ lem: Uint8Array; u?: Uint8Array }> {
     const size = POINT_BYTES[group];
     const lem = new Uint8Array(scalars.length * size);
     const u = opts.wantU ? new Uint8Array(scalars.length * size) : undefined;
@@ -97,6 +105,11 @@ export class FixedBasePool {
 
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.workers.map((w) => new Promise<void>((res) => (w.exitCode !== null ? res() : (w.once("exit", () => res()), w.disconnect())))));
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((res) => (w.exitCode !== null ? res() : (w.once("exit", () => res()), w.disconnect()))),
+      ),
+    );
   }
 }

@@ -15,7 +15,12 @@ const u32 = (x: number) => {
   return b;
 };
 
-export async function writePtau(opts: { path: string; power: number; toxic: Toxic; pool: FixedBasePool }): Promise<void> {
+export async function writePtau(opts: {
+  path: string;
+  power: number;
+  toxic: Toxic;
+  pool: FixedBasePool;
+}): Promise<void> {
   const { power, toxic, pool } = opts;
   const n = 1 << power;
   const powers = (count: number, scale = 1n) => {

@@ -9,7 +9,8 @@ import { R } from "./field.ts";
 import type { Toxic } from "./zkey-writer.ts";
 
 export const DEV_SEED = "machinefi dev trusted setup v1 - INSECURE, public seed, never use in production";
-export const INSECURE_WARNING = "INSECURE dev trusted setup (public seed): proofs are forgeable; use a ceremony ptau and your own phase-2 in production";
+export const INSECURE_WARNING =
+  "INSECURE dev trusted setup (public seed): proofs are forgeable; use a ceremony ptau and your own phase-2 in production";
 
 /** A nonzero scalar from the seed and a label: sha512(seed | label) mod r (the 512-bit hash makes the bias negligible). */
 export function seedScalar(label: string, seed = DEV_SEED): bigint {

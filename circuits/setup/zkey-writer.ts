@@ -80,7 +80,14 @@ export function domainPowerOf(r1cs: Pick<R1cs, "nConstraints" | "nPubInputs" | "
  * returned already divided by delta, for splicing into the beacon's output: snarkjs's beacon then only rewrites the
  * header and the contribution record instead of re-multiplying every C and H point (its slowest step).
  */
-export async function writeInitialZkey(opts: { r1csPath: string; zkeyPath: string; toxic: Toxic; pool: FixedBasePool; onProgress?: Progress; invDelta?: bigint }): Promise<ZkeyInfo & { c?: Buffer; h?: Buffer }> {
+export async function writeInitialZkey(opts: {
+  r1csPath: string;
+  zkeyPath: string;
+  toxic: Toxic;
+  pool: FixedBasePool;
+  onProgress?: Progress;
+  invDelta?: bigint;
+}): Promise<ZkeyInfo & { c?: Buffer; h?: Buffer }> {
   const { toxic, pool } = opts;
   const progress = opts.onProgress ?? (() => {});
   const r1cs = readR1cs(opts.r1csPath);
@@ -154,15 +161,27 @@ export async function writeInitialZkey(opts: { r1csPath: string; zkeyPath: strin
   const h = await mul("G1", inv ? H.map((x) => (x * inv) % R) : H, false);
   const hh = await mul("G1", hashH);
   const cc = await mul("G1", k.slice(nPublic + 1));
-  const cDiv = inv ? await mul("G1", k.slice(nPublic + 1).map((x) => (x * inv) % R), false) : undefined;
+  const cDiv = inv
+    ? await mul(
+        "G1",
+        k.slice(nPublic + 1).map((x) => (x * inv) % R),
+        false,
+      )
+    : undefined;
   const aa = await mul("G1", a);
   const b1 = await mul("G1", b);
   const b2 = await mul("G2", b);
 
   const sl = (x: Uint8Array, i: number, size: number) => Buffer.from(x.buffer, x.byteOffset + i * size, size);
   const hasher = createHash("blake2b512");
-  hasher.update(sl(g1.u!, 0, 64)).update(sl(g1.u!, 1, 64)).update(sl(g2.u!, 0, 128));
-  hasher.update(sl(g2.u!, 1, 128)).update(sl(g1.u!, 2, 64)).update(sl(g2.u!, 1, 128)); // gamma2, delta1, delta2
+  hasher
+    .update(sl(g1.u!, 0, 64))
+    .update(sl(g1.u!, 1, 64))
+    .update(sl(g2.u!, 0, 128));
+  hasher
+    .update(sl(g2.u!, 1, 128))
+    .update(sl(g1.u!, 2, 64))
+    .update(sl(g2.u!, 1, 128)); // gamma2, delta1, delta2
   hasher.update(u32(nPublic + 1, true)).update(ic.u!);
   hasher.update(u32(n - 1, true)).update(hh.u!);
   hasher.update(u32(nVars - nPublic - 1, true)).update(cc.u!);
@@ -172,7 +191,14 @@ export async function writeInitialZkey(opts: { r1csPath: string; zkeyPath: strin
   const csHash = hasher.digest();
 
   const header = [u32(32), le(Q), u32(32), le(R), u32(nVars), u32(nPublic), u32(n)];
-  const gens = [sl(g1.lem, 0, 64), sl(g1.lem, 1, 64), sl(g2.lem, 0, 128), sl(g2.lem, 1, 128), sl(g1.lem, 2, 64), sl(g2.lem, 1, 128)];
+  const gens = [
+    sl(g1.lem, 0, 64),
+    sl(g1.lem, 1, 64),
+    sl(g2.lem, 0, 128),
+    sl(g2.lem, 1, 128),
+    sl(g1.lem, 2, 64),
+    sl(g2.lem, 1, 128),
+  ];
   const file = binFile("zkey", [
     [1, [u32(1)]],
     [2, [...header, ...gens]],
@@ -186,5 +212,11 @@ export async function writeInitialZkey(opts: { r1csPath: string; zkeyPath: strin
     [10, [csHash, u32(0)]],
   ]);
   writeFileSync(opts.zkeyPath, file);
-  return { nConstraints, nVars, nPublic, domainPower: power, ...(cDiv ? { c: Buffer.from(cDiv.lem), h: Buffer.from(h.lem) } : {}) };
+  return {
+    nConstraints,
+    nVars,
+    nPublic,
+    domainPower: power,
+    ...(cDiv ? { c: Buffer.from(cDiv.lem), h: Buffer.from(h.lem) } : {}),
+  };
 }

@@ -15,7 +15,10 @@ export function register(program: Command): void {
       "compile applets with asc, cached by content hash: names under applets/ (all by default) into build/applets/<name>.wasm, a project folder with applet.json into <folder>/build/<name>.wasm",
     )
     .option("--force", "rebuild even if the sources did not change")
-    .option("--component", "also wrap each applet as a Wasm component (WIT world toolchain/wit/applet.wit) with jco: build/applets/<name>.component.wasm")
+    .option(
+      "--component",
+      "also wrap each applet as a Wasm component (WIT world toolchain/wit/applet.wit) with jco: build/applets/<name>.component.wasm",
+    )
     .addHelpText("after", "\nExit codes: 0 built, 1 a compile or validation error.")
     .action(async (names: string[], opts: { force?: boolean; component?: boolean }) => {
       try {
@@ -27,13 +30,20 @@ export function register(program: Command): void {
             details: `name an applet under applets/ (${[...known].join(", ")}) or a folder with an applet.json`,
           });
         }
-        const built = await buildApplets({ names: names.filter((n) => !dirs.includes(n)), dirs, force: opts.force, log: (m) => console.log(m) });
+        const built = await buildApplets({
+          names: names.filter((n) => !dirs.includes(n)),
+          dirs,
+          force: opts.force,
+          log: (m) => console.log(m),
+        });
         if (opts.component) {
           for (const b of built) {
             const component = await componentize({ wasm: new Uint8Array(readFileSync(b.wasmPath)) });
             const out = b.wasmPath.replace(/\.wasm$/, ".component.wasm");
             writeFileSync(out, component);
-            console.log(`component ${b.name}: ${relative(process.cwd(), out)} (${component.length} bytes, world mfi:applet/applet in toolchain/wit/applet.wit)`);
+            console.log(
+              `component ${b.name}: ${relative(process.cwd(), out)} (${component.length} bytes, world mfi:applet/applet in toolchain/wit/applet.wit)`,
+            );
           }
         }
       } catch (err) {

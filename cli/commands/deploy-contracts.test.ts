@@ -43,16 +43,34 @@ describe("mfi deploy-contracts on a chain other than 31337", { timeout: 120_000 
   });
 
   it("deploys them with --dev-keys-i-know-they-are-insecure, warning, and says so in the manifest", async () => {
-    const r = await mfi("deploy-contracts", "--rpc-url", anvil.rpcUrl, "--manifest-dir", join(dir, "m2"), "--dev-keys-i-know-they-are-insecure");
+    const r = await mfi(
+      "deploy-contracts",
+      "--rpc-url",
+      anvil.rpcUrl,
+      "--manifest-dir",
+      join(dir, "m2"),
+      "--dev-keys-i-know-they-are-insecure",
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/WARNING: deploying the INSECURE dev verifiers to chain 4690/);
-    expect(JSON.parse(readFileSync(join(dir, "m2", "4690.json"), "utf8"))).toMatchObject({ chainId: 4690, verifierKeys: "dev" });
+    expect(JSON.parse(readFileSync(join(dir, "m2", "4690.json"), "utf8"))).toMatchObject({
+      chainId: 4690,
+      verifierKeys: "dev",
+    });
   });
 
   it("deploys a production build's verifiers with --production-keys and records each zkey's sha256", async () => {
     const prod = join(dir, "prod");
     await prodLikeKeys("register", prod);
-    const r = await mfi("deploy-contracts", "--rpc-url", anvil.rpcUrl, "--manifest-dir", join(dir, "m3"), "--production-keys", prod);
+    const r = await mfi(
+      "deploy-contracts",
+      "--rpc-url",
+      anvil.rpcUrl,
+      "--manifest-dir",
+      join(dir, "m3"),
+      "--production-keys",
+      prod,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("verifier keys: production");
     const m = JSON.parse(readFileSync(join(dir, "m3", "4690.json"), "utf8"));

@@ -15,14 +15,27 @@ import { eventLine } from "../devnet/events.ts";
 import { appletDir } from "./test.ts";
 
 /** Compile dir's applet to dir/build/<name>-<imageId prefix>.wasm and register it (idempotent per imageId). */
-export async function buildAndRegister(net: Devnet, dir: string, mock: boolean, log: (m: string) => void, names?: Map<string, string>): Promise<string> {
+export async function buildAndRegister(
+  net: Devnet,
+  dir: string,
+  mock: boolean,
+  log: (m: string) => void,
+  names?: Map<string, string>,
+): Promise<string> {
   const manifest = loadAppletManifest(dir);
   const { wasm } = await compileApplet({ entry: join(dir, "assembly", "index.ts") });
   const imageId = imageIdOf(wasm).replace(/^0x/, "");
   const wasmPath = join(dir, "build", `${manifest.name}-${imageId.slice(0, 12)}.wasm`);
   mkdirSync(join(dir, "build"), { recursive: true });
   writeFileSync(wasmPath, wasm);
-  await registerApplets({ admin: net.admin, worker: net.worker, list: [{ name: manifest.name, wasmPath, manifest }], log, mock, epochMs: net.epochMs });
+  await registerApplets({
+    admin: net.admin,
+    worker: net.worker,
+    list: [{ name: manifest.name, wasmPath, manifest }],
+    log,
+    mock,
+    epochMs: net.epochMs,
+  });
   names?.set(imageId, `${manifest.name}@${imageId.slice(0, 8)}`);
   return imageId;
 }
@@ -30,64 +43,90 @@ export async function buildAndRegister(net: Devnet, dir: string, mock: boolean, 
 export function register(program: Command): void {
   program
     .command("dev [dir]")
-    .description("start the devnet with an applet under watch: rebuild and re-register it on L1 and with the worker on every save")
+    .description(
+      "start the devnet with an applet under watch: rebuild and re-register it on L1 and with the worker on every save",
+    )
     .option("--mock-proofs", "MockVerifier proofs instead of Groth16 (fast iteration; proves nothing)")
     .option("--state <dir>", "keep chain, database and keys here between runs")
     .option("--port <n>", "gateway port (0 = any free port)")
     .option("--no-simulate", "do not start the simulated fleet")
-    .addHelpText("after", "\nExample:\n  $ mfi init my-meter && mfi dev my-meter --mock-proofs\n\nExit codes: 0 stopped with Ctrl-C, 2 no applet, 3 the devnet could not start (see the message).")
-    .action(async (target: string | undefined, opts: { mockProofs?: boolean; state?: string; port?: string; simulate: boolean }) => {
-      let dir: string;
-      try {
-        dir = appletDir(target ?? ".");
-      } catch (err) {
-        console.error((err as Error).message);
-        return void (process.exitCode = 2);
-      }
-      const log = (m: string) => console.log(`[dev] ${m}`);
-      let net: Devnet;
-      const names = new Map<string, string>();
-      // The worker's stages, one line each: run → proved (time) → submitted → paid.
-      const onEvent = (e: WorkerEvent) => {
-        const line = eventLine(e, { names });
-        if (line) console.log(`[dev] ${line.trimStart()}`);
-      };
-      try {
-        const config = loadConfig({ overrides: { ...(opts.state ? { stateDir: opts.state } : {}), ...(opts.port ? { port: opts.port } : {}) } });
-        net = await startDevnet({ config, log, applets: [], simulate: opts.simulate, mockProofs: opts.mockProofs, onEvent });
-        await buildAndRegister(net, dir, !!opts.mockProofs, log, names);
-      } catch (err) {
-        console.error(`${(err as Error).message}${(err as { details?: string }).details ? `\n${(err as { details?: string }).details}` : ""}`);
-        return void (process.exitCode = 3);
-      }
-      log(`dashboard ${net.gatewayUrl}/dashboard · metrics ${net.gatewayUrl}/metrics · rpc ${net.rpcUrl}`);
-      log(`watching ${join(dir, "assembly")} and applet.json (Ctrl-C to stop)`);
-      let timer: NodeJS.Timeout | undefined;
-      let busy = Promise.resolve();
-      const rebuild = () => {
-        busy = busy.then(async () => {
-          try {
-            const id = await buildAndRegister(net, dir, !!opts.mockProofs, log, names);
-            log(`rebuilt: imageId ${id.slice(0, 16)}…`);
-          } catch (err) {
-            log(`build failed, keeping the previous version: ${(err as Error).message}\n${(err as { details?: string }).details ?? ""}`);
-          }
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ mfi init my-meter && mfi dev my-meter --mock-proofs\n\nExit codes: 0 stopped with Ctrl-C, 2 no applet, 3 the devnet could not start (see the message).",
+    )
+    .action(
+      async (
+        target: string | undefined,
+        opts: { mockProofs?: boolean; state?: string; port?: string; simulate: boolean },
+      ) => {
+        let dir: string;
+        try {
+          dir = appletDir(target ?? ".");
+        } catch (err) {
+          console.error((err as Error).message);
+          return void (process.exitCode = 2);
+        }
+        const log = (m: string) => console.log(`[dev] ${m}`);
+        let net: Devnet;
+        const names = new Map<string, string>();
+        // The worker's stages, one line each: run → proved (time) → submitted → paid.
+        const onEvent = (e: WorkerEvent) => {
+          const line = eventLine(e, { names });
+          if (line) console.log(`[dev] ${line.trimStart()}`);
+        };
+        try {
+          const config = loadConfig({
+            overrides: { ...(opts.state ? { stateDir: opts.state } : {}), ...(opts.port ? { port: opts.port } : {}) },
+          });
+          net = await startDevnet({
+            config,
+            log,
+            applets: [],
+            simulate: opts.simulate,
+            mockProofs: opts.mockProofs,
+            onEvent,
+          });
+          await buildAndRegister(net, dir, !!opts.mockProofs, log, names);
+        } catch (err) {
+          console.error(
+            `${(err as Error).message}${(err as { details?: string }).details ? `\n${(err as { details?: string }).details}` : ""}`,
+          );
+          return void (process.exitCode = 3);
+        }
+        log(`dashboard ${net.gatewayUrl}/dashboard · metrics ${net.gatewayUrl}/metrics · rpc ${net.rpcUrl}`);
+        log(`watching ${join(dir, "assembly")} and applet.json (Ctrl-C to stop)`);
+        let timer: NodeJS.Timeout | undefined;
+        let busy = Promise.resolve();
+        const rebuild = () => {
+          busy = busy.then(async () => {
+            try {
+              const id = await buildAndRegister(net, dir, !!opts.mockProofs, log, names);
+              log(`rebuilt: imageId ${id.slice(0, 16)}…`);
+            } catch (err) {
+              log(
+                `build failed, keeping the previous version: ${(err as Error).message}\n${(err as { details?: string }).details ?? ""}`,
+              );
+            }
+          });
+        };
+        const onChange = (_: string, file: string | null) => {
+          if (file && !/\.(ts|json)$/.test(file)) return;
+          clearTimeout(timer);
+          timer = setTimeout(rebuild, 300); // editors write in bursts
+        };
+        const watchers = [
+          watch(join(dir, "assembly"), { recursive: true }, onChange),
+          watch(join(dir, "applet.json"), onChange),
+        ];
+        await new Promise<void>((resolve) => {
+          process.once("SIGINT", resolve);
+          process.once("SIGTERM", resolve);
         });
-      };
-      const onChange = (_: string, file: string | null) => {
-        if (file && !/\.(ts|json)$/.test(file)) return;
+        for (const w of watchers) w.close();
         clearTimeout(timer);
-        timer = setTimeout(rebuild, 300); // editors write in bursts
-      };
-      const watchers = [watch(join(dir, "assembly"), { recursive: true }, onChange), watch(join(dir, "applet.json"), onChange)];
-      await new Promise<void>((resolve) => {
-        process.once("SIGINT", resolve);
-        process.once("SIGTERM", resolve);
-      });
-      for (const w of watchers) w.close();
-      clearTimeout(timer);
-      await busy;
-      log("stopping");
-      await net.stop();
-    });
+        await busy;
+        log("stopping");
+        await net.stop();
+      },
+    );
 }

@@ -14,6 +14,9 @@ export function register(program: Command): void {
     .option("--no-simulate", "do not run the simulated fleet")
     .option("--no-build", "skip the build step")
     .option("--mock-proofs", "use MockVerifier proofs instead of Groth16 (fast iteration; proves nothing)")
-    .addHelpText("after", "\nExamples:\n  $ mfi devnet\n  $ mfi devnet --state .mfi/devnet --devices 20 --epoch-ms 30000\n\nEnvironment: MFI_* variables (docs/configuration.md). Exit codes: 0 stopped (Ctrl-C), 1 failed to start or to stop cleanly, 2 bad configuration, 3 build failed, 130 a second Ctrl-C (no waiting).")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ mfi devnet\n  $ mfi devnet --state .mfi/devnet --devices 20 --epoch-ms 30000\n\nEnvironment: MFI_* variables (docs/configuration.md). Exit codes: 0 stopped (Ctrl-C), 1 failed to start or to stop cleanly, 2 bad configuration, 3 build failed, 130 a second Ctrl-C (no waiting).",
+    )
     .action((opts) => runDevnetCli(opts));
 }

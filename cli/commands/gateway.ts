@@ -16,7 +16,8 @@ interface DbOpts {
   state?: string;
 }
 
-const dbPath = ({ db: dbFile, state }: DbOpts) => dbFile ?? (state ? join(state, "machinefi.sqlite") : join(".mfi", "gateway.sqlite"));
+const dbPath = ({ db: dbFile, state }: DbOpts) =>
+  dbFile ?? (state ? join(state, "machinefi.sqlite") : join(".mfi", "gateway.sqlite"));
 
 function usage(msg: string): never {
   console.error(msg);
@@ -50,17 +51,30 @@ export function register(program: Command): void {
     .option("--port <n>", "port (0 = any free port)", "8787")
     .option("--host <host>", "address to listen on", "127.0.0.1")
     .option("--chain-id <id>", "chain id registrations must name", "31337")
-    .option("--registry <address>", "DeviceRegistry address registrations must name", "0x0000000000000000000000000000000000000000")
+    .option(
+      "--registry <address>",
+      "DeviceRegistry address registrations must name",
+      "0x0000000000000000000000000000000000000000",
+    )
     .option("--workers <n>", "verifier worker threads (0 = verify inline)")
     .option("--max-skew <ms|off>", "largest |ts - now| accepted, in ms, or off for historical data", "300000")
     .option("--rate <n|off>", "requests per second per device (bursts of 2n), or off", "50")
     .option("--no-operator-auth", "serve operator endpoints without an API key (local development only)")
-    .option("--rpc <url>", "the chain's JSON-RPC URL: /readyz then checks it answers with --chain-id (default MFI_RPC_URL)")
-    .option("--market <address>", "DataMarket address: serve /v1/market streams, read through --rpc (default: the deployment manifest's, when --rpc is given)")
+    .option(
+      "--rpc <url>",
+      "the chain's JSON-RPC URL: /readyz then checks it answers with --chain-id (default MFI_RPC_URL)",
+    )
+    .option(
+      "--market <address>",
+      "DataMarket address: serve /v1/market streams, read through --rpc (default: the deployment manifest's, when --rpc is given)",
+    )
     .option("--log-level <level>", `pino level: ${LEVELS.join(", ")} (default MFI_LOG_LEVEL or info)`)
     .option("--no-dashboard", "do not serve /dashboard and /dashboard.json")
     .option("--no-metrics", "do not serve /metrics")
-    .option("--dashboard-token <token>", "protect /dashboard(.json) with this token; operator API keys work too (default MFI_DASHBOARD_TOKEN; unset: open)")
+    .option(
+      "--dashboard-token <token>",
+      "protect /dashboard(.json) with this token; operator API keys work too (default MFI_DASHBOARD_TOKEN; unset: open)",
+    )
     .option("--protect-metrics", "/metrics needs the dashboard token or an operator API key as well")
     .addHelpText(
       "after",
@@ -79,76 +93,111 @@ Examples:
 
 Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the database.`,
     )
-    .action(async (o: DbOpts & { port: string; host: string; chainId: string; registry: string; workers?: string; maxSkew: string; rate: string; operatorAuth: boolean; rpc?: string; market?: string; logLevel?: string; dashboard: boolean; metrics: boolean; dashboardToken?: string; protectMetrics?: boolean }) => {
-      const port = Number(o.port);
-      if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be 0..65535, got ${o.port}`);
-      if (!/^[0-9]+$/.test(o.chainId)) usage(`--chain-id must be a decimal integer, got ${o.chainId}`);
-      if (!/^0x[0-9a-fA-F]{40}$/.test(o.registry)) usage(`--registry must be an address (0x + 40 hex digits), got ${o.registry}`);
-      const workers = o.workers === undefined ? undefined : Number(o.workers);
-      if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0)) usage(`--workers must be a whole number, got ${o.workers}`);
-      const skew = offOr("max-skew", o.maxSkew);
-      const rate = offOr("rate", o.rate);
-      // 0 would refuse every post with Retry-After: Infinity; "off" is how to disable the limit.
-      if (rate === 0) usage('--rate must be above 0, or "off"');
-      const level = o.logLevel ?? (process.env.MFI_LOG_LEVEL || "info");
-      if (!LEVELS.includes(level)) usage(`--log-level must be one of ${LEVELS.join(", ")}, got ${level}`);
-      const rpcUrl = o.rpc ?? (process.env.MFI_RPC_URL || undefined);
-      if (rpcUrl !== undefined && !/^https?:\/\//.test(rpcUrl)) usage(`--rpc must be an http(s) URL, got ${rpcUrl}`);
-      const token = o.dashboardToken ?? (process.env.MFI_DASHBOARD_TOKEN || undefined);
-      if (o.protectMetrics && !token) usage("--protect-metrics needs --dashboard-token (or MFI_DASHBOARD_TOKEN)");
-      if (o.market !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(o.market)) usage(`--market must be an address (0x + 40 hex digits), got ${o.market}`);
-      if (o.market !== undefined && rpcUrl === undefined) usage("--market needs --rpc (or MFI_RPC_URL) to read DataMarket");
-      const marketAddress = o.market ?? (rpcUrl !== undefined ? await manifestMarket(o.state, o.chainId) : undefined);
-      let served: ServedGateway;
-      try {
-        served = await serveGateway({
-          dbPath: dbPath(o),
-          logLevel: level,
-          dashboard: o.dashboard,
-          metrics: o.metrics,
-          dashboardToken: token,
-          protectMetrics: !!o.protectMetrics,
-          rpcUrl,
-          marketAddress,
-          port,
-          hostname: o.host,
-          chainId: BigInt(o.chainId),
-          registry: o.registry,
-          verifyWorkers: workers,
-          maxClockSkewMs: skew === "off" ? null : skew,
-          rateLimit: rate === "off" ? false : rate === undefined ? undefined : { perSecond: rate, burst: 2 * rate },
-          operatorAuth: o.operatorAuth,
-          // Keys from the environment (comma-separated) work beside the stored ones, for operator endpoints and dashboard.
-          apiKeys: process.env.MFI_GATEWAY_API_KEYS ? process.env.MFI_GATEWAY_API_KEYS.split(",").filter(Boolean) : undefined,
-        });
-      } catch (err) {
-        console.error(`cannot start the gateway: ${(err as Error).message}`);
-        process.exit(3);
-      }
-      const url = served.running.url;
-      if (process.stderr.isTTY) {
-        console.error(`gateway listening on ${url}\n  API reference ${url}/reference · readiness ${url}/readyz${o.metrics ? ` · metrics ${url}/metrics` : ""}${o.dashboard ? ` · dashboard ${url}/dashboard` : ""}`);
-      }
-      const stop = async () => {
-        await served.close();
-        process.exit(0);
-      };
-      process.once("SIGINT", stop);
-      process.once("SIGTERM", stop);
-    });
+    .action(
+      async (
+        o: DbOpts & {
+          port: string;
+          host: string;
+          chainId: string;
+          registry: string;
+          workers?: string;
+          maxSkew: string;
+          rate: string;
+          operatorAuth: boolean;
+          rpc?: string;
+          market?: string;
+          logLevel?: string;
+          dashboard: boolean;
+          metrics: boolean;
+          dashboardToken?: string;
+          protectMetrics?: boolean;
+        },
+      ) => {
+        const port = Number(o.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) usage(`--port must be 0..65535, got ${o.port}`);
+        if (!/^[0-9]+$/.test(o.chainId)) usage(`--chain-id must be a decimal integer, got ${o.chainId}`);
+        if (!/^0x[0-9a-fA-F]{40}$/.test(o.registry))
+          usage(`--registry must be an address (0x + 40 hex digits), got ${o.registry}`);
+        const workers = o.workers === undefined ? undefined : Number(o.workers);
+        if (workers !== undefined && !(Number.isInteger(workers) && workers >= 0))
+          usage(`--workers must be a whole number, got ${o.workers}`);
+        const skew = offOr("max-skew", o.maxSkew);
+        const rate = offOr("rate", o.rate);
+        // 0 would refuse every post with Retry-After: Infinity; "off" is how to disable the limit.
+        if (rate === 0) usage('--rate must be above 0, or "off"');
+        const level = o.logLevel ?? (process.env.MFI_LOG_LEVEL || "info");
+        if (!LEVELS.includes(level)) usage(`--log-level must be one of ${LEVELS.join(", ")}, got ${level}`);
+        const rpcUrl = o.rpc ?? (process.env.MFI_RPC_URL || undefined);
+        if (rpcUrl !== undefined && !/^https?:\/\//.test(rpcUrl)) usage(`--rpc must be an http(s) URL, got ${rpcUrl}`);
+        const token = o.dashboardToken ?? (process.env.MFI_DASHBOARD_TOKEN || undefined);
+        if (o.protectMetrics && !token) usage("--protect-metrics needs --dashboard-token (or MFI_DASHBOARD_TOKEN)");
+        if (o.market !== undefined && !/^0x[0-9a-fA-F]{40}$/.test(o.market))
+          usage(`--market must be an address (0x + 40 hex digits), got ${o.market}`);
+        if (o.market !== undefined && rpcUrl === undefined)
+          usage("--market needs --rpc (or MFI_RPC_URL) to read DataMarket");
+        const marketAddress = o.market ?? (rpcUrl !== undefined ? await manifestMarket(o.state, o.chainId) : undefined);
+        let served: ServedGateway;
+        try {
+          served = await serveGateway({
+            dbPath: dbPath(o),
+            logLevel: level,
+            dashboard: o.dashboard,
+            metrics: o.metrics,
+            dashboardToken: token,
+            protectMetrics: !!o.protectMetrics,
+            rpcUrl,
+            marketAddress,
+            port,
+            hostname: o.host,
+            chainId: BigInt(o.chainId),
+            registry: o.registry,
+            verifyWorkers: workers,
+            maxClockSkewMs: skew === "off" ? null : skew,
+            rateLimit: rate === "off" ? false : rate === undefined ? undefined : { perSecond: rate, burst: 2 * rate },
+            operatorAuth: o.operatorAuth,
+            // Keys from the environment (comma-separated) work beside the stored ones, for operator endpoints and dashboard.
+            apiKeys: process.env.MFI_GATEWAY_API_KEYS
+              ? process.env.MFI_GATEWAY_API_KEYS.split(",").filter(Boolean)
+              : undefined,
+          });
+        } catch (err) {
+          console.error(`cannot start the gateway: ${(err as Error).message}`);
+          process.exit(3);
+        }
+        const url = served.running.url;
+        if (process.stderr.isTTY) {
+          console.error(
+            `gateway listening on ${url}\n  API reference ${url}/reference · readiness ${url}/readyz${o.metrics ? ` · metrics ${url}/metrics` : ""}${o.dashboard ? ` · dashboard ${url}/dashboard` : ""}`,
+          );
+        }
+        const stop = async () => {
+          await served.close();
+          process.exit(0);
+        };
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+      },
+    );
 
   gw.command("apikey")
     .description("create an operator API key (shown once) for the operator endpoints")
     .argument("<name>", "a unique name for the key, e.g. the person or service using it")
     .option("--db <file>", "SQLite database file (default .mfi/gateway.sqlite)")
     .option("--state <dir>", "devnet state directory (uses <dir>/machinefi.sqlite)")
-    .addHelpText("after", "\nExample:\n  $ mfi gateway apikey ops --db .mfi/gw.sqlite\n  $ curl -H \"Authorization: Bearer $KEY\" localhost:8787/v1/devices")
+    .addHelpText(
+      "after",
+      '\nExample:\n  $ mfi gateway apikey ops --db .mfi/gw.sqlite\n  $ curl -H "Authorization: Bearer $KEY" localhost:8787/v1/devices',
+    )
     .action(async (name: string, o: DbOpts) => {
       const store = openStore(dbPath(o));
       try {
         console.log(await store.createApiKey(name));
       } catch (err) {
-        console.error(/UNIQUE/.test((err as Error).message) ? `a key named ${JSON.stringify(name)} exists already; pick another name` : (err as Error).message);
+        console.error(
+          /UNIQUE/.test((err as Error).message)
+            ? `a key named ${JSON.stringify(name)} exists already; pick another name`
+            : (err as Error).message,
+        );
         process.exitCode = 2;
       } finally {
         await store.close();

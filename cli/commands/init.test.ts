@@ -13,7 +13,10 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function mfi(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [join(REPO, "cli", "bin.mjs"), ...args], { cwd, maxBuffer: 1 << 24 });
+    const { stdout, stderr } = await run(process.execPath, [join(REPO, "cli", "bin.mjs"), ...args], {
+      cwd,
+      maxBuffer: 1 << 24,
+    });
     return { code: 0, stdout, stderr };
   } catch (err) {
     const e = err as { code: number; stdout: string; stderr: string };
@@ -26,28 +29,48 @@ describe("mfi init + mfi test", () => {
     const init = await mfi(["init", "my-meter", "--json"], tmp);
     expect(init.code).toBe(0);
     const made = JSON.parse(init.stdout) as { dir: string; files: string[] };
-    expect(made.files).toEqual(expect.arrayContaining(["applet.json", "assembly/index.ts", "fixtures/epoch-1.json", "package.json", "test/applet.test.ts"]));
-    const pkg = JSON.parse(readFileSync(join(made.dir, "package.json"), "utf8")) as { name: string; devDependencies: Record<string, string> };
+    expect(made.files).toEqual(
+      expect.arrayContaining([
+        "applet.json",
+        "assembly/index.ts",
+        "fixtures/epoch-1.json",
+        "package.json",
+        "test/applet.test.ts",
+      ]),
+    );
+    const pkg = JSON.parse(readFileSync(join(made.dir, "package.json"), "utf8")) as {
+      name: string;
+      devDependencies: Record<string, string>;
+    };
     expect(pkg.name).toBe("my-meter");
     expect(pkg.devDependencies.machinefi).toBe(`file:${REPO}`);
 
     const ok = await mfi(["test", "--json"], made.dir);
     expect(ok.stderr).toBe("");
     expect(ok.code).toBe(0);
-    const out = JSON.parse(ok.stdout) as { name: string; imageId: string; results: { ok: boolean; fuelUsed: number; claims: { deviceId: string; output: string }[] }[] };
+    const out = JSON.parse(ok.stdout) as {
+      name: string;
+      imageId: string;
+      results: { ok: boolean; fuelUsed: number; claims: { deviceId: string; output: string }[] }[];
+    };
     expect(out.name).toBe("my-meter");
     expect(out.imageId).toMatch(/^(0x)?[0-9a-f]{64}$/);
     expect(out.results).toHaveLength(1);
     expect(out.results[0]!.ok).toBe(true);
     expect(out.results[0]!.fuelUsed).toBeGreaterThan(0);
     // fixtures/epoch-1.json: device 101 sums 13+9+21, device 202 sums 40+2.
-    expect(out.results[0]!.claims.sort((a, b) => a.deviceId.localeCompare(b.deviceId))).toEqual([{ deviceId: "101", output: "43" }, { deviceId: "202", output: "42" }]);
+    expect(out.results[0]!.claims.sort((a, b) => a.deviceId.localeCompare(b.deviceId))).toEqual([
+      { deviceId: "101", output: "43" },
+      { deviceId: "202", output: "42" },
+    ]);
 
     // `mfi build .` builds the project folder into its own build/, then finds it up to date.
     const built = await mfi(["build", "."], made.dir);
     expect(built.code).toBe(0);
     expect(built.stdout).toMatch(/applet my-meter: built build\/my-meter\.wasm/);
-    expect(readFileSync(join(made.dir, "build", "my-meter.wasm")).subarray(0, 4)).toEqual(Buffer.from([0, 0x61, 0x73, 0x6d]));
+    expect(readFileSync(join(made.dir, "build", "my-meter.wasm")).subarray(0, 4)).toEqual(
+      Buffer.from([0, 0x61, 0x73, 0x6d]),
+    );
     expect((await mfi(["build", "."], made.dir)).stdout).toMatch(/applet my-meter: up to date/);
     expect((await mfi(["build", "no-such-applet"], made.dir)).code).toBe(1);
 

@@ -10,13 +10,20 @@ const NAME = /^[a-z][a-z0-9-]{0,63}$/;
 
 /** Every template file, relative to the template root; `.tmpl` files get __NAME__ / __MACHINEFI__ filled in. */
 function templateFiles(dir = TEMPLATE): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? templateFiles(join(dir, e.name)) : [relative(TEMPLATE, join(dir, e.name))]));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? templateFiles(join(dir, e.name)) : [relative(TEMPLATE, join(dir, e.name))],
+  );
 }
 
 export function scaffold(o: { name: string; dir: string; machinefi?: string; link?: boolean }): string[] {
-  if (!NAME.test(o.name)) throw new Error(`bad applet name "${o.name}": use lower-case letters, digits and dashes, starting with a letter (e.g. my-meter)`);
-  if (basename(resolve(o.dir)) !== o.name) throw new Error(`the folder must be named after the applet (applet.json's name): use --dir <parent>/${o.name}`);
-  if (existsSync(o.dir) && readdirSync(o.dir).length > 0) throw new Error(`${o.dir} exists and is not empty: pick another name or --dir`);
+  if (!NAME.test(o.name))
+    throw new Error(
+      `bad applet name "${o.name}": use lower-case letters, digits and dashes, starting with a letter (e.g. my-meter)`,
+    );
+  if (basename(resolve(o.dir)) !== o.name)
+    throw new Error(`the folder must be named after the applet (applet.json's name): use --dir <parent>/${o.name}`);
+  if (existsSync(o.dir) && readdirSync(o.dir).length > 0)
+    throw new Error(`${o.dir} exists and is not empty: pick another name or --dir`);
   const spec = o.machinefi ?? `file:${REPO}`;
   const written: string[] = [];
   for (const rel of templateFiles()) {
@@ -40,12 +47,17 @@ export function scaffold(o: { name: string; dir: string; machinefi?: string; lin
 export function register(program: Command): void {
   program
     .command("init <name>")
-    .description("scaffold an applet project: AssemblyScript source using the SDK, applet.json, fixtures and a vitest test")
+    .description(
+      "scaffold an applet project: AssemblyScript source using the SDK, applet.json, fixtures and a vitest test",
+    )
     .option("--dir <path>", "where to create it (default ./<name>)")
     .option("--machinefi <spec>", "the machinefi dependency in package.json (default file:<this repository>)")
     .option("--no-link", "do not link node_modules/machinefi (run npm install yourself)")
     .option("--json", "print what was written as JSON")
-    .addHelpText("after", "\nExample:\n  $ mfi init my-meter && cd my-meter && mfi test\n\nExit codes: 0 created, 2 bad name or the directory is not empty.")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ mfi init my-meter && cd my-meter && mfi test\n\nExit codes: 0 created, 2 bad name or the directory is not empty.",
+    )
     .action((name: string, opts: { dir?: string; machinefi?: string; link: boolean; json?: boolean }) => {
       const dir = resolve(opts.dir ?? name);
       try {
@@ -53,7 +65,9 @@ export function register(program: Command): void {
         if (opts.json) return console.log(JSON.stringify({ name, dir, files }, null, 2));
         console.log(`created ${name} in ${dir}`);
         for (const f of files) console.log(`  ${f}`);
-        console.log(`\nnext:\n  cd ${relative(process.cwd(), dir) || "."}\n  mfi test          # run the applet on fixtures/\n  npm install && npm test`);
+        console.log(
+          `\nnext:\n  cd ${relative(process.cwd(), dir) || "."}\n  mfi test          # run the applet on fixtures/\n  npm install && npm test`,
+        );
       } catch (err) {
         if (opts.json) console.log(JSON.stringify({ error: (err as Error).message }));
         else console.error((err as Error).message);

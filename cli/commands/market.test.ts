@@ -8,7 +8,8 @@ import { describe, expect, it } from "vitest";
 import { buildJsBackend, encodePublicKey } from "../../device-sdk/index.ts";
 import { makeChain, testKey } from "../../gateway/testing.ts";
 
-const run = (args: string[]) => promisify(execFile)(process.execPath, ["cli/bin.mjs", ...args], { cwd: join(import.meta.dirname, "..", "..") });
+const run = (args: string[]) =>
+  promisify(execFile)(process.execPath, ["cli/bin.mjs", ...args], { cwd: join(import.meta.dirname, "..", "..") });
 
 describe("mfi market verify", () => {
   it("accepts a range that proves itself, refuses a tampered one (1) and an unreadable file (2)", async () => {
@@ -18,12 +19,28 @@ describe("mfi market verify", () => {
     const dir = mkdtempSync(join(tmpdir(), "mfi-market-cli-"));
     const good = join(dir, "good.json");
     const bad = join(dir, "bad.json");
-    writeFileSync(good, JSON.stringify({ deviceId: key.deviceId.toString(), publicKey: encodePublicKey(key.publicKey), readings: wire }));
-    writeFileSync(bad, JSON.stringify({ deviceId: key.deviceId.toString(), publicKey: encodePublicKey(key.publicKey), readings: wire.map((r, i) => (i === 2 ? { ...r, ts: String(BigInt(r.ts) + 1n) } : r)) }));
+    writeFileSync(
+      good,
+      JSON.stringify({ deviceId: key.deviceId.toString(), publicKey: encodePublicKey(key.publicKey), readings: wire }),
+    );
+    writeFileSync(
+      bad,
+      JSON.stringify({
+        deviceId: key.deviceId.toString(),
+        publicKey: encodePublicKey(key.publicKey),
+        readings: wire.map((r, i) => (i === 2 ? { ...r, ts: String(BigInt(r.ts) + 1n) } : r)),
+      }),
+    );
     const [ok, tampered, missing] = await Promise.all([
       run(["market", "verify", good, "--json"]),
-      run(["market", "verify", bad]).then(() => undefined, (e: unknown) => e),
-      run(["market", "verify", join(dir, "none.json")]).then(() => undefined, (e: unknown) => e),
+      run(["market", "verify", bad]).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
+      run(["market", "verify", join(dir, "none.json")]).then(
+        () => undefined,
+        (e: unknown) => e,
+      ),
     ]);
     expect(JSON.parse(ok.stdout)).toMatchObject({ ok: true, verified: 3, fromSeq: "1", toSeq: "3" });
     expect(tampered).toMatchObject({ code: 1, stderr: expect.stringMatching(/Signature of reading 2/) });

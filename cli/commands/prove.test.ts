@@ -29,11 +29,23 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe("mfi prove / mfi verify", () => {
   it("proves, verifies, and rejects a wrong claim, a tampered receipt and a malformed one with their exit codes", async () => {
     const receipt = join(dir, "receipt.json");
-    const common = ["--readings", join(dir, "readings.json"), "--epoch-start", String(EPOCH.startMs), "--epoch-length", String(EPOCH.lengthMs), "--image-id", IMAGE_ID];
+    const common = [
+      "--readings",
+      join(dir, "readings.json"),
+      "--epoch-start",
+      String(EPOCH.startMs),
+      "--epoch-length",
+      String(EPOCH.lengthMs),
+      "--image-id",
+      IMAGE_ID,
+    ];
     const bad = await mfi("prove", ...common, "--claim", "11", "--out", receipt);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toContain("ClaimMismatchError");
-    const noKey = await mfi("prove", ...common.map((a) => (a.endsWith("readings.json") ? join(dir, "missing.json") : a)));
+    const noKey = await mfi(
+      "prove",
+      ...common.map((a) => (a.endsWith("readings.json") ? join(dir, "missing.json") : a)),
+    );
     expect(noKey.code).toBe(1);
 
     const p = await mfi("prove", ...common, "--claim", "10", "--out", receipt);

@@ -29,7 +29,10 @@ export function register(program: Command): void {
     .option("--state <dir>", "devnet state directory")
     .option("--db <file>", "SQLite database file")
     .option("--json", "print the report as JSON")
-    .addHelpText("after", "\nExample:\n  $ mfi replay 12 --state .mfi/devnet\n\nExit codes: 0 match, 1 mismatch (loud), 2 bad usage or unknown run.")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ mfi replay 12 --state .mfi/devnet\n\nExit codes: 0 match, 1 mismatch (loud), 2 bad usage or unknown run.",
+    )
     .action(async (run: string, opts: { state?: string; db?: string; json?: boolean }) => {
       const runId = Number(run);
       if (!Number.isInteger(runId) || runId < 1) {
@@ -42,14 +45,20 @@ export function register(program: Command): void {
         const report = await replayRun({ runId, worker: store.worker, store });
         if (opts.json) console.log(JSON.stringify(report, null, 2));
         else {
-          console.log(`run ${report.runId}: applet ${report.imageId.slice(0, 16)}…, device ${report.deviceId.slice(0, 16)}…, ${report.readings} readings`);
+          console.log(
+            `run ${report.runId}: applet ${report.imageId.slice(0, 16)}…, device ${report.deviceId.slice(0, 16)}…, ${report.readings} readings`,
+          );
           for (const k of ["journalDigest", "fuelUsed", "stateRoot", "trap"] as const) {
             const ok = report.stored[k] === report.replayed[k];
-            console.log(`  ${ok ? "✓" : "✗"} ${k.padEnd(13)} ${String(report.replayed[k])}${ok ? "" : `   (stored: ${report.stored[k]})`}`);
+            console.log(
+              `  ${ok ? "✓" : "✗"} ${k.padEnd(13)} ${String(report.replayed[k])}${ok ? "" : `   (stored: ${report.stored[k]})`}`,
+            );
           }
         }
         if (!report.match) {
-          console.error(`\n✗ REPLAY MISMATCH for run ${runId}: ${report.mismatches.join("; ")}\n  The stored run does not follow from the stored readings: do not trust its claims.`);
+          console.error(
+            `\n✗ REPLAY MISMATCH for run ${runId}: ${report.mismatches.join("; ")}\n  The stored run does not follow from the stored readings: do not trust its claims.`,
+          );
           process.exitCode = 1;
         } else if (!opts.json) console.log(`\n✓ run ${runId} replays exactly`);
       } catch (err) {

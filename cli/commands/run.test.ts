@@ -33,10 +33,21 @@ import { parseReadingsJson } from "./toolchain/index.ts";
       const e = new Engine();
       const r = runModule(e, e.compile(readFileSync("build/applets/threshold-alert.wasm")), { readings: parseReadingsJson(readFileSync("applets/threshold-alert/fixtures/epoch-1.json", "utf8")), config: paramConfig(300n) });
       console.log(JSON.stringify({ ...r, journal: Buffer.from(r.journal).toString("hex") }));`;
-    const { stdout } = await promisify(execFile)(process.execPath, ["--import", "./cli/register.mjs", "--input-type=module", "-e", script], { cwd: root });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "./cli/register.mjs", "--input-type=module", "-e", script],
+      { cwd: root },
+    );
     const child = JSON.parse(stdout);
-    const local = await runApplet({ applet: "threshold-alert", readings: parseReadingsJson(readFileSync(join(root, "applets/threshold-alert/fixtures/epoch-1.json"), "utf8")) });
-    expect(child).toEqual({ ...local, decoded: undefined, journal: Buffer.from(local.journal).toString("hex") } as never);
+    const local = await runApplet({
+      applet: "threshold-alert",
+      readings: parseReadingsJson(readFileSync(join(root, "applets/threshold-alert/fixtures/epoch-1.json"), "utf8")),
+    });
+    expect(child).toEqual({
+      ...local,
+      decoded: undefined,
+      journal: Buffer.from(local.journal).toString("hex"),
+    } as never);
   }, 300_000); // a cold tsx + binaryen start takes long when every engineer shares two cores
 
   it("prints the run result as JSON, the same as runApplet", async () => {
@@ -44,14 +55,34 @@ import { parseReadingsJson } from "./toolchain/index.ts";
     const { code, stdout } = await mfi(["run", "build/applets/uptime-streak.wasm", "--readings", fixture, "--json"]);
     expect(code).toBe(0);
     const out = JSON.parse(stdout);
-    const local = await runApplet({ applet: "uptime-streak", readings: parseReadingsJson(readFileSync(fixture, "utf8")) });
+    const local = await runApplet({
+      applet: "uptime-streak",
+      readings: parseReadingsJson(readFileSync(fixture, "utf8")),
+    });
     expect(out.journal).toBe(Buffer.from(local.journal).toString("hex"));
-    expect(out).toMatchObject({ imageId: local.imageId, inputDigest: local.inputDigest, journalDigest: local.journalDigest, fuelUsed: local.fuelUsed, stateRoot: local.stateRoot, trap: null });
-    expect(out.decoded.claims.map((c: { output: string }) => c.output)).toEqual(local.decoded.claims.map((c) => c.output.toString()));
+    expect(out).toMatchObject({
+      imageId: local.imageId,
+      inputDigest: local.inputDigest,
+      journalDigest: local.journalDigest,
+      fuelUsed: local.fuelUsed,
+      stateRoot: local.stateRoot,
+      trap: null,
+    });
+    expect(out.decoded.claims.map((c: { output: string }) => c.output)).toEqual(
+      local.decoded.claims.map((c) => c.output.toString()),
+    );
   });
 
   it("exits 1 with the trap in the JSON when the run traps", async () => {
-    const { code, stdout } = await mfi(["run", "build/applets/energy-sum.wasm", "--readings", join(root, "applets/energy-sum/fixtures/epoch-1.json"), "--fuel", "100", "--json"]);
+    const { code, stdout } = await mfi([
+      "run",
+      "build/applets/energy-sum.wasm",
+      "--readings",
+      join(root, "applets/energy-sum/fixtures/epoch-1.json"),
+      "--fuel",
+      "100",
+      "--json",
+    ]);
     expect(code).toBe(1);
     expect(JSON.parse(stdout).trap).toMatchObject({ kind: "OutOfFuel" });
   });
@@ -62,7 +93,12 @@ import { parseReadingsJson } from "./toolchain/index.ts";
     writeFileSync(join(dir, "r.json"), "[]");
     const run = await mfi(["run", bad, "--readings", join(dir, "r.json"), "--json"]);
     expect(run.code).toBe(2);
-    expect(JSON.parse(run.stdout).error).toMatchObject({ name: "ValidationError", code: "FloatInstruction", opcode: "f64.const", functionIndex: 9 });
+    expect(JSON.parse(run.stdout).error).toMatchObject({
+      name: "ValidationError",
+      code: "FloatInstruction",
+      opcode: "f64.const",
+      functionIndex: 9,
+    });
     const val = await mfi(["validate", bad, "--json"]);
     expect(val.code).toBe(2);
     expect(JSON.parse(val.stdout)).toMatchObject({ valid: false, error: { code: "FloatInstruction" } });

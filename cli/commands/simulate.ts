@@ -25,17 +25,31 @@ interface SimFlags {
 export function register(program: Command): void {
   program
     .command("simulate")
-    .description("run a fleet of simulated devices against a gateway: each registers, then posts signed readings (with noise) at a rate")
+    .description(
+      "run a fleet of simulated devices against a gateway: each registers, then posts signed readings (with noise) at a rate",
+    )
     .option("--url <url>", "gateway URL", "http://127.0.0.1:8080")
     .option("--devices <n>", "devices in the fleet", "10")
     .option("--rate <r>", "readings per second per device", "1")
     .option("--batch <n>", "sign only the last reading of each batch of n (1 = sign every reading)", "1")
-    .option("--noise <amount>", "values[0] (energy, Wh) is 100 ± amount, uniform; 15% of readings spike to 300..500", "50")
+    .option(
+      "--noise <amount>",
+      "values[0] (energy, Wh) is 100 ± amount, uniform; 15% of readings spike to 300..500",
+      "50",
+    )
     .option("--seed <n|random>", "seed of the per-device noise generators (same seed, same values every run)", "1")
-    .option("--faulty <fraction>", "fraction of devices that sometimes send a forged signature (the gateway must refuse them)", "0")
+    .option(
+      "--faulty <fraction>",
+      "fraction of devices that sometimes send a forged signature (the gateway must refuse them)",
+      "0",
+    )
     .option("--duration <s>", "stop after this many seconds (0 = until Ctrl-C)", "30")
     .option("--chain-id <id>", "chain id registrations name (the gateway's)", "31337")
-    .option("--registry <address>", "DeviceRegistry address registrations name (the gateway's)", "0x0000000000000000000000000000000000000000")
+    .option(
+      "--registry <address>",
+      "DeviceRegistry address registrations name (the gateway's)",
+      "0x0000000000000000000000000000000000000000",
+    )
     .option("--owner <address>", "owner address of every device", "0x70997970C51812dc3A010C7d01b50e0d17dc79C8")
     .option("--state <dir>", "keep device keys and chain positions here (a restart continues the chains)")
     .option("--json", "print the final counts as JSON")
@@ -64,7 +78,12 @@ Exit codes: 0 ran, 1 the gateway refused every reading, 2 bad usage, 3 gateway u
       const batch = num("batch", f.batch, 1, 1000);
       const faulty = num("faulty", f.faulty, 0, 1);
       const noise = num("noise", f.noise, 0, 1e12);
-      const seed = f.seed === "random" ? Math.floor(Math.random() * 2 ** 32) : /^[0-9]+$/.test(f.seed) && Number(f.seed) < 2 ** 32 ? Number(f.seed) : undefined;
+      const seed =
+        f.seed === "random"
+          ? Math.floor(Math.random() * 2 ** 32)
+          : /^[0-9]+$/.test(f.seed) && Number(f.seed) < 2 ** 32
+            ? Number(f.seed)
+            : undefined;
       if (seed === undefined) {
         console.error(`--seed must be a whole number below 2^32 or "random", got ${f.seed}`);
         process.exit(2);
@@ -73,7 +92,9 @@ Exit codes: 0 ran, 1 the gateway refused every reading, 2 bad usage, 3 gateway u
       try {
         await fetch(`${f.url}/healthz`);
       } catch {
-        console.error(`cannot reach the gateway at ${f.url}: start one with \`mfi devnet\` or \`mfi gateway\`, or pass --url`);
+        console.error(
+          `cannot reach the gateway at ${f.url}: start one with \`mfi devnet\` or \`mfi gateway\`, or pass --url`,
+        );
         return void (process.exitCode = 3);
       }
       const errors = new Map<string, number>();
@@ -90,7 +111,11 @@ Exit codes: 0 ran, 1 the gateway refused every reading, 2 bad usage, 3 gateway u
         faultyFraction: faulty,
         noise,
         seed,
-        onError: (_d, err) => errors.set(err.message.split("\n")[0]!.slice(0, 80), (errors.get(err.message.split("\n")[0]!.slice(0, 80)) ?? 0) + 1),
+        onError: (_d, err) =>
+          errors.set(
+            err.message.split("\n")[0]!.slice(0, 80),
+            (errors.get(err.message.split("\n")[0]!.slice(0, 80)) ?? 0) + 1,
+          ),
       });
       fleet.start();
       const t0 = Date.now();
@@ -111,11 +136,21 @@ Exit codes: 0 ran, 1 the gateway refused every reading, 2 bad usage, 3 gateway u
       clearInterval(tick);
       await fleet.stop();
       const s = fleet.stats();
-      const out = { devices, seed, noise, seconds: (Date.now() - t0) / 1000, ...s, acceptedPerSecond: s.accepted / ((Date.now() - t0) / 1000), errors: Object.fromEntries(errors) };
+      const out = {
+        devices,
+        seed,
+        noise,
+        seconds: (Date.now() - t0) / 1000,
+        ...s,
+        acceptedPerSecond: s.accepted / ((Date.now() - t0) / 1000),
+        errors: Object.fromEntries(errors),
+      };
       if (f.json) console.log(JSON.stringify(out, null, 2));
       else {
         if (tty) console.error("");
-        console.log(`${devices} devices (seed ${seed}, noise ±${noise}), ${out.seconds.toFixed(1)} s: sent ${s.sent}, accepted ${s.accepted} (${out.acceptedPerSecond.toFixed(1)}/s), rejected ${s.rejected}`);
+        console.log(
+          `${devices} devices (seed ${seed}, noise ±${noise}), ${out.seconds.toFixed(1)} s: sent ${s.sent}, accepted ${s.accepted} (${out.acceptedPerSecond.toFixed(1)}/s), rejected ${s.rejected}`,
+        );
         for (const [m, n] of errors) console.log(`  ${n}× ${m}`);
       }
       if (s.sent > 0 && s.accepted === 0) process.exitCode = 1;

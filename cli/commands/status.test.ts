@@ -6,21 +6,33 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../../store/index.ts";
 
-const run = (args: string[]) => promisify(execFile)(process.execPath, ["cli/bin.mjs", ...args], { cwd: join(import.meta.dirname, "..", "..") });
+const run = (args: string[]) =>
+  promisify(execFile)(process.execPath, ["cli/bin.mjs", ...args], { cwd: join(import.meta.dirname, "..", "..") });
 
 describe("mfi status", () => {
   it("reports devices, runs and claims as JSON", async () => {
     const db = join(mkdtempSync(join(tmpdir(), "mfi-status-")), "db.sqlite");
     const store = openStore(db);
     const sig = { R8x: 1n, R8y: 2n, S: 3n };
-    await store.insertDevice({ deviceId: 5n, publicKey: { x: 1n, y: 2n }, owner: "0x" + "11".repeat(20), chainId: 31337n, registry: "0x" + "00".repeat(20), signature: sig, registeredAt: 0 });
+    await store.insertDevice({
+      deviceId: 5n,
+      publicKey: { x: 1n, y: 2n },
+      owner: "0x" + "11".repeat(20),
+      chainId: 31337n,
+      registry: "0x" + "00".repeat(20),
+      signature: sig,
+      registeredAt: 0,
+    });
     await store.close();
     const { stdout } = await run(["status", "--db", db, "--json"]);
     const s = JSON.parse(stdout);
     expect(s).toMatchObject({ devices: 1, readings: 0, runs: { runs: 0 }, claims: { pending: 0, paid: 0 } });
   });
   it("says what to do when there is no database", async () => {
-    await expect(run(["status", "--db", "/nonexistent/db.sqlite"])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/no database/) });
+    await expect(run(["status", "--db", "/nonexistent/db.sqlite"])).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/no database/),
+    });
     await expect(run(["status"])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--state/) });
   });
 });

@@ -11,7 +11,10 @@ export function register(program: Command): void {
     .option("--db <file>", "SQLite database file")
     .option("--limit <n>", "rows per section", "10")
     .option("--json", "print JSON")
-    .addHelpText("after", "\nExample:\n  $ mfi status --state .mfi/devnet\n\nExit codes: 0 ok, 2 bad usage or no database.")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ mfi status --state .mfi/devnet\n\nExit codes: 0 ok, 2 bad usage or no database.",
+    )
     .action(async (opts: { state?: string; db?: string; limit: string; json?: boolean }) => {
       const path = dbPathFrom(opts);
       const limit = Math.max(1, Number(opts.limit) || 10);
@@ -24,16 +27,47 @@ export function register(program: Command): void {
           readings: await store.countReadings(),
           runs: await w.runCounts(),
           claims: await w.claimCounts(),
-          recentRuns: (await w.listRuns(limit)).map((r) => ({ id: r.id, imageId: r.image_id, deviceId: r.device_id, epoch: r.epoch, readings: r.reading_count, fuelUsed: r.fuel_used, trap: r.trap })),
-          recentClaims: (await w.listClaims(limit)).map((c) => ({ id: c.id, runId: c.run_id, imageId: c.image_id, deviceId: c.device_id, output: c.output, state: c.state, attempts: c.attempts, txHash: c.tx_hash, reward: c.reward, error: c.error })),
+          recentRuns: (await w.listRuns(limit)).map((r) => ({
+            id: r.id,
+            imageId: r.image_id,
+            deviceId: r.device_id,
+            epoch: r.epoch,
+            readings: r.reading_count,
+            fuelUsed: r.fuel_used,
+            trap: r.trap,
+          })),
+          recentClaims: (await w.listClaims(limit)).map((c) => ({
+            id: c.id,
+            runId: c.run_id,
+            imageId: c.image_id,
+            deviceId: c.device_id,
+            output: c.output,
+            state: c.state,
+            attempts: c.attempts,
+            txHash: c.tx_hash,
+            reward: c.reward,
+            error: c.error,
+          })),
         };
         if (opts.json) return console.log(JSON.stringify(status, null, 2));
-        console.log(`devices ${status.devices} · readings ${status.readings} · runs ${status.runs.runs} (${status.runs.trapped} trapped)`);
-        console.log(`claims  ${Object.entries(status.claims).map(([k, v]) => `${k} ${v}`).join(" · ")}\n`);
+        console.log(
+          `devices ${status.devices} · readings ${status.readings} · runs ${status.runs.runs} (${status.runs.trapped} trapped)`,
+        );
+        console.log(
+          `claims  ${Object.entries(status.claims)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(" · ")}\n`,
+        );
         console.log("recent runs");
-        for (const r of status.recentRuns) console.log(`  #${r.id}  applet ${r.imageId.slice(0, 10)}…  device ${r.deviceId.slice(0, 10)}…  ${r.readings} readings  fuel ${r.fuelUsed}${r.trap ? `  TRAP ${r.trap}` : ""}`);
+        for (const r of status.recentRuns)
+          console.log(
+            `  #${r.id}  applet ${r.imageId.slice(0, 10)}…  device ${r.deviceId.slice(0, 10)}…  ${r.readings} readings  fuel ${r.fuelUsed}${r.trap ? `  TRAP ${r.trap}` : ""}`,
+          );
         console.log("\nrecent claims");
-        for (const c of status.recentClaims) console.log(`  #${c.id}  run ${c.runId}  output ${c.output}  ${c.state}${c.txHash ? `  tx ${c.txHash.slice(0, 14)}…` : ""}${c.error && c.state !== "paid" ? `  (${c.error.split("\n")[0]})` : ""}`);
+        for (const c of status.recentClaims)
+          console.log(
+            `  #${c.id}  run ${c.runId}  output ${c.output}  ${c.state}${c.txHash ? `  tx ${c.txHash.slice(0, 14)}…` : ""}${c.error && c.state !== "paid" ? `  (${c.error.split("\n")[0]})` : ""}`,
+          );
       } finally {
         await store.close();
       }

@@ -5,7 +5,16 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { APPLETS_DIR, compileApplet, loadAppletManifest, manifestConfig, parseReadingsJson, referenceClaims, runApplet, toJsonText } from "../../toolchain/index.ts";
+import {
+  APPLETS_DIR,
+  compileApplet,
+  loadAppletManifest,
+  manifestConfig,
+  parseReadingsJson,
+  referenceClaims,
+  runApplet,
+  toJsonText,
+} from "../../toolchain/index.ts";
 
 export interface FixtureResult {
   fixture: string;
@@ -23,15 +32,27 @@ export interface FixtureResult {
 export function appletDir(target: string): string {
   if (existsSync(join(target, "applet.json"))) return resolve(target);
   if (existsSync(join(APPLETS_DIR, target, "applet.json"))) return join(APPLETS_DIR, target);
-  throw new Error(`no applet.json in ${target} (nor applets/${target}): run this in a project made by \`mfi init\`, or name an applet under applets/`);
+  throw new Error(
+    `no applet.json in ${target} (nor applets/${target}): run this in a project made by \`mfi init\`, or name an applet under applets/`,
+  );
 }
 
-export async function testApplet(dir: string, readingsFiles?: string[]): Promise<{ name: string; imageId: string; wasmBytes: number; results: FixtureResult[] }> {
+export async function testApplet(
+  dir: string,
+  readingsFiles?: string[],
+): Promise<{ name: string; imageId: string; wasmBytes: number; results: FixtureResult[] }> {
   const manifest = loadAppletManifest(dir);
   const entry = join(dir, "assembly", "index.ts");
   if (!existsSync(entry)) throw new Error(`no ${entry}: an applet's source is assembly/index.ts`);
   const { wasm } = await compileApplet({ entry });
-  const fixtures = readingsFiles ?? (existsSync(join(dir, "fixtures")) ? readdirSync(join(dir, "fixtures")).filter((f) => f.endsWith(".json")).sort().map((f) => join(dir, "fixtures", f)) : []);
+  const fixtures =
+    readingsFiles ??
+    (existsSync(join(dir, "fixtures"))
+      ? readdirSync(join(dir, "fixtures"))
+          .filter((f) => f.endsWith(".json"))
+          .sort()
+          .map((f) => join(dir, "fixtures", f))
+      : []);
   const param = manifest.param === undefined ? undefined : BigInt(manifest.param);
   const results: FixtureResult[] = [];
   let imageId = "";
@@ -43,7 +64,11 @@ export async function testApplet(dir: string, readingsFiles?: string[]): Promise
     const want = referenceClaims(manifest.reducer, param, readings);
     const mismatches = [...new Set([...got.keys(), ...want.keys()])]
       .filter((d) => got.get(d) !== want.get(d))
-      .map((d) => ({ deviceId: d.toString(), applet: got.get(d)?.toString() ?? null, reducer: want.get(d)?.toString() ?? null }));
+      .map((d) => ({
+        deviceId: d.toString(),
+        applet: got.get(d)?.toString() ?? null,
+        reducer: want.get(d)?.toString() ?? null,
+      }));
     results.push({
       fixture: file,
       fuelUsed: Number(r.fuelUsed),
@@ -62,10 +87,18 @@ export async function testApplet(dir: string, readingsFiles?: string[]): Promise
 export function register(program: Command): void {
   program
     .command("test [dir]")
-    .description("compile an applet and run it on its fixtures (or --readings files): journal, fuel, claims, and a check against its declared reducer")
-    .option("--readings <files...>", "readings files instead of fixtures/*.json (e.g. recorded with GET /v1/devices/:id/readings)")
+    .description(
+      "compile an applet and run it on its fixtures (or --readings files): journal, fuel, claims, and a check against its declared reducer",
+    )
+    .option(
+      "--readings <files...>",
+      "readings files instead of fixtures/*.json (e.g. recorded with GET /v1/devices/:id/readings)",
+    )
     .option("--json", "print the results as JSON")
-    .addHelpText("after", "\nExamples:\n  $ mfi test                 # in a project made by mfi init\n  $ mfi test energy-sum --readings recorded.json\n\nExit codes: 0 every fixture ran and matched the reducer, 1 a trap or a claim mismatch, 2 no applet or bad readings file, 3 compile error.")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ mfi test                 # in a project made by mfi init\n  $ mfi test energy-sum --readings recorded.json\n\nExit codes: 0 every fixture ran and matched the reducer, 1 a trap or a claim mismatch, 2 no applet or bad readings file, 3 compile error.",
+    )
     .action(async (target: string | undefined, opts: { readings?: string[]; json?: boolean }) => {
       let dir: string;
       try {
@@ -89,10 +122,15 @@ export function register(program: Command): void {
         console.log(`${out.name}  imageId ${out.imageId}  (${out.wasmBytes} bytes)`);
         if (out.results.length === 0) console.log("  no fixtures: add fixtures/*.json or pass --readings");
         for (const r of out.results) {
-          console.log(`\n${basename(r.fixture)}  fuel ${r.fuelUsed}  journal ${r.journalDigest}${r.trap ? `\n  TRAP ${r.trap}` : ""}`);
+          console.log(
+            `\n${basename(r.fixture)}  fuel ${r.fuelUsed}  journal ${r.journalDigest}${r.trap ? `\n  TRAP ${r.trap}` : ""}`,
+          );
           for (const l of r.logs) console.log(`  log   ${l}`);
           for (const c of r.claims) console.log(`  claim device ${c.deviceId} output ${c.output}`);
-          for (const m of r.mismatches) console.log(`  MISMATCH device ${m.deviceId}: applet ${m.applet ?? "no claim"}, reducer ${m.reducer ?? "no claim"} (fix the applet or the reducer in applet.json)`);
+          for (const m of r.mismatches)
+            console.log(
+              `  MISMATCH device ${m.deviceId}: applet ${m.applet ?? "no claim"}, reducer ${m.reducer ?? "no claim"} (fix the applet or the reducer in applet.json)`,
+            );
           console.log(r.ok ? "  ok" : "  FAILED");
         }
       }

@@ -20,11 +20,31 @@ export function register(program: Command): void {
       try {
         const engine = new Engine({ memoryPages: opts.memoryPages });
         const m = engine.compile(new Uint8Array(readFileSync(file)));
-        const out = { valid: true, imageId: m.imageId, bytes: m.wasm.length, meteredBytes: m.metered.length, memoryPages: { min: m.info.memoryMinPages, max: m.info.memoryMaxPages }, importedFunctions: m.info.importedFunctions, hasInit: m.info.hasInit };
+        const out = {
+          valid: true,
+          imageId: m.imageId,
+          bytes: m.wasm.length,
+          meteredBytes: m.metered.length,
+          memoryPages: { min: m.info.memoryMinPages, max: m.info.memoryMaxPages },
+          importedFunctions: m.info.importedFunctions,
+          hasInit: m.info.hasInit,
+        };
         if (opts.json) console.log(toJsonText(out));
-        else console.log(`valid applet ${file}\n  imageId ${m.imageId}\n  memory  ${m.info.memoryMinPages}..${m.info.memoryMaxPages} pages, ${m.info.importedFunctions} host imports`);
+        else
+          console.log(
+            `valid applet ${file}\n  imageId ${m.imageId}\n  memory  ${m.info.memoryMinPages}..${m.info.memoryMaxPages} pages, ${m.info.importedFunctions} host imports`,
+          );
       } catch (err) {
-        if (opts.json) console.log(toJsonText({ valid: false, error: err instanceof ValidationError ? err.toJSON() : { name: (err as Error).name, shortMessage: (err as Error).message } }));
+        if (opts.json)
+          console.log(
+            toJsonText({
+              valid: false,
+              error:
+                err instanceof ValidationError
+                  ? err.toJSON()
+                  : { name: (err as Error).name, shortMessage: (err as Error).message },
+            }),
+          );
         else console.error((err as Error).message);
         process.exitCode = 2;
       }

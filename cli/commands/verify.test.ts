@@ -81,7 +81,11 @@ describe("mfi verify --rpc (AppletRegistry on anvil)", () => {
     manifestDir = join(dir, "deployments");
     const manifest = await deployAll({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifestDir });
     const client = createMachinefiClient({ rpcUrl: anvil.rpcUrl, privateKey: anvil.accounts[0]!, manifest });
-    await client.registerApplet({ imageId: appletFromPath(ENERGY_SUM).imageId, verifier: { reducer: "sum" }, rewardPerUnit: 1n });
+    await client.registerApplet({
+      imageId: appletFromPath(ENERGY_SUM).imageId,
+      verifier: { reducer: "sum" },
+      rewardPerUnit: 1n,
+    });
     await client.registerApplet({ imageId: MAX_APPLET, verifier: { reducer: "max" }, rewardPerUnit: 1n });
   }, 120_000);
   afterAll(async () => {
@@ -106,7 +110,14 @@ describe("mfi verify --rpc (AppletRegistry on anvil)", () => {
     const r = JSON.parse(readFileSync(receipt, "utf8"));
     r.seal.circuit = "register";
     writeFileSync(join(dir, "register-label.json"), JSON.stringify(r));
-    const v = await mfi("verify", join(dir, "register-label.json"), "--rpc", anvil.rpcUrl, "--manifest-dir", manifestDir);
+    const v = await mfi(
+      "verify",
+      join(dir, "register-label.json"),
+      "--rpc",
+      anvil.rpcUrl,
+      "--manifest-dir",
+      manifestDir,
+    );
     expect(v.code).toBe(1);
     expect(v.stdout).toMatch(/^INVALID: .*not a readings circuit/);
   });

@@ -11,11 +11,24 @@ describe("devnet fleet with an embedded broker", () => {
 
   it("every second device posts over MQTT; both halves' readings are stored", async () => {
     const backend = await buildJsBackend();
-    const gw = await startGateway({ dbPath: ":memory:", backend, verifyWorkers: 0, maxClockSkewMs: null, rateLimit: false, operatorAuth: false, metrics: false });
+    const gw = await startGateway({
+      dbPath: ":memory:",
+      backend,
+      verifyWorkers: 0,
+      maxClockSkewMs: null,
+      rateLimit: false,
+      operatorAuth: false,
+      metrics: false,
+    });
     stops.push(() => gw.close());
     const broker = await startEmbeddedBroker();
     stops.push(() => broker.close());
-    const ingest = await startMqttIngest({ url: broker.url, ctx: gw.gateway.ingestContext, protocolVersion: 4, shareGroup: false });
+    const ingest = await startMqttIngest({
+      url: broker.url,
+      ctx: gw.gateway.ingestContext,
+      protocolVersion: 4,
+      shareGroup: false,
+    });
     stops.push(() => ingest.close());
     const fleet = await createFleet({
       url: gw.url,
@@ -33,7 +46,8 @@ describe("devnet fleet with an embedded broker", () => {
     fleet.start();
     const stored = async (i: number) => (await gw.gateway.store.lastReading(fleet.devices[i]!.key.deviceId))?.seq ?? 0n;
     // the first tick sends one batch per device at once
-    while ((await Promise.all([0, 1, 2, 3].map(stored))).some((s) => s < 2n)) await new Promise((r) => setTimeout(r, 50));
+    while ((await Promise.all([0, 1, 2, 3].map(stored))).some((s) => s < 2n))
+      await new Promise((r) => setTimeout(r, 50));
     await fleet.stop();
     expect(fleet.stats().rejected).toBe(0);
   });

@@ -118,7 +118,9 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
       key,
       backend: o.backend,
       signMode: "last",
-      storage: o.stateDir ? fileStorage(join(o.stateDir, "fleet", `${key.deviceId.toString(16).slice(0, 16)}.json`)) : memoryStorage(),
+      storage: o.stateDir
+        ? fileStorage(join(o.stateDir, "fleet", `${key.deviceId.toString(16).slice(0, 16)}.json`))
+        : memoryStorage(),
       retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 1000 },
       now: o.now,
     }),
@@ -139,7 +141,10 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
     const random = d.random;
     const t = now();
     const step = Math.max(1, Math.floor(periodMs / o.batchSize));
-    const inputs = Array.from({ length: o.batchSize }, (_, j) => ({ ts: t - (o.batchSize - 1 - j) * step, values: simulatedValues(random, noise) }));
+    const inputs = Array.from({ length: o.batchSize }, (_, j) => ({
+      ts: t - (o.batchSize - 1 - j) * step,
+      values: simulatedValues(random, noise),
+    }));
     sent += inputs.length;
     try {
       if (d.faulty && random() < 0.3) {

@@ -28,14 +28,29 @@ export interface DevnetCliOptions {
 export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
   let cfg: Config;
   try {
-    cfg = loadConfig({ file: opts.config, overrides: { stateDir: opts.state, devices: opts.devices, epochMs: opts.epochMs, port: opts.port, simulate: opts.simulate } });
+    cfg = loadConfig({
+      file: opts.config,
+      overrides: {
+        stateDir: opts.state,
+        devices: opts.devices,
+        epochMs: opts.epochMs,
+        port: opts.port,
+        simulate: opts.simulate,
+      },
+    });
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : err);
     process.exit(2);
   }
   if (opts.build !== false) {
-    console.log("▶ building applets, crypto, contracts and circuits (cached; the first run derives the dev trusted setup)");
-    const r = spawnSync(process.execPath, ["--import", join(root, "cli", "register.mjs"), join(root, "scripts", "build.ts")], { stdio: "inherit", cwd: root });
+    console.log(
+      "▶ building applets, crypto, contracts and circuits (cached; the first run derives the dev trusted setup)",
+    );
+    const r = spawnSync(
+      process.execPath,
+      ["--import", join(root, "cli", "register.mjs"), join(root, "scripts", "build.ts")],
+      { stdio: "inherit", cwd: root },
+    );
     if (r.status !== 0) {
       console.error("✗ the build failed (see above); fix it and run `npm start` again.");
       process.exit(3);
@@ -56,7 +71,12 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
   };
   let devnet: Devnet;
   try {
-    devnet = await startDevnet({ config: cfg, log: (m) => console.log(`▶ ${m}`), onEvent, mockProofs: opts.mockProofs });
+    devnet = await startDevnet({
+      config: cfg,
+      log: (m) => console.log(`▶ ${m}`),
+      onEvent,
+      mockProofs: opts.mockProofs,
+    });
   } catch (err) {
     console.error(`✗ the devnet did not start: ${(err as Error).message}`);
     process.exit(1);
@@ -78,7 +98,10 @@ Ctrl-C stops everything.
 `);
   let lastAccepted = 0;
   let lastT = Date.now();
-  const backlog = watchBacklog({ epochMs: cfg.epochMs, claimsPerEpoch: Math.max(1, (cfg.simulate ? cfg.devices : 0) * devnet.applets.length) });
+  const backlog = watchBacklog({
+    epochMs: cfg.epochMs,
+    claimsPerEpoch: Math.max(1, (cfg.simulate ? cfg.devices : 0) * devnet.applets.length),
+  });
   const summary = setInterval(async () => {
     const s = devnet.fleet?.stats();
     const now = Date.now();

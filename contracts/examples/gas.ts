@@ -34,7 +34,16 @@ export async function marketAndInsuranceGas(net: Devnet, log: (m: string) => voi
   await admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 1n, param: 300n, epochLengthMs: 60_000n });
   const address = await deployInsurance(admin, {
     token,
-    terms: { imageId, trigger: Trigger.AtLeast, line: 3n, epochLengthMs: 60_000n, premiumPerEpoch: 10n, payout: 1_000n, maxEpochs: 24, claimWindow: 3_600n },
+    terms: {
+      imageId,
+      trigger: Trigger.AtLeast,
+      line: 3n,
+      epochLengthMs: 60_000n,
+      premiumPerEpoch: 10n,
+      payout: 1_000n,
+      maxEpochs: 24,
+      claimWindow: 3_600n,
+    },
     expectedParam: 300n,
   });
   await mintDevToken(admin, 100_000n);
@@ -59,8 +68,23 @@ export async function marketAndInsuranceGas(net: Devnet, log: (m: string) => voi
   log(`insurance: buy ${buyGas.join(", ")}, claim (payout) ${claimGas.join(", ")}`);
   return [
     { id: "gas.market.list", value: listGas, unit: "gas", note: "DataMarket.list of one device" },
-    { id: "gas.market.subscribe", value: median(subGas), unit: "gas", note: `subscribe 1 period, no fee (first for a buyer: ${subGas[0]})` },
-    { id: "gas.insurance.buy", value: median(buyGas), unit: "gas", note: "ParametricInsurance.buy (2 epochs; premium transfer, reserve)" },
-    { id: "gas.insurance.claim", value: median(claimGas), unit: "gas", note: "ParametricInsurance.claim: reads PayoutVault.factOf, pays out" },
+    {
+      id: "gas.market.subscribe",
+      value: median(subGas),
+      unit: "gas",
+      note: `subscribe 1 period, no fee (first for a buyer: ${subGas[0]})`,
+    },
+    {
+      id: "gas.insurance.buy",
+      value: median(buyGas),
+      unit: "gas",
+      note: "ParametricInsurance.buy (2 epochs; premium transfer, reserve)",
+    },
+    {
+      id: "gas.insurance.claim",
+      value: median(claimGas),
+      unit: "gas",
+      note: "ParametricInsurance.claim: reads PayoutVault.factOf, pays out",
+    },
   ];
 }

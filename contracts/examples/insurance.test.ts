@@ -3,7 +3,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Contract } from "ethers";
 import { startDevnet, registerMockDevice, randomImageId, mockClaim, TEST_GENESIS_MS, type Devnet } from "../fixture.ts";
 import { getArtifact, mintDevToken, type MachinefiClient } from "../index.ts";
-import { createInsuranceClient, deployInsurance, Trigger, type InsuranceClient, type InsuranceTerms } from "./insurance.ts";
+import {
+  createInsuranceClient,
+  deployInsurance,
+  Trigger,
+  type InsuranceClient,
+  type InsuranceTerms,
+} from "./insurance.ts";
 import { reverted } from "../expect-revert.ts";
 
 let net: Devnet;
@@ -13,7 +19,15 @@ let token: Contract;
 const PARAM = 300n; // threshold-alert's threshold: facts count readings above 30.0 °C
 const MINUTE = 60_000n;
 const terms = (o: Partial<InsuranceTerms> = {}): InsuranceTerms => ({
-  imageId, trigger: Trigger.AtLeast, line: 3n, epochLengthMs: MINUTE, premiumPerEpoch: 10n, payout: 1_000n, maxEpochs: 24, claimWindow: 3_600n, ...o,
+  imageId,
+  trigger: Trigger.AtLeast,
+  line: 3n,
+  epochLengthMs: MINUTE,
+  premiumPerEpoch: 10n,
+  payout: 1_000n,
+  maxEpochs: 24,
+  claimWindow: 3_600n,
+  ...o,
 });
 const epochOf = (startMs: bigint, lengthMs = MINUTE) => (startMs << 32n) | lengthMs;
 const balance = (who: string) => token.getFunction("balanceOf")(who) as Promise<bigint>;
@@ -34,20 +48,36 @@ async function passTo(ms: bigint): Promise<void> {
   await admin.provider.send("evm_mine", []);
 }
 /** A pool underwritten by admin with `capital` DevToken, plus clients for alice and bob. */
-async function pool(capital: bigint, t = terms()): Promise<{ address: string; uw: InsuranceClient; a: InsuranceClient; b: InsuranceClient }> {
-  const address = await deployInsurance(admin, { token: admin.manifest.contracts.DevToken!, terms: t, expectedParam: PARAM });
+async function pool(
+  capital: bigint,
+  t = terms(),
+): Promise<{ address: string; uw: InsuranceClient; a: InsuranceClient; b: InsuranceClient }> {
+  const address = await deployInsurance(admin, {
+    token: admin.manifest.contracts.DevToken!,
+    terms: t,
+    expectedParam: PARAM,
+  });
   const uw = createInsuranceClient(admin, address);
   await mintDevToken(admin, capital);
   await uw.fund(capital);
   return { address, uw, a: createInsuranceClient(alice, address), b: createInsuranceClient(bob, address) };
 }
-const prove = (deviceId: bigint, epoch: bigint, output: bigint, image = imageId) => bob.claim(mockClaim({ imageId: image, deviceId, epoch, output, param: PARAM }));
+const prove = (deviceId: bigint, epoch: bigint, output: bigint, image = imageId) =>
+  bob.claim(mockClaim({ imageId: image, deviceId, epoch, output, param: PARAM }));
 
 beforeAll(async () => {
   net = await startDevnet();
   [admin, alice, bob] = net.clients as [MachinefiClient, MachinefiClient, MachinefiClient];
   [imageId, otherImageId] = [randomImageId(), randomImageId()];
-  for (const id of [imageId, otherImageId]) await admin.registerApplet({ imageId: id, verifier: "mock", rewardPerUnit: 1n, param: PARAM, epochLengthMs: MINUTE, genesisMs: TEST_GENESIS_MS });
+  for (const id of [imageId, otherImageId])
+    await admin.registerApplet({
+      imageId: id,
+      verifier: "mock",
+      rewardPerUnit: 1n,
+      param: PARAM,
+      epochLengthMs: MINUTE,
+      genesisMs: TEST_GENESIS_MS,
+    });
   token = new Contract(admin.manifest.contracts.DevToken!, getArtifact("DevToken").abi as never, admin.provider);
   for (const c of [alice, bob]) await mintDevToken(c, 1_000n);
 });
@@ -78,7 +108,11 @@ describe("ParametricInsurance (example consumer of PayoutVault facts)", () => {
     const paid = await b.claim({ policyId: bought.policyId, epoch: e2 });
     expect(paid).toMatchObject({ output: 5n, payout: 1_000n });
     expect(await balance(alice.address)).toBe(before.alice - 20n + 1_000n);
-    expect(await a.policyOf(bought.policyId)).toMatchObject({ status: "PaidOut", holder: alice.address, deviceId: device });
+    expect(await a.policyOf(bought.policyId)).toMatchObject({
+      status: "PaidOut",
+      holder: alice.address,
+      deviceId: device,
+    });
     await reverted(a.claim({ policyId: bought.policyId, epoch: e2 }), "ParametricInsurance__PolicyClosed");
     await reverted(a.claim({ policyId: bought.policyId, epoch: e1 }), "ParametricInsurance__PolicyClosed");
     expect(await uw.reserved()).toBe(0n);
@@ -99,10 +133,19 @@ describe("ParametricInsurance (example consumer of PayoutVault facts)", () => {
 
   it("refuses an applet that is unknown or bound to another parameter, and bad terms", async () => {
     const token_ = admin.manifest.contracts.DevToken!;
-    await reverted(deployInsurance(admin, { token: token_, terms: terms(), expectedParam: 250n }), "ParametricInsurance__WrongApplet");
-    await reverted(deployInsurance(admin, { token: token_, terms: terms({ imageId: randomImageId() }), expectedParam: PARAM }), "ParametricInsurance__WrongApplet");
+    await reverted(
+      deployInsurance(admin, { token: token_, terms: terms(), expectedParam: 250n }),
+      "ParametricInsurance__WrongApplet",
+    );
+    await reverted(
+      deployInsurance(admin, { token: token_, terms: terms({ imageId: randomImageId() }), expectedParam: PARAM }),
+      "ParametricInsurance__WrongApplet",
+    );
     for (const bad of [{ payout: 0n }, { epochLengthMs: 0n }, { epochLengthMs: 1n << 32n }, { maxEpochs: 0 }]) {
-      await reverted(deployInsurance(admin, { token: token_, terms: terms(bad), expectedParam: PARAM }), "ParametricInsurance__BadTerms");
+      await reverted(
+        deployInsurance(admin, { token: token_, terms: terms(bad), expectedParam: PARAM }),
+        "ParametricInsurance__BadTerms",
+      );
     }
   });
 
@@ -141,11 +184,17 @@ describe("ParametricInsurance (example consumer of PayoutVault facts)", () => {
     const { a, b } = await pool(1_500n);
     const device = await registerMockDevice(alice);
     const now = await chainNowMs();
-    await reverted(a.buy({ deviceId: device, startMs: now - 1_000n, epochs: 1 }), "ParametricInsurance__CoverStartsInPast");
+    await reverted(
+      a.buy({ deviceId: device, startMs: now - 1_000n, epochs: 1 }),
+      "ParametricInsurance__CoverStartsInPast",
+    );
     await reverted(a.buy({ deviceId: device, startMs: now + 10_000n, epochs: 0 }), "ParametricInsurance__BadCover");
     await reverted(a.buy({ deviceId: device, startMs: now + 10_000n, epochs: 25 }), "ParametricInsurance__BadCover");
     await a.buy({ deviceId: device, startMs: now + 10_000n, epochs: 1 });
-    const err = await reverted(b.buy({ deviceId: device, startMs: now + 10_000n, epochs: 1 }), "ParametricInsurance__InsufficientCapital");
+    const err = await reverted(
+      b.buy({ deviceId: device, startMs: now + 10_000n, epochs: 1 }),
+      "ParametricInsurance__InsufficientCapital",
+    );
     expect([...err.args]).toEqual([510n, 1_000n]);
   });
 
@@ -185,7 +234,10 @@ describe("ParametricInsurance (example consumer of PayoutVault facts)", () => {
     await uw.withdraw(1_010n);
     expect(await balance(address)).toBe(0n);
     expect(await balance(admin.address)).toBe(adminBefore + 1_010n);
-    const logs = async (name: string) => (await uw.contract.queryFilter(uw.contract.filters[name]!())).map((l) => [...(l as unknown as { args: unknown[] }).args]);
+    const logs = async (name: string) =>
+      (await uw.contract.queryFilter(uw.contract.filters[name]!())).map((l) => [
+        ...(l as unknown as { args: unknown[] }).args,
+      ]);
     expect(await logs("CapitalAdded")).toEqual([[admin.address, 1_000n]]);
     expect(await logs("PolicyBought")).toEqual([[policyId, alice.address, device, startMs, startMs + MINUTE, 10n]]);
     expect(await logs("PolicyReleased")).toEqual([[policyId]]);

@@ -36,7 +36,11 @@ export interface InsuranceClient {
   fund(amount: bigint): Promise<void>;
   withdraw(amount: bigint, to?: string): Promise<void>;
   /** Approves the premium, then buys cover for `epochs` epochs from `startMs`. */
-  buy(p: { deviceId: bigint; startMs: bigint; epochs: number }): Promise<{ policyId: bigint; premium: bigint; endMs: bigint }>;
+  buy(p: {
+    deviceId: bigint;
+    startMs: bigint;
+    epochs: number;
+  }): Promise<{ policyId: bigint; premium: bigint; endMs: bigint }>;
   claim(p: { policyId: bigint; epoch: bigint }): Promise<{ output: bigint; payout: bigint; gasUsed: bigint }>;
   release(policyId: bigint): Promise<void>;
   policyOf(policyId: bigint): Promise<Policy>;
@@ -47,10 +51,22 @@ export interface InsuranceClient {
 const signerOf = (client: MachinefiClient) => client.contracts.devices.runner as never;
 
 /** Deploys ParametricInsurance reading `client`'s PayoutVault; the deployer is the underwriter. */
-export async function deployInsurance(client: MachinefiClient, p: { token: string; terms: InsuranceTerms; expectedParam?: bigint }): Promise<string> {
+export async function deployInsurance(
+  client: MachinefiClient,
+  p: { token: string; terms: InsuranceTerms; expectedParam?: bigint },
+): Promise<string> {
   const art = getArtifact("ParametricInsurance");
   const t = p.terms;
-  const terms = [t.imageId, t.trigger, t.line, t.epochLengthMs, t.premiumPerEpoch, t.payout, t.maxEpochs, t.claimWindow];
+  const terms = [
+    t.imageId,
+    t.trigger,
+    t.line,
+    t.epochLengthMs,
+    t.premiumPerEpoch,
+    t.payout,
+    t.maxEpochs,
+    t.claimWindow,
+  ];
   try {
     const c = await new ContractFactory(art.abi as never, art.bytecode, signerOf(client)).deploy(
       client.manifest.contracts.PayoutVault,

@@ -17,7 +17,8 @@ const inField = (x: unknown): x is bigint => typeof x === "bigint" && x >= 0n &&
 function malformed(item: VerifyItem): boolean {
   const { msg, sig, publicKey } = item ?? ({} as VerifyItem);
   if (!sig || !publicKey) return true;
-  if (!inField(msg) || !inField(sig.R8x) || !inField(sig.R8y) || !inField(publicKey.x) || !inField(publicKey.y)) return true;
+  if (!inField(msg) || !inField(sig.R8x) || !inField(sig.R8y) || !inField(publicKey.x) || !inField(publicKey.y))
+    return true;
   return typeof sig.S !== "bigint" || sig.S < 0n || sig.S >= L;
 }
 
@@ -96,7 +97,12 @@ export function makeWasmBackend(w: CryptoInstance): EddsaBackend {
     }
     const mid = idx.length >> 1;
     for (const half of [idx.slice(0, mid), idx.slice(mid)]) {
-      if (!batchOnce(items, half, ok)) settle(items, half.filter((k) => ok[k]), ok);
+      if (!batchOnce(items, half, ok))
+        settle(
+          items,
+          half.filter((k) => ok[k]),
+          ok,
+        );
     }
   };
 
@@ -109,7 +115,12 @@ export function makeWasmBackend(w: CryptoInstance): EddsaBackend {
     for (let s = 0; s < good.length; s += w.maxBatch) {
       const chunk = good.slice(s, s + w.maxBatch);
       if (chunk.length === 1) ok[chunk[0]!] = verify(items[chunk[0]!]!);
-      else if (!batchOnce(items, chunk, ok)) settle(items, chunk.filter((k) => ok[k]), ok);
+      else if (!batchOnce(items, chunk, ok))
+        settle(
+          items,
+          chunk.filter((k) => ok[k]),
+          ok,
+        );
     }
     return ok;
   };
@@ -124,7 +135,10 @@ export function makeWasmBackend(w: CryptoInstance): EddsaBackend {
     },
     sign(privateKey: Uint8Array, msg: bigint): Signature {
       checkKey(privateKey);
-      if (!inField(msg)) throw new CryptoInputError(`message ${String(msg)} is not a field element`, { details: "Sign a bigint in [0, p): hash longer data with Poseidon first." });
+      if (!inField(msg))
+        throw new CryptoInputError(`message ${String(msg)} is not a field element`, {
+          details: "Sign a bigint in [0, p): hash longer data with Poseidon first.",
+        });
       w.bytes().set(privateKey, w.key);
       w.put(io + 128, msg);
       w.x.sign(privateKey.length);
@@ -134,11 +148,16 @@ export function makeWasmBackend(w: CryptoInstance): EddsaBackend {
     verifyBatch,
     poseidon(inputs: readonly bigint[]): bigint {
       if (!Array.isArray(inputs) || inputs.length < 1 || inputs.length > 16) {
-        throw new CryptoInputError(`Poseidon takes 1 to 16 inputs, got ${Array.isArray(inputs) ? inputs.length : typeof inputs}`);
+        throw new CryptoInputError(
+          `Poseidon takes 1 to 16 inputs, got ${Array.isArray(inputs) ? inputs.length : typeof inputs}`,
+        );
       }
       for (let i = 0; i < inputs.length; i++) {
         const v = inputs[i];
-        if (!inField(v)) throw new CryptoInputError(`Poseidon input ${i} is not a field element: ${String(v)}`, { details: "Reduce values into [0, p) first (device-sdk toField)." });
+        if (!inField(v))
+          throw new CryptoInputError(`Poseidon input ${i} is not a field element: ${String(v)}`, {
+            details: "Reduce values into [0, p) first (device-sdk toField).",
+          });
         w.put(io + 32 * i, v);
       }
       w.x.poseidon(inputs.length);

@@ -36,11 +36,21 @@ describe("Wasm batch verification", async () => {
       for (const i of bad) {
         const it = items[i]!;
         switch (kind++ % 6) {
-          case 0: items[i] = { ...it, msg: (it.msg + 1n) % P }; break;
-          case 1: items[i] = { ...it, sig: { ...it.sig, S: (it.sig.S + 1n) % L } }; break;
-          case 2: items[i] = { ...it, sig: { ...it.sig, R8y: (it.sig.R8y + 1n) % P } }; break; // off the curve
-          case 3: items[i] = { ...it, sig: { ...it.sig, S: it.sig.S + L } }; break;
-          case 4: items[i] = { ...it, publicKey: { x: 0n, y: 1n } }; break; // small order
+          case 0:
+            items[i] = { ...it, msg: (it.msg + 1n) % P };
+            break;
+          case 1:
+            items[i] = { ...it, sig: { ...it.sig, S: (it.sig.S + 1n) % L } };
+            break;
+          case 2:
+            items[i] = { ...it, sig: { ...it.sig, R8y: (it.sig.R8y + 1n) % P } };
+            break; // off the curve
+          case 3:
+            items[i] = { ...it, sig: { ...it.sig, S: it.sig.S + L } };
+            break;
+          case 4:
+            items[i] = { ...it, publicKey: { x: 0n, y: 1n } };
+            break; // small order
           case 5: {
             const R = bj.addPoint([F.e(it.sig.R8x), F.e(it.sig.R8y)], t2);
             items[i] = { ...it, sig: { ...it.sig, R8x: F.toObject(R[0]), R8y: F.toObject(R[1]) } };
@@ -61,7 +71,8 @@ describe("Wasm batch verification", async () => {
     const t8 = bj.mulPointEscalar(bj.Generator, L);
     const k = 777n;
     const R = bj.addPoint(bj.mulPointEscalar(bj.Base8, k), t8);
-    const R8x = F.toObject(R[0]), R8y = F.toObject(R[1]);
+    const R8x = F.toObject(R[0]),
+      R8y = F.toObject(R[1]);
     const msg = 42n;
     const h = wasm.poseidon([R8x, R8y, A.x, A.y, msg]);
     const S = (k + h * scalarOf(key)) % L;
@@ -69,7 +80,8 @@ describe("Wasm batch verification", async () => {
     expect(wasm.verify(forged)).toBe(false);
     // The same construction without T is a valid signature, so the rejection above is the torsion's doing.
     const Rc = bj.mulPointEscalar(bj.Base8, k);
-    const cx = F.toObject(Rc[0]), cy = F.toObject(Rc[1]);
+    const cx = F.toObject(Rc[0]),
+      cy = F.toObject(Rc[1]);
     const Sc = (k + wasm.poseidon([cx, cy, A.x, A.y, msg]) * scalarOf(key)) % L;
     expect(wasm.verify({ msg, sig: { R8x: cx, R8y: cy, S: Sc }, publicKey: A })).toBe(true);
     const items = make(30);
@@ -81,7 +93,8 @@ describe("Wasm batch verification", async () => {
   const withTorsion = (key: Uint8Array, k: bigint, T: [unknown, unknown], msg: bigint): VerifyItem => {
     const A = wasm.publicKey(key);
     const R = bj.addPoint(bj.mulPointEscalar(bj.Base8, k), T);
-    const R8x = F.toObject(R[0]), R8y = F.toObject(R[1]);
+    const R8x = F.toObject(R[0]),
+      R8y = F.toObject(R[1]);
     const S = (k + wasm.poseidon([R8x, R8y, A.x, A.y, msg]) * scalarOf(key)) % L;
     return { msg, sig: { R8x, R8y, S }, publicKey: A };
   };
@@ -90,9 +103,16 @@ describe("Wasm batch verification", async () => {
     // With odd coefficients z1·T2 + z2·T2 = 0 for the point T2 of order 2, and z·T4 + z'·(-T4) = 0 when z ≡ z' mod 4:
     // without the subgroup test on R8 such pairs passed the batch while each fails alone (and in the circuit).
     const g8 = bj.mulPointEscalar(bj.Generator, L);
-    const t2 = bj.mulPointEscalar(g8, 4n), t4 = bj.mulPointEscalar(g8, 2n), t4n = bj.mulPointEscalar(g8, 6n);
-    for (const [T1, T2] of [[t2, t2], [t4, t4n], [g8, bj.mulPointEscalar(g8, 7n)]]) {
-      const a = withTorsion(keys[1]!, 1234n, T1, 5n), b = withTorsion(keys[1]!, 98765n, T2, 6n);
+    const t2 = bj.mulPointEscalar(g8, 4n),
+      t4 = bj.mulPointEscalar(g8, 2n),
+      t4n = bj.mulPointEscalar(g8, 6n);
+    for (const [T1, T2] of [
+      [t2, t2],
+      [t4, t4n],
+      [g8, bj.mulPointEscalar(g8, 7n)],
+    ]) {
+      const a = withTorsion(keys[1]!, 1234n, T1, 5n),
+        b = withTorsion(keys[1]!, 98765n, T2, 6n);
       expect([wasm.verify(a), wasm.verify(b)]).toEqual([false, false]);
       expect(wasm.verifyBatch([a, b])).toEqual([false, false]);
       const items = make(20);
@@ -128,7 +148,9 @@ describe("Wasm batch verification", async () => {
 
 /** circomlibjs' secret scalar s (pruned blake512 of the key), to build a deliberately malformed signature. */
 function scalarOf(key: Uint8Array): bigint {
-  const blake = createRequire(import.meta.url)("blake-hash") as (alg: string) => { update(b: Uint8Array): { digest(): Uint8Array } };
+  const blake = createRequire(import.meta.url)("blake-hash") as (alg: string) => {
+    update(b: Uint8Array): { digest(): Uint8Array };
+  };
   const h = blake("blake512").update(Buffer.from(key)).digest();
   h[0]! &= 0xf8;
   h[31] = (h[31]! & 0x7f) | 0x40;

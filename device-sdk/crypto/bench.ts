@@ -39,12 +39,50 @@ const bench: Bench = {
     const posJs = await opsPerSecond(() => poseidon5(inputs), { minMs: 2000 });
 
     const r: BenchResult[] = [
-      { id: "crypto.verify.per_s", value: verify, unit: "verifications/s", baseline: verifyJs, ratio: verify / verifyJs, note: "baseline: circomlibjs verifyPoseidon" },
-      { id: "crypto.verify.vs_js_ratio", value: verify / verifyJs, unit: "×", note: "Wasm verify ÷ circomlibjs verify, same run" },
-      { id: "crypto.batch100.per_s", value: batch, unit: "signatures/s", baseline: verifyJs, ratio: batch / verifyJs, note: "batches of 100, random linear combination" },
-      { id: "crypto.sign.per_s", value: sign, unit: "signatures/s", baseline: signJs, ratio: sign / signJs, note: "baseline: circomlibjs signPoseidon" },
-      { id: "crypto.poseidon5.per_s", value: pos, unit: "hashes/s", baseline: posJs, ratio: pos / posJs, note: "baseline: poseidon-lite" },
-      { id: "crypto.poseidon5.vs_js_ratio", value: pos / posJs, unit: "×", note: "Wasm Poseidon(5) ÷ poseidon-lite, same run" },
+      {
+        id: "crypto.verify.per_s",
+        value: verify,
+        unit: "verifications/s",
+        baseline: verifyJs,
+        ratio: verify / verifyJs,
+        note: "baseline: circomlibjs verifyPoseidon",
+      },
+      {
+        id: "crypto.verify.vs_js_ratio",
+        value: verify / verifyJs,
+        unit: "×",
+        note: "Wasm verify ÷ circomlibjs verify, same run",
+      },
+      {
+        id: "crypto.batch100.per_s",
+        value: batch,
+        unit: "signatures/s",
+        baseline: verifyJs,
+        ratio: batch / verifyJs,
+        note: "batches of 100, random linear combination",
+      },
+      {
+        id: "crypto.sign.per_s",
+        value: sign,
+        unit: "signatures/s",
+        baseline: signJs,
+        ratio: sign / signJs,
+        note: "baseline: circomlibjs signPoseidon",
+      },
+      {
+        id: "crypto.poseidon5.per_s",
+        value: pos,
+        unit: "hashes/s",
+        baseline: posJs,
+        ratio: pos / posJs,
+        note: "baseline: poseidon-lite",
+      },
+      {
+        id: "crypto.poseidon5.vs_js_ratio",
+        value: pos / posJs,
+        unit: "×",
+        note: "Wasm Poseidon(5) ÷ poseidon-lite, same run",
+      },
     ];
     return r;
   },

@@ -21,14 +21,22 @@ export function sqrtMod(a: bigint, m: bigint): bigint {
   a = mod(a, m);
   if (a === 0n) return 0n;
   if (powmod(a, (m - 1n) / 2n, m) !== 1n) throw new Error("not a square");
-  let q = m - 1n, s = 0n;
-  while ((q & 1n) === 0n) { q >>= 1n; s++; }
+  let q = m - 1n,
+    s = 0n;
+  while ((q & 1n) === 0n) {
+    q >>= 1n;
+    s++;
+  }
   let z = 2n;
   while (powmod(z, (m - 1n) / 2n, m) !== m - 1n) z++;
   let [mm, c, t, r] = [s, powmod(z, q, m), powmod(a, q, m), powmod(a, (q + 1n) / 2n, m)];
   while (t !== 1n) {
-    let i = 0n, t2 = t;
-    while (t2 !== 1n) { t2 = (t2 * t2) % m; i++; }
+    let i = 0n,
+      t2 = t;
+    while (t2 !== 1n) {
+      t2 = (t2 * t2) % m;
+      i++;
+    }
     const b = powmod(c, 1n << (mm - i - 1n), m);
     [mm, c, t, r] = [i, (b * b) % m, (t * b * b) % m, (r * b) % m];
   }
@@ -41,7 +49,8 @@ export function sqrtMod(a: bigint, m: bigint): bigint {
  * complete (d' is a non-square). Points enter and leave through c and 1/c; everything else runs on the a = -1 curve.
  */
 export function genCurve(): string {
-  const A = 168700n, D = 168696n;
+  const A = 168700n,
+    D = 168696n;
   const c = sqrtMod(-A, P);
   const d2 = mod(-D * inv(A, P), P);
   if (mod(c * c + A, P) !== 0n) throw new Error("sqrt(-a) is wrong");

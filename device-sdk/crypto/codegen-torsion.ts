@@ -10,7 +10,8 @@
 import { P, limbs } from "./codegen.ts";
 
 const A_MONT = 168698n;
-const EA = 168700n, ED = 168696n;
+const EA = 168700n,
+  ED = 168696n;
 const L = 2736030358979909402780800718157159386076813972158567259200215660948447373041n;
 const GENERATOR: [bigint, bigint] = [
   995203441582195749578291179787384436505546430278305826713579947235728471134n,
@@ -55,7 +56,8 @@ export interface TorsionConstants {
 export function torsionConstants(): TorsionConstants {
   const t = mul(GENERATOR, L); // order 8
   if (mul(t, 4n)[0] !== 0n || mul(t, 8n)[1] !== 1n) throw new Error("l·Generator is not of order 8");
-  const t1 = tangent(t), t2 = tangent(add(t, t));
+  const t1 = tangent(t),
+    t2 = tangent(add(t, t));
   return { lam1: t1.lam, c1: t1.c, lam2: t2.lam, c2: t2.c, u2: t2.u, exp: (P - 1n) / 8n };
 }
 
@@ -67,7 +69,11 @@ export function genTorsion(): string {
   const words = Array.from({ length: 8 }, (_, i) => Number((k.exp >> BigInt(32 * i)) & 0xffffffffn));
   return [
     "// Tate-pairing subgroup test constants (device-sdk/crypto/codegen-torsion.ts), Montgomery form.",
-    fe("TOR_LAM1", k.lam1), fe("TOR_C1", k.c1), fe("TOR_LAM2", k.lam2), fe("TOR_C2", k.c2), fe("TOR_U2", k.u2),
+    fe("TOR_LAM1", k.lam1),
+    fe("TOR_C1", k.c1),
+    fe("TOR_LAM2", k.lam2),
+    fe("TOR_C2", k.c2),
+    fe("TOR_U2", k.u2),
     `export const TOR_EXP: usize = memory.data<u32>([${words.join(", ")}]);`,
     `export const TOR_EXP_BITS: i32 = ${k.exp.toString(2).length};`,
     "",

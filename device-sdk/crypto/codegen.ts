@@ -53,7 +53,8 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
   const mu = Number(mod(-inv(m, 1n << BigInt(W)), 1n << BigInt(W)));
   const unitLow = pl[0] === 1;
   const o: string[] = [];
-  const ld = (v: string, p: string) => Array.from({ length: n }, (_, k) => `const ${v}${k}: u64 = <u64>load<u32>(${p}, ${4 * k});`).join(" ");
+  const ld = (v: string, p: string) =>
+    Array.from({ length: n }, (_, k) => `const ${v}${k}: u64 = <u64>load<u32>(${p}, ${4 * k});`).join(" ");
   // Conditional subtraction of a modulus (m, or 2m for the lazy forms) from r0..r(n-1) (value < 2·modulus), writing
   // to `out`: branch-free select.
   const condSubBy = (ml: number[]) => (out: string) => {
@@ -70,7 +71,8 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
   const condSub2 = condSubBy(limbs(2n * m, lay));
   // Lazy forms leave results in [0, 2m) unreduced: with R = 2^280 far above 4m², Montgomery products of inputs
   // below 2m stay below 2m, so Poseidon can skip almost every final subtraction (its output is reduced once).
-  const rawStore = (out: string) => Array.from({ length: n }, (_, k) => `store<u32>(${out}, <u32>r${k}, ${4 * k});`).join(" ");
+  const rawStore = (out: string) =>
+    Array.from({ length: n }, (_, k) => `store<u32>(${out}, <u32>r${k}, ${4 * k});`).join(" ");
 
   o.push(`// ---- ${pre}: Montgomery arithmetic mod ${m}, ${n} limbs of ${W} bits (R = 2^${W * n})`);
   o.push(`export const ${pre.toUpperCase()}_MU: u64 = ${mu};`);
@@ -95,9 +97,11 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
     o.push("  let tmp: u64 = 0; let q: u64 = 0;");
     for (let i = 0; i < n; i++) {
       if (opts.xFromMemory) o.push(`  const x${i}: u64 = <u64>load<u32>(a, ${4 * i});`);
-      o.push(unitLow
-        ? `  tmp = t0 + x${i} * y0; q = (0 - tmp) & ${MASK}; tmp += q;`
-        : `  tmp = t0 + x${i} * y0; q = ((tmp & ${MASK}) * ${mu}) & ${MASK}; tmp += q * ${pl[0]};`);
+      o.push(
+        unitLow
+          ? `  tmp = t0 + x${i} * y0; q = (0 - tmp) & ${MASK}; tmp += q;`
+          : `  tmp = t0 + x${i} * y0; q = ((tmp & ${MASK}) * ${mu}) & ${MASK}; tmp += q * ${pl[0]};`,
+      );
       const lines: string[] = [];
       for (let j = 1; j < n; j++) {
         const prev = j < n - 1 ? `t${j} + ` : "";
@@ -134,7 +138,8 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
   for (let k = 0; k < n; k++) sb.push(`d += <i64>x${k} - <i64>y${k}; const r${k}: u64 = <u64>d & ${MASK}; d >>= ${W};`);
   sb.push("const addm: u64 = <u64>d;"); // all ones when a < b: add m back
   sb.push("let c: u64 = 0;");
-  for (let k = 0; k < n; k++) sb.push(`c += r${k} + (${pl[k]} & addm); store<u32>(out, <u32>(c & ${MASK}), ${4 * k}); c >>= ${W};`);
+  for (let k = 0; k < n; k++)
+    sb.push(`c += r${k} + (${pl[k]} & addm); store<u32>(out, <u32>(c & ${MASK}), ${4 * k}); c >>= ${W};`);
   o.push("  " + sb.join("\n  "));
   o.push("}");
 
@@ -154,14 +159,19 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
 
   // out = mask ? a : out, with mask all-ones or zero: the constant-time table lookup.
   o.push(`export function ${pre}_cmov(out: usize, a: usize, mask: u32): void {`);
-  for (let k = 0; k < n; k++) o.push(`  store<u32>(out, (load<u32>(out, ${4 * k}) & ~mask) | (load<u32>(a, ${4 * k}) & mask), ${4 * k});`);
+  for (let k = 0; k < n; k++)
+    o.push(`  store<u32>(out, (load<u32>(out, ${4 * k}) & ~mask) | (load<u32>(a, ${4 * k}) & mask), ${4 * k});`);
   o.push("}");
 
   // 256-bit little-endian bytes <-> limbs (no reduction: callers pass canonical values or values < R).
   o.push(`export function ${pre}_from_u256(out: usize, src: usize): void {`);
-  o.push("  const w0 = load<u64>(src, 0); const w1 = load<u64>(src, 8); const w2 = load<u64>(src, 16); const w3 = load<u64>(src, 24);");
+  o.push(
+    "  const w0 = load<u64>(src, 0); const w1 = load<u64>(src, 8); const w2 = load<u64>(src, 16); const w3 = load<u64>(src, 24);",
+  );
   for (let k = 0; k < n; k++) {
-    const bit = W * k, wi = bit >> 6, off = bit & 63;
+    const bit = W * k,
+      wi = bit >> 6,
+      off = bit & 63;
     let e = `(w${wi} >> ${off})`;
     if (off > 64 - W && wi + 1 < 4) e = `(${e} | (w${wi + 1} << ${64 - off}))`;
     o.push(`  store<u32>(out, <u32>(${wi < 4 ? e : "0"} & ${MASK}), ${4 * k});`);
@@ -172,7 +182,8 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
   for (let w = 0; w < 4; w++) {
     const parts: string[] = [];
     for (let k = 0; k < n; k++) {
-      const lo = W * k, hi = lo + W;
+      const lo = W * k,
+        hi = lo + W;
       if (hi <= 64 * w || lo >= 64 * (w + 1)) continue;
       const sh = lo - 64 * w;
       parts.push(sh >= 0 ? `(x${k} << ${sh})` : `(x${k} >> ${-sh})`);
@@ -181,8 +192,11 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
   }
   o.push("}");
 
-  const c = (name: string, v: bigint) => `export const ${pre.toUpperCase()}_${name}: usize = memory.data<u32>([${limbs(v, lay).join(", ")}]);`;
-  o.push(`export const ${pre.toUpperCase()}_PM2: usize = memory.data<u32>([${Array.from({ length: 8 }, (_, i) => Number(((m - 2n) >> BigInt(32 * i)) & 0xffffffffn)).join(", ")}]);`);
+  const c = (name: string, v: bigint) =>
+    `export const ${pre.toUpperCase()}_${name}: usize = memory.data<u32>([${limbs(v, lay).join(", ")}]);`;
+  o.push(
+    `export const ${pre.toUpperCase()}_PM2: usize = memory.data<u32>([${Array.from({ length: 8 }, (_, i) => Number(((m - 2n) >> BigInt(32 * i)) & 0xffffffffn)).join(", ")}]);`,
+  );
   o.push(c("ONE", toMont(1n, m, lay)));
   o.push(c("R2", mod(R * R, m)));
   o.push(c("RAW_ONE", 1n));
@@ -196,7 +210,13 @@ export function genField(pre: string, m: bigint, lay: Layout, opts: { xFromMemor
  * the products accumulate unreduced in 2n-1 columns (k ≤ 17 keeps them below 2^64 with 28-bit limbs). This is
  * Poseidon's matrix-vector product, where it halves the work of k separate multiplications and additions.
  */
-function genDot(pre: string, pl: number[], { n, w }: Layout, condSub: (out: string) => string, name = `${pre}_dot`): string {
+function genDot(
+  pre: string,
+  pl: number[],
+  { n, w }: Layout,
+  condSub: (out: string) => string,
+  name = `${pre}_dot`,
+): string {
   const o: string[] = [];
   o.push(`export function ${name}(out: usize, a: usize, sa: usize, b: usize, sb: usize, k: i32): void {`);
   o.push("  " + Array.from({ length: 2 * n }, (_, c) => `let c${c}: u64 = 0;`).join(" "));

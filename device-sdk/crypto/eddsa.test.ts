@@ -24,7 +24,8 @@ describe("Wasm EdDSA-Poseidon against circomlibjs", async () => {
       const sig = wasm.sign(key, msg);
       expect(sig).toEqual({ R8x: F.toObject(ref.R8[0]), R8y: F.toObject(ref.R8[1]), S: ref.S });
       expect(wasm.verify({ msg, sig, publicKey: pub })).toBe(true);
-      if (i % 2 === 0) expect(eddsa.verifyPoseidon(F.e(msg), { R8: pt(sig.R8x, sig.R8y), S: sig.S }, pt(pub.x, pub.y))).toBe(true);
+      if (i % 2 === 0)
+        expect(eddsa.verifyPoseidon(F.e(msg), { R8: pt(sig.R8x, sig.R8y), S: sig.S }, pt(pub.x, pub.y))).toBe(true);
     }
   });
 

@@ -38,7 +38,13 @@ describe("Wasm Poseidon against circomlibjs", async () => {
   });
 
   it("drives the hash chain through setPoseidon with the same hashes", async () => {
-    const reading = { deviceId: 123n, seq: 1n, ts: 1_700_000_000_000n, values: [1n, -2n, 3n, 0n], prev: genesisHash(123n) };
+    const reading = {
+      deviceId: 123n,
+      seq: 1n,
+      ts: 1_700_000_000_000n,
+      values: [1n, -2n, 3n, 0n],
+      prev: genesisHash(123n),
+    };
     const before = hashReading(reading);
     setPoseidon(await loadWasmPoseidon(wasm));
     try {

@@ -23,7 +23,10 @@ let lib: Promise<{ eddsa: RawEddsa; poseidon: RawPoseidon }> | undefined;
 export function circomlib(): Promise<{ eddsa: RawEddsa; poseidon: RawPoseidon }> {
   lib ??= (async () => {
     const spec = "circomlibjs"; // untyped package: a variable specifier keeps tsc from demanding declarations
-    const m = (await import(spec)) as unknown as { buildEddsa(): Promise<RawEddsa>; buildPoseidon(): Promise<RawPoseidon> };
+    const m = (await import(spec)) as unknown as {
+      buildEddsa(): Promise<RawEddsa>;
+      buildPoseidon(): Promise<RawPoseidon>;
+    };
     const [eddsa, poseidon] = await Promise.all([m.buildEddsa(), m.buildPoseidon()]);
     return { eddsa, poseidon };
   })();
@@ -32,10 +35,15 @@ export function circomlib(): Promise<{ eddsa: RawEddsa; poseidon: RawPoseidon }>
 
 /** xorshift128+ over BigInt-free 32-bit state: deterministic random bytes and field elements for a given seed. */
 export function rng(seed: number) {
-  let a = seed >>> 0 || 1, b = 0x9e3779b9, c = 0x243f6a88, d = 0xb7e15162;
+  let a = seed >>> 0 || 1,
+    b = 0x9e3779b9,
+    c = 0x243f6a88,
+    d = 0xb7e15162;
   const next = () => {
     const t = a ^ (a << 11);
-    a = b; b = c; c = d;
+    a = b;
+    b = c;
+    c = d;
     d = (d ^ (d >>> 19) ^ (t ^ (t >>> 8))) >>> 0;
     return d;
   };

@@ -29,7 +29,9 @@ describe("dashboard auth", () => {
       const no = await get(g, path);
       expect(no.status).toBe(401);
       expect(no.headers.get("www-authenticate")).toMatch(/^Bearer/);
-      expect(((await no.json()) as { detail?: string; title?: string }).title).toMatch(/viewer token or an operator API key/);
+      expect(((await no.json()) as { detail?: string; title?: string }).title).toMatch(
+        /viewer token or an operator API key/,
+      );
       expect((await get(g, path, { authorization: "Bearer wrong" })).status).toBe(401);
       expect((await get(g, path, { authorization: "Bearer viewer-secret" })).status).toBe(200);
       expect((await get(g, path, { "x-api-key": "viewer-secret" })).status).toBe(200);

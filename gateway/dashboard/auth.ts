@@ -19,17 +19,25 @@ export interface DashboardAuthOptions {
 
 const digest = (s: string) => Buffer.from(hashApiKey(s), "hex");
 
-export function dashboardGuard(store: ReadingStore, opts: DashboardAuthOptions, extraKeys: readonly string[] = []): MiddlewareHandler {
+export function dashboardGuard(
+  store: ReadingStore,
+  opts: DashboardAuthOptions,
+  extraKeys: readonly string[] = [],
+): MiddlewareHandler {
   // Compared as sha256 digests, so every comparison has the same length and timing.
   const accepted = [...(opts.token ? [opts.token] : []), ...extraKeys].map(digest);
   return async (c, next) => {
-    const given = c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1] ?? c.req.header("x-api-key") ?? c.req.query("token");
+    const given =
+      c.req.header("authorization")?.match(/^Bearer\s+(\S+)$/i)?.[1] ??
+      c.req.header("x-api-key") ??
+      c.req.query("token");
     if (given) {
       const h = digest(given);
       if (accepted.some((a) => timingSafeEqual(a, h)) || (await store.checkApiKey(given)) !== undefined) return next();
     }
     throw new GatewayError(401, "unauthorized", "the dashboard needs a viewer token or an operator API key", {
-      details: "send Authorization: Bearer <token>, or open /dashboard?token=<token> in a browser (the token is MFI_DASHBOARD_TOKEN or a key from `mfi gateway apikey <name>`)",
+      details:
+        "send Authorization: Bearer <token>, or open /dashboard?token=<token> in a browser (the token is MFI_DASHBOARD_TOKEN or a key from `mfi gateway apikey <name>`)",
       headers: { "www-authenticate": 'Bearer realm="mfi-dashboard"' },
     });
   };

@@ -17,8 +17,19 @@ describe("dashboard data", () => {
     // The counters agree with the rows, including after an append of several groups.
     const minute = 60_000;
     const now = 100 * minute + 30_000;
-    for (const [id, n] of [[1n, 3], [2n, 5]] as const) {
-      await store.insertDevice({ deviceId: id, publicKey: { x: id, y: 1n }, owner: `0x${"1".repeat(39)}${id}`, chainId: 31337n, registry: "0x" + "0".repeat(40), signature: { R8x: 1n, R8y: 2n, S: 3n }, registeredAt: 0 });
+    for (const [id, n] of [
+      [1n, 3],
+      [2n, 5],
+    ] as const) {
+      await store.insertDevice({
+        deviceId: id,
+        publicKey: { x: id, y: 1n },
+        owner: `0x${"1".repeat(39)}${id}`,
+        chainId: 31337n,
+        registry: "0x" + "0".repeat(40),
+        signature: { R8x: 1n, R8y: 2n, S: 3n },
+        registeredAt: 0,
+      });
       expect((await store.appendReadings(id, chain(id, n), now - minute)).ok).toBe(true);
     }
     const c2 = chain(2n, 7);
@@ -26,7 +37,10 @@ describe("dashboard data", () => {
     const d = await loadDashboard({ readings: store, worker: store.worker }, now);
     expect(d.readingsTotal).toBe(await store.countReadings());
     expect(d.readingsTotal).toBe(10);
-    expect(d.devices.map((x) => [x.deviceId, x.readings, x.lastSeq])).toEqual([["1", 3, 3], ["2", 7, 7]]);
+    expect(d.devices.map((x) => [x.deviceId, x.readings, x.lastSeq])).toEqual([
+      ["1", 3, 3],
+      ["2", 7, 7],
+    ]);
     expect(d.readingsSeries.at(-1)).toEqual({ t: 100 * minute, n: 2 });
     expect(d.readingsSeries.at(-2)).toEqual({ t: 99 * minute, n: 8 });
     expect(d.readingsPerSecond).toBeCloseTo((2 + 8 * 0.5) / 60);

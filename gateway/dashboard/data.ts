@@ -3,14 +3,40 @@ import type { ReadingStore, WorkerStatus } from "../../store/index.ts";
 
 export interface DashboardData {
   now: number;
-  devices: { deviceId: string; owner: string; readings: number; lastSeq: number | null; lastTs: number | null; lastValues: string[] }[];
+  devices: {
+    deviceId: string;
+    owner: string;
+    readings: number;
+    lastSeq: number | null;
+    lastTs: number | null;
+    lastValues: string[];
+  }[];
   readingsTotal: number;
   readingsPerSecond: number;
   /** Readings received per minute over the last hour (oldest first). */
   readingsSeries: { t: number; n: number }[];
-  runs: { id: number; imageId: string; deviceId: string; epoch: string; readings: number; fuelUsed: number; trap: string | null; at: number }[];
+  runs: {
+    id: number;
+    imageId: string;
+    deviceId: string;
+    epoch: string;
+    readings: number;
+    fuelUsed: number;
+    trap: string | null;
+    at: number;
+  }[];
   runCounts: { runs: number; trapped: number };
-  claims: { id: number; runId: number; deviceId: string; output: string; state: string; txHash: string | null; reward: string | null; gasUsed: number | null; error: string | null }[];
+  claims: {
+    id: number;
+    runId: number;
+    deviceId: string;
+    output: string;
+    state: string;
+    txHash: string | null;
+    reward: string | null;
+    gasUsed: number | null;
+    error: string | null;
+  }[];
   claimCounts: Record<string, number>;
   payouts: { owner: string; claims: number; reward: string }[];
   /** Cumulative reward paid, per minute bucket, over the last hour. */
@@ -37,10 +63,32 @@ export async function loadDashboard(src: DashboardSources, now = Date.now(), lim
   const cur = Math.floor(now / MINUTE);
   const recent = (buckets.get(cur) ?? 0) + (buckets.get(cur - 1) ?? 0) * (1 - (now % MINUTE) / MINUTE);
   const first = Math.floor(since / MINUTE) + 1;
-  const readingsSeries = Array.from({ length: 60 }, (_, i) => ({ t: (first + i) * MINUTE, n: buckets.get(first + i) ?? 0 }));
+  const readingsSeries = Array.from({ length: 60 }, (_, i) => ({
+    t: (first + i) * MINUTE,
+    n: buckets.get(first + i) ?? 0,
+  }));
 
-  const runs = (await w.listRuns(limit)).map((r) => ({ id: r.id, imageId: r.image_id, deviceId: r.device_id, epoch: r.epoch, readings: r.reading_count, fuelUsed: r.fuel_used, trap: r.trap, at: r.created_at_ms }));
-  const claims = (await w.listClaims(limit)).map((c) => ({ id: c.id, runId: c.run_id, deviceId: c.device_id, output: c.output, state: c.state, txHash: c.tx_hash, reward: c.reward, gasUsed: c.gas_used, error: c.error }));
+  const runs = (await w.listRuns(limit)).map((r) => ({
+    id: r.id,
+    imageId: r.image_id,
+    deviceId: r.device_id,
+    epoch: r.epoch,
+    readings: r.reading_count,
+    fuelUsed: r.fuel_used,
+    trap: r.trap,
+    at: r.created_at_ms,
+  }));
+  const claims = (await w.listClaims(limit)).map((c) => ({
+    id: c.id,
+    runId: c.run_id,
+    deviceId: c.device_id,
+    output: c.output,
+    state: c.state,
+    txHash: c.tx_hash,
+    reward: c.reward,
+    gasUsed: c.gas_used,
+    error: c.error,
+  }));
 
   // Rewards are uint256 strings: summed as bigint here, not in SQL (which would overflow to floats).
   const paid = await w.paidClaims();
@@ -74,7 +122,9 @@ export async function loadDashboard(src: DashboardSources, now = Date.now(), lim
     runCounts: await w.runCounts(),
     claims,
     claimCounts: await w.claimCounts(),
-    payouts: [...byOwner].map(([owner, v]) => ({ owner, claims: v.claims, reward: v.reward.toString() })).sort((a, b) => (BigInt(b.reward) > BigInt(a.reward) ? 1 : -1)),
+    payouts: [...byOwner]
+      .map(([owner, v]) => ({ owner, claims: v.claims, reward: v.reward.toString() }))
+      .sort((a, b) => (BigInt(b.reward) > BigInt(a.reward) ? 1 : -1)),
     rewardSeries,
   };
 }

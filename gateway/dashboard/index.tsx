@@ -7,13 +7,18 @@ export { loadDashboard, type DashboardData, type DashboardSources } from "./data
 export { dashboardGuard, type DashboardAuthOptions } from "./auth.ts";
 
 /** guard: dashboardGuard(…) when the dashboard is protected (GatewayOptions.dashboardAuth). */
-export function dashboardRoutes(w: DashboardSources, opts: { refreshSeconds?: number; guard?: MiddlewareHandler } = {}) {
+export function dashboardRoutes(
+  w: DashboardSources,
+  opts: { refreshSeconds?: number; guard?: MiddlewareHandler } = {},
+) {
   const app = new Hono();
   if (opts.guard) {
     app.use("/dashboard", opts.guard);
     app.use("/dashboard.json", opts.guard);
   }
-  app.get("/dashboard", async (c) => c.html(<DashboardPage d={await loadDashboard(w)} refreshSeconds={opts.refreshSeconds ?? 5} />));
+  app.get("/dashboard", async (c) =>
+    c.html(<DashboardPage d={await loadDashboard(w)} refreshSeconds={opts.refreshSeconds ?? 5} />),
+  );
   app.get("/dashboard.json", async (c) => c.json(await loadDashboard(w)));
   return app;
 }

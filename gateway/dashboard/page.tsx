@@ -20,7 +20,9 @@ export function Spark(p: { id: string; title: string; points: number[]; width?: 
       <figcaption>{p.title}</figcaption>
       <svg id={p.id} width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={p.title}>
         <polyline points={pts} fill="none" stroke="#2563eb" stroke-width="2" />
-        <text x="4" y="12" font-size="10" fill="#666">max {max}</text>
+        <text x="4" y="12" font-size="10" fill="#666">
+          max {max}
+        </text>
       </svg>
     </figure>
   );
@@ -38,64 +40,140 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
       <body>
         <h1>machinefi</h1>
         <section id="summary">
-          <span class="kpi"><b id="kpi-devices">{d.devices.length}</b>devices</span>
-          <span class="kpi"><b id="kpi-readings">{d.readingsTotal}</b>readings</span>
-          <span class="kpi"><b id="kpi-rps">{d.readingsPerSecond.toFixed(2)}</b>readings/s (last minute)</span>
-          <span class="kpi"><b id="kpi-runs">{d.runCounts.runs}</b>runs ({d.runCounts.trapped} trapped)</span>
-          <span class="kpi"><b id="kpi-paid">{d.claimCounts.paid ?? 0}</b>claims paid</span>
+          <span class="kpi">
+            <b id="kpi-devices">{d.devices.length}</b>devices
+          </span>
+          <span class="kpi">
+            <b id="kpi-readings">{d.readingsTotal}</b>readings
+          </span>
+          <span class="kpi">
+            <b id="kpi-rps">{d.readingsPerSecond.toFixed(2)}</b>readings/s (last minute)
+          </span>
+          <span class="kpi">
+            <b id="kpi-runs">{d.runCounts.runs}</b>runs ({d.runCounts.trapped} trapped)
+          </span>
+          <span class="kpi">
+            <b id="kpi-paid">{d.claimCounts.paid ?? 0}</b>claims paid
+          </span>
         </section>
         <section class="charts">
-          <Spark id="chart-readings" title="readings per minute (last hour)" points={d.readingsSeries.map((s) => s.n)} />
+          <Spark
+            id="chart-readings"
+            title="readings per minute (last hour)"
+            points={d.readingsSeries.map((s) => s.n)}
+          />
           <Spark id="chart-rewards" title="total reward paid (last hour)" points={d.rewardSeries.map((s) => s.total)} />
         </section>
         <h2>Devices</h2>
         <table id="devices">
-          <thead><tr><th>device</th><th>owner</th><th>readings</th><th>last seq</th><th>last ts</th><th>last values</th></tr></thead>
+          <thead>
+            <tr>
+              <th>device</th>
+              <th>owner</th>
+              <th>readings</th>
+              <th>last seq</th>
+              <th>last ts</th>
+              <th>last values</th>
+            </tr>
+          </thead>
           <tbody>
             {d.devices.map((x) => (
               <tr data-device={x.deviceId}>
-                <td title={x.deviceId}>{short(x.deviceId)}</td><td title={x.owner}>{short(x.owner)}</td><td>{x.readings}</td>
-                <td>{x.lastSeq ?? "–"}</td><td>{x.lastTs ? new Date(x.lastTs).toISOString() : "–"}</td><td>{x.lastValues.join(", ")}</td>
+                <td title={x.deviceId}>{short(x.deviceId)}</td>
+                <td title={x.owner}>{short(x.owner)}</td>
+                <td>{x.readings}</td>
+                <td>{x.lastSeq ?? "–"}</td>
+                <td>{x.lastTs ? new Date(x.lastTs).toISOString() : "–"}</td>
+                <td>{x.lastValues.join(", ")}</td>
               </tr>
             ))}
           </tbody>
         </table>
         <h2>Applet runs</h2>
         <table id="runs">
-          <thead><tr><th>run</th><th>applet</th><th>device</th><th>epoch</th><th>readings</th><th>fuel</th><th>trap</th></tr></thead>
+          <thead>
+            <tr>
+              <th>run</th>
+              <th>applet</th>
+              <th>device</th>
+              <th>epoch</th>
+              <th>readings</th>
+              <th>fuel</th>
+              <th>trap</th>
+            </tr>
+          </thead>
           <tbody>
             {d.runs.map((r) => (
               <tr data-run={String(r.id)}>
-                <td>#{r.id}</td><td title={r.imageId}>{short(r.imageId)}</td><td title={r.deviceId}>{short(r.deviceId)}</td><td>{r.epoch}</td>
-                <td>{r.readings}</td><td>{r.fuelUsed}</td><td class={r.trap ? "trap" : ""}>{r.trap ?? ""}</td>
+                <td>#{r.id}</td>
+                <td title={r.imageId}>{short(r.imageId)}</td>
+                <td title={r.deviceId}>{short(r.deviceId)}</td>
+                <td>{r.epoch}</td>
+                <td>{r.readings}</td>
+                <td>{r.fuelUsed}</td>
+                <td class={r.trap ? "trap" : ""}>{r.trap ?? ""}</td>
               </tr>
             ))}
           </tbody>
         </table>
         <h2>Claims</h2>
-        <p id="claim-counts">{Object.entries(d.claimCounts).map(([k, v]) => `${k} ${v}`).join(" · ")}</p>
+        <p id="claim-counts">
+          {Object.entries(d.claimCounts)
+            .map(([k, v]) => `${k} ${v}`)
+            .join(" · ")}
+        </p>
         <table id="claims">
-          <thead><tr><th>claim</th><th>run</th><th>device</th><th>output</th><th>state</th><th>tx</th><th>reward</th><th>gas</th></tr></thead>
+          <thead>
+            <tr>
+              <th>claim</th>
+              <th>run</th>
+              <th>device</th>
+              <th>output</th>
+              <th>state</th>
+              <th>tx</th>
+              <th>reward</th>
+              <th>gas</th>
+            </tr>
+          </thead>
           <tbody>
             {d.claims.map((c) => (
               <tr data-claim={String(c.id)} data-state={c.state}>
-                <td>#{c.id}</td><td>#{c.runId}</td><td title={c.deviceId}>{short(c.deviceId)}</td><td>{c.output}</td>
-                <td class={`state-${c.state}`} title={c.error ?? ""}>{c.state}</td><td title={c.txHash ?? ""}>{c.txHash ? short(c.txHash, 14) : ""}</td>
-                <td>{c.reward ?? ""}</td><td>{c.gasUsed ?? ""}</td>
+                <td>#{c.id}</td>
+                <td>#{c.runId}</td>
+                <td title={c.deviceId}>{short(c.deviceId)}</td>
+                <td>{c.output}</td>
+                <td class={`state-${c.state}`} title={c.error ?? ""}>
+                  {c.state}
+                </td>
+                <td title={c.txHash ?? ""}>{c.txHash ? short(c.txHash, 14) : ""}</td>
+                <td>{c.reward ?? ""}</td>
+                <td>{c.gasUsed ?? ""}</td>
               </tr>
             ))}
           </tbody>
         </table>
         <h2>Payouts per owner</h2>
         <table id="payouts">
-          <thead><tr><th>owner</th><th>claims paid</th><th>reward</th></tr></thead>
+          <thead>
+            <tr>
+              <th>owner</th>
+              <th>claims paid</th>
+              <th>reward</th>
+            </tr>
+          </thead>
           <tbody>
             {d.payouts.map((p) => (
-              <tr><td>{p.owner}</td><td>{p.claims}</td><td>{p.reward}</td></tr>
+              <tr>
+                <td>{p.owner}</td>
+                <td>{p.claims}</td>
+                <td>{p.reward}</td>
+              </tr>
             ))}
           </tbody>
         </table>
-        <p><a href="/metrics">metrics</a> · <a href="/reference">API reference</a> · <a href="/dashboard.json">JSON</a></p>
+        <p>
+          <a href="/metrics">metrics</a> · <a href="/reference">API reference</a> · <a href="/dashboard.json">JSON</a>
+        </p>
       </body>
     </html>
   );

@@ -34,14 +34,21 @@ const DEVICES_ABI = ["function deviceOf(uint256 deviceId) view returns (address 
 const ZERO = "0x0000000000000000000000000000000000000000";
 
 /** Reads DataMarket at `address` through a JSON-RPC URL or an ethers provider (the caller then owns it). */
-export function ethersMarketReader(o: { rpcUrl?: string; provider?: Provider; address: string }): MarketChainReader & { close(): void } {
+export function ethersMarketReader(o: {
+  rpcUrl?: string;
+  provider?: Provider;
+  address: string;
+}): MarketChainReader & { close(): void } {
   const own = o.provider ? undefined : new JsonRpcProvider(o.rpcUrl, undefined, { staticNetwork: true });
   const provider = o.provider ?? own!;
   const market = new Contract(o.address, ABI, provider);
   let registry: Promise<Contract> | undefined; // DataMarket.devices is immutable: read it once
   return {
     async streamOf(streamId) {
-      const [s, ids] = (await market.getFunction("streamOf").staticCall(streamId)) as [[string, string, bigint, bigint, boolean], bigint[]];
+      const [s, ids] = (await market.getFunction("streamOf").staticCall(streamId)) as [
+        [string, string, bigint, bigint, boolean],
+        bigint[],
+      ];
       if (s[0] === ZERO) return undefined;
       return { owner: s[0], listed: s[4], deviceIds: [...ids] };
     },

@@ -15,15 +15,26 @@ export interface ServedRange {
 
 const TAIL_PAGE = 256;
 
-export async function servedRange(store: ReadingStore, q: { deviceId: bigint; fromSeq: bigint; toSeq: bigint; fromTs: bigint; toTs: bigint; limit: number }): Promise<ServedRange> {
+export async function servedRange(
+  store: ReadingStore,
+  q: { deviceId: bigint; fromSeq: bigint; toSeq: bigint; fromTs: bigint; toTs: bigint; limit: number },
+): Promise<ServedRange> {
   const open = (x: bigint) => (x === 0n ? undefined : x);
-  const rows = await store.listReadings({ deviceId: q.deviceId, fromSeq: open(q.fromSeq), toSeq: open(q.toSeq), fromTs: open(q.fromTs), toTs: open(q.toTs), limit: q.limit + 1 });
+  const rows = await store.listReadings({
+    deviceId: q.deviceId,
+    fromSeq: open(q.fromSeq),
+    toSeq: open(q.toSeq),
+    fromTs: open(q.fromTs),
+    toTs: open(q.toTs),
+    limit: q.limit + 1,
+  });
   const more = rows.length > q.limit;
   const inRange = rows.slice(0, q.limit);
   const next = more ? inRange[inRange.length - 1]!.seq + 1n : undefined;
-  if (inRange.length === 0 || inRange[inRange.length - 1]!.signature) return { readings: inRange, inRange: inRange.length, next };
+  if (inRange.length === 0 || inRange[inRange.length - 1]!.signature)
+    return { readings: inRange, inRange: inRange.length, next };
   const tail: StoredReading[] = [];
-  for (let from = inRange[inRange.length - 1]!.seq + 1n; ; ) {
+  for (let from = inRange[inRange.length - 1]!.seq + 1n; ;) {
     const page = await store.listReadings({ deviceId: q.deviceId, fromSeq: from, limit: TAIL_PAGE });
     const signedAt = page.findIndex((r) => r.signature !== null);
     if (signedAt >= 0) {
@@ -39,11 +50,20 @@ export async function servedRange(store: ReadingStore, q: { deviceId: bigint; fr
   let end = inRange.length - 1;
   while (end >= 0 && !inRange[end]!.signature) end--;
   const covered = inRange.slice(0, end + 1);
-  return { readings: covered, inRange: covered.length, next: covered.length ? covered[covered.length - 1]!.seq + 1n : undefined };
+  return {
+    readings: covered,
+    inRange: covered.length,
+    next: covered.length ? covered[covered.length - 1]!.seq + 1n : undefined,
+  };
 }
 
 /** The readings after `fromSeq - 1` that a signature already covers (for the live feed); [] when none yet. */
-export async function signedSince(store: ReadingStore, deviceId: bigint, fromSeq: bigint, limit = 1000): Promise<StoredReading[]> {
+export async function signedSince(
+  store: ReadingStore,
+  deviceId: bigint,
+  fromSeq: bigint,
+  limit = 1000,
+): Promise<StoredReading[]> {
   const rows = await store.listReadings({ deviceId, fromSeq, limit });
   let end = rows.length - 1;
   while (end >= 0 && !rows[end]!.signature) end--;

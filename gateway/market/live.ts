@@ -19,7 +19,16 @@ export interface LiveOptions {
   chainPollMs: number;
 }
 
-export async function runLiveFeed(stream: SSEStreamingApi, o: { store: ReadingStore; deps: MarketDeps; auth: Authorised; publicKey: { x: bigint; y: bigint }; live: LiveOptions }): Promise<void> {
+export async function runLiveFeed(
+  stream: SSEStreamingApi,
+  o: {
+    store: ReadingStore;
+    deps: MarketDeps;
+    auth: Authorised;
+    publicKey: { x: bigint; y: bigint };
+    live: LiveOptions;
+  },
+): Promise<void> {
   const { request } = o.auth;
   let expiresAt = o.auth.expiresAt;
   let next = request.fromSeq > 0n ? request.fromSeq : ((await o.store.lastReading(request.deviceId))?.seq ?? 0n) + 1n;
@@ -29,7 +38,13 @@ export async function runLiveFeed(stream: SSEStreamingApi, o: { store: ReadingSt
   });
   await stream.writeSSE({
     event: "ready",
-    data: JSON.stringify({ streamId: request.streamId.toString(), deviceId: request.deviceId.toString(), publicKey: { x: o.publicKey.x.toString(), y: o.publicKey.y.toString() }, fromSeq: next.toString(), expiresAt: expiresAt.toString() }),
+    data: JSON.stringify({
+      streamId: request.streamId.toString(),
+      deviceId: request.deviceId.toString(),
+      publicKey: { x: o.publicKey.x.toString(), y: o.publicKey.y.toString() },
+      fromSeq: next.toString(),
+      expiresAt: expiresAt.toString(),
+    }),
   });
   let lastChainCheck = Date.now();
   let lastWrite = Date.now();
@@ -58,7 +73,11 @@ export async function runLiveFeed(stream: SSEStreamingApi, o: { store: ReadingSt
       }
       const rows = await signedSince(o.store, request.deviceId, next);
       if (rows.length) {
-        await stream.writeSSE({ event: "readings", id: String(++id), data: JSON.stringify({ deviceId: request.deviceId.toString(), readings: rows.map(storedReadingJson) }) });
+        await stream.writeSSE({
+          event: "readings",
+          id: String(++id),
+          data: JSON.stringify({ deviceId: request.deviceId.toString(), readings: rows.map(storedReadingJson) }),
+        });
         next = rows[rows.length - 1]!.seq + 1n;
         lastWrite = Date.now();
         continue;

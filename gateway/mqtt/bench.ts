@@ -14,7 +14,13 @@ import { Agent, request } from "node:http";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { connectAsync } from "mqtt";
-import { ackTopic, backendStatus, getDefaultBackend, readingsTopic, type EddsaBackend } from "../../device-sdk/index.ts";
+import {
+  ackTopic,
+  backendStatus,
+  getDefaultBackend,
+  readingsTopic,
+  type EddsaBackend,
+} from "../../device-sdk/index.ts";
 import type { Bench, BenchResult } from "../../core/index.ts";
 import { percentile } from "../../core/index.ts";
 import { mosquittoBin, startAedes, startMosquitto, type TestBroker } from "./test-brokers.ts";
@@ -30,10 +36,20 @@ async function httpSingle(url: string, streams: { deviceId: bigint; bodies: stri
   const u = new URL(url);
   const post = (path: string, body: string) =>
     new Promise<number>((resolve, reject) => {
-      const req = request({ host: u.hostname, port: u.port, path, method: "POST", agent, headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) } }, (res) => {
-        res.resume();
-        res.on("end", () => resolve(res.statusCode ?? 0));
-      });
+      const req = request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path,
+          method: "POST",
+          agent,
+          headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+        },
+        (res) => {
+          res.resume();
+          res.on("end", () => resolve(res.statusCode ?? 0));
+        },
+      );
       req.on("error", reject);
       req.end(body);
     });
@@ -55,14 +71,22 @@ async function httpSingle(url: string, streams: { deviceId: bigint; bodies: stri
 async function cryptoFloor(backend: EddsaBackend, workers: number): Promise<number> {
   return threadRate(
     new URL("./bench-floor-worker.ts", import.meta.url),
-    Array.from({ length: workers }, (_, t) => ({ backendName: backend.name, seed: 70_000 + t * 16, name: "mfi-bench-floor" })),
+    Array.from({ length: workers }, (_, t) => ({
+      backendName: backend.name,
+      seed: 70_000 + t * 16,
+      name: "mfi-bench-floor",
+    })),
   );
 }
 
 /** Publish each device's readings in order (next after the previous answer), devices concurrently. */
 async function drive(broker: TestBroker, streams: { deviceId: bigint; payloads: string[] }[], intervalMs?: number) {
   const v5 = broker.protocolVersion === 5;
-  const client = await connectAsync(broker.url, { protocolVersion: broker.protocolVersion, clean: true, reconnectPeriod: 0 });
+  const client = await connectAsync(broker.url, {
+    protocolVersion: broker.protocolVersion,
+    clean: true,
+    reconnectPeriod: 0,
+  });
   (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
   const waiting = new Map<string, (status: number) => void>();
   client.on("message", (topic, payload, packet) => {
@@ -86,7 +110,11 @@ async function drive(broker: TestBroker, streams: { deviceId: bigint; payloads: 
         const corr = `b${++n}`;
         const t = performance.now();
         const answered = new Promise<number>((r) => waiting.set(corr, r));
-        if (v5) client.publish(readingsTopic(s.deviceId), s.payloads[i]!, { qos: 1, properties: { responseTopic: ackTopic(s.deviceId, "bench"), correlationData: Buffer.from(corr) } });
+        if (v5)
+          client.publish(readingsTopic(s.deviceId), s.payloads[i]!, {
+            qos: 1,
+            properties: { responseTopic: ackTopic(s.deviceId, "bench"), correlationData: Buffer.from(corr) },
+          });
         else client.publish(readingsTopic(s.deviceId, corr), s.payloads[i]!, { qos: 1 });
         const status = await answered;
         latencies.push(performance.now() - t);
@@ -105,47 +133,91 @@ const bench: Bench = {
   async run(log) {
     const backend = await getDefaultBackend();
     // Ingest figures on the JS fallback (~100× slower) would be meaningless: refuse rather than report them.
-    if (backendStatus()?.fallback) throw new Error(`ingest is not measured on the fallback backend ${backend.name} (${backendStatus()?.reason}): run \`npm run build\``);
+    if (backendStatus()?.fallback)
+      throw new Error(
+        `ingest is not measured on the fallback backend ${backend.name} (${backendStatus()?.reason}): run \`npm run build\``,
+      );
     const workers = availableParallelism();
     const floor = await cryptoFloor(backend, workers);
     log(`crypto floor: ${floor.toFixed(0)} readings/s on ${workers} threads (hash + verify, no I/O)`);
 
     const broker = mosquittoBin ? await startMosquitto() : await startAedes();
     const dir = mkdtempSync(join(tmpdir(), "mfi-bench-mqtt-"));
-    const gw = await createGateway({ dbPath: join(dir, "bench.sqlite"), backend, verifyWorkers: workers, rateLimit: false, maxClockSkewMs: null, metrics: false });
-    const ingest = await startMqttIngest({ url: broker.url, ctx: gw.ingestContext, protocolVersion: broker.protocolVersion, shareGroup: broker.shared ? "gateways" : false, maxInFlight: 256 });
+    const gw = await createGateway({
+      dbPath: join(dir, "bench.sqlite"),
+      backend,
+      verifyWorkers: workers,
+      rateLimit: false,
+      maxClockSkewMs: null,
+      metrics: false,
+    });
+    const ingest = await startMqttIngest({
+      url: broker.url,
+      ctx: gw.ingestContext,
+      protocolVersion: broker.protocolVersion,
+      shareGroup: broker.shared ? "gateways" : false,
+      maxInFlight: 256,
+    });
     try {
       const DEVICES = 128;
       const PACED = 32;
       const keys = Array.from({ length: DEVICES + PACED }, (_, i) => testKey(backend, 5000 + i));
       for (const k of keys) {
-        const res = await gw.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(registrationBody(backend, k)) });
+        const res = await gw.app.request("/v1/devices", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(registrationBody(backend, k)),
+        });
         if (res.status !== 201) throw new Error("registration failed");
       }
       const perDevice = Math.max(2, Math.min(60, Math.ceil((floor * 3) / DEVICES)));
       log(`signing ${perDevice * DEVICES} single readings…`);
-      const single = keys.slice(0, DEVICES).map((k) => ({ deviceId: k.deviceId, payloads: makeChain(backend, k, perDevice).wire.map((w) => JSON.stringify([w])) }));
+      const single = keys.slice(0, DEVICES).map((k) => ({
+        deviceId: k.deviceId,
+        payloads: makeChain(backend, k, perDevice).wire.map((w) => JSON.stringify([w])),
+      }));
       const s = await drive(broker, single);
       log(`mqtt single (${broker.name}): ${s.perS.toFixed(0)} readings/s`);
 
       const rate = s.perS / 2;
       const pacedPer = Math.ceil(Math.max(40, Math.min(3000, Math.ceil(rate * 3))) / PACED);
-      const paced = keys.slice(DEVICES).map((k) => ({ deviceId: k.deviceId, payloads: makeChain(backend, k, pacedPer).wire.map((w) => JSON.stringify([w])) }));
+      const paced = keys.slice(DEVICES).map((k) => ({
+        deviceId: k.deviceId,
+        payloads: makeChain(backend, k, pacedPer).wire.map((w) => JSON.stringify([w])),
+      }));
       const p = await drive(broker, paced, (PACED * 1000) / rate);
       const p99 = percentile(p.latencies, 99);
       log(`p99 at ${p.perS.toFixed(0)}/s: ${p99.toFixed(2)} ms`);
 
       // HTTP on the same machine in the same run, fresh devices and database, for ingest.single.vs_floor_ratio.
-      const http = await startGateway({ dbPath: join(dir, "bench-http.sqlite"), backend, verifyWorkers: workers, rateLimit: false, maxClockSkewMs: null, operatorAuth: false, metrics: false });
+      const http = await startGateway({
+        dbPath: join(dir, "bench-http.sqlite"),
+        backend,
+        verifyWorkers: workers,
+        rateLimit: false,
+        maxClockSkewMs: null,
+        operatorAuth: false,
+        metrics: false,
+      });
       let httpPerS: number;
       try {
         const hk = Array.from({ length: DEVICES }, (_, i) => testKey(backend, 9000 + i));
         // registered without a socket: the per-address registration budget is not what this measures
         for (const k of hk) {
-          const res = await http.gateway.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(registrationBody(backend, k)) });
+          const res = await http.gateway.app.request("/v1/devices", {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify(registrationBody(backend, k)),
+          });
           if (res.status !== 201) throw new Error(`registration answered ${res.status}`);
         }
-        httpPerS = await httpSingle(http.url, hk.map((k) => ({ deviceId: k.deviceId, bodies: makeChain(backend, k, perDevice).wire.map((w) => JSON.stringify(w)) })));
+        httpPerS = await httpSingle(
+          http.url,
+          hk.map((k) => ({
+            deviceId: k.deviceId,
+            bodies: makeChain(backend, k, perDevice).wire.map((w) => JSON.stringify(w)),
+          })),
+        );
         log(`http single: ${httpPerS.toFixed(0)} readings/s`);
       } finally {
         await http.close();
@@ -153,11 +225,35 @@ const bench: Bench = {
 
       const note = `backend ${backend.name}; ${workers} cores; broker ${broker.name} (MQTT ${broker.protocolVersion === 5 ? "5" : "3.1.1"}); ${DEVICES} devices on one publisher connection in this process`;
       const results: BenchResult[] = [
-        { id: "ingest.crypto_floor.per_s", value: floor, unit: "readings/s", note: `Poseidon hash of the reading + EdDSA verify, ${workers} threads, no I/O or parsing` },
+        {
+          id: "ingest.crypto_floor.per_s",
+          value: floor,
+          unit: "readings/s",
+          note: `Poseidon hash of the reading + EdDSA verify, ${workers} threads, no I/O or parsing`,
+        },
         { id: "ingest.mqtt.single.per_s", value: s.perS, unit: "readings/s", note },
-        { id: "ingest.mqtt.single.vs_floor_ratio", value: s.perS / floor, unit: "×", baseline: floor, ratio: s.perS / floor, note: "goal ≥ 0.6 of the crypto floor" },
-        { id: "ingest.single.vs_floor_ratio", value: httpPerS / floor, unit: "×", baseline: floor, ratio: httpPerS / floor, note: `HTTP single-reading ingest ${httpPerS.toFixed(0)}/s, same run, for comparison` },
-        { id: "ingest.mqtt.p99_ms", value: p99, unit: "ms", note: `publish → after-commit answer at ${p.perS.toFixed(0)} readings/s (half the single peak)` },
+        {
+          id: "ingest.mqtt.single.vs_floor_ratio",
+          value: s.perS / floor,
+          unit: "×",
+          baseline: floor,
+          ratio: s.perS / floor,
+          note: "goal ≥ 0.6 of the crypto floor",
+        },
+        {
+          id: "ingest.single.vs_floor_ratio",
+          value: httpPerS / floor,
+          unit: "×",
+          baseline: floor,
+          ratio: httpPerS / floor,
+          note: `HTTP single-reading ingest ${httpPerS.toFixed(0)}/s, same run, for comparison`,
+        },
+        {
+          id: "ingest.mqtt.p99_ms",
+          value: p99,
+          unit: "ms",
+          note: `publish → after-commit answer at ${p.perS.toFixed(0)} readings/s (half the single peak)`,
+        },
       ];
       return results;
     } finally {

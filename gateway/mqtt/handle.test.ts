@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildJsBackend, encodeSignature, readingsTopic, type EddsaBackend, type WireReading } from "../../device-sdk/index.ts";
+import {
+  buildJsBackend,
+  encodeSignature,
+  readingsTopic,
+  type EddsaBackend,
+  type WireReading,
+} from "../../device-sdk/index.ts";
 import { createGateway, type Gateway } from "../index.ts";
 import { makeChain, registrationBody, testKey } from "../testing.ts";
 import { handleReadingsMessage } from "./handle.ts";
@@ -25,16 +31,37 @@ async function refused(topic: string, payload: unknown, status: number) {
 }
 
 async function httpBatch(id: bigint, readings: WireReading[]) {
-  const res = await gw.app.request(`/v1/devices/${id}/readings/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ readings }) });
+  const res = await gw.app.request(`/v1/devices/${id}/readings/batch`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ readings }),
+  });
   return (await res.json()) as Record<string, unknown>;
 }
 
 beforeAll(async () => {
   backend = await buildJsBackend();
-  gw = await createGateway({ dbPath: ":memory:", backend, verifyWorkers: 0, maxClockSkewMs: null, rateLimit: { perSecond: 0.001, burst: 12 }, maxBatch: 8, maxBodyBytes: 4096 });
+  gw = await createGateway({
+    dbPath: ":memory:",
+    backend,
+    verifyWorkers: 0,
+    maxClockSkewMs: null,
+    rateLimit: { perSecond: 0.001, burst: 12 },
+    maxBatch: 8,
+    maxBodyBytes: 4096,
+  });
   A = testKey(backend, 1);
   B = testKey(backend, 2);
-  for (const k of [A, B]) expect((await gw.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(registrationBody(backend, k)) })).status).toBe(201);
+  for (const k of [A, B])
+    expect(
+      (
+        await gw.app.request("/v1/devices", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(registrationBody(backend, k)),
+        })
+      ).status,
+    ).toBe(201);
   chainA = makeChain(backend, A, 3);
   chainB = makeChain(backend, B, 1);
 });
@@ -47,7 +74,9 @@ describe("handleReadingsMessage: the HTTP batch rules over MQTT", () => {
     expect(r.contentType).toBe("application/json");
     const acks = r.body.acks as { seq: string; hash: string }[];
     expect(acks.map((x) => x.seq)).toEqual(["1", "2"]);
-    expect(acks[1]!.hash).toBe(chainA.wire[1]!.signature && (await gw.store.getReading(A.deviceId, 2n))!.hash.toString());
+    expect(acks[1]!.hash).toBe(
+      chainA.wire[1]!.signature && (await gw.store.getReading(A.deviceId, 2n))!.hash.toString(),
+    );
     expect(await gw.store.countReadings()).toBe(2);
   });
 
@@ -55,7 +84,9 @@ describe("handleReadingsMessage: the HTTP batch rules over MQTT", () => {
     const first = (await gw.store.getReading(A.deviceId, 2n))!;
     const r = await send(readingsTopic(A.deviceId, "c1"), chainA.wire.slice(1, 2));
     expect(r.status).toBe(200);
-    expect(r.body.acks).toEqual([{ deviceId: A.deviceId.toString(), seq: "2", hash: first.hash.toString(), receivedAt: first.receivedAt }]);
+    expect(r.body.acks).toEqual([
+      { deviceId: A.deviceId.toString(), seq: "2", hash: first.hash.toString(), receivedAt: first.receivedAt },
+    ]);
     expect(await gw.store.countReadings()).toBe(2);
   });
 
@@ -82,7 +113,10 @@ describe("handleReadingsMessage: the HTTP batch rules over MQTT", () => {
     const { deviceId: _d, ...anonymous } = chainB.wire[0]!;
     await refused(readingsTopic(A.deviceId), [anonymous], 409);
     // …and B's key signing A's next position is not A's signature (401).
-    const signedByB = { ...chainA.wire[2]!, signature: encodeSignature(backend.sign(B.privateKey, chainA.readings[2]!.hash)) };
+    const signedByB = {
+      ...chainA.wire[2]!,
+      signature: encodeSignature(backend.sign(B.privateKey, chainA.readings[2]!.hash)),
+    };
     await refused(readingsTopic(A.deviceId), [signedByB], 401);
     expect(await gw.store.lastReading(B.deviceId)).toBeUndefined();
   });
@@ -118,7 +152,8 @@ describe("handleReadingsMessage: the HTTP batch rules over MQTT", () => {
     for (let i = 0; i < 15; i++) expect((await send(readingsTopic(B.deviceId), forged)).status).toBe(401);
     expect((await send(readingsTopic(B.deviceId), chainB.wire)).status).toBe(201);
     let last;
-    for (let i = 0; i < 20 && (last = await send(readingsTopic(B.deviceId), chainB.wire)).status !== 429; i++) expect(last.status).toBe(200);
+    for (let i = 0; i < 20 && (last = await send(readingsTopic(B.deviceId), chainB.wire)).status !== 429; i++)
+      expect(last.status).toBe(200);
     expect(last!.status).toBe(429);
     expect(Number(last!.headers["retry-after"])).toBeGreaterThan(0);
     expect(await gw.store.countReadings(B.deviceId)).toBe(1);

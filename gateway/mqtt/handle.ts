@@ -41,10 +41,15 @@ function readingsOf(body: unknown): WireReadingIn[] {
   return parsed.data;
 }
 
-export async function handleReadingsMessage(ctx: MqttIngestContext, topic: string, payload: Uint8Array): Promise<MqttReply> {
+export async function handleReadingsMessage(
+  ctx: MqttIngestContext,
+  topic: string,
+  payload: Uint8Array,
+): Promise<MqttReply> {
   try {
     // Cheap checks first, in the HTTP order: size (bodyLimit), path, JSON, schema; then ingest's own order.
-    if (payload.byteLength > ctx.maxBodyBytes) throw tooLarge(`the body is over ${ctx.maxBodyBytes} bytes`, "send smaller batches");
+    if (payload.byteLength > ctx.maxBodyBytes)
+      throw tooLarge(`the body is over ${ctx.maxBodyBytes} bytes`, "send smaller batches");
     const t = parseReadingsTopic(topic);
     if (!t.ok) throw badRequest(t.reason);
     let body: unknown;
@@ -58,6 +63,13 @@ export async function handleReadingsMessage(ctx: MqttIngestContext, topic: strin
     return { status, contentType: "application/json", body: { acks }, headers: {}, ingested: acks.length };
   } catch (e) {
     const err = toGatewayError(e);
-    return { status: err.status, contentType: "application/problem+json", body: err.toProblem(topic), headers: err.headers, ingested: 0, error: err };
+    return {
+      status: err.status,
+      contentType: "application/problem+json",
+      body: err.toProblem(topic),
+      headers: err.headers,
+      ingested: 0,
+      error: err,
+    };
   }
 }

@@ -6,10 +6,25 @@
 import { Counter, Histogram, type Registry } from "prom-client";
 import type { MqttReply } from "./handle.ts";
 
-export function mqttIngestMetrics(registry: Registry): (reply: MqttReply, info: { ms: number; answered: boolean }) => void {
-  const readings = new Counter({ name: "mfi_ingest_mqtt_readings_total", help: "Readings acknowledged over MQTT (the HTTP figure is mfi_ingest_readings_total)", registers: [registry] });
-  const messages = new Counter({ name: "mfi_ingest_mqtt_messages_total", help: "MQTT readings messages by answer status and problem type", labelNames: ["status", "reason"], registers: [registry] });
-  const unanswered = new Counter({ name: "mfi_ingest_mqtt_unanswered_total", help: "Messages with no allowed response topic (processed, nobody told)", registers: [registry] });
+export function mqttIngestMetrics(
+  registry: Registry,
+): (reply: MqttReply, info: { ms: number; answered: boolean }) => void {
+  const readings = new Counter({
+    name: "mfi_ingest_mqtt_readings_total",
+    help: "Readings acknowledged over MQTT (the HTTP figure is mfi_ingest_readings_total)",
+    registers: [registry],
+  });
+  const messages = new Counter({
+    name: "mfi_ingest_mqtt_messages_total",
+    help: "MQTT readings messages by answer status and problem type",
+    labelNames: ["status", "reason"],
+    registers: [registry],
+  });
+  const unanswered = new Counter({
+    name: "mfi_ingest_mqtt_unanswered_total",
+    help: "Messages with no allowed response topic (processed, nobody told)",
+    registers: [registry],
+  });
   const latency = new Histogram({
     name: "mfi_ingest_mqtt_duration_seconds",
     help: "MQTT ingest: delivery to answer (verify + durable append)",

@@ -24,22 +24,41 @@ export async function publishRaw(opts: {
 }): Promise<Answer> {
   const v5 = opts.protocolVersion === 5;
   const corr = `t${Math.random().toString(36).slice(2, 10)}`;
-  const client = await connectAsync(opts.url, { protocolVersion: opts.protocolVersion, clean: true, reconnectPeriod: 0 });
+  const client = await connectAsync(opts.url, {
+    protocolVersion: opts.protocolVersion,
+    clean: true,
+    reconnectPeriod: 0,
+  });
   try {
     const replyTopic = v5 ? (opts.responseTopic ?? ackTopic(opts.deviceId, corr)) : ackTopic(opts.deviceId, corr);
     const answer = new Promise<Answer>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no answer on ${replyTopic} within ${opts.timeoutMs ?? 10_000} ms`)), opts.timeoutMs ?? 10_000);
+      const timer = setTimeout(
+        () => reject(new Error(`no answer on ${replyTopic} within ${opts.timeoutMs ?? 10_000} ms`)),
+        opts.timeoutMs ?? 10_000,
+      );
       client.on("message", (_topic, payload, packet) => {
         if (v5 && packet.properties?.correlationData?.toString() !== corr) return;
         clearTimeout(timer);
         const body = JSON.parse(payload.toString()) as Record<string, any>;
-        const status = v5 ? Number(packet.properties?.userProperties?.status) : typeof body.status === "number" ? body.status : 201;
-        const contentType = v5 ? (packet.properties?.contentType ?? "") : body.acks ? "application/json" : "application/problem+json";
+        const status = v5
+          ? Number(packet.properties?.userProperties?.status)
+          : typeof body.status === "number"
+            ? body.status
+            : 201;
+        const contentType = v5
+          ? (packet.properties?.contentType ?? "")
+          : body.acks
+            ? "application/json"
+            : "application/problem+json";
         resolve({ status, body, contentType });
       });
     });
     if (opts.expectAnswer !== false) await client.subscribeAsync(replyTopic, { qos: 1 });
-    if (v5) await client.publishAsync(readingsTopic(opts.deviceId), opts.payload, { qos: 1, properties: { responseTopic: replyTopic, correlationData: Buffer.from(corr) } });
+    if (v5)
+      await client.publishAsync(readingsTopic(opts.deviceId), opts.payload, {
+        qos: 1,
+        properties: { responseTopic: replyTopic, correlationData: Buffer.from(corr) },
+      });
     else await client.publishAsync(readingsTopic(opts.deviceId, corr), opts.payload, { qos: 1 });
     if (opts.expectAnswer === false) {
       answer.catch(() => undefined);

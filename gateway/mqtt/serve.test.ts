@@ -28,12 +28,29 @@ describe("the operator's gateway with MQTT ingest", () => {
   });
 
   it("serveGateway ingests from the broker and shows it in /metrics", async () => {
-    const served = await serveGateway({ dbPath: join(mkdtempSync(join(tmpdir(), "mfi-serve-mqtt-")), "g.sqlite"), logLevel: "silent", backend, verifyWorkers: 0, maxClockSkewMs: null, mqttUrl: broker.url, mqttProtocol: 4 });
+    const served = await serveGateway({
+      dbPath: join(mkdtempSync(join(tmpdir(), "mfi-serve-mqtt-")), "g.sqlite"),
+      logLevel: "silent",
+      backend,
+      verifyWorkers: 0,
+      maxClockSkewMs: null,
+      mqttUrl: broker.url,
+      mqttProtocol: 4,
+    });
     try {
       const key = testKey(backend, 77);
-      const reg = await fetch(`${served.running.url}/v1/devices`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(registrationBody(backend, key)) });
+      const reg = await fetch(`${served.running.url}/v1/devices`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(registrationBody(backend, key)),
+      });
       expect(reg.status).toBe(201);
-      const r = await publishRaw({ url: broker.url, protocolVersion: 4, deviceId: key.deviceId, payload: JSON.stringify(makeChain(backend, key, 1).wire) });
+      const r = await publishRaw({
+        url: broker.url,
+        protocolVersion: 4,
+        deviceId: key.deviceId,
+        payload: JSON.stringify(makeChain(backend, key, 1).wire),
+      });
       expect(r.status).toBe(201);
       expect((await served.running.gateway.store.lastReading(key.deviceId))!.seq).toBe(1n);
       const metrics = await (await fetch(`${served.running.url}/metrics`)).text();
@@ -45,6 +62,15 @@ describe("the operator's gateway with MQTT ingest", () => {
 
   it("fails to start, and leaves nothing open, when the broker cannot be reached", async () => {
     const dbPath = join(mkdtempSync(join(tmpdir(), "mfi-serve-mqtt-")), "g.sqlite");
-    await expect(serveGateway({ dbPath, logLevel: "silent", backend, verifyWorkers: 0, mqttUrl: "mqtt://127.0.0.1:1", mqttProtocol: 4 })).rejects.toThrow();
+    await expect(
+      serveGateway({
+        dbPath,
+        logLevel: "silent",
+        backend,
+        verifyWorkers: 0,
+        mqttUrl: "mqtt://127.0.0.1:1",
+        mqttProtocol: 4,
+      }),
+    ).rejects.toThrow();
   });
 });

@@ -15,13 +15,29 @@ beforeAll(async () => {
 afterAll(() => broker.close());
 
 async function gatewayWith(n: number) {
-  const gw = await createGateway({ dbPath: ":memory:", backend, verifyWorkers: 0, maxClockSkewMs: null, rateLimit: false });
+  const gw = await createGateway({
+    dbPath: ":memory:",
+    backend,
+    verifyWorkers: 0,
+    maxClockSkewMs: null,
+    rateLimit: false,
+  });
   const keys = Array.from({ length: n }, (_, i) => testKey(backend, 30 + i));
-  for (const k of keys) await gw.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(registrationBody(backend, k)) });
+  for (const k of keys)
+    await gw.app.request("/v1/devices", {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(registrationBody(backend, k)),
+    });
   return { gw, keys, chains: keys.map((k) => makeChain(backend, k, 1)) };
 }
 const post = (deviceId: bigint, payload: unknown) =>
-  publishRaw({ url: broker.url, protocolVersion: 4, deviceId, payload: typeof payload === "string" ? payload : JSON.stringify(payload) });
+  publishRaw({
+    url: broker.url,
+    protocolVersion: 4,
+    deviceId,
+    payload: typeof payload === "string" ? payload : JSON.stringify(payload),
+  });
 
 describe("startMqttIngest", () => {
   let gw: Gateway;
@@ -48,7 +64,13 @@ describe("startMqttIngest", () => {
       await new Promise<void>((r) => gates.push(r));
       return append(...args);
     };
-    sub = await startMqttIngest({ url: broker.url, ctx: gw.ingestContext, protocolVersion: 4, shareGroup: false, maxInFlight: 3 });
+    sub = await startMqttIngest({
+      url: broker.url,
+      ctx: gw.ingestContext,
+      protocolVersion: 4,
+      shareGroup: false,
+      maxInFlight: 3,
+    });
     const answers = keys.map((k, i) => post(k.deviceId, chains[i]!.wire));
     const until = async (n: number) => {
       while (started < n) await new Promise<void>((r) => (wake = r));
@@ -76,7 +98,13 @@ describe("startMqttIngest", () => {
     await gw.close();
     const { gw: g, keys, chains } = await gatewayWith(2);
     gw = g;
-    sub = await startMqttIngest({ url: broker.url, ctx: gw.ingestContext, protocolVersion: 4, shareGroup: false, failureBudget: { perSecond: 0.001, burst: 3 } });
+    sub = await startMqttIngest({
+      url: broker.url,
+      ctx: gw.ingestContext,
+      protocolVersion: 4,
+      shareGroup: false,
+      failureBudget: { perSecond: 0.001, burst: 3 },
+    });
     const [bad, good] = keys as [(typeof keys)[0], (typeof keys)[0]];
     for (let i = 0; i < 4; i++) expect((await post(bad.deviceId, "{nope")).status).toBe(400);
     // budget spent: even a valid message on that topic is refused unread
@@ -103,7 +131,14 @@ describe("startMqttIngest", () => {
       await reconnected;
       // the subscription is renewed right after the reconnect: retry the first publish until it is answered
       let r;
-      for (let i = 0; i < 50 && !r; i++) r = await publishRaw({ url: own.url, protocolVersion: 4, deviceId: keys[0]!.deviceId, payload: JSON.stringify(chains[0]!.wire), timeoutMs: 500 }).catch(() => undefined);
+      for (let i = 0; i < 50 && !r; i++)
+        r = await publishRaw({
+          url: own.url,
+          protocolVersion: 4,
+          deviceId: keys[0]!.deviceId,
+          payload: JSON.stringify(chains[0]!.wire),
+          timeoutMs: 500,
+        }).catch(() => undefined);
       expect(r?.status).toBe(201);
       expect(await gw.store.countReadings()).toBe(1);
     } finally {

@@ -15,7 +15,13 @@
  * pass the publisher's client id); over that failure budget a topic's messages are refused with 429 without work.
  */
 import type { IClientOptions, IPublishPacket, MqttClient } from "mqtt";
-import { ackTopic, DEFAULT_SHARE_GROUP, ingestFilters, parseReadingsTopic, replyTopicAllowed } from "../../device-sdk/index.ts";
+import {
+  ackTopic,
+  DEFAULT_SHARE_GROUP,
+  ingestFilters,
+  parseReadingsTopic,
+  replyTopicAllowed,
+} from "../../device-sdk/index.ts";
 import { GatewayError } from "../errors.ts";
 import { createRateLimiter, type RateLimitOptions } from "../rate-limit.ts";
 import { handleReadingsMessage, type MqttIngestContext, type MqttReply } from "./handle.ts";
@@ -54,7 +60,14 @@ function overBudget(topic: string, retryAfterMs: number): MqttReply {
     details: `retry after ${retryAfterMs} ms; fix the requests that were refused`,
     headers: { "retry-after": String(Math.ceil(retryAfterMs / 1000)) },
   });
-  return { status: 429, contentType: "application/problem+json", body: err.toProblem(topic), headers: err.headers, ingested: 0, error: err };
+  return {
+    status: 429,
+    contentType: "application/problem+json",
+    body: err.toProblem(topic),
+    headers: err.headers,
+    ingested: 0,
+    error: err,
+  };
 }
 
 export async function startMqttIngest(opts: MqttIngestOptions): Promise<MqttIngest> {
@@ -72,7 +85,9 @@ export async function startMqttIngest(opts: MqttIngestOptions): Promise<MqttInge
     clientId: opts.clientId ?? `mfi-gateway-${process.pid}-${Math.random().toString(36).slice(2, 8)}`,
     clean: true,
     reconnectPeriod: 1000,
-    ...(v5 ? { properties: { receiveMaximum: maxInFlight, maximumPacketSize: 2 * opts.ctx.maxBodyBytes + 65_536 } } : {}),
+    ...(v5
+      ? { properties: { receiveMaximum: maxInFlight, maximumPacketSize: 2 * opts.ctx.maxBodyBytes + 65_536 } }
+      : {}),
     ...opts.mqtt,
   });
 
@@ -101,7 +116,10 @@ export async function startMqttIngest(opts: MqttIngestOptions): Promise<MqttInge
     const t = parseReadingsTopic(packet.topic);
     if (!t.ok) return undefined;
     const rt = packet.properties?.responseTopic;
-    if (rt !== undefined) return replyTopicAllowed(rt, t.deviceId) ? { topic: rt, correlationData: packet.properties?.correlationData } : undefined;
+    if (rt !== undefined)
+      return replyTopicAllowed(rt, t.deviceId)
+        ? { topic: rt, correlationData: packet.properties?.correlationData }
+        : undefined;
     return t.corr === undefined ? undefined : { topic: ackTopic(t.deviceId, t.corr) };
   }
 
@@ -134,7 +152,13 @@ export async function startMqttIngest(opts: MqttIngestOptions): Promise<MqttInge
         {
           qos: 0,
           ...(v5
-            ? { properties: { contentType: reply.contentType, ...(target.correlationData ? { correlationData: target.correlationData } : {}), userProperties: { status: String(reply.status), ...reply.headers } } }
+            ? {
+                properties: {
+                  contentType: reply.contentType,
+                  ...(target.correlationData ? { correlationData: target.correlationData } : {}),
+                  userProperties: { status: String(reply.status), ...reply.headers },
+                },
+              }
             : {}),
         },
         () => undefined,

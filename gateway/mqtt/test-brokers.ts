@@ -18,10 +18,16 @@ export interface TestBroker {
   close(): Promise<void>;
 }
 
-const MOSQUITTO_PATHS = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto", "/usr/local/sbin/mosquitto", "/usr/local/bin/mosquitto"];
+const MOSQUITTO_PATHS = [
+  "/usr/sbin/mosquitto",
+  "/usr/bin/mosquitto",
+  "/usr/local/sbin/mosquitto",
+  "/usr/local/bin/mosquitto",
+];
 
 /** The mosquitto binary, or undefined: then `mosquittoSkipReason` says why tests skip. */
-export const mosquittoBin = process.env.MFI_MOSQUITTO === "off" ? undefined : MOSQUITTO_PATHS.find((p) => existsSync(p));
+export const mosquittoBin =
+  process.env.MFI_MOSQUITTO === "off" ? undefined : MOSQUITTO_PATHS.find((p) => existsSync(p));
 export const mosquittoSkipReason = mosquittoBin
   ? undefined
   : process.env.MFI_MOSQUITTO === "off"
@@ -54,7 +60,10 @@ export async function startMosquitto(): Promise<TestBroker> {
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), "mfi-mosquitto-"));
   const conf = join(dir, "mosquitto.conf");
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\nlog_dest stderr\nlog_type error\n`);
+  writeFileSync(
+    conf,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\nlog_dest stderr\nlog_type error\n`,
+  );
   const child = spawn(mosquittoBin, ["-c", conf], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   child.stderr!.on("data", (d) => (stderr += d));

@@ -10,8 +10,14 @@ const Status = z
   .object({
     status: z.string(),
     backend: z.string().optional(),
-    checks: z.record(z.string(), z.string()).optional().openapi({ example: { database: "ok", verifier: "ok", chain: "ok" } }),
-    down: z.array(z.string()).optional().openapi({ example: ["chain"] }),
+    checks: z
+      .record(z.string(), z.string())
+      .optional()
+      .openapi({ example: { database: "ok", verifier: "ok", chain: "ok" } }),
+    down: z
+      .array(z.string())
+      .optional()
+      .openapi({ example: ["chain"] }),
   })
   .openapi("Status");
 
@@ -41,18 +47,28 @@ export async function checkChain(rpcUrl: string, chainId: bigint, timeoutMs = CH
 
 export function healthRoutes(ctx: GatewayContext) {
   const app = new OpenAPIHono();
-  app.openapi(createRoute({ method: "get", path: "/healthz", summary: "Liveness", responses: { 200: { description: "alive", content: { "application/json": { schema: Status } } } } }), (c) =>
-    c.json({ status: "ok" }, 200),
+  app.openapi(
+    createRoute({
+      method: "get",
+      path: "/healthz",
+      summary: "Liveness",
+      responses: { 200: { description: "alive", content: { "application/json": { schema: Status } } } },
+    }),
+    (c) => c.json({ status: "ok" }, 200),
   );
   app.openapi(
     createRoute({
       method: "get",
       path: "/readyz",
       summary: "Readiness",
-      description: "Checks the database, the signature verifier and (when configured) the chain; 503 names what is down.",
+      description:
+        "Checks the database, the signature verifier and (when configured) the chain; 503 names what is down.",
       responses: {
         200: { description: "ready", content: { "application/json": { schema: Status } } },
-        503: { description: "not ready: `down` lists the failing dependencies", content: { "application/json": { schema: Status } } },
+        503: {
+          description: "not ready: `down` lists the failing dependencies",
+          content: { "application/json": { schema: Status } },
+        },
       },
     }),
     async (c) => {
@@ -62,11 +78,19 @@ export function healthRoutes(ctx: GatewayContext) {
         Promise.race([ctx.verifier.ready().then(() => true), timeout]).catch(() => false),
         ctx.rpcUrl ? checkChain(ctx.rpcUrl, ctx.chainId) : Promise.resolve(undefined),
       ]);
-      const checks: Record<string, string> = { database: db ? "ok" : "unavailable", verifier: verifier ? "ok" : "starting" };
+      const checks: Record<string, string> = {
+        database: db ? "ok" : "unavailable",
+        verifier: verifier ? "ok" : "starting",
+      };
       if (chain !== undefined) checks.chain = chain;
-      const down = Object.entries(checks).filter(([, v]) => v !== "ok").map(([k]) => k);
+      const down = Object.entries(checks)
+        .filter(([, v]) => v !== "ok")
+        .map(([k]) => k);
       if (down.length === 0) return c.json({ status: "ready", backend: ctx.backend.name, checks }, 200);
-      return c.json({ status: `not ready: ${down.join(", ")} ${down.length > 1 ? "are" : "is"} down`, checks, down }, 503);
+      return c.json(
+        { status: `not ready: ${down.join(", ")} ${down.length > 1 ? "are" : "is"} down`, checks, down },
+        503,
+      );
     },
   );
   return app;

@@ -8,7 +8,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { getAddress, hexlify, randomBytes, Wallet } from "ethers";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildJsBackend, readHistory, requestAccess, subscribeLive, verifyReading, type EddsaBackend, type LiveEvent } from "../../device-sdk/index.ts";
+import {
+  buildJsBackend,
+  readHistory,
+  requestAccess,
+  subscribeLive,
+  verifyReading,
+  type EddsaBackend,
+  type LiveEvent,
+} from "../../device-sdk/index.ts";
 import { createGateway, type Gateway } from "../index.ts";
 import type { MarketChainReader, MarketStream } from "../market/index.ts";
 import { makeChain, registrationBody, testKey } from "../testing.ts";
@@ -16,7 +24,12 @@ import { makeChain, registrationBody, testKey } from "../testing.ts";
 const MARKET = "0x5fbdb2315678afcc367f0d3f2e37c57e4b6a1e2f";
 const CHAIN_ID = 31337n;
 const LISTER = "0x1111111111111111111111111111111111111111";
-const chain = { time: 1_000n, streams: new Map<bigint, MarketStream>(), subs: new Map<string, bigint>(), owners: new Map<bigint, string>() };
+const chain = {
+  time: 1_000n,
+  streams: new Map<bigint, MarketStream>(),
+  subs: new Map<string, bigint>(),
+  owners: new Map<bigint, string>(),
+};
 const reader: MarketChainReader = {
   async streamOf(id) {
     return chain.streams.get(id);
@@ -40,7 +53,14 @@ let buyer: Wallet, other: Wallet;
 let A: ReturnType<typeof testKey>, B: ReturnType<typeof testKey>, C: ReturnType<typeof testKey>;
 
 const open = () =>
-  createGateway({ dbPath: join(dir, "gw.sqlite"), backend, verifyWorkers: 0, maxClockSkewMs: null, rateLimit: false, market: { reader, address: MARKET, pollMs: 20, chainPollMs: 50, pageLimit: 4 } });
+  createGateway({
+    dbPath: join(dir, "gw.sqlite"),
+    backend,
+    verifyWorkers: 0,
+    maxClockSkewMs: null,
+    rateLimit: false,
+    market: { reader, address: MARKET, pollMs: 20, chainPollMs: 50, pageLimit: 4 },
+  });
 const target = (o: { signer?: Wallet; streamId?: bigint; deviceId?: bigint } = {}) => ({
   url: "http://gw",
   fetch: ((input: string, init?: RequestInit) => gw.app.request(input, init)) as typeof fetch,
@@ -51,7 +71,11 @@ const target = (o: { signer?: Wallet; streamId?: bigint; deviceId?: bigint } = {
   market: MARKET,
 });
 async function send(streamId: bigint | string, body: unknown, feed = "history") {
-  const res = await gw.app.request(`/v1/market/streams/${streamId}/${feed}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+  const res = await gw.app.request(`/v1/market/streams/${streamId}/${feed}`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, type: res.headers.get("content-type"), body: (await res.json()) as Record<string, any> };
 }
 async function refused(streamId: bigint | string, body: unknown, status: number, type: string, feed = "history") {
@@ -68,15 +92,36 @@ beforeAll(async () => {
   gw = await open();
   [buyer, other] = [wallet(), wallet()];
   [A, B, C] = [testKey(backend, 11), testKey(backend, 12), testKey(backend, 13)];
-  for (const k of [A, B, C]) expect((await gw.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(registrationBody(backend, k)) })).status).toBe(201);
+  for (const k of [A, B, C])
+    expect(
+      (
+        await gw.app.request("/v1/devices", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(registrationBody(backend, k)),
+        })
+      ).status,
+    ).toBe(201);
   // A: 3 batches of 3, only each batch's last reading signed (seq 3, 6, 9)
   let state;
   for (let b = 0; b < 3; b++) {
     const c = makeChain(backend, A, 3, { state, signMode: "last", ts0: 1_700_000_000_000 + b * 3_000 });
     state = c.state;
-    expect((await gw.app.request(`/v1/devices/${A.deviceId}/readings/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ readings: c.wire }) })).status).toBe(201);
+    expect(
+      (
+        await gw.app.request(`/v1/devices/${A.deviceId}/readings/batch`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ readings: c.wire }),
+        })
+      ).status,
+    ).toBe(201);
   }
-  chain.streams.set(1n, { owner: "0x1111111111111111111111111111111111111111", listed: true, deviceIds: [A.deviceId, B.deviceId] });
+  chain.streams.set(1n, {
+    owner: "0x1111111111111111111111111111111111111111",
+    listed: true,
+    deviceIds: [A.deviceId, B.deviceId],
+  });
   chain.streams.set(2n, { owner: "0x1111111111111111111111111111111111111111", listed: true, deviceIds: [C.deviceId] });
   chain.subs.set(`1:${buyer.address.toLowerCase()}`, 5_000n);
 });
@@ -108,24 +153,44 @@ describe("market history", () => {
   it("refuses a malformed request (400)", async () => {
     const signed = await requestAccess(target());
     await refused(1n, { request: { ...signed.request, nonce: "-1" }, signature: signed.signature }, 400, "bad-request");
-    await refused(1n, { request: { ...signed.request, buyer: "0x12" }, signature: signed.signature }, 400, "bad-request");
+    await refused(
+      1n,
+      { request: { ...signed.request, buyer: "0x12" }, signature: signed.signature },
+      400,
+      "bad-request",
+    );
     await refused(1n, { request: signed.request }, 400, "bad-request");
     await refused(1n, { ...signed, extra: 1 }, 400, "bad-request");
-    await refused(1n, { request: { ...signed.request, fromSeq: "18446744073709551616" }, signature: signed.signature }, 400, "malformed-request");
+    await refused(
+      1n,
+      { request: { ...signed.request, fromSeq: "18446744073709551616" }, signature: signed.signature },
+      400,
+      "malformed-request",
+    );
   });
 
   it("refuses a bad or forged signature, and a signer who is not the buyer (401)", async () => {
     const signed = await requestAccess(target());
     await refused(1n, { ...signed, signature: "0x" + "00".repeat(65) }, 401, "bad-signature");
     // a field changed after signing (another device): recovers to some other address
-    await refused(1n, { ...signed, request: { ...signed.request, deviceId: B.deviceId.toString() } }, 401, "signer-mismatch");
+    await refused(
+      1n,
+      { ...signed, request: { ...signed.request, deviceId: B.deviceId.toString() } },
+      401,
+      "signer-mismatch",
+    );
     // another buyer trying the subscriber's subscription: signs a request naming the subscriber
     const thief = { getAddress: async () => buyer.address, signTypedData: other.signTypedData.bind(other) };
     const p = await refused(1n, await requestAccess({ ...target(), signer: thief as never }), 401, "signer-mismatch");
     expect(p.detail).toContain(other.address);
     // signed for another chain (domain): does not recover to the buyer here
     await refused(1n, await requestAccess({ ...target(), chainId: 1n }), 401, "signer-mismatch");
-    await refused(1n, await requestAccess({ ...target(), market: "0x000000000000000000000000000000000000dEaD" }), 401, "signer-mismatch");
+    await refused(
+      1n,
+      await requestAccess({ ...target(), market: "0x000000000000000000000000000000000000dEaD" }),
+      401,
+      "signer-mismatch",
+    );
   });
 
   it("refuses an expired or over-long request (422)", async () => {
@@ -143,7 +208,12 @@ describe("market history", () => {
   it("market: serves nothing for a device transferred away from the stream's lister (403 device-transferred)", async () => {
     chain.owners.set(B.deviceId, "0x2222222222222222222222222222222222222222");
     try {
-      const body = await refused(1n, await requestAccess({ ...target(), deviceId: B.deviceId }), 403, "device-transferred");
+      const body = await refused(
+        1n,
+        await requestAccess({ ...target(), deviceId: B.deviceId }),
+        403,
+        "device-transferred",
+      );
       expect(body.detail).toMatch(/0x2222/);
       expect((await send(1n, await requestAccess(target()))).status).toBe(200); // A is still the lister's
     } finally {
@@ -153,7 +223,12 @@ describe("market history", () => {
 
   it("refuses a buyer without a subscription or with an expired one, on chain time (402)", async () => {
     await refused(1n, await requestAccess(target({ signer: other })), 402, "subscription-required");
-    await refused(2n, await requestAccess({ ...target(), streamId: 2n, deviceId: C.deviceId }), 402, "subscription-required");
+    await refused(
+      2n,
+      await requestAccess({ ...target(), streamId: 2n, deviceId: C.deviceId }),
+      402,
+      "subscription-required",
+    );
     chain.time = 5_000n; // the chain reaches the expiry, whatever the gateway's clock says
     const p = await refused(1n, await requestAccess(target()), 402, "subscription-expired");
     expect(p).toMatchObject({ expiresAt: "5000", chainTime: "5000" });
@@ -180,7 +255,15 @@ describe("market history", () => {
     chain.subs.set(`4:${buyer.address.toLowerCase()}`, 5_000n);
     const signed = await requestAccess({ ...target(), streamId: 4n, deviceId: D.deviceId });
     await refused(4n, signed, 404, "unknown-device");
-    expect((await gw.app.request("/v1/devices", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(registrationBody(backend, D)) })).status).toBe(201);
+    expect(
+      (
+        await gw.app.request("/v1/devices", {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify(registrationBody(backend, D)),
+        })
+      ).status,
+    ).toBe(201);
     const r = await send(4n, signed);
     expect(r.status, JSON.stringify(r.body)).toBe(200);
     expect(r.body.readings).toEqual([]);
@@ -188,10 +271,16 @@ describe("market history", () => {
 
   it("describes what to sign at GET /v1/market and in /openapi.json", async () => {
     const info = (await (await gw.app.request("/v1/market")).json()) as Record<string, any>;
-    expect(info).toMatchObject({ chainId: "31337", market: getAddress(MARKET), domain: { name: "machinefi DataMarket", version: "1" } });
+    expect(info).toMatchObject({
+      chainId: "31337",
+      market: getAddress(MARKET),
+      domain: { name: "machinefi DataMarket", version: "1" },
+    });
     expect(info.types.AccessRequest).toHaveLength(10);
     const doc = (await (await gw.app.request("/openapi.json")).json()) as { paths: Record<string, unknown> };
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/market/streams/{streamId}/history", "/v1/market/streams/{streamId}/live"]));
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/v1/market/streams/{streamId}/history", "/v1/market/streams/{streamId}/live"]),
+    );
   });
 });
 
@@ -203,8 +292,20 @@ describe("market live feed (SSE)", () => {
         events.push(e);
         if (e.type === "ready") {
           const last = await gw.store.lastReading(A.deviceId);
-          const c = makeChain(backend, A, 2, { state: { seq: last!.seq, lastHash: last!.hash }, signMode: "last", ts0: 1_700_000_100_000 });
-          expect((await gw.app.request(`/v1/devices/${A.deviceId}/readings/batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ readings: c.wire }) })).status).toBe(201);
+          const c = makeChain(backend, A, 2, {
+            state: { seq: last!.seq, lastHash: last!.hash },
+            signMode: "last",
+            ts0: 1_700_000_100_000,
+          });
+          expect(
+            (
+              await gw.app.request(`/v1/devices/${A.deviceId}/readings/batch`, {
+                method: "POST",
+                headers: { "content-type": "application/json" },
+                body: JSON.stringify({ readings: c.wire }),
+              })
+            ).status,
+          ).toBe(201);
         }
         if (e.type === "readings") chain.time = 6_000n;
       }
@@ -221,7 +322,11 @@ describe("market live feed (SSE)", () => {
 
   it("caps the live feeds one buyer holds open (429 too-many-feeds, nonce unspent); a closed feed frees its place", async () => {
     const openFeed = async (signed: unknown) => {
-      const res = await gw.app.request("/v1/market/streams/1/live", { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(signed) });
+      const res = await gw.app.request("/v1/market/streams/1/live", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(signed),
+      });
       return res;
     };
     const feeds: Response[] = [];
@@ -240,7 +345,8 @@ describe("market live feed (SSE)", () => {
     expect(others.status).toBe(200);
     for (const f of [...feeds, others]) await f.body!.cancel();
     let again: Response | undefined;
-    for (let i = 0; i < 100 && (again = await openFeed(fifth)).status === 429; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && (again = await openFeed(fifth)).status === 429; i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(again!.status).toBe(200);
     await again!.body!.cancel();
   });

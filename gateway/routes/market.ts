@@ -33,21 +33,33 @@ export const AccessRequestSchema = z
     expiry: u64.openapi({ description: "Unix seconds (gateway clock); at most maxTtlSeconds ahead" }),
   })
   .strict()
-  .openapi("AccessRequest", { description: "EIP-712 typed data `AccessRequest`, domain { name: 'machinefi DataMarket', version: '1', chainId, verifyingContract: DataMarket }" });
+  .openapi("AccessRequest", {
+    description:
+      "EIP-712 typed data `AccessRequest`, domain { name: 'machinefi DataMarket', version: '1', chainId, verifyingContract: DataMarket }",
+  });
 
 export const SignedAccessRequestSchema = z
-  .object({ request: AccessRequestSchema, signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a 65-byte ECDSA signature, 0x-hex") })
+  .object({
+    request: AccessRequestSchema,
+    signature: z.string().regex(/^0x[0-9a-fA-F]{130}$/, "a 65-byte ECDSA signature, 0x-hex"),
+  })
   .strict()
   .openapi("SignedAccessRequest");
 
-const StreamIdParam = z.object({ streamId: uint.openapi({ param: { name: "streamId", in: "path" }, description: "DataMarket stream id" }) });
+const StreamIdParam = z.object({
+  streamId: uint.openapi({ param: { name: "streamId", in: "path" }, description: "DataMarket stream id" }),
+});
 
 const HistorySchema = z
   .object({
     streamId: uint,
     deviceId: uint,
-    publicKey: PublicKeySchema.openapi({ description: "the device key; Poseidon(x, y) must equal deviceId (verifyReading checks)" }),
-    readings: z.array(StoredReadingSchema).openapi({ description: "in-range readings, then the tail up to the next signed reading" }),
+    publicKey: PublicKeySchema.openapi({
+      description: "the device key; Poseidon(x, y) must equal deviceId (verifyReading checks)",
+    }),
+    readings: z
+      .array(StoredReadingSchema)
+      .openapi({ description: "in-range readings, then the tail up to the next signed reading" }),
     inRange: z.number().int().openapi({ description: "how many leading readings lie in the requested range" }),
     next: uint.nullable().openapi({ description: "fromSeq to continue from when the range was cut at the page limit" }),
     expiresAt: uint.openapi({ description: "subscription end, unix seconds (chain time)" }),
@@ -60,28 +72,57 @@ const infoRoute = createRoute({
   method: "get",
   path: "/market",
   summary: "What a buyer signs: the EIP-712 domain and types of an access request",
-  responses: { 200: { description: "domain and types", content: { "application/json": { schema: z.object({ chainId: uint, market: z.string(), maxTtlSeconds: z.number().int(), domain: z.object({ name: z.string(), version: z.string(), chainId: uint, verifyingContract: z.string() }), types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))) }) } } } },
+  responses: {
+    200: {
+      description: "domain and types",
+      content: {
+        "application/json": {
+          schema: z.object({
+            chainId: uint,
+            market: z.string(),
+            maxTtlSeconds: z.number().int(),
+            domain: z.object({ name: z.string(), version: z.string(), chainId: uint, verifyingContract: z.string() }),
+            types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+          }),
+        },
+      },
+    },
+  },
 });
 
 /** Both stream routes take the stream id in the path and the buyer's signed access request as the body. */
-const signedAccessRequest = { params: StreamIdParam, body: { content: { "application/json": { schema: SignedAccessRequestSchema } }, required: true } };
+const signedAccessRequest = {
+  params: StreamIdParam,
+  body: { content: { "application/json": { schema: SignedAccessRequestSchema } }, required: true },
+};
 
 const historyRoute = createRoute({
   method: "post",
   path: "/market/streams/{streamId}/history",
   summary: "Read a subscribed device's readings by seq/time range (signed access request)",
-  description: "Served only to the buyer whose EIP-712 signature the request carries, while their subscription is active on chain time. A replayed nonce is 409 nonce-replayed.",
+  description:
+    "Served only to the buyer whose EIP-712 signature the request carries, while their subscription is active on chain time. A replayed nonce is 409 nonce-replayed.",
   request: signedAccessRequest,
-  responses: { 200: { description: "the readings, each with its hash and signature data", content: { "application/json": { schema: HistorySchema } } }, ...refusals },
+  responses: {
+    200: {
+      description: "the readings, each with its hash and signature data",
+      content: { "application/json": { schema: HistorySchema } },
+    },
+    ...refusals,
+  },
 });
 
 const liveRoute = createRoute({
   method: "post",
   path: "/market/streams/{streamId}/live",
   summary: "Live feed of a subscribed device (Server-Sent Events)",
-  description: "Events: `ready` (device key, fromSeq, expiresAt), `readings` (consecutive readings ending in a signed one), `end` (reason: expired, or chain-unavailable after three failed chain reads in a row). Ends when the subscription expires.",
+  description:
+    "Events: `ready` (device key, fromSeq, expiresAt), `readings` (consecutive readings ending in a signed one), `end` (reason: expired, or chain-unavailable after three failed chain reads in a row). Ends when the subscription expires.",
   request: signedAccessRequest,
-  responses: { 200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } }, ...refusals },
+  responses: {
+    200: { description: "text/event-stream", content: { "text/event-stream": { schema: z.string() } } },
+    ...refusals,
+  },
 });
 
 export interface MarketRouteOptions extends MarketDeps {
@@ -94,24 +135,57 @@ export interface MarketRouteOptions extends MarketDeps {
 
 export function marketRoutes(ctx: GatewayContext, m: MarketRouteOptions) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
-  app.use("/market/streams/*", bodyLimit({ maxSize: 16 * 1024, onError: () => { throw tooLarge("an access request is at most 16 KiB"); } }));
+  app.use(
+    "/market/streams/*",
+    bodyLimit({
+      maxSize: 16 * 1024,
+      onError: () => {
+        throw tooLarge("an access request is at most 16 KiB");
+      },
+    }),
+  );
 
   async function deviceKey(deviceId: bigint) {
     const d = await ctx.store.getDevice(deviceId);
-    if (!d) throw new GatewayError(404, "unknown-device", `device ${deviceId} has not registered at this gateway`, { details: "it has no readings here yet; ask the stream owner" });
+    if (!d)
+      throw new GatewayError(404, "unknown-device", `device ${deviceId} has not registered at this gateway`, {
+        details: "it has no readings here yet; ask the stream owner",
+      });
     return d.publicKey;
   }
 
   app.openapi(infoRoute, (c) =>
-    c.json({ chainId: m.chainId.toString(), market: m.market, maxTtlSeconds: m.maxTtlSeconds, domain: { ...accessDomain(m.chainId, m.market), chainId: m.chainId.toString() }, types: ACCESS_REQUEST_TYPES as unknown as Record<string, { name: string; type: string }[]> }, 200),
+    c.json(
+      {
+        chainId: m.chainId.toString(),
+        market: m.market,
+        maxTtlSeconds: m.maxTtlSeconds,
+        domain: { ...accessDomain(m.chainId, m.market), chainId: m.chainId.toString() },
+        types: ACCESS_REQUEST_TYPES as unknown as Record<string, { name: string; type: string }[]>,
+      },
+      200,
+    ),
   );
 
   app.openapi(historyRoute, async (c) => {
     const body = c.req.valid("json");
     let publicKey!: Awaited<ReturnType<typeof deviceKey>>;
-    const auth = await authorise(m, { streamId: BigInt(c.req.valid("param").streamId), live: false, request: body.request, signature: body.signature, beforeConsume: async (r) => void (publicKey = await deviceKey(r.deviceId)) });
+    const auth = await authorise(m, {
+      streamId: BigInt(c.req.valid("param").streamId),
+      live: false,
+      request: body.request,
+      signature: body.signature,
+      beforeConsume: async (r) => void (publicKey = await deviceKey(r.deviceId)),
+    });
     const r = auth.request;
-    const served = await servedRange(ctx.store, { deviceId: r.deviceId, fromSeq: r.fromSeq, toSeq: r.toSeq, fromTs: r.fromTs, toTs: r.toTs, limit: m.pageLimit });
+    const served = await servedRange(ctx.store, {
+      deviceId: r.deviceId,
+      fromSeq: r.fromSeq,
+      toSeq: r.toSeq,
+      fromTs: r.fromTs,
+      toTs: r.toTs,
+      limit: m.pageLimit,
+    });
     return c.json(
       {
         streamId: r.streamId.toString(),
@@ -134,10 +208,19 @@ export function marketRoutes(ctx: GatewayContext, m: MarketRouteOptions) {
     const beforeConsume = async (r: { buyer: string; deviceId: bigint }) => {
       // Checked before the nonce is spent, so the buyer can send the same request once a feed closes.
       if ((feeds.get(r.buyer) ?? 0) >= maxFeeds)
-        throw new GatewayError(429, "too-many-feeds", `${r.buyer} already has ${maxFeeds} live feeds open`, { details: "close one first; one feed per device is enough", headers: { "retry-after": "5" } });
+        throw new GatewayError(429, "too-many-feeds", `${r.buyer} already has ${maxFeeds} live feeds open`, {
+          details: "close one first; one feed per device is enough",
+          headers: { "retry-after": "5" },
+        });
       publicKey = await deviceKey(r.deviceId);
     };
-    const auth = await authorise(m, { streamId: BigInt(c.req.valid("param").streamId), live: true, request: body.request, signature: body.signature, beforeConsume });
+    const auth = await authorise(m, {
+      streamId: BigInt(c.req.valid("param").streamId),
+      live: true,
+      request: body.request,
+      signature: body.signature,
+      beforeConsume,
+    });
     const buyer = auth.request.buyer;
     feeds.set(buyer, (feeds.get(buyer) ?? 0) + 1);
     const release = () => {
@@ -145,7 +228,9 @@ export function marketRoutes(ctx: GatewayContext, m: MarketRouteOptions) {
       if (n > 0) feeds.set(buyer, n);
       else feeds.delete(buyer);
     };
-    return streamSSE(c, (stream) => runLiveFeed(stream, { store: ctx.store, deps: m, auth, publicKey, live: m.live }).finally(release)) as never;
+    return streamSSE(c, (stream) =>
+      runLiveFeed(stream, { store: ctx.store, deps: m, auth, publicKey, live: m.live }).finally(release),
+    ) as never;
   });
   return app;
 }

@@ -14,17 +14,24 @@ export function problemResponse(c: Context, err: GatewayError): Response {
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
   if (err instanceof HTTPException) {
-    const type = ({ 400: "bad-request", 413: "too-large", 415: "unsupported-media-type" } as Record<number, string>)[err.status] ?? "http-error";
+    const type =
+      ({ 400: "bad-request", 413: "too-large", 415: "unsupported-media-type" } as Record<number, string>)[err.status] ??
+      "http-error";
     return new GatewayError(err.status, type, err.message || "request failed");
   }
-  return new GatewayError(500, "internal", "internal error", { cause: err, details: "the gateway logged it; retry later" });
+  return new GatewayError(500, "internal", "internal error", {
+    cause: err,
+    details: "the gateway logged it; retry later",
+  });
 }
 
 type ZodLikeResult = { success: boolean; error?: { issues: { path: PropertyKey[]; message: string }[] } };
 
 /** A schema failure as a 400 naming the first few bad fields; shared by HTTP (below) and MQTT (gateway/mqtt). */
 export function schemaError(result: ZodLikeResult): GatewayError {
-  const issues = (result.error?.issues ?? []).slice(0, 5).map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
+  const issues = (result.error?.issues ?? [])
+    .slice(0, 5)
+    .map((i) => ({ path: i.path.map(String).join("."), message: i.message }));
   return new GatewayError(400, "bad-request", "the request does not match the schema", {
     details: issues.map((i) => `${i.path || "(body)"}: ${i.message}`).join("; "),
     extensions: { issues },

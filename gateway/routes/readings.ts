@@ -9,7 +9,16 @@ import { tooLarge } from "../errors.ts";
 import { fastReading } from "../fast-json.ts";
 import { ingest } from "../ingest.ts";
 import { INGESTED } from "../metrics.ts";
-import { BatchAckSchema, BatchSchema, DeviceIdParam, problemResponses, ReadingSchema, ReadingsQuery, IngestAckSchema, StoredReadingSchema } from "../schemas.ts";
+import {
+  BatchAckSchema,
+  BatchSchema,
+  DeviceIdParam,
+  problemResponses,
+  ReadingSchema,
+  ReadingsQuery,
+  IngestAckSchema,
+  StoredReadingSchema,
+} from "../schemas.ts";
 import type { StoredReading } from "../../store/index.ts";
 import { validationHook } from "./problem.ts";
 
@@ -23,11 +32,18 @@ const postOne = createRoute({
   method: "post",
   path: "/devices/{deviceId}/readings",
   summary: "Post one signed reading",
-  description: "The reading must extend the device's chain (409 says where it stands). An exact resend returns the original ack with 200.",
-  request: { params: DeviceIdParam, body: { content: { "application/json": { schema: ReadingSchema } }, required: true } },
+  description:
+    "The reading must extend the device's chain (409 says where it stands). An exact resend returns the original ack with 200.",
+  request: {
+    params: DeviceIdParam,
+    body: { content: { "application/json": { schema: ReadingSchema } }, required: true },
+  },
   responses: {
     201: { description: "stored durably", content: { "application/json": { schema: IngestAckSchema } } },
-    200: { description: "exact resend: the original ack", content: { "application/json": { schema: IngestAckSchema } } },
+    200: {
+      description: "exact resend: the original ack",
+      content: { "application/json": { schema: IngestAckSchema } },
+    },
     ...rejections,
   },
 });
@@ -37,10 +53,16 @@ const postBatch = createRoute({
   path: "/devices/{deviceId}/readings/batch",
   summary: "Post consecutive readings in one transaction",
   description: "At least the last reading is signed; its signature vouches for the chain behind it. All or nothing.",
-  request: { params: DeviceIdParam, body: { content: { "application/json": { schema: BatchSchema } }, required: true } },
+  request: {
+    params: DeviceIdParam,
+    body: { content: { "application/json": { schema: BatchSchema } }, required: true },
+  },
   responses: {
     201: { description: "stored durably", content: { "application/json": { schema: BatchAckSchema } } },
-    200: { description: "exact resend: the original acks", content: { "application/json": { schema: BatchAckSchema } } },
+    200: {
+      description: "exact resend: the original acks",
+      content: { "application/json": { schema: BatchAckSchema } },
+    },
     ...rejections,
   },
 });
@@ -51,7 +73,13 @@ const list = createRoute({
   summary: "List a device's readings by seq and/or time range (operator)",
   security: [{ apiKey: [] }],
   request: { params: DeviceIdParam, query: ReadingsQuery },
-  responses: { 200: { description: "ascending seq, with hashes and signatures", content: { "application/json": { schema: StoredReadingSchema.array() } } }, ...problemResponses(400, 401, 404) },
+  responses: {
+    200: {
+      description: "ascending seq, with hashes and signatures",
+      content: { "application/json": { schema: StoredReadingSchema.array() } },
+    },
+    ...problemResponses(400, 401, 404),
+  },
 });
 
 export const storedReadingJson = (r: StoredReading) => ({
@@ -61,13 +89,19 @@ export const storedReadingJson = (r: StoredReading) => ({
   values: r.values.map(String),
   prev: r.prev.toString(),
   hash: r.hash.toString(),
-  signature: r.signature && { R8x: r.signature.R8x.toString(), R8y: r.signature.R8y.toString(), S: r.signature.S.toString() },
+  signature: r.signature && {
+    R8x: r.signature.R8x.toString(),
+    R8y: r.signature.R8y.toString(),
+    S: r.signature.S.toString(),
+  },
   receivedAt: r.receivedAt,
 });
 
 export function readingRoutes(ctx: GatewayContext) {
   const app = new OpenAPIHono({ defaultHook: validationHook });
-  const tooBig = () => { throw tooLarge(`the body is over ${ctx.maxBodyBytes} bytes`, "send smaller batches"); };
+  const tooBig = () => {
+    throw tooLarge(`the body is over ${ctx.maxBodyBytes} bytes`, "send smaller batches");
+  };
   const streamed = bodyLimit({ maxSize: ctx.maxBodyBytes, onError: tooBig });
   // hono's bodyLimit touches c.req.raw.body, which makes @hono/node-server build a full undici Request (streams, an
   // AbortSignal) for every post: a third of the CPU of a single-reading post. With a Content-Length from Node's own
@@ -75,7 +109,8 @@ export function readingRoutes(ctx: GatewayContext) {
   const limit: MiddlewareHandler = async (c, next) => {
     const incoming = (c.env as { incoming?: IncomingMessage } | undefined)?.incoming;
     const len = incoming?.headers["content-length"];
-    if (incoming && len !== undefined && incoming.headers["transfer-encoding"] === undefined) return Number(len) > ctx.maxBodyBytes ? tooBig() : next();
+    if (incoming && len !== undefined && incoming.headers["transfer-encoding"] === undefined)
+      return Number(len) > ctx.maxBodyBytes ? tooBig() : next();
     return streamed(c, next);
   };
   // Failures are charged to the sender's address before anything else runs, so a spent budget costs no parsing.
@@ -83,7 +118,9 @@ export function readingRoutes(ctx: GatewayContext) {
   app.use("/devices/:deviceId/readings", failures);
   app.use("/devices/:deviceId/readings/batch", failures);
   // Every method but POST reads stored data: HEAD too (hono answers it through the GET handler).
-  app.use("/devices/:deviceId/readings", async (c, next) => (c.req.method !== "POST" ? ctx.operator(c, next) : limit(c, next)));
+  app.use("/devices/:deviceId/readings", async (c, next) =>
+    c.req.method !== "POST" ? ctx.operator(c, next) : limit(c, next),
+  );
   app.use("/devices/:deviceId/readings/batch", limit);
   // Exact JSON of one well-formed reading skips zod (fast-json.ts); the body stays cached for zod otherwise.
   app.use("/devices/:deviceId/readings", async (c, next) => {
@@ -110,7 +147,11 @@ export function readingRoutes(ctx: GatewayContext) {
   });
 
   app.openapi(postBatch, async (c) => {
-    const { status, acks } = await ingest(ctx.ingest, BigInt(c.req.valid("param").deviceId), c.req.valid("json").readings);
+    const { status, acks } = await ingest(
+      ctx.ingest,
+      BigInt(c.req.valid("param").deviceId),
+      c.req.valid("json").readings,
+    );
     c.set(INGESTED, acks.length);
     return c.json({ acks }, status);
   });
@@ -119,7 +160,14 @@ export function readingRoutes(ctx: GatewayContext) {
     const deviceId = BigInt(c.req.valid("param").deviceId);
     const q = c.req.valid("query");
     const opt = (s: string | undefined) => (s === undefined ? undefined : BigInt(s));
-    const rows = await ctx.store.listReadings({ deviceId, fromSeq: opt(q.fromSeq), toSeq: opt(q.toSeq), fromTs: opt(q.fromTs), toTs: opt(q.toTs), limit: q.limit });
+    const rows = await ctx.store.listReadings({
+      deviceId,
+      fromSeq: opt(q.fromSeq),
+      toSeq: opt(q.toSeq),
+      fromTs: opt(q.fromTs),
+      toTs: opt(q.toTs),
+      limit: q.limit,
+    });
     return c.json(rows.map(storedReadingJson), 200);
   });
   return app;

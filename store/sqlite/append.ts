@@ -12,7 +12,8 @@ export interface AppendJob {
   receivedAt: number;
 }
 
-export type AppendOutcome = { ok: true } | { ok: false; head: { seq: bigint; hash: bigint } | undefined } | { error: string };
+export type AppendOutcome =
+  { ok: true } | { ok: false; head: { seq: bigint; hash: bigint } | undefined } | { error: string };
 
 export function groupAppender(db: Database.Database): (jobs: readonly AppendJob[]) => AppendOutcome[] {
   const last = db.prepare("SELECT seq, hash FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT 1");
@@ -29,7 +30,18 @@ export function groupAppender(db: Database.Database): (jobs: readonly AppendJob[
     if (!extendsHead) return { ok: false, head };
     for (const r of j.readings) {
       const s = r.signature;
-      insert.run(d, Number(r.seq), Number(r.ts), JSON.stringify(r.values.map(String)), r.prev.toString(), r.hash.toString(), s ? s.R8x.toString() : null, s ? s.R8y.toString() : null, s ? s.S.toString() : null, j.receivedAt);
+      insert.run(
+        d,
+        Number(r.seq),
+        Number(r.ts),
+        JSON.stringify(r.values.map(String)),
+        r.prev.toString(),
+        r.hash.toString(),
+        s ? s.R8x.toString() : null,
+        s ? s.R8y.toString() : null,
+        s ? s.S.toString() : null,
+        j.receivedAt,
+      );
     }
     return { ok: true };
   });

@@ -17,7 +17,15 @@ describe("SQLite head cache and a second appender on the same file", () => {
     const fresh = openSqliteStore(path, { headCache: false });
     try {
       // the registration signature is not checked by the store: any signature fills the row
-      await a.insertDevice({ deviceId: key.deviceId, publicKey: key.publicKey, owner: "0x1111111111111111111111111111111111111111", chainId: 31337n, registry: "0x0000000000000000000000000000000000000000", signature: readings[0]!.signature!, registeredAt: 1 });
+      await a.insertDevice({
+        deviceId: key.deviceId,
+        publicKey: key.publicKey,
+        owner: "0x1111111111111111111111111111111111111111",
+        chainId: 31337n,
+        registry: "0x0000000000000000000000000000000000000000",
+        signature: readings[0]!.signature!,
+        registeredAt: 1,
+      });
       expect((await a.appendReadings(key.deviceId, [readings[0]!], 1)).ok).toBe(true);
       expect((await cached.lastReading(key.deviceId))!.seq).toBe(1n);
       expect((await fresh.lastReading(key.deviceId))!.seq).toBe(1n);

@@ -14,7 +14,13 @@ function chain(deviceId: bigint, n: number, from = { seq: 0n, hash: genesisHash(
   const out: SignedReading[] = [];
   let prev = from.hash;
   for (let i = 1; i <= n; i++) {
-    const r = { deviceId, seq: from.seq + BigInt(i), ts: 1000n * (from.seq + BigInt(i)), values: padValues([BigInt(i), -(1n << 62n)]), prev };
+    const r = {
+      deviceId,
+      seq: from.seq + BigInt(i),
+      ts: 1000n * (from.seq + BigInt(i)),
+      values: padValues([BigInt(i), -(1n << 62n)]),
+      prev,
+    };
     const hash = hashReading(r);
     out.push({ ...r, hash, signature: i % 3 === 0 ? { R8x: 1n, R8y: 2n, S: BigInt(i) } : null });
     prev = hash;
@@ -22,7 +28,15 @@ function chain(deviceId: bigint, n: number, from = { seq: 0n, hash: genesisHash(
   return out;
 }
 
-const device = (id: bigint) => ({ deviceId: id, publicKey: { x: 1n, y: 2n }, owner: "0xabc", chainId: 31337n, registry: "0x0", signature: { R8x: 3n, R8y: 4n, S: 5n }, registeredAt: 42 });
+const device = (id: bigint) => ({
+  deviceId: id,
+  publicKey: { x: 1n, y: 2n },
+  owner: "0xabc",
+  chainId: 31337n,
+  registry: "0x0",
+  signature: { R8x: 3n, R8y: 4n, S: 5n },
+  registeredAt: 42,
+});
 
 describe("SQLite store", () => {
   it("appends only extensions of the stored head, in one transaction", async () => {
@@ -67,7 +81,13 @@ describe("SQLite store", () => {
     expect(() => sqliteHandleOf(s2).prepare("UPDATE readings SET ts = 0").run()).toThrow(/append-only/);
     expect(() => sqliteHandleOf(s2).prepare("DELETE FROM readings").run()).toThrow(/append-only/);
     const r = (await s2.getReading(9n, 1n))!;
-    expect(() => sqliteHandleOf(s2).prepare("INSERT INTO readings (device_id, seq, ts, vals, prev, hash, received_at) VALUES ('9', 1, 0, '[]', '0', '0', 0)").run()).toThrow(/UNIQUE|PRIMARY/);
+    expect(() =>
+      sqliteHandleOf(s2)
+        .prepare(
+          "INSERT INTO readings (device_id, seq, ts, vals, prev, hash, received_at) VALUES ('9', 1, 0, '[]', '0', '0', 0)",
+        )
+        .run(),
+    ).toThrow(/UNIQUE|PRIMARY/);
     expect(r.values[1]).toBe(-(1n << 62n));
     await s2.close();
   });
@@ -122,7 +142,15 @@ describe("SQLite store", () => {
     const fake = (d: bigint, n: number): SignedReading[] => {
       let prev = genesisHash(d);
       return Array.from({ length: n }, (_, i) => {
-        const r = { deviceId: d, seq: BigInt(i + 1), ts: BigInt(i), values: padValues([1n]), prev, hash: d * 1000n + BigInt(i + 1), signature: null };
+        const r = {
+          deviceId: d,
+          seq: BigInt(i + 1),
+          ts: BigInt(i),
+          values: padValues([1n]),
+          prev,
+          hash: d * 1000n + BigInt(i + 1),
+          signature: null,
+        };
         prev = r.hash;
         return r;
       });
@@ -158,7 +186,9 @@ describe("dashboard reads", () => {
     const store = openSqliteStore(":memory:");
     const db = sqliteHandleOf(store);
     for (const sql of [...Object.values(DASHBOARD_SQL), PAID_CLAIMS_SQL]) {
-      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(sql.includes("?") ? [0] : [])) as { detail: string }[]).map((p) => p.detail);
+      const plan = (
+        db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(sql.includes("?") ? [0] : [])) as { detail: string }[]
+      ).map((p) => p.detail);
       // readings appears as itself or under the aliases l and m: only SEARCHes (index lookups) are allowed on it.
       for (const d of plan) expect(d, `${sql}\n${plan.join("\n")}`).not.toMatch(/^SCAN (readings|l|m)\b/);
       if (sql !== DASHBOARD_SQL.devices) expect(plan.join("\n")).not.toMatch(/readings\b/);
@@ -174,7 +204,8 @@ describe("nonces (SQLite)", () => {
     expect(await nonces.consume(a, 5n, 100n, 10_000)).toBe(true);
     expect(await nonces.consume(a.toLowerCase(), 5n, 100n, 10_000)).toBe(false);
     expect(await nonces.consume("0x0000000000000000000000000000000000000002", 5n, 100n, 10_000)).toBe(true);
-    const count = () => (sqliteHandleOf(store).prepare("SELECT count(*) AS c FROM market_nonces").get() as { c: number }).c;
+    const count = () =>
+      (sqliteHandleOf(store).prepare("SELECT count(*) AS c FROM market_nonces").get() as { c: number }).c;
     expect(count()).toBe(2);
     // a minute later, both requests (expiry 100 s) have expired: the next consume prunes them
     expect(await nonces.consume(a, 6n, 10_000n, 200_000)).toBe(true);

@@ -13,7 +13,17 @@ import { inlineWriter, threadWriter } from "./writer.ts";
 import { sqliteNonceStore } from "./nonces.ts";
 import { SqliteWorkerStore } from "./worker-store.ts";
 import { migrate, storeMigrations, type Migration } from "./migrations.ts";
-import type { AppendResult, DeviceHead, DeviceRecord, ListDevicesQuery, ListReadingsQuery, NonceStore, ReadingStore, StoreSet, StoredReading } from "../types.ts";
+import type {
+  AppendResult,
+  DeviceHead,
+  DeviceRecord,
+  ListDevicesQuery,
+  ListReadingsQuery,
+  NonceStore,
+  ReadingStore,
+  StoreSet,
+  StoredReading,
+} from "../types.ts";
 import type { WorkerStore } from "../worker-types.ts";
 
 export interface OpenStoreOptions {
@@ -52,8 +62,31 @@ export const DASHBOARD_SQL = {
   minutes: "SELECT minute, n FROM reading_minutes WHERE minute >= ?",
 } as const;
 
-type DeviceRow = { device_id: string; pk_x: string; pk_y: string; owner: string; chain_id: string; registry: string; sig_r8x: string; sig_r8y: string; sig_s: string; registered_at: number; n: number };
-type ReadingRow = { device_id: string; seq: number; ts: number; vals: string; prev: string; hash: string; sig_r8x: string | null; sig_r8y: string | null; sig_s: string | null; received_at: number };
+type DeviceRow = {
+  device_id: string;
+  pk_x: string;
+  pk_y: string;
+  owner: string;
+  chain_id: string;
+  registry: string;
+  sig_r8x: string;
+  sig_r8y: string;
+  sig_s: string;
+  registered_at: number;
+  n: number;
+};
+type ReadingRow = {
+  device_id: string;
+  seq: number;
+  ts: number;
+  vals: string;
+  prev: string;
+  hash: string;
+  sig_r8x: string | null;
+  sig_r8y: string | null;
+  sig_s: string | null;
+  received_at: number;
+};
 
 const toDevice = (r: DeviceRow): DeviceRecord => ({
   deviceId: BigInt(r.device_id),
@@ -95,7 +128,9 @@ export function openSqliteStore(path: string, opts: OpenStoreOptions = {}): Sqli
        ON CONFLICT (device_id) DO NOTHING`,
     ),
     getDevice: db.prepare("SELECT * FROM devices WHERE device_id = ?"),
-    listDevices: db.prepare("SELECT * FROM devices WHERE n > coalesce((SELECT n FROM devices WHERE device_id = @after), 0) ORDER BY n LIMIT @limit"),
+    listDevices: db.prepare(
+      "SELECT * FROM devices WHERE n > coalesce((SELECT n FROM devices WHERE device_id = @after), 0) ORDER BY n LIMIT @limit",
+    ),
     getReading: db.prepare("SELECT * FROM readings WHERE device_id = ? AND seq = ?"),
     last: db.prepare("SELECT * FROM readings WHERE device_id = ? ORDER BY seq DESC LIMIT 1"),
     list: db.prepare(
@@ -167,7 +202,10 @@ export function openSqliteStore(path: string, opts: OpenStoreOptions = {}): Sqli
   };
   let closed = false;
 
-  const big = (x: bigint | undefined, dflt: number) => (x === undefined ? dflt : Number(x < 0n ? -1n : x > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : x));
+  const big = (x: bigint | undefined, dflt: number) =>
+    x === undefined
+      ? dflt
+      : Number(x < 0n ? -1n : x > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : x);
 
   const store: SqliteStore = {
     worker: new SqliteWorkerStore(db),
@@ -193,7 +231,10 @@ export function openSqliteStore(path: string, opts: OpenStoreOptions = {}): Sqli
       return row && toDevice(row);
     },
     async listDevices(query: ListDevicesQuery = {}) {
-      const rows = q.listDevices.all({ after: query.after?.toString() ?? null, limit: query.limit ?? 1000 }) as DeviceRow[];
+      const rows = q.listDevices.all({
+        after: query.after?.toString() ?? null,
+        limit: query.limit ?? 1000,
+      }) as DeviceRow[];
       return rows.map(toDevice);
     },
     async appendReadings(deviceId, readings, receivedAt) {
@@ -244,8 +285,13 @@ export function openSqliteStore(path: string, opts: OpenStoreOptions = {}): Sqli
       return row?.name;
     },
     async listDeviceHeads(limit) {
-      const rows = db.prepare(DASHBOARD_SQL.devices).all(limit) as (Omit<DeviceHead, "lastValues"> & { vals: string | null })[];
-      return rows.map(({ vals, ...d }) => ({ ...d, lastValues: vals ? (JSON.parse(vals) as unknown[]).map(String) : [] }));
+      const rows = db.prepare(DASHBOARD_SQL.devices).all(limit) as (Omit<DeviceHead, "lastValues"> & {
+        vals: string | null;
+      })[];
+      return rows.map(({ vals, ...d }) => ({
+        ...d,
+        lastValues: vals ? (JSON.parse(vals) as unknown[]).map(String) : [],
+      }));
     },
     async readingActivity(sinceMinute) {
       const total = (db.prepare(DASHBOARD_SQL.total).get() as { n: number } | undefined)?.n ?? 0;

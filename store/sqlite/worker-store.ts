@@ -1,7 +1,16 @@
 /** The worker's store on SQLite: statements over its tables (./worker-migrations.ts); each method is one transaction. */
 import type Database from "better-sqlite3";
 import type { StoredReading } from "../types.ts";
-import type { AppletSpec, ClaimCalldata, ClaimRow, ClaimState, Reducer, RunOutcome, RunRow, WorkerStore } from "../worker-types.ts";
+import type {
+  AppletSpec,
+  ClaimCalldata,
+  ClaimRow,
+  ClaimState,
+  Reducer,
+  RunOutcome,
+  RunRow,
+  WorkerStore,
+} from "../worker-types.ts";
 
 interface AppletRow {
   image_id: string;
@@ -11,10 +20,21 @@ interface AppletRow {
   cursor_ms: number;
 }
 
-const manifestOf = (s: AppletSpec) => JSON.stringify({ reducer: s.reducer, param: s.param?.toString(), rewardPerUnit: s.rewardPerUnit.toString(), schedule: s.schedule });
+const manifestOf = (s: AppletSpec) =>
+  JSON.stringify({
+    reducer: s.reducer,
+    param: s.param?.toString(),
+    rewardPerUnit: s.rewardPerUnit.toString(),
+    schedule: s.schedule,
+  });
 
 function specOf(row: AppletRow): AppletSpec {
-  const m = JSON.parse(row.manifest) as { reducer: Reducer; param?: string; rewardPerUnit: string; schedule?: AppletSpec["schedule"] };
+  const m = JSON.parse(row.manifest) as {
+    reducer: Reducer;
+    param?: string;
+    rewardPerUnit: string;
+    schedule?: AppletSpec["schedule"];
+  };
   return {
     imageId: row.image_id,
     name: row.name,
@@ -39,29 +59,47 @@ export class SqliteWorkerStore implements WorkerStore {
   }
 
   async listApplets(): Promise<{ spec: AppletSpec; cursorMs: number }[]> {
-    return (this.db.prepare("SELECT * FROM worker_applets ORDER BY added_at_ms, image_id").all() as AppletRow[]).map((r) => ({ spec: specOf(r), cursorMs: r.cursor_ms }));
+    return (this.db.prepare("SELECT * FROM worker_applets ORDER BY added_at_ms, image_id").all() as AppletRow[]).map(
+      (r) => ({ spec: specOf(r), cursorMs: r.cursor_ms }),
+    );
   }
 
   async getApplet(imageId: string): Promise<AppletSpec | undefined> {
-    const row = this.db.prepare("SELECT * FROM worker_applets WHERE image_id = ?").get(imageId) as AppletRow | undefined;
+    const row = this.db.prepare("SELECT * FROM worker_applets WHERE image_id = ?").get(imageId) as
+      AppletRow | undefined;
     return row && specOf(row);
   }
 
   async setCursor(imageId: string, cursorMs: number): Promise<void> {
-    this.db.prepare("UPDATE worker_applets SET cursor_ms = ? WHERE image_id = ? AND cursor_ms < ?").run(cursorMs, imageId, cursorMs);
+    this.db
+      .prepare("UPDATE worker_applets SET cursor_ms = ? WHERE image_id = ? AND cursor_ms < ?")
+      .run(cursorMs, imageId, cursorMs);
   }
 
   async hasRun(imageId: string, deviceId: bigint, epoch: bigint): Promise<boolean> {
-    return !!this.db.prepare("SELECT 1 FROM worker_runs WHERE image_id = ? AND device_id = ? AND epoch = ?").get(imageId, deviceId.toString(), epoch.toString());
+    return !!this.db
+      .prepare("SELECT 1 FROM worker_runs WHERE image_id = ? AND device_id = ? AND epoch = ?")
+      .get(imageId, deviceId.toString(), epoch.toString());
   }
 
   async getState(imageId: string, deviceId: bigint): Promise<Uint8Array | undefined> {
-    const row = this.db.prepare("SELECT state FROM worker_state WHERE image_id = ? AND device_id = ?").get(imageId, deviceId.toString()) as { state: Buffer } | undefined;
+    const row = this.db
+      .prepare("SELECT state FROM worker_state WHERE image_id = ? AND device_id = ?")
+      .get(imageId, deviceId.toString()) as { state: Buffer } | undefined;
     return row ? new Uint8Array(row.state) : undefined;
   }
 
   /** Store the run, the applet's new state (unless it trapped) and its claims, atomically. Returns the run id. */
-  async recordRun(a: { applet: AppletSpec; deviceId: bigint; epoch: bigint; readings: StoredReading[]; stateBefore: Uint8Array | undefined; outcome: RunOutcome; claims: { deviceId: bigint; output: bigint }[]; now: number }): Promise<number> {
+  async recordRun(a: {
+    applet: AppletSpec;
+    deviceId: bigint;
+    epoch: bigint;
+    readings: StoredReading[];
+    stateBefore: Uint8Array | undefined;
+    outcome: RunOutcome;
+    claims: { deviceId: bigint; output: bigint }[];
+    now: number;
+  }): Promise<number> {
     return this.db.transaction(() => {
       const o = a.outcome;
       const run = this.db
@@ -70,29 +108,45 @@ export class SqliteWorkerStore implements WorkerStore {
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
-          a.applet.imageId, a.deviceId.toString(), a.epoch.toString(),
-          Number(a.readings[0]!.seq), Number(a.readings[a.readings.length - 1]!.seq), a.readings.length,
+          a.applet.imageId,
+          a.deviceId.toString(),
+          a.epoch.toString(),
+          Number(a.readings[0]!.seq),
+          Number(a.readings[a.readings.length - 1]!.seq),
+          a.readings.length,
           a.stateBefore ? Buffer.from(a.stateBefore) : null,
-          o.inputDigest, Buffer.from(o.journal), o.journalDigest, Number(o.fuelUsed), o.stateRoot,
-          o.trap ? `${o.trap.kind}: ${o.trap.message}` : null, a.now,
+          o.inputDigest,
+          Buffer.from(o.journal),
+          o.journalDigest,
+          Number(o.fuelUsed),
+          o.stateRoot,
+          o.trap ? `${o.trap.kind}: ${o.trap.message}` : null,
+          a.now,
         );
       const runId = Number(run.lastInsertRowid);
       if (!o.trap) {
         this.db
-          .prepare("INSERT INTO worker_state (image_id, device_id, state, state_root) VALUES (?, ?, ?, ?) ON CONFLICT (image_id, device_id) DO UPDATE SET state = excluded.state, state_root = excluded.state_root")
+          .prepare(
+            "INSERT INTO worker_state (image_id, device_id, state, state_root) VALUES (?, ?, ?, ?) ON CONFLICT (image_id, device_id) DO UPDATE SET state = excluded.state, state_root = excluded.state_root",
+          )
           .run(a.applet.imageId, a.deviceId.toString(), Buffer.from(o.state), o.stateRoot);
       }
       const ins = this.db.prepare(
         `INSERT OR IGNORE INTO worker_claims (run_id, image_id, device_id, epoch, output, state, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
       );
-      for (const c of a.claims) ins.run(runId, a.applet.imageId, c.deviceId.toString(), a.epoch.toString(), c.output.toString(), a.now, a.now);
+      for (const c of a.claims)
+        ins.run(runId, a.applet.imageId, c.deviceId.toString(), a.epoch.toString(), c.output.toString(), a.now, a.now);
       return runId;
     })();
   }
 
   async dueClaims(state: ClaimState, now: number, limit: number): Promise<ClaimRow[]> {
     // Longest-waiting first: by id, a few claims retried every pass would take every slot and starve the rest.
-    return this.db.prepare("SELECT * FROM worker_claims WHERE state = ? AND next_attempt_at_ms <= ? ORDER BY next_attempt_at_ms, id LIMIT ?").all(state, now, limit) as ClaimRow[];
+    return this.db
+      .prepare(
+        "SELECT * FROM worker_claims WHERE state = ? AND next_attempt_at_ms <= ? ORDER BY next_attempt_at_ms, id LIMIT ?",
+      )
+      .all(state, now, limit) as ClaimRow[];
   }
 
   async defer(id: number, untilMs: number, note: string): Promise<void> {
@@ -100,31 +154,49 @@ export class SqliteWorkerStore implements WorkerStore {
   }
 
   async markProved(id: number, receipt: string, calldata: string, proveMs: number, now: number): Promise<void> {
-    this.db.prepare("UPDATE worker_claims SET state = 'proved', receipt = ?, calldata = ?, prove_ms = ?, error = NULL, next_attempt_at_ms = 0, updated_at_ms = ? WHERE id = ? AND state = 'pending'").run(receipt, calldata, proveMs, now, id);
+    this.db
+      .prepare(
+        "UPDATE worker_claims SET state = 'proved', receipt = ?, calldata = ?, prove_ms = ?, error = NULL, next_attempt_at_ms = 0, updated_at_ms = ? WHERE id = ? AND state = 'pending'",
+      )
+      .run(receipt, calldata, proveMs, now, id);
   }
 
   async calldataOf(id: number): Promise<ClaimCalldata> {
     const row = this.db.prepare("SELECT calldata FROM worker_claims WHERE id = ?").get(id) as { calldata: string };
     const c = JSON.parse(row.calldata) as Record<string, string>;
-    return { imageId: c.imageId!, deviceId: BigInt(c.deviceId!), epoch: BigInt(c.epoch!), output: BigInt(c.output!), proof: c.proof! };
+    return {
+      imageId: c.imageId!,
+      deviceId: BigInt(c.deviceId!),
+      epoch: BigInt(c.epoch!),
+      output: BigInt(c.output!),
+      proof: c.proof!,
+    };
   }
 
   async markSubmitted(id: number, txHash: string, now: number): Promise<void> {
-    this.db.prepare("UPDATE worker_claims SET state = 'submitted', tx_hash = ?, updated_at_ms = ? WHERE id = ?").run(txHash, now, id);
+    this.db
+      .prepare("UPDATE worker_claims SET state = 'submitted', tx_hash = ?, updated_at_ms = ? WHERE id = ?")
+      .run(txHash, now, id);
   }
 
   async markPaid(id: number, r: { reward?: bigint; gasUsed?: bigint; note?: string }, now: number): Promise<void> {
     this.db
-      .prepare("UPDATE worker_claims SET state = 'paid', reward = coalesce(?, reward), gas_used = coalesce(?, gas_used), error = ?, updated_at_ms = ? WHERE id = ?")
+      .prepare(
+        "UPDATE worker_claims SET state = 'paid', reward = coalesce(?, reward), gas_used = coalesce(?, gas_used), error = ?, updated_at_ms = ? WHERE id = ?",
+      )
       .run(r.reward?.toString() ?? null, r.gasUsed === undefined ? null : Number(r.gasUsed), r.note ?? null, now, id);
   }
 
   async reschedule(id: number, state: ClaimState, attempts: number, atMs: number, error: string): Promise<void> {
-    this.db.prepare("UPDATE worker_claims SET state = ?, attempts = ?, next_attempt_at_ms = ?, error = ? WHERE id = ?").run(state, attempts, atMs, error, id);
+    this.db
+      .prepare("UPDATE worker_claims SET state = ?, attempts = ?, next_attempt_at_ms = ?, error = ? WHERE id = ?")
+      .run(state, attempts, atMs, error, id);
   }
 
   async markFailed(id: number, error: string, attempts: number, now: number): Promise<void> {
-    this.db.prepare("UPDATE worker_claims SET state = 'failed', error = ?, attempts = ?, updated_at_ms = ? WHERE id = ?").run(error, attempts, now, id);
+    this.db
+      .prepare("UPDATE worker_claims SET state = 'failed', error = ?, attempts = ?, updated_at_ms = ? WHERE id = ?")
+      .run(error, attempts, now, id);
   }
 
   async getRun(id: number): Promise<RunRow | undefined> {
@@ -141,25 +213,36 @@ export class SqliteWorkerStore implements WorkerStore {
 
   async claimCounts(): Promise<Record<ClaimState, number>> {
     const out: Record<ClaimState, number> = { pending: 0, proved: 0, submitted: 0, paid: 0, failed: 0 };
-    for (const r of this.db.prepare("SELECT state, count(*) AS n FROM worker_claims GROUP BY state").all() as { state: ClaimState; n: number }[]) out[r.state] = r.n;
+    for (const r of this.db.prepare("SELECT state, count(*) AS n FROM worker_claims GROUP BY state").all() as {
+      state: ClaimState;
+      n: number;
+    }[])
+      out[r.state] = r.n;
     return out;
   }
 
   async runCounts(): Promise<{ runs: number; trapped: number }> {
-    const r = this.db.prepare("SELECT count(*) AS runs, count(trap) AS trapped FROM worker_runs").get() as { runs: number; trapped: number };
+    const r = this.db.prepare("SELECT count(*) AS runs, count(trap) AS trapped FROM worker_runs").get() as {
+      runs: number;
+      trapped: number;
+    };
     return r;
   }
 
   async trapCounts(): Promise<{ kind: string; n: number }[]> {
     const rows = this.db
-      .prepare("SELECT substr(trap, 1, instr(trap, ':') - 1) AS kind, count(*) AS n FROM worker_runs WHERE trap IS NOT NULL GROUP BY kind")
+      .prepare(
+        "SELECT substr(trap, 1, instr(trap, ':') - 1) AS kind, count(*) AS n FROM worker_runs WHERE trap IS NOT NULL GROUP BY kind",
+      )
       .all() as { kind: string; n: number }[];
     return rows.map((r) => ({ kind: r.kind || "unknown", n: r.n }));
   }
 
   async totals(): Promise<{ fuelUsed: number; proveMs: number; proofs: number; gasUsed: number }> {
     const runs = this.db.prepare("SELECT sum(fuel_used) AS f FROM worker_runs").get() as { f: number | null };
-    const claims = this.db.prepare("SELECT sum(prove_ms) AS t, count(prove_ms) AS n, sum(gas_used) AS g FROM worker_claims").get() as { t: number | null; n: number; g: number | null };
+    const claims = this.db
+      .prepare("SELECT sum(prove_ms) AS t, count(prove_ms) AS n, sum(gas_used) AS g FROM worker_claims")
+      .get() as { t: number | null; n: number; g: number | null };
     return { fuelUsed: runs.f ?? 0, proveMs: claims.t ?? 0, proofs: claims.n, gasUsed: claims.g ?? 0 };
   }
 

@@ -12,7 +12,15 @@ const store = openSqliteStore(path);
 const chain = (d: bigint, n: number): SignedReading[] => {
   let prev = genesisHash(d);
   return Array.from({ length: n }, (_, i) => {
-    const r = { deviceId: d, seq: BigInt(i + 1), ts: BigInt(i), values: padValues([1n]), prev, hash: d * 1000n + BigInt(i + 1), signature: null };
+    const r = {
+      deviceId: d,
+      seq: BigInt(i + 1),
+      ts: BigInt(i),
+      values: padValues([1n]),
+      prev,
+      hash: d * 1000n + BigInt(i + 1),
+      signature: null,
+    };
     prev = r.hash;
     return r;
   });

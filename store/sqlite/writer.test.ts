@@ -14,7 +14,15 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const chain = (d: bigint, n: number): SignedReading[] => {
   let prev = genesisHash(d);
   return Array.from({ length: n }, (_, i) => {
-    const r = { deviceId: d, seq: BigInt(i + 1), ts: BigInt(i), values: padValues([1n]), prev, hash: d * 1000n + BigInt(i + 1), signature: null };
+    const r = {
+      deviceId: d,
+      seq: BigInt(i + 1),
+      ts: BigInt(i),
+      values: padValues([1n]),
+      prev,
+      hash: d * 1000n + BigInt(i + 1),
+      signature: null,
+    };
     prev = r.hash;
     return r;
   });
@@ -60,7 +68,11 @@ describe("threadWriter", () => {
   for (const mode of ["close", "exit"] as const) {
     it(`a process that ${mode === "close" ? "closes the store while appends are in flight" : "exits while groups are in flight"} on the writer thread exits cleanly${mode === "close" ? ", every acknowledged reading stored" : ""}`, async () => {
       const path = join(dir, `exit-${mode}.sqlite`);
-      const r = spawnSync(process.execPath, ["--import", "./cli/register.mjs", "store/sqlite/writer-exit.fixture.ts", path, mode], { encoding: "utf8", timeout: 60_000 });
+      const r = spawnSync(
+        process.execPath,
+        ["--import", "./cli/register.mjs", "store/sqlite/writer-exit.fixture.ts", path, mode],
+        { encoding: "utf8", timeout: 60_000 },
+      );
       expect({ status: r.status, signal: r.signal, stderr: r.stderr }).toEqual({ status: 0, signal: null, stderr: "" });
       const again = openSqliteStore(path);
       if (mode === "close") expect(await again.countReadings()).toBe(Number(r.stdout.trim()));

@@ -5,7 +5,15 @@
  * MockVerifier proofs, since the attack is about the batch and not the proof.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startDevnet, registerMockDevice, randomImageId, mockClaim, scheduledEpoch, TEST_GENESIS_MS, type Devnet } from "../../contracts/fixture.ts";
+import {
+  startDevnet,
+  registerMockDevice,
+  randomImageId,
+  mockClaim,
+  scheduledEpoch,
+  TEST_GENESIS_MS,
+  type Devnet,
+} from "../../contracts/fixture.ts";
 import type { MachinefiClient } from "../../contracts/index.ts";
 
 describe("attack: front-running one item blocks a claim batch (batch)", () => {
@@ -23,7 +31,9 @@ describe("attack: front-running one item blocks a claim batch (batch)", () => {
 
   it("batch: an item claimed first by someone else is skipped with ClaimSkipped; the other items are paid", async () => {
     const devices = [await registerMockDevice(owner), await registerMockDevice(owner), await registerMockDevice(owner)];
-    const batch = devices.map((deviceId, i) => mockClaim({ imageId, deviceId, epoch: scheduledEpoch(1n), output: BigInt(i + 1) }));
+    const batch = devices.map((deviceId, i) =>
+      mockClaim({ imageId, deviceId, epoch: scheduledEpoch(1n), output: BigInt(i + 1) }),
+    );
     await attacker.claim(batch[1]!); // copied from the mempool and mined first
     const before = await owner.balanceOf();
     const r = await operator.claimBatch(batch);

@@ -21,8 +21,12 @@ describe("fuel is exact", () => {
       const module = engine.compile(loadBuiltApplet(a.name));
       const config = manifestConfig(a.manifest);
       const dir = join(a.dir, "fixtures");
-      const fixtures = readdirSync(dir).filter((f) => f.endsWith(".json")).map((f) => parseReadingsJson(readFileSync(join(dir, f), "utf8")));
-      const oneDevice = fixtures.flatMap((rs) => [...new Set(rs.map((r) => r.deviceId))].map((id) => rs.filter((r) => r.deviceId === id)));
+      const fixtures = readdirSync(dir)
+        .filter((f) => f.endsWith(".json"))
+        .map((f) => parseReadingsJson(readFileSync(join(dir, f), "utf8")));
+      const oneDevice = fixtures.flatMap((rs) =>
+        [...new Set(rs.map((r) => r.deviceId))].map((id) => rs.filter((r) => r.deviceId === id)),
+      );
       const inputs: AppletReading[][] = [...oneDevice, ...fixtures, []];
       let state: AppletState | undefined;
       for (const readings of inputs) {

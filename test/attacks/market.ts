@@ -26,13 +26,18 @@ describe("attack: DataMarket sells a transferred device and truncates periods (m
     [, owner, buyer, newOwner] = net.clients as [MachinefiClient, MachinefiClient, MachinefiClient, MachinefiClient];
     const market = net.manifest.contracts.DataMarket;
     [mOwner, mBuyer] = [createMarketClient(owner, market), createMarketClient(buyer, market)];
-    token = new Contract(admin.manifest.contracts.RewardToken, getArtifact("RewardToken").abi as never, admin.contracts.token.runner as never);
+    token = new Contract(
+      admin.manifest.contracts.RewardToken,
+      getArtifact("RewardToken").abi as never,
+      admin.contracts.token.runner as never,
+    );
     await (await token.getFunction("grantRole")(id("MINTER_ROLE"), admin.address)).wait();
     await (await token.getFunction("mint")(buyer.address, 1n << 66n)).wait();
   });
   afterAll(() => net?.stop());
 
-  const listWithToken = async (deviceIds: bigint[], price: bigint) => mOwner.list({ deviceIds, pricePerPeriod: price, periodSeconds: PERIOD, token: net.manifest.contracts.RewardToken });
+  const listWithToken = async (deviceIds: bigint[], price: bigint) =>
+    mOwner.list({ deviceIds, pricePerPeriod: price, periodSeconds: PERIOD, token: net.manifest.contracts.RewardToken });
 
   it("market: subscribing after a listed device was transferred reverts DataMarket__DeviceTransferred", async () => {
     const [d1, d2] = [await registerMockDevice(owner), await registerMockDevice(owner)];
@@ -50,11 +55,33 @@ describe("attack: DataMarket sells a transferred device and truncates periods (m
     await owner.transferDevice({ deviceId: d2, to: newOwner.address });
     const reader = ethersMarketReader({ rpcUrl: net.anvil.rpcUrl, address: net.manifest.contracts.DataMarket });
     try {
-      const deps = { reader, nonces: { consume: async () => true }, chainId: BigInt(net.manifest.chainId), market: net.manifest.contracts.DataMarket, now: Date.now, maxTtlSeconds: 600 };
+      const deps = {
+        reader,
+        nonces: { consume: async () => true },
+        chainId: BigInt(net.manifest.chainId),
+        market: net.manifest.contracts.DataMarket,
+        now: Date.now,
+        maxTtlSeconds: 600,
+      };
       const signer = new Wallet(net.anvil.accounts[2]!);
-      const ask = async (deviceId: bigint) => authorise(deps, { streamId, live: false, ...(await requestAccess({ url: "http://unused", signer, streamId, deviceId, chainId: deps.chainId, market: deps.market })) });
+      const ask = async (deviceId: bigint) =>
+        authorise(deps, {
+          streamId,
+          live: false,
+          ...(await requestAccess({
+            url: "http://unused",
+            signer,
+            streamId,
+            deviceId,
+            chainId: deps.chainId,
+            market: deps.market,
+          })),
+        });
       expect((await ask(d1)).stream.owner).toBe(owner.address); // the lister's own device is still served
-      const err = await ask(d2).then(() => undefined, (e: unknown) => e);
+      const err = await ask(d2).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err).toBeInstanceOf(GatewayError);
       expect((err as GatewayError).status).toBe(403);
       expect((err as GatewayError).type).toBe("device-transferred");
@@ -66,7 +93,10 @@ describe("attack: DataMarket sells a transferred device and truncates periods (m
   it("market: periods = 2^64 + 1 reverts SafeCastOverflowedUintDowncast instead of charging 2^64 + 1 periods for one", async () => {
     const streamId = await listWithToken([await registerMockDevice(owner)], 1n);
     const before = await token.getFunction("balanceOf")(buyer.address);
-    const err = await reverted(mBuyer.subscribe({ streamId, periods: (1n << 64n) + 1n }), "SafeCastOverflowedUintDowncast");
+    const err = await reverted(
+      mBuyer.subscribe({ streamId, periods: (1n << 64n) + 1n }),
+      "SafeCastOverflowedUintDowncast",
+    );
     expect(err.args).toEqual([64n, (1n << 64n) + 1n]);
     expect(await token.getFunction("balanceOf")(buyer.address)).toBe(before);
     expect(await mBuyer.isSubscribed(streamId, buyer.address)).toBe(false);

@@ -6,7 +6,13 @@
  * only the applet's schedule: epochs of epochLengthMs from genesisMs, ended by chain time.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildJsBackend, loadDeviceKey, type DeviceKey, type EddsaBackend, type EpochWindow } from "../../device-sdk/index.ts";
+import {
+  buildJsBackend,
+  loadDeviceKey,
+  type DeviceKey,
+  type EddsaBackend,
+  type EpochWindow,
+} from "../../device-sdk/index.ts";
 import { closeProver, isBuilt, proveClaim, toCalldata, verifyReceipt } from "../../circuits/index.ts";
 import { startDevnet, randomImageId, signedEpochChain, TEST_GENESIS_MS, type Devnet } from "../../contracts/fixture.ts";
 import { reverted } from "../../contracts/expect-revert.ts";
@@ -25,8 +31,18 @@ describe("attack: the claimer chooses the epoch window (schedule)", { timeout: 2
   /** A real proof that the device's readings sum to 23 over `window` (the readings are laid out around `around`). */
   async function proveWindow(window: EpochWindow, around: EpochWindow = window) {
     const readings = signedEpochChain({ backend, key, epoch: around, inside: [5n, 7n, 11n] });
-    const receipt = await proveClaim({ readings, devicePublicKey: key.publicKey, epoch: window, imageId, reducer: "sum", claim: 23n, sizes: [16] });
-    expect(await verifyReceipt(receipt, { applet: { imageId, reducer: "sum" } }), "the proof verifies off-chain").toBe(true);
+    const receipt = await proveClaim({
+      readings,
+      devicePublicKey: key.publicKey,
+      epoch: window,
+      imageId,
+      reducer: "sum",
+      claim: 23n,
+      sizes: [16],
+    });
+    expect(await verifyReceipt(receipt, { applet: { imageId, reducer: "sum" } }), "the proof verifies off-chain").toBe(
+      true,
+    );
     return toCalldata(receipt);
   }
 
@@ -39,7 +55,13 @@ describe("attack: the claimer chooses the epoch window (schedule)", { timeout: 2
     imageId = randomImageId();
     await admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: alice.address });
     // one-minute epochs from G: G + i·L are the only windows this applet pays
-    await admin.registerApplet({ imageId, verifier: { reducer: "sum" }, rewardPerUnit: 2n, epochLengthMs: L, genesisMs: G });
+    await admin.registerApplet({
+      imageId,
+      verifier: { reducer: "sum" },
+      rewardPerUnit: 2n,
+      epochLengthMs: L,
+      genesisMs: G,
+    });
   }, 120_000);
   afterAll(async () => {
     await closeProver();

@@ -35,7 +35,15 @@ describe("attack: negative values wrap modulo r", { timeout: 120_000 }, () => {
   const handBuilt = async (values: bigint[], output: bigint, param?: bigint) => {
     const chain = await makeChain(key, epochPoints(values));
     const segment = { before: chain[0], slots: chain.slice(1), insideCount: values.length };
-    return readingsInput({ segment, k: 16, publicKey: key.publicKey, imageIdField: imageIdToField(IMAGE_ID), epoch: EPOCH_PACKED, output, param });
+    return readingsInput({
+      segment,
+      k: 16,
+      publicKey: key.publicKey,
+      imageIdField: imageIdToField(IMAGE_ID),
+      epoch: EPOCH_PACKED,
+      output,
+      param,
+    });
   };
 
   it("a chain with a negative inside value has no witness for the wrapped sum r - |sum|", async () => {
@@ -52,6 +60,8 @@ describe("attack: negative values wrap modulo r", { timeout: 120_000 }, () => {
 
   it("the prover refuses a negative inside value with ValueRangeError before proving", async () => {
     const readings = await makeChain(key, epochPoints([3n, -8n]));
-    await expect(proveClaim({ readings, devicePublicKey: key.publicKey, epoch: EPOCH, imageId: IMAGE_ID, reducer: "sum" })).rejects.toBeInstanceOf(ValueRangeError);
+    await expect(
+      proveClaim({ readings, devicePublicKey: key.publicKey, epoch: EPOCH, imageId: IMAGE_ID, reducer: "sum" }),
+    ).rejects.toBeInstanceOf(ValueRangeError);
   });
 });
