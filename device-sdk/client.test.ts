@@ -60,6 +60,20 @@ describe("device client", () => {
     expect(storage.current()).toMatchObject({ seq: "4", queue: [] });
   });
 
+  it("reads the acks of a gateway from before the IngestAck rename, which names them `receipts`", async () => {
+    const oldGateway: typeof fetch = async (input, init) => {
+      const res = await viaApp(input, init);
+      if (!String(input).endsWith("/readings/batch")) return res;
+      const { acks } = (await res.json()) as { acks: unknown[] };
+      return new Response(JSON.stringify({ receipts: acks }), { status: res.status, headers: res.headers });
+    };
+    const other = loadDeviceKey(backend, new Uint8Array(32).fill(43));
+    const c = client({ key: other, fetch: oldGateway, signMode: "last" });
+    await c.register(REG);
+    const r = await c.sendBatch([{ values: [1] }, { values: [2] }]);
+    expect(r.status === "accepted" && r.acks.map((x) => x.seq)).toEqual(["1", "2"]);
+  });
+
   it("retries with exponential backoff and full jitter, then queues when the gateway stays away", async () => {
     const delays: number[] = [];
     let failures = 2;

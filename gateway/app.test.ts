@@ -195,6 +195,8 @@ describe("batches", () => {
     const r = await post(gw, pathOf(A.deviceId, true), batch(batchA.wire));
     expect(r.status).toBe(201);
     expect(r.body.acks.map((x: { seq: string }) => x.seq)).toEqual(["4", "5", "6", "7"]);
+    // Wire compatibility: device SDKs from before the IngestAck rename read the acks as `receipts`.
+    expect(r.body.receipts).toEqual(r.body.acks);
     const again = await post(gw, pathOf(A.deviceId, true), batch(batchA.wire));
     expect(again.status).toBe(200);
     expect(again.body).toEqual(r.body);
@@ -253,7 +255,10 @@ describe("rate limits and operator endpoints", () => {
     expect((await gw.app.request(`/v1/devices/77`)).status).toBe(404);
     expect((await gw.app.request("/healthz")).status).toBe(200);
     expect((await gw.app.request("/readyz")).status).toBe(200);
-    const doc = (await (await gw.app.request("/openapi.json")).json()) as { paths: Record<string, unknown> };
+    const doc = (await (await gw.app.request("/openapi.json")).json()) as {
+      paths: Record<string, unknown>;
+      components: { schemas: Record<string, unknown> };
+    };
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
         "/v1/devices",
@@ -261,6 +266,9 @@ describe("rate limits and operator endpoints", () => {
         "/v1/devices/{deviceId}/readings/batch",
       ]),
     );
+    // A gateway's acknowledgement is an ack; "Receipt" is the proof's word.
+    expect(Object.keys(doc.components.schemas)).toEqual(expect.arrayContaining(["IngestAck", "BatchIngestAck"]));
+    expect(Object.keys(doc.components.schemas).filter((k) => /receipt/i.test(k))).toEqual([]);
     expect(await (await gw.app.request("/reference")).text()).toMatch(/openapi\.json/);
     const nf = await gw.app.request("/nope");
     expect(nf.status).toBe(404);

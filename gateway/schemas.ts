@@ -3,6 +3,7 @@
  * Shapes only; ranges (field, i64, ts skew) are checked by ingest and answered with 422.
  */
 import { z } from "@hono/zod-openapi";
+import type { IngestAck } from "../device-sdk/index.ts";
 
 const digits = z.string().regex(/^(0|[1-9][0-9]{0,99})$/, "a non-negative decimal integer string");
 const intString = z.string().regex(/^-?(0|[1-9][0-9]{0,99})$/, "a decimal integer string");
@@ -49,7 +50,21 @@ export const IngestAckSchema = z
   .object({ deviceId: digits, seq: digits, hash: digits, receivedAt: z.number().int() })
   .openapi("IngestAck", { description: "the same ack is returned again for an exact resend" });
 
-export const BatchAckSchema = z.object({ acks: z.array(IngestAckSchema) }).openapi("BatchIngestAck");
+export const BatchAckSchema = z
+  .object({
+    acks: z.array(IngestAckSchema),
+    receipts: z.array(IngestAckSchema).openapi({
+      deprecated: true,
+      description: "the same acks under the field's name before the rename, read by device SDKs from before it",
+    }),
+  })
+  .openapi("BatchIngestAck");
+
+/**
+ * The batch answer, over HTTP and MQTT alike. `receipts` repeats `acks` because a device SDK from before the rename
+ * reads its acks there and would fail on every accepted batch without it; drop it once no such device is left.
+ */
+export const batchAckBody = (acks: IngestAck[]) => ({ acks, receipts: acks });
 
 export const RegistrationSchema = z
   .object({

@@ -74,6 +74,7 @@ describe("handleReadingsMessage: the HTTP batch rules over MQTT", () => {
     expect(r.contentType).toBe("application/json");
     const acks = r.body.acks as { seq: string; hash: string }[];
     expect(acks.map((x) => x.seq)).toEqual(["1", "2"]);
+    expect(r.body.receipts).toEqual(acks); // as over HTTP: what device SDKs from before the rename read
     expect(acks[1]!.hash).toBe(
       chainA.wire[1]!.signature && (await gw.store.getReading(A.deviceId, 2n))!.hash.toString(),
     );

@@ -10,11 +10,11 @@ import { badRequest, tooLarge, type GatewayError } from "../errors.ts";
 import { fastReading } from "../fast-json.ts";
 import { ingest } from "../ingest.ts";
 import { schemaError, toGatewayError } from "../routes/problem.ts";
-import { ReadingSchema, type WireReadingIn } from "../schemas.ts";
+import { batchAckBody, ReadingSchema, type WireReadingIn } from "../schemas.ts";
 
 export type MqttIngestContext = Pick<GatewayContext, "ingest" | "maxBodyBytes">;
 
-/** What goes back on the response topic: an ack ({acks}, as the batch route) or a problem. */
+/** What goes back on the response topic: an ack ({acks, receipts}, as the batch route) or a problem. */
 export interface MqttReply {
   status: number;
   contentType: "application/json" | "application/problem+json";
@@ -60,7 +60,7 @@ export async function handleReadingsMessage(
       throw badRequest("Malformed JSON in request body");
     }
     const { status, acks } = await ingest(ctx.ingest, BigInt(t.deviceId), readingsOf(body));
-    return { status, contentType: "application/json", body: { acks }, headers: {}, ingested: acks.length };
+    return { status, contentType: "application/json", body: batchAckBody(acks), headers: {}, ingested: acks.length };
   } catch (e) {
     const err = toGatewayError(e);
     return {

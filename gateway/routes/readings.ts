@@ -11,6 +11,7 @@ import { ingest } from "../ingest.ts";
 import { INGESTED } from "../metrics.ts";
 import {
   BatchAckSchema,
+  batchAckBody,
   BatchSchema,
   DeviceIdParam,
   problemResponses,
@@ -153,7 +154,7 @@ export function readingRoutes(ctx: GatewayContext) {
       c.req.valid("json").readings,
     );
     c.set(INGESTED, acks.length);
-    return c.json({ acks }, status);
+    return c.json(batchAckBody(acks), status);
   });
 
   app.openapi(list, async (c) => {
