@@ -11,7 +11,10 @@ const builtins = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 function importsOf(file: string): string[] {
   const src = readFileSync(file, "utf8");
-  return [...src.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']/g)].map((m) => m[1]!);
+  // Static imports and re-exports, and import("…") with a literal: a dynamic import of a built-in breaks a bundle too.
+  const stat = [...src.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']/g)];
+  const dynamic = [...src.matchAll(/\bimport\(\s*["']([^"']+)["']\s*\)/g)];
+  return [...stat, ...dynamic].map((m) => m[1]!);
 }
 
 describe("device-sdk core portability", () => {

@@ -39,6 +39,3 @@ export async function loadWasmPoseidon(backend?: EddsaBackend): Promise<Poseidon
   const b = backend ?? (await loadWasmBackend());
   return { hash1: (a) => b.poseidon([a]), hash8: (inputs) => b.poseidon(inputs) };
 }
-
-/** Name the device-sdk backend switch looks for. */
-export const buildWasmBackend = loadWasmBackend;

@@ -1,7 +1,7 @@
 /**
  * Loads build/crypto/crypto.wasm (made by scripts/build-crypto.ts) and moves 32-byte little-endian integers in and
- * out of its fixed buffers. Works wherever WebAssembly does: bytes come from the file system on Node/Deno/Bun and
- * from fetch() elsewhere, or are passed in by the caller.
+ * out of its fixed buffers. Works wherever WebAssembly does: bytes come from fetch() (browsers; Deno and Bun also
+ * fetch file: URLs), from the file system on Node, or are passed in by the caller.
  */
 import { CryptoWasmLoadError } from "./errors.ts";
 
@@ -24,12 +24,26 @@ export interface CryptoExports {
 /** Where the build puts the module, relative to this file. */
 export const WASM_URL = new URL("../../build/crypto/crypto.wasm", import.meta.url);
 
+type NodeProcess = { versions?: { node?: string }; getBuiltinModule?: (id: string) => unknown };
+type FsPromises = { readFile(url: URL): Promise<Uint8Array> };
+
+/**
+ * Node's fetch() refuses file: URLs, so there the file system reads them. It is reached through
+ * process.getBuiltinModule (Node ≥ 20.16) rather than an import, so nothing in the SDK core names a Node built-in
+ * and a browser bundle has nothing to resolve (device-sdk/portability.test.ts). Elsewhere (browsers, Deno, Bun
+ * without it): undefined, and fetch() reads the URL.
+ */
+function nodeReadFile(): ((url: URL) => Promise<Uint8Array>) | undefined {
+  const proc = (globalThis as { process?: NodeProcess }).process;
+  if (!proc?.versions?.node || typeof proc.getBuiltinModule !== "function") return undefined;
+  const fs = proc.getBuiltinModule("node:fs/promises") as FsPromises;
+  return (url) => fs.readFile(url);
+}
+
 export async function readWasmBytes(url: URL = WASM_URL): Promise<Uint8Array> {
   try {
-    if (url.protocol === "file:") {
-      const fs = await import("node:fs/promises");
-      return new Uint8Array(await fs.readFile(url));
-    }
+    const readFile = url.protocol === "file:" ? nodeReadFile() : undefined;
+    if (readFile) return new Uint8Array(await readFile(url));
     const res = await fetch(url);
     if (!res.ok) throw new Error(`HTTP ${res.status}`);
     return new Uint8Array(await res.arrayBuffer());
