@@ -2,6 +2,7 @@ import { describe, it, expect, afterAll } from "vitest";
 // @ts-expect-error snarkjs ships no types
 import * as snarkjs from "snarkjs";
 import { AbiCoder } from "ethers";
+import { parseImageId } from "../core/index.ts";
 import { registrationMessage } from "../device-sdk/index.ts";
 import {
   proveClaim,
@@ -54,7 +55,7 @@ describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
       { output: 24n },
       { deviceId: key.deviceId + 1n },
       { epoch: EPOCH_PACKED + 1n },
-      { imageId: "0x" + "cd".repeat(32) },
+      { imageId: parseImageId("cd".repeat(32)) },
     ]) {
       const c = { ...back.claim, ...claim };
       expect(

@@ -38,6 +38,10 @@ export interface ProveClaimOptions {
   params?: { threshold?: bigint };
   /** The applet's claimed output: proving is refused when the circuit computes another. */
   claim?: bigint;
+  /**
+   * The journal digest of the applet run that made the claim, carried in the receipt so it traces back to that run.
+   * The worker always passes it (ProveArgs requires it); `mfi prove` proves readings without a run and has none.
+   */
   journalDigest?: string;
   /** Circuit sizes to choose from (smallest that fits wins); default 16, 64, 256. */
   sizes?: readonly number[];

@@ -3,7 +3,7 @@
  * the applet run that made the claim, and which part of the device's chain the proof covers.
  * JSON with bigints as decimal strings; toCalldata() gives what PayoutVault.claim takes.
  */
-import { isImageId, parseImageId } from "../core/index.ts";
+import { parseImageId, type ImageId } from "../core/index.ts";
 import { AbiCoder } from "ethers";
 import { imageIdToField } from "../device-sdk/index.ts";
 import { specOf, REDUCERS, type CircuitName, type Reducer } from "./catalog.ts";
@@ -25,8 +25,8 @@ export interface Seal {
 }
 
 export interface Claim {
-  /** sha256 of the applet's Wasm, 0x + 64 hex (the public signal is this reduced mod r). */
-  imageId: string;
+  /** sha256 of the applet's Wasm (the public signal is this reduced mod r). */
+  imageId: ImageId;
   deviceId: bigint;
   /** packEpoch({startMs, lengthMs}). */
   epoch: bigint;
@@ -102,8 +102,15 @@ export function receiptFromJSON(json: string | unknown): Receipt {
     return [big(p[0], w), big(p[1], w)];
   };
   const c = o.claim;
-  if (typeof c.imageId !== "string" || !isImageId(c.imageId.toLowerCase()))
+  // A receipt always wrote its imageId with 0x; one without it is malformed, not a spelling to accept.
+  if (typeof c.imageId !== "string" || !/^0x/i.test(c.imageId))
     throw new ReceiptFormatError("claim.imageId must be 0x + 64 hex digits");
+  let imageId: ImageId;
+  try {
+    imageId = parseImageId(c.imageId);
+  } catch (e) {
+    throw new ReceiptFormatError("claim.imageId must be 0x + 64 hex digits", { cause: e });
+  }
   if (!REDUCERS.includes(c.reducer))
     throw new ReceiptFormatError(`claim.reducer must be one of ${REDUCERS.join(", ")}`);
   const bArr = Array.isArray(s.b) && s.b.length === 2 ? s.b : [];
@@ -118,7 +125,7 @@ export function receiptFromJSON(json: string | unknown): Receipt {
       c: pair(s.c, "seal.c"),
     },
     claim: {
-      imageId: parseImageId(c.imageId),
+      imageId,
       deviceId: big(c.deviceId, "claim.deviceId"),
       epoch: big(c.epoch, "claim.epoch"),
       output: big(c.output, "claim.output"),

@@ -87,7 +87,7 @@ export async function verifyReceipt(receipt: Receipt, opts: VerifyReceiptOptions
     );
   if (receipt.claim.reducer !== applet.reducer)
     throw mismatch(`it claims reducer ${receipt.claim.reducer}, the applet's is ${applet.reducer}`);
-  if (receipt.claim.imageId.toLowerCase() !== applet.imageId)
+  if (receipt.claim.imageId !== applet.imageId)
     throw mismatch(`it claims imageId ${receipt.claim.imageId}, the applet's is ${applet.imageId}`);
   if (receipt.claim.param !== applet.param)
     throw mismatch(

@@ -21,7 +21,7 @@ import { withAppletRegistry } from "./applet-registry.ts";
 
 function expectedOf(manifest: AppletManifest, wasm: Uint8Array): ExpectedApplet {
   const param = REDUCER_PARAM[manifest.reducer] ? BigInt(manifest.param!) : undefined;
-  return { imageId: "0x" + imageIdOf(wasm), reducer: manifest.reducer, ...(param !== undefined ? { param } : {}) };
+  return { imageId: imageIdOf(wasm), reducer: manifest.reducer, ...(param !== undefined ? { param } : {}) };
 }
 
 /** `--applet <applet.wasm | applet dir>`: a folder's Wasm is <dir>/<name>.wasm or build/applets/<name>.wasm. */

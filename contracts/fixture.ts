@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
+import { parseImageId, type ImageId } from "../core/index.ts";
 import { startAnvil, type Anvil } from "./anvil.ts";
 import { createMachinefiClient, type MachinefiClient } from "./client.ts";
 import { deployAll, type DeploymentManifest } from "./deploy.ts";
@@ -55,8 +56,8 @@ export async function startDevnet(
   }
 }
 
-export function randomImageId(): string {
-  return "0x" + randomBytes(32).toString("hex");
+export function randomImageId(): ImageId {
+  return parseImageId(randomBytes(32));
 }
 
 export function randomDeviceId(): bigint {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { imageIdToBigInt, InvalidImageIdError, isImageId, parseImageId } from "./image-id.ts";
+import { imageIdHex, imageIdToBigInt, InvalidImageIdError, isImageId, parseImageId } from "./image-id.ts";
 
 const HEX = "ab".repeat(31) + "0f";
 
@@ -11,11 +11,15 @@ describe("parseImageId", () => {
     expect(isImageId(`0x${HEX}`)).toBe(true);
     expect(isImageId(HEX)).toBe(false);
     expect(imageIdToBigInt(parseImageId(HEX))).toBe(BigInt(`0x${HEX}`));
+    expect(parseImageId(BigInt(`0x${HEX}`))).toBe(`0x${HEX}`);
+    expect(parseImageId(255n)).toBe(`0x${"0".repeat(62)}ff`);
+    expect(imageIdHex(parseImageId(HEX))).toBe(HEX);
   });
 
   it("refuses anything that is not 32 bytes of hex, with a typed error", () => {
     for (const bad of ["", "0x", HEX.slice(2), HEX + "00", "zz".repeat(32), ` ${HEX}`])
       expect(() => parseImageId(bad)).toThrow(InvalidImageIdError);
     expect(() => parseImageId(new Uint8Array(31))).toThrow(/31 bytes/);
+    for (const bad of [-1n, 1n << 256n]) expect(() => parseImageId(bad)).toThrow(InvalidImageIdError);
   });
 });

@@ -1,6 +1,7 @@
 /**
  * An applet's identity: sha256 of its Wasm bytes, written `0x` + 64 lowercase hex digits. One parser for every layer,
- * so an imageId given with or without `0x`, in any case, or as 32 bytes means the same applet everywhere.
+ * so an imageId given with or without `0x`, in any case, as 32 bytes or as the uint256 a contract returns means the
+ * same applet everywhere.
  */
 import { BaseError } from "./errors.ts";
 
@@ -17,16 +18,21 @@ export class InvalidImageIdError extends BaseError {
 }
 
 const HEX64 = /^[0-9a-f]{64}$/;
+const MAX = (1n << 256n) - 1n;
 
-/** The canonical ImageId of a hex string (with or without 0x, any case) or 32 bytes; InvalidImageIdError otherwise. */
-export function parseImageId(input: string | Uint8Array): ImageId {
-  const hex =
-    typeof input === "string"
-      ? input.replace(/^0x/i, "").toLowerCase()
-      : input.length === 32
-        ? Array.from(input, (b) => b.toString(16).padStart(2, "0")).join("")
-        : "";
-  if (!HEX64.test(hex)) throw new InvalidImageIdError(typeof input === "string" ? input : `${input.length} bytes`);
+/**
+ * The canonical ImageId of a hex string (with or without 0x, any case), 32 bytes, or a uint256 (bytes32 read as a
+ * number); InvalidImageIdError otherwise.
+ */
+export function parseImageId(input: string | bigint | Uint8Array): ImageId {
+  let hex = "";
+  if (typeof input === "string") hex = input.replace(/^0x/i, "").toLowerCase();
+  else if (typeof input === "bigint") hex = input >= 0n && input <= MAX ? input.toString(16).padStart(64, "0") : "";
+  else if (input.length === 32) hex = Array.from(input, (b) => b.toString(16).padStart(2, "0")).join("");
+  if (!HEX64.test(hex))
+    throw new InvalidImageIdError(
+      typeof input === "string" ? input : typeof input === "bigint" ? `${input}` : `${input.length} bytes`,
+    );
   return `0x${hex}`;
 }
 
@@ -37,4 +43,12 @@ export function isImageId(x: unknown): x is ImageId {
 
 export function imageIdToBigInt(id: ImageId): bigint {
   return BigInt(id);
+}
+
+/**
+ * The 64 hex digits without `0x`: the form the runtime (Module.imageId, a run's result), the worker's stored runs and
+ * the CLI's build output name an applet by, kept so stored databases and printed output stay as they were.
+ */
+export function imageIdHex(id: ImageId): string {
+  return id.slice(2);
 }

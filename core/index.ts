@@ -4,5 +4,5 @@
  */
 export { BaseError, type BaseErrorOptions } from "./errors.ts";
 export { foldReducer, type ReducerName } from "./reducers.ts";
-export { parseImageId, isImageId, imageIdToBigInt, InvalidImageIdError, type ImageId } from "./image-id.ts";
+export { parseImageId, isImageId, imageIdToBigInt, imageIdHex, InvalidImageIdError, type ImageId } from "./image-id.ts";
 export { geomean, median, percentile, timeMs, opsPerSecond, type Bench, type BenchResult } from "./bench.ts";

@@ -1,4 +1,5 @@
 import * as crypto from "node:crypto";
+import { parseImageId, type ImageId } from "../core/index.ts";
 
 // One-shot hashing (Node ≥ 20.12) skips the Hash object, half the cost of a small digest; older Nodes stream.
 const oneShot = (crypto as { hash?: (alg: string, data: Uint8Array, enc: "hex") => string }).hash;
@@ -17,9 +18,9 @@ export function taggedDigest(tag: string, ...parts: Uint8Array[]): string {
   return h.digest("hex");
 }
 
-/** imageId: plain sha256 of the original (unmetered) Wasm bytes, hex without 0x (the contracts' bytes32). */
-export function imageIdOf(wasm: Uint8Array): string {
-  return crypto.createHash("sha256").update(wasm).digest("hex");
+/** imageId: plain sha256 of the original (unmetered) Wasm bytes (the contracts' bytes32). */
+export function imageIdOf(wasm: Uint8Array): ImageId {
+  return parseImageId(crypto.createHash("sha256").update(wasm).digest("hex"));
 }
 
 export function toHex(b: Uint8Array): string {

@@ -2,6 +2,7 @@
  * Engine (shared configuration) and Module (validated + metered code with its imageId), in wasmtime's words.
  * A Module is immutable and cacheable: compile once, then each run gets an instance (new, or an idle one reset).
  */
+import { imageIdHex } from "../core/index.ts";
 import { imageIdOf } from "./digest.ts";
 import { RuntimeInputError } from "./errors.ts";
 import { checkFuelBudget } from "./fuel.ts";
@@ -42,7 +43,7 @@ export class Engine {
 
   /** Validate, meter and compile Wasm bytes (cached by imageId). Throws ValidationError for a refused module. */
   compile(wasm: Uint8Array): Module {
-    const id = imageIdOf(wasm);
+    const id = imageIdHex(imageIdOf(wasm));
     let m = this.cache.get(id);
     if (!m) {
       const bytes = new Uint8Array(wasm) as Uint8Array<ArrayBuffer>;

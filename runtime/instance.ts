@@ -15,6 +15,7 @@ import type { Store } from "./store.ts";
 import { HostTrap, Trap, type TrapInfo } from "./trap.ts";
 
 export interface RunResult {
+  /** The module's imageId, hex without 0x (`imageIdHex`; `parseImageId` gives the ImageId). */
   imageId: string;
   inputDigest: string;
   /** Journal bytes (abi.ts JOURNAL); a trapped run keeps only its logs. */

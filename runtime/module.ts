@@ -6,7 +6,7 @@
 import type { ModuleInfo } from "./validate.ts";
 
 export interface ModuleParts {
-  /** sha256 of the original (unmetered) Wasm bytes, hex without 0x. */
+  /** sha256 of the original (unmetered) Wasm bytes, hex without 0x: `imageIdHex(imageIdOf(wasm))`. */
   imageId: string;
   /** The original bytes, exactly as uploaded. */
   wasm: Uint8Array;

@@ -4,8 +4,9 @@
  * K readings, and a main that joins it with ReadingsChain(K) and pins the imageId. Deterministic: the same Wasm and
  * K give byte-identical text (docs/circuits.md, "Compiled applets").
  */
-import { createHash } from "node:crypto";
+import { imageIdHex } from "../../core/index.ts";
 import { imageIdToField } from "../../device-sdk/index.ts";
+import { imageIdOf } from "../../runtime/index.ts";
 import { Builder } from "./builder.ts";
 import { NotProvableError } from "./errors.ts";
 import { Executor } from "./exec.ts";
@@ -24,6 +25,7 @@ export interface CompileAppletOptions {
 }
 
 export interface CompiledApplet {
+  /** The applet's imageId as the runtime names it: hex without 0x (`imageIdHex`). */
   imageId: string;
   k: number;
   templateName: string;
@@ -46,7 +48,7 @@ export function compileApplet(opts: CompileAppletOptions): CompiledApplet {
       offset: 0,
       hint: "use K in 1..4096",
     });
-  const imageId = createHash("sha256").update(wasm).digest("hex");
+  const imageId = imageIdHex(imageIdOf(wasm));
   const m = parseModule(wasm);
   const b = new Builder(K);
   const ids = (name: string) => b.input(name);

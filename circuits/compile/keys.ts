@@ -18,6 +18,7 @@ export const APPLET_CIRCUITS_DIR = join(ROOT, "build", "applet-circuits");
 export interface AppletCircuit {
   /** applet_<imageId prefix>_k<K>: the circuit's name in logs, the beacon label and the Solidity contract name. */
   name: string;
+  /** Hex without 0x, as CompiledApplet's. */
   imageId: string;
   k: number;
   hasParam: boolean;

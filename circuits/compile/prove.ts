@@ -4,10 +4,10 @@
  * signed chain, so a prover who passes another output, leaves a reading out or uses another applet finds no
  * witness. Verification rebuilds the public signals from the applet the caller expects, never from the proof.
  */
-import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { imageIdHex } from "../../core/index.ts";
 import { deviceIdOf, imageIdToField, packEpoch, type EpochWindow, type PublicKey } from "../../device-sdk/index.ts";
-import { paramConfig } from "../../runtime/index.ts";
+import { imageIdOf, paramConfig } from "../../runtime/index.ts";
 import { runApplet } from "../../toolchain/index.ts";
 import { ClaimMismatchError, InvalidProveOptionsError, TooManyReadingsError } from "../errors.ts";
 import { getDefaultPool } from "../prover.ts";
@@ -75,10 +75,10 @@ export function appletInput(o: {
 
 export async function proveAppletClaim(opts: ProveAppletOptions): Promise<AppletProof> {
   const { circuit } = opts;
-  const imageId = createHash("sha256").update(opts.wasm).digest("hex");
-  if (imageId !== circuit.imageId)
+  const imageId = imageIdOf(opts.wasm);
+  if (imageIdHex(imageId) !== circuit.imageId)
     throw new InvalidProveOptionsError(
-      `the Wasm (imageId ${imageId}) is not the circuit's applet (${circuit.imageId})`,
+      `the Wasm (imageId ${imageIdHex(imageId)}) is not the circuit's applet (${circuit.imageId})`,
       { details: "set up the circuit for this Wasm (setupAppletCircuit)" },
     );
   if ((opts.param !== undefined) !== circuit.hasParam)
@@ -120,7 +120,7 @@ export async function proveAppletClaim(opts: ProveAppletOptions): Promise<Applet
   return {
     circuit: circuit.name,
     k: circuit.k,
-    claim: { imageId: "0x" + imageId, deviceId, epoch, output, ...(param !== undefined ? { param } : {}) },
+    claim: { imageId, deviceId, epoch, output, ...(param !== undefined ? { param } : {}) },
     proof: {
       a: [BigInt(p.pi_a[0]!), BigInt(p.pi_a[1]!)],
       b: [

@@ -5,6 +5,7 @@ import { SingleBar, Presets } from "cli-progress";
 import type { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
 import { createMachinefiClient, readManifest, type MachinefiClient } from "../../contracts/index.ts";
+import { imageIdHex } from "../../core/index.ts";
 import { imageIdOf } from "../../runtime/index.ts";
 import { compileApplet, loadAppletManifest } from "../../toolchain/index.ts";
 import { loadConfig } from "../config.ts";
@@ -80,7 +81,7 @@ export function register(program: Command): void {
           const m = loadAppletManifest(dir);
           bar?.start(3, 0, { step: "compiling" });
           const { wasm } = await compileApplet({ entry: join(dir, "assembly", "index.ts") });
-          const imageId = imageIdOf(wasm).replace(/^0x/, "");
+          const imageId = imageIdHex(imageIdOf(wasm));
           mkdirSync(join(dir, "build"), { recursive: true });
           writeFileSync(join(dir, "build", `${m.name}.wasm`), wasm);
           bar?.update(1, { step: "connecting" });

@@ -6,6 +6,7 @@ import { mkdirSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { WorkerEvent } from "../../worker/index.ts";
+import { imageIdHex } from "../../core/index.ts";
 import { imageIdOf } from "../../runtime/index.ts";
 import { compileApplet, loadAppletManifest } from "../../toolchain/index.ts";
 import { loadConfig } from "../config.ts";
@@ -24,7 +25,7 @@ export async function buildAndRegister(
 ): Promise<string> {
   const manifest = loadAppletManifest(dir);
   const { wasm } = await compileApplet({ entry: join(dir, "assembly", "index.ts") });
-  const imageId = imageIdOf(wasm).replace(/^0x/, "");
+  const imageId = imageIdHex(imageIdOf(wasm));
   const wasmPath = join(dir, "build", `${manifest.name}-${imageId.slice(0, 12)}.wasm`);
   mkdirSync(join(dir, "build"), { recursive: true });
   writeFileSync(wasmPath, wasm);

@@ -52,6 +52,17 @@ describe("mfi verify --applet", () => {
     }
   }, 60_000);
 
+  it("prints the journal digest of the applet run a worker's receipt comes from, and none for mfi prove's", async () => {
+    expect((await mfi("verify", receipt, "--applet", ENERGY_SUM)).stdout).not.toContain("journal digest");
+    // The digest names the run (mfi replay re-executes it); it is no public signal, so the proof stays valid.
+    const fromRun = join(dir, "from-run.json");
+    const digest = "5e".repeat(32);
+    writeFileSync(fromRun, JSON.stringify({ ...JSON.parse(readFileSync(receipt, "utf8")), journalDigest: digest }));
+    const r = await mfi("verify", fromRun, "--applet", ENERGY_SUM);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`from the applet run with journal digest ${digest}`);
+  }, 60_000);
+
   it("refuses the receipt for another applet (exit 1), naming why", async () => {
     const r = await mfi("verify", receipt, "--applet", THRESHOLD_ALERT);
     expect(r.code).toBe(1);

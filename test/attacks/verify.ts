@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 // @ts-expect-error snarkjs ships no types
 import * as snarkjs from "snarkjs";
+import { parseImageId } from "../../core/index.ts";
 import { registrationMessage, type DeviceKey } from "../../device-sdk/index.ts";
 import {
   proveClaim,
@@ -59,7 +60,7 @@ describe(
       expect(await verifyRegistration(reg)).toBe(true);
       // [deviceId, owner, chainId, registry] read as [imageIdField, deviceId, epoch, output]: an applet whose imageId
       // field is the device's id would pay `registry` (a 160-bit number) units to device `owner`.
-      const imageId = "0x" + key.deviceId.toString(16).padStart(64, "0");
+      const imageId = parseImageId(key.deviceId);
       const claim = {
         imageId,
         deviceId: BigInt(owner),
@@ -148,7 +149,7 @@ describe(
         const applet = appletFromPath(ENERGY_SUM);
         // A claim of 10^18 units no device ever signed, forged from the public seed: valid under the dev keys only.
         const claim = {
-          imageId: applet.imageId,
+          imageId: parseImageId(applet.imageId),
           deviceId: key.deviceId,
           epoch: EPOCH_PACKED,
           output: 10n ** 18n,
