@@ -1,8 +1,8 @@
 /**
- * The metering pass's exact output on hand-written modules that take its paths (loops, small and large
- * if-arms, calls, call_indirect, host calls, memory.grow, block results, br_table, `__mfi` names), pinned by
- * sha256. Fuel is a consensus rule: a refactor of meter.ts must leave these bytes alone. A change here that is meant
- * (a new cost, a binaryen upgrade) is re-recorded here once fuel.test.ts and test/attacks/fuel.ts pass. Recorded from the
+ * The metering pass's exact output on hand-written modules that take its paths (loops, small and large if-arms,
+ * calls, call_indirect, host calls, memory.grow, block results, br_table, `__mfi` names), pinned by sha256. Fuel is a
+ * consensus rule: a refactor of the pass (meter*.ts) must leave these bytes alone. A change that is meant (a new cost,
+ * a binaryen upgrade) is re-recorded here once fuel.test.ts and test/attacks/fuel.ts pass. Recorded from the
  * single-function meterModule before it was split into passes.
  */
 import { createHash } from "node:crypto";
@@ -50,7 +50,8 @@ const modules: Record<string, { wasm: Uint8Array; sha256: string }> = {
       (memory.fill (i32.const 16) (i32.const 0) (i32.const 32))
       (memory.copy (i32.const 64) (i32.const 0) (i32.const 8))
       (call $claim (i32.const 0) (i64.extend8_s (i64.load (i32.const 64))))
-      (drop (select (local.get $p) (i32.const 1) (call $state_get (i32.const 0) (i32.const 32) (i32.const 0) (i32.const 0) (i32.const 32))))`,
+      (drop (select (local.get $p) (i32.const 1)
+        (call $state_get (i32.const 0) (i32.const 32) (i32.const 0) (i32.const 0) (i32.const 32))))`,
       extra: LIB,
       memory: "1 4",
     }),
@@ -60,7 +61,8 @@ const modules: Record<string, { wasm: Uint8Array; sha256: string }> = {
     wasm: wat(
       `(module ${MFI_IMPORTS} (memory (export "memory") 1 2)
       (global $__mfi_fuel (mut i64) (i64.const 7))
-      (func $__mfi_reset (param $n i64) (i64.store (i32.const 64) (local.get $n)) (call $emit (i32.const 64) (i32.const 8)))
+      (func $__mfi_reset (param $n i64)
+        (i64.store (i32.const 64) (local.get $n)) (call $emit (i32.const 64) (i32.const 8)))
       (func (export "mfi_main") (call $__mfi_reset (global.get $__mfi_fuel))))`,
       { names: true },
     ),

@@ -5,7 +5,7 @@
 import binaryen from "binaryen";
 import { MEMORY_EXPORT } from "./abi.ts";
 import { FUEL_GLOBAL, MEMORY_IMPORT, RESET_EXPORT, TRAP_CODE, TRAP_GLOBAL } from "./fuel.ts";
-import { GROW_HELPER } from "./meter-functions.ts";
+import { GROW_HELPER } from "./meter-walk.ts";
 
 export function addHostInterface(m: binaryen.Module, memoryMaxPages: number): void {
   // Added after the walk so the helper itself is not metered (its cost is in FUEL_COSTS["memory.grow"]).

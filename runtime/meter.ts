@@ -3,9 +3,9 @@
  * once when the region is entered: at function entry, at every loop header (so every back-edge pays for the next
  * iteration) and at if-arms whose cost is above IF_FOLD. Small if-arms are folded into the enclosing region at
  * the cost of the larger arm, so a region may be overcharged, never undercharged, and the charge is the same on
- * every host. The fuel counter (remaining units) is passed along the calls, see below; call depth has a global of its own;
- * only function entries and loop headers test it (every unbounded execution passes through one), and the host tests
- * it once more when the run ends. docs/fuel.md is the table.
+ * every host. The fuel counter (remaining units) is passed along the calls (meter-functions.ts); call depth has a
+ * global of its own; only function entries and loop headers test it (every unbounded execution passes through one),
+ * and the host tests it once more when the run ends. docs/fuel.md is the table.
  *
  * memory.grow is routed through a helper that traps with Trap.MemoryLimit instead of returning -1, so an applet
  * that asks for more memory than its cap stops cleanly and deterministically.
