@@ -42,7 +42,9 @@ async function tryWasm(): Promise<{ backend?: EddsaBackend; reason?: string }> {
       return { reason: "the Wasm backend failed its self-check against circomlibjs" };
     return { backend: b };
   } catch (err) {
-    return { reason: (err as Error).message.split("\n").join(" ") };
+    // The short message (what failed, where); the warning adds what to do.
+    const e = err as { shortMessage?: string; message?: string };
+    return { reason: (e.shortMessage ?? e.message ?? String(err)).split("\n").join(" ") };
   }
 }
 
