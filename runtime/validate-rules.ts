@@ -71,13 +71,30 @@ export function checkConstExpr(s: Reader): void {
   }
 }
 
+type Reject = (code: ValidationErrorInfo["code"], opcode: string, why: string) => never;
+
+/** Opcodes refused by name (the rest of what is not integer core Wasm is named by its number). */
+const UNSUPPORTED_OPS: Record<number, string> = {
+  0x06: "try",
+  0x08: "throw",
+  0x12: "return_call",
+  0x13: "return_call_indirect",
+  0x1f: "try_table",
+  0x25: "table.get",
+  0x26: "table.set",
+  0xd0: "ref.null",
+  0xd1: "ref.is_null",
+  0xd2: "ref.func",
+  0xfb: "gc op",
+};
+
 /** Walk one function body, rejecting the first forbidden instruction with its name and the function index. */
 export function checkCode(s: Reader, functionIndex: number): void {
   for (let n = s.u32(), i = 0; i < n; i++) {
     s.u32();
     checkValType(s.u8(), { functionIndex, offset: s.pos }, `a local of function ${functionIndex}`);
   }
-  const reject = (code: ValidationErrorInfo["code"], opcode: string, why: string): never =>
+  const reject: Reject = (code, opcode, why) =>
     fail(`function ${functionIndex} uses ${opcode}: ${why}`, { code, opcode, functionIndex, offset: s.pos });
   while (!s.done) {
     const op = s.u8();
@@ -141,49 +158,42 @@ export function checkCode(s: Reader, functionIndex: number): void {
       continue;
     }
     if (op === 0xfc) {
-      const sub = s.u32();
-      if (sub <= 7) reject("FloatInstruction", fcOpName(sub), "floating point is not deterministic across hosts");
-      if (sub === 8) {
-        s.u32();
-        s.u8();
-        continue;
-      }
-      if (sub === 9) {
-        s.u32();
-        continue;
-      }
-      if (sub === 10) {
-        s.u8();
-        s.u8();
-        continue;
-      }
-      if (sub === 11) {
-        s.u8();
-        continue;
-      }
-      if (sub === 15) reject("TableGrowth", "table.grow", "the function table must not grow");
-      reject("UnsupportedInstruction", fcOpName(sub), "table operations other than call_indirect are not supported");
+      checkMiscOp(s, reject);
+      continue;
     }
     if (op === 0xfd)
       reject("SimdInstruction", `simd op ${s.u32()}`, "SIMD is not allowed (build without --enable simd)");
     if (op === 0xfe) reject("AtomicInstruction", atomicOpName(s.u32()), "threads and atomics are not allowed");
-    const names: Record<number, string> = {
-      0x06: "try",
-      0x08: "throw",
-      0x12: "return_call",
-      0x13: "return_call_indirect",
-      0x1f: "try_table",
-      0x25: "table.get",
-      0x26: "table.set",
-      0xd0: "ref.null",
-      0xd1: "ref.is_null",
-      0xd2: "ref.func",
-      0xfb: "gc op",
-    };
     reject(
       "UnsupportedInstruction",
-      names[op] ?? `opcode 0x${op.toString(16)}`,
+      UNSUPPORTED_OPS[op] ?? `opcode 0x${op.toString(16)}`,
       "only integer core Wasm, sign-extension and bulk memory are supported",
     );
   }
+}
+
+/** The 0xfc prefix: bulk memory (memory.init/copy/fill, data.drop) passes; float conversions and table ops do not. */
+function checkMiscOp(s: Reader, reject: Reject): void {
+  const sub = s.u32();
+  if (sub <= 7) reject("FloatInstruction", fcOpName(sub), "floating point is not deterministic across hosts");
+  if (sub === 8) {
+    s.u32();
+    s.u8();
+    return;
+  }
+  if (sub === 9) {
+    s.u32();
+    return;
+  }
+  if (sub === 10) {
+    s.u8();
+    s.u8();
+    return;
+  }
+  if (sub === 11) {
+    s.u8();
+    return;
+  }
+  if (sub === 15) reject("TableGrowth", "table.grow", "the function table must not grow");
+  reject("UnsupportedInstruction", fcOpName(sub), "table operations other than call_indirect are not supported");
 }

@@ -82,7 +82,8 @@ function scan(bytes: Uint8Array, opts: { memoryCapPages: number }): ModuleInfo {
     const read = SECTIONS[id];
     if (read) read(st, new Reader(bytes, start, start + size));
     else if (id === 13) fail("exception tags are not allowed", { code: "UnsupportedSection" });
-    // 0: custom sections carry names/debug info only; 9, 12: element segments reference functions only, data count is a number.
+    // 0: custom sections carry names/debug info only; 9: element segments reference functions only; 12: data
+    // count is a number.
     else if (id !== 0 && id !== 9 && id !== 12)
       fail(`unknown section id ${id}`, { code: "UnsupportedSection", offset: start });
     r.pos = start + size;
