@@ -3,8 +3,12 @@
  * the applet on every device's readings (runtime/), proves each claim (circuits/) and pays it (contracts/).
  *
  *   const w = startWorker({ store, workerStore: store.worker, client, epochMs });   // ... await w.stop()
+ *
+ * serveWorker opens its own store and chain client around startWorker: the standalone process (worker/main.ts,
+ * `mfi worker start`) beside a gateway on the same database.
  */
 export { startWorker, type WorkerConfig, type RunningWorker } from "./start.ts";
+export { serveWorker, eventLine, type ServeWorkerOptions, type ServedWorker } from "./serve.ts";
 export { EpochWorker, type WorkerEvent, type WorkerOptions } from "./worker.ts";
 export type {
   AppletSpec,

@@ -81,7 +81,7 @@ export function register(program: Command): void {
       `
 Logs are JSON lines on stdout (one per request; health probes and scrapes at debug); the first is
 {"msg":"gateway listening","url":…}. The dashboard shows the epoch worker's tables when a worker
-(worker/main.ts) shares the database.
+(mfi worker start, or worker/main.ts) shares the database.
 
 Examples:
   $ mfi gateway start --db .mfi/gw.sqlite --port 8787 --max-skew off --rpc http://127.0.0.1:8545

@@ -1,0 +1,94 @@
+import { describe, expect, it } from "vitest";
+import { execFile, spawn } from "node:child_process";
+import { promisify } from "node:util";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openStore } from "../../store/index.ts";
+
+const root = join(import.meta.dirname, "..", "..");
+const KEY = "0x" + "ac".repeat(32);
+// Nothing listens on port 1: the chain is unreachable.
+const DOWN = "http://127.0.0.1:1";
+
+const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
+  promisify(execFile)(process.execPath, ["cli/bin.mjs", "worker", "start", ...args], {
+    cwd: root,
+    env: { ...process.env, MFI_RPC_URL: "", MFI_PRIVATE_KEY: "", ...env },
+  });
+
+async function fixture() {
+  const dir = mkdtempSync(join(tmpdir(), "mfi-worker-cmd-"));
+  const db = join(dir, "db.sqlite");
+  await openStore(db).close();
+  const a = "0x" + "11".repeat(20);
+  const manifest = join(dir, "31337.json");
+  writeFileSync(
+    manifest,
+    JSON.stringify({
+      chainId: 31337,
+      deployer: a,
+      block: 0,
+      deployedAt: "2024-01-01T00:00:00Z",
+      sourceHash: "0",
+      evmVersion: "cancun",
+      contracts: { RewardToken: a, DeviceRegistry: a, AppletRegistry: a, PayoutVault: a, DataMarket: a },
+      verifiers: {},
+      reducers: {},
+    }),
+  );
+  return { dir, db, manifest };
+}
+
+describe("mfi worker start", () => {
+  it("--help names the key's variable, the options and the exit codes", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, ["cli/bin.mjs", "worker", "start", "--help"], {
+      cwd: root,
+    });
+    for (const s of ["--db", "--state", "--rpc", "--manifest", "--epoch-ms", "--provers", "MFI_PRIVATE_KEY"])
+      expect(stdout).toContain(s);
+    expect(stdout).toMatch(/Exit codes: 0 stopped/);
+  });
+
+  it("refuses bad usage with exit 2 and an unreachable chain with exit 3, naming what is missing", async () => {
+    const f = await fixture();
+    const key = { MFI_PRIVATE_KEY: KEY };
+    const noDb = join(f.dir, "none.sqlite");
+    const cases: [string[], NodeJS.ProcessEnv, number, RegExp][] = [
+      [["--db", f.db], key, 2, /no chain: pass --rpc/],
+      [["--db", f.db, "--rpc", DOWN], {}, 2, /MFI_PRIVATE_KEY/],
+      [["--db", f.db, "--rpc", DOWN, "--epoch-ms", "abc"], key, 2, /--epoch-ms takes a whole number/],
+      [["--db", noDb, "--rpc", DOWN, "--manifest", f.manifest], key, 2, /no database/],
+      [["--db", f.db, "--rpc", DOWN, "--manifest", join(f.dir, "none.json")], key, 2, /no deployment manifest at/],
+      // Without --manifest it asks the chain for its id to find the manifest.
+      [["--db", f.db, "--rpc", DOWN], key, 3, /cannot reach http:\/\/127\.0\.0\.1:1/],
+    ];
+    await Promise.all(
+      cases.map(async ([args, env, code, stderr]) => {
+        await expect(run(args, env)).rejects.toMatchObject({ code, stderr: expect.stringMatching(stderr) });
+      }),
+    );
+  });
+
+  it("starts on the gateway's database, prints ready, and stops on SIGTERM with exit 0", async () => {
+    const f = await fixture();
+    const child = spawn(
+      process.execPath,
+      ["cli/bin.mjs", "worker", "start", "--db", f.db, "--rpc", DOWN, "--manifest", f.manifest],
+      { cwd: root, env: { ...process.env, MFI_PRIVATE_KEY: KEY }, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const exit = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+    const ready = await new Promise<{ type: string; pid: number }>((resolve, reject) => {
+      let buf = "";
+      child.stdout!.on("data", (d: Buffer) => {
+        buf += d.toString();
+        const line = buf.split("\n").find((l) => l.includes('"ready"'));
+        if (line) resolve(JSON.parse(line));
+      });
+      child.once("exit", () => reject(new Error(`exited before ready: ${buf}`)));
+    });
+    expect(ready).toMatchObject({ type: "ready", pid: child.pid });
+    child.kill("SIGTERM");
+    expect(await exit).toBe(0);
+  });
+});
