@@ -5,10 +5,10 @@
  * closes the schedule the chain holds (an applet registered earlier keeps its schedule: it never changes).
  */
 import { readFileSync, existsSync } from "node:fs";
-import { createHash } from "node:crypto";
 import type { MachinefiClient } from "../../contracts/index.ts";
-import type { EpochWorker } from "../../worker/index.ts";
-import type { Reducer } from "../../worker/index.ts";
+import { imageIdHex } from "../../core/index.ts";
+import { imageIdOf } from "../../runtime/index.ts";
+import type { EpochWorker, Reducer } from "../../worker/index.ts";
 import { DEFAULT_EPOCH_LENGTH_MS } from "../../device-sdk/index.ts";
 
 export interface AppletListing {
@@ -35,7 +35,7 @@ export async function registerApplets(o: {
     if (!existsSync(a.wasmPath))
       throw new Error(`applet ${a.name} is not built (${a.wasmPath} is missing): run \`npm run build:applets\``);
     const wasm = new Uint8Array(readFileSync(a.wasmPath));
-    const imageId = createHash("sha256").update(wasm).digest("hex");
+    const imageId = imageIdHex(imageIdOf(wasm));
     const reducer = a.manifest.reducer as Reducer;
     const param = a.manifest.param === undefined ? undefined : BigInt(a.manifest.param);
     const rewardPerUnit = BigInt(a.manifest.rewardPerUnit);
