@@ -7,7 +7,8 @@
  */
 
 export const ACCESS_REQUEST_DOMAIN_NAME = "machinefi DataMarket";
-export const ACCESS_REQUEST_DOMAIN_VERSION = "1";
+/** "2": the request names its audience (the gateway it is meant for); version 1 requests did not. */
+export const ACCESS_REQUEST_DOMAIN_VERSION = "2";
 
 /** toSeq / toTs of 0 mean "no upper bound"; fromSeq 0 on a live request means "from the current head on". */
 export const ACCESS_REQUEST_TYPES = {
@@ -22,6 +23,7 @@ export const ACCESS_REQUEST_TYPES = {
     { name: "toTs", type: "uint64" },
     { name: "nonce", type: "uint256" },
     { name: "expiry", type: "uint64" },
+    { name: "audience", type: "string" },
   ],
 } as const;
 
@@ -41,6 +43,12 @@ export interface AccessRequest {
   nonce: bigint;
   /** Unix seconds after which the gateway refuses the request (checked on the gateway's clock). */
   expiry: bigint;
+  /**
+   * The gateway the request is meant for: the host (`name[:port]`, lowercase) of the URL the buyer sends it to, as
+   * `audienceOf(url)` gives it. Another gateway refuses it (403 wrong-audience), so a request one gateway saw cannot
+   * be spent at another gateway of the same market.
+   */
+  audience: string;
 }
 
 /** JSON form: integers as decimal strings. */
@@ -55,6 +63,7 @@ export interface WireAccessRequest {
   toTs: string;
   nonce: string;
   expiry: string;
+  audience: string;
 }
 
 export interface AccessDomain {
@@ -85,6 +94,7 @@ export function encodeAccessRequest(r: AccessRequest): WireAccessRequest {
     toTs: r.toTs.toString(),
     nonce: r.nonce.toString(),
     expiry: r.expiry.toString(),
+    audience: r.audience,
   };
 }
 
@@ -100,7 +110,13 @@ export function decodeAccessRequest(w: WireAccessRequest): AccessRequest {
     toTs: BigInt(w.toTs),
     nonce: BigInt(w.nonce),
     expiry: BigInt(w.expiry),
+    audience: w.audience,
   };
+}
+
+/** The audience a request sent to `url` names: its host as the URL parser normalises it (lowercase, default port dropped). */
+export function audienceOf(url: string): string {
+  return new URL(url).host;
 }
 
 /** A 256-bit random nonce from Web Crypto (available on Node ≥ 19, Deno, Bun and browsers). */

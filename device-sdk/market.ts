@@ -10,6 +10,7 @@ import { GatewayRejectedError, GatewayUnavailableError, SdkError } from "./error
 import {
   ACCESS_REQUEST_TYPES,
   accessDomain,
+  audienceOf,
   encodeAccessRequest,
   randomNonce,
   type AccessDomain,
@@ -39,6 +40,8 @@ export interface MarketTarget {
   market?: string;
   /** Request lifetime in seconds (default 60; gateways accept up to 600). */
   ttlSeconds?: number;
+  /** The gateway the request is for (default: the host of `url`; set it when a proxy forwards to a gateway configured with another audience). */
+  audience?: string;
   fetch?: typeof fetch;
   now?: () => number;
 }
@@ -124,6 +127,7 @@ export async function requestAccess(
     toTs: o.toTs ?? 0n,
     nonce: o.nonce ?? randomNonce(),
     expiry: nowS + BigInt(o.ttlSeconds ?? 60),
+    audience: o.audience ?? audienceOf(o.url),
   };
   const signature = await o.signer.signTypedData(
     accessDomain(chainId, market),

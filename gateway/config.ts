@@ -44,6 +44,10 @@ const VARS = {
   MFI_DASHBOARD_PROTECT_METRICS: [onOff, "1 or 0"],
   MFI_RPC_URL: [z.string().regex(/^https?:\/\/\S+$/), "an http(s) URL"],
   MFI_GATEWAY_MARKET: [address, "an address (0x + 40 hex digits)"],
+  MFI_GATEWAY_AUDIENCE: [
+    z.string().regex(/^[\w.:\[\]-]+(,[\w.:\[\]-]+)*$/),
+    "comma-separated host names (name[:port])",
+  ],
   MFI_GATEWAY_PORT: [int(0, 65535), "a port 0..65535"],
   MFI_GATEWAY_HOST: [z.string().regex(/^[\w.:-]+$/), "a host name or IP address"],
   MFI_GATEWAY_CHAIN_ID: [
@@ -107,6 +111,7 @@ export function parseGatewayEnv(env: Record<string, string | undefined>): ServeG
     protectMetrics: v.MFI_DASHBOARD_PROTECT_METRICS ?? false,
     rpcUrl: v.MFI_RPC_URL,
     marketAddress: v.MFI_GATEWAY_MARKET,
+    marketAudiences: v.MFI_GATEWAY_AUDIENCE?.split(","),
     port: v.MFI_GATEWAY_PORT ?? 0,
     hostname: v.MFI_GATEWAY_HOST ?? "127.0.0.1",
     chainId: v.MFI_GATEWAY_CHAIN_ID,

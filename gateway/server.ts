@@ -131,6 +131,8 @@ export interface ServeGatewayConfig extends Omit<
   protectMetrics?: boolean;
   /** DataMarket address: serve /v1/market streams, reading the chain through rpcUrl. */
   marketAddress?: string;
+  /** Audiences the market accepts besides the host a request is sent to (--audience, MFI_GATEWAY_AUDIENCE). */
+  marketAudiences?: string[];
   /** Also ingest readings from this MQTT broker (docs/mqtt.md), MQTT 5 (default) or 4 (3.1.1, no shared subscription). */
   mqttUrl?: string;
   mqttProtocol?: 4 | 5;
@@ -153,6 +155,7 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
     dashboardToken,
     protectMetrics,
     marketAddress,
+    marketAudiences,
     mqttUrl,
     mqttProtocol,
     ...rest
@@ -185,7 +188,7 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
       metrics: metrics ? createMetrics({ workerStatus: ws }) : false,
       workerStatus: dashboard ? ws : undefined,
       dashboardAuth: dashboardToken ? { token: dashboardToken, metrics: !!protectMetrics } : undefined,
-      market: reader ? { reader, address: marketAddress! } : undefined,
+      market: reader ? { reader, address: marketAddress!, audiences: marketAudiences } : undefined,
       onInternalError: (e) => log.error({ err: e }, "internal error"),
     });
   } catch (err) {

@@ -68,6 +68,10 @@ export function register(program: Command): void {
       "--market <address>",
       "DataMarket address: serve /v1/market streams, read through --rpc (default: the deployment manifest's, when --rpc is given)",
     )
+    .option(
+      "--audience <hosts>",
+      "comma-separated audiences accepted in access requests besides the host they are sent to (a public name behind a proxy; default MFI_GATEWAY_AUDIENCE)",
+    )
     .option("--log-level <level>", `pino level: ${LEVELS.join(", ")} (default MFI_LOG_LEVEL or info)`)
     .option("--no-dashboard", "do not serve /dashboard and /dashboard.json")
     .option("--no-metrics", "do not serve /metrics")
@@ -106,6 +110,7 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
           operatorAuth: boolean;
           rpc?: string;
           market?: string;
+          audience?: string;
           logLevel?: string;
           dashboard: boolean;
           metrics: boolean;
@@ -147,6 +152,7 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
             protectMetrics: !!o.protectMetrics,
             rpcUrl,
             marketAddress,
+            marketAudiences: (o.audience ?? process.env.MFI_GATEWAY_AUDIENCE ?? "").split(",").filter(Boolean),
             port,
             hostname: o.host,
             chainId: BigInt(o.chainId),

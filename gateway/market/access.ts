@@ -24,6 +24,11 @@ export interface MarketDeps {
   now: () => number;
   /** Longest accepted request lifetime in seconds (default 600): bounds how long a spent nonce must be kept. */
   maxTtlSeconds: number;
+  /**
+   * Audiences accepted besides the host the request was sent to (a public name in front of a proxy that rewrites
+   * Host). Gateways sharing one store may share one; gateways with their own stores must not (their nonces differ).
+   */
+  audiences: readonly string[];
 }
 
 export interface Authorised {
@@ -80,11 +85,13 @@ export function recoverBuyer(
   return { ...request, buyer };
 }
 
-/** Every check, in order: 400, 401, 403 (route/stream), 422 (expired), 404/403/402 (chain; 403 also for a device transferred away from the lister), 409 (spent nonce). */
+/** Every check, in order: 400, 401, 403 (stream/audience/feed), 422 (expired), 404/403/402 (chain; 403 also for a device transferred away from the lister), 409 (spent nonce). */
 export async function authorise(
   deps: MarketDeps,
   o: {
     streamId: bigint;
+    /** The host (name[:port]) the request was sent to, from its URL: the audience it must name, unless configured. */
+    host: string;
     live: boolean;
     request: WireAccessRequest;
     signature: string;
@@ -100,6 +107,14 @@ export async function authorise(
       "wrong-stream",
       "the access request was signed for another stream",
       `signed for stream ${request.streamId}, sent to stream ${o.streamId}`,
+    );
+  const host = o.host.toLowerCase();
+  if (request.audience !== host && !deps.audiences.includes(request.audience))
+    throw problem(
+      403,
+      "wrong-audience",
+      "the access request was signed for another gateway",
+      `signed for ${JSON.stringify(request.audience)}, sent to ${host}${deps.audiences.length ? ` (also accepted: ${deps.audiences.join(", ")})` : ""}: sign it with audience = the host you send it to (device-sdk requestAccess does)`,
     );
   if (request.live !== o.live)
     throw problem(

@@ -27,6 +27,8 @@ export interface MarketOptions {
   pageLimit?: number;
   /** Live feeds one buyer may hold open at once (default 4). */
   maxFeedsPerBuyer?: number;
+  /** Audiences accepted besides the host a request is sent to (MFI_GATEWAY_AUDIENCE; see MarketDeps.audiences). */
+  audiences?: readonly string[];
 }
 
 export function marketApp(ctx: GatewayContext, o: MarketOptions) {
@@ -41,6 +43,7 @@ export function marketApp(ctx: GatewayContext, o: MarketOptions) {
     market: getAddress(o.address.toLowerCase()),
     now: ctx.now,
     maxTtlSeconds: o.maxTtlSeconds ?? 600,
+    audiences: (o.audiences ?? []).map((a) => a.toLowerCase()),
     live: { pollMs: o.pollMs ?? 250, chainPollMs: o.chainPollMs ?? 1000 },
     pageLimit: o.pageLimit ?? 1000,
     maxFeedsPerBuyer: o.maxFeedsPerBuyer,

@@ -62,7 +62,8 @@ const open = () =>
     market: { reader, address: MARKET, pollMs: 20, chainPollMs: 50, pageLimit: 4 },
   });
 const target = (o: { signer?: Wallet; streamId?: bigint; deviceId?: bigint } = {}) => ({
-  url: "http://gw",
+  // What send() reaches: hono's in-process requests are addressed to http://localhost.
+  url: "http://localhost",
   fetch: ((input: string, init?: RequestInit) => gw.app.request(input, init)) as typeof fetch,
   signer: o.signer ?? buyer,
   streamId: o.streamId ?? 1n,
@@ -193,6 +194,44 @@ describe("market history", () => {
     );
   });
 
+  it("refuses a request signed for another gateway (403 wrong-audience) without spending its nonce; a configured audience is accepted", async () => {
+    const nonce = 0xa0d1e5cen;
+    const p = await refused(
+      1n,
+      await requestAccess({ ...target(), nonce, audience: "other-gateway.example:8787" }),
+      403,
+      "wrong-audience",
+    );
+    expect(p.detail).toContain("other-gateway.example:8787");
+    // The refusal came before the nonce was spent: the same nonce, signed for this gateway, is served.
+    expect((await send(1n, await requestAccess({ ...target(), nonce }))).status).toBe(200);
+    // The host is the one the request was sent to, so a request for this gateway under another name is refused too.
+    await refused(1n, await requestAccess({ ...target(), url: "http://127.0.0.1:9" }), 403, "wrong-audience");
+    // A gateway configured with a public name (behind a proxy) accepts that name as well.
+    const proxied = await createGateway({
+      dbPath: join(dir, "proxied.sqlite"),
+      backend,
+      verifyWorkers: 0,
+      maxClockSkewMs: null,
+      rateLimit: false,
+      market: { reader, address: MARKET, audiences: ["Data.Example.com"] },
+    });
+    try {
+      const info = (await (await proxied.app.request("/v1/market")).json()) as { audiences: string[] };
+      expect(info.audiences).toEqual(["localhost", "data.example.com"]);
+      const signed = await requestAccess({ ...target(), audience: "data.example.com" });
+      const res = await proxied.app.request("/v1/market/streams/1/history", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(signed),
+      });
+      // Past the audience check: this gateway has no devices, so A is unknown here.
+      expect(((await res.json()) as { type: string }).type).toMatch(/unknown-device$/);
+    } finally {
+      await proxied.close();
+    }
+  });
+
   it("refuses an expired or over-long request (422)", async () => {
     await refused(1n, await requestAccess({ ...target(), now: () => Date.now() - 120_000 }), 422, "request-expired");
     await refused(1n, await requestAccess({ ...target(), ttlSeconds: 3_600 }), 422, "request-too-long");
@@ -274,9 +313,11 @@ describe("market history", () => {
     expect(info).toMatchObject({
       chainId: "31337",
       market: getAddress(MARKET),
-      domain: { name: "machinefi DataMarket", version: "1" },
+      domain: { name: "machinefi DataMarket", version: "2" },
+      audiences: ["localhost"],
     });
-    expect(info.types.AccessRequest).toHaveLength(10);
+    expect(info.types.AccessRequest).toHaveLength(11);
+    expect(info.types.AccessRequest.at(-1)).toEqual({ name: "audience", type: "string" });
     const doc = (await (await gw.app.request("/openapi.json")).json()) as { paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(["/v1/market/streams/{streamId}/history", "/v1/market/streams/{streamId}/live"]),

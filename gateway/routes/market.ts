@@ -31,11 +31,16 @@ export const AccessRequestSchema = z
     toTs: u64.openapi({ description: "last reading ts, inclusive (0: no bound)" }),
     nonce: uint.openapi({ description: "random, single use" }),
     expiry: u64.openapi({ description: "Unix seconds (gateway clock); at most maxTtlSeconds ahead" }),
+    audience: z.string().min(1).max(255).openapi({
+      description:
+        "the gateway the request is for: the host (name[:port]) of the URL it is sent to, or an audience the gateway is configured with (MFI_GATEWAY_AUDIENCE)",
+      example: "gateway.example.com",
+    }),
   })
   .strict()
   .openapi("AccessRequest", {
     description:
-      "EIP-712 typed data `AccessRequest`, domain { name: 'machinefi DataMarket', version: '1', chainId, verifyingContract: DataMarket }",
+      "EIP-712 typed data `AccessRequest`, domain { name: 'machinefi DataMarket', version: '2', chainId, verifyingContract: DataMarket }",
   });
 
 export const SignedAccessRequestSchema = z
@@ -83,6 +88,10 @@ const infoRoute = createRoute({
             maxTtlSeconds: z.number().int(),
             domain: z.object({ name: z.string(), version: z.string(), chainId: uint, verifyingContract: z.string() }),
             types: z.record(z.string(), z.array(z.object({ name: z.string(), type: z.string() }))),
+            audiences: z.array(z.string()).openapi({
+              description:
+                "what an access request's audience may be here: the host this was asked at, then configured ones",
+            }),
           }),
         },
       },
@@ -162,6 +171,7 @@ export function marketRoutes(ctx: GatewayContext, m: MarketRouteOptions) {
         maxTtlSeconds: m.maxTtlSeconds,
         domain: { ...accessDomain(m.chainId, m.market), chainId: m.chainId.toString() },
         types: ACCESS_REQUEST_TYPES as unknown as Record<string, { name: string; type: string }[]>,
+        audiences: [new URL(c.req.url).host, ...m.audiences],
       },
       200,
     ),
@@ -172,6 +182,7 @@ export function marketRoutes(ctx: GatewayContext, m: MarketRouteOptions) {
     let publicKey!: Awaited<ReturnType<typeof deviceKey>>;
     const auth = await authorise(m, {
       streamId: BigInt(c.req.valid("param").streamId),
+      host: new URL(c.req.url).host,
       live: false,
       request: body.request,
       signature: body.signature,
@@ -216,6 +227,7 @@ export function marketRoutes(ctx: GatewayContext, m: MarketRouteOptions) {
     };
     const auth = await authorise(m, {
       streamId: BigInt(c.req.valid("param").streamId),
+      host: new URL(c.req.url).host,
       live: true,
       request: body.request,
       signature: body.signature,

@@ -62,11 +62,13 @@ describe("attack: DataMarket sells a transferred device and truncates periods (m
         market: net.manifest.contracts.DataMarket,
         now: Date.now,
         maxTtlSeconds: 600,
+        audiences: [],
       };
       const signer = new Wallet(net.anvil.accounts[2]!);
       const ask = async (deviceId: bigint) =>
         authorise(deps, {
           streamId,
+          host: "unused",
           live: false,
           ...(await requestAccess({
             url: "http://unused",
