@@ -186,6 +186,8 @@ export async function runAttack(o: AttackOptions): Promise<AttackReport> {
 
 /** Total answered requests of a report, optionally of one kind. */
 export function answeredCount(r: AttackReport, kind?: AttackKind): number {
-  const kinds = kind ? [kind] : ATTACK_KINDS;
-  return kinds.reduce((n, k) => n + Object.values(r.answered[k]).reduce((a, b) => a + b, 0), 0);
+  const kinds: readonly AttackKind[] = kind ? [kind] : ATTACK_KINDS;
+  let n = 0;
+  for (const k of kinds) for (const c of Object.values(r.answered[k])) n += c;
+  return n;
 }
