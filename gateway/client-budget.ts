@@ -26,13 +26,18 @@ export function failureBudget(limiter: RateLimiter<string> | undefined): Middlew
     const addr = limiter && clientAddress(c);
     if (!limiter || !addr) return next();
     const d = limiter.check(addr);
-    if (!d.ok)
-      throw rateLimited(
+    if (!d.ok) {
+      const e = rateLimited(
         "too-many-failures",
         `too many refused requests from ${addr}`,
         d.retryAfterMs,
         "the problems of the refused requests say what to fix",
       );
+      // Close the connection: keeping it alive means reading (and discarding) whatever body the client sent, up to
+      // the body limit, for every refused request; a client over its failure budget reconnects instead.
+      e.headers.connection = "close";
+      throw e;
+    }
     try {
       await next();
     } catch (e) {

@@ -25,6 +25,7 @@ const candidates = [
   "device-sdk/crypto",
   "gateway",
   "gateway/mqtt",
+  "gateway/hostile",
   "circuits",
   "circuits/compile",
   "contracts",
