@@ -4,9 +4,11 @@ import type { GatewayContext } from "../context.ts";
 import { GatewayError } from "../errors.ts";
 import { marketRoutes } from "../routes/market.ts";
 import type { MarketChainReader } from "./chain-reader.ts";
+import { cachedMarketReader } from "./cached-reader.ts";
 import type { NonceStore } from "../../store/index.ts";
 
 export { ethersMarketReader, type MarketChainReader, type MarketStream } from "./chain-reader.ts";
+export { cachedMarketReader, type CachedReaderOptions } from "./cached-reader.ts";
 export { authorise, recoverBuyer, type Authorised, type MarketDeps } from "./access.ts";
 
 export interface MarketOptions {
@@ -27,6 +29,12 @@ export interface MarketOptions {
   pageLimit?: number;
   /** Live feeds one buyer may hold open at once (default 4). */
   maxFeedsPerBuyer?: number;
+  /**
+   * How long chain answers (stream, subscription, device owner; chain time at most 1 s) are reused, shared by every
+   * request and live feed (default 2000 ms; 0: read the chain every time). A new subscription, transfer or expiry
+   * is seen at most this much later.
+   */
+  chainCacheMs?: number;
   /** Audiences accepted besides the host a request is sent to (MFI_GATEWAY_AUDIENCE; see MarketDeps.audiences). */
   audiences?: readonly string[];
 }
@@ -37,7 +45,7 @@ export function marketApp(ctx: GatewayContext, o: MarketOptions) {
       details: "pass market.nonces, or a store that has one (openStore)",
     });
   return marketRoutes(ctx, {
-    reader: o.reader,
+    reader: cachedMarketReader(o.reader, { ttlMs: o.chainCacheMs }),
     nonces: o.nonces,
     chainId: o.chainId ?? ctx.chainId,
     market: getAddress(o.address.toLowerCase()),

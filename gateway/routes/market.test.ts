@@ -59,7 +59,8 @@ const open = () =>
     verifyWorkers: 0,
     maxClockSkewMs: null,
     rateLimit: false,
-    market: { reader, address: MARKET, pollMs: 20, chainPollMs: 50, pageLimit: 4 },
+    // The in-memory chain below changes between requests: read it every time (cached-reader.test.ts tests the cache).
+    market: { reader, address: MARKET, pollMs: 20, chainPollMs: 50, pageLimit: 4, chainCacheMs: 0 },
   });
 const target = (o: { signer?: Wallet; streamId?: bigint; deviceId?: bigint } = {}) => ({
   // What send() reaches: hono's in-process requests are addressed to http://localhost.
