@@ -18,15 +18,19 @@ export function clientAddress(c: Context): string | undefined {
 const isFailure = (status: number) => status >= 400 && status < 500 && status !== 429;
 
 /**
- * Refuse a client whose failure budget is spent (429 before any parsing or signature work), and charge one token for
- * every request of theirs that was refused.
+ * Refuse a client whose failure budget is spent (429 before any parsing or signature work, held for up to `delayMs`),
+ * and charge one token for every request of theirs that was refused.
  */
-export function failureBudget(limiter: RateLimiter<string> | undefined): MiddlewareHandler {
+export function failureBudget(limiter: RateLimiter<string> | undefined, delayMs = 1000): MiddlewareHandler {
   return async (c, next) => {
     const addr = limiter && clientAddress(c);
     if (!limiter || !addr) return next();
     const d = limiter.check(addr);
     if (!d.ok) {
+      // Tarpit: the refusal waits (up to the retry time it announces, at most delayMs) before it is sent. A client
+      // that ignores Retry-After and asks again at once is slowed to a few requests per second per connection, for
+      // the price of a timer; its connections count against the server's maxConnections like any other.
+      if (delayMs > 0) await new Promise((r) => setTimeout(r, Math.min(delayMs, d.retryAfterMs)));
       const e = rateLimited(
         "too-many-failures",
         `too many refused requests from ${addr}`,

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fastReading } from "./fast-json.ts";
-import { ReadingSchema } from "./schemas.ts";
+import { fastBatch, fastReading } from "./fast-json.ts";
+import { BatchSchema, ReadingSchema } from "./schemas.ts";
 
 const num = fc.oneof(
   fc.integer(),
@@ -43,6 +43,36 @@ describe("fast JSON path", () => {
       }),
       { numRuns: 3000 },
     );
+  });
+
+  it("accepts only batches BatchSchema accepts, unchanged", () => {
+    const batch = fc.oneof(
+      fc.record({ readings: fc.array(reading, { maxLength: 4 }) }),
+      fc.record(
+        { readings: fc.array(fc.oneof(reading, anyVal), { maxLength: 3 }), extra: anyVal },
+        { requiredKeys: [] },
+      ),
+      anyVal,
+    );
+    let accepted = 0;
+    fc.assert(
+      fc.property(batch, (body) => {
+        const parsed = JSON.parse(JSON.stringify(body ?? null)) as unknown;
+        const fast = fastBatch(parsed);
+        if (fast !== undefined) {
+          accepted++;
+          const z = BatchSchema.safeParse(parsed);
+          expect(z.success).toBe(true);
+          expect(z.data!.readings).toEqual(fast);
+        }
+      }),
+      { numRuns: 3000 },
+    );
+    const r = { seq: "3", ts: 1700000000000, values: ["-5", 7], prev: "12", signature: { R8x: "1", R8y: "2", S: "3" } };
+    expect(fastBatch({ readings: [r, { ...r, signature: null }] })).toHaveLength(2);
+    expect(fastBatch({ readings: [] })).toBeUndefined();
+    expect(fastBatch({ readings: [r, { ...r, seq: "03" }] })).toBeUndefined();
+    expect(fastBatch({ readings: [r], more: 1 })).toBeUndefined();
   });
 
   it("takes a typical signed reading and leaves odd ones to zod", () => {

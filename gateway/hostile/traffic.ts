@@ -34,6 +34,8 @@ export interface AttackOptions {
   /** The chain and DeviceRegistry registrations name (default the dev values of gateway/testing.ts). */
   chainId?: bigint;
   registry?: string;
+  /** Called once the payloads are built, just before the first request. */
+  onReady?: () => void;
   /** Connections per kind (default 2). */
   connections?: number;
   signal: AbortSignal;
@@ -175,6 +177,7 @@ export async function runAttack(o: AttackOptions): Promise<AttackReport> {
     }
   };
   const conns = o.connections ?? 2;
+  o.onReady?.();
   await Promise.all(
     ATTACK_KINDS.flatMap((kind, k) =>
       Array.from({ length: conns }, (_, c) => loop(kind, agents[(k + c) % agents.length]!)),
