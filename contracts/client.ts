@@ -12,6 +12,7 @@ import { encodeClaimProof, type ClaimProof, type ClaimValues, type Groth16Callda
 import { makeProvider, makeWallet } from "./provider.ts";
 import { DEFAULT_EPOCH_LENGTH_MS } from "../device-sdk/index.ts";
 import { decodeRevertData, findRevertData, toContractsError } from "./revert.ts";
+import { deployVerifier, type VerifierSource } from "./verifier-deploy.ts";
 
 export interface TxResult {
   hash: string;
@@ -44,6 +45,10 @@ export interface SkippedClaim {
 export interface TxOverrides {
   gasLimit?: bigint;
 }
+/** A compiled applet's circuit for one K: its generated Groth16 verifier, deployed when the applet is registered. */
+export interface CompiledVerifierSource extends VerifierSource {
+  k: number;
+}
 
 export interface MachinefiClient {
   /** The signer's address. */
@@ -57,15 +62,21 @@ export interface MachinefiClient {
   transferDevice(p: { deviceId: bigint; to: string }): Promise<TxResult>;
   setDeviceActive(p: { deviceId: bigint; active: boolean }): Promise<TxResult>;
   /**
-   * verifier: `{ reducer }` (the manifest's generated verifiers for that reducer, every size), `{ verifiers }`
-   * (k → address), or `"mock"` (MockVerifier for k = 16, 64, 256; devnets only). param: count_above's threshold.
+   * verifier: `{ compiled }` (the applet's own compiled circuits, one per K: each generated verifier is compiled and
+   * deployed first, its address comes back in `verifiers`), `{ reducer }` (the manifest's generated verifiers for
+   * that reducer, every size), `{ verifiers }` (k → address), or `"mock"` (MockVerifier for k = 16, 64, 256; devnets
+   * only). param: the applet's param (a public signal of its circuit).
    * The epoch schedule is fixed here for good: epochLengthMs (default one hour) and genesisMs (a multiple of the
    * length; default 0 = the registration block's time rounded down to one).
    */
   registerApplet(
     p: {
       imageId: string;
-      verifier: "mock" | { reducer: string } | { verifiers: Record<number | string, string> };
+      verifier:
+        | "mock"
+        | { compiled: CompiledVerifierSource[] }
+        | { reducer: string }
+        | { verifiers: Record<number | string, string> };
       rewardPerUnit: bigint;
       owner?: string;
       param?: bigint;
@@ -73,7 +84,7 @@ export interface MachinefiClient {
       genesisMs?: bigint;
     },
     o?: TxOverrides,
-  ): Promise<TxResult>;
+  ): Promise<TxResult & { verifiers: Record<string, string> }>;
   setAppletPaused(p: { imageId: string; paused: boolean }): Promise<TxResult>;
   setRewardPerUnit(p: { imageId: string; rewardPerUnit: bigint }): Promise<TxResult>;
   transferApplet(p: { imageId: string; to: string }): Promise<TxResult>;
@@ -145,6 +156,9 @@ export function createMachinefiClient(opts: {
       if (!receipt) throw new ContractsError(`${action}: transaction was dropped`);
       return receipt;
     };
+    return enqueue(run);
+  }
+  function enqueue<T>(run: () => Promise<T>): Promise<T> {
     const p = queue.then(run, run);
     queue = p.catch(() => undefined);
     return p;
@@ -233,6 +247,16 @@ export function createMachinefiClient(opts: {
             ],
           });
         byK = r.verifiers;
+      } else if ("compiled" in p.verifier) {
+        if (p.verifier.compiled.length === 0)
+          throw new ContractsError("registerApplet: compiled needs at least one circuit (one per K)");
+        byK = {};
+        for (const v of p.verifier.compiled) {
+          // Deployed in the write queue: a deployment's nonce never races another write of this client.
+          byK[String(v.k)] = await enqueue(() => deployVerifier(wallet, v)).catch((err: unknown) => {
+            throw toContractsError(err, `deploy Groth16Verifier_${v.name}`);
+          });
+        }
       } else byK = Object.fromEntries(Object.entries(p.verifier.verifiers));
       const ks = Object.keys(byK).map((k) => BigInt(k));
       const args = [
@@ -246,7 +270,7 @@ export function createMachinefiClient(opts: {
         p.epochLengthMs ?? DEFAULT_EPOCH_LENGTH_MS,
         p.genesisMs ?? 0n,
       ];
-      return result(await send(applets, "registerApplet", args, o));
+      return { ...result(await send(applets, "registerApplet", args, o)), verifiers: byK };
     },
     async setAppletPaused(p) {
       return result(await send(applets, "setPaused", [bytes32(p.imageId), p.paused]));

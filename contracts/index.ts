@@ -24,7 +24,15 @@ export {
   type PaidClaim,
   type TxResult,
   type TxOverrides,
+  type CompiledVerifierSource,
 } from "./client.ts";
+export {
+  compileVerifier,
+  deployVerifier,
+  VERIFIERS_BUILD_DIR,
+  type VerifierSource,
+  type CompiledVerifier,
+} from "./verifier-deploy.ts";
 export {
   encodeClaimProof,
   decodeClaimProof,

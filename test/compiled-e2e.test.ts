@@ -1,0 +1,103 @@
+/**
+ * A compiled applet paid on real anvil (issue 18): energy-sum's own Wasm compiled at K=16 (circuits/compile, dev keys
+ * cached under build/applet-circuits/), its generated Groth16 verifier compiled and deployed by registerApplet's
+ * `{ compiled }` kind, a real snarkjs proof from a signed chain paid once by PayoutVault; a tampered output, the proof
+ * under another applet's imageId (even one registered with the same verifiers) and a reading left out are refused.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildJsBackend, loadDeviceKey, packEpoch } from "../device-sdk/index.ts";
+import { closeProver, getDefaultPool, ProvingError, selectSegment } from "../circuits/index.ts";
+import { setupAppletCircuit, type AppletCircuit } from "../circuits/compile/keys.ts";
+import { appletInput, proveAppletClaim, type AppletProof } from "../circuits/compile/prove.ts";
+import { encodeClaimProof, type MachinefiClient } from "../contracts/index.ts";
+import { randomImageId, signedEpochChain, startDevnet, TEST_GENESIS_MS, type Devnet } from "../contracts/fixture.ts";
+import { reverted } from "../contracts/expect-revert.ts";
+import { loadBuiltApplet } from "../toolchain/index.ts";
+
+const K = 16;
+const epoch = { startMs: TEST_GENESIS_MS + 60_000n, lengthMs: 60_000n };
+
+/** The vault's proof bytes for a compiled proof: b's coordinate pairs swapped into the verifier's order. */
+function vaultProof(p: AppletProof): string {
+  const { a, b, c } = p.proof;
+  return encodeClaimProof({
+    k: p.k,
+    a,
+    b: [
+      [b[0][1], b[0][0]],
+      [b[1][1], b[1][0]],
+    ],
+    c,
+  });
+}
+
+describe("a compiled energy-sum claim on anvil", { timeout: 900_000 }, () => {
+  const wasm = loadBuiltApplet("energy-sum");
+  let net: Devnet;
+  let admin: MachinefiClient, alice: MachinefiClient;
+  let circuit: AppletCircuit;
+
+  beforeAll(async () => {
+    [net, circuit] = await Promise.all([startDevnet(), setupAppletCircuit({ wasm, k: K, log: (m) => console.log(m) })]);
+    [admin, alice] = net.clients as [MachinefiClient, MachinefiClient];
+  }, 900_000);
+  afterAll(async () => {
+    await closeProver();
+    await net?.stop();
+  });
+
+  it("is paid once through the applet's own verifier; tampering, another applet and a left-out reading revert", async () => {
+    const backend = await buildJsBackend();
+    const key = await loadDeviceKey(backend, new Uint8Array(32).fill(18));
+    const readings = signedEpochChain({ backend, key, epoch, inside: [5n, 7n, 11n] });
+    await admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: alice.address });
+
+    const imageId = `0x${circuit.imageId}`;
+    const reg = await admin.registerApplet({
+      imageId,
+      verifier: { compiled: [{ k: K, name: circuit.name, solidity: readFileSync(circuit.solidity, "utf8") }] },
+      rewardPerUnit: 2n,
+      epochLengthMs: epoch.lengthMs,
+      genesisMs: TEST_GENESIS_MS,
+    });
+    expect(await admin.verifierOf({ imageId, k: K })).toBe(reg.verifiers[String(K)]);
+
+    const proof = await proveAppletClaim({ circuit, wasm, readings, devicePublicKey: key.publicKey, epoch });
+    expect(proof.claim.output).toBe(23n);
+    const claim = { imageId, deviceId: key.deviceId, epoch: packEpoch(epoch), output: 23n, proof: vaultProof(proof) };
+
+    // A tampered output: the vault rebuilds the signals from its arguments, so the proof does not verify.
+    await reverted(alice.claim({ ...claim, output: 24n }), "PayoutVault__InvalidProof");
+    // A reading left out (7): the output without it is refused on chain, and the prover finds no witness for it.
+    await reverted(alice.claim({ ...claim, output: 16n }), "PayoutVault__InvalidProof");
+    const full = selectSegment(readings, key.publicKey, epoch);
+    const gap = { ...full, slots: full.slots.filter((r) => r.values[0] !== 7n), insideCount: full.insideCount - 1 };
+    const input = appletInput({
+      circuit,
+      segment: gap,
+      publicKey: key.publicKey,
+      epoch: packEpoch(epoch),
+      output: 16n,
+    });
+    await expect(getDefaultPool().prove(input, circuit.wasm, circuit.zkey)).rejects.toThrow(ProvingError);
+
+    // Another applet, registered even with energy-sum's own verifiers: the circuit pins energy-sum's imageId.
+    const other = randomImageId();
+    await admin.registerApplet({
+      imageId: other,
+      verifier: { verifiers: reg.verifiers },
+      rewardPerUnit: 2n,
+      epochLengthMs: epoch.lengthMs,
+      genesisMs: TEST_GENESIS_MS,
+    });
+    await reverted(alice.claim({ ...claim, imageId: other }), "PayoutVault__InvalidProof");
+
+    const paid = await alice.claim(claim);
+    expect(paid.paid.output).toBe(23n);
+    expect(paid.paid.reward).toBe(46n);
+    expect(paid.paid.owner).toBe(alice.address);
+    expect(await alice.balanceOf()).toBe(46n);
+    await reverted(alice.claim(claim), "PayoutVault__AlreadyClaimed");
+  });
+});
