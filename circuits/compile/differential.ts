@@ -35,11 +35,11 @@ export const i64 = () =>
  * A device's epoch: n readings, all inside the epoch [start, start + length) as the chain proves for the inside
  * slots (the claim template's precondition), ts non-decreasing, start up to near 2^48 and length below 2^32.
  */
-export function caseArb(K: number, withParam = false): fc.Arbitrary<Case> {
+export function caseArb(K: number, withParam = false, minN = 1): fc.Arbitrary<Case> {
   const stepMax = (1n << 31n) / BigInt(K);
   return fc
     .record({
-      n: fc.integer({ min: 1, max: K }),
+      n: fc.integer({ min: minN, max: K }),
       first: fc.oneof(
         fc.bigInt({ min: 0n, max: 1n << 41n }),
         fc.bigInt({ min: (1n << 48n) - (1n << 33n), max: (1n << 48n) - (1n << 32n) }),

@@ -15,6 +15,7 @@ export type NotProvableReason =
   | "MemoryAlias"
   | "ClaimDevice"
   | "NeverClaims"
+  | "StatefulApplet"
   | "TooLarge";
 
 export interface NotProvableDetail {

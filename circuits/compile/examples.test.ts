@@ -9,10 +9,9 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compileApplet as compileAs } from "../../toolchain/index.ts";
-import { loadBuiltApplet } from "../../toolchain/index.ts";
 import { buildCircom } from "./circom-run.ts";
 import { caseArb, circuitClaim, runtimeClaim, type Case } from "./differential.ts";
-import { NotProvableError, compileApplet } from "./index.ts";
+import { compileApplet } from "./index.ts";
 
 const fixture = async (name: string) =>
   (await compileAs({ entry: join(import.meta.dirname, "fixtures", "assembly", `${name}.ts`) })).wasm;
@@ -69,16 +68,4 @@ describe("example applets beyond the built-in reducers", { timeout: 300_000 }, (
       expect(outputs.size).toBeGreaterThan(3);
     });
   }
-
-  it("threshold-alert is refused, naming why: its alert text reads the deviceId bytes (Device.shortId)", () => {
-    const wasm = loadBuiltApplet("threshold-alert");
-    let err: unknown;
-    try {
-      compileApplet({ wasm, k: 16, hasParam: true });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(NotProvableError);
-    expect((err as NotProvableError).reason).toBe("UnsupportedInput");
-  });
 });

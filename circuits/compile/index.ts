@@ -13,7 +13,8 @@ import { Executor } from "./exec.ts";
 import { Host, type InputSignals } from "./host.ts";
 import { Memory } from "./memory.ts";
 import type { State } from "./state.ts";
-import { parseModule } from "./wasm.ts";
+import { decodeBody, type Instr } from "./decode.ts";
+import { parseModule, type WasmModule } from "./wasm.ts";
 
 export { NotProvableError, CompileInputError, type NotProvableReason } from "./errors.ts";
 
@@ -50,6 +51,7 @@ export function compileApplet(opts: CompileAppletOptions): CompiledApplet {
     });
   const imageId = imageIdHex(imageIdOf(wasm));
   const m = parseModule(wasm);
+  refuseState(m);
   const b = new Builder(K);
   const ids = (name: string) => b.input(name);
   const sig: InputSignals = {
@@ -125,6 +127,46 @@ export function compileApplet(opts: CompileAppletOptions): CompiledApplet {
   const claimOnlyMain = `${header}\n${template}\n\ncomponent main = ${templateName}(${K});\n`;
   const main = `${header}include "circomlib/circuits/bitify.circom";\ninclude "readings.circom";\n\n${template}\n\n${mainTemplate(templateName, imageId, K, !!opts.hasParam)}\n`;
   return { imageId, k: K, templateName, template, main, claimOnlyMain, constraintEstimate: b.constraintEstimate };
+}
+
+/**
+ * State kept between epochs (state_get/state_set) would have to enter the circuit as a commitment to the device's
+ * previous state and leave as one (the issue's second milestone); until then an applet that calls them is refused up
+ * front, naming state and the first call site, instead of failing later on whatever its state code does first.
+ */
+function refuseState(m: WasmModule): void {
+  const state = new Set(
+    m.imports.flatMap((i, idx) => (i.module === "mfi" && i.name.startsWith("state_") ? [idx] : [])),
+  );
+  if (state.size === 0) return;
+  const find = (body: Instr[]): Instr | undefined => {
+    for (const i of body) {
+      if (i.op === "call" && state.has(i.a!)) return i;
+      const inner = (i.body && find(i.body)) || (i.else && find(i.else));
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  for (let fi = 0; fi < m.funcs.length; fi++) {
+    let body: Instr[];
+    try {
+      body = decodeBody(m, fi);
+    } catch (e) {
+      if (e instanceof NotProvableError) continue; // refused where it runs, if it runs
+      throw e;
+    }
+    const at = find(body);
+    if (at)
+      throw new NotProvableError(
+        `the applet keeps state between epochs (calls ${m.imports[at.a!]!.name}), which is not provable yet`,
+        {
+          reason: "StatefulApplet",
+          func: m.funcs[fi]!.name,
+          offset: at.at,
+          hint: "compute the claim from this epoch's readings alone (drop the SDK's state.* calls); state entering the proof as a commitment is not built yet",
+        },
+      );
+  }
 }
 
 function mainTemplate(claim: string, imageId: string, K: number, hasParam: boolean): string {

@@ -51,6 +51,13 @@ const cases: [NotProvableReason, () => Promise<Uint8Array>][] = [
       ),
   ],
   ["ClaimDevice", async () => watApplet(`(call $claim (i32.const 0) (i64.load (i32.const 1120)))`)],
+  [
+    "StatefulApplet",
+    async () =>
+      watApplet(
+        `(drop (call $state_get (i32.const 1056) (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))) (call $claim (i32.const 1056) (i64.const 1))`,
+      ),
+  ],
   ["NeverClaims", async () => watApplet(`(drop (i64.load (i32.const 1120)))`)],
   ["UnsupportedInput", async () => watApplet(`(call $claim (i32.const 1056) (i64.load (i32.const 1056)))`)],
   ["PartialRead", async () => watApplet(`(call $claim (i32.const 1056) (i64.load32_u (i32.const 1120)))`)],

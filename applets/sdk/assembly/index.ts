@@ -32,6 +32,9 @@ loadInput();
 @inline export function readingValue(i: u32, slot: u32): i64 {
   return load<i64>(rbase + <usize>i * READING + 24 + (<usize>(slot & 3) << 3));
 }
+@inline export function readingSeq(i: u32): u64 {
+  return load<u64>(rbase + <usize>i * READING, 8);
+}
 @inline export function inEpoch(ts: u64): bool {
   const start = epochStart();
   return ts >= start && ts - start < epochLength();
@@ -135,6 +138,20 @@ export function emit(bytes: Uint8Array): void {
 export function emitText(text: string): void {
   const buf = String.UTF8.encode(text);
   env.emit(changetype<usize>(buf), buf.byteLength);
+}
+
+/**
+ * Append a record of four little-endian i64 words from a static buffer. Nothing is allocated and nothing is
+ * formatted, so a record emitted under a reading-dependent branch stays provable: a compiled applet's circuit skips
+ * records, but text whose length depends on readings (`v.toString()`) cannot be compiled (docs/circuits.md).
+ */
+export function emitWords(w0: i64, w1: i64, w2: i64, w3: i64): void {
+  const buf = memory.data(32);
+  store<i64>(buf, w0);
+  store<i64>(buf, w1, 8);
+  store<i64>(buf, w2, 16);
+  store<i64>(buf, w3, 24);
+  env.emit(buf, 32);
 }
 
 /** The device earned `output` this epoch (one claim per device). */

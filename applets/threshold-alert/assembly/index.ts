@@ -1,12 +1,12 @@
 // threshold-alert: per device, count the epoch's readings whose values[0] is strictly above the configured
 // threshold (the manifest param, passed in the config blob), emit one alert record per such reading, and claim
-// the count. Reducer `count_above` (applet.json), the same as the circuit's tier-1 reducer.
-import { claim, configParam, device, deviceCount, emitText, inEpoch, log, readingTs, readingValue, Reading } from "../../sdk/assembly/index";
+// the count. An alert is a fixed-size record (emitWords: seq, value, threshold, 0), not text: text whose length
+// depends on a reading cannot be compiled into the applet's circuit (docs/circuits.md, "Compiled applets").
+import { claim, configParam, device, deviceCount, emitWords, inEpoch, log, readingSeq, readingTs, readingValue } from "../../sdk/assembly/index";
 
 export function mfi_main(): void {
   const threshold = configParam(0);
   const n = deviceCount();
-  let alerts: u32 = 0;
   for (let i: u32 = 0; i < n; i++) {
     const d = device(i);
     const first = d.firstReading;
@@ -19,11 +19,10 @@ export function mfi_main(): void {
       const v = readingValue(r, 0);
       if (v > threshold) {
         above++;
-        emitText("alert device=" + d.shortId.toString(16) + " seq=" + new Reading(r).seq.toString() + " value=" + v.toString() + " threshold=" + threshold.toString());
+        emitWords(<i64>readingSeq(r), v, threshold, 0);
       }
     }
     if (seen > 0) claim(d, above);
-    alerts += <u32>above;
   }
-  log("threshold-alert: " + alerts.toString() + " alerts above " + threshold.toString());
+  log("threshold-alert: " + n.toString() + " devices");
 }
