@@ -35,9 +35,9 @@ export function geomean(xs: number[]): number {
 
 /** Wall time of fn in milliseconds (high resolution). */
 export async function timeMs(fn: () => unknown | Promise<unknown>): Promise<number> {
-  const t0 = process.hrtime.bigint();
+  const t0 = performance.now();
   await fn();
-  return Number(process.hrtime.bigint() - t0) / 1e6;
+  return performance.now() - t0;
 }
 
 /** Run fn repeatedly for at least minMs (after warmup) and return operations per second. */
@@ -48,12 +48,12 @@ export async function opsPerSecond(
   const { minMs = 1000, warmup = 3, batch = 1 } = opts;
   for (let i = 0; i < warmup; i++) await fn();
   let n = 0;
-  const t0 = process.hrtime.bigint();
+  const t0 = performance.now();
   let elapsed = 0;
   while (elapsed < minMs) {
     await fn();
     n += batch;
-    elapsed = Number(process.hrtime.bigint() - t0) / 1e6;
+    elapsed = performance.now() - t0;
   }
   return (n * 1000) / elapsed;
 }

@@ -129,7 +129,8 @@ export function mqttTransport(opts: MqttTransportOptions): MqttTransport {
             qos: 1,
             properties: {
               responseTopic: ackTopic(deviceId, session),
-              correlationData: Buffer.from(corr),
+              // Bytes without Node's Buffer (the SDK runs in browsers); mqtt-packet writes any Uint8Array.
+              correlationData: new TextEncoder().encode(corr) as Buffer,
               contentType: "application/json",
             },
           })

@@ -33,6 +33,14 @@ describe("device-sdk core portability", () => {
     expect(seen.size).toBeGreaterThan(8);
     expect([...seen].some((f) => f.endsWith("node.ts"))).toBe(false);
     expect(offenders).toEqual([]);
+    // Nor Node's globals (a type annotation or cast is fine: it is erased).
+    const globals = [...seen].flatMap((f) =>
+      readFileSync(f, "utf8")
+        .split("\n")
+        .filter((l) => /\b(Buffer|process|__dirname|require)\s*[.(]/.test(l) && !/^\s*(\/\/|\*)/.test(l))
+        .map((l) => `${f}: ${l.trim()}`),
+    );
+    expect(globals).toEqual([]);
     // And the Node entry does use Node (so the check above can see a built-in when there is one).
     expect(importsOf(join(import.meta.dirname, "node.ts")).some((s) => builtins.has(s))).toBe(true);
   });
