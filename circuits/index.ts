@@ -18,12 +18,22 @@ export {
   receiptToJSON,
   receiptFromJSON,
   claimPublicSignals,
+  compiledCircuitK,
+  type CompiledCircuitName,
   type Receipt,
   type Seal,
   type Claim,
   type Segment,
   type Calldata,
 } from "./receipt.ts";
+export {
+  proveAppletReceipt,
+  verifyAppletReceipt,
+  type ExpectedCompiledApplet,
+  type ProveAppletReceiptOptions,
+} from "./applet-receipt.ts";
+export { setupAppletCircuit, APPLET_CIRCUITS_DIR, type AppletCircuit } from "./compile/keys.ts";
+export { compileApplet, NotProvableError, type CompiledApplet } from "./compile/index.ts";
 export { selectSegment, type ChainReading, type ChainSegment } from "./witness.ts";
 export { reduce } from "./reduce.ts";
 export {

@@ -15,9 +15,15 @@ export type G2 = [[bigint, bigint], [bigint, bigint]];
 export interface Seal {
   protocol: "groth16";
   curve: "bn128";
-  circuit: CircuitName;
+  /** A built-in circuit (`readings_sum_16`), or a compiled applet's (`applet_<imageId prefix>_k<K>`, with `key`). */
+  circuit: CircuitName | CompiledCircuitName;
   /** Slots of the circuit (its K); the vault routes the proof to that K's verifier. */
   k: number;
+  /**
+   * Compiled applets: the circuit's content hash (sha256 of its generated main, which pins the imageId and K, with the
+   * compiler, circom and setup versions). `mfi verify --applet` recompiles the Wasm and must get the same key.
+   */
+  key?: string;
   a: G1;
   /** snarkjs order (c0, c1) per coordinate; toCalldata swaps for Solidity. */
   b: G2;
@@ -31,8 +37,17 @@ export interface Claim {
   /** packEpoch({startMs, lengthMs}). */
   epoch: bigint;
   output: bigint;
-  reducer: Reducer;
+  /** Receipts of the built-in reducer circuits only; a compiled applet's claim is what its own Wasm computes. */
+  reducer?: Reducer;
   param?: bigint;
+}
+
+export type CompiledCircuitName = `applet_${string}_k${number}`;
+const COMPILED_NAME = /^applet_([0-9a-f]{16})_k([1-9][0-9]*)$/;
+/** The K of a compiled applet's circuit name, or undefined for any other name. */
+export function compiledCircuitK(name: string): number | undefined {
+  const m = COMPILED_NAME.exec(name);
+  return m ? Number(m[2]) : undefined;
 }
 
 /** The part of the device's chain a proof covers. */
@@ -89,11 +104,18 @@ export function receiptFromJSON(json: string | unknown): Receipt {
   if (journalDigest !== undefined && !/^(0x)?[0-9a-f]{64}$/.test(String(journalDigest)))
     throw new ReceiptFormatError("journalDigest must be 64 hex digits");
   const s = o.seal;
-  let spec;
-  try {
-    spec = specOf(String(s.circuit));
-  } catch (e) {
-    throw new ReceiptFormatError(`receipt names an unknown circuit ${JSON.stringify(s.circuit)}`, { cause: e });
+  const compiledK = compiledCircuitK(String(s.circuit));
+  let spec: { name: CircuitName | CompiledCircuitName; k?: number };
+  if (compiledK !== undefined) {
+    spec = { name: String(s.circuit) as CompiledCircuitName, k: compiledK };
+    if (typeof s.key !== "string" || !/^[0-9a-f]{64}$/.test(s.key))
+      throw new ReceiptFormatError("a compiled applet's seal.key must be 64 hex digits (its circuit's content hash)");
+  } else {
+    try {
+      spec = specOf(String(s.circuit));
+    } catch (e) {
+      throw new ReceiptFormatError(`receipt names an unknown circuit ${JSON.stringify(s.circuit)}`, { cause: e });
+    }
   }
   if (s.protocol !== "groth16" || s.curve !== "bn128")
     throw new ReceiptFormatError("only groth16 over bn128 receipts are supported");
@@ -111,8 +133,12 @@ export function receiptFromJSON(json: string | unknown): Receipt {
   } catch (e) {
     throw new ReceiptFormatError("claim.imageId must be 0x + 64 hex digits", { cause: e });
   }
-  if (!REDUCERS.includes(c.reducer))
-    throw new ReceiptFormatError(`claim.reducer must be one of ${REDUCERS.join(", ")}`);
+  if (compiledK === undefined ? !REDUCERS.includes(c.reducer) : c.reducer !== undefined)
+    throw new ReceiptFormatError(
+      compiledK === undefined
+        ? `claim.reducer must be one of ${REDUCERS.join(", ")}`
+        : "a compiled applet's claim has no reducer: its output is what the applet's Wasm computes",
+    );
   const bArr = Array.isArray(s.b) && s.b.length === 2 ? s.b : [];
   const receipt: Receipt = {
     seal: {
@@ -120,6 +146,7 @@ export function receiptFromJSON(json: string | unknown): Receipt {
       curve: "bn128",
       circuit: spec.name,
       k: Number(s.k),
+      ...(compiledK !== undefined ? { key: String(s.key) } : {}),
       a: pair(s.a, "seal.a"),
       b: [pair(bArr[0], "seal.b[0]"), pair(bArr[1], "seal.b[1]")],
       c: pair(s.c, "seal.c"),
@@ -129,7 +156,7 @@ export function receiptFromJSON(json: string | unknown): Receipt {
       deviceId: big(c.deviceId, "claim.deviceId"),
       epoch: big(c.epoch, "claim.epoch"),
       output: big(c.output, "claim.output"),
-      reducer: c.reducer,
+      ...(compiledK === undefined ? { reducer: c.reducer as Reducer } : {}),
       ...(c.param !== undefined ? { param: big(c.param, "claim.param") } : {}),
     },
     ...(journalDigest !== undefined ? { journalDigest: String(journalDigest) } : {}),

@@ -15,25 +15,28 @@ import { BUILD_DIR } from "./setup/build.ts";
 import { R } from "./setup/field.ts";
 import { ReceiptFormatError, ReceiptMismatchError, InvalidVerifyOptionsError } from "./errors.ts";
 import { verificationKey, snarkjsProof } from "./prover.ts";
-import type { Receipt, G1, G2 } from "./receipt.ts";
+import { compiledCircuitK, type Receipt, type G1, type G2 } from "./receipt.ts";
+import { verifyAppletReceipt, type ExpectedCompiledApplet } from "./applet-receipt.ts";
 
 /** The applet a receipt must be for: what the vault would check it against. */
 export interface ExpectedApplet {
   /** sha256 of the applet's Wasm, hex (0x optional). */
   imageId: string;
-  reducer: Reducer;
+  /** The built-in reducer circuit the applet was paid with before compiled applets (old receipts). */
+  reducer?: Reducer;
   /** The reducer's parameter (count_above's threshold); required exactly when the reducer has one. */
   param?: bigint;
 }
 
 export interface VerifyReceiptOptions {
-  applet: ExpectedApplet;
+  /** `{ wasm, param? }`: a compiled applet's receipt, checked by recompiling its circuit from the Wasm. */
+  applet: ExpectedApplet | ExpectedCompiledApplet;
   /** Where the verification keys are: build/circuits (dev, default) or build/circuits-prod (production). */
   buildDir?: string;
 }
 
 function checkApplet(a: ExpectedApplet): { imageId: string; reducer: Reducer; param?: bigint } {
-  if (!a || !REDUCERS.includes(a.reducer))
+  if (!a || !a.reducer || !REDUCERS.includes(a.reducer))
     throw new InvalidVerifyOptionsError(
       `expected applet needs a reducer, one of ${REDUCERS.join(", ")}; got ${JSON.stringify(a?.reducer)}`,
     );
@@ -51,7 +54,7 @@ function checkApplet(a: ExpectedApplet): { imageId: string; reducer: Reducer; pa
     throw new InvalidVerifyOptionsError(`reducer ${a.reducer} needs the applet's ${paramName} (applet.json param)`);
   if (!paramName && a.param !== undefined)
     throw new InvalidVerifyOptionsError(`reducer ${a.reducer} takes no parameter, got ${a.param}`);
-  return { imageId, reducer: a.reducer, ...(paramName ? { param: a.param } : {}) };
+  return { imageId, reducer: a.reducer as Reducer, ...(paramName ? { param: a.param } : {}) };
 }
 
 const mismatch = (what: string) =>
@@ -66,7 +69,12 @@ const mismatch = (what: string) =>
  * imageId or parameter, InvalidVerifyOptionsError for a malformed expected applet.
  */
 export async function verifyReceipt(receipt: Receipt, opts: VerifyReceiptOptions): Promise<boolean> {
-  const applet = checkApplet(opts?.applet);
+  if (opts?.applet && "wasm" in opts.applet) return verifyAppletReceipt(receipt, opts.applet);
+  const applet = checkApplet(opts?.applet as ExpectedApplet);
+  if (compiledCircuitK(receipt.seal.circuit) !== undefined)
+    throw mismatch(
+      `its proof is from the compiled circuit ${receipt.seal.circuit}: verify it against the applet's Wasm`,
+    );
   let kind: string;
   try {
     kind = specOf(receipt.seal.circuit).kind;

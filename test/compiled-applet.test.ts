@@ -16,6 +16,16 @@ import { selectSegment } from "../circuits/witness.ts";
 import { setupAppletCircuit, type AppletCircuit } from "../circuits/compile/keys.ts";
 import { appletInput, proveAppletClaim, verifyAppletProof, type AppletProof } from "../circuits/compile/prove.ts";
 import { loadBuiltApplet } from "../toolchain/index.ts";
+import {
+  proveAppletReceipt,
+  receiptFromJSON,
+  receiptToJSON,
+  verifyReceipt,
+  ClaimMismatchError,
+  ReceiptFormatError,
+  ReceiptMismatchError,
+  type Receipt,
+} from "../circuits/index.ts";
 
 const K = 16;
 // values[0] of inside readings must lie in [0, 2^63): ReadingsChain checks it for the reducers (issue 16), and the
@@ -150,5 +160,51 @@ describe("a compiled applet with a param: humidity-band (K = 16)", { timeout: 60
     expect(p.publicSignals[4]).toBe(500n);
     expect(await verifyAppletProof({ circuit, claim: p.claim, proof: p.proof })).toBe(true);
     expect(await verifyAppletProof({ circuit, claim: { ...p.claim, param: 501n }, proof: p.proof })).toBe(false);
+  });
+});
+
+describe("a compiled applet's receipt (energy-sum, K = 16)", { timeout: 600_000 }, () => {
+  const wasm = loadBuiltApplet("energy-sum");
+  let receipt: Receipt;
+  afterAll(() => closeProver());
+
+  it("names its compiled circuit and content hash, round-trips as JSON and verifies against the applet's Wasm", async () => {
+    const circuit = await setupAppletCircuit({ wasm, k: K, log: () => {} });
+    const key = await deviceKey(18);
+    const chain = await makeChain(key, epochPoints(inside));
+    const args = { circuit, wasm, readings: chain, devicePublicKey: key.publicKey, epoch: EPOCH };
+    await expect(proveAppletReceipt({ ...args, claim: 1n })).rejects.toThrow(ClaimMismatchError);
+    receipt = receiptFromJSON(receiptToJSON(await proveAppletReceipt({ ...args, journalDigest: "ab".repeat(32) })));
+    expect(receipt.seal).toMatchObject({ circuit: circuit.name, k: K, key: circuit.key });
+    expect(receipt.claim.reducer).toBeUndefined();
+    expect(receipt.claim.output).toBe(inside.reduce((a, b) => a + b));
+    expect(receipt.segment).toMatchObject({ firstSeq: chain[1]!.seq, insideCount: inside.length });
+    expect(await verifyReceipt(receipt, { applet: { wasm, log: () => {} } })).toBe(true);
+  });
+
+  it("never verifies against another applet, a reducer, another param, a forged key or a tampered output", async () => {
+    const applet = { wasm, log: () => {} };
+    await expect(
+      verifyReceipt(receipt, { applet: { wasm: loadBuiltApplet("threshold-alert"), log: () => {} } }),
+    ).rejects.toThrow(ReceiptMismatchError);
+    await expect(
+      verifyReceipt(receipt, { applet: { imageId: receipt.claim.imageId, reducer: "sum" } }),
+    ).rejects.toThrow(ReceiptMismatchError);
+    await expect(verifyReceipt(receipt, { applet: { ...applet, param: 3n } })).rejects.toThrow(ReceiptMismatchError);
+    const forged = { ...receipt, seal: { ...receipt.seal, key: "0".repeat(64) } };
+    await expect(verifyReceipt(forged, { applet })).rejects.toThrow(ReceiptMismatchError);
+    const k64 = { ...receipt, seal: { ...receipt.seal, k: 64 } };
+    await expect(verifyReceipt(k64, { applet })).rejects.toThrow(ReceiptMismatchError);
+    const output = receipt.claim.output + 1n;
+    const tampered = { ...receipt, claim: { ...receipt.claim, output } };
+    expect(await verifyReceipt(tampered, { applet })).toBe(false);
+    const signals = [...receipt.publicSignals.slice(0, 3), output];
+    expect(await verifyReceipt({ ...tampered, publicSignals: signals }, { applet })).toBe(false);
+  });
+
+  it("a malformed compiled receipt is refused when read", () => {
+    const json = JSON.parse(receiptToJSON(receipt)) as { seal: { key?: string }; claim: { reducer?: string } };
+    expect(() => receiptFromJSON({ ...json, seal: { ...json.seal, key: "xyz" } })).toThrow(ReceiptFormatError);
+    expect(() => receiptFromJSON({ ...json, claim: { ...json.claim, reducer: "sum" } })).toThrow(ReceiptFormatError);
   });
 });
