@@ -81,7 +81,10 @@ describe("hostile load", () => {
         `${kind}: ${JSON.stringify(report.answered[kind])}`,
       ).toEqual([]);
     // Forged batches are refused by the cheap checks (409), or by the sender's spent budget (429).
-    expect(statuses("forged").every((s) => s === 409 || s === 429), JSON.stringify(report.answered)).toBe(true);
+    expect(
+      statuses("forged").every((s) => s === 409 || s === 429),
+      JSON.stringify(report.answered),
+    ).toBe(true);
     expect(statuses("head").every((s) => s === 401 || s === 429)).toBe(true);
     expect(report.socketErrors).toBe(0);
 
