@@ -64,7 +64,7 @@ const bench: Bench = {
       log(`batch of 100 devices: ${batch.gasUsed}`);
 
       // registration proofs go to a DeviceRegistry that checks them with the real verifier
-      const registry = await deployContract(wallet, "DeviceRegistry", [admin.address, verifier]);
+      const registry = await deployContract(wallet, "DeviceRegistry", [verifier, net.manifest.contracts.MakerRegistry]);
       const regClient = createMachinefiClient({
         rpcUrl: net.anvil.rpcUrl,
         privateKey: net.anvil.accounts[1]!,
@@ -222,8 +222,8 @@ async function realRegistration(net: Devnet, log: (m: string) => void): Promise<
   }
   const admin = net.clients[0]!;
   const registry = await deployContract(admin.contracts.vault.runner as Wallet, "DeviceRegistry", [
-    admin.address,
     verifier,
+    net.manifest.contracts.MakerRegistry,
   ]);
   const backend = await buildJsBackend();
   const key = await loadDeviceKey(backend, new Uint8Array(32).fill(8));

@@ -119,8 +119,8 @@ describe("a register proof from the circuits layer", () => {
     expect(verifier, "contracts/generated/Groth16Verifier_register.sol was not deployed").toMatch(/^0x/);
     // a registry that checks the generated verifier (the shared fixture registers through MockVerifier)
     const registry = await deployContract(admin.contracts.vault.runner as Wallet, "DeviceRegistry", [
-      admin.address,
       verifier,
+      net.manifest.contracts.MakerRegistry,
     ]);
     const manifest = { ...net.manifest, contracts: { ...net.manifest.contracts, DeviceRegistry: registry } };
     const client = createMachinefiClient({ rpcUrl: net.anvil.rpcUrl, privateKey: net.anvil.accounts[1]!, manifest });

@@ -4,7 +4,7 @@
  * Writes from one client are serialised so nonces never race.
  */
 import { parseImageId, type ImageId } from "../core/index.ts";
-import { Contract, type ContractTransactionReceipt, type JsonRpcProvider, type Wallet } from "ethers";
+import { Contract, ZeroAddress, type ContractTransactionReceipt, type JsonRpcProvider, type Wallet } from "ethers";
 import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
 import { ContractsError } from "./errors.ts";
@@ -34,6 +34,8 @@ export interface AppletInfo {
   hasParam: boolean;
   epochLengthMs: bigint;
   genesisMs: bigint;
+  /** Pays any registered device (else only devices of the makers it accepts). */
+  anyDevice: boolean;
   owner: string;
   param: bigint;
 }
@@ -56,11 +58,18 @@ export interface MachinefiClient {
   chainId: number;
   manifest: DeploymentManifest;
   provider: JsonRpcProvider;
-  contracts: { token: Contract; devices: Contract; applets: Contract; vault: Contract };
+  contracts: { token: Contract; devices: Contract; applets: Contract; vault: Contract; makers: Contract };
+  /** Self-registration with a proof of key only (maker 0): paid only by applets open to any device. */
   registerDevice(p: { deviceId: bigint; owner?: string; proof: Groth16Calldata }, o?: TxOverrides): Promise<TxResult>;
-  registerDevicesBatch(p: { deviceIds: bigint[]; owners: string[] | string }, o?: TxOverrides): Promise<TxResult>;
+  /** The signer must be an active maker (contracts/devices.ts: admitMaker); model: its catalogue number (default 0). */
+  registerDevicesBatch(
+    p: { deviceIds: bigint[]; owners: string[] | string; model?: number },
+    o?: TxOverrides,
+  ): Promise<TxResult>;
+  /** ERC-721 safeTransferFrom of the signer's device token (tokenId = the deviceId it was registered with). */
   transferDevice(p: { deviceId: bigint; to: string }): Promise<TxResult>;
-  setDeviceActive(p: { deviceId: bigint; active: boolean }): Promise<TxResult>;
+  /** One transaction in this client's write queue (nonces never race), reverts decoded to ContractsErrors. */
+  sendTx(contract: Contract, method: string, args: unknown[], o?: TxOverrides): Promise<ContractTransactionReceipt>;
   /**
    * verifier: `{ compiled }` (the applet's own compiled circuits, one per K: each generated verifier is compiled and
    * deployed first, its address comes back in `verifiers`), `{ reducer }` (the manifest's generated verifiers for
@@ -68,6 +77,8 @@ export interface MachinefiClient {
    * only). param: the applet's param (a public signal of its circuit).
    * The epoch schedule is fixed here for good: epochLengthMs (default one hour) and genesisMs (a multiple of the
    * length; default 0 = the registration block's time rounded down to one).
+   * devices: which devices the applet pays, `"any"` (an open network; the default of this client, for devnets and
+   * tests) or `{ makers }` (maker ids: only devices those makers registered or attested).
    */
   registerApplet(
     p: {
@@ -82,6 +93,7 @@ export interface MachinefiClient {
       param?: bigint;
       epochLengthMs?: bigint;
       genesisMs?: bigint;
+      devices?: "any" | { makers: number[] };
     },
     o?: TxOverrides,
   ): Promise<TxResult & { verifiers: Record<string, string> }>;
@@ -122,6 +134,8 @@ export function createMachinefiClient(opts: {
   const devices = at("DeviceRegistry", manifest.contracts.DeviceRegistry);
   const applets = at("AppletRegistry", manifest.contracts.AppletRegistry);
   const vault = at("PayoutVault", manifest.contracts.PayoutVault);
+  // a manifest written before makers existed has none (its DeviceRegistry predates them too: redeploy)
+  const makers = at("MakerRegistry", manifest.contracts.MakerRegistry ?? ZeroAddress);
 
   let queue: Promise<unknown> = Promise.resolve();
   /** Sends one transaction after the previous one was mined; decodes any revert (also of a mined, failed tx). */
@@ -217,20 +231,19 @@ export function createMachinefiClient(opts: {
     chainId: manifest.chainId,
     manifest,
     provider,
-    contracts: { token, devices, applets, vault },
+    contracts: { token, devices, applets, vault, makers },
+    sendTx: (contract, method, args, o) => send(contract, method, args, o),
     async registerDevice(p, o) {
       const { a, b, c } = p.proof;
       return result(await send(devices, "registerDevice", [p.deviceId, p.owner ?? wallet.address, a, b, c], o));
     },
     async registerDevicesBatch(p, o) {
       const owners = typeof p.owners === "string" ? p.deviceIds.map(() => p.owners as string) : p.owners;
-      return result(await send(devices, "registerDevicesBatch", [p.deviceIds, owners], o));
+      return result(await send(devices, "registerDevicesBatch", [p.model ?? 0, p.deviceIds, owners], o));
     },
     async transferDevice(p) {
-      return result(await send(devices, "transferDevice", [p.deviceId, p.to]));
-    },
-    async setDeviceActive(p) {
-      return result(await send(devices, "setDeviceActive", [p.deviceId, p.active]));
+      const args = [wallet.address, p.to, p.deviceId];
+      return result(await send(devices, "safeTransferFrom(address,address,uint256)", args));
     },
     async registerApplet(p, o) {
       let byK: Record<string, string>;
@@ -269,6 +282,8 @@ export function createMachinefiClient(opts: {
         p.param ?? 0n,
         p.epochLengthMs ?? DEFAULT_EPOCH_LENGTH_MS,
         p.genesisMs ?? 0n,
+        p.devices === undefined || p.devices === "any",
+        p.devices === undefined || p.devices === "any" ? [] : p.devices.makers,
       ];
       return { ...result(await send(applets, "registerApplet", args, o)), verifiers: byK };
     },
@@ -321,6 +336,8 @@ export function createMachinefiClient(opts: {
           boolean,
           bigint,
           bigint,
+          boolean,
+          bigint,
           string,
           bigint,
         ];
@@ -330,8 +347,9 @@ export function createMachinefiClient(opts: {
           hasParam: a[2],
           epochLengthMs: a[3],
           genesisMs: a[4],
-          owner: a[5],
-          param: a[6],
+          anyDevice: a[5],
+          owner: a[7],
+          param: a[8],
         };
       }),
     verifierOf: (p) =>

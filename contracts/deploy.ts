@@ -38,6 +38,9 @@ export interface DeploymentManifest {
   evmVersion: string;
   contracts: {
     RewardToken: string;
+    /** Device makers admitted by governance (the deployer governs and is admitted as maker 1, "machinefi dev"). */
+    MakerRegistry: string;
+    /** Device tokens (ERC-721): tokenId = the deviceId a device was registered with. */
     DeviceRegistry: string;
     AppletRegistry: string;
     PayoutVault: string;
@@ -93,6 +96,9 @@ export interface MarketGovernance {
 
 /** Parameter arity of each reducer's circuit: count_above carries its threshold as a fifth public signal. */
 export const REDUCER_ARITY: Record<string, number> = { sum: 4, max: 4, count_above: 5 };
+
+/** The maker the deployer is admitted as (maker id 1). */
+export const DEV_MAKER_NAME = "machinefi dev";
 
 export const DEFAULT_MANIFEST_DIR = join(ROOT, ".mfi", "deployments");
 
@@ -211,13 +217,16 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
     const useMock = opts.mockRegistration || !verifiers.register;
     const registerVerifier = useMock ? mock! : verifiers.register!;
     const token = await deployContract(wallet, "RewardToken", [admin], log);
-    const devices = await deployContract(wallet, "DeviceRegistry", [admin, registerVerifier], log);
+    const makers = await deployContract(wallet, "MakerRegistry", [admin], log);
+    const devices = await deployContract(wallet, "DeviceRegistry", [registerVerifier, makers], log);
     const applets = await deployContract(wallet, "AppletRegistry", [admin], log);
     const vault = await deployContract(wallet, "PayoutVault", [devices, applets, token], log);
     const tokenC = new Contract(token, getArtifact("RewardToken").abi as never, wallet);
     await (await tokenC.getFunction("grantRole")(id("MINTER_ROLE"), vault)).wait();
-    const devicesC = new Contract(devices, getArtifact("DeviceRegistry").abi as never, wallet);
-    await (await devicesC.getFunction("grantRole")(id("MANUFACTURER_ROLE"), admin)).wait();
+    // the deployer is maker 1 (it registers devnet fleets in batches, as it held MANUFACTURER_ROLE before makers
+    // existed); on a shared chain governance admits the real makers and may suspend this one (setMakerActive)
+    const makersC = new Contract(makers, getArtifact("MakerRegistry").abi as never, wallet);
+    await (await makersC.getFunction("admitMaker")(admin, DEV_MAKER_NAME)).wait();
     const market = await deployMarket(wallet, devices, opts.market, log);
     const devToken = withDevToken ? await deployContract(wallet, "DevToken", [], log) : undefined;
 
@@ -230,6 +239,7 @@ export async function deployAll(opts: DeployOptions): Promise<DeploymentManifest
       evmVersion: artifacts.evmVersion,
       contracts: {
         RewardToken: token,
+        MakerRegistry: makers,
         DeviceRegistry: devices,
         AppletRegistry: applets,
         PayoutVault: vault,

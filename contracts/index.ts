@@ -56,3 +56,22 @@ export {
   PROD_BUILD_DIR,
   type ProductionVerifier,
 } from "./verifier-keys.ts";
+export {
+  admitMaker,
+  addModel,
+  makerOf,
+  signAttestation,
+  registerAttested,
+  rotateKey,
+  revokeKey,
+  keyOf,
+  tokenOfKey,
+  ownerOf,
+  deviceMetadata,
+  attestationDomain,
+  ATTESTATION_TYPES,
+  type DeviceAttestation,
+  type MakerInfo,
+  type DeviceKey,
+} from "./devices.ts";
+export { DEV_MAKER_NAME } from "./deploy.ts";

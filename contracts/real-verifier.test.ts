@@ -90,7 +90,7 @@ describe("claims with real Groth16 proofs", () => {
 describe("device registration with a real Groth16 proof", () => {
   it("registers with a proof over (deviceId, owner, chainId, registry) and refuses one for another owner", async () => {
     const wallet = admin.contracts.vault.runner as Wallet;
-    const registry = await deployContract(wallet, "DeviceRegistry", [admin.address, verifier]);
+    const registry = await deployContract(wallet, "DeviceRegistry", [verifier, net.manifest.contracts.MakerRegistry]);
     const manifest = { ...net.manifest, contracts: { ...net.manifest.contracts, DeviceRegistry: registry } };
     const client = createMachinefiClient({ rpcUrl: net.anvil.rpcUrl, privateKey: net.anvil.accounts[1]!, manifest });
     try {

@@ -86,7 +86,7 @@ describe("DeviceRegistry", () => {
     );
   });
 
-  it("lets a manufacturer register a batch; others are refused", async () => {
+  it("lets a maker register a batch; others are refused", async () => {
     const ids = Array.from({ length: 5 }, randomDeviceId);
     await admin.registerDevicesBatch({
       deviceIds: ids,
@@ -96,9 +96,13 @@ describe("DeviceRegistry", () => {
     expect((await admin.deviceOf(ids[4]!)).owner).toBe(bob.address);
     const err = await reverted(
       alice.registerDevicesBatch({ deviceIds: [randomDeviceId()], owners: alice.address }),
-      "AccessControlUnauthorizedAccount",
+      "DeviceRegistry__NotMaker",
     );
     expect(err.args[0]).toBe(alice.address);
+    await reverted(
+      admin.registerDevicesBatch({ deviceIds: [randomDeviceId()], owners: alice.address, model: 7 }),
+      "DeviceRegistry__UnknownModel",
+    );
     await reverted(
       admin.registerDevicesBatch({ deviceIds: [randomDeviceId(), randomDeviceId()], owners: [alice.address] }),
       "DeviceRegistry__LengthMismatch",
@@ -112,26 +116,28 @@ describe("DeviceRegistry", () => {
     expect((await admin.deviceOf(fresh)).owner).toBe("0x0000000000000000000000000000000000000000");
   });
 
-  it("transfers a device (rewards follow the new owner); only the owner may transfer or deactivate", async () => {
+  it("transfers a device token (rewards follow the new owner); only the owner or an approved account may", async () => {
     const deviceId = await registerMockDevice(alice);
-    await reverted(bob.transferDevice({ deviceId, to: bob.address }), "DeviceRegistry__NotDeviceOwner");
-    await reverted(bob.setDeviceActive({ deviceId, active: false }), "DeviceRegistry__NotDeviceOwner");
-    await reverted(
-      alice.transferDevice({ deviceId: randomDeviceId(), to: bob.address }),
-      "DeviceRegistry__UnknownDevice",
-    );
-    await reverted(
-      alice.transferDevice({ deviceId, to: "0x0000000000000000000000000000000000000000" }),
-      "DeviceRegistry__ZeroOwner",
-    );
-    await reverted(alice.setDeviceActive({ deviceId, active: true }), "DeviceRegistry__ActiveUnchanged");
+    const zero = "0x0000000000000000000000000000000000000000";
+    await reverted(bob.transferDevice({ deviceId, to: bob.address }), "ERC721InsufficientApproval");
+    const steal = bob.sendTx(bob.contracts.devices, "transferFrom", [alice.address, bob.address, deviceId]);
+    await reverted(steal, "ERC721InsufficientApproval");
+    const wrongFrom = alice.sendTx(alice.contracts.devices, "transferFrom", [bob.address, alice.address, deviceId]);
+    await reverted(wrongFrom, "ERC721IncorrectOwner");
+    await reverted(alice.transferDevice({ deviceId: randomDeviceId(), to: bob.address }), "ERC721NonexistentToken");
+    await reverted(alice.transferDevice({ deviceId, to: zero }), "ERC721InvalidReceiver");
     await alice.transferDevice({ deviceId, to: bob.address });
+    expect(await bob.contracts.devices.getFunction("ownerOf")(deviceId)).toBe(bob.address);
     const imageId = randomImageId();
     await admin.registerApplet({ imageId, verifier: "mock", rewardPerUnit: 5n, genesisMs: TEST_GENESIS_MS });
     const before = await bob.balanceOf();
     await alice.claim(mockClaim({ imageId, deviceId, epoch: scheduledEpoch(1n), output: 2n }));
     expect(await bob.balanceOf()).toBe(before + 10n);
-    await reverted(alice.setDeviceActive({ deviceId, active: false }), "DeviceRegistry__NotDeviceOwner");
+    // an approved account moves it back (what a marketplace or lending protocol does)
+    await bob.sendTx(bob.contracts.devices, "approve", [admin.address, deviceId]);
+    await admin.sendTx(admin.contracts.devices, "transferFrom", [bob.address, alice.address, deviceId]);
+    expect(await admin.deviceOf(deviceId)).toEqual({ owner: alice.address, active: true });
+    expect(await alice.contracts.devices.getFunction("getApproved")(deviceId)).toBe(zero);
   });
 });
 
@@ -153,6 +159,7 @@ describe("AppletRegistry", () => {
       hasParam: true,
       epochLengthMs: 60_000n,
       genesisMs: TEST_GENESIS_MS,
+      anyDevice: true,
       owner: alice.address,
       param: 9n,
     });

@@ -9,8 +9,10 @@ import {
   mockClaim,
   scheduledEpoch as E,
   TEST_GENESIS_MS,
+  HOUR_MS,
   type Devnet,
 } from "./fixture.ts";
+import { revokeKey } from "./devices.ts";
 import {
   ContractRevertedError,
   claimSignals,
@@ -73,18 +75,14 @@ describe("PayoutVault.claim", () => {
     expect(err.message).toMatch(/already paid/);
   });
 
-  it("refuses an unknown device and an inactive one (until reactivated)", async () => {
+  it("refuses an unknown device and a key revoked before the epoch ended", async () => {
     await reverted(
       alice.claim(mockClaim({ imageId, deviceId: randomDeviceId(), epoch: E(1n), output: 1n })),
       "PayoutVault__UnknownDevice",
     );
     const deviceId = await registerMockDevice(alice);
-    await alice.setDeviceActive({ deviceId, active: false });
-    await reverted(
-      alice.claim(mockClaim({ imageId, deviceId, epoch: E(1n), output: 1n })),
-      "PayoutVault__DeviceInactive",
-    );
-    await alice.setDeviceActive({ deviceId, active: true });
+    await revokeKey(alice, { tokenId: deviceId, fromMs: TEST_GENESIS_MS + 2n * HOUR_MS + 1n });
+    await reverted(alice.claim(mockClaim({ imageId, deviceId, epoch: E(2n), output: 1n })), "PayoutVault__KeyNotValid");
     await alice.claim(mockClaim({ imageId, deviceId, epoch: E(1n), output: 1n }));
   });
 

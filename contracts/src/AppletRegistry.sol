@@ -23,18 +23,23 @@ contract AppletRegistry is AccessControl {
 
     /// @dev Slot 0 holds everything PayoutVault needs for a claim without a reducer parameter (besides the verifier);
     /// a registered applet has a nonzero epochLengthMs. Lengths fit packed epochs (< 2^32), starts are < 2^48.
+    /// Which devices it pays: any device (`anyDevice`), or devices of accepted makers: makers 1–64 as bits of
+    /// `makerBits` (bit i-1 for maker i, so the check costs no SLOAD), higher maker ids in `_acceptedMakers`.
     struct Applet {
         uint80 rewardPerUnit;
         bool paused;
         bool hasParam;
         uint32 epochLengthMs;
         uint48 genesisMs;
+        bool anyDevice;
+        uint64 makerBits;
         address owner;
         uint256 param;
     }
 
     mapping(bytes32 imageId => Applet) private _applets;
     mapping(bytes32 imageId => mapping(uint256 k => address verifier)) private _verifiers;
+    mapping(bytes32 imageId => mapping(uint32 makerId => bool)) private _acceptedMakers;
 
     /// @notice An applet version was registered.
     event AppletRegistered(
@@ -46,6 +51,8 @@ contract AppletRegistry is AccessControl {
     event AppletPausedSet(bytes32 indexed imageId, bool paused, address indexed by);
     /// @notice The reward per output unit of an applet changed.
     event AppletRewardSet(bytes32 indexed imageId, uint256 rewardPerUnit);
+    /// @notice The applet now pays any device (`anyDevice`), or devices of `makers` were accepted (true) or dropped.
+    event AppletDevicesSet(bytes32 indexed imageId, bool anyDevice, uint32[] makers, bool accepted);
     /// @notice Ownership of an applet moved from `from` to `to`.
     event AppletTransferred(bytes32 indexed imageId, address indexed from, address indexed to);
 
@@ -69,6 +76,8 @@ contract AppletRegistry is AccessControl {
     error AppletRegistry__BadEpochLength(uint256 epochLengthMs);
     /// @notice An explicit genesis must be a multiple of the epoch length and below 2^48 ms.
     error AppletRegistry__BadGenesis(uint256 genesisMs, uint256 epochLengthMs);
+    /// @notice Maker ids start at 1 (self-registered devices are paid only by applets open to any device).
+    error AppletRegistry__BadMaker(uint32 makerId);
     /// @notice The applet is already in the requested paused state.
     error AppletRegistry__PausedUnchanged(bytes32 imageId, bool paused);
 
@@ -87,6 +96,9 @@ contract AppletRegistry is AccessControl {
     /// @param hasParam Whether the reducer has a parameter (count_above threshold), appended to the public signals.
     /// @param param The reducer parameter (ignored when hasParam is false).
     /// @param epochLengthMs Length of every epoch the applet's claims may cover, in (0, 2^32) ms.
+    /// @param anyDevice Pay any registered device, self-registered ones included (an open network), instead of only
+    /// devices of accepted makers.
+    /// @param makers Maker ids (MakerRegistry) whose devices the applet pays.
     /// @param genesisMs Start of the first payable epoch, a multiple of epochLengthMs; 0 means this block's time
     /// rounded down to a multiple of the length (no epoch before the applet existed is paid). A registrar may pass
     /// an earlier genesis to pay readings from before registration (a devnet's backlog); it never changes later.
@@ -99,7 +111,9 @@ contract AppletRegistry is AccessControl {
         bool hasParam,
         uint256 param,
         uint256 epochLengthMs,
-        uint256 genesisMs
+        uint256 genesisMs,
+        bool anyDevice,
+        uint32[] calldata makers
     ) external onlyRole(REGISTRAR_ROLE) {
         if (_applets[imageId].owner != address(0)) revert AppletRegistry__AlreadyRegistered(imageId);
         if (ks.length == 0 || ks.length > 8 || ks.length != verifiers.length) {
@@ -117,10 +131,49 @@ contract AppletRegistry is AccessControl {
             if (ks[i] == 0 || _verifiers[imageId][ks[i]] != address(0)) revert AppletRegistry__BadSizes(ks.length, verifiers.length);
             _verifiers[imageId][ks[i]] = verifiers[i];
         }
-        _applets[imageId] =
-            Applet(uint80(rewardPerUnit), false, hasParam, uint32(epochLengthMs), uint48(genesisMs), owner, param);
+        _applets[imageId] = Applet(
+            uint80(rewardPerUnit), false, hasParam, uint32(epochLengthMs), uint48(genesisMs), anyDevice, 0, owner, param
+        );
         emit AppletRegistered(imageId, owner, ks, verifiers, rewardPerUnit, hasParam, param);
         emit AppletScheduleSet(imageId, epochLengthMs, genesisMs);
+        _setMakers(imageId, _applets[imageId], makers, true);
+        emit AppletDevicesSet(imageId, anyDevice, makers, true);
+    }
+
+    /// @notice Chooses which devices the applet pays: any device (`anyDevice`), and/or accepts (`accepted`) or drops
+    /// the devices of `makers`. Owner or registrar.
+    function setAppletDevices(bytes32 imageId, bool anyDevice, uint32[] calldata makers, bool accepted) external {
+        Applet storage app = _known(imageId);
+        if (msg.sender != app.owner && !hasRole(REGISTRAR_ROLE, msg.sender)) {
+            revert AppletRegistry__NotAppletOwner(imageId, msg.sender);
+        }
+        app.anyDevice = anyDevice;
+        _setMakers(imageId, app, makers, accepted);
+        emit AppletDevicesSet(imageId, anyDevice, makers, accepted);
+    }
+
+    /// @notice Whether the applet pays devices of maker `makerId` (0: self-registered devices).
+    function acceptsMaker(bytes32 imageId, uint32 makerId) public view returns (bool) {
+        Applet storage app = _applets[imageId];
+        if (app.anyDevice) return true;
+        if (makerId == 0) return false;
+        if (makerId <= 64) return app.makerBits & (uint64(1) << (makerId - 1)) != 0;
+        return _acceptedMakers[imageId][makerId];
+    }
+
+    function _setMakers(bytes32 imageId, Applet storage app, uint32[] calldata makers, bool accepted) private {
+        uint64 bits = app.makerBits;
+        for (uint256 i; i < makers.length; ++i) {
+            uint32 m = makers[i];
+            if (m == 0) revert AppletRegistry__BadMaker(m);
+            if (m <= 64) {
+                uint64 bit = uint64(1) << (m - 1);
+                bits = accepted ? bits | bit : bits & ~bit;
+            } else {
+                _acceptedMakers[imageId][m] = accepted;
+            }
+        }
+        app.makerBits = bits;
     }
 
     /// @notice Pauses (no claims are paid) or resumes an applet. Owner or registrar only.
@@ -161,7 +214,8 @@ contract AppletRegistry is AccessControl {
         return _verifiers[imageId][k];
     }
 
-    /// @notice What PayoutVault needs to pay a claim proven over k readings: two SLOADs (three with a parameter).
+    /// @notice What PayoutVault needs to pay a claim proven over k readings of a device of maker `makerId`: two
+    /// SLOADs (three with a parameter, four for a maker id above 64 on an applet not open to any device).
     /// @return verifier Zero when the applet is unknown or has no verifier for k.
     /// @return known False when no applet has this imageId.
     /// @return rewardPerUnit Tokens per output unit.
@@ -170,7 +224,8 @@ contract AppletRegistry is AccessControl {
     /// @return param The reducer parameter (read only when hasParam).
     /// @return epochLengthMs The schedule's epoch length (ms).
     /// @return genesisMs The schedule's first epoch start (ms).
-    function claimConfig(bytes32 imageId, uint256 k)
+    /// @return accepted Whether the applet pays devices of this maker.
+    function claimConfig(bytes32 imageId, uint256 k, uint32 makerId)
         external
         view
         returns (
@@ -181,7 +236,8 @@ contract AppletRegistry is AccessControl {
             bool hasParam,
             uint256 param,
             uint256 epochLengthMs,
-            uint256 genesisMs
+            uint256 genesisMs,
+            bool accepted
         )
     {
         Applet storage app = _applets[imageId];
@@ -191,6 +247,7 @@ contract AppletRegistry is AccessControl {
         (rewardPerUnit, paused, hasParam) = (app.rewardPerUnit, app.paused, app.hasParam);
         if (hasParam) param = app.param;
         verifier = _verifiers[imageId][k];
+        accepted = acceptsMaker(imageId, makerId);
     }
 
     function _known(bytes32 imageId) private view returns (Applet storage app) {

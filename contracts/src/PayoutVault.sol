@@ -8,11 +8,14 @@ import {Groth16Points} from "./Groth16Points.sol";
 import {IRewardMinter} from "./interfaces/IRewardMinter.sol";
 
 /// @title PayoutVault
-/// @notice Pays a device's owner once per (imageId, deviceId, epoch) for a proven applet output.
+/// @notice Pays the owner of a device token once per (imageId, token, epoch) for a proven applet output.
 /// @dev The vault rebuilds the public signals from its own arguments, so a proof can only pay the claim it was
 /// made for. The nullifier slot also records the proven output (`factOf`), so other contracts can read facts.
 /// Only epochs on the applet's schedule (AppletRegistry) that have ended by chain time are paid: a proof holds for
 /// every window around the same readings, so without a schedule each shifted window would be a fresh nullifier.
+/// The proof's deviceId is the key that signed the readings; DeviceRegistry maps it to its token. The nullifier is
+/// per token (rotating the key cannot pay an epoch twice), the owner paid is the token's `ownerOf` at claim time,
+/// and the key must have been the token's key for the whole epoch (a revoked or replaced key earns nothing after).
 contract PayoutVault is ReentrancyGuard {
     uint256 internal constant SNARK_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
@@ -48,23 +51,33 @@ contract PayoutVault is ReentrancyGuard {
     }
 
     /// @notice A proven claim was paid: `reward` tokens went to `owner` for `output` of device `deviceId` in `epoch`.
+    /// `tokenId` is the device token the signing key `deviceId` belongs to.
     event ClaimPaid(
-        bytes32 indexed imageId, uint256 indexed deviceId, uint256 indexed epoch, address owner, uint256 output, uint256 reward
+        bytes32 indexed imageId,
+        uint256 indexed deviceId,
+        uint256 indexed epoch,
+        address owner,
+        uint256 output,
+        uint256 reward,
+        uint256 tokenId
     );
 
     /// @notice A batch item was already paid (e.g. someone submitted it first): it was skipped, the rest were paid.
     event ClaimSkipped(bytes32 indexed imageId, uint256 indexed deviceId, uint256 indexed epoch);
 
-    /// @notice This (imageId, deviceId, epoch) was already paid; each device-epoch pays once.
+    /// @notice This (imageId, device token, epoch) was already paid, under this or another key of the token.
     error PayoutVault__AlreadyClaimed(bytes32 imageId, uint256 deviceId, uint256 epoch);
     /// @notice No applet with this imageId is registered in AppletRegistry.
     error PayoutVault__UnknownApplet(bytes32 imageId);
     /// @notice The applet is paused; its owner must resume it before claims are paid.
     error PayoutVault__AppletPaused(bytes32 imageId);
-    /// @notice No device with this deviceId is registered in DeviceRegistry.
+    /// @notice No device token has this key (deviceId) in DeviceRegistry.
     error PayoutVault__UnknownDevice(uint256 deviceId);
-    /// @notice The device is deactivated; its owner must reactivate it before claims are paid.
-    error PayoutVault__DeviceInactive(uint256 deviceId);
+    /// @notice The applet does not pay devices of this maker (0: self-registered): see AppletRegistry's device choice.
+    error PayoutVault__DeviceNotAccepted(bytes32 imageId, uint256 tokenId, uint32 makerId);
+    /// @notice The signing key was not the token's key for the whole epoch (rotated or revoked before its end, or
+    /// made the token's key after its start).
+    error PayoutVault__KeyNotValid(uint256 deviceId, uint256 epoch, uint256 validFromMs, uint256 validUntilMs);
     /// @notice The applet has no verifier for proofs over this many readings (k); prove with a registered size.
     error PayoutVault__NoVerifierForSize(bytes32 imageId, uint256 k);
     /// @notice The proof does not verify for these public signals (imageId, deviceId, epoch, output, param).
@@ -133,24 +146,24 @@ contract PayoutVault is ReentrancyGuard {
         }
     }
 
-    /// @notice Whether this (imageId, deviceId, epoch) was already paid.
+    /// @notice Whether this (imageId, device, epoch) was already paid; deviceId is the token id or any of its keys.
     function isClaimed(bytes32 imageId, uint256 deviceId, uint256 epoch) external view returns (bool) {
-        return _facts[nullifierOf(imageId, deviceId, epoch)] != 0;
+        return _facts[nullifierOf(imageId, _tokenOf(deviceId), epoch)] != 0;
     }
 
-    /// @notice The proven output of a paid claim: a fact other contracts may rely on.
+    /// @notice The proven output of a paid claim: a fact other contracts may rely on. deviceId: token id or key.
     /// @return proven True when the claim was paid. @return output The output its proof bound.
     function factOf(bytes32 imageId, uint256 deviceId, uint256 epoch) external view returns (bool proven, uint256 output) {
-        uint256 f = _facts[nullifierOf(imageId, deviceId, epoch)];
+        uint256 f = _facts[nullifierOf(imageId, _tokenOf(deviceId), epoch)];
         return (f != 0, f & ~SPENT);
     }
 
-    /// @notice The nullifier of a claim: keccak256(imageId, deviceId, epoch).
-    function nullifierOf(bytes32 imageId, uint256 deviceId, uint256 epoch) public pure returns (bytes32 n) {
+    /// @notice The nullifier of a claim: keccak256(imageId, tokenId, epoch), per device token (not per key).
+    function nullifierOf(bytes32 imageId, uint256 tokenId, uint256 epoch) public pure returns (bytes32 n) {
         assembly ("memory-safe") {
             let p := mload(0x40)
             mstore(p, imageId)
-            mstore(add(p, 0x20), deviceId)
+            mstore(add(p, 0x20), tokenId)
             mstore(add(p, 0x40), epoch)
             n := keccak256(p, 0x60)
         }
@@ -162,44 +175,71 @@ contract PayoutVault is ReentrancyGuard {
         private
         returns (uint256 reward, bytes memory err)
     {
-        bytes32 nullifier;
-        (nullifier, err) = _fresh(imageId, deviceId, epoch, output);
+        err = _inField(deviceId, epoch, output);
         if (err.length != 0) return (0, err);
+        Device memory d;
+        (d, err) = _device(deviceId, epoch);
+        if (err.length != 0) return (0, err);
+        bytes32 nullifier = nullifierOf(imageId, d.tokenId, epoch);
+        if (_facts[nullifier] != 0) {
+            return (0, abi.encodeWithSelector(PayoutVault__AlreadyClaimed.selector, imageId, deviceId, epoch));
+        }
         address verifier;
         uint256[5] memory signals;
         bool hasParam;
-        (verifier, reward, hasParam, err) = _applet(imageId, epoch, output, proof, signals);
-        if (err.length != 0) return (0, err);
-        address owner;
-        (owner, err) = _owner(deviceId);
+        (verifier, reward, hasParam, err) = _applet(imageId, epoch, output, proof, signals, d);
         if (err.length != 0) return (0, err);
         (signals[0], signals[1], signals[2], signals[3]) = (uint256(imageId) % SNARK_FIELD, deviceId, epoch, output);
         (uint256 status, uint256 forwarded) = _verify(verifier, proof, signals, hasParam);
         if (status == 1) return (0, abi.encodeWithSelector(PayoutVault__InvalidProof.selector, imageId, deviceId, epoch));
         if (status == 2) return (0, abi.encodeWithSelector(PayoutVault__VerifierOutOfGas.selector, imageId, forwarded));
         _facts[nullifier] = SPENT | output;
-        emit ClaimPaid(imageId, deviceId, epoch, owner, output, reward);
-        if (reward != 0) token.mint(owner, reward);
+        emit ClaimPaid(imageId, deviceId, epoch, d.owner, output, reward, d.tokenId);
+        if (reward != 0) token.mint(d.owner, reward);
     }
 
-    /// @dev Public values must be field elements (else two epochs could alias in the circuit), and unpaid.
-    function _fresh(bytes32 imageId, uint256 deviceId, uint256 epoch, uint256 output)
-        private
-        view
-        returns (bytes32 nullifier, bytes memory err)
-    {
-        if (deviceId >= SNARK_FIELD) return (0, abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, deviceId));
-        if (epoch >= SNARK_FIELD) return (0, abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, epoch));
-        if (output >= SNARK_FIELD) return (0, abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, output));
-        nullifier = nullifierOf(imageId, deviceId, epoch);
-        if (_facts[nullifier] != 0) {
-            return (0, abi.encodeWithSelector(PayoutVault__AlreadyClaimed.selector, imageId, deviceId, epoch));
+    /// @dev The signing key's token as DeviceRegistry has it at claim time.
+    struct Device {
+        uint256 tokenId;
+        address owner;
+        uint32 makerId;
+    }
+
+    /// @dev Public values must be field elements (else two epochs could alias in the circuit).
+    function _inField(uint256 deviceId, uint256 epoch, uint256 output) private pure returns (bytes memory err) {
+        if (deviceId >= SNARK_FIELD) return abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, deviceId);
+        if (epoch >= SNARK_FIELD) return abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, epoch);
+        if (output >= SNARK_FIELD) return abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, output);
+    }
+
+    /// @dev The key's token and owner; the key must have been the token's key for the whole epoch
+    /// [startMs, startMs + lengthMs) (epoch < SNARK_FIELD, so the sum cannot overflow).
+    function _device(uint256 deviceId, uint256 epoch) private view returns (Device memory d, bytes memory err) {
+        uint256 fromMs;
+        uint256 untilMs;
+        (d.tokenId, d.owner, d.makerId, fromMs, untilMs) = devices.claimInfo(deviceId);
+        if (d.owner == address(0)) return (d, abi.encodeWithSelector(PayoutVault__UnknownDevice.selector, deviceId));
+        uint256 startMs = epoch >> 32;
+        if (startMs < fromMs || (untilMs != 0 && startMs + (epoch & 0xffffffff) > untilMs)) {
+            return (d, abi.encodeWithSelector(PayoutVault__KeyNotValid.selector, deviceId, epoch, fromMs, untilMs));
         }
+    }
+
+    function _tokenOf(uint256 deviceId) private view returns (uint256 tokenId) {
+        tokenId = devices.tokenOfKey(deviceId);
+        if (tokenId == 0) tokenId = deviceId;
     }
 
     /// @dev The verifier for the proof's size k, the reward for `output`, and the reducer parameter (in signals[4]);
     /// refuses an epoch off the applet's schedule or not yet ended.
-    function _applet(bytes32 imageId, uint256 epoch, uint256 output, bytes calldata proof, uint256[5] memory signals)
+    function _applet(
+        bytes32 imageId,
+        uint256 epoch,
+        uint256 output,
+        bytes calldata proof,
+        uint256[5] memory signals,
+        Device memory d
+    )
         private
         view
         returns (address verifier, uint256 reward, bool hasParam, bytes memory err)
@@ -213,9 +253,19 @@ contract PayoutVault is ReentrancyGuard {
         uint256 rewardPerUnit;
         uint256 lengthMs;
         uint256 genesisMs;
-        (verifier, known, rewardPerUnit, paused, hasParam, signals[4], lengthMs, genesisMs) = applets.claimConfig(imageId, k);
+        bool accepted;
+        (verifier, known, rewardPerUnit, paused, hasParam, signals[4], lengthMs, genesisMs, accepted) =
+            applets.claimConfig(imageId, k, d.makerId);
         if (!known) return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__UnknownApplet.selector, imageId));
         if (paused) return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__AppletPaused.selector, imageId));
+        if (!accepted) {
+            return (
+                verifier,
+                0,
+                false,
+                abi.encodeWithSelector(PayoutVault__DeviceNotAccepted.selector, imageId, d.tokenId, d.makerId)
+            );
+        }
         err = _onSchedule(imageId, epoch, lengthMs, genesisMs);
         if (err.length != 0) return (verifier, 0, false, err);
         if (verifier == address(0)) {
@@ -249,13 +299,6 @@ contract PayoutVault is ReentrancyGuard {
         if (startMs + lengthMs > nowMs) {
             return abi.encodeWithSelector(PayoutVault__EpochNotEnded.selector, imageId, startMs + lengthMs, nowMs);
         }
-    }
-
-    function _owner(uint256 deviceId) private view returns (address owner, bytes memory err) {
-        bool active;
-        (owner, active) = devices.deviceOf(deviceId);
-        if (owner == address(0)) return (owner, abi.encodeWithSelector(PayoutVault__UnknownDevice.selector, deviceId));
-        if (!active) return (owner, abi.encodeWithSelector(PayoutVault__DeviceInactive.selector, deviceId));
     }
 
     /// @dev Calls the snarkjs verifier directly: its calldata is the proof's a, b, c words (already in snarkjs
