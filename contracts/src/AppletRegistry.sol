@@ -247,7 +247,10 @@ contract AppletRegistry is AccessControl {
         (rewardPerUnit, paused, hasParam) = (app.rewardPerUnit, app.paused, app.hasParam);
         if (hasParam) param = app.param;
         verifier = _verifiers[imageId][k];
-        accepted = acceptsMaker(imageId, makerId);
+        // acceptsMaker, from the slot already read
+        accepted = app.anyDevice
+            || (makerId != 0
+                && (makerId <= 64 ? app.makerBits & (uint64(1) << (makerId - 1)) != 0 : _acceptedMakers[imageId][makerId]));
     }
 
     function _known(bytes32 imageId) private view returns (Applet storage app) {

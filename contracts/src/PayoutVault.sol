@@ -51,15 +51,9 @@ contract PayoutVault is ReentrancyGuard {
     }
 
     /// @notice A proven claim was paid: `reward` tokens went to `owner` for `output` of device `deviceId` in `epoch`.
-    /// `tokenId` is the device token the signing key `deviceId` belongs to.
+    /// `deviceId` is the key that signed; DeviceRegistry.tokenOfKey names its token (the same id unless rotated).
     event ClaimPaid(
-        bytes32 indexed imageId,
-        uint256 indexed deviceId,
-        uint256 indexed epoch,
-        address owner,
-        uint256 output,
-        uint256 reward,
-        uint256 tokenId
+        bytes32 indexed imageId, uint256 indexed deviceId, uint256 indexed epoch, address owner, uint256 output, uint256 reward
     );
 
     /// @notice A batch item was already paid (e.g. someone submitted it first): it was skipped, the rest were paid.
@@ -180,9 +174,14 @@ contract PayoutVault is ReentrancyGuard {
         Device memory d;
         (d, err) = _device(deviceId, epoch);
         if (err.length != 0) return (0, err);
+        // the nullifier before the key's validity: an epoch paid under another key of the token is "already paid"
+        // (claimBatch skips it), whether or not this key was valid for it
         bytes32 nullifier = nullifierOf(imageId, d.tokenId, epoch);
         if (_facts[nullifier] != 0) {
             return (0, abi.encodeWithSelector(PayoutVault__AlreadyClaimed.selector, imageId, deviceId, epoch));
+        }
+        if (!d.keyValid) {
+            return (0, abi.encodeWithSelector(PayoutVault__KeyNotValid.selector, deviceId, epoch, d.validFromMs, d.validUntilMs));
         }
         address verifier;
         uint256[5] memory signals;
@@ -194,7 +193,7 @@ contract PayoutVault is ReentrancyGuard {
         if (status == 1) return (0, abi.encodeWithSelector(PayoutVault__InvalidProof.selector, imageId, deviceId, epoch));
         if (status == 2) return (0, abi.encodeWithSelector(PayoutVault__VerifierOutOfGas.selector, imageId, forwarded));
         _facts[nullifier] = SPENT | output;
-        emit ClaimPaid(imageId, deviceId, epoch, d.owner, output, reward, d.tokenId);
+        emit ClaimPaid(imageId, deviceId, epoch, d.owner, output, reward);
         if (reward != 0) token.mint(d.owner, reward);
     }
 
@@ -203,6 +202,9 @@ contract PayoutVault is ReentrancyGuard {
         uint256 tokenId;
         address owner;
         uint32 makerId;
+        bool keyValid;
+        uint256 validFromMs;
+        uint256 validUntilMs;
     }
 
     /// @dev Public values must be field elements (else two epochs could alias in the circuit).
@@ -212,17 +214,13 @@ contract PayoutVault is ReentrancyGuard {
         if (output >= SNARK_FIELD) return abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, output);
     }
 
-    /// @dev The key's token and owner; the key must have been the token's key for the whole epoch
+    /// @dev The key's token and owner, and whether the key was the token's key for the whole epoch
     /// [startMs, startMs + lengthMs) (epoch < SNARK_FIELD, so the sum cannot overflow).
     function _device(uint256 deviceId, uint256 epoch) private view returns (Device memory d, bytes memory err) {
-        uint256 fromMs;
-        uint256 untilMs;
-        (d.tokenId, d.owner, d.makerId, fromMs, untilMs) = devices.claimInfo(deviceId);
+        (d.tokenId, d.owner, d.makerId, d.validFromMs, d.validUntilMs) = devices.claimInfo(deviceId);
         if (d.owner == address(0)) return (d, abi.encodeWithSelector(PayoutVault__UnknownDevice.selector, deviceId));
         uint256 startMs = epoch >> 32;
-        if (startMs < fromMs || (untilMs != 0 && startMs + (epoch & 0xffffffff) > untilMs)) {
-            return (d, abi.encodeWithSelector(PayoutVault__KeyNotValid.selector, deviceId, epoch, fromMs, untilMs));
-        }
+        d.keyValid = startMs >= d.validFromMs && (d.validUntilMs == 0 || startMs + (epoch & 0xffffffff) <= d.validUntilMs);
     }
 
     function _tokenOf(uint256 deviceId) private view returns (uint256 tokenId) {
