@@ -1,26 +1,38 @@
 /**
  * `mfi`: one commander program; each command lives in cli/commands/<name>.ts and exports `register(program)`.
- * Exit codes: 0 ok, 1 failure (trap, mismatch, rejected claim), 2 bad usage or bad input file, 3 environment
- * (missing build, unreachable RPC). Documented in docs/cli.md.
+ * Exit codes: one table in cli/errors.ts (`exitCodeOf`), documented in docs/cli.md.
  */
 import { Command } from "commander";
-import { readdirSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { writeFileSync } from "node:fs";
+import { commandNames, importCommand, readSummary, type CommandSummary } from "./command-list.ts";
 
 const program = new Command("mfi")
   .description("machinefi: build, run, prove and deploy applets; run the devnet")
   .showHelpAfterError("(run with --help for usage)");
 
-const dir = join(dirname(fileURLToPath(import.meta.url)), "commands");
-for (const f of ((all) => (all.includes(`${process.argv[2]}.ts`) ? [`${process.argv[2]}.ts`] : all))(
-  readdirSync(dir)
-    .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts"))
-    .sort(),
-)) {
-  // `mfi <cmd>` loads only cmd.ts (startup time)
-  const mod = (await import(pathToFileURL(join(dir, f)).href)) as { register?: (p: Command) => void };
-  mod.register?.(program);
+const args = process.argv.slice(2);
+const topLevelHelp = args.length === 0 || (args.length === 1 && ["--help", "-h", "help"].includes(args[0]!));
+const summary = topLevelHelp ? readSummary() : undefined;
+if (summary) {
+  // The precompiled CLI's `mfi --help`: the same lines, without loading any command (startup time).
+  const terms = new Map(summary.map((c) => [c.name, c.term]));
+  for (const c of summary) if (c.name !== "help") program.command(c.name).description(c.description);
+  program.configureHelp({ subcommandTerm: (cmd) => terms.get(cmd.name()) ?? cmd.name() });
+} else {
+  // `mfi <cmd>` loads only cmd (startup time); `mfi --help` from sources loads them all.
+  const asked = args[0];
+  for (const name of asked && commandNames.includes(asked) ? [asked] : commandNames) {
+    (await importCommand(name)).register?.(program);
+  }
 }
 
-await program.parseAsync(process.argv);
+const summaryFile = process.env.MFI_WRITE_COMMAND_SUMMARY; // set by scripts/build-cli.mjs only
+if (summaryFile) {
+  const help = program.createHelp();
+  const lines: CommandSummary[] = help
+    .visibleCommands(program)
+    .map((c) => ({ name: c.name(), term: help.subcommandTerm(c), description: help.subcommandDescription(c) }));
+  writeFileSync(summaryFile, JSON.stringify(lines, null, 2) + "\n");
+} else {
+  await program.parseAsync(process.argv);
+}

@@ -29,6 +29,7 @@ const candidates = [
   "circuits",
   "circuits/compile",
   "contracts",
+  "cli",
   "test",
 ].map((d) => join(root, d, "bench.ts"));
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -8,7 +8,14 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const steps = ["build-applets.ts", "build-crypto.ts", "build-contracts.ts", "build-circuits.ts"];
+const steps = [
+  "build-cli.mjs",
+  "build-applets.ts",
+  "build-crypto.ts",
+  "build-contracts.ts",
+  "build-circuits.ts",
+  "build-applet-circuits.ts",
+];
 for (const s of steps) {
   const file = join(root, "scripts", s);
   if (!existsSync(file)) continue;
