@@ -8,6 +8,8 @@ import { bitLength, lcAdd, lcConst, lcIsConst, lcKey, lcScale, lcSig, type LC, t
 export const SNARK_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 /** Integers the executor keeps unreduced stay well inside the field, so the field sum never wraps. */
 export const MAX_BITS = 240;
+const TERMS_FLAT = 128;
+const TERMS_GROUP = 64;
 
 export class Builder {
   readonly names: string[] = [];
@@ -54,7 +56,13 @@ export class Builder {
     }
     if (a.k !== 0n || parts.length === 0)
       parts.push(parts.length === 0 ? `${a.k}` : a.k < 0n ? ` - ${-a.k}` : ` + ${a.k}`);
-    return parts.join("");
+    // circom's type checker recurses once per operator of a flat sum and overflows its stack near a thousand terms
+    // (xor chains of 64-bit values reach that): a long sum is written as parenthesised groups of 64 terms.
+    if (parts.length <= TERMS_FLAT) return parts.join("");
+    const groups = [parts.slice(0, TERMS_GROUP).join("")];
+    for (let i = TERMS_GROUP; i < parts.length; i += TERMS_GROUP)
+      groups.push(` + (0${parts.slice(i, i + TERMS_GROUP).join("")})`);
+    return groups.join("");
   }
 
   /** [n = m] for the reading count n in 1..K: inside[m-1] - inside[m] (inside is a prefix mask, inside[K] = 0). */
@@ -116,6 +124,15 @@ export class Builder {
     const out = lcSig(id);
     this.mulCache.set(key, out);
     return out;
+  }
+
+  /** A new signal a + s·(b − a) (s boolean: a multiplexer) in one constraint, so that chains of them stay short. */
+  select(sel: LC, a: LC, b: LC): LC {
+    const id = this.fresh();
+    const ta = this.text(a);
+    this.lines.push(`    ${this.names[id]} <== ${ta} + (${this.text(sel)}) * ((${this.text(b)}) - (${ta}));`);
+    this.constraints++;
+    return lcSig(id);
   }
 
   /** Bits (little-endian, `n` of them) of y, an integer known to lie in [0, 2^n). One decomposition per (y, n). */

@@ -4,7 +4,6 @@ import { CircuitsError } from "../errors.ts";
 /** The closed set of reasons; docs/circuits.md "Compiled applets" lists what each one means. */
 export type NotProvableReason =
   | "DataDependentAddress"
-  | "DataDependentShift"
   | "DataDependentCall"
   | "DataDependentMemorySize"
   | "UnboundedLoop"

@@ -31,7 +31,6 @@ function refusal(wasm: Uint8Array): NotProvableError {
 }
 
 const cases: [NotProvableReason, () => Promise<Uint8Array>][] = [
-  ["DataDependentShift", () => as(`  claim(d, <u64>1 << <u64>v);`)],
   ["DataDependentAddress", () => as(`  claim(d, <u64>load<u8>(<usize>(v & 255)));`)],
   ["UnsupportedHostCall", () => as(`  claim(d, <u64>(v + random()));`)],
   ["UnboundedLoop", () => as(`  let x = <u64>v;\n  while (x != 7) x = x * 3 + 1;\n  claim(d, x);`)],
@@ -63,7 +62,11 @@ const cases: [NotProvableReason, () => Promise<Uint8Array>][] = [
   ["PartialRead", async () => watApplet(`(call $claim (i32.const 1056) (i64.load32_u (i32.const 1120)))`)],
   [
     "UnsupportedInstruction",
-    async () => watApplet(`(call $claim (i32.const 1056) (i64.clz (i64.load (i32.const 1120))))`),
+    // A bitwise op of a reading value with a count-dependent value (the input length).
+    async () =>
+      watApplet(
+        `(call $claim (i32.const 1056) (i64.and (i64.load (i32.const 1120)) (i64.extend_i32_u (local.get $len))))`,
+      ),
   ],
 ];
 

@@ -6,6 +6,7 @@
 import { Builder, MAX_BITS } from "./builder.ts";
 import { binConcrete, unConcrete } from "./concrete.ts";
 import type { NotProvableReason } from "./errors.ts";
+import { countZeros, divS, shiftBy } from "./ops-data.ts";
 import { bitLength, lcAdd, lcConst, lcScale, mask, sym, type LC, type Val } from "./value.ts";
 
 /** Thrown by an op the compiler cannot express; the executor adds the function and offset. */
@@ -64,7 +65,7 @@ export class Arith {
   }
 
   /** 1 if a < b as integers (a, b in their ranges). */
-  private less(a: S, b: S): LC {
+  less(a: S, b: S): LC {
     const known = this.b.knownRange(lcAdd(a.lc, b.lc, -1n));
     const lo = known && known[0] > a.lo - b.hi ? known[0] : a.lo - b.hi;
     const hi = known && known[1] < a.hi - b.lo ? known[1] : a.hi - b.lo;
@@ -139,11 +140,14 @@ export class Arith {
       case "div_u":
       case "rem_u":
         return this.divU(op, a, c, w);
+      case "div_s":
+      case "rem_s":
+        return divS(this, op, a, c, w);
     }
     throw new Refuse(
       "UnsupportedInstruction",
-      `${op} of a value that depends on the readings is not supported yet`,
-      "compute it on known values only, or use unsigned division (div_u/rem_u) on data",
+      `${op} of a value that depends on the readings is not supported`,
+      "compute it on known values only",
     );
   }
 
@@ -202,11 +206,14 @@ export class Arith {
         for (const bit of this.ubits(a, w)) s = lcAdd(s, bit);
         return sym(s, 0n, BigInt(w));
       }
+      case "clz":
+      case "ctz":
+        return countZeros(this, op, a, w);
     }
     throw new Refuse(
       "UnsupportedInstruction",
-      `${op} of a value that depends on the readings is not supported yet`,
-      "avoid clz/ctz on reading values",
+      `${op} of a value that depends on the readings is not supported`,
+      "compute it on known values only",
     );
   }
 
@@ -255,12 +262,7 @@ export class Arith {
   }
 
   private shift(op: string, a: Val, c: Val, w: number): Val {
-    if (c.kind !== "c")
-      throw new Refuse(
-        "DataDependentShift",
-        `${op} by an amount that depends on the readings`,
-        "shift by constants only (multiply or divide by a power of two chosen from a constant table instead)",
-      );
+    if (c.kind !== "c") return shiftBy(this, op, a, c, w);
     const k = Number(c.c % BigInt(w));
     if (op === "shl") {
       const x = this.b.lcOf(a);
@@ -286,7 +288,7 @@ export class Arith {
     return sym(out, 0n, mask(w));
   }
 
-  private divU(op: string, a: Val, c: Val, w: number): OpResult {
+  divU(op: string, a: Val, c: Val, w: number): OpResult {
     const B = this.b;
     const x = this.toU(a, w);
     const y = this.toU(c, w);
