@@ -26,6 +26,9 @@ export interface ExpectedApplet {
   reducer?: Reducer;
   /** The reducer's parameter (count_above's threshold); required exactly when the reducer has one. */
   param?: bigint;
+  /** The applet's Wasm: a compiled applet's receipt is verified against the circuit recompiled from it. */
+  wasm?: Uint8Array;
+  log?: (msg: string) => void;
 }
 
 export interface VerifyReceiptOptions {
@@ -69,7 +72,10 @@ const mismatch = (what: string) =>
  * imageId or parameter, InvalidVerifyOptionsError for a malformed expected applet.
  */
 export async function verifyReceipt(receipt: Receipt, opts: VerifyReceiptOptions): Promise<boolean> {
-  if (opts?.applet && "wasm" in opts.applet) return verifyAppletReceipt(receipt, opts.applet);
+  // A compiled receipt is checked against the applet's Wasm (recompiled), a reducer receipt against its reducer.
+  const a = opts?.applet;
+  if (a?.wasm && (compiledCircuitK(receipt.seal.circuit) !== undefined || !("imageId" in a)))
+    return verifyAppletReceipt(receipt, a as ExpectedCompiledApplet);
   const applet = checkApplet(opts?.applet as ExpectedApplet);
   if (compiledCircuitK(receipt.seal.circuit) !== undefined)
     throw mismatch(

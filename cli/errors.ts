@@ -4,7 +4,12 @@
  * there (no chain, no gateway, circuits not built). Commands throw classes; `exitCodeOf` maps them, so no error
  * carries an ad-hoc exit-code flag.
  */
-import { CircuitNotBuiltError, InvalidVerifyOptionsError, ReceiptFormatError } from "../circuits/index.ts";
+import {
+  CircuitNotBuiltError,
+  InvalidVerifyOptionsError,
+  NotProvableError,
+  ReceiptFormatError,
+} from "../circuits/index.ts";
 import { ContractsEnvironmentError } from "../contracts/index.ts";
 import { BaseError, type BaseErrorOptions } from "../core/index.ts";
 import { GatewayUnavailableError } from "../device-sdk/index.ts";
@@ -41,6 +46,7 @@ export function exitCodeOf(err: unknown): number {
     return 3;
   if (
     err instanceof InvalidVerifyOptionsError ||
+    err instanceof NotProvableError ||
     err instanceof ManifestError ||
     err instanceof ReceiptFormatError ||
     err instanceof SyntaxError

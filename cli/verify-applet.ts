@@ -1,6 +1,6 @@
 /**
- * Where `mfi verify` gets the applet a receipt must be for: a built Wasm or applet folder on disk (imageId = sha256 of
- * the Wasm, reducer and param from applet.json), or AppletRegistry on a chain (verifier and param as the vault reads
+ * Where `mfi verify` gets the applet a receipt must be for: a built Wasm or applet folder on disk (the Wasm its circuit
+ * is recompiled from, imageId = sha256 of it, param from applet.json), or AppletRegistry on a chain (verifier and param as the vault reads
  * them). Never the receipt itself: that is what is being checked.
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -12,6 +12,7 @@ import {
   REDUCER_PARAM,
   specOf,
   claimPublicSignals,
+  compiledCircuitK,
   type ExpectedApplet,
   type Receipt,
 } from "../circuits/index.ts";
@@ -19,9 +20,15 @@ import { imageIdOf } from "../runtime/index.ts";
 import { loadAppletManifest, APPLETS_DIR, APPLET_BUILD_DIR, type AppletManifest } from "../toolchain/index.ts";
 import { withAppletRegistry } from "./applet-registry.ts";
 
+/**
+ * The Wasm (a compiled applet's receipt is checked against the circuit recompiled from it) and, for receipts of the
+ * built-in reducer circuits made before compiled applets, the manifest's reducer. The param is applet.json's.
+ */
 function expectedOf(manifest: AppletManifest, wasm: Uint8Array): ExpectedApplet {
-  const param = REDUCER_PARAM[manifest.reducer] ? BigInt(manifest.param!) : undefined;
-  return { imageId: imageIdOf(wasm), reducer: manifest.reducer, ...(param !== undefined ? { param } : {}) };
+  const r = manifest.reducer;
+  const hasParam = r ? REDUCER_PARAM[r] !== undefined : manifest.param !== undefined;
+  const param = hasParam ? BigInt(manifest.param!) : undefined;
+  return { imageId: imageIdOf(wasm), reducer: r, wasm, ...(param !== undefined ? { param } : {}) };
 }
 
 /** `--applet <applet.wasm | applet dir>`: a folder's Wasm is <dir>/<name>.wasm or build/applets/<name>.wasm. */
@@ -67,7 +74,8 @@ export async function verifyOnChain(o: {
   manifestDir?: string;
 }): Promise<{ ok: boolean; verifier: string; param?: bigint }> {
   const r = o.receipt;
-  const spec = specOf(r.seal.circuit);
+  // A compiled applet's circuit proves a claim like a readings circuit; its verifier is the one the registry holds.
+  const spec = compiledCircuitK(r.seal.circuit) !== undefined ? { kind: "readings" } : specOf(r.seal.circuit);
   if (spec.kind !== "readings")
     throw new ReceiptMismatchError(
       `the receipt is not for the expected applet: its proof is from the ${r.seal.circuit} circuit, not a readings circuit (a ${spec.kind} proof is no claim)`,

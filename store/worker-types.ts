@@ -12,7 +12,8 @@ export interface AppletSpec {
   imageId: string;
   name: string;
   wasm: Uint8Array;
-  reducer: Reducer;
+  /** Unused since applets are proven by their own compiled circuits (issue 18); kept so stored specs still read. */
+  reducer?: Reducer;
   param?: bigint;
   rewardPerUnit: bigint;
   /**

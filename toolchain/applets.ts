@@ -1,6 +1,7 @@
 /**
- * Applet folders and manifests: applets/<name>/applet.json declares the reducer the circuits prove
- * (docs/abi.md#manifest); the built Wasm lives in build/applets/<name>.wasm (toolchain/build.ts).
+ * Applet folders and manifests: applets/<name>/applet.json names the applet and its reward (docs/abi.md#manifest);
+ * what is proven is the applet's own Wasm, compiled into its circuit. The built Wasm lives in
+ * build/applets/<name>.wasm (toolchain/build.ts).
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
@@ -16,7 +17,9 @@ export const APPLET_BUILD_DIR = join(REPO_ROOT, "build", "applets");
 const decimal = z.string().regex(/^-?[0-9]+$/, "a decimal integer string");
 export const manifestSchema = z.object({
   name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, "lowercase letters, digits and dashes"),
-  reducer: z.enum(["sum", "count_above", "max"]),
+  /** Ignored: applets are proven by their own compiled circuits (issue 18). Accepted so older manifests still load. */
+  reducer: z.enum(["sum", "count_above", "max"]).optional(),
+  /** The applet's config param (an i64 it reads with the SDK's param()): a public signal of its circuit. */
   param: decimal.optional(),
   rewardPerUnit: decimal,
   /**
@@ -29,10 +32,10 @@ export const manifestSchema = z.object({
     .min(1)
     .max(2 ** 32 - 1)
     .optional(),
-  description: z.string(),
+  description: z.string().optional(),
 });
 export type AppletManifest = z.infer<typeof manifestSchema>;
-export type Reducer = AppletManifest["reducer"];
+export type Reducer = NonNullable<AppletManifest["reducer"]>;
 
 export interface AppletEntry {
   name: string;
@@ -48,7 +51,7 @@ export function loadAppletManifest(dir: string): AppletManifest {
   const file = join(resolve(dir), "applet.json");
   if (!existsSync(file))
     throw new ManifestError(`no applet.json in ${dir}`, {
-      details: "each applet folder holds applet.json: { name, reducer, param?, rewardPerUnit, description }",
+      details: "each applet folder holds applet.json: { name, rewardPerUnit, param?, epochLengthMs?, description? }",
     });
   let raw: unknown;
   try {
@@ -63,8 +66,6 @@ export function loadAppletManifest(dir: string): AppletManifest {
     });
   if (parsed.data.name !== basename(resolve(dir)))
     throw new ManifestError(`${file}: name "${parsed.data.name}" must match the folder name`);
-  if (parsed.data.reducer === "count_above" && parsed.data.param === undefined)
-    throw new ManifestError(`${file}: reducer count_above needs a param (the threshold)`);
   return parsed.data;
 }
 
@@ -108,11 +109,15 @@ export function manifestConfig(m: AppletManifest): Uint8Array {
  * circuit proves and what the applet must claim. A device with no reading in the epoch has no claim.
  */
 export function referenceClaims(
-  reducer: Reducer,
+  reducer: Reducer | undefined,
   param: bigint | undefined,
   readings: readonly AppletReading[],
   epoch?: InputEpoch,
 ): Map<bigint, bigint> {
+  if (reducer === undefined)
+    throw new ManifestError("the manifest names no reducer to compare the applet's claims with", {
+      details: "applets are proven by their own compiled circuits; a reducer is only a reference for old manifests",
+    });
   const byDevice = new Map<bigint, bigint[]>();
   for (const r of readings) {
     if (epoch && (r.ts < epoch.startMs || r.ts >= epoch.startMs + epoch.lengthMs)) continue;

@@ -1,23 +1,35 @@
 /**
- * The worker's ProvePort. "groth16" (default) proves with circuits/ (real circom + snarkjs proofs, off the main
- * thread); "mock" makes MockVerifier proofs for fast local iteration (`mfi dev --mock-proofs`, devnets only: the
- * applets must then be registered with the mock verifier, and nothing about the claim is proven).
+ * The worker's ProvePort. "groth16" (default) proves each claim with the applet's own compiled circuit (circuits/
+ * compile: the applet's Wasm compiled for K, real circom + snarkjs proofs off the main thread), K the smallest of
+ * `sizes` the device's segment fits, so what the vault pays is what this exact Wasm computes; "mock" makes
+ * MockVerifier proofs for fast local iteration (`mfi dev --mock-proofs`, devnets only: the applets must then be
+ * registered with the mock verifier, and nothing about the claim is proven).
  */
 import { claimSignals, encodeClaimProof, mockClaimProof } from "../contracts/index.ts";
 import {
   ClaimMismatchError,
   EmptyEpochError,
   InvalidProveOptionsError,
+  NotProvableError,
   ProverPool,
-  proveClaim,
+  proveAppletReceipt,
   receiptToJSON,
+  selectSegment,
+  setupAppletCircuit,
   TooManyReadingsError,
   toCalldata,
   ValueRangeError,
+  type AppletCircuit,
 } from "../circuits/index.ts";
 import { packEpoch } from "../device-sdk/index.ts";
 import { ProofRefusedError } from "./errors.ts";
-import type { ProvePort, ProvedClaim } from "./ports.ts";
+import type { AppletSpec, ProvePort, ProvedClaim } from "./ports.ts";
+
+/**
+ * The circuit sizes (K) an applet's circuits are compiled and registered for, smallest first: the devnet and
+ * `mfi deploy` register a verifier for each, the prover picks the smallest that fits a segment.
+ */
+export const APPLET_SIZES: readonly number[] = [16, 64];
 
 export interface ProverHandle {
   prove: ProvePort;
@@ -25,7 +37,34 @@ export interface ProverHandle {
   close(): Promise<void>;
 }
 
-export function circuitsProvePort(opts: { concurrency?: number; mode?: "groth16" | "mock" } = {}): ProverHandle {
+/**
+ * The applet's circuit for K, compiled and set up on first use (cached on disk under build/applet-circuits/ and here
+ * per process). A NotProvableError comes back as is: the applet cannot be proven at all.
+ */
+export function appletCircuits(log: (m: string) => void = () => {}) {
+  const memo = new Map<string, Promise<AppletCircuit>>();
+  return (applet: Pick<AppletSpec, "imageId" | "wasm" | "param">, k: number): Promise<AppletCircuit> => {
+    const key = `${applet.imageId}:${k}:${applet.param !== undefined}`;
+    let c = memo.get(key);
+    if (!c) {
+      c = setupAppletCircuit({ wasm: applet.wasm, k, hasParam: applet.param !== undefined, log });
+      memo.set(key, c);
+      c.catch(() => memo.delete(key));
+    }
+    return c;
+  };
+}
+
+export function circuitsProvePort(
+  opts: {
+    concurrency?: number;
+    mode?: "groth16" | "mock";
+    /** Circuit sizes to choose from (default APPLET_SIZES); each must be registered on chain for the applet. */
+    sizes?: readonly number[];
+    /** Progress of a first compile and setup of an applet's circuit. */
+    log?: (m: string) => void;
+  } = {},
+): ProverHandle {
   const mode = opts.mode ?? "groth16";
   if (mode === "mock") {
     return {
@@ -56,17 +95,27 @@ export function circuitsProvePort(opts: { concurrency?: number; mode?: "groth16"
   }
   // Each proof runs in a child process of the pool; `concurrency` of them at once (both cores with 2).
   const pool = new ProverPool(opts.concurrency ?? 1);
+  const sizes = [...(opts.sizes ?? APPLET_SIZES)].sort((x, y) => x - y);
+  const circuitFor = appletCircuits(opts.log);
   return {
     mode,
     async prove(a) {
       try {
-        const receipt = await proveClaim({
-          readings: [...(a.before ? [a.before] : []), ...a.inside, ...a.after],
+        const readings = [...(a.before ? [a.before] : []), ...a.inside, ...a.after];
+        const needed = selectSegment(readings, a.device.publicKey, a.epoch).slots.length;
+        const k = sizes.find((s) => s >= needed);
+        if (k === undefined)
+          throw new TooManyReadingsError(
+            `the segment needs ${needed} slots but the applet's largest circuit has K = ${sizes[sizes.length - 1]}`,
+            { details: "use shorter epochs, or have the device sign a reading soon after each epoch ends" },
+          );
+        const receipt = await proveAppletReceipt({
+          circuit: await circuitFor(a.applet, k),
+          wasm: a.applet.wasm,
+          readings,
           devicePublicKey: a.device.publicKey,
           epoch: a.epoch,
-          imageId: a.applet.imageId,
-          reducer: a.applet.reducer,
-          params: a.applet.param === undefined ? undefined : { threshold: a.applet.param },
+          param: a.applet.param,
           claim: a.output,
           journalDigest: a.journalDigest,
           pool,
@@ -80,6 +129,7 @@ export function circuitsProvePort(opts: { concurrency?: number; mode?: "groth16"
           EmptyEpochError,
           ValueRangeError,
           InvalidProveOptionsError,
+          NotProvableError,
         ].some((E) => err instanceof E);
         if (permanent) throw new ProofRefusedError((err as Error).message, { cause: err });
         throw err;

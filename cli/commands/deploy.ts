@@ -1,10 +1,21 @@
-/** `mfi deploy [dir]`: compile an applet, register its imageId on L1 (verifier for its reducer, reward per unit). */
+/**
+ * `mfi deploy [dir]`: compile an applet, compile its Wasm into its circuits (one per K the worker proves with; dev
+ * keys, cached), deploy their generated verifiers and register its imageId on L1 with them and its reward per unit.
+ */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import type { Command } from "commander";
 import { JsonRpcProvider } from "ethers";
-import { createMachinefiClient, readManifest, type MachinefiClient } from "../../contracts/index.ts";
+import {
+  createMachinefiClient,
+  DEV_KEYS_CHAIN_ID,
+  DEV_KEYS_OPT_IN,
+  DevVerifiersRefusedError,
+  readManifest,
+  type MachinefiClient,
+} from "../../contracts/index.ts";
+import { compiledVerifiers } from "../devnet/applets.ts";
 import { imageIdHex } from "../../core/index.ts";
 import { imageIdOf } from "../../runtime/index.ts";
 import { compileApplet, loadAppletManifest } from "../../toolchain/index.ts";
@@ -56,20 +67,29 @@ export function register(program: Command): void {
     program
       .command("deploy [dir]")
       .description(
-        "compile an applet and register its imageId on L1 with the verifier for its reducer and its reward per unit",
+        "compile an applet and its circuits, deploy their verifiers and register its imageId on L1 with its reward per unit",
       ),
   )
     .option("--reward <wei>", "reward per output unit (default: applet.json rewardPerUnit)")
     .option("--mock-verifier", "register with the MockVerifier (devnets only: proves nothing)")
+    .option(
+      DEV_KEYS_OPT_IN,
+      "deploy the applet's DEV-key verifiers (public seed: anyone can forge) to a chain other than 31337",
+    )
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
-      "\nExample:\n  $ mfi deploy ./my-meter --rpc http://127.0.0.1:8545 --key 0xac09… --state .mfi/devnet\n\nExit codes: 0 registered (or already registered), 1 the transaction failed, 2 bad usage or no applet, 3 chain unreachable or no deployment manifest.",
+      "\nThe applet's Wasm is compiled into one circuit per K (16, 64) and each is set up with DEV keys on first use\n(progress on stderr, cached under build/applet-circuits/); an applet the compiler cannot express is refused with\nNotProvableError (exit 2).\n\nExample:\n  $ mfi deploy ./my-meter --rpc http://127.0.0.1:8545 --key 0xac09… --state .mfi/devnet\n\nExit codes: 0 registered (or already registered), 1 the transaction failed, 2 bad usage, no applet or not provable, 3 chain unreachable or no deployment manifest.",
     )
     .action(
       async (
         target: string | undefined,
-        opts: ChainFlags & { reward?: string; mockVerifier?: boolean; json?: boolean },
+        opts: ChainFlags & {
+          reward?: string;
+          mockVerifier?: boolean;
+          json?: boolean;
+          devKeysIKnowTheyAreInsecure?: boolean;
+        },
       ) => {
         const bar =
           opts.json || !process.stderr.isTTY
@@ -90,9 +110,27 @@ export function register(program: Command): void {
           const existing = await client.appletOf(imageId);
           let tx: string | undefined;
           if (existing.owner === "0x0000000000000000000000000000000000000000") {
+            if (
+              !opts.mockVerifier &&
+              BigInt(client.chainId) !== BigInt(DEV_KEYS_CHAIN_ID) &&
+              !opts.devKeysIKnowTheyAreInsecure
+            )
+              throw new DevVerifiersRefusedError(
+                `refusing to deploy ${m.name}'s dev-key verifiers to chain ${client.chainId}: their keys come from a public seed, so anyone can forge claims`,
+                { metaMessages: [`Pass ${DEV_KEYS_OPT_IN} for a throwaway test chain.`] },
+              );
+            bar?.update(2, { step: "compiling the applet's circuits" });
+            const compiled = opts.mockVerifier
+              ? []
+              : await compiledVerifiers({
+                  wasm,
+                  hasParam: m.param !== undefined,
+                  log: (msg) => (opts.json ? undefined : console.error(msg)),
+                });
+            if (!Array.isArray(compiled)) throw compiled;
             const r = await client.registerApplet({
               imageId,
-              verifier: opts.mockVerifier ? "mock" : { reducer: m.reducer },
+              verifier: opts.mockVerifier ? "mock" : { compiled },
               rewardPerUnit: BigInt(opts.reward ?? m.rewardPerUnit),
               param: m.param === undefined ? undefined : BigInt(m.param),
               epochLengthMs: m.epochLengthMs === undefined ? undefined : BigInt(m.epochLengthMs),
@@ -104,7 +142,6 @@ export function register(program: Command): void {
           const out = {
             name: m.name,
             imageId,
-            reducer: m.reducer,
             rewardPerUnit: opts.reward ?? m.rewardPerUnit,
             txHash: tx ?? null,
             alreadyRegistered: !tx,

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { register } from "./prove.ts";
 import { register as registerVerify } from "./verify.ts";
 import { appletFromPath } from "../verify-applet.ts";
-import { APPLETS_DIR } from "../../toolchain/index.ts";
+import { APPLETS_DIR, APPLET_BUILD_DIR } from "../../toolchain/index.ts";
 import { deviceKey, makeChain, epochPoints, EPOCH } from "../../circuits/fixtures.ts";
 
 const s = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
@@ -71,4 +71,53 @@ describe("mfi prove / mfi verify", () => {
     expect(m.code).toBe(2);
     expect(m.stderr).toContain("ReceiptFormatError");
   }, 300_000);
+});
+
+describe("mfi prove <applet.wasm> / mfi verify --applet <applet.wasm> (compiled applets)", () => {
+  const wasm = (name: string) => join(APPLET_BUILD_DIR, `${name}.wasm`);
+  const common = () => [
+    "--readings",
+    join(dir, "readings.json"),
+    "--epoch-start",
+    String(EPOCH.startMs),
+    "--epoch-length",
+    String(EPOCH.lengthMs),
+  ];
+
+  it("proves with the applet's own circuit; the receipt verifies against that Wasm only", async () => {
+    const receipt = join(dir, "compiled.json");
+    const bad = await mfi("prove", wasm("energy-sum"), ...common(), "--claim", "11", "--out", receipt);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain("ClaimMismatchError");
+
+    const p = await mfi("prove", wasm("energy-sum"), ...common(), "--claim", "10", "--out", receipt);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/proved energy-sum output = 10 .* with applet_[0-9a-f]{16}_k16/);
+    const r = JSON.parse(readFileSync(receipt, "utf8"));
+    expect(r.seal.key).toMatch(/^[0-9a-f]{64}$/);
+    expect(r.claim.reducer).toBeUndefined();
+
+    const v = await mfi("verify", receipt, "--applet", wasm("energy-sum"));
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stdout).toMatch(/^valid: applet_.* claim output = 10 .*recompiled/);
+
+    const other = await mfi("verify", receipt, "--applet", wasm("threshold-alert"));
+    expect(other.code).toBe(1);
+    expect(other.stdout).toMatch(/^INVALID: the receipt is not for the expected applet/);
+
+    r.claim.output = "11";
+    r.publicSignals[3] = "11";
+    writeFileSync(join(dir, "compiled-tampered.json"), JSON.stringify(r));
+    const t = await mfi("verify", join(dir, "compiled-tampered.json"), "--applet", wasm("energy-sum"));
+    expect(t.code).toBe(1);
+    expect(t.stdout).toMatch(/^INVALID/);
+  }, 300_000);
+
+  it("refuses an applet the compiler cannot express with NotProvableError (exit 2)", async () => {
+    const p = await mfi("prove", wasm("uptime-streak"), ...common(), "--out", join(dir, "never.json"));
+    expect(p.code).toBe(2);
+    expect(p.stderr).toContain("NotProvableError");
+    const noWasm = await mfi("prove", join(dir, "readings.json"), ...common());
+    expect(noWasm.code).toBe(2);
+  }, 120_000);
 });

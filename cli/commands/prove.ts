@@ -1,10 +1,18 @@
 /**
- * `mfi prove`: a Groth16 receipt that a device's signed readings reduce to an output over an epoch.
+ * `mfi prove <applet.wasm>`: a Groth16 receipt that the applet's own Wasm, compiled into its circuit, computes its
+ * claim from a device's signed readings over an epoch (the circuit is compiled and set up on first use). Without an
+ * applet, `--image-id` and `--reducer` prove with a built-in reducer circuit as before compiled applets.
  * (`mfi verify` is in verify.ts: it checks a receipt against the applet it claims for.)
  */
 import type { Command } from "commander";
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { basename } from "node:path";
 import {
+  proveAppletReceipt,
+  selectSegment,
+  setupAppletCircuit,
+  TooManyReadingsError,
+  NotProvableError,
   proveClaim,
   verifyReceipt,
   closeProver,
@@ -19,6 +27,8 @@ import {
   type Reducer,
 } from "../../circuits/index.ts";
 import { assertOnSchedule, EpochScheduleError, packEpoch } from "../../device-sdk/index.ts";
+import { imageIdOf } from "../../runtime/index.ts";
+import { APPLET_SIZES } from "../../worker/index.ts";
 import { proveSchedule } from "../prove-schedule.ts";
 import { stageProgress } from "../progress.ts";
 
@@ -55,6 +65,7 @@ const exitFor = (err: unknown) =>
   err instanceof CircuitNotBuiltError
     ? 3
     : err instanceof InvalidProveOptionsError ||
+        err instanceof NotProvableError ||
         err instanceof ReceiptFormatError ||
         err instanceof SyntaxError ||
         err instanceof EpochScheduleError
@@ -63,8 +74,10 @@ const exitFor = (err: unknown) =>
 
 export function register(program: Command): void {
   program
-    .command("prove")
-    .description("prove that a device's signed readings reduce to an output over an epoch (writes a receipt)")
+    .command("prove [applet]")
+    .description(
+      "prove the claim an applet's Wasm computes from a device's signed readings over an epoch (writes a receipt)",
+    )
     .requiredOption(
       "--readings <file>",
       "JSON: the device's readings (wire format, bigints as decimal strings), or { readings, publicKey }",
@@ -72,10 +85,11 @@ export function register(program: Command): void {
     .option("--public-key <x,y>", "the device's public key (decimal), unless the readings file has publicKey")
     .requiredOption("--epoch-start <ms>", "epoch start, Unix ms")
     .requiredOption("--epoch-length <ms>", "epoch length in ms")
-    .requiredOption("--image-id <hex>", "sha256 of the applet's Wasm")
-    .option("--reducer <name>", `one of ${REDUCERS.join(", ")}`, "sum")
-    .option("--threshold <n>", "count_above's threshold")
+    .option("--param <n>", "the applet's param (applet.json param): a public signal of its circuit")
     .option("--claim <n>", "the applet's claimed output: refuse to prove when the circuit computes another")
+    .option("--image-id <hex>", "without [applet]: sha256 of the applet's Wasm, proven with a built-in --reducer")
+    .option("--reducer <name>", `without [applet]: one of ${REDUCERS.join(", ")}`, "sum")
+    .option("--threshold <n>", "without [applet]: count_above's threshold")
     .option("--out <file>", "where to write the receipt JSON", "receipt.json")
     .option("--applet <dir>", "check the window against the applet's epoch length (applet.json) before proving")
     .option(
@@ -86,32 +100,42 @@ export function register(program: Command): void {
     .addHelpText(
       "after",
       `
-Uses the keys in build/circuits/ (npm run build:circuits). Shows witness → prove → verify with their times on stderr
-(a progress bar on a terminal, one line per stage otherwise); the receipt is written only once it verifies.
+The applet's Wasm is compiled into a circuit for the smallest K (${APPLET_SIZES.join(", ")}) the segment fits, set up with
+DEV keys on first use (progress on stderr; cached under build/applet-circuits/), run, and its claim proven; an applet
+the compiler cannot express is refused with NotProvableError (exit 2). The receipt is written only once it verifies.
 
 Example:
-  $ mfi prove --readings readings.json --epoch-start 1700000000000 --epoch-length 60000 --image-id 0xab… --claim 10
-  $ mfi verify receipt.json --applet applets/energy-sum && mfi claim receipt.json --state .mfi/devnet
+  $ mfi prove build/applets/energy-sum.wasm --readings readings.json --epoch-start 1700000000000 --epoch-length 60000
+  $ mfi verify receipt.json --applet build/applets/energy-sum.wasm && mfi claim receipt.json --state .mfi/devnet
 
-Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.`,
+Exit codes: 0 proven, 1 refused or failed, 2 bad input or not provable, 3 circuits not built.`,
     )
     .action(
-      async (o: {
-        readings: string;
-        publicKey?: string;
-        epochStart: string;
-        epochLength: string;
-        imageId: string;
-        reducer: string;
-        threshold?: string;
-        claim?: string;
-        out: string;
-        applet?: string;
-        rpc?: string;
-        deployments?: string;
-      }) => {
+      async (
+        appletPath: string | undefined,
+        o: {
+          readings: string;
+          publicKey?: string;
+          epochStart: string;
+          epochLength: string;
+          imageId?: string;
+          param?: string;
+          reducer: string;
+          threshold?: string;
+          claim?: string;
+          out: string;
+          applet?: string;
+          rpc?: string;
+          deployments?: string;
+        },
+      ) => {
         console.error(`⚠ ${INSECURE_WARNING}`);
         try {
+          if (appletPath !== undefined) return await proveCompiled(appletPath, o);
+          if (!o.imageId)
+            throw new InvalidProveOptionsError(
+              "name the applet: mfi prove <applet.wasm> (or --image-id with --reducer)",
+            );
           const { readings, publicKey: filePk } = readReadingsFile(o.readings);
           const pk = o.publicKey ? (([x, y]) => ({ x: BigInt(x!), y: BigInt(y!) }))(o.publicKey.split(",")) : filePk;
           if (!pk)
@@ -121,7 +145,7 @@ Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.`,
           const epoch = packEpoch({ startMs: BigInt(o.epochStart), lengthMs: BigInt(o.epochLength) });
           // The vault pays only the applet's schedule: refuse any other window before minutes of proving.
           const sched = await proveSchedule({
-            imageId: o.imageId,
+            imageId: o.imageId!,
             applet: o.applet,
             rpcUrl: o.rpc,
             manifestDir: o.deployments,
@@ -145,7 +169,7 @@ Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.`,
               readings,
               devicePublicKey: pk,
               epoch,
-              imageId: o.imageId,
+              imageId: o.imageId!,
               reducer: o.reducer as Reducer,
               params: o.threshold !== undefined ? { threshold: BigInt(o.threshold) } : undefined,
               claim: o.claim !== undefined ? BigInt(o.claim) : undefined,
@@ -154,7 +178,7 @@ Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.`,
             progress.stage("verify");
             if (
               !(await verifyReceipt(r, {
-                applet: { imageId: o.imageId, reducer: o.reducer as Reducer, param: r.claim.param },
+                applet: { imageId: o.imageId!, reducer: o.reducer as Reducer, param: r.claim.param },
               }))
             )
               throw new CircuitsError("the new proof does not verify against the built verification key", {
@@ -180,4 +204,75 @@ Exit codes: 0 proven, 1 refused or failed, 2 bad input, 3 circuits not built.`,
         }
       },
     );
+}
+
+/** `mfi prove <applet.wasm>`: compile (cached), run, prove and verify the applet's claim with its own circuit. */
+async function proveCompiled(
+  path: string,
+  o: {
+    readings: string;
+    publicKey?: string;
+    epochStart: string;
+    epochLength: string;
+    param?: string;
+    claim?: string;
+    out: string;
+    applet?: string;
+    rpc?: string;
+    deployments?: string;
+  },
+): Promise<void> {
+  if (!existsSync(path) || statSync(path).isDirectory() || !path.endsWith(".wasm"))
+    throw new InvalidProveOptionsError(`${path}: pass the applet's built .wasm (mfi build writes build/<name>.wasm)`);
+  const wasm = new Uint8Array(readFileSync(path));
+  const imageId = imageIdOf(wasm);
+  const { readings, publicKey: filePk } = readReadingsFile(o.readings);
+  const pk = o.publicKey ? (([x, y]) => ({ x: BigInt(x!), y: BigInt(y!) }))(o.publicKey.split(",")) : filePk;
+  if (!pk)
+    throw new InvalidProveOptionsError("no public key: pass --public-key x,y or put publicKey in the readings file");
+  const window = { startMs: BigInt(o.epochStart), lengthMs: BigInt(o.epochLength) };
+  const sched = await proveSchedule({ imageId, applet: o.applet, rpcUrl: o.rpc, manifestDir: o.deployments });
+  if (sched) assertOnSchedule(window, sched.schedule, sched.nowMs);
+  const param = o.param === undefined ? undefined : BigInt(o.param);
+  const t0 = performance.now();
+  const needed = selectSegment(readings, pk, window).slots.length;
+  const k = APPLET_SIZES.find((s) => s >= needed);
+  if (k === undefined)
+    throw new TooManyReadingsError(
+      `the segment needs ${needed} slots but the largest applet circuit has K = ${APPLET_SIZES[APPLET_SIZES.length - 1]}`,
+    );
+  const circuit = await setupAppletCircuit({
+    wasm,
+    k,
+    hasParam: param !== undefined,
+    log: (m) => console.error(m),
+  });
+  const progress = stageProgress({ stages: ["prove", "verify"], label: "proving" });
+  let r;
+  try {
+    progress.stage("prove");
+    r = await proveAppletReceipt({
+      circuit,
+      wasm,
+      readings,
+      devicePublicKey: pk,
+      epoch: window,
+      param,
+      claim: o.claim !== undefined ? BigInt(o.claim) : undefined,
+    });
+    progress.stage("verify");
+    if (!(await verifyReceipt(r, { applet: { wasm, param, log: () => {} } })))
+      throw new CircuitsError(`the new proof does not verify against ${circuit.name}'s verification key`, {
+        details: `its keys in ${circuit.dir} are inconsistent: delete the folder and prove again`,
+      });
+    progress.done();
+  } catch (err) {
+    progress.fail();
+    throw err;
+  }
+  writeFileSync(o.out, receiptToJSON(r) + "\n");
+  console.log(
+    `proved ${basename(path, ".wasm")} output = ${r.claim.output} for device ${r.claim.deviceId} over ${r.segment.insideCount} reading(s) with ${circuit.name} (${circuit.constraints.toLocaleString("en-US")} constraints) in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  console.log(`receipt: ${o.out}`);
 }

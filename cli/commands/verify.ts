@@ -29,7 +29,7 @@ export function register(program: Command): void {
     .description("verify a receipt off-chain against the applet it claims for (--applet or --rpc)")
     .option(
       "--applet <path>",
-      "the applet: its built .wasm (imageId = sha256) or its folder; reducer and param from its applet.json",
+      "the applet: its built .wasm (its circuit is recompiled from it and must match the receipt's) or its folder; param from its applet.json",
     )
     .option(
       "--rpc <url>",
@@ -79,9 +79,13 @@ Exit codes: 0 valid, 1 invalid proof or a receipt for another applet, 2 malforme
             ? await verifyReceipt(r, { applet: appletFromPath(o.applet), buildDir: o.buildDir })
             : (await verifyOnChain({ rpcUrl: o.rpc!, receipt: r, registry: o.registry, manifestDir: o.manifestDir }))
                 .ok;
-          const by = o.applet ? `keys in ${o.buildDir ?? BUILD_DIR}` : `the verifier in AppletRegistry at ${o.rpc}`;
+          const by = o.applet
+            ? r.seal.key
+              ? `its circuit recompiled from ${o.applet}`
+              : `keys in ${o.buildDir ?? BUILD_DIR}`
+            : `the verifier in AppletRegistry at ${o.rpc}`;
           console.log(
-            `${ok ? "valid" : "INVALID"}: ${r.seal.circuit} claim ${r.claim.reducer} = ${r.claim.output} for device ${r.claim.deviceId}, epoch ${r.claim.epoch}, image ${r.claim.imageId} (${by})`,
+            `${ok ? "valid" : "INVALID"}: ${r.seal.circuit} claim ${r.claim.reducer ?? "output"} = ${r.claim.output} for device ${r.claim.deviceId}, epoch ${r.claim.epoch}, image ${r.claim.imageId} (${by})`,
           );
           // The run that made the claim: `mfi replay` re-executes it and must give this journal digest.
           if (r.journalDigest) console.log(`  from the applet run with journal digest ${r.journalDigest}`);

@@ -1,20 +1,47 @@
 /**
- * Register every applet in applets/ on L1 (once per imageId) and with the epoch worker. The devnet's epoch length
+ * Register every applet in applets/ on L1 (once per imageId) and with the epoch worker. Each applet is proven by its
+ * own compiled circuit: its Wasm is compiled and set up (dev keys, cached under build/applet-circuits/) for every K
+ * the worker proves with (APPLET_SIZES), and those circuits' generated verifiers are deployed and registered. An
+ * applet the compiler cannot express (NotProvableError) is skipped with one warning: it could never be paid. The devnet's epoch length
  * (`epochMs`, from --epoch-ms / MFI_EPOCH_MS) overrides applet.json's `epochLengthMs` for the devnet's own applets,
  * and a devnet replaying history (`fromMs`) sets the genesis there so that history is payable. The worker then
  * closes the schedule the chain holds (an applet registered earlier keeps its schedule: it never changes).
  */
 import { readFileSync, existsSync } from "node:fs";
-import type { MachinefiClient } from "../../contracts/index.ts";
+import type { CompiledVerifierSource, MachinefiClient } from "../../contracts/index.ts";
 import { imageIdHex } from "../../core/index.ts";
 import { imageIdOf } from "../../runtime/index.ts";
-import type { EpochWorker, Reducer } from "../../worker/index.ts";
+import { NotProvableError, setupAppletCircuit } from "../../circuits/index.ts";
+import { APPLET_SIZES, type EpochWorker } from "../../worker/index.ts";
 import { DEFAULT_EPOCH_LENGTH_MS } from "../../device-sdk/index.ts";
 
 export interface AppletListing {
   name: string;
   wasmPath: string;
-  manifest: { reducer: string; param?: string; rewardPerUnit: string; epochLengthMs?: number };
+  manifest: { param?: string; rewardPerUnit: string; epochLengthMs?: number };
+}
+
+/**
+ * The applet's compiled circuits for every K (set up on first use) as verifier sources to register, or the
+ * NotProvableError that says why it has none.
+ */
+export async function compiledVerifiers(o: {
+  wasm: Uint8Array;
+  hasParam: boolean;
+  sizes?: readonly number[];
+  log: (m: string) => void;
+}): Promise<CompiledVerifierSource[] | NotProvableError> {
+  const out: CompiledVerifierSource[] = [];
+  for (const k of o.sizes ?? APPLET_SIZES) {
+    try {
+      const c = await setupAppletCircuit({ wasm: o.wasm, k, hasParam: o.hasParam, log: o.log });
+      out.push({ k, name: c.name, solidity: readFileSync(c.solidity, "utf8") });
+    } catch (err) {
+      if (err instanceof NotProvableError) return err;
+      throw err;
+    }
+  }
+  return out;
 }
 
 const ZERO = "0x0000000000000000000000000000000000000000";
@@ -29,30 +56,30 @@ export async function registerApplets(o: {
   mock?: boolean;
   epochMs?: number;
 }) {
-  const out: { name: string; imageId: string; reducer: string }[] = [];
+  const out: { name: string; imageId: string }[] = [];
   for (const a of o.list) {
     if (o.names && !o.names.includes(a.name)) continue;
     if (!existsSync(a.wasmPath))
       throw new Error(`applet ${a.name} is not built (${a.wasmPath} is missing): run \`npm run build:applets\``);
     const wasm = new Uint8Array(readFileSync(a.wasmPath));
     const imageId = imageIdHex(imageIdOf(wasm));
-    const reducer = a.manifest.reducer as Reducer;
     const param = a.manifest.param === undefined ? undefined : BigInt(a.manifest.param);
     const rewardPerUnit = BigInt(a.manifest.rewardPerUnit);
-    if (!o.mock && !o.admin.manifest.reducers[reducer]) {
-      // No generated verifier for this reducer on this deployment: the applet could never be paid, so leave it out.
+    let onChain = await o.admin.appletOf(imageId);
+    // The circuits are needed by the worker even when the applet is already on L1 (cached: a cache hit is quick).
+    const compiled = o.mock ? [] : await compiledVerifiers({ wasm, hasParam: param !== undefined, log: o.log });
+    if (compiled instanceof NotProvableError) {
       o.log(
-        `⚠ applet ${a.name} skipped: no ${reducer} verifiers deployed (build them: npm run build:circuits -- --circuits readings_${reducer}_16, then redeploy)`,
+        `⚠ applet ${a.name} skipped: not provable (${compiled.name}: ${compiled.shortMessage}); it is neither registered nor run`,
       );
       continue;
     }
-    let onChain = await o.admin.appletOf(imageId);
     if (onChain.owner === ZERO) {
       const epochLengthMs = BigInt(o.epochMs ?? a.manifest.epochLengthMs ?? DEFAULT_EPOCH_LENGTH_MS);
       const genesisMs = o.fromMs === undefined ? undefined : BigInt(o.fromMs) - (BigInt(o.fromMs) % epochLengthMs);
       await o.admin.registerApplet({
         imageId,
-        verifier: o.mock ? "mock" : { reducer },
+        verifier: o.mock ? "mock" : { compiled },
         rewardPerUnit,
         param,
         epochLengthMs,
@@ -60,7 +87,7 @@ export async function registerApplets(o: {
       });
       onChain = await o.admin.appletOf(imageId);
       o.log(
-        `applet ${a.name} registered on L1: imageId ${imageId.slice(0, 16)}…, reducer ${reducer}${param !== undefined ? `(${param})` : ""}, ${rewardPerUnit} wei per unit, epochs of ${onChain.epochLengthMs} ms from ${new Date(Number(onChain.genesisMs)).toISOString()}`,
+        `applet ${a.name} registered on L1: imageId ${imageId.slice(0, 16)}…, ${o.mock ? "mock verifier" : `compiled circuits K = ${compiled.map((c) => c.k).join(", ")}`}${param !== undefined ? `, param ${param}` : ""}, ${rewardPerUnit} wei per unit, epochs of ${onChain.epochLengthMs} ms from ${new Date(Number(onChain.genesisMs)).toISOString()}`,
       );
     } else {
       o.log(
@@ -72,8 +99,8 @@ export async function registerApplets(o: {
         );
     }
     const schedule = { lengthMs: Number(onChain.epochLengthMs), genesisMs: Number(onChain.genesisMs) };
-    await o.worker.addApplet({ imageId, name: a.name, wasm, reducer, param, rewardPerUnit, schedule }, o.fromMs);
-    out.push({ name: a.name, imageId, reducer });
+    await o.worker.addApplet({ imageId, name: a.name, wasm, param, rewardPerUnit, schedule }, o.fromMs);
+    out.push({ name: a.name, imageId });
   }
   return out;
 }

@@ -44,7 +44,7 @@ export interface Devnet {
   admin: MachinefiClient;
   owners: string[];
   backend: EddsaBackend;
-  applets: { name: string; imageId: string; reducer: string }[];
+  applets: { name: string; imageId: string }[];
   /** Epoch length the devnet registers its own applets with (--epoch-ms; overrides applet.json). */
   epochMs: number;
   /** Keys: [admin (deployer, manufacturer), operator (submits claims), owners…]. */

@@ -1,0 +1,33 @@
+/**
+ * `npm run build` step: each example applet's own circuits (circuits/compile) for every K the worker proves with
+ * (APPLET_SIZES), their DEV keys (cached under build/applet-circuits/ by content hash) and their Solidity verifiers'
+ * bytecode (cached under build/contracts/verifiers/), so the devnet, `mfi prove` and the tests find them built. An
+ * applet the compiler cannot express yet is listed and skipped (the devnet skips it the same way).
+ * Usage: node --import ./cli/register.mjs scripts/build-applet-circuits.ts [name...]
+ */
+import { readFileSync } from "node:fs";
+import { NotProvableError, setupAppletCircuit } from "../circuits/index.ts";
+import { compileVerifier } from "../contracts/index.ts";
+import { listApplets } from "../toolchain/index.ts";
+import { APPLET_SIZES } from "../worker/index.ts";
+
+const names = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+const t0 = performance.now();
+for (const a of listApplets()) {
+  if (names.length && !names.includes(a.name)) continue;
+  const wasm = new Uint8Array(readFileSync(a.wasmPath));
+  for (const k of APPLET_SIZES) {
+    try {
+      const c = await setupAppletCircuit({ wasm, k, hasParam: a.manifest.param !== undefined, log: console.log });
+      compileVerifier({ name: c.name, solidity: readFileSync(c.solidity, "utf8") });
+    } catch (err) {
+      if (!(err instanceof NotProvableError)) {
+        console.error(`build-applet-circuits: ${a.name} at K=${k}: ${(err as Error).message}`);
+        process.exit(1);
+      }
+      console.log(`⚠ ${a.name}: not provable yet, no circuit (${err.shortMessage})`);
+      break;
+    }
+  }
+}
+console.log(`applet circuits ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
