@@ -217,12 +217,11 @@ contract AppletRegistry is AccessControl {
     /// @notice What PayoutVault needs to pay a claim proven over k readings of a device of maker `makerId`: two
     /// SLOADs (three with a parameter, four for a maker id above 64 on an applet not open to any device).
     /// @return verifier Zero when the applet is unknown or has no verifier for k.
-    /// @return known False when no applet has this imageId.
     /// @return rewardPerUnit Tokens per output unit.
     /// @return paused Whether claims are paused.
     /// @return hasParam Whether the reducer parameter is a public signal.
     /// @return param The reducer parameter (read only when hasParam).
-    /// @return epochLengthMs The schedule's epoch length (ms).
+    /// @return epochLengthMs The schedule's epoch length (ms); 0 when no applet has this imageId.
     /// @return genesisMs The schedule's first epoch start (ms).
     /// @return accepted Whether the applet pays devices of this maker.
     function claimConfig(bytes32 imageId, uint256 k, uint32 makerId)
@@ -230,7 +229,6 @@ contract AppletRegistry is AccessControl {
         view
         returns (
             address verifier,
-            bool known,
             uint256 rewardPerUnit,
             bool paused,
             bool hasParam,
@@ -241,9 +239,8 @@ contract AppletRegistry is AccessControl {
         )
     {
         Applet storage app = _applets[imageId];
-        // epochLengthMs is nonzero for every registered applet and shares slot 0, so `known` costs no extra SLOAD
+        // epochLengthMs is nonzero for every registered applet and shares slot 0: it tells a known applet for free
         (epochLengthMs, genesisMs) = (app.epochLengthMs, app.genesisMs);
-        known = epochLengthMs != 0;
         (rewardPerUnit, paused, hasParam) = (app.rewardPerUnit, app.paused, app.hasParam);
         if (hasParam) param = app.param;
         verifier = _verifiers[imageId][k];

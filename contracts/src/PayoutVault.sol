@@ -171,40 +171,30 @@ contract PayoutVault is ReentrancyGuard {
     {
         err = _inField(deviceId, epoch, output);
         if (err.length != 0) return (0, err);
-        Device memory d;
-        (d, err) = _device(deviceId, epoch);
-        if (err.length != 0) return (0, err);
+        (uint256 tokenId, address owner, uint32 makerId, uint256 fromMs, uint256 untilMs) = devices.claimInfo(deviceId);
+        if (owner == address(0)) return (0, abi.encodeWithSelector(PayoutVault__UnknownDevice.selector, deviceId));
         // the nullifier before the key's validity: an epoch paid under another key of the token is "already paid"
         // (claimBatch skips it), whether or not this key was valid for it
-        bytes32 nullifier = nullifierOf(imageId, d.tokenId, epoch);
+        bytes32 nullifier = nullifierOf(imageId, tokenId, epoch);
         if (_facts[nullifier] != 0) {
             return (0, abi.encodeWithSelector(PayoutVault__AlreadyClaimed.selector, imageId, deviceId, epoch));
         }
-        if (!d.keyValid) {
-            return (0, abi.encodeWithSelector(PayoutVault__KeyNotValid.selector, deviceId, epoch, d.validFromMs, d.validUntilMs));
+        // the key must have been the token's key for the whole epoch [startMs, startMs + lengthMs) (epoch < r: no overflow)
+        if ((epoch >> 32) < fromMs || (untilMs != 0 && (epoch >> 32) + (epoch & 0xffffffff) > untilMs)) {
+            return (0, abi.encodeWithSelector(PayoutVault__KeyNotValid.selector, deviceId, epoch, fromMs, untilMs));
         }
         address verifier;
         uint256[5] memory signals;
         bool hasParam;
-        (verifier, reward, hasParam, err) = _applet(imageId, epoch, output, proof, signals, d);
+        (verifier, reward, hasParam, err) = _applet(imageId, epoch, output, proof, signals, tokenId, makerId);
         if (err.length != 0) return (0, err);
         (signals[0], signals[1], signals[2], signals[3]) = (uint256(imageId) % SNARK_FIELD, deviceId, epoch, output);
         (uint256 status, uint256 forwarded) = _verify(verifier, proof, signals, hasParam);
         if (status == 1) return (0, abi.encodeWithSelector(PayoutVault__InvalidProof.selector, imageId, deviceId, epoch));
         if (status == 2) return (0, abi.encodeWithSelector(PayoutVault__VerifierOutOfGas.selector, imageId, forwarded));
         _facts[nullifier] = SPENT | output;
-        emit ClaimPaid(imageId, deviceId, epoch, d.owner, output, reward);
-        if (reward != 0) token.mint(d.owner, reward);
-    }
-
-    /// @dev The signing key's token as DeviceRegistry has it at claim time.
-    struct Device {
-        uint256 tokenId;
-        address owner;
-        uint32 makerId;
-        bool keyValid;
-        uint256 validFromMs;
-        uint256 validUntilMs;
+        emit ClaimPaid(imageId, deviceId, epoch, owner, output, reward);
+        if (reward != 0) token.mint(owner, reward);
     }
 
     /// @dev Public values must be field elements (else two epochs could alias in the circuit).
@@ -212,15 +202,6 @@ contract PayoutVault is ReentrancyGuard {
         if (deviceId >= SNARK_FIELD) return abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, deviceId);
         if (epoch >= SNARK_FIELD) return abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, epoch);
         if (output >= SNARK_FIELD) return abi.encodeWithSelector(PayoutVault__ValueOutOfField.selector, output);
-    }
-
-    /// @dev The key's token and owner, and whether the key was the token's key for the whole epoch
-    /// [startMs, startMs + lengthMs) (epoch < SNARK_FIELD, so the sum cannot overflow).
-    function _device(uint256 deviceId, uint256 epoch) private view returns (Device memory d, bytes memory err) {
-        (d.tokenId, d.owner, d.makerId, d.validFromMs, d.validUntilMs) = devices.claimInfo(deviceId);
-        if (d.owner == address(0)) return (d, abi.encodeWithSelector(PayoutVault__UnknownDevice.selector, deviceId));
-        uint256 startMs = epoch >> 32;
-        d.keyValid = startMs >= d.validFromMs && (d.validUntilMs == 0 || startMs + (epoch & 0xffffffff) <= d.validUntilMs);
     }
 
     function _tokenOf(uint256 deviceId) private view returns (uint256 tokenId) {
@@ -236,7 +217,8 @@ contract PayoutVault is ReentrancyGuard {
         uint256 output,
         bytes calldata proof,
         uint256[5] memory signals,
-        Device memory d
+        uint256 tokenId,
+        uint32 makerId
     )
         private
         view
@@ -246,22 +228,21 @@ contract PayoutVault is ReentrancyGuard {
             return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__InvalidProof.selector, imageId, 0, 0));
         }
         uint256 k = uint256(bytes32(proof[0:32]));
-        bool known;
         bool paused;
         uint256 rewardPerUnit;
         uint256 lengthMs;
         uint256 genesisMs;
         bool accepted;
-        (verifier, known, rewardPerUnit, paused, hasParam, signals[4], lengthMs, genesisMs, accepted) =
-            applets.claimConfig(imageId, k, d.makerId);
-        if (!known) return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__UnknownApplet.selector, imageId));
+        (verifier, rewardPerUnit, paused, hasParam, signals[4], lengthMs, genesisMs, accepted) =
+            applets.claimConfig(imageId, k, makerId);
+        if (lengthMs == 0) return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__UnknownApplet.selector, imageId));
         if (paused) return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__AppletPaused.selector, imageId));
         if (!accepted) {
             return (
                 verifier,
                 0,
                 false,
-                abi.encodeWithSelector(PayoutVault__DeviceNotAccepted.selector, imageId, d.tokenId, d.makerId)
+                abi.encodeWithSelector(PayoutVault__DeviceNotAccepted.selector, imageId, tokenId, makerId)
             );
         }
         err = _onSchedule(imageId, epoch, lengthMs, genesisMs);
