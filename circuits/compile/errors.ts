@@ -15,6 +15,7 @@ export type NotProvableReason =
   | "ClaimDevice"
   | "NeverClaims"
   | "StatefulApplet"
+  | "FuelLimit"
   | "TooLarge";
 
 export interface NotProvableDetail {

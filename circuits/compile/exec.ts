@@ -6,6 +6,7 @@
  */
 import { lookupLoad, lookupStore } from "./lookup.ts";
 import type { Builder } from "./builder.ts";
+import { hostFuel, regionFuel } from "./fuel.ts";
 import { decodeBody, LOADS, NUMERIC, STORES, type Instr } from "./decode.ts";
 import { NotProvableError } from "./errors.ts";
 import type { Host } from "./host.ts";
@@ -28,6 +29,8 @@ export class Executor {
   private bodies = new Map<number, Instr[]>();
   private labels: Label[] = [];
   private steps = 0;
+  /** An upper bound of the fuel of any run the explored paths cover (fuel.ts). */
+  fuel = 0;
   private func = "";
   private depth = 0;
 
@@ -97,7 +100,10 @@ export class Executor {
     const frame = s.frames[s.frames.length - 1]!;
     const type = fi < nImports ? this.m.imports[fi]!.type : this.m.funcs[fi - nImports]!.type;
     const args = frame.stack.splice(frame.stack.length - type.params.length);
-    if (fi < nImports) return this.host.call(this, this.m.imports[fi]!.name, args, s, at);
+    if (fi < nImports) {
+      this.fuel += hostFuel(this.m.imports[fi]!.name, args);
+      return this.host.call(this, this.m.imports[fi]!.name, args, s, at);
+    }
     if (++this.depth > 64)
       throw new NotProvableError("calls nest deeper than 64 (recursion?)", {
         reason: "UnboundedLoop",
@@ -108,6 +114,7 @@ export class Executor {
     const f = this.m.funcs[fi - nImports]!;
     let body = this.bodies.get(fi);
     if (!body) this.bodies.set(fi, (body = decodeBody(this.m, fi - nImports)));
+    this.fuel += regionFuel(body);
     const saved = { labels: this.labels, func: this.func };
     const label: Label = { arity: type.results.length, height: 0, pending: [] };
     this.labels = [label];
@@ -155,6 +162,7 @@ export class Executor {
             hint: "bound loops by the reading count, a constant or the config param",
           });
         label.pending = [];
+        this.fuel += regionFuel(ins.body!);
         outs.push(this.seq(ins.body!, entry));
         entry = mergeStates(this.b, label.pending);
       }
