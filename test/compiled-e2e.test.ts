@@ -4,16 +4,27 @@
  * `{ compiled }` kind, a real snarkjs proof from a signed chain paid once by PayoutVault; a tampered output, the proof
  * under another applet's imageId (even one registered with the same verifiers) and a reading left out are refused.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildJsBackend, loadDeviceKey, packEpoch } from "../device-sdk/index.ts";
-import { closeProver, getDefaultPool, ProvingError, selectSegment } from "../circuits/index.ts";
+import {
+  closeProver,
+  getDefaultPool,
+  proveAppletReceipt,
+  ProvingError,
+  selectSegment,
+  toCalldata,
+} from "../circuits/index.ts";
 import { setupAppletCircuit, type AppletCircuit } from "../circuits/compile/keys.ts";
 import { appletInput, proveAppletClaim, type AppletProof } from "../circuits/compile/prove.ts";
-import { encodeClaimProof, type MachinefiClient } from "../contracts/index.ts";
+import { encodeClaimProof, writeManifest, type MachinefiClient } from "../contracts/index.ts";
 import { randomImageId, signedEpochChain, startDevnet, TEST_GENESIS_MS, type Devnet } from "../contracts/fixture.ts";
 import { reverted } from "../contracts/expect-revert.ts";
-import { loadBuiltApplet } from "../toolchain/index.ts";
+import { APPLETS_DIR, loadBuiltApplet } from "../toolchain/index.ts";
+import { runInProcess } from "../cli/run-in-process.ts";
+import { register as registerDeploy } from "../cli/commands/deploy.ts";
 
 const K = 16;
 const epoch = { startMs: TEST_GENESIS_MS + 60_000n, lengthMs: 60_000n };
@@ -99,5 +110,45 @@ describe("a compiled energy-sum claim on anvil", { timeout: 900_000 }, () => {
     expect(paid.paid.owner).toBe(alice.address);
     expect(await alice.balanceOf()).toBe(46n);
     await reverted(alice.claim(claim), "PayoutVault__AlreadyClaimed");
+  });
+
+  it("a receipt's calldata (toCalldata) is what the vault pays for the next epoch", async () => {
+    const backend = await buildJsBackend();
+    const key = await loadDeviceKey(backend, new Uint8Array(32).fill(19));
+    const next = { startMs: epoch.startMs + epoch.lengthMs, lengthMs: epoch.lengthMs };
+    const readings = signedEpochChain({ backend, key, epoch: next, inside: [100n, 1n] });
+    await admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: alice.address });
+    const receipt = await proveAppletReceipt({ circuit, wasm, readings, devicePublicKey: key.publicKey, epoch: next });
+    const before = await alice.balanceOf();
+    const paid = await alice.claim(toCalldata(receipt));
+    expect(paid.paid.output).toBe(101n);
+    expect(await alice.balanceOf()).toBe(before + 202n);
+  });
+
+  it("mfi deploy compiles the applet's circuits, deploys a verifier per K and registers them", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mfi-compiled-deploy-"));
+    try {
+      writeManifest(net.manifest, dir);
+      const chain = ["--rpc", net.anvil.rpcUrl, "--key", net.anvil.accounts[0]!, "--deployments", dir, "--json"];
+      const mfi = (...args: string[]) => runInProcess([registerDeploy], args);
+      const r = await mfi("deploy", join(APPLETS_DIR, "threshold-alert"), ...chain);
+      expect(r.code, r.stdout + r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout) as { imageId: string; alreadyRegistered: boolean };
+      expect(out.alreadyRegistered).toBe(false);
+      const imageId = `0x${out.imageId}`;
+      const info = await admin.appletOf(imageId);
+      expect(info).toMatchObject({ hasParam: true, param: 300n });
+      const [v16, v64] = await Promise.all([16, 64].map((k) => admin.verifierOf({ imageId, k })));
+      expect(v16).not.toBe(v64);
+      for (const v of [v16!, v64!]) {
+        expect(v).not.toBe(net.manifest.contracts.MockVerifier);
+        expect(await admin.provider.getCode(v)).not.toBe("0x");
+      }
+      const refused = await mfi("deploy", join(APPLETS_DIR, "uptime-streak"), ...chain);
+      expect(refused.code).toBe(2);
+      expect(JSON.parse(refused.stdout)).toMatchObject({ name: "NotProvableError" });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

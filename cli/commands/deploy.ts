@@ -156,7 +156,7 @@ export function register(program: Command): void {
         } catch (err) {
           bar?.stop();
           const e = err as Error & { details?: string };
-          if (opts.json) console.log(JSON.stringify({ error: e.message, details: e.details }));
+          if (opts.json) console.log(JSON.stringify({ error: e.message, name: e.name, details: e.details }));
           else console.error(`${e.message}${e.details && !e.message.includes(e.details) ? `\n${e.details}` : ""}`);
           process.exitCode = exitCodeOf(err);
         } finally {
