@@ -12,8 +12,10 @@ import {
 } from "../circuits/index.ts";
 import { ContractsEnvironmentError } from "../contracts/index.ts";
 import { BaseError, type BaseErrorOptions } from "../core/index.ts";
-import { GatewayUnavailableError } from "../device-sdk/index.ts";
-import { ManifestError } from "../toolchain/index.ts";
+import { GatewayUnavailableError, InvalidKeyError } from "../device-sdk/index.ts";
+import { RuntimeInputError, ValidationError } from "../runtime/index.ts";
+import { CompileError, ManifestError } from "../toolchain/index.ts";
+import { CommanderError } from "commander";
 
 export class CliError extends BaseError {
   override name = "CliError";
@@ -36,18 +38,28 @@ export class UnreachableError extends CliError {
   }
 }
 
+/**
+ * The one table (docs/cli.md "Exit codes"): every command's failure goes through here, from its own catch or from
+ * cli/main.ts, which also prints the message (never a stack trace).
+ */
 export function exitCodeOf(err: unknown): number {
   if (err instanceof CliError) return err.exitCode;
+  // commander's refusals: unknown option or command, missing argument; its help exits 0
+  if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
   if (
     err instanceof ContractsEnvironmentError ||
     err instanceof GatewayUnavailableError ||
-    err instanceof CircuitNotBuiltError
+    err instanceof CircuitNotBuiltError ||
+    err instanceof CompileError
   )
     return 3;
   if (
     err instanceof InvalidVerifyOptionsError ||
     err instanceof NotProvableError ||
     err instanceof ManifestError ||
+    err instanceof ValidationError ||
+    err instanceof RuntimeInputError ||
+    err instanceof InvalidKeyError ||
     err instanceof ReceiptFormatError ||
     err instanceof SyntaxError
   )

@@ -2,13 +2,16 @@
  * `mfi`: one commander program; each command lives in cli/commands/<name>.ts and exports `register(program)`.
  * Exit codes: one table in cli/errors.ts (`exitCodeOf`), documented in docs/cli.md.
  */
-import { Command } from "commander";
+import { Command, CommanderError } from "commander";
 import { writeFileSync } from "node:fs";
 import { commandNames, importCommand, readSummary, type CommandSummary } from "./command-list.ts";
 
 const program = new Command("mfi")
   .description("machinefi: build, run, prove and deploy applets; run the devnet")
-  .showHelpAfterError("(run with --help for usage)");
+  .showHelpAfterError("(run with --help for usage)")
+  // Commander's own refusals (unknown option or command, missing argument) throw instead of exiting 1, so they get
+  // the table's code for bad usage below; subcommands inherit this when they are created.
+  .exitOverride();
 
 const args = process.argv.slice(2);
 const topLevelHelp = args.length === 0 || (args.length === 1 && ["--help", "-h", "help"].includes(args[0]!));
@@ -34,5 +37,15 @@ if (summaryFile) {
     .map((c) => ({ name: c.name(), term: help.subcommandTerm(c), description: help.subcommandDescription(c) }));
   writeFileSync(summaryFile, JSON.stringify(lines, null, 2) + "\n");
 } else {
-  await program.parseAsync(process.argv);
+  try {
+    await program.parseAsync(process.argv);
+  } catch (err) {
+    // Loaded only on failure: the table imports every layer's errors, which `mfi --help` must not wait for.
+    const { exitCodeOf } = await import("./errors.ts");
+    process.exitCode = exitCodeOf(err);
+    if (!(err instanceof CommanderError)) {
+      // What went wrong and what to do, never a stack trace (MFI_DEBUG=1 prints it).
+      console.error(process.env.MFI_DEBUG === "1" ? err : `error: ${(err as Error)?.message ?? String(err)}`);
+    }
+  }
 }

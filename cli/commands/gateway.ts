@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { serveGateway, type ServedGateway } from "../../gateway/index.ts";
 import { openStore } from "../../store/index.ts";
+import { UsageError } from "../errors.ts";
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
@@ -20,8 +21,7 @@ const dbPath = ({ db: dbFile, state }: DbOpts) =>
   dbFile ?? (state ? join(state, "machinefi.sqlite") : join(".mfi", "gateway.sqlite"));
 
 function usage(msg: string): never {
-  console.error(msg);
-  process.exit(2);
+  throw new UsageError(msg);
 }
 
 const offOr = (name: string, v: string | undefined): number | "off" | undefined => {

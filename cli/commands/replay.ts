@@ -4,8 +4,9 @@ import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { openStore } from "../../store/index.ts";
 import { replayRun } from "../../worker/index.ts";
+import { UsageError } from "../errors.ts";
 
-/** The database a command reads: --db, or <--state>/machinefi.sqlite. Bad usage prints what to do and exits 2. */
+/** The database a command reads: --db, or <--state>/machinefi.sqlite. Bad usage throws UsageError (exit 2). */
 export function dbPathFrom(opts: { db?: string; state?: string }): string {
   const { db: dbFile, state } = opts;
   const path = dbFile ?? (state ? join(state, "machinefi.sqlite") : undefined);
@@ -14,10 +15,7 @@ export function dbPathFrom(opts: { db?: string; state?: string }): string {
     : !existsSync(path)
       ? `no database at ${path}: start the devnet with --state <dir> first`
       : undefined;
-  if (problem) {
-    console.error(problem);
-    process.exit(2);
-  }
+  if (problem) throw new UsageError(problem);
   return path!;
 }
 
@@ -35,10 +33,8 @@ export function register(program: Command): void {
     )
     .action(async (run: string, opts: { state?: string; db?: string; json?: boolean }) => {
       const runId = Number(run);
-      if (!Number.isInteger(runId) || runId < 1) {
-        console.error(`run must be a positive integer id, got ${JSON.stringify(run)}`);
-        process.exit(2);
-      }
+      if (!Number.isInteger(runId) || runId < 1)
+        throw new UsageError(`run must be a positive integer id, got ${JSON.stringify(run)}`);
       const path = dbPathFrom(opts);
       const store = openStore(path);
       try {

@@ -3,7 +3,8 @@
  * devices). Noise is deterministic: the same --seed gives every device the same values on every run.
  */
 import type { Command } from "commander";
-import { getDefaultBackend } from "../../device-sdk/index.ts";
+import { GatewayRejectedError, getDefaultBackend } from "../../device-sdk/index.ts";
+import { UnreachableError, UsageError } from "../errors.ts";
 import { createFleet } from "../devnet/fleet.ts";
 
 interface SimFlags {
@@ -67,10 +68,8 @@ Exit codes: 0 ran, 1 the gateway refused every reading, 2 bad usage, 3 gateway u
     .action(async (f: SimFlags) => {
       const num = (name: string, v: string, min: number, max: number) => {
         const n = Number(v);
-        if (!Number.isFinite(n) || n < min || n > max) {
-          console.error(`--${name} must be a number in [${min}, ${max}], got ${v}`);
-          process.exit(2);
-        }
+        if (!Number.isFinite(n) || n < min || n > max)
+          throw new UsageError(`--${name} must be a number in [${min}, ${max}], got ${v}`);
         return n;
       };
       const devices = num("devices", f.devices, 1, 10_000);
@@ -84,39 +83,51 @@ Exit codes: 0 ran, 1 the gateway refused every reading, 2 bad usage, 3 gateway u
           : /^[0-9]+$/.test(f.seed) && Number(f.seed) < 2 ** 32
             ? Number(f.seed)
             : undefined;
-      if (seed === undefined) {
-        console.error(`--seed must be a whole number below 2^32 or "random", got ${f.seed}`);
-        process.exit(2);
-      }
+      if (seed === undefined)
+        throw new UsageError(`--seed must be a whole number below 2^32 or "random", got ${f.seed}`);
       const duration = num("duration", f.duration, 0, 1e9);
       try {
         await fetch(`${f.url}/healthz`);
-      } catch {
-        console.error(
-          `cannot reach the gateway at ${f.url}: start one with \`mfi devnet\` or \`mfi gateway\`, or pass --url`,
-        );
-        return void (process.exitCode = 3);
+      } catch (cause) {
+        throw new UnreachableError(`the gateway at ${f.url}`, {
+          hint: "start one with `mfi devnet` or `mfi gateway start`, or pass --url",
+          cause,
+        });
       }
       const errors = new Map<string, number>();
-      const fleet = await createFleet({
-        url: f.url,
-        backend: await getDefaultBackend(),
-        devices,
-        readingsPerSecond: rate,
-        batchSize: batch,
-        owners: [f.owner],
-        chainId: BigInt(f.chainId),
-        registry: f.registry,
-        stateDir: f.state,
-        faultyFraction: faulty,
-        noise,
-        seed,
-        onError: (_d, err) =>
-          errors.set(
-            err.message.split("\n")[0]!.slice(0, 80),
-            (errors.get(err.message.split("\n")[0]!.slice(0, 80)) ?? 0) + 1,
-          ),
-      });
+      let fleet: Awaited<ReturnType<typeof createFleet>>;
+      try {
+        fleet = await createFleet({
+          url: f.url,
+          backend: await getDefaultBackend(),
+          devices,
+          readingsPerSecond: rate,
+          batchSize: batch,
+          owners: [f.owner],
+          chainId: BigInt(f.chainId),
+          registry: f.registry,
+          stateDir: f.state,
+          faultyFraction: faulty,
+          noise,
+          seed,
+          onError: (_d, err) =>
+            errors.set(
+              err.message.split("\n")[0]!.slice(0, 80),
+              (errors.get(err.message.split("\n")[0]!.slice(0, 80)) ?? 0) + 1,
+            ),
+        });
+      } catch (err) {
+        // The registration names a chain and registry; a gateway for other ones refuses it with 422.
+        if (err instanceof GatewayRejectedError && err.status === 422)
+          throw new UsageError(
+            `the gateway at ${f.url} refused the devices' registration: ${err.problem.title ?? ""}`,
+            {
+              details: err.details,
+              metaMessages: ["pass the gateway's --chain-id and --registry (as given to `mfi gateway start`)"],
+            },
+          );
+        throw err;
+      }
       fleet.start();
       const t0 = Date.now();
       // A status line redrawn each second on a terminal; a plain line every 10 s otherwise (logs, pipes).
