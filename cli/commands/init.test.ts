@@ -52,12 +52,18 @@ describe("mfi init + mfi test", () => {
       name: string;
       imageId: string;
       results: { ok: boolean; fuelUsed: number; claims: { deviceId: string; output: string }[] }[];
+      proof: { provable: boolean; circuits: { k: number; constraints: number; fuelBound: number }[] };
     };
     expect(out.name).toBe("my-meter");
     expect(out.imageId).toMatch(/^(0x)?[0-9a-f]{64}$/);
     expect(out.results).toHaveLength(1);
     expect(out.results[0]!.ok).toBe(true);
     expect(out.results[0]!.fuelUsed).toBeGreaterThan(0);
+    // The scaffold is a provable applet: its claim compiles to a circuit at K = 16 and 64.
+    expect(out.proof.provable).toBe(true);
+    expect(out.proof.circuits.map((c) => c.k)).toEqual([16, 64]);
+    expect(out.proof.circuits[1]!.constraints).toBeGreaterThan(out.proof.circuits[0]!.constraints);
+    expect(out.proof.circuits[0]!.fuelBound).toBeGreaterThan(out.results[0]!.fuelUsed);
     // fixtures/epoch-1.json: device 101 sums 13+9+21, device 202 sums 40+2.
     expect(out.results[0]!.claims.sort((a, b) => a.deviceId.localeCompare(b.deviceId))).toEqual([
       { deviceId: "101", output: "43" },
@@ -81,6 +87,17 @@ describe("mfi init + mfi test", () => {
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/MISMATCH device 101: applet 43, reducer 21/);
   }, 600_000);
+
+  it("mfi test reports an applet that is not provable with its function, offset, reason and what to change", async () => {
+    const r = await mfi(["test", "uptime-streak"], REPO);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/NOT PROVABLE: the applet keeps state between epochs/);
+    expect(r.stdout).toMatch(/reason StatefulApplet, function \S+, offset 0x[0-9a-f]+/);
+    expect(r.stdout).toMatch(/change: compute the claim from this epoch's readings alone/);
+    const ok = await mfi(["test", "threshold-alert"], REPO);
+    expect(ok.stdout).toMatch(/provable: K=16 [\d,]+ constraints .*K=64 [\d,]+ constraints/);
+    expect(ok.code).toBe(0);
+  }, 240_000);
 
   it("refuses a bad name and a non-empty directory (exit 2)", async () => {
     const badName = await mfi(["init", "My Meter"], tmp);

@@ -1,10 +1,13 @@
 /**
  * `mfi test [dir]`: compile an applet project (or applets/<name>), run it on its fixtures (or a readings file) exactly
- * as the network does, print journal, fuel and claims, and check the claims against the declared tier-1 reducer.
+ * as the network does, print journal, fuel and claims, check the claims against the declared tier-1 reducer, and
+ * report whether the applet compiles to a circuit (circuits/compile): constraints and fuel bound per K, or the
+ * NotProvableError with the function, offset, reason and what to change.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
+import { compileApplet as compileCircuit, NotProvableError } from "../../circuits/index.ts";
 import {
   APPLETS_DIR,
   compileApplet,
@@ -28,6 +31,29 @@ export interface FixtureResult {
   ok: boolean;
 }
 
+/** The circuit sizes `mfi test` reports (the slot counts the worker proves with). */
+export const PROVABLE_KS = [16, 64] as const;
+
+export type Provability =
+  | { provable: true; circuits: { k: number; constraints: number; fuelBound: number }[] }
+  | { provable: false; reason: string; func: string; offset: number; message: string; hint: string };
+
+/** Compiles the applet's Wasm into its claim circuit per K: the claim template's constraints, or why it cannot. */
+export function checkProvable(wasm: Uint8Array, hasParam: boolean): Provability {
+  const circuits: { k: number; constraints: number; fuelBound: number }[] = [];
+  for (const k of PROVABLE_KS) {
+    try {
+      const c = compileCircuit({ wasm, k, hasParam });
+      circuits.push({ k, constraints: c.constraintEstimate, fuelBound: c.fuelBound });
+    } catch (err) {
+      if (!(err instanceof NotProvableError)) throw err;
+      const { reason, func, offset, shortMessage, hint } = err;
+      return { provable: false, reason, func, offset, message: shortMessage, hint };
+    }
+  }
+  return { provable: true, circuits };
+}
+
 /** A project dir, or the name of an applet under applets/. */
 export function appletDir(target: string): string {
   if (existsSync(join(target, "applet.json"))) return resolve(target);
@@ -40,7 +66,7 @@ export function appletDir(target: string): string {
 export async function testApplet(
   dir: string,
   readingsFiles?: string[],
-): Promise<{ name: string; imageId: string; wasmBytes: number; results: FixtureResult[] }> {
+): Promise<{ name: string; imageId: string; wasmBytes: number; results: FixtureResult[]; proof: Provability }> {
   const manifest = loadAppletManifest(dir);
   const entry = join(dir, "assembly", "index.ts");
   if (!existsSync(entry)) throw new Error(`no ${entry}: an applet's source is assembly/index.ts`);
@@ -81,14 +107,15 @@ export async function testApplet(
     });
   }
   if (!imageId) imageId = (await runApplet({ wasm, readings: [], config: manifestConfig(manifest) })).imageId;
-  return { name: manifest.name, imageId, wasmBytes: wasm.length, results };
+  const proof = checkProvable(wasm, manifest.param !== undefined);
+  return { name: manifest.name, imageId, wasmBytes: wasm.length, results, proof };
 }
 
 export function register(program: Command): void {
   program
     .command("test [dir]")
     .description(
-      "compile an applet and run it on its fixtures (or --readings files): journal, fuel, claims, and a check against its declared reducer",
+      "compile an applet and run it on its fixtures (or --readings files): journal, fuel, claims, a check against its declared reducer, and whether it compiles to a circuit (constraints per K, or why not)",
     )
     .option(
       "--readings <files...>",
@@ -97,7 +124,7 @@ export function register(program: Command): void {
     .option("--json", "print the results as JSON")
     .addHelpText(
       "after",
-      "\nExamples:\n  $ mfi test                 # in a project made by mfi init\n  $ mfi test energy-sum --readings recorded.json\n\nExit codes: 0 every fixture ran and matched the reducer, 1 a trap or a claim mismatch, 2 no applet or bad readings file, 3 compile error.",
+      "\nExamples:\n  $ mfi test                 # in a project made by mfi init\n  $ mfi test energy-sum --readings recorded.json\n\nExit codes: 0 every fixture ran and matched the reducer and the applet is provable, 1 a trap, a claim mismatch or not provable (NotProvableError: function, offset, reason, what to change), 2 no applet or bad readings file, 3 compile error.",
     )
     .action(async (target: string | undefined, opts: { readings?: string[]; json?: boolean }) => {
       let dir: string;
@@ -133,7 +160,16 @@ export function register(program: Command): void {
             );
           console.log(r.ok ? "  ok" : "  FAILED");
         }
+        const p = out.proof;
+        if (p.provable)
+          console.log(
+            `\nprovable: ${p.circuits.map((c) => `K=${c.k} ${c.constraints.toLocaleString("en-US")} constraints (claim; + ReadingsChain), fuel ≤ ${c.fuelBound.toLocaleString("en-US")}`).join("; ")}`,
+          );
+        else
+          console.log(
+            `\nNOT PROVABLE: ${p.message}\n  reason ${p.reason}, function ${p.func}, offset 0x${p.offset.toString(16)}\n  change: ${p.hint}`,
+          );
       }
-      if (out.results.some((r) => !r.ok)) process.exitCode = 1;
+      if (out.results.some((r) => !r.ok) || !out.proof.provable) process.exitCode = 1;
     });
 }
