@@ -6,6 +6,7 @@
 import type { Wallet } from "ethers";
 import type { MachinefiClient, TxResult } from "./client.ts";
 import { ContractsError } from "./errors.ts";
+import { toContractsError } from "./revert.ts";
 import type { Groth16Calldata } from "./proof.ts";
 
 /** A maker's signed statement that it made `deviceId` (model number `model` of its catalogue). */
@@ -45,6 +46,15 @@ export function attestationDomain(chainId: number | bigint, registry: string) {
   return { name: "machinefi DeviceRegistry", version: "1", chainId, verifyingContract: registry };
 }
 
+/** A read whose failure (a revert such as ERC721NonexistentToken, an RPC error) becomes a ContractsError. */
+async function read<T>(action: string, f: () => Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (err) {
+    throw toContractsError(err, action);
+  }
+}
+
 const result = (r: { hash: string; blockNumber: number; gasUsed: bigint }): TxResult => ({
   hash: r.hash,
   blockNumber: r.blockNumber,
@@ -71,9 +81,11 @@ export async function addModel(client: MachinefiClient, p: { name: string }): Pr
 /** A maker by id, or by account (makerId 0 when the account is no maker). */
 export async function makerOf(client: MachinefiClient, maker: number | string): Promise<MakerInfo> {
   const makers = client.contracts.makers;
-  const makerId = typeof maker === "number" ? maker : Number(await makers.getFunction("makerIdOf")(maker));
-  const [account, active, name] = (await makers.getFunction("makerOf")(makerId)) as [string, boolean, string];
-  return { makerId, account, active, name };
+  return read("makerOf", async () => {
+    const makerId = typeof maker === "number" ? maker : Number(await makers.getFunction("makerIdOf")(maker));
+    const [account, active, name] = (await makers.getFunction("makerOf")(makerId)) as [string, boolean, string];
+    return { makerId, account, active, name };
+  });
 }
 
 /** The signer, as a maker, attests device `deviceId` of model `model` for the client's DeviceRegistry. */
@@ -115,22 +127,24 @@ export async function revokeKey(client: MachinefiClient, p: { tokenId: bigint; f
 
 /** The token's current key and its validity. */
 export async function keyOf(client: MachinefiClient, tokenId: bigint): Promise<DeviceKey> {
-  const [keyId, validFromMs, validUntilMs] = (await client.contracts.devices.getFunction("keyOf")(tokenId)) as [
-    bigint,
-    bigint,
-    bigint,
-  ];
-  return { keyId, validFromMs, validUntilMs };
+  return read("keyOf", async () => {
+    const [keyId, validFromMs, validUntilMs] = (await client.contracts.devices.getFunction("keyOf")(tokenId)) as [
+      bigint,
+      bigint,
+      bigint,
+    ];
+    return { keyId, validFromMs, validUntilMs };
+  });
 }
 
 /** The token a key belongs to (0n when the key is unknown). */
 export async function tokenOfKey(client: MachinefiClient, keyId: bigint): Promise<bigint> {
-  return (await client.contracts.devices.getFunction("tokenOfKey")(keyId)) as bigint;
+  return read("tokenOfKey", async () => (await client.contracts.devices.getFunction("tokenOfKey")(keyId)) as bigint);
 }
 
 /** ERC-721 ownerOf: who is paid for the device's claims. */
 export async function ownerOf(client: MachinefiClient, tokenId: bigint): Promise<string> {
-  return (await client.contracts.devices.getFunction("ownerOf")(tokenId)) as string;
+  return read("ownerOf", async () => (await client.contracts.devices.getFunction("ownerOf")(tokenId)) as string);
 }
 
 /** The token's on-chain metadata (tokenURI's JSON data URI, decoded). */
@@ -138,7 +152,10 @@ export async function deviceMetadata(
   client: MachinefiClient,
   tokenId: bigint,
 ): Promise<{ name: string; attributes: { trait_type: string; value: string | number }[] }> {
-  const uri = (await client.contracts.devices.getFunction("tokenURI")(tokenId)) as string;
+  const uri = await read(
+    "tokenURI",
+    async () => (await client.contracts.devices.getFunction("tokenURI")(tokenId)) as string,
+  );
   const prefix = "data:application/json;base64,";
   if (!uri.startsWith(prefix)) throw new ContractsError(`tokenURI of ${tokenId} is not a JSON data URI`);
   return JSON.parse(
