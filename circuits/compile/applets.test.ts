@@ -5,6 +5,9 @@
  * prove (ReadingsChain requires slot 0 inside); that is checked on the runtime side. uptime-streak keeps state
  * between epochs and is refused, naming state.
  */
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { promisify } from "node:util";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { loadBuiltApplet } from "../../toolchain/index.ts";
@@ -59,6 +62,28 @@ describe("the example applets compile to their runtime claims", { timeout: 300_0
       expect(await runtimeClaim(wasm, empty)).toBeUndefined();
     });
   }
+
+  it("compiling twice gives byte-identical circuits, in this process and in another one (threshold-alert, K = 16)", async () => {
+    const sha = (t: string) => createHash("sha256").update(t).digest("hex");
+    const wasm = loadBuiltApplet("threshold-alert");
+    const a = compileApplet({ wasm, k: 16, hasParam: true });
+    const b = compileApplet({ wasm, k: 16, hasParam: true });
+    expect(b.main).toBe(a.main);
+    expect(b.template).toBe(a.template);
+    const script = `
+      import { createHash } from "node:crypto";
+      import { loadBuiltApplet } from "./toolchain/index.ts";
+      import { compileApplet } from "./circuits/index.ts";
+      const c = compileApplet({ wasm: loadBuiltApplet("threshold-alert"), k: 16, hasParam: true });
+      console.log(createHash("sha256").update(c.main).digest("hex"));`;
+    const root = new URL("../../", import.meta.url).pathname;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "./cli/register.mjs", "--input-type=module", "-e", script],
+      { cwd: root },
+    );
+    expect(stdout.trim()).toBe(sha(a.main));
+  });
 
   it("uptime-streak is refused up front, naming its state between epochs", () => {
     let err: unknown;
