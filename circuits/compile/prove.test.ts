@@ -89,6 +89,20 @@ describe("proveAppletClaim refuses", () => {
     ).rejects.toThrow(TooManyReadingsError);
   });
 
+  it("an epoch with a negative values[0] (ReadingsChain proves values[0] in [0, 2^63))", async () => {
+    const key = await deviceKey(22);
+    const readings = await makeChain(key, epochPoints([5n, -6n, 7n]));
+    await expect(
+      proveAppletClaim({
+        circuit: circuitFor(energySum),
+        wasm: energySum,
+        readings,
+        devicePublicKey: key.publicKey,
+        epoch: EPOCH,
+      }),
+    ).rejects.toThrow(/values\[0\] = -6 < 0/);
+  });
+
   it("an epoch whose run makes no claim (the applet traps)", async () => {
     const { key, readings } = await setup();
     const wasm = (await compileAs({ source: `export function mfi_main(): void { unreachable(); }` })).wasm;

@@ -95,6 +95,16 @@ export async function proveAppletClaim(opts: ProveAppletOptions): Promise<Applet
       { details: "set up the applet's circuit for a larger K" },
     );
   }
+  // ReadingsChain, shared with the built-in circuits, range-checks values[0] ∈ [0, 2^63) for inside slots (issue 16),
+  // so such an epoch has no witness although the runtime accepts it: refused here, before any work (docs/circuits.md).
+  const negative = segment.slots.slice(0, segment.insideCount).find((r) => r.values[0]! < 0n);
+  if (negative)
+    throw new InvalidProveOptionsError(
+      `reading seq ${negative.seq} has values[0] = ${negative.values[0]} < 0: compiled circuits prove values[0] in [0, 2^63) only`,
+      {
+        details: "keep values[0] non-negative (offset it on the device, e.g. temperature + 2730), or use values[1..3]",
+      },
+    );
   const deviceId = deviceIdOf(opts.devicePublicKey);
   const inside = segment.slots
     .slice(0, segment.insideCount)
