@@ -25,6 +25,7 @@ import { reverted } from "../contracts/expect-revert.ts";
 import { APPLETS_DIR, loadBuiltApplet } from "../toolchain/index.ts";
 import { runInProcess } from "../cli/run-in-process.ts";
 import { register as registerDeploy } from "../cli/commands/deploy.ts";
+import { verifyOnChain } from "../cli/verify-applet.ts";
 
 const K = 16;
 const epoch = { startMs: TEST_GENESIS_MS + 60_000n, lengthMs: 60_000n };
@@ -119,8 +120,17 @@ describe("a compiled energy-sum claim on anvil", { timeout: 900_000 }, () => {
     const readings = signedEpochChain({ backend, key, epoch: next, inside: [100n, 1n] });
     await admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: alice.address });
     const receipt = await proveAppletReceipt({ circuit, wasm, readings, devicePublicKey: key.publicKey, epoch: next });
+    // `mfi verify --rpc`: the verifier AppletRegistry holds for the receipt's K, over signals rebuilt from the registry.
+    const registry = net.manifest.contracts.AppletRegistry;
+    const onChain = await verifyOnChain({ rpcUrl: net.anvil.rpcUrl, receipt, registry });
+    expect(onChain.ok).toBe(true);
+    const tampered = { ...receipt, claim: { ...receipt.claim, output: 102n } };
+    tampered.publicSignals = [...receipt.publicSignals.slice(0, 3), 102n];
+    expect((await verifyOnChain({ rpcUrl: net.anvil.rpcUrl, receipt: tampered, registry })).ok).toBe(false);
+
     const before = await alice.balanceOf();
     const paid = await alice.claim(toCalldata(receipt));
+    console.log(`compiled energy-sum K=16 claim: ${paid.gasUsed} gas`);
     expect(paid.paid.output).toBe(101n);
     expect(await alice.balanceOf()).toBe(before + 202n);
   });
