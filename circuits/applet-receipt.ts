@@ -16,6 +16,12 @@ import { compiledCircuitK, type Receipt } from "./receipt.ts";
 import { R } from "./setup/field.ts";
 import { selectSegment, type ChainReading } from "./witness.ts";
 
+/**
+ * The circuit sizes (K) an applet's circuits are compiled and registered for, smallest first: the devnet and
+ * `mfi deploy` register a verifier for each, the worker and `mfi prove` take the smallest a segment fits.
+ */
+export const APPLET_SIZES: readonly number[] = [16, 64];
+
 /** The compiled applet a receipt must be for: its Wasm (imageId = sha256) and its param, as the registry holds it. */
 export interface ExpectedCompiledApplet {
   wasm: Uint8Array;

@@ -27,6 +27,7 @@ export {
   type Calldata,
 } from "./receipt.ts";
 export {
+  APPLET_SIZES,
   proveAppletReceipt,
   verifyAppletReceipt,
   type ExpectedCompiledApplet,

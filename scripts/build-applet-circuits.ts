@@ -6,10 +6,9 @@
  * Usage: node --import ./cli/register.mjs scripts/build-applet-circuits.ts [name...]
  */
 import { readFileSync } from "node:fs";
-import { NotProvableError, setupAppletCircuit } from "../circuits/index.ts";
+import { APPLET_SIZES, NotProvableError, setupAppletCircuit } from "../circuits/index.ts";
 import { compileVerifier } from "../contracts/index.ts";
 import { listApplets } from "../toolchain/index.ts";
-import { APPLET_SIZES } from "../worker/index.ts";
 
 const names = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 const t0 = performance.now();

@@ -7,6 +7,7 @@
  */
 import { claimSignals, encodeClaimProof, mockClaimProof } from "../contracts/index.ts";
 import {
+  APPLET_SIZES,
   ClaimMismatchError,
   EmptyEpochError,
   InvalidProveOptionsError,
@@ -25,11 +26,7 @@ import { packEpoch } from "../device-sdk/index.ts";
 import { ProofRefusedError } from "./errors.ts";
 import type { AppletSpec, ProvePort, ProvedClaim } from "./ports.ts";
 
-/**
- * The circuit sizes (K) an applet's circuits are compiled and registered for, smallest first: the devnet and
- * `mfi deploy` register a verifier for each, the prover picks the smallest that fits a segment.
- */
-export const APPLET_SIZES: readonly number[] = [16, 64];
+export { APPLET_SIZES };
 
 export interface ProverHandle {
   prove: ProvePort;

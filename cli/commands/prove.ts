@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename } from "node:path";
 import {
+  APPLET_SIZES,
   proveAppletReceipt,
   selectSegment,
   setupAppletCircuit,
@@ -28,7 +29,6 @@ import {
 } from "../../circuits/index.ts";
 import { assertOnSchedule, EpochScheduleError, packEpoch } from "../../device-sdk/index.ts";
 import { imageIdOf } from "../../runtime/index.ts";
-import { APPLET_SIZES } from "../../worker/index.ts";
 import { proveSchedule } from "../prove-schedule.ts";
 import { stageProgress } from "../progress.ts";
 

@@ -11,8 +11,8 @@ import { readFileSync, existsSync } from "node:fs";
 import type { CompiledVerifierSource, MachinefiClient } from "../../contracts/index.ts";
 import { imageIdHex } from "../../core/index.ts";
 import { imageIdOf } from "../../runtime/index.ts";
-import { NotProvableError, setupAppletCircuit } from "../../circuits/index.ts";
-import { APPLET_SIZES, type EpochWorker } from "../../worker/index.ts";
+import { APPLET_SIZES, NotProvableError, setupAppletCircuit } from "../../circuits/index.ts";
+import type { EpochWorker } from "../../worker/index.ts";
 import { DEFAULT_EPOCH_LENGTH_MS } from "../../device-sdk/index.ts";
 
 export interface AppletListing {
