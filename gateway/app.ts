@@ -9,6 +9,7 @@ import { timingSafeEqual } from "node:crypto";
 import { backendStatus, getDefaultBackend, type EddsaBackend } from "../device-sdk/index.ts";
 import type { GatewayContext } from "./context.ts";
 import { storeDirectory, type DeviceDirectory } from "./directory.ts";
+import { chainKeyDirectory, type KeyStatusReader } from "./chain-keys.ts";
 import { GatewayError, notFound } from "./errors.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { healthRoutes } from "./routes/health.ts";
@@ -39,6 +40,8 @@ export interface GatewayOptions {
   backend?: EddsaBackend;
   /** Who knows which devices exist (default: the store's own registrations). */
   directory?: DeviceDirectory;
+  /** Follow L1 key rotations: refuse keys DeviceRegistry revoked or replaced (`device-key-revoked`, chain-keys.ts). */
+  keyStatus?: KeyStatusReader;
   /** Registrations must name this chain and DeviceRegistry (dev defaults: 31337 and the zero address). */
   chainId?: bigint;
   registry?: string;
@@ -118,7 +121,8 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   // The market's spent nonces: given, or the store's own when it keeps them (a StoreSet does).
   const nonces: NonceStore | undefined = opts.market?.nonces ?? (keepsNonces(store) ? store.nonces : undefined);
   const backend = opts.backend ?? (await getDefaultBackend());
-  const directory = opts.directory ?? storeDirectory(store);
+  const local = opts.directory ?? storeDirectory(store);
+  const directory = opts.keyStatus ? chainKeyDirectory(local, opts.keyStatus) : local;
   const verifier = createVerifier({
     backend,
     workers: opts.verifyWorkers,

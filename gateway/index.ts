@@ -11,6 +11,7 @@ export {
   type ServeGatewayConfig,
 } from "./server.ts";
 export { storeDirectory, type DeviceDirectory } from "./directory.ts";
+export { chainKeyDirectory, registryKeyStatus, type KeyStatus, type KeyStatusReader } from "./chain-keys.ts";
 export { createVerifier, type Verifier, type VerifierOptions } from "./verify-pool.ts";
 export { GatewayError, type GatewayErrorOptions } from "./errors.ts";
 export { ingest, ingestAckOf, type IngestDeps } from "./ingest.ts";

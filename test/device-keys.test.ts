@@ -1,0 +1,85 @@
+/**
+ * The gateway follows key rotations on L1 (issue 20): real anvil and DeviceRegistry, real SQLite, the hono app.
+ * A key the registry revoked or replaced is refused with the problem `device-key-revoked`; the rotated key is
+ * accepted; a key L1 does not know is served as before.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startDevnet, type Devnet } from "../contracts/fixture.ts";
+import { mockRegisterProof, registerSignals, revokeKey, rotateKey, type MachinefiClient } from "../contracts/index.ts";
+import { buildJsBackend, type EddsaBackend } from "../device-sdk/index.ts";
+import { chainKeyDirectory, createGateway, registryKeyStatus, storeDirectory, type Gateway } from "../gateway/index.ts";
+import { makeChain, registrationBody, testKey } from "../gateway/testing.ts";
+import { openStore } from "../store/index.ts";
+
+let net: Devnet;
+let gw: Gateway;
+let backend: EddsaBackend;
+let reader: ReturnType<typeof registryKeyStatus>;
+let admin: MachinefiClient, alice: MachinefiClient;
+
+const post = async (path: string, body: unknown) => {
+  const res = await gw.app.request(path, {
+    method: "POST",
+    body: JSON.stringify(body),
+    headers: { "content-type": "application/json" },
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+};
+
+beforeAll(async () => {
+  net = await startDevnet({ clients: 2 });
+  [admin, alice] = net.clients as [MachinefiClient, MachinefiClient];
+  backend = await buildJsBackend();
+  reader = registryKeyStatus({ rpcUrl: net.anvil.rpcUrl, registry: net.manifest.contracts.DeviceRegistry });
+  const store = openStore(":memory:");
+  gw = await createGateway({
+    store,
+    backend,
+    verifyWorkers: 0,
+    maxClockSkewMs: null,
+    rateLimit: false,
+    // no cache: each batch sees the chain as it is now (the default keeps an answer 5 s)
+    directory: chainKeyDirectory(storeDirectory(store), reader, { cacheMs: 0 }),
+  });
+});
+afterAll(async () => {
+  await gw?.close();
+  reader?.close();
+  await net?.stop();
+});
+
+describe("gateway ↔ DeviceRegistry keys", () => {
+  it("refuses readings of a revoked key (device-key-revoked), accepts the rotated key and keys L1 does not know", async () => {
+    const [oldKey, newKey, offChain] = [testKey(backend, 71), testKey(backend, 72), testKey(backend, 73)];
+    for (const k of [oldKey, newKey, offChain])
+      expect((await post("/v1/devices", registrationBody(backend, k))).status).toBe(201);
+    await admin.registerDevicesBatch({ deviceIds: [oldKey.deviceId], owners: alice.address });
+
+    const first = makeChain(backend, oldKey, 2);
+    expect((await post(`/v1/devices/${oldKey.deviceId}/readings/batch`, { readings: first.wire })).status).toBe(201);
+
+    const nowMs = BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n;
+    await revokeKey(alice, { tokenId: oldKey.deviceId, fromMs: nowMs });
+    const next = makeChain(backend, oldKey, 2, { state: first.state });
+    const refused = await post(`/v1/devices/${oldKey.deviceId}/readings/batch`, { readings: next.wire });
+    expect(refused.status).toBe(403);
+    expect(String(refused.body.type)).toMatch(/device-key-revoked$/);
+    expect(await gw.store.countReadings(oldKey.deviceId)).toBe(2);
+
+    const proof = mockRegisterProof(
+      registerSignals({
+        deviceId: newKey.deviceId,
+        owner: alice.address,
+        chainId: BigInt(alice.chainId),
+        registry: alice.manifest.contracts.DeviceRegistry,
+      }),
+    );
+    await rotateKey(alice, { tokenId: oldKey.deviceId, newKeyId: newKey.deviceId, proof });
+    const rotated = makeChain(backend, newKey, 2);
+    expect((await post(`/v1/devices/${newKey.deviceId}/readings/batch`, { readings: rotated.wire })).status).toBe(201);
+    expect((await post(`/v1/devices/${oldKey.deviceId}/readings/batch`, { readings: next.wire })).status).toBe(403);
+
+    const local = makeChain(backend, offChain, 1);
+    expect((await post(`/v1/devices/${offChain.deviceId}/readings/batch`, { readings: local.wire })).status).toBe(201);
+  });
+});
