@@ -140,6 +140,8 @@ describe("hostile applets", () => {
   it("memory.grow bomb → MemoryLimit", () => {
     const r = run(`(loop $l (drop (memory.grow (i32.const 1))) (br $l))`);
     expect(r.trap?.kind).toBe(Trap.MemoryLimit);
+    // the message states the limit, in pages and bytes (appletWat's memory is "1 2")
+    expect(r.trap?.message).toMatch(/maximum of 2 pages \(131,072 bytes\)/);
   });
 
   it("a single huge memory.grow → MemoryLimit", () => {

@@ -36,4 +36,5 @@ export { imageIdOf, taggedDigest, toHex, leToU256 } from "./digest.ts";
 export { validateModule, type ModuleInfo } from "./validate.ts";
 export { FUEL_COSTS, IF_FOLD, DEFAULT_COST } from "./fuel.ts";
 export { RuntimeBaseError, ValidationError, RuntimeInputError, type ValidationCode } from "./errors.ts";
+export { functionNames, functionNamesFromText, withSourceNames } from "./names.ts";
 export { MeterError } from "./errors.ts";

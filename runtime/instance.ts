@@ -85,7 +85,13 @@ export class Instance {
       if ((fuel.value as bigint) < 0n)
         trap = { kind: Trap.OutOfFuel, message: `out of fuel (limit ${store.fuelLimit})` };
     } catch (err) {
-      trap = classify(err, fuel.value as bigint, trapGlobal.value as number, store.fuelLimit);
+      trap = classify(
+        err,
+        fuel.value as bigint,
+        trapGlobal.value as number,
+        store.fuelLimit,
+        this.module.info.memoryMaxPages,
+      );
     }
     const left = fuel.value as bigint;
     const fuelUsed = trap?.kind === Trap.OutOfFuel || left < 0n ? store.fuelLimit : store.fuelLimit - Number(left);
@@ -105,7 +111,7 @@ export class Instance {
   }
 }
 
-function classify(err: unknown, fuelLeft: bigint, trapCode: number, limit: number): TrapInfo {
+function classify(err: unknown, fuelLeft: bigint, trapCode: number, limit: number, maxPages: number): TrapInfo {
   // A run that went over its fuel traps OutOfFuel, whatever stopped it after that (a host refusal, the depth limit
   // at the same entry, a trap in an if-arm whose charge no test had seen yet): so with fuel N − 1 every run whose
   // fuelUsed is N traps OutOfFuel, as docs/fuel.md states.
@@ -113,7 +119,10 @@ function classify(err: unknown, fuelLeft: bigint, trapCode: number, limit: numbe
     return { kind: err.kind, message: err.message };
   if (fuelLeft < 0n) return { kind: Trap.OutOfFuel, message: `out of fuel (limit ${limit})` };
   if (trapCode === TRAP_CODE.memoryLimit)
-    return { kind: Trap.MemoryLimit, message: "memory.grow asked for more pages than the applet's memory maximum" };
+    return {
+      kind: Trap.MemoryLimit,
+      message: `memory.grow went past the applet's memory maximum of ${maxPages} pages (${(maxPages * 65536).toLocaleString("en-US")} bytes): use less memory, or raise the maximum (asc --maximumMemory) up to the engine's cap`,
+    };
   if (trapCode === TRAP_CODE.stackOverflow)
     return {
       kind: Trap.StackOverflow,

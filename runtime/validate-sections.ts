@@ -63,10 +63,15 @@ function importSection(st: ScanState, s: Reader): void {
     const kind = s.u8();
     const what = `${mod}.${name}`;
     if (mod !== IMPORT_MODULE || kind !== 0 || !(name in IMPORTS)) {
+      // What the source wrote to get this import, and what to write instead.
       const hint =
-        mod === "env"
-          ? "asc added it: build with the SDK's asconfig (abort routed to mfi.abort, no Math.random/Date/trace)"
-          : `applets may import only functions from "${IMPORT_MODULE}": ${Object.keys(IMPORTS).join(", ")}`;
+        what === "env.seed"
+          ? "Math.random() compiles to this import: use random() from the SDK (seeded from the run's input)"
+          : what === "env.Date.now"
+            ? "Date.now() compiles to this import: time comes from readings, use readingTs(i) / epochStart() from the SDK"
+            : mod === "env"
+              ? "asc added it: build with the SDK's asconfig (abort routed to mfi.abort, no Math.random/Date/trace)"
+              : `applets may import only functions from "${IMPORT_MODULE}": ${Object.keys(IMPORTS).join(", ")}`;
       fail(`forbidden import ${what}`, { code: "ForbiddenImport", import: what, offset: s.pos }, hint);
     }
     const typeIndex = s.u32();

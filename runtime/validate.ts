@@ -5,6 +5,7 @@
  * section, at most one funcref table that never grows, exports `memory` and `mfi_main: [] -> []`, no export named
  * `__mfi…` (the metering pass's own).
  */
+import { withSourceNames } from "./names.ts";
 import { ENTRY_EXPORT, INIT_EXPORT, MEMORY_EXPORT } from "./abi.ts";
 import { ValidationError } from "./errors.ts";
 import { fail } from "./validate-rules.ts";
@@ -52,7 +53,8 @@ export function validateModule(bytes: Uint8Array, opts: { memoryCapPages: number
   try {
     info = scan(bytes, opts);
   } catch (err) {
-    if (err instanceof ValidationError && (err.code !== "InvalidWasm" || !compileError)) throw err;
+    if (err instanceof ValidationError && (err.code !== "InvalidWasm" || !compileError))
+      throw withSourceNames(err, bytes);
     fail("the WebAssembly module does not compile", { code: "InvalidWasm" }, compileError?.message);
   }
   if (compileError) fail("the WebAssembly module does not compile", { code: "InvalidWasm" }, compileError.message);

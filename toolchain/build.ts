@@ -10,7 +10,13 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import { dirname, join, relative, resolve } from "node:path";
 import { APPLETS_DIR, appletEntryAt, listApplets } from "./applets.ts";
 import { ASCONFIG, REPO_ROOT, compileApplet } from "./compile.ts";
-import { DEFAULT_ENGINE_CONFIG, validateModule } from "../runtime/index.ts";
+import {
+  DEFAULT_ENGINE_CONFIG,
+  ValidationError,
+  functionNamesFromText,
+  validateModule,
+  withSourceNames,
+} from "../runtime/index.ts";
 
 function filesUnder(dir: string): string[] {
   if (!existsSync(dir)) return [];
@@ -62,7 +68,15 @@ export async function buildApplets(
     }
     const t0 = Date.now();
     const { wasm } = await compileApplet({ entry: a.entry });
-    validateModule(wasm, { memoryCapPages: DEFAULT_ENGINE_CONFIG.memoryPages });
+    try {
+      validateModule(wasm, { memoryCapPages: DEFAULT_ENGINE_CONFIG.memoryPages });
+    } catch (err) {
+      // A refusal inside a function: compile once more for the text format, whose names the binary does not keep,
+      // so the message names the source function (the same compile gives the same function order).
+      if (!(err instanceof ValidationError) || err.functionIndex === undefined) throw err;
+      const { text } = await compileApplet({ entry: a.entry, text: true });
+      throw withSourceNames(err, wasm, text ? functionNamesFromText(text) : undefined);
+    }
     writeFileSync(a.wasmPath, wasm);
     writeFileSync(hashFile, hash);
     log(`applet ${a.name}: built ${relative(process.cwd(), a.wasmPath)} (${wasm.length} bytes, ${Date.now() - t0} ms)`);

@@ -2,6 +2,7 @@
  * `mfi build [applets...]`: compile applets under applets/ (by name) to build/applets/<name>.wasm, or a project
  * folder with an applet.json (made by `mfi init`) to <folder>/build/<name>.wasm.
  */
+import { exitCodeOf } from "../errors.ts";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import type { Command } from "commander";
@@ -48,7 +49,7 @@ export function register(program: Command): void {
         }
       } catch (err) {
         console.error((err as Error).message);
-        process.exitCode = 1;
+        process.exitCode = exitCodeOf(err); // a refused module 2, a compile error 3 (docs/cli.md)
       }
     });
 }
