@@ -40,6 +40,9 @@ export function scaffold(o: { name: string; dir: string; machinefi?: string; lin
   if (o.link !== false && spec.startsWith("file:")) {
     mkdirSync(join(o.dir, "node_modules"), { recursive: true });
     symlinkSync(resolve(spec.slice(5)), join(o.dir, "node_modules", "machinefi"), "dir");
+    // and its bin, so `npx mfi` resolves here instead of asking the registry (which has no mfi)
+    mkdirSync(join(o.dir, "node_modules", ".bin"), { recursive: true });
+    symlinkSync(join("..", "machinefi", "cli", "bin.mjs"), join(o.dir, "node_modules", ".bin", "mfi"));
   }
   return written.sort();
 }
