@@ -3,14 +3,16 @@
  * (APPLET_SIZES), their DEV keys (cached under build/applet-circuits/ by content hash) and their Solidity verifiers'
  * bytecode (cached under build/contracts/verifiers/), so the devnet, `mfi prove` and the tests find them built. An
  * applet the compiler cannot express yet is listed and skipped (the devnet skips it the same way).
- * Usage: node --import ./cli/register.mjs scripts/build-applet-circuits.ts [name...]
+ * Usage: node --import ./cli/register.mjs scripts/build-applet-circuits.ts [--applets energy-sum,threshold-alert]
  */
 import { readFileSync } from "node:fs";
 import { APPLET_SIZES, NotProvableError, setupAppletCircuit } from "../circuits/index.ts";
 import { compileVerifier } from "../contracts/index.ts";
 import { listApplets } from "../toolchain/index.ts";
 
-const names = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+// `npm run build` passes its own arguments to every step: only --applets <a,b> is this step's.
+const at = process.argv.indexOf("--applets");
+const names = at < 0 ? [] : (process.argv[at + 1] ?? "").split(",").filter(Boolean);
 const t0 = performance.now();
 for (const a of listApplets()) {
   if (names.length && !names.includes(a.name)) continue;
