@@ -8,15 +8,10 @@ import type { MachinefiClient, TxResult } from "./client.ts";
 import { ContractsError } from "./errors.ts";
 import { toContractsError } from "./revert.ts";
 import type { Groth16Calldata } from "./proof.ts";
+import { ATTESTATION_TYPES, attestationDomain, type DeviceAttestation } from "../device-sdk/index.ts";
 
-/** A maker's signed statement that it made `deviceId` (model number `model` of its catalogue). */
-export interface DeviceAttestation {
-  deviceId: bigint;
-  maker: string;
-  model: number;
-  /** EIP-712 signature (65 bytes, hex) under the DeviceRegistry's domain: one chain, one registry. */
-  signature: string;
-}
+// The attestation's one definition lives in device-sdk (makers, devices and owners share it).
+export { ATTESTATION_TYPES, attestationDomain, type DeviceAttestation };
 
 export interface MakerInfo {
   makerId: number;
@@ -31,19 +26,6 @@ export interface DeviceKey {
   validFromMs: bigint;
   /** The key stops being valid at this time (ms); 0 while it is valid. */
   validUntilMs: bigint;
-}
-
-/** The EIP-712 types a maker signs (DeviceRegistry.ATTESTATION_TYPEHASH). */
-export const ATTESTATION_TYPES = {
-  DeviceAttestation: [
-    { name: "deviceId", type: "uint256" },
-    { name: "maker", type: "address" },
-    { name: "model", type: "uint16" },
-  ],
-};
-
-export function attestationDomain(chainId: number | bigint, registry: string) {
-  return { name: "machinefi DeviceRegistry", version: "1", chainId, verifyingContract: registry };
 }
 
 /** A read whose failure (a revert such as ERC721NonexistentToken, an RPC error) becomes a ContractsError. */

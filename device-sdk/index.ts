@@ -19,6 +19,7 @@ export * from "./mqtt-topics.ts";
 export { mqttTransport, type MqttTransport, type MqttTransportOptions } from "./mqtt-transport.ts";
 export { verifyReading, ReadingVerificationError, type ServedReading } from "./verify-reading.ts";
 export * from "./market-request.ts";
+export * from "./attestation.ts";
 export {
   requestAccess,
   readHistory,

@@ -19,7 +19,7 @@ import {
   type Groth16Calldata,
   type MachinefiClient,
 } from "../../contracts/index.ts";
-import { buildJsBackend, loadDeviceKey, registrationMessage } from "../../device-sdk/index.ts";
+import { buildJsBackend, decodeAttestation, loadDeviceKey, registrationMessage } from "../../device-sdk/index.ts";
 import { exitCodeOf, UsageError } from "../errors.ts";
 import { chainOptions, connect, type ChainFlags } from "./deploy.ts";
 import { parseDeviceId } from "./maker.ts";
@@ -57,11 +57,15 @@ function readAttestation(file: string, deviceId: bigint): DeviceAttestation {
   } catch (err) {
     throw new UsageError(`${file}: not an attestation file (${(err as Error).message})`, { cause: err });
   }
-  const list = (Array.isArray(parsed) ? parsed : [parsed]) as Record<string, unknown>[];
-  const a = list.find((x) => typeof x?.deviceId === "string" && BigInt(x.deviceId) === deviceId);
-  if (!a || typeof a.maker !== "string" || typeof a.signature !== "string" || typeof a.model !== "number")
-    throw new UsageError(`${file}: no attestation for device ${deviceId} (make one with \`mfi maker attest\`)`);
-  return { deviceId, maker: a.maker, model: a.model, signature: a.signature };
+  let list: DeviceAttestation[];
+  try {
+    list = (Array.isArray(parsed) ? parsed : [parsed]).map(decodeAttestation);
+  } catch (err) {
+    throw new UsageError(`${file}: ${(err as Error).message}`, { cause: err }); // bad input: exit 2
+  }
+  const a = list.find((x) => x.deviceId === deviceId);
+  if (!a) throw new UsageError(`${file}: no attestation for device ${deviceId} (make one with \`mfi maker attest\`)`);
+  return a;
 }
 
 const json = (v: unknown) => JSON.stringify(v, (_, x) => (typeof x === "bigint" ? x.toString() : x), 2);

@@ -4,13 +4,8 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import {
-  addModel,
-  admitMaker,
-  signAttestation,
-  type DeviceAttestation,
-  type MachinefiClient,
-} from "../../contracts/index.ts";
+import { addModel, admitMaker, signAttestation, type MachinefiClient } from "../../contracts/index.ts";
+import { encodeAttestation } from "../../device-sdk/index.ts";
 import { exitCodeOf, UsageError } from "../errors.ts";
 import { chainOptions, connect, type ChainFlags } from "./deploy.ts";
 
@@ -21,11 +16,6 @@ export function parseDeviceId(text: string): bigint {
   const id = BigInt(t);
   if (id === 0n) throw new UsageError("a device id is nonzero (Poseidon of the device's public key)");
   return id;
-}
-
-/** An attestation as JSON (bigints as decimal strings), the format `mfi device register --attestation` reads. */
-export function attestationToJSON(a: DeviceAttestation, where: { chainId: number; registry: string }) {
-  return { deviceId: a.deviceId.toString(), maker: a.maker, model: a.model, signature: a.signature, ...where };
 }
 
 const json = (v: unknown) => JSON.stringify(v, (_, x) => (typeof x === "bigint" ? x.toString() : x), 2);
@@ -108,7 +98,7 @@ export function register(program: Command): void {
         const where = { chainId: client.chainId, registry: client.manifest.contracts.DeviceRegistry };
         const out = [];
         for (const deviceId of all)
-          out.push(attestationToJSON(await signAttestation(client, { deviceId, model }), where));
+          out.push(encodeAttestation(await signAttestation(client, { deviceId, model }), where));
         const text = json(ids.length === 1 && !opts.ids ? out[0] : out) + "\n";
         if (opts.out) {
           writeFileSync(opts.out, text);
