@@ -212,6 +212,58 @@ describe("attack: a self-made, unattested key", () => {
   });
 });
 
+describe("which devices an applet pays", () => {
+  it("makers above 64 are accepted through the mapping; maker 0 cannot be listed", async () => {
+    // admit makers until one has an id above 64 (ids 1–64 are bits of the applet's first slot)
+    const wallets = Array.from({ length: 70 }, () => Wallet.createRandom());
+    let high = 0;
+    for (const w of wallets) {
+      high = (await admitMaker(admin, { account: w.address, name: "Batch Maker" })).makerId;
+      if (high > 64) break;
+    }
+    expect(high).toBeGreaterThan(64);
+    const highWallet = wallets.find((w, i) => i === high - makerId - 1)!;
+    expect((await makerOf(admin, highWallet.address)).makerId).toBe(high);
+    const imageId = randomImageId();
+    await admin.registerApplet({
+      imageId,
+      verifier: "mock",
+      rewardPerUnit: 1n,
+      genesisMs: TEST_GENESIS_MS,
+      devices: { makers: [high] },
+    });
+    const lowOnly = randomImageId();
+    await admin.registerApplet({
+      imageId: lowOnly,
+      verifier: "mock",
+      rewardPerUnit: 1n,
+      genesisMs: TEST_GENESIS_MS,
+      devices: { makers: [1, makerId, 64] },
+    });
+    // the high maker attests a device; its owner registers it
+    const deviceId = randomDeviceId();
+    const domain = attestationDomain(alice.chainId, alice.manifest.contracts.DeviceRegistry);
+    const value = { deviceId, maker: highWallet.address, model: 0 };
+    const signature = await highWallet.signTypedData(domain, ATTESTATION_TYPES, value);
+    await registerAttested(alice, { attestation: { ...value, signature }, proof: keyProof(alice, deviceId) });
+    await alice.claim(mockClaim({ imageId, deviceId, epoch: scheduledEpoch(1n), output: 1n }));
+    const err = await reverted(
+      alice.claim(mockClaim({ imageId: lowOnly, deviceId, epoch: scheduledEpoch(1n), output: 1n })),
+      "PayoutVault__DeviceNotAccepted",
+    );
+    expect(err.args[2]).toBe(BigInt(high));
+    await admin.sendTx(admin.contracts.applets, "setAppletDevices", [imageId, false, [high], false]);
+    await reverted(
+      alice.claim(mockClaim({ imageId, deviceId, epoch: scheduledEpoch(2n), output: 1n })),
+      "PayoutVault__DeviceNotAccepted",
+    );
+    await reverted(
+      admin.sendTx(admin.contracts.applets, "setAppletDevices", [imageId, false, [0], true]),
+      "AppletRegistry__BadMaker",
+    );
+  });
+});
+
 describe("attack: a device token changes hands mid-run", () => {
   it("safeTransferFrom to a contract: the next epoch pays the new holder and the seller's stream stops", async () => {
     const deviceId = randomDeviceId();
