@@ -2,7 +2,7 @@
  * `mfi dev` through the real binary: a devnet with a scaffolded applet under watch; a save re-registers a new imageId
  * (the old one stays), a broken save keeps the previous version, Ctrl-C stops cleanly (exit 0). MockVerifier proofs.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -50,6 +50,12 @@ describe("mfi dev", () => {
     const ids = registered();
     expect(ids).toHaveLength(2);
     expect(ids[1]).not.toBe(ids[0]);
+
+    // `sed -i` replaces the file (a new inode), as editors' safe-write does: the watcher still sees it, and the
+    // save after it.
+    expect(spawnSync("sed", ["-i", 's/" claim(s) over "/" claims seen over "/', src]).status).toBe(0);
+    await waitFor(() => registered().length === 3 || child!.exitCode !== null, 120_000, 100);
+    expect(registered(), out).toHaveLength(3);
 
     writeFileSync(
       src,

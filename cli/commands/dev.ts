@@ -2,7 +2,8 @@
  * `mfi dev [dir]`: the local devnet with one applet under watch. On save the applet is recompiled; its new imageId is
  * registered on L1 and with the worker (old versions stay registered, so their claims stay verifiable).
  */
-import { mkdirSync, watch, writeFileSync } from "node:fs";
+import { watchApplet } from "../watch.ts";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { WorkerEvent } from "../../worker/index.ts";
@@ -96,7 +97,6 @@ export function register(program: Command): void {
         }
         log(`dashboard ${net.gatewayUrl}/dashboard · metrics ${net.gatewayUrl}/metrics · rpc ${net.rpcUrl}`);
         log(`watching ${join(dir, "assembly")} and applet.json (Ctrl-C to stop)`);
-        let timer: NodeJS.Timeout | undefined;
         let busy = Promise.resolve();
         const rebuild = () => {
           busy = busy.then(async () => {
@@ -110,21 +110,13 @@ export function register(program: Command): void {
             }
           });
         };
-        const onChange = (_: string, file: string | null) => {
-          if (file && !/\.(ts|json)$/.test(file)) return;
-          clearTimeout(timer);
-          timer = setTimeout(rebuild, 300); // editors write in bursts
-        };
-        const watchers = [
-          watch(join(dir, "assembly"), { recursive: true }, onChange),
-          watch(join(dir, "applet.json"), onChange),
-        ];
+        // Directory watchers: an editor's safe-write or `sed -i` replaces the file (cli/watch.ts); bursts debounced.
+        const watcher = watchApplet(dir, rebuild, { debounceMs: 300 });
         await new Promise<void>((resolve) => {
           process.once("SIGINT", resolve);
           process.once("SIGTERM", resolve);
         });
-        for (const w of watchers) w.close();
-        clearTimeout(timer);
+        watcher.close();
         await busy;
         log("stopping");
         await net.stop();
