@@ -82,4 +82,32 @@ describe("gateway ↔ DeviceRegistry keys", () => {
     const local = makeChain(backend, offChain, 1);
     expect((await post(`/v1/devices/${offChain.deviceId}/readings/batch`, { readings: local.wire })).status).toBe(201);
   });
+
+  it("fails open when the chain cannot be read: the device's readings are stored (the vault still refuses its claims)", async () => {
+    const store = openStore(":memory:");
+    const dead = registryKeyStatus({ rpcUrl: "http://127.0.0.1:9", registry: net.manifest.contracts.DeviceRegistry });
+    const g = await createGateway({
+      store,
+      backend,
+      verifyWorkers: 0,
+      maxClockSkewMs: null,
+      rateLimit: false,
+      directory: chainKeyDirectory(storeDirectory(store), dead, { cacheMs: 0 }),
+    });
+    try {
+      const key = testKey(backend, 74);
+      const req = (path: string, body: unknown) =>
+        g.app.request(path, {
+          method: "POST",
+          body: JSON.stringify(body),
+          headers: { "content-type": "application/json" },
+        });
+      expect((await req("/v1/devices", registrationBody(backend, key))).status).toBe(201);
+      const chain = makeChain(backend, key, 2);
+      expect((await req(`/v1/devices/${key.deviceId}/readings/batch`, { readings: chain.wire })).status).toBe(201);
+    } finally {
+      await g.close();
+      dead.close();
+    }
+  });
 });
