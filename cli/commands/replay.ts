@@ -5,13 +5,24 @@ import { existsSync } from "node:fs";
 import { openStore } from "../../store/index.ts";
 import { replayRun } from "../../worker/index.ts";
 import { UsageError } from "../errors.ts";
+import { lastDevnetState } from "../devnet-state.ts";
 
-/** The database a command reads: --db, or <--state>/machinefi.sqlite. Bad usage throws UsageError (exit 2). */
+/**
+ * The database a command reads: --db, or <--state>/machinefi.sqlite, or by default the state of the devnet started
+ * last (cli/devnet-state.ts; said on stderr). Bad usage throws UsageError (exit 2).
+ */
 export function dbPathFrom(opts: { db?: string; state?: string }): string {
   const { db: dbFile, state } = opts;
-  const path = dbFile ?? (state ? join(state, "machinefi.sqlite") : undefined);
+  let path = dbFile ?? (state ? join(state, "machinefi.sqlite") : undefined);
+  if (!path) {
+    const last = lastDevnetState();
+    if (last) {
+      path = join(last.dir, "machinefi.sqlite");
+      console.error(`(the ${last.running ? "running" : "last"} devnet's state: ${last.dir})`);
+    }
+  }
   const problem = !path
-    ? "say which database: --state <dir> (as given to `npm start -- --state <dir>`) or --db <file>"
+    ? "no devnet has run here yet: start one (`npm start`), or say which database: --state <dir> or --db <file>"
     : !existsSync(path)
       ? `no database at ${path}: start the devnet with --state <dir> first`
       : undefined;
@@ -24,7 +35,7 @@ export function register(program: Command): void {
     .command("replay")
     .description("re-execute a stored applet run from the stored readings and check it matches, byte for byte")
     .argument("<run>", "run id (see `mfi status`)")
-    .option("--state <dir>", "devnet state directory")
+    .option("--state <dir>", "devnet state directory (default: the devnet started last, running or not)")
     .option("--db <file>", "SQLite database file")
     .option("--json", "print the report as JSON")
     .addHelpText(

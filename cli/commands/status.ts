@@ -7,7 +7,7 @@ export function register(program: Command): void {
   program
     .command("status")
     .description("devices, applet runs and claims (with their state and transaction) from the database")
-    .option("--state <dir>", "devnet state directory")
+    .option("--state <dir>", "devnet state directory (default: the devnet started last, running or not)")
     .option("--db <file>", "SQLite database file")
     .option("--limit <n>", "rows per section", "10")
     .option("--json", "print JSON")

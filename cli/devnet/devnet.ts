@@ -3,8 +3,8 @@
  * worker (runs applets, proves claims, pays them), every applet in applets/ registered on L1, and a simulated fleet.
  * With stateDir the chain, database, device keys and chain positions survive restarts.
  */
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { makeTemporaryState, recordDevnetState } from "../devnet-state.ts";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { Wallet } from "ethers";
 import { backendStatus, getDefaultBackend, type EddsaBackend } from "../../device-sdk/index.ts";
@@ -75,13 +75,13 @@ export interface DevnetOptions {
 export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
   const log = o.log ?? (() => {});
   const cfg = o.config;
-  const temp = cfg.stateDir ? undefined : mkdtempSync(join(tmpdir(), "mfi-devnet-"));
-  const dir = cfg.stateDir ?? temp!;
+  // A temporary state is kept after the devnet stops (mfi status/replay read it) until the next devnet starts.
+  const dir = cfg.stateDir ?? makeTemporaryState();
   mkdirSync(dir, { recursive: true });
+  recordDevnetState(dir, !cfg.stateDir);
   const cleanup: (() => Promise<void> | void)[] = [];
   const stop = async () => {
     for (const f of cleanup.reverse()) await f();
-    if (temp) rmSync(temp, { recursive: true, force: true });
   };
   try {
     let anvil: Anvil | undefined;

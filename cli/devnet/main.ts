@@ -90,7 +90,7 @@ machinefi devnet is up (${((Date.now() - t0) / 1000).toFixed(1)} s)
   API reference  ${devnet.gatewayUrl}/reference   (OpenAPI: ${devnet.gatewayUrl}/openapi.json)
   chain (anvil)  ${devnet.rpcUrl}   chain id ${devnet.chainId}
   PayoutVault    ${devnet.manifest.contracts.PayoutVault}${devnet.manifest.contracts.DataMarket ? `\n  DataMarket     ${devnet.manifest.contracts.DataMarket}   (streams: mfi market --help)` : ""}
-  state          ${cfg.stateDir ?? "temporary (use --state <dir> to keep it)"}
+  state          ${cfg.stateDir ?? `${devnet.dir}   (kept until the next devnet starts; --state <dir> keeps it for good)`}
   applets        ${devnet.applets.map((a) => a.name).join(", ")}
   fleet          ${cfg.devices} devices, ${cfg.readingsPerSecond} readings/s each, epochs of ${cfg.epochMs / 1000} s
   proofs         ${opts.mockProofs ? "MOCK (MockVerifier; nothing is proven)" : "Groth16, dev trusted setup: INSECURE, for local use only (docs/circuits.md)"}
