@@ -40,10 +40,13 @@ if (summaryFile) {
   try {
     await program.parseAsync(process.argv);
   } catch (err) {
-    // Loaded only on failure: the table imports every layer's errors, which `mfi --help` must not wait for.
-    const { exitCodeOf } = await import("./errors.ts");
-    process.exitCode = exitCodeOf(err);
-    if (!(err instanceof CommanderError)) {
+    if (err instanceof CommanderError) {
+      // commander's own exits (help 0, bad usage 2; it printed why), as exitCodeOf maps them, without loading the
+      // table: it imports every layer's errors, which `mfi --help` must not wait for.
+      process.exitCode = err.exitCode === 0 ? 0 : 2;
+    } else {
+      const { exitCodeOf } = await import("./errors.ts");
+      process.exitCode = exitCodeOf(err);
       // What went wrong and what to do, never a stack trace (MFI_DEBUG=1 prints it).
       console.error(process.env.MFI_DEBUG === "1" ? err : `error: ${(err as Error)?.message ?? String(err)}`);
     }

@@ -120,6 +120,8 @@ const packages = {
 
 rmSync(join(out, "manifest.json"), { force: true }); // stale until this build finishes
 const t0 = performance.now();
+// A failed build leaves no half-written folder behind (and no manifest: mfi runs the sources).
+process.on("exit", (code) => code !== 0 && rmSync(tmp, { recursive: true, force: true }));
 const result = await esbuild.build({
   absWorkingDir: root,
   entryPoints: { main: "cli/main.ts" },
