@@ -2,6 +2,7 @@
  * Instance: one instantiation of a Module in a Store, and the run that turns it into a RunResult.
  * Every way a run can end is mapped here to either a result or a trap inside the result; only host bugs throw.
  */
+import { runningFunction } from "./names.ts";
 import { DOMAIN, ENTRY_EXPORT, INIT_EXPORT } from "./abi.ts";
 import { taggedDigest } from "./digest.ts";
 import { RuntimeInputError } from "./errors.ts";
@@ -86,6 +87,7 @@ export class Instance {
         trap = { kind: Trap.OutOfFuel, message: `out of fuel (limit ${store.fuelLimit})` };
     } catch (err) {
       trap = classify(
+        this.module.wasm,
         err,
         fuel.value as bigint,
         trapGlobal.value as number,
@@ -111,13 +113,21 @@ export class Instance {
   }
 }
 
-function classify(err: unknown, fuelLeft: bigint, trapCode: number, limit: number, maxPages: number): TrapInfo {
+function classify(
+  original: Uint8Array,
+  err: unknown,
+  fuelLeft: bigint,
+  trapCode: number,
+  limit: number,
+  maxPages: number,
+): TrapInfo {
   // A run that went over its fuel traps OutOfFuel, whatever stopped it after that (a host refusal, the depth limit
   // at the same entry, a trap in an if-arm whose charge no test had seen yet): so with fuel N − 1 every run whose
   // fuelUsed is N traps OutOfFuel, as docs/fuel.md states.
   if (err instanceof HostTrap && (err.kind === Trap.OutOfFuel || fuelLeft >= 0n))
     return { kind: err.kind, message: err.message };
-  if (fuelLeft < 0n) return { kind: Trap.OutOfFuel, message: `out of fuel (limit ${limit})` };
+  if (fuelLeft < 0n)
+    return { kind: Trap.OutOfFuel, message: `out of fuel (limit ${limit})${runningFunction(err, original)}` };
   if (trapCode === TRAP_CODE.memoryLimit)
     return {
       kind: Trap.MemoryLimit,

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { Engine, ValidationError, functionNames, functionNamesFromText, validateModule } from "./index.ts";
+import {
+  Engine,
+  Trap,
+  ValidationError,
+  functionNames,
+  functionNamesFromText,
+  runModule,
+  validateModule,
+} from "./index.ts";
 import { MFI_IMPORTS, appletWat, wat } from "./testing.ts";
 
 const floatApplet = (names: boolean) =>
@@ -64,5 +72,27 @@ describe("refusals say what to change", () => {
     const e = refusal(appletWat({ main: "(drop (f64.const 1))" }));
     expect(e.message.split("\n").filter((l) => /uses f64/.test(l))).toHaveLength(1);
     expect(() => new Engine({}).compile(floatApplet(true))).toThrow(/\(payout\)/);
+  });
+});
+
+describe("traps say where and how much", () => {
+  const spin = (names: boolean) =>
+    wat(
+      `(module ${MFI_IMPORTS}
+        (memory (export "memory") 1 2)
+        (func $spin (local $i i32)
+          (loop $l (local.set $i (i32.add (local.get $i) (i32.const 1))) (br_if $l (i32.lt_u (local.get $i) (i32.const 1000000)))))
+        (func $mfi_main (export "mfi_main") (call $spin)))`,
+      { names },
+    );
+
+  it("OutOfFuel names the function that was running", () => {
+    const engine = new Engine({});
+    const named = runModule(engine, engine.compile(spin(true)), { fuel: 5000 });
+    expect(named.trap?.kind).toBe(Trap.OutOfFuel);
+    expect(named.trap?.message).toMatch(/^out of fuel \(limit 5000\) in function \d+ \(spin\)$/);
+    const bare = runModule(engine, engine.compile(spin(false)), { fuel: 5000 });
+    expect(bare.trap?.message).toMatch(/^out of fuel \(limit 5000\) in function \d+$/);
+    expect(bare.fuelUsed).toBe(named.fuelUsed); // a message, not a change to metering
   });
 });

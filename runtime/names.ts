@@ -69,3 +69,48 @@ export function withSourceNames(err: unknown, bytes: Uint8Array, names?: Map<num
     },
   );
 }
+
+/** How many functions the module has, imported and defined (the original index space). */
+export function functionCount(bytes: Uint8Array): number {
+  let count = 0;
+  try {
+    for (const r = new Reader(bytes, 8); !r.done;) {
+      const id = r.u8();
+      const size = r.u32();
+      const end = r.pos + size;
+      const s = new Reader(bytes, r.pos, end);
+      if (id === 2)
+        for (let n = s.u32(), i = 0; i < n; i++) {
+          s.name();
+          s.name();
+          const kind = s.u8();
+          if (kind === 0) {
+            count++;
+            s.u32();
+          } else break; // applets import functions only (validated)
+        }
+      if (id === 3) count += s.u32();
+      r.pos = end;
+    }
+  } catch {
+    // validated modules parse; anything else just has no count
+  }
+  return count;
+}
+
+/**
+ * " in function 11 (payout)": the applet's own function on top of the Wasm stack when a trap was thrown. The
+ * metering pass appends its helpers after the applet's functions, whose indices it keeps, so the first frame below
+ * the applet's function count is the applet's function that was running.
+ */
+export function runningFunction(err: unknown, original: Uint8Array): string {
+  const stack = (err as Error | undefined)?.stack ?? "";
+  const count = functionCount(original);
+  for (const m of stack.matchAll(/wasm-function\[(\d+)\]/g)) {
+    const i = Number(m[1]);
+    if (i >= count) continue;
+    const name = functionNames(original).get(i);
+    return ` in function ${i}${name ? ` (${name})` : ""}`;
+  }
+  return "";
+}
