@@ -57,7 +57,7 @@ export interface GatewayOptions {
   maxBatch?: number;
   /** Per-device request rate (default 50/s, bursts of 100); false disables. */
   rateLimit?: RateLimitOptions | false;
-  /** Refused requests per client address (default 5/s, bursts of 50); false disables. */
+  /** Refused requests per client address (default 5/s, bursts of 20); false disables. */
   failureLimit?: RateLimitOptions | false;
   /** Device registrations per client address (default 10/s, bursts of 100: a fleet behind one NAT registers at start); false disables. */
   registrationLimit?: RateLimitOptions | false;
@@ -144,7 +144,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
     failures:
       opts.failureLimit === false
         ? undefined
-        : createRateLimiter<string>(opts.failureLimit ?? { perSecond: 5, burst: 50 }, now),
+        : createRateLimiter<string>(opts.failureLimit ?? { perSecond: 5, burst: 20 }, now),
     registrations:
       opts.registrationLimit === false
         ? undefined

@@ -118,7 +118,28 @@ export async function ingest(
         "or send readings in batches",
       );
   }
-  const decoded = wire.map((w, i) => decode(deviceId, w, i, deps));
+  // A batch that cannot extend the chain is refused on its first reading alone, before the rest is decoded (a forged
+  // 1,000-reading batch costs one lookup, not 1,000 decodes): its first seq is past the head + 1, or it resends a
+  // stored seq with other fields.
+  const first = decode(deviceId, wire[0]!, 0, deps);
+  const top = await deps.store.lastReading(deviceId);
+  const topSeq = top?.seq ?? 0n;
+  if (first.seq > topSeq + 1n)
+    throw chainConflict(
+      `seq ${first.seq} is not the next seq`,
+      { seq: topSeq + 1n, hash: top?.hash ?? genesisHash(deviceId) },
+      0,
+    );
+  if (first.seq <= topSeq) {
+    const s = first.seq === topSeq ? top! : await deps.store.getReading(deviceId, first.seq);
+    if (!s || !sameFields(s, first))
+      throw chainConflict(
+        `seq ${first.seq} is already taken by a different reading (a fork)`,
+        { seq: topSeq + 1n, hash: top!.hash },
+        0,
+      );
+  }
+  const decoded = [first, ...wire.slice(1).map((w, i) => decode(deviceId, w, i + 1, deps))];
   if (!decoded[decoded.length - 1]!.signature)
     throw unprocessable(
       "the last reading of a batch must be signed",
@@ -134,7 +155,7 @@ export async function ingest(
   // Cheap checks before any hashing or signature work (a wrong-prev batch must cost a lookup, not a thousand
   // Poseidon hashes and signature checks): seq links inside the batch, then the stored head. A resent prefix is
   // compared field by field with what is stored (equal fields give an equal hash); only then does the verifier run.
-  const headRow = await deps.store.lastReading(deviceId);
+  const headRow = top;
   const head = headRow ? { seq: headRow.seq, hash: headRow.hash } : { seq: 0n, hash: genesisHash(deviceId) };
   for (let i = 1; i < decoded.length; i++) {
     if (decoded[i]!.seq !== decoded[i - 1]!.seq + 1n)
