@@ -1,6 +1,7 @@
 /**
  * Accepting readings: range checks, the chain rule, idempotent resends, signature checks, one durable append.
- * Order of checks is the order of the problem codes a device can act on: 422/404/429 before 409 before 401.
+ * Order of checks is the order of the problem codes a device can act on: 422/404/429 before 409 before 401, except
+ * that a batch whose first reading cannot extend the chain is a 409 before its other readings are even decoded.
  * Nothing here writes unless every check passed; the append re-checks the chain head inside its transaction.
  */
 import {
