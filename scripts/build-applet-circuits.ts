@@ -32,3 +32,6 @@ for (const a of listApplets()) {
   }
 }
 console.log(`applet circuits ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+// snarkjs keeps its curve's worker threads alive after a setup (and so does the esbuild service tsx started): end
+// explicitly, or `npm run build` waits forever on a fresh clone (a cached build never starts them).
+process.exit(0);
