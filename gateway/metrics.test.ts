@@ -2,7 +2,8 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
 import { createGateway, type Gateway } from "./app.ts";
-import { recordCryptoBackend } from "./metrics.ts";
+import { Trap } from "../runtime/index.ts";
+import { recordCryptoBackend, REJECTION_REASONS, TRAP_KINDS } from "./metrics.ts";
 
 let gw: Gateway;
 afterAll(async () => gw?.close());
@@ -23,10 +24,17 @@ describe("metrics on a bare gateway", () => {
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
     const text = await res.text();
     expect(text).toMatch(/^mfi_ingest_rejections_total\{reason="bad-request"\} 1$/m);
+    // The other reasons exist from the start, at 0.
+    for (const reason of REJECTION_REASONS.filter((r) => r !== "bad-request"))
+      expect(text).toMatch(new RegExp(`^mfi_ingest_rejections_total\\{reason="${reason}"\\} 0$`, "m"));
     expect(text).toMatch(/^mfi_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1$/m);
     expect(text).toMatch(/^mfi_http_requests_total\{method="GET",route="[^"]*",status="404"\} 1$/m);
     expect(text).not.toMatch(/mfi_worker_/);
     expect(text).toMatch(/^mfi_process_cpu_user_seconds_total /m);
+  });
+
+  it("lists runtime's trap kinds, so every trap series starts at 0", () => {
+    expect([...TRAP_KINDS].sort()).toEqual(Object.values(Trap).sort());
   });
 
   it("is off with metrics: false", async () => {

@@ -31,6 +31,31 @@ async function rejectionReason(res: Response): Promise<string> {
   return String(res.status);
 }
 
+/** The problem types ingest refuses with (gateway/errors.ts, client-budget.ts, chain-keys.ts): their series start at 0. */
+export const REJECTION_REASONS = [
+  "bad-request",
+  "unprocessable",
+  "chain-conflict",
+  "unauthorized",
+  "not-found",
+  "rate-limited",
+  "too-many-failures",
+  "too-large",
+  "overloaded",
+  "shutting-down",
+  "device-key-revoked",
+] as const;
+
+/** runtime's trap kinds (Trap in runtime/trap.ts; metrics.test.ts checks they agree): their series start at 0. */
+export const TRAP_KINDS = [
+  "OutOfFuel",
+  "MemoryLimit",
+  "Unreachable",
+  "StackOverflow",
+  "AppletAbort",
+  "HostError",
+] as const;
+
 /** Context key under which the ingest routes put the number of readings they acknowledged. */
 export const INGESTED = "mfiIngested" as const;
 
@@ -77,32 +102,35 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     labelNames: ["reason"],
     registers: [registry],
   });
+  // Every series alerts rely on exists from the start, at 0 (a rate() over a series that appears later misses its first
+  // increase, and "absent" cannot tell no refusals from no metric).
+  for (const reason of REJECTION_REASONS) rejections.inc({ reason }, 0);
 
   const w = opts.workerStatus;
   if (w) {
     new Gauge({
       name: "mfi_worker_claims",
-      help: "Claims by state",
+      help: "Claims by state (a level: claims move between states)",
       labelNames: ["state"],
       registers: [registry],
       async collect() {
         for (const [state, n] of Object.entries(await w.claimCounts())) this.set({ state }, n);
       },
     });
-    const status = w;
-    const totals = (pick: (t: Awaited<ReturnType<WorkerStatus["totals"]>>) => number) =>
-      async function (this: Gauge) {
-        this.set(pick(await status.totals()));
-      };
-    new Gauge({
-      name: "mfi_worker_runs_total",
-      help: "Applet runs recorded",
-      registers: [registry],
-      async collect() {
-        this.set((await w.runCounts()).runs);
-      },
-    });
-    new Gauge({
+    // Totals read from the store: counters (they only grow), set to the stored total at each scrape.
+    const total = (name: string, help: string, read: () => Promise<number>) =>
+      new Counter({
+        name,
+        help,
+        registers: [registry],
+        async collect() {
+          const v = await read();
+          this.reset();
+          this.inc(v);
+        },
+      });
+    total("mfi_worker_runs_total", "Applet runs recorded", async () => (await w.runCounts()).runs);
+    new Counter({
       name: "mfi_worker_traps_total",
       help: "Applet runs that trapped, by trap kind",
       labelNames: ["kind"],
@@ -110,33 +138,14 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
       async collect() {
         const kinds = await w.trapCounts();
         this.reset();
-        for (const r of kinds) this.set({ kind: r.kind }, r.n);
+        for (const kind of TRAP_KINDS) this.inc({ kind }, 0);
+        for (const r of kinds) this.inc({ kind: r.kind }, r.n);
       },
     });
-    new Gauge({
-      name: "mfi_worker_fuel_used_total",
-      help: "Fuel used by all recorded runs",
-      registers: [registry],
-      collect: totals((t) => t.fuelUsed),
-    });
-    new Gauge({
-      name: "mfi_worker_prove_seconds_total",
-      help: "Time spent proving claims",
-      registers: [registry],
-      collect: totals((t) => t.proveMs / 1000),
-    });
-    new Gauge({
-      name: "mfi_worker_proofs_total",
-      help: "Claims proved (and timed)",
-      registers: [registry],
-      collect: totals((t) => t.proofs),
-    });
-    new Gauge({
-      name: "mfi_worker_gas_used_total",
-      help: "Gas used by paid claims' transactions",
-      registers: [registry],
-      collect: totals((t) => t.gasUsed),
-    });
+    total("mfi_worker_fuel_used_total", "Fuel used by all recorded runs", async () => (await w.totals()).fuelUsed);
+    total("mfi_worker_prove_seconds_total", "Time spent proving claims", async () => (await w.totals()).proveMs / 1000);
+    total("mfi_worker_proofs_total", "Claims proved (and timed)", async () => (await w.totals()).proofs);
+    total("mfi_worker_gas_used_total", "Gas used by paid claims' transactions", async () => (await w.totals()).gasUsed);
   }
 
   const middleware: MiddlewareHandler = async (c, next) => {
