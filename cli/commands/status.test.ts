@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openStore } from "../../store/index.ts";
 
-const run = (args: string[]) =>
-  promisify(execFile)(process.execPath, ["cli/bin.mjs", ...args], { cwd: join(import.meta.dirname, "..", "..") });
+const run = (args: string[], env: NodeJS.ProcessEnv = process.env) =>
+  promisify(execFile)(process.execPath, ["cli/bin.mjs", ...args], { cwd: join(import.meta.dirname, "..", ".."), env });
 
 describe("mfi status", () => {
   it("reports devices, runs and claims as JSON", async () => {
@@ -33,6 +33,12 @@ describe("mfi status", () => {
       code: 2,
       stderr: expect.stringMatching(/no database/),
     });
-    await expect(run(["status"])).rejects.toMatchObject({ code: 2, stderr: expect.stringMatching(/--state/) });
+    // Without --db, status reads the last devnet's state (a pointer in tmpdir): give it a tmpdir where no devnet ran,
+    // since other test files start devnets at the same time.
+    const empty = mkdtempSync(join(tmpdir(), "mfi-status-tmp-"));
+    await expect(run(["status"], { ...process.env, TMPDIR: empty })).rejects.toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/--state/),
+    });
   });
 });
