@@ -166,14 +166,17 @@ describe.each(brokers)("gateway processes over $name", (b) => {
     const total = devices.length * PER;
     while (answered(g1) + answered(g2) < (broker.shared ? total : 2 * total))
       await new Promise((r) => setTimeout(r, 20));
+    // A device republishes when an answer is late (retry.timeoutMs; a loaded CI machine is slow), so a gateway may
+    // answer a reading more than once: what must hold is that every reading is answered and stored once (above).
     if (broker.shared) {
-      // each publish went to exactly one member of the group, and both members took part
-      expect(answered(g1) + answered(g2)).toBe(devices.length * PER);
+      // each publish went to one member of the group, and both members took part
+      expect(answered(g1) + answered(g2)).toBeGreaterThanOrEqual(total);
       expect(answered(g1)).toBeGreaterThan(0);
       expect(answered(g2)).toBeGreaterThan(0);
     } else {
-      expect(answered(g1)).toBe(devices.length * PER);
-      expect(answered(g2)).toBe(devices.length * PER);
+      // both get every publish
+      expect(answered(g1)).toBeGreaterThanOrEqual(total);
+      expect(answered(g2)).toBeGreaterThanOrEqual(total);
     }
   }, 120_000);
 
