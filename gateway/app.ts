@@ -12,7 +12,7 @@ import { storeDirectory, type DeviceDirectory } from "./directory.ts";
 import { chainKeyDirectory, type KeyStatusReader } from "./chain-keys.ts";
 import { GatewayError, notFound } from "./errors.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
-import { healthRoutes } from "./routes/health.ts";
+import { healthRoutes, readinessChecks } from "./routes/health.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { problemResponse, toGatewayError, validationHook } from "./routes/problem.ts";
 import { readingRoutes } from "./routes/readings.ts";
@@ -165,7 +165,12 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   const metrics =
     opts.metrics === false ? undefined : (opts.metrics ?? createMetrics({ workerStatus: opts.workerStatus }));
   if (opts.logger) app.use("*", requestLogger(opts.logger));
-  const viewer = opts.dashboardAuth ? dashboardGuard(store, opts.dashboardAuth, opts.apiKeys) : undefined;
+  // The dashboard lists what /v1/devices refuses without a key: with operator auth on it takes an operator key (or the
+  // viewer token); it is open only where the operator routes are open too (a local devnet).
+  const viewer =
+    opts.dashboardAuth || (opts.operatorAuth ?? true)
+      ? dashboardGuard(store, opts.dashboardAuth ?? {}, opts.apiKeys)
+      : undefined;
   if (metrics) {
     recordCryptoBackend(metrics.registry, { name: backend.name, fallback: backendStatus()?.fallback ?? false });
     app.use("*", metrics.middleware);
@@ -175,7 +180,13 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
     );
   }
   if (opts.workerStatus)
-    app.route("/", dashboardRoutes({ readings: store, worker: opts.workerStatus }, { guard: viewer }));
+    app.route(
+      "/",
+      dashboardRoutes(
+        { readings: store, worker: opts.workerStatus, checks: () => readinessChecks(ctx) },
+        { guard: viewer },
+      ),
+    );
   app.onError((err, c) => {
     const g = toGatewayError(err);
     if (g.status >= 500) opts.onInternalError?.(err);

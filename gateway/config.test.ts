@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { ConfigError, parseGatewayEnv } from "./config.ts";
-import { serveGateway } from "./server.ts";
+import { openRoutesOf, serveGateway } from "./server.ts";
 
 const refused = (env: Record<string, string>) => {
   try {
@@ -74,9 +74,29 @@ describe("gateway configuration from the environment", () => {
     expect(r.stderr).toContain("MFI_GATEWAY_MAX_SKEW_MS");
   }, 60_000);
 
-  it("refuses to serve an open dashboard beyond loopback (it lists every device, owner and payout)", async () => {
-    await expect(serveGateway({ dbPath: ":memory:", hostname: "0.0.0.0", verifyWorkers: 0 })).rejects.toThrow(
-      /dashboard needs a token/,
+  it("refuses to listen beyond loopback with the dashboard, metrics or operator routes open, unless told to", async () => {
+    const beyond = { dbPath: ":memory:", hostname: "0.0.0.0", verifyWorkers: 0, port: 0 };
+    // Defaults: operator routes and the dashboard need a key, but /metrics is open.
+    await expect(serveGateway(beyond)).rejects.toThrow(/with metrics open to anyone/);
+    await expect(serveGateway({ ...beyond, metrics: false, operatorAuth: false })).rejects.toThrow(
+      /with dashboard, operator routes open to anyone/,
     );
+    await expect(serveGateway({ ...beyond, metrics: false, dashboard: false, operatorAuth: false })).rejects.toThrow(
+      /operator routes: drop --no-operator-auth/,
+    );
+    expect(openRoutesOf({ dashboardToken: "t", protectMetrics: true, operatorAuth: false })).toEqual([
+      "operator routes",
+    ]);
+    expect(openRoutesOf({ protectMetrics: true })).toEqual([]);
+    // Nothing open: it starts; explicitly allowed: it starts and says what is open.
+    for (const cfg of [
+      { ...beyond, metrics: false, allowOpenRoutes: false },
+      { ...beyond, operatorAuth: false, allowOpenRoutes: true },
+    ]) {
+      const g = await serveGateway({ ...cfg, logLevel: "silent" });
+      expect(g.open).toEqual(cfg.allowOpenRoutes ? ["dashboard", "metrics", "operator routes"] : []);
+      await g.close();
+    }
+    expect(parseGatewayEnv({ MFI_GATEWAY_ALLOW_OPEN_ROUTES: "on" }).allowOpenRoutes).toBe(true);
   });
 });

@@ -71,6 +71,7 @@ const VARS = {
     'requests per second (> 0) or "off"',
   ],
   MFI_GATEWAY_OPERATOR_AUTH: [onOff, "on or off"],
+  MFI_GATEWAY_ALLOW_OPEN_ROUTES: [onOff, "on or off"],
   MFI_GATEWAY_API_KEYS: [z.string().regex(/^[^,\s]+(,[^,\s]+)*,?$/), "comma-separated keys without spaces"],
   MFI_GATEWAY_MAX_CONNECTIONS: [int(1, 1_000_000), "a whole number of sockets"],
   MFI_GATEWAY_REQUEST_TIMEOUT_MS: [int(1000, 3_600_000), "milliseconds, 1000..3600000"],
@@ -121,6 +122,7 @@ export function parseGatewayEnv(env: Record<string, string | undefined>): ServeG
     rateLimit:
       rate === "off" ? false : rate === undefined ? undefined : { perSecond: rate, burst: Math.max(1, 2 * rate) },
     operatorAuth: v.MFI_GATEWAY_OPERATOR_AUTH ?? true,
+    allowOpenRoutes: v.MFI_GATEWAY_ALLOW_OPEN_ROUTES ?? false,
     apiKeys: v.MFI_GATEWAY_API_KEYS?.split(",").filter(Boolean),
     maxConnections: v.MFI_GATEWAY_MAX_CONNECTIONS,
     requestTimeoutMs: v.MFI_GATEWAY_REQUEST_TIMEOUT_MS,

@@ -136,11 +136,35 @@ export interface ServeGatewayConfig extends Omit<
   /** Also ingest readings from this MQTT broker (docs/mqtt.md), MQTT 5 (default) or 4 (3.1.1, no shared subscription). */
   mqttUrl?: string;
   mqttProtocol?: 4 | 5;
+  /**
+   * Listen beyond loopback although the dashboard, /metrics or operator routes are open to anyone (no token, no
+   * operator auth). Without it such a gateway refuses to start (--allow-open-routes, MFI_GATEWAY_ALLOW_OPEN_ROUTES).
+   */
+  allowOpenRoutes?: boolean;
+}
+
+/** What a gateway with these settings serves to anyone without a key, by name (empty: nothing). */
+export function openRoutesOf(cfg: {
+  dashboard?: boolean;
+  metrics?: boolean;
+  dashboardToken?: string;
+  protectMetrics?: boolean;
+  operatorAuth?: boolean;
+}): string[] {
+  const operatorAuth = cfg.operatorAuth ?? true;
+  const open: string[] = [];
+  // The dashboard takes the viewer token or an operator key; with neither it is open.
+  if ((cfg.dashboard ?? true) && !cfg.dashboardToken && !operatorAuth) open.push("dashboard");
+  if ((cfg.metrics ?? true) && !cfg.protectMetrics) open.push("metrics");
+  if (!operatorAuth) open.push("operator routes");
+  return open;
 }
 
 export interface ServedGateway {
   running: RunningGateway;
   log: Logger;
+  /** What anyone can read or call without a key (openRoutesOf); the start-up line says so. */
+  open: string[];
   /** Graceful stop: the gateway (drained), then the store and the chain client; flushes the log. */
   close(): Promise<void>;
 }
@@ -158,19 +182,37 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
     marketAudiences,
     mqttUrl,
     mqttProtocol,
+    allowOpenRoutes,
     ...rest
   } = cfg;
   if (marketAddress && !rest.rpcUrl)
     throw new GatewayError(500, "config", "a market needs the chain's JSON-RPC URL", {
       details: "set rpcUrl (--rpc, MFI_RPC_URL) with the DataMarket address",
     });
-  // The dashboard shows every device, owner and payout: beyond loopback it is served only behind a token.
+  // The dashboard lists every device, owner and payout, /metrics the fleet's activity, operator routes every device:
+  // beyond loopback none of them is served to anyone unless the operator says so explicitly.
   const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(rest.hostname ?? "127.0.0.1");
-  if (dashboard && !dashboardToken && !loopback)
-    throw new GatewayError(500, "config", `the dashboard needs a token when the gateway listens on ${rest.hostname}`, {
-      details:
-        "set dashboardToken (--dashboard-token, MFI_DASHBOARD_TOKEN), or turn the dashboard off (--no-dashboard, MFI_GATEWAY_DASHBOARD=off)",
-    });
+  const open = openRoutesOf({ dashboard, metrics, dashboardToken, protectMetrics, operatorAuth: rest.operatorAuth });
+  if (open.length > 0 && !loopback && !allowOpenRoutes)
+    throw new GatewayError(
+      500,
+      "config",
+      `refusing to listen on ${rest.hostname} with ${open.join(", ")} open to anyone (no token, no operator key)`,
+      {
+        details: [
+          open.includes("dashboard")
+            ? "dashboard: set --dashboard-token (MFI_DASHBOARD_TOKEN), keep operator auth on, or --no-dashboard"
+            : "",
+          open.includes("metrics") ? "metrics: --protect-metrics with a dashboard token, or --no-metrics" : "",
+          open.includes("operator routes")
+            ? "operator routes: drop --no-operator-auth (MFI_GATEWAY_OPERATOR_AUTH=off)"
+            : "",
+          "or, if this is intended, --allow-open-routes (MFI_GATEWAY_ALLOW_OPEN_ROUTES=on)",
+        ]
+          .filter(Boolean)
+          .join("; "),
+      },
+    );
   if (protectMetrics && !dashboardToken)
     throw new GatewayError(500, "config", "protecting /metrics needs a dashboard token", {
       details: "set dashboardToken (--dashboard-token, MFI_DASHBOARD_TOKEN)",
@@ -216,6 +258,7 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
     }
   }
   const shown = (on: boolean, protect: boolean) => (on ? (protect ? "token" : "open") : "off");
+  const operatorAuth = rest.operatorAuth ?? true;
   const crypto = backendStatus();
   if (crypto?.fallback)
     log.warn(
@@ -230,14 +273,18 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
       chain: rest.rpcUrl ?? null,
       market: marketAddress ?? null,
       mqtt: mqttUrl ?? null,
-      dashboard: shown(dashboard, !!dashboardToken),
+      dashboard: dashboard && !dashboardToken && operatorAuth ? "operator key" : shown(dashboard, !!dashboardToken),
       metrics: shown(metrics, !!protectMetrics),
+      operator: operatorAuth ? "key" : "open",
+      open,
     },
     "gateway listening",
   );
+  if (open.length) log.warn({ open, url: running.url }, `open to anyone without a key: ${open.join(", ")}`);
   return {
     running,
     log,
+    open,
     async close() {
       log.info("stopping");
       await mqtt?.close();

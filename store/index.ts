@@ -22,6 +22,10 @@ export type {
 } from "./types.ts";
 export type {
   AppletSpec,
+  AppletSummary,
+  PaidActivity,
+  ProveHistogram,
+  WorkerTotals,
   ClaimCalldata,
   ClaimRow,
   ClaimState,

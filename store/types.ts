@@ -69,6 +69,13 @@ export interface ReadingStore {
 
   /** The first `limit` devices (registration order) with their chain head: what the dashboard lists. */
   listDeviceHeads(limit: number): Promise<DeviceHead[]>;
+  /** How many devices are registered. */
+  deviceCount(): Promise<number>;
+  /**
+   * Devices that have reported before but whose newest reading arrived before `receivedBefore` (ms): at most `limit`
+   * of them (registration order) and how many there are.
+   */
+  staleDevices(receivedBefore: number, limit: number): Promise<{ count: number; devices: string[] }>;
   /** Readings stored in all, and per minute (minute = floor(ms / 60000)) from `sinceMinute` on. */
   readingActivity(sinceMinute: number): Promise<{ total: number; minutes: { minute: number; n: number }[] }>;
 

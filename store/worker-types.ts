@@ -63,6 +63,7 @@ export interface ClaimRow {
   gas_used: number | null;
   error: string | null;
   prove_ms: number | null;
+  created_at_ms: number;
 }
 
 export interface RunRow {
@@ -92,10 +93,49 @@ export interface WorkerStatus {
   runCounts(): Promise<{ runs: number; trapped: number }>;
   /** Trapped runs by trap kind. */
   trapCounts(): Promise<{ kind: string; n: number }[]>;
-  /** Totals over every run and claim: fuel used, proving time, proofs timed, gas of paid claims. */
-  totals(): Promise<{ fuelUsed: number; proveMs: number; proofs: number; gasUsed: number }>;
-  /** Paid claims, oldest first, with the owner their device had when registered (rewards as decimal strings). */
-  paidClaims(): Promise<{ owner: string | null; reward: string | null; at: number }[]>;
+  /** Totals over every run and claim: fuel used, proving time, proofs timed, gas and reward of paid claims. */
+  totals(): Promise<WorkerTotals>;
+  /** Paid claims per owner (the owner their device had when registered), largest reward first, and the owners' number. */
+  payouts(limit: number): Promise<{ owners: number; rows: { owner: string; claims: number; reward: bigint }[] }>;
+  /** Paid claims and reward in all, and per minute of payment (minute = floor(ms / 60000)) from `sinceMinute` on. */
+  paidActivity(sinceMinute: number): Promise<PaidActivity>;
+  /** When the longest-waiting pending claim was made (ms), or null when none is pending. */
+  oldestPending(): Promise<number | null>;
+  /** Proving time per circuit (the receipt's seal.circuit): cumulative counts per bound `le` (seconds), count, sum. */
+  proveHistogram(): Promise<ProveHistogram[]>;
+  /** Every applet the worker knows, with its name and run totals. */
+  applets(): Promise<AppletSummary[]>;
+}
+
+export interface WorkerTotals {
+  fuelUsed: number;
+  proveMs: number;
+  proofs: number;
+  gasUsed: number;
+  paidClaims: number;
+  /** In the reward token's smallest unit. */
+  rewardPaid: bigint;
+}
+
+export interface PaidActivity {
+  claims: number;
+  reward: bigint;
+  minutes: { minute: number; claims: number; reward: bigint }[];
+}
+
+export interface ProveHistogram {
+  circuit: string;
+  count: number;
+  sumMs: number;
+  buckets: { le: number; n: number }[];
+}
+
+export interface AppletSummary {
+  imageId: string;
+  name: string;
+  runs: number;
+  trapped: number;
+  fuelUsed: number;
 }
 
 /** The worker's persistence. Every method is one transaction. */

@@ -80,6 +80,10 @@ export function register(program: Command): void {
       "protect /dashboard(.json) with this token; operator API keys work too (default MFI_DASHBOARD_TOKEN; unset: open)",
     )
     .option("--protect-metrics", "/metrics needs the dashboard token or an operator API key as well")
+    .option(
+      "--allow-open-routes",
+      "listen beyond loopback although the dashboard, /metrics or operator routes are open to anyone (refused otherwise; MFI_GATEWAY_ALLOW_OPEN_ROUTES=on)",
+    )
     .addHelpText(
       "after",
       `
@@ -116,6 +120,7 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
           metrics: boolean;
           dashboardToken?: string;
           protectMetrics?: boolean;
+          allowOpenRoutes?: boolean;
         },
       ) => {
         const port = Number(o.port);
@@ -161,6 +166,8 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
             maxClockSkewMs: skew === "off" ? null : skew,
             rateLimit: rate === "off" ? false : rate === undefined ? undefined : { perSecond: rate, burst: 2 * rate },
             operatorAuth: o.operatorAuth,
+            allowOpenRoutes:
+              !!o.allowOpenRoutes || /^(on|1|true)$/.test(process.env.MFI_GATEWAY_ALLOW_OPEN_ROUTES ?? ""),
             // Keys from the environment (comma-separated) work beside the stored ones, for operator endpoints and dashboard.
             apiKeys: process.env.MFI_GATEWAY_API_KEYS
               ? process.env.MFI_GATEWAY_API_KEYS.split(",").filter(Boolean)

@@ -8,19 +8,34 @@ afterAll(async () => {
   for (const g of open) await g.close();
 });
 
-async function gateway(dashboardAuth?: { token?: string; metrics?: boolean }, apiKeys?: string[]) {
+async function gateway(
+  dashboardAuth?: { token?: string; metrics?: boolean },
+  apiKeys?: string[],
+  operatorAuth?: boolean,
+) {
   const store = openStore(":memory:");
-  const g = await createGateway({ store, verifyWorkers: 0, workerStatus: store.worker, dashboardAuth, apiKeys });
+  const g = await createGateway({
+    store,
+    verifyWorkers: 0,
+    workerStatus: store.worker,
+    dashboardAuth,
+    apiKeys,
+    operatorAuth,
+  });
   open.push({ ...g, close: async () => (await g.close(), await store.close()) });
   return g;
 }
 const get = (g: Gateway, path: string, headers: Record<string, string> = {}) => g.app.request(path, { headers });
 
 describe("dashboard auth", () => {
-  it("is off by default (a local devnet)", async () => {
-    const g = await gateway();
+  it("is open only where the operator routes are open too (a local devnet); else it takes an operator key like /v1/devices", async () => {
+    const g = await gateway(undefined, undefined, false);
     expect((await get(g, "/dashboard")).status).toBe(200);
     expect((await get(g, "/dashboard.json")).status).toBe(200);
+    const keyed = await gateway(undefined, ["op-key"]);
+    expect((await get(keyed, "/v1/devices")).status).toBe(401);
+    expect((await get(keyed, "/dashboard.json")).status).toBe(401);
+    expect((await get(keyed, "/dashboard.json", { authorization: "Bearer op-key" })).status).toBe(200);
   });
 
   it("refuses without the token and serves with it (header, x-api-key or ?token=)", async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { genesisHash, hashReading, padValues, type SignedReading } from "../../device-sdk/index.ts";
 import { openStore } from "../../store/index.ts";
-import { loadDashboard } from "./data.ts";
+import { createDashboardLoader, loadDashboard } from "./data.ts";
 
 function chain(deviceId: bigint, n: number, seq0 = 1, prev = genesisHash(deviceId)): SignedReading[] {
   return Array.from({ length: n }, (_, i) => {
@@ -34,16 +34,60 @@ describe("dashboard data", () => {
     }
     const c2 = chain(2n, 7);
     expect((await store.appendReadings(2n, c2.slice(5), now)).ok).toBe(true);
-    const d = await loadDashboard({ readings: store, worker: store.worker }, now);
+    const d = await loadDashboard({ readings: store, worker: store.worker }, { now, limit: 1 });
     expect(d.readingsTotal).toBe(await store.countReadings());
     expect(d.readingsTotal).toBe(10);
-    expect(d.devices.map((x) => [x.deviceId, x.readings, x.lastSeq])).toEqual([
+    // Capped at limit 1, the true count beside it.
+    expect(d.devicesTotal).toBe(2);
+    expect(d.devices.map((x) => [x.deviceId, x.readings, x.lastSeq])).toEqual([["1", 3, 3]]);
+    const all = await loadDashboard({ readings: store, worker: store.worker }, { now });
+    expect(all.devices.map((x) => [x.deviceId, x.readings, x.lastSeq])).toEqual([
       ["1", 3, 3],
       ["2", 7, 7],
     ]);
-    expect(d.readingsSeries.at(-1)).toEqual({ t: 100 * minute, n: 2 });
-    expect(d.readingsSeries.at(-2)).toEqual({ t: 99 * minute, n: 8 });
+    // Complete minutes only: the current one (2 readings so far) would look like a drop.
+    expect(d.readingsSeries).toHaveLength(60);
+    expect(d.readingsSeries.at(-1)).toEqual({ t: 99 * minute, n: 8 });
     expect(d.readingsPerSecond).toBeCloseTo((2 + 8 * 0.5) / 60);
+    // Nothing for 10 minutes: both devices stopped reporting; a readiness check down shows in the banner.
+    const later = await loadDashboard(
+      {
+        readings: store,
+        worker: store.worker,
+        checks: async () => ({ database: "ok", chain: "unreachable: ECONNREFUSED" }),
+      },
+      { now: now + 11 * minute },
+    );
+    expect(later.health.ok).toBe(false);
+    expect(later.health.staleDevices).toMatchObject({ count: 2, devices: ["1", "2"] });
+    expect(later.health.problems).toEqual([
+      "chain: unreachable: ECONNREFUSED",
+      "2 devices stopped reporting (nothing for 10 minutes)",
+    ]);
+    expect(d.health).toMatchObject({ ok: true, problems: [] });
+    await store.close();
+  });
+
+  it("shares one build among requests within the cache time", async () => {
+    const store = openStore(":memory:");
+    let builds = 0;
+    const src = {
+      readings: store,
+      worker: store.worker,
+      checks: async () => {
+        builds++;
+        return { database: "ok" };
+      },
+    };
+    const load = createDashboardLoader(src, { cacheMs: 60_000 });
+    const [a, b] = await Promise.all([load(), load()]);
+    expect(a).toBe(b);
+    await load();
+    expect(builds).toBe(1);
+    const fresh = createDashboardLoader(src, { cacheMs: 0 });
+    await fresh();
+    await fresh();
+    expect(builds).toBe(3);
     await store.close();
   });
 });

@@ -1,24 +1,25 @@
 /** The operator dashboard sub-app: GET /dashboard (HTML) and /dashboard.json; mounted when the worker's status is given. */
 import { Hono, type MiddlewareHandler } from "hono";
-import { loadDashboard, type DashboardSources } from "./data.ts";
+import { createDashboardLoader, type DashboardSources } from "./data.ts";
 import { DashboardPage } from "./page.tsx";
 
-export { loadDashboard, type DashboardData, type DashboardSources } from "./data.ts";
+export { createDashboardLoader, loadDashboard, type DashboardData, type DashboardSources } from "./data.ts";
 export { dashboardGuard, type DashboardAuthOptions } from "./auth.ts";
 
 /** guard: dashboardGuard(…) when the dashboard is protected (GatewayOptions.dashboardAuth). */
 export function dashboardRoutes(
   w: DashboardSources,
-  opts: { refreshSeconds?: number; guard?: MiddlewareHandler } = {},
+  opts: { refreshSeconds?: number; guard?: MiddlewareHandler; cacheMs?: number } = {},
 ) {
   const app = new Hono();
+  const load = createDashboardLoader(w, { cacheMs: opts.cacheMs });
   if (opts.guard) {
     app.use("/dashboard", opts.guard);
     app.use("/dashboard.json", opts.guard);
   }
   app.get("/dashboard", async (c) =>
-    c.html(<DashboardPage d={await loadDashboard(w)} refreshSeconds={opts.refreshSeconds ?? 5} />),
+    c.html(<DashboardPage d={await load()} refreshSeconds={opts.refreshSeconds ?? 5} />),
   );
-  app.get("/dashboard.json", async (c) => c.json(await loadDashboard(w)));
+  app.get("/dashboard.json", async (c) => c.json(await load()));
   return app;
 }

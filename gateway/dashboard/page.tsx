@@ -28,6 +28,16 @@ export function Spark(p: { id: string; title: string; points: number[]; width?: 
   );
 }
 
+/** Under a capped table: "latest 25 of 40 runs" and where the rest is. */
+function Shown(p: { id: string; n: number; of: number; what: string }) {
+  return (
+    <p class="shown" id={p.id}>
+      {p.n} of {p.of} {p.what}
+      {p.n < p.of ? " shown (the first by registration, or the latest); the JSON API pages through the rest" : ""}
+    </p>
+  );
+}
+
 export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refreshSeconds: number }) {
   return (
     <html lang="en">
@@ -41,7 +51,7 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
         <h1>machinefi</h1>
         <section id="summary">
           <span class="kpi">
-            <b id="kpi-devices">{d.devices.length}</b>devices
+            <b id="kpi-devices">{d.devicesTotal}</b>devices
           </span>
           <span class="kpi">
             <b id="kpi-readings">{d.readingsTotal}</b>readings
@@ -62,7 +72,11 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
             title="readings per minute (last hour)"
             points={d.readingsSeries.map((s) => s.n)}
           />
-          <Spark id="chart-rewards" title="total reward paid (last hour)" points={d.rewardSeries.map((s) => s.total)} />
+          <Spark
+            id="chart-rewards"
+            title="total reward paid (last hour)"
+            points={d.rewardSeries.map((s) => Number(s.total))}
+          />
         </section>
         <h2>Devices</h2>
         <table id="devices">
@@ -89,6 +103,7 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
             ))}
           </tbody>
         </table>
+        <Shown id="devices-shown" n={d.devices.length} of={d.devicesTotal} what="devices" />
         <h2>Applet runs</h2>
         <table id="runs">
           <thead>
@@ -116,6 +131,7 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
             ))}
           </tbody>
         </table>
+        <Shown id="runs-shown" n={d.runs.length} of={d.runCounts.runs} what="runs" />
         <h2>Claims</h2>
         <p id="claim-counts">
           {Object.entries(d.claimCounts)
@@ -152,6 +168,7 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
             ))}
           </tbody>
         </table>
+        <Shown id="claims-shown" n={d.claims.length} of={d.claimsTotal} what="claims" />
         <h2>Payouts per owner</h2>
         <table id="payouts">
           <thead>
@@ -171,6 +188,7 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
             ))}
           </tbody>
         </table>
+        <Shown id="payouts-shown" n={d.payouts.length} of={d.payoutOwners} what="owners" />
         <p>
           <a href="/metrics">metrics</a> · <a href="/reference">API reference</a> · <a href="/dashboard.json">JSON</a>
         </p>

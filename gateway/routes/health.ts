@@ -45,6 +45,24 @@ export async function checkChain(rpcUrl: string, chainId: bigint, timeoutMs = CH
   }
 }
 
+/** Each dependency's state ("ok", or why not): what /readyz answers and the dashboard's health banner shows. */
+export async function readinessChecks(
+  ctx: Pick<GatewayContext, "store" | "verifier" | "rpcUrl" | "chainId">,
+): Promise<Record<string, string>> {
+  const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), VERIFIER_TIMEOUT_MS).unref());
+  const [db, verifier, chain] = await Promise.all([
+    ctx.store.ping().catch(() => false),
+    Promise.race([ctx.verifier.ready().then(() => true), timeout]).catch(() => false),
+    ctx.rpcUrl ? checkChain(ctx.rpcUrl, ctx.chainId) : Promise.resolve(undefined),
+  ]);
+  const checks: Record<string, string> = {
+    database: db ? "ok" : "unavailable",
+    verifier: verifier ? "ok" : "starting",
+  };
+  if (chain !== undefined) checks.chain = chain;
+  return checks;
+}
+
 export function healthRoutes(ctx: GatewayContext) {
   const app = new OpenAPIHono();
   app.openapi(
@@ -72,17 +90,7 @@ export function healthRoutes(ctx: GatewayContext) {
       },
     }),
     async (c) => {
-      const timeout = new Promise<boolean>((r) => setTimeout(() => r(false), VERIFIER_TIMEOUT_MS).unref());
-      const [db, verifier, chain] = await Promise.all([
-        ctx.store.ping().catch(() => false),
-        Promise.race([ctx.verifier.ready().then(() => true), timeout]).catch(() => false),
-        ctx.rpcUrl ? checkChain(ctx.rpcUrl, ctx.chainId) : Promise.resolve(undefined),
-      ]);
-      const checks: Record<string, string> = {
-        database: db ? "ok" : "unavailable",
-        verifier: verifier ? "ok" : "starting",
-      };
-      if (chain !== undefined) checks.chain = chain;
+      const checks = await readinessChecks(ctx);
       const down = Object.entries(checks)
         .filter(([, v]) => v !== "ok")
         .map(([k]) => k);

@@ -7,6 +7,7 @@ import type Database from "better-sqlite3";
 import { readingCountsMigration } from "./counters.ts";
 import { marketNonceMigration } from "./nonces.ts";
 import { workerMigrations } from "./worker-migrations.ts";
+import { workerCountersMigration } from "./worker-counters.ts";
 
 export interface Migration {
   /** Unique, namespaced by owner: "gateway/001-init", "worker/001-init". Applied once, in list order. */
@@ -51,6 +52,7 @@ export const storeMigrations: readonly Migration[] = [
   marketNonceMigration,
   readingCountsMigration,
   ...workerMigrations,
+  workerCountersMigration,
 ];
 
 /** Apply, each in its own transaction, the migrations this file has not seen yet. */

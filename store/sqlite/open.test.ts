@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { genesisHash, hashReading, padValues, type SignedReading } from "../../device-sdk/index.ts";
 import { DASHBOARD_SQL, openSqliteStore, sqliteHandleOf } from "./open.ts";
-import { PAID_CLAIMS_SQL } from "./worker-store.ts";
+import { WORKER_STATUS_SQL } from "./worker-store.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mfi-store-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -182,16 +182,20 @@ describe("SQLite store", () => {
 });
 
 describe("dashboard reads", () => {
-  it("no query scans readings: counts come from trigger-kept counters, heads from primary-key lookups", () => {
+  it("no query scans readings, runs or claims: counts come from trigger-kept counters, heads from primary-key lookups", () => {
     const store = openSqliteStore(":memory:");
     const db = sqliteHandleOf(store);
-    for (const sql of [...Object.values(DASHBOARD_SQL), PAID_CLAIMS_SQL]) {
+    for (const sql of [...Object.values(DASHBOARD_SQL), ...Object.values(WORKER_STATUS_SQL)]) {
       const plan = (
         db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...(sql.includes("?") ? [0] : [])) as { detail: string }[]
       ).map((p) => p.detail);
+      const all = `${sql}\n${plan.join("\n")}`;
       // readings appears as itself or under the aliases l and m: only SEARCHes (index lookups) are allowed on it.
-      for (const d of plan) expect(d, `${sql}\n${plan.join("\n")}`).not.toMatch(/^SCAN (readings|l|m)\b/);
-      if (sql !== DASHBOARD_SQL.devices) expect(plan.join("\n")).not.toMatch(/readings\b/);
+      for (const d of plan) expect(d, all).not.toMatch(/^SCAN (readings|l|m|worker_runs|worker_claims)\b/);
+      if (sql !== DASHBOARD_SQL.devices && sql !== DASHBOARD_SQL.stale)
+        expect(plan.join("\n")).not.toMatch(/readings\b/);
+      // The oldest pending claim is read off the (state, created_at_ms) index, not by visiting every pending row.
+      if (sql === WORKER_STATUS_SQL.oldestPending) expect(plan.join("\n"), all).toMatch(/worker_claims_state_age/);
     }
   });
 });

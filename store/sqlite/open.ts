@@ -59,6 +59,9 @@ export const DASHBOARD_SQL = {
             FROM devices d LEFT JOIN readings l ON l.device_id = d.device_id AND l.seq = (SELECT max(seq) FROM readings m WHERE m.device_id = d.device_id)
             ORDER BY d.n LIMIT ?`,
   total: "SELECT n FROM reading_total WHERE id = 0",
+  deviceCount: "SELECT count(*) AS n FROM devices",
+  stale: `SELECT d.device_id AS deviceId FROM devices d JOIN readings l ON l.device_id = d.device_id AND l.seq = (SELECT max(seq) FROM readings m WHERE m.device_id = d.device_id)
+          WHERE l.received_at < ? ORDER BY d.n`,
   minutes: "SELECT minute, n FROM reading_minutes WHERE minute >= ?",
 } as const;
 
@@ -292,6 +295,15 @@ export function openSqliteStore(path: string, opts: OpenStoreOptions = {}): Sqli
         ...d,
         lastValues: vals ? (JSON.parse(vals) as unknown[]).map(String) : [],
       }));
+    },
+    async deviceCount() {
+      return (db.prepare(DASHBOARD_SQL.deviceCount).get() as { n: number }).n;
+    },
+    async staleDevices(receivedBefore, limit) {
+      const ids = (db.prepare(DASHBOARD_SQL.stale).all(receivedBefore) as { deviceId: string }[]).map(
+        (r) => r.deviceId,
+      );
+      return { count: ids.length, devices: ids.slice(0, limit) };
     },
     async readingActivity(sinceMinute) {
       const total = (db.prepare(DASHBOARD_SQL.total).get() as { n: number } | undefined)?.n ?? 0;

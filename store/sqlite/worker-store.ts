@@ -9,8 +9,13 @@ import type {
   Reducer,
   RunOutcome,
   RunRow,
+  AppletSummary,
+  PaidActivity,
+  ProveHistogram,
   WorkerStore,
+  WorkerTotals,
 } from "../worker-types.ts";
+import { PROVE_BUCKETS, rewardOf } from "./worker-counters.ts";
 
 interface AppletRow {
   image_id: string;
@@ -213,44 +218,95 @@ export class SqliteWorkerStore implements WorkerStore {
 
   async claimCounts(): Promise<Record<ClaimState, number>> {
     const out: Record<ClaimState, number> = { pending: 0, proved: 0, submitted: 0, paid: 0, failed: 0 };
-    for (const r of this.db.prepare("SELECT state, count(*) AS n FROM worker_claims GROUP BY state").all() as {
-      state: ClaimState;
-      n: number;
-    }[])
+    for (const r of this.db.prepare(WORKER_STATUS_SQL.claimStates).all() as { state: ClaimState; n: number }[])
       out[r.state] = r.n;
     return out;
   }
 
+  private totalsRow() {
+    return this.db.prepare(WORKER_STATUS_SQL.totals).get() as Record<string, number> | undefined;
+  }
+
   async runCounts(): Promise<{ runs: number; trapped: number }> {
-    const r = this.db.prepare("SELECT count(*) AS runs, count(trap) AS trapped FROM worker_runs").get() as {
-      runs: number;
-      trapped: number;
-    };
-    return r;
+    const t = this.totalsRow();
+    return { runs: t?.runs ?? 0, trapped: t?.trapped ?? 0 };
   }
 
   async trapCounts(): Promise<{ kind: string; n: number }[]> {
-    const rows = this.db
-      .prepare(
-        "SELECT substr(trap, 1, instr(trap, ':') - 1) AS kind, count(*) AS n FROM worker_runs WHERE trap IS NOT NULL GROUP BY kind",
-      )
-      .all() as { kind: string; n: number }[];
-    return rows.map((r) => ({ kind: r.kind || "unknown", n: r.n }));
+    return this.db.prepare(WORKER_STATUS_SQL.trapKinds).all() as { kind: string; n: number }[];
   }
 
-  async totals(): Promise<{ fuelUsed: number; proveMs: number; proofs: number; gasUsed: number }> {
-    const runs = this.db.prepare("SELECT sum(fuel_used) AS f FROM worker_runs").get() as { f: number | null };
-    const claims = this.db
-      .prepare("SELECT sum(prove_ms) AS t, count(prove_ms) AS n, sum(gas_used) AS g FROM worker_claims")
-      .get() as { t: number | null; n: number; g: number | null };
-    return { fuelUsed: runs.f ?? 0, proveMs: claims.t ?? 0, proofs: claims.n, gasUsed: claims.g ?? 0 };
+  async totals(): Promise<WorkerTotals> {
+    const t = this.totalsRow() ?? {};
+    return {
+      fuelUsed: t.fuel_used ?? 0,
+      proveMs: t.prove_ms ?? 0,
+      proofs: t.proofs ?? 0,
+      gasUsed: t.gas_used ?? 0,
+      paidClaims: t.claims ?? 0,
+      rewardPaid: rewardOf(t),
+    };
   }
 
-  async paidClaims(): Promise<{ owner: string | null; reward: string | null; at: number }[]> {
-    return this.db.prepare(PAID_CLAIMS_SQL).all() as { owner: string | null; reward: string | null; at: number }[];
+  async payouts(limit: number): Promise<{ owners: number; rows: { owner: string; claims: number; reward: bigint }[] }> {
+    const owners = (this.db.prepare(WORKER_STATUS_SQL.ownerCount).get() as { n: number }).n;
+    const rows = (this.db.prepare(WORKER_STATUS_SQL.payouts).all(limit) as Record<string, unknown>[]).map((r) => ({
+      owner: r.owner as string,
+      claims: r.claims as number,
+      reward: rewardOf(r),
+    }));
+    return { owners, rows };
+  }
+
+  async paidActivity(sinceMinute: number): Promise<PaidActivity> {
+    const minutes = (this.db.prepare(WORKER_STATUS_SQL.paidMinutes).all(sinceMinute) as Record<string, unknown>[]).map(
+      (r) => ({ minute: r.minute as number, claims: r.claims as number, reward: rewardOf(r) }),
+    );
+    const t = await this.totals();
+    return { claims: t.paidClaims, reward: t.rewardPaid, minutes };
+  }
+
+  async oldestPending(): Promise<number | null> {
+    return (this.db.prepare(WORKER_STATUS_SQL.oldestPending).get() as { at: number | null }).at;
+  }
+
+  async proveHistogram(): Promise<ProveHistogram[]> {
+    const sums = this.db.prepare(WORKER_STATUS_SQL.proveSums).all() as { circuit: string; n: number; ms: number }[];
+    const buckets = this.db.prepare(WORKER_STATUS_SQL.proveBuckets).all() as {
+      circuit: string;
+      le: number;
+      n: number;
+    }[];
+    return sums.map((s) => ({
+      circuit: s.circuit,
+      count: s.n,
+      sumMs: s.ms,
+      buckets: PROVE_BUCKETS.map((le) => ({
+        le,
+        n: buckets.find((b) => b.circuit === s.circuit && b.le === le)?.n ?? 0,
+      })),
+    }));
+  }
+
+  async applets(): Promise<AppletSummary[]> {
+    return (this.db.prepare(WORKER_STATUS_SQL.applets).all() as AppletSummary[]).map((a) => ({ ...a }));
   }
 }
 
-/** Paid claims with their device's owner (the dashboard's payouts); a test checks its plan does not scan readings. */
-export const PAID_CLAIMS_SQL =
-  "SELECT d.owner AS owner, c.reward AS reward, c.updated_at_ms AS at FROM worker_claims c LEFT JOIN devices d ON d.device_id = c.device_id WHERE c.state = 'paid' ORDER BY c.updated_at_ms";
+/**
+ * What WorkerStatus reads: only the trigger-kept totals of ./worker-counters.ts and index lookups, never a scan of
+ * worker_runs or worker_claims (open.test.ts checks the plans).
+ */
+export const WORKER_STATUS_SQL = {
+  claimStates: "SELECT state, n FROM worker_claim_states",
+  totals: "SELECT * FROM worker_totals WHERE id = 0",
+  trapKinds: "SELECT kind, n FROM worker_trap_kinds WHERE n > 0",
+  ownerCount: "SELECT count(*) AS n FROM worker_payouts",
+  payouts: "SELECT * FROM worker_payouts ORDER BY approx DESC LIMIT ?",
+  paidMinutes: "SELECT * FROM worker_paid_minutes WHERE minute >= ? ORDER BY minute",
+  oldestPending: "SELECT min(created_at_ms) AS at FROM worker_claims WHERE state = 'pending'",
+  proveSums: "SELECT circuit, n, ms FROM worker_prove_sums",
+  proveBuckets: "SELECT circuit, le, n FROM worker_prove_buckets",
+  applets:
+    "SELECT a.image_id AS imageId, a.name, coalesce(t.runs, 0) AS runs, coalesce(t.trapped, 0) AS trapped, coalesce(t.fuel_used, 0) AS fuelUsed FROM worker_applets a LEFT JOIN worker_applet_totals t ON t.image_id = a.image_id ORDER BY a.added_at_ms, a.image_id",
+} as const;
