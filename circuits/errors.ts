@@ -51,3 +51,7 @@ export class InvalidVerifyOptionsError extends CircuitsError {
 export class ProvingError extends CircuitsError {
   override name = "ProvingError";
 }
+/** A .zkey or .wtns the native prover cannot use: wrong magic or protocol, truncated, or not of the same circuit. */
+export class ProverInputError extends CircuitsError {
+  override name = "ProverInputError";
+}

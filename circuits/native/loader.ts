@@ -1,0 +1,122 @@
+/**
+ * Finds the native prover addon (build/native/mfi_prover.node, built best-effort by scripts/build-native.mjs) and
+ * says which backend proving uses and why. Native is used only when the addon loads and passes a known-answer check
+ * of its curve and NTT arithmetic against values from ffjavascript (snarkjs's arithmetic); otherwise snarkjs.
+ * `MFI_PROVER=snarkjs` forces snarkjs, `MFI_PROVER=native` asks for native (still refused when the check fails).
+ */
+import { createRequire } from "node:module";
+import { existsSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export interface NativeAddon {
+  msmG1(points: Uint8Array, scalars: Uint8Array, threads?: number): Uint8Array;
+  msmG2(points: Uint8Array, scalars: Uint8Array, threads?: number): Uint8Array;
+  ntt(values: Uint8Array, inverse: boolean): Uint8Array;
+  prove(
+    header: Uint8Array,
+    coeffs: Uint8Array,
+    witness: Uint8Array,
+    A: Uint8Array,
+    B1: Uint8Array,
+    B2: Uint8Array,
+    C: Uint8Array,
+    H: Uint8Array,
+    nPublic: number,
+    domainSize: number,
+    rs: Uint8Array,
+    threads?: number,
+  ): Uint8Array;
+}
+
+export type ProverBackend =
+  { backend: "native"; reason: string; addon: NativeAddon } | { backend: "snarkjs"; reason: string; addon?: undefined };
+
+export const NATIVE_ADDON = join(
+  dirname(fileURLToPath(import.meta.url)),
+  "..",
+  "..",
+  "build",
+  "native",
+  "mfi_prover.node",
+);
+
+const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
+const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+/** 5·G1 (G1 = (1, 2)), as ffjavascript computes it. */
+const G1_TIMES_5 = [
+  10744596414106452074759370245733544594153395043370666422502510773307029471145n,
+  848677436511517736191562425154572367705380862894644942948681172815252343932n,
+];
+/** The 4th root of unity ffjavascript's Fr.fft uses (w[2]). */
+const W4 = 21888242871839275217838484774961031246007050428528088939761107053157389710902n;
+
+export function le32(x: bigint): Uint8Array {
+  const b = new Uint8Array(32);
+  for (let i = 0; i < 32; i++, x >>= 8n) b[i] = Number(x & 0xffn);
+  return b;
+}
+export function fromLe(b: Uint8Array): bigint {
+  let x = 0n;
+  for (let i = b.length - 1; i >= 0; i--) x = (x << 8n) | BigInt(b[i]!);
+  return x;
+}
+const mont = (x: bigint, p: bigint) => le32((x << 256n) % p);
+
+/** Known answers: 2·G + 3·G = 5·G (with a repeated point and a zero scalar); the size-4 NTT of [1, 2, 3, 4]. */
+export function selfCheck(addon: NativeAddon): string | undefined {
+  const g = new Uint8Array(64 * 3);
+  for (let i = 0; i < 3; i++) (g.set(mont(1n, Q), 64 * i), g.set(mont(2n, Q), 64 * i + 32));
+  const sc = new Uint8Array(96);
+  sc.set(le32(2n), 0);
+  sc.set(le32(3n + R), 64);
+  const got = addon.msmG1(g, sc, 1);
+  if (fromLe(got.subarray(0, 32)) !== G1_TIMES_5[0] || fromLe(got.subarray(32)) !== G1_TIMES_5[1])
+    return "the G1 multi-scalar multiplication gave a wrong answer";
+  const v = new Uint8Array(128);
+  [1n, 2n, 3n, 4n].forEach((x, i) => v.set(mont(x, R), 32 * i));
+  const f = addon.ntt(v, false);
+  const rinv = (() => {
+    // R^-1 mod r by Fermat, to read Montgomery values back.
+    let [b, e, acc] = [(1n << 256n) % R, R - 2n, 1n];
+    for (; e > 0n; e >>= 1n, b = (b * b) % R) if (e & 1n) acc = (acc * b) % R;
+    return acc;
+  })();
+  for (let i = 0; i < 4; i++) {
+    let want = 0n;
+    for (let j = 0; j < 4; j++) {
+      let wp = 1n;
+      for (let k = 0; k < (i * j) % 4; k++) wp = (wp * W4) % R;
+      want = (want + BigInt(j + 1) * wp) % R;
+    }
+    if ((fromLe(f.subarray(32 * i, 32 * i + 32)) * rinv) % R !== want) return "the NTT gave a wrong answer";
+  }
+  return undefined;
+}
+
+const cache = new Map<string, ProverBackend>();
+
+/** Which backend proves, and why (cached per addon path and MFI_PROVER value). */
+export function proverBackend(opts: { addonPath?: string; env?: string } = {}): ProverBackend {
+  const path = opts.addonPath ?? NATIVE_ADDON;
+  const want = opts.env ?? process.env.MFI_PROVER ?? "";
+  const key = `${path}\0${want}`;
+  let b = cache.get(key);
+  if (!b) cache.set(key, (b = decide(path, want)));
+  return b;
+}
+
+function decide(path: string, want: string): ProverBackend {
+  if (want === "snarkjs") return { backend: "snarkjs", reason: "MFI_PROVER=snarkjs" };
+  if (!existsSync(path))
+    return { backend: "snarkjs", reason: `the native prover is not built (${path} is missing; run npm run build)` };
+  let addon: NativeAddon;
+  try {
+    addon = createRequire(import.meta.url)(path) as NativeAddon;
+  } catch (e) {
+    return { backend: "snarkjs", reason: `the native prover does not load: ${(e as Error).message.split("\n")[0]}` };
+  }
+  const bad = selfCheck(addon);
+  if (bad) return { backend: "snarkjs", reason: `the native prover failed its self-check: ${bad}` };
+  return { backend: "native", reason: `native addon ${path} passed its self-check`, addon };
+}
