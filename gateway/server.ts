@@ -12,6 +12,7 @@ import type { Server } from "node:http";
 import { createGateway, type Gateway, type GatewayOptions } from "./app.ts";
 import { GatewayError } from "./errors.ts";
 import { createLogger, type Logger } from "./logger.ts";
+import { registryKeyStatus } from "./chain-keys.ts";
 import { ethersMarketReader } from "./market/chain-reader.ts";
 import { createMetrics } from "./metrics.ts";
 import { mqttIngestMetrics } from "./mqtt/metrics.ts";
@@ -221,6 +222,11 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
   const store: StoreSet = openStore(dbPath);
   const ws = store.worker;
   const reader = marketAddress ? ethersMarketReader({ rpcUrl: rest.rpcUrl, address: marketAddress }) : undefined;
+  // With the chain and a real DeviceRegistry, follow key rotations and revocations on L1 (chain-keys.ts).
+  const keys =
+    rest.keyStatus || !rest.rpcUrl || !rest.registry || /^0x0{40}$/i.test(rest.registry)
+      ? undefined
+      : registryKeyStatus({ rpcUrl: rest.rpcUrl, registry: rest.registry });
   let running: RunningGateway;
   try {
     running = await startGateway({
@@ -231,10 +237,12 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
       workerStatus: dashboard ? ws : undefined,
       dashboardAuth: dashboardToken ? { token: dashboardToken, metrics: !!protectMetrics } : undefined,
       market: reader ? { reader, address: marketAddress!, audiences: marketAudiences } : undefined,
+      keyStatus: rest.keyStatus ?? keys,
       onInternalError: (e) => log.error({ err: e }, "internal error"),
     });
   } catch (err) {
     reader?.close();
+    keys?.close();
     await store.close().catch(() => {});
     throw err;
   }
@@ -254,6 +262,7 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
       await running.close();
       await store.close().catch(() => {});
       reader?.close();
+      keys?.close();
       throw err;
     }
   }
@@ -272,6 +281,7 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
       db: dbPath,
       chain: rest.rpcUrl ?? null,
       market: marketAddress ?? null,
+      keys: keys ? "follows L1" : rest.keyStatus ? "custom" : "local",
       mqtt: mqttUrl ?? null,
       dashboard: dashboard && !dashboardToken && operatorAuth ? "operator key" : shown(dashboard, !!dashboardToken),
       metrics: shown(metrics, !!protectMetrics),
@@ -291,6 +301,7 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
       await running.close();
       await store.close();
       reader?.close();
+      keys?.close();
       log.flush();
     },
   };

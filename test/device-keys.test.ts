@@ -7,7 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startDevnet, type Devnet } from "../contracts/fixture.ts";
 import { mockRegisterProof, registerSignals, revokeKey, rotateKey, type MachinefiClient } from "../contracts/index.ts";
 import { buildJsBackend, type EddsaBackend } from "../device-sdk/index.ts";
-import { chainKeyDirectory, createGateway, registryKeyStatus, storeDirectory, type Gateway } from "../gateway/index.ts";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  chainKeyDirectory,
+  createGateway,
+  registryKeyStatus,
+  serveGateway,
+  storeDirectory,
+  type Gateway,
+} from "../gateway/index.ts";
 import { makeChain, registrationBody, testKey } from "../gateway/testing.ts";
 import { openStore } from "../store/index.ts";
 
@@ -110,4 +120,51 @@ describe("gateway ↔ DeviceRegistry keys", () => {
       dead.close();
     }
   });
+
+  it("a gateway started with the chain and DeviceRegistry (mfi gateway start --rpc --registry) follows L1's keys", async () => {
+    const registry = net.manifest.contracts.DeviceRegistry;
+    const chainId = BigInt(net.manifest.chainId);
+    const served = await serveGateway({
+      dbPath: join(mkdtempSync(join(tmpdir(), "mfi-keys-")), "gw.sqlite"),
+      port: 0,
+      rpcUrl: net.anvil.rpcUrl,
+      chainId,
+      registry,
+      backend,
+      verifyWorkers: 0,
+      maxClockSkewMs: null,
+      rateLimit: false,
+      operatorAuth: false,
+      dashboard: false,
+      metrics: false,
+      logLevel: "silent",
+    });
+    const send = async (path: string, body: unknown) =>
+      (
+        await fetch(served.running.url + path, {
+          method: "POST",
+          body: JSON.stringify(body),
+          headers: { "content-type": "application/json" },
+        })
+      ).status;
+    try {
+      const key = testKey(backend, 75);
+      expect(await send("/v1/devices", registrationBody(backend, key, alice.address, chainId, registry))).toBe(201);
+      await admin.registerDevicesBatch({ deviceIds: [key.deviceId], owners: alice.address });
+      const first = makeChain(backend, key, 1);
+      expect(await send(`/v1/devices/${key.deviceId}/readings/batch`, { readings: first.wire })).toBe(201);
+      const nowMs = BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n;
+      await revokeKey(alice, { tokenId: key.deviceId, fromMs: nowMs });
+      // the gateway keeps L1's answer up to 5 s: a revoked key is refused within that
+      const next = makeChain(backend, key, 1, { state: first.state });
+      let status = 0;
+      for (let i = 0; i < 100 && status !== 403; i++) {
+        status = await send(`/v1/devices/${key.deviceId}/readings/batch`, { readings: next.wire });
+        if (status !== 403) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(status).toBe(403);
+    } finally {
+      await served.close();
+    }
+  }, 60_000);
 });
