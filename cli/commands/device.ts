@@ -5,27 +5,26 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import type { Command } from "commander";
-import { closeProver, proveRegistration } from "../../circuits/index.ts";
+import { closeProver } from "../../circuits/index.ts";
 import {
   deviceMetadata,
   keyOf,
-  mockRegisterProof,
   ownerOf,
   registerAttested,
-  registerSignals,
   revokeKey,
   rotateKey,
   type DeviceAttestation,
   type Groth16Calldata,
   type MachinefiClient,
 } from "../../contracts/index.ts";
-import { buildJsBackend, decodeAttestation, loadDeviceKey, registrationMessage } from "../../device-sdk/index.ts";
+import { buildJsBackend, decodeAttestation, loadDeviceKey } from "../../device-sdk/index.ts";
+import { proofOfKey } from "../key-proof.ts";
 import { exitCodeOf, UsageError } from "../errors.ts";
 import { chainOptions, connect, type ChainFlags } from "./deploy.ts";
 import { parseDeviceId } from "./maker.ts";
 
 /** The device key in `file` (hex, as `mfi simulate` and device-sdk's key files keep it) and its proof of key for `owner`. */
-async function proofOfKey(
+async function proofOfKeyFile(
   client: MachinefiClient,
   file: string,
   owner: string,
@@ -33,17 +32,8 @@ async function proofOfKey(
   if (!existsSync(file)) throw new UsageError(`${file}: no such device key file`);
   const backend = await buildJsBackend();
   const key = await loadDeviceKey(backend, readFileSync(file, "utf8").trim());
-  const chainId = BigInt(client.chainId);
-  const registry = client.manifest.contracts.DeviceRegistry;
-  if (client.manifest.registerVerifier === "mock")
-    return {
-      deviceId: key.deviceId,
-      proof: mockRegisterProof(registerSignals({ deviceId: key.deviceId, owner, chainId, registry })),
-    };
-  const signature = backend.sign(key.privateKey, registrationMessage(BigInt(owner), chainId, BigInt(registry)));
   try {
-    const p = await proveRegistration({ publicKey: key.publicKey, signature, owner, chainId, registry });
-    return { deviceId: key.deviceId, proof: p.calldata };
+    return { deviceId: key.deviceId, proof: await proofOfKey(client, backend, key, owner) };
   } finally {
     await closeProver();
   }
@@ -108,7 +98,7 @@ export function register(program: Command): void {
     .action((opts: ChainFlags & { keyFile: string; attestation?: string; owner?: string; json?: boolean }) =>
       withClient(opts, async (client) => {
         const owner = opts.owner ?? client.address;
-        const { deviceId, proof } = await proofOfKey(client, opts.keyFile, owner);
+        const { deviceId, proof } = await proofOfKeyFile(client, opts.keyFile, owner);
         const r = opts.attestation
           ? await registerAttested(client, { attestation: readAttestation(opts.attestation, deviceId), owner, proof })
           : await client.registerDevice({ deviceId, owner, proof });
@@ -127,7 +117,7 @@ export function register(program: Command): void {
       withClient(opts, async (client) => {
         const tokenId = parseDeviceId(token);
         const owner = await ownerOf(client, tokenId);
-        const { deviceId: newKeyId, proof } = await proofOfKey(client, opts.keyFile, owner);
+        const { deviceId: newKeyId, proof } = await proofOfKeyFile(client, opts.keyFile, owner);
         const r = await rotateKey(client, { tokenId, newKeyId, proof });
         console.log(opts.json ? json({ tokenId, newKeyId, txHash: r.hash }) : `device ${tokenId}: key ${newKeyId}`);
       }),

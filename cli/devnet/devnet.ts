@@ -13,6 +13,7 @@ import {
   deployAll,
   readManifest,
   startAnvil,
+  tokenOfKey,
   type Anvil,
   type DeploymentManifest,
   type MachinefiClient,
@@ -20,6 +21,7 @@ import {
 import {
   ethersMarketReader,
   mqttIngestMetrics,
+  registryKeyStatus,
   startEmbeddedBroker,
   startGateway,
   startMqttIngest,
@@ -32,6 +34,7 @@ import { listApplets } from "../../toolchain/index.ts";
 import type { Config } from "../config.ts";
 import { createFleet, type Fleet } from "./fleet.ts";
 import { registerApplets } from "./applets.ts";
+import { runDeviceLifecycle } from "./lifecycle.ts";
 
 export interface Devnet {
   rpcUrl: string;
@@ -70,6 +73,11 @@ export interface DevnetOptions {
   startWorker?: boolean;
   /** MockVerifier proofs instead of Groth16 (fast local iteration; devnets only, proves nothing). */
   mockProofs?: boolean;
+  /**
+   * Once the first claim is paid, sell the first simulated device and rotate the second one's key (lifecycle.ts):
+   * `mfi devnet` turns it on so devices behave as assets on screen; needs a local anvil (the owners' keys).
+   */
+  lifecycle?: boolean;
 }
 
 export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
@@ -129,6 +137,8 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     const marketReader = ethersMarketReader({ rpcUrl, address: manifest.contracts.DataMarket });
     cleanup.push(() => marketReader.close());
     const market = { reader: marketReader, address: manifest.contracts.DataMarket };
+    const keyReader = registryKeyStatus({ rpcUrl, registry: manifest.contracts.DeviceRegistry });
+    cleanup.push(() => keyReader.close());
     const gw: RunningGateway = await startGateway({
       store,
       backend,
@@ -140,6 +150,8 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       rpcUrl,
       dashboardAuth: dashboardAuthFromEnv(),
       market,
+      // follow key rotations and revocations on DeviceRegistry (gateway/chain-keys.ts)
+      keyStatus: keyReader,
       ...o.gateway,
     });
     cleanup.push(() => gw.close());
@@ -165,6 +177,24 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       );
     }
 
+    // The device lifecycle starts after the first payout, so the dashboard shows the seller paid, then the buyer.
+    let lifecycle: Promise<void> | undefined;
+    const onEvent = (e: WorkerEvent) => {
+      o.onEvent?.(e);
+      if (!o.lifecycle || lifecycle || !fleet || keys.length < 4 || e.type === "run" || e.state !== "paid") return;
+      lifecycle = runDeviceLifecycle({
+        fleet,
+        backend,
+        rpcUrl: rpcUrl!,
+        manifest: manifest!,
+        ownerKeys: keys.slice(2, 6),
+        log,
+      }).then(
+        () => undefined,
+        (err: Error) => log(`⚠ the device lifecycle (sale, key rotation) failed: ${err.message}`),
+      );
+    };
+    cleanup.push(() => lifecycle);
     const running = startWorker({
       store,
       workerStore: store.worker,
@@ -174,7 +204,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       maxAttempts: cfg.maxClaimAttempts,
       proverConcurrency: cfg.proverConcurrency,
       proofs: o.mockProofs ? "mock" : "groth16",
-      onEvent: o.onEvent,
+      onEvent,
       autostart: false,
     });
     cleanup.push(() => running.stop());
@@ -209,7 +239,8 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
         const missing: bigint[] = [];
         const missingOwners: string[] = [];
         for (const d of fleet.devices) {
-          if ((await admin.deviceOf(d.key.deviceId)).owner === "0x0000000000000000000000000000000000000000") {
+          // a key DeviceRegistry knows (the token's first key, or a key rotated in on an earlier run) is registered
+          if ((await tokenOfKey(admin, d.key.deviceId)) === 0n) {
             missing.push(d.key.deviceId);
             missingOwners.push(d.owner);
           }

@@ -62,6 +62,12 @@ export interface Fleet {
   stats(): { sent: number; accepted: number; rejected: number; queued: number };
   start(): void;
   stop(): Promise<void>;
+  /**
+   * Device `index` signs with `key` from now on (a key rotation): registers the key at the gateway, then swaps the
+   * device's client; its chain starts afresh under the new key. Rotate on L1 after this (the gateway refuses the old
+   * key once DeviceRegistry replaced it).
+   */
+  replaceKey(index: number, key: DeviceKey): Promise<void>;
 }
 
 function loadKeys(backend: EddsaBackend, n: number, dir?: string): DeviceKey[] {
@@ -106,13 +112,8 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
     transports.push(t);
     return t;
   };
-  const devices: (FleetDevice & { random: () => number })[] = keys.map((key, i) => ({
-    key,
-    random: o.seed === undefined ? shared : seededRandom((Math.imul(o.seed, 0x9e3779b1) + i) >>> 0),
-    owner: o.owners[i % o.owners.length]!,
-    faulty: i >= o.devices - faultyCount,
-    transport: o.mqtt && i % 2 === 1 ? "mqtt" : "http",
-    client: createDeviceClient({
+  const clientFor = (key: DeviceKey, i: number) =>
+    createDeviceClient({
       url: o.url,
       transport: mqttFor(i),
       key,
@@ -123,7 +124,14 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
         : memoryStorage(),
       retry: { attempts: 3, baseDelayMs: 50, maxDelayMs: 1000 },
       now: o.now,
-    }),
+    });
+  const devices: (FleetDevice & { random: () => number })[] = keys.map((key, i) => ({
+    key,
+    random: o.seed === undefined ? shared : seededRandom((Math.imul(o.seed, 0x9e3779b1) + i) >>> 0),
+    owner: o.owners[i % o.owners.length]!,
+    faulty: i >= o.devices - faultyCount,
+    transport: o.mqtt && i % 2 === 1 ? "mqtt" : "http",
+    client: clientFor(key, i),
   }));
   for (const d of devices) await d.client.register({ owner: d.owner, chainId: o.chainId, registry: o.registry });
   // A restart may have left batches queued: send them first.
@@ -179,6 +187,20 @@ export async function createFleet(o: FleetOptions): Promise<Fleet> {
         timer = setTimeout(tick, periodMs);
       };
       tick();
+    },
+    async replaceKey(index, key) {
+      const d = devices[index];
+      if (!d) throw new RangeError(`the fleet has no device ${index}`);
+      const client = clientFor(key, index);
+      await client.register({ owner: d.owner, chainId: o.chainId, registry: o.registry });
+      d.key = key;
+      d.client = client;
+      if (o.stateDir) {
+        const file = join(o.stateDir, "fleet", "device-keys.json");
+        const saved: string[] = JSON.parse(readFileSync(file, "utf8"));
+        saved[index] = bytesToHex(key.privateKey);
+        writeFileSync(file, JSON.stringify(saved, null, 2), { mode: 0o600 });
+      }
     },
     async stop() {
       if (timer) clearTimeout(timer);

@@ -76,6 +76,8 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
       log: (m) => console.log(`▶ ${m}`),
       onEvent,
       mockProofs: opts.mockProofs,
+      // after the first payout: one device is sold, one rotates its key (cli/devnet/lifecycle.ts)
+      lifecycle: true,
     });
   } catch (err) {
     console.error(`✗ the devnet did not start: ${(err as Error).message}`);
