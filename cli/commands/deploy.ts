@@ -62,6 +62,19 @@ export function chainOptions(cmd: Command): Command {
     .option("--state <dir>", "a devnet state directory (its deployments/ are used)");
 }
 
+/** --makers / --any-device: which devices the applet pays (undefined: neither given; a devnet then pays any). */
+export function devicesOption(o: { makers?: string; anyDevice?: boolean }): "any" | { makers: number[] } | undefined {
+  if (o.makers !== undefined && o.anyDevice) throw new UsageError("--makers and --any-device exclude each other");
+  if (o.anyDevice) return "any";
+  if (o.makers === undefined) return undefined;
+  const ids = o.makers.split(",").map((x) => x.trim());
+  if (ids.length === 0 || ids.some((x) => !/^[1-9]\d{0,8}$/.test(x)))
+    throw new UsageError(
+      `--makers ${o.makers}: give maker ids (positive integers), comma-separated, e.g. --makers 1,4`,
+    );
+  return { makers: ids.map(Number) };
+}
+
 export function register(program: Command): void {
   chainOptions(
     program
@@ -72,6 +85,8 @@ export function register(program: Command): void {
   )
     .option("--reward <wei>", "reward per output unit (default: applet.json rewardPerUnit)")
     .option("--mock-verifier", "register with the MockVerifier (devnets only: proves nothing)")
+    .option("--makers <ids>", "pay only devices of these makers (comma-separated maker ids, `mfi maker show`)")
+    .option("--any-device", "pay any registered device, attested or not (an open network)")
     .option(
       DEV_KEYS_OPT_IN,
       "deploy the applet's DEV-key verifiers (public seed: anyone can forge) to a chain other than 31337",
@@ -79,7 +94,7 @@ export function register(program: Command): void {
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
-      "\nThe applet's Wasm is compiled into one circuit per K (16, 64) and each is set up with DEV keys on first use\n(progress on stderr, cached under build/applet-circuits/); an applet the compiler cannot express is refused with\nNotProvableError (exit 2).\n\nExample:\n  $ mfi deploy ./my-meter --rpc http://127.0.0.1:8545 --key 0xac09… --state .mfi/devnet\n\nExit codes: 0 registered (or already registered), 1 the transaction failed, 2 bad usage, no applet or not provable, 3 chain unreachable or no deployment manifest.",
+      "\nThe applet's Wasm is compiled into one circuit per K (16, 64) and each is set up with DEV keys on first use\n(progress on stderr, cached under build/applet-circuits/); an applet the compiler cannot express is refused with\nNotProvableError (exit 2).\n\nWhich devices it pays: --makers <ids> (devices its makers registered or attested) or --any-device; one of the\ntwo is required except on a devnet (chain 31337), where any device is paid by default.\n\nExamples:\n  $ mfi deploy ./my-meter --rpc http://127.0.0.1:8545 --key 0xac09… --state .mfi/devnet\n  $ mfi deploy ./my-meter --makers 1,4 --rpc https://babel-api.testnet.iotex.io --key 0x… --dev-keys-i-know-they-are-insecure\n\nExit codes: 0 registered (or already registered), 1 the transaction failed, 2 bad usage, no applet or not provable, 3 chain unreachable or no deployment manifest.",
     )
     .action(
       async (
@@ -87,6 +102,8 @@ export function register(program: Command): void {
         opts: ChainFlags & {
           reward?: string;
           mockVerifier?: boolean;
+          makers?: string;
+          anyDevice?: boolean;
           json?: boolean;
           devKeysIKnowTheyAreInsecure?: boolean;
         },
@@ -97,6 +114,7 @@ export function register(program: Command): void {
             : new SingleBar({ format: "deploy [{bar}] {step}", clearOnComplete: true }, Presets.shades_classic);
         let client: MachinefiClient | undefined;
         try {
+          const devices = devicesOption(opts);
           const dir = appletDir(target ?? ".");
           const m = loadAppletManifest(dir);
           bar?.start(3, 0, { step: "compiling" });
@@ -107,6 +125,10 @@ export function register(program: Command): void {
           bar?.update(1, { step: "connecting" });
           client = await connect(opts);
           bar?.update(2, { step: "registering on L1" });
+          if (!devices && BigInt(client.chainId) !== BigInt(DEV_KEYS_CHAIN_ID))
+            throw new UsageError(
+              "say which devices the applet pays: --makers <ids> (devices its makers registered or attested) or --any-device (an open network: anyone can mint a device)",
+            );
           const existing = await client.appletOf(imageId);
           let tx: string | undefined;
           if (existing.owner === "0x0000000000000000000000000000000000000000") {
@@ -134,6 +156,7 @@ export function register(program: Command): void {
               rewardPerUnit: BigInt(opts.reward ?? m.rewardPerUnit),
               param: m.param === undefined ? undefined : BigInt(m.param),
               epochLengthMs: m.epochLengthMs === undefined ? undefined : BigInt(m.epochLengthMs),
+              devices: devices ?? "any",
             });
             tx = r.hash;
           }
