@@ -35,6 +35,7 @@ export {
 } from "./applet-receipt.ts";
 export { setupAppletCircuit, APPLET_CIRCUITS_DIR, type AppletCircuit } from "./compile/keys.ts";
 export { compileApplet, NotProvableError, type CompiledApplet } from "./compile/index.ts";
+export { circuitAgreement, type Disagreement } from "./compile/agreement.ts";
 export { selectSegment, type ChainReading, type ChainSegment } from "./witness.ts";
 export { reduce } from "./reduce.ts";
 export {

@@ -28,9 +28,7 @@ export function runAppletFixtures(opts: { log?: (line: string) => void; engine?:
   for (const a of listApplets()) {
     const module = engine.compile(loadBuiltApplet(a.name));
     log(`\n▶ ${a.name} — ${a.manifest.description}`);
-    log(
-      `  imageId ${module.imageId}  reducer ${a.manifest.reducer}${a.manifest.param !== undefined ? `(${a.manifest.param})` : ""}`,
-    );
+    log(`  imageId ${module.imageId}${a.manifest.param !== undefined ? `  param ${a.manifest.param}` : ""}`);
     let state: AppletState = {};
     const fixtures = readdirSync(join(a.dir, "fixtures"))
       .filter((f) => f.endsWith(".json"))

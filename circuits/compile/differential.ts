@@ -4,24 +4,13 @@
  * no claim (a trap, or no claim call) the template must have no witness.
  */
 import fc from "fast-check";
-import { paramConfig } from "../../runtime/index.ts";
-import { runApplet } from "../../toolchain/index.ts";
 import { SNARK_FIELD } from "./builder.ts";
-import { computeWitness, type CircomBuild } from "./circom-run.ts";
+import type { Case } from "./agreement.ts";
 
-export interface Case {
-  deviceId: bigint;
-  seq0: bigint;
-  start: bigint;
-  length: bigint;
-  ts: bigint[];
-  values: bigint[][];
-  param?: bigint;
-}
+export { circuitClaim, claimInput, runtimeClaim, type Case } from "./agreement.ts";
 
 const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
-const field = (v: bigint) => ((v % SNARK_FIELD) + SNARK_FIELD) % SNARK_FIELD;
 
 /** Values biased to the i64 extremes and to small numbers, where wrap-around and sign bugs live. */
 export const i64 = () =>
@@ -67,42 +56,4 @@ export function caseArb(K: number, withParam = false, minN = 1): fc.Arbitrary<Ca
         ...(withParam ? { param: r.param } : {}),
       };
     });
-}
-
-/** What the runtime claims for the case (undefined: no claim). */
-export async function runtimeClaim(wasm: Uint8Array, c: Case): Promise<bigint | undefined> {
-  const readings = c.ts.map((ts, i) => ({ deviceId: c.deviceId, seq: c.seq0 + BigInt(i), ts, values: c.values[i]! }));
-  const r = await runApplet({
-    wasm,
-    readings,
-    epoch: { startMs: c.start, lengthMs: c.length },
-    config: paramConfig(c.param),
-  });
-  if (r.trap) return undefined;
-  const claims = r.decoded.claims.filter((x) => x.deviceId === c.deviceId);
-  return claims.length === 1 ? claims[0]!.output : undefined;
-}
-
-export function claimInput(c: Case, K: number): Record<string, unknown> {
-  const s = (x: bigint) => x.toString();
-  return {
-    inside: Array.from({ length: K }, (_, i) => (i < c.ts.length ? "1" : "0")),
-    ts: Array.from({ length: K }, (_, i) => s(c.ts[i] ?? 0n)),
-    values: Array.from({ length: K }, (_, i) => [0, 1, 2, 3].map((j) => s(field(c.values[i]?.[j] ?? 0n)))),
-    epochStart: s(c.start),
-    epochLength: s(c.length),
-    seq0: s(c.seq0),
-    ...(c.param !== undefined ? { param: s(field(c.param)) } : {}),
-  };
-}
-
-/** The claim template's output for the case (undefined: no witness). */
-export async function circuitClaim(build: CircomBuild, c: Case, K: number): Promise<bigint | undefined> {
-  try {
-    const w = await computeWitness(build, claimInput(c, K));
-    return w[1]!;
-  } catch (e) {
-    if (process.env.MFI_DEBUG) console.log(String(e).slice(0, 300));
-    return undefined;
-  }
 }

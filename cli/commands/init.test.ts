@@ -25,7 +25,7 @@ async function mfi(args: string[], cwd: string): Promise<{ code: number; stdout:
 }
 
 describe("mfi init + mfi test", () => {
-  it("scaffolds a project whose applet compiles, runs on its fixtures and matches its reducer", async () => {
+  it("scaffolds a project whose applet compiles, runs on its fixtures and agrees with its compiled circuit", async () => {
     const init = await mfi(["init", "my-meter", "--json"], tmp);
     expect(init.code).toBe(0);
     const made = JSON.parse(init.stdout) as { dir: string; files: string[] };
@@ -59,6 +59,11 @@ describe("mfi init + mfi test", () => {
     expect(out.results).toHaveLength(1);
     expect(out.results[0]!.ok).toBe(true);
     expect(out.results[0]!.fuelUsed).toBeGreaterThan(0);
+    // Its compiled circuit claims what the run claims, for both fixture devices.
+    expect((out.results[0] as unknown as { circuitChecked: number; circuitMismatches: unknown[] }).circuitChecked).toBe(
+      2,
+    );
+    expect((out.results[0] as unknown as { circuitMismatches: unknown[] }).circuitMismatches).toEqual([]);
     // The scaffold is a provable applet: its claim compiles to a circuit at K = 16 and 64.
     expect(out.proof.provable).toBe(true);
     expect(out.proof.circuits.map((c) => c.k)).toEqual([16, 64]);
@@ -80,7 +85,7 @@ describe("mfi init + mfi test", () => {
     expect((await mfi(["build", "."], made.dir)).stdout).toMatch(/applet my-meter: up to date/);
     expect((await mfi(["build", "no-such-applet"], made.dir)).code).toBe(1);
 
-    // Declaring a reducer the applet does not compute is a mismatch: exit 1, with what to fix.
+    // An old manifest's reducer is still compared: one the applet does not compute is a mismatch, exit 1.
     const manifest = JSON.parse(readFileSync(join(made.dir, "applet.json"), "utf8")) as Record<string, unknown>;
     writeFileSync(join(made.dir, "applet.json"), JSON.stringify({ ...manifest, reducer: "max" }));
     const bad = await mfi(["test"], made.dir);

@@ -1,13 +1,15 @@
 /**
  * `mfi test [dir]`: compile an applet project (or applets/<name>), run it on its fixtures (or a readings file) exactly
- * as the network does, print journal, fuel and claims, check the claims against the declared tier-1 reducer, and
- * report whether the applet compiles to a circuit (circuits/compile): constraints and fuel bound per K, or the
- * NotProvableError with the function, offset, reason and what to change.
+ * as the network does, print journal, fuel and claims, report whether the applet compiles to a circuit
+ * (circuits/compile): constraints and fuel bound per K, or the NotProvableError with the function, offset, reason and
+ * what to change; and, when it does, check on each fixture that the compiled circuit claims what the run claims, device
+ * by device (circuitAgreement: circom's witness of the claim template), so what `mfi test` shows is what gets proven.
+ * An old manifest's `reducer` is still compared as well.
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { compileApplet as compileCircuit, NotProvableError } from "../../circuits/index.ts";
+import { circuitAgreement, compileApplet as compileCircuit, NotProvableError } from "../../circuits/index.ts";
 import {
   APPLETS_DIR,
   compileApplet,
@@ -26,8 +28,13 @@ export interface FixtureResult {
   claims: { deviceId: string; output: string }[];
   logs: string[];
   journalDigest: string;
-  /** Claims the declared reducer computes but the applet did not make (or made differently). */
+  /** Claims an old manifest's reducer computes but the applet did not make (or made differently). */
   mismatches: { deviceId: string; applet: string | null; reducer: string | null }[];
+  /** Devices whose compiled circuit claims otherwise than the run (over the span of their readings). */
+  circuitMismatches: { deviceId: string; k: number; run: string | null; circuit: string | null }[];
+  /** Devices checked against the circuit, and those that could not be (too many readings for the largest K). */
+  circuitChecked: number;
+  circuitSkipped: { deviceId: string; why: string }[];
   ok: boolean;
 }
 
@@ -80,6 +87,8 @@ export async function testApplet(
           .map((f) => join(dir, "fixtures", f))
       : []);
   const param = manifest.param === undefined ? undefined : BigInt(manifest.param);
+  const hasParam = manifest.param !== undefined;
+  const proof = checkProvable(wasm, hasParam);
   const results: FixtureResult[] = [];
   let imageId = "";
   for (const file of fixtures) {
@@ -87,7 +96,7 @@ export async function testApplet(
     const r = await runApplet({ wasm, readings, config: manifestConfig(manifest) });
     imageId = r.imageId;
     const got = new Map(r.decoded.claims.map((c) => [c.deviceId, c.output]));
-    const want = referenceClaims(manifest.reducer, param, readings);
+    const want = manifest.reducer ? referenceClaims(manifest.reducer, param, readings) : got;
     const mismatches = [...new Set([...got.keys(), ...want.keys()])]
       .filter((d) => got.get(d) !== want.get(d))
       .map((d) => ({
@@ -95,6 +104,15 @@ export async function testApplet(
         applet: got.get(d)?.toString() ?? null,
         reducer: want.get(d)?.toString() ?? null,
       }));
+    const agreement = proof.provable
+      ? await circuitAgreement({ wasm, hasParam, param, readings, ks: PROVABLE_KS })
+      : { checked: 0, disagreements: [], skipped: [] };
+    const circuitMismatches = agreement.disagreements.map((d) => ({
+      deviceId: d.deviceId.toString(),
+      k: d.k,
+      run: d.runtime?.toString() ?? null,
+      circuit: d.circuit?.toString() ?? null,
+    }));
     results.push({
       fixture: file,
       fuelUsed: Number(r.fuelUsed),
@@ -103,11 +121,13 @@ export async function testApplet(
       logs: r.decoded.logs,
       journalDigest: r.journalDigest,
       mismatches,
-      ok: !r.trap && mismatches.length === 0,
+      circuitMismatches,
+      circuitChecked: agreement.checked,
+      circuitSkipped: agreement.skipped.map((x) => ({ deviceId: x.deviceId.toString(), why: x.why })),
+      ok: !r.trap && mismatches.length === 0 && circuitMismatches.length === 0,
     });
   }
   if (!imageId) imageId = (await runApplet({ wasm, readings: [], config: manifestConfig(manifest) })).imageId;
-  const proof = checkProvable(wasm, manifest.param !== undefined);
   return { name: manifest.name, imageId, wasmBytes: wasm.length, results, proof };
 }
 
@@ -115,7 +135,7 @@ export function register(program: Command): void {
   program
     .command("test [dir]")
     .description(
-      "compile an applet and run it on its fixtures (or --readings files): journal, fuel, claims, a check against its declared reducer, and whether it compiles to a circuit (constraints per K, or why not)",
+      "compile an applet and run it on its fixtures (or --readings files): journal, fuel, claims, whether it compiles to a circuit (constraints per K, or why not), and that the circuit claims what the run claims",
     )
     .option(
       "--readings <files...>",
@@ -124,7 +144,7 @@ export function register(program: Command): void {
     .option("--json", "print the results as JSON")
     .addHelpText(
       "after",
-      "\nExamples:\n  $ mfi test                 # in a project made by mfi init\n  $ mfi test energy-sum --readings recorded.json\n\nExit codes: 0 every fixture ran and matched the reducer and the applet is provable, 1 a trap, a claim mismatch or not provable (NotProvableError: function, offset, reason, what to change), 2 no applet or bad readings file, 3 compile error.",
+      "\nExamples:\n  $ mfi test                 # in a project made by mfi init\n  $ mfi test energy-sum --readings recorded.json\n\nExit codes: 0 every fixture ran, the circuit claims what the run claims and the applet is provable, 1 a trap, a claim mismatch or not provable (NotProvableError: function, offset, reason, what to change), 2 no applet or bad readings file, 3 compile error.",
     )
     .action(async (target: string | undefined, opts: { readings?: string[]; json?: boolean }) => {
       let dir: string;
@@ -156,8 +176,14 @@ export function register(program: Command): void {
           for (const c of r.claims) console.log(`  claim device ${c.deviceId} output ${c.output}`);
           for (const m of r.mismatches)
             console.log(
-              `  MISMATCH device ${m.deviceId}: applet ${m.applet ?? "no claim"}, reducer ${m.reducer ?? "no claim"} (fix the applet or the reducer in applet.json)`,
+              `  MISMATCH device ${m.deviceId}: applet ${m.applet ?? "no claim"}, reducer ${m.reducer ?? "no claim"} (fix the applet or drop the old reducer from applet.json)`,
             );
+          for (const m of r.circuitMismatches)
+            console.log(
+              `  CIRCUIT MISMATCH device ${m.deviceId} (K=${m.k}): run ${m.run ?? "no claim"}, circuit ${m.circuit ?? "no claim"}: a compiler bug, please report it with this applet and fixture`,
+            );
+          if (r.circuitChecked > 0) console.log(`  circuit agrees with the run for ${r.circuitChecked} device(s)`);
+          for (const x of r.circuitSkipped) console.log(`  circuit not checked for device ${x.deviceId}: ${x.why}`);
           console.log(r.ok ? "  ok" : "  FAILED");
         }
         const p = out.proof;
