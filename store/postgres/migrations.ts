@@ -1,0 +1,203 @@
+/**
+ * Every table of the Postgres store, in one ordered list, with the same owners and ids as SQLite's
+ * (../sqlite/migrations.ts) where the tables match. Differences that are Postgres's own:
+ * - readings are appended by one function, `mfi_append_readings`, so an append is one round trip and one implicit
+ *   transaction: a per-device advisory lock, the head check, the insert (the primary key is the last line of defence);
+ * - running reading counts are sharded rows (shard = the backend's pid mod 16): a single counter row would be a lock
+ *   every gateway's every append waits on;
+ * - rewards are `numeric(78,0)`, exact for uint256, so the worker's status reads are plain aggregates over indexes.
+ * Migrations run under an advisory lock: several gateways starting at once on an empty database migrate it once.
+ */
+import type pg from "pg";
+
+export interface PgMigration {
+  /** Unique, namespaced by owner: "gateway/001-init", "worker/001-init". Applied once, in list order. */
+  id: string;
+  sql: string;
+}
+
+export const COUNT_SHARDS = 16;
+
+export const pgStoreMigrations: readonly PgMigration[] = [
+  {
+    id: "gateway/001-init",
+    sql: `
+      CREATE TABLE devices (
+        n bigserial PRIMARY KEY,
+        device_id text NOT NULL UNIQUE,
+        pk_x text NOT NULL, pk_y text NOT NULL,
+        owner text NOT NULL, chain_id text NOT NULL, registry text NOT NULL,
+        sig_r8x text NOT NULL, sig_r8y text NOT NULL, sig_s text NOT NULL,
+        registered_at bigint NOT NULL
+      );
+      CREATE TABLE readings (
+        device_id text NOT NULL,
+        seq bigint NOT NULL,
+        ts bigint NOT NULL,
+        vals text NOT NULL,
+        prev text NOT NULL,
+        hash text NOT NULL,
+        sig_r8x text, sig_r8y text, sig_s text,
+        received_at bigint NOT NULL,
+        PRIMARY KEY (device_id, seq)
+      );
+      CREATE INDEX readings_by_ts ON readings (device_id, ts, seq);
+      CREATE TABLE api_keys (
+        name text PRIMARY KEY,
+        key_hash text NOT NULL UNIQUE,
+        created_at bigint NOT NULL
+      );
+      -- Readings are append-only: the database itself refuses edits.
+      CREATE FUNCTION mfi_readings_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'readings are append-only'; END $$;
+      CREATE TRIGGER readings_no_update BEFORE UPDATE OR DELETE ON readings
+        FOR EACH ROW EXECUTE FUNCTION mfi_readings_append_only();
+      CREATE TRIGGER readings_no_truncate BEFORE TRUNCATE ON readings
+        FOR EACH STATEMENT EXECUTE FUNCTION mfi_readings_append_only();
+
+      -- Append consecutive readings of one device iff the first extends the stored head. Called as one statement, so
+      -- the lock, the check and the insert are one transaction; the advisory lock serialises appends of one device
+      -- across every connection and process, and READ COMMITTED gives the head check a snapshot taken after it.
+      CREATE FUNCTION mfi_append_readings(d text, seqs bigint[], tss bigint[], valss text[], prevs text[],
+                                          hashes text[], r8xs text[], r8ys text[], ss text[], recv bigint)
+      RETURNS TABLE (ok boolean, head_seq bigint, head_hash text) LANGUAGE plpgsql AS $$
+      DECLARE h_seq bigint; h_hash text;
+      BEGIN
+        PERFORM pg_advisory_xact_lock(hashtextextended('mfi.readings:' || d, 0));
+        SELECT r.seq, r.hash INTO h_seq, h_hash FROM readings r WHERE r.device_id = d ORDER BY r.seq DESC LIMIT 1;
+        IF (h_seq IS NULL AND seqs[1] <> 1) OR (h_seq IS NOT NULL AND (seqs[1] <> h_seq + 1 OR prevs[1] <> h_hash)) THEN
+          RETURN QUERY SELECT false, h_seq, h_hash;
+          RETURN;
+        END IF;
+        INSERT INTO readings (device_id, seq, ts, vals, prev, hash, sig_r8x, sig_r8y, sig_s, received_at)
+          SELECT d, u.seq, u.ts, u.vals, u.prev, u.hash, u.r8x, u.r8y, u.s, recv
+          FROM unnest(seqs, tss, valss, prevs, hashes, r8xs, r8ys, ss) AS u(seq, ts, vals, prev, hash, r8x, r8y, s);
+        RETURN QUERY SELECT true, NULL::bigint, NULL::text;
+      END $$;
+    `,
+  },
+  {
+    id: "gateway/002-market-nonces",
+    sql: `
+      CREATE TABLE market_nonces (
+        buyer text NOT NULL,
+        nonce text NOT NULL,
+        expiry bigint NOT NULL,
+        used_at bigint NOT NULL,
+        PRIMARY KEY (buyer, nonce)
+      );
+      CREATE INDEX market_nonces_by_expiry ON market_nonces (expiry);
+    `,
+  },
+  {
+    id: "gateway/003-reading-counts",
+    sql: `
+      CREATE TABLE reading_minutes (minute bigint NOT NULL, shard int NOT NULL, n bigint NOT NULL, PRIMARY KEY (minute, shard));
+      CREATE TABLE reading_total (shard int PRIMARY KEY, n bigint NOT NULL);
+      INSERT INTO reading_minutes (minute, shard, n) SELECT received_at / 60000, 0, count(*) FROM readings GROUP BY 1;
+      INSERT INTO reading_total (shard, n) SELECT 0, count(*) FROM readings;
+      CREATE FUNCTION mfi_readings_counted() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE sh int := pg_backend_pid() % ${COUNT_SHARDS};
+      BEGIN
+        INSERT INTO reading_minutes (minute, shard, n)
+          SELECT received_at / 60000, sh, count(*) FROM new_rows GROUP BY 1
+          ON CONFLICT (minute, shard) DO UPDATE SET n = reading_minutes.n + excluded.n;
+        INSERT INTO reading_total (shard, n) SELECT sh, count(*) FROM new_rows HAVING count(*) > 0
+          ON CONFLICT (shard) DO UPDATE SET n = reading_total.n + excluded.n;
+        RETURN NULL;
+      END $$;
+      CREATE TRIGGER readings_counted AFTER INSERT ON readings REFERENCING NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION mfi_readings_counted();
+    `,
+  },
+  {
+    id: "worker/001-init",
+    sql: `
+      CREATE TABLE worker_applets (
+        image_id text PRIMARY KEY,
+        name text NOT NULL,
+        wasm bytea NOT NULL,
+        manifest text NOT NULL,
+        cursor_ms bigint NOT NULL,
+        added_at_ms bigint NOT NULL
+      );
+      CREATE TABLE worker_state (
+        image_id text NOT NULL,
+        device_id text NOT NULL,
+        state bytea NOT NULL,
+        state_root text NOT NULL,
+        PRIMARY KEY (image_id, device_id)
+      );
+      CREATE TABLE worker_runs (
+        id bigserial PRIMARY KEY,
+        image_id text NOT NULL,
+        device_id text NOT NULL,
+        epoch text NOT NULL,
+        from_seq bigint NOT NULL,
+        to_seq bigint NOT NULL,
+        reading_count bigint NOT NULL,
+        state_before bytea,
+        input_digest text NOT NULL,
+        journal bytea NOT NULL,
+        journal_digest text NOT NULL,
+        fuel_used bigint NOT NULL,
+        state_root text NOT NULL,
+        trap text,
+        created_at_ms bigint NOT NULL,
+        UNIQUE (image_id, device_id, epoch)
+      );
+      CREATE INDEX worker_runs_by_applet ON worker_runs (image_id);
+      CREATE TABLE worker_claims (
+        id bigserial PRIMARY KEY,
+        run_id bigint NOT NULL REFERENCES worker_runs(id),
+        image_id text NOT NULL,
+        device_id text NOT NULL,
+        epoch text NOT NULL,
+        output text NOT NULL,
+        state text NOT NULL CHECK (state IN ('pending','proved','submitted','paid','failed')),
+        attempts int NOT NULL DEFAULT 0,
+        next_attempt_at_ms bigint NOT NULL DEFAULT 0,
+        receipt text,
+        calldata text,
+        tx_hash text,
+        reward numeric(78, 0),
+        gas_used bigint,
+        error text,
+        prove_ms bigint,
+        created_at_ms bigint NOT NULL,
+        updated_at_ms bigint NOT NULL,
+        UNIQUE (image_id, device_id, epoch)
+      );
+      CREATE INDEX worker_claims_state ON worker_claims (state, next_attempt_at_ms);
+      CREATE INDEX worker_claims_state_age ON worker_claims (state, created_at_ms);
+      CREATE INDEX worker_claims_paid ON worker_claims (updated_at_ms) WHERE state = 'paid';
+    `,
+  },
+];
+
+/** Apply the migrations this database has not seen yet, each in its own transaction, once across all processes. */
+export async function migratePg(client: pg.ClientBase, migrations: readonly PgMigration[]): Promise<void> {
+  await client.query("SELECT pg_advisory_lock(hashtextextended('mfi.migrate', 0))");
+  try {
+    await client.query(
+      "CREATE TABLE IF NOT EXISTS schema_migrations (id text PRIMARY KEY, applied_at bigint NOT NULL)",
+    );
+    const done = new Set(
+      (await client.query<{ id: string }>("SELECT id FROM schema_migrations")).rows.map((r) => r.id),
+    );
+    for (const m of migrations) {
+      if (done.has(m.id)) continue;
+      await client.query("BEGIN");
+      try {
+        await client.query(m.sql);
+        await client.query("INSERT INTO schema_migrations (id, applied_at) VALUES ($1, $2)", [m.id, Date.now()]);
+        await client.query("COMMIT");
+      } catch (e) {
+        await client.query("ROLLBACK");
+        throw e;
+      }
+    }
+  } finally {
+    await client.query("SELECT pg_advisory_unlock(hashtextextended('mfi.migrate', 0))");
+  }
+}
