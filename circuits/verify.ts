@@ -76,6 +76,10 @@ export async function verifyReceipt(receipt: Receipt, opts: VerifyReceiptOptions
   const a = opts?.applet;
   if (a?.wasm && (compiledCircuitK(receipt.seal.circuit) !== undefined || !("imageId" in a)))
     return verifyAppletReceipt(receipt, a as ExpectedCompiledApplet);
+  if (a?.wasm && !(a as ExpectedApplet).reducer)
+    throw mismatch(
+      `its proof is from the built-in reducer circuit ${receipt.seal.circuit}, but the applet declares no reducer: it is proven by its own compiled circuit (mfi prove <applet.wasm>)`,
+    );
   const applet = checkApplet(opts?.applet as ExpectedApplet);
   if (compiledCircuitK(receipt.seal.circuit) !== undefined)
     throw mismatch(

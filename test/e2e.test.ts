@@ -17,13 +17,22 @@ import { join } from "node:path";
 
 const EPOCH = 10_000;
 /** What each example applet claims, written here independently of its AssemblyScript (uptime-streak keeps state). */
-const reference: Record<string, (param: bigint | undefined, values: bigint[]) => bigint> = {
+const HOUR = 3_600_000;
+const reference: Record<string, (param: bigint | undefined, values: bigint[], ts: number[]) => bigint> = {
   "energy-sum": (_, vs) => vs.reduce((a, v) => a + v, 0n),
   "threshold-alert": (p, vs) => BigInt(vs.filter((v) => v > p!).length),
+  // values[0] of the readings between 17:00 (inclusive) and 21:00 UTC
+  "peak-energy": (_, vs, ts) =>
+    vs.reduce((a, v, i) => {
+      const hour = Math.floor((ts[i]! % (24 * HOUR)) / HOUR);
+      return hour >= 17 && hour < 21 ? a + v : a;
+    }, 0n),
+  // last minus first, nothing after a reset
+  "meter-delta": (_, vs) => (vs[vs.length - 1]! > vs[0]! ? vs[vs.length - 1]! - vs[0]! : 0n),
 };
 let net: Devnet;
 let base: number;
-const devices: { key: DeviceKey; client: DeviceClient; values: bigint[] }[] = [];
+const devices: { key: DeviceKey; client: DeviceClient; values: bigint[]; ts: number[] }[] = [];
 
 beforeAll(async () => {
   let registered: HistoricalDevnet["devices"];
@@ -32,7 +41,7 @@ beforeAll(async () => {
     base,
     devices: registered,
   } = await startHistoricalDevnet({ epochMs: EPOCH, devices: 2, applets: process.env.MFI_E2E_APPLETS?.split(",") }));
-  for (const d of registered) devices.push({ ...d, values: [] });
+  for (const d of registered) devices.push({ ...d, values: [], ts: [] });
 }, 600_000);
 
 afterAll(async () => {
@@ -48,6 +57,7 @@ describe("device → gateway → applet → proof → paid", () => {
       const v0 = [40n, 57n, 74n, 91n, 350n, 420n].map((v) => v + 5n * BigInt(i));
       const inside = v0.map((v, j) => ({ ts: base + 500 + j * 1000, values: [v, 2100n] }));
       d.values = inside.map((r) => r.values[0]!);
+      d.ts = inside.map((r) => r.ts);
       expect((await d.client.sendBatch(inside.slice(0, 3))).status).toBe("accepted");
       expect((await d.client.sendBatch(inside.slice(3))).status).toBe("accepted");
       expect(
@@ -65,14 +75,11 @@ describe("device → gateway → applet → proof → paid", () => {
     // Every applet the devnet registered is provable and has a reference; energy-sum at least.
     expect(net.applets.map((a) => a.name)).toContain("energy-sum");
     for (const a of net.applets) expect(reference[a.name], `a reference for ${a.name}`).toBeDefined();
-    const outputOf = (name: string, values: bigint[]) => {
+    const outputOf = (name: string, d: { values: bigint[]; ts: number[] }) => {
       const m = manifests.get(name)!;
-      return reference[name]!(m.param === undefined ? undefined : BigInt(m.param), values);
+      return reference[name]!(m.param === undefined ? undefined : BigInt(m.param), d.values, d.ts);
     };
-    const claimsExpected = net.applets.reduce(
-      (n, a) => n + devices.filter((d) => outputOf(a.name, d.values) > 0n).length,
-      0,
-    );
+    const claimsExpected = net.applets.reduce((n, a) => n + devices.filter((d) => outputOf(a.name, d) > 0n).length, 0);
     expect(claimsExpected).toBeGreaterThanOrEqual(devices.length);
     await waitFor(
       async () =>
@@ -87,8 +94,7 @@ describe("device → gateway → applet → proof → paid", () => {
 
     for (const [i, d] of devices.entries()) {
       let expected = 0n;
-      for (const a of net.applets)
-        expected += outputOf(a.name, d.values) * BigInt(manifests.get(a.name)!.rewardPerUnit);
+      for (const a of net.applets) expected += outputOf(a.name, d) * BigInt(manifests.get(a.name)!.rewardPerUnit);
       expect(await net.admin.balanceOf(net.owners[i]!)).toBe(before[i]! + expected);
     }
   }, 600_000);

@@ -2,15 +2,11 @@
  * circuitAgreement, the check `mfi test` runs on an applet's fixtures: the compiled claim circuit (circom2, witness
  * calculator) against the runtime, device by device; another applet's circuit disagrees, too many readings are skipped.
  */
-import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { compileApplet as compileAs } from "../../toolchain/index.ts";
 import type { AppletReading } from "../../runtime/index.ts";
 import { circuitAgreement } from "./agreement.ts";
+import { fixture } from "./differential.ts";
 import { compileApplet } from "./index.ts";
-
-const fixture = async (name: string) =>
-  (await compileAs({ entry: join(import.meta.dirname, "fixtures", "assembly", `${name}.ts`) })).wasm;
 
 /** Device a: 3 readings, b: 5 readings (a cumulative meter that goes up, then resets), c: 6 readings. */
 function readings(): AppletReading[] {

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { loadavg, tmpdir } from "node:os";
 import type { Bench, BenchResult } from "../../core/index.ts";
 import { median } from "../../core/index.ts";
-import { compileApplet as compileAs } from "../../toolchain/index.ts";
+import { APPLETS_DIR, compileApplet as compileAs } from "../../toolchain/index.ts";
 import { loadBuiltApplet } from "../../toolchain/index.ts";
 import { EPOCH, deviceKey, makeChain, type Point } from "../fixtures.ts";
 import { ProverPool } from "../pool.ts";
@@ -27,6 +27,8 @@ const APPLETS: { name: string; param?: bigint }[] = [
   { name: "energy-sum" },
   { name: "threshold-alert", param: 300n },
   { name: "uptime-streak", param: 0n },
+  { name: "peak-energy" },
+  { name: "meter-delta" },
 ];
 
 const bench: Bench = {
@@ -34,9 +36,8 @@ const bench: Bench = {
   async run(log) {
     const out: BenchResult[] = [];
     {
-      // A new applet (a compiler fixture no build has cached) in a fresh directory: everything a first use costs.
-      const wasm = (await compileAs({ entry: join(import.meta.dirname, "fixtures", "assembly", "peak-energy.ts") }))
-        .wasm;
+      // An applet set up in a fresh directory (nothing cached): everything a first use costs.
+      const wasm = (await compileAs({ entry: join(APPLETS_DIR, "peak-energy", "assembly", "index.ts") })).wasm;
       const dir = mkdtempSync(join(tmpdir(), "mfi-applet-setup-"));
       try {
         const t0 = performance.now();

@@ -3,7 +3,10 @@
  * n readings in K slots; the claim template's witness output must equal runApplet's claim, and where the run makes
  * no claim (a trap, or no claim call) the template must have no witness.
  */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import fc from "fast-check";
+import { APPLETS_DIR, compileApplet as compileAs } from "../../toolchain/index.ts";
 import { SNARK_FIELD } from "./builder.ts";
 import type { Case } from "./agreement.ts";
 
@@ -56,4 +59,11 @@ export function caseArb(K: number, withParam = false, minN = 1): fc.Arbitrary<Ca
         ...(withParam ? { param: r.param } : {}),
       };
     });
+}
+
+/** The Wasm of an example applet (applets/<name>) or of a compiler fixture (fixtures/assembly/<name>.ts). */
+export async function fixture(name: string): Promise<Uint8Array> {
+  const applet = join(APPLETS_DIR, name, "assembly", "index.ts");
+  const entry = existsSync(applet) ? applet : join(import.meta.dirname, "fixtures", "assembly", `${name}.ts`);
+  return (await compileAs({ entry })).wasm;
 }

@@ -1,20 +1,14 @@
 /**
  * Applets that no built-in reducer (sum, count_above, max over values[0]) could express, compiled and checked
  * against the runtime (differential, fast-check, K = 4): energy in a time-of-day window, humidity (values[1]) in a
- * band around the param with a bonus, last-minus-first of a cumulative meter. Their sources are compiler fixtures
- * (fixtures/assembly/), not applets/: the devnet registers every applet under applets/ with a built-in reducer,
- * which these have not (issue 18 wiring removes reducers; then they move to applets/).
+ * band around the param with a bonus, last-minus-first of a cumulative meter. peak-energy and meter-delta are example
+ * applets (applets/), proven and paid on the devnet; humidity-band is a compiler fixture (fixtures/assembly/).
  */
-import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compileApplet as compileAs } from "../../toolchain/index.ts";
 import { buildCircom } from "./circom-run.ts";
-import { caseArb, circuitClaim, runtimeClaim, type Case } from "./differential.ts";
+import { caseArb, circuitClaim, fixture, runtimeClaim, type Case } from "./differential.ts";
 import { compileApplet } from "./index.ts";
-
-const fixture = async (name: string) =>
-  (await compileAs({ entry: join(import.meta.dirname, "fixtures", "assembly", `${name}.ts`) })).wasm;
 
 const HOUR = 3_600_000n;
 /** Readings up to two hours apart from 15:00 on some day, so that some fall in the 17:00–21:00 peak and some not. */

@@ -7,14 +7,16 @@ import { join } from "node:path";
 import { register } from "./prove.ts";
 import { register as registerVerify } from "./verify.ts";
 import { appletFromPath } from "../verify-applet.ts";
-import { APPLETS_DIR, APPLET_BUILD_DIR } from "../../toolchain/index.ts";
+import { legacyApplet } from "../../test/legacy-applet.ts";
+import { APPLET_BUILD_DIR } from "../../toolchain/index.ts";
 import { deviceKey, makeChain, epochPoints, EPOCH } from "../../circuits/fixtures.ts";
 
 const s = (x: unknown) => JSON.stringify(x, (_k, v) => (typeof v === "bigint" ? v.toString() : v));
 
 const mfi = (...args: string[]) => runInProcess([register, registerVerify], args);
 // The receipt is for energy-sum (a sum applet): its imageId is the sha256 of the built Wasm.
-const ENERGY_SUM = join(APPLETS_DIR, "energy-sum");
+/** energy-sum with the `reducer: "sum"` its manifest had before compiled applets: receipts of the built-in circuits. */
+const ENERGY_SUM = legacyApplet("energy-sum", "sum");
 const IMAGE_ID = appletFromPath(ENERGY_SUM).imageId;
 
 let dir: string;

@@ -6,14 +6,16 @@ import { join } from "node:path";
 import { runInProcess } from "../run-in-process.ts";
 import { register } from "./verify.ts";
 import { appletFromPath } from "../verify-applet.ts";
-import { APPLETS_DIR, APPLET_BUILD_DIR } from "../../toolchain/index.ts";
+import { legacyApplet } from "../../test/legacy-applet.ts";
+import { APPLETS_DIR } from "../../toolchain/index.ts";
 import { proveClaim, receiptToJSON, closeProver } from "../../circuits/index.ts";
 import { buildContracts, startAnvil, deployAll, createMachinefiClient, type Anvil } from "../../contracts/index.ts";
 import { deviceKey, makeChain, epochPoints, EPOCH } from "../../circuits/fixtures.ts";
 import { prodLikeKeys } from "../../test/prod-keys.ts";
 
 const mfi = (...args: string[]) => runInProcess([register], args);
-const ENERGY_SUM = join(APPLETS_DIR, "energy-sum");
+/** energy-sum with the `reducer: "sum"` its manifest had before compiled applets: receipts of the built-in circuits. */
+const ENERGY_SUM = legacyApplet("energy-sum", "sum");
 const THRESHOLD_ALERT = join(APPLETS_DIR, "threshold-alert");
 const MAX_APPLET = "0x" + "3a".repeat(32);
 
@@ -45,7 +47,7 @@ describe("mfi verify --applet", () => {
   });
 
   it("accepts the receipt for its applet given as a folder or as the built .wasm", async () => {
-    for (const applet of [ENERGY_SUM, join(APPLET_BUILD_DIR, "energy-sum.wasm")]) {
+    for (const applet of [ENERGY_SUM, join(ENERGY_SUM, "energy-sum.wasm")]) {
       const r = await mfi("verify", receipt, "--applet", applet);
       expect(r.code, r.stderr).toBe(0);
       expect(r.stdout).toMatch(/^valid/);
@@ -61,6 +63,12 @@ describe("mfi verify --applet", () => {
     const r = await mfi("verify", fromRun, "--applet", ENERGY_SUM);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(`from the applet run with journal digest ${digest}`);
+  }, 60_000);
+
+  it("refuses a built-in reducer receipt for an applet proven by its own compiled circuit (exit 1)", async () => {
+    const r = await mfi("verify", receipt, "--applet", join(APPLETS_DIR, "energy-sum"));
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^INVALID: .*built-in reducer circuit readings_sum_16.*its own compiled circuit/);
   }, 60_000);
 
   it("refuses the receipt for another applet (exit 1), naming why", async () => {

@@ -30,10 +30,11 @@ import { forgeDevProof } from "../forge.ts";
 import { runInProcess } from "../../cli/run-in-process.ts";
 import { register as registerVerify } from "../../cli/commands/verify.ts";
 import { appletFromPath } from "../../cli/verify-applet.ts";
-import { APPLETS_DIR } from "../../toolchain/index.ts";
+import { legacyApplet } from "../legacy-applet.ts";
 import { prodLikeKeys } from "../prod-keys.ts";
 
-const ENERGY_SUM = join(APPLETS_DIR, "energy-sum");
+/** energy-sum as a sum applet was declared before compiled applets (its receipts are the built-in reducer circuit's). */
+const ENERGY_SUM = legacyApplet("energy-sum", "sum");
 const MAX_APPLET = "0x" + "3a".repeat(32);
 const COUNT_APPLET = "0x" + "c0".repeat(32);
 
