@@ -36,7 +36,7 @@ const orOff = <T extends z.ZodType>(t: T) => z.union([z.literal("off").transform
 
 /** Each variable: its schema and what the error says it expects. */
 const VARS = {
-  MFI_GATEWAY_DB: [z.string().min(1), "a file path"],
+  MFI_GATEWAY_DB: [z.string().min(1), "a SQLite file path or a postgres:// URL"],
   MFI_LOG_LEVEL: [z.enum(LEVELS), LEVELS.join(", ")],
   MFI_GATEWAY_DASHBOARD: [onOff, "on or off"],
   MFI_GATEWAY_METRICS: [onOff, "on or off"],

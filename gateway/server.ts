@@ -17,7 +17,7 @@ import { ethersMarketReader } from "./market/chain-reader.ts";
 import { createMetrics } from "./metrics.ts";
 import { mqttIngestMetrics } from "./mqtt/metrics.ts";
 import { startMqttIngest, type MqttIngest } from "./mqtt/subscriber.ts";
-import { openStore, type StoreSet } from "../store/index.ts";
+import { openStoreAsync, type StoreSet } from "../store/index.ts";
 
 export interface StartGatewayOptions extends GatewayOptions {
   /** 0 picks a free port. */
@@ -119,6 +119,7 @@ export interface ServeGatewayConfig extends Omit<
   | "market"
   | "onInternalError"
 > {
+  /** A SQLite file, or a postgres:// URL (any number of gateways may share that database). */
   dbPath: string;
   /** pino level (default info). */
   logLevel?: string;
@@ -219,7 +220,7 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
       details: "set dashboardToken (--dashboard-token, MFI_DASHBOARD_TOKEN)",
     });
   const log = createLogger({ level: logLevel ?? "info" });
-  const store: StoreSet = openStore(dbPath);
+  const store: StoreSet = await openStoreAsync(dbPath);
   const ws = store.worker;
   const reader = marketAddress ? ethersMarketReader({ rpcUrl: rest.rpcUrl, address: marketAddress }) : undefined;
   // With the chain and a real DeviceRegistry, follow key rotations and revocations on L1 (chain-keys.ts).
@@ -278,7 +279,7 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
     {
       url: running.url,
       backend: running.gateway.backend.name,
-      db: dbPath,
+      db: dbPath.replace(/\/\/([^:/@]*):[^@]*@/, "//$1:***@"),
       chain: rest.rpcUrl ?? null,
       market: marketAddress ?? null,
       keys: keys ? "follows L1" : rest.keyStatus ? "custom" : "local",

@@ -29,7 +29,7 @@ if (!dbFile || !rpcUrl || !values.manifest || !key) {
   process.exit(2);
 }
 const manifest = JSON.parse(readFileSync(values.manifest, "utf8")) as DeploymentManifest;
-const served = serveWorker({
+const served = await serveWorker({
   dbPath: dbFile,
   rpcUrl,
   privateKey: key,

@@ -5,7 +5,7 @@
  * a client, calls `startWorker` directly.
  */
 import { createMachinefiClient, type DeploymentManifest } from "../contracts/index.ts";
-import { openStore } from "../store/index.ts";
+import { openStoreAsync } from "../store/index.ts";
 import { startWorker, type RunningWorker, type WorkerConfig } from "./start.ts";
 import type { WorkerEvent } from "./worker.ts";
 
@@ -13,7 +13,7 @@ export interface ServeWorkerOptions extends Pick<
   WorkerConfig,
   "epochMs" | "graceMs" | "maxAttempts" | "proverConcurrency" | "proofs" | "onEvent" | "intervalMs"
 > {
-  /** The SQLite file the gateway writes readings to. */
+  /** The database the gateway writes readings to: a SQLite file, or a postgres:// URL. */
   dbPath: string;
   rpcUrl: string;
   /** The key that sends PayoutVault.claim; give it nothing else to do. */
@@ -27,8 +27,8 @@ export interface ServedWorker {
   close(): Promise<void>;
 }
 
-export function serveWorker(o: ServeWorkerOptions): ServedWorker {
-  const store = openStore(o.dbPath);
+export async function serveWorker(o: ServeWorkerOptions): Promise<ServedWorker> {
+  const store = await openStoreAsync(o.dbPath);
   const client = createMachinefiClient({ rpcUrl: o.rpcUrl, privateKey: o.privateKey, manifest: o.manifest });
   let running: RunningWorker;
   try {

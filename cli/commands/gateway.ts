@@ -7,7 +7,7 @@ import type { Command } from "commander";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
 import { serveGateway, type ServedGateway } from "../../gateway/index.ts";
-import { openStore } from "../../store/index.ts";
+import { openStoreAsync } from "../../store/index.ts";
 import { UsageError } from "../errors.ts";
 
 const LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
@@ -17,8 +17,9 @@ interface DbOpts {
   state?: string;
 }
 
+/** --db, else MFI_GATEWAY_DB (a SQLite file or a postgres:// URL), else the devnet's or the default SQLite file. */
 const dbPath = ({ db: dbFile, state }: DbOpts) =>
-  dbFile ?? (state ? join(state, "machinefi.sqlite") : join(".mfi", "gateway.sqlite"));
+  dbFile ?? (state ? join(state, "machinefi.sqlite") : process.env.MFI_GATEWAY_DB || join(".mfi", "gateway.sqlite"));
 
 function usage(msg: string): never {
   throw new UsageError(msg);
@@ -46,7 +47,10 @@ export function register(program: Command): void {
 
   gw.command("start")
     .description("serve the gateway API (POST readings, /openapi.json, /reference) until interrupted")
-    .option("--db <file>", "SQLite database file (default .mfi/gateway.sqlite)")
+    .option(
+      "--db <file|url>",
+      "SQLite database file (default .mfi/gateway.sqlite) or postgres:// URL shared by any number of gateways (default MFI_GATEWAY_DB)",
+    )
     .option("--state <dir>", "devnet state directory (uses <dir>/machinefi.sqlite)")
     .option("--port <n>", "port (0 = any free port)", "8787")
     .option("--host <host>", "address to listen on", "127.0.0.1")
@@ -195,19 +199,19 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage, 3 cannot listen or open the
   gw.command("apikey")
     .description("create an operator API key (shown once) for the operator endpoints")
     .argument("<name>", "a unique name for the key, e.g. the person or service using it")
-    .option("--db <file>", "SQLite database file (default .mfi/gateway.sqlite)")
+    .option("--db <file|url>", "SQLite database file (default .mfi/gateway.sqlite) or postgres:// URL")
     .option("--state <dir>", "devnet state directory (uses <dir>/machinefi.sqlite)")
     .addHelpText(
       "after",
       '\nExample:\n  $ mfi gateway apikey ops --db .mfi/gw.sqlite\n  $ curl -H "Authorization: Bearer $KEY" localhost:8787/v1/devices',
     )
     .action(async (name: string, o: DbOpts) => {
-      const store = openStore(dbPath(o));
+      const store = await openStoreAsync(dbPath(o));
       try {
         console.log(await store.createApiKey(name));
       } catch (err) {
         console.error(
-          /UNIQUE/.test((err as Error).message)
+          /UNIQUE|duplicate key/.test((err as Error).message)
             ? `a key named ${JSON.stringify(name)} exists already; pick another name`
             : (err as Error).message,
         );

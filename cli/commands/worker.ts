@@ -8,6 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { readManifest, type DeploymentManifest } from "../../contracts/index.ts";
+import { isPostgresUrl } from "../../store/index.ts";
 import { eventLine, serveWorker, type ServedWorker } from "../../worker/index.ts";
 import { exitCodeOf, UnreachableError, UsageError } from "../errors.ts";
 
@@ -59,7 +60,7 @@ async function start(o: StartOpts): Promise<ServedWorker> {
   const manifest = await findManifest(o, rpcUrl);
   const dbPath = o.db ?? (o.state ? join(o.state, "machinefi.sqlite") : join(".mfi", "gateway.sqlite"));
   // The gateway creates the database; a worker on a missing file would wait on an empty one of its own.
-  if (!existsSync(dbPath))
+  if (!isPostgresUrl(dbPath) && !existsSync(dbPath))
     throw new UsageError(`no database at ${dbPath}: start the gateway on it first, or pass --db / --state`);
   return serveWorker({
     dbPath,
@@ -80,7 +81,7 @@ export function register(program: Command): void {
 
   w.command("start")
     .description("run the epoch worker beside a gateway on the same database until interrupted")
-    .option("--db <file>", "the gateway's SQLite database file (default .mfi/gateway.sqlite)")
+    .option("--db <file|url>", "the gateway's database: SQLite file (default .mfi/gateway.sqlite) or postgres:// URL")
     .option("--state <dir>", "devnet state directory (uses <dir>/machinefi.sqlite and <dir>/deployments)")
     .option("--rpc <url>", "the chain's JSON-RPC URL (default MFI_RPC_URL)")
     .option("--manifest <file>", "deployment manifest (default: <chainId>.json of the chain --rpc serves)")
