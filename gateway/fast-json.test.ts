@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { fastBatch, fastReading } from "./fast-json.ts";
+import { fastBatch, fastReading, firstBatchReading } from "./fast-json.ts";
 import { BatchSchema, ReadingSchema } from "./schemas.ts";
 
 const num = fc.oneof(
@@ -82,5 +82,27 @@ describe("fast JSON path", () => {
     expect(fastReading({ ...r, seq: "03" })).toBeUndefined();
     expect(fastReading({ ...r, more: 1 })).toBeUndefined();
     expect(fastReading([r])).toBeUndefined();
+  });
+});
+
+describe("firstBatchReading", () => {
+  it("cuts out the first reading of a body as JSON.stringify writes a batch, braces in strings skipped", () => {
+    const a = { seq: "1", ts: "5", values: ["1"], prev: "0", note: "} { \\" };
+    const text = JSON.stringify({ readings: [a, { seq: "2" }] });
+    expect(firstBatchReading(text)).toEqual(a);
+    expect(firstBatchReading(text.slice(0, 40) + "garbage")).toBeUndefined();
+    expect(firstBatchReading(`{"readings":[{"seq":"1"}` + "]".repeat(10))).toEqual({ seq: "1" });
+  });
+
+  it("reads nothing from a body that opens otherwise", () => {
+    for (const t of [
+      ' {"readings":[{}]}',
+      '{"x":1,"readings":[{}]}',
+      '{"readings":[]}',
+      "[]",
+      "",
+      '{"readings":[{"a":',
+    ])
+      expect(firstBatchReading(t), t).toBeUndefined();
   });
 });

@@ -54,3 +54,36 @@ export function fastBatch(x: unknown): WireReadingIn[] | undefined {
   for (const r of readings) if (!fastReading(r)) return undefined;
   return readings as WireReadingIn[];
 }
+
+const BATCH_OPENING = '{"readings":[{';
+
+/**
+ * The first reading of a batch body, read without parsing the rest: the body must open exactly as JSON.stringify
+ * writes a batch (`{"readings":[{`); its first object is cut out at its closing brace (braces inside strings skipped)
+ * and parsed alone. undefined when the body opens otherwise or the object does not parse. The batch route refuses a
+ * batch whose first reading cannot extend the chain from this alone (routes/readings.ts). A body that repeats the
+ * "readings" key may carry other readings than the ones cut out here; it can only get its own request refused.
+ */
+export function firstBatchReading(text: string): unknown {
+  if (!text.startsWith(BATCH_OPENING)) return undefined;
+  const start = BATCH_OPENING.length - 1;
+  let depth = 0;
+  let inString = false;
+  for (let i = start; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inString) {
+      if (ch === 0x5c)
+        i++; // backslash: skip the escaped character
+      else if (ch === 0x22) inString = false;
+    } else if (ch === 0x22) inString = true;
+    else if (ch === 0x7b) depth++;
+    else if (ch === 0x7d && --depth === 0) {
+      try {
+        return JSON.parse(text.slice(start, i + 1));
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  return undefined;
+}

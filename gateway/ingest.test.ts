@@ -78,6 +78,45 @@ describe("cheap checks before signature work", () => {
   });
 });
 
+describe("a large batch is judged by its first reading before the rest is parsed", () => {
+  const postText = async (gw: Gateway, path: string, text: string) => {
+    const res = await gw.app.request(path, {
+      method: "POST",
+      body: text,
+      headers: { "content-type": "application/json" },
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it("a forged batch resending seq 1 gets 409 even though the rest of its 250 KB is not JSON; an honest large batch is stored", async () => {
+    const { gw } = await gatewayWith();
+    const key = testKey(backend, 62);
+    expect((await post(gw, "/v1/devices", registrationBody(backend, key))).status).toBe(201);
+    const chain = makeChain(backend, key, 60);
+    const honest = JSON.stringify({ readings: chain.wire });
+    expect(honest.length).toBeGreaterThan(8192);
+    expect((await postText(gw, batchPath(key.deviceId), honest)).status).toBe(201);
+    expect(await gw.store.countReadings(key.deviceId)).toBe(60);
+
+    // seq 1 again with other values (a fork), then 250 KB that JSON.parse would reject: the first reading decides
+    const fork = makeChain(backend, key, 1, { values: () => [99n] }).wire[0]!;
+    const forged = `{"readings":[${JSON.stringify(fork)},` + "x".repeat(250_000);
+    const refused = await postText(gw, batchPath(key.deviceId), forged);
+    expect(refused.status).toBe(409);
+    expect(refused.body.expectedSeq).toBe("61");
+    // the same opening with a first reading that could extend the chain: parsed whole, and malformed (400)
+    const next = makeChain(backend, key, 1, { state: chain.state }).wire[0]!;
+    const malformed = await postText(
+      gw,
+      batchPath(key.deviceId),
+      `{"readings":[${JSON.stringify(next)},` + "x".repeat(9000),
+    );
+    expect(malformed.status).toBe(400);
+    expect(await gw.store.countReadings(key.deviceId)).toBe(60);
+    await gw.close();
+  });
+});
+
 describe("budgets", () => {
   it("junk posts for device B do not spend B's budget: B's valid post afterwards gets 201", async () => {
     const t = 1_700_000_000_000;

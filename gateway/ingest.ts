@@ -20,7 +20,7 @@ import type { DeviceDirectory } from "./directory.ts";
 import { chainConflict, GatewayError, notFound, tooLarge, unauthorized, unprocessable } from "./errors.ts";
 import { rateLimited, type RateLimiter } from "./rate-limit.ts";
 import type { WireReadingIn } from "./schemas.ts";
-import type { ReadingStore, StoredReading } from "../store/index.ts";
+import type { DeviceRecord, ReadingStore, StoredReading } from "../store/index.ts";
 import type { Verifier } from "./verify-pool.ts";
 
 export interface IngestDeps {
@@ -41,13 +41,10 @@ export const ingestAckOf = (r: StoredReading): IngestAck => ({
   receivedAt: r.receivedAt,
 });
 
+type DecodedReading = Reading & { signature: Signature | null };
+
 /** Wire reading → reading (not yet hashed), or a 422 naming the bad field. `at` is the index in the batch. */
-function decode(
-  deviceId: bigint,
-  w: WireReadingIn,
-  at: number,
-  deps: IngestDeps,
-): Reading & { signature: Signature | null } {
+function decode(deviceId: bigint, w: WireReadingIn, at: number, deps: IngestDeps): DecodedReading {
   const bad = (what: string) => unprocessable(`reading ${at}: ${what}`, undefined, { index: at });
   if (w.deviceId !== undefined && BigInt(w.deviceId) !== deviceId)
     throw bad("deviceId differs from the device in the path");
@@ -93,17 +90,17 @@ function tsOrder(msg: string, index: number): GatewayError {
   );
 }
 
-/** Accept one reading or a batch. status 201 if anything new was stored, 200 for a pure resend. */
-export async function ingest(
+/**
+ * The checks that need only a batch's first reading, in the order ingest runs them: the device exists (404), is within
+ * its rate (429), and the first reading can extend its chain (409: past the head + 1, or a stored seq resent with
+ * other fields). Returns the decoded first reading and the stored head. The batch route runs it on the first reading
+ * of a large body before parsing the rest (routes/readings.ts), so a forged 1,000-reading batch costs one lookup.
+ */
+export async function checkFirstReading(
   deps: IngestDeps,
   deviceId: bigint,
-  wire: readonly WireReadingIn[],
-): Promise<{ status: 200 | 201; acks: IngestAck[] }> {
-  if (wire.length > deps.maxBatch)
-    throw tooLarge(
-      `a batch holds at most ${deps.maxBatch} readings, got ${wire.length}`,
-      "split it into smaller batches",
-    );
+  firstWire: WireReadingIn,
+): Promise<{ device: DeviceRecord; first: DecodedReading; top: StoredReading | undefined }> {
   if (deviceId >= SNARK_FIELD) throw unprocessable("deviceId is not a field element");
   const device = await deps.directory.get(deviceId);
   if (!device) throw notFound(`device ${deviceId} is not registered`, "register it with POST /v1/devices first");
@@ -122,7 +119,7 @@ export async function ingest(
   // A batch that cannot extend the chain is refused on its first reading alone, before the rest is decoded (a forged
   // 1,000-reading batch costs one lookup, not 1,000 decodes): its first seq is past the head + 1, or it resends a
   // stored seq with other fields.
-  const first = decode(deviceId, wire[0]!, 0, deps);
+  const first = decode(deviceId, firstWire, 0, deps);
   const top = await deps.store.lastReading(deviceId);
   const topSeq = top?.seq ?? 0n;
   if (first.seq > topSeq + 1n)
@@ -140,6 +137,21 @@ export async function ingest(
         0,
       );
   }
+  return { device, first, top };
+}
+
+/** Accept one reading or a batch. status 201 if anything new was stored, 200 for a pure resend. */
+export async function ingest(
+  deps: IngestDeps,
+  deviceId: bigint,
+  wire: readonly WireReadingIn[],
+): Promise<{ status: 200 | 201; acks: IngestAck[] }> {
+  if (wire.length > deps.maxBatch)
+    throw tooLarge(
+      `a batch holds at most ${deps.maxBatch} readings, got ${wire.length}`,
+      "split it into smaller batches",
+    );
+  const { device, first, top } = await checkFirstReading(deps, deviceId, wire[0]!);
   const decoded = [first, ...wire.slice(1).map((w, i) => decode(deviceId, w, i + 1, deps))];
   if (!decoded[decoded.length - 1]!.signature)
     throw unprocessable(
