@@ -26,6 +26,7 @@ const candidates = [
   "gateway",
   "gateway/mqtt",
   "gateway/hostile",
+  "store/postgres",
   "circuits",
   "circuits/compile",
   "contracts",

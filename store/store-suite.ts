@@ -178,6 +178,35 @@ export function storeSuite(b: StoreBackend): void {
         }
       }));
 
+    it("appends queued together keep their order per device; groups over many devices from two handles never deadlock", () =>
+      withStore(async (s, location) => {
+        const c = chain(3n, 1n, 6, 0n);
+        // Not awaited one by one: the store must apply them in the order they were made.
+        const rs = await Promise.all(c.map((r) => s.appendReadings(3n, [r], 1)));
+        expect(rs.every((r) => r.ok)).toBe(true);
+        expect((await s.listReadings({ deviceId: 3n })).map((r) => r.seq)).toEqual([1n, 2n, 3n, 4n, 5n, 6n]);
+        const other = await b.open(location);
+        try {
+          const ids = Array.from({ length: 24 }, (_, i) => 100n + BigInt(i));
+          const heads = new Map(ids.map((d) => [d, 0n]));
+          for (let seq = 1n; seq <= 4n; seq++) {
+            // One handle goes up the device list, the other down, each with its own fork of every seq.
+            const up = ids.map((d) => s.appendReadings(d, chain(d, seq, 1, heads.get(d)!, 0n), 1));
+            const down = [...ids].reverse().map((d) => other.appendReadings(d, chain(d, seq, 1, heads.get(d)!, 1n), 1));
+            const [a, z] = await Promise.all([Promise.all(up), Promise.all(down)]);
+            ids.forEach((d, i) => {
+              const mine = a[i]!.ok;
+              const theirs = z[ids.length - 1 - i]!.ok;
+              expect(mine !== theirs).toBe(true);
+              heads.set(d, chain(d, seq, 1, heads.get(d)!, mine ? 0n : 1n)[0]!.hash);
+            });
+          }
+          expect(await other.countReadings()).toBe(6 + 24 * 4);
+        } finally {
+          await other.close();
+        }
+      }));
+
     it("survives a reopen: devices, readings, keys, nonces and the worker's rows are still there", () =>
       withStore(async (first, location) => {
         await first.insertDevice(device(1n));

@@ -1,8 +1,8 @@
 /**
  * Every table of the Postgres store, in one ordered list, with the same owners and ids as SQLite's
  * (../sqlite/migrations.ts) where the tables match. Differences that are Postgres's own:
- * - readings are appended by one function, `mfi_append_readings`, so an append is one round trip and one implicit
- *   transaction: a per-device advisory lock, the head check, the insert (the primary key is the last line of defence);
+ * - readings are appended by one function, `mfi_append_group`, so a group of appends (many devices') is one round trip
+ *   and one commit: per-device advisory locks, the head checks, one insert (the primary key is the last line of defence);
  * - running reading counts are sharded rows (shard = the backend's pid mod 16): a single counter row would be a lock
  *   every gateway's every append waits on;
  * - rewards are `numeric(78,0)`, exact for uint256, so the worker's status reads are plain aggregates over indexes.
@@ -55,24 +55,38 @@ export const pgStoreMigrations: readonly PgMigration[] = [
       CREATE TRIGGER readings_no_truncate BEFORE TRUNCATE ON readings
         FOR EACH STATEMENT EXECUTE FUNCTION mfi_readings_append_only();
 
-      -- Append consecutive readings of one device iff the first extends the stored head. Called as one statement, so
-      -- the lock, the check and the insert are one transaction; the advisory lock serialises appends of one device
-      -- across every connection and process, and READ COMMITTED gives the head check a snapshot taken after it.
-      CREATE FUNCTION mfi_append_readings(d text, seqs bigint[], tss bigint[], valss text[], prevs text[],
-                                          hashes text[], r8xs text[], r8ys text[], ss text[], recv bigint)
-      RETURNS TABLE (ok boolean, head_seq bigint, head_hash text) LANGUAGE plpgsql AS $$
-      DECLARE h_seq bigint; h_hash text;
+      -- Append a group of jobs, each consecutive readings of one device (one job per device in a group), each iff its
+      -- first reading extends that device's stored head. Called as one statement, so the locks, the checks and the one
+      -- insert are one transaction and one commit for the whole group. The per-device advisory locks serialise appends
+      -- of a device across every connection and process; they are taken in one global order (sorted keys), so two
+      -- groups never deadlock, and all before the insert, so no group waits for a lock while holding counter rows.
+      -- READ COMMITTED gives each head check a snapshot taken after its lock.
+      -- Readings are flattened: job i has counts[i] of them from index firsts[i].
+      CREATE FUNCTION mfi_append_group(devs text[], recvs bigint[], firsts int[], counts int[], seqs bigint[],
+                                       tss bigint[], valss text[], prevs text[], hashes text[], r8xs text[],
+                                       r8ys text[], ss text[])
+      RETURNS TABLE (job int, ok boolean, head_seq bigint, head_hash text) LANGUAGE plpgsql AS $$
+      DECLARE k bigint; i int; f int; h_seq bigint; h_hash text; good int[] := '{}';
       BEGIN
-        PERFORM pg_advisory_xact_lock(hashtextextended('mfi.readings:' || d, 0));
-        SELECT r.seq, r.hash INTO h_seq, h_hash FROM readings r WHERE r.device_id = d ORDER BY r.seq DESC LIMIT 1;
-        IF (h_seq IS NULL AND seqs[1] <> 1) OR (h_seq IS NOT NULL AND (seqs[1] <> h_seq + 1 OR prevs[1] <> h_hash)) THEN
-          RETURN QUERY SELECT false, h_seq, h_hash;
-          RETURN;
-        END IF;
+        FOR k IN SELECT DISTINCT hashtextextended('mfi.readings:' || d, 0) FROM unnest(devs) AS d ORDER BY 1 LOOP
+          PERFORM pg_advisory_xact_lock(k);
+        END LOOP;
+        FOR i IN 1 .. coalesce(array_length(devs, 1), 0) LOOP
+          f := firsts[i];
+          h_seq := NULL; h_hash := NULL;
+          SELECT r.seq, r.hash INTO h_seq, h_hash FROM readings r WHERE r.device_id = devs[i] ORDER BY r.seq DESC LIMIT 1;
+          job := i;
+          IF (h_seq IS NULL AND seqs[f] <> 1) OR (h_seq IS NOT NULL AND (seqs[f] <> h_seq + 1 OR prevs[f] <> h_hash)) THEN
+            ok := false; head_seq := h_seq; head_hash := h_hash;
+          ELSE
+            ok := true; head_seq := NULL; head_hash := NULL;
+            good := good || i;
+          END IF;
+          RETURN NEXT;
+        END LOOP;
         INSERT INTO readings (device_id, seq, ts, vals, prev, hash, sig_r8x, sig_r8y, sig_s, received_at)
-          SELECT d, u.seq, u.ts, u.vals, u.prev, u.hash, u.r8x, u.r8y, u.s, recv
-          FROM unnest(seqs, tss, valss, prevs, hashes, r8xs, r8ys, ss) AS u(seq, ts, vals, prev, hash, r8x, r8y, s);
-        RETURN QUERY SELECT true, NULL::bigint, NULL::text;
+          SELECT devs[j], seqs[x], tss[x], valss[x], prevs[x], hashes[x], r8xs[x], r8ys[x], ss[x], recvs[j]
+          FROM unnest(good) AS j, generate_series(firsts[j], firsts[j] + counts[j] - 1) AS x;
       END $$;
     `,
   },
@@ -96,11 +110,12 @@ export const pgStoreMigrations: readonly PgMigration[] = [
       CREATE TABLE reading_total (shard int PRIMARY KEY, n bigint NOT NULL);
       INSERT INTO reading_minutes (minute, shard, n) SELECT received_at / 60000, 0, count(*) FROM readings GROUP BY 1;
       INSERT INTO reading_total (shard, n) SELECT 0, count(*) FROM readings;
+      -- Rows locked in one order (minutes ascending, then the total): concurrent groups wait, never deadlock.
       CREATE FUNCTION mfi_readings_counted() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE sh int := pg_backend_pid() % ${COUNT_SHARDS};
       BEGIN
         INSERT INTO reading_minutes (minute, shard, n)
-          SELECT received_at / 60000, sh, count(*) FROM new_rows GROUP BY 1
+          SELECT received_at / 60000, sh, count(*) FROM new_rows GROUP BY 1 ORDER BY 1
           ON CONFLICT (minute, shard) DO UPDATE SET n = reading_minutes.n + excluded.n;
         INSERT INTO reading_total (shard, n) SELECT sh, count(*) FROM new_rows HAVING count(*) > 0
           ON CONFLICT (shard) DO UPDATE SET n = reading_total.n + excluded.n;

@@ -1,14 +1,15 @@
 /**
  * The Postgres implementation of the store interfaces (node-postgres pool): the readings (ReadingStore), the worker's
  * runs and claims (`.worker`, ./worker-store.ts) and the market's nonces (`.nonces`) on one database, which any number
- * of gateway processes may share. Every append is one call of `mfi_append_readings` (./migrations.ts): the chain rule is
- * checked inside the transaction under a per-device lock, and the promise resolves after COMMIT (synchronous_commit on),
- * so an acknowledged reading is durable and no two processes can fork a chain. No head cache: another process may have
+ * of gateway processes may share. Appends commit in groups through `mfi_append_group` (./migrations.ts): the chain rule
+ * is checked inside the transaction under a per-device lock, and each promise resolves after its group's COMMIT
+ * (synchronous_commit on), so an acknowledged reading is durable and no two processes can fork a chain. No head cache: another process may have
  * moved the head, and the append's own check is what keeps the chain.
  */
 import pg from "pg";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { hashApiKey } from "../sqlite/open.ts";
+import type { SignedReading } from "../../device-sdk/index.ts";
 import type {
   AppendResult,
   DeviceHead,
@@ -105,6 +106,9 @@ const big = (x: bigint | undefined, dflt: number) =>
     : Number(x < 0n ? -1n : x > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : x);
 
 const MAX_INT8 = (1n << 63n) - 1n;
+/** Groups committing at once (each on its own connection), and the readings one group takes at most. */
+const MAX_GROUPS = 4;
+const MAX_GROUP_READINGS = 5_000;
 
 /** The dashboard's reads: a device's head is one primary-key step (LATERAL … ORDER BY seq DESC LIMIT 1). */
 const HEAD = `LEFT JOIN LATERAL (SELECT seq, ts, vals, received_at FROM readings m WHERE m.device_id = d.device_id ORDER BY seq DESC LIMIT 1) l ON true`;
@@ -123,7 +127,16 @@ export async function openPostgresStore(url: string, opts: OpenPgStoreOptions = 
     await pool.end().catch(() => {});
     throw e;
   }
-  const q = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) => pool.query<R>(text, values);
+  // Every statement prepared once per connection (named by its text's hash): ingest runs the same few all the time,
+  // and parsing and planning them on each call cost Postgres more CPU than executing them.
+  const names = new Map<string, string>();
+  const nameOf = (text: string) => {
+    let n = names.get(text);
+    if (!n) names.set(text, (n = "mfi_" + createHash("sha256").update(text).digest("hex").slice(0, 24)));
+    return n;
+  };
+  const q = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
+    pool.query<R>({ name: nameOf(text), text, values });
   let lastPrune = 0;
   let closed = false;
 
@@ -140,6 +153,89 @@ export async function openPostgresStore(url: string, opts: OpenPgStoreOptions = 
       );
       return r.rowCount === 1;
     },
+  };
+
+  // Group commit, as on SQLite: the appends queued while earlier groups commit go in one call of mfi_append_group, one
+  // transaction and so one WAL flush for all of them; a few groups are in flight at once on their own connections.
+  // One job per device in flight: a device's later append waits for its earlier one, so appends keep their order.
+  interface Job {
+    deviceId: bigint;
+    key: string;
+    readings: readonly SignedReading[];
+    receivedAt: number;
+    resolve(r: AppendResult): void;
+    reject(e: unknown): void;
+  }
+  let pending: Job[] = [];
+  const appending = new Set<string>();
+  let inFlight = 0;
+  let scheduled = false;
+  let drained: (() => void) | undefined;
+  const pump = () => {
+    scheduled = false;
+    while (inFlight < MAX_GROUPS && pending.length > 0) {
+      const group: Job[] = [];
+      const rest: Job[] = [];
+      let n = 0;
+      for (const j of pending) {
+        if (appending.has(j.key) || n >= MAX_GROUP_READINGS) rest.push(j);
+        else {
+          group.push(j);
+          appending.add(j.key);
+          n += j.readings.length;
+        }
+      }
+      pending = rest;
+      if (group.length === 0) break;
+      inFlight++;
+      void appendGroup(group).finally(() => {
+        for (const j of group) appending.delete(j.key);
+        inFlight--;
+        pump();
+      });
+    }
+    if (inFlight === 0 && pending.length === 0) drained?.();
+  };
+  const appendGroup = async (jobs: Job[]) => {
+    const all = jobs.flatMap((j) => j.readings);
+    const col = <T>(f: (r: SignedReading) => T) => all.map(f);
+    let first = 1;
+    const firsts = jobs.map((j) => {
+      const f = first;
+      first += j.readings.length;
+      return f;
+    });
+    try {
+      const r = await q<{ job: number; ok: boolean; head_seq: number | null; head_hash: string | null }>(
+        "SELECT * FROM mfi_append_group($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        [
+          jobs.map((j) => j.key),
+          jobs.map((j) => j.receivedAt),
+          firsts,
+          jobs.map((j) => j.readings.length),
+          col((x) => x.seq.toString()),
+          col((x) => x.ts.toString()),
+          col((x) => JSON.stringify(x.values.map(String))),
+          col((x) => x.prev.toString()),
+          col((x) => x.hash.toString()),
+          col((x) => x.signature?.R8x.toString() ?? null),
+          col((x) => x.signature?.R8y.toString() ?? null),
+          col((x) => x.signature?.S.toString() ?? null),
+        ],
+      );
+      for (const row of r.rows) {
+        const j = jobs[row.job - 1]!;
+        if (row.ok) j.resolve({ ok: true, readings: j.readings.map((x) => ({ ...x, receivedAt: j.receivedAt })) });
+        else
+          j.resolve({
+            ok: false,
+            head: row.head_seq === null ? undefined : { seq: BigInt(row.head_seq), hash: BigInt(row.head_hash!) },
+          });
+      }
+    } catch (e) {
+      // Nothing of the group was written (one transaction): every job fails, none half-done.
+      for (const j of jobs) j.reject(e);
+    }
   };
 
   const store: PgStore = {
@@ -189,36 +285,14 @@ export async function openPostgresStore(url: string, opts: OpenPgStoreOptions = 
           return { ok: false, head: head && { seq: head.seq, hash: head.hash } };
         throw new RangeError("a reading's seq or ts is beyond a 64-bit signed integer");
       }
-      const col = <T>(f: (r: (typeof readings)[number]) => T) => readings.map(f);
-      const r = await q<{ ok: boolean; head_seq: number | null; head_hash: string | null }>(
-        "SELECT * FROM mfi_append_readings($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        [
-          deviceId.toString(),
-          col((x) => x.seq.toString()),
-          col((x) => x.ts.toString()),
-          col((x) => JSON.stringify(x.values.map(String))),
-          col((x) => x.prev.toString()),
-          col((x) => x.hash.toString()),
-          col((x) => x.signature?.R8x.toString() ?? null),
-          col((x) => x.signature?.R8y.toString() ?? null),
-          col((x) => x.signature?.S.toString() ?? null),
-          receivedAt,
-        ],
-      ).catch(async (e: { code?: string }) => {
-        // The primary key refused a row the head check let through: only possible if something bypassed the function.
-        if (e.code === "23505") return { rows: [{ ok: false, head_seq: null, head_hash: null }], conflict: true };
-        throw e;
+      return new Promise<AppendResult>((resolve, reject) => {
+        pending.push({ deviceId, key: deviceId.toString(), readings, receivedAt, resolve, reject });
+        // Let the rest of this event-loop turn's appends join the group.
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(pump);
+        }
       });
-      const row = r.rows[0]!;
-      if (row.ok) return { ok: true, readings: readings.map((x) => ({ ...x, receivedAt })) };
-      if ("conflict" in r) {
-        const head = await store.lastReading(deviceId);
-        return { ok: false, head: head && { seq: head.seq, hash: head.hash } };
-      }
-      return {
-        ok: false,
-        head: row.head_seq === null ? undefined : { seq: BigInt(row.head_seq), hash: BigInt(row.head_hash!) },
-      };
     },
     async getReading(deviceId, seq) {
       if (seq < 1n || seq > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
@@ -323,6 +397,7 @@ export async function openPostgresStore(url: string, opts: OpenPgStoreOptions = 
     async close() {
       if (closed) return;
       closed = true;
+      if (inFlight > 0 || pending.length > 0) await new Promise<void>((r) => (drained = r));
       await pool.end();
     },
   };
