@@ -43,6 +43,7 @@ export const REJECTION_REASONS = [
   "too-large",
   "overloaded",
   "shutting-down",
+  "store-unavailable",
   "device-key-revoked",
 ] as const;
 

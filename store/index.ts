@@ -37,6 +37,7 @@ export type {
   WorkerStore,
 } from "./worker-types.ts";
 export { hashApiKey, type OpenStoreOptions } from "./sqlite/open.ts";
+export { StoreError, StoreUnavailableError } from "./errors.ts";
 export type { Migration } from "./sqlite/migrations.ts";
 export type { OpenPgStoreOptions } from "./postgres/open.ts";
 export type { PgMigration } from "./postgres/migrations.ts";

@@ -2,8 +2,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll } from "vitest";
-import { openStoreAsync } from "./index.ts";
+import { createServer } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { openStoreAsync, StoreUnavailableError } from "./index.ts";
 import { startTestPostgres, type TestPostgres } from "./postgres/testing.ts";
 import { storeSuite } from "./store-suite.ts";
 
@@ -30,4 +31,17 @@ storeSuite({
   name: "Postgres",
   fresh: () => pg!.createDatabase(),
   open: (location) => openStoreAsync(location),
+});
+
+describe("Postgres unavailable", () => {
+  it("opening a database nothing answers for is a StoreUnavailableError (the gateway's 503), not a driver error", async () => {
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
+    const port = (s.address() as { port: number }).port;
+    await new Promise((r) => s.close(r));
+    const err = await openStoreAsync(`postgres://postgres:x@127.0.0.1:${port}/none`).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StoreUnavailableError);
+    expect((err as StoreUnavailableError).shortMessage).toBe("the database is unavailable");
+    expect((err as StoreUnavailableError).details).toMatch(/ECONNREFUSED/);
+  });
 });

@@ -1,6 +1,7 @@
 /** Turning errors into application/problem+json, and the zod hook that makes schema failures 400 problems. */
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
+import { StoreUnavailableError } from "../../store/index.ts";
 import { GatewayError } from "../errors.ts";
 
 export function problemResponse(c: Context, err: GatewayError): Response {
@@ -13,6 +14,14 @@ export function problemResponse(c: Context, err: GatewayError): Response {
 /** Map anything thrown to a problem; unknown errors are 500 without internals (they are logged by the caller). */
 export function toGatewayError(err: unknown): GatewayError {
   if (err instanceof GatewayError) return err;
+  // The database is down or restarting (a Postgres store shared by several gateways): nothing was stored, and the
+  // device keeps its readings and retries, as after any 503.
+  if (err instanceof StoreUnavailableError)
+    return new GatewayError(503, "store-unavailable", "the database is unavailable", {
+      cause: err,
+      details: "nothing new was acknowledged; retry after Retry-After",
+      headers: { "retry-after": "1" },
+    });
   if (err instanceof HTTPException) {
     const type =
       ({ 400: "bad-request", 413: "too-large", 415: "unsupported-media-type" } as Record<number, string>)[err.status] ??

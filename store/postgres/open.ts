@@ -21,6 +21,7 @@ import type {
   StoredReading,
 } from "../types.ts";
 import type { WorkerStore } from "../worker-types.ts";
+import { storeErrorOf } from "./errors.ts";
 import { migratePg, pgStoreMigrations, type PgMigration } from "./migrations.ts";
 import { PgWorkerStore } from "./worker-store.ts";
 
@@ -43,6 +44,10 @@ const types = {
     oid === INT8 && format !== "binary"
       ? (v: string) => Number(v)
       : pg.types.getTypeParser(oid, format as "text")) as typeof pg.types.getTypeParser,
+};
+
+const rethrow = (e: unknown): never => {
+  throw storeErrorOf(e);
 };
 
 /** A pool of connections to `url` that parses bigint as number; idle connections that break are dropped, not thrown. */
@@ -125,7 +130,7 @@ export async function openPostgresStore(url: string, opts: OpenPgStoreOptions = 
     }
   } catch (e) {
     await pool.end().catch(() => {});
-    throw e;
+    throw storeErrorOf(e);
   }
   // Every statement prepared once per connection (named by its text's hash): ingest runs the same few all the time,
   // and parsing and planning them on each call cost Postgres more CPU than executing them.
@@ -136,7 +141,7 @@ export async function openPostgresStore(url: string, opts: OpenPgStoreOptions = 
     return n;
   };
   const q = <R extends pg.QueryResultRow>(text: string, values?: unknown[]) =>
-    pool.query<R>({ name: nameOf(text), text, values });
+    pool.query<R>({ name: nameOf(text), text, values }).catch(rethrow);
   let lastPrune = 0;
   let closed = false;
 

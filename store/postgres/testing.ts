@@ -17,8 +17,13 @@ export interface TestPostgres {
   readonly port: number;
   /** A new empty database on this server; returns its URL. */
   createDatabase(name?: string): Promise<string>;
-  /** The postmaster's pid (for tests that kill or restart it). */
+  /** The postmaster's pid (for tests that kill or restart it); a new one after `startServer`. */
   readonly pid: number | undefined;
+  /** Shut the server down (fast shutdown: clients are disconnected), keeping its data, port and databases. */
+  stopServer(): Promise<void>;
+  /** Start it again after `stopServer`. */
+  startServer(): Promise<void>;
+  /** Stop the server for good and remove its temp dir. */
   stop(): Promise<void>;
 }
 
@@ -88,7 +93,8 @@ export async function startTestPostgres(opts: TestPostgresOptions = {}): Promise
       port,
       user: USER,
       password: PASSWORD,
-      persistent: false,
+      // Kept on stop so stopServer/startServer can restart it; stop() removes the whole temp dir itself.
+      persistent: true,
       createPostgresUser: true,
       postgresFlags: flags,
       onLog: opts.onLog ?? (() => {}),
@@ -103,18 +109,30 @@ export async function startTestPostgres(opts: TestPostgresOptions = {}): Promise
       await server.stop().catch(() => {});
       continue;
     }
-    const proc = (server as unknown as { process?: ChildProcess }).process;
-    if (proc) {
+    const procOf = () => (server as unknown as { process?: ChildProcess }).process;
+    const track = () => {
+      const proc = procOf();
+      if (!proc) return;
       hookExit();
       live.add(proc);
       proc.once("exit", () => live.delete(proc));
-    }
+    };
+    track();
     const base = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}`;
     let stopped = false;
     return {
       url: `${base}/postgres`,
       port,
-      pid: proc?.pid,
+      get pid() {
+        return procOf()?.pid;
+      },
+      async stopServer() {
+        await server.stop();
+      },
+      async startServer() {
+        await server.start();
+        track();
+      },
       async createDatabase(name) {
         const db = name ?? `t_${process.pid}_${++counter}_${Date.now().toString(36)}`;
         if (!/^[a-z_][a-z0-9_]*$/.test(db)) throw new Error(`not a plain database name: ${db}`);

@@ -20,6 +20,7 @@ import type {
   WorkerTotals,
 } from "../worker-types.ts";
 import { PROVE_BUCKETS } from "../sqlite/worker-counters.ts";
+import { storeErrorOf } from "./errors.ts";
 
 interface AppletRow {
   image_id: string;
@@ -65,7 +66,9 @@ export class PgWorkerStore implements WorkerStore {
   constructor(private readonly pool: pg.Pool) {}
 
   private q<R extends pg.QueryResultRow>(text: string, values?: unknown[]) {
-    return this.pool.query<R>(text, values);
+    return this.pool.query<R>(text, values).catch((e: unknown) => {
+      throw storeErrorOf(e);
+    });
   }
 
   async upsertApplet(spec: AppletSpec, cursorMs: number, now: number): Promise<void> {
@@ -122,7 +125,9 @@ export class PgWorkerStore implements WorkerStore {
     claims: { deviceId: bigint; output: bigint }[];
     now: number;
   }): Promise<number> {
-    const c = await this.pool.connect();
+    const c = await this.pool.connect().catch((e: unknown) => {
+      throw storeErrorOf(e);
+    });
     try {
       await c.query("BEGIN");
       const o = a.outcome;
@@ -163,7 +168,7 @@ export class PgWorkerStore implements WorkerStore {
       return runId;
     } catch (e) {
       await c.query("ROLLBACK").catch(() => {});
-      throw e;
+      throw storeErrorOf(e);
     } finally {
       c.release();
     }
