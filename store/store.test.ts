@@ -6,7 +6,7 @@ import { createServer } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { openStoreAsync, StoreUnavailableError } from "./index.ts";
 import { startTestPostgres, type TestPostgres } from "./postgres/testing.ts";
-import { storeSuite } from "./store-suite.ts";
+import { device, storeSuite } from "./store-suite.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mfi-store-suite-"));
 let n = 0;
@@ -33,7 +33,20 @@ storeSuite({
   open: (location) => openStoreAsync(location),
 });
 
-describe("Postgres unavailable", () => {
+describe("openStoreAsync", () => {
+  it("takes a SQLite path, with or without sqlite:, and a postgres:// or postgresql:// URL", async () => {
+    const file = join(dir, "prefixed.sqlite");
+    const a = await openStoreAsync(`sqlite:${file}`);
+    await a.insertDevice(device(1n));
+    await a.close();
+    const b = await openStoreAsync(file);
+    expect(await b.deviceCount()).toBe(1);
+    await b.close();
+    const c = await openStoreAsync((await pg!.createDatabase()).replace(/^postgres:/, "postgresql:"));
+    expect(await c.ping()).toBe(true);
+    await c.close();
+  });
+
   it("opening a database nothing answers for is a StoreUnavailableError (the gateway's 503), not a driver error", async () => {
     const s = createServer();
     await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));

@@ -95,7 +95,9 @@ export async function startTestPostgres(opts: TestPostgresOptions = {}): Promise
       password: PASSWORD,
       // Kept on stop so stopServer/startServer can restart it; stop() removes the whole temp dir itself.
       persistent: true,
-      createPostgresUser: true,
+      // Postgres refuses to run as root: as root (CI) run it as a `postgres` user, made if missing (two test files
+      // racing to make it: the loser's initialise fails and is retried below); otherwise as ourselves.
+      createPostgresUser: process.getuid?.() === 0,
       postgresFlags: flags,
       onLog: opts.onLog ?? (() => {}),
       onError: () => {},
