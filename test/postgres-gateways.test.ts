@@ -18,7 +18,7 @@ import { encodeReading, getDefaultBackend, type EddsaBackend, type SignedReading
 import { makeChain, registrationBody, testKey } from "../gateway/testing.ts";
 import { openStoreAsync, type StoreSet } from "../store/index.ts";
 import { startTestPostgres, type TestPostgres } from "../store/postgres/testing.ts";
-import { mfiBin } from "./helpers.ts";
+import { mfi, mfiBin } from "./helpers.ts";
 
 const children: ChildProcess[] = [];
 let pg: TestPostgres | undefined;
@@ -258,6 +258,10 @@ describe("two gateway processes on one Postgres database", () => {
     // The same processes served before and after, and every acknowledged reading is there, once, in chain order.
     expect(gateways.every((g) => g.child.exitCode === null && g.child.signalCode === null)).toBe(true);
     expect((await fetch(`${urls[0]}/readyz`)).status).toBe(200);
+    // mfi status reads the same database.
+    const status = await mfi(["status", "--db", db, "--json"]);
+    expect(status.code, status.stderr).toBe(0);
+    expect(JSON.parse(status.stdout)).toMatchObject({ devices: keys.length, readings: keys.length * PER });
     const store = await openStoreAsync(db);
     try {
       for (const [d, k] of keys.entries()) {

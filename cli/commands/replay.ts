@@ -2,14 +2,14 @@
 import type { Command } from "commander";
 import { join } from "node:path";
 import { existsSync } from "node:fs";
-import { openStore } from "../../store/index.ts";
+import { isPostgresUrl, openStoreAsync } from "../../store/index.ts";
 import { replayRun } from "../../worker/index.ts";
 import { UsageError } from "../errors.ts";
 import { lastDevnetState } from "../devnet-state.ts";
 
 /**
- * The database a command reads: --db, or <--state>/machinefi.sqlite, or by default the state of the devnet started
- * last (cli/devnet-state.ts; said on stderr). Bad usage throws UsageError (exit 2).
+ * The database a command reads: --db (a SQLite file or a postgres:// URL), or <--state>/machinefi.sqlite, or by default
+ * the state of the devnet started last (cli/devnet-state.ts; said on stderr). Bad usage throws UsageError (exit 2).
  */
 export function dbPathFrom(opts: { db?: string; state?: string }): string {
   const { db: dbFile, state } = opts;
@@ -23,7 +23,7 @@ export function dbPathFrom(opts: { db?: string; state?: string }): string {
   }
   const problem = !path
     ? "no devnet has run here yet: start one (`npm start`), or say which database: --state <dir> or --db <file>"
-    : !existsSync(path)
+    : !isPostgresUrl(path) && !existsSync(path)
       ? `no database at ${path}: start the devnet with --state <dir> first`
       : undefined;
   if (problem) throw new UsageError(problem);
@@ -36,7 +36,7 @@ export function register(program: Command): void {
     .description("re-execute a stored applet run from the stored readings and check it matches, byte for byte")
     .argument("<run>", "run id (see `mfi status`)")
     .option("--state <dir>", "devnet state directory (default: the devnet started last, running or not)")
-    .option("--db <file>", "SQLite database file")
+    .option("--db <file|url>", "SQLite database file or postgres:// URL")
     .option("--json", "print the report as JSON")
     .addHelpText(
       "after",
@@ -47,7 +47,7 @@ export function register(program: Command): void {
       if (!Number.isInteger(runId) || runId < 1)
         throw new UsageError(`run must be a positive integer id, got ${JSON.stringify(run)}`);
       const path = dbPathFrom(opts);
-      const store = openStore(path);
+      const store = await openStoreAsync(path);
       try {
         const report = await replayRun({ runId, worker: store.worker, store });
         if (opts.json) console.log(JSON.stringify(report, null, 2));

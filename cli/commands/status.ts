@@ -1,6 +1,6 @@
 /** `mfi status`: devices, runs and claims of a devnet's (or gateway's) database. */
 import type { Command } from "commander";
-import { openStore } from "../../store/index.ts";
+import { openStoreAsync } from "../../store/index.ts";
 import { dbPathFrom } from "./replay.ts";
 
 export function register(program: Command): void {
@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .command("status")
     .description("devices, applet runs and claims (with their state and transaction) from the database")
     .option("--state <dir>", "devnet state directory (default: the devnet started last, running or not)")
-    .option("--db <file>", "SQLite database file")
+    .option("--db <file|url>", "SQLite database file or postgres:// URL")
     .option("--limit <n>", "rows per section", "10")
     .option("--json", "print JSON")
     .addHelpText(
@@ -18,7 +18,7 @@ export function register(program: Command): void {
     .action(async (opts: { state?: string; db?: string; limit: string; json?: boolean }) => {
       const path = dbPathFrom(opts);
       const limit = Math.max(1, Number(opts.limit) || 10);
-      const store = openStore(path);
+      const store = await openStoreAsync(path);
       try {
         const w = store.worker;
         const devices = await store.listDevices({ limit: 1000 });
