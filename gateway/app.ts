@@ -122,7 +122,8 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   const nonces: NonceStore | undefined = opts.market?.nonces ?? (keepsNonces(store) ? store.nonces : undefined);
   const backend = opts.backend ?? (await getDefaultBackend());
   const local = opts.directory ?? storeDirectory(store);
-  const directory = opts.keyStatus ? chainKeyDirectory(local, opts.keyStatus) : local;
+  const keys = opts.keyStatus && chainKeyDirectory(local, opts.keyStatus);
+  const directory = keys ?? local;
   const verifier = createVerifier({
     backend,
     workers: opts.verifyWorkers,
@@ -183,7 +184,8 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
     app.route(
       "/",
       dashboardRoutes(
-        { readings: store, worker: opts.workerStatus, checks: () => readinessChecks(ctx) },
+        // with L1's keys, each listed device shows its token's current owner and whether its key still signs
+        { readings: store, worker: opts.workerStatus, checks: () => readinessChecks(ctx), keys },
         { guard: viewer },
       ),
     );

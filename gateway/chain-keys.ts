@@ -12,10 +12,11 @@ import { Contract, JsonRpcProvider, type Provider } from "ethers";
 import type { DeviceDirectory } from "./directory.ts";
 import { GatewayError } from "./errors.ts";
 
-/** A key's state on L1: `onChain` false when no device token has it. */
+/** A key's state on L1: `onChain` false when no device token has it; `owner`: its token's owner (ERC-721 ownerOf). */
 export interface KeyStatus {
   onChain: boolean;
   valid: boolean;
+  owner?: string;
 }
 
 export interface KeyStatusReader {
@@ -36,7 +37,7 @@ export function registryKeyStatus(o: {
   return {
     async keyStatus(deviceId) {
       const [owner, active] = (await registry.getFunction("deviceOf").staticCall(deviceId)) as [string, boolean];
-      return { onChain: owner !== ZERO, valid: active };
+      return owner === ZERO ? { onChain: false, valid: active } : { onChain: true, valid: active, owner };
     },
     close: () => own?.destroy(),
   };
@@ -47,7 +48,7 @@ export function chainKeyDirectory(
   inner: DeviceDirectory,
   reader: KeyStatusReader,
   opts: { cacheMs?: number; maxCached?: number; now?: () => number } = {},
-): DeviceDirectory {
+): DeviceDirectory & KeyStatusReader {
   const cacheMs = opts.cacheMs ?? 5_000;
   const max = opts.maxCached ?? 10_000;
   const now = opts.now ?? Date.now;
@@ -75,6 +76,7 @@ export function chainKeyDirectory(
   }
 
   return {
+    keyStatus: status,
     async get(deviceId) {
       const device = await inner.get(deviceId);
       if (!device) return device;

@@ -2,7 +2,7 @@
  * The devnet's device lifecycle (issue 20) on real anvil, a real gateway and a simulated fleet: the first device's
  * token is sold (ERC-721 transfer from its owner) and the second device's key is rotated with a proof of key; the
  * fleet keeps posting under the new key, the gateway (following DeviceRegistry) refuses the old key, and running the
- * lifecycle again changes nothing.
+ * lifecycle again changes nothing; the dashboard shows the buyer as the owner and the old key as revoked.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../cli/config.ts";
@@ -69,6 +69,17 @@ describe("devnet device lifecycle", () => {
       return refusal instanceof GatewayRejectedError && /device-key-revoked/.test(String(refusal.problem?.type));
     }, 30_000);
     expect(refusal).toBeInstanceOf(GatewayRejectedError);
+
+    // the dashboard shows the sale (the token's owner on L1) and the rotated-out key
+    type Dash = { devices: { deviceId: string; owner: string; key?: string }[] };
+    let dash: Dash | undefined;
+    const row = (id: bigint) => dash?.devices.find((x) => x.deviceId === id.toString());
+    await waitFor(async () => {
+      dash = (await (await fetch(`${net.gatewayUrl}/dashboard.json`)).json()) as Dash;
+      return row(soldToken)?.owner === net.owners[1] && row(oldKey.deviceId)?.key === "revoked";
+    }, 30_000);
+    expect(row(soldToken)?.key).toBeUndefined();
+    expect(row(r.rotated!.newKeyId)?.key).toBeUndefined();
 
     expect(await runDeviceLifecycle(args)).toEqual({});
     expect(await ownerOf(net.admin, soldToken)).toBe(net.owners[1]);

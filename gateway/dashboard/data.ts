@@ -6,6 +6,7 @@
  */
 import { unpackEpoch } from "../../device-sdk/index.ts";
 import type { ClaimState, ReadingStore, WorkerStatus } from "../../store/index.ts";
+import type { KeyStatusReader } from "../chain-keys.ts";
 
 export interface DashboardData {
   now: number;
@@ -24,7 +25,10 @@ export interface DashboardData {
   devicesTotal: number;
   devices: {
     deviceId: string;
+    /** The device token's owner on L1 when the gateway follows DeviceRegistry (a sale shows), else the registration's. */
     owner: string;
+    /** "revoked" when L1 no longer holds this key valid (revoked, or replaced by a rotation); absent: valid or unknown. */
+    key?: "revoked";
     readings: number;
     lastSeq: number | null;
     lastTs: number | null;
@@ -91,6 +95,8 @@ export interface DashboardSources {
   worker: WorkerStatus;
   /** The readiness checks (name → "ok" or why not); absent: none shown. */
   checks?: () => Promise<Record<string, string>>;
+  /** L1's view of each listed device's key (chain-keys.ts, cached there): its token's owner, revoked or not. */
+  keys?: KeyStatusReader;
 }
 
 export interface LoadDashboardOptions {
@@ -182,7 +188,17 @@ export async function loadDashboard(src: DashboardSources, opts: LoadDashboardOp
       staleDevices: { ...stale, afterMs: staleAfterMs },
     },
     devicesTotal,
-    devices: heads.map((d) => ({ ...d, readings: d.lastSeq ?? 0 })),
+    devices: await Promise.all(
+      heads.map(async (d) => {
+        const k = src.keys && (await src.keys.keyStatus(BigInt(d.deviceId)).catch(() => undefined));
+        return {
+          ...d,
+          ...(k?.onChain && k.owner ? { owner: k.owner } : {}),
+          ...(k?.onChain && !k.valid ? { key: "revoked" as const } : {}),
+          readings: d.lastSeq ?? 0,
+        };
+      }),
+    ),
     readingsTotal: activity.total,
     readingsPerSecond: recent / 60,
     readingsSeries,

@@ -93,7 +93,10 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
           <tbody>
             {d.devices.map((x) => (
               <tr data-device={x.deviceId}>
-                <td title={x.deviceId}>{short(x.deviceId)}</td>
+                <td title={x.deviceId}>
+                  {short(x.deviceId)}
+                  {x.key === "revoked" ? <span class="key-revoked"> (key revoked or rotated)</span> : ""}
+                </td>
                 <td title={x.owner}>{short(x.owner)}</td>
                 <td>{x.readings}</td>
                 <td>{x.lastSeq ?? "–"}</td>
