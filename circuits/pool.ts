@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { proverBackend } from "./native/loader.ts";
 import type { CircuitInput } from "./witness.ts";
 import { ProvingError } from "./errors.ts";
 
@@ -19,7 +20,22 @@ export interface RawProof {
   stages: [string, number][];
   /** Peak RSS of the proving process so far (KiB). */
   maxRssKb: number;
+  /** Who made the proof: the native prover (circuits/native, verified before use) or snarkjs. */
+  backend?: "native" | "snarkjs";
+  /** Why snarkjs made it although the native prover was chosen. */
+  fallback?: string;
 }
+
+/**
+ * The backend this process's pools prove with (circuits/native/loader.ts: the built addon when it passes its
+ * self-check, unless MFI_PROVER=snarkjs) and why; proving processes of the native backend start with the TypeScript
+ * loader, which the native module needs.
+ */
+export function poolBackend(): { backend: "native" | "snarkjs"; reason: string } {
+  const { backend, reason } = proverBackend();
+  return { backend, reason };
+}
+const LOADER = new URL("../cli/register.mjs", import.meta.url).href;
 
 interface Job {
   id: number;
@@ -40,9 +56,11 @@ export class ProverPool {
   constructor(readonly concurrency = 1) {}
 
   private spawn(): ChildProcess {
+    const native = poolBackend().backend === "native";
     const child = fork(fileURLToPath(new URL("./prove-worker.mjs", import.meta.url)), [], {
       serialization: "advanced",
-      execArgv: [],
+      execArgv: native ? ["--import", LOADER] : [],
+      env: { ...process.env, MFI_PROVER_NATIVE: native ? "1" : "0" },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     child.on(

@@ -1,6 +1,10 @@
-// Child process for circuits/prover.ts: generates the witness and the Groth16 proof with snarkjs off the parent's
-// event loop, reporting progress (snarkjs's own stages) and timings. Plain JS: starts without a TypeScript loader.
+// Child process for circuits/prover.ts: generates the witness and the Groth16 proof off the parent's event loop,
+// reporting progress (snarkjs's own stages) and timings. Plain JS: starts without a TypeScript loader, unless the pool
+// chose the native prover (MFI_PROVER_NATIVE=1, started with the TypeScript loader): then each proof is made by
+// circuits/native/checked-prove.ts, verified, and made by snarkjs instead if anything fails.
 import * as snarkjs from "snarkjs";
+
+const native = process.env.MFI_PROVER_NATIVE === "1" ? await import("./native/checked-prove.ts") : undefined;
 
 const send = (m) => process.send(m);
 // Build the curve (Wasm + its worker threads) at start, not during the first proof; snarkjs reuses it.
@@ -27,12 +31,16 @@ process.on("message", async (msg) => {
       warn() {},
       error() {},
     };
-    const { proof, publicSignals } = await snarkjs.groth16.prove(msg.zkey, wtns, logger);
+    const checked = native ? await native.proveChecked(msg.zkey, wtns.data) : undefined;
+    const { proof, publicSignals } =
+      checked?.backend === "native" ? checked : await snarkjs.groth16.prove(msg.zkey, wtns, logger);
     const cpu = process.cpuUsage(cpu0);
     send({
       id: msg.id,
       proof,
       publicSignals,
+      backend: checked?.backend ?? "snarkjs",
+      ...(checked?.backend === "snarkjs" ? { fallback: checked.reason } : {}),
       witnessMs,
       totalMs: performance.now() - t0,
       cpuMs: (cpu.user + cpu.system) / 1000,

@@ -21,6 +21,9 @@ import {
 } from "./index.ts";
 import { R } from "./setup/field.ts";
 import { snarkjsProof } from "./prover.ts";
+import { poolBackend } from "./pool.ts";
+import { NATIVE_ADDON } from "./native/loader.ts";
+import { existsSync } from "node:fs";
 import { deviceKey, makeChain, epochPoints, backend, EPOCH, EPOCH_PACKED, IMAGE_ID } from "./fixtures.ts";
 
 afterAll(closeProver);
@@ -169,5 +172,42 @@ describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
         registry,
       }),
     ).rejects.toThrow(/proving failed/);
+  }, 240_000);
+
+  it("the pool proves with the native prover when it is built (each proof verified), with snarkjs when MFI_PROVER=snarkjs", async () => {
+    const key = await deviceKey(6);
+    const owner = "0x" + "44".repeat(20);
+    const registry = "0x" + "55".repeat(20);
+    const signature = (await backend()).sign(
+      key.privateKey,
+      registrationMessage(BigInt(owner), 31337n, BigInt(registry)),
+    );
+    const chosen = poolBackend();
+    const built = existsSync(NATIVE_ADDON);
+    // a build that produced the addon must also choose it (a self-check failure would say why here)
+    expect(chosen.backend, chosen.reason).toBe(built ? "native" : "snarkjs");
+    const prove = async () => {
+      const pool = new ProverPool(1);
+      try {
+        return await proveRegistration({ publicKey: key.publicKey, signature, owner, chainId: 31337n, registry, pool });
+      } finally {
+        await pool.close();
+      }
+    };
+    const a = await prove();
+    expect(a.stats.backend).toBe(chosen.backend);
+    expect(a.stats.fallback).toBeUndefined();
+    expect(await verifyRegistration(a)).toBe(true);
+    const saved = process.env.MFI_PROVER;
+    process.env.MFI_PROVER = "snarkjs";
+    try {
+      expect(poolBackend()).toEqual({ backend: "snarkjs", reason: "MFI_PROVER=snarkjs" });
+      const b = await prove();
+      expect(b.stats.backend).toBe("snarkjs");
+      expect(await verifyRegistration(b)).toBe(true);
+    } finally {
+      if (saved === undefined) delete process.env.MFI_PROVER;
+      else process.env.MFI_PROVER = saved;
+    }
   }, 240_000);
 });

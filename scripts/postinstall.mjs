@@ -1,6 +1,7 @@
 // Runs after `npm install` / `npm ci`: builds the precompiled `mfi` (build/cli/, so every command starts in a fraction
 // of a second instead of compiling TypeScript), the example applets and the Wasm crypto (build/crypto/crypto.wasm, the
-// fast EdDSA backend), so a fresh clone verifies signatures at full speed without another step.
+// fast EdDSA backend) and the native Groth16 prover (build/native/, g++), so a fresh clone verifies signatures and proves
+// at full speed without another step.
 // Never fails the install: a build problem is reported loudly and `npm test` / `npm start` rebuild anyway.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
@@ -16,6 +17,7 @@ for (const [script, what] of [
     "the Wasm crypto (signatures fall back to the ~100× slower JS backend until it is built)",
   ],
   ["scripts/build-applets.ts", "the applets"],
+  ["scripts/build-native.mjs", "the native Groth16 prover (proving falls back to snarkjs, about 4× slower)"],
 ]) {
   if (!existsSync(script)) continue;
   const r = spawnSync(process.execPath, ["--import", "./cli/register.mjs", script, "--quiet"], { stdio: "inherit" });

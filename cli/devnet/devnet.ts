@@ -34,6 +34,7 @@ import { listApplets } from "../../toolchain/index.ts";
 import type { Config } from "../config.ts";
 import { createFleet, type Fleet } from "./fleet.ts";
 import { registerApplets } from "./applets.ts";
+import { poolBackend } from "../../circuits/index.ts";
 import { runDeviceLifecycle } from "./lifecycle.ts";
 
 export interface Devnet {
@@ -134,6 +135,10 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       `signatures: ${backend.name} backend${crypto?.fallback ? ` ⚠ the slow fallback (${crypto.reason}); run \`npm run build\` and restart` : ""}`,
     );
     // Data-market streams (/v1/market): buyers prove their DataMarket subscription with a signed request.
+    if (!o.mockProofs) {
+      const prover = poolBackend();
+      log(`proofs: ${prover.backend === "native" ? "the native Groth16 prover" : `snarkjs (${prover.reason})`}`);
+    }
     const marketReader = ethersMarketReader({ rpcUrl, address: manifest.contracts.DataMarket });
     cleanup.push(() => marketReader.close());
     const market = { reader: marketReader, address: manifest.contracts.DataMarket };
