@@ -29,6 +29,7 @@ const candidates = [
   "store/postgres",
   "circuits",
   "circuits/compile",
+  "circuits/native",
   "contracts",
   "cli",
   "test",
