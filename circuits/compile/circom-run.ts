@@ -2,9 +2,9 @@
  * Compiles generated circom text with circom2 (cached under build/compile/<sha256 of the text>/) and computes
  * witnesses with circom's own witness calculator: the real toolchain, used by the compiler's tests and measurements.
  */
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { basename, join, relative } from "node:path";
 import { ROOT } from "../setup/build.ts";
@@ -22,16 +22,29 @@ export interface CircomBuild {
 export async function buildCircom(text: string): Promise<CircomBuild> {
   const hash = createHash("sha256").update(text).digest("hex").slice(0, 24);
   const dir = join(ROOT, "build", "compile", hash);
-  const file = join(dir, "applet.circom");
   const info = join(dir, "info.json");
   const out = { dir, wasm: join(dir, "applet_js", "applet.wasm"), r1cs: join(dir, "applet.r1cs") };
   if (existsSync(info)) return { ...out, ...(JSON.parse(readFileSync(info, "utf8")) as { constraints: number }) };
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(file, text);
-  const log = await runCircom(file, dir);
-  const constraints = constraintsOf(log);
-  writeFileSync(info, JSON.stringify({ constraints }));
-  return { ...out, constraints };
+  // Test files and processes compile the same text at once: each compiles in its own directory and renames it into
+  // place; the first rename wins and the others use its result (circom2 failed when two wrote one directory).
+  const tmp = `${dir}.tmp-${process.pid}-${randomBytes(4).toString("hex")}`;
+  mkdirSync(tmp, { recursive: true });
+  try {
+    writeFileSync(join(tmp, "applet.circom"), text);
+    const constraints = constraintsOf(await runCircom(join(tmp, "applet.circom"), tmp));
+    writeFileSync(join(tmp, "info.json"), JSON.stringify({ constraints }));
+    try {
+      renameSync(tmp, dir);
+    } catch (e) {
+      if (existsSync(info)) return { ...out, constraints }; // another compile of the same text won the race
+      // a directory left half-written by an interrupted compile: replace it
+      rmSync(dir, { recursive: true, force: true });
+      renameSync(tmp, dir);
+    }
+    return { ...out, constraints };
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 /** circom2 on one main file (r1cs and witness Wasm into outDir); resolves with circom's log, rejects on failure. */
