@@ -24,7 +24,7 @@ import {
 import { readManifest } from "./setup/build.ts";
 import { FixedBasePool } from "./setup/fixed-base.ts";
 import { devSetup } from "./setup/dev-setup.ts";
-import { deviceKey, makeChain, backend, EPOCH, IMAGE_ID, type Point } from "./fixtures.ts";
+import { deviceKey, makeChain, backend, fullSegment, EPOCH, IMAGE_ID } from "./fixtures.ts";
 
 type Stats = ProveResult["stats"];
 /** Seconds spent in witness generation, QAP (FFTs), and the multi-exponentiations, from snarkjs's stage log. */
@@ -35,14 +35,6 @@ function breakdown(s: Stats): { witness: number; fft: number; msm: number } {
     fft: (at("Reading A Points") - at("Building ABC")) / 1000,
     msm: (s.totalMs - at("Reading A Points")) / 1000,
   };
-}
-
-/** A worst-case segment for K slots: one reading before the epoch, K - 1 inside, one signed after it. */
-function fullSegment(k: number): Point[] {
-  const pts: Point[] = [{ ts: EPOCH.startMs - 1n, v: 1n }];
-  for (let i = 0; i < k - 1; i++) pts.push({ ts: EPOCH.startMs + BigInt(i) * 100n, v: BigInt(1000 + i) });
-  pts.push({ ts: EPOCH.startMs + EPOCH.lengthMs, v: 0n, sign: true });
-  return pts;
 }
 
 const bench: Bench = {

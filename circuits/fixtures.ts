@@ -53,3 +53,11 @@ export function epochPoints(inside: bigint[], opts: { before?: number; after?: n
     pts.push({ ts: EPOCH.startMs + EPOCH.lengthMs + BigInt(i) * 10n, v: 7n, sign: i === (opts.after ?? 1) - 1 });
   return pts;
 }
+
+/** A worst-case segment for K slots: one reading before the epoch, K - 1 inside, one signed after it. */
+export function fullSegment(k: number): Point[] {
+  const pts: Point[] = [{ ts: EPOCH.startMs - 1n, v: 1n }];
+  for (let i = 0; i < k - 1; i++) pts.push({ ts: EPOCH.startMs + BigInt(i) * 100n, v: BigInt(1000 + i) });
+  pts.push({ ts: EPOCH.startMs + EPOCH.lengthMs, v: 0n, sign: true });
+  return pts;
+}

@@ -22,15 +22,15 @@ export interface Case {
 
 const field = (v: bigint) => ((v % SNARK_FIELD) + SNARK_FIELD) % SNARK_FIELD;
 
+/** runApplet on the case: its readings, over its epoch, with its param. */
+export function runCase(wasm: Uint8Array, c: Case) {
+  const readings = c.ts.map((ts, i) => ({ deviceId: c.deviceId, seq: c.seq0 + BigInt(i), ts, values: c.values[i]! }));
+  return runApplet({ wasm, readings, epoch: { startMs: c.start, lengthMs: c.length }, config: paramConfig(c.param) });
+}
+
 /** What the runtime claims for the case (undefined: no claim). */
 export async function runtimeClaim(wasm: Uint8Array, c: Case): Promise<bigint | undefined> {
-  const readings = c.ts.map((ts, i) => ({ deviceId: c.deviceId, seq: c.seq0 + BigInt(i), ts, values: c.values[i]! }));
-  const r = await runApplet({
-    wasm,
-    readings,
-    epoch: { startMs: c.start, lengthMs: c.length },
-    config: paramConfig(c.param),
-  });
+  const r = await runCase(wasm, c);
   if (r.trap) return undefined;
   const claims = r.decoded.claims.filter((x) => x.deviceId === c.deviceId);
   return claims.length === 1 ? claims[0]!.output : undefined;

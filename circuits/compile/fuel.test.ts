@@ -5,20 +5,14 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_ENGINE_CONFIG, paramConfig } from "../../runtime/index.ts";
-import { compileApplet as compileAs, loadBuiltApplet, runApplet } from "../../toolchain/index.ts";
+import { DEFAULT_ENGINE_CONFIG } from "../../runtime/index.ts";
+import { compileApplet as compileAs, loadBuiltApplet } from "../../toolchain/index.ts";
+import { runCase } from "./agreement.ts";
 import { caseArb, type Case } from "./differential.ts";
 import { NotProvableError, compileApplet } from "./index.ts";
 
 async function fuelUsed(wasm: Uint8Array, c: Case): Promise<number> {
-  const readings = c.ts.map((ts, i) => ({ deviceId: c.deviceId, seq: c.seq0 + BigInt(i), ts, values: c.values[i]! }));
-  const r = await runApplet({
-    wasm,
-    readings,
-    epoch: { startMs: c.start, lengthMs: c.length },
-    config: paramConfig(c.param),
-  });
-  return r.fuelUsed;
+  return (await runCase(wasm, c)).fuelUsed;
 }
 
 const LOOPS = `import { claim, device, readingValue } from "../../sdk/assembly/index";

@@ -13,21 +13,13 @@ import type { Bench, BenchResult } from "../../core/index.ts";
 import { median } from "../../core/index.ts";
 import { imageIdToField } from "../../device-sdk/index.ts";
 import { artifactsOf, buildCircuits, proveClaim, closeProver, DEFAULT_CIRCUITS } from "../index.ts";
-import { deviceKey, makeChain, EPOCH, EPOCH_PACKED, IMAGE_ID, type Point } from "../fixtures.ts";
+import { deviceKey, fullSegment, makeChain, EPOCH, EPOCH_PACKED, IMAGE_ID } from "../fixtures.ts";
 import { readingsInput, selectSegment } from "../witness.ts";
 import { readZkey } from "./files.ts";
 import { proverBackend } from "./loader.ts";
 import { proveNative } from "./prove.ts";
 
 const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
-
-/** One reading before the epoch, K - 1 inside, one signed after: the worst case for K slots. */
-function fullSegment(k: number): Point[] {
-  const pts: Point[] = [{ ts: EPOCH.startMs - 1n, v: 1n }];
-  for (let i = 0; i < k - 1; i++) pts.push({ ts: EPOCH.startMs + BigInt(i) * 100n, v: BigInt(1000 + i) });
-  pts.push({ ts: EPOCH.startMs + EPOCH.lengthMs, v: 0n, sign: true });
-  return pts;
-}
 
 const bench: Bench = {
   name: "native",
