@@ -3,16 +3,20 @@
  * compile: the applet's Wasm compiled for K, real circom + snarkjs proofs off the main thread), K the smallest of
  * `sizes` the device's segment fits, so what the vault pays is what this exact Wasm computes; "mock" makes
  * MockVerifier proofs for fast local iteration (`mfi dev --mock-proofs`, devnets only: the applets must then be
- * registered with the mock verifier, and nothing about the claim is proven).
+ * registered with the mock verifier). A mock proof still computes the circuit's witness, which enforces every
+ * constraint, and refuses the claims a real proof refuses: only the Groth16 step is skipped, so mock and real agree
+ * claim for claim.
  */
 import { claimSignals, encodeClaimProof, mockClaimProof } from "../contracts/index.ts";
 import {
   APPLET_SIZES,
+  checkAppletClaim,
   ClaimMismatchError,
   EmptyEpochError,
   InvalidProveOptionsError,
   NotProvableError,
   ProverPool,
+  ProvingError,
   proveAppletReceipt,
   receiptToJSON,
   selectSegment,
@@ -24,7 +28,8 @@ import {
 } from "../circuits/index.ts";
 import { packEpoch } from "../device-sdk/index.ts";
 import { ProofRefusedError } from "./errors.ts";
-import type { AppletSpec, ProvePort, ProvedClaim } from "./ports.ts";
+import type { StoredReading } from "../store/index.ts";
+import type { AppletSpec, ProveArgs, ProvePort, ProvedClaim } from "./ports.ts";
 
 export { APPLET_SIZES };
 
@@ -52,6 +57,38 @@ export function appletCircuits(log: (m: string) => void = () => {}) {
   };
 }
 
+/** Failures that come back the same on every attempt: the claim is refused at once instead of retried. */
+const PERMANENT = [
+  ClaimMismatchError,
+  TooManyReadingsError,
+  EmptyEpochError,
+  ValueRangeError,
+  InvalidProveOptionsError,
+  NotProvableError,
+];
+
+async function refusing<T>(f: () => Promise<T>, permanent: readonly (abstract new (...a: never[]) => Error)[]) {
+  try {
+    return await f();
+  } catch (err) {
+    if (permanent.some((E) => err instanceof E)) throw new ProofRefusedError((err as Error).message, { cause: err });
+    throw err;
+  }
+}
+
+/** The smallest of `sizes` (ascending) the device's segment for the epoch fits. */
+function circuitSize(a: ProveArgs, sizes: readonly number[]): { k: number; readings: StoredReading[] } {
+  const readings = [...(a.before ? [a.before] : []), ...a.inside, ...a.after];
+  const needed = selectSegment(readings, a.device.publicKey, a.epoch).slots.length;
+  const k = sizes.find((s) => s >= needed);
+  if (k === undefined)
+    throw new TooManyReadingsError(
+      `the segment needs ${needed} slots but the applet's largest circuit has K = ${sizes[sizes.length - 1]}`,
+      { details: "use shorter epochs, or have the device sign a reading soon after each epoch ends" },
+    );
+  return { k, readings };
+}
+
 export function circuitsProvePort(
   opts: {
     concurrency?: number;
@@ -63,49 +100,62 @@ export function circuitsProvePort(
   } = {},
 ): ProverHandle {
   const mode = opts.mode ?? "groth16";
+  const sizes = [...(opts.sizes ?? APPLET_SIZES)].sort((x, y) => x - y);
   if (mode === "mock") {
     return {
       mode,
-      async prove(a) {
-        const epoch = packEpoch(a.epoch);
-        const signals = claimSignals({
-          imageId: a.applet.imageId,
-          deviceId: a.device.deviceId,
-          epoch,
-          output: a.output,
-          param: a.applet.param,
-        });
-        const calldata: ProvedClaim["calldata"] = {
-          imageId: a.applet.imageId,
-          deviceId: a.device.deviceId,
-          epoch,
-          output: a.output,
-          proof: encodeClaimProof(mockClaimProof(signals, 16)),
-        };
-        return {
-          receipt: JSON.stringify({ mock: true, signals: signals.map(String), journalDigest: a.journalDigest }),
-          calldata,
-        };
-      },
+      // Everything a proof checks, by computing the circuit's witness; a witness failure is refused at once (it is
+      // computed here, deterministically: no crashed prover to retry for).
+      prove: (a) =>
+        refusing(async () => {
+          const { k, readings } = circuitSize(a, sizes);
+          await checkAppletClaim({
+            wasm: a.applet.wasm,
+            k,
+            param: a.applet.param,
+            readings,
+            devicePublicKey: a.device.publicKey,
+            epoch: a.epoch,
+            output: a.output,
+            log: opts.log,
+          });
+          const epoch = packEpoch(a.epoch);
+          const signals = claimSignals({
+            imageId: a.applet.imageId,
+            deviceId: a.device.deviceId,
+            epoch,
+            output: a.output,
+            param: a.applet.param,
+          });
+          const calldata: ProvedClaim["calldata"] = {
+            imageId: a.applet.imageId,
+            deviceId: a.device.deviceId,
+            epoch,
+            output: a.output,
+            proof: encodeClaimProof(mockClaimProof(signals, 16)),
+          };
+          return {
+            receipt: JSON.stringify({
+              mock: true,
+              k,
+              witness: "satisfied",
+              signals: signals.map(String),
+              journalDigest: a.journalDigest,
+            }),
+            calldata,
+          };
+        }, [...PERMANENT, ProvingError]),
       close: async () => {},
     };
   }
   // Each proof runs in a child process of the pool; `concurrency` of them at once (both cores with 2).
   const pool = new ProverPool(opts.concurrency ?? 1);
-  const sizes = [...(opts.sizes ?? APPLET_SIZES)].sort((x, y) => x - y);
   const circuitFor = appletCircuits(opts.log);
   return {
     mode,
-    async prove(a) {
-      try {
-        const readings = [...(a.before ? [a.before] : []), ...a.inside, ...a.after];
-        const needed = selectSegment(readings, a.device.publicKey, a.epoch).slots.length;
-        const k = sizes.find((s) => s >= needed);
-        if (k === undefined)
-          throw new TooManyReadingsError(
-            `the segment needs ${needed} slots but the applet's largest circuit has K = ${sizes[sizes.length - 1]}`,
-            { details: "use shorter epochs, or have the device sign a reading soon after each epoch ends" },
-          );
+    prove: (a) =>
+      refusing(async () => {
+        const { k, readings } = circuitSize(a, sizes);
         const receipt = await proveAppletReceipt({
           circuit: await circuitFor(a.applet, k),
           wasm: a.applet.wasm,
@@ -118,20 +168,7 @@ export function circuitsProvePort(
           pool,
         });
         return { receipt: receiptToJSON(receipt), calldata: toCalldata(receipt) };
-      } catch (err) {
-        // These will fail the same way on every attempt: mark the claim failed at once instead of retrying.
-        const permanent = [
-          ClaimMismatchError,
-          TooManyReadingsError,
-          EmptyEpochError,
-          ValueRangeError,
-          InvalidProveOptionsError,
-          NotProvableError,
-        ].some((E) => err instanceof E);
-        if (permanent) throw new ProofRefusedError((err as Error).message, { cause: err });
-        throw err;
-      }
-    },
+      }, PERMANENT),
     close: () => pool.close(),
   };
 }

@@ -29,6 +29,8 @@ export interface WorkerConfig {
   autostart?: boolean;
   /** Tick interval in ms (default 200). */
   intervalMs?: number;
+  /** Progress of a first compile of an applet's circuit (tens of seconds, once per applet and K). */
+  log?: (m: string) => void;
 }
 
 export interface RunningWorker {
@@ -42,7 +44,7 @@ export interface RunningWorker {
 
 export function startWorker(cfg: WorkerConfig): RunningWorker {
   const concurrency = cfg.proverConcurrency ?? 1;
-  const prover = circuitsProvePort({ concurrency, mode: cfg.proofs ?? "groth16" });
+  const prover = circuitsProvePort({ concurrency, mode: cfg.proofs ?? "groth16", log: cfg.log });
   const worker = new EpochWorker({
     store: cfg.store,
     workerStore: cfg.workerStore,

@@ -48,7 +48,10 @@ export function register(program: Command): void {
     .description(
       "start the devnet with an applet under watch: rebuild and re-register it on L1 and with the worker on every save",
     )
-    .option("--mock-proofs", "MockVerifier proofs instead of Groth16 (fast iteration; proves nothing)")
+    .option(
+      "--mock-proofs",
+      "MockVerifier proofs: each claim's circuit witness is checked (what a proof refuses is refused), the Groth16 step skipped",
+    )
     .option("--state <dir>", "keep chain, database and keys here between runs")
     .option("--port <n>", "gateway port (0 = any free port)")
     .option("--no-simulate", "do not start the simulated fleet")

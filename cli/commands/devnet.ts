@@ -13,7 +13,10 @@ export function register(program: Command): void {
     .option("--port <port>", "gateway port (0 = any free port)")
     .option("--no-simulate", "do not run the simulated fleet")
     .option("--no-build", "skip the build step")
-    .option("--mock-proofs", "use MockVerifier proofs instead of Groth16 (fast iteration; proves nothing)")
+    .option(
+      "--mock-proofs",
+      "MockVerifier proofs: each claim's circuit witness is checked (what a proof refuses is refused), the Groth16 step skipped",
+    )
     .addHelpText(
       "after",
       "\nExamples:\n  $ mfi devnet\n  $ mfi devnet --state .mfi/devnet --devices 20 --epoch-ms 30000\n\nEnvironment: MFI_* variables (docs/configuration.md). Exit codes: 0 stopped (Ctrl-C), 1 failed to start or to stop cleanly, 2 bad configuration, 3 build failed, 130 a second Ctrl-C (no waiting).",

@@ -89,7 +89,10 @@ export function register(program: Command): void {
     .option("--epoch-ms <ms>", "epoch length for applets without an on-chain schedule", "10000")
     .option("--grace-ms <ms>", "wait this long after an epoch ends before closing it (late readings)", "1000")
     .option("--provers <n>", "proofs at once, each on its own thread", "1")
-    .option("--mock-proofs", "skip the Groth16 step (applets registered with the MockVerifier only; proves nothing)")
+    .option(
+      "--mock-proofs",
+      "skip the Groth16 step, still check each claim's circuit witness (applets registered with the MockVerifier only)",
+    )
     .addHelpText(
       "after",
       `

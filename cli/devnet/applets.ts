@@ -4,14 +4,15 @@
  * the worker proves with (APPLET_SIZES), and those circuits' generated verifiers are deployed and registered. An
  * applet the compiler cannot express (NotProvableError) is skipped with one warning: it could never be paid. The devnet's epoch length
  * (`epochMs`, from --epoch-ms / MFI_EPOCH_MS) overrides applet.json's `epochLengthMs` for the devnet's own applets,
- * and a devnet replaying history (`fromMs`) sets the genesis there so that history is payable. The worker then
+ * and a devnet replaying history (`fromMs`) sets the genesis there so that history is payable. With mock proofs the
+ * circuits are only compiled (no circom, no setup), so an unprovable applet is skipped there too. The worker then
  * closes the schedule the chain holds (an applet registered earlier keeps its schedule: it never changes).
  */
 import { readFileSync, existsSync } from "node:fs";
 import type { CompiledVerifierSource, MachinefiClient } from "../../contracts/index.ts";
 import { imageIdHex } from "../../core/index.ts";
 import { imageIdOf } from "../../runtime/index.ts";
-import { APPLET_SIZES, NotProvableError, setupAppletCircuit } from "../../circuits/index.ts";
+import { APPLET_SIZES, compileApplet, NotProvableError, setupAppletCircuit } from "../../circuits/index.ts";
 import type { EpochWorker } from "../../worker/index.ts";
 import { DEFAULT_EPOCH_LENGTH_MS } from "../../device-sdk/index.ts";
 
@@ -44,6 +45,26 @@ export async function compiledVerifiers(o: {
   return out;
 }
 
+/**
+ * The applet's NotProvableError, or undefined when the compiler expresses it at every K: what a real devnet learns
+ * from compiledVerifiers, without circom or a setup (mock proofs, `mfi deploy`'s check before any transaction).
+ */
+export function provability(o: {
+  wasm: Uint8Array;
+  hasParam: boolean;
+  sizes?: readonly number[];
+}): NotProvableError | undefined {
+  for (const k of o.sizes ?? APPLET_SIZES) {
+    try {
+      compileApplet({ wasm: o.wasm, k, hasParam: o.hasParam });
+    } catch (err) {
+      if (err instanceof NotProvableError) return err;
+      throw err;
+    }
+  }
+  return undefined;
+}
+
 const ZERO = "0x0000000000000000000000000000000000000000";
 
 export async function registerApplets(o: {
@@ -67,7 +88,10 @@ export async function registerApplets(o: {
     const rewardPerUnit = BigInt(a.manifest.rewardPerUnit);
     let onChain = await o.admin.appletOf(imageId);
     // The circuits are needed by the worker even when the applet is already on L1 (cached: a cache hit is quick).
-    const compiled = o.mock ? [] : await compiledVerifiers({ wasm, hasParam: param !== undefined, log: o.log });
+    // Mock proofs skip the keys, not the provability: they refuse what a real proof refuses (the circuit's witness).
+    const compiled = o.mock
+      ? (provability({ wasm, hasParam: param !== undefined }) ?? [])
+      : await compiledVerifiers({ wasm, hasParam: param !== undefined, log: o.log });
     if (compiled instanceof NotProvableError) {
       o.log(
         `⚠ applet ${a.name} skipped: not provable (${compiled.name}: ${compiled.shortMessage}); it is neither registered nor run`,

@@ -72,7 +72,7 @@ export interface DevnetOptions {
   gateway?: Partial<StartGatewayOptions>;
   /** Run the worker in this process (default true); false leaves it to a separate process (worker/main.ts). */
   startWorker?: boolean;
-  /** MockVerifier proofs instead of Groth16 (fast local iteration; devnets only, proves nothing). */
+  /** MockVerifier proofs: each claim's witness is computed, the Groth16 step skipped (devnets only). */
   mockProofs?: boolean;
   /**
    * Once the first claim is paid, sell the first simulated device and rotate the second one's key (lifecycle.ts):
@@ -209,6 +209,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       maxAttempts: cfg.maxClaimAttempts,
       proverConcurrency: cfg.proverConcurrency,
       proofs: o.mockProofs ? "mock" : "groth16",
+      log,
       onEvent,
       autostart: false,
     });

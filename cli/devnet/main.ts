@@ -95,7 +95,7 @@ machinefi devnet is up (${((Date.now() - t0) / 1000).toFixed(1)} s)
   state          ${cfg.stateDir ?? `${devnet.dir}   (kept until the next devnet starts; --state <dir> keeps it for good)`}
   applets        ${devnet.applets.map((a) => a.name).join(", ")}
   fleet          ${cfg.devices} devices, ${cfg.readingsPerSecond} readings/s each, epochs of ${cfg.epochMs / 1000} s
-  proofs         ${opts.mockProofs ? "MOCK (MockVerifier; nothing is proven)" : "Groth16, dev trusted setup: INSECURE, for local use only (docs/circuits.md)"}
+  proofs         ${opts.mockProofs ? "MOCK (MockVerifier: witnesses checked, no Groth16 proof)" : "Groth16, dev trusted setup: INSECURE, for local use only (docs/circuits.md)"}
 Ctrl-C stops everything.
 `);
   let lastAccepted = 0;
