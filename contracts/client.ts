@@ -36,6 +36,8 @@ export interface AppletInfo {
   genesisMs: bigint;
   /** Pays any registered device (else only devices of the makers it accepts). */
   anyDevice: boolean;
+  /** Switched to batch claims (AppletRegistry.setBatchVault; contracts/batch.ts). */
+  batched: boolean;
   owner: string;
   param: bigint;
 }
@@ -338,6 +340,7 @@ export function createMachinefiClient(opts: {
           bigint,
           boolean,
           bigint,
+          boolean,
           string,
           bigint,
         ];
@@ -348,8 +351,9 @@ export function createMachinefiClient(opts: {
           epochLengthMs: a[3],
           genesisMs: a[4],
           anyDevice: a[5],
-          owner: a[7],
-          param: a[8],
+          batched: a[7],
+          owner: a[8],
+          param: a[9],
         };
       }),
     verifierOf: (p) =>

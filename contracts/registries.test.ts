@@ -160,6 +160,7 @@ describe("AppletRegistry", () => {
       epochLengthMs: 60_000n,
       genesisMs: TEST_GENESIS_MS,
       anyDevice: true,
+      batched: false,
       owner: alice.address,
       param: 9n,
     });

@@ -54,7 +54,7 @@ const toField = (v: bigint) => ((v % R) + R) % R;
 
 /** The witness input of a compiled main: the readings circuit's layout, with the param under its own name. */
 export function appletInput(o: {
-  circuit: AppletCircuit;
+  circuit: Pick<AppletCircuit, "k" | "imageId">;
   segment: ReturnType<typeof selectSegment>;
   publicKey: PublicKey;
   epoch: bigint;
@@ -74,6 +74,36 @@ export function appletInput(o: {
 }
 
 export async function proveAppletClaim(opts: ProveAppletOptions): Promise<AppletProof> {
+  const { circuit } = opts;
+  const { claim, input } = await prepareAppletClaim(opts);
+  const raw = await (opts.pool ?? getDefaultPool()).prove(input, circuit.wasm, circuit.zkey);
+  const { proof: p, publicSignals, ...stats } = raw;
+  return {
+    circuit: circuit.name,
+    k: circuit.k,
+    claim,
+    proof: {
+      a: [BigInt(p.pi_a[0]!), BigInt(p.pi_a[1]!)],
+      b: [
+        [BigInt(p.pi_b[0]![0]!), BigInt(p.pi_b[0]![1]!)],
+        [BigInt(p.pi_b[1]![0]!), BigInt(p.pi_b[1]![1]!)],
+      ],
+      c: [BigInt(p.pi_c[0]!), BigInt(p.pi_c[1]!)],
+    },
+    publicSignals: publicSignals.map(BigInt),
+    stats,
+  };
+}
+
+/**
+ * Everything before proving: the checks, the applet's run on the epoch's readings and the witness input of the
+ * compiled main (a batch circuit feeds the same input into each device's component).
+ */
+export async function prepareAppletClaim(
+  opts: Omit<ProveAppletOptions, "pool" | "circuit"> & {
+    circuit: Pick<AppletCircuit, "name" | "imageId" | "k" | "hasParam">;
+  },
+): Promise<{ claim: AppletClaim; input: CircuitInput }> {
   const { circuit } = opts;
   const imageId = imageIdOf(opts.wasm);
   if (imageIdHex(imageId) !== circuit.imageId)
@@ -125,23 +155,7 @@ export async function proveAppletClaim(opts: ProveAppletOptions): Promise<Applet
   const output = claims[0]!.output;
   const param = opts.param !== undefined ? toField(opts.param) : undefined;
   const input = appletInput({ circuit, segment, publicKey: opts.devicePublicKey, epoch, output, param: opts.param });
-  const raw = await (opts.pool ?? getDefaultPool()).prove(input, circuit.wasm, circuit.zkey);
-  const { proof: p, publicSignals, ...stats } = raw;
-  return {
-    circuit: circuit.name,
-    k: circuit.k,
-    claim: { imageId, deviceId, epoch, output, ...(param !== undefined ? { param } : {}) },
-    proof: {
-      a: [BigInt(p.pi_a[0]!), BigInt(p.pi_a[1]!)],
-      b: [
-        [BigInt(p.pi_b[0]![0]!), BigInt(p.pi_b[0]![1]!)],
-        [BigInt(p.pi_b[1]![0]!), BigInt(p.pi_b[1]![1]!)],
-      ],
-      c: [BigInt(p.pi_c[0]!), BigInt(p.pi_c[1]!)],
-    },
-    publicSignals: publicSignals.map(BigInt),
-    stats,
-  };
+  return { claim: { imageId, deviceId, epoch, output, ...(param !== undefined ? { param } : {}) }, input };
 }
 
 /**

@@ -33,6 +33,8 @@ contract AppletRegistry is AccessControl {
         uint48 genesisMs;
         bool anyDevice;
         uint64 makerBits;
+        /// @dev Has a batch vault (setBatchVault): claimConfig names no single-claim verifier, PayoutVault looks closer.
+        bool batched;
         address owner;
         uint256 param;
     }
@@ -40,7 +42,16 @@ contract AppletRegistry is AccessControl {
     mapping(bytes32 imageId => Applet) private _applets;
     mapping(bytes32 imageId => mapping(uint256 k => address verifier)) private _verifiers;
     mapping(bytes32 imageId => mapping(uint32 makerId => bool)) private _acceptedMakers;
+    /// @dev An applet's batch vault and the start of its first batch-only epoch (ms), in one slot.
+    struct Batches {
+        address vault;
+        uint48 fromMs;
+    }
 
+    mapping(bytes32 imageId => Batches) private _batches;
+
+    /// @notice Epochs of the applet starting at `fromMs` or later are credited by batches in `vault` only.
+    event AppletBatchVaultSet(bytes32 indexed imageId, address indexed vault, uint256 fromMs);
     /// @notice An applet version was registered.
     event AppletRegistered(
         bytes32 indexed imageId, address indexed owner, uint256[] ks, address[] verifiers, uint256 rewardPerUnit, bool hasParam, uint256 param
@@ -80,6 +91,8 @@ contract AppletRegistry is AccessControl {
     error AppletRegistry__BadMaker(uint32 makerId);
     /// @notice The applet is already in the requested paused state.
     error AppletRegistry__PausedUnchanged(bytes32 imageId, bool paused);
+    /// @notice The applet already has a batch vault: its earnings tree lives there, so it never moves.
+    error AppletRegistry__BatchVaultAlreadySet(bytes32 imageId, address vault);
 
     /// @param admin Account holding DEFAULT_ADMIN_ROLE and REGISTRAR_ROLE.
     constructor(address admin) {
@@ -132,7 +145,7 @@ contract AppletRegistry is AccessControl {
             _verifiers[imageId][ks[i]] = verifiers[i];
         }
         _applets[imageId] = Applet(
-            uint80(rewardPerUnit), false, hasParam, uint32(epochLengthMs), uint48(genesisMs), anyDevice, 0, owner, param
+            uint80(rewardPerUnit), false, hasParam, uint32(epochLengthMs), uint48(genesisMs), anyDevice, 0, false, owner, param
         );
         emit AppletRegistered(imageId, owner, ks, verifiers, rewardPerUnit, hasParam, param);
         emit AppletScheduleSet(imageId, epochLengthMs, genesisMs);
@@ -195,6 +208,32 @@ contract AppletRegistry is AccessControl {
         emit AppletRewardSet(imageId, rewardPerUnit);
     }
 
+    /// @notice Switches an applet to batch claims (issue 26): `vault` (a BatchVault) credits every epoch from the one
+    /// running now on, and PayoutVault refuses single claims of those epochs; earlier epochs stay single-claim only
+    /// (they may have been paid already; the running one has not ended, so it cannot have been). A device-epoch is
+    /// thus paid by one path only. One way: the vault's earnings tree holds every device's cumulative credit.
+    /// Registrar only.
+    function setBatchVault(bytes32 imageId, address vault) external onlyRole(REGISTRAR_ROLE) {
+        Applet storage app = _known(imageId);
+        if (_batches[imageId].vault != address(0)) {
+            revert AppletRegistry__BatchVaultAlreadySet(imageId, _batches[imageId].vault);
+        }
+        if (vault.code.length == 0) revert AppletRegistry__InvalidVerifier(vault);
+        uint256 nowMs = block.timestamp * 1000;
+        uint256 fromMs = app.genesisMs;
+        if (nowMs > fromMs) fromMs = nowMs - (nowMs - fromMs) % app.epochLengthMs;
+        _batches[imageId] = Batches(vault, uint48(fromMs));
+        app.batched = true;
+        emit AppletBatchVaultSet(imageId, vault, fromMs);
+    }
+
+    /// @notice The BatchVault that credits the applet (zero: single claims only) and the start (ms) of the first
+    /// epoch it credits; single claims are paid for epochs that start before it only.
+    function batchVaultOf(bytes32 imageId) external view returns (address vault, uint256 fromMs) {
+        Batches storage b = _batches[imageId];
+        return (b.vault, b.fromMs);
+    }
+
     /// @notice Moves an applet to a new owner. Owner only.
     function transferApplet(bytes32 imageId, address to) external {
         Applet storage app = _known(imageId);
@@ -216,7 +255,7 @@ contract AppletRegistry is AccessControl {
 
     /// @notice What PayoutVault needs to pay a claim proven over k readings of a device of maker `makerId`: two
     /// SLOADs (three with a parameter, four for a maker id above 64 on an applet not open to any device).
-    /// @return verifier Zero when the applet is unknown or has no verifier for k.
+    /// @return verifier Zero when the applet is unknown, has no verifier for k, or is paid by batches.
     /// @return rewardPerUnit Tokens per output unit.
     /// @return paused Whether claims are paused.
     /// @return hasParam Whether the reducer parameter is a public signal.
@@ -243,7 +282,8 @@ contract AppletRegistry is AccessControl {
         (epochLengthMs, genesisMs) = (app.epochLengthMs, app.genesisMs);
         (rewardPerUnit, paused, hasParam) = (app.rewardPerUnit, app.paused, app.hasParam);
         if (hasParam) param = app.param;
-        verifier = _verifiers[imageId][k];
+        // a batched applet has no single-claim verifier (the flag shares slot 0: no extra SLOAD)
+        if (!app.batched) verifier = _verifiers[imageId][k];
         // acceptsMaker, from the slot already read
         accepted = app.anyDevice
             || (makerId != 0

@@ -93,6 +93,9 @@ contract PayoutVault is ReentrancyGuard {
     error PayoutVault__EpochMisaligned(bytes32 imageId, uint256 startMs, uint256 genesisMs, uint256 epochLengthMs);
     /// @notice The epoch ends after the current block's time (ms): it is paid once it has ended.
     error PayoutVault__EpochNotEnded(bytes32 imageId, uint256 endMs, uint256 nowMs);
+    /// @notice The applet's epochs from `batchFromMs` on are credited by its BatchVault (AppletRegistry.batchVaultOf),
+    /// not by single claims: submit the device in a batch.
+    error PayoutVault__BatchedEpoch(bytes32 imageId, uint256 epoch, uint256 batchFromMs);
     /// @notice A batch needs at least one claim.
     error PayoutVault__EmptyBatch();
 
@@ -248,7 +251,18 @@ contract PayoutVault is ReentrancyGuard {
         err = _onSchedule(imageId, epoch, lengthMs, genesisMs);
         if (err.length != 0) return (verifier, 0, false, err);
         if (verifier == address(0)) {
-            return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__NoVerifierForSize.selector, imageId, k));
+            // only on this path (no extra cost for other applets): an applet switched to batches pays single claims
+            // of epochs before the switch only; later ones are its BatchVault's (one payment per device-epoch)
+            (address batchVault, uint256 fromMs) = applets.batchVaultOf(imageId);
+            if (batchVault != address(0)) {
+                if ((epoch >> 32) >= fromMs) {
+                    return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__BatchedEpoch.selector, imageId, epoch, fromMs));
+                }
+                verifier = applets.verifierOf(imageId, k);
+            }
+            if (verifier == address(0)) {
+                return (verifier, 0, false, abi.encodeWithSelector(PayoutVault__NoVerifierForSize.selector, imageId, k));
+            }
         }
         unchecked {
             reward = output * rewardPerUnit;

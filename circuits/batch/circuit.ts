@@ -1,0 +1,290 @@
+/**
+ * Batch claim circuits (issue 26): one Groth16 proof for N devices of one applet in one epoch. Each device goes
+ * through the per-device statement of today unchanged (the compiled applet main, AppletMain_<id>(K): its signed
+ * chain segment covers the epoch and the applet's own Wasm computes its output), and then updates the applet's
+ * earnings tree (tree.ts) rollup style: its old leaf under the running root, its new leaf into the next root. Public
+ * signals: imageId, epoch, prevRoot, newRoot (+ param): as few as a single claim's, so the vault's verification
+ * costs the same whatever N. Keys are the dev setup's, cached under build/batch-circuits/<key>/ like keys.ts.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { ROOT, cacheKey } from "../setup/build.ts";
+import { devSetup } from "../setup/dev-setup.ts";
+import { FixedBasePool } from "../setup/fixed-base.ts";
+import { constraintsOf, runCircom } from "../compile/circom-run.ts";
+import { compileApplet } from "../compile/index.ts";
+
+export const BATCH_CIRCUITS_DIR = join(ROOT, "build", "batch-circuits");
+/** Depth of the earnings tree the devnet and the tests use: 2^20 slots per applet. */
+export const BATCH_DEPTH = 20;
+
+export interface BatchCircuitSpec {
+  wasm: Uint8Array;
+  /** Slots per device (an APPLET_SIZES value). */
+  k: number;
+  /** Devices per proof. */
+  n: number;
+  /** Earnings tree depth (default BATCH_DEPTH). */
+  depth?: number;
+  hasParam?: boolean;
+}
+
+/** The circom text of a batch main: the compiled applet's main as a component, N times, and the tree updates. */
+export function batchCircuitText(spec: BatchCircuitSpec): { imageId: string; name: string; text: string } {
+  const { k: K, n: N } = spec;
+  const D = spec.depth ?? BATCH_DEPTH;
+  if (!Number.isInteger(N) || N < 1 || N > 1024) throw new RangeError(`batch size ${N} is not in 1..1024`);
+  if (!Number.isInteger(D) || D < 1 || D > 64) throw new RangeError(`tree depth ${D} is not in 1..64`);
+  const compiled = compileApplet({ wasm: spec.wasm, k: K, hasParam: spec.hasParam });
+  const id = compiled.imageId.slice(0, 16);
+  // includes come before any template in circom: comparators.circom goes in after the main's own includes
+  const perDevice = compiled.main
+    .replace(/\ncomponent main [^\n]*\n?$/, "\n")
+    .replace(
+      'include "readings.circom";',
+      'include "readings.circom";\ninclude "circomlib/circuits/comparators.circom";',
+    );
+  if (!perDevice.includes("comparators.circom") || /component main /.test(perDevice))
+    throw new Error("the compiled main's layout changed: includes or `component main` not found");
+  const hasParam = !!spec.hasParam;
+  const pub = ["imageId", "epoch", "prevRoot", "newRoot", ...(hasParam ? ["param"] : [])];
+  const chainInputs = ["Ax", "Ay", "S", "R8x", "R8y", "hasBefore", "beforeSeq", "beforeTs", "beforePrev"];
+  const text = `${perDevice}
+${EARNINGS_UPDATE}
+
+// Public signals in the order BatchVault rebuilds them: ${pub.join(", ")}.
+template BatchMain_${id}(N, K, D) {
+${pub.map((p) => `    signal input ${p};`).join("\n")}
+    signal input active[N];
+    signal input deviceId[N];
+    signal input claimOutput[N];
+${chainInputs.map((p) => `    signal input ${p}[N];`).join("\n")}
+    signal input beforeValues[N][4];
+    signal input enabled[N][K];
+    signal input inside[N][K];
+    signal input ts[N][K];
+    signal input values[N][K][4];
+    signal input fresh[N];
+    signal input oldCumulative[N];
+    signal input oldFirst[N];
+    signal input oldLast[N];
+    signal input siblings[N][D];
+
+    // a batch credits at least one device (inactive entries pad a batch to N and change nothing)
+    active[0] === 1;
+    component claim[N];
+    component update[N];
+    signal root[N + 1];
+    root[0] <== prevRoot;
+    for (var n = 0; n < N; n++) {
+        // the per-device statement of a single claim, unchanged
+        claim[n] = AppletMain_${id}(K);
+        claim[n].imageId <== imageId;
+        claim[n].deviceId <== deviceId[n];
+        claim[n].epoch <== epoch;
+        claim[n].claimOutput <== claimOutput[n];
+${hasParam ? "        claim[n].param <== param;\n" : ""}${chainInputs.map((p) => `        claim[n].${p} <== ${p}[n];`).join("\n")}
+        claim[n].beforeValues <== beforeValues[n];
+        claim[n].enabled <== enabled[n];
+        claim[n].inside <== inside[n];
+        claim[n].ts <== ts[n];
+        claim[n].values <== values[n];
+
+        update[n] = EarningsUpdate(D);
+        update[n].active <== active[n];
+        update[n].deviceId <== deviceId[n];
+        update[n].epoch <== epoch;
+        update[n].credit <== claimOutput[n];
+        update[n].oldRoot <== root[n];
+        update[n].fresh <== fresh[n];
+        update[n].oldCumulative <== oldCumulative[n];
+        update[n].oldFirst <== oldFirst[n];
+        update[n].oldLast <== oldLast[n];
+        update[n].siblings <== siblings[n];
+        root[n + 1] <== update[n].newRoot;
+    }
+    root[N] === newRoot;
+}
+
+component main {public [${pub.join(", ")}]} = BatchMain_${id}(${N}, ${K}, ${D});
+`;
+  return { imageId: compiled.imageId, name: `batch_${id}_k${K}_n${N}_d${D}`, text };
+}
+
+/**
+ * One device's credit in the earnings tree of depth D. The slot is the deviceId's low D bits (Num2Bits_strict: the
+ * unique decomposition), so a key has one slot; the old leaf must be empty (fresh) or this key's; the key must not
+ * have been credited for this epoch or a later one (once per epoch, whatever the batching). Inactive: no change.
+ */
+const EARNINGS_UPDATE = `template EarningsUpdate(D) {
+    signal input active;
+    signal input deviceId;
+    signal input epoch;
+    signal input credit;
+    signal input oldRoot;
+    signal input fresh;
+    signal input oldCumulative;
+    signal input oldFirst;
+    signal input oldLast;
+    signal input siblings[D];
+    signal output newRoot;
+
+    active * (active - 1) === 0;
+    fresh * (fresh - 1) === 0;
+    fresh * oldCumulative === 0;
+    fresh * oldFirst === 0;
+    fresh * oldLast === 0;
+
+    component idBits = Num2Bits_strict();
+    idBits.in <== deviceId;
+
+    // epoch < 2^80 (ReadingsChain decomposes it); oldLast is 0 or an earlier credited epoch, bound by the old root
+    component later = LessThan(80);
+    later.in[0] <== oldLast;
+    later.in[1] <== epoch;
+    active * (1 - later.out) === 0;
+
+    // outputs are units in [0, 2^64); cumulative stays below 2^128 (the vault multiplies it by the reward)
+    component outBits = Num2Bits(64);
+    outBits.in <== credit;
+    signal newCumulative <== oldCumulative + credit;
+    component cumBits = Num2Bits(128);
+    cumBits.in <== newCumulative;
+    signal newFirst <== oldFirst + fresh * epoch;
+
+    component oldLeaf = Poseidon(4);
+    oldLeaf.inputs[0] <== deviceId;
+    oldLeaf.inputs[1] <== oldCumulative;
+    oldLeaf.inputs[2] <== oldFirst;
+    oldLeaf.inputs[3] <== oldLast;
+    component newLeaf = Poseidon(4);
+    newLeaf.inputs[0] <== deviceId;
+    newLeaf.inputs[1] <== newCumulative;
+    newLeaf.inputs[2] <== newFirst;
+    newLeaf.inputs[3] <== epoch;
+
+    // the same path (siblings, index bits) from the old leaf to the old root and from the new leaf to the new root
+    signal oldH[D + 1];
+    signal newH[D + 1];
+    signal oldT[D];
+    signal newT[D];
+    component oldHash[D];
+    component newHash[D];
+    oldH[0] <== (1 - fresh) * oldLeaf.out;
+    newH[0] <== newLeaf.out;
+    for (var i = 0; i < D; i++) {
+        oldT[i] <== idBits.out[i] * (siblings[i] - oldH[i]);
+        oldHash[i] = Poseidon(2);
+        oldHash[i].inputs[0] <== oldH[i] + oldT[i];
+        oldHash[i].inputs[1] <== siblings[i] - oldT[i];
+        oldH[i + 1] <== oldHash[i].out;
+        newT[i] <== idBits.out[i] * (siblings[i] - newH[i]);
+        newHash[i] = Poseidon(2);
+        newHash[i].inputs[0] <== newH[i] + newT[i];
+        newHash[i].inputs[1] <== siblings[i] - newT[i];
+        newH[i + 1] <== newHash[i].out;
+    }
+    active * (oldH[D] - oldRoot) === 0;
+    newRoot <== oldRoot + active * (newH[D] - oldRoot);
+}`;
+
+export interface BatchCircuit {
+  name: string;
+  imageId: string;
+  k: number;
+  n: number;
+  depth: number;
+  hasParam: boolean;
+  key: string;
+  dir: string;
+  r1cs: string;
+  wasm: string;
+  zkey: string;
+  vkey: string;
+  solidity: string;
+  constraints: number;
+  domainPower: number;
+  nPublic: number;
+  circomSeconds: number;
+  setupSeconds: number;
+  cacheHit: boolean;
+}
+
+type Manifest = Omit<BatchCircuit, "dir" | "r1cs" | "wasm" | "zkey" | "vkey" | "solidity" | "cacheHit"> & {
+  insecureDevSetup: true;
+};
+
+function files(dir: string, name: string) {
+  return {
+    dir,
+    r1cs: join(dir, "batch.r1cs"),
+    wasm: join(dir, "batch_js", "batch.wasm"),
+    zkey: join(dir, `${name}.zkey`),
+    vkey: join(dir, "verification_key.json"),
+    solidity: join(dir, `Groth16Verifier_${name}.sol`),
+  };
+}
+
+/**
+ * The batch circuit and its DEV keys, built on first use and cached (build/batch-circuits/<key>/). Slow: circom and
+ * the setup of N devices' constraints (minutes for N = 8), so it is not part of `npm run build`.
+ */
+export async function setupBatchCircuit(
+  spec: BatchCircuitSpec & { log?: (m: string) => void; buildDir?: string },
+): Promise<BatchCircuit> {
+  const log = spec.log ?? ((m: string) => process.stderr.write(m + "\n"));
+  const { imageId, name, text } = batchCircuitText(spec);
+  const depth = spec.depth ?? BATCH_DEPTH;
+  const key = cacheKey({ main: text });
+  const dir = join(spec.buildDir ?? BATCH_CIRCUITS_DIR, key.slice(0, 24));
+  const f = files(dir, name);
+  const manifestFile = join(dir, "manifest.json");
+  if (existsSync(manifestFile)) {
+    const m = JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest;
+    if (m.key === key && [f.r1cs, f.wasm, f.zkey, f.vkey].every((x) => existsSync(x))) {
+      log(`✓ ${name}: cache hit (${dir})`);
+      return { ...m, ...f, cacheHit: true };
+    }
+  }
+  // built in a private directory and renamed into place, as keys.ts: a concurrent build never leaves half a key
+  const tmp = `${dir}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const t1 = performance.now();
+  log(`… ${name}: compiling ${spec.n} × the applet at K=${spec.k} + tree depth ${depth} with circom2`);
+  writeFileSync(join(tmp, "batch.circom"), text);
+  const constraints = constraintsOf(await runCircom(join(tmp, "batch.circom"), tmp));
+  const circomSeconds = (performance.now() - t1) / 1000;
+  log(
+    `  ${name}: ${constraints.toLocaleString("en-US")} constraints, circom ${circomSeconds.toFixed(1)} s; ⚠ INSECURE dev setup`,
+  );
+  const t2 = performance.now();
+  const pool = new FixedBasePool(2);
+  let info;
+  try {
+    info = await devSetup({ name, files: files(tmp, name), pool });
+  } finally {
+    await pool.close();
+  }
+  const setupSeconds = (performance.now() - t2) / 1000;
+  const manifest: Manifest = {
+    name,
+    imageId,
+    k: spec.k,
+    n: spec.n,
+    depth,
+    hasParam: !!spec.hasParam,
+    key,
+    constraints,
+    domainPower: info.domainPower,
+    nPublic: info.nPublic,
+    circomSeconds,
+    setupSeconds,
+    insecureDevSetup: true,
+  };
+  writeFileSync(join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+  log(`✓ ${name}: 2^${info.domainPower} domain, setup ${setupSeconds.toFixed(1)} s`);
+  return { ...manifest, ...f, cacheHit: false };
+}

@@ -1,0 +1,172 @@
+/**
+ * Proving a batch (issue 26): for each device, the same checks, applet run and witness input as a single compiled
+ * claim (prepareAppletClaim), then its credit in the earnings tree in batch order. Devices already credited for the
+ * epoch (or later), or whose slot another key holds, are refused before any work; the batch is padded to N with
+ * inactive copies of its first device (they satisfy the per-device statement and change no leaf).
+ */
+import { imageIdHex } from "../../core/index.ts";
+import { deviceIdOf, imageIdToField, packEpoch, type EpochWindow, type PublicKey } from "../../device-sdk/index.ts";
+import { imageIdOf } from "../../runtime/index.ts";
+import { prepareAppletClaim } from "../compile/prove.ts";
+import { getDefaultPool } from "../prover.ts";
+import type { ProverPool, RawProof } from "../pool.ts";
+import type { G1, G2 } from "../receipt.ts";
+import type { ChainReading, CircuitInput } from "../witness.ts";
+import type { BatchCircuit } from "./circuit.ts";
+import { AlreadyCreditedError, BatchSizeError, SlotTakenError } from "./errors.ts";
+import { EarningsTree, type EarningsLeaf } from "./tree.ts";
+
+export interface BatchDevice {
+  readings: readonly ChainReading[];
+  publicKey: PublicKey;
+}
+
+export interface BatchCredit {
+  deviceId: bigint;
+  output: bigint;
+  /** The device's leaf after this batch. */
+  leaf: EarningsLeaf;
+}
+
+export interface BatchProof {
+  circuit: string;
+  imageId: string;
+  epoch: bigint;
+  prevRoot: bigint;
+  newRoot: bigint;
+  param?: bigint;
+  /** snarkjs order (b's pairs as snarkjs writes them); encodeBatchProof swaps them for the verifier. */
+  proof: { a: G1; b: G2; c: G1 };
+  publicSignals: bigint[];
+  credits: BatchCredit[];
+  /** The tree after the batch: adopt it once the vault has accepted the batch. */
+  tree: EarningsTree;
+  stats: Omit<RawProof, "proof" | "publicSignals">;
+}
+
+export interface ProveBatchOptions {
+  circuit: BatchCircuit;
+  wasm: Uint8Array;
+  /** The applet's earnings tree as the vault's current root commits to it (not modified). */
+  tree: EarningsTree;
+  epoch: EpochWindow;
+  devices: readonly BatchDevice[];
+  param?: bigint;
+  pool?: ProverPool;
+}
+
+/** The witness input and the tree after the batch, without proving (tests feed it to circom's witness calculator). */
+export async function batchInput(o: Omit<ProveBatchOptions, "pool">): Promise<{
+  input: Record<string, unknown>;
+  credits: BatchCredit[];
+  tree: EarningsTree;
+  prevRoot: bigint;
+}> {
+  const { circuit } = o;
+  if (imageIdHex(imageIdOf(o.wasm)) !== circuit.imageId)
+    throw new BatchSizeError(`the Wasm is not the batch circuit's applet (${circuit.imageId})`);
+  if (o.tree.depth !== circuit.depth)
+    throw new BatchSizeError(`the tree has depth ${o.tree.depth}, the circuit ${circuit.depth}`);
+  if (o.devices.length < 1 || o.devices.length > circuit.n)
+    throw new BatchSizeError(`a batch of ${circuit.name} takes 1 to ${circuit.n} devices, got ${o.devices.length}`, {
+      details: "split the epoch's devices into batches of at most N",
+    });
+  const epoch = packEpoch(o.epoch);
+  const tree = o.tree.clone();
+  const prevRoot = tree.root;
+  const perDevice: CircuitInput[] = [];
+  const updates: { fresh: bigint; old: EarningsLeaf; siblings: bigint[] }[] = [];
+  const credits: BatchCredit[] = [];
+  for (const d of o.devices) {
+    const deviceId = deviceIdOf(d.publicKey);
+    const old = tree.leafAt(deviceId);
+    if (old && old.deviceId !== deviceId)
+      throw new SlotTakenError(`device ${deviceId}'s tree slot holds device ${old.deviceId}`, {
+        details: `both keys share their low ${tree.depth} bits; rotate this device's key to get another slot`,
+      });
+    if (old && old.lastEpoch >= epoch)
+      throw new AlreadyCreditedError(
+        `device ${deviceId} was already credited for epoch ${old.lastEpoch}${old.lastEpoch === epoch ? " (this one)" : ", a later one"}`,
+        { details: "a device-epoch is credited once; epochs of a device are credited in increasing order" },
+      );
+    const { claim, input } = await prepareAppletClaim({
+      circuit: { name: circuit.name, imageId: circuit.imageId, k: circuit.k, hasParam: circuit.hasParam },
+      wasm: o.wasm,
+      readings: d.readings,
+      devicePublicKey: d.publicKey,
+      epoch: o.epoch,
+      param: o.param,
+    });
+    const siblings = tree.siblings(deviceId);
+    const fresh = old ? 0n : 1n;
+    const prev = old ?? { deviceId, cumulative: 0n, firstEpoch: 0n, lastEpoch: 0n };
+    const leaf = {
+      deviceId,
+      cumulative: prev.cumulative + claim.output,
+      firstEpoch: old ? old.firstEpoch : epoch,
+      lastEpoch: epoch,
+    };
+    tree.set(leaf);
+    perDevice.push(input);
+    updates.push({ fresh, old: prev, siblings });
+    credits.push({ deviceId, output: claim.output, leaf });
+  }
+  const s = (x: bigint) => x.toString();
+  // padding entries (inactive) are copies of the first device's entry
+  const at = (i: number) => (i < o.devices.length ? i : 0);
+  const per = (key: string) => Array.from({ length: circuit.n }, (_, i) => perDevice[at(i)]![key]!);
+  const input: Record<string, unknown> = {
+    imageId: s(imageIdToField(circuit.imageId)),
+    epoch: s(epoch),
+    prevRoot: s(prevRoot),
+    newRoot: s(tree.root),
+    ...(o.param !== undefined ? { param: perDevice[0]!.param } : {}),
+    active: Array.from({ length: circuit.n }, (_, i) => (i < o.devices.length ? "1" : "0")),
+    deviceId: per("deviceId"),
+    claimOutput: per("claimOutput"),
+    ...Object.fromEntries(
+      ["Ax", "Ay", "S", "R8x", "R8y", "hasBefore", "beforeSeq", "beforeTs", "beforePrev", "beforeValues"].map((k) => [
+        k,
+        per(k),
+      ]),
+    ),
+    enabled: per("enabled"),
+    inside: per("inside"),
+    ts: per("ts"),
+    values: per("values"),
+    // an inactive copy repeats its device's old leaf and path under the first root; the circuit ignores both
+    fresh: Array.from({ length: circuit.n }, (_, i) => s(updates[at(i)]!.fresh)),
+    oldCumulative: Array.from({ length: circuit.n }, (_, i) => s(updates[at(i)]!.old.cumulative)),
+    oldFirst: Array.from({ length: circuit.n }, (_, i) => s(updates[at(i)]!.old.firstEpoch)),
+    oldLast: Array.from({ length: circuit.n }, (_, i) => s(updates[at(i)]!.old.lastEpoch)),
+    siblings: Array.from({ length: circuit.n }, (_, i) => updates[at(i)]!.siblings.map(s)),
+  };
+  return { input, credits, tree, prevRoot };
+}
+
+/** Proves one batch in the prover pool; the proof's public signals are imageId, epoch, prevRoot, newRoot (+ param). */
+export async function proveBatch(o: ProveBatchOptions): Promise<BatchProof> {
+  const { input, credits, tree, prevRoot } = await batchInput(o);
+  const raw = await (o.pool ?? getDefaultPool()).prove(input as CircuitInput, o.circuit.wasm, o.circuit.zkey);
+  const { proof: p, publicSignals, ...stats } = raw;
+  return {
+    circuit: o.circuit.name,
+    imageId: o.circuit.imageId,
+    epoch: packEpoch(o.epoch),
+    prevRoot,
+    newRoot: tree.root,
+    ...(o.param !== undefined ? { param: BigInt(input.param as string) } : {}),
+    proof: {
+      a: [BigInt(p.pi_a[0]!), BigInt(p.pi_a[1]!)],
+      b: [
+        [BigInt(p.pi_b[0]![0]!), BigInt(p.pi_b[0]![1]!)],
+        [BigInt(p.pi_b[1]![0]!), BigInt(p.pi_b[1]![1]!)],
+      ],
+      c: [BigInt(p.pi_c[0]!), BigInt(p.pi_c[1]!)],
+    },
+    publicSignals: publicSignals.map(BigInt),
+    credits,
+    tree,
+    stats,
+  };
+}

@@ -1,0 +1,320 @@
+/**
+ * Aggregated claims on real anvil with real proofs (issue 26): energy-sum's compiled claim in a batch circuit of
+ * N = 2 (circuits/batch, dev keys cached under build/batch-circuits/), BatchVault crediting the applet's earnings
+ * tree and paying withdrawals. A batch pays each owner exactly what single claims of the same readings pay; a
+ * device twice in an epoch, a stale previous root, an epoch off the schedule or before the switch to batches and a
+ * tampered leaf are refused by name; a device left out of the first batch is credited by a later one, once;
+ * withdrawals are partial, repeated and follow a device transfer.
+ */
+import { readFileSync } from "node:fs";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildJsBackend, loadDeviceKey, packEpoch, type DeviceKey, type EddsaBackend } from "../device-sdk/index.ts";
+import { closeProver, getDefaultPool, ProvingError, type ChainReading } from "../circuits/index.ts";
+import { setupAppletCircuit, type AppletCircuit } from "../circuits/compile/keys.ts";
+import { proveAppletClaim, type AppletProof } from "../circuits/compile/prove.ts";
+import { setupBatchCircuit, type BatchCircuit } from "../circuits/batch/circuit.ts";
+import { batchInput, proveBatch, type BatchProof } from "../circuits/batch/prove.ts";
+import { AlreadyCreditedError } from "../circuits/batch/errors.ts";
+import { EarningsTree } from "../circuits/batch/tree.ts";
+import type { CircuitInput } from "../circuits/witness.ts";
+import { encodeClaimProof, type MachinefiClient } from "./index.ts";
+import { batchVaultClient, deployBatchVault, encodeBatchProof, type BatchVaultClient } from "./batch.ts";
+import { signedEpochChain, startDevnet, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
+import { reverted } from "./expect-revert.ts";
+import { loadBuiltApplet } from "../toolchain/index.ts";
+
+const K = 16;
+const N = 2;
+const DEPTH = 20;
+const LENGTH = 60_000n;
+const REWARD = 2n;
+
+function vaultProof(p: AppletProof): string {
+  const { a, b, c } = p.proof;
+  return encodeClaimProof({
+    k: p.k,
+    a,
+    b: [
+      [b[0][1], b[0][0]],
+      [b[1][1], b[1][0]],
+    ],
+    c,
+  });
+}
+
+describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
+  const wasm = loadBuiltApplet("energy-sum");
+  let net: Devnet;
+  let admin: MachinefiClient, alice: MachinefiClient, bob: MachinefiClient, carol: MachinefiClient;
+  let single: AppletCircuit, batch: BatchCircuit;
+  let backend: EddsaBackend;
+  let keyA: DeviceKey, keyB: DeviceKey, keyC: DeviceKey;
+  /** One client per account: [deployer, alice, bob, carol]; anyone may submit batches (bob's client does). */
+  let users: BatchVaultClient[];
+  let vault: BatchVaultClient;
+  let imageId: string;
+  let tree: EarningsTree;
+
+  const chain = (key: DeviceKey, startMs: bigint, inside: bigint[]): ChainReading[] =>
+    signedEpochChain({ backend, key, epoch: { startMs, lengthMs: LENGTH }, inside });
+  const advance = async (seconds: number) => {
+    await admin.provider.send("evm_increaseTime", [seconds]);
+    await admin.provider.send("evm_mine", []);
+  };
+  const submit = (p: BatchProof, over: Partial<{ epoch: bigint; prevRoot: bigint }> = {}) =>
+    vault.submitBatch({
+      imageId,
+      n: N,
+      epoch: over.epoch ?? p.epoch,
+      prevRoot: over.prevRoot ?? p.prevRoot,
+      newRoot: p.newRoot,
+      proof: encodeBatchProof(p.proof),
+    });
+  const withdrawal = (deviceId: bigint) => {
+    const leaf = tree.leafAt(deviceId)!;
+    return { imageId, ...leaf, siblings: tree.siblings(deviceId) };
+  };
+
+  beforeAll(async () => {
+    const log = (m: string) => console.log(m);
+    [net, single, batch] = await Promise.all([
+      startDevnet({ clients: 4 }),
+      setupAppletCircuit({ wasm, k: K, log }),
+      setupBatchCircuit({ wasm, k: K, n: N, depth: DEPTH, log }),
+    ]);
+    [admin, alice, bob, carol] = net.clients as [MachinefiClient, MachinefiClient, MachinefiClient, MachinefiClient];
+    backend = await buildJsBackend();
+    [keyA, keyB, keyC] = await Promise.all([41, 42, 43].map((n) => loadDeviceKey(backend, new Uint8Array(32).fill(n))));
+    await admin.registerDevicesBatch({
+      deviceIds: [keyA.deviceId, keyB.deviceId, keyC.deviceId],
+      owners: [alice.address, bob.address, carol.address],
+    });
+    imageId = `0x${single.imageId}`;
+    await admin.registerApplet({
+      imageId,
+      verifier: { compiled: [{ k: K, name: single.name, solidity: readFileSync(single.solidity, "utf8") }] },
+      rewardPerUnit: REWARD,
+      epochLengthMs: LENGTH,
+      genesisMs: TEST_GENESIS_MS,
+    });
+    const address = await deployBatchVault({
+      rpcUrl: net.anvil.rpcUrl,
+      privateKey: net.anvil.accounts[0]!,
+      manifest: net.manifest,
+      depth: DEPTH,
+    });
+    users = [0, 1, 2, 3].map((i) =>
+      batchVaultClient({
+        rpcUrl: net.anvil.rpcUrl,
+        privateKey: net.anvil.accounts[i]!,
+        manifest: net.manifest,
+        address,
+      }),
+    );
+    vault = users[2]!;
+    tree = new EarningsTree(DEPTH);
+  }, 1_200_000);
+  afterAll(async () => {
+    for (const u of users ?? []) u.close();
+    await closeProver();
+    await net?.stop();
+  });
+
+  let fromMs: bigint;
+  let epochB: bigint;
+  let batch1: BatchProof;
+
+  it("splits the schedule at the switch: single claims before it, batches from the epoch running then", async () => {
+    // single claims of epoch 1 for A and B, before the switch: what a batch must pay too
+    const e1 = TEST_GENESIS_MS + LENGTH;
+    for (const [key, owner, inside] of [
+      [keyA, alice, [5n, 7n, 11n]],
+      [keyB, bob, [100n, 1n]],
+    ] as const) {
+      const p = await proveAppletClaim({
+        circuit: single,
+        wasm,
+        readings: chain(key, e1, [...inside]),
+        devicePublicKey: key.publicKey,
+        epoch: { startMs: e1, lengthMs: LENGTH },
+      });
+      await owner.claim({
+        imageId,
+        deviceId: key.deviceId,
+        epoch: p.claim.epoch,
+        output: p.claim.output,
+        proof: vaultProof(p),
+      });
+    }
+    expect(await alice.balanceOf()).toBe(46n);
+    expect(await bob.balanceOf()).toBe(202n);
+
+    // a registrar (the deployer) switches the applet: only a registrar may, and only once
+    await reverted(users[1]!.enableBatches(imageId), "AccessControlUnauthorizedAccount");
+    const registrar = users[0]!;
+    await registrar.enableBatches(imageId);
+    await reverted(registrar.enableBatches(imageId), "AppletRegistry__BatchVaultAlreadySet");
+    const solidity = readFileSync(batch.solidity, "utf8");
+    await registrar.setBatchVerifier({ imageId, n: N, verifier: { name: batch.name, solidity } });
+    // verifiers never change, and only a registrar sets them
+    await reverted(registrar.setBatchVerifier({ imageId, n: N, verifier: vault.address }), "BatchVault__BadVerifier");
+    await reverted(vault.setBatchVerifier({ imageId, n: 4, verifier: vault.address }), "BatchVault__NotRegistrar");
+    expect((await admin.appletOf(imageId)).batched).toBe(true);
+    const now = BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n;
+    fromMs = now - ((now - TEST_GENESIS_MS) % LENGTH);
+    epochB = packEpoch({ startMs: fromMs, lengthMs: LENGTH });
+    await advance(2 * Number(LENGTH / 1000n));
+
+    // an epoch before the switch is still a single claim (C, epoch 2); one from the switch on is refused singly
+    const e2 = TEST_GENESIS_MS + 2n * LENGTH;
+    const pc = await proveAppletClaim({
+      circuit: single,
+      wasm,
+      readings: chain(keyC, e2, [3n]),
+      devicePublicKey: keyC.publicKey,
+      epoch: { startMs: e2, lengthMs: LENGTH },
+    });
+    await carol.claim({ imageId, deviceId: keyC.deviceId, epoch: pc.claim.epoch, output: 3n, proof: vaultProof(pc) });
+    expect(await carol.balanceOf()).toBe(6n);
+    const pb = await proveAppletClaim({
+      circuit: single,
+      wasm,
+      readings: chain(keyC, fromMs, [3n]),
+      devicePublicKey: keyC.publicKey,
+      epoch: { startMs: fromMs, lengthMs: LENGTH },
+    });
+    await reverted(
+      carol.claim({ imageId, deviceId: keyC.deviceId, epoch: epochB, output: 3n, proof: vaultProof(pb) }),
+      "PayoutVault__BatchedEpoch",
+    );
+  });
+
+  it("a batch of A and B credits what their single claims paid; schedule, switch and root are checked first", async () => {
+    const epoch = { startMs: fromMs, lengthMs: LENGTH };
+    batch1 = await proveBatch({
+      circuit: batch,
+      wasm,
+      tree,
+      epoch,
+      devices: [
+        { readings: chain(keyA, fromMs, [5n, 7n, 11n]), publicKey: keyA.publicKey },
+        { readings: chain(keyB, fromMs, [100n, 1n]), publicKey: keyB.publicKey },
+      ],
+    });
+    expect(batch1.credits.map((c) => c.output)).toEqual([23n, 101n]);
+    expect(batch1.prevRoot).toBe(await vault.rootOf(imageId));
+
+    // the same proof for another epoch: refused by the schedule before any verification
+    await reverted(submit(batch1, { epoch: epochB + (1000n << 32n) }), "BatchVault__EpochMisaligned");
+    const before = packEpoch({ startMs: fromMs - LENGTH, lengthMs: LENGTH });
+    await reverted(submit(batch1, { epoch: before }), "BatchVault__EpochBeforeBatches");
+    // an epoch on the schedule after the switch, but not the proof's: the proof does not verify
+    await reverted(submit(batch1, { epoch: epochB + (LENGTH << 32n) }), "BatchVault__InvalidProof");
+    const sent = await submit(batch1);
+    console.log(`batch of ${N}: ${sent.gasUsed} gas (${sent.gasUsed / BigInt(N)} per device-epoch)`);
+    tree = batch1.tree;
+    expect(await vault.rootOf(imageId)).toBe(tree.root);
+    // replaying the batch: its previous root is no longer the vault's
+    await reverted(submit(batch1), "BatchVault__StaleRoot");
+
+    const a = await users[1]!.withdraw(withdrawal(keyA.deviceId));
+    const b = await users[2]!.withdraw(withdrawal(keyB.deviceId));
+    expect([a.units, a.reward, a.owner]).toEqual([23n, 46n, alice.address]);
+    expect([b.units, b.reward, b.owner]).toEqual([101n, 202n, bob.address]);
+    console.log(`withdraw: ${a.gasUsed} gas`);
+    expect(await alice.balanceOf()).toBe(2n * 46n); // the single claim of epoch 1 and the batch of epoch B
+    expect(await bob.balanceOf()).toBe(2n * 202n);
+  });
+
+  it("a device twice in one epoch is refused: by the prover by name, and by the circuit (no witness)", async () => {
+    const epoch = { startMs: fromMs, lengthMs: LENGTH };
+    await expect(
+      batchInput({
+        circuit: batch,
+        wasm,
+        tree,
+        epoch,
+        devices: [{ readings: chain(keyA, fromMs, [5n, 7n, 11n]), publicKey: keyA.publicKey }],
+      }),
+    ).rejects.toThrow(AlreadyCreditedError);
+    // C alone, then its padding copy switched on: C credited twice in one batch has no witness
+    const { input } = await batchInput({
+      circuit: batch,
+      wasm,
+      tree,
+      epoch,
+      devices: [{ readings: chain(keyC, fromMs, [3n]), publicKey: keyC.publicKey }],
+    });
+    const twice = { ...input, active: ["1", "1"] } as unknown as CircuitInput;
+    await expect(getDefaultPool().prove(twice, batch.wasm, batch.zkey)).rejects.toThrow(ProvingError);
+    // A's old leaf (lastEpoch = epoch B) fed as if it were fresh: the path no longer leads to the root
+    const { input: again } = await batchInput({
+      circuit: batch,
+      wasm,
+      tree: new EarningsTree(DEPTH),
+      epoch,
+      devices: [{ readings: chain(keyA, fromMs, [5n, 7n, 11n]), publicKey: keyA.publicKey }],
+    });
+    const forged = { ...again, prevRoot: tree.root.toString() } as unknown as CircuitInput;
+    await expect(getDefaultPool().prove(forged, batch.wasm, batch.zkey)).rejects.toThrow(ProvingError);
+  });
+
+  it("C, left out of the first batch, is credited by a later batch of the same epoch, and only once", async () => {
+    const epoch = { startMs: fromMs, lengthMs: LENGTH };
+    const batch2 = await proveBatch({
+      circuit: batch,
+      wasm,
+      tree,
+      epoch,
+      devices: [{ readings: chain(keyC, fromMs, [3n, 4n]), publicKey: keyC.publicKey }],
+    });
+    await submit(batch2);
+    tree = batch2.tree;
+    await expect(
+      batchInput({
+        circuit: batch,
+        wasm,
+        tree,
+        epoch,
+        devices: [{ readings: chain(keyC, fromMs, [3n, 4n]), publicKey: keyC.publicKey }],
+      }),
+    ).rejects.toThrow(AlreadyCreditedError);
+    await reverted(submit(batch2), "BatchVault__StaleRoot");
+    const c = await users[3]!.withdraw(withdrawal(keyC.deviceId));
+    expect([c.units, c.reward]).toEqual([7n, 14n]);
+  });
+
+  it("withdrawals: a tampered leaf is refused, a repeat pays nothing, later epochs pay only the difference, a transfer moves payouts", async () => {
+    const tampered = { ...withdrawal(keyA.deviceId) };
+    await reverted(
+      users[1]!.withdraw({ ...tampered, cumulative: tampered.cumulative + 1n }),
+      "BatchVault__LeafNotInRoot",
+    );
+    await reverted(
+      users[1]!.withdraw({ ...tampered, siblings: tampered.siblings.slice(1) }),
+      "BatchVault__BadPathLength",
+    );
+    await reverted(users[1]!.withdraw(tampered), "BatchVault__NothingToWithdraw");
+
+    // epoch B+1: A earns 10 more; alice then sells A to carol before withdrawing it
+    const next = fromMs + LENGTH;
+    const b3 = await proveBatch({
+      circuit: batch,
+      wasm,
+      tree,
+      epoch: { startMs: next, lengthMs: LENGTH },
+      devices: [{ readings: chain(keyA, next, [10n]), publicKey: keyA.publicKey }],
+    });
+    await advance(Number(LENGTH / 1000n));
+    await submit(b3);
+    tree = b3.tree;
+    await alice.transferDevice({ to: carol.address, deviceId: keyA.deviceId });
+    // anyone (here bob, a keeper) may push a withdrawal: it pays the token's owner now, carol
+    const carolBefore = await carol.balanceOf();
+    const pushed = await users[2]!.withdraw(withdrawal(keyA.deviceId));
+    expect([pushed.units, pushed.reward, pushed.owner]).toEqual([10n, 20n, carol.address]);
+    expect(await carol.balanceOf()).toBe(carolBefore + 20n);
+    expect(await vault.withdrawnOf(imageId, keyA.deviceId)).toBe(33n);
+    await reverted(users[1]!.withdraw(withdrawal(keyA.deviceId)), "BatchVault__NothingToWithdraw");
+  });
+});
