@@ -35,6 +35,24 @@ export function poolBackend(): { backend: "native" | "snarkjs"; reason: string }
   const { backend, reason } = proverBackend();
   return { backend, reason };
 }
+
+/**
+ * One line naming the prover this process uses, for start-up output (`mfi worker start`, `mfi prove`, the devnet).
+ * `fallback` is true when the native prover was wanted but could not be used (not built, does not load, failed its
+ * self-check): proofs are still right, only several times slower, so callers warn and say what to do.
+ */
+export function proverSummary(): { backend: "native" | "snarkjs"; line: string; fallback: boolean } {
+  const { backend, reason } = poolBackend();
+  if (backend === "native") return { backend, line: "proofs: the native Groth16 prover", fallback: false };
+  const forced = reason === "MFI_PROVER=snarkjs";
+  return {
+    backend,
+    fallback: !forced,
+    line: forced
+      ? "proofs: snarkjs (MFI_PROVER=snarkjs)"
+      : `⚠ proofs: snarkjs, about 4× slower: ${reason}; run \`npm run build\` (needs g++ and make) and restart`,
+  };
+}
 const LOADER = new URL("../cli/register.mjs", import.meta.url).href;
 
 interface Job {

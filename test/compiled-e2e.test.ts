@@ -4,7 +4,7 @@
  * `{ compiled }` kind, a real snarkjs proof from a signed chain paid once by PayoutVault; a tampered output, the proof
  * under another applet's imageId (even one registered with the same verifiers) and a reading left out are refused.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -12,12 +12,14 @@ import { buildJsBackend, loadDeviceKey, packEpoch } from "../device-sdk/index.ts
 import {
   closeProver,
   getDefaultPool,
+  poolBackend,
   proveAppletReceipt,
   ProvingError,
   selectSegment,
   toCalldata,
 } from "../circuits/index.ts";
 import { setupAppletCircuit, type AppletCircuit } from "../circuits/compile/keys.ts";
+import { NATIVE_ADDON } from "../circuits/native/loader.ts";
 import { appletInput, proveAppletClaim, type AppletProof } from "../circuits/compile/prove.ts";
 import { encodeClaimProof, writeManifest, type MachinefiClient } from "../contracts/index.ts";
 import { randomImageId, signedEpochChain, startDevnet, TEST_GENESIS_MS, type Devnet } from "../contracts/fixture.ts";
@@ -77,6 +79,9 @@ describe("a compiled energy-sum claim on anvil", { timeout: 900_000 }, () => {
 
     const proof = await proveAppletClaim({ circuit, wasm, readings, devicePublicKey: key.publicKey, epoch });
     expect(proof.claim.output).toBe(23n);
+    // The pool proved it with the backend it chose: native whenever the addon is built (npm install builds it).
+    expect(proof.stats.backend).toBe(poolBackend().backend);
+    if (existsSync(NATIVE_ADDON) && process.env.MFI_PROVER !== "snarkjs") expect(proof.stats.backend).toBe("native");
     const claim = { imageId, deviceId: key.deviceId, epoch: packEpoch(epoch), output: 23n, proof: vaultProof(proof) };
 
     // A tampered output: the vault rebuilds the signals from its arguments, so the proof does not verify.

@@ -23,6 +23,7 @@ import {
   ReceiptFormatError,
   InvalidProveOptionsError,
   INSECURE_WARNING,
+  proverSummary,
   REDUCERS,
   type ChainReading,
   type Reducer,
@@ -247,6 +248,7 @@ async function proveCompiled(
     hasParam: param !== undefined,
     log: (m) => console.error(m),
   });
+  console.error(proverSummary().line);
   const progress = stageProgress({ stages: ["prove", "verify"], label: "proving" });
   let r;
   try {

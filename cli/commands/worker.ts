@@ -11,6 +11,7 @@ import { readManifest, type DeploymentManifest } from "../../contracts/index.ts"
 import { isPostgresUrl } from "../../store/index.ts";
 import { eventLine, serveWorker, type ServedWorker } from "../../worker/index.ts";
 import { exitCodeOf, UnreachableError, UsageError } from "../errors.ts";
+import { proverSummary } from "../../circuits/index.ts";
 
 interface StartOpts {
   db?: string;
@@ -98,7 +99,8 @@ export function register(program: Command): void {
       `
 The key that submits claims comes from MFI_PRIVATE_KEY (never a flag); give it nothing else to do.
 Prints one JSON line per event on stdout ({"type":"run",…}, {"type":"claim","state":"proved",…}), after
-{"type":"ready","pid":…}. Safe to kill and restart at any point: claims resume from the database and the
+{"type":"ready","pid":…,"prover":"native"|"snarkjs"} (stderr names the prover, with a warning when the native
+one is not built). Safe to kill and restart at any point: claims resume from the database and the
 vault pays a device-epoch once (docs/operations.md).
 
 Examples:
@@ -116,7 +118,10 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage (no chain, no key, no databa
         console.error(`cannot start the worker: ${(err as Error).message}`);
         process.exit(exitCodeOf(err));
       }
-      console.log(JSON.stringify({ type: "ready", pid: process.pid }));
+      // Which prover makes the proofs, in the ready line (and a warning on stderr when the native one was wanted).
+      const prover = o.mockProofs ? undefined : proverSummary();
+      if (prover) console.error(prover.line);
+      console.log(JSON.stringify({ type: "ready", pid: process.pid, ...(prover ? { prover: prover.backend } : {}) }));
       const stop = async () => {
         await served.close();
         process.exit(0);

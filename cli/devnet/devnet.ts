@@ -34,7 +34,7 @@ import { listApplets } from "../../toolchain/index.ts";
 import type { Config } from "../config.ts";
 import { createFleet, type Fleet } from "./fleet.ts";
 import { registerApplets } from "./applets.ts";
-import { poolBackend } from "../../circuits/index.ts";
+import { proverSummary } from "../../circuits/index.ts";
 import { runDeviceLifecycle } from "./lifecycle.ts";
 
 export interface Devnet {
@@ -136,8 +136,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     );
     // Data-market streams (/v1/market): buyers prove their DataMarket subscription with a signed request.
     if (!o.mockProofs) {
-      const prover = poolBackend();
-      log(`proofs: ${prover.backend === "native" ? "the native Groth16 prover" : `snarkjs (${prover.reason})`}`);
+      log(proverSummary().line);
     }
     const marketReader = ethersMarketReader({ rpcUrl, address: manifest.contracts.DataMarket });
     cleanup.push(() => marketReader.close());
