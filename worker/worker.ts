@@ -36,6 +36,8 @@ export interface WorkerOptions {
    */
   sealTimeoutMs?: number;
   onEvent?: (e: WorkerEvent) => void;
+  /** Issue 26: claims this returns true for are proved and paid in batches (worker/batcher.ts), never singly. */
+  batched?: (claim: ClaimRow) => boolean;
 }
 
 export type WorkerEvent =
@@ -61,7 +63,8 @@ export type WorkerEvent =
 
 export class EpochWorker {
   readonly workerStore: WorkerStore;
-  private readonly opts: Required<Omit<WorkerOptions, "onEvent">> & Pick<WorkerOptions, "onEvent">;
+  private readonly opts: Required<Omit<WorkerOptions, "onEvent" | "batched">> &
+    Pick<WorkerOptions, "onEvent" | "batched">;
   private inflight = new Set<number>();
   private submitting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -231,6 +234,7 @@ export class EpochWorker {
     if (free <= 0) return;
     for (const claim of await this.workerStore.dueClaims("pending", this.opts.now(), free + this.inflight.size)) {
       if (this.inflight.has(claim.id) || this.inflight.size >= this.opts.proverConcurrency) continue;
+      if (this.opts.batched?.(claim)) continue; // issue 26: the batcher's (it defers them out of this query)
       this.inflight.add(claim.id);
       // A failed database call while a proof starts (SQLITE_BUSY, a closed store) must not become an unhandled
       // rejection that kills the worker: it is reported and the claim retried (counted) like a failed proof.
