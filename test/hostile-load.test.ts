@@ -13,8 +13,10 @@ import { runAttack, answeredCount, type AttackReport } from "../gateway/hostile/
 import { registerDevices, waitFor } from "./helpers.ts";
 
 const EPOCH = 20_000;
-const STEP = 250; // ms of reading time between an honest device's readings
-const BATCHES = 80; // per device, 4 readings each: 80 s of reading time, 4 epochs
+// ms of reading time between an honest device's readings: 50 per epoch, so each epoch's segment (with the reading
+// before and the signed one after) fits the applet's K = 64 circuit (mock proofs check the circuit's witness too)
+const STEP = 400;
+const BATCHES = 80; // per device, 4 readings each: 128 s of reading time, 7 epochs
 const DEVICES = 6;
 
 let net: Devnet;
