@@ -30,6 +30,7 @@ const candidates = [
   "circuits",
   "circuits/compile",
   "circuits/native",
+  "circuits/batch",
   "contracts",
   "cli",
   "test",

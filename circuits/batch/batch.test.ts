@@ -3,6 +3,9 @@
  * circuit's, a key whose tree slot another key holds, a device credited for the epoch already), and the earnings
  * tree against an independent fold of Poseidon over a leaf's path. Real proofs: contracts/batch-vault.test.ts.
  */
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { poseidon2 } from "poseidon-lite/poseidon2";
 import { poseidon4 } from "poseidon-lite/poseidon4";
 import { describe, expect, it } from "vitest";
@@ -11,7 +14,8 @@ import { imageIdHex } from "../../core/index.ts";
 import { imageIdOf } from "../../runtime/index.ts";
 import { EPOCH, EPOCH_PACKED, deviceKey, epochPoints, makeChain } from "../fixtures.ts";
 import type { BatchCircuit } from "./circuit.ts";
-import { AlreadyCreditedError, BatchSizeError, SlotTakenError } from "./errors.ts";
+import { AlreadyCreditedError, BatchSetupMissingError, BatchSizeError, SlotTakenError } from "./errors.ts";
+import { setupBatchCircuit } from "./circuit.ts";
 import { batchInput } from "./prove.ts";
 import { EarningsTree, rootFrom, slotOf, zeros } from "./tree.ts";
 
@@ -102,5 +106,19 @@ describe("batchInput refuses", () => {
     await expect(batchInput({ circuit, wasm, tree, epoch: EPOCH, devices: [await dev(a)] })).rejects.toThrow(
       AlreadyCreditedError,
     );
+  });
+});
+
+describe("setupBatchCircuit", () => {
+  it("with cacheOnly refuses to build what is not cached (the bench's N=64), before any compile", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "mfi-batch-cache-"));
+    try {
+      await expect(
+        setupBatchCircuit({ wasm, k: 16, n: 64, buildDir: dir, cacheOnly: true, log: () => {} }),
+      ).rejects.toThrow(BatchSetupMissingError);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,6 +13,7 @@ import { devSetup } from "../setup/dev-setup.ts";
 import { FixedBasePool } from "../setup/fixed-base.ts";
 import { constraintsOf, runCircom } from "../compile/circom-run.ts";
 import { compileApplet } from "../compile/index.ts";
+import { BatchSetupMissingError } from "./errors.ts";
 
 export const BATCH_CIRCUITS_DIR = join(ROOT, "build", "batch-circuits");
 /** Depth of the earnings tree the devnet and the tests use: 2^20 slots per applet. */
@@ -230,7 +231,12 @@ function files(dir: string, name: string) {
  * the setup of N devices' constraints (minutes for N = 8), so it is not part of `npm run build`.
  */
 export async function setupBatchCircuit(
-  spec: BatchCircuitSpec & { log?: (m: string) => void; buildDir?: string },
+  spec: BatchCircuitSpec & {
+    log?: (m: string) => void;
+    buildDir?: string;
+    /** Only a cached circuit: throws BatchSetupMissingError instead of compiling and setting up (minutes). */
+    cacheOnly?: boolean;
+  },
 ): Promise<BatchCircuit> {
   const log = spec.log ?? ((m: string) => process.stderr.write(m + "\n"));
   const { imageId, name, text } = batchCircuitText(spec);
@@ -246,6 +252,10 @@ export async function setupBatchCircuit(
       return { ...m, ...f, cacheHit: true };
     }
   }
+  if (spec.cacheOnly)
+    throw new BatchSetupMissingError(`${name} has no keys in ${dir}`, {
+      details: "set it up once with setupBatchCircuit (circom2 and the dev setup: minutes, more for large N)",
+    });
   // built in a private directory and renamed into place, as keys.ts: a concurrent build never leaves half a key
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });

@@ -13,3 +13,7 @@ export class SlotTakenError extends CircuitsError {
 export class BatchSizeError extends CircuitsError {
   override name = "BatchSizeError";
 }
+/** The batch circuit's keys are not set up (asked for the cache only). */
+export class BatchSetupMissingError extends CircuitsError {
+  override name = "BatchSetupMissingError";
+}
