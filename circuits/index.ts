@@ -53,3 +53,7 @@ export { artifactsOf, isBuilt, buildCircuits, BUILD_DIR, ROOT } from "./setup/bu
 export { prodSetup } from "./setup/prod-setup.ts";
 export { DEV_SEED, INSECURE_WARNING } from "./setup/seed.ts";
 export * from "./errors.ts";
+export { BATCH_DEPTH, setupBatchCircuit, type BatchCircuit } from "./batch/circuit.ts";
+export { batchInput, proveBatch, type BatchCredit, type BatchDevice, type BatchProof } from "./batch/prove.ts";
+export { EarningsTree, type EarningsLeaf } from "./batch/tree.ts";
+export { AlreadyCreditedError, BatchSetupMissingError, BatchSizeError, SlotTakenError } from "./batch/errors.ts";

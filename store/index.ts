@@ -36,6 +36,7 @@ export type {
   WorkerStatus,
   WorkerStore,
 } from "./worker-types.ts";
+export type { BatchRow, BatchState, BatchStore, QueuedClaim } from "./batch-types.ts";
 export { hashApiKey, type OpenStoreOptions } from "./sqlite/open.ts";
 export { StoreError, StoreUnavailableError } from "./errors.ts";
 export type { Migration } from "./sqlite/migrations.ts";

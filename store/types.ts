@@ -6,6 +6,7 @@
  */
 import type { PublicKey, Signature, SignedReading } from "../device-sdk/index.ts";
 import type { WorkerStore } from "./worker-types.ts";
+import type { BatchStore } from "./batch-types.ts";
 
 export interface DeviceRecord {
   deviceId: bigint;
@@ -106,4 +107,6 @@ export interface NonceStore {
 export interface StoreSet extends ReadingStore {
   readonly worker: WorkerStore;
   readonly nonces: NonceStore;
+  /** The worker's batches (issue 26): SQLite has them; absent on Postgres so far. */
+  readonly batches?: BatchStore;
 }

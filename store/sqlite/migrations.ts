@@ -7,6 +7,7 @@ import type Database from "better-sqlite3";
 import { readingCountsMigration } from "./counters.ts";
 import { marketNonceMigration } from "./nonces.ts";
 import { workerMigrations } from "./worker-migrations.ts";
+import { batchMigration } from "./batch-store.ts";
 import { workerCountersMigration } from "./worker-counters.ts";
 
 export interface Migration {
@@ -53,6 +54,7 @@ export const storeMigrations: readonly Migration[] = [
   readingCountsMigration,
   ...workerMigrations,
   workerCountersMigration,
+  batchMigration,
 ];
 
 /** Apply, each in its own transaction, the migrations this file has not seen yet. */

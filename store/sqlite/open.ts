@@ -12,6 +12,8 @@ import type { AppendJob } from "./append.ts";
 import { inlineWriter, threadWriter } from "./writer.ts";
 import { sqliteNonceStore } from "./nonces.ts";
 import { SqliteWorkerStore } from "./worker-store.ts";
+import { SqliteBatchStore } from "./batch-store.ts";
+import type { BatchStore } from "../batch-types.ts";
 import { migrate, storeMigrations, type Migration } from "./migrations.ts";
 import type {
   AppendResult,
@@ -44,6 +46,8 @@ export interface OpenStoreOptions {
 export interface SqliteStore extends StoreSet {
   readonly worker: WorkerStore;
   readonly nonces: NonceStore;
+  /** The worker's batches (issue 26; SQLite only so far). */
+  readonly batches: BatchStore;
 }
 
 const handles = new WeakMap<SqliteStore, Database.Database>();
@@ -212,6 +216,7 @@ export function openSqliteStore(path: string, opts: OpenStoreOptions = {}): Sqli
 
   const store: SqliteStore = {
     worker: new SqliteWorkerStore(db),
+    batches: new SqliteBatchStore(db),
     nonces: sqliteNonceStore(db),
     async insertDevice(dev) {
       const info = q.insertDevice.run({

@@ -1,0 +1,65 @@
+/**
+ * The batcher's chain port on the real contracts (issue 26): which applets AppletRegistry switched to our BatchVault
+ * and from when, the vault's current root per applet, and BatchVault.submitBatch sent through the operator client's
+ * write queue (one nonce sequence with its other transactions). The root, not a transaction hash, is what settles a
+ * batch after a crash: the vault moved to its newRoot (credited), still holds its prevRoot (send it), or moved
+ * elsewhere (stale: prove again).
+ */
+import { Contract } from "ethers";
+import { parseImageId } from "../core/index.ts";
+import { getArtifact, toContractsError, type MachinefiClient } from "../contracts/index.ts";
+
+export interface BatchChainPort {
+  /** The vault that credits the applet's batches and the first epoch start it credits (ms); vault 0x0 when none. */
+  batchVaultOf(imageId: string): Promise<{ vault: string; fromMs: bigint }>;
+  rootOf(imageId: string): Promise<bigint>;
+  /** Sends submitBatch and waits for its receipt; reverts come back as typed ContractsErrors. */
+  submitBatch(b: {
+    imageId: string;
+    n: number;
+    epoch: bigint;
+    prevRoot: bigint;
+    newRoot: bigint;
+    proof: string;
+  }): Promise<{ txHash: string; gasUsed: bigint }>;
+  readonly vault: string;
+}
+
+export function contractsBatchChainPort(client: MachinefiClient, vaultAddress: string): BatchChainPort {
+  const runner = client.contracts.vault.runner;
+  const vault = new Contract(vaultAddress, getArtifact("BatchVault").abi as never, runner);
+  const applets = new Contract(
+    client.manifest.contracts.AppletRegistry,
+    getArtifact("AppletRegistry").abi as never,
+    client.provider,
+  );
+  return {
+    vault: vaultAddress,
+    async batchVaultOf(imageId) {
+      try {
+        const [v, fromMs] = (await applets.getFunction("batchVaultOf")(parseImageId(imageId))) as [string, bigint];
+        return { vault: v, fromMs };
+      } catch (e) {
+        throw toContractsError(e, "AppletRegistry batchVaultOf");
+      }
+    },
+    async rootOf(imageId) {
+      try {
+        return (await vault.getFunction("rootOf")(parseImageId(imageId))) as bigint;
+      } catch (e) {
+        throw toContractsError(e, "BatchVault rootOf");
+      }
+    },
+    async submitBatch(b) {
+      const r = await client.sendTx(vault, "submitBatch", [
+        parseImageId(b.imageId),
+        b.n,
+        b.epoch,
+        b.prevRoot,
+        b.newRoot,
+        b.proof,
+      ]);
+      return { txHash: r.hash, gasUsed: r.gasUsed };
+    },
+  };
+}

@@ -1,0 +1,116 @@
+/**
+ * The batcher's prover port (issue 26): the applet's batch circuit for N devices at K slots (compiled and set up on
+ * first use, cached under build/batch-circuits/), each device's chain segment gathered from the store exactly as the
+ * single-claim path gathers it (the reading before the epoch, the epoch's readings, the tail up to the first signed
+ * reading after it), and one proof in a prover pool process (the native prover when built, as for single claims).
+ */
+import {
+  BATCH_DEPTH,
+  EarningsTree,
+  ProverPool,
+  proveBatch,
+  selectSegment,
+  setupBatchCircuit,
+  type BatchCircuit,
+  type BatchProof,
+  type ChainReading,
+} from "../circuits/index.ts";
+// contracts/batch.ts directly: the contracts index does not load it (it pulls circomlibjs in for its deployer)
+import { encodeBatchProof } from "../contracts/batch.ts";
+import type { EpochWindow } from "../device-sdk/index.ts";
+import type { AppletSpec, DeviceRecord, ReadingStore } from "../store/index.ts";
+
+export interface BatchProveArgs {
+  applet: AppletSpec;
+  epoch: EpochWindow;
+  devices: { device: DeviceRecord; readings: ChainReading[] }[];
+  /** The applet's earnings tree as the vault's current root commits to it. */
+  tree: EarningsTree;
+}
+
+export interface BatchProverPort {
+  /** Devices per proof (the circuit's N) and slots per device (K). */
+  readonly n: number;
+  readonly k: number;
+  readonly depth: number;
+  prove(a: BatchProveArgs): Promise<{ proof: BatchProof; encoded: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A device's segment for the epoch, or why it cannot be batched: too many slots for K, or no signed reading yet
+ * within `maxTrailing` readings after the epoch (`retry`: a chain still being written).
+ */
+export async function segmentOf(
+  store: ReadingStore,
+  device: DeviceRecord,
+  w: EpochWindow,
+  k: number,
+  maxTrailing = 200,
+): Promise<{ readings: ChainReading[] } | { refused: string; retry: boolean }> {
+  const deviceId = device.deviceId;
+  const end = w.startMs + w.lengthMs;
+  const inside = await store.listReadings({ deviceId, fromTs: w.startMs, toTs: end - 1n, limit: 100_000 });
+  const first = inside[0];
+  const last = inside[inside.length - 1];
+  if (!first || !last) return { refused: "the epoch's readings are gone from the store", retry: false };
+  const before = first.seq > 1n ? await store.getReading(deviceId, first.seq - 1n) : undefined;
+  const tail = await store.listReadings({ deviceId, fromSeq: last.seq + 1n, limit: maxTrailing });
+  const signedAt = tail.findIndex((r) => r.signature !== null && r.ts >= end);
+  if (signedAt < 0)
+    return tail.length >= maxTrailing
+      ? { refused: `no signed reading within ${maxTrailing} readings after the epoch`, retry: false }
+      : { refused: "waiting for a signed reading after the epoch", retry: true };
+  const readings: ChainReading[] = [...(before ? [before] : []), ...inside, ...tail.slice(0, signedAt + 1)];
+  const slots = selectSegment(readings, device.publicKey, w).slots.length;
+  if (slots > k)
+    return {
+      refused: `the segment needs ${slots} slots but the batch circuit has K = ${k} (batched epochs are not paid singly)`,
+      retry: false,
+    };
+  return { readings };
+}
+
+export function circuitsBatchProverPort(
+  opts: { n: number; k?: number; depth?: number; log?: (m: string) => void } = { n: 8 },
+): BatchProverPort {
+  const k = opts.k ?? 16;
+  const depth = opts.depth ?? BATCH_DEPTH;
+  const pool = new ProverPool(1);
+  const memo = new Map<string, Promise<BatchCircuit>>();
+  const circuitFor = (applet: AppletSpec) => {
+    const key = `${applet.imageId}:${applet.param !== undefined}`;
+    let c = memo.get(key);
+    if (!c) {
+      c = setupBatchCircuit({
+        wasm: applet.wasm,
+        k,
+        n: opts.n,
+        depth,
+        hasParam: applet.param !== undefined,
+        log: opts.log,
+      });
+      memo.set(key, c);
+      c.catch(() => memo.delete(key));
+    }
+    return c;
+  };
+  return {
+    n: opts.n,
+    k,
+    depth,
+    async prove(a) {
+      const proof = await proveBatch({
+        circuit: await circuitFor(a.applet),
+        wasm: a.applet.wasm,
+        tree: a.tree,
+        epoch: a.epoch,
+        devices: a.devices.map((d) => ({ readings: d.readings, publicKey: d.device.publicKey })),
+        param: a.applet.param,
+        pool,
+      });
+      return { proof, encoded: encodeBatchProof(proof.proof) };
+    },
+    close: () => pool.close(),
+  };
+}

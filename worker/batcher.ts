@@ -1,0 +1,283 @@
+/**
+ * The batcher (issue 26): claims of applets that AppletRegistry switched to our BatchVault are never proved singly
+ * (the vault refuses single claims for those epochs). Each pass it
+ * 1. queues such claims (the store defers them out of the single-claim path),
+ * 2. resumes open batches: a proved batch is settled against the vault's root (newRoot: credited; prevRoot: send it;
+ *    another root: stale, its claims go back to the queue), a batch whose proof was lost in a crash is requeued,
+ * 3. forms one batch per applet at a time, oldest epoch first, of up to N devices once N are queued or the oldest has
+ *    waited `deadlineMs`, proves it from the applet's earnings tree and submits it.
+ * A device whose data came late is queued when its run makes the claim and goes into a later batch of that epoch; the
+ * tree's leaf (last credited epoch) and the circuit make a second credit of a device-epoch impossible.
+ *
+ * Crash safety: every state change is one store transaction; a batch is sent only after its proof is stored, and its
+ * outcome is read back from the vault's root, so a restart never submits a credited batch again (the vault would
+ * refuse it as stale anyway). The earnings tree is rebuilt from the credited batches' leaves and must match the
+ * vault's root: another batcher crediting the same applet is reported, not guessed at.
+ */
+import { unpackEpoch } from "../device-sdk/index.ts";
+import { EarningsTree } from "../circuits/index.ts";
+import type { BatchRow, BatchStore, ClaimRow, QueuedClaim, ReadingStore, WorkerStore } from "../store/index.ts";
+import type { BatchChainPort } from "./batch-chain.ts";
+import { segmentOf, type BatchProverPort } from "./batch-prover.ts";
+
+export interface BatcherOptions {
+  store: ReadingStore;
+  workerStore: WorkerStore;
+  batches: BatchStore;
+  prover: BatchProverPort;
+  chain: BatchChainPort;
+  /** Longest wait (ms) of the oldest queued claim of an epoch before a batch smaller than N is proved. */
+  deadlineMs: number;
+  now?: () => number;
+  /** Pause (ms) after a failed batch before an applet's next one. */
+  retryMs?: number;
+  onEvent?: (e: BatchEvent) => void;
+}
+
+export type BatchEvent =
+  | { type: "batch"; batchId: number; state: BatchRow["state"]; detail?: string; txHash?: string; devices?: number }
+  | { type: "batch-claim"; claimId: number; state: "queued" | "failed"; detail?: string };
+
+interface Credit {
+  deviceId: string;
+  output: string;
+  cumulative: string;
+  firstEpoch: string;
+  lastEpoch: string;
+}
+
+export class Batcher {
+  private readonly now: () => number;
+  /** imageId → first batched epoch start (ms), for applets switched to our vault (a switch is never undone). */
+  private readonly batchedFrom = new Map<string, bigint>();
+  private readonly pauseUntil = new Map<string, number>();
+  private timer: NodeJS.Timeout | undefined;
+  private ticking: Promise<void> | undefined;
+  private stopped = true;
+
+  constructor(private readonly o: BatcherOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  /** For EpochWorker's `batched` option: whether a claim is the batcher's (its applet-epoch is credited by batches). */
+  readonly isBatched = (claim: Pick<ClaimRow, "image_id" | "epoch">): boolean => {
+    const from = this.batchedFrom.get(claim.image_id);
+    return from !== undefined && BigInt(claim.epoch) >> 32n >= from;
+  };
+
+  start(intervalMs = 500): void {
+    this.stopped = false;
+    const loop = async () => {
+      if (this.stopped) return;
+      this.ticking = this.tick().catch((err) =>
+        this.emit({
+          type: "batch",
+          batchId: -1,
+          state: "failed",
+          detail: `batcher pass failed: ${(err as Error).message}`,
+        }),
+      );
+      await this.ticking;
+      if (!this.stopped) this.timer = setTimeout(loop, intervalMs);
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.ticking;
+  }
+
+  async tick(): Promise<void> {
+    await this.refreshApplets();
+    await this.queue();
+    for (const b of await this.o.batches.openBatches()) await this.resume(b);
+    await this.form();
+  }
+
+  /** Learns which applets are switched to our vault (asks again for the others each pass). */
+  async refreshApplets(): Promise<void> {
+    for (const { spec } of await this.o.workerStore.listApplets()) {
+      if (this.batchedFrom.has(spec.imageId)) continue;
+      const { vault, fromMs } = await this.o.chain.batchVaultOf(spec.imageId);
+      if (vault.toLowerCase() === this.o.chain.vault.toLowerCase()) this.batchedFrom.set(spec.imageId, fromMs);
+    }
+  }
+
+  private async queue(): Promise<void> {
+    const mine = (await this.o.workerStore.dueClaims("pending", this.now(), 1000)).filter(this.isBatched);
+    if (mine.length === 0) return;
+    await this.o.batches.queueClaims(
+      mine.map((c) => c.id),
+      this.now(),
+    );
+    for (const c of mine) this.emit({ type: "batch-claim", claimId: c.id, state: "queued" });
+  }
+
+  /** The applet's earnings tree from its credited batches; it must be what the vault's root commits to. */
+  private async treeOf(imageId: string): Promise<EarningsTree> {
+    const tree = new EarningsTree(this.o.prover.depth);
+    for (const b of await this.o.batches.creditedBatches(imageId))
+      for (const c of JSON.parse(b.credits!) as Credit[])
+        tree.set({
+          deviceId: BigInt(c.deviceId),
+          cumulative: BigInt(c.cumulative),
+          firstEpoch: BigInt(c.firstEpoch),
+          lastEpoch: BigInt(c.lastEpoch),
+        });
+    const root = await this.o.chain.rootOf(imageId);
+    if (root !== tree.root)
+      throw new Error(
+        `applet ${imageId}: the vault's root ${root} is not the tree of this worker's credited batches (${tree.root}): another batcher credits this applet`,
+      );
+    return tree;
+  }
+
+  private async resume(b: BatchRow): Promise<void> {
+    if (b.state === "proving") {
+      // a crash between the batch's creation and its stored proof: nothing was sent; its claims go back to the queue
+      await this.fail(b, "interrupted before its proof was stored (restart)");
+      return;
+    }
+    const root = await this.o.chain.rootOf(b.image_id);
+    const prev = BigInt(b.prev_root!);
+    const next = BigInt(b.new_root!);
+    if (root === next && prev !== next) return this.credited(b, null, null);
+    if (root !== prev) return this.fail(b, `stale: the vault's root moved to ${root} (another batch came first)`);
+    try {
+      const r = await this.o.chain.submitBatch({
+        imageId: b.image_id,
+        n: b.n,
+        epoch: BigInt(b.epoch),
+        prevRoot: prev,
+        newRoot: next,
+        proof: b.proof!,
+      });
+      await this.o.batches.markBatchSubmitted(b.id, r.txHash, this.now());
+      this.emit({ type: "batch", batchId: b.id, state: "submitted", txHash: r.txHash });
+      await this.credited(b, r.txHash, r.gasUsed);
+    } catch (err) {
+      // Left 'proved': the next pass reads the root again (a send that did land is then seen as credited).
+      this.emit({
+        type: "batch",
+        batchId: b.id,
+        state: "proved",
+        detail: `submission failed: ${(err as Error).message}`,
+      });
+    }
+  }
+
+  private async credited(b: BatchRow, txHash: string | null, gasUsed: bigint | null): Promise<void> {
+    const applet = await this.o.workerStore.getApplet(b.image_id);
+    await this.o.batches.markBatchCredited(b.id, {
+      txHash,
+      gasUsed,
+      rewardPerUnit: applet?.rewardPerUnit ?? 0n,
+      now: this.now(),
+    });
+    this.emit({ type: "batch", batchId: b.id, state: "credited", txHash: txHash ?? undefined, devices: b.devices });
+  }
+
+  private async fail(b: BatchRow, why: string): Promise<void> {
+    await this.o.batches.failBatch(b.id, why, this.now());
+    this.pauseUntil.set(b.image_id, this.now() + (this.o.retryMs ?? 2000));
+    this.emit({ type: "batch", batchId: b.id, state: "failed", detail: why });
+  }
+
+  /** One new batch per applet without an open one: its oldest queued epoch, once full or past the deadline. */
+  private async form(): Promise<void> {
+    const open = new Set((await this.o.batches.openBatches()).map((b) => b.image_id));
+    const queued = (await this.o.batches.queuedClaims()).filter((c) => c.batchId === null);
+    const byApplet = new Map<string, QueuedClaim[]>();
+    for (const c of queued) byApplet.set(c.imageId, [...(byApplet.get(c.imageId) ?? []), c]);
+    for (const [imageId, claims] of byApplet) {
+      if (open.has(imageId) || (this.pauseUntil.get(imageId) ?? 0) > this.now()) continue;
+      const epoch = claims.reduce((m, c) => (c.epoch < m ? c.epoch : m), claims[0]!.epoch);
+      const ofEpoch = claims.filter((c) => c.epoch === epoch);
+      const oldest = Math.min(...ofEpoch.map((c) => c.queuedAtMs));
+      if (ofEpoch.length < this.o.prover.n && this.now() - oldest < this.o.deadlineMs) continue;
+      await this.proveNew(imageId, epoch, ofEpoch);
+    }
+  }
+
+  private async proveNew(imageId: string, epoch: bigint, claims: QueuedClaim[]): Promise<void> {
+    const applet = await this.o.workerStore.getApplet(imageId);
+    if (!applet) return;
+    const w = unpackEpoch(epoch);
+    const tree = await this.treeOf(imageId);
+    const devices: Parameters<BatchProverPort["prove"]>[0]["devices"] = [];
+    const taken: QueuedClaim[] = [];
+    for (const c of claims) {
+      if (taken.length >= this.o.prover.n) break;
+      const refuse = async (why: string) => {
+        await this.o.batches.failQueuedClaim(c.claimId, why, this.now());
+        this.emit({ type: "batch-claim", claimId: c.claimId, state: "failed", detail: why });
+      };
+      const device = await this.o.store.getDevice(c.deviceId);
+      if (!device) {
+        await refuse("the device vanished from the store");
+        continue;
+      }
+      // refusals the batch prover would make for the whole batch, made here for the one device
+      const leaf = tree.leafAt(c.deviceId);
+      if (leaf && leaf.deviceId !== c.deviceId) {
+        await refuse(`the device's earnings-tree slot holds device ${leaf.deviceId}: rotate its key`);
+        continue;
+      }
+      if (leaf && leaf.lastEpoch >= epoch) {
+        await refuse(
+          leaf.lastEpoch === epoch
+            ? "already credited for this epoch"
+            : `not creditable: the device was credited for a later epoch (${leaf.lastEpoch}); epochs are credited in order`,
+        );
+        continue;
+      }
+      const seg = await segmentOf(this.o.store, device, w, this.o.prover.k);
+      if ("refused" in seg) {
+        if (!seg.retry) await refuse(seg.refused);
+        continue;
+      }
+      devices.push({ device, readings: seg.readings });
+      taken.push(c);
+    }
+    if (taken.length === 0) return;
+    const id = await this.o.batches.createBatch({
+      imageId,
+      epoch,
+      n: this.o.prover.n,
+      claimIds: taken.map((c) => c.claimId),
+      now: this.now(),
+    });
+    this.emit({ type: "batch", batchId: id, state: "proving", devices: taken.length });
+    const t0 = Date.now();
+    let proved;
+    try {
+      proved = await this.o.prover.prove({ applet, epoch: w, devices, tree });
+    } catch (err) {
+      await this.fail((await this.o.batches.getBatch(id))!, `proof failed: ${(err as Error).message}`);
+      return;
+    }
+    const credits: Credit[] = proved.proof.credits.map((c) => ({
+      deviceId: c.deviceId.toString(),
+      output: c.output.toString(),
+      cumulative: c.leaf.cumulative.toString(),
+      firstEpoch: c.leaf.firstEpoch.toString(),
+      lastEpoch: c.leaf.lastEpoch.toString(),
+    }));
+    await this.o.batches.markBatchProved(id, {
+      prevRoot: proved.proof.prevRoot,
+      newRoot: proved.proof.newRoot,
+      proof: proved.encoded,
+      credits: JSON.stringify(credits),
+      proveMs: Date.now() - t0,
+      now: this.now(),
+    });
+    this.emit({ type: "batch", batchId: id, state: "proved", devices: taken.length });
+    await this.resume((await this.o.batches.getBatch(id))!);
+  }
+
+  private emit(e: BatchEvent): void {
+    this.o.onEvent?.(e);
+  }
+}
