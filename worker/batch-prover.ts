@@ -15,8 +15,6 @@ import {
   type BatchProof,
   type ChainReading,
 } from "../circuits/index.ts";
-// contracts/batch.ts directly: the contracts index does not load it (it pulls circomlibjs in for its deployer)
-import { encodeBatchProof } from "../contracts/batch.ts";
 import type { EpochWindow } from "../device-sdk/index.ts";
 import type { AppletSpec, DeviceRecord, ReadingStore } from "../store/index.ts";
 
@@ -109,6 +107,8 @@ export function circuitsBatchProverPort(
         param: a.applet.param,
         pool,
       });
+      // loaded here, not at the top: contracts/batch.ts pulls circomlibjs in (its deployer), which only batching needs
+      const { encodeBatchProof } = await import("../contracts/batch.ts");
       return { proof, encoded: encodeBatchProof(proof.proof) };
     },
     close: () => pool.close(),

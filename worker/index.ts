@@ -26,3 +26,7 @@ export { circuitsProvePort, appletCircuits, APPLET_SIZES, type ProverHandle } fr
 export { runtimeRunPort, encodeState, decodeState } from "./runtime-port.ts";
 export { replayRun, ReplayError, type ReplayReport } from "./replay.ts";
 export { WorkerError, ProofRefusedError, AlreadyClaimedError } from "./errors.ts";
+export { Batcher, type BatchEvent, type BatcherOptions } from "./batcher.ts";
+export { contractsBatchChainPort, type BatchChainPort } from "./batch-chain.ts";
+export { circuitsBatchProverPort, type BatchProverPort } from "./batch-prover.ts";
+export { BatchStoreMissingError } from "./batch-errors.ts";

@@ -5,9 +5,11 @@
  * a client, calls `startWorker` directly.
  */
 import { createMachinefiClient, type DeploymentManifest } from "../contracts/index.ts";
-import { openStoreAsync } from "../store/index.ts";
+import { isPostgresUrl, openStoreAsync } from "../store/index.ts";
 import { startWorker, type RunningWorker, type WorkerConfig } from "./start.ts";
+import { BatchStoreMissingError } from "./batch-errors.ts";
 import type { WorkerEvent } from "./worker.ts";
+import type { BatchEvent } from "./batcher.ts";
 
 export interface ServeWorkerOptions extends Pick<
   WorkerConfig,
@@ -19,6 +21,8 @@ export interface ServeWorkerOptions extends Pick<
   /** The key that sends PayoutVault.claim; give it nothing else to do. */
   privateKey: string;
   manifest: DeploymentManifest;
+  /** Batch claims (issue 26) for applets switched to this BatchVault; needs a SQLite database (its batches table). */
+  batch?: { vault: string; size: number; deadlineMs?: number; onEvent?: NonNullable<WorkerConfig["batch"]>["onEvent"] };
 }
 
 export interface ServedWorker {
@@ -28,10 +32,18 @@ export interface ServedWorker {
 }
 
 export async function serveWorker(o: ServeWorkerOptions): Promise<ServedWorker> {
+  if (o.batch && isPostgresUrl(o.dbPath))
+    throw new BatchStoreMissingError("batch claims need a SQLite database for now (its batches table), not Postgres", {
+      details: "run the batching worker on the SQLite file, or without --batch-vault",
+    });
   const store = await openStoreAsync(o.dbPath);
   const client = createMachinefiClient({ rpcUrl: o.rpcUrl, privateKey: o.privateKey, manifest: o.manifest });
   let running: RunningWorker;
   try {
+    if (o.batch && !store.batches)
+      throw new BatchStoreMissingError("batch claims need a SQLite database for now (its batches table)", {
+        details: "run the worker on the SQLite file, or without --batch-vault",
+      });
     running = startWorker({
       store,
       workerStore: store.worker,
@@ -43,6 +55,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<ServedWorker> 
       proofs: o.proofs,
       intervalMs: o.intervalMs,
       onEvent: o.onEvent,
+      ...(o.batch && store.batches ? { batch: { ...o.batch, batches: store.batches } } : {}),
     });
   } catch (err) {
     client.close();
@@ -60,5 +73,5 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<ServedWorker> 
 }
 
 /** One event as the JSON line the standalone worker prints (bigints as decimal strings). */
-export const eventLine = (e: WorkerEvent): string =>
+export const eventLine = (e: WorkerEvent | BatchEvent): string =>
   JSON.stringify(e, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v));

@@ -45,7 +45,16 @@ describe("mfi worker start", () => {
     const { stdout } = await promisify(execFile)(process.execPath, ["cli/bin.mjs", "worker", "start", "--help"], {
       cwd: root,
     });
-    for (const s of ["--db", "--state", "--rpc", "--manifest", "--epoch-ms", "--provers", "MFI_PRIVATE_KEY"])
+    for (const s of [
+      "--db",
+      "--state",
+      "--rpc",
+      "--manifest",
+      "--epoch-ms",
+      "--provers",
+      "--batch-vault",
+      "MFI_PRIVATE_KEY",
+    ])
       expect(stdout).toContain(s);
     expect(stdout).toMatch(/Exit codes: 0 stopped/);
   });
@@ -54,12 +63,17 @@ describe("mfi worker start", () => {
     const f = await fixture();
     const key = { MFI_PRIVATE_KEY: KEY };
     const noDb = join(f.dir, "none.sqlite");
+    const batching = ["--rpc", DOWN, "--manifest", f.manifest, "--batch-vault", "0x" + "22".repeat(20)];
     const cases: [string[], NodeJS.ProcessEnv, number, RegExp][] = [
       [["--db", f.db], key, 2, /no chain: pass --rpc/],
       [["--db", f.db, "--rpc", DOWN], {}, 2, /MFI_PRIVATE_KEY/],
       [["--db", f.db, "--rpc", DOWN, "--epoch-ms", "abc"], key, 2, /--epoch-ms takes a whole number/],
       [["--db", noDb, "--rpc", DOWN, "--manifest", f.manifest], key, 2, /no database/],
       [["--db", f.db, "--rpc", DOWN, "--manifest", join(f.dir, "none.json")], key, 2, /no deployment manifest at/],
+      [["--db", f.db, "--rpc", DOWN, "--manifest", f.manifest, "--batch-vault", "0x12"], key, 2, /--batch-vault takes/],
+      [["--db", f.db, ...batching, "--batch-size", "0"], key, 2, /--batch-size takes a whole number ≥ 1/],
+      [["--db", f.db, ...batching, "--mock-proofs"], key, 2, /drop --mock-proofs/],
+      [["--db", "postgres://127.0.0.1:1/x", ...batching], key, 2, /needs the SQLite database/],
       // Without --manifest it asks the chain for its id to find the manifest.
       [["--db", f.db, "--rpc", DOWN], key, 3, /cannot reach http:\/\/127\.0\.0\.1:1/],
     ];

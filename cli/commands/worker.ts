@@ -23,6 +23,9 @@ interface StartOpts {
   graceMs: string;
   provers: string;
   mockProofs?: boolean;
+  batchVault?: string;
+  batchSize: string;
+  batchDeadlineMs: string;
 }
 
 const wholeNumber = (name: string, v: string, min: number): number => {
@@ -63,6 +66,18 @@ async function start(o: StartOpts): Promise<ServedWorker> {
   // The gateway creates the database; a worker on a missing file would wait on an empty one of its own.
   if (!isPostgresUrl(dbPath) && !existsSync(dbPath))
     throw new UsageError(`no database at ${dbPath}: start the gateway on it first, or pass --db / --state`);
+  let batch: { vault: string; size: number; deadlineMs: number } | undefined;
+  if (o.batchVault) {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(o.batchVault))
+      throw new UsageError(`--batch-vault takes a BatchVault address (0x + 40 hex digits), got ${o.batchVault}`);
+    if (isPostgresUrl(dbPath)) throw new UsageError("--batch-vault needs the SQLite database for now, not Postgres");
+    if (o.mockProofs) throw new UsageError("--batch-vault makes real batch proofs: drop --mock-proofs");
+    batch = {
+      vault: o.batchVault,
+      size: wholeNumber("batch-size", o.batchSize, 1),
+      deadlineMs: wholeNumber("batch-deadline-ms", o.batchDeadlineMs, 0),
+    };
+  }
   return serveWorker({
     dbPath,
     rpcUrl,
@@ -74,6 +89,7 @@ async function start(o: StartOpts): Promise<ServedWorker> {
     proofs: o.mockProofs ? "mock" : "groth16",
     intervalMs: 100,
     onEvent: (e) => console.log(eventLine(e)),
+    ...(batch ? { batch: { ...batch, onEvent: (e) => console.log(eventLine(e)) } } : {}),
   });
 }
 
@@ -94,6 +110,9 @@ export function register(program: Command): void {
       "--mock-proofs",
       "skip the Groth16 step, still check each claim's circuit witness (applets registered with the MockVerifier only)",
     )
+    .option("--batch-vault <address>", "credit applets switched to this BatchVault in batches (issue 26; default off)")
+    .option("--batch-size <n>", "devices per batch proof: the N of the batch verifier set in the vault", "8")
+    .option("--batch-deadline-ms <ms>", "prove a smaller batch once its oldest claim has waited this long", "30000")
     .addHelpText(
       "after",
       `
@@ -106,6 +125,7 @@ vault pays a device-epoch once (docs/operations.md).
 Examples:
   $ MFI_PRIVATE_KEY=0x… mfi worker start --db .mfi/gw.sqlite --rpc http://127.0.0.1:8545
   $ MFI_PRIVATE_KEY=0x… mfi worker start --state .mfi/devnet --rpc http://127.0.0.1:8545 --provers 2
+  $ MFI_PRIVATE_KEY=0x… mfi worker start --state .mfi/devnet --rpc http://127.0.0.1:8545 --batch-vault 0x… --batch-size 8
 
 Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage (no chain, no key, no database, bad number),
 3 chain unreachable or no deployment manifest for it.`,
