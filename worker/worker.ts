@@ -13,6 +13,7 @@ import { backoffMs } from "./backoff.ts";
 import { AlreadyClaimedError, ProofRefusedError } from "./errors.ts";
 import { alignToSchedule, closableEpochs } from "./epochs.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
+import { InProcessProveQueue, type ProveQueue } from "./queue/index.ts";
 
 export interface WorkerOptions {
   /** The readings and devices the worker runs applets on. */
@@ -38,6 +39,12 @@ export interface WorkerOptions {
   onEvent?: (e: WorkerEvent) => void;
   /** Issue 26: claims this returns true for are proved and paid in batches (worker/batcher.ts), never singly. */
   batched?: (claim: ClaimRow) => boolean;
+  /**
+   * Issue 23: where prove jobs go. Absent, an in-process queue this worker itself drains (one process on SQLite or
+   * Postgres); given (pg-boss, worker/queue/), due claims are only enqueued here and prover processes take them
+   * (worker/roles/). Either way a claim is proved by `proveClaim`.
+   */
+  proveQueue?: ProveQueue;
 }
 
 export type WorkerEvent =
@@ -63,8 +70,12 @@ export type WorkerEvent =
 
 export class EpochWorker {
   readonly workerStore: WorkerStore;
-  private readonly opts: Required<Omit<WorkerOptions, "onEvent" | "batched">> &
+  private readonly opts: Required<Omit<WorkerOptions, "onEvent" | "batched" | "proveQueue">> &
     Pick<WorkerOptions, "onEvent" | "batched">;
+  // ── issue 23: the prove queue ──
+  readonly proveQueue: ProveQueue;
+  private readonly localQueue: InProcessProveQueue | undefined;
+  // ── end issue 23 ──
   private inflight = new Set<number>();
   private submitting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -82,6 +93,11 @@ export class EpochWorker {
       ...opts,
     };
     this.workerStore = opts.workerStore;
+    // ── issue 23: without a shared queue this worker drains its own, in process ──
+    this.localQueue = opts.proveQueue ? undefined : new InProcessProveQueue();
+    this.proveQueue = opts.proveQueue ?? this.localQueue!;
+    void this.localQueue?.work((claim) => this.proveClaim(claim), this.opts.proverConcurrency);
+    // ── end issue 23 ──
   }
 
   /** Register an applet with the worker; epochs on its schedule are closed from `fromMs` (default: now) on. */
@@ -96,6 +112,7 @@ export class EpochWorker {
 
   start(intervalMs = 200): void {
     this.stopped = false;
+    void this.localQueue?.work((claim) => this.proveClaim(claim), this.opts.proverConcurrency); // issue 23
     const loop = async () => {
       if (this.stopped) return;
       this.ticking = this.tick().catch((err) =>
@@ -117,12 +134,13 @@ export class EpochWorker {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.ticking;
+    await this.localQueue?.stop(); // issue 23: queued proofs stay pending in the store
     await this.idle();
   }
 
   /** Resolves when no proof or submission is under way. */
   async idle(): Promise<void> {
-    while (this.inflight.size > 0 || this.submitting) {
+    while (this.inflight.size > 0 || this.submitting || (this.localQueue?.busy ?? 0) > 0) {
       await (this.submitting ?? new Promise((r) => setTimeout(r, 20)));
     }
   }
@@ -229,30 +247,33 @@ export class EpochWorker {
 
   // ── proving ────────────────────────────────────────────────────────────────────────────────────────────────
 
-  private async startProofs(): Promise<void> {
-    const free = this.opts.proverConcurrency - this.inflight.size;
-    if (free <= 0) return;
-    for (const claim of await this.workerStore.dueClaims("pending", this.opts.now(), free + this.inflight.size)) {
-      if (this.inflight.has(claim.id) || this.inflight.size >= this.opts.proverConcurrency) continue;
-      if (this.opts.batched?.(claim)) continue; // issue 26: the batcher's (it defers them out of this query)
-      this.inflight.add(claim.id);
-      // A failed database call while a proof starts (SQLITE_BUSY, a closed store) must not become an unhandled
-      // rejection that kills the worker: it is reported and the claim retried (counted) like a failed proof.
-      void this.proveOne(claim)
-        .catch(async (err) => {
-          try {
-            await this.retryOrFail(claim, err as Error, true);
-          } catch (e) {
-            this.emit({
-              type: "claim",
-              claimId: claim.id,
-              state: "pending",
-              detail: `could not record the failure (retried next pass): ${(e as Error).message}`,
-            });
-          }
-        })
-        .finally(() => this.inflight.delete(claim.id));
-    }
+  /** Issue 23: a prove job for each due pending claim (the queue drops the ones already queued at that attempt). */
+  async startProofs(): Promise<void> {
+    const due = await this.workerStore.dueClaims("pending", this.opts.now(), 100);
+    // issue 26: batched claims are the batcher's (it defers them out of this query)
+    await this.proveQueue.enqueue(due.filter((claim) => !this.opts.batched?.(claim)));
+  }
+
+  /** Issue 23: prove one claim (a prove job's handler, in this process or in a prover process); never throws. */
+  async proveClaim(claim: ClaimRow): Promise<void> {
+    if (this.inflight.has(claim.id)) return;
+    this.inflight.add(claim.id);
+    // A failed database call while a proof starts (SQLITE_BUSY, a closed store) must not become an unhandled
+    // rejection that kills the worker: it is reported and the claim retried (counted) like a failed proof.
+    await this.proveOne(claim)
+      .catch(async (err) => {
+        try {
+          await this.retryOrFail(claim, err as Error, true);
+        } catch (e) {
+          this.emit({
+            type: "claim",
+            claimId: claim.id,
+            state: "pending",
+            detail: `could not record the failure (retried next pass): ${(e as Error).message}`,
+          });
+        }
+      })
+      .finally(() => this.inflight.delete(claim.id));
   }
 
   private async proveOne(claim: ClaimRow): Promise<void> {
