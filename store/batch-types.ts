@@ -68,6 +68,8 @@ export interface BatchStore {
   openBatches(): Promise<BatchRow[]>;
   /** Credited batches of an applet in crediting order (their credits rebuild the applet's earnings tree). */
   creditedBatches(imageId: string): Promise<BatchRow[]>;
+  /** The claims a batch holds (a failed batch holds none: they went back to the queue). */
+  claimsOf(batchId: number): Promise<number[]>;
   /** Most recent first, for status and the dashboard. */
   listBatches(limit?: number): Promise<BatchRow[]>;
 }

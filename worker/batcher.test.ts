@@ -6,7 +6,9 @@
  * whose data came late is credited by a later batch of the same epoch after the deadline; the vault's root is the
  * tree of the worker's credited batches, a withdrawal pays what the device earned, a batch sent again is refused.
  */
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { promisify } from "node:util";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -236,6 +238,42 @@ describe("the worker credits an applet's claims in batches", { timeout: 900_000 
       }),
       "BatchVault__StaleRoot",
     );
+
+    // mfi status shows the batches (id, applet, epoch, devices, state, tx) and each claim's batch
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["cli/bin.mjs", "status", "--db", join(dir, "db.sqlite"), "--json"],
+      { cwd: join(import.meta.dirname, "..") },
+    );
+    const status = JSON.parse(stdout) as {
+      recentBatches: { id: number; imageId: string; epoch: string; devices: number; state: string; txHash: string }[];
+      recentClaims: { id: number; batchId: number | null }[];
+    };
+    expect(status.recentBatches).toEqual([
+      expect.objectContaining({
+        id: 2,
+        imageId,
+        epoch: b1!.epoch,
+        devices: 1,
+        state: "credited",
+        txHash: expect.stringMatching(/^0x/),
+      }),
+      expect.objectContaining({
+        id: 1,
+        imageId,
+        epoch: b1!.epoch,
+        devices: 2,
+        state: "credited",
+        txHash: again.tx_hash,
+      }),
+    ]);
+    expect(status.recentClaims.map((c) => c.batchId).sort()).toEqual([1, 1, 2]);
+    const text = (
+      await promisify(execFile)(process.execPath, ["cli/bin.mjs", "status", "--db", join(dir, "db.sqlite")], {
+        cwd: join(import.meta.dirname, ".."),
+      })
+    ).stdout;
+    expect(text).toMatch(/recent batches\n  #2 .* 1\/2 devices  credited  tx 0x/);
   });
 });
 

@@ -197,7 +197,18 @@ export class Batcher {
       const ofEpoch = claims.filter((c) => c.epoch === epoch);
       const oldest = Math.min(...ofEpoch.map((c) => c.queuedAtMs));
       if (ofEpoch.length < this.o.prover.n && this.now() - oldest < this.o.deadlineMs) continue;
-      await this.proveNew(imageId, epoch, ofEpoch);
+      try {
+        await this.proveNew(imageId, epoch, ofEpoch);
+      } catch (err) {
+        // this applet only (e.g. its tree disagrees with the vault's root): the others go on
+        this.pauseUntil.set(imageId, this.now() + (this.o.retryMs ?? 2000));
+        this.emit({
+          type: "batch",
+          batchId: -1,
+          state: "failed",
+          detail: `applet ${imageId}: ${(err as Error).message}`,
+        });
+      }
     }
   }
 

@@ -6,14 +6,14 @@ import { dbPathFrom } from "./replay.ts";
 export function register(program: Command): void {
   program
     .command("status")
-    .description("devices, applet runs and claims (with their state and transaction) from the database")
+    .description("devices, applet runs, claims and batches (with their state and transaction) from the database")
     .option("--state <dir>", "devnet state directory (default: the devnet started last, running or not)")
     .option("--db <file|url>", "SQLite database file or postgres:// URL")
     .option("--limit <n>", "rows per section", "10")
     .option("--json", "print JSON")
     .addHelpText(
       "after",
-      "\nExample:\n  $ mfi status --state .mfi/devnet\n\nExit codes: 0 ok, 2 bad usage or no database.",
+      "\nBatches (issue 26) are listed when a worker credits applets in batches (mfi worker start --batch-vault).\n\nExample:\n  $ mfi status --state .mfi/devnet\n\nExit codes: 0 ok, 2 bad usage or no database.",
     )
     .action(async (opts: { state?: string; db?: string; limit: string; json?: boolean }) => {
       const path = dbPathFrom(opts);
@@ -22,6 +22,9 @@ export function register(program: Command): void {
       try {
         const w = store.worker;
         const devices = await store.listDevices({ limit: 1000 });
+        const batches = (await store.batches?.listBatches(limit)) ?? [];
+        const batchOf = new Map<number, number>();
+        for (const b of batches) for (const id of (await store.batches?.claimsOf(b.id)) ?? []) batchOf.set(id, b.id);
         const status = {
           devices: devices.length,
           readings: await store.countReadings(),
@@ -47,6 +50,21 @@ export function register(program: Command): void {
             txHash: c.tx_hash,
             reward: c.reward,
             error: c.error,
+            batchId: batchOf.get(c.id) ?? null,
+          })),
+          // issue 26: batches of device-epochs (SQLite only; none without a batching worker)
+          recentBatches: batches.map((b) => ({
+            id: b.id,
+            imageId: b.image_id,
+            epoch: b.epoch,
+            devices: b.devices,
+            n: b.n,
+            state: b.state,
+            txHash: b.tx_hash,
+            gasUsed: b.gas_used,
+            proveMs: b.prove_ms,
+            error: b.error,
+            claims: [...batchOf].filter(([, id]) => id === b.id).map(([claim]) => claim),
           })),
         };
         if (opts.json) return console.log(JSON.stringify(status, null, 2));
@@ -68,6 +86,13 @@ export function register(program: Command): void {
           console.log(
             `  #${c.id}  run ${c.runId}  output ${c.output}  ${c.state}${c.txHash ? `  tx ${c.txHash.slice(0, 14)}…` : ""}${c.error && c.state !== "paid" ? `  (${c.error.split("\n")[0]})` : ""}`,
           );
+        if (status.recentBatches.length > 0) {
+          console.log("\nrecent batches");
+          for (const b of status.recentBatches)
+            console.log(
+              `  #${b.id}  applet ${b.imageId.slice(0, 10)}…  epoch ${b.epoch}  ${b.devices}/${b.n} devices  ${b.state}${b.txHash ? `  tx ${b.txHash.slice(0, 14)}…` : ""}${b.error && b.state !== "credited" ? `  (${b.error.split("\n")[0]})` : ""}`,
+            );
+        }
       } finally {
         await store.close();
       }

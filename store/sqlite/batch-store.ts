@@ -192,6 +192,14 @@ export class SqliteBatchStore implements BatchStore {
       .all(imageId) as BatchRow[];
   }
 
+  async claimsOf(batchId: number): Promise<number[]> {
+    return (
+      this.db.prepare("SELECT claim_id FROM worker_batch_claims WHERE batch_id = ? ORDER BY claim_id").all(batchId) as {
+        claim_id: number;
+      }[]
+    ).map((r) => r.claim_id);
+  }
+
   async listBatches(limit = 50): Promise<BatchRow[]> {
     return this.db.prepare("SELECT * FROM worker_batches ORDER BY id DESC LIMIT ?").all(limit) as BatchRow[];
   }
