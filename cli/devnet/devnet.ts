@@ -29,11 +29,12 @@ import {
   type StartGatewayOptions,
 } from "../../gateway/index.ts";
 import { openStore, type StoreSet } from "../../store/index.ts";
-import { startWorker, type EpochWorker, type WorkerEvent } from "../../worker/index.ts";
+import { startWorker, type BatchEvent, type EpochWorker, type WorkerEvent } from "../../worker/index.ts";
 import { listApplets } from "../../toolchain/index.ts";
 import type { Config } from "../config.ts";
 import { createFleet, type Fleet } from "./fleet.ts";
 import { registerApplets } from "./applets.ts";
+import { devnetBatchVault, switchToBatches } from "./batches.ts";
 import { proverSummary } from "../../circuits/index.ts";
 import { runDeviceLifecycle } from "./lifecycle.ts";
 
@@ -79,6 +80,8 @@ export interface DevnetOptions {
    * `mfi devnet` turns it on so devices behave as assets on screen; needs a local anvil (the owners' keys).
    */
   lifecycle?: boolean;
+  /** Issue 26: credit one applet (energy-sum when there) in batches of this many devices (cli/devnet/batches.ts). */
+  batch?: number;
 }
 
 export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
@@ -199,6 +202,8 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       );
     };
     cleanup.push(() => lifecycle);
+    if (o.batch && o.mockProofs) throw new Error("--batch makes real batch proofs: drop --mock-proofs");
+    const batchVault = o.batch ? await devnetBatchVault({ dir, rpcUrl, adminKey, manifest, log }) : undefined;
     const running = startWorker({
       store,
       workerStore: store.worker,
@@ -211,6 +216,22 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       log,
       onEvent,
       autostart: false,
+      ...(batchVault && store.batches
+        ? {
+            batch: {
+              vault: batchVault,
+              size: o.batch!,
+              deadlineMs: cfg.epochMs,
+              batches: store.batches,
+              onEvent: (e: BatchEvent) => {
+                if (e.type === "batch" && e.state !== "proving")
+                  log(
+                    `batch #${e.batchId} ${e.state}${e.devices ? ` (${e.devices} devices)` : ""}${e.txHash ? ` tx ${e.txHash.slice(0, 12)}…` : ""}${e.detail ? `: ${e.detail.split("\n")[0]}` : ""}`,
+                  );
+              },
+            },
+          }
+        : {}),
     });
     cleanup.push(() => running.stop());
     const worker = running.worker;
@@ -225,7 +246,6 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       mock: o.mockProofs,
       epochMs: cfg.epochMs,
     });
-
     let fleet: Fleet | undefined;
     if (o.simulate ?? cfg.simulate) {
       if (cfg.devices > 0) {
@@ -259,6 +279,23 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
         cleanup.push(() => fleet!.stop());
       }
     }
+    // after the fleet's registration: the verifier is set in the background with the deployer's key, which then
+    // sends nothing else (two senders of one key would race for nonces)
+    if (batchVault) {
+      const a = applets.find((x) => x.name === "energy-sum") ?? applets[0];
+      const spec = a && (await store.worker.getApplet(a.imageId));
+      if (a && spec)
+        await switchToBatches({
+          admin,
+          rpcUrl,
+          adminKey,
+          vault: batchVault,
+          applet: { name: a.name, imageId: a.imageId, wasm: spec.wasm, hasParam: spec.param !== undefined },
+          n: o.batch!,
+          log,
+        });
+    }
+
     if (o.startWorker !== false) running.start();
     return {
       rpcUrl,

@@ -23,6 +23,7 @@ export interface DevnetCliOptions {
   simulate?: boolean;
   build?: boolean;
   mockProofs?: boolean;
+  batch?: string;
 }
 
 export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
@@ -40,6 +41,15 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
     });
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : err);
+    process.exit(2);
+  }
+  const batch = opts.batch === undefined ? undefined : Number(opts.batch);
+  if (batch !== undefined && (!Number.isInteger(batch) || batch < 1 || batch > 64)) {
+    console.error(`--batch takes a whole number of devices from 1 to 64, got ${opts.batch}`);
+    process.exit(2);
+  }
+  if (batch !== undefined && opts.mockProofs) {
+    console.error("--batch makes real batch proofs: drop --mock-proofs");
     process.exit(2);
   }
   if (opts.build !== false) {
@@ -76,6 +86,7 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
       log: (m) => console.log(`▶ ${m}`),
       onEvent,
       mockProofs: opts.mockProofs,
+      batch,
       // after the first payout: one device is sold, one rotates its key (cli/devnet/lifecycle.ts)
       lifecycle: true,
     });
