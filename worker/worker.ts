@@ -332,7 +332,8 @@ export class EpochWorker {
 
   // ── submitting ─────────────────────────────────────────────────────────────────────────────────────────────
 
-  private async submitDue(): Promise<void> {
+  /** One submission pass (issue 23: the submitter role calls it on its own). */
+  async submitDue(): Promise<void> {
     // Claims left 'submitted' by a crash first: find out what happened to their transaction.
     for (const claim of await this.workerStore.dueClaims("submitted", this.opts.now(), 50)) await this.settle(claim);
     for (const claim of await this.workerStore.dueClaims("proved", this.opts.now(), 50)) {

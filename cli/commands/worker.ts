@@ -1,5 +1,6 @@
 /**
- * `mfi worker start`: the epoch worker on its own, beside a gateway on the same database (`mfi gateway start`):
+ * `mfi worker start`: the epoch worker on its own (all roles in one process; `mfi worker scheduler | prover |
+ * submitter` run them as separate processes on Postgres, ./worker-roles.ts), beside a gateway on the same database (`mfi gateway start`):
  * closes each applet's epochs, runs it, proves the claims and pays them. The same serveWorker as worker/main.ts,
  * which process supervisors and the crash tests run.
  */
@@ -12,6 +13,7 @@ import { isPostgresUrl } from "../../store/index.ts";
 import { eventLine, serveWorker, type ServedWorker } from "../../worker/index.ts";
 import { exitCodeOf, UnreachableError, UsageError } from "../errors.ts";
 import { proverSummary } from "../../circuits/index.ts";
+import { registerRoles } from "../worker-roles.ts";
 
 interface StartOpts {
   db?: string;
@@ -35,7 +37,10 @@ const wholeNumber = (name: string, v: string, min: number): number => {
 };
 
 /** --manifest, else the manifest of the chain --rpc serves, from --deployments, <state>/deployments or .mfi/deployments. */
-async function findManifest(o: StartOpts, rpcUrl: string): Promise<DeploymentManifest> {
+async function findManifest(
+  o: Pick<StartOpts, "manifest" | "deployments" | "state">,
+  rpcUrl: string,
+): Promise<DeploymentManifest> {
   if (o.manifest) {
     if (!existsSync(o.manifest)) throw new UsageError(`no deployment manifest at ${o.manifest}`);
     return JSON.parse(readFileSync(o.manifest, "utf8")) as DeploymentManifest;
@@ -95,6 +100,7 @@ async function start(o: StartOpts): Promise<ServedWorker> {
 
 export function register(program: Command): void {
   const w = program.command("worker").description("the epoch worker: runs applets, proves claims and pays them");
+  registerRoles(w, findManifest);
 
   w.command("start")
     .description("run the epoch worker beside a gateway on the same database until interrupted")

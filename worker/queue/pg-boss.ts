@@ -114,12 +114,7 @@ export class PgBossProveQueue implements ProveQueue {
           if (!job) return;
           const { claim, enqueuedAtMs } = job.data;
           // Idempotent: the claim moved on (proved by another prover whose job expired, retried, failed): nothing to do.
-          const now = await this.pool.query<{ state: string; attempts: number }>(
-            "SELECT state, attempts FROM worker_claims WHERE id = $1",
-            [claim.id],
-          );
-          const row = now.rows[0];
-          if (!row || row.state !== "pending" || row.attempts !== claim.attempts) return;
+          if (!(await this.stillPending(claim))) return;
           await handler(claim, { enqueuedAtMs, lastTry: job.retryCount >= job.retryLimit });
         },
       );
@@ -134,6 +129,44 @@ export class PgBossProveQueue implements ProveQueue {
     });
     await client.query(`LISTEN ${WAKE_CHANNEL}`);
     this.listener = client;
+  }
+
+  /** The claim is pending at the job's attempt (else the job is stale: a repeat is harmless and does nothing). */
+  private async stillPending(claim: ClaimRow): Promise<boolean> {
+    const r = await this.pool.query<{ state: string; attempts: number }>(
+      "SELECT state, attempts FROM worker_claims WHERE id = $1",
+      [claim.id],
+    );
+    const row = r.rows[0];
+    return row !== undefined && row.state === "pending" && row.attempts === claim.attempts;
+  }
+
+  /**
+   * Take dead-lettered jobs (the scheduler does): `handler` marks the claim failed with the reason, so the claim row
+   * says why it stopped; the job then completes.
+   */
+  async workDeadLetters(handler: (claim: ClaimRow, reason: string) => Promise<void>): Promise<void> {
+    await this.boss.work<JobData>(PROVE_DEAD_LETTER, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+      if (!job) return;
+      if (!(await this.stillPending(job.data.claim))) return; // it moved on (proved after all): nothing to mark
+      await handler(
+        job.data.claim,
+        `prove job dead-lettered after ${this.o.retryLimit + 1} deliveries (its provers died, timed out after ${this.o.expireInSeconds} s, or failed)`,
+      );
+    });
+  }
+
+  /** Apply this process's retry limit, backoff and visibility timeout to the queue (the scheduler's settings win). */
+  async configure(): Promise<void> {
+    await this.boss.updateQueue(PROVE_QUEUE, {
+      name: PROVE_QUEUE,
+      policy: "standard",
+      retryLimit: this.o.retryLimit,
+      retryDelay: this.o.retryDelaySeconds,
+      retryBackoff: true,
+      expireInSeconds: this.o.expireInSeconds,
+      deadLetter: PROVE_DEAD_LETTER,
+    });
   }
 
   /** Jobs in the dead-letter queue (for status and tests). */

@@ -1,0 +1,75 @@
+/**
+ * Leader lock on Postgres: a session-level advisory lock held on a dedicated connection, so exactly one scheduler (or
+ * submitter) is active. A standby tries the lock every `retryMs`; the leader's process dying closes its connection,
+ * Postgres drops the lock at once and a standby takes it on its next try. A leader whose connection fails (Postgres
+ * restarted) has lost the lock: it is told, stops working, and becomes a standby again.
+ */
+import pg from "pg";
+
+/** Advisory lock keys: (class, role). The two-int form never meets the stores' per-device bigint locks. */
+const LOCK_CLASS = 0x6d666931; // "mfi1"
+export const LOCK_ROLES = { scheduler: 1, submitter: 2 } as const;
+
+export interface LeaderLock {
+  /** Resolves once this process holds the lock; `onLost` is called if it is lost later. */
+  acquire(onLost: (reason: string) => void): Promise<void>;
+  release(): Promise<void>;
+}
+
+export function pgLeaderLock(url: string, role: keyof typeof LOCK_ROLES, o: { retryMs?: number } = {}): LeaderLock {
+  let client: pg.Client | undefined;
+  let heartbeat: NodeJS.Timeout | undefined;
+  let released = false;
+  const drop = async () => {
+    if (heartbeat) clearInterval(heartbeat);
+    heartbeat = undefined;
+    const c = client;
+    client = undefined;
+    await c?.end().catch(() => {});
+  };
+  return {
+    async acquire(onLost) {
+      released = false;
+      for (;;) {
+        if (released) throw new Error("leader lock released while waiting");
+        const c = new pg.Client({ connectionString: url, application_name: `mfi-${role}` });
+        c.on("error", () => {});
+        try {
+          await c.connect();
+          const r = await c.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS ok", [
+            LOCK_CLASS,
+            LOCK_ROLES[role],
+          ]);
+          if (r.rows[0]?.ok) {
+            client = c;
+            let lost = false;
+            const lose = (reason: string) => {
+              if (lost || released) return;
+              lost = true;
+              void drop();
+              onLost(reason);
+            };
+            c.on("error", (err) => lose(`leader connection failed: ${err.message}`));
+            c.on("end", () => lose("leader connection closed"));
+            // A silently dead connection is found by the next query, not by waiting for TCP to notice.
+            heartbeat = setInterval(() => {
+              c.query("SELECT 1").catch((err: Error) => lose(`leader connection failed: ${err.message}`));
+            }, 1000);
+            return;
+          }
+        } catch {
+          /* Postgres unreachable: try again */
+        }
+        await c.end().catch(() => {});
+        await new Promise((r) => setTimeout(r, o.retryMs ?? 500));
+      }
+    },
+    async release() {
+      released = true;
+      await drop();
+    },
+  };
+}
+
+/** One process on SQLite: nobody else can hold the lock. */
+export const soleLeader: LeaderLock = { acquire: async () => {}, release: async () => {} };

@@ -1,0 +1,24 @@
+/**
+ * Ports a role does not use: the scheduler runs applets but never proves nor pays, a prover never runs nor pays, the
+ * submitter never runs nor proves. Each refuses with the reason, so a miswired role fails loudly instead of doing
+ * another role's work.
+ */
+import type { ChainPort, ProvePort, RunPort } from "../ports.ts";
+
+const refuse = (role: string, what: string) => () => {
+  throw new Error(`the ${role} role does not ${what}`);
+};
+
+export const noRun =
+  (role: string): RunPort =>
+  async () =>
+    refuse(role, "run applets")();
+export const noProve =
+  (role: string): ProvePort =>
+  async () =>
+    refuse(role, "prove claims")();
+export const noChain = (role: string): ChainPort => ({
+  isClaimed: async () => refuse(role, "read the vault")(),
+  submit: async () => refuse(role, "send claims")(),
+  waitPaid: async () => refuse(role, "wait for payments")(),
+});

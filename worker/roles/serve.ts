@@ -1,0 +1,109 @@
+/**
+ * `serveRole(options)`: one role of the worker as its own process on a Postgres database (`mfi worker scheduler |
+ * prover | submitter --db postgres://…`): opens the store, the pg-boss prove queue and, for the scheduler and the
+ * submitter, their leader lock. Roles need a shared database and queue: on SQLite, `mfi worker start` runs them all in
+ * one process instead.
+ */
+import { createMachinefiClient, type DeploymentManifest } from "../../contracts/index.ts";
+import { isPostgresUrl, openStoreAsync } from "../../store/index.ts";
+import { contractsChainPort } from "../chain-port.ts";
+import { WorkerError } from "../errors.ts";
+import { circuitsProvePort } from "../prover-port.ts";
+import { PgBossProveQueue, type PgBossQueueOptions } from "../queue/index.ts";
+import { pgLeaderLock } from "./leader.ts";
+import { runProver, runScheduler, runSubmitter, type RoleEvent, type RunningRole } from "./roles.ts";
+
+export type RoleName = "scheduler" | "prover" | "submitter";
+
+export interface ServeRoleOptions {
+  role: RoleName;
+  /** postgres://… */
+  dbUrl: string;
+  onEvent?: (e: RoleEvent) => void;
+  intervalMs?: number;
+  maxAttempts?: number;
+  /** The prove queue's settings (the scheduler applies them to the queue). */
+  queue?: Omit<PgBossQueueOptions, "url">;
+  /** scheduler */
+  epochMs?: number;
+  graceMs?: number;
+  /** prover */
+  concurrency?: number;
+  proofs?: "groth16" | "mock";
+  log?: (m: string) => void;
+  /** submitter */
+  chain?: { rpcUrl: string; privateKey: string; manifest: DeploymentManifest };
+}
+
+/** A role started on a SQLite file: the roles share their queue and locks through Postgres. */
+export class RoleNeedsPostgresError extends WorkerError {
+  override name = "RoleNeedsPostgresError";
+  constructor(role: string, db: string) {
+    super(`mfi worker ${role} needs a postgres:// database shared by the roles, got ${db}`, {
+      details: "on SQLite, mfi worker start runs every role in one process",
+    });
+  }
+}
+
+export async function serveRole(o: ServeRoleOptions): Promise<RunningRole> {
+  if (!isPostgresUrl(o.dbUrl)) throw new RoleNeedsPostgresError(o.role, o.dbUrl);
+  const store = await openStoreAsync(o.dbUrl);
+  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const closeAll = async () => {
+    for (const c of closers.reverse()) await c().catch(() => {});
+  };
+  try {
+    let running: RunningRole;
+    const base = { store, workerStore: store.worker, onEvent: o.onEvent, intervalMs: o.intervalMs };
+    const attempts = o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts };
+    if (o.role === "submitter") {
+      if (!o.chain) throw new Error("the submitter needs a chain (rpcUrl, privateKey, manifest)");
+      const client = createMachinefiClient(o.chain);
+      closers.push(async () => client.close());
+      running = runSubmitter({
+        ...base,
+        ...attempts,
+        chain: contractsChainPort(client),
+        lock: pgLeaderLock(o.dbUrl, "submitter"),
+      });
+    } else {
+      const queue = await PgBossProveQueue.open({ url: o.dbUrl, ...o.queue });
+      if (o.role === "scheduler") {
+        await queue.configure();
+        await queue.workDeadLetters(async (claim, reason) => {
+          await store.worker.markFailed(claim.id, reason, claim.attempts + 1, Date.now());
+          o.onEvent?.({ type: "claim", claimId: claim.id, state: "failed", detail: reason });
+        });
+        running = runScheduler({
+          ...base,
+          ...attempts,
+          queue,
+          lock: pgLeaderLock(o.dbUrl, "scheduler"),
+          epochMs: o.epochMs ?? 10_000,
+          graceMs: o.graceMs,
+        });
+        closers.push(() => queue.stop());
+      } else {
+        const prover = circuitsProvePort({ concurrency: o.concurrency ?? 1, mode: o.proofs ?? "groth16", log: o.log });
+        closers.push(() => prover.close());
+        running = await runProver({
+          ...base,
+          ...attempts,
+          queue,
+          prove: prover.prove,
+          concurrency: o.concurrency ?? 1,
+        });
+        // runProver's stop stops the queue.
+      }
+    }
+    return {
+      async stop() {
+        await running.stop();
+        await closeAll();
+      },
+    };
+  } catch (err) {
+    await closeAll();
+    throw err;
+  }
+}
