@@ -25,3 +25,8 @@ export class StoreUnavailableError extends StoreError {
     });
   }
 }
+
+/** A batch was asked to take a claim that is not queued for batching or that another open batch holds (issue 26). */
+export class BatchClaimTakenError extends StoreError {
+  override name = "BatchClaimTakenError";
+}

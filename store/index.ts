@@ -38,7 +38,7 @@ export type {
 } from "./worker-types.ts";
 export type { BatchRow, BatchState, BatchStore, QueuedClaim } from "./batch-types.ts";
 export { hashApiKey, type OpenStoreOptions } from "./sqlite/open.ts";
-export { StoreError, StoreUnavailableError } from "./errors.ts";
+export { BatchClaimTakenError, StoreError, StoreUnavailableError } from "./errors.ts";
 export type { Migration } from "./sqlite/migrations.ts";
 export type { OpenPgStoreOptions } from "./postgres/open.ts";
 export type { PgMigration } from "./postgres/migrations.ts";

@@ -2,6 +2,7 @@
 import type Database from "better-sqlite3";
 import type { BatchRow, BatchStore, QueuedClaim } from "../batch-types.ts";
 import type { Migration } from "./migrations.ts";
+import { BatchClaimTakenError } from "../errors.ts";
 
 /** Far enough that the single-claim path's dueClaims never picks a queued claim up again. */
 const NEVER = 8_000_000_000_000_000;
@@ -105,7 +106,10 @@ export class SqliteBatchStore implements BatchStore {
         "UPDATE worker_batch_claims SET batch_id = ? WHERE claim_id = ? AND (batch_id IS NULL OR batch_id IN (SELECT id FROM worker_batches WHERE state IN ('failed','credited')))",
       );
       for (const c of a.claimIds)
-        if (take.run(id, c).changes !== 1) throw new Error(`claim ${c} is not queued or is in another open batch`);
+        if (take.run(id, c).changes !== 1)
+          throw new BatchClaimTakenError(`claim ${c} is not queued for batching or is in another open batch`, {
+            details: "a claim is in one open batch at a time; nothing of this batch was stored",
+          });
       return id;
     })();
   }
