@@ -54,6 +54,7 @@ export class Batcher {
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = true;
+  private refreshedAt = 0;
 
   constructor(private readonly o: BatcherOptions) {
     this.now = o.now ?? Date.now;
@@ -90,14 +91,19 @@ export class Batcher {
   }
 
   async tick(): Promise<void> {
-    await this.refreshApplets();
+    await this.refreshApplets(false);
     await this.queue();
     for (const b of await this.o.batches.openBatches()) await this.resume(b);
     await this.form();
   }
 
-  /** Learns which applets are switched to our vault (asks again for the others each pass). */
-  async refreshApplets(): Promise<void> {
+  /**
+   * Learns which applets are switched to our vault. A pass asks again about the others every 5 s at most (a switch
+   * takes effect from the epoch running then, whose claims come only after it ends).
+   */
+  async refreshApplets(force = true): Promise<void> {
+    if (!force && this.now() - this.refreshedAt < 5_000) return;
+    this.refreshedAt = this.now();
     for (const { spec } of await this.o.workerStore.listApplets()) {
       if (this.batchedFrom.has(spec.imageId)) continue;
       const { vault, fromMs } = await this.o.chain.batchVaultOf(spec.imageId);
