@@ -12,7 +12,7 @@ import { storeDirectory, type DeviceDirectory } from "./directory.ts";
 import { chainKeyDirectory, type KeyStatusReader } from "./chain-keys.ts";
 import { GatewayError, notFound } from "./errors.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
-import { healthRoutes, readinessChecks } from "./routes/health.ts";
+import { checkChain, healthRoutes, readinessChecks } from "./routes/health.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { problemResponse, toGatewayError, validationHook } from "./routes/problem.ts";
 import { readingRoutes } from "./routes/readings.ts";
@@ -26,7 +26,7 @@ import {
   type WorkerStatus,
 } from "../store/index.ts";
 import { createVerifier, type Verifier } from "./verify-pool.ts";
-import { createMetrics, recordCryptoBackend, type GatewayMetrics } from "./metrics.ts";
+import { createMetrics, recordChainReachable, recordCryptoBackend, type GatewayMetrics } from "./metrics.ts";
 import { dashboardGuard, dashboardRoutes, type DashboardAuthOptions } from "./dashboard/index.tsx";
 import { requestLogger, type Logger } from "./logger.ts";
 import { marketApp, type MarketOptions } from "./market/index.ts";
@@ -174,6 +174,9 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
       : undefined;
   if (metrics) {
     recordCryptoBackend(metrics.registry, { name: backend.name, fallback: backendStatus()?.fallback ?? false });
+    const rpcUrl = opts.rpcUrl;
+    if (rpcUrl && !metrics.registry.getSingleMetric("mfi_chain_reachable"))
+      recordChainReachable(metrics.registry, () => checkChain(rpcUrl, opts.chainId ?? 31337n));
     app.use("*", metrics.middleware);
     if (viewer && opts.dashboardAuth?.metrics) app.use("/metrics", viewer);
     app.get("/metrics", async (c) =>

@@ -4,7 +4,15 @@
  * are read from the worker's tables at scrape time, so a worker in another process is still visible here.
  */
 import type { MiddlewareHandler } from "hono";
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import {
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  collectDefaultMetrics,
+  type MetricObjectWithValues,
+  type MetricValueWithName,
+} from "prom-client";
 import type { WorkerStatus } from "../store/index.ts";
 
 export interface GatewayMetrics {
@@ -147,6 +155,23 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     total("mfi_worker_prove_seconds_total", "Time spent proving claims", async () => (await w.totals()).proveMs / 1000);
     total("mfi_worker_proofs_total", "Claims proved (and timed)", async () => (await w.totals()).proofs);
     total("mfi_worker_gas_used_total", "Gas used by paid claims' transactions", async () => (await w.totals()).gasUsed);
+    total("mfi_worker_claims_paid_total", "Claims paid on L1", async () => (await w.totals()).paidClaims);
+    // Token units (18 decimals), as the terminal prints them: 0.024, not 24000000000000000.
+    total(
+      "mfi_worker_reward_paid_total",
+      "Reward paid to device owners, in reward-token units (MFI, 18 decimals)",
+      async () => tokenUnits((await w.totals()).rewardPaid),
+    );
+    new Gauge({
+      name: "mfi_worker_oldest_pending_claim_age_seconds",
+      help: "Age of the longest-waiting pending claim (0 when none is pending): claims not being proved",
+      registers: [registry],
+      async collect() {
+        const at = await w.oldestPending();
+        this.set(at === null ? 0 : Math.max(0, (Date.now() - at) / 1000));
+      },
+    });
+    registry.registerMetric(new StoredHistogram(w));
   }
 
   const middleware: MiddlewareHandler = async (c, next) => {
@@ -172,6 +197,65 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     middleware,
     render: async () => (await registry.metrics()) + (withProcess ? await processMetrics().metrics() : ""),
   };
+}
+
+/** A token amount in the smallest unit as a float of whole tokens (18 decimals; exact enough for a dashboard). */
+export function tokenUnits(smallest: bigint): number {
+  const whole = smallest / 10n ** 18n;
+  return Number(whole) + Number(smallest - whole * 10n ** 18n) / 1e18;
+}
+
+/**
+ * `mfi_worker_prove_duration_seconds{circuit}`: the store keeps the histogram's buckets (trigger-kept counters, the
+ * same bounds), so it is exported as stored instead of observed in this process: a worker elsewhere shows up too.
+ * prom-client has no way to set a histogram's buckets, hence the override of what the registry reads.
+ */
+const PROVE_HELP = "Proving time per claim, by circuit (the receipt's seal.circuit)";
+class StoredHistogram extends Histogram<"circuit"> {
+  constructor(private readonly w: WorkerStatus) {
+    super({
+      name: "mfi_worker_prove_duration_seconds",
+      help: PROVE_HELP,
+      labelNames: ["circuit"],
+      buckets: [1], // unused: get() reports the stored buckets
+      registers: [],
+    });
+  }
+
+  override async get(): Promise<MetricObjectWithValues<MetricValueWithName<"circuit" | "le">>> {
+    const name = "mfi_worker_prove_duration_seconds";
+    const values: MetricValueWithName<"circuit" | "le">[] = [];
+    for (const h of await this.w.proveHistogram()) {
+      const circuit = h.circuit;
+      for (const b of h.buckets)
+        values.push({ labels: { circuit, le: b.le }, value: b.n, metricName: `${name}_bucket` });
+      values.push({ labels: { circuit, le: "+Inf" }, value: h.count, metricName: `${name}_bucket` });
+      values.push({ labels: { circuit }, value: h.sumMs / 1000, metricName: `${name}_sum` });
+      values.push({ labels: { circuit }, value: h.count, metricName: `${name}_count` });
+    }
+    return { name, help: PROVE_HELP, type: "histogram" as never, values, aggregator: "sum", collect: () => {} };
+  }
+
+  getForPromString() {
+    return this.get();
+  }
+}
+
+/**
+ * `mfi_chain_reachable` = 1 when the chain answers eth_chainId with the expected id, else 0 (probed at most every 5 s,
+ * so scrapes do not hammer the RPC). A gateway without an RPC URL has no such series.
+ */
+export function recordChainReachable(registry: Registry, probe: () => Promise<string>, maxAgeMs = 5_000): void {
+  let last: { at: number; ok: boolean } | undefined;
+  new Gauge({
+    name: "mfi_chain_reachable",
+    help: "1 when the chain's RPC answers eth_chainId with the configured chain id, 0 when it does not",
+    registers: [registry],
+    async collect() {
+      if (!last || Date.now() - last.at > maxAgeMs) last = { at: Date.now(), ok: (await probe()) === "ok" };
+      this.set(last.ok ? 1 : 0);
+    },
+  });
 }
 
 /**
