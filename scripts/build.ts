@@ -12,6 +12,7 @@ const steps = [
   "build-cli.mjs",
   "build-applets.ts",
   "build-crypto.ts",
+  "build-wasm-prover.ts",
   "build-native.mjs",
   "build-contracts.ts",
   "build-circuits.ts",

@@ -17,6 +17,7 @@ for (const [script, what] of [
     "the Wasm crypto (signatures fall back to the ~100× slower JS backend until it is built)",
   ],
   ["scripts/build-applets.ts", "the applets"],
+  ["scripts/build-wasm-prover.ts", "the Wasm Groth16 prover (the portable backend when the native one does not build)"],
   ["scripts/build-native.mjs", "the native Groth16 prover (proving falls back to snarkjs, about 4× slower)"],
 ]) {
   if (!existsSync(script)) continue;
