@@ -134,7 +134,8 @@ describe("one reading at a time", () => {
     const w = chainA.wire[1]!;
     await rejected(gw, pathOf(A.deviceId), { ...w, values: [(1n << 63n).toString()] }, 422);
     await rejected(gw, pathOf(A.deviceId), { ...w, values: [(-(1n << 63n) - 1n).toString()] }, 422);
-    await rejected(gw, pathOf(A.deviceId), { ...w, values: ["1", "2", "3", "4", "5"] }, 422);
+    // More than the 4 slots is a shape error, as the schema says (400).
+    await rejected(gw, pathOf(A.deviceId), { ...w, values: ["1", "2", "3", "4", "5"] }, 400);
     await rejected(gw, pathOf(A.deviceId), { ...w, prev: (1n << 254n).toString() }, 422);
     await rejected(gw, pathOf(A.deviceId), { ...w, seq: "0" }, 422);
     await rejected(gw, pathOf(A.deviceId), { ...w, ts: (1n << 48n).toString() }, 422);

@@ -3,7 +3,6 @@
  * so tests call app.request() directly.
  */
 import { OpenAPIHono } from "@hono/zod-openapi";
-import { Scalar } from "@scalar/hono-api-reference";
 import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "node:crypto";
 import { backendStatus, getDefaultBackend, type EddsaBackend } from "../device-sdk/index.ts";
@@ -12,6 +11,8 @@ import { storeDirectory, type DeviceDirectory } from "./directory.ts";
 import { chainKeyDirectory, type KeyStatusReader } from "./chain-keys.ts";
 import { GatewayError, notFound } from "./errors.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { documentOperatorViews } from "./openapi-docs.ts";
+import { renderReference } from "./reference.tsx";
 import { checkChain, healthRoutes, readinessChecks } from "./routes/health.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { problemResponse, toGatewayError, validationHook } from "./routes/problem.ts";
@@ -204,16 +205,25 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   app.route("/v1", deviceRoutes(ctx));
   app.route("/v1", readingRoutes(ctx));
   if (opts.market) app.route("/v1", marketApp(ctx, { ...opts.market, nonces }));
-  app.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer" });
-  app.doc31("/openapi.json", {
+  documentOperatorViews(app, {
+    metrics: !!metrics,
+    dashboard: !!opts.workerStatus,
+    metricsProtected: !!(viewer && opts.dashboardAuth?.metrics),
+  });
+  const docConfig = {
     openapi: "3.1.0",
     info: {
       title: "machinefi gateway",
       version: "1",
       description: "Signed device readings in; durably stored; nothing forged or lost.",
     },
+  };
+  app.doc31("/openapi.json", docConfig);
+  let reference: string | undefined;
+  app.get("/reference", async (c) => {
+    reference ??= await renderReference(app.getOpenAPI31Document(docConfig));
+    return c.html(reference);
   });
-  app.get("/reference", Scalar({ url: "/openapi.json", pageTitle: "machinefi gateway API" }));
 
   let closed = false;
   return {

@@ -4,6 +4,7 @@
  * zod would accept) answers undefined and goes through zod, which produces the 400 problems. fast-json.test.ts checks
  * the subset property on random bodies.
  */
+import { VALUE_SLOTS } from "../device-sdk/index.ts";
 import type { WireReadingIn } from "./schemas.ts";
 
 const DIGITS = /^(0|[1-9][0-9]{0,99})$/;
@@ -35,7 +36,7 @@ export function fastReading(x: unknown): WireReadingIn | undefined {
   const { deviceId, seq, ts, values, prev, signature } = x;
   if (deviceId !== undefined && !digits(deviceId)) return undefined;
   if (!uintLike(seq) || !uintLike(ts) || !digits(prev)) return undefined;
-  if (!Array.isArray(values) || values.length > 64) return undefined;
+  if (!Array.isArray(values) || values.length > VALUE_SLOTS) return undefined;
   for (const v of values) if (!intLike(v)) return undefined;
   if (!signatureOk(signature)) return undefined;
   return x as WireReadingIn;

@@ -3,7 +3,15 @@
  * Shapes only; ranges (field, i64, ts skew) are checked by ingest and answered with 422.
  */
 import { z } from "@hono/zod-openapi";
-import type { IngestAck } from "../device-sdk/index.ts";
+import { VALUE_SLOTS, type IngestAck } from "../device-sdk/index.ts";
+import {
+  ACK_EXAMPLE,
+  BATCH_ACK_EXAMPLE,
+  BATCH_EXAMPLE,
+  PROBLEM_EXAMPLES,
+  READING_EXAMPLE,
+  REGISTRATION_EXAMPLE,
+} from "./openapi-examples.ts";
 
 const digits = z.string().regex(/^(0|[1-9][0-9]{0,99})$/, "a non-negative decimal integer string");
 const intString = z.string().regex(/^-?(0|[1-9][0-9]{0,99})$/, "a decimal integer string");
@@ -31,24 +39,24 @@ export const ReadingSchema = z
     ts: uintLike.openapi({ description: "Unix milliseconds" }),
     values: z
       .array(intLike)
-      .max(64)
-      .openapi({ description: "up to 4 signed i64 values (fixed-point); missing slots are 0" }),
+      .max(VALUE_SLOTS)
+      .openapi({ description: `up to ${VALUE_SLOTS} signed i64 values (fixed-point); missing slots are 0` }),
     prev: digits.openapi({ description: "hash of the previous reading, or Poseidon(deviceId) for seq 1" }),
     signature: SignatureSchema.nullable()
       .optional()
       .openapi({ description: "signature over this reading's hash; may be omitted in the middle of a batch" }),
   })
   .strict()
-  .openapi("Reading");
+  .openapi("Reading", { example: READING_EXAMPLE });
 
 export const BatchSchema = z
   .object({ readings: z.array(ReadingSchema).min(1) })
   .strict()
-  .openapi("ReadingBatch");
+  .openapi("ReadingBatch", { example: BATCH_EXAMPLE });
 
 export const IngestAckSchema = z
   .object({ deviceId: digits, seq: digits, hash: digits, receivedAt: z.number().int() })
-  .openapi("IngestAck", { description: "the same ack is returned again for an exact resend" });
+  .openapi("IngestAck", { description: "the same ack is returned again for an exact resend", example: ACK_EXAMPLE });
 
 export const BatchAckSchema = z
   .object({
@@ -58,7 +66,7 @@ export const BatchAckSchema = z
       description: "the same acks under the field's name before the rename, read by device SDKs from before it",
     }),
   })
-  .openapi("BatchIngestAck");
+  .openapi("BatchIngestAck", { example: BATCH_ACK_EXAMPLE });
 
 /**
  * The batch answer, over HTTP and MQTT alike. `receipts` repeats `acks` because a device SDK from before the rename
@@ -75,7 +83,7 @@ export const RegistrationSchema = z
     signature: SignatureSchema.openapi({ description: "device signature over Poseidon(owner, chainId, registry)" }),
   })
   .strict()
-  .openapi("Registration");
+  .openapi("Registration", { example: REGISTRATION_EXAMPLE });
 
 export const DeviceSchema = z
   .object({
@@ -111,6 +119,8 @@ export const ProblemSchema = z
     title: z.string(),
     status: z.number().int(),
     detail: z.string().optional(),
+    instance: z.string().optional().openapi({ description: "the request's path" }),
+    index: z.number().int().optional().openapi({ description: "the offending reading's index in a batch" }),
     expectedSeq: z.string().optional(),
     expectedPrev: z.string().optional(),
   })
@@ -151,7 +161,17 @@ export const problemResponses = (...codes: number[]) =>
   Object.fromEntries(
     codes.map((c) => [
       c,
-      { description: `problem ${c}`, content: { "application/problem+json": { schema: ProblemSchema } } },
+      {
+        description: `problem ${c}: ${Object.keys(PROBLEM_EXAMPLES[c] ?? {}).join(", ") || "see docs/errors.md"}`,
+        content: {
+          "application/problem+json": {
+            schema: ProblemSchema,
+            examples: Object.fromEntries(
+              Object.entries(PROBLEM_EXAMPLES[c] ?? {}).map(([type, value]) => [type, { value }]),
+            ),
+          },
+        },
+      },
     ]),
   );
 

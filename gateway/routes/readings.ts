@@ -31,7 +31,7 @@ const DIGITS = /^(0|[1-9][0-9]{0,99})$/;
 /** Batch bodies from this size on are judged by their first reading before the rest is parsed (about 30 readings). */
 const PEEK_BYTES = 8192;
 
-const rejections = problemResponses(400, 401, 404, 409, 413, 422, 429);
+const rejections = problemResponses(400, 401, 403, 404, 409, 413, 422, 429, 503);
 
 const postOne = createRoute({
   method: "post",
