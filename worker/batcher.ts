@@ -252,7 +252,9 @@ export class Batcher {
       }
       const seg = await segmentOf(this.o.store, device, w, this.o.prover.k);
       if ("refused" in seg) {
-        if (!seg.retry) await refuse(seg.refused);
+        // a chain still being written is waited for, but not for ever: the applet's later epochs wait behind it
+        if (!seg.retry || this.now() - c.queuedAtMs > 10 * this.o.deadlineMs)
+          await refuse(seg.retry ? `${seg.refused}: gave up after ${10 * this.o.deadlineMs} ms` : seg.refused);
         continue;
       }
       devices.push({ device, readings: seg.readings });

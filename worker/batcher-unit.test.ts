@@ -1,0 +1,111 @@
+/**
+ * The batcher's own rules over a real SQLite store, with small fakes for the chain and the prover (the real ones run
+ * in batcher.test.ts): a claim whose chain has no signed reading after the epoch is waited for, then given up with
+ * the reason after ten deadlines, so the applet's later epochs do not wait behind it for ever; the prover is never
+ * asked for a batch without devices.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, expect, it } from "vitest";
+import { genesisHash, hashReading, packEpoch, padValues, type SignedReading } from "../device-sdk/index.ts";
+import { EarningsTree } from "../circuits/index.ts";
+import { openStore, type StoreSet } from "../store/index.ts";
+import { Batcher, type BatchEvent } from "./batcher.ts";
+
+const VAULT = "0x" + "22".repeat(20);
+let dir: string;
+let store: StoreSet;
+afterEach(async () => {
+  await store?.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it("gives up a claim whose chain is never signed after the epoch, after ten deadlines, with the reason", async () => {
+  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
+  store = openStore(join(dir, "db.sqlite"));
+  const deviceId = 42n;
+  await store.insertDevice({
+    deviceId,
+    publicKey: { x: 1n, y: 2n },
+    owner: "0x" + "11".repeat(20),
+    chainId: 31337n,
+    registry: "0x" + "00".repeat(20),
+    signature: { R8x: 1n, R8y: 2n, S: 3n },
+    registeredAt: 0,
+  });
+  // readings inside the epoch [10 000, 20 000) and one after it, none signed
+  let prev = genesisHash(deviceId);
+  const readings: SignedReading[] = [10_500, 11_000, 20_500].map((ts, i) => {
+    const r = { deviceId, seq: BigInt(i + 1), ts: BigInt(ts), values: padValues([5n]), prev };
+    prev = hashReading(r);
+    return { ...r, hash: prev, signature: null };
+  });
+  expect((await store.appendReadings(deviceId, readings, 0)).ok).toBe(true);
+  const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
+  await store.worker.upsertApplet(applet, 0, 0);
+  const epoch = packEpoch({ startMs: 10_000n, lengthMs: 10_000n });
+  await store.worker.recordRun({
+    applet,
+    deviceId,
+    epoch,
+    readings: readings.slice(0, 2).map((r) => ({ ...r, receivedAt: 0 }) as never),
+    stateBefore: undefined,
+    outcome: {
+      inputDigest: "i",
+      journal: new Uint8Array([1]),
+      journalDigest: "j",
+      fuelUsed: 1n,
+      stateRoot: "s",
+      state: new Uint8Array(),
+      claims: [],
+    },
+    claims: [{ deviceId, output: 10n }],
+    now: 0,
+  });
+
+  let now = 1_000_000;
+  const events: BatchEvent[] = [];
+  let proofs = 0;
+  const batcher = new Batcher({
+    store,
+    workerStore: store.worker,
+    batches: store.batches!,
+    prover: {
+      n: 2,
+      k: 16,
+      depth: 4,
+      prove: async () => {
+        proofs++;
+        throw new Error("not expected");
+      },
+      close: async () => {},
+    },
+    chain: {
+      vault: VAULT,
+      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
+      rootOf: async () => new EarningsTree(4).root,
+      submitBatch: async () => {
+        throw new Error("not expected");
+      },
+    },
+    deadlineMs: 100,
+    now: () => now,
+    onEvent: (e) => events.push(e),
+  });
+  await batcher.tick(); // queued, then waited for: it is not past the deadline yet
+  now += 150; // past the deadline: a batch is formed, but the device's chain is still being written
+  await batcher.tick();
+  expect((await store.worker.listClaims())[0]!.state).toBe("pending");
+  now += 1_000; // past ten deadlines
+  await batcher.tick();
+  const [claim] = await store.worker.listClaims();
+  expect(claim!.state).toBe("failed");
+  expect(claim!.error).toMatch(/waiting for a signed reading after the epoch: gave up after 1000 ms/);
+  expect(await store.batches!.queuedClaims()).toEqual([]);
+  expect(proofs).toBe(0);
+  expect(events.map((e) => [e.type, e.state])).toEqual([
+    ["batch-claim", "queued"],
+    ["batch-claim", "failed"],
+  ]);
+});
