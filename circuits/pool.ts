@@ -20,8 +20,8 @@ export interface RawProof {
   stages: [string, number][];
   /** Peak RSS of the proving process so far (KiB). */
   maxRssKb: number;
-  /** Who made the proof: the native prover (circuits/native, verified before use) or snarkjs. */
-  backend?: "native" | "snarkjs";
+  /** Who made the proof: the native or Wasm prover (circuits/native, circuits/wasm-prover; verified before use) or snarkjs. */
+  backend?: "native" | "wasm" | "snarkjs";
   /** Why snarkjs made it although the native prover was chosen. */
   fallback?: string;
 }
@@ -31,7 +31,7 @@ export interface RawProof {
  * self-check, unless MFI_PROVER=snarkjs) and why; proving processes of the native backend start with the TypeScript
  * loader, which the native module needs.
  */
-export function poolBackend(): { backend: "native" | "snarkjs"; reason: string } {
+export function poolBackend(): { backend: "native" | "wasm" | "snarkjs"; reason: string } {
   const { backend, reason } = proverBackend();
   return { backend, reason };
 }
@@ -41,9 +41,11 @@ export function poolBackend(): { backend: "native" | "snarkjs"; reason: string }
  * `fallback` is true when the native prover was wanted but could not be used (not built, does not load, failed its
  * self-check): proofs are still right, only several times slower, so callers warn and say what to do.
  */
-export function proverSummary(): { backend: "native" | "snarkjs"; line: string; fallback: boolean } {
+export function proverSummary(): { backend: "native" | "wasm" | "snarkjs"; line: string; fallback: boolean } {
   const { backend, reason } = poolBackend();
   if (backend === "native") return { backend, line: "proofs: the native Groth16 prover", fallback: false };
+  if (backend === "wasm")
+    return { backend, line: "proofs: the Wasm Groth16 prover (MFI_PROVER=wasm; slower than snarkjs)", fallback: false };
   const forced = reason === "MFI_PROVER=snarkjs";
   return {
     backend,
@@ -74,7 +76,8 @@ export class ProverPool {
   constructor(readonly concurrency = 1) {}
 
   private spawn(): ChildProcess {
-    const native = poolBackend().backend === "native";
+    // The native and Wasm backends are TypeScript modules: their proving processes start with the loader.
+    const native = poolBackend().backend !== "snarkjs";
     const child = fork(fileURLToPath(new URL("./prove-worker.mjs", import.meta.url)), [], {
       serialization: "advanced",
       execArgv: native ? ["--import", LOADER] : [],

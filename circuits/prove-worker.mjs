@@ -1,6 +1,6 @@
 // Child process for circuits/prover.ts: generates the witness and the Groth16 proof off the parent's event loop,
 // reporting progress (snarkjs's own stages) and timings. Plain JS: starts without a TypeScript loader, unless the pool
-// chose the native prover (MFI_PROVER_NATIVE=1, started with the TypeScript loader): then each proof is made by
+// chose the native or Wasm prover (MFI_PROVER_NATIVE=1, started with the TypeScript loader): then each proof is made by
 // circuits/native/checked-prove.ts, verified, and made by snarkjs instead if anything fails.
 import * as snarkjs from "snarkjs";
 
@@ -33,7 +33,7 @@ process.on("message", async (msg) => {
     };
     const checked = native ? await native.proveChecked(msg.zkey, wtns.data) : undefined;
     const { proof, publicSignals } =
-      checked?.backend === "native" ? checked : await snarkjs.groth16.prove(msg.zkey, wtns, logger);
+      checked && checked.backend !== "snarkjs" ? checked : await snarkjs.groth16.prove(msg.zkey, wtns, logger);
     const cpu = process.cpuUsage(cpu0);
     send({
       id: msg.id,

@@ -1,6 +1,6 @@
 /**
- * The native prover as the proving processes use it (prove-worker.mjs loads this when the pool chose the native
- * backend): prove from a witness in memory, then verify the proof with snarkjs against the key's own verification key
+ * The native or Wasm prover as the proving processes use it (prove-worker.mjs loads this when the pool chose one of
+ * them; both have the NativeAddon interface): prove from a witness in memory, then verify the proof with snarkjs against the key's own verification key
  * before handing it out (about 10 ms; a wrong proof would cost a reverted transaction and a failed claim). Any failure
  * falls back to snarkjs for that proof, with the reason.
  */
@@ -17,18 +17,18 @@ const vkeyOf = (zkey: string) => {
 };
 
 export type CheckedProof =
-  { proof: SnarkjsProof; publicSignals: string[]; backend: "native" } | { backend: "snarkjs"; reason: string };
+  { proof: SnarkjsProof; publicSignals: string[]; backend: "native" | "wasm" } | { backend: "snarkjs"; reason: string };
 
-/** A verified native proof, or why not (then prove with snarkjs). */
+/** A verified proof of the chosen backend, or why not (then prove with snarkjs). */
 export async function proveChecked(zkey: string, wtns: Uint8Array): Promise<CheckedProof> {
   const b = proverBackend();
-  if (b.backend !== "native" || !b.addon) return { backend: "snarkjs", reason: b.reason };
+  if (b.backend === "snarkjs") return { backend: "snarkjs", reason: b.reason };
   try {
     const { proof, publicSignals } = proveNative({ addon: b.addon, zkey, wtns });
     if (!(await snarkjs.groth16.verify(await vkeyOf(zkey), publicSignals, proof)))
-      return { backend: "snarkjs", reason: "the native proof did not verify (reported; proved with snarkjs)" };
-    return { proof, publicSignals, backend: "native" };
+      return { backend: "snarkjs", reason: `the ${b.backend} proof did not verify (reported; proved with snarkjs)` };
+    return { proof, publicSignals, backend: b.backend };
   } catch (e) {
-    return { backend: "snarkjs", reason: `the native prover failed: ${(e as Error).message.split("\n")[0]}` };
+    return { backend: "snarkjs", reason: `the ${b.backend} prover failed: ${(e as Error).message.split("\n")[0]}` };
   }
 }
