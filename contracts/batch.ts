@@ -1,11 +1,10 @@
 /**
  * BatchVault from TypeScript (issue 26): deploys it next to a deployment (circomlib's Poseidon(2) and Poseidon(4)
- * as EVM code from circomlibjs, the vault, its minter role), switches applets to batches, sets batch verifiers,
+ * as poseidon-solidity's PoseidonT3 and PoseidonT5 libraries, the vault, its minter role), switches applets to batches, sets batch verifiers,
  * submits batch proofs and withdraws earnings. Every revert comes back as a typed ContractRevertedError.
  */
 import { AbiCoder, Contract, ContractFactory, id, type Log, type Wallet } from "ethers";
-// @ts-expect-error circomlibjs ships no types
-import { poseidonContract } from "circomlibjs";
+import { PoseidonT3, PoseidonT5 } from "poseidon-solidity";
 import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
 import { makeProvider, makeWallet } from "./provider.ts";
@@ -71,8 +70,9 @@ export async function deployBatchVault(o: {
   const provider = makeProvider(o.rpcUrl, o.manifest.chainId);
   const wallet = makeWallet(o.privateKey, provider);
   try {
-    const p2 = await deployRaw(wallet, poseidonContract.generateABI(2), poseidonContract.createCode(2));
-    const p4 = await deployRaw(wallet, poseidonContract.generateABI(4), poseidonContract.createCode(4));
+    // the libraries' hash functions are public and pure: deployed as they are, they are called like contracts
+    const p2 = await deployRaw(wallet, ["function hash(uint256[2]) pure returns (uint256)"], PoseidonT3.bytecode);
+    const p4 = await deployRaw(wallet, ["function hash(uint256[4]) pure returns (uint256)"], PoseidonT5.bytecode);
     const art = getArtifact("BatchVault");
     const c = o.manifest.contracts;
     const vault = await deployRaw(wallet, art.abi as unknown[], art.bytecode, [

@@ -7,13 +7,15 @@ import {AppletRegistry} from "./AppletRegistry.sol";
 import {Groth16Points} from "./Groth16Points.sol";
 import {IRewardMinter} from "./interfaces/IRewardMinter.sol";
 
-/// @notice circomlib's Poseidon as EVM code (circomlibjs poseidon_gencontract), the hash of the earnings tree.
+/// @notice circomlib's Poseidon(2) as deployed EVM code: poseidon-solidity's PoseidonT3 library (npm
+/// poseidon-solidity, ~21k gas a hash against circomlibjs poseidon_gencontract's ~32k), called as a contract.
 interface IPoseidon2 {
-    function poseidon(uint256[2] memory input) external pure returns (uint256);
+    function hash(uint256[2] memory input) external pure returns (uint256);
 }
 
+/// @notice circomlib's Poseidon(4): poseidon-solidity's PoseidonT5 library, called as a contract.
 interface IPoseidon4 {
-    function poseidon(uint256[4] memory input) external pure returns (uint256);
+    function hash(uint256[4] memory input) external pure returns (uint256);
 }
 
 /// @title BatchVault
@@ -110,6 +112,8 @@ contract BatchVault is ReentrancyGuard {
     error BatchVault__KeyNotValid(uint256 deviceId, uint256 firstEpoch, uint256 lastEpoch, uint256 validFromMs, uint256 validUntilMs);
     /// @notice Everything credited to this device was already withdrawn.
     error BatchVault__NothingToWithdraw(bytes32 imageId, uint256 deviceId, uint256 cumulative);
+    /// @notice The Poseidon contract failed (wrong address or out of gas).
+    error BatchVault__PoseidonFailed(address poseidon);
     /// @notice units * rewardPerUnit does not fit in 256 bits.
     error BatchVault__RewardOverflow(uint256 units, uint256 rewardPerUnit);
 
@@ -128,7 +132,7 @@ contract BatchVault is ReentrancyGuard {
     ) {
         (devices, applets, token, poseidon2, poseidon4, depth) = (devices_, applets_, token_, poseidon2_, poseidon4_, depth_);
         uint256 z;
-        for (uint256 i; i < depth_; ++i) z = poseidon2_.poseidon([z, z]);
+        for (uint256 i; i < depth_; ++i) z = poseidon2_.hash([z, z]);
         emptyRoot = z;
     }
 
@@ -207,12 +211,7 @@ contract BatchVault is ReentrancyGuard {
         uint256[] calldata siblings
     ) external nonReentrant returns (uint256 reward) {
         if (siblings.length != depth) revert BatchVault__BadPathLength(siblings.length, depth);
-        uint256 h = poseidon4.poseidon([deviceId, cumulative, firstEpoch, lastEpoch]);
-        uint256 idx = deviceId;
-        for (uint256 i; i < siblings.length; ++i) {
-            h = idx & 1 == 0 ? poseidon2.poseidon([h, siblings[i]]) : poseidon2.poseidon([siblings[i], h]);
-            idx >>= 1;
-        }
+        uint256 h = _pathRoot(poseidon4.hash([deviceId, cumulative, firstEpoch, lastEpoch]), deviceId, siblings);
         uint256 current = rootOf(imageId);
         if (h != current) revert BatchVault__LeafNotInRoot(imageId, deviceId, h, current);
         (uint256 tokenId, address owner, uint32 makerId, uint256 fromMs, uint256 untilMs) = devices.claimInfo(deviceId);
@@ -234,6 +233,29 @@ contract BatchVault is ReentrancyGuard {
         _withdrawn[imageId][deviceId] = cumulative;
         emit EarningsWithdrawn(imageId, deviceId, tokenId, owner, units, reward);
         if (reward != 0) token.mint(owner, reward);
+    }
+
+    /// @dev The root over a leaf's path: one staticcall to PoseidonT3's hash(uint256[2]) per level, in one scratch
+    /// buffer (the ABI-encoded high-level call re-allocates memory at each level; ~1.5k gas a level more).
+    function _pathRoot(uint256 leaf, uint256 idx, uint256[] calldata siblings) private view returns (uint256 h) {
+        address p2 = address(poseidon2);
+        bool ok = true;
+        h = leaf;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, shl(224, 0x561558fe)) // hash(uint256[2])
+            for { let i := 0 } lt(i, siblings.length) { i := add(i, 1) } {
+                let sib := calldataload(add(siblings.offset, shl(5, i)))
+                switch and(idx, 1)
+                case 0 { mstore(add(p, 4), h) mstore(add(p, 36), sib) }
+                default { mstore(add(p, 4), sib) mstore(add(p, 36), h) }
+                ok := and(ok, and(staticcall(gas(), p2, p, 68, p, 32), eq(returndatasize(), 32)))
+                h := mload(p)
+                mstore(p, shl(224, 0x561558fe))
+                idx := shr(1, idx)
+            }
+        }
+        if (!ok) revert BatchVault__PoseidonFailed(address(poseidon2));
     }
 
     function _onSchedule(bytes32 imageId, uint256 epoch, uint256 lengthMs, uint256 genesisMs) private view {
