@@ -13,6 +13,7 @@ import { GatewayError, notFound } from "./errors.ts";
 import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
 import { documentOperatorViews } from "./openapi-docs.ts";
 import { renderReference } from "./reference.tsx";
+import { homeRoutes } from "./home.tsx";
 import { checkChain, healthRoutes, readinessChecks } from "./routes/health.ts";
 import { deviceRoutes } from "./routes/devices.ts";
 import { problemResponse, toGatewayError, validationHook } from "./routes/problem.ts";
@@ -201,6 +202,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   app.notFound((c) =>
     problemResponse(c, notFound(`no route ${c.req.method} ${c.req.path}`, "see /reference for the API")),
   );
+  app.route("/", homeRoutes({ dashboard: !!opts.workerStatus, metrics: !!metrics }));
   app.route("/", healthRoutes(ctx));
   app.route("/v1", deviceRoutes(ctx));
   app.route("/v1", readingRoutes(ctx));

@@ -7,6 +7,7 @@
 import type { MiddlewareHandler } from "hono";
 import { timingSafeEqual } from "node:crypto";
 import { GatewayError } from "../errors.ts";
+import { tokenFormPage } from "../home.tsx";
 import { hashApiKey } from "../../store/index.ts";
 import type { ReadingStore } from "../../store/index.ts";
 
@@ -35,6 +36,9 @@ export function dashboardGuard(
       const h = digest(given);
       if (accepted.some((a) => timingSafeEqual(a, h)) || (await store.checkApiKey(given)) !== undefined) return next();
     }
+    // A browser gets a page with a token form instead of a JSON problem.
+    if (/text\/html/.test(c.req.header("accept") ?? ""))
+      return c.html(tokenFormPage(c.req.path, !!given), 401, { "www-authenticate": 'Bearer realm="mfi-dashboard"' });
     throw new GatewayError(401, "unauthorized", "the dashboard needs a viewer token or an operator API key", {
       details:
         "send Authorization: Bearer <token>, or open /dashboard?token=<token> in a browser (the token is MFI_DASHBOARD_TOKEN or a key from `mfi gateway apikey <name>`)",

@@ -17,9 +17,15 @@ export function dashboardRoutes(
     app.use("/dashboard", opts.guard);
     app.use("/dashboard.json", opts.guard);
   }
-  app.get("/dashboard", async (c) =>
-    c.html(<DashboardPage d={await load()} refreshSeconds={opts.refreshSeconds ?? 5} />),
-  );
+  app.get("/dashboard", async (c) => {
+    // Links to the other protected views keep the token the page was opened with.
+    const token = c.req.query("token");
+    const q = token ? `?token=${encodeURIComponent(token)}` : "";
+    return c.html(
+      "<!doctype html>" +
+        (<DashboardPage d={await load()} refreshSeconds={opts.refreshSeconds ?? 5} q={q} />).toString(),
+    );
+  });
   app.get("/dashboard.json", async (c) => c.json(await load()));
   return app;
 }

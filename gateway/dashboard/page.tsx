@@ -1,32 +1,19 @@
-/** The dashboard page: server-rendered hono JSX with inline SVG sparkline charts; no client script, refreshes itself. */
+/** The dashboard page: server-rendered hono JSX with inline SVG charts (chart.tsx); no client script, refreshes itself. */
+import { tokenUnits } from "../metrics.ts";
+import { LineChart } from "./chart.tsx";
 import type { DashboardData } from "./data.ts";
+import { age, mfi, num, timeRange } from "./format.ts";
 
 const short = (s: string, n = 10) => (s.length > n + 2 ? `${s.slice(0, n)}…` : s);
 
 const css = `body{font:14px system-ui,sans-serif;margin:1.5rem;color:#222}h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:1.6rem}
 table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.25rem .5rem;text-align:left;font-variant-numeric:tabular-nums}
-.kpi{display:inline-block;margin-right:2rem}.kpi b{font-size:1.3rem;display:block}.trap{color:#b00}.state-paid{color:#070}.state-failed{color:#b00}
-.charts{display:flex;gap:2rem;flex-wrap:wrap}svg{background:#fafafa;border:1px solid #eee}`;
-
-/** A polyline over the series, scaled to the box; the max is written in the corner so the chart has a scale. */
-export function Spark(p: { id: string; title: string; points: number[]; width?: number; height?: number }) {
-  const w = p.width ?? 360;
-  const h = p.height ?? 90;
-  const max = Math.max(1, ...p.points);
-  const step = p.points.length > 1 ? w / (p.points.length - 1) : w;
-  const pts = p.points.map((v, i) => `${(i * step).toFixed(1)},${(h - 4 - (v / max) * (h - 18)).toFixed(1)}`).join(" ");
-  return (
-    <figure>
-      <figcaption>{p.title}</figcaption>
-      <svg id={p.id} width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={p.title}>
-        <polyline points={pts} fill="none" stroke="#2563eb" stroke-width="2" />
-        <text x="4" y="12" font-size="10" fill="#666">
-          max {max}
-        </text>
-      </svg>
-    </figure>
-  );
-}
+td.num,th.num{text-align:right;white-space:nowrap}td.epoch,td.applet{white-space:nowrap}.kpi{display:inline-block;margin-right:2rem}.kpi b{font-size:1.3rem;display:block}.trap{color:#b00}
+.state{font-weight:600}.state-pending{color:#6e7781}.state-proved{color:#0969da}.state-submitted{color:#8250df}.state-paid{color:#1a7f37}.state-failed{color:#cf222e}
+.error{color:#cf222e;font-size:12px;display:block}.shown{color:#666;font-size:12px}
+.banner{padding:.6rem 1rem;border-radius:6px;margin:1rem 0}.banner.ok{background:#dafbe1;color:#1a4d2e}.banner.bad{background:#ffebe9;color:#82071e}
+.banner ul{margin:.3rem 0 0 1rem;padding:0}.charts{display:flex;gap:2rem;flex-wrap:wrap}.chart svg{background:#fafafa;border:1px solid #eee}
+.legend{font-size:12px}footer{margin-top:2rem;color:#666}`;
 
 /** Under a capped table: "latest 25 of 40 runs" and where the rest is. */
 function Shown(p: { id: string; n: number; of: number; what: string }) {
@@ -38,45 +25,109 @@ function Shown(p: { id: string; n: number; of: number; what: string }) {
   );
 }
 
-export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refreshSeconds: number }) {
+const STATES = ["pending", "proved", "submitted", "paid", "failed"] as const;
+const STATE_COLOURS: Record<string, string> = {
+  pending: "#6e7781",
+  proved: "#0969da",
+  submitted: "#8250df",
+  paid: "#1a7f37",
+  failed: "#cf222e",
+};
+
+/** The health banner: green when all checks pass and nothing waits too long, else what is wrong. */
+function Health({ d }: { d: DashboardData }) {
+  const h = d.health;
+  return (
+    <section id="health" class={`banner ${h.ok ? "ok" : "bad"}`} role="status">
+      <b>{h.ok ? "All checks pass" : "Needs attention"}</b>
+      {" · "}
+      {Object.entries(h.checks)
+        .map(([k, v]) => `${k}: ${v}`)
+        .join(" · ")}
+      {h.oldestPendingAt !== null ? ` · oldest pending claim ${age(d.now - h.oldestPendingAt)}` : ""}
+      {h.problems.length > 0 ? (
+        <ul>
+          {h.problems.map((p) => (
+            <li>{p}</li>
+          ))}
+        </ul>
+      ) : (
+        ""
+      )}
+    </section>
+  );
+}
+
+/** q: "?token=…" when the page was opened with one, so links to the other views keep it. */
+export function DashboardPage({ d, refreshSeconds, q = "" }: { d: DashboardData; refreshSeconds: number; q?: string }) {
+  const applet = (name: string | null, imageId: string) => name ?? short(imageId);
   return (
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         {refreshSeconds > 0 ? <meta http-equiv="refresh" content={String(refreshSeconds)} /> : null}
         <title>machinefi dashboard</title>
+        <link rel="icon" href="/favicon.svg" type="image/svg+xml" />
         <style>{css}</style>
       </head>
       <body>
         <h1>machinefi</h1>
+        <Health d={d} />
         <section id="summary">
           <span class="kpi">
-            <b id="kpi-devices">{d.devicesTotal}</b>devices
+            <b id="kpi-devices">{num(d.devicesTotal)}</b>devices
           </span>
           <span class="kpi">
-            <b id="kpi-readings">{d.readingsTotal}</b>readings
+            <b id="kpi-readings">{num(d.readingsTotal)}</b>readings
           </span>
           <span class="kpi">
             <b id="kpi-rps">{d.readingsPerSecond.toFixed(2)}</b>readings/s (last minute)
           </span>
           <span class="kpi">
-            <b id="kpi-runs">{d.runCounts.runs}</b>runs ({d.runCounts.trapped} trapped)
+            <b id="kpi-runs">{num(d.runCounts.runs)}</b>runs ({num(d.runCounts.trapped)} trapped)
           </span>
           <span class="kpi">
-            <b id="kpi-paid">{d.claimCounts.paid ?? 0}</b>claims paid
+            <b id="kpi-paid">{num(d.claimCounts.paid ?? 0)}</b>claims paid
+          </span>
+          <span class="kpi">
+            <b id="kpi-reward">{mfi(d.rewardPaid) || "0 MFI"}</b>reward paid
+          </span>
+          <span class="kpi">
+            <b id="kpi-oldest">{d.health.oldestPendingAt === null ? "none" : age(d.now - d.health.oldestPendingAt)}</b>
+            oldest pending claim
           </span>
         </section>
         <section class="charts">
-          <Spark
+          <LineChart
             id="chart-readings"
-            title="readings per minute (last hour)"
-            points={d.readingsSeries.map((s) => s.n)}
+            title="readings per minute (last hour, UTC)"
+            t={d.readingsSeries.map((s) => s.t)}
+            series={[{ name: "readings", colour: "#2563eb", values: d.readingsSeries.map((s) => s.n) }]}
           />
-          <Spark
+          <LineChart
             id="chart-rewards"
-            title="total reward paid (last hour)"
-            points={d.rewardSeries.map((s) => Number(s.total))}
+            title="total reward paid, MFI (last hour, UTC)"
+            t={d.rewardSeries.map((s) => s.t)}
+            series={[
+              { name: "MFI", colour: "#1a7f37", values: d.rewardSeries.map((s) => tokenUnits(BigInt(s.total))) },
+            ]}
           />
+          {d.claimsSeries.length > 1 ? (
+            <LineChart
+              id="chart-claims"
+              title="claims by state (sampled each minute, UTC)"
+              t={d.claimsSeries.map((s) => s.t)}
+              series={STATES.map((st) => ({
+                name: st,
+                colour: STATE_COLOURS[st]!,
+                values: d.claimsSeries.map((s) => s[st] ?? 0),
+              }))}
+            />
+          ) : (
+            <p id="chart-claims-empty" class="shown">
+              claims by state: a line appears after two minutes of samples
+            </p>
+          )}
         </section>
         <h2>Devices</h2>
         <table id="devices">
@@ -84,9 +135,9 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
             <tr>
               <th>device</th>
               <th>owner</th>
-              <th>readings</th>
-              <th>last seq</th>
-              <th>last ts</th>
+              <th class="num">readings</th>
+              <th class="num">last seq</th>
+              <th>last reading (UTC)</th>
               <th>last values</th>
             </tr>
           </thead>
@@ -98,9 +149,13 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
                   {x.key === "revoked" ? <span class="key-revoked"> (key revoked or rotated)</span> : ""}
                 </td>
                 <td title={x.owner}>{short(x.owner)}</td>
-                <td>{x.readings}</td>
-                <td>{x.lastSeq ?? "–"}</td>
-                <td>{x.lastTs ? new Date(x.lastTs).toISOString() : "–"}</td>
+                <td class="num">{num(x.readings)}</td>
+                <td class="num">{x.lastSeq ?? "–"}</td>
+                <td>
+                  {x.lastTs
+                    ? `${new Date(x.lastTs).toISOString().slice(0, 19).replace("T", " ")} (${age(d.now - x.lastTs)} ago)`
+                    : "–"}
+                </td>
                 <td>{x.lastValues.join(", ")}</td>
               </tr>
             ))}
@@ -111,24 +166,28 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
         <table id="runs">
           <thead>
             <tr>
-              <th>run</th>
+              <th class="num">run</th>
               <th>applet</th>
               <th>device</th>
-              <th>epoch</th>
-              <th>readings</th>
-              <th>fuel</th>
+              <th>epoch (UTC)</th>
+              <th class="num">readings</th>
+              <th class="num">fuel</th>
               <th>trap</th>
             </tr>
           </thead>
           <tbody>
             {d.runs.map((r) => (
               <tr data-run={String(r.id)}>
-                <td>#{r.id}</td>
-                <td title={r.imageId}>{short(r.imageId)}</td>
+                <td class="num">#{r.id}</td>
+                <td class="applet" title={r.imageId}>
+                  {applet(r.applet, r.imageId)}
+                </td>
                 <td title={r.deviceId}>{short(r.deviceId)}</td>
-                <td>{r.epoch}</td>
-                <td>{r.readings}</td>
-                <td>{r.fuelUsed}</td>
+                <td class="epoch" title={`epoch ${r.epoch}`}>
+                  {timeRange(r.epochStart, r.epochEnd)}
+                </td>
+                <td class="num">{num(r.readings)}</td>
+                <td class="num">{num(r.fuelUsed)}</td>
                 <td class={r.trap ? "trap" : ""}>{r.trap ?? ""}</td>
               </tr>
             ))}
@@ -137,36 +196,46 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
         <Shown id="runs-shown" n={d.runs.length} of={d.runCounts.runs} what="runs" />
         <h2>Claims</h2>
         <p id="claim-counts">
-          {Object.entries(d.claimCounts)
-            .map(([k, v]) => `${k} ${v}`)
-            .join(" · ")}
+          {STATES.map((k) => (
+            <span class={`state state-${k}`}>
+              {k} {num(d.claimCounts[k] ?? 0)}{" "}
+            </span>
+          ))}
+          <span class="shown"> pending → proved → submitted → paid | failed</span>
         </p>
         <table id="claims">
           <thead>
             <tr>
-              <th>claim</th>
-              <th>run</th>
+              <th class="num">claim</th>
+              <th>applet</th>
               <th>device</th>
-              <th>output</th>
+              <th>epoch (UTC)</th>
+              <th class="num">output</th>
               <th>state</th>
+              <th class="num">age</th>
               <th>tx</th>
-              <th>reward</th>
-              <th>gas</th>
+              <th class="num">reward</th>
+              <th class="num">gas</th>
             </tr>
           </thead>
           <tbody>
             {d.claims.map((c) => (
               <tr data-claim={String(c.id)} data-state={c.state}>
-                <td>#{c.id}</td>
-                <td>#{c.runId}</td>
-                <td title={c.deviceId}>{short(c.deviceId)}</td>
-                <td>{c.output}</td>
-                <td class={`state-${c.state}`} title={c.error ?? ""}>
-                  {c.state}
+                <td class="num">#{c.id}</td>
+                <td class="applet" title={c.imageId}>
+                  {applet(c.applet, c.imageId)}
                 </td>
+                <td title={c.deviceId}>{short(c.deviceId)}</td>
+                <td class="epoch">{timeRange(c.epochStart, c.epochEnd)}</td>
+                <td class="num">{c.output}</td>
+                <td class={`state state-${c.state}`}>
+                  {c.state}
+                  {c.error ? <span class="error">{c.error}</span> : ""}
+                </td>
+                <td class="num age">{c.createdAt ? age(d.now - c.createdAt) : ""}</td>
                 <td title={c.txHash ?? ""}>{c.txHash ? short(c.txHash, 14) : ""}</td>
-                <td>{c.reward ?? ""}</td>
-                <td>{c.gasUsed ?? ""}</td>
+                <td class="num reward">{mfi(c.reward)}</td>
+                <td class="num">{c.gasUsed === null ? "" : num(c.gasUsed)}</td>
               </tr>
             ))}
           </tbody>
@@ -177,24 +246,51 @@ export function DashboardPage({ d, refreshSeconds }: { d: DashboardData; refresh
           <thead>
             <tr>
               <th>owner</th>
-              <th>claims paid</th>
-              <th>reward</th>
+              <th class="num">claims paid</th>
+              <th class="num">reward</th>
             </tr>
           </thead>
           <tbody>
             {d.payouts.map((p) => (
               <tr>
                 <td>{p.owner}</td>
-                <td>{p.claims}</td>
-                <td>{p.reward}</td>
+                <td class="num">{num(p.claims)}</td>
+                <td class="num reward">{mfi(p.reward)}</td>
               </tr>
             ))}
           </tbody>
         </table>
         <Shown id="payouts-shown" n={d.payouts.length} of={d.payoutOwners} what="owners" />
-        <p>
-          <a href="/metrics">metrics</a> · <a href="/reference">API reference</a> · <a href="/dashboard.json">JSON</a>
-        </p>
+        {d.proving.length > 0 ? (
+          <>
+            <h2>Proving time per circuit</h2>
+            <table id="proving">
+              <thead>
+                <tr>
+                  <th>circuit</th>
+                  <th class="num">proofs</th>
+                  <th class="num">mean</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.proving.map((p) => (
+                  <tr>
+                    <td>{p.circuit}</td>
+                    <td class="num">{num(p.proofs)}</td>
+                    <td class="num">{(p.meanMs / 1000).toFixed(1)} s</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        ) : (
+          ""
+        )}
+        <footer>
+          <a href={`/${q}`}>home</a> · <a href={`/metrics${q}`}>metrics</a> · <a href="/reference">API reference</a> ·{" "}
+          <a href={`/dashboard.json${q}`}>JSON</a> · built{" "}
+          {new Date(d.now).toISOString().slice(0, 19).replace("T", " ")} UTC
+        </footer>
       </body>
     </html>
   );

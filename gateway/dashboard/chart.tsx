@@ -1,0 +1,87 @@
+/**
+ * Small server-drawn SVG line charts with a time axis (no script: the page refreshes itself and must read the same
+ * without a network). A charting library (uPlot, Chart.js) would need client script and a bundle served from
+ * node_modules for three small charts; these draw the same lines with labelled axes.
+ */
+export interface Series {
+  name: string;
+  colour: string;
+  values: number[];
+}
+
+const hhmm = (t: number) => new Date(t).toISOString().slice(11, 16);
+
+/** A compact number for an axis label: 1200 → 1.2k. */
+export function compact(v: number): string {
+  if (v >= 1e6) return `${+(v / 1e6).toPrecision(3)}M`;
+  if (v >= 1e3) return `${+(v / 1e3).toPrecision(3)}k`;
+  return String(+v.toPrecision(3));
+}
+
+/** Lines over times `t` (ms, ascending; complete minutes only), with HH:MM (UTC) ticks below and the max at left. */
+export function LineChart(p: {
+  id: string;
+  title: string;
+  t: number[];
+  series: Series[];
+  unit?: string;
+  width?: number;
+  height?: number;
+}) {
+  const w = p.width ?? 420;
+  const h = p.height ?? 130;
+  const left = 44;
+  const bottom = 18;
+  const top = 8;
+  const pw = w - left - 18; // room for the last HH:MM tick
+  const ph = h - top - bottom;
+  // All zero (or empty): a scale of 1, so the line sits on the axis and the label reads 1, not 1e-12.
+  const max = Math.max(0, ...p.series.flatMap((s) => s.values)) || 1;
+  const n = p.t.length;
+  const x = (i: number) => left + (n > 1 ? (i * pw) / (n - 1) : pw);
+  const y = (v: number) => top + ph - (v / max) * ph;
+  const ticks =
+    n > 1 ? [0, Math.floor((n - 1) / 4), Math.floor((n - 1) / 2), Math.floor((3 * (n - 1)) / 4), n - 1] : [0];
+  return (
+    <figure class="chart">
+      <figcaption>
+        {p.title}
+        {p.series.length > 1
+          ? p.series.map((s) => (
+              <span class="legend" style={`color:${s.colour}`}>
+                {" "}
+                ■ {s.name}
+              </span>
+            ))
+          : ""}
+      </figcaption>
+      <svg id={p.id} width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={p.title}>
+        <line x1={left} y1={top + ph} x2={left + pw} y2={top + ph} stroke="#bbb" />
+        <line x1={left} y1={top} x2={left + pw} y2={top} stroke="#eee" />
+        <text x={left - 4} y={top + 8} font-size="10" fill="#666" text-anchor="end">
+          {compact(max)}
+          {p.unit ?? ""}
+        </text>
+        <text x={left - 4} y={top + ph} font-size="10" fill="#666" text-anchor="end">
+          0
+        </text>
+        {n > 0
+          ? ticks.map((i) => (
+              <text class="tick" x={x(i)} y={h - 4} font-size="10" fill="#666" text-anchor="middle">
+                {hhmm(p.t[i]!)}
+              </text>
+            ))
+          : ""}
+        {p.series.map((s) => (
+          <polyline
+            data-series={s.name}
+            points={s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ")}
+            fill="none"
+            stroke={s.colour}
+            stroke-width="2"
+          />
+        ))}
+      </svg>
+    </figure>
+  );
+}
