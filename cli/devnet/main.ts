@@ -5,11 +5,11 @@
 import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { formatUnits } from "ethers";
 import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { startDevnet, type Devnet } from "./devnet.ts";
 import type { WorkerEvent } from "../../worker/index.ts";
 import { eventLine } from "./events.ts";
+import { startSummary } from "./summary.ts";
 import { watchBacklog } from "./backlog.ts";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
@@ -109,28 +109,29 @@ machinefi devnet is up (${((Date.now() - t0) / 1000).toFixed(1)} s)
   proofs         ${opts.mockProofs ? "MOCK (MockVerifier: witnesses checked, no Groth16 proof)" : "Groth16, dev trusted setup: INSECURE, for local use only (docs/circuits.md)"}
 Ctrl-C stops everything.
 `);
-  let lastAccepted = 0;
-  let lastT = Date.now();
   const backlog = watchBacklog({
     epochMs: cfg.epochMs,
     claimsPerEpoch: Math.max(1, (cfg.simulate ? cfg.devices : 0) * devnet.applets.length),
   });
-  const summary = setInterval(async () => {
-    const s = devnet.fleet?.stats();
-    const now = Date.now();
-    const rate = s ? ((s.accepted - lastAccepted) * 1000) / (now - lastT) : 0;
-    lastAccepted = s?.accepted ?? 0;
-    lastT = now;
-    const claims = await devnet.store.worker.claimCounts();
-    const runs = await devnet.store.worker.runCounts();
-    const hint = backlog.sample(claims.pending, now);
-    if (hint) console.log(`⚠ ${hint}`);
-    let paidTotal = 0n;
-    for (const o of devnet.owners) paidTotal += await devnet.admin.balanceOf(o).catch(() => 0n);
-    console.log(
-      `[${new Date().toISOString().slice(11, 19)}] readings ${s?.accepted ?? 0} (${rate.toFixed(1)}/s) · runs ${runs.runs} · claims pending ${claims.pending} proved ${claims.proved} submitted ${claims.submitted} paid ${claims.paid} failed ${claims.failed} · owners hold ${formatUnits(paidTotal, 18)} MFI`,
-    );
-  }, 5000);
+  // One line at a time, stamped when its counts were read; says when the chain does not answer (summary.ts).
+  const summary = startSummary(
+    {
+      accepted: () => devnet.fleet?.stats().accepted,
+      claimCounts: () => devnet.store.worker.claimCounts(),
+      runCounts: () => devnet.store.worker.runCounts(),
+      ownersHold: async () => {
+        let total = 0n;
+        for (const o of devnet.owners) total += await devnet.admin.balanceOf(o);
+        return total;
+      },
+    },
+    {
+      onCounts: (claims, now) => {
+        const hint = backlog.sample(claims.pending, now);
+        if (hint) console.log(`⚠ ${hint}`);
+      },
+    },
+  );
   let stopping = false;
   const shutdown = async () => {
     if (stopping) {
@@ -139,7 +140,7 @@ Ctrl-C stops everything.
       process.exit(130);
     }
     stopping = true;
-    clearInterval(summary);
+    summary.stop();
     console.log("\nstopping: fleet, worker, gateway, chain… (Ctrl-C again to stop at once)");
     try {
       await devnet.stop();
