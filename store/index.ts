@@ -33,6 +33,7 @@ export type {
   Reducer,
   RunOutcome,
   RunRow,
+  WorkerApplet,
   WorkerStatus,
   WorkerStore,
 } from "./worker-types.ts";

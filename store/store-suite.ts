@@ -303,6 +303,11 @@ export function storeSuite(b: StoreBackend): void {
           ["energy-sum-2", 120_000],
           ["threshold", 0],
         ]);
+        // issue 22: a quarantine is set once, kept by a re-registration, listed with its reason
+        expect(await w.quarantineApplet(b2.imageId, "f64", 7)).toBe(true);
+        expect(await w.quarantineApplet(b2.imageId, "again", 8)).toBe(false);
+        await w.upsertApplet(b2, 0, 9);
+        expect((await w.listApplets()).map((x) => x.quarantined)).toEqual([null, "f64"]);
         const reading = { seq: 1n } as never;
         const run = (ap: AppletSpec, dev: bigint, epoch: bigint, fuel: bigint, trap?: string, claims = true) =>
           w.recordRun({
@@ -405,8 +410,8 @@ export function storeSuite(b: StoreBackend): void {
         expect(k16.buckets.find((x) => x.le === 40)!.n).toBe(2);
         expect(h.find((x) => x.circuit === "unknown")!.buckets[0]).toEqual({ le: 0.5, n: 1 });
         expect(await w.applets()).toEqual([
-          { imageId: a.imageId, name: "energy-sum-2", runs: 3, trapped: 1, fuelUsed: 309 },
-          { imageId: b2.imageId, name: "threshold", runs: 2, trapped: 1, fuelUsed: 55 },
+          { imageId: a.imageId, name: "energy-sum-2", runs: 3, trapped: 1, fuelUsed: 309, quarantined: null },
+          { imageId: b2.imageId, name: "threshold", runs: 2, trapped: 1, fuelUsed: 55, quarantined: "f64" },
         ]);
         expect(await w.oldestPending()).toBe(null);
       }));

@@ -136,12 +136,26 @@ export interface AppletSummary {
   runs: number;
   trapped: number;
   fuelUsed: number;
+  /** Issue 22: why the worker stopped running this applet (its module failed to load), or null while it runs. */
+  quarantined: string | null;
+}
+
+/** An applet the worker knows: its spec, the start of its next epoch, and why it is quarantined (null: it runs). */
+export interface WorkerApplet {
+  spec: AppletSpec;
+  cursorMs: number;
+  quarantined: string | null;
 }
 
 /** The worker's persistence. Every method is one transaction. */
 export interface WorkerStore extends WorkerStatus {
   upsertApplet(spec: AppletSpec, cursorMs: number, now: number): Promise<void>;
-  listApplets(): Promise<{ spec: AppletSpec; cursorMs: number }[]>;
+  listApplets(): Promise<WorkerApplet[]>;
+  /**
+   * Issue 22: stop running an applet whose module fails to load, with the reason (kept across restarts and
+   * re-registration of the same imageId: the same bytes fail the same way). Returns false when it already was.
+   */
+  quarantineApplet(imageId: string, reason: string, now: number): Promise<boolean>;
   getApplet(imageId: string): Promise<AppletSpec | undefined>;
   /** Move the applet's next epoch start forward (never back). */
   setCursor(imageId: string, cursorMs: number): Promise<void>;

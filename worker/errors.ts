@@ -32,3 +32,17 @@ export class AlreadyClaimedError extends WorkerError {
     this.epoch = claim.epoch;
   }
 }
+
+/**
+ * Issue 22: the applet's module cannot be loaded (the runtime refuses it: a float, an unknown import, …). It fails
+ * the same way for every device and epoch, so the worker quarantines the applet instead of retrying it every pass.
+ */
+export class AppletLoadError extends WorkerError {
+  override name = "AppletLoadError";
+  readonly imageId: string;
+
+  constructor(imageId: string, reason: string, opts: BaseErrorOptions = {}) {
+    super(reason, opts);
+    this.imageId = imageId;
+  }
+}

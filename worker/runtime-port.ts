@@ -7,6 +7,7 @@ import { decodeJournal, Engine, paramConfig, runModule, type AppletState, type R
 import type { EpochWindow } from "../device-sdk/index.ts";
 import type { StoredReading } from "../store/index.ts";
 import type { AppletSpec, RunOutcome, RunPort } from "./ports.ts";
+import { AppletLoadError } from "./errors.ts";
 
 const text = new TextEncoder();
 const untext = new TextDecoder();
@@ -40,6 +41,12 @@ export function runAppletFor(
 
 export function runtimeRunPort(engine = new Engine()): RunPort {
   return async (a) => {
+    try {
+      engine.compile(a.applet.wasm); // cached by imageId: the run below compiles nothing again
+    } catch (e) {
+      // issue 22: a module the runtime refuses is the applet's fault, the same for every device: say so by class
+      throw new AppletLoadError(a.applet.imageId, (e as Error).message, { cause: e as Error });
+    }
     const r = runAppletFor(engine, a);
     const claims = r.trap
       ? []

@@ -10,7 +10,7 @@ import type { EpochWindow } from "../device-sdk/index.ts";
 import { packEpoch, unpackEpoch } from "../device-sdk/index.ts";
 import type { ClaimRow, ClaimState, ReadingStore, StoredReading, WorkerStore } from "../store/index.ts";
 import { backoffMs } from "./backoff.ts";
-import { AlreadyClaimedError, ProofRefusedError } from "./errors.ts";
+import { AlreadyClaimedError, AppletLoadError, ProofRefusedError } from "./errors.ts";
 import { alignToSchedule, closableEpochs } from "./epochs.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
 import { InProcessProveQueue, type ProveQueue } from "./queue/index.ts";
@@ -66,7 +66,9 @@ export type WorkerEvent =
       txHash?: string;
       reward?: bigint;
       proveMs?: number;
-    };
+    }
+  // issue 22: an applet whose module failed to load, reported once; the worker no longer runs it
+  | { type: "quarantined"; imageId: string; name: string; reason: string };
 
 export class EpochWorker {
   readonly workerStore: WorkerStore;
@@ -168,6 +170,7 @@ export class EpochWorker {
 
   async closeEpochs(): Promise<void> {
     for (const applet of await this.workerStore.listApplets()) {
+      if (applet.quarantined !== null) continue; // issue 22: one bad applet never stalls the others
       const s = applet.spec.schedule;
       for (const w of closableEpochs(
         applet.cursorMs,
@@ -179,12 +182,21 @@ export class EpochWorker {
       )) {
         const end = Number(w.startMs + w.lengthMs);
         const timedOut = this.opts.now() >= end + this.opts.sealTimeoutMs;
-        const complete = await this.closeEpoch(applet.spec, w, timedOut);
+        const complete = await this.closeEpoch(applet.spec, w, timedOut).catch((e: unknown) => this.quarantine(e));
         // Later epochs wait too: a device's state must see its epochs in order.
         if (!complete) break;
         await this.workerStore.setCursor(applet.spec.imageId, end);
       }
     }
+  }
+
+  /** Issue 22: quarantine the applet a load error names (once, with an event) and stop its epochs; else rethrow. */
+  private async quarantine(e: unknown): Promise<false> {
+    if (!(e instanceof AppletLoadError)) throw e;
+    const spec = await this.workerStore.getApplet(e.imageId);
+    if (await this.workerStore.quarantineApplet(e.imageId, e.shortMessage, this.opts.now()))
+      this.emit({ type: "quarantined", imageId: e.imageId, name: spec?.name ?? "", reason: e.shortMessage });
+    return false;
   }
 
   /** Runs every sealed device of the epoch; false while some device's chain has not yet passed the epoch's end. */

@@ -30,6 +30,10 @@ export function register(program: Command): void {
           readings: await store.countReadings(),
           runs: await w.runCounts(),
           claims: await w.claimCounts(),
+          // issue 22: applets the worker stopped running because their module failed to load, with the reason
+          quarantined: (await w.applets())
+            .filter((a) => a.quarantined !== null)
+            .map((a) => ({ imageId: a.imageId, name: a.name, reason: a.quarantined })),
           recentRuns: (await w.listRuns(limit)).map((r) => ({
             id: r.id,
             imageId: r.image_id,
@@ -76,6 +80,8 @@ export function register(program: Command): void {
             .map(([k, v]) => `${k} ${v}`)
             .join(" · ")}\n`,
         );
+        for (const a of status.quarantined)
+          console.log(`applet ${a.name} (${a.imageId.slice(0, 10)}…) QUARANTINED, not run: ${a.reason}\n`);
         console.log("recent runs");
         for (const r of status.recentRuns)
           console.log(

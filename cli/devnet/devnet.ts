@@ -188,7 +188,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     let lifecycle: Promise<void> | undefined;
     const onEvent = (e: WorkerEvent) => {
       o.onEvent?.(e);
-      if (!o.lifecycle || lifecycle || !fleet || keys.length < 4 || e.type === "run" || e.state !== "paid") return;
+      if (!o.lifecycle || lifecycle || !fleet || keys.length < 4 || e.type !== "claim" || e.state !== "paid") return;
       lifecycle = runDeviceLifecycle({
         fleet,
         backend,

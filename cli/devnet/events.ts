@@ -24,6 +24,8 @@ export function eventLine(e: WorkerEvent, o: EventLineOptions = {}): string | un
     if (e.claims === 0 && !o.allRuns) return undefined;
     return `  ▶ ${where}: fuel ${e.fuelUsed}, ${e.claims} claim(s) to prove`;
   }
+  if (e.type === "quarantined")
+    return `  ✗ applet ${e.name || short(e.imageId.replace(/^0x/, ""), 8)} quarantined, not run again (the other applets go on): ${e.reason}`;
   const id = `claim ${e.claimId}`;
   switch (e.state) {
     case "proved":

@@ -73,7 +73,8 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
     if (e.type === "run") {
       events.runs++;
       if (e.trap) events.trapped++;
-    } else if (e.state === "proved") events.proved++;
+    } else if (e.type === "quarantined") events.failed++;
+    else if (e.state === "proved") events.proved++;
     else if (e.state === "paid") events.paid++;
     else if (e.state === "failed") events.failed++;
     const line = eventLine(e, { names });

@@ -188,6 +188,14 @@ export const pgStoreMigrations: readonly PgMigration[] = [
       CREATE INDEX worker_claims_paid ON worker_claims (updated_at_ms) WHERE state = 'paid';
     `,
   },
+  {
+    // issue 22: an applet whose module fails to load is quarantined (the reason), never retried per tick
+    id: "worker/quarantine-001",
+    sql: `
+      ALTER TABLE worker_applets ADD COLUMN quarantined text;
+      ALTER TABLE worker_applets ADD COLUMN quarantined_at_ms bigint;
+    `,
+  },
 ];
 
 /** Apply the migrations this database has not seen yet, each in its own transaction, once across all processes. */

@@ -16,6 +16,7 @@ import type {
   Reducer,
   RunOutcome,
   RunRow,
+  WorkerApplet,
   WorkerStore,
   WorkerTotals,
 } from "../worker-types.ts";
@@ -28,6 +29,7 @@ interface AppletRow {
   wasm: Buffer;
   manifest: string;
   cursor_ms: number;
+  quarantined: string | null;
 }
 
 const manifestOf = (s: AppletSpec) =>
@@ -79,9 +81,17 @@ export class PgWorkerStore implements WorkerStore {
     );
   }
 
-  async listApplets(): Promise<{ spec: AppletSpec; cursorMs: number }[]> {
+  async listApplets(): Promise<WorkerApplet[]> {
     const rows = await this.q<AppletRow>("SELECT * FROM worker_applets ORDER BY added_at_ms, image_id");
-    return rows.rows.map((r) => ({ spec: specOf(r), cursorMs: r.cursor_ms }));
+    return rows.rows.map((r) => ({ spec: specOf(r), cursorMs: r.cursor_ms, quarantined: r.quarantined ?? null }));
+  }
+
+  async quarantineApplet(imageId: string, reason: string, now: number): Promise<boolean> {
+    const r = await this.q(
+      "UPDATE worker_applets SET quarantined = $1, quarantined_at_ms = $2 WHERE image_id = $3 AND quarantined IS NULL",
+      [reason, now, imageId],
+    );
+    return (r.rowCount ?? 0) > 0;
   }
 
   async getApplet(imageId: string): Promise<AppletSpec | undefined> {
@@ -353,9 +363,9 @@ export class PgWorkerStore implements WorkerStore {
     return (
       await this.q<AppletSummary>(
         `SELECT a.image_id AS "imageId", a.name, count(r.id) AS runs, count(r.trap) AS trapped,
-                coalesce(sum(r.fuel_used), 0)::bigint AS "fuelUsed"
+                coalesce(sum(r.fuel_used), 0)::bigint AS "fuelUsed", a.quarantined
          FROM worker_applets a LEFT JOIN worker_runs r ON r.image_id = a.image_id
-         GROUP BY a.image_id, a.name, a.added_at_ms ORDER BY a.added_at_ms, a.image_id`,
+         GROUP BY a.image_id, a.name, a.added_at_ms, a.quarantined ORDER BY a.added_at_ms, a.image_id`,
       )
     ).rows;
   }

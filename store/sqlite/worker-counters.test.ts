@@ -108,8 +108,8 @@ describe("worker counters (SQLite triggers)", () => {
     expect(k16.buckets.find((x) => x.le === 40)!.n).toBe(2);
     expect(h.find((x) => x.circuit === "unknown")!.buckets[0]).toEqual({ le: 0.5, n: 1 });
     expect(await w.applets()).toEqual([
-      { imageId: a.imageId, name: "energy-sum", runs: 3, trapped: 1, fuelUsed: 309 },
-      { imageId: b.imageId, name: "threshold", runs: 2, trapped: 1, fuelUsed: 55 },
+      { imageId: a.imageId, name: "energy-sum", runs: 3, trapped: 1, fuelUsed: 309, quarantined: null },
+      { imageId: b.imageId, name: "threshold", runs: 2, trapped: 1, fuelUsed: 55, quarantined: null },
     ]);
     expect(await w.oldestPending()).toBe(null);
     await store.close();

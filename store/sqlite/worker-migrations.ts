@@ -62,4 +62,12 @@ CREATE TABLE IF NOT EXISTS worker_claims (
 CREATE INDEX IF NOT EXISTS worker_claims_state ON worker_claims (state, next_attempt_at_ms);
 `,
   },
+  {
+    // issue 22: an applet whose module fails to load is quarantined (the reason), never retried per tick
+    id: "worker/quarantine-001",
+    sql: `
+ALTER TABLE worker_applets ADD COLUMN quarantined TEXT;
+ALTER TABLE worker_applets ADD COLUMN quarantined_at_ms INTEGER;
+`,
+  },
 ];

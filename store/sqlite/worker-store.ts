@@ -12,6 +12,7 @@ import type {
   AppletSummary,
   PaidActivity,
   ProveHistogram,
+  WorkerApplet,
   WorkerStore,
   WorkerTotals,
 } from "../worker-types.ts";
@@ -23,6 +24,7 @@ interface AppletRow {
   wasm: Buffer;
   manifest: string;
   cursor_ms: number;
+  quarantined: string | null;
 }
 
 const manifestOf = (s: AppletSpec) =>
@@ -63,10 +65,19 @@ export class SqliteWorkerStore implements WorkerStore {
       .run(spec.imageId, spec.name, Buffer.from(spec.wasm), manifestOf(spec), cursorMs, now);
   }
 
-  async listApplets(): Promise<{ spec: AppletSpec; cursorMs: number }[]> {
+  async listApplets(): Promise<WorkerApplet[]> {
     return (this.db.prepare("SELECT * FROM worker_applets ORDER BY added_at_ms, image_id").all() as AppletRow[]).map(
-      (r) => ({ spec: specOf(r), cursorMs: r.cursor_ms }),
+      (r) => ({ spec: specOf(r), cursorMs: r.cursor_ms, quarantined: r.quarantined ?? null }),
     );
+  }
+
+  async quarantineApplet(imageId: string, reason: string, now: number): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        "UPDATE worker_applets SET quarantined = ?, quarantined_at_ms = ? WHERE image_id = ? AND quarantined IS NULL",
+      )
+      .run(reason, now, imageId);
+    return r.changes > 0;
   }
 
   async getApplet(imageId: string): Promise<AppletSpec | undefined> {
@@ -308,5 +319,5 @@ export const WORKER_STATUS_SQL = {
   proveSums: "SELECT circuit, n, ms FROM worker_prove_sums",
   proveBuckets: "SELECT circuit, le, n FROM worker_prove_buckets",
   applets:
-    "SELECT a.image_id AS imageId, a.name, coalesce(t.runs, 0) AS runs, coalesce(t.trapped, 0) AS trapped, coalesce(t.fuel_used, 0) AS fuelUsed FROM worker_applets a LEFT JOIN worker_applet_totals t ON t.image_id = a.image_id ORDER BY a.added_at_ms, a.image_id",
+    "SELECT a.image_id AS imageId, a.name, coalesce(t.runs, 0) AS runs, coalesce(t.trapped, 0) AS trapped, coalesce(t.fuel_used, 0) AS fuelUsed, a.quarantined FROM worker_applets a LEFT JOIN worker_applet_totals t ON t.image_id = a.image_id ORDER BY a.added_at_ms, a.image_id",
 } as const;
