@@ -131,6 +131,14 @@ describe("the dashboard in a browser", () => {
         expect(await style('#claims tr[data-state="paid"] td.state', "color")).toBe("rgb(26, 127, 55)");
         expect(await style('#claims tr[data-state="failed"] td.state', "color")).toBe("rgb(207, 34, 46)");
         expect(await page.textContent("#runs tbody tr td.applet")).toBe("energy-sum");
+        // Fuel per applet.
+        expect(await page.locator("#applets tbody tr td").allTextContents()).toEqual([
+          "energy-sum",
+          "3",
+          "0",
+          "370,368",
+          "123,456",
+        ]);
         expect(await page.textContent("#runs tbody tr td.epoch")).toBe("2026-01-01 10:00–10:05");
 
         // Charts: 60 complete minutes, a time axis with HH:MM ticks.

@@ -162,6 +162,31 @@ export function DashboardPage({ d, refreshSeconds, q = "" }: { d: DashboardData;
           </tbody>
         </table>
         <Shown id="devices-shown" n={d.devices.length} of={d.devicesTotal} what="devices" />
+        <h2>Applets</h2>
+        <table id="applets">
+          <thead>
+            <tr>
+              <th>applet</th>
+              <th class="num">runs</th>
+              <th class="num">trapped</th>
+              <th class="num">fuel used</th>
+              <th class="num">fuel per run</th>
+            </tr>
+          </thead>
+          <tbody>
+            {d.applets.map((a) => (
+              <tr data-applet={a.imageId}>
+                <td class="applet" title={a.imageId}>
+                  {applet(a.name, a.imageId)}
+                </td>
+                <td class="num">{num(a.runs)}</td>
+                <td class={`num${a.trapped ? " trap" : ""}`}>{num(a.trapped)}</td>
+                <td class="num">{num(a.fuelUsed)}</td>
+                <td class="num">{a.runs ? num(Math.round(a.fuelUsed / a.runs)) : "–"}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
         <h2>Applet runs</h2>
         <table id="runs">
           <thead>
