@@ -3,7 +3,7 @@
  * against the runtime (differential, fast-check, K = 4): random readings with values at the i64 extremes, K-full
  * epochs, readings at the threshold's edges. An empty epoch has no claim in the runtime, so there is nothing to
  * prove (ReadingsChain requires slot 0 inside); that is checked on the runtime side. uptime-streak keeps state
- * between epochs and is refused, naming state.
+ * between epochs: stateful.test.ts.
  */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { loadBuiltApplet } from "../../toolchain/index.ts";
 import { buildCircom } from "./circom-run.ts";
 import { caseArb, circuitClaim, runtimeClaim, type Case } from "./differential.ts";
-import { NotProvableError, compileApplet } from "./index.ts";
+import { compileApplet } from "./index.ts";
 
 const K = 4;
 
@@ -85,19 +85,9 @@ describe("the example applets compile to their runtime claims", { timeout: 300_0
     expect(stdout.trim()).toBe(sha(a.main));
   });
 
-  it("uptime-streak is refused up front, naming its state between epochs", () => {
-    let err: unknown;
-    try {
-      compileApplet({ wasm: loadBuiltApplet("uptime-streak"), k: 16, hasParam: true });
-    } catch (e) {
-      err = e;
-    }
-    expect(err).toBeInstanceOf(NotProvableError);
-    const e = err as NotProvableError;
-    expect(e.reason).toBe("StatefulApplet");
-    expect(e.func).toMatch(/\S/);
-    expect(e.offset).toBeGreaterThan(0);
-    expect(e.message).toMatch(/state between epochs/);
-    expect(e.hint).toMatch(/state/);
+  it("uptime-streak compiles, committing to its state keys best and streak (stateful.test.ts checks it against the runtime)", () => {
+    const c = compileApplet({ wasm: loadBuiltApplet("uptime-streak"), k: 16, hasParam: true });
+    expect(c.stateKeys.map((k) => Buffer.from(k, "hex").toString())).toEqual(["best", "streak"]);
+    expect(c.main).toMatch(/public \[imageId, deviceId, epoch, claimOutput, param, stateIn, stateOut\]/);
   });
 });

@@ -50,3 +50,8 @@ export class NotProvableError extends CircuitsError {
 export class CompileInputError extends CircuitsError {
   override name = "CompileInputError";
 }
+
+/** A device's stored state has a value under a committed key that is not 8 bytes: the circuit cannot carry it. */
+export class StateEncodingError extends CircuitsError {
+  override name = "StateEncodingError";
+}

@@ -9,7 +9,7 @@ import type { Executor } from "./exec.ts";
 import type { InputByte, Overlay } from "./memory.ts";
 import { Refuse } from "./ops.ts";
 import { pathCondition, type State } from "./state.ts";
-import { lcAdd, lcConst, lcSig, sym, type Val } from "./value.ts";
+import { lcAdd, lcConst, lcScale, lcSig, sym, type Val } from "./value.ts";
 
 export interface InputSignals {
   epochStart: number;
@@ -23,6 +23,8 @@ export interface InputSignals {
 const I64_MIN = -(1n << 63n);
 const I64_MAX = (1n << 63n) - 1n;
 const U64_MAX = (1n << 64n) - 1n;
+/** Keys × (present, value) fill one Poseidon(16): the state commitment (docs/circuits.md, "State between epochs"). */
+export const MAX_STATE_KEYS = 8;
 
 export class Host {
   private fields = new Map<string, Val>();
@@ -165,6 +167,10 @@ export class Host {
         s.out = out.kind === "s" ? ((u) => sym(u.lc, u.lo, u.hi))(ex.arith.toU(out, 64)) : out;
         return s;
       }
+      case "state_get":
+        return this.stateGet(ex, args, s, at);
+      case "state_set":
+        return this.stateSet(ex, args, s);
       case "log":
       case "emit":
         return s;
@@ -174,15 +180,109 @@ export class Host {
     throw new Refuse(
       "UnsupportedHostCall",
       `host call ${name} is not provable yet`,
-      name.startsWith("state")
-        ? "stateful applets are the next milestone (state enters and leaves as a commitment)"
-        : "remove the call from the claim's path",
+      "remove the call from the claim's path",
     );
+  }
+
+  /** Constant state keys in the order the applet first touched them: the slot's input signals sp[i], sv[i]. */
+  readonly stateKeys: string[] = [];
+
+  /** The device pointer must be the input's device entry, the key constant bytes: its hex; the slot made on first use. */
+  private stateKey(args: Val[], s: State, what: string): string {
+    const [dev, keyPtr, keyLen] = args as [Val, Val, Val];
+    if (dev.kind !== "c" || !s.mem.overlay || Number(dev.c) !== s.mem.overlay.base + 32)
+      throw new Refuse(
+        "ClaimDevice",
+        `${what}'s device pointer is not the input's device entry`,
+        "use the Device the SDK gives (device(0).idPtr)",
+      );
+    if (keyPtr.kind === "s" || keyLen.kind !== "c")
+      throw new Refuse(
+        "StatefulApplet",
+        `${what} with a key whose address or length depends on the readings`,
+        "use constant state keys (string literals): the circuit commits to a fixed list of keys",
+      );
+    let hex = "";
+    for (let i = 0; i < Number(keyLen.c); i++) {
+      const b = s.mem.load(keyPtr, i, 1, s.ns);
+      if (b.kind !== "c")
+        throw new Refuse(
+          "StatefulApplet",
+          `${what} with a key whose bytes depend on the readings`,
+          "use constant state keys (string literals): the circuit commits to a fixed list of keys",
+        );
+      hex += Number(b.c).toString(16).padStart(2, "0");
+    }
+    if (!s.kvIn.has(hex)) {
+      if (this.stateKeys.length >= MAX_STATE_KEYS)
+        throw new Refuse(
+          "TooLarge",
+          `more than ${MAX_STATE_KEYS} state keys`,
+          `keep at most ${MAX_STATE_KEYS} keys (the state commitment is one Poseidon of 16 inputs)`,
+        );
+      const i = this.stateKeys.push(hex) - 1;
+      const p = lcSig(this.b.input(`sp[${i}]`));
+      const v = lcSig(this.b.input(`sv[${i}]`));
+      // present is a bit, the value a u64, and an absent key's value is 0 (so each state has one encoding).
+      this.b.range(p, 0n, 1n);
+      this.b.range(v, 0n, U64_MAX);
+      this.b.assertZero(this.b.mul(lcAdd(lcConst(1n), p, -1n), v));
+      s.kvIn.set(hex, { p: sym(p, 0n, 1n), v: sym(v, 0n, U64_MAX) });
+    }
+    return hex;
+  }
+
+  /** state_get(dev, key, keyLen, dst, 8): 8 and the value at dst when present, else -1 and dst unchanged. */
+  private stateGet(ex: Executor, args: Val[], s: State, at: number): State | null {
+    const key = this.stateKey(args, s, "state_get");
+    const [, , , dst, cap] = args as [Val, Val, Val, Val, Val];
+    if (cap.kind !== "c" || cap.c !== 8n || dst.kind === "s")
+      throw new Refuse(
+        "StatefulApplet",
+        "state_get into a buffer that is not 8 bytes at a known address",
+        "read state with the SDK's state.getU64 (8-byte values)",
+      );
+    const s2 = ex.bounds(s, dst, 0, 8, at);
+    if (!s2) return null;
+    const slot = s.kv.get(key) ?? s.kvIn.get(key)!;
+    const p = this.b.lcOf(slot.p).lc;
+    const old = this.b.lcOf(s.mem.load(dst, 0, 8, s.ns));
+    const val = this.b.lcOf(slot.v);
+    const lo = old.lo < val.lo ? old.lo : val.lo;
+    const hi = old.hi > val.hi ? old.hi : val.hi;
+    s.mem.store(dst, 0, 8, sym(this.b.name(lcAdd(old.lc, this.b.mul(p, lcAdd(val.lc, old.lc, -1n)))), lo, hi), s.ns);
+    // The i32 result: 8 when present, -1 (0xffffffff) when absent.
+    const r = lcAdd(lcConst(0xffffffffn), lcScale(p, 8n - 0xffffffffn));
+    const st = s.frames[s.frames.length - 1]!.stack;
+    st.push(slot.p.kind === "c" ? { kind: "c", c: slot.p.c === 1n ? 8n : 0xffffffffn } : sym(r, 8n, 0xffffffffn));
+    return s2;
+  }
+
+  /** state_set(dev, key, keyLen, val, 8) stores the 8 bytes at val; valLen = -1 deletes the key. */
+  private stateSet(ex: Executor, args: Val[], s: State): State {
+    const key = this.stateKey(args, s, "state_set");
+    const [, , , ptr, len] = args as [Val, Val, Val, Val, Val];
+    if (len.kind === "c" && len.c === 0xffffffffn) {
+      s.kv.set(key, { p: { kind: "c", c: 0n }, v: { kind: "c", c: 0n } });
+      return s;
+    }
+    if (len.kind !== "c" || len.c !== 8n || ptr.kind === "s")
+      throw new Refuse(
+        "StatefulApplet",
+        "state_set of a value that is not 8 bytes at a known address",
+        "write state with the SDK's state.setU64 (8-byte values) or delete it with state.remove",
+      );
+    const v = s.mem.load(ptr, 0, 8, s.ns);
+    s.kv.set(key, {
+      p: { kind: "c", c: 1n },
+      v: v.kind === "s" ? ((u) => sym(u.lc, u.lo, u.hi))(ex.arith.toU(v, 64)) : v,
+    });
+    return s;
   }
 
   /** memory.fill: known sizes write bytes; a count-dependent size is accepted only where it changes nothing. */
   fill(ex: Executor, len: Val, val: Val, dst: Val, s: State, at: number): State | null {
-    if (val.kind !== "c" || dst.kind !== "c")
+    if (val.kind !== "c" || dst.kind === "s")
       throw new Refuse(
         "DataDependentAddress",
         "memory.fill of a value or at an address that depends on the readings",

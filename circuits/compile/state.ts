@@ -21,6 +21,15 @@ export interface State {
   claimed: Val;
   out: Val;
   frames: Frame[];
+  /** State keys this path has set (key hex → present bit and u64 value); others hold their value in `kvIn`. */
+  kv: Map<string, StateSlot>;
+  /** The state before the run, one slot per constant key the applet touches (shared by every path). */
+  kvIn: Map<string, StateSlot>;
+}
+
+export interface StateSlot {
+  p: Val;
+  v: Val;
 }
 
 export function cloneState(s: State): State {
@@ -29,6 +38,7 @@ export function cloneState(s: State): State {
     facts: [...s.facts],
     globals: [...s.globals],
     mem: s.mem.clone(),
+    kv: new Map(s.kv),
     frames: s.frames.map((f) => ({ locals: [...f.locals], stack: [...f.stack] })),
   };
 }
@@ -145,5 +155,18 @@ export function mergeStates(b: Builder, states: (State | null)[]): State | null 
     claimed: merge(live.map((s) => s.claimed)),
     out: merge(live.map((s) => s.out)),
     frames,
+    kv: mergeKv(live, merge),
+    kvIn: s0.kvIn,
   };
+}
+
+/** The state slots at a join: a key any path set is merged with the other paths' values (their set or input value). */
+function mergeKv(live: State[], merge: (vals: Val[]) => Val): Map<string, StateSlot> {
+  const keys = [...new Set(live.flatMap((s) => [...s.kv.keys()]))].sort();
+  const kv = new Map<string, StateSlot>();
+  for (const k of keys) {
+    const slots = live.map((s) => s.kv.get(k) ?? s.kvIn.get(k)!);
+    kv.set(k, { p: merge(slots.map((x) => x.p)), v: merge(slots.map((x) => x.v)) });
+  }
+  return kv;
 }
