@@ -220,8 +220,9 @@ export class EpochWorker {
       }
       const state = await this.workerStore.getState(applet.imageId, device);
       const outcome = await this.opts.run({ applet, epoch: w, deviceId: device, readings, state });
-      // An applet may only claim for the device it ran on: anything else is dropped here, never proved.
-      const claims = outcome.trap ? [] : outcome.claims.filter((c) => c.deviceId === device && c.output > 0n);
+      // An applet may only claim for the device it ran on: anything else is dropped here, never proved. A zero output
+      // is kept (issue 22): it is proven on chain as a fact (PayoutVault.factOf) that pays nothing (docs/market.md).
+      const claims = outcome.trap ? [] : outcome.claims.filter((c) => c.deviceId === device);
       const runId = await this.workerStore.recordRun({
         applet,
         deviceId: device,

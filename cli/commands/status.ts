@@ -90,7 +90,7 @@ export function register(program: Command): void {
         console.log("\nrecent claims");
         for (const c of status.recentClaims)
           console.log(
-            `  #${c.id}  run ${c.runId}  output ${c.output}  ${c.state}${c.txHash ? `  tx ${c.txHash.slice(0, 14)}…` : ""}${c.error && c.state !== "paid" ? `  (${c.error.split("\n")[0]})` : ""}`,
+            `  #${c.id}  run ${c.runId}  output ${c.output}  ${c.state === "paid" && BigInt(c.reward ?? 0) === 0n ? "proven, nothing to pay" : c.state}${c.txHash ? `  tx ${c.txHash.slice(0, 14)}…` : ""}${c.error && c.state !== "paid" ? `  (${c.error.split("\n")[0]})` : ""}`,
           );
         if (status.recentBatches.length > 0) {
           console.log("\nrecent batches");

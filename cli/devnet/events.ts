@@ -33,6 +33,7 @@ export function eventLine(e: WorkerEvent, o: EventLineOptions = {}): string | un
     case "submitted":
       return `  ↑ ${id} submitted${e.txHash ? ` (tx ${short(e.txHash, 18)})` : ""}`;
     case "paid":
+      if (e.reward === 0n) return `  ✓ ${id} proven on chain: nothing to pay (reward 0; the fact is recorded)`;
       return `  ✓ ${id} paid${e.reward !== undefined ? `: ${formatUnits(e.reward, 18)} MFI` : ""}${e.detail ? ` (${e.detail})` : ""}`;
     case "failed":
       return `  ✗ ${id === "claim -1" ? "worker" : id} failed: ${e.detail}`;
