@@ -44,8 +44,16 @@ export function poolBackend(): { backend: "native" | "wasm" | "snarkjs"; reason:
 export function proverSummary(): { backend: "native" | "wasm" | "snarkjs"; line: string; fallback: boolean } {
   const { backend, reason } = poolBackend();
   if (backend === "native") return { backend, line: "proofs: the native Groth16 prover", fallback: false };
-  if (backend === "wasm")
-    return { backend, line: "proofs: the Wasm Groth16 prover (MFI_PROVER=wasm; slower than snarkjs)", fallback: false };
+  if (backend === "wasm") {
+    const forced = reason.startsWith("MFI_PROVER=wasm");
+    return {
+      backend,
+      fallback: !forced,
+      line: forced
+        ? "proofs: the Wasm Groth16 prover (MFI_PROVER=wasm)"
+        : `⚠ proofs: the Wasm Groth16 prover (one thread, several times slower than native): ${reason}; run \`npm run build\` (needs g++ and make) and restart`,
+    };
+  }
   const forced = reason === "MFI_PROVER=snarkjs";
   return {
     backend,

@@ -1,5 +1,5 @@
 // Builds the native Groth16 prover (circuits/native/*.cc → build/native/mfi_prover.node) with the system's g++ and
-// Node's own headers. Best effort, always exits 0: without it proving uses snarkjs (circuits/native/loader.ts says
+// Node's own headers. Best effort, always exits 0: without it proving uses the Wasm prover or snarkjs (circuits/native/loader.ts says
 // why). Cached by a hash of the sources and the Node version. `--quiet` prints only a failure.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -18,7 +18,9 @@ const cxx = process.env.CXX || "g++";
 let tmp = "";
 function warn(msg) {
   if (tmp) rmSync(tmp, { force: true });
-  console.warn(`⚠ machinefi: the native prover was not built (${msg}); proving uses snarkjs (slower).`);
+  console.warn(
+    `⚠ machinefi: the native prover was not built (${msg}); proving uses the Wasm prover or snarkjs (slower).`,
+  );
   process.exit(0);
 }
 

@@ -2,10 +2,11 @@
  * Finds the native prover addon (build/native/mfi_prover.node, built best-effort by scripts/build-native.mjs) and
  * the Wasm prover (build/wasm-prover/prover.wasm, circuits/wasm-prover) and says which backend proving uses and why.
  * Each is used only when it loads and passes a known-answer check of its curve and NTT arithmetic against values from
- * ffjavascript (snarkjs's arithmetic). Order: native → snarkjs → Wasm: the Wasm backend is single-threaded and
- * measured slower than snarkjs's own multi-threaded Wasm (`npm run bench -- native`: MSM 28k vs 78k points/s, K=256
- * proof ratio above 1), so it is chosen only when asked for. `MFI_PROVER=snarkjs` forces snarkjs,
- * `MFI_PROVER=native` / `MFI_PROVER=wasm` ask for that backend (still refused when its check fails), and
+ * ffjavascript (snarkjs's arithmetic). Order: native → Wasm → snarkjs. The Wasm backend is single-threaded but uses
+ * less CPU per proof than snarkjs's multi-threaded Wasm (K=256: 16.6 CPU-s vs 44.9; `npm run bench -- native`), so it
+ * proves faster than snarkjs under load and about as fast on two quiet cores (docs/circuits.md, numbers).
+ * `MFI_PROVER=snarkjs` forces snarkjs, `MFI_PROVER=native` / `MFI_PROVER=wasm` ask for that backend (still refused
+ * when its check fails; native then goes to snarkjs), and
  * `MFI_NATIVE_ADDON` points at another addon file (tests simulate a failed native build with it).
  */
 import { createRequire } from "node:module";
@@ -39,10 +40,10 @@ export type ProverBackend =
   | { backend: "snarkjs"; reason: string; addon?: undefined };
 
 /**
- * Whether the Wasm backend proves faster than snarkjs on the machines we measure (then it would come before snarkjs
- * when native is not usable). Not today: see the header and docs/circuits.md.
+ * Whether the Wasm backend comes before snarkjs when native is not usable: yes while it measures faster than or close
+ * to snarkjs (the header; `prove.k256.wasm_vs_snarkjs_ratio`). Set false if a bench shows it slower.
  */
-export const WASM_BEFORE_SNARKJS = false;
+export const WASM_BEFORE_SNARKJS = true;
 
 export const NATIVE_ADDON = join(
   dirname(fileURLToPath(import.meta.url)),

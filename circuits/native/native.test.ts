@@ -117,7 +117,7 @@ describe.skipIf(!native)("native MSM and NTT against ffjavascript", () => {
 
 describe("backend choice", () => {
   it("falls back to snarkjs, saying why, when the addon is missing", () => {
-    const b = proverBackend({ addonPath: "/nonexistent/mfi_prover.node", env: "" });
+    const b = proverBackend({ addonPath: "/nonexistent/mfi_prover.node", wasmPath: "/nonexistent/p.wasm", env: "" });
     expect(b.backend).toBe("snarkjs");
     expect(b.reason).toMatch(/not built/);
     expect(b.addon).toBeUndefined();
@@ -128,7 +128,11 @@ describe("backend choice", () => {
   });
 
   it("a file that is not an addon is refused with a reason", () => {
-    const b = proverBackend({ addonPath: new URL("./groth16.h", import.meta.url).pathname, env: "" });
+    const b = proverBackend({
+      addonPath: new URL("./groth16.h", import.meta.url).pathname,
+      wasmPath: "/nonexistent/p.wasm",
+      env: "",
+    });
     expect(b).toMatchObject({ backend: "snarkjs" });
     expect(b.reason).toMatch(/does not load/);
   });

@@ -1,8 +1,8 @@
 /**
  * The Wasm backend as the install without a compiler sees it: the native addon's path points at a missing file
  * (MFI_NATIVE_ADDON, as a failed build leaves it) and MFI_PROVER=wasm; the prover pool's processes prove with the Wasm
- * prover and the proofs verify with snarkjs. Without MFI_PROVER=wasm the loader prefers snarkjs (measured faster),
- * saying why; a missing Wasm module falls back to snarkjs with the reason.
+ * prover and the proofs verify with snarkjs. Without MFI_PROVER the loader also picks Wasm (measured faster than
+ * snarkjs), saying why native is not used; a missing Wasm module falls back to snarkjs with the reason.
  */
 import { describe, it, expect, beforeAll, afterAll } from "vitest";
 import { readFileSync } from "node:fs";
@@ -58,10 +58,13 @@ describe("the Wasm backend when the native build failed", { timeout: 300_000 }, 
     }
   });
 
-  it("without MFI_PROVER=wasm the loader prefers snarkjs (faster than the Wasm backend) and says why", () => {
+  it("without MFI_PROVER the loader picks the Wasm prover next and says why native is not used", () => {
     const b = proverBackend({ addonPath: "/nonexistent/mfi_prover.node", env: "" });
-    expect(b.backend).toBe("snarkjs");
-    expect(b.reason).toMatch(/not built/);
+    expect(b.backend).toBe("wasm");
+    expect(b.reason).toMatch(/native prover is not built.*Wasm prover .* passed its self-check/);
+    const none = proverBackend({ addonPath: "/nonexistent/a.node", wasmPath: "/nonexistent/p.wasm", env: "" });
+    expect(none.backend).toBe("snarkjs");
+    expect(none.reason).toMatch(/native prover is not built.*Wasm prover is not built/);
   });
 
   it("MFI_PROVER=wasm with the Wasm module missing falls back to snarkjs with the reason", () => {
