@@ -18,7 +18,10 @@ for (const [script, what] of [
   ],
   ["scripts/build-applets.ts", "the applets"],
   ["scripts/build-wasm-prover.ts", "the Wasm Groth16 prover (the portable backend when the native one does not build)"],
-  ["scripts/build-native.mjs", "the native Groth16 prover (proving falls back to snarkjs, about 4× slower)"],
+  [
+    "scripts/build-native.mjs",
+    "the native Groth16 prover (proving falls back to the Wasm prover or snarkjs, several times slower)",
+  ],
 ]) {
   if (!existsSync(script)) continue;
   const r = spawnSync(process.execPath, ["--import", "./cli/register.mjs", script, "--quiet"], { stdio: "inherit" });
