@@ -23,6 +23,7 @@ import { R } from "./setup/field.ts";
 import { snarkjsProof } from "./prover.ts";
 import { poolBackend } from "./pool.ts";
 import { NATIVE_ADDON } from "./native/loader.ts";
+import { WASM_PROVER } from "./wasm-prover/addon.ts";
 import { existsSync } from "node:fs";
 import { deviceKey, makeChain, epochPoints, backend, EPOCH, EPOCH_PACKED, IMAGE_ID } from "./fixtures.ts";
 
@@ -185,7 +186,7 @@ describe("proveClaim / verifyReceipt (real Groth16 proofs)", () => {
     const chosen = poolBackend();
     const built = existsSync(NATIVE_ADDON);
     // a build that produced the addon must also choose it (a self-check failure would say why here)
-    expect(chosen.backend, chosen.reason).toBe(built ? "native" : "snarkjs");
+    expect(chosen.backend, chosen.reason).toBe(built ? "native" : existsSync(WASM_PROVER) ? "wasm" : "snarkjs");
     const prove = async () => {
       const pool = new ProverPool(1);
       try {
