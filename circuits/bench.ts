@@ -74,10 +74,10 @@ const bench: Bench = {
       };
       const m = readManifest(`readings_sum_${k}`)!;
       const cpu = median(runs.map((s) => s.cpuMs)) / 1000;
-      // snarkjs reports its stages; the native prover (circuits/native) does not, so only the witness is split out
+      // snarkjs reports its stages; the native and Wasm provers do not, so only the witness is split out
       const split =
-        runs[0]!.backend === "native"
-          ? `native prover; witness ${b.witness.toFixed(2)} s`
+        runs[0]!.backend === "native" || runs[0]!.backend === "wasm"
+          ? `${runs[0]!.backend} prover; witness ${b.witness.toFixed(2)} s`
           : `witness ${b.witness.toFixed(2)} s, QAP/FFT ${b.fft.toFixed(2)} s, MSM ${b.msm.toFixed(2)} s`;
       const note = `load avg ${loadavg()[0]!.toFixed(1)}; CPU ${cpu.toFixed(2)} s; ${split}; ${m.constraints} constraints, 2^${m.domainPower}`;
       log(
