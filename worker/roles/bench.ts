@@ -31,7 +31,7 @@ import { runScheduler } from "./roles.ts";
 const ROOT = join(import.meta.dirname, "..", "..");
 const EPOCH = 10_000;
 const CLAIMS = Number(process.env.SCALE_PROVE_CLAIMS ?? 10);
-const ROUNDS = 2;
+const ROUNDS = Number(process.env.SCALE_PROVE_ROUNDS ?? 2);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -135,7 +135,12 @@ function startProver(url: string, cpu: number, onLine: (e: Record<string, unknow
 }
 
 /** Claims per minute of `provers` prover processes (one core each) over CLAIMS claims, from first job to last proof. */
-async function proveRate(server: TestPostgres, provers: number, log: (m: string) => void): Promise<number> {
+async function proveRate(
+  server: TestPostgres,
+  provers: number,
+  log: (m: string) => void,
+  gaps: number[],
+): Promise<number> {
   const url = await server.createDatabase();
   const store = await openPostgresStore(url);
   const base = Math.floor((Date.now() - 180_000) / EPOCH) * EPOCH;
@@ -148,14 +153,20 @@ async function proveRate(server: TestPostgres, provers: number, log: (m: string)
   let ready = 0;
   const perProver: number[] = [];
   const firstDone: number[] = [];
+  const lastDone: (number | undefined)[] = [];
   for (let i = 0; i < provers; i++)
     children.push(
       startProver(url, i, (e) => {
         if (e.type === "ready") ready++;
         if (e.type === "job" && !firstJob) firstJob = Date.now();
-        if (e.type === "job") perProver[i] = (perProver[i] ?? 0) + 1;
+        if (e.type === "job") {
+          perProver[i] = (perProver[i] ?? 0) + 1;
+          // A prover's idle time between finishing a claim and starting its next: the queue's share of its time.
+          if (lastDone[i] !== undefined) gaps.push(Date.now() - lastDone[i]!);
+        }
         if (e.type === "claim" && e.state === "proved") {
           proved.push(Date.now());
+          lastDone[i] = Date.now();
           firstDone[i] ??= Date.now();
         }
         if (e.type === "claim" && e.state === "failed") log(`claim failed: ${String(e.detail)}`);
@@ -223,13 +234,14 @@ export async function queueBenches(server: TestPostgres, log: (m: string) => voi
     return results;
   }
   // Two rounds of one-then-two provers, rates averaged: the machine's load drifts between phases (shared cores).
+  const gaps: number[] = [];
   const ones: number[] = [];
   const twos: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     log(`prove queue: ${CLAIMS} real proofs with one prover pinned to one core…`);
-    ones.push(await proveRate(server, 1, log));
+    ones.push(await proveRate(server, 1, log, gaps));
     log(`prove queue: ${CLAIMS} real proofs with two provers, one core each…`);
-    twos.push(await proveRate(server, 2, log));
+    twos.push(await proveRate(server, 2, log, gaps));
   }
   const one = ones.reduce((a, x) => a + x, 0) / ROUNDS;
   const two = twos.reduce((a, x) => a + x, 0) / ROUNDS;
@@ -239,7 +251,7 @@ export async function queueBenches(server: TestPostgres, log: (m: string) => voi
     unit: "ratio",
     baseline: 2 * one,
     ratio: two / (2 * one),
-    note: `${two.toFixed(1)} claims/min with two prover processes (taskset one core each) vs ${one.toFixed(1)} with one; ${CLAIMS} energy-sum claims (K = 16, real Groth16) per phase, means of ${ROUNDS} rounds (one: ${ones.map((x) => x.toFixed(1)).join(", ")}; two: ${twos.map((x) => x.toFixed(1)).join(", ")}), counted after every prover's first proof (goal ≥ 0.8; on a machine shared with other jobs, load average ${loadavg()[0]!.toFixed(1)} at the end)`,
+    note: `${two.toFixed(1)} claims/min with two prover processes (taskset one core each) vs ${one.toFixed(1)} with one; ${CLAIMS} energy-sum claims (K = 16, real Groth16) per phase, means of ${ROUNDS} rounds (one: ${ones.map((x) => x.toFixed(1)).join(", ")}; two: ${twos.map((x) => x.toFixed(1)).join(", ")}), counted after every prover's first proof; a prover's idle time between one claim's proof stored and its next job started: median ${median(gaps).toFixed(0)} ms, max ${Math.max(...gaps)} ms over ${gaps.length} (goal ≥ 0.8; on a machine shared with other jobs, load average ${loadavg()[0]!.toFixed(1)} at the end)`,
   });
   return results;
 }
