@@ -4,7 +4,8 @@
  * tree and paying withdrawals. A batch pays each owner exactly what single claims of the same readings pay; a
  * device twice in an epoch, a stale previous root, an epoch off the schedule or before the switch to batches and a
  * tampered leaf are refused by name; a device left out of the first batch is credited by a later one, once;
- * withdrawals are partial, repeated and follow a device transfer.
+ * withdrawals are partial, repeated and follow a device transfer; a batched device-epoch becomes a fact (factOf) from
+ * the batch's two roots, and ParametricInsurance pays on it.
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -21,6 +22,8 @@ import { encodeClaimProof, type MachinefiClient } from "./index.ts";
 import { batchVaultClient, deployBatchVault, encodeBatchProof, type BatchVaultClient } from "./batch.ts";
 import { signedEpochChain, startDevnet, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import { reverted } from "./expect-revert.ts";
+import { mintDevToken } from "./market.ts";
+import { createInsuranceClient, deployInsurance, Trigger } from "./examples/insurance.ts";
 import { loadBuiltApplet } from "../toolchain/index.ts";
 
 const K = 16;
@@ -70,6 +73,15 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
       newRoot: p.newRoot,
       proof: encodeBatchProof(p.proof),
     });
+  const leafProof = (t: EarningsTree, deviceId: bigint) => {
+    const l = t.leafAt(deviceId) ?? { cumulative: 0n, firstEpoch: 0n, lastEpoch: 0n };
+    return {
+      cumulative: l.cumulative,
+      firstEpoch: l.firstEpoch,
+      lastEpoch: l.lastEpoch,
+      siblings: t.siblings(deviceId),
+    };
+  };
   const withdrawal = (deviceId: bigint) => {
     const leaf = tree.leafAt(deviceId)!;
     return { imageId, ...leaf, siblings: tree.siblings(deviceId) };
@@ -316,5 +328,92 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     expect(await carol.balanceOf()).toBe(carolBefore + 20n);
     expect(await vault.withdrawnOf(imageId, keyA.deviceId)).toBe(33n);
     await reverted(users[1]!.withdraw(withdrawal(keyA.deviceId)), "BatchVault__NothingToWithdraw");
+  });
+  it("facts stay composable: a batched device-epoch is recorded from its batch's roots and ParametricInsurance pays on it", async () => {
+    // A's first credit (batch 1, from the empty tree): its slot was empty before
+    const empty = new EarningsTree(DEPTH);
+    const fact = {
+      imageId,
+      deviceId: keyA.deviceId,
+      epoch: epochB,
+      prevRoot: batch1.prevRoot,
+      newRoot: batch1.newRoot,
+      before: leafProof(empty, keyA.deviceId),
+      credited: leafProof(batch1.tree, keyA.deviceId),
+    };
+    expect(await vault.factOf(imageId, keyA.deviceId, epochB)).toEqual({ proven: false, output: 0n });
+    await reverted(vault.recordFact({ ...fact, epoch: epochB + (LENGTH << 32n) }), "BatchVault__NoSuchBatch");
+    await reverted(vault.recordFact({ ...fact, prevRoot: batch1.newRoot }), "BatchVault__NoSuchBatch");
+    const forged = { ...fact.credited, cumulative: fact.credited.cumulative + 1n };
+    await reverted(vault.recordFact({ ...fact, credited: forged }), "BatchVault__LeafNotInRoot");
+    // B's leaf after batch 1 claims a credit that is not A's: its path leads elsewhere
+    await reverted(
+      vault.recordFact({ ...fact, credited: leafProof(batch1.tree, keyB.deviceId) }),
+      "BatchVault__LeafNotInRoot",
+    );
+    // C was not in batch 1: its leaf afterwards (empty) does not end at epoch B
+    await reverted(
+      vault.recordFact({ ...fact, deviceId: keyC.deviceId, credited: leafProof(batch1.tree, keyC.deviceId) }),
+      "BatchVault__NotCreditedInBatch",
+    );
+    const rec = await vault.recordFact(fact);
+    console.log(`recordFact: ${rec.gasUsed} gas`);
+    // by key or by token id, as PayoutVault.factOf
+    expect(await vault.factOf(imageId, keyA.deviceId, epochB)).toEqual({ proven: true, output: 23n });
+    const tokenA = (await admin.contracts.devices.getFunction("tokenOfKey")(keyA.deviceId)) as bigint;
+    expect(await vault.factOf(imageId, tokenA, epochB)).toEqual({ proven: true, output: 23n });
+
+    // cover on B for an epoch still to come, paid from a batched fact (not a PayoutVault one)
+    const now = BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n;
+    // two epochs ahead: the buy's block may come seconds after `now`
+    const startMs = now - ((now - TEST_GENESIS_MS) % LENGTH) + 2n * LENGTH;
+    const address = await deployInsurance(admin, {
+      token: admin.manifest.contracts.DevToken!,
+      terms: {
+        imageId,
+        trigger: Trigger.AtLeast,
+        line: 10n,
+        epochLengthMs: LENGTH,
+        premiumPerEpoch: 0n,
+        payout: 500n,
+        maxEpochs: 1,
+        claimWindow: 3_600n,
+      },
+      expectedParam: 0n,
+    });
+    const uw = createInsuranceClient(admin, address);
+    await mintDevToken(admin, 500n);
+    await uw.fund(500n);
+    const { policyId } = await createInsuranceClient(carol, address).buy({
+      deviceId: keyB.deviceId,
+      startMs,
+      epochs: 1,
+    });
+    await advance(3 * Number(LENGTH / 1000n));
+    const epoch = packEpoch({ startMs, lengthMs: LENGTH });
+    const before = tree;
+    const b4 = await proveBatch({
+      circuit: batch,
+      wasm,
+      tree,
+      epoch: { startMs, lengthMs: LENGTH },
+      devices: [{ readings: chain(keyB, startMs, [6n, 6n]), publicKey: keyB.publicKey }],
+    });
+    await submit(b4);
+    tree = b4.tree;
+    const bob2 = createInsuranceClient(bob, address);
+    await reverted(bob2.claim({ policyId, epoch }), "ParametricInsurance__FactNotProven");
+    await vault.recordFact({
+      imageId,
+      deviceId: keyB.deviceId,
+      epoch,
+      prevRoot: b4.prevRoot,
+      newRoot: b4.newRoot,
+      before: leafProof(before, keyB.deviceId),
+      credited: leafProof(b4.tree, keyB.deviceId),
+    });
+    expect(await vault.factOf(imageId, keyB.deviceId, epoch)).toEqual({ proven: true, output: 12n });
+    const paid = await bob2.claim({ policyId, epoch });
+    expect([paid.output, paid.payout]).toEqual([12n, 500n]);
   });
 });

@@ -29,6 +29,16 @@ async function deployRaw(wallet: Wallet, abi: unknown[], bytecode: string, args:
   return c.getAddress();
 }
 
+/** A leaf of the earnings tree and its siblings from the leaf up (an empty slot: zeros and the empty tree's path). */
+export interface LeafProof {
+  cumulative: bigint;
+  firstEpoch: bigint;
+  lastEpoch: bigint;
+  siblings: readonly bigint[];
+}
+
+const leafArg = (l: LeafProof) => [l.cumulative, l.firstEpoch, l.lastEpoch, [...l.siblings]];
+
 export interface BatchVaultClient {
   address: string;
   wallet: Wallet;
@@ -52,6 +62,17 @@ export interface BatchVaultClient {
     lastEpoch: bigint;
     siblings: readonly bigint[];
   }): Promise<{ gasUsed: bigint; owner: string; units: bigint; reward: bigint }>;
+  /** BatchVault.recordFact: the device's leaf before the batch (all zeros for an empty slot) and after it. */
+  recordFact(o: {
+    imageId: string;
+    deviceId: bigint;
+    epoch: bigint;
+    prevRoot: bigint;
+    newRoot: bigint;
+    before: LeafProof;
+    credited: LeafProof;
+  }): Promise<{ gasUsed: bigint }>;
+  factOf(imageId: string, deviceId: bigint, epoch: bigint): Promise<{ proven: boolean; output: bigint }>;
   rootOf(imageId: string): Promise<bigint>;
   withdrawnOf(imageId: string, deviceId: bigint): Promise<bigint>;
   close(): void;
@@ -152,6 +173,22 @@ export function batchVaultClient(o: {
         units: ev!.args[4] as bigint,
         reward: ev!.args[5] as bigint,
       };
+    },
+    async recordFact(p) {
+      const r = await send(vault, "recordFact", [
+        p.imageId,
+        p.deviceId,
+        p.epoch,
+        p.prevRoot,
+        p.newRoot,
+        leafArg(p.before),
+        leafArg(p.credited),
+      ]);
+      return { gasUsed: r.gasUsed };
+    },
+    async factOf(imageId, deviceId, epoch) {
+      const [proven, output] = (await vault.getFunction("factOf")(imageId, deviceId, epoch)) as [boolean, bigint];
+      return { proven, output };
     },
     async rootOf(imageId) {
       return (await vault.getFunction("rootOf")(imageId)) as bigint;

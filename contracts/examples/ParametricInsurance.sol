@@ -15,13 +15,16 @@ interface IProvenFacts {
 /// @dev Uses the registry's own Applet struct, so the decoded layout cannot drift from the contract that returns it.
 interface IAppletParams {
     function appletOf(bytes32 imageId) external view returns (AppletRegistry.Applet memory);
+    /// @notice The applet's BatchVault (zero when none) and the first epoch start it credits.
+    function batchVaultOf(bytes32 imageId) external view returns (address vault, uint256 fromMs);
 }
 
 /// @title ParametricInsurance (example consumer of proven facts)
 /// @notice Parametric cover on one machine per policy: the holder pays a premium per epoch of cover; the policy pays
 /// out once when the device's PROVEN output for one covered epoch crosses the line (e.g. threshold-alert's count of
 /// readings above 30.0 °C reaches 3: a heat wave). It trusts no operator, gateway or worker: it reads only
-/// PayoutVault.factOf for one pinned applet imageId, which exists only after the vault verified a proof.
+/// PayoutVault.factOf for one pinned applet imageId, which exists only after the vault verified a proof (for epochs
+/// the applet's BatchVault credits, that vault's factOf, recorded from the batch proof's roots).
 /// @dev Solvency: every active policy reserves its payout from the underwriter's capital, so claims never fail for
 /// lack of funds; an expired policy releases its reserve; the underwriter withdraws only unreserved capital.
 /// The balance always equals reserved + free capital: nothing is stuck.
@@ -60,6 +63,8 @@ contract ParametricInsurance is ReentrancyGuard {
     }
 
     IProvenFacts public immutable facts;
+    /// @notice AppletRegistry: the applet's parameter at deployment, its BatchVault (the facts of batched epochs).
+    IAppletParams public immutable applets;
     IERC20 public immutable token;
     address public immutable underwriter;
     /// @notice The applet whose facts count; facts of any other imageId are never read.
@@ -113,14 +118,15 @@ contract ParametricInsurance is ReentrancyGuard {
 
     /// @param vault PayoutVault (the facts). @param applets AppletRegistry, to check the applet's bound parameter.
     /// @param expectedParam The reducer parameter (count_above's threshold) the line assumes; checked at deployment.
-    constructor(IProvenFacts vault, IAppletParams applets, IERC20 token_, Terms memory t, uint256 expectedParam) {
+    constructor(IProvenFacts vault, IAppletParams applets_, IERC20 token_, Terms memory t, uint256 expectedParam) {
         if (
             address(vault) == address(0) || address(token_) == address(0) || t.payout == 0 || t.epochLengthMs == 0
                 || t.epochLengthMs > type(uint32).max || t.maxEpochs == 0
         ) revert ParametricInsurance__BadTerms();
-        AppletRegistry.Applet memory a = applets.appletOf(t.imageId);
+        AppletRegistry.Applet memory a = applets_.appletOf(t.imageId);
         if (a.owner == address(0) || a.param != expectedParam) revert ParametricInsurance__WrongApplet(t.imageId, expectedParam, a.param);
         facts = vault;
+        applets = applets_;
         token = token_;
         underwriter = msg.sender;
         imageId = t.imageId;
@@ -182,6 +188,14 @@ contract ParametricInsurance is ReentrancyGuard {
             revert ParametricInsurance__EpochNotCovered(policyId, epoch);
         }
         (bool proven, uint256 output) = facts.factOf(imageId, p.deviceId, epoch);
+        if (!proven) {
+            // an applet switched to aggregated claims: its epochs from the switch on are facts of its BatchVault
+            // (BatchVault.recordFact), which the registry names; the two vaults never both credit an epoch
+            (address batchVault, uint256 fromMs) = applets.batchVaultOf(imageId);
+            if (batchVault != address(0) && startMs >= fromMs) {
+                (proven, output) = IProvenFacts(batchVault).factOf(imageId, p.deviceId, epoch);
+            }
+        }
         if (!proven) revert ParametricInsurance__FactNotProven(imageId, p.deviceId, epoch);
         if (trigger == Trigger.AtLeast ? output < line : output > line) revert ParametricInsurance__TriggerNotMet(output, line);
         p.status = Status.PaidOut;

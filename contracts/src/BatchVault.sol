@@ -57,6 +57,21 @@ contract BatchVault is ReentrancyGuard {
     /// @dev 0 means the empty tree (emptyRoot): an applet's first batch starts there.
     mapping(bytes32 imageId => uint256 root) private _roots;
     mapping(bytes32 imageId => mapping(uint256 deviceId => uint256 units)) private _withdrawn;
+    /// @dev keccak256(prevRoot, epoch) of the batch that moved the applet's root to `newRoot` (roots never repeat:
+    /// every batch raises a leaf's lastEpoch), so a fact can be proven against the two roots of its batch.
+    mapping(bytes32 imageId => mapping(uint256 newRoot => bytes32 batch)) private _batches;
+    /// @dev keccak256(imageId, tokenId, epoch) → output | PROVEN, as PayoutVault's facts.
+    mapping(bytes32 fact => uint256 value) private _facts;
+    uint256 internal constant PROVEN = 1 << 255;
+
+    /// @notice A leaf of the earnings tree with its path (siblings from the leaf up). An empty slot (a device's first
+    /// credit) is all zeros: its leaf is 0, not a hash.
+    struct LeafProof {
+        uint256 cumulative;
+        uint256 firstEpoch;
+        uint256 lastEpoch;
+        uint256[] siblings;
+    }
 
     /// @notice The verifier of the applet's batches of `n` devices was set.
     event BatchVerifierSet(bytes32 indexed imageId, uint256 indexed n, address verifier);
@@ -69,6 +84,15 @@ contract BatchVault is ReentrancyGuard {
         bytes32 indexed imageId, uint256 indexed deviceId, uint256 tokenId, address owner, uint256 units, uint256 reward
     );
 
+    /// @notice Batch (`prevRoot` → `newRoot`) credited device key `deviceId` (token `tokenId`) `output` for `epoch`:
+    /// a fact other contracts read with factOf.
+    event FactRecorded(bytes32 indexed imageId, uint256 indexed tokenId, uint256 indexed epoch, uint256 deviceId, uint256 output);
+
+    /// @notice No batch of this applet moved the root from `prevRoot` to `newRoot` for `epoch`.
+    error BatchVault__NoSuchBatch(bytes32 imageId, uint256 epoch, uint256 prevRoot, uint256 newRoot);
+    /// @notice The leaves do not show a credit of the device in that batch (its leaf after the batch does not end at
+    /// `epoch`, or its leaf before already did).
+    error BatchVault__NotCreditedInBatch(bytes32 imageId, uint256 deviceId, uint256 epoch);
     /// @notice Only AppletRegistry's registrars set batch verifiers.
     error BatchVault__NotRegistrar(address caller);
     /// @notice The epoch starts before the applet's switch to batches: it is paid by single claims (PayoutVault).
@@ -112,8 +136,6 @@ contract BatchVault is ReentrancyGuard {
     error BatchVault__KeyNotValid(uint256 deviceId, uint256 firstEpoch, uint256 lastEpoch, uint256 validFromMs, uint256 validUntilMs);
     /// @notice Everything credited to this device was already withdrawn.
     error BatchVault__NothingToWithdraw(bytes32 imageId, uint256 deviceId, uint256 cumulative);
-    /// @notice The Poseidon contract failed (wrong address or out of gas).
-    error BatchVault__PoseidonFailed(address poseidon);
     /// @notice units * rewardPerUnit does not fit in 256 bits.
     error BatchVault__RewardOverflow(uint256 units, uint256 rewardPerUnit);
 
@@ -193,6 +215,7 @@ contract BatchVault is ReentrancyGuard {
         if (status == 1) revert BatchVault__InvalidProof(imageId, epoch);
         if (status == 2) revert BatchVault__VerifierOutOfGas(imageId, VERIFIER_GAS_CAP);
         _roots[imageId] = newRoot;
+        _batches[imageId][newRoot] = keccak256(abi.encode(prevRoot, epoch));
         emit BatchCredited(imageId, epoch, prevRoot, newRoot, n, msg.sender);
     }
 
@@ -235,27 +258,66 @@ contract BatchVault is ReentrancyGuard {
         if (reward != 0) token.mint(owner, reward);
     }
 
-    /// @dev The root over a leaf's path: one staticcall to PoseidonT3's hash(uint256[2]) per level, in one scratch
-    /// buffer (the ABI-encoded high-level call re-allocates memory at each level; ~1.5k gas a level more).
-    function _pathRoot(uint256 leaf, uint256 idx, uint256[] calldata siblings) private view returns (uint256 h) {
-        address p2 = address(poseidon2);
-        bool ok = true;
-        h = leaf;
-        assembly ("memory-safe") {
-            let p := mload(0x40)
-            mstore(p, shl(224, 0x561558fe)) // hash(uint256[2])
-            for { let i := 0 } lt(i, siblings.length) { i := add(i, 1) } {
-                let sib := calldataload(add(siblings.offset, shl(5, i)))
-                switch and(idx, 1)
-                case 0 { mstore(add(p, 4), h) mstore(add(p, 36), sib) }
-                default { mstore(add(p, 4), sib) mstore(add(p, 36), h) }
-                ok := and(ok, and(staticcall(gas(), p2, p, 68, p, 32), eq(returndatasize(), 32)))
-                h := mload(p)
-                mstore(p, shl(224, 0x561558fe))
-                idx := shr(1, idx)
-            }
+    /// @notice Records what the batch (`prevRoot` → `newRoot`, credited for `epoch`) credited device key `deviceId`:
+    /// its leaf before the batch under `prevRoot` (last credit before `epoch`, or the empty slot) and after it under
+    /// `newRoot` (last credit `epoch`) prove output = cumulative after − cumulative before. Anyone may call it once
+    /// the batch is credited, whatever the roots since; factOf then answers as PayoutVault's does. Costs two paths.
+    /// @return output The device's proven output for `epoch`.
+    function recordFact(
+        bytes32 imageId,
+        uint256 deviceId,
+        uint256 epoch,
+        uint256 prevRoot,
+        uint256 newRoot,
+        LeafProof calldata before,
+        LeafProof calldata credited
+    ) external returns (uint256 output) {
+        bytes32 b = _batches[imageId][newRoot];
+        if (b == 0 || b != keccak256(abi.encode(prevRoot, epoch))) {
+            revert BatchVault__NoSuchBatch(imageId, epoch, prevRoot, newRoot);
         }
-        if (!ok) revert BatchVault__PoseidonFailed(address(poseidon2));
+        if (credited.lastEpoch != epoch || before.lastEpoch >= epoch) {
+            revert BatchVault__NotCreditedInBatch(imageId, deviceId, epoch);
+        }
+        bool empty = before.cumulative == 0 && before.firstEpoch == 0 && before.lastEpoch == 0;
+        _checkedRoot(imageId, deviceId, empty ? 0 : _leaf(deviceId, before), before.siblings, prevRoot);
+        _checkedRoot(imageId, deviceId, _leaf(deviceId, credited), credited.siblings, newRoot);
+        output = credited.cumulative - before.cumulative;
+        uint256 tokenId = devices.tokenOfKey(deviceId);
+        if (tokenId == 0) revert BatchVault__UnknownDevice(deviceId);
+        _facts[keccak256(abi.encode(imageId, tokenId, epoch))] = output | PROVEN;
+        emit FactRecorded(imageId, tokenId, epoch, deviceId, output);
+    }
+
+    /// @notice The proven output of a batched device-epoch once recordFact recorded it (PayoutVault.factOf's shape).
+    /// @param deviceId The device's token id or one of its keys.
+    function factOf(bytes32 imageId, uint256 deviceId, uint256 epoch) external view returns (bool proven, uint256 output) {
+        uint256 tokenId = devices.tokenOfKey(deviceId);
+        if (tokenId == 0) tokenId = deviceId;
+        uint256 f = _facts[keccak256(abi.encode(imageId, tokenId, epoch))];
+        return (f != 0, f & ~PROVEN);
+    }
+
+    function _leaf(uint256 deviceId, LeafProof calldata l) private view returns (uint256) {
+        return poseidon4.hash([deviceId, l.cumulative, l.firstEpoch, l.lastEpoch]);
+    }
+
+    function _checkedRoot(bytes32 imageId, uint256 deviceId, uint256 leaf, uint256[] calldata siblings, uint256 root)
+        private
+        view
+    {
+        if (siblings.length != depth) revert BatchVault__BadPathLength(siblings.length, depth);
+        uint256 h = _pathRoot(leaf, deviceId, siblings);
+        if (h != root) revert BatchVault__LeafNotInRoot(imageId, deviceId, h, root);
+    }
+
+    /// @dev The root over a leaf's path: one PoseidonT3 hash per level.
+    function _pathRoot(uint256 leaf, uint256 idx, uint256[] calldata siblings) private view returns (uint256 h) {
+        h = leaf;
+        for (uint256 i; i < siblings.length; ++i) {
+            h = idx & 1 == 0 ? poseidon2.hash([h, siblings[i]]) : poseidon2.hash([siblings[i], h]);
+            idx >>= 1;
+        }
     }
 
     function _onSchedule(bytes32 imageId, uint256 epoch, uint256 lengthMs, uint256 genesisMs) private view {
