@@ -18,8 +18,9 @@ import {
 import { compiledVerifiers } from "../devnet/applets.ts";
 import { imageIdHex } from "../../core/index.ts";
 import { imageIdOf } from "../../runtime/index.ts";
-import { compileApplet, loadAppletManifest } from "../../toolchain/index.ts";
+import { loadAppletManifest } from "../../toolchain/index.ts";
 import { loadConfig } from "../config.ts";
+import { checkProvable, compileChecked } from "../applet-checks.ts";
 import { exitCodeOf, UnreachableError, UsageError } from "../errors.ts";
 import { appletDir } from "./test.ts";
 
@@ -94,7 +95,7 @@ export function register(program: Command): void {
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
-      "\nThe applet's Wasm is compiled into one circuit per K (16, 64) and each is set up with DEV keys on first use\n(progress on stderr, cached under build/applet-circuits/); an applet the compiler cannot express is refused with\nNotProvableError (exit 2).\n\nWhich devices it pays: --makers <ids> (devices its makers registered or attested) or --any-device; one of the\ntwo is required except on a devnet (chain 31337), where any device is paid by default.\n\nExamples:\n  $ mfi deploy ./my-meter --rpc http://127.0.0.1:8545 --key 0xac09… --state .mfi/devnet\n  $ mfi deploy ./my-meter --makers 1,4 --rpc https://babel-api.testnet.iotex.io --key 0x… --dev-keys-i-know-they-are-insecure\n\nExit codes: 0 registered (or already registered), 1 the transaction failed, 2 bad usage, no applet or not provable, 3 chain unreachable or no deployment manifest.",
+      "\nThe applet's Wasm is compiled into one circuit per K (16, 64) and each is set up with DEV keys on first use\n(progress on stderr, cached under build/applet-circuits/); an applet the compiler cannot express is refused with\nNotProvableError (exit 2).\n\nWhich devices it pays: --makers <ids> (devices its makers registered or attested) or --any-device; one of the\ntwo is required except on a devnet (chain 31337), where any device is paid by default.\n\nExamples:\n  $ mfi deploy ./my-meter --rpc http://127.0.0.1:8545 --key 0xac09… --state .mfi/devnet\n  $ mfi deploy ./my-meter --makers 1,4 --rpc https://babel-api.testnet.iotex.io --key 0x… --dev-keys-i-know-they-are-insecure\n\nExit codes: 0 registered (or already registered), 1 the transaction failed, 2 bad usage, no applet, refused (ValidationError, as mfi validate) or not provable (checked before connecting), 3 chain unreachable or no deployment manifest.",
     )
     .action(
       async (
@@ -118,7 +119,9 @@ export function register(program: Command): void {
           const dir = appletDir(target ?? ".");
           const m = loadAppletManifest(dir);
           bar?.start(3, 0, { step: "compiling" });
-          const { wasm } = await compileApplet({ entry: join(dir, "assembly", "index.ts") });
+          // issue 22: refused as by mfi validate (and not provable: refused) before the chain is touched
+          const wasm = await compileChecked(join(dir, "assembly", "index.ts"));
+          checkProvable(wasm, m.param !== undefined);
           const imageId = imageIdHex(imageIdOf(wasm));
           mkdirSync(join(dir, "build"), { recursive: true });
           writeFileSync(join(dir, "build", `${m.name}.wasm`), wasm);

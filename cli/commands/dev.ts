@@ -9,12 +9,14 @@ import type { Command } from "commander";
 import type { WorkerEvent } from "../../worker/index.ts";
 import { imageIdHex } from "../../core/index.ts";
 import { imageIdOf } from "../../runtime/index.ts";
-import { compileApplet, loadAppletManifest } from "../../toolchain/index.ts";
+import { loadAppletManifest } from "../../toolchain/index.ts";
 import { loadConfig } from "../config.ts";
 import { registerApplets } from "../devnet/applets.ts";
 import { startDevnet, type Devnet } from "../devnet/devnet.ts";
 import { eventLine } from "../devnet/events.ts";
 import { appletDir } from "./test.ts";
+import { checkProvable, compileChecked } from "../applet-checks.ts";
+import { exitCodeOf } from "../errors.ts";
 
 /** Compile dir's applet to dir/build/<name>-<imageId prefix>.wasm and register it (idempotent per imageId). */
 export async function buildAndRegister(
@@ -25,7 +27,9 @@ export async function buildAndRegister(
   names?: Map<string, string>,
 ): Promise<string> {
   const manifest = loadAppletManifest(dir);
-  const { wasm } = await compileApplet({ entry: join(dir, "assembly", "index.ts") });
+  // issue 22: refused as by mfi validate, or not provable: never registered (the previous version keeps running)
+  const wasm = await compileChecked(join(dir, "assembly", "index.ts"));
+  checkProvable(wasm, manifest.param !== undefined);
   const imageId = imageIdHex(imageIdOf(wasm));
   const wasmPath = join(dir, "build", `${manifest.name}-${imageId.slice(0, 12)}.wasm`);
   mkdirSync(join(dir, "build"), { recursive: true });
@@ -57,7 +61,7 @@ export function register(program: Command): void {
     .option("--no-simulate", "do not start the simulated fleet")
     .addHelpText(
       "after",
-      "\nExample:\n  $ mfi init my-meter && mfi dev my-meter --mock-proofs\n\nExit codes: 0 stopped with Ctrl-C, 2 no applet, 3 the devnet could not start (see the message).",
+      "\nExample:\n  $ mfi init my-meter && mfi dev my-meter --mock-proofs\n\nExit codes: 0 stopped with Ctrl-C, 2 no applet, refused (ValidationError, as mfi validate) or not provable, checked before the devnet starts, 3 the devnet could not start (see the message).",
     )
     .action(
       async (
@@ -70,6 +74,15 @@ export function register(program: Command): void {
         } catch (err) {
           console.error((err as Error).message);
           return void (process.exitCode = 2);
+        }
+        try {
+          // issue 22: a refused or unprovable applet stops here, as mfi validate would, before the devnet starts
+          const wasm = await compileChecked(join(dir, "assembly", "index.ts"));
+          checkProvable(wasm, loadAppletManifest(dir).param !== undefined);
+        } catch (err) {
+          const e = err as Error & { details?: string };
+          console.error(`${e.message}${e.details && !e.message.includes(e.details) ? `\n${e.details}` : ""}`);
+          return void (process.exitCode = exitCodeOf(err));
         }
         const log = (m: string) => console.log(`[dev] ${m}`);
         let net: Devnet;
