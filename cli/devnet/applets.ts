@@ -80,8 +80,11 @@ export async function registerApplets(o: {
   const out: { name: string; imageId: string }[] = [];
   for (const a of o.list) {
     if (o.names && !o.names.includes(a.name)) continue;
-    if (!existsSync(a.wasmPath))
-      throw new Error(`applet ${a.name} is not built (${a.wasmPath} is missing): run \`npm run build:applets\``);
+    if (!existsSync(a.wasmPath)) {
+      // issue 22: one unbuilt applet must not kill the devnet after minutes of setup: skip it and say how to build it
+      o.log(`⚠ applet ${a.name} skipped: not built (${a.wasmPath} is missing); run \`mfi build ${a.name}\``);
+      continue;
+    }
     const wasm = new Uint8Array(readFileSync(a.wasmPath));
     const imageId = imageIdHex(imageIdOf(wasm));
     const param = a.manifest.param === undefined ? undefined : BigInt(a.manifest.param);
