@@ -13,7 +13,7 @@ import { describe, expect, it } from "vitest";
 import { loadBuiltApplet } from "../../toolchain/index.ts";
 import { buildCircom } from "./circom-run.ts";
 import { caseArb, circuitClaim, runtimeClaim, type Case } from "./differential.ts";
-import { compileApplet } from "./index.ts";
+import { NotProvableError, compileApplet } from "./index.ts";
 
 const K = 4;
 
@@ -86,8 +86,22 @@ describe("the example applets compile to their runtime claims", { timeout: 300_0
   });
 
   it("uptime-streak compiles, committing to its state keys best and streak (stateful.test.ts checks it against the runtime)", () => {
-    const c = compileApplet({ wasm: loadBuiltApplet("uptime-streak"), k: 16, hasParam: true });
+    const c = compileApplet({ wasm: loadBuiltApplet("uptime-streak"), k: 16, hasParam: true, stateful: true });
     expect(c.stateKeys.map((k) => Buffer.from(k, "hex").toString())).toEqual(["best", "streak"]);
     expect(c.main).toMatch(/public \[imageId, deviceId, epoch, claimOutput, param, stateIn, stateOut\]/);
+  });
+
+  it("without stateful, uptime-streak is still refused up front, naming its state (the vault cannot pay it yet)", () => {
+    let err: unknown;
+    try {
+      compileApplet({ wasm: loadBuiltApplet("uptime-streak"), k: 16, hasParam: true });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(NotProvableError);
+    const e = err as NotProvableError;
+    expect(e.reason).toBe("StatefulApplet");
+    expect(e.offset).toBeGreaterThan(0);
+    expect(e.message).toMatch(/state between epochs/);
   });
 });

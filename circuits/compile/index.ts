@@ -13,7 +13,8 @@ import { Executor } from "./exec.ts";
 import { Host, type InputSignals } from "./host.ts";
 import { Memory } from "./memory.ts";
 import type { State } from "./state.ts";
-import { parseModule } from "./wasm.ts";
+import { decodeBody, type Instr } from "./decode.ts";
+import { parseModule, type WasmModule } from "./wasm.ts";
 import { byKeyBytes } from "./state-commit.ts";
 
 export { NotProvableError, CompileInputError, type NotProvableReason } from "./errors.ts";
@@ -27,6 +28,11 @@ export interface CompileAppletOptions {
   hasParam?: boolean;
   /** The engine's fuel per run that the proof states the run finished within (default: the runtime's default). */
   fuel?: number;
+  /**
+   * Compile state_get/state_set under constant keys into stateIn/stateOut commitments ("State between epochs");
+   * default false: a stateful applet is refused (StatefulApplet) until PayoutVault carries stateOut between claims.
+   */
+  stateful?: boolean;
 }
 
 export interface CompiledApplet {
@@ -62,6 +68,7 @@ export function compileApplet(opts: CompileAppletOptions): CompiledApplet {
     });
   const imageId = imageIdHex(imageIdOf(wasm));
   const m = parseModule(wasm);
+  if (!opts.stateful) refuseState(m);
   const b = new Builder(K);
   const ids = (name: string) => b.input(name);
   const sig: InputSignals = {
@@ -167,6 +174,46 @@ export function compileApplet(opts: CompileAppletOptions): CompiledApplet {
 }
 
 /**
+ * Without `stateful`, an applet that calls state_get/state_set is refused up front as before, naming state and the
+ * first call site: PayoutVault does not carry stateOut between claims yet, so a deployed verifier for a stateful
+ * circuit could never be paid (the devnet and `mfi test` compile without it).
+ */
+function refuseState(m: WasmModule): void {
+  const state = new Set(
+    m.imports.flatMap((i, idx) => (i.module === "mfi" && i.name.startsWith("state_") ? [idx] : [])),
+  );
+  if (state.size === 0) return;
+  const find = (body: Instr[]): Instr | undefined => {
+    for (const i of body) {
+      if (i.op === "call" && state.has(i.a!)) return i;
+      const inner = (i.body && find(i.body)) || (i.else && find(i.else));
+      if (inner) return inner;
+    }
+    return undefined;
+  };
+  for (let fi = 0; fi < m.funcs.length; fi++) {
+    let body: Instr[];
+    try {
+      body = decodeBody(m, fi);
+    } catch (e) {
+      if (e instanceof NotProvableError) continue; // refused where it runs, if it runs
+      throw e;
+    }
+    const at = find(body);
+    if (at)
+      throw new NotProvableError(
+        `the applet keeps state between epochs (calls ${m.imports[at.a!]!.name}), which is not provable yet`,
+        {
+          reason: "StatefulApplet",
+          func: m.funcs[fi]!.name,
+          offset: at.at,
+          hint: "compute the claim from this epoch's readings alone (drop the SDK's state.* calls); state entering the proof as a commitment is not built yet",
+        },
+      );
+  }
+}
+
+/**
  * The template's state: slot i's input signals sp[i], sv[i] (the order the applet first touched the keys) are wired
  * from stateIn[2j], stateIn[2j+1] where j is the key's rank in byte order; stateInHash and stateOutHash are the
  * Poseidon commitments of the state before and after the run (state-commit.ts).
@@ -267,9 +314,8 @@ ${stateKeys ? `    signal input stateValues[${2 * stateKeys}];\n` : ""}
     claim.epochStart <== start;
     claim.epochLength <== len;
     claim.seq0 <== 1 + hasBefore * beforeSeq;
-${hasParam ? "    claim.param <== param;\n" : ""}    claim.claimOutput === claimOutput;
-${stateKeys ? "    claim.stateIn <== stateValues;\n    claim.stateInHash === stateIn;\n    claim.stateOutHash === stateOut;\n" : ""}
-}
+${hasParam ? "    claim.param <== param;\n" : ""}${stateKeys ? "    claim.stateIn <== stateValues;\n" : ""}    claim.claimOutput === claimOutput;
+${stateKeys ? "    claim.stateInHash === stateIn;\n    claim.stateOutHash === stateOut;\n" : ""}}
 
 component main {public [${pub.join(", ")}]} = ${name}(${K});`;
 }

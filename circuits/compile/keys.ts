@@ -22,6 +22,8 @@ export interface AppletCircuit {
   imageId: string;
   k: number;
   hasParam: boolean;
+  /** The state keys the circuit commits to (hex, commitment order); empty or absent: a stateless applet. */
+  stateKeys?: string[];
   /** The cache key (sha256 hex); the directory is named by its first 24 characters. */
   key: string;
   dir: string;
@@ -78,7 +80,7 @@ export async function setupAppletCircuit(opts: SetupAppletOptions): Promise<Appl
     const m = JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest;
     if (m.key === key && [f.r1cs, f.wasm, f.zkey, f.vkey].every((x) => existsSync(x))) {
       log(`✓ ${name}: cache hit (${dir})`);
-      return { ...m, ...f, cacheHit: true };
+      return { ...m, ...f, stateKeys: compiled.stateKeys, cacheHit: true };
     }
   }
   // Built in a private directory and renamed into place: a concurrent build of the same circuit (another test or
@@ -117,6 +119,7 @@ export async function setupAppletCircuit(opts: SetupAppletOptions): Promise<Appl
     imageId: compiled.imageId,
     k: opts.k,
     hasParam: !!opts.hasParam,
+    stateKeys: compiled.stateKeys,
     key,
     constraints,
     domainPower: info.domainPower,

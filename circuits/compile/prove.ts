@@ -17,6 +17,7 @@ import { R } from "../setup/field.ts";
 import { verifyGroth16 } from "../verify.ts";
 import { readingsInput, selectSegment, type ChainReading, type CircuitInput } from "../witness.ts";
 import type { AppletCircuit } from "./keys.ts";
+import { stateCommitment, stateSlots } from "./state-commit.ts";
 
 export interface AppletClaim {
   /** 0x + sha256 of the applet's Wasm. */
@@ -27,6 +28,9 @@ export interface AppletClaim {
   output: bigint;
   /** The applet's param as the field element the circuit takes (an i64, negative values as r − |p|). */
   param?: bigint;
+  /** Stateful applets: the commitments of the device's state before and after the run (state-commit.ts). */
+  stateIn?: bigint;
+  stateOut?: bigint;
 }
 
 export interface AppletProof {
@@ -36,6 +40,8 @@ export interface AppletProof {
   proof: { a: G1; b: G2; c: G1 };
   publicSignals: bigint[];
   stats: Omit<RawProof, "proof" | "publicSignals">;
+  /** Stateful applets: the device's state after the run (what the next epoch's proof starts from). */
+  stateAfter?: Record<string, string>;
 }
 
 export interface ProveAppletOptions {
@@ -47,6 +53,11 @@ export interface ProveAppletOptions {
   epoch: EpochWindow;
   /** The applet's config param (required exactly when the circuit was compiled with one). */
   param?: bigint;
+  /**
+   * A stateful circuit: the device's state before this epoch, as the runtime keeps it ({ key hex: value hex }, the
+   * AppletState entry of the device), i.e. the state the previous claimed epoch's run left; absent = no state yet.
+   */
+  state?: Record<string, string>;
   pool?: ProverPool;
 }
 
@@ -75,7 +86,7 @@ export function appletInput(o: {
 
 export async function proveAppletClaim(opts: ProveAppletOptions): Promise<AppletProof> {
   const { circuit } = opts;
-  const { claim, input } = await prepareAppletClaim(opts);
+  const { claim, input, stateAfter } = await prepareAppletClaim(opts);
   const raw = await (opts.pool ?? getDefaultPool()).prove(input, circuit.wasm, circuit.zkey);
   const { proof: p, publicSignals, ...stats } = raw;
   return {
@@ -92,6 +103,7 @@ export async function proveAppletClaim(opts: ProveAppletOptions): Promise<Applet
     },
     publicSignals: publicSignals.map(BigInt),
     stats,
+    ...(stateAfter !== undefined ? { stateAfter } : {}),
   };
 }
 
@@ -101,9 +113,9 @@ export async function proveAppletClaim(opts: ProveAppletOptions): Promise<Applet
  */
 export async function prepareAppletClaim(
   opts: Omit<ProveAppletOptions, "pool" | "circuit"> & {
-    circuit: Pick<AppletCircuit, "name" | "imageId" | "k" | "hasParam">;
+    circuit: Pick<AppletCircuit, "name" | "imageId" | "k" | "hasParam" | "stateKeys">;
   },
-): Promise<{ claim: AppletClaim; input: CircuitInput }> {
+): Promise<{ claim: AppletClaim; input: CircuitInput; stateAfter?: Record<string, string> }> {
   const { circuit } = opts;
   const imageId = imageIdOf(opts.wasm);
   if (imageIdHex(imageId) !== circuit.imageId)
@@ -136,6 +148,9 @@ export async function prepareAppletClaim(
       },
     );
   const deviceId = deviceIdOf(opts.devicePublicKey);
+  const keys = circuit.stateKeys ?? [];
+  if (!keys.length && opts.state !== undefined)
+    throw new InvalidProveOptionsError(`circuit ${circuit.name} is stateless, got a state`);
   const inside = segment.slots
     .slice(0, segment.insideCount)
     .map((r) => ({ deviceId, seq: r.seq, ts: r.ts, values: r.values }));
@@ -144,6 +159,7 @@ export async function prepareAppletClaim(
     readings: inside,
     epoch: { startMs: opts.epoch.startMs, lengthMs: opts.epoch.lengthMs },
     config: paramConfig(opts.param),
+    ...(keys.length ? { state: opts.state ? { [deviceId.toString()]: opts.state } : {} } : {}),
   });
   const claims = run.trap ? [] : run.decoded.claims.filter((c) => c.deviceId === deviceId);
   if (claims.length !== 1) {
@@ -155,7 +171,15 @@ export async function prepareAppletClaim(
   const output = claims[0]!.output;
   const param = opts.param !== undefined ? toField(opts.param) : undefined;
   const input = appletInput({ circuit, segment, publicKey: opts.devicePublicKey, epoch, output, param: opts.param });
-  return { claim: { imageId, deviceId, epoch, output, ...(param !== undefined ? { param } : {}) }, input };
+  const claim: AppletClaim = { imageId, deviceId, epoch, output, ...(param !== undefined ? { param } : {}) };
+  if (!keys.length) return { claim, input };
+  const stateAfter = run.state[deviceId.toString()] ?? {};
+  input.stateValues = stateSlots(keys, opts.state).map(String);
+  claim.stateIn = stateCommitment(keys, opts.state);
+  claim.stateOut = stateCommitment(keys, stateAfter);
+  input.stateIn = claim.stateIn.toString();
+  input.stateOut = claim.stateOut.toString();
+  return { claim, input, stateAfter };
 }
 
 /**
@@ -175,6 +199,7 @@ export async function verifyAppletProof(o: {
     c.epoch,
     c.output,
     ...(c.param !== undefined ? [c.param] : []),
+    ...(c.stateIn !== undefined ? [c.stateIn, c.stateOut!] : []),
   ];
   return verifyGroth16({ vk, signals, proof: o.proof, circuit: o.circuit.name });
 }

@@ -46,7 +46,7 @@ describe(
     for (const a of CASES) {
       it(`${a.name} (K = ${K}), state carried between epochs, empty epochs included`, async () => {
         const wasm = await fixture(a.name);
-        const compiled = compileApplet({ wasm, k: K, hasParam: a.hasParam });
+        const compiled = compileApplet({ wasm, k: K, hasParam: a.hasParam, stateful: true });
         expect(compiled.stateKeys).toEqual(a.keys);
         const build = await buildCircom(compiled.claimOnlyMain);
         let claimed = 0;
@@ -97,7 +97,7 @@ describe(
       const wasm = await fixture("state-data-key");
       let err: unknown;
       try {
-        compileApplet({ wasm, k: 4 });
+        compileApplet({ wasm, k: 4, stateful: true });
       } catch (e) {
         err = e;
       }
