@@ -41,7 +41,7 @@ function readings(deviceId: bigint, n: number): SignedReading[] {
 }
 
 const prove: ProvePort = async (a) => ({
-  receipt: "{}",
+  receipt: JSON.stringify({ sealed: "0" }),
   calldata: {
     imageId: a.applet.imageId,
     deviceId: a.device.deviceId,
@@ -115,5 +115,10 @@ describe("zero claims (issue 22)", () => {
     const text = await mfi(["status", "--db", path]);
     expect(text.code).toBe(0);
     expect(text.stdout).toMatch(/output 0 {2}proven, nothing to pay/);
+    // each claim's receipt is in mfi status --json, as stored, for mfi verify
+    const json = JSON.parse((await mfi(["status", "--db", path, "--json"])).stdout) as {
+      recentClaims: { receipt: unknown }[];
+    };
+    expect(json.recentClaims.map((c) => c.receipt)).toEqual(Array(4).fill({ sealed: "0" }));
   }, 120_000);
 });

@@ -55,6 +55,8 @@ export function register(program: Command): void {
             reward: c.reward,
             error: c.error,
             batchId: batchOf.get(c.id) ?? null,
+            // issue 22: the receipt as proved (write it to a file for `mfi verify`), null until proved
+            receipt: c.receipt ? (JSON.parse(c.receipt) as unknown) : null,
           })),
           // issue 26: batches of device-epochs (SQLite only; none without a batching worker)
           recentBatches: batches.map((b) => ({
