@@ -4,12 +4,17 @@
  * submits batch proofs and withdraws earnings. Every revert comes back as a typed ContractRevertedError.
  */
 import { AbiCoder, Contract, ContractFactory, id, type Log, type Wallet } from "ethers";
-import { PoseidonT3, PoseidonT5 } from "poseidon-solidity";
+import { createRequire } from "node:module";
 import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
 import { makeProvider, makeWallet } from "./provider.ts";
 import { toContractsError } from "./revert.ts";
 import { deployVerifier, type VerifierSource } from "./verifier-deploy.ts";
+
+// poseidon-solidity is CommonJS whose exports Node's ESM loader cannot see by name: loaded through require
+const { PoseidonT3, PoseidonT5 } = createRequire(import.meta.url)(
+  "poseidon-solidity",
+) as typeof import("poseidon-solidity");
 
 type G1 = readonly [bigint, bigint];
 type G2 = readonly [readonly [bigint, bigint], readonly [bigint, bigint]];
