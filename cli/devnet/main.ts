@@ -9,6 +9,7 @@ import { ConfigError, loadConfig, type Config } from "../config.ts";
 import { startDevnet, type Devnet } from "./devnet.ts";
 import type { WorkerEvent } from "../../worker/index.ts";
 import { eventLine } from "./events.ts";
+import { upLine } from "./up-line.ts";
 import { startSummary } from "./summary.ts";
 import { watchBacklog } from "./backlog.ts";
 
@@ -52,7 +53,9 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
     console.error("--batch makes real batch proofs: drop --mock-proofs");
     process.exit(2);
   }
+  let buildMs: number | undefined;
   if (opts.build !== false) {
+    const tBuild = Date.now();
     console.log(
       "▶ building applets, crypto, contracts and circuits (cached; the first run derives the dev trusted setup)",
     );
@@ -65,6 +68,7 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
       console.error("✗ the build failed (see above); fix it and run `npm start` again.");
       process.exit(3);
     }
+    buildMs = Date.now() - tBuild;
   }
   const t0 = Date.now();
   const events = { runs: 0, trapped: 0, proved: 0, paid: 0, failed: 0 };
@@ -97,7 +101,7 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
   }
   for (const a of devnet.applets) names.set(a.imageId.replace(/^0x/, ""), a.name);
   console.log(`
-machinefi devnet is up (${((Date.now() - t0) / 1000).toFixed(1)} s)
+${upLine({ startMs: Date.now() - t0, buildMs })}
   gateway        ${devnet.gatewayUrl}
   dashboard      ${devnet.gatewayUrl}/dashboard${process.env.MFI_DASHBOARD_TOKEN ? "   (token: MFI_DASHBOARD_TOKEN)" : ""}
   metrics        ${devnet.gatewayUrl}/metrics   (Prometheus)
