@@ -32,9 +32,10 @@ const candidates = [
   "circuits/native",
   "circuits/batch",
   "contracts",
+  "contracts/batch-bench.ts",
   "cli",
   "test",
-].map((d) => join(root, d, "bench.ts"));
+].map((d) => (d.endsWith(".ts") ? join(root, d) : join(root, d, "bench.ts")));
 const only = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const out = join(root, "build", "bench");
 mkdirSync(out, { recursive: true });
