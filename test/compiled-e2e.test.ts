@@ -26,7 +26,7 @@ import { randomImageId, signedEpochChain, startDevnet, TEST_GENESIS_MS, type Dev
 import { reverted } from "../contracts/expect-revert.ts";
 import { APPLETS_DIR, loadBuiltApplet } from "../toolchain/index.ts";
 import { runInProcess } from "../cli/run-in-process.ts";
-import { register as registerDeploy } from "../cli/commands/deploy.ts";
+import { register as registerDeploy, WORKER_NEXT_STEP } from "../cli/commands/deploy.ts";
 import { verifyOnChain } from "../cli/verify-applet.ts";
 
 const K = 16;
@@ -150,6 +150,8 @@ describe("a compiled energy-sum claim on anvil", { timeout: 900_000 }, () => {
       expect(r.code, r.stdout + r.stderr).toBe(0);
       const out = JSON.parse(r.stdout) as { imageId: string; alreadyRegistered: boolean };
       expect(out.alreadyRegistered).toBe(false);
+      // A running worker does not see it: the command says what to do (stderr; stdout stays the JSON).
+      expect(r.stderr).toContain(WORKER_NEXT_STEP);
       const imageId = `0x${out.imageId}`;
       const info = await admin.appletOf(imageId);
       expect(info).toMatchObject({ hasParam: true, param: 300n });

@@ -76,6 +76,13 @@ export function devicesOption(o: { makers?: string; anyDevice?: boolean }): "any
   return { makers: ids.map(Number) };
 }
 
+/**
+ * What to do so a worker runs a newly registered applet: a worker runs the applets in its own database, and this
+ * command registers on L1 only (the Wasm is not on chain).
+ */
+export const WORKER_NEXT_STEP =
+  "next: a worker that is already running does not pick up this applet (it is registered on L1, not added to the worker's database); on the devnet, run it with `mfi dev <dir>`, which registers it and hands it to the devnet's worker on every save";
+
 export function register(program: Command): void {
   chainOptions(
     program
@@ -95,7 +102,7 @@ export function register(program: Command): void {
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
-      "\nThe applet's Wasm is compiled into one circuit per K (16, 64) and each is set up with DEV keys on first use\n(progress on stderr, cached under build/applet-circuits/); an applet the compiler cannot express is refused with\nNotProvableError (exit 2).\n\nWhich devices it pays: --makers <ids> (devices its makers registered or attested) or --any-device; one of the\ntwo is required except on a devnet (chain 31337), where any device is paid by default.\n\nExamples:\n  $ mfi deploy ./my-meter --rpc http://127.0.0.1:8545 --key 0xac09… --state .mfi/devnet\n  $ mfi deploy ./my-meter --makers 1,4 --rpc https://babel-api.testnet.iotex.io --key 0x… --dev-keys-i-know-they-are-insecure\n\nExit codes: 0 registered (or already registered), 1 the transaction failed, 2 bad usage, no applet, refused (ValidationError, as mfi validate) or not provable (checked before connecting), 3 chain unreachable or no deployment manifest.",
+      "\nThe applet's Wasm is compiled into one circuit per K (16, 64) and each is set up with DEV keys on first use\n(progress on stderr, cached under build/applet-circuits/); an applet the compiler cannot express is refused with\nNotProvableError (exit 2).\n\nWhich devices it pays: --makers <ids> (devices its makers registered or attested) or --any-device; one of the\ntwo is required except on a devnet (chain 31337), where any device is paid by default.\n\nExamples:\n  $ mfi deploy ./my-meter --rpc http://127.0.0.1:8545 --key 0xac09… --state .mfi/devnet\n  $ mfi deploy ./my-meter --makers 1,4 --rpc https://babel-api.testnet.iotex.io --key 0x… --dev-keys-i-know-they-are-insecure\n\nExit codes: 0 registered (or already registered), 1 the transaction failed, 2 bad usage, no applet, refused (ValidationError, as mfi validate) or not provable (checked before connecting), 3 chain unreachable or no deployment manifest.\n\nA worker already running does not pick up the new applet (registered on L1 only, not added to its database): on the devnet, use mfi dev <dir>.",
     )
     .action(
       async (
@@ -179,6 +186,8 @@ export function register(program: Command): void {
                 ? `registered ${m.name}: imageId ${imageId} (tx ${tx})`
                 : `${m.name} is already registered: imageId ${imageId} (a changed source gets a new imageId)`,
             );
+          // issue 22: a worker runs the applets it was given when it started; registering on L1 does not reach it.
+          if (tx) console.error(WORKER_NEXT_STEP);
         } catch (err) {
           bar?.stop();
           const e = err as Error & { details?: string };
