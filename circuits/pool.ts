@@ -111,6 +111,9 @@ export class ProverPool {
         this.pump();
       },
     );
+    // A send to a process that just died (Ctrl-C to the process group) fails with EPIPE as an 'error' event: without
+    // a listener that crashed the parent; the 'exit' handler below settles its job.
+    child.on("error", () => {});
     child.on("exit", (code, signal) => {
       this.all = this.all.filter((c) => c !== child);
       this.idle = this.idle.filter((c) => c !== child);
