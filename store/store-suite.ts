@@ -281,6 +281,59 @@ export function storeSuite(b: StoreBackend): void {
         expect(await s.readingActivity(2)).toEqual({ total: 5, minutes: [{ minute: 3, n: 3 }] });
       }));
 
+    it("reschedule is conditional: a late failure of a duplicate prover never sets a claim back (issue 23)", () =>
+      withStore(async (s) => {
+        const w = s.worker;
+        await s.insertDevice(device(1n));
+        const a = applet("energy-sum", "c");
+        await w.upsertApplet(a, 0, 0);
+        for (const epoch of [1n, 2n, 3n, 4n])
+          await w.recordRun({
+            applet: a,
+            deviceId: 1n,
+            epoch,
+            readings: [{ seq: epoch } as never],
+            stateBefore: undefined,
+            outcome: outcome(1n),
+            claims: [{ deviceId: 1n, output: 5n }],
+            now: Number(epoch),
+          });
+        const [c1, c2, c3, c4] = (await w.dueClaims("pending", 100, 10)).map((c) => c.id);
+        const state = async (id: number) => (await w.listClaims(10)).find((c) => c.id === id)!;
+
+        // Two provers took c1 at attempt 0: one proved it, the other fails late. The claim stays proved.
+        await w.markProved(c1!, "{}", "{}", 10, 5);
+        expect(await w.reschedule(c1!, "pending", 1, 50, "prover crashed")).toBe(false);
+        expect(await state(c1!)).toMatchObject({ state: "proved", attempts: 0, error: null, next_attempt_at_ms: 0 });
+        // … nor a submitted or a paid one
+        await w.markSubmitted(c1!, "0x1", 6);
+        expect(await w.reschedule(c1!, "pending", 1, 50, "late")).toBe(false);
+        await w.markPaid(c1!, { reward: 15n }, 7);
+        expect(await w.reschedule(c1!, "pending", 1, 50, "late")).toBe(false);
+        expect(await w.reschedule(c1!, "proved", 1, 50, "late")).toBe(false);
+        // and a late last-try failure does not fail a paid claim
+        expect(await w.markFailed(c1!, "late", 3, 8)).toBe(false);
+        expect(await state(c1!)).toMatchObject({ state: "paid", reward: "15", attempts: 0 });
+        expect(await w.claimState(c1!)).toEqual({ state: "paid", attempts: 0 });
+
+        // A pending claim's own failure reschedules it; a stale one (attempts going back) does not.
+        expect(await w.reschedule(c2!, "pending", 2, 60, "second failure")).toBe(true);
+        expect(await w.reschedule(c2!, "pending", 1, 70, "stale first failure")).toBe(false);
+        expect(await state(c2!)).toMatchObject({ state: "pending", attempts: 2, next_attempt_at_ms: 60 });
+        expect(await w.claimState(c2!)).toEqual({ state: "pending", attempts: 2 });
+
+        // A submit failure goes back to proved from proved or submitted, never from pending or failed.
+        await w.markProved(c3!, "{}", "{}", 10, 5);
+        await w.markSubmitted(c3!, "0x3", 6);
+        expect(await w.reschedule(c3!, "proved", 1, 80, "reverted")).toBe(true);
+        expect(await state(c3!)).toMatchObject({ state: "proved", attempts: 1, error: "reverted" });
+        expect(await w.reschedule(c4!, "proved", 1, 80, "never proved")).toBe(false);
+        expect(await w.markFailed(c4!, "refused", 1, 9)).toBe(true);
+        expect(await w.reschedule(c4!, "pending", 2, 90, "late")).toBe(false);
+        expect(await state(c4!)).toMatchObject({ state: "failed", error: "refused" });
+        expect(await w.claimState(999_999)).toBeUndefined();
+      }));
+
     it("worker: applets, runs, state and claims through their states; status totals exact for uint256 rewards", () =>
       withStore(async (s) => {
         const w = s.worker;

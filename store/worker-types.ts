@@ -46,6 +46,15 @@ export interface ClaimCalldata {
 }
 export type ClaimState = "pending" | "proved" | "submitted" | "paid" | "failed";
 
+/** The states a retry to each state may come from (WorkerStore.reschedule); none for paid and failed. */
+export const RESCHEDULE_FROM: Record<ClaimState, readonly ClaimState[]> = {
+  pending: ["pending"],
+  proved: ["proved", "submitted"],
+  submitted: ["submitted"],
+  paid: [],
+  failed: [],
+};
+
 export interface ClaimRow {
   id: number;
   run_id: number;
@@ -179,6 +188,15 @@ export interface WorkerStore extends WorkerStatus {
   calldataOf(id: number): Promise<ClaimCalldata>;
   markSubmitted(id: number, txHash: string, now: number): Promise<void>;
   markPaid(id: number, r: { reward?: bigint; gasUsed?: bigint; note?: string }, now: number): Promise<void>;
-  reschedule(id: number, state: ClaimState, attempts: number, atMs: number, error: string): Promise<void>;
-  markFailed(id: number, error: string, attempts: number, now: number): Promise<void>;
+  /**
+   * Send the claim back to `state` for another attempt at `atMs`, only if it is still where such a retry comes from
+   * (RESCHEDULE_FROM: a prove failure from 'pending', a submit failure from 'proved' or 'submitted') and `attempts`
+   * does not go back. Returns false, changing nothing, when the claim moved on: a late failure of a duplicate prover
+   * never sets a proved, submitted or paid claim back to pending.
+   */
+  reschedule(id: number, state: ClaimState, attempts: number, atMs: number, error: string): Promise<boolean>;
+  /** Fail the claim with the reason; a paid claim stays paid (returns false, changing nothing). */
+  markFailed(id: number, error: string, attempts: number, now: number): Promise<boolean>;
+  /** The claim's state and attempts now, or undefined when there is no such claim (the prove queue's re-check). */
+  claimState(id: number): Promise<{ state: ClaimState; attempts: number } | undefined>;
 }

@@ -20,6 +20,7 @@ import type {
   WorkerStore,
   WorkerTotals,
 } from "../worker-types.ts";
+import { RESCHEDULE_FROM } from "../worker-types.ts";
 import { PROVE_BUCKETS } from "../sqlite/worker-counters.ts";
 import { storeErrorOf } from "./errors.ts";
 
@@ -233,18 +234,31 @@ export class PgWorkerStore implements WorkerStore {
     );
   }
 
-  async reschedule(id: number, state: ClaimState, attempts: number, atMs: number, error: string): Promise<void> {
-    await this.q(
-      "UPDATE worker_claims SET state = $1, attempts = $2, next_attempt_at_ms = $3, error = $4 WHERE id = $5",
-      [state, attempts, atMs, error, id],
+  async reschedule(id: number, state: ClaimState, attempts: number, atMs: number, error: string): Promise<boolean> {
+    // Conditional on where the claim is now (RESCHEDULE_FROM) and on attempts not going back: a late failure of a
+    // duplicate prover finds the claim proved (or further) and changes nothing. One statement: no race in between.
+    const r = await this.q(
+      `UPDATE worker_claims SET state = $1, attempts = $2, next_attempt_at_ms = $3, error = $4
+       WHERE id = $5 AND attempts <= $2 AND state = ANY($6::text[])`,
+      [state, attempts, atMs, error, id, [...RESCHEDULE_FROM[state]]],
     );
+    return (r.rowCount ?? 0) > 0;
   }
 
-  async markFailed(id: number, error: string, attempts: number, now: number): Promise<void> {
-    await this.q(
-      "UPDATE worker_claims SET state = 'failed', error = $1, attempts = $2, updated_at_ms = $3 WHERE id = $4",
+  async markFailed(id: number, error: string, attempts: number, now: number): Promise<boolean> {
+    const r = await this.q(
+      "UPDATE worker_claims SET state = 'failed', error = $1, attempts = $2, updated_at_ms = $3 WHERE id = $4 AND state <> 'paid'",
       [error, attempts, now, id],
     );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async claimState(id: number): Promise<{ state: ClaimState; attempts: number } | undefined> {
+    return (
+      await this.q<{ state: ClaimState; attempts: number }>("SELECT state, attempts FROM worker_claims WHERE id = $1", [
+        id,
+      ])
+    ).rows[0];
   }
 
   async getRun(id: number): Promise<RunRow | undefined> {

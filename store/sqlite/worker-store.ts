@@ -16,6 +16,7 @@ import type {
   WorkerStore,
   WorkerTotals,
 } from "../worker-types.ts";
+import { RESCHEDULE_FROM } from "../worker-types.ts";
 import { PROVE_BUCKETS, rewardOf } from "./worker-counters.ts";
 
 interface AppletRow {
@@ -203,16 +204,30 @@ export class SqliteWorkerStore implements WorkerStore {
       .run(r.reward?.toString() ?? null, r.gasUsed === undefined ? null : Number(r.gasUsed), r.note ?? null, now, id);
   }
 
-  async reschedule(id: number, state: ClaimState, attempts: number, atMs: number, error: string): Promise<void> {
-    this.db
-      .prepare("UPDATE worker_claims SET state = ?, attempts = ?, next_attempt_at_ms = ?, error = ? WHERE id = ?")
-      .run(state, attempts, atMs, error, id);
+  async reschedule(id: number, state: ClaimState, attempts: number, atMs: number, error: string): Promise<boolean> {
+    // Conditional on where the claim is now (RESCHEDULE_FROM) and on attempts not going back: a late failure of a
+    // duplicate prover finds the claim proved (or further) and changes nothing.
+    const r = this.db
+      .prepare(
+        `UPDATE worker_claims SET state = ?, attempts = ?, next_attempt_at_ms = ?, error = ?
+         WHERE id = ? AND attempts <= ? AND state IN (SELECT value FROM json_each(?))`,
+      )
+      .run(state, attempts, atMs, error, id, attempts, JSON.stringify(RESCHEDULE_FROM[state]));
+    return r.changes > 0;
   }
 
-  async markFailed(id: number, error: string, attempts: number, now: number): Promise<void> {
-    this.db
-      .prepare("UPDATE worker_claims SET state = 'failed', error = ?, attempts = ?, updated_at_ms = ? WHERE id = ?")
+  async markFailed(id: number, error: string, attempts: number, now: number): Promise<boolean> {
+    const r = this.db
+      .prepare(
+        "UPDATE worker_claims SET state = 'failed', error = ?, attempts = ?, updated_at_ms = ? WHERE id = ? AND state <> 'paid'",
+      )
       .run(error, attempts, now, id);
+    return r.changes > 0;
+  }
+
+  async claimState(id: number): Promise<{ state: ClaimState; attempts: number } | undefined> {
+    return this.db.prepare("SELECT state, attempts FROM worker_claims WHERE id = ?").get(id) as
+      { state: ClaimState; attempts: number } | undefined;
   }
 
   async getRun(id: number): Promise<RunRow | undefined> {

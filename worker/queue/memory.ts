@@ -3,7 +3,7 @@
  * ProveQueue interface as provers on Postgres, without a database of jobs. A crash loses the queue, not the claims:
  * they stay pending in the store and the scheduler offers them again on its next pass.
  */
-import type { ClaimRow } from "../../store/index.ts";
+import type { ClaimRow, WorkerStore } from "../../store/index.ts";
 import { backoffMs } from "../backoff.ts";
 import { proveJobKey, type ProveHandler, type ProveQueue } from "./types.ts";
 
@@ -24,7 +24,12 @@ export class InProcessProveQueue implements ProveQueue {
   private stopped = false;
   private delayed = 0;
 
-  constructor(private readonly opts: { retryLimit?: number } = {}) {}
+  /**
+   * `stillDue`: asked just before a job is proved; false skips it (the claim moved on while the job waited: proved by
+   * another job, failed, or retried at a later attempt). Without it every job is proved (markProved ignores a claim no
+   * longer pending, so a skipped check costs a wasted proof, never a wrong state).
+   */
+  constructor(private readonly opts: { retryLimit?: number; stillDue?: (claim: ClaimRow) => Promise<boolean> } = {}) {}
 
   async enqueue(claims: ClaimRow[]): Promise<void> {
     for (const claim of claims) {
@@ -59,7 +64,11 @@ export class InProcessProveQueue implements ProveQueue {
     while (!this.stopped && this.running.size < this.concurrency && this.waiting.length > 0) {
       const job = this.waiting.shift()!;
       const retryLimit = this.opts.retryLimit ?? 3;
-      const p = handler(job.claim, { enqueuedAtMs: job.enqueuedAtMs, lastTry: job.tries >= retryLimit })
+      const stillDue = this.opts.stillDue;
+      const p = (stillDue ? stillDue(job.claim) : Promise.resolve(true))
+        .then((due) =>
+          due ? handler(job.claim, { enqueuedAtMs: job.enqueuedAtMs, lastTry: job.tries >= retryLimit }) : undefined,
+        )
         .then(
           () => {
             this.known.delete(proveJobKey(job.claim));
@@ -87,3 +96,11 @@ export class InProcessProveQueue implements ProveQueue {
     }
   }
 }
+
+/** The re-check for `stillDue`: the claim is still pending at the job's attempt (issue 23). */
+export const pendingAtAttempt =
+  (store: Pick<WorkerStore, "claimState">) =>
+  async (claim: ClaimRow): Promise<boolean> => {
+    const now = await store.claimState(claim.id);
+    return now?.state === "pending" && now.attempts === claim.attempts;
+  };
