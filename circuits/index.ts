@@ -36,7 +36,7 @@ export {
 export { setupAppletCircuit, APPLET_CIRCUITS_DIR, type AppletCircuit } from "./compile/keys.ts";
 export { compileApplet, NotProvableError, type CompiledApplet } from "./compile/index.ts";
 export { circuitAgreement, type Disagreement } from "./compile/agreement.ts";
-export { checkAppletClaim, type CheckAppletClaimOptions } from "./compile/witness-check.ts";
+export { checkAppletClaim, witnessBuild, type CheckAppletClaimOptions } from "./compile/witness-check.ts";
 export { selectSegment, type ChainReading, type ChainSegment } from "./witness.ts";
 export { reduce } from "./reduce.ts";
 export {

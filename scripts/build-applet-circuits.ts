@@ -3,22 +3,33 @@
  * (APPLET_SIZES), their DEV keys (cached under build/applet-circuits/ by content hash) and their Solidity verifiers'
  * bytecode (cached under build/contracts/verifiers/), so the devnet, `mfi prove` and the tests find them built. An
  * applet the compiler cannot express yet is listed and skipped (the devnet skips it the same way).
+ * With --mock-proofs (`npm start -- --mock-proofs`) only each circuit's witness calculator is built (circom2, no
+ * trusted setup, no verifier): that is all a mock proof computes.
  * Usage: node --import ./cli/register.mjs scripts/build-applet-circuits.ts [--applets energy-sum,threshold-alert]
+ *   [--mock-proofs]
  */
 import { readFileSync } from "node:fs";
-import { APPLET_SIZES, NotProvableError, setupAppletCircuit } from "../circuits/index.ts";
+import { APPLET_SIZES, NotProvableError, setupAppletCircuit, witnessBuild } from "../circuits/index.ts";
 import { compileVerifier } from "../contracts/index.ts";
 import { listApplets } from "../toolchain/index.ts";
 
 // `npm run build` passes its own arguments to every step: only --applets <a,b> is this step's.
 const at = process.argv.indexOf("--applets");
 const names = at < 0 ? [] : (process.argv[at + 1] ?? "").split(",").filter(Boolean);
+const mock = process.argv.includes("--mock-proofs");
 const t0 = performance.now();
+if (mock) console.log("applet circuits: witness calculators only (mock proofs: no trusted setup, no keys)");
 for (const a of listApplets()) {
   if (names.length && !names.includes(a.name)) continue;
   const wasm = new Uint8Array(readFileSync(a.wasmPath));
   for (const k of APPLET_SIZES) {
     try {
+      if (mock) {
+        const t = performance.now();
+        await witnessBuild(wasm, k, a.manifest.param !== undefined, console.log);
+        console.log(`✓ ${a.name} K=${k}: witness calculator (${((performance.now() - t) / 1000).toFixed(1)} s)`);
+        continue;
+      }
       const c = await setupAppletCircuit({ wasm, k, hasParam: a.manifest.param !== undefined, log: console.log });
       compileVerifier({ name: c.name, solidity: readFileSync(c.solidity, "utf8") });
     } catch (err) {
@@ -31,7 +42,9 @@ for (const a of listApplets()) {
     }
   }
 }
-console.log(`applet circuits ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+console.log(
+  `applet circuits${mock ? " (witness only)" : ""} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+);
 // snarkjs keeps its curve's worker threads alive after a setup (and so does the esbuild service tsx started): end
 // explicitly, or `npm run build` waits forever on a fresh clone (a cached build never starts them).
 process.exit(0);

@@ -1,6 +1,7 @@
 /**
- * `npm start` (`mfi devnet`) through the real binary, the way a new user runs it: up, readings in, claims paid, then
- * Ctrl-C. A terminal's Ctrl-C signals the whole foreground process group (provers and, before it had a group of its
+ * `npm start` (`mfi devnet`) through the real binary, the way a new user runs it: build, up, readings in, claims paid,
+ * then Ctrl-C. With --mock-proofs the build skips the trusted setups and the provers (issue 21): only the applets'
+ * witness calculators are built, and claims are still paid through MockVerifier. A terminal's Ctrl-C signals the whole foreground process group (provers and, before it had a group of its
  * own, anvil too), so the test signals the group, not just the process, while claims are being submitted.
  */
 import { spawn } from "node:child_process";
@@ -28,7 +29,7 @@ describe("mfi devnet (npm start)", () => {
       MFI_EPOCH_MS: "2000",
       MFI_EPOCH_GRACE_MS: "300",
     };
-    const child = spawn(process.execPath, [mfiBin, "devnet", "--no-build", "--mock-proofs"], {
+    const child = spawn(process.execPath, [mfiBin, "devnet", "--mock-proofs"], {
       env,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
@@ -47,7 +48,14 @@ describe("mfi devnet (npm start)", () => {
         await new Promise((r) => setTimeout(r, 100));
       }
     };
-    await until(/machinefi devnet is up/, 120_000);
+    await until(/machinefi devnet is up/, 240_000);
+    // The build ran without any trusted setup: the setup steps were skipped, the applet circuits built witness only.
+    const build = out.slice(0, out.indexOf("machinefi devnet is up"));
+    expect(build).toMatch(/skipped build-circuits\.ts: the generic circuits' trusted setup/);
+    expect(build).toMatch(/skipped build-native\.mjs/);
+    expect(build).toMatch(/✓ energy-sum K=16: witness calculator/);
+    expect(build).not.toMatch(/setup points|dev setup|circuits ready in|cache hit/);
+    expect(out).toMatch(/devnet is up \(.*without trusted setup \(mock proofs\)/);
     const rpc = /chain \(anvil\)\s+(http:\/\/\S+)/.exec(out)![1]!;
     // Wait for the second paid claim: submissions are then under way every tick, so Ctrl-C lands among them.
     await until(/claim \d+ paid:[\s\S]*claim \d+ paid:/, 120_000);
@@ -67,5 +75,5 @@ describe("mfi devnet (npm start)", () => {
       () => false,
     );
     expect(alive).toBe(false);
-  }, 300_000);
+  }, 420_000);
 });

@@ -34,8 +34,16 @@ export interface CheckAppletClaimOptions {
 
 const builds = new Map<string, Promise<CircomBuild>>();
 
-/** The witness calculator of the applet's main for K (NotProvableError when the compiler cannot express it). */
-function witnessBuild(wasm: Uint8Array, k: number, hasParam: boolean, log: (m: string) => void): Promise<CircomBuild> {
+/**
+ * The witness calculator of the applet's main for K (NotProvableError when the compiler cannot express it): the keyed
+ * circuit's when built, else circom2 alone (cached under build/compile/). `npm run build -- --mock-proofs` builds these.
+ */
+export function witnessBuild(
+  wasm: Uint8Array,
+  k: number,
+  hasParam: boolean,
+  log: (m: string) => void,
+): Promise<CircomBuild> {
   const compiled = compileApplet({ wasm, k, hasParam });
   const key = cacheKey({ main: compiled.main });
   let b = builds.get(key);

@@ -118,7 +118,14 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
     if (manifest) log(`reusing contracts deployed at block ${manifest.block}`);
     else {
       log("deploying contracts");
-      manifest = await deployAll({ rpcUrl, privateKey: adminKey, manifestDir, log: (m) => log(`  ${m}`) });
+      manifest = await deployAll({
+        rpcUrl,
+        privateKey: adminKey,
+        manifestDir,
+        // mock proofs: key rotations prove through MockVerifier too (the build made no register keys)
+        mockRegistration: o.mockProofs,
+        log: (m) => log(`  ${m}`),
+      });
     }
     const admin = createMachinefiClient({ rpcUrl, privateKey: adminKey, manifest });
     const operator = createMachinefiClient({ rpcUrl, privateKey: operatorKey, manifest });

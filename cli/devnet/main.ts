@@ -57,11 +57,18 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
   if (opts.build !== false) {
     const tBuild = Date.now();
     console.log(
-      "▶ building applets, crypto, contracts and circuits (cached; the first run derives the dev trusted setup)",
+      opts.mockProofs
+        ? "▶ building applets, crypto, contracts and the applets' witness calculators (cached; mock proofs: no trusted setup)"
+        : "▶ building applets, crypto, contracts and circuits (cached; the first run derives the dev trusted setup)",
     );
     const r = spawnSync(
       process.execPath,
-      ["--import", join(root, "cli", "register.mjs"), join(root, "scripts", "build.ts")],
+      [
+        "--import",
+        join(root, "cli", "register.mjs"),
+        join(root, "scripts", "build.ts"),
+        ...(opts.mockProofs ? ["--mock-proofs"] : []),
+      ],
       { stdio: "inherit", cwd: root },
     );
     if (r.status !== 0) {
@@ -101,7 +108,7 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
   }
   for (const a of devnet.applets) names.set(a.imageId.replace(/^0x/, ""), a.name);
   console.log(`
-${upLine({ startMs: Date.now() - t0, buildMs })}
+${upLine({ startMs: Date.now() - t0, buildMs, mockProofs: opts.mockProofs })}
   gateway        ${devnet.gatewayUrl}
   dashboard      ${devnet.gatewayUrl}/dashboard${process.env.MFI_DASHBOARD_TOKEN ? "   (token: MFI_DASHBOARD_TOKEN)" : ""}
   metrics        ${devnet.gatewayUrl}/metrics   (Prometheus)
