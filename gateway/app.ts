@@ -10,7 +10,8 @@ import type { GatewayContext } from "./context.ts";
 import { storeDirectory, type DeviceDirectory } from "./directory.ts";
 import { chainKeyDirectory, type KeyStatusReader } from "./chain-keys.ts";
 import { GatewayError, notFound } from "./errors.ts";
-import { createRateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import { createRateLimiter, type RateLimiter, type RateLimitOptions } from "./rate-limit.ts";
+import type { SharedRateLimits } from "./shared-rate-limit.ts";
 import { documentOperatorViews } from "./openapi-docs.ts";
 import { renderReference } from "./reference.tsx";
 import { homeRoutes } from "./home.tsx";
@@ -63,6 +64,8 @@ export interface GatewayOptions {
   failureLimit?: RateLimitOptions | false;
   /** Device registrations per client address (default 10/s, bursts of 100: a fleet behind one NAT registers at start); false disables. */
   registrationLimit?: RateLimitOptions | false;
+  /** Keep the three budgets above in buckets shared by every gateway on one Postgres database (default: per process). */
+  sharedLimits?: Pick<SharedRateLimits, "limiter">;
   /** Require an API key on operator endpoints (default true). */
   operatorAuth?: boolean;
   /** Extra operator API keys accepted besides those stored (hashed) in the store, e.g. from the environment. */
@@ -133,6 +136,8 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
   });
   const now = opts.now ?? Date.now;
   const rateLimit = opts.rateLimit === undefined ? { perSecond: 50, burst: 100 } : opts.rateLimit;
+  const limiter = <K extends bigint | string>(scope: string, o: RateLimitOptions): RateLimiter<K> =>
+    opts.sharedLimits ? opts.sharedLimits.limiter<K>(scope, o) : createRateLimiter<K>(o, now);
   const maxBodyBytes = opts.maxBodyBytes ?? 1 << 20;
   const ctx: GatewayContext = {
     store,
@@ -147,11 +152,11 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
     failures:
       opts.failureLimit === false
         ? undefined
-        : createRateLimiter<string>(opts.failureLimit ?? { perSecond: 5, burst: 20 }, now),
+        : limiter<string>("failures", opts.failureLimit ?? { perSecond: 5, burst: 20 }),
     registrations:
       opts.registrationLimit === false
         ? undefined
-        : createRateLimiter<string>(opts.registrationLimit ?? { perSecond: 10, burst: 100 }, now),
+        : limiter<string>("registrations", opts.registrationLimit ?? { perSecond: 10, burst: 100 }),
     rpcUrl: opts.rpcUrl,
     ingest: {
       store,
@@ -160,7 +165,7 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
       now,
       maxClockSkewMs: opts.maxClockSkewMs === undefined ? 5 * 60_000 : opts.maxClockSkewMs,
       maxBatch: opts.maxBatch ?? 1000,
-      rateLimiter: rateLimit ? createRateLimiter(rateLimit, now) : undefined,
+      rateLimiter: rateLimit ? limiter<bigint>("device", rateLimit) : undefined,
     },
   };
 

@@ -17,7 +17,8 @@ import { ethersMarketReader } from "./market/chain-reader.ts";
 import { createMetrics } from "./metrics.ts";
 import { mqttIngestMetrics } from "./mqtt/metrics.ts";
 import { startMqttIngest, type MqttIngest } from "./mqtt/subscriber.ts";
-import { openStoreAsync, type StoreSet } from "../store/index.ts";
+import { isPostgresUrl, openStoreAsync, type StoreSet } from "../store/index.ts";
+import { openSharedRateLimits, type SharedRateLimits } from "./shared-rate-limit.ts";
 
 export interface StartGatewayOptions extends GatewayOptions {
   /** 0 picks a free port. */
@@ -221,6 +222,14 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
     });
   const log = createLogger({ level: logLevel ?? "info" });
   const store: StoreSet = await openStoreAsync(dbPath);
+  // On Postgres every gateway shares the budgets (shared-rate-limit.ts); on SQLite one process holds them in memory.
+  let shared: SharedRateLimits | undefined;
+  try {
+    shared = isPostgresUrl(dbPath) ? await openSharedRateLimits(dbPath) : undefined;
+  } catch (err) {
+    await store.close().catch(() => {});
+    throw err;
+  }
   const ws = store.worker;
   const reader = marketAddress ? ethersMarketReader({ rpcUrl: rest.rpcUrl, address: marketAddress }) : undefined;
   // With the chain and a real DeviceRegistry, follow key rotations and revocations on L1 (chain-keys.ts).
@@ -233,6 +242,7 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
     running = await startGateway({
       ...rest,
       store,
+      sharedLimits: shared,
       logger: log,
       metrics: metrics ? createMetrics({ workerStatus: ws }) : false,
       workerStatus: dashboard ? ws : undefined,
@@ -244,6 +254,7 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
   } catch (err) {
     reader?.close();
     keys?.close();
+    await shared?.close();
     await store.close().catch(() => {});
     throw err;
   }
@@ -261,6 +272,7 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
       });
     } catch (err) {
       await running.close();
+      await shared?.close();
       await store.close().catch(() => {});
       reader?.close();
       keys?.close();
@@ -300,6 +312,7 @@ export async function serveGateway(cfg: ServeGatewayConfig): Promise<ServedGatew
       log.info("stopping");
       await mqtt?.close();
       await running.close();
+      await shared?.close();
       await store.close();
       reader?.close();
       keys?.close();
