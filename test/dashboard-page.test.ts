@@ -2,7 +2,7 @@
  * The dashboard as a person sees it, in headless Chromium with the internet blocked: a browser without a token gets
  * the token form (not JSON), then the page with rewards in MFI, epochs as UTC time ranges, applet names, claim ages,
  * right-aligned numbers, coloured states, errors inline, "25 of 30" under the capped devices table, a health banner,
- * charts with a time axis, footer links that keep ?token=; a front page at / and a favicon. A screenshot is taken
+ * charts with a time axis, bar charts of fuel per applet and proving time per circuit, footer links that keep ?token=; a front page at / and a favicon. A screenshot is taken
  * (build/screenshots/dashboard.png) and checked to be the full page.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -146,6 +146,18 @@ describe("the dashboard in a browser", () => {
         const ticks = await page.locator("#chart-readings text.tick").allTextContents();
         expect(ticks).toHaveLength(5);
         for (const t of ticks) expect(t).toMatch(/^\d\d:\d\d$/);
+
+        // Fuel per applet and proving time per circuit: a bar each, its value written beside it, the axis labelled.
+        const fuel = page.locator('#chart-fuel [data-bar="energy-sum"]');
+        expect(await fuel.locator(".bar-value").textContent()).toBe("123,456");
+        expect(Number(await fuel.locator("rect.bar").getAttribute("width"))).toBeGreaterThan(100);
+        expect(await page.textContent("#chart-fuel .axis-label")).toBe("fuel per run (metered Wasm instructions)");
+        expect(await page.locator("#chart-fuel text.tick").allTextContents()).toEqual(["0", "123k"]);
+        const proving = page.locator("#chart-proving g[data-bar]");
+        expect(await proving.getAttribute("data-bar")).toBe("energy-sum K=16");
+        expect(await proving.locator(".bar-value").textContent()).toBe("2.2 s");
+        expect(await page.textContent("#chart-proving .axis-label")).toBe("seconds per proof");
+        expect(await page.textContent("#proving tbody td")).toBe("energy-sum K=16");
 
         // Footer links keep the token.
         expect(await page.getAttribute("footer a[href^='/metrics']", "href")).toBe(`/metrics?token=${TOKEN}`);

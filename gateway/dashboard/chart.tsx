@@ -1,7 +1,7 @@
 /**
- * Small server-drawn SVG line charts with a time axis (no script: the page refreshes itself and must read the same
- * without a network). A charting library (uPlot, Chart.js) would need client script and a bundle served from
- * node_modules for three small charts; these draw the same lines with labelled axes.
+ * Small server-drawn SVG charts: lines over a time axis and horizontal bars per name (no script: the page refreshes
+ * itself and must read the same without a network). A charting library (uPlot, Chart.js) would need client script
+ * and a bundle served from node_modules for five small charts; these draw the same with labelled axes.
  */
 export interface Series {
   name: string;
@@ -40,8 +40,12 @@ export function LineChart(p: {
   const n = p.t.length;
   const x = (i: number) => left + (n > 1 ? (i * pw) / (n - 1) : pw);
   const y = (v: number) => top + ph - (v / max) * ph;
-  const ticks =
-    n > 1 ? [0, Math.floor((n - 1) / 4), Math.floor((n - 1) / 2), Math.floor((3 * (n - 1)) / 4), n - 1] : [0];
+  // Up to five ticks, never two on one point (a window of two or three minutes has fewer).
+  const ticks = [
+    ...new Set(
+      n > 1 ? [0, Math.floor((n - 1) / 4), Math.floor((n - 1) / 2), Math.floor((3 * (n - 1)) / 4), n - 1] : [0],
+    ),
+  ];
   return (
     <figure class="chart">
       <figcaption>
@@ -81,6 +85,71 @@ export function LineChart(p: {
             stroke-width="2"
           />
         ))}
+      </svg>
+    </figure>
+  );
+}
+
+export interface Bar {
+  /** The name at the bar's left (an applet, a circuit). */
+  label: string;
+  value: number;
+  /** The value as written beside the bar ("2.4 s", "123,456"). */
+  text: string;
+  /** A longer description on hover (the full circuit name, the number of samples). */
+  title?: string;
+}
+
+/** Horizontal bars, one per name, the value written beside each; the value axis below is labelled (`axis`, 0 … max). */
+export function BarChart(p: { id: string; title: string; axis: string; bars: Bar[]; colour?: string; width?: number }) {
+  const w = p.width ?? 420;
+  const row = 20;
+  const left = 120;
+  const right = 80; // room for the value beside the longest bar
+  const top = 6;
+  const bottom = 30; // the axis: 0 and max ticks, and its label
+  const pw = w - left - right;
+  const h = top + p.bars.length * row + bottom;
+  const max = Math.max(0, ...p.bars.map((b) => b.value)) || 1;
+  const axisY = top + p.bars.length * row;
+  const fit = (s: string) => (s.length > 17 ? `${s.slice(0, 16)}…` : s);
+  return (
+    <figure class="chart">
+      <figcaption>{p.title}</figcaption>
+      <svg id={p.id} width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={p.title}>
+        {p.bars.map((b, i) => {
+          const y = top + i * row;
+          const bw = Math.max(1, (b.value / max) * pw);
+          return (
+            <g data-bar={b.label}>
+              <title>{b.title ?? `${b.label}: ${b.text}`}</title>
+              <text class="bar-label" x={left - 6} y={y + 14} font-size="11" fill="#333" text-anchor="end">
+                {fit(b.label)}
+              </text>
+              <rect
+                class="bar"
+                x={left}
+                y={y + 3}
+                width={bw.toFixed(1)}
+                height={row - 6}
+                fill={p.colour ?? "#2563eb"}
+              />
+              <text class="bar-value" x={left + bw + 4} y={y + 14} font-size="11" fill="#333">
+                {b.text}
+              </text>
+            </g>
+          );
+        })}
+        <line x1={left} y1={axisY} x2={left + pw} y2={axisY} stroke="#bbb" />
+        <text class="tick" x={left} y={axisY + 12} font-size="10" fill="#666" text-anchor="middle">
+          0
+        </text>
+        <text class="tick" x={left + pw} y={axisY + 12} font-size="10" fill="#666" text-anchor="middle">
+          {compact(max)}
+        </text>
+        <text class="axis-label" x={left + pw / 2} y={axisY + 25} font-size="10" fill="#666" text-anchor="middle">
+          {p.axis}
+        </text>
       </svg>
     </figure>
   );

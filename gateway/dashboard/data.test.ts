@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { genesisHash, hashReading, padValues, type SignedReading } from "../../device-sdk/index.ts";
 import { openStore } from "../../store/index.ts";
-import { createDashboardLoader, loadDashboard } from "./data.ts";
+import { chartStart, createDashboardLoader, loadDashboard } from "./data.ts";
 
 function chain(deviceId: bigint, n: number, seq0 = 1, prev = genesisHash(deviceId)): SignedReading[] {
   return Array.from({ length: n }, (_, i) => {
@@ -45,9 +45,13 @@ describe("dashboard data", () => {
       ["1", 3, 3],
       ["2", 7, 7],
     ]);
-    // Complete minutes only: the current one (2 readings so far) would look like a drop.
-    expect(d.readingsSeries).toHaveLength(60);
-    expect(d.readingsSeries.at(-1)).toEqual({ t: 99 * minute, n: 8 });
+    // Complete minutes only: the current one (2 readings so far) would look like a drop. The window fits the data:
+    // readings began in minute 99, so no empty hour before it (two minutes at least, so a line is drawn).
+    expect(d.readingsSeries).toEqual([
+      { t: 98 * minute, n: 0 },
+      { t: 99 * minute, n: 8 },
+    ]);
+    expect(d.rewardSeries.map((r) => r.t)).toEqual([98 * minute, 99 * minute]);
     expect(d.readingsPerSecond).toBeCloseTo((2 + 8 * 0.5) / 60);
     // Nothing for 10 minutes: both devices stopped reporting; a readiness check down shows in the banner.
     const later = await loadDashboard(
@@ -66,6 +70,16 @@ describe("dashboard data", () => {
     ]);
     expect(d.health).toMatchObject({ ok: true, problems: [] });
     await store.close();
+  });
+
+  it("fits the charts' window to the data: from the first minute with data, the whole hour when there is none", () => {
+    const has = (ms: number[]) => (m: number) => ms.includes(m);
+    expect(chartStart(40, 100, has([70, 71, 99]))).toBe(70);
+    expect(chartStart(40, 100, has([40]))).toBe(40);
+    expect(chartStart(40, 100, has([99]))).toBe(98);
+    expect(chartStart(40, 100, has([]))).toBe(40);
+    // the current minute (100) is not complete: data only there leaves the hour whole
+    expect(chartStart(40, 100, has([100]))).toBe(40);
   });
 
   it("shares one build among requests within the cache time", async () => {

@@ -36,7 +36,10 @@ export interface DashboardData {
   }[];
   readingsTotal: number;
   readingsPerSecond: number;
-  /** Readings received per complete minute over the last hour (oldest first; the current minute is not in it). */
+  /**
+   * Readings received per complete minute (oldest first; the current minute is not in it), over the last hour from
+   * the first minute with readings or a payout (chartStart).
+   */
   readingsSeries: { t: number; n: number }[];
   applets: { imageId: string; name: string; runs: number; trapped: number; fuelUsed: number }[];
   /** The latest `limit` runs, newest first; runCounts.runs is how many there are. */
@@ -81,13 +84,23 @@ export interface DashboardData {
   /** Per owner, largest first (at most `limit`); payoutOwners is how many owners were paid. */
   payouts: { owner: string; claims: number; reward: string }[];
   payoutOwners: number;
-  /** Cumulative reward paid at the end of each complete minute of the last hour (smallest unit, decimal strings). */
+  /** Cumulative reward paid at the end of each minute of readingsSeries' window (smallest unit, decimal strings). */
   rewardSeries: { t: number; total: string }[];
-  /** Proving time per circuit. */
-  proving: { circuit: string; proofs: number; meanMs: number }[];
+  /** Proving time per circuit; `applet` names an applet circuit's applet (its circuit is applet_<imageId>_k<K>). */
+  proving: { circuit: string; applet: string | null; k: number | null; proofs: number; meanMs: number }[];
 }
 
 const MINUTE = 60_000;
+
+/**
+ * The charts' first minute: the window fits the data. From the first minute of the last hour with readings or a payout
+ * (at least the last two complete minutes, so a line is drawn); an hour without either is shown whole, flat. The
+ * window ends at the last complete minute (`cur` − 1): a half-finished minute would look like a drop.
+ */
+export function chartStart(first: number, cur: number, hasData: (minute: number) => boolean): number {
+  for (let m = first; m < cur; m++) if (hasData(m)) return Math.min(m, cur - 2);
+  return first;
+}
 
 /** Where the dashboard reads from: the readings (devices, activity), the worker's status and /readyz's checks. */
 export interface DashboardSources {
@@ -146,18 +159,19 @@ export async function loadDashboard(src: DashboardSources, opts: LoadDashboardOp
   const buckets = new Map(activity.minutes.map((r) => [r.minute, r.n]));
   // The last 60 s from minute counts: this minute so far plus the part of the previous minute still inside the window.
   const recent = (buckets.get(cur) ?? 0) + (buckets.get(cur - 1) ?? 0) * (1 - (now % MINUTE) / MINUTE);
-  const readingsSeries = Array.from({ length: 60 }, (_, i) => ({
-    t: (first + i) * MINUTE,
-    n: buckets.get(first + i) ?? 0,
+  const paidIn = new Map(paid.minutes.map((m) => [m.minute, m.reward]));
+  const start = chartStart(first, cur, (m) => !!buckets.get(m) || paidIn.has(m));
+  const readingsSeries = Array.from({ length: cur - start }, (_, i) => ({
+    t: (start + i) * MINUTE,
+    n: buckets.get(start + i) ?? 0,
   }));
 
   // Cumulative reward at the end of each minute: the total, minus what was paid in the minutes after it.
-  const paidIn = new Map(paid.minutes.map((m) => [m.minute, m.reward]));
   let after = paid.minutes.filter((m) => m.minute >= cur).reduce((a, m) => a + m.reward, 0n);
   const rewardSeries: DashboardData["rewardSeries"] = [];
-  for (let i = 59; i >= 0; i--) {
-    rewardSeries.unshift({ t: (first + i) * MINUTE, total: (paid.reward - after).toString() });
-    after += paidIn.get(first + i) ?? 0n;
+  for (let m = cur - 1; m >= start; m--) {
+    rewardSeries.unshift({ t: m * MINUTE, total: (paid.reward - after).toString() });
+    after += paidIn.get(m) ?? 0n;
   }
 
   const history = opts.history;
@@ -246,7 +260,17 @@ export async function loadDashboard(src: DashboardSources, opts: LoadDashboardOp
     payouts: payouts.rows.map((p) => ({ owner: p.owner, claims: p.claims, reward: p.reward.toString() })),
     payoutOwners: payouts.owners,
     rewardSeries,
-    proving: hist.map((h) => ({ circuit: h.circuit, proofs: h.count, meanMs: h.count ? h.sumMs / h.count : 0 })),
+    proving: hist.map((h) => {
+      const m = /^applet_([0-9a-f]+)_k(\d+)$/.exec(h.circuit);
+      const a = m ? applets.find((x) => x.imageId.replace(/^0x/, "").startsWith(m[1]!)) : undefined;
+      return {
+        circuit: h.circuit,
+        applet: a?.name ?? null,
+        k: m ? Number(m[2]) : null,
+        proofs: h.count,
+        meanMs: h.count ? h.sumMs / h.count : 0,
+      };
+    }),
   };
 }
 

@@ -32,3 +32,9 @@ export function age(ms: number): string {
 
 /** 1234567 → "1,234,567". */
 export const num = (n: number | string) => Number(n).toLocaleString("en-US");
+
+/** A duration for proving times: "0.35 s", "2.4 s", "42 s". */
+export function seconds(ms: number): string {
+  const s = ms / 1000;
+  return `${s < 1 ? s.toFixed(2) : s < 10 ? s.toFixed(1) : Math.round(s).toLocaleString("en-US")} s`;
+}

@@ -1,8 +1,8 @@
 /** The dashboard page: server-rendered hono JSX with inline SVG charts (chart.tsx); no client script, refreshes itself. */
 import { tokenUnits } from "../metrics.ts";
-import { LineChart } from "./chart.tsx";
+import { BarChart, LineChart } from "./chart.tsx";
 import type { DashboardData } from "./data.ts";
-import { age, mfi, num, timeRange } from "./format.ts";
+import { age, mfi, num, seconds, timeRange } from "./format.ts";
 
 const short = (s: string, n = 10) => (s.length > n + 2 ? `${s.slice(0, n)}…` : s);
 
@@ -100,13 +100,13 @@ export function DashboardPage({ d, refreshSeconds, q = "" }: { d: DashboardData;
         <section class="charts">
           <LineChart
             id="chart-readings"
-            title="readings per minute (last hour, UTC)"
+            title="readings per minute (UTC; up to the last hour, from the first data)"
             t={d.readingsSeries.map((s) => s.t)}
             series={[{ name: "readings", colour: "#2563eb", values: d.readingsSeries.map((s) => s.n) }]}
           />
           <LineChart
             id="chart-rewards"
-            title="total reward paid, MFI (last hour, UTC)"
+            title="total reward paid, MFI (UTC; same window)"
             t={d.rewardSeries.map((s) => s.t)}
             series={[
               { name: "MFI", colour: "#1a7f37", values: d.rewardSeries.map((s) => tokenUnits(BigInt(s.total))) },
@@ -187,6 +187,27 @@ export function DashboardPage({ d, refreshSeconds, q = "" }: { d: DashboardData;
             ))}
           </tbody>
         </table>
+        {d.applets.some((a) => a.runs > 0) ? (
+          <BarChart
+            id="chart-fuel"
+            title="fuel per run, by applet (mean over all runs)"
+            axis="fuel per run (metered Wasm instructions)"
+            colour="#9a6700"
+            bars={d.applets
+              .filter((a) => a.runs > 0)
+              .map((a) => {
+                const perRun = Math.round(a.fuelUsed / a.runs);
+                return {
+                  label: applet(a.name, a.imageId),
+                  value: perRun,
+                  text: num(perRun),
+                  title: `${a.name}: ${num(perRun)} fuel per run over ${num(a.runs)} runs (${num(a.fuelUsed)} in all)`,
+                };
+              })}
+          />
+        ) : (
+          ""
+        )}
         <h2>Applet runs</h2>
         <table id="runs">
           <thead>
@@ -289,6 +310,18 @@ export function DashboardPage({ d, refreshSeconds, q = "" }: { d: DashboardData;
         {d.proving.length > 0 ? (
           <>
             <h2>Proving time per circuit</h2>
+            <BarChart
+              id="chart-proving"
+              title="proving time, by circuit (mean per proof)"
+              axis="seconds per proof"
+              colour="#0969da"
+              bars={d.proving.map((p) => ({
+                label: p.applet ? `${p.applet} K=${p.k}` : p.circuit,
+                value: p.meanMs / 1000,
+                text: seconds(p.meanMs),
+                title: `${p.circuit}: ${seconds(p.meanMs)} mean over ${num(p.proofs)} proof${p.proofs === 1 ? "" : "s"}`,
+              }))}
+            />
             <table id="proving">
               <thead>
                 <tr>
@@ -300,9 +333,9 @@ export function DashboardPage({ d, refreshSeconds, q = "" }: { d: DashboardData;
               <tbody>
                 {d.proving.map((p) => (
                   <tr>
-                    <td>{p.circuit}</td>
+                    <td title={p.circuit}>{p.applet ? `${p.applet} K=${p.k}` : p.circuit}</td>
                     <td class="num">{num(p.proofs)}</td>
-                    <td class="num">{(p.meanMs / 1000).toFixed(1)} s</td>
+                    <td class="num">{seconds(p.meanMs)}</td>
                   </tr>
                 ))}
               </tbody>
