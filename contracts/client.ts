@@ -23,6 +23,11 @@ export interface ClaimInput extends ClaimValues {
   /** A proof object, or its `encodeClaimProof` hex. */
   proof: ClaimProof | string;
 }
+/** A stateful applet's claim (PayoutVault.claimStateful): the state commitments its proof starts and ends with. */
+export interface StatefulClaimInput extends ClaimInput {
+  stateIn: bigint;
+  stateOut: bigint;
+}
 export interface PaidClaim extends ClaimValues {
   owner: string;
   reward: bigint;
@@ -96,9 +101,22 @@ export interface MachinefiClient {
       epochLengthMs?: bigint;
       genesisMs?: bigint;
       devices?: "any" | { makers: number[] };
+      /**
+       * A stateful applet (issue 18): its circuits' state key count (AppletCircuit.stateKeys.length, 1..8). After
+       * registering, AppletRegistry.setStateful is sent: claims then go through claimStateful only.
+       */
+      stateKeys?: number;
     },
     o?: TxOverrides,
   ): Promise<TxResult & { verifiers: Record<string, string> }>;
+  /** AppletRegistry.setStateful: marks a registered applet stateful with `stateKeys` keys (once; registrar). */
+  setStateful(p: { imageId: string; stateKeys: number }, o?: TxOverrides): Promise<TxResult>;
+  /** A stateful applet's empty-state commitment; 0n for a stateless applet. */
+  emptyStateOf(imageId: string): Promise<bigint>;
+  /** PayoutVault.claimStateful: the claim starts from the device's stored state, which becomes stateOut. */
+  claimStateful(c: StatefulClaimInput, o?: TxOverrides): Promise<TxResult & { paid: PaidClaim }>;
+  /** Where the device's next claim of a stateful applet starts (the empty state before the first) and the epoch of its last paid claim (0n: none). */
+  stateOf(p: { imageId: string; deviceId: bigint }): Promise<{ state: bigint; lastEpoch: bigint }>;
   setAppletPaused(p: { imageId: string; paused: boolean }): Promise<TxResult>;
   setRewardPerUnit(p: { imageId: string; rewardPerUnit: bigint }): Promise<TxResult>;
   transferApplet(p: { imageId: string; to: string }): Promise<TxResult>;
@@ -287,8 +305,28 @@ export function createMachinefiClient(opts: {
         p.devices === undefined || p.devices === "any",
         p.devices === undefined || p.devices === "any" ? [] : p.devices.makers,
       ];
-      return { ...result(await send(applets, "registerApplet", args, o)), verifiers: byK };
+      const registered = result(await send(applets, "registerApplet", args, o));
+      if (p.stateKeys !== undefined) await send(applets, "setStateful", [bytes32(p.imageId), p.stateKeys]);
+      return { ...registered, verifiers: byK };
     },
+    async setStateful(p, o) {
+      return result(await send(applets, "setStateful", [bytes32(p.imageId), p.stateKeys], o));
+    },
+    emptyStateOf: (imageId) =>
+      read("emptyStateOf", async () => (await applets.getFunction("emptyStateOf")(bytes32(imageId))) as bigint),
+    async claimStateful(c, o) {
+      const [imageId, deviceId, epoch, output, proof] = claimArgs(c);
+      const r = await send(vault, "claimStateful", [imageId, deviceId, epoch, output, c.stateIn, c.stateOut, proof], o);
+      return { ...result(r), paid: paidFrom(r)[0]! };
+    },
+    stateOf: (p) =>
+      read("stateOf", async () => {
+        const [state, lastEpoch] = (await vault.getFunction("stateOf")(bytes32(p.imageId), p.deviceId)) as [
+          bigint,
+          bigint,
+        ];
+        return { state, lastEpoch };
+      }),
     async setAppletPaused(p) {
       return result(await send(applets, "setPaused", [bytes32(p.imageId), p.paused]));
     },

@@ -21,6 +21,7 @@ export {
   type AppletInfo,
   type SkippedClaim,
   type ClaimInput,
+  type StatefulClaimInput,
   type PaidClaim,
   type TxResult,
   type TxOverrides,

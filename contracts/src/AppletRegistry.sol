@@ -49,6 +49,8 @@ contract AppletRegistry is AccessControl {
     }
 
     mapping(bytes32 imageId => Batches) private _batches;
+    /// @dev A stateful applet's empty-state commitment (zero: stateless), set once by setStateful.
+    mapping(bytes32 imageId => uint256 emptyState) private _emptyStates;
 
     /// @notice Epochs of the applet starting at `fromMs` or later are credited by batches in `vault` only.
     event AppletBatchVaultSet(bytes32 indexed imageId, address indexed vault, uint256 fromMs);
@@ -64,6 +66,9 @@ contract AppletRegistry is AccessControl {
     event AppletRewardSet(bytes32 indexed imageId, uint256 rewardPerUnit);
     /// @notice The applet now pays any device (`anyDevice`), or devices of `makers` were accepted (true) or dropped.
     event AppletDevicesSet(bytes32 indexed imageId, bool anyDevice, uint32[] makers, bool accepted);
+    /// @notice The applet carries state between epochs (PayoutVault.claimStateful): `stateKeys` keys, and a device's
+    /// first claim starts from `emptyState`.
+    event AppletStatefulSet(bytes32 indexed imageId, uint256 stateKeys, uint256 emptyState);
     /// @notice Ownership of an applet moved from `from` to `to`.
     event AppletTransferred(bytes32 indexed imageId, address indexed from, address indexed to);
 
@@ -93,6 +98,10 @@ contract AppletRegistry is AccessControl {
     error AppletRegistry__PausedUnchanged(bytes32 imageId, bool paused);
     /// @notice The applet already has a batch vault: its earnings tree lives there, so it never moves.
     error AppletRegistry__BatchVaultAlreadySet(bytes32 imageId, address vault);
+    /// @notice A stateful applet's circuit commits to between 1 and 8 state keys.
+    error AppletRegistry__BadStateKeys(uint256 stateKeys);
+    /// @notice The applet is already stateful: its empty state never changes.
+    error AppletRegistry__AlreadyStateful(bytes32 imageId);
 
     /// @param admin Account holding DEFAULT_ADMIN_ROLE and REGISTRAR_ROLE.
     constructor(address admin) {
@@ -225,6 +234,37 @@ contract AppletRegistry is AccessControl {
         _batches[imageId] = Batches(vault, uint48(fromMs));
         app.batched = true;
         emit AppletBatchVaultSet(imageId, vault, fromMs);
+    }
+
+    /// @notice Marks an applet stateful (issue 18): its verifiers take stateIn and stateOut after the other public
+    /// signals, PayoutVault pays it through claimStateful only, and each device's first claim starts from the empty
+    /// state of `stateKeys` keys (emptyStateFor). Once, registrar only: the empty state is part of the applet's rule.
+    function setStateful(bytes32 imageId, uint256 stateKeys) external onlyRole(REGISTRAR_ROLE) {
+        _known(imageId);
+        if (_emptyStates[imageId] != 0) revert AppletRegistry__AlreadyStateful(imageId);
+        uint256 empty = emptyStateFor(stateKeys);
+        _emptyStates[imageId] = empty;
+        emit AppletStatefulSet(imageId, stateKeys, empty);
+    }
+
+    /// @notice A stateful applet's empty-state commitment; zero for a stateless applet.
+    function emptyStateOf(bytes32 imageId) external view returns (uint256) {
+        return _emptyStates[imageId];
+    }
+
+    /// @notice The compiler's commitment to an empty state of M keys (circuits/compile/state-commit.ts): circomlib's
+    /// Poseidon over 2M zeros (each key absent, value 0). Constants, so no Poseidon runs on chain; a test recomputes
+    /// them. Different M give different arities of Poseidon, so no circuit of M keys opens another M's empty state.
+    function emptyStateFor(uint256 stateKeys) public pure returns (uint256) {
+        if (stateKeys == 1) return 14744269619966411208579211824598458697587494354926760081771325075741142829156;
+        if (stateKeys == 2) return 2351654555892372227640888372176282444150254868378439619268573230312091195718;
+        if (stateKeys == 3) return 14408838593220040598588012778523101864903887657864399481915450526643617223637;
+        if (stateKeys == 4) return 1524321216038799095937469147836866648978083754965002674906449126183454401066;
+        if (stateKeys == 5) return 8188888863647261336666654061521591645846533251798372526123567331385400506959;
+        if (stateKeys == 6) return 9360644637339281731404031769602981527812191049496204724644500187104347980883;
+        if (stateKeys == 7) return 1169582573301325175856572929862091749915338129032846845488950917555513373814;
+        if (stateKeys == 8) return 6961025786505490270790487869888725702980364259855350215456397845563605340881;
+        revert AppletRegistry__BadStateKeys(stateKeys);
     }
 
     /// @notice The BatchVault that credits the applet (zero: single claims only) and the start (ms) of the first

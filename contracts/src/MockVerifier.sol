@@ -38,4 +38,26 @@ contract MockVerifier is IGroth16Verifier4, IGroth16Verifier5 {
         for (uint256 i; i < 5; ++i) s[i] = pub[i];
         return a[0] == commitment(s);
     }
+
+    /// @notice A stateful applet's 6 signals (imageId, deviceId, epoch, output, stateIn, stateOut).
+    function verifyProof(uint256[2] calldata a, uint256[2][2] calldata, uint256[2] calldata, uint256[6] calldata pub)
+        external
+        pure
+        returns (bool)
+    {
+        uint256[] memory s = new uint256[](6);
+        for (uint256 i; i < 6; ++i) s[i] = pub[i];
+        return a[0] == commitment(s);
+    }
+
+    /// @notice A stateful applet's 7 signals (the 6 with the param before stateIn).
+    function verifyProof(uint256[2] calldata a, uint256[2][2] calldata, uint256[2] calldata, uint256[7] calldata pub)
+        external
+        pure
+        returns (bool)
+    {
+        uint256[] memory s = new uint256[](7);
+        for (uint256 i; i < 7; ++i) s[i] = pub[i];
+        return a[0] == commitment(s);
+    }
 }

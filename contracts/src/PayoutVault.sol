@@ -31,6 +31,9 @@ contract PayoutVault is ReentrancyGuard {
     /// @dev Selectors of snarkjs verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[N]) for N = 4 and 5.
     bytes4 internal constant VERIFY4 = 0x5fe8c13b;
     bytes4 internal constant VERIFY5 = 0x34baeab9;
+    /// @dev The same for N = 6 and 7: a stateful applet's verifier (stateIn, stateOut after the other signals).
+    bytes4 internal constant VERIFY6 = 0xf398789b;
+    bytes4 internal constant VERIFY7 = 0xc894e757;
 
     /// @notice Registry of devices and their owners.
     DeviceRegistry public immutable devices;
@@ -40,6 +43,16 @@ contract PayoutVault is ReentrancyGuard {
     IRewardMinter public immutable token;
 
     mapping(bytes32 nullifier => uint256 fact) private _facts;
+
+    /// @notice Where a device's next claim of a stateful applet starts: the stateOut of its last paid claim and that
+    /// claim's epoch (both zero before its first claim, which starts from the applet's empty state).
+    struct DeviceState {
+        uint256 commitment;
+        uint256 epoch;
+    }
+
+    /// @dev Per device token, not per key: rotating the key neither resets nor forks the state.
+    mapping(bytes32 imageId => mapping(uint256 tokenId => DeviceState)) private _states;
 
     /// @notice One claim of a batch.
     struct Claim {
@@ -54,6 +67,11 @@ contract PayoutVault is ReentrancyGuard {
     /// `deviceId` is the key that signed; DeviceRegistry.tokenOfKey names its token (the same id unless rotated).
     event ClaimPaid(
         bytes32 indexed imageId, uint256 indexed deviceId, uint256 indexed epoch, address owner, uint256 output, uint256 reward
+    );
+
+    /// @notice A stateful claim was paid: the device token's state moved from `stateIn` to `stateOut` in `epoch`.
+    event StateAdvanced(
+        bytes32 indexed imageId, uint256 indexed tokenId, uint256 indexed epoch, uint256 stateIn, uint256 stateOut
     );
 
     /// @notice A batch item was already paid (e.g. someone submitted it first): it was skipped, the rest were paid.
@@ -98,6 +116,17 @@ contract PayoutVault is ReentrancyGuard {
     error PayoutVault__BatchedEpoch(bytes32 imageId, uint256 epoch, uint256 batchFromMs);
     /// @notice A batch needs at least one claim.
     error PayoutVault__EmptyBatch();
+    /// @notice The applet keeps no state between epochs (AppletRegistry.emptyStateOf is zero): use claim.
+    error PayoutVault__NotStateful(bytes32 imageId);
+    /// @notice The applet keeps state between epochs: its claims go through claimStateful, which checks where the
+    /// state starts (named when a claim or batch item of a stateful applet does not verify).
+    error PayoutVault__StatefulApplet(bytes32 imageId);
+    /// @notice The claim starts from `stateIn`, but the device's stored state is `expected` (its last paid claim's
+    /// stateOut, or the applet's empty state): prove from that state, after every earlier claim was paid.
+    error PayoutVault__StateMismatch(bytes32 imageId, uint256 deviceId, uint256 stateIn, uint256 expected);
+    /// @notice A stateful claim's epoch must come after the device's last paid one (`lastEpoch`): the state carries
+    /// forward only.
+    error PayoutVault__EpochNotAfterState(bytes32 imageId, uint256 deviceId, uint256 epoch, uint256 lastEpoch);
 
     /// @param devices_ Registry the vault reads device owners and active flags from.
     /// @param applets_ Registry the vault reads verifiers, rewards and pauses from.
@@ -141,6 +170,68 @@ contract PayoutVault is ReentrancyGuard {
             }
             total += reward;
         }
+    }
+
+    /// @notice Verifies and pays a claim of a stateful applet (AppletRegistry.setStateful). The proof's public
+    /// signals end in stateIn and stateOut; stateIn must be the device token's stored state (the stateOut of its last
+    /// paid claim, or the applet's empty state before its first), so no state is invented between epochs, and the
+    /// epoch must come after that claim's. An epoch never claimed is skipped: the next starts from the stored state.
+    /// On payment the token's state becomes stateOut. Other checks and the nullifier are claim's.
+    /// @param stateIn The state commitment the proof starts from (checked against storage, named if it differs).
+    /// @param stateOut The state commitment the proof ends with.
+    /// @return reward Tokens minted to the device's owner.
+    function claimStateful(
+        bytes32 imageId,
+        uint256 deviceId,
+        uint256 epoch,
+        uint256 output,
+        uint256 stateIn,
+        uint256 stateOut,
+        bytes calldata proof
+    ) external nonReentrant returns (uint256 reward) {
+        bytes memory err = _inField(deviceId, epoch, output);
+        if (err.length != 0) _revertWith(err);
+        if (stateOut >= SNARK_FIELD) revert PayoutVault__ValueOutOfField(stateOut);
+        (uint256 tokenId, address owner, uint32 makerId, uint256 fromMs, uint256 untilMs) = devices.claimInfo(deviceId);
+        if (owner == address(0)) revert PayoutVault__UnknownDevice(deviceId);
+        bytes32 nullifier = nullifierOf(imageId, tokenId, epoch);
+        if (_facts[nullifier] != 0) revert PayoutVault__AlreadyClaimed(imageId, deviceId, epoch);
+        if ((epoch >> 32) < fromMs || (untilMs != 0 && (epoch >> 32) + (epoch & 0xffffffff) > untilMs)) {
+            revert PayoutVault__KeyNotValid(deviceId, epoch, fromMs, untilMs);
+        }
+        address verifier;
+        uint256[5] memory head;
+        bool hasParam;
+        (verifier, reward, hasParam, err) = _applet(imageId, epoch, output, proof, head, tokenId, makerId);
+        if (err.length != 0) _revertWith(err);
+        uint256 empty = applets.emptyStateOf(imageId);
+        if (empty == 0) revert PayoutVault__NotStateful(imageId);
+        DeviceState storage st = _states[imageId][tokenId];
+        if (epoch <= st.epoch) revert PayoutVault__EpochNotAfterState(imageId, deviceId, epoch, st.epoch);
+        uint256 expected = st.commitment == 0 ? empty : st.commitment;
+        if (stateIn != expected) revert PayoutVault__StateMismatch(imageId, deviceId, stateIn, expected);
+        uint256[7] memory signals;
+        (signals[0], signals[1], signals[2], signals[3]) = (uint256(imageId) % SNARK_FIELD, deviceId, epoch, output);
+        uint256 at = 4;
+        if (hasParam) (signals[4], at) = (head[4], 5);
+        (signals[at], signals[at + 1]) = (stateIn, stateOut);
+        (uint256 status, uint256 forwarded) = _verifyState(verifier, proof, signals, hasParam);
+        if (status == 1) revert PayoutVault__InvalidProof(imageId, deviceId, epoch);
+        if (status == 2) revert PayoutVault__VerifierOutOfGas(imageId, forwarded);
+        _facts[nullifier] = SPENT | output;
+        (st.commitment, st.epoch) = (stateOut, epoch);
+        emit ClaimPaid(imageId, deviceId, epoch, owner, output, reward);
+        emit StateAdvanced(imageId, tokenId, epoch, stateIn, stateOut);
+        if (reward != 0) token.mint(owner, reward);
+    }
+
+    /// @notice Where the device's next claim of a stateful applet starts: `state` (the applet's empty state before
+    /// its first claim) and the epoch of its last paid claim (0: none). deviceId: token id or key. (0, 0) for an
+    /// applet that is not stateful.
+    function stateOf(bytes32 imageId, uint256 deviceId) external view returns (uint256 state, uint256 lastEpoch) {
+        DeviceState storage st = _states[imageId][_tokenOf(deviceId)];
+        (state, lastEpoch) = (st.commitment, st.epoch);
+        if (state == 0) state = applets.emptyStateOf(imageId);
     }
 
     /// @notice Whether this (imageId, device, epoch) was already paid; deviceId is the token id or any of its keys.
@@ -193,7 +284,13 @@ contract PayoutVault is ReentrancyGuard {
         if (err.length != 0) return (0, err);
         (signals[0], signals[1], signals[2], signals[3]) = (uint256(imageId) % SNARK_FIELD, deviceId, epoch, output);
         (uint256 status, uint256 forwarded) = _verify(verifier, proof, signals, hasParam);
-        if (status == 1) return (0, abi.encodeWithSelector(PayoutVault__InvalidProof.selector, imageId, deviceId, epoch));
+        if (status == 1) {
+            // only on failure (no cost on the paid path): a stateful applet's verifier has no 4/5-signal entry
+            if (applets.emptyStateOf(imageId) != 0) {
+                return (0, abi.encodeWithSelector(PayoutVault__StatefulApplet.selector, imageId));
+            }
+            return (0, abi.encodeWithSelector(PayoutVault__InvalidProof.selector, imageId, deviceId, epoch));
+        }
         if (status == 2) return (0, abi.encodeWithSelector(PayoutVault__VerifierOutOfGas.selector, imageId, forwarded));
         _facts[nullifier] = SPENT | output;
         emit ClaimPaid(imageId, deviceId, epoch, owner, output, reward);
@@ -323,10 +420,39 @@ contract PayoutVault is ReentrancyGuard {
             ok := and(ok, and(iszero(lt(returndatasize(), 0x20)), eq(mload(0), 1)))
         }
         if (ok) return (0, 0);
-        if (g - gasleft() + forwarded / 16 + 3000 < forwarded) return (1, forwarded);
+        return (_failure(g, forwarded, proof), forwarded);
+    }
+
+    /// @dev _verify for a stateful applet: signals = [imageId, deviceId, epoch, output, (param,) stateIn, stateOut].
+    function _verifyState(address verifier, bytes calldata proof, uint256[7] memory signals, bool hasParam)
+        private
+        view
+        returns (uint256 status, uint256 forwarded)
+    {
+        bytes4 sel = hasParam ? VERIFY7 : VERIFY6;
+        uint256 len = hasParam ? 484 : 452;
+        uint256 g = gasleft();
+        forwarded = g > VERIFY_RESERVE ? g - VERIFY_RESERVE : 0;
+        if (forwarded > VERIFIER_GAS_CAP) forwarded = VERIFIER_GAS_CAP;
+        bool ok;
+        assembly ("memory-safe") {
+            let p := mload(0x40)
+            mstore(p, sel)
+            calldatacopy(add(p, 4), add(proof.offset, 32), 256)
+            for { let i := 0 } lt(i, 224) { i := add(i, 32) } { mstore(add(add(p, 260), i), mload(add(signals, i))) }
+            ok := staticcall(forwarded, verifier, p, len, 0, 0x20)
+            ok := and(ok, and(iszero(lt(returndatasize(), 0x20)), eq(mload(0), 1)))
+        }
+        if (ok) return (0, 0);
+        return (_failure(g, forwarded, proof), forwarded);
+    }
+
+    /// @dev Why a verifier call failed (see _verify): 1 invalid proof, 2 out of gas.
+    function _failure(uint256 g, uint256 forwarded, bytes calldata proof) private view returns (uint256) {
+        if (g - gasleft() + forwarded / 16 + 3000 < forwarded) return 1;
         uint256[8] memory w;
         for (uint256 i; i < 8; ++i) w[i] = uint256(bytes32(proof[32 + 32 * i:64 + 32 * i]));
-        return (Groth16Points.onCurve(w) ? 2 : 1, forwarded);
+        return Groth16Points.onCurve(w) ? 2 : 1;
     }
 
     function _revertWith(bytes memory err) private pure {
