@@ -107,6 +107,6 @@ export interface NonceStore {
 export interface StoreSet extends ReadingStore {
   readonly worker: WorkerStore;
   readonly nonces: NonceStore;
-  /** The worker's batches (issue 26): SQLite has them; absent on Postgres so far. */
-  readonly batches?: BatchStore;
+  /** The worker's batches (issue 26), on SQLite and on Postgres. */
+  readonly batches: BatchStore;
 }

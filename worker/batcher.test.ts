@@ -278,20 +278,3 @@ describe("the worker credits an applet's claims in batches", { timeout: 900_000 
 });
 
 const credited0 = (rows: { state: string; epoch: string }[]) => rows.find((r) => r.state === "credited")!;
-
-describe("serveWorker with batches", () => {
-  it("refuses a Postgres database before connecting: batches live in SQLite for now", async () => {
-    const { serveWorker } = await import("./serve.ts");
-    const { BatchStoreMissingError } = await import("./batch-errors.ts");
-    await expect(
-      serveWorker({
-        dbPath: "postgres://127.0.0.1:1/none",
-        rpcUrl: "http://127.0.0.1:1",
-        privateKey: "0x" + "ac".repeat(32),
-        manifest: {} as never,
-        epochMs: 1000,
-        batch: { vault: "0x" + "22".repeat(20), size: 2 },
-      }),
-    ).rejects.toThrow(BatchStoreMissingError);
-  });
-});

@@ -29,4 +29,3 @@ export { WorkerError, ProofRefusedError, AlreadyClaimedError, AppletLoadError } 
 export { Batcher, type BatchEvent, type BatcherOptions } from "./batcher.ts";
 export { contractsBatchChainPort, type BatchChainPort } from "./batch-chain.ts";
 export { circuitsBatchProverPort, type BatchProverPort } from "./batch-prover.ts";
-export { BatchStoreMissingError } from "./batch-errors.ts";

@@ -5,9 +5,8 @@
  * a client, calls `startWorker` directly.
  */
 import { createMachinefiClient, type DeploymentManifest } from "../contracts/index.ts";
-import { isPostgresUrl, openStoreAsync } from "../store/index.ts";
+import { openStoreAsync } from "../store/index.ts";
 import { startWorker, type RunningWorker, type WorkerConfig } from "./start.ts";
-import { BatchStoreMissingError } from "./batch-errors.ts";
 import type { WorkerEvent } from "./worker.ts";
 import type { BatchEvent } from "./batcher.ts";
 
@@ -21,7 +20,7 @@ export interface ServeWorkerOptions extends Pick<
   /** The key that sends PayoutVault.claim; give it nothing else to do. */
   privateKey: string;
   manifest: DeploymentManifest;
-  /** Batch claims (issue 26) for applets switched to this BatchVault; needs a SQLite database (its batches table). */
+  /** Batch claims (issue 26) for applets switched to this BatchVault; batches are kept in the same database. */
   batch?: { vault: string; size: number; deadlineMs?: number; onEvent?: NonNullable<WorkerConfig["batch"]>["onEvent"] };
 }
 
@@ -32,18 +31,10 @@ export interface ServedWorker {
 }
 
 export async function serveWorker(o: ServeWorkerOptions): Promise<ServedWorker> {
-  if (o.batch && isPostgresUrl(o.dbPath))
-    throw new BatchStoreMissingError("batch claims need a SQLite database for now (its batches table), not Postgres", {
-      details: "run the batching worker on the SQLite file, or without --batch-vault",
-    });
   const store = await openStoreAsync(o.dbPath);
   const client = createMachinefiClient({ rpcUrl: o.rpcUrl, privateKey: o.privateKey, manifest: o.manifest });
   let running: RunningWorker;
   try {
-    if (o.batch && !store.batches)
-      throw new BatchStoreMissingError("batch claims need a SQLite database for now (its batches table)", {
-        details: "run the worker on the SQLite file, or without --batch-vault",
-      });
     running = startWorker({
       store,
       workerStore: store.worker,
@@ -55,7 +46,7 @@ export async function serveWorker(o: ServeWorkerOptions): Promise<ServedWorker> 
       proofs: o.proofs,
       intervalMs: o.intervalMs,
       onEvent: o.onEvent,
-      ...(o.batch && store.batches ? { batch: { ...o.batch, batches: store.batches } } : {}),
+      ...(o.batch ? { batch: { ...o.batch, batches: store.batches } } : {}),
     });
   } catch (err) {
     client.close();

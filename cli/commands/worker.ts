@@ -75,7 +75,6 @@ async function start(o: StartOpts): Promise<ServedWorker> {
   if (o.batchVault) {
     if (!/^0x[0-9a-fA-F]{40}$/.test(o.batchVault))
       throw new UsageError(`--batch-vault takes a BatchVault address (0x + 40 hex digits), got ${o.batchVault}`);
-    if (isPostgresUrl(dbPath)) throw new UsageError("--batch-vault needs the SQLite database for now, not Postgres");
     if (o.mockProofs) throw new UsageError("--batch-vault makes real batch proofs: drop --mock-proofs");
     batch = {
       vault: o.batchVault,

@@ -9,6 +9,7 @@
  * Migrations run under an advisory lock: several gateways starting at once on an empty database migrate it once.
  */
 import type pg from "pg";
+import { pgBatchMigration } from "./batch-store.ts";
 
 export interface PgMigration {
   /** Unique, namespaced by owner: "gateway/001-init", "worker/001-init". Applied once, in list order. */
@@ -196,6 +197,7 @@ export const pgStoreMigrations: readonly PgMigration[] = [
       ALTER TABLE worker_applets ADD COLUMN quarantined_at_ms bigint;
     `,
   },
+  pgBatchMigration, // issue 26: the worker's batches (./batch-store.ts)
 ];
 
 /** Apply the migrations this database has not seen yet, each in its own transaction, once across all processes. */

@@ -24,6 +24,7 @@ import type { WorkerStore } from "../worker-types.ts";
 import { storeErrorOf } from "./errors.ts";
 import { migratePg, pgStoreMigrations, type PgMigration } from "./migrations.ts";
 import { PgWorkerStore } from "./worker-store.ts";
+import { PgBatchStore } from "./batch-store.ts";
 
 export interface OpenPgStoreOptions {
   /** Appended after the store's own migrations (Postgres SQL; ids namespaced by owner). */
@@ -245,6 +246,7 @@ export async function openPostgresStore(url: string, opts: OpenPgStoreOptions = 
 
   const store: PgStore = {
     worker: new PgWorkerStore(pool),
+    batches: new PgBatchStore(pool),
     nonces,
     async insertDevice(dev) {
       const ins = await q<DeviceRow>(

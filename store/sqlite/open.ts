@@ -46,7 +46,7 @@ export interface OpenStoreOptions {
 export interface SqliteStore extends StoreSet {
   readonly worker: WorkerStore;
   readonly nonces: NonceStore;
-  /** The worker's batches (issue 26; SQLite only so far). */
+  /** The worker's batches (issue 26). */
   readonly batches: BatchStore;
 }
 

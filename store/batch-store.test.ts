@@ -1,0 +1,32 @@
+/** The batch store suite (./batch-store-suite.ts) against both implementations: a SQLite file and a real Postgres server. */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll } from "vitest";
+import { openStoreAsync } from "./index.ts";
+import { startTestPostgres, type TestPostgres } from "./postgres/testing.ts";
+import { batchStoreSuite } from "./batch-store-suite.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "mfi-batch-suite-"));
+let n = 0;
+let pg: TestPostgres | undefined;
+
+beforeAll(async () => {
+  pg = await startTestPostgres();
+}, 120_000);
+afterAll(async () => {
+  await pg?.stop();
+  rmSync(dir, { recursive: true, force: true });
+}, 60_000);
+
+batchStoreSuite({
+  name: "SQLite",
+  fresh: async () => join(dir, `b${++n}.sqlite`),
+  open: (location) => openStoreAsync(location, { headCache: false }),
+});
+
+batchStoreSuite({
+  name: "Postgres",
+  fresh: () => pg!.createDatabase(),
+  open: (location) => openStoreAsync(location),
+});
