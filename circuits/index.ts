@@ -12,7 +12,7 @@ export {
 } from "./prover.ts";
 export { verifyReceipt, verifyGroth16, type ExpectedApplet, type VerifyReceiptOptions } from "./verify.ts";
 export { proveRegistration, verifyRegistration, type RegistrationProof } from "./register.ts";
-export { ProverPool, poolBackend, proverSummary } from "./pool.ts";
+export { ProverPool, poolBackend, proverSummary, type WarmReport } from "./pool.ts";
 export {
   toCalldata,
   receiptToJSON,

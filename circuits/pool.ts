@@ -24,6 +24,8 @@ export interface RawProof {
   backend?: "native" | "wasm" | "snarkjs";
   /** Why snarkjs made it although the native prover was chosen. */
   fallback?: string;
+  /** The proving key was read from disk for this proof (false: it was in the process's memory, e.g. warmed). */
+  keyRead?: boolean;
 }
 
 /**
@@ -63,7 +65,7 @@ export function proverSummary(): { backend: "native" | "wasm" | "snarkjs"; line:
       : `⚠ proofs: snarkjs, about 4× slower: ${reason}; run \`npm run build\` (needs g++ and make) and restart`,
   };
 }
-const LOADER = new URL("../cli/register.mjs", import.meta.url).href;
+const LOADER = new URL("./prove-loader.mjs", import.meta.url).href;
 
 interface Job {
   id: number;
@@ -73,6 +75,41 @@ interface Job {
   onProgress?: (stage: string) => void;
 }
 
+/** What the proving processes hold in memory (circuits/native/prove.ts's key cache), summed over the processes. */
+export interface KeyCacheCounters {
+  /** Proving keys read from disk (by warm-ups and proofs). */
+  reads: number;
+  /** Proofs that found their key in memory. */
+  hits: number;
+  /** Keys and their bytes held now (a key costs its .zkey's size, per process). */
+  keys: number;
+  bytes: number;
+}
+
+export interface WarmReport {
+  /** Proving processes running (spawned at warm-up, not at the first job). */
+  processes: number;
+  backend: "native" | "wasm" | "snarkjs";
+  /** Keys each process holds in memory after the warm-up, and those that did not fit its budget (or are unreadable). */
+  loaded: string[];
+  skipped: string[];
+  /** Bytes of keys one process holds, and its budget (MFI_PROVER_KEY_CACHE_MB). */
+  bytesPerProcess: number;
+  budgetPerProcess: number;
+  ms: number;
+  /** The pool was closed before the warm-up finished. */
+  closed?: boolean;
+}
+
+type CacheMsg = { reads: number; hits: number; keys: number; bytes: number; budget: number };
+type ChildMsg = { id?: number; ready?: boolean; progress?: string; error?: string; cache?: CacheMsg } & {
+  warmed?: number;
+  backend?: "native" | "wasm" | "snarkjs";
+  loaded?: string[];
+  skipped?: string[];
+  ms?: number;
+} & Partial<RawProof>;
+
 export class ProverPool {
   private idle: ChildProcess[] = [];
   private all: ChildProcess[] = [];
@@ -80,8 +117,25 @@ export class ProverPool {
   private running = new Map<ChildProcess, Job>();
   private nextId = 0;
   private closed = false;
+  private spawned = 0;
+  private caches = new Map<ChildProcess, CacheMsg>();
+  private warms = new Map<number, { pending: Set<ChildProcess>; done: (m: ChildMsg) => void }>();
+  private nextWarm = 0;
 
   constructor(readonly concurrency = 1) {}
+
+  /** Processes started so far (a warmed pool starts all of them before its first job) and the key cache's counts. */
+  counters(): { spawned: number; running: number } & KeyCacheCounters {
+    const c = { spawned: this.spawned, running: this.all.length, reads: 0, hits: 0, keys: 0, bytes: 0 };
+    for (const m of this.caches.values())
+      ((c.reads += m.reads), (c.hits += m.hits), (c.keys += m.keys), (c.bytes += m.bytes));
+    return c;
+  }
+
+  /** The running proving processes' ids (tests check none outlives close()). */
+  pids(): number[] {
+    return this.all.flatMap((c) => (c.pid ? [c.pid] : []));
+  }
 
   private spawn(): ChildProcess {
     // The native and Wasm backends are TypeScript modules: their proving processes start with the loader.
@@ -92,31 +146,36 @@ export class ProverPool {
       env: { ...process.env, MFI_PROVER_NATIVE: native ? "1" : "0" },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    child.on(
-      "message",
-      (m: { id?: number; ready?: boolean; progress?: string; error?: string } & Partial<RawProof>) => {
-        const job = this.running.get(child);
-        if (m.ready || !job || m.id !== job.id) return;
-        if (m.progress) return job.onProgress?.(m.progress);
-        this.running.delete(child);
-        this.idle.push(child);
-        if (m.error)
-          job.reject(
-            new ProvingError(`proving failed: ${m.error.split("\n")[0]}`, {
-              details: "the inputs violate the circuit's constraints (witness) or the keys are unreadable",
-              cause: m.error,
-            }),
-          );
-        else job.resolve(m as RawProof);
-        this.pump();
-      },
-    );
+    this.spawned++;
+    child.on("message", (m: ChildMsg) => {
+      if (m.cache) this.caches.set(child, m.cache);
+      if (m.warmed !== undefined) return this.warmedBy(child, m);
+      const job = this.running.get(child);
+      if (m.ready || !job || m.id !== job.id) return;
+      if (m.progress) return job.onProgress?.(m.progress);
+      this.running.delete(child);
+      this.idle.push(child);
+      if (m.error)
+        job.reject(
+          new ProvingError(`proving failed: ${m.error.split("\n")[0]}`, {
+            details: "the inputs violate the circuit's constraints (witness) or the keys are unreadable",
+            cause: m.error,
+          }),
+        );
+      else {
+        const { cache: _c, ...raw } = m;
+        job.resolve(raw as RawProof);
+      }
+      this.pump();
+    });
     // A send to a process that just died (Ctrl-C to the process group) fails with EPIPE as an 'error' event: without
     // a listener that crashed the parent; the 'exit' handler below settles its job.
     child.on("error", () => {});
     child.on("exit", (code, signal) => {
       this.all = this.all.filter((c) => c !== child);
       this.idle = this.idle.filter((c) => c !== child);
+      this.caches.delete(child);
+      for (const [, w] of this.warms) if (w.pending.delete(child) && !w.pending.size) w.done({});
       const job = this.running.get(child);
       this.running.delete(child);
       // Ctrl-C reaches the whole process group, provers included: say so instead of guessing at memory.
@@ -135,6 +194,55 @@ export class ProverPool {
     });
     this.all.push(child);
     return child;
+  }
+
+  private warmedBy(child: ChildProcess, m: ChildMsg): void {
+    const w = this.warms.get(m.warmed!);
+    if (w?.pending.delete(child) && !w.pending.size) w.done(m);
+  }
+
+  /**
+   * Starts every proving process now (not at the first job), lets each choose its backend (the self-check) and read
+   * the given proving keys (and the circuits' witness .wasm files) into memory, in order, while they fit its key
+   * budget. Resolves when all processes are warm (never rejects: a key that cannot be read is in `skipped`, and its
+   * proof will say why). Jobs sent meanwhile wait for their process's warm-up, then find their key cached. Calling it
+   * again loads more keys (new applets).
+   */
+  warm(circuits: readonly { zkey: string; wasm?: string }[] = []): Promise<WarmReport> {
+    const t0 = performance.now();
+    const backend = poolBackend().backend;
+    const report = (m: ChildMsg, closed = false): WarmReport => {
+      const cache = [...this.caches.values()][0];
+      return {
+        processes: this.all.length,
+        backend: m.backend ?? backend,
+        loaded: m.loaded ?? [],
+        skipped: m.skipped ?? (closed ? circuits.map((c) => c.zkey) : []),
+        bytesPerProcess: cache?.bytes ?? 0,
+        budgetPerProcess: cache?.budget ?? 0,
+        ms: performance.now() - t0,
+        ...(closed ? { closed } : {}),
+      };
+    };
+    if (this.closed) return Promise.resolve(report({}, true));
+    while (this.all.length < this.concurrency) this.idle.push(this.spawn());
+    const warmId = this.nextWarm++;
+    return new Promise((resolve) => {
+      const pending = new Set(this.all);
+      this.warms.set(warmId, {
+        pending,
+        done: (m) => {
+          this.warms.delete(warmId);
+          resolve(report(m, this.closed));
+        },
+      });
+      const msg = {
+        warm: circuits.map((c) => c.zkey),
+        wasm: circuits.flatMap((c) => (c.wasm ? [c.wasm] : [])),
+        warmId,
+      };
+      for (const c of pending) c.send(msg);
+    });
   }
 
   private pump(): void {
@@ -164,7 +272,14 @@ export class ProverPool {
     await Promise.all(
       this.all.map(
         (c) =>
-          new Promise<void>((res) => (c.exitCode !== null ? res() : (c.once("exit", () => res()), c.disconnect()))),
+          new Promise<void>((res) => {
+            if (c.exitCode !== null || c.signalCode !== null) return res();
+            c.once("exit", () => res());
+            // One proving a job ends once it finishes it (prove-worker.mjs exits on 'disconnect'); one idle or still
+            // starting or warming (loading its modules or keys) is ended now.
+            if (this.running.has(c) && c.connected) c.disconnect();
+            else c.kill("SIGTERM");
+          }),
       ),
     );
   }

@@ -2,18 +2,52 @@
 // reporting progress (snarkjs's own stages) and timings. Plain JS: starts without a TypeScript loader, unless the pool
 // chose the native or Wasm prover (MFI_PROVER_NATIVE=1, started with the TypeScript loader): then each proof is made by
 // circuits/native/checked-prove.ts, verified, and made by snarkjs instead if anything fails.
-import * as snarkjs from "snarkjs";
+// Messages are handled one at a time in arrival order: a job sent while the process is still warming (self-check,
+// reading keys: { warm: [zkey…] }) waits for the warm-up, then finds its key in memory.
+// First, before the slow imports: a parent that disconnects (pool closed) while this process starts ends it.
+process.on("disconnect", () => process.exit(0));
+// The parent went away mid-reply: nothing left to do.
+process.on("error", () => process.exit(0));
+
+const { readFile, stat } = await import("node:fs/promises");
+const snarkjs = await import("snarkjs");
 
 const native = process.env.MFI_PROVER_NATIVE === "1" ? await import("./native/checked-prove.ts") : undefined;
 
-const send = (m) => process.send(m);
+const send = (m) => {
+  try {
+    process.send(m);
+  } catch {
+    // the parent is gone (closed pool, Ctrl-C): nothing to report to
+  }
+};
 // Build the curve (Wasm + its worker threads) at start, not during the first proof; snarkjs reuses it.
-const warm = snarkjs.curves.getCurveFromName("bn128");
+const curve = snarkjs.curves.getCurveFromName("bn128");
+// The circuits' witness calculators (.wasm bytes) by path, as the keys are: read once per process (again when the
+// file changes).
+const wasms = new Map();
+const wasmOf = async (path) => {
+  const st = await stat(path);
+  const stamp = `${st.size}:${st.mtimeMs}`;
+  let w = wasms.get(path);
+  if (!w || w.stamp !== stamp) wasms.set(path, (w = { stamp, data: new Uint8Array(await readFile(path)) }));
+  return { type: "mem", data: w.data };
+};
+const keyStats = () => native?.keyCacheStats() ?? { reads: 0, hits: 0, keys: 0, bytes: 0, budget: 0 };
 
-process.on("message", async (msg) => {
-  await warm;
+async function warm(msg) {
+  const t0 = performance.now();
+  await curve;
+  for (const w of msg.wasm ?? []) await wasmOf(w).catch(() => undefined);
+  const r = native ? await native.warmKeys(msg.warm) : { backend: "snarkjs", loaded: [], skipped: msg.warm };
+  send({ warmed: msg.warmId, ...r, cache: keyStats(), ms: performance.now() - t0 });
+}
+
+async function prove(msg) {
+  await curve;
   const t0 = performance.now();
   const cpu0 = process.cpuUsage();
+  const reads0 = keyStats().reads;
   const stages = [];
   const stage = (name) => {
     stages.push([name, performance.now() - t0]);
@@ -22,7 +56,7 @@ process.on("message", async (msg) => {
   try {
     stage("witness");
     const wtns = { type: "mem" };
-    await snarkjs.wtns.calculate(msg.input, msg.wasm, wtns);
+    await snarkjs.wtns.calculate(msg.input, await wasmOf(msg.wasm), wtns);
     const witnessMs = performance.now() - t0;
     stage("prove");
     const logger = {
@@ -46,12 +80,16 @@ process.on("message", async (msg) => {
       cpuMs: (cpu.user + cpu.system) / 1000,
       stages,
       maxRssKb: process.resourceUsage().maxRSS,
+      keyRead: keyStats().reads > reads0,
+      cache: keyStats(),
     });
   } catch (err) {
-    send({ id: msg.id, error: String((err && err.message) || err) });
+    send({ id: msg.id, error: String((err && err.message) || err), cache: keyStats() });
   }
+}
+
+let busy = Promise.resolve();
+process.on("message", (msg) => {
+  busy = busy.then(() => (msg.warm ? warm(msg) : prove(msg))).catch(() => undefined);
 });
-process.on("disconnect", () => process.exit(0));
-// The parent went away mid-reply: nothing left to do.
-process.on("error", () => process.exit(0));
-send({ ready: true });
+send({ ready: true, backend: native ? "typescript" : "snarkjs" });

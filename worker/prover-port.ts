@@ -25,6 +25,7 @@ import {
   toCalldata,
   ValueRangeError,
   type AppletCircuit,
+  type WarmReport,
 } from "../circuits/index.ts";
 import { packEpoch } from "../device-sdk/index.ts";
 import { ProofRefusedError } from "./errors.ts";
@@ -36,6 +37,12 @@ export { APPLET_SIZES };
 export interface ProverHandle {
   prove: ProvePort;
   mode: "groth16" | "mock";
+  /**
+   * Starts the proving processes now and reads these applets' proving keys into them (every size, smallest K of every
+   * applet first, within each process's key budget), so the first claim costs a warm proof. Idempotent: only
+   * circuits not warmed yet are sent again. Undefined with mock proofs (nothing to warm).
+   */
+  warm(applets: readonly Pick<AppletSpec, "imageId" | "wasm" | "param">[]): Promise<WarmReport | undefined>;
   close(): Promise<void>;
 }
 
@@ -145,12 +152,15 @@ export function circuitsProvePort(
             calldata,
           };
         }, [...PERMANENT, ProvingError]),
+      warm: async () => undefined,
       close: async () => {},
     };
   }
   // Each proof runs in a child process of the pool; `concurrency` of them at once (both cores with 2).
   const pool = new ProverPool(opts.concurrency ?? 1);
   const circuitFor = appletCircuits(opts.log);
+  const warmed = new Set<string>();
+  let lastWarm: Promise<WarmReport | undefined> = Promise.resolve(undefined);
   return {
     mode,
     prove: (a) =>
@@ -169,6 +179,30 @@ export function circuitsProvePort(
         });
         return { receipt: receiptToJSON(receipt), calldata: toCalldata(receipt) };
       }, PERMANENT),
+    // One warm-up after another: a later call's report then covers the keys an earlier one was still reading.
+    warm: (applets) => {
+      const r = lastWarm.then(() => warm(applets));
+      lastWarm = r.catch(() => undefined);
+      return r;
+    },
     close: () => pool.close(),
   };
+  async function warm(applets: readonly Pick<AppletSpec, "imageId" | "wasm" | "param">[]) {
+    // The processes start (and choose their backend) while the circuits are looked up below.
+    const started = pool.warm([]);
+    const circuits: { zkey: string; wasm: string }[] = [];
+    for (const k of sizes)
+      for (const a of applets) {
+        const id = `${a.imageId}:${k}:${a.param !== undefined}`;
+        if (warmed.has(id)) continue;
+        warmed.add(id);
+        try {
+          const c = await circuitFor(a, k);
+          circuits.push({ zkey: c.zkey, wasm: c.wasm });
+        } catch {
+          // Not provable (or its circuit does not build): its claims are refused with the reason, nothing to warm.
+        }
+      }
+    return circuits.length ? pool.warm(circuits) : started;
+  }
 }

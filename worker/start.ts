@@ -3,6 +3,7 @@
  * through contracts/), as both the standalone process (worker/main.ts) and the devnet run it.
  */
 import type { MachinefiClient } from "../contracts/index.ts";
+import type { WarmReport } from "../circuits/index.ts";
 import type { BatchStore, ReadingStore, WorkerStatus, WorkerStore } from "../store/index.ts";
 import { contractsBatchChainPort } from "./batch-chain.ts";
 import { circuitsBatchProverPort } from "./batch-prover.ts";
@@ -59,6 +60,12 @@ export interface RunningWorker {
   status: WorkerStatus;
   /** The batcher, when `batch` is configured. */
   batcher?: Batcher;
+  /**
+   * Warms the prover pool with the applets in the store now (issue 25: processes started and self-checked, the
+   * applets' keys read; only what is not warm yet) and resolves when it is warm; undefined with mock proofs. It also
+   * runs by itself at construction, at start() and every 30 s (applets added since).
+   */
+  proverWarm(): Promise<WarmReport | undefined>;
   start(): void;
   /** Stop ticking, wait for proofs and submissions under way, close the prover threads. */
   stop(): Promise<void>;
@@ -96,10 +103,44 @@ export function startWorker(cfg: WorkerConfig): RunningWorker {
     onEvent: cfg.onEvent,
     ...(batcher ? { batched: batcher.isBatched } : {}),
   });
+  // Issue 25: warm the prover pool in the background (never delays the start): its processes start and self-check now
+  // and read the keys of the applets in the store; again at start() (the devnet registers applets in between) and
+  // every 30 s (applets added later; only new circuits are read). A claim that comes first waits for its process.
+  let warming: Promise<WarmReport | undefined> = Promise.resolve(undefined);
+  let warmLogged = false;
+  const warmProver = () => {
+    if ((cfg.proofs ?? "groth16") === "mock") return warming;
+    warming = cfg.workerStore
+      .listApplets()
+      .then((list) => prover.warm(list.filter((a) => !a.quarantined).map((a) => a.spec)))
+      .then(
+        (r) => {
+          if (r && !r.closed && (r.loaded.length || r.skipped.length || !warmLogged)) {
+            warmLogged = true;
+            cfg.log?.(
+              `prover pool warm in ${(r.ms / 1000).toFixed(1)} s: ${r.processes} ${r.backend} process(es), ${r.loaded.length} key(s) read (${(r.bytesPerProcess / 2 ** 20).toFixed(0)} MB held per process of ${(r.budgetPerProcess / 2 ** 20).toFixed(0)} MB)${r.skipped.length ? `, ${r.skipped.length} not held (over budget or unreadable: read at their first proof)` : ""}`,
+            );
+          }
+          return r;
+        },
+        (err: Error) => {
+          cfg.log?.(`⚠ prover pool warm-up failed (proofs start cold): ${err.message}`);
+          return undefined;
+        },
+      );
+    return warming;
+  };
+  if ((cfg.proofs ?? "groth16") !== "mock") {
+    cfg.log?.(`prover pool warming: ${concurrency} proving process(es) starting, applet keys loading`);
+    void warmProver();
+  }
+  const rewarm = setInterval(() => void warmProver(), 30_000);
+  rewarm.unref();
   let started = false;
   const start = () => {
     if (started) return;
     started = true;
+    void warmProver();
     if (!batcher) return worker.start(cfg.intervalMs ?? 200);
     // The batcher learns which applets are batched first: none of their claims may go the single-claim way.
     const both = () => {
@@ -122,7 +163,9 @@ export function startWorker(cfg: WorkerConfig): RunningWorker {
     status: cfg.workerStore,
     start,
     ...(batcher ? { batcher } : {}),
+    proverWarm: warmProver,
     async stop() {
+      clearInterval(rewarm);
       await batcher?.stop();
       await worker.stop();
       await prover.close();

@@ -7,7 +7,7 @@
 // @ts-expect-error snarkjs ships no types
 import * as snarkjs from "snarkjs";
 import { proverBackend } from "./loader.ts";
-import { proveNative, type SnarkjsProof } from "./prove.ts";
+import { keyCacheStats, preloadKey, proveNative, type SnarkjsProof } from "./prove.ts";
 
 const vkeys = new Map<string, Promise<unknown>>();
 const vkeyOf = (zkey: string) => {
@@ -15,6 +15,35 @@ const vkeyOf = (zkey: string) => {
   if (!v) vkeys.set(zkey, (v = snarkjs.zKey.exportVerificationKey(zkey) as Promise<unknown>));
   return v;
 };
+
+/**
+ * Prover pool warm-up (prove-worker.mjs): choose the backend now (its self-check), then read each proving key and its
+ * verification key into memory while they fit the key cache (circuits/native/prove.ts), in the order given.
+ */
+export async function warmKeys(zkeys: readonly string[]): Promise<{
+  backend: "native" | "wasm" | "snarkjs";
+  loaded: string[];
+  skipped: string[];
+  cache: ReturnType<typeof keyCacheStats>;
+}> {
+  const b = proverBackend();
+  const loaded: string[] = [];
+  const skipped: string[] = [];
+  if (b.backend !== "snarkjs")
+    for (const z of zkeys) {
+      let ok = false;
+      try {
+        ok = preloadKey(z);
+        if (ok) await vkeyOf(z);
+      } catch {
+        ok = false; // unreadable now: the proof that needs it reports why
+      }
+      (ok ? loaded : skipped).push(z);
+    }
+  return { backend: b.backend, loaded, skipped, cache: keyCacheStats() };
+}
+
+export { keyCacheStats };
 
 export type CheckedProof =
   { proof: SnarkjsProof; publicSignals: string[]; backend: "native" | "wasm" } | { backend: "snarkjs"; reason: string };

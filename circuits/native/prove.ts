@@ -3,7 +3,7 @@
  * so callers and verifiers cannot tell the backends apart. Blinding factors r, s come from crypto.randomBytes (64 bytes
  * reduced mod r each, so their bias is negligible).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { randomBytes } from "node:crypto";
 import { readZkey, readWtns, type Groth16Key } from "./files.ts";
 import { fromLe, le32, type NativeAddon } from "./loader.ts";
@@ -19,17 +19,60 @@ export interface SnarkjsProof {
   curve: "bn128";
 }
 
-const keys = new Map<string, Groth16Key>();
-/** Parsed proving keys by path (the last two: a worker proves one circuit size after another). */
-function keyOf(zkey: string | Uint8Array): Groth16Key {
+/**
+ * Parsed proving keys by path, kept while they fit in a byte budget (a key costs its .zkey's size: the sections are
+ * views into the file's bytes; K=16 applet keys 14–17 MB, K=64 47–54 MB). Least recently used first out. A key
+ * rebuilt at the same path (another size or mtime) is read again. Budget: MFI_PROVER_KEY_CACHE_MB (default 256) per
+ * proving process; a single key larger than the budget is still used, just not kept.
+ */
+const keys = new Map<string, { key: Groth16Key; bytes: number; stamp: string }>();
+const counters = { reads: 0, hits: 0 };
+export const KEY_CACHE_BYTES = Math.max(0, Number(process.env.MFI_PROVER_KEY_CACHE_MB ?? 256)) * 1024 * 1024;
+
+/** How often keys were read from disk and found cached in this process, and what the cache holds. */
+export function keyCacheStats(): { reads: number; hits: number; keys: number; bytes: number; budget: number } {
+  let bytes = 0;
+  for (const k of keys.values()) bytes += k.bytes;
+  return { ...counters, keys: keys.size, bytes, budget: KEY_CACHE_BYTES };
+}
+
+/** The key at `path`, from the cache when its file is unchanged; read (and kept, within the budget) otherwise. */
+export function keyOf(zkey: string | Uint8Array): Groth16Key {
   if (typeof zkey !== "string") return readZkey(zkey);
-  let k = keys.get(zkey);
-  if (!k) {
-    k = readZkey(readFileSync(zkey));
-    keys.set(zkey, k);
-    while (keys.size > 2) keys.delete(keys.keys().next().value!);
+  const st = statSync(zkey);
+  const stamp = `${st.size}:${st.mtimeMs}`;
+  const hit = keys.get(zkey);
+  if (hit && hit.stamp === stamp) {
+    counters.hits++;
+    keys.delete(zkey);
+    keys.set(zkey, hit);
+    return hit.key;
   }
-  return k;
+  counters.reads++;
+  const key = readZkey(readFileSync(zkey));
+  keys.delete(zkey);
+  keys.set(zkey, { key, bytes: st.size, stamp });
+  let total = 0;
+  for (const k of keys.values()) total += k.bytes;
+  for (const [p, k] of keys) {
+    if (total <= KEY_CACHE_BYTES) break;
+    keys.delete(p);
+    total -= k.bytes;
+  }
+  return key;
+}
+
+/**
+ * Reads the key into the cache ahead of its first proof (prover pool warm-up) if it fits beside what is already
+ * cached: warming never evicts, so the keys asked for first (the smallest K) stay. False: it did not fit.
+ */
+export function preloadKey(zkey: string): boolean {
+  const st = statSync(zkey);
+  const hit = keys.get(zkey);
+  if (hit && hit.stamp === `${st.size}:${st.mtimeMs}`) return true;
+  if (keyCacheStats().bytes + st.size > KEY_CACHE_BYTES) return false;
+  keyOf(zkey);
+  return true;
 }
 
 function scalar(): Uint8Array {

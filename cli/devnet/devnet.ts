@@ -29,7 +29,13 @@ import {
   type StartGatewayOptions,
 } from "../../gateway/index.ts";
 import { openStore, type StoreSet } from "../../store/index.ts";
-import { startWorker, type BatchEvent, type EpochWorker, type WorkerEvent } from "../../worker/index.ts";
+import {
+  startWorker,
+  type BatchEvent,
+  type EpochWorker,
+  type RunningWorker,
+  type WorkerEvent,
+} from "../../worker/index.ts";
 import { listApplets } from "../../toolchain/index.ts";
 import type { Config } from "../config.ts";
 import { createFleet, type Fleet } from "./fleet.ts";
@@ -45,6 +51,8 @@ export interface Devnet {
   manifest: DeploymentManifest;
   store: StoreSet;
   worker: EpochWorker;
+  /** Warm the worker's prover pool with the registered applets' keys; resolves when warm (issue 25). */
+  proverWarm: RunningWorker["proverWarm"];
   fleet?: Fleet;
   admin: MachinefiClient;
   owners: string[];
@@ -311,6 +319,7 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       manifest,
       store,
       worker,
+      proverWarm: running.proverWarm,
       fleet,
       admin,
       owners,
