@@ -2,8 +2,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll } from "vitest";
-import { openStoreAsync } from "./index.ts";
+import { afterAll, beforeAll, expect, it } from "vitest";
+import { BatchClaimTakenError, openStoreAsync, StoreError } from "./index.ts";
 import { startTestPostgres, type TestPostgres } from "./postgres/testing.ts";
 import { batchStoreSuite } from "./batch-store-suite.ts";
 
@@ -29,4 +29,10 @@ batchStoreSuite({
   name: "Postgres",
   fresh: () => pg!.createDatabase(),
   open: (location) => openStoreAsync(location),
+});
+
+it("BatchClaimTakenError (the suite's refusal of a claim another open batch holds) is a StoreError from the store's index", () => {
+  const e = new BatchClaimTakenError("claim 1 is in another open batch");
+  expect(e).toBeInstanceOf(StoreError);
+  expect([e.name, e.shortMessage]).toEqual(["BatchClaimTakenError", "claim 1 is in another open batch"]);
 });
