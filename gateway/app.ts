@@ -29,7 +29,13 @@ import {
   type WorkerStatus,
 } from "../store/index.ts";
 import { createVerifier, type Verifier } from "./verify-pool.ts";
-import { createMetrics, recordChainReachable, recordCryptoBackend, type GatewayMetrics } from "./metrics.ts";
+import {
+  createMetrics,
+  ingestByTransport,
+  recordChainReachable,
+  recordCryptoBackend,
+  type GatewayMetrics,
+} from "./metrics.ts";
 import { dashboardGuard, dashboardRoutes, type DashboardAuthOptions } from "./dashboard/index.tsx";
 import { requestLogger, type Logger } from "./logger.ts";
 import { marketApp, type MarketOptions } from "./market/index.ts";
@@ -195,7 +201,14 @@ export async function createGateway(opts: GatewayOptions = {}): Promise<Gateway>
       "/",
       dashboardRoutes(
         // with L1's keys, each listed device shows its token's current owner and whether its key still signs
-        { readings: store, worker: opts.workerStatus, checks: () => readinessChecks(ctx), keys },
+        {
+          readings: store,
+          worker: opts.workerStatus,
+          checks: () => readinessChecks(ctx),
+          keys,
+          // ingest split by transport (HTTP, MQTT) from this process's counters
+          transports: metrics && (() => ingestByTransport(metrics.registry)),
+        },
         { guard: viewer },
       ),
     );

@@ -94,7 +94,7 @@ describe("worker figures in /metrics", () => {
     const text = await scrape(g);
     // Present from the start, at 0.
     for (const reason of REJECTION_REASONS)
-      expect(text).toMatch(new RegExp(`^mfi_ingest_rejections_total\\{reason="${reason}"\\} 0$`, "m"));
+      expect(text).toMatch(new RegExp(`^mfi_ingest_rejections_total\\{reason="${reason}",transport="http"\\} 0$`, "m"));
     for (const kind of TRAP_KINDS)
       expect(text).toMatch(
         new RegExp(`^mfi_worker_traps_total\\{kind="${kind}"\\} ${kind === "OutOfFuel" ? 1 : 0}$`, "m"),

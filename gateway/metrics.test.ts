@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { Registry } from "prom-client";
 import { createGateway, type Gateway } from "./app.ts";
 import { Trap } from "../runtime/index.ts";
-import { recordCryptoBackend, REJECTION_REASONS, TRAP_KINDS } from "./metrics.ts";
+import { ingestByTransport, recordCryptoBackend, REJECTION_REASONS, TRANSPORTS, TRAP_KINDS } from "./metrics.ts";
 
 let gw: Gateway;
 afterAll(async () => gw?.close());
@@ -23,10 +23,19 @@ describe("metrics on a bare gateway", () => {
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toMatch(/^text\/plain/);
     const text = await res.text();
-    expect(text).toMatch(/^mfi_ingest_rejections_total\{reason="bad-request"\} 1$/m);
-    // The other reasons exist from the start, at 0.
-    for (const reason of REJECTION_REASONS.filter((r) => r !== "bad-request"))
-      expect(text).toMatch(new RegExp(`^mfi_ingest_rejections_total\\{reason="${reason}"\\} 0$`, "m"));
+    expect(text).toMatch(/^mfi_ingest_rejections_total\{reason="bad-request",transport="http"\} 1$/m);
+    // The other reasons exist from the start, at 0, for both transports; so do the readings per transport.
+    for (const transport of TRANSPORTS) {
+      expect(text).toMatch(new RegExp(`^mfi_ingest_readings_total\\{transport="${transport}"\\} 0$`, "m"));
+      for (const reason of REJECTION_REASONS.filter((r) => transport === "mqtt" || r !== "bad-request"))
+        expect(text).toMatch(
+          new RegExp(`^mfi_ingest_rejections_total\\{reason="${reason}",transport="${transport}"\\} 0$`, "m"),
+        );
+    }
+    expect(await ingestByTransport(gw.metrics!.registry)).toEqual({
+      http: { readings: 0, rejected: 1 },
+      mqtt: { readings: 0, rejected: 0 },
+    });
     expect(text).toMatch(/^mfi_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1$/m);
     expect(text).toMatch(/^mfi_http_requests_total\{method="GET",route="[^"]*",status="404"\} 1$/m);
     expect(text).not.toMatch(/mfi_worker_/);

@@ -70,6 +70,61 @@ export const INGESTED = "mfiIngested" as const;
 
 const INGEST_PATH = /^\/v1\/devices\/[^/]+\/readings(\/batch)?$/;
 
+/** How readings arrive: `POST /v1/devices/:id/readings[/batch]`, or a message on `mfi/v1/devices/+/readings` (mqtt/). */
+export const TRANSPORTS = ["http", "mqtt"] as const;
+export type Transport = (typeof TRANSPORTS)[number];
+
+/**
+ * The ingest counters both transports count into, created once per registry: readings acknowledged and refusals by
+ * reason, each by transport. Every series alerts rely on exists from the start, at 0 (a rate() over a series that
+ * appears later misses its first increase, and "absent" cannot tell no refusals from no metric).
+ */
+export function ingestCounters(registry: Registry): {
+  ingested: Counter<"transport">;
+  rejections: Counter<"reason" | "transport">;
+} {
+  const known = registry.getSingleMetric("mfi_ingest_readings_total") as Counter<"transport"> | undefined;
+  if (known)
+    return {
+      ingested: known,
+      rejections: registry.getSingleMetric("mfi_ingest_rejections_total") as Counter<"reason" | "transport">,
+    };
+  const ingested = new Counter({
+    name: "mfi_ingest_readings_total",
+    help: "Readings acknowledged, by transport (http: the ingest endpoints; mqtt: the readings topic)",
+    labelNames: ["transport"],
+    registers: [registry],
+  });
+  const rejections = new Counter({
+    name: "mfi_ingest_rejections_total",
+    help: "Refused ingest requests (HTTP) and messages (MQTT) by reason (problem type) and transport",
+    labelNames: ["reason", "transport"],
+    registers: [registry],
+  });
+  for (const transport of TRANSPORTS) {
+    ingested.inc({ transport }, 0);
+    for (const reason of REJECTION_REASONS) rejections.inc({ reason, transport }, 0);
+  }
+  return { ingested, rejections };
+}
+
+/** Readings acknowledged and refusals per transport since this process started, from the counters (the dashboard's split). */
+export async function ingestByTransport(
+  registry: Registry,
+): Promise<Record<Transport, { readings: number; rejected: number }>> {
+  const { ingested, rejections } = ingestCounters(registry);
+  const out = { http: { readings: 0, rejected: 0 }, mqtt: { readings: 0, rejected: 0 } };
+  for (const v of (await ingested.get()).values) {
+    const t = v.labels.transport as Transport | undefined;
+    if (t && t in out) out[t].readings += v.value;
+  }
+  for (const v of (await rejections.get()).values) {
+    const t = v.labels.transport as Transport | undefined;
+    if (t && t in out) out[t].rejected += v.value;
+  }
+  return out;
+}
+
 let processRegistry: Registry | undefined;
 function processMetrics(): Registry {
   if (!processRegistry) {
@@ -94,26 +149,13 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  const ingested = new Counter({
-    name: "mfi_ingest_readings_total",
-    help: "Readings acknowledged by the ingest endpoints",
-    registers: [registry],
-  });
+  const { ingested, rejections } = ingestCounters(registry);
   const ingestLatency = new Histogram({
     name: "mfi_ingest_duration_seconds",
     help: "Latency of the ingest endpoints (verify + durable append)",
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   });
-  const rejections = new Counter({
-    name: "mfi_ingest_rejections_total",
-    help: "Refused ingest requests by reason (problem type)",
-    labelNames: ["reason"],
-    registers: [registry],
-  });
-  // Every series alerts rely on exists from the start, at 0 (a rate() over a series that appears later misses its first
-  // increase, and "absent" cannot tell no refusals from no metric).
-  for (const reason of REJECTION_REASONS) rejections.inc({ reason }, 0);
 
   const w = opts.workerStatus;
   if (w) {
@@ -186,8 +228,8 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     if (c.req.method === "POST" && INGEST_PATH.test(c.req.path)) {
       ingestLatency.observe(seconds);
       // The route says how many readings it acknowledged (cloning and re-parsing the response cost ~5% of a post).
-      if (status < 300) ingested.inc((c.get(INGESTED) as number | undefined) ?? 1);
-      else rejections.inc({ reason: await rejectionReason(c.res) });
+      if (status < 300) ingested.inc({ transport: "http" }, (c.get(INGESTED) as number | undefined) ?? 1);
+      else rejections.inc({ reason: await rejectionReason(c.res), transport: "http" });
     }
   };
 

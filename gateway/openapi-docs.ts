@@ -45,7 +45,7 @@ export function documentOperatorViews(
             "text/plain; version=0.0.4": {
               schema: { type: "string" },
               example:
-                '# HELP mfi_ingest_readings_total Readings acknowledged by the ingest endpoints\n# TYPE mfi_ingest_readings_total counter\nmfi_ingest_readings_total 1200\nmfi_ingest_rejections_total{reason="chain-conflict"} 3\n',
+                '# HELP mfi_ingest_readings_total Readings acknowledged, by transport\n# TYPE mfi_ingest_readings_total counter\nmfi_ingest_readings_total{transport="http"} 1200\nmfi_ingest_rejections_total{reason="chain-conflict",transport="http"} 3\n',
             },
           },
         },

@@ -2,7 +2,7 @@
  * The dashboard as a person sees it, in headless Chromium with the internet blocked: a browser without a token gets
  * the token form (not JSON), then the page with rewards in MFI, epochs as UTC time ranges, applet names, claim ages,
  * right-aligned numbers, coloured states, errors inline, "25 of 30" under the capped devices table, a health banner,
- * charts with a time axis, bar charts of fuel per applet and proving time per circuit, footer links that keep ?token=; a front page at / and a favicon. A screenshot is taken
+ * ingest split by transport, charts with a time axis, bar charts of fuel per applet and proving time per circuit, footer links that keep ?token=; a front page at / and a favicon. A screenshot is taken
  * (build/screenshots/dashboard.png) and checked to be the full page.
  */
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -30,6 +30,9 @@ const outcome: RunOutcome = {
   claims: [],
 };
 const EPOCH_START = Date.UTC(2026, 0, 1, 10, 0);
+
+// Paid ten minutes ago: the charts' window starts at that minute (no readings before it).
+const PAID_AT = Date.now() - 10 * 60_000;
 
 let gw: RunningGateway;
 let store: ReturnType<typeof openStore>;
@@ -63,10 +66,16 @@ beforeAll(async () => {
   const receipt = JSON.stringify({ seal: { circuit: "applet_aaaa_k16" } });
   await w.markProved(c1!.id, receipt, "{}", 2400, now);
   await w.markSubmitted(c1!.id, "0x" + "ab".repeat(32), now);
-  await w.markPaid(c1!.id, { reward: 24_000_000_000_000_000n, gasUsed: 301_234n }, now);
+  await w.markPaid(c1!.id, { reward: 24_000_000_000_000_000n, gasUsed: 301_234n }, PAID_AT);
   await w.markProved(c2!.id, receipt, "{}", 2000, now);
   await w.markFailed(c2!.id, "PayoutVault_StaleEpoch: the epoch is not closed on chain", 1, now);
   gw = await startGateway({ store, workerStatus: store.worker, verifyWorkers: 0, dashboardAuth: { token: TOKEN } });
+  // One refused HTTP post: the ingest-by-transport table counts it.
+  await fetch(`${gw.url}/v1/devices/1/readings/batch`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: "{}",
+  });
 });
 afterAll(async () => {
   await gw?.close();
@@ -141,11 +150,32 @@ describe("the dashboard in a browser", () => {
         ]);
         expect(await page.textContent("#runs tbody tr td.epoch")).toBe("2026-01-01 10:00–10:05");
 
-        // Charts: 60 complete minutes, a time axis with HH:MM ticks.
-        expect((await page.getAttribute("#chart-readings polyline", "points"))?.split(" ")).toHaveLength(60);
+        // Charts: a time axis with HH:MM ticks.
+        // The window fits the data: from the payout's minute to the last complete minute before the page was built.
+        const built = Date.parse(
+          /built (\S+ \S+) UTC/.exec((await page.textContent("footer"))!)![1]!.replace(" ", "T") + "Z",
+        );
+        const minutes = Math.floor(built / 60_000) - Math.floor(PAID_AT / 60_000);
+        expect((await page.getAttribute("#chart-readings polyline", "points"))?.split(" ")).toHaveLength(minutes);
+        expect((await page.getAttribute("#chart-rewards polyline", "points"))?.split(" ")).toHaveLength(minutes);
         const ticks = await page.locator("#chart-readings text.tick").allTextContents();
         expect(ticks).toHaveLength(5);
         for (const t of ticks) expect(t).toMatch(/^\d\d:\d\d$/);
+        expect(ticks[0]).toBe(new Date(Math.floor(PAID_AT / 60_000) * 60_000).toISOString().slice(11, 16));
+
+        // Ingest by transport (this gateway's counters): the refused post above is HTTP's.
+        expect(await page.locator('#transports tr[data-transport="http"] td').allTextContents()).toEqual([
+          "HTTP",
+          "0",
+          "–",
+          "1",
+        ]);
+        expect(await page.locator('#transports tr[data-transport="mqtt"] td').allTextContents()).toEqual([
+          "MQTT",
+          "0",
+          "–",
+          "0",
+        ]);
 
         // Fuel per applet and proving time per circuit: a bar each, its value written beside it, the axis labelled.
         const fuel = page.locator('#chart-fuel [data-bar="energy-sum"]');

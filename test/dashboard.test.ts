@@ -61,6 +61,8 @@ describe("dashboard", () => {
       true,
     );
     expect(d.readingsTotal).toBe(8);
+    // Split by transport from the gateway's counters: these devices posted over HTTP.
+    expect(d.transports).toContainEqual({ transport: "http", readings: 8, rejected: 0 });
     expect(d.runs.length).toBe(2);
     expect(d.runs.every((r: { fuelUsed: number; trap: string | null }) => r.fuelUsed > 0 && r.trap === null)).toBe(
       true,
@@ -88,7 +90,7 @@ describe("dashboard", () => {
     expect(res.status).toBe(200);
     const text = await res.text();
     const value = (name: string) => Number(text.match(new RegExp(`^${name} (\\S+)$`, "m"))?.[1]);
-    expect(value("mfi_ingest_readings_total")).toBe(8);
+    expect(value('mfi_ingest_readings_total\\{transport="http"\\}')).toBe(8);
     expect(value("mfi_worker_runs_total")).toBe(2);
     expect(value("mfi_worker_fuel_used_total")).toBeGreaterThan(0);
     expect(text).toMatch(/^mfi_worker_claims\{state="paid"\} 2$/m);
@@ -102,7 +104,7 @@ describe("dashboard", () => {
     });
     expect(bad.status).toBe(400);
     const after = await (await fetch(`${net.gatewayUrl}/metrics`)).text();
-    expect(after).toMatch(/^mfi_ingest_rejections_total\{reason="[a-z-]+"\} 1$/m);
+    expect(after).toMatch(/^mfi_ingest_rejections_total\{reason="[a-z-]+",transport="http"\} 1$/m);
   });
 
   it.skipIf(!existsSync(CHROMIUM))(

@@ -34,13 +34,20 @@ describe("dashboard data", () => {
     }
     const c2 = chain(2n, 7);
     expect((await store.appendReadings(2n, c2.slice(5), now)).ok).toBe(true);
-    const d = await loadDashboard({ readings: store, worker: store.worker }, { now, limit: 1 });
+    const transports = async () => ({ http: { readings: 7, rejected: 1 }, mqtt: { readings: 3, rejected: 0 } });
+    const d = await loadDashboard({ readings: store, worker: store.worker, transports }, { now, limit: 1 });
+    // Ingest split by transport, as the gateway's counters give it; none without metrics.
+    expect(d.transports).toEqual([
+      { transport: "http", readings: 7, rejected: 1 },
+      { transport: "mqtt", readings: 3, rejected: 0 },
+    ]);
     expect(d.readingsTotal).toBe(await store.countReadings());
     expect(d.readingsTotal).toBe(10);
     // Capped at limit 1, the true count beside it.
     expect(d.devicesTotal).toBe(2);
     expect(d.devices.map((x) => [x.deviceId, x.readings, x.lastSeq])).toEqual([["1", 3, 3]]);
     const all = await loadDashboard({ readings: store, worker: store.worker }, { now });
+    expect(all.transports).toBeNull();
     expect(all.devices.map((x) => [x.deviceId, x.readings, x.lastSeq])).toEqual([
       ["1", 3, 3],
       ["2", 7, 7],

@@ -86,6 +86,11 @@ export interface DashboardData {
   payoutOwners: number;
   /** Cumulative reward paid at the end of each minute of readingsSeries' window (smallest unit, decimal strings). */
   rewardSeries: { t: number; total: string }[];
+  /**
+   * Readings acknowledged and refusals per transport (HTTP, MQTT) counted by this gateway process since it started
+   * (its /metrics counters); null when the gateway serves no metrics.
+   */
+  transports: { transport: string; readings: number; rejected: number }[] | null;
   /** Proving time per circuit; `applet` names an applet circuit's applet (its circuit is applet_<imageId>_k<K>). */
   proving: { circuit: string; applet: string | null; k: number | null; proofs: number; meanMs: number }[];
 }
@@ -110,6 +115,8 @@ export interface DashboardSources {
   checks?: () => Promise<Record<string, string>>;
   /** L1's view of each listed device's key (chain-keys.ts, cached there): its token's owner, revoked or not. */
   keys?: KeyStatusReader;
+  /** Ingest per transport from the gateway's counters (metrics.ts ingestByTransport); absent: not shown. */
+  transports?: () => Promise<Record<string, { readings: number; rejected: number }>>;
 }
 
 export interface LoadDashboardOptions {
@@ -143,11 +150,12 @@ export async function loadDashboard(src: DashboardSources, opts: LoadDashboardOp
       w.claimCounts(),
       w.runCounts(),
     ]);
-  const [payouts, paid, oldestPendingAt, hist] = await Promise.all([
+  const [payouts, paid, oldestPendingAt, hist, transports] = await Promise.all([
     w.payouts(limit),
     w.paidActivity(first),
     w.oldestPending(),
     w.proveHistogram(),
+    src.transports?.(),
   ]);
   const names = new Map(applets.map((a) => [a.imageId, a.name]));
   const nameOf = (imageId: string) => names.get(imageId) ?? names.get(`0x${imageId}`) ?? null;
@@ -260,6 +268,9 @@ export async function loadDashboard(src: DashboardSources, opts: LoadDashboardOp
     payouts: payouts.rows.map((p) => ({ owner: p.owner, claims: p.claims, reward: p.reward.toString() })),
     payoutOwners: payouts.owners,
     rewardSeries,
+    transports: transports
+      ? Object.entries(transports).map(([transport, v]) => ({ transport, readings: v.readings, rejected: v.rejected }))
+      : null,
     proving: hist.map((h) => {
       const m = /^applet_([0-9a-f]+)_k(\d+)$/.exec(h.circuit);
       const a = m ? applets.find((x) => x.imageId.replace(/^0x/, "").startsWith(m[1]!)) : undefined;

@@ -129,6 +129,37 @@ export function DashboardPage({ d, refreshSeconds, q = "" }: { d: DashboardData;
             </p>
           )}
         </section>
+        {d.transports ? (
+          <>
+            <h2>Ingest by transport</h2>
+            <table id="transports" style="width:auto">
+              <thead>
+                <tr>
+                  <th>transport</th>
+                  <th class="num">readings acknowledged</th>
+                  <th class="num">share</th>
+                  <th class="num">refused</th>
+                </tr>
+              </thead>
+              <tbody>
+                {d.transports.map((t) => {
+                  const all = d.transports!.reduce((a, x) => a + x.readings, 0);
+                  return (
+                    <tr data-transport={t.transport}>
+                      <td>{t.transport === "http" ? "HTTP" : t.transport === "mqtt" ? "MQTT" : t.transport}</td>
+                      <td class="num">{num(t.readings)}</td>
+                      <td class="num">{all ? `${Math.round((100 * t.readings) / all)} %` : "–"}</td>
+                      <td class={`num${t.rejected ? " trap" : ""}`}>{num(t.rejected)}</td>
+                    </tr>
+                  );
+                })}
+              </tbody>
+            </table>
+            <p class="shown">counted by this gateway process since it started (/metrics: mfi_ingest_readings_total)</p>
+          </>
+        ) : (
+          ""
+        )}
         <h2>Devices</h2>
         <table id="devices">
           <thead>

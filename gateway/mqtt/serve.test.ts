@@ -55,6 +55,9 @@ describe("the operator's gateway with MQTT ingest", () => {
       expect((await served.running.gateway.store.lastReading(key.deviceId))!.seq).toBe(1n);
       const metrics = await (await fetch(`${served.running.url}/metrics`)).text();
       expect(metrics).toMatch(/^mfi_ingest_mqtt_readings_total 1$/m);
+      // In the shared counters too, split by transport (the dashboard's table): the registration was no reading.
+      expect(metrics).toMatch(/^mfi_ingest_readings_total\{transport="mqtt"\} 1$/m);
+      expect(metrics).toMatch(/^mfi_ingest_readings_total\{transport="http"\} 0$/m);
     } finally {
       await served.close();
     }
