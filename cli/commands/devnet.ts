@@ -17,10 +17,14 @@ export function register(program: Command): void {
       "--mock-proofs",
       "MockVerifier proofs: each claim's circuit witness is checked (what a proof refuses is refused), the Groth16 step skipped",
     )
+    .option(
+      "--db <postgres>",
+      "postgres (embedded) or a postgres:// URL: run the multi-process layout (2 gateways, scheduler, 2 provers, submitter)",
+    )
     .option("--batch <n>", "credit one applet (energy-sum) in batch proofs of n devices (issue 26; real proofs only)")
     .addHelpText(
       "after",
-      "\nExamples:\n  $ mfi devnet\n  $ mfi devnet --state .mfi/devnet --devices 20 --epoch-ms 30000\n  $ mfi devnet --batch 2\n\nEnvironment: MFI_* variables (docs/configuration.md). Exit codes: 0 stopped (Ctrl-C), 1 failed to start or to stop cleanly, 2 bad configuration, 3 build failed, 130 a second Ctrl-C (no waiting).",
+      "\nExamples:\n  $ mfi devnet\n  $ mfi devnet --state .mfi/devnet --devices 20 --epoch-ms 30000\n  $ mfi devnet --batch 2\n  $ mfi devnet --db postgres --mock-proofs\n\nEnvironment: MFI_* variables (docs/configuration.md). Exit codes: 0 stopped (Ctrl-C), 1 failed to start or to stop cleanly, 2 bad configuration, 3 build failed, 130 a second Ctrl-C (no waiting).",
     )
     .action((opts) => runDevnetCli(opts));
 }

@@ -25,6 +25,8 @@ export interface DevnetCliOptions {
   build?: boolean;
   mockProofs?: boolean;
   batch?: string;
+  /** Issue 23: "postgres" (embedded) or a postgres:// URL: the multi-process layout (cli/devnet/postgres.ts). */
+  db?: string;
 }
 
 export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
@@ -53,6 +55,20 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
     console.error("--batch makes real batch proofs: drop --mock-proofs");
     process.exit(2);
   }
+  if (opts.db !== undefined) {
+    const why =
+      opts.db !== "postgres" && !/^postgres(ql)?:\/\//.test(opts.db)
+        ? `--db takes postgres (an embedded server) or a postgres:// URL, got ${opts.db}`
+        : batch !== undefined
+          ? "--batch runs in the single-process devnet only: drop --db"
+          : opts.state !== undefined || cfg.stateDir
+            ? "--db postgres runs a throwaway layout: drop --state"
+            : undefined;
+    if (why) {
+      console.error(why);
+      process.exit(2);
+    }
+  }
   let buildMs: number | undefined;
   if (opts.build !== false) {
     const tBuild = Date.now();
@@ -76,6 +92,11 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
       process.exit(3);
     }
     buildMs = Date.now() - tBuild;
+  }
+  if (opts.db !== undefined) {
+    // loaded only here: the single-process devnet never loads the Postgres layout
+    const { runPostgresDevnetCli } = await import("./postgres-cli.ts");
+    return runPostgresDevnetCli({ config: cfg, db: opts.db, mockProofs: opts.mockProofs, buildMs });
   }
   const t0 = Date.now();
   const events = { runs: 0, trapped: 0, proved: 0, paid: 0, failed: 0 };
