@@ -9,7 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore } from "../store/index.ts";
-import { lastDevnetFile, lastDevnetState, makeTemporaryState, recordDevnetState } from "./devnet-state.ts";
+import {
+  lastDevnetFile,
+  lastDevnetState,
+  makeTemporaryState,
+  recordDevnetState,
+  runningDevnetAt,
+} from "./devnet-state.ts";
 
 const realTmp = tmpdir();
 let tmp: string;
@@ -50,6 +56,18 @@ describe("devnet state", () => {
     const store = openStore(join(dir, "machinefi.sqlite"));
     await store.close();
     expect(lastDevnetState()).toEqual({ dir, running: true });
+  });
+
+  it("mfi deploy finds the running devnet by its chain's URL only (issue 22)", async () => {
+    const dir = makeTemporaryState();
+    recordDevnetState(dir, true, { rpcUrl: "http://127.0.0.1:8545", mockProofs: true, epochMs: 3000 });
+    expect(runningDevnetAt("http://127.0.0.1:8545")).toBeUndefined(); // no database yet
+    await openStore(join(dir, "machinefi.sqlite")).close();
+    expect(runningDevnetAt("http://localhost:8545")).toEqual({ dir, mockProofs: true, epochMs: 3000 });
+    expect(runningDevnetAt("http://127.0.0.1:8546")).toBeUndefined(); // another anvil: same chain id, other chain
+    expect(runningDevnetAt("https://rpc.example.org")).toBeUndefined();
+    writeFileSync(lastDevnetFile(), JSON.stringify({ dir, pid: deadPid(), rpcUrl: "http://127.0.0.1:8545" }));
+    expect(runningDevnetAt("http://127.0.0.1:8545")).toBeUndefined(); // stopped
   });
 
   it("mfi status without --state reads the last devnet's state; without any, says what to do (exit 2)", async () => {

@@ -40,10 +40,20 @@ export function makeTemporaryState(): string {
   return dir;
 }
 
+/** What a devnet says of itself in the pointer, once its chain is up: `mfi deploy` hands its applets to it. */
+export interface DevnetFacts {
+  /** The chain the devnet's contracts are on. */
+  rpcUrl?: string;
+  /** Whether its worker makes mock proofs (an applet deployed to it is then registered with the MockVerifier). */
+  mockProofs?: boolean;
+  /** Its epoch length (ms): an applet deployed to it without its own epochLengthMs gets it, as the devnet's own do. */
+  epochMs?: number;
+}
+
 /** Records `dir` as the state of the devnet started last. */
-export function recordDevnetState(dir: string, temporary: boolean): void {
+export function recordDevnetState(dir: string, temporary: boolean, facts: DevnetFacts = {}): void {
   try {
-    writeFileSync(lastDevnetFile(), JSON.stringify({ dir, temporary, pid: process.pid }) + "\n");
+    writeFileSync(lastDevnetFile(), JSON.stringify({ dir, temporary, pid: process.pid, ...facts }) + "\n");
   } catch {
     // a pointer is a convenience; the devnet runs without it
   }
@@ -54,6 +64,37 @@ export function lastDevnetState(): { dir: string; running: boolean } | undefined
   try {
     const { dir, pid } = JSON.parse(readFileSync(lastDevnetFile(), "utf8")) as { dir: string; pid: number };
     return existsSync(join(dir, "machinefi.sqlite")) ? { dir, running: alive(pid) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** localhost, 127.0.0.1, ::1 and 0.0.0.0 name the same machine; a URL that does not parse matches only itself. */
+function sameEndpoint(a: string, b: string): boolean {
+  const local = (h: string) => (["localhost", "127.0.0.1", "[::1]", "0.0.0.0"].includes(h) ? "local" : h);
+  try {
+    const [x, y] = [new URL(a), new URL(b)];
+    return local(x.hostname) === local(y.hostname) && x.port === y.port && x.protocol === y.protocol;
+  } catch {
+    return a === b;
+  }
+}
+
+/**
+ * Issue 22: the running devnet whose chain is at `rpcUrl`, if the devnet started last is one: its state folder (its
+ * worker's database and deployment manifest) and whether it makes mock proofs. Another devnet, a stopped one or another
+ * chain gives undefined (two anvils both have chain id 31337 and the same contract addresses: only the URL tells them
+ * apart).
+ */
+export function runningDevnetAt(
+  rpcUrl: string,
+): { dir: string; mockProofs: boolean; epochMs: number | undefined } | undefined {
+  try {
+    const p = JSON.parse(readFileSync(lastDevnetFile(), "utf8")) as { dir: string; pid: number } & DevnetFacts;
+    if (!p.rpcUrl || !alive(p.pid) || !sameEndpoint(p.rpcUrl, rpcUrl)) return undefined;
+    return existsSync(join(p.dir, "machinefi.sqlite"))
+      ? { dir: p.dir, mockProofs: !!p.mockProofs, epochMs: p.epochMs }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -22,6 +22,7 @@ export type {
   RunPort,
 } from "./ports.ts";
 export { contractsChainPort } from "./chain-port.ts";
+export { alignToSchedule } from "./epochs.ts";
 export { circuitsProvePort, appletCircuits, APPLET_SIZES, type ProverHandle } from "./prover-port.ts";
 export { runtimeRunPort, encodeState, decodeState } from "./runtime-port.ts";
 export { replayRun, ReplayError, type ReplayReport } from "./replay.ts";

@@ -23,6 +23,7 @@ import { loadConfig } from "../config.ts";
 import { checkProvable, compileChecked } from "../applet-checks.ts";
 import { exitCodeOf, UnreachableError, UsageError } from "../errors.ts";
 import { appletDir } from "./test.ts";
+import { handToWorker, workerTarget } from "./deploy-worker.ts";
 
 export interface ChainFlags {
   rpc?: string;
@@ -77,11 +78,11 @@ export function devicesOption(o: { makers?: string; anyDevice?: boolean }): "any
 }
 
 /**
- * What to do so a worker runs a newly registered applet: a worker runs the applets in its own database, and this
- * command registers on L1 only (the Wasm is not on chain).
+ * What to do so a worker runs the applet when the command found no worker database: a worker runs the applets in its
+ * own database, and the Wasm is not on chain (cli/commands/deploy-worker.ts).
  */
 export const WORKER_NEXT_STEP =
-  "next: a worker that is already running does not pick up this applet (it is registered on L1, not added to the worker's database); on the devnet, run it with `mfi dev <dir>`, which registers it and hands it to the devnet's worker on every save";
+  "next: no worker was given this applet (registered on L1 only; a worker runs the applets in its database): rerun with --db <file|postgres://…> (the workers' database) or --state <devnet dir> to hand it over (an applet already registered is only handed over); a running devnet on this chain is found without either";
 
 export function register(program: Command): void {
   chainOptions(
@@ -99,10 +100,14 @@ export function register(program: Command): void {
       DEV_KEYS_OPT_IN,
       "deploy the applet's DEV-key verifiers (public seed: anyone can forge) to a chain other than 31337",
     )
+    .option(
+      "--db <file|url>",
+      "the workers' database (SQLite file or postgres:// URL) to hand the applet to (default: --state's, or the running devnet's on this chain)",
+    )
     .option("--json", "print the result as JSON")
     .addHelpText(
       "after",
-      "\nThe applet's Wasm is compiled into one circuit per K (16, 64) and each is set up with DEV keys on first use\n(progress on stderr, cached under build/applet-circuits/); an applet the compiler cannot express is refused with\nNotProvableError (exit 2).\n\nWhich devices it pays: --makers <ids> (devices its makers registered or attested) or --any-device; one of the\ntwo is required except on a devnet (chain 31337), where any device is paid by default.\n\nExamples:\n  $ mfi deploy ./my-meter --rpc http://127.0.0.1:8545 --key 0xac09… --state .mfi/devnet\n  $ mfi deploy ./my-meter --makers 1,4 --rpc https://babel-api.testnet.iotex.io --key 0x… --dev-keys-i-know-they-are-insecure\n\nExit codes: 0 registered (or already registered), 1 the transaction failed, 2 bad usage, no applet, refused (ValidationError, as mfi validate) or not provable (checked before connecting), 3 chain unreachable or no deployment manifest.\n\nA worker already running does not pick up the new applet (registered on L1 only, not added to its database): on the devnet, use mfi dev <dir>.",
+      "\nThe applet's Wasm is compiled into one circuit per K (16, 64) and each is set up with DEV keys on first use\n(progress on stderr, cached under build/applet-circuits/); an applet the compiler cannot express is refused with\nNotProvableError (exit 2).\n\nWhich devices it pays: --makers <ids> (devices its makers registered or attested) or --any-device; one of the\ntwo is required except on a devnet (chain 31337), where any device is paid by default.\n\nExamples:\n  $ mfi deploy ./my-meter --rpc http://127.0.0.1:8545 --key 0xac09… --state .mfi/devnet\n  $ mfi deploy ./my-meter --makers 1,4 --rpc https://babel-api.testnet.iotex.io --key 0x… --dev-keys-i-know-they-are-insecure\n\nExit codes: 0 registered (or already registered), 1 the transaction failed, 2 bad usage, no applet, refused (ValidationError, as mfi validate) or not provable (checked before connecting), 3 chain unreachable or no deployment manifest.\n\nThe workers run it from the epoch running now on: the applet (its Wasm, checked to be the registered imageId) is\nadded to the workers' database: --db, --state's, or by default the running devnet's when --rpc is its chain (a\ndevnet with mock proofs gets the MockVerifier). A running worker sees it on its next pass. Without a database it\nis registered on L1 only, and the command says so.",
     )
     .action(
       async (
@@ -114,6 +119,7 @@ export function register(program: Command): void {
           anyDevice?: boolean;
           json?: boolean;
           devKeysIKnowTheyAreInsecure?: boolean;
+          db?: string;
         },
       ) => {
         const bar =
@@ -133,7 +139,14 @@ export function register(program: Command): void {
           mkdirSync(join(dir, "build"), { recursive: true });
           writeFileSync(join(dir, "build", `${m.name}.wasm`), wasm);
           bar?.update(1, { step: "connecting" });
-          client = await connect(opts);
+          // issue 22: the workers' database the applet goes to (the running devnet's on this chain by default)
+          const rpcUrl = opts.rpc ?? loadConfig().rpcUrl;
+          const workerDb = rpcUrl ? workerTarget({ db: opts.db, state: opts.state, rpcUrl }) : undefined;
+          const useDevnetManifest = workerDb?.devnetDir && !opts.deployments && !opts.state;
+          client = await connect(useDevnetManifest ? { ...opts, state: workerDb.devnetDir } : opts);
+          const mockVerifier = opts.mockVerifier || (!!workerDb?.mockProofs && BigInt(client.chainId) === 31337n);
+          if (mockVerifier && !opts.mockVerifier)
+            console.error("the devnet makes mock proofs: registering with the MockVerifier");
           bar?.update(2, { step: "registering on L1" });
           if (!devices && BigInt(client.chainId) !== BigInt(DEV_KEYS_CHAIN_ID))
             throw new UsageError(
@@ -143,7 +156,7 @@ export function register(program: Command): void {
           let tx: string | undefined;
           if (existing.owner === "0x0000000000000000000000000000000000000000") {
             if (
-              !opts.mockVerifier &&
+              !mockVerifier &&
               BigInt(client.chainId) !== BigInt(DEV_KEYS_CHAIN_ID) &&
               !opts.devKeysIKnowTheyAreInsecure
             )
@@ -152,7 +165,7 @@ export function register(program: Command): void {
                 { metaMessages: [`Pass ${DEV_KEYS_OPT_IN} for a throwaway test chain.`] },
               );
             bar?.update(2, { step: "compiling the applet's circuits" });
-            const compiled = opts.mockVerifier
+            const compiled = mockVerifier
               ? []
               : await compiledVerifiers({
                   wasm,
@@ -162,15 +175,34 @@ export function register(program: Command): void {
             if (!Array.isArray(compiled)) throw compiled;
             const r = await client.registerApplet({
               imageId,
-              verifier: opts.mockVerifier ? "mock" : { compiled },
+              verifier: mockVerifier ? "mock" : { compiled },
               rewardPerUnit: BigInt(opts.reward ?? m.rewardPerUnit),
               param: m.param === undefined ? undefined : BigInt(m.param),
-              epochLengthMs: m.epochLengthMs === undefined ? undefined : BigInt(m.epochLengthMs),
+              // on a devnet, an applet without its own epoch length gets the devnet's, as the devnet's own applets do
+              epochLengthMs:
+                m.epochLengthMs !== undefined
+                  ? BigInt(m.epochLengthMs)
+                  : workerDb?.epochMs !== undefined
+                    ? BigInt(workerDb.epochMs)
+                    : undefined,
               devices: devices ?? "any",
             });
             tx = r.hash;
           }
-          bar?.update(3, { step: "done" });
+          bar?.update(3, { step: workerDb ? "handing to the worker" : "done" });
+          const handed =
+            workerDb &&
+            (await handToWorker({
+              target: workerDb,
+              client,
+              spec: {
+                imageId,
+                name: m.name,
+                wasm,
+                param: m.param === undefined ? undefined : BigInt(m.param),
+                rewardPerUnit: BigInt(opts.reward ?? m.rewardPerUnit),
+              },
+            }));
           bar?.stop();
           const out = {
             name: m.name,
@@ -178,6 +210,7 @@ export function register(program: Command): void {
             rewardPerUnit: opts.reward ?? m.rewardPerUnit,
             txHash: tx ?? null,
             alreadyRegistered: !tx,
+            worker: handed ? { database: workerDb!.location, fromMs: handed.fromMs } : null,
           };
           if (opts.json) console.log(JSON.stringify(out, null, 2));
           else
@@ -186,8 +219,12 @@ export function register(program: Command): void {
                 ? `registered ${m.name}: imageId ${imageId} (tx ${tx})`
                 : `${m.name} is already registered: imageId ${imageId} (a changed source gets a new imageId)`,
             );
-          // issue 22: a worker runs the applets it was given when it started; registering on L1 does not reach it.
-          if (tx) console.error(WORKER_NEXT_STEP);
+          // issue 22: what the workers do with it now (stderr: stdout stays the result)
+          if (handed)
+            console.error(
+              `handed to the worker (${workerDb!.via} database ${workerDb!.location}): it runs ${m.name} from the epoch starting ${new Date(handed.fromMs).toISOString()} (epochs of ${handed.epochLengthMs / 1000} s); its claims follow when that epoch ends${handed.paused ? "; ⚠ the applet is paused on L1: its claims are not paid until it is resumed" : ""}`,
+            );
+          else console.error(WORKER_NEXT_STEP);
         } catch (err) {
           bar?.stop();
           const e = err as Error & { details?: string };

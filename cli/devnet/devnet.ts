@@ -117,6 +117,8 @@ export async function startDevnet(o: DevnetOptions): Promise<Devnet> {
       rpcUrl = anvil.rpcUrl;
       keys = anvil.accounts;
     }
+    // issue 22: `mfi deploy` to this chain finds this devnet's worker (and whether it makes mock proofs) by the pointer
+    recordDevnetState(dir, !cfg.stateDir, { rpcUrl, mockProofs: !!o.mockProofs, epochMs: cfg.epochMs });
     const adminKey = keys[0]!;
     const operatorKey = keys[1] ?? adminKey;
     const owners = (keys.length > 2 ? keys.slice(2, 6) : [adminKey]).map((k) => new Wallet(k).address);

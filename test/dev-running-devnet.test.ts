@@ -1,0 +1,108 @@
+/**
+ * Issue 22, through the real binary against one running devnet (`mfi dev`, mock proofs, a simulated fleet, 3 s
+ * epochs): `mfi deploy` of another applet, given only --rpc and --key, hands it to the devnet's running worker, which
+ * runs it and pays its claims; and each save in `mfi dev` retires the version before it. TMPDIR is private, so the
+ * devnet pointer the commands find by default is this devnet's.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scaffold } from "../cli/commands/init.ts";
+import { mfi, mfiBin, waitFor } from "./helpers.ts";
+
+const EPOCH_MS = 3000;
+/** anvil's first account: the devnet's deployer and registrar (a public test key). */
+const ADMIN_KEY = "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+const tmp = mkdtempSync(join(tmpdir(), "mfi-dev-running-"));
+const env: Record<string, string> = {
+  ...(Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith("MFI_"))) as Record<string, string>),
+  TMPDIR: tmp,
+  MFI_EPOCH_MS: String(EPOCH_MS),
+  MFI_DEVICES: "2",
+  MFI_MQTT: "0",
+};
+let child: ChildProcess | undefined;
+let out = "";
+let err = "";
+let rpcUrl = "";
+
+interface Claim {
+  imageId: string;
+  state: string;
+  output: string;
+}
+/** The claims the devnet's database holds, through `mfi status --json` (which finds the running devnet by itself). */
+async function claims(): Promise<Claim[]> {
+  const r = await mfi(["status", "--json", "--limit", "1000"], { env });
+  expect(r.code, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout) as { recentClaims: Claim[] }).recentClaims;
+}
+const hex = (id: string) => id.replace(/^0x/, "").toLowerCase();
+
+beforeAll(async () => {
+  const dir = join(tmp, "dev-one");
+  scaffold({ name: "dev-one", dir });
+  child = spawn(process.execPath, [mfiBin, "dev", dir, "--mock-proofs", "--port", "0"], {
+    env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  child.stdout!.on("data", (b) => (out += b));
+  child.stderr!.on("data", (b) => (err += b));
+  await waitFor(() => /\[dev\] watching /.test(out) || child!.exitCode !== null, 240_000, 200);
+  expect(out, `${out}\n${err}`).toMatch(/\[dev\] watching /);
+  rpcUrl = /rpc (http:\/\/\S+)/.exec(out)![1]!;
+}, 300_000);
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    const exited = new Promise((r) => child!.once("exit", r));
+    child.kill("SIGINT");
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 30_000))]);
+    if (child.exitCode === null) child.kill("SIGKILL");
+  }
+  rmSync(tmp, { recursive: true, force: true });
+}, 60_000);
+
+describe("a running devnet", () => {
+  it("runs and pays an applet `mfi deploy` registered, with no flag beyond --rpc and --key", async () => {
+    const dir = join(tmp, "deployed-two");
+    scaffold({ name: "deployed-two", dir });
+    // another program than dev-one's (the same bytes would be the same imageId)
+    const src = join(dir, "assembly", "index.ts");
+    writeFileSync(
+      src,
+      readFileSync(src, "utf8").replace("sum += readingValue(r, 0);", "sum += 2 * readingValue(r, 0);"),
+    );
+    const r = await mfi(["deploy", dir, "--rpc", rpcUrl, "--key", ADMIN_KEY, "--json"], { env, cwd: tmp });
+    expect(r.code, r.stderr).toBe(0);
+    const res = JSON.parse(r.stdout) as { imageId: string; worker: { database: string; fromMs: number } | null };
+    expect(res.worker?.database).toMatch(/machinefi\.sqlite$/);
+    expect(r.stderr).toMatch(/registering with the MockVerifier/);
+    expect(r.stderr).toMatch(/handed to the worker \(the running devnet's database .*\): it runs deployed-two from/);
+    expect(r.stderr).not.toMatch(/next: no worker/);
+
+    // Its first epoch is the one running at the hand-over: within two more epochs its claims are proved and paid.
+    await waitFor(
+      async () => (await claims()).some((c) => hex(c.imageId) === hex(res.imageId) && c.state === "paid"),
+      120_000,
+      1000,
+    ).catch(async (e: Error) => {
+      const st = await mfi(["status", "--json", "--limit", "20"], { env });
+      throw new Error(
+        `${e.message}\n--- mfi dev:\n${out.slice(-4000)}\n${err.slice(-2000)}\n--- status:\n${st.stdout.slice(0, 6000)}`,
+      );
+    });
+    const mine = (await claims()).filter((c) => hex(c.imageId) === hex(res.imageId));
+    expect(
+      mine.some((c) => c.state === "paid" && BigInt(c.output) > 0n),
+      JSON.stringify(mine),
+    ).toBe(true);
+
+    // Deployed again (already registered): handed over again, nothing sent, and said so.
+    const again = await mfi(["deploy", dir, "--rpc", rpcUrl, "--key", ADMIN_KEY, "--json"], { env, cwd: tmp });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ alreadyRegistered: true, txHash: null });
+    expect(again.stderr).toMatch(/handed to the worker/);
+  }, 420_000);
+});
