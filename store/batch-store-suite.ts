@@ -145,6 +145,9 @@ export function batchStoreSuite(b: StoreBackend): void {
           [first, "failed"],
         ]);
         expect((await batches.listBatches(1)).map((x) => x.id)).toEqual([second]);
+        // the worker's status (the dashboard's read) lists the same batches
+        expect(await s.worker.listBatches(1)).toEqual(await batches.listBatches(1));
+        expect((await s.worker.listBatches()).map((x) => x.id)).toEqual([second, first]);
 
         // a reopen (a restart) finds every batch where it was
         const again = await b.open(location);

@@ -4,6 +4,7 @@
  * so a SIGKILL leaves each claim in exactly one state. SQLite implements it in ./sqlite/worker-store.ts.
  */
 import type { StoredReading } from "./types.ts";
+import type { BatchRow } from "./batch-types.ts";
 
 export type Reducer = "sum" | "count_above" | "max";
 
@@ -114,6 +115,8 @@ export interface WorkerStatus {
   proveHistogram(): Promise<ProveHistogram[]>;
   /** Every applet the worker knows, with its name and run totals. */
   applets(): Promise<AppletSummary[]>;
+  /** Issue 26: the latest batches, newest first (none unless the worker credits applets in batches). */
+  listBatches(limit?: number): Promise<BatchRow[]>;
 }
 
 export interface WorkerTotals {

@@ -7,6 +7,7 @@
 import { unpackEpoch } from "../../device-sdk/index.ts";
 import type { ClaimState, ReadingStore, WorkerStatus } from "../../store/index.ts";
 import type { KeyStatusReader } from "../chain-keys.ts";
+import { loadBatches, type DashboardBatch } from "./batches.tsx";
 
 export interface DashboardData {
   now: number;
@@ -91,6 +92,8 @@ export interface DashboardData {
    * (its /metrics counters); null when the gateway serves no metrics.
    */
   transports: { transport: string; readings: number; rejected: number }[] | null;
+  /** Issue 26: the latest `limit` batches, newest first (./batches.tsx). */
+  batches: DashboardBatch[];
   /** Proving time per circuit; `applet` names an applet circuit's applet (its circuit is applet_<imageId>_k<K>). */
   proving: { circuit: string; applet: string | null; k: number | null; proofs: number; meanMs: number }[];
 }
@@ -268,6 +271,7 @@ export async function loadDashboard(src: DashboardSources, opts: LoadDashboardOp
     payouts: payouts.rows.map((p) => ({ owner: p.owner, claims: p.claims, reward: p.reward.toString() })),
     payoutOwners: payouts.owners,
     rewardSeries,
+    batches: await loadBatches(w, limit, nameOf),
     transports: transports
       ? Object.entries(transports).map(([transport, v]) => ({ transport, readings: v.readings, rejected: v.rejected }))
       : null,

@@ -2,6 +2,7 @@
 import { tokenUnits } from "../metrics.ts";
 import { BarChart, LineChart } from "./chart.tsx";
 import type { DashboardData } from "./data.ts";
+import { BatchesSection } from "./batches.tsx";
 import { age, mfi, num, seconds, timeRange } from "./format.ts";
 
 const short = (s: string, n = 10) => (s.length > n + 2 ? `${s.slice(0, n)}…` : s);
@@ -318,6 +319,7 @@ export function DashboardPage({ d, refreshSeconds, q = "" }: { d: DashboardData;
           </tbody>
         </table>
         <Shown id="claims-shown" n={d.claims.length} of={d.claimsTotal} what="claims" />
+        <BatchesSection batches={d.batches} now={d.now} />
         <h2>Payouts per owner</h2>
         <table id="payouts">
           <thead>

@@ -23,6 +23,8 @@ import type {
 import { RESCHEDULE_FROM } from "../worker-types.ts";
 import { PROVE_BUCKETS } from "../sqlite/worker-counters.ts";
 import { storeErrorOf } from "./errors.ts";
+import { PgBatchStore } from "./batch-store.ts";
+import type { BatchRow } from "../batch-types.ts";
 
 interface AppletRow {
   image_id: string;
@@ -371,6 +373,10 @@ export class PgWorkerStore implements WorkerStore {
       sumMs: s.ms,
       buckets: PROVE_BUCKETS.map((le, i) => ({ le, n: s[`b${i}`]! })),
     }));
+  }
+
+  async listBatches(limit = 50): Promise<BatchRow[]> {
+    return new PgBatchStore(this.pool).listBatches(limit);
   }
 
   async applets(): Promise<AppletSummary[]> {

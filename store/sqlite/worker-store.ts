@@ -18,6 +18,8 @@ import type {
 } from "../worker-types.ts";
 import { RESCHEDULE_FROM } from "../worker-types.ts";
 import { PROVE_BUCKETS, rewardOf } from "./worker-counters.ts";
+import { SqliteBatchStore } from "./batch-store.ts";
+import type { BatchRow } from "../batch-types.ts";
 
 interface AppletRow {
   image_id: string;
@@ -312,6 +314,10 @@ export class SqliteWorkerStore implements WorkerStore {
         n: buckets.find((b) => b.circuit === s.circuit && b.le === le)?.n ?? 0,
       })),
     }));
+  }
+
+  async listBatches(limit = 50): Promise<BatchRow[]> {
+    return new SqliteBatchStore(this.db).listBatches(limit);
   }
 
   async applets(): Promise<AppletSummary[]> {
