@@ -4,7 +4,8 @@
  *   runner process would add a queue hop per device-epoch for nothing) and enqueues a prove job per claim; exactly one
  *   is active, by a leader lock; it also marks dead-lettered prove jobs' claims failed with the reason.
  * - prover: takes prove jobs from the queue; any number, on any machine.
- * - submitter: pays proved claims on L1 from one key; exactly one active (one nonce manager), by its own leader lock.
+ * - submitter: pays proved claims on L1 from one key; exactly one active (one nonce manager), by its own leader lock;
+ *   several ready at once go out in one PayoutVault.claimBatch (claim-batch.ts).
  * `mfi worker start` (worker/start.ts) stays the all-in-one process: the same EpochWorker with an in-process queue.
  */
 import type { ReadingStore, WorkerStore } from "../../store/index.ts";
@@ -12,6 +13,7 @@ import type { ChainPort, ProvePort } from "../ports.ts";
 import type { ProveQueue } from "../queue/index.ts";
 import { runtimeRunPort } from "../runtime-port.ts";
 import { EpochWorker, type WorkerEvent } from "../worker.ts";
+import { submitBatches, type ClaimBatchPort } from "./claim-batch.ts";
 import type { LeaderLock } from "./leader.ts";
 import { noChain, noProve, noRun } from "./ports.ts";
 
@@ -131,7 +133,10 @@ export async function runProver(
   };
 }
 
-export function runSubmitter(o: RoleBase & { chain: ChainPort; lock: LeaderLock; maxAttempts?: number }): RunningRole {
+/** `batch`: several proved claims at once go out in one claimBatch transaction (claim-batch.ts); the rest one by one. */
+export function runSubmitter(
+  o: RoleBase & { chain: ChainPort; lock: LeaderLock; maxAttempts?: number; batch?: ClaimBatchPort },
+): RunningRole {
   const worker = new EpochWorker({
     store: o.store,
     workerStore: o.workerStore,
@@ -142,5 +147,10 @@ export function runSubmitter(o: RoleBase & { chain: ChainPort; lock: LeaderLock;
     ...(o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts }),
     onEvent: o.onEvent,
   });
-  return leaderLoop("submitter", o.lock, o.intervalMs ?? 100, () => worker.submitDue(), o.onEvent);
+  const pass = async () => {
+    if (o.batch)
+      await submitBatches({ workerStore: o.workerStore, chain: o.chain, batch: o.batch, onEvent: o.onEvent });
+    await worker.submitDue();
+  };
+  return leaderLoop("submitter", o.lock, o.intervalMs ?? 100, pass, o.onEvent);
 }

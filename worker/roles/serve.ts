@@ -10,6 +10,7 @@ import { contractsChainPort } from "../chain-port.ts";
 import { WorkerError } from "../errors.ts";
 import { circuitsProvePort } from "../prover-port.ts";
 import { PgBossProveQueue, type PgBossQueueOptions } from "../queue/index.ts";
+import { contractsClaimBatchPort } from "./claim-batch.ts";
 import { pgLeaderLock } from "./leader.ts";
 import { runProver, runScheduler, runSubmitter, type RoleEvent, type RunningRole } from "./roles.ts";
 
@@ -64,6 +65,7 @@ export async function serveRole(o: ServeRoleOptions): Promise<RunningRole> {
         ...base,
         ...attempts,
         chain: contractsChainPort(client),
+        batch: contractsClaimBatchPort(client),
         lock: pgLeaderLock(o.dbUrl, "submitter"),
       });
     } else {
