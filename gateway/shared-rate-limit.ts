@@ -34,8 +34,9 @@ export interface SharedRateLimitsOptions {
 export interface SharedRateLimits {
   /** A limiter whose buckets are shared, under `scope` ("device", "failures", …), by every process using it. */
   limiter<K extends bigint | string>(scope: string, opts: RateLimitOptions): RateLimiter<K>;
-  /** Statements sent so far (for benches: statements per request). */
+  /** Statements sent so far, and bucket rows they wrote (for benches: writes per request). */
   statements(): number;
+  rows(): number;
   /** Write what is still unwritten (best effort), then close the pool. */
   close(): Promise<void>;
 }
@@ -107,6 +108,7 @@ export async function openSharedRateLimits(url: string, o: SharedRateLimitsOptio
   const now = o.now ?? Date.now;
   const staleMs = o.staleMs ?? 500;
   let statements = 0;
+  let rows = 0;
   let closed = false;
   const flushes = new Set<() => Promise<void>>();
 
@@ -159,6 +161,7 @@ export async function openSharedRateLimits(url: string, o: SharedRateLimitsOptio
         return n;
       });
       statements++;
+      rows += keys.length;
       try {
         const res = await pool.query<{ key: string; tokens: number }>(SPEND, [scope, perSecond, burst, keys, sent]);
         const t = now();
@@ -249,6 +252,7 @@ export async function openSharedRateLimits(url: string, o: SharedRateLimitsOptio
   return {
     limiter,
     statements: () => statements,
+    rows: () => rows,
     async close() {
       if (closed) return;
       await Promise.all([...flushes].map((f) => f().catch(() => {})));

@@ -23,6 +23,7 @@ import { getDefaultBackend } from "../../device-sdk/index.ts";
 import { makeChain, registrationBody, testKey } from "../../gateway/testing.ts";
 import { startTestPostgres } from "./testing.ts";
 import { queueBenches } from "../../worker/roles/bench.ts";
+import { limiterBenches } from "../../gateway/shared-rate-limit-bench.ts";
 
 const DEVICES = 48;
 const PER_DEVICE = 400;
@@ -164,6 +165,15 @@ const bench: Bench = {
         await server.stop();
       }
     }
+    // SCALE_ONLY=limit: the shared rate limits' cost per request alone (gateway/shared-rate-limit-bench.ts).
+    if (process.env.SCALE_ONLY === "limit") {
+      const server = await startTestPostgres();
+      try {
+        return await limiterBenches(server, log);
+      } finally {
+        await server.stop();
+      }
+    }
     const backend = await getDefaultBackend();
     log(`signing ${DEVICES} × ${PER_DEVICE} readings…`);
     const devices: Device[] = Array.from({ length: DEVICES }, (_, i) => {
@@ -282,6 +292,7 @@ const bench: Bench = {
           note: "WAL written per reading (appends commit in groups), one gateway",
         },
       ];
+      results.push(...(await limiterBenches(server, log)));
       results.push(...(await queueBenches(server, log)));
       return results;
     } finally {
