@@ -96,7 +96,11 @@ export interface WarmReport {
   /** Bytes of keys one process holds, and its budget (MFI_PROVER_KEY_CACHE_MB). */
   bytesPerProcess: number;
   budgetPerProcess: number;
+  /** Witness modules compiled ahead in each process (optimised code; about 4× faster witnesses than unoptimised). */
+  compiled: number;
+  /** This warm-up's time, and the time since the pool started its first process (worker start → warm). */
   ms: number;
+  sinceStartMs: number;
   /** The pool was closed before the warm-up finished. */
   closed?: boolean;
 }
@@ -108,6 +112,7 @@ type ChildMsg = { id?: number; ready?: boolean; progress?: string; error?: strin
   loaded?: string[];
   skipped?: string[];
   ms?: number;
+  compiled?: number;
 } & Partial<RawProof>;
 
 export class ProverPool {
@@ -118,6 +123,10 @@ export class ProverPool {
   private nextId = 0;
   private closed = false;
   private spawned = 0;
+  private startedAt: number | undefined;
+  /** Circuits warmed so far (undefined: never warmed); warmedOnce: the first warm-up has been sent. */
+  private warmList: { zkey: string; wasm?: string }[] | undefined;
+  private warmedOnce = false;
   private caches = new Map<ChildProcess, CacheMsg>();
   private warms = new Map<number, { pending: Set<ChildProcess>; done: (m: ChildMsg) => void }>();
   private nextWarm = 0;
@@ -142,11 +151,19 @@ export class ProverPool {
     const native = poolBackend().backend !== "snarkjs";
     const child = fork(fileURLToPath(new URL("./prove-worker.mjs", import.meta.url)), [], {
       serialization: "advanced",
-      execArgv: native ? ["--import", LOADER] : [],
+      // A warmed pool's processes compile Wasm optimised and eagerly: circom's witness calculators run 4–6× faster
+      // than on Liftoff's baseline code (energy-sum K=16: ~0.2 s instead of ~0.8 s), the compile (seconds per
+      // circuit) paid once, at warm-up. A pool never warmed (one-shot proofs: mfi prove, tests) keeps V8's defaults,
+      // where that compile would cost more than it saves.
+      execArgv: [
+        ...(native ? ["--import", LOADER] : []),
+        ...(this.warmList ? ["--no-liftoff", "--no-wasm-lazy-compilation"] : []),
+      ],
       env: { ...process.env, MFI_PROVER_NATIVE: native ? "1" : "0" },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.spawned++;
+    this.startedAt ??= performance.now();
     child.on("message", (m: ChildMsg) => {
       if (m.cache) this.caches.set(child, m.cache);
       if (m.warmed !== undefined) return this.warmedBy(child, m);
@@ -193,6 +210,8 @@ export class ProverPool {
       if (!this.closed) this.pump();
     });
     this.all.push(child);
+    // A process started after the warm-up (one replacing a crashed one) is warmed with everything warmed so far.
+    if (this.warmList?.length && this.warmedOnce) child.send({ warm: this.warmList, warmId: -1 });
     return child;
   }
 
@@ -220,12 +239,18 @@ export class ProverPool {
         skipped: m.skipped ?? (closed ? circuits.map((c) => c.zkey) : []),
         bytesPerProcess: cache?.bytes ?? 0,
         budgetPerProcess: cache?.budget ?? 0,
+        compiled: m.compiled ?? 0,
         ms: performance.now() - t0,
+        sinceStartMs: this.startedAt === undefined ? 0 : performance.now() - this.startedAt,
         ...(closed ? { closed } : {}),
       };
     };
     if (this.closed) return Promise.resolve(report({}, true));
+    const known = new Set((this.warmList ??= []).map((c) => c.zkey));
+    const fresh = circuits.filter((c) => !known.has(c.zkey));
     while (this.all.length < this.concurrency) this.idle.push(this.spawn());
+    this.warmList.push(...fresh);
+    this.warmedOnce = true;
     const warmId = this.nextWarm++;
     return new Promise((resolve) => {
       const pending = new Set(this.all);
@@ -236,11 +261,7 @@ export class ProverPool {
           resolve(report(m, this.closed));
         },
       });
-      const msg = {
-        warm: circuits.map((c) => c.zkey),
-        wasm: circuits.flatMap((c) => (c.wasm ? [c.wasm] : [])),
-        warmId,
-      };
+      const msg = { warm: circuits.map((c) => ({ zkey: c.zkey, wasm: c.wasm })), warmId };
       for (const c of pending) c.send(msg);
     });
   }

@@ -6,8 +6,10 @@
  */
 // @ts-expect-error snarkjs ships no types
 import * as snarkjs from "snarkjs";
-import { proverBackend } from "./loader.ts";
-import { keyCacheStats, preloadKey, proveNative, type SnarkjsProof } from "./prove.ts";
+import { le32, proverBackend } from "./loader.ts";
+import { keyCacheStats, keyOf, preloadKey, proveNative, uncounted, type SnarkjsProof } from "./prove.ts";
+
+const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 
 const vkeys = new Map<string, Promise<unknown>>();
 const vkeyOf = (zkey: string) => {
@@ -44,6 +46,35 @@ export async function warmKeys(zkeys: readonly string[]): Promise<{
 }
 
 export { keyCacheStats };
+
+/**
+ * One throw-away proof of the key with an all-zero witness (warm-up): runs the prover's and the verifier's code once,
+ * so the first real proof does not pay their first-run costs. The proof does not verify (a zero witness satisfies no
+ * circuit with a constant-one wire), and nothing is kept.
+ */
+export function dryRun(zkey: string): Promise<void> {
+  return uncounted(() => dryRunCounted(zkey));
+}
+
+async function dryRunCounted(zkey: string): Promise<void> {
+  const b = proverBackend();
+  if (b.backend === "snarkjs") return;
+  const n = keyOf(zkey).nVars;
+  const wtns = new Uint8Array(12 + 12 + 40 + 12 + 32 * n);
+  const dv = new DataView(wtns.buffer);
+  wtns.set(new TextEncoder().encode("wtns"), 0);
+  dv.setUint32(4, 2, true);
+  dv.setUint32(8, 2, true);
+  dv.setUint32(12, 1, true);
+  dv.setBigUint64(16, 40n, true);
+  dv.setUint32(24, 32, true);
+  wtns.set(le32(R), 28);
+  dv.setUint32(60, n, true);
+  dv.setUint32(64, 2, true);
+  dv.setBigUint64(68, BigInt(32 * n), true);
+  const { proof, publicSignals } = proveNative({ addon: b.addon, zkey, wtns });
+  await snarkjs.groth16.verify(await vkeyOf(zkey), publicSignals, proof);
+}
 
 export type CheckedProof =
   { proof: SnarkjsProof; publicSignals: string[]; backend: "native" | "wasm" } | { backend: "snarkjs"; reason: string };

@@ -36,6 +36,16 @@ export function keyCacheStats(): { reads: number; hits: number; keys: number; by
   return { ...counters, keys: keys.size, bytes, budget: KEY_CACHE_BYTES };
 }
 
+/** Runs `f` without counting its cache hits (a warm-up's dry run is not a proof). */
+export async function uncounted<T>(f: () => Promise<T>): Promise<T> {
+  const hits = counters.hits;
+  try {
+    return await f();
+  } finally {
+    counters.hits = hits;
+  }
+}
+
 /** The key at `path`, from the cache when its file is unchanged; read (and kept, within the budget) otherwise. */
 export function keyOf(zkey: string | Uint8Array): Groth16Key {
   if (typeof zkey !== "string") return readZkey(zkey);
