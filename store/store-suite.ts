@@ -361,6 +361,12 @@ export function storeSuite(b: StoreBackend): void {
         expect(await w.quarantineApplet(b2.imageId, "again", 8)).toBe(false);
         await w.upsertApplet(b2, 0, 9);
         expect((await w.listApplets()).map((x) => x.quarantined)).toEqual([null, "f64"]);
+        // issue 22: a retired version (replaced in mfi dev) is listed as such until it is added again
+        expect(await w.retireApplet(a.imageId, 10)).toBe(true);
+        expect(await w.retireApplet(a.imageId, 11)).toBe(false);
+        expect((await w.listApplets()).map((x) => x.retiredAtMs)).toEqual([10, null]);
+        await w.upsertApplet({ ...a, name: "energy-sum-2" }, 0, 12);
+        expect((await w.listApplets()).map((x) => x.retiredAtMs)).toEqual([null, null]);
         const reading = { seq: 1n } as never;
         const run = (ap: AppletSpec, dev: bigint, epoch: bigint, fuel: bigint, trap?: string, claims = true) =>
           w.recordRun({

@@ -157,11 +157,19 @@ export interface WorkerApplet {
   spec: AppletSpec;
   cursorMs: number;
   quarantined: string | null;
+  /** Issue 22: when a newer version replaced it (`mfi dev`): no new runs, its claims still settle; null: it runs. */
+  retiredAtMs: number | null;
 }
 
 /** The worker's persistence. Every method is one transaction. */
 export interface WorkerStore extends WorkerStatus {
+  /** Add the applet, or update its name and manifest; adding a retired applet again un-retires it. */
   upsertApplet(spec: AppletSpec, cursorMs: number, now: number): Promise<void>;
+  /**
+   * Issue 22: stop running the applet for new epochs (a newer version replaced it); its runs' claims still go through
+   * proving and payment. Returns false when it already was retired.
+   */
+  retireApplet(imageId: string, now: number): Promise<boolean>;
   listApplets(): Promise<WorkerApplet[]>;
   /**
    * Issue 22: stop running an applet whose module fails to load, with the reason (kept across restarts and

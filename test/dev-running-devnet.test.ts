@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scaffold } from "../cli/commands/init.ts";
+import { withAppletRegistry } from "../cli/applet-registry.ts";
 import { mfi, mfiBin, waitFor } from "./helpers.ts";
 
 const EPOCH_MS = 3000;
@@ -27,18 +28,24 @@ let child: ChildProcess | undefined;
 let out = "";
 let err = "";
 let rpcUrl = "";
+let devnetDir = "";
 
 interface Claim {
   imageId: string;
   state: string;
   output: string;
 }
-/** The claims the devnet's database holds, through `mfi status --json` (which finds the running devnet by itself). */
-async function claims(): Promise<Claim[]> {
+interface Run {
+  imageId: string;
+  epoch: string;
+}
+/** The devnet's database, through `mfi status --json` (which finds the running devnet by itself). */
+async function status(): Promise<{ recentClaims: Claim[]; recentRuns: Run[] }> {
   const r = await mfi(["status", "--json", "--limit", "1000"], { env });
   expect(r.code, r.stderr).toBe(0);
-  return (JSON.parse(r.stdout) as { recentClaims: Claim[] }).recentClaims;
+  return JSON.parse(r.stdout) as { recentClaims: Claim[]; recentRuns: Run[] };
 }
+const claims = async () => (await status()).recentClaims;
 const hex = (id: string) => id.replace(/^0x/, "").toLowerCase();
 
 beforeAll(async () => {
@@ -53,6 +60,7 @@ beforeAll(async () => {
   await waitFor(() => /\[dev\] watching /.test(out) || child!.exitCode !== null, 240_000, 200);
   expect(out, `${out}\n${err}`).toMatch(/\[dev\] watching /);
   rpcUrl = /rpc (http:\/\/\S+)/.exec(out)![1]!;
+  devnetDir = JSON.parse(readFileSync(join(tmp, "mfi-devnet-last.json"), "utf8")).dir as string;
 }, 300_000);
 afterAll(async () => {
   if (child && child.exitCode === null) {
@@ -105,4 +113,63 @@ describe("a running devnet", () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ alreadyRegistered: true, txHash: null });
     expect(again.stderr).toMatch(/handed to the worker/);
   }, 420_000);
+
+  it("each save retires the version before it: one version runs for new epochs, old claims settle, then paused on L1", async () => {
+    const src = join(tmp, "dev-one", "assembly", "index.ts");
+    const original = readFileSync(src, "utf8");
+    const versions = () =>
+      [...out.matchAll(/applet dev-one registered on L1: imageId ([0-9a-f]{16})/g)].map((m) => m[1]!);
+    expect(versions()).toHaveLength(1);
+    for (const [i, k] of [3, 4, 5].entries()) {
+      writeFileSync(src, original.replace("sum += readingValue(r, 0);", `sum += ${k} * readingValue(r, 0);`));
+      await waitFor(() => versions().length === i + 2 || child!.exitCode !== null, 180_000, 200);
+      expect(versions(), out.slice(-3000)).toHaveLength(i + 2);
+      await waitFor(() => (out.match(/\[dev\] retired dev-one@/g) ?? []).length === i + 1, 30_000, 200);
+    }
+    const [v1, v2, v3, v4] = versions() as [string, string, string, string];
+    const retiredAt = Date.now();
+    const isOld = (id: string) => [v1, v2, v3].some((v) => hex(id).startsWith(v));
+
+    // Three epochs on, the newest version runs and is paid; none of the old ones ran an epoch that started after.
+    await waitFor(
+      async () => (await claims()).some((c) => hex(c.imageId).startsWith(v4) && c.state === "paid"),
+      120_000,
+      1000,
+    );
+    await new Promise((r) => setTimeout(r, 3 * EPOCH_MS));
+    const st = await status();
+    const lateOld = st.recentRuns.filter(
+      (r) => isOld(r.imageId) && Number(BigInt(r.epoch) >> 32n) >= retiredAt + EPOCH_MS,
+    );
+    expect(lateOld, JSON.stringify(lateOld)).toEqual([]);
+    // their claims made before the retirement settled (none failed for the pause: it waits for them)
+    expect(st.recentClaims.filter((c) => isOld(c.imageId) && c.state === "failed")).toEqual([]);
+
+    // Paused on L1 once their claims settled; the newest is not.
+    await waitFor(() => (out.match(/\[dev\] dev-one@\w+ paused on L1/g) ?? []).length === 3, 120_000, 500);
+    const ids = st.recentClaims.map((c) => `0x${hex(c.imageId)}`);
+    const full = (v: string) => ids.find((id) => id.startsWith(`0x${v}`))!;
+    const paused = await withAppletRegistry(
+      { rpcUrl, manifestDir: join(devnetDir, "deployments") },
+      async ({ applets }) =>
+        Promise.all(
+          [v1, v4].map(async (v) => ((await applets.getFunction("appletOf")(full(v))) as { paused: boolean }).paused),
+        ),
+    );
+    expect(paused).toEqual([true, false]);
+
+    // An undo (the first version saved again) resumes it on L1 and in the worker, and retires the newest.
+    writeFileSync(src, original);
+    await waitFor(() => /resumed on L1/.test(out) || child!.exitCode !== null, 180_000, 200);
+    await waitFor(() => (out.match(/\[dev\] retired dev-one@/g) ?? []).length === 4, 30_000, 200);
+    const undoneAt = Date.now();
+    await waitFor(
+      async () =>
+        (await status()).recentRuns.some(
+          (r) => hex(r.imageId).startsWith(v1) && Number(BigInt(r.epoch) >> 32n) >= undoneAt,
+        ),
+      120_000,
+      1000,
+    );
+  }, 900_000);
 });

@@ -171,6 +171,7 @@ export class EpochWorker {
   async closeEpochs(): Promise<void> {
     for (const applet of await this.workerStore.listApplets()) {
       if (applet.quarantined !== null) continue; // issue 22: one bad applet never stalls the others
+      if (applet.retiredAtMs !== null) continue; // issue 22: a newer version replaced it: no new runs, claims settle
       const s = applet.spec.schedule;
       for (const w of closableEpochs(
         applet.cursorMs,

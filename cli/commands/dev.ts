@@ -1,6 +1,7 @@
 /**
  * `mfi dev [dir]`: the local devnet with one applet under watch. On save the applet is recompiled; its new imageId is
- * registered on L1 and with the worker (old versions stay registered, so their claims stay verifiable).
+ * registered on L1 and with the worker, and retires the version before it (./dev-retire.ts: no new runs at once,
+ * paused on L1 once its claims settled; old versions stay registered, so their claims stay verifiable).
  */
 import { watchApplet } from "../watch.ts";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -17,6 +18,7 @@ import { eventLine } from "../devnet/events.ts";
 import { appletDir } from "./test.ts";
 import { checkProvable, compileChecked } from "../applet-checks.ts";
 import { exitCodeOf } from "../errors.ts";
+import { VersionRetirer } from "./dev-retire.ts";
 
 /** Compile dir's applet to dir/build/<name>-<imageId prefix>.wasm and register it (idempotent per imageId). */
 export async function buildAndRegister(
@@ -25,6 +27,7 @@ export async function buildAndRegister(
   mock: boolean,
   log: (m: string) => void,
   names?: Map<string, string>,
+  retirer?: VersionRetirer,
 ): Promise<string> {
   const manifest = loadAppletManifest(dir);
   // issue 22: refused as by mfi validate, or not provable: never registered (the previous version keeps running)
@@ -34,6 +37,7 @@ export async function buildAndRegister(
   const wasmPath = join(dir, "build", `${manifest.name}-${imageId.slice(0, 12)}.wasm`);
   mkdirSync(join(dir, "build"), { recursive: true });
   writeFileSync(wasmPath, wasm);
+  const wasRetired = (await retirer?.isRetired(imageId)) ?? false;
   await registerApplets({
     admin: net.admin,
     worker: net.worker,
@@ -43,6 +47,8 @@ export async function buildAndRegister(
     epochMs: net.epochMs,
   });
   names?.set(imageId, `${manifest.name}@${imageId.slice(0, 8)}`);
+  // issue 22: one version is paid for new epochs: the previous ones are retired
+  await retirer?.replace(manifest.name, imageId, wasRetired);
   return imageId;
 }
 
@@ -50,7 +56,7 @@ export function register(program: Command): void {
   program
     .command("dev [dir]")
     .description(
-      "start the devnet with an applet under watch: rebuild and re-register it on L1 and with the worker on every save",
+      "start the devnet with an applet under watch: rebuild and re-register it on L1 and with the worker on every save (the new version replaces the previous one)",
     )
     .option(
       "--mock-proofs",
@@ -61,7 +67,7 @@ export function register(program: Command): void {
     .option("--no-simulate", "do not start the simulated fleet")
     .addHelpText(
       "after",
-      "\nExample:\n  $ mfi init my-meter && mfi dev my-meter --mock-proofs\n\nExit codes: 0 stopped with Ctrl-C, 2 no applet, refused (ValidationError, as mfi validate) or not provable, checked before the devnet starts, 3 the devnet could not start (see the message).",
+      "\nEach saved version replaces the one before it: the worker stops running the previous version at once (its\nclaims under way still settle), and it is paused on L1 once they have; saving an earlier version again resumes it.\n\nExample:\n  $ mfi init my-meter && mfi dev my-meter --mock-proofs\n\nExit codes: 0 stopped with Ctrl-C, 2 no applet, refused (ValidationError, as mfi validate) or not provable, checked before the devnet starts, 3 the devnet could not start (see the message).",
     )
     .action(
       async (
@@ -86,6 +92,7 @@ export function register(program: Command): void {
         }
         const log = (m: string) => console.log(`[dev] ${m}`);
         let net: Devnet;
+        let retirer: VersionRetirer;
         const names = new Map<string, string>();
         // The worker's stages, one line each: run → proved (time) → submitted → paid.
         const onEvent = (e: WorkerEvent) => {
@@ -104,7 +111,8 @@ export function register(program: Command): void {
             mockProofs: opts.mockProofs,
             onEvent,
           });
-          await buildAndRegister(net, dir, !!opts.mockProofs, log, names);
+          retirer = new VersionRetirer(net, log, (id) => names.get(id) ?? id.slice(0, 8));
+          await buildAndRegister(net, dir, !!opts.mockProofs, log, names, retirer);
         } catch (err) {
           console.error(
             `${(err as Error).message}${(err as { details?: string }).details ? `\n${(err as { details?: string }).details}` : ""}`,
@@ -117,7 +125,7 @@ export function register(program: Command): void {
         const rebuild = () => {
           busy = busy.then(async () => {
             try {
-              const id = await buildAndRegister(net, dir, !!opts.mockProofs, log, names);
+              const id = await buildAndRegister(net, dir, !!opts.mockProofs, log, names, retirer);
               log(`rebuilt: imageId ${id.slice(0, 16)}…`);
             } catch (err) {
               log(
@@ -128,11 +136,25 @@ export function register(program: Command): void {
         };
         // Directory watchers: an editor's safe-write or `sed -i` replaces the file (cli/watch.ts); bursts debounced.
         const watcher = watchApplet(dir, rebuild, { debounceMs: 300 });
+        // retired versions are paused on L1 once their claims settled; on the same queue as builds (one sender)
+        const pauser = setInterval(
+          () => {
+            if (retirer.pending.length === 0) return;
+            busy = busy.then(() =>
+              retirer.pauseSettled().then(
+                () => undefined,
+                (err: Error) => log(`⚠ pausing a retired version failed (tried again): ${err.message}`),
+              ),
+            );
+          },
+          Math.max(1000, net.epochMs),
+        );
         await new Promise<void>((resolve) => {
           process.once("SIGINT", resolve);
           process.once("SIGTERM", resolve);
         });
         watcher.close();
+        clearInterval(pauser);
         await busy;
         log("stopping");
         await net.stop();

@@ -197,6 +197,11 @@ export const pgStoreMigrations: readonly PgMigration[] = [
       ALTER TABLE worker_applets ADD COLUMN quarantined_at_ms bigint;
     `,
   },
+  {
+    // issue 22: a version `mfi dev` replaced is retired (no new runs; its claims still settle) until added again
+    id: "worker/retire-001",
+    sql: `ALTER TABLE worker_applets ADD COLUMN retired_at_ms bigint;`,
+  },
   pgBatchMigration, // issue 26: the worker's batches (./batch-store.ts)
 ];
 

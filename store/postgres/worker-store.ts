@@ -33,6 +33,7 @@ interface AppletRow {
   manifest: string;
   cursor_ms: number;
   quarantined: string | null;
+  retired_at_ms: string | null;
 }
 
 const manifestOf = (s: AppletSpec) =>
@@ -79,14 +80,27 @@ export class PgWorkerStore implements WorkerStore {
   async upsertApplet(spec: AppletSpec, cursorMs: number, now: number): Promise<void> {
     await this.q(
       `INSERT INTO worker_applets (image_id, name, wasm, manifest, cursor_ms, added_at_ms) VALUES ($1, $2, $3, $4, $5, $6)
-       ON CONFLICT (image_id) DO UPDATE SET name = excluded.name, manifest = excluded.manifest`,
+       ON CONFLICT (image_id) DO UPDATE SET name = excluded.name, manifest = excluded.manifest, retired_at_ms = NULL`,
       [spec.imageId, spec.name, Buffer.from(spec.wasm), manifestOf(spec), cursorMs, now],
     );
   }
 
+  async retireApplet(imageId: string, now: number): Promise<boolean> {
+    const r = await this.q(
+      "UPDATE worker_applets SET retired_at_ms = $1 WHERE image_id = $2 AND retired_at_ms IS NULL",
+      [now, imageId],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
   async listApplets(): Promise<WorkerApplet[]> {
     const rows = await this.q<AppletRow>("SELECT * FROM worker_applets ORDER BY added_at_ms, image_id");
-    return rows.rows.map((r) => ({ spec: specOf(r), cursorMs: r.cursor_ms, quarantined: r.quarantined ?? null }));
+    return rows.rows.map((r) => ({
+      spec: specOf(r),
+      cursorMs: r.cursor_ms,
+      quarantined: r.quarantined ?? null,
+      retiredAtMs: r.retired_at_ms === null ? null : Number(r.retired_at_ms),
+    }));
   }
 
   async quarantineApplet(imageId: string, reason: string, now: number): Promise<boolean> {

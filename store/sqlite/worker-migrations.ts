@@ -70,4 +70,11 @@ ALTER TABLE worker_applets ADD COLUMN quarantined TEXT;
 ALTER TABLE worker_applets ADD COLUMN quarantined_at_ms INTEGER;
 `,
   },
+  {
+    // issue 22: a version `mfi dev` replaced is retired (no new runs; its claims still settle) until added again
+    id: "worker/retire-001",
+    sql: `
+ALTER TABLE worker_applets ADD COLUMN retired_at_ms INTEGER;
+`,
+  },
 ];

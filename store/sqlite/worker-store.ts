@@ -28,6 +28,7 @@ interface AppletRow {
   manifest: string;
   cursor_ms: number;
   quarantined: string | null;
+  retired_at_ms: number | null;
 }
 
 const manifestOf = (s: AppletSpec) =>
@@ -63,14 +64,27 @@ export class SqliteWorkerStore implements WorkerStore {
     this.db
       .prepare(
         `INSERT INTO worker_applets (image_id, name, wasm, manifest, cursor_ms, added_at_ms) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (image_id) DO UPDATE SET name = excluded.name, manifest = excluded.manifest`,
+         ON CONFLICT (image_id) DO UPDATE SET name = excluded.name, manifest = excluded.manifest, retired_at_ms = NULL`,
       )
       .run(spec.imageId, spec.name, Buffer.from(spec.wasm), manifestOf(spec), cursorMs, now);
   }
 
+  async retireApplet(imageId: string, now: number): Promise<boolean> {
+    return (
+      this.db
+        .prepare("UPDATE worker_applets SET retired_at_ms = ? WHERE image_id = ? AND retired_at_ms IS NULL")
+        .run(now, imageId).changes > 0
+    );
+  }
+
   async listApplets(): Promise<WorkerApplet[]> {
     return (this.db.prepare("SELECT * FROM worker_applets ORDER BY added_at_ms, image_id").all() as AppletRow[]).map(
-      (r) => ({ spec: specOf(r), cursorMs: r.cursor_ms, quarantined: r.quarantined ?? null }),
+      (r) => ({
+        spec: specOf(r),
+        cursorMs: r.cursor_ms,
+        quarantined: r.quarantined ?? null,
+        retiredAtMs: r.retired_at_ms ?? null,
+      }),
     );
   }
 
