@@ -27,14 +27,15 @@ describe("metrics on a bare gateway", () => {
     // The other reasons exist from the start, at 0, for both transports; so do the readings per transport.
     for (const transport of TRANSPORTS) {
       expect(text).toMatch(new RegExp(`^mfi_ingest_readings_total\\{transport="${transport}"\\} 0$`, "m"));
+      expect(text).toMatch(new RegExp(`^mfi_ingest_resent_readings_total\\{transport="${transport}"\\} 0$`, "m"));
       for (const reason of REJECTION_REASONS.filter((r) => transport === "mqtt" || r !== "bad-request"))
         expect(text).toMatch(
           new RegExp(`^mfi_ingest_rejections_total\\{reason="${reason}",transport="${transport}"\\} 0$`, "m"),
         );
     }
     expect(await ingestByTransport(gw.metrics!.registry)).toEqual({
-      http: { readings: 0, rejected: 1 },
-      mqtt: { readings: 0, rejected: 0 },
+      http: { readings: 0, resent: 0, rejected: 1 },
+      mqtt: { readings: 0, resent: 0, rejected: 0 },
     });
     expect(text).toMatch(/^mfi_http_requests_total\{method="GET",route="\/healthz",status="200"\} 1$/m);
     expect(text).toMatch(/^mfi_http_requests_total\{method="GET",route="[^"]*",status="404"\} 1$/m);

@@ -81,17 +81,25 @@ export type Transport = (typeof TRANSPORTS)[number];
  */
 export function ingestCounters(registry: Registry): {
   ingested: Counter<"transport">;
+  resent: Counter<"transport">;
   rejections: Counter<"reason" | "transport">;
 } {
   const known = registry.getSingleMetric("mfi_ingest_readings_total") as Counter<"transport"> | undefined;
   if (known)
     return {
       ingested: known,
+      resent: registry.getSingleMetric("mfi_ingest_resent_readings_total") as Counter<"transport">,
       rejections: registry.getSingleMetric("mfi_ingest_rejections_total") as Counter<"reason" | "transport">,
     };
   const ingested = new Counter({
     name: "mfi_ingest_readings_total",
-    help: "Readings acknowledged, by transport (http: the ingest endpoints; mqtt: the readings topic)",
+    help: "Readings accepted and stored, by transport (http: the ingest endpoints; mqtt: the readings topic)",
+    labelNames: ["transport"],
+    registers: [registry],
+  });
+  const resent = new Counter({
+    name: "mfi_ingest_resent_readings_total",
+    help: "Readings sent again and answered with their original ack (200: nothing new stored), by transport",
     labelNames: ["transport"],
     registers: [registry],
   });
@@ -103,20 +111,40 @@ export function ingestCounters(registry: Registry): {
   });
   for (const transport of TRANSPORTS) {
     ingested.inc({ transport }, 0);
+    resent.inc({ transport }, 0);
     for (const reason of REJECTION_REASONS) rejections.inc({ reason, transport }, 0);
   }
-  return { ingested, rejections };
+  return { ingested, resent, rejections };
+}
+
+/**
+ * Count one answered ingest request or message: 201 stored its readings (a batch that resends a prefix and adds new
+ * readings counts whole), 200 was a pure resend (answered with the original acks), anything else a refusal.
+ */
+export function countIngest(
+  registry: Registry,
+  transport: Transport,
+  a: { status: number; readings: number; reason?: string },
+): void {
+  const c = ingestCounters(registry);
+  if (a.status === 201) c.ingested.inc({ transport }, a.readings);
+  else if (a.status < 300) c.resent.inc({ transport }, a.readings);
+  else c.rejections.inc({ reason: a.reason ?? String(a.status), transport });
 }
 
 /** Readings acknowledged and refusals per transport since this process started, from the counters (the dashboard's split). */
 export async function ingestByTransport(
   registry: Registry,
-): Promise<Record<Transport, { readings: number; rejected: number }>> {
-  const { ingested, rejections } = ingestCounters(registry);
-  const out = { http: { readings: 0, rejected: 0 }, mqtt: { readings: 0, rejected: 0 } };
+): Promise<Record<Transport, { readings: number; resent: number; rejected: number }>> {
+  const { ingested, resent, rejections } = ingestCounters(registry);
+  const out = { http: { readings: 0, resent: 0, rejected: 0 }, mqtt: { readings: 0, resent: 0, rejected: 0 } };
   for (const v of (await ingested.get()).values) {
     const t = v.labels.transport as Transport | undefined;
     if (t && t in out) out[t].readings += v.value;
+  }
+  for (const v of (await resent.get()).values) {
+    const t = v.labels.transport as Transport | undefined;
+    if (t && t in out) out[t].resent += v.value;
   }
   for (const v of (await rejections.get()).values) {
     const t = v.labels.transport as Transport | undefined;
@@ -149,7 +177,7 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
-  const { ingested, rejections } = ingestCounters(registry);
+  ingestCounters(registry); // every ingest series from the start, at 0
   const ingestLatency = new Histogram({
     name: "mfi_ingest_duration_seconds",
     help: "Latency of the ingest endpoints (verify + durable append)",
@@ -228,8 +256,11 @@ export function createMetrics(opts: MetricsOptions = {}): GatewayMetrics {
     if (c.req.method === "POST" && INGEST_PATH.test(c.req.path)) {
       ingestLatency.observe(seconds);
       // The route says how many readings it acknowledged (cloning and re-parsing the response cost ~5% of a post).
-      if (status < 300) ingested.inc({ transport: "http" }, (c.get(INGESTED) as number | undefined) ?? 1);
-      else rejections.inc({ reason: await rejectionReason(c.res), transport: "http" });
+      countIngest(registry, "http", {
+        status,
+        readings: (c.get(INGESTED) as number | undefined) ?? 1,
+        reason: status < 300 ? undefined : await rejectionReason(c.res),
+      });
     }
   };
 

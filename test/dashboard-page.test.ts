@@ -168,12 +168,14 @@ describe("the dashboard in a browser", () => {
           "HTTP",
           "0",
           "–",
+          "0",
           "1",
         ]);
         expect(await page.locator('#transports tr[data-transport="mqtt"] td').allTextContents()).toEqual([
           "MQTT",
           "0",
           "–",
+          "0",
           "0",
         ]);
 

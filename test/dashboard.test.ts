@@ -62,7 +62,7 @@ describe("dashboard", () => {
     );
     expect(d.readingsTotal).toBe(8);
     // Split by transport from the gateway's counters: these devices posted over HTTP.
-    expect(d.transports).toContainEqual({ transport: "http", readings: 8, rejected: 0 });
+    expect(d.transports).toContainEqual({ transport: "http", readings: 8, resent: 0, rejected: 0 });
     expect(d.runs.length).toBe(2);
     expect(d.runs.every((r: { fuelUsed: number; trap: string | null }) => r.fuelUsed > 0 && r.trap === null)).toBe(
       true,

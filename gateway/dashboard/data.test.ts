@@ -34,12 +34,15 @@ describe("dashboard data", () => {
     }
     const c2 = chain(2n, 7);
     expect((await store.appendReadings(2n, c2.slice(5), now)).ok).toBe(true);
-    const transports = async () => ({ http: { readings: 7, rejected: 1 }, mqtt: { readings: 3, rejected: 0 } });
+    const transports = async () => ({
+      http: { readings: 7, resent: 2, rejected: 1 },
+      mqtt: { readings: 3, resent: 0, rejected: 0 },
+    });
     const d = await loadDashboard({ readings: store, worker: store.worker, transports }, { now, limit: 1 });
     // Ingest split by transport, as the gateway's counters give it; none without metrics.
     expect(d.transports).toEqual([
-      { transport: "http", readings: 7, rejected: 1 },
-      { transport: "mqtt", readings: 3, rejected: 0 },
+      { transport: "http", readings: 7, resent: 2, rejected: 1 },
+      { transport: "mqtt", readings: 3, resent: 0, rejected: 0 },
     ]);
     expect(d.readingsTotal).toBe(await store.countReadings());
     expect(d.readingsTotal).toBe(10);

@@ -88,10 +88,10 @@ export interface DashboardData {
   /** Cumulative reward paid at the end of each minute of readingsSeries' window (smallest unit, decimal strings). */
   rewardSeries: { t: number; total: string }[];
   /**
-   * Readings acknowledged and refusals per transport (HTTP, MQTT) counted by this gateway process since it started
-   * (its /metrics counters); null when the gateway serves no metrics.
+   * Readings stored, resent (answered again with their original ack) and requests or messages refused, per transport
+   * (HTTP, MQTT), counted by this gateway process since it started (its /metrics counters); null without metrics.
    */
-  transports: { transport: string; readings: number; rejected: number }[] | null;
+  transports: { transport: string; readings: number; resent: number; rejected: number }[] | null;
   /** Issue 26: the latest `limit` batches, newest first (./batches.tsx). */
   batches: DashboardBatch[];
   /** Proving time per circuit; `applet` names an applet circuit's applet (its circuit is applet_<imageId>_k<K>). */
@@ -119,7 +119,7 @@ export interface DashboardSources {
   /** L1's view of each listed device's key (chain-keys.ts, cached there): its token's owner, revoked or not. */
   keys?: KeyStatusReader;
   /** Ingest per transport from the gateway's counters (metrics.ts ingestByTransport); absent: not shown. */
-  transports?: () => Promise<Record<string, { readings: number; rejected: number }>>;
+  transports?: () => Promise<Record<string, { readings: number; resent: number; rejected: number }>>;
 }
 
 export interface LoadDashboardOptions {
@@ -272,9 +272,7 @@ export async function loadDashboard(src: DashboardSources, opts: LoadDashboardOp
     payoutOwners: payouts.owners,
     rewardSeries,
     batches: await loadBatches(w, limit, nameOf),
-    transports: transports
-      ? Object.entries(transports).map(([transport, v]) => ({ transport, readings: v.readings, rejected: v.rejected }))
-      : null,
+    transports: transports ? Object.entries(transports).map(([transport, v]) => ({ transport, ...v })) : null,
     proving: hist.map((h) => {
       const m = /^applet_([0-9a-f]+)_k(\d+)$/.exec(h.circuit);
       const a = m ? applets.find((x) => x.imageId.replace(/^0x/, "").startsWith(m[1]!)) : undefined;

@@ -137,8 +137,9 @@ export function DashboardPage({ d, refreshSeconds, q = "" }: { d: DashboardData;
               <thead>
                 <tr>
                   <th>transport</th>
-                  <th class="num">readings acknowledged</th>
+                  <th class="num">readings stored</th>
                   <th class="num">share</th>
+                  <th class="num">resent</th>
                   <th class="num">refused</th>
                 </tr>
               </thead>
@@ -150,13 +151,17 @@ export function DashboardPage({ d, refreshSeconds, q = "" }: { d: DashboardData;
                       <td>{t.transport === "http" ? "HTTP" : t.transport === "mqtt" ? "MQTT" : t.transport}</td>
                       <td class="num">{num(t.readings)}</td>
                       <td class="num">{all ? `${Math.round((100 * t.readings) / all)} %` : "–"}</td>
+                      <td class="num">{num(t.resent)}</td>
                       <td class={`num${t.rejected ? " trap" : ""}`}>{num(t.rejected)}</td>
                     </tr>
                   );
                 })}
               </tbody>
             </table>
-            <p class="shown">counted by this gateway process since it started (/metrics: mfi_ingest_readings_total)</p>
+            <p class="shown">
+              counted by this gateway process since it started; resent: readings a device sent again, answered with
+              their original ack (/metrics: mfi_ingest_readings_total, mfi_ingest_resent_readings_total)
+            </p>
           </>
         ) : (
           ""

@@ -32,6 +32,11 @@ describe("mqttIngestMetrics", () => {
       { status: 201, contentType: "application/json", body: {}, headers: {}, ingested: 3 },
       { ms: 4, answered: true },
     );
+    // a republished message (the device did not get the ack in time): answered again, nothing new stored
+    onReply(
+      { status: 200, contentType: "application/json", body: {}, headers: {}, ingested: 2 },
+      { ms: 2, answered: true },
+    );
     onReply(
       {
         status: 409,
@@ -46,10 +51,11 @@ describe("mqttIngestMetrics", () => {
     const text = await m.registry.metrics();
     expect(text).toMatch(/^mfi_ingest_readings_total\{transport="mqtt"\} 3$/m);
     expect(text).toMatch(/^mfi_ingest_readings_total\{transport="http"\} 0$/m);
+    expect(text).toMatch(/^mfi_ingest_resent_readings_total\{transport="mqtt"\} 2$/m);
     expect(text).toMatch(/^mfi_ingest_rejections_total\{reason="chain-conflict",transport="mqtt"\} 1$/m);
     expect(await ingestByTransport(m.registry)).toEqual({
-      http: { readings: 0, rejected: 0 },
-      mqtt: { readings: 3, rejected: 1 },
+      http: { readings: 0, resent: 0, rejected: 0 },
+      mqtt: { readings: 3, resent: 2, rejected: 1 },
     });
   });
 });

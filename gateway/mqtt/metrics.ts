@@ -1,18 +1,18 @@
 /**
  * MQTT ingest figures beside the HTTP ones (metrics.ts counts requests by route; MQTT has no route): readings
- * acknowledged and refusals by reason in the shared `mfi_ingest_readings_total{transport="mqtt"}` and
- * `mfi_ingest_rejections_total{reason,transport="mqtt"}` (what the dashboard splits by transport), messages answered
+ * stored, resent and refused in the shared `mfi_ingest_readings_total{transport="mqtt"}`,
+ * `mfi_ingest_resent_readings_total` and `mfi_ingest_rejections_total{reason,transport="mqtt"}` (what the dashboard splits by transport), messages answered
  * by status and problem type, and the time from delivery to the answer (ack after commit included). Plug `onReply`
  * into startMqttIngest, with the gateway's registry.
  */
 import { Counter, Histogram, type Registry } from "prom-client";
-import { ingestCounters } from "../metrics.ts";
+import { countIngest, ingestCounters } from "../metrics.ts";
 import type { MqttReply } from "./handle.ts";
 
 export function mqttIngestMetrics(
   registry: Registry,
 ): (reply: MqttReply, info: { ms: number; answered: boolean }) => void {
-  const shared = ingestCounters(registry);
+  ingestCounters(registry); // the shared series from the start, at 0
   const readings = new Counter({
     name: "mfi_ingest_mqtt_readings_total",
     help: 'Readings acknowledged over MQTT (also in mfi_ingest_readings_total{transport="mqtt"})',
@@ -37,8 +37,7 @@ export function mqttIngestMetrics(
   });
   return (reply, info) => {
     readings.inc(reply.ingested);
-    if (reply.status < 300) shared.ingested.inc({ transport: "mqtt" }, reply.ingested);
-    else shared.rejections.inc({ reason: reply.error?.type ?? String(reply.status), transport: "mqtt" });
+    countIngest(registry, "mqtt", { status: reply.status, readings: reply.ingested, reason: reply.error?.type });
     messages.inc({ status: String(reply.status), reason: reply.error?.type ?? "ok" });
     if (!info.answered) unanswered.inc();
     latency.observe(info.ms / 1000);

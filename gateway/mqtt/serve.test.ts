@@ -45,18 +45,18 @@ describe("the operator's gateway with MQTT ingest", () => {
         body: JSON.stringify(registrationBody(backend, key)),
       });
       expect(reg.status).toBe(201);
-      const r = await publishRaw({
-        url: broker.url,
-        protocolVersion: 4,
-        deviceId: key.deviceId,
-        payload: JSON.stringify(makeChain(backend, key, 1).wire),
-      });
+      const payload = JSON.stringify(makeChain(backend, key, 1).wire);
+      const r = await publishRaw({ url: broker.url, protocolVersion: 4, deviceId: key.deviceId, payload });
       expect(r.status).toBe(201);
+      // Published again (no ack in time): answered with the original ack, counted as resent, not stored twice.
+      const again = await publishRaw({ url: broker.url, protocolVersion: 4, deviceId: key.deviceId, payload });
+      expect(again.body).toEqual(r.body); // (3.1.1 carries no status: the counters below tell 200 from 201)
       expect((await served.running.gateway.store.lastReading(key.deviceId))!.seq).toBe(1n);
       const metrics = await (await fetch(`${served.running.url}/metrics`)).text();
-      expect(metrics).toMatch(/^mfi_ingest_mqtt_readings_total 1$/m);
+      expect(metrics).toMatch(/^mfi_ingest_mqtt_readings_total 2$/m);
       // In the shared counters too, split by transport (the dashboard's table): the registration was no reading.
       expect(metrics).toMatch(/^mfi_ingest_readings_total\{transport="mqtt"\} 1$/m);
+      expect(metrics).toMatch(/^mfi_ingest_resent_readings_total\{transport="mqtt"\} 1$/m);
       expect(metrics).toMatch(/^mfi_ingest_readings_total\{transport="http"\} 0$/m);
     } finally {
       await served.close();
