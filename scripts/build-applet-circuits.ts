@@ -3,8 +3,10 @@
  * (APPLET_SIZES), their DEV keys (cached under build/applet-circuits/ by content hash) and their Solidity verifiers'
  * bytecode (cached under build/contracts/verifiers/), so the devnet, `mfi prove` and the tests find them built. An
  * applet the compiler cannot express yet is listed and skipped (the devnet skips it the same way).
- * With --mock-proofs (`npm start -- --mock-proofs`) only each circuit's witness calculator is built (circom2, no
- * trusted setup, no verifier): that is all a mock proof computes.
+ * With --mock-proofs (`npm start -- --mock-proofs`) only the witness calculator of each applet's smallest circuit is
+ * built (circom2, no trusted setup, no verifier): that is all a mock proof computes, and the default devnet's epochs
+ * fit K = 16. A larger K (a claim with more slots) is compiled by the worker on first use, with a line saying so: at
+ * K = 64 circom2 takes about four times as long as at 16, minutes on a loaded machine.
  * Usage: node --import ./cli/register.mjs scripts/build-applet-circuits.ts [--applets energy-sum,threshold-alert]
  *   [--mock-proofs]
  */
@@ -18,11 +20,15 @@ const at = process.argv.indexOf("--applets");
 const names = at < 0 ? [] : (process.argv[at + 1] ?? "").split(",").filter(Boolean);
 const mock = process.argv.includes("--mock-proofs");
 const t0 = performance.now();
-if (mock) console.log("applet circuits: witness calculators only (mock proofs: no trusted setup, no keys)");
+const sizes = mock ? APPLET_SIZES.slice(0, 1) : APPLET_SIZES;
+if (mock)
+  console.log(
+    `applet circuits: witness calculators at K=${sizes[0]} only (mock proofs: no trusted setup, no keys; K=${APPLET_SIZES.slice(1).join(", ")} on first use)`,
+  );
 for (const a of listApplets()) {
   if (names.length && !names.includes(a.name)) continue;
   const wasm = new Uint8Array(readFileSync(a.wasmPath));
-  for (const k of APPLET_SIZES) {
+  for (const k of sizes) {
     try {
       if (mock) {
         const t = performance.now();
