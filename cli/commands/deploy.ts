@@ -23,7 +23,7 @@ import { loadConfig } from "../config.ts";
 import { checkProvable, compileChecked } from "../applet-checks.ts";
 import { exitCodeOf, UnreachableError, UsageError } from "../errors.ts";
 import { appletDir } from "./test.ts";
-import { handToWorker, workerTarget } from "./deploy-worker.ts";
+import { handToWorker, workerTarget } from "../deploy-worker.ts";
 
 export interface ChainFlags {
   rpc?: string;
@@ -79,7 +79,7 @@ export function devicesOption(o: { makers?: string; anyDevice?: boolean }): "any
 
 /**
  * What to do so a worker runs the applet when the command found no worker database: a worker runs the applets in its
- * own database, and the Wasm is not on chain (cli/commands/deploy-worker.ts).
+ * own database, and the Wasm is not on chain (cli/deploy-worker.ts).
  */
 export const WORKER_NEXT_STEP =
   "next: no worker was given this applet (registered on L1 only; a worker runs the applets in its database): rerun with --db <file|postgres://…> (the workers' database) or --state <devnet dir> to hand it over (an applet already registered is only handed over); a running devnet on this chain is found without either";

@@ -1,6 +1,6 @@
 /**
  * `mfi dev [dir]`: the local devnet with one applet under watch. On save the applet is recompiled; its new imageId is
- * registered on L1 and with the worker, and retires the version before it (./dev-retire.ts: no new runs at once,
+ * registered on L1 and with the worker, and retires the version before it (cli/dev-retire.ts: no new runs at once,
  * paused on L1 once its claims settled; old versions stay registered, so their claims stay verifiable).
  */
 import { watchApplet } from "../watch.ts";
@@ -18,7 +18,7 @@ import { eventLine } from "../devnet/events.ts";
 import { appletDir } from "./test.ts";
 import { checkProvable, compileChecked } from "../applet-checks.ts";
 import { exitCodeOf } from "../errors.ts";
-import { VersionRetirer } from "./dev-retire.ts";
+import { VersionRetirer } from "../dev-retire.ts";
 
 /** Compile dir's applet to dir/build/<name>-<imageId prefix>.wasm and register it (idempotent per imageId). */
 export async function buildAndRegister(

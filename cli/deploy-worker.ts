@@ -8,11 +8,11 @@
  * devnet's state folder), or by default the running devnet whose chain the command deployed to.
  */
 import { join } from "node:path";
-import type { MachinefiClient } from "../../contracts/index.ts";
-import { isPostgresUrl, openStoreAsync } from "../../store/index.ts";
-import { alignToSchedule, type AppletSpec } from "../../worker/index.ts";
-import { runningDevnetAt } from "../devnet-state.ts";
-import { UsageError } from "../errors.ts";
+import type { MachinefiClient } from "../contracts/index.ts";
+import { isPostgresUrl, openStoreAsync } from "../store/index.ts";
+import { alignToSchedule, type AppletSpec } from "../worker/index.ts";
+import { runningDevnetAt } from "./devnet-state.ts";
+import { UsageError } from "./errors.ts";
 import { existsSync } from "node:fs";
 
 /** Where the worker's database is, and how it was found (said to the user). */

@@ -8,8 +8,8 @@
  * not paused at once because PayoutVault refuses every claim of a paused applet, those of earlier epochs included.
  * Saving an old version again (an undo) un-retires it: added to the worker again and resumed on L1.
  */
-import type { Devnet } from "../devnet/devnet.ts";
-import { alignToSchedule } from "../../worker/index.ts";
+import type { Devnet } from "./devnet/devnet.ts";
+import { alignToSchedule } from "../worker/index.ts";
 
 const SETTLED = new Set(["paid", "failed"]);
 
