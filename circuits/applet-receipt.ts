@@ -44,6 +44,11 @@ export interface ProveAppletReceiptOptions {
   /** The journal digest of the run that made the claim (the worker passes it). */
   journalDigest?: string;
   pool?: ProverPool;
+  /**
+   * A stateful circuit: the device's state before the run ({ key hex: value hex }; absent: none yet). The receipt's
+   * claim then carries stateIn and stateOut.
+   */
+  state?: Record<string, string>;
 }
 
 /** Proves the applet's claim with its compiled circuit and returns the receipt (seal in snarkjs order). */
@@ -69,6 +74,7 @@ export async function proveAppletReceipt(o: ProveAppletReceiptOptions): Promise<
       epoch: p.claim.epoch,
       output: p.claim.output,
       ...(p.claim.param !== undefined ? { param: p.claim.param } : {}),
+      ...(p.claim.stateIn !== undefined ? { stateIn: p.claim.stateIn, stateOut: p.claim.stateOut } : {}),
     },
     ...(o.journalDigest ? { journalDigest: o.journalDigest } : {}),
     segment: {
@@ -104,18 +110,30 @@ export async function verifyAppletReceipt(receipt: Receipt, a: ExpectedCompiledA
   const param = a.param === undefined ? undefined : ((a.param % R) + R) % R;
   if (receipt.claim.param !== param)
     throw mismatch(`it claims param ${receipt.claim.param ?? "(none)"}, the applet's is ${param ?? "(none)"}`);
-  const circuit = await setupAppletCircuit({ wasm: a.wasm, k, hasParam: param !== undefined, log: a.log });
+  const stateful = receipt.claim.stateIn !== undefined;
+  const circuit = await setupAppletCircuit({ wasm: a.wasm, k, hasParam: param !== undefined, stateful, log: a.log });
   if (receipt.seal.circuit !== circuit.name || receipt.seal.key !== circuit.key)
     throw mismatch(
       `its seal names ${receipt.seal.circuit} (${receipt.seal.key?.slice(0, 12)}…), the Wasm compiles to ${circuit.name} (${circuit.key.slice(0, 12)}…)`,
     );
   // The receipt's own signals are informative only; signals that disagree with its claim make an invalid receipt.
-  const { deviceId, epoch, output } = receipt.claim;
-  const expected = [deviceId, epoch, output, ...(param !== undefined ? [param] : [])];
+  const { deviceId, epoch, output, stateIn, stateOut } = receipt.claim;
+  const state = stateIn !== undefined ? { stateIn, stateOut: stateOut! } : {};
+  const expected = [
+    deviceId,
+    epoch,
+    output,
+    ...(param !== undefined ? [param] : []),
+    ...(stateIn !== undefined ? [stateIn, stateOut!] : []),
+  ];
   if (
     receipt.publicSignals.length !== expected.length + 1 ||
     expected.some((v, i) => receipt.publicSignals[i + 1] !== v)
   )
     return false;
-  return verifyAppletProof({ circuit, claim: { imageId, deviceId, epoch, output, param }, proof: receipt.seal });
+  return verifyAppletProof({
+    circuit,
+    claim: { imageId, deviceId, epoch, output, param, ...state },
+    proof: receipt.seal,
+  });
 }

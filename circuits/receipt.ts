@@ -40,6 +40,9 @@ export interface Claim {
   /** Receipts of the built-in reducer circuits only; a compiled applet's claim is what its own Wasm computes. */
   reducer?: Reducer;
   param?: bigint;
+  /** A stateful applet's state commitments before and after the run (PayoutVault.claimStateful). */
+  stateIn?: bigint;
+  stateOut?: bigint;
 }
 
 export type CompiledCircuitName = `applet_${string}_k${number}`;
@@ -69,7 +72,14 @@ export interface Receipt {
 
 /** The public signals in the circuit's (and the vault's) order. */
 export function claimPublicSignals(c: Claim): bigint[] {
-  return [imageIdToField(c.imageId), c.deviceId, c.epoch, c.output, ...(c.param !== undefined ? [c.param] : [])];
+  return [
+    imageIdToField(c.imageId),
+    c.deviceId,
+    c.epoch,
+    c.output,
+    ...(c.param !== undefined ? [c.param] : []),
+    ...(c.stateIn !== undefined ? [c.stateIn, c.stateOut!] : []),
+  ];
 }
 
 const big = (v: unknown, what: string): bigint => {
@@ -158,6 +168,9 @@ export function receiptFromJSON(json: string | unknown): Receipt {
       output: big(c.output, "claim.output"),
       ...(compiledK === undefined ? { reducer: c.reducer as Reducer } : {}),
       ...(c.param !== undefined ? { param: big(c.param, "claim.param") } : {}),
+      ...(c.stateIn !== undefined
+        ? { stateIn: big(c.stateIn, "claim.stateIn"), stateOut: big(c.stateOut, "claim.stateOut") }
+        : {}),
     },
     ...(journalDigest !== undefined ? { journalDigest: String(journalDigest) } : {}),
     segment: {
@@ -179,6 +192,9 @@ export interface Calldata {
   output: bigint;
   /** abi.encode(uint256 k, uint256[2] a, uint256[2][2] b, uint256[2] c), b in the verifier's (c1, c0) order. */
   proof: string;
+  /** A stateful applet's state commitments: the claim goes through PayoutVault.claimStateful. */
+  stateIn?: bigint;
+  stateOut?: bigint;
 }
 
 export function toCalldata(r: Receipt): Calldata {
@@ -195,5 +211,6 @@ export function toCalldata(r: Receipt): Calldata {
       c,
     ],
   );
-  return { imageId: r.claim.imageId, deviceId: r.claim.deviceId, epoch: r.claim.epoch, output: r.claim.output, proof };
+  const { imageId, deviceId, epoch, output, stateIn, stateOut } = r.claim;
+  return { imageId, deviceId, epoch, output, proof, ...(stateIn !== undefined ? { stateIn, stateOut } : {}) };
 }

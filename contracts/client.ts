@@ -57,6 +57,8 @@ export interface TxOverrides {
 /** A compiled applet's circuit for one K: its generated Groth16 verifier, deployed when the applet is registered. */
 export interface CompiledVerifierSource extends VerifierSource {
   k: number;
+  /** A stateful applet's circuit (issue 18): its state key count; registerApplet then marks the applet stateful. */
+  stateKeys?: number;
 }
 
 export interface MachinefiClient {
@@ -306,7 +308,12 @@ export function createMachinefiClient(opts: {
         p.devices === undefined || p.devices === "any" ? [] : p.devices.makers,
       ];
       const registered = result(await send(applets, "registerApplet", args, o));
-      if (p.stateKeys !== undefined) await send(applets, "setStateful", [bytes32(p.imageId), p.stateKeys]);
+      const stateKeys =
+        p.stateKeys ??
+        (typeof p.verifier === "object" && "compiled" in p.verifier
+          ? p.verifier.compiled.find((v) => v.stateKeys)?.stateKeys
+          : undefined);
+      if (stateKeys !== undefined) await send(applets, "setStateful", [bytes32(p.imageId), stateKeys]);
       return { ...registered, verifiers: byK };
     },
     async setStateful(p, o) {

@@ -44,6 +44,9 @@ export interface ClaimCalldata {
   epoch: bigint;
   output: bigint;
   proof: string;
+  /** Issue 18: a stateful applet's state commitments (sent through PayoutVault.claimStateful, in epoch order). */
+  stateIn?: bigint;
+  stateOut?: bigint;
 }
 export type ClaimState = "pending" | "proved" | "submitted" | "paid" | "failed";
 

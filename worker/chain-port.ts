@@ -1,6 +1,7 @@
 /**
- * The worker's ChainPort on the real contracts: sends PayoutVault.claim from the operator's wallet, returns the
- * transaction hash before waiting (so a crash between the two leaves a hash to look up), and reads the outcome.
+ * The worker's ChainPort on the real contracts: sends PayoutVault.claim (claimStateful for a stateful applet's claim,
+ * which carries stateIn/stateOut) from the operator's wallet, returns the transaction hash before waiting (so a crash
+ * between the two leaves a hash to look up), and reads the outcome.
  */
 import { parseImageId } from "../core/index.ts";
 import type { TransactionReceipt } from "ethers";
@@ -27,12 +28,18 @@ export function contractsChainPort(client: MachinefiClient, opts: { confirmTimeo
 
   return {
     isClaimed: (imageId, deviceId, epoch) => client.isClaimed({ imageId, deviceId, epoch }),
+    stateOf: (imageId, deviceId) => client.stateOf({ imageId, deviceId }),
 
     submit(c) {
       // One transaction at a time from this wallet: the nonce is never raced.
       const run = async () => {
         try {
-          const tx = await vault.getFunction("claim").send(bytes32(c.imageId), c.deviceId, c.epoch, c.output, c.proof);
+          const tx =
+            c.stateIn !== undefined
+              ? await vault
+                  .getFunction("claimStateful")
+                  .send(bytes32(c.imageId), c.deviceId, c.epoch, c.output, c.stateIn, c.stateOut, c.proof)
+              : await vault.getFunction("claim").send(bytes32(c.imageId), c.deviceId, c.epoch, c.output, c.proof);
           return { txHash: tx.hash };
         } catch (err) {
           const e = toContractsError(err, "claim");

@@ -30,6 +30,11 @@ export interface ProveArgs {
   after: StoredReading[];
   /** The journal digest of the run that made the claim: the receipt carries it, so it traces back to that run. */
   journalDigest: string;
+  /**
+   * Issue 18: the device's applet state before the run ({ key hex: value hex }, the run's stored state_before;
+   * absent: none yet). A stateful applet's proof starts from it; a stateless applet's ignores it.
+   */
+  state?: Record<string, string>;
 }
 
 export interface ProvedClaim {
@@ -53,4 +58,10 @@ export interface ChainPort {
   submit(calldata: ProvedClaim["calldata"]): Promise<{ txHash: string }>;
   /** Wait for the transaction's outcome. */
   waitPaid(txHash: string): Promise<PaidResult>;
+  /**
+   * Issue 18: where the device's next claim of a stateful applet must start on chain (PayoutVault.stateOf: the last
+   * paid claim's stateOut, or the empty state) and that claim's epoch (0n: none). Absent: stateful claims are sent
+   * without the order check.
+   */
+  stateOf?(imageId: string, deviceId: bigint): Promise<{ state: bigint; lastEpoch: bigint }>;
 }

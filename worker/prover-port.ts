@@ -56,7 +56,9 @@ export function appletCircuits(log: (m: string) => void = () => {}) {
     const key = `${applet.imageId}:${k}:${applet.param !== undefined}`;
     let c = memo.get(key);
     if (!c) {
-      c = setupAppletCircuit({ wasm: applet.wasm, k, hasParam: applet.param !== undefined, log });
+      // issue 18: a stateful applet's circuit carries its state (PayoutVault.claimStateful pays it); stateless
+      // applets compile to the same circuit either way
+      c = setupAppletCircuit({ wasm: applet.wasm, k, hasParam: applet.param !== undefined, stateful: true, log });
       memo.set(key, c);
       c.catch(() => memo.delete(key));
     }
@@ -166,8 +168,9 @@ export function circuitsProvePort(
     prove: (a) =>
       refusing(async () => {
         const { k, readings } = circuitSize(a, sizes);
+        const circuit = await circuitFor(a.applet, k);
         const receipt = await proveAppletReceipt({
-          circuit: await circuitFor(a.applet, k),
+          circuit,
           wasm: a.applet.wasm,
           readings,
           devicePublicKey: a.device.publicKey,
@@ -176,6 +179,8 @@ export function circuitsProvePort(
           claim: a.output,
           journalDigest: a.journalDigest,
           pool,
+          // issue 18: from the device's state before the run (none yet: the empty state)
+          ...(circuit.stateKeys?.length && a.state ? { state: a.state } : {}),
         });
         return { receipt: receiptToJSON(receipt), calldata: toCalldata(receipt) };
       }, PERMANENT),

@@ -8,12 +8,13 @@
  */
 import type { EpochWindow } from "../device-sdk/index.ts";
 import { packEpoch, unpackEpoch } from "../device-sdk/index.ts";
-import type { ClaimRow, ClaimState, ReadingStore, StoredReading, WorkerStore } from "../store/index.ts";
+import type { ClaimCalldata, ClaimRow, ClaimState, ReadingStore, StoredReading, WorkerStore } from "../store/index.ts";
 import { backoffMs } from "./backoff.ts";
 import { AlreadyClaimedError, AppletLoadError, ProofRefusedError } from "./errors.ts";
 import { alignToSchedule, closableEpochs } from "./epochs.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
 import { InProcessProveQueue, type ProveQueue } from "./queue/index.ts";
+import { decodeState } from "./runtime-port.ts";
 
 export interface WorkerOptions {
   /** The readings and devices the worker runs applets on. */
@@ -45,6 +46,11 @@ export interface WorkerOptions {
    * (worker/roles/). Either way a claim is proved by `proveClaim`.
    */
   proveQueue?: ProveQueue;
+  /**
+   * Issue 18: how long a stateful applet's claim waits for its device's earlier epoch to be paid (its stateIn is
+   * that claim's stateOut) before it fails with the reason. Default 30 minutes.
+   */
+  stateWaitMs?: number;
 }
 
 export type WorkerEvent =
@@ -72,8 +78,8 @@ export type WorkerEvent =
 
 export class EpochWorker {
   readonly workerStore: WorkerStore;
-  private readonly opts: Required<Omit<WorkerOptions, "onEvent" | "batched" | "proveQueue">> &
-    Pick<WorkerOptions, "onEvent" | "batched">;
+  private readonly opts: Required<Omit<WorkerOptions, "onEvent" | "batched" | "proveQueue" | "stateWaitMs">> &
+    Pick<WorkerOptions, "onEvent" | "batched" | "stateWaitMs">;
   // ── issue 23: the prove queue ──
   readonly proveQueue: ProveQueue;
   private readonly localQueue: InProcessProveQueue | undefined;
@@ -318,6 +324,8 @@ export class EpochWorker {
     const after: StoredReading[] = tail.slice(0, signedAt + 1);
     const run = await this.workerStore.getRun(claim.run_id);
     if (!run) return this.fail(claim, `run ${claim.run_id} of this claim is gone from the store`);
+    // issue 18: a stateful applet's proof starts from the device's state as this run found it
+    const state = decodeState(run.state_before ?? undefined)?.[deviceId.toString()];
     const t0 = Date.now();
     try {
       const proved = await this.opts.prove({
@@ -329,6 +337,7 @@ export class EpochWorker {
         inside,
         after,
         journalDigest: run.journal_digest,
+        ...(state ? { state } : {}),
       });
       const proveMs = Date.now() - t0;
       await this.workerStore.markProved(
@@ -364,6 +373,7 @@ export class EpochWorker {
         this.emit({ type: "claim", claimId: claim.id, state: "paid", detail: "already paid on chain" });
         return;
       }
+      if (await this.waitsForState(claim, calldata)) return;
       const { txHash } = await this.opts.chain.submit(calldata);
       await this.workerStore.markSubmitted(claim.id, txHash, this.opts.now());
       this.emit({ type: "claim", claimId: claim.id, state: "submitted", txHash });
@@ -377,6 +387,33 @@ export class EpochWorker {
       }
       await this.retryOrFail(claim, err as Error, true, "proved");
     }
+  }
+
+  /**
+   * Issue 18: a stateful applet's claim starts from the state its device's previous claim left, so the vault pays a
+   * device's epochs in order only (PayoutVault.claimStateful). Proofs are made in any order; a claim is sent only
+   * when its stateIn is the device's state on chain. Until then it waits (deferred, attempts not counted) for the
+   * earlier epoch's payment, which this same sequential pass sends first; it fails with the reason when the chain has
+   * moved past its epoch or it waited longer than stateWaitMs (an earlier claim failed: see docs/contracts.md).
+   */
+  private async waitsForState(claim: ClaimRow, calldata: ClaimCalldata): Promise<boolean> {
+    if (calldata.stateIn === undefined || !this.opts.chain.stateOf) return false;
+    const onChain = await this.opts.chain.stateOf(claim.image_id, calldata.deviceId);
+    if (onChain.state === calldata.stateIn) return false;
+    const now = this.opts.now();
+    if (onChain.lastEpoch >= calldata.epoch || now - claim.created_at_ms > (this.opts.stateWaitMs ?? 1_800_000)) {
+      await this.fail(
+        claim,
+        `its stateIn is not the device's state on chain (last paid epoch ${onChain.lastEpoch}): ${onChain.lastEpoch >= calldata.epoch ? "a later epoch was paid first" : "an earlier epoch's claim was not paid"}`,
+      );
+      return true;
+    }
+    await this.workerStore.defer(
+      claim.id,
+      now + 1000,
+      "waiting for the device's earlier epoch to be paid (state order)",
+    );
+    return true;
   }
 
   private async settle(claim: ClaimRow): Promise<void> {

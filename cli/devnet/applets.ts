@@ -24,7 +24,8 @@ export interface AppletListing {
 
 /**
  * The applet's compiled circuits for every K (set up on first use) as verifier sources to register, or the
- * NotProvableError that says why it has none.
+ * NotProvableError that says why it has none. A stateful applet's circuits carry its state (issue 18): each source
+ * names its state key count, and registerApplet marks the applet stateful (PayoutVault.claimStateful pays it).
  */
 export async function compiledVerifiers(o: {
   wasm: Uint8Array;
@@ -35,8 +36,9 @@ export async function compiledVerifiers(o: {
   const out: CompiledVerifierSource[] = [];
   for (const k of o.sizes ?? APPLET_SIZES) {
     try {
-      const c = await setupAppletCircuit({ wasm: o.wasm, k, hasParam: o.hasParam, log: o.log });
-      out.push({ k, name: c.name, solidity: readFileSync(c.solidity, "utf8") });
+      const c = await setupAppletCircuit({ wasm: o.wasm, k, hasParam: o.hasParam, stateful: true, log: o.log });
+      const stateKeys = c.stateKeys?.length ? { stateKeys: c.stateKeys.length } : {};
+      out.push({ k, name: c.name, solidity: readFileSync(c.solidity, "utf8"), ...stateKeys });
     } catch (err) {
       if (err instanceof NotProvableError) return err;
       throw err;

@@ -203,6 +203,7 @@ export class SqliteWorkerStore implements WorkerStore {
       epoch: BigInt(c.epoch!),
       output: BigInt(c.output!),
       proof: c.proof!,
+      ...(c.stateIn !== undefined ? { stateIn: BigInt(c.stateIn), stateOut: BigInt(c.stateOut!) } : {}),
     };
   }
 
