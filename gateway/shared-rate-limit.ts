@@ -9,10 +9,10 @@
  * written) and writes what it spent behind, coalesced: at most one statement in flight per scope, carrying every key
  * spent since the last one. Each answer brings the other gateways' spending into the copy, and the shared bucket counts
  * every token spent anywhere (down to a debt of one burst), so over a flood the total accepted is the budget (burst +
- * rate × time) plus at most what each other gateway accepts before its next answer: in a flood one or two requests
- * per other gateway (one on first contact with a key, allowed while its bucket is fetched, and one decided on a copy
- * that had not yet seen the others' last spending); that excess is a debt every gateway pays back before accepting
- * again. Never twice the budget. Nothing spent is lost: a failed write is kept and retried.
+ * rate × time) plus, per other gateway, about one request (a decision on a copy that has not yet seen this gateway's
+ * last spending; a key's first request on a gateway is allowed while its bucket is fetched) and whatever it accepts
+ * while one of its writes is in flight (one round trip, about 2 ms here under load); that excess is a debt every
+ * gateway pays back before accepting again. Nothing spent is lost: a failed write is kept and retried.
  *
  * Failure: fail closed. Once a write or fetch has failed (Postgres down, the table gone), every decision of this
  * process throws a 503 (`rate-limit-unavailable`, Retry-After 1) until one succeeds; each refused request retries the
@@ -37,6 +37,8 @@ export interface SharedRateLimits {
   /** Statements sent so far, and bucket rows they wrote (for benches: writes per request). */
   statements(): number;
   rows(): number;
+  /** Resolves once what was spent so far is written (or a write failed): tests, and close(). */
+  flushed(): Promise<void>;
   /** Write what is still unwritten (best effort), then close the pool. */
   close(): Promise<void>;
 }
@@ -249,13 +251,17 @@ export async function openSharedRateLimits(url: string, o: SharedRateLimitsOptio
     };
   }
 
+  const flushed = async () => {
+    await Promise.all([...flushes].map((f) => f().catch(() => {})));
+  };
   return {
     limiter,
     statements: () => statements,
     rows: () => rows,
+    flushed,
     async close() {
       if (closed) return;
-      await Promise.all([...flushes].map((f) => f().catch(() => {})));
+      await flushed();
       closed = true;
       await pool.end().catch(() => {});
     },

@@ -7,7 +7,7 @@
 import { spawn } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { isRunning } from "../cli/devnet/postgres-procs.ts";
-import { mfiBin } from "./helpers.ts";
+import { mfi, mfiBin } from "./helpers.ts";
 
 let pgid: number | undefined;
 const pids: number[] = [];
@@ -79,4 +79,17 @@ describe("mfi devnet --db postgres", () => {
     );
     expect(alive).toBe(false);
   }, 600_000);
+
+  it("refuses what the layout does not take, before building anything (exit 2)", async () => {
+    const env = { MFI_STATE_DIR: "" };
+    const bad = await mfi(["devnet", "--db", "mysql://x", "--no-build"], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--db takes postgres (an embedded server) or a postgres:// URL, got mysql://x");
+    const batch = await mfi(["devnet", "--db", "postgres", "--batch", "2"], { env });
+    expect(batch.code).toBe(2);
+    expect(batch.stderr).toContain("--batch runs in the single-process devnet only");
+    const state = await mfi(["devnet", "--db", "postgres", "--state", "/tmp/x"], { env });
+    expect(state.code).toBe(2);
+    expect(state.stderr).toContain("throwaway layout: drop --state");
+  }, 120_000);
 });
