@@ -51,9 +51,9 @@ const bench: Bench = {
     {
       const { net } = await devnet(1, 1);
       const warm = await net.proverWarm();
-      const warmS = (warm?.ms ?? 0) / 1000;
+      const warmS = (warm?.sinceStartMs ?? 0) / 1000;
       log(
-        `prover pool warm in ${warmS.toFixed(2)} s (${warm?.processes} ${warm?.backend} process, ${warm?.loaded.length} keys, ${((warm?.bytesPerProcess ?? 0) / 2 ** 20).toFixed(0)} MB)`,
+        `prover pool warm in ${warmS.toFixed(2)} s (${warm?.processes} ${warm?.backend} process, ${warm?.loaded.length} keys, ${warm?.compiled} witness modules compiled, ${((warm?.bytesPerProcess ?? 0) / 2 ** 20).toFixed(0)} MB)`,
       );
       const t0 = performance.now();
       const wall0 = Date.now();
@@ -85,7 +85,7 @@ const bench: Bench = {
           unit: "s",
           baseline: proveS,
           ratio: total / proveS,
-          note: `baseline: proving time of the same claim; prover pool warm (warm-up ${warmS.toFixed(1)} s before the epoch closed); ${load()}`,
+          note: `baseline: proving time of the same claim; prover pool warm (its warm-up took ${warmS.toFixed(1)} s from the worker's start, before the epoch closed); ${load()}`,
         },
         {
           id: "e2e.epoch_to_paid.k16.close_s",

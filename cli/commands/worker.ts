@@ -123,8 +123,10 @@ export function register(program: Command): void {
       `
 The key that submits claims comes from MFI_PRIVATE_KEY (never a flag); give it nothing else to do.
 Prints one JSON line per event on stdout ({"type":"run",…}, {"type":"claim","state":"proved",…}), after
-{"type":"ready","pid":…,"prover":"native"|"snarkjs"} (stderr names the prover, with a warning when the native
-one is not built). Safe to kill and restart at any point: claims resume from the database and the
+{"type":"ready","pid":…,"prover":"native"|"wasm"|"snarkjs","prover_pool":"warming"} (stderr names the prover,
+with a warning when the native one is not built), then {"type":"prover","state":"warm",…} once the proving
+processes have started and read the applets' keys (in the background; MFI_PROVER_KEY_CACHE_MB bounds the keys
+each process keeps, default 256). Safe to kill and restart at any point: claims resume from the database and the
 vault pays a device-epoch once (docs/operations.md).
 
 Examples:
@@ -146,7 +148,34 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage (no chain, no key, no databa
       // Which prover makes the proofs, in the ready line (and a warning on stderr when the native one was wanted).
       const prover = o.mockProofs ? undefined : proverSummary();
       if (prover) console.error(prover.line);
-      console.log(JSON.stringify({ type: "ready", pid: process.pid, ...(prover ? { prover: prover.backend } : {}) }));
+      console.log(
+        JSON.stringify({
+          type: "ready",
+          pid: process.pid,
+          ...(prover ? { prover: prover.backend, prover_pool: "warming" } : {}),
+        }),
+      );
+      // Issue 25: the proving processes started with the worker and read the applets' keys in the background; say
+      // when they are warm (claims that come first wait for their process, never fail for it).
+      if (prover)
+        void served.running.proverWarm().then((r) => {
+          if (!r || r.closed) return;
+          const mb = (b: number) => Math.round(b / 2 ** 20);
+          console.error(
+            `prover pool warm in ${(r.sinceStartMs / 1000).toFixed(1)} s: ${r.processes} process(es), ${r.loaded.length} key(s) in memory (${mb(r.bytesPerProcess)} of ${mb(r.budgetPerProcess)} MB per process)`,
+          );
+          console.log(
+            JSON.stringify({
+              type: "prover",
+              state: "warm",
+              processes: r.processes,
+              backend: r.backend,
+              keys: r.loaded.length,
+              keyBytesPerProcess: r.bytesPerProcess,
+              seconds: Math.round(r.sinceStartMs) / 1000,
+            }),
+          );
+        });
       const stop = async () => {
         await served.close();
         process.exit(0);

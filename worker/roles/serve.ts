@@ -87,6 +87,11 @@ export async function serveRole(o: ServeRoleOptions): Promise<RunningRole> {
         closers.push(() => queue.stop());
       } else {
         const prover = circuitsProvePort({ concurrency: o.concurrency ?? 1, mode: o.proofs ?? "groth16", log: o.log });
+        // issue 25: the proving processes start and read the applets' keys now, not at the first job
+        void store.worker
+          .listApplets()
+          .then((l) => prover.warm(l.filter((x) => !x.quarantined).map((x) => x.spec)))
+          .catch(() => {});
         closers.push(() => prover.close());
         running = await runProver({
           ...base,
