@@ -22,9 +22,9 @@ export function register(program: Command): void {
       try {
         const w = store.worker;
         const devices = await store.listDevices({ limit: 1000 });
-        const batches = (await store.batches?.listBatches(limit)) ?? [];
+        const batches = await store.batches.listBatches(limit);
         const batchOf = new Map<number, number>();
-        for (const b of batches) for (const id of (await store.batches?.claimsOf(b.id)) ?? []) batchOf.set(id, b.id);
+        for (const b of batches) for (const id of await store.batches.claimsOf(b.id)) batchOf.set(id, b.id);
         const status = {
           devices: devices.length,
           readings: await store.countReadings(),
@@ -58,7 +58,7 @@ export function register(program: Command): void {
             // issue 22: the receipt as proved (write it to a file for `mfi verify`), null until proved
             receipt: c.receipt ? (JSON.parse(c.receipt) as unknown) : null,
           })),
-          // issue 26: batches of device-epochs (SQLite only; none without a batching worker)
+          // issue 26: batches of device-epochs (SQLite or Postgres; none without a batching worker)
           recentBatches: batches.map((b) => ({
             id: b.id,
             imageId: b.image_id,
