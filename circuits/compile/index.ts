@@ -30,7 +30,8 @@ export interface CompileAppletOptions {
   fuel?: number;
   /**
    * Compile state_get/state_set under constant keys into stateIn/stateOut commitments ("State between epochs");
-   * default false: a stateful applet is refused (StatefulApplet) until PayoutVault carries stateOut between claims.
+   * default false: a stateful applet is refused (StatefulApplet) where a device's state is not carried (mfi test,
+   * mfi prove, mock proofs); the devnet and the worker pass true (PayoutVault.claimStateful pays it).
    */
   stateful?: boolean;
 }
@@ -175,8 +176,8 @@ export function compileApplet(opts: CompileAppletOptions): CompiledApplet {
 
 /**
  * Without `stateful`, an applet that calls state_get/state_set is refused up front as before, naming state and the
- * first call site: PayoutVault does not carry stateOut between claims yet, so a deployed verifier for a stateful
- * circuit could never be paid (the devnet and `mfi test` compile without it).
+ * first call site: the callers that do not carry a device's state between epochs (mfi test, mfi prove, mock proofs)
+ * compile without it; the devnet and the worker compile with it (PayoutVault.claimStateful pays such claims).
  */
 function refuseState(m: WasmModule): void {
   const state = new Set(
