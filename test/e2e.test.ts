@@ -29,6 +29,8 @@ const reference: Record<string, (param: bigint | undefined, values: bigint[], ts
     }, 0n),
   // last minus first, nothing after a reset
   "meter-delta": (_, vs) => (vs[vs.length - 1]! > vs[0]! ? vs[vs.length - 1]! - vs[0]! : 0n),
+  // up reports (values[0] above the param); its streak lives in state, carried on chain (PayoutVault.claimStateful)
+  "uptime-streak": (p, vs) => BigInt(vs.filter((v) => v > p!).length),
 };
 let net: Devnet;
 let base: number;
