@@ -1,0 +1,152 @@
+/**
+ * Issue 18: the submitter's epoch order for stateful claims, on the real runtime and a real SQLite store with a chain
+ * port that behaves as PayoutVault.claimStateful does (a claim is paid only from the device's stored state). Proofs
+ * are made in any order; a claim waits until its stateIn is the chain's state; a claim whose epoch the chain has
+ * passed, or that waited longer than stateWaitMs, fails with the reason. (test/stateful-worker.test.ts runs the real
+ * prover and vault.)
+ */
+import { describe, expect, it } from "vitest";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { imageIdHex } from "../core/index.ts";
+import { genesisHash, hashReading, padValues, packEpoch, type SignedReading } from "../device-sdk/index.ts";
+import { Engine, imageIdOf } from "../runtime/index.ts";
+import { openStore } from "../store/index.ts";
+import { EpochWorker, runtimeRunPort, type ChainPort, type ProvePort, type WorkerEvent } from "../worker/index.ts";
+
+const EPOCH = 10_000;
+const sig = { R8x: 1n, R8y: 2n, S: 3n };
+const deviceId = 42n;
+
+function readings(n: number): SignedReading[] {
+  let prev = genesisHash(deviceId);
+  return Array.from({ length: n }, (_, i) => {
+    const r = { deviceId, seq: BigInt(i + 1), ts: BigInt(1000 + i * 4000), values: padValues([1n]), prev };
+    prev = hashReading(r);
+    return { ...r, hash: prev, signature: sig };
+  });
+}
+
+/** Claim of epoch i (1-based) starts from state i and ends in state i + 1: epoch 1 from the chain's empty state 1. */
+const prove: ProvePort = async (a) => {
+  const i = BigInt(a.epoch.startMs / BigInt(EPOCH)) + 1n;
+  // the later epochs are proved first
+  await new Promise((r) => setTimeout(r, Number(40n / i)));
+  return {
+    receipt: "{}",
+    calldata: {
+      imageId: a.applet.imageId,
+      deviceId: a.device.deviceId,
+      epoch: packEpoch(a.epoch),
+      output: a.output,
+      proof: "0x",
+      stateIn: i,
+      stateOut: i + 1n,
+    },
+  };
+};
+
+/** PayoutVault.claimStateful's order: a claim whose stateIn is not the stored state reverts. */
+function vault(start: { state: bigint; lastEpoch: bigint }): ChainPort & { paid: bigint[]; reverted: number } {
+  const chain = { ...start, paid: [] as bigint[], reverted: 0 };
+  const sent = new Map<string, { epoch: bigint; stateIn: bigint; stateOut: bigint }>();
+  let n = 0;
+  return {
+    get paid() {
+      return chain.paid;
+    },
+    get reverted() {
+      return chain.reverted;
+    },
+    isClaimed: async () => false,
+    stateOf: async () => ({ state: chain.state, lastEpoch: chain.lastEpoch }),
+    async submit(c) {
+      const h = `0x${(++n).toString(16)}`;
+      sent.set(h, { epoch: c.epoch, stateIn: c.stateIn!, stateOut: c.stateOut! });
+      return { txHash: h };
+    },
+    async waitPaid(h) {
+      const c = sent.get(h)!;
+      if (c.stateIn !== chain.state || c.epoch <= chain.lastEpoch) {
+        chain.reverted++;
+        return { status: "reverted", error: "PayoutVault__StateMismatch" };
+      }
+      Object.assign(chain, { state: c.stateOut, lastEpoch: c.epoch });
+      chain.paid.push(c.epoch);
+      return { status: "paid", reward: 1n, gasUsed: 1n };
+    },
+  };
+}
+
+async function runWorker(L1: ChainPort, o: { stateWaitMs?: number } = {}) {
+  const store = openStore(join(mkdtempSync(join(tmpdir(), "mfi-order-")), "db.sqlite"));
+  await store.insertDevice({
+    deviceId,
+    publicKey: { x: 1n, y: 2n },
+    owner: "0x" + "11".repeat(20),
+    chainId: 31337n,
+    registry: "0x" + "00".repeat(20),
+    signature: sig,
+    registeredAt: 0,
+  });
+  expect((await store.appendReadings(deviceId, readings(12), 0)).ok).toBe(true);
+  const wasm = new Uint8Array(readFileSync("build/applets/uptime-streak.wasm"));
+  const events: WorkerEvent[] = [];
+  const t0 = Date.now();
+  const w = new EpochWorker({
+    store,
+    workerStore: store.worker,
+    run: runtimeRunPort(new Engine()),
+    prove,
+    chain: L1,
+    epochMs: EPOCH,
+    graceMs: 0,
+    now: () => 50_000 + (Date.now() - t0),
+    proverConcurrency: 4,
+    onEvent: (e) => events.push(e),
+    ...o,
+  });
+  await w.addApplet(
+    { imageId: imageIdHex(imageIdOf(wasm)), name: "uptime-streak", wasm, param: 0n, rewardPerUnit: 1n },
+    0,
+  );
+  for (let i = 0; i < 60; i++) {
+    await w.tick();
+    const claims = await store.worker.listClaims(10);
+    if (claims.length === 4 && claims.every((c) => c.state === "paid" || c.state === "failed")) break;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await w.stop();
+  const claims = (await store.worker.listClaims(10)).sort((a, b) => Number(BigInt(a.epoch) - BigInt(b.epoch)));
+  await store.close();
+  return { claims, events };
+}
+
+const epochs = [0, 1, 2, 3].map((i) => packEpoch({ startMs: BigInt(i * EPOCH), lengthMs: BigInt(EPOCH) }));
+
+describe("stateful claims are sent in epoch order (issue 18)", () => {
+  it("a claim proved early waits for the earlier epoch's payment; all four are paid in order", async () => {
+    const L1 = vault({ state: 1n, lastEpoch: 0n });
+    const { claims } = await runWorker(L1);
+    expect(claims.map((c) => c.state)).toEqual(["paid", "paid", "paid", "paid"]);
+    expect(L1.paid).toEqual(epochs);
+    expect(L1.reverted).toBe(0);
+  }, 120_000);
+
+  it("fails a claim whose epoch the chain has already passed, with the reason", async () => {
+    const L1 = vault({ state: 99n, lastEpoch: epochs[3]! });
+    const { claims } = await runWorker(L1);
+    expect(claims.map((c) => c.state)).toEqual(["failed", "failed", "failed", "failed"]);
+    expect(claims[0]!.error).toMatch(/not the device's state on chain .*a later epoch was paid first/);
+    expect(L1.reverted).toBe(0);
+  }, 120_000);
+
+  it("fails a claim that waited longer than stateWaitMs for an earlier epoch that is never paid", async () => {
+    const L1 = vault({ state: 99n, lastEpoch: 0n });
+    const { claims } = await runWorker(L1, { stateWaitMs: 0 });
+    expect(claims.map((c) => c.state)).toEqual(["failed", "failed", "failed", "failed"]);
+    expect(claims[0]!.error).toMatch(/an earlier epoch's claim was not paid/);
+    expect(L1.paid).toEqual([]);
+  }, 120_000);
+});
