@@ -7,10 +7,10 @@
 // the build marks the result stale). Any difference and bin.mjs runs the sources through tsx instead.
 import * as esbuild from "esbuild";
 import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { commandFiles } from "../cli/precompiled.mjs";
+import { commandFiles, precompiledIsFresh } from "../cli/precompiled.mjs";
 import { spawnSync } from "node:child_process";
 import { dirname, join, relative, resolve, sep } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 // --out <dir>: build elsewhere (tests); inside the repository, where npm packages resolve. The default is the one
@@ -20,6 +20,13 @@ const out = outArg > 0 ? resolve(process.argv[outArg + 1]) : join(root, "build",
 const tmp = `${out}.tmp-${process.pid}`;
 const quiet = process.argv.includes("--quiet");
 const posix = (p) => p.split(sep).join("/");
+
+// Up to date (same sources, same lockfile, same commands): nothing to do. Rebuilding anyway would swap build/cli/ under
+// `mfi` processes already running from it (their command chunks load lazily). --force rebuilds.
+if (!process.argv.includes("--force") && precompiledIsFresh(pathToFileURL(`${root}/`), pathToFileURL(`${out}/`))) {
+  if (!quiet) console.log(`the CLI is up to date: ${relative(root, out)}/`);
+  process.exit(0);
+}
 
 function walk(dir, acc) {
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -152,6 +159,9 @@ for (const p of Object.keys(result.metafile.inputs)) {
   if (!s) throw new Error(`build-cli: ${rel} is in the bundle but was not seen before the build`);
   inputs[rel] = s;
 }
+// The lockfile stands for the bundled packages (ethers, zod, hono…): an npm install that changes them makes the
+// build stale.
+if (before.has("package-lock.json")) inputs["package-lock.json"] = before.get("package-lock.json");
 // `mfi --help` from the summary: every command registered once, here, by the bundle itself.
 const summarized = spawnSync(process.execPath, [join(tmp, "main.js")], {
   env: { ...process.env, MFI_WRITE_COMMAND_SUMMARY: join(tmp, "commands.json") },

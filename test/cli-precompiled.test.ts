@@ -4,7 +4,7 @@
  * every command natively (no tsx) works: CommonJS packages, binaryen's top-level await, files found beside sources.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mfiBin } from "./helpers.ts";
@@ -36,6 +36,15 @@ describe("the precompiled CLI", () => {
     expect(Object.keys(manifest.inputs)).toContain("runtime/index.ts");
     expect(Object.keys(manifest.inputs).some((p) => p.includes("node_modules"))).toBe(false);
     expect(existsSync(join(out, "commands.json"))).toBe(true);
+    expect(Object.keys(manifest.inputs)).toContain("package-lock.json"); // an npm install that changes packages
+  });
+
+  it("does not rebuild (nor swap the folder under running processes) while it is up to date", () => {
+    const before = statSync(join(out, "main.js")).mtimeMs;
+    const again = run(join(root, "scripts", "build-cli.mjs"), ["--out", out]);
+    expect(again.status, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/up to date/);
+    expect(statSync(join(out, "main.js")).mtimeMs).toBe(before);
   });
 
   it("prints the same `mfi --help` as the sources, without loading any command", () => {
