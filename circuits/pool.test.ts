@@ -35,7 +35,7 @@ describe("ProverPool", () => {
     const closed = await pool.prove({} as never, a.wasm, a.zkey).catch((e: unknown) => e);
     expect(closed).toBeInstanceOf(ProvingError);
     expect((closed as ProvingError).shortMessage).toMatch(/closed/);
-  }, 60_000);
+  }, 120_000);
 
   it("warm(): processes start and keys are read before the first job, which reads no key", async () => {
     const pool = new ProverPool(1);
@@ -49,6 +49,7 @@ describe("ProverPool", () => {
     expect(report).toMatchObject({ processes: 1, backend: poolBackend().backend });
     expect(report.loaded).toEqual(cached ? [sum16.zkey] : []);
     if (cached) {
+      expect(report).toMatchObject({ keysPerProcess: 1, compiled: 1 });
       expect(report.bytesPerProcess).toBeGreaterThan(1_000_000);
       expect(pool.counters()).toMatchObject({ reads: 1, hits: 0, keys: 1 });
     }
@@ -69,7 +70,7 @@ describe("ProverPool", () => {
     expect(r.seal.circuit).toBe("readings_sum_16");
     expect(pool.counters()).toMatchObject({ spawned: 1, reads: cached ? 1 : 0, hits: cached ? 1 : 0 });
     if (cached) expect(r.stats.keyRead).toBe(false);
-  }, 120_000);
+  }, 180_000);
 
   it("closing a pool while it warms ends every process; the warm-up and queued jobs settle", async () => {
     const pool = new ProverPool(2);

@@ -93,10 +93,11 @@ export interface WarmReport {
   /** Keys each process holds in memory after the warm-up, and those that did not fit its budget (or are unreadable). */
   loaded: string[];
   skipped: string[];
-  /** Bytes of keys one process holds, and its budget (MFI_PROVER_KEY_CACHE_MB). */
+  /** Keys one process holds in memory (all warm-ups so far), their bytes, and its budget (MFI_PROVER_KEY_CACHE_MB). */
+  keysPerProcess: number;
   bytesPerProcess: number;
   budgetPerProcess: number;
-  /** Witness modules compiled ahead in each process (optimised code; about 4× faster witnesses than unoptimised). */
+  /** Witness modules compiled ahead in one process, all warm-ups so far (optimised code, ~4× faster witnesses). */
   compiled: number;
   /** This warm-up's time, and the time since the pool started its first process (worker start → warm). */
   ms: number;
@@ -237,6 +238,7 @@ export class ProverPool {
         backend: m.backend ?? backend,
         loaded: m.loaded ?? [],
         skipped: m.skipped ?? (closed ? circuits.map((c) => c.zkey) : []),
+        keysPerProcess: cache?.keys ?? 0,
         bytesPerProcess: cache?.bytes ?? 0,
         budgetPerProcess: cache?.budget ?? 0,
         compiled: m.compiled ?? 0,

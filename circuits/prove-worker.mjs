@@ -94,7 +94,13 @@ async function drain() {
       if (item) await warmOne(item, w.report);
       if (!w.items.length) {
         warmups.shift();
-        send({ warmed: w.warmId, ...w.report, cache: keyStats(), ms: performance.now() - w.t0 });
+        send({
+          warmed: w.warmId,
+          ...w.report,
+          compiled: [...wasms.values()].filter((x) => x.module).length,
+          cache: keyStats(),
+          ms: performance.now() - w.t0,
+        });
       }
     }
   } finally {

@@ -53,7 +53,7 @@ const bench: Bench = {
       const warm = await net.proverWarm();
       const warmS = (warm?.sinceStartMs ?? 0) / 1000;
       log(
-        `prover pool warm in ${warmS.toFixed(2)} s (${warm?.processes} ${warm?.backend} process, ${warm?.loaded.length} keys, ${warm?.compiled} witness modules compiled, ${((warm?.bytesPerProcess ?? 0) / 2 ** 20).toFixed(0)} MB)`,
+        `prover pool warm in ${warmS.toFixed(2)} s (${warm?.processes} ${warm?.backend} process, ${warm?.keysPerProcess} keys held, ${warm?.compiled} witness modules compiled, ${((warm?.bytesPerProcess ?? 0) / 2 ** 20).toFixed(0)} MB)`,
       );
       const t0 = performance.now();
       const wall0 = Date.now();

@@ -103,13 +103,19 @@ export function startWorker(cfg: WorkerConfig): RunningWorker {
     onEvent: cfg.onEvent,
     ...(batcher ? { batched: batcher.isBatched } : {}),
   });
-  // Issue 25: warm the prover pool in the background (never delays the start): its processes start and self-check now
-  // and read the keys of the applets in the store; again at start() (the devnet registers applets in between) and
-  // every 30 s (applets added later; only new circuits are read). A claim that comes first waits for its process.
+  // Issue 25: warm the prover pool in the background when the worker starts (never delays it): its processes start
+  // and self-check and read the keys of the applets in the store; again every 30 s (applets added since: only new
+  // circuits are read) and whenever proverWarm() is called (the devnet, after registering its applets). A claim that
+  // comes first waits for its process. A worker built and never started (tests driving EpochWorker) stays cold.
+  const mock = (cfg.proofs ?? "groth16") === "mock";
   let warming: Promise<WarmReport | undefined> = Promise.resolve(undefined);
   let warmLogged = false;
+  let warmingSaid = false;
+  let rewarm: ReturnType<typeof setInterval> | undefined;
   const warmProver = () => {
-    if ((cfg.proofs ?? "groth16") === "mock") return warming;
+    if (mock) return warming;
+    if (!warmingSaid && (warmingSaid = true))
+      cfg.log?.(`prover pool warming: ${concurrency} proving process(es) starting, applet keys loading`);
     warming = cfg.workerStore
       .listApplets()
       .then((list) => prover.warm(list.filter((a) => !a.quarantined).map((a) => a.spec)))
@@ -118,7 +124,7 @@ export function startWorker(cfg: WorkerConfig): RunningWorker {
           if (r && !r.closed && (r.loaded.length || r.skipped.length || !warmLogged)) {
             warmLogged = true;
             cfg.log?.(
-              `prover pool warm in ${(r.ms / 1000).toFixed(1)} s: ${r.processes} ${r.backend} process(es), ${r.loaded.length} key(s) read (${(r.bytesPerProcess / 2 ** 20).toFixed(0)} MB held per process of ${(r.budgetPerProcess / 2 ** 20).toFixed(0)} MB)${r.skipped.length ? `, ${r.skipped.length} not held (over budget or unreadable: read at their first proof)` : ""}`,
+              `prover pool warm in ${(r.sinceStartMs / 1000).toFixed(1)} s: ${r.processes} ${r.backend} process(es), ${r.keysPerProcess} key(s) held (${(r.bytesPerProcess / 2 ** 20).toFixed(0)} MB per process of ${(r.budgetPerProcess / 2 ** 20).toFixed(0)} MB)${r.skipped.length ? `, ${r.skipped.length} not held (over budget or unreadable: read at their first proof)` : ""}`,
             );
           }
           return r;
@@ -130,17 +136,12 @@ export function startWorker(cfg: WorkerConfig): RunningWorker {
       );
     return warming;
   };
-  if ((cfg.proofs ?? "groth16") !== "mock") {
-    cfg.log?.(`prover pool warming: ${concurrency} proving process(es) starting, applet keys loading`);
-    void warmProver();
-  }
-  const rewarm = setInterval(() => void warmProver(), 30_000);
-  rewarm.unref();
   let started = false;
   const start = () => {
     if (started) return;
     started = true;
     void warmProver();
+    if (!mock) (rewarm = setInterval(() => void warmProver(), 30_000)).unref();
     if (!batcher) return worker.start(cfg.intervalMs ?? 200);
     // The batcher learns which applets are batched first: none of their claims may go the single-claim way.
     const both = () => {
@@ -165,7 +166,7 @@ export function startWorker(cfg: WorkerConfig): RunningWorker {
     ...(batcher ? { batcher } : {}),
     proverWarm: warmProver,
     async stop() {
-      clearInterval(rewarm);
+      if (rewarm) clearInterval(rewarm);
       await batcher?.stop();
       await worker.stop();
       await prover.close();

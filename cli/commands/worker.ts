@@ -162,7 +162,7 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage (no chain, no key, no databa
           if (!r || r.closed) return;
           const mb = (b: number) => Math.round(b / 2 ** 20);
           console.error(
-            `prover pool warm in ${(r.sinceStartMs / 1000).toFixed(1)} s: ${r.processes} process(es), ${r.loaded.length} key(s) in memory (${mb(r.bytesPerProcess)} of ${mb(r.budgetPerProcess)} MB per process)`,
+            `prover pool warm in ${(r.sinceStartMs / 1000).toFixed(1)} s: ${r.processes} process(es), ${r.keysPerProcess} key(s) in memory (${mb(r.bytesPerProcess)} of ${mb(r.budgetPerProcess)} MB per process)`,
           );
           console.log(
             JSON.stringify({
@@ -170,7 +170,7 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage (no chain, no key, no databa
               state: "warm",
               processes: r.processes,
               backend: r.backend,
-              keys: r.loaded.length,
+              keys: r.keysPerProcess,
               keyBytesPerProcess: r.bytesPerProcess,
               seconds: Math.round(r.sinceStartMs) / 1000,
             }),
