@@ -195,7 +195,7 @@ export function circuitsProvePort(
   async function warm(applets: readonly Pick<AppletSpec, "imageId" | "wasm" | "param">[]) {
     // The processes start (and choose their backend) while the circuits are looked up below.
     const started = pool.warm([]);
-    const circuits: { zkey: string; wasm: string }[] = [];
+    const circuits: { zkey: string; wasm?: string }[] = [];
     for (const k of sizes)
       for (const a of applets) {
         const id = `${a.imageId}:${k}:${a.param !== undefined}`;
@@ -203,7 +203,9 @@ export function circuitsProvePort(
         warmed.add(id);
         try {
           const c = await circuitFor(a, k);
-          circuits.push({ zkey: c.zkey, wasm: c.wasm });
+          // Witness code compiled ahead for the smallest K only (most claims; seconds of CPU per circuit and
+          // process): a larger K's compiles at its first proof.
+          circuits.push({ zkey: c.zkey, ...(k === sizes[0] ? { wasm: c.wasm } : {}) });
         } catch {
           // Not provable (or its circuit does not build): its claims are refused with the reason, nothing to warm.
         }
