@@ -36,7 +36,15 @@ for (const a of listApplets()) {
         console.log(`✓ ${a.name} K=${k}: witness calculator (${((performance.now() - t) / 1000).toFixed(1)} s)`);
         continue;
       }
-      const c = await setupAppletCircuit({ wasm, k, hasParam: a.manifest.param !== undefined, log: console.log });
+      // stateful: as the devnet and the worker compile (a stateless applet's circuit is the same either way), so a
+      // stateful applet's circuits (uptime-streak) are built here, not at a devnet's or a test's first claim.
+      const c = await setupAppletCircuit({
+        wasm,
+        k,
+        hasParam: a.manifest.param !== undefined,
+        stateful: true,
+        log: console.log,
+      });
       compileVerifier({ name: c.name, solidity: readFileSync(c.solidity, "utf8") });
     } catch (err) {
       if (!(err instanceof NotProvableError)) {
