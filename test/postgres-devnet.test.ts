@@ -43,11 +43,20 @@ describe("mfi devnet --db postgres", () => {
     child.stdout.on("data", (b: Buffer) => (out += b.toString()));
     child.stderr.on("data", (b: Buffer) => (err += b.toString()));
     const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+    // what the roles said, errors first (the summary lines crowd them out of the tail)
+    const roleLines = () =>
+      out
+        .split("\n")
+        .filter((l) => /✗|⚠|\[(scheduler|submitter|prover-\d|gateway-\d)\]/.test(l))
+        .slice(0, 40)
+        .join("\n");
     const until = async (re: RegExp, ms: number) => {
       const t0 = Date.now();
       while (!re.test(out)) {
         if (Date.now() - t0 > ms || child.exitCode !== null)
-          throw new Error(`no ${re} within ${ms} ms\n--- stdout\n${out.slice(-3000)}\n--- stderr\n${err.slice(-3000)}`);
+          throw new Error(
+            `no ${re} within ${ms} ms\n--- roles\n${roleLines()}\n--- stdout\n${out.slice(-3000)}\n--- stderr\n${err.slice(-3000)}`,
+          );
         await new Promise((r) => setTimeout(r, 200));
       }
     };
