@@ -160,7 +160,10 @@ export interface WorkerApplet {
   spec: AppletSpec;
   cursorMs: number;
   quarantined: string | null;
-  /** Issue 22: when a newer version replaced it (`mfi dev`): no new runs, its claims still settle; null: it runs. */
+  /**
+   * Issue 22: a newer version replaced it (`mfi dev`) for the epochs starting at or after this time (ms): those are
+   * not run; earlier ones are, and their claims settle. Null: it runs.
+   */
   retiredAtMs: number | null;
 }
 
@@ -169,10 +172,10 @@ export interface WorkerStore extends WorkerStatus {
   /** Add the applet, or update its name and manifest; adding a retired applet again un-retires it. */
   upsertApplet(spec: AppletSpec, cursorMs: number, now: number): Promise<void>;
   /**
-   * Issue 22: stop running the applet for new epochs (a newer version replaced it); its runs' claims still go through
-   * proving and payment. Returns false when it already was retired.
+   * Issue 22: stop running the applet for epochs starting at or after `fromMs` (a newer version runs those); earlier
+   * epochs are still run, and every claim goes through proving and payment. Returns false when it already was retired.
    */
-  retireApplet(imageId: string, now: number): Promise<boolean>;
+  retireApplet(imageId: string, fromMs: number): Promise<boolean>;
   listApplets(): Promise<WorkerApplet[]>;
   /**
    * Issue 22: stop running an applet whose module fails to load, with the reason (kept across restarts and

@@ -177,7 +177,9 @@ export class EpochWorker {
   async closeEpochs(): Promise<void> {
     for (const applet of await this.workerStore.listApplets()) {
       if (applet.quarantined !== null) continue; // issue 22: one bad applet never stalls the others
-      if (applet.retiredAtMs !== null) continue; // issue 22: a newer version replaced it: no new runs, claims settle
+      // issue 22: a newer version replaced it from `retiredAtMs` on: it still closes the epochs that start before
+      const retiredFrom = applet.retiredAtMs ?? Infinity;
+      if (applet.cursorMs >= retiredFrom) continue;
       const s = applet.spec.schedule;
       for (const w of closableEpochs(
         applet.cursorMs,
@@ -188,6 +190,7 @@ export class EpochWorker {
         s?.genesisMs,
       )) {
         const end = Number(w.startMs + w.lengthMs);
+        if (Number(w.startMs) >= retiredFrom) break;
         const timedOut = this.opts.now() >= end + this.opts.sealTimeoutMs;
         const complete = await this.closeEpoch(applet.spec, w, timedOut).catch((e: unknown) => this.quarantine(e));
         // Later epochs wait too: a device's state must see its epochs in order.

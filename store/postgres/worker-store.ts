@@ -85,10 +85,10 @@ export class PgWorkerStore implements WorkerStore {
     );
   }
 
-  async retireApplet(imageId: string, now: number): Promise<boolean> {
+  async retireApplet(imageId: string, fromMs: number): Promise<boolean> {
     const r = await this.q(
       "UPDATE worker_applets SET retired_at_ms = $1 WHERE image_id = $2 AND retired_at_ms IS NULL",
-      [now, imageId],
+      [fromMs, imageId],
     );
     return (r.rowCount ?? 0) > 0;
   }

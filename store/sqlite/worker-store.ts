@@ -69,11 +69,11 @@ export class SqliteWorkerStore implements WorkerStore {
       .run(spec.imageId, spec.name, Buffer.from(spec.wasm), manifestOf(spec), cursorMs, now);
   }
 
-  async retireApplet(imageId: string, now: number): Promise<boolean> {
+  async retireApplet(imageId: string, fromMs: number): Promise<boolean> {
     return (
       this.db
         .prepare("UPDATE worker_applets SET retired_at_ms = ? WHERE image_id = ? AND retired_at_ms IS NULL")
-        .run(now, imageId).changes > 0
+        .run(fromMs, imageId).changes > 0
     );
   }
 
