@@ -203,6 +203,34 @@ describe("EpochWorker", () => {
     store.close();
   });
 
+  it("a retired applet (issue 22) closes only the epochs that start before its retirement", async () => {
+    const { store } = await setup([
+      [1_000, 1, true],
+      [12_000, 2, true],
+      [22_000, 3, true],
+      [32_000, 4, true],
+      [42_000, 5, true],
+    ]);
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: fakeChain(),
+      epochMs: 10_000,
+      graceMs: 0,
+      now: () => 45_000,
+    });
+    await w.addApplet({ ...applet, schedule: { lengthMs: 10_000, genesisMs: 0 } }, 0);
+    // a newer version runs the epochs from 20 s on: this one still closes 0–10 s and 10–20 s, then stops
+    expect(await store.worker.retireApplet(applet.imageId, 20_000)).toBe(true);
+    await drain(w);
+    const starts = (await w.workerStore.listRuns(100)).map((r) => Number(BigInt(r.epoch) >> 32n)).sort((a, b) => a - b);
+    expect(starts).toEqual([0, 10_000]);
+    expect((await w.workerStore.listApplets())[0]!.cursorMs).toBe(20_000);
+    store.close();
+  });
+
   it("waits for a signed reading after the epoch before proving", async () => {
     const { store } = await setup([
       [10_500, 3, true],
