@@ -52,6 +52,7 @@ export const REJECTION_REASONS = [
   "overloaded",
   "shutting-down",
   "store-unavailable",
+  "rate-limit-unavailable",
   "device-key-revoked",
 ] as const;
 

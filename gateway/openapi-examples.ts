@@ -213,6 +213,13 @@ export const PROBLEM_EXAMPLES: Record<number, Record<string, Record<string, unkn
       detail: "nothing new was acknowledged; retry after Retry-After",
       instance: "/v1/devices/12830615712773933631131133062862191446246092152399084907484907059450522527218/readings",
     },
+    "rate-limit-unavailable": {
+      type: "https://machinefi.dev/problems/rate-limit-unavailable",
+      title: "the shared rate limits cannot be read",
+      status: 503,
+      detail: "the database the gateways share is unavailable; nothing was stored; retry after Retry-After",
+      instance: "/v1/devices/12830615712773933631131133062862191446246092152399084907484907059450522527218/readings",
+    },
     "shutting-down": {
       type: "https://machinefi.dev/problems/shutting-down",
       title: "the gateway is shutting down",
