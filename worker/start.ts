@@ -11,6 +11,7 @@ import { Batcher, type BatchEvent } from "./batcher.ts";
 import { contractsChainPort } from "./chain-port.ts";
 import { circuitsProvePort } from "./prover-port.ts";
 import { runtimeRunPort } from "./runtime-port.ts";
+import { Engine } from "../runtime/index.ts";
 import { EpochWorker, type WorkerEvent } from "./worker.ts";
 
 export interface WorkerConfig {
@@ -89,10 +90,13 @@ export function startWorker(cfg: WorkerConfig): RunningWorker {
           onEvent: cfg.batch.onEvent,
         })
       : undefined;
+  // The applets' runtime; its modules (validated, metered, compiled: ~0.3 s for energy-sum) are compiled at warm-up
+  // too, so the first epoch closed after start does not pay that either.
+  const engine = new Engine();
   const worker = new EpochWorker({
     store: cfg.store,
     workerStore: cfg.workerStore,
-    run: runtimeRunPort(),
+    run: runtimeRunPort(engine),
     prove: prover.prove,
     chain: contractsChainPort(cfg.client),
     epochMs: cfg.epochMs,
@@ -118,7 +122,16 @@ export function startWorker(cfg: WorkerConfig): RunningWorker {
       cfg.log?.(`prover pool warming: ${concurrency} proving process(es) starting, applet keys loading`);
     warming = cfg.workerStore
       .listApplets()
-      .then((list) => prover.warm(list.filter((a) => !a.quarantined).map((a) => a.spec)))
+      .then((list) => {
+        const specs = list.filter((a) => !a.quarantined).map((a) => a.spec);
+        for (const spec of specs)
+          try {
+            engine.compile(spec.wasm);
+          } catch {
+            // refused: the run port quarantines it with the reason at its first run
+          }
+        return prover.warm(specs);
+      })
       .then(
         (r) => {
           if (r && !r.closed && (r.loaded.length || r.skipped.length || !warmLogged)) {
