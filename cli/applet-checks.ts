@@ -27,8 +27,12 @@ export async function compileChecked(entry: string): Promise<Uint8Array> {
   return wasm;
 }
 
-/** Throw the NotProvableError no circuit size escapes (no circom run: the compiler alone decides). */
-export function checkProvable(wasm: Uint8Array, hasParam: boolean): void {
-  const err = provability({ wasm, hasParam });
+/**
+ * Throw the NotProvableError no circuit size escapes (no circom run: the compiler alone decides). Stateful applets are
+ * provable: `mfi deploy` and `mfi dev` register them with their state key count (PayoutVault.claimStateful); with
+ * mock proofs (`stateful` false) they are not, as a mock proof's witness check has no state input.
+ */
+export function checkProvable(wasm: Uint8Array, hasParam: boolean, stateful = true): void {
+  const err = provability({ wasm, hasParam, stateful });
   if (err) throw err;
 }

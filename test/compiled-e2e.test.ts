@@ -161,9 +161,11 @@ describe("a compiled energy-sum claim on anvil", { timeout: 900_000 }, () => {
         expect(v).not.toBe(net.manifest.contracts.MockVerifier);
         expect(await admin.provider.getCode(v)).not.toBe("0x");
       }
-      const refused = await mfi("deploy", join(APPLETS_DIR, "uptime-streak"), ...chain);
-      expect(refused.code).toBe(2);
-      expect(JSON.parse(refused.stdout)).toMatchObject({ name: "NotProvableError" });
+      // A stateful applet (issue 18) is deployed with its state: registered stateful, its empty state on L1.
+      const stateful = await mfi("deploy", join(APPLETS_DIR, "uptime-streak"), ...chain);
+      expect(stateful.code, stateful.stdout + stateful.stderr).toBe(0);
+      const streakId = `0x${(JSON.parse(stateful.stdout) as { imageId: string }).imageId}`;
+      expect(await admin.emptyStateOf(streakId)).not.toBe(0n);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

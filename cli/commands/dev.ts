@@ -32,7 +32,7 @@ export async function buildAndRegister(
   const manifest = loadAppletManifest(dir);
   // issue 22: refused as by mfi validate, or not provable: never registered (the previous version keeps running)
   const wasm = await compileChecked(join(dir, "assembly", "index.ts"));
-  checkProvable(wasm, manifest.param !== undefined);
+  checkProvable(wasm, manifest.param !== undefined, !mock);
   const imageId = imageIdHex(imageIdOf(wasm));
   const wasmPath = join(dir, "build", `${manifest.name}-${imageId.slice(0, 12)}.wasm`);
   mkdirSync(join(dir, "build"), { recursive: true });
@@ -84,7 +84,7 @@ export function register(program: Command): void {
         try {
           // issue 22: a refused or unprovable applet stops here, as mfi validate would, before the devnet starts
           const wasm = await compileChecked(join(dir, "assembly", "index.ts"));
-          checkProvable(wasm, loadAppletManifest(dir).param !== undefined);
+          checkProvable(wasm, loadAppletManifest(dir).param !== undefined, !opts.mockProofs);
         } catch (err) {
           const e = err as Error & { details?: string };
           console.error(`${e.message}${e.details && !e.message.includes(e.details) ? `\n${e.details}` : ""}`);

@@ -55,10 +55,12 @@ export function provability(o: {
   wasm: Uint8Array;
   hasParam: boolean;
   sizes?: readonly number[];
+  /** Compile with the applet's state (PayoutVault.claimStateful carries it); mock proofs cannot (no state input). */
+  stateful?: boolean;
 }): NotProvableError | undefined {
   for (const k of o.sizes ?? APPLET_SIZES) {
     try {
-      compileApplet({ wasm: o.wasm, k, hasParam: o.hasParam });
+      compileApplet({ wasm: o.wasm, k, hasParam: o.hasParam, stateful: o.stateful });
     } catch (err) {
       if (err instanceof NotProvableError) return err;
       throw err;
