@@ -13,7 +13,7 @@ import { backoffMs } from "./backoff.ts";
 import { AlreadyClaimedError, AppletLoadError, ProofRefusedError } from "./errors.ts";
 import { alignToSchedule, closableEpochs } from "./epochs.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
-import { InProcessProveQueue, type ProveQueue } from "./queue/index.ts";
+import { InProcessProveQueue, pendingAtAttempt, type ProveQueue } from "./queue/index.ts";
 import { decodeState } from "./runtime-port.ts";
 
 export interface WorkerOptions {
@@ -102,7 +102,10 @@ export class EpochWorker {
     };
     this.workerStore = opts.workerStore;
     // ── issue 23: without a shared queue this worker drains its own, in process ──
-    this.localQueue = opts.proveQueue ? undefined : new InProcessProveQueue();
+    // issue 23: a job whose claim moved on while it waited (proved by another attempt, failed, paid) is skipped
+    this.localQueue = opts.proveQueue
+      ? undefined
+      : new InProcessProveQueue({ stillDue: pendingAtAttempt(opts.workerStore) });
     this.proveQueue = opts.proveQueue ?? this.localQueue!;
     void this.localQueue?.work((claim) => this.proveClaim(claim), this.opts.proverConcurrency);
     // ── end issue 23 ──
@@ -459,7 +462,14 @@ export class EpochWorker {
   ): Promise<void> {
     const attempts = claim.attempts + 1;
     if (!retryable || attempts >= this.opts.maxAttempts) return this.fail(claim, err.message, attempts);
-    await this.workerStore.reschedule(claim.id, back, attempts, this.opts.now() + backoffMs(attempts), err.message);
+    const moved = !(await this.workerStore.reschedule(
+      claim.id,
+      back,
+      attempts,
+      this.opts.now() + backoffMs(attempts),
+      err.message,
+    ));
+    if (moved) return; // the claim moved on meanwhile (another attempt proved or paid it): no retry to announce
     this.emit({ type: "claim", claimId: claim.id, state: back, detail: `retry ${attempts}: ${err.message}` });
   }
 
