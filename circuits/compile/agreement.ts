@@ -36,9 +36,11 @@ export async function runtimeClaim(wasm: Uint8Array, c: Case): Promise<bigint | 
   return claims.length === 1 ? claims[0]!.output : undefined;
 }
 
-export function claimInput(c: Case, K: number): Record<string, unknown> {
+/** `stateKeys`: a stateful applet's template also takes the device's state before the run, empty here (no state yet). */
+export function claimInput(c: Case, K: number, stateKeys = 0): Record<string, unknown> {
   const s = (x: bigint) => x.toString();
   return {
+    ...(stateKeys ? { stateIn: Array.from({ length: 2 * stateKeys }, () => "0") } : {}),
     inside: Array.from({ length: K }, (_, i) => (i < c.ts.length ? "1" : "0")),
     ts: Array.from({ length: K }, (_, i) => s(c.ts[i] ?? 0n)),
     values: Array.from({ length: K }, (_, i) => [0, 1, 2, 3].map((j) => s(field(c.values[i]?.[j] ?? 0n)))),
@@ -50,9 +52,9 @@ export function claimInput(c: Case, K: number): Record<string, unknown> {
 }
 
 /** The claim template's output for the case (undefined: no witness). */
-export async function circuitClaim(build: CircomBuild, c: Case, K: number): Promise<bigint | undefined> {
+export async function circuitClaim(build: CircomBuild, c: Case, K: number, stateKeys = 0): Promise<bigint | undefined> {
   try {
-    const w = await computeWitness(build, claimInput(c, K));
+    const w = await computeWitness(build, claimInput(c, K, stateKeys));
     return w[1]!;
   } catch (e) {
     if (process.env.MFI_DEBUG) console.log(String(e).slice(0, 300));
@@ -83,13 +85,20 @@ export async function circuitAgreement(o: {
   ks: readonly number[];
   /** The claim circuit's circom main per K (default: compiled from `wasm`); another applet's shows a disagreement. */
   claimMain?: (k: number) => string;
+  /**
+   * A stateful applet (issue 18): compiled with its state, each device run from no state (the runtime's and the
+   * circuit's empty state), as a device's first epoch.
+   */
+  stateful?: boolean;
 }): Promise<{ checked: number; disagreements: Disagreement[]; skipped: { deviceId: bigint; why: string }[] }> {
   const byDevice = new Map<bigint, AppletReading[]>();
   for (const r of o.readings) byDevice.set(r.deviceId, [...(byDevice.get(r.deviceId) ?? []), r]);
   const builds = new Map<number, Promise<CircomBuild>>();
+  const compiled = (k: number) => compileApplet({ wasm: o.wasm, k, hasParam: o.hasParam, stateful: o.stateful });
+  const stateKeys = o.stateful ? compiled(o.ks[0]!).stateKeys.length : 0;
   const build = (k: number) => {
     let b = builds.get(k);
-    const main = o.claimMain ?? ((k: number) => compileApplet({ wasm: o.wasm, k, hasParam: o.hasParam }).claimOnlyMain);
+    const main = o.claimMain ?? ((k: number) => compiled(k).claimOnlyMain);
     if (!b) builds.set(k, (b = buildCircom(main(k))));
     return b;
   };
@@ -114,7 +123,7 @@ export async function circuitAgreement(o: {
       out.skipped.push({ deviceId, why: "its readings span 2^32 ms or more" });
       continue;
     }
-    const [runtime, circuit] = [await runtimeClaim(o.wasm, c), await circuitClaim(await build(k), c, k)];
+    const [runtime, circuit] = [await runtimeClaim(o.wasm, c), await circuitClaim(await build(k), c, k, stateKeys)];
     out.checked++;
     if (runtime !== circuit) out.disagreements.push({ deviceId, k, runtime, circuit });
   }

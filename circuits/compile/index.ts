@@ -208,7 +208,7 @@ function refuseState(m: WasmModule): void {
           reason: "StatefulApplet",
           func: m.funcs[fi]!.name,
           offset: at.at,
-          hint: "compute the claim from this epoch's readings alone (drop the SDK's state.* calls); state entering the proof as a commitment is not built yet",
+          hint: "here the device's state is not carried between epochs (mfi prove, mock proofs): deploy it with mfi deploy or run it on the devnet with real proofs, where its state enters the proof as a commitment (PayoutVault.claimStateful); or compute the claim from this epoch's readings alone",
         },
       );
   }

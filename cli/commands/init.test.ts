@@ -1,6 +1,6 @@
 /** `mfi init` then `mfi test` on the scaffold, through the real `mfi` binary (no npm install: machinefi is linked). */
 import { execFile } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -94,13 +94,31 @@ describe("mfi init + mfi test", () => {
   }, 600_000);
 
   it("mfi test reports an applet that is not provable with its function, offset, reason and what to change", async () => {
-    const r = await mfi(["test", "uptime-streak"], REPO);
-    expect(r.code).toBe(1);
-    expect(r.stdout).toMatch(/NOT PROVABLE: the applet keeps state between epochs/);
-    expect(r.stdout).toMatch(/reason StatefulApplet, function \S+, offset 0x[0-9a-f]+/);
-    expect(r.stdout).toMatch(/change: compute the claim from this epoch's readings alone/);
+    // A state key chosen by the readings: the circuit commits to a fixed list of keys (circuits/compile/fixtures).
+    const dir = join(tmp, "data-key");
+    mkdirSync(join(dir, "assembly"), { recursive: true });
+    mkdirSync(join(dir, "node_modules"), { recursive: true });
+    symlinkSync(REPO, join(dir, "node_modules", "machinefi"));
+    writeFileSync(join(dir, "applet.json"), JSON.stringify({ name: "data-key", rewardPerUnit: "1" }));
+    const source = readFileSync(join(REPO, "circuits", "compile", "fixtures", "assembly", "state-data-key.ts"), "utf8");
+    writeFileSync(
+      join(dir, "assembly", "index.ts"),
+      source.replaceAll("../../../../applets/sdk/", "../node_modules/machinefi/applets/sdk/"),
+    );
+    const r = await mfi(["test"], dir);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/NOT PROVABLE: /);
+    expect(r.stdout).toMatch(/reason \w+, function \S+, offset 0x[0-9a-f]+/);
+    expect(r.stdout).toMatch(/change: \S/);
+    // A stateful applet is provable (issue 18): its state enters and leaves the proof as a commitment.
+    const streak = await mfi(["test", "uptime-streak"], REPO);
+    expect(streak.code, streak.stdout).toBe(0);
+    expect(streak.stdout).toMatch(/provable: K=16 [\d,]+ constraints/);
+    expect(streak.stdout).toMatch(/stateful: 2 state key\(s\) carried between epochs/);
+    expect(streak.stdout).toMatch(/circuit agrees with the run for \d+ device/);
     const ok = await mfi(["test", "threshold-alert"], REPO);
     expect(ok.stdout).toMatch(/provable: K=16 [\d,]+ constraints .*K=64 [\d,]+ constraints/);
+    expect(ok.stdout).not.toMatch(/stateful:/);
     expect(ok.code).toBe(0);
   }, 240_000);
 

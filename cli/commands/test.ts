@@ -42,23 +42,31 @@ export interface FixtureResult {
 export const PROVABLE_KS = [16, 64] as const;
 
 export type Provability =
-  | { provable: true; circuits: { k: number; constraints: number; fuelBound: number }[] }
+  | {
+      provable: true;
+      circuits: { k: number; constraints: number; fuelBound: number }[];
+      /** State keys carried between epochs as a commitment (issue 18; PayoutVault.claimStateful); 0: stateless. */
+      stateKeys: number;
+    }
   | { provable: false; reason: string; func: string; offset: number; message: string; hint: string };
 
 /** Compiles the applet's Wasm into its claim circuit per K: the claim template's constraints, or why it cannot. */
 export function checkProvable(wasm: Uint8Array, hasParam: boolean): Provability {
   const circuits: { k: number; constraints: number; fuelBound: number }[] = [];
+  let stateKeys = 0;
   for (const k of PROVABLE_KS) {
     try {
-      const c = compileCircuit({ wasm, k, hasParam });
+      // stateful: as deploy, the devnet and the worker compile it (a stateless applet's circuit is the same)
+      const c = compileCircuit({ wasm, k, hasParam, stateful: true });
       circuits.push({ k, constraints: c.constraintEstimate, fuelBound: c.fuelBound });
+      stateKeys = c.stateKeys.length;
     } catch (err) {
       if (!(err instanceof NotProvableError)) throw err;
       const { reason, func, offset, shortMessage, hint } = err;
       return { provable: false, reason, func, offset, message: shortMessage, hint };
     }
   }
-  return { provable: true, circuits };
+  return { provable: true, circuits, stateKeys };
 }
 
 /** A project dir, or the name of an applet under applets/. */
@@ -105,7 +113,7 @@ export async function testApplet(
         reducer: want.get(d)?.toString() ?? null,
       }));
     const agreement = proof.provable
-      ? await circuitAgreement({ wasm, hasParam, param, readings, ks: PROVABLE_KS })
+      ? await circuitAgreement({ wasm, hasParam, param, readings, ks: PROVABLE_KS, stateful: proof.stateKeys > 0 })
       : { checked: 0, disagreements: [], skipped: [] };
     const circuitMismatches = agreement.disagreements.map((d) => ({
       deviceId: d.deviceId.toString(),
@@ -189,7 +197,10 @@ export function register(program: Command): void {
         const p = out.proof;
         if (p.provable)
           console.log(
-            `\nprovable: ${p.circuits.map((c) => `K=${c.k} ${c.constraints.toLocaleString("en-US")} constraints (claim; + ReadingsChain), fuel ≤ ${c.fuelBound.toLocaleString("en-US")}`).join("; ")}`,
+            `\nprovable: ${p.circuits.map((c) => `K=${c.k} ${c.constraints.toLocaleString("en-US")} constraints (claim; + ReadingsChain), fuel ≤ ${c.fuelBound.toLocaleString("en-US")}`).join("; ")}` +
+              (p.stateKeys
+                ? `\nstateful: ${p.stateKeys} state key(s) carried between epochs as a commitment (stateIn → stateOut); each fixture is checked from an empty state, as a device's first epoch`
+                : ""),
           );
         else
           console.log(
