@@ -332,6 +332,12 @@ export function storeSuite(b: StoreBackend): void {
         expect(await w.reschedule(c4!, "pending", 2, 90, "late")).toBe(false);
         expect(await state(c4!)).toMatchObject({ state: "failed", error: "refused" });
         expect(await w.claimState(999_999)).toBeUndefined();
+        // The device's unsettled epochs (a stateful claim waits for earlier ones): c2 pending, c3 proved; not c1
+        // (paid) nor c4 (failed); none for another device or applet.
+        const dev = (await state(c2!)).device_id;
+        expect((await w.unsettledEpochs(a.imageId, dev)).sort()).toEqual([2n, 3n]);
+        expect(await w.unsettledEpochs(a.imageId, "999")).toEqual([]);
+        expect(await w.unsettledEpochs("00".repeat(32), dev)).toEqual([]);
       }));
 
     it("worker: applets, runs, state and claims through their states; status totals exact for uint256 rewards", () =>

@@ -216,4 +216,9 @@ export interface WorkerStore extends WorkerStatus {
   markFailed(id: number, error: string, attempts: number, now: number): Promise<boolean>;
   /** The claim's state and attempts now, or undefined when there is no such claim (the prove queue's re-check). */
   claimState(id: number): Promise<{ state: ClaimState; attempts: number } | undefined>;
+  /**
+   * The epochs (packed, as stored) of the device's claims for the applet not settled yet (pending, proved,
+   * submitted): a stateful claim waits for the earlier ones (PayoutVault.claimStateful pays a device's epochs in order).
+   */
+  unsettledEpochs(imageId: string, deviceId: string): Promise<bigint[]>;
 }

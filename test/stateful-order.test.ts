@@ -28,24 +28,29 @@ function readings(n: number): SignedReading[] {
   });
 }
 
-/** Claim of epoch i (1-based) starts from state i and ends in state i + 1: epoch 1 from the chain's empty state 1. */
-const prove: ProvePort = async (a) => {
-  const i = BigInt(a.epoch.startMs / BigInt(EPOCH)) + 1n;
-  // the later epochs are proved first
-  await new Promise((r) => setTimeout(r, Number(40n / i)));
-  return {
-    receipt: "{}",
-    calldata: {
-      imageId: a.applet.imageId,
-      deviceId: a.device.deviceId,
-      epoch: packEpoch(a.epoch),
-      output: a.output,
-      proof: "0x",
-      stateIn: i,
-      stateOut: i + 1n,
-    },
+/**
+ * Claim of epoch i (1-based) starts from state i and ends in state i + 1: epoch 1 from the chain's empty state 1.
+ * `unchanged`: every epoch leaves the state as it found it (state 1 throughout).
+ */
+const prover =
+  (unchanged = false): ProvePort =>
+  async (a) => {
+    const i = BigInt(a.epoch.startMs / BigInt(EPOCH)) + 1n;
+    // the later epochs are proved first
+    await new Promise((r) => setTimeout(r, unchanged ? Number(5n - i) * 500 : Number(40n / i)));
+    return {
+      receipt: "{}",
+      calldata: {
+        imageId: a.applet.imageId,
+        deviceId: a.device.deviceId,
+        epoch: packEpoch(a.epoch),
+        output: a.output,
+        proof: "0x",
+        stateIn: unchanged ? 1n : i,
+        stateOut: unchanged ? 1n : i + 1n,
+      },
+    };
   };
-};
 
 /** PayoutVault.claimStateful's order: a claim whose stateIn is not the stored state reverts. */
 function vault(start: { state: bigint; lastEpoch: bigint }): ChainPort & { paid: bigint[]; reverted: number } {
@@ -79,7 +84,7 @@ function vault(start: { state: bigint; lastEpoch: bigint }): ChainPort & { paid:
   };
 }
 
-async function runWorker(L1: ChainPort, o: { stateWaitMs?: number } = {}) {
+async function runWorker(L1: ChainPort, o: { stateWaitMs?: number } = {}, prove = prover()) {
   const store = openStore(join(mkdtempSync(join(tmpdir(), "mfi-order-")), "db.sqlite"));
   await store.insertDevice({
     deviceId,
@@ -129,6 +134,15 @@ describe("stateful claims are sent in epoch order (issue 18)", () => {
   it("a claim proved early waits for the earlier epoch's payment; all four are paid in order", async () => {
     const L1 = vault({ state: 1n, lastEpoch: 0n });
     const { claims } = await runWorker(L1);
+    expect(claims.map((c) => c.state)).toEqual(["paid", "paid", "paid", "paid"]);
+    expect(L1.paid).toEqual(epochs);
+    expect(L1.reverted).toBe(0);
+  }, 120_000);
+
+  it("a later epoch whose stateIn is already the chain's (the state did not change) waits for the earlier ones", async () => {
+    // Sent first, epoch 4 would be paid (its stateIn matches) and leave epochs 1-3 unpayable (EpochNotAfterState).
+    const L1 = vault({ state: 1n, lastEpoch: 0n });
+    const { claims } = await runWorker(L1, {}, prover(true));
     expect(claims.map((c) => c.state)).toEqual(["paid", "paid", "paid", "paid"]);
     expect(L1.paid).toEqual(epochs);
     expect(L1.reverted).toBe(0);

@@ -405,8 +405,20 @@ export class EpochWorker {
   private async waitsForState(claim: ClaimRow, calldata: ClaimCalldata): Promise<boolean> {
     if (calldata.stateIn === undefined || !this.opts.chain.stateOf) return false;
     const onChain = await this.opts.chain.stateOf(claim.image_id, calldata.deviceId);
-    if (onChain.state === calldata.stateIn) return false;
     const now = this.opts.now();
+    if (onChain.state === calldata.stateIn) {
+      // The same state can follow several epochs (an epoch that leaves the state unchanged): paying this claim while
+      // an earlier epoch of the device is still to be paid would make that one unpayable (the vault's epoch order).
+      const epoch = BigInt(claim.epoch);
+      const earlier = (await this.workerStore.unsettledEpochs(claim.image_id, claim.device_id)).some((e) => e < epoch);
+      if (!earlier) return false;
+      await this.workerStore.defer(
+        claim.id,
+        now + 1000,
+        "waiting for the device's earlier epoch to be paid (state order)",
+      );
+      return true;
+    }
     if (onChain.lastEpoch >= calldata.epoch || now - claim.created_at_ms > (this.opts.stateWaitMs ?? 1_800_000)) {
       await this.fail(
         claim,

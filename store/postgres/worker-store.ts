@@ -278,6 +278,14 @@ export class PgWorkerStore implements WorkerStore {
     ).rows[0];
   }
 
+  async unsettledEpochs(imageId: string, deviceId: string): Promise<bigint[]> {
+    const { rows } = await this.q<{ epoch: string }>(
+      "SELECT epoch FROM worker_claims WHERE image_id = $1 AND device_id = $2 AND state IN ('pending','proved','submitted')",
+      [imageId, deviceId],
+    );
+    return rows.map((r) => BigInt(r.epoch));
+  }
+
   async getRun(id: number): Promise<RunRow | undefined> {
     return (await this.q<RunRow>("SELECT * FROM worker_runs WHERE id = $1", [id])).rows[0];
   }

@@ -247,6 +247,15 @@ export class SqliteWorkerStore implements WorkerStore {
       { state: ClaimState; attempts: number } | undefined;
   }
 
+  async unsettledEpochs(imageId: string, deviceId: string): Promise<bigint[]> {
+    const rows = this.db
+      .prepare(
+        "SELECT epoch FROM worker_claims WHERE image_id = ? AND device_id = ? AND state IN ('pending','proved','submitted')",
+      )
+      .all(imageId, deviceId) as { epoch: string }[];
+    return rows.map((r) => BigInt(r.epoch));
+  }
+
   async getRun(id: number): Promise<RunRow | undefined> {
     return this.db.prepare("SELECT * FROM worker_runs WHERE id = ?").get(id) as RunRow | undefined;
   }
