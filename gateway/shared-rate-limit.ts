@@ -89,7 +89,14 @@ export function unavailable(cause?: unknown): GatewayError {
 
 /** Open the shared buckets in the Postgres database at `url` (creating their table once, under an advisory lock). */
 export async function openSharedRateLimits(url: string, o: SharedRateLimitsOptions = {}): Promise<SharedRateLimits> {
-  const pool = new pg.Pool({ connectionString: url, max: o.poolSize ?? 2, connectionTimeoutMillis: 2_000 });
+  // query_timeout: a write that hangs (packets dropped, not refused) fails in seconds, so the limiter fails closed
+  // (503) instead of waiting minutes for TCP to give up while new keys get unshared local bursts.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: o.poolSize ?? 2,
+    connectionTimeoutMillis: 2_000,
+    query_timeout: 5_000,
+  });
   pool.on("error", () => {}); // an idle connection lost with the server: the pool drops it
   const client = await pool.connect().catch(async (e) => {
     await pool.end().catch(() => {});
