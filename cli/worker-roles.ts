@@ -73,6 +73,21 @@ async function options(role: RoleName, o: RoleOpts, findManifest: FindManifest):
   return { ...base, chain: { rpcUrl, privateKey, manifest: await findManifest(o, rpcUrl) } };
 }
 
+/** Postgres's deadlock_detected, serialization_failure and unique_violation (concurrent CREATE … IF NOT EXISTS). */
+function racedOnStart(err: unknown): boolean {
+  for (let e = err as { code?: string; cause?: unknown; message?: string } | undefined, i = 0; e && i < 4; i++) {
+    if (e.code === "40P01" || e.code === "40001" || e.code === "23505") return true;
+    if (
+      /deadlock detected|could not serialize access|duplicate key value violates unique constraint "pg_/.test(
+        e.message ?? "",
+      )
+    )
+      return true;
+    e = e.cause as typeof e;
+  }
+  return false;
+}
+
 const QUEUE_HELP = `
 Every role takes --db postgres://… (or MFI_WORKER_DB): the gateways' database, which also holds the prove queue
 (pg-boss, schema pgboss) and the leader locks. Prints one JSON line per event on stdout after {"type":"ready",…}.
@@ -92,11 +107,21 @@ export function registerRoles(w: Command, findManifest: FindManifest): void {
 
   const action = (role: RoleName) => async (o: RoleOpts) => {
     let running: RunningRole;
-    try {
-      running = await serveRole(await options(role, o, findManifest));
-    } catch (err) {
-      console.error(`cannot start the ${role}: ${(err as Error).message}`);
-      process.exit(exitCodeOf(err));
+    for (let attempt = 1; ; attempt++) {
+      try {
+        running = await serveRole(await options(role, o, findManifest));
+        break;
+      } catch (err) {
+        // Roles started together race on the first start's DDL (migrations, pg-boss's schema): Postgres aborts one
+        // with a deadlock or a duplicate catalog row; that start is simply made again.
+        if (attempt < 6 && racedOnStart(err)) {
+          console.error(`${role}: start raced another process (${(err as Error).message}); retrying`);
+          await new Promise((r) => setTimeout(r, 250 * attempt));
+          continue;
+        }
+        console.error(`cannot start the ${role}: ${(err as Error).message}`);
+        process.exit(exitCodeOf(err));
+      }
     }
     const prover = role === "prover" && !o.mockProofs ? proverSummary() : undefined;
     if (prover) console.error(prover.line);
