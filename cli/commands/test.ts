@@ -51,7 +51,7 @@ export type Provability =
   | { provable: false; reason: string; func: string; offset: number; message: string; hint: string };
 
 /** Compiles the applet's Wasm into its claim circuit per K: the claim template's constraints, or why it cannot. */
-export function checkProvable(wasm: Uint8Array, hasParam: boolean): Provability {
+export function provabilityReport(wasm: Uint8Array, hasParam: boolean): Provability {
   const circuits: { k: number; constraints: number; fuelBound: number }[] = [];
   let stateKeys = 0;
   for (const k of PROVABLE_KS) {
@@ -96,7 +96,7 @@ export async function testApplet(
       : []);
   const param = manifest.param === undefined ? undefined : BigInt(manifest.param);
   const hasParam = manifest.param !== undefined;
-  const proof = checkProvable(wasm, hasParam);
+  const proof = provabilityReport(wasm, hasParam);
   const results: FixtureResult[] = [];
   let imageId = "";
   for (const file of fixtures) {
