@@ -13,7 +13,7 @@ import { backoffMs } from "./backoff.ts";
 import { AlreadyClaimedError, AppletLoadError, ProofRefusedError } from "./errors.ts";
 import { alignToSchedule, closableEpochs } from "./epochs.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
-import { InProcessProveQueue, pendingAtAttempt, type ProveQueue } from "./queue/index.ts";
+import { InProcessProveQueue, pendingAtAttempt, type ProveQueue, type RunJob, type RunQueue } from "./queue/index.ts";
 import { decodeState } from "./runtime-port.ts";
 
 export interface WorkerOptions {
@@ -47,6 +47,11 @@ export interface WorkerOptions {
    */
   proveQueue?: ProveQueue;
   /**
+   * Issue 23: where run jobs go. Absent, closing an epoch runs its devices in this process; given (the scheduler
+   * role), it only enqueues a run job per due (applet, device, epoch) and runner processes call `runDevice`.
+   */
+  runQueue?: RunQueue;
+  /**
    * Issue 18: how long a stateful applet's claim waits for its device's earlier epoch to be paid (its stateIn is
    * that claim's stateOut) before it fails with the reason. Default 30 minutes.
    */
@@ -78,8 +83,10 @@ export type WorkerEvent =
 
 export class EpochWorker {
   readonly workerStore: WorkerStore;
-  private readonly opts: Required<Omit<WorkerOptions, "onEvent" | "batched" | "proveQueue" | "stateWaitMs">> &
-    Pick<WorkerOptions, "onEvent" | "batched" | "stateWaitMs">;
+  private readonly opts: Required<
+    Omit<WorkerOptions, "onEvent" | "batched" | "proveQueue" | "runQueue" | "stateWaitMs">
+  > &
+    Pick<WorkerOptions, "onEvent" | "batched" | "runQueue" | "stateWaitMs">;
   // ── issue 23: the prove queue ──
   readonly proveQueue: ProveQueue;
   private readonly localQueue: InProcessProveQueue | undefined;
@@ -204,7 +211,7 @@ export class EpochWorker {
   }
 
   /** Issue 22: quarantine the applet a load error names (once, with an event) and stop its epochs; else rethrow. */
-  private async quarantine(e: unknown): Promise<false> {
+  async quarantine(e: unknown): Promise<false> {
     if (!(e instanceof AppletLoadError)) throw e;
     const spec = await this.workerStore.getApplet(e.imageId);
     if (await this.workerStore.quarantineApplet(e.imageId, e.shortMessage, this.opts.now()))
@@ -212,31 +219,84 @@ export class EpochWorker {
     return false;
   }
 
-  /** Runs every sealed device of the epoch; false while some device's chain has not yet passed the epoch's end. */
+  /**
+   * Runs every sealed device of the epoch; false while some device's chain has not yet passed the epoch's end. With a
+   * run queue (issue 23: the scheduler role) it only enqueues a run job per due device and is complete once every
+   * device's run is stored (runner processes store them).
+   */
   private async closeEpoch(applet: AppletSpec, w: EpochWindow, timedOut: boolean): Promise<boolean> {
     const epoch = packEpoch(w);
-    const end = w.startMs + w.lengthMs;
     let complete = true;
+    const jobs: RunJob[] = [];
     for (const device of await this.allDevices()) {
       if (await this.workerStore.hasRun(applet.imageId, device, epoch)) continue;
-      const readings = await this.opts.store.listReadings({
-        deviceId: device,
-        fromTs: w.startMs,
-        toTs: end - 1n,
-        limit: 100_000,
-      });
-      if (readings.length === 0) continue;
-      const last = await this.opts.store.lastReading(device);
-      if (!last || last.ts < end) {
-        if (!timedOut) complete = false;
+      if (this.opts.runQueue) {
+        const seal = await this.sealOf(device, w);
+        if (seal === "open" && !timedOut) complete = false;
+        if (seal !== "sealed") continue;
+        jobs.push({ imageId: applet.imageId, deviceId: device.toString(), epoch: epoch.toString() });
+        complete = false; // until a runner has stored the run
         continue;
       }
-      const state = await this.workerStore.getState(applet.imageId, device);
-      const outcome = await this.opts.run({ applet, epoch: w, deviceId: device, readings, state });
-      // An applet may only claim for the device it ran on: anything else is dropped here, never proved. A zero output
-      // is kept (issue 22): it is proven on chain as a fact (PayoutVault.factOf) that pays nothing (docs/market.md).
-      const claims = outcome.trap ? [] : outcome.claims.filter((c) => c.deviceId === device);
-      const runId = await this.workerStore.recordRun({
+      if ((await this.runDevice(applet, w, device)).kind === "open" && !timedOut) complete = false;
+    }
+    if (jobs.length) await this.opts.runQueue!.enqueue(jobs);
+    return complete;
+  }
+
+  /**
+   * Whether the device's chain has passed the epoch's end ("sealed": no reading can still arrive for the epoch, since
+   * ts never decreases along a chain), has not ("open"), or holds no reading in the epoch ("empty").
+   * The last reading is read before the epoch's readings: in the other order, readings stored between the two reads
+   * were missed by the run yet are in the proof's segment, and no proof of the run's output exists.
+   */
+  private async sealOf(device: bigint, w: EpochWindow): Promise<"sealed" | "open" | "empty"> {
+    const last = await this.opts.store.lastReading(device);
+    if (!last || last.ts < w.startMs) return "empty";
+    if (last.ts >= w.startMs + w.lengthMs) {
+      const one = await this.opts.store.listReadings({
+        deviceId: device,
+        fromTs: w.startMs,
+        toTs: w.startMs + w.lengthMs - 1n,
+        limit: 1,
+      });
+      return one.length ? "sealed" : "empty";
+    }
+    return "open";
+  }
+
+  /**
+   * Run the applet over the device's readings of the epoch and store the run, its claims and the new state in one
+   * transaction (issue 23: a runner's job; the single process calls it from closeEpoch). "open": the device's chain
+   * has not passed the epoch's end, nothing is run. "done": the run was already stored (by another runner: the
+   * store's unique key decides).
+   */
+  async runDevice(
+    applet: AppletSpec,
+    w: EpochWindow,
+    device: bigint,
+  ): Promise<{ kind: "ran"; runId: number } | { kind: "open" | "empty" | "done" }> {
+    const epoch = packEpoch(w);
+    const end = w.startMs + w.lengthMs;
+    // The seal before the readings (sealOf says why).
+    const last = await this.opts.store.lastReading(device);
+    if (!last || last.ts < w.startMs) return { kind: "empty" };
+    const readings = await this.opts.store.listReadings({
+      deviceId: device,
+      fromTs: w.startMs,
+      toTs: end - 1n,
+      limit: 100_000,
+    });
+    if (readings.length === 0) return { kind: "empty" };
+    if (last.ts < end) return { kind: "open" };
+    const state = await this.workerStore.getState(applet.imageId, device);
+    const outcome = await this.opts.run({ applet, epoch: w, deviceId: device, readings, state });
+    // An applet may only claim for the device it ran on: anything else is dropped here, never proved. A zero output
+    // is kept (issue 22): it is proven on chain as a fact (PayoutVault.factOf) that pays nothing (docs/market.md).
+    const claims = outcome.trap ? [] : outcome.claims.filter((c) => c.deviceId === device);
+    let runId: number;
+    try {
+      runId = await this.workerStore.recordRun({
         applet,
         deviceId: device,
         epoch,
@@ -246,18 +306,22 @@ export class EpochWorker {
         claims,
         now: this.opts.now(),
       });
-      this.emit({
-        type: "run",
-        imageId: applet.imageId,
-        deviceId: device,
-        epoch,
-        runId,
-        fuelUsed: outcome.fuelUsed,
-        trap: outcome.trap?.kind,
-        claims: claims.length,
-      });
+    } catch (err) {
+      // issue 23: two runners raced on one job (a visibility timeout passed): the first stored it, atomically
+      if (await this.workerStore.hasRun(applet.imageId, device, epoch)) return { kind: "done" };
+      throw err;
     }
-    return complete;
+    this.emit({
+      type: "run",
+      imageId: applet.imageId,
+      deviceId: device,
+      epoch,
+      runId,
+      fuelUsed: outcome.fuelUsed,
+      trap: outcome.trap?.kind,
+      claims: claims.length,
+    });
+    return { kind: "ran", runId };
   }
 
   private async allDevices(): Promise<bigint[]> {
@@ -309,12 +373,30 @@ export class EpochWorker {
     if (!applet || !device) return this.fail(claim, `applet or device vanished from the store`);
     const w = unpackEpoch(BigInt(claim.epoch));
     const end = w.startMs + w.lengthMs;
-    const inside = await this.opts.store.listReadings({ deviceId, fromTs: w.startMs, toTs: end - 1n, limit: 100_000 });
+    const run = await this.workerStore.getRun(claim.run_id);
+    if (!run) return this.fail(claim, `run ${claim.run_id} of this claim is gone from the store`);
+    // The run's exact readings (its seq range), not the epoch read again: what the applet saw is what is proved.
+    const inside = await this.opts.store.listReadings({
+      deviceId,
+      fromSeq: BigInt(run.from_seq),
+      toSeq: BigInt(run.to_seq),
+      limit: 100_000,
+    });
     const first = inside[0];
     const last = inside[inside.length - 1];
-    if (!first || !last) return this.fail(claim, "the epoch's readings are gone from the store");
+    if (!first || !last || inside.length !== Number(run.reading_count))
+      return this.fail(claim, "the run's readings are gone from the store");
     const before = first.seq > 1n ? await this.opts.store.getReading(deviceId, first.seq - 1n) : undefined;
     const tail = await this.opts.store.listReadings({ deviceId, fromSeq: last.seq + 1n, limit: this.opts.maxTrailing });
+    const late = tail[0];
+    if (late && late.ts < end)
+      // The proof's segment is every reading of the epoch (the circuit shows nothing was left out), so a reading of
+      // the epoch stored after the run leaves the run's output without a proof: refused now with the reason, not as a
+      // failed witness. runDevice reads the seal first so that this cannot happen; runs stored before it could.
+      return this.fail(
+        claim,
+        `not provable: reading seq ${late.seq} (ts ${late.ts}) of the epoch was stored after the run, which saw seq ${first.seq}..${last.seq}: the proof covers every reading of the epoch, so no proof of the run's output exists`,
+      );
     const signedAt = tail.findIndex((r) => r.signature !== null && r.ts >= end);
     if (signedAt < 0) {
       // The proof needs a signed reading within maxTrailing readings after the epoch. A full tail without one can never
@@ -328,8 +410,6 @@ export class EpochWorker {
       return this.retryOrFail(claim, new Error("waiting for a signed reading after the epoch"), true);
     }
     const after: StoredReading[] = tail.slice(0, signedAt + 1);
-    const run = await this.workerStore.getRun(claim.run_id);
-    if (!run) return this.fail(claim, `run ${claim.run_id} of this claim is gone from the store`);
     // issue 18: a stateful applet's proof starts from the device's state as this run found it
     const state = decodeState(run.state_before ?? undefined)?.[deviceId.toString()];
     const t0 = Date.now();

@@ -32,3 +32,38 @@ export interface ProveQueue {
 
 /** The job's key: the same claim at the same attempt is one job. */
 export const proveJobKey = (claim: Pick<ClaimRow, "id" | "attempts">): string => `${claim.id}:${claim.attempts}`;
+
+/**
+ * A run job (issue 23): run one applet over one device's readings of one closed epoch. The scheduler decides what is
+ * due and enqueues these; runner processes take them. Strings, not bigints: jobs travel as JSON.
+ */
+export interface RunJob {
+  imageId: string;
+  deviceId: string;
+  /** The packed epoch (device-sdk packEpoch), as stored in worker_runs.epoch. */
+  epoch: string;
+}
+
+export interface RunJobInfo {
+  enqueuedAtMs: number;
+  /** True on the job's last delivery. */
+  lastTry: boolean;
+}
+
+export type RunHandler = (job: RunJob, info: RunJobInfo) => Promise<void>;
+
+export interface RunQueue {
+  readonly kind: string;
+  /**
+   * A run job per (applet, device, epoch): one already queued, under way or done is not queued again, so the scheduler
+   * may offer every due device-epoch on every pass, and two schedulers (or one restarted) never enqueue it twice.
+   */
+  enqueue(jobs: RunJob[]): Promise<void>;
+  /** Take jobs, at most `concurrency` at once; a handler that throws is retried with backoff. */
+  work(handler: RunHandler, concurrency: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The run job's key: one job per (applet, device, epoch), as worker_runs is unique on them. */
+export const runJobKey = (j: Pick<RunJob, "imageId" | "deviceId" | "epoch">): string =>
+  `${j.imageId}:${j.deviceId}:${j.epoch}`;
