@@ -197,6 +197,13 @@ export interface WorkerStore extends WorkerStatus {
     outcome: RunOutcome;
     claims: { deviceId: bigint; output: bigint }[];
     now: number;
+    /**
+     * Whose state row the run's new state replaces (`getState`'s deviceId): the device token (issue 18, state
+     * follows the token across key rotations). Default: `deviceId`.
+     */
+    stateOwner?: bigint;
+    /** False: the state row is left as it was (a run whose claim can never be paid). Default true. */
+    advanceState?: boolean;
   }): Promise<number>;
   /** Claims in `state` whose next attempt is due, longest-waiting first. */
   dueClaims(state: ClaimState, now: number, limit: number): Promise<ClaimRow[]>;
@@ -221,4 +228,6 @@ export interface WorkerStore extends WorkerStatus {
    * submitted): a stateful claim waits for the earlier ones (PayoutVault.claimStateful pays a device's epochs in order).
    */
   unsettledEpochs(imageId: string, deviceId: string): Promise<bigint[]>;
+  /** Issue 18: the device's claim of the applet for this epoch (packed), if the worker made one. */
+  claimAt(imageId: string, deviceId: string, epoch: bigint): Promise<ClaimRow | undefined>;
 }

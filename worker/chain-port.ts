@@ -29,6 +29,12 @@ export function contractsChainPort(client: MachinefiClient, opts: { confirmTimeo
   return {
     isClaimed: (imageId, deviceId, epoch) => client.isClaimed({ imageId, deviceId, epoch }),
     stateOf: (imageId, deviceId) => client.stateOf({ imageId, deviceId }),
+    async keyOf(deviceId) {
+      const [tokenId, owner, , validFromMs, validUntilMs] = (await client.contracts.devices.getFunction("claimInfo")(
+        deviceId,
+      )) as [bigint, string, bigint, bigint, bigint];
+      return /^0x0{40}$/i.test(owner) ? undefined : { tokenId, validFromMs, validUntilMs };
+    },
 
     submit(c) {
       // One transaction at a time from this wallet: the nonce is never raced.

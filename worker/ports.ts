@@ -64,4 +64,10 @@ export interface ChainPort {
    * without the order check.
    */
   stateOf?(imageId: string, deviceId: bigint): Promise<{ state: bigint; lastEpoch: bigint }>;
+  /**
+   * Issue 18: the device token a signing key belongs to and the key's validity on chain, [validFromMs, validUntilMs)
+   * (validUntilMs 0n: open), from DeviceRegistry.claimInfo; undefined for a key the registry does not know. Absent:
+   * every key is its own token and the vault decides validity when the claim is sent.
+   */
+  keyOf?(deviceId: bigint): Promise<{ tokenId: bigint; validFromMs: bigint; validUntilMs: bigint } | undefined>;
 }

@@ -15,6 +15,7 @@ import { alignToSchedule, closableEpochs } from "./epochs.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
 import { InProcessProveQueue, pendingAtAttempt, type ProveQueue, type RunJob, type RunQueue } from "./queue/index.ts";
 import { decodeState } from "./runtime-port.ts";
+import { DeviceTokens } from "./device-state.ts";
 
 export interface WorkerOptions {
   /** The readings and devices the worker runs applets on. */
@@ -68,6 +69,10 @@ export type WorkerEvent =
       fuelUsed: bigint;
       trap?: string;
       claims: number;
+      /** Issue 18: why the run's claim was not kept (its key could not be paid for the epoch), never proved. */
+      unclaimable?: string;
+      /** Issue 18: the run's state was re-synced from the chain (or could not be): how. */
+      stateNote?: string;
     }
   | {
       type: "claim";
@@ -91,6 +96,8 @@ export class EpochWorker {
   readonly proveQueue: ProveQueue;
   private readonly localQueue: InProcessProveQueue | undefined;
   // ── end issue 23 ──
+  /** Issue 18: device tokens and their keys on chain; a stateful applet's state follows the token. */
+  private readonly tokens: DeviceTokens;
   private inflight = new Set<number>();
   private submitting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -108,6 +115,12 @@ export class EpochWorker {
       ...opts,
     };
     this.workerStore = opts.workerStore;
+    this.tokens = new DeviceTokens({
+      chain: opts.chain,
+      workerStore: opts.workerStore,
+      store: opts.store,
+      run: opts.run,
+    });
     // ── issue 23: without a shared queue this worker drains its own, in process ──
     // issue 23: a job whose claim moved on while it waited (proved by another attempt, failed, paid) is skipped
     this.localQueue = opts.proveQueue
@@ -228,7 +241,9 @@ export class EpochWorker {
     const epoch = packEpoch(w);
     let complete = true;
     const jobs: RunJob[] = [];
-    for (const device of await this.allDevices()) {
+    const devices = await this.allDevices();
+    await this.tokens.groups(devices); // issue 18: which keys share a token (a rotated device)
+    for (const device of devices) {
       if (await this.workerStore.hasRun(applet.imageId, device, epoch)) continue;
       if (this.opts.runQueue) {
         const seal = await this.sealOf(device, w);
@@ -289,11 +304,16 @@ export class EpochWorker {
     });
     if (readings.length === 0) return { kind: "empty" };
     if (last.ts < end) return { kind: "open" };
-    const state = await this.workerStore.getState(applet.imageId, device);
-    const outcome = await this.opts.run({ applet, epoch: w, deviceId: device, readings, state });
+    // issue 18: the state follows the device token (kept under it, re-synced from the chain: device-state.ts)
+    const from = await this.tokens.stateFor({ applet, deviceId: device, epoch });
+    const outcome = await this.opts.run({ applet, epoch: w, deviceId: device, readings, state: from.state });
     // An applet may only claim for the device it ran on: anything else is dropped here, never proved. A zero output
     // is kept (issue 22): it is proven on chain as a fact (PayoutVault.factOf) that pays nothing (docs/market.md).
-    const claims = outcome.trap ? [] : outcome.claims.filter((c) => c.deviceId === device);
+    let claims = outcome.trap ? [] : outcome.claims.filter((c) => c.deviceId === device);
+    // A key that was not the token's key for the whole epoch (the epoch of a rotation) is never paid for it: the
+    // claim is not kept (nor proved), and the state does not advance past what the chain can hold.
+    const unclaimable = claims.length ? await this.tokens.notClaimable(device, w) : undefined;
+    if (unclaimable) claims = [];
     let runId: number;
     try {
       runId = await this.workerStore.recordRun({
@@ -301,10 +321,12 @@ export class EpochWorker {
         deviceId: device,
         epoch,
         readings,
-        stateBefore: state,
+        stateBefore: from.state,
         outcome,
         claims,
         now: this.opts.now(),
+        stateOwner: from.owner,
+        advanceState: !unclaimable,
       });
     } catch (err) {
       // issue 23: two runners raced on one job (a visibility timeout passed): the first stored it, atomically
@@ -320,6 +342,8 @@ export class EpochWorker {
       fuelUsed: outcome.fuelUsed,
       trap: outcome.trap?.kind,
       claims: claims.length,
+      ...(unclaimable ? { unclaimable } : {}),
+      ...(from.note ? { stateNote: from.note } : {}),
     });
     return { kind: "ran", runId };
   }
@@ -486,11 +510,14 @@ export class EpochWorker {
     if (calldata.stateIn === undefined || !this.opts.chain.stateOf) return false;
     const onChain = await this.opts.chain.stateOf(claim.image_id, calldata.deviceId);
     const now = this.opts.now();
+    // the device token's earlier epochs still to be paid, under any of its keys (a rotated device)
+    const epoch = BigInt(claim.epoch);
+    let earlier = false;
+    for (const key of await this.tokens.keysFor(BigInt(claim.device_id)))
+      earlier ||= (await this.workerStore.unsettledEpochs(claim.image_id, key.toString())).some((e) => e < epoch);
     if (onChain.state === calldata.stateIn) {
       // The same state can follow several epochs (an epoch that leaves the state unchanged): paying this claim while
       // an earlier epoch of the device is still to be paid would make that one unpayable (the vault's epoch order).
-      const epoch = BigInt(claim.epoch);
-      const earlier = (await this.workerStore.unsettledEpochs(claim.image_id, claim.device_id)).some((e) => e < epoch);
       if (!earlier) return false;
       await this.workerStore.defer(
         claim.id,
@@ -499,10 +526,22 @@ export class EpochWorker {
       );
       return true;
     }
-    if (onChain.lastEpoch >= calldata.epoch || now - claim.created_at_ms > (this.opts.stateWaitMs ?? 1_800_000)) {
+    // Nothing earlier left to pay: no payment can move the chain to this stateIn any more (issue 18: an earlier claim
+    // failed for good, or the run did not start from the chain's state): fail now; the device's next run re-syncs.
+    if (
+      onChain.lastEpoch >= calldata.epoch ||
+      !earlier ||
+      now - claim.created_at_ms > (this.opts.stateWaitMs ?? 1_800_000)
+    ) {
+      const why =
+        onChain.lastEpoch >= calldata.epoch
+          ? "a later epoch was paid first"
+          : earlier
+            ? "an earlier epoch's claim was not paid"
+            : "no earlier epoch of the device is left to pay (its next run starts from the chain's state)";
       await this.fail(
         claim,
-        `its stateIn is not the device's state on chain (last paid epoch ${onChain.lastEpoch}): ${onChain.lastEpoch >= calldata.epoch ? "a later epoch was paid first" : "an earlier epoch's claim was not paid"}`,
+        `its stateIn is not the device's state on chain (last paid epoch ${onChain.lastEpoch}): ${why}`,
       );
       return true;
     }

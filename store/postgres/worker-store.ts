@@ -151,6 +151,8 @@ export class PgWorkerStore implements WorkerStore {
     outcome: RunOutcome;
     claims: { deviceId: bigint; output: bigint }[];
     now: number;
+    stateOwner?: bigint;
+    advanceState?: boolean;
   }): Promise<number> {
     const c = await this.pool.connect().catch((e: unknown) => {
       throw storeErrorOf(e);
@@ -179,11 +181,11 @@ export class PgWorkerStore implements WorkerStore {
         ],
       );
       const runId = run.rows[0]!.id;
-      if (!o.trap)
+      if (!o.trap && a.advanceState !== false)
         await c.query(
           `INSERT INTO worker_state (image_id, device_id, state, state_root) VALUES ($1, $2, $3, $4)
            ON CONFLICT (image_id, device_id) DO UPDATE SET state = excluded.state, state_root = excluded.state_root`,
-          [a.applet.imageId, a.deviceId.toString(), Buffer.from(o.state), o.stateRoot],
+          [a.applet.imageId, (a.stateOwner ?? a.deviceId).toString(), Buffer.from(o.state), o.stateRoot],
         );
       for (const cl of a.claims)
         await c.query(
@@ -274,6 +276,16 @@ export class PgWorkerStore implements WorkerStore {
     return (
       await this.q<{ state: ClaimState; attempts: number }>("SELECT state, attempts FROM worker_claims WHERE id = $1", [
         id,
+      ])
+    ).rows[0];
+  }
+
+  async claimAt(imageId: string, deviceId: string, epoch: bigint): Promise<ClaimRow | undefined> {
+    return (
+      await this.q<ClaimRow>("SELECT * FROM worker_claims WHERE image_id = $1 AND device_id = $2 AND epoch = $3", [
+        imageId,
+        deviceId,
+        epoch.toString(),
       ])
     ).rows[0];
   }

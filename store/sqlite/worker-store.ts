@@ -132,6 +132,8 @@ export class SqliteWorkerStore implements WorkerStore {
     outcome: RunOutcome;
     claims: { deviceId: bigint; output: bigint }[];
     now: number;
+    stateOwner?: bigint;
+    advanceState?: boolean;
   }): Promise<number> {
     return this.db.transaction(() => {
       const o = a.outcome;
@@ -157,12 +159,12 @@ export class SqliteWorkerStore implements WorkerStore {
           a.now,
         );
       const runId = Number(run.lastInsertRowid);
-      if (!o.trap) {
+      if (!o.trap && a.advanceState !== false) {
         this.db
           .prepare(
             "INSERT INTO worker_state (image_id, device_id, state, state_root) VALUES (?, ?, ?, ?) ON CONFLICT (image_id, device_id) DO UPDATE SET state = excluded.state, state_root = excluded.state_root",
           )
-          .run(a.applet.imageId, a.deviceId.toString(), Buffer.from(o.state), o.stateRoot);
+          .run(a.applet.imageId, (a.stateOwner ?? a.deviceId).toString(), Buffer.from(o.state), o.stateRoot);
       }
       const ins = this.db.prepare(
         `INSERT OR IGNORE INTO worker_claims (run_id, image_id, device_id, epoch, output, state, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
@@ -245,6 +247,12 @@ export class SqliteWorkerStore implements WorkerStore {
   async claimState(id: number): Promise<{ state: ClaimState; attempts: number } | undefined> {
     return this.db.prepare("SELECT state, attempts FROM worker_claims WHERE id = ?").get(id) as
       { state: ClaimState; attempts: number } | undefined;
+  }
+
+  async claimAt(imageId: string, deviceId: string, epoch: bigint): Promise<ClaimRow | undefined> {
+    return this.db
+      .prepare("SELECT * FROM worker_claims WHERE image_id = ? AND device_id = ? AND epoch = ?")
+      .get(imageId, deviceId, epoch.toString()) as ClaimRow | undefined;
   }
 
   async unsettledEpochs(imageId: string, deviceId: string): Promise<bigint[]> {
