@@ -2,7 +2,8 @@
  * The batcher's prover port (issue 26): the applet's batch circuit for N devices at K slots (compiled and set up on
  * first use, cached under build/batch-circuits/), each device's chain segment gathered from the store exactly as the
  * single-claim path gathers it (the reading before the epoch, the epoch's readings, the tail up to the first signed
- * reading after it), and one proof in a prover pool process (the native prover when built, as for single claims).
+ * reading after it), and one proof in a prover pool process (the native prover when built, as for single claims),
+ * warmed like the single-claim pool (the batch key in memory before the first batch).
  */
 import {
   BATCH_DEPTH,
@@ -32,6 +33,12 @@ export interface BatchProverPort {
   readonly k: number;
   readonly depth: number;
   prove(a: BatchProveArgs): Promise<{ proof: BatchProof; encoded: string }>;
+  /**
+   * Gets the applet's batch circuit ready before its first batch (the batcher calls it when it learns the applet is
+   * batched): set up (cached), its key and witness module in the proving process's memory. Never rejects; a circuit
+   * that cannot be set up fails the batch that needs it, with the reason.
+   */
+  prepare?(applet: AppletSpec): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -80,6 +87,8 @@ export function circuitsBatchProverPort(
     const key = `${applet.imageId}:${applet.param !== undefined}`;
     let c = memo.get(key);
     if (!c) {
+      // warmed as the single-claim pool is: the key (172 MB at N=8) read and the witness module compiled once, at
+      // the circuit's setup, not inside the first batch's proof
       c = setupBatchCircuit({
         wasm: applet.wasm,
         k,
@@ -87,6 +96,9 @@ export function circuitsBatchProverPort(
         depth,
         hasParam: applet.param !== undefined,
         log: opts.log,
+      }).then(async (circuit) => {
+        await pool.warm([{ zkey: circuit.zkey, wasm: circuit.wasm }]);
+        return circuit;
       });
       memo.set(key, c);
       c.catch(() => memo.delete(key));
@@ -111,6 +123,11 @@ export function circuitsBatchProverPort(
       const { encodeBatchProof } = await import("../contracts/batch.ts");
       return { proof, encoded: encodeBatchProof(proof.proof) };
     },
+    prepare: (applet) =>
+      circuitFor(applet).then(
+        () => undefined,
+        () => undefined,
+      ),
     close: () => pool.close(),
   };
 }

@@ -107,7 +107,11 @@ export class Batcher {
     for (const { spec } of await this.o.workerStore.listApplets()) {
       if (this.batchedFrom.has(spec.imageId)) continue;
       const { vault, fromMs } = await this.o.chain.batchVaultOf(spec.imageId);
-      if (vault.toLowerCase() === this.o.chain.vault.toLowerCase()) this.batchedFrom.set(spec.imageId, fromMs);
+      if (vault.toLowerCase() === this.o.chain.vault.toLowerCase()) {
+        this.batchedFrom.set(spec.imageId, fromMs);
+        // the batch circuit set up and its key warmed now, while the epoch runs, not in its first batch's proof
+        void this.o.prover.prepare?.(spec);
+      }
     }
   }
 
