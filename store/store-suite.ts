@@ -340,6 +340,40 @@ export function storeSuite(b: StoreBackend): void {
         expect(await w.unsettledEpochs("00".repeat(32), dev)).toEqual([]);
       }));
 
+    it("issue 18: a run's new state goes to the device token's row, or nowhere; claimAt finds one claim", () =>
+      withStore(async (s) => {
+        const w = s.worker;
+        const a = applet("uptime-streak", "d");
+        await w.upsertApplet(a, 0, 0);
+        const run = (
+          deviceId: bigint,
+          epoch: bigint,
+          fuel: bigint,
+          o: { stateOwner?: bigint; advanceState?: boolean },
+        ) =>
+          w.recordRun({
+            applet: a,
+            deviceId,
+            epoch,
+            readings: [{ seq: epoch } as never],
+            stateBefore: undefined,
+            outcome: outcome(fuel),
+            claims: [{ deviceId, output: fuel }],
+            now: Number(epoch),
+            ...o,
+          });
+        await run(1n, 1n, 11n, {});
+        // a rotated key (2) runs under its token (1): the token's row moves, the key has none
+        await run(2n, 2n, 12n, { stateOwner: 1n });
+        expect(await w.getState(a.imageId, 1n)).toEqual(new Uint8Array([9, 12]));
+        expect(await w.getState(a.imageId, 2n)).toBeUndefined();
+        // a run whose claim can never be paid leaves the row as it was
+        await run(2n, 3n, 13n, { stateOwner: 1n, advanceState: false });
+        expect(await w.getState(a.imageId, 1n)).toEqual(new Uint8Array([9, 12]));
+        expect((await w.claimAt(a.imageId, "2", 2n))?.output).toBe("12");
+        expect(await w.claimAt(a.imageId, "1", 2n)).toBeUndefined();
+      }));
+
     it("worker: applets, runs, state and claims through their states; status totals exact for uint256 rewards", () =>
       withStore(async (s) => {
         const w = s.worker;

@@ -21,6 +21,9 @@ export function eventLine(e: WorkerEvent, o: EventLineOptions = {}): string | un
     const name = o.names?.get(e.imageId.replace(/^0x/, "")) ?? short(e.imageId.replace(/^0x/, ""), 8);
     const where = `run ${e.runId}: ${name} on device ${short(e.deviceId.toString())}`;
     if (e.trap) return `  ⚠ ${where} trapped (${e.trap}), no claim`;
+    // issue 18: a claim the vault can never pay (the key rotated during the epoch) is not proved: not a failure
+    if (e.unclaimable) return `  · ${where}: claim ${e.unclaimable}`;
+    if (e.stateNote) return `  ▶ ${where}: fuel ${e.fuelUsed}, ${e.claims} claim(s) to prove; state ${e.stateNote}`;
     if (e.claims === 0 && !o.allRuns) return undefined;
     return `  ▶ ${where}: fuel ${e.fuelUsed}, ${e.claims} claim(s) to prove`;
   }
