@@ -15,6 +15,7 @@ import { emptyStateCommitment, stateCommitment } from "../circuits/compile/index
 import { encodeClaimProof, type MachinefiClient } from "./index.ts";
 import { randomImageId, signedEpochChain, startDevnet, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import { reverted } from "./expect-revert.ts";
+import { batchVaultClient } from "./batch.ts";
 import { loadBuiltApplet } from "../toolchain/index.ts";
 
 const K = 16;
@@ -78,6 +79,36 @@ describe("PayoutVault.claimStateful: uptime-streak's state carried on chain", { 
     await admin.setStateful({ imageId, stateKeys: 2 });
     expect(await admin.emptyStateOf(imageId)).toBe(emptyStateCommitment(keys.slice(0, 2)));
     await reverted(admin.setStateful({ imageId, stateKeys: 3 }), "AppletRegistry__AlreadyStateful");
+  });
+
+  it("registry: a stateful applet never gets a batch vault, a batched applet never becomes stateful", async () => {
+    // batches credit devices with no state check: the two ways of paying exclude each other (any contract will do as
+    // the vault here: the registry refuses before using it)
+    const batches = batchVaultClient({
+      rpcUrl: net.anvil.rpcUrl,
+      privateKey: net.anvil.accounts[0]!,
+      manifest: net.manifest,
+      address: net.manifest.contracts.PayoutVault,
+    });
+    try {
+      const stateful = randomImageId();
+      await admin.registerApplet({
+        imageId: stateful,
+        verifier: "mock",
+        rewardPerUnit: 1n,
+        genesisMs: TEST_GENESIS_MS,
+      });
+      await admin.setStateful({ imageId: stateful, stateKeys: 2 });
+      await reverted(batches.enableBatches(stateful), "AppletRegistry__StatefulApplet");
+      const batched = randomImageId();
+      await admin.registerApplet({ imageId: batched, verifier: "mock", rewardPerUnit: 1n, genesisMs: TEST_GENESIS_MS });
+      await batches.enableBatches(batched);
+      const e = await reverted(admin.setStateful({ imageId: batched, stateKeys: 2 }), "AppletRegistry__BatchedApplet");
+      expect(String(e.args[1]).toLowerCase()).toBe(net.manifest.contracts.PayoutVault.toLowerCase());
+      expect(await admin.emptyStateOf(batched)).toBe(0n);
+    } finally {
+      batches.wallet.provider?.destroy();
+    }
   });
 
   it("pays consecutive epochs with the state carried; invented states, replays and the wrong entry are refused", async () => {

@@ -102,6 +102,11 @@ contract AppletRegistry is AccessControl {
     error AppletRegistry__BadStateKeys(uint256 stateKeys);
     /// @notice The applet is already stateful: its empty state never changes.
     error AppletRegistry__AlreadyStateful(bytes32 imageId);
+    /// @notice The applet keeps state between epochs: batches credit devices with no state check, so a stateful
+    /// applet is paid by PayoutVault.claimStateful only and never gets a batch vault.
+    error AppletRegistry__StatefulApplet(bytes32 imageId);
+    /// @notice The applet is credited in batches by `vault`, which checks no state: it cannot become stateful.
+    error AppletRegistry__BatchedApplet(bytes32 imageId, address vault);
 
     /// @param admin Account holding DEFAULT_ADMIN_ROLE and REGISTRAR_ROLE.
     constructor(address admin) {
@@ -227,6 +232,7 @@ contract AppletRegistry is AccessControl {
         if (_batches[imageId].vault != address(0)) {
             revert AppletRegistry__BatchVaultAlreadySet(imageId, _batches[imageId].vault);
         }
+        if (_emptyStates[imageId] != 0) revert AppletRegistry__StatefulApplet(imageId);
         if (vault.code.length == 0) revert AppletRegistry__InvalidVerifier(vault);
         uint256 nowMs = block.timestamp * 1000;
         uint256 fromMs = app.genesisMs;
@@ -239,9 +245,12 @@ contract AppletRegistry is AccessControl {
     /// @notice Marks an applet stateful (issue 18): its verifiers take stateIn and stateOut after the other public
     /// signals, PayoutVault pays it through claimStateful only, and each device's first claim starts from the empty
     /// state of `stateKeys` keys (emptyStateFor). Once, registrar only: the empty state is part of the applet's rule.
+    /// Refused for an applet with a batch vault (setBatchVault refuses a stateful one): batches check no state.
     function setStateful(bytes32 imageId, uint256 stateKeys) external onlyRole(REGISTRAR_ROLE) {
         _known(imageId);
         if (_emptyStates[imageId] != 0) revert AppletRegistry__AlreadyStateful(imageId);
+        address batchVault = _batches[imageId].vault;
+        if (batchVault != address(0)) revert AppletRegistry__BatchedApplet(imageId, batchVault);
         uint256 empty = emptyStateFor(stateKeys);
         _emptyStates[imageId] = empty;
         emit AppletStatefulSet(imageId, stateKeys, empty);
