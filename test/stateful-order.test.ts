@@ -3,8 +3,7 @@
  * port that behaves as PayoutVault.claimStateful does (a claim is paid only from the device's stored state). Proofs
  * are made in any order; a claim waits until its stateIn is the chain's state; a claim whose epoch the chain has
  * passed, that no earlier payment can reach, or that waited longer than stateWaitMs, fails with the reason.
- * (test/stateful-worker.test.ts runs the real
- * prover and vault.)
+ * (test/stateful-worker.test.ts runs the real prover and vault.)
  */
 import { describe, expect, it } from "vitest";
 import { mkdtempSync, readFileSync } from "node:fs";
