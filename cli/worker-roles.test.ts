@@ -10,10 +10,11 @@ const run = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     env: { ...process.env, MFI_RPC_URL: "", MFI_PRIVATE_KEY: "", MFI_WORKER_DB: "", ...env },
   });
 
-describe("mfi worker scheduler | prover | submitter", () => {
+describe("mfi worker scheduler | runner | prover | submitter", () => {
   it("--help on each names --db, the queue's settings and the exit codes", async () => {
     for (const [role, extra] of [
-      ["scheduler", ["--epoch-ms", "leader lock", "standby"]],
+      ["scheduler", ["--epoch-ms", "leader lock", "standby", "--run-timeout-s", "run job"]],
+      ["runner", ["--runs", "--run-timeout-s", "one transaction", "run-job"]],
       ["prover", ["--provers", "--mock-proofs", "--job-timeout-s"]],
       ["submitter", ["--rpc", "MFI_PRIVATE_KEY", "nonce"]],
     ] as const) {
@@ -30,6 +31,10 @@ describe("mfi worker scheduler | prover | submitter", () => {
       [["scheduler", "--db", "sqlite:.mfi/x.sqlite"], {}, /needs a postgres:\/\/ database.*mfi worker start/],
       [["prover", "--db", "/tmp/x.sqlite"], {}, /needs a postgres:\/\/ database/],
       [["prover", "--db", pgUrl, "--provers", "0"], {}, /--provers takes a whole number ≥ 1/],
+      [["runner"], {}, /no database: pass --db postgres/],
+      [["runner", "--db", "sqlite:.mfi/x.sqlite"], {}, /needs a postgres:\/\/ database/],
+      [["runner", "--db", pgUrl, "--runs", "0"], {}, /--runs takes a whole number ≥ 1/],
+      [["scheduler", "--db", pgUrl, "--run-timeout-s", "0"], {}, /--run-timeout-s takes a whole number ≥ 1/],
       [["scheduler", "--db", pgUrl, "--job-timeout-s", "x"], {}, /--job-timeout-s takes a whole number/],
       [["submitter", "--db", pgUrl], { MFI_PRIVATE_KEY: "0x" + "ac".repeat(32) }, /no chain: pass --rpc/],
       [["submitter", "--db", pgUrl, "--rpc", "http://127.0.0.1:1"], {}, /MFI_PRIVATE_KEY/],

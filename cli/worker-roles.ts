@@ -1,7 +1,7 @@
 /**
- * `mfi worker scheduler | prover | submitter --db postgres://…` (issue 23): the worker's roles as separate processes
- * sharing one Postgres (store, pg-boss prove queue, leader locks). `mfi worker start` keeps running all of them in one
- * process, on SQLite or Postgres.
+ * `mfi worker scheduler | runner | prover | submitter --db postgres://…` (issue 23): the worker's roles as separate
+ * processes sharing one Postgres (store, pg-boss run and prove queues, leader locks). `mfi worker start` keeps running
+ * all of them in one process, on SQLite or Postgres.
  */
 import type { Command } from "commander";
 import type { DeploymentManifest } from "../contracts/index.ts";
@@ -16,6 +16,8 @@ interface RoleOpts {
   epochMs: string;
   graceMs: string;
   provers: string;
+  runs: string;
+  runTimeoutS: string;
   mockProofs?: boolean;
   jobTimeoutS: string;
   retryLimit: string;
@@ -56,8 +58,20 @@ async function options(role: RoleName, o: RoleOpts, findManifest: FindManifest):
       pollingIntervalSeconds: 2,
     },
   };
+  const runQueue = () => ({
+    expireInSeconds: whole("run-timeout-s", o.runTimeoutS, 1),
+    retryLimit: whole("retry-limit", o.retryLimit, 0),
+    maintenanceIntervalSeconds: whole("maintenance-s", o.maintenanceS, 1),
+    pollingIntervalSeconds: 2,
+  });
   if (role === "scheduler")
-    return { ...base, epochMs: whole("epoch-ms", o.epochMs, 1), graceMs: whole("grace-ms", o.graceMs, 0) };
+    return {
+      ...base,
+      runQueue: runQueue(),
+      epochMs: whole("epoch-ms", o.epochMs, 1),
+      graceMs: whole("grace-ms", o.graceMs, 0),
+    };
+  if (role === "runner") return { ...base, runQueue: runQueue(), concurrency: whole("runs", o.runs, 1) };
   if (role === "prover")
     return {
       ...base,
@@ -89,8 +103,8 @@ function racedOnStart(err: unknown): boolean {
 }
 
 const QUEUE_HELP = `
-Every role takes --db postgres://… (or MFI_WORKER_DB): the gateways' database, which also holds the prove queue
-(pg-boss, schema pgboss) and the leader locks. Prints one JSON line per event on stdout after {"type":"ready",…}.
+Every role takes --db postgres://… (or MFI_WORKER_DB): the gateways' database, which also holds the run and prove
+queues (pg-boss, schema pgboss) and the leader locks. Prints one JSON line per event on stdout after {"type":"ready",…}.
 Safe to kill -9 at any point (docs/operations.md, "Worker roles").`;
 
 export function registerRoles(w: Command, findManifest: FindManifest): void {
@@ -136,10 +150,21 @@ export function registerRoles(w: Command, findManifest: FindManifest): void {
     process.once("SIGTERM", stop);
   };
 
-  queueOpts(
-    w
-      .command("scheduler")
-      .description("close epochs, run applets, enqueue a prove job per claim (one active, by leader lock)"),
+  const runOpt = (c: Command) =>
+    c.option(
+      "--run-timeout-s <s>",
+      "visibility timeout of a run job: one not finished by then goes to another runner",
+      "30",
+    );
+
+  runOpt(
+    queueOpts(
+      w
+        .command("scheduler")
+        .description(
+          "close epochs, enqueue a run job per device-epoch and a prove job per claim (one active, by leader lock)",
+        ),
+    ),
   )
     .option("--epoch-ms <ms>", "epoch length for applets without an on-chain schedule", "10000")
     .option("--grace-ms <ms>", "wait this long after an epoch ends before closing it (late readings)", "1000")
@@ -148,8 +173,11 @@ export function registerRoles(w: Command, findManifest: FindManifest): void {
       `${QUEUE_HELP}
 Exactly one scheduler is active: it holds a Postgres advisory lock; others wait as standbys
 ({"type":"leader","state":"standby"}) and one takes over within a second when the active one dies.
-The scheduler also runs the applets (a run is milliseconds: no separate runner) and marks the claims of
-dead-lettered prove jobs failed with the reason. Its --job-timeout-s / --retry-limit apply to the queue.
+The scheduler only decides what is due: a run job per (applet, device, epoch) once the device's chain has
+passed the epoch's end (one job per key, however often offered, by any scheduler), taken by mfi worker
+runner processes; a prove job per due claim. It marks the claims of dead-lettered prove jobs failed with
+the reason and offers dead-lettered runs again. Its --job-timeout-s / --run-timeout-s / --retry-limit
+apply to the queues.
 
 Example:
   $ mfi worker scheduler --db postgres://mfi@db/mfi --epoch-ms 3600000
@@ -157,6 +185,24 @@ Example:
 Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage (no database, not Postgres, bad number).`,
     )
     .action(action("scheduler"));
+
+  runOpt(queueOpts(w.command("runner").description("take run jobs: run the applets in the sandbox (run any number)")))
+    .option("--runs <n>", "run jobs at once", "2")
+    .addHelpText(
+      "after",
+      `${QUEUE_HELP}
+Each run job is one applet over one device's readings of one closed epoch. The run, its claims and the
+applet's new state are stored in one transaction, unique per (applet, device, epoch): a job delivered twice
+stores one run. A runner killed mid-job loses nothing: its job goes to another runner once
+--run-timeout-s passes. After a run the runner enqueues the claims' prove jobs.
+Prints {"type":"run-job",…} as it takes each job and {"type":"run",…} for each run it stores.
+
+Example:
+  $ mfi worker runner --db postgres://mfi@db/mfi --runs 4
+
+Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage (no database, not Postgres, bad number).`,
+    )
+    .action(action("runner"));
 
   queueOpts(w.command("prover").description("take prove jobs from the queue and prove the claims (run any number)"))
     .option("--provers <n>", "proofs at once, each on its own thread", "1")

@@ -1,6 +1,6 @@
 /**
  * `npm start -- --db postgres` (issue 23) through the real binary: an embedded Postgres, anvil, 2 gateways, the
- * scheduler, 2 provers and the submitter as separate processes, the fleet split between the gateways; claims are paid
+ * scheduler, a runner, 2 provers and the submitter as separate processes, the fleet split between the gateways; claims are paid
  * on anvil (mock proofs keep it lean), then Ctrl-C to the whole process group, as a terminal sends it: the devnet
  * stops every process in order and none is left running, Postgres and the chain included.
  */
@@ -47,7 +47,7 @@ describe("mfi devnet --db postgres", () => {
     const roleLines = () =>
       out
         .split("\n")
-        .filter((l) => /✗|⚠|\[(scheduler|submitter|prover-\d|gateway-\d)\]/.test(l))
+        .filter((l) => /✗|⚠|\[(scheduler|runner|submitter|prover-\d|gateway-\d)\]/.test(l))
         .slice(0, 40)
         .join("\n");
     const until = async (re: RegExp, ms: number) => {
@@ -63,12 +63,23 @@ describe("mfi devnet --db postgres", () => {
     await until(/machinefi devnet is up/, 360_000);
     const listed = /processes\s+(.*)/.exec(out)![1]!;
     for (const m of listed.matchAll(/(\S+) (\d+)/g)) pids.push(Number(m[2]));
-    for (const name of ["postgres", "submitter", "prover-1", "prover-2", "scheduler", "gateway-1", "gateway-2"])
+    for (const name of [
+      "postgres",
+      "submitter",
+      "prover-1",
+      "prover-2",
+      "runner",
+      "scheduler",
+      "gateway-1",
+      "gateway-2",
+    ])
       expect(listed).toContain(`${name} `);
     expect(out).toMatch(/gateways\s+http:\/\/\S+\s+http:\/\/\S+/);
     const rpc = /chain \(anvil\)\s+(http:\/\/\S+)/.exec(out)![1]!;
-    // Claims proved by either prover process and paid by the submitter process.
+    // Runs stored by the runner process, claims proved by either prover process and paid by the submitter process.
     await until(/\[prover-\d\] .*proved[\s\S]*\[submitter\] .*paid:[\s\S]*\[submitter\] .*paid:/, 240_000);
+    expect(out).toMatch(/\[runner\] ▶ run \d+:/);
+    expect(out).not.toMatch(/\[scheduler\] . run \d+:/);
     expect(pids.every(isRunning)).toBe(true);
     process.kill(-child.pid!, "SIGINT");
     const code = await exited;

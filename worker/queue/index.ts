@@ -3,3 +3,4 @@ export type { ProveHandler, ProveJobInfo, ProveQueue, RunHandler, RunJob, RunJob
 export { proveJobKey, runJobKey } from "./types.ts";
 export { InProcessProveQueue, pendingAtAttempt } from "./memory.ts";
 export { PgBossProveQueue, PROVE_DEAD_LETTER, PROVE_QUEUE, type PgBossQueueOptions } from "./pg-boss.ts";
+export { PgBossRunQueue, RUN_DEAD_LETTER, RUN_QUEUE } from "./pg-boss-run.ts";

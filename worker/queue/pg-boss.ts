@@ -40,9 +40,9 @@ interface JobData {
   enqueuedAtMs: number;
 }
 
-/** A UUID (v5 layout) from the job's key: the same claim at the same attempt is the same job id. */
-export function jobId(key: string): string {
-  const h = createHash("sha256").update(`mfi.prove-job.v1:${key}`).digest("hex");
+/** A UUID (v5 layout) from the job's key: the same claim at the same attempt (a run: device-epoch) is the same job id. */
+export function jobId(key: string, kind: "prove" | "run" = "prove"): string {
+  const h = createHash("sha256").update(`mfi.${kind}-job.v1:${key}`).digest("hex");
   const variant = ((parseInt(h[16]!, 16) & 0x3) | 0x8).toString(16);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
@@ -175,7 +175,15 @@ export class PgBossProveQueue implements ProveQueue {
   }
 
   /** `graceful: false` leaves jobs under way active, as a killed process would (tests of the visibility timeout). */
-  async stop(o: { graceful?: boolean } = {}): Promise<void> {
+  stop(o: { graceful?: boolean } = {}): Promise<void> {
+    // Idempotent: a role's stop and its closers may both stop the queue.
+    this.stopping ??= this.stopOnce(o);
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | undefined;
+
+  private async stopOnce(o: { graceful?: boolean }): Promise<void> {
     await this.listener?.end().catch(() => {});
     this.listener = undefined;
     await this.boss.stop({ graceful: o.graceful ?? true, wait: true, timeout: 60_000 });

@@ -9,6 +9,26 @@ import pg from "pg";
 /** Advisory lock keys: (class, role). The two-int form never meets the stores' per-device bigint locks. */
 const LOCK_CLASS = 0x6d666931; // "mfi1"
 export const LOCK_ROLES = { scheduler: 1, submitter: 2 } as const;
+const START_LOCK = 3;
+
+/**
+ * Run `f` (a role's start: the store's migrations, pg-boss's schema and queues) holding one advisory lock that every
+ * role's start takes. Migrations and pg-boss each lock their own DDL, but not against each other nor against
+ * pg-boss's queue creation (CREATE TABLE … ATTACH PARTITION): roles started together deadlocked on a first start.
+ * Under this lock the first role does all the DDL and the others find it done. Session-level, on its own
+ * connection: closing it releases the lock even if `f` throws.
+ */
+export async function withStartLock<T>(url: string, f: () => Promise<T>): Promise<T> {
+  const c = new pg.Client({ connectionString: url, application_name: "mfi-start" });
+  c.on("error", () => {});
+  await c.connect();
+  try {
+    await c.query("SELECT pg_advisory_lock($1, $2)", [LOCK_CLASS, START_LOCK]);
+    return await f();
+  } finally {
+    await c.end().catch(() => {});
+  }
+}
 
 export interface LeaderLock {
   /** Resolves once this process holds the lock; `onLost` is called if it is lost later. */

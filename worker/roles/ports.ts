@@ -1,6 +1,6 @@
 /**
- * Ports a role does not use: the scheduler runs applets but never proves nor pays, a prover never runs nor pays, the
- * submitter never runs nor proves. Each refuses with the reason, so a miswired role fails loudly instead of doing
+ * Ports a role does not use: the scheduler neither runs, proves nor pays, a runner never proves nor pays, a prover
+ * never runs nor pays, the submitter never runs nor proves. Each refuses with the reason, so a miswired role fails loudly instead of doing
  * another role's work.
  */
 import type { ChainPort, ProvePort, RunPort } from "../ports.ts";

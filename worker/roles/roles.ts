@@ -1,16 +1,20 @@
 /**
  * The worker's roles as processes (issue 23), each an EpochWorker given only the ports its role uses:
- * - scheduler: closes epochs, runs the applets (the runner is part of it: a run is milliseconds of Wasm, so a separate
- *   runner process would add a queue hop per device-epoch for nothing) and enqueues a prove job per claim; exactly one
- *   is active, by a leader lock; it also marks dead-lettered prove jobs' claims failed with the reason.
+ * - scheduler: decides what is due: closes epochs, enqueues a run job per sealed (applet, device, epoch) and a prove
+ *   job per due claim (retries included); exactly one is active, by a leader lock; it also marks dead-lettered prove
+ *   jobs' claims failed with the reason. It never runs an applet.
+ * - runner: takes run jobs, runs the applet in the sandbox, stores the run and its claims (one transaction, unique per
+ *   (applet, device, epoch): a job taken twice stores one run) and enqueues the claims' prove jobs; any number.
  * - prover: takes prove jobs from the queue; any number, on any machine.
  * - submitter: pays proved claims on L1 from one key; exactly one active (one nonce manager), by its own leader lock;
  *   several ready at once go out in one PayoutVault.claimBatch (claim-batch.ts).
  * `mfi worker start` (worker/start.ts) stays the all-in-one process: the same EpochWorker with an in-process queue.
  */
+import { unpackEpoch } from "../../device-sdk/index.ts";
 import type { ReadingStore, WorkerStore } from "../../store/index.ts";
-import type { ChainPort, ProvePort } from "../ports.ts";
-import type { ProveQueue } from "../queue/index.ts";
+import { AppletLoadError } from "../errors.ts";
+import type { ChainPort, ProvePort, RunPort } from "../ports.ts";
+import { runJobKey, type ProveQueue, type RunQueue } from "../queue/index.ts";
 import { runtimeRunPort } from "../runtime-port.ts";
 import { EpochWorker, type WorkerEvent } from "../worker.ts";
 import { submitBatches, type ClaimBatchPort } from "./claim-batch.ts";
@@ -20,7 +24,10 @@ import { noChain, noProve, noRun } from "./ports.ts";
 export type RoleEvent =
   | WorkerEvent
   | { type: "leader"; role: string; state: "standby" | "active" | "lost"; detail?: string }
-  | { type: "job"; claimId: number; attempts: number; queueMs: number };
+  | { type: "job"; claimId: number; attempts: number; queueMs: number }
+  // issue 23: a runner took a run job; `ran` false: the run was already stored (by another runner) or nothing to run
+  | { type: "run-job"; imageId: string; deviceId: string; epoch: string; queueMs: number }
+  | { type: "runs-queued"; imageId: string; epoch: string; devices: number };
 
 interface RoleBase {
   store: ReadingStore;
@@ -79,12 +86,40 @@ function leaderLoop(
 }
 
 export function runScheduler(
-  o: RoleBase & { queue: ProveQueue; lock: LeaderLock; epochMs: number; graceMs?: number; maxAttempts?: number },
+  o: RoleBase & {
+    queue: ProveQueue;
+    /** Absent: the scheduler runs the applets itself (the prove benches, where runs are not what is measured). */
+    runQueue?: RunQueue;
+    lock: LeaderLock;
+    epochMs: number;
+    graceMs?: number;
+    maxAttempts?: number;
+  },
 ): RunningRole {
+  // A pass offers each due device-epoch until its run is stored; a job once inserted is durable (pg-boss), so this
+  // process offers it again only after a minute (a dead-lettered job is deleted to make room for that; a standby taking
+  // over offers at once: the job's key makes a repeat a no-op).
+  const q = o.runQueue;
+  const offered = new Map<string, number>();
+  const runQueue: RunQueue | undefined = q && {
+    kind: q.kind,
+    enqueue: async (jobs) => {
+      const now = Date.now();
+      const fresh = jobs.filter((j) => now - (offered.get(runJobKey(j)) ?? -Infinity) > 60_000);
+      if (fresh.length === 0) return;
+      await q.enqueue(fresh);
+      for (const j of fresh) offered.set(runJobKey(j), now);
+      if (offered.size > 100_000) for (const [k, t] of offered) if (now - t > 60_000) offered.delete(k);
+      o.onEvent?.({ type: "runs-queued", imageId: fresh[0]!.imageId, epoch: fresh[0]!.epoch, devices: fresh.length });
+    },
+    work: (h, c) => q.work(h, c),
+    stop: () => q.stop(),
+  };
   const worker = new EpochWorker({
     store: o.store,
     workerStore: o.workerStore,
-    run: runtimeRunPort(),
+    run: runQueue ? noRun("scheduler") : runtimeRunPort(),
+    ...(runQueue ? { runQueue } : {}),
     prove: noProve("scheduler"),
     chain: noChain("scheduler"),
     epochMs: o.epochMs,
@@ -103,6 +138,63 @@ export function runScheduler(
     },
     o.onEvent,
   );
+}
+
+/**
+ * Take run jobs: run the applet over the device's readings of the epoch (runDevice: the seal checked again, the run,
+ * its claims and the applet's new state stored in one transaction, a run already stored left alone), then enqueue
+ * prove jobs for due claims. A runner killed before its transaction commits stored nothing; its job is taken again
+ * once the queue's visibility timeout passes. Killed after it: the job taken again finds the run stored, and the
+ * scheduler's pass enqueues the claims' prove jobs if this runner did not.
+ */
+export async function runRunner(
+  o: RoleBase & { runQueue: RunQueue; proveQueue: ProveQueue; concurrency: number; run?: RunPort },
+): Promise<RunningRole> {
+  const worker = new EpochWorker({
+    store: o.store,
+    workerStore: o.workerStore,
+    run: o.run ?? runtimeRunPort(),
+    prove: noProve("runner"),
+    chain: noChain("runner"),
+    epochMs: 1,
+    proveQueue: o.proveQueue,
+    onEvent: o.onEvent,
+  });
+  // Prove jobs for the new claims: one startProofs at a time, again once if runs finished meanwhile.
+  let enqueuing: Promise<void> | undefined;
+  let again = false;
+  const enqueueProofs = async (): Promise<void> => {
+    if (enqueuing) {
+      again = true;
+      return enqueuing;
+    }
+    enqueuing = (async () => {
+      do {
+        again = false;
+        await worker.startProofs();
+      } while (again);
+    })().finally(() => (enqueuing = undefined));
+    return enqueuing;
+  };
+  await o.runQueue.work(async (job, info) => {
+    o.onEvent?.({ type: "run-job", ...job, queueMs: Date.now() - info.enqueuedAtMs });
+    const applet = await o.workerStore.getApplet(job.imageId);
+    if (!applet) return; // gone from the store: nothing to run
+    try {
+      const r = await worker.runDevice(applet, unpackEpoch(BigInt(job.epoch)), BigInt(job.deviceId));
+      if (r.kind === "ran") await enqueueProofs();
+    } catch (err) {
+      if (err instanceof AppletLoadError)
+        await worker.quarantine(err); // the scheduler then skips it
+      else throw err; // retried with backoff by the queue
+    }
+  }, o.concurrency);
+  return {
+    async stop() {
+      await o.runQueue.stop();
+      await enqueuing?.catch(() => {});
+    },
+  };
 }
 
 export async function runProver(

@@ -1,20 +1,20 @@
 /**
  * `serveRole(options)`: one role of the worker as its own process on a Postgres database (`mfi worker scheduler |
- * prover | submitter --db postgres://…`): opens the store, the pg-boss prove queue and, for the scheduler and the
- * submitter, their leader lock. Roles need a shared database and queue: on SQLite, `mfi worker start` runs them all in
- * one process instead.
+ * runner | prover | submitter --db postgres://…`): opens the store, the pg-boss queues it uses (run jobs, prove jobs)
+ * and, for the scheduler and the submitter, their leader lock. Roles need a shared database and queue: on SQLite,
+ * `mfi worker start` runs them all in one process instead.
  */
 import { createMachinefiClient, type DeploymentManifest } from "../../contracts/index.ts";
 import { isPostgresUrl, openStoreAsync } from "../../store/index.ts";
 import { contractsChainPort } from "../chain-port.ts";
 import { WorkerError } from "../errors.ts";
 import { circuitsProvePort } from "../prover-port.ts";
-import { PgBossProveQueue, type PgBossQueueOptions } from "../queue/index.ts";
+import { PgBossProveQueue, PgBossRunQueue, runJobKey, type PgBossQueueOptions } from "../queue/index.ts";
 import { contractsClaimBatchPort } from "./claim-batch.ts";
-import { pgLeaderLock } from "./leader.ts";
-import { runProver, runScheduler, runSubmitter, type RoleEvent, type RunningRole } from "./roles.ts";
+import { pgLeaderLock, withStartLock } from "./leader.ts";
+import { runProver, runRunner, runScheduler, runSubmitter, type RoleEvent, type RunningRole } from "./roles.ts";
 
-export type RoleName = "scheduler" | "prover" | "submitter";
+export type RoleName = "scheduler" | "runner" | "prover" | "submitter";
 
 export interface ServeRoleOptions {
   role: RoleName;
@@ -25,10 +25,12 @@ export interface ServeRoleOptions {
   maxAttempts?: number;
   /** The prove queue's settings (the scheduler applies them to the queue). */
   queue?: Omit<PgBossQueueOptions, "url">;
+  /** The run queue's settings (the scheduler applies them to the queue). */
+  runQueue?: Omit<PgBossQueueOptions, "url">;
   /** scheduler */
   epochMs?: number;
   graceMs?: number;
-  /** prover */
+  /** prover: proofs at once; runner: runs at once */
   concurrency?: number;
   proofs?: "groth16" | "mock";
   log?: (m: string) => void;
@@ -48,12 +50,23 @@ export class RoleNeedsPostgresError extends WorkerError {
 
 export async function serveRole(o: ServeRoleOptions): Promise<RunningRole> {
   if (!isPostgresUrl(o.dbUrl)) throw new RoleNeedsPostgresError(o.role, o.dbUrl);
-  const store = await openStoreAsync(o.dbUrl);
-  const closers: (() => Promise<void>)[] = [() => store.close()];
+  const closers: (() => Promise<void>)[] = [];
   const closeAll = async () => {
     for (const c of closers.reverse()) await c().catch(() => {});
   };
   try {
+    // Every role's first-start DDL (migrations, pg-boss's schema and queues) under one lock (leader.ts says why).
+    const { store, proveQueue, runQueue } = await withStartLock(o.dbUrl, async () => {
+      const store = await openStoreAsync(o.dbUrl);
+      closers.push(() => store.close());
+      if (o.role === "submitter") return { store };
+      const proveQueue = await PgBossProveQueue.open({ url: o.dbUrl, ...o.queue });
+      closers.push(() => proveQueue.stop());
+      if (o.role === "prover") return { store, proveQueue };
+      const runQueue = await PgBossRunQueue.open({ url: o.dbUrl, ...o.runQueue });
+      closers.push(() => runQueue.stop());
+      return { store, proveQueue, runQueue };
+    });
     let running: RunningRole;
     const base = { store, workerStore: store.worker, onEvent: o.onEvent, intervalMs: o.intervalMs };
     const attempts = o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts };
@@ -68,40 +81,47 @@ export async function serveRole(o: ServeRoleOptions): Promise<RunningRole> {
         batch: contractsClaimBatchPort(client),
         lock: pgLeaderLock(o.dbUrl, "submitter"),
       });
+    } else if (o.role === "scheduler") {
+      await proveQueue!.configure();
+      await runQueue!.configure();
+      await proveQueue!.workDeadLetters(async (claim, reason) => {
+        await store.worker.markFailed(claim.id, reason, claim.attempts + 1, Date.now());
+        o.onEvent?.({ type: "claim", claimId: claim.id, state: "failed", detail: reason });
+      });
+      await runQueue!.workDeadLetters(async (job, reason) => {
+        o.onEvent?.({ type: "claim", claimId: -1, state: "failed", detail: `${runJobKey(job)}: ${reason}` });
+      });
+      running = runScheduler({
+        ...base,
+        ...attempts,
+        queue: proveQueue!,
+        runQueue: runQueue!,
+        lock: pgLeaderLock(o.dbUrl, "scheduler"),
+        epochMs: o.epochMs ?? 10_000,
+        graceMs: o.graceMs,
+      });
+    } else if (o.role === "runner") {
+      running = await runRunner({
+        ...base,
+        runQueue: runQueue!,
+        proveQueue: proveQueue!,
+        concurrency: o.concurrency ?? 2,
+      });
     } else {
-      const queue = await PgBossProveQueue.open({ url: o.dbUrl, ...o.queue });
-      if (o.role === "scheduler") {
-        await queue.configure();
-        await queue.workDeadLetters(async (claim, reason) => {
-          await store.worker.markFailed(claim.id, reason, claim.attempts + 1, Date.now());
-          o.onEvent?.({ type: "claim", claimId: claim.id, state: "failed", detail: reason });
-        });
-        running = runScheduler({
-          ...base,
-          ...attempts,
-          queue,
-          lock: pgLeaderLock(o.dbUrl, "scheduler"),
-          epochMs: o.epochMs ?? 10_000,
-          graceMs: o.graceMs,
-        });
-        closers.push(() => queue.stop());
-      } else {
-        const prover = circuitsProvePort({ concurrency: o.concurrency ?? 1, mode: o.proofs ?? "groth16", log: o.log });
-        // issue 25: the proving processes start and read the applets' keys now, not at the first job
-        void store.worker
-          .listApplets()
-          .then((l) => prover.warm(l.filter((x) => !x.quarantined).map((x) => x.spec)))
-          .catch(() => {});
-        closers.push(() => prover.close());
-        running = await runProver({
-          ...base,
-          ...attempts,
-          queue,
-          prove: prover.prove,
-          concurrency: o.concurrency ?? 1,
-        });
-        // runProver's stop stops the queue.
-      }
+      const prover = circuitsProvePort({ concurrency: o.concurrency ?? 1, mode: o.proofs ?? "groth16", log: o.log });
+      // issue 25: the proving processes start and read the applets' keys now, not at the first job
+      void store.worker
+        .listApplets()
+        .then((l) => prover.warm(l.filter((x) => !x.quarantined).map((x) => x.spec)))
+        .catch(() => {});
+      closers.push(() => prover.close());
+      running = await runProver({
+        ...base,
+        ...attempts,
+        queue: proveQueue!,
+        prove: prover.prove,
+        concurrency: o.concurrency ?? 1,
+      });
     }
     return {
       async stop() {

@@ -1,0 +1,153 @@
+/**
+ * The run queue on Postgres, with pg-boss (issue 23): queue `mfi-run`, one job per (applet, device, epoch) with a UUID
+ * derived from the three, so the scheduler offering a due device-epoch on every pass, two schedulers, or one
+ * restarted, insert it once (pg-boss inserts with ON CONFLICT DO NOTHING on the id; a completed job keeps its id for
+ * pg-boss's retention, and a run offered again after that is found stored by its handler). Runner processes take
+ * jobs; a runner killed mid-job leaves its job active until `expireInSeconds` passes, then another runner gets it.
+ * The handler is idempotent: worker_runs is unique on (applet, device, epoch) and a run, its claims and the applet's
+ * new state are one transaction, so a job run twice stores one run. Jobs failing `retryLimit` times go to
+ * `mfi-run-dead`: the scheduler reports them and offers the device-epoch again (workDeadLetters).
+ * Why pg-boss, and the NOTIFY that wakes the runners at once: pg-boss.ts.
+ */
+import pg from "pg";
+import PgBoss from "pg-boss";
+import { jobId, type PgBossQueueOptions } from "./pg-boss.ts";
+import { runJobKey, type RunHandler, type RunJob, type RunQueue } from "./types.ts";
+
+export const RUN_QUEUE = "mfi-run";
+export const RUN_DEAD_LETTER = "mfi-run-dead";
+const WAKE_CHANNEL = "mfi_run_jobs";
+
+interface JobData {
+  job: RunJob;
+  enqueuedAtMs: number;
+}
+
+export class PgBossRunQueue implements RunQueue {
+  readonly kind = "pg-boss";
+  private readonly boss: PgBoss;
+  private readonly pool: pg.Pool;
+  private listener: pg.Client | undefined;
+  private readonly workerIds: string[] = [];
+  private readonly o: Required<PgBossQueueOptions>;
+
+  private constructor(o: PgBossQueueOptions) {
+    this.o = {
+      expireInSeconds: 60,
+      retryLimit: 3,
+      retryDelaySeconds: 1,
+      maintenanceIntervalSeconds: 30,
+      pollingIntervalSeconds: 2,
+      ...o,
+    };
+    this.boss = new PgBoss({
+      connectionString: o.url,
+      max: 3,
+      maintenanceIntervalSeconds: this.o.maintenanceIntervalSeconds,
+    });
+    this.boss.on("error", () => {}); // failed maintenance or fetches (Postgres restarting): retried next cycle
+    this.pool = new pg.Pool({ connectionString: o.url, max: 1 });
+    this.pool.on("error", () => {});
+  }
+
+  private settings() {
+    return {
+      name: RUN_QUEUE,
+      policy: "standard" as const,
+      retryLimit: this.o.retryLimit,
+      retryDelay: this.o.retryDelaySeconds,
+      retryBackoff: true,
+      expireInSeconds: this.o.expireInSeconds,
+      deadLetter: RUN_DEAD_LETTER,
+    };
+  }
+
+  /** pg-boss's schema and the run queues (DDL on a first start: the roles take one start lock around it, leader.ts). */
+  static async open(o: PgBossQueueOptions): Promise<PgBossRunQueue> {
+    const q = new PgBossRunQueue(o);
+    await q.boss.start();
+    await q.boss.createQueue(RUN_DEAD_LETTER, { name: RUN_DEAD_LETTER });
+    await q.boss.createQueue(RUN_QUEUE, q.settings());
+    return q;
+  }
+
+  /** Apply this process's retry limit, backoff and visibility timeout to the queue (the scheduler does). */
+  async configure(): Promise<void> {
+    await this.boss.updateQueue(RUN_QUEUE, this.settings());
+  }
+
+  async enqueue(jobs: RunJob[]): Promise<void> {
+    if (jobs.length === 0) return;
+    const now = Date.now();
+    await this.boss.insert(
+      jobs.map((job) => ({
+        id: jobId(runJobKey(job), "run"),
+        name: RUN_QUEUE,
+        data: { job, enqueuedAtMs: now } satisfies JobData,
+      })),
+    );
+    await this.pool.query("SELECT pg_notify($1, '')", [WAKE_CHANNEL]);
+  }
+
+  async work(handler: RunHandler, concurrency: number): Promise<void> {
+    for (let i = 0; i < concurrency; i++) {
+      const id = await this.boss.work<JobData>(
+        RUN_QUEUE,
+        { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: this.o.pollingIntervalSeconds },
+        async ([job]) => {
+          if (!job) return;
+          await handler(job.data.job, {
+            enqueuedAtMs: job.data.enqueuedAtMs,
+            lastTry: job.retryCount >= job.retryLimit,
+          });
+        },
+      );
+      this.workerIds.push(id);
+    }
+    const client = new pg.Client({ connectionString: this.o.url });
+    client.on("error", () => {});
+    await client.connect();
+    client.on("notification", () => {
+      for (const id of this.workerIds) this.boss.notifyWorker(id);
+    });
+    await client.query(`LISTEN ${WAKE_CHANNEL}`);
+    this.listener = client;
+  }
+
+  /**
+   * Take dead-lettered run jobs (the scheduler does, to report them with the reason), and delete the failed job so
+   * that its key is free: the scheduler offers the device-epoch again on a later pass (a run is never given up, as
+   * in one process, where a failed run is tried again on the next tick).
+   */
+  async workDeadLetters(handler: (job: RunJob, reason: string) => Promise<void>): Promise<void> {
+    await this.boss.work<JobData>(RUN_DEAD_LETTER, { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+      if (!job) return;
+      await handler(
+        job.data.job,
+        `run job dead-lettered after ${this.o.retryLimit + 1} deliveries (its runners died, timed out after ${this.o.expireInSeconds} s, or failed); offered again`,
+      );
+      await this.boss.deleteJob(RUN_QUEUE, jobId(runJobKey(job.data.job), "run"));
+    });
+  }
+
+  /** Jobs not finished yet (created, retry or active), for status and tests. */
+  async pending(): Promise<number> {
+    return this.boss.getQueueSize(RUN_QUEUE);
+  }
+
+  /** `graceful: false` leaves jobs under way active, as a killed process would (tests of the visibility timeout). */
+  stop(o: { graceful?: boolean } = {}): Promise<void> {
+    // Idempotent: a role's stop and its closers may both stop the queue.
+    this.stopping ??= this.stopOnce(o);
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | undefined;
+
+  private async stopOnce(o: { graceful?: boolean }): Promise<void> {
+    await this.listener?.end().catch(() => {});
+    this.listener = undefined;
+    await this.boss.stop({ graceful: o.graceful ?? true, wait: true, timeout: 60_000 });
+    await this.pool.end().catch(() => {});
+  }
+}
