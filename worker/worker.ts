@@ -99,6 +99,8 @@ export class EpochWorker {
   /** Issue 18: device tokens and their keys on chain; a stateful applet's state follows the token. */
   private readonly tokens: DeviceTokens;
   private inflight = new Set<number>();
+  /** Issue 18: since when a stateful claim's stateIn could be reached by no earlier payment (its grace; by claim id). */
+  private readonly unreachableSince = new Map<number, number>();
   private submitting: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -516,6 +518,7 @@ export class EpochWorker {
     for (const key of await this.tokens.keysFor(BigInt(claim.device_id)))
       earlier ||= (await this.workerStore.unsettledEpochs(claim.image_id, key.toString())).some((e) => e < epoch);
     if (onChain.state === calldata.stateIn) {
+      this.unreachableSince.delete(claim.id);
       // The same state can follow several epochs (an epoch that leaves the state unchanged): paying this claim while
       // an earlier epoch of the device is still to be paid would make that one unpayable (the vault's epoch order).
       if (!earlier) return false;
@@ -527,12 +530,17 @@ export class EpochWorker {
       return true;
     }
     // Nothing earlier left to pay: no payment can move the chain to this stateIn any more (issue 18: an earlier claim
-    // failed for good, or the run did not start from the chain's state): fail now; the device's next run re-syncs.
+    // failed for good, or the run did not start from the chain's state): fail after a short grace (a node that
+    // answers from a block before the earlier payment), not stateWaitMs; the device's next run re-syncs.
+    const waitMs = this.opts.stateWaitMs ?? 1_800_000;
+    if (earlier) this.unreachableSince.delete(claim.id);
+    else if (!this.unreachableSince.has(claim.id)) this.unreachableSince.set(claim.id, now);
     if (
       onChain.lastEpoch >= calldata.epoch ||
-      !earlier ||
-      now - claim.created_at_ms > (this.opts.stateWaitMs ?? 1_800_000)
+      (!earlier && now - this.unreachableSince.get(claim.id)! >= Math.min(waitMs, 30_000)) ||
+      now - claim.created_at_ms > waitMs
     ) {
+      this.unreachableSince.delete(claim.id);
       const why =
         onChain.lastEpoch >= calldata.epoch
           ? "a later epoch was paid first"
