@@ -6,6 +6,7 @@
  * floor of batched ingest.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { threadCpuUs } from "./bench-cpu.ts";
 import { hashReading, loadBackendByName, usePoseidonOf, type Reading, type VerifyItem } from "../device-sdk/index.ts";
 import { testKey } from "./testing.ts";
 
@@ -40,7 +41,9 @@ parentPort!.on("message", (m: { windowMs: number; at: number }) => {
   while (performance.timeOrigin + performance.now() < m.at) {}
   const end = m.at + m.windowMs;
   let done = 0;
+  const c0 = threadCpuUs();
   while (performance.timeOrigin + performance.now() < end) work(done++);
-  parentPort!.postMessage({ done });
+  const c1 = threadCpuUs();
+  parentPort!.postMessage({ done, cpuUs: c0 === undefined || c1 === undefined ? undefined : c1 - c0 });
 });
 parentPort!.postMessage({ ready: true });

@@ -15,6 +15,8 @@ export interface TestBroker {
   protocolVersion: 4 | 5;
   /** false: the broker has no $share, every gateway gets every message */
   shared: boolean;
+  /** the broker's own process (mosquitto), for the bench's CPU accounting; undefined when in-process */
+  pid?: number;
   close(): Promise<void>;
 }
 
@@ -73,6 +75,7 @@ export async function startMosquitto(): Promise<TestBroker> {
     url: `mqtt://127.0.0.1:${port}`,
     protocolVersion: 5,
     shared: true,
+    pid: child.pid,
     async close() {
       if (child.exitCode !== null) return;
       const exited = new Promise((r) => child.once("exit", r));
