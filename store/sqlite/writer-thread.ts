@@ -11,6 +11,11 @@ const db = new Database(path);
 db.pragma("journal_mode = WAL");
 db.pragma(`synchronous = ${synchronous}`);
 db.pragma("busy_timeout = 5000");
+// Statement journals in memory: every insert into readings fires the counters' trigger (./counters.ts), so SQLite
+// keeps a statement journal per INSERT to undo it alone; in a temp file that was 60% of a batch's append CPU
+// (44 → 17 CPU-µs per reading of a 100-reading batch, mostly system time). Only the transaction's own rollback
+// needs it, never recovery: the WAL keeps durability.
+db.pragma("temp_store = MEMORY");
 const append = groupAppender(db);
 
 parentPort!.on("message", (m: { id: number; jobs: AppendJob[] } | { close: true }) => {
