@@ -349,7 +349,7 @@ export function storeSuite(b: StoreBackend): void {
           deviceId: bigint,
           epoch: bigint,
           fuel: bigint,
-          o: { stateOwner?: bigint; advanceState?: boolean },
+          o: { stateOwner?: bigint; advanceState?: boolean; note?: string },
         ) =>
           w.recordRun({
             applet: a,
@@ -367,9 +367,11 @@ export function storeSuite(b: StoreBackend): void {
         await run(2n, 2n, 12n, { stateOwner: 1n });
         expect(await w.getState(a.imageId, 1n)).toEqual(new Uint8Array([9, 12]));
         expect(await w.getState(a.imageId, 2n)).toBeUndefined();
-        // a run whose claim can never be paid leaves the row as it was
-        await run(2n, 3n, 13n, { stateOwner: 1n, advanceState: false });
+        // a run whose claim can never be paid leaves the row as it was, and says why
+        const dropped = await run(2n, 3n, 13n, { stateOwner: 1n, advanceState: false, note: "not claimable: key 0x2" });
         expect(await w.getState(a.imageId, 1n)).toEqual(new Uint8Array([9, 12]));
+        expect((await w.getRun(dropped))?.note).toBe("not claimable: key 0x2");
+        expect((await w.listRuns(3)).map((r) => r.note)).toEqual(["not claimable: key 0x2", null, null]);
         expect((await w.claimAt(a.imageId, "2", 2n))?.output).toBe("12");
         expect(await w.claimAt(a.imageId, "1", 2n)).toBeUndefined();
       }));

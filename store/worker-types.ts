@@ -95,6 +95,8 @@ export interface RunRow {
   state_root: string;
   trap: string | null;
   created_at_ms: number;
+  /** Issue 18: why the run's claim was not kept (not claimable), or how its state was re-synced; null: nothing. */
+  note: string | null;
 }
 
 /** What the dashboard and metrics read of the worker: counts and recent rows, never a write. */
@@ -204,6 +206,8 @@ export interface WorkerStore extends WorkerStatus {
     stateOwner?: bigint;
     /** False: the state row is left as it was (a run whose claim can never be paid). Default true. */
     advanceState?: boolean;
+    /** Issue 18: why the run's claim was not kept, or how its state was re-synced (RunRow.note). */
+    note?: string;
   }): Promise<number>;
   /** Claims in `state` whose next attempt is due, longest-waiting first. */
   dueClaims(state: ClaimState, now: number, limit: number): Promise<ClaimRow[]>;

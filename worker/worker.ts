@@ -329,6 +329,7 @@ export class EpochWorker {
         now: this.opts.now(),
         stateOwner: from.owner,
         advanceState: !unclaimable,
+        ...(unclaimable || from.note ? { note: unclaimable ?? from.note } : {}),
       });
     } catch (err) {
       // issue 23: two runners raced on one job (a visibility timeout passed): the first stored it, atomically

@@ -42,6 +42,8 @@ export function register(program: Command): void {
             readings: r.reading_count,
             fuelUsed: r.fuel_used,
             trap: r.trap,
+            // issue 18: why its claim was not kept (not claimable), or how its state was re-synced
+            note: r.note ?? null,
           })),
           recentClaims: (await w.listClaims(limit)).map((c) => ({
             id: c.id,
@@ -87,7 +89,7 @@ export function register(program: Command): void {
         console.log("recent runs");
         for (const r of status.recentRuns)
           console.log(
-            `  #${r.id}  applet ${r.imageId.slice(0, 10)}…  device ${r.deviceId.slice(0, 10)}…  ${r.readings} readings  fuel ${r.fuelUsed}${r.trap ? `  TRAP ${r.trap}` : ""}`,
+            `  #${r.id}  applet ${r.imageId.slice(0, 10)}…  device ${r.deviceId.slice(0, 10)}…  ${r.readings} readings  fuel ${r.fuelUsed}${r.trap ? `  TRAP ${r.trap}` : ""}${r.note ? `  (${r.note})` : ""}`,
           );
         console.log("\nrecent claims");
         for (const c of status.recentClaims)

@@ -202,6 +202,11 @@ export const pgStoreMigrations: readonly PgMigration[] = [
     id: "worker/retire-001",
     sql: `ALTER TABLE worker_applets ADD COLUMN retired_at_ms bigint;`,
   },
+  {
+    // issue 18: why a run's claim was not kept (not claimable), or how its state was re-synced from the chain
+    id: "worker/run-note-001",
+    sql: `ALTER TABLE worker_runs ADD COLUMN note text;`,
+  },
   pgBatchMigration, // issue 26: the worker's batches (./batch-store.ts)
 ];
 

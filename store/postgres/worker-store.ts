@@ -153,6 +153,7 @@ export class PgWorkerStore implements WorkerStore {
     now: number;
     stateOwner?: bigint;
     advanceState?: boolean;
+    note?: string;
   }): Promise<number> {
     const c = await this.pool.connect().catch((e: unknown) => {
       throw storeErrorOf(e);
@@ -161,8 +162,8 @@ export class PgWorkerStore implements WorkerStore {
       await c.query("BEGIN");
       const o = a.outcome;
       const run = await c.query<{ id: number }>(
-        `INSERT INTO worker_runs (image_id, device_id, epoch, from_seq, to_seq, reading_count, state_before, input_digest, journal, journal_digest, fuel_used, state_root, trap, created_at_ms)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+        `INSERT INTO worker_runs (image_id, device_id, epoch, from_seq, to_seq, reading_count, state_before, input_digest, journal, journal_digest, fuel_used, state_root, trap, created_at_ms, note)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id`,
         [
           a.applet.imageId,
           a.deviceId.toString(),
@@ -178,6 +179,7 @@ export class PgWorkerStore implements WorkerStore {
           o.stateRoot,
           o.trap ? `${o.trap.kind}: ${o.trap.message}` : null,
           a.now,
+          a.note ?? null,
         ],
       );
       const runId = run.rows[0]!.id;

@@ -77,4 +77,11 @@ ALTER TABLE worker_applets ADD COLUMN quarantined_at_ms INTEGER;
 ALTER TABLE worker_applets ADD COLUMN retired_at_ms INTEGER;
 `,
   },
+  {
+    // issue 18: why a run's claim was not kept (not claimable), or how its state was re-synced from the chain
+    id: "worker/run-note-001",
+    sql: `
+ALTER TABLE worker_runs ADD COLUMN note TEXT;
+`,
+  },
 ];

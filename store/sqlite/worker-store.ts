@@ -134,13 +134,14 @@ export class SqliteWorkerStore implements WorkerStore {
     now: number;
     stateOwner?: bigint;
     advanceState?: boolean;
+    note?: string;
   }): Promise<number> {
     return this.db.transaction(() => {
       const o = a.outcome;
       const run = this.db
         .prepare(
-          `INSERT INTO worker_runs (image_id, device_id, epoch, from_seq, to_seq, reading_count, state_before, input_digest, journal, journal_digest, fuel_used, state_root, trap, created_at_ms)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO worker_runs (image_id, device_id, epoch, from_seq, to_seq, reading_count, state_before, input_digest, journal, journal_digest, fuel_used, state_root, trap, created_at_ms, note)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         )
         .run(
           a.applet.imageId,
@@ -157,6 +158,7 @@ export class SqliteWorkerStore implements WorkerStore {
           o.stateRoot,
           o.trap ? `${o.trap.kind}: ${o.trap.message}` : null,
           a.now,
+          a.note ?? null,
         );
       const runId = Number(run.lastInsertRowid);
       if (!o.trap && a.advanceState !== false) {
