@@ -1,5 +1,5 @@
 /**
- * `mfi worker start`: the epoch worker on its own (all roles in one process; `mfi worker scheduler | prover |
+ * `mfi worker start`: the epoch worker on its own (all roles in one process; `mfi worker scheduler | runner | prover |
  * submitter` run them as separate processes on Postgres, ./worker-roles.ts), beside a gateway on the same database (`mfi gateway start`):
  * closes each applet's epochs, runs it, proves the claims and pays them. The same serveWorker as worker/main.ts,
  * which process supervisors and the crash tests run.
