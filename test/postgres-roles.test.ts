@@ -30,11 +30,22 @@ let pg: TestPostgres;
 let db: string;
 let store: PgStore;
 const children: ChildProcess[] = [];
+const procs: Proc[] = [];
+/** What each role process said, for a failure's message. */
+const said = () =>
+  procs
+    .map((p) => {
+      const ev = p.events.map((e) => JSON.stringify(e)).slice(-15);
+      return `--- ${p.role} ${p.child.pid} (exit ${p.child.exitCode ?? p.child.signalCode})\n${ev.join("\n")}\n${p.stderr}`;
+    })
+    .join("\n");
 
 interface Proc {
   child: ChildProcess;
   events: Record<string, unknown>[];
   exited: Promise<void>;
+  role: string;
+  stderr: string;
 }
 
 function startRole(role: string, args: string[], onEvent: (e: Record<string, unknown>, p: Proc) => void = () => {}) {
@@ -47,9 +58,12 @@ function startRole(role: string, args: string[], onEvent: (e: Record<string, unk
     child,
     events: [],
     exited: new Promise((r) => child.once("exit", () => r())),
+    role,
+    stderr: "",
   };
+  procs.push(p);
   let buf = "";
-  child.stderr!.on("data", () => {});
+  child.stderr!.on("data", (d: Buffer) => (p.stderr = (p.stderr + d.toString()).slice(-2000)));
   child.stdout!.on("data", (d: Buffer) => {
     buf += d.toString();
     let i: number;
@@ -111,8 +125,9 @@ afterAll(async () => {
 
 describe("worker roles on Postgres", () => {
   it("a prover, a runner and the scheduler killed mid-work: the others finish, each run stored once, each claim paid once", async () => {
-    const queueArgs = ["--job-timeout-s", "10", "--run-timeout-s", "5", "--maintenance-s", "1", "--retry-limit", "5"];
-    const schedArgs = ["--epoch-ms", String(EPOCH), "--grace-ms", "0", ...queueArgs];
+    const queueArgs = ["--job-timeout-s", "10", "--maintenance-s", "1", "--retry-limit", "5"];
+    const runArgs = [...queueArgs, "--run-timeout-s", "5"];
+    const schedArgs = ["--epoch-ms", String(EPOCH), "--grace-ms", "0", ...runArgs];
     let killedScheduler: number | undefined;
     const onScheduler = (e: Record<string, unknown>, p: Proc) => {
       if (e.type === "runs-queued" && killedScheduler === undefined) {
@@ -143,8 +158,8 @@ describe("worker roles on Postgres", () => {
         p.child.kill("SIGKILL");
       }
     };
-    const r1 = startRole("runner", queueArgs, onRunner);
-    const r2 = startRole("runner", queueArgs, onRunner);
+    const r1 = startRole("runner", runArgs, onRunner);
+    const r2 = startRole("runner", runArgs, onRunner);
     const p1 = startRole("prover", ["--mock-proofs", ...queueArgs], onProver);
     const p2 = startRole("prover", ["--mock-proofs", ...queueArgs], onProver);
     const sub = startRole("submitter", [
@@ -155,7 +170,15 @@ describe("worker roles on Postgres", () => {
     ]);
 
     // 3 devices × epochs 0 and 1 are payable.
-    await waitFor(async () => (await store.worker.claimCounts()).paid >= 2 * DEVICES, 400_000, 250);
+    await waitFor(async () => (await store.worker.claimCounts()).paid >= 2 * DEVICES, 400_000, 250).catch(
+      async (err: Error) => {
+        const counts = JSON.stringify({
+          runs: await store.worker.runCounts(),
+          claims: await store.worker.claimCounts(),
+        });
+        throw new Error(`${err.message}: ${counts}\n${said()}`);
+      },
+    );
 
     // The scheduler that enqueued the first runs was killed, the standby took over; the runners did every run.
     expect(killedScheduler).toBe(s1.child.pid);
