@@ -333,7 +333,7 @@ const bench: Bench = {
           unit: "CPU-µs",
           baseline: floor.cpuUsPerOp,
           ratio: floor.cpuUsPerOp === undefined ? undefined : floor.cpuUsPerOp / s.cpu.gateway,
-          note: `gateway process without the publisher: main thread ${us(s.cpu.gatewayMain)}, other threads (verifier pool, SQLite writer, V8) ${us(s.cpu.gatewayMain === undefined ? undefined : s.cpu.gateway - s.cpu.gatewayMain)}; ratio = floor ÷ gateway`,
+          note: `gateway process without the publisher${broker.pid === undefined ? ` (with ${broker.name}: the broker runs in this process)` : ""}: main thread ${us(s.cpu.gatewayMain)}, other threads (verifier pool, SQLite writer, V8) ${us(s.cpu.gatewayMain === undefined ? undefined : s.cpu.gateway - s.cpu.gatewayMain)}; ratio = floor ÷ gateway`,
         },
         ...(s.cpu.broker === undefined || s.cpu.publisher === undefined
           ? []
