@@ -126,8 +126,9 @@ export function registerRoles(w: Command, findManifest: FindManifest): void {
         running = await serveRole(await options(role, o, findManifest));
         break;
       } catch (err) {
-        // Roles started together race on the first start's DDL (migrations, pg-boss's schema): Postgres aborts one
-        // with a deadlock or a duplicate catalog row; that start is simply made again.
+        // Roles take one start lock around the first start's DDL (withStartLock); a start that still races (a gateway
+        // migrating at the same moment, an older role without the lock) is aborted by Postgres with a deadlock or a
+        // duplicate catalog row, and simply made again.
         if (attempt < 6 && racedOnStart(err)) {
           console.error(`${role}: start raced another process (${(err as Error).message}); retrying`);
           await new Promise((r) => setTimeout(r, 250 * attempt));

@@ -182,7 +182,8 @@ export async function runRunner(
     if (!applet) return; // gone from the store: nothing to run
     try {
       const r = await worker.runDevice(applet, unpackEpoch(BigInt(job.epoch)), BigInt(job.deviceId));
-      if (r.kind === "ran") await enqueueProofs();
+      // The run is stored: a failed enqueue is left to the scheduler's next pass, not a reason to retry the job.
+      if (r.kind === "ran") await enqueueProofs().catch(() => {});
     } catch (err) {
       if (err instanceof AppletLoadError)
         await worker.quarantine(err); // the scheduler then skips it
