@@ -2,7 +2,8 @@
  * The batcher's own rules over a real SQLite store, with small fakes for the chain and the prover (the real ones run
  * in batcher.test.ts): a claim whose chain has no signed reading after the epoch is waited for, then given up with
  * the reason after ten deadlines, so the applet's later epochs do not wait behind it for ever; the prover is never
- * asked for a batch without devices.
+ * asked for a batch without devices; an applet's batch circuit is prepared (set up, key warmed) once, as soon as the
+ * batcher learns the applet is batched.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -108,4 +109,47 @@ it("gives up a claim whose chain is never signed after the epoch, after ten dead
     ["batch-claim", "queued"],
     ["batch-claim", "failed"],
   ]);
+});
+
+it("prepares a batched applet's circuit once, when it learns the applet is batched, and no other applet's", async () => {
+  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
+  store = openStore(join(dir, "db.sqlite"));
+  const wasm = new Uint8Array([0, 97, 115, 109]);
+  const batched = { imageId: "ab".repeat(32), name: "sum", wasm, rewardPerUnit: 1n };
+  const single = { imageId: "cd".repeat(32), name: "max", wasm, rewardPerUnit: 1n };
+  await store.worker.upsertApplet(batched, 0, 0);
+  await store.worker.upsertApplet(single, 0, 0);
+  const prepared: string[] = [];
+  const batcher = new Batcher({
+    store,
+    workerStore: store.worker,
+    batches: store.batches!,
+    prover: {
+      n: 2,
+      k: 16,
+      depth: 4,
+      prove: async () => {
+        throw new Error("not expected");
+      },
+      prepare: async (applet) => {
+        prepared.push(applet.imageId);
+      },
+      close: async () => {},
+    },
+    chain: {
+      vault: VAULT,
+      batchVaultOf: async (imageId) => ({
+        vault: imageId === batched.imageId ? VAULT : "0x" + "00".repeat(20),
+        fromMs: 0n,
+      }),
+      rootOf: async () => new EarningsTree(4).root,
+      submitBatch: async () => {
+        throw new Error("not expected");
+      },
+    },
+    deadlineMs: 100,
+  });
+  await batcher.refreshApplets();
+  await batcher.refreshApplets();
+  expect(prepared).toEqual([batched.imageId]);
 });
