@@ -374,6 +374,14 @@ export function storeSuite(b: StoreBackend): void {
         expect((await w.listRuns(3)).map((r) => r.note)).toEqual(["not claimable: key 0x2", null, null]);
         expect((await w.claimAt(a.imageId, "2", 2n))?.output).toBe("12");
         expect(await w.claimAt(a.imageId, "1", 2n)).toBeUndefined();
+        // the latest paid epoch, by number (epochs are stored as decimal text: "10" sorts before "9" as text)
+        expect(await w.lastPaidEpoch(a.imageId, "2")).toBeUndefined();
+        await run(2n, 9n, 14n, { stateOwner: 1n });
+        await run(2n, 10n, 15n, { stateOwner: 1n });
+        await run(2n, 11n, 16n, { stateOwner: 1n });
+        for (const e of [2n, 9n, 10n]) await w.markPaid((await w.claimAt(a.imageId, "2", e))!.id, {}, 20);
+        expect(await w.lastPaidEpoch(a.imageId, "2")).toBe(10n);
+        expect(await w.lastPaidEpoch(a.imageId, "1")).toBeUndefined();
       }));
 
     it("worker: applets, runs, state and claims through their states; status totals exact for uint256 rewards", () =>

@@ -232,6 +232,11 @@ export interface WorkerStore extends WorkerStatus {
    * submitted): a stateful claim waits for the earlier ones (PayoutVault.claimStateful pays a device's epochs in order).
    */
   unsettledEpochs(imageId: string, deviceId: string): Promise<bigint[]>;
+  /**
+   * Issue 18: the latest epoch (packed) of the device's paid claims for the applet, or undefined when none is paid. A
+   * stateful payment moves the chain's stateOf.lastEpoch to its epoch, so a node answering an earlier one is stale.
+   */
+  lastPaidEpoch(imageId: string, deviceId: string): Promise<bigint | undefined>;
   /** Issue 18: the device's claim of the applet for this epoch (packed), if the worker made one. */
   claimAt(imageId: string, deviceId: string, epoch: bigint): Promise<ClaimRow | undefined>;
 }

@@ -84,7 +84,13 @@ function vault(start: { state: bigint; lastEpoch: bigint }): ChainPort & { paid:
   };
 }
 
-async function runWorker(L1: ChainPort, o: { stateWaitMs?: number } = {}, prove = prover()) {
+/** `clock`: the worker's time, moved on by `step` ms per pass (else 50 s plus the time passed). */
+async function runWorker(
+  L1: ChainPort,
+  o: { stateWaitMs?: number } = {},
+  prove = prover(),
+  clock?: { now: number; step: number },
+) {
   const store = openStore(join(mkdtempSync(join(tmpdir(), "mfi-order-")), "db.sqlite"));
   await store.insertDevice({
     deviceId,
@@ -107,7 +113,7 @@ async function runWorker(L1: ChainPort, o: { stateWaitMs?: number } = {}, prove 
     chain: L1,
     epochMs: EPOCH,
     graceMs: 0,
-    now: () => 50_000 + (Date.now() - t0),
+    now: clock ? () => clock.now : () => 50_000 + (Date.now() - t0),
     proverConcurrency: 4,
     onEvent: (e) => events.push(e),
     ...o,
@@ -117,6 +123,7 @@ async function runWorker(L1: ChainPort, o: { stateWaitMs?: number } = {}, prove 
     0,
   );
   for (let i = 0; i < 60; i++) {
+    if (clock) clock.now += clock.step;
     await w.tick();
     const claims = await store.worker.listClaims(10);
     if (claims.length === 4 && claims.every((c) => c.state === "paid" || c.state === "failed")) break;
@@ -146,6 +153,32 @@ describe("stateful claims are sent in epoch order (issue 18)", () => {
     expect(claims.map((c) => c.state)).toEqual(["paid", "paid", "paid", "paid"]);
     expect(L1.paid).toEqual(epochs);
     expect(L1.reverted).toBe(0);
+  }, 120_000);
+
+  it("a node that answers from before the last payment for a few seconds does not fail the next claim (30 s grace)", async () => {
+    // stateOf answers the state before the latest payment for 5 s of the worker's clock after it (a load-balanced
+    // node a block behind): the next claim's stateIn is then reachable by no unsettled earlier epoch
+    const L1 = vault({ state: 1n, lastEpoch: 0n });
+    const clock = { now: 50_000, step: 1000 };
+    let fresh = { state: 1n, lastEpoch: 0n };
+    let prev = fresh;
+    let changedAt = -Infinity;
+    let lagged = 0;
+    const behind: ChainPort = {
+      ...L1,
+      async stateOf(imageId, id) {
+        const now = await L1.stateOf!(imageId, id);
+        if (now.lastEpoch !== fresh.lastEpoch) [prev, fresh, changedAt] = [fresh, now, clock.now];
+        if (clock.now - changedAt >= 5000) return now;
+        lagged++;
+        return prev;
+      },
+    };
+    const { claims } = await runWorker(behind, {}, prover(), clock);
+    expect(claims.map((c) => c.state)).toEqual(["paid", "paid", "paid", "paid"]);
+    expect(L1.paid).toEqual(epochs);
+    expect(L1.reverted).toBe(0);
+    expect(lagged).toBeGreaterThan(0);
   }, 120_000);
 
   it("fails a claim whose epoch the chain has already passed, with the reason", async () => {

@@ -20,6 +20,7 @@ import { imageIdHex } from "../core/index.ts";
 import { openStore } from "../store/index.ts";
 import { loadBuiltApplet } from "../toolchain/index.ts";
 import { DeviceTokens, type KeyInfo } from "./device-state.ts";
+import { ChainReadError } from "./errors.ts";
 import { decodeState, runtimeRunPort } from "./runtime-port.ts";
 import type { AppletSpec, ChainPort } from "./ports.ts";
 
@@ -64,16 +65,16 @@ describe("DeviceTokens: a run's state follows the device token and re-syncs from
     };
     const run = runtimeRunPort(new Engine());
     const tokens = new DeviceTokens({ chain, workerStore: store.worker, store, run });
-    for (const d of [42n, 43n])
-      await store.insertDevice({
-        deviceId: d,
-        publicKey: { x: 1n, y: 2n },
-        owner: "0x" + "11".repeat(20),
-        chainId: 31337n,
-        registry: "0x" + "00".repeat(20),
-        signature: sig,
-        registeredAt: 0,
-      });
+    const device = {
+      deviceId: 42n,
+      publicKey: { x: 1n, y: 2n },
+      owner: "0x" + "11".repeat(20),
+      chainId: 31337n,
+      registry: "0x" + "00".repeat(20),
+      signature: sig,
+      registeredAt: 0,
+    };
+    for (const d of [42n, 43n]) await store.insertDevice({ ...device, deviceId: d });
     // key 42: up in epoch 1, a down report in epoch 2; key 43: up in epoch 3
     expect(
       (
@@ -153,14 +154,11 @@ describe("DeviceTokens: a run's state follows the device token and re-syncs from
     expect(asked).toBe(before);
     expect(streakOf(e4.state, 43n)).toBe("0200000000000000");
     await store.worker.markFailed(e3.claim.id, "refused", 1, 4);
-    // nothing paid on chain (a first claim failed for good): back to the empty state
+    // a node behind (a load balancer's) answers before epoch 1's payment, which the store holds as paid: not the
+    // chain's truth (a stateful payment sets lastEpoch), the copy is kept (re-syncing to empty would lose epoch 1)
     onChain = { state: 7n, lastEpoch: 0n };
-    const reset = await tokens.stateFor({ applet, deviceId: 43n, epoch: epoch(4n) });
-    expect(reset).toEqual({
-      owner: 42n,
-      state: undefined,
-      note: "re-synced to the empty state: no claim of token 0x2a is paid",
-    });
+    const stale = await tokens.stateFor({ applet, deviceId: 43n, epoch: epoch(4n) });
+    expect(stale).toEqual({ owner: 42n, state: e4.state });
     // the chain's last paid claim is not one this worker made: no preimage, said so
     onChain = { state: 999n, lastEpoch: epoch(1n) };
     const unknown = await tokens.stateFor({ applet, deviceId: 43n, epoch: epoch(4n) });
@@ -179,6 +177,75 @@ describe("DeviceTokens: a run's state follows the device token and re-syncs from
     expect(await tokens.notClaimable(43n, w(3n))).toBeUndefined();
     expect(await tokens.notClaimable(44n, w(2n))).toBeUndefined();
     expect(await tokens.tokenOf(44n)).toBe(44n);
+    // a rotation exactly at an epoch's start (key 46 replaced 45 at 30 s): both neighbouring epochs are claimable
+    keys.set(45n, { tokenId: 45n, validFromMs: 0n, validUntilMs: 30_000n });
+    keys.set(46n, { tokenId: 45n, validFromMs: 30_000n, validUntilMs: 0n });
+    expect(await tokens.notClaimable(45n, w(2n))).toBeUndefined();
+    expect(await tokens.notClaimable(46n, w(3n))).toBeUndefined();
+    expect(await tokens.notClaimable(45n, w(3n))).toMatch(/^not claimable: key 0x2d was rotated or revoked/);
+    expect(await tokens.notClaimable(46n, w(2n))).toMatch(/^not claimable: key 0x2e became the token's key/);
+
+    // a token none of whose claims is paid (its first claim failed for good) re-syncs to the empty state
+    await store.insertDevice({ ...device, deviceId: 50n });
+    expect(
+      (
+        await store.appendReadings(
+          50n,
+          chainOf(50n, [
+            [10_001n, 1n],
+            [20_001n, 1n],
+          ]),
+          0,
+        )
+      ).ok,
+    ).toBe(true);
+    const f1 = await runEpoch(50n, 1n);
+    expect(streakOf(await store.worker.getState(applet.imageId, 50n), 50n)).toBe("0100000000000000");
+    await store.worker.markFailed(f1.claim.id, "refused", 1, 5);
+    onChain = { state: 7n, lastEpoch: 0n };
+    expect(await tokens.stateFor({ applet, deviceId: 50n, epoch: epoch(2n) })).toEqual({
+      owner: 50n,
+      state: undefined,
+      note: "re-synced to the empty state: no claim of token 0x32 is paid",
+    });
+    await store.close();
+  });
+
+  it("a chain that cannot answer is not a key it does not know: ChainReadError, bounded by a timeout, then at once", async () => {
+    const store = openStore(join(mkdtempSync(join(tmpdir(), "mfi-device-state-")), "db.sqlite"));
+    let calls = 0;
+    let answer: () => Promise<KeyInfo | undefined> = () => Promise.reject(new Error("connect ECONNREFUSED"));
+    const chain: ChainPort = {
+      isClaimed: async () => false,
+      submit: async () => ({ txHash: "0x" }),
+      waitPaid: async () => ({ status: "paid" }),
+      stateOf: async () => ({ state: 7n, lastEpoch: 0n }),
+      keyOf: () => (calls++, answer()),
+    };
+    const o = { chain, workerStore: store.worker, store, run: runtimeRunPort(new Engine()) };
+    const w = unpackEpoch(epoch(3n));
+    // the RPC refuses: no token, no state, no "claimable"; a stateless applet's claim is kept (it may then fail)
+    const refused = new DeviceTokens({ ...o, failedReadTtlMs: 0 });
+    await expect(refused.tokenOf(43n)).rejects.toBeInstanceOf(ChainReadError);
+    await expect(refused.notClaimable(43n, w)).rejects.toBeInstanceOf(ChainReadError);
+    expect(await refused.notClaimable(43n, w, true)).toBeUndefined();
+    const applet = { imageId: "ab".repeat(32), name: "x", wasm: new Uint8Array(), param: 0n, rewardPerUnit: 1n };
+    await expect(refused.stateFor({ applet, deviceId: 43n, epoch: epoch(3n) })).rejects.toThrow(
+      /cannot read DeviceRegistry\.claimInfo\(0x2b\) from the chain; the run waits for the next pass/,
+    );
+    // an RPC that never answers: the read gives up after the timeout, and the next reads fail at once (no call)
+    answer = () => new Promise(() => {});
+    const hung = new DeviceTokens({ ...o, readTimeoutMs: 50 });
+    await expect(hung.keyInfo(43n)).rejects.toThrow(/no answer within 50 ms/);
+    const before = calls;
+    await expect(hung.keyInfo(44n)).rejects.toBeInstanceOf(ChainReadError);
+    expect(calls).toBe(before);
+    // a key the chain does not know (owner zero) is an answer, kept a minute: asked once
+    answer = async () => undefined;
+    const unknown = new DeviceTokens(o);
+    expect(await unknown.tokenOf(44n)).toBe(44n);
+    expect(await unknown.notClaimable(44n, w)).toBeUndefined();
+    expect(calls).toBe(before + 1);
     await store.close();
   });
 });

@@ -13,11 +13,16 @@
  *   same Wasm, readings and state in, same state out). When the last paid claim is not one it made (another operator
  *   paid it), it has no preimage: it runs from its own copy, the claim fails with the reason, and `note` says so.
  *
+ * An answer whose last paid epoch is before the latest epoch the worker saw paid comes from a node behind (a stateful
+ * payment sets it): the worker keeps its copy. A chain read that fails or times out is never taken for "nothing
+ * paid" or "key unknown": ChainReadError, and the run waits for the next pass (a stored run is never redone).
+ *
  * The proof still binds the state: whatever the worker chooses, the vault pays only a stateIn equal to its own.
  */
 import { unpackEpoch, type EpochWindow } from "../device-sdk/index.ts";
 import { stateRoot, type AppletState } from "../runtime/index.ts";
 import type { ReadingStore, WorkerStore } from "../store/index.ts";
+import { ChainReadError } from "./errors.ts";
 import type { AppletSpec, ChainPort, RunPort } from "./ports.ts";
 import { decodeState, encodeState } from "./runtime-port.ts";
 
@@ -37,30 +42,99 @@ export interface RunState {
   note?: string;
 }
 
-/** How long a key's validity read from the chain is reused (one pass over the applets). */
+/** Issue 18 review: how long a chain read on the run path may take before the run waits for the next pass. */
+export const CHAIN_READ_TIMEOUT_MS = 5000;
+/** How long a known key's validity is reused (one pass over the applets; a rotation shrinks it). */
 const KEY_INFO_TTL_MS = 2000;
+/** How long "the chain does not know this key" is reused (a device registers once). */
+const UNKNOWN_KEY_TTL_MS = 60_000;
+/** After a failed chain read, how long the run path's reads fail at once (one timeout per pass, not per device). */
+const FAILED_READ_TTL_MS = 10_000;
 
 export class DeviceTokens {
   private readonly tokens = new Map<string, bigint>();
   private readonly infos = new Map<string, { at: number; info: KeyInfo | undefined }>();
   private readonly statelessUntil = new Map<string, number>();
+  private readonly statefulImages = new Set<string>();
   private lastGroups = new Map<bigint, bigint[]>();
+  private down: { until: number; err: ChainReadError } | undefined;
 
-  constructor(private readonly o: { chain: ChainPort; workerStore: WorkerStore; store: ReadingStore; run: RunPort }) {}
+  constructor(
+    private readonly o: {
+      chain: ChainPort;
+      workerStore: WorkerStore;
+      store: ReadingStore;
+      run: RunPort;
+      /** Default CHAIN_READ_TIMEOUT_MS. */
+      readTimeoutMs?: number;
+      /** Default FAILED_READ_TTL_MS. */
+      failedReadTtlMs?: number;
+    },
+  ) {}
 
-  /** The key's token and validity (cached briefly), or undefined when the chain does not know the key or cannot say. */
+  /**
+   * One chain read on the run path, bounded by the timeout: a failure or a timeout is a ChainReadError (never "the
+   * chain does not know"), and the reads of the next FAILED_READ_TTL_MS fail at once with it.
+   */
+  private async read<T>(what: string, f: () => Promise<T>): Promise<T> {
+    if (this.down && Date.now() < this.down.until) throw this.down.err;
+    let timer: NodeJS.Timeout | undefined;
+    const timeoutMs = this.o.readTimeoutMs ?? CHAIN_READ_TIMEOUT_MS;
+    try {
+      return await Promise.race([
+        f(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+        }),
+      ]);
+    } catch (e) {
+      const err = new ChainReadError(what, { cause: e as Error, details: (e as Error).message });
+      this.down = { until: Date.now() + (this.o.failedReadTtlMs ?? FAILED_READ_TTL_MS), err };
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * Whether the applet is stateful on chain (PayoutVault.stateOf answers a non-zero state: AppletRegistry.setStateful
+   * is set once, at registration; "stateless" is asked again after a minute). Throws ChainReadError when the chain
+   * cannot say.
+   */
+  async stateful(imageId: string, deviceId: bigint): Promise<boolean> {
+    const stateOf = this.o.chain.stateOf;
+    if (!stateOf) return false;
+    if (this.statefulImages.has(imageId)) return true;
+    if ((this.statelessUntil.get(imageId) ?? 0) > Date.now()) return false;
+    const s = await this.read(`PayoutVault.stateOf(${imageId.slice(0, 10)}…)`, () => stateOf(imageId, deviceId));
+    if (s.state === 0n) {
+      this.statelessUntil.set(imageId, Date.now() + 60_000);
+      return false;
+    }
+    this.statefulImages.add(imageId);
+    return true;
+  }
+
+  /**
+   * The key's token and validity (cached briefly), or undefined when the chain does not know the key (an owner of
+   * zero) or the port cannot ask. Throws ChainReadError when the read fails or times out.
+   */
   async keyInfo(deviceId: bigint): Promise<KeyInfo | undefined> {
-    if (!this.o.chain.keyOf) return undefined;
+    const keyOf = this.o.chain.keyOf;
+    if (!keyOf) return undefined;
     const id = deviceId.toString();
     const hit = this.infos.get(id);
-    if (hit && Date.now() - hit.at < KEY_INFO_TTL_MS) return hit.info;
-    const info = await this.o.chain.keyOf(deviceId).catch(() => undefined);
+    if (hit && Date.now() - hit.at < (hit.info ? KEY_INFO_TTL_MS : UNKNOWN_KEY_TTL_MS)) return hit.info;
+    const info = await this.read(`DeviceRegistry.claimInfo(${hex(deviceId)})`, () => keyOf(deviceId));
     this.infos.set(id, { at: Date.now(), info });
     if (info) this.tokens.set(id, info.tokenId);
     return info;
   }
 
-  /** The device token a key belongs to (a key's token never changes); the key itself when the chain cannot say. */
+  /**
+   * The device token a key belongs to (a key's token never changes); the key itself when the chain does not know it.
+   * Throws ChainReadError when the chain cannot say.
+   */
   async tokenOf(deviceId: bigint): Promise<bigint> {
     const known = this.tokens.get(deviceId.toString());
     if (known !== undefined) return known;
@@ -70,10 +144,18 @@ export class DeviceTokens {
   /**
    * Why a claim signed by this key for epoch `w` can never be paid (PayoutVault__KeyNotValid: the key was not the
    * token's key for the whole epoch, e.g. the epoch in which the key was rotated), or undefined when it can be (or
-   * the chain cannot say: the claim then goes its usual way). Validity only ever shrinks, so the answer is final.
+   * the chain does not know the key: the claim then goes its usual way). Validity only ever shrinks, so the answer is
+   * final. When the chain cannot say: ChainReadError, or with `keepWhenUnknown` (a stateless applet: nothing else
+   * depends on the answer) undefined: the claim is kept, and fails KeyNotValid if it was the rotation epoch's.
    */
-  async notClaimable(deviceId: bigint, w: EpochWindow): Promise<string | undefined> {
-    const info = await this.keyInfo(deviceId);
+  async notClaimable(deviceId: bigint, w: EpochWindow, keepWhenUnknown = false): Promise<string | undefined> {
+    let info: KeyInfo | undefined;
+    try {
+      info = await this.keyInfo(deviceId);
+    } catch (e) {
+      if (keepWhenUnknown && e instanceof ChainReadError) return undefined;
+      throw e;
+    }
     if (!info) return undefined;
     const end = w.startMs + w.lengthMs;
     if (w.startMs >= info.validFromMs && (info.validUntilMs === 0n || end <= info.validUntilMs)) return undefined;
@@ -85,23 +167,31 @@ export class DeviceTokens {
     return `not claimable: key ${hex(deviceId)} ${why} (valid ${window} ms, epoch [${w.startMs}, ${end})); the vault pays only a key valid for the whole epoch`;
   }
 
-  /** The state a run of `applet` for `deviceId` in `epoch` starts from (see the header). */
+  /**
+   * The state a run of a stateful `applet` for `deviceId` in `epoch` starts from (see the header). Throws
+   * ChainReadError when the chain cannot say (the run is not stored; the next pass runs it again).
+   */
   async stateFor(a: { applet: AppletSpec; deviceId: bigint; epoch: bigint }): Promise<RunState> {
     const owner = await this.tokenOf(a.deviceId);
     const imageId = a.applet.imageId;
     const local = await this.o.workerStore.getState(imageId, owner);
     const mine = { owner, state: rekey(local, a.deviceId) };
-    if (!this.o.chain.stateOf || (this.statelessUntil.get(imageId) ?? 0) > Date.now()) return mine;
+    const stateOf = this.o.chain.stateOf;
+    if (!stateOf) return mine;
     const keys = await this.keysFor(a.deviceId);
     for (const k of keys)
       if ((await this.o.workerStore.unsettledEpochs(imageId, k.toString())).some((e) => e < a.epoch)) return mine;
-    const chain = await this.o.chain.stateOf(imageId, owner).catch(() => undefined);
-    if (!chain) return mine; // the chain cannot say: the claim goes its usual way
-    if (chain.state === 0n) {
-      // not a stateful applet (AppletRegistry.setStateful is set once, at registration): asked again in a minute
-      this.statelessUntil.set(imageId, Date.now() + 60_000);
-      return mine;
+    const chain = await this.read(`PayoutVault.stateOf(token ${hex(owner)})`, () => stateOf(imageId, owner));
+    if (chain.state === 0n) return mine; // not a stateful applet
+    // A stateful payment sets the chain's lastEpoch to its epoch: an answer before the latest epoch this worker saw
+    // paid comes from a node behind (a load balancer's), not from the chain's truth. The copy continues from that
+    // payment (nothing later is unsettled): keep it; re-syncing would drop that payment's state.
+    let paid: bigint | undefined;
+    for (const k of keys) {
+      const e = await this.o.workerStore.lastPaidEpoch(imageId, k.toString());
+      if (e !== undefined && (paid === undefined || e > paid)) paid = e;
     }
+    if (paid !== undefined && chain.lastEpoch < paid) return mine;
     if (chain.lastEpoch === 0n) {
       if (!entryOf(local)) return mine;
       return { owner, state: undefined, note: `re-synced to the empty state: no claim of token ${hex(owner)} is paid` };
@@ -155,16 +245,19 @@ export class DeviceTokens {
     return [...keys];
   }
 
-  /** The devices grouped by token: each token's keys among `devices` (a token id is also its first key). */
+  /**
+   * The devices grouped by token: each token's keys among `devices` (a token id is also its first key). Throws
+   * ChainReadError when the chain cannot say (the groups of the last call stay).
+   */
   async groups(devices: readonly bigint[]): Promise<Map<bigint, bigint[]>> {
     const out = new Map<bigint, bigint[]>();
-    this.lastGroups = out;
     for (const d of devices) {
       const t = await this.tokenOf(d);
       const keys = out.get(t) ?? (t === d ? [] : [t]);
       if (!keys.includes(d)) keys.push(d);
       out.set(t, keys);
     }
+    this.lastGroups = out;
     return out;
   }
 }

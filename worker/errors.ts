@@ -46,3 +46,15 @@ export class AppletLoadError extends WorkerError {
     this.imageId = imageId;
   }
 }
+
+/**
+ * Issue 18: a chain read a run depends on (a stateful applet's device token, key validity or state) failed or timed
+ * out. Not "the chain does not know": the run is not stored, and the next pass runs it again.
+ */
+export class ChainReadError extends WorkerError {
+  override name = "ChainReadError";
+
+  constructor(what: string, opts: BaseErrorOptions = {}) {
+    super(`cannot read ${what} from the chain; the run waits for the next pass`, opts);
+  }
+}

@@ -10,12 +10,12 @@ import type { EpochWindow } from "../device-sdk/index.ts";
 import { packEpoch, unpackEpoch } from "../device-sdk/index.ts";
 import type { ClaimCalldata, ClaimRow, ClaimState, ReadingStore, StoredReading, WorkerStore } from "../store/index.ts";
 import { backoffMs } from "./backoff.ts";
-import { AlreadyClaimedError, AppletLoadError, ProofRefusedError } from "./errors.ts";
+import { AlreadyClaimedError, AppletLoadError, ChainReadError, ProofRefusedError } from "./errors.ts";
 import { alignToSchedule, closableEpochs } from "./epochs.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
 import { InProcessProveQueue, pendingAtAttempt, type ProveQueue, type RunJob, type RunQueue } from "./queue/index.ts";
 import { decodeState } from "./runtime-port.ts";
-import { DeviceTokens } from "./device-state.ts";
+import { DeviceTokens, type RunState } from "./device-state.ts";
 
 export interface WorkerOptions {
   /** The readings and devices the worker runs applets on. */
@@ -244,7 +244,14 @@ export class EpochWorker {
     let complete = true;
     const jobs: RunJob[] = [];
     const devices = await this.allDevices();
-    await this.tokens.groups(devices); // issue 18: which keys share a token (a rotated device)
+    try {
+      // issue 18: which keys share a token (a rotated device), for a stateful applet only
+      if (devices.length && (await this.tokens.stateful(applet.imageId, devices[0]!)))
+        await this.tokens.groups(devices);
+    } catch (e) {
+      if (e instanceof ChainReadError) return false; // the chain cannot say: this epoch waits for the next pass
+      throw e;
+    }
     for (const device of devices) {
       if (await this.workerStore.hasRun(applet.imageId, device, epoch)) continue;
       if (this.opts.runQueue) {
@@ -255,7 +262,12 @@ export class EpochWorker {
         complete = false; // until a runner has stored the run
         continue;
       }
-      if ((await this.runDevice(applet, w, device)).kind === "open" && !timedOut) complete = false;
+      const r = await this.runDevice(applet, w, device).catch((e: unknown) => {
+        if (e instanceof ChainReadError) return undefined; // issue 18: the chain cannot say: the next pass runs it
+        throw e;
+      });
+      if (!r) return false;
+      if (r.kind === "open" && !timedOut) complete = false;
     }
     if (jobs.length) await this.opts.runQueue!.enqueue(jobs);
     return complete;
@@ -306,15 +318,20 @@ export class EpochWorker {
     });
     if (readings.length === 0) return { kind: "empty" };
     if (last.ts < end) return { kind: "open" };
-    // issue 18: the state follows the device token (kept under it, re-synced from the chain: device-state.ts)
-    const from = await this.tokens.stateFor({ applet, deviceId: device, epoch });
+    // issue 18: a stateful applet's state follows the device token (kept under it, re-synced from the chain:
+    // device-state.ts); a chain that cannot say throws ChainReadError before anything is stored
+    const stateful = await this.tokens.stateful(applet.imageId, device);
+    const from: RunState = stateful
+      ? await this.tokens.stateFor({ applet, deviceId: device, epoch })
+      : { owner: device, state: await this.workerStore.getState(applet.imageId, device) };
     const outcome = await this.opts.run({ applet, epoch: w, deviceId: device, readings, state: from.state });
     // An applet may only claim for the device it ran on: anything else is dropped here, never proved. A zero output
     // is kept (issue 22): it is proven on chain as a fact (PayoutVault.factOf) that pays nothing (docs/market.md).
     let claims = outcome.trap ? [] : outcome.claims.filter((c) => c.deviceId === device);
     // A key that was not the token's key for the whole epoch (the epoch of a rotation) is never paid for it: the
     // claim is not kept (nor proved), and the state does not advance past what the chain can hold.
-    const unclaimable = claims.length ? await this.tokens.notClaimable(device, w) : undefined;
+    // A stateless applet's claim is kept when the chain cannot say (it may then fail KeyNotValid, as before issue 18).
+    const unclaimable = claims.length ? await this.tokens.notClaimable(device, w, !stateful) : undefined;
     if (unclaimable) claims = [];
     let runId: number;
     try {
@@ -329,7 +346,7 @@ export class EpochWorker {
         now: this.opts.now(),
         stateOwner: from.owner,
         advanceState: !unclaimable,
-        ...(unclaimable || from.note ? { note: unclaimable ?? from.note } : {}),
+        ...(unclaimable || from.note ? { note: [unclaimable, from.note].filter(Boolean).join("; ") } : {}),
       });
     } catch (err) {
       // issue 23: two runners raced on one job (a visibility timeout passed): the first stored it, atomically

@@ -292,6 +292,14 @@ export class PgWorkerStore implements WorkerStore {
     ).rows[0];
   }
 
+  async lastPaidEpoch(imageId: string, deviceId: string): Promise<bigint | undefined> {
+    const { rows } = await this.q<{ epoch: string }>(
+      "SELECT epoch FROM worker_claims WHERE image_id = $1 AND device_id = $2 AND state = 'paid' ORDER BY epoch::numeric DESC LIMIT 1",
+      [imageId, deviceId],
+    );
+    return rows[0] ? BigInt(rows[0].epoch) : undefined;
+  }
+
   async unsettledEpochs(imageId: string, deviceId: string): Promise<bigint[]> {
     const { rows } = await this.q<{ epoch: string }>(
       "SELECT epoch FROM worker_claims WHERE image_id = $1 AND device_id = $2 AND state IN ('pending','proved','submitted')",

@@ -257,6 +257,16 @@ export class SqliteWorkerStore implements WorkerStore {
       .get(imageId, deviceId, epoch.toString()) as ClaimRow | undefined;
   }
 
+  async lastPaidEpoch(imageId: string, deviceId: string): Promise<bigint | undefined> {
+    // epochs are decimal text (up to 2^80): the longest, then the largest, is the latest
+    const row = this.db
+      .prepare(
+        "SELECT epoch FROM worker_claims WHERE image_id = ? AND device_id = ? AND state = 'paid' ORDER BY length(epoch) DESC, epoch DESC LIMIT 1",
+      )
+      .get(imageId, deviceId) as { epoch: string } | undefined;
+    return row ? BigInt(row.epoch) : undefined;
+  }
+
   async unsettledEpochs(imageId: string, deviceId: string): Promise<bigint[]> {
     const rows = this.db
       .prepare(
