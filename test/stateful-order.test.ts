@@ -131,8 +131,9 @@ async function runWorker(
   }
   await w.stop();
   const claims = (await store.worker.listClaims(10)).sort((a, b) => Number(BigInt(a.epoch) - BigInt(b.epoch)));
+  const runs = await store.worker.listRuns(10);
   await store.close();
-  return { claims, events };
+  return { claims, events, runs };
 }
 
 const epochs = [0, 1, 2, 3].map((i) => packEpoch({ startMs: BigInt(i * EPOCH), lengthMs: BigInt(EPOCH) }));
@@ -179,6 +180,26 @@ describe("stateful claims are sent in epoch order (issue 18)", () => {
     expect(L1.paid).toEqual(epochs);
     expect(L1.reverted).toBe(0);
     expect(lagged).toBeGreaterThan(0);
+  }, 120_000);
+
+  it("with the chain unreachable no run is stored (not 'nothing paid'): the epochs run once it answers", async () => {
+    // the RPC refuses for the first 3 passes: runs from a state the chain never confirmed would be stored for good
+    const L1 = vault({ state: 1n, lastEpoch: 0n });
+    const clock = { now: 50_000, step: 1000 };
+    let refused = 0;
+    const down: ChainPort = {
+      ...L1,
+      async stateOf(imageId, id) {
+        if (clock.now < 54_000) throw (refused++, new Error("connect ECONNREFUSED 127.0.0.1:8545"));
+        return L1.stateOf!(imageId, id);
+      },
+    };
+    const { claims, events, runs } = await runWorker(down, {}, prover(), clock);
+    expect(refused).toBeGreaterThan(0);
+    expect(runs.map((r) => r.created_at_ms).every((t) => t >= 54_000)).toBe(true);
+    expect(events.filter((e) => e.type === "run")).toHaveLength(4);
+    expect(claims.map((c) => c.state)).toEqual(["paid", "paid", "paid", "paid"]);
+    expect(L1.paid).toEqual(epochs);
   }, 120_000);
 
   it("fails a claim whose epoch the chain has already passed, with the reason", async () => {

@@ -48,7 +48,10 @@ export const CHAIN_READ_TIMEOUT_MS = 5000;
 const KEY_INFO_TTL_MS = 2000;
 /** How long "the chain does not know this key" is reused (a device registers once). */
 const UNKNOWN_KEY_TTL_MS = 60_000;
-/** After a failed chain read, how long the run path's reads fail at once (one timeout per pass, not per device). */
+/**
+ * After a failed chain read, how long the run path's reads fail at once: one timeout per pass (newPass asks again),
+ * not per device; a runner process, which makes no passes, asks again after this long.
+ */
 const FAILED_READ_TTL_MS = 10_000;
 
 export class DeviceTokens {
@@ -94,6 +97,11 @@ export class DeviceTokens {
     } finally {
       clearTimeout(timer);
     }
+  }
+
+  /** A new pass over the applets: the chain is asked again (a failed read fails the rest of a pass at once). */
+  newPass(): void {
+    this.down = undefined;
   }
 
   /**

@@ -200,6 +200,7 @@ export class EpochWorker {
   // ── epochs and runs ────────────────────────────────────────────────────────────────────────────────────────
 
   async closeEpochs(): Promise<void> {
+    this.tokens.newPass(); // issue 18: a chain read that failed in the last pass is tried again
     for (const applet of await this.workerStore.listApplets()) {
       if (applet.quarantined !== null) continue; // issue 22: one bad applet never stalls the others
       // issue 22: a newer version replaced it from `retiredAtMs` on: it still closes the epochs that start before
