@@ -18,7 +18,7 @@ import type { ClaimRow } from "../store/index.ts";
 import { openPostgresStore, type PgStore } from "../store/postgres/open.ts";
 import { startTestPostgres, type TestPostgres } from "../store/postgres/testing.ts";
 import { PgBossRunQueue, runJobKey, type ProveQueue, type RunJob } from "../worker/queue/index.ts";
-import { runRunner, type RoleEvent } from "../worker/roles/index.ts";
+import { runRunner, serveRole, type RoleEvent, type RoleName } from "../worker/roles/index.ts";
 import { runtimeRunPort } from "../worker/runtime-port.ts";
 import type { RunPort } from "../worker/ports.ts";
 import { mfiBin, startHistoricalDevnet, waitFor } from "./helpers.ts";
@@ -301,4 +301,19 @@ describe("worker roles on Postgres", () => {
       await s.close();
     }
   }, 180_000);
+
+  it("roles started at once on a fresh database all start: the first start's DDL is done under one lock", async () => {
+    const url = await pg.createDatabase();
+    const roles: RoleName[] = ["scheduler", "runner", "runner", "prover", "prover", "scheduler"];
+    const started = await Promise.allSettled(
+      roles.map((role) =>
+        serveRole({ role, dbUrl: url, proofs: "mock", epochMs: EPOCH, queue: { maintenanceIntervalSeconds: 60 } }),
+      ),
+    );
+    const failed = started
+      .filter((r) => r.status === "rejected")
+      .map((r) => String((r as PromiseRejectedResult).reason));
+    for (const r of started) if (r.status === "fulfilled") await r.value.stop();
+    expect(failed).toEqual([]);
+  }, 120_000);
 });
