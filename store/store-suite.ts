@@ -374,14 +374,20 @@ export function storeSuite(b: StoreBackend): void {
         expect((await w.listRuns(3)).map((r) => r.note)).toEqual(["not claimable: key 0x2", null, null]);
         expect((await w.claimAt(a.imageId, "2", 2n))?.output).toBe("12");
         expect(await w.claimAt(a.imageId, "1", 2n)).toBeUndefined();
-        // the latest paid epoch, by number (epochs are stored as decimal text: "10" sorts before "9" as text)
-        expect(await w.lastPaidEpoch(a.imageId, "2")).toBeUndefined();
+        // a token's claims under any of its keys (token_id: the run's stateOwner); the latest paid epoch by number
+        // (epochs are stored as decimal text: "10" sorts before "9" as text)
+        expect(await w.lastPaidEpoch(a.imageId, 1n)).toBeUndefined();
         await run(2n, 9n, 14n, { stateOwner: 1n });
         await run(2n, 10n, 15n, { stateOwner: 1n });
         await run(2n, 11n, 16n, { stateOwner: 1n });
         for (const e of [2n, 9n, 10n]) await w.markPaid((await w.claimAt(a.imageId, "2", e))!.id, {}, 20);
-        expect(await w.lastPaidEpoch(a.imageId, "2")).toBe(10n);
-        expect(await w.lastPaidEpoch(a.imageId, "1")).toBeUndefined();
+        expect(await w.lastPaidEpoch(a.imageId, 1n)).toBe(10n);
+        expect(await w.lastPaidEpoch(a.imageId, 2n)).toBeUndefined();
+        expect((await w.tokenUnsettledEpochs(a.imageId, 1n)).sort((x, y) => Number(x - y))).toEqual([1n, 3n, 11n]);
+        expect(await w.tokenUnsettledEpochs(a.imageId, 2n)).toEqual([]);
+        expect(await w.tokenClaimAt(a.imageId, 1n, 9n)).toMatchObject({ device_id: "2", token_id: "1", state: "paid" });
+        expect((await w.tokenClaimAt(a.imageId, 1n, 1n))?.device_id).toBe("1");
+        expect(await w.tokenClaimAt(a.imageId, 2n, 9n)).toBeUndefined();
       }));
 
     it("worker: applets, runs, state and claims through their states; status totals exact for uint256 rewards", () =>

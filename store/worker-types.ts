@@ -77,6 +77,8 @@ export interface ClaimRow {
   error: string | null;
   prove_ms: number | null;
   created_at_ms: number;
+  /** Issue 18: the device token whose state the claim moves (recordRun's stateOwner); null: stored before. */
+  token_id: string | null;
 }
 
 export interface RunRow {
@@ -233,10 +235,15 @@ export interface WorkerStore extends WorkerStatus {
    */
   unsettledEpochs(imageId: string, deviceId: string): Promise<bigint[]>;
   /**
-   * Issue 18: the latest epoch (packed) of the device's paid claims for the applet, or undefined when none is paid. A
-   * stateful payment moves the chain's stateOf.lastEpoch to its epoch, so a node answering an earlier one is stale.
+   * Issue 18: the latest epoch (packed) of the device token's paid claims for the applet (under any of its keys), or
+   * undefined when none is paid. A stateful payment moves the chain's stateOf.lastEpoch to its epoch, so a node
+   * answering an earlier one is behind.
    */
-  lastPaidEpoch(imageId: string, deviceId: string): Promise<bigint | undefined>;
+  lastPaidEpoch(imageId: string, tokenId: bigint): Promise<bigint | undefined>;
+  /** Issue 18: unsettledEpochs of the device token, under any of its keys (its claims' token_id). */
+  tokenUnsettledEpochs(imageId: string, tokenId: bigint): Promise<bigint[]>;
+  /** Issue 18: the device token's claim of the applet for this epoch (packed), under whichever key made it. */
+  tokenClaimAt(imageId: string, tokenId: bigint, epoch: bigint): Promise<ClaimRow | undefined>;
   /** Issue 18: the device's claim of the applet for this epoch (packed), if the worker made one. */
   claimAt(imageId: string, deviceId: string, epoch: bigint): Promise<ClaimRow | undefined>;
 }

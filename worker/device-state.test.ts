@@ -101,7 +101,6 @@ describe("DeviceTokens: a run's state follows the device token and re-syncs from
         )
       ).ok,
     ).toBe(true);
-    expect(await tokens.groups([42n, 43n])).toEqual(new Map([[42n, [42n, 43n]]]));
 
     const runEpoch = async (deviceId: bigint, i: bigint) => {
       const from = await tokens.stateFor({ applet, deviceId, epoch: epoch(i) });
@@ -153,6 +152,14 @@ describe("DeviceTokens: a run's state follows the device token and re-syncs from
     const e4 = await tokens.stateFor({ applet, deviceId: 43n, epoch: epoch(4n) });
     expect(asked).toBe(before);
     expect(streakOf(e4.state, 43n)).toBe("0200000000000000");
+    // … nor by another process (a runner or submitter that never saw key 43) for the token's third key (A → B → C):
+    // the claims carry their token
+    keys.set(48n, { tokenId: 42n, validFromMs: 40_000n, validUntilMs: 0n });
+    const other = new DeviceTokens({ chain, workerStore: store.worker, store, run });
+    const e4c = await other.stateFor({ applet, deviceId: 48n, epoch: epoch(4n) });
+    expect(asked).toBe(before);
+    expect(e4c.owner).toBe(42n);
+    expect(streakOf(e4c.state, 48n)).toBe("0200000000000000");
     await store.worker.markFailed(e3.claim.id, "refused", 1, 4);
     // a node behind (a load balancer's) answers before epoch 1's payment, which the store holds as paid: not the
     // chain's truth (a stateful payment sets lastEpoch), the copy is kept (re-syncing to empty would lose epoch 1)

@@ -59,7 +59,6 @@ export class DeviceTokens {
   private readonly infos = new Map<string, { at: number; info: KeyInfo | undefined }>();
   private readonly statelessUntil = new Map<string, number>();
   private readonly statefulImages = new Set<string>();
-  private lastGroups = new Map<bigint, bigint[]>();
   private down: { until: number; err: ChainReadError } | undefined;
 
   constructor(
@@ -186,32 +185,27 @@ export class DeviceTokens {
     const mine = { owner, state: rekey(local, a.deviceId) };
     const stateOf = this.o.chain.stateOf;
     if (!stateOf) return mine;
-    const keys = await this.keysFor(a.deviceId);
-    for (const k of keys)
-      if ((await this.o.workerStore.unsettledEpochs(imageId, k.toString())).some((e) => e < a.epoch)) return mine;
+    // the token's claims under any of its keys (worker_claims.token_id), whichever process ran them
+    if ((await this.o.workerStore.tokenUnsettledEpochs(imageId, owner)).some((e) => e < a.epoch)) return mine;
     const chain = await this.read(`PayoutVault.stateOf(token ${hex(owner)})`, () => stateOf(imageId, owner));
     if (chain.state === 0n) return mine; // not a stateful applet
     // A stateful payment sets the chain's lastEpoch to its epoch: an answer before the latest epoch this worker saw
     // paid comes from a node behind (a load balancer's), not from the chain's truth. The copy continues from that
     // payment (nothing later is unsettled): keep it; re-syncing would drop that payment's state.
-    let paid: bigint | undefined;
-    for (const k of keys) {
-      const e = await this.o.workerStore.lastPaidEpoch(imageId, k.toString());
-      if (e !== undefined && (paid === undefined || e > paid)) paid = e;
-    }
+    const paid = await this.o.workerStore.lastPaidEpoch(imageId, owner);
     if (paid !== undefined && chain.lastEpoch < paid) return mine;
     if (chain.lastEpoch === 0n) {
       if (!entryOf(local)) return mine;
       return { owner, state: undefined, note: `re-synced to the empty state: no claim of token ${hex(owner)} is paid` };
     }
     // the preimage of the chain's commitment: the state after the run of the token's last paid claim, if ours
-    for (const k of keys) {
-      const claim = await this.o.workerStore.claimAt(imageId, k.toString(), chain.lastEpoch);
-      if (claim?.state !== "paid" || !claim.calldata) continue;
+    replay: {
+      const claim = await this.o.workerStore.tokenClaimAt(imageId, owner, chain.lastEpoch);
+      if (claim?.state !== "paid" || !claim.calldata) break replay;
       const stateOut = (JSON.parse(claim.calldata) as { stateOut?: string }).stateOut;
-      if (stateOut === undefined || BigInt(stateOut) !== chain.state) continue;
+      if (stateOut === undefined || BigInt(stateOut) !== chain.state) break replay;
       const run = await this.o.workerStore.getRun(claim.run_id);
-      if (!run) break;
+      if (!run) break replay;
       const entry = entryOf(local);
       if (entry && stateRoot({ [run.device_id]: entry }) === run.state_root) return mine;
       const readings = await this.o.store.listReadings({
@@ -230,7 +224,7 @@ export class DeviceTokens {
               state: run.state_before ? new Uint8Array(run.state_before) : undefined,
             })
           : undefined;
-      if (!replayed || replayed.trap || replayed.stateRoot !== run.state_root) break;
+      if (!replayed || replayed.trap || replayed.stateRoot !== run.state_root) break replay;
       return {
         owner,
         state: rekey(replayed.state, a.deviceId),
@@ -241,32 +235,6 @@ export class DeviceTokens {
       ...mine,
       note: `cannot re-sync token ${hex(owner)}: the chain's state (paid epoch ${chain.lastEpoch}) is not one this worker made or can replay; its next claim starts from the worker's own state and fails if that differs`,
     };
-  }
-
-  /**
-   * A token's keys: those of the last `groups` call, else the key and its token (a token id is also its first key,
-   * which covers a device rotated once; a submitter process that runs no epochs knows no more).
-   */
-  async keysFor(deviceId: bigint): Promise<bigint[]> {
-    const token = await this.tokenOf(deviceId);
-    const keys = new Set([token, deviceId, ...(this.lastGroups.get(token) ?? [])]);
-    return [...keys];
-  }
-
-  /**
-   * The devices grouped by token: each token's keys among `devices` (a token id is also its first key). Throws
-   * ChainReadError when the chain cannot say (the groups of the last call stay).
-   */
-  async groups(devices: readonly bigint[]): Promise<Map<bigint, bigint[]>> {
-    const out = new Map<bigint, bigint[]>();
-    for (const d of devices) {
-      const t = await this.tokenOf(d);
-      const keys = out.get(t) ?? (t === d ? [] : [t]);
-      if (!keys.includes(d)) keys.push(d);
-      out.set(t, keys);
-    }
-    this.lastGroups = out;
-    return out;
   }
 }
 

@@ -245,14 +245,6 @@ export class EpochWorker {
     let complete = true;
     const jobs: RunJob[] = [];
     const devices = await this.allDevices();
-    try {
-      // issue 18: which keys share a token (a rotated device), for a stateful applet only
-      if (devices.length && (await this.tokens.stateful(applet.imageId, devices[0]!)))
-        await this.tokens.groups(devices);
-    } catch (e) {
-      if (e instanceof ChainReadError) return false; // the chain cannot say: this epoch waits for the next pass
-      throw e;
-    }
     for (const device of devices) {
       if (await this.workerStore.hasRun(applet.imageId, device, epoch)) continue;
       if (this.opts.runQueue) {
@@ -533,9 +525,8 @@ export class EpochWorker {
     const now = this.opts.now();
     // the device token's earlier epochs still to be paid, under any of its keys (a rotated device)
     const epoch = BigInt(claim.epoch);
-    let earlier = false;
-    for (const key of await this.tokens.keysFor(BigInt(claim.device_id)))
-      earlier ||= (await this.workerStore.unsettledEpochs(claim.image_id, key.toString())).some((e) => e < epoch);
+    const token = BigInt(claim.token_id ?? claim.device_id); // the run's state owner: the device token
+    const earlier = (await this.workerStore.tokenUnsettledEpochs(claim.image_id, token)).some((e) => e < epoch);
     if (onChain.state === calldata.stateIn) {
       this.unreachableSince.delete(claim.id);
       // The same state can follow several epochs (an epoch that leaves the state unchanged): paying this claim while

@@ -191,9 +191,17 @@ export class PgWorkerStore implements WorkerStore {
         );
       for (const cl of a.claims)
         await c.query(
-          `INSERT INTO worker_claims (run_id, image_id, device_id, epoch, output, state, created_at_ms, updated_at_ms)
-           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6) ON CONFLICT DO NOTHING`,
-          [runId, a.applet.imageId, cl.deviceId.toString(), a.epoch.toString(), cl.output.toString(), a.now],
+          `INSERT INTO worker_claims (run_id, image_id, device_id, epoch, output, state, created_at_ms, updated_at_ms, token_id)
+           VALUES ($1, $2, $3, $4, $5, 'pending', $6, $6, $7) ON CONFLICT DO NOTHING`,
+          [
+            runId,
+            a.applet.imageId,
+            cl.deviceId.toString(),
+            a.epoch.toString(),
+            cl.output.toString(),
+            a.now,
+            (a.stateOwner ?? a.deviceId).toString(),
+          ],
         );
       await c.query("COMMIT");
       return runId;
@@ -292,12 +300,30 @@ export class PgWorkerStore implements WorkerStore {
     ).rows[0];
   }
 
-  async lastPaidEpoch(imageId: string, deviceId: string): Promise<bigint | undefined> {
+  async lastPaidEpoch(imageId: string, tokenId: bigint): Promise<bigint | undefined> {
     const { rows } = await this.q<{ epoch: string }>(
-      "SELECT epoch FROM worker_claims WHERE image_id = $1 AND device_id = $2 AND state = 'paid' ORDER BY epoch::numeric DESC LIMIT 1",
-      [imageId, deviceId],
+      `SELECT epoch FROM worker_claims WHERE ${OF_TOKEN} AND state = 'paid' ORDER BY epoch::numeric DESC LIMIT 1`,
+      [imageId, tokenId.toString()],
     );
     return rows[0] ? BigInt(rows[0].epoch) : undefined;
+  }
+
+  async tokenUnsettledEpochs(imageId: string, tokenId: bigint): Promise<bigint[]> {
+    const { rows } = await this.q<{ epoch: string }>(
+      `SELECT epoch FROM worker_claims WHERE ${OF_TOKEN} AND state IN ('pending','proved','submitted')`,
+      [imageId, tokenId.toString()],
+    );
+    return rows.map((r) => BigInt(r.epoch));
+  }
+
+  async tokenClaimAt(imageId: string, tokenId: bigint, epoch: bigint): Promise<ClaimRow | undefined> {
+    return (
+      await this.q<ClaimRow>(`SELECT * FROM worker_claims WHERE ${OF_TOKEN} AND epoch = $3 LIMIT 1`, [
+        imageId,
+        tokenId.toString(),
+        epoch.toString(),
+      ])
+    ).rows[0];
   }
 
   async unsettledEpochs(imageId: string, deviceId: string): Promise<bigint[]> {
@@ -435,3 +461,6 @@ export class PgWorkerStore implements WorkerStore {
     ).rows;
   }
 }
+
+/** Issue 18: a token's claims, under any of its keys (a claim stored before token_id: its device id is the token). */
+const OF_TOKEN = "image_id = $1 AND (token_id = $2 OR (token_id IS NULL AND device_id = $2))";

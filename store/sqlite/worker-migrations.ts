@@ -84,4 +84,13 @@ ALTER TABLE worker_applets ADD COLUMN retired_at_ms INTEGER;
 ALTER TABLE worker_runs ADD COLUMN note TEXT;
 `,
   },
+  {
+    // issue 18: the device token of a claim's state (a rotated device's claims under all its keys, in any process);
+    // null for claims stored before (their device id is taken as the token)
+    id: "worker/claim-token-001",
+    sql: `
+ALTER TABLE worker_claims ADD COLUMN token_id TEXT;
+CREATE INDEX IF NOT EXISTS worker_claims_token ON worker_claims (image_id, token_id);
+`,
+  },
 ];

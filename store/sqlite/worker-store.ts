@@ -169,10 +169,20 @@ export class SqliteWorkerStore implements WorkerStore {
           .run(a.applet.imageId, (a.stateOwner ?? a.deviceId).toString(), Buffer.from(o.state), o.stateRoot);
       }
       const ins = this.db.prepare(
-        `INSERT OR IGNORE INTO worker_claims (run_id, image_id, device_id, epoch, output, state, created_at_ms, updated_at_ms) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`,
+        `INSERT OR IGNORE INTO worker_claims (run_id, image_id, device_id, epoch, output, state, created_at_ms, updated_at_ms, token_id) VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`,
       );
+      const token = (a.stateOwner ?? a.deviceId).toString();
       for (const c of a.claims)
-        ins.run(runId, a.applet.imageId, c.deviceId.toString(), a.epoch.toString(), c.output.toString(), a.now, a.now);
+        ins.run(
+          runId,
+          a.applet.imageId,
+          c.deviceId.toString(),
+          a.epoch.toString(),
+          c.output.toString(),
+          a.now,
+          a.now,
+          token,
+        );
       return runId;
     })();
   }
@@ -257,14 +267,27 @@ export class SqliteWorkerStore implements WorkerStore {
       .get(imageId, deviceId, epoch.toString()) as ClaimRow | undefined;
   }
 
-  async lastPaidEpoch(imageId: string, deviceId: string): Promise<bigint | undefined> {
+  async lastPaidEpoch(imageId: string, tokenId: bigint): Promise<bigint | undefined> {
     // epochs are decimal text (up to 2^80): the longest, then the largest, is the latest
     const row = this.db
       .prepare(
-        "SELECT epoch FROM worker_claims WHERE image_id = ? AND device_id = ? AND state = 'paid' ORDER BY length(epoch) DESC, epoch DESC LIMIT 1",
+        `SELECT epoch FROM worker_claims WHERE ${OF_TOKEN} AND state = 'paid' ORDER BY length(epoch) DESC, epoch DESC LIMIT 1`,
       )
-      .get(imageId, deviceId) as { epoch: string } | undefined;
+      .get(imageId, tokenId.toString(), tokenId.toString()) as { epoch: string } | undefined;
     return row ? BigInt(row.epoch) : undefined;
+  }
+
+  async tokenUnsettledEpochs(imageId: string, tokenId: bigint): Promise<bigint[]> {
+    const rows = this.db
+      .prepare(`SELECT epoch FROM worker_claims WHERE ${OF_TOKEN} AND state IN ('pending','proved','submitted')`)
+      .all(imageId, tokenId.toString(), tokenId.toString()) as { epoch: string }[];
+    return rows.map((r) => BigInt(r.epoch));
+  }
+
+  async tokenClaimAt(imageId: string, tokenId: bigint, epoch: bigint): Promise<ClaimRow | undefined> {
+    return this.db
+      .prepare(`SELECT * FROM worker_claims WHERE ${OF_TOKEN} AND epoch = ? LIMIT 1`)
+      .get(imageId, tokenId.toString(), tokenId.toString(), epoch.toString()) as ClaimRow | undefined;
   }
 
   async unsettledEpochs(imageId: string, deviceId: string): Promise<bigint[]> {
@@ -386,3 +409,6 @@ export const WORKER_STATUS_SQL = {
   applets:
     "SELECT a.image_id AS imageId, a.name, coalesce(t.runs, 0) AS runs, coalesce(t.trapped, 0) AS trapped, coalesce(t.fuel_used, 0) AS fuelUsed, a.quarantined FROM worker_applets a LEFT JOIN worker_applet_totals t ON t.image_id = a.image_id ORDER BY a.added_at_ms, a.image_id",
 } as const;
+
+/** Issue 18: a token's claims, under any of its keys (a claim stored before token_id: its device id is the token). */
+const OF_TOKEN = "image_id = ? AND (token_id = ? OR (token_id IS NULL AND device_id = ?))";
