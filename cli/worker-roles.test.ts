@@ -14,7 +14,7 @@ describe("mfi worker scheduler | runner | prover | submitter", () => {
   it("--help on each names --db, the queue's settings and the exit codes", async () => {
     for (const [role, extra] of [
       ["scheduler", ["--epoch-ms", "leader lock", "standby", "--run-timeout-s", "run job"]],
-      ["runner", ["--runs", "--run-timeout-s", "one transaction", "run-job"]],
+      ["runner", ["--runs", "--run-timeout-s", "one transaction", "run-job", "--rpc", "nothing is sent"]],
       ["prover", ["--provers", "--mock-proofs", "--job-timeout-s"]],
       ["submitter", ["--rpc", "MFI_PRIVATE_KEY", "nonce"]],
     ] as const) {
@@ -35,6 +35,7 @@ describe("mfi worker scheduler | runner | prover | submitter", () => {
       [["runner", "--db", "sqlite:.mfi/x.sqlite"], {}, /needs a postgres:\/\/ database/],
       [["runner", "--db", pgUrl, "--runs", "0"], {}, /--runs takes a whole number ≥ 1/],
       [["scheduler", "--db", pgUrl, "--run-timeout-s", "0"], {}, /--run-timeout-s takes a whole number ≥ 1/],
+      [["runner", "--db", pgUrl, "--rpc", "ws://x"], {}, /--rpc must be an http\(s\) URL/],
       [["scheduler", "--db", pgUrl, "--job-timeout-s", "x"], {}, /--job-timeout-s takes a whole number/],
       [["submitter", "--db", pgUrl], { MFI_PRIVATE_KEY: "0x" + "ac".repeat(32) }, /no chain: pass --rpc/],
       [["submitter", "--db", pgUrl, "--rpc", "http://127.0.0.1:1"], {}, /MFI_PRIVATE_KEY/],

@@ -64,14 +64,22 @@ async function options(role: RoleName, o: RoleOpts, findManifest: FindManifest):
     maintenanceIntervalSeconds: whole("maintenance-s", o.maintenanceS, 1),
     pollingIntervalSeconds: 2,
   });
+  // Scheduler and runners: chain reads (device keys, applet states) when --rpc is given; no key, nothing sent.
+  const reads = async () => {
+    if (!o.rpc) return {};
+    if (!/^https?:\/\//.test(o.rpc)) throw new UsageError(`--rpc must be an http(s) URL, got ${o.rpc}`);
+    return { chain: { rpcUrl: o.rpc, manifest: await findManifest(o, o.rpc) } };
+  };
   if (role === "scheduler")
     return {
       ...base,
+      ...(await reads()),
       runQueue: runQueue(),
       epochMs: whole("epoch-ms", o.epochMs, 1),
       graceMs: whole("grace-ms", o.graceMs, 0),
     };
-  if (role === "runner") return { ...base, runQueue: runQueue(), concurrency: whole("runs", o.runs, 1) };
+  if (role === "runner")
+    return { ...base, ...(await reads()), runQueue: runQueue(), concurrency: whole("runs", o.runs, 1) };
   if (role === "prover")
     return {
       ...base,
@@ -152,11 +160,18 @@ export function registerRoles(w: Command, findManifest: FindManifest): void {
   };
 
   const runOpt = (c: Command) =>
-    c.option(
-      "--run-timeout-s <s>",
-      "visibility timeout of a run job: one not finished by then goes to another runner",
-      "30",
-    );
+    c
+      .option(
+        "--run-timeout-s <s>",
+        "visibility timeout of a run job: one not finished by then goes to another runner",
+        "30",
+      )
+      .option(
+        "--rpc <url>",
+        "optional: read device keys and applet states on this chain (a stateful applet's state follows the device token across key rotations); nothing is sent",
+      )
+      .option("--manifest <file>", "deployment manifest (default: <chainId>.json of the chain --rpc serves)")
+      .option("--deployments <dir>", "where that <chainId>.json is (default .mfi/deployments)");
 
   runOpt(
     queueOpts(

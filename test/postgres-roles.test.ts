@@ -126,7 +126,9 @@ afterAll(async () => {
 describe("worker roles on Postgres", () => {
   it("a prover, a runner and the scheduler killed mid-work: the others finish, each run stored once, each claim paid once", async () => {
     const queueArgs = ["--job-timeout-s", "10", "--maintenance-s", "1", "--retry-limit", "5"];
-    const runArgs = [...queueArgs, "--run-timeout-s", "5"];
+    // The scheduler and runners read keys and applet states on chain (nothing sent: no key).
+    const reads = ["--rpc", net.rpcUrl, "--manifest", join(net.dir, "deployments", `${net.chainId}.json`)];
+    const runArgs = [...queueArgs, "--run-timeout-s", "5", ...reads];
     const schedArgs = ["--epoch-ms", String(EPOCH), "--grace-ms", "0", ...runArgs];
     let killedScheduler: number | undefined;
     const onScheduler = (e: Record<string, unknown>, p: Proc) => {

@@ -150,8 +150,17 @@ export async function startPostgresDevnet(o: PgDevnetOptions): Promise<PgDevnet>
     });
     role("prover-1", ["prover", ...mock]);
     role("prover-2", ["prover", ...mock]);
-    role("runner", ["runner"]);
-    role("scheduler", ["scheduler", "--epoch-ms", String(cfg.epochMs), "--grace-ms", String(cfg.epochGraceMs)]);
+    // The scheduler and the runner read device keys and applet states on chain (issue 18); only the submitter sends.
+    const reads = ["--rpc", rpcUrl, "--manifest", join(manifestDir, `${chainId}.json`)];
+    role("runner", ["runner", ...reads]);
+    role("scheduler", [
+      "scheduler",
+      "--epoch-ms",
+      String(cfg.epochMs),
+      "--grace-ms",
+      String(cfg.epochGraceMs),
+      ...reads,
+    ]);
 
     const urls: Promise<string>[] = [];
     for (const name of ["gateway-1", "gateway-2"]) {

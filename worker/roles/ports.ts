@@ -22,3 +22,10 @@ export const noChain = (role: string): ChainPort => ({
   submit: async () => refuse(role, "send claims")(),
   waitPaid: async () => refuse(role, "wait for payments")(),
 });
+
+/**
+ * A chain port for reads only (the scheduler and runners ask for device keys and applet states, issue 18): sending
+ * and waiting for payments refuse. Absent, the role reads nothing on chain (noChain).
+ */
+export const readOnly = (chain: ChainPort | undefined, role: string): ChainPort =>
+  chain ? { ...chain, submit: noChain(role).submit, waitPaid: noChain(role).waitPaid } : noChain(role);

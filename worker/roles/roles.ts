@@ -19,7 +19,7 @@ import { runtimeRunPort } from "../runtime-port.ts";
 import { EpochWorker, type WorkerEvent } from "../worker.ts";
 import { submitBatches, type ClaimBatchPort } from "./claim-batch.ts";
 import type { LeaderLock } from "./leader.ts";
-import { noChain, noProve, noRun } from "./ports.ts";
+import { noChain, noProve, noRun, readOnly } from "./ports.ts";
 
 export type RoleEvent =
   | WorkerEvent
@@ -90,6 +90,8 @@ export function runScheduler(
     queue: ProveQueue;
     /** Absent: the scheduler runs the applets itself (the prove benches, where runs are not what is measured). */
     runQueue?: RunQueue;
+    /** Chain reads (device keys, applet states: issue 18); it never sends. Absent: none. */
+    chain?: ChainPort;
     lock: LeaderLock;
     epochMs: number;
     graceMs?: number;
@@ -121,7 +123,7 @@ export function runScheduler(
     run: runQueue ? noRun("scheduler") : runtimeRunPort(),
     ...(runQueue ? { runQueue } : {}),
     prove: noProve("scheduler"),
-    chain: noChain("scheduler"),
+    chain: readOnly(o.chain, "scheduler"),
     epochMs: o.epochMs,
     ...(o.graceMs === undefined ? {} : { graceMs: o.graceMs }),
     ...(o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts }),
@@ -148,14 +150,14 @@ export function runScheduler(
  * scheduler's pass enqueues the claims' prove jobs if this runner did not.
  */
 export async function runRunner(
-  o: RoleBase & { runQueue: RunQueue; proveQueue: ProveQueue; concurrency: number; run?: RunPort },
+  o: RoleBase & { runQueue: RunQueue; proveQueue: ProveQueue; concurrency: number; run?: RunPort; chain?: ChainPort },
 ): Promise<RunningRole> {
   const worker = new EpochWorker({
     store: o.store,
     workerStore: o.workerStore,
     run: o.run ?? runtimeRunPort(),
     prove: noProve("runner"),
-    chain: noChain("runner"),
+    chain: readOnly(o.chain, "runner"),
     epochMs: 1,
     proveQueue: o.proveQueue,
     onEvent: o.onEvent,

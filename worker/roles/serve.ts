@@ -4,6 +4,7 @@
  * and, for the scheduler and the submitter, their leader lock. Roles need a shared database and queue: on SQLite,
  * `mfi worker start` runs them all in one process instead.
  */
+import { Wallet } from "ethers";
 import { createMachinefiClient, type DeploymentManifest } from "../../contracts/index.ts";
 import { isPostgresUrl, openStoreAsync } from "../../store/index.ts";
 import { contractsChainPort } from "../chain-port.ts";
@@ -34,8 +35,8 @@ export interface ServeRoleOptions {
   concurrency?: number;
   proofs?: "groth16" | "mock";
   log?: (m: string) => void;
-  /** submitter */
-  chain?: { rpcUrl: string; privateKey: string; manifest: DeploymentManifest };
+  /** submitter (its key); scheduler and runner, optional: chain reads only (device keys, applet states), no key */
+  chain?: { rpcUrl: string; privateKey?: string; manifest: DeploymentManifest };
 }
 
 /** A role started on a SQLite file: the roles share their queue and locks through Postgres. */
@@ -70,10 +71,15 @@ export async function serveRole(o: ServeRoleOptions): Promise<RunningRole> {
     let running: RunningRole;
     const base = { store, workerStore: store.worker, onEvent: o.onEvent, intervalMs: o.intervalMs };
     const attempts = o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts };
+    // Reads only for the scheduler and runners: a throwaway key, never used to send.
+    const client =
+      o.chain &&
+      createMachinefiClient({ ...o.chain, privateKey: o.chain.privateKey ?? Wallet.createRandom().privateKey });
+    if (client) closers.push(async () => client.close());
+    const reads = client && o.role !== "submitter" ? { chain: contractsChainPort(client) } : {};
     if (o.role === "submitter") {
-      if (!o.chain) throw new Error("the submitter needs a chain (rpcUrl, privateKey, manifest)");
-      const client = createMachinefiClient(o.chain);
-      closers.push(async () => client.close());
+      if (!client || !o.chain?.privateKey)
+        throw new Error("the submitter needs a chain (rpcUrl, privateKey, manifest)");
       running = runSubmitter({
         ...base,
         ...attempts,
@@ -96,6 +102,7 @@ export async function serveRole(o: ServeRoleOptions): Promise<RunningRole> {
         ...attempts,
         queue: proveQueue!,
         runQueue: runQueue!,
+        ...reads,
         lock: pgLeaderLock(o.dbUrl, "scheduler"),
         epochMs: o.epochMs ?? 10_000,
         graceMs: o.graceMs,
@@ -105,6 +112,7 @@ export async function serveRole(o: ServeRoleOptions): Promise<RunningRole> {
         ...base,
         runQueue: runQueue!,
         proveQueue: proveQueue!,
+        ...reads,
         concurrency: o.concurrency ?? 2,
       });
     } else {
