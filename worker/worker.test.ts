@@ -574,4 +574,37 @@ describe("EpochWorker", () => {
     expect((await w.workerStore.listClaims())[0]!.state).toBe("paid");
     store.close();
   });
+
+  it("a run job delivered again after its run was stored (runner killed before completing it) is done: the applet is not run again, the chain not asked", async () => {
+    const { store, deviceId } = await setup([
+      [10_500, 3, true],
+      [21_000, 1, true],
+    ]);
+    let runs = 0;
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: async (a) => {
+        runs++;
+        return sumRun(a);
+      },
+      prove: okProve,
+      chain: fakeChain(),
+      epochMs: EPOCH,
+      now: () => 25_000,
+    });
+    await w.addApplet(applet, 10_000);
+    const win = { startMs: 10_000n, lengthMs: 10_000n };
+    expect((await w.runDevice(applet, win, deviceId)).kind).toBe("ran");
+    // The redelivery returns before reading the readings (failing here), hence before the chain reads that follow them.
+    const fail = async () => {
+      throw new Error("not to be read");
+    };
+    store.lastReading = fail;
+    store.listReadings = fail;
+    expect(await w.runDevice(applet, win, deviceId)).toEqual({ kind: "done" });
+    expect(runs).toBe(1);
+    expect(await w.workerStore.runCounts()).toEqual({ runs: 1, trapped: 0 });
+    store.close();
+  });
 });

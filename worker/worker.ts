@@ -290,8 +290,8 @@ export class EpochWorker {
   /**
    * Run the applet over the device's readings of the epoch and store the run, its claims and the new state in one
    * transaction (issue 23: a runner's job; the single process calls it from closeEpoch). "open": the device's chain
-   * has not passed the epoch's end, nothing is run. "done": the run was already stored (by another runner: the
-   * store's unique key decides).
+   * has not passed the epoch's end, nothing is run. "done": the run was already stored (found first; or by another
+   * runner racing on the job: the store's unique key decides).
    */
   async runDevice(
     applet: AppletSpec,
@@ -300,6 +300,9 @@ export class EpochWorker {
   ): Promise<{ kind: "ran"; runId: number } | { kind: "open" | "empty" | "done" }> {
     const epoch = packEpoch(w);
     const end = w.startMs + w.lengthMs;
+    // A job delivered again after its runner stored the run (killed before completing the job): done, without
+    // running the applet or asking the chain again (an RPC down would fail every delivery of a stored run).
+    if (await this.workerStore.hasRun(applet.imageId, device, epoch)) return { kind: "done" };
     // The seal before the readings (sealOf says why).
     const last = await this.opts.store.lastReading(device);
     if (!last || last.ts < w.startMs) return { kind: "empty" };
