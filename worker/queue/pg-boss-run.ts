@@ -1,8 +1,9 @@
 /**
  * The run queue on Postgres, with pg-boss (issue 23): queue `mfi-run`, one job per (applet, device, epoch) with a UUID
  * derived from the three, so the scheduler offering a due device-epoch on every pass, two schedulers, or one
- * restarted, insert it once (pg-boss inserts with ON CONFLICT DO NOTHING on the id; a completed job keeps its id for
- * pg-boss's retention, and a run offered again after that is found stored by its handler). Runner processes take
+ * restarted, insert it once (pg-boss inserts with ON CONFLICT DO NOTHING on the id). A job that failed or completed
+ * keeps its id until pg-boss archives it; enqueue deletes such a job first, since the scheduler offers only
+ * device-epochs without a stored run (a job completed just before is found stored by its handler: "done"). Runner processes take
  * jobs; a runner killed mid-job leaves its job active until `expireInSeconds` passes, then another runner gets it.
  * The handler is idempotent: worker_runs is unique on (applet, device, epoch) and a run, its claims and the applet's
  * new state are one transaction, so a job run twice stores one run. Jobs failing `retryLimit` times go to
@@ -79,9 +80,18 @@ export class PgBossRunQueue implements RunQueue {
   async enqueue(jobs: RunJob[]): Promise<void> {
     if (jobs.length === 0) return;
     const now = Date.now();
+    const ids = jobs.map((job) => jobId(runJobKey(job), "run"));
+    // A job that failed (its dead-letter handler's delete failed too) or completed without storing a run keeps its id
+    // until pg-boss archives it (12 h): the insert below would be a no-op and the epoch would stall. The scheduler
+    // offers only device-epochs it found without a run, so an offer is a real retry: free the id first (a runner that
+    // has just stored the run and completed the job makes the repeat a "done": runDevice finds the run).
+    await this.pool.query(
+      `DELETE FROM pgboss.job WHERE name = $1 AND id = ANY($2::uuid[]) AND state IN ('failed', 'completed')`,
+      [RUN_QUEUE, ids],
+    );
     await this.boss.insert(
-      jobs.map((job) => ({
-        id: jobId(runJobKey(job), "run"),
+      jobs.map((job, i) => ({
+        id: ids[i]!,
         name: RUN_QUEUE,
         data: { job, enqueuedAtMs: now } satisfies JobData,
       })),

@@ -2,14 +2,16 @@
  * The prove queue, both implementations: a claim at one attempt is one job however often it is offered; a handler that
  * throws is retried; on pg-boss (a real embedded Postgres) a job whose prover stops answering is taken by another
  * once its visibility timeout passes, jobs that keep failing land in the dead-letter queue, and a claim that moved on
- * is not proved again (idempotent handler).
+ * is not proved again (idempotent handler); a run job that failed or completed is delivered again when offered again.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import pgClient from "pg";
 import { openPostgresStore } from "../../store/postgres/open.ts";
 import { startTestPostgres, type TestPostgres } from "../../store/postgres/testing.ts";
 import type { AppletSpec, ClaimRow, StoreSet } from "../../store/index.ts";
 import { InProcessProveQueue } from "./memory.ts";
 import { PgBossProveQueue } from "./pg-boss.ts";
+import { PgBossRunQueue } from "./pg-boss-run.ts";
 
 const applet: AppletSpec = {
   imageId: `0x${"a".repeat(64)}`,
@@ -69,7 +71,7 @@ describe("InProcessProveQueue", () => {
   });
 });
 
-describe("PgBossProveQueue", () => {
+describe("PgBossProveQueue and PgBossRunQueue", () => {
   let pg: TestPostgres;
   beforeAll(async () => {
     pg = await startTestPostgres();
@@ -138,4 +140,39 @@ describe("PgBossProveQueue", () => {
       await store.close();
     }
   }, 90_000);
+
+  it("a run job that failed (its dead-letter delete lost) or completed without a run is delivered again when offered again", async () => {
+    const url = await pg.createDatabase();
+    const q = await PgBossRunQueue.open({ url, retryLimit: 0, pollingIntervalSeconds: 0.5 });
+    const db = new pgClient.Client({ connectionString: url });
+    await db.connect();
+    const settled = async (state: string) => {
+      const t0 = Date.now();
+      for (;;) {
+        const r = await db.query("SELECT state FROM pgboss.job WHERE name = 'mfi-run'");
+        if (r.rows[0]?.state === state) return;
+        if (Date.now() - t0 > 20_000) throw new Error(`run job not ${state}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    };
+    try {
+      const job = { imageId: applet.imageId, deviceId: "1", epoch: "1" };
+      let deliveries = 0;
+      // No dead-letter handler: the failed job keeps its id, as when the handler's deleteJob fails.
+      await q.work(async () => {
+        if (++deliveries === 1) throw new Error("runner failed");
+      }, 1);
+      await q.enqueue([job]);
+      await settled("failed");
+      await q.enqueue([job]); // a retry: delivered again (and completed without storing a run)
+      await settled("completed");
+      await q.enqueue([job]); // delivered again
+      await until(() => deliveries === 3);
+      await settled("completed");
+      expect(deliveries).toBe(3);
+    } finally {
+      await db.end();
+      await q.stop();
+    }
+  }, 60_000);
 });
