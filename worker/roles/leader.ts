@@ -16,18 +16,49 @@ const START_LOCK = 3;
  * role's start takes. Migrations and pg-boss each lock their own DDL, but not against each other nor against
  * pg-boss's queue creation (CREATE TABLE … ATTACH PARTITION): roles started together deadlocked on a first start.
  * Under this lock the first role does all the DDL and the others find it done. Session-level, on its own
- * connection: closing it releases the lock even if `f` throws.
+ * connection: closing it releases the lock even if `f` throws. The lock is tried every `retryMs`, never waited on
+ * blindly: while another session holds it, `log` says so every `logEveryMs` with the holder's pid, application and
+ * address (a start wedged inside the lock would otherwise block every role's start silently).
  */
-export async function withStartLock<T>(url: string, f: () => Promise<T>): Promise<T> {
+export async function withStartLock<T>(
+  url: string,
+  f: () => Promise<T>,
+  o: { log?: (m: string) => void; retryMs?: number; logEveryMs?: number } = {},
+): Promise<T> {
   const c = new pg.Client({ connectionString: url, application_name: "mfi-start" });
   c.on("error", () => {});
   await c.connect();
   try {
-    await c.query("SELECT pg_advisory_lock($1, $2)", [LOCK_CLASS, START_LOCK]);
+    const t0 = Date.now();
+    let loggedAt = t0;
+    for (;;) {
+      const r = await c.query<{ ok: boolean }>("SELECT pg_try_advisory_lock($1, $2) AS ok", [LOCK_CLASS, START_LOCK]);
+      if (r.rows[0]?.ok) break;
+      if (Date.now() - loggedAt >= (o.logEveryMs ?? 10_000)) {
+        loggedAt = Date.now();
+        o.log?.(`waiting ${Math.round((loggedAt - t0) / 1000)} s for the start lock: ${await startLockHolder(c)}`);
+      }
+      await new Promise((r) => setTimeout(r, o.retryMs ?? 200));
+    }
     return await f();
   } finally {
     await c.end().catch(() => {});
   }
+}
+
+/** Who holds the start lock (pg_locks, pg_stat_activity), for the waiting start's log. */
+async function startLockHolder(c: pg.Client): Promise<string> {
+  const r = await c.query<{ pid: number; app: string; addr: string | null; since: Date | null; state: string | null }>(
+    `SELECT l.pid, a.application_name AS app, a.client_addr::text AS addr, a.backend_start AS since, a.state
+       FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
+      WHERE l.locktype = 'advisory' AND l.granted AND l.classid = $1 AND l.objid = $2 AND l.objsubid = 2`,
+    [LOCK_CLASS, START_LOCK],
+  );
+  const h = r.rows[0];
+  if (!h) return "released meanwhile";
+  return `held by pid ${h.pid} (${h.app || "no application name"}${h.addr ? ` from ${h.addr}` : ""}, connected ${
+    h.since?.toISOString() ?? "?"
+  }, ${h.state ?? "?"}); pg_terminate_backend(${h.pid}) frees it if that start is wedged`;
 }
 
 export interface LeaderLock {

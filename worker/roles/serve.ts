@@ -57,17 +57,21 @@ export async function serveRole(o: ServeRoleOptions): Promise<RunningRole> {
   };
   try {
     // Every role's first-start DDL (migrations, pg-boss's schema and queues) under one lock (leader.ts says why).
-    const { store, proveQueue, runQueue } = await withStartLock(o.dbUrl, async () => {
-      const store = await openStoreAsync(o.dbUrl);
-      closers.push(() => store.close());
-      if (o.role === "submitter") return { store };
-      const proveQueue = await PgBossProveQueue.open({ url: o.dbUrl, ...o.queue });
-      closers.push(() => proveQueue.stop());
-      if (o.role === "prover") return { store, proveQueue };
-      const runQueue = await PgBossRunQueue.open({ url: o.dbUrl, ...o.runQueue });
-      closers.push(() => runQueue.stop());
-      return { store, proveQueue, runQueue };
-    });
+    const { store, proveQueue, runQueue } = await withStartLock(
+      o.dbUrl,
+      async () => {
+        const store = await openStoreAsync(o.dbUrl);
+        closers.push(() => store.close());
+        if (o.role === "submitter") return { store };
+        const proveQueue = await PgBossProveQueue.open({ url: o.dbUrl, ...o.queue });
+        closers.push(() => proveQueue.stop());
+        if (o.role === "prover") return { store, proveQueue };
+        const runQueue = await PgBossRunQueue.open({ url: o.dbUrl, ...o.runQueue });
+        closers.push(() => runQueue.stop());
+        return { store, proveQueue, runQueue };
+      },
+      { log: (m) => o.log?.(`${o.role}: ${m}`) },
+    );
     let running: RunningRole;
     const base = { store, workerStore: store.worker, onEvent: o.onEvent, intervalMs: o.intervalMs };
     const attempts = o.maxAttempts === undefined ? {} : { maxAttempts: o.maxAttempts };
