@@ -211,6 +211,9 @@ Each run job is one applet over one device's readings of one closed epoch. The r
 applet's new state are stored in one transaction, unique per (applet, device, epoch): a job delivered twice
 stores one run. A runner killed mid-job loses nothing: its job goes to another runner once
 --run-timeout-s passes. After a run the runner enqueues the claims' prove jobs.
+The queues' timeouts and retry limits are the active scheduler's (it applies its --job-timeout-s,
+--run-timeout-s and --retry-limit on start): a runner's own apply only if it creates the queues, on a
+database no scheduler has started on. Its --maintenance-s is its own.
 Prints {"type":"run-job",…} as it takes each job and {"type":"run",…} for each run it stores.
 
 Example:
@@ -229,7 +232,10 @@ Exit codes: 0 stopped (SIGINT/SIGTERM), 2 bad usage (no database, not Postgres, 
     .addHelpText(
       "after",
       `${QUEUE_HELP}
-A prover killed mid-proof loses nothing: its job is given to another prover once --job-timeout-s passes.
+A prover killed mid-proof loses nothing: its job is given to another prover once the prove queue's
+visibility timeout passes: the active scheduler's --job-timeout-s (it applies its --job-timeout-s and
+--retry-limit on start; a prover's own apply only if it creates the queue, on a database no scheduler has
+started on). Its --maintenance-s is its own.
 Prints {"type":"job","claimId":…,"queueMs":…} as it starts each claim.
 
 Example:
