@@ -247,7 +247,7 @@ describe("DeviceTokens: a run's state follows the device token and re-syncs from
     const before = calls;
     await expect(hung.keyInfo(44n)).rejects.toBeInstanceOf(ChainReadError);
     expect(calls).toBe(before);
-    // a key the chain does not know (owner zero) is an answer, kept a minute: asked once
+    // a key the chain does not know (owner zero) is an answer (reused for the pass): asked once
     answer = async () => undefined;
     const unknown = new DeviceTokens(o);
     expect(await unknown.tokenOf(44n)).toBe(44n);

@@ -44,10 +44,12 @@ export interface RunState {
 
 /** Issue 18 review: how long a chain read on the run path may take before the run waits for the next pass. */
 export const CHAIN_READ_TIMEOUT_MS = 5000;
-/** How long a known key's validity is reused (one pass over the applets; a rotation shrinks it). */
+/**
+ * How long a key's validity, or "the chain does not know this key", is reused (one pass over the applets). Short for
+ * both: a rotation shrinks the old key's validity, and a new key is unknown until its rotation is mined or the node
+ * answering has seen it (a minute of "unknown" would run a stateful applet under the new key as its own token).
+ */
 const KEY_INFO_TTL_MS = 2000;
-/** How long "the chain does not know this key" is reused (a device registers once). */
-const UNKNOWN_KEY_TTL_MS = 60_000;
 /**
  * After a failed chain read, how long the run path's reads fail at once: one timeout per pass (newPass asks again),
  * not per device; a runner process, which makes no passes, asks again after this long.
@@ -131,7 +133,7 @@ export class DeviceTokens {
     if (!keyOf) return undefined;
     const id = deviceId.toString();
     const hit = this.infos.get(id);
-    if (hit && Date.now() - hit.at < (hit.info ? KEY_INFO_TTL_MS : UNKNOWN_KEY_TTL_MS)) return hit.info;
+    if (hit && Date.now() - hit.at < KEY_INFO_TTL_MS) return hit.info;
     const info = await this.read(`DeviceRegistry.claimInfo(${hex(deviceId)})`, () => keyOf(deviceId));
     this.infos.set(id, { at: Date.now(), info });
     if (info) this.tokens.set(id, info.tokenId);
