@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 describe("devnet: the epoch of a key rotation", () => {
-  it("is not claimable under either key: no claim fails, the new key's later epochs are paid", async () => {
+  it("is not claimed under either key: no claim fails, the new key's later epochs are paid", async () => {
     const events: WorkerEvent[] = [];
     const lines: string[] = [];
     net = await startDevnet({
@@ -36,9 +36,11 @@ describe("devnet: the epoch of a key rotation", () => {
     const newKey = rotated()!;
     const mine = (e: WorkerEvent) => e.type === "run" && `0x${e.deviceId.toString(16)}`.startsWith(newKey);
     const unclaimable = (e: WorkerEvent) => (e.type === "run" ? e.unclaimable : undefined);
-    // the new key's rotation epoch is run and its claim dropped; a later epoch of it makes a claim that is kept
-    await waitFor(() => events.some((e) => mine(e) && !!unclaimable(e)), 120_000);
-    await waitFor(() => events.some((e) => mine(e) && !unclaimable(e) && e.type === "run" && e.claims > 0), 120_000);
+    // A later epoch of the new key makes a claim that is kept. Its first epoch is dropped ("not claimable") when its
+    // first readings fell in the epoch of the rotation; when they fell after it, there is nothing to drop: which one
+    // happens depends on the fleet's tick against the rotation's block. The old key's last epoch is never run (its
+    // chain stops inside it; the applet's cursor passes it after the seal timeout, 60 s).
+    await waitFor(() => events.some((e) => mine(e) && !unclaimable(e) && e.type === "run" && e.claims > 0), 240_000);
     // and claims made after it are paid (two more payments)
     const paid = () => events.filter((e) => e.type === "claim" && e.state === "paid").length;
     const before = paid();
@@ -46,7 +48,8 @@ describe("devnet: the epoch of a key rotation", () => {
     const failed = events.filter((e) => e.type === "claim" && e.state === "failed");
     expect(failed).toEqual([]);
     const dropped = events.filter((e) => e.type === "run" && e.unclaimable);
-    expect(dropped.length).toBeGreaterThan(0);
     for (const e of dropped) expect(unclaimable(e)).toMatch(/^not claimable: key 0x/);
+    // only the new key's first epoch can be dropped: the other device's and the new key's later epochs are kept
+    expect(dropped.length).toBeLessThanOrEqual(1);
   }, 600_000);
 });
