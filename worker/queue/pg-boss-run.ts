@@ -10,8 +10,7 @@
  * `mfi-run-dead`: the scheduler reports them and offers the device-epoch again (workDeadLetters).
  * Why pg-boss, and the NOTIFY that wakes the runners at once: pg-boss.ts.
  */
-import pg from "pg";
-import PgBoss from "pg-boss";
+import { PgBossQueueBase } from "./pg-boss-base.ts";
 import { jobId, type PgBossQueueOptions } from "./pg-boss.ts";
 import { runJobKey, type RunHandler, type RunJob, type RunQueue } from "./types.ts";
 
@@ -24,57 +23,23 @@ interface JobData {
   enqueuedAtMs: number;
 }
 
-export class PgBossRunQueue implements RunQueue {
-  readonly kind = "pg-boss";
-  private readonly boss: PgBoss;
-  private readonly pool: pg.Pool;
-  private listener: pg.Client | undefined;
-  private readonly workerIds: string[] = [];
-  private readonly o: Required<PgBossQueueOptions>;
-
+export class PgBossRunQueue extends PgBossQueueBase implements RunQueue {
   private constructor(o: PgBossQueueOptions) {
-    this.o = {
-      expireInSeconds: 60,
-      retryLimit: 3,
-      retryDelaySeconds: 1,
-      maintenanceIntervalSeconds: 30,
-      pollingIntervalSeconds: 2,
-      ...o,
-    };
-    this.boss = new PgBoss({
-      connectionString: o.url,
-      max: 3,
-      maintenanceIntervalSeconds: this.o.maintenanceIntervalSeconds,
-    });
-    this.boss.on("error", () => {}); // failed maintenance or fetches (Postgres restarting): retried next cycle
-    this.pool = new pg.Pool({ connectionString: o.url, max: 1 });
-    this.pool.on("error", () => {});
-  }
-
-  private settings() {
-    return {
-      name: RUN_QUEUE,
-      policy: "standard" as const,
-      retryLimit: this.o.retryLimit,
-      retryDelay: this.o.retryDelaySeconds,
-      retryBackoff: true,
-      expireInSeconds: this.o.expireInSeconds,
+    super(o, {
+      queue: RUN_QUEUE,
       deadLetter: RUN_DEAD_LETTER,
-    };
+      wakeChannel: WAKE_CHANNEL,
+      defaults: { expireInSeconds: 60, retryDelaySeconds: 1 },
+      bossConnections: 3,
+      poolConnections: 1,
+    });
   }
 
   /** pg-boss's schema and the run queues (DDL on a first start: the roles take one start lock around it, leader.ts). */
   static async open(o: PgBossQueueOptions): Promise<PgBossRunQueue> {
     const q = new PgBossRunQueue(o);
-    await q.boss.start();
-    await q.boss.createQueue(RUN_DEAD_LETTER, { name: RUN_DEAD_LETTER });
-    await q.boss.createQueue(RUN_QUEUE, q.settings());
+    await q.start();
     return q;
-  }
-
-  /** Apply this process's retry limit, backoff and visibility timeout to the queue (the scheduler does). */
-  async configure(): Promise<void> {
-    await this.boss.updateQueue(RUN_QUEUE, this.settings());
   }
 
   async enqueue(jobs: RunJob[]): Promise<void> {
@@ -96,32 +61,13 @@ export class PgBossRunQueue implements RunQueue {
         data: { job, enqueuedAtMs: now } satisfies JobData,
       })),
     );
-    await this.pool.query("SELECT pg_notify($1, '')", [WAKE_CHANNEL]);
+    await this.wake();
   }
 
   async work(handler: RunHandler, concurrency: number): Promise<void> {
-    for (let i = 0; i < concurrency; i++) {
-      const id = await this.boss.work<JobData>(
-        RUN_QUEUE,
-        { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: this.o.pollingIntervalSeconds },
-        async ([job]) => {
-          if (!job) return;
-          await handler(job.data.job, {
-            enqueuedAtMs: job.data.enqueuedAtMs,
-            lastTry: job.retryCount >= job.retryLimit,
-          });
-        },
-      );
-      this.workerIds.push(id);
-    }
-    const client = new pg.Client({ connectionString: this.o.url });
-    client.on("error", () => {});
-    await client.connect();
-    client.on("notification", () => {
-      for (const id of this.workerIds) this.boss.notifyWorker(id);
-    });
-    await client.query(`LISTEN ${WAKE_CHANNEL}`);
-    this.listener = client;
+    await this.workQueue<JobData>(concurrency, (job) =>
+      handler(job.data.job, { enqueuedAtMs: job.data.enqueuedAtMs, lastTry: job.retryCount >= job.retryLimit }),
+    );
   }
 
   /**
@@ -143,21 +89,5 @@ export class PgBossRunQueue implements RunQueue {
   /** Jobs not finished yet (created, retry or active), for status and tests. */
   async pending(): Promise<number> {
     return this.boss.getQueueSize(RUN_QUEUE);
-  }
-
-  /** `graceful: false` leaves jobs under way active, as a killed process would (tests of the visibility timeout). */
-  stop(o: { graceful?: boolean } = {}): Promise<void> {
-    // Idempotent: a role's stop and its closers may both stop the queue.
-    this.stopping ??= this.stopOnce(o);
-    return this.stopping;
-  }
-
-  private stopping: Promise<void> | undefined;
-
-  private async stopOnce(o: { graceful?: boolean }): Promise<void> {
-    await this.listener?.end().catch(() => {});
-    this.listener = undefined;
-    await this.boss.stop({ graceful: o.graceful ?? true, wait: true, timeout: 60_000 });
-    await this.pool.end().catch(() => {});
   }
 }

@@ -11,9 +11,8 @@
  * times go to `mfi-prove-dead`, and the claim is marked failed with the reason (the claim row's dead-letter state).
  */
 import { createHash } from "node:crypto";
-import pg from "pg";
-import PgBoss from "pg-boss";
 import type { ClaimRow } from "../../store/index.ts";
+import { PgBossQueueBase } from "./pg-boss-base.ts";
 import { proveJobKey, type ProveHandler, type ProveQueue } from "./types.ts";
 
 export const PROVE_QUEUE = "mfi-prove";
@@ -47,48 +46,21 @@ export function jobId(key: string, kind: "prove" | "run" = "prove"): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${variant}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
-export class PgBossProveQueue implements ProveQueue {
-  readonly kind = "pg-boss";
-  private readonly boss: PgBoss;
-  private readonly pool: pg.Pool;
-  private listener: pg.Client | undefined;
-  private readonly workerIds: string[] = [];
-  private readonly o: Required<PgBossQueueOptions>;
-
+export class PgBossProveQueue extends PgBossQueueBase implements ProveQueue {
   private constructor(o: PgBossQueueOptions) {
-    this.o = {
-      expireInSeconds: 300,
-      retryLimit: 3,
-      retryDelaySeconds: 2,
-      maintenanceIntervalSeconds: 30,
-      pollingIntervalSeconds: 2,
-      ...o,
-    };
-    this.boss = new PgBoss({
-      connectionString: o.url,
-      max: 4,
-      maintenanceIntervalSeconds: this.o.maintenanceIntervalSeconds,
+    super(o, {
+      queue: PROVE_QUEUE,
+      deadLetter: PROVE_DEAD_LETTER,
+      wakeChannel: WAKE_CHANNEL,
+      defaults: { expireInSeconds: 300, retryDelaySeconds: 2 },
+      bossConnections: 4,
+      poolConnections: 2,
     });
-    // pg-boss reports failed maintenance or fetches (Postgres restarting) here; they are retried on its next cycle.
-    this.boss.on("error", () => {});
-    this.pool = new pg.Pool({ connectionString: o.url, max: 2 });
-    this.pool.on("error", () => {});
   }
 
-  /** Install pg-boss's schema (under its own advisory lock: several processes may start at once) and the queues. */
   static async open(o: PgBossQueueOptions): Promise<PgBossProveQueue> {
     const q = new PgBossProveQueue(o);
-    await q.boss.start();
-    await q.boss.createQueue(PROVE_DEAD_LETTER, { name: PROVE_DEAD_LETTER });
-    await q.boss.createQueue(PROVE_QUEUE, {
-      name: PROVE_QUEUE,
-      policy: "standard",
-      retryLimit: q.o.retryLimit,
-      retryDelay: q.o.retryDelaySeconds,
-      retryBackoff: true,
-      expireInSeconds: q.o.expireInSeconds,
-      deadLetter: PROVE_DEAD_LETTER,
-    });
+    await q.start();
     return q;
   }
 
@@ -102,33 +74,16 @@ export class PgBossProveQueue implements ProveQueue {
         data: { claim, enqueuedAtMs: now } satisfies JobData,
       })),
     );
-    await this.pool.query("SELECT pg_notify($1, '')", [WAKE_CHANNEL]);
+    await this.wake();
   }
 
   async work(handler: ProveHandler, concurrency: number): Promise<void> {
-    for (let i = 0; i < concurrency; i++) {
-      const id = await this.boss.work<JobData>(
-        PROVE_QUEUE,
-        { batchSize: 1, includeMetadata: true, pollingIntervalSeconds: this.o.pollingIntervalSeconds },
-        async ([job]) => {
-          if (!job) return;
-          const { claim, enqueuedAtMs } = job.data;
-          // Idempotent: the claim moved on (proved by another prover whose job expired, retried, failed): nothing to do.
-          if (!(await this.stillPending(claim))) return;
-          await handler(claim, { enqueuedAtMs, lastTry: job.retryCount >= job.retryLimit });
-        },
-      );
-      this.workerIds.push(id);
-    }
-    // Wake the workers as soon as a job is queued instead of at their next poll.
-    const client = new pg.Client({ connectionString: this.o.url });
-    client.on("error", () => {});
-    await client.connect();
-    client.on("notification", () => {
-      for (const id of this.workerIds) this.boss.notifyWorker(id);
+    await this.workQueue<JobData>(concurrency, async (job) => {
+      const { claim, enqueuedAtMs } = job.data;
+      // Idempotent: the claim moved on (proved by another prover whose job expired, retried, failed): nothing to do.
+      if (!(await this.stillPending(claim))) return;
+      await handler(claim, { enqueuedAtMs, lastTry: job.retryCount >= job.retryLimit });
     });
-    await client.query(`LISTEN ${WAKE_CHANNEL}`);
-    this.listener = client;
   }
 
   /** The claim is pending at the job's attempt (else the job is stale: a repeat is harmless and does nothing). */
@@ -154,39 +109,5 @@ export class PgBossProveQueue implements ProveQueue {
         `prove job dead-lettered after ${this.o.retryLimit + 1} deliveries (its provers died, timed out after ${this.o.expireInSeconds} s, or failed)`,
       );
     });
-  }
-
-  /** Apply this process's retry limit, backoff and visibility timeout to the queue (the scheduler's settings win). */
-  async configure(): Promise<void> {
-    await this.boss.updateQueue(PROVE_QUEUE, {
-      name: PROVE_QUEUE,
-      policy: "standard",
-      retryLimit: this.o.retryLimit,
-      retryDelay: this.o.retryDelaySeconds,
-      retryBackoff: true,
-      expireInSeconds: this.o.expireInSeconds,
-      deadLetter: PROVE_DEAD_LETTER,
-    });
-  }
-
-  /** Jobs in the dead-letter queue (for status and tests). */
-  async deadLettered(): Promise<number> {
-    return this.boss.getQueueSize(PROVE_DEAD_LETTER);
-  }
-
-  /** `graceful: false` leaves jobs under way active, as a killed process would (tests of the visibility timeout). */
-  stop(o: { graceful?: boolean } = {}): Promise<void> {
-    // Idempotent: a role's stop and its closers may both stop the queue.
-    this.stopping ??= this.stopOnce(o);
-    return this.stopping;
-  }
-
-  private stopping: Promise<void> | undefined;
-
-  private async stopOnce(o: { graceful?: boolean }): Promise<void> {
-    await this.listener?.end().catch(() => {});
-    this.listener = undefined;
-    await this.boss.stop({ graceful: o.graceful ?? true, wait: true, timeout: 60_000 });
-    await this.pool.end().catch(() => {});
   }
 }
