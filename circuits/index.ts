@@ -55,5 +55,15 @@ export { DEV_SEED, INSECURE_WARNING } from "./setup/seed.ts";
 export * from "./errors.ts";
 export { BATCH_DEPTH, setupBatchCircuit, type BatchCircuit } from "./batch/circuit.ts";
 export { batchInput, proveBatch, type BatchCredit, type BatchDevice, type BatchProof } from "./batch/prove.ts";
+export {
+  bindingOf,
+  challengeOf,
+  creditOf,
+  creditProofOf,
+  creditsTree,
+  encodeCredits,
+  CREDIT_LENGTH,
+  type CreditRecord,
+} from "./batch/credits.ts";
 export { EarningsTree, type EarningsLeaf } from "./batch/tree.ts";
 export { AlreadyCreditedError, BatchSetupMissingError, BatchSizeError, SlotTakenError } from "./batch/errors.ts";

@@ -2,10 +2,11 @@
  * Aggregated claims on real anvil with real proofs (issue 26): energy-sum's compiled claim in a batch circuit of
  * N = 2 (circuits/batch, dev keys cached under build/batch-circuits/), BatchVault crediting the applet's earnings
  * tree and paying withdrawals. A batch pays each owner exactly what single claims of the same readings pay; a
- * device twice in an epoch, a stale previous root, an epoch off the schedule or before the switch to batches and a
- * tampered leaf are refused by name; a device left out of the first batch is credited by a later one, once;
- * withdrawals are partial, repeated and follow a device transfer; a batched device-epoch becomes a fact (factOf) from
- * the batch's two roots, and ParametricInsurance pays on it.
+ * device twice in an epoch, a stale previous root, an epoch off the schedule or before the switch to batches,
+ * credits that are not the proof's (inflated, reordered, left out, cut) and a tampered credit in a withdrawal are
+ * refused by name; a device left out of the first batch is credited by a later one, once; withdrawals are partial,
+ * repeated and follow a device transfer; a batched device-epoch becomes a fact (factOf) from its credit's keccak
+ * proof, and ParametricInsurance pays on it.
  */
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +17,15 @@ import { proveAppletClaim, type AppletProof } from "../circuits/compile/prove.ts
 import { setupBatchCircuit, type BatchCircuit } from "../circuits/batch/circuit.ts";
 import { batchInput, proveBatch, type BatchProof } from "../circuits/batch/prove.ts";
 import { AlreadyCreditedError } from "../circuits/batch/errors.ts";
-import { EarningsTree } from "../circuits/batch/tree.ts";
+import { EarningsTree, slotOf } from "../circuits/batch/tree.ts";
+import {
+  bindingOf,
+  challengeOf,
+  creditOf,
+  creditProofOf,
+  encodeCredits,
+  type CreditRecord,
+} from "../circuits/batch/credits.ts";
 import type { CircuitInput } from "../circuits/witness.ts";
 import { encodeClaimProof, type MachinefiClient } from "./index.ts";
 import { batchVaultClient, deployBatchVault, encodeBatchProof, type BatchVaultClient } from "./batch.ts";
@@ -64,28 +73,24 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     await admin.provider.send("evm_increaseTime", [seconds]);
     await admin.provider.send("evm_mine", []);
   };
-  const submit = (p: BatchProof, over: Partial<{ epoch: bigint; prevRoot: bigint }> = {}) =>
+  const submit = (p: BatchProof, over: Partial<{ epoch: bigint; prevRoot: bigint; credits: string }> = {}) =>
     vault.submitBatch({
       imageId,
       n: N,
       epoch: over.epoch ?? p.epoch,
       prevRoot: over.prevRoot ?? p.prevRoot,
       newRoot: p.newRoot,
+      credits: over.credits ?? p.creditsData,
       proof: encodeBatchProof(p.proof),
     });
-  const leafProof = (t: EarningsTree, deviceId: bigint) => {
-    const l = t.leafAt(deviceId) ?? { cumulative: 0n, firstEpoch: 0n, lastEpoch: 0n };
-    return {
-      cumulative: l.cumulative,
-      firstEpoch: l.firstEpoch,
-      lastEpoch: l.lastEpoch,
-      siblings: t.siblings(deviceId),
-    };
+  const records = (p: BatchProof): CreditRecord[] => p.credits.map((c) => creditOf(c.leaf, c.output));
+  /** The device's latest batch: its credit there pays everything it earned. */
+  const latest = new Map<bigint, BatchProof>();
+  const credited = (p: BatchProof) => {
+    for (const c of p.credits) latest.set(c.deviceId, p);
   };
-  const withdrawal = (deviceId: bigint) => {
-    const leaf = tree.leafAt(deviceId)!;
-    return { imageId, ...leaf, siblings: tree.siblings(deviceId) };
-  };
+  const creditIn = (p: BatchProof, deviceId: bigint) => creditProofOf(records(p), p.epoch, deviceId);
+  const withdrawal = (deviceId: bigint) => ({ imageId, deviceId, credit: creditIn(latest.get(deviceId)!, deviceId) });
 
   beforeAll(async () => {
     const log = (m: string) => console.log(m);
@@ -213,7 +218,11 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
         { readings: chain(keyB, fromMs, [100n, 1n]), publicKey: keyB.publicKey },
       ],
     });
-    expect(batch1.credits.map((c) => c.output)).toEqual([23n, 101n]);
+    // credits come in slot order, whatever order the devices were given in
+    const outputOf = new Map(batch1.credits.map((c) => [c.deviceId, c.output]));
+    expect([outputOf.get(keyA.deviceId), outputOf.get(keyB.deviceId)]).toEqual([23n, 101n]);
+    const slots = batch1.credits.map((c) => slotOf(c.deviceId, DEPTH));
+    expect(slots[0]! < slots[1]!).toBe(true);
     expect(batch1.prevRoot).toBe(await vault.rootOf(imageId));
 
     // the same proof for another epoch: refused by the schedule before any verification
@@ -222,9 +231,23 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     await reverted(submit(batch1, { epoch: before }), "BatchVault__EpochBeforeBatches");
     // an epoch on the schedule after the switch, but not the proof's: the proof does not verify
     await reverted(submit(batch1, { epoch: epochB + (LENGTH << 32n) }), "BatchVault__InvalidProof");
+    // the credits are the proof's, in its order: inflated, reordered, one left out or cut short, each is refused
+    const [ca, cb] = records(batch1);
+    const inflated = encodeCredits([{ ...ca!, cumulative: ca!.cumulative + 1000n }, cb!]);
+    await reverted(submit(batch1, { credits: inflated }), "BatchVault__InvalidProof");
+    const stolen = encodeCredits([ca!, { ...cb!, deviceId: keyC.deviceId }]);
+    await reverted(submit(batch1, { credits: stolen }), "BatchVault__InvalidProof");
+    await reverted(submit(batch1, { credits: encodeCredits([cb!, ca!]) }), "BatchVault__InvalidProof");
+    await reverted(submit(batch1, { credits: encodeCredits([ca!]) }), "BatchVault__InvalidProof");
+    await reverted(submit(batch1, { credits: batch1.creditsData.slice(0, -2) }), "BatchVault__BadCredits");
+    await reverted(submit(batch1, { credits: "0x" }), "BatchVault__BadCredits");
+    await reverted(submit(batch1, { credits: encodeCredits([ca!, cb!, ca!]) }), "BatchVault__BadCredits");
     const sent = await submit(batch1);
     console.log(`batch of ${N}: ${sent.gasUsed} gas (${sent.gasUsed / BigInt(N)} per device-epoch)`);
+    expect(sent.creditsRoot).toBe(batch1.creditsRoot);
+    expect(await vault.batchEpochOf(imageId, batch1.creditsRoot)).toBe(epochB);
     tree = batch1.tree;
+    credited(batch1);
     expect(await vault.rootOf(imageId)).toBe(tree.root);
     // replaying the batch: its previous root is no longer the vault's
     await reverted(submit(batch1), "BatchVault__StaleRoot");
@@ -271,6 +294,49 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     await expect(getDefaultPool().prove(forged, batch.wasm, batch.zkey)).rejects.toThrow(ProvingError);
   });
 
+  it("the circuit takes active devices in increasing slot order only (the roots then fix the credits' order)", async () => {
+    // A and B credited one after the other from an empty tree, merged into one batch in either order, with S
+    // rebuilt for that order: the decreasing order has no witness, the increasing one proves
+    const epoch = { startMs: fromMs, lengthMs: LENGTH };
+    const devices = [
+      { key: keyA, readings: chain(keyA, fromMs, [5n, 7n, 11n]) },
+      { key: keyB, readings: chain(keyB, fromMs, [100n, 1n]) },
+    ].sort((x, y) => (slotOf(x.key.deviceId, DEPTH) < slotOf(y.key.deviceId, DEPTH) ? -1 : 1));
+    const merged = async (order: typeof devices) => {
+      let t = new EarningsTree(DEPTH);
+      const parts = [];
+      for (const d of order) {
+        const part = await batchInput({
+          circuit: batch,
+          wasm,
+          tree: t,
+          epoch,
+          devices: [{ readings: d.readings, publicKey: d.key.publicKey }],
+        });
+        parts.push(part);
+        t = part.tree;
+      }
+      const input: Record<string, unknown> = { ...parts[0]!.input, active: ["1", "1"] };
+      for (const [k, v] of Object.entries(parts[0]!.input))
+        if (Array.isArray(v) && v.length === N && k !== "active")
+          input[k] = parts.map((p) => (p.input[k] as unknown[])[0]);
+      const records = parts.map((p) => creditOf(p.credits[0]!.leaf, p.credits[0]!.output));
+      const header = { imageId, epoch: epochB, prevRoot: parts[0]!.prevRoot, newRoot: t.root };
+      const r = challengeOf(header, records);
+      Object.assign(input, {
+        newRoot: t.root.toString(),
+        r: r.toString(),
+        S: bindingOf(r, header, records).toString(),
+      });
+      return input as unknown as CircuitInput;
+    };
+    await expect(getDefaultPool().prove(await merged([...devices].reverse()), batch.wasm, batch.zkey)).rejects.toThrow(
+      ProvingError,
+    );
+    const proved = await getDefaultPool().prove(await merged(devices), batch.wasm, batch.zkey);
+    expect(proved.publicSignals).toHaveLength(2);
+  });
+
   it("C, left out of the first batch, is credited by a later batch of the same epoch, and only once", async () => {
     const epoch = { startMs: fromMs, lengthMs: LENGTH };
     const batch2 = await proveBatch({
@@ -282,6 +348,7 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     });
     await submit(batch2);
     tree = batch2.tree;
+    credited(batch2);
     await expect(
       batchInput({
         circuit: batch,
@@ -297,16 +364,27 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
   });
 
   it("withdrawals: a tampered leaf is refused, a repeat pays nothing, later epochs pay only the difference, a transfer moves payouts", async () => {
-    const tampered = { ...withdrawal(keyA.deviceId) };
+    const w = withdrawal(keyA.deviceId);
+    const tampered = (c: Partial<typeof w.credit>, deviceId = keyA.deviceId) => ({
+      ...w,
+      deviceId,
+      credit: { ...w.credit, ...c },
+    });
+    await reverted(users[1]!.withdraw(tampered({ cumulative: w.credit.cumulative + 1n })), "BatchVault__NotInBatch");
+    await reverted(users[1]!.withdraw(tampered({ firstEpoch: w.credit.firstEpoch - 1n })), "BatchVault__NotInBatch");
+    await reverted(users[1]!.withdraw(tampered({ proof: [] })), "BatchVault__NotInBatch");
+    // B's credit claimed for A (A's owner would be paid B's units)
     await reverted(
-      users[1]!.withdraw({ ...tampered, cumulative: tampered.cumulative + 1n }),
-      "BatchVault__LeafNotInRoot",
+      users[1]!.withdraw({ ...withdrawal(keyB.deviceId), deviceId: keyA.deviceId }),
+      "BatchVault__NotInBatch",
     );
+    // a cumulative past 2^128 whose low bits are a real credit's: refused before any hashing
     await reverted(
-      users[1]!.withdraw({ ...tampered, siblings: tampered.siblings.slice(1) }),
-      "BatchVault__BadPathLength",
+      users[1]!.withdraw(tampered({ cumulative: w.credit.cumulative + (1n << 128n) })),
+      "BatchVault__CreditOutOfRange",
     );
-    await reverted(users[1]!.withdraw(tampered), "BatchVault__NothingToWithdraw");
+    await reverted(users[1]!.withdraw(tampered({ batch: `0x${"11".repeat(32)}` })), "BatchVault__NoSuchBatch");
+    await reverted(users[1]!.withdraw(w), "BatchVault__NothingToWithdraw");
 
     // epoch B+1: A earns 10 more; alice then sells A to carol before withdrawing it
     const next = fromMs + LENGTH;
@@ -320,9 +398,16 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     await advance(Number(LENGTH / 1000n));
     await submit(b3);
     tree = b3.tree;
+    const older = creditIn(batch1, keyA.deviceId);
+    credited(b3);
     await alice.transferDevice({ to: carol.address, deviceId: keyA.deviceId });
     // anyone (here bob, a keeper) may push a withdrawal: it pays the token's owner now, carol
     const carolBefore = await carol.balanceOf();
+    // A's credit in batch 1 (cumulative 23) is genuine but older: it pays nothing more
+    await reverted(
+      users[2]!.withdraw({ imageId, deviceId: keyA.deviceId, credit: older }),
+      "BatchVault__NothingToWithdraw",
+    );
     const pushed = await users[2]!.withdraw(withdrawal(keyA.deviceId));
     expect([pushed.units, pushed.reward, pushed.owner]).toEqual([10n, 20n, carol.address]);
     expect(await carol.balanceOf()).toBe(carolBefore + 20n);
@@ -330,31 +415,20 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     await reverted(users[1]!.withdraw(withdrawal(keyA.deviceId)), "BatchVault__NothingToWithdraw");
   });
   it("facts stay composable: a batched device-epoch is recorded from its batch's roots and ParametricInsurance pays on it", async () => {
-    // A's first credit (batch 1, from the empty tree): its slot was empty before
-    const empty = new EarningsTree(DEPTH);
-    const fact = {
-      imageId,
-      deviceId: keyA.deviceId,
-      epoch: epochB,
-      prevRoot: batch1.prevRoot,
-      newRoot: batch1.newRoot,
-      before: leafProof(empty, keyA.deviceId),
-      credited: leafProof(batch1.tree, keyA.deviceId),
-    };
+    // A's credit in batch 1 makes (A, epoch B) a fact
+    const fact = { imageId, deviceId: keyA.deviceId, credit: creditIn(batch1, keyA.deviceId) };
     expect(await vault.factOf(imageId, keyA.deviceId, epochB)).toEqual({ proven: false, output: 0n });
-    await reverted(vault.recordFact({ ...fact, epoch: epochB + (LENGTH << 32n) }), "BatchVault__NoSuchBatch");
-    await reverted(vault.recordFact({ ...fact, prevRoot: batch1.newRoot }), "BatchVault__NoSuchBatch");
-    const forged = { ...fact.credited, cumulative: fact.credited.cumulative + 1n };
-    await reverted(vault.recordFact({ ...fact, credited: forged }), "BatchVault__LeafNotInRoot");
-    // B's leaf after batch 1 claims a credit that is not A's: its path leads elsewhere
     await reverted(
-      vault.recordFact({ ...fact, credited: leafProof(batch1.tree, keyB.deviceId) }),
-      "BatchVault__LeafNotInRoot",
+      vault.recordFact({ ...fact, credit: { ...fact.credit, output: fact.credit.output + 1n } }),
+      "BatchVault__NotInBatch",
     );
-    // C was not in batch 1: its leaf afterwards (empty) does not end at epoch B
+    // B's credit in batch 1 is not A's
+    await reverted(vault.recordFact({ ...fact, credit: creditIn(batch1, keyB.deviceId) }), "BatchVault__NotInBatch");
+    // C was not in batch 1: its credit in batch 2 does not lead to batch 1's root
+    const c2 = creditIn(latest.get(keyC.deviceId)!, keyC.deviceId);
     await reverted(
-      vault.recordFact({ ...fact, deviceId: keyC.deviceId, credited: leafProof(batch1.tree, keyC.deviceId) }),
-      "BatchVault__NotCreditedInBatch",
+      vault.recordFact({ imageId, deviceId: keyC.deviceId, credit: { ...c2, batch: batch1.creditsRoot } }),
+      "BatchVault__NotInBatch",
     );
     const rec = await vault.recordFact(fact);
     console.log(`recordFact: ${rec.gasUsed} gas`);
@@ -391,7 +465,6 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     });
     await advance(3 * Number(LENGTH / 1000n));
     const epoch = packEpoch({ startMs, lengthMs: LENGTH });
-    const before = tree;
     const b4 = await proveBatch({
       circuit: batch,
       wasm,
@@ -401,17 +474,10 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     });
     await submit(b4);
     tree = b4.tree;
+    credited(b4);
     const bob2 = createInsuranceClient(bob, address);
     await reverted(bob2.claim({ policyId, epoch }), "ParametricInsurance__FactNotProven");
-    await vault.recordFact({
-      imageId,
-      deviceId: keyB.deviceId,
-      epoch,
-      prevRoot: b4.prevRoot,
-      newRoot: b4.newRoot,
-      before: leafProof(before, keyB.deviceId),
-      credited: leafProof(b4.tree, keyB.deviceId),
-    });
+    await vault.recordFact({ imageId, deviceId: keyB.deviceId, credit: creditIn(b4, keyB.deviceId) });
     expect(await vault.factOf(imageId, keyB.deviceId, epoch)).toEqual({ proven: true, output: 12n });
     const paid = await bob2.claim({ policyId, epoch });
     expect([paid.output, paid.payout]).toEqual([12n, 500n]);

@@ -1,9 +1,11 @@
 /**
- * BatchVault from TypeScript (issue 26): deploys it next to a deployment (circomlib's Poseidon(2) and Poseidon(4)
- * as poseidon-solidity's PoseidonT3 and PoseidonT5 libraries, the vault, its minter role), switches applets to batches, sets batch verifiers,
- * submits batch proofs and withdraws earnings. Every revert comes back as a typed ContractRevertedError.
+ * BatchVault from TypeScript (issue 26): deploys it next to a deployment (circomlib's Poseidon(2) as poseidon-solidity's
+ * PoseidonT3 library for the empty tree's root, the vault, its minter role), switches applets to batches, sets batch
+ * verifiers, submits batch proofs with their credits, withdraws earnings and records facts from a credit's keccak
+ * proof (circuits/batch/credits.ts builds both). Every revert comes back as a typed ContractRevertedError.
  */
-import { AbiCoder, Contract, ContractFactory, id, type Log, type Wallet } from "ethers";
+import { AbiCoder, Contract, ContractFactory, getBytes, hexlify, id, type Log, type Wallet } from "ethers";
+import { CREDIT_LENGTH, creditProofOf, type CreditRecord } from "../circuits/index.ts";
 import { createRequire } from "node:module";
 import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
@@ -12,9 +14,7 @@ import { toContractsError } from "./revert.ts";
 import { deployVerifier, type VerifierSource } from "./verifier-deploy.ts";
 
 // poseidon-solidity is CommonJS whose exports Node's ESM loader cannot see by name: loaded through require
-const { PoseidonT3, PoseidonT5 } = createRequire(import.meta.url)(
-  "poseidon-solidity",
-) as typeof import("poseidon-solidity");
+const { PoseidonT3 } = createRequire(import.meta.url)("poseidon-solidity") as typeof import("poseidon-solidity");
 
 type G1 = readonly [bigint, bigint];
 type G2 = readonly [readonly [bigint, bigint], readonly [bigint, bigint]];
@@ -34,15 +34,17 @@ async function deployRaw(wallet: Wallet, abi: unknown[], bytecode: string, args:
   return c.getAddress();
 }
 
-/** A leaf of the earnings tree and its siblings from the leaf up (an empty slot: zeros and the empty tree's path). */
-export interface LeafProof {
+/** A device's credit in one batch with its keccak Merkle proof (circuits/batch/credits.ts `creditsTree`). */
+export interface CreditProof {
+  output: bigint;
   cumulative: bigint;
   firstEpoch: bigint;
-  lastEpoch: bigint;
-  siblings: readonly bigint[];
+  /** The batch's credits root (0x…, 32 bytes). */
+  batch: string;
+  proof: readonly string[];
 }
 
-const leafArg = (l: LeafProof) => [l.cumulative, l.firstEpoch, l.lastEpoch, [...l.siblings]];
+const creditArg = (c: CreditProof) => [c.output, c.cumulative, c.firstEpoch, c.batch, [...c.proof]];
 
 export interface BatchVaultClient {
   address: string;
@@ -57,26 +59,29 @@ export interface BatchVaultClient {
     epoch: bigint;
     prevRoot: bigint;
     newRoot: bigint;
+    /** The credits' bytes (circuits/batch/credits.ts `encodeCredits`, a BatchProof's creditsData). */
+    credits: string;
     proof: string;
-  }): Promise<{ gasUsed: bigint }>;
+  }): Promise<{ gasUsed: bigint; creditsRoot: string }>;
   withdraw(o: {
     imageId: string;
     deviceId: bigint;
-    cumulative: bigint;
-    firstEpoch: bigint;
-    lastEpoch: bigint;
-    siblings: readonly bigint[];
+    credit: CreditProof;
   }): Promise<{ gasUsed: bigint; owner: string; units: bigint; reward: bigint }>;
-  /** BatchVault.recordFact: the device's leaf before the batch (all zeros for an empty slot) and after it. */
-  recordFact(o: {
-    imageId: string;
-    deviceId: bigint;
-    epoch: bigint;
-    prevRoot: bigint;
-    newRoot: bigint;
-    before: LeafProof;
-    credited: LeafProof;
-  }): Promise<{ gasUsed: bigint }>;
+  /** BatchVault.recordFact: the device's credit in its batch makes (imageId, device, epoch) a fact. */
+  recordFact(o: { imageId: string; deviceId: bigint; credit: CreditProof }): Promise<{ gasUsed: bigint }>;
+  /** The epoch of the applet's batch with this credits root (0n: none). */
+  batchEpochOf(imageId: string, creditsRoot: string): Promise<bigint>;
+  /**
+   * The device's credit in the applet's latest batch that credited it, read from the chain alone (BatchCredited
+   * events and their transactions' calldata): what withdraw needs to pay everything the device earned. Undefined
+   * when no batch credited it. Batches sent through another contract (not a direct submitBatch call) are skipped.
+   */
+  latestCredit(
+    imageId: string,
+    deviceId: bigint,
+    fromBlock?: number,
+  ): Promise<(CreditProof & { epoch: bigint }) | undefined>;
   factOf(imageId: string, deviceId: bigint, epoch: bigint): Promise<{ proven: boolean; output: bigint }>;
   rootOf(imageId: string): Promise<bigint>;
   withdrawnOf(imageId: string, deviceId: bigint): Promise<bigint>;
@@ -84,7 +89,7 @@ export interface BatchVaultClient {
 }
 
 /**
- * Deploys Poseidon(2), Poseidon(4) and a BatchVault of `depth` for a deployment, and grants it the reward token's
+ * Deploys Poseidon(2) and a BatchVault of `depth` for a deployment, and grants it the reward token's
  * minter role (the key must be the deployer: admin of the token).
  */
 export async function deployBatchVault(o: {
@@ -98,7 +103,6 @@ export async function deployBatchVault(o: {
   try {
     // the libraries' hash functions are public and pure: deployed as they are, they are called like contracts
     const p2 = await deployRaw(wallet, ["function hash(uint256[2]) pure returns (uint256)"], PoseidonT3.bytecode);
-    const p4 = await deployRaw(wallet, ["function hash(uint256[4]) pure returns (uint256)"], PoseidonT5.bytecode);
     const art = getArtifact("BatchVault");
     const c = o.manifest.contracts;
     const vault = await deployRaw(wallet, art.abi as unknown[], art.bytecode, [
@@ -106,7 +110,6 @@ export async function deployBatchVault(o: {
       c.AppletRegistry,
       c.RewardToken,
       p2,
-      p4,
       o.depth,
     ]);
     const token = new Contract(c.RewardToken, getArtifact("RewardToken").abi as never, wallet);
@@ -151,18 +154,20 @@ export function batchVaultClient(o: {
       return verifier;
     },
     async submitBatch(p) {
-      const r = await send(vault, "submitBatch", [p.imageId, p.n, p.epoch, p.prevRoot, p.newRoot, p.proof]);
-      return { gasUsed: r.gasUsed };
+      const r = await send(vault, "submitBatch", [p.imageId, p.n, p.epoch, p.prevRoot, p.newRoot, p.credits, p.proof]);
+      const ev = r.logs
+        .map((l: Log) => {
+          try {
+            return vault.interface.parseLog(l);
+          } catch {
+            return null;
+          }
+        })
+        .find((l: ReturnType<typeof vault.interface.parseLog>) => l?.name === "BatchCredited");
+      return { gasUsed: r.gasUsed, creditsRoot: ev!.args[4] as string };
     },
     async withdraw(p) {
-      const r = await send(vault, "withdraw", [
-        p.imageId,
-        p.deviceId,
-        p.cumulative,
-        p.firstEpoch,
-        p.lastEpoch,
-        [...p.siblings],
-      ]);
+      const r = await send(vault, "withdraw", [p.imageId, p.deviceId, creditArg(p.credit)]);
       const ev = r.logs
         .map((l: Log) => {
           try {
@@ -180,16 +185,35 @@ export function batchVaultClient(o: {
       };
     },
     async recordFact(p) {
-      const r = await send(vault, "recordFact", [
-        p.imageId,
-        p.deviceId,
-        p.epoch,
-        p.prevRoot,
-        p.newRoot,
-        leafArg(p.before),
-        leafArg(p.credited),
-      ]);
+      const r = await send(vault, "recordFact", [p.imageId, p.deviceId, creditArg(p.credit)]);
       return { gasUsed: r.gasUsed };
+    },
+    async latestCredit(imageId, deviceId, fromBlock = 0) {
+      const logs = await vault.queryFilter(vault.filters.BatchCredited!(imageId), fromBlock);
+      const id128 = deviceId & ((1n << 128n) - 1n);
+      for (const log of logs.reverse()) {
+        const ev = vault.interface.parseLog(log)!;
+        const tx = await provider.getTransaction(log.transactionHash);
+        const call =
+          tx && tx.to?.toLowerCase() === o.address.toLowerCase() ? vault.interface.parseTransaction(tx) : null;
+        if (!call || call.name !== "submitBatch") continue;
+        const epoch = ev.args[1] as bigint;
+        const data = getBytes(call.args[5] as string);
+        const credits: CreditRecord[] = [];
+        for (let off = 0; off + CREDIT_LENGTH <= data.length; off += CREDIT_LENGTH) {
+          const x = (a: number, b: number) => BigInt(hexlify(data.subarray(off + a, off + b)));
+          credits.push({ deviceId: x(0, 16), output: x(16, 24), cumulative: x(24, 40), firstEpoch: x(40, 50) });
+        }
+        if (!credits.some((c) => c.deviceId === id128)) continue;
+        // the leaves hash the key's low 128 bits: the record's own id is that already
+        const proof = creditProofOf(credits, epoch, id128);
+        if (proof.batch !== ev.args[4]) continue;
+        return { ...proof, epoch };
+      }
+      return undefined;
+    },
+    async batchEpochOf(imageId, creditsRoot) {
+      return (await vault.getFunction("batchEpochOf")(imageId, creditsRoot)) as bigint;
     },
     async factOf(imageId, deviceId, epoch) {
       const [proven, output] = (await vault.getFunction("factOf")(imageId, deviceId, epoch)) as [boolean, bigint];

@@ -20,6 +20,8 @@ export interface BatchChainPort {
     epoch: bigint;
     prevRoot: bigint;
     newRoot: bigint;
+    /** The batch's credits (circuits' encodeCredits): calldata the proof binds. */
+    credits: string;
     proof: string;
   }): Promise<{ txHash: string; gasUsed: bigint }>;
   readonly vault: string;
@@ -57,6 +59,7 @@ export function contractsBatchChainPort(client: MachinefiClient, vaultAddress: s
         b.epoch,
         b.prevRoot,
         b.newRoot,
+        b.credits,
         b.proof,
       ]);
       return { txHash: r.hash, gasUsed: r.gasUsed };

@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildJsBackend, hashReading, loadDeviceKey, type DeviceKey, type EddsaBackend } from "../device-sdk/index.ts";
-import { closeProver, EarningsTree, type ChainReading } from "../circuits/index.ts";
+import { closeProver, EarningsTree, encodeCredits, type ChainReading } from "../circuits/index.ts";
 import { setupAppletCircuit, type AppletCircuit } from "../circuits/compile/keys.ts";
 import { setupBatchCircuit, type BatchCircuit } from "../circuits/batch/circuit.ts";
 import type { MachinefiClient } from "../contracts/index.ts";
@@ -221,8 +221,10 @@ describe("the worker credits an applet's claims in batches", { timeout: 900_000 
           lastEpoch: BigInt(c.lastEpoch!),
         });
     expect(await vault.rootOf(imageId)).toBe(tree.root);
-    const leaf = tree.leafAt(keys[2]!.deviceId)!;
-    const w = await vault.withdraw({ imageId, ...leaf, siblings: tree.siblings(keys[2]!.deviceId) });
+    // the owner's credit is found from the chain alone (the batch's calldata), not from this worker's store
+    const credit = (await vault.latestCredit(imageId, keys[2]!.deviceId))!;
+    expect(credit.cumulative).toBe(tree.leafAt(keys[2]!.deviceId)!.cumulative);
+    const w = await vault.withdraw({ imageId, deviceId: keys[2]!.deviceId, credit });
     expect([w.owner, w.units, w.reward]).toEqual([net.clients[3]!.address, 3n, 6n]);
 
     // the first batch sent again (what a second submission after a crash would be): the vault refuses it
@@ -234,6 +236,14 @@ describe("the worker credits an applet's claims in batches", { timeout: 900_000 
         epoch: BigInt(again.epoch),
         prevRoot: BigInt(again.prev_root!),
         newRoot: BigInt(again.new_root!),
+        credits: encodeCredits(
+          (JSON.parse(again.credits!) as Record<string, string>[]).map((c) => ({
+            deviceId: BigInt(c.deviceId!),
+            output: BigInt(c.output!),
+            cumulative: BigInt(c.cumulative!),
+            firstEpoch: BigInt(c.firstEpoch!),
+          })),
+        ),
         proof: again.proof!,
       }),
       "BatchVault__StaleRoot",

@@ -15,7 +15,7 @@
  * vault's root: another batcher crediting the same applet is reported, not guessed at.
  */
 import { unpackEpoch } from "../device-sdk/index.ts";
-import { EarningsTree } from "../circuits/index.ts";
+import { EarningsTree, encodeCredits } from "../circuits/index.ts";
 import type { BatchRow, BatchStore, ClaimRow, QueuedClaim, ReadingStore, WorkerStore } from "../store/index.ts";
 import type { BatchChainPort } from "./batch-chain.ts";
 import { segmentOf, type BatchProverPort } from "./batch-prover.ts";
@@ -156,12 +156,22 @@ export class Batcher {
     if (root === next && prev !== next) return this.credited(b, null, null);
     if (root !== prev) return this.fail(b, `stale: the vault's root moved to ${root} (another batch came first)`);
     try {
+      // the credits go with the proof as calldata, in the proof's (slot) order, as they were stored
+      const credits = encodeCredits(
+        (JSON.parse(b.credits!) as Credit[]).map((c) => ({
+          deviceId: BigInt(c.deviceId),
+          output: BigInt(c.output),
+          cumulative: BigInt(c.cumulative),
+          firstEpoch: BigInt(c.firstEpoch),
+        })),
+      );
       const r = await this.o.chain.submitBatch({
         imageId: b.image_id,
         n: b.n,
         epoch: BigInt(b.epoch),
         prevRoot: prev,
         newRoot: next,
+        credits,
         proof: b.proof!,
       });
       await this.o.batches.markBatchSubmitted(b.id, r.txHash, this.now());

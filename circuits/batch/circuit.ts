@@ -2,9 +2,12 @@
  * Batch claim circuits (issue 26): one Groth16 proof for N devices of one applet in one epoch. Each device goes
  * through the per-device statement of today unchanged (the compiled applet main, AppletMain_<id>(K): its signed
  * chain segment covers the epoch and the applet's own Wasm computes its output), and then updates the applet's
- * earnings tree (tree.ts) rollup style: its old leaf under the running root, its new leaf into the next root. Public
- * signals: imageId, epoch, prevRoot, newRoot (+ param): as few as a single claim's, so the vault's verification
- * costs the same whatever N. Keys are the dev setup's, cached under build/batch-circuits/<key>/ like keys.ts.
+ * earnings tree (tree.ts) rollup style: its old leaf under the running root, its new leaf into the next root.
+ * Active devices come first, in increasing slot order (so the roots determine the list of new leaves). Public
+ * signals: r and S (+ param), whatever N: the epoch, both roots and every new leaf are private and bound to the
+ * vault's calldata by S = epoch + prevRoot·r + newRoot·r² + Σ t1_i·r^(3+2i) + t2_i·r^(4+2i) (credits.ts), with
+ * r = keccak256(imageId, epoch, prevRoot, newRoot, credits) mod p computed by the vault. Keys are the dev setup's,
+ * cached under build/batch-circuits/<key>/ like keys.ts.
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -48,7 +51,7 @@ export function batchCircuitText(spec: BatchCircuitSpec): { imageId: string; nam
   if (!perDevice.includes("comparators.circom") || /component main /.test(perDevice))
     throw new Error("the compiled main's layout changed: includes or `component main` not found");
   const hasParam = !!spec.hasParam;
-  const pub = ["imageId", "epoch", "prevRoot", "newRoot", ...(hasParam ? ["param"] : [])];
+  const pub = ["r", "S", ...(hasParam ? ["param"] : [])];
   const chainInputs = ["Ax", "Ay", "S", "R8x", "R8y", "hasBefore", "beforeSeq", "beforeTs", "beforePrev"];
   const text = `${perDevice}
 ${EARNINGS_UPDATE}
@@ -56,10 +59,15 @@ ${EARNINGS_UPDATE}
 // Public signals in the order BatchVault rebuilds them: ${pub.join(", ")}.
 template BatchMain_${id}(N, K, D) {
 ${pub.map((p) => `    signal input ${p};`).join("\n")}
+    // private, bound to the vault's calldata through S: the epoch, the two roots and every new leaf
+    signal input imageId;
+    signal input epoch;
+    signal input prevRoot;
+    signal input newRoot;
     signal input active[N];
     signal input deviceId[N];
     signal input claimOutput[N];
-${chainInputs.map((p) => `    signal input ${p}[N];`).join("\n")}
+${chainInputs.map((p) => `    signal input ${p === "S" ? "sigS" : p}[N];`).join("\n")}
     signal input beforeValues[N][4];
     signal input enabled[N][K];
     signal input inside[N][K];
@@ -71,20 +79,31 @@ ${chainInputs.map((p) => `    signal input ${p}[N];`).join("\n")}
     signal input oldLast[N];
     signal input siblings[N][D];
 
-    // a batch credits at least one device (inactive entries pad a batch to N and change nothing)
+    // a batch credits at least one device; inactive entries pad it to N after the active ones and change nothing
     active[0] === 1;
     component claim[N];
     component update[N];
+    component ordered[N];
     signal root[N + 1];
+    // powers of the challenge: pw[j] = r^j
+    signal pw[2 * N + 3];
+    signal acc[2 * N + 1];
+    signal termA[N];
+    signal termB[N];
+    pw[0] <== 1;
+    for (var j = 1; j < 2 * N + 3; j++) pw[j] <== pw[j - 1] * r;
+    signal prevTerm <== prevRoot * pw[1];
+    signal newTerm <== newRoot * pw[2];
+    acc[0] <== epoch + prevTerm + newTerm;
     root[0] <== prevRoot;
     for (var n = 0; n < N; n++) {
-        // the per-device statement of a single claim, unchanged
+        // the per-device statement of a single claim, unchanged (it pins imageId to this applet's)
         claim[n] = AppletMain_${id}(K);
         claim[n].imageId <== imageId;
         claim[n].deviceId <== deviceId[n];
         claim[n].epoch <== epoch;
         claim[n].claimOutput <== claimOutput[n];
-${hasParam ? "        claim[n].param <== param;\n" : ""}${chainInputs.map((p) => `        claim[n].${p} <== ${p}[n];`).join("\n")}
+${hasParam ? "        claim[n].param <== param;\n" : ""}${chainInputs.map((p) => `        claim[n].${p} <== ${p === "S" ? "sigS" : p}[n];`).join("\n")}
         claim[n].beforeValues <== beforeValues[n];
         claim[n].enabled <== enabled[n];
         claim[n].inside <== inside[n];
@@ -103,8 +122,23 @@ ${hasParam ? "        claim[n].param <== param;\n" : ""}${chainInputs.map((p) =>
         update[n].oldLast <== oldLast[n];
         update[n].siblings <== siblings[n];
         root[n + 1] <== update[n].newRoot;
+
+        // the new leaf into S (zero when inactive)
+        termA[n] <== update[n].t1 * pw[3 + 2 * n];
+        termB[n] <== update[n].t2 * pw[4 + 2 * n];
+        acc[n + 1] <== acc[n] + termA[n] + termB[n];
+
+        // active entries first, in strictly increasing slot order
+        if (n > 0) {
+            active[n] * (1 - active[n - 1]) === 0;
+            ordered[n] = LessThan(D);
+            ordered[n].in[0] <== update[n - 1].slot;
+            ordered[n].in[1] <== update[n].slot;
+            active[n] * (1 - ordered[n].out) === 0;
+        }
     }
     root[N] === newRoot;
+    acc[N] === S;
 }
 
 component main {public [${pub.join(", ")}]} = BatchMain_${id}(${N}, ${K}, ${D});
@@ -129,6 +163,10 @@ const EARNINGS_UPDATE = `template EarningsUpdate(D) {
     signal input oldLast;
     signal input siblings[D];
     signal output newRoot;
+    /** the slot (the key's low D bits) and the new leaf's two terms of S, times active */
+    signal output slot;
+    signal output t1;
+    signal output t2;
 
     active * (active - 1) === 0;
     fresh * (fresh - 1) === 0;
@@ -187,6 +225,15 @@ const EARNINGS_UPDATE = `template EarningsUpdate(D) {
     }
     active * (oldH[D] - oldRoot) === 0;
     newRoot <== oldRoot + active * (newH[D] - oldRoot);
+
+    // the credit as the vault reads it from calldata: the key's low 128 bits·2^64 + output, cumulative·2^80 + first
+    var s = 0;
+    for (var i = 0; i < D; i++) s += idBits.out[i] * (1 << i);
+    slot <== s;
+    var id128 = 0;
+    for (var i = 0; i < 128; i++) id128 += idBits.out[i] * (1 << i);
+    t1 <== active * (id128 * (1 << 64) + credit);
+    t2 <== active * (newCumulative * (1 << 80) + newFirst);
 }`;
 
 export interface BatchCircuit {

@@ -1,8 +1,10 @@
 /**
  * Proving a batch (issue 26): for each device, the same checks, applet run and witness input as a single compiled
- * claim (prepareAppletClaim), then its credit in the earnings tree in batch order. Devices already credited for the
- * epoch (or later), or whose slot another key holds, are refused before any work; the batch is padded to N with
- * inactive copies of its first device (they satisfy the per-device statement and change no leaf).
+ * claim (prepareAppletClaim), then its credit in the earnings tree in slot order (the circuit's order: devices are
+ * sorted here, whatever order the caller gives). Devices already credited for the epoch (or later), twice in the
+ * batch, or whose slot another key holds, are refused before any work; the batch is padded to N with inactive copies
+ * of its first device (they satisfy the per-device statement and change no leaf). The credits, their challenge r
+ * and binding S (credits.ts) are what BatchVault.submitBatch recomputes from its calldata.
  */
 import { imageIdHex } from "../../core/index.ts";
 import { deviceIdOf, imageIdToField, packEpoch, type EpochWindow, type PublicKey } from "../../device-sdk/index.ts";
@@ -14,7 +16,8 @@ import type { G1, G2 } from "../receipt.ts";
 import type { ChainReading, CircuitInput } from "../witness.ts";
 import type { BatchCircuit } from "./circuit.ts";
 import { AlreadyCreditedError, BatchSizeError, SlotTakenError } from "./errors.ts";
-import { EarningsTree, type EarningsLeaf } from "./tree.ts";
+import { bindingOf, challengeOf, creditOf, creditsTree, encodeCredits, type CreditRecord } from "./credits.ts";
+import { EarningsTree, slotOf, type EarningsLeaf } from "./tree.ts";
 
 export interface BatchDevice {
   readings: readonly ChainReading[];
@@ -38,7 +41,12 @@ export interface BatchProof {
   /** snarkjs order (b's pairs as snarkjs writes them); encodeBatchProof swaps them for the verifier. */
   proof: { a: G1; b: G2; c: G1 };
   publicSignals: bigint[];
+  /** In slot order: the order of the proof, of submitBatch's calldata and of the credits tree. */
   credits: BatchCredit[];
+  /** submitBatch's `credits` bytes (0x…). */
+  creditsData: string;
+  /** The keccak Merkle root the vault keeps for this batch (withdrawals name the batch by it). */
+  creditsRoot: string;
   /** The tree after the batch: adopt it once the vault has accepted the batch. */
   tree: EarningsTree;
   stats: Omit<RawProof, "proof" | "publicSignals">;
@@ -61,6 +69,8 @@ export async function batchInput(o: Omit<ProveBatchOptions, "pool">): Promise<{
   credits: BatchCredit[];
   tree: EarningsTree;
   prevRoot: bigint;
+  creditsData: string;
+  creditsRoot: string;
 }> {
   const { circuit } = o;
   if (imageIdHex(imageIdOf(o.wasm)) !== circuit.imageId)
@@ -77,8 +87,21 @@ export async function batchInput(o: Omit<ProveBatchOptions, "pool">): Promise<{
   const perDevice: CircuitInput[] = [];
   const updates: { fresh: bigint; old: EarningsLeaf; siblings: bigint[] }[] = [];
   const credits: BatchCredit[] = [];
-  for (const d of o.devices) {
-    const deviceId = deviceIdOf(d.publicKey);
+  const devices = o.devices
+    .map((d) => ({ d, deviceId: deviceIdOf(d.publicKey) }))
+    .sort((x, y) => (slotOf(x.deviceId, tree.depth) < slotOf(y.deviceId, tree.depth) ? -1 : 1));
+  for (let i = 1; i < devices.length; i++) {
+    const [x, y] = [devices[i - 1]!.deviceId, devices[i]!.deviceId];
+    if (x === y)
+      throw new AlreadyCreditedError(`device ${y} is twice in the batch`, {
+        details: "a device-epoch is credited once",
+      });
+    if (slotOf(x, tree.depth) === slotOf(y, tree.depth))
+      throw new SlotTakenError(`devices ${x} and ${y} share a tree slot`, {
+        details: `both keys share their low ${tree.depth} bits; rotate one device's key to get another slot`,
+      });
+  }
+  for (const { d, deviceId } of devices) {
     const old = tree.leafAt(deviceId);
     if (old && old.deviceId !== deviceId)
       throw new SlotTakenError(`device ${deviceId}'s tree slot holds device ${old.deviceId}`, {
@@ -111,22 +134,28 @@ export async function batchInput(o: Omit<ProveBatchOptions, "pool">): Promise<{
     updates.push({ fresh, old: prev, siblings });
     credits.push({ deviceId, output: claim.output, leaf });
   }
+  const records: CreditRecord[] = credits.map((c) => creditOf(c.leaf, c.output));
+  const header = { imageId: `0x${circuit.imageId}`, epoch, prevRoot, newRoot: tree.root };
+  const r = challengeOf(header, records);
   const s = (x: bigint) => x.toString();
   // padding entries (inactive) are copies of the first device's entry
   const at = (i: number) => (i < o.devices.length ? i : 0);
   const per = (key: string) => Array.from({ length: circuit.n }, (_, i) => perDevice[at(i)]![key]!);
   const input: Record<string, unknown> = {
+    r: s(r),
+    S: s(bindingOf(r, header, records)),
+    ...(o.param !== undefined ? { param: perDevice[0]!.param } : {}),
     imageId: s(imageIdToField(circuit.imageId)),
     epoch: s(epoch),
     prevRoot: s(prevRoot),
     newRoot: s(tree.root),
-    ...(o.param !== undefined ? { param: perDevice[0]!.param } : {}),
     active: Array.from({ length: circuit.n }, (_, i) => (i < o.devices.length ? "1" : "0")),
     deviceId: per("deviceId"),
     claimOutput: per("claimOutput"),
     ...Object.fromEntries(
       ["Ax", "Ay", "S", "R8x", "R8y", "hasBefore", "beforeSeq", "beforeTs", "beforePrev", "beforeValues"].map((k) => [
-        k,
+        // the signature's S is `sigS` in the batch main: its public S is the binding
+        k === "S" ? "sigS" : k,
         per(k),
       ]),
     ),
@@ -141,12 +170,19 @@ export async function batchInput(o: Omit<ProveBatchOptions, "pool">): Promise<{
     oldLast: Array.from({ length: circuit.n }, (_, i) => s(updates[at(i)]!.old.lastEpoch)),
     siblings: Array.from({ length: circuit.n }, (_, i) => updates[at(i)]!.siblings.map(s)),
   };
-  return { input, credits, tree, prevRoot };
+  return {
+    input,
+    credits,
+    tree,
+    prevRoot,
+    creditsData: encodeCredits(records),
+    creditsRoot: creditsTree(records, epoch).root,
+  };
 }
 
-/** Proves one batch in the prover pool; the proof's public signals are imageId, epoch, prevRoot, newRoot (+ param). */
+/** Proves one batch in the prover pool; the proof's public signals are r and S (+ param). */
 export async function proveBatch(o: ProveBatchOptions): Promise<BatchProof> {
-  const { input, credits, tree, prevRoot } = await batchInput(o);
+  const { input, credits, tree, prevRoot, creditsData, creditsRoot } = await batchInput(o);
   const raw = await (o.pool ?? getDefaultPool()).prove(input as CircuitInput, o.circuit.wasm, o.circuit.zkey);
   const { proof: p, publicSignals, ...stats } = raw;
   return {
@@ -166,6 +202,8 @@ export async function proveBatch(o: ProveBatchOptions): Promise<BatchProof> {
     },
     publicSignals: publicSignals.map(BigInt),
     credits,
+    creditsData,
+    creditsRoot,
     tree,
     stats,
   };

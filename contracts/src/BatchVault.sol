@@ -2,43 +2,52 @@
 pragma solidity ^0.8.28;
 
 import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
+import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {DeviceRegistry} from "./DeviceRegistry.sol";
 import {AppletRegistry} from "./AppletRegistry.sol";
 import {Groth16Points} from "./Groth16Points.sol";
 import {IRewardMinter} from "./interfaces/IRewardMinter.sol";
 
 /// @notice circomlib's Poseidon(2) as deployed EVM code: poseidon-solidity's PoseidonT3 library (npm
-/// poseidon-solidity, ~21k gas a hash against circomlibjs poseidon_gencontract's ~32k), called as a contract.
+/// poseidon-solidity), called as a contract. The vault uses it once, in its constructor, for the empty tree's root.
 interface IPoseidon2 {
     function hash(uint256[2] memory input) external pure returns (uint256);
 }
 
-/// @notice circomlib's Poseidon(4): poseidon-solidity's PoseidonT5 library, called as a contract.
-interface IPoseidon4 {
-    function hash(uint256[4] memory input) external pure returns (uint256);
-}
-
 /// @title BatchVault
-/// @notice Aggregated claims (issue 26): one Groth16 proof credits N devices of one applet for one epoch. Per
-/// applet the vault stores only the root of an earnings tree (circuits/batch/tree.ts): one leaf per device key at
+/// @notice Aggregated claims (issue 26): one Groth16 proof credits up to N devices of one applet for one epoch.
+/// Per applet the vault stores the root of an earnings tree (circuits/batch/tree.ts): one leaf per device key at
 /// slot `deviceId mod 2^depth`, Poseidon(deviceId, cumulative units, first epoch, last epoch). A batch proof moves
 /// the root from `prevRoot` to `newRoot`; each device in it proved its signed readings and the applet's output
 /// exactly as a single claim does, and may be credited only for an epoch after its leaf's last one.
-/// Anyone may submit a batch: the proof is the only authority. Owners withdraw a device's cumulative units minus
-/// what was already withdrawn, with a Merkle proof against the current root, whenever they like.
+/// The batch's new leaves come with it as calldata (`credits`, in slot order: anyone can rebuild the tree from the
+/// chain alone) and the proof binds them: its public signals are a challenge `r` = keccak256(imageId, epoch,
+/// prevRoot, newRoot, credits) mod p and `S` = epoch + prevRoot·r + newRoot·r² + Σ (id128·2^64 + output)·r^(3+2i)
+/// + (cumulative·2^80 + firstEpoch)·r^(4+2i), which the circuit computes from its own leaves and the vault from the
+/// calldata (circuits/batch/credits.ts). The vault keeps a keccak Merkle root of the credits per batch, so owners
+/// withdraw a device's cumulative units minus what was already withdrawn with a few keccak hashes, not Poseidon.
+/// Anyone may submit a batch: the proof is the only authority.
 /// @dev The single-claim path (PayoutVault) and this one never pay the same device-epoch: AppletRegistry.setBatchVault
 /// splits the applet's schedule at the epoch running at the switch; this vault credits that epoch and later ones
 /// only, PayoutVault earlier ones only (BatchVault__EpochBeforeBatches, PayoutVault__BatchedEpoch).
+/// Why the binding is sound: r is fixed by the calldata; the circuit's side of S is a function of its leaves and
+/// its two roots, which are Poseidon commitments to them (the leaves in slot order are determined by the roots), so
+/// a witness other than the calldata matches S only if r is a root of a nonzero polynomial of degree 2N + 2: about
+/// 2^-245 per attempt.
 contract BatchVault is ReentrancyGuard {
     uint256 internal constant SNARK_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @notice Length of a batch proof: abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c), b in verifier order.
     uint256 public constant PROOF_LENGTH = 256;
+    /// @notice Bytes of one credit in submitBatch's `credits`, big-endian: the key's low 128 bits (16), the epoch's
+    /// output units (8), the cumulative units after the batch (16), the first credited epoch (10).
+    uint256 public constant CREDIT_LENGTH = 50;
     /// @notice Most gas a batch verifier may use.
     uint256 public constant VERIFIER_GAS_CAP = 1_000_000;
     uint256 internal constant VERIFY_RESERVE = 20_000;
-    bytes4 internal constant VERIFY4 = 0x5fe8c13b;
-    bytes4 internal constant VERIFY5 = 0x34baeab9;
+    /// @dev verifyProof(uint256[2],uint256[2][2],uint256[2],uint256[2]) and its uint256[3] form (with param).
+    bytes4 internal constant VERIFY2 = 0xf5c9d69e;
+    bytes4 internal constant VERIFY3 = 0x11479fea;
 
     /// @notice Registry of devices, their owners, makers and key windows.
     DeviceRegistry public immutable devices;
@@ -46,8 +55,6 @@ contract BatchVault is ReentrancyGuard {
     AppletRegistry public immutable applets;
     /// @notice Token minted at withdrawal (this vault must hold its minter role).
     IRewardMinter public immutable token;
-    IPoseidon2 public immutable poseidon2;
-    IPoseidon4 public immutable poseidon4;
     /// @notice Depth of every applet's earnings tree (the batch circuits' D).
     uint256 public immutable depth;
     /// @notice Root of the empty tree of `depth` (every applet starts from it).
@@ -57,42 +64,60 @@ contract BatchVault is ReentrancyGuard {
     /// @dev 0 means the empty tree (emptyRoot): an applet's first batch starts there.
     mapping(bytes32 imageId => uint256 root) private _roots;
     mapping(bytes32 imageId => mapping(uint256 deviceId => uint256 units)) private _withdrawn;
-    /// @dev keccak256(prevRoot, epoch) of the batch that moved the applet's root to `newRoot` (roots never repeat:
-    /// every batch raises a leaf's lastEpoch), so a fact can be proven against the two roots of its batch.
-    mapping(bytes32 imageId => mapping(uint256 newRoot => bytes32 batch)) private _batches;
+    /// @dev The keccak Merkle root of a batch's credits → its epoch (a leaf hashes its credit and the epoch, and a
+    /// key is credited once per epoch, so no two batches share a root).
+    mapping(bytes32 imageId => mapping(bytes32 creditsRoot => uint256 epoch)) private _batches;
     /// @dev keccak256(imageId, tokenId, epoch) → output | PROVEN, as PayoutVault's facts.
     mapping(bytes32 fact => uint256 value) private _facts;
     uint256 internal constant PROVEN = 1 << 255;
 
-    /// @notice A leaf of the earnings tree with its path (siblings from the leaf up). An empty slot (a device's first
-    /// credit) is all zeros: its leaf is 0, not a hash.
-    struct LeafProof {
+    /// @notice A device's credit in one batch and its Merkle proof: what withdraw and recordFact take. The leaf is
+    /// keccak256(uint128(deviceId) ‖ uint64(output) ‖ uint128(cumulative) ‖ uint80(firstEpoch) ‖ uint256(epoch)), the
+    /// tree OpenZeppelin's MerkleProof (sorted pairs) over the batch's credits in their order, an odd node carried up.
+    struct Credit {
+        /// @dev The device's output for the batch's epoch (units, < 2^64).
+        uint256 output;
+        /// @dev The device's cumulative units after the batch (< 2^128).
         uint256 cumulative;
+        /// @dev The device's first credited epoch (packed, < 2^80).
         uint256 firstEpoch;
-        uint256 lastEpoch;
-        uint256[] siblings;
+        /// @dev The batch's credits root (BatchCredited's creditsRoot).
+        bytes32 batch;
+        /// @dev Siblings from the leaf up.
+        bytes32[] proof;
     }
 
     /// @notice The verifier of the applet's batches of `n` devices was set.
     event BatchVerifierSet(bytes32 indexed imageId, uint256 indexed n, address verifier);
-    /// @notice A batch of up to `n` devices was credited for `epoch`: the applet's root moved to `newRoot`.
+    /// @notice A batch of `credited` devices (proved with the circuit for `n`) was credited for `epoch`: the applet's
+    /// root moved to `newRoot`; its credits (the transaction's calldata) have the keccak root `creditsRoot`.
     event BatchCredited(
-        bytes32 indexed imageId, uint256 indexed epoch, uint256 prevRoot, uint256 newRoot, uint256 n, address submitter
+        bytes32 indexed imageId,
+        uint256 indexed epoch,
+        uint256 prevRoot,
+        uint256 newRoot,
+        bytes32 creditsRoot,
+        uint256 n,
+        uint256 credited,
+        address submitter
     );
     /// @notice `units` of device key `deviceId` (token `tokenId`) were paid as `reward` to the token's owner.
     event EarningsWithdrawn(
         bytes32 indexed imageId, uint256 indexed deviceId, uint256 tokenId, address owner, uint256 units, uint256 reward
     );
 
-    /// @notice Batch (`prevRoot` → `newRoot`) credited device key `deviceId` (token `tokenId`) `output` for `epoch`:
-    /// a fact other contracts read with factOf.
+    /// @notice A batch credited device key `deviceId` (token `tokenId`) `output` for `epoch`: a fact other contracts
+    /// read with factOf.
     event FactRecorded(bytes32 indexed imageId, uint256 indexed tokenId, uint256 indexed epoch, uint256 deviceId, uint256 output);
 
-    /// @notice No batch of this applet moved the root from `prevRoot` to `newRoot` for `epoch`.
-    error BatchVault__NoSuchBatch(bytes32 imageId, uint256 epoch, uint256 prevRoot, uint256 newRoot);
-    /// @notice The leaves do not show a credit of the device in that batch (its leaf after the batch does not end at
-    /// `epoch`, or its leaf before already did).
-    error BatchVault__NotCreditedInBatch(bytes32 imageId, uint256 deviceId, uint256 epoch);
+    /// @notice No batch of this applet has this credits root.
+    error BatchVault__NoSuchBatch(bytes32 imageId, bytes32 creditsRoot);
+    /// @notice The credit and its proof do not lead to the batch's credits root: a tampered or foreign credit.
+    error BatchVault__NotInBatch(bytes32 imageId, uint256 deviceId, bytes32 creditsRoot);
+    /// @notice A credit's output, cumulative or first epoch is wider than its field (64, 128, 80 bits).
+    error BatchVault__CreditOutOfRange(uint256 output, uint256 cumulative, uint256 firstEpoch);
+    /// @notice `credits` is not 1 to n records of CREDIT_LENGTH bytes.
+    error BatchVault__BadCredits(uint256 length, uint256 n);
     /// @notice Only AppletRegistry's registrars set batch verifiers.
     error BatchVault__NotRegistrar(address caller);
     /// @notice The epoch starts before the applet's switch to batches: it is paid by single claims (PayoutVault).
@@ -120,14 +145,10 @@ contract BatchVault is ReentrancyGuard {
     /// @notice The batch was proven from another root than the applet's current one (another batch came first):
     /// prove it again from the current root.
     error BatchVault__StaleRoot(bytes32 imageId, uint256 prevRoot, uint256 currentRoot);
-    /// @notice The proof does not verify for (imageId, epoch, prevRoot, newRoot[, param]).
+    /// @notice The proof does not verify for (r, S[, param]) rebuilt from the epoch, the roots and the credits.
     error BatchVault__InvalidProof(bytes32 imageId, uint256 epoch);
     /// @notice The verifier used up the gas it was given: resend with a higher gas limit.
     error BatchVault__VerifierOutOfGas(bytes32 imageId, uint256 gasForwarded);
-    /// @notice A withdrawal needs `depth` siblings.
-    error BatchVault__BadPathLength(uint256 length, uint256 depth);
-    /// @notice The leaf and its path do not lead to the applet's current root: a tampered or outdated leaf.
-    error BatchVault__LeafNotInRoot(bytes32 imageId, uint256 deviceId, uint256 computedRoot, uint256 currentRoot);
     /// @notice No device token has this key.
     error BatchVault__UnknownDevice(uint256 deviceId);
     /// @notice The applet does not pay devices of this maker.
@@ -142,17 +163,10 @@ contract BatchVault is ReentrancyGuard {
     /// @param devices_ Device registry (owners, makers, key windows).
     /// @param applets_ Applet registry (schedules, rewards, batch vaults, registrars).
     /// @param token_ Reward token; grant this vault its minter role.
-    /// @param poseidon2_ circomlib Poseidon(2) contract. @param poseidon4_ circomlib Poseidon(4) contract.
+    /// @param poseidon2_ circomlib Poseidon(2) contract (the empty tree's root is computed with it, here only).
     /// @param depth_ Earnings tree depth (the batch circuits' D).
-    constructor(
-        DeviceRegistry devices_,
-        AppletRegistry applets_,
-        IRewardMinter token_,
-        IPoseidon2 poseidon2_,
-        IPoseidon4 poseidon4_,
-        uint256 depth_
-    ) {
-        (devices, applets, token, poseidon2, poseidon4, depth) = (devices_, applets_, token_, poseidon2_, poseidon4_, depth_);
+    constructor(DeviceRegistry devices_, AppletRegistry applets_, IRewardMinter token_, IPoseidon2 poseidon2_, uint256 depth_) {
+        (devices, applets, token, depth) = (devices_, applets_, token_, depth_);
         uint256 z;
         for (uint256 i; i < depth_; ++i) z = poseidon2_.hash([z, z]);
         emptyRoot = z;
@@ -182,20 +196,32 @@ contract BatchVault is ReentrancyGuard {
         return r == 0 ? emptyRoot : r;
     }
 
+    /// @notice The epoch of the applet's batch with this credits root (0: no such batch).
+    function batchEpochOf(bytes32 imageId, bytes32 creditsRoot) external view returns (uint256) {
+        return _batches[imageId][creditsRoot];
+    }
+
     /// @notice Units of the applet already withdrawn for device key `deviceId`.
     function withdrawnOf(bytes32 imageId, uint256 deviceId) external view returns (uint256) {
         return _withdrawn[imageId][deviceId];
     }
 
     /// @notice Credits a batch: anyone may submit; the proof of the batch circuit for `n` devices is the only authority.
-    /// Checks the epoch against the applet's schedule, `prevRoot` against the stored root, the proof, then stores
-    /// `newRoot`: one storage write whatever `n`.
+    /// Checks the epoch against the applet's schedule, `prevRoot` against the stored root, the proof against the
+    /// credits, then stores `newRoot` and the credits' keccak root: two storage writes whatever `n`.
     /// @param epoch Packed epoch `startMs·2^32 + lengthMs`, on the applet's schedule and ended.
+    /// @param credits The batch's credits in the proof's order (slot order), CREDIT_LENGTH bytes each.
     /// @param proof `abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c)`, b in the verifier's order.
-    function submitBatch(bytes32 imageId, uint256 n, uint256 epoch, uint256 prevRoot, uint256 newRoot, bytes calldata proof)
-        external
-        nonReentrant
-    {
+    /// @return creditsRoot The keccak Merkle root of the credits (withdrawals and facts name the batch by it).
+    function submitBatch(
+        bytes32 imageId,
+        uint256 n,
+        uint256 epoch,
+        uint256 prevRoot,
+        uint256 newRoot,
+        bytes calldata credits,
+        bytes calldata proof
+    ) external nonReentrant returns (bytes32 creditsRoot) {
         if (epoch >= SNARK_FIELD) revert BatchVault__ValueOutOfField(epoch);
         if (newRoot >= SNARK_FIELD) revert BatchVault__ValueOutOfField(newRoot);
         (, , bool paused, bool hasParam, uint256 param, uint256 lengthMs, uint256 genesisMs,) =
@@ -210,42 +236,42 @@ contract BatchVault is ReentrancyGuard {
         if (verifier == address(0)) revert BatchVault__NoVerifierForSize(imageId, n);
         uint256 current = rootOf(imageId);
         if (prevRoot != current) revert BatchVault__StaleRoot(imageId, prevRoot, current);
+        uint256 m = credits.length / CREDIT_LENGTH;
+        if (m == 0 || m > n || m * CREDIT_LENGTH != credits.length) revert BatchVault__BadCredits(credits.length, n);
         if (proof.length != PROOF_LENGTH) revert BatchVault__InvalidProof(imageId, epoch);
-        uint256 status = _verify(verifier, proof, [uint256(imageId) % SNARK_FIELD, epoch, prevRoot, newRoot, param], hasParam);
+        uint256 r = uint256(keccak256(abi.encodePacked(imageId, epoch, prevRoot, newRoot, credits))) % SNARK_FIELD;
+        uint256 s;
+        (s, creditsRoot) = _bindCredits(r, epoch, prevRoot, newRoot, credits, m);
+        uint256 status = _verify(verifier, proof, [r, s, param], hasParam);
         if (status == 1) revert BatchVault__InvalidProof(imageId, epoch);
         if (status == 2) revert BatchVault__VerifierOutOfGas(imageId, VERIFIER_GAS_CAP);
         _roots[imageId] = newRoot;
-        _batches[imageId][newRoot] = keccak256(abi.encode(prevRoot, epoch));
-        emit BatchCredited(imageId, epoch, prevRoot, newRoot, n, msg.sender);
+        _batches[imageId][creditsRoot] = epoch;
+        emit BatchCredited(imageId, epoch, prevRoot, newRoot, creditsRoot, n, m, msg.sender);
     }
 
     /// @notice Pays the owner of device key `deviceId`'s token what the key earned and was not yet withdrawn:
-    /// (cumulative − withdrawn) × the applet's current rewardPerUnit. Anyone may call it (a keeper pushing
-    /// payouts): the tokens always go to the token's owner at this moment.
-    /// @param cumulative The leaf's cumulative units. @param firstEpoch The leaf's first credited epoch.
-    /// @param lastEpoch The leaf's last credited epoch. @param siblings The leaf's path, from the leaf up.
+    /// (cumulative − withdrawn) × the applet's current rewardPerUnit, from the device's credit in a batch (its
+    /// latest pays everything; an older one pays less, never more). Anyone may call it (a keeper pushing payouts):
+    /// the tokens always go to the token's owner at this moment.
     /// @return reward Tokens minted to the owner.
-    function withdraw(
-        bytes32 imageId,
-        uint256 deviceId,
-        uint256 cumulative,
-        uint256 firstEpoch,
-        uint256 lastEpoch,
-        uint256[] calldata siblings
-    ) external nonReentrant returns (uint256 reward) {
-        if (siblings.length != depth) revert BatchVault__BadPathLength(siblings.length, depth);
-        uint256 h = _pathRoot(poseidon4.hash([deviceId, cumulative, firstEpoch, lastEpoch]), deviceId, siblings);
-        uint256 current = rootOf(imageId);
-        if (h != current) revert BatchVault__LeafNotInRoot(imageId, deviceId, h, current);
+    function withdraw(bytes32 imageId, uint256 deviceId, Credit calldata credit)
+        external
+        nonReentrant
+        returns (uint256 reward)
+    {
+        uint256 lastEpoch = _creditedEpoch(imageId, deviceId, credit);
         (uint256 tokenId, address owner, uint32 makerId, uint256 fromMs, uint256 untilMs) = devices.claimInfo(deviceId);
         if (owner == address(0)) revert BatchVault__UnknownDevice(deviceId);
         // every credited epoch lies in the key's window (firstEpoch ≤ lastEpoch < 2^80: no overflow)
+        uint256 firstEpoch = credit.firstEpoch;
         if ((firstEpoch >> 32) < fromMs || (untilMs != 0 && (lastEpoch >> 32) + (lastEpoch & 0xffffffff) > untilMs)) {
             revert BatchVault__KeyNotValid(deviceId, firstEpoch, lastEpoch, fromMs, untilMs);
         }
         (, uint256 rewardPerUnit, bool paused,,,,, bool accepted) = applets.claimConfig(imageId, 0, makerId);
         if (paused) revert BatchVault__AppletPaused(imageId);
         if (!accepted) revert BatchVault__DeviceNotAccepted(imageId, tokenId, makerId);
+        uint256 cumulative = credit.cumulative;
         uint256 done = _withdrawn[imageId][deviceId];
         if (cumulative <= done) revert BatchVault__NothingToWithdraw(imageId, deviceId, cumulative);
         uint256 units = cumulative - done;
@@ -258,31 +284,16 @@ contract BatchVault is ReentrancyGuard {
         if (reward != 0) token.mint(owner, reward);
     }
 
-    /// @notice Records what the batch (`prevRoot` → `newRoot`, credited for `epoch`) credited device key `deviceId`:
-    /// its leaf before the batch under `prevRoot` (last credit before `epoch`, or the empty slot) and after it under
-    /// `newRoot` (last credit `epoch`) prove output = cumulative after − cumulative before. Anyone may call it once
-    /// the batch is credited, whatever the roots since; factOf then answers as PayoutVault's does. Costs two paths.
-    /// @return output The device's proven output for `epoch`.
-    function recordFact(
-        bytes32 imageId,
-        uint256 deviceId,
-        uint256 epoch,
-        uint256 prevRoot,
-        uint256 newRoot,
-        LeafProof calldata before,
-        LeafProof calldata credited
-    ) external returns (uint256 output) {
-        bytes32 b = _batches[imageId][newRoot];
-        if (b == 0 || b != keccak256(abi.encode(prevRoot, epoch))) {
-            revert BatchVault__NoSuchBatch(imageId, epoch, prevRoot, newRoot);
-        }
-        if (credited.lastEpoch != epoch || before.lastEpoch >= epoch) {
-            revert BatchVault__NotCreditedInBatch(imageId, deviceId, epoch);
-        }
-        bool empty = before.cumulative == 0 && before.firstEpoch == 0 && before.lastEpoch == 0;
-        _checkedRoot(imageId, deviceId, empty ? 0 : _leaf(deviceId, before), before.siblings, prevRoot);
-        _checkedRoot(imageId, deviceId, _leaf(deviceId, credited), credited.siblings, newRoot);
-        output = credited.cumulative - before.cumulative;
+    /// @notice Records what a batch credited device key `deviceId` for its epoch (the credit's output), from the
+    /// credit's Merkle proof against the batch's credits root. Anyone may call it once the batch is credited; factOf
+    /// then answers as PayoutVault's does.
+    /// @return epoch The batch's epoch. @return output The device's proven output for it.
+    function recordFact(bytes32 imageId, uint256 deviceId, Credit calldata credit)
+        external
+        returns (uint256 epoch, uint256 output)
+    {
+        epoch = _creditedEpoch(imageId, deviceId, credit);
+        output = credit.output;
         uint256 tokenId = devices.tokenOfKey(deviceId);
         if (tokenId == 0) revert BatchVault__UnknownDevice(deviceId);
         _facts[keccak256(abi.encode(imageId, tokenId, epoch))] = output | PROVEN;
@@ -298,25 +309,71 @@ contract BatchVault is ReentrancyGuard {
         return (f != 0, f & ~PROVEN);
     }
 
-    function _leaf(uint256 deviceId, LeafProof calldata l) private view returns (uint256) {
-        return poseidon4.hash([deviceId, l.cumulative, l.firstEpoch, l.lastEpoch]);
+    /// @dev The batch's epoch when `credit` is the device's credit in it; reverts otherwise. The key's low 128 bits
+    /// name it in the leaf: another key with the same low 128 bits would take about 2^128 key generations to find.
+    function _creditedEpoch(bytes32 imageId, uint256 deviceId, Credit calldata c) private view returns (uint256 epoch) {
+        if (c.output >> 64 != 0 || c.cumulative >> 128 != 0 || c.firstEpoch >> 80 != 0) {
+            revert BatchVault__CreditOutOfRange(c.output, c.cumulative, c.firstEpoch);
+        }
+        epoch = _batches[imageId][c.batch];
+        if (epoch == 0) revert BatchVault__NoSuchBatch(imageId, c.batch);
+        bytes32 leaf = keccak256(
+            abi.encodePacked(uint128(deviceId), uint64(c.output), uint128(c.cumulative), uint80(c.firstEpoch), epoch)
+        );
+        if (!MerkleProof.verifyCalldata(c.proof, c.batch, leaf)) revert BatchVault__NotInBatch(imageId, deviceId, c.batch);
     }
 
-    function _checkedRoot(bytes32 imageId, uint256 deviceId, uint256 leaf, uint256[] calldata siblings, uint256 root)
+    /// @dev S over the epoch, the roots and the credits with challenge r (see the contract's notice), and the keccak
+    /// Merkle root of the credits' leaves. Assembly for the per-credit loop: it is most of what a batch costs per device.
+    function _bindCredits(uint256 r, uint256 epoch, uint256 prevRoot, uint256 newRoot, bytes calldata credits, uint256 m)
         private
-        view
+        pure
+        returns (uint256 s, bytes32 root)
     {
-        if (siblings.length != depth) revert BatchVault__BadPathLength(siblings.length, depth);
-        uint256 h = _pathRoot(leaf, deviceId, siblings);
-        if (h != root) revert BatchVault__LeafNotInRoot(imageId, deviceId, h, root);
-    }
-
-    /// @dev The root over a leaf's path: one PoseidonT3 hash per level.
-    function _pathRoot(uint256 leaf, uint256 idx, uint256[] calldata siblings) private view returns (uint256 h) {
-        h = leaf;
-        for (uint256 i; i < siblings.length; ++i) {
-            h = idx & 1 == 0 ? poseidon2.hash([h, siblings[i]]) : poseidon2.hash([siblings[i], h]);
-            idx >>= 1;
+        bytes32[] memory nodes = new bytes32[](m);
+        s = addmod(addmod(epoch, mulmod(prevRoot, r, SNARK_FIELD), SNARK_FIELD), mulmod(newRoot, mulmod(r, r, SNARK_FIELD), SNARK_FIELD), SNARK_FIELD);
+        assembly ("memory-safe") {
+            let p := SNARK_FIELD
+            let pw := mulmod(r, r, p)
+            // scratch past the free pointer: a leaf's preimage, the credit's 50 bytes then the epoch
+            let buf := mload(0x40)
+            let out := add(nodes, 0x20)
+            for { let i := 0 } lt(i, m) { i := add(i, 1) } {
+                let off := add(credits.offset, mul(i, 50))
+                let id := shr(128, calldataload(off))
+                let output := shr(192, calldataload(add(off, 16)))
+                let cumulative := shr(128, calldataload(add(off, 24)))
+                let first := shr(176, calldataload(add(off, 40)))
+                pw := mulmod(pw, r, p)
+                s := addmod(s, mulmod(or(shl(64, id), output), pw, p), p)
+                pw := mulmod(pw, r, p)
+                s := addmod(s, mulmod(or(shl(80, cumulative), first), pw, p), p)
+                calldatacopy(buf, off, 50)
+                mstore(add(buf, 50), epoch)
+                mstore(add(out, mul(i, 0x20)), keccak256(buf, 82))
+            }
+            // the tree, level by level in place: sorted pairs (OpenZeppelin's MerkleProof), an odd node carried up
+            for { let len := m } gt(len, 1) {} {
+                let half := shr(1, len)
+                for { let i := 0 } lt(i, half) { i := add(i, 1) } {
+                    let a := mload(add(out, mul(i, 0x40)))
+                    let b := mload(add(out, add(mul(i, 0x40), 0x20)))
+                    if gt(a, b) {
+                        let t := a
+                        a := b
+                        b := t
+                    }
+                    mstore(0x00, a)
+                    mstore(0x20, b)
+                    mstore(add(out, mul(i, 0x20)), keccak256(0x00, 0x40))
+                }
+                if and(len, 1) {
+                    mstore(add(out, mul(half, 0x20)), mload(add(out, mul(sub(len, 1), 0x20))))
+                    half := add(half, 1)
+                }
+                len := half
+            }
+            root := mload(out)
         }
     }
 
@@ -334,13 +391,14 @@ contract BatchVault is ReentrancyGuard {
 
     /// @dev As PayoutVault._verify: the snarkjs verifier called with capped gas; a call that used nearly all of it
     /// is out of gas (2) when the proof's points lie on the curve, an invalid proof (1) otherwise.
-    function _verify(address verifier, bytes calldata proof, uint256[5] memory signals, bool hasParam)
+    function _verify(address verifier, bytes calldata proof, uint256[3] memory signals, bool hasParam)
         private
         view
         returns (uint256 status)
     {
-        bytes4 sel = hasParam ? VERIFY5 : VERIFY4;
-        uint256 len = hasParam ? 420 : 388;
+        bytes4 sel = hasParam ? VERIFY3 : VERIFY2;
+        uint256 count = hasParam ? 3 : 2;
+        uint256 len = 260 + 32 * count;
         uint256 g = gasleft();
         uint256 forwarded = g > VERIFY_RESERVE ? g - VERIFY_RESERVE : 0;
         if (forwarded > VERIFIER_GAS_CAP) forwarded = VERIFIER_GAS_CAP;
@@ -349,7 +407,7 @@ contract BatchVault is ReentrancyGuard {
             let p := mload(0x40)
             mstore(p, sel)
             calldatacopy(add(p, 4), proof.offset, 256)
-            for { let i := 0 } lt(i, 160) { i := add(i, 32) } { mstore(add(add(p, 260), i), mload(add(signals, i))) }
+            for { let i := 0 } lt(i, mul(count, 32)) { i := add(i, 32) } { mstore(add(add(p, 260), i), mload(add(signals, i))) }
             ok := staticcall(forwarded, verifier, p, len, 0, 0x20)
             ok := and(ok, and(iszero(lt(returndatasize(), 0x20)), eq(mload(0), 1)))
         }

@@ -1,0 +1,84 @@
+/**
+ * A batch's credits as the vault reads them: the 50-byte layout, the challenge and binding against a direct
+ * evaluation of the polynomial, and every credit's keccak proof against an independent fold (OpenZeppelin's
+ * processProof: sorted pairs) for trees of 1 to 9 credits, odd nodes carried up. BatchVault's own side is checked
+ * on anvil with real proofs (contracts/batch-vault.test.ts).
+ */
+import { concat, keccak256 } from "ethers";
+import { describe, expect, it } from "vitest";
+import { R } from "../setup/field.ts";
+import {
+  bindingOf,
+  challengeOf,
+  creditLeaf,
+  creditProofOf,
+  creditsTree,
+  encodeCredits,
+  type CreditRecord,
+} from "./credits.ts";
+
+const credit = (i: number): CreditRecord => ({
+  deviceId: (BigInt(i + 1) << 200n) + BigInt(i) * 0x1234567890abcdefn,
+  output: BigInt(100 + i),
+  cumulative: BigInt(1000 + i),
+  firstEpoch: (1_700_000_000_000n << 32n) + 60_000n,
+});
+const header = {
+  imageId: `0x${"ab".repeat(32)}`,
+  epoch: (1_700_000_060_000n << 32n) + 60_000n,
+  prevRoot: 7n,
+  newRoot: 9n,
+};
+
+function processProof(proof: readonly string[], leaf: string): string {
+  let h = leaf;
+  for (const p of proof) h = BigInt(h) < BigInt(p) ? keccak256(concat([h, p])) : keccak256(concat([p, h]));
+  return h;
+}
+
+describe("batch credits", () => {
+  it("are 50 bytes each: the key's low 128 bits, output, cumulative, first epoch", () => {
+    const c = credit(3);
+    const hex = encodeCredits([c, credit(4)]).slice(2);
+    expect(hex.length).toBe(2 * 100);
+    expect(BigInt(`0x${hex.slice(0, 32)}`)).toBe(c.deviceId & ((1n << 128n) - 1n));
+    expect(BigInt(`0x${hex.slice(32, 48)}`)).toBe(c.output);
+    expect(BigInt(`0x${hex.slice(48, 80)}`)).toBe(c.cumulative);
+    expect(BigInt(`0x${hex.slice(80, 100)}`)).toBe(c.firstEpoch);
+    expect(() => encodeCredits([{ ...c, output: 1n << 64n }])).toThrow(RangeError);
+    expect(() => encodeCredits([{ ...c, cumulative: 1n << 128n }])).toThrow(RangeError);
+    expect(() => encodeCredits([{ ...c, firstEpoch: 1n << 80n }])).toThrow(RangeError);
+  });
+
+  it("bind the header and every credit: S is the polynomial in r, and r changes with any byte", () => {
+    const cs = [credit(0), credit(1), credit(2)];
+    const r = challengeOf(header, cs);
+    expect(r).toBeLessThan(R);
+    const terms = [header.epoch, header.prevRoot, header.newRoot];
+    for (const c of cs)
+      terms.push(((c.deviceId & ((1n << 128n) - 1n)) << 64n) + c.output, (c.cumulative << 80n) + c.firstEpoch);
+    let direct = 0n;
+    for (let j = terms.length - 1; j >= 0; j--) direct = (direct * r + terms[j]!) % R; // Horner
+    expect(bindingOf(r, header, cs)).toBe(direct);
+    expect(challengeOf({ ...header, newRoot: 10n }, cs)).not.toBe(r);
+    expect(challengeOf(header, [cs[1]!, cs[0]!, cs[2]!])).not.toBe(r);
+    expect(challengeOf(header, [...cs.slice(0, 2), { ...cs[2]!, cumulative: cs[2]!.cumulative + 1n }])).not.toBe(r);
+  });
+
+  it("have a keccak proof each that folds to the tree's root, for 1 to 9 credits", () => {
+    for (let m = 1; m <= 9; m++) {
+      const cs = Array.from({ length: m }, (_, i) => credit(i));
+      const t = creditsTree(cs, header.epoch);
+      for (let i = 0; i < m; i++) {
+        expect(processProof(t.proof(i), creditLeaf(cs[i]!, header.epoch))).toBe(t.root);
+        expect(processProof(t.proof(i), creditLeaf({ ...cs[i]!, output: 1n }, header.epoch))).not.toBe(t.root);
+      }
+      // the epoch is in every leaf
+      expect(creditsTree(cs, header.epoch + 1n).root).not.toBe(t.root);
+    }
+    const cs = [credit(0), credit(1), credit(2)];
+    const p = creditProofOf(cs, header.epoch, cs[2]!.deviceId);
+    expect(p.proof).toHaveLength(1); // the odd third credit is carried up to the root's level
+    expect(() => creditProofOf(cs, header.epoch, 5n)).toThrow(RangeError);
+  });
+});
