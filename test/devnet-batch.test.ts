@@ -120,6 +120,49 @@ describe("mfi devnet --batch 2 (npm start -- --batch 2)", () => {
     await store.close();
     expect(sent.map((b) => BigInt(b.new_root!))).toContain(root);
 
+    // an owner's keeper withdraws a credited device's earnings with the CLI, from the chain alone (any key may send
+    // it: the tokens go to the token's owner); a second withdrawal has nothing left to pay
+    const creditedBatch = sent.find((b) => b.state === "credited")!;
+    const deviceId = (JSON.parse(creditedBatch.credits!) as { deviceId: string }[])[0]!.deviceId;
+    const withdraw = (key: string) =>
+      promisify(execFile)(
+        process.execPath,
+        [
+          mfiBin,
+          "withdraw",
+          "--state",
+          state,
+          "--rpc",
+          chain,
+          "--key",
+          key,
+          "--applet",
+          `0x${imageId}`,
+          "--device",
+          deviceId,
+          "--json",
+        ],
+        { env: process.env },
+      );
+    // anvil's account #5: not the operator, not the owner
+    const keeper = "0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba";
+    const paid = JSON.parse((await withdraw(keeper)).stdout) as {
+      owner: string;
+      units: string;
+      reward: string;
+      epoch: string;
+    };
+    expect(BigInt(paid.units)).toBeGreaterThan(0n);
+    expect(paid.owner).toMatch(/^0x[0-9a-fA-F]{40}$/);
+    // the same credit again: NothingToWithdrawError, exit 1 (unless a later batch credited the device meanwhile:
+    // then it pays only that later epoch's units, never the same ones twice)
+    const again = await withdraw(keeper).then(
+      (r) => ({ code: 0, stdout: r.stdout, stderr: "" }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    if (again.code === 0) expect(BigInt(JSON.parse(again.stdout).epoch)).toBeGreaterThan(BigInt(paid.epoch));
+    else expect([again.code, again.stderr]).toEqual([1, expect.stringMatching(/were withdrawn/)]);
+
     process.kill(-child.pid!, "SIGINT");
     const code = await exited;
     pgid = undefined;

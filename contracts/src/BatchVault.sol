@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 pragma solidity ^0.8.28;
 
-import {ReentrancyGuard} from "@openzeppelin/contracts/utils/ReentrancyGuard.sol";
 import {MerkleProof} from "@openzeppelin/contracts/utils/cryptography/MerkleProof.sol";
 import {DeviceRegistry} from "./DeviceRegistry.sol";
 import {AppletRegistry} from "./AppletRegistry.sol";
@@ -34,7 +33,10 @@ interface IPoseidon2 {
 /// its two roots, which are Poseidon commitments to them (the leaves in slot order are determined by the roots), so
 /// a witness other than the calldata matches S only if r is a root of a nonzero polynomial of degree 2N + 2: about
 /// 2^-245 per attempt.
-contract BatchVault is ReentrancyGuard {
+/// No reentrancy guard: submitBatch makes only static calls (registries, verifier), and withdraw mints through the
+/// immutable reward token last, after raising the withdrawn counter (checks-effects-interactions); a guard's slot
+/// would cost each of them ~4k gas for nothing.
+contract BatchVault {
     uint256 internal constant SNARK_FIELD =
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @notice Length of a batch proof: abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c), b in verifier order.
@@ -221,7 +223,7 @@ contract BatchVault is ReentrancyGuard {
         uint256 newRoot,
         bytes calldata credits,
         bytes calldata proof
-    ) external nonReentrant returns (bytes32 creditsRoot) {
+    ) external returns (bytes32 creditsRoot) {
         if (epoch >= SNARK_FIELD) revert BatchVault__ValueOutOfField(epoch);
         if (newRoot >= SNARK_FIELD) revert BatchVault__ValueOutOfField(newRoot);
         (, , bool paused, bool hasParam, uint256 param, uint256 lengthMs, uint256 genesisMs,) =
@@ -255,10 +257,7 @@ contract BatchVault is ReentrancyGuard {
     /// latest pays everything; an older one pays less, never more). Anyone may call it (a keeper pushing payouts):
     /// the tokens always go to the token's owner at this moment.
     /// @return reward Tokens minted to the owner.
-    function withdraw(bytes32 imageId, uint256 deviceId, Credit calldata credit)
-        external
-        nonReentrant
-        returns (uint256 reward)
+    function withdraw(bytes32 imageId, uint256 deviceId, Credit calldata credit) external returns (uint256 reward)
     {
         uint256 lastEpoch = _creditedEpoch(imageId, deviceId, credit);
         (uint256 tokenId, address owner, uint32 makerId, uint256 fromMs, uint256 untilMs) = devices.claimInfo(deviceId);

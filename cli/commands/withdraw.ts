@@ -1,0 +1,99 @@
+/**
+ * `mfi withdraw --applet <imageId> --device <id>`: pays a device's batch-credited earnings (issue 26) to its token's
+ * owner. The device's credit in its latest batch is found from the chain alone (BatchCredited events and their
+ * calldata), so an owner needs no operator's database; anyone may send it (the tokens go to the owner).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { batchVaultClient } from "../../contracts/batch.ts";
+import type { MachinefiClient } from "../../contracts/index.ts";
+import { parseImageId } from "../../core/index.ts";
+import { loadConfig } from "../config.ts";
+import { CliError, UsageError } from "../errors.ts";
+import { chainOptions, connect, type ChainFlags } from "./deploy.ts";
+
+/** Nothing to pay: no batch credited the device, or everything was withdrawn (exit 1). */
+export class NothingToWithdrawError extends CliError {
+  override name = "NothingToWithdrawError";
+}
+
+type Flags = ChainFlags & { applet: string; device: string; vault?: string; json?: boolean };
+
+function vaultAddress(opts: Flags): string {
+  if (opts.vault) {
+    if (!/^0x[0-9a-fA-F]{40}$/.test(opts.vault)) throw new UsageError(`--vault ${opts.vault} is not an address`);
+    return opts.vault;
+  }
+  const file = opts.state ? join(opts.state, "batch-vault.json") : undefined;
+  if (file && existsSync(file)) return (JSON.parse(readFileSync(file, "utf8")) as { address: string }).address;
+  throw new UsageError(
+    "no BatchVault: pass --vault <address> (a devnet with --batch records it in <state>/batch-vault.json)",
+  );
+}
+
+export function register(program: Command): void {
+  chainOptions(
+    program.command("withdraw").description("pay a device's batch-credited earnings (BatchVault) to its token's owner"),
+  )
+    .requiredOption("--applet <imageId>", "the applet's imageId (0x + 64 hex)")
+    .requiredOption("--device <id>", "the device key's id (decimal or 0x hex)")
+    .option("--vault <address>", "the BatchVault (default: <state>/batch-vault.json)")
+    .option("--json", "print the withdrawal as JSON")
+    .addHelpText(
+      "after",
+      "\nThe device's credit in its latest batch is read from the chain (events and calldata): no database needed.\n" +
+        "Anyone may send it; the tokens always go to the device token's owner.\n\nExample:\n" +
+        "  $ mfi withdraw --state .mfi/devnet --rpc http://127.0.0.1:8545 --key 0x59c6… --applet 0x12ab… --device 4821…\n\n" +
+        "Exit codes: 0 paid, 1 nothing to pay or the vault refused it, 2 bad options, 3 chain unreachable or no deployment manifest.",
+    )
+    .action(async (opts: Flags) => {
+      let client: MachinefiClient | undefined;
+      let vault: ReturnType<typeof batchVaultClient> | undefined;
+      try {
+        let deviceId: bigint;
+        try {
+          deviceId = BigInt(opts.device);
+        } catch {
+          throw new UsageError(`--device ${opts.device} is not a number (decimal or 0x hex)`);
+        }
+        let imageId: string;
+        try {
+          imageId = parseImageId(opts.applet);
+        } catch (err) {
+          throw new UsageError(`--applet: ${(err as Error).message}`);
+        }
+        const address = vaultAddress(opts);
+        client = await connect(opts);
+        // connect() checked both are there (flags first, then MFI_RPC_URL / MFI_PRIVATE_KEY)
+        const cfg = loadConfig({
+          overrides: { ...(opts.rpc ? { rpcUrl: opts.rpc } : {}), ...(opts.key ? { privateKey: opts.key } : {}) },
+        });
+        vault = batchVaultClient({
+          rpcUrl: cfg.rpcUrl!,
+          privateKey: cfg.privateKey!,
+          manifest: client.manifest,
+          address,
+        });
+        const credit = await vault.latestCredit(imageId, deviceId);
+        if (!credit)
+          throw new NothingToWithdrawError(`no batch of ${imageId} credited device ${deviceId} (vault ${address})`);
+        const done = await vault.withdrawnOf(imageId, deviceId);
+        if (credit.cumulative <= done)
+          throw new NothingToWithdrawError(
+            `device ${deviceId}: all ${credit.cumulative} units credited so far were withdrawn`,
+          );
+        const r = await vault.withdraw({ imageId, deviceId, credit });
+        const out = { owner: r.owner, units: r.units, reward: r.reward, epoch: credit.epoch, gasUsed: r.gasUsed };
+        if (opts.json) console.log(JSON.stringify(out, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2));
+        else console.log(`paid ${r.reward} (${r.units} units) to ${r.owner}, credited up to epoch ${credit.epoch}`);
+      } catch (err) {
+        const e = err as Error & { exitCode?: number; shortMessage?: string };
+        console.error(e.shortMessage ?? e.message);
+        process.exitCode = e.exitCode ?? 1;
+      } finally {
+        vault?.close();
+        client?.close();
+      }
+    });
+}
