@@ -32,6 +32,8 @@ import { batchVaultClient, deployBatchVault, encodeBatchProof, type BatchVaultCl
 import { signedEpochChain, startDevnet, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import { reverted } from "./expect-revert.ts";
 import { mintDevToken } from "./market.ts";
+import { revokeKey } from "./devices.ts";
+import { R } from "../circuits/setup/field.ts";
 import { createInsuranceClient, deployInsurance, Trigger } from "./examples/insurance.ts";
 import { loadBuiltApplet } from "../toolchain/index.ts";
 
@@ -177,8 +179,8 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     await reverted(registrar.setBatchVerifier({ imageId, n: N, verifier: vault.address }), "BatchVault__BadVerifier");
     await reverted(vault.setBatchVerifier({ imageId, n: 4, verifier: vault.address }), "BatchVault__NotRegistrar");
     expect((await admin.appletOf(imageId)).batched).toBe(true);
-    const now = BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n;
-    fromMs = now - ((now - TEST_GENESIS_MS) % LENGTH);
+    // the registry's own split (the epoch running at the switch's block), not one computed from a later block
+    fromMs = ((await admin.contracts.applets.getFunction("batchVaultOf")(imageId)) as [string, bigint])[1];
     epochB = packEpoch({ startMs: fromMs, lengthMs: LENGTH });
     await advance(2 * Number(LENGTH / 1000n));
 
@@ -242,6 +244,10 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     await reverted(submit(batch1, { credits: batch1.creditsData.slice(0, -2) }), "BatchVault__BadCredits");
     await reverted(submit(batch1, { credits: "0x" }), "BatchVault__BadCredits");
     await reverted(submit(batch1, { credits: encodeCredits([ca!, cb!, ca!]) }), "BatchVault__BadCredits");
+    // the first credit's id + p: the same S modulo p, but another 256-bit id in the keccak leaf (a maker could
+    // register it and withdraw the credit): refused by value
+    const plusP = "0x" + (ca!.deviceId + R).toString(16).padStart(64, "0") + batch1.creditsData.slice(2 + 64);
+    await reverted(submit(batch1, { credits: plusP }), "BatchVault__ValueOutOfField");
     const sent = await submit(batch1);
     console.log(`batch of ${N}: ${sent.gasUsed} gas (${sent.gasUsed / BigInt(N)} per device-epoch)`);
     expect(sent.creditsRoot).toBe(batch1.creditsRoot);
@@ -384,6 +390,11 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
       "BatchVault__CreditOutOfRange",
     );
     await reverted(users[1]!.withdraw(tampered({ batch: `0x${"11".repeat(32)}` })), "BatchVault__NoSuchBatch");
+    // a maker may register any id: one sharing A's low 128 bits, owned by bob, cannot withdraw A's credit
+    const alias = keyA.deviceId ^ (1n << 200n);
+    await admin.registerDevicesBatch({ deviceIds: [alias], owners: [bob.address] });
+    await reverted(users[2]!.withdraw({ ...w, deviceId: alias }), "BatchVault__NotInBatch");
+    await reverted(vault.recordFact({ imageId, deviceId: alias, credit: w.credit }), "BatchVault__NotInBatch");
     await reverted(users[1]!.withdraw(w), "BatchVault__NothingToWithdraw");
 
     // epoch B+1: A earns 10 more; alice then sells A to carol before withdrawing it
@@ -481,5 +492,31 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     expect(await vault.factOf(imageId, keyB.deviceId, epoch)).toEqual({ proven: true, output: 12n });
     const paid = await bob2.claim({ policyId, epoch });
     expect([paid.output, paid.payout]).toEqual([12n, 500n]);
+  });
+
+  it("a revoked key: a batch may still credit it, but no fact and no withdrawal covers an epoch past its window", async () => {
+    // C's key is revoked from now; a batcher holding its later readings credits it for an epoch after that
+    const now = BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n;
+    await revokeKey(carol, { tokenId: keyC.deviceId, fromMs: now });
+    const startMs = now - ((now - TEST_GENESIS_MS) % LENGTH) + LENGTH;
+    await advance(3 * Number(LENGTH / 1000n));
+    const late = await proveBatch({
+      circuit: batch,
+      wasm,
+      tree,
+      epoch: { startMs, lengthMs: LENGTH },
+      devices: [{ readings: chain(keyC, startMs, [9n]), publicKey: keyC.publicKey }],
+    });
+    const before = latest.get(keyC.deviceId)!;
+    await submit(late);
+    tree = late.tree;
+    credited(late);
+    const credit = creditIn(late, keyC.deviceId);
+    await reverted(vault.recordFact({ imageId, deviceId: keyC.deviceId, credit }), "BatchVault__KeyNotValid");
+    await reverted(users[3]!.withdraw({ imageId, deviceId: keyC.deviceId, credit }), "BatchVault__KeyNotValid");
+    // from the chain: the latest credit inside the key's window is the earlier batch's (already withdrawn)
+    const found = await vault.latestCredit(imageId, keyC.deviceId, { validUntilMs: now });
+    expect(found?.batch).toBe(before.creditsRoot);
+    expect((await vault.latestCredit(imageId, keyC.deviceId))?.batch).toBe(late.creditsRoot);
   });
 });

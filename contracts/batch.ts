@@ -76,11 +76,13 @@ export interface BatchVaultClient {
    * The device's credit in the applet's latest batch that credited it, read from the chain alone (BatchCredited
    * events and their transactions' calldata): what withdraw needs to pay everything the device earned. Undefined
    * when no batch credited it. Batches sent through another contract (not a direct submitBatch call) are skipped.
+   * `validUntilMs` (the key's, when it was rotated or revoked): only credits whose epoch ended by then, since the
+   * vault refuses a withdrawal whose credit covers epochs past the key's window.
    */
   latestCredit(
     imageId: string,
     deviceId: bigint,
-    fromBlock?: number,
+    o?: { fromBlock?: number; validUntilMs?: bigint },
   ): Promise<(CreditProof & { epoch: bigint }) | undefined>;
   factOf(imageId: string, deviceId: bigint, epoch: bigint): Promise<{ proven: boolean; output: bigint }>;
   rootOf(imageId: string): Promise<bigint>;
@@ -188,11 +190,12 @@ export function batchVaultClient(o: {
       const r = await send(vault, "recordFact", [p.imageId, p.deviceId, creditArg(p.credit)]);
       return { gasUsed: r.gasUsed };
     },
-    async latestCredit(imageId, deviceId, fromBlock = 0) {
-      const logs = await vault.queryFilter(vault.filters.BatchCredited!(imageId), fromBlock);
-      const id128 = deviceId & ((1n << 128n) - 1n);
+    async latestCredit(imageId, deviceId, lo = {}) {
+      const logs = await vault.queryFilter(vault.filters.BatchCredited!(imageId), lo.fromBlock ?? 0);
       for (const log of logs.reverse()) {
         const ev = vault.interface.parseLog(log)!;
+        const e = ev.args[1] as bigint;
+        if (lo.validUntilMs && (e >> 32n) + (e & 0xffffffffn) > lo.validUntilMs) continue;
         const tx = await provider.getTransaction(log.transactionHash);
         const call =
           tx && tx.to?.toLowerCase() === o.address.toLowerCase() ? vault.interface.parseTransaction(tx) : null;
@@ -202,11 +205,10 @@ export function batchVaultClient(o: {
         const credits: CreditRecord[] = [];
         for (let off = 0; off + CREDIT_LENGTH <= data.length; off += CREDIT_LENGTH) {
           const x = (a: number, b: number) => BigInt(hexlify(data.subarray(off + a, off + b)));
-          credits.push({ deviceId: x(0, 16), output: x(16, 24), cumulative: x(24, 40), firstEpoch: x(40, 50) });
+          credits.push({ deviceId: x(0, 32), output: x(32, 40), cumulative: x(40, 52), firstEpoch: x(52, 62) });
         }
-        if (!credits.some((c) => c.deviceId === id128)) continue;
-        // the leaves hash the key's low 128 bits: the record's own id is that already
-        const proof = creditProofOf(credits, epoch, id128);
+        if (!credits.some((c) => c.deviceId === deviceId)) continue;
+        const proof = creditProofOf(credits, epoch, deviceId);
         if (proof.batch !== ev.args[4]) continue;
         return { ...proof, epoch };
       }

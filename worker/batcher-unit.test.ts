@@ -153,3 +153,69 @@ it("prepares a batched applet's circuit once, when it learns the applet is batch
   await batcher.refreshApplets();
   expect(prepared).toEqual([batched.imageId]);
 });
+
+it("fails a proved batch the vault can never accept (InvalidProof, BadCredits): its claims go back to the queue", async () => {
+  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
+  store = openStore(join(dir, "db.sqlite"));
+  const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
+  await store.worker.upsertApplet(applet, 0, 0);
+  const epoch = packEpoch({ startMs: 10_000n, lengthMs: 10_000n });
+  await store.worker.recordRun({
+    applet,
+    deviceId: 42n,
+    epoch,
+    readings: [{ seq: 1n, ts: 0n } as never],
+    stateBefore: undefined,
+    outcome: {
+      inputDigest: "i",
+      journal: new Uint8Array([1]),
+      journalDigest: "j",
+      fuelUsed: 1n,
+      stateRoot: "s",
+      state: new Uint8Array(),
+      claims: [],
+    },
+    claims: [{ deviceId: 42n, output: 10n }],
+    now: 0,
+  });
+  const claimIds = (await store.worker.listClaims()).map((c) => c.id);
+  await store.batches!.queueClaims(claimIds, 0);
+  const empty = new EarningsTree(4).root;
+  const id = await store.batches!.createBatch({ imageId: applet.imageId, epoch, n: 2, claimIds, now: 0 });
+  const credits = [
+    { deviceId: "42", output: "10", cumulative: "10", firstEpoch: epoch.toString(), lastEpoch: epoch.toString() },
+  ];
+  await store.batches!.markBatchProved(id, {
+    prevRoot: empty,
+    newRoot: 7n,
+    proof: "0x" + "00".repeat(256),
+    credits: JSON.stringify(credits),
+    proveMs: 1,
+    now: 0,
+  });
+  const sent: string[] = [];
+  const batcher = new Batcher({
+    store,
+    workerStore: store.worker,
+    batches: store.batches!,
+    prover: { n: 2, k: 16, depth: 4, prove: async () => Promise.reject(new Error("not now")), close: async () => {} },
+    chain: {
+      vault: VAULT,
+      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
+      rootOf: async () => empty,
+      submitBatch: async (b) => {
+        sent.push(b.credits);
+        throw Object.assign(new Error("BatchVault__InvalidProof"), { errorName: "BatchVault__InvalidProof" });
+      },
+    },
+    deadlineMs: 60_000,
+    now: () => 1,
+  });
+  await batcher.tick();
+  // the credits went as calldata: the device's whole id first
+  expect(sent).toHaveLength(1);
+  expect(BigInt(sent[0]!.slice(0, 66))).toBe(42n);
+  const b = (await store.batches!.getBatch(id))!;
+  expect([b.state, b.error]).toEqual(["failed", expect.stringMatching(/BatchVault__InvalidProof/)]);
+  expect((await store.batches!.queuedClaims()).map((c) => [c.claimId, c.batchId])).toEqual([[claimIds[0], null]]);
+});

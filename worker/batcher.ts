@@ -178,6 +178,11 @@ export class Batcher {
       this.emit({ type: "batch", batchId: b.id, state: "submitted", txHash: r.txHash });
       await this.credited(b, r.txHash, r.gasUsed);
     } catch (err) {
+      // a proof the vault can never accept (made for another circuit or vault version, or credits it refuses):
+      // failed, so its claims go back to the queue and are proved again
+      const name = (err as { errorName?: string }).errorName;
+      if (name === "BatchVault__InvalidProof" || name === "BatchVault__BadCredits")
+        return this.fail(b, `the vault refuses its proof (${name}): proved again`);
       // Left 'proved': the next pass reads the root again (a send that did land is then seen as credited).
       this.emit({
         type: "batch",

@@ -5,7 +5,8 @@
  * earnings tree (tree.ts) rollup style: its old leaf under the running root, its new leaf into the next root.
  * Active devices come first, in increasing slot order (so the roots determine the list of new leaves). Public
  * signals: r and S (+ param), whatever N: the epoch, both roots and every new leaf are private and bound to the
- * vault's calldata by S = epoch + prevRoot·r + newRoot·r² + Σ t1_i·r^(3+2i) + t2_i·r^(4+2i) (credits.ts), with
+ * vault's calldata by S = epoch + prevRoot·r + newRoot·r² + Σ t1_i·r^(3+2i) + t2_i·r^(4+2i) (credits.ts: t1 is the
+ * key's id, t2 packs cumulative, output and first epoch), with
  * r = keccak256(imageId, epoch, prevRoot, newRoot, credits) mod p computed by the vault. Keys are the dev setup's,
  * cached under build/batch-circuits/<key>/ like keys.ts.
  */
@@ -183,13 +184,16 @@ const EARNINGS_UPDATE = `template EarningsUpdate(D) {
     later.in[1] <== epoch;
     active * (1 - later.out) === 0;
 
-    // outputs are units in [0, 2^64); cumulative stays below 2^128 (the vault multiplies it by the reward)
+    // outputs are units in [0, 2^64); cumulative stays below 2^96 (the vault multiplies it by the reward); the first
+    // epoch is below 2^80 like every epoch (checked here too, not only by induction over the tree's leaves)
     component outBits = Num2Bits(64);
     outBits.in <== credit;
     signal newCumulative <== oldCumulative + credit;
-    component cumBits = Num2Bits(128);
+    component cumBits = Num2Bits(96);
     cumBits.in <== newCumulative;
     signal newFirst <== oldFirst + fresh * epoch;
+    component firstBits = Num2Bits(80);
+    firstBits.in <== newFirst;
 
     component oldLeaf = Poseidon(4);
     oldLeaf.inputs[0] <== deviceId;
@@ -226,14 +230,13 @@ const EARNINGS_UPDATE = `template EarningsUpdate(D) {
     active * (oldH[D] - oldRoot) === 0;
     newRoot <== oldRoot + active * (newH[D] - oldRoot);
 
-    // the credit as the vault reads it from calldata: the key's low 128 bits·2^64 + output, cumulative·2^80 + first
+    // the credit as the vault reads it from calldata: the key's id, and cumulative·2^144 + output·2^80 + first (each
+    // part range-checked above, so the sum stays below 2^240 and packs them uniquely)
     var s = 0;
     for (var i = 0; i < D; i++) s += idBits.out[i] * (1 << i);
     slot <== s;
-    var id128 = 0;
-    for (var i = 0; i < 128; i++) id128 += idBits.out[i] * (1 << i);
-    t1 <== active * (id128 * (1 << 64) + credit);
-    t2 <== active * (newCumulative * (1 << 80) + newFirst);
+    t1 <== active * deviceId;
+    t2 <== active * (newCumulative * (1 << 144) + credit * (1 << 80) + newFirst);
 }`;
 
 export interface BatchCircuit {

@@ -37,16 +37,18 @@ function processProof(proof: readonly string[], leaf: string): string {
 }
 
 describe("batch credits", () => {
-  it("are 50 bytes each: the key's low 128 bits, output, cumulative, first epoch", () => {
+  it("are 62 bytes each: the key's whole id, output, cumulative, first epoch", () => {
     const c = credit(3);
     const hex = encodeCredits([c, credit(4)]).slice(2);
-    expect(hex.length).toBe(2 * 100);
-    expect(BigInt(`0x${hex.slice(0, 32)}`)).toBe(c.deviceId & ((1n << 128n) - 1n));
-    expect(BigInt(`0x${hex.slice(32, 48)}`)).toBe(c.output);
-    expect(BigInt(`0x${hex.slice(48, 80)}`)).toBe(c.cumulative);
-    expect(BigInt(`0x${hex.slice(80, 100)}`)).toBe(c.firstEpoch);
+    expect(hex.length).toBe(2 * 124);
+    expect(BigInt(`0x${hex.slice(0, 64)}`)).toBe(c.deviceId);
+    expect(BigInt(`0x${hex.slice(64, 80)}`)).toBe(c.output);
+    expect(BigInt(`0x${hex.slice(80, 104)}`)).toBe(c.cumulative);
+    expect(BigInt(`0x${hex.slice(104, 124)}`)).toBe(c.firstEpoch);
+    expect(BigInt(`0x${hex.slice(124, 188)}`)).toBe(credit(4).deviceId);
+    expect(() => encodeCredits([{ ...c, deviceId: R }])).toThrow(RangeError);
     expect(() => encodeCredits([{ ...c, output: 1n << 64n }])).toThrow(RangeError);
-    expect(() => encodeCredits([{ ...c, cumulative: 1n << 128n }])).toThrow(RangeError);
+    expect(() => encodeCredits([{ ...c, cumulative: 1n << 96n }])).toThrow(RangeError);
     expect(() => encodeCredits([{ ...c, firstEpoch: 1n << 80n }])).toThrow(RangeError);
   });
 
@@ -55,8 +57,7 @@ describe("batch credits", () => {
     const r = challengeOf(header, cs);
     expect(r).toBeLessThan(R);
     const terms = [header.epoch, header.prevRoot, header.newRoot];
-    for (const c of cs)
-      terms.push(((c.deviceId & ((1n << 128n) - 1n)) << 64n) + c.output, (c.cumulative << 80n) + c.firstEpoch);
+    for (const c of cs) terms.push(c.deviceId, (c.cumulative << 144n) + (c.output << 80n) + c.firstEpoch);
     let direct = 0n;
     for (let j = terms.length - 1; j >= 0; j--) direct = (direct * r + terms[j]!) % R; // Horner
     expect(bindingOf(r, header, cs)).toBe(direct);

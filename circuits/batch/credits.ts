@@ -3,11 +3,12 @@
  * can rebuild the earnings tree from the chain, bound to the proof by a challenge, and kept as a keccak Merkle root
  * so a withdrawal costs a few keccak hashes instead of a Poseidon path.
  *
- * - A credit is 50 bytes, big-endian: the key's low 128 bits, the epoch's output (64 bits), the cumulative units
- *   after the batch (128 bits), the first credited epoch (80 bits).
+ * - A credit is 62 bytes, big-endian: the device key's id (256 bits, below p), the epoch's output (64 bits), the
+ *   cumulative units after the batch (96 bits), the first credited epoch (80 bits): with the batch's epoch, all of
+ *   the new leaf, so the earnings tree can be rebuilt from calldata.
  * - r = keccak256(imageId ‖ epoch ‖ prevRoot ‖ newRoot ‖ credits) mod p; S = epoch + prevRoot·r + newRoot·r²
- *   + Σ (id128·2^64 + output)·r^(3+2i) + (cumulative·2^80 + firstEpoch)·r^(4+2i): the circuit's only public signals
- *   (circuit.ts computes S from its own leaves, the vault from the calldata).
+ *   + Σ deviceId·r^(3+2i) + (cumulative·2^144 + output·2^80 + firstEpoch)·r^(4+2i): the circuit's only public
+ *   signals (circuit.ts computes S from its own leaves, the vault from the calldata).
  * - Leaf i is keccak256(credit_i ‖ epoch as 32 bytes); the tree hashes sorted pairs (OpenZeppelin's MerkleProof) and
  *   carries an odd node up unhashed. Written here because the vault builds the tree in a loop over the calldata
  *   (contracts/src/BatchVault.sol `_bindCredits`): @openzeppelin/merkle-tree lays its tree out differently.
@@ -16,8 +17,7 @@ import { concat, keccak256, solidityPacked, toBeHex, zeroPadValue } from "ethers
 import { R as SNARK_FIELD } from "../setup/field.ts";
 import type { EarningsLeaf } from "./tree.ts";
 
-export const CREDIT_LENGTH = 50;
-const MASK128 = (1n << 128n) - 1n;
+export const CREDIT_LENGTH = 62;
 
 /** One device's credit in a batch: its leaf after the batch and the epoch's output. */
 export interface CreditRecord {
@@ -35,12 +35,11 @@ export const creditOf = (leaf: EarningsLeaf, output: bigint): CreditRecord => ({
 });
 
 function packCredit(c: CreditRecord): string {
-  if (c.output >> 64n || c.cumulative >> 128n || c.firstEpoch >> 80n)
-    throw new RangeError(`credit of ${c.deviceId} is out of range (output < 2^64, cumulative < 2^128, epoch < 2^80)`);
-  return solidityPacked(
-    ["uint128", "uint64", "uint128", "uint80"],
-    [c.deviceId & MASK128, c.output, c.cumulative, c.firstEpoch],
-  );
+  if (c.deviceId >= SNARK_FIELD || c.output >> 64n || c.cumulative >> 96n || c.firstEpoch >> 80n)
+    throw new RangeError(
+      `credit of ${c.deviceId} is out of range (id < p, output < 2^64, cumulative < 2^96, epoch < 2^80)`,
+    );
+  return solidityPacked(["uint256", "uint64", "uint96", "uint80"], [c.deviceId, c.output, c.cumulative, c.firstEpoch]);
 }
 
 /** The `credits` bytes of BatchVault.submitBatch (0x…). */
@@ -70,9 +69,9 @@ export function bindingOf(r: bigint, h: BatchHeader, credits: readonly CreditRec
   let s = (h.epoch + h.prevRoot * r + h.newRoot * pw) % p;
   for (const c of credits) {
     pw = (pw * r) % p;
-    s = (s + (((c.deviceId & MASK128) << 64n) | c.output) * pw) % p;
+    s = (s + c.deviceId * pw) % p;
     pw = (pw * r) % p;
-    s = (s + ((c.cumulative << 80n) | c.firstEpoch) * pw) % p;
+    s = (s + ((c.cumulative << 144n) | (c.output << 80n) | c.firstEpoch) * pw) % p;
   }
   return s;
 }

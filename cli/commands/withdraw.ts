@@ -75,7 +75,9 @@ export function register(program: Command): void {
           manifest: client.manifest,
           address,
         });
-        const credit = await vault.latestCredit(imageId, deviceId);
+        // a rotated or revoked key: only credits of epochs inside its window can be withdrawn
+        const info = (await client.contracts.devices.getFunction("claimInfo")(deviceId)) as bigint[];
+        const credit = await vault.latestCredit(imageId, deviceId, { validUntilMs: info[4] });
         if (!credit)
           throw new NothingToWithdrawError(`no batch of ${imageId} credited device ${deviceId} (vault ${address})`);
         const done = await vault.withdrawnOf(imageId, deviceId);

@@ -21,18 +21,19 @@ interface IPoseidon2 {
 /// exactly as a single claim does, and may be credited only for an epoch after its leaf's last one.
 /// The batch's new leaves come with it as calldata (`credits`, in slot order: anyone can rebuild the tree from the
 /// chain alone) and the proof binds them: its public signals are a challenge `r` = keccak256(imageId, epoch,
-/// prevRoot, newRoot, credits) mod p and `S` = epoch + prevRoot·r + newRoot·r² + Σ (id128·2^64 + output)·r^(3+2i)
-/// + (cumulative·2^80 + firstEpoch)·r^(4+2i), which the circuit computes from its own leaves and the vault from the
-/// calldata (circuits/batch/credits.ts). The vault keeps a keccak Merkle root of the credits per batch, so owners
+/// prevRoot, newRoot, credits) mod p and `S` = epoch + prevRoot·r + newRoot·r² + Σ deviceId·r^(3+2i)
+/// + (cumulative·2^144 + output·2^80 + firstEpoch)·r^(4+2i), which the circuit computes from its own leaves and the
+/// vault from the calldata (circuits/batch/credits.ts). The vault keeps a keccak Merkle root of the credits per batch, so owners
 /// withdraw a device's cumulative units minus what was already withdrawn with a few keccak hashes, not Poseidon.
 /// Anyone may submit a batch: the proof is the only authority.
 /// @dev The single-claim path (PayoutVault) and this one never pay the same device-epoch: AppletRegistry.setBatchVault
 /// splits the applet's schedule at the epoch running at the switch; this vault credits that epoch and later ones
 /// only, PayoutVault earlier ones only (BatchVault__EpochBeforeBatches, PayoutVault__BatchedEpoch).
-/// Why the binding is sound: r is fixed by the calldata; the circuit's side of S is a function of its leaves and
-/// its two roots, which are Poseidon commitments to them (the leaves in slot order are determined by the roots), so
-/// a witness other than the calldata matches S only if r is a root of a nonzero polynomial of degree 2N + 2: about
-/// 2^-245 per attempt.
+/// Why the binding holds although the prover knows r before it picks its witness: every value the circuit puts into
+/// S is bounded (range-checked, none wraps the field) and is hashed into its private newRoot, which is itself a term
+/// of S; the roots fix the list (active devices in increasing slot order). So the prover cannot change one term
+/// without changing newRoot's pseudo-random term too: matching the calldata's S with another witness is a search
+/// over Poseidon outputs, about one chance in p per try (docs/security.md).
 /// No reentrancy guard: submitBatch makes only static calls (registries, verifier), and withdraw mints through the
 /// immutable reward token last, after raising the withdrawn counter (checks-effects-interactions); a guard's slot
 /// would cost each of them ~4k gas for nothing.
@@ -41,9 +42,9 @@ contract BatchVault {
         21888242871839275222246405745257275088548364400416034343698204186575808495617;
     /// @notice Length of a batch proof: abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c), b in verifier order.
     uint256 public constant PROOF_LENGTH = 256;
-    /// @notice Bytes of one credit in submitBatch's `credits`, big-endian: the key's low 128 bits (16), the epoch's
-    /// output units (8), the cumulative units after the batch (16), the first credited epoch (10).
-    uint256 public constant CREDIT_LENGTH = 50;
+    /// @notice Bytes of one credit in submitBatch's `credits`, big-endian: the device key's id (32), the epoch's
+    /// output units (8), the cumulative units after the batch (12), the first credited epoch (10).
+    uint256 public constant CREDIT_LENGTH = 62;
     /// @notice Most gas a batch verifier may use.
     uint256 public constant VERIFIER_GAS_CAP = 1_000_000;
     uint256 internal constant VERIFY_RESERVE = 20_000;
@@ -74,12 +75,12 @@ contract BatchVault {
     uint256 internal constant PROVEN = 1 << 255;
 
     /// @notice A device's credit in one batch and its Merkle proof: what withdraw and recordFact take. The leaf is
-    /// keccak256(uint128(deviceId) ‖ uint64(output) ‖ uint128(cumulative) ‖ uint80(firstEpoch) ‖ uint256(epoch)), the
+    /// keccak256(uint256(deviceId) ‖ uint64(output) ‖ uint96(cumulative) ‖ uint80(firstEpoch) ‖ uint256(epoch)), the
     /// tree OpenZeppelin's MerkleProof (sorted pairs) over the batch's credits in their order, an odd node carried up.
     struct Credit {
         /// @dev The device's output for the batch's epoch (units, < 2^64).
         uint256 output;
-        /// @dev The device's cumulative units after the batch (< 2^128).
+        /// @dev The device's cumulative units after the batch (< 2^96).
         uint256 cumulative;
         /// @dev The device's first credited epoch (packed, < 2^80).
         uint256 firstEpoch;
@@ -116,7 +117,7 @@ contract BatchVault {
     error BatchVault__NoSuchBatch(bytes32 imageId, bytes32 creditsRoot);
     /// @notice The credit and its proof do not lead to the batch's credits root: a tampered or foreign credit.
     error BatchVault__NotInBatch(bytes32 imageId, uint256 deviceId, bytes32 creditsRoot);
-    /// @notice A credit's output, cumulative or first epoch is wider than its field (64, 128, 80 bits).
+    /// @notice A credit's output, cumulative or first epoch is wider than its field (64, 96, 80 bits).
     error BatchVault__CreditOutOfRange(uint256 output, uint256 cumulative, uint256 firstEpoch);
     /// @notice `credits` is not 1 to n records of CREDIT_LENGTH bytes.
     error BatchVault__BadCredits(uint256 length, uint256 n);
@@ -284,8 +285,9 @@ contract BatchVault {
     }
 
     /// @notice Records what a batch credited device key `deviceId` for its epoch (the credit's output), from the
-    /// credit's Merkle proof against the batch's credits root. Anyone may call it once the batch is credited; factOf
-    /// then answers as PayoutVault's does.
+    /// credit's Merkle proof against the batch's credits root, when the key was the token's for the whole epoch and
+    /// the applet pays its maker's devices (a batch checks neither: withdraw and recordFact do). Anyone may call it
+    /// once the batch is credited; factOf then answers as PayoutVault's does.
     /// @return epoch The batch's epoch. @return output The device's proven output for it.
     function recordFact(bytes32 imageId, uint256 deviceId, Credit calldata credit)
         external
@@ -293,8 +295,14 @@ contract BatchVault {
     {
         epoch = _creditedEpoch(imageId, deviceId, credit);
         output = credit.output;
-        uint256 tokenId = devices.tokenOfKey(deviceId);
-        if (tokenId == 0) revert BatchVault__UnknownDevice(deviceId);
+        (uint256 tokenId, address owner, uint32 makerId, uint256 fromMs, uint256 untilMs) = devices.claimInfo(deviceId);
+        if (owner == address(0)) revert BatchVault__UnknownDevice(deviceId);
+        // as a single claim: the key was the token's for the whole epoch, and the applet pays its maker's devices
+        if ((epoch >> 32) < fromMs || (untilMs != 0 && (epoch >> 32) + (epoch & 0xffffffff) > untilMs)) {
+            revert BatchVault__KeyNotValid(deviceId, epoch, epoch, fromMs, untilMs);
+        }
+        (,,,,,,, bool accepted) = applets.claimConfig(imageId, 0, makerId);
+        if (!accepted) revert BatchVault__DeviceNotAccepted(imageId, tokenId, makerId);
         _facts[keccak256(abi.encode(imageId, tokenId, epoch))] = output | PROVEN;
         emit FactRecorded(imageId, tokenId, epoch, deviceId, output);
     }
@@ -308,16 +316,16 @@ contract BatchVault {
         return (f != 0, f & ~PROVEN);
     }
 
-    /// @dev The batch's epoch when `credit` is the device's credit in it; reverts otherwise. The key's low 128 bits
-    /// name it in the leaf: another key with the same low 128 bits would take about 2^128 key generations to find.
+    /// @dev The batch's epoch when `credit` is the device's credit in it; reverts otherwise. The leaf names the key by
+    /// its whole id (a maker may register any id, so a shorter name could be shared on purpose).
     function _creditedEpoch(bytes32 imageId, uint256 deviceId, Credit calldata c) private view returns (uint256 epoch) {
-        if (c.output >> 64 != 0 || c.cumulative >> 128 != 0 || c.firstEpoch >> 80 != 0) {
+        if (c.output >> 64 != 0 || c.cumulative >> 96 != 0 || c.firstEpoch >> 80 != 0) {
             revert BatchVault__CreditOutOfRange(c.output, c.cumulative, c.firstEpoch);
         }
         epoch = _batches[imageId][c.batch];
         if (epoch == 0) revert BatchVault__NoSuchBatch(imageId, c.batch);
         bytes32 leaf = keccak256(
-            abi.encodePacked(uint128(deviceId), uint64(c.output), uint128(c.cumulative), uint80(c.firstEpoch), epoch)
+            abi.encodePacked(deviceId, uint64(c.output), uint96(c.cumulative), uint80(c.firstEpoch), epoch)
         );
         if (!MerkleProof.verifyCalldata(c.proof, c.batch, leaf)) revert BatchVault__NotInBatch(imageId, deviceId, c.batch);
     }
@@ -334,22 +342,29 @@ contract BatchVault {
         assembly ("memory-safe") {
             let p := SNARK_FIELD
             let pw := mulmod(r, r, p)
-            // scratch past the free pointer: a leaf's preimage, the credit's 50 bytes then the epoch
+            // scratch past the free pointer: a leaf's preimage, the credit's 62 bytes then the epoch
             let buf := mload(0x40)
             let out := add(nodes, 0x20)
             for { let i := 0 } lt(i, m) { i := add(i, 1) } {
-                let off := add(credits.offset, mul(i, 50))
-                let id := shr(128, calldataload(off))
-                let output := shr(192, calldataload(add(off, 16)))
-                let cumulative := shr(128, calldataload(add(off, 24)))
-                let first := shr(176, calldataload(add(off, 40)))
+                let off := add(credits.offset, mul(i, 62))
+                // the id is a field element in the circuit: id + p would give the same S, so an id ≥ p is refused
+                // (BatchVault__ValueOutOfField(id)), or a credit could name another key than the proof's
+                let id := calldataload(off)
+                if iszero(lt(id, p)) {
+                    mstore(0x00, shl(224, 0x2fc7edb2))
+                    mstore(0x04, id)
+                    revert(0x00, 0x24)
+                }
+                let output := shr(192, calldataload(add(off, 32)))
+                let cumulative := shr(160, calldataload(add(off, 40)))
+                let first := shr(176, calldataload(add(off, 52)))
                 pw := mulmod(pw, r, p)
-                s := addmod(s, mulmod(or(shl(64, id), output), pw, p), p)
+                s := addmod(s, mulmod(id, pw, p), p)
                 pw := mulmod(pw, r, p)
-                s := addmod(s, mulmod(or(shl(80, cumulative), first), pw, p), p)
-                calldatacopy(buf, off, 50)
-                mstore(add(buf, 50), epoch)
-                mstore(add(out, mul(i, 0x20)), keccak256(buf, 82))
+                s := addmod(s, mulmod(or(or(shl(144, cumulative), shl(80, output)), first), pw, p), p)
+                calldatacopy(buf, off, 62)
+                mstore(add(buf, 62), epoch)
+                mstore(add(out, mul(i, 0x20)), keccak256(buf, 94))
             }
             // the tree, level by level in place: sorted pairs (OpenZeppelin's MerkleProof), an odd node carried up
             for { let len := m } gt(len, 1) {} {
