@@ -24,10 +24,13 @@ export function groupAppender(db: Database.Database): (jobs: readonly AppendJob[
   const appendOne = db.transaction((j: AppendJob): AppendOutcome => {
     const d = j.deviceId.toString();
     const row = last.get(d) as { seq: number; hash: string } | undefined;
-    const head = row ? { seq: BigInt(row.seq), hash: BigInt(row.hash) } : undefined;
     const first = j.readings[0]!;
-    const extendsHead = head ? first.seq === head.seq + 1n && first.prev === head.hash : first.seq === 1n;
-    if (!extendsHead) return { ok: false, head };
+    // Stored hashes are canonical decimal (bigint toString), so comparing text is comparing values, without parsing
+    // a 77-digit hash on every append.
+    const extendsHead = row
+      ? first.seq === BigInt(row.seq) + 1n && first.prev.toString() === row.hash
+      : first.seq === 1n;
+    if (!extendsHead) return { ok: false, head: row && { seq: BigInt(row.seq), hash: BigInt(row.hash) } };
     for (const r of j.readings) {
       const s = r.signature;
       insert.run(

@@ -15,6 +15,7 @@ import { SqliteWorkerStore } from "./worker-store.ts";
 import { SqliteBatchStore } from "./batch-store.ts";
 import type { BatchStore } from "../batch-types.ts";
 import { migrate, storeMigrations, type Migration } from "./migrations.ts";
+import { configureConnection } from "./pragmas.ts";
 import type {
   AppendResult,
   DeviceHead,
@@ -122,9 +123,7 @@ export const hashApiKey = (key: string) => createHash("sha256").update(key).dige
 export function openSqliteStore(path: string, opts: OpenStoreOptions = {}): SqliteStore {
   if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
-  db.pragma("journal_mode = WAL");
-  db.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
-  db.pragma("busy_timeout = 5000");
+  configureConnection(db, opts.synchronous ?? "FULL");
   db.pragma("foreign_keys = ON");
   migrate(db, [...storeMigrations, ...(opts.migrations ?? [])]);
 

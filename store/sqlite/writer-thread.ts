@@ -5,12 +5,11 @@
 import Database from "better-sqlite3";
 import { parentPort, workerData } from "node:worker_threads";
 import { groupAppender, type AppendJob } from "./append.ts";
+import { configureConnection } from "./pragmas.ts";
 
 const { path, synchronous } = workerData as { path: string; synchronous: string };
 const db = new Database(path);
-db.pragma("journal_mode = WAL");
-db.pragma(`synchronous = ${synchronous}`);
-db.pragma("busy_timeout = 5000");
+configureConnection(db, synchronous);
 // Statement journals in memory: every insert into readings fires the counters' trigger (./counters.ts), so SQLite
 // keeps a statement journal per INSERT to undo it alone; in a temp file that was 60% of a batch's append CPU
 // (44 → 17 CPU-µs per reading of a 100-reading batch, mostly system time). Only the transaction's own rollback

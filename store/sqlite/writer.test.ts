@@ -1,11 +1,12 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Worker } from "node:worker_threads";
 import { afterAll, describe, expect, it, vi } from "vitest";
 import { genesisHash, padValues, type SignedReading } from "../../device-sdk/index.ts";
-import { openSqliteStore } from "./open.ts";
+import { openSqliteStore, sqliteHandleOf } from "./open.ts";
+import { WAL_AUTOCHECKPOINT_PAGES } from "./pragmas.ts";
 import { threadWriter } from "./writer.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "mfi-writer-"));
@@ -63,6 +64,28 @@ describe("threadWriter", () => {
     expect(await again.countReadings()).toBe(100);
     await again.close();
   }, 30_000);
+
+  it("checkpoints the WAL only past WAL_AUTOCHECKPOINT_PAGES, on the writer thread and on the store's own connection", async () => {
+    // SQLite's default (1,000 pages) made the writer thread copy the same hot pages into the database file every ~30
+    // group commits. Both connections must share the threshold: the store's own would otherwise checkpoint the
+    // writer's WAL on the event loop at its next commit.
+    const path = join(dir, "wal.sqlite");
+    const s = openSqliteStore(path);
+    expect(sqliteHandleOf(s).pragma("wal_autocheckpoint", { simple: true })).toBe(WAL_AUTOCHECKPOINT_PAGES);
+    const devices = 200;
+    const chains = Array.from({ length: devices }, (_, k) => chain(BigInt(k + 1), 200));
+    // Each round's appends land in a group or two, each touching a leaf of `readings` and of its ts index per device:
+    // ~350 WAL pages a round, ~7,000 in all.
+    for (let i = 0; i < 200; i += 10)
+      for (const r of await Promise.all(chains.map((c) => s.appendReadings(c[0]!.deviceId, c.slice(i, i + 10), 1))))
+        expect(r.ok).toBe(true);
+    const walPages = statSync(`${path}-wal`).size / (4096 + 24);
+    // At 1,000 the WAL would have been checkpointed and restarted, staying near 1,000 pages plus one group's.
+    expect(walPages).toBeGreaterThan(2500);
+    expect(walPages).toBeLessThan(WAL_AUTOCHECKPOINT_PAGES + 2000);
+    expect(await s.countReadings()).toBe(devices * 200);
+    await s.close();
+  }, 60_000);
 
   // The production write path end to end in its own process, because a native crash takes the process down with it.
   for (const mode of ["close", "exit"] as const) {
