@@ -4,7 +4,7 @@
  * returned, i.e. after the append committed (ack after commit); the broker is trusted with nothing but delivery.
  */
 import { z } from "@hono/zod-openapi";
-import { parseReadingsTopic } from "../../device-sdk/index.ts";
+import { parseReadingsTopic, type ParsedTopic } from "../../device-sdk/index.ts";
 import type { GatewayContext } from "../context.ts";
 import { badRequest, tooLarge, type GatewayError } from "../errors.ts";
 import { fastReading } from "../fast-json.ts";
@@ -45,12 +45,14 @@ export async function handleReadingsMessage(
   ctx: MqttIngestContext,
   topic: string,
   payload: Uint8Array,
+  /** parseReadingsTopic(topic), when the caller has it already */
+  parsed?: ParsedTopic,
 ): Promise<MqttReply> {
   try {
     // Cheap checks first, in the HTTP order: size (bodyLimit), path, JSON, schema; then ingest's own order.
     if (payload.byteLength > ctx.maxBodyBytes)
       throw tooLarge(`the body is over ${ctx.maxBodyBytes} bytes`, "send smaller batches");
-    const t = parseReadingsTopic(topic);
+    const t = parsed ?? parseReadingsTopic(topic);
     if (!t.ok) throw badRequest(t.reason);
     let body: unknown;
     try {

@@ -148,6 +148,39 @@ describe("startMqttIngest", () => {
     }
   });
 
+  it("answers a large group commit without a 'drain' listener per answer", async () => {
+    // The answers of one group leave corked in one turn; past the socket's high-water mark mqtt.js registered a
+    // once('drain') for every publish that had a callback (0.45 per reading in the MQTT bench), only to call a no-op.
+    const n = 40;
+    const { gw: g, keys, chains } = await gatewayWith(n);
+    await sub?.close();
+    await gw?.close();
+    gw = g;
+    const store = gw.ingestContext.ingest.store;
+    const append = store.appendReadings.bind(store);
+    // Hold every append until all n wait, so they commit as one group and are answered in one turn.
+    let waiting = 0;
+    let go!: () => void;
+    const all = new Promise<void>((r) => (go = r));
+    store.appendReadings = async (...args) => (++waiting === n && go(), await all, append(...args));
+    sub = await startMqttIngest({ url: broker.url, ctx: gw.ingestContext, protocolVersion: 4, shareGroup: false });
+    const stream = sub.client.stream;
+    const once = stream.once.bind(stream);
+    let drains = 0;
+    stream.once = ((event: string, fn: (...a: unknown[]) => void) => {
+      if (event === "drain") drains++;
+      return once(event, fn);
+    }) as typeof stream.once;
+    try {
+      const answers = await Promise.all(keys.map((k, i) => post(k.deviceId, chains[i]!.wire)));
+      expect(answers.map((a) => a.status)).toEqual(keys.map(() => 201));
+      expect(drains).toBe(0);
+    } finally {
+      stream.once = once;
+      store.appendReadings = append;
+    }
+  });
+
   it("close() lets messages in flight finish and answers them", async () => {
     const { gw: g, keys, chains } = await gatewayWith(1);
     await sub?.close();

@@ -21,6 +21,7 @@ import {
   ingestFilters,
   parseReadingsTopic,
   replyTopicAllowed,
+  type ParsedTopic,
 } from "../../device-sdk/index.ts";
 import { GatewayError } from "../errors.ts";
 import { createRateLimiter, type RateLimitOptions } from "../rate-limit.ts";
@@ -122,14 +123,13 @@ export async function startMqttIngest(opts: MqttIngestOptions): Promise<MqttInge
     if (inFlight === 0) for (const f of idle.splice(0)) f();
   };
 
-  const budgetKey = (topic: string) => {
-    const t = parseReadingsTopic(topic);
-    return t.ok ? t.deviceId : `invalid:${t.segment.slice(0, 100)}`;
-  };
+  const budgetKey = (t: ParsedTopic) => (t.ok ? t.deviceId : `invalid:${t.segment.slice(0, 100)}`);
 
   /** Where to answer: the MQTT 5 response topic, else the 3.1.1 correlation level; undefined if nowhere allowed. */
-  function replyTarget(packet: IPublishPacket): { topic: string; correlationData?: Buffer } | undefined {
-    const t = parseReadingsTopic(packet.topic);
+  function replyTarget(
+    packet: IPublishPacket,
+    t: ParsedTopic,
+  ): { topic: string; correlationData?: Buffer } | undefined {
     if (!t.ok) return undefined;
     const rt = packet.properties?.responseTopic;
     if (rt !== undefined)
@@ -141,14 +141,16 @@ export async function startMqttIngest(opts: MqttIngestOptions): Promise<MqttInge
 
   async function answer(packet: IPublishPacket): Promise<void> {
     const started = performance.now();
-    const key = budgetKey(packet.topic);
+    // Parsed once per message: the budget key, ingest and the reply target all read it.
+    const topic = parseReadingsTopic(packet.topic);
+    const key = budgetKey(topic);
     const until = blocked.get(key);
     let reply: MqttReply;
     if (until !== undefined && until > now()) reply = overBudget(packet.topic, until - now());
     else {
       if (until !== undefined) blocked.delete(key);
       const payload = typeof packet.payload === "string" ? Buffer.from(packet.payload) : packet.payload;
-      reply = await handleReadingsMessage(opts.ctx, packet.topic, payload);
+      reply = await handleReadingsMessage(opts.ctx, packet.topic, payload, topic);
       if (reply.error && reply.status !== 429) {
         const r = failures.take(BigInt(`0x${Buffer.from(key).toString("hex") || "0"}`));
         if (!r.ok) {
@@ -157,29 +159,28 @@ export async function startMqttIngest(opts: MqttIngestOptions): Promise<MqttInge
         }
       }
     }
-    const target = replyTarget(packet);
-    if (target) {
+    const target = replyTarget(packet, topic);
+    // While the client disconnects an answer cannot go out (mqtt.js would emit "client disconnecting" as an error for
+    // a publish without a callback): it is dropped like a lost QoS 0 answer, and the device republishes.
+    if (target && !client.disconnecting) {
       corkTurn();
       // QoS 0 and not awaited: a lost answer costs only a republish, answered from the store, so a PUBACK buys nothing
       // (QoS 1 answers measured 0.31 of the crypto floor against 0.40, gateway/mqtt/bench.ts); and awaiting one would
-      // deadlock at the cap, since it arrives on the connection this slot may be holding up.
-      client.publish(
-        target.topic,
-        JSON.stringify(reply.body),
-        {
-          qos: 0,
-          ...(v5
-            ? {
-                properties: {
-                  contentType: reply.contentType,
-                  ...(target.correlationData ? { correlationData: target.correlationData } : {}),
-                  userProperties: { status: String(reply.status), ...reply.headers },
-                },
-              }
-            : {}),
-        },
-        () => undefined,
-      );
+      // deadlock at the cap, since it arrives on the connection this slot may be holding up. No callback either:
+      // with one, mqtt.js adds a 'drain' listener per publish whenever the corked socket is over its high-water mark
+      // (every answer after the first ~20 of a group commit), only to call it when the turn's writev drains.
+      client.publish(target.topic, JSON.stringify(reply.body), {
+        qos: 0,
+        ...(v5
+          ? {
+              properties: {
+                contentType: reply.contentType,
+                ...(target.correlationData ? { correlationData: target.correlationData } : {}),
+                userProperties: { status: String(reply.status), ...reply.headers },
+              },
+            }
+          : {}),
+      });
     }
     opts.onReply?.(reply, { topic: packet.topic, ms: performance.now() - started, answered: target !== undefined });
   }
