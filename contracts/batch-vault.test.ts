@@ -28,7 +28,15 @@ import {
 } from "../circuits/batch/credits.ts";
 import type { CircuitInput } from "../circuits/witness.ts";
 import { encodeClaimProof, type MachinefiClient } from "./index.ts";
-import { batchVaultClient, deployBatchVault, encodeBatchProof, type BatchVaultClient } from "./batch.ts";
+import {
+  batchVaultClient,
+  creditedBatchesOf,
+  deployBatchVault,
+  encodeBatchProof,
+  type BatchVaultClient,
+} from "./batch.ts";
+import { getArtifact } from "./artifacts.ts";
+import { Contract } from "ethers";
 import { signedEpochChain, startDevnet, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import { reverted } from "./expect-revert.ts";
 import { mintDevToken } from "./market.ts";
@@ -88,7 +96,10 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
   const records = (p: BatchProof): CreditRecord[] => p.credits.map((c) => creditOf(c.leaf, c.output));
   /** The device's latest batch: its credit there pays everything it earned. */
   const latest = new Map<bigint, BatchProof>();
+  const submitted = new Set<string>();
+  const latestBatches = () => submitted.size;
   const credited = (p: BatchProof) => {
+    submitted.add(p.creditsRoot);
     for (const c of p.credits) latest.set(c.deviceId, p);
   };
   const creditIn = (p: BatchProof, deviceId: bigint) => creditProofOf(records(p), p.epoch, deviceId);
@@ -518,5 +529,19 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     const found = await vault.latestCredit(imageId, keyC.deviceId, { validUntilMs: now });
     expect(found?.batch).toBe(before.creditsRoot);
     expect((await vault.latestCredit(imageId, keyC.deviceId))?.batch).toBe(late.creditsRoot);
+  });
+
+  it("the earnings tree is rebuilt from the chain alone (events and calldata), leaf for leaf, to the vault's root", async () => {
+    const batches = await creditedBatchesOf({
+      provider: admin.provider,
+      vault: new Contract(vault.address, getArtifact("BatchVault").abi as never, admin.provider),
+      address: vault.address,
+      imageId,
+    });
+    expect(batches.length).toBe(latestBatches());
+    const rebuilt = new EarningsTree(DEPTH);
+    for (const b of batches) for (const c of b.credits) rebuilt.set({ ...c, lastEpoch: b.epoch });
+    expect(rebuilt.root).toBe(await vault.rootOf(imageId));
+    expect(rebuilt.root).toBe(tree.root);
   });
 });

@@ -4,8 +4,18 @@
  * verifiers, submits batch proofs with their credits, withdraws earnings and records facts from a credit's keccak
  * proof (circuits/batch/credits.ts builds both). Every revert comes back as a typed ContractRevertedError.
  */
-import { AbiCoder, Contract, ContractFactory, getBytes, hexlify, id, type Log, type Wallet } from "ethers";
-import { CREDIT_LENGTH, creditProofOf, type CreditRecord } from "../circuits/index.ts";
+import {
+  AbiCoder,
+  Contract,
+  ContractFactory,
+  getBytes,
+  hexlify,
+  id,
+  type ContractRunner,
+  type Log,
+  type Wallet,
+} from "ethers";
+import { CREDIT_LENGTH, creditProofOf, creditsTree, type CreditRecord } from "../circuits/index.ts";
 import { createRequire } from "node:module";
 import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
@@ -124,6 +134,47 @@ export async function deployBatchVault(o: {
   }
 }
 
+/** One credited batch as the chain records it: its epoch, credits root and credits (from its calldata). */
+export interface CreditedBatch {
+  epoch: bigint;
+  creditsRoot: string;
+  credits: CreditRecord[];
+  blockNumber: number;
+}
+
+/**
+ * The applet's credited batches in the order the vault credited them, from the chain alone: BatchCredited events,
+ * then each one's transaction calldata (the credits). A batch sent through another contract (no direct submitBatch
+ * call to the vault) cannot be read this way and is skipped; so is one whose calldata does not hash to its event's
+ * credits root.
+ */
+export async function creditedBatchesOf(o: {
+  provider: ContractRunner["provider"];
+  vault: Contract;
+  address: string;
+  imageId: string;
+  fromBlock?: number;
+}): Promise<CreditedBatch[]> {
+  const out: CreditedBatch[] = [];
+  const logs = await o.vault.queryFilter(o.vault.filters.BatchCredited!(o.imageId), o.fromBlock ?? 0);
+  for (const log of logs) {
+    const ev = o.vault.interface.parseLog(log)!;
+    const tx = await o.provider!.getTransaction(log.transactionHash);
+    const call = tx && tx.to?.toLowerCase() === o.address.toLowerCase() ? o.vault.interface.parseTransaction(tx) : null;
+    if (!call || call.name !== "submitBatch") continue;
+    const epoch = ev.args[1] as bigint;
+    const data = getBytes(call.args[5] as string);
+    const credits: CreditRecord[] = [];
+    for (let off = 0; off + CREDIT_LENGTH <= data.length; off += CREDIT_LENGTH) {
+      const x = (a: number, b: number) => BigInt(hexlify(data.subarray(off + a, off + b)));
+      credits.push({ deviceId: x(0, 32), output: x(32, 40), cumulative: x(40, 52), firstEpoch: x(52, 62) });
+    }
+    if (credits.length === 0 || creditsTree(credits, epoch).root !== ev.args[4]) continue;
+    out.push({ epoch, creditsRoot: ev.args[4] as string, credits, blockNumber: log.blockNumber });
+  }
+  return out;
+}
+
 export function batchVaultClient(o: {
   rpcUrl: string;
   privateKey: string;
@@ -191,26 +242,18 @@ export function batchVaultClient(o: {
       return { gasUsed: r.gasUsed };
     },
     async latestCredit(imageId, deviceId, lo = {}) {
-      const logs = await vault.queryFilter(vault.filters.BatchCredited!(imageId), lo.fromBlock ?? 0);
-      for (const log of logs.reverse()) {
-        const ev = vault.interface.parseLog(log)!;
-        const e = ev.args[1] as bigint;
+      const batches = await creditedBatchesOf({
+        provider,
+        vault,
+        address: o.address,
+        imageId,
+        fromBlock: lo.fromBlock,
+      });
+      for (const b of batches.reverse()) {
+        const e = b.epoch;
         if (lo.validUntilMs && (e >> 32n) + (e & 0xffffffffn) > lo.validUntilMs) continue;
-        const tx = await provider.getTransaction(log.transactionHash);
-        const call =
-          tx && tx.to?.toLowerCase() === o.address.toLowerCase() ? vault.interface.parseTransaction(tx) : null;
-        if (!call || call.name !== "submitBatch") continue;
-        const epoch = ev.args[1] as bigint;
-        const data = getBytes(call.args[5] as string);
-        const credits: CreditRecord[] = [];
-        for (let off = 0; off + CREDIT_LENGTH <= data.length; off += CREDIT_LENGTH) {
-          const x = (a: number, b: number) => BigInt(hexlify(data.subarray(off + a, off + b)));
-          credits.push({ deviceId: x(0, 32), output: x(32, 40), cumulative: x(40, 52), firstEpoch: x(52, 62) });
-        }
-        if (!credits.some((c) => c.deviceId === deviceId)) continue;
-        const proof = creditProofOf(credits, epoch, deviceId);
-        if (proof.batch !== ev.args[4]) continue;
-        return { ...proof, epoch };
+        if (!b.credits.some((c) => c.deviceId === deviceId)) continue;
+        return { ...creditProofOf(b.credits, b.epoch, deviceId), epoch: b.epoch };
       }
       return undefined;
     },

@@ -8,6 +8,7 @@
 import { Contract } from "ethers";
 import { parseImageId } from "../core/index.ts";
 import { getArtifact, toContractsError, type MachinefiClient } from "../contracts/index.ts";
+import type { EarningsLeaf } from "../circuits/index.ts";
 
 export interface BatchChainPort {
   /** The vault that credits the applet's batches and the first epoch start it credits (ms); vault 0x0 when none. */
@@ -24,6 +25,12 @@ export interface BatchChainPort {
     credits: string;
     proof: string;
   }): Promise<{ txHash: string; gasUsed: bigint }>;
+  /**
+   * The applet's earnings leaves as the chain records them, in crediting order (each batch's credits, from its
+   * calldata): the tree rebuilt without this worker's store, when another batcher credited the applet too or the
+   * store was lost.
+   */
+  creditedLeaves?(imageId: string): Promise<EarningsLeaf[]>;
   readonly vault: string;
 }
 
@@ -50,6 +57,28 @@ export function contractsBatchChainPort(client: MachinefiClient, vaultAddress: s
         return (await vault.getFunction("rootOf")(parseImageId(imageId))) as bigint;
       } catch (e) {
         throw toContractsError(e, "BatchVault rootOf");
+      }
+    },
+    async creditedLeaves(imageId) {
+      // loaded here: contracts/batch.ts pulls poseidon-solidity in, which only batching needs
+      const { creditedBatchesOf } = await import("../contracts/batch.ts");
+      try {
+        const batches = await creditedBatchesOf({
+          provider: client.provider,
+          vault,
+          address: vaultAddress,
+          imageId: parseImageId(imageId),
+        });
+        return batches.flatMap((b) =>
+          b.credits.map((c) => ({
+            deviceId: c.deviceId,
+            cumulative: c.cumulative,
+            firstEpoch: c.firstEpoch,
+            lastEpoch: b.epoch,
+          })),
+        );
+      } catch (e) {
+        throw toContractsError(e, "BatchVault BatchCredited");
       }
     },
     async submitBatch(b) {

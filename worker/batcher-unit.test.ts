@@ -105,7 +105,7 @@ it("gives up a claim whose chain is never signed after the epoch, after ten dead
   expect(claim!.error).toMatch(/waiting for a signed reading after the epoch: gave up after 1000 ms/);
   expect(await store.batches!.queuedClaims()).toEqual([]);
   expect(proofs).toBe(0);
-  expect(events.map((e) => [e.type, e.state])).toEqual([
+  expect(events.map((e) => [e.type, "state" in e ? e.state : undefined])).toEqual([
     ["batch-claim", "queued"],
     ["batch-claim", "failed"],
   ]);
@@ -218,4 +218,40 @@ it("fails a proved batch the vault can never accept (InvalidProof, BadCredits): 
   const b = (await store.batches!.getBatch(id))!;
   expect([b.state, b.error]).toEqual(["failed", expect.stringMatching(/BatchVault__InvalidProof/)]);
   expect((await store.batches!.queuedClaims()).map((c) => [c.claimId, c.batchId])).toEqual([[claimIds[0], null]]);
+});
+
+it("rebuilds an applet's tree from the chain's batches when its store's does not match the vault's root", async () => {
+  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
+  store = openStore(join(dir, "db.sqlite"));
+  const imageId = "ab".repeat(32);
+  const onChain = new EarningsTree(4);
+  const leaf = { deviceId: 42n, cumulative: 10n, firstEpoch: 5n, lastEpoch: 5n };
+  onChain.set(leaf);
+  let leaves = [leaf];
+  const events: BatchEvent[] = [];
+  const batcher = new Batcher({
+    store,
+    workerStore: store.worker,
+    batches: store.batches!,
+    prover: { n: 2, k: 16, depth: 4, prove: async () => Promise.reject(new Error("not now")), close: async () => {} },
+    chain: {
+      vault: VAULT,
+      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
+      rootOf: async () => onChain.root,
+      creditedLeaves: async () => leaves,
+      submitBatch: async () => Promise.reject(new Error("not expected")),
+    },
+    deadlineMs: 100,
+    onEvent: (e) => events.push(e),
+  });
+  // this worker credited nothing (another batcher did, or its store was lost): the chain's leaves give the root
+  const treeOf = (batcher as unknown as { treeOf(id: string): Promise<EarningsTree> }).treeOf.bind(batcher);
+  const tree = await treeOf(imageId);
+  expect([tree.root, tree.leafAt(42n)]).toEqual([onChain.root, leaf]);
+  expect(events.map((e) => e.type)).toEqual(["batch-tree"]);
+  // leaves that do not make the vault's root: refused, not guessed at
+  leaves = [{ ...leaf, cumulative: 11n }];
+  await expect(treeOf(imageId)).rejects.toThrow(
+    /neither the tree of this worker's credited batches \(\d+\) nor one rebuilt from the chain/,
+  );
 });

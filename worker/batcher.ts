@@ -36,7 +36,8 @@ export interface BatcherOptions {
 
 export type BatchEvent =
   | { type: "batch"; batchId: number; state: BatchRow["state"]; detail?: string; txHash?: string; devices?: number }
-  | { type: "batch-claim"; claimId: number; state: "queued" | "failed"; detail?: string };
+  | { type: "batch-claim"; claimId: number; state: "queued" | "failed"; detail?: string }
+  | { type: "batch-tree"; imageId: string; detail: string };
 
 interface Credit {
   deviceId: string;
@@ -137,11 +138,23 @@ export class Batcher {
           lastEpoch: BigInt(c.lastEpoch),
         });
     const root = await this.o.chain.rootOf(imageId);
-    if (root !== tree.root)
-      throw new Error(
-        `applet ${imageId}: the vault's root ${root} is not the tree of this worker's credited batches (${tree.root}): another batcher credits this applet`,
-      );
-    return tree;
+    if (root === tree.root) return tree;
+    // another batcher credited the applet too, or this store lost batches: the tree from the chain's calldata
+    if (this.o.chain.creditedLeaves) {
+      const fromChain = new EarningsTree(this.o.prover.depth);
+      for (const leaf of await this.o.chain.creditedLeaves(imageId)) fromChain.set(leaf);
+      if (fromChain.root === root) {
+        this.emit({
+          type: "batch-tree",
+          imageId,
+          detail: "the vault's root is not this worker's credited batches' tree: rebuilt from the chain's batches",
+        });
+        return fromChain;
+      }
+    }
+    throw new Error(
+      `applet ${imageId}: the vault's root ${root} is neither the tree of this worker's credited batches (${tree.root}) nor one rebuilt from the chain`,
+    );
   }
 
   private async resume(b: BatchRow): Promise<void> {
