@@ -228,6 +228,7 @@ it("rebuilds an applet's tree from the chain's batches when its store's does not
   const leaf = { deviceId: 42n, cumulative: 10n, firstEpoch: 5n, lastEpoch: 5n };
   onChain.set(leaf);
   let leaves = [leaf];
+  let scans = 0;
   const events: BatchEvent[] = [];
   const batcher = new Batcher({
     store,
@@ -238,7 +239,10 @@ it("rebuilds an applet's tree from the chain's batches when its store's does not
       vault: VAULT,
       batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
       rootOf: async () => onChain.root,
-      creditedLeaves: async () => leaves,
+      creditedLeaves: async () => {
+        scans++;
+        return leaves;
+      },
       submitBatch: async () => Promise.reject(new Error("not expected")),
     },
     deadlineMs: 100,
@@ -249,7 +253,11 @@ it("rebuilds an applet's tree from the chain's batches when its store's does not
   const tree = await treeOf(imageId);
   expect([tree.root, tree.leafAt(42n)]).toEqual([onChain.root, leaf]);
   expect(events.map((e) => e.type)).toEqual(["batch-tree"]);
-  // leaves that do not make the vault's root: refused, not guessed at
+  // kept: the next batch does not scan the chain again while the vault's root is the rebuilt tree's
+  expect((await treeOf(imageId)).root).toBe(onChain.root);
+  expect(scans).toBe(1);
+  // another batch moved the root: scanned again; leaves that do not make the vault's root are refused
+  onChain.set({ ...leaf, deviceId: 43n });
   leaves = [{ ...leaf, cumulative: 11n }];
   await expect(treeOf(imageId)).rejects.toThrow(
     /neither the tree of this worker's credited batches \(\d+\) nor one rebuilt from the chain/,

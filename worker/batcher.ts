@@ -52,6 +52,8 @@ export class Batcher {
   /** imageId → first batched epoch start (ms), for applets switched to our vault (a switch is never undone). */
   private readonly batchedFrom = new Map<string, bigint>();
   private readonly pauseUntil = new Map<string, number>();
+  /** Trees rebuilt from the chain (another batcher credits the applet too), kept up to date with our own batches. */
+  private readonly chainTrees = new Map<string, EarningsTree>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = true;
@@ -139,11 +141,15 @@ export class Batcher {
         });
     const root = await this.o.chain.rootOf(imageId);
     if (root === tree.root) return tree;
-    // another batcher credited the applet too, or this store lost batches: the tree from the chain's calldata
+    // another batcher credited the applet too, or this store lost batches: the tree from the chain's calldata (the
+    // one rebuilt before, with our own batches since, unless someone else credited the applet again)
+    const cached = this.chainTrees.get(imageId);
+    if (cached?.root === root) return cached.clone();
     if (this.o.chain.creditedLeaves) {
       const fromChain = new EarningsTree(this.o.prover.depth);
       for (const leaf of await this.o.chain.creditedLeaves(imageId)) fromChain.set(leaf);
       if (fromChain.root === root) {
+        this.chainTrees.set(imageId, fromChain.clone());
         this.emit({
           type: "batch-tree",
           imageId,
@@ -207,6 +213,15 @@ export class Batcher {
   }
 
   private async credited(b: BatchRow, txHash: string | null, gasUsed: bigint | null): Promise<void> {
+    const chainTree = this.chainTrees.get(b.image_id);
+    if (chainTree)
+      for (const c of JSON.parse(b.credits!) as Credit[])
+        chainTree.set({
+          deviceId: BigInt(c.deviceId),
+          cumulative: BigInt(c.cumulative),
+          firstEpoch: BigInt(c.firstEpoch),
+          lastEpoch: BigInt(c.lastEpoch),
+        });
     const applet = await this.o.workerStore.getApplet(b.image_id);
     await this.o.batches.markBatchCredited(b.id, {
       txHash,
@@ -277,7 +292,7 @@ export class Batcher {
       if (leaf && leaf.lastEpoch >= epoch) {
         await refuse(
           leaf.lastEpoch === epoch
-            ? "already credited for this epoch"
+            ? `already credited for this epoch (cumulative ${leaf.cumulative}), by another batch: its owner withdraws it from the vault`
             : `not creditable: the device was credited for a later epoch (${leaf.lastEpoch}); epochs are credited in order`,
         );
         continue;

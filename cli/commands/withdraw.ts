@@ -9,8 +9,10 @@ import type { Command } from "commander";
 import { batchVaultClient } from "../../contracts/batch.ts";
 import type { MachinefiClient } from "../../contracts/index.ts";
 import { parseImageId } from "../../core/index.ts";
+import { SNARK_FIELD } from "../../device-sdk/index.ts";
 import { loadConfig } from "../config.ts";
-import { CliError, UsageError } from "../errors.ts";
+import { CliError, exitCodeOf, UnreachableError, UsageError } from "../errors.ts";
+import { ContractRevertedError } from "../../contracts/index.ts";
 import { chainOptions, connect, type ChainFlags } from "./deploy.ts";
 
 /** Nothing to pay: no batch credited the device, or everything was withdrawn (exit 1). */
@@ -26,7 +28,17 @@ function vaultAddress(opts: Flags): string {
     return opts.vault;
   }
   const file = opts.state ? join(opts.state, "batch-vault.json") : undefined;
-  if (file && existsSync(file)) return (JSON.parse(readFileSync(file, "utf8")) as { address: string }).address;
+  if (file && existsSync(file)) {
+    let address: unknown;
+    try {
+      address = (JSON.parse(readFileSync(file, "utf8")) as { address?: unknown }).address;
+    } catch (err) {
+      throw new UsageError(`${file}: ${(err as Error).message} (pass --vault <address>)`);
+    }
+    if (typeof address !== "string" || !/^0x[0-9a-fA-F]{40}$/.test(address))
+      throw new UsageError(`${file} names no BatchVault address (pass --vault <address>)`);
+    return address;
+  }
   throw new UsageError(
     "no BatchVault: pass --vault <address> (a devnet with --batch records it in <state>/batch-vault.json)",
   );
@@ -53,10 +65,13 @@ export function register(program: Command): void {
       try {
         let deviceId: bigint;
         try {
+          if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(opts.device)) throw new Error();
           deviceId = BigInt(opts.device);
         } catch {
           throw new UsageError(`--device ${opts.device} is not a number (decimal or 0x hex)`);
         }
+        if (deviceId === 0n || deviceId >= SNARK_FIELD)
+          throw new UsageError(`--device ${opts.device} is not a device key id (0 < id < the BN254 field's order)`);
         let imageId: string;
         try {
           imageId = parseImageId(opts.applet);
@@ -75,12 +90,27 @@ export function register(program: Command): void {
           manifest: client.manifest,
           address,
         });
-        // a rotated or revoked key: only credits of epochs inside its window can be withdrawn
-        const info = (await client.contracts.devices.getFunction("claimInfo")(deviceId)) as bigint[];
-        const credit = await vault.latestCredit(imageId, deviceId, { validUntilMs: info[4] });
+        if ((await client.provider.getCode(address).catch(() => "0x")) === "0x")
+          throw new UsageError(`--vault ${address}: no contract there on chain ${client.chainId}`);
+        // reads: a failure here is the node's (a refused log query, a dropped connection), not the vault's refusal
+        const v = vault;
+        const [info, credit, done] = await (async () => {
+          try {
+            // a rotated or revoked key: only credits of epochs inside its window can be withdrawn
+            const info = (await client!.contracts.devices.getFunction("claimInfo")(deviceId)) as unknown[];
+            const credit = await v.latestCredit(imageId, deviceId, { validUntilMs: info[4] as bigint });
+            return [info, credit, await v.withdrawnOf(imageId, deviceId)] as const;
+          } catch (err) {
+            throw new UnreachableError(`the chain's batches (${(err as Error).message})`, {
+              hint: "is the node up and does it serve eth_getLogs from block 0?",
+              cause: err,
+            });
+          }
+        })();
+        if (/^0x0{40}$/.test(String(info[1])))
+          throw new NothingToWithdrawError(`device ${deviceId} is not registered: no token, no owner to pay`);
         if (!credit)
           throw new NothingToWithdrawError(`no batch of ${imageId} credited device ${deviceId} (vault ${address})`);
-        const done = await vault.withdrawnOf(imageId, deviceId);
         if (credit.cumulative <= done)
           throw new NothingToWithdrawError(
             `device ${deviceId}: all ${credit.cumulative} units credited so far were withdrawn`,
@@ -90,9 +120,9 @@ export function register(program: Command): void {
         if (opts.json) console.log(JSON.stringify(out, (_, v) => (typeof v === "bigint" ? v.toString() : v), 2));
         else console.log(`paid ${r.reward} (${r.units} units) to ${r.owner}, credited up to epoch ${credit.epoch}`);
       } catch (err) {
-        const e = err as Error & { exitCode?: number; shortMessage?: string };
-        console.error(e.shortMessage ?? e.message);
-        process.exitCode = e.exitCode ?? 1;
+        const e = err as Error & { shortMessage?: string };
+        console.error(err instanceof ContractRevertedError ? e.message : (e.shortMessage ?? e.message));
+        process.exitCode = exitCodeOf(err);
       } finally {
         vault?.close();
         client?.close();
