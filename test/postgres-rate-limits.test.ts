@@ -58,10 +58,24 @@ describe("rate limits shared by two gateway processes on Postgres", () => {
 
     await pg!.stopServer();
     try {
-      const seen = new Set<number>();
-      for (let i = 0; i < 10; i++)
-        for (const g of gws) seen.add((await postFrom(`${g.url}${path}`, chain.wire[next], "127.0.0.3")).status);
-      expect([...seen]).toEqual([503]);
+      // Fail closed, never open: a refusal the local copy already knows is a 429 without Postgres (nothing spent,
+      // nothing written); the first decision that must write finds Postgres gone, and from then on every decision of
+      // that gateway is 503 until a write succeeds. No 201 at any point.
+      for (const g of gws) {
+        const seen: number[] = [];
+        const until = Date.now() + 15_000;
+        while (!seen.includes(503) && Date.now() < until) {
+          seen.push((await postFrom(`${g.url}${path}`, chain.wire[next], "127.0.0.3")).status);
+          if (!seen.includes(503)) await new Promise((r) => setTimeout(r, 100));
+        }
+        for (let i = 0; i < 5; i++)
+          seen.push((await postFrom(`${g.url}${path}`, chain.wire[next], "127.0.0.3")).status);
+        expect(
+          seen.every((s) => s === 429 || s === 503),
+          JSON.stringify(seen),
+        ).toBe(true);
+        expect(seen.slice(seen.indexOf(503)), JSON.stringify(seen)).toEqual([503, 503, 503, 503, 503, 503]);
+      }
     } finally {
       await pg!.startServer();
     }
