@@ -194,6 +194,17 @@ export function batchVaultClient(o: {
       throw toContractsError(e, `BatchVault ${fn}`);
     }
   };
+  /** The vault's event of this name in a receipt's logs (other contracts' logs are skipped). */
+  const eventIn = (logs: readonly Log[], name: string) =>
+    logs
+      .map((l) => {
+        try {
+          return vault.interface.parseLog(l);
+        } catch {
+          return null;
+        }
+      })
+      .find((l) => l?.name === name);
   return {
     address: o.address,
     wallet,
@@ -208,28 +219,12 @@ export function batchVaultClient(o: {
     },
     async submitBatch(p) {
       const r = await send(vault, "submitBatch", [p.imageId, p.n, p.epoch, p.prevRoot, p.newRoot, p.credits, p.proof]);
-      const ev = r.logs
-        .map((l: Log) => {
-          try {
-            return vault.interface.parseLog(l);
-          } catch {
-            return null;
-          }
-        })
-        .find((l: ReturnType<typeof vault.interface.parseLog>) => l?.name === "BatchCredited");
+      const ev = eventIn(r.logs, "BatchCredited");
       return { gasUsed: r.gasUsed, creditsRoot: ev!.args[4] as string };
     },
     async withdraw(p) {
       const r = await send(vault, "withdraw", [p.imageId, p.deviceId, creditArg(p.credit)]);
-      const ev = r.logs
-        .map((l: Log) => {
-          try {
-            return vault.interface.parseLog(l);
-          } catch {
-            return null;
-          }
-        })
-        .find((l: ReturnType<typeof vault.interface.parseLog>) => l?.name === "EarningsWithdrawn");
+      const ev = eventIn(r.logs, "EarningsWithdrawn");
       return {
         gasUsed: r.gasUsed,
         owner: ev!.args[3] as string,

@@ -22,6 +22,30 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
+type RunArgs = Parameters<StoreSet["worker"]["recordRun"]>[0];
+
+/** A stored run of the applet for the device's epoch with one claim of 10 units (the batcher's input). */
+async function recordClaim(applet: RunArgs["applet"], deviceId: bigint, epoch: bigint, readings: RunArgs["readings"]) {
+  await store.worker.recordRun({
+    applet,
+    deviceId,
+    epoch,
+    readings,
+    stateBefore: undefined,
+    outcome: {
+      inputDigest: "i",
+      journal: new Uint8Array([1]),
+      journalDigest: "j",
+      fuelUsed: 1n,
+      stateRoot: "s",
+      state: new Uint8Array(),
+      claims: [],
+    },
+    claims: [{ deviceId, output: 10n }],
+    now: 0,
+  });
+}
+
 it("gives up a claim whose chain is never signed after the epoch, after ten deadlines, with the reason", async () => {
   dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
   store = openStore(join(dir, "db.sqlite"));
@@ -46,24 +70,12 @@ it("gives up a claim whose chain is never signed after the epoch, after ten dead
   const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
   await store.worker.upsertApplet(applet, 0, 0);
   const epoch = packEpoch({ startMs: 10_000n, lengthMs: 10_000n });
-  await store.worker.recordRun({
+  await recordClaim(
     applet,
     deviceId,
     epoch,
-    readings: readings.slice(0, 2).map((r) => ({ ...r, receivedAt: 0 }) as never),
-    stateBefore: undefined,
-    outcome: {
-      inputDigest: "i",
-      journal: new Uint8Array([1]),
-      journalDigest: "j",
-      fuelUsed: 1n,
-      stateRoot: "s",
-      state: new Uint8Array(),
-      claims: [],
-    },
-    claims: [{ deviceId, output: 10n }],
-    now: 0,
-  });
+    readings.slice(0, 2).map((r) => ({ ...r, receivedAt: 0 }) as never),
+  );
 
   let now = 1_000_000;
   const events: BatchEvent[] = [];
@@ -160,24 +172,7 @@ it("fails a proved batch the vault can never accept (InvalidProof, BadCredits): 
   const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
   await store.worker.upsertApplet(applet, 0, 0);
   const epoch = packEpoch({ startMs: 10_000n, lengthMs: 10_000n });
-  await store.worker.recordRun({
-    applet,
-    deviceId: 42n,
-    epoch,
-    readings: [{ seq: 1n, ts: 0n } as never],
-    stateBefore: undefined,
-    outcome: {
-      inputDigest: "i",
-      journal: new Uint8Array([1]),
-      journalDigest: "j",
-      fuelUsed: 1n,
-      stateRoot: "s",
-      state: new Uint8Array(),
-      claims: [],
-    },
-    claims: [{ deviceId: 42n, output: 10n }],
-    now: 0,
-  });
+  await recordClaim(applet, 42n, epoch, [{ seq: 1n, ts: 0n } as never]);
   const claimIds = (await store.worker.listClaims()).map((c) => c.id);
   await store.batches!.queueClaims(claimIds, 0);
   const empty = new EarningsTree(4).root;

@@ -15,7 +15,7 @@
  * vault's root: another batcher crediting the same applet is reported, not guessed at.
  */
 import { unpackEpoch } from "../device-sdk/index.ts";
-import { EarningsTree, encodeCredits } from "../circuits/index.ts";
+import { creditOf, EarningsTree, encodeCredits, type EarningsLeaf } from "../circuits/index.ts";
 import type { BatchRow, BatchStore, ClaimRow, QueuedClaim, ReadingStore, WorkerStore } from "../store/index.ts";
 import type { BatchChainPort } from "./batch-chain.ts";
 import { segmentOf, type BatchProverPort } from "./batch-prover.ts";
@@ -45,6 +45,19 @@ interface Credit {
   cumulative: string;
   firstEpoch: string;
   lastEpoch: string;
+}
+
+/** A stored batch's credits (its `credits` JSON, in the proof's order): each device's leaf after it and its output. */
+function storedCredits(b: BatchRow): { leaf: EarningsLeaf; output: bigint }[] {
+  return (JSON.parse(b.credits!) as Credit[]).map((c) => ({
+    leaf: {
+      deviceId: BigInt(c.deviceId),
+      cumulative: BigInt(c.cumulative),
+      firstEpoch: BigInt(c.firstEpoch),
+      lastEpoch: BigInt(c.lastEpoch),
+    },
+    output: BigInt(c.output),
+  }));
 }
 
 export class Batcher {
@@ -131,14 +144,7 @@ export class Batcher {
   /** The applet's earnings tree from its credited batches; it must be what the vault's root commits to. */
   private async treeOf(imageId: string): Promise<EarningsTree> {
     const tree = new EarningsTree(this.o.prover.depth);
-    for (const b of await this.o.batches.creditedBatches(imageId))
-      for (const c of JSON.parse(b.credits!) as Credit[])
-        tree.set({
-          deviceId: BigInt(c.deviceId),
-          cumulative: BigInt(c.cumulative),
-          firstEpoch: BigInt(c.firstEpoch),
-          lastEpoch: BigInt(c.lastEpoch),
-        });
+    for (const b of await this.o.batches.creditedBatches(imageId)) for (const c of storedCredits(b)) tree.set(c.leaf);
     const root = await this.o.chain.rootOf(imageId);
     if (root === tree.root) return tree;
     // another batcher credited the applet too, or this store lost batches: the tree from the chain's calldata (the
@@ -176,14 +182,7 @@ export class Batcher {
     if (root !== prev) return this.fail(b, `stale: the vault's root moved to ${root} (another batch came first)`);
     try {
       // the credits go with the proof as calldata, in the proof's (slot) order, as they were stored
-      const credits = encodeCredits(
-        (JSON.parse(b.credits!) as Credit[]).map((c) => ({
-          deviceId: BigInt(c.deviceId),
-          output: BigInt(c.output),
-          cumulative: BigInt(c.cumulative),
-          firstEpoch: BigInt(c.firstEpoch),
-        })),
-      );
+      const credits = encodeCredits(storedCredits(b).map((c) => creditOf(c.leaf, c.output)));
       const r = await this.o.chain.submitBatch({
         imageId: b.image_id,
         n: b.n,
@@ -214,14 +213,7 @@ export class Batcher {
 
   private async credited(b: BatchRow, txHash: string | null, gasUsed: bigint | null): Promise<void> {
     const chainTree = this.chainTrees.get(b.image_id);
-    if (chainTree)
-      for (const c of JSON.parse(b.credits!) as Credit[])
-        chainTree.set({
-          deviceId: BigInt(c.deviceId),
-          cumulative: BigInt(c.cumulative),
-          firstEpoch: BigInt(c.firstEpoch),
-          lastEpoch: BigInt(c.lastEpoch),
-        });
+    if (chainTree) for (const c of storedCredits(b)) chainTree.set(c.leaf);
     const applet = await this.o.workerStore.getApplet(b.image_id);
     await this.o.batches.markBatchCredited(b.id, {
       txHash,
