@@ -61,6 +61,7 @@ export {
   creditOf,
   creditProofOf,
   creditsTree,
+  decodeCredits,
   encodeCredits,
   CREDIT_LENGTH,
   type CreditRecord,

@@ -4,18 +4,8 @@
  * verifiers, submits batch proofs with their credits, withdraws earnings and records facts from a credit's keccak
  * proof (circuits/batch/credits.ts builds both). Every revert comes back as a typed ContractRevertedError.
  */
-import {
-  AbiCoder,
-  Contract,
-  ContractFactory,
-  getBytes,
-  hexlify,
-  id,
-  type ContractRunner,
-  type Log,
-  type Wallet,
-} from "ethers";
-import { CREDIT_LENGTH, creditProofOf, creditsTree, type CreditRecord } from "../circuits/index.ts";
+import { AbiCoder, Contract, ContractFactory, id, type ContractRunner, type Log, type Wallet } from "ethers";
+import { creditProofOf, creditsTree, decodeCredits, type CreditRecord } from "../circuits/index.ts";
 import { createRequire } from "node:module";
 import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
@@ -163,12 +153,7 @@ export async function creditedBatchesOf(o: {
     const call = tx && tx.to?.toLowerCase() === o.address.toLowerCase() ? o.vault.interface.parseTransaction(tx) : null;
     if (!call || call.name !== "submitBatch") continue;
     const epoch = ev.args[1] as bigint;
-    const data = getBytes(call.args[5] as string);
-    const credits: CreditRecord[] = [];
-    for (let off = 0; off + CREDIT_LENGTH <= data.length; off += CREDIT_LENGTH) {
-      const x = (a: number, b: number) => BigInt(hexlify(data.subarray(off + a, off + b)));
-      credits.push({ deviceId: x(0, 32), output: x(32, 40), cumulative: x(40, 52), firstEpoch: x(52, 62) });
-    }
+    const credits = decodeCredits(call.args[5] as string);
     if (credits.length === 0 || creditsTree(credits, epoch).root !== ev.args[4]) continue;
     out.push({ epoch, creditsRoot: ev.args[4] as string, credits, blockNumber: log.blockNumber });
   }

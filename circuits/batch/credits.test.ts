@@ -13,6 +13,7 @@ import {
   creditLeaf,
   creditProofOf,
   creditsTree,
+  decodeCredits,
   encodeCredits,
   type CreditRecord,
 } from "./credits.ts";
@@ -46,6 +47,7 @@ describe("batch credits", () => {
     expect(BigInt(`0x${hex.slice(80, 104)}`)).toBe(c.cumulative);
     expect(BigInt(`0x${hex.slice(104, 124)}`)).toBe(c.firstEpoch);
     expect(BigInt(`0x${hex.slice(124, 188)}`)).toBe(credit(4).deviceId);
+    expect(decodeCredits(`0x${hex}`)).toEqual([c, credit(4)]);
     expect(() => encodeCredits([{ ...c, deviceId: R }])).toThrow(RangeError);
     expect(() => encodeCredits([{ ...c, output: 1n << 64n }])).toThrow(RangeError);
     expect(() => encodeCredits([{ ...c, cumulative: 1n << 96n }])).toThrow(RangeError);

@@ -13,7 +13,7 @@
  *   carries an odd node up unhashed. Written here because the vault builds the tree in a loop over the calldata
  *   (contracts/src/BatchVault.sol `_bindCredits`): @openzeppelin/merkle-tree lays its tree out differently.
  */
-import { concat, keccak256, solidityPacked, toBeHex, zeroPadValue } from "ethers";
+import { concat, getBytes, hexlify, keccak256, solidityPacked, toBeHex, zeroPadValue } from "ethers";
 import { R as SNARK_FIELD } from "../setup/field.ts";
 import type { EarningsLeaf } from "./tree.ts";
 
@@ -44,6 +44,17 @@ function packCredit(c: CreditRecord): string {
 
 /** The `credits` bytes of BatchVault.submitBatch (0x…). */
 export const encodeCredits = (credits: readonly CreditRecord[]): string => concat(credits.map(packCredit));
+
+/** The records of `credits` bytes as submitBatch took them (whole records only; a trailing fragment is dropped). */
+export function decodeCredits(credits: string): CreditRecord[] {
+  const data = getBytes(credits);
+  const out: CreditRecord[] = [];
+  for (let off = 0; off + CREDIT_LENGTH <= data.length; off += CREDIT_LENGTH) {
+    const x = (a: number, b: number) => BigInt(hexlify(data.subarray(off + a, off + b)));
+    out.push({ deviceId: x(0, 32), output: x(32, 40), cumulative: x(40, 52), firstEpoch: x(52, 62) });
+  }
+  return out;
+}
 
 const word = (x: bigint) => zeroPadValue(toBeHex(x), 32);
 
