@@ -63,8 +63,9 @@ export {
   creditsTree,
   decodeCredits,
   encodeCredits,
+  replayCredits,
   CREDIT_LENGTH,
   type CreditRecord,
 } from "./batch/credits.ts";
-export { EarningsTree, type EarningsLeaf } from "./batch/tree.ts";
+export { creditEpoch, EarningsTree, WINDOW, type EarningsLeaf, type EpochCredit } from "./batch/tree.ts";
 export { AlreadyCreditedError, BatchSetupMissingError, BatchSizeError, SlotTakenError } from "./batch/errors.ts";

@@ -24,6 +24,7 @@ import {
   creditOf,
   creditProofOf,
   encodeCredits,
+  replayCredits,
   type CreditRecord,
 } from "../circuits/batch/credits.ts";
 import type { CircuitInput } from "../circuits/witness.ts";
@@ -93,7 +94,7 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
       credits: over.credits ?? p.creditsData,
       proof: encodeBatchProof(p.proof),
     });
-  const records = (p: BatchProof): CreditRecord[] => p.credits.map((c) => creditOf(c.leaf, c.output));
+  const records = (p: BatchProof): CreditRecord[] => p.credits.map((c) => creditOf(c.leaf, c.output, c.lag));
   /** The device's latest batch: its credit there pays everything it earned. */
   const latest = new Map<bigint, BatchProof>();
   const submitted = new Set<string>();
@@ -337,7 +338,7 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
       for (const [k, v] of Object.entries(parts[0]!.input))
         if (Array.isArray(v) && v.length === N && k !== "active")
           input[k] = parts.map((p) => (p.input[k] as unknown[])[0]);
-      const records = parts.map((p) => creditOf(p.credits[0]!.leaf, p.credits[0]!.output));
+      const records = parts.map((p) => creditOf(p.credits[0]!.leaf, p.credits[0]!.output, p.credits[0]!.lag));
       const header = { imageId, epoch: epochB, prevRoot: parts[0]!.prevRoot, newRoot: t.root };
       const r = challengeOf(header, records);
       Object.assign(input, {
@@ -505,6 +506,76 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     expect([paid.output, paid.payout]).toEqual([12n, 500n]);
   });
 
+  it("a device left out of an epoch is credited for it late, after a later epoch was (a batcher cannot take it), once", async () => {
+    const now = BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n;
+    const e1 = now - ((now - TEST_GENESIS_MS) % LENGTH) + LENGTH;
+    const e2 = e1 + LENGTH;
+    await advance(3 * Number(LENGTH / 1000n));
+    const prove = (startMs: bigint, inside: bigint[], over: Partial<{ tree: EarningsTree }> = {}) =>
+      proveBatch({
+        circuit: batch,
+        wasm,
+        tree: over.tree ?? tree,
+        epoch: { startMs, lengthMs: LENGTH },
+        devices: [{ readings: chain(keyB, startMs, inside), publicKey: keyB.publicKey }],
+      });
+    const earned = tree.leafAt(keyB.deviceId)!.cumulative;
+    // a batcher credits B's later epoch first, leaving e1 out
+    const second = await prove(e2, [6n]);
+    await submit(second);
+    tree = second.tree;
+    credited(second);
+    // e1 is still credited, by a later batch: one epoch back (lag 1), its bit set in B's window
+    const first = await prove(e1, [2n, 3n]);
+    expect(first.credits[0]!.lag).toBe(1n);
+    // its bit (0: one epoch before the latest) joins the bits of B's earlier epochs
+    expect(second.credits[0]!.leaf.window & 1n).toBe(0n);
+    expect(first.credits[0]!.leaf).toMatchObject({
+      lastEpoch: packEpoch({ startMs: e2, lengthMs: LENGTH }),
+      window: second.credits[0]!.leaf.window | 1n,
+    });
+    await submit(first);
+    tree = first.tree;
+    credited(first);
+    // and only once: the prover refuses by name, and a witness that pretends e1's bit is clear has no proof
+    const again = { readings: chain(keyB, e1, [2n, 3n]), publicKey: keyB.publicKey };
+    const epoch1 = { startMs: e1, lengthMs: LENGTH };
+    await expect(batchInput({ circuit: batch, wasm, tree, epoch: epoch1, devices: [again] })).rejects.toThrow(
+      /already credited for this epoch/,
+    );
+    const pretend = tree.clone();
+    pretend.set({ ...tree.leafAt(keyB.deviceId)!, window: 0n });
+    const forged = await batchInput({ circuit: batch, wasm, tree: pretend, epoch: epoch1, devices: [again] });
+    const header = { imageId, epoch: packEpoch(epoch1), prevRoot: tree.root, newRoot: forged.tree.root };
+    const recs = forged.credits.map((c) => creditOf(c.leaf, c.output, c.lag));
+    const r = challengeOf(header, recs);
+    const input = {
+      ...forged.input,
+      prevRoot: tree.root.toString(),
+      r: r.toString(),
+      S: bindingOf(r, header, recs).toString(),
+    };
+    await expect(getDefaultPool().prove(input as unknown as CircuitInput, batch.wasm, batch.zkey)).rejects.toThrow(
+      ProvingError,
+    );
+    // the owner's withdrawal pays both epochs (6 + 5 units, and what B earned before unwithdrawn) from the late
+    // batch's credit
+    const before = await vault.withdrawnOf(imageId, keyB.deviceId);
+    const credit = creditIn(first, keyB.deviceId);
+    expect(credit.cumulative).toBe(earned + 11n);
+    const w = await users[2]!.withdraw({ imageId, deviceId: keyB.deviceId, credit });
+    const units = earned + 11n - before;
+    expect([w.owner, w.units, w.reward]).toEqual([bob.address, units, units * REWARD]);
+    // both epochs are facts, each with its own output
+    for (const [p, out] of [
+      [second, 6n],
+      [first, 5n],
+    ] as const) {
+      await vault.recordFact({ imageId, deviceId: keyB.deviceId, credit: creditIn(p, keyB.deviceId) });
+      expect(await vault.factOf(imageId, keyB.deviceId, p.epoch)).toEqual({ proven: true, output: out });
+    }
+  });
+
   it("a revoked key: a batch may still credit it, but no fact and no withdrawal covers an epoch past its window", async () => {
     // C's key is revoked from now; a batcher holding its later readings credits it for an epoch after that
     const now = BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n;
@@ -540,7 +611,9 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     });
     expect(batches.length).toBe(latestBatches());
     const rebuilt = new EarningsTree(DEPTH);
-    for (const b of batches) for (const c of b.credits) rebuilt.set({ ...c, lastEpoch: b.epoch });
+    // a late credit among them (B's): the replay gives its latest epoch and window as the circuit made them
+    expect(batches.some((b) => b.credits.some((c) => c.lag > 0n))).toBe(true);
+    for (const leaf of replayCredits(batches)) rebuilt.set(leaf);
     expect(rebuilt.root).toBe(await vault.rootOf(imageId));
     expect(rebuilt.root).toBe(tree.root);
   });

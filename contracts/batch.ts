@@ -39,12 +39,14 @@ export interface CreditProof {
   output: bigint;
   cumulative: bigint;
   firstEpoch: bigint;
+  /** Epochs between the batch's epoch and the device's latest credited one (0 unless a late credit). */
+  lag: bigint;
   /** The batch's credits root (0x…, 32 bytes). */
   batch: string;
   proof: readonly string[];
 }
 
-const creditArg = (c: CreditProof) => [c.output, c.cumulative, c.firstEpoch, c.batch, [...c.proof]];
+const creditArg = (c: CreditProof) => [c.output, c.cumulative, c.firstEpoch, c.lag, c.batch, [...c.proof]];
 
 export interface BatchVaultClient {
   address: string;
@@ -229,10 +231,13 @@ export function batchVaultClient(o: {
         imageId,
         fromBlock: lo.fromBlock,
       });
+      // the latest batch crediting the device has its highest cumulative (late credits included); a credit whose
+      // latest covered epoch (lag epochs after its batch's) ends past the key's window is skipped
       for (const b of batches.reverse()) {
-        const e = b.epoch;
+        const c = b.credits.find((x) => x.deviceId === deviceId);
+        if (!c) continue;
+        const e = b.epoch + ((c.lag * (b.epoch & 0xffffffffn)) << 32n);
         if (lo.validUntilMs && (e >> 32n) + (e & 0xffffffffn) > lo.validUntilMs) continue;
-        if (!b.credits.some((c) => c.deviceId === deviceId)) continue;
         return { ...creditProofOf(b.credits, b.epoch, deviceId), epoch: b.epoch };
       }
       return undefined;

@@ -8,7 +8,7 @@
 import { Contract } from "ethers";
 import { parseImageId } from "../core/index.ts";
 import { getArtifact, toContractsError, type MachinefiClient } from "../contracts/index.ts";
-import type { EarningsLeaf } from "../circuits/index.ts";
+import { replayCredits, type EarningsLeaf } from "../circuits/index.ts";
 
 export interface BatchChainPort {
   /** The vault that credits the applet's batches and the first epoch start it credits (ms); vault 0x0 when none. */
@@ -69,14 +69,7 @@ export function contractsBatchChainPort(client: MachinefiClient, vaultAddress: s
           address: vaultAddress,
           imageId: parseImageId(imageId),
         });
-        return batches.flatMap((b) =>
-          b.credits.map((c) => ({
-            deviceId: c.deviceId,
-            cumulative: c.cumulative,
-            firstEpoch: c.firstEpoch,
-            lastEpoch: b.epoch,
-          })),
-        );
+        return replayCredits(batches);
       } catch (e) {
         throw toContractsError(e, "BatchVault BatchCredited");
       }

@@ -113,9 +113,10 @@ const fakeProver: BatchProverPort = {
         cumulative: (old?.cumulative ?? 0n) + output(device.deviceId),
         firstEpoch: old?.firstEpoch ?? epoch,
         lastEpoch: epoch,
+        window: 0n,
       };
       next.set(leaf);
-      return { deviceId: device.deviceId, output: output(device.deviceId), leaf };
+      return { deviceId: device.deviceId, output: output(device.deviceId), leaf, lag: 0n };
     });
     return {
       proof: { prevRoot, newRoot: next.root, credits, tree: next } as never,
@@ -188,12 +189,14 @@ it("forms, proves, submits and credits batches on Postgres; a late device joins 
       cumulative: string;
       firstEpoch: string;
       lastEpoch: string;
+      window: string;
     }[])
       tree.set({
         deviceId: BigInt(c.deviceId),
         cumulative: BigInt(c.cumulative),
         firstEpoch: BigInt(c.firstEpoch),
         lastEpoch: BigInt(c.lastEpoch),
+        window: BigInt(c.window),
       });
   expect(tree.root).toBe(await vault.rootOf(applet.imageId));
   await again.close();

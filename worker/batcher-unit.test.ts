@@ -220,7 +220,7 @@ it("rebuilds an applet's tree from the chain's batches when its store's does not
   store = openStore(join(dir, "db.sqlite"));
   const imageId = "ab".repeat(32);
   const onChain = new EarningsTree(4);
-  const leaf = { deviceId: 42n, cumulative: 10n, firstEpoch: 5n, lastEpoch: 5n };
+  const leaf = { deviceId: 42n, cumulative: 10n, firstEpoch: 5n, lastEpoch: 5n, window: 0n };
   onChain.set(leaf);
   let leaves = [leaf];
   let scans = 0;

@@ -219,6 +219,7 @@ describe("the worker credits an applet's claims in batches", { timeout: 900_000 
           cumulative: BigInt(c.cumulative!),
           firstEpoch: BigInt(c.firstEpoch!),
           lastEpoch: BigInt(c.lastEpoch!),
+          window: BigInt(c.window!),
         });
     expect(await vault.rootOf(imageId)).toBe(tree.root);
     // the owner's credit is found from the chain alone (the batch's calldata), not from this worker's store
@@ -242,6 +243,7 @@ describe("the worker credits an applet's claims in batches", { timeout: 900_000 
             output: BigInt(c.output!),
             cumulative: BigInt(c.cumulative!),
             firstEpoch: BigInt(c.firstEpoch!),
+            lag: BigInt(c.lag!),
           })),
         ),
         proof: again.proof!,

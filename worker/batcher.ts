@@ -15,7 +15,7 @@
  * vault's root: another batcher crediting the same applet is reported, not guessed at.
  */
 import { unpackEpoch } from "../device-sdk/index.ts";
-import { creditOf, EarningsTree, encodeCredits, type EarningsLeaf } from "../circuits/index.ts";
+import { creditEpoch, creditOf, EarningsTree, encodeCredits, type EarningsLeaf } from "../circuits/index.ts";
 import type { BatchRow, BatchStore, ClaimRow, QueuedClaim, ReadingStore, WorkerStore } from "../store/index.ts";
 import type { BatchChainPort } from "./batch-chain.ts";
 import { segmentOf, type BatchProverPort } from "./batch-prover.ts";
@@ -45,18 +45,24 @@ interface Credit {
   cumulative: string;
   firstEpoch: string;
   lastEpoch: string;
+  /** Absent in batches stored before late credits (their windows were empty, their lags 0). */
+  window?: string;
+  lag?: string;
 }
 
-/** A stored batch's credits (its `credits` JSON, in the proof's order): each device's leaf after it and its output. */
-function storedCredits(b: BatchRow): { leaf: EarningsLeaf; output: bigint }[] {
+/** A stored batch's credits (its `credits` JSON, in the proof's order): each device's leaf after it, its output and
+ * its lag. */
+function storedCredits(b: BatchRow): { leaf: EarningsLeaf; output: bigint; lag: bigint }[] {
   return (JSON.parse(b.credits!) as Credit[]).map((c) => ({
     leaf: {
       deviceId: BigInt(c.deviceId),
       cumulative: BigInt(c.cumulative),
       firstEpoch: BigInt(c.firstEpoch),
       lastEpoch: BigInt(c.lastEpoch),
+      window: BigInt(c.window ?? "0"),
     },
     output: BigInt(c.output),
+    lag: BigInt(c.lag ?? "0"),
   }));
 }
 
@@ -182,7 +188,7 @@ export class Batcher {
     if (root !== prev) return this.fail(b, `stale: the vault's root moved to ${root} (another batch came first)`);
     try {
       // the credits go with the proof as calldata, in the proof's (slot) order, as they were stored
-      const credits = encodeCredits(storedCredits(b).map((c) => creditOf(c.leaf, c.output)));
+      const credits = encodeCredits(storedCredits(b).map((c) => creditOf(c.leaf, c.output, c.lag)));
       const r = await this.o.chain.submitBatch({
         imageId: b.image_id,
         n: b.n,
@@ -281,11 +287,12 @@ export class Batcher {
         await refuse(`the device's earnings-tree slot holds device ${leaf.deviceId}: rotate its key`);
         continue;
       }
-      if (leaf && leaf.lastEpoch >= epoch) {
+      const epochs = creditEpoch(leaf, epoch);
+      if ("refused" in epochs) {
         await refuse(
-          leaf.lastEpoch === epoch
-            ? `already credited for this epoch (cumulative ${leaf.cumulative}), by another batch: its owner withdraws it from the vault`
-            : `not creditable: the device was credited for a later epoch (${leaf.lastEpoch}); epochs are credited in order`,
+          epochs.refused.startsWith("already credited")
+            ? `${epochs.refused}, by another batch: its owner withdraws it from the vault`
+            : `not creditable: ${epochs.refused}`,
         );
         continue;
       }
@@ -322,6 +329,8 @@ export class Batcher {
       cumulative: c.leaf.cumulative.toString(),
       firstEpoch: c.leaf.firstEpoch.toString(),
       lastEpoch: c.leaf.lastEpoch.toString(),
+      window: c.leaf.window.toString(),
+      lag: c.lag.toString(),
     }));
     await this.o.batches.markBatchProved(id, {
       prevRoot: proved.proof.prevRoot,

@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { poseidon2 } from "poseidon-lite/poseidon2";
-import { poseidon4 } from "poseidon-lite/poseidon4";
+import { poseidon5 } from "poseidon-lite/poseidon5";
 import { describe, expect, it } from "vitest";
 import { loadBuiltApplet } from "../../toolchain/index.ts";
 import { imageIdHex } from "../../core/index.ts";
@@ -17,7 +17,9 @@ import type { BatchCircuit } from "./circuit.ts";
 import { AlreadyCreditedError, BatchSetupMissingError, BatchSizeError, SlotTakenError } from "./errors.ts";
 import { setupBatchCircuit } from "./circuit.ts";
 import { batchInput } from "./prove.ts";
-import { EarningsTree, rootFrom, slotOf, zeros } from "./tree.ts";
+import { creditEpoch, EarningsTree, rootFrom, slotOf, WINDOW, zeros, type EarningsLeaf } from "./tree.ts";
+
+const UNIT = EPOCH.lengthMs;
 
 const wasm = loadBuiltApplet("energy-sum");
 const circuitFor = (o: { n: number; depth: number }): BatchCircuit => ({
@@ -43,19 +45,19 @@ const circuitFor = (o: { n: number; depth: number }): BatchCircuit => ({
 });
 
 describe("the earnings tree", () => {
-  it("roots fold Poseidon(4) leaves up Poseidon(2) paths by the deviceId's low bits", () => {
+  it("roots fold Poseidon(5) leaves up Poseidon(2) paths by the deviceId's low bits", () => {
     const t = new EarningsTree(4);
     expect(t.root).toBe(zeros(4)[4]);
     let z = 0n;
     for (let i = 0; i < 4; i++) z = poseidon2([z, z]);
     expect(t.root).toBe(z);
     const leaves = [
-      { deviceId: 0b1011n + (5n << 10n), cumulative: 7n, firstEpoch: 3n, lastEpoch: 9n },
-      { deviceId: 0b0110n, cumulative: 1n, firstEpoch: 2n, lastEpoch: 2n },
+      { deviceId: 0b1011n + (5n << 10n), cumulative: 7n, firstEpoch: 3n, lastEpoch: 9n, window: 5n },
+      { deviceId: 0b0110n, cumulative: 1n, firstEpoch: 2n, lastEpoch: 2n, window: 0n },
     ];
     for (const l of leaves) t.set(l);
     for (const l of leaves) {
-      const h = poseidon4([l.deviceId, l.cumulative, l.firstEpoch, l.lastEpoch]);
+      const h = poseidon5([l.deviceId, l.cumulative, l.firstEpoch, l.lastEpoch, l.window]);
       expect(rootFrom(h, l.deviceId, t.siblings(l.deviceId))).toBe(t.root);
       expect(t.leafAt(l.deviceId)).toEqual(l);
     }
@@ -63,6 +65,47 @@ describe("the earnings tree", () => {
     const copy = t.clone();
     copy.set({ ...leaves[1]!, cumulative: 2n });
     expect(copy.root).not.toBe(t.root);
+  });
+});
+
+describe("creditEpoch (the circuit's epoch rule)", () => {
+  const e = (i: bigint) => EPOCH_PACKED + ((i * UNIT) << 32n);
+  const leaf = (lastEpoch: bigint, window: bigint, firstEpoch = e(-10n)): EarningsLeaf => ({
+    deviceId: 1n,
+    cumulative: 3n,
+    firstEpoch,
+    lastEpoch,
+    window,
+  });
+  it("ahead: the window moves up by the gap and the old latest epoch takes bit gap − 1; far ahead clears it", () => {
+    expect(creditEpoch(undefined, e(0n))).toEqual({ firstEpoch: e(0n), lastEpoch: e(0n), window: 0n, lag: 0n });
+    expect(creditEpoch(leaf(e(0n), 0b1n), e(1n))).toMatchObject({ lastEpoch: e(1n), window: 0b11n, lag: 0n });
+    expect(creditEpoch(leaf(e(0n), 0b1n), e(3n))).toMatchObject({ lastEpoch: e(3n), window: 0b1100n, lag: 0n });
+    // bits past WINDOW drop out
+    const top = 1n << (WINDOW - 1n);
+    expect(creditEpoch(leaf(e(0n), top | 1n), e(1n))).toMatchObject({ window: 0b11n });
+    expect(creditEpoch(leaf(e(0n), 0b1n), e(WINDOW))).toMatchObject({ window: top });
+    expect(creditEpoch(leaf(e(0n), 0b1n), e(WINDOW + 1n))).toMatchObject({ window: 0n });
+  });
+  it("late: within WINDOW epochs and not yet credited, once; the first epoch moves back", () => {
+    expect(creditEpoch(leaf(e(5n), 0n), e(3n))).toEqual({
+      firstEpoch: e(-10n),
+      lastEpoch: e(5n),
+      window: 0b10n,
+      lag: 2n,
+    });
+    expect(creditEpoch(leaf(e(5n), 0n, e(4n)), e(3n))).toMatchObject({ firstEpoch: e(3n) });
+    expect(creditEpoch(leaf(e(5n), 0b10n), e(3n))).toMatchObject({
+      refused: expect.stringMatching(/already credited/),
+    });
+    expect(creditEpoch(leaf(e(5n), 0n), e(5n))).toMatchObject({ refused: expect.stringMatching(/already credited/) });
+    expect(creditEpoch(leaf(e(WINDOW), 0n), e(0n))).toMatchObject({ lag: WINDOW });
+    expect(creditEpoch(leaf(e(WINDOW + 1n), 0n), e(0n))).toMatchObject({ refused: expect.stringMatching(/within 64/) });
+    // another schedule (length) or a misaligned start
+    expect(creditEpoch(leaf(e(5n) + 1n, 0n), e(3n))).toMatchObject({ refused: expect.stringMatching(/schedule/) });
+    expect(creditEpoch(leaf(e(5n) + (1n << 32n), 0n), e(3n))).toMatchObject({
+      refused: expect.stringMatching(/schedule/),
+    });
   });
 });
 
@@ -92,7 +135,8 @@ describe("batchInput refuses", () => {
       all.some((o) => o !== k && slotOf(o.deviceId, depth) === slotOf(k.deviceId, depth)),
     );
     const tree = new EarningsTree(depth);
-    tree.set({ deviceId: a!.deviceId, cumulative: 5n, firstEpoch: EPOCH_PACKED - 1n, lastEpoch: EPOCH_PACKED - 1n });
+    const before = EPOCH_PACKED - (UNIT << 32n);
+    tree.set({ deviceId: a!.deviceId, cumulative: 5n, firstEpoch: before, lastEpoch: before, window: 0n });
     const circuit = circuitFor({ n: 2, depth });
     const dev = async (k: typeof a) => ({ readings: await makeChain(k!, epochPoints([5n])), publicKey: k!.publicKey });
     await expect(batchInput({ circuit, wasm, tree, epoch: EPOCH, devices: [await dev(b)] })).rejects.toThrow(
@@ -102,9 +146,21 @@ describe("batchInput refuses", () => {
     await expect(
       batchInput({ circuit, wasm, tree, epoch: EPOCH, devices: [await dev(a), await dev(a)] }),
     ).rejects.toThrow(AlreadyCreditedError);
-    tree.set({ deviceId: a!.deviceId, cumulative: 5n, firstEpoch: EPOCH_PACKED, lastEpoch: EPOCH_PACKED });
+    tree.set({ deviceId: a!.deviceId, cumulative: 5n, firstEpoch: EPOCH_PACKED, lastEpoch: EPOCH_PACKED, window: 0n });
     await expect(batchInput({ circuit, wasm, tree, epoch: EPOCH, devices: [await dev(a)] })).rejects.toThrow(
       AlreadyCreditedError,
+    );
+    // credited for a later epoch and, late, for this one already (its window bit)
+    const later = EPOCH_PACKED + ((3n * UNIT) << 32n);
+    tree.set({ deviceId: a!.deviceId, cumulative: 5n, firstEpoch: before, lastEpoch: later, window: 0b100n });
+    await expect(batchInput({ circuit, wasm, tree, epoch: EPOCH, devices: [await dev(a)] })).rejects.toThrow(
+      /already credited for this epoch/,
+    );
+    // more than WINDOW epochs before the latest credited one
+    const far = EPOCH_PACKED + (((WINDOW + 1n) * UNIT) << 32n);
+    tree.set({ deviceId: a!.deviceId, cumulative: 5n, firstEpoch: before, lastEpoch: far, window: 0n });
+    await expect(batchInput({ circuit, wasm, tree, epoch: EPOCH, devices: [await dev(a)] })).rejects.toThrow(
+      /a late epoch is credited within 64/,
     );
   });
 });

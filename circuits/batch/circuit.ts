@@ -18,6 +18,10 @@ import { FixedBasePool } from "../setup/fixed-base.ts";
 import { constraintsOf, runCircom } from "../compile/circom-run.ts";
 import { compileApplet } from "../compile/index.ts";
 import { BatchSetupMissingError } from "./errors.ts";
+import { WINDOW } from "./tree.ts";
+
+/** log2(WINDOW): the bits of a late credit's shift into the window. */
+const WINDOW_BITS = Math.log2(Number(WINDOW));
 
 export const BATCH_CIRCUITS_DIR = join(ROOT, "build", "batch-circuits");
 /** Depth of the earnings tree the devnet and the tests use: 2^20 slots per applet. */
@@ -78,6 +82,8 @@ ${chainInputs.map((p) => `    signal input ${p === "S" ? "sigS" : p}[N];`).join(
     signal input oldCumulative[N];
     signal input oldFirst[N];
     signal input oldLast[N];
+    signal input oldWindow[N];
+    signal input gap[N];
     signal input siblings[N][D];
 
     // a batch credits at least one device; inactive entries pad it to N after the active ones and change nothing
@@ -111,7 +117,7 @@ ${hasParam ? "        claim[n].param <== param;\n" : ""}${chainInputs.map((p) =>
         claim[n].ts <== ts[n];
         claim[n].values <== values[n];
 
-        update[n] = EarningsUpdate(D);
+        update[n] = EarningsUpdate(D, ${Number(WINDOW)}, ${WINDOW_BITS});
         update[n].active <== active[n];
         update[n].deviceId <== deviceId[n];
         update[n].epoch <== epoch;
@@ -121,6 +127,8 @@ ${hasParam ? "        claim[n].param <== param;\n" : ""}${chainInputs.map((p) =>
         update[n].oldCumulative <== oldCumulative[n];
         update[n].oldFirst <== oldFirst[n];
         update[n].oldLast <== oldLast[n];
+        update[n].oldWindow <== oldWindow[n];
+        update[n].gap <== gap[n];
         update[n].siblings <== siblings[n];
         root[n + 1] <== update[n].newRoot;
 
@@ -149,10 +157,12 @@ component main {public [${pub.join(", ")}]} = BatchMain_${id}(${N}, ${K}, ${D});
 
 /**
  * One device's credit in the earnings tree of depth D. The slot is the deviceId's low D bits (Num2Bits_strict: the
- * unique decomposition), so a key has one slot; the old leaf must be empty (fresh) or this key's; the key must not
- * have been credited for this epoch or a later one (once per epoch, whatever the batching). Inactive: no change.
+ * unique decomposition), so a key has one slot; the old leaf must be empty (fresh) or this key's; the epoch must not
+ * have been credited to the key yet (once per epoch, whatever the batching): it is later than the leaf's latest
+ * credited epoch, or one of the W epochs before it whose bit in the leaf's window is clear (a late credit, tree.ts
+ * creditEpoch). Inactive: no change.
  */
-const EARNINGS_UPDATE = `template EarningsUpdate(D) {
+const EARNINGS_UPDATE = `template EarningsUpdate(D, W, WB) {
     signal input active;
     signal input deviceId;
     signal input epoch;
@@ -162,6 +172,9 @@ const EARNINGS_UPDATE = `template EarningsUpdate(D) {
     signal input oldCumulative;
     signal input oldFirst;
     signal input oldLast;
+    signal input oldWindow;
+    /** epochs between the leaf's latest credited epoch and this one, either way (unused for a fresh leaf) */
+    signal input gap;
     signal input siblings[D];
     signal output newRoot;
     /** the slot (the key's low D bits) and the new leaf's two terms of S, times active */
@@ -174,37 +187,100 @@ const EARNINGS_UPDATE = `template EarningsUpdate(D) {
     fresh * oldCumulative === 0;
     fresh * oldFirst === 0;
     fresh * oldLast === 0;
+    fresh * oldWindow === 0;
 
     component idBits = Num2Bits_strict();
     idBits.in <== deviceId;
 
-    // epoch < 2^80 (ReadingsChain decomposes it); oldLast is 0 or an earlier credited epoch, bound by the old root
+    // the epoch's length is its low 32 bits; every epoch of the applet has the same (the vault checks each batch's),
+    // so two of them lie gap epochs apart when they differ by gap · length · 2^32
+    component epochBits = Num2Bits(80);
+    epochBits.in <== epoch;
+    var len = 0;
+    for (var i = 0; i < 32; i++) len += epochBits.out[i] * (1 << i);
+    // ahead: later than the leaf's latest epoch (a fresh leaf's is 0); otherwise late (or this very epoch: no witness)
     component later = LessThan(80);
     later.in[0] <== oldLast;
     later.in[1] <== epoch;
-    active * (1 - later.out) === 0;
+    signal ahead <== later.out;
+    signal late <== 1 - ahead;
+    signal aheadOld <== ahead * (1 - fresh);
+    component gapBits = Num2Bits(48);
+    gapBits.in <== gap;
+    signal dist <== (2 * ahead - 1) * (epoch - oldLast);
+    signal step <== gap * len;
+    signal apart <== (1 - fresh) * (step * (1 << 32) - dist);
+    apart === 0;
+    // a late epoch lies at most W epochs back; an epoch further ahead than W clears the window
+    component farGap = LessThan(48);
+    farGap.in[0] <== W;
+    farGap.in[1] <== gap;
+    late * farGap.out === 0;
+    signal near <== 1 - farGap.out;
+    // pow = 2^(gap - 1) for a late credit and a near one ahead (gap ≥ 1: the epochs differ), 1 otherwise; a late gap
+    // of 0 (this very epoch) leaves shift = -1, which has no WB-bit decomposition
+    signal shifting <== (late + aheadOld) * near;
+    signal shift <== shifting * (gap - 1);
+    component shiftBits = Num2Bits(WB);
+    shiftBits.in <== shift;
+    signal pow[WB + 1];
+    pow[0] <== 1;
+    for (var i = 0; i < WB; i++) pow[i + 1] <== pow[i] * (1 + shiftBits.out[i] * ((1 << (1 << i)) - 1));
+    // late: the epoch's bit of the old window is clear, and is set
+    component oldBits = Num2Bits(W);
+    oldBits.in <== oldWindow;
+    component hot = Num2Bits(W);
+    hot.in <== pow[WB];
+    signal clash[W];
+    var clashes = 0;
+    for (var i = 0; i < W; i++) {
+        clash[i] <== hot.out[i] * oldBits.out[i];
+        clashes += clash[i];
+    }
+    late * clashes === 0;
+    // ahead: the old latest epoch becomes bit gap - 1 and the older bits move up with it; bits past W drop out
+    component shifted = Num2Bits(2 * W);
+    shifted.in <== (2 * oldWindow + 1) * pow[WB];
+    var low = 0;
+    for (var i = 0; i < W; i++) low += shifted.out[i] * (1 << i);
+    signal nearAhead <== aheadOld * near;
+    signal windowAhead <== nearAhead * low;
+    signal windowLate <== late * (oldWindow + pow[WB]);
+    signal newWindow <== windowAhead + windowLate;
+    signal newLast <== oldLast + ahead * (epoch - oldLast);
+    // how many epochs this credit lies before the leaf's latest (the vault checks the key's window up to the latest)
+    signal lag <== late * gap;
 
     // outputs are units in [0, 2^64); cumulative stays below 2^96 (the vault multiplies it by the reward); the first
-    // epoch is below 2^80 like every epoch (checked here too, not only by induction over the tree's leaves)
+    // epoch is below 2^80 like every epoch (checked here too, not only by induction over the tree's leaves), and a
+    // late credit may move it back
     component outBits = Num2Bits(64);
     outBits.in <== credit;
     signal newCumulative <== oldCumulative + credit;
     component cumBits = Num2Bits(96);
     cumBits.in <== newCumulative;
-    signal newFirst <== oldFirst + fresh * epoch;
+    component earlier = LessThan(80);
+    earlier.in[0] <== epoch;
+    earlier.in[1] <== oldFirst;
+    signal lateFirst <== late * earlier.out;
+    signal freshFirst <== fresh * epoch;
+    signal movedFirst <== lateFirst * (epoch - oldFirst);
+    signal newFirst <== oldFirst + freshFirst + movedFirst;
     component firstBits = Num2Bits(80);
     firstBits.in <== newFirst;
 
-    component oldLeaf = Poseidon(4);
+    component oldLeaf = Poseidon(5);
     oldLeaf.inputs[0] <== deviceId;
     oldLeaf.inputs[1] <== oldCumulative;
     oldLeaf.inputs[2] <== oldFirst;
     oldLeaf.inputs[3] <== oldLast;
-    component newLeaf = Poseidon(4);
+    oldLeaf.inputs[4] <== oldWindow;
+    component newLeaf = Poseidon(5);
     newLeaf.inputs[0] <== deviceId;
     newLeaf.inputs[1] <== newCumulative;
     newLeaf.inputs[2] <== newFirst;
-    newLeaf.inputs[3] <== epoch;
+    newLeaf.inputs[3] <== newLast;
+    newLeaf.inputs[4] <== newWindow;
 
     // the same path (siblings, index bits) from the old leaf to the old root and from the new leaf to the new root
     signal oldH[D + 1];
@@ -230,13 +306,13 @@ const EARNINGS_UPDATE = `template EarningsUpdate(D) {
     active * (oldH[D] - oldRoot) === 0;
     newRoot <== oldRoot + active * (newH[D] - oldRoot);
 
-    // the credit as the vault reads it from calldata: the key's id, and cumulative·2^144 + output·2^80 + first (each
-    // part range-checked above, so the sum stays below 2^240 and packs them uniquely)
+    // the credit as the vault reads it from calldata: the key's id, and lag·2^240 + cumulative·2^144 + output·2^80
+    // + first (each part range-checked above, lag ≤ W < 2^7, so the sum stays below 2^247 and packs them uniquely)
     var s = 0;
     for (var i = 0; i < D; i++) s += idBits.out[i] * (1 << i);
     slot <== s;
     t1 <== active * deviceId;
-    t2 <== active * (newCumulative * (1 << 144) + credit * (1 << 80) + newFirst);
+    t2 <== active * (lag * (1 << 240) + newCumulative * (1 << 144) + credit * (1 << 80) + newFirst);
 }`;
 
 export interface BatchCircuit {

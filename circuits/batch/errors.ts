@@ -1,7 +1,8 @@
 /** Refusals of the batch prover (issue 26), each before any proving work: the circuit would have no witness. */
 import { CircuitsError } from "../errors.ts";
 
-/** The device was already credited in this applet's earnings tree for this epoch or a later one (or twice in one batch). */
+/** The device was already credited in this applet's earnings tree for this epoch, or the epoch lies more than WINDOW
+ * epochs before its latest credited one (or the device is twice in one batch). */
 export class AlreadyCreditedError extends CircuitsError {
   override name = "AlreadyCreditedError";
 }

@@ -1,8 +1,9 @@
 /**
  * Proving a batch (issue 26): for each device, the same checks, applet run and witness input as a single compiled
  * claim (prepareAppletClaim), then its credit in the earnings tree in slot order (the circuit's order: devices are
- * sorted here, whatever order the caller gives). Devices already credited for the epoch (or later), twice in the
- * batch, or whose slot another key holds, are refused before any work; the batch is padded to N with inactive copies
+ * sorted here, whatever order the caller gives). Devices already credited for the epoch (or whose latest credited
+ * epoch lies more than WINDOW epochs after it), twice in the batch, or whose slot another key holds, are refused
+ * before any work; the batch is padded to N with inactive copies
  * of its first device (they satisfy the per-device statement and change no leaf). The credits, their challenge r
  * and binding S (credits.ts) are what BatchVault.submitBatch recomputes from its calldata.
  */
@@ -17,7 +18,7 @@ import type { ChainReading, CircuitInput } from "../witness.ts";
 import type { BatchCircuit } from "./circuit.ts";
 import { AlreadyCreditedError, BatchSizeError, SlotTakenError } from "./errors.ts";
 import { bindingOf, challengeOf, creditOf, creditsTree, encodeCredits, type CreditRecord } from "./credits.ts";
-import { EarningsTree, slotOf, type EarningsLeaf } from "./tree.ts";
+import { creditEpoch, EarningsTree, slotOf, WINDOW, type EarningsLeaf } from "./tree.ts";
 
 export interface BatchDevice {
   readings: readonly ChainReading[];
@@ -29,6 +30,8 @@ export interface BatchCredit {
   output: bigint;
   /** The device's leaf after this batch. */
   leaf: EarningsLeaf;
+  /** Epochs between this batch's epoch and the leaf's latest credited one (0 unless a late credit). */
+  lag: bigint;
 }
 
 export interface BatchProof {
@@ -85,7 +88,7 @@ export async function batchInput(o: Omit<ProveBatchOptions, "pool">): Promise<{
   const tree = o.tree.clone();
   const prevRoot = tree.root;
   const perDevice: CircuitInput[] = [];
-  const updates: { fresh: bigint; old: EarningsLeaf; siblings: bigint[] }[] = [];
+  const updates: { fresh: bigint; old: EarningsLeaf; siblings: bigint[]; gap: bigint }[] = [];
   const credits: BatchCredit[] = [];
   const devices = o.devices
     .map((d) => ({ d, deviceId: deviceIdOf(d.publicKey) }))
@@ -107,11 +110,11 @@ export async function batchInput(o: Omit<ProveBatchOptions, "pool">): Promise<{
       throw new SlotTakenError(`device ${deviceId}'s tree slot holds device ${old.deviceId}`, {
         details: `both keys share their low ${tree.depth} bits; rotate this device's key to get another slot`,
       });
-    if (old && old.lastEpoch >= epoch)
-      throw new AlreadyCreditedError(
-        `device ${deviceId} was already credited for epoch ${old.lastEpoch}${old.lastEpoch === epoch ? " (this one)" : ", a later one"}`,
-        { details: "a device-epoch is credited once; epochs of a device are credited in increasing order" },
-      );
+    const epochs = creditEpoch(old, epoch);
+    if ("refused" in epochs)
+      throw new AlreadyCreditedError(`device ${deviceId} cannot be credited for epoch ${epoch}: ${epochs.refused}`, {
+        details: `a device-epoch is credited once; a late epoch within ${WINDOW} epochs of the device's latest credited one`,
+      });
     const { claim, input } = await prepareAppletClaim({
       circuit: { name: circuit.name, imageId: circuit.imageId, k: circuit.k, hasParam: circuit.hasParam },
       wasm: o.wasm,
@@ -122,19 +125,23 @@ export async function batchInput(o: Omit<ProveBatchOptions, "pool">): Promise<{
     });
     const siblings = tree.siblings(deviceId);
     const fresh = old ? 0n : 1n;
-    const prev = old ?? { deviceId, cumulative: 0n, firstEpoch: 0n, lastEpoch: 0n };
-    const leaf = {
+    const prev = old ?? { deviceId, cumulative: 0n, firstEpoch: 0n, lastEpoch: 0n, window: 0n };
+    const leaf: EarningsLeaf = {
       deviceId,
       cumulative: prev.cumulative + claim.output,
-      firstEpoch: old ? old.firstEpoch : epoch,
-      lastEpoch: epoch,
+      firstEpoch: epochs.firstEpoch,
+      lastEpoch: epochs.lastEpoch,
+      window: epochs.window,
     };
+    // the circuit's gap: epochs between the old latest and this one, either way (0 for a fresh leaf)
+    const unit = (epoch & 0xffffffffn) << 32n;
+    const gap = old ? (epoch > old.lastEpoch ? epoch - old.lastEpoch : old.lastEpoch - epoch) / unit : 0n;
     tree.set(leaf);
     perDevice.push(input);
-    updates.push({ fresh, old: prev, siblings });
-    credits.push({ deviceId, output: claim.output, leaf });
+    updates.push({ fresh, old: prev, siblings, gap });
+    credits.push({ deviceId, output: claim.output, leaf, lag: epochs.lag });
   }
-  const records: CreditRecord[] = credits.map((c) => creditOf(c.leaf, c.output));
+  const records: CreditRecord[] = credits.map((c) => creditOf(c.leaf, c.output, c.lag));
   const header = { imageId: `0x${circuit.imageId}`, epoch, prevRoot, newRoot: tree.root };
   const r = challengeOf(header, records);
   const s = (x: bigint) => x.toString();
@@ -168,6 +175,8 @@ export async function batchInput(o: Omit<ProveBatchOptions, "pool">): Promise<{
     oldCumulative: Array.from({ length: circuit.n }, (_, i) => s(updates[at(i)]!.old.cumulative)),
     oldFirst: Array.from({ length: circuit.n }, (_, i) => s(updates[at(i)]!.old.firstEpoch)),
     oldLast: Array.from({ length: circuit.n }, (_, i) => s(updates[at(i)]!.old.lastEpoch)),
+    oldWindow: Array.from({ length: circuit.n }, (_, i) => s(updates[at(i)]!.old.window)),
+    gap: Array.from({ length: circuit.n }, (_, i) => s(updates[at(i)]!.gap)),
     siblings: Array.from({ length: circuit.n }, (_, i) => updates[at(i)]!.siblings.map(s)),
   };
   return {

@@ -2,11 +2,20 @@
  * The earnings state of one applet in batch mode (issue 26): a sparse Merkle tree of depth D over Poseidon(2), one
  * leaf per device key at index `deviceId mod 2^D` (the circuit derives the index from the deviceId's bits, so a key
  * has exactly one slot and can never be credited in two). A leaf is Poseidon(deviceId, cumulative, firstEpoch,
- * lastEpoch): the device's cumulative output units for the applet, and the first and last epochs credited; an empty
- * slot is 0. The circuit (circuit.ts) and BatchVault.sol hash exactly this way; the vault stores only the root.
+ * lastEpoch, window): the device's cumulative output units for the applet, the first and the latest epochs credited,
+ * and which of the WINDOW epochs before the latest were credited too (bit j: the epoch j + 1 epochs before it). An
+ * empty slot is 0. The circuit (circuit.ts) hashes exactly this way; the vault stores only the root.
+ *
+ * The window is what lets an epoch be credited late, in any order, and still once: a device left out of epoch e
+ * (late data, or a batcher that skipped it) is credited for e by a later batch even after e + 1 was credited, as long
+ * as e lies within WINDOW epochs of the device's latest credited epoch. Without it a batcher crediting e + 1 first
+ * would take epoch e from the device for good.
  */
 import { poseidon2 } from "poseidon-lite/poseidon2";
-import { poseidon4 } from "poseidon-lite/poseidon4";
+import { poseidon5 } from "poseidon-lite/poseidon5";
+
+/** Epochs before a device's latest credited one that may still be credited (late): the circuit's W. */
+export const WINDOW = 64n;
 
 export interface EarningsLeaf {
   deviceId: bigint;
@@ -14,11 +23,56 @@ export interface EarningsLeaf {
   cumulative: bigint;
   /** Packed epoch of the first credit (the vault checks the key was the token's key from its start). */
   firstEpoch: bigint;
-  /** Packed epoch of the last credit: the circuit credits a device only for a later epoch (once per epoch). */
+  /** Packed epoch of the latest credit (the credits of a device's epochs may come in any order). */
   lastEpoch: bigint;
+  /** Bit j set: the epoch j + 1 epochs before lastEpoch was credited too (WINDOW bits). */
+  window: bigint;
 }
 
-export const leafHash = (l: EarningsLeaf): bigint => poseidon4([l.deviceId, l.cumulative, l.firstEpoch, l.lastEpoch]);
+export const leafHash = (l: EarningsLeaf): bigint =>
+  poseidon5([l.deviceId, l.cumulative, l.firstEpoch, l.lastEpoch, l.window]);
+
+/** What crediting an epoch does to a leaf's epochs, as the circuit computes it; `lag` is how many epochs the credited
+ * epoch lies before the leaf's latest (0 when it is the latest). */
+export interface EpochCredit {
+  firstEpoch: bigint;
+  lastEpoch: bigint;
+  window: bigint;
+  lag: bigint;
+}
+
+/**
+ * The leaf's epochs after crediting `epoch` (packed, on the applet's schedule), or why the epoch cannot be credited:
+ * it already was, or it lies more than WINDOW epochs before the latest credited one. The circuit's EarningsUpdate
+ * computes the same (it has no witness where this refuses).
+ */
+export function creditEpoch(old: EarningsLeaf | undefined, epoch: bigint): EpochCredit | { refused: string } {
+  if (!old) return { firstEpoch: epoch, lastEpoch: epoch, window: 0n, lag: 0n };
+  const len = epoch & 0xffffffffn;
+  const unit = len << 32n;
+  const dist = epoch > old.lastEpoch ? epoch - old.lastEpoch : old.lastEpoch - epoch;
+  if (len === 0n || (old.lastEpoch & 0xffffffffn) !== len || dist % unit !== 0n)
+    return { refused: `epoch ${epoch} is not on the schedule of the device's credited epoch ${old.lastEpoch}` };
+  const gap = dist / unit;
+  if (epoch > old.lastEpoch) {
+    // the latest epoch moves up by gap: the old latest becomes bit gap − 1, older bits move up with it
+    const window = gap > WINDOW ? 0n : (((old.window << 1n) | 1n) << (gap - 1n)) & ((1n << WINDOW) - 1n);
+    return { firstEpoch: old.firstEpoch, lastEpoch: epoch, window, lag: 0n };
+  }
+  if (gap === 0n) return { refused: `already credited for this epoch (cumulative ${old.cumulative})` };
+  if (gap > WINDOW)
+    return {
+      refused: `${gap} epochs before the device's latest credited epoch ${old.lastEpoch}: a late epoch is credited within ${WINDOW}`,
+    };
+  const bit = 1n << (gap - 1n);
+  if (old.window & bit) return { refused: `already credited for this epoch (cumulative ${old.cumulative})` };
+  return {
+    firstEpoch: epoch < old.firstEpoch ? epoch : old.firstEpoch,
+    lastEpoch: old.lastEpoch,
+    window: old.window | bit,
+    lag: gap,
+  };
+}
 
 const zerosCache = new Map<number, bigint[]>();
 /** zeros(D)[i]: the root of an empty subtree of height i (zeros[0] = 0, the empty leaf). */

@@ -16,13 +16,15 @@ interface IPoseidon2 {
 /// @title BatchVault
 /// @notice Aggregated claims (issue 26): one Groth16 proof credits up to N devices of one applet for one epoch.
 /// Per applet the vault stores the root of an earnings tree (circuits/batch/tree.ts): one leaf per device key at
-/// slot `deviceId mod 2^depth`, Poseidon(deviceId, cumulative units, first epoch, last epoch). A batch proof moves
-/// the root from `prevRoot` to `newRoot`; each device in it proved its signed readings and the applet's output
-/// exactly as a single claim does, and may be credited only for an epoch after its leaf's last one.
+/// slot `deviceId mod 2^depth`, Poseidon(deviceId, cumulative units, first epoch, latest epoch, window). A batch proof
+/// moves the root from `prevRoot` to `newRoot`; each device in it proved its signed readings and the applet's output
+/// exactly as a single claim does, and may be credited only for an epoch not yet credited to it: later than its
+/// leaf's latest, or one of the 64 before it whose bit in the leaf's window is clear (a late credit: a device left out
+/// of an epoch's batches is credited for it even after a later epoch was).
 /// The batch's new leaves come with it as calldata (`credits`, in slot order: anyone can rebuild the tree from the
 /// chain alone) and the proof binds them: its public signals are a challenge `r` = keccak256(imageId, epoch,
 /// prevRoot, newRoot, credits) mod p and `S` = epoch + prevRoot·r + newRoot·r² + Σ deviceId·r^(3+2i)
-/// + (cumulative·2^144 + output·2^80 + firstEpoch)·r^(4+2i), which the circuit computes from its own leaves and the
+/// + (lag·2^240 + cumulative·2^144 + output·2^80 + firstEpoch)·r^(4+2i), which the circuit computes from its own leaves and the
 /// vault from the calldata (circuits/batch/credits.ts). The vault keeps a keccak Merkle root of the credits per batch, so owners
 /// withdraw a device's cumulative units minus what was already withdrawn with a few keccak hashes, not Poseidon.
 /// Anyone may submit a batch: the proof is the only authority.
@@ -43,8 +45,9 @@ contract BatchVault {
     /// @notice Length of a batch proof: abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c), b in verifier order.
     uint256 public constant PROOF_LENGTH = 256;
     /// @notice Bytes of one credit in submitBatch's `credits`, big-endian: the device key's id (32), the epoch's
-    /// output units (8), the cumulative units after the batch (12), the first credited epoch (10).
-    uint256 public constant CREDIT_LENGTH = 62;
+    /// output units (8), the cumulative units after the batch (12), the first credited epoch (10), the lag (1: how
+    /// many epochs the batch's epoch lies before the device's latest credited one; 0 unless a late credit).
+    uint256 public constant CREDIT_LENGTH = 63;
     /// @notice Most gas a batch verifier may use.
     uint256 public constant VERIFIER_GAS_CAP = 1_000_000;
     uint256 internal constant VERIFY_RESERVE = 20_000;
@@ -75,8 +78,9 @@ contract BatchVault {
     uint256 internal constant PROVEN = 1 << 255;
 
     /// @notice A device's credit in one batch and its Merkle proof: what withdraw and recordFact take. The leaf is
-    /// keccak256(uint256(deviceId) ‖ uint64(output) ‖ uint96(cumulative) ‖ uint80(firstEpoch) ‖ uint256(epoch)), the
-    /// tree OpenZeppelin's MerkleProof (sorted pairs) over the batch's credits in their order, an odd node carried up.
+    /// keccak256(uint256(deviceId) ‖ uint64(output) ‖ uint96(cumulative) ‖ uint80(firstEpoch) ‖ uint8(lag)
+    /// ‖ uint256(epoch)), the tree OpenZeppelin's MerkleProof (sorted pairs) over the batch's credits in their order,
+    /// an odd node carried up.
     struct Credit {
         /// @dev The device's output for the batch's epoch (units, < 2^64).
         uint256 output;
@@ -84,6 +88,8 @@ contract BatchVault {
         uint256 cumulative;
         /// @dev The device's first credited epoch (packed, < 2^80).
         uint256 firstEpoch;
+        /// @dev Epochs between the batch's epoch and the device's latest credited one (< 2^8; 0 unless late).
+        uint256 lag;
         /// @dev The batch's credits root (BatchCredited's creditsRoot).
         bytes32 batch;
         /// @dev Siblings from the leaf up.
@@ -117,8 +123,8 @@ contract BatchVault {
     error BatchVault__NoSuchBatch(bytes32 imageId, bytes32 creditsRoot);
     /// @notice The credit and its proof do not lead to the batch's credits root: a tampered or foreign credit.
     error BatchVault__NotInBatch(bytes32 imageId, uint256 deviceId, bytes32 creditsRoot);
-    /// @notice A credit's output, cumulative or first epoch is wider than its field (64, 96, 80 bits).
-    error BatchVault__CreditOutOfRange(uint256 output, uint256 cumulative, uint256 firstEpoch);
+    /// @notice A credit's output, cumulative, first epoch or lag is wider than its field (64, 96, 80, 8 bits).
+    error BatchVault__CreditOutOfRange(uint256 output, uint256 cumulative, uint256 firstEpoch, uint256 lag);
     /// @notice `credits` is not 1 to n records of CREDIT_LENGTH bytes.
     error BatchVault__BadCredits(uint256 length, uint256 n);
     /// @notice Only AppletRegistry's registrars set batch verifiers.
@@ -261,9 +267,11 @@ contract BatchVault {
     function withdraw(bytes32 imageId, uint256 deviceId, Credit calldata credit) external returns (uint256 reward)
     {
         uint256 lastEpoch = _creditedEpoch(imageId, deviceId, credit);
+        // a late credit's cumulative covers the device's latest credited epoch, lag epochs after the batch's
+        lastEpoch += (credit.lag * (lastEpoch & 0xffffffff)) << 32;
         (uint256 tokenId, address owner, uint32 makerId, uint256 fromMs, uint256 untilMs) = devices.claimInfo(deviceId);
         if (owner == address(0)) revert BatchVault__UnknownDevice(deviceId);
-        // every credited epoch lies in the key's window (firstEpoch ≤ lastEpoch < 2^80: no overflow)
+        // every credited epoch lies in the key's window (firstEpoch ≤ lastEpoch < 2^81: no overflow)
         uint256 firstEpoch = credit.firstEpoch;
         if ((firstEpoch >> 32) < fromMs || (untilMs != 0 && (lastEpoch >> 32) + (lastEpoch & 0xffffffff) > untilMs)) {
             revert BatchVault__KeyNotValid(deviceId, firstEpoch, lastEpoch, fromMs, untilMs);
@@ -319,13 +327,13 @@ contract BatchVault {
     /// @dev The batch's epoch when `credit` is the device's credit in it; reverts otherwise. The leaf names the key by
     /// its whole id (a maker may register any id, so a shorter name could be shared on purpose).
     function _creditedEpoch(bytes32 imageId, uint256 deviceId, Credit calldata c) private view returns (uint256 epoch) {
-        if (c.output >> 64 != 0 || c.cumulative >> 96 != 0 || c.firstEpoch >> 80 != 0) {
-            revert BatchVault__CreditOutOfRange(c.output, c.cumulative, c.firstEpoch);
+        if (c.output >> 64 != 0 || c.cumulative >> 96 != 0 || c.firstEpoch >> 80 != 0 || c.lag >> 8 != 0) {
+            revert BatchVault__CreditOutOfRange(c.output, c.cumulative, c.firstEpoch, c.lag);
         }
         epoch = _batches[imageId][c.batch];
         if (epoch == 0) revert BatchVault__NoSuchBatch(imageId, c.batch);
         bytes32 leaf = keccak256(
-            abi.encodePacked(deviceId, uint64(c.output), uint96(c.cumulative), uint80(c.firstEpoch), epoch)
+            abi.encodePacked(deviceId, uint64(c.output), uint96(c.cumulative), uint80(c.firstEpoch), uint8(c.lag), epoch)
         );
         if (!MerkleProof.verifyCalldata(c.proof, c.batch, leaf)) revert BatchVault__NotInBatch(imageId, deviceId, c.batch);
     }
@@ -342,11 +350,11 @@ contract BatchVault {
         assembly ("memory-safe") {
             let p := SNARK_FIELD
             let pw := mulmod(r, r, p)
-            // scratch past the free pointer: a leaf's preimage, the credit's 62 bytes then the epoch
+            // scratch past the free pointer: a leaf's preimage, the credit's 63 bytes then the epoch
             let buf := mload(0x40)
             let out := add(nodes, 0x20)
             for { let i := 0 } lt(i, m) { i := add(i, 1) } {
-                let off := add(credits.offset, mul(i, 62))
+                let off := add(credits.offset, mul(i, 63))
                 // the id is a field element in the circuit: id + p would give the same S, so an id ≥ p is refused
                 // (BatchVault__ValueOutOfField(id)), or a credit could name another key than the proof's
                 let id := calldataload(off)
@@ -358,13 +366,14 @@ contract BatchVault {
                 let output := shr(192, calldataload(add(off, 32)))
                 let cumulative := shr(160, calldataload(add(off, 40)))
                 let first := shr(176, calldataload(add(off, 52)))
+                let lag := shr(248, calldataload(add(off, 62)))
                 pw := mulmod(pw, r, p)
                 s := addmod(s, mulmod(id, pw, p), p)
                 pw := mulmod(pw, r, p)
-                s := addmod(s, mulmod(or(or(shl(144, cumulative), shl(80, output)), first), pw, p), p)
-                calldatacopy(buf, off, 62)
-                mstore(add(buf, 62), epoch)
-                mstore(add(out, mul(i, 0x20)), keccak256(buf, 94))
+                s := addmod(s, mulmod(or(or(or(shl(240, lag), shl(144, cumulative)), shl(80, output)), first), pw, p), p)
+                calldatacopy(buf, off, 63)
+                mstore(add(buf, 63), epoch)
+                mstore(add(out, mul(i, 0x20)), keccak256(buf, 95))
             }
             // the tree, level by level in place: sorted pairs (OpenZeppelin's MerkleProof), an odd node carried up
             for { let len := m } gt(len, 1) {} {
