@@ -28,7 +28,7 @@ import {
   type CreditRecord,
 } from "../circuits/batch/credits.ts";
 import type { CircuitInput } from "../circuits/witness.ts";
-import { encodeClaimProof, type MachinefiClient } from "./index.ts";
+import { encodeClaimProof, mockRegisterProof, registerSignals, type MachinefiClient } from "./index.ts";
 import {
   batchVaultClient,
   creditedBatchesOf,
@@ -41,7 +41,7 @@ import { Contract } from "ethers";
 import { signedEpochChain, startDevnet, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import { reverted } from "./expect-revert.ts";
 import { mintDevToken } from "./market.ts";
-import { revokeKey } from "./devices.ts";
+import { revokeKey, rotateKey } from "./devices.ts";
 import { R } from "../circuits/setup/field.ts";
 import { createInsuranceClient, deployInsurance, Trigger } from "./examples/insurance.ts";
 import { loadBuiltApplet } from "../toolchain/index.ts";
@@ -600,6 +600,55 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     const found = await vault.latestCredit(imageId, keyC.deviceId, { validUntilMs: now });
     expect(found?.batch).toBe(before.creditsRoot);
     expect((await vault.latestCredit(imageId, keyC.deviceId))?.batch).toBe(late.creditsRoot);
+  });
+
+  it("a key's first credited epoch must lie in its window: an unregistered key and a rotation's epoch are refused", async () => {
+    const keyD = await loadDeviceKey(backend, new Uint8Array(32).fill(44));
+    const proveD = (startMs: bigint, inside: bigint[]) =>
+      proveBatch({
+        circuit: batch,
+        wasm,
+        tree,
+        epoch: { startMs, lengthMs: LENGTH },
+        devices: [{ readings: chain(keyD, startMs, inside), publicKey: keyD.publicKey }],
+      });
+    // not registered: no token, no owner, nobody could ever withdraw it
+    const ended = BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n - 2n * LENGTH;
+    await reverted(
+      submit(await proveD(ended - ((ended - TEST_GENESIS_MS) % LENGTH), [4n])),
+      "BatchVault__UnknownDevice",
+    );
+    // B's token rotates to D in mid-epoch: D signs readings of the rotation epoch, but was not the token's key for all
+    // of it (the old key and the new one would each be credited a part of it); a batch crediting D for it would lock
+    // every withdrawal of D (each checks the first credited epoch): refused at submission
+    const proof = mockRegisterProof(
+      registerSignals({
+        deviceId: keyD.deviceId,
+        owner: bob.address,
+        chainId: BigInt(bob.chainId),
+        registry: bob.manifest.contracts.DeviceRegistry,
+      }),
+    );
+    await rotateKey(bob, { tokenId: keyB.deviceId, newKeyId: keyD.deviceId, proof });
+    // D is valid from the rotation's block time; the epoch running then started before it (or, when the rotation
+    // fell on an epoch's start, the epoch before)
+    const [, validFromMs] = (await admin.contracts.devices.getFunction("keyOf")(keyB.deviceId)) as [bigint, bigint];
+    const running = validFromMs - ((validFromMs - TEST_GENESIS_MS) % LENGTH);
+    const rotationEpoch = running === validFromMs ? running - LENGTH : running;
+    const next = running + LENGTH;
+    await advance(3 * Number(LENGTH / 1000n));
+    await reverted(submit(await proveD(rotationEpoch, [3n])), "BatchVault__KeyNotValid");
+    // the next epoch is D's first whole one: credited, and withdrawn to bob
+    const first = await proveD(next, [4n]);
+    await submit(first);
+    tree = first.tree;
+    credited(first);
+    // a late credit of the rotation epoch would move D's first epoch back into it: refused as well
+    const late = await proveD(rotationEpoch, [3n]);
+    expect(late.credits[0]!).toMatchObject({ lag: (next - rotationEpoch) / LENGTH, leaf: { firstEpoch: late.epoch } });
+    await reverted(submit(late), "BatchVault__KeyNotValid");
+    const w = await users[0]!.withdraw(withdrawal(keyD.deviceId));
+    expect([w.owner, w.units]).toEqual([bob.address, 4n]);
   });
 
   it("the earnings tree is rebuilt from the chain alone (events and calldata), leaf for leaf, to the vault's root", async () => {

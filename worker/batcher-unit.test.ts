@@ -215,6 +215,72 @@ it("fails a proved batch the vault can never accept (InvalidProof, BadCredits): 
   expect((await store.batches!.queuedClaims()).map((c) => [c.claimId, c.batchId])).toEqual([[claimIds[0], null]]);
 });
 
+it("a key the vault will not credit (KeyNotValid, UnknownDevice): the batch fails, that claim fails, the others requeue", async () => {
+  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
+  store = openStore(join(dir, "db.sqlite"));
+  const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
+  await store.worker.upsertApplet(applet, 0, 0);
+  const epoch = packEpoch({ startMs: 10_000n, lengthMs: 10_000n });
+  await recordClaim(applet, 42n, epoch, [{ seq: 1n, ts: 0n } as never]);
+  await recordClaim(applet, 43n, epoch, [{ seq: 1n, ts: 0n } as never]);
+  const claims = await store.worker.listClaims();
+  const claimIds = claims.map((c) => c.id);
+  await store.batches!.queueClaims(claimIds, 0);
+  const empty = new EarningsTree(4).root;
+  const id = await store.batches!.createBatch({ imageId: applet.imageId, epoch, n: 2, claimIds, now: 0 });
+  const credit = (d: string) => ({
+    deviceId: d,
+    output: "1",
+    cumulative: "1",
+    firstEpoch: `${epoch}`,
+    lastEpoch: `${epoch}`,
+  });
+  await store.batches!.markBatchProved(id, {
+    prevRoot: empty,
+    newRoot: 7n,
+    proof: "0x" + "00".repeat(256),
+    credits: JSON.stringify([credit("42"), credit("43")]),
+    proveMs: 1,
+    now: 0,
+  });
+  const events: BatchEvent[] = [];
+  const batcher = new Batcher({
+    store,
+    workerStore: store.worker,
+    batches: store.batches!,
+    prover: { n: 2, k: 16, depth: 4, prove: async () => Promise.reject(new Error("not now")), close: async () => {} },
+    chain: {
+      vault: VAULT,
+      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
+      rootOf: async () => empty,
+      submitBatch: async () => {
+        throw Object.assign(new Error("BatchVault__KeyNotValid"), {
+          errorName: "BatchVault__KeyNotValid",
+          args: [43n, epoch, epoch, 15_000n, 0n],
+        });
+      },
+    },
+    deadlineMs: 60_000,
+    now: () => 1,
+    onEvent: (e) => events.push(e),
+  });
+  await batcher.tick();
+  const b = (await store.batches!.getBatch(id))!;
+  expect([b.state, b.error]).toEqual(["failed", expect.stringMatching(/BatchVault__KeyNotValid.*device 43/)]);
+  const of43 = claims.find((c) => BigInt(c.device_id) === 43n)!.id;
+  expect((await store.batches!.queuedClaims()).map((c) => [c.claimId, c.batchId])).toEqual([
+    [claims.find((c) => BigInt(c.device_id) === 42n)!.id, null],
+  ]);
+  expect(events).toContainEqual(
+    expect.objectContaining({
+      type: "batch-claim",
+      claimId: of43,
+      state: "failed",
+      detail: expect.stringMatching(/KeyNotValid/),
+    }),
+  );
+});
+
 it("rebuilds an applet's tree from the chain's batches when its store's does not match the vault's root", async () => {
   dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
   store = openStore(join(dir, "db.sqlite"));

@@ -207,6 +207,20 @@ export class Batcher {
       const name = (err as { errorName?: string }).errorName;
       if (name === "BatchVault__InvalidProof" || name === "BatchVault__BadCredits")
         return this.fail(b, `the vault refuses its proof (${name}): proved again`);
+      // a key the vault will not credit for its first epoch (not registered, or not valid for the whole epoch): the
+      // batch is proved again without it, and its claim fails with the vault's reason
+      if (name === "BatchVault__UnknownDevice" || name === "BatchVault__KeyNotValid") {
+        const deviceId = (err as { args?: readonly unknown[] }).args?.[0];
+        const mine = new Set(await this.o.batches.claimsOf(b.id));
+        await this.fail(b, `the vault refuses a credit (${name}): proved again without device ${deviceId}`);
+        for (const c of await this.o.batches.queuedClaims())
+          if (mine.has(c.claimId) && c.deviceId === deviceId) {
+            const why = `${name}: the vault credits a key only for epochs it was registered and valid for as a whole`;
+            await this.o.batches.failQueuedClaim(c.claimId, why, this.now());
+            this.emit({ type: "batch-claim", claimId: c.claimId, state: "failed", detail: why });
+          }
+        return;
+      }
       // Left 'proved': the next pass reads the root again (a send that did land is then seen as credited).
       this.emit({
         type: "batch",

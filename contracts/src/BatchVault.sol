@@ -217,7 +217,9 @@ contract BatchVault {
 
     /// @notice Credits a batch: anyone may submit; the proof of the batch circuit for `n` devices is the only authority.
     /// Checks the epoch against the applet's schedule, `prevRoot` against the stored root, the proof against the
-    /// credits, then stores `newRoot` and the credits' keccak root: two storage writes whatever `n`.
+    /// credits, that every key this batch credits for the first time is registered and valid for the whole epoch
+    /// (BatchVault__UnknownDevice, BatchVault__KeyNotValid: one registry read per key in its lifetime), then stores
+    /// `newRoot` and the credits' keccak root: two storage writes whatever `n`.
     /// @param epoch Packed epoch `startMs·2^32 + lengthMs`, on the applet's schedule and ended.
     /// @param credits The batch's credits in the proof's order (slot order), CREDIT_LENGTH bytes each.
     /// @param proof `abi.encode(uint256[2] a, uint256[2][2] b, uint256[2] c)`, b in the verifier's order.
@@ -250,7 +252,11 @@ contract BatchVault {
         if (proof.length != PROOF_LENGTH) revert BatchVault__InvalidProof(imageId, epoch);
         uint256 r = uint256(keccak256(abi.encodePacked(imageId, epoch, prevRoot, newRoot, credits))) % SNARK_FIELD;
         uint256 s;
-        (s, creditsRoot) = _bindCredits(r, epoch, prevRoot, newRoot, credits, m);
+        uint256[] memory firsts;
+        (s, creditsRoot, firsts) = _bindCredits(r, epoch, prevRoot, newRoot, credits, m);
+        // a credit that makes this epoch a key's first (a new leaf, or a late credit before its first) must lie in the
+        // key's window: the withdrawal checks every credited epoch, so one outside would lock the key's earnings
+        for (uint256 i; i < firsts.length; ++i) _checkFirstCredit(firsts[i], epoch);
         uint256 status = _verify(verifier, proof, [r, s, param], hasParam);
         if (status == 1) revert BatchVault__InvalidProof(imageId, epoch);
         if (status == 2) revert BatchVault__VerifierOutOfGas(imageId, VERIFIER_GAS_CAP);
@@ -338,14 +344,29 @@ contract BatchVault {
         if (!MerkleProof.verifyCalldata(c.proof, c.batch, leaf)) revert BatchVault__NotInBatch(imageId, deviceId, c.batch);
     }
 
-    /// @dev S over the epoch, the roots and the credits with challenge r (see the contract's notice), and the keccak
-    /// Merkle root of the credits' leaves. Assembly for the per-credit loop: it is most of what a batch costs per device.
+    /// @dev A batch makes `epoch` the first credited epoch of key `deviceId`: the key must be registered and the
+    /// token's key for the whole epoch (as a single claim's), or no withdrawal of it could ever pass its window check
+    /// (a batcher holding a new key's readings of the epoch it was registered in would lock its earnings).
+    function _checkFirstCredit(uint256 deviceId, uint256 epoch) private view {
+        (, address owner,, uint256 fromMs, uint256 untilMs) = devices.claimInfo(deviceId);
+        if (owner == address(0)) revert BatchVault__UnknownDevice(deviceId);
+        uint256 startMs = epoch >> 32;
+        if (startMs < fromMs || (untilMs != 0 && startMs + (epoch & 0xffffffff) > untilMs)) {
+            revert BatchVault__KeyNotValid(deviceId, epoch, epoch, fromMs, untilMs);
+        }
+    }
+
+    /// @dev S over the epoch, the roots and the credits with challenge r (see the contract's notice), the keccak
+    /// Merkle root of the credits' leaves, and the ids of the credits whose first epoch is this one (new leaves and
+    /// late credits before a key's first). Assembly for the per-credit loop: it is most of what a batch costs per
+    /// device.
     function _bindCredits(uint256 r, uint256 epoch, uint256 prevRoot, uint256 newRoot, bytes calldata credits, uint256 m)
         private
         pure
-        returns (uint256 s, bytes32 root)
+        returns (uint256 s, bytes32 root, uint256[] memory firsts)
     {
         bytes32[] memory nodes = new bytes32[](m);
+        firsts = new uint256[](m);
         s = addmod(addmod(epoch, mulmod(prevRoot, r, SNARK_FIELD), SNARK_FIELD), mulmod(newRoot, mulmod(r, r, SNARK_FIELD), SNARK_FIELD), SNARK_FIELD);
         assembly ("memory-safe") {
             let p := SNARK_FIELD
@@ -353,6 +374,7 @@ contract BatchVault {
             // scratch past the free pointer: a leaf's preimage, the credit's 63 bytes then the epoch
             let buf := mload(0x40)
             let out := add(nodes, 0x20)
+            let k := 0
             for { let i := 0 } lt(i, m) { i := add(i, 1) } {
                 let off := add(credits.offset, mul(i, 63))
                 // the id is a field element in the circuit: id + p would give the same S, so an id ≥ p is refused
@@ -371,6 +393,10 @@ contract BatchVault {
                 s := addmod(s, mulmod(id, pw, p), p)
                 pw := mulmod(pw, r, p)
                 s := addmod(s, mulmod(or(or(or(shl(240, lag), shl(144, cumulative)), shl(80, output)), first), pw, p), p)
+                if eq(first, epoch) {
+                    k := add(k, 1)
+                    mstore(add(firsts, mul(k, 0x20)), id)
+                }
                 calldatacopy(buf, off, 63)
                 mstore(add(buf, 63), epoch)
                 mstore(add(out, mul(i, 0x20)), keccak256(buf, 95))
@@ -397,6 +423,7 @@ contract BatchVault {
                 len := half
             }
             root := mload(out)
+            mstore(firsts, k)
         }
     }
 
