@@ -652,13 +652,26 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
   });
 
   it("the earnings tree is rebuilt from the chain alone (events and calldata), leaf for leaf, to the vault's root", async () => {
+    const reader = new Contract(vault.address, getArtifact("BatchVault").abi as never, admin.provider);
     const batches = await creditedBatchesOf({
       provider: admin.provider,
-      vault: new Contract(vault.address, getArtifact("BatchVault").abi as never, admin.provider),
+      vault: reader,
       address: vault.address,
       imageId,
     });
     expect(batches.length).toBe(latestBatches());
+    // read from the vault's deployment block on, in ranges a public node accepts: the same batches 3 blocks a query
+    const deployedAt = Number(await reader.getFunction("deployedAt")());
+    expect(deployedAt).toBeGreaterThan(0);
+    expect(batches[0]!.blockNumber).toBeGreaterThan(deployedAt);
+    const paged = await creditedBatchesOf({
+      provider: admin.provider,
+      vault: reader,
+      address: vault.address,
+      imageId,
+      logRange: 3,
+    });
+    expect(paged).toEqual(batches);
     const rebuilt = new EarningsTree(DEPTH);
     // a late credit among them (B's): the replay gives its latest epoch and window as the circuit made them
     expect(batches.some((b) => b.credits.some((c) => c.lag > 0n))).toBe(true);

@@ -134,11 +134,16 @@ export interface CreditedBatch {
   blockNumber: number;
 }
 
+/** Blocks per eth_getLogs query: public nodes refuse wider ranges (IoTeX's and most providers' limits are 10,000 or
+ * less). */
+export const LOG_RANGE = 5_000;
+
 /**
  * The applet's credited batches in the order the vault credited them, from the chain alone: BatchCredited events,
- * then each one's transaction calldata (the credits). A batch sent through another contract (no direct submitBatch
- * call to the vault) cannot be read this way and is skipped; so is one whose calldata does not hash to its event's
- * credits root.
+ * then each one's transaction calldata (the credits). Events are read from the vault's deployment block (`deployedAt`)
+ * or `fromBlock`, `logRange` blocks per query. A batch sent through another contract (no direct submitBatch call to
+ * the vault) cannot be read this way and is skipped; so is one whose calldata does not hash to its event's credits
+ * root.
  */
 export async function creditedBatchesOf(o: {
   provider: ContractRunner["provider"];
@@ -146,9 +151,17 @@ export async function creditedBatchesOf(o: {
   address: string;
   imageId: string;
   fromBlock?: number;
+  logRange?: number;
 }): Promise<CreditedBatch[]> {
   const out: CreditedBatch[] = [];
-  const logs = await o.vault.queryFilter(o.vault.filters.BatchCredited!(o.imageId), o.fromBlock ?? 0);
+  const range = o.logRange ?? LOG_RANGE;
+  if (!Number.isInteger(range) || range < 1) throw new RangeError(`logRange ${range} is not a positive integer`);
+  const start = o.fromBlock ?? Number((await o.vault.getFunction("deployedAt")()) as bigint);
+  const latest = await o.provider!.getBlockNumber();
+  const filter = o.vault.filters.BatchCredited!(o.imageId);
+  const logs = [];
+  for (let from = start; from <= latest; from += range)
+    logs.push(...(await o.vault.queryFilter(filter, from, Math.min(from + range - 1, latest))));
   for (const log of logs) {
     const ev = o.vault.interface.parseLog(log)!;
     const tx = await o.provider!.getTransaction(log.transactionHash);

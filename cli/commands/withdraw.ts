@@ -102,7 +102,7 @@ export function register(program: Command): void {
             return [info, credit, await v.withdrawnOf(imageId, deviceId)] as const;
           } catch (err) {
             throw new UnreachableError(`the chain's batches (${(err as Error).message})`, {
-              hint: "is the node up and does it serve eth_getLogs from block 0?",
+              hint: "is the node up, and does it serve eth_getLogs from the vault's deployment block on?",
               cause: err,
             });
           }

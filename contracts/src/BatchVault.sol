@@ -65,6 +65,8 @@ contract BatchVault {
     uint256 public immutable depth;
     /// @notice Root of the empty tree of `depth` (every applet starts from it).
     uint256 public immutable emptyRoot;
+    /// @notice Block of the vault's deployment: readers of its batches scan its events from there, not from block 0.
+    uint256 public immutable deployedAt;
 
     mapping(bytes32 imageId => mapping(uint256 n => address verifier)) private _verifiers;
     /// @dev 0 means the empty tree (emptyRoot): an applet's first batch starts there.
@@ -175,7 +177,7 @@ contract BatchVault {
     /// @param poseidon2_ circomlib Poseidon(2) contract (the empty tree's root is computed with it, here only).
     /// @param depth_ Earnings tree depth (the batch circuits' D).
     constructor(DeviceRegistry devices_, AppletRegistry applets_, IRewardMinter token_, IPoseidon2 poseidon2_, uint256 depth_) {
-        (devices, applets, token, depth) = (devices_, applets_, token_, depth_);
+        (devices, applets, token, depth, deployedAt) = (devices_, applets_, token_, depth_, block.number);
         uint256 z;
         for (uint256 i; i < depth_; ++i) z = poseidon2_.hash([z, z]);
         emptyRoot = z;
