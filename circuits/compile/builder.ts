@@ -5,7 +5,7 @@
  */
 import { bitLength, lcAdd, lcConst, lcIsConst, lcKey, lcScale, lcSig, type LC, type Val } from "./value.ts";
 
-export const SNARK_FIELD = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+export { R as SNARK_FIELD } from "../setup/field.ts";
 /** Integers the executor keeps unreduced stay well inside the field, so the field sum never wraps. */
 export const MAX_BITS = 240;
 const TERMS_FLAT = 128;

@@ -21,8 +21,7 @@ import { readZkey } from "./files.ts";
 import { proverBackend } from "./loader.ts";
 import { proveNative } from "./prove.ts";
 import { WasmProver } from "../wasm-prover/addon.ts";
-
-const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+import { R } from "../setup/field.ts";
 
 const bench: Bench = {
   name: "native",

@@ -8,8 +8,7 @@
 import * as snarkjs from "snarkjs";
 import { le32, proverBackend } from "./loader.ts";
 import { keyCacheStats, keyOf, preloadKey, proveNative, uncounted, type SnarkjsProof } from "./prove.ts";
-
-const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+import { R } from "../setup/field.ts";
 
 const vkeys = new Map<string, Promise<unknown>>();
 const vkeyOf = (zkey: string) => {

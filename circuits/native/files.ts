@@ -3,8 +3,7 @@
  * Only what the Groth16 prover needs is read; sections are views into the file's bytes (no copies).
  */
 import { ProverInputError } from "../errors.ts";
-
-const BN254_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+import { R as BN254_R } from "../setup/field.ts";
 
 export type Sections = Map<number, Uint8Array>;
 

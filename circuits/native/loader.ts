@@ -14,6 +14,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { WasmProver, WASM_PROVER } from "../wasm-prover/addon.ts";
+import { R } from "../setup/field.ts";
 
 export interface NativeAddon {
   msmG1(points: Uint8Array, scalars: Uint8Array, threads?: number): Uint8Array;
@@ -55,7 +56,6 @@ export const NATIVE_ADDON = join(
 );
 
 const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
-const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 /** 5·G1 (G1 = (1, 2)), as ffjavascript computes it. */
 const G1_TIMES_5 = [
   10744596414106452074759370245733544594153395043370666422502510773307029471145n,

@@ -8,8 +8,7 @@ import { randomBytes } from "node:crypto";
 import { readZkey, readWtns, type Groth16Key } from "./files.ts";
 import { fromLe, le32, type NativeAddon } from "./loader.ts";
 import { ProverInputError } from "../errors.ts";
-
-const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+import { R } from "../setup/field.ts";
 
 export interface SnarkjsProof {
   pi_a: string[];

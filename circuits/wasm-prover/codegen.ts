@@ -8,9 +8,11 @@
  *  - Conversion constants between the .zkey's Montgomery form (R = 2^256) and ours (R = 2^261 for q, 2^280 for r).
  */
 import { genField, limbs, mod, type Layout } from "../../device-sdk/crypto/codegen.ts";
+import { R } from "../setup/field.ts";
+
+export { R };
 
 export const Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n;
-export const R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
 export const FQ_LAYOUT: Layout = { w: 29, n: 9 };
 export const FR_LAYOUT: Layout = { w: 28, n: 10 };
 /** Bytes per field element in Wasm memory (both layouts fit in 40). */

@@ -3,11 +3,12 @@
  * Range checks (field elements, S < l, key length) happen here in JS; everything else runs in one Wasm call.
  */
 import type { EddsaBackend, PublicKey, Signature, VerifyItem } from "../eddsa-api.ts";
+import { SNARK_FIELD } from "../field.ts";
 import { CryptoInputError } from "./errors.ts";
 import type { CryptoInstance } from "./wasm.ts";
 
 /** BN254 scalar field (BabyJubJub's base field). */
-export const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+export const P = SNARK_FIELD;
 /** Order of BabyJubJub's prime-order subgroup. */
 export const L = 2736030358979909402780800718157159386076813972158567259200215660948447373041n;
 

@@ -7,7 +7,8 @@
  *  - BabyJubJub constants (a, d, Base8) in Montgomery form.
  * Everything is branch-free so the signing path stays constant-time.
  */
-export const P = 21888242871839275222246405745257275088548364400416034343698204186575808495617n;
+import { SNARK_FIELD } from "../field.ts";
+export const P = SNARK_FIELD;
 export const L = 2736030358979909402780800718157159386076813972158567259200215660948447373041n;
 /** Limb layout per field: w bits per limb, n limbs, stored as n u32 words. */
 export interface Layout {
