@@ -166,7 +166,7 @@ const bench: Bench = {
           `per device, single ${med(one, "witnessS").toFixed(3)} s) and proof check${coldNote([...b, ...one])}. Per ` +
           `device the batch proves ${Math.round(batch8.constraints / 8)} constraints (the claim's ` +
           `${single.constraints} + ${treePerDevice(batch8, single)} for the earnings tree: two depth-${BATCH_DEPTH} ` +
-          `Poseidon(2) paths = 9,600, two Poseidon(4) leaves, range checks) = ` +
+          `Poseidon(2) paths = 9,600, two Poseidon(5) leaves, the late-credit epoch window ~650, range checks) = ` +
           `${(batch8.constraints / 8 / single.constraints).toFixed(2)}×, and a ${2 ** batch8.domainPower / 8} domain ` +
           `share vs 2^${single.domainPower} = ${(2 ** batch8.domainPower / 8 / 2 ** single.domainPower).toFixed(2)}×; ${load()}`,
       });
