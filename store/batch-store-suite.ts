@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { BatchClaimTakenError } from "./errors.ts";
+import { recordClaimRun } from "./fixtures.ts";
 import type { StoreBackend } from "./store-suite.ts";
 import type { StoreSet } from "./types.ts";
 
@@ -22,24 +23,7 @@ const PER_UNIT = 10n ** 30n + 7n;
 async function withClaims(s: StoreSet, n: number, epoch = 7n): Promise<number[]> {
   await s.worker.upsertApplet(applet, 0, 0);
   for (let d = 1; d <= n; d++)
-    await s.worker.recordRun({
-      applet,
-      deviceId: BigInt(d),
-      epoch,
-      readings: [{ seq: 1n, ts: 0n } as never],
-      stateBefore: undefined,
-      outcome: {
-        inputDigest: "i",
-        journal: new Uint8Array([1]),
-        journalDigest: "j",
-        fuelUsed: 1n,
-        stateRoot: "s",
-        state: new Uint8Array(),
-        claims: [],
-      },
-      claims: [{ deviceId: BigInt(d), output: BigInt(10 * d) }],
-      now: 0,
-    });
+    await recordClaimRun(s.worker, { applet, deviceId: BigInt(d), epoch, output: BigInt(10 * d) });
   return (await s.worker.listClaims()).map((c) => c.id).sort((x, y) => x - y);
 }
 

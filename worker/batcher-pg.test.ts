@@ -10,6 +10,7 @@ import { deviceIdOf, genesisHash, hashReading, packEpoch, padValues, type Signed
 import { EarningsTree } from "../circuits/index.ts";
 import { openStoreAsync, type StoreSet } from "../store/index.ts";
 import { startTestPostgres, type TestPostgres } from "../store/postgres/testing.ts";
+import { recordClaimRun } from "../store/fixtures.ts";
 import { Batcher, type BatchEvent } from "./batcher.ts";
 import type { BatchChainPort } from "./batch-chain.ts";
 import type { BatchProverPort } from "./batch-prover.ts";
@@ -60,23 +61,12 @@ async function addDevice(store: StoreSet, n: bigint): Promise<bigint> {
     return { ...r, hash: prev, signature: i === 2 ? { R8x: 1n, R8y: 2n, S: 3n } : null };
   });
   expect((await store.appendReadings(deviceId, readings, 0)).ok).toBe(true);
-  await store.worker.recordRun({
+  await recordClaimRun(store.worker, {
     applet,
     deviceId,
     epoch,
+    output: output(deviceId),
     readings: readings.slice(0, 2).map((r) => ({ ...r, receivedAt: 0 }) as never),
-    stateBefore: undefined,
-    outcome: {
-      inputDigest: "i",
-      journal: new Uint8Array([1]),
-      journalDigest: "j",
-      fuelUsed: 1n,
-      stateRoot: "s",
-      state: new Uint8Array(),
-      claims: [],
-    },
-    claims: [{ deviceId, output: output(deviceId) }],
-    now: 0,
   });
   return deviceId;
 }

@@ -12,6 +12,7 @@ import { afterEach, expect, it } from "vitest";
 import { genesisHash, hashReading, packEpoch, padValues, type SignedReading } from "../device-sdk/index.ts";
 import { EarningsTree } from "../circuits/index.ts";
 import { openStore, type StoreSet } from "../store/index.ts";
+import { recordClaimRun } from "../store/fixtures.ts";
 import { Batcher, type BatchEvent } from "./batcher.ts";
 
 const VAULT = "0x" + "22".repeat(20);
@@ -26,24 +27,7 @@ type RunArgs = Parameters<StoreSet["worker"]["recordRun"]>[0];
 
 /** A stored run of the applet for the device's epoch with one claim of 10 units (the batcher's input). */
 async function recordClaim(applet: RunArgs["applet"], deviceId: bigint, epoch: bigint, readings: RunArgs["readings"]) {
-  await store.worker.recordRun({
-    applet,
-    deviceId,
-    epoch,
-    readings,
-    stateBefore: undefined,
-    outcome: {
-      inputDigest: "i",
-      journal: new Uint8Array([1]),
-      journalDigest: "j",
-      fuelUsed: 1n,
-      stateRoot: "s",
-      state: new Uint8Array(),
-      claims: [],
-    },
-    claims: [{ deviceId, output: 10n }],
-    now: 0,
-  });
+  await recordClaimRun(store.worker, { applet, deviceId, epoch, output: 10n, readings });
 }
 
 it("gives up a claim whose chain is never signed after the epoch, after ten deadlines, with the reason", async () => {

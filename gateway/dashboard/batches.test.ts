@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { packEpoch } from "../../device-sdk/index.ts";
 import { openStore } from "../../store/index.ts";
+import { recordClaimRun } from "../../store/fixtures.ts";
 import { loadDashboard } from "./data.ts";
 import { DashboardPage } from "./page.tsx";
 
@@ -29,24 +30,7 @@ describe("dashboard batches", () => {
 
     await store.worker.upsertApplet(applet, 0, 0);
     for (let dev = 1n; dev <= 3n; dev++)
-      await store.worker.recordRun({
-        applet,
-        deviceId: dev,
-        epoch,
-        readings: [{ seq: 1n } as never],
-        stateBefore: undefined,
-        outcome: {
-          inputDigest: "i",
-          journal: new Uint8Array([1]),
-          journalDigest: "j",
-          fuelUsed: 1n,
-          stateRoot: "s",
-          state: new Uint8Array(),
-          claims: [],
-        },
-        claims: [{ deviceId: dev, output: 5n }],
-        now: 0,
-      });
+      await recordClaimRun(store.worker, { applet, deviceId: dev, epoch, output: 5n });
     const ids = (await store.worker.listClaims()).map((c) => c.id).sort((a, b) => a - b);
     const b = store.batches;
     await b.queueClaims(ids, 1);
