@@ -198,6 +198,11 @@ const EARNINGS_UPDATE = `template EarningsUpdate(D, W, WB) {
     epochBits.in <== epoch;
     var len = 0;
     for (var i = 0; i < 32; i++) len += epochBits.out[i] * (1 << i);
+    // a length of 0 would make the gap equation below 0 = 0 for this very epoch, leaving gap free: the vault never
+    // takes one (the applet's length is nonzero), and the circuit does not rely on it
+    component lenZero = IsZero();
+    lenZero.in <== len;
+    lenZero.out === 0;
     // ahead: later than the leaf's latest epoch (a fresh leaf's is 0); otherwise late (or this very epoch: no witness)
     component later = LessThan(80);
     later.in[0] <== oldLast;
