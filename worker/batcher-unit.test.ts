@@ -13,6 +13,7 @@ import { genesisHash, hashReading, packEpoch, padValues, type SignedReading } fr
 import { EarningsTree } from "../circuits/index.ts";
 import { openStore, type StoreSet } from "../store/index.ts";
 import { recordClaimRun } from "../store/fixtures.ts";
+import { deviceKey } from "../circuits/fixtures.ts";
 import { Batcher, type BatchEvent } from "./batcher.ts";
 
 const VAULT = "0x" + "22".repeat(20);
@@ -105,6 +106,78 @@ it("gives up a claim whose chain is never signed after the epoch, after ten dead
     ["batch-claim", "queued"],
     ["batch-claim", "failed"],
   ]);
+});
+
+it("an epoch whose chains are still being written does not hold a later, ready epoch back (credited late later)", async () => {
+  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
+  store = openStore(join(dir, "db.sqlite"));
+  const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
+  await store.worker.upsertApplet(applet, 0, 0);
+  // one device in epoch [10 000, 20 000): no signed reading after it yet; another in [20 000, 30 000): closed
+  const [w, r] = await Promise.all([deviceKey(61), deviceKey(62)]);
+  const waiting = w!.deviceId;
+  for (const [key, start, signed] of [
+    [w!, 10_000, false],
+    [r!, 20_000, true],
+  ] as const) {
+    const deviceId = key.deviceId;
+    await store.insertDevice({
+      deviceId,
+      publicKey: key.publicKey,
+      owner: "0x" + "11".repeat(20),
+      chainId: 31337n,
+      registry: "0x" + "00".repeat(20),
+      signature: { R8x: 1n, R8y: 2n, S: 3n },
+      registeredAt: 0,
+    });
+    let prev = genesisHash(deviceId);
+    const readings: SignedReading[] = [500, 1_000, 10_500].map((dt, i) => {
+      const r = { deviceId, seq: BigInt(i + 1), ts: BigInt(start + dt), values: padValues([5n]), prev };
+      prev = hashReading(r);
+      return { ...r, hash: prev, signature: signed && i === 2 ? { R8x: 1n, R8y: 2n, S: 3n } : null };
+    });
+    expect((await store.appendReadings(deviceId, readings, 0)).ok).toBe(true);
+    const epoch = packEpoch({ startMs: BigInt(start), lengthMs: 10_000n });
+    await recordClaim(
+      applet,
+      deviceId,
+      epoch,
+      readings.slice(0, 2).map((r) => ({ ...r, receivedAt: 0 }) as never),
+    );
+  }
+  let now = 1_000_000;
+  const proved: bigint[] = [];
+  const batcher = new Batcher({
+    store,
+    workerStore: store.worker,
+    batches: store.batches!,
+    prover: {
+      n: 2,
+      k: 16,
+      depth: 4,
+      prove: async ({ epoch }) => {
+        proved.push(epoch.startMs);
+        throw new Error("not now");
+      },
+      close: async () => {},
+    },
+    chain: {
+      vault: VAULT,
+      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
+      rootOf: async () => new EarningsTree(4).root,
+      submitBatch: async () => {
+        throw new Error("not expected");
+      },
+    },
+    deadlineMs: 100,
+    now: () => now,
+  });
+  await batcher.tick(); // queued
+  now += 150; // both past the deadline: the older epoch waits for its chain, the later one is proved
+  await batcher.tick();
+  expect(proved).toEqual([20_000n]);
+  const pending = (await store.worker.listClaims()).find((c) => BigInt(c.device_id) === waiting)!;
+  expect(pending.state).toBe("pending");
 });
 
 it("prepares a batched applet's circuit once, when it learns the applet is batched, and no other applet's", async () => {

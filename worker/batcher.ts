@@ -250,7 +250,11 @@ export class Batcher {
     this.emit({ type: "batch", batchId: b.id, state: "failed", detail: why });
   }
 
-  /** One new batch per applet without an open one: its oldest queued epoch, once full or past the deadline. */
+  /**
+   * One new batch per applet without an open one: of its oldest queued epoch that is full or past the deadline and
+   * has a device ready. An epoch whose devices' chains are still being written does not hold the later ones back
+   * (the earnings tree credits an epoch late, up to 64 epochs after a later one: tree.ts creditEpoch).
+   */
   private async form(): Promise<void> {
     const open = new Set((await this.o.batches.openBatches()).map((b) => b.image_id));
     const queued = (await this.o.batches.queuedClaims()).filter((c) => c.batchId === null);
@@ -258,12 +262,14 @@ export class Batcher {
     for (const c of queued) byApplet.set(c.imageId, [...(byApplet.get(c.imageId) ?? []), c]);
     for (const [imageId, claims] of byApplet) {
       if (open.has(imageId) || (this.pauseUntil.get(imageId) ?? 0) > this.now()) continue;
-      const epoch = claims.reduce((m, c) => (c.epoch < m ? c.epoch : m), claims[0]!.epoch);
-      const ofEpoch = claims.filter((c) => c.epoch === epoch);
-      const oldest = Math.min(...ofEpoch.map((c) => c.queuedAtMs));
-      if (ofEpoch.length < this.o.prover.n && this.now() - oldest < this.o.deadlineMs) continue;
+      const epochs = [...new Set(claims.map((c) => c.epoch))].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
       try {
-        await this.proveNew(imageId, epoch, ofEpoch);
+        for (const epoch of epochs) {
+          const ofEpoch = claims.filter((c) => c.epoch === epoch);
+          const oldest = Math.min(...ofEpoch.map((c) => c.queuedAtMs));
+          if (ofEpoch.length < this.o.prover.n && this.now() - oldest < this.o.deadlineMs) continue;
+          if (await this.proveNew(imageId, epoch, ofEpoch)) break;
+        }
       } catch (err) {
         // this applet only (e.g. its tree disagrees with the vault's root): the others go on
         this.pauseUntil.set(imageId, this.now() + (this.o.retryMs ?? 2000));
@@ -277,9 +283,10 @@ export class Batcher {
     }
   }
 
-  private async proveNew(imageId: string, epoch: bigint, claims: QueuedClaim[]): Promise<void> {
+  /** Proves a batch of the epoch's ready claims; false when none was ready (nothing stored). */
+  private async proveNew(imageId: string, epoch: bigint, claims: QueuedClaim[]): Promise<boolean> {
     const applet = await this.o.workerStore.getApplet(imageId);
-    if (!applet) return;
+    if (!applet) return false;
     const w = unpackEpoch(epoch);
     const tree = await this.treeOf(imageId);
     const devices: Parameters<BatchProverPort["prove"]>[0]["devices"] = [];
@@ -320,7 +327,7 @@ export class Batcher {
       devices.push({ device, readings: seg.readings });
       taken.push(c);
     }
-    if (taken.length === 0) return;
+    if (taken.length === 0) return false;
     const id = await this.o.batches.createBatch({
       imageId,
       epoch,
@@ -335,7 +342,7 @@ export class Batcher {
       proved = await this.o.prover.prove({ applet, epoch: w, devices, tree });
     } catch (err) {
       await this.fail((await this.o.batches.getBatch(id))!, `proof failed: ${(err as Error).message}`);
-      return;
+      return true;
     }
     const credits: Credit[] = proved.proof.credits.map((c) => ({
       deviceId: c.deviceId.toString(),
@@ -356,6 +363,7 @@ export class Batcher {
     });
     this.emit({ type: "batch", batchId: id, state: "proved", devices: taken.length });
     await this.resume((await this.o.batches.getBatch(id))!);
+    return true;
   }
 
   private emit(e: BatchEvent): void {
