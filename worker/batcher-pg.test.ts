@@ -6,11 +6,11 @@
  * worker on the same database after a restart finds nothing to send again and the vault's root equals its tree.
  */
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { deviceIdOf, genesisHash, hashReading, packEpoch, padValues, type SignedReading } from "../device-sdk/index.ts";
+import { deviceIdOf, packEpoch } from "../device-sdk/index.ts";
 import { EarningsTree } from "../circuits/index.ts";
 import { openStoreAsync, type StoreSet } from "../store/index.ts";
 import { startTestPostgres, type TestPostgres } from "../store/postgres/testing.ts";
-import { recordClaimRun } from "../store/fixtures.ts";
+import { storeDeviceEpoch } from "../store/fixtures.ts";
 import { Batcher, type BatchEvent } from "./batcher.ts";
 import type { BatchChainPort } from "./batch-chain.ts";
 import type { BatchProverPort } from "./batch-prover.ts";
@@ -45,28 +45,13 @@ afterAll(async () => {
 /** A device with readings inside the epoch [10 000, 20 000) and a signed one after it, and its run's claim. */
 async function addDevice(store: StoreSet, n: bigint): Promise<bigint> {
   const deviceId = deviceOf(n);
-  await store.insertDevice({
-    deviceId,
-    publicKey: { x: keyX.get(deviceId)!, y: 2n },
-    owner: "0x" + "11".repeat(20),
-    chainId: 31337n,
-    registry: "0x" + "00".repeat(20),
-    signature: { R8x: 1n, R8y: 2n, S: 3n },
-    registeredAt: 0,
-  });
-  let prev = genesisHash(deviceId);
-  const readings: SignedReading[] = [10_500, 11_000, 20_500].map((ts, i) => {
-    const r = { deviceId, seq: BigInt(i + 1), ts: BigInt(ts), values: padValues([5n]), prev };
-    prev = hashReading(r);
-    return { ...r, hash: prev, signature: i === 2 ? { R8x: 1n, R8y: 2n, S: 3n } : null };
-  });
-  expect((await store.appendReadings(deviceId, readings, 0)).ok).toBe(true);
-  await recordClaimRun(store.worker, {
+  await storeDeviceEpoch(store, {
     applet,
     deviceId,
-    epoch,
+    publicKey: { x: keyX.get(deviceId)!, y: 2n },
+    startMs: 10_000n,
+    signedAfter: true,
     output: output(deviceId),
-    readings: readings.slice(0, 2).map((r) => ({ ...r, receivedAt: 0 }) as never),
   });
   return deviceId;
 }

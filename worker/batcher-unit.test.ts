@@ -9,10 +9,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
-import { genesisHash, hashReading, packEpoch, padValues, type SignedReading } from "../device-sdk/index.ts";
+import { packEpoch } from "../device-sdk/index.ts";
 import { EarningsTree } from "../circuits/index.ts";
 import { openStore, type StoreSet } from "../store/index.ts";
-import { recordClaimRun } from "../store/fixtures.ts";
+import { recordClaimRun, storeDeviceEpoch } from "../store/fixtures.ts";
 import { deviceKey } from "../circuits/fixtures.ts";
 import { Batcher, type BatchEvent } from "./batcher.ts";
 
@@ -34,33 +34,18 @@ async function recordClaim(applet: RunArgs["applet"], deviceId: bigint, epoch: b
 it("gives up a claim whose chain is never signed after the epoch, after ten deadlines, with the reason", async () => {
   dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
   store = openStore(join(dir, "db.sqlite"));
-  const deviceId = 42n;
-  await store.insertDevice({
-    deviceId,
-    publicKey: { x: 1n, y: 2n },
-    owner: "0x" + "11".repeat(20),
-    chainId: 31337n,
-    registry: "0x" + "00".repeat(20),
-    signature: { R8x: 1n, R8y: 2n, S: 3n },
-    registeredAt: 0,
-  });
-  // readings inside the epoch [10 000, 20 000) and one after it, none signed
-  let prev = genesisHash(deviceId);
-  const readings: SignedReading[] = [10_500, 11_000, 20_500].map((ts, i) => {
-    const r = { deviceId, seq: BigInt(i + 1), ts: BigInt(ts), values: padValues([5n]), prev };
-    prev = hashReading(r);
-    return { ...r, hash: prev, signature: null };
-  });
-  expect((await store.appendReadings(deviceId, readings, 0)).ok).toBe(true);
   const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
   await store.worker.upsertApplet(applet, 0, 0);
-  const epoch = packEpoch({ startMs: 10_000n, lengthMs: 10_000n });
-  await recordClaim(
+  // readings inside the epoch [10 000, 20 000) and one after it, none signed
+  const publicKey = { x: 1n, y: 2n };
+  await storeDeviceEpoch(store, {
     applet,
-    deviceId,
-    epoch,
-    readings.slice(0, 2).map((r) => ({ ...r, receivedAt: 0 }) as never),
-  );
+    deviceId: 42n,
+    publicKey,
+    startMs: 10_000n,
+    signedAfter: false,
+    output: 10n,
+  });
 
   let now = 1_000_000;
   const events: BatchEvent[] = [];
@@ -116,35 +101,18 @@ it("an epoch whose chains are still being written does not hold a later, ready e
   // one device in epoch [10 000, 20 000): no signed reading after it yet; another in [20 000, 30 000): closed
   const [w, r] = await Promise.all([deviceKey(61), deviceKey(62)]);
   const waiting = w!.deviceId;
-  for (const [key, start, signed] of [
-    [w!, 10_000, false],
-    [r!, 20_000, true],
-  ] as const) {
-    const deviceId = key.deviceId;
-    await store.insertDevice({
-      deviceId,
-      publicKey: key.publicKey,
-      owner: "0x" + "11".repeat(20),
-      chainId: 31337n,
-      registry: "0x" + "00".repeat(20),
-      signature: { R8x: 1n, R8y: 2n, S: 3n },
-      registeredAt: 0,
-    });
-    let prev = genesisHash(deviceId);
-    const readings: SignedReading[] = [500, 1_000, 10_500].map((dt, i) => {
-      const r = { deviceId, seq: BigInt(i + 1), ts: BigInt(start + dt), values: padValues([5n]), prev };
-      prev = hashReading(r);
-      return { ...r, hash: prev, signature: signed && i === 2 ? { R8x: 1n, R8y: 2n, S: 3n } : null };
-    });
-    expect((await store.appendReadings(deviceId, readings, 0)).ok).toBe(true);
-    const epoch = packEpoch({ startMs: BigInt(start), lengthMs: 10_000n });
-    await recordClaim(
+  for (const [key, startMs, signedAfter] of [
+    [w!, 10_000n, false],
+    [r!, 20_000n, true],
+  ] as const)
+    await storeDeviceEpoch(store, {
       applet,
-      deviceId,
-      epoch,
-      readings.slice(0, 2).map((r) => ({ ...r, receivedAt: 0 }) as never),
-    );
-  }
+      deviceId: key.deviceId,
+      publicKey: key.publicKey,
+      startMs,
+      signedAfter,
+      output: 10n,
+    });
   let now = 1_000_000;
   const proved: bigint[] = [];
   const batcher = new Batcher({
