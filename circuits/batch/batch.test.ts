@@ -78,9 +78,20 @@ describe("creditEpoch (the circuit's epoch rule)", () => {
     window,
   });
   it("ahead: the window moves up by the gap and the old latest epoch takes bit gap − 1; far ahead clears it", () => {
-    expect(creditEpoch(undefined, e(0n))).toEqual({ firstEpoch: e(0n), lastEpoch: e(0n), window: 0n, lag: 0n });
+    expect(creditEpoch(undefined, e(0n))).toEqual({
+      firstEpoch: e(0n),
+      lastEpoch: e(0n),
+      window: 0n,
+      gap: 0n,
+      lag: 0n,
+    });
     expect(creditEpoch(leaf(e(0n), 0b1n), e(1n))).toMatchObject({ lastEpoch: e(1n), window: 0b11n, lag: 0n });
-    expect(creditEpoch(leaf(e(0n), 0b1n), e(3n))).toMatchObject({ lastEpoch: e(3n), window: 0b1100n, lag: 0n });
+    expect(creditEpoch(leaf(e(0n), 0b1n), e(3n))).toMatchObject({
+      lastEpoch: e(3n),
+      window: 0b1100n,
+      gap: 3n,
+      lag: 0n,
+    });
     // bits past WINDOW drop out
     const top = 1n << (WINDOW - 1n);
     expect(creditEpoch(leaf(e(0n), top | 1n), e(1n))).toMatchObject({ window: 0b11n });
@@ -92,6 +103,7 @@ describe("creditEpoch (the circuit's epoch rule)", () => {
       firstEpoch: e(-10n),
       lastEpoch: e(5n),
       window: 0b10n,
+      gap: 2n,
       lag: 2n,
     });
     expect(creditEpoch(leaf(e(5n), 0n, e(4n)), e(3n))).toMatchObject({ firstEpoch: e(3n) });

@@ -168,8 +168,13 @@ export function replayCredits(batches: readonly { epoch: bigint; credits: readon
         throw new RangeError(
           `credit of device ${c.deviceId} for epoch ${b.epoch} does not follow its earlier credits (${"refused" in e ? e.refused : `lag ${e.lag}, first epoch ${e.firstEpoch}`})`,
         );
-      const leaf = { deviceId: c.deviceId, cumulative: c.cumulative, ...e };
-      delete (leaf as { lag?: bigint }).lag;
+      const leaf = {
+        deviceId: c.deviceId,
+        cumulative: c.cumulative,
+        firstEpoch: e.firstEpoch,
+        lastEpoch: e.lastEpoch,
+        window: e.window,
+      };
       latest.set(c.deviceId, leaf);
       out.push(leaf);
     }

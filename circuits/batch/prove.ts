@@ -133,12 +133,9 @@ export async function batchInput(o: Omit<ProveBatchOptions, "pool">): Promise<{
       lastEpoch: epochs.lastEpoch,
       window: epochs.window,
     };
-    // the circuit's gap: epochs between the old latest and this one, either way (0 for a fresh leaf)
-    const unit = (epoch & 0xffffffffn) << 32n;
-    const gap = old ? (epoch > old.lastEpoch ? epoch - old.lastEpoch : old.lastEpoch - epoch) / unit : 0n;
     tree.set(leaf);
     perDevice.push(input);
-    updates.push({ fresh, old: prev, siblings, gap });
+    updates.push({ fresh, old: prev, siblings, gap: epochs.gap });
     credits.push({ deviceId, output: claim.output, leaf, lag: epochs.lag });
   }
   const records: CreditRecord[] = credits.map((c) => creditOf(c.leaf, c.output, c.lag));

@@ -32,12 +32,14 @@ export interface EarningsLeaf {
 export const leafHash = (l: EarningsLeaf): bigint =>
   poseidon5([l.deviceId, l.cumulative, l.firstEpoch, l.lastEpoch, l.window]);
 
-/** What crediting an epoch does to a leaf's epochs, as the circuit computes it; `lag` is how many epochs the credited
- * epoch lies before the leaf's latest (0 when it is the latest). */
+/** What crediting an epoch does to a leaf's epochs, as the circuit computes it; `gap` is the circuit's witness, the
+ * epochs between the leaf's latest and the credited one either way (0 for a new leaf), and `lag` the gap of a late
+ * credit (0 otherwise). */
 export interface EpochCredit {
   firstEpoch: bigint;
   lastEpoch: bigint;
   window: bigint;
+  gap: bigint;
   lag: bigint;
 }
 
@@ -47,7 +49,7 @@ export interface EpochCredit {
  * computes the same (it has no witness where this refuses).
  */
 export function creditEpoch(old: EarningsLeaf | undefined, epoch: bigint): EpochCredit | { refused: string } {
-  if (!old) return { firstEpoch: epoch, lastEpoch: epoch, window: 0n, lag: 0n };
+  if (!old) return { firstEpoch: epoch, lastEpoch: epoch, window: 0n, gap: 0n, lag: 0n };
   const len = epoch & 0xffffffffn;
   const unit = len << 32n;
   const dist = epoch > old.lastEpoch ? epoch - old.lastEpoch : old.lastEpoch - epoch;
@@ -57,7 +59,7 @@ export function creditEpoch(old: EarningsLeaf | undefined, epoch: bigint): Epoch
   if (epoch > old.lastEpoch) {
     // the latest epoch moves up by gap: the old latest becomes bit gap − 1, older bits move up with it
     const window = gap > WINDOW ? 0n : (((old.window << 1n) | 1n) << (gap - 1n)) & ((1n << WINDOW) - 1n);
-    return { firstEpoch: old.firstEpoch, lastEpoch: epoch, window, lag: 0n };
+    return { firstEpoch: old.firstEpoch, lastEpoch: epoch, window, gap, lag: 0n };
   }
   if (gap === 0n) return { refused: `already credited for this epoch (cumulative ${old.cumulative})` };
   if (gap > WINDOW)
@@ -70,6 +72,7 @@ export function creditEpoch(old: EarningsLeaf | undefined, epoch: bigint): Epoch
     firstEpoch: epoch < old.firstEpoch ? epoch : old.firstEpoch,
     lastEpoch: old.lastEpoch,
     window: old.window | bit,
+    gap,
     lag: gap,
   };
 }
