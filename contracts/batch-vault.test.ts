@@ -32,6 +32,7 @@ import { encodeClaimProof, mockRegisterProof, registerSignals, type MachinefiCli
 import {
   batchVaultClient,
   creditedBatchesOf,
+  creditRecord,
   deployBatchVault,
   encodeBatchProof,
   type BatchVaultClient,
@@ -40,6 +41,7 @@ import { getArtifact } from "./artifacts.ts";
 import { Contract } from "ethers";
 import { signedEpochChain, startDevnet, TEST_GENESIS_MS, type Devnet } from "./fixture.ts";
 import { reverted } from "./expect-revert.ts";
+import { toContractsError } from "./revert.ts";
 import { mintDevToken } from "./market.ts";
 import { revokeKey, rotateKey } from "./devices.ts";
 import { R } from "../circuits/setup/field.ts";
@@ -396,9 +398,18 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
       users[1]!.withdraw({ ...withdrawal(keyB.deviceId), deviceId: keyA.deviceId }),
       "BatchVault__NotInBatch",
     );
-    // a cumulative past 2^128 whose low bits are a real credit's: refused before any hashing
+    // a record with bits above the lag's whose low 248 bits are a real credit's: refused before any hashing (the
+    // client refuses to pack a field wider than its bits, so the call goes straight to the contract)
+    expect(() => creditRecord({ ...w.credit, cumulative: w.credit.cumulative + (1n << 96n) })).toThrow(RangeError);
+    const raw = new Contract(vault.address, getArtifact("BatchVault").abi as never, users[1]!.wallet);
     await reverted(
-      users[1]!.withdraw(tampered({ cumulative: w.credit.cumulative + (1n << 128n) })),
+      raw
+        .getFunction("withdraw")(imageId, keyA.deviceId, creditRecord(w.credit) | (1n << 250n), w.credit.batch, [
+          ...w.credit.proof,
+        ])
+        .catch((e: unknown) => {
+          throw toContractsError(e, "withdraw");
+        }),
       "BatchVault__CreditOutOfRange",
     );
     await reverted(users[1]!.withdraw(tampered({ batch: `0x${"11".repeat(32)}` })), "BatchVault__NoSuchBatch");

@@ -7,6 +7,7 @@
 import { AbiCoder, Contract, ContractFactory, id, type ContractRunner, type Log, type Wallet } from "ethers";
 import { creditProofOf, creditsTree, decodeCredits, type CreditRecord } from "../circuits/index.ts";
 import { createRequire } from "node:module";
+import { accessListFor } from "./access-list.ts";
 import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
 import { makeProvider, makeWallet } from "./provider.ts";
@@ -46,7 +47,22 @@ export interface CreditProof {
   proof: readonly string[];
 }
 
-const creditArg = (c: CreditProof) => [c.output, c.cumulative, c.firstEpoch, c.lag, c.batch, [...c.proof]];
+/** BatchVault.Credit: the credit's fields packed in one word as in S (lag, cumulative, output, first epoch). */
+export function creditRecord(c: Pick<CreditProof, "output" | "cumulative" | "firstEpoch" | "lag">): bigint {
+  const fields = [
+    ["output", c.output, 64n],
+    ["cumulative", c.cumulative, 96n],
+    ["firstEpoch", c.firstEpoch, 80n],
+    ["lag", c.lag, 8n],
+  ] as const;
+  for (const [name, v, bits] of fields)
+    if (v < 0n || v >> bits !== 0n) throw new RangeError(`credit ${name} ${v} does not fit in ${bits} bits`);
+  return (c.lag << 240n) | (c.cumulative << 144n) | (c.output << 80n) | c.firstEpoch;
+}
+
+const TRANSFER = id("Transfer(address,address,uint256)");
+
+const creditArgs = (c: CreditProof) => [creditRecord(c), c.batch, [...c.proof]];
 
 export interface BatchVaultClient {
   address: string;
@@ -187,12 +203,27 @@ export function batchVaultClient(o: {
   const applets = new Contract(o.manifest.contracts.AppletRegistry, getArtifact("AppletRegistry").abi as never, wallet);
   const send = async (c: Contract, fn: string, args: unknown[]) => {
     try {
-      const tx = await c.getFunction(fn)(...args);
+      const req = await c.getFunction(fn).populateTransaction(...args);
+      const accessList = await accessListFor(provider, req, wallet.address);
+      const tx = await wallet.sendTransaction(accessList ? { ...req, accessList } : req);
       const r = await tx.wait();
       return r!;
     } catch (e) {
       throw toContractsError(e, `BatchVault ${fn}`);
     }
+  };
+  let tokenAddress: Promise<string> | undefined;
+  /** What a withdrawal paid `owner`: the reward token's mint to it in the receipt (none when rewardPerUnit is 0). */
+  const mintedTo = async (logs: readonly Log[], owner: string): Promise<bigint> => {
+    const token = ((await (tokenAddress ??= vault.getFunction("token")() as Promise<string>)) as string).toLowerCase();
+    const mint = logs.find(
+      (l) =>
+        l.address.toLowerCase() === token &&
+        l.topics[0] === TRANSFER &&
+        BigInt(l.topics[1]!) === 0n &&
+        BigInt(l.topics[2]!) === BigInt(owner),
+    );
+    return mint ? BigInt(mint.data) : 0n;
   };
   /** The vault's event of this name in a receipt's logs (other contracts' logs are skipped). */
   const eventIn = (logs: readonly Log[], name: string) =>
@@ -223,17 +254,13 @@ export function batchVaultClient(o: {
       return { gasUsed: r.gasUsed, creditsRoot: ev!.args[4] as string };
     },
     async withdraw(p) {
-      const r = await send(vault, "withdraw", [p.imageId, p.deviceId, creditArg(p.credit)]);
+      const r = await send(vault, "withdraw", [p.imageId, p.deviceId, ...creditArgs(p.credit)]);
       const ev = eventIn(r.logs, "EarningsWithdrawn");
-      return {
-        gasUsed: r.gasUsed,
-        owner: ev!.args[3] as string,
-        units: ev!.args[4] as bigint,
-        reward: ev!.args[5] as bigint,
-      };
+      const owner = ev!.args[2] as string;
+      return { gasUsed: r.gasUsed, owner, units: ev!.args[3] as bigint, reward: await mintedTo(r.logs, owner) };
     },
     async recordFact(p) {
-      const r = await send(vault, "recordFact", [p.imageId, p.deviceId, creditArg(p.credit)]);
+      const r = await send(vault, "recordFact", [p.imageId, p.deviceId, ...creditArgs(p.credit)]);
       return { gasUsed: r.gasUsed };
     },
     async latestCredit(imageId, deviceId, lo = {}) {

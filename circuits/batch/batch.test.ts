@@ -37,6 +37,7 @@ const circuitFor = (o: { n: number; depth: number }): BatchCircuit => ({
   vkey: "/nonexistent",
   solidity: "/nonexistent",
   constraints: 0,
+  simplification: "O2",
   domainPower: 0,
   nPublic: 4,
   circomSeconds: 0,

@@ -26,6 +26,7 @@ import { median } from "../../core/index.ts";
 import { loadBuiltApplet } from "../../toolchain/index.ts";
 import { deviceKey, EPOCH, fullSegment, makeChain } from "../fixtures.ts";
 import { poolBackend, ProverPool, type RawProof } from "../pool.ts";
+import type { Simplification } from "../compile/circom-run.ts";
 import { setupAppletCircuit, type AppletCircuit } from "../compile/keys.ts";
 import { proveAppletClaim } from "../compile/prove.ts";
 import { BATCH_DEPTH, setupBatchCircuit, type BatchCircuit } from "./circuit.ts";
@@ -189,7 +190,11 @@ const bench: Bench = {
       const oneCpu = med(one, "cpuS");
 
       // Large batches only from the cache: their first setup is too long for a bench run (N=64 cannot be compiled here).
-      const large = async (n: number, build: boolean): Promise<BenchResult | undefined> => {
+      const large = async (
+        n: number,
+        build: boolean,
+        simplification: Simplification = "O2",
+      ): Promise<BenchResult | undefined> => {
         let c: BatchCircuit;
         try {
           c = await setupBatchCircuit({
@@ -197,6 +202,7 @@ const bench: Bench = {
             k: K,
             n,
             depth: BATCH_DEPTH,
+            simplification,
             log,
             ...(build ? {} : { cacheOnly: true }),
           });
@@ -211,7 +217,7 @@ const bench: Bench = {
           id: `prove.batch${n}.k16_s`,
           value: r.s,
           unit: "s",
-          note: `${c.constraints} constraints (2^${c.domainPower}), ${n} devices × energy-sum K=${K}; one proof, per device ${(r.cpuS / n / oneCpu).toFixed(2)}× a single proof in CPU seconds (${r.cpuS.toFixed(0)} CPU-s; wall ${(r.s / n / one0).toFixed(2)}×); ${r.backend} prover${r.keyRead ? ", key read from disk (larger than the proving process's key cache)" : ""}; its setup was circom2 ${c.circomSeconds.toFixed(0)} s + dev setup ${c.setupSeconds.toFixed(0)} s; ${load()}`,
+          note: `${c.constraints} constraints (2^${c.domainPower}, circom --${c.simplification}${c.simplification === "O1" ? ": about twice O2's, which circom2 cannot compile at this N" : ""}), ${n} devices × energy-sum K=${K}; one proof, per device ${(r.cpuS / n / oneCpu).toFixed(2)}× a single proof in CPU seconds (${r.cpuS.toFixed(0)} CPU-s; wall ${(r.s / n / one0).toFixed(2)}×); ${r.backend} prover${r.keyRead ? ", key read from disk (larger than the proving process's key cache)" : ""}; its setup was circom2 ${c.circomSeconds.toFixed(0)} s + dev setup ${c.setupSeconds.toFixed(0)} s; ${load()}`,
         };
       };
       // the largest N between 8 and 64 whose keys are cached (circom2 compiles up to N = 32 or 16 here)
@@ -222,13 +228,16 @@ const bench: Bench = {
           break;
         }
       }
+      // N = 64: circom2 --O2 runs out of its 4 GB; --O1 compiles it (about twice the constraints) and its keys are
+      // set up when asked (MFI_BENCH_BATCH64=1: ~40 min here) or found in the cache
       out.push(
-        (await large(64, process.env.MFI_BENCH_BATCH64 === "1")) ?? {
-          id: "prove.batch64.k16_s",
-          value: Number.NaN,
-          unit: "s",
-          note: "not measured: circom2 (the Wasm32 build of circom this repo uses, 4 GB of memory at most) runs out of memory compiling N=64 (~1.66 M constraints): 'memory allocation failed' after 15 min at 4.3 GB RSS on this machine; a native circom build is needed. The dev setup needs no ptau (keys from the seed's toxic waste); 2^21 would take ~8× N=8's. MFI_BENCH_BATCH64=1 tries anyway",
-        },
+        (await large(64, false)) ??
+          (await large(64, process.env.MFI_BENCH_BATCH64 === "1", "O1")) ?? {
+            id: "prove.batch64.k16_s",
+            value: Number.NaN,
+            unit: "s",
+            note: "not measured: no N=64 keys in build/batch-circuits/. circom2 (the Wasm32 build of circom this repo uses, 4 GB of memory at most) runs out of memory compiling N=64 with --O2 (~1.66 M constraints; 'memory allocation failed' at 4.3 GB RSS, also with --O2round 1); with --O1 it compiles in ~2 min at 2.7 GB (3.61 M constraints, 2^22). MFI_BENCH_BATCH64=1 compiles it with --O1 and sets its keys up (tens of minutes), then proves",
+          },
       );
     } finally {
       await pool.close();

@@ -15,7 +15,7 @@ import { join } from "node:path";
 import { ROOT, cacheKey } from "../setup/build.ts";
 import { devSetup } from "../setup/dev-setup.ts";
 import { FixedBasePool } from "../setup/fixed-base.ts";
-import { constraintsOf, runCircom } from "../compile/circom-run.ts";
+import { constraintsOf, runCircom, type Simplification } from "../compile/circom-run.ts";
 import { compileApplet } from "../compile/index.ts";
 import { BatchSetupMissingError } from "./errors.ts";
 import { WINDOW } from "./tree.ts";
@@ -36,6 +36,11 @@ export interface BatchCircuitSpec {
   /** Earnings tree depth (default BATCH_DEPTH). */
   depth?: number;
   hasParam?: boolean;
+  /**
+   * circom's simplification (default "O2"). "O1" compiles what O2 cannot in circom2's 4 GB (N = 64 here) at about
+   * twice the constraints: the same statement, a larger key and a slower proof. Part of the cache key.
+   */
+  simplification?: Simplification;
 }
 
 /** The circom text of a batch main: the compiled applet's main as a component, N times, and the tree updates. */
@@ -335,6 +340,8 @@ export interface BatchCircuit {
   vkey: string;
   solidity: string;
   constraints: number;
+  /** circom's simplification the circuit was compiled with. */
+  simplification: Simplification;
   domainPower: number;
   nPublic: number;
   circomSeconds: number;
@@ -372,7 +379,9 @@ export async function setupBatchCircuit(
   const log = spec.log ?? ((m: string) => process.stderr.write(m + "\n"));
   const { imageId, name, text } = batchCircuitText(spec);
   const depth = spec.depth ?? BATCH_DEPTH;
-  const key = cacheKey({ main: text });
+  const simplification = spec.simplification ?? "O2";
+  // O2 keeps the key it always had; another level is another circuit
+  const key = cacheKey({ main: simplification === "O2" ? text : `// circom --${simplification}\n${text}` });
   const dir = join(spec.buildDir ?? BATCH_CIRCUITS_DIR, key.slice(0, 24));
   const f = files(dir, name);
   const manifestFile = join(dir, "manifest.json");
@@ -380,7 +389,7 @@ export async function setupBatchCircuit(
     const m = JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest;
     if (m.key === key && [f.r1cs, f.wasm, f.zkey, f.vkey].every((x) => existsSync(x))) {
       log(`✓ ${name}: cache hit (${dir})`);
-      return { ...m, ...f, cacheHit: true };
+      return { ...m, simplification: m.simplification ?? "O2", ...f, cacheHit: true };
     }
   }
   if (spec.cacheOnly)
@@ -392,9 +401,11 @@ export async function setupBatchCircuit(
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
   const t1 = performance.now();
-  log(`… ${name}: compiling ${spec.n} × the applet at K=${spec.k} + tree depth ${depth} with circom2`);
+  log(
+    `… ${name}: compiling ${spec.n} × the applet at K=${spec.k} + tree depth ${depth} with circom2 --${simplification}`,
+  );
   writeFileSync(join(tmp, "batch.circom"), text);
-  const constraints = constraintsOf(await runCircom(join(tmp, "batch.circom"), tmp));
+  const constraints = constraintsOf(await runCircom(join(tmp, "batch.circom"), tmp, simplification));
   const circomSeconds = (performance.now() - t1) / 1000;
   log(
     `  ${name}: ${constraints.toLocaleString("en-US")} constraints, circom ${circomSeconds.toFixed(1)} s; ⚠ INSECURE dev setup`,
@@ -417,6 +428,7 @@ export async function setupBatchCircuit(
     hasParam: !!spec.hasParam,
     key,
     constraints,
+    simplification,
     domainPower: info.domainPower,
     nPublic: info.nPublic,
     circomSeconds,

@@ -47,15 +47,22 @@ export async function buildCircom(text: string): Promise<CircomBuild> {
   }
 }
 
+/**
+ * How much circom simplifies: "O2" (full linear simplification: fewest constraints, the default) or "O1" (signal to
+ * signal and to constant only: about twice the constraints, far less compiler memory; circom2 is Wasm32, 4 GB at
+ * most, and O2 runs out of it past ~1 M constraints).
+ */
+export type Simplification = "O1" | "O2";
+
 /** circom2 on one main file (r1cs and witness Wasm into outDir); resolves with circom's log, rejects on failure. */
-export function runCircom(file: string, outDir: string): Promise<string> {
+export function runCircom(file: string, outDir: string, simplification: Simplification = "O2"): Promise<string> {
   // circom2 runs under WASI with the working directory and its parents preopened: pass paths relative to ROOT.
   const rel = (p: string) => relative(ROOT, p);
   const args = [
     require.resolve("circom2/cli.js"),
     rel(file),
     "--wasm",
-    "--O2",
+    `--${simplification}`,
     "-l",
     "node_modules",
     "-l",

@@ -181,7 +181,11 @@ contract AppletRegistry is AccessControl {
 
     /// @notice Whether the applet pays devices of maker `makerId` (0: self-registered devices).
     function acceptsMaker(bytes32 imageId, uint32 makerId) public view returns (bool) {
-        Applet storage app = _applets[imageId];
+        return _accepts(imageId, _applets[imageId], makerId);
+    }
+
+    /// @dev acceptsMaker from the applet's slot 0 (anyDevice, makerBits): a mapping read only for makers past 64.
+    function _accepts(bytes32 imageId, Applet storage app, uint32 makerId) private view returns (bool) {
         if (app.anyDevice) return true;
         if (makerId == 0) return false;
         if (makerId <= 64) return app.makerBits & (uint64(1) << (makerId - 1)) != 0;
@@ -333,10 +337,20 @@ contract AppletRegistry is AccessControl {
         if (hasParam) param = app.param;
         // a batched applet has no single-claim verifier (the flag shares slot 0: no extra SLOAD)
         if (!app.batched) verifier = _verifiers[imageId][k];
-        // acceptsMaker, from the slot already read
-        accepted = app.anyDevice
-            || (makerId != 0
-                && (makerId <= 64 ? app.makerBits & (uint64(1) << (makerId - 1)) != 0 : _acceptedMakers[imageId][makerId]));
+        accepted = _accepts(imageId, app, makerId);
+    }
+
+    /// @notice What a payout of the applet to a device of maker `makerId` needs, from one storage slot: its reward per
+    /// unit, whether it is paused, and whether it pays that maker's devices (claimConfig without the claim's fields:
+    /// a batch withdrawal reads only these).
+    function payConfig(bytes32 imageId, uint32 makerId)
+        external
+        view
+        returns (uint256 rewardPerUnit, bool paused, bool accepted)
+    {
+        Applet storage app = _applets[imageId];
+        (rewardPerUnit, paused) = (app.rewardPerUnit, app.paused);
+        accepted = _accepts(imageId, app, makerId);
     }
 
     function _known(bytes32 imageId) private view returns (Applet storage app) {

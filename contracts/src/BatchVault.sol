@@ -79,24 +79,16 @@ contract BatchVault {
     mapping(bytes32 fact => uint256 value) private _facts;
     uint256 internal constant PROVEN = 1 << 255;
 
-    /// @notice A device's credit in one batch and its Merkle proof: what withdraw and recordFact take. The leaf is
+    /// @dev A device's credit in one batch, as withdraw and recordFact take it: `record` holds its fields in one word,
+    /// as in S: lag·2^240 + cumulative·2^144 + output·2^80 + firstEpoch (lag < 2^8: epochs between the batch's epoch
+    /// and the device's latest credited one, 0 unless late; cumulative < 2^96: the device's units after the batch;
+    /// output < 2^64: its units for the batch's epoch; firstEpoch < 2^80: its first credited epoch, packed); `batch`
+    /// is the batch's credits root (BatchCredited's creditsRoot), `proof` the siblings from the leaf up. The leaf is
     /// keccak256(uint256(deviceId) ‖ uint64(output) ‖ uint96(cumulative) ‖ uint80(firstEpoch) ‖ uint8(lag)
     /// ‖ uint256(epoch)), the tree OpenZeppelin's MerkleProof (sorted pairs) over the batch's credits in their order,
-    /// an odd node carried up.
-    struct Credit {
-        /// @dev The device's output for the batch's epoch (units, < 2^64).
-        uint256 output;
-        /// @dev The device's cumulative units after the batch (< 2^96).
-        uint256 cumulative;
-        /// @dev The device's first credited epoch (packed, < 2^80).
-        uint256 firstEpoch;
-        /// @dev Epochs between the batch's epoch and the device's latest credited one (< 2^8; 0 unless late).
-        uint256 lag;
-        /// @dev The batch's credits root (BatchCredited's creditsRoot).
-        bytes32 batch;
-        /// @dev Siblings from the leaf up.
-        bytes32[] proof;
-    }
+    /// an odd node carried up. One word and flat arguments, not a struct of four: calldata is most of what a
+    /// withdrawal costs beside its storage.
+    uint256 internal constant RECORD_BITS = 248;
 
     /// @notice The verifier of the applet's batches of `n` devices was set.
     event BatchVerifierSet(bytes32 indexed imageId, uint256 indexed n, address verifier);
@@ -112,10 +104,10 @@ contract BatchVault {
         uint256 credited,
         address submitter
     );
-    /// @notice `units` of device key `deviceId` (token `tokenId`) were paid as `reward` to the token's owner.
-    event EarningsWithdrawn(
-        bytes32 indexed imageId, uint256 indexed deviceId, uint256 tokenId, address owner, uint256 units, uint256 reward
-    );
+    /// @notice `units` of device key `deviceId` were paid to `owner`, its token's owner at that moment (the key's token
+    /// is DeviceRegistry.tokenOfKey(deviceId)). The reward is the token's Transfer (a mint to `owner`) in the same
+    /// transaction: units × the applet's rewardPerUnit then; none when that is 0.
+    event EarningsWithdrawn(bytes32 indexed imageId, uint256 indexed deviceId, address owner, uint256 units);
 
     /// @notice A batch credited device key `deviceId` (token `tokenId`) `output` for `epoch`: a fact other contracts
     /// read with factOf.
@@ -125,8 +117,8 @@ contract BatchVault {
     error BatchVault__NoSuchBatch(bytes32 imageId, bytes32 creditsRoot);
     /// @notice The credit and its proof do not lead to the batch's credits root: a tampered or foreign credit.
     error BatchVault__NotInBatch(bytes32 imageId, uint256 deviceId, bytes32 creditsRoot);
-    /// @notice A credit's output, cumulative, first epoch or lag is wider than its field (64, 96, 80, 8 bits).
-    error BatchVault__CreditOutOfRange(uint256 output, uint256 cumulative, uint256 firstEpoch, uint256 lag);
+    /// @notice A credit's record has bits above its lag's (the record is 248 bits: lag, cumulative, output, first epoch).
+    error BatchVault__CreditOutOfRange(uint256 record);
     /// @notice `credits` is not 1 to n records of CREDIT_LENGTH bytes.
     error BatchVault__BadCredits(uint256 length, uint256 n);
     /// @notice Only AppletRegistry's registrars set batch verifiers.
@@ -271,23 +263,27 @@ contract BatchVault {
     /// (cumulative − withdrawn) × the applet's current rewardPerUnit, from the device's credit in a batch (its
     /// latest pays everything; an older one pays less, never more). Anyone may call it (a keeper pushing payouts):
     /// the tokens always go to the token's owner at this moment.
+    /// @param record The credit's fields in one word; `batch` its batch's credits root; `proof` its Merkle proof
+    /// (see RECORD_BITS).
     /// @return reward Tokens minted to the owner.
-    function withdraw(bytes32 imageId, uint256 deviceId, Credit calldata credit) external returns (uint256 reward)
+    function withdraw(bytes32 imageId, uint256 deviceId, uint256 record, bytes32 batch, bytes32[] calldata proof)
+        external
+        returns (uint256 reward)
     {
-        uint256 lastEpoch = _creditedEpoch(imageId, deviceId, credit);
+        uint256 lastEpoch = _creditedEpoch(imageId, deviceId, record, batch, proof);
         // a late credit's cumulative covers the device's latest credited epoch, lag epochs after the batch's
-        lastEpoch += (credit.lag * (lastEpoch & 0xffffffff)) << 32;
+        lastEpoch += ((record >> 240) * (lastEpoch & 0xffffffff)) << 32;
         (uint256 tokenId, address owner, uint32 makerId, uint256 fromMs, uint256 untilMs) = devices.claimInfo(deviceId);
         if (owner == address(0)) revert BatchVault__UnknownDevice(deviceId);
         // every credited epoch lies in the key's window (firstEpoch ≤ lastEpoch < 2^81: no overflow)
-        uint256 firstEpoch = credit.firstEpoch;
+        uint256 firstEpoch = uint80(record);
         if ((firstEpoch >> 32) < fromMs || (untilMs != 0 && (lastEpoch >> 32) + (lastEpoch & 0xffffffff) > untilMs)) {
             revert BatchVault__KeyNotValid(deviceId, firstEpoch, lastEpoch, fromMs, untilMs);
         }
-        (, uint256 rewardPerUnit, bool paused,,,,, bool accepted) = applets.claimConfig(imageId, 0, makerId);
+        (uint256 rewardPerUnit, bool paused, bool accepted) = applets.payConfig(imageId, makerId);
         if (paused) revert BatchVault__AppletPaused(imageId);
         if (!accepted) revert BatchVault__DeviceNotAccepted(imageId, tokenId, makerId);
-        uint256 cumulative = credit.cumulative;
+        uint256 cumulative = uint96(record >> 144);
         uint256 done = _withdrawn[imageId][deviceId];
         if (cumulative <= done) revert BatchVault__NothingToWithdraw(imageId, deviceId, cumulative);
         uint256 units = cumulative - done;
@@ -296,7 +292,7 @@ contract BatchVault {
             if (reward / units != rewardPerUnit) revert BatchVault__RewardOverflow(units, rewardPerUnit);
         }
         _withdrawn[imageId][deviceId] = cumulative;
-        emit EarningsWithdrawn(imageId, deviceId, tokenId, owner, units, reward);
+        emit EarningsWithdrawn(imageId, deviceId, owner, units);
         if (reward != 0) token.mint(owner, reward);
     }
 
@@ -304,13 +300,15 @@ contract BatchVault {
     /// credit's Merkle proof against the batch's credits root, when the key was the token's for the whole epoch and
     /// the applet pays its maker's devices (a batch checks neither: withdraw and recordFact do). Anyone may call it
     /// once the batch is credited; factOf then answers as PayoutVault's does.
+    /// @param record The credit's fields in one word; `batch` its batch's credits root; `proof` its Merkle proof
+    /// (see RECORD_BITS).
     /// @return epoch The batch's epoch. @return output The device's proven output for it.
-    function recordFact(bytes32 imageId, uint256 deviceId, Credit calldata credit)
+    function recordFact(bytes32 imageId, uint256 deviceId, uint256 record, bytes32 batch, bytes32[] calldata proof)
         external
         returns (uint256 epoch, uint256 output)
     {
-        epoch = _creditedEpoch(imageId, deviceId, credit);
-        output = credit.output;
+        epoch = _creditedEpoch(imageId, deviceId, record, batch, proof);
+        output = uint64(record >> 80);
         (uint256 tokenId, address owner, uint32 makerId, uint256 fromMs, uint256 untilMs) = devices.claimInfo(deviceId);
         if (owner == address(0)) revert BatchVault__UnknownDevice(deviceId);
         // as a single claim: the key was the token's for the whole epoch, and the applet pays its maker's devices
@@ -332,18 +330,22 @@ contract BatchVault {
         return (f != 0, f & ~PROVEN);
     }
 
-    /// @dev The batch's epoch when `credit` is the device's credit in it; reverts otherwise. The leaf names the key by
-    /// its whole id (a maker may register any id, so a shorter name could be shared on purpose).
-    function _creditedEpoch(bytes32 imageId, uint256 deviceId, Credit calldata c) private view returns (uint256 epoch) {
-        if (c.output >> 64 != 0 || c.cumulative >> 96 != 0 || c.firstEpoch >> 80 != 0 || c.lag >> 8 != 0) {
-            revert BatchVault__CreditOutOfRange(c.output, c.cumulative, c.firstEpoch, c.lag);
-        }
-        epoch = _batches[imageId][c.batch];
-        if (epoch == 0) revert BatchVault__NoSuchBatch(imageId, c.batch);
+    /// @dev The batch's epoch when `record` is the device's credit in batch `batch`; reverts otherwise. The leaf names
+    /// the key by its whole id (a maker may register any id, so a shorter name could be shared on purpose).
+    function _creditedEpoch(bytes32 imageId, uint256 deviceId, uint256 record, bytes32 batch, bytes32[] calldata proof)
+        private
+        view
+        returns (uint256 epoch)
+    {
+        if (record >> RECORD_BITS != 0) revert BatchVault__CreditOutOfRange(record);
+        epoch = _batches[imageId][batch];
+        if (epoch == 0) revert BatchVault__NoSuchBatch(imageId, batch);
         bytes32 leaf = keccak256(
-            abi.encodePacked(deviceId, uint64(c.output), uint96(c.cumulative), uint80(c.firstEpoch), uint8(c.lag), epoch)
+            abi.encodePacked(
+                deviceId, uint64(record >> 80), uint96(record >> 144), uint80(record), uint8(record >> 240), epoch
+            )
         );
-        if (!MerkleProof.verifyCalldata(c.proof, c.batch, leaf)) revert BatchVault__NotInBatch(imageId, deviceId, c.batch);
+        if (!MerkleProof.verifyCalldata(proof, batch, leaf)) revert BatchVault__NotInBatch(imageId, deviceId, batch);
     }
 
     /// @dev A batch makes `epoch` the first credited epoch of key `deviceId`: the key must be registered and the

@@ -1,0 +1,47 @@
+/**
+ * EIP-2930 access lists for our own transactions: the node simulates the call (eth_createAccessList) and says which
+ * accounts and storage slots it touches; declaring them up front costs 2,400 gas an account and 1,900 a slot instead
+ * of 2,600 and 2,100 on first touch. Only entries that pay for themselves are kept: an account the transaction
+ * warms anyway (its sender, its target, a precompile) saves nothing as an account, so it is declared only when its
+ * slots save more than the 2,400 it costs.
+ */
+import type { AccessList, JsonRpcProvider, TransactionRequest } from "ethers";
+
+const ACCOUNT_COST = 2_400;
+const SLOT_SAVING = 200;
+const ACCOUNT_SAVING = 200;
+
+/** Entries worth declaring, given the accounts the transaction warms anyway. */
+export function profitableEntries(list: AccessList, warm: readonly string[]): AccessList {
+  const isWarm = new Set(warm.map((a) => a.toLowerCase()));
+  return list.filter((e) => {
+    const address = e.address.toLowerCase();
+    // precompiles 0x01–0x0a (and any low address) are always warm
+    if (BigInt(address) <= 0xffn) return false;
+    const slots = SLOT_SAVING * e.storageKeys.length;
+    // a cold account declared saves 200 and each of its slots 200; a warm one's slots must repay its 2,400
+    return isWarm.has(address) ? slots > ACCOUNT_COST : slots + ACCOUNT_SAVING > 0;
+  });
+}
+
+/**
+ * The access list worth sending with `tx` (from `from`), or undefined when the node cannot make one (no
+ * eth_createAccessList, or the call reverts: the send then fails with the contract's own error as without a list).
+ */
+export async function accessListFor(
+  provider: JsonRpcProvider,
+  tx: TransactionRequest & { to: string },
+  from: string,
+): Promise<AccessList | undefined> {
+  try {
+    const r = (await provider.send("eth_createAccessList", [
+      { from, to: tx.to, data: tx.data, value: tx.value ? `0x${BigInt(tx.value).toString(16)}` : undefined },
+      "latest",
+    ])) as { accessList?: AccessList; error?: string };
+    if (!r?.accessList || r.error) return undefined;
+    const list = profitableEntries(r.accessList, [from, tx.to]);
+    return list.length > 0 ? list : undefined;
+  } catch {
+    return undefined;
+  }
+}
