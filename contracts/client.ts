@@ -9,6 +9,7 @@ import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
 import { ContractsError } from "./errors.ts";
 import { encodeClaimProof, type ClaimProof, type ClaimValues, type Groth16Calldata } from "./proof.ts";
+import { accessListFor } from "./access-list.ts";
 import { makeProvider, makeWallet } from "./provider.ts";
 import { DEFAULT_EPOCH_LENGTH_MS } from "../device-sdk/index.ts";
 import { decodeRevertData, findRevertData, toContractsError } from "./revert.ts";
@@ -170,7 +171,15 @@ export function createMachinefiClient(opts: {
     const action = `${method}`;
     const run = async () => {
       const fn = contract.getFunction(method);
-      const overrides = o.gasLimit === undefined ? {} : { gasLimit: o.gasLimit };
+      // the node's EIP-2930 access list (cheaper first touches), unless the caller fixed the gas itself
+      const accessList =
+        o.gasLimit === undefined
+          ? await fn.populateTransaction(...args).then(
+              (req) => accessListFor(provider, req, wallet.address),
+              () => undefined, // bad arguments: the send below fails with the usual error
+            )
+          : undefined;
+      const overrides = o.gasLimit === undefined ? (accessList ? { accessList } : {}) : { gasLimit: o.gasLimit };
       let receipt: ContractTransactionReceipt | null;
       try {
         const tx = await fn.send(...args, overrides);
