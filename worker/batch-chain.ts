@@ -31,6 +31,12 @@ export interface BatchChainPort {
    * store was lost.
    */
   creditedLeaves?(imageId: string): Promise<EarningsLeaf[]>;
+  /**
+   * The key's validity window (DeviceRegistry.claimInfo; untilMs 0: open), undefined when no token has the key: read
+   * before proving a key's first credited epoch, which submitBatch refuses outside it (BatchVault__UnknownDevice,
+   * __KeyNotValid), so such a claim fails before a proof is spent on it and the batch is not sent to revert.
+   */
+  keyWindow?(deviceId: bigint): Promise<{ fromMs: bigint; untilMs: bigint } | undefined>;
   readonly vault: string;
 }
 
@@ -57,6 +63,20 @@ export function contractsBatchChainPort(client: MachinefiClient, vaultAddress: s
         return (await vault.getFunction("rootOf")(parseImageId(imageId))) as bigint;
       } catch (e) {
         throw toContractsError(e, "BatchVault rootOf");
+      }
+    },
+    async keyWindow(deviceId) {
+      try {
+        const [, owner, , fromMs, untilMs] = (await client.contracts.devices.getFunction("claimInfo")(deviceId)) as [
+          bigint,
+          string,
+          bigint,
+          bigint,
+          bigint,
+        ];
+        return BigInt(owner) === 0n ? undefined : { fromMs, untilMs };
+      } catch (e) {
+        throw toContractsError(e, "DeviceRegistry claimInfo");
       }
     },
     async creditedLeaves(imageId) {

@@ -2,7 +2,8 @@
  * The batcher's own rules over a real SQLite store, with small fakes for the chain and the prover (the real ones run
  * in batcher.test.ts): a claim whose chain has no signed reading after the epoch is waited for, then given up with
  * the reason after ten deadlines, so the applet's later epochs do not wait behind it for ever; the prover is never
- * asked for a batch without devices; an applet's batch circuit is prepared (set up, key warmed) once, as soon as the
+ * asked for a batch without devices; a key the vault would refuse for its first credited epoch (unknown, or valid for
+ * part of it) fails before a proof is spent on it; an applet's batch circuit is prepared (set up, key warmed) once, as soon as the
  * batcher learns the applet is batched.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -304,6 +305,71 @@ it("a key the vault will not credit (KeyNotValid, UnknownDevice): the batch fail
       detail: expect.stringMatching(/KeyNotValid/),
     }),
   );
+});
+
+it("a key the vault would refuse for its first epoch (unknown, or valid for part of it) fails before any proof", async () => {
+  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
+  store = openStore(join(dir, "db.sqlite"));
+  const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
+  await store.worker.upsertApplet(applet, 0, 0);
+  // three devices with closed chains in epoch [10 000, 20 000): a registered key, an unknown one, one rotated in at
+  // 15 000 (valid for half of the epoch)
+  const [ok, unknown, rotated] = await Promise.all([deviceKey(63), deviceKey(64), deviceKey(65)]);
+  for (const key of [ok!, unknown!, rotated!])
+    await storeDeviceEpoch(store, {
+      applet,
+      deviceId: key.deviceId,
+      publicKey: key.publicKey,
+      startMs: 10_000n,
+      signedAfter: true,
+      output: 10n,
+    });
+  const windows = new Map([
+    [ok!.deviceId, { fromMs: 0n, untilMs: 0n }],
+    [rotated!.deviceId, { fromMs: 15_000n, untilMs: 0n }],
+  ]);
+  let now = 1_000_000;
+  const proved: bigint[][] = [];
+  const events: BatchEvent[] = [];
+  const batcher = new Batcher({
+    store,
+    workerStore: store.worker,
+    batches: store.batches!,
+    prover: {
+      n: 4,
+      k: 16,
+      depth: 4,
+      prove: async ({ devices }) => {
+        proved.push(devices.map((d) => d.device.deviceId));
+        throw new Error("not now");
+      },
+      close: async () => {},
+    },
+    chain: {
+      vault: VAULT,
+      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
+      rootOf: async () => new EarningsTree(4).root,
+      keyWindow: async (deviceId) => windows.get(deviceId),
+      submitBatch: async () => {
+        throw new Error("not expected");
+      },
+    },
+    deadlineMs: 100,
+    now: () => now,
+    onEvent: (e) => events.push(e),
+  });
+  await batcher.tick(); // queued
+  now += 150;
+  await batcher.tick();
+  expect(proved).toEqual([[ok!.deviceId]]);
+  const failed = (await store.worker.listClaims()).filter((c) => c.state === "failed");
+  expect(failed.map((c) => [BigInt(c.device_id), c.error]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1))).toEqual(
+    [
+      [unknown!.deviceId, expect.stringMatching(/^BatchVault__UnknownDevice/)],
+      [rotated!.deviceId, expect.stringMatching(/^BatchVault__KeyNotValid: the key is valid over \[15000, open\)/)],
+    ].sort((a, b) => ((a[0] as bigint) < (b[0] as bigint) ? -1 : 1)),
+  );
+  expect(events.filter((e) => e.type === "batch-claim" && e.state === "failed")).toHaveLength(2);
 });
 
 it("rebuilds an applet's tree from the chain's batches when its store's does not match the vault's root", async () => {

@@ -317,6 +317,12 @@ export class Batcher {
         );
         continue;
       }
+      // the vault credits a key's first epoch only inside the key's window (submitBatch's check): asked before proving
+      const outside = epochs.firstEpoch === epoch ? await this.outsideKeyWindow(c.deviceId, epoch) : undefined;
+      if (outside) {
+        await refuse(outside);
+        continue;
+      }
       const seg = await segmentOf(this.o.store, device, w, this.o.prover.k);
       if ("refused" in seg) {
         // a chain still being written is waited for, but not for ever: the applet's later epochs wait behind it
@@ -364,6 +370,20 @@ export class Batcher {
     this.emit({ type: "batch", batchId: id, state: "proved", devices: taken.length });
     await this.resume((await this.o.batches.getBatch(id))!);
     return true;
+  }
+
+  /** Why the vault would refuse `epoch` as the key's first credited epoch (BatchVault._checkFirstCredit), if it would. */
+  private async outsideKeyWindow(deviceId: bigint, epoch: bigint): Promise<string | undefined> {
+    if (!this.o.chain.keyWindow) return undefined;
+    const key = await this.o.chain.keyWindow(deviceId);
+    if (!key) return "BatchVault__UnknownDevice: no device token has this key";
+    const { startMs, lengthMs } = unpackEpoch(epoch);
+    if (startMs < key.fromMs || (key.untilMs !== 0n && startMs + lengthMs > key.untilMs))
+      return (
+        `BatchVault__KeyNotValid: the key is valid over [${key.fromMs}, ${key.untilMs || "open"}) ms, not the whole ` +
+        `epoch [${startMs}, ${startMs + lengthMs}): the vault credits a key only for epochs it was valid for as a whole`
+      );
+    return undefined;
   }
 
   private emit(e: BatchEvent): void {
