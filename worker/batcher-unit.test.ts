@@ -15,9 +15,12 @@ import { EarningsTree } from "../circuits/index.ts";
 import { openStore, type StoreSet } from "../store/index.ts";
 import { recordClaimRun, storeDeviceEpoch } from "../store/fixtures.ts";
 import { deviceKey } from "../circuits/fixtures.ts";
-import { Batcher, type BatchEvent } from "./batcher.ts";
+import type { BatchChainPort } from "./batch-chain.ts";
+import type { BatchProverPort } from "./batch-prover.ts";
+import { Batcher, type BatcherOptions, type BatchEvent } from "./batcher.ts";
 
 const VAULT = "0x" + "22".repeat(20);
+const SUM = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
 let dir: string;
 let store: StoreSet;
 afterEach(async () => {
@@ -26,21 +29,62 @@ afterEach(async () => {
 });
 
 type RunArgs = Parameters<StoreSet["worker"]["recordRun"]>[0];
+type Applet = RunArgs["applet"];
+
+/** A fresh store in a temp dir (closed and removed after the test) that already runs these applets. */
+async function openStoreWith(...applets: Applet[]): Promise<void> {
+  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
+  store = openStore(join(dir, "db.sqlite"));
+  for (const applet of applets) await store.worker.upsertApplet(applet, 0, 0);
+}
+
+/**
+ * A Batcher over the test's store with stub ports a test overrides only where it is about them: a prover (N 2, K 16,
+ * depth 4) that refuses to prove, and a chain whose vault batches every applet, holds the empty tree's root and takes
+ * no submission.
+ */
+function batcherOf(
+  o: Partial<Omit<BatcherOptions, "store" | "workerStore" | "batches" | "prover" | "chain">> & {
+    prover?: Partial<BatchProverPort>;
+    chain?: Partial<BatchChainPort>;
+  } = {},
+): Batcher {
+  const { prover, chain, ...rest } = o;
+  return new Batcher({
+    store,
+    workerStore: store.worker,
+    batches: store.batches!,
+    prover: {
+      n: 2,
+      k: 16,
+      depth: 4,
+      prove: async () => Promise.reject(new Error("not expected")),
+      close: async () => {},
+      ...prover,
+    },
+    chain: {
+      vault: VAULT,
+      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
+      rootOf: async () => new EarningsTree(4).root,
+      submitBatch: async () => Promise.reject(new Error("not expected")),
+      ...chain,
+    },
+    deadlineMs: 100,
+    ...rest,
+  });
+}
 
 /** A stored run of the applet for the device's epoch with one claim of 10 units (the batcher's input). */
-async function recordClaim(applet: RunArgs["applet"], deviceId: bigint, epoch: bigint, readings: RunArgs["readings"]) {
+async function recordClaim(applet: Applet, deviceId: bigint, epoch: bigint, readings: RunArgs["readings"]) {
   await recordClaimRun(store.worker, { applet, deviceId, epoch, output: 10n, readings });
 }
 
 it("gives up a claim whose chain is never signed after the epoch, after ten deadlines, with the reason", async () => {
-  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
-  store = openStore(join(dir, "db.sqlite"));
-  const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
-  await store.worker.upsertApplet(applet, 0, 0);
+  await openStoreWith(SUM);
   // readings inside the epoch [10 000, 20 000) and one after it, none signed
   const publicKey = { x: 1n, y: 2n };
   await storeDeviceEpoch(store, {
-    applet,
+    applet: SUM,
     deviceId: 42n,
     publicKey,
     startMs: 10_000n,
@@ -51,29 +95,13 @@ it("gives up a claim whose chain is never signed after the epoch, after ten dead
   let now = 1_000_000;
   const events: BatchEvent[] = [];
   let proofs = 0;
-  const batcher = new Batcher({
-    store,
-    workerStore: store.worker,
-    batches: store.batches!,
+  const batcher = batcherOf({
     prover: {
-      n: 2,
-      k: 16,
-      depth: 4,
       prove: async () => {
         proofs++;
         throw new Error("not expected");
       },
-      close: async () => {},
     },
-    chain: {
-      vault: VAULT,
-      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
-      rootOf: async () => new EarningsTree(4).root,
-      submitBatch: async () => {
-        throw new Error("not expected");
-      },
-    },
-    deadlineMs: 100,
     now: () => now,
     onEvent: (e) => events.push(e),
   });
@@ -95,10 +123,7 @@ it("gives up a claim whose chain is never signed after the epoch, after ten dead
 });
 
 it("an epoch whose chains are still being written does not hold a later, ready epoch back (credited late later)", async () => {
-  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
-  store = openStore(join(dir, "db.sqlite"));
-  const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
-  await store.worker.upsertApplet(applet, 0, 0);
+  await openStoreWith(SUM);
   // one device in epoch [10 000, 20 000): no signed reading after it yet; another in [20 000, 30 000): closed
   const [w, r] = await Promise.all([deviceKey(61), deviceKey(62)]);
   const waiting = w!.deviceId;
@@ -107,7 +132,7 @@ it("an epoch whose chains are still being written does not hold a later, ready e
     [r!, 20_000n, true],
   ] as const)
     await storeDeviceEpoch(store, {
-      applet,
+      applet: SUM,
       deviceId: key.deviceId,
       publicKey: key.publicKey,
       startMs,
@@ -116,29 +141,13 @@ it("an epoch whose chains are still being written does not hold a later, ready e
     });
   let now = 1_000_000;
   const proved: bigint[] = [];
-  const batcher = new Batcher({
-    store,
-    workerStore: store.worker,
-    batches: store.batches!,
+  const batcher = batcherOf({
     prover: {
-      n: 2,
-      k: 16,
-      depth: 4,
       prove: async ({ epoch }) => {
         proved.push(epoch.startMs);
         throw new Error("not now");
       },
-      close: async () => {},
     },
-    chain: {
-      vault: VAULT,
-      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
-      rootOf: async () => new EarningsTree(4).root,
-      submitBatch: async () => {
-        throw new Error("not expected");
-      },
-    },
-    deadlineMs: 100,
     now: () => now,
   });
   await batcher.tick(); // queued
@@ -150,42 +159,22 @@ it("an epoch whose chains are still being written does not hold a later, ready e
 });
 
 it("prepares a batched applet's circuit once, when it learns the applet is batched, and no other applet's", async () => {
-  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
-  store = openStore(join(dir, "db.sqlite"));
-  const wasm = new Uint8Array([0, 97, 115, 109]);
-  const batched = { imageId: "ab".repeat(32), name: "sum", wasm, rewardPerUnit: 1n };
-  const single = { imageId: "cd".repeat(32), name: "max", wasm, rewardPerUnit: 1n };
-  await store.worker.upsertApplet(batched, 0, 0);
-  await store.worker.upsertApplet(single, 0, 0);
+  const batched = SUM;
+  const single = { ...SUM, imageId: "cd".repeat(32), name: "max" };
+  await openStoreWith(batched, single);
   const prepared: string[] = [];
-  const batcher = new Batcher({
-    store,
-    workerStore: store.worker,
-    batches: store.batches!,
+  const batcher = batcherOf({
     prover: {
-      n: 2,
-      k: 16,
-      depth: 4,
-      prove: async () => {
-        throw new Error("not expected");
-      },
       prepare: async (applet) => {
         prepared.push(applet.imageId);
       },
-      close: async () => {},
     },
     chain: {
-      vault: VAULT,
       batchVaultOf: async (imageId) => ({
         vault: imageId === batched.imageId ? VAULT : "0x" + "00".repeat(20),
         fromMs: 0n,
       }),
-      rootOf: async () => new EarningsTree(4).root,
-      submitBatch: async () => {
-        throw new Error("not expected");
-      },
     },
-    deadlineMs: 100,
   });
   await batcher.refreshApplets();
   await batcher.refreshApplets();
@@ -193,16 +182,13 @@ it("prepares a batched applet's circuit once, when it learns the applet is batch
 });
 
 it("fails a proved batch the vault can never accept (InvalidProof, BadCredits): its claims go back to the queue", async () => {
-  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
-  store = openStore(join(dir, "db.sqlite"));
-  const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
-  await store.worker.upsertApplet(applet, 0, 0);
+  await openStoreWith(SUM);
   const epoch = packEpoch({ startMs: 10_000n, lengthMs: 10_000n });
-  await recordClaim(applet, 42n, epoch, [{ seq: 1n, ts: 0n } as never]);
+  await recordClaim(SUM, 42n, epoch, [{ seq: 1n, ts: 0n } as never]);
   const claimIds = (await store.worker.listClaims()).map((c) => c.id);
   await store.batches!.queueClaims(claimIds, 0);
   const empty = new EarningsTree(4).root;
-  const id = await store.batches!.createBatch({ imageId: applet.imageId, epoch, n: 2, claimIds, now: 0 });
+  const id = await store.batches!.createBatch({ imageId: SUM.imageId, epoch, n: 2, claimIds, now: 0 });
   const credits = [
     { deviceId: "42", output: "10", cumulative: "10", firstEpoch: epoch.toString(), lastEpoch: epoch.toString() },
   ];
@@ -215,15 +201,8 @@ it("fails a proved batch the vault can never accept (InvalidProof, BadCredits): 
     now: 0,
   });
   const sent: string[] = [];
-  const batcher = new Batcher({
-    store,
-    workerStore: store.worker,
-    batches: store.batches!,
-    prover: { n: 2, k: 16, depth: 4, prove: async () => Promise.reject(new Error("not now")), close: async () => {} },
+  const batcher = batcherOf({
     chain: {
-      vault: VAULT,
-      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
-      rootOf: async () => empty,
       submitBatch: async (b) => {
         sent.push(b.credits);
         throw Object.assign(new Error("BatchVault__InvalidProof"), { errorName: "BatchVault__InvalidProof" });
@@ -242,18 +221,15 @@ it("fails a proved batch the vault can never accept (InvalidProof, BadCredits): 
 });
 
 it("a key the vault will not credit (KeyNotValid, UnknownDevice): the batch fails, that claim fails, the others requeue", async () => {
-  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
-  store = openStore(join(dir, "db.sqlite"));
-  const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
-  await store.worker.upsertApplet(applet, 0, 0);
+  await openStoreWith(SUM);
   const epoch = packEpoch({ startMs: 10_000n, lengthMs: 10_000n });
-  await recordClaim(applet, 42n, epoch, [{ seq: 1n, ts: 0n } as never]);
-  await recordClaim(applet, 43n, epoch, [{ seq: 1n, ts: 0n } as never]);
+  await recordClaim(SUM, 42n, epoch, [{ seq: 1n, ts: 0n } as never]);
+  await recordClaim(SUM, 43n, epoch, [{ seq: 1n, ts: 0n } as never]);
   const claims = await store.worker.listClaims();
   const claimIds = claims.map((c) => c.id);
   await store.batches!.queueClaims(claimIds, 0);
   const empty = new EarningsTree(4).root;
-  const id = await store.batches!.createBatch({ imageId: applet.imageId, epoch, n: 2, claimIds, now: 0 });
+  const id = await store.batches!.createBatch({ imageId: SUM.imageId, epoch, n: 2, claimIds, now: 0 });
   const credit = (d: string) => ({
     deviceId: d,
     output: "1",
@@ -270,15 +246,8 @@ it("a key the vault will not credit (KeyNotValid, UnknownDevice): the batch fail
     now: 0,
   });
   const events: BatchEvent[] = [];
-  const batcher = new Batcher({
-    store,
-    workerStore: store.worker,
-    batches: store.batches!,
-    prover: { n: 2, k: 16, depth: 4, prove: async () => Promise.reject(new Error("not now")), close: async () => {} },
+  const batcher = batcherOf({
     chain: {
-      vault: VAULT,
-      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
-      rootOf: async () => empty,
       submitBatch: async () => {
         throw Object.assign(new Error("BatchVault__KeyNotValid"), {
           errorName: "BatchVault__KeyNotValid",
@@ -308,16 +277,13 @@ it("a key the vault will not credit (KeyNotValid, UnknownDevice): the batch fail
 });
 
 it("a key the vault would refuse for its first epoch (unknown, or valid for part of it) fails before any proof", async () => {
-  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
-  store = openStore(join(dir, "db.sqlite"));
-  const applet = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
-  await store.worker.upsertApplet(applet, 0, 0);
+  await openStoreWith(SUM);
   // three devices with closed chains in epoch [10 000, 20 000): a registered key, an unknown one, one rotated in at
   // 15 000 (valid for half of the epoch)
   const [ok, unknown, rotated] = await Promise.all([deviceKey(63), deviceKey(64), deviceKey(65)]);
   for (const key of [ok!, unknown!, rotated!])
     await storeDeviceEpoch(store, {
-      applet,
+      applet: SUM,
       deviceId: key.deviceId,
       publicKey: key.publicKey,
       startMs: 10_000n,
@@ -331,30 +297,15 @@ it("a key the vault would refuse for its first epoch (unknown, or valid for part
   let now = 1_000_000;
   const proved: bigint[][] = [];
   const events: BatchEvent[] = [];
-  const batcher = new Batcher({
-    store,
-    workerStore: store.worker,
-    batches: store.batches!,
+  const batcher = batcherOf({
     prover: {
       n: 4,
-      k: 16,
-      depth: 4,
       prove: async ({ devices }) => {
         proved.push(devices.map((d) => d.device.deviceId));
         throw new Error("not now");
       },
-      close: async () => {},
     },
-    chain: {
-      vault: VAULT,
-      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
-      rootOf: async () => new EarningsTree(4).root,
-      keyWindow: async (deviceId) => windows.get(deviceId),
-      submitBatch: async () => {
-        throw new Error("not expected");
-      },
-    },
-    deadlineMs: 100,
+    chain: { keyWindow: async (deviceId) => windows.get(deviceId) },
     now: () => now,
     onEvent: (e) => events.push(e),
   });
@@ -373,8 +324,7 @@ it("a key the vault would refuse for its first epoch (unknown, or valid for part
 });
 
 it("rebuilds an applet's tree from the chain's batches when its store's does not match the vault's root", async () => {
-  dir = mkdtempSync(join(tmpdir(), "mfi-batcher-unit-"));
-  store = openStore(join(dir, "db.sqlite"));
+  await openStoreWith();
   const imageId = "ab".repeat(32);
   const onChain = new EarningsTree(4);
   const leaf = { deviceId: 42n, cumulative: 10n, firstEpoch: 5n, lastEpoch: 5n, window: 0n };
@@ -382,22 +332,14 @@ it("rebuilds an applet's tree from the chain's batches when its store's does not
   let leaves = [leaf];
   let scans = 0;
   const events: BatchEvent[] = [];
-  const batcher = new Batcher({
-    store,
-    workerStore: store.worker,
-    batches: store.batches!,
-    prover: { n: 2, k: 16, depth: 4, prove: async () => Promise.reject(new Error("not now")), close: async () => {} },
+  const batcher = batcherOf({
     chain: {
-      vault: VAULT,
-      batchVaultOf: async () => ({ vault: VAULT, fromMs: 0n }),
       rootOf: async () => onChain.root,
       creditedLeaves: async () => {
         scans++;
         return leaves;
       },
-      submitBatch: async () => Promise.reject(new Error("not expected")),
     },
-    deadlineMs: 100,
     onEvent: (e) => events.push(e),
   });
   // this worker credited nothing (another batcher did, or its store was lost): the chain's leaves give the root
