@@ -32,13 +32,18 @@ export interface ChainFlags {
   state?: string;
 }
 
-/** A client for the chain named by flags, else MFI_RPC_URL / MFI_PRIVATE_KEY, with the manifest deployed there. */
-export async function connect(flags: ChainFlags): Promise<MachinefiClient> {
+/** The chain named by flags, else MFI_RPC_URL / MFI_PRIVATE_KEY (the configuration): both must be given. */
+export function chainConfig(flags: ChainFlags): { rpcUrl: string; privateKey: string } {
   const cfg = loadConfig({
     overrides: { ...(flags.rpc ? { rpcUrl: flags.rpc } : {}), ...(flags.key ? { privateKey: flags.key } : {}) },
   });
   if (!cfg.rpcUrl || !cfg.privateKey)
     throw new UsageError("no chain: pass --rpc <url> --key <0x…> (or set MFI_RPC_URL and MFI_PRIVATE_KEY)");
+  return { rpcUrl: cfg.rpcUrl, privateKey: cfg.privateKey };
+}
+
+/** A client for the chain (chainConfig(flags), unless the caller loaded it already), with the manifest deployed there. */
+export async function connect(flags: ChainFlags, cfg = chainConfig(flags)): Promise<MachinefiClient> {
   const provider = new JsonRpcProvider(cfg.rpcUrl);
   let chainId: bigint;
   try {

@@ -10,10 +10,9 @@ import { batchVaultClient } from "../../contracts/batch.ts";
 import type { MachinefiClient } from "../../contracts/index.ts";
 import { parseImageId } from "../../core/index.ts";
 import { SNARK_FIELD } from "../../device-sdk/index.ts";
-import { loadConfig } from "../config.ts";
 import { CliError, exitCodeOf, UnreachableError, UsageError } from "../errors.ts";
 import { ContractRevertedError } from "../../contracts/index.ts";
-import { chainOptions, connect, type ChainFlags } from "./deploy.ts";
+import { chainConfig, chainOptions, connect, type ChainFlags } from "./deploy.ts";
 
 /** Nothing to pay: no batch credited the device, or everything was withdrawn (exit 1). */
 export class NothingToWithdrawError extends CliError {
@@ -79,17 +78,10 @@ export function register(program: Command): void {
           throw new UsageError(`--applet: ${(err as Error).message}`);
         }
         const address = vaultAddress(opts);
-        client = await connect(opts);
-        // connect() checked both are there (flags first, then MFI_RPC_URL / MFI_PRIVATE_KEY)
-        const cfg = loadConfig({
-          overrides: { ...(opts.rpc ? { rpcUrl: opts.rpc } : {}), ...(opts.key ? { privateKey: opts.key } : {}) },
-        });
-        vault = batchVaultClient({
-          rpcUrl: cfg.rpcUrl!,
-          privateKey: cfg.privateKey!,
-          manifest: client.manifest,
-          address,
-        });
+        // the vault's client signs with the same node and key as the registries': the configuration is read once
+        const chain = chainConfig(opts);
+        client = await connect(opts, chain);
+        vault = batchVaultClient({ ...chain, manifest: client.manifest, address });
         if ((await client.provider.getCode(address).catch(() => "0x")) === "0x")
           throw new UsageError(`--vault ${address}: no contract there on chain ${client.chainId}`);
         // reads: a failure here is the node's (a refused log query, a dropped connection), not the vault's refusal
