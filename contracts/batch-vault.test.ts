@@ -613,7 +613,7 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     expect((await vault.latestCredit(imageId, keyC.deviceId))?.batch).toBe(late.creditsRoot);
   });
 
-  it("a key's first credited epoch must lie in its window: an unregistered key and a rotation's epoch are refused", async () => {
+  it("a key's first credited epoch must lie in its window, for a maker the applet pays: an unregistered key, a rotation's epoch, another maker's key are refused", async () => {
     const keyD = await loadDeviceKey(backend, new Uint8Array(32).fill(44));
     const proveD = (startMs: bigint, inside: bigint[]) =>
       proveBatch({
@@ -660,6 +660,29 @@ describe("BatchVault with real batch proofs", { timeout: 1_200_000 }, () => {
     await reverted(submit(late), "BatchVault__KeyNotValid");
     const w = await users[0]!.withdraw(withdrawal(keyD.deviceId));
     expect([w.owner, w.units]).toEqual([bob.address, 4n]);
+
+    // a key of a maker the applet does not pay: nobody could withdraw its credit, and it would hold a slot of the
+    // tree for good (a squatter's key from any maker could take a device's slot); refused until the applet pays it
+    const keyE = await loadDeviceKey(backend, new Uint8Array(32).fill(45));
+    await admin.registerDevicesBatch({ deviceIds: [keyE.deviceId], owners: [carol.address] });
+    const nowMs = BigInt((await admin.provider.getBlock("latest"))!.timestamp) * 1000n;
+    const eEpoch = nowMs - ((nowMs - TEST_GENESIS_MS) % LENGTH);
+    await advance(3 * Number(LENGTH / 1000n));
+    const proveE = () =>
+      proveBatch({
+        circuit: batch,
+        wasm,
+        tree,
+        epoch: { startMs: eEpoch, lengthMs: LENGTH },
+        devices: [{ readings: chain(keyE, eEpoch, [2n]), publicKey: keyE.publicKey }],
+      });
+    await admin.sendTx(admin.contracts.applets, "setAppletDevices", [imageId, false, [7], true]);
+    await reverted(submit(await proveE()), "BatchVault__DeviceNotAccepted");
+    await admin.sendTx(admin.contracts.applets, "setAppletDevices", [imageId, true, [], true]);
+    const e = await proveE();
+    await submit(e);
+    tree = e.tree;
+    credited(e);
   });
 
   it("the earnings tree is rebuilt from the chain alone (events and calldata), leaf for leaf, to the vault's root", async () => {

@@ -32,11 +32,15 @@ export interface BatchChainPort {
    */
   creditedLeaves?(imageId: string): Promise<EarningsLeaf[]>;
   /**
-   * The key's validity window (DeviceRegistry.claimInfo; untilMs 0: open), undefined when no token has the key: read
-   * before proving a key's first credited epoch, which submitBatch refuses outside it (BatchVault__UnknownDevice,
-   * __KeyNotValid), so such a claim fails before a proof is spent on it and the batch is not sent to revert.
+   * What the vault checks of a key credited for its first epoch (submitBatch: BatchVault__UnknownDevice, __KeyNotValid,
+   * __DeviceNotAccepted): its validity window (DeviceRegistry.claimInfo; untilMs 0: open) and whether the applet pays
+   * its maker; undefined when no token has the key. Read before proving, so such a claim fails before a proof is
+   * spent on it and the batch is not sent to revert.
    */
-  keyWindow?(deviceId: bigint): Promise<{ fromMs: bigint; untilMs: bigint } | undefined>;
+  keyFor?(
+    imageId: string,
+    deviceId: bigint,
+  ): Promise<{ fromMs: bigint; untilMs: bigint; accepted: boolean } | undefined>;
   readonly vault: string;
 }
 
@@ -65,16 +69,14 @@ export function contractsBatchChainPort(client: MachinefiClient, vaultAddress: s
         throw toContractsError(e, "BatchVault rootOf");
       }
     },
-    async keyWindow(deviceId) {
+    async keyFor(imageId, deviceId) {
       try {
-        const [, owner, , fromMs, untilMs] = (await client.contracts.devices.getFunction("claimInfo")(deviceId)) as [
-          bigint,
-          string,
-          bigint,
-          bigint,
-          bigint,
-        ];
-        return BigInt(owner) === 0n ? undefined : { fromMs, untilMs };
+        const [, owner, makerId, fromMs, untilMs] = (await client.contracts.devices.getFunction("claimInfo")(
+          deviceId,
+        )) as [bigint, string, bigint, bigint, bigint];
+        if (BigInt(owner) === 0n) return undefined;
+        const accepted = (await applets.getFunction("acceptsMaker")(parseImageId(imageId), makerId)) as boolean;
+        return { fromMs, untilMs, accepted };
       } catch (e) {
         throw toContractsError(e, "DeviceRegistry claimInfo");
       }

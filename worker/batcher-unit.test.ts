@@ -2,8 +2,8 @@
  * The batcher's own rules over a real SQLite store, with small fakes for the chain and the prover (the real ones run
  * in batcher.test.ts): a claim whose chain has no signed reading after the epoch is waited for, then given up with
  * the reason after ten deadlines, so the applet's later epochs do not wait behind it for ever; the prover is never
- * asked for a batch without devices; a key the vault would refuse for its first credited epoch (unknown, or valid for
- * part of it) fails before a proof is spent on it; an applet's batch circuit is prepared (set up, key warmed) once, as soon as the
+ * asked for a batch without devices; a key the vault would refuse for its first credited epoch (unknown, valid for
+ * part of it, of a maker the applet does not pay) fails before a proof is spent on it; an applet's batch circuit is prepared (set up, key warmed) once, as soon as the
  * batcher learns the applet is batched.
  */
 import { mkdtempSync, rmSync } from "node:fs";
@@ -276,12 +276,12 @@ it("a key the vault will not credit (KeyNotValid, UnknownDevice): the batch fail
   );
 });
 
-it("a key the vault would refuse for its first epoch (unknown, or valid for part of it) fails before any proof", async () => {
+it("a key the vault would refuse for its first epoch (unknown, valid for part of it, maker not paid) fails before any proof", async () => {
   await openStoreWith(SUM);
-  // three devices with closed chains in epoch [10 000, 20 000): a registered key, an unknown one, one rotated in at
-  // 15 000 (valid for half of the epoch)
-  const [ok, unknown, rotated] = await Promise.all([deviceKey(63), deviceKey(64), deviceKey(65)]);
-  for (const key of [ok!, unknown!, rotated!])
+  // four devices with closed chains in epoch [10 000, 20 000): a registered key, an unknown one, one rotated in at
+  // 15 000 (valid for half of the epoch), one of a maker the applet does not pay
+  const [ok, unknown, rotated, foreign] = await Promise.all([63, 64, 65, 66].map(deviceKey));
+  for (const key of [ok!, unknown!, rotated!, foreign!])
     await storeDeviceEpoch(store, {
       applet: SUM,
       deviceId: key.deviceId,
@@ -291,8 +291,9 @@ it("a key the vault would refuse for its first epoch (unknown, or valid for part
       output: 10n,
     });
   const windows = new Map([
-    [ok!.deviceId, { fromMs: 0n, untilMs: 0n }],
-    [rotated!.deviceId, { fromMs: 15_000n, untilMs: 0n }],
+    [ok!.deviceId, { fromMs: 0n, untilMs: 0n, accepted: true }],
+    [rotated!.deviceId, { fromMs: 15_000n, untilMs: 0n, accepted: true }],
+    [foreign!.deviceId, { fromMs: 0n, untilMs: 0n, accepted: false }],
   ]);
   let now = 1_000_000;
   const proved: bigint[][] = [];
@@ -305,7 +306,12 @@ it("a key the vault would refuse for its first epoch (unknown, or valid for part
         throw new Error("not now");
       },
     },
-    chain: { keyWindow: async (deviceId) => windows.get(deviceId) },
+    chain: {
+      keyFor: async (imageId, deviceId) => {
+        expect(imageId).toBe(SUM.imageId);
+        return windows.get(deviceId);
+      },
+    },
     now: () => now,
     onEvent: (e) => events.push(e),
   });
@@ -318,9 +324,10 @@ it("a key the vault would refuse for its first epoch (unknown, or valid for part
     [
       [unknown!.deviceId, expect.stringMatching(/^BatchVault__UnknownDevice/)],
       [rotated!.deviceId, expect.stringMatching(/^BatchVault__KeyNotValid: the key is valid over \[15000, open\)/)],
+      [foreign!.deviceId, expect.stringMatching(/^BatchVault__DeviceNotAccepted/)],
     ].sort((a, b) => ((a[0] as bigint) < (b[0] as bigint) ? -1 : 1)),
   );
-  expect(events.filter((e) => e.type === "batch-claim" && e.state === "failed")).toHaveLength(2);
+  expect(events.filter((e) => e.type === "batch-claim" && e.state === "failed")).toHaveLength(3);
 });
 
 it("rebuilds an applet's tree from the chain's batches when its store's does not match the vault's root", async () => {

@@ -207,6 +207,10 @@ export class Batcher {
       const name = (err as { errorName?: string }).errorName;
       if (name === "BatchVault__InvalidProof" || name === "BatchVault__BadCredits")
         return this.fail(b, `the vault refuses its proof (${name}): proved again`);
+      // the applet stopped paying a maker between the check before proving and the send: proved again, and the
+      // check then refuses that device's claim
+      if (name === "BatchVault__DeviceNotAccepted")
+        return this.fail(b, `the vault refuses a credit (${name}): proved again without the device`);
       // a key the vault will not credit for its first epoch (not registered, or not valid for the whole epoch): the
       // batch is proved again without it, and its claim fails with the vault's reason
       if (name === "BatchVault__UnknownDevice" || name === "BatchVault__KeyNotValid") {
@@ -317,8 +321,9 @@ export class Batcher {
         );
         continue;
       }
-      // the vault credits a key's first epoch only inside the key's window (submitBatch's check): asked before proving
-      const outside = epochs.firstEpoch === epoch ? await this.outsideKeyWindow(c.deviceId, epoch) : undefined;
+      // the vault credits a key's first epoch only inside its window, for a maker the applet pays: asked before proving
+      const outside =
+        epochs.firstEpoch === epoch ? await this.firstCreditRefusal(imageId, c.deviceId, epoch) : undefined;
       if (outside) {
         await refuse(outside);
         continue;
@@ -373,9 +378,9 @@ export class Batcher {
   }
 
   /** Why the vault would refuse `epoch` as the key's first credited epoch (BatchVault._checkFirstCredit), if it would. */
-  private async outsideKeyWindow(deviceId: bigint, epoch: bigint): Promise<string | undefined> {
-    if (!this.o.chain.keyWindow) return undefined;
-    const key = await this.o.chain.keyWindow(deviceId);
+  private async firstCreditRefusal(imageId: string, deviceId: bigint, epoch: bigint): Promise<string | undefined> {
+    if (!this.o.chain.keyFor) return undefined;
+    const key = await this.o.chain.keyFor(imageId, deviceId);
     if (!key) return "BatchVault__UnknownDevice: no device token has this key";
     const { startMs, lengthMs } = unpackEpoch(epoch);
     if (startMs < key.fromMs || (key.untilMs !== 0n && startMs + lengthMs > key.untilMs))
@@ -383,6 +388,7 @@ export class Batcher {
         `BatchVault__KeyNotValid: the key is valid over [${key.fromMs}, ${key.untilMs || "open"}) ms, not the whole ` +
         `epoch [${startMs}, ${startMs + lengthMs}): the vault credits a key only for epochs it was valid for as a whole`
       );
+    if (!key.accepted) return "BatchVault__DeviceNotAccepted: the applet does not pay devices of this key's maker";
     return undefined;
   }
 

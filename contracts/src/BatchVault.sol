@@ -211,8 +211,9 @@ contract BatchVault {
 
     /// @notice Credits a batch: anyone may submit; the proof of the batch circuit for `n` devices is the only authority.
     /// Checks the epoch against the applet's schedule, `prevRoot` against the stored root, the proof against the
-    /// credits, that every key this batch credits for the first time is registered and valid for the whole epoch
-    /// (BatchVault__UnknownDevice, BatchVault__KeyNotValid: one registry read per key in its lifetime), then stores
+    /// credits, that every key this batch credits for the first time is registered, valid for the whole epoch and of a
+    /// maker the applet pays (BatchVault__UnknownDevice, __KeyNotValid, __DeviceNotAccepted: two registry reads per key
+    /// in its lifetime), then stores
     /// `newRoot` and the credits' keccak root: two storage writes whatever `n`.
     /// @param epoch Packed epoch `startMs·2^32 + lengthMs`, on the applet's schedule and ended.
     /// @param credits The batch's credits in the proof's order (slot order), CREDIT_LENGTH bytes each.
@@ -250,7 +251,7 @@ contract BatchVault {
         (s, creditsRoot, firsts) = _bindCredits(r, epoch, prevRoot, newRoot, credits, m);
         // a credit that makes this epoch a key's first (a new leaf, or a late credit before its first) must lie in the
         // key's window: the withdrawal checks every credited epoch, so one outside would lock the key's earnings
-        for (uint256 i; i < firsts.length; ++i) _checkFirstCredit(firsts[i], epoch);
+        for (uint256 i; i < firsts.length; ++i) _checkFirstCredit(imageId, firsts[i], epoch);
         uint256 status = _verify(verifier, proof, [r, s, param], hasParam);
         if (status == 1) revert BatchVault__InvalidProof(imageId, epoch);
         if (status == 2) revert BatchVault__VerifierOutOfGas(imageId, VERIFIER_GAS_CAP);
@@ -348,16 +349,18 @@ contract BatchVault {
         if (!MerkleProof.verifyCalldata(proof, batch, leaf)) revert BatchVault__NotInBatch(imageId, deviceId, batch);
     }
 
-    /// @dev A batch makes `epoch` the first credited epoch of key `deviceId`: the key must be registered and the
-    /// token's key for the whole epoch (as a single claim's), or no withdrawal of it could ever pass its window check
-    /// (a batcher holding a new key's readings of the epoch it was registered in would lock its earnings).
-    function _checkFirstCredit(uint256 deviceId, uint256 epoch) private view {
-        (, address owner,, uint256 fromMs, uint256 untilMs) = devices.claimInfo(deviceId);
+    /// @dev A batch makes `epoch` the first credited epoch of key `deviceId`: the key must be registered, the token's
+    /// key for the whole epoch (as a single claim's), and of a maker the applet pays, or no withdrawal of it could ever
+    /// pass (a batcher holding a new key's readings of the epoch it was registered in would lock its earnings), and a
+    /// device the applet never pays would take a slot of its tree for good (a squatter's key from any maker could).
+    function _checkFirstCredit(bytes32 imageId, uint256 deviceId, uint256 epoch) private view {
+        (uint256 tokenId, address owner, uint32 makerId, uint256 fromMs, uint256 untilMs) = devices.claimInfo(deviceId);
         if (owner == address(0)) revert BatchVault__UnknownDevice(deviceId);
         uint256 startMs = epoch >> 32;
         if (startMs < fromMs || (untilMs != 0 && startMs + (epoch & 0xffffffff) > untilMs)) {
             revert BatchVault__KeyNotValid(deviceId, epoch, epoch, fromMs, untilMs);
         }
+        if (!applets.acceptsMaker(imageId, makerId)) revert BatchVault__DeviceNotAccepted(imageId, tokenId, makerId);
     }
 
     /// @dev S over the epoch, the roots and the credits with challenge r (see the contract's notice), the keccak
