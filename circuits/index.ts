@@ -68,4 +68,10 @@ export {
   type CreditRecord,
 } from "./batch/credits.ts";
 export { creditEpoch, EarningsTree, WINDOW, type EarningsLeaf, type EpochCredit } from "./batch/tree.ts";
-export { AlreadyCreditedError, BatchSetupMissingError, BatchSizeError, SlotTakenError } from "./batch/errors.ts";
+export {
+  AlreadyCreditedError,
+  BatchSetupMemoryError,
+  BatchSetupMissingError,
+  BatchSizeError,
+  SlotTakenError,
+} from "./batch/errors.ts";

@@ -14,8 +14,15 @@ import { imageIdHex } from "../../core/index.ts";
 import { imageIdOf } from "../../runtime/index.ts";
 import { EPOCH, EPOCH_PACKED, deviceKey, epochPoints, makeChain } from "../fixtures.ts";
 import type { BatchCircuit } from "./circuit.ts";
-import { AlreadyCreditedError, BatchSetupMissingError, BatchSizeError, SlotTakenError } from "./errors.ts";
-import { setupBatchCircuit } from "./circuit.ts";
+import { CircuitsError } from "../errors.ts";
+import {
+  AlreadyCreditedError,
+  BatchSetupMemoryError,
+  BatchSetupMissingError,
+  BatchSizeError,
+  SlotTakenError,
+} from "./errors.ts";
+import { isCircomOutOfMemory, setupBatchCircuit, setupHeapShortfall } from "./circuit.ts";
 import { batchInput } from "./prove.ts";
 import { creditEpoch, EarningsTree, rootFrom, slotOf, WINDOW, zeros, type EarningsLeaf } from "./tree.ts";
 
@@ -189,5 +196,30 @@ describe("setupBatchCircuit", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("falls back to --O1 only on circom2's out-of-memory failure (its Wasm32 4 GB), not on other failures", () => {
+    // as runCircom rejects when circom2 --O2 runs out of memory on N = 64 (seen on this machine)
+    const oom = new Error(
+      "circom2 failed (exit 1):\ntemplate instances: 337\nmemory allocation of 8328 bytes failed\nRuntimeError: unreachable",
+    );
+    expect(isCircomOutOfMemory(oom)).toBe(true);
+    expect(isCircomOutOfMemory(new Error("circom2 failed (exit 1):\nerror[T3001]: Non quadratic constraints"))).toBe(
+      false,
+    );
+    // a JavaScript heap failure of the setup is not circom's: no recompile
+    expect(isCircomOutOfMemory(new Error("memory allocation of 8328 bytes failed"))).toBe(false);
+  });
+
+  it("asks for more JavaScript heap before a dev setup that would not fit (V8 ending the process is no error)", () => {
+    const gb = 2 ** 30;
+    // N = 64 at --O1 (3,609,257 constraints): ran out of a 4 GB heap, set up with 16 GB
+    expect(setupHeapShortfall(3_609_257, 4 * gb)).toEqual({ neededMb: 7050, limitMb: 4096 });
+    expect(setupHeapShortfall(3_609_257, 16 * gb)).toBeUndefined();
+    // N = 8 (213,246 constraints) fits a default heap
+    expect(setupHeapShortfall(213_246, 4 * gb)).toBeUndefined();
+    const err = new BatchSetupMemoryError("needs about 7050 MB", { details: "NODE_OPTIONS=--max-old-space-size=7050" });
+    expect(err).toBeInstanceOf(CircuitsError);
+    expect(err.name).toBe("BatchSetupMemoryError");
   });
 });

@@ -12,12 +12,13 @@
  */
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { getHeapStatistics } from "node:v8";
 import { ROOT, cacheKey } from "../setup/build.ts";
 import { devSetup } from "../setup/dev-setup.ts";
 import { FixedBasePool } from "../setup/fixed-base.ts";
 import { constraintsOf, runCircom, type Simplification } from "../compile/circom-run.ts";
 import { compileApplet } from "../compile/index.ts";
-import { BatchSetupMissingError } from "./errors.ts";
+import { BatchSetupMemoryError, BatchSetupMissingError } from "./errors.ts";
 import { WINDOW } from "./tree.ts";
 
 /** log2(WINDOW): the bits of a late credit's shift into the window. */
@@ -377,25 +378,80 @@ export async function setupBatchCircuit(
   },
 ): Promise<BatchCircuit> {
   const log = spec.log ?? ((m: string) => process.stderr.write(m + "\n"));
-  const { imageId, name, text } = batchCircuitText(spec);
-  const depth = spec.depth ?? BATCH_DEPTH;
-  const simplification = spec.simplification ?? "O2";
-  // O2 keeps the key it always had; another level is another circuit
-  const key = cacheKey({ main: simplification === "O2" ? text : `// circom --${simplification}\n${text}` });
-  const dir = join(spec.buildDir ?? BATCH_CIRCUITS_DIR, key.slice(0, 24));
-  const f = files(dir, name);
-  const manifestFile = join(dir, "manifest.json");
-  if (existsSync(manifestFile)) {
-    const m = JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest;
-    if (m.key === key && [f.r1cs, f.wasm, f.zkey, f.vkey].every((x) => existsSync(x))) {
-      log(`✓ ${name}: cache hit (${dir})`);
-      return { ...m, simplification: m.simplification ?? "O2", ...f, cacheHit: true };
-    }
+  // unset: O2, or O1 when circom2 cannot compile the circuit at O2 within its 4 GB (N = 64 here); either from the cache
+  const levels: Simplification[] = spec.simplification ? [spec.simplification] : ["O2", "O1"];
+  for (const level of levels) {
+    const hit = cachedBatchCircuit(spec, level, log);
+    if (hit) return hit;
   }
-  if (spec.cacheOnly)
-    throw new BatchSetupMissingError(`${name} has no keys in ${dir}`, {
+  if (spec.cacheOnly) {
+    const { name } = batchCircuitText(spec);
+    throw new BatchSetupMissingError(`${name} has no keys in ${spec.buildDir ?? BATCH_CIRCUITS_DIR}`, {
       details: "set it up once with setupBatchCircuit (circom2 and the dev setup: minutes, more for large N)",
     });
+  }
+  for (const level of levels) {
+    try {
+      return await buildBatchCircuit(spec, level, log);
+    } catch (e) {
+      if (level !== levels[0] || levels.length === 1 || !isCircomOutOfMemory(e)) throw e;
+      log(`  circom2 ran out of its 4 GB at --${level}: compiling with --${levels[1]} (about twice the constraints)`);
+    }
+  }
+  throw new Error("unreachable");
+}
+
+/**
+ * The JavaScript heap the dev setup lacks for a circuit of `constraints`, if it does (it holds the R1CS and the key's
+ * points in the heap: 3.6 M constraints ran out of a 4 GB heap here and fit in 16 GB; 2 KB a constraint, with margin).
+ * Checked before the setup: V8 running out of heap ends the process, with no error to catch.
+ */
+export function setupHeapShortfall(
+  constraints: number,
+  heapLimitBytes: number,
+): { neededMb: number; limitMb: number } | undefined {
+  const needed = constraints * 2048;
+  if (needed <= heapLimitBytes) return undefined;
+  return { neededMb: Math.ceil(needed / 2 ** 20), limitMb: Math.floor(heapLimitBytes / 2 ** 20) };
+}
+
+/** circom2's failure when its Wasm32 memory (4 GB) runs out, as runCircom reports it. */
+export function isCircomOutOfMemory(e: unknown): boolean {
+  return /circom2 failed[\s\S]*memory allocation of \d+ bytes failed/.test(String((e as Error)?.message ?? e));
+}
+
+/** Where a batch circuit compiled at `level` is cached (O2 keeps the key it always had; O1 is another circuit). */
+function batchCacheDir(spec: BatchCircuitSpec & { buildDir?: string }, level: Simplification) {
+  const { text } = batchCircuitText(spec);
+  const key = cacheKey({ main: level === "O2" ? text : `// circom --${level}\n${text}` });
+  return { key, dir: join(spec.buildDir ?? BATCH_CIRCUITS_DIR, key.slice(0, 24)) };
+}
+
+function cachedBatchCircuit(
+  spec: BatchCircuitSpec & { buildDir?: string },
+  level: Simplification,
+  log: (m: string) => void,
+): BatchCircuit | undefined {
+  const { name } = batchCircuitText(spec);
+  const { key, dir } = batchCacheDir(spec, level);
+  const f = files(dir, name);
+  const manifestFile = join(dir, "manifest.json");
+  if (!existsSync(manifestFile)) return undefined;
+  const m = JSON.parse(readFileSync(manifestFile, "utf8")) as Manifest;
+  if (m.key !== key || ![f.r1cs, f.wasm, f.zkey, f.vkey].every((x) => existsSync(x))) return undefined;
+  log(`✓ ${name}: cache hit (${dir})`);
+  return { ...m, simplification: m.simplification ?? "O2", ...f, cacheHit: true };
+}
+
+async function buildBatchCircuit(
+  spec: BatchCircuitSpec & { buildDir?: string },
+  simplification: Simplification,
+  log: (m: string) => void,
+): Promise<BatchCircuit> {
+  const { imageId, name, text } = batchCircuitText(spec);
+  const depth = spec.depth ?? BATCH_DEPTH;
+  const { key, dir } = batchCacheDir(spec, simplification);
+  const f = files(dir, name);
   // built in a private directory and renamed into place, as keys.ts: a concurrent build never leaves half a key
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
@@ -410,6 +466,12 @@ export async function setupBatchCircuit(
   log(
     `  ${name}: ${constraints.toLocaleString("en-US")} constraints, circom ${circomSeconds.toFixed(1)} s; ⚠ INSECURE dev setup`,
   );
+  const heap = setupHeapShortfall(constraints, getHeapStatistics().heap_size_limit);
+  if (heap)
+    throw new BatchSetupMemoryError(
+      `the dev setup of ${name} (${constraints.toLocaleString("en-US")} constraints) needs about ${heap.neededMb} MB of JavaScript heap; this process has ${heap.limitMb} MB`,
+      { details: `run it again with NODE_OPTIONS=--max-old-space-size=${heap.neededMb} (circom runs again)` },
+    );
   const t2 = performance.now();
   const pool = new FixedBasePool(2);
   let info;

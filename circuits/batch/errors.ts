@@ -18,3 +18,7 @@ export class BatchSizeError extends CircuitsError {
 export class BatchSetupMissingError extends CircuitsError {
   override name = "BatchSetupMissingError";
 }
+/** The dev setup of a batch circuit this large needs more JavaScript heap than this process has (N = 64 does). */
+export class BatchSetupMemoryError extends CircuitsError {
+  override name = "BatchSetupMemoryError";
+}
