@@ -16,14 +16,16 @@ describe("profitableEntries", () => {
     expect(profitableEntries(list, [from, to])).toEqual(list);
   });
 
-  it("drops the sender and the target unless their slots repay the 2,400 an account costs", () => {
+  it("drops the sender and the target unless their slots repay the 2,400 an account costs (100 a slot)", () => {
     const few = { address: to, storageKeys: [slot(1), slot(2)] };
     const many = {
       address: from.toUpperCase().replace("0X", "0x"),
-      storageKeys: Array.from({ length: 13 }, (_, i) => slot(i)),
+      storageKeys: Array.from({ length: 25 }, (_, i) => slot(i)),
     };
-    const twelve = { address: to, storageKeys: Array.from({ length: 12 }, (_, i) => slot(i)) };
-    expect(profitableEntries([few, many, twelve], [from, to])).toEqual([many]);
+    // 13 slots read first: 1,300 saved for 2,400 (measured on anvil: +1,100 gas with the target declared)
+    const thirteen = { address: to, storageKeys: Array.from({ length: 13 }, (_, i) => slot(i)) };
+    const twentyFour = { address: to, storageKeys: Array.from({ length: 24 }, (_, i) => slot(i)) };
+    expect(profitableEntries([few, many, thirteen, twentyFour], [from, to])).toEqual([many]);
   });
 
   it("drops precompiles: they are always warm", () => {

@@ -7,7 +7,7 @@
 import { AbiCoder, Contract, ContractFactory, id, type ContractRunner, type Log, type Wallet } from "ethers";
 import { creditProofOf, creditsTree, decodeCredits, type CreditRecord } from "../circuits/index.ts";
 import { createRequire } from "node:module";
-import { accessListFor } from "./access-list.ts";
+import { accessListFor, gasWithListMargin } from "./access-list.ts";
 import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
 import { makeProvider, makeWallet } from "./provider.ts";
@@ -205,17 +205,27 @@ export function batchVaultClient(o: {
     try {
       const req = await c.getFunction(fn).populateTransaction(...args);
       const accessList = await accessListFor(provider, req, wallet.address);
-      const tx = await wallet.sendTransaction(accessList ? { ...req, accessList } : req);
+      const gasLimit = accessList
+        ? gasWithListMargin(await provider.estimateGas({ ...req, from: wallet.address, accessList }))
+        : undefined;
+      const tx = await wallet.sendTransaction(accessList ? { ...req, accessList, gasLimit } : req);
       const r = await tx.wait();
       return r!;
     } catch (e) {
       throw toContractsError(e, `BatchVault ${fn}`);
     }
   };
-  let tokenAddress: Promise<string> | undefined;
+  let tokenAddress: string | undefined;
+  /** The vault's reward token (immutable): read once, before a withdrawal is sent, so reading it cannot fail after. */
+  const rewardToken = async (): Promise<string> => {
+    try {
+      return (tokenAddress ??= ((await vault.getFunction("token")()) as string).toLowerCase());
+    } catch (e) {
+      throw toContractsError(e, "BatchVault token");
+    }
+  };
   /** What a withdrawal paid `owner`: the reward token's mint to it in the receipt (none when rewardPerUnit is 0). */
-  const mintedTo = async (logs: readonly Log[], owner: string): Promise<bigint> => {
-    const token = ((await (tokenAddress ??= vault.getFunction("token")() as Promise<string>)) as string).toLowerCase();
+  const mintedTo = (logs: readonly Log[], token: string, owner: string): bigint => {
     const mint = logs.find(
       (l) =>
         l.address.toLowerCase() === token &&
@@ -254,10 +264,11 @@ export function batchVaultClient(o: {
       return { gasUsed: r.gasUsed, creditsRoot: ev!.args[4] as string };
     },
     async withdraw(p) {
+      const token = await rewardToken();
       const r = await send(vault, "withdraw", [p.imageId, p.deviceId, ...creditArgs(p.credit)]);
       const ev = eventIn(r.logs, "EarningsWithdrawn");
       const owner = ev!.args[2] as string;
-      return { gasUsed: r.gasUsed, owner, units: ev!.args[3] as bigint, reward: await mintedTo(r.logs, owner) };
+      return { gasUsed: r.gasUsed, owner, units: ev!.args[3] as bigint, reward: mintedTo(r.logs, token, owner) };
     },
     async recordFact(p) {
       const r = await send(vault, "recordFact", [p.imageId, p.deviceId, ...creditArgs(p.credit)]);

@@ -9,7 +9,7 @@ import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
 import { ContractsError } from "./errors.ts";
 import { encodeClaimProof, type ClaimProof, type ClaimValues, type Groth16Calldata } from "./proof.ts";
-import { accessListFor } from "./access-list.ts";
+import { accessListFor, gasWithListMargin } from "./access-list.ts";
 import { makeProvider, makeWallet } from "./provider.ts";
 import { DEFAULT_EPOCH_LENGTH_MS } from "../device-sdk/index.ts";
 import { decodeRevertData, findRevertData, toContractsError } from "./revert.ts";
@@ -179,9 +179,12 @@ export function createMachinefiClient(opts: {
               () => undefined, // bad arguments: the send below fails with the usual error
             )
           : undefined;
-      const overrides = o.gasLimit === undefined ? (accessList ? { accessList } : {}) : { gasLimit: o.gasLimit };
+      let overrides: { accessList?: typeof accessList; gasLimit?: bigint } =
+        o.gasLimit === undefined ? {} : { gasLimit: o.gasLimit };
       let receipt: ContractTransactionReceipt | null;
       try {
+        if (accessList)
+          overrides = { accessList, gasLimit: gasWithListMargin(await fn.estimateGas(...args, { accessList })) };
         const tx = await fn.send(...args, overrides);
         receipt = await tx.wait();
       } catch (err) {

@@ -7,6 +7,7 @@
  */
 import {
   BATCH_DEPTH,
+  BatchSetupMemoryError,
   EarningsTree,
   ProverPool,
   proveBatch,
@@ -101,7 +102,10 @@ export function circuitsBatchProverPort(
         return circuit;
       });
       memo.set(key, c);
-      c.catch(() => memo.delete(key));
+      // a setup that lacks memory fails the same way until a restart: kept, so it is not started over
+      c.catch((e: unknown) => {
+        if (!(e instanceof BatchSetupMemoryError)) memo.delete(key);
+      });
     }
     return c;
   };

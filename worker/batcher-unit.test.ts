@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, expect, it } from "vitest";
 import { packEpoch } from "../device-sdk/index.ts";
-import { EarningsTree } from "../circuits/index.ts";
+import { BatchSetupMemoryError, EarningsTree } from "../circuits/index.ts";
 import { openStore, type StoreSet } from "../store/index.ts";
 import { recordClaimRun, storeDeviceEpoch } from "../store/fixtures.ts";
 import { deviceKey } from "../circuits/fixtures.ts";
@@ -328,6 +328,50 @@ it("a key the vault would refuse for its first epoch (unknown, valid for part of
     ].sort((a, b) => ((a[0] as bigint) < (b[0] as bigint) ? -1 : 1)),
   );
   expect(events.filter((e) => e.type === "batch-claim" && e.state === "failed")).toHaveLength(3);
+});
+
+it("a batch circuit whose setup lacks memory stops the applet's batching until a restart, its claims kept", async () => {
+  await openStoreWith(SUM);
+  const key = (await deviceKey(67))!;
+  await storeDeviceEpoch(store, {
+    applet: SUM,
+    deviceId: key.deviceId,
+    publicKey: key.publicKey,
+    startMs: 10_000n,
+    signedAfter: true,
+    output: 10n,
+  });
+  let now = 1_000_000;
+  let proofs = 0;
+  const events: BatchEvent[] = [];
+  const batcher = batcherOf({
+    prover: {
+      prove: async () => {
+        proofs++;
+        throw new BatchSetupMemoryError("the dev setup needs about 7050 MB of JavaScript heap", {
+          details: "run it again with NODE_OPTIONS=--max-old-space-size=7050",
+        });
+      },
+    },
+    now: () => now,
+    retryMs: 1_000,
+    onEvent: (e) => events.push(e),
+  });
+  await batcher.tick(); // queued
+  now += 150;
+  await batcher.tick();
+  expect(proofs).toBe(1);
+  expect(events).toContainEqual(
+    expect.objectContaining({
+      state: "failed",
+      detail: expect.stringMatching(/batching stops until the worker restarts/),
+    }),
+  );
+  // long past retryMs: not proved again (a large N's compile and setup would start over each time)
+  now += 3_600_000;
+  await batcher.tick();
+  expect(proofs).toBe(1);
+  expect((await store.batches!.queuedClaims()).map((c) => c.batchId)).toEqual([null]);
 });
 
 it("rebuilds an applet's tree from the chain's batches when its store's does not match the vault's root", async () => {

@@ -15,7 +15,14 @@
  * vault's root: another batcher crediting the same applet is reported, not guessed at.
  */
 import { unpackEpoch } from "../device-sdk/index.ts";
-import { creditEpoch, creditOf, EarningsTree, encodeCredits, type EarningsLeaf } from "../circuits/index.ts";
+import {
+  BatchSetupMemoryError,
+  creditEpoch,
+  creditOf,
+  EarningsTree,
+  encodeCredits,
+  type EarningsLeaf,
+} from "../circuits/index.ts";
 import type { BatchRow, BatchStore, ClaimRow, QueuedClaim, ReadingStore, WorkerStore } from "../store/index.ts";
 import type { BatchChainPort } from "./batch-chain.ts";
 import { segmentOf, type BatchProverPort } from "./batch-prover.ts";
@@ -353,6 +360,17 @@ export class Batcher {
       proved = await this.o.prover.prove({ applet, epoch: w, devices, tree });
     } catch (err) {
       await this.fail((await this.o.batches.getBatch(id))!, `proof failed: ${(err as Error).message}`);
+      // the circuit's setup needs more memory than this process has: retrying cannot help until the worker restarts
+      // with more (a large N's compile and setup would otherwise start over every retryMs)
+      if (err instanceof BatchSetupMemoryError) {
+        this.pauseUntil.set(imageId, Number.POSITIVE_INFINITY);
+        this.emit({
+          type: "batch",
+          batchId: id,
+          state: "failed",
+          detail: `applet ${imageId}: batching stops until the worker restarts with more memory (its claims stay queued): ${err.message}`,
+        });
+      }
       return true;
     }
     const credits: Credit[] = proved.proof.credits.map((c) => ({

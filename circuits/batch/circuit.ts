@@ -456,50 +456,55 @@ async function buildBatchCircuit(
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const t1 = performance.now();
-  log(
-    `… ${name}: compiling ${spec.n} × the applet at K=${spec.k} + tree depth ${depth} with circom2 --${simplification}`,
-  );
-  writeFileSync(join(tmp, "batch.circom"), text);
-  const constraints = constraintsOf(await runCircom(join(tmp, "batch.circom"), tmp, simplification));
-  const circomSeconds = (performance.now() - t1) / 1000;
-  log(
-    `  ${name}: ${constraints.toLocaleString("en-US")} constraints, circom ${circomSeconds.toFixed(1)} s; ⚠ INSECURE dev setup`,
-  );
-  const heap = setupHeapShortfall(constraints, getHeapStatistics().heap_size_limit);
-  if (heap)
-    throw new BatchSetupMemoryError(
-      `the dev setup of ${name} (${constraints.toLocaleString("en-US")} constraints) needs about ${heap.neededMb} MB of JavaScript heap; this process has ${heap.limitMb} MB`,
-      { details: `run it again with NODE_OPTIONS=--max-old-space-size=${heap.neededMb} (circom runs again)` },
-    );
-  const t2 = performance.now();
-  const pool = new FixedBasePool(2);
-  let info;
+  // a failure (circom2 out of memory, too little heap for the setup) leaves no half-built directory behind
   try {
-    info = await devSetup({ name, files: files(tmp, name), pool });
+    const t1 = performance.now();
+    log(
+      `… ${name}: compiling ${spec.n} × the applet at K=${spec.k} + tree depth ${depth} with circom2 --${simplification}`,
+    );
+    writeFileSync(join(tmp, "batch.circom"), text);
+    const constraints = constraintsOf(await runCircom(join(tmp, "batch.circom"), tmp, simplification));
+    const circomSeconds = (performance.now() - t1) / 1000;
+    log(
+      `  ${name}: ${constraints.toLocaleString("en-US")} constraints, circom ${circomSeconds.toFixed(1)} s; ⚠ INSECURE dev setup`,
+    );
+    const heap = setupHeapShortfall(constraints, getHeapStatistics().heap_size_limit);
+    if (heap)
+      throw new BatchSetupMemoryError(
+        `the dev setup of ${name} (${constraints.toLocaleString("en-US")} constraints) needs about ${heap.neededMb} MB of JavaScript heap; this process has ${heap.limitMb} MB`,
+        { details: `run it again with NODE_OPTIONS=--max-old-space-size=${heap.neededMb} (circom runs again)` },
+      );
+    const t2 = performance.now();
+    const pool = new FixedBasePool(2);
+    let info;
+    try {
+      info = await devSetup({ name, files: files(tmp, name), pool });
+    } finally {
+      await pool.close();
+    }
+    const setupSeconds = (performance.now() - t2) / 1000;
+    const manifest: Manifest = {
+      name,
+      imageId,
+      k: spec.k,
+      n: spec.n,
+      depth,
+      hasParam: !!spec.hasParam,
+      key,
+      constraints,
+      simplification,
+      domainPower: info.domainPower,
+      nPublic: info.nPublic,
+      circomSeconds,
+      setupSeconds,
+      insecureDevSetup: true,
+    };
+    writeFileSync(join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(tmp, dir);
+    log(`✓ ${name}: 2^${info.domainPower} domain, setup ${setupSeconds.toFixed(1)} s`);
+    return { ...manifest, ...f, cacheHit: false };
   } finally {
-    await pool.close();
+    rmSync(tmp, { recursive: true, force: true });
   }
-  const setupSeconds = (performance.now() - t2) / 1000;
-  const manifest: Manifest = {
-    name,
-    imageId,
-    k: spec.k,
-    n: spec.n,
-    depth,
-    hasParam: !!spec.hasParam,
-    key,
-    constraints,
-    simplification,
-    domainPower: info.domainPower,
-    nPublic: info.nPublic,
-    circomSeconds,
-    setupSeconds,
-    insecureDevSetup: true,
-  };
-  writeFileSync(join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
-  log(`✓ ${name}: 2^${info.domainPower} domain, setup ${setupSeconds.toFixed(1)} s`);
-  return { ...manifest, ...f, cacheHit: false };
 }

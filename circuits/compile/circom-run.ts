@@ -81,7 +81,12 @@ export function runCircom(file: string, outDir: string, simplification: Simplifi
     p.on("exit", (code) =>
       code === 0 && existsSync(join(outDir, `${base}_js`, `${base}.wasm`))
         ? resolve(s)
-        : reject(new Error(`circom2 failed (exit ${code}):\n${s.slice(0, 4000)}`)),
+        : // circom's own error is at the end of its log (an out-of-memory line among others): its head and its tail
+          reject(
+            new Error(
+              `circom2 failed (exit ${code}):\n${s.length > 4000 ? `${s.slice(0, 1000)}\n…\n${s.slice(-3000)}` : s}`,
+            ),
+          ),
     );
   });
 }
