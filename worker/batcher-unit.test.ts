@@ -39,6 +39,25 @@ async function openStoreWith(...applets: Applet[]): Promise<void> {
 }
 
 /**
+ * A device's chain over the 10 s epoch from `startMs` (closed by a signed reading after it when `signedAfter`) and its
+ * stored claim of 10 units by SUM: the batcher's input.
+ */
+function storeEpochOf(
+  key: { deviceId: bigint; publicKey: { x: bigint; y: bigint } },
+  startMs = 10_000n,
+  signedAfter = true,
+): Promise<bigint> {
+  return storeDeviceEpoch(store, {
+    applet: SUM,
+    deviceId: key.deviceId,
+    publicKey: key.publicKey,
+    startMs,
+    signedAfter,
+    output: 10n,
+  });
+}
+
+/**
  * A Batcher over the test's store with stub ports a test overrides only where it is about them: a prover (N 2, K 16,
  * depth 4) that refuses to prove, and a chain whose vault batches every applet, holds the empty tree's root and takes
  * no submission.
@@ -82,15 +101,7 @@ async function recordClaim(applet: Applet, deviceId: bigint, epoch: bigint, read
 it("gives up a claim whose chain is never signed after the epoch, after ten deadlines, with the reason", async () => {
   await openStoreWith(SUM);
   // readings inside the epoch [10 000, 20 000) and one after it, none signed
-  const publicKey = { x: 1n, y: 2n };
-  await storeDeviceEpoch(store, {
-    applet: SUM,
-    deviceId: 42n,
-    publicKey,
-    startMs: 10_000n,
-    signedAfter: false,
-    output: 10n,
-  });
+  await storeEpochOf({ deviceId: 42n, publicKey: { x: 1n, y: 2n } }, 10_000n, false);
 
   let now = 1_000_000;
   const events: BatchEvent[] = [];
@@ -131,14 +142,7 @@ it("an epoch whose chains are still being written does not hold a later, ready e
     [w!, 10_000n, false],
     [r!, 20_000n, true],
   ] as const)
-    await storeDeviceEpoch(store, {
-      applet: SUM,
-      deviceId: key.deviceId,
-      publicKey: key.publicKey,
-      startMs,
-      signedAfter,
-      output: 10n,
-    });
+    await storeEpochOf(key, startMs, signedAfter);
   let now = 1_000_000;
   const proved: bigint[] = [];
   const batcher = batcherOf({
@@ -281,15 +285,7 @@ it("a key the vault would refuse for its first epoch (unknown, valid for part of
   // four devices with closed chains in epoch [10 000, 20 000): a registered key, an unknown one, one rotated in at
   // 15 000 (valid for half of the epoch), one of a maker the applet does not pay
   const [ok, unknown, rotated, foreign] = await Promise.all([63, 64, 65, 66].map(deviceKey));
-  for (const key of [ok!, unknown!, rotated!, foreign!])
-    await storeDeviceEpoch(store, {
-      applet: SUM,
-      deviceId: key.deviceId,
-      publicKey: key.publicKey,
-      startMs: 10_000n,
-      signedAfter: true,
-      output: 10n,
-    });
+  for (const key of [ok!, unknown!, rotated!, foreign!]) await storeEpochOf(key);
   const windows = new Map([
     [ok!.deviceId, { fromMs: 0n, untilMs: 0n, accepted: true }],
     [rotated!.deviceId, { fromMs: 15_000n, untilMs: 0n, accepted: true }],
@@ -332,15 +328,7 @@ it("a key the vault would refuse for its first epoch (unknown, valid for part of
 
 it("a batch circuit whose setup lacks memory stops the applet's batching until a restart, its claims kept", async () => {
   await openStoreWith(SUM);
-  const key = (await deviceKey(67))!;
-  await storeDeviceEpoch(store, {
-    applet: SUM,
-    deviceId: key.deviceId,
-    publicKey: key.publicKey,
-    startMs: 10_000n,
-    signedAfter: true,
-    output: 10n,
-  });
+  await storeEpochOf((await deviceKey(67))!);
   let now = 1_000_000;
   let proofs = 0;
   const events: BatchEvent[] = [];
