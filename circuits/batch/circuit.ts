@@ -10,10 +10,10 @@
  * r = keccak256(imageId, epoch, prevRoot, newRoot, credits) mod p computed by the vault. Keys are the dev setup's,
  * cached under build/batch-circuits/<key>/ like keys.ts.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { getHeapStatistics } from "node:v8";
-import { ROOT, cacheKey } from "../setup/build.ts";
+import { ROOT, cacheKey, installBuild } from "../setup/build.ts";
 import { devSetup } from "../setup/dev-setup.ts";
 import { FixedBasePool } from "../setup/fixed-base.ts";
 import { constraintsOf, runCircom, type Simplification } from "../compile/circom-run.ts";
@@ -499,9 +499,7 @@ async function buildBatchCircuit(
       setupSeconds,
       insecureDevSetup: true,
     };
-    writeFileSync(join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
-    rmSync(dir, { recursive: true, force: true });
-    renameSync(tmp, dir);
+    installBuild(tmp, dir, manifest);
     log(`✓ ${name}: 2^${info.domainPower} domain, setup ${setupSeconds.toFixed(1)} s`);
     return { ...manifest, ...f, cacheHit: false };
   } finally {

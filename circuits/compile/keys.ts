@@ -5,9 +5,9 @@
  * the circom2, circomlib and snarkjs versions, the setup code and the seed (setup/build.ts cacheKey). A second call
  * for the same applet and K is a cache hit; a changed applet is a new directory, never a stale key.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, cacheKey } from "../setup/build.ts";
+import { ROOT, cacheKey, installBuild } from "../setup/build.ts";
 import { devSetup } from "../setup/dev-setup.ts";
 import { FixedBasePool } from "../setup/fixed-base.ts";
 import { constraintsOf, runCircom } from "./circom-run.ts";
@@ -129,9 +129,7 @@ export async function setupAppletCircuit(opts: SetupAppletOptions): Promise<Appl
     setupSeconds,
     insecureDevSetup: true,
   };
-  writeFileSync(join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
-  rmSync(dir, { recursive: true, force: true });
-  renameSync(tmp, dir);
+  installBuild(tmp, dir, manifest);
   log(`✓ ${name}: 2^${info.domainPower} domain, setup ${setupSeconds.toFixed(1)} s`);
   return { ...manifest, ...f, cacheHit: false };
 }

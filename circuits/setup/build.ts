@@ -4,7 +4,7 @@
  */
 import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync, readdirSync, renameSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -99,6 +99,16 @@ export function isBuilt(name: string, buildDir = BUILD_DIR): boolean {
 }
 
 export type Log = (msg: string) => void;
+
+/**
+ * Puts a keyed build (an applet's or a batch circuit's) in place: its manifest written into the private directory it
+ * was built in, then that directory renamed to the cache's (replacing an older build), so no reader sees half a key.
+ */
+export function installBuild(tmp: string, dir: string, manifest: object): void {
+  writeFileSync(join(tmp, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  rmSync(dir, { recursive: true, force: true });
+  renameSync(tmp, dir);
+}
 
 function compile(spec: CircuitSpec, a: CircuitArtifacts): Promise<void> {
   // Start clean: a stale .circom left here would be found by circom's include lookup.
