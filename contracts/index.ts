@@ -76,3 +76,5 @@ export {
   type DeviceKey,
 } from "./devices.ts";
 export { DEV_MAKER_NAME } from "./deploy.ts";
+export { withAccessList } from "./access-list.ts";
+export { codeHasVerifyingKey, type VerifyingKeyDelta } from "./verifier-match.ts";

@@ -41,6 +41,11 @@ export interface BatchChainPort {
     imageId: string,
     deviceId: bigint,
   ): Promise<{ fromMs: bigint; untilMs: bigint; accepted: boolean } | undefined>;
+  /**
+   * The deployed code of the vault's verifier for the applet's batches of `n` (BatchVault.batchVerifierOf); undefined
+   * while none is set. The batcher checks it holds its circuit's key before spending a proof on it.
+   */
+  verifierCode?(imageId: string, n: number): Promise<string | undefined>;
   readonly vault: string;
 }
 
@@ -79,6 +84,15 @@ export function contractsBatchChainPort(client: MachinefiClient, vaultAddress: s
         return { fromMs, untilMs, accepted };
       } catch (e) {
         throw toContractsError(e, "DeviceRegistry claimInfo");
+      }
+    },
+    async verifierCode(imageId, n) {
+      try {
+        const address = (await vault.getFunction("batchVerifierOf")(parseImageId(imageId), n)) as string;
+        if (BigInt(address) === 0n) return undefined;
+        return await client.provider.getCode(address);
+      } catch (e) {
+        throw toContractsError(e, "BatchVault batchVerifierOf");
       }
     },
     async creditedLeaves(imageId) {

@@ -17,7 +17,9 @@ import {
   type BatchProof,
   type ChainReading,
 } from "../circuits/index.ts";
+import { readFile } from "node:fs/promises";
 import type { EpochWindow } from "../device-sdk/index.ts";
+import type { VerifyingKeyDelta } from "../contracts/index.ts";
 import type { AppletSpec, DeviceRecord, ReadingStore } from "../store/index.ts";
 
 export interface BatchProveArgs {
@@ -40,6 +42,8 @@ export interface BatchProverPort {
    * that cannot be set up fails the batch that needs it, with the reason.
    */
   prepare?(applet: AppletSpec): Promise<void>;
+  /** The verifying key of the circuit this port proves the applet's batches with (set up first when it is not). */
+  verifyingKey?(applet: AppletSpec): Promise<VerifyingKeyDelta>;
   close(): Promise<void>;
 }
 
@@ -132,6 +136,8 @@ export function circuitsBatchProverPort(
         () => undefined,
         () => undefined,
       ),
+    verifyingKey: async (applet) =>
+      JSON.parse(await readFile((await circuitFor(applet)).vkey, "utf8")) as VerifyingKeyDelta,
     close: () => pool.close(),
   };
 }

@@ -3,8 +3,9 @@
  * in batcher.test.ts): a claim whose chain has no signed reading after the epoch is waited for, then given up with
  * the reason after ten deadlines, so the applet's later epochs do not wait behind it for ever; the prover is never
  * asked for a batch without devices; a key the vault would refuse for its first credited epoch (unknown, valid for
- * part of it, of a maker the applet does not pay) fails before a proof is spent on it; an applet's batch circuit is prepared (set up, key warmed) once, as soon as the
- * batcher learns the applet is batched.
+ * part of it, of a maker the applet does not pay) fails before a proof is spent on it; an applet's batch circuit is
+ * prepared (set up, key warmed) once, as soon as the batcher learns the applet is batched; nothing is proved for an
+ * applet whose vault verifier is another setup's.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,7 @@ import { deviceKey } from "../circuits/fixtures.ts";
 import type { BatchChainPort } from "./batch-chain.ts";
 import type { BatchProverPort } from "./batch-prover.ts";
 import { Batcher, type BatcherOptions, type BatchEvent } from "./batcher.ts";
+import { BatchVerifierMismatchError } from "./errors.ts";
 
 const VAULT = "0x" + "22".repeat(20);
 const SUM = { imageId: "ab".repeat(32), name: "sum", wasm: new Uint8Array([0, 97, 115, 109]), rewardPerUnit: 1n };
@@ -395,4 +397,86 @@ it("rebuilds an applet's tree from the chain's batches when its store's does not
   await expect(treeOf(imageId)).rejects.toThrow(
     /neither the tree of this worker's credited batches \(\d+\) nor one rebuilt from the chain/,
   );
+});
+
+it("proves nothing for an applet whose vault verifier holds another setup's key, and asks again later", async () => {
+  await openStoreWith(SUM);
+  await storeEpochOf((await deviceKey(68))!);
+  const ours = {
+    vk_delta_2: [
+      ["11", "12"],
+      ["13", "14"],
+      ["1", "0"],
+    ],
+  };
+  const push = (v: number) => (0x60).toString(16) + v.toString(16).padStart(2, "0"); // PUSH1 v
+  const ourCode = "0x" + [11, 12, 13, 14].map(push).join("");
+  const otherCode = "0x" + [11, 12, 13, 15].map(push).join("");
+  let code: string | undefined = otherCode;
+  let now = 1_000_000;
+  let proofs = 0;
+  const events: BatchEvent[] = [];
+  const batcher = batcherOf({
+    prover: {
+      verifyingKey: async () => ours,
+      prove: async () => {
+        proofs++;
+        throw new Error("proof failed here: the test stops at the proof");
+      },
+    },
+    chain: { verifierCode: async () => code },
+    now: () => now,
+    retryMs: 1_000,
+    verifierRecheckMs: 30_000,
+    onEvent: (e) => events.push(e),
+  });
+  await batcher.tick(); // queued
+  now += 150;
+  await batcher.tick();
+  // no proof spent, no batch stored, the claim still queued, and the operator told why and what to do
+  expect(proofs).toBe(0);
+  expect(await store.batches!.openBatches()).toEqual([]);
+  expect((await store.batches!.queuedClaims()).map((c) => c.batchId)).toEqual([null]);
+  expect(events.at(-1)).toMatchObject({
+    state: "failed",
+    detail: expect.stringMatching(/verifier for batches of 2 is not this worker's batch circuit[\s\S]*never change/),
+  });
+  const check = (batcher as unknown as { checkVerifier(a: typeof SUM): Promise<void> }).checkVerifier.bind(batcher);
+  await expect(check(SUM)).rejects.toBeInstanceOf(BatchVerifierMismatchError);
+  now += 5_000; // past retryMs, not past the recheck: not asked again
+  await batcher.tick();
+  expect(proofs).toBe(0);
+  // the worker now holds the keys that set it (e.g. restarted with that build): proved
+  code = ourCode;
+  now += 30_000;
+  await batcher.tick();
+  expect(proofs).toBe(1);
+});
+
+it("proves while the vault has no verifier for the applet's batches yet (sent once it is set)", async () => {
+  await openStoreWith(SUM);
+  await storeEpochOf((await deviceKey(69))!);
+  let now = 1_000_000;
+  let proofs = 0;
+  const batcher = batcherOf({
+    prover: {
+      verifyingKey: async () => ({
+        vk_delta_2: [
+          ["11", "12"],
+          ["13", "14"],
+          ["1", "0"],
+        ],
+      }),
+      prove: async () => {
+        proofs++;
+        throw new Error("proof failed here: the test stops at the proof");
+      },
+    },
+    chain: { verifierCode: async () => undefined },
+    now: () => now,
+  });
+  await batcher.tick();
+  now += 150;
+  await batcher.tick();
+  expect(proofs).toBe(1);
 });

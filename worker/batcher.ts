@@ -23,8 +23,18 @@ import {
   encodeCredits,
   type EarningsLeaf,
 } from "../circuits/index.ts";
-import type { BatchRow, BatchStore, ClaimRow, QueuedClaim, ReadingStore, WorkerStore } from "../store/index.ts";
+import { codeHasVerifyingKey } from "../contracts/index.ts";
+import type {
+  AppletSpec,
+  BatchRow,
+  BatchStore,
+  ClaimRow,
+  QueuedClaim,
+  ReadingStore,
+  WorkerStore,
+} from "../store/index.ts";
 import type { BatchChainPort } from "./batch-chain.ts";
+import { BatchVerifierMismatchError } from "./errors.ts";
 import { segmentOf, type BatchProverPort } from "./batch-prover.ts";
 
 export interface BatcherOptions {
@@ -38,6 +48,8 @@ export interface BatcherOptions {
   now?: () => number;
   /** Pause (ms) after a failed batch before an applet's next one. */
   retryMs?: number;
+  /** Pause (ms) before an applet whose verifier on chain is another setup's is checked again (default 30 s). */
+  verifierRecheckMs?: number;
   onEvent?: (e: BatchEvent) => void;
 }
 
@@ -80,6 +92,8 @@ export class Batcher {
   private readonly pauseUntil = new Map<string, number>();
   /** Trees rebuilt from the chain (another batcher credits the applet too), kept up to date with our own batches. */
   private readonly chainTrees = new Map<string, EarningsTree>();
+  /** Applets whose verifier on chain holds this worker's circuit key (verifiers never change once set). */
+  private readonly verifierMatches = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = true;
@@ -282,8 +296,11 @@ export class Batcher {
           if (await this.proveNew(imageId, epoch, ofEpoch)) break;
         }
       } catch (err) {
-        // this applet only (e.g. its tree disagrees with the vault's root): the others go on
-        this.pauseUntil.set(imageId, this.now() + (this.o.retryMs ?? 2000));
+        // this applet only (e.g. its tree disagrees with the vault's root): the others go on; a verifier of another
+        // setup is asked about again after longer (it changes only when this worker proves with other keys)
+        const pause =
+          err instanceof BatchVerifierMismatchError ? (this.o.verifierRecheckMs ?? 30_000) : (this.o.retryMs ?? 2000);
+        this.pauseUntil.set(imageId, this.now() + pause);
         this.emit({
           type: "batch",
           batchId: -1,
@@ -346,6 +363,7 @@ export class Batcher {
       taken.push(c);
     }
     if (taken.length === 0) return false;
+    await this.checkVerifier(applet);
     const id = await this.o.batches.createBatch({
       imageId,
       epoch,
@@ -393,6 +411,27 @@ export class Batcher {
     this.emit({ type: "batch", batchId: id, state: "proved", devices: taken.length });
     await this.resume((await this.o.batches.getBatch(id))!);
     return true;
+  }
+
+  /**
+   * Throws BatchVerifierMismatchError when the vault's verifier for the applet's batches of N is not of the key this
+   * worker proves with: every proof would then be spent on a submission the vault refuses (InvalidProof), over and
+   * over. No verifier yet is no mismatch: a batch proved now waits, proved, and is sent once it is set.
+   */
+  private async checkVerifier(applet: AppletSpec): Promise<void> {
+    const { chain, prover } = this.o;
+    if (this.verifierMatches.has(applet.imageId) || !chain.verifierCode || !prover.verifyingKey) return;
+    const code = await chain.verifierCode(applet.imageId, prover.n);
+    if (code === undefined) return;
+    if (!codeHasVerifyingKey(code, await prover.verifyingKey(applet)))
+      throw new BatchVerifierMismatchError(applet.imageId, prover.n, {
+        metaMessages: [
+          "Its claims stay queued; nothing is proved or sent for the applet while this lasts.",
+          "Verifiers never change once set: run the worker with the build directory (build/batch-circuits/) whose " +
+            "keys set it, at the same circom level, or switch the applet to a new BatchVault.",
+        ],
+      });
+    this.verifierMatches.add(applet.imageId);
   }
 
   /** Why the vault would refuse `epoch` as the key's first credited epoch (BatchVault._checkFirstCredit), if it would. */

@@ -58,3 +58,22 @@ export class ChainReadError extends WorkerError {
     super(`cannot read ${what} from the chain; the run waits for the next pass`, opts);
   }
 }
+
+/**
+ * Issue 26: the vault's verifier for the applet's batches of N holds another setup's key than the circuit this worker
+ * proves with (another build directory's dev keys, or circom's other simplification level), so the vault would refuse
+ * every batch proof as InvalidProof. The batcher proves none of the applet's batches while it lasts; its claims stay
+ * queued. Verifiers never change once set: prove with the keys that set it, or switch the applet to a new vault.
+ */
+export class BatchVerifierMismatchError extends WorkerError {
+  override name = "BatchVerifierMismatchError";
+  readonly imageId: string;
+
+  constructor(imageId: string, n: number, opts: BaseErrorOptions = {}) {
+    super(
+      `applet ${imageId}: the vault's verifier for batches of ${n} is not this worker's batch circuit (another setup's key)`,
+      opts,
+    );
+    this.imageId = imageId;
+  }
+}

@@ -26,7 +26,14 @@ export { alignToSchedule } from "./epochs.ts";
 export { circuitsProvePort, appletCircuits, APPLET_SIZES, type ProverHandle } from "./prover-port.ts";
 export { runtimeRunPort, encodeState, decodeState } from "./runtime-port.ts";
 export { replayRun, ReplayError, type ReplayReport } from "./replay.ts";
-export { WorkerError, ProofRefusedError, AlreadyClaimedError, AppletLoadError, ChainReadError } from "./errors.ts";
+export {
+  WorkerError,
+  ProofRefusedError,
+  AlreadyClaimedError,
+  AppletLoadError,
+  ChainReadError,
+  BatchVerifierMismatchError,
+} from "./errors.ts";
 export { Batcher, type BatchEvent, type BatcherOptions } from "./batcher.ts";
 export { contractsBatchChainPort, type BatchChainPort } from "./batch-chain.ts";
 export { circuitsBatchProverPort, type BatchProverPort } from "./batch-prover.ts";
