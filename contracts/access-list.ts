@@ -57,3 +57,17 @@ export async function accessListFor(
 export function gasWithListMargin(estimate: bigint): bigint {
   return estimate + estimate / 10n;
 }
+
+/**
+ * `req` with the node's access list worth declaring and a gas limit estimated with it (gasWithListMargin), or `req`
+ * as it is when no list pays for itself or the node cannot make one. What every sender of ours sends.
+ */
+export async function withAccessList<T extends TransactionRequest & { to: string }>(
+  provider: JsonRpcProvider,
+  req: T,
+  from: string,
+): Promise<T | (T & { accessList: AccessList; gasLimit: bigint })> {
+  const accessList = await accessListFor(provider, req, from);
+  if (!accessList) return req;
+  return { ...req, accessList, gasLimit: gasWithListMargin(await provider.estimateGas({ ...req, from, accessList })) };
+}

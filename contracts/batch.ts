@@ -7,7 +7,7 @@
 import { AbiCoder, Contract, ContractFactory, id, type ContractRunner, type Log, type Wallet } from "ethers";
 import { creditProofOf, creditsTree, decodeCredits, type CreditRecord } from "../circuits/index.ts";
 import { createRequire } from "node:module";
-import { accessListFor, gasWithListMargin } from "./access-list.ts";
+import { withAccessList } from "./access-list.ts";
 import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
 import { makeProvider, makeWallet } from "./provider.ts";
@@ -204,11 +204,7 @@ export function batchVaultClient(o: {
   const send = async (c: Contract, fn: string, args: unknown[]) => {
     try {
       const req = await c.getFunction(fn).populateTransaction(...args);
-      const accessList = await accessListFor(provider, req, wallet.address);
-      const gasLimit = accessList
-        ? gasWithListMargin(await provider.estimateGas({ ...req, from: wallet.address, accessList }))
-        : undefined;
-      const tx = await wallet.sendTransaction(accessList ? { ...req, accessList, gasLimit } : req);
+      const tx = await wallet.sendTransaction(await withAccessList(provider, req, wallet.address));
       const r = await tx.wait();
       return r!;
     } catch (e) {

@@ -4,12 +4,19 @@
  * Writes from one client are serialised so nonces never race.
  */
 import { parseImageId, type ImageId } from "../core/index.ts";
-import { Contract, ZeroAddress, type ContractTransactionReceipt, type JsonRpcProvider, type Wallet } from "ethers";
+import {
+  Contract,
+  ZeroAddress,
+  type AccessList,
+  type ContractTransactionReceipt,
+  type JsonRpcProvider,
+  type Wallet,
+} from "ethers";
 import { getArtifact } from "./artifacts.ts";
 import type { DeploymentManifest } from "./deploy.ts";
 import { ContractsError } from "./errors.ts";
 import { encodeClaimProof, type ClaimProof, type ClaimValues, type Groth16Calldata } from "./proof.ts";
-import { accessListFor, gasWithListMargin } from "./access-list.ts";
+import { withAccessList } from "./access-list.ts";
 import { makeProvider, makeWallet } from "./provider.ts";
 import { DEFAULT_EPOCH_LENGTH_MS } from "../device-sdk/index.ts";
 import { decodeRevertData, findRevertData, toContractsError } from "./revert.ts";
@@ -171,20 +178,17 @@ export function createMachinefiClient(opts: {
     const action = `${method}`;
     const run = async () => {
       const fn = contract.getFunction(method);
-      // the node's EIP-2930 access list (cheaper first touches), unless the caller fixed the gas itself
-      const accessList =
-        o.gasLimit === undefined
-          ? await fn.populateTransaction(...args).then(
-              (req) => accessListFor(provider, req, wallet.address),
-              () => undefined, // bad arguments: the send below fails with the usual error
-            )
-          : undefined;
-      let overrides: { accessList?: typeof accessList; gasLimit?: bigint } =
+      let overrides: { accessList?: AccessList; gasLimit?: bigint } =
         o.gasLimit === undefined ? {} : { gasLimit: o.gasLimit };
       let receipt: ContractTransactionReceipt | null;
       try {
-        if (accessList)
-          overrides = { accessList, gasLimit: gasWithListMargin(await fn.estimateGas(...args, { accessList })) };
+        // the node's EIP-2930 access list (cheaper first touches), unless the caller fixed the gas itself
+        const req =
+          o.gasLimit === undefined
+            ? await fn.populateTransaction(...args).catch(() => undefined) // bad arguments: the send below says so
+            : undefined;
+        const listed = req && (await withAccessList(provider, req, wallet.address));
+        if (listed && "accessList" in listed) overrides = { accessList: listed.accessList, gasLimit: listed.gasLimit };
         const tx = await fn.send(...args, overrides);
         receipt = await tx.wait();
       } catch (err) {

@@ -130,6 +130,9 @@ describe("submitBatches (claimBatch)", () => {
     const ids = [await proved(d, 10n, 8n), await proved(d, 11n, 9n)];
     const port = contractsClaimBatchPort(operator);
     const { txHash } = await port.send(await Promise.all(ids.map((id) => store.worker.calldataOf(id))));
+    // sent with the node's access list (registries and token declared: each first touch 100 gas cheaper)
+    const tx = await operator.provider.getTransaction(txHash);
+    expect(tx!.accessList?.length).toBeGreaterThan(0);
     for (const id of ids) await store.worker.markSubmitted(id, txHash, 0); // ...and the submitter died here
     await submitBatches({ workerStore: store.worker, chain: contractsChainPort(operator), batch: port });
     const rows = await Promise.all(ids.map(stateOf));

@@ -9,8 +9,13 @@
  * log (a batch's receipt holds several); what is not mined is left to the one-by-one path, which resends it.
  */
 import { parseImageId } from "../../core/index.ts";
-import type { TransactionReceipt } from "ethers";
-import { ContractRevertedError, toContractsError, type MachinefiClient } from "../../contracts/index.ts";
+import type { Signer, TransactionReceipt } from "ethers";
+import {
+  ContractRevertedError,
+  toContractsError,
+  withAccessList,
+  type MachinefiClient,
+} from "../../contracts/index.ts";
 import type { ClaimCalldata, ClaimRow, WorkerStore } from "../../store/index.ts";
 import type { ChainPort } from "../ports.ts";
 import type { WorkerEvent } from "../worker.ts";
@@ -70,7 +75,12 @@ export function contractsClaimBatchPort(client: MachinefiClient): ClaimBatchPort
       }
     },
     async send(cs) {
-      const tx = await vault.getFunction("claimBatch").send(items(cs));
+      // with the node's access list, as the client's own sends (a batch of claims touches the same registries and
+      // token again and again: declared, each first touch is 100 gas cheaper)
+      const req = await vault.getFunction("claimBatch").populateTransaction(items(cs));
+      const tx = await (vault.runner as Signer).sendTransaction(
+        await withAccessList(client.provider, req, client.address),
+      );
       return { txHash: tx.hash };
     },
     async outcome(txHash, waitMs) {
