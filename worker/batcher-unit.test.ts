@@ -321,7 +321,12 @@ it("a key the vault would refuse for its first epoch (unknown, valid for part of
   expect(failed.map((c) => [BigInt(c.device_id), c.error]).sort((a, b) => (a[0]! < b[0]! ? -1 : 1))).toEqual(
     [
       [unknown!.deviceId, expect.stringMatching(/^BatchVault__UnknownDevice/)],
-      [rotated!.deviceId, expect.stringMatching(/^BatchVault__KeyNotValid: the key is valid over \[15000, open\)/)],
+      [
+        rotated!.deviceId,
+        expect.stringMatching(
+          /^BatchVault__KeyNotValid: the key became the token's key after the epoch's start \(valid \[15000, open\) ms/,
+        ),
+      ],
       [foreign!.deviceId, expect.stringMatching(/^BatchVault__DeviceNotAccepted/)],
     ].sort((a, b) => ((a[0] as bigint) < (b[0] as bigint) ? -1 : 1)),
   );

@@ -34,6 +34,7 @@ import type {
   WorkerStore,
 } from "../store/index.ts";
 import type { BatchChainPort } from "./batch-chain.ts";
+import { keyWindowRefusal } from "./device-state.ts";
 import { BatchVerifierMismatchError } from "./errors.ts";
 import { segmentOf, type BatchProverPort } from "./batch-prover.ts";
 
@@ -439,12 +440,9 @@ export class Batcher {
     if (!this.o.chain.keyFor) return undefined;
     const key = await this.o.chain.keyFor(imageId, deviceId);
     if (!key) return "BatchVault__UnknownDevice: no device token has this key";
-    const { startMs, lengthMs } = unpackEpoch(epoch);
-    if (startMs < key.fromMs || (key.untilMs !== 0n && startMs + lengthMs > key.untilMs))
-      return (
-        `BatchVault__KeyNotValid: the key is valid over [${key.fromMs}, ${key.untilMs || "open"}) ms, not the whole ` +
-        `epoch [${startMs}, ${startMs + lengthMs}): the vault credits a key only for epochs it was valid for as a whole`
-      );
+    const outside = keyWindowRefusal({ validFromMs: key.fromMs, validUntilMs: key.untilMs }, unpackEpoch(epoch));
+    if (outside)
+      return `BatchVault__KeyNotValid: the key ${outside}: the vault credits a key only for epochs it was valid for as a whole`;
     if (!key.accepted) return "BatchVault__DeviceNotAccepted: the applet does not pay devices of this key's maker";
     return undefined;
   }

@@ -33,6 +33,24 @@ export interface KeyInfo {
   validUntilMs: bigint;
 }
 
+/**
+ * Why a key valid over [validFromMs, validUntilMs) (0: open) is not valid for the whole epoch, if it is not: what the
+ * vaults check of a key before paying it for an epoch (PayoutVault's claims, BatchVault's first and withdrawn credits).
+ */
+export function keyWindowRefusal(
+  key: Pick<KeyInfo, "validFromMs" | "validUntilMs">,
+  w: EpochWindow,
+): string | undefined {
+  const end = w.startMs + w.lengthMs;
+  if (w.startMs >= key.validFromMs && (key.validUntilMs === 0n || end <= key.validUntilMs)) return undefined;
+  const window = `[${key.validFromMs}, ${key.validUntilMs === 0n ? "open" : key.validUntilMs})`;
+  const why =
+    w.startMs < key.validFromMs
+      ? "became the token's key after the epoch's start"
+      : "was rotated or revoked before the epoch's end";
+  return `${why} (valid ${window} ms, epoch [${w.startMs}, ${end}))`;
+}
+
 export interface RunState {
   /** The state to run from, keyed by the device that runs (runtime AppletState JSON); undefined: none. */
   state: Uint8Array | undefined;
@@ -166,14 +184,8 @@ export class DeviceTokens {
       throw e;
     }
     if (!info) return undefined;
-    const end = w.startMs + w.lengthMs;
-    if (w.startMs >= info.validFromMs && (info.validUntilMs === 0n || end <= info.validUntilMs)) return undefined;
-    const window = `[${info.validFromMs}, ${info.validUntilMs === 0n ? "open" : info.validUntilMs})`;
-    const why =
-      w.startMs < info.validFromMs
-        ? "became the token's key after the epoch's start"
-        : "was rotated or revoked before the epoch's end";
-    return `not claimable: key ${hex(deviceId)} ${why} (valid ${window} ms, epoch [${w.startMs}, ${end})); the vault pays only a key valid for the whole epoch`;
+    const why = keyWindowRefusal(info, w);
+    return why && `not claimable: key ${hex(deviceId)} ${why}; the vault pays only a key valid for the whole epoch`;
   }
 
   /**
