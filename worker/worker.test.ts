@@ -231,6 +231,51 @@ describe("EpochWorker", () => {
     store.close();
   });
 
+  it("an epoch waiting for a chain read says so once (issue 18), and runs once the chain answers", async () => {
+    const { store, deviceId } = await setup([
+      [10_500, 3, true],
+      [21_000, 1, true],
+    ]);
+    let down = true;
+    const events: WorkerEvent[] = [];
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      // whether the applet is stateful is asked of PayoutVault.stateOf: the RPC endpoint refuses it for now
+      chain: {
+        ...fakeChain(),
+        stateOf: async () => {
+          if (down) throw new Error("connect ECONNREFUSED 127.0.0.1:8545");
+          return { state: 0n, lastEpoch: 0n };
+        },
+      },
+      epochMs: 10_000,
+      graceMs: 0,
+      now: () => 25_000,
+      onEvent: (e) => events.push(e),
+    });
+    await w.addApplet({ ...applet, schedule: { lengthMs: 10_000, genesisMs: 0 } }, 10_000);
+    await drain(w, 4);
+    expect(await w.workerStore.listRuns(10)).toEqual([]);
+    const waits = events.filter((e) => e.type === "chain-wait");
+    expect(waits).toEqual([
+      {
+        type: "chain-wait",
+        imageId: applet.imageId,
+        epoch: packEpoch({ startMs: 10_000n, lengthMs: 10_000n }),
+        deviceId,
+        reason: expect.stringMatching(/cannot read PayoutVault\.stateOf.*the run waits for the next pass/),
+      },
+    ]);
+    down = false;
+    await drain(w, 2);
+    expect((await w.workerStore.listRuns(10)).map((r) => BigInt(r.device_id))).toEqual([deviceId]);
+    expect(events.filter((e) => e.type === "chain-wait")).toHaveLength(1);
+    store.close();
+  });
+
   it("waits for a signed reading after the epoch before proving", async () => {
     const { store } = await setup([
       [10_500, 3, true],

@@ -84,7 +84,10 @@ export type WorkerEvent =
       proveMs?: number;
     }
   // issue 22: an applet whose module failed to load, reported once; the worker no longer runs it
-  | { type: "quarantined"; imageId: string; name: string; reason: string };
+  | { type: "quarantined"; imageId: string; name: string; reason: string }
+  // issue 18: an epoch waits because a chain read its runs need failed (ChainReadError); reported once per
+  // applet-epoch and reason, not every pass; the epoch runs once the chain answers
+  | { type: "chain-wait"; imageId: string; epoch: bigint; deviceId: bigint; reason: string };
 
 export class EpochWorker {
   readonly workerStore: WorkerStore;
@@ -99,6 +102,8 @@ export class EpochWorker {
   /** Issue 18: device tokens and their keys on chain; a stateful applet's state follows the token. */
   private readonly tokens: DeviceTokens;
   private inflight = new Set<number>();
+  /** Issue 18: the chain read an applet-epoch waits for (by `imageId/epoch`), reported once per reason. */
+  private readonly chainWaits = new Map<string, string>();
   /** Issue 18: since when a stateful claim's stateIn could be reached by no earlier payment (its grace; by claim id). */
   private readonly unreachableSince = new Map<number, number>();
   private submitting: Promise<void> | undefined;
@@ -256,13 +261,20 @@ export class EpochWorker {
         continue;
       }
       const r = await this.runDevice(applet, w, device).catch((e: unknown) => {
-        if (e instanceof ChainReadError) return undefined; // issue 18: the chain cannot say: the next pass runs it
-        throw e;
+        if (!(e instanceof ChainReadError)) throw e;
+        // issue 18: the chain cannot say: the next pass runs it; the operator hears of it once, not every pass
+        const key = `${applet.imageId}/${epoch}`;
+        if (this.chainWaits.get(key) !== e.shortMessage) {
+          this.chainWaits.set(key, e.shortMessage);
+          this.emit({ type: "chain-wait", imageId: applet.imageId, epoch, deviceId: device, reason: e.shortMessage });
+        }
+        return undefined;
       });
       if (!r) return false;
       if (r.kind === "open" && !timedOut) complete = false;
     }
     if (jobs.length) await this.opts.runQueue!.enqueue(jobs);
+    this.chainWaits.delete(`${applet.imageId}/${epoch}`);
     return complete;
   }
 

@@ -27,6 +27,10 @@ export function eventLine(e: WorkerEvent, o: EventLineOptions = {}): string | un
     if (e.claims === 0 && !o.allRuns) return undefined;
     return `  ▶ ${where}: fuel ${e.fuelUsed}, ${e.claims} claim(s) to prove`;
   }
+  if (e.type === "chain-wait") {
+    const name = o.names?.get(e.imageId.replace(/^0x/, "")) ?? short(e.imageId.replace(/^0x/, ""), 8);
+    return `  … ${name}: epoch ${e.epoch >> 32n} waits for the chain (device ${short(e.deviceId.toString())}): ${e.reason}`;
+  }
   if (e.type === "quarantined")
     return `  ✗ applet ${e.name || short(e.imageId.replace(/^0x/, ""), 8)} quarantined, not run again (the other applets go on): ${e.reason}`;
   const id = `claim ${e.claimId}`;

@@ -106,9 +106,11 @@ export async function runDevnetCli(opts: DevnetCliOptions): Promise<void> {
       events.runs++;
       if (e.trap) events.trapped++;
     } else if (e.type === "quarantined") events.failed++;
-    else if (e.state === "proved") events.proved++;
-    else if (e.state === "paid") events.paid++;
-    else if (e.state === "failed") events.failed++;
+    else if (e.type === "claim") {
+      if (e.state === "proved") events.proved++;
+      else if (e.state === "paid") events.paid++;
+      else if (e.state === "failed") events.failed++;
+    }
     const line = eventLine(e, { names });
     if (line) console.log(line);
   };
