@@ -48,7 +48,7 @@ export {
 } from "./proof.ts";
 export { ContractsError, ContractRevertedError, UnknownRevertError, ContractsEnvironmentError } from "./errors.ts";
 export { decodeRevertData, toContractsError } from "./revert.ts";
-export { makeProvider, isDevnet } from "./provider.ts";
+export { makeProvider, isDevnet, isChainUnreachable } from "./provider.ts";
 export {
   DevVerifiersRefusedError,
   loadProductionVerifiers,

@@ -26,3 +26,38 @@ export function makeProvider(rpcUrl: string, chainId?: bigint | number): JsonRpc
 export function makeWallet(privateKey: string, provider: JsonRpcProvider): Wallet {
   return new Wallet(privateKey, provider);
 }
+
+/** Socket and DNS failures (Node's and undici's codes) and ethers' transport codes: the RPC endpoint did not answer. */
+const UNREACHABLE_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "ETIMEDOUT",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EPIPE",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_SOCKET",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "NETWORK_ERROR",
+  "TIMEOUT",
+  "SERVER_ERROR",
+]);
+const UNREACHABLE_TEXT =
+  /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)\b|fetch failed|socket hang up/;
+
+/**
+ * Whether `err` (or an error in its cause chain) says the RPC endpoint could not be reached or did not answer, as
+ * opposed to the chain answering no (a revert, a bad argument). Nothing was decided on chain: the caller waits and
+ * asks again, it does not count the failure against what it was doing.
+ */
+export function isChainUnreachable(err: unknown): boolean {
+  for (let e = err, depth = 0; e && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    // a revert says the chain answered, whatever else the error carries
+    if (code === "CALL_EXCEPTION" || (e as { data?: unknown }).data !== undefined) return false;
+    if (typeof code === "string" && UNREACHABLE_CODES.has(code)) return true;
+    if (e instanceof Error && UNREACHABLE_TEXT.test(e.message)) return true;
+  }
+  return false;
+}

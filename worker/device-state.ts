@@ -95,10 +95,10 @@ export class DeviceTokens {
   ) {}
 
   /**
-   * One chain read on the run path, bounded by the timeout: a failure or a timeout is a ChainReadError (never "the
-   * chain does not know"), and the reads of the next FAILED_READ_TTL_MS fail at once with it.
+   * One chain read (the run path's, and the submitter's stateOf), bounded by the timeout: a failure or a timeout is a
+   * ChainReadError (never "the chain does not know"), and the reads of the next FAILED_READ_TTL_MS fail at once with it.
    */
-  private async read<T>(what: string, f: () => Promise<T>): Promise<T> {
+  async read<T>(what: string, f: () => Promise<T>): Promise<T> {
     if (this.down && Date.now() < this.down.until) throw this.down.err;
     let timer: NodeJS.Timeout | undefined;
     const timeoutMs = this.o.readTimeoutMs ?? CHAIN_READ_TIMEOUT_MS;

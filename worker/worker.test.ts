@@ -276,6 +276,61 @@ describe("EpochWorker", () => {
     store.close();
   });
 
+  it("a chain that cannot be reached holds proved claims back, attempts not counted, and pays them once it is back", async () => {
+    const { store } = await setup([
+      [10_500, 3, true],
+      [21_000, 1, true],
+    ]);
+    const chainPort = fakeChain();
+    let down = false;
+    const unreachable = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8545"), { code: "ECONNREFUSED" });
+    let sends = 0;
+    const chain: ChainPort = {
+      ...chainPort,
+      isClaimed: async (...a) => {
+        if (down) throw new Error("isClaimed failed: connect ECONNREFUSED", { cause: unreachable() });
+        return chainPort.isClaimed(...a);
+      },
+      submit: async (c) => {
+        sends++;
+        return chainPort.submit(c);
+      },
+    };
+    let now = 25_000;
+    const events: WorkerEvent[] = [];
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain,
+      epochMs: EPOCH,
+      maxAttempts: 3,
+      now: () => now,
+      onEvent: (e) => events.push(e),
+    });
+    await w.addApplet(applet, 10_000);
+    down = true;
+    // an hour of RPC outage, a pass every 10 s: far more passes than maxAttempts
+    for (let i = 0; i < 360; i++) {
+      await w.tick();
+      await w.idle();
+      now += 10_000;
+    }
+    const [held] = await w.workerStore.listClaims();
+    expect(held).toMatchObject({ state: "proved", attempts: 0 });
+    expect(sends).toBe(0);
+    // said when the chain went away, not every pass
+    const said = events.filter((e) => e.type === "claim" && /the chain cannot be reached/.test(e.detail ?? ""));
+    expect(said.length).toBeGreaterThan(0);
+    expect(said.length).toBeLessThan(10);
+    down = false;
+    await drain(w, 3);
+    expect((await w.workerStore.listClaims())[0]!.state).toBe("paid");
+    expect(chainPort.paid).toHaveLength(1);
+    store.close();
+  });
+
   it("waits for a signed reading after the epoch before proving", async () => {
     const { store } = await setup([
       [10_500, 3, true],
@@ -409,9 +464,13 @@ describe("EpochWorker", () => {
       onEvent: (e) => events.push(e),
     });
     await drain(w2, 2); // vitest fails the run on an unhandled rejection
-    expect(events.some((e) => e.type === "claim" && /submission pass failed .*ECONNREFUSED/.test(e.detail ?? ""))).toBe(
-      true,
-    );
+    expect(
+      events.some(
+        (e) =>
+          e.type === "claim" &&
+          /the chain cannot be reached \(connect ECONNREFUSED.*\): proved claims wait/.test(e.detail ?? ""),
+      ),
+    ).toBe(true);
     expect((await w2.workerStore.listClaims())[0]!.state).toBe("submitted"); // left for a later pass, nothing lost
     let now = 199_000;
     const w3 = new EpochWorker({

@@ -9,6 +9,7 @@
 import type { EpochWindow } from "../device-sdk/index.ts";
 import { packEpoch, unpackEpoch } from "../device-sdk/index.ts";
 import type { ClaimCalldata, ClaimRow, ClaimState, ReadingStore, StoredReading, WorkerStore } from "../store/index.ts";
+import { isChainUnreachable } from "../contracts/index.ts";
 import { backoffMs } from "./backoff.ts";
 import { AlreadyClaimedError, AppletLoadError, ChainReadError, ProofRefusedError } from "./errors.ts";
 import { alignToSchedule, closableEpochs } from "./epochs.ts";
@@ -89,6 +90,9 @@ export type WorkerEvent =
   // applet-epoch and reason, not every pass; the epoch runs once the chain answers
   | { type: "chain-wait"; imageId: string; epoch: bigint; deviceId: bigint; reason: string };
 
+/** How long submission passes wait after finding the chain unreachable before they try it again. */
+export const CHAIN_DOWN_PAUSE_MS = 5_000;
+
 export class EpochWorker {
   readonly workerStore: WorkerStore;
   private readonly opts: Required<
@@ -104,6 +108,8 @@ export class EpochWorker {
   private inflight = new Set<number>();
   /** Issue 18: the chain read an applet-epoch waits for (by `imageId/epoch`), reported once per reason. */
   private readonly chainWaits = new Map<string, string>();
+  /** Set while the chain cannot be reached: submission passes wait until retryAt. */
+  private chainDown: { retryAt: number } | undefined;
   /** Issue 18: since when a stateful claim's stateIn could be reached by no earlier payment (its grace; by claim id). */
   private readonly unreachableSince = new Map<number, number>();
   private submitting: Promise<void> | undefined;
@@ -493,14 +499,34 @@ export class EpochWorker {
 
   // ── submitting ─────────────────────────────────────────────────────────────────────────────────────────────
 
-  /** One submission pass (issue 23: the submitter role calls it on its own). */
+  /**
+   * One submission pass (issue 23: the submitter role calls it on its own). While the chain cannot be reached (its RPC
+   * endpoint refuses or does not answer) no claim is sent nor failed: the pass stops at the first such error, says so
+   * once per outage, and the next pass after CHAIN_DOWN_PAUSE_MS tries again; attempts count only answers.
+   */
   async submitDue(): Promise<void> {
-    // Claims left 'submitted' by a crash first: find out what happened to their transaction.
-    for (const claim of await this.workerStore.dueClaims("submitted", this.opts.now(), 50)) await this.settle(claim);
-    for (const claim of await this.workerStore.dueClaims("proved", this.opts.now(), 50)) {
-      if (this.stopped) return;
-      await this.submitOne(claim);
+    if (this.chainDown && this.opts.now() < this.chainDown.retryAt) return;
+    try {
+      // Claims left 'submitted' by a crash first: find out what happened to their transaction.
+      for (const claim of await this.workerStore.dueClaims("submitted", this.opts.now(), 50)) await this.settle(claim);
+      for (const claim of await this.workerStore.dueClaims("proved", this.opts.now(), 50)) {
+        if (this.stopped) return;
+        await this.submitOne(claim);
+      }
+    } catch (err) {
+      if (!(err instanceof ChainReadError) && !isChainUnreachable(err)) throw err;
+      const first = !this.chainDown;
+      this.chainDown = { retryAt: this.opts.now() + CHAIN_DOWN_PAUSE_MS };
+      if (first)
+        this.emit({
+          type: "claim",
+          claimId: -1,
+          state: "proved",
+          detail: `the chain cannot be reached (${(err as Error).message.split("\n")[0]}): proved claims wait, none is failed for it; trying again every ${CHAIN_DOWN_PAUSE_MS / 1000} s`,
+        });
+      return;
     }
+    this.chainDown = undefined;
   }
 
   private async submitOne(claim: ClaimRow): Promise<void> {
@@ -523,6 +549,8 @@ export class EpochWorker {
         this.emit({ type: "claim", claimId: claim.id, state: "paid", detail: "nullifier already spent" });
         return;
       }
+      // the chain did not answer: nothing was decided about this claim (submitDue waits for the chain)
+      if (err instanceof ChainReadError || isChainUnreachable(err)) throw err;
       await this.retryOrFail(claim, err as Error, true, "proved");
     }
   }
@@ -536,7 +564,11 @@ export class EpochWorker {
    */
   private async waitsForState(claim: ClaimRow, calldata: ClaimCalldata): Promise<boolean> {
     if (calldata.stateIn === undefined || !this.opts.chain.stateOf) return false;
-    const onChain = await this.opts.chain.stateOf(claim.image_id, calldata.deviceId);
+    const stateOf = this.opts.chain.stateOf;
+    // bounded: a node that never answers must not hold the submission pass (a ChainReadError waits for the chain)
+    const onChain = await this.tokens.read(`PayoutVault.stateOf(${claim.image_id.slice(0, 10)}…)`, () =>
+      stateOf(claim.image_id, calldata.deviceId),
+    );
     const now = this.opts.now();
     // the device token's earlier epochs still to be paid, under any of its keys (a rotated device)
     const epoch = BigInt(claim.epoch);

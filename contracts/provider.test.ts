@@ -1,0 +1,47 @@
+import { createServer } from "node:net";
+import { describe, expect, it } from "vitest";
+import { ContractRevertedError } from "./errors.ts";
+import { isChainUnreachable, makeProvider } from "./provider.ts";
+import { toContractsError } from "./revert.ts";
+
+/** A local port nothing listens on (bound, then closed). */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe("isChainUnreachable", () => {
+  it("is true for a real RPC endpoint that refuses the connection, raw and as the client wraps it", async () => {
+    const provider = makeProvider(`http://127.0.0.1:${await closedPort()}`, 31337n);
+    try {
+      const err = await provider.getBlockNumber().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(err).toBeDefined();
+      expect(isChainUnreachable(err)).toBe(true);
+      expect(isChainUnreachable(toContractsError(err, "isClaimed"))).toBe(true);
+    } finally {
+      provider.destroy();
+    }
+  });
+
+  it("is true for ethers' transport codes, false for an answer: a revert, a bad argument, anything else", () => {
+    expect(isChainUnreachable(Object.assign(new Error("request timeout"), { code: "TIMEOUT" }))).toBe(true);
+    expect(isChainUnreachable(Object.assign(new Error("bad response (502)"), { code: "SERVER_ERROR" }))).toBe(true);
+    const revert = new ContractRevertedError({
+      errorName: "PayoutVault__InvalidProof",
+      signature: "PayoutVault__InvalidProof()",
+      args: [],
+      data: "0x12345678",
+      cause: new Error("connect ECONNREFUSED: not the reason, the chain answered"),
+    });
+    expect(isChainUnreachable(revert)).toBe(false);
+    expect(isChainUnreachable(Object.assign(new Error("execution reverted"), { code: "CALL_EXCEPTION" }))).toBe(false);
+    expect(isChainUnreachable(new Error("invalid BigNumberish value"))).toBe(false);
+    expect(isChainUnreachable(undefined)).toBe(false);
+  });
+});
