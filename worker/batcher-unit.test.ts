@@ -485,3 +485,36 @@ it("proves while the vault has no verifier for the applet's batches yet (sent on
   await batcher.tick();
   expect(proofs).toBe(1);
 });
+
+it("an RPC outage is said once a minute, not every pass", async () => {
+  await openStoreWith(SUM);
+  let now = 1_000_000;
+  let asked = 0;
+  const events: BatchEvent[] = [];
+  const batcher = batcherOf({
+    chain: {
+      batchVaultOf: async () => {
+        asked++;
+        now += 6_000; // each pass asks 6 s after the last (past refreshApplets' 5 s)
+        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8545"), { code: "ECONNREFUSED" });
+      },
+    },
+    now: () => now,
+    onEvent: (e) => events.push(e),
+  });
+  const passes = async (n: number) => {
+    const until = asked + n;
+    while (asked < until) await new Promise((r) => setTimeout(r, 2));
+  };
+  batcher.start(1);
+  try {
+    await passes(5); // ~30 s of outage
+    expect(events).toEqual([
+      expect.objectContaining({ state: "failed", detail: expect.stringMatching(/the chain cannot be reached/) }),
+    ]);
+    await passes(12); // 72 s more: once more
+    expect(events).toHaveLength(2);
+  } finally {
+    await batcher.stop();
+  }
+});

@@ -23,7 +23,7 @@ import {
   encodeCredits,
   type EarningsLeaf,
 } from "../circuits/index.ts";
-import { codeHasVerifyingKey } from "../contracts/index.ts";
+import { codeHasVerifyingKey, isChainUnreachable } from "../contracts/index.ts";
 import type {
   AppletSpec,
   BatchRow,
@@ -95,6 +95,7 @@ export class Batcher {
   private readonly chainTrees = new Map<string, EarningsTree>();
   /** Applets whose verifier on chain holds this worker's circuit key (verifiers never change once set). */
   private readonly verifierMatches = new Set<string>();
+  private unreachableSaidAt = -Infinity;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
   private stopped = true;
@@ -114,14 +115,18 @@ export class Batcher {
     this.stopped = false;
     const loop = async () => {
       if (this.stopped) return;
-      this.ticking = this.tick().catch((err) =>
+      this.ticking = this.tick().catch((err) => {
+        // an RPC outage fails pass after pass the same way (those that ask the chain): said once a minute at most
+        const down = isChainUnreachable(err);
+        if (down && this.now() - this.unreachableSaidAt < 60_000) return;
+        if (down) this.unreachableSaidAt = this.now();
         this.emit({
           type: "batch",
           batchId: -1,
           state: "failed",
-          detail: `batcher pass failed: ${(err as Error).message}`,
-        }),
-      );
+          detail: `batcher pass failed${down ? " (the chain cannot be reached: said again in a minute if it still cannot)" : ""}: ${(err as Error).message}`,
+        });
+      });
       await this.ticking;
       if (!this.stopped) this.timer = setTimeout(loop, intervalMs);
     };
