@@ -331,6 +331,58 @@ describe("EpochWorker", () => {
     store.close();
   });
 
+  it("an epoch waiting on one device's chain scans every device only every rescanMs, and a full scan completes it", async () => {
+    const { store, deviceId } = await setup([[10_500, 3, true]]); // inside [10 000, 20 000), not yet past its end
+    for (let i = 100; i < 150; i++)
+      await store.insertDevice({
+        deviceId: BigInt(i),
+        publicKey: { x: 1n, y: 2n },
+        owner: "0x" + "11".repeat(20),
+        chainId: 31337n,
+        registry: "0x" + "00".repeat(20),
+        signature: sig,
+        registeredAt: 0,
+      }); // no readings: nothing to run
+    let scans = 0;
+    const counted = new Proxy(store, {
+      get(target, p) {
+        if (p === "listDevices")
+          return (...a: Parameters<typeof store.listDevices>) => {
+            scans++;
+            return target.listDevices(...a);
+          };
+        const v = Reflect.get(target, p) as unknown;
+        return typeof v === "function" ? v.bind(target) : v;
+      },
+    });
+    const w = new EpochWorker({
+      store: counted,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: fakeChain(),
+      epochMs: EPOCH,
+      graceMs: 0,
+      rescanMs: 3_600_000,
+      now: () => 25_000,
+    });
+    await w.addApplet(applet, 10_000);
+    await drain(w, 5);
+    expect(await w.workerStore.listRuns(10)).toEqual([]);
+    expect(scans).toBe(1); // the passes after the first looked only at the device the epoch waits for
+    // the device's chain passes the epoch's end: the next pass runs it, and a scan of every device completes the epoch
+    const sealed = chain(deviceId, [
+      [10_500, 3, true],
+      [21_000, 1, true],
+    ]);
+    expect((await store.appendReadings(deviceId, sealed.slice(1), 0)).ok).toBe(true);
+    await drain(w, 2);
+    expect((await w.workerStore.listRuns(10)).map((r) => BigInt(r.device_id))).toEqual([deviceId]);
+    expect(scans).toBe(2);
+    expect((await w.workerStore.listApplets())[0]!.cursorMs).toBe(20_000);
+    store.close();
+  });
+
   it("waits for a signed reading after the epoch before proving", async () => {
     const { store } = await setup([
       [10_500, 3, true],
