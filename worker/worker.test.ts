@@ -383,6 +383,106 @@ describe("EpochWorker", () => {
     store.close();
   });
 
+  it("a device whose chain stops mid-epoch holds only its own later epochs, not every other device's", async () => {
+    const { store, deviceId: stalled } = await setup([[12_000, 1, true]]); // inside [10 000, 20 000), then silent
+    const busy = 43n;
+    await store.insertDevice({
+      deviceId: busy,
+      publicKey: { x: 1n, y: 2n },
+      owner: "0x" + "11".repeat(20),
+      chainId: 31337n,
+      registry: "0x" + "00".repeat(20),
+      signature: sig,
+      registeredAt: 0,
+    });
+    const busyChain = chain(busy, [
+      [12_000, 2, true],
+      [22_000, 3, true],
+      [32_000, 4, true],
+      [41_000, 5, true],
+    ]);
+    expect((await store.appendReadings(busy, busyChain, 0)).ok).toBe(true);
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: fakeChain(),
+      epochMs: EPOCH,
+      graceMs: 0,
+      rescanMs: 0,
+      now: () => 45_000, // three epochs closable, none past the seal timeout (60 s)
+    });
+    await w.addApplet({ ...applet, schedule: { lengthMs: 10_000, genesisMs: 0 } }, 10_000);
+    await drain(w, 3);
+    const runsOf = async (d: bigint) =>
+      (await w.workerStore.listRuns(100))
+        .filter((r) => BigInt(r.device_id) === d)
+        .sort((a, b) => a.id - b.id)
+        .map((r) => Number(BigInt(r.epoch) >> 32n));
+    // the busy device's three epochs ran; the stalled one's none; the cursor waits at the incomplete epoch
+    expect(await runsOf(busy)).toEqual([10_000, 20_000, 30_000]);
+    expect(await runsOf(stalled)).toEqual([]);
+    expect((await w.workerStore.listApplets())[0]!.cursorMs).toBe(10_000);
+    // its chain passes the epochs: they run in order (a stateful applet's state follows them), the cursor moves on
+    const late = chain(stalled, [
+      [12_000, 1, true],
+      [22_000, 6, true],
+      [32_000, 7, true],
+      [41_000, 8, true],
+    ]);
+    expect((await store.appendReadings(stalled, late.slice(1), 0)).ok).toBe(true);
+    await drain(w, 3);
+    expect(await runsOf(stalled)).toEqual([10_000, 20_000, 30_000]);
+    expect((await w.workerStore.listApplets())[0]!.cursorMs).toBe(40_000);
+    store.close();
+  });
+
+  it("a device whose chain had not reached an epoch runs it before its later ones when its backlog comes", async () => {
+    const { store, deviceId: offline } = await setup([[5_000, 1, true]]); // before [10 000, 20 000), then offline
+    const { deviceId: waiting } = { deviceId: 43n };
+    await store.insertDevice({
+      deviceId: waiting,
+      publicKey: { x: 1n, y: 2n },
+      owner: "0x" + "11".repeat(20),
+      chainId: 31337n,
+      registry: "0x" + "00".repeat(20),
+      signature: sig,
+      registeredAt: 0,
+    });
+    // a third device keeps the first epoch waiting (its chain stops inside it)
+    expect((await store.appendReadings(waiting, chain(waiting, [[12_000, 2, true]]), 0)).ok).toBe(true);
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain: fakeChain(),
+      epochMs: EPOCH,
+      graceMs: 0,
+      rescanMs: 0,
+      now: () => 45_000,
+    });
+    await w.addApplet({ ...applet, schedule: { lengthMs: 10_000, genesisMs: 0 } }, 10_000);
+    await drain(w, 2);
+    // the offline device's backlog covers the first and second epochs and passes the third
+    const backlog = chain(offline, [
+      [5_000, 1, true],
+      [15_000, 2, true],
+      [25_000, 3, true],
+      [35_000, 4, true],
+      [41_000, 5, true],
+    ]);
+    expect((await store.appendReadings(offline, backlog.slice(1), 0)).ok).toBe(true);
+    await drain(w, 3);
+    const runs = (await w.workerStore.listRuns(100))
+      .filter((r) => BigInt(r.device_id) === offline)
+      .sort((a, b) => a.id - b.id)
+      .map((r) => Number(BigInt(r.epoch) >> 32n));
+    expect(runs).toEqual([10_000, 20_000, 30_000]);
+    store.close();
+  });
+
   it("waits for a signed reading after the epoch before proving", async () => {
     const { store } = await setup([
       [10_500, 3, true],

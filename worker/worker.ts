@@ -114,7 +114,7 @@ export class EpochWorker {
   /** Issue 18: the chain read an applet-epoch waits for (by `imageId/epoch`), reported once per reason. */
   private readonly chainWaits = new Map<string, string>();
   /** The devices an epoch waits for (by `imageId/epoch`) and when every device is scanned again (closeEpoch). */
-  private readonly waitingOn = new Map<string, { devices: bigint[]; rescanAt: number }>();
+  private readonly waitingOn = new Map<string, { devices: bigint[]; behind: bigint[]; rescanAt: number }>();
   /** Set while the chain cannot be reached: submission passes wait until retryAt. */
   private chainDown: { retryAt: number } | undefined;
   /** Issue 18: since when a stateful claim's stateIn could be reached by no earlier payment (its grace; by claim id). */
@@ -225,6 +225,10 @@ export class EpochWorker {
       const retiredFrom = applet.retiredAtMs ?? Infinity;
       if (applet.cursorMs >= retiredFrom) continue;
       const s = applet.spec.schedule;
+      // devices an earlier, incomplete epoch of the applet waits for or may still get readings for: a device's
+      // epochs run in order (a stateful applet's state follows them), so their later epochs wait
+      const held = new Set<bigint>();
+      let inOrder = true;
       for (const w of closableEpochs(
         applet.cursorMs,
         this.opts.now(),
@@ -236,10 +240,16 @@ export class EpochWorker {
         const end = Number(w.startMs + w.lengthMs);
         if (Number(w.startMs) >= retiredFrom) break;
         const timedOut = this.opts.now() >= end + this.opts.sealTimeoutMs;
-        const complete = await this.closeEpoch(applet.spec, w, timedOut).catch((e: unknown) => this.quarantine(e));
-        // Later epochs wait too: a device's state must see its epochs in order.
-        if (!complete) break;
-        await this.workerStore.setCursor(applet.spec.imageId, end);
+        const r = await this.closeEpoch(applet.spec, w, timedOut, held).catch(async (e: unknown) => {
+          await this.quarantine(e);
+          return "stopped" as const;
+        });
+        if (r === "stopped") break;
+        // the cursor passes complete epochs only, in order; later epochs are closed meanwhile for every device that
+        // no earlier epoch still waits for (`held`): one device whose chain stopped mid-epoch (offline, or a key
+        // rotated away) no longer holds every other device's later epochs until the seal timeout
+        if (r === "complete" && inOrder) await this.workerStore.setCursor(applet.spec.imageId, end);
+        else inOrder = false;
       }
     }
   }
@@ -262,51 +272,66 @@ export class EpochWorker {
    * here: every 200 ms, that was all the worker did). Whether the epoch is complete is always decided by a scan of
    * every device (one that had no reading may have one now).
    */
-  private async closeEpoch(applet: AppletSpec, w: EpochWindow, timedOut: boolean): Promise<boolean> {
+  private async closeEpoch(
+    applet: AppletSpec,
+    w: EpochWindow,
+    timedOut: boolean,
+    held: Set<bigint>,
+  ): Promise<"complete" | "waiting" | "stopped"> {
     const epoch = packEpoch(w);
     const key = `${applet.imageId}/${epoch}`;
     const last = this.waitingOn.get(key);
-    if (last && !timedOut && Date.now() < last.rescanAt) {
-      const still = await this.scanDevices(applet, w, timedOut, last.devices);
-      if (still === undefined) return false;
-      if (still.length > 0) {
-        last.devices = still;
-        return false;
+    if (last && Date.now() < last.rescanAt) {
+      const still = await this.scanDevices(applet, w, timedOut, last.devices, held);
+      if (still === undefined) return "stopped";
+      if (still.waiting.length > 0) {
+        last.devices = still.waiting;
+        for (const d of [...still.waiting, ...last.behind]) held.add(d);
+        return "waiting";
       }
       // all it waited for are done: a scan of every device decides
     }
     const t0 = Date.now();
-    const waiting = await this.scanDevices(applet, w, timedOut, await this.allDevices());
-    if (waiting === undefined) return false;
-    if (waiting.length > 0) {
+    const scan = await this.scanDevices(applet, w, timedOut, await this.allDevices(), held);
+    if (scan === undefined) return "stopped";
+    if (scan.waiting.length > 0) {
       // a scan that took long (many devices) comes back less often: at most a tenth of the time goes to it
       const after = Math.max(this.opts.rescanMs ?? 5_000, 10 * (Date.now() - t0));
-      this.waitingOn.set(key, { devices: waiting, rescanAt: Date.now() + after });
-      return false;
+      this.waitingOn.set(key, { devices: scan.waiting, behind: scan.behind, rescanAt: Date.now() + after });
+      for (const d of [...scan.waiting, ...scan.behind]) held.add(d);
+      return "waiting";
     }
     this.waitingOn.delete(key);
     this.chainWaits.delete(key);
-    return true;
+    return "complete";
   }
 
   /**
-   * Runs (or enqueues a run job for) each of `devices` that is due; returns the devices the epoch still waits for
-   * (chain not past its end, or a run job not yet stored), or undefined when a chain read stopped the pass.
+   * Runs (or enqueues a run job for) each of `devices` that is due and not `held`. Returns the devices the epoch still
+   * waits for (chain not past its end, a run job not yet stored, or held by an earlier epoch) and those whose chain has
+   * not reached the epoch yet (`behind`: readings may still come); undefined when a chain read stopped the pass.
    */
   private async scanDevices(
     applet: AppletSpec,
     w: EpochWindow,
     timedOut: boolean,
     devices: readonly bigint[],
-  ): Promise<bigint[] | undefined> {
+    held: ReadonlySet<bigint>,
+  ): Promise<{ waiting: bigint[]; behind: bigint[] } | undefined> {
     const epoch = packEpoch(w);
     const waiting: bigint[] = [];
+    const behind: bigint[] = [];
     const jobs: RunJob[] = [];
     for (const device of devices) {
+      if (held.has(device)) {
+        waiting.push(device);
+        continue;
+      }
       if (await this.workerStore.hasRun(applet.imageId, device, epoch)) continue;
       if (this.opts.runQueue) {
         const seal = await this.sealOf(device, w);
         if (seal === "open" && !timedOut) waiting.push(device);
+        if (seal === "behind") behind.push(device);
         if (seal !== "sealed") continue;
         jobs.push({ imageId: applet.imageId, deviceId: device.toString(), epoch: epoch.toString() });
         waiting.push(device); // until a runner has stored the run
@@ -324,20 +349,22 @@ export class EpochWorker {
       });
       if (!r) return undefined;
       if (r.kind === "open" && !timedOut) waiting.push(device);
+      if (r.kind === "behind") behind.push(device);
     }
     if (jobs.length) await this.opts.runQueue!.enqueue(jobs);
-    return waiting;
+    return { waiting, behind };
   }
 
   /**
    * Whether the device's chain has passed the epoch's end ("sealed": no reading can still arrive for the epoch, since
-   * ts never decreases along a chain), has not ("open"), or holds no reading in the epoch ("empty").
+   * ts never decreases along a chain), has not ("open"), holds no reading in the epoch and never will ("empty": its
+   * chain is past the epoch), or has not reached the epoch yet ("behind": no reading at or after its start).
    * The last reading is read before the epoch's readings: in the other order, readings stored between the two reads
    * were missed by the run yet are in the proof's segment, and no proof of the run's output exists.
    */
-  private async sealOf(device: bigint, w: EpochWindow): Promise<"sealed" | "open" | "empty"> {
+  private async sealOf(device: bigint, w: EpochWindow): Promise<"sealed" | "open" | "empty" | "behind"> {
     const last = await this.opts.store.lastReading(device);
-    if (!last || last.ts < w.startMs) return "empty";
+    if (!last || last.ts < w.startMs) return "behind";
     if (last.ts >= w.startMs + w.lengthMs) {
       const one = await this.opts.store.listReadings({
         deviceId: device,
@@ -353,14 +380,15 @@ export class EpochWorker {
   /**
    * Run the applet over the device's readings of the epoch and store the run, its claims and the new state in one
    * transaction (issue 23: a runner's job; the single process calls it from closeEpoch). "open": the device's chain
-   * has not passed the epoch's end, nothing is run. "done": the run was already stored (found first; or by another
+   * has not passed the epoch's end, nothing is run; "empty" / "behind": no reading in the epoch, the chain past it /
+   * not yet at it (an offline device's readings may still come). "done": the run was already stored (found first; or by another
    * runner racing on the job: the store's unique key decides).
    */
   async runDevice(
     applet: AppletSpec,
     w: EpochWindow,
     device: bigint,
-  ): Promise<{ kind: "ran"; runId: number } | { kind: "open" | "empty" | "done" }> {
+  ): Promise<{ kind: "ran"; runId: number } | { kind: "open" | "empty" | "behind" | "done" }> {
     const epoch = packEpoch(w);
     const end = w.startMs + w.lengthMs;
     // A job delivered again after its runner stored the run (killed before completing the job): done, without
@@ -368,7 +396,7 @@ export class EpochWorker {
     if (await this.workerStore.hasRun(applet.imageId, device, epoch)) return { kind: "done" };
     // The seal before the readings (sealOf says why).
     const last = await this.opts.store.lastReading(device);
-    if (!last || last.ts < w.startMs) return { kind: "empty" };
+    if (!last || last.ts < w.startMs) return { kind: "behind" };
     const readings = await this.opts.store.listReadings({
       deviceId: device,
       fromTs: w.startMs,
