@@ -88,48 +88,56 @@ export async function setupAppletCircuit(opts: SetupAppletOptions): Promise<Appl
   const tmp = `${dir}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(tmp, { recursive: true });
-  const t1 = performance.now();
-  log(`… ${name}: compiling ${compiled.imageId.slice(0, 12)}… at K=${opts.k} with circom2`);
-  writeFileSync(join(tmp, "applet.circom"), compiled.main);
-  const constraints = constraintsOf(await runCircom(join(tmp, "applet.circom"), tmp));
-  const circomSeconds = (performance.now() - t1) / 1000;
-  log(
-    `  ${name}: ${constraints.toLocaleString("en-US")} constraints, circom ${circomSeconds.toFixed(1)} s; ⚠ INSECURE dev setup (public seed)`,
-  );
-  const t2 = performance.now();
-  const pool = new FixedBasePool(2);
-  let info;
+  // a failed compile or setup leaves no temp directory behind (a large circuit's is hundreds of MB)
+  let built: { manifest: Manifest; domainPower: number; setupSeconds: number };
   try {
-    let lastPct = -1;
-    info = await devSetup({
+    const t1 = performance.now();
+    log(`… ${name}: compiling ${compiled.imageId.slice(0, 12)}… at K=${opts.k} with circom2`);
+    writeFileSync(join(tmp, "applet.circom"), compiled.main);
+    const constraints = constraintsOf(await runCircom(join(tmp, "applet.circom"), tmp));
+    const circomSeconds = (performance.now() - t1) / 1000;
+    log(
+      `  ${name}: ${constraints.toLocaleString("en-US")} constraints, circom ${circomSeconds.toFixed(1)} s; ⚠ INSECURE dev setup (public seed)`,
+    );
+    const t2 = performance.now();
+    const pool = new FixedBasePool(2);
+    let info;
+    try {
+      let lastPct = -1;
+      info = await devSetup({
+        name,
+        files: files(tmp, name),
+        pool,
+        onProgress: (stage, done, total) => {
+          const pct = Math.floor((100 * done) / total / 25) * 25;
+          if (stage === "points" && pct !== lastPct) log(`  ${name}: setup points ${(lastPct = pct)}%`);
+        },
+      });
+    } finally {
+      await pool.close();
+    }
+    const setupSeconds = (performance.now() - t2) / 1000;
+    const manifest: Manifest = {
       name,
-      files: files(tmp, name),
-      pool,
-      onProgress: (stage, done, total) => {
-        const pct = Math.floor((100 * done) / total / 25) * 25;
-        if (stage === "points" && pct !== lastPct) log(`  ${name}: setup points ${(lastPct = pct)}%`);
-      },
-    });
-  } finally {
-    await pool.close();
+      imageId: compiled.imageId,
+      k: opts.k,
+      hasParam: !!opts.hasParam,
+      stateKeys: compiled.stateKeys,
+      key,
+      constraints,
+      domainPower: info.domainPower,
+      nPublic: info.nPublic,
+      compileAppletSeconds,
+      circomSeconds,
+      setupSeconds,
+      insecureDevSetup: true,
+    };
+    installBuild(tmp, dir, manifest);
+    built = { manifest, domainPower: info.domainPower, setupSeconds };
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
   }
-  const setupSeconds = (performance.now() - t2) / 1000;
-  const manifest: Manifest = {
-    name,
-    imageId: compiled.imageId,
-    k: opts.k,
-    hasParam: !!opts.hasParam,
-    stateKeys: compiled.stateKeys,
-    key,
-    constraints,
-    domainPower: info.domainPower,
-    nPublic: info.nPublic,
-    compileAppletSeconds,
-    circomSeconds,
-    setupSeconds,
-    insecureDevSetup: true,
-  };
-  installBuild(tmp, dir, manifest);
-  log(`✓ ${name}: 2^${info.domainPower} domain, setup ${setupSeconds.toFixed(1)} s`);
-  return { ...manifest, ...f, cacheHit: false };
+  log(`✓ ${name}: 2^${built.domainPower} domain, setup ${built.setupSeconds.toFixed(1)} s`);
+  return { ...built.manifest, ...f, cacheHit: false };
 }
