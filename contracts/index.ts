@@ -77,4 +77,4 @@ export {
 } from "./devices.ts";
 export { DEV_MAKER_NAME } from "./deploy.ts";
 export { withAccessList } from "./access-list.ts";
-export { codeHasVerifyingKey, type VerifyingKeyDelta } from "./verifier-match.ts";
+export { codeHasVerifyingKey, type VerifyingKeyPoints } from "./verifier-match.ts";

@@ -31,7 +31,12 @@ describe("isChainUnreachable", () => {
 
   it("is true for ethers' transport codes, false for an answer: a revert, a bad argument, anything else", () => {
     expect(isChainUnreachable(Object.assign(new Error("request timeout"), { code: "TIMEOUT" }))).toBe(true);
-    expect(isChainUnreachable(Object.assign(new Error("bad response (502)"), { code: "SERVER_ERROR" }))).toBe(true);
+    const http = (status: string) =>
+      Object.assign(new Error(`server response ${status}`), { code: "SERVER_ERROR", info: { responseStatus: status } });
+    expect(isChainUnreachable(http("502 Bad Gateway"))).toBe(true);
+    // ethers says SERVER_ERROR for any non-2xx reply: a 4xx is the endpoint answering (a refusal, not an outage)
+    expect(isChainUnreachable(http("400 Bad Request"))).toBe(false);
+    expect(isChainUnreachable(http("401 Unauthorized"))).toBe(false);
     const revert = new ContractRevertedError({
       errorName: "PayoutVault__InvalidProof",
       signature: "PayoutVault__InvalidProof()",

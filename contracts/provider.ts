@@ -41,8 +41,9 @@ const UNREACHABLE_CODES = new Set([
   "UND_ERR_CONNECT_TIMEOUT",
   "NETWORK_ERROR",
   "TIMEOUT",
-  "SERVER_ERROR",
 ]);
+/** ethers' SERVER_ERROR is any non-2xx reply: only these statuses say the endpoint could not answer (a 4xx is an answer). */
+const UNAVAILABLE_STATUS = /^(5\d\d|429|408)\b/;
 const UNREACHABLE_TEXT =
   /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH)\b|fetch failed|socket hang up/;
 
@@ -57,6 +58,10 @@ export function isChainUnreachable(err: unknown): boolean {
     // a revert says the chain answered, whatever else the error carries
     if (code === "CALL_EXCEPTION" || (e as { data?: unknown }).data !== undefined) return false;
     if (typeof code === "string" && UNREACHABLE_CODES.has(code)) return true;
+    if (code === "SERVER_ERROR") {
+      const status = (e as { info?: { responseStatus?: unknown } }).info?.responseStatus;
+      return typeof status === "string" && UNAVAILABLE_STATUS.test(status);
+    }
     if (e instanceof Error && UNREACHABLE_TEXT.test(e.message)) return true;
   }
   return false;

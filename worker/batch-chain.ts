@@ -90,7 +90,9 @@ export function contractsBatchChainPort(client: MachinefiClient, vaultAddress: s
       try {
         const address = (await vault.getFunction("batchVerifierOf")(parseImageId(imageId), n)) as string;
         if (BigInt(address) === 0n) return undefined;
-        return await client.provider.getCode(address);
+        const code = await client.provider.getCode(address);
+        // a node behind the one that answered batchVerifierOf (load-balanced RPC) may not know the contract yet
+        return code === "0x" ? undefined : code;
       } catch (e) {
         throw toContractsError(e, "BatchVault batchVerifierOf");
       }

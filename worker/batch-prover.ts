@@ -19,7 +19,7 @@ import {
 } from "../circuits/index.ts";
 import { readFile } from "node:fs/promises";
 import type { EpochWindow } from "../device-sdk/index.ts";
-import type { VerifyingKeyDelta } from "../contracts/index.ts";
+import type { VerifyingKeyPoints } from "../contracts/index.ts";
 import type { AppletSpec, DeviceRecord, ReadingStore } from "../store/index.ts";
 
 export interface BatchProveArgs {
@@ -43,7 +43,7 @@ export interface BatchProverPort {
    */
   prepare?(applet: AppletSpec): Promise<void>;
   /** The verifying key of the circuit this port proves the applet's batches with (set up first when it is not). */
-  verifyingKey?(applet: AppletSpec): Promise<VerifyingKeyDelta>;
+  verifyingKey?(applet: AppletSpec): Promise<VerifyingKeyPoints>;
   close(): Promise<void>;
 }
 
@@ -137,7 +137,7 @@ export function circuitsBatchProverPort(
         () => undefined,
       ),
     verifyingKey: async (applet) =>
-      JSON.parse(await readFile((await circuitFor(applet)).vkey, "utf8")) as VerifyingKeyDelta,
+      JSON.parse(await readFile((await circuitFor(applet)).vkey, "utf8")) as VerifyingKeyPoints,
     close: () => pool.close(),
   };
 }

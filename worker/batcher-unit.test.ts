@@ -404,7 +404,7 @@ it("rebuilds an applet's tree from the chain's batches when its store's does not
   );
 });
 
-it("proves nothing for an applet whose vault verifier holds another setup's key, and asks again later", async () => {
+it("proves nothing for an applet whose vault verifier holds another key (same δ, other IC), and asks again later", async () => {
   await openStoreWith(SUM);
   await storeEpochOf((await deviceKey(68))!);
   const ours = {
@@ -413,10 +413,12 @@ it("proves nothing for an applet whose vault verifier holds another setup's key,
       ["13", "14"],
       ["1", "0"],
     ],
+    IC: [["21", "22", "1"]],
   };
   const push = (v: number) => (0x60).toString(16) + v.toString(16).padStart(2, "0"); // PUSH1 v
-  const ourCode = "0x" + [11, 12, 13, 14].map(push).join("");
-  const otherCode = "0x" + [11, 12, 13, 15].map(push).join("");
+  const ourCode = "0x" + [11, 12, 13, 14, 21, 22].map(push).join("");
+  // the same δ (dev keys share it by circuit name), other IC points: circom's other level of the same circuit
+  const otherCode = "0x" + [11, 12, 13, 14, 21, 23].map(push).join("");
   let code: string | undefined = otherCode;
   let now = 1_000_000;
   let proofs = 0;
@@ -471,6 +473,7 @@ it("proves while the vault has no verifier for the applet's batches yet (sent on
           ["13", "14"],
           ["1", "0"],
         ],
+        IC: [["21", "22", "1"]],
       }),
       prove: async () => {
         proofs++;
@@ -517,4 +520,33 @@ it("an RPC outage is said once a minute, not every pass", async () => {
   } finally {
     await batcher.stop();
   }
+});
+
+it("an RPC outage met while forming a batch (the vault's root) is said once a minute too, per applet or not", async () => {
+  await openStoreWith(SUM);
+  await storeEpochOf((await deviceKey(70))!);
+  let now = 1_000_000;
+  const events: BatchEvent[] = [];
+  const batcher = batcherOf({
+    chain: {
+      rootOf: async () => {
+        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8545"), { code: "ECONNREFUSED" });
+      },
+    },
+    now: () => now,
+    retryMs: 1_000,
+    onEvent: (e) => events.push(e),
+  });
+  await batcher.tick(); // queued
+  for (let i = 0; i < 15; i++) {
+    now += 3_000; // past the deadline and retryMs: each pass forms a batch and asks for the root
+    await batcher.tick();
+  }
+  const failed = events.filter((e) => e.type === "batch" && e.state === "failed");
+  expect(failed).toHaveLength(1);
+  expect(failed[0]).toMatchObject({ detail: expect.stringMatching(/ECONNREFUSED/) });
+  expect((await store.batches!.queuedClaims()).map((c) => c.batchId)).toEqual([null]); // nothing lost
+  now += 60_000;
+  await batcher.tick();
+  expect(events.filter((e) => e.type === "batch" && e.state === "failed")).toHaveLength(2);
 });

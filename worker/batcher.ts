@@ -49,7 +49,7 @@ export interface BatcherOptions {
   now?: () => number;
   /** Pause (ms) after a failed batch before an applet's next one. */
   retryMs?: number;
-  /** Pause (ms) before an applet whose verifier on chain is another setup's is checked again (default 30 s). */
+  /** Pause (ms) before an applet whose verifier on chain holds another key is checked again (default 30 s). */
   verifierRecheckMs?: number;
   onEvent?: (e: BatchEvent) => void;
 }
@@ -116,10 +116,8 @@ export class Batcher {
     const loop = async () => {
       if (this.stopped) return;
       this.ticking = this.tick().catch((err) => {
-        // an RPC outage fails pass after pass the same way (those that ask the chain): said once a minute at most
+        if (this.quietOutage(err)) return;
         const down = isChainUnreachable(err);
-        if (down && this.now() - this.unreachableSaidAt < 60_000) return;
-        if (down) this.unreachableSaidAt = this.now();
         this.emit({
           type: "batch",
           batchId: -1,
@@ -253,6 +251,7 @@ export class Batcher {
         return;
       }
       // Left 'proved': the next pass reads the root again (a send that did land is then seen as credited).
+      if (this.quietOutage(err)) return;
       this.emit({
         type: "batch",
         batchId: b.id,
@@ -307,6 +306,7 @@ export class Batcher {
         const pause =
           err instanceof BatchVerifierMismatchError ? (this.o.verifierRecheckMs ?? 30_000) : (this.o.retryMs ?? 2000);
         this.pauseUntil.set(imageId, this.now() + pause);
+        if (this.quietOutage(err)) continue;
         this.emit({
           type: "batch",
           batchId: -1,
@@ -420,6 +420,17 @@ export class Batcher {
   }
 
   /**
+   * Whether to keep quiet about `err`: an RPC outage fails pass after pass the same way (each pass that asks the chain,
+   * each applet): it is said once a minute at most.
+   */
+  private quietOutage(err: unknown): boolean {
+    if (!isChainUnreachable(err)) return false;
+    if (this.now() - this.unreachableSaidAt < 60_000) return true;
+    this.unreachableSaidAt = this.now();
+    return false;
+  }
+
+  /**
    * Throws BatchVerifierMismatchError when the vault's verifier for the applet's batches of N is not of the key this
    * worker proves with: every proof would then be spent on a submission the vault refuses (InvalidProof), over and
    * over. No verifier yet is no mismatch: a batch proved now waits, proved, and is sent once it is set.
@@ -433,8 +444,9 @@ export class Batcher {
       throw new BatchVerifierMismatchError(applet.imageId, prover.n, {
         metaMessages: [
           "Its claims stay queued; nothing is proved or sent for the applet while this lasts.",
-          "Verifiers never change once set: run the worker with the build directory (build/batch-circuits/) whose " +
-            "keys set it, at the same circom level, or switch the applet to a new BatchVault.",
+          "Verifiers never change once set: run the worker with the circuit build (build/batch-circuits/, the same " +
+            "circom level: O1 or O2) whose key set it, or switch the applet to a new BatchVault. A verifier behind a " +
+            "proxy or wrapper contract does not hold the key in its own code: set the generated verifier itself.",
         ],
       });
     this.verifierMatches.add(applet.imageId);

@@ -106,7 +106,10 @@ export class DeviceTokens {
       return await Promise.race([
         f(),
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+          timer = setTimeout(
+            () => reject(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: "TIMEOUT" })),
+            timeoutMs,
+          );
         }),
       ]);
     } catch (e) {

@@ -60,8 +60,9 @@ export class ChainReadError extends WorkerError {
 }
 
 /**
- * Issue 26: the vault's verifier for the applet's batches of N holds another setup's key than the circuit this worker
- * proves with (another build directory's dev keys, or circom's other simplification level), so the vault would refuse
+ * Issue 26: the vault's verifier for the applet's batches of N holds another key than the circuit this worker proves
+ * with (circom's other simplification level of the same circuit, another version of it, or another setup), so the
+ * vault would refuse
  * every batch proof as InvalidProof. The batcher proves none of the applet's batches while it lasts; its claims stay
  * queued. Verifiers never change once set: prove with the keys that set it, or switch the applet to a new vault.
  */
@@ -71,7 +72,7 @@ export class BatchVerifierMismatchError extends WorkerError {
 
   constructor(imageId: string, n: number, opts: BaseErrorOptions = {}) {
     super(
-      `applet ${imageId}: the vault's verifier for batches of ${n} is not this worker's batch circuit (another setup's key)`,
+      `applet ${imageId}: the vault's verifier for batches of ${n} is not this worker's batch circuit (another key)`,
       opts,
     );
     this.imageId = imageId;

@@ -8,8 +8,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { genesisHash, hashReading, padValues, packEpoch, type SignedReading } from "../device-sdk/index.ts";
 import { openStore, type StoreSet } from "../store/index.ts";
-import { EpochWorker, type WorkerEvent } from "./worker.ts";
-import { AlreadyClaimedError, ProofRefusedError } from "./errors.ts";
+import { EpochWorker, waitReason, type WorkerEvent } from "./worker.ts";
+import { AlreadyClaimedError, ChainReadError, ProofRefusedError } from "./errors.ts";
 import { replayRun, ReplayError } from "./replay.ts";
 import type { AppletSpec, ChainPort, ProvePort, RunPort } from "./ports.ts";
 
@@ -321,7 +321,7 @@ describe("EpochWorker", () => {
     expect(held).toMatchObject({ state: "proved", attempts: 0 });
     expect(sends).toBe(0);
     // said when the chain went away, not every pass
-    const said = events.filter((e) => e.type === "claim" && /the chain cannot be reached/.test(e.detail ?? ""));
+    const said = events.filter((e) => e.type === "claim" && /cannot be reached/.test(e.detail ?? ""));
     expect(said.length).toBeGreaterThan(0);
     expect(said.length).toBeLessThan(10);
     down = false;
@@ -483,6 +483,69 @@ describe("EpochWorker", () => {
     store.close();
   });
 
+  it("an operator wallet that cannot pay for gas holds claims back without failing them, and says to fund it", async () => {
+    const { store } = await setup([
+      [10_500, 3, true],
+      [21_000, 1, true],
+    ]);
+    const chainPort = fakeChain();
+    let broke = true;
+    const chain: ChainPort = {
+      ...chainPort,
+      submit: async (c) => {
+        if (broke)
+          throw new Error("claim failed: insufficient funds for gas * price + value", {
+            cause: Object.assign(new Error("insufficient funds for intrinsic transaction cost"), {
+              code: "INSUFFICIENT_FUNDS",
+            }),
+          });
+        return chainPort.submit(c);
+      },
+    };
+    let now = 25_000;
+    const events: WorkerEvent[] = [];
+    const w = new EpochWorker({
+      store,
+      workerStore: store.worker,
+      run: sumRun,
+      prove: okProve,
+      chain,
+      epochMs: EPOCH,
+      maxAttempts: 2,
+      now: () => now,
+      onEvent: (e) => events.push(e),
+    });
+    await w.addApplet(applet, 10_000);
+    for (let i = 0; i < 20; i++) {
+      await w.tick();
+      await w.idle();
+      now += 10_000;
+    }
+    expect((await w.workerStore.listClaims())[0]).toMatchObject({ state: "proved", attempts: 0 });
+    expect(events.filter((e) => e.type === "claim" && /fund it/.test(e.detail ?? ""))).toHaveLength(1);
+    broke = false;
+    await drain(w, 3);
+    expect((await w.workerStore.listClaims())[0]!.state).toBe("paid");
+    store.close();
+  });
+
+  it("waitReason: waits for what is not the claim's fault, counts what is an answer", () => {
+    const refused = Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8545"), { code: "ECONNREFUSED" });
+    const revert = Object.assign(new Error("execution reverted"), { code: "CALL_EXCEPTION", data: "0x12345678" });
+    const http = (status: string) =>
+      Object.assign(new Error(`server response ${status}`), { code: "SERVER_ERROR", info: { responseStatus: status } });
+    expect(waitReason(refused)).toMatch(/cannot be reached/);
+    expect(waitReason(new ChainReadError("PayoutVault.stateOf", { cause: refused }))).toMatch(/cannot be reached/);
+    // a read wrapped as ChainReadError over a revert (a wrong vault address) is an answer: it counts
+    expect(waitReason(new ChainReadError("PayoutVault.stateOf", { cause: revert }))).toBeUndefined();
+    expect(waitReason(revert)).toBeUndefined();
+    expect(waitReason(http("503 Service Unavailable"))).toMatch(/cannot be reached/);
+    expect(waitReason(http("429 Too Many Requests"))).toMatch(/cannot be reached/);
+    expect(waitReason(http("400 Bad Request"))).toBeUndefined();
+    expect(waitReason(new Error("x", { cause: { code: "NONCE_EXPIRED" } }))).toMatch(/nonce race/);
+    expect(waitReason(new ProofRefusedError("too many readings"))).toBeUndefined();
+  });
+
   it("waits for a signed reading after the epoch before proving", async () => {
     const { store } = await setup([
       [10_500, 3, true],
@@ -620,7 +683,9 @@ describe("EpochWorker", () => {
       events.some(
         (e) =>
           e.type === "claim" &&
-          /the chain cannot be reached \(connect ECONNREFUSED.*\): proved claims wait/.test(e.detail ?? ""),
+          /the chain \(or the database\) cannot be reached \(connect ECONNREFUSED.*\): submissions wait/.test(
+            e.detail ?? "",
+          ),
       ),
     ).toBe(true);
     expect((await w2.workerStore.listClaims())[0]!.state).toBe("submitted"); // left for a later pass, nothing lost

@@ -98,6 +98,28 @@ export type WorkerEvent =
 /** How long submission passes wait after finding the chain unreachable before they try it again. */
 export const CHAIN_DOWN_PAUSE_MS = 5_000;
 
+/** ethers' codes (anywhere in the cause chain) that say the sender, not the claim, cannot go on now. */
+const SENDER_WAITS: Record<string, string> = {
+  INSUFFICIENT_FUNDS: "the operator's wallet cannot pay for gas: fund it",
+  NONCE_EXPIRED: "a nonce race with another sender of the operator's key",
+  REPLACEMENT_UNDERPRICED: "a nonce race with another sender of the operator's key",
+};
+
+/**
+ * Why a submission failed for a reason that is not the claim's, if it did: the chain (its RPC endpoint, or the
+ * database) could not be reached, or the operator's wallet cannot send. Such a failure counts no attempt. A chain read
+ * wrapped as ChainReadError counts by its cause (a revert under it is an answer).
+ */
+export function waitReason(err: unknown): string | undefined {
+  const under = err instanceof ChainReadError ? err.cause : err;
+  if (isChainUnreachable(under)) return "the chain (or the database) cannot be reached";
+  for (let e = under, depth = 0; e && depth < 10; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && SENDER_WAITS[code]) return SENDER_WAITS[code];
+  }
+  return undefined;
+}
+
 export class EpochWorker {
   readonly workerStore: WorkerStore;
   private readonly opts: Required<
@@ -115,8 +137,8 @@ export class EpochWorker {
   private readonly chainWaits = new Map<string, string>();
   /** The devices an epoch waits for (by `imageId/epoch`) and when every device is scanned again (closeEpoch). */
   private readonly waitingOn = new Map<string, { devices: bigint[]; behind: bigint[]; rescanAt: number }>();
-  /** Set while the chain cannot be reached: submission passes wait until retryAt. */
-  private chainDown: { retryAt: number } | undefined;
+  /** Set while submissions wait (waitReason): passes wait until retryAt; `saidAt`: when the operator was told. */
+  private chainDown: { retryAt: number; why: string; saidAt: number } | undefined;
   /** Issue 18: since when a stateful claim's stateIn could be reached by no earlier payment (its grace; by claim id). */
   private readonly unreachableSince = new Map<number, number>();
   private submitting: Promise<void> | undefined;
@@ -341,8 +363,9 @@ export class EpochWorker {
         if (!(e instanceof ChainReadError)) throw e;
         // issue 18: the chain cannot say: the next pass runs it; the operator hears of it once, not every pass
         const key = `${applet.imageId}/${epoch}`;
-        if (this.chainWaits.get(key) !== e.shortMessage) {
-          this.chainWaits.set(key, e.shortMessage);
+        const kind = e.shortMessage.replace(/\([^)]*\)/g, "(…)"); // the read, not its arguments (device ids vary)
+        if (this.chainWaits.get(key) !== kind) {
+          this.chainWaits.set(key, kind);
           this.emit({ type: "chain-wait", imageId: applet.imageId, epoch, deviceId: device, reason: e.shortMessage });
         }
         return undefined;
@@ -573,33 +596,56 @@ export class EpochWorker {
   // ── submitting ─────────────────────────────────────────────────────────────────────────────────────────────
 
   /**
-   * One submission pass (issue 23: the submitter role calls it on its own). While the chain cannot be reached (its RPC
-   * endpoint refuses or does not answer) no claim is sent nor failed: the pass stops at the first such error, says so
-   * once per outage, and the next pass after CHAIN_DOWN_PAUSE_MS tries again; attempts count only answers.
+   * One submission pass (issue 23: the submitter role calls it on its own). What is not the claim's fault (the chain
+   * or the database cannot be reached, the operator's wallet cannot pay for gas, a nonce race: `waitReason`) fails no
+   * claim and counts no attempt: the claim waits CHAIN_DOWN_PAUSE_MS, the pass stops (the next claims would meet the
+   * same), and the operator is told once, again only when the reason changes or every 10 minutes while it lasts.
    */
   async submitDue(): Promise<void> {
     if (this.chainDown && this.opts.now() < this.chainDown.retryAt) return;
-    try {
-      // Claims left 'submitted' by a crash first: find out what happened to their transaction.
-      for (const claim of await this.workerStore.dueClaims("submitted", this.opts.now(), 50)) await this.settle(claim);
-      for (const claim of await this.workerStore.dueClaims("proved", this.opts.now(), 50)) {
-        if (this.stopped) return;
-        await this.submitOne(claim);
+    const attempt = async (claim: ClaimRow, f: () => Promise<void>): Promise<boolean> => {
+      try {
+        await f();
+        return true;
+      } catch (err) {
+        const why = waitReason(err);
+        if (!why) throw err;
+        await this.holdForChain(claim, why, err as Error);
+        return false;
       }
-    } catch (err) {
-      if (!(err instanceof ChainReadError) && !isChainUnreachable(err)) throw err;
-      const first = !this.chainDown;
-      this.chainDown = { retryAt: this.opts.now() + CHAIN_DOWN_PAUSE_MS };
-      if (first)
-        this.emit({
-          type: "claim",
-          claimId: -1,
-          state: "proved",
-          detail: `the chain cannot be reached (${(err as Error).message.split("\n")[0]}): proved claims wait, none is failed for it; trying again every ${CHAIN_DOWN_PAUSE_MS / 1000} s`,
-        });
-      return;
+    };
+    // Claims left 'submitted' by a crash first: find out what happened to their transaction.
+    for (const claim of await this.workerStore.dueClaims("submitted", this.opts.now(), 50))
+      if (!(await attempt(claim, () => this.settle(claim)))) return;
+    for (const claim of await this.workerStore.dueClaims("proved", this.opts.now(), 50)) {
+      if (this.stopped) return;
+      if (!(await attempt(claim, () => this.submitOne(claim)))) return;
     }
     this.chainDown = undefined;
+  }
+
+  /** Whether submission passes wait for the chain now (the submitter role skips its claimBatch pass then too). */
+  waitingForChain(): boolean {
+    return !!this.chainDown && this.opts.now() < this.chainDown.retryAt;
+  }
+
+  /** The claim waits (no attempt counted) for what `why` names; said once, then on a new reason or every 10 min. */
+  private async holdForChain(claim: ClaimRow, why: string, err: Error): Promise<void> {
+    const now = this.opts.now();
+    const last = this.chainDown;
+    const say = !last || last.why !== why || now - last.saidAt >= 600_000;
+    this.chainDown = { retryAt: now + CHAIN_DOWN_PAUSE_MS, why, saidAt: say ? now : last!.saidAt };
+    // the claim itself waits too, so that one claim a wrong diagnosis holds cannot hold the others for ever
+    await this.workerStore
+      .defer(claim.id, now + CHAIN_DOWN_PAUSE_MS, `waiting: ${why}: ${err.message.split("\n")[0]}`)
+      .catch(() => undefined); // the database may be what cannot be reached
+    if (say)
+      this.emit({
+        type: "claim",
+        claimId: claim.id,
+        state: claim.state,
+        detail: `${why} (${err.message.split("\n")[0]}): submissions wait, no claim is failed for it; trying again every ${CHAIN_DOWN_PAUSE_MS / 1000} s`,
+      });
   }
 
   private async submitOne(claim: ClaimRow): Promise<void> {
@@ -622,8 +668,8 @@ export class EpochWorker {
         this.emit({ type: "claim", claimId: claim.id, state: "paid", detail: "nullifier already spent" });
         return;
       }
-      // the chain did not answer: nothing was decided about this claim (submitDue waits for the chain)
-      if (err instanceof ChainReadError || isChainUnreachable(err)) throw err;
+      // not the claim's fault (the chain did not answer, no gas money): nothing was decided about it (submitDue)
+      if (waitReason(err)) throw err;
       await this.retryOrFail(claim, err as Error, true, "proved");
     }
   }

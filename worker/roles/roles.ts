@@ -16,7 +16,7 @@ import { AppletLoadError } from "../errors.ts";
 import type { ChainPort, ProvePort, RunPort } from "../ports.ts";
 import { runJobKey, type ProveQueue, type RunQueue } from "../queue/index.ts";
 import { runtimeRunPort } from "../runtime-port.ts";
-import { EpochWorker, type WorkerEvent } from "../worker.ts";
+import { EpochWorker, waitReason, type WorkerEvent } from "../worker.ts";
 import { submitBatches, type ClaimBatchPort } from "./claim-batch.ts";
 import type { LeaderLock } from "./leader.ts";
 import { noChain, noProve, noRun, readOnly } from "./ports.ts";
@@ -243,8 +243,14 @@ export function runSubmitter(
     onEvent: o.onEvent,
   });
   const pass = async () => {
-    if (o.batch)
-      await submitBatches({ workerStore: o.workerStore, chain: o.chain, batch: o.batch, onEvent: o.onEvent });
+    if (o.batch && !worker.waitingForChain())
+      await submitBatches({ workerStore: o.workerStore, chain: o.chain, batch: o.batch, onEvent: o.onEvent }).catch(
+        (err: unknown) => {
+          // not the claims' fault (the chain cannot be reached, no gas money): submitDue meets it too, holds the
+          // claims without failing them and says so once
+          if (!waitReason(err)) throw err;
+        },
+      );
     await worker.submitDue();
   };
   return leaderLoop("submitter", o.lock, o.intervalMs ?? 100, pass, o.onEvent);
