@@ -349,8 +349,8 @@ export class EpochWorker {
         waiting.push(device);
         continue;
       }
-      if (await this.workerStore.hasRun(applet.imageId, device, epoch)) continue;
       if (this.opts.runQueue) {
+        if (await this.workerStore.hasRun(applet.imageId, device, epoch)) continue;
         const seal = await this.sealOf(device, w);
         if (seal === "open" && !timedOut) waiting.push(device);
         if (seal === "behind") behind.push(device);
@@ -359,6 +359,7 @@ export class EpochWorker {
         waiting.push(device); // until a runner has stored the run
         continue;
       }
+      // runDevice asks hasRun itself first ("done"): not asked twice
       const r = await this.runDevice(applet, w, device).catch((e: unknown) => {
         if (!(e instanceof ChainReadError)) throw e;
         // issue 18: the chain cannot say: the next pass runs it; the operator hears of it once, not every pass
@@ -602,7 +603,7 @@ export class EpochWorker {
    * same), and the operator is told once, again only when the reason changes or every 10 minutes while it lasts.
    */
   async submitDue(): Promise<void> {
-    if (this.chainDown && this.opts.now() < this.chainDown.retryAt) return;
+    if (this.waitingForChain()) return;
     const attempt = async (claim: ClaimRow, f: () => Promise<void>): Promise<boolean> => {
       try {
         await f();
@@ -632,19 +633,20 @@ export class EpochWorker {
   /** The claim waits (no attempt counted) for what `why` names; said once, then on a new reason or every 10 min. */
   private async holdForChain(claim: ClaimRow, why: string, err: Error): Promise<void> {
     const now = this.opts.now();
+    const cause = err.message.split("\n")[0];
     const last = this.chainDown;
     const say = !last || last.why !== why || now - last.saidAt >= 600_000;
     this.chainDown = { retryAt: now + CHAIN_DOWN_PAUSE_MS, why, saidAt: say ? now : last!.saidAt };
     // the claim itself waits too, so that one claim a wrong diagnosis holds cannot hold the others for ever
     await this.workerStore
-      .defer(claim.id, now + CHAIN_DOWN_PAUSE_MS, `waiting: ${why}: ${err.message.split("\n")[0]}`)
+      .defer(claim.id, now + CHAIN_DOWN_PAUSE_MS, `waiting: ${why}: ${cause}`)
       .catch(() => undefined); // the database may be what cannot be reached
     if (say)
       this.emit({
         type: "claim",
         claimId: claim.id,
         state: claim.state,
-        detail: `${why} (${err.message.split("\n")[0]}): submissions wait, no claim is failed for it; trying again every ${CHAIN_DOWN_PAUSE_MS / 1000} s`,
+        detail: `${why} (${cause}): submissions wait, no claim is failed for it; trying again every ${CHAIN_DOWN_PAUSE_MS / 1000} s`,
       });
   }
 
