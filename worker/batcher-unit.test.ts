@@ -489,6 +489,9 @@ it("proves while the vault has no verifier for the applet's batches yet (sent on
   expect(proofs).toBe(1);
 });
 
+/** What a node that refuses the connection throws (Node's socket error). */
+const refused = () => Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8545"), { code: "ECONNREFUSED" });
+
 it("an RPC outage is said once a minute, not every pass", async () => {
   await openStoreWith(SUM);
   let now = 1_000_000;
@@ -499,7 +502,7 @@ it("an RPC outage is said once a minute, not every pass", async () => {
       batchVaultOf: async () => {
         asked++;
         now += 6_000; // each pass asks 6 s after the last (past refreshApplets' 5 s)
-        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8545"), { code: "ECONNREFUSED" });
+        throw refused();
       },
     },
     now: () => now,
@@ -530,7 +533,7 @@ it("an RPC outage met while forming a batch (the vault's root) is said once a mi
   const batcher = batcherOf({
     chain: {
       rootOf: async () => {
-        throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:8545"), { code: "ECONNREFUSED" });
+        throw refused();
       },
     },
     now: () => now,
